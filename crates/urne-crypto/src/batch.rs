@@ -1,0 +1,409 @@
+//! Verification equations and batch verification (spec/06-batch.md).
+//!
+//! Every proof states its checks as equations Σ sᵢ·Pᵢ = identity over (scalar, base)
+//! terms ([`Relations`]). One proof is checked equation by equation. A batch multiplies
+//! every equation by an independent random 128-bit weight, adds the coefficients of
+//! bases that recur (G, the election key, a proof's own ciphertext), and runs a single
+//! variable-time multiscalar multiplication. If that fails, bisection finds and names
+//! the failing proofs. Verification handles only public data, so vartime is safe here.
+
+use std::collections::HashMap;
+
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
+use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::scalar::Scalar as DalekScalar;
+use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
+use rand_core::CryptoRng;
+
+use crate::encoding::Point;
+use crate::error::VerifyError;
+use crate::group::BASEPOINT_ENCODING;
+
+/// A base in a verification equation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Base {
+    /// The basepoint G.
+    G,
+    /// A base likely to recur across the proofs of a batch (a public key, a
+    /// generator): the batch merges its coefficients by encoding.
+    Shared(usize),
+    /// A point of this proof alone (commitments, its ciphertext).
+    Local(usize),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct EquationName {
+    name: &'static str,
+    index: Option<usize>,
+}
+
+/// The verification equations of one proof. Each equation says Σ s·P = identity.
+#[derive(Clone, Debug, Default)]
+pub struct Relations {
+    shared: Vec<Point>,
+    locals: Vec<RistrettoPoint>,
+    terms: Vec<(DalekScalar, Base)>,
+    /// End offset in `terms` of each equation, and its name.
+    equations: Vec<(usize, EquationName)>,
+}
+
+impl Relations {
+    /// No equations yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a base that may recur across a batch; G is recognised as G.
+    pub fn shared(&mut self, point: &Point) -> Base {
+        if point.as_bytes() == &BASEPOINT_ENCODING {
+            return Base::G;
+        }
+        self.shared.push(*point);
+        Base::Shared(self.shared.len() - 1)
+    }
+
+    /// Registers a point of this proof.
+    pub fn local(&mut self, point: &RistrettoPoint) -> Base {
+        self.locals.push(*point);
+        Base::Local(self.locals.len() - 1)
+    }
+
+    /// Adds the equation Σ s·P = identity; `name` is the spec's name for it and
+    /// `index` the branch or bit it belongs to, for error reports.
+    pub fn equation(
+        &mut self,
+        name: &'static str,
+        index: Option<usize>,
+        terms: impl IntoIterator<Item = (DalekScalar, Base)>,
+    ) {
+        self.terms.extend(terms);
+        self.equations
+            .push((self.terms.len(), EquationName { name, index }));
+    }
+
+    /// Appends another proof's equations (an AND of statements).
+    pub fn extend(&mut self, other: Relations) {
+        let shared_offset = self.shared.len();
+        let local_offset = self.locals.len();
+        let term_offset = self.terms.len();
+        self.shared.extend(other.shared);
+        self.locals.extend(other.locals);
+        self.terms.extend(other.terms.into_iter().map(|(s, base)| {
+            let base = match base {
+                Base::G => Base::G,
+                Base::Shared(i) => Base::Shared(i + shared_offset),
+                Base::Local(i) => Base::Local(i + local_offset),
+            };
+            (s, base)
+        }));
+        self.equations.extend(
+            other
+                .equations
+                .into_iter()
+                .map(|(end, n)| (end + term_offset, n)),
+        );
+    }
+
+    /// Number of equations.
+    pub fn len(&self) -> usize {
+        self.equations.len()
+    }
+
+    /// True when there are no equations.
+    pub fn is_empty(&self) -> bool {
+        self.equations.is_empty()
+    }
+
+    fn resolve(&self, base: Base) -> RistrettoPoint {
+        match base {
+            Base::G => RISTRETTO_BASEPOINT_POINT,
+            Base::Shared(i) => *self.shared[i].as_ristretto(),
+            Base::Local(i) => self.locals[i],
+        }
+    }
+
+    /// Checks every equation on its own (no randomness); names the first that fails.
+    pub fn check(&self) -> Result<(), VerifyError> {
+        let mut start = 0;
+        for (end, name) in &self.equations {
+            let terms = &self.terms[start..*end];
+            let sum = RistrettoPoint::vartime_multiscalar_mul(
+                terms.iter().map(|(s, _)| s),
+                terms.iter().map(|(_, base)| self.resolve(*base)),
+            );
+            if !sum.is_identity() {
+                return Err(VerifyError::EquationFailed {
+                    equation: name.name,
+                    index: name.index,
+                });
+            }
+            start = *end;
+        }
+        Ok(())
+    }
+
+    /// Number of points this proof adds to a batch's multiscalar multiplication
+    /// (its local points; shared bases are counted once per batch).
+    pub fn batch_points(&self) -> usize {
+        self.locals.len()
+    }
+}
+
+/// A 128-bit random weight: enough that a false equation survives with probability
+/// 2⁻¹²⁸, half the cost of drawing a full scalar.
+fn random_weight<R: CryptoRng + ?Sized>(rng: &mut R) -> DalekScalar {
+    let mut bytes = [0u8; 32];
+    rng.fill_bytes(&mut bytes[..16]);
+    DalekScalar::from_bytes_mod_order(bytes)
+}
+
+/// Folds the given items into one multiscalar multiplication and says whether it is
+/// the identity.
+fn check_combined<R: CryptoRng + ?Sized>(items: &[&Relations], rng: &mut R) -> bool {
+    let local_count: usize = items.iter().map(|r| r.locals.len()).sum();
+    let mut scalars: Vec<DalekScalar> = Vec::with_capacity(local_count + 8);
+    let mut points: Vec<RistrettoPoint> = Vec::with_capacity(local_count + 8);
+    let mut g_coefficient = DalekScalar::ZERO;
+    let mut shared_index: HashMap<[u8; 32], usize> = HashMap::new();
+    let mut shared_points: Vec<RistrettoPoint> = Vec::new();
+    let mut shared_coefficients: Vec<DalekScalar> = Vec::new();
+    let mut shared_map: Vec<usize> = Vec::new();
+
+    for relations in items {
+        shared_map.clear();
+        for point in &relations.shared {
+            let next = shared_points.len();
+            let index = *shared_index.entry(point.to_bytes()).or_insert(next);
+            if index == next {
+                shared_points.push(*point.as_ristretto());
+                shared_coefficients.push(DalekScalar::ZERO);
+            }
+            shared_map.push(index);
+        }
+        let local_start = scalars.len();
+        scalars.resize(local_start + relations.locals.len(), DalekScalar::ZERO);
+        points.extend_from_slice(&relations.locals);
+
+        let mut start = 0;
+        for (end, _) in &relations.equations {
+            let weight = random_weight(rng);
+            for (s, base) in &relations.terms[start..*end] {
+                let coefficient = weight * s;
+                match base {
+                    Base::G => g_coefficient += coefficient,
+                    Base::Shared(i) => shared_coefficients[shared_map[*i]] += coefficient,
+                    Base::Local(i) => scalars[local_start + i] += coefficient,
+                }
+            }
+            start = *end;
+        }
+    }
+    scalars.push(g_coefficient);
+    points.push(RISTRETTO_BASEPOINT_POINT);
+    scalars.extend(shared_coefficients);
+    points.extend(shared_points);
+    RistrettoPoint::vartime_multiscalar_mul(&scalars, &points).is_identity()
+}
+
+/// The proofs of a batch that failed, each with the reason, in the order pushed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchFailure<T> {
+    /// (tag, reason) of every failing proof.
+    pub failures: Vec<(T, VerifyError)>,
+}
+
+/// Accumulates proofs' equations and verifies them together.
+#[derive(Debug)]
+pub struct BatchVerifier<T> {
+    items: Vec<(usize, T, Relations)>,
+    rejected: Vec<(usize, T, VerifyError)>,
+    pushed: usize,
+}
+
+impl<T> Default for BatchVerifier<T> {
+    fn default() -> Self {
+        Self {
+            items: Vec::new(),
+            rejected: Vec::new(),
+            pushed: 0,
+        }
+    }
+}
+
+/// Below this many items, bisection checks each item on its own.
+const BISECTION_LEAF: usize = 2;
+
+impl<T> BatchVerifier<T> {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty batch with room for `n` proofs.
+    pub fn with_capacity(n: usize) -> Self {
+        Self {
+            items: Vec::with_capacity(n),
+            rejected: Vec::new(),
+            pushed: 0,
+        }
+    }
+
+    /// Adds one proof's equations under `tag` (a record index, a ballot hash…), or its
+    /// early failure (a check that needs no group arithmetic, such as a challenge sum).
+    pub fn push(&mut self, tag: T, relations: Result<Relations, VerifyError>) {
+        let order = self.pushed;
+        self.pushed += 1;
+        match relations {
+            Ok(r) => self.items.push((order, tag, r)),
+            Err(e) => self.rejected.push((order, tag, e)),
+        }
+    }
+
+    /// Number of proofs pushed.
+    pub fn len(&self) -> usize {
+        self.pushed
+    }
+
+    /// True if nothing was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.pushed == 0
+    }
+
+    /// Verifies everything pushed. On failure, names every failing proof.
+    pub fn verify<R: CryptoRng + ?Sized>(self, rng: &mut R) -> Result<(), BatchFailure<T>> {
+        let Self {
+            items,
+            mut rejected,
+            ..
+        } = self;
+        let all: Vec<&Relations> = items.iter().map(|(_, _, r)| r).collect();
+        let mut guilty = Vec::new();
+        if !all.is_empty() && !check_combined(&all, rng) {
+            bisect(&items, 0, items.len(), rng, &mut guilty);
+        }
+        if guilty.is_empty() && rejected.is_empty() {
+            return Ok(());
+        }
+        let mut guilty = guilty.into_iter().peekable();
+        for (position, (order, tag, _)) in items.into_iter().enumerate() {
+            if let Some((_, reason)) = guilty.next_if(|(p, _)| *p == position) {
+                rejected.push((order, tag, reason));
+            }
+        }
+        rejected.sort_by_key(|(order, _, _)| *order);
+        Err(BatchFailure {
+            failures: rejected.into_iter().map(|(_, t, e)| (t, e)).collect(),
+        })
+    }
+}
+
+/// Finds the failing items in `items[start..end]`, known to fail as a whole.
+fn bisect<T, R: CryptoRng + ?Sized>(
+    items: &[(usize, T, Relations)],
+    start: usize,
+    end: usize,
+    rng: &mut R,
+    guilty: &mut Vec<(usize, VerifyError)>,
+) {
+    if end - start <= BISECTION_LEAF {
+        for (position, (_, _, relations)) in items.iter().enumerate().take(end).skip(start) {
+            match relations.check() {
+                Ok(()) => {}
+                Err(e) => guilty.push((position, e)),
+            }
+        }
+        return;
+    }
+    let middle = start + (end - start) / 2;
+    for (lo, hi) in [(start, middle), (middle, end)] {
+        let half: Vec<&Relations> = items[lo..hi].iter().map(|(_, _, r)| r).collect();
+        if !check_combined(&half, rng) {
+            bisect(items, lo, hi, rng, guilty);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
+
+    /// x·G − X = 0 for a claimed X.
+    fn claim(x: u64, claimed: u64) -> Relations {
+        let mut r = Relations::new();
+        let big_x = RISTRETTO_BASEPOINT_TABLE * &DalekScalar::from(claimed);
+        let local = r.local(&big_x);
+        r.equation(
+            "xG = X",
+            None,
+            [(DalekScalar::from(x), Base::G), (-DalekScalar::ONE, local)],
+        );
+        r
+    }
+
+    #[test]
+    fn batch_accepts_true_equations_and_names_each_false_one() {
+        let mut rng = rand::rng();
+        let mut batch = BatchVerifier::new();
+        for i in 0..37u64 {
+            let claimed = if i == 3 || i == 20 || i == 36 {
+                i + 1
+            } else {
+                i
+            };
+            batch.push(i, Ok(claim(i, claimed)));
+        }
+        batch.push(99, Err(VerifyError::ChallengeSumMismatch { bit: None }));
+        let failure = batch.verify(&mut rng).unwrap_err();
+        let tags: Vec<u64> = failure.failures.iter().map(|(t, _)| *t).collect();
+        assert_eq!(tags, vec![3, 20, 36, 99]);
+
+        let mut good = BatchVerifier::new();
+        for i in 0..10u64 {
+            good.push(i, Ok(claim(i, i)));
+        }
+        assert!(good.verify(&mut rng).is_ok());
+        assert!(BatchVerifier::<u8>::new().verify(&mut rng).is_ok());
+    }
+
+    #[test]
+    fn shared_bases_merge_and_still_catch_errors() {
+        let mut rng = rand::rng();
+        let h = crate::group::generator_h();
+        let mut batch = BatchVerifier::new();
+        for i in 0..8u64 {
+            // i·H − (i·H) = 0, with H shared; item 5 claims the wrong point.
+            let mut r = Relations::new();
+            let base = r.shared(&h);
+            let target = h.as_ristretto() * DalekScalar::from(if i == 5 { i + 2 } else { i });
+            let local = r.local(&target);
+            r.equation(
+                "iH = T",
+                Some(i as usize),
+                [(DalekScalar::from(i), base), (-DalekScalar::ONE, local)],
+            );
+            batch.push(i, Ok(r));
+        }
+        let failure = batch.verify(&mut rng).unwrap_err();
+        assert_eq!(failure.failures.len(), 1);
+        assert_eq!(failure.failures[0].0, 5);
+        assert_eq!(
+            failure.failures[0].1,
+            VerifyError::EquationFailed {
+                equation: "iH = T",
+                index: Some(5)
+            }
+        );
+    }
+
+    #[test]
+    fn extend_renumbers_bases() {
+        let mut a = claim(2, 2);
+        a.extend(claim(3, 4));
+        assert_eq!(a.len(), 2);
+        assert!(a.check().is_err());
+        let mut b = claim(2, 2);
+        b.extend(claim(3, 3));
+        assert!(b.check().is_ok());
+    }
+}
