@@ -149,11 +149,13 @@ impl Relations {
     }
 }
 
-/// A 128-bit random weight: enough that a false equation survives with probability
-/// 2⁻¹²⁸, half the cost of drawing a full scalar.
+/// A weight 2¹²⁸ + r with r uniform in [0, 2¹²⁸) (spec/06-batch.md): 128 bits of
+/// randomness, so false equations cancel with probability at most 2⁻¹²⁸, and never
+/// zero mod ℓ, so a single false equation can never be masked, whatever the RNG does.
 fn random_weight<R: CryptoRng + ?Sized>(rng: &mut R) -> DalekScalar {
     let mut bytes = [0u8; 32];
     rng.fill_bytes(&mut bytes[..16]);
+    bytes[16] = 1;
     DalekScalar::from_bytes_mod_order(bytes)
 }
 
@@ -280,6 +282,12 @@ impl<T> BatchVerifier<T> {
         let mut guilty = Vec::new();
         if !all.is_empty() && !check_combined(&all, rng) {
             bisect(&items, 0, items.len(), rng, &mut guilty);
+            if guilty.is_empty() {
+                // The combined check failing proves some equation false; bisection's
+                // fresh weights missed it (probability 2^-128). Never answer Ok then:
+                // check every proof on its own.
+                check_each(&items, 0, items.len(), &mut guilty);
+            }
         }
         if guilty.is_empty() && rejected.is_empty() {
             return Ok(());
@@ -297,6 +305,20 @@ impl<T> BatchVerifier<T> {
     }
 }
 
+/// Checks each of `items[start..end]` on its own, equation by equation.
+fn check_each<T>(
+    items: &[(usize, T, Relations)],
+    start: usize,
+    end: usize,
+    guilty: &mut Vec<(usize, VerifyError)>,
+) {
+    for (position, (_, _, relations)) in items.iter().enumerate().take(end).skip(start) {
+        if let Err(e) = relations.check() {
+            guilty.push((position, e));
+        }
+    }
+}
+
 /// Finds the failing items in `items[start..end]`, known to fail as a whole.
 fn bisect<T, R: CryptoRng + ?Sized>(
     items: &[(usize, T, Relations)],
@@ -306,12 +328,7 @@ fn bisect<T, R: CryptoRng + ?Sized>(
     guilty: &mut Vec<(usize, VerifyError)>,
 ) {
     if end - start <= BISECTION_LEAF {
-        for (position, (_, _, relations)) in items.iter().enumerate().take(end).skip(start) {
-            match relations.check() {
-                Ok(()) => {}
-                Err(e) => guilty.push((position, e)),
-            }
-        }
+        check_each(items, start, end, guilty);
         return;
     }
     let middle = start + (end - start) / 2;
@@ -393,6 +410,70 @@ mod tests {
                 equation: "iH = T",
                 index: Some(5)
             }
+        );
+    }
+
+    /// An "RNG" that returns a scripted sequence of 16-byte weights (the byte value
+    /// repeated), for driving the batch through paths honest randomness reaches with
+    /// negligible probability.
+    struct ScriptedWeights(std::vec::IntoIter<u8>);
+
+    impl rand_core::TryRng for ScriptedWeights {
+        type Error = core::convert::Infallible;
+        fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+            Ok(0)
+        }
+        fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+            Ok(0)
+        }
+        fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+            dst.fill(self.0.next().unwrap_or(0));
+            Ok(())
+        }
+    }
+    impl rand_core::TryCryptoRng for ScriptedWeights {}
+
+    /// A proof whose two equations are each off by ±G: with equal weights they cancel.
+    fn cancelling_pair() -> Relations {
+        let mut r = Relations::new();
+        r.equation("off by +G", Some(0), [(DalekScalar::ONE, Base::G)]);
+        r.equation("off by -G", Some(1), [(-DalekScalar::ONE, Base::G)]);
+        r
+    }
+
+    #[test]
+    fn a_failed_batch_never_passes_even_when_bisection_weights_are_unlucky() {
+        // Batch [bad, good, good]. First check: bad's equations get different weights
+        // (1, 2), so the batch fails. Bisection then checks [bad] with equal weights
+        // (5, 5): the errors cancel and that half passes; [good, good] passes too. The
+        // verifier must still not answer Ok, and must name the bad proof.
+        let mut batch = BatchVerifier::new();
+        batch.push("bad", Ok(cancelling_pair()));
+        batch.push("good 1", Ok(claim(1, 1)));
+        batch.push("good 2", Ok(claim(2, 2)));
+        let mut rng = ScriptedWeights(vec![1, 2, 3, 4, 5, 5, 6, 7].into_iter());
+        let failure = batch.verify(&mut rng).unwrap_err();
+        assert_eq!(failure.failures.len(), 1);
+        assert_eq!(failure.failures[0].0, "bad");
+        assert_eq!(
+            failure.failures[0].1,
+            VerifyError::EquationFailed {
+                equation: "off by +G",
+                index: Some(0)
+            }
+        );
+    }
+
+    #[test]
+    fn an_all_zero_rng_cannot_make_a_false_equation_pass() {
+        let mut batch = BatchVerifier::new();
+        batch.push(0, Ok(claim(3, 4)));
+        batch.push(1, Ok(claim(5, 5)));
+        let mut zeros = ScriptedWeights(Vec::new().into_iter());
+        let failure = batch.verify(&mut zeros).unwrap_err();
+        assert_eq!(
+            failure.failures.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+            vec![0]
         );
     }
 

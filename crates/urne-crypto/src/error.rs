@@ -38,9 +38,6 @@ pub enum VerifyError {
     },
     /// A field of the proof failed to decode.
     Decode(DecodeError),
-    /// The batch this proof was in failed and bisection pinned it down, but its own
-    /// equations hold (only possible if the batch's other failure was transient).
-    BatchOnly,
 }
 
 impl fmt::Display for VerifyError {
@@ -79,7 +76,6 @@ impl fmt::Display for VerifyError {
             }
             Self::InvalidStatement { detail } => write!(f, "invalid statement: {detail}"),
             Self::Decode(e) => write!(f, "malformed proof: {e}"),
-            Self::BatchOnly => f.write_str("failed only as part of a batch"),
         }
     }
 }

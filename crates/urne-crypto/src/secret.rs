@@ -131,9 +131,10 @@ impl<'a> NonceSource<'a> {
         Ok(Self::Explicit(nonces.iter()))
     }
 
-    /// The next nonce. Explicit sources were checked for length up front, so running
-    /// dry would be a bug in the prover's count; it then yields zero-free fresh
-    /// randomness from nowhere — impossible — hence the debug assertion.
+    /// The next nonce. Explicit sources were checked for length up front against the
+    /// count the prover declares, so running dry is a bug in that declaration: debug
+    /// builds stop there, and release builds, rather than panic, produce a proof that
+    /// fails verification and the vectors' byte comparison.
     pub(crate) fn next(&mut self) -> Zeroizing<DalekScalar> {
         match self {
             Self::Hedged(rng) => {

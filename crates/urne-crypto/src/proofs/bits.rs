@@ -147,7 +147,8 @@ impl BitRangeProof {
         let last = (nonce.expose_secret() - *weighted) * power_of_two(bits - 1).invert();
         bit_nonces.push(SecretScalar::from_dalek(last));
 
-        let bit_values: Vec<u64> = (0..bits).map(|i| (message >> i) & 1).collect();
+        let bit_values: Zeroizing<Vec<u64>> =
+            Zeroizing::new((0..bits).map(|i| (message >> i) & 1).collect());
         let bit_secrets: Vec<SecretScalar> = bit_values
             .iter()
             .map(|b| SecretScalar::from_u64(*b))
@@ -171,11 +172,11 @@ impl BitRangeProof {
         let mut proofs = Vec::with_capacity(bits);
         for (((p, value), r), ciphertext) in pending
             .into_iter()
-            .zip(bit_values)
+            .zip(bit_values.iter())
             .zip(&bit_nonces)
             .zip(bit_ciphertexts)
         {
-            let branches = p.respond(&c, value, r);
+            let branches = p.respond(&c, *value, r);
             let branches: [OrBranch; 2] = [branches[0], branches[1]];
             proofs.push(BitProof {
                 ciphertext,
