@@ -53,6 +53,17 @@ impl Relations {
         Self::default()
     }
 
+    /// No equations yet, with room for the given numbers of shared bases, local points,
+    /// terms and equations (a proof knows them; it saves reallocation on the hot path).
+    pub fn with_capacity(shared: usize, locals: usize, terms: usize, equations: usize) -> Self {
+        Self {
+            shared: Vec::with_capacity(shared),
+            locals: Vec::with_capacity(locals),
+            terms: Vec::with_capacity(terms),
+            equations: Vec::with_capacity(equations),
+        }
+    }
+
     /// Registers a base that may recur across a batch; G is recognised as G.
     pub fn shared(&mut self, point: &Point) -> Base {
         if point.as_bytes() == &BASEPOINT_ENCODING {

@@ -332,6 +332,24 @@ impl fmt::Debug for Scalar {
     }
 }
 
+/// A field's name for error messages, built only when an error is reported: decoding
+/// a valid proof formats no strings.
+pub(crate) trait FieldName {
+    fn field_name(self) -> String;
+}
+
+impl FieldName for &str {
+    fn field_name(self) -> String {
+        self.to_owned()
+    }
+}
+
+impl<F: FnOnce() -> String> FieldName for F {
+    fn field_name(self) -> String {
+        self()
+    }
+}
+
 /// Reads fixed-size fields off the front of a byte string, naming each field in
 /// its errors, and insists at the end that nothing is left over.
 pub(crate) struct Reader<'a> {
@@ -347,42 +365,60 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn take(&mut self, n: usize, field: &str) -> Result<&'a [u8], DecodeError> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeErrorKind> {
         if self.rest.len() < n {
-            return Err(DecodeError::new(
-                field,
-                DecodeErrorKind::WrongLength {
-                    expected: self.total - self.rest.len() + n,
-                    found: self.total,
-                },
-            ));
+            return Err(DecodeErrorKind::WrongLength {
+                expected: self.total - self.rest.len() + n,
+                found: self.total,
+            });
         }
         let (head, tail) = self.rest.split_at(n);
         self.rest = tail;
         Ok(head)
     }
 
-    pub(crate) fn version(&mut self, field: &str, expected: u8) -> Result<(), DecodeError> {
-        let found = self.take(1, field)?[0];
+    pub(crate) fn version(
+        &mut self,
+        field: impl FieldName,
+        expected: u8,
+    ) -> Result<(), DecodeError> {
+        let found = match self.take(1) {
+            Ok(byte) => byte[0],
+            Err(kind) => return Err(DecodeError::new(field.field_name(), kind)),
+        };
         if found != expected {
             return Err(DecodeError::new(
-                field,
+                field.field_name(),
                 DecodeErrorKind::UnsupportedVersion { found },
             ));
         }
         Ok(())
     }
 
-    pub(crate) fn point(&mut self, field: &str) -> Result<Point, DecodeError> {
-        Point::decode(self.take(32, field)?).map_err(|e| e.within(field))
+    fn field<T>(
+        &mut self,
+        field: impl FieldName,
+        decode: impl FnOnce(&[u8]) -> Result<T, DecodeError>,
+    ) -> Result<T, DecodeError> {
+        match self.take(32) {
+            Ok(bytes) => decode(bytes).map_err(|e| e.within(&field.field_name())),
+            Err(kind) => Err(DecodeError::new(field.field_name(), kind)),
+        }
     }
 
-    pub(crate) fn point_non_identity(&mut self, field: &str) -> Result<Point, DecodeError> {
-        Point::decode_non_identity(self.take(32, field)?).map_err(|e| e.within(field))
+    pub(crate) fn point(&mut self, field: impl FieldName) -> Result<Point, DecodeError> {
+        self.field(field, Point::decode)
     }
 
-    pub(crate) fn scalar(&mut self, field: &str) -> Result<Scalar, DecodeError> {
-        Scalar::decode(self.take(32, field)?).map_err(|e| e.within(field))
+    pub(crate) fn point_non_identity(
+        &mut self,
+        field: impl FieldName,
+    ) -> Result<Point, DecodeError> {
+        self.field(field, Point::decode_non_identity)
+    }
+
+    pub(crate) fn scalar(&mut self, field: impl FieldName) -> Result<Scalar, DecodeError> {
+        self.field(field, Scalar::decode)
     }
 
     pub(crate) fn remaining(&self) -> usize {

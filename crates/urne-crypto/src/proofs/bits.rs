@@ -212,7 +212,10 @@ impl BitRangeProof {
         }
         let c = transcript.challenge_scalar(b"c");
 
-        let mut relations = Relations::new();
+        // Locals: α, β, each bit's αᵢ, βᵢ and four commitments; terms: the two
+        // recombination equations, then 14 per bit.
+        let mut relations =
+            Relations::with_capacity(1, 2 + 6 * bits, 2 * (bits + 1) + 14 * bits, 2 + 4 * bits);
         let k = relations.shared(key.point());
         let alpha = relations.local(ciphertext.alpha().as_ristretto());
         let beta = relations.local(ciphertext.beta().as_ristretto());
@@ -283,10 +286,10 @@ impl BitRangeProof {
         }
         let mut bits = Vec::with_capacity(body / BIT_LEN);
         for i in 0..body / BIT_LEN {
-            let alpha = reader.point(&format!("bits[{i}].alpha"))?;
-            let beta = reader.point(&format!("bits[{i}].beta"))?;
-            let zero = OrBranch::read(&mut reader, &format!("bits[{i}].branches[0]"))?;
-            let one = OrBranch::read(&mut reader, &format!("bits[{i}].branches[1]"))?;
+            let alpha = reader.point(|| format!("bits[{i}].alpha"))?;
+            let beta = reader.point(|| format!("bits[{i}].beta"))?;
+            let zero = OrBranch::read(&mut reader, || format!("bits[{i}].branches[0]"))?;
+            let one = OrBranch::read(&mut reader, || format!("bits[{i}].branches[1]"))?;
             bits.push(BitProof {
                 ciphertext: Ciphertext::new(alpha, beta),
                 branches: [zero, one],

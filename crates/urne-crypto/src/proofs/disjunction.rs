@@ -46,12 +46,16 @@ impl OrBranch {
         out.extend_from_slice(&self.z.to_bytes());
     }
 
-    pub(crate) fn read(reader: &mut Reader<'_>, prefix: &str) -> Result<Self, DecodeError> {
+    /// Reads a branch; `prefix` names it in errors (called only on error).
+    pub(crate) fn read(
+        reader: &mut Reader<'_>,
+        prefix: impl Fn() -> String,
+    ) -> Result<Self, DecodeError> {
         Ok(Self {
-            A: reader.point_non_identity(&format!("{prefix}.A"))?,
-            B: reader.point_non_identity(&format!("{prefix}.B"))?,
-            c: reader.scalar(&format!("{prefix}.c"))?,
-            z: reader.scalar(&format!("{prefix}.z"))?,
+            A: reader.point_non_identity(|| format!("{}.A", prefix()))?,
+            B: reader.point_non_identity(|| format!("{}.B", prefix()))?,
+            c: reader.scalar(|| format!("{}.c", prefix()))?,
+            z: reader.scalar(|| format!("{}.z", prefix()))?,
         })
     }
 }

@@ -119,7 +119,7 @@ impl DleqProof {
         statement: &DleqStatement<'_>,
     ) -> Result<Relations, VerifyError> {
         let c = challenge(context, statement, &self.A1, &self.A2);
-        let mut r = Relations::new();
+        let mut r = Relations::with_capacity(3, 3, 6, 2);
         let G1 = r.shared(statement.G1);
         let X1 = r.shared(statement.X1);
         let G2 = r.shared(statement.G2);

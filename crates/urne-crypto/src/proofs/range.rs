@@ -189,7 +189,8 @@ impl RangeProof {
             self.branches.iter().map(|b| (&b.A, &b.B)),
         );
         let c = transcript.challenge_scalar(b"c");
-        let mut relations = Relations::new();
+        let n = self.branches.len();
+        let mut relations = Relations::with_capacity(1, 2 + 2 * n, 7 * n, 2 * n);
         let bases = BranchBases {
             key: relations.shared(key.point()),
             alpha: relations.local(ciphertext.alpha().as_ristretto()),
@@ -238,7 +239,7 @@ impl RangeProof {
             ));
         }
         let branches = (0..body / OrBranch::LEN)
-            .map(|i| OrBranch::read(&mut reader, &format!("branches[{i}]")))
+            .map(|i| OrBranch::read(&mut reader, || format!("branches[{i}]")))
             .collect::<Result<Vec<_>, _>>()?;
         reader.finish()?;
         Ok(Self { branches })

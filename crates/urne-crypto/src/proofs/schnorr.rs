@@ -87,7 +87,7 @@ impl SchnorrProof {
         let mut transcript = statement_transcript(context, X);
         transcript.append_point(b"A", &self.A);
         let c = transcript.challenge_scalar(b"c");
-        let mut relations = Relations::new();
+        let mut relations = Relations::with_capacity(0, 2, 3, 1);
         let A = relations.local(self.A.as_ristretto());
         let X = relations.local(X.as_ristretto());
         relations.equation(
