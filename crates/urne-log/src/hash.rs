@@ -1,0 +1,114 @@
+//! RFC 6962 §2.1 hashing.
+
+use core::fmt;
+
+use sha2::{Digest, Sha256};
+
+/// A SHA-256 Merkle tree hash.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Hash(pub [u8; 32]);
+
+impl Hash {
+    /// The root of the empty tree: SHA-256 of the empty string.
+    pub fn empty() -> Self {
+        Self(Sha256::digest([]).into())
+    }
+
+    /// Lowercase hex.
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Parses 64 lowercase hex digits.
+    pub fn from_hex(text: &str) -> Option<Self> {
+        if text.len() != 64
+            || !text
+                .bytes()
+                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+        {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(Self(out))
+    }
+
+    /// From a slice of exactly 32 bytes.
+    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+        bytes.try_into().ok().map(Self)
+    }
+}
+
+impl fmt::Debug for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Hash({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+/// MTH({d}) = SHA-256(0x00 ‖ d).
+pub fn leaf_hash(entry: &[u8]) -> Hash {
+    let mut h = Sha256::new();
+    h.update([0x00]);
+    h.update(entry);
+    Hash(h.finalize().into())
+}
+
+/// SHA-256(0x01 ‖ left ‖ right).
+pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
+    let mut h = Sha256::new();
+    h.update([0x01]);
+    h.update(left.0);
+    h.update(right.0);
+    Hash(h.finalize().into())
+}
+
+/// The largest power of two strictly below n (n ≥ 2), the RFC's split point k.
+pub fn split_point(n: u64) -> u64 {
+    debug_assert!(n >= 2);
+    1u64 << (63 - (n - 1).leading_zeros())
+}
+
+/// The root of a list of leaf hashes, by the RFC's recursive definition (reference
+/// implementation for tests and small trees; storage uses [`crate::proof::range_hash`]).
+pub fn root_of(leaves: &[Hash]) -> Hash {
+    match leaves.len() {
+        0 => Hash::empty(),
+        1 => leaves[0],
+        n => {
+            let k = split_point(n as u64) as usize;
+            node_hash(&root_of(&leaves[..k]), &root_of(&leaves[k..]))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_point_is_the_largest_power_of_two_below() {
+        assert_eq!(split_point(2), 1);
+        assert_eq!(split_point(3), 2);
+        assert_eq!(split_point(4), 2);
+        assert_eq!(split_point(5), 4);
+        assert_eq!(split_point(8), 4);
+        assert_eq!(split_point(9), 8);
+        assert_eq!(split_point(u64::MAX), 1 << 63);
+    }
+
+    #[test]
+    fn hex_round_trip_is_strict() {
+        let h = leaf_hash(b"x");
+        assert_eq!(Hash::from_hex(&h.to_hex()), Some(h));
+        assert_eq!(Hash::from_hex(&h.to_hex().to_uppercase()), None);
+        assert_eq!(Hash::from_hex("00"), None);
+    }
+}
