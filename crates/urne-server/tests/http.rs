@@ -1,0 +1,430 @@
+//! The HTTP service: each bad request gets its own clear error and changes nothing;
+//! tiles, proofs and checkpoints verify on the client side; limits; graceful shutdown.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use ed25519_dalek::SigningKey;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+use urne_board::kinds::{CONTEXT_OPEN, CONTEXT_PHASE, ContextOpen, Registry};
+use urne_board::{Board, BoardConfig, ContextId, Kind, Phase, Record};
+use urne_log::note::{Note, NoteVerifier};
+use urne_log::{Checkpoint, Hash, verify_consistency, verify_inclusion};
+use urne_server::{AppState, ServerConfig, router};
+use zeroize::Zeroizing;
+
+fn authority() -> SigningKey {
+    SigningKey::from_bytes(&[1; 32])
+}
+
+fn board(name: &str) -> Arc<Board> {
+    let dir = std::env::temp_dir().join(format!("urne-server-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let config = BoardConfig {
+        origin: "test.example/board".into(),
+        signing_seed: Zeroizing::new([7; 32]),
+        authorities: vec![authority().verifying_key().to_bytes()],
+        witnesses: vec![],
+    };
+    Arc::new(
+        Board::open(&dir, config, Registry::with_builtin())
+            .unwrap()
+            .0,
+    )
+}
+
+fn open_record(name: &str) -> (ContextId, Vec<u8>) {
+    let body = ContextOpen {
+        name: name.into(),
+        parameters: [0; 32],
+    }
+    .to_body();
+    let id = ContextId::derive(&body);
+    (
+        id,
+        Record::sign(id, CONTEXT_OPEN, &body, &authority())
+            .unwrap()
+            .into_bytes(),
+    )
+}
+
+async fn call(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Vec<u8>) {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", content_type)
+        .body(Body::from(body))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    (
+        status,
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+}
+
+async fn get(app: &axum::Router, uri: &str) -> (StatusCode, Vec<u8>) {
+    call(app, "GET", uri, "text/plain", Vec::new()).await
+}
+
+async fn post(app: &axum::Router, body: Vec<u8>) -> (StatusCode, serde_json::Value) {
+    let (status, bytes) = call(app, "POST", "/v1/records", "application/octet-stream", body).await;
+    (status, serde_json::from_slice(&bytes).unwrap())
+}
+
+#[tokio::test]
+async fn every_bad_submission_gets_its_own_error_and_changes_nothing() {
+    let board = board("errors");
+    let app = router(AppState::new(Arc::clone(&board), ServerConfig::default()));
+    let (id, open) = open_record("HTTP election");
+    let (status, receipt) = post(&app, open.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{receipt}");
+    assert_eq!(receipt["index"], 0);
+
+    let phase = |p: u8| {
+        Record::sign(id, CONTEXT_PHASE, &[p], &authority())
+            .unwrap()
+            .into_bytes()
+    };
+    let mut forged = phase(1);
+    let n = forged.len();
+    forged[n - 1] ^= 1;
+    let cases: Vec<(Vec<u8>, &str, &str, StatusCode)> = vec![
+        (
+            vec![0u8; 200_000],
+            "application/octet-stream",
+            "too-large",
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            b"{\"record\": 12".to_vec(),
+            "application/json",
+            "bad-json",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            b"{\"record\": \"00\", \"extra\": 1}".to_vec(),
+            "application/json",
+            "bad-json",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            b"{\"record\": \"ZZ\"}".to_vec(),
+            "application/json",
+            "bad-json",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            vec![1, 2, 3],
+            "application/octet-stream",
+            "malformed",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            forged,
+            "application/octet-stream",
+            "bad-signature",
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            Record::sign(id, Kind(0x4242), b"", &authority())
+                .unwrap()
+                .into_bytes(),
+            "application/octet-stream",
+            "unknown-kind",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            phase(3),
+            "application/octet-stream",
+            "invalid-body",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            Record::sign(ContextId([5; 32]), CONTEXT_PHASE, &[1], &authority())
+                .unwrap()
+                .into_bytes(),
+            "application/octet-stream",
+            "unknown-context",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            open.clone(),
+            "application/octet-stream",
+            "duplicate",
+            StatusCode::CONFLICT,
+        ),
+        (
+            Record::sign(id, CONTEXT_PHASE, &[1], &SigningKey::from_bytes(&[2; 32]))
+                .unwrap()
+                .into_bytes(),
+            "application/octet-stream",
+            "not-authorized",
+            StatusCode::FORBIDDEN,
+        ),
+    ];
+    for (body, content_type, code, expected_status) in cases {
+        let (status, bytes) = call(&app, "POST", "/v1/records", content_type, body).await;
+        let error: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(error["code"], code, "{error}");
+        assert_eq!(status, expected_status, "{code}");
+        assert!(!error["message"].as_str().unwrap().is_empty());
+        assert_eq!(board.store().size(), 1, "{code} changed the log");
+    }
+    // Wrong phase: walk to published, then try to move again.
+    for p in 1..=6u8 {
+        let (status, _) = post(&app, phase(p)).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let late = Record::sign(id, CONTEXT_PHASE, &[0], &authority())
+        .unwrap()
+        .into_bytes();
+    let (status, error) = post(&app, late).await;
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (StatusCode::CONFLICT, Some("wrong-phase"))
+    );
+    // The JSON form is accepted too.
+    let (_, other) = open_record("JSON form");
+    let body = format!(
+        "{{\"record\": \"{}\"}}",
+        other.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
+    let (status, _) = call(
+        &app,
+        "POST",
+        "/v1/records",
+        "application/json",
+        body.into_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, metrics) = get(&app, "/metrics").await;
+    let metrics = String::from_utf8(metrics).unwrap();
+    assert!(
+        metrics.contains("urne_records_rejected_total{code=\"duplicate\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("urne_records_accepted_total 8"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn checkpoints_tiles_and_proofs_verify_on_the_client_side() {
+    let board = board("reads");
+    let app = router(AppState::new(Arc::clone(&board), ServerConfig::default()));
+    let mut hashes = Vec::new();
+    for i in 0..300 {
+        let (_, record) = open_record(&format!("Context {i}"));
+        hashes.push(urne_log::leaf_hash(&record));
+        assert_eq!(post(&app, record).await.0, StatusCode::CREATED);
+    }
+    let (status, note) = get(&app, "/checkpoint").await;
+    assert_eq!(status, StatusCode::OK);
+    let note = Note::parse(&note).unwrap();
+    let verifier = NoteVerifier::from_vkey(&board.vkey()).unwrap();
+    let checkpoint = Checkpoint::open(&note, &verifier).unwrap();
+    assert_eq!(checkpoint.size, 300);
+
+    // Inclusion by hash, against the signed checkpoint.
+    let (status, body) = get(
+        &app,
+        &format!("/v1/proof/inclusion?hash={}", hashes[123].to_hex()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let proof: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let path: Vec<Hash> = proof["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| Hash::from_hex(h.as_str().unwrap()).unwrap())
+        .collect();
+    verify_inclusion(&hashes[123], 123, 300, &path, &checkpoint.root).unwrap();
+
+    // Consistency from 100 to the checkpoint.
+    let (_, body) = get(&app, "/v1/proof/consistency?first=100").await;
+    let proof: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let path: Vec<Hash> = proof["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| Hash::from_hex(h.as_str().unwrap()).unwrap())
+        .collect();
+    verify_consistency(
+        100,
+        300,
+        &board.store().root(100).unwrap(),
+        &checkpoint.root,
+        &path,
+    )
+    .unwrap();
+
+    // Tiles: a full level-0 tile, the partial one, the level-1 partial; entry bundles.
+    let (status, tile) = get(&app, "/tile/0/000").await;
+    assert_eq!((status, tile.len()), (StatusCode::OK, 256 * 32));
+    assert_eq!(&tile[..32], &hashes[0].0);
+    let (status, partial) = get(&app, "/tile/0/001.p/44").await;
+    assert_eq!((status, partial.len()), (StatusCode::OK, 44 * 32));
+    let (status, level1) = get(&app, "/tile/1/000.p/1").await;
+    assert_eq!(
+        (status, level1),
+        (
+            StatusCode::OK,
+            urne_log::hash::root_of(&hashes[..256]).0.to_vec()
+        )
+    );
+    let (status, bundle) = get(&app, "/tile/entries/001.p/44").await;
+    assert_eq!(status, StatusCode::OK);
+    let len = u16::from_be_bytes([bundle[0], bundle[1]]) as usize;
+    assert_eq!(urne_log::leaf_hash(&bundle[2..2 + len]), hashes[256]);
+    for bad in [
+        "/tile/0/002",
+        "/tile/0/1",
+        "/tile/00/000",
+        "/tile/0/001.p/45",
+    ] {
+        assert_eq!(get(&app, bad).await.0, StatusCode::NOT_FOUND, "{bad}");
+    }
+
+    // Records by hash and by range; contexts; board; health; OpenAPI.
+    let (status, record) = get(&app, &format!("/v1/records/{}", hashes[7].to_hex())).await;
+    assert_eq!(
+        (status, urne_log::leaf_hash(&record)),
+        (StatusCode::OK, hashes[7])
+    );
+    assert_eq!(
+        get(&app, &format!("/v1/records/{}", Hash([0; 32]).to_hex()))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, entries) = get(&app, "/v1/entries?start=10&end=12").await;
+    let entries: serde_json::Value = serde_json::from_slice(&entries).unwrap();
+    assert_eq!(entries[1]["hash"], hashes[11].to_hex());
+    assert_eq!(
+        get(&app, "/v1/entries?start=0&end=5000").await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let (_, contexts) = get(&app, "/v1/contexts").await;
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&contexts)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        300
+    );
+    assert_eq!(get(&app, "/healthz").await.1, b"ok 300\n");
+    let (_, api) = get(&app, "/openapi.json").await;
+    let api: serde_json::Value = serde_json::from_slice(&api).unwrap();
+    assert!(api["paths"]["/v1/records"]["post"].is_object());
+    let _ = Phase::Voting;
+}
+
+#[tokio::test]
+async fn a_client_over_its_rate_is_told_to_retry() {
+    let board = board("rate");
+    let config = ServerConfig {
+        writes_per_second: 1,
+        write_burst: 2,
+        ..ServerConfig::default()
+    };
+    let app = router(AppState::new(board, config));
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        statuses.push(post(&app, open_record(&format!("Rate {i}")).1).await.0);
+    }
+    assert_eq!(
+        statuses,
+        vec![
+            StatusCode::CREATED,
+            StatusCode::CREATED,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+}
+
+fn http(addr: std::net::SocketAddr, request: &[u8]) -> (u16, Vec<u8>) {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.write_all(request).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let head_end = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let status: u16 = String::from_utf8_lossy(&response[9..12]).parse().unwrap();
+    (status, response[head_end + 4..].to_vec())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_keeps_every_acknowledged_record_and_checkpoints_them() {
+    let dir = std::env::temp_dir().join(format!("urne-server-{}-shutdown", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let config = || BoardConfig {
+        origin: "test.example/board".into(),
+        signing_seed: Zeroizing::new([7; 32]),
+        authorities: vec![authority().verifying_key().to_bytes()],
+        witnesses: vec![],
+    };
+    let board = Arc::new(
+        Board::open(&dir, config(), Registry::with_builtin())
+            .unwrap()
+            .0,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(urne_server::serve(
+        listener,
+        AppState::new(Arc::clone(&board), ServerConfig::default()),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let acknowledged = tokio::task::spawn_blocking(move || {
+        let mut acked = 0;
+        for i in 0..20 {
+            let record = open_record(&format!("Shutdown {i}")).1;
+            let mut request = format!(
+                "POST /v1/records HTTP/1.1\r\nHost: board\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                record.len()
+            )
+            .into_bytes();
+            request.extend_from_slice(&record);
+            if http(addr, &request).0 == 201 {
+                acked += 1;
+            }
+        }
+        acked
+    })
+    .await
+    .unwrap();
+    assert_eq!(acknowledged, 20);
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    drop(board);
+    let (board, report) = Board::open(&dir, config(), Registry::with_builtin()).unwrap();
+    assert_eq!(board.store().size(), 20);
+    assert_eq!(
+        report.checkpoint_size,
+        Some(20),
+        "the last checkpoint covers every acknowledged record"
+    );
+}
