@@ -17,13 +17,40 @@ pub trait HashSource {
     fn subtree(&self, height: u32, index: u64) -> Result<Hash, Self::Error>;
 }
 
+/// A subtree asked of an in-memory tree that does not hold it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotInTree {
+    /// The subtree's height.
+    pub height: u32,
+    /// Its index.
+    pub index: u64,
+}
+
+impl fmt::Display for NotInTree {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "subtree {} at height {} is not in the tree",
+            self.index, self.height
+        )
+    }
+}
+
 /// Leaf hashes in memory (tests, small trees).
 impl HashSource for [Hash] {
-    type Error = core::convert::Infallible;
+    type Error = NotInTree;
     fn subtree(&self, height: u32, index: u64) -> Result<Hash, Self::Error> {
-        let start = (index << height) as usize;
-        let end = ((index + 1) << height) as usize;
-        Ok(root_of(&self[start..end]))
+        let missing = NotInTree { height, index };
+        let start = index.checked_shl(height).ok_or(missing)?;
+        let end = index
+            .checked_add(1)
+            .and_then(|i| i.checked_shl(height))
+            .ok_or(missing)?;
+        let leaves = self.get(
+            usize::try_from(start).map_err(|_| missing)?
+                ..usize::try_from(end).map_err(|_| missing)?,
+        );
+        leaves.map(root_of).ok_or(missing)
     }
 }
 

@@ -161,6 +161,12 @@ fn reference_consistency_proofs() {
 fn malformed_requests_and_proofs_are_refused() {
     let hashes = leaf_hashes();
     assert!(inclusion_proof(&hashes[..], 8, 8).is_err());
+    // Asking an in-memory tree for more than it holds is an error, never a panic.
+    assert!(matches!(
+        consistency_proof(&hashes[..4], 4, 8),
+        Err(urne_log::proof::ProofRequestError::Source(_))
+    ));
+    assert!(inclusion_proof(&hashes[..4], 1, 9).is_err());
     assert!(consistency_proof(&hashes[..], 5, 4).is_err());
     let root = hd(ROOTS[8]);
     assert_eq!(
