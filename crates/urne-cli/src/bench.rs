@@ -1,0 +1,337 @@
+//! `urne bench`: the board's storage and HTTP targets, measured on this machine.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Subcommand;
+use urne_board::kinds::Registry;
+use urne_board::{Board, BoardConfig};
+use urne_server::{AppState, ServerConfig};
+use urne_store::{Store, StoreOptions};
+use zeroize::Zeroizing;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Durable appends of 1 KiB records from 1, 16 and 64 concurrent writers.
+    Appends {
+        /// Seconds per writer count.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Writer counts, comma-separated.
+        #[arg(long, default_value = "1,16,64")]
+        writers: String,
+        /// Where to put the scratch log (default: a temporary directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Time to open (and check against its checkpoint) a log of N entries.
+    Open {
+        /// Entries.
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: u64,
+        /// Where to put the scratch log.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Inclusion proofs served over HTTP on loopback, from keep-alive connections.
+    Http {
+        /// Entries in the served log.
+        #[arg(long, default_value_t = 100_000)]
+        entries: u64,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+    },
+}
+
+fn scratch(dir: Option<PathBuf>, name: &str) -> PathBuf {
+    let dir = dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("urne-bench-{}-{name}", std::process::id()))
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!(
+        "{cpu}, {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    )
+}
+
+/// Fills a store fast: queue many records, wait for the last (one fsync per 4,096).
+fn fill(store: &Store, entries: u64, size: usize) -> Result<(), String> {
+    let mut i = store.size();
+    while i < entries {
+        let mut last = None;
+        for _ in 0..4096.min(entries - i) {
+            let mut record = format!("bench record {i} ").into_bytes();
+            record.resize(size, b'.');
+            last = Some(store.enqueue(record).map_err(|e| e.to_string())?);
+            i += 1;
+        }
+        if let Some(p) = last {
+            p.wait().map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+fn appends(seconds: u64, writers: &str, dir: Option<PathBuf>) -> Result<(), String> {
+    println!(
+        "durable appends of 1 KiB records ({}; each append returns after fdatasync)",
+        machine()
+    );
+    for w in writers.split(',') {
+        let w: usize = w.trim().parse().map_err(|_| format!("writer count {w}"))?;
+        let path = scratch(dir.clone(), &format!("appends-{w}"));
+        let (store, _) = Store::open(&path, StoreOptions::default()).map_err(|e| e.to_string())?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let done = Arc::new(AtomicU64::new(0));
+        let started = Instant::now();
+        let threads: Vec<_> = (0..w)
+            .map(|t| {
+                let (store, stop, done) = (store.clone(), Arc::clone(&stop), Arc::clone(&done));
+                std::thread::spawn(move || {
+                    let mut n = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        let mut record = format!("writer {t} record {n} ").into_bytes();
+                        record.resize(1024, b'.');
+                        if store.append(record).is_err() {
+                            break;
+                        }
+                        n += 1;
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_secs(seconds));
+        stop.store(true, Ordering::Relaxed);
+        for t in threads {
+            let _ = t.join();
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        let n = done.load(Ordering::Relaxed);
+        println!(
+            "  {w:>3} writers: {n:>8} appends in {elapsed:.1} s = {:>8.0} appends/s",
+            n as f64 / elapsed
+        );
+        drop(store);
+        let _ = std::fs::remove_dir_all(&path);
+    }
+    Ok(())
+}
+
+fn open(entries: u64, dir: Option<PathBuf>) -> Result<(), String> {
+    let path = scratch(dir, "open");
+    let board_like_checkpoint = |store: &Store| -> Result<(), String> {
+        let size = store.size();
+        let cp = urne_log::Checkpoint {
+            origin: "bench.local/board".into(),
+            size,
+            root: store.root(size).map_err(|e| e.to_string())?,
+            extensions: vec![],
+        };
+        let mut note = urne_log::note::Note::new(&cp.to_text()).map_err(|e| e.to_string())?;
+        urne_log::note::NoteSigner::from_seed("bench.local/board", &[5; 32])
+            .map_err(|e| e.to_string())?
+            .sign(&mut note);
+        store
+            .save_checkpoint(&note.to_text())
+            .map_err(|e| e.to_string())
+    };
+    {
+        let (store, _) = Store::open(&path, StoreOptions::default()).map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        fill(&store, entries, 100)?;
+        board_like_checkpoint(&store)?;
+        println!(
+            "built a log of {entries} entries of 100 bytes in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let started = Instant::now();
+    let (store, report) = Store::open(&path, StoreOptions::default()).map_err(|e| e.to_string())?;
+    let elapsed = started.elapsed();
+    println!(
+        "opened it (torn-tail scan, derived files checked, root recomputed and checked against the checkpoint, index checked) in {:.3} s ({})",
+        elapsed.as_secs_f64(),
+        machine()
+    );
+    if !report.repaired.is_empty() {
+        println!("  repairs: {:?}", report.repaired);
+    }
+    drop(store);
+    let _ = std::fs::remove_dir_all(&path);
+    Ok(())
+}
+
+/// One keep-alive HTTP/1.1 GET; returns the status.
+fn get(stream: &mut BufReader<TcpStream>, path: &str) -> Result<u16, String> {
+    write!(
+        stream.get_mut(),
+        "GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n"
+    )
+    .map_err(|e| e.to_string())?;
+    let mut line = String::new();
+    stream.read_line(&mut line).map_err(|e| e.to_string())?;
+    let status: u16 = line
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("bad status line {line:?}"))?;
+    let mut length = 0usize;
+    loop {
+        line.clear();
+        stream.read_line(&mut line).map_err(|e| e.to_string())?;
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v
+                .trim()
+                .parse()
+                .map_err(|_| "bad content-length".to_owned())?;
+        }
+    }
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).map_err(|e| e.to_string())?;
+    Ok(status)
+}
+
+fn http(entries: u64, seconds: u64, connections: usize) -> Result<(), String> {
+    let path = scratch(None, "http");
+    {
+        let (store, _) = Store::open(&path, StoreOptions::default()).map_err(|e| e.to_string())?;
+        fill(&store, entries, 200)?;
+    }
+    let config = BoardConfig {
+        origin: "bench.local/board".into(),
+        signing_seed: Zeroizing::new([5; 32]),
+        authorities: vec![],
+        witnesses: vec![],
+    };
+    let (board, _) =
+        Board::open(&path, config, Registry::with_builtin()).map_err(|e| e.to_string())?;
+    let board = Arc::new(board);
+    board.sign_checkpoint().map_err(|e| e.to_string())?;
+    let server = ServerConfig {
+        reads_per_second: 0,
+        max_concurrent: 100_000,
+        ..ServerConfig::default()
+    };
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (stop_server, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = runtime.spawn(urne_server::serve(
+        listener,
+        AppState::new(Arc::clone(&board), server),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let stop = Arc::new(AtomicBool::new(false));
+    let latencies = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let errors = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let threads: Vec<_> = (0..connections)
+        .map(|c| {
+            let (stop, latencies, errors) = (
+                Arc::clone(&stop),
+                Arc::clone(&latencies),
+                Arc::clone(&errors),
+            );
+            std::thread::spawn(move || {
+                let Ok(stream) = TcpStream::connect(addr) else {
+                    return;
+                };
+                let _ = stream.set_nodelay(true);
+                let mut stream = BufReader::new(stream);
+                let mut mine = Vec::new();
+                let mut i = c as u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let t = Instant::now();
+                    match get(
+                        &mut stream,
+                        &format!(
+                            "/v1/proof/inclusion?index={}&size={entries}",
+                            (i * 7919) % entries
+                        ),
+                    ) {
+                        Ok(200) => mine.push(t.elapsed()),
+                        _ => {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    i += connections as u64;
+                }
+                latencies
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .extend(mine);
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(seconds));
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        let _ = t.join();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut all = std::mem::take(&mut *latencies.lock().unwrap_or_else(|p| p.into_inner()));
+    all.sort();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    println!(
+        "inclusion proofs over HTTP/1.1 keep-alive on loopback, log of {entries}, {connections} connections, {seconds} s ({}; load generator on the same machine)",
+        machine()
+    );
+    println!(
+        "  {} proofs = {:.0} requests/s; latency p50 {:.2} ms, p99 {:.2} ms; {} errors",
+        all.len(),
+        all.len() as f64 / elapsed,
+        pct(0.5),
+        pct(0.99),
+        errors.load(Ordering::Relaxed)
+    );
+    let _ = stop_server.send(());
+    let _ = runtime.block_on(serving);
+    let _ = std::fs::remove_dir_all(&path);
+    Ok(())
+}
+
+pub fn run(command: BenchCommand) -> Result<(), String> {
+    match command {
+        BenchCommand::Appends {
+            seconds,
+            writers,
+            dir,
+        } => appends(seconds, &writers, dir),
+        BenchCommand::Open { entries, dir } => open(entries, dir),
+        BenchCommand::Http {
+            entries,
+            seconds,
+            connections,
+        } => http(entries, seconds, connections),
+    }
+}

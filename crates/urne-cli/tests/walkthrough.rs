@@ -1,0 +1,200 @@
+//! The README's walkthrough, run with the real `urne` binary: serve, post, checkpoint,
+//! inclusion, a witness round, a quorum, consistency, SIGTERM.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn urne(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_urne"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = urne(dir, args);
+    assert!(
+        out.status.success(),
+        "urne {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn field<'a>(text: &'a str, prefix: &str) -> &'a str {
+    text.lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} in {text}"))
+        .trim()
+}
+
+#[test]
+fn the_readme_walkthrough_works_end_to_end() {
+    let dir = std::env::temp_dir().join(format!("urne-walkthrough-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let keygen = ok(
+        &dir,
+        &[
+            "keygen",
+            "--out",
+            "witness.key",
+            "--name",
+            "witness.local/w1",
+        ],
+    );
+    let witness_vkey = field(&keygen, "as a witness key, vkey:").to_owned();
+    let port = free_port();
+    let board = format!("http://127.0.0.1:{port}");
+    let listen = format!("127.0.0.1:{port}");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_urne"))
+        .current_dir(&dir)
+        .args([
+            "serve",
+            "--data",
+            "data",
+            "--listen",
+            &listen,
+            "--witness",
+            &witness_vkey,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(&listen).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let keys = [
+        "--board",
+        board.as_str(),
+        "--board-key-file",
+        "data/board.vkey",
+    ];
+
+    let posted = ok(
+        &dir,
+        &[
+            "post",
+            "--board",
+            &board,
+            "--key",
+            "data/authority.key",
+            "context-open",
+            "--name",
+            "Test election",
+        ],
+    );
+    let hash = field(&posted, "record hash:").to_owned();
+    let context = field(&posted, "context id:").to_owned();
+    std::thread::sleep(Duration::from_millis(1300)); // the next checkpoint covers it
+    let mut args = vec!["log", "checkpoint", "--save", "first.note"];
+    args.extend(keys);
+    assert!(ok(&dir, &args).contains("size 1"));
+
+    let mut args = vec!["log", "verify-inclusion", "--hash", &hash];
+    args.extend(keys);
+    assert!(ok(&dir, &args).contains("is entry 0"));
+
+    ok(
+        &dir,
+        &[
+            "post",
+            "--board",
+            &board,
+            "--key",
+            "data/authority.key",
+            "context-phase",
+            "--context",
+            &context,
+            "--to",
+            "ceremony",
+        ],
+    );
+    let refused = urne(
+        &dir,
+        &[
+            "post",
+            "--board",
+            &board,
+            "--key",
+            "data/authority.key",
+            "context-phase",
+            "--context",
+            &context,
+            "--to",
+            "voting",
+        ],
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("invalid-body"));
+    std::thread::sleep(Duration::from_millis(1300));
+
+    let mut args = vec![
+        "witness",
+        "--key",
+        "witness.key",
+        "--name",
+        "witness.local/w1",
+        "--state",
+        "witness-state",
+        "--once",
+    ];
+    args.extend(keys);
+    assert!(ok(&dir, &args).contains("cosigned checkpoint of size 2"));
+    let mut args = vec![
+        "log",
+        "checkpoint",
+        "--witness",
+        &witness_vkey,
+        "--quorum",
+        "1",
+    ];
+    args.extend(keys);
+    assert!(ok(&dir, &args).contains("cosigned by 1 of 1"));
+    let mut args = vec!["log", "verify-consistency", "--old", "first.note"];
+    args.extend(keys);
+    assert!(ok(&dir, &args).contains("extends the checkpoint of size 1"));
+
+    // A wrong board key is refused.
+    let wrong = urne(
+        &dir,
+        &[
+            "log",
+            "checkpoint",
+            "--board",
+            &board,
+            "--board-key",
+            "urne.local/board+00000000+AQQ0ti2kzBjJlBHmnxa7o1GTmsRVnqJ1Wjsrh16wQYRH",
+        ],
+    );
+    assert!(!wrong.status.success());
+
+    // SIGTERM: graceful shutdown.
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    let status = server.wait().unwrap();
+    assert!(status.success(), "serve exited with {status}");
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(server.stdout.as_mut().unwrap(), &mut stdout).unwrap();
+    assert!(stdout.contains("signing a last checkpoint"), "{stdout}");
+}
