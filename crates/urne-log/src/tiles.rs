@@ -148,6 +148,14 @@ pub trait StoredHashes {
     type Error;
     /// Hash p of level l.
     fn stored(&self, level: u32, position: u64) -> Result<Hash, Self::Error>;
+
+    /// Hashes start … start+count−1 of level l, exactly `count` of them or an error.
+    /// Storage overrides this to read them in one go.
+    fn stored_range(&self, level: u32, start: u64, count: u64) -> Result<Vec<Hash>, Self::Error> {
+        (start..start + count)
+            .map(|p| self.stored(level, p))
+            .collect()
+    }
 }
 
 /// Any complete subtree from stored tile hashes.
@@ -164,10 +172,7 @@ impl<S: StoredHashes + ?Sized> HashSource for Tiled<'_, S> {
         }
         // 2^within consecutive stored hashes, hashed up pairwise.
         let count = 1u64 << within;
-        let mut layer: Vec<Hash> = Vec::with_capacity(count as usize);
-        for p in index * count..(index + 1) * count {
-            layer.push(self.0.stored(level, p)?);
-        }
+        let mut layer = self.0.stored_range(level, index * count, count)?;
         while layer.len() > 1 {
             layer = layer
                 .chunks(2)

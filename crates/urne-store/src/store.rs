@@ -10,9 +10,11 @@ use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
-use urne_log::hash::root_of;
-use urne_log::proof::{ProofRequestError, consistency_proof, inclusion_proof, range_hash};
-use urne_log::tiles::{StoredHashes, TILE_WIDTH, Tiled};
+use urne_log::hash::node_hash;
+use urne_log::proof::{
+    HashSource, ProofRequestError, consistency_proof, inclusion_proof, range_hash,
+};
+use urne_log::tiles::TILE_WIDTH;
 use urne_log::{Checkpoint, Hash, leaf_hash};
 
 use crate::error::{StoreError, io};
@@ -30,9 +32,13 @@ const BY_HASH: &str = "entry-by-hash";
 /// Tree holding the index's own bookkeeping.
 const META: &str = "meta";
 
-fn level_file(level: usize) -> String {
-    format!("level-{level}.dat")
+fn height_file(height: u32) -> String {
+    format!("height-{height}.dat")
 }
+
+/// Heights below this are read from their files on demand; from it up (1/256 of the
+/// leaves and less) they are also kept in memory.
+const MEMORY_FROM: u32 = 8;
 
 /// A key the index keeps for a record: (tree, key, value).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,7 +79,7 @@ pub struct OpenReport {
 struct State {
     size: u64,
     offsets: Vec<u64>,
-    /// Tile hashes of levels 1 and up (level 0 is read from its file).
+    /// Node hashes of heights MEMORY_FROM and up (index: height − MEMORY_FROM).
     upper: Vec<Vec<Hash>>,
 }
 
@@ -85,13 +91,16 @@ struct Request {
 struct Inner {
     dir: PathBuf,
     log_reader: File,
-    level0_reader: File,
+    /// Readers of heights 0 … MEMORY_FROM − 1.
+    height_readers: Vec<File>,
     state: RwLock<State>,
     index: sled::Db,
     failed: Arc<AtomicBool>,
     /// Held for the store's lifetime: one process per data directory.
     _lock: File,
     checkpoint: RwLock<Option<String>>,
+    /// The last root computed (size, root): proofs are asked for at the checkpoint's size.
+    root_cache: Mutex<Option<(u64, Hash)>>,
     /// Serialises checkpoint saving with the fsync of derived files.
     checkpoint_lock: Mutex<()>,
 }
@@ -163,7 +172,7 @@ fn read_frame(file: &File, path: &Path, offset: u64) -> Result<(Vec<u8>, Hash), 
 struct Opened {
     log: File,
     offsets: RecordFile,
-    levels: Vec<RecordFile>,
+    heights: Vec<RecordFile>,
     state: State,
     report: OpenReport,
 }
@@ -258,78 +267,66 @@ fn open_log(dir: &Path, checkpoint: Option<&Checkpoint>) -> Result<Opened, Store
     }
     let size = known.len() as u64;
 
-    // Tile hash levels.
+    // Node hashes of every height: node p at height h covers leaves [p·2^h, (p+1)·2^h).
     let leaf_at = |i: u64| -> Result<Hash, StoreError> {
         read_frame(&log, &log_path, known[i as usize]).map(|(_, h)| h)
     };
-    let mut levels: Vec<RecordFile> = Vec::new();
+    let mut heights: Vec<RecordFile> = Vec::new();
     let mut upper: Vec<Vec<Hash>> = Vec::new();
-    let mut level = 0usize;
+    let mut h = 0u32;
     loop {
-        let expected = if level == 0 {
-            size
-        } else {
-            size / TILE_WIDTH.pow(level as u32)
-        };
-        if level > 0 && expected == 0 {
-            // Remove stale higher levels, if a longer log once existed.
-            let path = dir.join(level_file(level));
-            if path.exists() {
+        let expected = if h >= 64 { 0 } else { size >> h };
+        if h >= MEMORY_FROM && expected == 0 {
+            // Remove stale heights, if a longer log once existed here.
+            let mut stale = h;
+            while dir.join(height_file(stale)).exists() {
+                let path = dir.join(height_file(stale));
                 std::fs::remove_file(&path).map_err(io(&path))?;
+                stale += 1;
             }
-            if level > 64 || !dir.join(level_file(level + 1)).exists() {
-                break;
-            }
-            level += 1;
-            continue;
+            break;
         }
-        let mut file = RecordFile::open(&dir.join(level_file(level)), 32)?;
+        let mut file = RecordFile::open(&dir.join(height_file(h)), 32)?;
         if file.count() > expected {
             file.truncate(expected)?;
         }
-        // Check the last stored hash against its source; a mismatch rebuilds the level.
-        let below = |p: u64,
-                     levels: &Vec<RecordFile>,
-                     upper: &Vec<Vec<Hash>>|
-         -> Result<Hash, StoreError> {
-            if level == 0 {
-                return leaf_at(p);
-            }
-            let hashes: Vec<Hash> = if level == 1 {
-                let raw = levels[0].read(p * TILE_WIDTH, TILE_WIDTH)?;
-                raw.chunks_exact(32).filter_map(Hash::from_slice).collect()
-            } else {
-                upper[level - 2][(p * TILE_WIDTH) as usize..((p + 1) * TILE_WIDTH) as usize]
-                    .to_vec()
+        // The hashes of positions [from, to) at this height, from the log or the height below.
+        let compute =
+            |from: u64, to: u64, heights: &Vec<RecordFile>| -> Result<Vec<Hash>, StoreError> {
+                if h == 0 {
+                    return (from..to).map(leaf_at).collect();
+                }
+                let below = heights[h as usize - 1].read(2 * from, 2 * (to - from))?;
+                let hashes: Vec<Hash> = below
+                    .chunks_exact(32)
+                    .filter_map(Hash::from_slice)
+                    .collect();
+                Ok(hashes
+                    .chunks_exact(2)
+                    .map(|pair| node_hash(&pair[0], &pair[1]))
+                    .collect())
             };
-            Ok(root_of(&hashes))
-        };
         if file.count() > 0 {
             let last = file.count() - 1;
             let stored = Hash::from_slice(&file.read(last, 1)?).unwrap_or_default();
-            if stored != below(last, &levels, &upper)? {
+            if compute(last, last + 1, &heights)?.first() != Some(&stored) {
                 file.truncate(0)?;
-                report
-                    .repaired
-                    .push(format!("{} rebuilt", level_file(level)));
+                report.repaired.push(format!("{} rebuilt", height_file(h)));
             }
         }
         if file.count() < expected {
             let from = file.count();
-            let mut bytes = Vec::with_capacity(((expected - from) * 32) as usize);
-            for p in from..expected {
-                bytes.extend_from_slice(&below(p, &levels, &upper)?.0);
-            }
-            file.append(&bytes)?;
+            let hashes = compute(from, expected, &heights)?;
+            file.append(&hashes.iter().flat_map(|x| x.0).collect::<Vec<u8>>())?;
             if from > 0 {
                 report.repaired.push(format!(
                     "{} extended by {} hashes",
-                    level_file(level),
+                    height_file(h),
                     expected - from
                 ));
             }
         }
-        if level > 0 {
+        if h >= MEMORY_FROM {
             upper.push(
                 file.read_all()?
                     .chunks_exact(32)
@@ -337,14 +334,14 @@ fn open_log(dir: &Path, checkpoint: Option<&Checkpoint>) -> Result<Opened, Store
                     .collect(),
             );
         }
-        levels.push(file);
-        level += 1;
+        heights.push(file);
+        h += 1;
     }
     report.size = size;
     Ok(Opened {
         log,
         offsets,
-        levels,
+        heights,
         state: State {
             size,
             offsets: known,
@@ -354,40 +351,23 @@ fn open_log(dir: &Path, checkpoint: Option<&Checkpoint>) -> Result<Opened, Store
     })
 }
 
-/// Tile hashes of the log as it was opened, for the root check before serving.
+/// Node hashes of the log as it was opened, for the root check before serving.
 struct OpenedHashes<'a> {
-    levels: &'a [RecordFile],
-    upper: &'a [Vec<Hash>],
+    heights: &'a [RecordFile],
 }
 
-impl StoredHashes for OpenedHashes<'_> {
+impl HashSource for OpenedHashes<'_> {
     type Error = StoreError;
-    fn stored(&self, level: u32, position: u64) -> Result<Hash, StoreError> {
-        stored_hash(self.levels.first(), self.upper, level, position)
-    }
-}
-
-fn stored_hash(
-    level0: Option<&RecordFile>,
-    upper: &[Vec<Hash>],
-    level: u32,
-    position: u64,
-) -> Result<Hash, StoreError> {
-    let missing = || StoreError::OutOfRange {
-        detail: format!("no tile hash {position} at level {level}"),
-    };
-    if level == 0 {
-        let file = level0.ok_or_else(missing)?;
-        if position >= file.count() {
+    fn subtree(&self, height: u32, index: u64) -> Result<Hash, StoreError> {
+        let missing = || StoreError::OutOfRange {
+            detail: format!("no node {index} at height {height}"),
+        };
+        let file = self.heights.get(height as usize).ok_or_else(missing)?;
+        if index >= file.count() {
             return Err(missing());
         }
-        return Hash::from_slice(&file.read(position, 1)?).ok_or_else(missing);
+        Hash::from_slice(&file.read(index, 1)?).ok_or_else(missing)
     }
-    upper
-        .get(level as usize - 1)
-        .and_then(|l| l.get(position as usize))
-        .copied()
-        .ok_or_else(missing)
 }
 
 fn read_checkpoint(dir: &Path) -> Result<Option<(String, Checkpoint)>, StoreError> {
@@ -544,7 +524,7 @@ struct Writer {
     dir: PathBuf,
     log: File,
     offsets: RecordFile,
-    levels: Vec<RecordFile>,
+    heights: Vec<RecordFile>,
     end: u64,
     keys: Option<IndexFn>,
 }
@@ -614,37 +594,34 @@ impl Writer {
                 .flat_map(|o| o.to_le_bytes())
                 .collect::<Vec<u8>>(),
         )?;
-        if self.levels.is_empty() {
-            self.levels
-                .push(RecordFile::open(&self.dir.join(level_file(0)), 32)?);
-        }
-        self.levels[0].append(&hashes.iter().flat_map(|h| h.0).collect::<Vec<u8>>())?;
+        self.heights[0].append(&hashes.iter().flat_map(|h| h.0).collect::<Vec<u8>>())?;
         let new_size = first_index + batch.len() as u64;
-        let mut new_upper: Vec<Vec<Hash>> = Vec::new();
-        let mut level = 1usize;
-        loop {
-            let span = TILE_WIDTH.saturating_pow(level as u32);
-            let complete = new_size / span;
-            if complete == 0 {
-                break;
+        let mut new_upper: Vec<(u32, Vec<Hash>)> = Vec::new();
+        let mut h = 1u32;
+        while h < 64 && new_size >> h > 0 {
+            if self.heights.len() <= h as usize {
+                self.heights
+                    .push(RecordFile::open(&self.dir.join(height_file(h)), 32)?);
             }
-            if self.levels.len() <= level {
-                self.levels
-                    .push(RecordFile::open(&self.dir.join(level_file(level)), 32)?);
-            }
-            let have = self.levels[level].count();
-            let mut added = Vec::new();
-            for p in have..complete {
-                let below = self.levels[level - 1].read(p * TILE_WIDTH, TILE_WIDTH)?;
-                let tile: Vec<Hash> = below
+            let have = self.heights[h as usize].count();
+            let complete = new_size >> h;
+            if have < complete {
+                let below = self.heights[h as usize - 1].read(2 * have, 2 * (complete - have))?;
+                let children: Vec<Hash> = below
                     .chunks_exact(32)
                     .filter_map(Hash::from_slice)
                     .collect();
-                added.push(root_of(&tile));
+                let added: Vec<Hash> = children
+                    .chunks_exact(2)
+                    .map(|pair| node_hash(&pair[0], &pair[1]))
+                    .collect();
+                self.heights[h as usize]
+                    .append(&added.iter().flat_map(|x| x.0).collect::<Vec<u8>>())?;
+                if h >= MEMORY_FROM {
+                    new_upper.push((h, added));
+                }
             }
-            self.levels[level].append(&added.iter().flat_map(|h| h.0).collect::<Vec<u8>>())?;
-            new_upper.push(added);
-            level += 1;
+            h += 1;
         }
         let mut index_rows: Vec<(u64, Vec<u8>, Hash)> = batch
             .iter()
@@ -656,8 +633,9 @@ impl Writer {
 
         let mut state = inner.state.write().unwrap_or_else(|p| p.into_inner());
         state.offsets.extend(offsets);
-        for (i, added) in new_upper.into_iter().enumerate() {
-            if state.upper.len() <= i {
+        for (h, added) in new_upper {
+            let i = (h - MEMORY_FROM) as usize;
+            while state.upper.len() <= i {
                 state.upper.push(Vec::new());
             }
             state.upper[i].extend(added);
@@ -691,17 +669,17 @@ impl Store {
         let Opened {
             log,
             offsets,
-            levels,
+            heights,
             state,
             mut report,
         } = open_log(dir, saved.as_ref().map(|(_, c)| c))?;
         if let Some((_, checkpoint)) = &saved {
             let found = if checkpoint.size <= state.size {
-                let hashes = OpenedHashes {
-                    levels: &levels,
-                    upper: &state.upper,
-                };
-                Some(range_hash(&Tiled(&hashes), 0, checkpoint.size)?)
+                Some(range_hash(
+                    &OpenedHashes { heights: &heights },
+                    0,
+                    checkpoint.size,
+                )?)
             } else {
                 None
             };
@@ -721,31 +699,30 @@ impl Store {
             }
             None => 0,
         };
-        let level0 = match levels.first() {
-            Some(l) => l.reader()?,
-            None => {
-                let file = RecordFile::open(&dir.join(level_file(0)), 32)?;
-                file.reader()?
-            }
-        };
+        let height_readers = heights
+            .iter()
+            .take(MEMORY_FROM as usize)
+            .map(RecordFile::reader)
+            .collect::<Result<Vec<File>, _>>()?;
         let log_reader = log.try_clone().map_err(io(&dir.join(LOG)))?;
         let (sender, receiver) = channel();
         let inner = Arc::new(Inner {
             dir: dir.to_owned(),
             log_reader,
-            level0_reader: level0,
+            height_readers,
             state: RwLock::new(state),
             index,
             failed: Arc::new(AtomicBool::new(false)),
             _lock: lock,
             checkpoint: RwLock::new(saved.map(|(text, _)| text)),
+            root_cache: Mutex::new(None),
             checkpoint_lock: Mutex::new(()),
         });
         let writer = Writer {
             dir: dir.to_owned(),
             log,
             offsets,
-            levels,
+            heights,
             end,
             keys: options.index_keys,
         };
@@ -790,7 +767,9 @@ impl Store {
         read_state(&self.inner).size
     }
 
-    /// The record at `index`, as stored (checksum verified).
+    /// The record at `index`, as stored: its frame checksum verified, and its leaf hash
+    /// checked against the tree's, so that a record altered in `log.dat` is never served
+    /// as if it were the one the tree (and its checkpoints) commit to.
     pub fn entry(&self, index: u64) -> Result<Vec<u8>, StoreError> {
         let offset = {
             let state = read_state(&self.inner);
@@ -801,12 +780,19 @@ impl Store {
                     detail: format!("entry {index} is beyond the log's {} entries", state.size),
                 })?
         };
-        read_frame(&self.inner.log_reader, &self.inner.dir.join(LOG), offset).map(|(r, _)| r)
+        let (record, hash) = read_frame(&self.inner.log_reader, &self.inner.dir.join(LOG), offset)?;
+        if hash != self.node(0, index)? {
+            return Err(StoreError::Corrupt {
+                what: "log.dat",
+                detail: format!("entry {index} does not match the leaf hash the tree holds for it"),
+            });
+        }
+        Ok(record)
     }
 
     /// The leaf hash of entry `index`.
     pub fn leaf_hash(&self, index: u64) -> Result<Hash, StoreError> {
-        self.stored(0, index)
+        self.node(0, index)
     }
 
     /// Index of the entry whose leaf hash is `hash`.
@@ -836,34 +822,46 @@ impl Store {
     /// The root at `size` (≤ the current size).
     pub fn root(&self, size: u64) -> Result<Hash, StoreError> {
         self.check_size(size)?;
-        range_hash(&Tiled(self), 0, size)
+        if let Some((cached_size, root)) = *self
+            .inner
+            .root_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            && cached_size == size
+        {
+            return Ok(root);
+        }
+        let root = range_hash(self, 0, size)?;
+        *self
+            .inner
+            .root_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some((size, root));
+        Ok(root)
     }
 
     /// Inclusion proof of `index` in the tree of `size`.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, StoreError> {
         self.check_size(size)?;
-        inclusion_proof(&Tiled(self), index, size).map_err(proof_error)
+        inclusion_proof(self, index, size).map_err(proof_error)
     }
 
     /// Consistency proof between two sizes.
     pub fn consistency_proof(&self, first: u64, second: u64) -> Result<Vec<Hash>, StoreError> {
         self.check_size(second)?;
-        consistency_proof(&Tiled(self), first, second).map_err(proof_error)
+        consistency_proof(self, first, second).map_err(proof_error)
     }
 
-    /// The bytes of hash tile (level, index), `width` hashes (256 for a full tile).
+    /// The bytes of hash tile (level, index), `width` hashes (256 for a full tile):
+    /// nodes at height 8·level.
     pub fn tile(&self, level: u8, index: u64, width: u64) -> Result<Vec<u8>, StoreError> {
-        let mut out = Vec::with_capacity((width * 32) as usize);
-        for i in 0..width {
-            let position = index
-                .checked_mul(TILE_WIDTH)
-                .and_then(|p| p.checked_add(i))
-                .ok_or_else(|| StoreError::OutOfRange {
-                    detail: "tile index too large".into(),
-                })?;
-            out.extend_from_slice(&self.stored(u32::from(level), position)?.0);
-        }
-        Ok(out)
+        let start = index
+            .checked_mul(TILE_WIDTH)
+            .ok_or_else(|| StoreError::OutOfRange {
+                detail: "tile index too large".into(),
+            })?;
+        let hashes = self.nodes(u32::from(level) * 8, start, width)?;
+        Ok(hashes.iter().flat_map(|h| h.0).collect())
     }
 
     /// The entry bundle `index` of `width` entries: each a u16 big-endian length and bytes.
@@ -914,7 +912,7 @@ impl Store {
         for name in std::fs::read_dir(dir).map_err(io(dir))?.flatten() {
             let file_name = name.file_name().to_string_lossy().into_owned();
             if file_name == OFFSETS
-                || (file_name.starts_with("level-") && file_name.ends_with(".dat"))
+                || (file_name.starts_with("height-") && file_name.ends_with(".dat"))
             {
                 let path = name.path();
                 File::open(&path)
@@ -955,29 +953,51 @@ fn proof_error(e: ProofRequestError<StoreError>) -> StoreError {
     }
 }
 
-impl StoredHashes for Store {
-    type Error = StoreError;
-    fn stored(&self, level: u32, position: u64) -> Result<Hash, StoreError> {
+impl Store {
+    /// Node `position` at `height` (complete subtrees only).
+    fn node(&self, height: u32, position: u64) -> Result<Hash, StoreError> {
+        self.nodes(height, position, 1)?
+            .pop()
+            .ok_or_else(|| StoreError::OutOfRange {
+                detail: "empty read".into(),
+            })
+    }
+
+    /// Nodes start … start+count−1 at `height`, read at once.
+    fn nodes(&self, height: u32, start: u64, count: u64) -> Result<Vec<Hash>, StoreError> {
         let missing = || StoreError::OutOfRange {
-            detail: format!("no tile hash {position} at level {level}"),
+            detail: format!("no nodes {start}+{count} at height {height}"),
         };
-        if level == 0 {
-            if position >= self.size() {
-                return Err(missing());
-            }
-            let mut buf = [0u8; 32];
-            self.inner
-                .level0_reader
-                .read_exact_at(&mut buf, position * 32)
-                .map_err(io(&self.inner.dir.join(level_file(0))))?;
-            return Ok(Hash(buf));
+        let end = start.checked_add(count).ok_or_else(missing)?;
+        if height >= 64 || end > self.size() >> height {
+            return Err(missing());
+        }
+        if height < MEMORY_FROM {
+            let reader = self
+                .inner
+                .height_readers
+                .get(height as usize)
+                .ok_or_else(missing)?;
+            let mut buf = vec![0u8; (count * 32) as usize];
+            reader
+                .read_exact_at(&mut buf, start * 32)
+                .map_err(io(&self.inner.dir.join(height_file(height))))?;
+            return Ok(buf.chunks_exact(32).filter_map(Hash::from_slice).collect());
         }
         let state = read_state(&self.inner);
         state
             .upper
-            .get(level as usize - 1)
-            .and_then(|l| l.get(position as usize))
-            .copied()
+            .get((height - MEMORY_FROM) as usize)
+            .and_then(|l| l.get(start as usize..end as usize))
+            .map(<[Hash]>::to_vec)
             .ok_or_else(missing)
+    }
+}
+
+/// Every complete subtree is stored: one read per proof hash, no rehashing.
+impl HashSource for Store {
+    type Error = StoreError;
+    fn subtree(&self, height: u32, index: u64) -> Result<Hash, StoreError> {
+        self.node(height, index)
     }
 }

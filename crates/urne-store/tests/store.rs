@@ -185,14 +185,14 @@ fn damaged_derived_files_and_index_are_rebuilt_from_the_log() {
     store.close();
     drop(store);
 
-    // Offsets gone, level 0 with a wrong last hash, level 1 missing, index garbage.
+    // Offsets gone, height 0 with a wrong last hash, height 8 missing, index garbage.
     std::fs::remove_file(dir.join("offsets.dat")).unwrap();
-    let level0 = dir.join("level-0.dat");
+    let level0 = dir.join("height-0.dat");
     let mut bytes = std::fs::read(&level0).unwrap();
     let n = bytes.len();
     bytes[n - 1] ^= 0xff;
     std::fs::write(&level0, bytes).unwrap();
-    std::fs::remove_file(dir.join("level-1.dat")).unwrap();
+    std::fs::remove_file(dir.join("height-8.dat")).unwrap();
     let index = dir.join("index.sled");
     std::fs::remove_dir_all(&index).unwrap();
     std::fs::create_dir_all(&index).unwrap();
@@ -206,7 +206,7 @@ fn damaged_derived_files_and_index_are_rebuilt_from_the_log() {
         report.repaired
     );
     assert!(
-        report.repaired.iter().any(|r| r.contains("level-0.dat")),
+        report.repaired.iter().any(|r| r.contains("height-0.dat")),
         "{:?}",
         report.repaired
     );
@@ -278,9 +278,20 @@ fn a_log_that_contradicts_its_checkpoint_is_refused() {
     bytes[at..at + forged.len()].copy_from_slice(&forged);
     bytes[at - 32..at].copy_from_slice(&leaf_hash(&forged).0);
     std::fs::write(&log, &bytes).unwrap();
-    // Derived files were made from the true log; remove them so that only the log speaks.
-    for f in ["offsets.dat", "level-0.dat"] {
-        std::fs::remove_file(dir.join(f)).unwrap();
+    // With the derived files intact, opening trusts the persisted tree (it does not
+    // rehash every entry) — but the altered record is never served.
+    {
+        let (store, _) = Store::open(&dir, StoreOptions::default()).unwrap();
+        assert!(matches!(store.entry(3), Err(StoreError::Corrupt { .. })));
+        assert_eq!(store.entry(4).unwrap(), record(4));
+    }
+    // Without them, the tree is rebuilt from the log itself, which contradicts the
+    // checkpoint: the board refuses to serve it.
+    for f in std::fs::read_dir(&dir).unwrap().flatten() {
+        let name = f.file_name().to_string_lossy().into_owned();
+        if name == "offsets.dat" || name.starts_with("height-") {
+            std::fs::remove_file(f.path()).unwrap();
+        }
     }
     match Store::open(&dir, StoreOptions::default()) {
         Err(StoreError::ContradictsCheckpoint { size: 20, .. }) => {}
