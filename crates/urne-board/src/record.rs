@@ -34,7 +34,7 @@ pub struct ContextId(pub [u8; 32]);
 impl ContextId {
     /// Lowercase hex.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        urne_log::hash::hex(&self.0)
     }
 
     /// Parses 64 lowercase hex digits.

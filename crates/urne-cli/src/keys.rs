@@ -34,7 +34,7 @@ pub fn read_seed(path: &Path) -> Result<Zeroizing<[u8; 32]>, String> {
 pub fn create_seed(path: &Path) -> Result<Zeroizing<[u8; 32]>, String> {
     let mut seed = Zeroizing::new([0u8; 32]);
     rand::fill(seed.as_mut_slice());
-    let hex = Zeroizing::new(seed.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let hex = Zeroizing::new(urne_log::hash::hex(seed.as_slice()));
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -61,10 +61,7 @@ pub fn signing_key(seed: &[u8; 32]) -> SigningKey {
     SigningKey::from_bytes(seed)
 }
 
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use urne_log::hash::hex;
 
 /// Parses 64 hex digits into 32 bytes.
 pub fn parse_hex32(text: &str, what: &str) -> Result<[u8; 32], String> {

@@ -4,6 +4,36 @@ use core::fmt;
 
 use sha2::{Digest, Sha256};
 
+/// Lowercase hexadecimal of any bytes (the form hashes, keys and records take in JSON
+/// and on the command line).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 0x0f) as usize] as char);
+    }
+    out
+}
+
+/// Strict hexadecimal: lowercase digits, even length; None otherwise.
+pub fn from_hex(text: &str) -> Option<Vec<u8>> {
+    fn digit(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        }
+    }
+    let raw = text.as_bytes();
+    if !raw.len().is_multiple_of(2) {
+        return None;
+    }
+    raw.chunks_exact(2)
+        .map(|pair| Some((digit(pair[0])? << 4) | digit(pair[1])?))
+        .collect()
+}
+
 /// A SHA-256 Merkle tree hash.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Hash(pub [u8; 32]);
@@ -16,29 +46,12 @@ impl Hash {
 
     /// Lowercase hex.
     pub fn to_hex(&self) -> String {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let mut out = String::with_capacity(64);
-        for b in self.0 {
-            out.push(DIGITS[(b >> 4) as usize] as char);
-            out.push(DIGITS[(b & 0x0f) as usize] as char);
-        }
-        out
+        hex(&self.0)
     }
 
     /// Parses 64 lowercase hex digits.
     pub fn from_hex(text: &str) -> Option<Self> {
-        if text.len() != 64
-            || !text
-                .bytes()
-                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
-        {
-            return None;
-        }
-        let mut out = [0u8; 32];
-        for (i, byte) in out.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
-        }
-        Some(Self(out))
+        Self::from_slice(&from_hex(text)?)
     }
 
     /// From a slice of exactly 32 bytes.

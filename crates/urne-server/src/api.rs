@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 use urne_board::{Board, Rejection};
 use urne_log::Hash;
+use urne_log::hash::hex;
 use urne_log::tiles::{TILE_WIDTH, TilePath};
 use urne_store::StoreError;
 
@@ -173,29 +174,6 @@ struct ReceiptBody {
     hash: String,
 }
 
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2)
-        || !text
-            .bytes()
-            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
-    {
-        return None;
-    }
-    (0..text.len() / 2)
-        .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok())
-        .collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 0x0f) as usize] as char);
-    }
-    out
-}
-
 async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let bytes = match to_bytes(body, state.config.max_body_bytes).await {
         Ok(b) => b,
@@ -226,7 +204,7 @@ async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Body) -
                 );
             }
         };
-        match decode_hex(&parsed.record) {
+        match urne_log::hash::from_hex(&parsed.record) {
             Some(r) => r,
             None => {
                 state.metrics.rejection("bad-json");
