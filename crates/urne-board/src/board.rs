@@ -112,6 +112,15 @@ fn index_keys(index: u64, bytes: &[u8]) -> Vec<IndexEntry> {
     }
 }
 
+/// The store options a board's data directory is always opened with (the board's index
+/// keys under schema `urne-board/v1`): tools that open the store directly use these.
+pub fn store_options() -> StoreOptions {
+    StoreOptions {
+        index_keys: Some(Arc::new(index_keys)),
+        index_schema: "urne-board/v1".to_owned(),
+    }
+}
+
 fn rebuild_contexts(store: &Store) -> Result<BTreeMap<ContextId, ContextState>, BoardError> {
     let mut contexts = BTreeMap::new();
     let opened = store.index_tree(CONTEXTS)?;
@@ -155,10 +164,7 @@ impl Board {
     ) -> Result<(Self, OpenReport), BoardError> {
         let signer = NoteSigner::from_seed(&config.origin, &config.signing_seed)
             .map_err(|e| BoardError::Config(format!("origin: {e}")))?;
-        let options = StoreOptions {
-            index_keys: Some(Arc::new(index_keys)),
-        };
-        let (store, report) = Store::open(dir, options)?;
+        let (store, report) = Store::open(dir, store_options())?;
         let mut recent = VecDeque::new();
         if let Some(text) = store.checkpoint() {
             let note =

@@ -53,6 +53,12 @@ enum Command {
     },
     /// Follow a board and cosign its checkpoints (refusing forks).
     Witness(WitnessArgs),
+    /// Check a stopped board's storage in full: rehash every entry and every tree node.
+    Fsck {
+        /// The board's data directory.
+        #[arg(long, default_value = "urne-data")]
+        data: PathBuf,
+    },
     /// Measure the board's storage and HTTP service.
     Bench {
         #[command(subcommand)]
@@ -521,6 +527,31 @@ fn witness(args: WitnessArgs) -> Result<(), String> {
     }
 }
 
+fn fsck(data: &Path) -> Result<(), String> {
+    if !data.join("log.dat").exists() {
+        return Err(format!("{} holds no board log", data.display()));
+    }
+    let (store, report) = urne_store::Store::open(data, urne_board::board::store_options())
+        .map_err(|e| e.to_string())?;
+    for repair in &report.repaired {
+        println!("repaired on open: {repair}");
+    }
+    let started = std::time::Instant::now();
+    let checked = store
+        .check_all(|n| {
+            if n > 0 {
+                eprint!("\rchecked {n} of {} entries", report.size);
+            }
+        })
+        .map_err(|e| format!("STORAGE DAMAGED: {e}"))?;
+    eprintln!();
+    println!(
+        "ok: {checked} entries and every tree node rehashed in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -529,6 +560,7 @@ fn main() -> ExitCode {
         Command::Post(args) => post(args),
         Command::Log { command } => log(command),
         Command::Witness(args) => witness(args),
+        Command::Fsck { data } => fsck(&data),
         Command::Bench { command } => bench::run(command),
     };
     match result {

@@ -61,6 +61,10 @@ pub type IndexFn = Arc<dyn Fn(u64, &[u8]) -> Vec<IndexEntry> + Send + Sync>;
 pub struct StoreOptions {
     /// Extra index keys, for the layers above (tracking codes, nullifiers, …).
     pub index_keys: Option<IndexFn>,
+    /// Names what `index_keys` extracts (`urne-board/v1`). An index built under another
+    /// schema is rebuilt, so that opening the store with other options can never leave
+    /// an index that silently lacks keys.
+    pub index_schema: String,
 }
 
 /// What opening found and repaired.
@@ -456,9 +460,10 @@ fn open_index(
     dir: &Path,
     log: &File,
     offsets: &[u64],
-    keys: &Option<IndexFn>,
+    options: &StoreOptions,
     report: &mut OpenReport,
 ) -> Result<sled::Db, StoreError> {
+    let keys = &options.index_keys;
     let path = dir.join(INDEX);
     let log_path = dir.join(LOG);
     let size = offsets.len() as u64;
@@ -478,9 +483,18 @@ fn open_index(
                 .map(u64::from_be_bytes)
                 .unwrap_or(0);
             let stored_tip = meta.get("tip")?.and_then(|v| Hash::from_slice(&v));
+            let schema = meta.get("schema")?.map(|v| v.to_vec()).unwrap_or_default();
+            let same_schema = schema == options.index_schema.as_bytes();
             let agrees = count <= size && (count == 0 || stored_tip == Some(tip(count - 1)?));
-            if agrees {
+            if agrees && same_schema {
                 (db, count)
+            } else if !same_schema {
+                drop(db);
+                std::fs::remove_dir_all(&path).map_err(io(&path))?;
+                report
+                    .repaired
+                    .push("index rebuilt from the log (it was built for another schema)".into());
+                (sled::open(&path)?, 0)
             } else {
                 drop(db);
                 std::fs::remove_dir_all(&path).map_err(io(&path))?;
@@ -500,6 +514,10 @@ fn open_index(
             (sled::open(&path)?, 0)
         }
     };
+    if from == 0 {
+        db.open_tree(META)?
+            .insert("schema", options.index_schema.as_bytes())?;
+    }
     if from < size {
         if from > 0 {
             report
@@ -692,7 +710,7 @@ impl Store {
             }
             report.checkpoint_size = Some(checkpoint.size);
         }
-        let index = open_index(dir, &log, &state.offsets, &options.index_keys, &mut report)?;
+        let index = open_index(dir, &log, &state.offsets, &options, &mut report)?;
         let end = match state.offsets.last() {
             Some(&last) => {
                 last + (FRAME_HEADER + read_frame(&log, &dir.join(LOG), last)?.0.len()) as u64
@@ -878,6 +896,55 @@ impl Store {
             out.extend_from_slice(&record);
         }
         Ok(out)
+    }
+
+    /// The full check opening does not make: every frame of `log.dat` is read and
+    /// rehashed and compared with the tree's leaf hashes, and every height of the tree
+    /// is recomputed from the one below. Returns the entries checked; the first
+    /// disagreement is an error naming the entry or node. `progress` is called with the
+    /// entries checked so far.
+    pub fn check_all(&self, mut progress: impl FnMut(u64)) -> Result<u64, StoreError> {
+        let size = self.size();
+        let offsets: Vec<u64> = read_state(&self.inner).offsets[..size as usize].to_vec();
+        let log_path = self.inner.dir.join(LOG);
+        for (i, offset) in offsets.iter().enumerate() {
+            let (_, hash) = read_frame(&self.inner.log_reader, &log_path, *offset)?;
+            if hash != self.node(0, i as u64)? {
+                return Err(StoreError::Corrupt {
+                    what: "log.dat",
+                    detail: format!("entry {i} does not match the leaf hash the tree holds for it"),
+                });
+            }
+            if i % 65_536 == 0 {
+                progress(i as u64);
+            }
+        }
+        let mut height = 1u32;
+        while height < 64 && size >> height > 0 {
+            let count = size >> height;
+            let chunk = 1u64 << 16;
+            let mut start = 0u64;
+            while start < count {
+                let n = chunk.min(count - start);
+                let children = self.nodes(height - 1, 2 * start, 2 * n)?;
+                let stored = self.nodes(height, start, n)?;
+                for (p, (pair, node)) in children.chunks_exact(2).zip(&stored).enumerate() {
+                    if node_hash(&pair[0], &pair[1]) != *node {
+                        return Err(StoreError::Corrupt {
+                            what: "height files",
+                            detail: format!(
+                                "node {} at height {height} does not hash its children",
+                                start + p as u64
+                            ),
+                        });
+                    }
+                }
+                start += n;
+            }
+            height += 1;
+        }
+        progress(size);
+        Ok(size)
     }
 
     /// The last saved signed checkpoint note, if any.

@@ -95,6 +95,7 @@ fn appended_records_read_back_with_proofs_tiles_and_bundles() {
     assert_eq!(report.size, 600);
     assert!(report.repaired.is_empty(), "{:?}", report.repaired);
     assert_eq!(store.root(600).unwrap(), root);
+    assert_eq!(store.check_all(|_| {}).unwrap(), 600);
 }
 
 #[test]
@@ -285,6 +286,16 @@ fn a_log_that_contradicts_its_checkpoint_is_refused() {
         assert!(matches!(store.entry(3), Err(StoreError::Corrupt { .. })));
         assert_eq!(store.entry(4).unwrap(), record(4));
     }
+    // The full check finds it, naming the entry.
+    {
+        let (store, _) = Store::open(&dir, StoreOptions::default()).unwrap();
+        match store.check_all(|_| {}) {
+            Err(StoreError::Corrupt { detail, .. }) => {
+                assert!(detail.contains("entry 3"), "{detail}")
+            }
+            other => panic!("expected the full check to fail, got {other:?}"),
+        }
+    }
     // Without them, the tree is rebuilt from the log itself, which contradicts the
     // checkpoint: the board refuses to serve it.
     for f in std::fs::read_dir(&dir).unwrap().flatten() {
@@ -338,6 +349,7 @@ fn extra_index_keys_are_kept_and_rebuilt() {
     });
     let options = StoreOptions {
         index_keys: Some(keys),
+        index_schema: "test/first-byte".into(),
     };
     let (store, _) = Store::open(&dir, options.clone()).unwrap();
     store.append(b"alpha".to_vec()).unwrap();
@@ -345,11 +357,38 @@ fn extra_index_keys_are_kept_and_rebuilt() {
     store.close();
     drop(store);
     std::fs::remove_dir_all(dir.join("index.sled")).unwrap();
-    let (store, _) = Store::open(&dir, options).unwrap();
+    let (store, _) = Store::open(&dir, options.clone()).unwrap();
     let tree = store.index_tree("first-byte").unwrap();
     assert_eq!(
         tree.get([b'b']).unwrap().unwrap().as_ref(),
         &1u64.to_be_bytes()
+    );
+    drop(tree);
+    drop(store);
+    // Opened with other options, the index is rebuilt for them; opened again with the
+    // first options, it is rebuilt with their keys: never an index missing keys.
+    let (store, report) = Store::open(&dir, StoreOptions::default()).unwrap();
+    assert!(
+        report.repaired.iter().any(|r| r.contains("another schema")),
+        "{:?}",
+        report.repaired
+    );
+    drop(store);
+    let (store, report) = Store::open(&dir, options).unwrap();
+    assert!(
+        report.repaired.iter().any(|r| r.contains("another schema")),
+        "{:?}",
+        report.repaired
+    );
+    assert_eq!(
+        store
+            .index_tree("first-byte")
+            .unwrap()
+            .get([b'a'])
+            .unwrap()
+            .unwrap()
+            .as_ref(),
+        &0u64.to_be_bytes()
     );
 }
 
@@ -481,4 +520,25 @@ fn crash_safety_under_sigkill() {
         acknowledged.len()
     );
     assert!(last_checkpoint > 0);
+}
+
+#[test]
+fn the_full_check_finds_a_damaged_interior_node_that_opening_does_not_look_at() {
+    let dir = scratch("fsck-node");
+    let (store, _) = Store::open(&dir, StoreOptions::default()).unwrap();
+    fill(&store, 100);
+    drop(store);
+    // Node 2 of height 3 (leaves 16..24): not the last node, so opening's tail check
+    // passes over it.
+    let path = dir.join("height-3.dat");
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[2 * 32] ^= 1;
+    std::fs::write(&path, bytes).unwrap();
+    let (store, _) = Store::open(&dir, StoreOptions::default()).unwrap();
+    match store.check_all(|_| {}) {
+        Err(StoreError::Corrupt { detail, .. }) => {
+            assert!(detail.contains("node 2 at height 3"), "{detail}")
+        }
+        other => panic!("expected the full check to fail, got {other:?}"),
+    }
 }
