@@ -25,6 +25,19 @@ fn ok(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Waits until the board's checkpoint covers `size` entries (it signs one every second).
+fn wait_for_checkpoint(dir: &Path, board: &str, size: u64) {
+    let started = Instant::now();
+    loop {
+        let out = urne(dir, &["log", "checkpoint", "--board", board, "--board-key-file", "data/board.vkey"]);
+        if String::from_utf8_lossy(&out.stdout).contains(&format!(" size {size} ")) {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no checkpoint of size {size}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -104,7 +117,7 @@ fn the_readme_walkthrough_works_end_to_end() {
     );
     let hash = field(&posted, "record hash:").to_owned();
     let context = field(&posted, "context id:").to_owned();
-    std::thread::sleep(Duration::from_millis(1300)); // the next checkpoint covers it
+    wait_for_checkpoint(&dir, &board, 1);
     let mut args = vec!["log", "checkpoint", "--save", "first.note"];
     args.extend(keys);
     assert!(ok(&dir, &args).contains("size 1"));
@@ -145,7 +158,7 @@ fn the_readme_walkthrough_works_end_to_end() {
     );
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("invalid-body"));
-    std::thread::sleep(Duration::from_millis(1300));
+    wait_for_checkpoint(&dir, &board, 2);
 
     let mut args = vec![
         "witness",
