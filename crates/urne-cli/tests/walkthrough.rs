@@ -29,11 +29,24 @@ fn ok(dir: &Path, args: &[&str]) -> String {
 fn wait_for_checkpoint(dir: &Path, board: &str, size: u64) {
     let started = Instant::now();
     loop {
-        let out = urne(dir, &["log", "checkpoint", "--board", board, "--board-key-file", "data/board.vkey"]);
+        let out = urne(
+            dir,
+            &[
+                "log",
+                "checkpoint",
+                "--board",
+                board,
+                "--board-key-file",
+                "data/board.vkey",
+            ],
+        );
         if String::from_utf8_lossy(&out.stdout).contains(&format!(" size {size} ")) {
             return;
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "no checkpoint of size {size}");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no checkpoint of size {size}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
