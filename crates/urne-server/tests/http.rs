@@ -296,6 +296,16 @@ async fn checkpoints_tiles_and_proofs_verify_on_the_client_side() {
     assert_eq!(status, StatusCode::OK);
     let len = u16::from_be_bytes([bundle[0], bundle[1]]) as usize;
     assert_eq!(urne_log::leaf_hash(&bundle[2..2 + len]), hashes[256]);
+    // The largest bundle index whose start still fits 64 bits: its end does not.
+    let huge = urne_log::tiles::index_path(u64::MAX / 256);
+    assert_eq!(
+        get(&app, &format!("/tile/entries/{huge}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&app, &format!("/tile/0/{huge}")).await.0,
+        StatusCode::NOT_FOUND
+    );
     for bad in [
         "/tile/0/002",
         "/tile/0/1",

@@ -890,7 +890,12 @@ impl Store {
                 detail: "bundle index too large".into(),
             })?;
         let mut out = Vec::new();
-        for i in start..start + width {
+        let end = start
+            .checked_add(width)
+            .ok_or_else(|| StoreError::OutOfRange {
+                detail: "bundle index too large".into(),
+            })?;
+        for i in start..end {
             let record = self.entry(i)?;
             out.extend_from_slice(&(record.len() as u16).to_be_bytes());
             out.extend_from_slice(&record);
