@@ -54,7 +54,8 @@ pub struct Board {
     origin: String,
     authorities: Vec<[u8; 32]>,
     witnesses: Vec<CosignatureVerifier>,
-    recent: Mutex<VecDeque<Note>>,
+    /// Recent signed checkpoints (size, note with cosignatures), oldest first.
+    recent: Mutex<VecDeque<(u64, Note)>>,
 }
 
 /// Why a board could not be opened.
@@ -169,12 +170,12 @@ impl Board {
         if let Some(text) = store.checkpoint() {
             let note =
                 Note::parse(text.as_bytes()).map_err(|e| BoardError::Config(e.to_string()))?;
-            Checkpoint::open(&note, &signer.verifier()).map_err(|e| {
+            let checkpoint = Checkpoint::open(&note, &signer.verifier()).map_err(|e| {
                 BoardError::Config(format!(
                     "the saved checkpoint is not this board's ({e}); wrong key or origin?"
                 ))
             })?;
-            recent.push_back(note);
+            recent.push_back((checkpoint.size, note));
         }
         let contexts = rebuild_contexts(&store)?;
         let board = Self {
@@ -333,8 +334,8 @@ impl Board {
     pub fn sign_checkpoint(&self) -> Result<String, StoreError> {
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         let size = self.store.size();
-        if let Some(latest) = recent.back()
-            && Checkpoint::parse(latest.text()).map(|c| c.size) == Ok(size)
+        if let Some((latest_size, latest)) = recent.back()
+            && *latest_size == size
         {
             return Ok(latest.to_text());
         }
@@ -348,7 +349,7 @@ impl Board {
             .map_err(|e| StoreError::BadCheckpoint(e.to_string()))?;
         self.signer.sign(&mut note);
         self.store.save_checkpoint(&note.to_text())?;
-        recent.push_back(note.clone());
+        recent.push_back((size, note.clone()));
         while recent.len() > RECENT_CHECKPOINTS {
             recent.pop_front();
         }
@@ -361,7 +362,16 @@ impl Board {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .back()
-            .map(Note::to_text)
+            .map(|(_, note)| note.to_text())
+    }
+
+    /// The tree size of the latest signed checkpoint.
+    pub fn checkpoint_size(&self) -> Option<u64> {
+        self.recent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .back()
+            .map(|(size, _)| *size)
     }
 
     /// The newest signed checkpoint cosigned by at least `quorum` known witnesses.
@@ -370,8 +380,8 @@ impl Board {
         recent
             .iter()
             .rev()
-            .find(|note| urne_log::note::count_cosignatures(note, &self.witnesses) >= quorum)
-            .map(Note::to_text)
+            .find(|(_, note)| urne_log::note::count_cosignatures(note, &self.witnesses) >= quorum)
+            .map(|(_, note)| note.to_text())
     }
 
     /// Takes a checkpoint note carrying witness cosignatures; keeps those by known
@@ -382,7 +392,7 @@ impl Board {
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         let position = recent
             .iter()
-            .position(|n| n.text() == note.text())
+            .position(|(_, n)| n.text() == note.text())
             .ok_or_else(|| {
                 Rejection::invalid_body("checkpoint", "not one of this board's recent checkpoints")
             })?;
@@ -401,7 +411,7 @@ impl Board {
                     format!("cosignature by {} does not verify", line.name),
                 )
             })?;
-            let target = &mut recent[position];
+            let target = &mut recent[position].1;
             if !target.signatures().contains(line) {
                 target.add_signature(line.clone());
                 added += 1;
@@ -419,7 +429,7 @@ impl Board {
         }
         if position + 1 == recent.len() && added > 0 {
             self.store
-                .save_checkpoint(&recent[position].to_text())
+                .save_checkpoint(&recent[position].1.to_text())
                 .map_err(|e| Rejection::storage(e.to_string()))?;
         }
         Ok(added)

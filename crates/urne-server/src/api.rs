@@ -385,17 +385,15 @@ struct InclusionBody {
 /// The size of the latest signed checkpoint (signing one if there is none), so that
 /// proofs served by default match something the board has signed.
 fn checkpoint_size(board: &Board) -> Result<u64, StoreError> {
-    let note = match board.checkpoint() {
-        Some(n) => n,
-        None => board.sign_checkpoint()?,
-    };
-    urne_log::note::Note::parse(note.as_bytes())
-        .ok()
-        .and_then(|n| urne_log::Checkpoint::parse(n.text()).ok())
-        .map(|c| c.size)
-        .ok_or_else(|| {
-            StoreError::BadCheckpoint("the board's own checkpoint does not parse".into())
-        })
+    match board.checkpoint_size() {
+        Some(size) => Ok(size),
+        None => {
+            board.sign_checkpoint()?;
+            board
+                .checkpoint_size()
+                .ok_or_else(|| StoreError::BadCheckpoint("no checkpoint after signing one".into()))
+        }
+    }
 }
 
 async fn inclusion(State(state): State<AppState>, Query(q): Query<InclusionQuery>) -> Response {
@@ -653,19 +651,11 @@ async fn health(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    let size = checkpoint_size_cached(&state.board);
+    let size = state.board.checkpoint_size().unwrap_or(0);
     text(
         state.metrics.render(state.board.store().size(), size),
         "no-store",
     )
-}
-
-fn checkpoint_size_cached(board: &Board) -> u64 {
-    board
-        .checkpoint()
-        .and_then(|n| urne_log::note::Note::parse(n.as_bytes()).ok())
-        .and_then(|n| urne_log::Checkpoint::parse(n.text()).ok())
-        .map_or(0, |c| c.size)
 }
 
 async fn openapi() -> Response {
