@@ -152,12 +152,6 @@ impl Relations {
         }
         Ok(())
     }
-
-    /// Number of points this proof adds to a batch's multiscalar multiplication
-    /// (its local points; shared bases are counted once per batch).
-    pub fn batch_points(&self) -> usize {
-        self.locals.len()
-    }
 }
 
 /// A weight 2¹²⁸ + r with r uniform in [0, 2¹²⁸) (spec/06-batch.md): 128 bits of

@@ -398,8 +398,8 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
 
 /// Index: entry hashes and the layers' keys, with the count of entries indexed and the
 /// hash of the last one, to tell whether it agrees with the log.
-fn index_batch(
-    batch: &mut Vec<(u64, Vec<u8>, Hash)>,
+fn index_batch<R: AsRef<[u8]>>(
+    batch: &[(u64, R, Hash)],
     db: &sled::Db,
     keys: &Option<IndexFn>,
 ) -> Result<(), StoreError> {
@@ -409,7 +409,7 @@ fn index_batch(
     for (index, record, hash) in batch.iter() {
         hashes.insert(&hash.0, &index.to_be_bytes());
         if let Some(f) = keys {
-            for entry in f(*index, record) {
+            for entry in f(*index, record.as_ref()) {
                 others
                     .entry(entry.tree)
                     .or_default()
@@ -428,7 +428,6 @@ fn index_batch(
         m.insert("tip", &hash.0);
         meta.apply_batch(m)?;
     }
-    batch.clear();
     Ok(())
 }
 
@@ -529,10 +528,11 @@ fn open_index(
             let (record, hash) = read_frame(log, &log_path, offsets[i as usize])?;
             batch.push((i, record, hash));
             if batch.len() == 1024 {
-                index_batch(&mut batch, &db, keys)?;
+                index_batch(&batch, &db, keys)?;
+                batch.clear();
             }
         }
-        index_batch(&mut batch, &db, keys)?;
+        index_batch(&batch, &db, keys)?;
     }
     Ok(db)
 }
@@ -641,13 +641,13 @@ impl Writer {
             }
             h += 1;
         }
-        let mut index_rows: Vec<(u64, Vec<u8>, Hash)> = batch
+        let index_rows: Vec<(u64, &[u8], Hash)> = batch
             .iter()
             .zip(&hashes)
             .enumerate()
-            .map(|(i, (r, h))| (first_index + i as u64, r.record.clone(), *h))
+            .map(|(i, (r, h))| (first_index + i as u64, r.record.as_slice(), *h))
             .collect();
-        index_batch(&mut index_rows, &inner.index, &self.keys)?;
+        index_batch(&index_rows, &inner.index, &self.keys)?;
 
         let mut state = inner.state.write().unwrap_or_else(|p| p.into_inner());
         state.offsets.extend(offsets);
