@@ -207,6 +207,17 @@ fn cosignatures_verify_count_and_fail_when_tampered() {
     let mut forged = parsed.clone();
     forged.add_signature(moved);
     assert!(verifiers[2].verify(&forged).is_err());
+    // A timestamp past 2^63 - 1 is refused even with a valid signature over it.
+    let far = witnesses[0].cosign(&cp.to_text(), u64::MAX);
+    assert!(verifiers[0].verify_line(&cp.to_text(), &far).is_err());
+    assert!(
+        verifiers[0]
+            .verify_line(
+                &cp.to_text(),
+                &witnesses[0].cosign(&cp.to_text(), i64::MAX as u64)
+            )
+            .is_ok()
+    );
     // An altered timestamp fails.
     let mut line = witnesses[0].cosign(&cp.to_text(), 5);
     line.signature[7] = 6;
