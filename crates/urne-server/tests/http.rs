@@ -438,3 +438,19 @@ async fn graceful_shutdown_keeps_every_acknowledged_record_and_checkpoints_them(
         "the last checkpoint covers every acknowledged record"
     );
 }
+
+#[tokio::test]
+async fn at_the_concurrency_limit_requests_are_shed_and_nothing_is_stored() {
+    let board = board("shed");
+    let config = ServerConfig {
+        max_concurrent: 0,
+        ..ServerConfig::default()
+    };
+    let app = router(AppState::new(Arc::clone(&board), config));
+    let (status, error) = post(&app, open_record("Shed").1).await;
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("overloaded"))
+    );
+    assert_eq!(board.store().size(), 0);
+}
