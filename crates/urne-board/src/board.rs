@@ -42,6 +42,24 @@ pub struct BoardConfig {
 impl BoardConfig {
     /// The default cosigning window: ten minutes.
     pub const DEFAULT_COSIGN_WINDOW: Duration = Duration::from_secs(600);
+
+    /// A configuration with the default cosigning window and one precheck thread per
+    /// core.
+    pub fn new(
+        origin: impl Into<String>,
+        signing_seed: Zeroizing<[u8; 32]>,
+        authorities: Vec<[u8; 32]>,
+        witnesses: Vec<CosignatureVerifier>,
+    ) -> Self {
+        Self {
+            origin: origin.into(),
+            signing_seed,
+            authorities,
+            witnesses,
+            cosign_window: Self::DEFAULT_COSIGN_WINDOW,
+            precheck_threads: 0,
+        }
+    }
 }
 
 /// What the board answers for an accepted record: durable at `index`.
@@ -86,7 +104,9 @@ pub enum BoardError {
     Config(String),
     /// A record on the log does not apply to the state rebuilt before it: the log
     /// breaks this software's rules (a damaged log, or kinds this board no longer has).
-    #[error("record {index} does not apply to the state rebuilt from the log before it: {rejection}")]
+    #[error(
+        "record {index} does not apply to the state rebuilt from the log before it: {rejection}"
+    )]
     Replay {
         /// The record's index.
         index: u64,

@@ -99,7 +99,12 @@ impl KindHandler for PhaseHandler {
         }
         Ok(Vec::new())
     }
-    fn apply(&self, record: &Record, _: u64, context: &mut ContextMut<'_>) -> Result<(), Rejection> {
+    fn apply(
+        &self,
+        record: &Record,
+        _: u64,
+        context: &mut ContextMut<'_>,
+    ) -> Result<(), Rejection> {
         let to = ContextPhase::parse(record.body())?.to;
         context.set_phase(to);
         Ok(())

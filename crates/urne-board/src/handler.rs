@@ -196,7 +196,12 @@ pub trait KindHandler: Send + Sync + 'static {
     /// Applies a durable record to its context. Also run, in log order, on every
     /// record when the board opens, so it must depend on nothing but the record, its
     /// index and the state; it may not fail on a record that `check` accepted.
-    fn apply(&self, record: &Record, index: u64, context: &mut ContextMut<'_>) -> Result<(), Rejection>;
+    fn apply(
+        &self,
+        record: &Record,
+        index: u64,
+        context: &mut ContextMut<'_>,
+    ) -> Result<(), Rejection>;
     /// The unique keys of a durable record (the same keys `check` returned), so they
     /// can be rebuilt from the log.
     fn unique_keys(&self, record: &Record) -> Vec<UniqueKey> {
@@ -268,12 +273,25 @@ impl Registry {
     /// The built-in kinds (`context.open`, `context.phase`) and no context type.
     pub fn with_builtin() -> Self {
         let mut registry = Self::default();
+        registry.kinds.insert(
+            urne_record::kinds::CONTEXT_OPEN.0,
+            Arc::new(crate::builtin::OpenHandler),
+        );
+        registry.kinds.insert(
+            urne_record::kinds::CONTEXT_PHASE.0,
+            Arc::new(crate::builtin::PhaseHandler),
+        );
         registry
-            .kinds
-            .insert(urne_record::kinds::CONTEXT_OPEN.0, Arc::new(crate::builtin::OpenHandler));
-        registry
-            .kinds
-            .insert(urne_record::kinds::CONTEXT_PHASE.0, Arc::new(crate::builtin::PhaseHandler));
+    }
+
+    /// The built-in kinds and the election's phase machine ([`crate::LinearMachine::election`]),
+    /// what a board serves until the domain crates register their own.
+    pub fn standard() -> Self {
+        let mut registry = Self::with_builtin();
+        registry.machines.insert(
+            ContextType::ELECTION.0,
+            Arc::new(crate::builtin::LinearMachine::election()),
+        );
         registry
     }
 

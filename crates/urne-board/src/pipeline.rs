@@ -24,7 +24,9 @@ use urne_store::{Pending, Store};
 
 use crate::board::Receipt;
 use crate::error::Rejection;
-use crate::handler::{ContextView, KindHandler, Poster, Prechecked, Registry, Scope, Sequencing, UniqueKey};
+use crate::handler::{
+    ContextView, KindHandler, Poster, Prechecked, Registry, Scope, Sequencing, UniqueKey,
+};
 use crate::state::BoardState;
 
 /// Most submissions a precheck worker takes at once (one proof batch).
@@ -440,7 +442,11 @@ impl Sequencer {
 
 /// Waits for each record's durability in log order, applies the durable ones to the
 /// state under one write lock per group, answers, and tells the sequencer.
-pub(crate) fn applier(shared: Arc<Shared>, jobs: Receiver<ApplyJob>, sequencer: Sender<ToSequencerMsg>) {
+pub(crate) fn applier(
+    shared: Arc<Shared>,
+    jobs: Receiver<ApplyJob>,
+    sequencer: Sender<ToSequencerMsg>,
+) {
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < APPLY_GROUP {
@@ -476,9 +482,7 @@ pub(crate) fn applier(shared: Arc<Shared>, jobs: Receiver<ApplyJob>, sequencer: 
                             // The record passed its checks and is durable; failing to
                             // apply it is a handler bug. It is stored, so say so, and
                             // let the next open (which replays the log) refuse loudly.
-                            eprintln!(
-                                "urne-board: BUG: durable record {index} did not apply: {e}"
-                            );
+                            eprintln!("urne-board: BUG: durable record {index} did not apply: {e}");
                         }
                         Ok(Receipt { index, hash })
                     }

@@ -86,9 +86,13 @@ fn proof_body(context: ContextId, signer: &SigningKey, x: u64) -> Vec<u8> {
     );
     let hash = ContextHash(context.0);
     let binding = signer.verifying_key().to_bytes();
-    let proof =
-        SchnorrProof::prove(&ProofContext::new(&hash, &binding), &x, &big_x, &mut rand::rng())
-            .unwrap();
+    let proof = SchnorrProof::prove(
+        &ProofContext::new(&hash, &binding),
+        &x,
+        &big_x,
+        &mut rand::rng(),
+    )
+    .unwrap();
     let mut body = big_x.to_bytes().to_vec();
     body.extend_from_slice(&proof.to_bytes());
     body
@@ -157,7 +161,10 @@ fn registry() -> Registry {
     let mut r = Registry::with_builtin();
     r.register_context(Arc::new(Election)).unwrap();
     r.register(Arc::new(ProofKind)).unwrap();
-    assert!(r.register(Arc::new(ProofKind)).is_err(), "a code is taken once");
+    assert!(
+        r.register(Arc::new(ProofKind)).is_err(),
+        "a code is taken once"
+    );
     assert!(r.register_context(Arc::new(Election)).is_err());
     r
 }
@@ -196,14 +203,22 @@ fn open_context(board: &Board, name: &str) -> ContextId {
     let key = authority();
     let id = ContextId::derive(key.verifying_key().as_bytes(), &body);
     board
-        .submit(Record::sign(id, CONTEXT_OPEN, &body, &key).unwrap().into_bytes())
+        .submit(
+            Record::sign(id, CONTEXT_OPEN, &body, &key)
+                .unwrap()
+                .into_bytes(),
+        )
         .unwrap();
     id
 }
 
 fn phase(board: &Board, id: ContextId, to: u8, key: &SigningKey) -> Result<u64, Rejection> {
     board
-        .submit(Record::sign(id, CONTEXT_PHASE, &[to], key).unwrap().into_bytes())
+        .submit(
+            Record::sign(id, CONTEXT_PHASE, &[to], key)
+                .unwrap()
+                .into_bytes(),
+        )
         .map(|r| r.index)
 }
 
@@ -217,7 +232,11 @@ fn rejected(board: &Board, bytes: Vec<u8>, code: Code) -> Rejection {
     let before = board.store().size();
     let r = board.submit(bytes).unwrap_err();
     assert_eq!(r.code, code, "{r}");
-    assert_eq!(board.store().size(), before, "a rejected record changed the log");
+    assert_eq!(
+        board.store().size(),
+        before,
+        "a rejected record changed the log"
+    );
     r
 }
 
@@ -269,7 +288,9 @@ fn every_kind_of_bad_record_gets_its_own_rejection_and_changes_nothing() {
     assert_eq!(r.field.as_deref(), Some("signature"));
     rejected(
         &board,
-        Record::sign(id, Kind(0x6666), b"", &authority()).unwrap().into_bytes(),
+        Record::sign(id, Kind(0x6666), b"", &authority())
+            .unwrap()
+            .into_bytes(),
         Code::UnknownKind,
     );
     rejected(
@@ -282,21 +303,27 @@ fn every_kind_of_bad_record_gets_its_own_rejection_and_changes_nothing() {
     // not authorized: a stranger moves the phase; a stranger opens a context
     rejected(
         &board,
-        Record::sign(id, CONTEXT_PHASE, &[1], &stranger).unwrap().into_bytes(),
+        Record::sign(id, CONTEXT_PHASE, &[1], &stranger)
+            .unwrap()
+            .into_bytes(),
         Code::NotAuthorized,
     );
     let body = open_body("Rogue", 1);
     let rogue_id = ContextId::derive(stranger.verifying_key().as_bytes(), &body);
     rejected(
         &board,
-        Record::sign(rogue_id, CONTEXT_OPEN, &body, &stranger).unwrap().into_bytes(),
+        Record::sign(rogue_id, CONTEXT_OPEN, &body, &stranger)
+            .unwrap()
+            .into_bytes(),
         Code::NotAuthorized,
     );
     // invalid body: skipping a phase; an id that is not derived from signer and body;
     // a context type the board does not have; a name with a bidi override
     rejected(
         &board,
-        Record::sign(id, CONTEXT_PHASE, &[3], &authority()).unwrap().into_bytes(),
+        Record::sign(id, CONTEXT_PHASE, &[3], &authority())
+            .unwrap()
+            .into_bytes(),
         Code::WrongPhase,
     );
     let r = rejected(
@@ -330,7 +357,9 @@ fn every_kind_of_bad_record_gets_its_own_rejection_and_changes_nothing() {
     let rtl_id = ContextId::derive(authority().verifying_key().as_bytes(), &rtl);
     let r = rejected(
         &board,
-        Record::sign(rtl_id, CONTEXT_OPEN, &rtl, &authority()).unwrap().into_bytes(),
+        Record::sign(rtl_id, CONTEXT_OPEN, &rtl, &authority())
+            .unwrap()
+            .into_bytes(),
         Code::InvalidBody,
     );
     assert_eq!(r.field.as_deref(), Some("body.name"), "{r}");
@@ -346,7 +375,9 @@ fn every_kind_of_bad_record_gets_its_own_rejection_and_changes_nothing() {
     let body = open_body("Consultation", 0);
     rejected(
         &board,
-        Record::sign(id, CONTEXT_OPEN, &body, &authority()).unwrap().into_bytes(),
+        Record::sign(id, CONTEXT_OPEN, &body, &authority())
+            .unwrap()
+            .into_bytes(),
         Code::Duplicate,
     );
     // duplicate: the same bytes twice
@@ -363,7 +394,11 @@ fn another_authority_replaying_an_opening_gets_its_own_context_not_the_original(
     let second = second_authority();
     let its_id = ContextId::derive(second.verifying_key().as_bytes(), &body);
     board
-        .submit(Record::sign(its_id, CONTEXT_OPEN, &body, &second).unwrap().into_bytes())
+        .submit(
+            Record::sign(its_id, CONTEXT_OPEN, &body, &second)
+                .unwrap()
+                .into_bytes(),
+        )
         .unwrap();
     // The rightful authority still opens its own, with the same body.
     let id = open_context(&board, "Same election");
@@ -371,7 +406,9 @@ fn another_authority_replaying_an_opening_gets_its_own_context_not_the_original(
     // Claiming the rightful id with another key is refused.
     rejected(
         &board,
-        Record::sign(id, CONTEXT_PHASE, &[1], &second).unwrap().into_bytes(),
+        Record::sign(id, CONTEXT_PHASE, &[1], &second)
+            .unwrap()
+            .into_bytes(),
         Code::NotAuthorized,
     );
     // And two identical elections of one authority differ by their nonce.
@@ -379,7 +416,11 @@ fn another_authority_replaying_an_opening_gets_its_own_context_not_the_original(
     let again_id = ContextId::derive(authority().verifying_key().as_bytes(), &again);
     assert_ne!(again_id, id);
     board
-        .submit(Record::sign(again_id, CONTEXT_OPEN, &again, &authority()).unwrap().into_bytes())
+        .submit(
+            Record::sign(again_id, CONTEXT_OPEN, &again, &authority())
+                .unwrap()
+                .into_bytes(),
+        )
         .unwrap();
     assert_eq!(board.contexts().len(), 3);
 }
@@ -392,7 +433,11 @@ fn opened_at_is_the_real_index_of_the_opening_record() {
     let body = open_body("Second", 9);
     let id = ContextId::derive(authority().verifying_key().as_bytes(), &body);
     let receipt = board
-        .submit(Record::sign(id, CONTEXT_OPEN, &body, &authority()).unwrap().into_bytes())
+        .submit(
+            Record::sign(id, CONTEXT_OPEN, &body, &authority())
+                .unwrap()
+                .into_bytes(),
+        )
         .unwrap();
     assert_eq!(receipt.index, 2);
     assert_eq!(board.context(&id).unwrap().opened_at, 2);
@@ -413,7 +458,12 @@ fn proofs_are_batched_and_a_bad_one_is_rejected_alone() {
                 // z altered: the equation fails, the encoding stays canonical.
                 body[32 + 33] ^= 0x01;
             }
-            (bad, Record::sign(id, PROOF_KIND, &body, &voter).unwrap().into_bytes())
+            (
+                bad,
+                Record::sign(id, PROOF_KIND, &body, &voter)
+                    .unwrap()
+                    .into_bytes(),
+            )
         })
         .collect();
     let threads: Vec<_> = records
@@ -453,17 +503,25 @@ fn a_proof_bound_to_another_signer_or_context_is_rejected() {
     // Copied under another signer: the proof's binding differs.
     rejected(
         &board,
-        Record::sign(id, PROOF_KIND, &body, &thief).unwrap().into_bytes(),
+        Record::sign(id, PROOF_KIND, &body, &thief)
+            .unwrap()
+            .into_bytes(),
         Code::InvalidBody,
     );
     let other = proof_body(ContextId([5; 32]), &voter, 77);
     rejected(
         &board,
-        Record::sign(id, PROOF_KIND, &other, &voter).unwrap().into_bytes(),
+        Record::sign(id, PROOF_KIND, &other, &voter)
+            .unwrap()
+            .into_bytes(),
         Code::InvalidBody,
     );
     board
-        .submit(Record::sign(id, PROOF_KIND, &body, &voter).unwrap().into_bytes())
+        .submit(
+            Record::sign(id, PROOF_KIND, &body, &voter)
+                .unwrap()
+                .into_bytes(),
+        )
         .unwrap();
 }
 
@@ -482,7 +540,11 @@ fn a_unique_key_is_taken_once_even_by_concurrent_records_and_after_a_restart() {
                 std::thread::spawn(move || {
                     let voter = SigningKey::from_bytes(&[200 + i; 32]);
                     let body = proof_body(id, &voter, 4242);
-                    board.submit(Record::sign(id, PROOF_KIND, &body, &voter).unwrap().into_bytes())
+                    board.submit(
+                        Record::sign(id, PROOF_KIND, &body, &voter)
+                            .unwrap()
+                            .into_bytes(),
+                    )
                 })
             })
             .collect();
@@ -498,10 +560,16 @@ fn a_unique_key_is_taken_once_even_by_concurrent_records_and_after_a_restart() {
     let body = proof_body(id, &voter, 4242);
     let r = rejected(
         &board,
-        Record::sign(id, PROOF_KIND, &body, &voter).unwrap().into_bytes(),
+        Record::sign(id, PROOF_KIND, &body, &voter)
+            .unwrap()
+            .into_bytes(),
         Code::AlreadyUsed,
     );
-    assert!(r.message.contains("already used by a record of this context"), "{r}");
+    assert!(
+        r.message
+            .contains("already used by a record of this context"),
+        "{r}"
+    );
 }
 
 #[test]
@@ -545,7 +613,10 @@ fn no_record_is_accepted_after_the_phase_change_that_forbids_it() {
     assert!(ballot_indexes.iter().all(|i| *i < close_index));
     assert_eq!(close_index + 1, board.store().size());
     assert_eq!(board.contexts()[0].phase_name, "closed");
-    assert_eq!(board.contexts()[0].records as usize, 5 + ballot_indexes.len());
+    assert_eq!(
+        board.contexts()[0].records as usize,
+        5 + ballot_indexes.len()
+    );
 }
 
 #[test]
@@ -553,7 +624,9 @@ fn async_submitters_get_their_answers_on_a_single_threaded_runtime() {
     // A submission awaits its answer without holding the runtime's only thread:
     // concurrent ones, on one thread, are all answered.
     let board = Arc::new(open(&scratch("async")));
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let tasks: Vec<_> = (0..16u8)
             .map(|i| {
@@ -669,7 +742,11 @@ fn checkpoints_are_signed_over_durable_entries_and_gather_cosignatures() {
     .unwrap();
     assert_eq!(cp.size, 1);
     assert_eq!(cp.root, board.store().root(1).unwrap());
-    assert_eq!(board.sign_checkpoint().unwrap(), text, "no new entries, no new checkpoint");
+    assert_eq!(
+        board.sign_checkpoint().unwrap(),
+        text,
+        "no new entries, no new checkpoint"
+    );
 
     for i in 0..2 {
         let mut n = note.clone();

@@ -290,8 +290,21 @@ mod tests {
         assert_eq!(check_context_name(" "), Err(NameError::Blank));
         assert_eq!(check_context_name("\u{a0}"), Err(NameError::Blank));
         for c in [
-            '\u{0}', '\n', '\u{7f}', '\u{85}', '\u{9f}', '\u{ad}', '\u{200b}', '\u{200d}',
-            '\u{200e}', '\u{202e}', '\u{2066}', '\u{2069}', '\u{2028}', '\u{2029}', '\u{feff}',
+            '\u{0}',
+            '\n',
+            '\u{7f}',
+            '\u{85}',
+            '\u{9f}',
+            '\u{ad}',
+            '\u{200b}',
+            '\u{200d}',
+            '\u{200e}',
+            '\u{202e}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{feff}',
             '\u{e0041}',
         ] {
             let name = format!("vote{c}2027");
@@ -319,7 +332,10 @@ mod tests {
         assert_eq!(ContextOpen::parse(&body[..20]).unwrap_err().field(), "body");
         let mut bad_utf8 = body.clone();
         bad_utf8[21] = 0xff;
-        assert_eq!(ContextOpen::parse(&bad_utf8).unwrap_err().field(), "body.name");
+        assert_eq!(
+            ContextOpen::parse(&bad_utf8).unwrap_err().field(),
+            "body.name"
+        );
         let mut rtl = open("ab").to_body().unwrap();
         rtl.splice(21..23, "\u{202e}".bytes());
         rtl[20] = 3;

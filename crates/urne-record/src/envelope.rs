@@ -263,7 +263,10 @@ mod tests {
         let mut identity = [0u8; 32];
         identity[0] = 1;
         bytes[signer_at..signer_at + 32].copy_from_slice(&identity);
-        let e = Record::parse(bytes).unwrap().verify_signature().unwrap_err();
+        let e = Record::parse(bytes)
+            .unwrap()
+            .verify_signature()
+            .unwrap_err();
         assert_eq!(e.code(), "bad-signature");
     }
 }

@@ -18,7 +18,9 @@ mod envelope;
 mod error;
 mod hex;
 
-pub use context::{ContextId, ContextOpen, ContextPhase, ContextType, NameError, check_context_name};
+pub use context::{
+    ContextId, ContextOpen, ContextPhase, ContextType, NameError, check_context_name,
+};
 pub use envelope::{
     ENVELOPE_OVERHEAD, Kind, MAX_RECORD_BYTES, RECORD_SIGNATURE_LABEL, RECORD_VERSION, Record,
     leaf_hash,
