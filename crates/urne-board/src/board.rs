@@ -75,6 +75,9 @@ struct Recent {
     size: u64,
     signed: Instant,
     note: Note,
+    /// Known witnesses whose cosignature on `note` verified: counted once, when they
+    /// arrive, so that serving a quorum checkpoint verifies nothing.
+    cosigners: usize,
 }
 
 /// The bulletin board.
@@ -90,6 +93,9 @@ pub struct Board {
     cosign_window: Duration,
     /// Recent signed checkpoints with their cosignatures, oldest first.
     recent: Mutex<VecDeque<Recent>>,
+    /// Serialises signing and saving checkpoints (held across the fsync; readers never
+    /// take it).
+    saving: Mutex<()>,
 }
 
 /// Why a board could not be opened.
@@ -162,10 +168,12 @@ impl Board {
                     "the saved checkpoint is not this board's ({e}); wrong key or origin?"
                 ))
             })?;
+            let cosigners = urne_log::note::count_cosignatures(&note, &config.witnesses);
             recent.push_back(Recent {
                 size: checkpoint.size,
                 signed: Instant::now(),
                 note,
+                cosigners,
             });
         }
         let state = replay(&store, &registry)?;
@@ -223,6 +231,7 @@ impl Board {
             witnesses: config.witnesses,
             cosign_window: config.cosign_window,
             recent: Mutex::new(recent),
+            saving: Mutex::new(()),
         };
         Ok((board, report))
     }
@@ -291,12 +300,18 @@ impl Board {
         rx.recv().unwrap_or_else(|_| Err(Rejection::unavailable()))
     }
 
+    fn recent(&self) -> std::sync::MutexGuard<'_, VecDeque<Recent>> {
+        self.recent.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Signs a checkpoint over every durable entry (or returns the latest if nothing
-    /// was added since), saves it durably, and keeps it for cosigning.
+    /// was added since), saves it durably, and keeps it for cosigning. The list of
+    /// recent checkpoints is locked only to read and to publish, never across the
+    /// root computation or the fsync, so readers of `checkpoint()` never wait on a disk.
     pub fn sign_checkpoint(&self) -> Result<String, StoreError> {
-        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        let _saving = self.saving.lock().unwrap_or_else(|p| p.into_inner());
         let size = self.shared.store.size();
-        if let Some(latest) = recent.back()
+        if let Some(latest) = self.recent().back()
             && latest.size == size
         {
             return Ok(latest.note.to_text());
@@ -312,10 +327,12 @@ impl Board {
         self.signer.sign(&mut note);
         self.shared.store.save_checkpoint(&note.to_text())?;
         let now = Instant::now();
+        let mut recent = self.recent();
         recent.push_back(Recent {
             size,
             signed: now,
             note: note.clone(),
+            cosigners: 0,
         });
         // Older checkpoints stay open to cosignatures for the window, the newest always.
         while recent.len() > 1
@@ -331,45 +348,37 @@ impl Board {
 
     /// The latest signed checkpoint with the cosignatures gathered for it.
     pub fn checkpoint(&self) -> Option<String> {
-        self.recent
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .back()
-            .map(|r| r.note.to_text())
+        self.recent().back().map(|r| r.note.to_text())
     }
 
     /// The tree size of the latest signed checkpoint.
     pub fn checkpoint_size(&self) -> Option<u64> {
-        self.recent
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .back()
-            .map(|r| r.size)
+        self.recent().back().map(|r| r.size)
     }
 
     /// The newest signed checkpoint cosigned by at least `quorum` known witnesses.
     pub fn cosigned_checkpoint(&self, quorum: usize) -> Option<String> {
-        let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
-        recent
+        self.recent()
             .iter()
             .rev()
-            .find(|r| urne_log::note::count_cosignatures(&r.note, &self.witnesses) >= quorum)
+            .find(|r| r.cosigners >= quorum)
             .map(|r| r.note.to_text())
     }
 
     /// Takes a checkpoint note carrying witness cosignatures; keeps those by known
     /// witnesses that verify on one of the recent checkpoints. Returns how many were new.
+    /// Signatures are verified, and the newest checkpoint saved, outside the lock on
+    /// the recent checkpoints.
     pub fn add_cosignatures(&self, note_text: &str) -> Result<usize, Rejection> {
         let note = Note::parse(note_text.as_bytes())
             .map_err(|e| Rejection::malformed("note", e.to_string()))?;
-        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
-        let position = recent
-            .iter()
-            .position(|r| r.note.text() == note.text())
-            .ok_or_else(|| {
-                Rejection::invalid_body("checkpoint", "not one of this board's recent checkpoints")
-            })?;
-        let mut added = 0;
+        if !self.recent().iter().any(|r| r.note.text() == note.text()) {
+            return Err(Rejection::invalid_body(
+                "checkpoint",
+                "not one of this board's recent checkpoints",
+            ));
+        }
+        let mut verified = Vec::new();
         for line in note.signatures() {
             let Some(witness) = self
                 .witnesses
@@ -384,26 +393,44 @@ impl Board {
                     format!("cosignature by {} does not verify", line.name),
                 )
             })?;
-            let target = &mut recent[position].note;
-            if !target.signatures().contains(line) {
-                target.add_signature(line.clone());
-                added += 1;
-            }
+            verified.push(line.clone());
         }
-        if added == 0
-            && !note
-                .signatures()
-                .iter()
-                .any(|l| self.witnesses.iter().any(|w| w.name() == l.name))
-        {
+        if verified.is_empty() {
             return Err(Rejection::not_authorized(
                 "no cosignature by a witness this board knows",
             ));
         }
-        if position + 1 == recent.len() && added > 0 {
+        let _saving = self.saving.lock().unwrap_or_else(|p| p.into_inner());
+        let (added, newest) = {
+            let mut recent = self.recent();
+            let newest_at = recent.len().saturating_sub(1);
+            let Some(position) = recent.iter().position(|r| r.note.text() == note.text()) else {
+                return Err(Rejection::invalid_body(
+                    "checkpoint",
+                    "the checkpoint left the cosigning window",
+                ));
+            };
+            let target = &mut recent[position];
+            let mut added = 0;
+            for line in verified {
+                if !target.note.signatures().contains(&line) {
+                    target.note.add_signature(line);
+                    added += 1;
+                }
+            }
+            if added > 0 {
+                target.cosigners =
+                    urne_log::note::count_cosignatures(&target.note, &self.witnesses);
+            }
+            let newest = (position == newest_at && added > 0).then(|| target.note.to_text());
+            (added, newest)
+        };
+        // Only the newest checkpoint is saved (the store keeps one); `saving` keeps a
+        // newer checkpoint from being signed and saved meanwhile.
+        if let Some(text) = newest {
             self.shared
                 .store
-                .save_checkpoint(&recent[position].note.to_text())
+                .save_checkpoint(&text)
                 .map_err(|e| Rejection::storage(e.to_string()))?;
         }
         Ok(added)
