@@ -43,3 +43,6 @@ pub use verify::{
     CeremonyFault, CeremonyOutcome, CeremonyTranscript, Disqualification, DisqualificationReason,
     verify_ceremony,
 };
+
+#[cfg(test)]
+mod tests;
