@@ -15,6 +15,7 @@ use zeroize::Zeroizing;
 
 use crate::labels;
 
+#[derive(Clone, Copy)]
 pub(crate) struct ShareChannel<'a> {
     pub(crate) context: &'a ContextHash,
     pub(crate) ephemeral: &'a Point,
@@ -94,5 +95,72 @@ impl ShareChannel<'_> {
                 .ok()?,
         );
         SecretScalar::decode(&plaintext).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
+
+    #[test]
+    fn a_share_opens_only_for_its_context_dealer_recipient_and_ciphertext() {
+        let mut rng = rand::rng();
+        let key =
+            |s: &SecretScalar| Point::from_ristretto(RISTRETTO_BASEPOINT_TABLE * s.expose_secret());
+        let recipient_secret = SecretScalar::random(&mut rng);
+        let recipient_key = key(&recipient_secret);
+        let ephemeral_secret = SecretScalar::random(&mut rng);
+        let ephemeral = key(&ephemeral_secret);
+        let context = ContextHash([5; 32]);
+        let share = SecretScalar::random(&mut rng);
+        let channel = ShareChannel {
+            context: &context,
+            ephemeral: &ephemeral,
+            recipient_key: &recipient_key,
+            dealer: 1,
+            recipient: 2,
+        };
+        let sealed = channel.seal(&ephemeral_secret, &share).unwrap();
+        let opened = channel.open(&recipient_secret, &sealed).unwrap();
+        assert_eq!(opened.expose_secret(), share.expose_secret());
+
+        let other_context = ContextHash([6; 32]);
+        let variants = [
+            ShareChannel {
+                context: &other_context,
+                ..channel
+            },
+            ShareChannel {
+                dealer: 3,
+                ..channel
+            },
+            ShareChannel {
+                recipient: 3,
+                ..channel
+            },
+            ShareChannel {
+                ephemeral: &recipient_key,
+                ..channel
+            },
+        ];
+        for (i, variant) in variants.iter().enumerate() {
+            assert!(
+                variant.open(&recipient_secret, &sealed).is_none(),
+                "variant {i}"
+            );
+        }
+        assert!(
+            channel.open(&ephemeral_secret, &sealed).is_none(),
+            "another secret key"
+        );
+        for byte in 0..48 {
+            let mut altered = sealed;
+            altered[byte] ^= 0x80;
+            assert!(
+                channel.open(&recipient_secret, &altered).is_none(),
+                "byte {byte}"
+            );
+        }
     }
 }

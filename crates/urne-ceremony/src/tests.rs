@@ -764,3 +764,208 @@ fn trustee_key_survives_the_state_file_and_a_wrong_passphrase_is_refused() {
         Err(state_file::StateFileError::NotAStateFile { field: "length" })
     ));
 }
+
+mod decoding {
+    use super::*;
+    use crate::codec::DecodeProblem;
+    use urne_crypto::DecodeErrorKind;
+
+    type Decoder = fn(&[u8]) -> Result<Vec<u8>, DecodeError>;
+
+    /// Every body of a real 2-of-3 ceremony with one complaint, and its decoder (which
+    /// re-encodes, so a round trip is checked too).
+    fn bodies() -> Vec<(&'static str, Vec<u8>, Decoder)> {
+        let run = run(
+            2,
+            3,
+            Hooks {
+                shares: Some(flip_share_ciphertext(1, 3)),
+                ..Hooks::default()
+            },
+        );
+        let t = &run.transcript;
+        let (outcome, keys) = keys(Run {
+            transcript: t.clone(),
+            finished: run.finished,
+        });
+        let ciphertexts = encrypt(&outcome, &[1]);
+        let shares = keys[0]
+            .decryption_shares(&ELECTION, &ciphertexts, &mut rand::rng())
+            .unwrap();
+        vec![
+            ("ceremony.open", t.open.encode(), |b| {
+                CeremonyOpen::decode(b).map(|r| r.encode())
+            }),
+            ("ceremony.register", t.registrations[0].encode(), |b| {
+                TrusteeRegistration::decode(b).map(|r| r.encode())
+            }),
+            (
+                "ceremony.commitment-hash",
+                t.commitment_hashes[0].encode(),
+                |b| CommitmentHash::decode(b).map(|r| r.encode()),
+            ),
+            ("ceremony.commitments", t.commitments[0].encode(), |b| {
+                Commitments::decode(b).map(|r| r.encode())
+            }),
+            ("ceremony.shares", t.shares[0].encode(), |b| {
+                EncryptedShares::decode(b).map(|r| r.encode())
+            }),
+            ("ceremony.complaint", t.complaints[0].encode(), |b| {
+                Complaint::decode(b).map(|r| r.encode())
+            }),
+            ("ceremony.answer", t.answers[0].encode(), |b| {
+                ComplaintAnswer::decode(b).map(|r| r.encode())
+            }),
+            ("tally.decryption-shares", shares.encode(), |b| {
+                DecryptionShares::decode(b).map(|r| r.encode())
+            }),
+        ]
+    }
+
+    #[test]
+    fn every_body_round_trips_and_refuses_trailing_bytes_wrong_version_and_truncation() {
+        for (name, bytes, decode) in bodies() {
+            assert_eq!(decode(&bytes).unwrap(), bytes, "{name} round trip");
+            let mut longer = bytes.clone();
+            longer.push(0);
+            let err = decode(&longer).unwrap_err();
+            assert_eq!(err.record, name);
+            assert_eq!(
+                err.problem,
+                DecodeProblem::TrailingBytes { count: 1 },
+                "{name}"
+            );
+            let mut other_version = bytes.clone();
+            other_version[0] = 2;
+            let err = decode(&other_version).unwrap_err();
+            assert_eq!(
+                (err.field.as_str(), &err.problem),
+                ("version", &DecodeProblem::UnsupportedVersion { found: 2 }),
+                "{name}"
+            );
+            for cut in 0..bytes.len() {
+                let err = decode(&bytes[..cut]).unwrap_err();
+                assert!(
+                    matches!(err.problem, DecodeProblem::Truncated { .. }),
+                    "{name} cut at {cut}: {err}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn non_canonical_points_and_scalars_are_refused_naming_the_field() {
+        let bodies = bodies();
+        let cases: [(usize, usize, &str, DecodeErrorKind); 7] = [
+            (1, 3, "share_key", DecodeErrorKind::NonCanonicalPoint),
+            (
+                3,
+                5,
+                "coefficients[0].A",
+                DecodeErrorKind::NonCanonicalPoint,
+            ),
+            (
+                3,
+                5 + 32 + 1,
+                "coefficients[0].proof.A",
+                DecodeErrorKind::NonCanonicalPoint,
+            ),
+            (4, 3, "ephemeral", DecodeErrorKind::NonCanonicalPoint),
+            (6, 5, "share", DecodeErrorKind::NonCanonicalScalar),
+            (7, 8, "shares[0].D", DecodeErrorKind::NonCanonicalPoint),
+            (
+                7,
+                8 + 32 + 1,
+                "shares[0].proof.A1",
+                DecodeErrorKind::NonCanonicalPoint,
+            ),
+        ];
+        for (body, offset, field, kind) in cases {
+            let (name, bytes, decode) = &bodies[body];
+            let mut bad = bytes.clone();
+            bad[offset..offset + 32].fill(0xff);
+            let err = decode(&bad).unwrap_err();
+            assert_eq!(err.field, field, "{name}: {err}");
+            assert_eq!(err.problem, DecodeProblem::Encoding(kind), "{name}");
+        }
+        // The identity is refused where a key or commitment is expected.
+        for (body, offset, field) in [
+            (1, 3, "share_key"),
+            (3, 5, "coefficients[0].A"),
+            (4, 3, "ephemeral"),
+        ] {
+            let (name, bytes, decode) = &bodies[body];
+            let mut bad = bytes.clone();
+            bad[offset..offset + 32].fill(0);
+            let err = decode(&bad).unwrap_err();
+            assert_eq!(
+                (err.field.as_str(), &err.problem),
+                (
+                    field,
+                    &DecodeProblem::Encoding(DecodeErrorKind::IdentityPoint)
+                ),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn indices_counts_and_order_out_of_bounds_are_refused() {
+        let bodies = bodies();
+        let field_of = |body: usize, patch: &dyn Fn(&mut Vec<u8>)| {
+            let (_, bytes, decode) = &bodies[body];
+            let mut bad = bytes.clone();
+            patch(&mut bad);
+            decode(&bad).unwrap_err().field
+        };
+        // ceremony.open: t = 0, t > n, n = 0, a repeated identity.
+        assert_eq!(
+            field_of(0, &|b| b[1..3].copy_from_slice(&[0, 0])),
+            "threshold"
+        );
+        assert_eq!(
+            field_of(0, &|b| b[1..3].copy_from_slice(&[0, 4])),
+            "threshold"
+        );
+        assert_eq!(
+            field_of(0, &|b| b[3..5].copy_from_slice(&[0, 0])),
+            "trustee_count"
+        );
+        assert_eq!(
+            field_of(0, &|b| {
+                let first: Vec<u8> = b[5..37].to_vec();
+                b[37..69].copy_from_slice(&first)
+            }),
+            "identities[1]"
+        );
+        // Trustee index 0.
+        assert_eq!(
+            field_of(1, &|b| b[1..3].copy_from_slice(&[0, 0])),
+            "trustee"
+        );
+        assert_eq!(field_of(2, &|b| b[1..3].copy_from_slice(&[0, 0])), "dealer");
+        // Commitments: a count of 0.
+        assert_eq!(field_of(3, &|b| b[3..5].copy_from_slice(&[0, 0])), "count");
+        // Shares: a recipient equal to the dealer (dealer 1; first recipient 2 at 37).
+        assert_eq!(
+            field_of(4, &|b| b[37..39].copy_from_slice(&[0, 1])),
+            "shares[0].recipient"
+        );
+        // Shares: recipients out of order.
+        assert_eq!(
+            field_of(4, &|b| b[87..89].copy_from_slice(&[0, 2])),
+            "shares[1].recipient"
+        );
+        // A complaint against oneself, and an unknown reason.
+        assert_eq!(field_of(5, &|b| b.copy_within(1..3, 3)), "dealer");
+        assert_eq!(field_of(5, &|b| b[5] = 3), "reason");
+        // An answer to oneself.
+        assert_eq!(field_of(6, &|b| b.copy_within(1..3, 3)), "recipient");
+        // Decryption shares: an unknown tag, and a count beyond the bytes.
+        assert_eq!(field_of(7, &|b| b[7] = 2), "shares[0].tag");
+        assert_eq!(
+            field_of(7, &|b| b[3..7].copy_from_slice(&u32::MAX.to_be_bytes())),
+            "count"
+        );
+    }
+}
