@@ -969,3 +969,52 @@ mod decoding {
         );
     }
 }
+
+#[test]
+fn coefficient_count_and_proofs_are_checked_per_dealer() {
+    let base = run(2, 3, Hooks::default()).transcript;
+    let context =
+        CeremonyContext::new(base.ceremony_id, base.open.clone(), &base.registrations).unwrap();
+
+    // One coefficient too few, under a hash that matches it: the count check catches it.
+    let mut t = base.clone();
+    t.commitments[0].coefficients.pop();
+    t.commitment_hashes[0].hash = CommitmentHash::of(context.hash(), 1, &t.commitments[0].points());
+    let outcome = verify_ceremony(&t).unwrap();
+    assert_eq!(
+        outcome.disqualified,
+        vec![Disqualification {
+            dealer: 1,
+            reason: DisqualificationReason::WrongCoefficientCount { found: 1 }
+        }]
+    );
+    assert_eq!(outcome.qualified, vec![2, 3]);
+
+    // Proofs swapped between coefficients: the hash still matches, the proofs do not.
+    let mut t = base.clone();
+    let first = t.commitments[0].coefficients[0].1;
+    t.commitments[0].coefficients[0].1 = t.commitments[0].coefficients[1].1;
+    t.commitments[0].coefficients[1].1 = first;
+    assert_eq!(
+        verify_ceremony(&t).unwrap().disqualified,
+        vec![Disqualification {
+            dealer: 1,
+            reason: DisqualificationReason::BadCoefficientProof { coefficient: 0 }
+        }]
+    );
+
+    // Dealer 2's commitments and proofs replayed as dealer 3's (with a matching hash):
+    // the proofs are bound to dealer 2.
+    let mut t = base;
+    let mut copied = t.commitments[1].clone();
+    copied.dealer = 3;
+    t.commitments[2] = copied;
+    t.commitment_hashes[2].hash = CommitmentHash::of(context.hash(), 3, &t.commitments[2].points());
+    assert_eq!(
+        verify_ceremony(&t).unwrap().disqualified,
+        vec![Disqualification {
+            dealer: 3,
+            reason: DisqualificationReason::BadCoefficientProof { coefficient: 0 }
+        }]
+    );
+}
