@@ -599,3 +599,41 @@ impl ComplaintAnswer {
         })
     }
 }
+
+#[cfg(test)]
+mod golden {
+    use super::*;
+    use urne_crypto::encoding::to_hex;
+
+    #[test]
+    fn context_and_commitment_hashes_are_pinned() {
+        // spec/20-ceremony.md §20.4 steps 1–2; both values were reproduced with a plain
+        // SHA-256 from the spec text. P_1 = 7·G and P_2 = 11·G (RFC 9496 A.1).
+        let seven =
+            Point::from_hex("44f53520926ec81fbd5a387845beb7df85a96a24ece18738bdcfa6a7822a176d")
+                .unwrap();
+        let eleven =
+            Point::from_hex("bce83f8ba5dd2fa572864c24ba1810f9522bc6004afe95877ac73241cafdab42")
+                .unwrap();
+        let open = CeremonyOpen::new(2, vec![[1; 32], [2; 32]]).unwrap();
+        let registrations = [
+            TrusteeRegistration {
+                trustee: 2,
+                share_key: eleven,
+            },
+            TrusteeRegistration {
+                trustee: 1,
+                share_key: seven,
+            },
+        ];
+        let context = CeremonyContext::new([9; 32], open, &registrations).unwrap();
+        assert_eq!(
+            to_hex(&context.hash().0),
+            "547d9153734c9f04739ea54e70d89fe0aee532ff5b046d28e4c46c6150a5c427"
+        );
+        assert_eq!(
+            to_hex(&CommitmentHash::of(context.hash(), 1, &[seven, eleven])),
+            "29ba7959ffae9a1a0958ef05e1c28bde2a724e9d9001d5fc0371f2b871b3085d"
+        );
+    }
+}
