@@ -1018,3 +1018,41 @@ fn coefficient_count_and_proofs_are_checked_per_dealer() {
         }]
     );
 }
+
+#[test]
+fn a_trustee_refuses_a_context_that_is_not_its_own() {
+    let mut rng = rand::rng();
+    let open = CeremonyOpen::new(1, vec![[1; 32], [2; 32]]).unwrap();
+    let (_, reg1) = TrusteeSetup::new(1, &mut rng);
+    let (_, reg2) = TrusteeSetup::new(2, &mut rng);
+    let context = CeremonyContext::new([0; 32], open, &[reg1, reg2]).unwrap();
+    // Trustee 1's key is not the one registered for index 1.
+    let (impostor, _) = TrusteeSetup::new(1, &mut rng);
+    assert!(matches!(
+        impostor.begin(context.clone(), &mut rng),
+        Err(CeremonyError::ShareKeyMismatch { trustee: 1 })
+    ));
+    let (outsider, _) = TrusteeSetup::new(3, &mut rng);
+    assert!(matches!(
+        outsider.begin(context, &mut rng),
+        Err(CeremonyError::NotInCeremony { trustee: 3 })
+    ));
+}
+
+#[test]
+fn a_state_file_whose_share_disagrees_with_its_verification_key_is_refused() {
+    // With t = 1 every share is the same, so take t = 2.
+    let (_, mut keys) = keys(run(2, 2, Hooks::default()));
+    let mut key = keys.remove(0);
+    key.verification_key = *keys[0].verification_key();
+    let params = state_file::KdfParams {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    };
+    let bytes = state_file::seal(&key, b"pass", params, &mut rand::rng()).unwrap();
+    assert!(matches!(
+        state_file::open(&bytes, b"pass"),
+        Err(state_file::StateFileError::Inconsistent { .. })
+    ));
+}
