@@ -273,6 +273,20 @@ impl Board {
         state.contexts.get(id).map(|c| c.summary())
     }
 
+    /// Reads a context's domain state (of type `T`, its machine's) under the state lock.
+    pub fn with_context_state<T: std::any::Any, R>(
+        &self,
+        id: &urne_record::ContextId,
+        read: impl FnOnce(&T) -> R,
+    ) -> Option<R> {
+        let state = self.shared.state.read().unwrap_or_else(|p| p.into_inner());
+        state
+            .contexts
+            .get(id)
+            .and_then(|c| c.data.downcast_ref::<T>())
+            .map(read)
+    }
+
     fn send(&self, bytes: Vec<u8>, reply: Reply) {
         let intake = Intake { bytes, reply };
         match &self.intake {

@@ -266,7 +266,10 @@ fn contexts_open_and_move_through_their_phases_in_order() {
             .into_bytes(),
         Code::WrongPhase,
     );
-    assert!(r.message.contains("published cannot move to setup"), "{r}");
+    assert!(
+        r.message.contains("published and cannot move to setup"),
+        "{r}"
+    );
 }
 
 #[test]
