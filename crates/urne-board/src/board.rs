@@ -175,7 +175,7 @@ impl Board {
                     "the saved checkpoint is not this board's ({e}); wrong key or origin?"
                 ))
             })?;
-            recent.push_back((checkpoint.size, note));
+            recent.push_back((checkpoint.size(), note));
         }
         let contexts = rebuild_contexts(&store)?;
         let board = Self {
@@ -339,12 +339,8 @@ impl Board {
         {
             return Ok(latest.to_text());
         }
-        let checkpoint = Checkpoint {
-            origin: self.origin.clone(),
-            size,
-            root: self.store.root(size)?,
-            extensions: Vec::new(),
-        };
+        let checkpoint = Checkpoint::new(&self.origin, size, self.store.root(size)?, Vec::new())
+            .map_err(|e| StoreError::BadCheckpoint(e.to_string()))?;
         let mut note = Note::new(&checkpoint.to_text())
             .map_err(|e| StoreError::BadCheckpoint(e.to_string()))?;
         self.signer.sign(&mut note);

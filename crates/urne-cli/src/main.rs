@@ -430,7 +430,9 @@ fn log(command: LogCommand) -> Result<(), String> {
                 client.checkpoint(&keys.verifier()?, &keys.witnesses()?, keys.quorum)?;
             println!(
                 "checkpoint verified: {} size {} root {}",
-                checkpoint.origin, checkpoint.size, checkpoint.root
+                checkpoint.origin(),
+                checkpoint.size(),
+                checkpoint.root()
             );
             println!(
                 "cosigned by {cosigned} of {} known witnesses",
@@ -458,7 +460,7 @@ fn log(command: LogCommand) -> Result<(), String> {
             let body = client.get_ok(&format!(
                 "/v1/proof/inclusion?hash={}&size={}",
                 leaf.to_hex(),
-                checkpoint.size
+                checkpoint.size()
             ))?;
             let value: serde_json::Value =
                 serde_json::from_slice(&body).map_err(|e| e.to_string())?;
@@ -466,11 +468,12 @@ fn log(command: LogCommand) -> Result<(), String> {
                 .as_u64()
                 .ok_or("proof response has no index")?;
             let proof = client::hashes_field(&body, "proof")?;
-            verify_inclusion(&leaf, index, checkpoint.size, &proof, &checkpoint.root)
+            verify_inclusion(&leaf, index, checkpoint.size(), &proof, checkpoint.root())
                 .map_err(|e| format!("INCLUSION PROOF FAILED: {e}"))?;
             println!(
                 "verified: record {leaf} is entry {index} of the log of size {} signed by {} (cosigned by {cosigned} known witnesses)",
-                checkpoint.size, checkpoint.origin
+                checkpoint.size(),
+                checkpoint.origin()
             );
             Ok(())
         }
@@ -484,13 +487,15 @@ fn log(command: LogCommand) -> Result<(), String> {
                 .map_err(|e| format!("{}: {e}", old.display()))?;
             let client = BoardClient::new(&keys.board);
             let (now, _, _) = client.checkpoint(&verifier, &keys.witnesses()?, keys.quorum)?;
-            let proof = client.consistency(before.size, now.size)?;
-            verify_consistency(before.size, now.size, &before.root, &now.root, &proof).map_err(
-                |e| format!("CONSISTENCY PROOF FAILED — the board rewrote its history: {e}"),
-            )?;
+            let proof = client.consistency(before.size(), now.size())?;
+            verify_consistency(before.size(), now.size(), before.root(), now.root(), &proof)
+                .map_err(|e| {
+                    format!("CONSISTENCY PROOF FAILED — the board rewrote its history: {e}")
+                })?;
             println!(
                 "verified: the log of size {} extends the checkpoint of size {} you kept",
-                now.size, before.size
+                now.size(),
+                before.size()
             );
             Ok(())
         }
