@@ -241,9 +241,13 @@ struct WitnessArgs {
     /// Seconds between rounds.
     #[arg(long, default_value_t = 2)]
     interval: u64,
-    /// One round, then exit.
+    /// One round, then exit (non-zero if the round failed).
     #[arg(long)]
     once: bool,
+    /// Instead of pulling, answer the C2SP tlog-witness push API (`POST /add-checkpoint`)
+    /// on this address (default 127.0.0.1:8500: loopback unless told otherwise).
+    #[arg(long, num_args = 0..=1, default_missing_value = "127.0.0.1:8500", conflicts_with = "once")]
+    serve: Option<SocketAddr>,
 }
 
 fn serve(args: ServeArgs) -> Result<(), String> {
@@ -515,6 +519,9 @@ fn witness(args: WitnessArgs) -> Result<(), String> {
     );
     let witness = urne_witness::Witness::new(args.keys.verifier()?, cosigner, &args.state)
         .map_err(|e| e.to_string())?;
+    if let Some(addr) = args.serve {
+        return serve_witness(witness, addr);
+    }
     let mut client = BoardClient::new(&args.keys.board);
     loop {
         match witness.step(&mut client) {
@@ -523,6 +530,8 @@ fn witness(args: WitnessArgs) -> Result<(), String> {
             }
             Ok(urne_witness::Outcome::Unchanged(_)) => {}
             Err(e @ urne_witness::WitnessError::Fork { .. }) => return Err(e.to_string()),
+            // One round asked for and it failed: the exit status must say so (spec/14 §14.4).
+            Err(e) if args.once => return Err(format!("round failed: {e}")),
             Err(e) => eprintln!("round failed: {e}"),
         }
         if args.once {
@@ -530,6 +539,25 @@ fn witness(args: WitnessArgs) -> Result<(), String> {
         }
         std::thread::sleep(Duration::from_secs(args.interval));
     }
+}
+
+/// `urne witness --serve`: the tlog-witness push API until Ctrl-C (spec/14 §14.2).
+fn serve_witness(witness: urne_witness::Witness, addr: SocketAddr) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("{addr}: {e}"))?;
+        println!("witness listening on http://{addr}/add-checkpoint");
+        urne_witness::serve::serve(listener, Arc::new(witness), async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+    })
 }
 
 fn fsck(data: &Path) -> Result<(), String> {
