@@ -90,6 +90,10 @@ struct ServeArgs {
     /// A witness's verifier key (vkey) whose cosignatures the board gathers; repeatable.
     #[arg(long = "witness")]
     witnesses: Vec<String>,
+    /// A witness to push each new checkpoint to (tlog-witness `add-checkpoint`), as
+    /// `<url>=<vkey>`; its key is also gathered as with --witness. Repeatable.
+    #[arg(long = "push-witness")]
+    push_witnesses: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -103,6 +107,8 @@ struct ServeFile {
     authorities: Vec<String>,
     #[serde(default)]
     witnesses: Vec<String>,
+    #[serde(default)]
+    push_witnesses: Vec<String>,
     max_concurrent: Option<usize>,
     request_timeout_seconds: Option<u64>,
     writes_per_second: Option<u32>,
@@ -296,10 +302,17 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .collect::<Result<Vec<_>, _>>()?;
     let mut witness_vkeys = file.witnesses;
     witness_vkeys.extend(args.witnesses);
-    let witnesses = witness_vkeys
+    let mut witnesses = witness_vkeys
         .iter()
         .map(|v| CosignatureVerifier::from_vkey(v).map_err(|e| format!("witness {v}: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
+    let push_witnesses = file
+        .push_witnesses
+        .iter()
+        .chain(&args.push_witnesses)
+        .map(|spec| urne_server::PushWitness::parse(spec))
+        .collect::<Result<Vec<_>, _>>()?;
+    witnesses.extend(push_witnesses.iter().map(|w| w.verifier.clone()));
     let config = BoardConfig {
         origin,
         signing_seed: seed,
@@ -320,7 +333,10 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     let vkey_path = data.join("board.vkey");
     std::fs::write(&vkey_path, format!("{}\n", board.vkey()))
         .map_err(|e| format!("{}: {e}", vkey_path.display()))?;
-    let mut server = ServerConfig::default();
+    let mut server = ServerConfig {
+        push_witnesses,
+        ..ServerConfig::default()
+    };
     if let Some(l) = args.listen.or(file.listen) {
         server.listen = l;
     }
