@@ -110,6 +110,13 @@ fn witness_serve_answers_add_checkpoint_and_holds_its_state_directory() {
     assert_eq!(stale.status().as_u16(), 409);
     assert_eq!(stale.body_mut().read_to_string().unwrap(), "1\n");
 
+    // Malformed: 400. Over the size limit: 413, unread.
+    let malformed = agent.post(&url).send(&b"old 01\n\n"[..]).unwrap();
+    assert_eq!(malformed.status().as_u16(), 400);
+    let huge = vec![b'a'; urne_log::witness_protocol::MAX_REQUEST_BYTES + 1];
+    let too_large = agent.post(&url).send(&huge[..]).unwrap();
+    assert_eq!(too_large.status().as_u16(), 413);
+
     // A second witness on the same state directory refuses to start, and says why.
     let out = Command::new(env!("CARGO_BIN_EXE_urne"))
         .args(witness_args(&dir))
