@@ -1,10 +1,9 @@
 //! C2SP signed notes (c2sp.org/signed-note) with Ed25519 signatures (type 0x01) and
 //! timestamped Ed25519 witness cosignatures (type 0x04, c2sp.org/tlog-cosignature).
 //!
-//! Parsing is strict: valid UTF-8, no control characters but newline (C0, DEL and C1
-//! are all refused), the text ends
-//! in a newline, a blank line, then one to 100 well-formed signature lines. Signatures
-//! are checked with `verify_strict` only.
+//! Parsing is strict: valid UTF-8, no control character but newline (C0, DEL and C1 are
+//! all refused), the text ends in a newline, a blank line, then one to 100 well-formed
+//! signature lines. Signatures are checked with `verify_strict` only.
 
 use core::fmt;
 
