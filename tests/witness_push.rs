@@ -10,8 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ed25519_dalek::SigningKey;
-use urne_board::kinds::{CONTEXT_OPEN, ContextOpen, Registry};
+use urne_board::kinds::CONTEXT_OPEN;
 use urne_board::{Board, BoardConfig, ContextId, Record};
+use urne_board::{ContextOpen, ContextType, Registry};
 use urne_log::note::{Cosigner, Note, NoteVerifier, count_cosignatures};
 use urne_log::witness_protocol::{SIZE_CONTENT_TYPE, encode_request, parse_size};
 use urne_server::{AppState, PushWitness, ServerConfig};
@@ -30,13 +31,13 @@ fn scratch(tag: &str) -> PathBuf {
 
 fn open_board(tag: &str) -> (Arc<Board>, SigningKey) {
     let authority = SigningKey::from_bytes(&[1; 32]);
-    let config = BoardConfig {
-        origin: "push.example/board".into(),
-        signing_seed: Zeroizing::new([8; 32]),
-        authorities: vec![authority.verifying_key().to_bytes()],
-        witnesses: vec![cosigner().verifier()],
-    };
-    let board = Board::open(&scratch(tag), config, Registry::with_builtin())
+    let config = BoardConfig::new(
+        "push.example/board",
+        Zeroizing::new([8; 32]),
+        vec![authority.verifying_key().to_bytes()],
+        vec![cosigner().verifier()],
+    );
+    let board = Board::open(&scratch(tag), config, Registry::standard())
         .unwrap()
         .0;
     (Arc::new(board), authority)
@@ -44,13 +45,17 @@ fn open_board(tag: &str) -> (Arc<Board>, SigningKey) {
 
 fn open_context(board: &Board, authority: &SigningKey, name: &str) {
     let body = ContextOpen {
+        context_type: ContextType::ELECTION,
+        nonce: [0; 16],
         name: name.into(),
         parameters: [0; 32],
     }
-    .to_body();
+    .to_body()
+    .unwrap();
+    let id = ContextId::derive(authority.verifying_key().as_bytes(), &body);
     board
         .submit(
-            Record::sign(ContextId::derive(&body), CONTEXT_OPEN, &body, authority)
+            Record::sign(id, CONTEXT_OPEN, &body, authority)
                 .unwrap()
                 .into_bytes(),
         )
