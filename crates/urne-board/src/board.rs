@@ -170,7 +170,7 @@ impl Board {
             })?;
             let cosigners = urne_log::note::count_cosignatures(&note, &config.witnesses);
             recent.push_back(Recent {
-                size: checkpoint.size,
+                size: checkpoint.size(),
                 signed: Instant::now(),
                 note,
                 cosigners,
@@ -330,12 +330,13 @@ impl Board {
         {
             return Ok(latest.note.to_text());
         }
-        let checkpoint = Checkpoint {
-            origin: self.origin.clone(),
+        let checkpoint = Checkpoint::new(
+            &self.origin,
             size,
-            root: self.shared.store.root(size)?,
-            extensions: Vec::new(),
-        };
+            self.shared.store.root(size)?,
+            Vec::new(),
+        )
+        .map_err(|e| StoreError::BadCheckpoint(e.to_string()))?;
         let mut note = Note::new(&checkpoint.to_text())
             .map_err(|e| StoreError::BadCheckpoint(e.to_string()))?;
         self.signer.sign(&mut note);

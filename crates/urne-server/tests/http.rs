@@ -251,7 +251,7 @@ async fn checkpoints_tiles_and_proofs_verify_on_the_client_side() {
     let note = Note::parse(&note).unwrap();
     let verifier = NoteVerifier::from_vkey(&board.vkey()).unwrap();
     let checkpoint = Checkpoint::open(&note, &verifier).unwrap();
-    assert_eq!(checkpoint.size, 300);
+    assert_eq!(checkpoint.size(), 300);
 
     // Inclusion by hash, against the signed checkpoint.
     let (status, body) = get(
@@ -267,7 +267,7 @@ async fn checkpoints_tiles_and_proofs_verify_on_the_client_side() {
         .iter()
         .map(|h| Hash::from_hex(h.as_str().unwrap()).unwrap())
         .collect();
-    verify_inclusion(&hashes[123], 123, 300, &path, &checkpoint.root).unwrap();
+    verify_inclusion(&hashes[123], 123, 300, &path, checkpoint.root()).unwrap();
 
     // Consistency from 100 to the checkpoint.
     let (_, body) = get(&app, "/v1/proof/consistency?first=100").await;
@@ -282,7 +282,7 @@ async fn checkpoints_tiles_and_proofs_verify_on_the_client_side() {
         100,
         300,
         &board.store().root(100).unwrap(),
-        &checkpoint.root,
+        checkpoint.root(),
         &path,
     )
     .unwrap();
