@@ -239,8 +239,18 @@ pub fn write<R: CryptoRng + ?Sized>(
     let mut temporary = path.as_os_str().to_owned();
     temporary.push(".tmp");
     let temporary = Path::new(&temporary);
+    // A leftover temporary from a crash would keep its old permissions: start afresh.
+    match fs::remove_file(temporary) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+        _ => {}
+    }
     {
-        let mut file = fs::File::create(temporary)?;
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        // Encrypted or not, a key share is nobody else's business.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(temporary)?;
         file.write_all(&bytes)?;
         file.sync_all()?;
     }
@@ -253,5 +263,9 @@ pub fn write<R: CryptoRng + ?Sized>(
 
 /// Reads and decrypts a state file.
 pub fn read(path: &Path, passphrase: &[u8]) -> Result<TrusteeKey, StateFileError> {
+    // A state file has one length: anything else is refused before it is read into memory.
+    if fs::metadata(path)?.len() != FILE_LEN as u64 {
+        return Err(StateFileError::NotAStateFile { field: "length" });
+    }
     open(&fs::read(path)?, passphrase)
 }

@@ -708,6 +708,16 @@ fn trustee_key_survives_the_state_file_and_a_wrong_passphrase_is_refused() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("trustee-1.state");
     state_file::write(&path, &key, b"correct horse", params, &mut rand::rng()).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "the state file is readable by others: {mode:o}"
+        );
+    }
     let restored = state_file::read(&path, b"correct horse").unwrap();
     assert_eq!(restored.trustee(), 1);
     assert_eq!(restored.verification_key(), key.verification_key());
