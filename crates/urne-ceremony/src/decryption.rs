@@ -125,6 +125,11 @@ fn ciphertexts_digest(ciphertexts: &[Ciphertext]) -> [u8; 32] {
 }
 
 impl DecryptionShares {
+    /// The trustee who posts this record (the board checks the envelope's signer).
+    pub fn poster(&self) -> u16 {
+        self.trustee
+    }
+
     const NAME: &'static str = "tally.decryption-shares";
     const PROVEN_LEN: usize = 32 + DleqProof::LEN;
 

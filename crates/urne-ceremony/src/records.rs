@@ -126,6 +126,12 @@ pub struct TrusteeRegistration {
 }
 
 impl TrusteeRegistration {
+    /// The trustee who posts this record: the board checks that the envelope is signed
+    /// by that trustee's identity key (spec/20-ceremony.md §20.9).
+    pub fn poster(&self) -> u16 {
+        self.trustee
+    }
+
     const NAME: &'static str = "ceremony.register";
     /// Length of the body.
     pub const LEN: usize = 35;
@@ -277,6 +283,12 @@ pub struct CommitmentHash {
 }
 
 impl CommitmentHash {
+    /// The trustee who posts this record: the board checks that the envelope is signed
+    /// by that trustee's identity key (spec/20-ceremony.md §20.9).
+    pub fn poster(&self) -> u16 {
+        self.dealer
+    }
+
     const NAME: &'static str = "ceremony.commitment-hash";
     /// Length of the body.
     pub const LEN: usize = 35;
@@ -325,6 +337,12 @@ pub struct Commitments {
 }
 
 impl Commitments {
+    /// The trustee who posts this record: the board checks that the envelope is signed
+    /// by that trustee's identity key (spec/20-ceremony.md §20.9).
+    pub fn poster(&self) -> u16 {
+        self.dealer
+    }
+
     const NAME: &'static str = "ceremony.commitments";
 
     /// The points A_0..A_{t−1}.
@@ -398,6 +416,12 @@ pub struct EncryptedShares {
 }
 
 impl EncryptedShares {
+    /// The trustee who posts this record: the board checks that the envelope is signed
+    /// by that trustee's identity key (spec/20-ceremony.md §20.9).
+    pub fn poster(&self) -> u16 {
+        self.dealer
+    }
+
     const NAME: &'static str = "ceremony.shares";
 
     /// The share for `recipient`, if there is one.
@@ -501,6 +525,12 @@ pub struct Complaint {
 }
 
 impl Complaint {
+    /// The trustee who posts this record: the board checks that the envelope is signed
+    /// by that trustee's identity key (spec/20-ceremony.md §20.9).
+    pub fn poster(&self) -> u16 {
+        self.complainer
+    }
+
     const NAME: &'static str = "ceremony.complaint";
     /// Length of the body.
     pub const LEN: usize = 6;
@@ -562,6 +592,12 @@ pub struct ComplaintAnswer {
 }
 
 impl ComplaintAnswer {
+    /// The trustee who posts this record: the board checks that the envelope is signed
+    /// by that trustee's identity key (spec/20-ceremony.md §20.9).
+    pub fn poster(&self) -> u16 {
+        self.dealer
+    }
+
     const NAME: &'static str = "ceremony.answer";
     /// Length of the body.
     pub const LEN: usize = 37;
