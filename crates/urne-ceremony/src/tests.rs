@@ -1066,3 +1066,37 @@ fn a_state_file_whose_share_disagrees_with_its_verification_key_is_refused() {
         Err(state_file::StateFileError::Inconsistent { .. })
     ));
 }
+
+#[test]
+fn debug_output_of_every_state_shows_no_secret() {
+    let mut rng = rand::rng();
+    let open = CeremonyOpen::new(1, vec![[1; 32]]).unwrap();
+    let (setup, registration) = TrusteeSetup::new(1, &mut rng);
+    let share_key_secret =
+        urne_crypto::encoding::to_hex(setup.share_key_secret.to_bytes().as_ref());
+    let context = CeremonyContext::new([0; 32], open, &[registration]).unwrap();
+    let (state, hash) = setup.begin(context, &mut rng).unwrap();
+    let coefficient = urne_crypto::encoding::to_hex(
+        state.common.polynomial.coefficients()[0]
+            .to_bytes()
+            .as_ref(),
+    );
+    let secrets = [share_key_secret, coefficient];
+    let clean = |shown: String| {
+        for secret in &secrets {
+            assert!(!shown.contains(secret.as_str()), "{shown}");
+        }
+    };
+    clean(format!("{state:?}"));
+    let (state, commitments) = state.reveal(vec![hash]);
+    clean(format!("{state:?}"));
+    let (state, shares) = state.deal(vec![commitments], &mut rng).unwrap();
+    clean(format!("{state:?}"));
+    let (state, complaints) = state.receive(vec![shares]);
+    clean(format!("{state:?}"));
+    let (state, answers) = state.answer(complaints);
+    clean(format!("{state:?}"));
+    let done = state.finish(answers).unwrap();
+    clean(format!("{done:?}"));
+    assert!(format!("{done:?}").contains("<redacted>"));
+}

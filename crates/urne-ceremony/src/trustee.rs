@@ -77,7 +77,7 @@ pub enum CeremonyError {
 /// A trustee before the ceremony opens: its index and share-encryption key.
 pub struct TrusteeSetup {
     trustee: u16,
-    share_key_secret: SecretScalar,
+    pub(crate) share_key_secret: SecretScalar,
     share_key: Point,
 }
 
@@ -91,11 +91,11 @@ impl fmt::Debug for TrusteeSetup {
 }
 
 /// What every later state carries.
-struct Common {
+pub(crate) struct Common {
     trustee: u16,
     share_key_secret: SecretScalar,
     context: CeremonyContext,
-    polynomial: SecretPolynomial,
+    pub(crate) polynomial: SecretPolynomial,
     own_commitments: Commitments,
     /// A test hook: the dealer deals (and reveals) f(j) + 1 to this recipient.
     #[cfg(test)]
@@ -193,7 +193,7 @@ impl TrusteeSetup {
 /// Waiting for every dealer's commitment hash.
 #[derive(Debug)]
 pub struct AwaitingCommitments {
-    common: Common,
+    pub(crate) common: Common,
 }
 
 impl AwaitingCommitments {
