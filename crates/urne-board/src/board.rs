@@ -119,25 +119,22 @@ pub fn store_options() -> StoreOptions {
     StoreOptions {
         index_keys: Some(Arc::new(index_keys)),
         index_schema: "urne-board/v1".to_owned(),
+        ..StoreOptions::default()
     }
 }
 
 fn rebuild_contexts(store: &Store) -> Result<BTreeMap<ContextId, ContextState>, BoardError> {
     let mut contexts = BTreeMap::new();
-    let opened = store.index_tree(CONTEXTS)?;
-    let phases = store.index_tree(PHASES)?;
-    for item in opened.iter() {
-        let (key, value) = item.map_err(|e| BoardError::Store(e.into()))?;
+    for (key, value) in store.index_scan(CONTEXTS, &[])? {
         let bad = |what: &str| {
             BoardError::Config(format!("index entry for a context is damaged: {what}"))
         };
-        let id = ContextId(key.as_ref().try_into().map_err(|_| bad("key"))?);
-        let index = u64::from_be_bytes(value.as_ref().try_into().map_err(|_| bad("value"))?);
+        let id = ContextId(key.as_slice().try_into().map_err(|_| bad("key"))?);
+        let index = u64::from_be_bytes(value.as_slice().try_into().map_err(|_| bad("value"))?);
         let record = Record::parse(store.entry(index)?).map_err(|e| bad(&e.to_string()))?;
         let open = ContextOpen::parse(record.body()).map_err(|e| bad(&e.to_string()))?;
         let mut phase = Phase::Setup;
-        for p in phases.scan_prefix(id.0) {
-            let (k, _) = p.map_err(|e| BoardError::Store(e.into()))?;
+        for (k, _) in store.index_scan(PHASES, &id.0)? {
             if let Some(found) = k.last().and_then(|c| Phase::from_code(*c)) {
                 phase = phase.max(found);
             }
@@ -342,7 +339,7 @@ impl Board {
         let checkpoint = Checkpoint {
             origin: self.origin.clone(),
             size,
-            root: self.store.root(size)?,
+            root: self.store.verified_root(size)?,
             extensions: Vec::new(),
         };
         let mut note = Note::new(&checkpoint.to_text())
