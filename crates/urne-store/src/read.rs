@@ -145,6 +145,9 @@ impl Store {
             .unwrap_or_else(|p| p.into_inner());
         if size > *verified {
             if let Err(e) = self.inner.check_range(*verified, size, &mut |_| true) {
+                if !matches!(e, StoreError::Corrupt { .. }) {
+                    return Err(e);
+                }
                 let reason = format!("a derived hash disagrees with log.dat: {e}");
                 eprintln!("urne-store: STOPPED ACCEPTING RECORDS: {reason}");
                 self.inner.acks.stop(reason);

@@ -48,6 +48,14 @@ impl SimRng {
 struct Inode {
     data: Vec<u8>,
     durable: Vec<u8>,
+    /// The lowest byte changed since the last sync (`durable` equals `data` below it).
+    dirty_from: Option<usize>,
+}
+
+impl Inode {
+    fn touch(&mut self, from: usize) {
+        self.dirty_from = Some(self.dirty_from.map_or(from, |d| d.min(from)));
+    }
 }
 
 #[derive(Default)]
@@ -122,6 +130,7 @@ impl SimDisk {
             Inode {
                 data: bytes.to_vec(),
                 durable: bytes.to_vec(),
+                dirty_from: None,
             },
         );
     }
@@ -155,9 +164,12 @@ impl SimDisk {
         }
         // Data: what was synced, plus a random part of what was not.
         for inode in disk.inodes.values_mut() {
-            let survivor = survive(&inode.durable, &inode.data, &mut rng);
-            inode.data = survivor.clone();
-            inode.durable = survivor;
+            if inode.dirty_from.is_some() {
+                let survivor = survive(&inode.durable, &inode.data, &mut rng);
+                inode.data = survivor.clone();
+                inode.durable = survivor;
+                inode.dirty_from = None;
+            }
         }
         disk.durable_names = names.clone();
         disk.names = names;
@@ -251,13 +263,14 @@ impl StoreFile for SimFile {
     }
     fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
         self.with(|d, id| {
-            let data = &mut inode(d, id)?.data;
+            let file = inode(d, id)?;
             let start = usize::try_from(offset).map_err(io::Error::other)?;
             let end = start + buf.len();
-            if data.len() < end {
-                data.resize(end, 0);
+            file.touch(start.min(file.data.len()));
+            if file.data.len() < end {
+                file.data.resize(end, 0);
             }
-            data[start..end].copy_from_slice(buf);
+            file.data[start..end].copy_from_slice(buf);
             Ok(())
         })
     }
@@ -268,14 +281,20 @@ impl StoreFile for SimFile {
             }
             d.syncs += 1;
             let file = inode(d, id)?;
-            file.durable = file.data.clone();
+            if let Some(from) = file.dirty_from.take() {
+                let from = from.min(file.durable.len()).min(file.data.len());
+                file.durable.truncate(from);
+                file.durable.extend_from_slice(&file.data[from..]);
+            }
             Ok(())
         })
     }
     fn set_len(&self, len: u64) -> io::Result<()> {
         self.with(|d, id| {
             let len = usize::try_from(len).map_err(io::Error::other)?;
-            inode(d, id)?.data.resize(len, 0);
+            let file = inode(d, id)?;
+            file.touch(len.min(file.data.len()));
+            file.data.resize(len, 0);
             Ok(())
         })
     }
