@@ -150,6 +150,9 @@ pub(crate) struct Stop {
     pub why: &'static str,
 }
 
+/// Valid frames found by a scan: (offset, leaf hash).
+pub(crate) type Frames = Vec<(u64, Hash)>;
+
 /// The valid frames from `from` on, in order: (offset, leaf hash), and where the scan
 /// stopped if not at the end of the file.
 pub(crate) fn scan(
@@ -157,7 +160,7 @@ pub(crate) fn scan(
     path: &Path,
     from: u64,
     len: u64,
-) -> Result<(Vec<(u64, Hash)>, Option<Stop>), StoreError> {
+) -> Result<(Frames, Option<Stop>), StoreError> {
     let mut window = Window::new(file, path, len);
     let mut frames = Vec::new();
     let mut position = from;

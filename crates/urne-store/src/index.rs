@@ -36,6 +36,11 @@ pub struct IndexEntry {
 /// function of the record.
 pub type IndexFn = Arc<dyn Fn(u64, &[u8]) -> Vec<IndexEntry> + Send + Sync>;
 
+/// Key-value pairs of a tree, in key order.
+pub type IndexRows = Vec<(Vec<u8>, Vec<u8>)>;
+
+type Trees = BTreeMap<String, BTreeMap<Vec<u8>, Vec<u8>>>;
+
 /// Where the index lives.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -53,8 +58,7 @@ pub trait Index: Send + Sync {
     /// The value of `key` in `tree`.
     fn get(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// The (key, value) pairs of `tree` whose key starts with `prefix`, in key order.
-    fn scan_prefix(&self, tree: &str, prefix: &[u8])
-    -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    fn scan_prefix(&self, tree: &str, prefix: &[u8]) -> Result<IndexRows, StoreError>;
     /// Inserts the rows (later rows win), as one batch per tree.
     fn apply(&self, rows: &[IndexEntry]) -> Result<(), StoreError>;
     /// Removes every tree.
@@ -66,7 +70,7 @@ pub trait Index: Send + Sync {
 /// The in-memory index.
 #[derive(Default)]
 pub(crate) struct MemoryIndex {
-    trees: RwLock<BTreeMap<String, BTreeMap<Vec<u8>, Vec<u8>>>>,
+    trees: RwLock<Trees>,
 }
 
 impl Index for MemoryIndex {
@@ -74,11 +78,7 @@ impl Index for MemoryIndex {
         let trees = self.trees.read().unwrap_or_else(|p| p.into_inner());
         Ok(trees.get(tree).and_then(|t| t.get(key)).cloned())
     }
-    fn scan_prefix(
-        &self,
-        tree: &str,
-        prefix: &[u8],
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan_prefix(&self, tree: &str, prefix: &[u8]) -> Result<IndexRows, StoreError> {
         let trees = self.trees.read().unwrap_or_else(|p| p.into_inner());
         Ok(trees
             .get(tree)
@@ -162,11 +162,7 @@ impl Index for SledIndex {
     fn get(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.db.open_tree(tree)?.get(key)?.map(|v| v.to_vec()))
     }
-    fn scan_prefix(
-        &self,
-        tree: &str,
-        prefix: &[u8],
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan_prefix(&self, tree: &str, prefix: &[u8]) -> Result<IndexRows, StoreError> {
         self.db
             .open_tree(tree)?
             .scan_prefix(prefix)

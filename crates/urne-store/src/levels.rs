@@ -81,6 +81,10 @@ impl RecordFile {
         Ok(buf)
     }
 
+    pub(crate) fn sync(&self) -> Result<(), StoreError> {
+        self.file.sync_data().map_err(io(&self.path))
+    }
+
     /// The shared handle, for readers (positioned reads need no lock).
     pub(crate) fn reader(&self) -> Arc<dyn StoreFile> {
         Arc::clone(&self.file)

@@ -151,7 +151,12 @@ pub(crate) fn recover(
             all.len() - agree
         ));
     }
-    offsets.truncate(agree as u64)?;
+    if (agree as u64) < offsets.count() {
+        offsets.truncate(agree as u64)?;
+        // Stale offsets must not come back after another crash: an offset past a
+        // damaged frame is evidence that the frame there was acknowledged.
+        offsets.sync()?;
+    }
     if agree < all.len() {
         offsets.append(
             &all[agree..]

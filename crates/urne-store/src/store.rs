@@ -16,7 +16,8 @@ use crate::error::{StoreError, io};
 use crate::frame::MAX_RECORD_BYTES;
 use crate::fs::{FileSystem, LockGuard, RealFs, StoreFile};
 use crate::index::{
-    BY_HASH, Index, IndexBackend, IndexFn, META, MemoryIndex, SledIndex, indexed, rows_for,
+    BY_HASH, Index, IndexBackend, IndexFn, IndexRows, META, MemoryIndex, SledIndex, indexed,
+    rows_for,
 };
 use crate::recovery::{OpenedHashes, recover};
 use crate::scrub::{ScrubHandle, ScrubStatus};
@@ -398,11 +399,7 @@ impl Store {
 
     /// The (key, value) pairs of a layer's index tree whose keys start with `prefix`,
     /// in key order (an empty prefix lists the tree).
-    pub fn index_scan(
-        &self,
-        tree: &str,
-        prefix: &[u8],
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn index_scan(&self, tree: &str, prefix: &[u8]) -> Result<IndexRows, StoreError> {
         self.inner.index.scan_prefix(tree, prefix)
     }
 
