@@ -1,5 +1,5 @@
 //! Reads: entries (checked against the tree), roots, proofs, tiles and entry bundles,
-//! and the full check of every entry and node (spec/11-storage.md §11.5).
+//! and the full check of every entry and node (spec/11-storage.md §11.6).
 
 use urne_log::Hash;
 use urne_log::hash::node_hash;
