@@ -316,10 +316,13 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     for repair in &report.repaired {
         println!("repaired: {repair}");
     }
-    if report.truncated_bytes > 0 {
+    if let Some(cut) = &report.cut {
         println!(
-            "cut a torn tail of {} bytes (never acknowledged)",
-            report.truncated_bytes
+            "cut {} damaged or torn bytes of log.dat from entry {} ({}); kept in {}",
+            cut.bytes,
+            cut.entry,
+            cut.why,
+            data.join(&cut.file).display()
         );
     }
     let vkey_path = data.join("board.vkey");
