@@ -112,10 +112,9 @@ impl Index for MemoryIndex {
     }
 }
 
-impl From<sled::Error> for StoreError {
-    fn from(e: sled::Error) -> Self {
-        Self::Index(e.to_string())
-    }
+/// sled's errors stay inside this module: no sled type in the public API.
+fn sled_error(e: sled::Error) -> StoreError {
+    StoreError::Index(e.to_string())
 }
 
 /// The sled index.
@@ -150,7 +149,7 @@ impl SledIndex {
                     }
                     *rebuilt = true;
                     return Ok(Self {
-                        db: config().open()?,
+                        db: config().open().map_err(sled_error)?,
                     });
                 }
             }
@@ -160,14 +159,20 @@ impl SledIndex {
 
 impl Index for SledIndex {
     fn get(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.db.open_tree(tree)?.get(key)?.map(|v| v.to_vec()))
+        Ok(self
+            .db
+            .open_tree(tree)
+            .and_then(|t| t.get(key))
+            .map_err(sled_error)?
+            .map(|v| v.to_vec()))
     }
     fn scan_prefix(&self, tree: &str, prefix: &[u8]) -> Result<IndexRows, StoreError> {
         self.db
-            .open_tree(tree)?
+            .open_tree(tree)
+            .map_err(sled_error)?
             .scan_prefix(prefix)
             .map(|item| {
-                let (k, v) = item?;
+                let (k, v) = item.map_err(sled_error)?;
                 Ok((k.to_vec(), v.to_vec()))
             })
             .collect()
@@ -180,8 +185,20 @@ impl Index for SledIndex {
                 .or_default()
                 .insert(row.key.as_slice(), row.value.as_slice());
         }
+        // The bookkeeping goes last: sled recovers a prefix of its writes, so a count
+        // that survived a crash never claims keys that did not.
+        let meta = batches.remove(META);
         for (tree, batch) in batches {
-            self.db.open_tree(tree)?.apply_batch(batch)?;
+            self.db
+                .open_tree(tree)
+                .and_then(|t| t.apply_batch(batch))
+                .map_err(sled_error)?;
+        }
+        if let Some(batch) = meta {
+            self.db
+                .open_tree(META)
+                .and_then(|t| t.apply_batch(batch))
+                .map_err(sled_error)?;
         }
         Ok(())
     }
@@ -190,12 +207,12 @@ impl Index for SledIndex {
             if name.as_ref() == b"__sled__default" {
                 continue;
             }
-            self.db.drop_tree(&name)?;
+            self.db.drop_tree(&name).map_err(sled_error)?;
         }
         Ok(())
     }
     fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
+        self.db.flush().map_err(sled_error)?;
         Ok(())
     }
 }
