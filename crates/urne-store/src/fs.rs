@@ -113,11 +113,20 @@ impl FileSystem for RealFs {
         Ok(names)
     }
     fn lock(&self, path: &Path, exclusive: bool) -> io::Result<LockGuard> {
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)?;
+        let file = if exclusive {
+            OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(path)?
+        } else {
+            // A reader may run on a read-only copy: no write access, nothing created.
+            match File::open(path) {
+                Ok(file) => file,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Box::new(())),
+                Err(e) => return Err(e),
+            }
+        };
         let taken = if exclusive {
             file.try_lock()
         } else {

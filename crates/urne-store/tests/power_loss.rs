@@ -19,7 +19,7 @@ use std::time::Duration;
 use urne_log::note::{Note, NoteSigner};
 use urne_log::{Checkpoint, Hash};
 use urne_store::sim::{SimDisk, SimRng};
-use urne_store::{IndexBackend, Scrub, Store, StoreError, StoreOptions};
+use urne_store::{FileSystem, IndexBackend, Scrub, Store, StoreError, StoreOptions};
 
 const DIR: &str = "/board";
 
@@ -317,4 +317,112 @@ fn pending_appends_are_futures_woken_by_their_group_commit() {
         std::thread::sleep(Duration::from_millis(1));
     };
     assert!(matches!(outcome, Err(StoreError::Stopped { .. })));
+}
+
+/// A file system that records the largest single read of `log.dat`.
+struct ReadSizes {
+    disk: SimDisk,
+    largest: Arc<AtomicU64>,
+}
+
+struct CountedFile {
+    file: Arc<dyn urne_store::StoreFile>,
+    largest: Option<Arc<AtomicU64>>,
+}
+
+impl urne_store::StoreFile for CountedFile {
+    fn len(&self) -> std::io::Result<u64> {
+        self.file.len()
+    }
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        if let Some(largest) = &self.largest {
+            largest.fetch_max(buf.len() as u64, Ordering::SeqCst);
+        }
+        self.file.read_exact_at(buf, offset)
+    }
+    fn write_all_at(&self, buf: &[u8], offset: u64) -> std::io::Result<()> {
+        self.file.write_all_at(buf, offset)
+    }
+    fn sync_data(&self) -> std::io::Result<()> {
+        self.file.sync_data()
+    }
+    fn set_len(&self, len: u64) -> std::io::Result<()> {
+        self.file.set_len(len)
+    }
+}
+
+impl urne_store::FileSystem for ReadSizes {
+    fn open(&self, path: &Path, create: bool) -> std::io::Result<Arc<dyn urne_store::StoreFile>> {
+        let is_log = path.file_name().is_some_and(|n| n == "log.dat");
+        Ok(Arc::new(CountedFile {
+            file: self.disk.open(path, create)?,
+            largest: is_log.then(|| Arc::clone(&self.largest)),
+        }))
+    }
+    fn exists(&self, path: &Path) -> bool {
+        self.disk.exists(path)
+    }
+    fn rename(&self, from: &Path, to: &Path) -> std::io::Result<()> {
+        self.disk.rename(from, to)
+    }
+    fn sync_dir(&self, dir: &Path) -> std::io::Result<()> {
+        self.disk.sync_dir(dir)
+    }
+    fn remove(&self, path: &Path) -> std::io::Result<()> {
+        self.disk.remove(path)
+    }
+    fn create_dir_all(&self, dir: &Path) -> std::io::Result<()> {
+        self.disk.create_dir_all(dir)
+    }
+    fn list(&self, dir: &Path) -> std::io::Result<Vec<String>> {
+        self.disk.list(dir)
+    }
+    fn lock(&self, path: &Path, exclusive: bool) -> std::io::Result<urne_store::LockGuard> {
+        self.disk.lock(path, exclusive)
+    }
+    fn supports_sled(&self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn rebuilding_offsets_streams_the_log_instead_of_reading_it_whole() {
+    let disk = SimDisk::new();
+    let dir = Path::new(DIR);
+    {
+        let (store, _) = Store::open(dir, options(&disk)).unwrap();
+        let pending: Vec<_> = (0..12_000u32)
+            .map(|i| {
+                let mut record = format!("record {i} ").into_bytes();
+                record.resize(1000, b'.');
+                store.enqueue(record).unwrap()
+            })
+            .collect();
+        for p in pending {
+            p.wait().unwrap();
+        }
+    }
+    let log_len = disk.read(&dir.join("log.dat")).unwrap().len() as u64;
+    assert!(log_len > 10 << 20);
+    disk.remove(&dir.join("offsets.dat")).unwrap();
+    let largest = Arc::new(AtomicU64::new(0));
+    let fs = ReadSizes {
+        disk: disk.clone(),
+        largest: Arc::clone(&largest),
+    };
+    let (store, report) = Store::open(
+        dir,
+        StoreOptions {
+            fs: Arc::new(fs),
+            ..options(&disk)
+        },
+    )
+    .unwrap();
+    assert_eq!(store.size(), 12_000);
+    assert!(report.repaired.iter().any(|r| r.contains("offsets.dat")));
+    let largest = largest.load(Ordering::SeqCst);
+    assert!(
+        largest <= (4 << 20) + 65_536 + 36,
+        "read {largest} bytes of a {log_len}-byte log at once"
+    );
 }
