@@ -136,9 +136,9 @@ impl SledIndex {
                 Ok(db) => return Ok(Self { db }),
                 // sled reports its lock as ErrorKind::Other with this message; it releases
                 // it from a background thread after the last handle drops: wait a little
-                // rather than mistake a lock for damage.
+                // rather than mistake a lock for damage (a loaded machine can take seconds).
                 Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
-                    if started.elapsed() > std::time::Duration::from_secs(5) {
+                    if started.elapsed() > std::time::Duration::from_secs(30) {
                         return Err(StoreError::Index(format!("{}: {e}", path.display())));
                     }
                     std::thread::sleep(std::time::Duration::from_millis(20));
