@@ -34,8 +34,9 @@ pub type LockGuard = Box<dyn Any + Send + Sync>;
 
 /// The operations the store makes on its directory.
 pub trait FileSystem: Send + Sync {
-    /// Opens a file for reading and writing, creating it (empty) if `create` and absent.
-    fn open(&self, path: &Path, create: bool) -> io::Result<Arc<dyn StoreFile>>;
+    /// Opens a file: `writable`, for reading and writing, created empty if absent;
+    /// otherwise read-only (it must exist; it can still be synced).
+    fn open(&self, path: &Path, writable: bool) -> io::Result<Arc<dyn StoreFile>>;
     /// Whether a file or directory exists.
     fn exists(&self, path: &Path) -> bool;
     /// Renames a file, replacing the target atomically.
@@ -81,11 +82,11 @@ impl StoreFile for RealFile {
 }
 
 impl FileSystem for RealFs {
-    fn open(&self, path: &Path, create: bool) -> io::Result<Arc<dyn StoreFile>> {
+    fn open(&self, path: &Path, writable: bool) -> io::Result<Arc<dyn StoreFile>> {
         let file = OpenOptions::new()
             .read(true)
-            .write(true)
-            .create(create)
+            .write(writable)
+            .create(writable)
             .truncate(false)
             .open(path)?;
         Ok(Arc::new(RealFile(file)))

@@ -227,9 +227,17 @@ struct SimFile {
     disk: SimDisk,
     inode: u64,
     generation: u64,
+    writable: bool,
 }
 
 impl SimFile {
+    fn writing<T>(&self, f: impl FnOnce(&mut Disk, u64) -> io::Result<T>) -> io::Result<T> {
+        if !self.writable {
+            return Err(io::Error::other("simulated disk: file opened read-only"));
+        }
+        self.with(f)
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut Disk, u64) -> io::Result<T>) -> io::Result<T> {
         let mut disk = self.disk.lock();
         if disk.generation != self.generation {
@@ -262,7 +270,7 @@ impl StoreFile for SimFile {
         })
     }
     fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-        self.with(|d, id| {
+        self.writing(|d, id| {
             let file = inode(d, id)?;
             let start = usize::try_from(offset).map_err(io::Error::other)?;
             let end = start + buf.len();
@@ -290,7 +298,7 @@ impl StoreFile for SimFile {
         })
     }
     fn set_len(&self, len: u64) -> io::Result<()> {
-        self.with(|d, id| {
+        self.writing(|d, id| {
             let len = usize::try_from(len).map_err(io::Error::other)?;
             let file = inode(d, id)?;
             file.touch(len.min(file.data.len()));
@@ -322,11 +330,11 @@ impl Drop for SimLock {
 }
 
 impl FileSystem for SimDisk {
-    fn open(&self, path: &Path, create: bool) -> io::Result<Arc<dyn StoreFile>> {
+    fn open(&self, path: &Path, writable: bool) -> io::Result<Arc<dyn StoreFile>> {
         let mut disk = self.lock();
         let id = match disk.names.get(path) {
             Some(id) => *id,
-            None if create => {
+            None if writable => {
                 disk.next_inode += 1;
                 let id = disk.next_inode;
                 disk.inodes.insert(id, Inode::default());
@@ -339,6 +347,7 @@ impl FileSystem for SimDisk {
             disk: self.clone(),
             inode: id,
             generation: disk.generation,
+            writable,
         }))
     }
     fn exists(&self, path: &Path) -> bool {
