@@ -375,3 +375,39 @@ fn fsck_is_read_only_unless_asked_and_names_entries() {
         );
     }
 }
+
+#[test]
+fn fsck_repairs_only_when_asked_and_keeps_what_it_cuts() {
+    let dir = scratch("fsck-repair");
+    let (store, _) = Store::open(&dir, quiet()).unwrap();
+    fill(&store, 5);
+    store.close();
+    drop(store);
+    let mut log = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join("log.dat"))
+        .unwrap();
+    std::io::Write::write_all(&mut log, &[40, 0, 0, 0, 7, 7]).unwrap();
+    drop(log);
+    let torn = std::fs::read(dir.join("log.dat")).unwrap();
+
+    let report = fsck(&dir, &quiet(), &FsckOptions::new(false), |_| {}).unwrap();
+    assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+    assert_eq!(report.findings[0].entry, Some(5));
+    assert!(report.findings[0].what.contains("torn"));
+    assert_eq!(std::fs::read(dir.join("log.dat")).unwrap(), torn);
+
+    let report = fsck(&dir, &quiet(), &FsckOptions::new(true), |_| {}).unwrap();
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    assert!(
+        report
+            .repaired
+            .iter()
+            .any(|r| r.contains("cut from entry 5") && r.contains("log.dat.cut-")),
+        "{:?}",
+        report.repaired
+    );
+    let clean = fsck(&dir, &quiet(), &FsckOptions::new(false), |_| {}).unwrap();
+    assert!(clean.findings.is_empty(), "{:?}", clean.findings);
+    assert_eq!(clean.entries, 5);
+}
