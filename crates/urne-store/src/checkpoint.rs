@@ -71,7 +71,7 @@ impl Store {
             .map_err(|e| StoreError::BadCheckpoint(e.to_string()))?;
         let checkpoint =
             Checkpoint::parse(note.text()).map_err(|e| StoreError::BadCheckpoint(e.to_string()))?;
-        if self.verified_root(checkpoint.size)? != checkpoint.root {
+        if self.verified_root(checkpoint.size())? != *checkpoint.root() {
             return Err(StoreError::BadCheckpoint(
                 "root does not match the log".into(),
             ));

@@ -199,20 +199,20 @@ pub fn fsck(
         h += 1;
     }
     if let Some(cp) = checkpoint {
-        if cp.size > size {
+        if cp.size() > size {
             find(
                 Some(size),
                 format!(
                     "the log has {size} valid entries, its last checkpoint covers {}: acknowledged entries are lost or damaged",
-                    cp.size
+                    cp.size()
                 ),
             );
-        } else if root_of(&leaves[..cp.size as usize]) != cp.root {
+        } else if root_of(&leaves[..cp.size() as usize]) != *cp.root() {
             find(
                 None,
                 format!(
                     "the log's root at size {} is not its last checkpoint's: the log was altered",
-                    cp.size
+                    cp.size()
                 ),
             );
         }

@@ -63,7 +63,7 @@ pub(crate) fn recover(
         fs.sync_dir(dir).map_err(io(dir))?;
     }
     let log_len = log.len().map_err(io(&log_path))?;
-    let covered = checkpoint.map_or(0, |c| c.size);
+    let covered = checkpoint.map_or(0, |c| c.size());
     let mut report = OpenReport::default();
 
     let mut offsets = RecordFile::open(fs, &dir.join(OFFSETS), 8, false)?;

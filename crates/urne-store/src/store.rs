@@ -270,25 +270,25 @@ impl Store {
         let mut report = recovered.report;
         let state = recovered.state;
         if let Some((_, checkpoint)) = &saved {
-            let found = if checkpoint.size <= state.size {
+            let found = if checkpoint.size() <= state.size {
                 Some(range_hash(
                     &OpenedHashes {
                         heights: &recovered.heights,
                     },
                     0,
-                    checkpoint.size,
+                    checkpoint.size(),
                 )?)
             } else {
                 None
             };
-            if found != Some(checkpoint.root) {
+            if found != Some(*checkpoint.root()) {
                 return Err(StoreError::ContradictsCheckpoint {
-                    size: checkpoint.size,
-                    expected: checkpoint.root,
+                    size: checkpoint.size(),
+                    expected: *checkpoint.root(),
                     found,
                 });
             }
-            report.checkpoint_size = Some(checkpoint.size);
+            report.checkpoint_size = Some(checkpoint.size());
         }
         let index = open_index(&options, dir, &*recovered.log, &state.offsets, &mut report)?;
         let height_readers = recovered

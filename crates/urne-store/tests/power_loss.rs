@@ -34,12 +34,7 @@ fn options(disk: &SimDisk) -> StoreOptions {
 
 fn signed(size: u64, root: Hash) -> String {
     let signer = NoteSigner::from_seed("test.example/board", &[3; 32]).unwrap();
-    let cp = Checkpoint {
-        origin: "test.example/board".into(),
-        size,
-        root,
-        extensions: vec![],
-    };
+    let cp = Checkpoint::new("test.example/board", size, root, vec![]).unwrap();
     let mut note = Note::new(&cp.to_text()).unwrap();
     signer.sign(&mut note);
     note.to_text()
@@ -75,7 +70,7 @@ fn check_survivors(disk: &SimDisk, seen: &Witnessed, context: &str) -> Store {
             kept >= size,
             "{context}: saved checkpoint {size} lost (kept {kept})"
         );
-        assert_eq!(saved_checkpoint(&store).map(|c| c.size), Some(kept));
+        assert_eq!(saved_checkpoint(&store).map(|c| c.size()), Some(kept));
     }
     for (size, root) in &seen.checkpoints {
         assert_eq!(

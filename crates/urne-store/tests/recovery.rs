@@ -27,12 +27,13 @@ fn record(i: u64) -> Vec<u8> {
 }
 
 fn sign_checkpoint(store: &Store, size: u64) -> String {
-    let cp = Checkpoint {
-        origin: "test.example/board".into(),
+    let cp = Checkpoint::new(
+        "test.example/board",
         size,
-        root: store.verified_root(size).unwrap(),
-        extensions: vec![],
-    };
+        store.verified_root(size).unwrap(),
+        vec![],
+    )
+    .unwrap();
     let mut note = Note::new(&cp.to_text()).unwrap();
     NoteSigner::from_seed("test.example/board", &[3; 32])
         .unwrap()
@@ -144,12 +145,7 @@ fn a_leaf_hash_altered_behind_a_running_store_is_never_signed() {
 }
 
 fn sign_checkpoint_unchecked(size: u64) -> String {
-    let cp = Checkpoint {
-        origin: "test.example/board".into(),
-        size,
-        root: true_root(size),
-        extensions: vec![],
-    };
+    let cp = Checkpoint::new("test.example/board", size, true_root(size), vec![]).unwrap();
     let mut note = Note::new(&cp.to_text()).unwrap();
     NoteSigner::from_seed("test.example/board", &[3; 32])
         .unwrap()
