@@ -130,6 +130,7 @@ pub fn store_options() -> StoreOptions {
     StoreOptions {
         index_keys: None,
         index_schema: "urne-board/v2".to_owned(),
+        ..StoreOptions::default()
     }
 }
 
@@ -356,7 +357,7 @@ impl Board {
         let checkpoint = Checkpoint::new(
             &self.origin,
             size,
-            self.shared.store.root(size)?,
+            self.shared.store.verified_root(size)?,
             Vec::new(),
         )
         .map_err(|e| StoreError::BadCheckpoint(e.to_string()))?;
