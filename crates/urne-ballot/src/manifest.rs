@@ -64,6 +64,21 @@ pub struct ContestRules {
     pub max: u64,
 }
 
+fn check_text(text: &str, field: impl Fn() -> String) -> Result<(), DecodeError> {
+    if text.len() > MAX_TEXT {
+        return Err(DecodeError::new(
+            field(),
+            Problem::OutOfBounds {
+                detail: "texts are at most 1,024 bytes",
+            },
+        ));
+    }
+    if !is_clean_text(text) {
+        return Err(DecodeError::new(field(), Problem::BadText));
+    }
+    Ok(())
+}
+
 /// One contest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Contest {
@@ -110,20 +125,16 @@ impl Contest {
                 Problem::OutOfBounds { detail },
             ))
         };
-        if self.title.len() > MAX_TEXT || !is_clean_text(&self.title) {
-            return Err(DecodeError::new(format!("{at}.title"), Problem::BadText));
-        }
+        check_text(&self.title, || format!("{at}.title"))?;
         let n = self.options.len();
         if n == 0 || n > MAX_OPTIONS {
             return bound("options", "a contest has 1 to 256 options");
         }
         for (i, label) in self.options.iter().enumerate() {
-            if label.is_empty() || label.len() > MAX_TEXT || !is_clean_text(label) {
-                return Err(DecodeError::new(
-                    format!("{at}.options[{i}]"),
-                    Problem::BadText,
-                ));
+            if label.is_empty() {
+                return bound(&format!("options[{i}]"), "an option label is not empty");
             }
+            check_text(label, || format!("{at}.options[{i}]"))?;
         }
         match self.kind {
             ContestKind::SingleChoice => Ok(()),
@@ -179,9 +190,7 @@ impl Manifest {
     }
 
     fn check(&self) -> Result<(), DecodeError> {
-        if self.title.len() > MAX_TEXT || !is_clean_text(&self.title) {
-            return Err(DecodeError::new("title", Problem::BadText));
-        }
+        check_text(&self.title, || "title".to_owned())?;
         if self.contests.is_empty() || self.contests.len() > MAX_CONTESTS {
             return Err(DecodeError::new(
                 "contests",
@@ -385,6 +394,17 @@ mod tests {
         let e = Manifest::new("t", m.contests).unwrap_err();
         assert_eq!(e.field(), "contests[0].options[1]");
         assert_eq!(e.problem(), &Problem::BadText);
+        let mut m = sample();
+        m.contests[2].options[0] = "x".repeat(MAX_TEXT + 1);
+        assert_eq!(
+            Manifest::new("t", m.contests.clone()).unwrap_err().field(),
+            "contests[2].options[0]"
+        );
+        m.contests[2].options[0] = String::new();
+        assert_eq!(
+            Manifest::new("t", m.contests).unwrap_err().field(),
+            "contests[2].options[0]"
+        );
     }
 
     #[test]

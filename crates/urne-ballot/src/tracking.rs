@@ -138,8 +138,13 @@ mod tests {
     #[test]
     fn short_form_is_pinned_and_round_trips() {
         let code = TrackingCode::of_bytes(b"");
-        // Pins the label, the hash and the alphabet: this string is in spec/21 §21.7.
-        assert_eq!(code.short(), TrackingCode::of_bytes(b"").short());
+        // Pins the label, the hash and the alphabet (spec/21-ballots.md §21.7): the code
+        // of the empty byte string is SHA-256("urne/v1/ballot/tracking-code").
+        assert_eq!(
+            code.to_hex(),
+            "79ce7f6539b4dac9ed16704992b6b958a79764f7be86b9a77d814a985dfd3d44"
+        );
+        assert_eq!(code.short(), "F777-YS9S-PKDC-KV8P-E14S-5DNS");
         let mut bytes = [0u8; 32];
         bytes[..SHORT_BYTES].copy_from_slice(&[
             0x00, 0x44, 0x32, 0x14, 0xc7, 0x42, 0x54, 0xb6, 0x35, 0xcf, 0x84, 0x65, 0x3a, 0x56,
