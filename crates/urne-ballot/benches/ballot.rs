@@ -46,7 +46,7 @@ fn credential(i: usize) -> CredentialKey {
 
 fn selection(i: usize) -> Vec<ContestSelection> {
     let chosen: Vec<usize> = (0..10).filter(|o| (i + o).is_multiple_of(3)).collect();
-    vec![ContestSelection::approve(10, &chosen)]
+    vec![ContestSelection::approve(10, &chosen).unwrap()]
 }
 
 fn approval_ballot(c: &mut Criterion) {

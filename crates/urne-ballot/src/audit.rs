@@ -93,12 +93,10 @@ impl AuditedBallot {
     pub fn selections(&self) -> Vec<ContestSelection> {
         self.contests
             .iter()
-            .map(|c| {
-                let values = c.options.iter().map(|(v, _)| *v).collect();
-                match c.blank {
-                    Some((1, _)) => ContestSelection::blank(c.options.len()),
-                    _ => ContestSelection::values(values),
-                }
+            .map(|c| ContestSelection {
+                values: c.options.iter().map(|(v, _)| *v).collect(),
+                // A shown blank value other than 0 or 1 is refused by check_audit.
+                blank: matches!(c.blank, Some((1, _))),
             })
             .collect()
     }
@@ -268,4 +266,73 @@ pub fn check_audit(
             .map_err(AuditError::InvalidChoices)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::election::{ContextInputs, CredentialKey};
+    use crate::manifest::{Contest, ContestKind, Manifest};
+    use urne_crypto::SecretKey;
+
+    /// A device that encrypted an overvote (and a blank vote with a choice) without
+    /// proofs: its ciphertexts open to the shown values, and the audit still refuses.
+    #[test]
+    fn audit_refuses_shown_choices_that_are_no_valid_vote() {
+        let manifest = Manifest::new(
+            "t",
+            vec![Contest {
+                title: "c".into(),
+                kind: ContestKind::SingleChoice,
+                blank: true,
+                options: vec!["a".into(), "b".into(), "c".into()],
+            }],
+        )
+        .unwrap();
+        let key = SecretKey::generate(&mut rand::rng()).public_key();
+        let election = Election::new(ContextInputs {
+            manifest: &manifest,
+            joint_key: &key,
+            credential_root: &[0; 32],
+            board_origin: "o",
+            context_id: &[0; 32],
+        })
+        .unwrap();
+        let selection = ContestSelection::single(3, 0).unwrap();
+        let (ballot, _) = Ballot::encrypt(
+            &election,
+            &CredentialKey([1; 32]),
+            &[selection],
+            &mut rand::rng(),
+        )
+        .unwrap();
+        for (values, blank) in [([1, 1, 0], 0), ([0, 1, 0], 1)] {
+            let mut forged = ballot.clone();
+            let mut shown = Vec::new();
+            for (o, value) in values.into_iter().enumerate() {
+                let (ciphertext, opening) =
+                    election.encryption_key().encrypt(value, &mut rand::rng());
+                forged.contests[0].options[o].ciphertext = ciphertext;
+                shown.push(reveal(&opening));
+            }
+            let (ciphertext, opening) = election.encryption_key().encrypt(blank, &mut rand::rng());
+            if let Some(b) = forged.contests[0].blank.as_mut() {
+                b.ciphertext = ciphertext;
+            }
+            let audited = AuditedBallot {
+                tracking_code: TrackingCode::of(&forged),
+                contests: vec![AuditedContest {
+                    options: shown,
+                    blank: Some(reveal(&opening)),
+                }],
+            };
+            assert!(matches!(
+                check_audit(&election, &forged, &audited),
+                Err(AuditError::InvalidChoices(BallotError::InvalidSelection {
+                    contest: 0,
+                    ..
+                }))
+            ));
+        }
+    }
 }

@@ -86,8 +86,8 @@ pub enum BallotError {
 /// vote. Wiped on drop; `Debug` shows nothing.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct ContestSelection {
-    values: Vec<u64>,
-    blank: bool,
+    pub(crate) values: Vec<u64>,
+    pub(crate) blank: bool,
 }
 
 impl fmt::Debug for ContestSelection {
@@ -105,21 +105,23 @@ impl ContestSelection {
         }
     }
 
-    /// The one option `choice` of `options`.
-    pub fn single(options: usize, choice: usize) -> Self {
+    /// The one option `choice` of `options`; `None` if there is no such option.
+    pub fn single(options: usize, choice: usize) -> Option<Self> {
         Self::approve(options, &[choice])
     }
 
-    /// The options `chosen` of `options`, each once (indices out of range are ignored
-    /// here and refused by the count check of the contest's rule).
-    pub fn approve(options: usize, chosen: &[usize]) -> Self {
+    /// The options `chosen` of `options`; `None` if an index names no option or comes
+    /// twice (silently dropping or merging a choice would change the vote).
+    pub fn approve(options: usize, chosen: &[usize]) -> Option<Self> {
         let mut values = vec![0; options];
         for &i in chosen {
-            if let Some(v) = values.get_mut(i) {
-                *v = 1;
+            let value = values.get_mut(i)?;
+            if *value == 1 {
+                return None;
             }
+            *value = 1;
         }
-        Self::values(values)
+        Some(Self::values(values))
     }
 
     /// The explicit blank vote of a contest with `options` options.

@@ -86,8 +86,8 @@ fn mallory() -> CredentialKey {
 
 fn valid_selections() -> Vec<ContestSelection> {
     vec![
-        ContestSelection::single(3, 1),
-        ContestSelection::approve(4, &[0, 3]),
+        ContestSelection::single(3, 1).unwrap(),
+        ContestSelection::approve(4, &[0, 3]).unwrap(),
         ContestSelection::values(vec![3, 0, 2]),
     ]
 }
@@ -107,7 +107,7 @@ fn valid_ballots_of_every_kind_verify_alone_and_as_relations() {
     let election = election();
     let blank = vec![
         ContestSelection::blank(3),
-        ContestSelection::approve(4, &[2]),
+        ContestSelection::approve(4, &[2]).unwrap(),
         ContestSelection::blank(3),
     ];
     for selections in [valid_selections(), blank] {
@@ -256,8 +256,8 @@ fn ballot_decoding_is_strict_and_names_the_field() {
 fn ballot_with_any_altered_byte_is_rejected() {
     let election = election();
     let selections = vec![
-        ContestSelection::single(3, 0),
-        ContestSelection::approve(4, &[1]),
+        ContestSelection::single(3, 0).unwrap(),
+        ContestSelection::approve(4, &[1]).unwrap(),
         ContestSelection::values(vec![1, 1, 0]),
     ];
     let bytes = cast(&election, &alice(), &selections).to_bytes();
@@ -303,6 +303,19 @@ fn ballot_with_altered_proof_is_rejected_and_named() {
 }
 
 #[test]
+fn a_selection_naming_no_option_or_one_twice_is_refused() {
+    assert!(ContestSelection::approve(4, &[0, 4]).is_none());
+    assert!(ContestSelection::approve(4, &[1, 1]).is_none());
+    assert!(ContestSelection::single(3, 3).is_none());
+    assert_eq!(
+        ContestSelection::approve(4, &[3, 0])
+            .unwrap()
+            .option_values(),
+        &[1, 0, 0, 1]
+    );
+}
+
+#[test]
 fn overvote_undervote_and_over_max_cannot_be_encrypted() {
     let election = election();
     let refuse = |contest: usize, selection: ContestSelection| {
@@ -316,9 +329,9 @@ fn overvote_undervote_and_over_max_cannot_be_encrypted() {
             other => panic!("{other:?}"),
         }
     };
-    assert!(refuse(0, ContestSelection::approve(3, &[0, 1])).contains("overvote"));
+    assert!(refuse(0, ContestSelection::approve(3, &[0, 1]).unwrap()).contains("overvote"));
     assert!(refuse(0, ContestSelection::values(vec![0, 0, 0])).contains("undervote"));
-    assert!(refuse(1, ContestSelection::approve(4, &[0, 1, 2])).contains("overvote"));
+    assert!(refuse(1, ContestSelection::approve(4, &[0, 1, 2]).unwrap()).contains("overvote"));
     assert!(refuse(1, ContestSelection::blank(4)).contains("no blank"));
     assert!(refuse(2, ContestSelection::values(vec![4, 0, 0])).contains("per-option"));
     assert!(refuse(2, ContestSelection::values(vec![3, 3, 0])).contains("overvote"));
@@ -351,8 +364,8 @@ fn forged_overvote_and_undervote_fail_verification() {
     let election = election();
     let base = cast(&election, &alice(), &valid_selections());
     let mut others = valid_selections();
-    others[0] = ContestSelection::single(3, 0);
-    others[1] = ContestSelection::approve(4, &[1, 2]);
+    others[0] = ContestSelection::single(3, 0).unwrap();
+    others[1] = ContestSelection::approve(4, &[1, 2]).unwrap();
     others[2] = ContestSelection::values(vec![0, 3, 0]);
     let other = cast(&election, &alice(), &others);
 
@@ -371,8 +384,8 @@ fn forged_overvote_and_undervote_fail_verification() {
         &election,
         &alice(),
         &[
-            ContestSelection::single(3, 1),
-            ContestSelection::approve(4, &[0]),
+            ContestSelection::single(3, 1).unwrap(),
+            ContestSelection::approve(4, &[0]).unwrap(),
             ContestSelection::values(vec![3, 0, 2]),
         ],
     );
