@@ -9,8 +9,8 @@ use urne_crypto::{ContextHash, EncryptionKey, PublicKey};
 use crate::labels::ELECTION_CONTEXT;
 use crate::manifest::Manifest;
 
-/// The public key of a voter's credential, exactly as the credential list holds it (32
-/// bytes). Every proof of a ballot binds it, so a ballot copied under another credential
+/// The public key of a voter's credential, exactly as the credential list holds it: the
+/// 32-byte encoding of urne-credential's `PublicCredential` (spec/22-credentials.md). Every proof of a ballot binds it, so a ballot copied under another credential
 /// fails (Cortier–Smyth).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CredentialKey(pub [u8; 32]);
