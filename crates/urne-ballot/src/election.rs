@@ -113,3 +113,51 @@ impl Election {
         &self.key
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{Contest, ContestKind};
+
+    /// Golden bytes recomputed from spec/21-ballots.md §21.1 and §21.3 alone (by an
+    /// independent script), so code and spec cannot drift apart.
+    #[test]
+    fn manifest_bytes_and_context_hash_match_the_spec() {
+        let manifest = Manifest::new(
+            "T",
+            vec![
+                Contest {
+                    title: "Q".into(),
+                    kind: ContestKind::SingleChoice,
+                    blank: true,
+                    options: vec!["a".into(), "b".into()],
+                },
+                Contest {
+                    title: "R".into(),
+                    kind: ContestKind::Approval { min: 0, max: 2 },
+                    blank: false,
+                    options: vec!["x".into(), "y".into(), "z".into()],
+                },
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            urne_crypto::encoding::to_hex(&manifest.to_bytes()),
+            "01000154000200015101010002000161000162000152020000000200000300017800017900017a"
+        );
+        let key = PublicKey::from_point(urne_crypto::group::basepoint()).unwrap();
+        let hash = ContextInputs {
+            manifest: &manifest,
+            joint_key: &key,
+            credential_root: &[7; 32],
+            board_origin: "board.example",
+            context_id: &[9; 32],
+        }
+        .hash()
+        .unwrap();
+        assert_eq!(
+            urne_crypto::encoding::to_hex(&hash.0),
+            "7e7969d2d6d1674507563c81603b255edd76c485f51c692821095ecee9ab5add"
+        );
+    }
+}
