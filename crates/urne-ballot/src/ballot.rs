@@ -8,9 +8,10 @@ use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::scalar::Scalar as DalekScalar;
 use urne_crypto::proofs::{BitRangeProof, MAX_BITS, MAX_RANGE_BRANCHES, RangeProof, ValueRange};
 use urne_crypto::rand_core::CryptoRng;
+use urne_crypto::secret::NonceCountMismatch;
 use urne_crypto::{
-    Ciphertext, ContextHash, Opening, Point, ProofContext, ProveError, Relations, Scalar,
-    SecretScalar, VerifyError,
+    Ciphertext, ContextHash, EncryptionKey, Opening, Point, ProofContext, ProveError, Relations,
+    Scalar, SecretScalar, VerifyError,
 };
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -330,6 +331,134 @@ impl fmt::Debug for BallotSecrets {
     }
 }
 
+/// Where a ballot's nonces come from: fresh (hedged) randomness, or a given list.
+pub(crate) trait Prover {
+    fn encrypt_and_prove(
+        &mut self,
+        context: &ProofContext<'_>,
+        key: &EncryptionKey,
+        value: u64,
+        range: ValueRange,
+    ) -> Result<(Ciphertext, RangeProof, Opening), ProveError>;
+
+    fn range(
+        &mut self,
+        context: &ProofContext<'_>,
+        key: &EncryptionKey,
+        ciphertext: &Ciphertext,
+        opening: &Opening,
+        range: ValueRange,
+    ) -> Result<RangeProof, ProveError>;
+
+    fn bits(
+        &mut self,
+        context: &ProofContext<'_>,
+        key: &EncryptionKey,
+        ciphertext: &Ciphertext,
+        opening: &Opening,
+        bits: usize,
+    ) -> Result<BitRangeProof, ProveError>;
+}
+
+pub(crate) struct Fresh<'a, R: ?Sized>(pub(crate) &'a mut R);
+
+impl<R: CryptoRng + ?Sized> Prover for Fresh<'_, R> {
+    fn encrypt_and_prove(
+        &mut self,
+        context: &ProofContext<'_>,
+        key: &EncryptionKey,
+        value: u64,
+        range: ValueRange,
+    ) -> Result<(Ciphertext, RangeProof, Opening), ProveError> {
+        RangeProof::encrypt_and_prove(context, key, value, range, self.0)
+    }
+
+    fn range(
+        &mut self,
+        context: &ProofContext<'_>,
+        key: &EncryptionKey,
+        ciphertext: &Ciphertext,
+        opening: &Opening,
+        range: ValueRange,
+    ) -> Result<RangeProof, ProveError> {
+        RangeProof::prove(context, key, ciphertext, opening, range, self.0)
+    }
+
+    fn bits(
+        &mut self,
+        context: &ProofContext<'_>,
+        key: &EncryptionKey,
+        ciphertext: &Ciphertext,
+        opening: &Opening,
+        bits: usize,
+    ) -> Result<BitRangeProof, ProveError> {
+        BitRangeProof::prove(context, key, ciphertext, opening, bits, self.0)
+    }
+}
+
+/// Given nonces, consumed in order (spec/21-ballots.md §21.9).
+struct Given<'a>(&'a [SecretScalar]);
+
+impl<'a> Given<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [SecretScalar], ProveError> {
+        if self.0.len() < n {
+            return Err(ProveError::NonceCount(NonceCountMismatch {
+                expected: n,
+                found: self.0.len(),
+            }));
+        }
+        let (head, tail) = self.0.split_at(n);
+        self.0 = tail;
+        Ok(head)
+    }
+}
+
+impl Prover for Given<'_> {
+    fn encrypt_and_prove(
+        &mut self,
+        context: &ProofContext<'_>,
+        key: &EncryptionKey,
+        value: u64,
+        range: ValueRange,
+    ) -> Result<(Ciphertext, RangeProof, Opening), ProveError> {
+        let opening = Opening::new(value, self.take(1)?[0].duplicate());
+        let ciphertext = key.encrypt_opening(&opening);
+        let proof = RangeProof::prove_with_nonces(
+            context,
+            key,
+            &ciphertext,
+            &opening,
+            range,
+            self.take(2 * range.len())?,
+        )?;
+        Ok((ciphertext, proof, opening))
+    }
+
+    fn range(
+        &mut self,
+        context: &ProofContext<'_>,
+        key: &EncryptionKey,
+        ciphertext: &Ciphertext,
+        opening: &Opening,
+        range: ValueRange,
+    ) -> Result<RangeProof, ProveError> {
+        let nonces = self.take(2 * range.len())?;
+        RangeProof::prove_with_nonces(context, key, ciphertext, opening, range, nonces)
+    }
+
+    fn bits(
+        &mut self,
+        context: &ProofContext<'_>,
+        key: &EncryptionKey,
+        ciphertext: &Ciphertext,
+        opening: &Opening,
+        bits: usize,
+    ) -> Result<BitRangeProof, ProveError> {
+        let nonces = self.take((bits.max(1) - 1) + 4 * bits)?;
+        BitRangeProof::prove_with_nonces(context, key, ciphertext, opening, bits, nonces)
+    }
+}
+
 /// A statement the verifier checks, with the field that names it in errors.
 enum Check<'a> {
     Range {
@@ -367,16 +496,49 @@ impl Ballot {
         for (i, (contest, selection)) in contests.iter().zip(selections).enumerate() {
             selection.check(contest, i)?;
         }
-        Self::encrypt_unchecked(election, credential, selections, rng)
+        Self::encrypt_unchecked(election, credential, selections, &mut Fresh(rng))
+    }
+
+    /// As [`Self::encrypt`], with every nonce given, in the order of spec/21-ballots.md
+    /// §21.9: for golden vectors only. Nonces used twice reveal the votes.
+    pub fn encrypt_with_nonces(
+        election: &Election,
+        credential: &CredentialKey,
+        selections: &[ContestSelection],
+        nonces: &[SecretScalar],
+    ) -> Result<(Self, BallotSecrets), BallotError> {
+        let contests = election.manifest().contests();
+        if selections.len() != contests.len() {
+            return Err(BallotError::Shape {
+                field: "contests".into(),
+                expected: contests.len(),
+                found: selections.len(),
+            });
+        }
+        for (i, (contest, selection)) in contests.iter().zip(selections).enumerate() {
+            selection.check(contest, i)?;
+        }
+        let mut given = Given(nonces);
+        let made = Self::encrypt_unchecked(election, credential, selections, &mut given)?;
+        if !given.0.is_empty() {
+            return Err(BallotError::Prove {
+                field: "nonces".into(),
+                error: ProveError::NonceCount(NonceCountMismatch {
+                    expected: nonces.len() - given.0.len(),
+                    found: nonces.len(),
+                }),
+            });
+        }
+        Ok(made)
     }
 
     /// Encryption without the rule check: the provers still refuse a false statement,
     /// which the tests show. Selections must have one value per option.
-    pub(crate) fn encrypt_unchecked<R: CryptoRng + ?Sized>(
+    pub(crate) fn encrypt_unchecked<P: Prover>(
         election: &Election,
         credential: &CredentialKey,
         selections: &[ContestSelection],
-        rng: &mut R,
+        prover: &mut P,
     ) -> Result<(Self, BallotSecrets), BallotError> {
         let key = election.encryption_key();
         let context = election.context();
@@ -399,30 +561,25 @@ impl Ballot {
             let mut openings = Vec::with_capacity(selection.values.len());
             for (o, value) in selection.values.iter().enumerate() {
                 let bind = binding(credential, c, Role::Option, o);
-                let (ciphertext, proof, opening) = RangeProof::encrypt_and_prove(
-                    &ProofContext::new(context, &bind),
-                    key,
-                    *value,
-                    range,
-                    rng,
-                )
-                .map_err(prove_err(format!("contests[{c}].options[{o}].proof")))?;
+                let (ciphertext, proof, opening) = prover
+                    .encrypt_and_prove(&ProofContext::new(context, &bind), key, *value, range)
+                    .map_err(prove_err(format!("contests[{c}].options[{o}].proof")))?;
                 options.push(EncryptedOption { ciphertext, proof });
                 openings.push(opening);
             }
             let (blank, blank_opening) = if contest.blank {
                 let bind = binding(credential, c, Role::Blank, contest.options.len());
-                let (ciphertext, proof, opening) = RangeProof::encrypt_and_prove(
-                    &ProofContext::new(context, &bind),
-                    key,
-                    u64::from(selection.blank),
-                    ValueRange::new(0, 1).map_err(|_| BallotError::InvalidSelection {
-                        contest: c,
-                        detail: "blank range",
-                    })?,
-                    rng,
-                )
-                .map_err(prove_err(format!("contests[{c}].blank.proof")))?;
+                let (ciphertext, proof, opening) = prover
+                    .encrypt_and_prove(
+                        &ProofContext::new(context, &bind),
+                        key,
+                        u64::from(selection.blank),
+                        ValueRange::new(0, 1).map_err(|_| BallotError::InvalidSelection {
+                            contest: c,
+                            detail: "blank range",
+                        })?,
+                    )
+                    .map_err(prove_err(format!("contests[{c}].blank.proof")))?;
                 (Some(EncryptedOption { ciphertext, proof }), Some(opening))
             } else {
                 (None, None)
@@ -455,15 +612,15 @@ impl Ballot {
                     let bind = binding(credential, c, Role::Sum, 0);
                     let opening = Opening::new(value, SecretScalar::from_dalek(*nonce));
                     SumProof::Range(
-                        RangeProof::prove(
-                            &ProofContext::new(context, &bind),
-                            key,
-                            &sum,
-                            &opening,
-                            range,
-                            rng,
-                        )
-                        .map_err(prove_err(field))?,
+                        prover
+                            .range(
+                                &ProofContext::new(context, &bind),
+                                key,
+                                &sum,
+                                &opening,
+                                range,
+                            )
+                            .map_err(prove_err(field))?,
                     )
                 }
                 SumStatement::Bits(bits) => {
@@ -480,24 +637,24 @@ impl Ballot {
                     let bind_above = binding(credential, c, Role::SumAboveMin, 0);
                     let bind_below = binding(credential, c, Role::SumBelowMax, 0);
                     SumProof::Bits {
-                        above_min: BitRangeProof::prove(
-                            &ProofContext::new(context, &bind_above),
-                            key,
-                            &above,
-                            &above_opening,
-                            bits,
-                            rng,
-                        )
-                        .map_err(prove_err(format!("{field}.above_min")))?,
-                        below_max: BitRangeProof::prove(
-                            &ProofContext::new(context, &bind_below),
-                            key,
-                            &below,
-                            &below_opening,
-                            bits,
-                            rng,
-                        )
-                        .map_err(prove_err(format!("{field}.below_max")))?,
+                        above_min: prover
+                            .bits(
+                                &ProofContext::new(context, &bind_above),
+                                key,
+                                &above,
+                                &above_opening,
+                                bits,
+                            )
+                            .map_err(prove_err(format!("{field}.above_min")))?,
+                        below_max: prover
+                            .bits(
+                                &ProofContext::new(context, &bind_below),
+                                key,
+                                &below,
+                                &below_opening,
+                                bits,
+                            )
+                            .map_err(prove_err(format!("{field}.below_max")))?,
                     }
                 }
             };
@@ -906,7 +1063,7 @@ mod tests {
             election,
             &CredentialKey([1; 32]),
             &[selection],
-            &mut rand::rng(),
+            &mut Fresh(&mut rand::rng()),
         ) {
             Err(BallotError::Prove {
                 field,

@@ -690,3 +690,65 @@ fn tracking_code_changes_with_every_ballot() {
     assert!(code.matches_short(&code.short()));
     assert!(!TrackingCode::of(&b).matches_short(&code.short()));
 }
+
+/// Ballots made from given nonces are pinned: a change to an encoding, a binding, a
+/// transcript or the nonce order (spec/21-ballots.md §21.9) changes this tracking code,
+/// and old ballots would stop verifying.
+#[test]
+fn ballot_from_given_nonces_is_pinned() {
+    let manifest = Manifest::new(
+        "T",
+        vec![
+            Contest {
+                title: "Q".into(),
+                kind: ContestKind::SingleChoice,
+                blank: true,
+                options: vec!["a".into(), "b".into()],
+            },
+            Contest {
+                title: "R".into(),
+                kind: ContestKind::Cumulative {
+                    per_option_max: 130,
+                    min_total: 1,
+                    max_total: 260,
+                },
+                blank: false,
+                options: vec!["x".into(), "y".into()],
+            },
+        ],
+    )
+    .unwrap();
+    let key = PublicKey::from_point(urne_crypto::group::basepoint()).unwrap();
+    let election = election_with(&manifest, &key, [9; 32]);
+    let selections = [
+        ContestSelection::single(2, 1).unwrap(),
+        ContestSelection::values(vec![100, 30]),
+    ];
+    let nonces = |n: u64| -> Vec<urne_crypto::SecretScalar> {
+        (1..=n).map(urne_crypto::SecretScalar::from_u64).collect()
+    };
+    // Contest 0: 2 options × (1 + 4), blank 1 + 4, sum [1, 1] 2. Contest 1: 2 × (1 + 262),
+    // sum 260 − 1 = 259 needs k = 9 bits: 2 × (8 + 36).
+    let expected = 2 * 5 + 5 + 2 + 2 * 263 + 2 * 44;
+    match Ballot::encrypt_with_nonces(&election, &alice(), &selections, &nonces(expected + 1)) {
+        Err(BallotError::Prove { field, .. }) => assert_eq!(field, "nonces"),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        Ballot::encrypt_with_nonces(&election, &alice(), &selections, &nonces(expected - 1))
+            .is_err()
+    );
+    let (ballot, secrets) =
+        Ballot::encrypt_with_nonces(&election, &alice(), &selections, &nonces(expected)).unwrap();
+    ballot.verify(&election, &alice()).unwrap();
+    let audited = secrets.audit(&ballot);
+    check_audit(&election, &ballot, &audited).unwrap();
+    assert_eq!(
+        audited.contests[1].options[1],
+        (30, Scalar::from_u64(2 * 5 + 5 + 2 + 263 + 1))
+    );
+    assert_eq!(
+        TrackingCode::of(&ballot).to_hex(),
+        "827387be616b17968bba196e6d43a0c8b3562f8058767a3e2b096472dc6c3c71"
+    );
+}
