@@ -752,3 +752,30 @@ fn ballot_from_given_nonces_is_pinned() {
         "827387be616b17968bba196e6d43a0c8b3562f8058767a3e2b096472dc6c3c71"
     );
 }
+
+#[test]
+fn ballot_size_follows_the_layout_of_the_spec() {
+    // spec/21 §21.5 for one approval contest of 10 options, sum [0, 10]: header 67,
+    // u16 count, 10 × (ciphertext 64 + u32 + proof 1 + 2·128), blank flag, sum tag, u32 and
+    // proof 1 + 11·128.
+    let manifest = Manifest::new(
+        "t",
+        vec![Contest {
+            title: "c".into(),
+            kind: ContestKind::Approval { min: 0, max: 10 },
+            blank: false,
+            options: (0..10).map(|i| format!("o{i}")).collect(),
+        }],
+    )
+    .unwrap();
+    let key = SecretKey::generate(&mut rand::rng()).public_key();
+    let election = election_with(&manifest, &key, [1; 32]);
+    let ballot = cast(
+        &election,
+        &alice(),
+        &[ContestSelection::approve(10, &[2, 5]).unwrap()],
+    );
+    let expected = 1 + 32 + 32 + 2 + 2 + 10 * (64 + 4 + 1 + 2 * 128) + 1 + 1 + 4 + 1 + 11 * 128;
+    assert_eq!(expected, 4734);
+    assert_eq!(ballot.to_bytes().len(), expected);
+}
