@@ -131,8 +131,8 @@ impl Contest {
             return bound("options", "a contest has 1 to 256 options");
         }
         for (i, label) in self.options.iter().enumerate() {
-            if label.is_empty() {
-                return bound(&format!("options[{i}]"), "an option label is not empty");
+            if label.trim().is_empty() {
+                return bound(&format!("options[{i}]"), "an option label is not blank");
             }
             check_text(label, || format!("{at}.options[{i}]"))?;
         }
@@ -400,7 +400,22 @@ mod tests {
             Manifest::new("t", m.contests.clone()).unwrap_err().field(),
             "contests[2].options[0]"
         );
-        m.contests[2].options[0] = String::new();
+        for hidden in [
+            "Grace\u{3164}",
+            "A\u{2800}",
+            "x\u{FE0F}",
+            "a\u{2028}b",
+            "\u{E0041}",
+        ] {
+            let mut m = sample();
+            m.contests[0].options[1] = hidden.into();
+            assert_eq!(
+                Manifest::new("t", m.contests).unwrap_err().problem(),
+                &Problem::BadText,
+                "{hidden:?}"
+            );
+        }
+        m.contests[2].options[0] = " \u{a0} ".into();
         assert_eq!(
             Manifest::new("t", m.contests).unwrap_err().field(),
             "contests[2].options[0]"
