@@ -313,7 +313,7 @@ mod tests {
                 let (ciphertext, opening) =
                     election.encryption_key().encrypt(value, &mut rand::rng());
                 forged.contests[0].options[o].ciphertext = ciphertext;
-                shown.push(reveal(&opening));
+                shown.push((value, Scalar::from_dalek(*opening.nonce().expose_secret())));
             }
             let (ciphertext, opening) = election.encryption_key().encrypt(blank, &mut rand::rng());
             if let Some(b) = forged.contests[0].blank.as_mut() {
@@ -323,7 +323,7 @@ mod tests {
                 tracking_code: TrackingCode::of(&forged),
                 contests: vec![AuditedContest {
                     options: shown,
-                    blank: Some(reveal(&opening)),
+                    blank: Some((blank, Scalar::from_dalek(*opening.nonce().expose_secret()))),
                 }],
             };
             assert!(matches!(

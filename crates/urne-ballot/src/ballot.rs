@@ -312,10 +312,32 @@ fn option_range(rules: &ContestRules) -> Result<ValueRange, VerifyError> {
     ValueRange::new(0, rules.per_option_max)
 }
 
+/// A ciphertext's opening as the device keeps it: the vote and the nonce, both wiped on
+/// drop (urne-crypto's `Opening` wipes only the nonce).
+pub(crate) struct SecretOpening {
+    value: u64,
+    nonce: SecretScalar,
+}
+
+impl SecretOpening {
+    fn keep(opening: &Opening) -> Self {
+        Self {
+            value: opening.message(),
+            nonce: opening.nonce().duplicate(),
+        }
+    }
+}
+
+impl Drop for SecretOpening {
+    fn drop(&mut self) {
+        self.value.zeroize();
+    }
+}
+
 /// The openings of one contest's ciphertexts.
 pub(crate) struct ContestOpenings {
-    pub(crate) options: Vec<Opening>,
-    pub(crate) blank: Option<Opening>,
+    pub(crate) options: Vec<SecretOpening>,
+    pub(crate) blank: Option<SecretOpening>,
 }
 
 /// What the voter's device keeps after encrypting: every ciphertext's opening. Handed
@@ -664,8 +686,8 @@ impl Ballot {
                 sum_proof,
             });
             secrets.push(ContestOpenings {
-                options: openings,
-                blank: blank_opening,
+                options: openings.iter().map(SecretOpening::keep).collect(),
+                blank: blank_opening.as_ref().map(SecretOpening::keep),
             });
         }
         Ok((
@@ -1022,10 +1044,10 @@ impl Ballot {
 }
 
 /// A revealed opening: value and nonce (spec/21-ballots.md §21.8).
-pub(crate) fn reveal(opening: &Opening) -> (u64, Scalar) {
+pub(crate) fn reveal(opening: &SecretOpening) -> (u64, Scalar) {
     (
-        opening.message(),
-        Scalar::from_dalek(*opening.nonce().expose_secret()),
+        opening.value,
+        Scalar::from_dalek(*opening.nonce.expose_secret()),
     )
 }
 
