@@ -1,0 +1,1150 @@
+//! Encrypted ballots: one ciphertext per option with its range proof, one proof per
+//! contest on the homomorphic sum, every proof bound to the election, the contest, the
+//! option and the credential (spec/21-ballots.md §21.4–§21.6).
+
+use core::fmt;
+
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
+use curve25519_dalek::scalar::Scalar as DalekScalar;
+use urne_crypto::proofs::{BitRangeProof, MAX_BITS, MAX_RANGE_BRANCHES, RangeProof, ValueRange};
+use urne_crypto::rand_core::CryptoRng;
+use urne_crypto::secret::NonceCountMismatch;
+use urne_crypto::{
+    Ciphertext, ContextHash, EncryptionKey, Opening, Point, ProofContext, ProveError, Relations,
+    Scalar, SecretScalar, VerifyError,
+};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::election::{CredentialKey, Election};
+use crate::labels::PROOF_BINDING;
+use crate::manifest::{Contest, ContestRules, MAX_CONTESTS, MAX_OPTIONS};
+use crate::wire::{DecodeError, Problem, Reader, put_sized};
+
+/// Version byte of the ballot encoding.
+pub const BALLOT_VERSION: u8 = 1;
+
+const MAX_RANGE_PROOF_LEN: usize = 1 + 128 * MAX_RANGE_BRANCHES;
+const MAX_BIT_PROOF_LEN: usize = 1 + 320 * MAX_BITS;
+
+/// Why a ballot could not be made, decoded or verified. Every variant names where.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BallotError {
+    /// The bytes are not a ballot.
+    #[error("malformed ballot: {0}")]
+    Decode(#[from] DecodeError),
+    /// The ballot names another election's context hash.
+    #[error("the ballot was made for another election (its context hash differs)")]
+    WrongElection,
+    /// The ballot names another credential than the one it is checked for.
+    #[error("the ballot names another credential than the one that cast it")]
+    WrongCredential,
+    /// The ballot's shape does not match the manifest.
+    #[error("field `{field}`: the manifest needs {expected}, the ballot has {found}")]
+    Shape {
+        /// Where.
+        field: String,
+        /// What the manifest needs.
+        expected: usize,
+        /// What the ballot has.
+        found: usize,
+    },
+    /// A sum proof of the other kind than the contest's range requires.
+    #[error("field `{field}`: the contest's range needs a {expected} proof")]
+    SumProofKind {
+        /// Where.
+        field: String,
+        /// The kind required (`range` or `bits`).
+        expected: &'static str,
+    },
+    /// A proof does not verify.
+    #[error("field `{field}`: {error}")]
+    Proof {
+        /// Which proof.
+        field: String,
+        /// Which of its checks failed.
+        error: VerifyError,
+    },
+    /// The voter's selection breaks the contest's rule; nothing was encrypted.
+    #[error("contest {contest}: {detail}")]
+    InvalidSelection {
+        /// Index of the contest.
+        contest: usize,
+        /// The rule broken.
+        detail: &'static str,
+    },
+    /// A prover refused (it never proves a false statement).
+    #[error("field `{field}`: the prover refused: {error}")]
+    Prove {
+        /// Which proof.
+        field: String,
+        /// Why.
+        error: ProveError,
+    },
+}
+
+/// A voter's choices in one contest: a value per option (0/1, or points), or the blank
+/// vote. Wiped on drop; `Debug` shows nothing.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct ContestSelection {
+    pub(crate) values: Vec<u64>,
+    pub(crate) blank: bool,
+}
+
+impl fmt::Debug for ContestSelection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ContestSelection(<redacted>)")
+    }
+}
+
+impl ContestSelection {
+    /// A value per option, in manifest order.
+    pub fn values(values: Vec<u64>) -> Self {
+        Self {
+            values,
+            blank: false,
+        }
+    }
+
+    /// The one option `choice` of `options`; `None` if there is no such option.
+    pub fn single(options: usize, choice: usize) -> Option<Self> {
+        Self::approve(options, &[choice])
+    }
+
+    /// The options `chosen` of `options`; `None` if an index names no option or comes
+    /// twice (silently dropping or merging a choice would change the vote).
+    pub fn approve(options: usize, chosen: &[usize]) -> Option<Self> {
+        let mut values = vec![0; options];
+        for &i in chosen {
+            let value = values.get_mut(i)?;
+            if *value == 1 {
+                return None;
+            }
+            *value = 1;
+        }
+        Some(Self::values(values))
+    }
+
+    /// The explicit blank vote of a contest with `options` options.
+    pub fn blank(options: usize) -> Self {
+        Self {
+            values: vec![0; options],
+            blank: true,
+        }
+    }
+
+    /// The value of each option.
+    pub fn option_values(&self) -> &[u64] {
+        &self.values
+    }
+
+    /// Whether this is the blank vote.
+    pub fn is_blank(&self) -> bool {
+        self.blank
+    }
+
+    /// Checks the selection against the contest's rule (spec/21-ballots.md §21.4).
+    pub(crate) fn check(&self, contest: &Contest, index: usize) -> Result<(), BallotError> {
+        let refuse = |detail| {
+            Err(BallotError::InvalidSelection {
+                contest: index,
+                detail,
+            })
+        };
+        let rules = contest.rules();
+        if self.values.len() != contest.options.len() {
+            return refuse("the selection does not have one value per option");
+        }
+        if self.values.iter().any(|v| *v > rules.per_option_max) {
+            return refuse("an option holds more than the per-option maximum");
+        }
+        let sum: u64 = self.values.iter().sum();
+        if self.blank {
+            if !contest.blank {
+                return refuse("the contest has no blank vote");
+            }
+            if sum != 0 {
+                return refuse("a blank vote selects nothing else");
+            }
+            return Ok(());
+        }
+        if sum > rules.max {
+            return refuse("more selections than the contest's maximum (overvote)");
+        }
+        if sum < rules.min {
+            return refuse("fewer selections than the contest's minimum (undervote)");
+        }
+        Ok(())
+    }
+}
+
+/// One option's ciphertext and the proof that it encrypts 0..=per-option maximum.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EncryptedOption {
+    /// Enc(x; r) under the joint key.
+    pub ciphertext: Ciphertext,
+    /// x ∈ [0, per-option maximum].
+    pub proof: RangeProof,
+}
+
+/// The proof that a contest's sum lies in [min, max].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SumProof {
+    /// max − min < 256: one disjunctive proof over [min, max]. Tag 1.
+    Range(RangeProof),
+    /// Wider ranges: sum − min and max − sum both in [0, 2^k), k the bit length of
+    /// max − min. Tag 2.
+    Bits {
+        /// On Enc(sum) − min·G.
+        above_min: BitRangeProof,
+        /// On max·G − Enc(sum).
+        below_max: BitRangeProof,
+    },
+}
+
+/// One contest of a ballot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContestBallot {
+    /// One per option, in manifest order.
+    pub options: Vec<EncryptedOption>,
+    /// The blank vote's 0/1 ciphertext, present exactly when the contest offers one.
+    pub blank: Option<EncryptedOption>,
+    /// The proof on Σ options + max·blank.
+    pub sum_proof: SumProof,
+}
+
+/// An encrypted ballot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ballot {
+    /// The election it was made for.
+    pub context: ContextHash,
+    /// The credential it was made for.
+    pub credential: CredentialKey,
+    /// One per contest, in manifest order.
+    pub contests: Vec<ContestBallot>,
+}
+
+/// Which proof of a contest binding bytes are for.
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum Role {
+    Option = 0,
+    Blank = 1,
+    Sum = 2,
+    SumAboveMin = 3,
+    SumBelowMax = 4,
+}
+
+const BINDING_LEN: usize = PROOF_BINDING.len() + 32 + 2 + 1 + 2;
+
+/// label ‖ credential ‖ u16 contest ‖ role ‖ u16 option (spec/21-ballots.md §21.5).
+fn binding(
+    credential: &CredentialKey,
+    contest: usize,
+    role: Role,
+    option: usize,
+) -> [u8; BINDING_LEN] {
+    let mut out = [0u8; BINDING_LEN];
+    let (label, rest) = out.split_at_mut(PROOF_BINDING.len());
+    label.copy_from_slice(PROOF_BINDING);
+    rest[..32].copy_from_slice(&credential.0);
+    // Indices are below MAX_CONTESTS and MAX_OPTIONS + 1: they fit in u16.
+    rest[32..34].copy_from_slice(&(contest as u16).to_be_bytes());
+    rest[34] = role as u8;
+    rest[35..37].copy_from_slice(&(option as u16).to_be_bytes());
+    out
+}
+
+/// The proven sum of a contest: Σ options + max·blank.
+fn contest_sum(
+    options: &[EncryptedOption],
+    blank: Option<&EncryptedOption>,
+    max: u64,
+) -> Ciphertext {
+    let mut alpha = curve25519_dalek::RistrettoPoint::default();
+    let mut beta = curve25519_dalek::RistrettoPoint::default();
+    for option in options {
+        alpha += option.ciphertext.alpha().as_ristretto();
+        beta += option.ciphertext.beta().as_ristretto();
+    }
+    if let Some(blank) = blank {
+        let weight = DalekScalar::from(max);
+        alpha += blank.ciphertext.alpha().as_ristretto() * weight;
+        beta += blank.ciphertext.beta().as_ristretto() * weight;
+    }
+    Ciphertext::new(Point::from_ristretto(alpha), Point::from_ristretto(beta))
+}
+
+/// Enc(s) − min·G and max·G − Enc(s): the two ciphertexts of a wide sum proof.
+fn wide_parts(sum: &Ciphertext, rules: &ContestRules) -> (Ciphertext, Ciphertext) {
+    let min_g = RISTRETTO_BASEPOINT_TABLE * &DalekScalar::from(rules.min);
+    let max_g = RISTRETTO_BASEPOINT_TABLE * &DalekScalar::from(rules.max);
+    let above = Ciphertext::new(
+        *sum.alpha(),
+        Point::from_ristretto(sum.beta().as_ristretto() - min_g),
+    );
+    let below = Ciphertext::new(
+        Point::from_ristretto(-sum.alpha().as_ristretto()),
+        Point::from_ristretto(max_g - sum.beta().as_ristretto()),
+    );
+    (above, below)
+}
+
+/// How a contest's sum is proven: a disjunctive range, or k-bit ranges on both sides.
+enum SumStatement {
+    Range(ValueRange),
+    Bits(usize),
+}
+
+fn sum_statement(rules: &ContestRules) -> Result<SumStatement, VerifyError> {
+    let width = rules.max - rules.min;
+    if width < MAX_RANGE_BRANCHES as u64 {
+        ValueRange::new(rules.min, rules.max).map(SumStatement::Range)
+    } else {
+        Ok(SumStatement::Bits(
+            (u64::BITS - width.leading_zeros()) as usize,
+        ))
+    }
+}
+
+fn option_range(rules: &ContestRules) -> Result<ValueRange, VerifyError> {
+    ValueRange::new(0, rules.per_option_max)
+}
+
+/// A ciphertext's opening as the device keeps it: the vote and the nonce, both wiped on
+/// drop (urne-crypto's `Opening` wipes only the nonce).
+pub(crate) struct SecretOpening {
+    value: u64,
+    nonce: SecretScalar,
+}
+
+impl SecretOpening {
+    fn keep(opening: &Opening) -> Self {
+        Self {
+            value: opening.message(),
+            nonce: opening.nonce().duplicate(),
+        }
+    }
+}
+
+impl Drop for SecretOpening {
+    fn drop(&mut self) {
+        self.value.zeroize();
+    }
+}
+
+/// The openings of one contest's ciphertexts.
+pub(crate) struct ContestOpenings {
+    pub(crate) options: Vec<SecretOpening>,
+    pub(crate) blank: Option<SecretOpening>,
+}
+
+/// What the voter's device keeps after encrypting: every ciphertext's opening. Handed
+/// over only to make an [`crate::AuditedBallot`] (the ballot is then spoiled); dropped,
+/// and wiped, once the ballot is cast.
+pub struct BallotSecrets {
+    pub(crate) contests: Vec<ContestOpenings>,
+}
+
+impl fmt::Debug for BallotSecrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BallotSecrets(<redacted>)")
+    }
+}
+
+/// Where a ballot's nonces come from: fresh (hedged) randomness, or a given list.
+pub(crate) trait Prover {
+    fn encrypt_and_prove(
+        &mut self,
+        context: &ProofContext<'_>,
+        key: &EncryptionKey,
+        value: u64,
+        range: ValueRange,
+    ) -> Result<(Ciphertext, RangeProof, Opening), ProveError>;
+
+    fn range(
+        &mut self,
+        context: &ProofContext<'_>,
+        key: &EncryptionKey,
+        ciphertext: &Ciphertext,
+        opening: &Opening,
+        range: ValueRange,
+    ) -> Result<RangeProof, ProveError>;
+
+    fn bits(
+        &mut self,
+        context: &ProofContext<'_>,
+        key: &EncryptionKey,
+        ciphertext: &Ciphertext,
+        opening: &Opening,
+        bits: usize,
+    ) -> Result<BitRangeProof, ProveError>;
+}
+
+pub(crate) struct Fresh<'a, R: ?Sized>(pub(crate) &'a mut R);
+
+impl<R: CryptoRng + ?Sized> Prover for Fresh<'_, R> {
+    fn encrypt_and_prove(
+        &mut self,
+        context: &ProofContext<'_>,
+        key: &EncryptionKey,
+        value: u64,
+        range: ValueRange,
+    ) -> Result<(Ciphertext, RangeProof, Opening), ProveError> {
+        RangeProof::encrypt_and_prove(context, key, value, range, self.0)
+    }
+
+    fn range(
+        &mut self,
+        context: &ProofContext<'_>,
+        key: &EncryptionKey,
+        ciphertext: &Ciphertext,
+        opening: &Opening,
+        range: ValueRange,
+    ) -> Result<RangeProof, ProveError> {
+        RangeProof::prove(context, key, ciphertext, opening, range, self.0)
+    }
+
+    fn bits(
+        &mut self,
+        context: &ProofContext<'_>,
+        key: &EncryptionKey,
+        ciphertext: &Ciphertext,
+        opening: &Opening,
+        bits: usize,
+    ) -> Result<BitRangeProof, ProveError> {
+        BitRangeProof::prove(context, key, ciphertext, opening, bits, self.0)
+    }
+}
+
+/// Given nonces, consumed in order (spec/21-ballots.md §21.9).
+struct Given<'a>(&'a [SecretScalar]);
+
+impl<'a> Given<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [SecretScalar], ProveError> {
+        if self.0.len() < n {
+            return Err(ProveError::NonceCount(NonceCountMismatch {
+                expected: n,
+                found: self.0.len(),
+            }));
+        }
+        let (head, tail) = self.0.split_at(n);
+        self.0 = tail;
+        Ok(head)
+    }
+}
+
+impl Prover for Given<'_> {
+    fn encrypt_and_prove(
+        &mut self,
+        context: &ProofContext<'_>,
+        key: &EncryptionKey,
+        value: u64,
+        range: ValueRange,
+    ) -> Result<(Ciphertext, RangeProof, Opening), ProveError> {
+        let opening = Opening::new(value, self.take(1)?[0].duplicate());
+        let ciphertext = key.encrypt_opening(&opening);
+        let proof = RangeProof::prove_with_nonces(
+            context,
+            key,
+            &ciphertext,
+            &opening,
+            range,
+            self.take(2 * range.len())?,
+        )?;
+        Ok((ciphertext, proof, opening))
+    }
+
+    fn range(
+        &mut self,
+        context: &ProofContext<'_>,
+        key: &EncryptionKey,
+        ciphertext: &Ciphertext,
+        opening: &Opening,
+        range: ValueRange,
+    ) -> Result<RangeProof, ProveError> {
+        let nonces = self.take(2 * range.len())?;
+        RangeProof::prove_with_nonces(context, key, ciphertext, opening, range, nonces)
+    }
+
+    fn bits(
+        &mut self,
+        context: &ProofContext<'_>,
+        key: &EncryptionKey,
+        ciphertext: &Ciphertext,
+        opening: &Opening,
+        bits: usize,
+    ) -> Result<BitRangeProof, ProveError> {
+        let nonces = self.take((bits.max(1) - 1) + 4 * bits)?;
+        BitRangeProof::prove_with_nonces(context, key, ciphertext, opening, bits, nonces)
+    }
+}
+
+/// A statement the verifier checks, with the field that names it in errors.
+enum Check<'a> {
+    Range {
+        proof: &'a RangeProof,
+        ciphertext: Ciphertext,
+        range: ValueRange,
+        binding: [u8; BINDING_LEN],
+    },
+    Bits {
+        proof: &'a BitRangeProof,
+        ciphertext: Ciphertext,
+        bits: usize,
+        binding: [u8; BINDING_LEN],
+    },
+}
+
+impl Ballot {
+    /// Encrypts `selections` (one per contest, in manifest order) for `credential`. A
+    /// selection that breaks its contest's rule is refused before anything is encrypted
+    /// (spec/21-ballots.md §21.4).
+    pub fn encrypt<R: CryptoRng + ?Sized>(
+        election: &Election,
+        credential: &CredentialKey,
+        selections: &[ContestSelection],
+        rng: &mut R,
+    ) -> Result<(Self, BallotSecrets), BallotError> {
+        let contests = election.manifest().contests();
+        if selections.len() != contests.len() {
+            return Err(BallotError::Shape {
+                field: "contests".into(),
+                expected: contests.len(),
+                found: selections.len(),
+            });
+        }
+        for (i, (contest, selection)) in contests.iter().zip(selections).enumerate() {
+            selection.check(contest, i)?;
+        }
+        Self::encrypt_unchecked(election, credential, selections, &mut Fresh(rng))
+    }
+
+    /// As [`Self::encrypt`], with every nonce given, in the order of spec/21-ballots.md
+    /// §21.9: for golden vectors only. Nonces used twice reveal the votes.
+    pub fn encrypt_with_nonces(
+        election: &Election,
+        credential: &CredentialKey,
+        selections: &[ContestSelection],
+        nonces: &[SecretScalar],
+    ) -> Result<(Self, BallotSecrets), BallotError> {
+        let contests = election.manifest().contests();
+        if selections.len() != contests.len() {
+            return Err(BallotError::Shape {
+                field: "contests".into(),
+                expected: contests.len(),
+                found: selections.len(),
+            });
+        }
+        for (i, (contest, selection)) in contests.iter().zip(selections).enumerate() {
+            selection.check(contest, i)?;
+        }
+        let mut given = Given(nonces);
+        let made = Self::encrypt_unchecked(election, credential, selections, &mut given)?;
+        if !given.0.is_empty() {
+            return Err(BallotError::Prove {
+                field: "nonces".into(),
+                error: ProveError::NonceCount(NonceCountMismatch {
+                    expected: nonces.len() - given.0.len(),
+                    found: nonces.len(),
+                }),
+            });
+        }
+        Ok(made)
+    }
+
+    /// Encryption without the rule check: the provers still refuse a false statement,
+    /// which the tests show. Selections must have one value per option.
+    pub(crate) fn encrypt_unchecked<P: Prover>(
+        election: &Election,
+        credential: &CredentialKey,
+        selections: &[ContestSelection],
+        prover: &mut P,
+    ) -> Result<(Self, BallotSecrets), BallotError> {
+        let key = election.encryption_key();
+        let context = election.context();
+        let mut ballot_contests = Vec::with_capacity(selections.len());
+        let mut secrets = Vec::with_capacity(selections.len());
+        for (c, (contest, selection)) in election
+            .manifest()
+            .contests()
+            .iter()
+            .zip(selections)
+            .enumerate()
+        {
+            let rules = contest.rules();
+            let prove_err = |field: String| move |error| BallotError::Prove { field, error };
+            let range = option_range(&rules).map_err(|_| BallotError::InvalidSelection {
+                contest: c,
+                detail: "per-option maximum too large",
+            })?;
+            let mut options = Vec::with_capacity(selection.values.len());
+            let mut openings = Vec::with_capacity(selection.values.len());
+            for (o, value) in selection.values.iter().enumerate() {
+                let bind = binding(credential, c, Role::Option, o);
+                let (ciphertext, proof, opening) = prover
+                    .encrypt_and_prove(&ProofContext::new(context, &bind), key, *value, range)
+                    .map_err(prove_err(format!("contests[{c}].options[{o}].proof")))?;
+                options.push(EncryptedOption { ciphertext, proof });
+                openings.push(opening);
+            }
+            let (blank, blank_opening) = if contest.blank {
+                let bind = binding(credential, c, Role::Blank, contest.options.len());
+                let (ciphertext, proof, opening) = prover
+                    .encrypt_and_prove(
+                        &ProofContext::new(context, &bind),
+                        key,
+                        u64::from(selection.blank),
+                        ValueRange::new(0, 1).map_err(|_| BallotError::InvalidSelection {
+                            contest: c,
+                            detail: "blank range",
+                        })?,
+                    )
+                    .map_err(prove_err(format!("contests[{c}].blank.proof")))?;
+                (Some(EncryptedOption { ciphertext, proof }), Some(opening))
+            } else {
+                (None, None)
+            };
+
+            // The opening of the sum: Σ xᵢ + max·b under Σ rᵢ + max·r_b.
+            let weight = DalekScalar::from(rules.max);
+            let mut nonce = Zeroizing::new(DalekScalar::ZERO);
+            let mut value: u64 = 0;
+            for opening in &openings {
+                *nonce += opening.nonce().expose_secret();
+                value = value.wrapping_add(opening.message());
+            }
+            if let Some(opening) = &blank_opening {
+                *nonce += weight * opening.nonce().expose_secret();
+                value = value.wrapping_add(rules.max.wrapping_mul(opening.message()));
+            }
+            let sum = contest_sum(&options, blank.as_ref(), rules.max);
+            let field = format!("contests[{c}].sum_proof");
+            let sum_proof = match sum_statement(&rules).map_err(|error| BallotError::Prove {
+                field: field.clone(),
+                error: match error {
+                    VerifyError::InvalidStatement { detail } => {
+                        ProveError::InvalidStatement { detail }
+                    }
+                    _ => ProveError::WitnessMismatch,
+                },
+            })? {
+                SumStatement::Range(range) => {
+                    let bind = binding(credential, c, Role::Sum, 0);
+                    let opening = Opening::new(value, SecretScalar::from_dalek(*nonce));
+                    SumProof::Range(
+                        prover
+                            .range(
+                                &ProofContext::new(context, &bind),
+                                key,
+                                &sum,
+                                &opening,
+                                range,
+                            )
+                            .map_err(prove_err(field))?,
+                    )
+                }
+                SumStatement::Bits(bits) => {
+                    let (above, below) = wide_parts(&sum, &rules);
+                    // Out-of-range sums wrap to values the bit provers refuse.
+                    let above_opening = Opening::new(
+                        value.wrapping_sub(rules.min),
+                        SecretScalar::from_dalek(*nonce),
+                    );
+                    let below_opening = Opening::new(
+                        rules.max.wrapping_sub(value),
+                        SecretScalar::from_dalek(-*nonce),
+                    );
+                    let bind_above = binding(credential, c, Role::SumAboveMin, 0);
+                    let bind_below = binding(credential, c, Role::SumBelowMax, 0);
+                    SumProof::Bits {
+                        above_min: prover
+                            .bits(
+                                &ProofContext::new(context, &bind_above),
+                                key,
+                                &above,
+                                &above_opening,
+                                bits,
+                            )
+                            .map_err(prove_err(format!("{field}.above_min")))?,
+                        below_max: prover
+                            .bits(
+                                &ProofContext::new(context, &bind_below),
+                                key,
+                                &below,
+                                &below_opening,
+                                bits,
+                            )
+                            .map_err(prove_err(format!("{field}.below_max")))?,
+                    }
+                }
+            };
+            ballot_contests.push(ContestBallot {
+                options,
+                blank,
+                sum_proof,
+            });
+            secrets.push(ContestOpenings {
+                options: openings.iter().map(SecretOpening::keep).collect(),
+                blank: blank_opening.as_ref().map(SecretOpening::keep),
+            });
+        }
+        Ok((
+            Self {
+                context: *context,
+                credential: *credential,
+                contests: ballot_contests,
+            },
+            BallotSecrets { contests: secrets },
+        ))
+    }
+
+    /// Checks 1–3 of spec/21-ballots.md §21.6: the election, the credential, the shape.
+    pub(crate) fn check_shape(
+        &self,
+        election: &Election,
+        credential: &CredentialKey,
+    ) -> Result<(), BallotError> {
+        if self.context != *election.context() {
+            return Err(BallotError::WrongElection);
+        }
+        if self.credential != *credential {
+            return Err(BallotError::WrongCredential);
+        }
+        let contests = election.manifest().contests();
+        if self.contests.len() != contests.len() {
+            return Err(BallotError::Shape {
+                field: "contests".into(),
+                expected: contests.len(),
+                found: self.contests.len(),
+            });
+        }
+        for (c, (contest, ballot)) in contests.iter().zip(&self.contests).enumerate() {
+            if ballot.options.len() != contest.options.len() {
+                return Err(BallotError::Shape {
+                    field: format!("contests[{c}].options"),
+                    expected: contest.options.len(),
+                    found: ballot.options.len(),
+                });
+            }
+            if ballot.blank.is_some() != contest.blank {
+                return Err(BallotError::Shape {
+                    field: format!("contests[{c}].blank"),
+                    expected: usize::from(contest.blank),
+                    found: usize::from(ballot.blank.is_some()),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Every proof's statement, in the order of spec/21-ballots.md §21.6 check 4.
+    fn visit(
+        &self,
+        election: &Election,
+        mut each: impl FnMut(&dyn Fn() -> String, Check<'_>) -> Result<(), BallotError>,
+    ) -> Result<(), BallotError> {
+        let contests = election.manifest().contests();
+        for (c, (contest, ballot)) in contests.iter().zip(&self.contests).enumerate() {
+            let rules = contest.rules();
+            let statement_error = |field: String| move |error| BallotError::Proof { field, error };
+            let range = option_range(&rules).map_err(statement_error(format!("contests[{c}]")))?;
+            for (o, option) in ballot.options.iter().enumerate() {
+                each(
+                    &|| format!("contests[{c}].options[{o}].proof"),
+                    Check::Range {
+                        proof: &option.proof,
+                        ciphertext: option.ciphertext,
+                        range,
+                        binding: binding(&self.credential, c, Role::Option, o),
+                    },
+                )?;
+            }
+            if let Some(blank) = &ballot.blank {
+                each(
+                    &|| format!("contests[{c}].blank.proof"),
+                    Check::Range {
+                        proof: &blank.proof,
+                        ciphertext: blank.ciphertext,
+                        range: ValueRange::new(0, 1)
+                            .map_err(statement_error(format!("contests[{c}].blank")))?,
+                        binding: binding(&self.credential, c, Role::Blank, ballot.options.len()),
+                    },
+                )?;
+            }
+            let sum = contest_sum(&ballot.options, ballot.blank.as_ref(), rules.max);
+            let field = format!("contests[{c}].sum_proof");
+            match (
+                sum_statement(&rules).map_err(statement_error(field.clone()))?,
+                &ballot.sum_proof,
+            ) {
+                (SumStatement::Range(range), SumProof::Range(proof)) => each(
+                    &|| field.clone(),
+                    Check::Range {
+                        proof,
+                        ciphertext: sum,
+                        range,
+                        binding: binding(&self.credential, c, Role::Sum, 0),
+                    },
+                )?,
+                (
+                    SumStatement::Bits(bits),
+                    SumProof::Bits {
+                        above_min,
+                        below_max,
+                    },
+                ) => {
+                    let (above, below) = wide_parts(&sum, &rules);
+                    each(
+                        &|| format!("{field}.above_min"),
+                        Check::Bits {
+                            proof: above_min,
+                            ciphertext: above,
+                            bits,
+                            binding: binding(&self.credential, c, Role::SumAboveMin, 0),
+                        },
+                    )?;
+                    each(
+                        &|| format!("{field}.below_max"),
+                        Check::Bits {
+                            proof: below_max,
+                            ciphertext: below,
+                            bits,
+                            binding: binding(&self.credential, c, Role::SumBelowMax, 0),
+                        },
+                    )?;
+                }
+                (SumStatement::Range(_), _) => {
+                    return Err(BallotError::SumProofKind {
+                        field,
+                        expected: "range",
+                    });
+                }
+                (SumStatement::Bits(_), _) => {
+                    return Err(BallotError::SumProofKind {
+                        field,
+                        expected: "bits",
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// All the ballot's verification equations, for one push into a
+    /// [`urne_crypto::BatchVerifier`] (the board batches across ballots). The shape
+    /// checks and each proof's own non-equation checks (shape, challenge sums) run here;
+    /// the equations run in the batch (spec/21-ballots.md §21.6).
+    pub fn relations(
+        &self,
+        election: &Election,
+        credential: &CredentialKey,
+    ) -> Result<Relations, BallotError> {
+        self.check_shape(election, credential)?;
+        let key = election.public_key();
+        let context = election.context();
+        let mut all = Relations::new();
+        self.visit(election, |field, check| {
+            let relations = match check {
+                Check::Range {
+                    proof,
+                    ciphertext,
+                    range,
+                    binding,
+                } => proof.relations(
+                    &ProofContext::new(context, &binding),
+                    key,
+                    &ciphertext,
+                    range,
+                ),
+                Check::Bits {
+                    proof,
+                    ciphertext,
+                    bits,
+                    binding,
+                } => proof.relations(
+                    &ProofContext::new(context, &binding),
+                    key,
+                    &ciphertext,
+                    bits,
+                ),
+            }
+            .map_err(|error| BallotError::Proof {
+                field: field(),
+                error,
+            })?;
+            all.extend(relations);
+            Ok(())
+        })?;
+        Ok(all)
+    }
+
+    /// Verifies the ballot proof by proof, naming the first that fails
+    /// (spec/21-ballots.md §21.6).
+    pub fn verify(
+        &self,
+        election: &Election,
+        credential: &CredentialKey,
+    ) -> Result<(), BallotError> {
+        self.check_shape(election, credential)?;
+        let key = election.public_key();
+        let context = election.context();
+        self.visit(election, |field, check| {
+            match check {
+                Check::Range {
+                    proof,
+                    ciphertext,
+                    range,
+                    binding,
+                } => proof.verify(
+                    &ProofContext::new(context, &binding),
+                    key,
+                    &ciphertext,
+                    range,
+                ),
+                Check::Bits {
+                    proof,
+                    ciphertext,
+                    bits,
+                    binding,
+                } => proof.verify(
+                    &ProofContext::new(context, &binding),
+                    key,
+                    &ciphertext,
+                    bits,
+                ),
+            }
+            .map_err(|error| BallotError::Proof {
+                field: field(),
+                error,
+            })
+        })
+    }
+
+    /// The canonical bytes (spec/21-ballots.md §21.5).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = vec![BALLOT_VERSION];
+        out.extend_from_slice(&self.context.0);
+        out.extend_from_slice(&self.credential.0);
+        // Counts were bounded by the manifest or the decoder.
+        out.extend_from_slice(&(self.contests.len() as u16).to_be_bytes());
+        let put_option = |out: &mut Vec<u8>, option: &EncryptedOption| {
+            out.extend_from_slice(&option.ciphertext.to_bytes());
+            put_sized(out, &option.proof.to_bytes());
+        };
+        for contest in &self.contests {
+            out.extend_from_slice(&(contest.options.len() as u16).to_be_bytes());
+            for option in &contest.options {
+                put_option(&mut out, option);
+            }
+            match &contest.blank {
+                None => out.push(0),
+                Some(blank) => {
+                    out.push(1);
+                    put_option(&mut out, blank);
+                }
+            }
+            match &contest.sum_proof {
+                SumProof::Range(proof) => {
+                    out.push(1);
+                    put_sized(&mut out, &proof.to_bytes());
+                }
+                SumProof::Bits {
+                    above_min,
+                    below_max,
+                } => {
+                    out.push(2);
+                    put_sized(&mut out, &above_min.to_bytes());
+                    put_sized(&mut out, &below_max.to_bytes());
+                }
+            }
+        }
+        out
+    }
+
+    /// Strict decoding without the manifest (the board decodes before it looks the
+    /// election up): version 1, bounded counts and lengths, canonical ciphertexts and
+    /// proofs, no trailing bytes. Errors name the field (`contests[1].options[3].proof`).
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(bytes);
+        r.version(BALLOT_VERSION)?;
+        let context = ContextHash(r.array(|| "context".to_owned())?);
+        let credential = CredentialKey(r.array(|| "credential".to_owned())?);
+        let count = r.u16(|| "contests".to_owned())? as usize;
+        if count == 0 || count > MAX_CONTESTS {
+            return Err(DecodeError::new(
+                "contests",
+                Problem::OutOfBounds {
+                    detail: "a ballot has 1 to 64 contests",
+                },
+            ));
+        }
+        let read_option =
+            |r: &mut Reader<'_>, at: &dyn Fn() -> String| -> Result<EncryptedOption, DecodeError> {
+                let ciphertext = r.ciphertext(|| format!("{}.ciphertext", at()))?;
+                let field = || format!("{}.proof", at());
+                let proof = RangeProof::decode(r.sized(MAX_RANGE_PROOF_LEN, field)?)
+                    .map_err(|e| DecodeError::crypto(&field(), e))?;
+                Ok(EncryptedOption { ciphertext, proof })
+            };
+        let mut contests = Vec::with_capacity(count);
+        for c in 0..count {
+            let n = r.u16(|| format!("contests[{c}].options"))? as usize;
+            if n == 0 || n > MAX_OPTIONS {
+                return Err(DecodeError::new(
+                    format!("contests[{c}].options"),
+                    Problem::OutOfBounds {
+                        detail: "a contest has 1 to 256 options",
+                    },
+                ));
+            }
+            let mut options = Vec::with_capacity(n);
+            for o in 0..n {
+                options.push(read_option(&mut r, &|| {
+                    format!("contests[{c}].options[{o}]")
+                })?);
+            }
+            let blank = if r.flag(|| format!("contests[{c}].blank"))? {
+                Some(read_option(&mut r, &|| format!("contests[{c}].blank"))?)
+            } else {
+                None
+            };
+            let at = |f: &str| format!("contests[{c}].sum_proof{f}");
+            let sum_proof = match r.u8(|| at(""))? {
+                1 => SumProof::Range(
+                    RangeProof::decode(r.sized(MAX_RANGE_PROOF_LEN, || at(""))?)
+                        .map_err(|e| DecodeError::crypto(&at(""), e))?,
+                ),
+                2 => SumProof::Bits {
+                    above_min: BitRangeProof::decode(
+                        r.sized(MAX_BIT_PROOF_LEN, || at(".above_min"))?,
+                    )
+                    .map_err(|e| DecodeError::crypto(&at(".above_min"), e))?,
+                    below_max: BitRangeProof::decode(
+                        r.sized(MAX_BIT_PROOF_LEN, || at(".below_max"))?,
+                    )
+                    .map_err(|e| DecodeError::crypto(&at(".below_max"), e))?,
+                },
+                found => return Err(DecodeError::new(at(""), Problem::UnknownTag { found })),
+            };
+            contests.push(ContestBallot {
+                options,
+                blank,
+                sum_proof,
+            });
+        }
+        r.finish()?;
+        Ok(Self {
+            context,
+            credential,
+            contests,
+        })
+    }
+}
+
+/// A revealed opening: value and nonce (spec/21-ballots.md §21.8).
+pub(crate) fn reveal(opening: &SecretOpening) -> (u64, Scalar) {
+    (
+        opening.value,
+        Scalar::from_dalek(*opening.nonce.expose_secret()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::election::ContextInputs;
+    use crate::manifest::{ContestKind, Manifest};
+    use urne_crypto::SecretKey;
+
+    fn election(kind: ContestKind, blank: bool, options: usize) -> Election {
+        let manifest = Manifest::new(
+            "t",
+            vec![Contest {
+                title: "c".into(),
+                kind,
+                blank,
+                options: (0..options).map(|i| format!("o{i}")).collect(),
+            }],
+        )
+        .unwrap();
+        let key = SecretKey::generate(&mut rand::rng()).public_key();
+        Election::new(ContextInputs {
+            manifest: &manifest,
+            joint_key: &key,
+            credential_root: &[0; 32],
+            board_origin: "o",
+            context_id: &[0; 32],
+        })
+        .unwrap()
+    }
+
+    fn refused_field(election: &Election, selection: ContestSelection) -> String {
+        match Ballot::encrypt_unchecked(
+            election,
+            &CredentialKey([1; 32]),
+            &[selection],
+            &mut Fresh(&mut rand::rng()),
+        ) {
+            Err(BallotError::Prove {
+                field,
+                error: ProveError::WitnessMismatch,
+            }) => field,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Behind the rule check, the provers themselves refuse every invalid vote.
+    #[test]
+    fn provers_refuse_invalid_votes_even_without_the_rule_check() {
+        let single = election(ContestKind::SingleChoice, true, 3);
+        assert_eq!(
+            refused_field(&single, ContestSelection::values(vec![1, 1, 0])),
+            "contests[0].sum_proof"
+        );
+        assert_eq!(
+            refused_field(&single, ContestSelection::values(vec![0, 0, 0])),
+            "contests[0].sum_proof"
+        );
+        assert_eq!(
+            refused_field(&single, ContestSelection::values(vec![0, 2, 0])),
+            "contests[0].options[1].proof"
+        );
+        let mut blank_and_choice = ContestSelection::values(vec![1, 0, 0]);
+        blank_and_choice.blank = true;
+        assert_eq!(
+            refused_field(&single, blank_and_choice),
+            "contests[0].sum_proof"
+        );
+
+        let wide = ContestKind::Cumulative {
+            per_option_max: 10,
+            min_total: 5,
+            max_total: 400,
+        };
+        let wide = election(wide, false, 50);
+        assert_eq!(
+            refused_field(&wide, ContestSelection::values(vec![10; 50])),
+            "contests[0].sum_proof.below_max"
+        );
+        let mut under = vec![0; 50];
+        under[0] = 4;
+        assert_eq!(
+            refused_field(&wide, ContestSelection::values(under)),
+            "contests[0].sum_proof.above_min"
+        );
+    }
+
+    #[test]
+    fn proof_bindings_differ_in_every_field() {
+        let a = CredentialKey([1; 32]);
+        let b = CredentialKey([2; 32]);
+        let base = binding(&a, 1, Role::Option, 2);
+        assert_ne!(base, binding(&b, 1, Role::Option, 2));
+        assert_ne!(base, binding(&a, 0, Role::Option, 2));
+        assert_ne!(base, binding(&a, 1, Role::Blank, 2));
+        assert_ne!(base, binding(&a, 1, Role::Option, 3));
+        assert_eq!(&base[..PROOF_BINDING.len()], PROOF_BINDING);
+    }
+}
