@@ -204,9 +204,15 @@ pub struct InclusionProof {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConsistencyBody {
-    #[allow(dead_code, reason = "spec/13 sends it; the caller knows what it asked for")]
+    #[allow(
+        dead_code,
+        reason = "spec/13 sends it; the caller knows what it asked for"
+    )]
     first: u64,
-    #[allow(dead_code, reason = "spec/13 sends it; the caller knows what it asked for")]
+    #[allow(
+        dead_code,
+        reason = "spec/13 sends it; the caller knows what it asked for"
+    )]
     second: u64,
     #[serde(deserialize_with = "hashes_hex")]
     proof: Vec<Hash>,
@@ -547,7 +553,9 @@ impl BoardClient {
             what: what.to_owned(),
         };
         if urne_log::leaf_hash(&body) != *hash {
-            return Err(malformed("the record served does not hash to the hash asked for"));
+            return Err(malformed(
+                "the record served does not hash to the hash asked for",
+            ));
         }
         let index = headers
             .get("x-urne-index")
@@ -602,10 +610,7 @@ impl BoardClient {
         if receipt.hash != urne_log::leaf_hash(record) {
             return Err(ClientError::Malformed {
                 url: self.url("/v1/records"),
-                what: format!(
-                    "the receipt names hash {}, not the record's",
-                    receipt.hash
-                ),
+                what: format!("the receipt names hash {}, not the record's", receipt.hash),
             });
         }
         Ok(receipt)

@@ -41,9 +41,17 @@ fn serve_board(tag: &str) -> (String, Arc<Board>, tokio::runtime::Runtime) {
         origin: "client.example/board".into(),
         signing_seed: Zeroizing::new([7; 32]),
         authorities: vec![SigningKey::from_bytes(&[1; 32]).verifying_key().to_bytes()],
-        witnesses: vec![Cosigner::from_seed("w.example", &[9; 32]).unwrap().verifier()],
+        witnesses: vec![
+            Cosigner::from_seed("w.example", &[9; 32])
+                .unwrap()
+                .verifier(),
+        ],
     };
-    let board = Arc::new(Board::open(&dir, config, Registry::with_builtin()).unwrap().0);
+    let board = Arc::new(
+        Board::open(&dir, config, Registry::with_builtin())
+            .unwrap()
+            .0,
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -77,10 +85,23 @@ fn a_record_posted_is_fetched_and_proven_through_the_client() {
     let signed = client.checkpoint(&verifier, &[], 0).unwrap();
     assert_eq!(signed.checkpoint.size, 2);
     let proof = client.inclusion_proof(&receipt.hash, 2).unwrap();
-    verify_inclusion(&receipt.hash, proof.index, 2, &proof.proof, &signed.checkpoint.root)
-        .unwrap();
+    verify_inclusion(
+        &receipt.hash,
+        proof.index,
+        2,
+        &proof.proof,
+        &signed.checkpoint.root,
+    )
+    .unwrap();
     let consistency = client.consistency_proof(1, 2).unwrap();
-    verify_consistency(1, 2, &leaf_hash(&bytes), &signed.checkpoint.root, &consistency).unwrap();
+    verify_consistency(
+        1,
+        2,
+        &leaf_hash(&bytes),
+        &signed.checkpoint.root,
+        &consistency,
+    )
+    .unwrap();
     let entries = client.entries(0, 2).unwrap();
     assert_eq!(entries[0].record, bytes);
     let bundle = client
@@ -113,7 +134,13 @@ fn the_boards_error_code_and_the_url_reach_the_caller() {
     assert_eq!(err.board_code(), Some("not-found"));
     let refused = client.post_record(b"not a record").unwrap_err();
     assert!(
-        matches!(&refused, ClientError::Board { status: 400..=499, .. }),
+        matches!(
+            &refused,
+            ClientError::Board {
+                status: 400..=499,
+                ..
+            }
+        ),
         "{refused:?}"
     );
     assert!(refused.to_string().contains("/v1/records"), "{refused}");
@@ -132,11 +159,16 @@ fn a_checkpoint_under_another_key_or_short_of_quorum_is_refused() {
         Err(ClientError::Checkpoint { .. })
     ));
     let verifier = NoteVerifier::from_vkey(&board.vkey()).unwrap();
-    let witness = Cosigner::from_seed("w.example", &[9; 32]).unwrap().verifier();
+    let witness = Cosigner::from_seed("w.example", &[9; 32])
+        .unwrap()
+        .verifier();
     // No witness has cosigned: the board has no checkpoint with a quorum of one.
     let err = client.checkpoint(&verifier, &[witness], 1).unwrap_err();
     assert!(
-        matches!(&err, ClientError::Board { status: 404, .. } | ClientError::Quorum { .. }),
+        matches!(
+            &err,
+            ClientError::Board { status: 404, .. } | ClientError::Quorum { .. }
+        ),
         "{err:?}"
     );
 }
@@ -205,7 +237,10 @@ fn a_status_without_the_boards_json_is_reported_with_an_excerpt() {
     let url = canned(
         "HTTP/1.1 502 Bad Gateway\r\ncontent-length: 11\r\nconnection: close\r\n\r\nproxy error",
     );
-    let err = BoardClient::new(&url).unwrap().checkpoint_text().unwrap_err();
+    let err = BoardClient::new(&url)
+        .unwrap()
+        .checkpoint_text()
+        .unwrap_err();
     match err {
         ClientError::Status {
             status, excerpt, ..
@@ -222,8 +257,14 @@ fn a_redirect_is_not_followed() {
     let url = canned(
         "HTTP/1.1 302 Found\r\nlocation: http://example.invalid/checkpoint\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
     );
-    let err = BoardClient::new(&url).unwrap().checkpoint_text().unwrap_err();
-    assert!(matches!(err, ClientError::Status { status: 302, .. }), "{err:?}");
+    let err = BoardClient::new(&url)
+        .unwrap()
+        .checkpoint_text()
+        .unwrap_err();
+    assert!(
+        matches!(err, ClientError::Status { status: 302, .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -301,7 +342,12 @@ fn plain_http_is_refused_off_loopback_unless_allowed() {
     ] {
         assert!(BoardClient::new(url).is_ok(), "{url}");
     }
-    for url in ["ftp://board.example", "board.example", "https://b.example/?x=1", ""] {
+    for url in [
+        "ftp://board.example",
+        "board.example",
+        "https://b.example/?x=1",
+        "",
+    ] {
         assert!(
             matches!(BoardClient::new(url), Err(ClientError::BadUrl { .. })),
             "{url}"
