@@ -3,6 +3,7 @@
 //! that was written.
 #![no_main]
 
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use libfuzzer_sys::fuzz_target;
@@ -13,9 +14,15 @@ static RUN: AtomicU64 = AtomicU64::new(0);
 fuzz_target!(|data: &[u8]| {
     let dir = std::env::temp_dir().join(format!("urne-fuzz-store-{}-{}", std::process::id(), RUN.fetch_add(1, Ordering::Relaxed)));
     let _ = std::fs::remove_dir_all(&dir);
+    check(&dir, data);
+    // Every run cleans up, however it ended: thousands of runs must not fill the disk.
+    let _ = std::fs::remove_dir_all(&dir);
+});
+
+fn check(dir: &Path, data: &[u8]) {
     let written: Vec<Vec<u8>> = (0..3u8).map(|i| vec![b'r', i, 42]).collect();
     {
-        let Ok((store, _)) = Store::open(&dir, StoreOptions::default()) else { return };
+        let Ok((store, _)) = Store::open(dir, StoreOptions::default()) else { return };
         for r in &written {
             if store.append(r.clone()).is_err() {
                 return;
@@ -27,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
     let mut bytes = std::fs::read(&log).unwrap_or_default();
     bytes.extend_from_slice(data);
     let _ = std::fs::write(&log, &bytes);
-    if let Ok((store, _)) = Store::open(&dir, StoreOptions::default()) {
+    if let Ok((store, _)) = Store::open(dir, StoreOptions::default()) {
         for i in 0..store.size() {
             if let Ok(entry) = store.entry(i) {
                 let known = written.contains(&entry) || data.windows(entry.len()).any(|w| w == entry.as_slice());
@@ -40,5 +47,4 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
-});
+}
