@@ -467,9 +467,15 @@ fn post(board: &BoardArgs, args: PostArgs) -> Result<(), Failure> {
         }
     };
     let record = Record::parse(bytes.clone()).map_err(|e| e.to_string())?;
-    let receipt = client
-        .post_record(&bytes)
-        .map_err(|e| format!("the board refused the record: {e}"))?;
+    let receipt = client.post_record(&bytes).map_err(|e| match e.board_code() {
+        // spec/13: a 504 means the record may still have been stored.
+        Some("timeout") => format!(
+            "the board did not answer in time; record {} may still have been stored (look it up by hash): {e}",
+            record.hash()
+        ),
+        Some(_) => format!("the board refused the record: {e}"),
+        None => format!("submitting the record failed: {e}"),
+    })?;
     say!("accepted: entry {}", receipt.index)?;
     say!("record hash: {}", record.hash())?;
     if record.kind() == CONTEXT_OPEN {

@@ -164,3 +164,46 @@ fn plain_http_to_a_remote_board_is_refused_unless_allowed() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("board key"), "{stderr}");
 }
+
+#[test]
+fn a_submission_that_timed_out_is_not_reported_as_refused() {
+    use std::io::{Read, Write};
+    let d = dir("timeout");
+    assert!(
+        urne(&d, &["keygen", "--role", "authority", "--out", "a.key"])
+            .status
+            .success()
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let board = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let body = r#"{"code":"timeout","message":"the request took too long; a submission may still have been stored"}"#;
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 65536];
+            let _ = stream.read(&mut buf);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 504 Gateway Timeout\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let out = urne(
+        &d,
+        &[
+            "post",
+            "--key",
+            "a.key",
+            "--board",
+            &board,
+            "context-open",
+            "--name",
+            "E",
+        ],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("may still have been stored"), "{stderr}");
+    assert!(!stderr.contains("refused"), "{stderr}");
+}
