@@ -354,3 +354,19 @@ fn plain_http_is_refused_off_loopback_unless_allowed() {
         );
     }
 }
+
+#[test]
+fn an_https_url_is_spoken_over_tls() {
+    // A plain HTTP server behind an https:// URL: the client must attempt a TLS
+    // handshake (and fail it), never fall back to plain text or lack a TLS stack.
+    let url = canned("HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+    let https = url.replace("http://", "https://");
+    let err = BoardClient::new(&https)
+        .unwrap()
+        .checkpoint_text()
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, ClientError::Transport { .. }), "{err:?}");
+    // rustls's refusal of a non-TLS answer to its ClientHello.
+    assert!(message.contains("received corrupt message"), "{message}");
+}
