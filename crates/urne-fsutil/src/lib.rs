@@ -60,7 +60,13 @@ fn write_temporary(path: &Path, bytes: &[u8], mode: u32) -> io::Result<PathBuf> 
 /// Fsyncs the directory holding `path`, so that a name created or renamed in it is
 /// durable.
 pub fn sync_parent(path: &Path) -> io::Result<()> {
-    File::open(parent(path))?.sync_all()
+    sync_dir(parent(path))
+}
+
+/// Fsyncs directory `dir`, so that the names created, renamed or removed in it are
+/// durable.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
 }
 
 /// Creates `path` with `bytes` and permission bits `mode`, durably; fails with
@@ -139,6 +145,13 @@ mod tests {
         assert!(replace(&path, b"x", 0o600).is_err());
         assert!(!path.exists());
         assert!(leftovers(&d).is_empty());
+    }
+
+    #[test]
+    fn syncing_a_missing_directory_is_an_error() {
+        let d = dir("sync");
+        assert!(sync_dir(&d).is_ok());
+        assert!(sync_dir(&d.join("absent")).is_err());
     }
 
     #[test]
