@@ -12,8 +12,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
-use urne_board::kinds::{CONTEXT_OPEN, CONTEXT_PHASE, ContextOpen, Registry};
-use urne_board::{Board, BoardConfig, ContextId, Phase, Record};
+use urne_board::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
+use urne_board::{
+    Board, BoardConfig, ContextId, ContextOpen, ContextType, LinearMachine, Record, Registry,
+};
 use urne_client::{BoardClient, ClientOptions};
 use urne_log::note::{CosignatureVerifier, Cosigner, Note, NoteVerifier};
 use urne_log::{Checkpoint, Hash, leaf_hash, verify_consistency, verify_inclusion};
@@ -333,14 +335,9 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         .iter()
         .map(|v| CosignatureVerifier::from_vkey(v).map_err(|e| format!("witness {v}: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
-    let config = BoardConfig {
-        origin,
-        signing_seed: seed,
-        authorities,
-        witnesses,
-    };
+    let config = BoardConfig::new(origin, seed, authorities, witnesses);
     let (board, report) =
-        Board::open(&data, config, Registry::with_builtin()).map_err(|e| e.to_string())?;
+        Board::open(&data, config, Registry::standard()).map_err(|e| e.to_string())?;
     if !fresh {
         for repair in &report.repaired {
             note!("repaired: {repair}");
@@ -447,21 +444,31 @@ fn post(board: &BoardArgs, args: PostArgs) -> Result<(), Failure> {
                 Some(p) => keys::parse_hex32(p, "parameters")?,
                 None => [0; 32],
             };
+            // A fresh nonce: two openings with the same name and parameters are two
+            // contexts (spec/12 §12.4).
+            let mut nonce = [0u8; 16];
+            rand::fill(&mut nonce);
             let body = ContextOpen {
+                context_type: ContextType::ELECTION,
+                nonce,
                 name: name.clone(),
                 parameters,
             }
-            .to_body();
+            .to_body()
+            .map_err(|e| e.to_string())?;
             let key = authority_key(args.key.as_ref())?;
-            Record::sign(ContextId::derive(&body), CONTEXT_OPEN, &body, &key)
+            let id = ContextId::derive(key.verifying_key().as_bytes(), &body);
+            Record::sign(id, CONTEXT_OPEN, &body, &key)
                 .map_err(|e| e.to_string())?
                 .into_bytes()
         }
         PostRecord::ContextPhase { context, to } => {
             let id = ContextId(keys::parse_hex32(context, "context")?);
-            let phase = Phase::from_name(to).ok_or_else(|| format!("no phase {to}"))?;
+            let phase = LinearMachine::election()
+                .phase_code(to)
+                .ok_or_else(|| format!("an election has no phase {to}"))?;
             let key = authority_key(args.key.as_ref())?;
-            Record::sign(id, CONTEXT_PHASE, &[phase.code()], &key)
+            Record::sign(id, CONTEXT_PHASE, &[phase], &key)
                 .map_err(|e| e.to_string())?
                 .into_bytes()
         }
@@ -471,13 +478,13 @@ fn post(board: &BoardArgs, args: PostArgs) -> Result<(), Failure> {
         // spec/13: a 504 means the record may still have been stored.
         Some("timeout") => format!(
             "the board did not answer in time; record {} may still have been stored (look it up by hash): {e}",
-            record.hash()
+            urne_log::Hash(record.hash())
         ),
         Some(_) => format!("the board refused the record: {e}"),
         None => format!("submitting the record failed: {e}"),
     })?;
     say!("accepted: entry {}", receipt.index)?;
-    say!("record hash: {}", record.hash())?;
+    say!("record hash: {}", urne_log::Hash(record.hash()))?;
     if record.kind() == CONTEXT_OPEN {
         say!("context id:  {}", record.context().to_hex())?;
     }

@@ -184,7 +184,6 @@ pub struct VerifiedCheckpoint {
 
 /// An inclusion proof as the board serves it (not yet verified).
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct InclusionProof {
     /// The entry's index.
     pub index: u64,
@@ -202,7 +201,6 @@ pub struct InclusionProof {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ConsistencyBody {
     #[allow(
         dead_code,
@@ -220,7 +218,6 @@ struct ConsistencyBody {
 
 /// The board's receipt for a record: where it is in the log, once durable.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
 pub struct Receipt {
     /// Index of the record in the log.
     pub index: u64,
@@ -231,7 +228,6 @@ pub struct Receipt {
 
 /// One entry of `GET /v1/entries`.
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Entry {
     /// Its index.
     pub index: u64,
@@ -243,6 +239,9 @@ pub struct Entry {
     pub record: Vec<u8>,
 }
 
+// Answers are read leniently (unknown fields ignored): a board that adds a field to an
+// answer must not break the clients already out there. What is read is read strictly.
+
 /// One open context of `GET /v1/contexts`.
 #[derive(Clone, Debug, Deserialize)]
 pub struct ContextInfo {
@@ -252,6 +251,8 @@ pub struct ContextInfo {
     pub name: String,
     /// The authority's public key, hex.
     pub authority: String,
+    /// Its type's name (election, petition, sitting).
+    pub context_type: String,
     /// Its phase's name.
     pub phase: String,
     /// Index of the record that opened it.

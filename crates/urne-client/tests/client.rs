@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
-use urne_board::kinds::{CONTEXT_OPEN, ContextOpen, Registry};
-use urne_board::{Board, BoardConfig, ContextId, Record};
+use urne_board::kinds::CONTEXT_OPEN;
+use urne_board::{Board, BoardConfig, ContextId, ContextOpen, ContextType, Record, Registry};
 use urne_client::{BoardClient, ClientError, ClientOptions};
 use urne_log::note::{Cosigner, NoteVerifier};
 use urne_log::tiles::TilePath;
@@ -18,40 +18,36 @@ use urne_server::{AppState, ServerConfig};
 use zeroize::Zeroizing;
 
 fn record(name: &str) -> Vec<u8> {
+    let authority = SigningKey::from_bytes(&[1; 32]);
     let body = ContextOpen {
+        context_type: ContextType::ELECTION,
+        nonce: [0; 16],
         name: name.into(),
         parameters: [0; 32],
     }
-    .to_body();
-    Record::sign(
-        ContextId::derive(&body),
-        CONTEXT_OPEN,
-        &body,
-        &SigningKey::from_bytes(&[1; 32]),
-    )
-    .unwrap()
-    .into_bytes()
+    .to_body()
+    .unwrap();
+    let id = ContextId::derive(authority.verifying_key().as_bytes(), &body);
+    Record::sign(id, CONTEXT_OPEN, &body, &authority)
+        .unwrap()
+        .into_bytes()
 }
 
 /// A board on a loopback port, served from a runtime of its own; returns its URL and board.
 fn serve_board(tag: &str) -> (String, Arc<Board>, tokio::runtime::Runtime) {
     let dir = std::env::temp_dir().join(format!("urne-client-{}-{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let config = BoardConfig {
-        origin: "client.example/board".into(),
-        signing_seed: Zeroizing::new([7; 32]),
-        authorities: vec![SigningKey::from_bytes(&[1; 32]).verifying_key().to_bytes()],
-        witnesses: vec![
+    let config = BoardConfig::new(
+        "client.example/board",
+        Zeroizing::new([7; 32]),
+        vec![SigningKey::from_bytes(&[1; 32]).verifying_key().to_bytes()],
+        vec![
             Cosigner::from_seed("w.example", &[9; 32])
                 .unwrap()
                 .verifier(),
         ],
-    };
-    let board = Arc::new(
-        Board::open(&dir, config, Registry::with_builtin())
-            .unwrap()
-            .0,
     );
+    let board = Arc::new(Board::open(&dir, config, Registry::standard()).unwrap().0);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
