@@ -502,7 +502,10 @@ impl BoardClient {
     }
 
     /// Polls the checkpoint until it covers entry `index` (size > index) or `wait` has
-    /// passed (spec/15 §3: a record acknowledged a moment ago is in the next checkpoint).
+    /// passed (spec/15 §15.3: a record acknowledged a moment ago is in the next
+    /// checkpoint). With a quorum, a board that has no checkpoint cosigned by that many
+    /// witnesses yet (404) is waited for in the same way: cosignatures come after the
+    /// checkpoint.
     pub fn checkpoint_covering(
         &self,
         board: &NoteVerifier,
@@ -515,18 +518,26 @@ impl BoardClient {
         let started = Instant::now();
         let mut pause = Duration::from_millis(100);
         loop {
-            let checkpoint = self.checkpoint(board, witnesses, quorum)?;
-            if checkpoint.checkpoint.size > index {
-                return Ok(checkpoint);
-            }
+            let last =
+                match self.checkpoint(board, witnesses, quorum) {
+                    Ok(checkpoint) if checkpoint.checkpoint.size > index => return Ok(checkpoint),
+                    Ok(checkpoint) => Err(checkpoint.checkpoint.size),
+                    Err(
+                        e @ (ClientError::Board { status: 404, .. } | ClientError::Quorum { .. }),
+                    ) if quorum > 0 => Ok(e),
+                    Err(e) => return Err(e),
+                };
             let waited = started.elapsed();
             if waited >= wait {
-                return Err(ClientError::NotYetCheckpointed {
-                    url: self.base.clone(),
-                    hash: *hash,
-                    index,
-                    size: checkpoint.checkpoint.size,
-                    waited,
+                return Err(match last {
+                    Err(size) => ClientError::NotYetCheckpointed {
+                        url: self.base.clone(),
+                        hash: *hash,
+                        index,
+                        size,
+                        waited,
+                    },
+                    Ok(no_quorum) => no_quorum,
                 });
             }
             std::thread::sleep(pause.min(wait - waited));

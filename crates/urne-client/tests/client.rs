@@ -213,6 +213,40 @@ fn waiting_for_a_checkpoint_is_bounded_and_names_the_entry() {
     assert!(signed.checkpoint.size > receipt.index);
 }
 
+#[test]
+fn waiting_with_a_quorum_lasts_until_a_witness_has_cosigned() {
+    let (url, board, _runtime) = serve_board("quorum-wait");
+    let client = BoardClient::new(&url).unwrap();
+    let receipt = client.post_record(&record("Witnessed")).unwrap();
+    board.sign_checkpoint().unwrap();
+    let verifier = NoteVerifier::from_vkey(&board.vkey()).unwrap();
+    let cosigner = Cosigner::from_seed("w.example", &[9; 32]).unwrap();
+    let witnesses = [cosigner.verifier()];
+    // No witness has cosigned anything yet: the board has no quorum checkpoint (404).
+    // A witness cosigns a moment later; the client, waiting, gets the cosigned one.
+    let board_for_witness = Arc::clone(&board);
+    let witness = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        let text = board_for_witness.checkpoint().unwrap();
+        let mut note = urne_log::note::Note::parse(text.as_bytes()).unwrap();
+        note.add_signature(cosigner.cosign(note.text(), 1_800_000_000));
+        board_for_witness.add_cosignatures(&note.to_text()).unwrap();
+    });
+    let signed = client
+        .checkpoint_covering(
+            &verifier,
+            &witnesses,
+            1,
+            &receipt.hash,
+            receipt.index,
+            Duration::from_secs(20),
+        )
+        .unwrap();
+    witness.join().unwrap();
+    assert_eq!(signed.cosigned, 1);
+    assert!(signed.checkpoint.size > receipt.index);
+}
+
 /// Serves one canned HTTP answer per connection, forever, on a loopback port.
 fn canned(answer: &'static str) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
