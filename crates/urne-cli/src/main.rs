@@ -125,6 +125,10 @@ struct ServeArgs {
     /// A witness's verifier key (vkey) whose cosignatures the board gathers; repeatable.
     #[arg(long = "witness")]
     witnesses: Vec<String>,
+    /// A witness to push each new checkpoint to (tlog-witness `add-checkpoint`), as
+    /// `<url>=<vkey>`; its key is also gathered as with --witness. Repeatable.
+    #[arg(long = "push-witness")]
+    push_witnesses: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -138,6 +142,8 @@ struct ServeFile {
     authorities: Vec<String>,
     #[serde(default)]
     witnesses: Vec<String>,
+    #[serde(default)]
+    push_witnesses: Vec<String>,
     max_concurrent: Option<usize>,
     request_timeout_seconds: Option<u64>,
     writes_per_second: Option<u32>,
@@ -274,9 +280,13 @@ struct WitnessArgs {
     /// Seconds between rounds.
     #[arg(long, default_value_t = 2)]
     interval: u64,
-    /// One round, then exit.
+    /// One round, then exit (non-zero if the round failed).
     #[arg(long)]
     once: bool,
+    /// Instead of pulling, answer the C2SP tlog-witness push API (`POST /add-checkpoint`)
+    /// on this address (default 127.0.0.1:8500: loopback unless told otherwise).
+    #[arg(long, num_args = 0..=1, default_missing_value = "127.0.0.1:8500", conflicts_with = "once")]
+    serve: Option<SocketAddr>,
 }
 
 fn serve(args: ServeArgs) -> Result<(), Failure> {
@@ -331,10 +341,17 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         .collect::<Result<Vec<_>, _>>()?;
     let mut witness_vkeys = file.witnesses;
     witness_vkeys.extend(args.witnesses);
-    let witnesses = witness_vkeys
+    let mut witnesses = witness_vkeys
         .iter()
         .map(|v| CosignatureVerifier::from_vkey(v).map_err(|e| format!("witness {v}: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
+    let push_witnesses = file
+        .push_witnesses
+        .iter()
+        .chain(&args.push_witnesses)
+        .map(|spec| urne_server::PushWitness::parse(spec))
+        .collect::<Result<Vec<_>, _>>()?;
+    witnesses.extend(push_witnesses.iter().map(|w| w.verifier.clone()));
     let config = BoardConfig::new(origin, seed, authorities, witnesses);
     let (board, report) =
         Board::open(&data, config, Registry::standard()).map_err(|e| e.to_string())?;
@@ -352,7 +369,10 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
     let vkey_path = data.join("board.vkey");
     urne_fsutil::replace(&vkey_path, format!("{}\n", board.vkey()).as_bytes(), 0o644)
         .map_err(|e| format!("{}: {e}", vkey_path.display()))?;
-    let mut server = ServerConfig::default();
+    let mut server = ServerConfig {
+        push_witnesses,
+        ..ServerConfig::default()
+    };
     if let Some(l) = args.listen.or(file.listen) {
         server.listen = l;
     }
@@ -503,9 +523,9 @@ fn log(board: &BoardArgs, command: LogCommand) -> Result<(), Failure> {
             }
             say!(
                 "checkpoint verified: {} size {} root {}",
-                checkpoint.origin,
-                checkpoint.size,
-                checkpoint.root
+                checkpoint.origin(),
+                checkpoint.size(),
+                checkpoint.root()
             )?;
             say!(
                 "cosigned by {} of {} known witnesses",
@@ -533,7 +553,7 @@ fn log(board: &BoardArgs, command: LogCommand) -> Result<(), Failure> {
                 _ => return Err("give --hash or --record".into()),
             };
             // A record acknowledged a moment ago is durable but in no signed checkpoint
-            // until the next one (spec/15 §3): find its index, then wait, bounded.
+            // until the next one (spec/15 §15.3): find its index, then wait, bounded.
             let (index, _) = client.record(&leaf)?;
             let signed = client.checkpoint_covering(
                 &keys.verifier()?,
@@ -544,7 +564,7 @@ fn log(board: &BoardArgs, command: LogCommand) -> Result<(), Failure> {
                 Duration::from_secs(wait),
             )?;
             let checkpoint = &signed.checkpoint;
-            let proof = client.inclusion_proof(&leaf, checkpoint.size)?;
+            let proof = client.inclusion_proof(&leaf, checkpoint.size())?;
             if proof.index != index {
                 return Err(format!(
                     "INCLUSION PROOF FAILED: the board served record {leaf} as entry {index} but proves it at {}",
@@ -555,15 +575,15 @@ fn log(board: &BoardArgs, command: LogCommand) -> Result<(), Failure> {
             verify_inclusion(
                 &leaf,
                 proof.index,
-                checkpoint.size,
+                checkpoint.size(),
                 &proof.proof,
-                &checkpoint.root,
+                checkpoint.root(),
             )
             .map_err(|e| format!("INCLUSION PROOF FAILED: {e}"))?;
             say!(
                 "verified: record {leaf} is entry {index} of the log of size {} signed by {} (cosigned by {} known witnesses)",
-                checkpoint.size,
-                checkpoint.origin,
+                checkpoint.size(),
+                checkpoint.origin(),
                 signed.cosigned
             )?;
             Ok(())
@@ -579,14 +599,15 @@ fn log(board: &BoardArgs, command: LogCommand) -> Result<(), Failure> {
             let now = client
                 .checkpoint(&verifier, &keys.witnesses()?, keys.quorum)?
                 .checkpoint;
-            let proof = client.consistency_proof(before.size, now.size)?;
-            verify_consistency(before.size, now.size, &before.root, &now.root, &proof).map_err(
-                |e| format!("CONSISTENCY PROOF FAILED — the board rewrote its history: {e}"),
-            )?;
+            let proof = client.consistency_proof(before.size(), now.size())?;
+            verify_consistency(before.size(), now.size(), before.root(), now.root(), &proof)
+                .map_err(|e| {
+                    format!("CONSISTENCY PROOF FAILED — the board rewrote its history: {e}")
+                })?;
             say!(
                 "verified: the log of size {} extends the checkpoint of size {} you kept",
-                now.size,
-                before.size
+                now.size(),
+                before.size()
             )?;
             Ok(())
         }
@@ -625,6 +646,9 @@ fn witness(board: &BoardArgs, args: WitnessArgs) -> Result<(), Failure> {
     )?;
     let witness = urne_witness::Witness::new(args.keys.verifier()?, cosigner, &args.state)
         .map_err(|e| e.to_string())?;
+    if let Some(addr) = args.serve {
+        return serve_witness(witness, addr);
+    }
     let mut source = WitnessSource(board.client()?);
     loop {
         match witness.step(&mut source) {
@@ -633,6 +657,8 @@ fn witness(board: &BoardArgs, args: WitnessArgs) -> Result<(), Failure> {
             }
             Ok(urne_witness::Outcome::Unchanged(_)) => {}
             Err(e @ urne_witness::WitnessError::Fork { .. }) => return Err(e.to_string().into()),
+            // One round asked for and it failed: the exit status must say so (spec/14 §14.4).
+            Err(e) if args.once => return Err(format!("round failed: {e}").into()),
             Err(e) => stderr_line!("round failed: {e}"),
         }
         if args.once {
@@ -640,6 +666,26 @@ fn witness(board: &BoardArgs, args: WitnessArgs) -> Result<(), Failure> {
         }
         std::thread::sleep(Duration::from_secs(args.interval));
     }
+}
+
+/// `urne witness --serve`: the tlog-witness push API until Ctrl-C (spec/14 §14.2).
+fn serve_witness(witness: urne_witness::Witness, addr: SocketAddr) -> Result<(), Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("{addr}: {e}"))?;
+        // A log line of a long-running service: a closed stdout must not stop it.
+        note!("witness listening on http://{addr}/add-checkpoint");
+        urne_witness::serve::serve(listener, Arc::new(witness), async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| Failure::from(e.to_string()))
+    })
 }
 
 fn fsck(data: &Path) -> Result<(), String> {

@@ -518,15 +518,16 @@ impl BoardClient {
         let started = Instant::now();
         let mut pause = Duration::from_millis(100);
         loop {
-            let last =
-                match self.checkpoint(board, witnesses, quorum) {
-                    Ok(checkpoint) if checkpoint.checkpoint.size > index => return Ok(checkpoint),
-                    Ok(checkpoint) => Err(checkpoint.checkpoint.size),
-                    Err(
-                        e @ (ClientError::Board { status: 404, .. } | ClientError::Quorum { .. }),
-                    ) if quorum > 0 => Ok(e),
-                    Err(e) => return Err(e),
-                };
+            let last = match self.checkpoint(board, witnesses, quorum) {
+                Ok(checkpoint) if checkpoint.checkpoint.size() > index => return Ok(checkpoint),
+                Ok(checkpoint) => Err(checkpoint.checkpoint.size()),
+                Err(e @ (ClientError::Board { status: 404, .. } | ClientError::Quorum { .. }))
+                    if quorum > 0 =>
+                {
+                    Ok(e)
+                }
+                Err(e) => return Err(e),
+            };
             let waited = started.elapsed();
             if waited >= wait {
                 return Err(match last {

@@ -79,14 +79,14 @@ fn a_record_posted_is_fetched_and_proven_through_the_client() {
 
     let verifier = NoteVerifier::from_vkey(&board.vkey()).unwrap();
     let signed = client.checkpoint(&verifier, &[], 0).unwrap();
-    assert_eq!(signed.checkpoint.size, 2);
+    assert_eq!(signed.checkpoint.size(), 2);
     let proof = client.inclusion_proof(&receipt.hash, 2).unwrap();
     verify_inclusion(
         &receipt.hash,
         proof.index,
         2,
         &proof.proof,
-        &signed.checkpoint.root,
+        signed.checkpoint.root(),
     )
     .unwrap();
     let consistency = client.consistency_proof(1, 2).unwrap();
@@ -94,7 +94,7 @@ fn a_record_posted_is_fetched_and_proven_through_the_client() {
         1,
         2,
         &leaf_hash(&bytes),
-        &signed.checkpoint.root,
+        signed.checkpoint.root(),
         &consistency,
     )
     .unwrap();
@@ -210,7 +210,7 @@ fn waiting_for_a_checkpoint_is_bounded_and_names_the_entry() {
         )
         .unwrap();
     handle.join().unwrap();
-    assert!(signed.checkpoint.size > receipt.index);
+    assert!(signed.checkpoint.size() > receipt.index);
 }
 
 #[test]
@@ -244,7 +244,7 @@ fn waiting_with_a_quorum_lasts_until_a_witness_has_cosigned() {
         .unwrap();
     witness.join().unwrap();
     assert_eq!(signed.cosigned, 1);
-    assert!(signed.checkpoint.size > receipt.index);
+    assert!(signed.checkpoint.size() > receipt.index);
 }
 
 /// Serves one canned HTTP answer per connection, forever, on a loopback port.

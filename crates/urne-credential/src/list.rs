@@ -258,10 +258,21 @@ pub struct ListAssembler {
 }
 
 impl ListAssembler {
-    /// Takes the next part; refuses one that does not continue the list.
+    /// Takes the next part; refuses one that does not continue the list, or, for the
+    /// last part, one after which the entries do not hash to the declared root.
     pub fn push(&mut self, part: &CredentialListPart) -> Result<(), CredentialError> {
+        self.check(part)?;
+        self.first
+            .get_or_insert((part.root, part.total, part.parts));
+        self.entries.extend_from_slice(&part.entries);
+        self.next += 1;
+        Ok(())
+    }
+
+    /// Whether `part` would be accepted next, without taking it.
+    pub fn check(&self, part: &CredentialListPart) -> Result<(), CredentialError> {
         let header = (part.root, part.total, part.parts);
-        let (root, total, parts) = *self.first.get_or_insert(header);
+        let (root, total, parts) = self.first.unwrap_or(header);
         if header != (root, total, parts) {
             return Err(CredentialError::Parts(format!(
                 "part {} disagrees with part 0 on the root, total or part count",
@@ -294,8 +305,19 @@ impl ListAssembler {
                 index: self.entries.len() as u64,
             });
         }
-        self.entries.extend_from_slice(&part.entries);
-        self.next += 1;
+        if last {
+            let leaves: Vec<Hash> = self
+                .entries
+                .iter()
+                .chain(part.entries.iter())
+                .map(ListedCredential::leaf)
+                .collect();
+            if root_of(&leaves) != root {
+                return Err(CredentialError::Parts(
+                    "the entries do not hash to the root the parts declare".into(),
+                ));
+            }
+        }
         Ok(())
     }
 
