@@ -11,33 +11,13 @@ use urne_board::kinds::CONTEXT_OPEN;
 use urne_board::{Board, BoardConfig, ContextId, Record};
 use urne_board::{ContextOpen, ContextType, Registry};
 use urne_client::{BoardClient, ClientError};
-use urne_log::Hash;
 use urne_log::note::{CosignatureVerifier, Cosigner, Note, count_cosignatures};
 use urne_server::{AppState, ServerConfig};
-use urne_witness::{BoardSource, Witness, WitnessError};
+use urne_witness::{Witness, WitnessError};
 use zeroize::Zeroizing;
 
-/// The witness's view of a board, through the shared client.
-struct Http(BoardClient);
-
-impl Http {
-    fn new(base: &str) -> Self {
-        Self(BoardClient::new(base).unwrap())
-    }
-}
-
-impl BoardSource for Http {
-    fn checkpoint(&mut self) -> Result<String, String> {
-        self.0.checkpoint_text().map_err(|e| e.to_string())
-    }
-    fn consistency(&mut self, first: u64, second: u64) -> Result<Vec<Hash>, String> {
-        self.0
-            .consistency_proof(first, second)
-            .map_err(|e| e.to_string())
-    }
-    fn submit_cosignature(&mut self, note: &str) -> Result<(), String> {
-        self.0.post_cosignature(note).map_err(|e| e.to_string())
-    }
+fn client(base: &str) -> BoardClient {
+    BoardClient::new(base).unwrap()
 }
 
 fn cosigner(i: u8) -> Cosigner {
@@ -112,7 +92,7 @@ async fn witnesses_over_http_defeat_a_split_view() {
             .collect();
         // Both witnesses follow the honest board and cosign its checkpoint over HTTP.
         for w in &witnesses {
-            w.step(&mut Http::new(&honest_url)).unwrap();
+            w.step(&mut client(&honest_url)).unwrap();
         }
         let quorum = BoardClient::new(&honest_url)
             .unwrap()
@@ -122,7 +102,7 @@ async fn witnesses_over_http_defeat_a_split_view() {
         assert_eq!(count_cosignatures(&note, &verifiers), 2);
         // The split view: same key, same size, another root. Every witness refuses.
         for w in &witnesses {
-            match w.step(&mut Http::new(&split_url)) {
+            match w.step(&mut client(&split_url)) {
                 Err(WitnessError::Fork { evidence, .. }) => assert!(evidence.exists()),
                 other => panic!("a witness cosigned a split view: {other:?}"),
             }

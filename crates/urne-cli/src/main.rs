@@ -18,7 +18,7 @@ use urne_board::{
 };
 use urne_client::{BoardClient, ClientOptions};
 use urne_log::note::{CosignatureVerifier, Cosigner, Note, NoteVerifier};
-use urne_log::{Checkpoint, Hash, leaf_hash, verify_consistency, verify_inclusion};
+use urne_log::{Checkpoint, leaf_hash, verify_consistency, verify_inclusion};
 use urne_server::{AppState, ServerConfig};
 
 use crate::keys::Role;
@@ -614,25 +614,6 @@ fn log(board: &BoardArgs, command: LogCommand) -> Result<(), Failure> {
     }
 }
 
-/// The witness's view of a board, through the shared client.
-struct WitnessSource(BoardClient);
-
-impl urne_witness::BoardSource for WitnessSource {
-    fn checkpoint(&mut self) -> Result<String, String> {
-        self.0.checkpoint_text().map_err(|e| e.to_string())
-    }
-
-    fn consistency(&mut self, first: u64, second: u64) -> Result<Vec<Hash>, String> {
-        self.0
-            .consistency_proof(first, second)
-            .map_err(|e| e.to_string())
-    }
-
-    fn submit_cosignature(&mut self, note: &str) -> Result<(), String> {
-        self.0.post_cosignature(note).map_err(|e| e.to_string())
-    }
-}
-
 fn witness(board: &BoardArgs, args: WitnessArgs) -> Result<(), Failure> {
     let (seed, created) = keys::read_or_create(&args.key, Role::Witness)?;
     let cosigner = Cosigner::from_seed(&args.name, &seed).map_err(|e| e.to_string())?;
@@ -649,7 +630,7 @@ fn witness(board: &BoardArgs, args: WitnessArgs) -> Result<(), Failure> {
     if let Some(addr) = args.serve {
         return serve_witness(witness, addr);
     }
-    let mut source = WitnessSource(board.client()?);
+    let mut source = board.client()?;
     loop {
         match witness.step(&mut source) {
             Ok(urne_witness::Outcome::Cosigned(size)) => {

@@ -39,6 +39,23 @@ pub trait BoardSource {
     fn submit_cosignature(&mut self, note: &str) -> Result<(), String>;
 }
 
+/// A board over HTTP(S), through the client the CLI, the tests and the verifier share
+/// (spec/15 §15.2): its errors name the URL and the board's error code.
+impl BoardSource for urne_client::BoardClient {
+    fn checkpoint(&mut self) -> Result<String, String> {
+        self.checkpoint_text().map_err(|e| e.to_string())
+    }
+
+    fn consistency(&mut self, first: u64, second: u64) -> Result<Vec<Hash>, String> {
+        self.consistency_proof(first, second)
+            .map_err(|e| e.to_string())
+    }
+
+    fn submit_cosignature(&mut self, note: &str) -> Result<(), String> {
+        self.post_cosignature(note).map_err(|e| e.to_string())
+    }
+}
+
 /// What one step of the witness did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
