@@ -18,7 +18,6 @@
 pub mod serve;
 
 use std::fs::{File, TryLockError};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -156,15 +155,12 @@ pub const STATE_FILE: &str = "last-cosigned.note";
 /// The lock file held for the witness's lifetime.
 pub const LOCK_FILE: &str = "witness.lock";
 
+/// Replaces `dir/name` durably and atomically (urne-fsutil: temporary file, fsync,
+/// rename, fsync the directory): after a power cut the state is the old note or the new.
 fn write_durably(dir: &Path, name: &str, contents: &str) -> Result<(), WitnessError> {
-    let err = |e: std::io::Error| WitnessError::State(format!("{}: {e}", dir.join(name).display()));
-    let tmp = dir.join(format!("{name}.tmp"));
-    let mut f = File::create(&tmp).map_err(err)?;
-    f.write_all(contents.as_bytes()).map_err(err)?;
-    f.sync_all().map_err(err)?;
-    std::fs::rename(&tmp, dir.join(name)).map_err(err)?;
-    File::open(dir).and_then(|d| d.sync_all()).map_err(err)?;
-    Ok(())
+    let path = dir.join(name);
+    urne_fsutil::replace(&path, contents.as_bytes(), 0o644)
+        .map_err(|e| WitnessError::State(format!("{}: {e}", path.display())))
 }
 
 /// Where the proof of a new, larger checkpoint comes from.
