@@ -10,72 +10,14 @@ use ed25519_dalek::SigningKey;
 use urne_board::kinds::CONTEXT_OPEN;
 use urne_board::{Board, BoardConfig, ContextId, Record};
 use urne_board::{ContextOpen, ContextType, Registry};
-use urne_log::Hash;
+use urne_client::{BoardClient, ClientError};
 use urne_log::note::{CosignatureVerifier, Cosigner, Note, count_cosignatures};
 use urne_server::{AppState, ServerConfig};
-use urne_witness::{BoardSource, Witness, WitnessError};
+use urne_witness::{Witness, WitnessError};
 use zeroize::Zeroizing;
 
-struct Http {
-    base: String,
-    agent: ureq::Agent,
-}
-
-impl Http {
-    fn new(base: String) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .new_agent();
-        Self { base, agent }
-    }
-    fn get(&self, path: &str) -> Result<(u16, Vec<u8>), String> {
-        let mut r = self
-            .agent
-            .get(&format!("{}{path}", self.base))
-            .call()
-            .map_err(|e| e.to_string())?;
-        Ok((
-            r.status().as_u16(),
-            r.body_mut().read_to_vec().map_err(|e| e.to_string())?,
-        ))
-    }
-}
-
-impl BoardSource for Http {
-    fn checkpoint(&mut self) -> Result<String, String> {
-        let (_, body) = self.get("/checkpoint")?;
-        String::from_utf8(body).map_err(|e| e.to_string())
-    }
-    fn consistency(&mut self, first: u64, second: u64) -> Result<Vec<Hash>, String> {
-        let (_, body) = self.get(&format!(
-            "/v1/proof/consistency?first={first}&second={second}"
-        ))?;
-        let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
-        v["proof"]
-            .as_array()
-            .ok_or("no proof")?
-            .iter()
-            .map(|h| {
-                h.as_str()
-                    .and_then(Hash::from_hex)
-                    .ok_or_else(|| "bad hash".into())
-            })
-            .collect()
-    }
-    fn submit_cosignature(&mut self, note: &str) -> Result<(), String> {
-        let mut r = self
-            .agent
-            .post(&format!("{}/v1/cosignatures", self.base))
-            .header("content-type", "text/plain")
-            .send(note.as_bytes())
-            .map_err(|e| e.to_string())?;
-        if r.status().as_u16() == 200 {
-            Ok(())
-        } else {
-            Err(r.body_mut().read_to_string().unwrap_or_default())
-        }
-    }
+fn client(base: &str) -> BoardClient {
+    BoardClient::new(base).unwrap()
 }
 
 fn cosigner(i: u8) -> Cosigner {
@@ -150,28 +92,30 @@ async fn witnesses_over_http_defeat_a_split_view() {
             .collect();
         // Both witnesses follow the honest board and cosign its checkpoint over HTTP.
         for w in &witnesses {
-            w.step(&mut Http::new(honest_url.clone())).unwrap();
+            w.step(&mut client(&honest_url)).unwrap();
         }
-        let (_, quorum) = Http::new(honest_url.clone())
-            .get("/v1/checkpoint?quorum=2")
+        let quorum = BoardClient::new(&honest_url)
+            .unwrap()
+            .quorum_checkpoint_text(2)
             .unwrap();
-        let note = Note::parse(&quorum).unwrap();
+        let note = Note::parse(quorum.as_bytes()).unwrap();
         assert_eq!(count_cosignatures(&note, &verifiers), 2);
         // The split view: same key, same size, another root. Every witness refuses.
         for w in &witnesses {
-            match w.step(&mut Http::new(split_url.clone())) {
+            match w.step(&mut client(&split_url)) {
                 Err(WitnessError::Fork { evidence, .. }) => assert!(evidence.exists()),
                 other => panic!("a witness cosigned a split view: {other:?}"),
             }
         }
         // A client requiring both witnesses gets no quorum from the split board.
-        let (status, _) = Http::new(split_url).get("/v1/checkpoint?quorum=2").unwrap();
-        status
+        BoardClient::new(&split_url)
+            .unwrap()
+            .quorum_checkpoint_text(2)
     })
     .await
     .unwrap();
-    assert_eq!(
-        result, 404,
-        "the split board has no checkpoint cosigned by 2 witnesses"
-    );
+    match result {
+        Err(ClientError::Board { status: 404, .. }) => {}
+        other => panic!("the split board has no checkpoint cosigned by 2 witnesses: {other:?}"),
+    }
 }

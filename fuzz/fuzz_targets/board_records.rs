@@ -3,12 +3,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use urne_board::Record;
+use urne_record::{ENVELOPE_OVERHEAD, Record};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(record) = Record::parse(data.to_vec()) {
         assert_eq!(record.bytes(), data, "a record is stored as the bytes received");
         let _ = record.verify_signature();
-        assert_eq!(record.body().len() + urne_board::record::ENVELOPE_OVERHEAD, data.len());
+        assert_eq!(record.body().len() + ENVELOPE_OVERHEAD, data.len());
     }
 });

@@ -1,8 +1,8 @@
 //! `urne`: the board operator's, the authority's, the witness's and the observer's tool.
 
 mod bench;
-mod client;
 mod keys;
+mod output;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -16,11 +16,13 @@ use urne_board::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
 use urne_board::{
     Board, BoardConfig, ContextId, ContextOpen, ContextType, LinearMachine, Record, Registry,
 };
+use urne_client::{BoardClient, ClientOptions};
 use urne_log::note::{CosignatureVerifier, Cosigner, Note, NoteVerifier};
-use urne_log::{Checkpoint, Hash, leaf_hash, verify_consistency, verify_inclusion};
+use urne_log::{Checkpoint, leaf_hash, verify_consistency, verify_inclusion};
 use urne_server::{AppState, ServerConfig};
 
-use crate::client::BoardClient;
+use crate::keys::Role;
+use crate::output::{Failure, note, say, stderr_line};
 
 #[derive(Parser)]
 #[command(
@@ -29,20 +31,51 @@ use crate::client::BoardClient;
     about = "urne: a verifiable bulletin board for elections, petitions and assemblies"
 )]
 struct Cli {
+    #[command(flatten)]
+    board: BoardArgs,
     #[command(subcommand)]
     command: Command,
+}
+
+/// How to reach the board: accepted anywhere on the command line.
+#[derive(Args)]
+struct BoardArgs {
+    /// The board's URL: https://, or http:// to a loopback address.
+    #[arg(
+        long,
+        global = true,
+        env = "URNE_BOARD",
+        default_value = "http://127.0.0.1:8400"
+    )]
+    board: String,
+    /// Allow plain http:// to a board that is not on a loopback address (records and
+    /// submissions then travel in the clear).
+    #[arg(long, global = true)]
+    allow_plain_http: bool,
+}
+
+impl BoardArgs {
+    fn client(&self) -> Result<BoardClient, Failure> {
+        Ok(BoardClient::with_options(
+            &self.board,
+            &ClientOptions::allowing_plain_http(self.allow_plain_http),
+        )?)
+    }
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Run the bulletin board (embedded store in a data directory).
     Serve(ServeArgs),
-    /// Create an Ed25519 key file and print its public forms.
+    /// Create an Ed25519 key file for one role and print its public form.
     Keygen {
+        /// What the key is for: one key per role.
+        #[arg(long, value_enum)]
+        role: Role,
         /// Where to write the key (refuses to overwrite).
         #[arg(long)]
         out: PathBuf,
-        /// A name to print the verifier keys (vkeys) under.
+        /// The board's origin or the witness's name, for its verifier key (vkey).
         #[arg(long)]
         name: Option<String>,
     },
@@ -129,9 +162,6 @@ struct ServeFile {
 
 #[derive(Args)]
 struct BoardKeyArgs {
-    /// The board's URL.
-    #[arg(long, default_value = "http://127.0.0.1:8400")]
-    board: String,
     /// The board's verifier key (vkey), obtained out of band.
     #[arg(long)]
     board_key: Option<String>,
@@ -147,7 +177,7 @@ struct BoardKeyArgs {
 }
 
 impl BoardKeyArgs {
-    fn verifier(&self) -> Result<NoteVerifier, String> {
+    fn verifier(&self) -> Result<NoteVerifier, Failure> {
         let vkey = match (&self.board_key, &self.board_key_file) {
             (Some(k), None) => k.clone(),
             (None, Some(f)) => std::fs::read_to_string(f)
@@ -160,23 +190,21 @@ impl BoardKeyArgs {
                 );
             }
         };
-        NoteVerifier::from_vkey(&vkey).map_err(|e| format!("board key: {e}"))
+        Ok(NoteVerifier::from_vkey(&vkey).map_err(|e| format!("board key: {e}"))?)
     }
 
-    fn witnesses(&self) -> Result<Vec<CosignatureVerifier>, String> {
-        self.witnesses
+    fn witnesses(&self) -> Result<Vec<CosignatureVerifier>, Failure> {
+        Ok(self
+            .witnesses
             .iter()
             .map(|v| CosignatureVerifier::from_vkey(v).map_err(|e| format!("witness key {v}: {e}")))
-            .collect()
+            .collect::<Result<_, _>>()?)
     }
 }
 
 #[derive(Args)]
 struct PostArgs {
-    /// The board's URL.
-    #[arg(long, default_value = "http://127.0.0.1:8400")]
-    board: String,
-    /// The signer's key file.
+    /// The signer's key file (an authority key).
     #[arg(long)]
     key: Option<PathBuf>,
     #[command(subcommand)]
@@ -231,6 +259,9 @@ enum LogCommand {
         /// The record's bytes in a file (its hash is computed).
         #[arg(long)]
         record: Option<PathBuf>,
+        /// Seconds to wait for a checkpoint covering a record acknowledged a moment ago.
+        #[arg(long, default_value_t = 10)]
+        wait: u64,
     },
     /// Check that the log today extends a checkpoint saved earlier.
     VerifyConsistency {
@@ -246,7 +277,7 @@ enum LogCommand {
 struct WitnessArgs {
     #[command(flatten)]
     keys: BoardKeyArgs,
-    /// The witness's cosigning key (created if missing).
+    /// The witness's cosigning key (a witness key; created if missing).
     #[arg(long)]
     key: PathBuf,
     /// The witness's name (its key name, a schema-less URL).
@@ -267,7 +298,7 @@ struct WitnessArgs {
     serve: Option<SocketAddr>,
 }
 
-fn serve(args: ServeArgs) -> Result<(), String> {
+fn serve(args: ServeArgs) -> Result<(), Failure> {
     let file: ServeFile = match &args.config {
         Some(path) => {
             let text =
@@ -280,6 +311,9 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .data
         .or(file.data)
         .unwrap_or_else(|| PathBuf::from("urne-data"));
+    // Opening a new data directory builds its index from nothing: that is no repair
+    // and must not be reported as one.
+    let fresh = !data.join("log.dat").exists();
     std::fs::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
     let origin = args
         .origin
@@ -289,22 +323,25 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .key
         .or(file.key)
         .unwrap_or_else(|| data.join("board.key"));
-    let (seed, created) = keys::read_or_create(&key_path)?;
+    let (seed, created) = keys::read_or_create(&key_path, Role::Board)?;
     if created {
-        println!("created the board key {}", key_path.display());
+        note!("created the board key {}", key_path.display());
     }
     let mut authority_hex: Vec<String> = file.authorities;
     authority_hex.extend(args.authorities);
     if authority_hex.is_empty() {
         let path = data.join("authority.key");
-        let (authority, created) = keys::read_or_create(&path)?;
-        authority_hex.push(keys::hex(
+        let (authority, created) = keys::read_or_create(&path, Role::Authority)?;
+        authority_hex.push(hex::encode(
             keys::signing_key(&authority).verifying_key().as_bytes(),
         ));
-        println!(
+        note!(
             "{} the authority key {} (no --authority given: it alone may open contexts)",
             if created { "created" } else { "using" },
             path.display()
+        );
+        stderr_line!(
+            "urne: warning: the authority key is on the board machine: fine for a trial; for a real election create it elsewhere (urne keygen --role authority) and give the board only its public key (--authority)"
         );
     }
     let authorities = authority_hex
@@ -327,11 +364,13 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     let config = BoardConfig::new(origin, seed, authorities, witnesses);
     let (board, report) =
         Board::open(&data, config, Registry::standard()).map_err(|e| e.to_string())?;
-    for repair in &report.repaired {
-        println!("repaired: {repair}");
+    if !fresh {
+        for repair in &report.repaired {
+            note!("repaired: {repair}");
+        }
     }
     if let Some(cut) = &report.cut {
-        println!(
+        note!(
             "cut {} damaged or torn bytes of log.dat from entry {} ({}); kept in {}",
             cut.bytes,
             cut.entry,
@@ -340,7 +379,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         );
     }
     let vkey_path = data.join("board.vkey");
-    std::fs::write(&vkey_path, format!("{}\n", board.vkey()))
+    urne_fsutil::replace(&vkey_path, format!("{}\n", board.vkey()).as_bytes(), 0o644)
         .map_err(|e| format!("{}: {e}", vkey_path.display()))?;
     let mut server = ServerConfig {
         push_witnesses,
@@ -365,8 +404,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         server.checkpoint_interval = Duration::from_millis(v);
     }
     let listen = server.listen;
-    println!("board {} with {} entries", board.origin(), report.size);
-    println!(
+    note!("board {} with {} entries", board.origin(), report.size);
+    note!(
         "board key (vkey): {}  (also in {})",
         board.vkey(),
         vkey_path.display()
@@ -374,41 +413,60 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("listen on {listen}: {e}"))?;
-        println!("listening on http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+        note!("listening on http://{}", listener.local_addr().map_err(|e| e.to_string())?);
         let shutdown = async {
             let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
             }
-            println!("shutting down: finishing requests, signing a last checkpoint");
+            note!("shutting down: finishing requests, signing a last checkpoint");
         };
-        urne_server::serve(listener, AppState::new(Arc::new(board), server), shutdown).await.map_err(|e| e.to_string())
+        urne_server::serve(listener, AppState::new(Arc::new(board), server), shutdown).await.map_err(|e| Failure::from(e.to_string()))
     })
 }
 
-fn keygen(out: &Path, name: Option<&str>) -> Result<(), String> {
-    let seed = keys::create_seed(out)?;
+fn keygen(role: Role, out: &Path, name: Option<&str>) -> Result<(), Failure> {
+    let name = match (role, name) {
+        (Role::Board | Role::Witness, None) => {
+            return Err(format!(
+                "--name is needed for a {} key (its verifier key carries the name)",
+                role.name()
+            )
+            .into());
+        }
+        (_, name) => name,
+    };
+    let seed = keys::create_seed(out, role)?;
     let key = keys::signing_key(&seed);
-    println!("key file:   {}", out.display());
-    println!("public key: {}", keys::hex(key.verifying_key().as_bytes()));
-    if let Some(name) = name {
-        let note = urne_log::note::NoteSigner::from_seed(name, &seed).map_err(|e| e.to_string())?;
-        let witness = Cosigner::from_seed(name, &seed).map_err(|e| e.to_string())?;
-        println!("as a board key, vkey:   {}", note.verifier().to_vkey());
-        println!("as a witness key, vkey: {}", witness.verifier().to_vkey());
+    say!("key file:   {} ({} key)", out.display(), role.name())?;
+    say!(
+        "public key: {}",
+        hex::encode(key.verifying_key().as_bytes())
+    )?;
+    match (role, name) {
+        (Role::Board, Some(name)) => {
+            let signer =
+                urne_log::note::NoteSigner::from_seed(name, &seed).map_err(|e| e.to_string())?;
+            say!("board vkey: {}", signer.verifier().to_vkey())?;
+        }
+        (Role::Witness, Some(name)) => {
+            let cosigner = Cosigner::from_seed(name, &seed).map_err(|e| e.to_string())?;
+            say!("witness vkey: {}", cosigner.verifier().to_vkey())?;
+        }
+        _ => {}
     }
     Ok(())
 }
 
-fn signing_key(path: Option<&PathBuf>) -> Result<ed25519_dalek::SigningKey, String> {
+fn authority_key(path: Option<&PathBuf>) -> Result<ed25519_dalek::SigningKey, Failure> {
     let path = path.ok_or("--key is needed to sign a record")?;
-    let seed = keys::read_seed(path)?;
+    let seed = keys::read_seed(path, Role::Authority)?;
     Ok(keys::signing_key(&seed))
 }
 
-fn post(args: PostArgs) -> Result<(), String> {
-    let client = BoardClient::new(&args.board);
+fn post(board: &BoardArgs, args: PostArgs) -> Result<(), Failure> {
+    let client = board.client()?;
     let bytes = match &args.record {
         PostRecord::Raw { file } => {
             std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?
@@ -430,7 +488,7 @@ fn post(args: PostArgs) -> Result<(), String> {
             }
             .to_body()
             .map_err(|e| e.to_string())?;
-            let key = signing_key(args.key.as_ref())?;
+            let key = authority_key(args.key.as_ref())?;
             let id = ContextId::derive(key.verifying_key().as_bytes(), &body);
             Record::sign(id, CONTEXT_OPEN, &body, &key)
                 .map_err(|e| e.to_string())?
@@ -441,79 +499,105 @@ fn post(args: PostArgs) -> Result<(), String> {
             let phase = LinearMachine::election()
                 .phase_code(to)
                 .ok_or_else(|| format!("an election has no phase {to}"))?;
-            let key = signing_key(args.key.as_ref())?;
+            let key = authority_key(args.key.as_ref())?;
             Record::sign(id, CONTEXT_PHASE, &[phase], &key)
                 .map_err(|e| e.to_string())?
                 .into_bytes()
         }
     };
     let record = Record::parse(bytes.clone()).map_err(|e| e.to_string())?;
-    let (status, body) = client.post("/v1/records", "application/octet-stream", &bytes)?;
-    let answer = String::from_utf8_lossy(&body);
-    if status != 201 {
-        return Err(format!("the board refused the record ({status}): {answer}"));
-    }
-    println!("accepted: {answer}");
-    println!("record hash: {}", urne_log::Hash(record.hash()));
+    let receipt = client.post_record(&bytes).map_err(|e| match e.board_code() {
+        // spec/13: a 504 means the record may still have been stored.
+        Some("timeout") => format!(
+            "the board did not answer in time; record {} may still have been stored (look it up by hash): {e}",
+            urne_log::Hash(record.hash())
+        ),
+        Some(_) => format!("the board refused the record: {e}"),
+        None => format!("submitting the record failed: {e}"),
+    })?;
+    say!("accepted: entry {}", receipt.index)?;
+    say!("record hash: {}", urne_log::Hash(record.hash()))?;
     if record.kind() == CONTEXT_OPEN {
-        println!("context id:  {}", record.context().to_hex());
+        say!("context id:  {}", record.context().to_hex())?;
     }
     Ok(())
 }
 
-fn log(command: LogCommand) -> Result<(), String> {
+fn log(board: &BoardArgs, command: LogCommand) -> Result<(), Failure> {
+    let client = board.client()?;
     match command {
         LogCommand::Checkpoint { keys, save } => {
-            let client = BoardClient::new(&keys.board);
-            let (checkpoint, text, cosigned) =
-                client.checkpoint(&keys.verifier()?, &keys.witnesses()?, keys.quorum)?;
-            println!(
+            let signed = client.checkpoint(&keys.verifier()?, &keys.witnesses()?, keys.quorum)?;
+            let checkpoint = &signed.checkpoint;
+            if let Some(path) = &save {
+                urne_fsutil::replace(path, signed.text.as_bytes(), 0o644)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+            say!(
                 "checkpoint verified: {} size {} root {}",
                 checkpoint.origin(),
                 checkpoint.size(),
                 checkpoint.root()
-            );
-            println!(
-                "cosigned by {cosigned} of {} known witnesses",
+            )?;
+            say!(
+                "cosigned by {} of {} known witnesses",
+                signed.cosigned,
                 keys.witnesses.len()
-            );
+            )?;
             if let Some(path) = save {
-                std::fs::write(&path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
-                println!("saved to {}", path.display());
+                say!("saved to {}", path.display())?;
             }
             Ok(())
         }
-        LogCommand::VerifyInclusion { keys, hash, record } => {
+        LogCommand::VerifyInclusion {
+            keys,
+            hash,
+            record,
+            wait,
+        } => {
             let leaf = match (hash, record) {
                 (Some(h), None) => {
-                    Hash::from_hex(&h).ok_or("--hash: expected 64 lowercase hex digits")?
+                    urne_client::parse_hash(&h).ok_or("--hash: expected 64 lowercase hex digits")?
                 }
                 (None, Some(f)) => {
                     leaf_hash(&std::fs::read(&f).map_err(|e| format!("{}: {e}", f.display()))?)
                 }
                 _ => return Err("give --hash or --record".into()),
             };
-            let client = BoardClient::new(&keys.board);
-            let (checkpoint, _, cosigned) =
-                client.checkpoint(&keys.verifier()?, &keys.witnesses()?, keys.quorum)?;
-            let body = client.get_ok(&format!(
-                "/v1/proof/inclusion?hash={}&size={}",
-                leaf.to_hex(),
-                checkpoint.size()
-            ))?;
-            let value: serde_json::Value =
-                serde_json::from_slice(&body).map_err(|e| e.to_string())?;
-            let index = value["index"]
-                .as_u64()
-                .ok_or("proof response has no index")?;
-            let proof = client::hashes_field(&body, "proof")?;
-            verify_inclusion(&leaf, index, checkpoint.size(), &proof, checkpoint.root())
-                .map_err(|e| format!("INCLUSION PROOF FAILED: {e}"))?;
-            println!(
-                "verified: record {leaf} is entry {index} of the log of size {} signed by {} (cosigned by {cosigned} known witnesses)",
+            // A record acknowledged a moment ago is durable but in no signed checkpoint
+            // until the next one (spec/15 §15.3): find its index, then wait, bounded.
+            let (index, _) = client.record(&leaf)?;
+            let signed = client.checkpoint_covering(
+                &keys.verifier()?,
+                &keys.witnesses()?,
+                keys.quorum,
+                &leaf,
+                index,
+                Duration::from_secs(wait),
+            )?;
+            let checkpoint = &signed.checkpoint;
+            let proof = client.inclusion_proof(&leaf, checkpoint.size())?;
+            if proof.index != index {
+                return Err(format!(
+                    "INCLUSION PROOF FAILED: the board served record {leaf} as entry {index} but proves it at {}",
+                    proof.index
+                )
+                .into());
+            }
+            verify_inclusion(
+                &leaf,
+                proof.index,
                 checkpoint.size(),
-                checkpoint.origin()
-            );
+                &proof.proof,
+                checkpoint.root(),
+            )
+            .map_err(|e| format!("INCLUSION PROOF FAILED: {e}"))?;
+            say!(
+                "verified: record {leaf} is entry {index} of the log of size {} signed by {} (cosigned by {} known witnesses)",
+                checkpoint.size(),
+                checkpoint.origin(),
+                signed.cosigned
+            )?;
             Ok(())
         }
         LogCommand::VerifyConsistency { keys, old } => {
@@ -524,50 +608,51 @@ fn log(command: LogCommand) -> Result<(), String> {
                 Note::parse(text.as_bytes()).map_err(|e| format!("{}: {e}", old.display()))?;
             let before = Checkpoint::open(&old_note, &verifier)
                 .map_err(|e| format!("{}: {e}", old.display()))?;
-            let client = BoardClient::new(&keys.board);
-            let (now, _, _) = client.checkpoint(&verifier, &keys.witnesses()?, keys.quorum)?;
-            let proof = client.consistency(before.size(), now.size())?;
+            let now = client
+                .checkpoint(&verifier, &keys.witnesses()?, keys.quorum)?
+                .checkpoint;
+            let proof = client.consistency_proof(before.size(), now.size())?;
             verify_consistency(before.size(), now.size(), before.root(), now.root(), &proof)
                 .map_err(|e| {
                     format!("CONSISTENCY PROOF FAILED — the board rewrote its history: {e}")
                 })?;
-            println!(
+            say!(
                 "verified: the log of size {} extends the checkpoint of size {} you kept",
                 now.size(),
                 before.size()
-            );
+            )?;
             Ok(())
         }
     }
 }
 
-fn witness(args: WitnessArgs) -> Result<(), String> {
-    let (seed, created) = keys::read_or_create(&args.key)?;
+fn witness(board: &BoardArgs, args: WitnessArgs) -> Result<(), Failure> {
+    let (seed, created) = keys::read_or_create(&args.key, Role::Witness)?;
     let cosigner = Cosigner::from_seed(&args.name, &seed).map_err(|e| e.to_string())?;
     if created {
-        println!("created the witness key {}", args.key.display());
+        say!("created the witness key {}", args.key.display())?;
     }
-    println!(
+    say!(
         "witness {} (vkey: {})",
         args.name,
         cosigner.verifier().to_vkey()
-    );
+    )?;
     let witness = urne_witness::Witness::new(args.keys.verifier()?, cosigner, &args.state)
         .map_err(|e| e.to_string())?;
     if let Some(addr) = args.serve {
         return serve_witness(witness, addr);
     }
-    let mut client = BoardClient::new(&args.keys.board);
+    let mut source = board.client()?;
     loop {
-        match witness.step(&mut client) {
+        match witness.step(&mut source) {
             Ok(urne_witness::Outcome::Cosigned(size)) => {
-                println!("cosigned checkpoint of size {size}")
+                say!("cosigned checkpoint of size {size}")?;
             }
             Ok(urne_witness::Outcome::Unchanged(_)) => {}
-            Err(e @ urne_witness::WitnessError::Fork { .. }) => return Err(e.to_string()),
+            Err(e @ urne_witness::WitnessError::Fork { .. }) => return Err(e.to_string().into()),
             // One round asked for and it failed: the exit status must say so (spec/14 §14.4).
-            Err(e) if args.once => return Err(format!("round failed: {e}")),
-            Err(e) => eprintln!("round failed: {e}"),
+            Err(e) if args.once => return Err(format!("round failed: {e}").into()),
+            Err(e) => stderr_line!("round failed: {e}"),
         }
         if args.once {
             return Ok(());
@@ -577,7 +662,7 @@ fn witness(args: WitnessArgs) -> Result<(), String> {
 }
 
 /// `urne witness --serve`: the tlog-witness push API until Ctrl-C (spec/14 §14.2).
-fn serve_witness(witness: urne_witness::Witness, addr: SocketAddr) -> Result<(), String> {
+fn serve_witness(witness: urne_witness::Witness, addr: SocketAddr) -> Result<(), Failure> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -586,12 +671,13 @@ fn serve_witness(witness: urne_witness::Witness, addr: SocketAddr) -> Result<(),
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| format!("{addr}: {e}"))?;
-        println!("witness listening on http://{addr}/add-checkpoint");
+        // A log line of a long-running service: a closed stdout must not stop it.
+        note!("witness listening on http://{addr}/add-checkpoint");
         urne_witness::serve::serve(listener, Arc::new(witness), async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| Failure::from(e.to_string()))
     })
 }
 
@@ -640,21 +726,21 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(args),
-        Command::Keygen { out, name } => keygen(&out, name.as_deref()),
-        Command::Post(args) => post(args),
-        Command::Log { command } => log(command),
-        Command::Witness(args) => witness(args),
+        Command::Keygen { role, out, name } => keygen(role, &out, name.as_deref()),
+        Command::Post(args) => post(&cli.board, args),
+        Command::Log { command } => log(&cli.board, command),
+        Command::Witness(args) => witness(&cli.board, args),
         Command::Fsck {
             data,
             repair,
             salvage,
-        } => fsck(&data, repair, salvage),
-        Command::Bench { command } => bench::run(command),
+        } => fsck(&data, repair, salvage).map_err(Failure::from),
+        Command::Bench { command } => bench::run(command).map_err(Failure::from),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("urne: {e}");
+        Ok(()) | Err(Failure::StdoutClosed) => ExitCode::SUCCESS,
+        Err(Failure::Message(e)) => {
+            stderr_line!("urne: {e}");
             ExitCode::FAILURE
         }
     }

@@ -18,7 +18,6 @@
 pub mod serve;
 
 use std::fs::{File, TryLockError};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -37,6 +36,23 @@ pub trait BoardSource {
     fn consistency(&mut self, first: u64, second: u64) -> Result<Vec<Hash>, String>;
     /// Hands the cosigned note back to the board.
     fn submit_cosignature(&mut self, note: &str) -> Result<(), String>;
+}
+
+/// A board over HTTP(S), through the client the CLI, the tests and the verifier share
+/// (spec/15 §15.2): its errors name the URL and the board's error code.
+impl BoardSource for urne_client::BoardClient {
+    fn checkpoint(&mut self) -> Result<String, String> {
+        self.checkpoint_text().map_err(|e| e.to_string())
+    }
+
+    fn consistency(&mut self, first: u64, second: u64) -> Result<Vec<Hash>, String> {
+        self.consistency_proof(first, second)
+            .map_err(|e| e.to_string())
+    }
+
+    fn submit_cosignature(&mut self, note: &str) -> Result<(), String> {
+        self.post_cosignature(note).map_err(|e| e.to_string())
+    }
 }
 
 /// What one step of the witness did.
@@ -139,15 +155,12 @@ pub const STATE_FILE: &str = "last-cosigned.note";
 /// The lock file held for the witness's lifetime.
 pub const LOCK_FILE: &str = "witness.lock";
 
+/// Replaces `dir/name` durably and atomically (urne-fsutil: temporary file, fsync,
+/// rename, fsync the directory): after a power cut the state is the old note or the new.
 fn write_durably(dir: &Path, name: &str, contents: &str) -> Result<(), WitnessError> {
-    let err = |e: std::io::Error| WitnessError::State(format!("{}: {e}", dir.join(name).display()));
-    let tmp = dir.join(format!("{name}.tmp"));
-    let mut f = File::create(&tmp).map_err(err)?;
-    f.write_all(contents.as_bytes()).map_err(err)?;
-    f.sync_all().map_err(err)?;
-    std::fs::rename(&tmp, dir.join(name)).map_err(err)?;
-    File::open(dir).and_then(|d| d.sync_all()).map_err(err)?;
-    Ok(())
+    let path = dir.join(name);
+    urne_fsutil::replace(&path, contents.as_bytes(), 0o644)
+        .map_err(|e| WitnessError::State(format!("{}: {e}", path.display())))
 }
 
 /// Where the proof of a new, larger checkpoint comes from.
