@@ -327,11 +327,12 @@ async fn checkpoints_tiles_and_proofs_verify_on_the_client_side() {
             .0,
         StatusCode::NOT_FOUND
     );
-    let (_, entries) = get(&app, "/v1/entries?start=10&end=12").await;
+    let (_, entries) = get(&app, "/v1/entries?start=10&limit=2").await;
     let entries: serde_json::Value = serde_json::from_slice(&entries).unwrap();
-    assert_eq!(entries[1]["hash"], hashes[11].to_hex());
+    assert_eq!(entries["entries"][1]["hash"], hashes[11].to_hex());
+    assert_eq!(entries["next"], 12);
     assert_eq!(
-        get(&app, "/v1/entries?start=0&end=5000").await.0,
+        get(&app, "/v1/entries?start=0&limit=5000").await.0,
         StatusCode::BAD_REQUEST
     );
     let (_, contexts) = get(&app, "/v1/contexts").await;
