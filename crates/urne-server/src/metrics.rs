@@ -13,7 +13,7 @@ struct CodeLabel {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    route: String,
+    route: &'static str,
     status: u16,
 }
 
@@ -117,12 +117,9 @@ impl Metrics {
         self.limited.get_or_create(&CodeLabel { code }).inc();
     }
 
-    pub(crate) fn response(&self, route: &str, status: u16) {
+    pub(crate) fn response(&self, route: &'static str, status: u16) {
         self.responses
-            .get_or_create(&RouteLabels {
-                route: route.to_owned(),
-                status,
-            })
+            .get_or_create(&RouteLabels { route, status })
             .inc();
     }
 

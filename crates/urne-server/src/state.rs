@@ -11,9 +11,12 @@ use crate::errors::internal;
 use crate::limits::{Budgets, InFlight, RateLimits};
 use crate::metrics::Metrics;
 
-/// What every handler shares.
+/// What every handler shares: one reference count per request, not one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// The shared parts (fields private to the crate).
+pub struct Shared {
     pub(crate) board: Arc<Board>,
     pub(crate) config: Arc<ServerConfig>,
     pub(crate) metrics: Arc<Metrics>,
@@ -29,7 +32,7 @@ impl AppState {
     pub fn new(board: Arc<Board>, config: ServerConfig) -> Self {
         let checkpoints = CheckpointCache::default();
         checkpoints.refresh(&board);
-        Self {
+        Self(Arc::new(Shared {
             rates: Arc::new(RateLimits::new(&config)),
             budgets: Arc::new(Budgets::new(&config)),
             in_flight: Arc::new(InFlight::new(config.max_in_flight_per_client)),
@@ -37,12 +40,20 @@ impl AppState {
             checkpoints: Arc::new(checkpoints),
             config: Arc::new(config),
             board,
-        }
+        }))
     }
 
     /// The board served.
     pub fn board(&self) -> &Arc<Board> {
         &self.board
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }
 
