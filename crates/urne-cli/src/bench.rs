@@ -62,6 +62,11 @@ pub enum BenchCommand {
         /// Where to put the scratch board (default: a temporary directory).
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// What to send: `valid` records (stored), records with a `bad-signature`
+        /// (refused after Ed25519 verification, nothing stored), or `malformed` bytes
+        /// (refused at parsing): the last two measure the HTTP path without storage.
+        #[arg(long, default_value = "valid")]
+        send: String,
     },
 }
 
@@ -396,7 +401,26 @@ fn open_record(authority: &SigningKey, name: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| e.message)
 }
 
-fn submit(seconds: u64, connections: usize, dir: Option<PathBuf>) -> Result<(), String> {
+fn submit(
+    seconds: u64,
+    connections: usize,
+    dir: Option<PathBuf>,
+    send: &str,
+) -> Result<(), String> {
+    let (expected, spoil): (u16, fn(&mut Vec<u8>)) = match send {
+        "valid" => (201, |_| {}),
+        "bad-signature" => (403, |r| {
+            if let Some(last) = r.last_mut() {
+                *last ^= 1;
+            }
+        }),
+        "malformed" => (400, |r| r.truncate(3)),
+        other => {
+            return Err(format!(
+                "--send {other}: expected valid, bad-signature or malformed"
+            ));
+        }
+    };
     let path = scratch(dir, "submit");
     let authority = SigningKey::from_bytes(&[9; 32]);
     let config = BoardConfig {
@@ -459,7 +483,10 @@ fn submit(seconds: u64, connections: usize, dir: Option<PathBuf>) -> Result<(), 
                     if ready.is_empty() {
                         for _ in 0..AHEAD {
                             match open_record(&authority, &format!("bench {c} {next}")) {
-                                Ok(r) => ready.push(r),
+                                Ok(mut r) => {
+                                    spoil(&mut r);
+                                    ready.push(r);
+                                }
                                 Err(_) => return thread_cpu_seconds() - cpu_before,
                             }
                             next += 1;
@@ -468,7 +495,7 @@ fn submit(seconds: u64, connections: usize, dir: Option<PathBuf>) -> Result<(), 
                     }
                     let Some(record) = ready.pop() else { break };
                     match post_record(&mut stream, &record) {
-                        Ok(201) => {
+                        Ok(status) if status == expected => {
                             accepted.fetch_add(1, Ordering::Relaxed);
                         }
                         Ok(_) => {
@@ -496,7 +523,7 @@ fn submit(seconds: u64, connections: usize, dir: Option<PathBuf>) -> Result<(), 
         machine()
     );
     println!(
-        "  {n} accepted (201, durable) = {:.0} records/s; {} errors",
+        "  {n} answered {expected} ({send}) = {:.0} records/s; {} errors",
         n as f64 / elapsed,
         errors.load(Ordering::Relaxed)
     );
@@ -531,6 +558,7 @@ pub fn run(command: BenchCommand) -> Result<(), String> {
             seconds,
             connections,
             dir,
-        } => submit(seconds, connections, dir),
+            send,
+        } => submit(seconds, connections, dir, &send),
     }
 }
