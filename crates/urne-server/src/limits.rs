@@ -146,14 +146,15 @@ pub(crate) enum RouteClass {
 }
 
 impl RouteClass {
-    /// The class of a route template (axum's matched path) and method.
-    pub(crate) fn of(method: &Method, route: &str) -> Self {
+    /// The class of a request from its method, route template (axum's matched path)
+    /// and path: hash tiles and entry bundles share one route but not one cost.
+    pub(crate) fn of(method: &Method, route: &str, path: &str) -> Self {
         if method == Method::POST {
             return Self::Write;
         }
         match route {
             "/v1/entries" | "/v1/contexts" => Self::Heavy,
-            _ if route.starts_with("/tile/entries") => Self::Heavy,
+            "/tile/{*rest}" if path.starts_with("/tile/entries/") => Self::Heavy,
             _ => Self::Read,
         }
     }

@@ -14,6 +14,7 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use axum::{BoxError, Router};
 use tower::ServiceBuilder;
 use tower::timeout::TimeoutLayer;
@@ -62,7 +63,7 @@ fn route_of<B>(request: &axum::http::Request<B>) -> &'static str {
 /// Per-client limits and class budgets, then the route; then metrics.
 async fn pipeline(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let route = route_of(&request);
-    let class = RouteClass::of(request.method(), route);
+    let class = RouteClass::of(request.method(), route, request.uri().path());
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -234,6 +235,10 @@ pub async fn serve(
         }
     });
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    // Small answers on keep-alive connections must not wait for Nagle's delayed ACKs.
+    let listener = listener.tap_io(|stream| {
+        let _ = stream.set_nodelay(true);
+    });
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;

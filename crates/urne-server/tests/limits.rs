@@ -479,3 +479,40 @@ async fn a_streamed_entry_bundle_is_the_stores_bundle() {
     assert_eq!((status, code(&body).as_str()), (404, "not-found"));
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heavy_routes_have_their_own_budget() {
+    let board = board("heavy");
+    board.submit(open_record("Heavy")).unwrap();
+    let config = ServerConfig {
+        max_concurrent_heavy: 0,
+        ..ServerConfig::default()
+    };
+    let running = start(Arc::clone(&board), config).await;
+    for path in [
+        "/v1/entries?start=0",
+        "/tile/entries/000.p/1",
+        "/v1/contexts",
+    ] {
+        let (status, body) = get_from("127.0.0.1", running.addr, path).await;
+        assert_eq!(
+            (status, code(&body).as_str()),
+            (503, "overloaded"),
+            "{path}"
+        );
+    }
+    for path in ["/checkpoint", "/tile/0/000.p/1", "/healthz", "/v1/board"] {
+        assert_eq!(
+            get_from("127.0.0.1", running.addr, path).await.0,
+            200,
+            "{path}"
+        );
+    }
+    let (_, metrics) = get_from("127.0.0.1", running.addr, "/metrics").await;
+    assert!(
+        String::from_utf8_lossy(&metrics).contains("urne_requests_shed_total{class=\"heavy\"} 3"),
+        "{}",
+        String::from_utf8_lossy(&metrics)
+    );
+    running.stop().await;
+}
