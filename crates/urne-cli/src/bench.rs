@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use clap::Subcommand;
 use ed25519_dalek::SigningKey;
-use urne_board::kinds::{CONTEXT_OPEN, ContextOpen, Registry};
-use urne_board::{Board, BoardConfig, ContextId, Record};
+use urne_board::kinds::CONTEXT_OPEN;
+use urne_board::{Board, BoardConfig, ContextId, ContextOpen, ContextType, Record, Registry};
 use urne_server::{AppState, ServerConfig};
 use urne_store::{Store, StoreOptions};
 use zeroize::Zeroizing;
@@ -259,14 +259,8 @@ fn http(entries: u64, seconds: u64, connections: usize) -> Result<(), String> {
         let (store, _) = Store::open(&path, StoreOptions::default()).map_err(|e| e.to_string())?;
         fill(&store, entries, 200)?;
     }
-    let config = BoardConfig {
-        origin: "bench.local/board".into(),
-        signing_seed: Zeroizing::new([5; 32]),
-        authorities: vec![],
-        witnesses: vec![],
-    };
-    let (board, _) =
-        Board::open(&path, config, Registry::with_builtin()).map_err(|e| e.to_string())?;
+    let config = BoardConfig::new("bench.local/board", Zeroizing::new([5; 32]), vec![], vec![]);
+    let (board, _) = Board::open(&path, config, Registry::standard()).map_err(|e| e.to_string())?;
     let board = Arc::new(board);
     board.sign_checkpoint().map_err(|e| e.to_string())?;
     let server = ServerConfig {
@@ -392,13 +386,17 @@ fn cpu_seconds_of(stat: &str) -> f64 {
 /// A `context.open` record with a name no other has, signed by `authority`.
 fn open_record(authority: &SigningKey, name: &str) -> Result<Vec<u8>, String> {
     let body = ContextOpen {
+        context_type: ContextType::ELECTION,
+        nonce: [0; 16],
         name: name.into(),
         parameters: [0; 32],
     }
-    .to_body();
-    Record::sign(ContextId::derive(&body), CONTEXT_OPEN, &body, authority)
+    .to_body()
+    .map_err(|e| e.to_string())?;
+    let id = ContextId::derive(authority.verifying_key().as_bytes(), &body);
+    Record::sign(id, CONTEXT_OPEN, &body, authority)
         .map(Record::into_bytes)
-        .map_err(|e| e.message)
+        .map_err(|e| e.to_string())
 }
 
 fn submit(
@@ -423,14 +421,13 @@ fn submit(
     };
     let path = scratch(dir, "submit");
     let authority = SigningKey::from_bytes(&[9; 32]);
-    let config = BoardConfig {
-        origin: "bench.local/board".into(),
-        signing_seed: Zeroizing::new([5; 32]),
-        authorities: vec![authority.verifying_key().to_bytes()],
-        witnesses: vec![],
-    };
-    let (board, _) =
-        Board::open(&path, config, Registry::with_builtin()).map_err(|e| e.to_string())?;
+    let config = BoardConfig::new(
+        "bench.local/board",
+        Zeroizing::new([5; 32]),
+        vec![authority.verifying_key().to_bytes()],
+        vec![],
+    );
+    let (board, _) = Board::open(&path, config, Registry::standard()).map_err(|e| e.to_string())?;
     let board = Arc::new(board);
     let server = ServerConfig {
         writes_per_second: 0,

@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use urne_board::Rejection;
+use urne_board::{Code, Rejection};
 use urne_store::StoreError;
 
 #[derive(Serialize)]
@@ -49,10 +49,29 @@ pub(crate) fn retry_later(
     response
 }
 
-/// The board's rejection of a record, with the status spec/12 §12.5 gives its code.
+/// The HTTP status of each rejection code (spec/13 §13.3): the board's rejections
+/// carry none of their own.
+pub(crate) fn rejection_status(code: Code) -> StatusCode {
+    match code {
+        Code::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Code::BadSignature | Code::NotAuthorized => StatusCode::FORBIDDEN,
+        Code::UnknownContext => StatusCode::NOT_FOUND,
+        Code::ContextExists | Code::WrongPhase | Code::Duplicate | Code::AlreadyUsed => {
+            StatusCode::CONFLICT
+        }
+        Code::Storage | Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// The board's rejection of a record.
 pub(crate) fn rejection(r: &Rejection) -> Response {
-    let status = StatusCode::from_u16(r.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    error(status, r.code, &r.message, r.field.as_deref())
+    error(
+        rejection_status(r.code),
+        r.code.as_str(),
+        &r.message,
+        r.field.as_deref(),
+    )
 }
 
 pub(crate) fn store_error(e: &StoreError) -> Response {

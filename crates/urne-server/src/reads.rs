@@ -263,6 +263,7 @@ struct ContextBody {
     id: String,
     name: String,
     authority: String,
+    context_type: &'static str,
     phase: &'static str,
     opened_at: u64,
 }
@@ -277,7 +278,8 @@ pub(crate) async fn contexts(State(state): State<AppState>) -> Response {
                 id: c.id.to_hex(),
                 name: c.name,
                 authority: hex(&c.authority),
-                phase: c.phase.name(),
+                context_type: c.context_type,
+                phase: c.phase_name,
                 opened_at: c.opened_at,
             })
             .collect::<Vec<_>>()
@@ -317,8 +319,8 @@ pub(crate) async fn board_info(State(state): State<AppState>) -> Response {
                 .registry()
                 .all()
                 .map(|k| KindInfo {
-                    code: k.kind.0,
-                    name: k.name,
+                    code: k.kind().0,
+                    name: k.name(),
                 })
                 .collect(),
         },

@@ -176,7 +176,7 @@ pub(crate) async fn submit(
             )
         }
         Err(r) => {
-            state.metrics.rejection(r.code);
+            state.metrics.rejection(r.code.as_str());
             rejection(&r)
         }
     }

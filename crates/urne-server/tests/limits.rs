@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use ed25519_dalek::SigningKey;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
-use urne_board::kinds::{CONTEXT_OPEN, ContextOpen, Registry};
-use urne_board::{Board, BoardConfig, ContextId, Record};
+use urne_board::kinds::CONTEXT_OPEN;
+use urne_board::{Board, BoardConfig, ContextId, ContextOpen, ContextType, Record, Registry};
 use urne_server::{AppState, ServerConfig};
 use zeroize::Zeroizing;
 
@@ -21,26 +21,26 @@ fn authority() -> SigningKey {
 fn board(name: &str) -> Arc<Board> {
     let dir = std::env::temp_dir().join(format!("urne-limits-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let config = BoardConfig {
-        origin: "test.example/board".into(),
-        signing_seed: Zeroizing::new([7; 32]),
-        authorities: vec![authority().verifying_key().to_bytes()],
-        witnesses: vec![],
-    };
-    Arc::new(
-        Board::open(&dir, config, Registry::with_builtin())
-            .unwrap()
-            .0,
-    )
+    let config = BoardConfig::new(
+        "test.example/board",
+        Zeroizing::new([7; 32]),
+        vec![authority().verifying_key().to_bytes()],
+        vec![],
+    );
+    Arc::new(Board::open(&dir, config, Registry::standard()).unwrap().0)
 }
 
 fn open_record(name: &str) -> Vec<u8> {
     let body = ContextOpen {
+        context_type: ContextType::ELECTION,
+        nonce: [0; 16],
         name: name.into(),
         parameters: [0; 32],
     }
-    .to_body();
-    Record::sign(ContextId::derive(&body), CONTEXT_OPEN, &body, &authority())
+    .to_body()
+    .unwrap();
+    let id = ContextId::derive(authority().verifying_key().as_bytes(), &body);
+    Record::sign(id, CONTEXT_OPEN, &body, &authority())
         .unwrap()
         .into_bytes()
 }
