@@ -255,11 +255,30 @@ fn read_response(stream: &mut BufReader<TcpStream>) -> Result<u16, String> {
 
 fn http(entries: u64, seconds: u64, connections: usize) -> Result<(), String> {
     let path = scratch(None, "http");
+    // The board rebuilds its state from the log on open: the log must hold records it
+    // accepts, so it is filled with signed `context.open`s, written straight to the store.
+    let authority = SigningKey::from_bytes(&[9; 32]);
     {
         let (store, _) = Store::open(&path, StoreOptions::default()).map_err(|e| e.to_string())?;
-        fill(&store, entries, 200)?;
+        let mut i = store.size();
+        while i < entries {
+            let mut last = None;
+            for _ in 0..4096.min(entries - i) {
+                let record = open_record(&authority, &format!("bench {i}"))?;
+                last = Some(store.enqueue(record).map_err(|e| e.to_string())?);
+                i += 1;
+            }
+            if let Some(p) = last {
+                p.wait().map_err(|e| e.to_string())?;
+            }
+        }
     }
-    let config = BoardConfig::new("bench.local/board", Zeroizing::new([5; 32]), vec![], vec![]);
+    let config = BoardConfig::new(
+        "bench.local/board",
+        Zeroizing::new([5; 32]),
+        vec![authority.verifying_key().to_bytes()],
+        vec![],
+    );
     let (board, _) = Board::open(&path, config, Registry::standard()).map_err(|e| e.to_string())?;
     let board = Arc::new(board);
     board.sign_checkpoint().map_err(|e| e.to_string())?;
