@@ -26,6 +26,9 @@ pub struct ServerConfig {
     /// Time allowed for a request body to arrive in full: a slow or stalled upload
     /// gives its write slot back after this.
     pub body_timeout: Duration,
+    /// Time allowed for a heavy answer (an entry bundle, a page) to be sent in full: a
+    /// client that stops reading is cut off and gives its heavy slot back after this.
+    pub send_timeout: Duration,
     /// Sustained record submissions per client per second (0: no limit).
     pub writes_per_second: u32,
     /// Burst of submissions per client.
@@ -57,6 +60,7 @@ impl Default for ServerConfig {
             max_in_flight_per_client: 64,
             request_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(5),
+            send_timeout: Duration::from_secs(60),
             writes_per_second: 200,
             write_burst: 400,
             reads_per_second: 20_000,

@@ -102,24 +102,38 @@ fn entry_bundle(state: &AppState, index: u64, width: u64, cache: &'static str) -
     };
     let (sender, receiver) = mpsc::channel::<Result<Bytes, StoreError>>(2);
     let store = state.board.store().clone();
-    tokio::task::spawn_blocking(move || {
+    let give_up = tokio::time::Instant::now() + state.config.send_timeout;
+    // Reads run on the blocking pool a step at a time; waiting for the client to take a
+    // step is async and bounded, so a client that stops reading pins no thread.
+    tokio::spawn(async move {
         let mut i = start;
         while i < end {
             let step_end = end.min(i + BUNDLE_STEP);
-            let chunk = (i..step_end).try_fold(Vec::new(), |mut out, j| {
-                let record = store.entry(j)?;
-                out.extend_from_slice(&(record.len() as u16).to_be_bytes());
-                out.extend_from_slice(&record);
-                Ok(out)
-            });
+            let reader = store.clone();
+            let Ok(chunk) = off_runtime(move || read_bundle_step(&reader, i, step_end)).await
+            else {
+                return;
+            };
             let failed = chunk.is_err();
-            if sender.blocking_send(chunk.map(Bytes::from)).is_err() || failed {
+            let sent = tokio::time::timeout_at(give_up, sender.send(chunk.map(Bytes::from))).await;
+            if failed || !matches!(sent, Ok(Ok(()))) {
                 return;
             }
             i = step_end;
         }
     });
     octets(Body::new(ChannelBody(receiver)), cache)
+}
+
+/// Entries `from..to` framed as in an entry bundle.
+fn read_bundle_step(store: &urne_store::Store, from: u64, to: u64) -> Result<Vec<u8>, StoreError> {
+    let mut out = Vec::new();
+    for j in from..to {
+        let record = store.entry(j)?;
+        out.extend_from_slice(&(record.len() as u16).to_be_bytes());
+        out.extend_from_slice(&record);
+    }
+    Ok(out)
 }
 
 /// A response body fed by a channel; an error ends the response early (the client

@@ -4,6 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -79,7 +80,8 @@ async fn pipeline(State(state): State<AppState>, request: Request, next: Next) -
             let response = next.run(request).await;
             if class == RouteClass::Heavy {
                 // A heavy body is produced while it is sent: keep its budget until then.
-                response.map(|body| Body::new(Holding::new(body, (in_flight, admitted))))
+                let deadline = state.config.send_timeout;
+                response.map(|body| Body::new(Holding::new(body, (in_flight, admitted), deadline)))
             } else {
                 response
             }
@@ -132,19 +134,43 @@ fn admit(
     Ok((in_flight, admitted))
 }
 
-/// A body that keeps `T` (permits) alive until it is fully sent or dropped.
-struct Holding<T> {
+/// A body that keeps `T` (permits) until it is fully sent, dropped, or `deadline` has
+/// passed — whichever comes first: a client that stops reading must not keep a heavy
+/// budget slot (hyper has no write timeout, and a stalled socket never polls the body).
+struct Holding<T: Send + 'static> {
     body: Body,
-    _held: T,
+    held: Arc<Mutex<Option<T>>>,
+    release: tokio::task::JoinHandle<()>,
 }
 
-impl<T> Holding<T> {
-    fn new(body: Body, held: T) -> Self {
-        Self { body, _held: held }
+impl<T: Send + 'static> Holding<T> {
+    fn new(body: Body, held: T, deadline: Duration) -> Self {
+        let held = Arc::new(Mutex::new(Some(held)));
+        let expiring = Arc::clone(&held);
+        let release = tokio::spawn(async move {
+            tokio::time::sleep(deadline).await;
+            drop(expiring.lock().unwrap_or_else(|p| p.into_inner()).take());
+        });
+        Self {
+            body,
+            held,
+            release,
+        }
+    }
+
+    fn let_go(&self) {
+        drop(self.held.lock().unwrap_or_else(|p| p.into_inner()).take());
+        self.release.abort();
     }
 }
 
-impl<T: Send + Unpin + 'static> http_body::Body for Holding<T> {
+impl<T: Send + 'static> Drop for Holding<T> {
+    fn drop(&mut self) {
+        self.let_go();
+    }
+}
+
+impl<T: Send + 'static> http_body::Body for Holding<T> {
     type Data = axum::body::Bytes;
     type Error = axum::Error;
 
@@ -152,7 +178,11 @@ impl<T: Send + Unpin + 'static> http_body::Body for Holding<T> {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
-        Pin::new(&mut self.body).poll_frame(cx)
+        let polled = Pin::new(&mut self.body).poll_frame(cx);
+        if let Poll::Ready(None) = polled {
+            self.let_go();
+        }
+        polled
     }
 
     fn is_end_stream(&self) -> bool {
@@ -253,4 +283,55 @@ pub async fn serve(
     })
     .await;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use http_body_util::BodyExt;
+    use tokio::sync::Semaphore;
+
+    #[tokio::test]
+    async fn a_heavy_budget_slot_is_released_at_the_deadline_even_if_the_body_is_never_read() {
+        let budget = Arc::new(Semaphore::new(1));
+        let permit = Arc::clone(&budget).try_acquire_owned().unwrap();
+        let held = Holding::new(Body::new(Stalled), permit, Duration::from_millis(50));
+        assert_eq!(budget.available_permits(), 0);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(budget.available_permits(), 1, "released by the deadline");
+        drop(held);
+        assert_eq!(budget.available_permits(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_heavy_budget_slot_is_released_when_the_body_ends() {
+        let budget = Arc::new(Semaphore::new(1));
+        let permit = Arc::clone(&budget).try_acquire_owned().unwrap();
+        let mut held = Holding::new(Body::from("done"), permit, Duration::from_secs(600));
+        assert_eq!(budget.available_permits(), 0);
+        while let Some(frame) = held.frame().await {
+            frame.unwrap();
+        }
+        assert_eq!(
+            budget.available_permits(),
+            1,
+            "released at the end of the body"
+        );
+    }
+
+    /// A body whose next frame never comes: a peer that stopped reading.
+    struct Stalled;
+
+    impl http_body::Body for Stalled {
+        type Data = axum::body::Bytes;
+        type Error = axum::Error;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+            Poll::Pending
+        }
+    }
 }
