@@ -170,7 +170,7 @@ impl Board {
             })?;
             let cosigners = urne_log::note::count_cosignatures(&note, &config.witnesses);
             recent.push_back(Recent {
-                size: checkpoint.size,
+                size: checkpoint.size(),
                 signed: Instant::now(),
                 note,
                 cosigners,
@@ -273,6 +273,20 @@ impl Board {
         state.contexts.get(id).map(|c| c.summary())
     }
 
+    /// Reads a context's domain state (of type `T`, its machine's) under the state lock.
+    pub fn with_context_state<T: std::any::Any, R>(
+        &self,
+        id: &urne_record::ContextId,
+        read: impl FnOnce(&T) -> R,
+    ) -> Option<R> {
+        let state = self.shared.state.read().unwrap_or_else(|p| p.into_inner());
+        state
+            .contexts
+            .get(id)
+            .and_then(|c| c.data.downcast_ref::<T>())
+            .map(read)
+    }
+
     fn send(&self, bytes: Vec<u8>, reply: Reply) {
         let intake = Intake { bytes, reply };
         match &self.intake {
@@ -316,12 +330,13 @@ impl Board {
         {
             return Ok(latest.note.to_text());
         }
-        let checkpoint = Checkpoint {
-            origin: self.origin.clone(),
+        let checkpoint = Checkpoint::new(
+            &self.origin,
             size,
-            root: self.shared.store.root(size)?,
-            extensions: Vec::new(),
-        };
+            self.shared.store.root(size)?,
+            Vec::new(),
+        )
+        .map_err(|e| StoreError::BadCheckpoint(e.to_string()))?;
         let mut note = Note::new(&checkpoint.to_text())
             .map_err(|e| StoreError::BadCheckpoint(e.to_string()))?;
         self.signer.sign(&mut note);

@@ -92,6 +92,10 @@ struct ServeArgs {
     /// A witness's verifier key (vkey) whose cosignatures the board gathers; repeatable.
     #[arg(long = "witness")]
     witnesses: Vec<String>,
+    /// A witness to push each new checkpoint to (tlog-witness `add-checkpoint`), as
+    /// `<url>=<vkey>`; its key is also gathered as with --witness. Repeatable.
+    #[arg(long = "push-witness")]
+    push_witnesses: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -105,6 +109,8 @@ struct ServeFile {
     authorities: Vec<String>,
     #[serde(default)]
     witnesses: Vec<String>,
+    #[serde(default)]
+    push_witnesses: Vec<String>,
     max_concurrent: Option<usize>,
     request_timeout_seconds: Option<u64>,
     writes_per_second: Option<u32>,
@@ -243,9 +249,13 @@ struct WitnessArgs {
     /// Seconds between rounds.
     #[arg(long, default_value_t = 2)]
     interval: u64,
-    /// One round, then exit.
+    /// One round, then exit (non-zero if the round failed).
     #[arg(long)]
     once: bool,
+    /// Instead of pulling, answer the C2SP tlog-witness push API (`POST /add-checkpoint`)
+    /// on this address (default 127.0.0.1:8500: loopback unless told otherwise).
+    #[arg(long, num_args = 0..=1, default_missing_value = "127.0.0.1:8500", conflicts_with = "once")]
+    serve: Option<SocketAddr>,
 }
 
 fn serve(args: ServeArgs) -> Result<(), String> {
@@ -294,10 +304,17 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .collect::<Result<Vec<_>, _>>()?;
     let mut witness_vkeys = file.witnesses;
     witness_vkeys.extend(args.witnesses);
-    let witnesses = witness_vkeys
+    let mut witnesses = witness_vkeys
         .iter()
         .map(|v| CosignatureVerifier::from_vkey(v).map_err(|e| format!("witness {v}: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
+    let push_witnesses = file
+        .push_witnesses
+        .iter()
+        .chain(&args.push_witnesses)
+        .map(|spec| urne_server::PushWitness::parse(spec))
+        .collect::<Result<Vec<_>, _>>()?;
+    witnesses.extend(push_witnesses.iter().map(|w| w.verifier.clone()));
     let config = BoardConfig::new(origin, seed, authorities, witnesses);
     let (board, report) =
         Board::open(&data, config, Registry::standard()).map_err(|e| e.to_string())?;
@@ -313,7 +330,10 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     let vkey_path = data.join("board.vkey");
     std::fs::write(&vkey_path, format!("{}\n", board.vkey()))
         .map_err(|e| format!("{}: {e}", vkey_path.display()))?;
-    let mut server = ServerConfig::default();
+    let mut server = ServerConfig {
+        push_witnesses,
+        ..ServerConfig::default()
+    };
     if let Some(l) = args.listen.or(file.listen) {
         server.listen = l;
     }
@@ -438,7 +458,9 @@ fn log(command: LogCommand) -> Result<(), String> {
                 client.checkpoint(&keys.verifier()?, &keys.witnesses()?, keys.quorum)?;
             println!(
                 "checkpoint verified: {} size {} root {}",
-                checkpoint.origin, checkpoint.size, checkpoint.root
+                checkpoint.origin(),
+                checkpoint.size(),
+                checkpoint.root()
             );
             println!(
                 "cosigned by {cosigned} of {} known witnesses",
@@ -466,7 +488,7 @@ fn log(command: LogCommand) -> Result<(), String> {
             let body = client.get_ok(&format!(
                 "/v1/proof/inclusion?hash={}&size={}",
                 leaf.to_hex(),
-                checkpoint.size
+                checkpoint.size()
             ))?;
             let value: serde_json::Value =
                 serde_json::from_slice(&body).map_err(|e| e.to_string())?;
@@ -474,11 +496,12 @@ fn log(command: LogCommand) -> Result<(), String> {
                 .as_u64()
                 .ok_or("proof response has no index")?;
             let proof = client::hashes_field(&body, "proof")?;
-            verify_inclusion(&leaf, index, checkpoint.size, &proof, &checkpoint.root)
+            verify_inclusion(&leaf, index, checkpoint.size(), &proof, checkpoint.root())
                 .map_err(|e| format!("INCLUSION PROOF FAILED: {e}"))?;
             println!(
                 "verified: record {leaf} is entry {index} of the log of size {} signed by {} (cosigned by {cosigned} known witnesses)",
-                checkpoint.size, checkpoint.origin
+                checkpoint.size(),
+                checkpoint.origin()
             );
             Ok(())
         }
@@ -492,13 +515,15 @@ fn log(command: LogCommand) -> Result<(), String> {
                 .map_err(|e| format!("{}: {e}", old.display()))?;
             let client = BoardClient::new(&keys.board);
             let (now, _, _) = client.checkpoint(&verifier, &keys.witnesses()?, keys.quorum)?;
-            let proof = client.consistency(before.size, now.size)?;
-            verify_consistency(before.size, now.size, &before.root, &now.root, &proof).map_err(
-                |e| format!("CONSISTENCY PROOF FAILED — the board rewrote its history: {e}"),
-            )?;
+            let proof = client.consistency(before.size(), now.size())?;
+            verify_consistency(before.size(), now.size(), before.root(), now.root(), &proof)
+                .map_err(|e| {
+                    format!("CONSISTENCY PROOF FAILED — the board rewrote its history: {e}")
+                })?;
             println!(
                 "verified: the log of size {} extends the checkpoint of size {} you kept",
-                now.size, before.size
+                now.size(),
+                before.size()
             );
             Ok(())
         }
@@ -518,6 +543,9 @@ fn witness(args: WitnessArgs) -> Result<(), String> {
     );
     let witness = urne_witness::Witness::new(args.keys.verifier()?, cosigner, &args.state)
         .map_err(|e| e.to_string())?;
+    if let Some(addr) = args.serve {
+        return serve_witness(witness, addr);
+    }
     let mut client = BoardClient::new(&args.keys.board);
     loop {
         match witness.step(&mut client) {
@@ -526,6 +554,8 @@ fn witness(args: WitnessArgs) -> Result<(), String> {
             }
             Ok(urne_witness::Outcome::Unchanged(_)) => {}
             Err(e @ urne_witness::WitnessError::Fork { .. }) => return Err(e.to_string()),
+            // One round asked for and it failed: the exit status must say so (spec/14 §14.4).
+            Err(e) if args.once => return Err(format!("round failed: {e}")),
             Err(e) => eprintln!("round failed: {e}"),
         }
         if args.once {
@@ -533,6 +563,25 @@ fn witness(args: WitnessArgs) -> Result<(), String> {
         }
         std::thread::sleep(Duration::from_secs(args.interval));
     }
+}
+
+/// `urne witness --serve`: the tlog-witness push API until Ctrl-C (spec/14 §14.2).
+fn serve_witness(witness: urne_witness::Witness, addr: SocketAddr) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("{addr}: {e}"))?;
+        println!("witness listening on http://{addr}/add-checkpoint");
+        urne_witness::serve::serve(listener, Arc::new(witness), async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+    })
 }
 
 fn fsck(data: &Path) -> Result<(), String> {

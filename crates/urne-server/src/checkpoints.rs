@@ -153,6 +153,9 @@ pub(crate) async fn signer_loop(state: AppState) {
             let published = signer.checkpoints.current();
             let size = signer.board.store().size();
             if published.latest.as_ref().is_some_and(|(s, _)| *s == size) {
+                // Cosignatures may also arrive by the push to witnesses (push.rs), which
+                // goes to the board directly: pick them up once per interval.
+                signer.checkpoints.refresh(&signer.board);
                 return Ok(());
             }
             sign_and_publish(&signer)

@@ -46,6 +46,8 @@ pub struct ServerConfig {
     pub max_entries_per_request: u64,
     /// Most record bytes one `/v1/entries` page holds (the page ends early, with a cursor).
     pub max_entries_bytes: usize,
+    /// Witnesses to push each new checkpoint to (tlog-witness `add-checkpoint`).
+    pub push_witnesses: Vec<crate::push::PushWitness>,
 }
 
 impl Default for ServerConfig {
@@ -69,6 +71,7 @@ impl Default for ServerConfig {
             checkpoint_interval: Duration::from_secs(1),
             max_entries_per_request: 1000,
             max_entries_bytes: 1 << 20,
+            push_witnesses: Vec::new(),
         }
     }
 }

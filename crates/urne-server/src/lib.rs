@@ -19,6 +19,7 @@ mod errors;
 mod limits;
 mod metrics;
 mod proofs;
+mod push;
 mod reads;
 mod routes;
 mod state;
@@ -26,6 +27,7 @@ mod submission;
 mod submit;
 
 pub use config::ServerConfig;
+pub use push::PushWitness;
 pub use routes::{router, serve};
 pub use state::AppState;
 

@@ -257,6 +257,11 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let signer = tokio::spawn(signer_loop(state.clone()));
+    let pushers = crate::push::spawn(
+        &state.board,
+        &state.config.push_witnesses,
+        state.config.checkpoint_interval,
+    );
     let rates = std::sync::Arc::clone(&state.rates);
     let sweeper = tokio::spawn(async move {
         loop {
@@ -276,6 +281,7 @@ pub async fn serve(
     sweeper.abort();
     let closing = state.clone();
     let _ = off_runtime(move || {
+        pushers.stop();
         if let Err(e) = crate::checkpoints::sign_and_publish(&closing) {
             tracing::error!(event = "last-checkpoint-failed", error = %e);
         }

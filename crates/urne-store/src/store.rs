@@ -240,13 +240,13 @@ fn open_log(dir: &Path, checkpoint: Option<&Checkpoint>) -> Result<Opened, Store
         // last checkpoint covers, which was acknowledged: that is corruption.
         let entries = known.len() as u64 + new_offsets.len() as u64;
         if let Some(cp) = checkpoint
-            && entries < cp.size
+            && entries < cp.size()
         {
             return Err(StoreError::Corrupt {
                 what: "log.dat",
                 detail: format!(
                     "damaged frame at offset {position} inside the {} checkpointed entries",
-                    cp.size
+                    cp.size()
                 ),
             });
         }
@@ -692,23 +692,23 @@ impl Store {
             mut report,
         } = open_log(dir, saved.as_ref().map(|(_, c)| c))?;
         if let Some((_, checkpoint)) = &saved {
-            let found = if checkpoint.size <= state.size {
+            let found = if checkpoint.size() <= state.size {
                 Some(range_hash(
                     &OpenedHashes { heights: &heights },
                     0,
-                    checkpoint.size,
+                    checkpoint.size(),
                 )?)
             } else {
                 None
             };
-            if found != Some(checkpoint.root) {
+            if found != Some(*checkpoint.root()) {
                 return Err(StoreError::ContradictsCheckpoint {
-                    size: checkpoint.size,
-                    expected: checkpoint.root,
+                    size: checkpoint.size(),
+                    expected: *checkpoint.root(),
                     found,
                 });
             }
-            report.checkpoint_size = Some(checkpoint.size);
+            report.checkpoint_size = Some(checkpoint.size());
         }
         let index = open_index(dir, &log, &state.offsets, &options, &mut report)?;
         let end = match state.offsets.last() {
@@ -975,7 +975,7 @@ impl Store {
             .map_err(|e| StoreError::BadCheckpoint(e.to_string()))?;
         let checkpoint =
             Checkpoint::parse(note.text()).map_err(|e| StoreError::BadCheckpoint(e.to_string()))?;
-        if self.root(checkpoint.size)? != checkpoint.root {
+        if self.root(checkpoint.size())? != *checkpoint.root() {
             return Err(StoreError::BadCheckpoint(
                 "root does not match the log".into(),
             ));

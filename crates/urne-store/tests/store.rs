@@ -29,12 +29,13 @@ fn signer() -> NoteSigner {
 }
 
 fn sign_checkpoint(store: &Store, size: u64) -> String {
-    let cp = Checkpoint {
-        origin: "test.example/board".into(),
+    let cp = Checkpoint::new(
+        "test.example/board",
         size,
-        root: store.root(size).unwrap(),
-        extensions: vec![],
-    };
+        store.root(size).unwrap(),
+        vec![],
+    )
+    .unwrap();
     let mut note = Note::new(&cp.to_text()).unwrap();
     signer().sign(&mut note);
     note.to_text()
@@ -318,19 +319,14 @@ fn a_checkpoint_that_does_not_match_the_log_is_not_saved() {
     let dir = scratch("bad-checkpoint");
     let (store, _) = Store::open(&dir, StoreOptions::default()).unwrap();
     fill(&store, 10);
-    let cp = Checkpoint {
-        origin: "test.example/board".into(),
-        size: 10,
-        root: leaf_hash(b"wrong"),
-        extensions: vec![],
-    };
+    let cp = Checkpoint::new("test.example/board", 10, leaf_hash(b"wrong"), vec![]).unwrap();
     let mut note = Note::new(&cp.to_text()).unwrap();
     signer().sign(&mut note);
     assert!(matches!(
         store.save_checkpoint(&note.to_text()),
         Err(StoreError::BadCheckpoint(_))
     ));
-    let too_big = Checkpoint { size: 11, ..cp };
+    let too_big = Checkpoint::new(cp.origin(), 11, *cp.root(), vec![]).unwrap();
     let mut note = Note::new(&too_big.to_text()).unwrap();
     signer().sign(&mut note);
     assert!(store.save_checkpoint(&note.to_text()).is_err());
