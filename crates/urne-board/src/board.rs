@@ -130,6 +130,7 @@ pub fn store_options() -> StoreOptions {
     StoreOptions {
         index_keys: None,
         index_schema: "urne-board/v2".to_owned(),
+        ..StoreOptions::default()
     }
 }
 
@@ -182,6 +183,7 @@ impl Board {
             registry,
             state: RwLock::new(state),
             authorities: config.authorities,
+            halted: Mutex::new(None),
         });
 
         let (intake_tx, intake_rx) = channel::<Intake>();
@@ -214,11 +216,27 @@ impl Board {
         let intake_rx = Arc::new(Mutex::new(intake_rx));
         let mut workers = Vec::with_capacity(threads);
         for _ in 0..threads {
-            let (shared, intake_rx, seq_tx) = (shared.clone(), intake_rx.clone(), seq_tx.clone());
-            workers.push(spawn(
+            let (shared, intake_rx, to_sequencer) =
+                (shared.clone(), intake_rx.clone(), seq_tx.clone());
+            match spawn(
                 "precheck",
-                Box::new(move || pipeline::precheck_worker(shared, intake_rx, seq_tx)),
-            )?);
+                Box::new(move || pipeline::precheck_worker(shared, intake_rx, to_sequencer)),
+            ) {
+                Ok(worker) => workers.push(worker),
+                Err(e) => {
+                    // Stop what was started, in the order Drop does, so no thread keeps
+                    // the store (and its directory lock) alive.
+                    drop(intake_tx);
+                    for worker in workers {
+                        let _ = worker.join();
+                    }
+                    let _ = seq_tx.send(pipeline::stop_message());
+                    drop(seq_tx);
+                    let _ = sequencer.join();
+                    let _ = applier.join();
+                    return Err(e);
+                }
+            }
         }
         let board = Self {
             shared,
@@ -259,6 +277,12 @@ impl Board {
     /// Known witnesses.
     pub fn witnesses(&self) -> &[CosignatureVerifier] {
         &self.witnesses
+    }
+
+    /// Why the board stopped accepting records, if it did: a durable record did not
+    /// apply to the state (a handler bug). Health checks report it.
+    pub fn halted(&self) -> Option<String> {
+        self.shared.halted()
     }
 
     /// Open contexts, by id.
@@ -333,7 +357,7 @@ impl Board {
         let checkpoint = Checkpoint::new(
             &self.origin,
             size,
-            self.shared.store.root(size)?,
+            self.shared.store.verified_root(size)?,
             Vec::new(),
         )
         .map_err(|e| StoreError::BadCheckpoint(e.to_string()))?;

@@ -98,13 +98,22 @@ fn state<'a>(context: Option<&'a ContextView<'_>>) -> Result<&'a ElectionState, 
         })
 }
 
-fn decode_part(record: &Record) -> Result<CredentialListPart, Rejection> {
-    CredentialListPart::decode(record.body()).map_err(|e| match e {
-        urne_credential::CredentialError::Decode { field, reason } => {
+/// A credential-list error as a rejection naming `body.<field of spec/22>`.
+fn list_rejection(e: urne_credential::CredentialError) -> Rejection {
+    use urne_credential::CredentialError;
+    match e {
+        CredentialError::Decode { field, reason } => {
             Rejection::invalid_body(&format!("body.{field}"), reason)
         }
+        CredentialError::Order { index } => {
+            Rejection::invalid_body(&format!("body.entries[{index}]"), e.to_string())
+        }
         other => Rejection::invalid_body("body", other.to_string()),
-    })
+    }
+}
+
+fn decode_part(record: &Record) -> Result<CredentialListPart, Rejection> {
+    CredentialListPart::decode(record.body()).map_err(list_rejection)
 }
 
 /// `election.credentials`: posted by the election's authority (its registrar) during
@@ -158,10 +167,7 @@ impl KindHandler for CredentialListHandler {
                 &decoded
             }
         };
-        state
-            .credentials
-            .check(part)
-            .map_err(|e| Rejection::invalid_body("body", e.to_string()))?;
+        state.credentials.check(part).map_err(list_rejection)?;
         Ok(Vec::new())
     }
     fn apply(
@@ -174,17 +180,10 @@ impl KindHandler for CredentialListHandler {
         let state = context
             .data_mut::<ElectionState>()
             .ok_or_else(|| Rejection::invalid_body("context", "not an election"))?;
-        state
-            .credentials
-            .push(&part)
-            .map_err(|e| Rejection::invalid_body("body", e.to_string()))?;
+        state.credentials.push(&part).map_err(list_rejection)?;
         if state.credentials.is_complete() {
             let assembled = std::mem::take(&mut state.credentials);
-            state.list = Some(
-                assembled
-                    .finish()
-                    .map_err(|e| Rejection::invalid_body("body", e.to_string()))?,
-            );
+            state.list = Some(assembled.finish().map_err(list_rejection)?);
         }
         Ok(())
     }

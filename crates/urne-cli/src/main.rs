@@ -56,10 +56,19 @@ enum Command {
     /// Follow a board and cosign its checkpoints (refusing forks).
     Witness(WitnessArgs),
     /// Check a stopped board's storage in full: rehash every entry and every tree node.
+    /// Read-only unless --repair.
     Fsck {
         /// The board's data directory.
         #[arg(long, default_value = "urne-data")]
         data: PathBuf,
+        /// Repair what opening the store repairs (derived files, a torn tail cut into a
+        /// side file), then check.
+        #[arg(long)]
+        repair: bool,
+        /// With --repair: also cut a damaged entry and everything after it, although
+        /// acknowledged records follow, into a side file (spec/11-storage.md §11.4).
+        #[arg(long, requires = "repair")]
+        salvage: bool,
     },
     /// Measure the board's storage and HTTP service.
     Bench {
@@ -321,10 +330,13 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     for repair in &report.repaired {
         println!("repaired: {repair}");
     }
-    if report.truncated_bytes > 0 {
+    if let Some(cut) = &report.cut {
         println!(
-            "cut a torn tail of {} bytes (never acknowledged)",
-            report.truncated_bytes
+            "cut {} damaged or torn bytes of log.dat from entry {} ({}); kept in {}",
+            cut.bytes,
+            cut.entry,
+            cut.why,
+            data.join(&cut.file).display()
         );
     }
     let vkey_path = data.join("board.vkey");
@@ -584,27 +596,43 @@ fn serve_witness(witness: urne_witness::Witness, addr: SocketAddr) -> Result<(),
     })
 }
 
-fn fsck(data: &Path) -> Result<(), String> {
-    if !data.join("log.dat").exists() {
-        return Err(format!("{} holds no board log", data.display()));
-    }
-    let (store, report) = urne_store::Store::open(data, urne_board::board::store_options())
-        .map_err(|e| e.to_string())?;
-    for repair in &report.repaired {
-        println!("repaired on open: {repair}");
-    }
+fn fsck(data: &Path, repair: bool, salvage: bool) -> Result<(), String> {
+    let mut options = urne_board::board::store_options();
+    options.salvage = salvage;
     let started = std::time::Instant::now();
-    let checked = store
-        .check_all(|n| {
-            if n > 0 {
-                eprint!("\rchecked {n} of {} entries", report.size);
-            }
-        })
-        .map_err(|e| format!("STORAGE DAMAGED: {e}"))?;
+    let report = urne_store::fsck(data, &options, &urne_store::FsckOptions::new(repair), |n| {
+        if n > 0 {
+            eprint!("\rchecked {n} entries");
+        }
+    })
+    .map_err(|e| e.to_string())?;
     eprintln!();
+    for repair in &report.repaired {
+        println!("repaired: {repair}");
+    }
+    for finding in &report.findings {
+        match finding.entry {
+            Some(entry) => println!("DAMAGED at entry {entry}: {}", finding.what),
+            None => println!("DAMAGED: {}", finding.what),
+        }
+    }
+    if !report.findings.is_empty() {
+        return Err(format!(
+            "STORAGE DAMAGED: {} finding(s) in {}{}",
+            report.findings.len(),
+            data.display(),
+            if repair {
+                ""
+            } else {
+                " (nothing was changed; see --repair)"
+            }
+        ));
+    }
     println!(
-        "ok: {checked} entries and every tree node rehashed in {:.1} s",
-        started.elapsed().as_secs_f64()
+        "ok: {} entries and every tree node rehashed in {:.1} s{}",
+        report.entries,
+        started.elapsed().as_secs_f64(),
+        if repair { "" } else { " (read-only)" }
     );
     Ok(())
 }
@@ -617,7 +645,11 @@ fn main() -> ExitCode {
         Command::Post(args) => post(args),
         Command::Log { command } => log(command),
         Command::Witness(args) => witness(args),
-        Command::Fsck { data } => fsck(&data),
+        Command::Fsck {
+            data,
+            repair,
+            salvage,
+        } => fsck(&data, repair, salvage),
         Command::Bench { command } => bench::run(command),
     };
     match result {

@@ -22,7 +22,7 @@ mod signature;
 pub use error::CredentialError;
 pub use list::{
     CredentialList, CredentialListPart, ENTRY_BYTES, ListAssembler, ListedCredential,
-    MAX_ENTRIES_PER_PART,
+    MAX_ENTRIES_PER_PART, parts_for,
 };
 pub use secret::{CREDENTIAL_CHARS, Credential, PublicCredential};
 pub use signature::BallotSignature;

@@ -249,6 +249,12 @@ impl CredentialListPart {
     }
 }
 
+/// The number of parts of a list of `total` entries: ⌈total / 1800⌉, and 1 for an
+/// empty list.
+pub fn parts_for(total: u64) -> u64 {
+    total.div_ceil(MAX_ENTRIES_PER_PART as u64).max(1)
+}
+
 /// Checks parts as they arrive, in order (what the board does as each record comes).
 #[derive(Default)]
 pub struct ListAssembler {
@@ -273,6 +279,14 @@ impl ListAssembler {
     pub fn check(&self, part: &CredentialListPart) -> Result<(), CredentialError> {
         let header = (part.root, part.total, part.parts);
         let (root, total, parts) = self.first.unwrap_or(header);
+        // The part count is a function of the total (spec/22 §22.3): without this a
+        // list could claim fewer entries than it carries, or never be completable.
+        let expected_parts = parts_for(total);
+        if u64::from(parts) != expected_parts {
+            return Err(CredentialError::Parts(format!(
+                "a list of {total} entries has {expected_parts} parts, not {parts}"
+            )));
+        }
         if header != (root, total, parts) {
             return Err(CredentialError::Parts(format!(
                 "part {} disagrees with part 0 on the root, total or part count",
@@ -287,7 +301,8 @@ impl ListAssembler {
         }
         let last = part.part + 1 == parts;
         let expected_here = if last {
-            total.saturating_sub(u64::from(part.part) * MAX_ENTRIES_PER_PART as u64)
+            // At least 1 unless the list is empty, since `parts` = ⌈total / 1800⌉.
+            total - u64::from(part.part) * MAX_ENTRIES_PER_PART as u64
         } else {
             MAX_ENTRIES_PER_PART as u64
         };
@@ -337,13 +352,12 @@ impl ListAssembler {
                 self.next
             )));
         }
-        let list = CredentialList::new(self.entries)?;
-        if list.root() != root {
-            return Err(CredentialError::Parts(
-                "the entries do not hash to the root the parts declare".into(),
-            ));
-        }
-        Ok(list)
+        // Every part was checked as it came (order within and across parts, counts,
+        // and the root over all entries with the last part): nothing to re-sort.
+        Ok(CredentialList {
+            entries: self.entries,
+            root,
+        })
     }
 }
 
@@ -416,6 +430,64 @@ mod tests {
         let mut short = parts.clone();
         short[0].entries.pop();
         assert!(CredentialList::from_parts(&short).is_err());
+    }
+
+    #[test]
+    fn the_part_count_follows_from_the_total() {
+        let l = list(3600);
+        let mut parts = l.parts();
+        assert_eq!(parts.len(), 2);
+        // The same two full parts claiming 100 entries, or claiming 3 parts: refused.
+        for p in parts.iter_mut() {
+            p.total = 100;
+        }
+        assert!(matches!(
+            CredentialList::from_parts(&parts),
+            Err(CredentialError::Parts(m)) if m.contains("parts")
+        ));
+        let mut three = l.parts();
+        for p in three.iter_mut() {
+            p.parts = 3;
+        }
+        three.push(CredentialListPart {
+            part: 2,
+            entries: vec![],
+            ..three[0].clone()
+        });
+        assert!(CredentialList::from_parts(&three).is_err());
+        // A total that would need a part over 1,800 entries is refused at part 0.
+        let mut big = l.parts();
+        for p in big.iter_mut() {
+            p.total = 5000;
+        }
+        assert!(ListAssembler::default().check(&big[0]).is_err());
+    }
+
+    #[test]
+    fn parts_out_of_order_across_their_boundary_are_refused_even_with_a_matching_root() {
+        let l = list(1801);
+        let mut entries = l.entries().to_vec();
+        // Move the smallest entry to the end: each part is sorted, the boundary is not.
+        let first = entries.remove(0);
+        entries.push(first);
+        let mut parts = l.parts();
+        parts[0].entries = entries[..1800].to_vec();
+        parts[1].entries = entries[1800..].to_vec();
+        let root = root_of(
+            &entries
+                .iter()
+                .map(ListedCredential::leaf)
+                .collect::<Vec<_>>(),
+        );
+        for p in parts.iter_mut() {
+            p.root = root;
+        }
+        let mut assembler = ListAssembler::default();
+        assembler.push(&parts[0]).unwrap();
+        assert!(matches!(
+            assembler.check(&parts[1]),
+            Err(CredentialError::Order { index: 1800 })
+        ));
     }
 
     #[test]

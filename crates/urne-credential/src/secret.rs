@@ -70,15 +70,15 @@ impl Credential {
         let mut chars = Zeroizing::new([0u8; CREDENTIAL_CHARS]);
         let mut count = 0;
         for c in text.chars().filter(|c| *c != '-' && !c.is_whitespace()) {
-            if count < CREDENTIAL_CHARS {
-                let byte = u8::try_from(c)
-                    .ok()
-                    .filter(|b| ALPHABET.contains(b))
-                    .ok_or(CredentialError::Character {
-                        position: count + 1,
-                        found: c,
-                    })?;
-                chars[count] = byte;
+            let byte = u8::try_from(c)
+                .ok()
+                .filter(|b| ALPHABET.contains(b))
+                .ok_or(CredentialError::Character {
+                    position: count + 1,
+                    found: c,
+                })?;
+            if let Some(slot) = chars.get_mut(count) {
+                *slot = byte;
             }
             count += 1;
         }
