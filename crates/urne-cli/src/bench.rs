@@ -8,8 +8,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Subcommand;
-use urne_board::Registry;
-use urne_board::{Board, BoardConfig};
+use ed25519_dalek::SigningKey;
+use urne_board::kinds::CONTEXT_OPEN;
+use urne_board::{Board, BoardConfig, ContextId, ContextOpen, ContextType, Record, Registry};
 use urne_server::{AppState, ServerConfig};
 use urne_store::{Store, StoreOptions};
 use zeroize::Zeroizing;
@@ -48,6 +49,24 @@ pub enum BenchCommand {
         /// Concurrent connections.
         #[arg(long, default_value_t = 32)]
         connections: usize,
+    },
+    /// Signed records submitted over HTTP from keep-alive connections, each waiting
+    /// for its answer (201 once durable) before sending the next.
+    Submit {
+        /// Seconds of load.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Where to put the scratch board (default: a temporary directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// What to send: `valid` records (stored), records with a `bad-signature`
+        /// (refused after Ed25519 verification, nothing stored), or `malformed` bytes
+        /// (refused at parsing): the last two measure the HTTP path without storage.
+        #[arg(long, default_value = "valid")]
+        send: String,
     },
 }
 
@@ -186,6 +205,26 @@ fn get(stream: &mut BufReader<TcpStream>, path: &str) -> Result<u16, String> {
         "GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n"
     )
     .map_err(|e| e.to_string())?;
+    read_response(stream)
+}
+
+/// One keep-alive HTTP/1.1 POST of a raw record; returns the status.
+fn post_record(stream: &mut BufReader<TcpStream>, record: &[u8]) -> Result<u16, String> {
+    let mut request = format!(
+        "POST /v1/records HTTP/1.1\r\nHost: bench\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+        record.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(record);
+    stream
+        .get_mut()
+        .write_all(&request)
+        .map_err(|e| e.to_string())?;
+    read_response(stream)
+}
+
+/// Reads one response with a Content-Length body; returns the status.
+fn read_response(stream: &mut BufReader<TcpStream>) -> Result<u16, String> {
     let mut line = String::new();
     stream.read_line(&mut line).map_err(|e| e.to_string())?;
     let status: u16 = line
@@ -213,11 +252,30 @@ fn get(stream: &mut BufReader<TcpStream>, path: &str) -> Result<u16, String> {
 
 fn http(entries: u64, seconds: u64, connections: usize) -> Result<(), String> {
     let path = scratch(None, "http");
+    // The board rebuilds its state from the log on open: the log must hold records it
+    // accepts, so it is filled with signed `context.open`s, written straight to the store.
+    let authority = SigningKey::from_bytes(&[9; 32]);
     {
         let (store, _) = Store::open(&path, StoreOptions::default()).map_err(|e| e.to_string())?;
-        fill(&store, entries, 200)?;
+        let mut i = store.size();
+        while i < entries {
+            let mut last = None;
+            for _ in 0..4096.min(entries - i) {
+                let record = open_record(&authority, &format!("bench {i}"))?;
+                last = Some(store.enqueue(record).map_err(|e| e.to_string())?);
+                i += 1;
+            }
+            if let Some(p) = last {
+                p.wait().map_err(|e| e.to_string())?;
+            }
+        }
     }
-    let config = BoardConfig::new("bench.local/board", Zeroizing::new([5; 32]), vec![], vec![]);
+    let config = BoardConfig::new(
+        "bench.local/board",
+        Zeroizing::new([5; 32]),
+        vec![authority.verifying_key().to_bytes()],
+        vec![],
+    );
     let (board, _) = Board::open(&path, config, Registry::standard()).map_err(|e| e.to_string())?;
     let board = Arc::new(board);
     board.sign_checkpoint().map_err(|e| e.to_string())?;
@@ -311,6 +369,191 @@ fn http(entries: u64, seconds: u64, connections: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// CPU seconds (user + system) the calling thread has used, from
+/// `/proc/thread-self/stat` (fields 14 and 15, in clock ticks of 1/100 s).
+fn thread_cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/thread-self/stat") else {
+        return 0.0;
+    };
+    cpu_seconds_of(&stat)
+}
+
+/// CPU seconds the whole process has used.
+fn process_cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat").map_or(0.0, |s| cpu_seconds_of(&s))
+}
+
+fn cpu_seconds_of(stat: &str) -> f64 {
+    // The command name may hold spaces: fields are counted after its closing ')'.
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // After ')' come field 3 (state) onwards: utime is field 14, stime field 15.
+    (ticks(11) + ticks(12)) as f64 / 100.0
+}
+
+/// A `context.open` record with a name no other has, signed by `authority`.
+fn open_record(authority: &SigningKey, name: &str) -> Result<Vec<u8>, String> {
+    let body = ContextOpen {
+        context_type: ContextType::ELECTION,
+        nonce: [0; 16],
+        name: name.into(),
+        parameters: [0; 32],
+    }
+    .to_body()
+    .map_err(|e| e.to_string())?;
+    let id = ContextId::derive(authority.verifying_key().as_bytes(), &body);
+    Record::sign(id, CONTEXT_OPEN, &body, authority)
+        .map(Record::into_bytes)
+        .map_err(|e| e.to_string())
+}
+
+fn submit(
+    seconds: u64,
+    connections: usize,
+    dir: Option<PathBuf>,
+    send: &str,
+) -> Result<(), String> {
+    let (expected, spoil): (u16, fn(&mut Vec<u8>)) = match send {
+        "valid" => (201, |_| {}),
+        "bad-signature" => (403, |r| {
+            if let Some(last) = r.last_mut() {
+                *last ^= 1;
+            }
+        }),
+        "malformed" => (400, |r| r.truncate(3)),
+        other => {
+            return Err(format!(
+                "--send {other}: expected valid, bad-signature or malformed"
+            ));
+        }
+    };
+    let path = scratch(dir, "submit");
+    let authority = SigningKey::from_bytes(&[9; 32]);
+    let config = BoardConfig::new(
+        "bench.local/board",
+        Zeroizing::new([5; 32]),
+        vec![authority.verifying_key().to_bytes()],
+        vec![],
+    );
+    let (board, _) = Board::open(&path, config, Registry::standard()).map_err(|e| e.to_string())?;
+    let board = Arc::new(board);
+    let server = ServerConfig {
+        writes_per_second: 0,
+        reads_per_second: 0,
+        max_concurrent: 100_000,
+        max_concurrent_writes: 100_000,
+        max_in_flight_per_client: 100_000,
+        ..ServerConfig::default()
+    };
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (stop_server, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = runtime.spawn(urne_server::serve(
+        listener,
+        AppState::new(Arc::clone(&board), server),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let stop = Arc::new(AtomicBool::new(false));
+    let accepted = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    // Records are signed ahead, in batches, by the generator threads; their CPU time
+    // (signing, HTTP framing, waiting syscalls) is measured per thread and reported apart.
+    const AHEAD: usize = 256;
+    let process_before = process_cpu_seconds();
+    let started = Instant::now();
+    let threads: Vec<_> = (0..connections)
+        .map(|c| {
+            let (stop, accepted, errors, authority) = (
+                Arc::clone(&stop),
+                Arc::clone(&accepted),
+                Arc::clone(&errors),
+                authority.clone(),
+            );
+            std::thread::spawn(move || -> f64 {
+                let cpu_before = thread_cpu_seconds();
+                let Ok(stream) = TcpStream::connect(addr) else {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                    return thread_cpu_seconds() - cpu_before;
+                };
+                let _ = stream.set_nodelay(true);
+                let mut stream = BufReader::new(stream);
+                let mut next = 0u64;
+                let mut ready: Vec<Vec<u8>> = Vec::with_capacity(AHEAD);
+                while !stop.load(Ordering::Relaxed) {
+                    if ready.is_empty() {
+                        for _ in 0..AHEAD {
+                            match open_record(&authority, &format!("bench {c} {next}")) {
+                                Ok(mut r) => {
+                                    spoil(&mut r);
+                                    ready.push(r);
+                                }
+                                Err(_) => return thread_cpu_seconds() - cpu_before,
+                            }
+                            next += 1;
+                        }
+                        ready.reverse();
+                    }
+                    let Some(record) = ready.pop() else { break };
+                    match post_record(&mut stream, &record) {
+                        Ok(status) if status == expected => {
+                            accepted.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(_) => {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(_) => {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                            break;
+                        }
+                    }
+                }
+                thread_cpu_seconds() - cpu_before
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(seconds));
+    stop.store(true, Ordering::Relaxed);
+    let generator_cpu: f64 = threads.into_iter().filter_map(|t| t.join().ok()).sum();
+    let elapsed = started.elapsed().as_secs_f64();
+    let process_cpu = process_cpu_seconds() - process_before;
+    let n = accepted.load(Ordering::Relaxed);
+    println!(
+        "signed records (context.open, ~{} bytes) submitted over HTTP/1.1 keep-alive on loopback, {connections} connections, {seconds} s ({}; load generator in the same process)",
+        open_record(&authority, "bench 0 0").map_or(0, |r| r.len()),
+        machine()
+    );
+    println!(
+        "  {n} answered {expected} ({send}) = {:.0} records/s; {} errors",
+        n as f64 / elapsed,
+        errors.load(Ordering::Relaxed)
+    );
+    println!(
+        "  CPU: server {:.1} s ({:.0}% of a core), load generator {:.1} s ({:.0}% of a core), over {elapsed:.1} s",
+        process_cpu - generator_cpu,
+        (process_cpu - generator_cpu) / elapsed * 100.0,
+        generator_cpu,
+        generator_cpu / elapsed * 100.0
+    );
+    let _ = stop_server.send(());
+    let _ = runtime.block_on(serving);
+    drop(board);
+    let _ = std::fs::remove_dir_all(&path);
+    Ok(())
+}
+
 pub fn run(command: BenchCommand) -> Result<(), String> {
     match command {
         BenchCommand::Appends {
@@ -324,5 +567,11 @@ pub fn run(command: BenchCommand) -> Result<(), String> {
             seconds,
             connections,
         } => http(entries, seconds, connections),
+        BenchCommand::Submit {
+            seconds,
+            connections,
+            dir,
+            send,
+        } => submit(seconds, connections, dir, &send),
     }
 }

@@ -410,6 +410,7 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         board.vkey(),
         vkey_path.display()
     );
+    urne_server::json_logs();
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("listen on {listen}: {e}"))?;

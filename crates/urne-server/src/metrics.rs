@@ -1,82 +1,140 @@
-//! Counters and gauges in the Prometheus text format.
+//! The service's metrics, exposed in the OpenMetrics text format by `prometheus-client`.
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
 
-/// The service's counters.
-#[derive(Default)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CodeLabel {
+    code: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: &'static str,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ClassLabel {
+    class: &'static str,
+}
+
+/// The service's counters and gauges.
 pub(crate) struct Metrics {
-    pub(crate) accepted: AtomicU64,
-    pub(crate) shed: AtomicU64,
-    pub(crate) rate_limited: AtomicU64,
-    pub(crate) rejected: Mutex<BTreeMap<&'static str, u64>>,
-    pub(crate) responses: Mutex<BTreeMap<(String, u16), u64>>,
+    registry: Registry,
+    accepted: Counter,
+    rejected: Family<CodeLabel, Counter>,
+    shed: Family<ClassLabel, Counter>,
+    limited: Family<CodeLabel, Counter>,
+    responses: Family<RouteLabels, Counter>,
+    publications: Counter,
+    log_size: Gauge,
+    checkpoint_size: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let accepted = Counter::default();
+        let rejected = Family::<CodeLabel, Counter>::default();
+        let shed = Family::<ClassLabel, Counter>::default();
+        let limited = Family::<CodeLabel, Counter>::default();
+        let responses = Family::<RouteLabels, Counter>::default();
+        let publications = Counter::default();
+        let log_size = Gauge::default();
+        let checkpoint_size = Gauge::default();
+        registry.register(
+            "urne_log_size",
+            "Entries in the board's log",
+            log_size.clone(),
+        );
+        registry.register(
+            "urne_checkpoint_size",
+            "Tree size of the latest signed checkpoint",
+            checkpoint_size.clone(),
+        );
+        registry.register(
+            "urne_records_accepted",
+            "Records accepted",
+            accepted.clone(),
+        );
+        registry.register(
+            "urne_records_rejected",
+            "Records rejected, by code",
+            rejected.clone(),
+        );
+        registry.register(
+            "urne_requests_shed",
+            "Requests refused because a concurrency budget was spent, by budget",
+            shed.clone(),
+        );
+        registry.register(
+            "urne_requests_limited",
+            "Requests refused by a per-client limit, by code",
+            limited.clone(),
+        );
+        registry.register(
+            "urne_http_responses",
+            "Responses, by route template and status",
+            responses.clone(),
+        );
+        registry.register(
+            "urne_checkpoint_publications",
+            "Times the served checkpoint and its per-quorum views were recomputed",
+            publications.clone(),
+        );
+        Self {
+            registry,
+            accepted,
+            rejected,
+            shed,
+            limited,
+            responses,
+            publications,
+            log_size,
+            checkpoint_size,
+        }
+    }
 }
 
 impl Metrics {
-    pub(crate) fn rejection(&self, code: &'static str) {
-        *self
-            .rejected
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(code)
-            .or_default() += 1;
+    pub(crate) fn accepted(&self) {
+        self.accepted.inc();
     }
 
-    pub(crate) fn response(&self, route: &str, status: u16) {
-        *self
-            .responses
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry((route.to_owned(), status))
-            .or_default() += 1;
+    pub(crate) fn rejection(&self, code: &'static str) {
+        self.rejected.get_or_create(&CodeLabel { code }).inc();
+    }
+
+    pub(crate) fn shed(&self, class: &'static str) {
+        self.shed.get_or_create(&ClassLabel { class }).inc();
+    }
+
+    pub(crate) fn limited(&self, code: &'static str) {
+        self.limited.get_or_create(&CodeLabel { code }).inc();
+    }
+
+    pub(crate) fn response(&self, route: &'static str, status: u16) {
+        self.responses
+            .get_or_create(&RouteLabels { route, status })
+            .inc();
+    }
+
+    pub(crate) fn published(&self) {
+        self.publications.inc();
     }
 
     pub(crate) fn render(&self, log_size: u64, checkpoint_size: u64) -> String {
+        self.log_size
+            .set(i64::try_from(log_size).unwrap_or(i64::MAX));
+        self.checkpoint_size
+            .set(i64::try_from(checkpoint_size).unwrap_or(i64::MAX));
         let mut out = String::new();
-        out.push_str(
-            "# HELP urne_log_size Entries in the board's log.\n# TYPE urne_log_size gauge\n",
-        );
-        out.push_str(&format!("urne_log_size {log_size}\n"));
-        out.push_str("# HELP urne_checkpoint_size Tree size of the latest signed checkpoint.\n# TYPE urne_checkpoint_size gauge\n");
-        out.push_str(&format!("urne_checkpoint_size {checkpoint_size}\n"));
-        out.push_str("# HELP urne_records_accepted_total Records accepted.\n# TYPE urne_records_accepted_total counter\n");
-        out.push_str(&format!(
-            "urne_records_accepted_total {}\n",
-            self.accepted.load(Ordering::Relaxed)
-        ));
-        out.push_str("# HELP urne_records_rejected_total Records rejected, by code.\n# TYPE urne_records_rejected_total counter\n");
-        for (code, n) in self
-            .rejected
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-        {
-            out.push_str(&format!(
-                "urne_records_rejected_total{{code=\"{code}\"}} {n}\n"
-            ));
-        }
-        out.push_str("# HELP urne_requests_shed_total Requests refused because the server was at its concurrency limit.\n# TYPE urne_requests_shed_total counter\n");
-        out.push_str(&format!(
-            "urne_requests_shed_total {}\n",
-            self.shed.load(Ordering::Relaxed)
-        ));
-        out.push_str("# HELP urne_requests_rate_limited_total Requests refused by the per-client rate limit.\n# TYPE urne_requests_rate_limited_total counter\n");
-        out.push_str(&format!(
-            "urne_requests_rate_limited_total {}\n",
-            self.rate_limited.load(Ordering::Relaxed)
-        ));
-        out.push_str("# HELP urne_http_responses_total Responses, by route and status.\n# TYPE urne_http_responses_total counter\n");
-        for ((route, status), n) in self
-            .responses
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-        {
-            out.push_str(&format!(
-                "urne_http_responses_total{{route=\"{route}\",status=\"{status}\"}} {n}\n"
-            ));
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
         }
         out
     }

@@ -336,11 +336,12 @@ async fn checkpoints_tiles_and_proofs_verify_on_the_client_side() {
             .0,
         StatusCode::NOT_FOUND
     );
-    let (_, entries) = get(&app, "/v1/entries?start=10&end=12").await;
+    let (_, entries) = get(&app, "/v1/entries?start=10&limit=2").await;
     let entries: serde_json::Value = serde_json::from_slice(&entries).unwrap();
-    assert_eq!(entries[1]["hash"], hashes[11].to_hex());
+    assert_eq!(entries["entries"][1]["hash"], hashes[11].to_hex());
+    assert_eq!(entries["next"], 12);
     assert_eq!(
-        get(&app, "/v1/entries?start=0&end=5000").await.0,
+        get(&app, "/v1/entries?start=0&limit=5000").await.0,
         StatusCode::BAD_REQUEST
     );
     let (_, contexts) = get(&app, "/v1/contexts").await;
@@ -459,4 +460,82 @@ async fn at_the_concurrency_limit_requests_are_shed_and_nothing_is_stored() {
         (StatusCode::SERVICE_UNAVAILABLE, Some("overloaded"))
     );
     assert_eq!(board.store().size(), 0);
+}
+
+#[tokio::test]
+async fn cosigned_checkpoints_are_published_once_per_change_not_per_get() {
+    use urne_log::note::{Cosigner, count_cosignatures};
+    let cosigners: Vec<Cosigner> = (0..2u8)
+        .map(|i| Cosigner::from_seed(&format!("witness{i}.example"), &[30 + i; 32]).unwrap())
+        .collect();
+    let dir = std::env::temp_dir().join(format!("urne-server-{}-quorum", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let config = BoardConfig::new(
+        "test.example/board",
+        Zeroizing::new([7; 32]),
+        vec![authority().verifying_key().to_bytes()],
+        cosigners.iter().map(Cosigner::verifier).collect(),
+    );
+    let board = Arc::new(Board::open(&dir, config, Registry::standard()).unwrap().0);
+    let verifiers = board.witnesses().to_vec();
+    let app = router(AppState::new(Arc::clone(&board), ServerConfig::default()));
+    assert_eq!(
+        post(&app, open_record("Quorum").1).await.0,
+        StatusCode::CREATED
+    );
+    let (_, note) = get(&app, "/checkpoint").await;
+    let mut note = Note::parse(&note).unwrap();
+    assert_eq!(
+        get(&app, "/v1/checkpoint?quorum=1").await.0,
+        StatusCode::NOT_FOUND
+    );
+    note.add_signature(cosigners[0].cosign(note.text(), 1_700_000_000));
+    let (status, added) = call(
+        &app,
+        "POST",
+        "/v1/cosignatures",
+        "text/plain",
+        note.to_text().into_bytes(),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&added)
+    );
+    let publications = |metrics: &[u8]| -> String {
+        String::from_utf8_lossy(metrics)
+            .lines()
+            .find(|l| l.starts_with("urne_checkpoint_publications_total"))
+            .unwrap()
+            .to_owned()
+    };
+    let before = publications(&get(&app, "/metrics").await.1);
+    for _ in 0..50 {
+        let (status, served) = get(&app, "/v1/checkpoint?quorum=1").await;
+        assert_eq!(status, StatusCode::OK);
+        let served = Note::parse(&served).unwrap();
+        assert_eq!(count_cosignatures(&served, &verifiers), 1);
+        let (_, latest) = get(&app, "/checkpoint").await;
+        assert_eq!(
+            count_cosignatures(&Note::parse(&latest).unwrap(), &verifiers),
+            1,
+            "the latest checkpoint is served with its cosignature"
+        );
+    }
+    assert_eq!(
+        before,
+        publications(&get(&app, "/metrics").await.1),
+        "GETs read the published snapshot; they do not recompute it"
+    );
+    assert_eq!(
+        get(&app, "/v1/checkpoint?quorum=2").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&app, "/v1/checkpoint?quorum=3").await.0,
+        StatusCode::NOT_FOUND,
+        "more witnesses than the board knows"
+    );
 }

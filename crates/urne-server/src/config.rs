@@ -1,0 +1,77 @@
+//! The service's limits and timings (spec/13 §13.4 lists the defaults).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+/// Limits and timings, with safe defaults (loopback only).
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Where to listen. Default 127.0.0.1:8400: exposing the board is a decision.
+    pub listen: SocketAddr,
+    /// Largest request body (a hex-encoded record in JSON is about twice the record).
+    /// A declared `Content-Length` above it is refused before any byte is read.
+    pub max_body_bytes: usize,
+    /// Requests served at once, all routes together; more are shed with 503.
+    pub max_concurrent: usize,
+    /// Reads (checkpoints, tiles, proofs, records by hash, health) served at once.
+    pub max_concurrent_reads: usize,
+    /// Writes (record submissions, cosignatures) served at once, uploads included.
+    pub max_concurrent_writes: usize,
+    /// Heavy reads (entry pages, entry bundles, the context list) served at once.
+    pub max_concurrent_heavy: usize,
+    /// Requests in flight from one client (an IPv4 address or an IPv6 /64).
+    pub max_in_flight_per_client: usize,
+    /// Time allowed per request, from its head to its answer.
+    pub request_timeout: Duration,
+    /// Time allowed for a request body to arrive in full: a slow or stalled upload
+    /// gives its write slot back after this.
+    pub body_timeout: Duration,
+    /// Time allowed for a heavy answer (an entry bundle, a page) to be sent in full: a
+    /// client that stops reading is cut off and gives its heavy slot back after this.
+    pub send_timeout: Duration,
+    /// Sustained record submissions per client per second (0: no limit).
+    pub writes_per_second: u32,
+    /// Burst of submissions per client.
+    pub write_burst: u32,
+    /// Sustained reads per client per second (0: no limit).
+    pub reads_per_second: u32,
+    /// Burst of reads per client.
+    pub read_burst: u32,
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` headers name the client. From any
+    /// other peer those headers are ignored: a client cannot pick its own address.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// How often a new checkpoint is signed when entries were added.
+    pub checkpoint_interval: Duration,
+    /// Most entries one `/v1/entries` page holds.
+    pub max_entries_per_request: u64,
+    /// Most record bytes one `/v1/entries` page holds (the page ends early, with a cursor).
+    pub max_entries_bytes: usize,
+    /// Witnesses to push each new checkpoint to (tlog-witness `add-checkpoint`).
+    pub push_witnesses: Vec<crate::push::PushWitness>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 8400)),
+            max_body_bytes: 2 * urne_store::MAX_RECORD_BYTES + 64,
+            max_concurrent: 4096,
+            max_concurrent_reads: 1024,
+            max_concurrent_writes: 512,
+            max_concurrent_heavy: 16,
+            max_in_flight_per_client: 64,
+            request_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(5),
+            send_timeout: Duration::from_secs(60),
+            writes_per_second: 200,
+            write_burst: 400,
+            reads_per_second: 20_000,
+            read_burst: 40_000,
+            trusted_proxies: Vec::new(),
+            checkpoint_interval: Duration::from_secs(1),
+            max_entries_per_request: 1000,
+            max_entries_bytes: 1 << 20,
+            push_witnesses: Vec::new(),
+        }
+    }
+}
