@@ -18,10 +18,16 @@ use rand_core::CryptoRng;
 use crate::encoding::Point;
 use crate::error::VerifyError;
 use crate::group::BASEPOINT_ENCODING;
+use crate::weaken::{Check, skipped};
 
-/// A base in a verification equation.
+/// A base in a verification equation: G, or a handle that [`Relations::shared`] or
+/// [`Relations::local`] gave out. Opaque, so a handle cannot be forged to point at
+/// another proof's points or past the end of the list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Base {
+pub struct Base(BaseKind);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BaseKind {
     /// The basepoint G.
     G,
     /// A base likely to recur across the proofs of a batch (a public key, a
@@ -29,6 +35,11 @@ pub enum Base {
     Shared(usize),
     /// A point of this proof alone (commitments, its ciphertext).
     Local(usize),
+}
+
+impl Base {
+    /// The basepoint G.
+    pub const G: Base = Base(BaseKind::G);
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -70,13 +81,13 @@ impl Relations {
             return Base::G;
         }
         self.shared.push(*point);
-        Base::Shared(self.shared.len() - 1)
+        Base(BaseKind::Shared(self.shared.len() - 1))
     }
 
     /// Registers a point of this proof.
     pub fn local(&mut self, point: &RistrettoPoint) -> Base {
         self.locals.push(*point);
-        Base::Local(self.locals.len() - 1)
+        Base(BaseKind::Local(self.locals.len() - 1))
     }
 
     /// Adds the equation Σ s·P = identity; `name` is the spec's name for it and
@@ -100,12 +111,12 @@ impl Relations {
         self.shared.extend(other.shared);
         self.locals.extend(other.locals);
         self.terms.extend(other.terms.into_iter().map(|(s, base)| {
-            let base = match base {
-                Base::G => Base::G,
-                Base::Shared(i) => Base::Shared(i + shared_offset),
-                Base::Local(i) => Base::Local(i + local_offset),
+            let base = match base.0 {
+                BaseKind::G => BaseKind::G,
+                BaseKind::Shared(i) => BaseKind::Shared(i + shared_offset),
+                BaseKind::Local(i) => BaseKind::Local(i + local_offset),
             };
-            (s, base)
+            (s, Base(base))
         }));
         self.equations.extend(
             other
@@ -126,10 +137,10 @@ impl Relations {
     }
 
     fn resolve(&self, base: Base) -> RistrettoPoint {
-        match base {
-            Base::G => RISTRETTO_BASEPOINT_POINT,
-            Base::Shared(i) => *self.shared[i].as_ristretto(),
-            Base::Local(i) => self.locals[i],
+        match base.0 {
+            BaseKind::G => RISTRETTO_BASEPOINT_POINT,
+            BaseKind::Shared(i) => *self.shared[i].as_ristretto(),
+            BaseKind::Local(i) => self.locals[i],
         }
     }
 
@@ -158,6 +169,9 @@ impl Relations {
 /// randomness, so false equations cancel with probability at most 2⁻¹²⁸, and never
 /// zero mod ℓ, so a single false equation can never be masked, whatever the RNG does.
 fn random_weight<R: CryptoRng + ?Sized>(rng: &mut R) -> DalekScalar {
+    if skipped(Check::BatchRandomWeights) {
+        return DalekScalar::ONE;
+    }
     let mut bytes = [0u8; 32];
     rng.fill_bytes(&mut bytes[..16]);
     bytes[16] = 1;
@@ -191,15 +205,16 @@ fn check_combined<R: CryptoRng + ?Sized>(items: &[&Relations], rng: &mut R) -> b
         scalars.resize(local_start + relations.locals.len(), DalekScalar::ZERO);
         points.extend_from_slice(&relations.locals);
 
+        let per_proof = skipped(Check::BatchWeightPerEquation).then(|| random_weight(rng));
         let mut start = 0;
         for (end, _) in &relations.equations {
-            let weight = random_weight(rng);
+            let weight = per_proof.unwrap_or_else(|| random_weight(rng));
             for (s, base) in &relations.terms[start..*end] {
                 let coefficient = weight * s;
-                match base {
-                    Base::G => g_coefficient += coefficient,
-                    Base::Shared(i) => shared_coefficients[shared_map[*i]] += coefficient,
-                    Base::Local(i) => scalars[local_start + i] += coefficient,
+                match base.0 {
+                    BaseKind::G => g_coefficient += coefficient,
+                    BaseKind::Shared(i) => shared_coefficients[shared_map[i]] += coefficient,
+                    BaseKind::Local(i) => scalars[local_start + i] += coefficient,
                 }
             }
             start = *end;

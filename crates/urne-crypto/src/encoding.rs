@@ -277,6 +277,52 @@ impl From<RistrettoPoint> for Point {
     }
 }
 
+// Group arithmetic on public points, for the protocols above this crate (Feldman
+// checks, tallies, Lagrange combinations of shares). Each result is compressed once to
+// carry its encoding, which costs an inversion: sums of many points belong in
+// `CiphertextSum` or a batch, not in a loop of `+`.
+impl core::ops::Add for Point {
+    type Output = Point;
+    fn add(self, other: Point) -> Point {
+        Point::from_ristretto(self.point + other.point)
+    }
+}
+
+impl core::ops::Sub for Point {
+    type Output = Point;
+    fn sub(self, other: Point) -> Point {
+        Point::from_ristretto(self.point - other.point)
+    }
+}
+
+impl core::ops::Neg for Point {
+    type Output = Point;
+    fn neg(self) -> Point {
+        Point::from_ristretto(-self.point)
+    }
+}
+
+impl core::ops::Mul<Scalar> for Point {
+    type Output = Point;
+    fn mul(self, scalar: Scalar) -> Point {
+        Point::from_ristretto(self.point * scalar.0)
+    }
+}
+
+impl core::ops::Mul<Point> for Scalar {
+    type Output = Point;
+    fn mul(self, point: Point) -> Point {
+        point * self
+    }
+}
+
+impl core::iter::Sum for Point {
+    fn sum<I: Iterator<Item = Point>>(iter: I) -> Point {
+        let total: RistrettoPoint = iter.map(|p| p.point).sum();
+        Point::from_ristretto(total)
+    }
+}
+
 /// A public scalar modulo ℓ (challenges, responses): 32 bytes, little-endian, canonical.
 ///
 /// Secret scalars are never of this type: see [`crate::SecretScalar`].
@@ -323,6 +369,50 @@ impl Scalar {
     /// Lowercase hex of the encoding.
     pub fn to_hex(&self) -> String {
         to_hex(self.0.as_bytes())
+    }
+}
+
+impl core::ops::Add for Scalar {
+    type Output = Scalar;
+    fn add(self, other: Scalar) -> Scalar {
+        Scalar(self.0 + other.0)
+    }
+}
+
+impl core::ops::Sub for Scalar {
+    type Output = Scalar;
+    fn sub(self, other: Scalar) -> Scalar {
+        Scalar(self.0 - other.0)
+    }
+}
+
+impl core::ops::Mul for Scalar {
+    type Output = Scalar;
+    fn mul(self, other: Scalar) -> Scalar {
+        Scalar(self.0 * other.0)
+    }
+}
+
+impl core::ops::Neg for Scalar {
+    type Output = Scalar;
+    fn neg(self) -> Scalar {
+        Scalar(-self.0)
+    }
+}
+
+impl core::iter::Sum for Scalar {
+    fn sum<I: Iterator<Item = Scalar>>(iter: I) -> Scalar {
+        Scalar(iter.map(|s| s.0).sum())
+    }
+}
+
+impl Scalar {
+    /// One.
+    pub const ONE: Self = Self(DalekScalar::ONE);
+
+    /// The inverse, or None for zero (a Lagrange coefficient's denominator).
+    pub fn invert(&self) -> Option<Scalar> {
+        (self.0 != DalekScalar::ZERO).then(|| Scalar(self.0.invert()))
     }
 }
 
@@ -533,6 +623,24 @@ mod tests {
 
         let reader = Reader::new(&[1, 2]);
         assert!(reader.finish().is_err());
+    }
+
+    #[test]
+    fn public_arithmetic_agrees_with_the_group() {
+        let g = Point::from_ristretto(curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT);
+        let two = Scalar::from_u64(2);
+        let three = Scalar::from_u64(3);
+        assert_eq!(g * (two + three), g * two + g * three);
+        assert_eq!(three * g - g * two, g);
+        assert_eq!(-(g * two) + g * two, Point::identity());
+        assert_eq!(two * three - three, three);
+        assert_eq!(-three + three, Scalar::ZERO);
+        assert_eq!(
+            [two, three].into_iter().sum::<Scalar>(),
+            Scalar::from_u64(5)
+        );
+        assert_eq!(three.invert().map(|i| i * three), Some(Scalar::ONE));
+        assert_eq!(Scalar::ZERO.invert(), None);
     }
 
     #[test]

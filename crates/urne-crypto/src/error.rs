@@ -102,6 +102,9 @@ pub enum ProveError {
     },
     /// Explicit nonces were given in the wrong number.
     NonceCount(NonceCountMismatch),
+    /// The prover's own check of the proof it made failed: a bug in the prover, never
+    /// the caller's fault. The proof is withheld.
+    SelfCheckFailed(VerifyError),
 }
 
 impl fmt::Display for ProveError {
@@ -115,6 +118,9 @@ impl fmt::Display for ProveError {
                     "the proof draws {} nonces, {} were given",
                     m.expected, m.found
                 )
+            }
+            Self::SelfCheckFailed(e) => {
+                write!(f, "the prover made a proof that does not verify ({e})")
             }
         }
     }

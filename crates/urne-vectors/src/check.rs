@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use urne_crypto::dlog::DiscreteLogTable;
 use urne_crypto::encoding::from_hex;
 use urne_crypto::group::{basepoint, generator, hash_to_group};
+use urne_crypto::hazmat;
 use urne_crypto::proofs::{
     BitRangeProof, DleqProof, DleqStatement, RangeProof, SchnorrProof, ValueRange,
 };
@@ -103,7 +104,7 @@ impl Kind for Schnorr {
         case: &ProofCase<SchnorrStatement>,
     ) -> Result<Vec<u8>, String> {
         let x = secret(&case.witness.x, "x")?;
-        SchnorrProof::prove_with_nonces(ctx, &x, &case.statement.X, &nonces(&case.nonces))
+        hazmat::schnorr_prove_with_nonces(ctx, &x, &case.statement.X, &nonces(&case.nonces))
             .map(|p| p.to_bytes())
             .map_err(|e| e.to_string())
     }
@@ -129,7 +130,7 @@ impl Kind for Dleq {
         case: &ProofCase<DleqStatementVector>,
     ) -> Result<Vec<u8>, String> {
         let x = secret(&case.witness.x, "x")?;
-        DleqProof::prove_with_nonces(
+        hazmat::dleq_prove_with_nonces(
             ctx,
             &dleq_statement(&case.statement),
             &x,
@@ -161,7 +162,7 @@ impl Kind for Range {
         let s = &case.statement;
         let range = ValueRange::new(s.min, s.max).map_err(|e| e.to_string())?;
         let key = EncryptionKey::new(s.K);
-        RangeProof::prove_with_nonces(
+        hazmat::range_prove_with_nonces(
             ctx,
             &key,
             &s.ciphertext,
@@ -193,7 +194,7 @@ impl Kind for BitRange {
     ) -> Result<Vec<u8>, String> {
         let s = &case.statement;
         let key = EncryptionKey::new(s.K);
-        BitRangeProof::prove_with_nonces(
+        hazmat::bit_range_prove_with_nonces(
             ctx,
             &key,
             &s.ciphertext,
@@ -343,7 +344,7 @@ fn check_elgamal(dir: &Path, report: &mut Report) -> Result<(), String> {
     });
     if let Some(first) = v.cases.first() {
         let key = SecretKey::from_secret(SecretScalar::from_dalek(*first.secret_key.as_dalek()));
-        let table = DiscreteLogTable::new(1_000_000);
+        let table = DiscreteLogTable::new(1_000_000).map_err(|e| e.to_string())?;
         let solved = table.solve(&key.decrypt_to_point(&v.sum));
         report.expect(solved == Some(v.sum_message), || {
             format!("elgamal: sum decrypts to {solved:?}")
@@ -385,7 +386,7 @@ fn check_batches(dir: &Path, report: &mut Report) -> Result<(), String> {
 
 fn check_dlog(dir: &Path, report: &mut Report) -> Result<(), String> {
     let v: DlogVectors = read(dir, "dlog.json")?;
-    let table = DiscreteLogTable::new(v.bound);
+    let table = DiscreteLogTable::new(v.bound).map_err(|e| format!("dlog bound: {e}"))?;
     for case in &v.cases {
         let solved = table.solve(case.point.as_ristretto());
         report.expect(solved == case.log, || {

@@ -6,9 +6,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha512};
 use urne_crypto::encoding::to_hex;
 use urne_crypto::group::{basepoint, generator, hash_to_group};
-use urne_crypto::proofs::{
-    BitRangeProof, DleqProof, DleqStatement, RangeProof, SchnorrProof, ValueRange,
-};
+use urne_crypto::hazmat;
+use urne_crypto::proofs::{DleqStatement, ValueRange};
 use urne_crypto::{
     Ciphertext, CiphertextSum, ContextHash, EncryptionKey, Opening, Point, ProofContext, PublicKey,
     Scalar, SecretKey, SecretScalar,
@@ -538,7 +537,7 @@ fn schnorr() -> VectorFile {
         let hash = context_hash(name);
         let ctx = ProofContext::new(&hash, binding);
         let ns = nonces(name, 1);
-        let Ok(proof) = SchnorrProof::prove_with_nonces(&ctx, &x, &X, &ns) else {
+        let Ok(proof) = hazmat::schnorr_prove_with_nonces(&ctx, &x, &X, &ns) else {
             continue;
         };
         let case = ProofCase {
@@ -594,7 +593,7 @@ fn dleq() -> VectorFile {
     };
     let mut cases = Vec::new();
     let mut negative = Vec::new();
-    if let Ok(proof) = DleqProof::prove_with_nonces(&ctx, &statement, &x, &ns) {
+    if let Ok(proof) = hazmat::dleq_prove_with_nonces(&ctx, &statement, &x, &ns) {
         let vector = DleqStatementVector { G1, X1, G2, X2 };
         let case = ProofCase {
             name: name.to_owned(),
@@ -682,7 +681,7 @@ fn range() -> VectorFile {
         };
         let ns = nonces(name, 2 * range.len());
         let Ok(proof) =
-            RangeProof::prove_with_nonces(&ctx, &key, &ciphertext, &opening, range, &ns)
+            hazmat::range_prove_with_nonces(&ctx, &key, &ciphertext, &opening, range, &ns)
         else {
             continue;
         };
@@ -783,7 +782,7 @@ fn bit_range() -> VectorFile {
         let ctx = ProofContext::new(&hash, binding);
         let ns = nonces(name, (bits - 1) + 4 * bits);
         let Ok(proof) =
-            BitRangeProof::prove_with_nonces(&ctx, &key, &ciphertext, &opening, bits, &ns)
+            hazmat::bit_range_prove_with_nonces(&ctx, &key, &ciphertext, &opening, bits, &ns)
         else {
             continue;
         };
@@ -890,7 +889,7 @@ fn batch() -> VectorFile {
             let ciphertext = key.encrypt_opening(&opening);
             let ns = nonces(&format!("{name}/{i}"), 4);
             let Ok(proof) =
-                RangeProof::prove_with_nonces(&ctx, &key, &ciphertext, &opening, range, &ns)
+                hazmat::range_prove_with_nonces(&ctx, &key, &ciphertext, &opening, range, &ns)
             else {
                 continue;
             };
