@@ -40,6 +40,24 @@ pub enum VerifyError {
     Decode(DecodeError),
 }
 
+impl VerifyError {
+    /// The spec's name of the check that failed: `E1`, `E2`, `R1`, `R2` (spec/04-proofs.md),
+    /// `challenge-sum`, `branch-count`, `bit-count`, or `statement` and `decode`.
+    pub fn spec_check(&self) -> &'static str {
+        match self {
+            // Equation names open with their spec name ("E2 z·G2 = A2 + c·X2").
+            Self::EquationFailed { equation, .. } => {
+                equation.split_once(' ').map_or(*equation, |(name, _)| name)
+            }
+            Self::ChallengeSumMismatch { .. } => "challenge-sum",
+            Self::ShapeMismatch { what: "bits", .. } => "bit-count",
+            Self::ShapeMismatch { .. } => "branch-count",
+            Self::InvalidStatement { .. } => "statement",
+            Self::Decode(_) => "decode",
+        }
+    }
+}
+
 impl fmt::Display for VerifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

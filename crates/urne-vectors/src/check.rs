@@ -248,13 +248,21 @@ fn check_proofs<K: Kind>(dir: &Path, label: &[u8], report: &mut Report) -> Resul
         let ctx = ProofContext::new(&hash, &binding);
         let proof = from_hex(&case.proof).map_err(|e| format!("{}: proof: {e}", case.name))?;
         let got = K::verify(&ctx, &case.statement, &proof);
-        let ok = match case.expect {
-            Expect::DecodeError => got == Outcome::DecodeError,
-            Expect::Reject => matches!(got, Outcome::Rejected(_)),
+        // A forgery must fail the one check it was built to fail (spec/07 §7.2).
+        let ok = match (case.expect, &got, &case.fails_only) {
+            (Expect::DecodeError, got, _) => *got == Outcome::DecodeError,
+            (Expect::Reject, Outcome::Rejected(e), Some(check)) => e.spec_check() == check,
+            (Expect::Reject, Outcome::Rejected(_), None) => true,
+            (Expect::Reject, _, _) => false,
         };
         report.expect(ok, || {
+            let only = case
+                .fails_only
+                .as_ref()
+                .map(|c| format!(" failing only {c}"))
+                .unwrap_or_default();
             format!(
-                "{}: {}: expected {:?}, got {got:?}",
+                "{}: {}: expected {:?}{only}, got {got:?}",
                 K::FILE,
                 case.name,
                 case.expect
