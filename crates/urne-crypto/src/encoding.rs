@@ -38,6 +38,13 @@ pub enum DecodeErrorKind {
         /// The version byte found.
         found: u8,
     },
+    /// Bytes left over after the last field: `expected` bytes were read of `found`.
+    TrailingBytes {
+        /// Length of the encoding without the extra bytes.
+        expected: usize,
+        /// Bytes given.
+        found: usize,
+    },
     /// A length field or count outside the allowed bounds.
     OutOfBounds {
         /// What the bound is.
@@ -99,6 +106,9 @@ impl fmt::Display for DecodeError {
             }
             DecodeErrorKind::UnsupportedVersion { found } => {
                 format!("unsupported encoding version {found}")
+            }
+            DecodeErrorKind::TrailingBytes { expected, found } => {
+                format!("{} trailing bytes after {expected}", found - expected)
             }
             DecodeErrorKind::OutOfBounds { detail } => format!("out of bounds: {detail}"),
         };
@@ -515,13 +525,14 @@ impl<'a> Reader<'a> {
         self.rest.len()
     }
 
+    /// Refuses leftover bytes, naming the field `trailing` (spec/02-encodings.md §2.6).
     pub(crate) fn finish(self) -> Result<(), DecodeError> {
         if self.rest.is_empty() {
             Ok(())
         } else {
             Err(DecodeError::new(
-                "",
-                DecodeErrorKind::WrongLength {
+                "trailing",
+                DecodeErrorKind::TrailingBytes {
                     expected: self.total - self.rest.len(),
                     found: self.total,
                 },
@@ -621,8 +632,21 @@ mod tests {
             "field `z`: scalar is not canonical (must be < ℓ)"
         );
 
-        let reader = Reader::new(&[1, 2]);
-        assert!(reader.finish().is_err());
+        let mut reader = Reader::new(&[1, 2]);
+        reader.version("version", 1).unwrap();
+        let err = reader.finish().unwrap_err();
+        assert_eq!(err.field(), "trailing");
+        assert_eq!(
+            err.kind(),
+            &DecodeErrorKind::TrailingBytes {
+                expected: 1,
+                found: 2
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "field `trailing`: 1 trailing bytes after 1"
+        );
     }
 
     #[test]

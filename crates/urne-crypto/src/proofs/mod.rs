@@ -106,6 +106,127 @@ mod tests {
         ]
     }
 
+    /// (field, kind) of a decode error, for compact assertions.
+    fn fault<T>(r: Result<T, crate::DecodeError>) -> (String, crate::encoding::DecodeErrorKind) {
+        match r {
+            Ok(_) => panic!("decoded"),
+            Err(e) => (e.field().to_owned(), e.kind().clone()),
+        }
+    }
+
+    #[test]
+    fn decode_errors_name_the_field_spec_02_names_in_its_order() {
+        use crate::encoding::DecodeErrorKind as K;
+        let mut rng = rand::rng();
+        let hash = ContextHash([9; 32]);
+        let ctx = ProofContext::new(&hash, b"");
+        let x = SecretScalar::random(&mut rng);
+        let schnorr = SchnorrProof::prove(&ctx, &x, &x.times_basepoint(), &mut rng)
+            .unwrap()
+            .to_bytes();
+        // Version first, even when the rest is also wrong.
+        assert_eq!(fault(SchnorrProof::decode(&[])).0, "version");
+        assert_eq!(
+            fault(SchnorrProof::decode(&[2; 65])),
+            ("version".to_owned(), K::UnsupportedVersion { found: 2 })
+        );
+        // A field cut short is named, with the length the layout needs.
+        assert_eq!(
+            fault(SchnorrProof::decode(&schnorr[..64])),
+            (
+                "z".to_owned(),
+                K::WrongLength {
+                    expected: 65,
+                    found: 64
+                }
+            )
+        );
+        let mut long = schnorr.clone();
+        long.push(0);
+        assert_eq!(
+            fault(SchnorrProof::decode(&long)),
+            (
+                "trailing".to_owned(),
+                K::TrailingBytes {
+                    expected: 65,
+                    found: 66
+                }
+            )
+        );
+        let mut identity = schnorr.clone();
+        identity[1..33].fill(0);
+        assert_eq!(
+            fault(SchnorrProof::decode(&identity)),
+            ("A".to_owned(), K::IdentityPoint)
+        );
+        let mut big = schnorr.clone();
+        big[33..65].fill(0xff);
+        assert_eq!(
+            fault(SchnorrProof::decode(&big)),
+            ("z".to_owned(), K::NonCanonicalScalar)
+        );
+
+        let key = EncryptionKey::new(SecretKey::generate(&mut rng).public_key());
+        let range = ValueRange::new(0, 1).unwrap();
+        let (_, proof, _) = RangeProof::encrypt_and_prove(&ctx, &key, 1, range, &mut rng).unwrap();
+        let bytes = proof.to_bytes();
+        // Range and bit proofs: the count is checked (from the length) before any field.
+        assert_eq!(
+            fault(RangeProof::decode(&bytes[..bytes.len() - 1])).0,
+            "branches"
+        );
+        assert_eq!(fault(RangeProof::decode(&[1])).0, "branches");
+        let mut bad = bytes.clone();
+        bad[128 + 1 + 96..128 + 1 + 128].fill(0xff);
+        assert_eq!(
+            fault(RangeProof::decode(&bad)),
+            ("branches[1].z".to_owned(), K::NonCanonicalScalar)
+        );
+        let mut bad = bytes.clone();
+        bad[1 + 32..1 + 64].fill(0);
+        assert_eq!(
+            fault(RangeProof::decode(&bad)),
+            ("branches[0].B".to_owned(), K::IdentityPoint)
+        );
+
+        let (ct, opening) = key.encrypt(2, &mut rng);
+        let bits = BitRangeProof::prove(&ctx, &key, &ct, &opening, 2, &mut rng)
+            .unwrap()
+            .to_bytes();
+        assert_eq!(
+            fault(BitRangeProof::decode(&bits[..bits.len() - 1])).0,
+            "bits"
+        );
+        let mut bad = bits.clone();
+        bad[1 + 320 + 32] = 1;
+        bad[1 + 320 + 33..1 + 320 + 64].fill(0);
+        assert_eq!(
+            fault(BitRangeProof::decode(&bad)),
+            ("bits[1].beta".to_owned(), K::NonCanonicalPoint)
+        );
+        let mut bad = bits.clone();
+        bad[1 + 64 + 128 + 64..1 + 64 + 128 + 96].fill(0xff);
+        assert_eq!(
+            fault(BitRangeProof::decode(&bad)),
+            ("bits[0].branches[1].c".to_owned(), K::NonCanonicalScalar)
+        );
+
+        let mut dleq = vec![1u8];
+        dleq.extend_from_slice(basepoint().as_bytes());
+        dleq.extend_from_slice(&[0; 32]);
+        dleq.extend_from_slice(&[0; 31]);
+        assert_eq!(
+            fault(DleqProof::decode(&dleq)),
+            (
+                "z".to_owned(),
+                K::WrongLength {
+                    expected: 97,
+                    found: 96
+                }
+            )
+        );
+    }
+
     #[test]
     fn every_prover_refuses_to_return_a_proof_that_does_not_verify() {
         assert!(prove_each().iter().all(Result::is_ok));
