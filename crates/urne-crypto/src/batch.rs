@@ -181,6 +181,8 @@ fn random_weight<R: CryptoRng + ?Sized>(rng: &mut R) -> DalekScalar {
 /// Folds the given items into one multiscalar multiplication and says whether it is
 /// the identity.
 fn check_combined<R: CryptoRng + ?Sized>(items: &[&Relations], rng: &mut R) -> bool {
+    #[cfg(test)]
+    work::note(|w| w.combined_checks += 1);
     let local_count: usize = items.iter().map(|r| r.locals.len()).sum();
     let mut scalars: Vec<DalekScalar> = Vec::with_capacity(local_count + 8);
     let mut points: Vec<RistrettoPoint> = Vec::with_capacity(local_count + 8);
@@ -306,6 +308,8 @@ impl<T> BatchVerifier<T> {
                 // The combined check failing proves some equation false; bisection's
                 // fresh weights missed it (probability 2^-128). Never answer Ok then:
                 // check every proof on its own.
+                #[cfg(test)]
+                work::note(|w| w.fallbacks += 1);
                 check_each(&items, 0, items.len(), &mut guilty);
             }
         }
@@ -357,6 +361,37 @@ fn bisect<T, R: CryptoRng + ?Sized>(
         if !check_combined(&half, rng) {
             bisect(items, lo, hi, rng, guilty);
         }
+    }
+}
+
+/// What a batch verification did, counted in tests: the verdict alone cannot show that
+/// a valid batch took one multiscalar multiplication, or that bisection (not the
+/// one-by-one fallback) found the failing proofs.
+#[cfg(test)]
+mod work {
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub(crate) struct Work {
+        pub(crate) combined_checks: usize,
+        pub(crate) fallbacks: usize,
+    }
+
+    std::thread_local! {
+        static WORK: core::cell::Cell<Work> = const {
+            core::cell::Cell::new(Work { combined_checks: 0, fallbacks: 0 })
+        };
+    }
+
+    pub(crate) fn note(f: impl FnOnce(&mut Work)) {
+        WORK.with(|w| {
+            let mut current = w.get();
+            f(&mut current);
+            w.set(current);
+        });
+    }
+
+    /// The work counted since the last call.
+    pub(crate) fn take() -> Work {
+        WORK.with(|w| w.replace(Work::default()))
     }
 }
 
@@ -494,6 +529,72 @@ mod tests {
         assert_eq!(
             failure.failures.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
             vec![0]
+        );
+    }
+
+    /// Real proofs: G, a shared key and local points in every equation.
+    fn honest_range_proofs(n: usize) -> Vec<Relations> {
+        use crate::proofs::{RangeProof, ValueRange};
+        use crate::transcript::{ContextHash, ProofContext};
+        let mut rng = rand::rng();
+        let key = crate::EncryptionKey::new(crate::SecretKey::generate(&mut rng).public_key());
+        let hash = ContextHash([4; 32]);
+        let range = ValueRange::new(0, 3).unwrap();
+        (0..n)
+            .map(|i| {
+                let ctx = ProofContext::new(&hash, b"batch");
+                let (ct, proof, _) =
+                    RangeProof::encrypt_and_prove(&ctx, &key, (i % 4) as u64, range, &mut rng)
+                        .unwrap();
+                proof.relations(&ctx, key.public_key(), &ct, range).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_valid_batch_passes_in_one_combined_check() {
+        let proofs = honest_range_proofs(6);
+        let mut rng = rand::rng();
+        let refs: Vec<&Relations> = proofs.iter().collect();
+        assert!(check_combined(&refs, &mut rng));
+        work::take();
+        let mut batch = BatchVerifier::new();
+        for (i, r) in proofs.into_iter().enumerate() {
+            batch.push(i, Ok(r));
+        }
+        assert!(batch.verify(&mut rng).is_ok());
+        assert_eq!(
+            work::take(),
+            work::Work {
+                combined_checks: 1,
+                fallbacks: 0
+            }
+        );
+    }
+
+    #[test]
+    fn bisection_itself_finds_the_failing_proofs() {
+        let mut rng = rand::rng();
+        let mut batch = BatchVerifier::new();
+        let bad = [3u64, 20, 36];
+        for i in 0..37u64 {
+            let claimed = if bad.contains(&i) { i + 1 } else { i };
+            batch.push(i, Ok(claim(i, claimed)));
+        }
+        work::take();
+        let failure = batch.verify(&mut rng).unwrap_err();
+        let tags: Vec<u64> = failure.failures.iter().map(|(t, _)| *t).collect();
+        assert_eq!(tags, bad);
+        let work = work::take();
+        assert_eq!(
+            work.fallbacks, 0,
+            "bisection missed, the fallback found them"
+        );
+        // One check of the whole, then at most two per level of the bisection tree for
+        // each failing proof (6 levels for 37 items): far fewer than checking each.
+        assert!(
+            work.combined_checks > 1 && work.combined_checks <= 1 + 2 * 6 * bad.len(),
+            "{work:?}"
         );
     }
 

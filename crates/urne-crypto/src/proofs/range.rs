@@ -438,6 +438,22 @@ mod tests {
     }
 
     #[test]
+    fn the_widest_range_proves_decodes_and_verifies_and_one_more_branch_does_not_decode() {
+        let key = key();
+        let h = ContextHash([3; 32]);
+        let ctx = ProofContext::new(&h, b"");
+        let range = ValueRange::new(0, 255).unwrap();
+        let (ct, proof, _) =
+            RangeProof::encrypt_and_prove(&ctx, &key, 200, range, &mut rand::rng()).unwrap();
+        let bytes = proof.to_bytes();
+        let decoded = RangeProof::decode(&bytes).unwrap();
+        decoded.verify(&ctx, key.public_key(), &ct, range).unwrap();
+        let mut longer = bytes.clone();
+        longer.extend_from_slice(&bytes[1..1 + OrBranch::LEN]);
+        assert_eq!(RangeProof::decode(&longer).unwrap_err().field(), "branches");
+    }
+
+    #[test]
     fn decoding_rejects_partial_branches_and_empty_proofs() {
         assert!(RangeProof::decode(&[1]).is_err());
         assert!(RangeProof::decode(&[1; 130]).is_err());
