@@ -7,8 +7,9 @@
 use std::sync::Arc;
 
 use ed25519_dalek::SigningKey;
-use urne_board::kinds::{CONTEXT_OPEN, ContextOpen, Registry};
+use urne_board::kinds::CONTEXT_OPEN;
 use urne_board::{Board, BoardConfig, ContextId, Record};
+use urne_board::{ContextOpen, ContextType, Registry};
 use urne_log::Hash;
 use urne_log::note::{CosignatureVerifier, Cosigner, Note, count_cosignatures};
 use urne_server::{AppState, ServerConfig};
@@ -89,26 +90,26 @@ async fn board(
     let dir = std::env::temp_dir().join(format!("urne-e2e-{}-{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let authority = SigningKey::from_bytes(&[1; 32]);
-    let config = BoardConfig {
-        origin: "split.example/board".into(),
-        signing_seed: Zeroizing::new([7; 32]),
-        authorities: vec![authority.verifying_key().to_bytes()],
-        witnesses: (0..2).map(|i| cosigner(i).verifier()).collect(),
-    };
-    let board = Arc::new(
-        Board::open(&dir, config, Registry::with_builtin())
-            .unwrap()
-            .0,
+    let config = BoardConfig::new(
+        "split.example/board",
+        Zeroizing::new([7; 32]),
+        vec![authority.verifying_key().to_bytes()],
+        (0..2).map(|i| cosigner(i).verifier()).collect(),
     );
+    let board = Arc::new(Board::open(&dir, config, Registry::standard()).unwrap().0);
     for name in names {
         let body = ContextOpen {
+            context_type: ContextType::ELECTION,
+            nonce: [0; 16],
             name: (*name).into(),
             parameters: [0; 32],
         }
-        .to_body();
+        .to_body()
+        .unwrap();
+        let id = ContextId::derive(authority.verifying_key().as_bytes(), &body);
         board
             .submit(
-                Record::sign(ContextId::derive(&body), CONTEXT_OPEN, &body, &authority)
+                Record::sign(id, CONTEXT_OPEN, &body, &authority)
                     .unwrap()
                     .into_bytes(),
             )

@@ -1,22 +1,26 @@
-//! The board: checks, durable append, checkpoints, cosignatures (spec/12-records.md).
+//! The board: acceptance through the pipeline, durable append, state rebuilt from the
+//! log, checkpoints and cosignatures (spec/12-records.md).
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{Sender, channel, sync_channel};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use urne_log::note::{CosignatureVerifier, Note, NoteSigner};
 use urne_log::{Checkpoint, Hash};
-use urne_store::{IndexEntry, OpenReport, Store, StoreError, StoreOptions};
+use urne_record::Record;
+use urne_store::{OpenReport, Store, StoreError, StoreOptions};
 use zeroize::Zeroizing;
 
 use crate::error::Rejection;
-use crate::kinds::{CONTEXT_OPEN, CONTEXT_PHASE, ContextOpen, ContextState, Poster, Registry};
-use crate::record::{ContextId, Phase, Record};
+use crate::handler::{ContextSummary, Registry};
+use crate::pipeline::{self, Intake, Reply, Sequencer, Shared};
+use crate::state::BoardState;
 
-const CONTEXTS: &str = "contexts";
-const PHASES: &str = "context-phases";
-/// Signed checkpoints kept for cosigning.
-const RECENT_CHECKPOINTS: usize = 16;
+/// Signed checkpoints kept for cosigning, at most (a bound on memory).
+const MAX_RECENT_CHECKPOINTS: usize = 4096;
 
 /// How a board is set up.
 pub struct BoardConfig {
@@ -28,6 +32,34 @@ pub struct BoardConfig {
     pub authorities: Vec<[u8; 32]>,
     /// Witnesses whose cosignatures the board gathers.
     pub witnesses: Vec<CosignatureVerifier>,
+    /// How long a signed checkpoint stays open to cosignatures (spec/12 §12.6): a
+    /// witness round must fit in it.
+    pub cosign_window: Duration,
+    /// Precheck threads (signature and proof checks); 0 = one per core.
+    pub precheck_threads: usize,
+}
+
+impl BoardConfig {
+    /// The default cosigning window: ten minutes.
+    pub const DEFAULT_COSIGN_WINDOW: Duration = Duration::from_secs(600);
+
+    /// A configuration with the default cosigning window and one precheck thread per
+    /// core.
+    pub fn new(
+        origin: impl Into<String>,
+        signing_seed: Zeroizing<[u8; 32]>,
+        authorities: Vec<[u8; 32]>,
+        witnesses: Vec<CosignatureVerifier>,
+    ) -> Self {
+        Self {
+            origin: origin.into(),
+            signing_seed,
+            authorities,
+            witnesses,
+            cosign_window: Self::DEFAULT_COSIGN_WINDOW,
+            precheck_threads: 0,
+        }
+    }
 }
 
 /// What the board answers for an accepted record: durable at `index`.
@@ -39,125 +71,86 @@ pub struct Receipt {
     pub hash: Hash,
 }
 
-struct State {
-    contexts: BTreeMap<ContextId, ContextState>,
-    /// Hashes queued but perhaps not yet indexed, so a concurrent duplicate is caught.
-    pending: HashSet<Hash>,
+struct Recent {
+    size: u64,
+    signed: Instant,
+    note: Note,
+    /// Known witnesses whose cosignature on `note` verified: counted once, when they
+    /// arrive, so that serving a quorum checkpoint verifies nothing.
+    cosigners: usize,
 }
 
 /// The bulletin board.
 pub struct Board {
-    store: Store,
-    registry: Registry,
-    state: Mutex<State>,
+    shared: Arc<Shared>,
+    intake: Option<Sender<Intake>>,
+    workers: Vec<JoinHandle<()>>,
+    sequencer: Option<(Sender<pipeline::ToSequencerMsg>, JoinHandle<()>)>,
+    applier: Option<JoinHandle<()>>,
     signer: NoteSigner,
     origin: String,
-    authorities: Vec<[u8; 32]>,
     witnesses: Vec<CosignatureVerifier>,
-    /// Recent signed checkpoints (size, note with cosignatures), oldest first.
-    recent: Mutex<VecDeque<(u64, Note)>>,
+    cosign_window: Duration,
+    /// Recent signed checkpoints with their cosignatures, oldest first.
+    recent: Mutex<VecDeque<Recent>>,
+    /// Serialises signing and saving checkpoints (held across the fsync; readers never
+    /// take it).
+    saving: Mutex<()>,
 }
 
 /// Why a board could not be opened.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BoardError {
     /// Storage refused (damage, a contradicting checkpoint, a lock…).
-    Store(StoreError),
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
     /// Configuration is wrong.
+    #[error("configuration: {0}")]
     Config(String),
+    /// A record on the log does not apply to the state rebuilt before it: the log
+    /// breaks this software's rules (a damaged log, or kinds this board no longer has).
+    #[error(
+        "record {index} does not apply to the state rebuilt from the log before it: {rejection}"
+    )]
+    Replay {
+        /// The record's index.
+        index: u64,
+        /// Why.
+        rejection: Rejection,
+    },
+    /// A thread could not be started.
+    #[error("could not start the board's {0} thread")]
+    Thread(&'static str),
 }
 
-impl core::fmt::Display for BoardError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            Self::Store(e) => write!(f, "storage: {e}"),
-            Self::Config(e) => write!(f, "configuration: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for BoardError {}
-
-impl From<StoreError> for BoardError {
-    fn from(e: StoreError) -> Self {
-        Self::Store(e)
-    }
-}
-
-/// The index keys of a record: a pure function of its bytes, so the board's state can
-/// be rebuilt from the log alone.
-fn index_keys(index: u64, bytes: &[u8]) -> Vec<IndexEntry> {
-    let Ok(record) = Record::parse(bytes.to_vec()) else {
-        return Vec::new();
-    };
-    let value = index.to_be_bytes().to_vec();
-    match record.kind() {
-        k if k == CONTEXT_OPEN => vec![IndexEntry {
-            tree: CONTEXTS,
-            key: record.context().0.to_vec(),
-            value,
-        }],
-        k if k == CONTEXT_PHASE => match record.body() {
-            [code] => {
-                let mut key = record.context().0.to_vec();
-                key.push(*code);
-                vec![IndexEntry {
-                    tree: PHASES,
-                    key,
-                    value,
-                }]
-            }
-            _ => Vec::new(),
-        },
-        _ => Vec::new(),
-    }
-}
-
-/// The store options a board's data directory is always opened with (the board's index
-/// keys under schema `urne-board/v1`): tools that open the store directly use these.
+/// The store options a board's data directory is always opened with: tools that open
+/// the store directly (fsck) use these.
 pub fn store_options() -> StoreOptions {
     StoreOptions {
-        index_keys: Some(Arc::new(index_keys)),
-        index_schema: "urne-board/v1".to_owned(),
+        index_keys: None,
+        index_schema: "urne-board/v2".to_owned(),
     }
 }
 
-fn rebuild_contexts(store: &Store) -> Result<BTreeMap<ContextId, ContextState>, BoardError> {
-    let mut contexts = BTreeMap::new();
-    let opened = store.index_tree(CONTEXTS)?;
-    let phases = store.index_tree(PHASES)?;
-    for item in opened.iter() {
-        let (key, value) = item.map_err(|e| BoardError::Store(e.into()))?;
-        let bad = |what: &str| {
-            BoardError::Config(format!("index entry for a context is damaged: {what}"))
-        };
-        let id = ContextId(key.as_ref().try_into().map_err(|_| bad("key"))?);
-        let index = u64::from_be_bytes(value.as_ref().try_into().map_err(|_| bad("value"))?);
-        let record = Record::parse(store.entry(index)?).map_err(|e| bad(&e.to_string()))?;
-        let open = ContextOpen::parse(record.body()).map_err(|e| bad(&e.to_string()))?;
-        let mut phase = Phase::Setup;
-        for p in phases.scan_prefix(id.0) {
-            let (k, _) = p.map_err(|e| BoardError::Store(e.into()))?;
-            if let Some(found) = k.last().and_then(|c| Phase::from_code(*c)) {
-                phase = phase.max(found);
-            }
-        }
-        contexts.insert(
-            id,
-            ContextState {
-                id,
-                name: open.name,
-                authority: *record.signer(),
-                phase,
-                opened_at: index,
-            },
-        );
+/// Rebuilds the state by applying every record of the log in order.
+fn replay(store: &Store, registry: &Registry) -> Result<BoardState, BoardError> {
+    let mut state = BoardState::default();
+    for index in 0..store.size() {
+        let record = Record::parse(store.entry(index)?).map_err(|e| BoardError::Replay {
+            index,
+            rejection: e.into(),
+        })?;
+        state
+            .apply(registry, &record, index)
+            .map_err(|rejection| BoardError::Replay { index, rejection })?;
     }
-    Ok(contexts)
+    Ok(state)
 }
 
 impl Board {
-    /// Opens the board's data directory, recovering storage and rebuilding state.
+    /// Opens the board's data directory: recovers storage, rebuilds the state from the
+    /// log, starts the acceptance pipeline.
     pub fn open(
         dir: &Path,
         config: BoardConfig,
@@ -175,33 +168,82 @@ impl Board {
                     "the saved checkpoint is not this board's ({e}); wrong key or origin?"
                 ))
             })?;
-            recent.push_back((checkpoint.size, note));
+            let cosigners = urne_log::note::count_cosignatures(&note, &config.witnesses);
+            recent.push_back(Recent {
+                size: checkpoint.size,
+                signed: Instant::now(),
+                note,
+                cosigners,
+            });
         }
-        let contexts = rebuild_contexts(&store)?;
-        let board = Self {
+        let state = replay(&store, &registry)?;
+        let shared = Arc::new(Shared {
             store,
             registry,
-            state: Mutex::new(State {
-                contexts,
-                pending: HashSet::new(),
-            }),
+            state: RwLock::new(state),
+            authorities: config.authorities,
+        });
+
+        let (intake_tx, intake_rx) = channel::<Intake>();
+        let (seq_tx, seq_rx) = channel();
+        let (apply_tx, apply_rx) = channel();
+        let spawn = |name: &'static str, f: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new()
+                .name(format!("urne-board-{name}"))
+                .spawn(f)
+                .map_err(|_| BoardError::Thread(name))
+        };
+        let applier = {
+            let (shared, seq_tx) = (shared.clone(), seq_tx.clone());
+            spawn(
+                "applier",
+                Box::new(move || pipeline::applier(shared, apply_rx, seq_tx)),
+            )?
+        };
+        let sequencer = {
+            let shared = shared.clone();
+            spawn(
+                "sequencer",
+                Box::new(move || Sequencer::run(shared, seq_rx, apply_tx)),
+            )?
+        };
+        let threads = match config.precheck_threads {
+            0 => std::thread::available_parallelism().map_or(2, usize::from),
+            n => n,
+        };
+        let intake_rx = Arc::new(Mutex::new(intake_rx));
+        let mut workers = Vec::with_capacity(threads);
+        for _ in 0..threads {
+            let (shared, intake_rx, seq_tx) = (shared.clone(), intake_rx.clone(), seq_tx.clone());
+            workers.push(spawn(
+                "precheck",
+                Box::new(move || pipeline::precheck_worker(shared, intake_rx, seq_tx)),
+            )?);
+        }
+        let board = Self {
+            shared,
+            intake: Some(intake_tx),
+            workers,
+            sequencer: Some((seq_tx, sequencer)),
+            applier: Some(applier),
             signer,
             origin: config.origin,
-            authorities: config.authorities,
             witnesses: config.witnesses,
+            cosign_window: config.cosign_window,
             recent: Mutex::new(recent),
+            saving: Mutex::new(()),
         };
         Ok((board, report))
     }
 
     /// The storage below.
     pub fn store(&self) -> &Store {
-        &self.store
+        &self.shared.store
     }
 
     /// The kind registry.
     pub fn registry(&self) -> &Registry {
-        &self.registry
+        &self.shared.registry
     }
 
     /// The origin (and board key name).
@@ -219,138 +261,86 @@ impl Board {
         &self.witnesses
     }
 
-    /// Open contexts.
-    pub fn contexts(&self) -> Vec<ContextState> {
-        self.state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contexts
-            .values()
-            .cloned()
-            .collect()
+    /// Open contexts, by id.
+    pub fn contexts(&self) -> Vec<ContextSummary> {
+        let state = self.shared.state.read().unwrap_or_else(|p| p.into_inner());
+        state.contexts.values().map(|c| c.summary()).collect()
     }
 
-    /// Checks a record and appends it durably. Stateless checks (size, envelope,
-    /// signature) run first and unlocked; the stateful ones (context, phase, poster,
-    /// duplicate, body) run under the board's lock together with queueing the append,
-    /// so that records are judged in the order they are stored. The answer comes once
-    /// the record is durable.
-    pub fn submit(&self, bytes: Vec<u8>) -> Result<Receipt, Rejection> {
-        if bytes.len() > urne_store::MAX_RECORD_BYTES {
-            return Err(Rejection::too_large(bytes.len()));
+    /// One context.
+    pub fn context(&self, id: &urne_record::ContextId) -> Option<ContextSummary> {
+        let state = self.shared.state.read().unwrap_or_else(|p| p.into_inner());
+        state.contexts.get(id).map(|c| c.summary())
+    }
+
+    fn send(&self, bytes: Vec<u8>, reply: Reply) {
+        let intake = Intake { bytes, reply };
+        match &self.intake {
+            Some(sender) => {
+                if let Err(returned) = sender.send(intake) {
+                    returned.0.reply.send(Err(Rejection::unavailable()));
+                }
+            }
+            None => intake.reply.send(Err(Rejection::unavailable())),
         }
-        let record = Record::parse(bytes)?;
-        let spec = self
-            .registry
-            .get(record.kind())
-            .ok_or_else(|| Rejection::unknown_kind(record.kind().0))?;
-        record.verify_signature()?;
-        let hash = record.hash();
+    }
 
-        let pending = {
-            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            if state.pending.contains(&hash) {
-                return Err(Rejection::duplicate(None));
-            }
-            if let Some(index) = self
-                .store
-                .index_of(&hash)
-                .map_err(|e| Rejection::storage(e.to_string()))?
-            {
-                return Err(Rejection::duplicate(Some(index)));
-            }
-            let id = record.context();
-            let context = state.contexts.get(&id);
-            if spec.phases.is_empty() {
-                if context.is_some() {
-                    return Err(Rejection::context_exists(&id.to_hex()));
-                }
-            } else {
-                let context = context.ok_or_else(|| Rejection::unknown_context(&id.to_hex()))?;
-                if !spec.phases.contains(&context.phase) {
-                    return Err(Rejection::wrong_phase(spec.name, context.phase.name()));
-                }
-            }
-            match spec.poster {
-                Poster::BoardAuthority if !self.authorities.contains(record.signer()) => {
-                    return Err(Rejection::not_authorized(format!(
-                        "{} records must be signed by one of the board's authorities",
-                        spec.name
-                    )));
-                }
-                Poster::ContextAuthority
-                    if context.map(|c| &c.authority) != Some(record.signer()) =>
-                {
-                    return Err(Rejection::not_authorized(format!(
-                        "{} records must be signed by the context's authority",
-                        spec.name
-                    )));
-                }
-                _ => {}
-            }
-            spec.validator.validate(&record, context)?;
+    /// Checks a record and appends it durably; answers once it is durable and applied
+    /// (spec/12 §12.5). For async callers: never blocks the calling thread.
+    pub async fn submit_async(&self, bytes: Vec<u8>) -> Result<Receipt, Rejection> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(bytes, Reply::Async(tx));
+        rx.await.unwrap_or_else(|_| Err(Rejection::unavailable()))
+    }
 
-            let opened = (record.kind() == CONTEXT_OPEN).then(|| ContextOpen::parse(record.body()));
-            let phase = (record.kind() == CONTEXT_PHASE)
-                .then(|| record.body().first().and_then(|c| Phase::from_code(*c)));
-            let signer = *record.signer();
-            let size_before = self.store.size();
-            let pending = self
-                .store
-                .enqueue(record.into_bytes())
-                .map_err(|e| Rejection::storage(e.to_string()))?;
-            state.pending.insert(hash);
-            // The state moves on now, for the records queued after this one; if the
-            // append fails the store is fail-stop and accepts nothing more.
-            if let Some(Ok(open)) = opened {
-                state.contexts.insert(
-                    id,
-                    ContextState {
-                        id,
-                        name: open.name,
-                        authority: signer,
-                        phase: Phase::Setup,
-                        opened_at: size_before,
-                    },
-                );
-            }
-            if let (Some(Some(p)), Some(c)) = (phase, state.contexts.get_mut(&id)) {
-                c.phase = p;
-            }
-            pending
-        };
-        let result = pending.wait();
-        self.state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pending
-            .remove(&hash);
-        let index = result.map_err(|e| Rejection::storage(e.to_string()))?;
-        Ok(Receipt { index, hash })
+    /// Checks a record and appends it durably; blocks until it is durable and applied.
+    pub fn submit(&self, bytes: Vec<u8>) -> Result<Receipt, Rejection> {
+        let (tx, rx) = sync_channel(1);
+        self.send(bytes, Reply::Blocking(tx));
+        rx.recv().unwrap_or_else(|_| Err(Rejection::unavailable()))
+    }
+
+    fn recent(&self) -> std::sync::MutexGuard<'_, VecDeque<Recent>> {
+        self.recent.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Signs a checkpoint over every durable entry (or returns the latest if nothing
-    /// was added since), saves it durably, and keeps it for cosigning.
+    /// was added since), saves it durably, and keeps it for cosigning. The list of
+    /// recent checkpoints is locked only to read and to publish, never across the
+    /// root computation or the fsync, so readers of `checkpoint()` never wait on a disk.
     pub fn sign_checkpoint(&self) -> Result<String, StoreError> {
-        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
-        let size = self.store.size();
-        if let Some((latest_size, latest)) = recent.back()
-            && *latest_size == size
+        let _saving = self.saving.lock().unwrap_or_else(|p| p.into_inner());
+        let size = self.shared.store.size();
+        if let Some(latest) = self.recent().back()
+            && latest.size == size
         {
-            return Ok(latest.to_text());
+            return Ok(latest.note.to_text());
         }
         let checkpoint = Checkpoint {
             origin: self.origin.clone(),
             size,
-            root: self.store.root(size)?,
+            root: self.shared.store.root(size)?,
             extensions: Vec::new(),
         };
         let mut note = Note::new(&checkpoint.to_text())
             .map_err(|e| StoreError::BadCheckpoint(e.to_string()))?;
         self.signer.sign(&mut note);
-        self.store.save_checkpoint(&note.to_text())?;
-        recent.push_back((size, note.clone()));
-        while recent.len() > RECENT_CHECKPOINTS {
+        self.shared.store.save_checkpoint(&note.to_text())?;
+        let now = Instant::now();
+        let mut recent = self.recent();
+        recent.push_back(Recent {
+            size,
+            signed: now,
+            note: note.clone(),
+            cosigners: 0,
+        });
+        // Older checkpoints stay open to cosignatures for the window, the newest always.
+        while recent.len() > 1
+            && (recent.len() > MAX_RECENT_CHECKPOINTS
+                || recent
+                    .front()
+                    .is_some_and(|r| now.duration_since(r.signed) > self.cosign_window))
+        {
             recent.pop_front();
         }
         Ok(note.to_text())
@@ -358,45 +348,37 @@ impl Board {
 
     /// The latest signed checkpoint with the cosignatures gathered for it.
     pub fn checkpoint(&self) -> Option<String> {
-        self.recent
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .back()
-            .map(|(_, note)| note.to_text())
+        self.recent().back().map(|r| r.note.to_text())
     }
 
     /// The tree size of the latest signed checkpoint.
     pub fn checkpoint_size(&self) -> Option<u64> {
-        self.recent
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .back()
-            .map(|(size, _)| *size)
+        self.recent().back().map(|r| r.size)
     }
 
     /// The newest signed checkpoint cosigned by at least `quorum` known witnesses.
     pub fn cosigned_checkpoint(&self, quorum: usize) -> Option<String> {
-        let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
-        recent
+        self.recent()
             .iter()
             .rev()
-            .find(|(_, note)| urne_log::note::count_cosignatures(note, &self.witnesses) >= quorum)
-            .map(|(_, note)| note.to_text())
+            .find(|r| r.cosigners >= quorum)
+            .map(|r| r.note.to_text())
     }
 
     /// Takes a checkpoint note carrying witness cosignatures; keeps those by known
     /// witnesses that verify on one of the recent checkpoints. Returns how many were new.
+    /// Signatures are verified, and the newest checkpoint saved, outside the lock on
+    /// the recent checkpoints.
     pub fn add_cosignatures(&self, note_text: &str) -> Result<usize, Rejection> {
         let note = Note::parse(note_text.as_bytes())
             .map_err(|e| Rejection::malformed("note", e.to_string()))?;
-        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
-        let position = recent
-            .iter()
-            .position(|(_, n)| n.text() == note.text())
-            .ok_or_else(|| {
-                Rejection::invalid_body("checkpoint", "not one of this board's recent checkpoints")
-            })?;
-        let mut added = 0;
+        if !self.recent().iter().any(|r| r.note.text() == note.text()) {
+            return Err(Rejection::invalid_body(
+                "checkpoint",
+                "not one of this board's recent checkpoints",
+            ));
+        }
+        let mut verified = Vec::new();
         for line in note.signatures() {
             let Some(witness) = self
                 .witnesses
@@ -411,27 +393,66 @@ impl Board {
                     format!("cosignature by {} does not verify", line.name),
                 )
             })?;
-            let target = &mut recent[position].1;
-            if !target.signatures().contains(line) {
-                target.add_signature(line.clone());
-                added += 1;
-            }
+            verified.push(line.clone());
         }
-        if added == 0
-            && !note
-                .signatures()
-                .iter()
-                .any(|l| self.witnesses.iter().any(|w| w.name() == l.name))
-        {
+        if verified.is_empty() {
             return Err(Rejection::not_authorized(
                 "no cosignature by a witness this board knows",
             ));
         }
-        if position + 1 == recent.len() && added > 0 {
-            self.store
-                .save_checkpoint(&recent[position].1.to_text())
+        let _saving = self.saving.lock().unwrap_or_else(|p| p.into_inner());
+        let (added, newest) = {
+            let mut recent = self.recent();
+            let newest_at = recent.len().saturating_sub(1);
+            let Some(position) = recent.iter().position(|r| r.note.text() == note.text()) else {
+                return Err(Rejection::invalid_body(
+                    "checkpoint",
+                    "the checkpoint left the cosigning window",
+                ));
+            };
+            let target = &mut recent[position];
+            let mut added = 0;
+            for line in verified {
+                if !target.note.signatures().contains(&line) {
+                    target.note.add_signature(line);
+                    added += 1;
+                }
+            }
+            if added > 0 {
+                target.cosigners =
+                    urne_log::note::count_cosignatures(&target.note, &self.witnesses);
+            }
+            let newest = (position == newest_at && added > 0).then(|| target.note.to_text());
+            (added, newest)
+        };
+        // Only the newest checkpoint is saved (the store keeps one); `saving` keeps a
+        // newer checkpoint from being signed and saved meanwhile.
+        if let Some(text) = newest {
+            self.shared
+                .store
+                .save_checkpoint(&text)
                 .map_err(|e| Rejection::storage(e.to_string()))?;
         }
         Ok(added)
+    }
+}
+
+impl Drop for Board {
+    /// Stops the pipeline in order: no new submissions; the precheck workers finish
+    /// their groups; the sequencer answers what waits behind a barrier; the applier
+    /// answers everything already queued for the store.
+    fn drop(&mut self) {
+        self.intake.take();
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
+        }
+        if let Some((sender, sequencer)) = self.sequencer.take() {
+            let _ = sender.send(pipeline::stop_message());
+            drop(sender);
+            let _ = sequencer.join();
+        }
+        if let Some(applier) = self.applier.take() {
+            let _ = applier.join();
+        }
     }
 }

@@ -1,24 +1,96 @@
 //! Rejections: every refused record gets a stable machine code, a message, and the field
-//! at fault.
+//! at fault (spec/12-records.md §12.5). No transport status: the server maps codes.
 
-use core::fmt;
+use urne_record::RecordError;
 
-/// Why the board refused a record. `code` is stable (clients may match on it); the
-/// message is for people; `field` names the part of the record at fault.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The stable code of a rejection (spec/12 §12.5); clients may match on its text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Code {
+    /// The record is larger than the log allows.
+    TooLarge,
+    /// The envelope does not parse.
+    Malformed,
+    /// No such kind on this board.
+    UnknownKind,
+    /// The signature or the signer's key is bad.
+    BadSignature,
+    /// The same record is already on the board, or being appended.
+    Duplicate,
+    /// No such context.
+    UnknownContext,
+    /// The context already exists.
+    ContextExists,
+    /// The kind is not accepted in this context's type or phase.
+    WrongPhase,
+    /// The signer may not post this kind here.
+    NotAuthorized,
+    /// The body is not valid for its kind (including its proofs).
+    InvalidBody,
+    /// A unique key of the record (a petition tag, a vote) is already taken in its
+    /// context.
+    AlreadyUsed,
+    /// Storage failed: nothing was acknowledged.
+    Storage,
+    /// The board is shutting down: nothing was acknowledged.
+    Unavailable,
+}
+
+impl Code {
+    /// The code's text (`wrong-phase`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TooLarge => "too-large",
+            Self::Malformed => "malformed",
+            Self::UnknownKind => "unknown-kind",
+            Self::BadSignature => "bad-signature",
+            Self::Duplicate => "duplicate",
+            Self::UnknownContext => "unknown-context",
+            Self::ContextExists => "context-exists",
+            Self::WrongPhase => "wrong-phase",
+            Self::NotAuthorized => "not-authorized",
+            Self::InvalidBody => "invalid-body",
+            Self::AlreadyUsed => "already-used",
+            Self::Storage => "storage",
+            Self::Unavailable => "unavailable",
+        }
+    }
+}
+
+impl core::fmt::Display for Code {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why the board refused a record: `code` is stable, the message is for people, `field`
+/// names the part of the record at fault.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{code}{}: {message}", field.as_deref().map(|f| format!(" ({f})")).unwrap_or_default())]
 pub struct Rejection {
-    /// Stable machine code: `malformed`, `too-large`, `bad-signature`, `unknown-kind`,
-    /// `unknown-context`, `context-exists`, `wrong-phase`, `not-authorized`,
-    /// `duplicate`, `invalid-body`, `storage`.
-    pub code: &'static str,
+    /// Stable machine code.
+    pub code: Code,
     /// What was wrong, for people.
     pub message: String,
     /// The field at fault, if one is.
     pub field: Option<String>,
 }
 
+impl From<RecordError> for Rejection {
+    fn from(e: RecordError) -> Self {
+        let code = match e.code() {
+            "too-large" => Code::TooLarge,
+            "bad-signature" => Code::BadSignature,
+            "invalid-body" => Code::InvalidBody,
+            _ => Code::Malformed,
+        };
+        Self::new(code, Some(e.field()), e.to_string())
+    }
+}
+
 impl Rejection {
-    fn new(code: &'static str, field: Option<&str>, message: impl Into<String>) -> Self {
+    /// A rejection with its code, field and message.
+    pub fn new(code: Code, field: Option<&str>, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -28,27 +100,18 @@ impl Rejection {
 
     /// The envelope does not parse.
     pub fn malformed(field: &str, message: impl Into<String>) -> Self {
-        Self::new("malformed", Some(field), message)
-    }
-
-    /// The record is larger than the log allows.
-    pub fn too_large(len: usize) -> Self {
-        Self::new(
-            "too-large",
-            Some("record"),
-            format!("record of {len} bytes exceeds the 65,535-byte limit"),
-        )
+        Self::new(Code::Malformed, Some(field), message)
     }
 
     /// The signature or signer key is bad.
     pub fn bad_signature(field: &str, message: impl Into<String>) -> Self {
-        Self::new("bad-signature", Some(field), message)
+        Self::new(Code::BadSignature, Some(field), message)
     }
 
     /// No such kind on this board.
     pub fn unknown_kind(kind: u16) -> Self {
         Self::new(
-            "unknown-kind",
+            Code::UnknownKind,
             Some("kind"),
             format!("record kind 0x{kind:04x} is not accepted by this board"),
         )
@@ -57,7 +120,7 @@ impl Rejection {
     /// No such context.
     pub fn unknown_context(id: &str) -> Self {
         Self::new(
-            "unknown-context",
+            Code::UnknownContext,
             Some("context"),
             format!("context {id} has not been opened"),
         )
@@ -66,24 +129,33 @@ impl Rejection {
     /// The context already exists.
     pub fn context_exists(id: &str) -> Self {
         Self::new(
-            "context-exists",
+            Code::ContextExists,
             Some("context"),
             format!("context {id} is already open"),
         )
     }
 
-    /// The context is in a phase where this kind is not accepted.
-    pub fn wrong_phase(kind: &str, phase: &str) -> Self {
+    /// The context is in a phase (or of a type) where this kind is not accepted.
+    pub fn wrong_phase(kind: &str, where_: &str) -> Self {
         Self::new(
-            "wrong-phase",
+            Code::WrongPhase,
             Some("kind"),
-            format!("{kind} records are not accepted in the {phase} phase"),
+            format!("{kind} records are not accepted in {where_}"),
+        )
+    }
+
+    /// The context's machine does not allow this move.
+    pub fn wrong_phase_move(machine: &str, from: &str, to: &str) -> Self {
+        Self::new(
+            Code::WrongPhase,
+            Some("body"),
+            format!("a {machine} in {from} cannot move to {to}"),
         )
     }
 
     /// The signer may not post this kind here.
     pub fn not_authorized(message: impl Into<String>) -> Self {
-        Self::new("not-authorized", Some("signer"), message)
+        Self::new(Code::NotAuthorized, Some("signer"), message)
     }
 
     /// The same record is already on the board.
@@ -92,39 +164,35 @@ impl Rejection {
             Some(i) => format!("this exact record is already on the board at index {i}"),
             None => "this exact record is already being appended".to_owned(),
         };
-        Self::new("duplicate", None, message)
+        Self::new(Code::Duplicate, None, message)
     }
 
     /// The body is not valid for its kind.
     pub fn invalid_body(field: &str, message: impl Into<String>) -> Self {
-        Self::new("invalid-body", Some(field), message)
+        Self::new(Code::InvalidBody, Some(field), message)
+    }
+
+    /// A unique key is taken.
+    pub fn already_used(space: &str, pending: bool) -> Self {
+        let message = if pending {
+            format!("{space} is already used by a record being appended in this context")
+        } else {
+            format!("{space} is already used by a record of this context")
+        };
+        Self::new(Code::AlreadyUsed, Some(space), message)
     }
 
     /// Storage failed: nothing was acknowledged.
     pub fn storage(message: impl Into<String>) -> Self {
-        Self::new("storage", None, message)
+        Self::new(Code::Storage, None, message)
     }
 
-    /// The HTTP status that fits.
-    pub fn http_status(&self) -> u16 {
-        match self.code {
-            "too-large" => 413,
-            "bad-signature" | "not-authorized" => 403,
-            "unknown-context" => 404,
-            "context-exists" | "wrong-phase" | "duplicate" => 409,
-            "storage" => 503,
-            _ => 400,
-        }
+    /// The board is shutting down: nothing was acknowledged.
+    pub fn unavailable() -> Self {
+        Self::new(
+            Code::Unavailable,
+            None,
+            "the board is shutting down; the record was not stored",
+        )
     }
 }
-
-impl fmt::Display for Rejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.field {
-            Some(field) => write!(f, "{} ({field}): {}", self.code, self.message),
-            None => write!(f, "{}: {}", self.code, self.message),
-        }
-    }
-}
-
-impl std::error::Error for Rejection {}

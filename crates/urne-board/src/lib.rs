@@ -1,24 +1,32 @@
 //! The bulletin board.
 //!
-//! What it is for: [`record`] (pure, no storage) defines the signed record envelope and
-//! its canonical bytes; [`kinds`] the registry of record kinds — who may post each, in
-//! which phase of its context — and the [`kinds::Validator`] trait through which the
-//! election, petition and assembly crates plug in their checks; [`board::Board`] accepts
-//! a record only after every check passed, appends it durably through `urne-store`,
-//! signs checkpoints over durable entries and gathers witness cosignatures.
+//! What it is for: accepting signed records (the envelope is urne-record's) only after
+//! every check passed, appending them durably through urne-store, keeping each
+//! context's state, signing checkpoints over durable entries and gathering witness
+//! cosignatures. [`handler`] is the kind API through which the election, petition and
+//! assembly crates plug in their record kinds and context types; [`builtin`] has the
+//! kinds every board knows; [`board::Board`] runs the acceptance pipeline.
 //!
 //! What it must never do: acknowledge a record before it is durable, re-serialise a
-//! record (the bytes received are the bytes stored, hashed and served), or answer a
-//! rejection without saying what was wrong and where. The verifier does not depend on
-//! this crate's acceptance path — only on [`record`], which is pure.
+//! record (the bytes received are the bytes stored, hashed and served), keep state that
+//! the log alone does not determine, or answer a rejection without saying what was
+//! wrong and where. The verifier does not depend on this crate: only on urne-record and
+//! the domain crates.
 
 #![deny(unsafe_code)]
 
 pub mod board;
+pub mod builtin;
 pub mod error;
-pub mod kinds;
-pub mod record;
+pub mod handler;
+mod pipeline;
+mod state;
 
-pub use board::{Board, BoardConfig, Receipt};
-pub use error::Rejection;
-pub use record::{ContextId, Kind, Phase, Record};
+pub use board::{Board, BoardConfig, BoardError, Receipt};
+pub use builtin::LinearMachine;
+pub use error::{Code, Rejection};
+pub use handler::{
+    ContextMachine, ContextMut, ContextSummary, ContextView, KindHandler, Poster, Prechecked,
+    Registry, Scope, Sequencing, UniqueKey,
+};
+pub use urne_record::{ContextId, ContextOpen, ContextPhase, ContextType, Kind, Record, kinds};

@@ -1,15 +1,24 @@
 //! The board's acceptance rules, each rejection with its own code and no change to the
-//! log; state rebuilt from the log; checkpoints and cosignatures.
+//! log; the kind API (precheck with batched proofs, ordered checks, barriers, unique
+//! keys, apply after durability); state rebuilt from the log; checkpoints and
+//! cosignatures.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
-use urne_board::kinds::{
-    CONTEXT_OPEN, CONTEXT_PHASE, ContextOpen, ContextState, KindSpec, Poster, Registry, Validator,
+use urne_board::handler::{ContextMut, ContextView, Prechecked};
+use urne_board::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
+use urne_board::{
+    Board, BoardConfig, Code, ContextId, ContextOpen, ContextType, Kind, KindHandler,
+    LinearMachine, Poster, Record, Registry, Rejection, Scope, Sequencing, UniqueKey,
 };
-use urne_board::{Board, BoardConfig, ContextId, Kind, Phase, Record, Rejection};
+use urne_crypto::encoding::Point;
+use urne_crypto::proofs::SchnorrProof;
+use urne_crypto::secret::SecretScalar;
+use urne_crypto::transcript::{ContextHash, ProofContext};
 use urne_log::note::{Cosigner, Note};
 use zeroize::Zeroizing;
 
@@ -31,66 +40,171 @@ fn witness(i: u8) -> Cosigner {
     Cosigner::from_seed(&format!("witness{i}.example"), &[50 + i; 32]).unwrap()
 }
 
-/// A kind plugged in from outside: accepted in the voting phase from anyone whose
-/// body says "ok" — the shape later crates (ballots, signatures) use.
-struct OkBody;
-impl Validator for OkBody {
-    fn validate(&self, record: &Record, _context: Option<&ContextState>) -> Result<(), Rejection> {
-        if record.body() == b"ok" {
-            Ok(())
-        } else {
-            Err(Rejection::invalid_body("body", "must be ok"))
-        }
+const SETUP: u8 = 0;
+const VOTING: u8 = 3;
+const CLOSED: u8 = 4;
+const PUBLISHED: u8 = 6;
+
+/// A kind plugged in from outside, shaped like a ballot: accepted in the voting phase
+/// of an election from anyone, concurrent, its body a key X and a Schnorr proof of
+/// knowledge of x bound to the context and the signer; X is a unique key (one record
+/// per X per context). Its state counts the records applied.
+struct ProofKind;
+const PROOF_KIND: Kind = Kind(0x7f01);
+
+#[derive(Default)]
+struct Tally {
+    applied: Vec<u64>,
+}
+
+struct Election;
+impl urne_board::ContextMachine for Election {
+    fn context_type(&self) -> ContextType {
+        ContextType::ELECTION
+    }
+    fn name(&self) -> &'static str {
+        "election"
+    }
+    fn initial_phase(&self) -> u8 {
+        0
+    }
+    fn phase_name(&self, phase: u8) -> Option<&'static str> {
+        LinearMachine::election().phase_name(phase)
+    }
+    fn may_move(&self, from: u8, to: u8) -> bool {
+        LinearMachine::election().may_move(from, to)
+    }
+    fn new_state(&self, _: &ContextOpen) -> Box<dyn std::any::Any + Send + Sync> {
+        Box::new(Tally::default())
     }
 }
-const TEST_KIND: Kind = Kind(0x7f01);
+
+fn proof_body(context: ContextId, signer: &SigningKey, x: u64) -> Vec<u8> {
+    let x = SecretScalar::from_u64(x);
+    let big_x = Point::from_ristretto(
+        curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE * x.expose_secret(),
+    );
+    let hash = ContextHash(context.0);
+    let binding = signer.verifying_key().to_bytes();
+    let proof = SchnorrProof::prove(
+        &ProofContext::new(&hash, &binding),
+        &x,
+        &big_x,
+        &mut rand::rng(),
+    )
+    .unwrap();
+    let mut body = big_x.to_bytes().to_vec();
+    body.extend_from_slice(&proof.to_bytes());
+    body
+}
+
+impl KindHandler for ProofKind {
+    fn kind(&self) -> Kind {
+        PROOF_KIND
+    }
+    fn name(&self) -> &'static str {
+        "test.proof"
+    }
+    fn poster(&self) -> Poster {
+        Poster::HandlerDecides
+    }
+    fn scope(&self) -> Scope {
+        Scope::In {
+            types: vec![ContextType::ELECTION],
+            phases: Some(vec![VOTING]),
+        }
+    }
+    fn sequencing(&self) -> Sequencing {
+        Sequencing::Concurrent
+    }
+    fn precheck(&self, record: &Record) -> Result<Prechecked, Rejection> {
+        let body = record.body();
+        if body.len() != 32 + SchnorrProof::LEN {
+            return Err(Rejection::invalid_body("body", "X ‖ proof"));
+        }
+        let x = Point::decode_non_identity(&body[..32])
+            .map_err(|e| Rejection::invalid_body("body.X", e.to_string()))?;
+        let proof = SchnorrProof::decode(&body[32..])
+            .map_err(|e| Rejection::invalid_body("body.proof", e.to_string()))?;
+        let hash = ContextHash(record.context().0);
+        let relations = proof
+            .relations(&ProofContext::new(&hash, record.signer()), &x)
+            .map_err(|e| Rejection::invalid_body("body.proof", e.to_string()))?;
+        Ok(Prechecked {
+            relations: Some(relations),
+            proof_field: "body.proof",
+            decoded: None,
+        })
+    }
+    fn check(
+        &self,
+        record: &Record,
+        _: &Prechecked,
+        context: Option<&ContextView<'_>>,
+    ) -> Result<Vec<UniqueKey>, Rejection> {
+        assert!(context.is_some_and(|c| c.data::<Tally>().is_some()));
+        Ok(self.unique_keys(record))
+    }
+    fn apply(&self, _: &Record, index: u64, context: &mut ContextMut<'_>) -> Result<(), Rejection> {
+        context.data_mut::<Tally>().unwrap().applied.push(index);
+        Ok(())
+    }
+    fn unique_keys(&self, record: &Record) -> Vec<UniqueKey> {
+        vec![UniqueKey {
+            space: "body.X",
+            key: record.body()[..32].to_vec(),
+        }]
+    }
+}
 
 fn registry() -> Registry {
     let mut r = Registry::with_builtin();
-    r.register(KindSpec {
-        kind: TEST_KIND,
-        name: "test.ok",
-        poster: Poster::ValidatorDecides,
-        phases: vec![Phase::Voting],
-        validator: Arc::new(OkBody),
-    })
-    .unwrap();
+    r.register_context(Arc::new(Election)).unwrap();
+    r.register(Arc::new(ProofKind)).unwrap();
     assert!(
-        r.register(KindSpec {
-            kind: CONTEXT_OPEN,
-            name: "again",
-            poster: Poster::ValidatorDecides,
-            phases: vec![],
-            validator: Arc::new(OkBody)
-        })
-        .is_err()
+        r.register(Arc::new(ProofKind)).is_err(),
+        "a code is taken once"
     );
+    assert!(r.register_context(Arc::new(Election)).is_err());
     r
 }
 
-fn open(dir: &std::path::Path) -> Board {
-    let config = BoardConfig {
+fn config(seed: u8) -> BoardConfig {
+    BoardConfig {
         origin: "test.example/board".into(),
-        signing_seed: Zeroizing::new([7; 32]),
+        signing_seed: Zeroizing::new([seed; 32]),
         authorities: vec![
             authority().verifying_key().to_bytes(),
             second_authority().verifying_key().to_bytes(),
         ],
         witnesses: (0..3).map(|i| witness(i).verifier()).collect(),
-    };
-    Board::open(dir, config, registry()).unwrap().0
+        cosign_window: BoardConfig::DEFAULT_COSIGN_WINDOW,
+        precheck_threads: 2,
+    }
 }
 
-fn open_context(board: &Board, name: &str) -> ContextId {
-    let body = ContextOpen {
+fn open(dir: &std::path::Path) -> Board {
+    Board::open(dir, config(7), registry()).unwrap().0
+}
+
+fn open_body(name: &str, nonce: u8) -> Vec<u8> {
+    ContextOpen {
+        context_type: ContextType::ELECTION,
+        nonce: [nonce; 16],
         name: name.into(),
         parameters: [0; 32],
     }
-    .to_body();
-    let id = ContextId::derive(&body);
+    .to_body()
+    .unwrap()
+}
+
+fn open_context(board: &Board, name: &str) -> ContextId {
+    let body = open_body(name, 0);
+    let key = authority();
+    let id = ContextId::derive(key.verifying_key().as_bytes(), &body);
     board
         .submit(
-            Record::sign(id, CONTEXT_OPEN, &body, &authority())
+            Record::sign(id, CONTEXT_OPEN, &body, &key)
                 .unwrap()
                 .into_bytes(),
         )
@@ -98,17 +212,23 @@ fn open_context(board: &Board, name: &str) -> ContextId {
     id
 }
 
-fn phase(board: &Board, id: ContextId, to: Phase, key: &SigningKey) -> Result<u64, Rejection> {
+fn phase(board: &Board, id: ContextId, to: u8, key: &SigningKey) -> Result<u64, Rejection> {
     board
         .submit(
-            Record::sign(id, CONTEXT_PHASE, &[to.code()], key)
+            Record::sign(id, CONTEXT_PHASE, &[to], key)
                 .unwrap()
                 .into_bytes(),
         )
         .map(|r| r.index)
 }
 
-fn rejected(board: &Board, bytes: Vec<u8>, code: &str) -> Rejection {
+fn to_voting(board: &Board, id: ContextId) {
+    for p in 1..=VOTING {
+        phase(board, id, p, &authority()).unwrap();
+    }
+}
+
+fn rejected(board: &Board, bytes: Vec<u8>, code: Code) -> Rejection {
     let before = board.store().size();
     let r = board.submit(bytes).unwrap_err();
     assert_eq!(r.code, code, "{r}");
@@ -124,26 +244,29 @@ fn rejected(board: &Board, bytes: Vec<u8>, code: &str) -> Rejection {
 fn contexts_open_and_move_through_their_phases_in_order() {
     let board = open(&scratch("phases"));
     let id = open_context(&board, "Municipal 2027");
-    for p in [
-        Phase::Ceremony,
-        Phase::Registration,
-        Phase::Voting,
-        Phase::Closed,
-        Phase::Tallying,
-        Phase::Published,
-    ] {
+    assert_eq!(board.contexts()[0].phase_name, "setup");
+    assert_eq!(board.contexts()[0].context_type, "election");
+    for p in 1..=PUBLISHED {
         phase(&board, id, p, &authority()).unwrap();
     }
-    assert_eq!(board.contexts()[0].phase, Phase::Published);
-    // Nothing moves a published context (a new record, not a duplicate of the last).
-    let r = board
-        .submit(
-            Record::sign(id, CONTEXT_PHASE, &[7], &authority())
-                .unwrap()
-                .into_bytes(),
-        )
-        .unwrap_err();
-    assert_eq!(r.code, "wrong-phase");
+    assert_eq!(board.contexts()[0].phase_name, "published");
+    // Nothing moves a published context.
+    let r = rejected(
+        &board,
+        Record::sign(id, CONTEXT_PHASE, &[PUBLISHED + 1], &authority())
+            .unwrap()
+            .into_bytes(),
+        Code::InvalidBody,
+    );
+    assert!(r.message.contains("no phase 7"), "{r}");
+    let r = rejected(
+        &board,
+        Record::sign(id, CONTEXT_PHASE, &[SETUP], &authority())
+            .unwrap()
+            .into_bytes(),
+        Code::WrongPhase,
+    );
+    assert!(r.message.contains("published cannot move to setup"), "{r}");
 }
 
 #[test]
@@ -152,33 +275,30 @@ fn every_kind_of_bad_record_gets_its_own_rejection_and_changes_nothing() {
     let id = open_context(&board, "Consultation");
     let stranger = SigningKey::from_bytes(&[2; 32]);
 
-    // malformed: truncated envelope; too large
     let good = Record::sign(id, CONTEXT_PHASE, &[1], &authority())
         .unwrap()
         .into_bytes();
-    let r = rejected(&board, good[..good.len() - 1].to_vec(), "malformed");
+    let r = rejected(&board, good[..good.len() - 1].to_vec(), Code::Malformed);
     assert_eq!(r.field.as_deref(), Some("body_length"));
-    rejected(&board, vec![1; 70_000], "too-large");
-    // bad signature: one flipped bit of the signature
+    rejected(&board, vec![1; 70_000], Code::TooLarge);
     let mut forged = good.clone();
     let n = forged.len();
     forged[n - 1] ^= 1;
-    rejected(&board, forged, "bad-signature");
-    // unknown kind
+    let r = rejected(&board, forged, Code::BadSignature);
+    assert_eq!(r.field.as_deref(), Some("signature"));
     rejected(
         &board,
         Record::sign(id, Kind(0x6666), b"", &authority())
             .unwrap()
             .into_bytes(),
-        "unknown-kind",
+        Code::UnknownKind,
     );
-    // unknown context
     rejected(
         &board,
         Record::sign(ContextId([9; 32]), CONTEXT_PHASE, &[1], &authority())
             .unwrap()
             .into_bytes(),
-        "unknown-context",
+        Code::UnknownContext,
     );
     // not authorized: a stranger moves the phase; a stranger opens a context
     rejected(
@@ -186,105 +306,401 @@ fn every_kind_of_bad_record_gets_its_own_rejection_and_changes_nothing() {
         Record::sign(id, CONTEXT_PHASE, &[1], &stranger)
             .unwrap()
             .into_bytes(),
-        "not-authorized",
+        Code::NotAuthorized,
     );
-    let body = ContextOpen {
-        name: "Rogue".into(),
-        parameters: [0; 32],
-    }
-    .to_body();
+    let body = open_body("Rogue", 1);
+    let rogue_id = ContextId::derive(stranger.verifying_key().as_bytes(), &body);
     rejected(
         &board,
-        Record::sign(ContextId::derive(&body), CONTEXT_OPEN, &body, &stranger)
+        Record::sign(rogue_id, CONTEXT_OPEN, &body, &stranger)
             .unwrap()
             .into_bytes(),
-        "not-authorized",
+        Code::NotAuthorized,
     );
-    // invalid body: skipping a phase; a context id that does not match its body
+    // invalid body: skipping a phase; an id that is not derived from signer and body;
+    // a context type the board does not have; a name with a bidi override
     rejected(
         &board,
         Record::sign(id, CONTEXT_PHASE, &[3], &authority())
             .unwrap()
             .into_bytes(),
-        "invalid-body",
+        Code::WrongPhase,
     );
-    rejected(
+    let r = rejected(
         &board,
         Record::sign(ContextId([4; 32]), CONTEXT_OPEN, &body, &authority())
             .unwrap()
             .into_bytes(),
-        "invalid-body",
+        Code::InvalidBody,
     );
+    assert_eq!(r.field.as_deref(), Some("context"));
+    let petition = ContextOpen {
+        context_type: ContextType::PETITION,
+        nonce: [0; 16],
+        name: "Petition".into(),
+        parameters: [0; 32],
+    }
+    .to_body()
+    .unwrap();
+    let petition_id = ContextId::derive(authority().verifying_key().as_bytes(), &petition);
+    let r = rejected(
+        &board,
+        Record::sign(petition_id, CONTEXT_OPEN, &petition, &authority())
+            .unwrap()
+            .into_bytes(),
+        Code::InvalidBody,
+    );
+    assert_eq!(r.field.as_deref(), Some("body.context_type"));
+    let mut rtl = open_body("ab", 3);
+    rtl.splice(21..23, "\u{202e}".bytes());
+    rtl[20] = 3;
+    let rtl_id = ContextId::derive(authority().verifying_key().as_bytes(), &rtl);
+    let r = rejected(
+        &board,
+        Record::sign(rtl_id, CONTEXT_OPEN, &rtl, &authority())
+            .unwrap()
+            .into_bytes(),
+        Code::InvalidBody,
+    );
+    assert_eq!(r.field.as_deref(), Some("body.name"), "{r}");
     // wrong phase: the plugged-in kind before voting
     rejected(
         &board,
-        Record::sign(id, TEST_KIND, b"ok", &stranger)
+        Record::sign(id, PROOF_KIND, &proof_body(id, &stranger, 5), &stranger)
             .unwrap()
             .into_bytes(),
-        "wrong-phase",
+        Code::WrongPhase,
     );
-    // context exists: another authority opens the same context (same body, same id)
-    let body = ContextOpen {
-        name: "Consultation".into(),
-        parameters: [0; 32],
-    }
-    .to_body();
+    // context exists: the same opening again
+    let body = open_body("Consultation", 0);
     rejected(
         &board,
-        Record::sign(id, CONTEXT_OPEN, &body, &second_authority())
+        Record::sign(id, CONTEXT_OPEN, &body, &authority())
             .unwrap()
             .into_bytes(),
-        "context-exists",
+        Code::Duplicate,
     );
     // duplicate: the same bytes twice
     board.submit(good.clone()).unwrap();
-    let r = rejected(&board, good, "duplicate");
+    let r = rejected(&board, good, Code::Duplicate);
     assert!(r.message.contains("index 1"), "{r}");
 }
 
 #[test]
-fn plugged_in_validators_decide_their_kinds() {
-    let board = open(&scratch("plugged"));
-    let id = open_context(&board, "Budget");
-    for p in [Phase::Ceremony, Phase::Registration, Phase::Voting] {
-        phase(&board, id, p, &authority()).unwrap();
-    }
-    let voter = SigningKey::from_bytes(&[3; 32]);
+fn another_authority_replaying_an_opening_gets_its_own_context_not_the_original() {
+    let board = open(&scratch("replay-open"));
+    let body = open_body("Same election", 0);
+    // The second authority posts the body first: it opens *its* context.
+    let second = second_authority();
+    let its_id = ContextId::derive(second.verifying_key().as_bytes(), &body);
     board
         .submit(
-            Record::sign(id, TEST_KIND, b"ok", &voter)
+            Record::sign(its_id, CONTEXT_OPEN, &body, &second)
                 .unwrap()
                 .into_bytes(),
         )
         .unwrap();
+    // The rightful authority still opens its own, with the same body.
+    let id = open_context(&board, "Same election");
+    assert_ne!(id, its_id);
+    // Claiming the rightful id with another key is refused.
     rejected(
         &board,
-        Record::sign(id, TEST_KIND, b"no", &voter)
+        Record::sign(id, CONTEXT_PHASE, &[1], &second)
             .unwrap()
             .into_bytes(),
-        "invalid-body",
+        Code::NotAuthorized,
     );
+    // And two identical elections of one authority differ by their nonce.
+    let again = open_body("Same election", 1);
+    let again_id = ContextId::derive(authority().verifying_key().as_bytes(), &again);
+    assert_ne!(again_id, id);
+    board
+        .submit(
+            Record::sign(again_id, CONTEXT_OPEN, &again, &authority())
+                .unwrap()
+                .into_bytes(),
+        )
+        .unwrap();
+    assert_eq!(board.contexts().len(), 3);
+}
+
+#[test]
+fn opened_at_is_the_real_index_of_the_opening_record() {
+    let board = open(&scratch("opened-at"));
+    let first = open_context(&board, "First");
+    phase(&board, first, 1, &authority()).unwrap();
+    let body = open_body("Second", 9);
+    let id = ContextId::derive(authority().verifying_key().as_bytes(), &body);
+    let receipt = board
+        .submit(
+            Record::sign(id, CONTEXT_OPEN, &body, &authority())
+                .unwrap()
+                .into_bytes(),
+        )
+        .unwrap();
+    assert_eq!(receipt.index, 2);
+    assert_eq!(board.context(&id).unwrap().opened_at, 2);
+}
+
+#[test]
+fn proofs_are_batched_and_a_bad_one_is_rejected_alone() {
+    let board = Arc::new(open(&scratch("batched")));
+    let id = open_context(&board, "Batched");
+    to_voting(&board, id);
+    let before = board.store().size();
+    let records: Vec<(bool, Vec<u8>)> = (0..40u64)
+        .map(|i| {
+            let voter = SigningKey::from_bytes(&[100 + i as u8; 32]);
+            let mut body = proof_body(id, &voter, 1000 + i);
+            let bad = i % 7 == 3;
+            if bad {
+                // z altered: the equation fails, the encoding stays canonical.
+                body[32 + 33] ^= 0x01;
+            }
+            (
+                bad,
+                Record::sign(id, PROOF_KIND, &body, &voter)
+                    .unwrap()
+                    .into_bytes(),
+            )
+        })
+        .collect();
+    let threads: Vec<_> = records
+        .into_iter()
+        .map(|(bad, bytes)| {
+            let board = board.clone();
+            std::thread::spawn(move || (bad, board.submit(bytes)))
+        })
+        .collect();
+    let mut accepted = 0;
+    for t in threads {
+        let (bad, result) = t.join().unwrap();
+        match result {
+            Ok(_) => {
+                assert!(!bad, "a record with a false proof was accepted");
+                accepted += 1;
+            }
+            Err(r) => {
+                assert!(bad, "a good record was refused: {r}");
+                assert_eq!(r.code, Code::InvalidBody);
+                assert_eq!(r.field.as_deref(), Some("body.proof"));
+            }
+        }
+    }
+    assert_eq!(accepted, 34);
+    assert_eq!(board.store().size(), before + 34);
+}
+
+#[test]
+fn a_proof_bound_to_another_signer_or_context_is_rejected() {
+    let board = open(&scratch("binding"));
+    let id = open_context(&board, "Bound");
+    to_voting(&board, id);
+    let voter = SigningKey::from_bytes(&[3; 32]);
+    let thief = SigningKey::from_bytes(&[4; 32]);
+    let body = proof_body(id, &voter, 77);
+    // Copied under another signer: the proof's binding differs.
+    rejected(
+        &board,
+        Record::sign(id, PROOF_KIND, &body, &thief)
+            .unwrap()
+            .into_bytes(),
+        Code::InvalidBody,
+    );
+    let other = proof_body(ContextId([5; 32]), &voter, 77);
+    rejected(
+        &board,
+        Record::sign(id, PROOF_KIND, &other, &voter)
+            .unwrap()
+            .into_bytes(),
+        Code::InvalidBody,
+    );
+    board
+        .submit(
+            Record::sign(id, PROOF_KIND, &body, &voter)
+                .unwrap()
+                .into_bytes(),
+        )
+        .unwrap();
+}
+
+#[test]
+fn a_unique_key_is_taken_once_even_by_concurrent_records_and_after_a_restart() {
+    let dir = scratch("unique");
+    let id;
+    {
+        let board = Arc::new(open(&dir));
+        id = open_context(&board, "Unique");
+        to_voting(&board, id);
+        // Eight different signers prove the same X at the same instant.
+        let threads: Vec<_> = (0..8u8)
+            .map(|i| {
+                let board = board.clone();
+                std::thread::spawn(move || {
+                    let voter = SigningKey::from_bytes(&[200 + i; 32]);
+                    let body = proof_body(id, &voter, 4242);
+                    board.submit(
+                        Record::sign(id, PROOF_KIND, &body, &voter)
+                            .unwrap()
+                            .into_bytes(),
+                    )
+                })
+            })
+            .collect();
+        let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+        for r in results.iter().filter_map(|r| r.as_ref().err()) {
+            assert_eq!(r.code, Code::AlreadyUsed);
+            assert_eq!(r.field.as_deref(), Some("body.X"));
+        }
+    }
+    let board = open(&dir);
+    let voter = SigningKey::from_bytes(&[250; 32]);
+    let body = proof_body(id, &voter, 4242);
+    let r = rejected(
+        &board,
+        Record::sign(id, PROOF_KIND, &body, &voter)
+            .unwrap()
+            .into_bytes(),
+        Code::AlreadyUsed,
+    );
+    assert!(
+        r.message
+            .contains("already used by a record of this context"),
+        "{r}"
+    );
+}
+
+#[test]
+fn no_record_is_accepted_after_the_phase_change_that_forbids_it() {
+    // Ballot-like records race a phase change to "closed": in log order, every accepted
+    // one comes before the close, and every one after it was refused.
+    let board = Arc::new(open(&scratch("barrier")));
+    let id = open_context(&board, "Barrier");
+    to_voting(&board, id);
+    let voters: Vec<_> = (0..60u64)
+        .map(|i| {
+            let voter = SigningKey::from_bytes(&[i as u8 + 1; 32]);
+            Record::sign(id, PROOF_KIND, &proof_body(id, &voter, 5000 + i), &voter)
+                .unwrap()
+                .into_bytes()
+        })
+        .collect();
+    let close = Record::sign(id, CONTEXT_PHASE, &[CLOSED], &authority())
+        .unwrap()
+        .into_bytes();
+    let mut threads = Vec::new();
+    for (i, bytes) in voters.into_iter().enumerate() {
+        let submitter = board.clone();
+        threads.push(std::thread::spawn(move || (false, submitter.submit(bytes))));
+        if i == 30 {
+            let board = board.clone();
+            let close = close.clone();
+            threads.push(std::thread::spawn(move || (true, board.submit(close))));
+        }
+    }
+    let mut close_index = None;
+    let mut ballot_indexes = Vec::new();
+    for t in threads {
+        match t.join().unwrap() {
+            (true, r) => close_index = Some(r.unwrap().index),
+            (false, Ok(r)) => ballot_indexes.push(r.index),
+            (false, Err(r)) => assert_eq!(r.code, Code::WrongPhase, "{r}"),
+        }
+    }
+    let close_index = close_index.unwrap();
+    assert!(ballot_indexes.iter().all(|i| *i < close_index));
+    assert_eq!(close_index + 1, board.store().size());
+    assert_eq!(board.contexts()[0].phase_name, "closed");
+    assert_eq!(
+        board.contexts()[0].records as usize,
+        5 + ballot_indexes.len()
+    );
+}
+
+#[test]
+fn async_submitters_get_their_answers_on_a_single_threaded_runtime() {
+    // A submission awaits its answer without holding the runtime's only thread:
+    // concurrent ones, on one thread, are all answered.
+    let board = Arc::new(open(&scratch("async")));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let tasks: Vec<_> = (0..16u8)
+            .map(|i| {
+                let board = board.clone();
+                tokio::task::spawn(async move {
+                    let body = open_body(&format!("Election {i}"), i);
+                    let id = ContextId::derive(authority().verifying_key().as_bytes(), &body);
+                    let bytes = Record::sign(id, CONTEXT_OPEN, &body, &authority())
+                        .unwrap()
+                        .into_bytes();
+                    board.submit_async(bytes).await
+                })
+            })
+            .collect();
+        let mut indexes = Vec::new();
+        for task in tasks {
+            indexes.push(task.await.unwrap().unwrap().index);
+        }
+        indexes.sort_unstable();
+        assert_eq!(indexes, (0..16).collect::<Vec<u64>>());
+        // One after another, each judged against the state the previous one left.
+        let id = board.contexts()[0].id;
+        for p in 1..=3u8 {
+            let bytes = Record::sign(id, CONTEXT_PHASE, &[p], &authority())
+                .unwrap()
+                .into_bytes();
+            board.submit_async(bytes).await.unwrap();
+        }
+    });
+    assert_eq!(board.contexts()[0].phase_name, "voting");
 }
 
 #[test]
 fn state_is_rebuilt_from_the_log_after_a_restart_and_after_losing_the_index() {
     let dir = scratch("restart");
+    let id;
     {
         let board = open(&dir);
-        let id = open_context(&board, "Sitting 12");
-        phase(&board, id, Phase::Ceremony, &authority()).unwrap();
-        phase(&board, id, Phase::Registration, &authority()).unwrap();
+        id = open_context(&board, "Sitting 12");
+        to_voting(&board, id);
+        let voter = SigningKey::from_bytes(&[3; 32]);
+        board
+            .submit(
+                Record::sign(id, PROOF_KIND, &proof_body(id, &voter, 9), &voter)
+                    .unwrap()
+                    .into_bytes(),
+            )
+            .unwrap();
         board.sign_checkpoint().unwrap();
     }
     let board = open(&dir);
-    assert_eq!(board.contexts()[0].phase, Phase::Registration);
-    assert_eq!(board.contexts()[0].name, "Sitting 12");
-    let id = board.contexts()[0].id;
+    let summary = board.context(&id).unwrap();
+    assert_eq!(summary.phase_name, "voting");
+    assert_eq!(summary.name, "Sitting 12");
+    assert_eq!(summary.records, 5);
     drop(board);
     std::fs::remove_dir_all(dir.join("index.sled")).unwrap();
     let board = open(&dir);
-    assert_eq!(board.contexts()[0].phase, Phase::Registration);
-    phase(&board, id, Phase::Voting, &authority()).unwrap();
+    assert_eq!(board.context(&id).unwrap().phase_name, "voting");
+    phase(&board, id, CLOSED, &authority()).unwrap();
+}
+
+#[test]
+fn a_log_whose_records_break_the_rules_is_refused_on_open() {
+    let dir = scratch("bad-log");
+    {
+        let board = open(&dir);
+        open_context(&board, "Kinds");
+    }
+    // Reopened without the context type: the opening record no longer applies.
+    let err = Board::open(&dir, config(7), Registry::with_builtin())
+        .err()
+        .expect("a log this registry cannot replay");
+    assert!(err.to_string().contains("record 0"), "{err}");
 }
 
 #[test]
@@ -307,7 +723,7 @@ fn concurrent_duplicates_are_accepted_once() {
         results
             .iter()
             .filter_map(|r| r.as_ref().err())
-            .all(|e| e.code == "duplicate" || e.code == "invalid-body")
+            .all(|e| e.code == Code::Duplicate)
     );
     assert_eq!(board.store().size(), 2);
 }
@@ -332,7 +748,6 @@ fn checkpoints_are_signed_over_durable_entries_and_gather_cosignatures() {
         "no new entries, no new checkpoint"
     );
 
-    // Two witnesses cosign; a stranger's cosignature is refused; a forged one too.
     for i in 0..2 {
         let mut n = note.clone();
         n.add_signature(witness(i).cosign(note.text(), 1_800_000_000));
@@ -343,7 +758,7 @@ fn checkpoints_are_signed_over_durable_entries_and_gather_cosignatures() {
     n.add_signature(stranger.cosign(note.text(), 1));
     assert_eq!(
         board.add_cosignatures(&n.to_text()).unwrap_err().code,
-        "not-authorized"
+        Code::NotAuthorized
     );
     let mut n = note.clone();
     let mut line = witness(2).cosign(note.text(), 5);
@@ -351,7 +766,7 @@ fn checkpoints_are_signed_over_durable_entries_and_gather_cosignatures() {
     n.add_signature(line);
     assert_eq!(
         board.add_cosignatures(&n.to_text()).unwrap_err().code,
-        "bad-signature"
+        Code::BadSignature
     );
     let other = urne_log::Checkpoint {
         size: 9,
@@ -361,7 +776,7 @@ fn checkpoints_are_signed_over_durable_entries_and_gather_cosignatures() {
     n.add_signature(witness(0).cosign(&other.to_text(), 1));
     assert_eq!(
         board.add_cosignatures(&n.to_text()).unwrap_err().code,
-        "invalid-body"
+        Code::InvalidBody
     );
 
     let served = Note::parse(board.checkpoint().unwrap().as_bytes()).unwrap();
@@ -369,11 +784,37 @@ fn checkpoints_are_signed_over_durable_entries_and_gather_cosignatures() {
     assert_eq!(urne_log::note::count_cosignatures(&served, &verifiers), 2);
     assert!(board.cosigned_checkpoint(2).is_some());
     assert!(board.cosigned_checkpoint(3).is_none());
-    // The cosignatures survive a restart.
     drop(board);
     let board = open(&dir);
     let served = Note::parse(board.checkpoint().unwrap().as_bytes()).unwrap();
     assert_eq!(urne_log::note::count_cosignatures(&served, &verifiers), 2);
+}
+
+#[test]
+fn older_checkpoints_stay_open_to_cosignatures_for_the_window_only() {
+    let dir = scratch("window");
+    let mut cfg = config(7);
+    cfg.cosign_window = Duration::from_millis(300);
+    let board = Board::open(&dir, cfg, registry()).unwrap().0;
+    let id = open_context(&board, "Window");
+    let first = Note::parse(board.sign_checkpoint().unwrap().as_bytes()).unwrap();
+    for p in 1..=3 {
+        phase(&board, id, p, &authority()).unwrap();
+        board.sign_checkpoint().unwrap();
+    }
+    // Within the window, the first checkpoint still takes cosignatures.
+    let mut n = first.clone();
+    n.add_signature(witness(0).cosign(first.text(), 1));
+    assert_eq!(board.add_cosignatures(&n.to_text()).unwrap(), 1);
+    std::thread::sleep(Duration::from_millis(400));
+    phase(&board, id, 4, &authority()).unwrap();
+    board.sign_checkpoint().unwrap();
+    let mut n = first.clone();
+    n.add_signature(witness(1).cosign(first.text(), 1));
+    assert_eq!(
+        board.add_cosignatures(&n.to_text()).unwrap_err().code,
+        Code::InvalidBody
+    );
 }
 
 #[test]
@@ -384,11 +825,5 @@ fn a_board_refuses_a_checkpoint_signed_by_another_key() {
         open_context(&board, "Keyed");
         board.sign_checkpoint().unwrap();
     }
-    let config = BoardConfig {
-        origin: "test.example/board".into(),
-        signing_seed: Zeroizing::new([8; 32]),
-        authorities: vec![],
-        witnesses: vec![],
-    };
-    assert!(Board::open(&dir, config, registry()).is_err());
+    assert!(Board::open(&dir, config(8), registry()).is_err());
 }

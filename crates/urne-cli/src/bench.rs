@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Subcommand;
-use urne_board::kinds::Registry;
+use urne_board::Registry;
 use urne_board::{Board, BoardConfig};
 use urne_server::{AppState, ServerConfig};
 use urne_store::{Store, StoreOptions};
@@ -220,14 +220,8 @@ fn http(entries: u64, seconds: u64, connections: usize) -> Result<(), String> {
         let (store, _) = Store::open(&path, StoreOptions::default()).map_err(|e| e.to_string())?;
         fill(&store, entries, 200)?;
     }
-    let config = BoardConfig {
-        origin: "bench.local/board".into(),
-        signing_seed: Zeroizing::new([5; 32]),
-        authorities: vec![],
-        witnesses: vec![],
-    };
-    let (board, _) =
-        Board::open(&path, config, Registry::with_builtin()).map_err(|e| e.to_string())?;
+    let config = BoardConfig::new("bench.local/board", Zeroizing::new([5; 32]), vec![], vec![]);
+    let (board, _) = Board::open(&path, config, Registry::standard()).map_err(|e| e.to_string())?;
     let board = Arc::new(board);
     board.sign_checkpoint().map_err(|e| e.to_string())?;
     let server = ServerConfig {

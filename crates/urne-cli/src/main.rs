@@ -12,8 +12,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
-use urne_board::kinds::{CONTEXT_OPEN, CONTEXT_PHASE, ContextOpen, Registry};
-use urne_board::{Board, BoardConfig, ContextId, Phase, Record};
+use urne_board::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
+use urne_board::{
+    Board, BoardConfig, ContextId, ContextOpen, ContextType, LinearMachine, Record, Registry,
+};
 use urne_log::note::{CosignatureVerifier, Cosigner, Note, NoteVerifier};
 use urne_log::{Checkpoint, Hash, leaf_hash, verify_consistency, verify_inclusion};
 use urne_server::{AppState, ServerConfig};
@@ -296,14 +298,9 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .iter()
         .map(|v| CosignatureVerifier::from_vkey(v).map_err(|e| format!("witness {v}: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
-    let config = BoardConfig {
-        origin,
-        signing_seed: seed,
-        authorities,
-        witnesses,
-    };
+    let config = BoardConfig::new(origin, seed, authorities, witnesses);
     let (board, report) =
-        Board::open(&data, config, Registry::with_builtin()).map_err(|e| e.to_string())?;
+        Board::open(&data, config, Registry::standard()).map_err(|e| e.to_string())?;
     for repair in &report.repaired {
         println!("repaired: {repair}");
     }
@@ -389,21 +386,31 @@ fn post(args: PostArgs) -> Result<(), String> {
                 Some(p) => keys::parse_hex32(p, "parameters")?,
                 None => [0; 32],
             };
+            // A fresh nonce: two openings with the same name and parameters are two
+            // contexts (spec/12 §12.4).
+            let mut nonce = [0u8; 16];
+            rand::fill(&mut nonce);
             let body = ContextOpen {
+                context_type: ContextType::ELECTION,
+                nonce,
                 name: name.clone(),
                 parameters,
             }
-            .to_body();
+            .to_body()
+            .map_err(|e| e.to_string())?;
             let key = signing_key(args.key.as_ref())?;
-            Record::sign(ContextId::derive(&body), CONTEXT_OPEN, &body, &key)
+            let id = ContextId::derive(key.verifying_key().as_bytes(), &body);
+            Record::sign(id, CONTEXT_OPEN, &body, &key)
                 .map_err(|e| e.to_string())?
                 .into_bytes()
         }
         PostRecord::ContextPhase { context, to } => {
             let id = ContextId(keys::parse_hex32(context, "context")?);
-            let phase = Phase::from_name(to).ok_or_else(|| format!("no phase {to}"))?;
+            let phase = LinearMachine::election()
+                .phase_code(to)
+                .ok_or_else(|| format!("an election has no phase {to}"))?;
             let key = signing_key(args.key.as_ref())?;
-            Record::sign(id, CONTEXT_PHASE, &[phase.code()], &key)
+            Record::sign(id, CONTEXT_PHASE, &[phase], &key)
                 .map_err(|e| e.to_string())?
                 .into_bytes()
         }
@@ -415,7 +422,7 @@ fn post(args: PostArgs) -> Result<(), String> {
         return Err(format!("the board refused the record ({status}): {answer}"));
     }
     println!("accepted: {answer}");
-    println!("record hash: {}", record.hash());
+    println!("record hash: {}", urne_log::Hash(record.hash()));
     if record.kind() == CONTEXT_OPEN {
         println!("context id:  {}", record.context().to_hex());
     }

@@ -170,7 +170,7 @@ fn the_readme_walkthrough_works_end_to_end() {
         ],
     );
     assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("invalid-body"));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("wrong-phase"));
     wait_for_checkpoint(&dir, &board, 2);
 
     let mut args = vec![

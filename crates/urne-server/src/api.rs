@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
-use urne_board::{Board, Rejection};
+use urne_board::{Board, Code, Rejection};
 use urne_log::Hash;
 use urne_log::hash::hex;
 use urne_log::tiles::{TILE_WIDTH, TilePath};
@@ -116,9 +116,28 @@ fn error(status: StatusCode, code: &str, message: &str, field: Option<&str>) -> 
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
+/// The HTTP status of each rejection code (spec/13-http.md): the board's rejections
+/// carry none of their own.
+pub fn rejection_status(code: Code) -> StatusCode {
+    match code {
+        Code::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Code::BadSignature | Code::NotAuthorized => StatusCode::FORBIDDEN,
+        Code::UnknownContext => StatusCode::NOT_FOUND,
+        Code::ContextExists | Code::WrongPhase | Code::Duplicate | Code::AlreadyUsed => {
+            StatusCode::CONFLICT
+        }
+        Code::Storage | Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
 fn rejection(r: &Rejection) -> Response {
-    let status = StatusCode::from_u16(r.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    error(status, r.code, &r.message, r.field.as_deref())
+    error(
+        rejection_status(r.code),
+        r.code.as_str(),
+        &r.message,
+        r.field.as_deref(),
+    )
 }
 
 fn store_error(e: &StoreError) -> Response {
@@ -232,7 +251,7 @@ async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Body) -
             )
         }
         Ok(Err(r)) => {
-            state.metrics.rejection(r.code);
+            state.metrics.rejection(r.code.as_str());
             rejection(&r)
         }
         Err(response) => response,
@@ -590,6 +609,7 @@ struct ContextBody {
     id: String,
     name: String,
     authority: String,
+    context_type: &'static str,
     phase: &'static str,
     opened_at: u64,
 }
@@ -603,7 +623,8 @@ async fn contexts(State(state): State<AppState>) -> Response {
             id: c.id.to_hex(),
             name: c.name,
             authority: hex(&c.authority),
-            phase: c.phase.name(),
+            context_type: c.context_type,
+            phase: c.phase_name,
             opened_at: c.opened_at,
         })
         .collect();
@@ -638,8 +659,8 @@ async fn board_info(State(state): State<AppState>) -> Response {
                 .registry()
                 .all()
                 .map(|k| KindInfo {
-                    code: k.kind.0,
-                    name: k.name,
+                    code: k.kind().0,
+                    name: k.name(),
                 })
                 .collect(),
         },

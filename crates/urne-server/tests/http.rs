@@ -10,8 +10,8 @@ use axum::http::{Request, StatusCode};
 use ed25519_dalek::SigningKey;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
-use urne_board::kinds::{CONTEXT_OPEN, CONTEXT_PHASE, ContextOpen, Registry};
-use urne_board::{Board, BoardConfig, ContextId, Kind, Phase, Record};
+use urne_board::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
+use urne_board::{Board, BoardConfig, ContextId, ContextOpen, ContextType, Kind, Record, Registry};
 use urne_log::note::{Note, NoteVerifier};
 use urne_log::{Checkpoint, Hash, verify_consistency, verify_inclusion};
 use urne_server::{AppState, ServerConfig, router};
@@ -24,26 +24,25 @@ fn authority() -> SigningKey {
 fn board(name: &str) -> Arc<Board> {
     let dir = std::env::temp_dir().join(format!("urne-server-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let config = BoardConfig {
-        origin: "test.example/board".into(),
-        signing_seed: Zeroizing::new([7; 32]),
-        authorities: vec![authority().verifying_key().to_bytes()],
-        witnesses: vec![],
-    };
-    Arc::new(
-        Board::open(&dir, config, Registry::with_builtin())
-            .unwrap()
-            .0,
-    )
+    let config = BoardConfig::new(
+        "test.example/board",
+        Zeroizing::new([7; 32]),
+        vec![authority().verifying_key().to_bytes()],
+        vec![],
+    );
+    Arc::new(Board::open(&dir, config, Registry::standard()).unwrap().0)
 }
 
 fn open_record(name: &str) -> (ContextId, Vec<u8>) {
     let body = ContextOpen {
+        context_type: ContextType::ELECTION,
+        nonce: [0; 16],
         name: name.into(),
         parameters: [0; 32],
     }
-    .to_body();
-    let id = ContextId::derive(&body);
+    .to_body()
+    .unwrap();
+    let id = ContextId::derive(authority().verifying_key().as_bytes(), &body);
     (
         id,
         Record::sign(id, CONTEXT_OPEN, &body, &authority())
@@ -347,7 +346,6 @@ async fn checkpoints_tiles_and_proofs_verify_on_the_client_side() {
     let (_, api) = get(&app, "/openapi.json").await;
     let api: serde_json::Value = serde_json::from_slice(&api).unwrap();
     assert!(api["paths"]["/v1/records"]["post"].is_object());
-    let _ = Phase::Voting;
 }
 
 #[tokio::test]
@@ -387,17 +385,15 @@ fn http(addr: std::net::SocketAddr, request: &[u8]) -> (u16, Vec<u8>) {
 async fn graceful_shutdown_keeps_every_acknowledged_record_and_checkpoints_them() {
     let dir = std::env::temp_dir().join(format!("urne-server-{}-shutdown", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let config = || BoardConfig {
-        origin: "test.example/board".into(),
-        signing_seed: Zeroizing::new([7; 32]),
-        authorities: vec![authority().verifying_key().to_bytes()],
-        witnesses: vec![],
+    let config = || {
+        BoardConfig::new(
+            "test.example/board",
+            Zeroizing::new([7; 32]),
+            vec![authority().verifying_key().to_bytes()],
+            vec![],
+        )
     };
-    let board = Arc::new(
-        Board::open(&dir, config(), Registry::with_builtin())
-            .unwrap()
-            .0,
-    );
+    let board = Arc::new(Board::open(&dir, config(), Registry::standard()).unwrap().0);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -430,7 +426,7 @@ async fn graceful_shutdown_keeps_every_acknowledged_record_and_checkpoints_them(
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
     drop(board);
-    let (board, report) = Board::open(&dir, config(), Registry::with_builtin()).unwrap();
+    let (board, report) = Board::open(&dir, config(), Registry::standard()).unwrap();
     assert_eq!(board.store().size(), 20);
     assert_eq!(
         report.checkpoint_size,

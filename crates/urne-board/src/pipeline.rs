@@ -1,0 +1,507 @@
+//! The acceptance pipeline (spec/12-records.md §12.5): how many submissions at once
+//! become durable records with few hand-offs.
+//!
+//! ```text
+//! submit ──► precheck workers ──► sequencer ──► store writer ──► applier ──► reply
+//!            (parallel: parse,     (one thread:   (group commit,   (one thread: apply
+//!             signature, proofs    ordered checks, fdatasync)       in log order, then
+//!             batched per group)   reservations)                    answer the group)
+//! ```
+//!
+//! One thread per stage, not per request: a group commit wakes the applier once and it
+//! answers every record of the group. Submitters wait on a channel (async or blocking),
+//! never on a parked thread of ours.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, TryRecvError};
+use std::sync::{Arc, Mutex, RwLock};
+
+use urne_crypto::batch::BatchVerifier;
+use urne_log::Hash;
+use urne_record::kinds::CONTEXT_OPEN;
+use urne_record::{ContextId, Record};
+use urne_store::{Pending, Store};
+
+use crate::board::Receipt;
+use crate::error::Rejection;
+use crate::handler::{
+    ContextView, KindHandler, Poster, Prechecked, Registry, Scope, Sequencing, UniqueKey,
+};
+use crate::state::BoardState;
+
+/// Most submissions a precheck worker takes at once (one proof batch).
+const PRECHECK_GROUP: usize = 64;
+/// Most records the applier answers at once.
+const APPLY_GROUP: usize = 4096;
+
+/// Where an answer goes: an async task or a blocked caller.
+pub(crate) enum Reply {
+    Async(tokio::sync::oneshot::Sender<Result<Receipt, Rejection>>),
+    Blocking(SyncSender<Result<Receipt, Rejection>>),
+}
+
+impl Reply {
+    pub(crate) fn send(self, result: Result<Receipt, Rejection>) {
+        // A submitter that went away (a closed connection) no longer needs its answer;
+        // the record's fate does not depend on it.
+        match self {
+            Self::Async(s) => {
+                let _ = s.send(result);
+            }
+            Self::Blocking(s) => {
+                let _ = s.send(result);
+            }
+        }
+    }
+}
+
+pub(crate) struct Intake {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) reply: Reply,
+}
+
+/// What every stage shares.
+pub(crate) struct Shared {
+    pub(crate) store: Store,
+    pub(crate) registry: Registry,
+    pub(crate) state: RwLock<BoardState>,
+    pub(crate) authorities: Vec<[u8; 32]>,
+}
+
+struct Checked {
+    record: Record,
+    hash: Hash,
+    handler: Arc<dyn KindHandler>,
+    prechecked: Prechecked,
+    reply: Reply,
+}
+
+enum ToSequencer {
+    Group(Vec<Checked>),
+    Applied(Vec<Settled>),
+    /// Every precheck worker has stopped: answer what waits, let the applier drain.
+    Stop,
+}
+
+/// Tells the sequencer the board is stopping (sent after the precheck workers ended).
+pub(crate) fn stop_message() -> ToSequencerMsg {
+    ToSequencerMsg(ToSequencer::Stop)
+}
+
+/// A record whose append is settled (durable and applied, or failed): its
+/// reservations can go.
+struct Settled {
+    context: ContextId,
+    hash: Hash,
+    keys: Vec<UniqueKey>,
+    barrier: bool,
+}
+
+pub(crate) struct ApplyJob {
+    pending: Pending,
+    record: Record,
+    hash: Hash,
+    keys: Vec<UniqueKey>,
+    barrier: bool,
+    reply: Reply,
+}
+
+/// Stateless checks of one submission, in spec/12 §12.5 order: size and envelope,
+/// kind, signature, the kind's own precheck.
+fn precheck(
+    shared: &Shared,
+    bytes: Vec<u8>,
+) -> Result<(Record, Arc<dyn KindHandler>, Prechecked), Rejection> {
+    let record = Record::parse(bytes)?;
+    let handler = shared
+        .registry
+        .get(record.kind())
+        .ok_or_else(|| Rejection::unknown_kind(record.kind().0))?
+        .clone();
+    record.verify_signature()?;
+    let prechecked = handler.precheck(&record)?;
+    Ok((record, handler, prechecked))
+}
+
+pub(crate) fn precheck_worker(
+    shared: Arc<Shared>,
+    intake: Arc<Mutex<Receiver<Intake>>>,
+    sequencer: Sender<ToSequencerMsg>,
+) {
+    loop {
+        let group = {
+            let receiver = intake.lock().unwrap_or_else(|p| p.into_inner());
+            let Ok(first) = receiver.recv() else { return };
+            let mut group = vec![first];
+            while group.len() < PRECHECK_GROUP {
+                match receiver.try_recv() {
+                    Ok(next) => group.push(next),
+                    Err(_) => break,
+                }
+            }
+            group
+        };
+        let mut passed: Vec<Option<Checked>> = Vec::with_capacity(group.len());
+        let mut batch = BatchVerifier::with_capacity(group.len());
+        for submission in group {
+            match precheck(&shared, submission.bytes) {
+                Ok((record, handler, mut prechecked)) => {
+                    if let Some(relations) = prechecked.relations.take() {
+                        batch.push(passed.len(), Ok(relations));
+                    }
+                    passed.push(Some(Checked {
+                        hash: Hash(record.hash()),
+                        record,
+                        handler,
+                        prechecked,
+                        reply: submission.reply,
+                    }));
+                }
+                Err(rejection) => submission.reply.send(Err(rejection)),
+            }
+        }
+        if !batch.is_empty()
+            && let Err(failure) = batch.verify(&mut rand::rng())
+        {
+            for (at, reason) in failure.failures {
+                if let Some(item) = passed.get_mut(at).and_then(Option::take) {
+                    let field = item.prechecked.proof_field;
+                    item.reply.send(Err(Rejection::invalid_body(
+                        if field.is_empty() { "body" } else { field },
+                        format!("proof does not verify: {reason}"),
+                    )));
+                }
+            }
+        }
+        let survivors: Vec<Checked> = passed.into_iter().flatten().collect();
+        if !survivors.is_empty()
+            && let Err(returned) = sequencer.send(ToSequencerMsg(ToSequencer::Group(survivors)))
+        {
+            if let ToSequencer::Group(items) = returned.0.0 {
+                for item in items {
+                    item.reply.send(Err(Rejection::unavailable()));
+                }
+            }
+            return;
+        }
+    }
+}
+
+/// A message to the sequencer (opaque outside this module).
+pub(crate) struct ToSequencerMsg(ToSequencer);
+
+#[derive(Default)]
+struct InFlight {
+    /// Records of the context queued for the store and not yet applied.
+    pending: usize,
+    /// One of them is a barrier.
+    barrier: bool,
+    /// Records that arrived while a barrier was pending, in arrival order.
+    waiting: VecDeque<Checked>,
+}
+
+pub(crate) struct Sequencer {
+    shared: Arc<Shared>,
+    applier: Sender<ApplyJob>,
+    hashes: HashSet<Hash>,
+    reserved: HashSet<(ContextId, UniqueKey)>,
+    contexts: HashMap<ContextId, InFlight>,
+}
+
+impl Sequencer {
+    pub(crate) fn run(
+        shared: Arc<Shared>,
+        inbox: Receiver<ToSequencerMsg>,
+        applier: Sender<ApplyJob>,
+    ) {
+        let mut sequencer = Self {
+            shared,
+            applier,
+            hashes: HashSet::new(),
+            reserved: HashSet::new(),
+            contexts: HashMap::new(),
+        };
+        while let Ok(ToSequencerMsg(message)) = inbox.recv() {
+            match message {
+                ToSequencer::Group(items) => {
+                    for item in items {
+                        sequencer.admit(item);
+                    }
+                }
+                ToSequencer::Applied(settled) => sequencer.settle(settled),
+                ToSequencer::Stop => break,
+            }
+        }
+        // Submissions still waiting behind a barrier when the board stops: unanswered
+        // would leave their submitters hanging.
+        for (_, flight) in sequencer.contexts.drain() {
+            for item in flight.waiting {
+                item.reply.send(Err(Rejection::unavailable()));
+            }
+        }
+    }
+
+    fn is_barrier(item: &Checked) -> bool {
+        item.record.kind() == CONTEXT_OPEN || item.handler.sequencing() == Sequencing::Barrier
+    }
+
+    /// Checks now, or queues behind its context's pending barrier.
+    fn admit(&mut self, item: Checked) {
+        let context = item.record.context();
+        let barrier = Self::is_barrier(&item);
+        let flight = self.contexts.entry(context).or_default();
+        if flight.barrier || !flight.waiting.is_empty() || (barrier && flight.pending > 0) {
+            flight.waiting.push_back(item);
+            return;
+        }
+        self.check_and_enqueue(item);
+    }
+
+    fn settle(&mut self, settled: Vec<Settled>) {
+        let mut touched = Vec::new();
+        for s in settled {
+            self.hashes.remove(&s.hash);
+            for key in s.keys {
+                self.reserved.remove(&(s.context, key));
+            }
+            if let Some(flight) = self.contexts.get_mut(&s.context) {
+                flight.pending = flight.pending.saturating_sub(1);
+                if s.barrier {
+                    flight.barrier = false;
+                }
+                touched.push(s.context);
+            }
+        }
+        touched.dedup();
+        for context in touched {
+            self.release(context);
+        }
+    }
+
+    /// Lets the records waiting in a context through, up to the next barrier that has
+    /// to wait.
+    fn release(&mut self, context: ContextId) {
+        loop {
+            let Some(flight) = self.contexts.get_mut(&context) else {
+                return;
+            };
+            if flight.barrier {
+                return;
+            }
+            let Some(next) = flight.waiting.front() else {
+                if flight.pending == 0 {
+                    self.contexts.remove(&context);
+                }
+                return;
+            };
+            if Self::is_barrier(next) && flight.pending > 0 {
+                return;
+            }
+            let Some(item) = flight.waiting.pop_front() else {
+                return;
+            };
+            self.check_and_enqueue(item);
+        }
+    }
+
+    fn check_and_enqueue(&mut self, item: Checked) {
+        match self.check(&item) {
+            Ok(keys) => self.enqueue(item, keys),
+            Err(rejection) => {
+                item.reply.send(Err(rejection));
+                if let Some(flight) = self.contexts.get(&item.record.context())
+                    && flight.pending == 0
+                    && flight.waiting.is_empty()
+                    && !flight.barrier
+                {
+                    self.contexts.remove(&item.record.context());
+                }
+            }
+        }
+    }
+
+    /// The ordered checks of spec/12 §12.5 after the stateless ones: not a duplicate,
+    /// context and scope, poster, the kind's own check, unique keys.
+    fn check(&self, item: &Checked) -> Result<Vec<UniqueKey>, Rejection> {
+        let record = &item.record;
+        if self.hashes.contains(&item.hash) {
+            return Err(Rejection::duplicate(None));
+        }
+        if let Some(index) = self
+            .shared
+            .store
+            .index_of(&item.hash)
+            .map_err(|e| Rejection::storage(e.to_string()))?
+        {
+            return Err(Rejection::duplicate(Some(index)));
+        }
+        let state = self.shared.state.read().unwrap_or_else(|p| p.into_inner());
+        let id = record.context();
+        let entry = state.contexts.get(&id);
+        let name = item.handler.name();
+        match item.handler.scope() {
+            Scope::Opens => {
+                if entry.is_some() {
+                    return Err(Rejection::context_exists(&id.to_hex()));
+                }
+                let open = item
+                    .prechecked
+                    .decoded
+                    .as_ref()
+                    .and_then(|d| d.downcast_ref::<urne_record::ContextOpen>());
+                if let Some(open) = open
+                    && self.shared.registry.machine(open.context_type).is_none()
+                {
+                    return Err(Rejection::invalid_body(
+                        "body.context_type",
+                        format!("this board has no context type {}", open.context_type.0),
+                    ));
+                }
+            }
+            Scope::In { types, phases } => {
+                let entry = entry.ok_or_else(|| Rejection::unknown_context(&id.to_hex()))?;
+                let context_type = entry.open.context_type;
+                if !types.is_empty() && !types.contains(&context_type) {
+                    return Err(Rejection::wrong_phase(
+                        name,
+                        &format!("a context of type {}", entry.machine.name()),
+                    ));
+                }
+                if let Some(phases) = phases
+                    && !phases.contains(&entry.phase)
+                {
+                    let phase = entry.machine.phase_name(entry.phase).unwrap_or("?");
+                    return Err(Rejection::wrong_phase(name, &format!("the {phase} phase")));
+                }
+            }
+        }
+        match item.handler.poster() {
+            Poster::BoardAuthority if !self.shared.authorities.contains(record.signer()) => {
+                return Err(Rejection::not_authorized(format!(
+                    "{name} records must be signed by one of the board's authorities"
+                )));
+            }
+            Poster::ContextAuthority if entry.map(|c| &c.authority) != Some(record.signer()) => {
+                return Err(Rejection::not_authorized(format!(
+                    "{name} records must be signed by the context's authority"
+                )));
+            }
+            _ => {}
+        }
+        let view = entry.map(|entry| ContextView { entry });
+        let keys = item
+            .handler
+            .check(record, &item.prechecked, view.as_ref())?;
+        let mut seen = HashSet::new();
+        for key in &keys {
+            if entry.is_some_and(|e| e.taken.contains(key)) {
+                return Err(Rejection::already_used(key.space, false));
+            }
+            if self.reserved.contains(&(id, key.clone())) || !seen.insert(key) {
+                return Err(Rejection::already_used(key.space, true));
+            }
+        }
+        Ok(keys)
+    }
+
+    fn enqueue(&mut self, item: Checked, keys: Vec<UniqueKey>) {
+        let context = item.record.context();
+        let barrier = Self::is_barrier(&item);
+        let pending = match self.shared.store.enqueue(item.record.bytes().to_vec()) {
+            Ok(p) => p,
+            Err(e) => {
+                item.reply.send(Err(Rejection::storage(e.to_string())));
+                return;
+            }
+        };
+        self.hashes.insert(item.hash);
+        for key in &keys {
+            self.reserved.insert((context, key.clone()));
+        }
+        let flight = self.contexts.entry(context).or_default();
+        flight.pending += 1;
+        if barrier {
+            flight.barrier = true;
+        }
+        let job = ApplyJob {
+            pending,
+            record: item.record,
+            hash: item.hash,
+            keys,
+            barrier,
+            reply: item.reply,
+        };
+        if let Err(returned) = self.applier.send(job) {
+            returned
+                .0
+                .reply
+                .send(Err(Rejection::storage("the board's applier has stopped")));
+        }
+    }
+}
+
+/// Waits for each record's durability in log order, applies the durable ones to the
+/// state under one write lock per group, answers, and tells the sequencer.
+pub(crate) fn applier(
+    shared: Arc<Shared>,
+    jobs: Receiver<ApplyJob>,
+    sequencer: Sender<ToSequencerMsg>,
+) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < APPLY_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            }
+        }
+        // The first wait blocks for the group commit; the rest of its group is durable
+        // by then and returns at once.
+        let outcomes: Vec<_> = group
+            .into_iter()
+            .map(|job| {
+                let ApplyJob {
+                    pending,
+                    record,
+                    hash,
+                    keys,
+                    barrier,
+                    reply,
+                } = job;
+                (pending.wait(), record, hash, keys, barrier, reply)
+            })
+            .collect();
+        let mut settled = Vec::with_capacity(outcomes.len());
+        let mut answers = Vec::with_capacity(outcomes.len());
+        {
+            let mut state = shared.state.write().unwrap_or_else(|p| p.into_inner());
+            for (result, record, hash, keys, barrier, reply) in outcomes {
+                let answer = match result {
+                    Ok(index) => {
+                        if let Err(e) = state.apply(&shared.registry, &record, index) {
+                            // The record passed its checks and is durable; failing to
+                            // apply it is a handler bug. It is stored, so say so, and
+                            // let the next open (which replays the log) refuse loudly.
+                            eprintln!("urne-board: BUG: durable record {index} did not apply: {e}");
+                        }
+                        Ok(Receipt { index, hash })
+                    }
+                    Err(e) => Err(Rejection::storage(e.to_string())),
+                };
+                settled.push(Settled {
+                    context: record.context(),
+                    hash,
+                    keys,
+                    barrier,
+                });
+                answers.push((reply, answer));
+            }
+        }
+        for (reply, answer) in answers {
+            reply.send(answer);
+        }
+        // The sequencer is gone only when the board is stopping; what is queued here
+        // is still written, applied and answered.
+        let _ = sequencer.send(ToSequencerMsg(ToSequencer::Applied(settled)));
+    }
+}
