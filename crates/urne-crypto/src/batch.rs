@@ -599,6 +599,47 @@ mod tests {
     }
 
     #[test]
+    fn extend_renumbers_shared_bases_locals_and_equation_ends() {
+        // A DLEQ (two shared bases, three locals, two equations of three terms) AND a
+        // range proof (one shared key, four equations): every index of the second must
+        // be moved past the first's, or its equations read the first's points.
+        use crate::proofs::{DleqProof, DleqStatement};
+        use crate::transcript::{ContextHash, ProofContext};
+        let mut rng = rand::rng();
+        let hash = ContextHash([6; 32]);
+        let ctx = ProofContext::new(&hash, b"and");
+        let x = crate::SecretScalar::random(&mut rng);
+        let g = crate::group::basepoint();
+        let h = crate::group::generator_h();
+        let x1 = x.times_basepoint();
+        let x2 = &x * &h;
+        let statement = DleqStatement {
+            G1: &g,
+            X1: &x1,
+            G2: &h,
+            X2: &x2,
+        };
+        let dleq = DleqProof::prove(&ctx, &statement, &x, &mut rng).unwrap();
+        let dleq_relations = || dleq.relations(&ctx, &statement).unwrap();
+        let range = honest_range_proofs(1).remove(0);
+        assert_eq!((dleq_relations().shared.len(), range.shared.len()), (2, 1));
+        let mut both = dleq_relations();
+        both.extend(range.clone());
+        assert_eq!(both.len(), 2 + range.len());
+        assert!(both.check().is_ok());
+        let mut batch = BatchVerifier::new();
+        batch.push(0, Ok(both));
+        assert!(batch.verify(&mut rng).is_ok());
+        // The other way round, and with a false statement second: still caught.
+        let mut reversed = range.clone();
+        reversed.extend(dleq_relations());
+        assert!(reversed.check().is_ok());
+        let mut with_false = dleq_relations();
+        with_false.extend(claim(3, 4));
+        assert!(with_false.check().is_err());
+    }
+
+    #[test]
     fn extend_renumbers_bases() {
         let mut a = claim(2, 2);
         a.extend(claim(3, 4));
