@@ -493,6 +493,22 @@ mod tests {
     }
 
     #[test]
+    fn sixty_five_well_formed_bits_are_refused_by_count_before_any_field() {
+        let key = key();
+        let h = ContextHash([5; 32]);
+        let ctx = ProofContext::new(&h, b"");
+        let (ct, opening) = key.encrypt(u64::MAX, &mut rand::rng());
+        let proof = BitRangeProof::prove(&ctx, &key, &ct, &opening, 64, &mut rand::rng()).unwrap();
+        let mut bytes = proof.to_bytes();
+        assert!(BitRangeProof::decode(&bytes).is_ok());
+        let first_bit = bytes[1..1 + BIT_LEN].to_vec();
+        bytes.extend_from_slice(&first_bit);
+        let err = BitRangeProof::decode(&bytes).unwrap_err();
+        assert_eq!(err.field(), "bits");
+        assert!(matches!(err.kind(), DecodeErrorKind::OutOfBounds { .. }));
+    }
+
+    #[test]
     fn decoding_rejects_partial_bits() {
         assert!(BitRangeProof::decode(&[1]).is_err());
         assert!(BitRangeProof::decode(&vec![1u8; 1 + BIT_LEN - 1]).is_err());
