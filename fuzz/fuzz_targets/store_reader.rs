@@ -1,21 +1,28 @@
 //! The storage file reader: arbitrary bytes as `log.dat` (after some valid entries) give
 //! an error or a clean truncation — never a panic, and never an entry other than one
-//! that was written.
+//! that was written. It runs on the simulated disk with the in-memory index: no sled
+//! (whose thread pool LeakSanitizer reports at exit) and no temporary files.
 #![no_main]
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
+use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
-use urne_store::{Store, StoreOptions};
-
-static RUN: AtomicU64 = AtomicU64::new(0);
+use urne_store::sim::SimDisk;
+use urne_store::{IndexBackend, Scrub, Store, StoreOptions};
 
 fuzz_target!(|data: &[u8]| {
-    let dir = std::env::temp_dir().join(format!("urne-fuzz-store-{}-{}", std::process::id(), RUN.fetch_add(1, Ordering::Relaxed)));
-    let _ = std::fs::remove_dir_all(&dir);
+    let disk = SimDisk::new();
+    let dir = Path::new("/fuzz");
+    let options = || StoreOptions {
+        fs: Arc::new(disk.clone()),
+        index: IndexBackend::Memory,
+        scrub: Scrub::Off,
+        ..StoreOptions::default()
+    };
     let written: Vec<Vec<u8>> = (0..3u8).map(|i| vec![b'r', i, 42]).collect();
     {
-        let Ok((store, _)) = Store::open(&dir, StoreOptions::default()) else { return };
+        let Ok((store, _)) = Store::open(dir, options()) else { return };
         for r in &written {
             if store.append(r.clone()).is_err() {
                 return;
@@ -24,10 +31,10 @@ fuzz_target!(|data: &[u8]| {
     }
     // The fuzz input lands after the good entries, as a torn or garbage tail would.
     let log = dir.join("log.dat");
-    let mut bytes = std::fs::read(&log).unwrap_or_default();
+    let mut bytes = disk.read(&log).unwrap_or_default();
     bytes.extend_from_slice(data);
-    let _ = std::fs::write(&log, &bytes);
-    if let Ok((store, _)) = Store::open(&dir, StoreOptions::default()) {
+    disk.write(&log, &bytes);
+    if let Ok((store, _)) = Store::open(dir, options()) {
         for i in 0..store.size() {
             if let Ok(entry) = store.entry(i) {
                 let known = written.contains(&entry) || data.windows(entry.len()).any(|w| w == entry.as_slice());
@@ -40,5 +47,4 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
 });

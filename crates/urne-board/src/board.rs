@@ -130,6 +130,7 @@ pub fn store_options() -> StoreOptions {
     StoreOptions {
         index_keys: None,
         index_schema: "urne-board/v2".to_owned(),
+        ..StoreOptions::default()
     }
 }
 
@@ -170,7 +171,7 @@ impl Board {
             })?;
             let cosigners = urne_log::note::count_cosignatures(&note, &config.witnesses);
             recent.push_back(Recent {
-                size: checkpoint.size,
+                size: checkpoint.size(),
                 signed: Instant::now(),
                 note,
                 cosigners,
@@ -182,6 +183,7 @@ impl Board {
             registry,
             state: RwLock::new(state),
             authorities: config.authorities,
+            halted: Mutex::new(None),
         });
 
         let (intake_tx, intake_rx) = channel::<Intake>();
@@ -214,11 +216,27 @@ impl Board {
         let intake_rx = Arc::new(Mutex::new(intake_rx));
         let mut workers = Vec::with_capacity(threads);
         for _ in 0..threads {
-            let (shared, intake_rx, seq_tx) = (shared.clone(), intake_rx.clone(), seq_tx.clone());
-            workers.push(spawn(
+            let (shared, intake_rx, to_sequencer) =
+                (shared.clone(), intake_rx.clone(), seq_tx.clone());
+            match spawn(
                 "precheck",
-                Box::new(move || pipeline::precheck_worker(shared, intake_rx, seq_tx)),
-            )?);
+                Box::new(move || pipeline::precheck_worker(shared, intake_rx, to_sequencer)),
+            ) {
+                Ok(worker) => workers.push(worker),
+                Err(e) => {
+                    // Stop what was started, in the order Drop does, so no thread keeps
+                    // the store (and its directory lock) alive.
+                    drop(intake_tx);
+                    for worker in workers {
+                        let _ = worker.join();
+                    }
+                    let _ = seq_tx.send(pipeline::stop_message());
+                    drop(seq_tx);
+                    let _ = sequencer.join();
+                    let _ = applier.join();
+                    return Err(e);
+                }
+            }
         }
         let board = Self {
             shared,
@@ -261,6 +279,12 @@ impl Board {
         &self.witnesses
     }
 
+    /// Why the board stopped accepting records, if it did: a durable record did not
+    /// apply to the state (a handler bug). Health checks report it.
+    pub fn halted(&self) -> Option<String> {
+        self.shared.halted()
+    }
+
     /// Open contexts, by id.
     pub fn contexts(&self) -> Vec<ContextSummary> {
         let state = self.shared.state.read().unwrap_or_else(|p| p.into_inner());
@@ -271,6 +295,20 @@ impl Board {
     pub fn context(&self, id: &urne_record::ContextId) -> Option<ContextSummary> {
         let state = self.shared.state.read().unwrap_or_else(|p| p.into_inner());
         state.contexts.get(id).map(|c| c.summary())
+    }
+
+    /// Reads a context's domain state (of type `T`, its machine's) under the state lock.
+    pub fn with_context_state<T: std::any::Any, R>(
+        &self,
+        id: &urne_record::ContextId,
+        read: impl FnOnce(&T) -> R,
+    ) -> Option<R> {
+        let state = self.shared.state.read().unwrap_or_else(|p| p.into_inner());
+        state
+            .contexts
+            .get(id)
+            .and_then(|c| c.data.downcast_ref::<T>())
+            .map(read)
     }
 
     fn send(&self, bytes: Vec<u8>, reply: Reply) {
@@ -316,12 +354,13 @@ impl Board {
         {
             return Ok(latest.note.to_text());
         }
-        let checkpoint = Checkpoint {
-            origin: self.origin.clone(),
+        let checkpoint = Checkpoint::new(
+            &self.origin,
             size,
-            root: self.shared.store.root(size)?,
-            extensions: Vec::new(),
-        };
+            self.shared.store.verified_root(size)?,
+            Vec::new(),
+        )
+        .map_err(|e| StoreError::BadCheckpoint(e.to_string()))?;
         let mut note = Note::new(&checkpoint.to_text())
             .map_err(|e| StoreError::BadCheckpoint(e.to_string()))?;
         self.signer.sign(&mut note);

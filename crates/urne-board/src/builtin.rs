@@ -97,6 +97,7 @@ impl KindHandler for PhaseHandler {
                 Some(to_name) => Rejection::wrong_phase_move(machine.name(), from_name, to_name),
             });
         }
+        machine.guard_move(context, to)?;
         Ok(Vec::new())
     }
     fn apply(

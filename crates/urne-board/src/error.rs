@@ -149,7 +149,7 @@ impl Rejection {
         Self::new(
             Code::WrongPhase,
             Some("body"),
-            format!("a {machine} in {from} cannot move to {to}"),
+            format!("this {machine} is in {from} and cannot move to {to}"),
         )
     }
 

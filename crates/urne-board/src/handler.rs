@@ -73,6 +73,12 @@ pub trait ContextMachine: Send + Sync + 'static {
     fn phase_name(&self, phase: u8) -> Option<&'static str>;
     /// Whether `context.phase` may move a context from `from` to `to`.
     fn may_move(&self, from: u8, to: u8) -> bool;
+    /// A check of a move against the context's state (an election may not open voting
+    /// before its credential list is complete). Called after `may_move` allowed it.
+    fn guard_move(&self, context: &ContextView<'_>, to: u8) -> Result<(), Rejection> {
+        let _ = (context, to);
+        Ok(())
+    }
     /// The state of a newly opened context (the domain crate's own type, reached by
     /// handlers through [`ContextView::data`]).
     fn new_state(&self, open: &ContextOpen) -> Box<dyn Any + Send + Sync> {
@@ -284,13 +290,16 @@ impl Registry {
         registry
     }
 
-    /// The built-in kinds and the election's phase machine ([`crate::LinearMachine::election`]),
-    /// what a board serves until the domain crates register their own.
+    /// The built-in kinds, the election context type and the election's record kinds.
     pub fn standard() -> Self {
         let mut registry = Self::with_builtin();
         registry.machines.insert(
             ContextType::ELECTION.0,
-            Arc::new(crate::builtin::LinearMachine::election()),
+            Arc::new(crate::election::ElectionMachine),
+        );
+        registry.kinds.insert(
+            crate::election::ELECTION_CREDENTIALS.0,
+            Arc::new(crate::election::CredentialListHandler),
         );
         registry
     }

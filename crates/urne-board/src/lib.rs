@@ -17,6 +17,7 @@
 
 pub mod board;
 pub mod builtin;
+pub mod election;
 pub mod error;
 pub mod handler;
 mod pipeline;

@@ -41,6 +41,15 @@ pub(crate) enum Reply {
 }
 
 impl Reply {
+    /// Whether the submitter went away (an async caller whose request was dropped):
+    /// its record is then not worth checking.
+    fn is_closed(&self) -> bool {
+        match self {
+            Self::Async(s) => s.is_closed(),
+            Self::Blocking(_) => false,
+        }
+    }
+
     pub(crate) fn send(self, result: Result<Receipt, Rejection>) {
         // A submitter that went away (a closed connection) no longer needs its answer;
         // the record's fate does not depend on it.
@@ -66,6 +75,35 @@ pub(crate) struct Shared {
     pub(crate) registry: Registry,
     pub(crate) state: RwLock<BoardState>,
     pub(crate) authorities: Vec<[u8; 32]>,
+    /// Set when a durable record did not apply: the state no longer follows the log,
+    /// so the board accepts nothing more (fail-stop) and says why.
+    pub(crate) halted: Mutex<Option<String>>,
+}
+
+impl Shared {
+    pub(crate) fn halted(&self) -> Option<String> {
+        self.halted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn halt(&self, reason: String) {
+        eprintln!("urne-board: accepting nothing more: {reason}");
+        let mut halted = self.halted.lock().unwrap_or_else(|p| p.into_inner());
+        halted.get_or_insert(reason);
+    }
+}
+
+/// Runs a kind handler's step, turning a panic (a bug in that handler) into an error,
+/// so one bad handler cannot kill a pipeline stage.
+fn guarded<T>(what: &str, step: impl FnOnce() -> Result<T, Rejection>) -> Result<T, Rejection> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)).unwrap_or_else(|_| {
+        Err(Rejection::invalid_body(
+            "body",
+            format!("the board failed while running {what}; the record was not stored"),
+        ))
+    })
 }
 
 struct Checked {
@@ -119,7 +157,7 @@ fn precheck(
         .ok_or_else(|| Rejection::unknown_kind(record.kind().0))?
         .clone();
     record.verify_signature()?;
-    let prechecked = handler.precheck(&record)?;
+    let prechecked = guarded(handler.name(), || handler.precheck(&record))?;
     Ok((record, handler, prechecked))
 }
 
@@ -144,6 +182,9 @@ pub(crate) fn precheck_worker(
         let mut passed: Vec<Option<Checked>> = Vec::with_capacity(group.len());
         let mut batch = BatchVerifier::with_capacity(group.len());
         for submission in group {
+            if submission.reply.is_closed() {
+                continue;
+            }
             match precheck(&shared, submission.bytes) {
                 Ok((record, handler, mut prechecked)) => {
                     if let Some(relations) = prechecked.relations.take() {
@@ -324,6 +365,13 @@ impl Sequencer {
     /// context and scope, poster, the kind's own check, unique keys.
     fn check(&self, item: &Checked) -> Result<Vec<UniqueKey>, Rejection> {
         let record = &item.record;
+        if let Some(reason) = self.shared.halted() {
+            return Err(Rejection::new(
+                crate::error::Code::Unavailable,
+                None,
+                format!("the board accepts nothing more: {reason}"),
+            ));
+        }
         if self.hashes.contains(&item.hash) {
             return Err(Rejection::duplicate(None));
         }
@@ -389,9 +437,9 @@ impl Sequencer {
             _ => {}
         }
         let view = entry.map(|entry| ContextView { entry });
-        let keys = item
-            .handler
-            .check(record, &item.prechecked, view.as_ref())?;
+        let keys = guarded(name, || {
+            item.handler.check(record, &item.prechecked, view.as_ref())
+        })?;
         let mut seen = HashSet::new();
         for key in &keys {
             if entry.is_some_and(|e| e.taken.contains(key)) {
@@ -478,11 +526,14 @@ pub(crate) fn applier(
             for (result, record, hash, keys, barrier, reply) in outcomes {
                 let answer = match result {
                     Ok(index) => {
-                        if let Err(e) = state.apply(&shared.registry, &record, index) {
-                            // The record passed its checks and is durable; failing to
-                            // apply it is a handler bug. It is stored, so say so, and
-                            // let the next open (which replays the log) refuse loudly.
-                            eprintln!("urne-board: BUG: durable record {index} did not apply: {e}");
+                        let applied =
+                            guarded("apply", || state.apply(&shared.registry, &record, index));
+                        if let Err(e) = applied {
+                            // The record passed its checks and is durable, so it is
+                            // acknowledged; but the state no longer follows the log (a
+                            // handler bug): stop accepting, and the next open, which
+                            // replays the log, names the record.
+                            shared.halt(format!("durable record {index} did not apply: {e}"));
                         }
                         Ok(Receipt { index, hash })
                     }

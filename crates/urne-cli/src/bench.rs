@@ -142,12 +142,9 @@ fn open(entries: u64, dir: Option<PathBuf>) -> Result<(), String> {
     let path = scratch(dir, "open");
     let board_like_checkpoint = |store: &Store| -> Result<(), String> {
         let size = store.size();
-        let cp = urne_log::Checkpoint {
-            origin: "bench.local/board".into(),
-            size,
-            root: store.root(size).map_err(|e| e.to_string())?,
-            extensions: vec![],
-        };
+        let root = store.root(size).map_err(|e| e.to_string())?;
+        let cp = urne_log::Checkpoint::new("bench.local/board", size, root, vec![])
+            .map_err(|e| e.to_string())?;
         let mut note = urne_log::note::Note::new(&cp.to_text()).map_err(|e| e.to_string())?;
         urne_log::note::NoteSigner::from_seed("bench.local/board", &[5; 32])
             .map_err(|e| e.to_string())?

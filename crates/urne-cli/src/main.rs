@@ -56,10 +56,19 @@ enum Command {
     /// Follow a board and cosign its checkpoints (refusing forks).
     Witness(WitnessArgs),
     /// Check a stopped board's storage in full: rehash every entry and every tree node.
+    /// Read-only unless --repair.
     Fsck {
         /// The board's data directory.
         #[arg(long, default_value = "urne-data")]
         data: PathBuf,
+        /// Repair what opening the store repairs (derived files, a torn tail cut into a
+        /// side file), then check.
+        #[arg(long)]
+        repair: bool,
+        /// With --repair: also cut a damaged entry and everything after it, although
+        /// acknowledged records follow, into a side file (spec/11-storage.md §11.4).
+        #[arg(long, requires = "repair")]
+        salvage: bool,
     },
     /// Measure the board's storage and HTTP service.
     Bench {
@@ -92,6 +101,10 @@ struct ServeArgs {
     /// A witness's verifier key (vkey) whose cosignatures the board gathers; repeatable.
     #[arg(long = "witness")]
     witnesses: Vec<String>,
+    /// A witness to push each new checkpoint to (tlog-witness `add-checkpoint`), as
+    /// `<url>=<vkey>`; its key is also gathered as with --witness. Repeatable.
+    #[arg(long = "push-witness")]
+    push_witnesses: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -105,6 +118,8 @@ struct ServeFile {
     authorities: Vec<String>,
     #[serde(default)]
     witnesses: Vec<String>,
+    #[serde(default)]
+    push_witnesses: Vec<String>,
     max_concurrent: Option<usize>,
     request_timeout_seconds: Option<u64>,
     writes_per_second: Option<u32>,
@@ -243,9 +258,13 @@ struct WitnessArgs {
     /// Seconds between rounds.
     #[arg(long, default_value_t = 2)]
     interval: u64,
-    /// One round, then exit.
+    /// One round, then exit (non-zero if the round failed).
     #[arg(long)]
     once: bool,
+    /// Instead of pulling, answer the C2SP tlog-witness push API (`POST /add-checkpoint`)
+    /// on this address (default 127.0.0.1:8500: loopback unless told otherwise).
+    #[arg(long, num_args = 0..=1, default_missing_value = "127.0.0.1:8500", conflicts_with = "once")]
+    serve: Option<SocketAddr>,
 }
 
 fn serve(args: ServeArgs) -> Result<(), String> {
@@ -294,26 +313,39 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .collect::<Result<Vec<_>, _>>()?;
     let mut witness_vkeys = file.witnesses;
     witness_vkeys.extend(args.witnesses);
-    let witnesses = witness_vkeys
+    let mut witnesses = witness_vkeys
         .iter()
         .map(|v| CosignatureVerifier::from_vkey(v).map_err(|e| format!("witness {v}: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
+    let push_witnesses = file
+        .push_witnesses
+        .iter()
+        .chain(&args.push_witnesses)
+        .map(|spec| urne_server::PushWitness::parse(spec))
+        .collect::<Result<Vec<_>, _>>()?;
+    witnesses.extend(push_witnesses.iter().map(|w| w.verifier.clone()));
     let config = BoardConfig::new(origin, seed, authorities, witnesses);
     let (board, report) =
         Board::open(&data, config, Registry::standard()).map_err(|e| e.to_string())?;
     for repair in &report.repaired {
         println!("repaired: {repair}");
     }
-    if report.truncated_bytes > 0 {
+    if let Some(cut) = &report.cut {
         println!(
-            "cut a torn tail of {} bytes (never acknowledged)",
-            report.truncated_bytes
+            "cut {} damaged or torn bytes of log.dat from entry {} ({}); kept in {}",
+            cut.bytes,
+            cut.entry,
+            cut.why,
+            data.join(&cut.file).display()
         );
     }
     let vkey_path = data.join("board.vkey");
     std::fs::write(&vkey_path, format!("{}\n", board.vkey()))
         .map_err(|e| format!("{}: {e}", vkey_path.display()))?;
-    let mut server = ServerConfig::default();
+    let mut server = ServerConfig {
+        push_witnesses,
+        ..ServerConfig::default()
+    };
     if let Some(l) = args.listen.or(file.listen) {
         server.listen = l;
     }
@@ -437,7 +469,9 @@ fn log(command: LogCommand) -> Result<(), String> {
                 client.checkpoint(&keys.verifier()?, &keys.witnesses()?, keys.quorum)?;
             println!(
                 "checkpoint verified: {} size {} root {}",
-                checkpoint.origin, checkpoint.size, checkpoint.root
+                checkpoint.origin(),
+                checkpoint.size(),
+                checkpoint.root()
             );
             println!(
                 "cosigned by {cosigned} of {} known witnesses",
@@ -465,7 +499,7 @@ fn log(command: LogCommand) -> Result<(), String> {
             let body = client.get_ok(&format!(
                 "/v1/proof/inclusion?hash={}&size={}",
                 leaf.to_hex(),
-                checkpoint.size
+                checkpoint.size()
             ))?;
             let value: serde_json::Value =
                 serde_json::from_slice(&body).map_err(|e| e.to_string())?;
@@ -473,11 +507,12 @@ fn log(command: LogCommand) -> Result<(), String> {
                 .as_u64()
                 .ok_or("proof response has no index")?;
             let proof = client::hashes_field(&body, "proof")?;
-            verify_inclusion(&leaf, index, checkpoint.size, &proof, &checkpoint.root)
+            verify_inclusion(&leaf, index, checkpoint.size(), &proof, checkpoint.root())
                 .map_err(|e| format!("INCLUSION PROOF FAILED: {e}"))?;
             println!(
                 "verified: record {leaf} is entry {index} of the log of size {} signed by {} (cosigned by {cosigned} known witnesses)",
-                checkpoint.size, checkpoint.origin
+                checkpoint.size(),
+                checkpoint.origin()
             );
             Ok(())
         }
@@ -491,13 +526,15 @@ fn log(command: LogCommand) -> Result<(), String> {
                 .map_err(|e| format!("{}: {e}", old.display()))?;
             let client = BoardClient::new(&keys.board);
             let (now, _, _) = client.checkpoint(&verifier, &keys.witnesses()?, keys.quorum)?;
-            let proof = client.consistency(before.size, now.size)?;
-            verify_consistency(before.size, now.size, &before.root, &now.root, &proof).map_err(
-                |e| format!("CONSISTENCY PROOF FAILED — the board rewrote its history: {e}"),
-            )?;
+            let proof = client.consistency(before.size(), now.size())?;
+            verify_consistency(before.size(), now.size(), before.root(), now.root(), &proof)
+                .map_err(|e| {
+                    format!("CONSISTENCY PROOF FAILED — the board rewrote its history: {e}")
+                })?;
             println!(
                 "verified: the log of size {} extends the checkpoint of size {} you kept",
-                now.size, before.size
+                now.size(),
+                before.size()
             );
             Ok(())
         }
@@ -517,6 +554,9 @@ fn witness(args: WitnessArgs) -> Result<(), String> {
     );
     let witness = urne_witness::Witness::new(args.keys.verifier()?, cosigner, &args.state)
         .map_err(|e| e.to_string())?;
+    if let Some(addr) = args.serve {
+        return serve_witness(witness, addr);
+    }
     let mut client = BoardClient::new(&args.keys.board);
     loop {
         match witness.step(&mut client) {
@@ -525,6 +565,8 @@ fn witness(args: WitnessArgs) -> Result<(), String> {
             }
             Ok(urne_witness::Outcome::Unchanged(_)) => {}
             Err(e @ urne_witness::WitnessError::Fork { .. }) => return Err(e.to_string()),
+            // One round asked for and it failed: the exit status must say so (spec/14 §14.4).
+            Err(e) if args.once => return Err(format!("round failed: {e}")),
             Err(e) => eprintln!("round failed: {e}"),
         }
         if args.once {
@@ -534,27 +576,62 @@ fn witness(args: WitnessArgs) -> Result<(), String> {
     }
 }
 
-fn fsck(data: &Path) -> Result<(), String> {
-    if !data.join("log.dat").exists() {
-        return Err(format!("{} holds no board log", data.display()));
-    }
-    let (store, report) = urne_store::Store::open(data, urne_board::board::store_options())
+/// `urne witness --serve`: the tlog-witness push API until Ctrl-C (spec/14 §14.2).
+fn serve_witness(witness: urne_witness::Witness, addr: SocketAddr) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
         .map_err(|e| e.to_string())?;
-    for repair in &report.repaired {
-        println!("repaired on open: {repair}");
-    }
-    let started = std::time::Instant::now();
-    let checked = store
-        .check_all(|n| {
-            if n > 0 {
-                eprint!("\rchecked {n} of {} entries", report.size);
-            }
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("{addr}: {e}"))?;
+        println!("witness listening on http://{addr}/add-checkpoint");
+        urne_witness::serve::serve(listener, Arc::new(witness), async {
+            let _ = tokio::signal::ctrl_c().await;
         })
-        .map_err(|e| format!("STORAGE DAMAGED: {e}"))?;
+        .await
+        .map_err(|e| e.to_string())
+    })
+}
+
+fn fsck(data: &Path, repair: bool, salvage: bool) -> Result<(), String> {
+    let mut options = urne_board::board::store_options();
+    options.salvage = salvage;
+    let started = std::time::Instant::now();
+    let report = urne_store::fsck(data, &options, &urne_store::FsckOptions::new(repair), |n| {
+        if n > 0 {
+            eprint!("\rchecked {n} entries");
+        }
+    })
+    .map_err(|e| e.to_string())?;
     eprintln!();
+    for repair in &report.repaired {
+        println!("repaired: {repair}");
+    }
+    for finding in &report.findings {
+        match finding.entry {
+            Some(entry) => println!("DAMAGED at entry {entry}: {}", finding.what),
+            None => println!("DAMAGED: {}", finding.what),
+        }
+    }
+    if !report.findings.is_empty() {
+        return Err(format!(
+            "STORAGE DAMAGED: {} finding(s) in {}{}",
+            report.findings.len(),
+            data.display(),
+            if repair {
+                ""
+            } else {
+                " (nothing was changed; see --repair)"
+            }
+        ));
+    }
     println!(
-        "ok: {checked} entries and every tree node rehashed in {:.1} s",
-        started.elapsed().as_secs_f64()
+        "ok: {} entries and every tree node rehashed in {:.1} s{}",
+        report.entries,
+        started.elapsed().as_secs_f64(),
+        if repair { "" } else { " (read-only)" }
     );
     Ok(())
 }
@@ -567,7 +644,11 @@ fn main() -> ExitCode {
         Command::Post(args) => post(args),
         Command::Log { command } => log(command),
         Command::Witness(args) => witness(args),
-        Command::Fsck { data } => fsck(&data),
+        Command::Fsck {
+            data,
+            repair,
+            salvage,
+        } => fsck(&data, repair, salvage),
         Command::Bench { command } => bench::run(command),
     };
     match result {

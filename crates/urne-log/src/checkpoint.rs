@@ -9,17 +9,15 @@ use base64::engine::general_purpose::STANDARD;
 use crate::hash::Hash;
 use crate::note::{Note, NoteError, NoteVerifier};
 
-/// A checkpoint: the log's tree head at one size.
+/// A checkpoint: the log's tree head at one size. The fields are private so that every
+/// `Checkpoint` in existence passed the format's rules (spec/10-log.md §10.2): one made
+/// with [`Checkpoint::new`] always writes a text that [`Checkpoint::parse`] accepts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Checkpoint {
-    /// The log's identity (its origin line).
-    pub origin: String,
-    /// Number of leaves.
-    pub size: u64,
-    /// RFC 6962 root hash at that size.
-    pub root: Hash,
-    /// Opaque extension lines (non-empty each).
-    pub extensions: Vec<String>,
+    origin: String,
+    size: u64,
+    root: Hash,
+    extensions: Vec<String>,
 }
 
 /// Why a checkpoint text was refused; `line` is 1-based.
@@ -41,6 +39,9 @@ pub enum CheckpointError {
     Note(NoteError),
 }
 
+const ORIGIN_RULE: &str = "origin must be non-empty, without spaces, control characters or '+'";
+const EXTENSION_RULE: &str = "extension lines must be non-empty, without control characters";
+
 impl fmt::Display for CheckpointError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -60,7 +61,66 @@ impl From<NoteError> for CheckpointError {
     }
 }
 
+/// An origin: non-empty, no whitespace, no `+`, no control character — the rules of a
+/// note key name, since the origin is the log key's name.
+fn valid_origin(origin: &str) -> bool {
+    crate::note::valid_key_name(origin)
+}
+
+/// An extension line: non-empty, no control character (so no newline either).
+fn valid_extension(line: &str) -> bool {
+    !line.is_empty() && !line.chars().any(char::is_control)
+}
+
 impl Checkpoint {
+    /// A checkpoint from its parts; refuses an origin or an extension line the format
+    /// does not allow (reported as the line it would occupy in the text).
+    pub fn new(
+        origin: &str,
+        size: u64,
+        root: Hash,
+        extensions: Vec<String>,
+    ) -> Result<Self, CheckpointError> {
+        if !valid_origin(origin) {
+            return Err(CheckpointError::BadLine {
+                line: 1,
+                detail: ORIGIN_RULE,
+            });
+        }
+        if let Some(i) = extensions.iter().position(|l| !valid_extension(l)) {
+            return Err(CheckpointError::BadLine {
+                line: i.saturating_add(4),
+                detail: EXTENSION_RULE,
+            });
+        }
+        Ok(Self {
+            origin: origin.to_owned(),
+            size,
+            root,
+            extensions,
+        })
+    }
+
+    /// The log's identity (its origin line).
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Number of leaves.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// RFC 6962 root hash at that size.
+    pub fn root(&self) -> &Hash {
+        &self.root
+    }
+
+    /// Opaque extension lines.
+    pub fn extensions(&self) -> &[String] {
+        &self.extensions
+    }
+
     /// The note text.
     pub fn to_text(&self) -> String {
         let mut out = format!(
@@ -82,15 +142,14 @@ impl Checkpoint {
             .strip_suffix('\n')
             .ok_or(CheckpointError::NoFinalNewline)?;
         let lines: Vec<&str> = body.split('\n').collect();
-        if lines.len() < 3 {
-            return Err(CheckpointError::TooShort);
-        }
         let bad = |line, detail| CheckpointError::BadLine { line, detail };
-        let origin = lines[0];
-        if origin.is_empty() || origin.chars().any(|c| c.is_whitespace() || c == '+') {
-            return Err(bad(1, "origin must be non-empty, without spaces or '+'"));
+        let (origin, size_text, root_text, extensions) = match lines.as_slice() {
+            [origin, size, root, extensions @ ..] => (*origin, *size, *root, extensions),
+            _ => return Err(CheckpointError::TooShort),
+        };
+        if !valid_origin(origin) {
+            return Err(bad(1, ORIGIN_RULE));
         }
-        let size_text = lines[1];
         if size_text.is_empty()
             || !size_text.bytes().all(|b| b.is_ascii_digit())
             || (size_text.len() > 1 && size_text.starts_with('0'))
@@ -104,22 +163,15 @@ impl Checkpoint {
             .parse()
             .map_err(|_| bad(2, "tree size does not fit 64 bits"))?;
         let root_bytes = STANDARD
-            .decode(lines[2])
+            .decode(root_text)
             .map_err(|_| bad(3, "root hash is not canonical base64"))?;
         let root = Hash::from_slice(&root_bytes).ok_or(bad(3, "root hash is not 32 bytes"))?;
-        let mut extensions = Vec::new();
-        for (i, line) in lines[3..].iter().enumerate() {
-            if line.is_empty() {
-                return Err(bad(4 + i, "extension lines must be non-empty"));
-            }
-            extensions.push((*line).to_owned());
-        }
-        Ok(Self {
-            origin: origin.to_owned(),
+        Self::new(
+            origin,
             size,
             root,
-            extensions,
-        })
+            extensions.iter().map(|l| (*l).to_owned()).collect(),
+        )
     }
 
     /// Verifies the log's signature on a signed checkpoint note and parses it; also

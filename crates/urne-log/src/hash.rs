@@ -89,21 +89,22 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
     Hash(h.finalize().into())
 }
 
-/// The largest power of two strictly below n (n ≥ 2), the RFC's split point k.
+/// The largest power of two strictly below n, the RFC's split point k; 0 when n < 2
+/// (a tree of 0 or 1 leaves has no split). Total: no input panics.
 pub fn split_point(n: u64) -> u64 {
-    debug_assert!(n >= 2);
-    1u64 << (63 - (n - 1).leading_zeros())
+    n.saturating_sub(1).checked_ilog2().map_or(0, |e| 1u64 << e)
 }
 
 /// The root of a list of leaf hashes, by the RFC's recursive definition (reference
 /// implementation for tests and small trees; storage uses [`crate::proof::range_hash`]).
 pub fn root_of(leaves: &[Hash]) -> Hash {
-    match leaves.len() {
-        0 => Hash::empty(),
-        1 => leaves[0],
-        n => {
-            let k = split_point(n as u64) as usize;
-            node_hash(&root_of(&leaves[..k]), &root_of(&leaves[k..]))
+    match leaves {
+        [] => Hash::empty(),
+        [leaf] => *leaf,
+        _ => {
+            let k = usize::try_from(split_point(leaves.len() as u64)).unwrap_or(0);
+            let (left, right) = leaves.split_at(k.min(leaves.len()));
+            node_hash(&root_of(left), &root_of(right))
         }
     }
 }
@@ -121,6 +122,8 @@ mod tests {
         assert_eq!(split_point(8), 4);
         assert_eq!(split_point(9), 8);
         assert_eq!(split_point(u64::MAX), 1 << 63);
+        assert_eq!(split_point(1), 0);
+        assert_eq!(split_point(0), 0);
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! C2SP signed notes (c2sp.org/signed-note) with Ed25519 signatures (type 0x01) and
 //! timestamped Ed25519 witness cosignatures (type 0x04, c2sp.org/tlog-cosignature).
 //!
-//! Parsing is strict: valid UTF-8, no control characters but newline, the text ends
-//! in a newline, a blank line, then one to 100 well-formed signature lines. Signatures
-//! are checked with `verify_strict` only.
+//! Parsing is strict: valid UTF-8, no control character but newline (C0, DEL and C1 are
+//! all refused), the text ends in a newline, a blank line, then one to 100 well-formed
+//! signature lines. Signatures are checked with `verify_strict` only.
 
 use core::fmt;
 
@@ -30,7 +30,7 @@ pub enum NoteError {
     TooLarge,
     /// Not valid UTF-8.
     NotUtf8,
-    /// A control character other than newline, at this byte offset.
+    /// A control character other than newline (C0, DEL or C1), at this byte offset.
     ControlCharacter {
         /// Byte offset.
         offset: usize,
@@ -49,7 +49,7 @@ pub enum NoteError {
         /// How many there were.
         found: usize,
     },
-    /// A key name that is empty or holds a space or `+`.
+    /// A key name that is empty or holds a space, a control character or `+`.
     BadKeyName,
     /// No signature by the expected key.
     NotSignedBy {
@@ -83,7 +83,9 @@ impl fmt::Display for NoteError {
             Self::SignatureCount { found } => {
                 write!(f, "{found} signature lines (need 1 to {MAX_SIGNATURES})")
             }
-            Self::BadKeyName => f.write_str("key name is empty or contains a space or '+'"),
+            Self::BadKeyName => {
+                f.write_str("key name is empty or contains a space, a control character or '+'")
+            }
             Self::NotSignedBy { name } => write!(f, "no signature by key {name}"),
             Self::BadSignature { name } => write!(f, "signature by key {name} does not verify"),
             Self::BadVerifierKey { detail } => write!(f, "verifier key: {detail}"),
@@ -93,8 +95,13 @@ impl fmt::Display for NoteError {
 
 impl std::error::Error for NoteError {}
 
-fn valid_key_name(name: &str) -> bool {
-    !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '+')
+/// A key name: non-empty, no Unicode whitespace, no `+`, no control character (C0, DEL,
+/// C1: `char::is_control` is exactly general category Cc).
+pub(crate) fn valid_key_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '+')
 }
 
 /// key ID = SHA-256(name ‖ 0x0A ‖ type ‖ public key)[:4], big-endian.
@@ -119,7 +126,9 @@ pub struct NoteSignature {
 }
 
 impl NoteSignature {
-    fn line(&self) -> String {
+    /// The signature line, `— <name> <base64(key ID ‖ signature)>\n`, as a note or a
+    /// tlog-witness response carries it.
+    pub fn to_line(&self) -> String {
         let mut raw = self.key_id.to_be_bytes().to_vec();
         raw.extend_from_slice(&self.signature);
         format!("— {} {}\n", self.name, STANDARD.encode(raw))
@@ -133,9 +142,15 @@ pub struct Note {
     signatures: Vec<NoteSignature>,
 }
 
+/// Refuses every control character but newline: C0 (U+0000–U+001F), DEL (U+007F) and
+/// C1 (U+0080–U+009F). C1 controls are two bytes in UTF-8, so a byte test alone misses
+/// them; the offset reported is the character's first byte.
 fn check_characters(text: &str) -> Result<(), NoteError> {
-    match text.bytes().position(|b| b < 0x20 && b != b'\n') {
-        Some(offset) => Err(NoteError::ControlCharacter { offset }),
+    match text
+        .char_indices()
+        .find(|&(_, c)| c.is_control() && c != '\n')
+    {
+        Some((offset, _)) => Err(NoteError::ControlCharacter { offset }),
         None => Ok(()),
     }
 }
@@ -162,21 +177,24 @@ impl Note {
         let all = core::str::from_utf8(bytes).map_err(|_| NoteError::NotUtf8)?;
         check_characters(all)?;
         let split = all.rfind("\n\n").ok_or(NoteError::MissingSeparator)?;
-        let text = &all[..split + 1];
-        let block = &all[split + 2..];
+        // "\n\n" is two one-byte characters: both cuts fall on character boundaries.
+        let (text, block) = match (all.get(..=split), all.get(split + 2..)) {
+            (Some(text), Some(block)) => (text, block),
+            _ => return Err(NoteError::MissingSeparator),
+        };
         if text.is_empty() || text == "\n" {
             return Err(NoteError::MissingSeparator);
         }
-        let text_lines = text.matches('\n').count() + 1; // the blank line
-        if !block.ends_with('\n') {
+        let text_lines = text.matches('\n').count().saturating_add(1); // the blank line
+        let Some(block) = block.strip_suffix('\n') else {
             return Err(NoteError::MalformedSignatureLine {
-                line: text_lines + 1,
+                line: text_lines.saturating_add(1),
                 detail: "does not end in a newline",
             });
-        }
+        };
         let mut signatures = Vec::new();
-        for (i, line) in block[..block.len() - 1].split('\n').enumerate() {
-            let line_no = text_lines + 1 + i;
+        for (i, line) in block.split('\n').enumerate() {
+            let line_no = text_lines.saturating_add(1).saturating_add(i);
             let bad = |detail| NoteError::MalformedSignatureLine {
                 line: line_no,
                 detail,
@@ -193,13 +211,16 @@ impl Note {
             let raw = STANDARD
                 .decode(encoded)
                 .map_err(|_| bad("signature is not canonical base64"))?;
-            if raw.len() < 5 {
+            let Some((id, signature)) = raw.split_first_chunk::<4>() else {
+                return Err(bad("signature shorter than a key ID and one byte"));
+            };
+            if signature.is_empty() {
                 return Err(bad("signature shorter than a key ID and one byte"));
             }
             signatures.push(NoteSignature {
                 name: name.to_owned(),
-                key_id: u32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]),
-                signature: raw[4..].to_vec(),
+                key_id: u32::from_be_bytes(*id),
+                signature: signature.to_vec(),
             });
             if signatures.len() > MAX_SIGNATURES {
                 return Err(NoteError::SignatureCount {
@@ -238,37 +259,35 @@ impl Note {
         let mut out = self.text.clone();
         out.push('\n');
         for s in &self.signatures {
-            out.push_str(&s.line());
+            out.push_str(&s.to_line());
         }
         out
     }
-
-    fn by(&self, name: &str, id: u32) -> impl Iterator<Item = &NoteSignature> {
-        self.signatures
-            .iter()
-            .filter(move |s| s.name == name && s.key_id == id)
-    }
 }
 
-/// An Ed25519 note signer (the board's key).
-pub struct NoteSigner {
+/// An Ed25519 key with a name, signing notes of one signature type: 0x01 for plain note
+/// signatures ([`NoteSigner`]), 0x04 for timestamped cosignatures ([`Cosigner`]). One
+/// type for both, so the two cannot drift apart in how they name and hold a key.
+pub struct SigningKeyOf<const SIGNATURE_TYPE: u8> {
     name: String,
     key: SigningKey,
 }
 
-impl fmt::Debug for NoteSigner {
+/// The board's note signer (Ed25519, type 0x01).
+pub type NoteSigner = SigningKeyOf<SIGNATURE_TYPE_ED25519>;
+/// A witness's cosigning key (tlog-cosignature, Ed25519, type 0x04).
+pub type Cosigner = SigningKeyOf<SIGNATURE_TYPE_COSIGNATURE>;
+
+impl<const SIGNATURE_TYPE: u8> fmt::Debug for SigningKeyOf<SIGNATURE_TYPE> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NoteSigner")
+        f.debug_struct("SigningKey")
             .field("name", &self.name)
+            .field("signature_type", &SIGNATURE_TYPE)
             .finish_non_exhaustive()
     }
 }
 
-fn signing_key_from_seed(seed: &[u8; 32]) -> SigningKey {
-    SigningKey::from_bytes(seed)
-}
-
-impl NoteSigner {
+impl<const SIGNATURE_TYPE: u8> SigningKeyOf<SIGNATURE_TYPE> {
     /// A signer from a 32-byte Ed25519 seed.
     pub fn from_seed(name: &str, seed: &[u8; 32]) -> Result<Self, NoteError> {
         if !valid_key_name(name) {
@@ -276,7 +295,7 @@ impl NoteSigner {
         }
         Ok(Self {
             name: name.to_owned(),
-            key: signing_key_from_seed(seed),
+            key: SigningKey::from_bytes(seed),
         })
     }
 
@@ -288,25 +307,46 @@ impl NoteSigner {
     }
 
     /// The matching verifier.
-    pub fn verifier(&self) -> NoteVerifier {
-        NoteVerifier {
+    pub fn verifier(&self) -> VerifierKeyOf<SIGNATURE_TYPE> {
+        VerifierKeyOf {
             name: self.name.clone(),
             key: self.key.verifying_key(),
         }
     }
 
-    /// Signs the note's text and adds the signature.
-    pub fn sign(&self, note: &mut Note) {
-        let signature = self.key.sign(note.text.as_bytes());
-        note.add_signature(NoteSignature {
+    fn line(&self, signature: Vec<u8>) -> NoteSignature {
+        NoteSignature {
             name: self.name.clone(),
             key_id: key_id(
                 &self.name,
-                SIGNATURE_TYPE_ED25519,
+                SIGNATURE_TYPE,
                 self.key.verifying_key().as_bytes(),
             ),
-            signature: signature.to_bytes().to_vec(),
-        });
+            signature,
+        }
+    }
+}
+
+impl NoteSigner {
+    /// Signs the note's text and adds the signature.
+    pub fn sign(&self, note: &mut Note) {
+        let signature = self.key.sign(note.text.as_bytes());
+        note.add_signature(self.line(signature.to_bytes().to_vec()));
+    }
+}
+
+/// The message a v1 cosignature signs: `cosignature/v1\ntime <t>\n` then the checkpoint text.
+fn cosigned_message(text: &str, timestamp: u64) -> Vec<u8> {
+    format!("cosignature/v1\ntime {timestamp}\n{text}").into_bytes()
+}
+
+impl Cosigner {
+    /// The cosignature line for a checkpoint text at `timestamp` (POSIX seconds).
+    pub fn cosign(&self, checkpoint_text: &str, timestamp: u64) -> NoteSignature {
+        let signature = self.key.sign(&cosigned_message(checkpoint_text, timestamp));
+        let mut bytes = timestamp.to_be_bytes().to_vec();
+        bytes.extend_from_slice(&signature.to_bytes());
+        self.line(bytes)
     }
 }
 
@@ -318,57 +358,21 @@ fn verify_ed25519(key: &VerifyingKey, message: &[u8], signature: &[u8]) -> bool 
         .is_ok()
 }
 
-fn parse_vkey(vkey: &str, signature_type: u8) -> Result<(String, VerifyingKey), NoteError> {
-    let bad = |detail| NoteError::BadVerifierKey { detail };
-    // The key's base64 may itself contain '+': only the first two separate fields.
-    let mut parts = vkey.splitn(3, '+');
-    let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(bad("expected <name>+<key id>+<key>"));
-    };
-    if !valid_key_name(name) {
-        return Err(bad("invalid key name"));
-    }
-    if id.len() != 8
-        || !id
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        return Err(bad("key id is not 8 lowercase hex digits"));
-    }
-    let id = u32::from_str_radix(id, 16).map_err(|_| bad("key id is not hex"))?;
-    let raw = STANDARD
-        .decode(key)
-        .map_err(|_| bad("key is not canonical base64"))?;
-    if raw.len() != 33 || raw[0] != signature_type {
-        return Err(bad("key is not the signature type byte and 32 bytes"));
-    }
-    let mut public = [0u8; 32];
-    public.copy_from_slice(&raw[1..]);
-    let key = VerifyingKey::from_bytes(&public).map_err(|_| bad("not an Ed25519 public key"))?;
-    if key_id(name, signature_type, &public) != id {
-        return Err(bad("key id does not match name and key"));
-    }
-    Ok((name.to_owned(), key))
-}
-
-fn format_vkey(name: &str, signature_type: u8, key: &VerifyingKey) -> String {
-    let mut raw = vec![signature_type];
-    raw.extend_from_slice(key.as_bytes());
-    format!(
-        "{name}+{:08x}+{}",
-        key_id(name, signature_type, key.as_bytes()),
-        STANDARD.encode(raw)
-    )
-}
-
-/// Verifies Ed25519 note signatures by one key.
+/// A named Ed25519 public key verifying one signature type: [`NoteVerifier`] (0x01) or
+/// [`CosignatureVerifier`] (0x04). The type byte is part of the key ID and the vkey, so a
+/// key of one type never verifies lines of the other.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NoteVerifier {
+pub struct VerifierKeyOf<const SIGNATURE_TYPE: u8> {
     name: String,
     key: VerifyingKey,
 }
 
-impl NoteVerifier {
+/// Verifies Ed25519 note signatures by one key (the board's).
+pub type NoteVerifier = VerifierKeyOf<SIGNATURE_TYPE_ED25519>;
+/// Verifies one witness's cosignatures.
+pub type CosignatureVerifier = VerifierKeyOf<SIGNATURE_TYPE_COSIGNATURE>;
+
+impl<const SIGNATURE_TYPE: u8> VerifierKeyOf<SIGNATURE_TYPE> {
     /// From a name and a 32-byte public key.
     pub fn new(name: &str, public_key: &[u8; 32]) -> Result<Self, NoteError> {
         if !valid_key_name(name) {
@@ -383,15 +387,58 @@ impl NoteVerifier {
         })
     }
 
-    /// Parses a vkey `<name>+<hex key id>+<base64(0x01 ‖ key)>`.
+    /// Parses a vkey `<name>+<hex key id>+<base64(type ‖ key)>`.
     pub fn from_vkey(vkey: &str) -> Result<Self, NoteError> {
-        let (name, key) = parse_vkey(vkey, SIGNATURE_TYPE_ED25519)?;
-        Ok(Self { name, key })
+        let bad = |detail| NoteError::BadVerifierKey { detail };
+        // The key's base64 may itself contain '+': only the first two separate fields.
+        let mut parts = vkey.splitn(3, '+');
+        let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(bad("expected <name>+<key id>+<key>"));
+        };
+        if !valid_key_name(name) {
+            return Err(bad("invalid key name"));
+        }
+        if id.len() != 8
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return Err(bad("key id is not 8 lowercase hex digits"));
+        }
+        let id = u32::from_str_radix(id, 16).map_err(|_| bad("key id is not hex"))?;
+        let raw = STANDARD
+            .decode(key)
+            .map_err(|_| bad("key is not canonical base64"))?;
+        let Some((&signature_type, public)) = raw.split_first() else {
+            return Err(bad("key is empty"));
+        };
+        if signature_type != SIGNATURE_TYPE {
+            return Err(bad("key is of another signature type"));
+        }
+        let public: [u8; 32] = public
+            .try_into()
+            .map_err(|_| bad("key is not the signature type byte and 32 bytes"))?;
+        let key =
+            VerifyingKey::from_bytes(&public).map_err(|_| bad("not an Ed25519 public key"))?;
+        if key_id(name, SIGNATURE_TYPE, &public) != id {
+            return Err(bad("key id does not match name and key"));
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            key,
+        })
     }
 
     /// The vkey string.
     pub fn to_vkey(&self) -> String {
-        format_vkey(&self.name, SIGNATURE_TYPE_ED25519, &self.key)
+        let mut raw = vec![SIGNATURE_TYPE];
+        raw.extend_from_slice(self.key.as_bytes());
+        format!(
+            "{}+{:08x}+{}",
+            self.name,
+            self.key_id(),
+            STANDARD.encode(raw)
+        )
     }
 
     /// The key name.
@@ -401,7 +448,7 @@ impl NoteVerifier {
 
     /// The key ID.
     pub fn key_id(&self) -> u32 {
-        key_id(&self.name, SIGNATURE_TYPE_ED25519, self.key.as_bytes())
+        key_id(&self.name, SIGNATURE_TYPE, self.key.as_bytes())
     }
 
     /// The public key.
@@ -409,11 +456,20 @@ impl NoteVerifier {
         self.key.to_bytes()
     }
 
+    fn lines<'a>(&'a self, note: &'a Note) -> impl Iterator<Item = &'a NoteSignature> {
+        let id = self.key_id();
+        note.signatures
+            .iter()
+            .filter(move |s| s.name == self.name && s.key_id == id)
+    }
+}
+
+impl NoteVerifier {
     /// Accepts the note if it carries a signature by this key and every signature by
     /// this key verifies.
     pub fn verify(&self, note: &Note) -> Result<(), NoteError> {
         let mut found = false;
-        for s in note.by(&self.name, self.key_id()) {
+        for s in self.lines(note) {
             if !verify_ed25519(&self.key, note.text.as_bytes(), &s.signature) {
                 return Err(NoteError::BadSignature {
                     name: self.name.clone(),
@@ -431,91 +487,7 @@ impl NoteVerifier {
     }
 }
 
-/// The message a v1 cosignature signs: `cosignature/v1\ntime <t>\n` then the checkpoint text.
-fn cosigned_message(text: &str, timestamp: u64) -> Vec<u8> {
-    format!("cosignature/v1\ntime {timestamp}\n{text}").into_bytes()
-}
-
-/// A witness's cosigning key (tlog-cosignature, Ed25519).
-pub struct Cosigner {
-    name: String,
-    key: SigningKey,
-}
-
-impl fmt::Debug for Cosigner {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Cosigner")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Cosigner {
-    /// From a 32-byte seed.
-    pub fn from_seed(name: &str, seed: &[u8; 32]) -> Result<Self, NoteError> {
-        if !valid_key_name(name) {
-            return Err(NoteError::BadKeyName);
-        }
-        Ok(Self {
-            name: name.to_owned(),
-            key: signing_key_from_seed(seed),
-        })
-    }
-
-    /// The matching verifier.
-    pub fn verifier(&self) -> CosignatureVerifier {
-        CosignatureVerifier {
-            name: self.name.clone(),
-            key: self.key.verifying_key(),
-        }
-    }
-
-    /// The cosignature line for a checkpoint text at `timestamp` (POSIX seconds).
-    pub fn cosign(&self, checkpoint_text: &str, timestamp: u64) -> NoteSignature {
-        let signature = self.key.sign(&cosigned_message(checkpoint_text, timestamp));
-        let mut bytes = timestamp.to_be_bytes().to_vec();
-        bytes.extend_from_slice(&signature.to_bytes());
-        NoteSignature {
-            name: self.name.clone(),
-            key_id: key_id(
-                &self.name,
-                SIGNATURE_TYPE_COSIGNATURE,
-                self.key.verifying_key().as_bytes(),
-            ),
-            signature: bytes,
-        }
-    }
-}
-
-/// Verifies one witness's cosignatures.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CosignatureVerifier {
-    name: String,
-    key: VerifyingKey,
-}
-
 impl CosignatureVerifier {
-    /// Parses a vkey `<name>+<hex key id>+<base64(0x04 ‖ key)>`.
-    pub fn from_vkey(vkey: &str) -> Result<Self, NoteError> {
-        let (name, key) = parse_vkey(vkey, SIGNATURE_TYPE_COSIGNATURE)?;
-        Ok(Self { name, key })
-    }
-
-    /// The vkey string.
-    pub fn to_vkey(&self) -> String {
-        format_vkey(&self.name, SIGNATURE_TYPE_COSIGNATURE, &self.key)
-    }
-
-    /// The witness's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The key ID.
-    pub fn key_id(&self) -> u32 {
-        key_id(&self.name, SIGNATURE_TYPE_COSIGNATURE, self.key.as_bytes())
-    }
-
     /// Checks one signature line against a checkpoint text; returns its timestamp.
     pub fn verify_line(
         &self,
@@ -525,19 +497,20 @@ impl CosignatureVerifier {
         let bad = || NoteError::BadSignature {
             name: self.name.clone(),
         };
-        if line.name != self.name || line.key_id != self.key_id() || line.signature.len() != 72 {
+        if line.name != self.name || line.key_id != self.key_id() {
             return Err(bad());
         }
-        let mut ts = [0u8; 8];
-        ts.copy_from_slice(&line.signature[..8]);
-        let timestamp = u64::from_be_bytes(ts);
+        let Some((ts, signature)) = line.signature.split_first_chunk::<8>() else {
+            return Err(bad());
+        };
+        let timestamp = u64::from_be_bytes(*ts);
         if timestamp > i64::MAX as u64 {
             return Err(bad());
         }
         if !verify_ed25519(
             &self.key,
             &cosigned_message(checkpoint_text, timestamp),
-            &line.signature[8..],
+            signature,
         ) {
             return Err(bad());
         }
@@ -548,7 +521,7 @@ impl CosignatureVerifier {
     /// the newest timestamp.
     pub fn verify(&self, note: &Note) -> Result<u64, NoteError> {
         let mut newest = None;
-        for s in note.by(&self.name, self.key_id()) {
+        for s in self.lines(note) {
             let t = self.verify_line(&note.text, s)?;
             newest = Some(newest.map_or(t, |n: u64| n.max(t)));
         }
@@ -558,7 +531,14 @@ impl CosignatureVerifier {
     }
 }
 
-/// How many of `witnesses` validly cosigned the note (a client's quorum check).
+/// How many distinct witnesses among `witnesses` validly cosigned the note (a client's
+/// quorum check). A public key listed twice — under one name or two — counts once: a
+/// quorum of k means k different keys.
 pub fn count_cosignatures(note: &Note, witnesses: &[CosignatureVerifier]) -> usize {
-    witnesses.iter().filter(|w| w.verify(note).is_ok()).count()
+    witnesses
+        .iter()
+        .enumerate()
+        .filter(|(i, w)| !witnesses[..*i].iter().any(|earlier| earlier.key == w.key))
+        .filter(|(_, w)| w.verify(note).is_ok())
+        .count()
 }

@@ -41,11 +41,12 @@ impl HashSource for [Hash] {
     type Error = NotInTree;
     fn subtree(&self, height: u32, index: u64) -> Result<Hash, Self::Error> {
         let missing = NotInTree { height, index };
-        let start = index.checked_shl(height).ok_or(missing)?;
-        let end = index
-            .checked_add(1)
-            .and_then(|i| i.checked_shl(height))
-            .ok_or(missing)?;
+        // checked_shl only refuses shifts of 64 or more and drops high bits silently:
+        // multiply by the width instead, so an index past the tree is never wrapped
+        // onto one inside it.
+        let width = 1u64.checked_shl(height).ok_or(missing)?;
+        let start = index.checked_mul(width).ok_or(missing)?;
+        let end = start.checked_add(width).ok_or(missing)?;
         let leaves = self.get(
             usize::try_from(start).map_err(|_| missing)?
                 ..usize::try_from(end).map_err(|_| missing)?,

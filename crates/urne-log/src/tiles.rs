@@ -44,7 +44,7 @@ pub fn index_path(n: u64) -> String {
         .chunks(3)
         .filter_map(|c| core::str::from_utf8(c).ok())
         .collect();
-    let last = groups.len() - 1;
+    let last = groups.len().saturating_sub(1);
     groups
         .iter()
         .enumerate()
@@ -93,7 +93,7 @@ impl TilePath {
             None => (rest, None),
         };
         let segments: Vec<&str> = index_part.split('/').collect();
-        let last = segments.len() - 1;
+        let last = segments.len().saturating_sub(1);
         let mut index: u64 = 0;
         for (i, segment) in segments.iter().enumerate() {
             let digits = if i < last {
@@ -152,9 +152,45 @@ pub trait StoredHashes {
     /// Hashes start … start+count−1 of level l, exactly `count` of them or an error.
     /// Storage overrides this to read them in one go.
     fn stored_range(&self, level: u32, start: u64, count: u64) -> Result<Vec<Hash>, Self::Error> {
-        (start..start + count)
+        // A range running past 2^64 is cut short here; `Tiled` refuses the short answer.
+        (start..start.saturating_add(count))
             .map(|p| self.stored(level, p))
             .collect()
+    }
+}
+
+/// Why [`Tiled`] could not give a subtree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TiledError<E> {
+    /// The stored hashes could not be read.
+    Source(E),
+    /// The subtree lies past the last leaf position a u64 can address.
+    OutOfRange {
+        /// The subtree's height.
+        height: u32,
+        /// Its index.
+        index: u64,
+    },
+    /// The storage gave another number of hashes than asked.
+    ShortRead {
+        /// How many were asked.
+        wanted: u64,
+        /// How many came.
+        got: usize,
+    },
+}
+
+impl<E: core::fmt::Display> core::fmt::Display for TiledError<E> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Source(e) => write!(f, "reading tiles: {e}"),
+            Self::OutOfRange { height, index } => {
+                write!(f, "subtree {index} at height {height} is past the tree")
+            }
+            Self::ShortRead { wanted, got } => {
+                write!(f, "storage gave {got} tile hashes, {wanted} asked")
+            }
+        }
     }
 }
 
@@ -162,24 +198,44 @@ pub trait StoredHashes {
 pub struct Tiled<'a, S: ?Sized>(pub &'a S);
 
 impl<S: StoredHashes + ?Sized> HashSource for Tiled<'_, S> {
-    type Error = S::Error;
+    type Error = TiledError<S::Error>;
 
     fn subtree(&self, height: u32, index: u64) -> Result<Hash, Self::Error> {
         let level = height / TILE_HEIGHT;
         let within = height % TILE_HEIGHT;
         if within == 0 {
-            return self.0.stored(level, index);
+            return self.0.stored(level, index).map_err(TiledError::Source);
         }
         // 2^within consecutive stored hashes, hashed up pairwise.
         let count = 1u64 << within;
-        let mut layer = self.0.stored_range(level, index * count, count)?;
+        let first = index
+            .checked_mul(count)
+            .filter(|first| first.checked_add(count).is_some())
+            .ok_or(TiledError::OutOfRange { height, index })?;
+        let mut layer = self
+            .0
+            .stored_range(level, first, count)
+            .map_err(TiledError::Source)?;
+        if layer.len() as u64 != count {
+            return Err(TiledError::ShortRead {
+                wanted: count,
+                got: layer.len(),
+            });
+        }
+        // count is a power of two, so every layer has an even length until the last.
         while layer.len() > 1 {
             layer = layer
-                .chunks(2)
-                .map(|pair| node_hash(&pair[0], &pair[1]))
+                .chunks_exact(2)
+                .map(|pair| match pair {
+                    [left, right] => node_hash(left, right),
+                    _ => Hash::empty(),
+                })
                 .collect();
         }
-        Ok(layer[0])
+        layer.pop().ok_or(TiledError::ShortRead {
+            wanted: count,
+            got: 0,
+        })
     }
 }
 

@@ -118,20 +118,22 @@ fn malformed_notes_are_refused_with_a_reason() {
 }
 
 fn checkpoint(size: u64) -> Checkpoint {
-    Checkpoint {
-        origin: "board.example/urne".into(),
+    Checkpoint::new(
+        "board.example/urne",
         size,
-        root: leaf_hash(&size.to_le_bytes()),
-        extensions: vec![],
-    }
+        leaf_hash(&size.to_le_bytes()),
+        vec![],
+    )
+    .unwrap()
 }
 
 #[test]
 fn checkpoints_round_trip_and_parse_strictly() {
-    let mut cp = checkpoint(20852163);
+    let cp = checkpoint(20852163);
     assert_eq!(Checkpoint::parse(&cp.to_text()).unwrap(), cp);
-    cp.extensions = vec!["ext one".into()];
+    let cp = Checkpoint::new(cp.origin(), cp.size(), *cp.root(), vec!["ext one".into()]).unwrap();
     assert_eq!(Checkpoint::parse(&cp.to_text()).unwrap(), cp);
+    assert_eq!(cp.extensions(), ["ext one"]);
     let good = checkpoint(5).to_text();
     let root_line = good.lines().nth(2).unwrap().to_owned();
     for (bad, what) in [
@@ -285,5 +287,199 @@ fn tiles_give_the_same_subtrees_and_proofs_as_the_leaves() {
         let consistency = urne_log::proof::consistency_proof(&tiled, size / 2, size).unwrap();
         let first = urne_log::hash::root_of(&leaves[..(size / 2) as usize]);
         urne_log::verify_consistency(size / 2, size, &first, &from_tiles, &consistency).unwrap();
+    }
+}
+
+#[test]
+fn del_and_c1_controls_are_refused_in_note_text_and_key_names() {
+    for (control, what) in [
+        ('\u{7f}', "DEL"),
+        ('\u{80}', "U+0080"),
+        ('\u{85}', "NEL"),
+        ('\u{9f}', "U+009F"),
+    ] {
+        let text = format!("line with {control} in it\n");
+        assert!(
+            matches!(
+                Note::new(&text),
+                Err(NoteError::ControlCharacter { offset: 10 })
+            ),
+            "{what} accepted by Note::new"
+        );
+        let signed = SIGNED.replace("cryptography", &format!("crypto{control}graphy"));
+        assert!(
+            matches!(
+                Note::parse(signed.as_bytes()),
+                Err(NoteError::ControlCharacter { .. })
+            ),
+            "{what} accepted in a signed note"
+        );
+        let name = format!("witness{control}.example");
+        assert_eq!(
+            NoteSigner::from_seed(&name, &[1; 32]).unwrap_err(),
+            NoteError::BadKeyName,
+            "{what} accepted in a key name"
+        );
+        assert!(
+            Cosigner::from_seed(&name, &[1; 32]).is_err(),
+            "{what} in a cosigner name"
+        );
+        assert!(
+            Checkpoint::new(&name, 1, leaf_hash(b"r"), vec![]).is_err(),
+            "{what} accepted in an origin"
+        );
+        assert!(
+            Checkpoint::new("o.example", 1, leaf_hash(b"r"), vec![format!("x{control}")]).is_err(),
+            "{what} accepted in an extension line"
+        );
+    }
+    // Printable non-ASCII is still fine.
+    Note::new("caf\u{e9} \u{a0} \u{2014}\n").unwrap();
+}
+
+#[test]
+fn a_checkpoint_is_made_only_through_the_validating_constructor() {
+    let root = leaf_hash(b"r");
+    for (origin, extensions, line) in [
+        ("", vec![], 1),
+        ("has space", vec![], 1),
+        ("has+plus", vec![], 1),
+        ("ok.example", vec![String::new()], 4),
+        ("ok.example", vec!["fine".into(), "two\nlines".into()], 5),
+    ] {
+        match Checkpoint::new(origin, 3, root, extensions) {
+            Err(CheckpointError::BadLine { line: l, .. }) => assert_eq!(l, line, "{origin:?}"),
+            other => panic!("{origin:?} accepted: {other:?}"),
+        }
+    }
+    let cp = Checkpoint::new("ok.example", 3, root, vec!["x y".into()]).unwrap();
+    assert_eq!(
+        (cp.origin(), cp.size(), cp.root()),
+        ("ok.example", 3, &root)
+    );
+}
+
+#[test]
+fn a_witness_key_listed_twice_counts_once() {
+    let log = NoteSigner::from_seed("board.example/urne", &[1; 32]).unwrap();
+    let w = Cosigner::from_seed("witness.example", &[10; 32]).unwrap();
+    let cp = checkpoint(7);
+    let mut note = Note::new(&cp.to_text()).unwrap();
+    log.sign(&mut note);
+    note.add_signature(w.cosign(&cp.to_text(), 1));
+    let twice = vec![w.verifier(), w.verifier()];
+    assert_eq!(count_cosignatures(&note, &twice), 1);
+    // The same public key under a second name is still one witness.
+    let alias = Cosigner::from_seed("alias.example", &[10; 32]).unwrap();
+    note.add_signature(alias.cosign(&cp.to_text(), 1));
+    assert_eq!(
+        count_cosignatures(&note, &[w.verifier(), alias.verifier()]),
+        1
+    );
+    let other = Cosigner::from_seed("other.example", &[11; 32]).unwrap();
+    note.add_signature(other.cosign(&cp.to_text(), 1));
+    assert_eq!(
+        count_cosignatures(&note, &[w.verifier(), other.verifier(), w.verifier()]),
+        2
+    );
+}
+
+/// Tiles that answer wrongly: fewer hashes than asked.
+struct ShortTiles;
+
+impl StoredHashes for ShortTiles {
+    type Error = ();
+    fn stored(&self, _: u32, _: u64) -> Result<Hash, ()> {
+        Ok(Hash::empty())
+    }
+    fn stored_range(&self, _: u32, _: u64, count: u64) -> Result<Vec<Hash>, ()> {
+        Ok(vec![Hash::empty(); (count / 2) as usize])
+    }
+}
+
+#[test]
+fn tiles_refuse_subtrees_past_the_address_space_and_short_reads() {
+    let tiles = MemoryTiles::new(&[leaf_hash(b"a"), leaf_hash(b"b")]);
+    assert!(matches!(
+        Tiled(&tiles).subtree(3, u64::MAX / 4),
+        Err(urne_log::tiles::TiledError::OutOfRange { .. })
+    ));
+    assert!(matches!(
+        Tiled(&ShortTiles).subtree(2, 0),
+        Err(urne_log::tiles::TiledError::ShortRead { wanted: 4, got: 2 })
+    ));
+    // An in-memory tree refuses an index whose leaves would wrap past 2^64.
+    let leaves = [leaf_hash(b"a"), leaf_hash(b"b")];
+    assert!(leaves[..].subtree(1, 1 << 63).is_err());
+}
+
+mod no_panics {
+    use proptest::prelude::*;
+    use urne_log::hash::{root_of, split_point};
+    use urne_log::proof::{HashSource, consistency_proof, inclusion_proof, range_hash};
+    use urne_log::tiles::{TilePath, Tiled};
+    use urne_log::{Checkpoint, Hash, leaf_hash, verify_consistency, verify_inclusion};
+
+    use super::MemoryTiles;
+
+    fn leaves() -> Vec<Hash> {
+        (0..300u32).map(|i| leaf_hash(&i.to_le_bytes())).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn split_and_subtree_apis_never_panic(n in any::<u64>(), height in any::<u32>(), index in any::<u64>()) {
+            let k = split_point(n);
+            prop_assert!(n < 2 && k == 0 || k < n && k.is_power_of_two() && k.saturating_mul(2) >= n);
+            let leaves = leaves();
+            let tiles = MemoryTiles::new(&leaves);
+            let _ = leaves[..].subtree(height, index);
+            let _ = Tiled(&tiles).subtree(height, index);
+            let _ = Tiled(&super::ShortTiles).subtree(height, index);
+        }
+
+        #[test]
+        fn proof_makers_and_verifiers_never_panic(a in any::<u64>(), b in any::<u64>(), small_a in 0u64..400, small_b in 0u64..400, len in 0usize..70) {
+            let leaves = leaves();
+            let tiles = MemoryTiles::new(&leaves);
+            for (x, y) in [(a, b), (small_a, small_b), (small_a, b), (a, small_b)] {
+                let _ = inclusion_proof(&leaves[..], x, y);
+                let _ = consistency_proof(&leaves[..], x, y);
+                let _ = inclusion_proof(&Tiled(&tiles), x, y);
+                let _ = consistency_proof(&Tiled(&tiles), x, y);
+                if x <= y && y <= 300 {
+                    let _ = range_hash(&leaves[..], x, y);
+                }
+                let proof = vec![Hash::empty(); len];
+                let _ = verify_inclusion(&leaves[0], x, y, &proof, &leaves[1]);
+                let _ = verify_consistency(x, y, &leaves[0], &leaves[1], &proof);
+            }
+            let _ = root_of(&leaves[..(small_a as usize).min(leaves.len())]);
+        }
+
+        #[test]
+        fn text_parsers_never_panic(text in "\\PC*", bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = TilePath::parse(&text);
+            let _ = Checkpoint::parse(&text);
+            let _ = urne_log::note::Note::parse(text.as_bytes());
+            let _ = urne_log::note::Note::parse(&bytes);
+            let _ = urne_log::note::NoteVerifier::from_vkey(&text);
+            if let Ok(s) = std::str::from_utf8(&bytes) {
+                let _ = TilePath::parse(s);
+                let _ = Checkpoint::parse(s);
+            }
+        }
+
+        #[test]
+        fn tile_paths_of_any_shape_never_panic(level in "[0-9x.p/a-z]{0,6}", segs in proptest::collection::vec("[x0-9]{0,5}", 0..8), w in "[0-9]{0,4}") {
+            let path = format!("tile/{level}/{}.p/{w}", segs.join("/"));
+            let _ = TilePath::parse(&path);
+            let path = format!("tile/{level}/{}", segs.join("/"));
+            if let Some(t) = TilePath::parse(&path) {
+                prop_assert_eq!(t.to_path(), path);
+            }
+        }
     }
 }

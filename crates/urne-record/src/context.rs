@@ -85,9 +85,9 @@ pub enum NameError {
     /// Only white space: it would display as nothing.
     #[error("is only white space")]
     Blank,
-    /// A control, format, bidirectional-override or separator character, which would
-    /// let a name display as something other than its bytes.
-    #[error("contains U+{0:04X}, a control, format or separator character")]
+    /// A control, format, bidirectional-override, separator or invisible character,
+    /// which would let a name display as something other than its bytes.
+    #[error("contains U+{0:04X}, a control, format, separator or invisible character")]
     Forbidden(u32),
 }
 
@@ -118,14 +118,38 @@ const FORMAT_CHARACTERS: &[(u32, u32)] = &[
     (0xE0020, 0xE007F),
 ];
 
+/// Default-ignorable code points that are not format characters (Unicode
+/// `Default_Ignorable_Code_Point` less Cf): fillers, variation selectors and the like,
+/// which render as nothing; and U+2800 BRAILLE PATTERN BLANK, which renders as a blank.
+/// Listed in spec/12 §12.4 exactly as here.
+const INVISIBLE_CHARACTERS: &[(u32, u32)] = &[
+    (0x034F, 0x034F),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180D),
+    (0x180F, 0x180F),
+    (0x2800, 0x2800),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0xE0000, 0xE0000),
+    (0xE0002, 0xE001F),
+    (0xE0080, 0xE0FFF),
+];
+
 fn forbidden(c: char) -> bool {
     let code = u32::from(c);
+    let within = |ranges: &[(u32, u32)]| {
+        ranges
+            .iter()
+            .any(|(low, high)| (*low..=*high).contains(&code))
+    };
     c.is_control() // Cc: C0, DEL, C1
         || code == 0x2028 // line separator
         || code == 0x2029 // paragraph separator
-        || FORMAT_CHARACTERS
-            .iter()
-            .any(|(low, high)| (*low..=*high).contains(&code))
+        || within(FORMAT_CHARACTERS)
+        || within(INVISIBLE_CHARACTERS)
 }
 
 /// Checks a context name: 1 to 200 bytes of UTF-8, not only white space, and no
@@ -306,6 +330,14 @@ mod tests {
             '\u{2029}',
             '\u{feff}',
             '\u{e0041}',
+            '\u{3164}',
+            '\u{115f}',
+            '\u{ffa0}',
+            '\u{2800}',
+            '\u{34f}',
+            '\u{fe0f}',
+            '\u{e0100}',
+            '\u{180b}',
         ] {
             let name = format!("vote{c}2027");
             assert_eq!(

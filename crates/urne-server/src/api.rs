@@ -46,6 +46,8 @@ pub struct ServerConfig {
     pub checkpoint_interval: Duration,
     /// Most entries one `/v1/entries` request returns.
     pub max_entries_per_request: u64,
+    /// Witnesses to push each new checkpoint to (tlog-witness `add-checkpoint`).
+    pub push_witnesses: Vec<crate::push::PushWitness>,
 }
 
 impl Default for ServerConfig {
@@ -61,6 +63,7 @@ impl Default for ServerConfig {
             read_burst: 40_000,
             checkpoint_interval: Duration::from_secs(1),
             max_entries_per_request: 1000,
+            push_witnesses: Vec::new(),
         }
     }
 }
@@ -802,6 +805,7 @@ pub async fn serve(
             }
         }
     });
+    let pushers = crate::push::spawn(&board, &state.config.push_witnesses, interval);
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
@@ -809,6 +813,7 @@ pub async fn serve(
     checkpoints.abort();
     let closing = Arc::clone(&board);
     let _ = tokio::task::spawn_blocking(move || {
+        pushers.stop();
         let _ = closing.sign_checkpoint();
         closing.store().close();
     })

@@ -16,5 +16,7 @@
 mod api;
 mod limits;
 mod metrics;
+mod push;
 
 pub use api::{AppState, ServerConfig, router, serve};
+pub use push::PushWitness;

@@ -43,8 +43,15 @@ pub enum StoreError {
         /// What was asked.
         detail: String,
     },
-    /// An earlier write failed: the store no longer accepts appends (restart to recover).
+    /// The writer is gone (the store was closed): nothing more is appended.
     Failed,
+    /// The store stopped accepting records (fail-stop): a write or sync failed, or the
+    /// scrub or a check before signing found derived data that disagrees with the log.
+    /// Reopen (after `urne fsck`) to recover.
+    Stopped {
+        /// Why.
+        reason: String,
+    },
     /// The checkpoint handed to `save_checkpoint` does not match the log.
     BadCheckpoint(String),
     /// Another process (or store) has this data directory open.
@@ -79,8 +86,10 @@ impl fmt::Display for StoreError {
                 )
             }
             Self::OutOfRange { detail } => f.write_str(detail),
-            Self::Failed => f.write_str(
-                "storage failed earlier; the board no longer accepts records until restarted",
+            Self::Failed => f.write_str("the store is closed; it accepts no more records"),
+            Self::Stopped { reason } => write!(
+                f,
+                "storage stopped accepting records ({reason}); restart after checking it with `urne fsck`"
             ),
             Self::BadCheckpoint(e) => write!(f, "checkpoint: {e}"),
             Self::Locked { path } => {
@@ -96,11 +105,5 @@ pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Store
     move |source| StoreError::Io {
         path: path.to_owned(),
         source,
-    }
-}
-
-impl From<sled::Error> for StoreError {
-    fn from(e: sled::Error) -> Self {
-        Self::Index(e.to_string())
     }
 }

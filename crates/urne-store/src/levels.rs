@@ -1,33 +1,45 @@
-//! Files of fixed-size records (offsets: 8 bytes; tile hashes: 32 bytes) that are
+//! Files of fixed-size records (offsets: 8 bytes; node hashes: 32 bytes) that are
 //! appended to and read at positions.
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::{StoreError, io};
+use crate::fs::{FileSystem, StoreFile};
 
 /// An append-only file of `width`-byte records.
 pub(crate) struct RecordFile {
     path: PathBuf,
-    file: File,
+    file: Arc<dyn StoreFile>,
     width: u64,
     count: u64,
 }
 
 impl RecordFile {
-    /// Opens (creating) the file; a partial last record is cut off.
-    pub(crate) fn open(path: &Path, width: u64) -> Result<Self, StoreError> {
-        let file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)
-            .map_err(io(path))?;
-        let len = file.metadata().map_err(io(path))?.len();
+    /// Opens (creating unless `read_only`) the file. A partial last record is ignored
+    /// (and cut off unless `read_only`).
+    pub(crate) fn open(
+        fs: &dyn FileSystem,
+        path: &Path,
+        width: u64,
+        read_only: bool,
+    ) -> Result<Self, StoreError> {
+        let file = if read_only && !fs.exists(path) {
+            None
+        } else {
+            Some(fs.open(path, !read_only).map_err(io(path))?)
+        };
+        let Some(file) = file else {
+            return Ok(Self {
+                path: path.to_owned(),
+                file: Arc::new(Missing),
+                width,
+                count: 0,
+            });
+        };
+        let len = file.len().map_err(io(path))?;
         let count = len / width;
-        if len % width != 0 {
+        if len % width != 0 && !read_only {
             file.set_len(count * width).map_err(io(path))?;
         }
         Ok(Self {
@@ -54,7 +66,9 @@ impl RecordFile {
 
     pub(crate) fn append(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
         debug_assert_eq!(bytes.len() as u64 % self.width, 0);
-        self.file.write_all(bytes).map_err(io(&self.path))?;
+        self.file
+            .write_all_at(bytes, self.count * self.width)
+            .map_err(io(&self.path))?;
         self.count += bytes.len() as u64 / self.width;
         Ok(())
     }
@@ -67,12 +81,33 @@ impl RecordFile {
         Ok(buf)
     }
 
-    pub(crate) fn read_all(&self) -> Result<Vec<u8>, StoreError> {
-        self.read(0, self.count)
+    pub(crate) fn sync(&self) -> Result<(), StoreError> {
+        self.file.sync_data().map_err(io(&self.path))
     }
 
-    /// A second handle for readers (positioned reads need no lock).
-    pub(crate) fn reader(&self) -> Result<File, StoreError> {
-        self.file.try_clone().map_err(io(&self.path))
+    /// The shared handle, for readers (positioned reads need no lock).
+    pub(crate) fn reader(&self) -> Arc<dyn StoreFile> {
+        Arc::clone(&self.file)
+    }
+}
+
+/// A derived file absent in a read-only open: it holds nothing.
+struct Missing;
+
+impl StoreFile for Missing {
+    fn len(&self) -> std::io::Result<u64> {
+        Ok(0)
+    }
+    fn read_exact_at(&self, _: &mut [u8], _: u64) -> std::io::Result<()> {
+        Err(std::io::ErrorKind::UnexpectedEof.into())
+    }
+    fn write_all_at(&self, _: &[u8], _: u64) -> std::io::Result<()> {
+        Err(std::io::ErrorKind::ReadOnlyFilesystem.into())
+    }
+    fn sync_data(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn set_len(&self, _: u64) -> std::io::Result<()> {
+        Err(std::io::ErrorKind::ReadOnlyFilesystem.into())
     }
 }

@@ -1,0 +1,38 @@
+//! Voter credentials in pseudonymous mode (spec/22-credentials.md; ARCHITECTURE §5, the
+//! Belenios model).
+//!
+//! What it is for: the registrar draws one secret [`Credential`] per voter — a string a
+//! person can type, with a checksum — from which the voter's secret scalar is derived by
+//! a labelled hash; only the public credentials are published, as a [`CredentialList`]
+//! (sorted, distinct, optionally weighted) split into records under one Merkle root; a
+//! ballot is signed by its credential ([`BallotSignature`]) over the ballot and the
+//! election context, so a ballot copied under another credential does not verify.
+//!
+//! What it must never do: publish or log a secret credential or the mapping from voters
+//! to credentials, accept a list that is not sorted and distinct, or panic on input.
+//! Pure: no I/O; builds for wasm32 (the browser booth signs ballots with it).
+
+#![deny(unsafe_code)]
+
+mod error;
+mod list;
+mod secret;
+mod signature;
+
+pub use error::CredentialError;
+pub use list::{
+    CredentialList, CredentialListPart, ENTRY_BYTES, ListAssembler, ListedCredential,
+    MAX_ENTRIES_PER_PART, parts_for,
+};
+pub use secret::{CREDENTIAL_CHARS, Credential, PublicCredential};
+pub use signature::BallotSignature;
+
+/// Frozen labels of this crate (spec/22 §22.1).
+pub mod labels {
+    /// Derivation of a credential's secret scalar from its characters.
+    pub const CREDENTIAL_SECRET: &[u8] = b"urne/v1/credential/secret\n";
+    /// The checksum of a credential string.
+    pub const CREDENTIAL_CHECKSUM: &[u8] = b"urne/v1/credential/checksum\n";
+    /// The binding of a ballot signature (Schnorr proof of the credential's scalar).
+    pub const BALLOT_SIGNATURE: &[u8] = b"urne/v1/credential/ballot-signature\n";
+}

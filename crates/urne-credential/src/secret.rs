@@ -1,0 +1,219 @@
+//! Secret credentials (spec/22 §22.2).
+
+use core::fmt;
+
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
+use curve25519_dalek::scalar::Scalar as DalekScalar;
+use rand_core::CryptoRng;
+use sha2::{Digest, Sha256, Sha512};
+use urne_crypto::{Point, SecretScalar};
+use zeroize::Zeroizing;
+
+use crate::error::CredentialError;
+use crate::labels::{CREDENTIAL_CHECKSUM, CREDENTIAL_SECRET};
+
+/// The alphabet: base58 (no 0, O, I, l, which people confuse).
+const ALPHABET: &[u8; 58] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+/// Random characters: 22 × log2(58) ≈ 128.9 bits.
+const RANDOM_CHARS: usize = 22;
+/// Characters of a credential: the random ones and a two-character checksum.
+pub const CREDENTIAL_CHARS: usize = RANDOM_CHARS + 2;
+
+/// A voter's secret credential: 24 characters of base58, shown in groups of four
+/// (`7kQm-...`). Not `Clone`, not printable by `Debug`; zeroized on drop.
+pub struct Credential {
+    chars: Zeroizing<[u8; CREDENTIAL_CHARS]>,
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Credential(<secret>)")
+    }
+}
+
+fn checksum(random: &[u8]) -> [u8; 2] {
+    let digest = Sha256::new()
+        .chain_update(CREDENTIAL_CHECKSUM)
+        .chain_update(random)
+        .finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    let value = u64::from_be_bytes(first) % (58 * 58);
+    [
+        ALPHABET[(value / 58) as usize],
+        ALPHABET[(value % 58) as usize],
+    ]
+}
+
+impl Credential {
+    /// Draws a fresh credential.
+    pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let mut chars = Zeroizing::new([0u8; CREDENTIAL_CHARS]);
+        let mut filled = 0;
+        while filled < RANDOM_CHARS {
+            let mut byte = [0u8; 1];
+            rng.fill_bytes(&mut byte);
+            // Rejection sampling: 232 = 4 × 58, so bytes below it map uniformly.
+            if byte[0] < 232 {
+                chars[filled] = ALPHABET[usize::from(byte[0] % 58)];
+                filled += 1;
+            }
+        }
+        let check = checksum(&chars[..RANDOM_CHARS]);
+        chars[RANDOM_CHARS..].copy_from_slice(&check);
+        Self { chars }
+    }
+
+    /// Reads a credential as a person typed it: dashes and white space are ignored;
+    /// the alphabet and the checksum are checked.
+    pub fn parse(text: &str) -> Result<Self, CredentialError> {
+        let mut chars = Zeroizing::new([0u8; CREDENTIAL_CHARS]);
+        let mut count = 0;
+        for c in text.chars().filter(|c| *c != '-' && !c.is_whitespace()) {
+            let byte = u8::try_from(c)
+                .ok()
+                .filter(|b| ALPHABET.contains(b))
+                .ok_or(CredentialError::Character {
+                    position: count + 1,
+                    found: c,
+                })?;
+            if let Some(slot) = chars.get_mut(count) {
+                *slot = byte;
+            }
+            count += 1;
+        }
+        if count != CREDENTIAL_CHARS {
+            return Err(CredentialError::Length {
+                expected: CREDENTIAL_CHARS,
+                found: count,
+            });
+        }
+        if checksum(&chars[..RANDOM_CHARS]) != chars[RANDOM_CHARS..] {
+            return Err(CredentialError::Checksum);
+        }
+        Ok(Self { chars })
+    }
+
+    /// The credential as it is printed for the voter: six groups of four characters.
+    pub fn to_text(&self) -> Zeroizing<String> {
+        let mut out = Zeroizing::new(String::with_capacity(CREDENTIAL_CHARS + 5));
+        for (i, c) in self.chars.iter().enumerate() {
+            if i > 0 && i % 4 == 0 {
+                out.push('-');
+            }
+            out.push(char::from(*c));
+        }
+        out
+    }
+
+    /// The secret scalar: SHA-512(label ‖ the 22 random characters) reduced mod ℓ. The
+    /// characters carry 128 bits of entropy, so a fast hash is enough.
+    pub fn secret(&self) -> SecretScalar {
+        let mut wide = Zeroizing::new([0u8; 64]);
+        wide.copy_from_slice(
+            &Sha512::new()
+                .chain_update(CREDENTIAL_SECRET)
+                .chain_update(&self.chars[..RANDOM_CHARS])
+                .finalize(),
+        );
+        SecretScalar::from_dalek(DalekScalar::from_bytes_mod_order_wide(&wide))
+    }
+
+    /// The public credential: secret·G.
+    pub fn public(&self) -> PublicCredential {
+        let secret = self.secret();
+        PublicCredential(Point::from_ristretto(
+            RISTRETTO_BASEPOINT_TABLE * secret.expose_secret(),
+        ))
+    }
+}
+
+/// A public credential: the point secret·G, as published in the credential list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PublicCredential(pub Point);
+
+impl PublicCredential {
+    /// Decodes 32 bytes: a canonical encoding, not the identity.
+    pub fn decode(bytes: &[u8]) -> Result<Self, CredentialError> {
+        Point::decode_non_identity(bytes)
+            .map(Self)
+            .map_err(|e| CredentialError::decode("credential", e.to_string()))
+    }
+
+    /// Its 32 bytes.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.0.to_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_printed_credential_reads_back_to_the_same_key() {
+        let c = Credential::generate(&mut rand::rng());
+        let text = c.to_text();
+        assert_eq!(text.len(), 29);
+        assert_eq!(text.matches('-').count(), 5);
+        let back = Credential::parse(&text).unwrap();
+        assert_eq!(back.public(), c.public());
+        // Typed without dashes, with spaces: the same.
+        let spaced = text.replace('-', " ");
+        assert_eq!(Credential::parse(&spaced).unwrap().public(), c.public());
+        assert_eq!(format!("{c:?}"), "Credential(<secret>)");
+    }
+
+    #[test]
+    fn typing_mistakes_are_caught() {
+        let c = Credential::generate(&mut rand::rng());
+        let text = c.to_text().replace('-', "");
+        // Every single-character substitution is caught by the checksum or the alphabet
+        // (the checksum misses one in 3,364 at random; none of these 24 × 57).
+        let mut missed = 0;
+        for i in 0..CREDENTIAL_CHARS {
+            for a in ALPHABET.iter().map(|b| char::from(*b)) {
+                let mut typed: Vec<char> = text.chars().collect();
+                if typed[i] == a {
+                    continue;
+                }
+                typed[i] = a;
+                let typed: String = typed.into_iter().collect();
+                if Credential::parse(&typed).is_ok() {
+                    missed += 1;
+                }
+            }
+        }
+        assert!(missed <= 2, "{missed} substitutions went unnoticed");
+        assert_eq!(
+            Credential::parse(&text[1..]).unwrap_err(),
+            CredentialError::Length {
+                expected: 24,
+                found: 23
+            }
+        );
+        let with_o = format!("O{}", &text[1..]);
+        assert_eq!(
+            Credential::parse(&with_o).unwrap_err(),
+            CredentialError::Character {
+                position: 1,
+                found: 'O'
+            }
+        );
+    }
+
+    #[test]
+    fn the_secret_depends_on_every_random_character() {
+        let c = Credential::generate(&mut rand::rng());
+        let text = c.to_text().replace('-', "");
+        for i in 0..RANDOM_CHARS {
+            let mut chars: Vec<u8> = text.bytes().collect();
+            chars[i] = if chars[i] == b'2' { b'3' } else { b'2' };
+            let check = checksum(&chars[..RANDOM_CHARS]);
+            chars[RANDOM_CHARS..].copy_from_slice(&check);
+            let other = Credential::parse(core::str::from_utf8(&chars).unwrap()).unwrap();
+            assert_ne!(other.public(), c.public(), "character {i}");
+        }
+    }
+}

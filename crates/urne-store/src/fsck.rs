@@ -1,0 +1,222 @@
+//! `urne fsck` (spec/11-storage.md §11.6): a full check of a data directory. By default
+//! it opens nothing for writing — a shared lock (so it never runs beside a board, whose
+//! lock is exclusive, but two checks may run together), every frame of `log.dat` read
+//! and rehashed, the whole tree recomputed in memory and compared with every derived
+//! file and the checkpoint — and repairs nothing. With `repair` it opens the store as a
+//! board does (cutting a torn tail into a side file, rewriting derived files from the
+//! log, and with `salvage` cutting damage that acknowledged frames follow), then checks
+//! everything. Findings name entry indexes.
+
+use std::path::Path;
+
+use urne_log::Hash;
+use urne_log::hash::{node_hash, root_of};
+
+use crate::checkpoint::read_checkpoint;
+use crate::error::{StoreError, io};
+use crate::frame;
+use crate::levels::RecordFile;
+use crate::store::{LOCK, LOG, OFFSETS, Scrub, Store, StoreOptions, height_file};
+
+/// What `fsck` does besides checking.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FsckOptions {
+    /// Open the store as a board does, repairing what opening repairs, then check.
+    pub repair: bool,
+}
+
+impl FsckOptions {
+    /// Check only (`repair` false) or repair then check.
+    pub fn new(repair: bool) -> Self {
+        Self { repair }
+    }
+}
+
+/// One thing found wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FsckFinding {
+    /// The first entry concerned, if the finding is about entries.
+    pub entry: Option<u64>,
+    /// What is wrong, and what opening would do about it.
+    pub what: String,
+}
+
+/// What `fsck` found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FsckReport {
+    /// Valid entries in the log.
+    pub entries: u64,
+    /// Problems found (none: the directory is sound).
+    pub findings: Vec<FsckFinding>,
+    /// What was repaired (only with `repair`).
+    pub repaired: Vec<String>,
+}
+
+/// Checks the data directory `dir` (see the module documentation). `options` gives the
+/// file system, the index keys and `salvage` (used only with `repair`); `progress` is
+/// told the entries checked so far.
+pub fn fsck(
+    dir: &Path,
+    options: &StoreOptions,
+    fsck_options: &FsckOptions,
+    mut progress: impl FnMut(u64),
+) -> Result<FsckReport, StoreError> {
+    let fs = &*options.fs;
+    if !fs.exists(&dir.join(LOG)) {
+        return Err(StoreError::OutOfRange {
+            detail: format!("{} holds no board log (no {LOG})", dir.display()),
+        });
+    }
+    if fsck_options.repair {
+        let mut opts = options.clone();
+        opts.scrub = Scrub::Off;
+        let (store, opened) = Store::open(dir, opts)?;
+        let mut report = FsckReport {
+            entries: opened.size,
+            repaired: opened.repaired.clone(),
+            ..FsckReport::default()
+        };
+        if let Some(cut) = &opened.cut {
+            report.repaired.push(format!(
+                "log.dat cut from entry {} ({} bytes: {}), kept in {}",
+                cut.entry, cut.bytes, cut.why, cut.file
+            ));
+        }
+        if let Err(e) = store.check_all(&mut progress) {
+            report.findings.push(FsckFinding {
+                entry: None,
+                what: e.to_string(),
+            });
+        }
+        store.close();
+        return Ok(report);
+    }
+
+    let lock_path = dir.join(LOCK);
+    let _lock = match fs.lock(&lock_path, false) {
+        Ok(lock) => lock,
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+            return Err(StoreError::Locked {
+                path: dir.to_owned(),
+            });
+        }
+        Err(e) => return Err(io(&lock_path)(e)),
+    };
+    let mut report = FsckReport::default();
+    let mut find = |entry: Option<u64>, what: String| {
+        report.findings.push(FsckFinding { entry, what });
+    };
+    let checkpoint = match read_checkpoint(fs, dir) {
+        Ok(c) => c.map(|(_, c)| c),
+        Err(e) => {
+            find(None, e.to_string());
+            None
+        }
+    };
+
+    let log_path = dir.join(LOG);
+    let log = fs.open(&log_path, false).map_err(io(&log_path))?;
+    let log_len = log.len().map_err(io(&log_path))?;
+    let (frames, stop) = frame::scan(&*log, &log_path, 0, log_len)?;
+    let size = frames.len() as u64;
+    progress(size);
+    if let Some(stop) = &stop {
+        let listed = RecordFile::open(fs, &dir.join(OFFSETS), 8, true)?;
+        let known = listed
+            .read(0, listed.count())
+            .unwrap_or_default()
+            .chunks_exact(8)
+            .filter_map(|c| c.try_into().ok().map(u64::from_le_bytes))
+            .filter(|o| *o > stop.offset)
+            .collect();
+        let later =
+            frame::later_acknowledged_frame(&*log, &log_path, stop.offset, log_len, &known)?;
+        let what = match later {
+            Some(at) => format!(
+                "entry {size} is damaged ({}) and an acknowledged frame follows at byte {at}: the board refuses to open; `urne fsck --repair --salvage` moves everything from entry {size} on into a side file",
+                stop.why
+            ),
+            None => format!(
+                "entry {size} is damaged or torn ({}) and no acknowledged frame follows: opening cuts the {} bytes from it on into a side file",
+                stop.why,
+                log_len - stop.offset
+            ),
+        };
+        find(Some(size), what);
+    }
+
+    // The tree, recomputed in memory from the frames, against every derived file.
+    let listed = RecordFile::open(fs, &dir.join(OFFSETS), 8, true)?;
+    let stored_offsets = listed.read(0, listed.count().min(size))?;
+    let first_wrong = frames
+        .iter()
+        .zip(stored_offsets.chunks_exact(8))
+        .position(|((o, _), s)| s != o.to_le_bytes())
+        .map(|p| p as u64)
+        .or((listed.count() < size).then_some(listed.count()));
+    if let Some(entry) = first_wrong {
+        find(
+            Some(entry),
+            format!(
+                "offsets.dat is wrong or missing from entry {entry} (opening rewrites it from log.dat)"
+            ),
+        );
+    }
+    let leaves: Vec<Hash> = frames.iter().map(|(_, h)| *h).collect();
+    let mut level = leaves.clone();
+    let mut h = 0u32;
+    while !level.is_empty() {
+        let file = RecordFile::open(fs, &dir.join(height_file(h)), 32, true)?;
+        let n = file.count().min(level.len() as u64);
+        let stored = file.read(0, n)?;
+        let wrong = level
+            .iter()
+            .zip(stored.chunks_exact(32))
+            .position(|(a, b)| a.0 != b)
+            .map(|p| p as u64)
+            .or((n < level.len() as u64).then_some(n));
+        if let Some(p) = wrong {
+            find(
+                Some(p << h),
+                format!(
+                    "{}: node {p} (entries {} to {}) {} (derived data: removing the height-*.dat files makes the next open rebuild them from log.dat)",
+                    height_file(h),
+                    p << h,
+                    ((p + 1) << h) - 1,
+                    if p < n {
+                        "does not match the log"
+                    } else {
+                        "is missing"
+                    }
+                ),
+            );
+        }
+        level = level
+            .chunks_exact(2)
+            .map(|pair| node_hash(&pair[0], &pair[1]))
+            .collect();
+        h += 1;
+    }
+    if let Some(cp) = checkpoint {
+        if cp.size() > size {
+            find(
+                Some(size),
+                format!(
+                    "the log has {size} valid entries, its last checkpoint covers {}: acknowledged entries are lost or damaged",
+                    cp.size()
+                ),
+            );
+        } else if root_of(&leaves[..cp.size() as usize]) != *cp.root() {
+            find(
+                None,
+                format!(
+                    "the log's root at size {} is not its last checkpoint's: the log was altered",
+                    cp.size()
+                ),
+            );
+        }
+    }
+    report.entries = size;
+    Ok(report)
+}

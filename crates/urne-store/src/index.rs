@@ -1,0 +1,262 @@
+//! The index: entry hash → index, and the layers' own keys, derived from the log and
+//! rebuilt from it when it disagrees (spec/11-storage.md §11.2). It sits behind
+//! [`Index`] so that no sled type reaches a public API and so that the simulated-disk
+//! tests can run the store with an in-memory index (sled does its own I/O).
+//!
+//! Writes never sync: the writer applies each group commit's keys without a flush, and
+//! the index is flushed off the hot path (checkpoints, close); after a crash it is
+//! extended or rebuilt from the log on open.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+use urne_log::Hash;
+
+use crate::error::{StoreError, io};
+
+/// Tree holding entry hash → index.
+pub(crate) const BY_HASH: &str = "entry-by-hash";
+/// Tree holding the index's own bookkeeping: `count`, `tip`, `schema`.
+pub(crate) const META: &str = "meta";
+
+/// A key the index keeps for a record: (tree, key, value).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexEntry {
+    /// Tree name.
+    pub tree: &'static str,
+    /// Key.
+    pub key: Vec<u8>,
+    /// Value.
+    pub value: Vec<u8>,
+}
+
+/// Extracts the index keys of a record (entry index, bytes). Run for every append and,
+/// when the index is rebuilt, for every record of the log, so it must be a pure
+/// function of the record.
+pub type IndexFn = Arc<dyn Fn(u64, &[u8]) -> Vec<IndexEntry> + Send + Sync>;
+
+/// Key-value pairs of a tree, in key order.
+pub type IndexRows = Vec<(Vec<u8>, Vec<u8>)>;
+
+type Trees = BTreeMap<String, BTreeMap<Vec<u8>, Vec<u8>>>;
+
+/// Where the index lives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IndexBackend {
+    /// A sled 0.34 database in `index.sled` (real disks only).
+    #[default]
+    Sled,
+    /// In memory, rebuilt from the log on every open (tests on a simulated disk, tools).
+    Memory,
+}
+
+/// A key-value index of trees of byte keys. Implementations need not be durable: the
+/// store checks the index against the log on open.
+pub trait Index: Send + Sync {
+    /// The value of `key` in `tree`.
+    fn get(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The (key, value) pairs of `tree` whose key starts with `prefix`, in key order.
+    fn scan_prefix(&self, tree: &str, prefix: &[u8]) -> Result<IndexRows, StoreError>;
+    /// Inserts the rows (later rows win), as one batch per tree.
+    fn apply(&self, rows: &[IndexEntry]) -> Result<(), StoreError>;
+    /// Removes every tree.
+    fn clear(&self) -> Result<(), StoreError>;
+    /// Writes what is buffered to disk (no durability promise).
+    fn flush(&self) -> Result<(), StoreError>;
+}
+
+/// The in-memory index.
+#[derive(Default)]
+pub(crate) struct MemoryIndex {
+    trees: RwLock<Trees>,
+}
+
+impl Index for MemoryIndex {
+    fn get(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let trees = self.trees.read().unwrap_or_else(|p| p.into_inner());
+        Ok(trees.get(tree).and_then(|t| t.get(key)).cloned())
+    }
+    fn scan_prefix(&self, tree: &str, prefix: &[u8]) -> Result<IndexRows, StoreError> {
+        let trees = self.trees.read().unwrap_or_else(|p| p.into_inner());
+        Ok(trees
+            .get(tree)
+            .map(|t| {
+                t.range(prefix.to_vec()..)
+                    .take_while(|(k, _)| k.starts_with(prefix))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+    fn apply(&self, rows: &[IndexEntry]) -> Result<(), StoreError> {
+        let mut trees = self.trees.write().unwrap_or_else(|p| p.into_inner());
+        for row in rows {
+            trees
+                .entry(row.tree.to_owned())
+                .or_default()
+                .insert(row.key.clone(), row.value.clone());
+        }
+        Ok(())
+    }
+    fn clear(&self) -> Result<(), StoreError> {
+        self.trees
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        Ok(())
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// sled's errors stay inside this module: no sled type in the public API.
+fn sled_error(e: sled::Error) -> StoreError {
+    StoreError::Index(e.to_string())
+}
+
+/// The sled index.
+pub(crate) struct SledIndex {
+    db: sled::Db,
+}
+
+impl SledIndex {
+    /// Opens the database at `path`; one that cannot be opened (damaged) is removed and
+    /// created anew, which `rebuilt` reports.
+    pub(crate) fn open(path: &Path, rebuilt: &mut bool) -> Result<Self, StoreError> {
+        let config = || {
+            // No background fsync: the index is derived, its writes never wait for a disk.
+            sled::Config::new().path(path).flush_every_ms(None)
+        };
+        let started = std::time::Instant::now();
+        loop {
+            match config().open() {
+                Ok(db) => return Ok(Self { db }),
+                // sled reports its lock as ErrorKind::Other with this message; it releases
+                // it from a background thread after the last handle drops: wait a little
+                // rather than mistake a lock for damage (a loaded machine can take seconds).
+                Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                    if started.elapsed() > std::time::Duration::from_secs(30) {
+                        return Err(StoreError::Index(format!("{}: {e}", path.display())));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(_) => {
+                    if path.exists() {
+                        std::fs::remove_dir_all(path).map_err(io(path))?;
+                    }
+                    *rebuilt = true;
+                    return Ok(Self {
+                        db: config().open().map_err(sled_error)?,
+                    });
+                }
+            }
+        }
+    }
+}
+
+impl Index for SledIndex {
+    fn get(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .db
+            .open_tree(tree)
+            .and_then(|t| t.get(key))
+            .map_err(sled_error)?
+            .map(|v| v.to_vec()))
+    }
+    fn scan_prefix(&self, tree: &str, prefix: &[u8]) -> Result<IndexRows, StoreError> {
+        self.db
+            .open_tree(tree)
+            .map_err(sled_error)?
+            .scan_prefix(prefix)
+            .map(|item| {
+                let (k, v) = item.map_err(sled_error)?;
+                Ok((k.to_vec(), v.to_vec()))
+            })
+            .collect()
+    }
+    fn apply(&self, rows: &[IndexEntry]) -> Result<(), StoreError> {
+        let mut batches: BTreeMap<&'static str, sled::Batch> = BTreeMap::new();
+        for row in rows {
+            batches
+                .entry(row.tree)
+                .or_default()
+                .insert(row.key.as_slice(), row.value.as_slice());
+        }
+        // The bookkeeping goes last: sled recovers a prefix of its writes, so a count
+        // that survived a crash never claims keys that did not.
+        let meta = batches.remove(META);
+        for (tree, batch) in batches {
+            self.db
+                .open_tree(tree)
+                .and_then(|t| t.apply_batch(batch))
+                .map_err(sled_error)?;
+        }
+        if let Some(batch) = meta {
+            self.db
+                .open_tree(META)
+                .and_then(|t| t.apply_batch(batch))
+                .map_err(sled_error)?;
+        }
+        Ok(())
+    }
+    fn clear(&self) -> Result<(), StoreError> {
+        for name in self.db.tree_names() {
+            if name.as_ref() == b"__sled__default" {
+                continue;
+            }
+            self.db.drop_tree(&name).map_err(sled_error)?;
+        }
+        Ok(())
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map_err(sled_error)?;
+        Ok(())
+    }
+}
+
+/// The rows for a batch of log entries: their hashes, the layers' keys, and the
+/// bookkeeping (count and tip) last, so that an index cut anywhere says how far it got.
+pub(crate) fn rows_for<R: AsRef<[u8]>>(
+    batch: &[(u64, R, Hash)],
+    keys: &Option<IndexFn>,
+) -> Vec<IndexEntry> {
+    let mut rows = Vec::with_capacity(batch.len() + 2);
+    for (index, record, hash) in batch {
+        rows.push(IndexEntry {
+            tree: BY_HASH,
+            key: hash.0.to_vec(),
+            value: index.to_be_bytes().to_vec(),
+        });
+        if let Some(f) = keys {
+            rows.extend(f(*index, record.as_ref()));
+        }
+    }
+    if let Some((index, _, hash)) = batch.last() {
+        rows.push(IndexEntry {
+            tree: META,
+            key: b"count".to_vec(),
+            value: (index + 1).to_be_bytes().to_vec(),
+        });
+        rows.push(IndexEntry {
+            tree: META,
+            key: b"tip".to_vec(),
+            value: hash.0.to_vec(),
+        });
+    }
+    rows
+}
+
+/// The count of entries the index says it holds, and the hash of the last one.
+pub(crate) fn indexed(index: &dyn Index) -> Result<(u64, Option<Hash>, Vec<u8>), StoreError> {
+    let count = index
+        .get(META, b"count")?
+        .and_then(|v| v.as_slice().try_into().ok())
+        .map(u64::from_be_bytes)
+        .unwrap_or(0);
+    let tip = index.get(META, b"tip")?.and_then(|v| Hash::from_slice(&v));
+    let schema = index.get(META, b"schema")?.unwrap_or_default();
+    Ok((count, tip, schema))
+}

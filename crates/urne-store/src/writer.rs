@@ -1,0 +1,278 @@
+//! The group-commit writer (spec/11-storage.md §11.1): one thread takes every queued
+//! record, writes the frames in queue order, `fdatasync`s once, and then publishes the
+//! new durable size. Waiters — blocking ([`Pending::wait`]) or async ([`Pending`] is a
+//! `Future`) — are all released by that one publication: no thread is parked per request
+//! and no reply channel is made per record.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use urne_log::hash::node_hash;
+use urne_log::{Hash, leaf_hash};
+
+use crate::error::{StoreError, io};
+use crate::frame::{self, FRAME_HEADER};
+use crate::fs::{FileSystem, StoreFile};
+use crate::index::{IndexFn, rows_for};
+use crate::levels::RecordFile;
+use crate::store::{Inner, LOG, MEMORY_FROM, height_file};
+
+/// Most records one group commit writes.
+const MAX_BATCH: usize = 4096;
+
+/// What is durable, published by the writer.
+#[derive(Default)]
+pub(crate) struct AckState {
+    /// Entries durable in `log.dat` (every index below is acknowledged).
+    pub durable: u64,
+    /// Set when the store stopped accepting records (fail-stop), with why.
+    pub stopped: Option<String>,
+    /// Async waiters by the index they wait for.
+    wakers: BTreeMap<u64, Vec<Waker>>,
+}
+
+/// The durable size and its waiters.
+#[derive(Default)]
+pub(crate) struct Acks {
+    state: Mutex<AckState>,
+    published: Condvar,
+}
+
+impl Acks {
+    pub(crate) fn new(durable: u64) -> Self {
+        Self {
+            state: Mutex::new(AckState {
+                durable,
+                ..AckState::default()
+            }),
+            published: Condvar::new(),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, AckState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Publishes a new durable size and wakes everyone it acknowledges.
+    fn publish(&self, durable: u64) {
+        let mut state = self.lock();
+        state.durable = durable;
+        let later = state.wakers.split_off(&durable);
+        let ready = std::mem::replace(&mut state.wakers, later);
+        drop(state);
+        self.published.notify_all();
+        ready.into_values().flatten().for_each(Waker::wake);
+    }
+
+    /// Stops the store: nothing more is acknowledged; every waiter is released with
+    /// the reason.
+    pub(crate) fn stop(&self, reason: String) {
+        let mut state = self.lock();
+        if state.stopped.is_none() {
+            state.stopped = Some(reason);
+        }
+        let all = std::mem::take(&mut state.wakers);
+        drop(state);
+        self.published.notify_all();
+        all.into_values().flatten().for_each(Waker::wake);
+    }
+
+    fn outcome(state: &AckState, index: u64) -> Option<Result<u64, StoreError>> {
+        if index < state.durable {
+            Some(Ok(index))
+        } else {
+            state.stopped.as_ref().map(|reason| {
+                Err(StoreError::Stopped {
+                    reason: reason.clone(),
+                })
+            })
+        }
+    }
+}
+
+/// An append waiting for its group commit: `.wait()` blocks, `.await` does not.
+pub struct Pending {
+    index: u64,
+    acks: Arc<Acks>,
+}
+
+impl Pending {
+    pub(crate) fn new(index: u64, acks: Arc<Acks>) -> Self {
+        Self { index, acks }
+    }
+
+    /// The index the record will have once durable.
+    pub fn index(&self) -> u64 {
+        self.index
+    }
+
+    /// Blocks until the record is durable; returns its index.
+    pub fn wait(self) -> Result<u64, StoreError> {
+        let mut state = self.acks.lock();
+        loop {
+            if let Some(outcome) = Acks::outcome(&state, self.index) {
+                return outcome;
+            }
+            state = self
+                .acks
+                .published
+                .wait(state)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+impl Future for Pending {
+    type Output = Result<u64, StoreError>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.acks.lock();
+        if let Some(outcome) = Acks::outcome(&state, self.index) {
+            return Poll::Ready(outcome);
+        }
+        let waiters = state.wakers.entry(self.index).or_default();
+        if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            waiters.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}
+
+/// A queued record.
+pub(crate) struct Request {
+    pub record: Vec<u8>,
+}
+
+/// The writer thread's files.
+pub(crate) struct Writer {
+    pub fs: Arc<dyn FileSystem>,
+    pub dir: PathBuf,
+    pub log: Arc<dyn StoreFile>,
+    pub offsets: RecordFile,
+    pub heights: Vec<RecordFile>,
+    pub end: u64,
+    pub keys: Option<IndexFn>,
+}
+
+impl Writer {
+    pub(crate) fn run(mut self, inner: Arc<Inner>, requests: Receiver<Request>) {
+        let mut batch: Vec<Request> = Vec::with_capacity(MAX_BATCH);
+        while let Ok(first) = requests.recv() {
+            batch.push(first);
+            while batch.len() < MAX_BATCH {
+                match requests.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(_) => break,
+                }
+            }
+            if inner.acks.lock().stopped.is_none()
+                && let Err(e) = self.commit(&inner, &batch)
+            {
+                // Fail-stop: after an I/O error nothing more is acknowledged until a
+                // reopen recovers from the log (whose unsynced tail may or may not hold
+                // this batch: it was never acknowledged).
+                let reason = format!("a write failed: {e}");
+                eprintln!("urne-store: STOPPED ACCEPTING RECORDS: {reason}");
+                inner.acks.stop(reason);
+            }
+            batch.clear();
+        }
+        // Closed: whatever is still waiting was never written.
+        inner
+            .acks
+            .stop("the store was closed before the record was written".into());
+    }
+
+    fn commit(&mut self, inner: &Inner, batch: &[Request]) -> Result<(), StoreError> {
+        let first_index = inner.read_state().size;
+        let mut buffer =
+            Vec::with_capacity(batch.iter().map(|r| r.record.len() + FRAME_HEADER).sum());
+        let mut hashes = Vec::with_capacity(batch.len());
+        let mut offsets = Vec::with_capacity(batch.len());
+        let mut position = self.end;
+        for (i, r) in batch.iter().enumerate() {
+            let hash = leaf_hash(&r.record);
+            offsets.push(position);
+            position += (FRAME_HEADER + r.record.len()) as u64;
+            frame::encode(&r.record, &hash, i == 0, &mut buffer);
+            hashes.push(hash);
+        }
+        let log_path = self.dir.join(LOG);
+        self.log
+            .write_all_at(&buffer, self.end)
+            .map_err(io(&log_path))?;
+        // The acknowledgement point: nothing is acknowledged before this returns.
+        self.log.sync_data().map_err(io(&log_path))?;
+        self.end = position;
+        let new_size = first_index + batch.len() as u64;
+
+        // Derived data, recomputed on open from the frames if a crash interrupts it.
+        // A failure here stops the store too: the log is fine, but what it serves
+        // would not be.
+        self.offsets.append(
+            &offsets
+                .iter()
+                .flat_map(|o| o.to_le_bytes())
+                .collect::<Vec<u8>>(),
+        )?;
+        self.heights[0].append(&hashes.iter().flat_map(|h| h.0).collect::<Vec<u8>>())?;
+        let mut new_upper: Vec<(u32, Vec<Hash>)> = Vec::new();
+        let mut h = 1u32;
+        while h < 64 && new_size >> h > 0 {
+            if self.heights.len() <= h as usize {
+                self.heights.push(RecordFile::open(
+                    &*self.fs,
+                    &self.dir.join(height_file(h)),
+                    32,
+                    false,
+                )?);
+            }
+            let have = self.heights[h as usize].count();
+            let complete = new_size >> h;
+            if have < complete {
+                let below = self.heights[h as usize - 1].read(2 * have, 2 * (complete - have))?;
+                let children: Vec<Hash> = below
+                    .chunks_exact(32)
+                    .filter_map(Hash::from_slice)
+                    .collect();
+                let added: Vec<Hash> = children
+                    .chunks_exact(2)
+                    .map(|pair| node_hash(&pair[0], &pair[1]))
+                    .collect();
+                self.heights[h as usize]
+                    .append(&added.iter().flat_map(|x| x.0).collect::<Vec<u8>>())?;
+                if h >= MEMORY_FROM {
+                    new_upper.push((h, added));
+                }
+            }
+            h += 1;
+        }
+        // The index never syncs here: it is checked against the log on open.
+        let index_rows: Vec<(u64, &[u8], Hash)> = batch
+            .iter()
+            .zip(&hashes)
+            .enumerate()
+            .map(|(i, (r, h))| (first_index + i as u64, r.record.as_slice(), *h))
+            .collect();
+        inner.index.apply(&rows_for(&index_rows, &self.keys))?;
+
+        {
+            let mut state = inner.state.write().unwrap_or_else(|p| p.into_inner());
+            state.offsets.extend(offsets);
+            for (h, added) in new_upper {
+                let i = (h - MEMORY_FROM) as usize;
+                while state.upper.len() <= i {
+                    state.upper.push(Vec::new());
+                }
+                state.upper[i].extend(added);
+            }
+            state.size = new_size;
+        }
+        inner.acks.publish(new_size);
+        Ok(())
+    }
+}
