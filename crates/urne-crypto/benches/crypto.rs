@@ -121,9 +121,9 @@ fn discrete_log(c: &mut Criterion) {
     let mut group = c.benchmark_group("discrete log");
     group.sample_size(10);
     group.bench_function("table for 10^7", |b| {
-        b.iter(|| DiscreteLogTable::new(black_box(10_000_000)))
+        b.iter(|| DiscreteLogTable::new(black_box(10_000_000)).unwrap())
     });
-    let table = DiscreteLogTable::new(10_000_000);
+    let table = DiscreteLogTable::new(10_000_000).unwrap();
     let worst = RistrettoPoint::mul_base(&DalekScalar::from(9_999_999u64));
     group.bench_function("solve 9,999,999 (worst case, bound 10^7)", |b| {
         b.iter(|| assert_eq!(table.solve(black_box(&worst)), Some(9_999_999)))

@@ -18,10 +18,16 @@ use rand_core::CryptoRng;
 use crate::encoding::Point;
 use crate::error::VerifyError;
 use crate::group::BASEPOINT_ENCODING;
+use crate::weaken::{Check, skipped};
 
-/// A base in a verification equation.
+/// A base in a verification equation: G, or a handle that [`Relations::shared`] or
+/// [`Relations::local`] gave out. Opaque, so a handle cannot be forged to point at
+/// another proof's points or past the end of the list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Base {
+pub struct Base(BaseKind);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BaseKind {
     /// The basepoint G.
     G,
     /// A base likely to recur across the proofs of a batch (a public key, a
@@ -29,6 +35,11 @@ pub enum Base {
     Shared(usize),
     /// A point of this proof alone (commitments, its ciphertext).
     Local(usize),
+}
+
+impl Base {
+    /// The basepoint G.
+    pub const G: Base = Base(BaseKind::G);
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -70,13 +81,13 @@ impl Relations {
             return Base::G;
         }
         self.shared.push(*point);
-        Base::Shared(self.shared.len() - 1)
+        Base(BaseKind::Shared(self.shared.len() - 1))
     }
 
     /// Registers a point of this proof.
     pub fn local(&mut self, point: &RistrettoPoint) -> Base {
         self.locals.push(*point);
-        Base::Local(self.locals.len() - 1)
+        Base(BaseKind::Local(self.locals.len() - 1))
     }
 
     /// Adds the equation Σ s·P = identity; `name` is the spec's name for it and
@@ -100,12 +111,12 @@ impl Relations {
         self.shared.extend(other.shared);
         self.locals.extend(other.locals);
         self.terms.extend(other.terms.into_iter().map(|(s, base)| {
-            let base = match base {
-                Base::G => Base::G,
-                Base::Shared(i) => Base::Shared(i + shared_offset),
-                Base::Local(i) => Base::Local(i + local_offset),
+            let base = match base.0 {
+                BaseKind::G => BaseKind::G,
+                BaseKind::Shared(i) => BaseKind::Shared(i + shared_offset),
+                BaseKind::Local(i) => BaseKind::Local(i + local_offset),
             };
-            (s, base)
+            (s, Base(base))
         }));
         self.equations.extend(
             other
@@ -126,10 +137,10 @@ impl Relations {
     }
 
     fn resolve(&self, base: Base) -> RistrettoPoint {
-        match base {
-            Base::G => RISTRETTO_BASEPOINT_POINT,
-            Base::Shared(i) => *self.shared[i].as_ristretto(),
-            Base::Local(i) => self.locals[i],
+        match base.0 {
+            BaseKind::G => RISTRETTO_BASEPOINT_POINT,
+            BaseKind::Shared(i) => *self.shared[i].as_ristretto(),
+            BaseKind::Local(i) => self.locals[i],
         }
     }
 
@@ -158,6 +169,9 @@ impl Relations {
 /// randomness, so false equations cancel with probability at most 2⁻¹²⁸, and never
 /// zero mod ℓ, so a single false equation can never be masked, whatever the RNG does.
 fn random_weight<R: CryptoRng + ?Sized>(rng: &mut R) -> DalekScalar {
+    if skipped(Check::BatchRandomWeights) {
+        return DalekScalar::ONE;
+    }
     let mut bytes = [0u8; 32];
     rng.fill_bytes(&mut bytes[..16]);
     bytes[16] = 1;
@@ -167,6 +181,8 @@ fn random_weight<R: CryptoRng + ?Sized>(rng: &mut R) -> DalekScalar {
 /// Folds the given items into one multiscalar multiplication and says whether it is
 /// the identity.
 fn check_combined<R: CryptoRng + ?Sized>(items: &[&Relations], rng: &mut R) -> bool {
+    #[cfg(test)]
+    work::note(|w| w.combined_checks += 1);
     let local_count: usize = items.iter().map(|r| r.locals.len()).sum();
     let mut scalars: Vec<DalekScalar> = Vec::with_capacity(local_count + 8);
     let mut points: Vec<RistrettoPoint> = Vec::with_capacity(local_count + 8);
@@ -191,15 +207,16 @@ fn check_combined<R: CryptoRng + ?Sized>(items: &[&Relations], rng: &mut R) -> b
         scalars.resize(local_start + relations.locals.len(), DalekScalar::ZERO);
         points.extend_from_slice(&relations.locals);
 
+        let per_proof = skipped(Check::BatchWeightPerEquation).then(|| random_weight(rng));
         let mut start = 0;
         for (end, _) in &relations.equations {
-            let weight = random_weight(rng);
+            let weight = per_proof.unwrap_or_else(|| random_weight(rng));
             for (s, base) in &relations.terms[start..*end] {
                 let coefficient = weight * s;
-                match base {
-                    Base::G => g_coefficient += coefficient,
-                    Base::Shared(i) => shared_coefficients[shared_map[*i]] += coefficient,
-                    Base::Local(i) => scalars[local_start + i] += coefficient,
+                match base.0 {
+                    BaseKind::G => g_coefficient += coefficient,
+                    BaseKind::Shared(i) => shared_coefficients[shared_map[i]] += coefficient,
+                    BaseKind::Local(i) => scalars[local_start + i] += coefficient,
                 }
             }
             start = *end;
@@ -291,6 +308,8 @@ impl<T> BatchVerifier<T> {
                 // The combined check failing proves some equation false; bisection's
                 // fresh weights missed it (probability 2^-128). Never answer Ok then:
                 // check every proof on its own.
+                #[cfg(test)]
+                work::note(|w| w.fallbacks += 1);
                 check_each(&items, 0, items.len(), &mut guilty);
             }
         }
@@ -342,6 +361,37 @@ fn bisect<T, R: CryptoRng + ?Sized>(
         if !check_combined(&half, rng) {
             bisect(items, lo, hi, rng, guilty);
         }
+    }
+}
+
+/// What a batch verification did, counted in tests: the verdict alone cannot show that
+/// a valid batch took one multiscalar multiplication, or that bisection (not the
+/// one-by-one fallback) found the failing proofs.
+#[cfg(test)]
+mod work {
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub(crate) struct Work {
+        pub(crate) combined_checks: usize,
+        pub(crate) fallbacks: usize,
+    }
+
+    std::thread_local! {
+        static WORK: core::cell::Cell<Work> = const {
+            core::cell::Cell::new(Work { combined_checks: 0, fallbacks: 0 })
+        };
+    }
+
+    pub(crate) fn note(f: impl FnOnce(&mut Work)) {
+        WORK.with(|w| {
+            let mut current = w.get();
+            f(&mut current);
+            w.set(current);
+        });
+    }
+
+    /// The work counted since the last call.
+    pub(crate) fn take() -> Work {
+        WORK.with(|w| w.replace(Work::default()))
     }
 }
 
@@ -480,6 +530,113 @@ mod tests {
             failure.failures.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
             vec![0]
         );
+    }
+
+    /// Real proofs: G, a shared key and local points in every equation.
+    fn honest_range_proofs(n: usize) -> Vec<Relations> {
+        use crate::proofs::{RangeProof, ValueRange};
+        use crate::transcript::{ContextHash, ProofContext};
+        let mut rng = rand::rng();
+        let key = crate::EncryptionKey::new(crate::SecretKey::generate(&mut rng).public_key());
+        let hash = ContextHash([4; 32]);
+        let range = ValueRange::new(0, 3).unwrap();
+        (0..n)
+            .map(|i| {
+                let ctx = ProofContext::new(&hash, b"batch");
+                let (ct, proof, _) =
+                    RangeProof::encrypt_and_prove(&ctx, &key, (i % 4) as u64, range, &mut rng)
+                        .unwrap();
+                proof.relations(&ctx, key.public_key(), &ct, range).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_valid_batch_passes_in_one_combined_check() {
+        let proofs = honest_range_proofs(6);
+        let mut rng = rand::rng();
+        let refs: Vec<&Relations> = proofs.iter().collect();
+        assert!(check_combined(&refs, &mut rng));
+        work::take();
+        let mut batch = BatchVerifier::new();
+        for (i, r) in proofs.into_iter().enumerate() {
+            batch.push(i, Ok(r));
+        }
+        assert!(batch.verify(&mut rng).is_ok());
+        assert_eq!(
+            work::take(),
+            work::Work {
+                combined_checks: 1,
+                fallbacks: 0
+            }
+        );
+    }
+
+    #[test]
+    fn bisection_itself_finds_the_failing_proofs() {
+        let mut rng = rand::rng();
+        let mut batch = BatchVerifier::new();
+        let bad = [3u64, 20, 36];
+        for i in 0..37u64 {
+            let claimed = if bad.contains(&i) { i + 1 } else { i };
+            batch.push(i, Ok(claim(i, claimed)));
+        }
+        work::take();
+        let failure = batch.verify(&mut rng).unwrap_err();
+        let tags: Vec<u64> = failure.failures.iter().map(|(t, _)| *t).collect();
+        assert_eq!(tags, bad);
+        let work = work::take();
+        assert_eq!(
+            work.fallbacks, 0,
+            "bisection missed, the fallback found them"
+        );
+        // One check of the whole, then at most two per level of the bisection tree for
+        // each failing proof (6 levels for 37 items): far fewer than checking each.
+        assert!(
+            work.combined_checks > 1 && work.combined_checks <= 1 + 2 * 6 * bad.len(),
+            "{work:?}"
+        );
+    }
+
+    #[test]
+    fn extend_renumbers_shared_bases_locals_and_equation_ends() {
+        // A DLEQ (two shared bases, three locals, two equations of three terms) AND a
+        // range proof (one shared key, four equations): every index of the second must
+        // be moved past the first's, or its equations read the first's points.
+        use crate::proofs::{DleqProof, DleqStatement};
+        use crate::transcript::{ContextHash, ProofContext};
+        let mut rng = rand::rng();
+        let hash = ContextHash([6; 32]);
+        let ctx = ProofContext::new(&hash, b"and");
+        let x = crate::SecretScalar::random(&mut rng);
+        let g = crate::group::basepoint();
+        let h = crate::group::generator_h();
+        let x1 = x.times_basepoint();
+        let x2 = &x * &h;
+        let statement = DleqStatement {
+            G1: &g,
+            X1: &x1,
+            G2: &h,
+            X2: &x2,
+        };
+        let dleq = DleqProof::prove(&ctx, &statement, &x, &mut rng).unwrap();
+        let dleq_relations = || dleq.relations(&ctx, &statement).unwrap();
+        let range = honest_range_proofs(1).remove(0);
+        assert_eq!((dleq_relations().shared.len(), range.shared.len()), (2, 1));
+        let mut both = dleq_relations();
+        both.extend(range.clone());
+        assert_eq!(both.len(), 2 + range.len());
+        assert!(both.check().is_ok());
+        let mut batch = BatchVerifier::new();
+        batch.push(0, Ok(both));
+        assert!(batch.verify(&mut rng).is_ok());
+        // The other way round, and with a false statement second: still caught.
+        let mut reversed = range.clone();
+        reversed.extend(dleq_relations());
+        assert!(reversed.check().is_ok());
+        let mut with_false = dleq_relations();
+        with_false.extend(claim(3, 4));
+        assert!(with_false.check().is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ use curve25519_dalek::ristretto::{RistrettoBasepointTable, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar as DalekScalar;
 use curve25519_dalek::traits::Identity;
 use rand_core::CryptoRng;
+use zeroize::Zeroizing;
 
 use crate::encoding::{DecodeError, Point, Reader, Scalar, hex_serde};
 use crate::secret::SecretScalar;
@@ -139,26 +140,30 @@ impl EncryptionKey {
 
     /// The ciphertext an opening describes.
     pub fn encrypt_opening(&self, opening: &Opening) -> Ciphertext {
-        self.encrypt_with_nonce(&SecretScalar::from_u64(opening.message), &opening.nonce)
+        self.encrypt_with_nonce(&SecretScalar::from_u64(opening.message()), &opening.nonce)
     }
 }
 
 /// What opens a ciphertext: its message m and nonce r. Secret until a voter chooses to
-/// reveal it (a Benaloh audit); not `Clone`, and `Debug` shows nothing.
+/// reveal it (a Benaloh audit); not `Clone`, `Debug` shows nothing, and both m (the
+/// vote) and r are wiped on drop.
 pub struct Opening {
-    message: u64,
+    message: Zeroizing<u64>,
     nonce: SecretScalar,
 }
 
 impl Opening {
     /// The opening (m, r).
     pub fn new(message: u64, nonce: SecretScalar) -> Self {
-        Self { message, nonce }
+        Self {
+            message: Zeroizing::new(message),
+            nonce,
+        }
     }
 
     /// m.
     pub fn message(&self) -> u64 {
-        self.message
+        *self.message
     }
 
     /// r.
@@ -166,6 +171,9 @@ impl Opening {
         &self.nonce
     }
 }
+
+/// Both fields are `Zeroizing` (the message) or zeroize themselves (the nonce).
+impl zeroize::ZeroizeOnDrop for Opening {}
 
 impl fmt::Debug for Opening {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -325,7 +333,7 @@ mod tests {
             sum.add(&key.encrypt(m, &mut rng).0);
         }
         let total = sum.finish();
-        let table = DiscreteLogTable::new(100);
+        let table = DiscreteLogTable::new(100).unwrap();
         assert_eq!(table.solve(&secret.decrypt_to_point(&total)), Some(10));
 
         let (c1, _) = key.encrypt(7, &mut rng);
@@ -352,6 +360,14 @@ mod tests {
         let share = secret.partial_decrypt(&c);
         let m_g = c.beta().as_ristretto() - share.as_ristretto();
         assert_eq!(m_g, RISTRETTO_BASEPOINT_TABLE * &DalekScalar::from(4u64));
+    }
+
+    #[test]
+    fn openings_and_secrets_wipe_themselves_on_drop() {
+        fn wipes_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wipes_on_drop::<Opening>();
+        wipes_on_drop::<SecretScalar>();
+        wipes_on_drop::<Zeroizing<u64>>();
     }
 
     #[test]

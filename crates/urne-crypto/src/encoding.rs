@@ -38,6 +38,13 @@ pub enum DecodeErrorKind {
         /// The version byte found.
         found: u8,
     },
+    /// Bytes left over after the last field: `expected` bytes were read of `found`.
+    TrailingBytes {
+        /// Length of the encoding without the extra bytes.
+        expected: usize,
+        /// Bytes given.
+        found: usize,
+    },
     /// A length field or count outside the allowed bounds.
     OutOfBounds {
         /// What the bound is.
@@ -99,6 +106,9 @@ impl fmt::Display for DecodeError {
             }
             DecodeErrorKind::UnsupportedVersion { found } => {
                 format!("unsupported encoding version {found}")
+            }
+            DecodeErrorKind::TrailingBytes { expected, found } => {
+                format!("{} trailing bytes after {expected}", found - expected)
             }
             DecodeErrorKind::OutOfBounds { detail } => format!("out of bounds: {detail}"),
         };
@@ -277,6 +287,52 @@ impl From<RistrettoPoint> for Point {
     }
 }
 
+// Group arithmetic on public points, for the protocols above this crate (Feldman
+// checks, tallies, Lagrange combinations of shares). Each result is compressed once to
+// carry its encoding, which costs an inversion: sums of many points belong in
+// `CiphertextSum` or a batch, not in a loop of `+`.
+impl core::ops::Add for Point {
+    type Output = Point;
+    fn add(self, other: Point) -> Point {
+        Point::from_ristretto(self.point + other.point)
+    }
+}
+
+impl core::ops::Sub for Point {
+    type Output = Point;
+    fn sub(self, other: Point) -> Point {
+        Point::from_ristretto(self.point - other.point)
+    }
+}
+
+impl core::ops::Neg for Point {
+    type Output = Point;
+    fn neg(self) -> Point {
+        Point::from_ristretto(-self.point)
+    }
+}
+
+impl core::ops::Mul<Scalar> for Point {
+    type Output = Point;
+    fn mul(self, scalar: Scalar) -> Point {
+        Point::from_ristretto(self.point * scalar.0)
+    }
+}
+
+impl core::ops::Mul<Point> for Scalar {
+    type Output = Point;
+    fn mul(self, point: Point) -> Point {
+        point * self
+    }
+}
+
+impl core::iter::Sum for Point {
+    fn sum<I: Iterator<Item = Point>>(iter: I) -> Point {
+        let total: RistrettoPoint = iter.map(|p| p.point).sum();
+        Point::from_ristretto(total)
+    }
+}
+
 /// A public scalar modulo ℓ (challenges, responses): 32 bytes, little-endian, canonical.
 ///
 /// Secret scalars are never of this type: see [`crate::SecretScalar`].
@@ -323,6 +379,50 @@ impl Scalar {
     /// Lowercase hex of the encoding.
     pub fn to_hex(&self) -> String {
         to_hex(self.0.as_bytes())
+    }
+}
+
+impl core::ops::Add for Scalar {
+    type Output = Scalar;
+    fn add(self, other: Scalar) -> Scalar {
+        Scalar(self.0 + other.0)
+    }
+}
+
+impl core::ops::Sub for Scalar {
+    type Output = Scalar;
+    fn sub(self, other: Scalar) -> Scalar {
+        Scalar(self.0 - other.0)
+    }
+}
+
+impl core::ops::Mul for Scalar {
+    type Output = Scalar;
+    fn mul(self, other: Scalar) -> Scalar {
+        Scalar(self.0 * other.0)
+    }
+}
+
+impl core::ops::Neg for Scalar {
+    type Output = Scalar;
+    fn neg(self) -> Scalar {
+        Scalar(-self.0)
+    }
+}
+
+impl core::iter::Sum for Scalar {
+    fn sum<I: Iterator<Item = Scalar>>(iter: I) -> Scalar {
+        Scalar(iter.map(|s| s.0).sum())
+    }
+}
+
+impl Scalar {
+    /// One.
+    pub const ONE: Self = Self(DalekScalar::ONE);
+
+    /// The inverse, or None for zero (a Lagrange coefficient's denominator).
+    pub fn invert(&self) -> Option<Scalar> {
+        (self.0 != DalekScalar::ZERO).then(|| Scalar(self.0.invert()))
     }
 }
 
@@ -425,13 +525,14 @@ impl<'a> Reader<'a> {
         self.rest.len()
     }
 
+    /// Refuses leftover bytes, naming the field `trailing` (spec/02-encodings.md §2.6).
     pub(crate) fn finish(self) -> Result<(), DecodeError> {
         if self.rest.is_empty() {
             Ok(())
         } else {
             Err(DecodeError::new(
-                "",
-                DecodeErrorKind::WrongLength {
+                "trailing",
+                DecodeErrorKind::TrailingBytes {
                     expected: self.total - self.rest.len(),
                     found: self.total,
                 },
@@ -531,8 +632,39 @@ mod tests {
             "field `z`: scalar is not canonical (must be < ℓ)"
         );
 
-        let reader = Reader::new(&[1, 2]);
-        assert!(reader.finish().is_err());
+        let mut reader = Reader::new(&[1, 2]);
+        reader.version("version", 1).unwrap();
+        let err = reader.finish().unwrap_err();
+        assert_eq!(err.field(), "trailing");
+        assert_eq!(
+            err.kind(),
+            &DecodeErrorKind::TrailingBytes {
+                expected: 1,
+                found: 2
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "field `trailing`: 1 trailing bytes after 1"
+        );
+    }
+
+    #[test]
+    fn public_arithmetic_agrees_with_the_group() {
+        let g = Point::from_ristretto(curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT);
+        let two = Scalar::from_u64(2);
+        let three = Scalar::from_u64(3);
+        assert_eq!(g * (two + three), g * two + g * three);
+        assert_eq!(three * g - g * two, g);
+        assert_eq!(-(g * two) + g * two, Point::identity());
+        assert_eq!(two * three - three, three);
+        assert_eq!(-three + three, Scalar::ZERO);
+        assert_eq!(
+            [two, three].into_iter().sum::<Scalar>(),
+            Scalar::from_u64(5)
+        );
+        assert_eq!(three.invert().map(|i| i * three), Some(Scalar::ONE));
+        assert_eq!(Scalar::ZERO.invert(), None);
     }
 
     #[test]

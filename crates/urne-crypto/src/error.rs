@@ -40,6 +40,24 @@ pub enum VerifyError {
     Decode(DecodeError),
 }
 
+impl VerifyError {
+    /// The spec's name of the check that failed: `E1`, `E2`, `R1`, `R2` (spec/04-proofs.md),
+    /// `challenge-sum`, `branch-count`, `bit-count`, or `statement` and `decode`.
+    pub fn spec_check(&self) -> &'static str {
+        match self {
+            // Equation names open with their spec name ("E2 z·G2 = A2 + c·X2").
+            Self::EquationFailed { equation, .. } => {
+                equation.split_once(' ').map_or(*equation, |(name, _)| name)
+            }
+            Self::ChallengeSumMismatch { .. } => "challenge-sum",
+            Self::ShapeMismatch { what: "bits", .. } => "bit-count",
+            Self::ShapeMismatch { .. } => "branch-count",
+            Self::InvalidStatement { .. } => "statement",
+            Self::Decode(_) => "decode",
+        }
+    }
+}
+
 impl fmt::Display for VerifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -102,6 +120,9 @@ pub enum ProveError {
     },
     /// Explicit nonces were given in the wrong number.
     NonceCount(NonceCountMismatch),
+    /// The prover's own check of the proof it made failed: a bug in the prover, never
+    /// the caller's fault. The proof is withheld.
+    SelfCheckFailed(VerifyError),
 }
 
 impl fmt::Display for ProveError {
@@ -115,6 +136,9 @@ impl fmt::Display for ProveError {
                     "the proof draws {} nonces, {} were given",
                     m.expected, m.found
                 )
+            }
+            Self::SelfCheckFailed(e) => {
+                write!(f, "the prover made a proof that does not verify ({e})")
             }
         }
     }

@@ -23,14 +23,65 @@ pub const GENERATOR_H: &[u8] = b"H";
 mod tests {
     use super::*;
 
+    /// The rows of a markdown table whose first cell is a constant name: (first cell,
+    /// second cell with its backquotes removed).
+    fn table_rows(markdown: &str) -> Vec<(String, String)> {
+        markdown
+            .lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.trim().strip_prefix('|')?.split('|').collect();
+                let name = cells.first()?.trim();
+                let value = cells.get(1)?.trim();
+                let value = value.strip_prefix('`')?.strip_suffix('`')?;
+                Some((name.to_owned(), value.to_owned()))
+            })
+            .collect()
+    }
+
+    fn spec(page: &str) -> String {
+        let path = format!("{}/../../spec/{page}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
     #[test]
-    fn labels_are_frozen() {
-        // Changing any of these breaks every record ever made: add a new label instead.
-        assert_eq!(PROOF_SCHNORR, b"urne/v1/proof/schnorr");
-        assert_eq!(PROOF_DLEQ, b"urne/v1/proof/dleq");
-        assert_eq!(PROOF_CDS_RANGE, b"urne/v1/proof/cds-range");
-        assert_eq!(PROOF_BIT_RANGE, b"urne/v1/proof/bit-range");
-        assert_eq!(GENERATOR_PREFIX, b"urne/v1/generator/");
-        assert_eq!(GENERATOR_H, b"H");
+    fn labels_are_frozen_as_spec_03_lists_them() {
+        // Changing a label breaks every record ever made: add a new label instead, and
+        // the spec's table with it.
+        let code: [(&str, &[u8]); 5] = [
+            ("PROOF_SCHNORR", PROOF_SCHNORR),
+            ("PROOF_DLEQ", PROOF_DLEQ),
+            ("PROOF_CDS_RANGE", PROOF_CDS_RANGE),
+            ("PROOF_BIT_RANGE", PROOF_BIT_RANGE),
+            ("GENERATOR_PREFIX", GENERATOR_PREFIX),
+        ];
+        let rows = table_rows(&spec("03-labels.md"));
+        assert_eq!(
+            rows.len(),
+            code.len(),
+            "spec/03 §3.1 lists {} labels, labels.rs {}: {rows:?}",
+            rows.len(),
+            code.len()
+        );
+        for (name, bytes) in code {
+            let listed = rows
+                .iter()
+                .find(|(n, _)| n == name)
+                .unwrap_or_else(|| panic!("{name} is not in spec/03 §3.1"));
+            assert_eq!(listed.1.as_bytes(), bytes, "{name}");
+        }
+    }
+
+    #[test]
+    fn generator_names_are_frozen_as_spec_01_lists_them() {
+        // Rows of the §1.3 table: | `N` | symbol | used by |.
+        let names: Vec<String> = spec("01-group.md")
+            .lines()
+            .filter_map(|line| {
+                let first = line.trim().strip_prefix('|')?.split('|').next()?.trim();
+                Some(first.strip_prefix('`')?.strip_suffix('`')?.to_owned())
+            })
+            .collect();
+        assert_eq!(names, vec!["H".to_owned()], "spec/01 §1.3 generator table");
+        assert_eq!(names[0].as_bytes(), GENERATOR_H);
     }
 }

@@ -10,6 +10,14 @@
 //! print a secret, or accept a non-canonical encoding. It builds for
 //! `wasm32-unknown-unknown` (the browser booth), so it takes randomness as an argument
 //! (`rand_core` 0.10 `CryptoRng`) rather than reaching for the operating system.
+//!
+//! Domain crates need no second dependency line: curve25519-dalek is re-exported, and
+//! [`Point`], [`Scalar`] and [`SecretScalar`] have the arithmetic the protocols use.
+//!
+//! Features: `hazmat` (provers with caller-chosen nonces and raw challenges, for the
+//! vector generator only), `self-check` (provers verify their proofs before returning
+//! them in release builds too; debug builds always do; the browser booth enables it),
+//! `test-weakened-verifier` (tests only: switch off one verification check at a time).
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -24,8 +32,13 @@ pub mod labels;
 pub mod proofs;
 pub mod secret;
 pub mod transcript;
+mod weaken;
 
-pub use batch::{BatchFailure, BatchVerifier, Relations};
+#[cfg(feature = "hazmat")]
+pub mod hazmat;
+
+pub use batch::{Base, BatchFailure, BatchVerifier, Relations};
+pub use dlog::{DiscreteLogTable, DlogError};
 pub use elgamal::{Ciphertext, CiphertextSum, EncryptionKey, Opening, PublicKey, SecretKey};
 pub use encoding::{DecodeError, DecodeErrorKind, Point, Scalar};
 pub use error::{ProveError, VerifyError};
@@ -34,3 +47,6 @@ pub use transcript::{ContextHash, ProofContext, TranscriptExt};
 
 /// The `rand_core` this crate's APIs take randomness from.
 pub use rand_core;
+
+/// The curve25519-dalek this crate is built on (one version in the whole tree).
+pub use curve25519_dalek;

@@ -13,7 +13,7 @@ use merlin::{Transcript, TranscriptRng};
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::encoding::{DecodeError, Scalar};
+use crate::encoding::{DecodeError, Point, Scalar};
 
 /// A secret scalar: a key, a share, a nonce.
 pub struct SecretScalar(Zeroizing<DalekScalar>);
@@ -59,6 +59,73 @@ impl SecretScalar {
     }
 }
 
+// Secret arithmetic for the protocols above this crate (polynomial shares, sums of
+// shares, Lagrange combinations) so that they never handle a bare dalek scalar. Results
+// are new secrets, zeroized on drop like their operands; every operation is dalek's
+// constant-time scalar arithmetic.
+impl core::ops::Add<&SecretScalar> for &SecretScalar {
+    type Output = SecretScalar;
+    fn add(self, other: &SecretScalar) -> SecretScalar {
+        SecretScalar::from_dalek(*self.0 + *other.0)
+    }
+}
+
+impl core::ops::Sub<&SecretScalar> for &SecretScalar {
+    type Output = SecretScalar;
+    fn sub(self, other: &SecretScalar) -> SecretScalar {
+        SecretScalar::from_dalek(*self.0 - *other.0)
+    }
+}
+
+impl core::ops::Mul<&SecretScalar> for &SecretScalar {
+    type Output = SecretScalar;
+    fn mul(self, other: &SecretScalar) -> SecretScalar {
+        SecretScalar::from_dalek(*self.0 * *other.0)
+    }
+}
+
+impl core::ops::Mul<&Scalar> for &SecretScalar {
+    type Output = SecretScalar;
+    fn mul(self, other: &Scalar) -> SecretScalar {
+        SecretScalar::from_dalek(*self.0 * other.as_dalek())
+    }
+}
+
+impl core::ops::Neg for &SecretScalar {
+    type Output = SecretScalar;
+    fn neg(self) -> SecretScalar {
+        SecretScalar::from_dalek(-*self.0)
+    }
+}
+
+/// x·P in constant time (a partial decryption, an ECDH share).
+impl core::ops::Mul<&Point> for &SecretScalar {
+    type Output = Point;
+    fn mul(self, point: &Point) -> Point {
+        Point::from_ristretto(point.as_ristretto() * *self.0)
+    }
+}
+
+impl core::iter::Sum for SecretScalar {
+    fn sum<I: Iterator<Item = SecretScalar>>(iter: I) -> SecretScalar {
+        let mut total = SecretScalar::from_dalek(DalekScalar::ZERO);
+        for item in iter {
+            *total.0 += *item.0;
+        }
+        total
+    }
+}
+
+impl SecretScalar {
+    /// x·G in constant time, with the precomputed table of G.
+    pub fn times_basepoint(&self) -> Point {
+        Point::from_ristretto(curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE * &*self.0)
+    }
+}
+
+/// Marks that dropping a secret wipes it (`Zeroizing` inside).
+impl zeroize::ZeroizeOnDrop for SecretScalar {}
+
 impl fmt::Debug for SecretScalar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SecretScalar(<redacted>)")
@@ -90,6 +157,7 @@ impl<R: CryptoRng + ?Sized> rand_core_06::CryptoRng for RngCompat<'_, R> {}
 /// Where a prover's nonces come from.
 pub(crate) enum NonceSource<'a> {
     Hedged(TranscriptRng),
+    #[cfg_attr(not(feature = "hazmat"), allow(dead_code))]
     Explicit(core::slice::Iter<'a, SecretScalar>),
 }
 
@@ -118,6 +186,7 @@ impl<'a> NonceSource<'a> {
     }
 
     /// Explicit nonces, which must be exactly as many as the proof draws.
+    #[cfg_attr(not(feature = "hazmat"), allow(dead_code))]
     pub(crate) fn explicit(
         nonces: &'a [SecretScalar],
         expected: usize,
@@ -175,13 +244,89 @@ mod tests {
         );
     }
 
+    /// A broken system RNG: every byte zero.
+    struct ZeroRng;
+
+    impl rand_core::TryRng for ZeroRng {
+        type Error = core::convert::Infallible;
+        fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+            Ok(0)
+        }
+        fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+            Ok(0)
+        }
+        fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+            dst.fill(0);
+            Ok(())
+        }
+    }
+    impl rand_core::TryCryptoRng for ZeroRng {}
+
     #[test]
-    fn hedged_nonces_differ_between_calls_even_with_same_transcript() {
+    fn with_an_all_zero_rng_nonces_still_differ_per_witness_and_per_statement() {
+        // The RNG adds nothing here, so whatever separates the nonces is the hedge: the
+        // witness and the transcript. Without it, two different secrets proven under one
+        // statement would share a nonce, and z − z' = c·(x − x') would give both away.
+        let transcript = Transcript::new(b"test");
+        let seven = SecretScalar::from_u64(7);
+        let eight = SecretScalar::from_u64(8);
+        let a = NonceSource::hedged(&transcript, &[&seven], &mut ZeroRng).next();
+        let b = NonceSource::hedged(&transcript, &[&eight], &mut ZeroRng).next();
+        assert_ne!(*a, *b, "same nonce for different witnesses");
+        let other = Transcript::new(b"other statement");
+        let c = NonceSource::hedged(&other, &[&seven], &mut ZeroRng).next();
+        assert_ne!(*a, *c, "same nonce for different statements");
+        // The RNG really is stuck: the same inputs give the same nonce.
+        let again = NonceSource::hedged(&transcript, &[&seven], &mut ZeroRng).next();
+        assert_eq!(*a, *again);
+        // Successive nonces of one proof differ too.
+        let mut source = NonceSource::hedged(&transcript, &[&seven], &mut ZeroRng);
+        let first = source.next();
+        assert_ne!(*first, *source.next());
+    }
+
+    #[test]
+    fn hedged_nonces_differ_between_calls_with_a_working_rng() {
         let transcript = Transcript::new(b"test");
         let witness = SecretScalar::from_u64(7);
         let mut rng = rand::rng();
         let a = NonceSource::hedged(&transcript, &[&witness], &mut rng).next();
         let b = NonceSource::hedged(&transcript, &[&witness], &mut rng).next();
         assert_ne!(*a, *b);
+    }
+
+    #[test]
+    fn secret_arithmetic_evaluates_a_share_polynomial_as_its_commitments_say() {
+        // f(j) = a0 + a1·j + a2·j²; Feldman: f(j)·G = A0 + j·A1 + j²·A2.
+        let mut rng = rand::rng();
+        let coefficients: Vec<SecretScalar> =
+            (0..3).map(|_| SecretScalar::random(&mut rng)).collect();
+        let commitments: Vec<Point> = coefficients
+            .iter()
+            .map(SecretScalar::times_basepoint)
+            .collect();
+        let j = Scalar::from_u64(5);
+        let mut power = Scalar::from_u64(1);
+        let mut terms = Vec::new();
+        let mut expected = Point::identity();
+        for (a, big_a) in coefficients.iter().zip(&commitments) {
+            terms.push(a * &power);
+            expected = expected + *big_a * power;
+            power = power * j;
+        }
+        let share: SecretScalar = terms.into_iter().sum();
+        assert_eq!(share.times_basepoint(), expected);
+        let g = crate::group::basepoint();
+        assert_eq!(&share * &g, expected);
+        let doubled = &share + &share;
+        assert_eq!((&doubled - &share).times_basepoint(), expected);
+        assert_eq!((-&share).times_basepoint(), -expected);
+        assert_eq!(
+            (&share * &SecretScalar::from_u64(2)).times_basepoint(),
+            doubled.times_basepoint()
+        );
+        let points = [expected, expected];
+        assert_eq!(points.into_iter().sum::<Point>(), doubled.times_basepoint());
+        assert_eq!(expected - expected, Point::identity());
     }
 }

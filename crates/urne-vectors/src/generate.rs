@@ -6,19 +6,19 @@ use serde::Serialize;
 use sha2::{Digest, Sha512};
 use urne_crypto::encoding::to_hex;
 use urne_crypto::group::{basepoint, generator, hash_to_group};
-use urne_crypto::proofs::{
-    BitRangeProof, DleqProof, DleqStatement, RangeProof, SchnorrProof, ValueRange,
-};
+use urne_crypto::hazmat;
+use urne_crypto::proofs::{DleqProof, DleqStatement, SchnorrProof, ValueRange};
 use urne_crypto::{
     Ciphertext, CiphertextSum, ContextHash, EncryptionKey, Opening, Point, ProofContext, PublicKey,
     Scalar, SecretKey, SecretScalar,
 };
 
 use crate::VectorFile;
+use crate::forge::{self, g};
 use crate::schema::*;
 
 /// A deterministic scalar for `name`.
-fn derive(name: &str) -> DalekScalar {
+pub(crate) fn derive(name: &str) -> DalekScalar {
     let mut hasher = Sha512::new();
     hasher.update(b"urne/v1/test-vectors/");
     hasher.update(name.as_bytes());
@@ -460,6 +460,7 @@ fn negatives<S: Clone>(
                 statement,
                 proof,
                 expect,
+                fails_only: None,
             }
         };
     let mut out = Vec::new();
@@ -538,7 +539,7 @@ fn schnorr() -> VectorFile {
         let hash = context_hash(name);
         let ctx = ProofContext::new(&hash, binding);
         let ns = nonces(name, 1);
-        let Ok(proof) = SchnorrProof::prove_with_nonces(&ctx, &x, &X, &ns) else {
+        let Ok(proof) = hazmat::schnorr_prove_with_nonces(&ctx, &x, &X, &ns) else {
             continue;
         };
         let case = ProofCase {
@@ -565,6 +566,7 @@ fn schnorr() -> VectorFile {
         ));
         cases.push(case);
     }
+    negative.push(schnorr_forgery());
     proof_file(
         "schnorr.json",
         "Schnorr proofs of knowledge: inputs, witness, nonces and the exact proof bytes; negatives alter each input and field",
@@ -573,6 +575,183 @@ fn schnorr() -> VectorFile {
         cases,
         negative,
     )
+}
+
+fn forged<S>(
+    name: &str,
+    hash: &ContextHash,
+    binding: &[u8],
+    statement: S,
+    proof: Vec<u8>,
+    fails_only: &str,
+) -> NegativeCase<S> {
+    NegativeCase {
+        name: name.to_owned(),
+        context: to_hex(&hash.0),
+        binding: to_hex(binding),
+        statement,
+        proof: to_hex(&proof),
+        expect: Expect::Reject,
+        fails_only: Some(fails_only.to_owned()),
+    }
+}
+
+/// A proof of knowledge for X + G, whose log the prover does not know, with the
+/// correct challenge: only E1 rejects it.
+fn schnorr_forgery() -> NegativeCase<SchnorrStatement> {
+    let name = "schnorr/forgery";
+    let x = derive(&format!("{name}/x"));
+    let claimed = plus_g(&times_g(&x));
+    let hash = context_hash(name);
+    let binding = b"trustee 1 coefficient 0";
+    let ctx = ProofContext::new(&hash, binding);
+    let w = derive(&format!("{name}/w"));
+    let A = times_g(&w);
+    let c = hazmat::schnorr_challenge(&ctx, &claimed, &A);
+    let proof = SchnorrProof {
+        A,
+        z: Scalar::from_dalek(w + c.as_dalek() * x),
+    };
+    forged(
+        "schnorr/forgery: knowledge of log(X + G) claimed with x; fails only E1",
+        &hash,
+        binding,
+        SchnorrStatement { X: claimed },
+        proof.to_bytes(),
+        "E1",
+    )
+}
+
+/// DLEQ proofs for a statement that is false in one of its two relations, with the
+/// correct challenge: a wrong decryption share (only E2 rejects it) and a share proven
+/// against the wrong verification key (only E1 rejects it).
+fn dleq_forgeries() -> Vec<NegativeCase<DleqStatementVector>> {
+    let name = "dleq/forgery";
+    let x = derive(&format!("{name}/x"));
+    let w = derive(&format!("{name}/w"));
+    let G1 = basepoint();
+    let G2 = times_g(&derive(&format!("{name}/alpha")));
+    let X1 = times_g(&x);
+    let X2 = Point::from_ristretto(G2.as_ristretto() * x);
+    let hash = context_hash(name);
+    let binding = b"trustee 2";
+    let ctx = ProofContext::new(&hash, binding);
+    let mut out = Vec::new();
+    for (what, statement, check) in [
+        (
+            "a share D + G that is not x·α (the wrong decryption share); fails only E2",
+            DleqStatementVector {
+                G1,
+                X1,
+                G2,
+                X2: plus_g(&X2),
+            },
+            "E2",
+        ),
+        (
+            "the share x·α proven against the key X1 + G, not x·G; fails only E1",
+            DleqStatementVector {
+                G1,
+                X1: plus_g(&X1),
+                G2,
+                X2,
+            },
+            "E1",
+        ),
+    ] {
+        let A1 = Point::from_ristretto(G1.as_ristretto() * w);
+        let A2 = Point::from_ristretto(G2.as_ristretto() * w);
+        let s = DleqStatement {
+            G1: &statement.G1,
+            X1: &statement.X1,
+            G2: &statement.G2,
+            X2: &statement.X2,
+        };
+        let c = hazmat::dleq_challenge(&ctx, &s, &A1, &A2);
+        let proof = DleqProof {
+            A1,
+            A2,
+            z: Scalar::from_dalek(w + c.as_dalek() * x),
+        };
+        out.push(forged(
+            &format!("{name}: {what}"),
+            &hash,
+            binding,
+            statement,
+            proof.to_bytes(),
+            check,
+        ));
+    }
+    out
+}
+
+/// The decryption share of a contest nobody voted in: α = O, so the share and A2 are O
+/// (spec/04-proofs.md §4.3.1).
+fn dleq_empty_contest() -> Option<(
+    ProofCase<DleqStatementVector>,
+    Vec<NegativeCase<DleqStatementVector>>,
+)> {
+    let name = "dleq/empty-contest-share";
+    let x = secret(&format!("{name}/x"));
+    let G1 = basepoint();
+    let X1 = times_g(x.expose_secret());
+    let O = Point::identity();
+    let hash = context_hash(name);
+    let binding = b"trustee 1";
+    let ctx = ProofContext::new(&hash, binding);
+    let ns = nonces(name, 1);
+    let statement = DleqStatement {
+        G1: &G1,
+        X1: &X1,
+        G2: &O,
+        X2: &O,
+    };
+    let proof = hazmat::dleq_prove_with_nonces(&ctx, &statement, &x, &ns).ok()?;
+    let vector = DleqStatementVector {
+        G1,
+        X1,
+        G2: O,
+        X2: O,
+    };
+    let case = ProofCase {
+        name: name.to_owned(),
+        context: to_hex(&hash.0),
+        binding: to_hex(binding),
+        statement: vector.clone(),
+        witness: Witness {
+            x: Some(public(&x)),
+            m: None,
+            r: None,
+        },
+        nonces: ns.iter().map(public).collect(),
+        proof: to_hex(&proof.to_bytes()),
+    };
+    let mut negative = Vec::new();
+    // A share of the empty contest other than O: the proof must not carry over.
+    negative.push(NegativeCase {
+        name: format!("{name}: statement X2 = G (a non-identity share of α = O)"),
+        context: case.context.clone(),
+        binding: case.binding.clone(),
+        statement: DleqStatementVector {
+            X2: basepoint(),
+            ..vector.clone()
+        },
+        proof: case.proof.clone(),
+        expect: Expect::Reject,
+        fails_only: None,
+    });
+    let mut bytes = proof.to_bytes();
+    bytes[33..65].copy_from_slice(basepoint().as_bytes());
+    negative.push(NegativeCase {
+        name: format!("{name}: proof A2 = G instead of O"),
+        context: case.context.clone(),
+        binding: case.binding.clone(),
+        statement: vector,
+        proof: to_hex(&bytes),
+        expect: Expect::Reject,
+        fails_only: None,
+    });
+    Some((case, negative))
 }
 
 fn dleq() -> VectorFile {
@@ -594,7 +773,7 @@ fn dleq() -> VectorFile {
     };
     let mut cases = Vec::new();
     let mut negative = Vec::new();
-    if let Ok(proof) = DleqProof::prove_with_nonces(&ctx, &statement, &x, &ns) {
+    if let Ok(proof) = hazmat::dleq_prove_with_nonces(&ctx, &statement, &x, &ns) {
         let vector = DleqStatementVector { G1, X1, G2, X2 };
         let case = ProofCase {
             name: name.to_owned(),
@@ -647,6 +826,11 @@ fn dleq() -> VectorFile {
         negative = negatives(&case, &fields, tampers);
         cases.push(case);
     }
+    if let Some((case, more)) = dleq_empty_contest() {
+        cases.push(case);
+        negative.extend(more);
+    }
+    negative.extend(dleq_forgeries());
     proof_file(
         "dleq.json",
         "Chaum–Pedersen DLEQ proofs: inputs, witness, nonces and the exact proof bytes; negatives alter each input and field",
@@ -682,7 +866,7 @@ fn range() -> VectorFile {
         };
         let ns = nonces(name, 2 * range.len());
         let Ok(proof) =
-            RangeProof::prove_with_nonces(&ctx, &key, &ciphertext, &opening, range, &ns)
+            hazmat::range_prove_with_nonces(&ctx, &key, &ciphertext, &opening, range, &ns)
         else {
             continue;
         };
@@ -752,6 +936,7 @@ fn range() -> VectorFile {
         negative.extend(negatives(&case, &fields, tampers));
         cases.push(case);
     }
+    negative.extend(range_forgeries());
     proof_file(
         "range.json",
         "Disjunctive range proofs for [min, max]: inputs, opening, nonces (t0, s0, t1, s1, …) and the exact proof bytes; negatives alter each input and field",
@@ -760,6 +945,219 @@ fn range() -> VectorFile {
         cases,
         negative,
     )
+}
+
+/// Range proofs that fail exactly one check each (spec/07-vectors.md §7.2).
+fn range_forgeries() -> Vec<NegativeCase<RangeStatementVector>> {
+    let binding = b"contest 1 option 1";
+    let mut out = Vec::new();
+    // (check, what, message, α with another nonce, branch values, real branch)
+    type Plan = (
+        &'static str,
+        &'static str,
+        u64,
+        bool,
+        Vec<u64>,
+        Option<usize>,
+    );
+    let cases: [Plan; 4] = [
+        // α = r′·G but β = 0·G + r·K: the real branch answers with r, so E2 holds and
+        // E1 does not. The ciphertext decrypts to (r − r′)·K: not a vote at all.
+        (
+            "E1",
+            "α made with another nonce than β",
+            0,
+            true,
+            vec![0, 1],
+            Some(0),
+        ),
+        // Enc(5) claimed in [0, 1]: answering branch 1 with r satisfies E1, not E2.
+        (
+            "E2",
+            "Enc(5) claimed in [0, 1]",
+            5,
+            false,
+            vec![0, 1],
+            Some(1),
+        ),
+        // Enc(5) claimed in [0, 1] with every branch simulated: every equation holds,
+        // only the challenges do not sum to c.
+        (
+            "challenge-sum",
+            "Enc(5) claimed in [0, 1], every branch simulated",
+            5,
+            false,
+            vec![0, 1],
+            None,
+        ),
+        // Enc(2) claimed in [0, 1] by a proof with a third branch for the value 2.
+        (
+            "branch-count",
+            "Enc(2) claimed in [0, 1] with a branch for 2",
+            2,
+            false,
+            vec![0, 1, 2],
+            Some(2),
+        ),
+    ];
+    for (check, what, message, split_nonce, values, real) in cases {
+        let name = format!("range/forgery-{check}");
+        let key = election_key(&name);
+        let K = *key.public_key();
+        let r = derive(&format!("{name}/r"));
+        let mut ciphertext = forge::encrypt(&K, DalekScalar::from(message), r);
+        if split_nonce {
+            let other = derive(&format!("{name}/r-prime"));
+            ciphertext = Ciphertext::new(times_g(&other), *ciphertext.beta());
+        }
+        let hash = context_hash(&name);
+        let ctx = ProofContext::new(&hash, binding);
+        let real = real.map(|index| forge::Real::honest(index, r));
+        let proof = forge::range_proof(&ctx, &name, &K, &ciphertext, (0, 1), &values, real);
+        out.push(forged(
+            &format!("{name}: {what}; fails only {check}"),
+            &hash,
+            binding,
+            RangeStatementVector {
+                K,
+                ciphertext,
+                min: 0,
+                max: 1,
+            },
+            proof.to_bytes(),
+            check,
+        ));
+    }
+    out
+}
+
+/// Bit range proofs that fail exactly one check each (spec/07-vectors.md §7.2).
+fn bit_range_forgeries() -> Vec<NegativeCase<BitRangeStatementVector>> {
+    let binding = b"contest 2 budget";
+    let mut out = Vec::new();
+    for check in ["R1", "R2", "E1", "E2", "challenge-sum", "bit-count"] {
+        let name = format!("bit-range/forgery-{check}");
+        let key = election_key(&name);
+        let K = *key.public_key();
+        let r = derive(&format!("{name}/r"));
+        let hash = context_hash(&name);
+        let ctx = ProofContext::new(&hash, binding);
+        let bit = |b: u64, r_i: DalekScalar| forge::encrypt(&K, DalekScalar::from(b), r_i);
+        // (what, the statement's ciphertext, its bit count, the bits as proven)
+        let (what, ciphertext, bits, forged_bits) = match check {
+            "R1" | "R2" => {
+                // Honest bits of 3 in 2 bits, for a statement whose α (R1) or β (R2) is
+                // moved: with R2, Enc(3 + 4) passes as below 4.
+                let nonces = forge::bit_nonces(&name, r, 2);
+                let honest = forge::encrypt(&K, DalekScalar::from(3u64), r);
+                let ciphertext = if check == "R1" {
+                    Ciphertext::new(plus_g(honest.alpha()), *honest.beta())
+                } else {
+                    let moved = Point::from_ristretto(
+                        honest.beta().as_ristretto()
+                            + basepoint().as_ristretto() * DalekScalar::from(4u64),
+                    );
+                    Ciphertext::new(*honest.alpha(), moved)
+                };
+                let forged_bits = (0..2)
+                    .map(|i| forge::ForgedBit {
+                        ciphertext: bit(1, nonces[i]),
+                        real: Some(forge::Real::honest(1, nonces[i])),
+                    })
+                    .collect();
+                let what = if check == "R1" {
+                    "honest bits of 3 for a statement with α + G"
+                } else {
+                    "honest bits of 3 for Enc(7): 7 passed off as below 4"
+                };
+                (what, ciphertext, 2u64, forged_bits)
+            }
+            "E1" => {
+                // Bits of 3 whose αᵢ use other nonces than their βᵢ, compensating so that
+                // Σ 2^i·αᵢ = α still holds: E1 fails in each bit, nothing else does.
+                let nonces = forge::bit_nonces(&name, r, 2);
+                let delta = derive(&format!("{name}/delta"));
+                let alpha_nonces = [nonces[0] + delta + delta, nonces[1] - delta];
+                let forged_bits = (0..2)
+                    .map(|i| {
+                        let honest = bit(1, nonces[i]);
+                        forge::ForgedBit {
+                            ciphertext: Ciphertext::new(times_g(&alpha_nonces[i]), *honest.beta()),
+                            real: Some(forge::Real::honest(1, nonces[i])),
+                        }
+                    })
+                    .collect();
+                let ciphertext = forge::encrypt(&K, DalekScalar::from(3u64), r);
+                (
+                    "bits of 3 whose α_i and β_i use different nonces",
+                    ciphertext,
+                    2,
+                    forged_bits,
+                )
+            }
+            "E2" | "challenge-sum" => {
+                // 4 in 2 bits as (0, 2): bit 1 encrypts 2. For E2 its branch 1 answers with
+                // r₁ (E1 holds, E2 does not); for the challenge sum both of its branches
+                // are simulated (every equation holds).
+                let nonces = forge::bit_nonces(&name, r, 2);
+                let second = if check == "E2" {
+                    Some(forge::Real::honest(1, nonces[1]))
+                } else {
+                    None
+                };
+                let forged_bits = vec![
+                    forge::ForgedBit {
+                        ciphertext: bit(0, nonces[0]),
+                        real: Some(forge::Real::honest(0, nonces[0])),
+                    },
+                    forge::ForgedBit {
+                        ciphertext: bit(2, nonces[1]),
+                        real: second,
+                    },
+                ];
+                let ciphertext = forge::encrypt(&K, DalekScalar::from(4u64), r);
+                (
+                    "Enc(4) claimed below 4 with bits (0, 2)",
+                    ciphertext,
+                    2,
+                    forged_bits,
+                )
+            }
+            _ => {
+                // Enc(4) claimed below 4 (2 bits) by an honest 3-bit proof of 4.
+                let nonces = forge::bit_nonces(&name, r, 3);
+                let forged_bits = [0u64, 0, 1]
+                    .iter()
+                    .zip(&nonces)
+                    .map(|(b, r_i)| forge::ForgedBit {
+                        ciphertext: bit(*b, *r_i),
+                        real: Some(forge::Real::honest(*b as usize, *r_i)),
+                    })
+                    .collect();
+                let ciphertext = forge::encrypt(&K, DalekScalar::from(4u64), r);
+                (
+                    "Enc(4) claimed below 2^2 by 3 honest bits",
+                    ciphertext,
+                    2,
+                    forged_bits,
+                )
+            }
+        };
+        let proof = forge::bit_range_proof(&ctx, &name, &K, &ciphertext, bits, forged_bits);
+        out.push(forged(
+            &format!("{name}: {what}; fails only {check}"),
+            &hash,
+            binding,
+            BitRangeStatementVector {
+                K,
+                ciphertext,
+                bits,
+            },
+            proof.to_bytes(),
+            check,
+        ));
+    }
+    out
 }
 
 fn other_key(K: &PublicKey) -> PublicKey {
@@ -783,7 +1181,7 @@ fn bit_range() -> VectorFile {
         let ctx = ProofContext::new(&hash, binding);
         let ns = nonces(name, (bits - 1) + 4 * bits);
         let Ok(proof) =
-            BitRangeProof::prove_with_nonces(&ctx, &key, &ciphertext, &opening, bits, &ns)
+            hazmat::bit_range_prove_with_nonces(&ctx, &key, &ciphertext, &opening, bits, &ns)
         else {
             continue;
         };
@@ -860,6 +1258,7 @@ fn bit_range() -> VectorFile {
         }
         cases.push(case);
     }
+    negative.extend(bit_range_forgeries());
     proof_file(
         "bit_range.json",
         "Bit-decomposition range proofs for [0, 2^k): inputs, opening, nonces (r0 … r_{k-2}, then t, s per branch per bit) and the exact proof bytes; negatives alter each input and field",
@@ -890,7 +1289,7 @@ fn batch() -> VectorFile {
             let ciphertext = key.encrypt_opening(&opening);
             let ns = nonces(&format!("{name}/{i}"), 4);
             let Ok(proof) =
-                RangeProof::prove_with_nonces(&ctx, &key, &ciphertext, &opening, range, &ns)
+                hazmat::range_prove_with_nonces(&ctx, &key, &ciphertext, &opening, range, &ns)
             else {
                 continue;
             };
@@ -913,8 +1312,10 @@ fn batch() -> VectorFile {
             max: 1,
             items,
             failing: bad,
+            defeats: None,
         });
     }
+    batches.extend(batch_forgeries());
     file(
         "batch.json",
         &BatchVectors {
@@ -925,6 +1326,74 @@ fn batch() -> VectorFile {
             batches,
         },
     )
+}
+
+/// Batches whose false proofs cancel when a verifier weights badly (spec/06-batch.md
+/// step 1): a pair whose errors are +G and −G (all weights 1 accepts it), and one proof
+/// whose two equations are off by +G and −G (one weight per proof accepts it).
+fn batch_forgeries() -> Vec<BatchCase> {
+    let mut out = Vec::new();
+    for (name, offsets, defeats) in [
+        (
+            "batch/cancelling-pair",
+            vec![(2usize, (g(), O())), (5, (-g(), O()))],
+            "weights all equal to 1: items 2 and 5 are off by −G and +G in E1",
+        ),
+        (
+            "batch/cancelling-equations",
+            vec![(3usize, (g(), -g()))],
+            "one weight per proof: item 3's E1 and E2 are off by −G and +G",
+        ),
+    ] {
+        let key = election_key(name);
+        let K = *key.public_key();
+        let hash = context_hash(name);
+        let Ok(range) = ValueRange::new(0, 1) else {
+            continue;
+        };
+        let mut items = Vec::new();
+        for i in 0..6usize {
+            let binding = format!("item {i}");
+            let ctx = ProofContext::new(&hash, binding.as_bytes());
+            let message = (i % 2) as u64;
+            let r = derive(&format!("{name}/{i}/r"));
+            let ciphertext = forge::encrypt(&K, DalekScalar::from(message), r);
+            let mut real = forge::Real::honest(message as usize, r);
+            if let Some((_, (a, b))) = offsets.iter().find(|(index, _)| *index == i) {
+                real.a_offset = *a;
+                real.b_offset = *b;
+            }
+            let proof = forge::range_proof(
+                &ctx,
+                &format!("{name}/{i}"),
+                &K,
+                &ciphertext,
+                (range.min(), range.max()),
+                &[0, 1],
+                Some(real),
+            );
+            items.push(BatchItem {
+                ciphertext,
+                proof: to_hex(&proof.to_bytes()),
+            });
+        }
+        out.push(BatchCase {
+            name: name.to_owned(),
+            context: to_hex(&hash.0),
+            K,
+            min: 0,
+            max: 1,
+            items,
+            failing: offsets.iter().map(|(i, _)| *i).collect(),
+            defeats: Some(defeats.to_owned()),
+        });
+    }
+    out
+}
+
+#[allow(non_snake_case)]
+fn O() -> curve25519_dalek::ristretto::RistrettoPoint {
+    <curve25519_dalek::ristretto::RistrettoPoint as curve25519_dalek::traits::Identity>::identity()
 }
 
 fn dlog() -> VectorFile {

@@ -8,6 +8,7 @@
 //! the way it says.
 
 pub mod check;
+mod forge;
 mod generate;
 pub mod schema;
 

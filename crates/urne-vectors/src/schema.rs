@@ -177,6 +177,11 @@ pub struct NegativeCase<S> {
     pub proof: String,
     /// The required outcome.
     pub expect: Expect,
+    /// For a forgery: the one check it fails, by its spec name (`E1`, `E2`, `R1`, `R2`,
+    /// `challenge-sum`, `branch-count`, `bit-count`). It passes every other check, so a
+    /// verifier that skips this one accepts it. Absent for the other negatives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fails_only: Option<String>,
 }
 
 /// Schnorr statement (spec §4.2).
@@ -256,6 +261,10 @@ pub struct BatchCase {
     pub items: Vec<BatchItem>,
     /// Indices of the items that must be reported as failing, ascending.
     pub failing: Vec<usize>,
+    /// For a batch built to defeat a weakened batch verifier: which weakening it
+    /// defeats (spec/06-batch.md step 1). Absent for the other batches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defeats: Option<String>,
 }
 
 /// One item of a batch.

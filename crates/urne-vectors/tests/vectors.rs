@@ -165,4 +165,43 @@ fn checker_refuses_unknown_fields() {
         failures.iter().any(|f| f.contains("unknown field")),
         "{failures:?}"
     );
+    // Inside a negative case and inside a statement too (spec/07 §7.4).
+    for (file, from, to) in [
+        (
+            "schnorr.json",
+            "\"expect\": \"reject\"",
+            "\"expect\": \"reject\", \"hint\": 1",
+        ),
+        ("bit_range.json", "\"bits\": 4", "\"bits\": 4, \"bits2\": 4"),
+    ] {
+        let dir = scratch_copy(&format!("unknown-{file}"));
+        edit(&dir, file, from, to);
+        let failures = urne_vectors::check::check_dir(&dir).unwrap_err();
+        assert!(
+            failures
+                .iter()
+                .any(|f| f.contains(file) && f.contains("unknown field")),
+            "{failures:?}"
+        );
+    }
+}
+
+#[test]
+fn checker_requires_a_forgery_to_fail_at_its_own_check() {
+    // Relabel the DLEQ forgery that fails only E2 as failing only E1: the checker must
+    // notice that it failed elsewhere.
+    let dir = scratch_copy("fails-only");
+    edit(
+        &dir,
+        "dleq.json",
+        "\"fails_only\": \"E2\"",
+        "\"fails_only\": \"E1\"",
+    );
+    let failures = urne_vectors::check::check_dir(&dir).unwrap_err();
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.contains("failing only E1") && f.contains("E2 z·G2")),
+        "{failures:?}"
+    );
 }

@@ -12,8 +12,8 @@ use merlin::Transcript;
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use super::PROOF_ENCODING_VERSION;
 use super::disjunction::{self, BranchBases, OrBranch};
+use super::{PROOF_ENCODING_VERSION, prover_challenge, self_check};
 use crate::batch::{Base, Relations};
 use crate::elgamal::{Ciphertext, EncryptionKey, Opening, PublicKey};
 use crate::encoding::{DecodeError, DecodeErrorKind, Reader, hex_serde};
@@ -22,6 +22,7 @@ use crate::group::basepoint;
 use crate::labels::PROOF_BIT_RANGE;
 use crate::secret::{NonceSource, SecretScalar};
 use crate::transcript::{ProofContext, TranscriptExt};
+use crate::weaken::{Check, skipped};
 
 /// The most bits a proof may have (values below 2^64).
 pub const MAX_BITS: usize = 64;
@@ -53,6 +54,7 @@ fn check_bits(bits: usize) -> Result<(), &'static str> {
 }
 
 /// Nonces the prover draws for k bits: r₀ … r_{k−2}, then t, s for each branch.
+#[cfg(feature = "hazmat")]
 fn nonce_count(bits: usize) -> usize {
     (bits - 1) + 4 * bits
 }
@@ -65,15 +67,35 @@ fn statement_transcript(
     context: &ProofContext<'_>,
     key: &PublicKey,
     ciphertext: &Ciphertext,
-    bits: usize,
+    bits: u64,
 ) -> Transcript {
     let mut transcript = context.open_transcript(PROOF_BIT_RANGE);
     transcript.append_point(b"G", &basepoint());
     transcript.append_point(b"K", key.point());
     transcript.append_point(b"alpha", ciphertext.alpha());
     transcript.append_point(b"beta", ciphertext.beta());
-    transcript.append_u64(b"bits", bits as u64);
+    transcript.append_u64(b"bits", bits);
     transcript
+}
+
+/// The challenge over the given bit ciphertexts and branch commitments (§4.5, steps 4
+/// to 6).
+#[cfg(feature = "hazmat")]
+pub(crate) fn challenge<'a>(
+    context: &ProofContext<'_>,
+    key: &PublicKey,
+    ciphertext: &Ciphertext,
+    bits: u64,
+    bit_ciphertexts: impl IntoIterator<Item = &'a Ciphertext>,
+    commitments: impl IntoIterator<Item = &'a (crate::encoding::Point, crate::encoding::Point)>,
+) -> DalekScalar {
+    let mut transcript = statement_transcript(context, key, ciphertext, bits);
+    append_bit_ciphertexts(&mut transcript, bit_ciphertexts.into_iter());
+    disjunction::append_commitments(
+        &mut transcript,
+        commitments.into_iter().map(|(a, b)| (a, b)),
+    );
+    transcript.challenge_scalar(b"c")
 }
 
 fn append_bit_ciphertexts<'a>(
@@ -99,15 +121,18 @@ impl BitRangeProof {
         if key.encrypt_opening(opening) != *ciphertext {
             return Err(ProveError::WitnessMismatch);
         }
-        let transcript = statement_transcript(context, key.public_key(), ciphertext, bits);
+        let transcript = statement_transcript(context, key.public_key(), ciphertext, bits as u64);
         let m = SecretScalar::from_u64(opening.message());
         let nonces = NonceSource::hedged(&transcript, &[&m, opening.nonce()], rng);
-        Self::prove_inner(transcript, key, opening, bits, nonces)
+        let proof = Self::prove_inner(transcript, key, opening, bits, nonces)?;
+        self_check(|| proof.verify(context, key.public_key(), ciphertext, bits))?;
+        Ok(proof)
     }
 
-    /// As [`Self::prove`], with the nonces given (golden vectors): r₀ … r_{k−2}, then for
-    /// each bit t₀, s₀, t₁, s₁.
-    pub fn prove_with_nonces(
+    /// As [`Self::prove`], with the nonces given (`crate::hazmat`): r₀ … r_{k−2}, then
+    /// for each bit t₀, s₀, t₁, s₁.
+    #[cfg(feature = "hazmat")]
+    pub(crate) fn prove_with_nonces(
         context: &ProofContext<'_>,
         key: &EncryptionKey,
         ciphertext: &Ciphertext,
@@ -120,8 +145,10 @@ impl BitRangeProof {
             return Err(ProveError::WitnessMismatch);
         }
         let source = NonceSource::explicit(nonces, nonce_count(bits))?;
-        let transcript = statement_transcript(context, key.public_key(), ciphertext, bits);
-        Self::prove_inner(transcript, key, opening, bits, source)
+        let transcript = statement_transcript(context, key.public_key(), ciphertext, bits as u64);
+        let proof = Self::prove_inner(transcript, key, opening, bits, source)?;
+        self_check(|| proof.verify(context, key.public_key(), ciphertext, bits))?;
+        Ok(proof)
     }
 
     fn prove_inner(
@@ -167,7 +194,7 @@ impl BitRangeProof {
         for p in &pending {
             disjunction::append_commitments(&mut transcript, p.commitments());
         }
-        let c = transcript.challenge_scalar(b"c");
+        let c = prover_challenge(transcript.challenge_scalar(b"c"));
 
         let mut proofs = Vec::with_capacity(bits);
         for (((p, value), r), ciphertext) in pending
@@ -195,14 +222,14 @@ impl BitRangeProof {
         bits: usize,
     ) -> Result<Relations, VerifyError> {
         check_bits(bits).map_err(|detail| VerifyError::InvalidStatement { detail })?;
-        if self.bits.len() != bits {
+        if self.bits.len() != bits && !skipped(Check::BitCount) {
             return Err(VerifyError::ShapeMismatch {
                 what: "bits",
                 expected: bits,
                 found: self.bits.len(),
             });
         }
-        let mut transcript = statement_transcript(context, key, ciphertext, bits);
+        let mut transcript = statement_transcript(context, key, ciphertext, bits as u64);
         append_bit_ciphertexts(&mut transcript, self.bits.iter().map(|b| &b.ciphertext));
         for bit in &self.bits {
             disjunction::append_commitments(
@@ -214,14 +241,14 @@ impl BitRangeProof {
 
         // Locals: α, β, each bit's αᵢ, βᵢ and four commitments; terms: the two
         // recombination equations, then 14 per bit.
-        let mut relations =
-            Relations::with_capacity(1, 2 + 6 * bits, 2 * (bits + 1) + 14 * bits, 2 + 4 * bits);
+        let n = self.bits.len();
+        let mut relations = Relations::with_capacity(1, 2 + 6 * n, 2 * (n + 1) + 14 * n, 2 + 4 * n);
         let k = relations.shared(key.point());
         let alpha = relations.local(ciphertext.alpha().as_ristretto());
         let beta = relations.local(ciphertext.beta().as_ristretto());
         let mut alpha_terms = vec![(-DalekScalar::ONE, alpha)];
         let mut beta_terms = vec![(-DalekScalar::ONE, beta)];
-        let mut bit_bases: Vec<(Base, Base)> = Vec::with_capacity(bits);
+        let mut bit_bases: Vec<(Base, Base)> = Vec::with_capacity(n);
         for (i, bit) in self.bits.iter().enumerate() {
             let a = relations.local(bit.ciphertext.alpha().as_ristretto());
             let b = relations.local(bit.ciphertext.beta().as_ristretto());
@@ -229,8 +256,12 @@ impl BitRangeProof {
             beta_terms.push((power_of_two(i), b));
             bit_bases.push((a, b));
         }
-        relations.equation("Σ 2^i·α_i = α", None, alpha_terms);
-        relations.equation("Σ 2^i·β_i = β", None, beta_terms);
+        if !skipped(Check::BitR1) {
+            relations.equation("R1 Σ 2^i·α_i = α", None, alpha_terms);
+        }
+        if !skipped(Check::BitR2) {
+            relations.equation("R2 Σ 2^i·β_i = β", None, beta_terms);
+        }
         for (i, (bit, (a, b))) in self.bits.iter().zip(bit_bases).enumerate() {
             disjunction::relations(
                 &mut relations,
@@ -459,6 +490,22 @@ mod tests {
         let proof = BitRangeProof::prove(&ctx, &key, &zero, &opening, 3, &mut rand::rng()).unwrap();
         let (eight, _) = key.encrypt(8, &mut rand::rng());
         assert!(proof.verify(&ctx, key.public_key(), &eight, 3).is_err());
+    }
+
+    #[test]
+    fn sixty_five_well_formed_bits_are_refused_by_count_before_any_field() {
+        let key = key();
+        let h = ContextHash([5; 32]);
+        let ctx = ProofContext::new(&h, b"");
+        let (ct, opening) = key.encrypt(u64::MAX, &mut rand::rng());
+        let proof = BitRangeProof::prove(&ctx, &key, &ct, &opening, 64, &mut rand::rng()).unwrap();
+        let mut bytes = proof.to_bytes();
+        assert!(BitRangeProof::decode(&bytes).is_ok());
+        let first_bit = bytes[1..1 + BIT_LEN].to_vec();
+        bytes.extend_from_slice(&first_bit);
+        let err = BitRangeProof::decode(&bytes).unwrap_err();
+        assert_eq!(err.field(), "bits");
+        assert!(matches!(err.kind(), DecodeErrorKind::OutOfBounds { .. }));
     }
 
     #[test]

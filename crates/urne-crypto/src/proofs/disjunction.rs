@@ -21,6 +21,7 @@ use crate::encoding::{DecodeError, Point, Reader, Scalar};
 use crate::error::VerifyError;
 use crate::secret::{NonceSource, SecretScalar};
 use crate::transcript::TranscriptExt;
+use crate::weaken::{Check, skipped};
 
 /// One branch of a disjunctive proof: commitments A = t·G and B, its challenge c and
 /// response z. 128 bytes: A ‖ B ‖ c ‖ z.
@@ -169,8 +170,12 @@ pub(crate) fn relations(
     c: &DalekScalar,
     bit: Option<usize>,
 ) -> Result<(), VerifyError> {
+    let (sum_check, e1_check, e2_check) = match bit {
+        None => (Check::RangeChallengeSum, Check::RangeE1, Check::RangeE2),
+        Some(_) => (Check::BitChallengeSum, Check::BitE1, Check::BitE2),
+    };
     let sum: DalekScalar = branches.iter().map(|b| b.c.0).sum();
-    if sum != *c {
+    if sum != *c && !skipped(sum_check) {
         return Err(VerifyError::ChallengeSumMismatch { bit });
     }
     let BranchBases { key, alpha, beta } = bases;
@@ -183,21 +188,25 @@ pub(crate) fn relations(
         let index = Some(bit.unwrap_or(i));
         let A = relations.local(branch.A.as_ristretto());
         let B = relations.local(branch.B.as_ristretto());
-        relations.equation(
-            "z·G = A + c·α",
-            index,
-            [(branch.z.0, Base::G), (minus_one, A), (-branch.c.0, alpha)],
-        );
-        relations.equation(
-            "z·K = B + c·(β − j·G)",
-            index,
-            [
-                (branch.z.0, key),
-                (minus_one, B),
-                (-branch.c.0, beta),
-                (branch.c.0 * DalekScalar::from(j), Base::G),
-            ],
-        );
+        if !skipped(e1_check) {
+            relations.equation(
+                "E1 z·G = A + c·α",
+                index,
+                [(branch.z.0, Base::G), (minus_one, A), (-branch.c.0, alpha)],
+            );
+        }
+        if !skipped(e2_check) {
+            relations.equation(
+                "E2 z·K = B + c·(β − j·G)",
+                index,
+                [
+                    (branch.z.0, key),
+                    (minus_one, B),
+                    (-branch.c.0, beta),
+                    (branch.c.0 * DalekScalar::from(j), Base::G),
+                ],
+            );
+        }
     }
     Ok(())
 }

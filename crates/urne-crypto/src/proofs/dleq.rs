@@ -1,20 +1,23 @@
 //! Chaum–Pedersen proof that log_G1 X1 = log_G2 X2 (spec/04-proofs.md §4.3).
 //!
 //! Used for decryption shares: G1 = G, X1 = a trustee's verification key, G2 = α of
-//! the ciphertext, X2 = the share.
+//! the ciphertext, X2 = the share. α is the identity for a contest nobody voted in
+//! (the sum of no ciphertexts), and then so are the share and A2 = w·α: the decoder
+//! accepts A2 = O, and the equations stay sound (spec/04-proofs.md §4.3.1).
 #![allow(non_snake_case)]
 
 use curve25519_dalek::scalar::Scalar as DalekScalar;
 use merlin::Transcript;
 use rand_core::CryptoRng;
 
-use super::PROOF_ENCODING_VERSION;
+use super::{PROOF_ENCODING_VERSION, prover_challenge, self_check};
 use crate::batch::Relations;
 use crate::encoding::{DecodeError, Point, Reader, Scalar, hex_serde};
 use crate::error::{ProveError, VerifyError};
 use crate::labels::PROOF_DLEQ;
 use crate::secret::{NonceSource, SecretScalar};
 use crate::transcript::{ProofContext, TranscriptExt};
+use crate::weaken::{Check, skipped};
 
 /// The statement: X1 = x·G1 and X2 = x·G2 for one x.
 #[derive(Clone, Copy, Debug)]
@@ -40,6 +43,7 @@ pub struct DleqProof {
     pub z: Scalar,
 }
 
+#[cfg(feature = "hazmat")]
 const NONCES: usize = 1;
 
 fn statement_transcript(context: &ProofContext<'_>, s: &DleqStatement<'_>) -> Transcript {
@@ -51,7 +55,7 @@ fn statement_transcript(context: &ProofContext<'_>, s: &DleqStatement<'_>) -> Tr
     transcript
 }
 
-fn challenge(
+pub(crate) fn challenge(
     context: &ProofContext<'_>,
     s: &DleqStatement<'_>,
     A1: &Point,
@@ -75,18 +79,23 @@ impl DleqProof {
         rng: &mut R,
     ) -> Result<Self, ProveError> {
         let nonces = NonceSource::hedged(&statement_transcript(context, statement), &[x], rng);
-        Self::prove_inner(context, statement, x, nonces)
+        let proof = Self::prove_inner(context, statement, x, nonces)?;
+        self_check(|| proof.verify(context, statement))?;
+        Ok(proof)
     }
 
-    /// As [`Self::prove`], with the nonce w given (golden vectors only).
-    pub fn prove_with_nonces(
+    /// As [`Self::prove`], with the nonce w given (`crate::hazmat`).
+    #[cfg(feature = "hazmat")]
+    pub(crate) fn prove_with_nonces(
         context: &ProofContext<'_>,
         statement: &DleqStatement<'_>,
         x: &SecretScalar,
         nonces: &[SecretScalar],
     ) -> Result<Self, ProveError> {
         let source = NonceSource::explicit(nonces, NONCES)?;
-        Self::prove_inner(context, statement, x, source)
+        let proof = Self::prove_inner(context, statement, x, source)?;
+        self_check(|| proof.verify(context, statement))?;
+        Ok(proof)
     }
 
     fn prove_inner(
@@ -95,6 +104,13 @@ impl DleqProof {
         x: &SecretScalar,
         mut nonces: NonceSource<'_>,
     ) -> Result<Self, ProveError> {
+        // With G1 = O, A1 = w·O = O, which the encoding refuses (§4.3.1): the statement
+        // would say nothing about x.
+        if s.G1.is_identity() {
+            return Err(ProveError::InvalidStatement {
+                detail: "the first base G1 is the identity",
+            });
+        }
         let x_value = x.expose_secret();
         if s.G1.as_ristretto() * x_value != *s.X1.as_ristretto()
             || s.G2.as_ristretto() * x_value != *s.X2.as_ristretto()
@@ -104,7 +120,7 @@ impl DleqProof {
         let w = nonces.next();
         let A1 = Point::from_ristretto(s.G1.as_ristretto() * *w);
         let A2 = Point::from_ristretto(s.G2.as_ristretto() * *w);
-        let c = challenge(context, s, &A1, &A2);
+        let c = prover_challenge(challenge(context, s, &A1, &A2));
         Ok(Self {
             A1,
             A2,
@@ -127,16 +143,20 @@ impl DleqProof {
         let A1 = r.local(self.A1.as_ristretto());
         let A2 = r.local(self.A2.as_ristretto());
         let minus_one = -DalekScalar::ONE;
-        r.equation(
-            "z·G1 = A1 + c·X1",
-            None,
-            [(self.z.0, G1), (minus_one, A1), (-c, X1)],
-        );
-        r.equation(
-            "z·G2 = A2 + c·X2",
-            None,
-            [(self.z.0, G2), (minus_one, A2), (-c, X2)],
-        );
+        if !skipped(Check::DleqE1) {
+            r.equation(
+                "E1 z·G1 = A1 + c·X1",
+                None,
+                [(self.z.0, G1), (minus_one, A1), (-c, X1)],
+            );
+        }
+        if !skipped(Check::DleqE2) {
+            r.equation(
+                "E2 z·G2 = A2 + c·X2",
+                None,
+                [(self.z.0, G2), (minus_one, A2), (-c, X2)],
+            );
+        }
         Ok(r)
     }
 
@@ -159,12 +179,13 @@ impl DleqProof {
         out
     }
 
-    /// Strict decoding: version 1, canonical non-identity commitments, no trailing bytes.
+    /// Strict decoding: version 1, canonical points, A1 not the identity (A2 may be:
+    /// it is w·G2, and G2 = α is the identity for an empty contest), no trailing bytes.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut reader = Reader::new(bytes);
         reader.version("version", PROOF_ENCODING_VERSION)?;
         let A1 = reader.point_non_identity("A1")?;
-        let A2 = reader.point_non_identity("A2")?;
+        let A2 = reader.point("A2")?;
         let z = reader.scalar("z")?;
         reader.finish()?;
         Ok(Self { A1, A2, z })
@@ -210,6 +231,56 @@ mod tests {
         let proof = DleqProof::prove(&ctx, &s, &f.x, &mut rand::rng()).unwrap();
         proof.verify(&ctx, &s).unwrap();
         assert_eq!(DleqProof::decode(&proof.to_bytes()).unwrap(), proof);
+    }
+
+    #[test]
+    fn a_share_of_an_empty_contest_proves_encodes_decodes_and_verifies() {
+        // α = O (no ballot in the contest): the share x·α is O and so is A2 = w·α.
+        let f = fixture();
+        let h = ContextHash([1; 32]);
+        let ctx = ProofContext::new(&h, b"trustee 1");
+        let identity = Point::identity();
+        let s = DleqStatement {
+            G1: &f.g1,
+            X1: &f.x1,
+            G2: &identity,
+            X2: &identity,
+        };
+        let proof = DleqProof::prove(&ctx, &s, &f.x, &mut rand::rng()).unwrap();
+        assert!(proof.A2.is_identity());
+        let decoded = DleqProof::decode(&proof.to_bytes()).unwrap();
+        assert_eq!(decoded, proof);
+        decoded.verify(&ctx, &s).unwrap();
+        // A non-identity share of the empty contest is still refused.
+        let g = basepoint();
+        let wrong = DleqStatement { X2: &g, ..s };
+        assert!(proof.verify(&ctx, &wrong).is_err());
+        assert_eq!(
+            DleqProof::prove(&ctx, &wrong, &f.x, &mut rand::rng()).unwrap_err(),
+            ProveError::WitnessMismatch
+        );
+    }
+
+    #[test]
+    fn a_first_base_of_identity_is_refused_by_prover_and_decoder() {
+        let f = fixture();
+        let h = ContextHash([1; 32]);
+        let ctx = ProofContext::new(&h, b"");
+        let identity = Point::identity();
+        let s = DleqStatement {
+            G1: &identity,
+            X1: &identity,
+            G2: &f.g2,
+            X2: &f.x2,
+        };
+        assert!(matches!(
+            DleqProof::prove(&ctx, &s, &f.x, &mut rand::rng()),
+            Err(ProveError::InvalidStatement { .. })
+        ));
+        let mut bytes = vec![PROOF_ENCODING_VERSION];
+        bytes.extend_from_slice(&[0; 64]);
+        bytes.extend_from_slice(&[0; 32]);
+        assert_eq!(DleqProof::decode(&bytes).unwrap_err().field(), "A1");
     }
 
     #[test]

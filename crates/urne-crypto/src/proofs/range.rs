@@ -5,8 +5,8 @@
 use merlin::Transcript;
 use rand_core::CryptoRng;
 
-use super::PROOF_ENCODING_VERSION;
 use super::disjunction::{self, BranchBases, OrBranch};
+use super::{PROOF_ENCODING_VERSION, prover_challenge, self_check};
 use crate::batch::Relations;
 use crate::elgamal::{Ciphertext, EncryptionKey, Opening, PublicKey};
 use crate::encoding::{DecodeError, DecodeErrorKind, Reader, hex_serde};
@@ -15,6 +15,7 @@ use crate::group::basepoint;
 use crate::labels::PROOF_CDS_RANGE;
 use crate::secret::{NonceSource, SecretScalar};
 use crate::transcript::{ProofContext, TranscriptExt};
+use crate::weaken::{Check, skipped};
 
 /// The widest range one disjunctive proof may cover; wider ranges use
 /// [`super::BitRangeProof`].
@@ -82,16 +83,35 @@ fn statement_transcript(
     context: &ProofContext<'_>,
     key: &PublicKey,
     ciphertext: &Ciphertext,
-    range: ValueRange,
+    min: u64,
+    max: u64,
 ) -> Transcript {
     let mut transcript = context.open_transcript(PROOF_CDS_RANGE);
     transcript.append_point(b"G", &basepoint());
     transcript.append_point(b"K", key.point());
     transcript.append_point(b"alpha", ciphertext.alpha());
     transcript.append_point(b"beta", ciphertext.beta());
-    transcript.append_u64(b"min", range.min);
-    transcript.append_u64(b"max", range.max);
+    transcript.append_u64(b"min", min);
+    transcript.append_u64(b"max", max);
     transcript
+}
+
+/// The challenge over the given branch commitments (§4.4, steps 4 to 6).
+#[cfg(feature = "hazmat")]
+pub(crate) fn challenge<'a>(
+    context: &ProofContext<'_>,
+    key: &PublicKey,
+    ciphertext: &Ciphertext,
+    min: u64,
+    max: u64,
+    commitments: impl IntoIterator<Item = &'a (crate::encoding::Point, crate::encoding::Point)>,
+) -> curve25519_dalek::scalar::Scalar {
+    let mut transcript = statement_transcript(context, key, ciphertext, min, max);
+    disjunction::append_commitments(
+        &mut transcript,
+        commitments.into_iter().map(|(a, b)| (a, b)),
+    );
+    transcript.challenge_scalar(b"c")
 }
 
 impl RangeProof {
@@ -105,10 +125,12 @@ impl RangeProof {
         rng: &mut R,
     ) -> Result<(Ciphertext, Self, Opening), ProveError> {
         let (ciphertext, opening) = key.encrypt(message, rng);
-        let transcript = statement_transcript(context, key.public_key(), &ciphertext, range);
+        let transcript =
+            statement_transcript(context, key.public_key(), &ciphertext, range.min, range.max);
         let m = SecretScalar::from_u64(message);
         let nonces = NonceSource::hedged(&transcript, &[&m, opening.nonce()], rng);
         let proof = Self::prove_inner(transcript, key, &opening, range, nonces)?;
+        self_check(|| proof.verify(context, key.public_key(), &ciphertext, range))?;
         Ok((ciphertext, proof, opening))
     }
 
@@ -124,14 +146,18 @@ impl RangeProof {
         if key.encrypt_opening(opening) != *ciphertext {
             return Err(ProveError::WitnessMismatch);
         }
-        let transcript = statement_transcript(context, key.public_key(), ciphertext, range);
+        let transcript =
+            statement_transcript(context, key.public_key(), ciphertext, range.min, range.max);
         let m = SecretScalar::from_u64(opening.message());
         let nonces = NonceSource::hedged(&transcript, &[&m, opening.nonce()], rng);
-        Self::prove_inner(transcript, key, opening, range, nonces)
+        let proof = Self::prove_inner(transcript, key, opening, range, nonces)?;
+        self_check(|| proof.verify(context, key.public_key(), ciphertext, range))?;
+        Ok(proof)
     }
 
-    /// As [`Self::prove`], with the 2n nonces t₀, s₀, t₁, s₁, … given (golden vectors).
-    pub fn prove_with_nonces(
+    /// As [`Self::prove`], with the 2n nonces t₀, s₀, t₁, s₁, … given (`crate::hazmat`).
+    #[cfg(feature = "hazmat")]
+    pub(crate) fn prove_with_nonces(
         context: &ProofContext<'_>,
         key: &EncryptionKey,
         ciphertext: &Ciphertext,
@@ -143,8 +169,11 @@ impl RangeProof {
             return Err(ProveError::WitnessMismatch);
         }
         let source = NonceSource::explicit(nonces, 2 * range.len())?;
-        let transcript = statement_transcript(context, key.public_key(), ciphertext, range);
-        Self::prove_inner(transcript, key, opening, range, source)
+        let transcript =
+            statement_transcript(context, key.public_key(), ciphertext, range.min, range.max);
+        let proof = Self::prove_inner(transcript, key, opening, range, source)?;
+        self_check(|| proof.verify(context, key.public_key(), ciphertext, range))?;
+        Ok(proof)
     }
 
     fn prove_inner(
@@ -162,7 +191,7 @@ impl RangeProof {
         let m = SecretScalar::from_u64(opening.message());
         let pending = disjunction::commit(key, &m, range.min, range.len(), &mut nonces);
         disjunction::append_commitments(&mut transcript, pending.commitments());
-        let c = transcript.challenge_scalar(b"c");
+        let c = prover_challenge(transcript.challenge_scalar(b"c"));
         Ok(Self {
             branches: pending.respond(&c, opening.message(), opening.nonce()),
         })
@@ -176,14 +205,14 @@ impl RangeProof {
         ciphertext: &Ciphertext,
         range: ValueRange,
     ) -> Result<Relations, VerifyError> {
-        if self.branches.len() != range.len() {
+        if self.branches.len() != range.len() && !skipped(Check::RangeBranchCount) {
             return Err(VerifyError::ShapeMismatch {
                 what: "branches",
                 expected: range.len(),
                 found: self.branches.len(),
             });
         }
-        let mut transcript = statement_transcript(context, key, ciphertext, range);
+        let mut transcript = statement_transcript(context, key, ciphertext, range.min, range.max);
         disjunction::append_commitments(
             &mut transcript,
             self.branches.iter().map(|b| (&b.A, &b.B)),
@@ -406,6 +435,22 @@ mod tests {
             RangeProof::encrypt_and_prove(&ctx, &key, 1, r01, &mut rand::rng()).unwrap();
         let (two, _) = key.encrypt(2, &mut rand::rng());
         assert!(proof.verify(&ctx, key.public_key(), &two, r01).is_err());
+    }
+
+    #[test]
+    fn the_widest_range_proves_decodes_and_verifies_and_one_more_branch_does_not_decode() {
+        let key = key();
+        let h = ContextHash([3; 32]);
+        let ctx = ProofContext::new(&h, b"");
+        let range = ValueRange::new(0, 255).unwrap();
+        let (ct, proof, _) =
+            RangeProof::encrypt_and_prove(&ctx, &key, 200, range, &mut rand::rng()).unwrap();
+        let bytes = proof.to_bytes();
+        let decoded = RangeProof::decode(&bytes).unwrap();
+        decoded.verify(&ctx, key.public_key(), &ct, range).unwrap();
+        let mut longer = bytes.clone();
+        longer.extend_from_slice(&bytes[1..1 + OrBranch::LEN]);
+        assert_eq!(RangeProof::decode(&longer).unwrap_err().field(), "branches");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use curve25519_dalek::scalar::Scalar as DalekScalar;
 use merlin::Transcript;
 use rand_core::CryptoRng;
 
-use super::PROOF_ENCODING_VERSION;
+use super::{PROOF_ENCODING_VERSION, prover_challenge, self_check};
 use crate::batch::{Base, Relations};
 use crate::encoding::{DecodeError, Point, Reader, Scalar, hex_serde};
 use crate::error::{ProveError, VerifyError};
@@ -14,6 +14,7 @@ use crate::group::basepoint;
 use crate::labels::PROOF_SCHNORR;
 use crate::secret::{NonceSource, SecretScalar};
 use crate::transcript::{ProofContext, TranscriptExt};
+use crate::weaken::{Check, skipped};
 
 /// The proof (A, z): A = w·G, z = w + c·x.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +26,7 @@ pub struct SchnorrProof {
 }
 
 /// Nonces drawn: w.
+#[cfg(feature = "hazmat")]
 const NONCES: usize = 1;
 
 fn statement_transcript(context: &ProofContext<'_>, X: &Point) -> Transcript {
@@ -32,6 +34,13 @@ fn statement_transcript(context: &ProofContext<'_>, X: &Point) -> Transcript {
     transcript.append_point(b"G", &basepoint());
     transcript.append_point(b"X", X);
     transcript
+}
+
+/// The challenge for commitment A (§4.2, steps 5 and 6).
+pub(crate) fn challenge(context: &ProofContext<'_>, X: &Point, A: &Point) -> DalekScalar {
+    let mut transcript = statement_transcript(context, X);
+    transcript.append_point(b"A", A);
+    transcript.challenge_scalar(b"c")
 }
 
 impl SchnorrProof {
@@ -47,18 +56,23 @@ impl SchnorrProof {
     ) -> Result<Self, ProveError> {
         let transcript = statement_transcript(context, X);
         let nonces = NonceSource::hedged(&transcript, &[x], rng);
-        Self::prove_inner(transcript, x, X, nonces)
+        let proof = Self::prove_inner(transcript, x, X, nonces)?;
+        self_check(|| proof.verify(context, X))?;
+        Ok(proof)
     }
 
-    /// As [`Self::prove`], with the nonce w given (golden vectors only).
-    pub fn prove_with_nonces(
+    /// As [`Self::prove`], with the nonce w given (`crate::hazmat`).
+    #[cfg(feature = "hazmat")]
+    pub(crate) fn prove_with_nonces(
         context: &ProofContext<'_>,
         x: &SecretScalar,
         X: &Point,
         nonces: &[SecretScalar],
     ) -> Result<Self, ProveError> {
         let source = NonceSource::explicit(nonces, NONCES)?;
-        Self::prove_inner(statement_transcript(context, X), x, X, source)
+        let proof = Self::prove_inner(statement_transcript(context, X), x, X, source)?;
+        self_check(|| proof.verify(context, X))?;
+        Ok(proof)
     }
 
     fn prove_inner(
@@ -73,7 +87,7 @@ impl SchnorrProof {
         let w = nonces.next();
         let A = Point::from_ristretto(RISTRETTO_BASEPOINT_TABLE * &*w);
         transcript.append_point(b"A", &A);
-        let c = transcript.challenge_scalar(b"c");
+        let c = prover_challenge(transcript.challenge_scalar(b"c"));
         let z = Scalar(*w + c * x.expose_secret());
         Ok(Self { A, z })
     }
@@ -84,17 +98,17 @@ impl SchnorrProof {
         context: &ProofContext<'_>,
         X: &Point,
     ) -> Result<Relations, VerifyError> {
-        let mut transcript = statement_transcript(context, X);
-        transcript.append_point(b"A", &self.A);
-        let c = transcript.challenge_scalar(b"c");
+        let c = challenge(context, X, &self.A);
         let mut relations = Relations::with_capacity(0, 2, 3, 1);
         let A = relations.local(self.A.as_ristretto());
         let X = relations.local(X.as_ristretto());
-        relations.equation(
-            "z·G = A + c·X",
-            None,
-            [(self.z.0, Base::G), (-DalekScalar::ONE, A), (-c, X)],
-        );
+        if !skipped(Check::SchnorrE1) {
+            relations.equation(
+                "E1 z·G = A + c·X",
+                None,
+                [(self.z.0, Base::G), (-DalekScalar::ONE, A), (-c, X)],
+            );
+        }
         Ok(relations)
     }
 

@@ -1,0 +1,118 @@
+//! Hazardous: provers that take caller-chosen nonces, and the raw Fiat–Shamir challenges.
+#![allow(non_snake_case)]
+//!
+//! A nonce that repeats, or that anyone else can guess, gives away the witness (a
+//! trustee's key share, a vote). These functions exist so that the golden vectors can be
+//! recomputed byte for byte and so that the vector generator can build the forgeries
+//! that show each verification check is needed (spec/07-vectors.md). They are behind the
+//! `hazmat` feature, which only `urne-vectors` enables; every other caller uses the
+//! provers of [`crate::proofs`], which draw hedged nonces (spec/04-proofs.md §4.1).
+
+use curve25519_dalek::scalar::Scalar as DalekScalar;
+
+use crate::elgamal::{Ciphertext, EncryptionKey, Opening, PublicKey};
+use crate::encoding::{Point, Scalar};
+use crate::error::ProveError;
+use crate::proofs::{
+    BitRangeProof, DleqProof, DleqStatement, RangeProof, SchnorrProof, ValueRange, bits, dleq,
+    range, schnorr,
+};
+use crate::secret::SecretScalar;
+use crate::transcript::ProofContext;
+
+pub use crate::weaken::Check;
+#[cfg(feature = "test-weakened-verifier")]
+pub use crate::weaken::Weakened;
+
+/// Schnorr proof (§4.2) with the nonce w given.
+pub fn schnorr_prove_with_nonces(
+    context: &ProofContext<'_>,
+    x: &SecretScalar,
+    X: &Point,
+    nonces: &[SecretScalar],
+) -> Result<SchnorrProof, ProveError> {
+    SchnorrProof::prove_with_nonces(context, x, X, nonces)
+}
+
+/// DLEQ proof (§4.3) with the nonce w given.
+pub fn dleq_prove_with_nonces(
+    context: &ProofContext<'_>,
+    statement: &DleqStatement<'_>,
+    x: &SecretScalar,
+    nonces: &[SecretScalar],
+) -> Result<DleqProof, ProveError> {
+    DleqProof::prove_with_nonces(context, statement, x, nonces)
+}
+
+/// Range proof (§4.4) with the 2n nonces t₀, s₀, t₁, s₁, … given.
+pub fn range_prove_with_nonces(
+    context: &ProofContext<'_>,
+    key: &EncryptionKey,
+    ciphertext: &Ciphertext,
+    opening: &Opening,
+    range: ValueRange,
+    nonces: &[SecretScalar],
+) -> Result<RangeProof, ProveError> {
+    RangeProof::prove_with_nonces(context, key, ciphertext, opening, range, nonces)
+}
+
+/// Bit range proof (§4.5) with the nonces r₀ … r_{k−2}, then t, s per branch per bit.
+pub fn bit_range_prove_with_nonces(
+    context: &ProofContext<'_>,
+    key: &EncryptionKey,
+    ciphertext: &Ciphertext,
+    opening: &Opening,
+    bits: usize,
+    nonces: &[SecretScalar],
+) -> Result<BitRangeProof, ProveError> {
+    BitRangeProof::prove_with_nonces(context, key, ciphertext, opening, bits, nonces)
+}
+
+/// The challenge c of a Schnorr transcript (§4.2) for X and commitment A.
+pub fn schnorr_challenge(context: &ProofContext<'_>, X: &Point, A: &Point) -> Scalar {
+    Scalar::from_dalek(schnorr::challenge(context, X, A))
+}
+
+/// The challenge c of a DLEQ transcript (§4.3).
+pub fn dleq_challenge(
+    context: &ProofContext<'_>,
+    statement: &DleqStatement<'_>,
+    A1: &Point,
+    A2: &Point,
+) -> Scalar {
+    Scalar::from_dalek(dleq::challenge(context, statement, A1, A2))
+}
+
+/// The challenge c of a range transcript (§4.4) over any number of branch commitments
+/// (A, B): a forgery may carry more or fewer branches than [min, max] has values.
+pub fn range_challenge(
+    context: &ProofContext<'_>,
+    key: &PublicKey,
+    ciphertext: &Ciphertext,
+    min: u64,
+    max: u64,
+    commitments: &[(Point, Point)],
+) -> Scalar {
+    let c: DalekScalar = range::challenge(context, key, ciphertext, min, max, commitments);
+    Scalar::from_dalek(c)
+}
+
+/// The challenge c of a bit range transcript (§4.5) over any number of bit ciphertexts
+/// and branch commitments (two per bit, bit 0 first).
+pub fn bit_range_challenge(
+    context: &ProofContext<'_>,
+    key: &PublicKey,
+    ciphertext: &Ciphertext,
+    bits: u64,
+    bit_ciphertexts: &[Ciphertext],
+    commitments: &[(Point, Point)],
+) -> Scalar {
+    Scalar::from_dalek(bits::challenge(
+        context,
+        key,
+        ciphertext,
+        bits,
+        bit_ciphertexts,
+        commitments,
+    ))
+}
