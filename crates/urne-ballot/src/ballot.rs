@@ -8,6 +8,7 @@ use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::scalar::Scalar as DalekScalar;
 use urne_crypto::proofs::{BitRangeProof, MAX_BITS, MAX_RANGE_BRANCHES, RangeProof, ValueRange};
 use urne_crypto::rand_core::CryptoRng;
+#[cfg(feature = "hazmat")]
 use urne_crypto::secret::NonceCountMismatch;
 use urne_crypto::{
     Ciphertext, ContextHash, EncryptionKey, Opening, Point, ProofContext, ProveError, Relations,
@@ -419,8 +420,10 @@ impl<R: CryptoRng + ?Sized> Prover for Fresh<'_, R> {
 }
 
 /// Given nonces, consumed in order (spec/21-ballots.md §21.9).
+#[cfg(feature = "hazmat")]
 struct Given<'a>(&'a [SecretScalar]);
 
+#[cfg(feature = "hazmat")]
 impl<'a> Given<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [SecretScalar], ProveError> {
         if self.0.len() < n {
@@ -435,6 +438,7 @@ impl<'a> Given<'a> {
     }
 }
 
+#[cfg(feature = "hazmat")]
 impl Prover for Given<'_> {
     fn encrypt_and_prove(
         &mut self,
@@ -445,7 +449,7 @@ impl Prover for Given<'_> {
     ) -> Result<(Ciphertext, RangeProof, Opening), ProveError> {
         let opening = Opening::new(value, self.take(1)?[0].duplicate());
         let ciphertext = key.encrypt_opening(&opening);
-        let proof = RangeProof::prove_with_nonces(
+        let proof = urne_crypto::hazmat::range_prove_with_nonces(
             context,
             key,
             &ciphertext,
@@ -465,7 +469,9 @@ impl Prover for Given<'_> {
         range: ValueRange,
     ) -> Result<RangeProof, ProveError> {
         let nonces = self.take(2 * range.len())?;
-        RangeProof::prove_with_nonces(context, key, ciphertext, opening, range, nonces)
+        urne_crypto::hazmat::range_prove_with_nonces(
+            context, key, ciphertext, opening, range, nonces,
+        )
     }
 
     fn bits(
@@ -477,7 +483,9 @@ impl Prover for Given<'_> {
         bits: usize,
     ) -> Result<BitRangeProof, ProveError> {
         let nonces = self.take((bits.max(1) - 1) + 4 * bits)?;
-        BitRangeProof::prove_with_nonces(context, key, ciphertext, opening, bits, nonces)
+        urne_crypto::hazmat::bit_range_prove_with_nonces(
+            context, key, ciphertext, opening, bits, nonces,
+        )
     }
 }
 
@@ -522,7 +530,9 @@ impl Ballot {
     }
 
     /// As [`Self::encrypt`], with every nonce given, in the order of spec/21-ballots.md
-    /// §21.9: for golden vectors only. Nonces used twice reveal the votes.
+    /// §21.9: for golden vectors only (feature `hazmat`, which enables urne-crypto's).
+    /// Nonces used twice reveal the votes.
+    #[cfg(feature = "hazmat")]
     pub fn encrypt_with_nonces(
         election: &Election,
         credential: &CredentialKey,

@@ -694,6 +694,7 @@ fn tracking_code_changes_with_every_ballot() {
 /// Ballots made from given nonces are pinned: a change to an encoding, a binding, a
 /// transcript or the nonce order (spec/21-ballots.md §21.9) changes this tracking code,
 /// and old ballots would stop verifying.
+#[cfg(feature = "hazmat")]
 #[test]
 fn ballot_from_given_nonces_is_pinned() {
     let manifest = Manifest::new(
