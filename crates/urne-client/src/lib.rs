@@ -551,9 +551,37 @@ impl BoardClient {
         Ok(self.get(&format!("/{}", tile.to_path()))?.1)
     }
 
-    /// Entries `start..end` (`GET /v1/entries`), each as the board sent it.
+    /// Entries `start..end`, each as the board sent it, walking the board's pages
+    /// (`GET /v1/entries?start=&limit=`, spec/13 §13.5) until `end` or the log's end.
+    /// Each page must continue where the last one stopped.
     pub fn entries(&self, start: u64, end: u64) -> Result<Vec<Entry>, ClientError> {
-        self.get_json(&format!("/v1/entries?start={start}&end={end}"))
+        #[derive(Deserialize)]
+        struct Page {
+            entries: Vec<Entry>,
+            next: Option<u64>,
+        }
+        let mut out = Vec::new();
+        let mut at = start;
+        while at < end {
+            let path = format!("/v1/entries?start={at}&limit={}", (end - at).min(1000));
+            let page: Page = self.get_json(&path)?;
+            let before = at;
+            for entry in page.entries.into_iter().take((end - at) as usize) {
+                if entry.index != at {
+                    return Err(ClientError::Malformed {
+                        url: self.url(&path),
+                        what: format!("entry {} where entry {at} was due", entry.index),
+                    });
+                }
+                out.push(entry);
+                at += 1;
+            }
+            match page.next {
+                Some(next) if next == at && at > before => {}
+                _ => break,
+            }
+        }
+        Ok(out)
     }
 
     /// A record by its leaf hash, with its index (`GET /v1/records/<hash>`); the bytes
