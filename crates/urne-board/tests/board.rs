@@ -157,9 +157,100 @@ impl KindHandler for ProofKind {
     }
 }
 
+/// A concurrent kind with no unique keys and no body checks (a note); body "poison"
+/// passes its check but fails to apply (a handler bug, to show the board stops).
+struct NoteKind;
+const NOTE_KIND: Kind = Kind(0x7f02);
+
+impl KindHandler for NoteKind {
+    fn kind(&self) -> Kind {
+        NOTE_KIND
+    }
+    fn name(&self) -> &'static str {
+        "test.note"
+    }
+    fn poster(&self) -> Poster {
+        Poster::HandlerDecides
+    }
+    fn scope(&self) -> Scope {
+        Scope::In {
+            types: vec![],
+            phases: None,
+        }
+    }
+    fn sequencing(&self) -> Sequencing {
+        Sequencing::Concurrent
+    }
+    fn check(
+        &self,
+        _: &Record,
+        _: &Prechecked,
+        _: Option<&ContextView<'_>>,
+    ) -> Result<Vec<UniqueKey>, Rejection> {
+        Ok(Vec::new())
+    }
+    fn apply(&self, record: &Record, _: u64, _: &mut ContextMut<'_>) -> Result<(), Rejection> {
+        if record.body() == b"poison" {
+            return Err(Rejection::invalid_body("body", "poisoned"));
+        }
+        Ok(())
+    }
+}
+
+/// How many proof records a `test.count` barrier saw applied when it was checked.
+static SEEN_AT_COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(u64::MAX);
+
+/// A barrier whose check reads state that concurrent records build (like a tally
+/// reading the ballots): it records what it saw.
+struct CountKind;
+const COUNT_KIND: Kind = Kind(0x7f03);
+
+impl KindHandler for CountKind {
+    fn kind(&self) -> Kind {
+        COUNT_KIND
+    }
+    fn name(&self) -> &'static str {
+        "test.count"
+    }
+    fn poster(&self) -> Poster {
+        Poster::ContextAuthority
+    }
+    fn scope(&self) -> Scope {
+        Scope::In {
+            types: vec![ContextType::ELECTION],
+            phases: None,
+        }
+    }
+    fn check(
+        &self,
+        _: &Record,
+        _: &Prechecked,
+        context: Option<&ContextView<'_>>,
+    ) -> Result<Vec<UniqueKey>, Rejection> {
+        let applied = context
+            .and_then(|c| c.data::<Tally>())
+            .map_or(0, |t| t.applied.len());
+        SEEN_AT_COUNT.store(applied as u64, std::sync::atomic::Ordering::SeqCst);
+        Ok(Vec::new())
+    }
+    fn apply(&self, _: &Record, _: u64, _: &mut ContextMut<'_>) -> Result<(), Rejection> {
+        Ok(())
+    }
+}
+
+const PETITION_PHASES: &[&str] = &["draft", "open", "closed"];
+
 fn registry() -> Registry {
     let mut r = Registry::with_builtin();
     r.register_context(Arc::new(Election)).unwrap();
+    r.register_context(Arc::new(LinearMachine::new(
+        ContextType::PETITION,
+        "petition",
+        PETITION_PHASES,
+    )))
+    .unwrap();
+    r.register(Arc::new(NoteKind)).unwrap();
+    r.register(Arc::new(CountKind)).unwrap();
     r.register(Arc::new(ProofKind)).unwrap();
     assert!(
         r.register(Arc::new(ProofKind)).is_err(),
@@ -338,9 +429,9 @@ fn every_kind_of_bad_record_gets_its_own_rejection_and_changes_nothing() {
     );
     assert_eq!(r.field.as_deref(), Some("context"));
     let petition = ContextOpen {
-        context_type: ContextType::PETITION,
+        context_type: ContextType::SITTING,
         nonce: [0; 16],
-        name: "Petition".into(),
+        name: "Sitting".into(),
         parameters: [0; 32],
     }
     .to_body()
@@ -826,4 +917,141 @@ fn a_board_refuses_a_checkpoint_signed_by_another_key() {
         board.sign_checkpoint().unwrap();
     }
     assert!(Board::open(&dir, config(8), registry()).is_err());
+}
+
+#[test]
+fn the_same_concurrent_record_sent_many_times_at_once_is_stored_once() {
+    // A concurrent kind with no unique keys: only the board's pending-duplicate check
+    // stands between eight identical submissions and eight copies in the log.
+    let board = Arc::new(open(&scratch("dup-concurrent")));
+    let id = open_context(&board, "Notes");
+    let bytes = Record::sign(id, NOTE_KIND, b"same", &authority())
+        .unwrap()
+        .into_bytes();
+    for _ in 0..5 {
+        let before = board.store().size();
+        let barrier = Arc::new(std::sync::Barrier::new(8));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (board, bytes, barrier) = (board.clone(), bytes.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    board.submit(bytes)
+                })
+            })
+            .collect();
+        let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert!(results.iter().filter(|r| r.is_ok()).count() <= 1);
+        assert!(
+            results
+                .iter()
+                .filter_map(|r| r.as_ref().err())
+                .all(|e| e.code == Code::Duplicate)
+        );
+        assert!(board.store().size() <= before + 1);
+    }
+    assert_eq!(board.store().size(), 2);
+}
+
+#[test]
+fn a_kind_is_refused_in_a_context_of_another_type() {
+    let board = open(&scratch("types"));
+    let body = ContextOpen {
+        context_type: ContextType::PETITION,
+        nonce: [1; 16],
+        name: "Petition".into(),
+        parameters: [0; 32],
+    }
+    .to_body()
+    .unwrap();
+    let id = ContextId::derive(authority().verifying_key().as_bytes(), &body);
+    board
+        .submit(
+            Record::sign(id, CONTEXT_OPEN, &body, &authority())
+                .unwrap()
+                .into_bytes(),
+        )
+        .unwrap();
+    assert_eq!(board.context(&id).unwrap().context_type, "petition");
+    let voter = SigningKey::from_bytes(&[3; 32]);
+    let r = rejected(
+        &board,
+        Record::sign(id, PROOF_KIND, &proof_body(id, &voter, 1), &voter)
+            .unwrap()
+            .into_bytes(),
+        Code::WrongPhase,
+    );
+    assert!(r.message.contains("type petition"), "{r}");
+}
+
+#[test]
+fn a_barrier_is_checked_against_every_earlier_record_of_its_context_applied() {
+    let board = Arc::new(open(&scratch("barrier-reads")));
+    let id = open_context(&board, "Count");
+    to_voting(&board, id);
+    let mut threads = Vec::new();
+    for i in 0..60u64 {
+        let voter = SigningKey::from_bytes(&[i as u8 + 1; 32]);
+        let bytes = Record::sign(id, PROOF_KIND, &proof_body(id, &voter, 9000 + i), &voter)
+            .unwrap()
+            .into_bytes();
+        let submitter = board.clone();
+        threads.push(std::thread::spawn(move || {
+            submitter.submit(bytes).map(|r| r.index)
+        }));
+        if i == 30 {
+            let submitter = board.clone();
+            let count = Record::sign(id, COUNT_KIND, b"", &authority())
+                .unwrap()
+                .into_bytes();
+            threads.push(std::thread::spawn(move || {
+                submitter.submit(count).map(|r| r.index | (1 << 63))
+            }));
+        }
+    }
+    let indexes: Vec<u64> = threads
+        .into_iter()
+        .map(|t| t.join().unwrap().unwrap())
+        .collect();
+    let count_index = indexes.iter().find(|i| *i >> 63 == 1).unwrap() & !(1 << 63);
+    let proofs_before = indexes
+        .iter()
+        .filter(|i| *i >> 63 == 0 && **i < count_index)
+        .count() as u64;
+    assert_eq!(
+        SEEN_AT_COUNT.load(std::sync::atomic::Ordering::SeqCst),
+        proofs_before,
+        "the barrier was checked before every earlier record of its context was applied"
+    );
+}
+
+#[test]
+fn a_durable_record_that_does_not_apply_stops_the_board_and_the_log_names_it() {
+    let dir = scratch("poison");
+    {
+        let board = open(&dir);
+        let id = open_context(&board, "Poison");
+        let receipt = board
+            .submit(
+                Record::sign(id, NOTE_KIND, b"poison", &authority())
+                    .unwrap()
+                    .into_bytes(),
+            )
+            .unwrap();
+        assert_eq!(receipt.index, 1, "durable, so acknowledged");
+        assert!(board.halted().unwrap().contains("record 1"));
+        let r = board
+            .submit(
+                Record::sign(id, NOTE_KIND, b"after", &authority())
+                    .unwrap()
+                    .into_bytes(),
+            )
+            .unwrap_err();
+        assert_eq!(r.code, Code::Unavailable, "{r}");
+        assert_eq!(board.store().size(), 2);
+    }
+    let err = Board::open(&dir, config(7), registry())
+        .err()
+        .expect("replay refuses");
+    assert!(err.to_string().contains("record 1"), "{err}");
 }
