@@ -495,30 +495,52 @@ pub(crate) fn applier(
     jobs: Receiver<ApplyJob>,
     sequencer: Sender<ToSequencerMsg>,
 ) {
-    while let Ok(first) = jobs.recv() {
-        let mut group = vec![first];
-        while group.len() < APPLY_GROUP {
+    // A job drained from the queue whose commit is not durable yet: it starts the next
+    // group, so answers never wait for a later commit than their own.
+    let mut carried: Option<ApplyJob> = None;
+    loop {
+        let first = match carried.take() {
+            Some(job) => job,
+            None => match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+        };
+        let split = |job: ApplyJob, result| {
+            let ApplyJob {
+                record,
+                hash,
+                keys,
+                barrier,
+                reply,
+                ..
+            } = job;
+            (result, record, hash, keys, barrier, reply)
+        };
+        // Blocks for the first job's group commit; then takes the jobs already durable
+        // (the rest of that commit) without blocking.
+        let ApplyJob {
+            pending,
+            record,
+            hash,
+            keys,
+            barrier,
+            reply,
+        } = first;
+        let first_result = pending.wait();
+        let mut outcomes = vec![(first_result, record, hash, keys, barrier, reply)];
+        while outcomes.len() < APPLY_GROUP {
             match jobs.try_recv() {
-                Ok(job) => group.push(job),
+                Ok(job) => match job.pending.try_wait() {
+                    Some(result) => outcomes.push(split(job, result)),
+                    None => {
+                        carried = Some(job);
+                        break;
+                    }
+                },
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
-        // The first wait blocks for the group commit; the rest of its group is durable
-        // by then and returns at once.
-        let outcomes: Vec<_> = group
-            .into_iter()
-            .map(|job| {
-                let ApplyJob {
-                    pending,
-                    record,
-                    hash,
-                    keys,
-                    barrier,
-                    reply,
-                } = job;
-                (pending.wait(), record, hash, keys, barrier, reply)
-            })
-            .collect();
         let mut settled = Vec::with_capacity(outcomes.len());
         let mut answers = Vec::with_capacity(outcomes.len());
         {

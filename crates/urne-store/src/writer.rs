@@ -111,6 +111,13 @@ impl Pending {
         self.index
     }
 
+    /// The outcome if it is already known — durable, or the store stopped — without
+    /// blocking: a consumer of many appends answers those of one group commit together
+    /// and waits only at the next.
+    pub fn try_wait(&self) -> Option<Result<u64, StoreError>> {
+        Acks::outcome(&self.acks.lock(), self.index)
+    }
+
     /// Blocks until the record is durable; returns its index.
     pub fn wait(self) -> Result<u64, StoreError> {
         let mut state = self.acks.lock();
