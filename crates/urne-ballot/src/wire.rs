@@ -237,61 +237,11 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Format characters (Cf) and the line/paragraph separators: exactly the list of
-/// spec/12 §12.4 for context names, which spec/21 §21 applies to every manifest text.
-const FORMAT_CHARACTERS: &[(u32, u32)] = &[
-    (0x00AD, 0x00AD),
-    (0x0600, 0x0605),
-    (0x061C, 0x061C),
-    (0x06DD, 0x06DD),
-    (0x070F, 0x070F),
-    (0x0890, 0x0891),
-    (0x08E2, 0x08E2),
-    (0x180E, 0x180E),
-    (0x200B, 0x200F),
-    (0x2028, 0x2029),
-    (0x202A, 0x202E),
-    (0x2060, 0x2064),
-    (0x2066, 0x206F),
-    (0xFEFF, 0xFEFF),
-    (0xFFF9, 0xFFFB),
-    (0x110BD, 0x110BD),
-    (0x110CD, 0x110CD),
-    (0x13430, 0x1343F),
-    (0x1BCA0, 0x1BCA3),
-    (0x1D173, 0x1D17A),
-    (0xE0001, 0xE0001),
-    (0xE0020, 0xE007F),
-];
-
-/// Default-ignorable code points that are not format characters, and U+2800 BRAILLE
-/// PATTERN BLANK: they render as nothing or as a blank (spec/12 §12.4).
-const INVISIBLE_CHARACTERS: &[(u32, u32)] = &[
-    (0x034F, 0x034F),
-    (0x115F, 0x1160),
-    (0x17B4, 0x17B5),
-    (0x180B, 0x180D),
-    (0x180F, 0x180F),
-    (0x2800, 0x2800),
-    (0x3164, 0x3164),
-    (0xFE00, 0xFE0F),
-    (0xFFA0, 0xFFA0),
-    (0xFFF0, 0xFFF8),
-    (0xE0000, 0xE0000),
-    (0xE0002, 0xE001F),
-    (0xE0080, 0xE0FFF),
-];
-
 /// Texts are shown to voters: refusing control, format and invisible characters keeps a
 /// manifest from hiding lines, reordering what a screen shows, or making two options
 /// look alike while their bytes differ.
 pub(crate) fn is_clean_text(text: &str) -> bool {
-    text.chars().all(|c| {
-        let code = u32::from(c);
-        let within =
-            |ranges: &[(u32, u32)]| ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&code));
-        !c.is_control() && !within(FORMAT_CHARACTERS) && !within(INVISIBLE_CHARACTERS)
-    })
+    !text.chars().any(urne_record::hides_text)
 }
 
 pub(crate) fn put_text(out: &mut Vec<u8>, text: &str) {

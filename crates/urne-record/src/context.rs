@@ -138,7 +138,11 @@ const INVISIBLE_CHARACTERS: &[(u32, u32)] = &[
     (0xE0080, 0xE0FFF),
 ];
 
-fn forbidden(c: char) -> bool {
+/// Whether a character may hide or disguise what a text shows: a control (Cc), a line
+/// or paragraph separator, a format character (Cf) or another invisible one (the lists
+/// above, spec/12 §12.4). Context names refuse them, and so do the texts of an election
+/// manifest (spec/21), since both are shown to people.
+pub fn hides_text(c: char) -> bool {
     let code = u32::from(c);
     let within = |ranges: &[(u32, u32)]| {
         ranges
@@ -159,7 +163,7 @@ pub fn check_context_name(name: &str) -> Result<(), NameError> {
     if name.is_empty() || name.len() > MAX_CONTEXT_NAME {
         return Err(NameError::Length(name.len()));
     }
-    if let Some(c) = name.chars().find(|c| forbidden(*c)) {
+    if let Some(c) = name.chars().find(|c| hides_text(*c)) {
         return Err(NameError::Forbidden(u32::from(c)));
     }
     if name.chars().all(char::is_whitespace) {

@@ -19,7 +19,7 @@ mod error;
 mod hex;
 
 pub use context::{
-    ContextId, ContextOpen, ContextPhase, ContextType, NameError, check_context_name,
+    ContextId, ContextOpen, ContextPhase, ContextType, NameError, check_context_name, hides_text,
 };
 pub use envelope::{
     ENVELOPE_OVERHEAD, Kind, MAX_RECORD_BYTES, RECORD_SIGNATURE_LABEL, RECORD_VERSION, Record,
