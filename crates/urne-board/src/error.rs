@@ -84,7 +84,11 @@ impl From<RecordError> for Rejection {
             RecordError::Body { .. } | RecordError::Name(_) => Code::InvalidBody,
             _ => Code::Malformed,
         };
-        debug_assert_eq!(code.as_str(), e.code(), "spec/12 gives each record error one code");
+        debug_assert_eq!(
+            code.as_str(),
+            e.code(),
+            "spec/12 gives each record error one code"
+        );
         Self::new(code, Some(e.field()), e.to_string())
     }
 }
