@@ -14,7 +14,9 @@ use urne_crypto::{Ciphertext, ContextHash, DiscreteLogTable, Point};
 use crate::TALLY_VERSION;
 use crate::codec::{DecodeError, Reader};
 use crate::error::{Position, TallyError};
-use crate::tally::{EncryptedTally, aggregate, check_shape, entry_maxima, read_contests};
+use crate::tally::{
+    Aggregation, EncryptedTally, aggregate, check_shape, entry_maxima, read_contests,
+};
 
 /// `tally.result`: the encrypted sums, which trustees' shares opened them, and the counts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,17 +64,18 @@ fn verify_shares(
     })
 }
 
-/// Opens the sums of `tally` with the decryption shares of any t trustees (more are
-/// accepted; the t lowest-numbered are used), then solves each count within counted
+/// Opens the sums of an aggregation with the decryption shares of any t trustees (more
+/// are accepted; the t lowest-numbered are used), then solves each count within counted
 /// weight × the entry's maximum. Every share set given is verified first.
 pub fn decrypt_tally(
     election: &Election,
     outcome: &CeremonyOutcome,
-    tally: &EncryptedTally,
-    superseded: u64,
+    aggregation: &Aggregation,
     shares: &[DecryptionShares],
 ) -> Result<TallyResult, TallyError> {
     let manifest = election.manifest();
+    let tally = &aggregation.tally;
+    let superseded = aggregation.resolution.superseded.len() as u64;
     if tally.context != *election.context() {
         return Err(TallyError::TallyOfAnotherElection);
     }

@@ -193,12 +193,15 @@ impl EncryptedTally {
     }
 }
 
+/// Per contest, per entry: the sums, and the counts (empty when the encoding has none).
+pub(crate) type ContestsAndCounts = (Vec<Vec<Ciphertext>>, Vec<Vec<u64>>);
+
 /// Reads the contests of a tally encoding; with `counts`, each ciphertext is followed by
 /// a u64 count.
 pub(crate) fn read_contests(
     r: &mut Reader<'_>,
     counts: bool,
-) -> Result<(Vec<Vec<Ciphertext>>, Vec<Vec<u64>>), DecodeError> {
+) -> Result<ContestsAndCounts, DecodeError> {
     let n = r.count(&|| "contests".into(), MAX_CONTESTS)?;
     let mut contests = Vec::with_capacity(n);
     let mut all_counts = Vec::with_capacity(if counts { n } else { 0 });
