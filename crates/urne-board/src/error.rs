@@ -78,12 +78,13 @@ pub struct Rejection {
 
 impl From<RecordError> for Rejection {
     fn from(e: RecordError) -> Self {
-        let code = match e.code() {
-            "too-large" => Code::TooLarge,
-            "bad-signature" => Code::BadSignature,
-            "invalid-body" => Code::InvalidBody,
+        let code = match &e {
+            RecordError::TooLarge { .. } => Code::TooLarge,
+            RecordError::SignerKey | RecordError::Signature => Code::BadSignature,
+            RecordError::Body { .. } | RecordError::Name(_) => Code::InvalidBody,
             _ => Code::Malformed,
         };
+        debug_assert_eq!(code.as_str(), e.code(), "spec/12 gives each record error one code");
         Self::new(code, Some(e.field()), e.to_string())
     }
 }
