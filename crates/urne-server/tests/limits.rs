@@ -226,7 +226,7 @@ async fn stalled_uploads_from_one_address_do_not_stop_reads_from_another() {
     let mut refused = 0;
     for s in stalled.iter_mut().take(300) {
         if let Ok((status, head, body)) =
-            tokio::time::timeout(Duration::from_millis(50), read_response(s)).await
+            tokio::time::timeout(Duration::from_millis(250), read_response(s)).await
         {
             assert_eq!((status, code(&body).as_str()), (429, "too-many-in-flight"));
             assert!(head.contains("retry-after: 1"));
