@@ -505,6 +505,35 @@ enum Check<'a> {
     },
 }
 
+impl Check<'_> {
+    /// The statement's equations, bound to the election context and its binding bytes.
+    fn relations(
+        &self,
+        context: &ContextHash,
+        key: &urne_crypto::PublicKey,
+    ) -> Result<Relations, urne_crypto::VerifyError> {
+        match self {
+            Check::Range {
+                proof,
+                ciphertext,
+                range,
+                binding,
+            } => proof.relations(
+                &ProofContext::new(context, binding),
+                key,
+                ciphertext,
+                *range,
+            ),
+            Check::Bits {
+                proof,
+                ciphertext,
+                bits,
+                binding,
+            } => proof.relations(&ProofContext::new(context, binding), key, ciphertext, *bits),
+        }
+    }
+}
+
 impl Ballot {
     /// Encrypts `selections` (one per contest, in manifest order) for `credential`. A
     /// selection that breaks its contest's rule is refused before anything is encrypted
@@ -856,34 +885,12 @@ impl Ballot {
         let context = election.context();
         let mut all = Relations::new();
         self.visit(election, |field, check| {
-            let relations = match check {
-                Check::Range {
-                    proof,
-                    ciphertext,
-                    range,
-                    binding,
-                } => proof.relations(
-                    &ProofContext::new(context, &binding),
-                    key,
-                    &ciphertext,
-                    range,
-                ),
-                Check::Bits {
-                    proof,
-                    ciphertext,
-                    bits,
-                    binding,
-                } => proof.relations(
-                    &ProofContext::new(context, &binding),
-                    key,
-                    &ciphertext,
-                    bits,
-                ),
-            }
-            .map_err(|error| BallotError::Proof {
-                field: field(),
-                error,
-            })?;
+            let relations = check
+                .relations(context, key)
+                .map_err(|error| BallotError::Proof {
+                    field: field(),
+                    error,
+                })?;
             all.extend(relations);
             Ok(())
         })?;
@@ -901,34 +908,15 @@ impl Ballot {
         let key = election.public_key();
         let context = election.context();
         self.visit(election, |field, check| {
-            match check {
-                Check::Range {
-                    proof,
-                    ciphertext,
-                    range,
-                    binding,
-                } => proof.verify(
-                    &ProofContext::new(context, &binding),
-                    key,
-                    &ciphertext,
-                    range,
-                ),
-                Check::Bits {
-                    proof,
-                    ciphertext,
-                    bits,
-                    binding,
-                } => proof.verify(
-                    &ProofContext::new(context, &binding),
-                    key,
-                    &ciphertext,
-                    bits,
-                ),
-            }
-            .map_err(|error| BallotError::Proof {
-                field: field(),
-                error,
-            })
+            // One proof on its own: its equations checked one by one, as `verify` of
+            // each proof does.
+            check
+                .relations(context, key)
+                .and_then(|relations| relations.check())
+                .map_err(|error| BallotError::Proof {
+                    field: field(),
+                    error,
+                })
         })
     }
 
