@@ -122,7 +122,7 @@ struct Checked {
     sealed: Option<Arc<Sealed>>,
 }
 
-fn decoded<'a>(prechecked: &'a Prechecked) -> Option<&'a Checked> {
+fn decoded(prechecked: &Prechecked) -> Option<&Checked> {
     prechecked.decoded.as_ref().and_then(|d| d.downcast_ref())
 }
 
