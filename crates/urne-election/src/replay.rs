@@ -124,9 +124,9 @@ impl Replay {
         if let Some(relations) = relations
             && relations.check().is_err()
         {
-            let error = match (&decoded, state.sealed()) {
-                (crate::state::Decoded::Cast(cast), Some(sealed)) => sealed.diagnose_cast(cast),
-                _ => ElectionError::Invalid {
+            let error = match state.sealed() {
+                Some(sealed) => sealed.diagnose(record.signer(), &decoded),
+                None => ElectionError::Invalid {
                     kind: kind_name,
                     field: "body".into(),
                     detail: "a proof does not verify".into(),
