@@ -364,7 +364,7 @@ fn ceremony_records_from_the_wrong_trustee_or_round_are_refused() {
             .unwrap();
     }
     assert_eq!(log.state().ceremony().round(), round::COMMIT);
-    let registrations: Vec<_> = regs.iter().map(|(_, r)| r.clone()).collect();
+    let registrations: Vec<_> = regs.iter().map(|(_, r)| *r).collect();
     let context = CeremonyContext::new(log.id.0, open2, &registrations).unwrap();
     let (s1, h1) = regs
         .into_iter()
@@ -374,7 +374,7 @@ fn ceremony_records_from_the_wrong_trustee_or_round_are_refused() {
         .begin(context, &mut rng)
         .unwrap();
     // A trustee the ceremony no longer has.
-    let mut h3 = h1.clone();
+    let mut h3 = h1;
     h3.dealer = 3;
     let e = log.refused(&trustee_key(3), CEREMONY_COMMITMENT_HASH, &h3.encode());
     assert_eq!(e.field(), "body.trustee");
