@@ -451,3 +451,128 @@ fn replay_names_the_first_bad_record_of_a_log() {
     }
     assert_eq!(replay.state().unwrap().ballot_counts(), (1, 0));
 }
+
+#[test]
+fn a_result_or_share_that_does_not_match_the_board_is_refused_field_by_field() {
+    let mut rng = rand::rng();
+    let mut log = Log::open(&manifest());
+    let trustees = through_ceremony(&mut log);
+    let voters: Vec<Credential> = (0..3)
+        .map(|_| Credential::generate(&mut rand::rng()))
+        .collect();
+    register(&mut log, &voters);
+    for (i, v) in voters.iter().enumerate() {
+        let body = cast(
+            &log,
+            v,
+            &[
+                ContestSelection::single(2, i % 2).unwrap(),
+                ContestSelection::approve(2, &[1]).unwrap(),
+            ],
+        );
+        log.post(&fresh_key(), BALLOT_CAST, &body).unwrap();
+    }
+    // Voter 0 votes again: one superseded ballot.
+    let body = cast(
+        &log,
+        &voters[0],
+        &[
+            ContestSelection::single(2, 1).unwrap(),
+            ContestSelection::blank(2),
+        ],
+    );
+    log.post(&fresh_key(), BALLOT_CAST, &body).unwrap();
+    log.post(&authority(), CONTEXT_PHASE, &[4]).unwrap();
+    let sealed_before = log.state().sealed().unwrap().clone();
+    let early = trustees[0]
+        .key()
+        .decryption_shares(
+            sealed_before.election().context(),
+            &[urne_crypto::Ciphertext::zero()],
+            &mut rng,
+        )
+        .unwrap();
+    let e = log.refused(&trustee_key(1), TALLY_DECRYPTION_SHARES, &early.encode());
+    assert!(matches!(e, ElectionError::WrongPhase { .. }), "{e}");
+    log.post(&authority(), CONTEXT_PHASE, &[5]).unwrap();
+    let sealed = log.state().sealed().unwrap().clone();
+    let shares = |j: u16, rng: &mut rand::rngs::ThreadRng| {
+        trustees[usize::from(j) - 1]
+            .key()
+            .decryption_shares(
+                sealed.election().context(),
+                sealed.tally_ciphertexts().unwrap(),
+                rng,
+            )
+            .unwrap()
+    };
+    // Shares for another list (one ciphertext too few).
+    let mut short = shares(2, &mut rng);
+    short.shares.pop();
+    assert_eq!(
+        log.refused(&trustee_key(2), TALLY_DECRYPTION_SHARES, &short.encode())
+            .field(),
+        "body"
+    );
+    for j in [2, 3] {
+        log.post(
+            &trustee_key(j),
+            TALLY_DECRYPTION_SHARES,
+            &shares(j, &mut rng).encode(),
+        )
+        .unwrap();
+    }
+    // A second set from one trustee.
+    let e = log.refused(
+        &trustee_key(2),
+        TALLY_DECRYPTION_SHARES,
+        &shares(2, &mut rng).encode(),
+    );
+    assert_eq!(e.field(), "body.trustee");
+    assert!(matches!(e, ElectionError::AlreadyUsed { .. }), "{e}");
+
+    let result = log.state().decrypt_result().unwrap();
+    assert_eq!(result.counts, vec![vec![1, 2], vec![0, 2, 1]]);
+    assert_eq!((result.tally.ballots, result.superseded), (3, 1));
+    let a = authority();
+    let mut tampered: Vec<(urne_tally::TallyResult, &str)> = Vec::new();
+    let mut r = result.clone();
+    r.tally.context = urne_crypto::ContextHash([1; 32]);
+    tampered.push((r, "body.context"));
+    let mut r = result.clone();
+    r.tally.ballots += 1;
+    tampered.push((r, "body.ballots"));
+    let mut r = result.clone();
+    r.superseded = 0;
+    tampered.push((r, "body.superseded"));
+    let mut r = result.clone();
+    r.tally.weight += 1;
+    tampered.push((r, "body.weight"));
+    let mut r = result.clone();
+    r.tally.contests[1].swap(0, 1);
+    tampered.push((r, "body.contests[1].entries[0].sum"));
+    let mut r = result.clone();
+    r.trustees = vec![2];
+    tampered.push((r, "body.trustees"));
+    let mut r = result.clone();
+    r.trustees = vec![1, 2];
+    tampered.push((r, "body.trustees"));
+    let mut r = result.clone();
+    r.counts[0][1] = 4;
+    tampered.push((r, "body.contests[0].entries[1].count"));
+    let mut r = result.clone();
+    r.counts[1].swap(1, 2);
+    tampered.push((r, "body.contests[1].entries[1].count"));
+    for (r, field) in tampered {
+        let e = log.refused(&a, TALLY_RESULT, &r.to_bytes());
+        assert_eq!(e.field(), field, "{e}");
+        assert_eq!(e.kind(), "tally.result");
+    }
+    // Only the authority posts the result.
+    let e = log.refused(&trustee_key(1), TALLY_RESULT, &result.to_bytes());
+    assert!(matches!(e, ElectionError::NotAuthorized { .. }), "{e}");
+    log.post(&a, TALLY_RESULT, &result.to_bytes()).unwrap();
+    let e = log.refused(&a, TALLY_RESULT, &result.to_bytes());
+    assert_eq!(e.field(), "body");
+    log.post(&a, CONTEXT_PHASE, &[6]).unwrap();
+}
