@@ -41,6 +41,11 @@ impl Replay {
         self.state.as_ref()
     }
 
+    /// The state at the end of the replay.
+    pub fn into_state(self) -> Option<ElectionState> {
+        self.state
+    }
+
     /// Feeds the record at `index`; records of other contexts are passed over.
     pub fn feed(&mut self, index: u64, record: &Record) -> Result<(), Fault> {
         if record.context() != self.id {
