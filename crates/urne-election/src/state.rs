@@ -14,7 +14,7 @@ use urne_ceremony::{
     VerifiedDecryptionShares, combine, verify_decryption_shares,
 };
 use urne_credential::{CredentialList, CredentialListPart, ListAssembler, PublicCredential};
-use urne_crypto::{Ciphertext, CiphertextSum, ContextHash, DiscreteLogTable, Relations, Scalar};
+use urne_crypto::{Ciphertext, CiphertextSum, DiscreteLogTable, Relations, Scalar};
 use urne_record::Kind;
 use urne_tally::{EncryptedTally, TallyResult};
 
@@ -1514,12 +1514,4 @@ mod tests {
         let expected: u64 = (0..101u64).map(|i| (1 + i % 3) * (7 * i + 2)).sum();
         assert_eq!(one.ciphertexts[2], g.scale(&Scalar::from_u64(expected)));
     }
-}
-
-#[allow(dead_code)]
-fn _assert_send_sync() {
-    fn is<T: Send + Sync>() {}
-    is::<ElectionState>();
-    is::<Sealed>();
-    let _ = ContextHash([0; 32]);
 }
