@@ -137,6 +137,7 @@ pub fn store_options() -> StoreOptions {
 /// Rebuilds the state by applying every record of the log in order.
 fn replay(store: &Store, registry: &Registry, origin: &str) -> Result<BoardState, BoardError> {
     let mut state = BoardState::new(origin);
+    state.replaying = true;
     for index in 0..store.size() {
         let record = Record::parse(store.entry(index)?).map_err(|e| BoardError::Replay {
             index,
@@ -146,6 +147,7 @@ fn replay(store: &Store, registry: &Registry, origin: &str) -> Result<BoardState
             .apply(registry, &record, index)
             .map_err(|rejection| BoardError::Replay { index, rejection })?;
     }
+    state.replaying = false;
     Ok(state)
 }
 
