@@ -407,3 +407,65 @@ fn fsck_repairs_only_when_asked_and_keeps_what_it_cuts() {
     assert!(clean.findings.is_empty(), "{:?}", clean.findings);
     assert_eq!(clean.entries, 5);
 }
+
+#[test]
+fn the_scrub_keeps_to_its_pace_and_a_paced_scrub_does_not_hold_up_closing() {
+    let dir = scratch("scrub-paced");
+    {
+        let (store, _) = Store::open(
+            &dir,
+            StoreOptions {
+                scrub: Scrub::Off,
+                ..StoreOptions::default()
+            },
+        )
+        .unwrap();
+        fill(&store, 60);
+    }
+    // 60 entries at 100 per second: the pass cannot end before 0.6 s.
+    let started = Instant::now();
+    let (store, _) = Store::open(
+        &dir,
+        StoreOptions {
+            scrub: Scrub::AfterOpenAndEvery(Duration::from_secs(3600)),
+            scrub_entries_per_second: 100,
+            ..StoreOptions::default()
+        },
+    )
+    .unwrap();
+    while store.scrub_status().passes == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "scrub never ended"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(600),
+        "a pass over 60 entries at 100/s took {:?}",
+        started.elapsed()
+    );
+    assert!(matches!(store.scrub_status().last_result, Some(Ok(60))));
+    drop(store);
+
+    // At one entry per second the pass would take a minute: closing stops it.
+    let (store, _) = Store::open(
+        &dir,
+        StoreOptions {
+            scrub: Scrub::AfterOpenAndEvery(Duration::from_secs(3600)),
+            scrub_entries_per_second: 1,
+            ..StoreOptions::default()
+        },
+    )
+    .unwrap();
+    while !store.scrub_status().running {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let closing = Instant::now();
+    drop(store);
+    assert!(
+        closing.elapsed() < Duration::from_secs(20),
+        "closing waited {:?} for the scrub",
+        closing.elapsed()
+    );
+}
