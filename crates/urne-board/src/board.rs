@@ -42,6 +42,9 @@ pub struct BoardConfig {
     pub max_queued_records: usize,
     /// Most bytes of submissions taken and not yet answered (the same refusal).
     pub max_queued_bytes: usize,
+    /// The storage scrub's pace bound, in log entries per second (0: unbounded;
+    /// spec/11 §11.5).
+    pub scrub_entries_per_second: u64,
 }
 
 impl BoardConfig {
@@ -70,6 +73,7 @@ impl BoardConfig {
             precheck_threads: 0,
             max_queued_records: Self::DEFAULT_MAX_QUEUED_RECORDS,
             max_queued_bytes: Self::DEFAULT_MAX_QUEUED_BYTES,
+            scrub_entries_per_second: StoreOptions::DEFAULT_SCRUB_ENTRIES_PER_SECOND,
         }
     }
 }
@@ -172,7 +176,13 @@ impl Board {
     ) -> Result<(Self, OpenReport), BoardError> {
         let signer = NoteSigner::from_seed(&config.origin, &config.signing_seed)
             .map_err(|e| BoardError::Config(format!("origin: {e}")))?;
-        let (store, report) = Store::open(dir, store_options())?;
+        let (store, report) = Store::open(
+            dir,
+            StoreOptions {
+                scrub_entries_per_second: config.scrub_entries_per_second,
+                ..store_options()
+            },
+        )?;
         let mut recent = VecDeque::new();
         if let Some(text) = store.checkpoint() {
             let note =

@@ -139,3 +139,26 @@ fn answered_submissions_give_their_place_back() {
     drop(board);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_board_config_sets_the_scrubs_pace() {
+    let dir = scratch("scrub-pace");
+    {
+        let (board, _) = Board::open(&dir, config(), Registry::standard()).unwrap();
+        for i in 0..5 {
+            board
+                .submit(open_record(&format!("Scrubbed {i}")).1.bytes().to_vec())
+                .unwrap();
+        }
+    }
+    let mut slow = config();
+    slow.scrub_entries_per_second = 1;
+    let (board, _) = Board::open(&dir, slow, Registry::standard()).unwrap();
+    // Five entries at one per second: the pass is still waiting well after it started
+    // (at the default pace it ends in milliseconds).
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let status = board.store().scrub_status();
+    assert!(status.running && status.passes == 0, "{status:?}");
+    drop(board);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -273,6 +273,7 @@ fn config(seed: u8) -> BoardConfig {
         precheck_threads: 2,
         max_queued_records: BoardConfig::DEFAULT_MAX_QUEUED_RECORDS,
         max_queued_bytes: BoardConfig::DEFAULT_MAX_QUEUED_BYTES,
+        scrub_entries_per_second: 0,
     }
 }
 
