@@ -1,6 +1,7 @@
 //! `urne`: the board operator's, the authority's, the witness's and the observer's tool.
 
 mod bench;
+mod demo_cmd;
 mod keys;
 mod output;
 
@@ -65,6 +66,10 @@ impl BoardArgs {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a whole election end to end on an embedded board — ceremony, credentials,
+    /// ballots with revotes and audits, tally with a trustee absent — then verify the
+    /// board from its log alone and print the results with timings.
+    Demo(demo_cmd::DemoArgs),
     /// Run the bulletin board (embedded store in a data directory).
     Serve(ServeArgs),
     /// Create an Ed25519 key file for one role and print its public form.
@@ -726,6 +731,7 @@ fn fsck(data: &Path, repair: bool, salvage: bool) -> Result<(), String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => demo_cmd::run(args),
         Command::Serve(args) => serve(args),
         Command::Keygen { role, out, name } => keygen(role, &out, name.as_deref()),
         Command::Post(args) => post(&cli.board, args),

@@ -32,12 +32,12 @@ impl<'a> Reader<'a> {
     fn new(kind: urne_record::Kind, bytes: &'a [u8]) -> Result<Self, ElectionError> {
         let kind = name(kind);
         match bytes.first() {
-            None => Err(ElectionError::invalid(kind, "body.version", "the body is empty")),
-            Some(&BODY_VERSION) => Ok(Self {
+            None => Err(ElectionError::invalid(
                 kind,
-                bytes,
-                at: 1,
-            }),
+                "body.version",
+                "the body is empty",
+            )),
+            Some(&BODY_VERSION) => Ok(Self { kind, bytes, at: 1 }),
             Some(v) => Err(ElectionError::invalid(
                 kind,
                 "body.version",
@@ -198,7 +198,10 @@ impl CastBallot {
 
 /// The tracking code of a `ballot.cast` or `ballot.audit` body without decoding its
 /// ballot: SHA-256(TRACKING_CODE ‖ the ballot bytes it carries).
-pub fn tracking_code_of_body(kind: urne_record::Kind, body: &[u8]) -> Result<TrackingCode, ElectionError> {
+pub fn tracking_code_of_body(
+    kind: urne_record::Kind,
+    body: &[u8],
+) -> Result<TrackingCode, ElectionError> {
     let mut r = Reader::new(kind, body)?;
     Ok(TrackingCode::of_bytes(r.sized("body.ballot")?))
 }
