@@ -68,9 +68,33 @@ fn random_key() -> SigningKey {
     SigningKey::from_bytes(&seed)
 }
 
-/// Signs and submits one record through the board's acceptance path.
+/// Where the election's records go: the embedded board's real acceptance path, or (for
+/// the verifier's own tests) a bare list of entries that checks nothing, as a lying
+/// board would.
+pub trait BoardLog: Sync {
+    /// Submits a record; its index once durable.
+    fn submit(&self, record: Vec<u8>) -> Result<u64, String>;
+    /// Every entry, in log order.
+    fn entries(&self) -> Result<Vec<Vec<u8>>, String>;
+}
+
+impl BoardLog for Board {
+    fn submit(&self, record: Vec<u8>) -> Result<u64, String> {
+        Board::submit(self, record)
+            .map(|r| r.index)
+            .map_err(|e| e.to_string())
+    }
+    fn entries(&self) -> Result<Vec<Vec<u8>>, String> {
+        let store = self.store();
+        (0..store.size())
+            .map(|i| store.entry(i).map_err(|e| format!("entry {i}: {e}")))
+            .collect()
+    }
+}
+
+/// Signs and submits one record.
 fn post(
-    board: &Board,
+    board: &dyn BoardLog,
     context: ContextId,
     kind: Kind,
     body: &[u8],
@@ -80,13 +104,12 @@ fn post(
     let record = Record::sign(context, kind, body, key).map_err(|e| board_error(name, e))?;
     board
         .submit(record.into_bytes())
-        .map(|receipt| receipt.index)
         .map_err(|e| board_error(&format!("the board refused {name}"), e))
 }
 
 /// The election's authority: opens it and moves it through its phases.
 struct Authority<'a> {
-    board: &'a Board,
+    board: &'a dyn BoardLog,
     key: SigningKey,
     context: ContextId,
 }
@@ -121,7 +144,7 @@ impl CeremonyBoard for Authority<'_> {
 
 /// Opens the election: `context.open` committing to the manifest, then the manifest.
 fn open_election<'a>(
-    board: &'a Board,
+    board: &'a dyn BoardLog,
     key: SigningKey,
     manifest: &Manifest,
 ) -> Result<Authority<'a>, DemoError> {
@@ -192,7 +215,7 @@ fn ballot_record(ballot: &SignedBallot) -> (Kind, Vec<u8>) {
 /// Submits a wave of ballots from many threads at once (the board batches their checks
 /// and their disk syncs); every one must be accepted.
 fn submit_wave(
-    board: &Board,
+    board: &dyn BoardLog,
     context: ContextId,
     wave: &[SignedBallot],
     tick: &(dyn Fn() + Sync),
@@ -238,13 +261,14 @@ fn submit_wave(
 }
 
 /// The cast ballots on the board, in log order, read back from the log.
-fn cast_ballots(board: &Board, context: ContextId) -> Result<Vec<Ballot>, DemoError> {
-    let store = board.store();
+fn cast_ballots(board: &dyn BoardLog, context: ContextId) -> Result<Vec<Ballot>, DemoError> {
     let mut ballots = Vec::new();
-    for index in 0..store.size() {
-        let bytes = store
-            .entry(index)
-            .map_err(|e| board_error("reading the log", e))?;
+    for (index, bytes) in board
+        .entries()
+        .map_err(|e| board_error("reading the log", e))?
+        .into_iter()
+        .enumerate()
+    {
         let record = Record::parse(bytes).map_err(|e| board_error("reading the log", e))?;
         if record.context() == context && record.kind() == kinds::BALLOT_CAST {
             let cast = CastBallot::decode(record.body())
@@ -297,45 +321,48 @@ fn tally(
     Ok(result)
 }
 
-/// Runs the whole demo.
-pub fn run_election(options: &DemoOptions) -> Result<DemoOutcome, DemoError> {
-    if options.voters == 0 {
+/// An election held on a board: what happened, and the plaintext count to compare with.
+pub struct HeldElection {
+    /// The manifest voted on.
+    pub manifest: Manifest,
+    /// The count kept in the clear.
+    pub plaintext: Vec<Vec<u64>>,
+    /// The result the trustees computed and posted.
+    pub result: TallyResult,
+    /// Ballots cast (first casts and revotes).
+    pub cast: usize,
+    /// Of which revotes.
+    pub revotes: usize,
+    /// Ballots audited and posted as spoiled.
+    pub audits: usize,
+}
+
+impl HeldElection {
+    /// Every ballot made: cast, revoted and audited.
+    pub fn ballots(&self) -> usize {
+        self.cast + self.audits
+    }
+}
+
+/// Holds a whole election of `voters` voters on `board`, whose authorities include
+/// `authority_key` and whose origin is `origin`: every record goes through
+/// [`BoardLog::submit`]. Stages are timed into `stages`.
+pub fn hold_election(
+    board: &dyn BoardLog,
+    authority_key: SigningKey,
+    origin: &str,
+    voters: usize,
+    stages: &mut Stages,
+) -> Result<HeldElection, DemoError> {
+    if voters == 0 {
         return Err(DemoError::Setup("--voters must be at least 1".into()));
     }
-    let started = Instant::now();
-    let dir = DemoDir::new(options.dir.as_deref(), options.keep)?;
-    let mut stages = Stages::new();
     let manifest = voters::manifest()?;
-    let plans: Vec<VoterPlan> = voters::plan(&manifest, options.voters, &mut rand::rng());
-
-    let board_seed = {
-        let mut seed = Zeroizing::new([0u8; 32]);
-        rand::Rng::fill_bytes(&mut rand::rng(), seed.as_mut());
-        seed
-    };
+    let plans: Vec<VoterPlan> = voters::plan(&manifest, voters, &mut rand::rng());
     let trustees = Trustees::new(TRUSTEES, THRESHOLD);
 
-    // The board, the election and the ceremony.
-    let (board, authority_key) = stages.run("board opened", || {
-        let authority_key = random_key();
-        let config = BoardConfig::new(
-            DEMO_ORIGIN,
-            board_seed.clone(),
-            vec![authority_key.verifying_key().to_bytes()],
-            Vec::new(),
-        );
-        let (board, _) = Board::open(
-            &dir.path().join(DATA_DIR),
-            config,
-            urne_board::Registry::standard(),
-        )
-        .map_err(|e| board_error("opening the board", e))?;
-        std::fs::write(dir.path().join(VKEY_FILE), format!("{}\n", board.vkey()))
-            .map_err(|e| DemoError::Setup(format!("writing the board key: {e}")))?;
-        Ok::<_, DemoError>((board, authority_key))
-    })?;
     let (keys, outcome, authority) = stages.run("election opened, key ceremony", || {
-        let mut authority = open_election(&board, authority_key, &manifest)?;
+        let mut authority = open_election(board, authority_key, &manifest)?;
         authority.move_to(Phase::Ceremony)?;
         authority.post(kinds::CEREMONY_OPEN, &trustees.open()?.encode())?;
         let context = authority.context;
@@ -343,23 +370,19 @@ pub fn run_election(options: &DemoOptions) -> Result<DemoOutcome, DemoError> {
         Ok::<_, DemoError>((keys, outcome, authority))
     })?;
 
-    let (credentials, list) = stages.run_counted(
-        "credentials issued",
-        options.voters as u64,
-        "credentials",
-        |_| {
+    let (credentials, list) =
+        stages.run_counted("credentials issued", voters as u64, "credentials", |_| {
             authority.move_to(Phase::Registration)?;
-            let registered = register(&authority, options.voters)?;
+            let registered = register(&authority, voters)?;
             authority.move_to(Phase::Voting)?;
             Ok::<_, DemoError>(registered)
-        },
-    )?;
+        })?;
     let root = list.root().0;
     let election = Election::new(ContextInputs {
         manifest: &manifest,
         joint_key: &outcome.joint_key,
         credential_root: &root,
-        board_origin: DEMO_ORIGIN,
+        board_origin: origin,
         context_id: &authority.context.0,
     })
     .map_err(|e| DemoError::Setup(e.to_string()))?;
@@ -388,7 +411,7 @@ pub fn run_election(options: &DemoOptions) -> Result<DemoOutcome, DemoError> {
         "ballots",
         |bar| {
             for wave in &waves {
-                submit_wave(&board, authority.context, wave, &|| bar.inc(1))?;
+                submit_wave(board, authority.context, wave, &|| bar.inc(1))?;
             }
             Ok::<_, DemoError>(())
         },
@@ -397,46 +420,122 @@ pub fn run_election(options: &DemoOptions) -> Result<DemoOutcome, DemoError> {
     let result = stages.run("tally (trustees 1 and 3)", || {
         tally(&authority, &trustees, &keys, &election, &outcome, &list)
     })?;
+    Ok(HeldElection {
+        plaintext: voters::plaintext_count(&manifest, &plans),
+        manifest,
+        result,
+        cast: first.len() + revotes.len(),
+        revotes: revotes.len(),
+        audits: audited.len(),
+    })
+}
+
+/// Runs the whole demo: the board, the election, the board's verification from its
+/// directory, and the comparison of the verified result with the plaintext count.
+pub fn run_election(options: &DemoOptions) -> Result<DemoOutcome, DemoError> {
+    let started = Instant::now();
+    if options.voters == 0 {
+        return Err(DemoError::Setup("--voters must be at least 1".into()));
+    }
+    let dir = DemoDir::new(options.dir.as_deref(), options.keep)?;
+    let mut stages = Stages::new();
+    let board_seed = {
+        let mut seed = Zeroizing::new([0u8; 32]);
+        rand::Rng::fill_bytes(&mut rand::rng(), seed.as_mut());
+        seed
+    };
+    let authority_key = random_key();
+    let board = stages.run("board opened", || {
+        let config = BoardConfig::new(
+            DEMO_ORIGIN,
+            board_seed.clone(),
+            vec![authority_key.verifying_key().to_bytes()],
+            Vec::new(),
+        );
+        let (board, _) = Board::open(
+            &dir.path().join(DATA_DIR),
+            config,
+            urne_board::Registry::standard(),
+        )
+        .map_err(|e| board_error("opening the board", e))?;
+        std::fs::write(dir.path().join(VKEY_FILE), format!("{}\n", board.vkey()))
+            .map_err(|e| DemoError::Setup(format!("writing the board key: {e}")))?;
+        Ok::<_, DemoError>(board)
+    })?;
+    let held = hold_election(
+        &board,
+        authority_key,
+        DEMO_ORIGIN,
+        options.voters,
+        &mut stages,
+    )?;
     board
         .sign_checkpoint()
         .map_err(|e| board_error("signing the checkpoint", e))?;
-    drop(authority);
     drop(board);
 
     let verified = stages.run_counted(
         "verification from the log",
-        total_ballots as u64,
+        held.ballots() as u64,
         "ballots",
         |_| verify::verify_directory(dir.path()),
     )?;
-    let plaintext = voters::plaintext_count(&manifest, &plans);
     let published = verified
         .elections
         .first()
         .and_then(|e| e.result.clone())
         .ok_or_else(|| DemoError::Mismatch("the verified board has no result".into()))?;
-    if published != result {
+    if published != held.result {
         return Err(DemoError::Mismatch(
             "the result on the board is not the result the trustees computed".into(),
         ));
     }
-    if published.counts != plaintext {
+    if published.counts != held.plaintext {
         return Err(DemoError::Mismatch(format!(
             "the verified counts {:?} are not the plaintext count {:?}",
-            published.counts, plaintext
+            published.counts, held.plaintext
         )));
     }
     Ok(DemoOutcome {
-        manifest,
+        manifest: held.manifest,
         voters: options.voters,
-        cast: first.len() + revotes.len(),
-        revotes: revotes.len(),
-        audits: audited.len(),
-        result,
-        plaintext,
+        cast: held.cast,
+        revotes: held.revotes,
+        audits: held.audits,
+        result: held.result,
+        plaintext: held.plaintext,
         verified,
         stages: stages.times().to_vec(),
         total: started.elapsed(),
         kept: (!dir.removed_at_end()).then(|| dir.path().to_owned()),
     })
+}
+
+/// A log that accepts every record without a check, as a lying board would: the
+/// verifier's tests hold elections on it, tamper with them and sign the result.
+#[derive(Default)]
+pub struct UncheckedLog {
+    entries: std::sync::Mutex<Vec<Vec<u8>>>,
+}
+
+impl UncheckedLog {
+    /// Its entries, in order.
+    pub fn into_entries(self) -> Vec<Vec<u8>> {
+        self.entries.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl BoardLog for UncheckedLog {
+    fn submit(&self, record: Vec<u8>) -> Result<u64, String> {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.push(record);
+        Ok(entries.len() as u64 - 1)
+    }
+    fn entries(&self) -> Result<Vec<Vec<u8>>, String> {
+        Ok(self
+            .entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone())
+    }
 }

@@ -19,7 +19,9 @@ pub mod voters;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use election::{DemoOutcome, run_election};
+pub use election::{
+    BoardLog, DEMO_ORIGIN, DemoOutcome, HeldElection, UncheckedLog, hold_election, run_election,
+};
 pub use verify::{Verified, VerifyError, verify_directory, verify_log};
 
 /// Why the demo stopped.
