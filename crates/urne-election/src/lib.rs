@@ -21,3 +21,14 @@ mod phase;
 pub use body::{AuditRecord, CastBallot, CloseRound, ManifestRecord, parameters_hash};
 pub use error::ElectionError;
 pub use phase::{PHASE_NAMES, Phase};
+
+pub mod ceremony;
+mod state;
+
+pub use ceremony::{Ceremony, round};
+pub use state::{
+    Decoded, ElectionState, Key, Sealed, TRACKING_CODE_KEY, TRUSTEE_SHARES_KEY, decode,
+};
+mod replay;
+
+pub use replay::{Fault, Replay};
