@@ -9,7 +9,7 @@ use urne_ballot::{Ballot, ContextInputs, Election, Manifest, check_audit};
 use urne_board::{Board, BoardConfig, ContextId, ContextOpen, ContextType, Record};
 use urne_ceremony::{CeremonyOutcome, TrusteeKey};
 use urne_credential::{Credential, CredentialList, ListedCredential};
-use urne_election::{AuditRecord, CastBallot, ManifestRecord, Phase, kinds};
+use urne_election::{AuditRecord, CastBallot, CloseRound, ManifestRecord, Phase, kinds};
 use urne_record::Kind;
 use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
 use urne_tally::{TallyResult, aggregate, decrypt_tally};
@@ -125,8 +125,16 @@ impl Authority<'_> {
 }
 
 impl CeremonyBoard for Authority<'_> {
-    fn begin_round(&mut self, _round: Round) -> Result<(), DemoError> {
-        // The election moves to the next round by itself once every trustee has posted.
+    fn begin_round(&mut self, round: Round) -> Result<(), DemoError> {
+        // A round moves on by itself once every trustee has posted, except the complaint
+        // round: nobody can know that no complaint is coming, so the authority ends it
+        // (and with no complaint, that ends the ceremony).
+        if round == Round::Answer {
+            let close = CloseRound {
+                round: urne_election::round::COMPLAIN,
+            };
+            Authority::post(self, kinds::CEREMONY_CLOSE_ROUND, &close.to_body())?;
+        }
         Ok(())
     }
     fn post(&mut self, round: Round, trustee: &SigningKey, body: Vec<u8>) -> Result<(), DemoError> {
@@ -318,6 +326,7 @@ fn tally(
     let result = decrypt_tally(election, outcome, &aggregation, &shares)
         .map_err(|e| DemoError::Tally(e.to_string()))?;
     authority.post(kinds::TALLY_RESULT, &result.to_bytes())?;
+    authority.move_to(Phase::Published)?;
     Ok(result)
 }
 

@@ -12,17 +12,22 @@
 use std::path::Path;
 
 use rayon::prelude::*;
+use std::sync::Arc;
 use urne_ballot::{Ballot, ContextInputs, Election, Manifest, check_audit};
 use urne_ceremony::{
     CeremonyOpen, CeremonyOutcome, CeremonyTranscript, CommitmentHash, Commitments, Complaint,
     ComplaintAnswer, DecryptionShares, EncryptedShares, TrusteeRegistration, verify_ceremony,
 };
-use urne_credential::{CredentialList, CredentialListPart, PublicCredential};
+use urne_credential::{CredentialList, CredentialListPart};
 use urne_crypto::BatchVerifier;
-use urne_election::{AuditRecord, CastBallot, ManifestRecord, kinds};
+
+use urne_election::{
+    AuditRecord, CastBallot, Decoded, ElectionError, ElectionState, Phase, Sealed, decode,
+};
 use urne_log::note::{Note, NoteVerifier};
 use urne_log::{Checkpoint, Hash, leaf_hash};
-use urne_record::{ContextId, ContextOpen, ContextType, Record};
+use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
+use urne_record::{ContextId, ContextOpen, ContextPhase, ContextType, Record};
 use urne_tally::{TallyResult, verify_result};
 
 /// Ballots per batch: large enough that the multiscalar multiplication amortises, small
@@ -180,110 +185,171 @@ struct ElectionRecords {
     result: Option<(u64, TallyResult)>,
 }
 
-fn decoded<T, E: std::fmt::Display>(index: u64, r: Result<T, E>) -> Result<T, VerifyError> {
-    r.map_err(|e| record_error(index, e))
-}
-
 impl ElectionRecords {
-    fn add(&mut self, index: u64, record: &Record) -> Result<(), VerifyError> {
-        let body = record.body();
-        match record.kind() {
-            kinds::ELECTION_MANIFEST => {
-                self.manifest = Some(decoded(index, ManifestRecord::decode(body))?.manifest);
-            }
-            kinds::CEREMONY_OPEN => {
-                self.ceremony_open = Some(decoded(index, CeremonyOpen::decode(body))?);
-            }
-            kinds::CEREMONY_REGISTER => self
-                .registrations
-                .push(decoded(index, TrusteeRegistration::decode(body))?),
-            kinds::CEREMONY_COMMITMENT_HASH => self
-                .commitment_hashes
-                .push(decoded(index, CommitmentHash::decode(body))?),
-            kinds::CEREMONY_COMMITMENTS => self
-                .commitments
-                .push(decoded(index, Commitments::decode(body))?),
-            kinds::CEREMONY_SHARES => self
-                .shares
-                .push(decoded(index, EncryptedShares::decode(body))?),
-            kinds::CEREMONY_COMPLAINT => self
-                .complaints
-                .push(decoded(index, Complaint::decode(body))?),
-            kinds::CEREMONY_ANSWER => self
-                .answers
-                .push(decoded(index, ComplaintAnswer::decode(body))?),
-            kinds::ELECTION_CREDENTIALS => self
-                .credential_parts
-                .push(decoded(index, CredentialListPart::decode(body))?),
-            kinds::BALLOT_CAST => self
-                .casts
-                .push((index, decoded(index, CastBallot::decode(body))?)),
-            kinds::BALLOT_AUDIT => self
-                .audits
-                .push((index, decoded(index, AuditRecord::decode(body))?)),
-            kinds::TALLY_DECRYPTION_SHARES => self
-                .decryption_shares
-                .push(decoded(index, DecryptionShares::decode(body))?),
-            kinds::TALLY_RESULT => {
-                self.result = Some((index, decoded(index, TallyResult::decode(body))?));
-            }
-            // Phase moves, round closings and the opening itself: the fold judged them.
+    fn add(&mut self, index: u64, decoded: &Decoded) {
+        match decoded {
+            Decoded::Manifest(m) => self.manifest = Some(m.manifest.clone()),
+            Decoded::CeremonyOpen(o) => self.ceremony_open = Some(o.clone()),
+            Decoded::Register(r) => self.registrations.push(r.clone()),
+            Decoded::CommitmentHash(h) => self.commitment_hashes.push(h.clone()),
+            Decoded::Commitments(c) => self.commitments.push(c.clone()),
+            Decoded::Shares(s) => self.shares.push(s.clone()),
+            Decoded::Complaint(c) => self.complaints.push(c.clone()),
+            Decoded::Answer(a) => self.answers.push(a.clone()),
+            Decoded::Credentials(p) => self.credential_parts.push(p.clone()),
+            Decoded::Cast(c) => self.casts.push((index, (**c).clone())),
+            Decoded::Audit(a) => self.audits.push((index, (**a).clone())),
+            Decoded::DecryptionShares(s) => self.decryption_shares.push(s.clone()),
+            Decoded::Result(r) => self.result = Some((index, (**r).clone())),
+            // Round closings: the fold judged them; the ceremony's verification reads
+            // only what the trustees posted.
             _ => {}
         }
-        Ok(())
     }
 }
 
-/// Batch-verifies every cast ballot's proofs and its credential's signature, batches in
-/// parallel across cores; names the first record at fault.
-fn verify_ballots(
-    election: &Election,
-    list: &CredentialList,
-    casts: &[(u64, CastBallot)],
-) -> Result<(), VerifyError> {
-    casts.par_chunks(BALLOTS_PER_BATCH).try_for_each(|chunk| {
-        let mut batch = BatchVerifier::with_capacity(chunk.len() * 2);
-        for (index, cast) in chunk {
-            let credential = PublicCredential::decode(&cast.ballot.credential.0)
-                .map_err(|e| record_error(*index, format!("ballot credential: {e}")))?;
-            if list.weight_of(&credential).is_none() {
-                return Err(record_error(
-                    *index,
-                    "the ballot's credential is not on the credential list",
-                ));
-            }
-            let proofs = cast
-                .ballot
-                .relations(election, &cast.ballot.credential)
-                .map_err(|e| record_error(*index, format!("ballot: {e}")))?;
-            batch.push(*index, Ok(proofs));
-            let signature = cast
-                .signature
-                .relations(&credential, election.context(), &cast.tracking_code().0)
-                .map_err(|e| record_error(*index, format!("ballot signature: {e}")));
-            batch.push(*index, Ok(signature?));
-        }
-        batch.verify(&mut rand::rng()).map_err(|failure| {
-            let at = failure
-                .failures
-                .iter()
-                .map(|(index, _)| *index)
-                .min()
-                .unwrap_or(0);
-            record_error(
-                at,
-                "a proof or the credential's signature of this ballot does not verify",
-            )
-        })
-    })
+/// One election's records through urne-election's fold, in log order: the same checks
+/// the board ran on arrival (poster, phase, round, order, unique ballots, audits,
+/// decryption shares, the result against the sealed tally). Ballot proofs are the one
+/// exception: the fold's stateless precheck of each cast ballot is deferred, with the
+/// parameters sealed when it arrived, to one parallel batch verification after the log
+/// is read; a cast ballot's proofs change nothing later records are checked against.
+struct ElectionFold {
+    id: ContextId,
+    state: Option<ElectionState>,
+    casts: Vec<(u64, Box<CastBallot>, Arc<Sealed>)>,
+    records: ElectionRecords,
 }
 
-fn verify_election(
-    context: ContextId,
-    origin: &str,
-    records: ElectionRecords,
-) -> Result<VerifiedElection, VerifyError> {
+impl ElectionFold {
+    fn new(id: ContextId) -> Self {
+        Self {
+            id,
+            state: None,
+            casts: Vec::new(),
+            records: ElectionRecords::default(),
+        }
+    }
+
+    fn feed(&mut self, index: u64, record: &Record, origin: &str) -> Result<(), VerifyError> {
+        let fault = |e: ElectionError| record_error(index, e);
+        if record.kind() == CONTEXT_OPEN {
+            let open = ContextOpen::parse(record.body()).map_err(|e| record_error(index, e))?;
+            if self.state.is_some() {
+                return Err(record_error(
+                    index,
+                    "a second context.open of this election",
+                ));
+            }
+            self.state = Some(ElectionState::new(
+                self.id.0,
+                *record.signer(),
+                open.parameters,
+                origin,
+            ));
+            return Ok(());
+        }
+        let Some(state) = self.state.as_mut() else {
+            return Err(record_error(
+                index,
+                "a record before the election's context.open",
+            ));
+        };
+        if record.kind() == CONTEXT_PHASE {
+            if record.signer() != state.authority() {
+                return Err(record_error(
+                    index,
+                    "context.phase must be signed by the election's authority",
+                ));
+            }
+            let to = ContextPhase::parse(record.body())
+                .map_err(|e| record_error(index, e))?
+                .to;
+            let to = Phase::from_code(to)
+                .ok_or_else(|| record_error(index, format!("an election has no phase {to}")))?;
+            state.check_phase(to).map_err(fault)?;
+            return state.apply_phase(to).map_err(fault);
+        }
+        let decoded = decode(record.kind(), record.body())
+            .ok_or_else(|| {
+                record_error(
+                    index,
+                    format!("kind 0x{:04x} is not an election's", record.kind().0),
+                )
+            })?
+            .map_err(fault)?;
+        match &decoded {
+            Decoded::Cast(cast) => {
+                let sealed = state
+                    .sealed()
+                    .cloned()
+                    .ok_or_else(|| record_error(index, "ballot.cast before voting opened"))?;
+                self.casts.push((index, cast.clone(), sealed));
+            }
+            _ => {
+                ElectionState::precheck(
+                    state.sealed().map(|s| s.as_ref()),
+                    record.signer(),
+                    &decoded,
+                )
+                .map_err(fault)?;
+            }
+        }
+        state.check(record.signer(), &decoded).map_err(fault)?;
+        state
+            .apply(record.kind(), record.body(), index)
+            .map_err(fault)?;
+        self.records.add(index, &decoded);
+        Ok(())
+    }
+
+    /// The deferred ballot prechecks, batched in parallel; a failing batch is searched
+    /// for its first bad ballot, named with the fold's own diagnosis.
+    fn verify_casts(&self) -> Result<(), VerifyError> {
+        self.casts
+            .par_chunks(BALLOTS_PER_BATCH)
+            .try_for_each(|chunk| {
+                let mut batch = BatchVerifier::with_capacity(chunk.len());
+                for (index, cast, sealed) in chunk {
+                    let relations = sealed
+                        .precheck_cast(cast)
+                        .map_err(|e| record_error(*index, e))?;
+                    batch.push(*index, Ok(relations));
+                }
+                batch.verify(&mut rand::rng()).map_err(|failure| {
+                    let at = failure
+                        .failures
+                        .iter()
+                        .map(|(index, _)| *index)
+                        .min()
+                        .unwrap_or(0);
+                    let why = chunk
+                        .iter()
+                        .find(|(index, _, _)| *index == at)
+                        .map(|(_, cast, sealed)| sealed.diagnose_cast(cast).to_string())
+                        .unwrap_or_else(|| "a proof of the ballot does not verify".into());
+                    record_error(at, why)
+                })
+            })
+    }
+}
+
+/// After the fold: the deferred ballot batch, then the ceremony, the credential list and
+/// the result re-verified straight from the domain crates, as a second opinion on the
+/// fold's own state, which must agree.
+fn verify_election(fold: ElectionFold, origin: &str) -> Result<VerifiedElection, VerifyError> {
+    fold.verify_casts()?;
+    let context = fold.id;
     let id = context.to_hex();
+    let disagree = |what: &str| VerifyError::Ceremony {
+        context: id.clone(),
+        problem: format!("the fold's {what} and the direct verification disagree"),
+    };
+    let state = fold.state.ok_or_else(|| VerifyError::Missing {
+        context: id.clone(),
+        what: "context.open",
+    })?;
+    let records = fold.records;
     let missing = |what| VerifyError::Missing {
         context: id.clone(),
         what,
@@ -326,7 +392,17 @@ fn verify_election(
     })
     .map_err(|e| VerifyError::Checkpoint(e.to_string()))?;
 
-    verify_ballots(&election, &list, &records.casts)?;
+    if let Some(sealed) = state.sealed() {
+        if sealed.outcome() != &outcome {
+            return Err(disagree("ceremony outcome"));
+        }
+        if sealed.credentials() != &list {
+            return Err(disagree("credential list"));
+        }
+        if sealed.election().context() != election.context() {
+            return Err(disagree("election context hash"));
+        }
+    }
     records.audits.par_iter().try_for_each(|(index, audit)| {
         check_audit(&election, &audit.ballot, &audit.opening)
             .map_err(|e| record_error(*index, format!("audited ballot: {e}")))
@@ -353,6 +429,9 @@ fn verify_election(
                 index,
                 problem: e.to_string(),
             })?;
+            if state.result() != Some(&result) {
+                return Err(disagree("result"));
+            }
             Some(result)
         }
     };
@@ -389,31 +468,30 @@ pub fn verify_log(
         })
         .collect::<Result<_, VerifyError>>()?;
 
-    let mut elections: Vec<(ContextId, ElectionRecords)> = Vec::new();
-    let mut election_ids = std::collections::HashSet::new();
+    let mut elections: Vec<ElectionFold> = Vec::new();
     for (index, record) in records.iter().enumerate() {
         let index = index as u64;
-        if record.kind() == urne_record::kinds::CONTEXT_OPEN {
+        if record.kind() == CONTEXT_OPEN {
             let open = ContextOpen::parse(record.body()).map_err(|e| record_error(index, e))?;
             if open.context_type == ContextType::ELECTION {
-                election_ids.insert(record.context());
+                if record.context() != ContextId::derive(record.signer(), record.body()) {
+                    return Err(record_error(
+                        index,
+                        "the context id is not derived from the signer and the body (spec/12 §12.4)",
+                    ));
+                }
+                if elections.iter().all(|e| e.id != record.context()) {
+                    elections.push(ElectionFold::new(record.context()));
+                }
             }
         }
-        if !election_ids.contains(&record.context()) {
-            continue;
+        if let Some(fold) = elections.iter_mut().find(|e| e.id == record.context()) {
+            fold.feed(index, record, checkpoint.origin())?;
         }
-        let at = match elections.iter().position(|(c, _)| *c == record.context()) {
-            Some(at) => at,
-            None => {
-                elections.push((record.context(), ElectionRecords::default()));
-                elections.len() - 1
-            }
-        };
-        elections[at].1.add(index, record)?;
     }
     let elections = elections
         .into_iter()
-        .map(|(context, records)| verify_election(context, checkpoint.origin(), records))
+        .map(|fold| verify_election(fold, checkpoint.origin()))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Verified {
         entries: entries.len() as u64,
