@@ -135,8 +135,8 @@ pub fn store_options() -> StoreOptions {
 }
 
 /// Rebuilds the state by applying every record of the log in order.
-fn replay(store: &Store, registry: &Registry) -> Result<BoardState, BoardError> {
-    let mut state = BoardState::default();
+fn replay(store: &Store, registry: &Registry, origin: &str) -> Result<BoardState, BoardError> {
+    let mut state = BoardState::new(origin);
     for index in 0..store.size() {
         let record = Record::parse(store.entry(index)?).map_err(|e| BoardError::Replay {
             index,
@@ -177,8 +177,9 @@ impl Board {
                 cosigners,
             });
         }
-        let state = replay(&store, &registry)?;
+        let state = replay(&store, &registry, &config.origin)?;
         let shared = Arc::new(Shared {
+            sealed: state.sealed.clone(),
             store,
             registry,
             state: RwLock::new(state),
