@@ -47,7 +47,9 @@ fn print_outcome(outcome: &DemoOutcome) -> Result<(), Failure> {
         outcome.audits
     )?;
     say!("")?;
-    say!("results, verified from the board's log (published | kept in the clear by the demo)")?;
+    say!(
+        "results verified from the board's log: published count, then the count the demo kept in the clear"
+    )?;
     for (index, (contest, counts)) in outcome
         .manifest
         .contests()
@@ -101,9 +103,14 @@ fn print_outcome(outcome: &DemoOutcome) -> Result<(), Failure> {
         }
     }
     say!("  {:<34} {:>9}", "total", seconds(outcome.total))?;
-    if let Some(dir) = &outcome.kept {
-        say!("")?;
-        say!("the board is kept in {}", dir.display())?;
+    say!("")?;
+    if outcome.removed {
+        say!(
+            "the board was in {} (removed; --keep keeps it)",
+            outcome.dir.display()
+        )?;
+    } else {
+        say!("the board is kept in {}", outcome.dir.display())?;
     }
     Ok(())
 }

@@ -54,8 +54,10 @@ pub struct DemoOutcome {
     pub stages: Vec<StageTime>,
     /// The whole run.
     pub total: std::time::Duration,
-    /// The board's directory, if kept.
-    pub kept: Option<std::path::PathBuf>,
+    /// The board's directory.
+    pub dir: std::path::PathBuf,
+    /// Whether it was removed at the end (a temporary directory without --keep).
+    pub removed: bool,
 }
 
 fn board_error(what: &str, e: impl std::fmt::Display) -> DemoError {
@@ -516,7 +518,8 @@ pub fn run_election(options: &DemoOptions) -> Result<DemoOutcome, DemoError> {
         verified,
         stages: stages.times().to_vec(),
         total: started.elapsed(),
-        kept: (!dir.removed_at_end()).then(|| dir.path().to_owned()),
+        dir: dir.path().to_owned(),
+        removed: dir.removed_at_end(),
     })
 }
 
