@@ -1058,7 +1058,18 @@ pub fn results(
     let id = election_id(election)?;
     let client = board.client()?;
     let verifier = keys.verifier()?;
-    let signed = client.checkpoint(&verifier, &keys.witnesses()?, keys.quorum)?;
+    let witnesses = keys.witnesses()?;
+    // Everything the board holds now, result included, is in the next checkpoint: wait
+    // for it (a few seconds at most) rather than verify an older one.
+    let wanted = client.board_info()?.size;
+    let started = Instant::now();
+    let signed = loop {
+        let signed = client.checkpoint(&verifier, &witnesses, keys.quorum)?;
+        if signed.checkpoint.size() >= wanted || started.elapsed() > Duration::from_secs(30) {
+            break signed;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
     let size = signed.checkpoint.size();
     let entries: Vec<Vec<u8>> = client
         .entries(0, size)?
