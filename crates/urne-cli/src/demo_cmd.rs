@@ -11,7 +11,7 @@ use crate::output::{Failure, say};
 #[derive(Args)]
 pub struct DemoArgs {
     /// How many voters (about 5% vote twice, 2% audit a ballot first).
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     voters: u32,
     /// Where to put the board (a new or empty directory, kept at the end). Default: a
     /// temporary directory, removed at the end unless --keep.
