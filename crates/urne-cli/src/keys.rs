@@ -173,7 +173,12 @@ mod tests {
         let cases = [
             (format!("{seed}\n"), "earlier format"),
             (format!("urne-key v2 board\n{seed}\n"), "line 1"),
-            (format!("urne-key v1 trustee\n{seed}\n"), "unknown role"),
+            (format!("urne-key v1 voter\n{seed}\n"), "unknown role"),
+            // A trustee key is a key of another role, never a board's.
+            (
+                format!("urne-key v1 trustee\n{seed}\n"),
+                "a key of role trustee",
+            ),
             (
                 format!("urne-key v1 board\n{}\n", "AB".repeat(32)),
                 "line 2",

@@ -170,7 +170,9 @@ fn the_readme_walkthrough_works_end_to_end() {
     ];
     assert!(ok(&dir, &args).contains("size 1"));
 
-    ok(
+    // An election's ceremony cannot start before its manifest is on the board (spec/23):
+    // `post` opens bare contexts only; `urne election create` posts the manifest too.
+    let refused = urne(
         &dir,
         &[
             "post",
@@ -183,6 +185,21 @@ fn the_readme_walkthrough_works_end_to_end() {
             &context,
             "--to",
             "ceremony",
+        ],
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("manifest"));
+    ok(
+        &dir,
+        &[
+            "post",
+            "--board",
+            &board,
+            "--key",
+            "data/authority.key",
+            "context-open",
+            "--name",
+            "Second election",
         ],
     );
     let refused = urne(
