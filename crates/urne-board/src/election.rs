@@ -166,16 +166,19 @@ impl KindHandler for ElectionKind {
             .map_err(rejection)?;
         Ok(Prechecked {
             relations,
-            proof_field: "body.ballot",
+            proof_field: match self.kind {
+                urne_election::kinds::TALLY_DECRYPTION_SHARES => "body.shares",
+                _ => "body.ballot",
+            },
             decoded: Some(Box::new(Checked { decoded, sealed })),
         })
     }
-    fn diagnose(&self, _record: &Record, prechecked: &Prechecked) -> Option<Rejection> {
+    fn diagnose(&self, record: &Record, prechecked: &Prechecked) -> Option<Rejection> {
         let checked = decoded(prechecked)?;
-        match (&checked.decoded, &checked.sealed) {
-            (Decoded::Cast(cast), Some(sealed)) => Some(rejection(sealed.diagnose_cast(cast))),
-            _ => None,
-        }
+        let sealed = checked.sealed.as_ref()?;
+        Some(rejection(
+            sealed.diagnose(record.signer(), &checked.decoded),
+        ))
     }
     fn check(
         &self,

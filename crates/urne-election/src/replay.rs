@@ -41,6 +41,11 @@ impl Replay {
         self.state.as_ref()
     }
 
+    /// The state at the end of the replay.
+    pub fn into_state(self) -> Option<ElectionState> {
+        self.state
+    }
+
     /// Feeds the record at `index`; records of other contexts are passed over.
     pub fn feed(&mut self, index: u64, record: &Record) -> Result<(), Fault> {
         if record.context() != self.id {
@@ -124,9 +129,9 @@ impl Replay {
         if let Some(relations) = relations
             && relations.check().is_err()
         {
-            let error = match (&decoded, state.sealed()) {
-                (crate::state::Decoded::Cast(cast), Some(sealed)) => sealed.diagnose_cast(cast),
-                _ => ElectionError::Invalid {
+            let error = match state.sealed() {
+                Some(sealed) => sealed.diagnose(record.signer(), &decoded),
+                None => ElectionError::Invalid {
                     kind: kind_name,
                     field: "body".into(),
                     detail: "a proof does not verify".into(),

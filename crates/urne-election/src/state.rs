@@ -244,6 +244,25 @@ impl Sealed {
         ElectionError::invalid(kind, "body", "a proof of the ballot does not verify")
     }
 
+    /// Why a record whose equations failed (in a batch or on their own) is refused,
+    /// re-checked proof by proof to name the proof at fault.
+    pub fn diagnose(&self, signer: &[u8; 32], decoded: &Decoded) -> ElectionError {
+        match decoded {
+            Decoded::Cast(cast) => self.diagnose_cast(cast),
+            Decoded::DecryptionShares(shares) => {
+                match self.verify_decryption_shares(signer, shares) {
+                    Err(e) => e,
+                    Ok(_) => ElectionError::invalid(
+                        "tally.decryption-shares",
+                        "body.shares",
+                        "a share does not verify",
+                    ),
+                }
+            }
+            _ => ElectionError::invalid("election record", "body", "a proof does not verify"),
+        }
+    }
+
     /// The stateless checks of `ballot.audit` (spec/23 §23.7).
     pub fn precheck_audit(&self, audit: &AuditRecord) -> Result<(), ElectionError> {
         let kind = "ballot.audit";
@@ -259,14 +278,38 @@ impl Sealed {
             .map_err(|e| ElectionError::invalid(kind, "body.opening", e.to_string()))
     }
 
-    /// The stateless checks of `tally.decryption-shares`: signed by the trustee it
-    /// names, and every share verifies against that trustee's verification key and the
-    /// encrypted tally (spec/20 §20.7).
+    /// The stateless checks of `tally.decryption-shares` (spec/23 §23.8): signed by the
+    /// trustee it names, one share per ciphertext of the sealed tally, each of the right
+    /// form; returns the DLEQ equations of every share, for a batch.
     pub fn precheck_decryption_shares(
         &self,
         signer: &[u8; 32],
         shares: &DecryptionShares,
+    ) -> Result<Relations, ElectionError> {
+        let (tally, ciphertexts) = self.shares_inputs(signer, shares)?;
+        let _ = tally;
+        shares
+            .relations(&self.outcome, self.election.context(), ciphertexts)
+            .map_err(decryption_err)
+    }
+
+    /// `tally.decryption-shares` verified share by share: what names the entry at fault
+    /// when a batch fails, and what `combine` takes.
+    pub fn verify_decryption_shares(
+        &self,
+        signer: &[u8; 32],
+        shares: &DecryptionShares,
     ) -> Result<VerifiedDecryptionShares, ElectionError> {
+        let (_, ciphertexts) = self.shares_inputs(signer, shares)?;
+        verify_decryption_shares(&self.outcome, self.election.context(), ciphertexts, shares)
+            .map_err(decryption_err)
+    }
+
+    fn shares_inputs(
+        &self,
+        signer: &[u8; 32],
+        shares: &DecryptionShares,
+    ) -> Result<(&SealedTally, &[Ciphertext]), ElectionError> {
         let kind = "tally.decryption-shares";
         let j = shares.trustee;
         if self.identities.get(usize::from(j).wrapping_sub(1)) != Some(signer) {
@@ -282,15 +325,24 @@ impl Sealed {
                 detail: "before the encrypted tally is computed".into(),
             });
         };
-        verify_decryption_shares(&self.outcome, self.election.context(), &tally.ciphertexts, shares)
-            .map_err(|e| match e {
-                DecryptionError::InvalidShare { trustee, ciphertext } => ElectionError::invalid(
-                    kind,
-                    format!("body.shares[{ciphertext}]"),
-                    format!("trustee {trustee}'s decryption share of ciphertext {ciphertext} does not verify"),
-                ),
-                other => ElectionError::invalid(kind, "body", other.to_string()),
-            })
+        Ok((tally, &tally.ciphertexts))
+    }
+}
+
+fn decryption_err(e: DecryptionError) -> ElectionError {
+    let kind = "tally.decryption-shares";
+    match e {
+        DecryptionError::InvalidShare {
+            trustee,
+            ciphertext,
+        } => ElectionError::invalid(
+            kind,
+            format!("body.shares[{ciphertext}]"),
+            format!(
+                "trustee {trustee}'s decryption share of ciphertext {ciphertext} does not verify"
+            ),
+        ),
+        other => ElectionError::invalid(kind, "body", other.to_string()),
     }
 }
 
@@ -481,7 +533,7 @@ impl ElectionState {
             Decoded::Audit(audit) => need("ballot.audit")?.precheck_audit(audit).map(|()| None),
             Decoded::DecryptionShares(shares) => need("tally.decryption-shares")?
                 .precheck_decryption_shares(signer, shares)
-                .map(|_| None),
+                .map(Some),
             _ => Ok(None),
         }
     }
@@ -899,7 +951,7 @@ impl ElectionState {
             // Checked on arrival; verified again here because `combine` takes only
             // verified sets (t sets of a few dozen proofs: cheap).
             verified.push(
-                sealed.precheck_decryption_shares(
+                sealed.verify_decryption_shares(
                     sealed
                         .identities
                         .get(usize::from(j).wrapping_sub(1))
@@ -1211,7 +1263,7 @@ impl ElectionState {
         let mut verified = Vec::with_capacity(t);
         for (j, set) in self.decryptions.iter().take(t) {
             verified.push(
-                sealed.precheck_decryption_shares(
+                sealed.verify_decryption_shares(
                     sealed
                         .identities
                         .get(usize::from(*j).wrapping_sub(1))
