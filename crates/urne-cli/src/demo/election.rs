@@ -348,13 +348,6 @@ pub struct HeldElection {
     pub audits: usize,
 }
 
-impl HeldElection {
-    /// Every ballot made: cast, revoted and audited.
-    pub fn ballots(&self) -> usize {
-        self.cast + self.audits
-    }
-}
-
 /// Holds a whole election of `voters` voters on `board`, whose authorities include
 /// `authority_key` and whose origin is `origin`: every record goes through
 /// [`BoardLog::submit`]. Stages are timed into `stages`.
@@ -487,9 +480,9 @@ pub fn run_election(options: &DemoOptions) -> Result<DemoOutcome, DemoError> {
 
     let verified = stages.run_counted(
         "verification from the log",
-        held.ballots() as u64,
+        held.cast as u64,
         "ballots",
-        |_| verify::verify_directory(dir.path()),
+        |bar| verify::verify_directory_with_progress(dir.path(), &|n| bar.inc(n)),
     )?;
     let published = verified
         .elections

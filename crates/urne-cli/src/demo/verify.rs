@@ -179,6 +179,7 @@ struct ElectionRecords {
     complaints: Vec<Complaint>,
     answers: Vec<ComplaintAnswer>,
     credential_parts: Vec<CredentialListPart>,
+    last_credential_part: u64,
     casts: Vec<(u64, CastBallot)>,
     audits: Vec<(u64, AuditRecord)>,
     decryption_shares: Vec<DecryptionShares>,
@@ -196,7 +197,10 @@ impl ElectionRecords {
             Decoded::Shares(s) => self.shares.push(s.clone()),
             Decoded::Complaint(c) => self.complaints.push(*c),
             Decoded::Answer(a) => self.answers.push(*a),
-            Decoded::Credentials(p) => self.credential_parts.push(p.clone()),
+            Decoded::Credentials(p) => {
+                self.credential_parts.push(p.clone());
+                self.last_credential_part = index;
+            }
             Decoded::Cast(c) => self.casts.push((index, (**c).clone())),
             Decoded::Audit(a) => self.audits.push((index, (**a).clone())),
             Decoded::DecryptionShares(s) => self.decryption_shares.push(s.clone()),
@@ -305,7 +309,7 @@ impl ElectionFold {
 
     /// The deferred ballot prechecks, batched in parallel; a failing batch is searched
     /// for its first bad ballot, named with the fold's own diagnosis.
-    fn verify_casts(&self) -> Result<(), VerifyError> {
+    fn verify_casts(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<(), VerifyError> {
         self.casts
             .par_chunks(BALLOTS_PER_BATCH)
             .try_for_each(|chunk| {
@@ -316,7 +320,9 @@ impl ElectionFold {
                         .map_err(|e| record_error(*index, e))?;
                     batch.push(*index, Ok(relations));
                 }
-                batch.verify(&mut rand::rng()).map_err(|failure| {
+                let verified = batch.verify(&mut rand::rng());
+                progress(chunk.len() as u64);
+                verified.map_err(|failure| {
                     let at = failure
                         .failures
                         .iter()
@@ -337,8 +343,12 @@ impl ElectionFold {
 /// After the fold: the deferred ballot batch, then the ceremony, the credential list and
 /// the result re-verified straight from the domain crates, as a second opinion on the
 /// fold's own state, which must agree.
-fn verify_election(fold: ElectionFold, origin: &str) -> Result<VerifiedElection, VerifyError> {
-    fold.verify_casts()?;
+fn verify_election(
+    fold: ElectionFold,
+    origin: &str,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<VerifiedElection, VerifyError> {
+    fold.verify_casts(progress)?;
     let context = fold.id;
     let id = context.to_hex();
     let disagree = |what: &str| VerifyError::Ceremony {
@@ -379,7 +389,7 @@ fn verify_election(fold: ElectionFold, origin: &str) -> Result<VerifiedElection,
     }
     let list =
         CredentialList::from_parts(&records.credential_parts).map_err(|e| VerifyError::Record {
-            index: 0,
+            index: records.last_credential_part,
             problem: format!("election {id}: the credential list: {e}"),
         })?;
     let root = list.root().0;
@@ -453,6 +463,17 @@ pub fn verify_log(
     checkpoint: &str,
     board_vkey: &str,
 ) -> Result<Verified, VerifyError> {
+    verify_log_with_progress(entries, checkpoint, board_vkey, &|_| {})
+}
+
+/// [`verify_log`], calling `progress` with the number of cast ballots each finished
+/// batch verified.
+pub fn verify_log_with_progress(
+    entries: &[Vec<u8>],
+    checkpoint: &str,
+    board_vkey: &str,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Verified, VerifyError> {
     let checkpoint = check_checkpoint(entries, checkpoint, board_vkey)?;
 
     let records: Vec<Record> = entries
@@ -491,7 +512,7 @@ pub fn verify_log(
     }
     let elections = elections
         .into_iter()
-        .map(|fold| verify_election(fold, checkpoint.origin()))
+        .map(|fold| verify_election(fold, checkpoint.origin(), progress))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Verified {
         entries: entries.len() as u64,
@@ -509,6 +530,14 @@ pub const DATA_DIR: &str = "board";
 /// Verifies a stopped demo board: its log (read through the store, which checks every
 /// frame), its last signed checkpoint, and the verifier key in `dir/board.vkey`.
 pub fn verify_directory(dir: &Path) -> Result<Verified, VerifyError> {
+    verify_directory_with_progress(dir, &|_| {})
+}
+
+/// [`verify_directory`] with [`verify_log_with_progress`]'s progress.
+pub fn verify_directory_with_progress(
+    dir: &Path,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Verified, VerifyError> {
     let vkey_path = dir.join(VKEY_FILE);
     let vkey = std::fs::read_to_string(&vkey_path)
         .map_err(|e| VerifyError::Directory(format!("{}: {e}", vkey_path.display())))?;
@@ -522,5 +551,5 @@ pub fn verify_directory(dir: &Path) -> Result<Verified, VerifyError> {
         .map(|i| store.entry(i).map_err(|e| record_error(i, e)))
         .collect::<Result<Vec<_>, _>>()?;
     store.close();
-    verify_log(&entries, &checkpoint, vkey.trim())
+    verify_log_with_progress(&entries, &checkpoint, vkey.trim(), progress)
 }
