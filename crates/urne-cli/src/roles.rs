@@ -350,7 +350,7 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, Failure> {
         let need = |v: Option<u32>, name: &str| {
             v.ok_or_else(|| {
                 fail(format!(
-                    "{where_}: contest {}: a {} contest needs `{name}`",
+                    "{where_}: contest {} ({}) needs `{name}`",
                     i + 1,
                     c.kind
                 ))
@@ -1112,4 +1112,139 @@ pub fn results(
         result.trustees
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    fn file(name: &str, text: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("urne-roles-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn message(r: Result<impl std::fmt::Debug, Failure>) -> String {
+        match r {
+            Err(Failure::Message(m)) => m,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn voters_file_with_weights_and_a_header_is_read() {
+        let path = file("ok.csv", "id,weight\nalice\nbob,3\n\ncarol@example.org,1\n");
+        let voters = parse_voters(&path).unwrap();
+        assert_eq!(
+            voters,
+            vec![
+                ("alice".to_owned(), 1),
+                ("bob".to_owned(), 3),
+                ("carol@example.org".to_owned(), 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn voters_file_errors_name_the_line_and_what_is_wrong() {
+        for (name, text, expected) in [
+            (
+                "dup.csv",
+                "alice\nbob\nalice\n",
+                "line 3: voter alice is listed twice",
+            ),
+            ("slash.csv", "alice\n../etc/passwd\n", "line 2: voter id"),
+            ("dot.csv", ".hidden\n", "line 1: voter id"),
+            ("weight0.csv", "alice,0\n", "line 1: weight \"0\""),
+            ("weightx.csv", "alice,x\n", "line 1: weight \"x\""),
+            (
+                "fields.csv",
+                "alice,1,2\n",
+                "line 1: expected `id` or `id,weight`",
+            ),
+            ("empty.csv", "id\n\n", "no voters"),
+        ] {
+            let err = message(parse_voters(&file(name, text)));
+            assert!(err.contains(expected), "{name}: {err}");
+            assert!(err.contains(name), "{name}: {err}");
+        }
+    }
+
+    const MANIFEST: &str = r#"title = "T"
+[[contest]]
+title = "A"
+kind = "single-choice"
+blank = true
+options = ["x", "y"]
+[[contest]]
+title = "B"
+kind = "approval"
+min = 1
+max = 2
+options = ["p", "q", "r"]
+[[contest]]
+title = "C"
+kind = "cumulative"
+per-option-max = 3
+min-total = 0
+max-total = 5
+options = ["u", "v"]
+"#;
+
+    #[test]
+    fn manifest_file_of_each_contest_kind_is_read() {
+        let manifest = read_manifest(&file("m.toml", MANIFEST)).unwrap();
+        let contests = manifest.contests();
+        assert_eq!(contests.len(), 3);
+        assert!(contests[0].blank);
+        assert_eq!(contests[1].kind, ContestKind::Approval { min: 1, max: 2 });
+        assert_eq!(
+            contests[2].kind,
+            ContestKind::Cumulative {
+                per_option_max: 3,
+                min_total: 0,
+                max_total: 5
+            }
+        );
+    }
+
+    #[test]
+    fn manifest_file_errors_name_the_contest_and_the_field() {
+        let missing = MANIFEST.replace("min = 1\n", "");
+        let err = message(read_manifest(&file("missing.toml", &missing)));
+        assert!(err.contains("contest 2 (approval) needs `min`"), "{err}");
+        let unknown = MANIFEST.replace("\"single-choice\"", "\"ranked\"");
+        let err = message(read_manifest(&file("unknown.toml", &unknown)));
+        assert!(err.contains("contest 1: kind \"ranked\""), "{err}");
+        let typo = MANIFEST.replace("blank = true", "blanc = true");
+        let err = message(read_manifest(&file("typo.toml", &typo)));
+        assert!(err.contains("blanc"), "{err}");
+        let inverted = MANIFEST.replace("min = 1\nmax = 2", "min = 3\nmax = 2");
+        assert!(read_manifest(&file("inverted.toml", &inverted)).is_err());
+    }
+
+    #[test]
+    fn picks_are_option_numbers_blank_or_points() {
+        let manifest = read_manifest(&file("picks.toml", MANIFEST)).unwrap();
+        let [a, b, c] = manifest.contests() else {
+            panic!("three contests")
+        };
+        assert!(selection(a, 1, "blank").unwrap().is_blank());
+        assert_eq!(selection(a, 1, "2").unwrap().option_values(), &[0, 1]);
+        assert_eq!(selection(b, 2, "1, 3").unwrap().option_values(), &[1, 0, 1]);
+        assert_eq!(selection(c, 3, "1=2,2=3").unwrap().option_values(), &[2, 3]);
+        for (contest, pick, expected) in [
+            (a, "3", "not an option number 1 to 2"),
+            (a, "0", "not an option number 1 to 2"),
+            (b, "1,1", "option 1 is given twice"),
+            (c, "1=two", "not a number of points"),
+        ] {
+            let err = message(selection(contest, 1, pick));
+            assert!(err.contains(expected), "{pick}: {err}");
+            assert!(err.contains(&contest.title), "{pick}: {err}");
+        }
+    }
 }
