@@ -359,6 +359,31 @@ fn an_election_with_the_role_commands_against_a_running_board() {
         results.contains("3 ballots counted, 1 replaced by a revote"),
         "{results}"
     );
+    // Under another board's key nothing is printed but the refusal.
+    let other = walk.ok(&[
+        "keygen",
+        "--role",
+        "board",
+        "--out",
+        "other.key",
+        "--name",
+        "urne.local/board",
+    ]);
+    let out = walk.run(&[
+        "results",
+        e[0],
+        e[1],
+        "--board-key",
+        field(&other, "board vkey:"),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let refusal = String::from_utf8_lossy(&out.stderr);
+    assert!(refusal.contains("checkpoint refused"), "{refusal}");
 
     Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
