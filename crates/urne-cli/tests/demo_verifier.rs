@@ -8,7 +8,10 @@ use std::sync::OnceLock;
 
 use ed25519_dalek::SigningKey;
 use urne_cli::demo::progress::Stages;
-use urne_cli::demo::{HeldElection, UncheckedLog, VerifyError, hold_election, verify_log};
+use urne_cli::demo::{
+    DemoError, HeldElection, UncheckedLog, VerifyError, check_against_plaintext, hold_election,
+    verify_log,
+};
 use urne_election::{CastBallot, kinds};
 use urne_log::note::{Note, NoteSigner};
 use urne_log::{Checkpoint, Hash, leaf_hash};
@@ -196,4 +199,31 @@ fn ceremony_commitments_swapped_between_dealers_fail_the_ceremony_or_every_ballo
     let body_b = Record::parse(entries[b].clone()).unwrap().body().to_vec();
     resign(&mut entries, a, &body_b, &SigningKey::from_bytes(&[5; 32]));
     assert!(verify(&entries).is_err());
+}
+
+#[test]
+fn demo_refuses_a_verified_result_that_is_not_the_plaintext_count() {
+    let held = held();
+    let verified = verify(&held.entries).unwrap();
+    let published = verified.elections[0].result.clone().unwrap();
+    check_against_plaintext(&published, &held.election).unwrap();
+
+    // A result that verifies but is not what the trustees computed or the voters chose
+    // (as a board and trustees colluding on another tally would post).
+    let mut other = published.clone();
+    other.counts[1][2] += 1;
+    let err = check_against_plaintext(&other, &held.election).unwrap_err();
+    assert!(matches!(err, DemoError::Mismatch(_)), "{err}");
+
+    let mut held_other = HeldElection {
+        manifest: held.election.manifest.clone(),
+        plaintext: held.election.plaintext.clone(),
+        result: held.election.result.clone(),
+        cast: held.election.cast,
+        revotes: held.election.revotes,
+        audits: held.election.audits,
+    };
+    held_other.plaintext[1][2] += 1;
+    let err = check_against_plaintext(&published, &held_other).unwrap_err();
+    assert!(err.to_string().contains("contest 2"), "{err}");
 }

@@ -434,6 +434,40 @@ pub fn hold_election(
     })
 }
 
+/// The result verified from the board must be the one the trustees computed, and its
+/// counts the ones the demo kept in the clear.
+pub fn check_against_plaintext(
+    published: &TallyResult,
+    held: &HeldElection,
+) -> Result<(), DemoError> {
+    if *published != held.result {
+        return Err(DemoError::Mismatch(
+            "the result on the board is not the result the trustees computed".into(),
+        ));
+    }
+    for (c, (found, kept)) in published.counts.iter().zip(&held.plaintext).enumerate() {
+        if found != kept {
+            let title = held
+                .manifest
+                .contests()
+                .get(c)
+                .map_or("?", |contest| contest.title.as_str());
+            return Err(DemoError::Mismatch(format!(
+                "contest {} ({title}): the verified counts {found:?} are not the plaintext count {kept:?}",
+                c + 1
+            )));
+        }
+    }
+    if published.counts.len() != held.plaintext.len() {
+        return Err(DemoError::Mismatch(format!(
+            "the verified result has {} contests, the manifest {}",
+            published.counts.len(),
+            held.plaintext.len()
+        )));
+    }
+    Ok(())
+}
+
 /// Runs the whole demo: the board, the election, the board's verification from its
 /// directory, and the comparison of the verified result with the plaintext count.
 pub fn run_election(options: &DemoOptions) -> Result<DemoOutcome, DemoError> {
@@ -489,17 +523,7 @@ pub fn run_election(options: &DemoOptions) -> Result<DemoOutcome, DemoError> {
         .first()
         .and_then(|e| e.result.clone())
         .ok_or_else(|| DemoError::Mismatch("the verified board has no result".into()))?;
-    if published != held.result {
-        return Err(DemoError::Mismatch(
-            "the result on the board is not the result the trustees computed".into(),
-        ));
-    }
-    if published.counts != held.plaintext {
-        return Err(DemoError::Mismatch(format!(
-            "the verified counts {:?} are not the plaintext count {:?}",
-            published.counts, held.plaintext
-        )));
-    }
+    check_against_plaintext(&published, &held)?;
     Ok(DemoOutcome {
         manifest: held.manifest,
         voters: options.voters,

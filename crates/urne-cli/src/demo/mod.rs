@@ -20,7 +20,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use election::{
-    BoardLog, DEMO_ORIGIN, DemoOutcome, HeldElection, UncheckedLog, hold_election, run_election,
+    BoardLog, DEMO_ORIGIN, DemoOutcome, HeldElection, UncheckedLog, check_against_plaintext,
+    hold_election, run_election,
 };
 pub use verify::{Verified, VerifyError, verify_directory, verify_log};
 
