@@ -703,10 +703,10 @@ fn ceremony(board: &BoardArgs, args: TrusteeArgs) -> Result<(), Failure> {
         s.ceremony().open().is_some()
     })?;
     let j = trustee_index(f.state()?, &key)?;
-    if !f
+    if f
         .decoded(kinds::CEREMONY_REGISTER)?
         .iter()
-        .all(|d| !matches!(d, Decoded::Register(r) if r.trustee == j))
+        .any(|d| matches!(d, Decoded::Register(r) if r.trustee == j))
     {
         return Err(fail(format!(
             "trustee {j} has already registered: a ceremony cannot be resumed (its secrets lived only in the process that registered)"
