@@ -703,8 +703,7 @@ fn ceremony(board: &BoardArgs, args: TrusteeArgs) -> Result<(), Failure> {
         s.ceremony().open().is_some()
     })?;
     let j = trustee_index(f.state()?, &key)?;
-    if f
-        .decoded(kinds::CEREMONY_REGISTER)?
+    if f.decoded(kinds::CEREMONY_REGISTER)?
         .iter()
         .any(|d| matches!(d, Decoded::Register(r) if r.trustee == j))
     {
