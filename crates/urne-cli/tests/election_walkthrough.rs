@@ -217,6 +217,39 @@ fn an_election_with_the_role_commands_against_a_running_board() {
         joint_keys.iter().all(|k| *k == joint_keys[0]),
         "{joint_keys:?}"
     );
+    // A key the authority did not name is no trustee; a trustee cannot run it twice.
+    walk.ok(&["trustee", "keygen", "--out", "stranger.key"]);
+    let stranger = [
+        "trustee",
+        "ceremony",
+        e[0],
+        e[1],
+        "--key",
+        "stranger.key",
+        "--state",
+        "stranger.state",
+        "--passphrase-file",
+        "pass1",
+    ];
+    let refused = walk.refused(&stranger);
+    assert!(
+        refused.contains("not one of the ceremony's trustees"),
+        "{refused}"
+    );
+    let again = [
+        "trustee",
+        "ceremony",
+        e[0],
+        e[1],
+        "--key",
+        "trustee1.key",
+        "--state",
+        "trustee1.state",
+        "--passphrase-file",
+        "pass1",
+    ];
+    let refused = walk.refused(&again);
+    assert!(refused.contains("already there"), "{refused}");
 
     // The registrar issues credentials; voting opens.
     std::fs::write(dir.join("voters.csv"), "id\nalice\nbob\ncarol\n").unwrap();
