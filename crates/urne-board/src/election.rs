@@ -202,6 +202,10 @@ impl KindHandler for ElectionKind {
             })
             .collect())
     }
+    // `unique_keys` stays empty: the keys `check` returns (tracking codes, a trustee's
+    // one share set) are only reserved while pending; once durable, the election's state
+    // holds them itself and its check refuses a taken one, so the board keeping a second
+    // copy of 100,000 tracking codes would buy nothing.
     fn apply(
         &self,
         record: &Record,

@@ -1,7 +1,8 @@
-//! What the election's fold costs the board's applier at scale: applying cast ballots
-//! (their credential and ciphertexts read from the bytes, no point decoded) and the move
-//! to `tallying`, which decodes every counted ciphertext and sums them (spec/23 §23.8).
-//! Both run under the board's state lock.
+//! What the election's fold costs the board at scale: applying cast ballots (their
+//! credential and ciphertexts read from the bytes, no point decoded) and the move to
+//! `tallying`, which freeze the counted ballots, both under the board's state lock; and
+//! the encrypted tally itself (every counted ciphertext decoded and summed, spec/23
+//! §23.8), computed on first use outside the lock.
 //!
 //! `cargo bench -p urne-election --bench fold` (URNE_BENCH_BALLOTS, default 100000).
 
@@ -179,6 +180,27 @@ fn bench(c: &mut Criterion) {
             total
         })
     });
+    group.bench_function(
+        format!("encrypted tally of {n} ballots (outside the lock)"),
+        |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let (mut state, bodies) = voting(n);
+                    for (i, body) in bodies.iter().enumerate() {
+                        state.apply(BALLOT_CAST, body, i as u64).unwrap();
+                    }
+                    state.apply_phase(Phase::Closed).unwrap();
+                    state.apply_phase(Phase::Tallying).unwrap();
+                    let sealed = state.sealed().unwrap().clone();
+                    let start = Instant::now();
+                    assert_eq!(sealed.tally().unwrap().ballots, n as u64);
+                    total += start.elapsed();
+                }
+                total
+            })
+        },
+    );
     group.finish();
 }
 

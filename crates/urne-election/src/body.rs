@@ -290,3 +290,89 @@ impl CloseRound {
         Ok(Self { round })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use urne_ballot::{Contest, ContestKind};
+
+    /// The manifest of spec/21 §21.3's example.
+    fn manifest() -> Manifest {
+        Manifest::new(
+            "T",
+            vec![
+                Contest {
+                    title: "Q".into(),
+                    kind: ContestKind::SingleChoice,
+                    blank: true,
+                    options: vec!["a".into(), "b".into()],
+                },
+                Contest {
+                    title: "R".into(),
+                    kind: ContestKind::Approval { min: 0, max: 2 },
+                    blank: false,
+                    options: vec!["x".into(), "y".into(), "z".into()],
+                },
+            ],
+        )
+        .unwrap()
+    }
+
+    /// Golden values recomputed from spec/23 §23.2 alone (with Python's hashlib), so code
+    /// and spec cannot drift apart.
+    #[test]
+    fn manifest_body_and_parameters_hash_match_the_spec() {
+        let record = ManifestRecord {
+            manifest: manifest(),
+        };
+        let body = record.to_body();
+        assert_eq!(
+            urne_crypto::encoding::to_hex(&body),
+            "0101000154000200015101010002000161000162000152020000000200000300017800017900017a"
+        );
+        assert_eq!(
+            urne_crypto::encoding::to_hex(&record.parameters_hash()),
+            "41da3d0c89d2856c8fc0991ee55f8c09626bfb3c6fe1605be2042775df77f5d7"
+        );
+        assert_eq!(ManifestRecord::decode(&body).unwrap(), record);
+    }
+
+    #[test]
+    fn bodies_with_another_version_a_cut_field_or_trailing_bytes_are_refused() {
+        let record = ManifestRecord {
+            manifest: manifest(),
+        };
+        let mut body = record.to_body();
+        body[0] = 2;
+        assert_eq!(
+            ManifestRecord::decode(&body).unwrap_err().field(),
+            "body.version"
+        );
+        let mut body = record.to_body();
+        body.push(0);
+        assert!(
+            ManifestRecord::decode(&body)
+                .unwrap_err()
+                .field()
+                .starts_with("body.manifest")
+        );
+        assert_eq!(CloseRound { round: 5 }.to_body(), vec![1, 5]);
+        assert_eq!(CloseRound::decode(&[1, 5]).unwrap().round, 5);
+        assert_eq!(CloseRound::decode(&[1]).unwrap_err().field(), "body.round");
+        assert_eq!(
+            CloseRound::decode(&[1, 5, 0]).unwrap_err().field(),
+            "body.end"
+        );
+        assert_eq!(CloseRound::decode(&[]).unwrap_err().field(), "body.version");
+        // A cast body whose ballot length runs past the end.
+        assert_eq!(
+            CastBallot::decode(&[1, 0, 0, 0, 9, 1]).unwrap_err().field(),
+            "body.ballot"
+        );
+        assert_eq!(
+            CastBallot::decode(&[1, 0, 0]).unwrap_err().field(),
+            "body.ballot_length"
+        );
+    }
+}
