@@ -68,6 +68,8 @@ pub enum BenchCommand {
         #[arg(long, default_value = "valid")]
         send: String,
     },
+    /// Encrypted ballots posted to an election's board over HTTP, against the crypto floor.
+    Ballots(crate::bench_ballots::BallotsArgs),
 }
 
 fn scratch(dir: Option<PathBuf>, name: &str) -> PathBuf {
@@ -573,5 +575,6 @@ pub fn run(command: BenchCommand) -> Result<(), String> {
             dir,
             send,
         } => submit(seconds, connections, dir, &send),
+        BenchCommand::Ballots(args) => crate::bench_ballots::run(args),
     }
 }

@@ -6,4 +6,5 @@
 
 #![deny(unsafe_code)]
 
+pub mod ballot_bench;
 pub mod demo;

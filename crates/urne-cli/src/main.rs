@@ -1,6 +1,7 @@
 //! `urne`: the board operator's, the authority's, the witness's and the observer's tool.
 
 mod bench;
+mod bench_ballots;
 mod demo_cmd;
 mod keys;
 mod output;

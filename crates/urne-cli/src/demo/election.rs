@@ -64,7 +64,7 @@ fn board_error(what: &str, e: impl std::fmt::Display) -> DemoError {
     DemoError::Board(format!("{what}: {e}"))
 }
 
-fn random_key() -> SigningKey {
+pub(crate) fn random_key() -> SigningKey {
     let mut seed = Zeroizing::new([0u8; 32]);
     rand::Rng::fill_bytes(&mut rand::rng(), seed.as_mut());
     SigningKey::from_bytes(&seed)
@@ -110,10 +110,10 @@ fn post(
 }
 
 /// The election's authority: opens it and moves it through its phases.
-struct Authority<'a> {
+pub(crate) struct Authority<'a> {
     board: &'a dyn BoardLog,
     key: SigningKey,
-    context: ContextId,
+    pub(crate) context: ContextId,
 }
 
 impl Authority<'_> {
@@ -209,7 +209,7 @@ fn register(
 }
 
 /// The record body of a signed ballot: a cast, or an audit with its opening.
-fn ballot_record(ballot: &SignedBallot) -> (Kind, Vec<u8>) {
+pub(crate) fn ballot_record(ballot: &SignedBallot) -> (Kind, Vec<u8>) {
     match &ballot.audit {
         Some(opening) => (
             kinds::BALLOT_AUDIT,
@@ -332,6 +332,66 @@ fn tally(
     Ok(result)
 }
 
+/// An election on a board, moved up to its voting phase: what casting ballots needs.
+pub(crate) struct OpenForVoting<'a> {
+    pub(crate) authority: Authority<'a>,
+    pub(crate) trustees: Trustees,
+    pub(crate) keys: Vec<TrusteeKey>,
+    pub(crate) outcome: CeremonyOutcome,
+    /// The voters' secret credentials, in register order.
+    pub(crate) credentials: Vec<Credential>,
+    pub(crate) list: CredentialList,
+    pub(crate) election: Election,
+}
+
+/// Opens an election on `manifest`, runs the 2-of-3 key ceremony, registers `voters`
+/// voters and opens voting, every record through [`BoardLog::submit`]. Stages are timed
+/// into `stages`.
+pub(crate) fn open_for_voting<'a>(
+    board: &'a dyn BoardLog,
+    authority_key: SigningKey,
+    origin: &str,
+    manifest: &Manifest,
+    voters: usize,
+    stages: &mut Stages,
+) -> Result<OpenForVoting<'a>, DemoError> {
+    let trustees = Trustees::new(TRUSTEES, THRESHOLD);
+    let (keys, outcome, authority) = stages.run("election opened, key ceremony", || {
+        let mut authority = open_election(board, authority_key, manifest)?;
+        authority.move_to(Phase::Ceremony)?;
+        authority.post(kinds::CEREMONY_OPEN, &trustees.open()?.encode())?;
+        let context = authority.context;
+        let (keys, outcome) = trustees.run_ceremony(context.0, &mut authority)?;
+        Ok::<_, DemoError>((keys, outcome, authority))
+    })?;
+
+    let (credentials, list) =
+        stages.run_counted("credentials issued", voters as u64, "credentials", |_| {
+            authority.move_to(Phase::Registration)?;
+            let registered = register(&authority, voters)?;
+            authority.move_to(Phase::Voting)?;
+            Ok::<_, DemoError>(registered)
+        })?;
+    let root = list.root().0;
+    let election = Election::new(ContextInputs {
+        manifest,
+        joint_key: &outcome.joint_key,
+        credential_root: &root,
+        board_origin: origin,
+        context_id: &authority.context.0,
+    })
+    .map_err(|e| DemoError::Setup(e.to_string()))?;
+    Ok(OpenForVoting {
+        authority,
+        trustees,
+        keys,
+        outcome,
+        credentials,
+        list,
+        election,
+    })
+}
+
 /// An election held on a board: what happened, and the plaintext count to compare with.
 pub struct HeldElection {
     /// The manifest voted on.
@@ -363,33 +423,15 @@ pub fn hold_election(
     }
     let manifest = voters::manifest()?;
     let plans: Vec<VoterPlan> = voters::plan(&manifest, voters, &mut rand::rng());
-    let trustees = Trustees::new(TRUSTEES, THRESHOLD);
-
-    let (keys, outcome, authority) = stages.run("election opened, key ceremony", || {
-        let mut authority = open_election(board, authority_key, &manifest)?;
-        authority.move_to(Phase::Ceremony)?;
-        authority.post(kinds::CEREMONY_OPEN, &trustees.open()?.encode())?;
-        let context = authority.context;
-        let (keys, outcome) = trustees.run_ceremony(context.0, &mut authority)?;
-        Ok::<_, DemoError>((keys, outcome, authority))
-    })?;
-
-    let (credentials, list) =
-        stages.run_counted("credentials issued", voters as u64, "credentials", |_| {
-            authority.move_to(Phase::Registration)?;
-            let registered = register(&authority, voters)?;
-            authority.move_to(Phase::Voting)?;
-            Ok::<_, DemoError>(registered)
-        })?;
-    let root = list.root().0;
-    let election = Election::new(ContextInputs {
-        manifest: &manifest,
-        joint_key: &outcome.joint_key,
-        credential_root: &root,
-        board_origin: origin,
-        context_id: &authority.context.0,
-    })
-    .map_err(|e| DemoError::Setup(e.to_string()))?;
+    let OpenForVoting {
+        authority,
+        trustees,
+        keys,
+        outcome,
+        credentials,
+        list,
+        election,
+    } = open_for_voting(board, authority_key, origin, &manifest, voters, stages)?;
 
     let total_ballots: usize = plans
         .iter()

@@ -223,7 +223,7 @@ pub fn ballot_digest(ballot: &Ballot) -> [u8; 32] {
     TrackingCode::of(ballot).0
 }
 
-fn encrypt_one(
+pub(crate) fn encrypt_one(
     election: &Election,
     credential: &Credential,
     voter: usize,
