@@ -17,7 +17,7 @@ pub struct BallotsArgs {
     #[arg(long, default_value_t = 10)]
     options: usize,
     /// Voters registered.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 10_000)]
     voters: usize,
     /// Ballots made and posted (default: one per voter); beyond --voters, revotes.
     #[arg(long)]
