@@ -64,10 +64,15 @@ pub struct BallotBenchOptions {
 pub struct Floor {
     /// Ballots verified.
     pub ballots: usize,
-    /// Per ballot, on one thread.
+    /// Per ballot, on one thread (wall clock / ballots).
     pub one_thread: Duration,
+    /// CPU time per ballot of the one-thread measurement: the same as `one_thread` on
+    /// an idle machine, less when other processes took the core.
+    pub one_thread_cpu: Duration,
     /// Per ballot, batches spread over every core (wall clock / ballots).
     pub all_cores: Duration,
+    /// CPU time per ballot of the all-cores measurement.
+    pub all_cores_cpu: Duration,
     /// Threads of the all-cores measurement.
     pub threads: usize,
 }
@@ -134,6 +139,18 @@ impl BallotBenchReport {
         let floor = self.floor.all_cores_per_second();
         if floor > 0.0 {
             self.accepted_per_second() / floor
+        } else {
+            0.0
+        }
+    }
+
+    /// The floor's CPU per ballot (all cores) over the server's CPU per accepted ballot:
+    /// the share of the server's work that is the crypto it cannot skip. Unlike the
+    /// ratio of rates, other processes on the machine hardly move it.
+    pub fn cpu_share_of_floor(&self) -> f64 {
+        let server = self.server_cpu_per_ballot().as_secs_f64();
+        if server > 0.0 {
+            self.floor.all_cores_cpu.as_secs_f64() / server
         } else {
             0.0
         }
@@ -218,8 +235,19 @@ fn cpu_seconds_of(stat: &str) -> f64 {
     (ticks(11) + ticks(12)) as f64 / 100.0
 }
 
+/// The calling thread's CPU seconds. `schedstat` counts nanoseconds, where `stat` counts
+/// ticks of 10 ms: a load generator thread posting a few hundred ballots uses less than a
+/// tick, and `stat` would report zero.
 fn thread_cpu_seconds() -> f64 {
-    std::fs::read_to_string("/proc/thread-self/stat").map_or(0.0, |s| cpu_seconds_of(&s))
+    let nanos = std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok());
+    match nanos {
+        Some(n) => n as f64 / 1e9,
+        None => {
+            std::fs::read_to_string("/proc/thread-self/stat").map_or(0.0, |s| cpu_seconds_of(&s))
+        }
+    }
 }
 
 fn process_cpu_seconds() -> f64 {
@@ -326,21 +354,28 @@ fn verify_batch(election: &Election, bodies: &[&[u8]]) -> Result<(), String> {
 /// rayon's threads (one per core).
 fn measure_floor(election: &Election, bodies: &[&[u8]]) -> Result<Floor, BallotBenchError> {
     let n = bodies.len().max(1) as u32;
+    let per_ballot_cpu = |seconds: f64| Duration::from_secs_f64(seconds.max(0.0)) / n;
+    let cpu_before = process_cpu_seconds();
     let started = Instant::now();
     for chunk in bodies.chunks(BOARD_BATCH) {
         verify_batch(election, chunk).map_err(BallotBenchError::Floor)?;
     }
     let one_thread = started.elapsed() / n;
+    let one_thread_cpu = per_ballot_cpu(process_cpu_seconds() - cpu_before);
+    let cpu_before = process_cpu_seconds();
     let started = Instant::now();
     bodies
         .par_chunks(BOARD_BATCH)
         .try_for_each(|chunk| verify_batch(election, chunk))
         .map_err(BallotBenchError::Floor)?;
     let all_cores = started.elapsed() / n;
+    let all_cores_cpu = per_ballot_cpu(process_cpu_seconds() - cpu_before);
     Ok(Floor {
         ballots: bodies.len(),
         one_thread,
+        one_thread_cpu,
         all_cores,
+        all_cores_cpu,
         threads: rayon::current_num_threads(),
     })
 }

@@ -78,16 +78,25 @@ fn print(report: &BallotBenchReport) {
         f.ballots
     );
     println!(
-        "  one thread {} per ballot ({:.0}/s); {} threads {} per ballot ({:.0}/s)",
+        "  one thread: {} per ballot ({:.0}/s), CPU {} per ballot",
         micros(f.one_thread),
         1.0 / f.one_thread.as_secs_f64().max(f64::MIN_POSITIVE),
+        micros(f.one_thread_cpu),
+    );
+    println!(
+        "  {} threads: {} per ballot ({:.0}/s), CPU {} per ballot",
         f.threads,
         micros(f.all_cores),
-        f.all_cores_per_second()
+        f.all_cores_per_second(),
+        micros(f.all_cores_cpu),
     );
     println!(
         "ratio accepted/s ÷ floor/s on all cores: {:.2}",
         report.ratio_to_floor()
+    );
+    println!(
+        "floor CPU ÷ server CPU per ballot: {:.2} (the share of the server's work that is the batched proof checks)",
+        report.cpu_share_of_floor()
     );
 }
 
