@@ -291,12 +291,22 @@ impl ElectionFold {
                 self.casts.push((index, cast.clone(), sealed));
             }
             _ => {
-                ElectionState::precheck(
+                // Decryption shares are checked here whether or not the result names
+                // their trustee: a share nobody combined is still a claim on the log.
+                let relations = ElectionState::precheck(
                     state.sealed().map(|s| s.as_ref()),
                     record.signer(),
                     &decoded,
                 )
                 .map_err(fault)?;
+                if let Some(relations) = relations
+                    && relations.check().is_err()
+                {
+                    return Err(match state.sealed() {
+                        Some(sealed) => fault(sealed.diagnose(record.signer(), &decoded)),
+                        None => record_error(index, "a proof of the record does not verify"),
+                    });
+                }
             }
         }
         state.check(record.signer(), &decoded).map_err(fault)?;
@@ -552,4 +562,128 @@ pub fn verify_directory_with_progress(
         .collect::<Result<Vec<_>, _>>()?;
     store.close();
     verify_log_with_progress(&entries, &checkpoint, vkey.trim(), progress)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use ed25519_dalek::SigningKey;
+    use urne_election::kinds;
+    use urne_log::note::NoteSigner;
+    use urne_tally::{aggregate, decrypt_tally};
+
+    use super::*;
+    use crate::demo::progress::Stages;
+    use crate::demo::voters::{BallotRole, Choice};
+    use crate::demo::{BoardLog, UncheckedLog, ballot_record, open_for_voting, trustees, voters};
+
+    const ORIGIN: &str = "test.urne.local/board";
+
+    fn checkpoint(signer: &NoteSigner, entries: &[Vec<u8>]) -> String {
+        let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
+        let checkpoint = Checkpoint::new(
+            ORIGIN,
+            entries.len() as u64,
+            urne_log::hash::root_of(&leaves),
+            Vec::new(),
+        )
+        .unwrap();
+        let mut note = Note::new(&checkpoint.to_text()).unwrap();
+        signer.sign(&mut note);
+        note.to_text()
+    }
+
+    /// An election of one ballot tallied by trustees 1 and 3, where absent trustee 2
+    /// also posted decryption shares: `garbage` makes them trustee 1's relabelled as 2,
+    /// whose proofs are bound to trustee 1 and so fail.
+    fn tallied_with_trustee_2(garbage: bool) -> (Vec<Vec<u8>>, u64) {
+        let log = UncheckedLog::default();
+        let authority_key = SigningKey::from_bytes(&[7; 32]);
+        let manifest = voters::manifest().unwrap();
+        let open = open_for_voting(
+            &log,
+            authority_key.clone(),
+            ORIGIN,
+            &manifest,
+            3,
+            &mut Stages::new(),
+        )
+        .unwrap();
+        let context = open.authority.context;
+        let post = |kind, body: &[u8], key: &SigningKey| {
+            log.submit(
+                Record::sign(context, kind, body, key)
+                    .unwrap()
+                    .into_bytes(),
+            )
+            .unwrap()
+        };
+        // One ballot, so the sums are not the identity (whose shares need no proof).
+        let choices = [Choice::Options(vec![1]), Choice::Options(vec![0, 2])];
+        let signed = voters::encrypt_one(
+            &open.election,
+            &open.credentials[0],
+            0,
+            BallotRole::First,
+            &choices,
+        )
+        .unwrap();
+        let (kind, body) = ballot_record(&signed);
+        post(kind, &body, &SigningKey::from_bytes(&[9; 32]));
+        post(CONTEXT_PHASE, &[Phase::Closed.code()], &authority_key);
+        post(CONTEXT_PHASE, &[Phase::Tallying.code()], &authority_key);
+        let aggregation = aggregate(&open.election, &open.list, &[signed.ballot]).unwrap();
+        let ciphertexts = aggregation.tally.ciphertexts();
+        let shares: Vec<DecryptionShares> = open
+            .keys
+            .iter()
+            .map(|key| {
+                trustees::decryption_shares(key, open.election.context(), &ciphertexts).unwrap()
+            })
+            .collect();
+        let mut absent = shares[1].clone();
+        if garbage {
+            absent = shares[0].clone();
+            absent.trustee = 2;
+        }
+        let at = post(
+            kinds::TALLY_DECRYPTION_SHARES,
+            &absent.encode(),
+            open.trustees.identity(2).unwrap(),
+        );
+        let named = [shares[0].clone(), shares[2].clone()];
+        for share in &named {
+            post(
+                kinds::TALLY_DECRYPTION_SHARES,
+                &share.encode(),
+                open.trustees.identity(share.trustee).unwrap(),
+            );
+        }
+        let result = decrypt_tally(&open.election, &open.outcome, &aggregation, &named).unwrap();
+        post(kinds::TALLY_RESULT, &result.to_bytes(), &authority_key);
+        post(CONTEXT_PHASE, &[Phase::Published.code()], &authority_key);
+        (log.into_entries(), at)
+    }
+
+    fn verify(entries: &[Vec<u8>]) -> Result<Verified, VerifyError> {
+        let board = NoteSigner::from_seed(ORIGIN, &[3; 32]).unwrap();
+        verify_log(
+            entries,
+            &checkpoint(&board, entries),
+            &board.verifier().to_vkey(),
+        )
+    }
+
+    #[test]
+    fn decryption_shares_the_result_does_not_name_are_still_proof_checked() {
+        let (entries, _) = tallied_with_trustee_2(false);
+        verify(&entries).unwrap();
+        let (entries, at) = tallied_with_trustee_2(true);
+        let err = verify(&entries).unwrap_err();
+        assert!(
+            matches!(err, VerifyError::Record { index, .. } if index == at),
+            "{err}"
+        );
+    }
 }
