@@ -12,6 +12,7 @@ use urne_cli::demo::{
     DemoError, HeldElection, UncheckedLog, VerifyError, check_against_plaintext, hold_election,
     verify_log,
 };
+use urne_ceremony::{CeremonyOpen, TrusteeSetup};
 use urne_election::{CastBallot, kinds};
 use urne_log::note::{Note, NoteSigner};
 use urne_log::{Checkpoint, Hash, leaf_hash};
@@ -226,4 +227,41 @@ fn demo_refuses_a_verified_result_that_is_not_the_plaintext_count() {
     held_other.plaintext[1][2] += 1;
     let err = check_against_plaintext(&published, &held_other).unwrap_err();
     assert!(err.to_string().contains("contest 2"), "{err}");
+}
+
+#[test]
+fn ceremony_reopened_after_a_registration_verifies_from_the_roster_that_stands() {
+    let held = held();
+    let mut entries = held.entries.clone();
+    let at = positions(&entries, kinds::CEREMONY_OPEN)[0];
+    let context = Record::parse(entries[at].clone()).unwrap().context();
+    // A first roster the authority replaced after one of its trustees registered.
+    let stale: Vec<SigningKey> = (11..14).map(|s| SigningKey::from_bytes(&[s; 32])).collect();
+    let open = CeremonyOpen::new(
+        2,
+        stale.iter().map(|k| k.verifying_key().to_bytes()).collect(),
+    )
+    .unwrap();
+    let (_, registration) = TrusteeSetup::new(1, &mut rand::rng());
+    let sign = |kind, body: &[u8], key: &SigningKey| {
+        Record::sign(context, kind, body, key).unwrap().into_bytes()
+    };
+    entries.insert(
+        at,
+        sign(kinds::CEREMONY_REGISTER, &registration.encode(), &stale[0]),
+    );
+    entries.insert(at, sign(kinds::CEREMONY_OPEN, &open.encode(), &held.authority));
+    let verified = verify(&entries).unwrap();
+    assert_eq!(verified.elections[0].outcome.qualified, vec![1, 2, 3]);
+
+    // Opening again with exactly the roster already open is a duplicate entry the board
+    // would have refused; the fold refuses it too.
+    let mut entries = held.entries.clone();
+    let real = entries[at].clone();
+    entries.insert(at + 1, real);
+    let err = verify(&entries).unwrap_err();
+    assert!(
+        matches!(err, VerifyError::Record { index, .. } if index == at as u64 + 1),
+        "{err}"
+    );
 }

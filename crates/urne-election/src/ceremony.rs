@@ -152,11 +152,12 @@ impl Ceremony {
         }
     }
 
-    fn finish(&mut self, ceremony_id: [u8; 32]) {
-        let Some(open) = self.open.clone() else {
-            return;
-        };
-        let transcript = CeremonyTranscript {
+    /// The ceremony's records as the fold kept them (a second `ceremony.open` drops the
+    /// registrations under the first): what its outcome was computed from, and what a
+    /// verifier re-verifies. None before `ceremony.open`.
+    pub fn transcript(&self, ceremony_id: [u8; 32]) -> Option<CeremonyTranscript> {
+        let open = self.open.clone()?;
+        Some(CeremonyTranscript {
             ceremony_id,
             open,
             registrations: self.registrations.values().cloned().collect(),
@@ -165,6 +166,12 @@ impl Ceremony {
             shares: self.shares.values().cloned().collect(),
             complaints: self.complaints.values().cloned().collect(),
             answers: self.answers.values().cloned().collect(),
+        })
+    }
+
+    fn finish(&mut self, ceremony_id: [u8; 32]) {
+        let Some(transcript) = self.transcript(ceremony_id) else {
+            return;
         };
         self.outcome = Some(verify_ceremony(&transcript));
         self.round = round::DONE;

@@ -637,11 +637,20 @@ impl ElectionState {
     pub fn check_ceremony_open(
         &self,
         signer: &[u8; 32],
-        _open: &CeremonyOpen,
+        open: &CeremonyOpen,
     ) -> Result<(), ElectionError> {
         let kind = "ceremony.open";
         self.authority_only(kind, signer)?;
         self.in_phase(kind, Phase::Ceremony)?;
+        // The board refuses a byte-identical record as a duplicate entry; the fold must
+        // refuse it too, or a replay would accept a log the board never could have built.
+        if self.ceremony.open.as_ref() == Some(open) {
+            return Err(ElectionError::AlreadyUsed {
+                kind,
+                field: "body".into(),
+                detail: "the ceremony is already open with exactly this roster".into(),
+            });
+        }
         if self.ceremony.round > round::REGISTER {
             return Err(wrong_phase(
                 kind,

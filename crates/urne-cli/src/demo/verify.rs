@@ -14,10 +14,7 @@ use std::path::Path;
 use rayon::prelude::*;
 use std::sync::Arc;
 use urne_ballot::{Ballot, ContextInputs, Election, Manifest, check_audit};
-use urne_ceremony::{
-    CeremonyOpen, CeremonyOutcome, CeremonyTranscript, CommitmentHash, Commitments, Complaint,
-    ComplaintAnswer, DecryptionShares, EncryptedShares, TrusteeRegistration, verify_ceremony,
-};
+use urne_ceremony::{CeremonyOutcome, DecryptionShares, verify_ceremony};
 use urne_credential::{CredentialList, CredentialListPart};
 use urne_crypto::BatchVerifier;
 
@@ -171,13 +168,6 @@ fn check_checkpoint(
 #[derive(Default)]
 struct ElectionRecords {
     manifest: Option<Manifest>,
-    ceremony_open: Option<CeremonyOpen>,
-    registrations: Vec<TrusteeRegistration>,
-    commitment_hashes: Vec<CommitmentHash>,
-    commitments: Vec<Commitments>,
-    shares: Vec<EncryptedShares>,
-    complaints: Vec<Complaint>,
-    answers: Vec<ComplaintAnswer>,
     credential_parts: Vec<CredentialListPart>,
     last_credential_part: u64,
     casts: Vec<(u64, CastBallot)>,
@@ -190,13 +180,6 @@ impl ElectionRecords {
     fn add(&mut self, index: u64, decoded: &Decoded) {
         match decoded {
             Decoded::Manifest(m) => self.manifest = Some(m.manifest.clone()),
-            Decoded::CeremonyOpen(o) => self.ceremony_open = Some(o.clone()),
-            Decoded::Register(r) => self.registrations.push(*r),
-            Decoded::CommitmentHash(h) => self.commitment_hashes.push(*h),
-            Decoded::Commitments(c) => self.commitments.push(c.clone()),
-            Decoded::Shares(s) => self.shares.push(s.clone()),
-            Decoded::Complaint(c) => self.complaints.push(*c),
-            Decoded::Answer(a) => self.answers.push(*a),
             Decoded::Credentials(p) => {
                 self.credential_parts.push(p.clone());
                 self.last_credential_part = index;
@@ -205,8 +188,8 @@ impl ElectionRecords {
             Decoded::Audit(a) => self.audits.push((index, (**a).clone())),
             Decoded::DecryptionShares(s) => self.decryption_shares.push(s.clone()),
             Decoded::Result(r) => self.result = Some((index, (**r).clone())),
-            // Round closings: the fold judged them; the ceremony's verification reads
-            // only what the trustees posted.
+            // The ceremony's records are kept by the fold itself, which drops those a
+            // second ceremony.open superseded; round closings change only its round.
             _ => {}
         }
     }
@@ -377,20 +360,11 @@ fn verify_election(
     let manifest = records
         .manifest
         .ok_or_else(|| missing("election.manifest"))?;
-    let open = records
-        .ceremony_open
+    let transcript = state
+        .ceremony()
+        .transcript(context.0)
         .ok_or_else(|| missing("ceremony.open"))?;
-    let outcome = verify_ceremony(&CeremonyTranscript {
-        ceremony_id: context.0,
-        open,
-        registrations: records.registrations,
-        commitment_hashes: records.commitment_hashes,
-        commitments: records.commitments,
-        shares: records.shares,
-        complaints: records.complaints,
-        answers: records.answers,
-    })
-    .map_err(|e| VerifyError::Ceremony {
+    let outcome = verify_ceremony(&transcript).map_err(|e| VerifyError::Ceremony {
         context: id.clone(),
         problem: e.to_string(),
     })?;
