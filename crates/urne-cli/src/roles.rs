@@ -1077,6 +1077,18 @@ pub fn results(
         .collect();
     let verified = urne_cli::demo::verify_log(&entries, &signed.text, &verifier.to_vkey())
         .map_err(|e| fail(format!("VERIFICATION FAILED: {e}")))?;
+    if let Some(unfinished) = verified.unfinished.iter().find(|e| e.context == id) {
+        return Err(fail(format!(
+            "board verified ({} records); election {} never opened voting: it is in its {} phase{}",
+            verified.entries,
+            id.to_hex(),
+            unfinished.phase,
+            match &unfinished.ceremony {
+                Some(Err(fault)) => format!(", its key ceremony failed ({fault})"),
+                _ => String::new(),
+            }
+        )));
+    }
     let found = verified
         .elections
         .iter()

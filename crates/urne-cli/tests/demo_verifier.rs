@@ -13,10 +13,11 @@ use urne_cli::demo::{
     verify_log,
 };
 use urne_ceremony::{CeremonyOpen, TrusteeSetup};
-use urne_election::{CastBallot, kinds};
+use urne_election::{CastBallot, ManifestRecord, Phase, kinds};
 use urne_log::note::{Note, NoteSigner};
 use urne_log::{Checkpoint, Hash, leaf_hash};
-use urne_record::Record;
+use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
+use urne_record::{ContextId, ContextOpen, ContextType, Record};
 use urne_tally::TallyResult;
 
 const ORIGIN: &str = "test.urne.local/board";
@@ -262,6 +263,59 @@ fn ceremony_reopened_after_a_registration_verifies_from_the_roster_that_stands()
     let err = verify(&entries).unwrap_err();
     assert!(
         matches!(err, VerifyError::Record { index, .. } if index == at as u64 + 1),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_abandoned_second_election_does_not_stop_the_board_verifying() {
+    let held = held();
+    let mut entries = held.entries.clone();
+    let manifest = ManifestRecord {
+        manifest: held.election.manifest.clone(),
+    };
+    let open = ContextOpen {
+        context_type: ContextType::ELECTION,
+        nonce: [1; 16],
+        name: "abandoned".into(),
+        parameters: manifest.parameters_hash(),
+    }
+    .to_body()
+    .unwrap();
+    let context = ContextId::derive(held.authority.verifying_key().as_bytes(), &open);
+    let roster = CeremonyOpen::new(
+        2,
+        (11..14)
+            .map(|s| SigningKey::from_bytes(&[s; 32]).verifying_key().to_bytes())
+            .collect(),
+    )
+    .unwrap();
+    for (kind, body) in [
+        (CONTEXT_OPEN, open),
+        (kinds::ELECTION_MANIFEST, manifest.to_body()),
+        (CONTEXT_PHASE, vec![Phase::Ceremony.code()]),
+        (kinds::CEREMONY_OPEN, roster.encode()),
+    ] {
+        entries.push(
+            Record::sign(context, kind, &body, &held.authority)
+                .unwrap()
+                .into_bytes(),
+        );
+    }
+    let verified = verify(&entries).unwrap();
+    assert_eq!(verified.elections.len(), 1, "the held election, verified");
+    assert_eq!(verified.unfinished.len(), 1);
+    let abandoned = &verified.unfinished[0];
+    assert_eq!(abandoned.context, context);
+    assert_eq!(abandoned.phase, Phase::Ceremony);
+    assert!(abandoned.ceremony.is_none());
+
+    // Verified as far as it went: a record it may not hold still fails.
+    let last = entries.len() - 1;
+    entries.push(entries[last].clone());
+    let err = verify(&entries).unwrap_err();
+    assert!(
+        matches!(err, VerifyError::Record { index, .. } if index == last as u64 + 1),
         "{err}"
     );
 }

@@ -14,7 +14,7 @@ use std::path::Path;
 use rayon::prelude::*;
 use std::sync::Arc;
 use urne_ballot::{Ballot, ContextInputs, Election, Manifest, check_audit};
-use urne_ceremony::{CeremonyOutcome, DecryptionShares, verify_ceremony};
+use urne_ceremony::{CeremonyFault, CeremonyOutcome, DecryptionShares, verify_ceremony};
 use urne_credential::{CredentialList, CredentialListPart};
 use urne_crypto::BatchVerifier;
 
@@ -122,8 +122,30 @@ pub struct Verified {
     pub root: Hash,
     /// The board's origin.
     pub origin: String,
-    /// Each election on the log, verified.
+    /// Each election on the log that opened voting, verified.
     pub elections: Vec<VerifiedElection>,
+    /// Each election that never opened voting (abandoned, its ceremony faulted, or
+    /// still being set up), verified as far as it went.
+    pub unfinished: Vec<UnfinishedElection>,
+}
+
+/// An election that never opened voting: its records passed the fold, and its ceremony,
+/// if it finished, re-verified to the same outcome.
+#[derive(Clone, Debug)]
+pub struct UnfinishedElection {
+    /// Its context id.
+    pub context: ContextId,
+    /// The phase its log reached.
+    pub phase: Phase,
+    /// The ceremony's outcome if it finished: a fault means the authority opens a new
+    /// election (spec/23 §23.3).
+    pub ceremony: Option<Result<CeremonyOutcome, CeremonyFault>>,
+}
+
+/// One election's verification: as far as its log went.
+enum Checked {
+    Verified(VerifiedElection),
+    Unfinished(UnfinishedElection),
 }
 
 fn record_error(index: u64, problem: impl std::fmt::Display) -> VerifyError {
@@ -340,7 +362,7 @@ fn verify_election(
     fold: ElectionFold,
     origin: &str,
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<VerifiedElection, VerifyError> {
+) -> Result<Checked, VerifyError> {
     fold.verify_casts(progress)?;
     let context = fold.id;
     let id = context.to_hex();
@@ -357,6 +379,28 @@ fn verify_election(
         context: id.clone(),
         what,
     };
+    if state.sealed().is_none() {
+        // Before voting there is nothing to count; what there is must still agree.
+        let ceremony = match state.ceremony().outcome() {
+            None => None,
+            Some(kept) => {
+                let transcript = state
+                    .ceremony()
+                    .transcript(context.0)
+                    .ok_or_else(|| missing("ceremony.open"))?;
+                let direct = verify_ceremony(&transcript);
+                if &direct != kept {
+                    return Err(disagree("ceremony outcome"));
+                }
+                Some(direct)
+            }
+        };
+        return Ok(Checked::Unfinished(UnfinishedElection {
+            context,
+            phase: state.phase(),
+            ceremony,
+        }));
+    }
     let manifest = records
         .manifest
         .ok_or_else(|| missing("election.manifest"))?;
@@ -429,7 +473,7 @@ fn verify_election(
             Some(result)
         }
     };
-    Ok(VerifiedElection {
+    Ok(Checked::Verified(VerifiedElection {
         context,
         manifest,
         outcome,
@@ -437,7 +481,7 @@ fn verify_election(
         ballots: records.casts.len(),
         audits: records.audits.len(),
         result,
-    })
+    }))
 }
 
 /// Verifies a board from its entries (in log order), its signed checkpoint covering all
@@ -494,16 +538,20 @@ pub fn verify_log_with_progress(
             fold.feed(index, record, checkpoint.origin())?;
         }
     }
-    let elections = elections
-        .into_iter()
-        .map(|fold| verify_election(fold, checkpoint.origin(), progress))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Verified {
+    let mut verified = Verified {
         entries: entries.len() as u64,
         root: *checkpoint.root(),
         origin: checkpoint.origin().to_owned(),
-        elections,
-    })
+        elections: Vec::new(),
+        unfinished: Vec::new(),
+    };
+    for fold in elections {
+        match verify_election(fold, checkpoint.origin(), progress)? {
+            Checked::Verified(election) => verified.elections.push(election),
+            Checked::Unfinished(election) => verified.unfinished.push(election),
+        }
+    }
+    Ok(verified)
 }
 
 /// The board's verifier key file the demo leaves beside its data.
