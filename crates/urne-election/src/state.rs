@@ -1195,6 +1195,24 @@ impl ElectionState {
             skim_ballot(body.get(5..).unwrap_or_default()).ok_or_else(|| {
                 ElectionError::invalid(kind, "body.ballot", "the ballot's layout does not read")
             })?;
+        // The sums zip each ballot's ciphertexts with the manifest's entries: a ballot
+        // with another count would have entries dropped or shifted without a word. The
+        // precheck already refuses one; this holds for a log applied unchecked.
+        let entries: usize = self
+            .sealed
+            .as_ref()
+            .map(|s| entry_maxima(s.election.manifest()).iter().map(Vec::len).sum())
+            .ok_or_else(|| wrong_phase(kind, self.phase, "before voting opens"))?;
+        if ciphertexts.len() != entries {
+            return Err(ElectionError::invalid(
+                kind,
+                "body.ballot",
+                format!(
+                    "{} ciphertexts, the manifest has {entries} entries",
+                    ciphertexts.len()
+                ),
+            ));
+        }
         // By bytes: the list is sorted by encoding, and decoding the point would cost
         // a decompression per ballot on the board's applier.
         let weight = self

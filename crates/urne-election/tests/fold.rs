@@ -646,3 +646,47 @@ fn audits_of_another_election_an_unlisted_credential_twice_or_after_close_are_re
         "{e}"
     );
 }
+
+#[test]
+fn a_ballot_applied_unchecked_with_another_count_of_entries_is_refused() {
+    let mut log = Log::open(&manifest());
+    through_ceremony(&mut log);
+    let voter = Credential::generate(&mut rand::rng());
+    register(&mut log, std::slice::from_ref(&voter));
+    let sealed = log.state().sealed().unwrap().clone();
+    // The same election with a third candidate: one ciphertext more than its manifest.
+    let mut contests = manifest().contests().to_vec();
+    contests[0].options.push("Zoé".into());
+    let wider = Manifest::new("Assemblée générale", contests).unwrap();
+    let root = sealed.credentials().root().0;
+    let election = urne_ballot::Election::new(urne_ballot::ContextInputs {
+        manifest: &wider,
+        joint_key: &sealed.outcome().joint_key,
+        credential_root: &root,
+        board_origin: ORIGIN,
+        context_id: &log.id.0,
+    })
+    .unwrap();
+    let mut rng = rand::rng();
+    let key = CredentialKey(voter.public().to_bytes());
+    let selections = [
+        ContestSelection::approve(3, &[0]).unwrap(),
+        ContestSelection::blank(2),
+    ];
+    let (ballot, _) = Ballot::encrypt(&election, &key, &selections, &mut rng).unwrap();
+    let signature = BallotSignature::sign(
+        &voter,
+        election.context(),
+        &TrackingCode::of(&ballot).0,
+        &mut rng,
+    )
+    .unwrap();
+    let body = CastBallot::new(ballot, signature).to_body();
+    let mut state = log.replay.into_state().unwrap();
+    let err = state.apply(BALLOT_CAST, &body, 99).unwrap_err();
+    assert!(
+        matches!(&err, ElectionError::Invalid { field, .. } if field == "body.ballot"),
+        "{err}"
+    );
+    assert_eq!(state.ballot_counts().0, 0);
+}
