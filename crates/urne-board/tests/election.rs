@@ -436,7 +436,18 @@ fn a_whole_election_through_the_board_and_its_replay() {
         let key = CredentialKey(voters[1].public().to_bytes());
         Ballot::encrypt(sealed.election(), &key, &vote(0, &[2]), &mut rng).unwrap()
     };
-    let audit = AuditRecord::new(audit_ballot.clone(), audit_secrets.audit(&audit_ballot));
+    let audit_signature = BallotSignature::sign(
+        &voters[1],
+        sealed.election().context(),
+        &TrackingCode::of(&audit_ballot).0,
+        &mut rng,
+    )
+    .unwrap();
+    let audit = AuditRecord::new(
+        audit_ballot.clone(),
+        audit_signature,
+        audit_secrets.audit(&audit_ballot),
+    );
     post(&board, &fresh_key(), id, BALLOT_AUDIT, &audit.to_body()).unwrap();
     // An audit whose opening does not match its ballot.
     let mut lying = audit.clone();

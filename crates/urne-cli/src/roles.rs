@@ -943,7 +943,9 @@ pub fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
         let opening = secrets.audit(&ballot);
         check_audit(election, &ballot, &opening)
             .map_err(|e| fail(format!("this device's own ballot fails its audit: {e}")))?;
-        let record = AuditRecord::new(ballot, opening);
+        let signature = BallotSignature::sign(&credential, election.context(), &code.0, &mut rng)
+            .map_err(|e| fail(format!("signing the audited ballot: {e}")))?;
+        let record = AuditRecord::new(ballot, signature, opening);
         let index = follower.post(kinds::BALLOT_AUDIT, &record.to_body(), &device)?;
         say!("tracking code: {}", code.short())?;
         say!(

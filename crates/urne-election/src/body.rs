@@ -206,7 +206,8 @@ pub fn tracking_code_of_body(
     Ok(TrackingCode::of_bytes(r.sized("body.ballot")?))
 }
 
-/// `ballot.audit`: version ‖ u32 length ‖ ballot bytes ‖ the opening (spec/21 §21.8
+/// `ballot.audit`: version ‖ u32 length ‖ ballot bytes ‖ the credential's signature
+/// (spec/22 §22.4, 65 bytes) over the ballot's tracking code ‖ the opening (spec/21 §21.8
 /// encoding, to the end of the body).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditRecord {
@@ -214,21 +215,25 @@ pub struct AuditRecord {
     pub ballot: Ballot,
     /// Its bytes as posted.
     pub ballot_bytes: Vec<u8>,
+    /// Its credential's signature over its tracking code: only the credential's holder
+    /// may spend the credential's few audits (spec/23 §23.7).
+    pub signature: BallotSignature,
     /// What its device says it encrypts, with the nonces.
     pub opening: AuditedBallot,
 }
 
 impl AuditRecord {
-    /// An audit record of a ballot and its opening.
-    pub fn new(ballot: Ballot, opening: AuditedBallot) -> Self {
+    /// An audit record of a ballot, its credential's signature and its opening.
+    pub fn new(ballot: Ballot, signature: BallotSignature, opening: AuditedBallot) -> Self {
         Self {
             ballot_bytes: ballot.to_bytes(),
             ballot,
+            signature,
             opening,
         }
     }
 
-    /// The spoiled ballot's tracking code.
+    /// The spoiled ballot's tracking code (what the signature signs).
     pub fn tracking_code(&self) -> TrackingCode {
         TrackingCode::of_bytes(&self.ballot_bytes)
     }
@@ -237,6 +242,7 @@ impl AuditRecord {
     pub fn to_body(&self) -> Vec<u8> {
         let mut out = vec![BODY_VERSION];
         sized(&mut out, &self.ballot_bytes);
+        out.extend_from_slice(&self.signature.to_bytes());
         out.extend_from_slice(&self.opening.to_bytes());
         out
     }
@@ -252,6 +258,8 @@ impl AuditRecord {
                 e.to_string(),
             )
         })?;
+        let signature = BallotSignature::decode(r.take(BallotSignature::LEN, "body.signature")?)
+            .map_err(|e| ElectionError::invalid("ballot.audit", "body.signature", e.to_string()))?;
         let opening = AuditedBallot::decode(r.rest()).map_err(|e| {
             ElectionError::invalid(
                 "ballot.audit",
@@ -262,9 +270,31 @@ impl AuditRecord {
         Ok(Self {
             ballot,
             ballot_bytes: ballot_bytes.to_vec(),
+            signature,
             opening,
         })
     }
+}
+
+/// The credential a `ballot.cast` or `ballot.audit` body's ballot names, read from the
+/// ballot's fixed layout (version ‖ context ‖ credential, spec/21 §21.5) without decoding
+/// it: the bytes were decoded strictly when the record was checked.
+pub fn credential_of_body(
+    kind: urne_record::Kind,
+    body: &[u8],
+) -> Result<[u8; 32], ElectionError> {
+    let mut r = Reader::new(kind, body)?;
+    let ballot = r.sized("body.ballot")?;
+    ballot
+        .get(33..65)
+        .and_then(|c| c.try_into().ok())
+        .ok_or_else(|| {
+            ElectionError::invalid(
+                name(kind),
+                "body.ballot.credential",
+                "the ballot is too short to name a credential",
+            )
+        })
 }
 
 /// `ceremony.close-round`: version ‖ the round closed (u8, 2..=6). The authority ends

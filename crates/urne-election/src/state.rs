@@ -18,7 +18,9 @@ use urne_crypto::{Ciphertext, CiphertextSum, DiscreteLogTable, Relations, Scalar
 use urne_record::Kind;
 use urne_tally::{EncryptedTally, TallyResult};
 
-use crate::body::{AuditRecord, CastBallot, CloseRound, ManifestRecord, tracking_code_of_body};
+use crate::body::{
+    AuditRecord, CastBallot, CloseRound, ManifestRecord, credential_of_body, tracking_code_of_body,
+};
 use crate::ceremony::{Ceremony, round};
 use crate::error::ElectionError;
 use crate::kinds::{self, name};
@@ -26,6 +28,14 @@ use crate::phase::Phase;
 
 /// The unique-key space of tracking codes: a ballot is cast or audited once.
 pub const TRACKING_CODE_KEY: &str = "ballot.tracking-code";
+/// Key space of a credential's audits: credential ‖ the audit's rank (u8) among them, so
+/// two audits racing for the same rank cannot both be accepted.
+pub const AUDIT_SLOT_KEY: &str = "ballot.audit-slot";
+/// Audits a credential may post (spec/23 §23.7). A voter who doubts the device needs a
+/// few challenges, each a fresh ballot: eight give a device that cheats on one ballot
+/// in two a chance below 1/256 of going unseen, and bound what one credential adds to
+/// the board to eight ballots' worth.
+pub const MAX_AUDITS_PER_CREDENTIAL: u8 = 8;
 /// The unique-key space of decryption shares: one set per trustee.
 pub const TRUSTEE_SHARES_KEY: &str = "tally.trustee";
 
@@ -301,7 +311,13 @@ impl Sealed {
                 "the ballot was made for another election (its context hash differs)",
             ));
         }
-        self.listed(kind, &audit.ballot.credential)?;
+        let public = self.listed(kind, &audit.ballot.credential)?;
+        // Audits are few (at most MAX_AUDITS_PER_CREDENTIAL a credential): checked on
+        // their own, not batched.
+        audit
+            .signature
+            .verify(&public, self.election.context(), &audit.tracking_code().0)
+            .map_err(|e| ElectionError::invalid(kind, "body.signature", e.to_string()))?;
         check_audit(&self.election, &audit.ballot, &audit.opening)
             .map_err(|e| ElectionError::invalid(kind, "body.opening", e.to_string()))
     }
@@ -405,6 +421,8 @@ pub struct ElectionState {
     list: Option<Arc<CredentialList>>,
     sealed: Option<Arc<Sealed>>,
     tracking: HashSet<[u8; 32]>,
+    /// Audits posted per credential.
+    audits_of: HashMap<[u8; 32], u8>,
     latest: HashMap<[u8; 32], Latest>,
     cast: u64,
     audited: u64,
@@ -437,6 +455,7 @@ impl ElectionState {
             list: None,
             sealed: None,
             tracking: HashSet::new(),
+            audits_of: HashMap::new(),
             latest: HashMap::new(),
             cast: 0,
             audited: 0,
@@ -856,10 +875,29 @@ impl ElectionState {
                     .into(),
             });
         }
-        Ok(vec![Key {
-            space: TRACKING_CODE_KEY,
-            key: code.to_vec(),
-        }])
+        let credential = audit.ballot.credential.0;
+        let rank = self.audits_of.get(&credential).copied().unwrap_or(0);
+        if rank >= MAX_AUDITS_PER_CREDENTIAL {
+            return Err(ElectionError::AlreadyUsed {
+                kind,
+                field: "body.ballot.credential".into(),
+                detail: format!(
+                    "this credential already posted its {MAX_AUDITS_PER_CREDENTIAL} audits"
+                ),
+            });
+        }
+        let mut slot = credential.to_vec();
+        slot.push(rank);
+        Ok(vec![
+            Key {
+                space: TRACKING_CODE_KEY,
+                key: code.to_vec(),
+            },
+            Key {
+                space: AUDIT_SLOT_KEY,
+                key: slot,
+            },
+        ])
     }
 
     /// `tally.decryption-shares`, against the state (spec/23 §23.8); the shares
@@ -1128,7 +1166,10 @@ impl ElectionState {
             kinds::BALLOT_CAST => return self.apply_cast(body),
             kinds::BALLOT_AUDIT => {
                 let code = tracking_code_of_body(kind, body)?;
+                let credential = credential_of_body(kind, body)?;
                 self.tracking.insert(code.0);
+                let rank = self.audits_of.entry(credential).or_insert(0);
+                *rank = rank.saturating_add(1);
                 self.audited += 1;
                 return Ok(());
             }

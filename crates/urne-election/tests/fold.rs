@@ -11,8 +11,8 @@ use urne_ceremony::{CeremonyContext, CeremonyOpen, QualifiedTrustee, TrusteeSetu
 use urne_credential::{BallotSignature, Credential, CredentialList, ListedCredential};
 use urne_election::kinds::*;
 use urne_election::{
-    CastBallot, CloseRound, ElectionError, ElectionState, Fault, ManifestRecord, Phase, Replay,
-    round,
+    CastBallot, CloseRound, ElectionError, ElectionState, Fault, MAX_AUDITS_PER_CREDENTIAL,
+    ManifestRecord, Phase, Replay, round,
 };
 use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
 use urne_record::{ContextId, ContextOpen, ContextType, Kind, Record};
@@ -578,12 +578,12 @@ fn a_result_or_share_that_does_not_match_the_board_is_refused_field_by_field() {
 }
 
 #[test]
-fn audits_of_another_election_an_unlisted_credential_twice_or_after_close_are_refused() {
+fn audits_of_another_election_an_unlisted_or_unsigning_credential_past_its_quota_twice_or_after_close_are_refused() {
     use urne_election::AuditRecord;
     let mut rng = rand::rng();
     let mut log = Log::open(&manifest());
     let _trustees = through_ceremony(&mut log);
-    let voters: Vec<Credential> = (0..2)
+    let voters: Vec<Credential> = (0..3)
         .map(|_| Credential::generate(&mut rand::rng()))
         .collect();
     register(&mut log, &voters);
@@ -596,12 +596,19 @@ fn audits_of_another_election_an_unlisted_credential_twice_or_after_close_are_re
         let key = CredentialKey(credential.public().to_bytes());
         let (ballot, secrets) = Ballot::encrypt(sealed.election(), &key, &selections, rng).unwrap();
         let opening = secrets.audit(&ballot);
-        AuditRecord::new(ballot, opening)
+        let signature = BallotSignature::sign(
+            credential,
+            sealed.election().context(),
+            &TrackingCode::of(&ballot).0,
+            rng,
+        )
+        .unwrap();
+        AuditRecord::new(ballot, signature, opening)
     };
     // Another election's ballot (its context hash changed, the opening re-pointed).
     let mut foreign = audit_of(&voters[0], &mut rng);
     foreign.ballot.context = urne_crypto::ContextHash([3; 32]);
-    let foreign = AuditRecord::new(foreign.ballot.clone(), {
+    let foreign = AuditRecord::new(foreign.ballot.clone(), foreign.signature.clone(), {
         let mut o = foreign.opening.clone();
         o.tracking_code = TrackingCode::of(&foreign.ballot);
         o
@@ -621,13 +628,42 @@ fn audits_of_another_election_an_unlisted_credential_twice_or_after_close_are_re
     swapped.opening = audit_of(&voters[0], &mut rng).opening;
     let e = log.refused(&fresh_key(), BALLOT_AUDIT, &swapped.to_body());
     assert_eq!(e.field(), "body.opening", "{e}");
+    // Signed by another listed credential, or a signature copied from another audit:
+    // only the credential's holder may spend its audits.
+    let mut forged = audit_of(&voters[0], &mut rng);
+    forged.signature = audit_of(&voters[2], &mut rng).signature;
+    let e = log.refused(&fresh_key(), BALLOT_AUDIT, &forged.to_body());
+    assert_eq!(e.field(), "body.signature", "{e}");
+    let mut copied = audit_of(&voters[0], &mut rng);
+    copied.signature = audit_of(&voters[0], &mut rng).signature;
+    let e = log.refused(&fresh_key(), BALLOT_AUDIT, &copied.to_body());
+    assert_eq!(e.field(), "body.signature", "{e}");
+    // At most MAX_AUDITS_PER_CREDENTIAL audits a credential.
+    for _ in 0..MAX_AUDITS_PER_CREDENTIAL {
+        log.post(
+            &fresh_key(),
+            BALLOT_AUDIT,
+            &audit_of(&voters[2], &mut rng).to_body(),
+        )
+        .unwrap();
+    }
+    let e = log.refused(
+        &fresh_key(),
+        BALLOT_AUDIT,
+        &audit_of(&voters[2], &mut rng).to_body(),
+    );
+    assert!(
+        matches!(&e, ElectionError::AlreadyUsed { field, .. } if field == "body.ballot.credential"),
+        "{e}"
+    );
+    let audited = u64::from(MAX_AUDITS_PER_CREDENTIAL);
     // Once, not twice (another envelope, the same spoiled ballot).
     let audit = audit_of(&voters[1], &mut rng);
     log.post(&fresh_key(), BALLOT_AUDIT, &audit.to_body())
         .unwrap();
     let e = log.refused(&fresh_key(), BALLOT_AUDIT, &audit.to_body());
     assert!(matches!(e, ElectionError::AlreadyUsed { .. }), "{e}");
-    assert_eq!(log.state().ballot_counts(), (0, 1));
+    assert_eq!(log.state().ballot_counts(), (0, audited + 1));
     // Not after close.
     log.post(&authority(), CONTEXT_PHASE, &[4]).unwrap();
     let e = log.refused(

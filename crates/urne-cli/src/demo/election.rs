@@ -213,7 +213,12 @@ pub(crate) fn ballot_record(ballot: &SignedBallot) -> (Kind, Vec<u8>) {
     match &ballot.audit {
         Some(opening) => (
             kinds::BALLOT_AUDIT,
-            AuditRecord::new(ballot.ballot.clone(), opening.clone()).to_body(),
+            AuditRecord::new(
+                ballot.ballot.clone(),
+                ballot.signature.clone(),
+                opening.clone(),
+            )
+            .to_body(),
         ),
         None => (
             kinds::BALLOT_CAST,
