@@ -8,6 +8,8 @@
 //! verifies the whole board against its signed checkpoint before printing anything.
 
 use std::collections::BTreeSet;
+use std::io::IsTerminal;
+use std::sync::Arc;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -15,8 +17,8 @@ use clap::{Args, Subcommand};
 use ed25519_dalek::SigningKey;
 use serde::Deserialize;
 use urne_ballot::{
-    Ballot, Contest, ContestKind, ContestSelection, CredentialKey, Manifest, TrackingCode,
-    check_audit,
+    AuditedBallot, Ballot, Contest, ContestKind, ContestSelection, CredentialKey, Manifest,
+    TrackingCode, check_audit,
 };
 use urne_board::{ContextId, ContextOpen, ContextType, Record};
 use urne_ceremony::{
@@ -27,6 +29,7 @@ use urne_client::BoardClient;
 use urne_credential::{BallotSignature, Credential, CredentialList, ListedCredential};
 use urne_election::{
     AuditRecord, CastBallot, CloseRound, Decoded, ElectionState, ManifestRecord, Phase, Replay,
+    Sealed,
     decode, kinds, round,
 };
 use urne_record::Kind;
@@ -152,19 +155,91 @@ pub enum RegistrarCommand {
 #[derive(Args)]
 pub struct VoteArgs {
     /// The election's context id.
-    #[arg(long)]
-    election: String,
+    #[arg(long, required_unless_present_any = ["cast", "audit"])]
+    election: Option<String>,
     /// The voter's credential file (from the registrar).
-    #[arg(long)]
-    credential: PathBuf,
+    #[arg(long, required_unless_present_any = ["cast", "audit"])]
+    credential: Option<PathBuf>,
     /// The choice in each contest, in order: option numbers as `urne election show`
     /// prints them (`2`, `1,3`), `blank`, or points for a cumulative contest (`1=2,3=1`).
-    #[arg(long = "pick", required = true)]
+    #[arg(long = "pick", required_unless_present_any = ["cast", "audit"])]
     picks: Vec<String>,
-    /// Audit the ballot instead of casting it (Benaloh): it is posted opened, never
-    /// counted; check it with `urne audit`, then vote again.
+    /// Where the encrypted ballot waits, with its openings, until it is cast or
+    /// audited (default: the credential file's name ending in `.pending`).
     #[arg(long)]
-    audit: bool,
+    pending: Option<PathBuf>,
+    /// Cast the pending ballot in this file.
+    #[arg(long, conflicts_with_all = ["audit", "election", "credential", "picks", "pending"])]
+    cast: Option<PathBuf>,
+    /// Audit the pending ballot in this file instead (Benaloh): it is posted opened,
+    /// never counted; check it with `urne audit`, then vote again.
+    #[arg(long, conflicts_with_all = ["election", "credential", "picks", "pending"])]
+    audit: Option<PathBuf>,
+}
+
+/// What the voter does with a ballot once the device has encrypted it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Decision {
+    Cast,
+    Audit,
+}
+
+/// A ballot encrypted and signed, waiting for the voter's decision. The device commits to
+/// it (prints its tracking code) before it learns whether it will be audited, which is
+/// what makes the Benaloh challenge catch a device that cheats (spec/25 §25.5).
+struct PendingBallot {
+    election: ContextId,
+    ballot: Ballot,
+    signature: BallotSignature,
+    opening: AuditedBallot,
+}
+
+const PENDING_HEADER: &str = "urne pending ballot v1";
+
+impl PendingBallot {
+    fn to_text(&self) -> Zeroizing<String> {
+        Zeroizing::new(format!(
+            "{PENDING_HEADER}\nelection {}\nballot {}\nsignature {}\nopening {}\n",
+            self.election.to_hex(),
+            hex::encode(self.ballot.to_bytes()),
+            hex::encode(self.signature.to_bytes()),
+            hex::encode(Zeroizing::new(self.opening.to_bytes()).as_slice()),
+        ))
+    }
+
+    fn parse(text: &str, path: &Path) -> Result<Self, Failure> {
+        let bad = |what: &str| fail(format!("{}: not a pending ballot: {what}", path.display()));
+        let mut lines = text.lines();
+        if lines.next() != Some(PENDING_HEADER) {
+            return Err(bad(&format!("the first line must be `{PENDING_HEADER}`")));
+        }
+        let mut field = |name: &str| -> Result<Zeroizing<Vec<u8>>, Failure> {
+            let line = lines.next().unwrap_or_default();
+            let value = line
+                .strip_prefix(name)
+                .and_then(|v| v.strip_prefix(' '))
+                .ok_or_else(|| bad(&format!("expected the `{name}` line")))?;
+            hex::decode(value)
+                .map(Zeroizing::new)
+                .map_err(|e| bad(&format!("`{name}`: {e}")))
+        };
+        let election: [u8; 32] = field("election")?
+            .as_slice()
+            .try_into()
+            .map_err(|_| bad("`election`: not 32 bytes"))?;
+        let ballot =
+            Ballot::decode(&field("ballot")?).map_err(|e| bad(&format!("`ballot`: {e}")))?;
+        let signature = BallotSignature::decode(&field("signature")?)
+            .map_err(|e| bad(&format!("`signature`: {e}")))?;
+        let opening = AuditedBallot::decode(&field("opening")?)
+            .map_err(|e| bad(&format!("`opening`: {e}")))?;
+        Ok(Self {
+            election: ContextId(election),
+            ballot,
+            signature,
+            opening,
+        })
+    }
 }
 
 fn fail(message: impl Into<String>) -> Failure {
@@ -885,26 +960,26 @@ fn selection(contest: &Contest, number: usize, pick: &str) -> Result<ContestSele
 }
 
 pub fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
+    if let Some(path) = &args.cast {
+        return decide(board, path, Decision::Cast);
+    }
+    if let Some(path) = &args.audit {
+        return decide(board, path, Decision::Audit);
+    }
+    let (Some(election_text), Some(credential_path)) = (&args.election, &args.credential) else {
+        return Err(fail(
+            "give --election, --credential and --pick to make a ballot, or --cast/--audit with a pending ballot",
+        ));
+    };
     let text = Zeroizing::new(
-        std::fs::read_to_string(&args.credential)
-            .map_err(|e| fail(format!("{}: {e}", args.credential.display())))?,
+        std::fs::read_to_string(credential_path)
+            .map_err(|e| fail(format!("{}: {e}", credential_path.display())))?,
     );
     let credential = Credential::parse(text.trim())
-        .map_err(|e| fail(format!("{}: {e}", args.credential.display())))?;
-    let follower = Follower::new(board, election_id(&args.election)?)?;
+        .map_err(|e| fail(format!("{}: {e}", credential_path.display())))?;
+    let follower = Follower::new(board, election_id(election_text)?)?;
     let state = follower.state()?;
-    let sealed = state.sealed().ok_or_else(|| {
-        fail(format!(
-            "the election is in its {} phase: voting has not opened",
-            state.phase()
-        ))
-    })?;
-    if state.phase() != Phase::Voting {
-        return Err(fail(format!(
-            "the election is in its {} phase: ballots are accepted only while voting is open",
-            state.phase()
-        )));
-    }
+    let sealed = voting(&state)?;
     let election = sealed.election();
     let public = credential.public();
     if sealed.credentials().weight_of(&public).is_none() {
@@ -935,34 +1010,113 @@ pub fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
     )
     .map_err(|e| fail(format!("the ballot: {e}")))?;
     let code = TrackingCode::of(&ballot);
+    // The signature covers the tracking code, which commits to no choice: the same one
+    // serves a cast and an audit, so making it now tells the device nothing.
+    let signature = BallotSignature::sign(&credential, election.context(), &code.0, &mut rng)
+        .map_err(|e| fail(format!("signing the ballot: {e}")))?;
+    let opening = secrets.audit(&ballot);
+    let pending = PendingBallot {
+        election: follower.id,
+        ballot,
+        signature,
+        opening,
+    };
+    let path = args
+        .pending
+        .clone()
+        .unwrap_or_else(|| credential_path.with_extension("pending"));
+    urne_fsutil::write_new(&path, pending.to_text().as_bytes(), 0o600).map_err(|e| {
+        fail(format!(
+            "{}: {e} (a pending ballot already there? cast or audit it first, or remove it)",
+            path.display()
+        ))
+    })?;
+    say!("tracking code: {}", code.short())?;
+    say!("ballot encrypted and saved to {} (keep it private: it can open your vote)", path.display())?;
+    if std::io::stdin().is_terminal() {
+        say!("cast it, or audit it to check this device (audited ballots never count)? [cast/audit]")?;
+        let mut answer = String::new();
+        std::io::stdin()
+            .read_line(&mut answer)
+            .map_err(|e| fail(format!("reading the answer: {e}")))?;
+        match answer.trim() {
+            "cast" | "c" => return decide(board, &path, Decision::Cast),
+            "audit" | "a" => return decide(board, &path, Decision::Audit),
+            _ => {}
+        }
+    }
+    say!(
+        "then `urne vote --cast {0}` to cast it, or `urne vote --audit {0}` to audit it",
+        path.display()
+    )?;
+    Ok(())
+}
+
+/// The election's sealed parameters, while it accepts ballots.
+fn voting(state: &ElectionState) -> Result<&Arc<Sealed>, Failure> {
+    let sealed = state.sealed().ok_or_else(|| {
+        fail(format!(
+            "the election is in its {} phase: voting has not opened",
+            state.phase()
+        ))
+    })?;
+    if state.phase() != Phase::Voting {
+        return Err(fail(format!(
+            "the election is in its {} phase: ballots are accepted only while voting is open",
+            state.phase()
+        )));
+    }
+    Ok(sealed)
+}
+
+/// Posts the pending ballot in `path` as cast or audited, then removes the file (after a
+/// cast its openings must not outlive the vote; after an audit they are public).
+fn decide(board: &BoardArgs, path: &Path, decision: Decision) -> Result<(), Failure> {
+    let text = Zeroizing::new(
+        std::fs::read_to_string(path).map_err(|e| fail(format!("{}: {e}", path.display())))?,
+    );
+    let pending = PendingBallot::parse(&text, path)?;
+    let follower = Follower::new(board, pending.election)?;
+    let state = follower.state()?;
+    let sealed = voting(&state)?;
+    let election = sealed.election();
+    let code = TrackingCode::of(&pending.ballot);
     // A device key per ballot: the envelope says nothing of the voter.
     let mut seed = Zeroizing::new([0u8; 32]);
     rand::fill(seed.as_mut_slice());
     let device = SigningKey::from_bytes(&seed);
-    if args.audit {
-        let opening = secrets.audit(&ballot);
-        check_audit(election, &ballot, &opening)
-            .map_err(|e| fail(format!("this device's own ballot fails its audit: {e}")))?;
-        let signature = BallotSignature::sign(&credential, election.context(), &code.0, &mut rng)
-            .map_err(|e| fail(format!("signing the audited ballot: {e}")))?;
-        let record = AuditRecord::new(ballot, signature, opening);
-        let index = follower.post(kinds::BALLOT_AUDIT, &record.to_body(), &device)?;
-        say!("tracking code: {}", code.short())?;
-        say!(
-            "audited, NOT cast (entry {index}); check it with `urne audit --election {} --tracking-code {}`, then vote again",
-            follower.id.to_hex(),
-            code.short()
-        )?;
-    } else {
-        drop(secrets);
-        let signature = BallotSignature::sign(&credential, election.context(), &code.0, &mut rng)
-            .map_err(|e| fail(format!("signing the ballot: {e}")))?;
-        let cast = CastBallot::new(ballot, signature);
-        let index = follower.post(kinds::BALLOT_CAST, &cast.to_body(), &device)?;
-        say!("tracking code: {}", code.short())?;
-        say!("cast (entry {index}); a later ballot with this credential replaces it")?;
+    match decision {
+        Decision::Audit => {
+            check_audit(election, &pending.ballot, &pending.opening)
+                .map_err(|e| fail(format!("this device's own ballot fails its audit: {e}")))?;
+            let record = AuditRecord::new(pending.ballot, pending.signature, pending.opening);
+            let index = follower.post(kinds::BALLOT_AUDIT, &record.to_body(), &device)?;
+            remove_pending(path)?;
+            say!("tracking code: {}", code.short())?;
+            say!(
+                "audited, NOT cast (entry {index}); check it with `urne audit --election {} --tracking-code {}`, then vote again",
+                follower.id.to_hex(),
+                code.short()
+            )?;
+        }
+        Decision::Cast => {
+            let cast = CastBallot::new(pending.ballot, pending.signature);
+            let index = follower.post(kinds::BALLOT_CAST, &cast.to_body(), &device)?;
+            remove_pending(path)?;
+            say!("tracking code: {}", code.short())?;
+            say!("cast (entry {index}); a later ballot with this credential replaces it")?;
+        }
     }
     Ok(())
+}
+
+fn remove_pending(path: &Path) -> Result<(), Failure> {
+    std::fs::remove_file(path).map_err(|e| {
+        fail(format!(
+            "the ballot is posted, but {} could not be removed: {e}; remove it yourself",
+            path.display()
+        ))
+    })
 }
 
 // ---- audit, tally, results ----

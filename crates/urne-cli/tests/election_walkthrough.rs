@@ -283,8 +283,9 @@ fn an_election_with_the_role_commands_against_a_running_board() {
     assert!(shown.contains("phase: voting"), "{shown}");
     assert!(shown.contains("  3. Vineyards"), "{shown}");
 
-    // Alice audits a ballot first, anyone checks it, then she votes for real.
-    let audited = walk.ok(&[
+    // Alice audits a ballot first, anyone checks it, then she votes for real. The device
+    // encrypts and shows the tracking code before it learns whether she casts or audits.
+    let made = walk.ok(&[
         "vote",
         e[0],
         e[1],
@@ -294,9 +295,17 @@ fn an_election_with_the_role_commands_against_a_running_board() {
         "1",
         "--pick",
         "1,3",
-        "--audit",
     ]);
-    let code = field(&audited, "tracking code:").to_owned();
+    let code = field(&made, "tracking code:").to_owned();
+    let pending = dir.join("credentials/alice.pending");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&pending).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the pending ballot holds its openings");
+    }
+    let audited = walk.ok(&["vote", "--audit", "credentials/alice.pending"]);
+    assert_eq!(field(&audited, "tracking code:"), code);
+    assert!(!pending.exists(), "posted, the pending ballot is gone");
     let audit = walk.ok(&["audit", e[0], e[1], "--tracking-code", &code]);
     assert!(audit.contains("President: Ada"), "{audit}");
     assert!(
@@ -304,7 +313,7 @@ fn an_election_with_the_role_commands_against_a_running_board() {
         "{audit}"
     );
     let vote = |who: &str, picks: [&str; 2]| {
-        walk.ok(&[
+        let made = walk.ok(&[
             "vote",
             e[0],
             e[1],
@@ -314,7 +323,13 @@ fn an_election_with_the_role_commands_against_a_running_board() {
             picks[0],
             "--pick",
             picks[1],
-        ])
+        ]);
+        let cast = walk.ok(&["vote", "--cast", &format!("credentials/{who}.pending")]);
+        assert_eq!(
+            field(&cast, "tracking code:"),
+            field(&made, "tracking code:")
+        );
+        cast
     };
     let cast = vote("alice", ["1", "1,3"]);
     let refused = walk.refused(&[
