@@ -3,7 +3,7 @@
 //! ordered checks against the state, and apply.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::scalar::Scalar as DalekScalar;
@@ -170,9 +170,13 @@ pub struct Sealed {
 /// first decryption share's precheck, which runs outside it (spec/23 §23.8).
 #[derive(Debug)]
 struct PendingTally {
-    kept: Vec<Latest>,
+    /// Emptied once the sums are computed: they are all that is read afterwards, and
+    /// the ballots are most of the election's memory.
+    kept: Mutex<Vec<Latest>>,
     cast: u64,
-    computed: OnceLock<Result<SealedTally, ElectionError>>,
+    /// Only a success is kept: a failure is reported to its caller and the next one
+    /// tries again from the ballots.
+    computed: OnceLock<SealedTally>,
 }
 
 #[derive(Debug)]
@@ -197,27 +201,46 @@ impl Sealed {
     }
     /// The encrypted tally, once tallying began (computed on the first call).
     pub fn tally(&self) -> Option<&EncryptedTally> {
-        self.computed_tally().ok().map(|t| &t.tally)
+        self.computed_tally("tally").ok().map(|t| &t.tally)
     }
     /// The ciphertexts the trustees decrypt (spec/24 §24.4), once tallying began
     /// (computed on the first call).
     pub fn tally_ciphertexts(&self) -> Option<&[Ciphertext]> {
-        self.computed_tally().ok().map(|t| t.ciphertexts.as_slice())
+        self.computed_tally("tally")
+            .ok()
+            .map(|t| t.ciphertexts.as_slice())
     }
 
-    fn computed_tally(&self) -> Result<&SealedTally, ElectionError> {
+    /// The sums, computed by the first caller (`kind` names its record in errors).
+    fn computed_tally(&self, kind: &'static str) -> Result<&SealedTally, ElectionError> {
         let Some(pending) = &self.tally else {
             return Err(ElectionError::WrongPhase {
-                kind: "tally.decryption-shares",
+                kind,
                 phase: Phase::Closed,
                 detail: "before the encrypted tally is computed".into(),
             });
         };
-        pending
-            .computed
-            .get_or_init(|| sum_ballots(&self.election, &pending.kept, pending.cast))
-            .as_ref()
-            .map_err(Clone::clone)
+        if let Some(tally) = pending.computed.get() {
+            return Ok(tally);
+        }
+        // One computation at a time; a caller that waited finds it done.
+        let mut kept = pending
+            .kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(tally) = pending.computed.get() {
+            return Ok(tally);
+        }
+        let tally = sum_ballots(&self.election, &kept, pending.cast).map_err(|e| match e {
+            ElectionError::Invalid { field, detail, .. } => ElectionError::Invalid {
+                kind,
+                field,
+                detail: format!("the encrypted tally: {detail}"),
+            },
+            other => other,
+        })?;
+        *kept = Vec::new();
+        Ok(pending.computed.get_or_init(|| tally))
     }
 
     fn listed(
@@ -362,8 +385,7 @@ impl Sealed {
                 detail: format!("must be signed by the identity key of trustee {j}, whom it names"),
             });
         }
-        let _ = kind;
-        let tally = self.computed_tally()?;
+        let tally = self.computed_tally(kind)?;
         Ok((tally, &tally.ciphertexts))
     }
 }
@@ -944,7 +966,7 @@ impl ElectionState {
             ));
         }
         let sealed = self.sealed_or(kind)?;
-        let tally = sealed.computed_tally()?;
+        let tally = sealed.computed_tally(kind)?;
         let invalid = |field: String, detail: String| ElectionError::invalid(kind, field, detail);
         if result.tally.context != tally.tally.context {
             return Err(invalid(
@@ -1149,7 +1171,7 @@ impl ElectionState {
             outcome: sealed.outcome.clone(),
             identities: sealed.identities.clone(),
             tally: Some(PendingTally {
-                kept,
+                kept: Mutex::new(kept),
                 cast: self.cast,
                 computed: OnceLock::new(),
             }),
@@ -1286,7 +1308,7 @@ impl ElectionState {
     pub fn decrypt_result(&self) -> Result<TallyResult, ElectionError> {
         let kind = "tally.result";
         let sealed = self.sealed_or(kind)?;
-        let tally = sealed.computed_tally()?;
+        let tally = sealed.computed_tally(kind)?;
         let t = usize::from(sealed.outcome.threshold);
         let mut verified = Vec::with_capacity(t);
         for (j, set) in self.decryptions.iter().take(t) {

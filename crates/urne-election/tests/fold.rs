@@ -726,3 +726,33 @@ fn a_ballot_applied_unchecked_with_another_count_of_entries_is_refused() {
     );
     assert_eq!(state.ballot_counts().0, 0);
 }
+
+#[test]
+fn a_tally_that_cannot_be_summed_is_reported_under_the_record_that_asked() {
+    let mut log = Log::open(&manifest());
+    through_ceremony(&mut log);
+    let voter = Credential::generate(&mut rand::rng());
+    register(&mut log, std::slice::from_ref(&voter));
+    let selections = [
+        ContestSelection::single(2, 0).unwrap(),
+        ContestSelection::approve(2, &[1]).unwrap(),
+    ];
+    let mut body = cast(&log, &voter, &selections);
+    // The first ciphertext's α made a non-canonical encoding: the layout still reads, the
+    // point does not decode. Applied unchecked, as a log replayed without its checks.
+    let alpha = 5 + 1 + 32 + 32 + 2 + 2;
+    body[alpha..alpha + 32].fill(0xff);
+    let mut state = log.replay.into_state().unwrap();
+    state.apply(BALLOT_CAST, &body, 99).unwrap();
+    state.apply_phase(Phase::Closed).unwrap();
+    state.apply_phase(Phase::Tallying).unwrap();
+    for _ in 0..2 {
+        let err = state.decrypt_result().unwrap_err();
+        assert!(
+            matches!(&err, ElectionError::Invalid { kind: "tally.result", detail, .. }
+                if detail.contains("encrypted tally")),
+            "{err}"
+        );
+    }
+    assert!(state.sealed().unwrap().tally().is_none());
+}
