@@ -319,3 +319,31 @@ fn an_abandoned_second_election_does_not_stop_the_board_verifying() {
         "{err}"
     );
 }
+
+#[test]
+fn records_before_their_context_open_or_of_a_context_never_opened_are_faults() {
+    let held = held();
+    let mut entries = held.entries.clone();
+    assert_eq!(positions(&entries, CONTEXT_OPEN)[0], 0);
+    entries.swap(0, 1);
+    let err = verify(&entries).unwrap_err();
+    assert!(
+        matches!(&err, VerifyError::Record { index: 0, problem } if problem.contains("no context.open")),
+        "{err}"
+    );
+
+    let mut entries = held.entries.clone();
+    let stray = Record::sign(
+        ContextId([4; 32]),
+        CONTEXT_PHASE,
+        &[Phase::Ceremony.code()],
+        &held.authority,
+    )
+    .unwrap();
+    entries.push(stray.into_bytes());
+    let err = verify(&entries).unwrap_err();
+    assert!(
+        matches!(&err, VerifyError::Record { index, .. } if *index == held.entries.len() as u64),
+        "{err}"
+    );
+}

@@ -518,9 +518,22 @@ pub fn verify_log_with_progress(
         .collect::<Result<_, VerifyError>>()?;
 
     let mut elections: Vec<ElectionFold> = Vec::new();
+    // Every record belongs to a context opened before it (spec/12 §12.4): one that is
+    // not is a record the board should have refused, whatever its context's type.
+    let mut opened: std::collections::HashSet<ContextId> = std::collections::HashSet::new();
     for (index, record) in records.iter().enumerate() {
         let index = index as u64;
+        if record.kind() != CONTEXT_OPEN && !opened.contains(&record.context()) {
+            return Err(record_error(
+                index,
+                format!(
+                    "a record of context {}, which no context.open before it opened",
+                    record.context().to_hex()
+                ),
+            ));
+        }
         if record.kind() == CONTEXT_OPEN {
+            opened.insert(record.context());
             let open = ContextOpen::parse(record.body()).map_err(|e| record_error(index, e))?;
             if open.context_type == ContextType::ELECTION {
                 if record.context() != ContextId::derive(record.signer(), record.body()) {
