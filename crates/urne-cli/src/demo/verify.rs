@@ -192,7 +192,6 @@ struct ElectionRecords {
     manifest: Option<Manifest>,
     credential_parts: Vec<CredentialListPart>,
     last_credential_part: u64,
-    casts: Vec<(u64, CastBallot)>,
     audits: Vec<(u64, AuditRecord)>,
     decryption_shares: Vec<DecryptionShares>,
     result: Option<(u64, TallyResult)>,
@@ -206,7 +205,6 @@ impl ElectionRecords {
                 self.credential_parts.push(p.clone());
                 self.last_credential_part = index;
             }
-            Decoded::Cast(c) => self.casts.push((index, (**c).clone())),
             Decoded::Audit(a) => self.audits.push((index, (**a).clone())),
             Decoded::DecryptionShares(s) => self.decryption_shares.push(s.clone()),
             Decoded::Result(r) => self.result = Some((index, (**r).clone())),
@@ -287,14 +285,13 @@ impl ElectionFold {
                 )
             })?
             .map_err(fault)?;
-        match &decoded {
-            Decoded::Cast(cast) => {
-                let sealed = state
+        let sealed_at_arrival = match &decoded {
+            Decoded::Cast(_) => Some(
+                state
                     .sealed()
                     .cloned()
-                    .ok_or_else(|| record_error(index, "ballot.cast before voting opened"))?;
-                self.casts.push((index, cast.clone(), sealed));
-            }
+                    .ok_or_else(|| record_error(index, "ballot.cast before voting opened"))?,
+            ),
             _ => {
                 // Decryption shares are checked here whether or not the result names
                 // their trustee: a share nobody combined is still a claim on the log.
@@ -312,13 +309,18 @@ impl ElectionFold {
                         None => record_error(index, "a proof of the record does not verify"),
                     });
                 }
+                None
             }
-        }
+        };
         state.check(record.signer(), &decoded).map_err(fault)?;
         state
             .apply(record.kind(), record.body(), index)
             .map_err(fault)?;
-        self.records.add(index, &decoded);
+        // A cast ballot is held once, here, until the batch and the result are checked.
+        match (decoded, sealed_at_arrival) {
+            (Decoded::Cast(cast), Some(sealed)) => self.casts.push((index, cast, sealed)),
+            (other, _) => self.records.add(index, &other),
+        }
         Ok(())
     }
 
@@ -364,6 +366,7 @@ fn verify_election(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Checked, VerifyError> {
     fold.verify_casts(progress)?;
+    let casts = fold.casts;
     let context = fold.id;
     let id = context.to_hex();
     let disagree = |what: &str| VerifyError::Ceremony {
@@ -446,14 +449,11 @@ fn verify_election(
             .map_err(|e| record_error(*index, format!("audited ballot: {e}")))
     })?;
 
+    let ballot_count = casts.len();
     let result = match records.result {
         None => None,
         Some((index, result)) => {
-            let ballots: Vec<Ballot> = records
-                .casts
-                .iter()
-                .map(|(_, c)| c.ballot.clone())
-                .collect();
+            let ballots: Vec<Ballot> = casts.into_iter().map(|(_, c, _)| c.ballot).collect();
             verify_result(
                 &election,
                 &outcome,
@@ -478,7 +478,7 @@ fn verify_election(
         manifest,
         outcome,
         credentials: list.entries().len(),
-        ballots: records.casts.len(),
+        ballots: ballot_count,
         audits: records.audits.len(),
         result,
     }))
