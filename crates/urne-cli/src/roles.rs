@@ -675,20 +675,30 @@ pub fn registrar(board: &BoardArgs, command: RegistrarCommand) -> Result<(), Fai
     let key = authority_key(&authority.key)?;
     let voters = parse_voters(&voters)?;
     let mut follower = Follower::new(board, election_id(&authority.election)?)?;
-    std::fs::create_dir(&out).map_err(|e| {
-        fail(format!(
-            "{}: {e} (the credential files go into a new directory)",
-            out.display()
-        ))
-    })?;
+    // The files are written before anything is posted; a run stopped or refused half-way
+    // is resumed from them: an existing file is read, never drawn again or overwritten.
+    let resuming = out.is_dir();
+    if !resuming {
+        std::fs::create_dir(&out).map_err(|e| fail(format!("{}: {e}", out.display())))?;
+    }
     let mut rng = rand::rng();
     let mut entries = Vec::with_capacity(voters.len());
     for (id, weight) in &voters {
-        let credential = Credential::generate(&mut rng);
         let path = out.join(format!("{id}.credential"));
-        let text = Zeroizing::new(format!("{}\n", credential.to_text().as_str()));
-        urne_fsutil::write_new(&path, text.as_bytes(), 0o600)
-            .map_err(|e| fail(format!("{}: {e}", path.display())))?;
+        let credential = if path.exists() {
+            let text = Zeroizing::new(
+                std::fs::read_to_string(&path)
+                    .map_err(|e| fail(format!("{}: {e}", path.display())))?,
+            );
+            Credential::parse(text.trim())
+                .map_err(|e| fail(format!("{}: {e}", path.display())))?
+        } else {
+            let credential = Credential::generate(&mut rng);
+            let text = Zeroizing::new(format!("{}\n", credential.to_text().as_str()));
+            urne_fsutil::write_new(&path, text.as_bytes(), 0o600)
+                .map_err(|e| fail(format!("{}: {e}", path.display())))?;
+            credential
+        };
         entries.push(ListedCredential {
             credential: credential.public(),
             weight: *weight,
@@ -700,8 +710,44 @@ pub fn registrar(board: &BoardArgs, command: RegistrarCommand) -> Result<(), Fai
         move_to(&follower, &key, Phase::Registration)?;
         follower.sync()?;
     }
-    for part in list.parts() {
-        follower.post(kinds::ELECTION_CREDENTIALS, &part.to_bytes(), &key)?;
+    let posted: Vec<Vec<u8>> = follower
+        .records
+        .iter()
+        .filter(|(_, r)| r.kind() == kinds::ELECTION_CREDENTIALS)
+        .map(|(_, r)| r.body().to_vec())
+        .collect();
+    let parts = list.parts();
+    for (n, part) in parts.iter().enumerate() {
+        let body = part.to_bytes();
+        match posted.get(n) {
+            Some(on_board) if *on_board == body => {}
+            Some(_) => {
+                return Err(fail(format!(
+                    "the board holds another credential list: its part {} is not the one the files in {} make (other voters, weights or files?)",
+                    n + 1,
+                    out.display()
+                )));
+            }
+            None => {
+                follower.post(kinds::ELECTION_CREDENTIALS, &body, &key)?;
+            }
+        }
+    }
+    if posted.len() > parts.len() {
+        return Err(fail(format!(
+            "the board holds {} credential list parts, the files in {} make {}",
+            posted.len(),
+            out.display(),
+            parts.len()
+        )));
+    }
+    if resuming {
+        say!(
+            "resumed from {}: {} of {} list parts were already on the board",
+            out.display(),
+            posted.len().min(parts.len()),
+            parts.len()
+        )?;
     }
     say!(
         "{} credentials written to {} (one file per voter, to mail); public list posted, root {}",

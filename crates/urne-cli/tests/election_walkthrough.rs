@@ -251,9 +251,24 @@ fn an_election_with_the_role_commands_against_a_running_board() {
     let refused = walk.refused(&again);
     assert!(refused.contains("already there"), "{refused}");
 
-    // The registrar issues credentials; voting opens.
+    // The registrar issues credentials; voting opens. A first run under the wrong key
+    // writes the files and is refused at the board; the next run resumes from them.
     std::fs::write(dir.join("voters.csv"), "id\nalice\nbob\ncarol\n").unwrap();
-    walk.ok(&[
+    walk.ok(&["keygen", "--role", "authority", "--out", "not-the-authority.key"]);
+    walk.refused(&[
+        "registrar",
+        "issue",
+        "--key",
+        "not-the-authority.key",
+        e[0],
+        e[1],
+        "--voters",
+        "voters.csv",
+        "--out",
+        "credentials",
+    ]);
+    let alice_file = std::fs::read(dir.join("credentials/alice.credential")).unwrap();
+    let issued = walk.ok(&[
         "registrar",
         "issue",
         authority[0],
@@ -265,7 +280,25 @@ fn an_election_with_the_role_commands_against_a_running_board() {
         "--out",
         "credentials",
     ]);
-    assert!(dir.join("credentials/alice.credential").exists());
+    assert!(issued.contains("resumed from credentials: 0 of 1"), "{issued}");
+    assert_eq!(
+        std::fs::read(dir.join("credentials/alice.credential")).unwrap(),
+        alice_file,
+        "resuming reads the credentials drawn, never draws them again"
+    );
+    let again = walk.ok(&[
+        "registrar",
+        "issue",
+        authority[0],
+        authority[1],
+        e[0],
+        e[1],
+        "--voters",
+        "voters.csv",
+        "--out",
+        "credentials",
+    ]);
+    assert!(again.contains("1 of 1 list parts"), "{again}");
     let refused = walk.refused(&[
         "vote",
         e[0],
