@@ -9,8 +9,8 @@
 
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
-use std::sync::Arc;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
@@ -29,8 +29,7 @@ use urne_client::BoardClient;
 use urne_credential::{BallotSignature, Credential, CredentialList, ListedCredential};
 use urne_election::{
     AuditRecord, CastBallot, CloseRound, Decoded, ElectionState, ManifestRecord, Phase, Replay,
-    Sealed,
-    decode, kinds, round,
+    Sealed, decode, kinds, round,
 };
 use urne_record::Kind;
 use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
@@ -690,8 +689,7 @@ pub fn registrar(board: &BoardArgs, command: RegistrarCommand) -> Result<(), Fai
                 std::fs::read_to_string(&path)
                     .map_err(|e| fail(format!("{}: {e}", path.display())))?,
             );
-            Credential::parse(text.trim())
-                .map_err(|e| fail(format!("{}: {e}", path.display())))?
+            Credential::parse(text.trim()).map_err(|e| fail(format!("{}: {e}", path.display())))?
         } else {
             let credential = Credential::generate(&mut rng);
             let text = Zeroizing::new(format!("{}\n", credential.to_text().as_str()));
@@ -1025,7 +1023,7 @@ pub fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
         .map_err(|e| fail(format!("{}: {e}", credential_path.display())))?;
     let follower = Follower::new(board, election_id(election_text)?)?;
     let state = follower.state()?;
-    let sealed = voting(&state)?;
+    let sealed = voting(state)?;
     let election = sealed.election();
     let public = credential.public();
     if sealed.credentials().weight_of(&public).is_none() {
@@ -1078,9 +1076,14 @@ pub fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
         ))
     })?;
     say!("tracking code: {}", code.short())?;
-    say!("ballot encrypted and saved to {} (keep it private: it can open your vote)", path.display())?;
+    say!(
+        "ballot encrypted and saved to {} (keep it private: it can open your vote)",
+        path.display()
+    )?;
     if std::io::stdin().is_terminal() {
-        say!("cast it, or audit it to check this device (audited ballots never count)? [cast/audit]")?;
+        say!(
+            "cast it, or audit it to check this device (audited ballots never count)? [cast/audit]"
+        )?;
         let mut answer = String::new();
         std::io::stdin()
             .read_line(&mut answer)
@@ -1124,7 +1127,7 @@ fn decide(board: &BoardArgs, path: &Path, decision: Decision) -> Result<(), Fail
     let pending = PendingBallot::parse(&text, path)?;
     let follower = Follower::new(board, pending.election)?;
     let state = follower.state()?;
-    let sealed = voting(&state)?;
+    let sealed = voting(state)?;
     let election = sealed.election();
     let code = TrackingCode::of(&pending.ballot);
     // A device key per ballot: the envelope says nothing of the voter.

@@ -7,12 +7,12 @@
 use std::sync::OnceLock;
 
 use ed25519_dalek::SigningKey;
+use urne_ceremony::{CeremonyOpen, TrusteeSetup};
 use urne_cli::demo::progress::Stages;
 use urne_cli::demo::{
     DemoError, HeldElection, UncheckedLog, VerifyError, check_against_plaintext, hold_election,
     verify_log,
 };
-use urne_ceremony::{CeremonyOpen, TrusteeSetup};
 use urne_election::{CastBallot, ManifestRecord, Phase, kinds};
 use urne_log::note::{Note, NoteSigner};
 use urne_log::{Checkpoint, Hash, leaf_hash};
@@ -251,7 +251,10 @@ fn ceremony_reopened_after_a_registration_verifies_from_the_roster_that_stands()
         at,
         sign(kinds::CEREMONY_REGISTER, &registration.encode(), &stale[0]),
     );
-    entries.insert(at, sign(kinds::CEREMONY_OPEN, &open.encode(), &held.authority));
+    entries.insert(
+        at,
+        sign(kinds::CEREMONY_OPEN, &open.encode(), &held.authority),
+    );
     let verified = verify(&entries).unwrap();
     assert_eq!(verified.elections[0].outcome.qualified, vec![1, 2, 3]);
 

@@ -254,7 +254,13 @@ fn an_election_with_the_role_commands_against_a_running_board() {
     // The registrar issues credentials; voting opens. A first run under the wrong key
     // writes the files and is refused at the board; the next run resumes from them.
     std::fs::write(dir.join("voters.csv"), "id\nalice\nbob\ncarol\n").unwrap();
-    walk.ok(&["keygen", "--role", "authority", "--out", "not-the-authority.key"]);
+    walk.ok(&[
+        "keygen",
+        "--role",
+        "authority",
+        "--out",
+        "not-the-authority.key",
+    ]);
     walk.refused(&[
         "registrar",
         "issue",
@@ -280,7 +286,10 @@ fn an_election_with_the_role_commands_against_a_running_board() {
         "--out",
         "credentials",
     ]);
-    assert!(issued.contains("resumed from credentials: 0 of 1"), "{issued}");
+    assert!(
+        issued.contains("resumed from credentials: 0 of 1"),
+        "{issued}"
+    );
     assert_eq!(
         std::fs::read(dir.join("credentials/alice.credential")).unwrap(),
         alice_file,

@@ -279,10 +279,7 @@ impl AuditRecord {
 /// The credential a `ballot.cast` or `ballot.audit` body's ballot names, read from the
 /// ballot's fixed layout (version ‖ context ‖ credential, spec/21 §21.5) without decoding
 /// it: the bytes were decoded strictly when the record was checked.
-pub fn credential_of_body(
-    kind: urne_record::Kind,
-    body: &[u8],
-) -> Result<[u8; 32], ElectionError> {
+pub fn credential_of_body(kind: urne_record::Kind, body: &[u8]) -> Result<[u8; 32], ElectionError> {
     let mut r = Reader::new(kind, body)?;
     let ballot = r.sized("body.ballot")?;
     ballot

@@ -27,7 +27,8 @@ mod state;
 
 pub use ceremony::{Ceremony, round};
 pub use state::{
-    AUDIT_SLOT_KEY, Decoded, ElectionState, Key, MAX_AUDITS_PER_CREDENTIAL, Sealed, TRACKING_CODE_KEY, TRUSTEE_SHARES_KEY, decode,
+    AUDIT_SLOT_KEY, Decoded, ElectionState, Key, MAX_AUDITS_PER_CREDENTIAL, Sealed,
+    TRACKING_CODE_KEY, TRUSTEE_SHARES_KEY, decode,
 };
 mod replay;
 

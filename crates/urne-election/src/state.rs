@@ -1264,7 +1264,12 @@ impl ElectionState {
         let entries: usize = self
             .sealed
             .as_ref()
-            .map(|s| entry_maxima(s.election.manifest()).iter().map(Vec::len).sum())
+            .map(|s| {
+                entry_maxima(s.election.manifest())
+                    .iter()
+                    .map(Vec::len)
+                    .sum()
+            })
             .ok_or_else(|| wrong_phase(kind, self.phase, "before voting opens"))?;
         if ciphertexts.len() != entries {
             return Err(ElectionError::invalid(

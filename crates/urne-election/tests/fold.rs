@@ -578,7 +578,8 @@ fn a_result_or_share_that_does_not_match_the_board_is_refused_field_by_field() {
 }
 
 #[test]
-fn audits_of_another_election_an_unlisted_or_unsigning_credential_past_its_quota_twice_or_after_close_are_refused() {
+fn audits_of_another_election_an_unlisted_or_unsigning_credential_past_its_quota_twice_or_after_close_are_refused()
+ {
     use urne_election::AuditRecord;
     let mut rng = rand::rng();
     let mut log = Log::open(&manifest());

@@ -647,12 +647,8 @@ mod tests {
         .unwrap();
         let context = open.authority.context;
         let post = |kind, body: &[u8], key: &SigningKey| {
-            log.submit(
-                Record::sign(context, kind, body, key)
-                    .unwrap()
-                    .into_bytes(),
-            )
-            .unwrap()
+            log.submit(Record::sign(context, kind, body, key).unwrap().into_bytes())
+                .unwrap()
         };
         // One ballot, so the sums are not the identity (whose shares need no proof).
         let choices = [Choice::Options(vec![1]), Choice::Options(vec![0, 2])];
