@@ -80,6 +80,18 @@ impl ContextMachine for ElectionMachine {
             .ok_or_else(|| Rejection::invalid_body("context", "not an election"))?;
         state.apply_phase(to).map_err(rejection)?;
         if let Some(sealed) = state.sealed().cloned() {
+            if to == Phase::Tallying && !context.is_replaying() {
+                // The encrypted tally is computed on first use (seconds at 100,000
+                // ballots): start now, off the applier and its lock, so the trustees'
+                // first request finds it ready. If no thread can start, the first
+                // decryption share's precheck computes it.
+                let warm = sealed.clone();
+                let _ = std::thread::Builder::new()
+                    .name("urne-election-tally".into())
+                    .spawn(move || {
+                        let _ = warm.tally();
+                    });
+            }
             context.seal(sealed as SealedParams);
         }
         Ok(())

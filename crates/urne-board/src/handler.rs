@@ -184,9 +184,15 @@ impl ContextView<'_> {
 /// A context's state as `apply` may change it.
 pub struct ContextMut<'a> {
     pub(crate) entry: &'a mut ContextEntry,
+    pub(crate) replaying: bool,
 }
 
 impl ContextMut<'_> {
+    /// Whether the board is rebuilding its state from the log on opening (work meant
+    /// for live records, like warming a cache, can wait until it is asked for).
+    pub fn is_replaying(&self) -> bool {
+        self.replaying
+    }
     /// A read view.
     pub fn view(&self) -> ContextView<'_> {
         ContextView { entry: self.entry }

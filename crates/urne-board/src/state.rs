@@ -19,6 +19,8 @@ pub(crate) struct BoardState {
     pub(crate) contexts: BTreeMap<ContextId, ContextEntry>,
     pub(crate) origin: String,
     pub(crate) sealed: SealedMap,
+    /// True while the board rebuilds the state from the log on opening.
+    pub(crate) replaying: bool,
 }
 
 impl BoardState {
@@ -27,6 +29,7 @@ impl BoardState {
             contexts: BTreeMap::new(),
             origin: origin.to_owned(),
             sealed: SealedMap::default(),
+            replaying: false,
         }
     }
 
@@ -85,7 +88,14 @@ impl BoardState {
             .contexts
             .get_mut(&id)
             .ok_or_else(|| Rejection::unknown_context(&id.to_hex()))?;
-        handler.apply(record, index, &mut ContextMut { entry: &mut *entry })?;
+        handler.apply(
+            record,
+            index,
+            &mut ContextMut {
+                entry: &mut *entry,
+                replaying: self.replaying,
+            },
+        )?;
         entry.taken.extend(handler.unique_keys(record));
         entry.records += 1;
         if entry.sealed_changed {

@@ -576,3 +576,73 @@ fn a_result_or_share_that_does_not_match_the_board_is_refused_field_by_field() {
     assert_eq!(e.field(), "body");
     log.post(&a, CONTEXT_PHASE, &[6]).unwrap();
 }
+
+#[test]
+fn audits_of_another_election_an_unlisted_credential_twice_or_after_close_are_refused() {
+    use urne_election::AuditRecord;
+    let mut rng = rand::rng();
+    let mut log = Log::open(&manifest());
+    let _trustees = through_ceremony(&mut log);
+    let voters: Vec<Credential> = (0..2)
+        .map(|_| Credential::generate(&mut rand::rng()))
+        .collect();
+    register(&mut log, &voters);
+    let sealed = log.state().sealed().unwrap().clone();
+    let selections = [
+        ContestSelection::single(2, 0).unwrap(),
+        ContestSelection::approve(2, &[1]).unwrap(),
+    ];
+    let audit_of = |credential: &Credential, rng: &mut rand::rngs::ThreadRng| {
+        let key = CredentialKey(credential.public().to_bytes());
+        let (ballot, secrets) = Ballot::encrypt(sealed.election(), &key, &selections, rng).unwrap();
+        let opening = secrets.audit(&ballot);
+        AuditRecord::new(ballot, opening)
+    };
+    // Another election's ballot (its context hash changed, the opening re-pointed).
+    let mut foreign = audit_of(&voters[0], &mut rng);
+    foreign.ballot.context = urne_crypto::ContextHash([3; 32]);
+    let foreign = AuditRecord::new(foreign.ballot.clone(), {
+        let mut o = foreign.opening.clone();
+        o.tracking_code = TrackingCode::of(&foreign.ballot);
+        o
+    });
+    let e = log.refused(&fresh_key(), BALLOT_AUDIT, &foreign.to_body());
+    assert_eq!(e.field(), "body.ballot.context", "{e}");
+    // An unlisted credential.
+    let stranger = Credential::generate(&mut rng);
+    let e = log.refused(
+        &fresh_key(),
+        BALLOT_AUDIT,
+        &audit_of(&stranger, &mut rng).to_body(),
+    );
+    assert_eq!(e.field(), "body.ballot.credential", "{e}");
+    // An opening of another ballot.
+    let mut swapped = audit_of(&voters[0], &mut rng);
+    swapped.opening = audit_of(&voters[0], &mut rng).opening;
+    let e = log.refused(&fresh_key(), BALLOT_AUDIT, &swapped.to_body());
+    assert_eq!(e.field(), "body.opening", "{e}");
+    // Once, not twice (another envelope, the same spoiled ballot).
+    let audit = audit_of(&voters[1], &mut rng);
+    log.post(&fresh_key(), BALLOT_AUDIT, &audit.to_body())
+        .unwrap();
+    let e = log.refused(&fresh_key(), BALLOT_AUDIT, &audit.to_body());
+    assert!(matches!(e, ElectionError::AlreadyUsed { .. }), "{e}");
+    assert_eq!(log.state().ballot_counts(), (0, 1));
+    // Not after close.
+    log.post(&authority(), CONTEXT_PHASE, &[4]).unwrap();
+    let e = log.refused(
+        &fresh_key(),
+        BALLOT_AUDIT,
+        &audit_of(&voters[0], &mut rng).to_body(),
+    );
+    assert!(
+        matches!(
+            e,
+            ElectionError::WrongPhase {
+                kind: "ballot.audit",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
