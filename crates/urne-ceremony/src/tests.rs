@@ -692,6 +692,48 @@ fn bad_decryption_share_is_rejected_naming_its_trustee() {
     );
 }
 
+/// spec/20-ceremony.md §20.7 check 3, the empty-contest rule: α = O takes the trivial
+/// entry and nothing else. A proven entry for α = O carries a DLEQ proof that verifies on
+/// its own (spec/04 §4.3.1 allows G2 = O), so only this rule refuses it.
+#[test]
+fn an_empty_sum_takes_the_trivial_share_and_a_proven_one_is_refused() {
+    use urne_crypto::proofs::{DleqProof, DleqStatement};
+    let (outcome, keys) = keys(run(2, 3, Hooks::default()));
+    let mut ciphertexts = encrypt(&outcome, &[3]);
+    ciphertexts.push(Ciphertext::zero());
+    let key = &keys[0];
+    let honest = key
+        .decryption_shares(&ELECTION, &ciphertexts, &mut rand::rng())
+        .unwrap();
+    assert_eq!(honest.shares[1], DecryptionShare::Trivial);
+    verify_decryption_shares(&outcome, &ELECTION, &ciphertexts, &honest).unwrap();
+
+    let mut binding = labels::DECRYPTION_SHARE.to_vec();
+    binding.extend_from_slice(&key.trustee().to_be_bytes());
+    binding.extend_from_slice(&1u32.to_be_bytes());
+    let identity = Point::identity();
+    let G = urne_crypto::group::basepoint();
+    let statement = DleqStatement {
+        G1: &G,
+        X1: key.verification_key(),
+        G2: &identity,
+        X2: &identity,
+    };
+    let context = ProofContext::new(&ELECTION, &binding);
+    let proof = DleqProof::prove(&context, &statement, &key.share, &mut rand::rng()).unwrap();
+    proof.verify(&context, &statement).unwrap();
+    let mut proven = honest.clone();
+    proven.shares[1] = DecryptionShare::Proven { D: identity, proof };
+    assert_eq!(DecryptionShares::decode(&proven.encode()).unwrap(), proven);
+    assert_eq!(
+        verify_decryption_shares(&outcome, &ELECTION, &ciphertexts, &proven).unwrap_err(),
+        DecryptionError::InvalidShare {
+            trustee: key.trustee(),
+            ciphertext: 1
+        }
+    );
+}
+
 #[test]
 fn trustee_key_survives_the_state_file_and_a_wrong_passphrase_is_refused() {
     let (outcome, mut keys) = keys(run(2, 3, Hooks::default()));
