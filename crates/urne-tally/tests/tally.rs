@@ -556,3 +556,53 @@ fn result_decoding_is_strict_and_names_the_field() {
         "contests[1].entries[1].sum"
     );
 }
+
+/// Every voter on one option: each count equals its bound (weight × maximum) exactly, and
+/// a bound is inclusive in decryption and in verification alike.
+#[test]
+fn a_unanimous_count_at_its_bound_decrypts_and_verifies() {
+    let votes: Vec<Vote> = (0..WEIGHTS.len()).map(|v| (v, Some(0), [3, 2])).collect();
+    let f = fixture(&votes);
+    let (result, shares) = f.tally(&f.ballots);
+    let weight: u64 = WEIGHTS.iter().map(|&w| u64::from(w)).sum();
+    assert_eq!(result.tally.weight, weight);
+    assert_eq!(
+        result.counts,
+        vec![vec![weight, 0, 0, 0], vec![3 * weight, 2 * weight]]
+    );
+    f.verify(&shares, &result).unwrap();
+}
+
+/// spec/24 §24.6 step 5, the bound alone: a ballot whose option encrypts 5 (its proof is
+/// not what the tally checks, spec/24 §24.6 last paragraph) gives a count that the shares
+/// open correctly, so only the bound W × maximum can refuse it.
+#[test]
+fn a_count_above_its_bound_is_caught_even_when_the_shares_open_to_it() {
+    let mut f = fixture(&[(0, Some(0), [1, 1])]);
+    let key = EncryptionKey::new(f.outcome.joint_key);
+    f.ballots[0].contests[0].options[1].ciphertext = key.encrypt(5, &mut rand::rng()).0;
+    let aggregation = aggregate(&f.election, &f.credentials, &f.ballots).unwrap();
+    let shares = f.shares(&[1, 3], &aggregation.tally);
+    let at = Position {
+        contest: 0,
+        entry: Entry::Option(1),
+    };
+    assert_eq!(
+        decrypt_tally(&f.election, &f.outcome, &aggregation, &shares),
+        Err(TallyError::NoCountWithinBound { at, bound: 1 })
+    );
+    let result = TallyResult {
+        tally: aggregation.tally,
+        superseded: 0,
+        trustees: vec![1, 3],
+        counts: vec![vec![1, 5, 0, 0], vec![1, 1]],
+    };
+    assert_eq!(
+        f.verify(&shares, &result),
+        Err(TallyError::CountAboveBound {
+            at,
+            count: 5,
+            bound: 1
+        })
+    );
+}
