@@ -780,3 +780,48 @@ fn ballot_size_follows_the_layout_of_the_spec() {
     assert_eq!(expected, 4734);
     assert_eq!(ballot.to_bytes().len(), expected);
 }
+
+/// Every proof binds its contest index, its option index and its role (spec/21 §21.5).
+/// Each move below keeps every statement true and every sum unchanged, so a binding that
+/// left out the index or role moved would let it pass while the vote changes.
+#[test]
+fn proofs_moved_to_another_option_contest_or_role_fail() {
+    let twin = |title: &str| Contest {
+        title: title.into(),
+        kind: ContestKind::SingleChoice,
+        blank: true,
+        options: vec!["a".into(), "b".into(), "c".into()],
+    };
+    let manifest = Manifest::new("Twins", vec![twin("First"), twin("Second")]).unwrap();
+    let key = SecretKey::generate(&mut rand::rng()).public_key();
+    let election = election_with(&manifest, &key, [4; 32]);
+    let ballot = cast(
+        &election,
+        &alice(),
+        &[
+            ContestSelection::single(3, 0).unwrap(),
+            ContestSelection::blank(3),
+        ],
+    );
+    ballot.verify(&election, &alice()).unwrap();
+    let fails_at = |forged: &Ballot, expected: &str| match forged.verify(&election, &alice()) {
+        Err(BallotError::Proof { field, .. }) => assert_eq!(field, expected),
+        other => panic!("{expected}: {other:?}"),
+    };
+
+    // Options a and b swapped: the vote moves from a to b.
+    let mut moved = ballot.clone();
+    moved.contests[0].options.swap(0, 1);
+    fails_at(&moved, "contests[0].options[0].proof");
+    // The two contests swapped: the blank vote moves to the first.
+    let mut moved = ballot.clone();
+    moved.contests.swap(0, 1);
+    fails_at(&moved, "contests[0].options[0].proof");
+    // The blank vote and option c swapped (the sum weighs the blank by max = 1): blank
+    // becomes a vote for c.
+    let mut moved = ballot.clone();
+    let contest = &mut moved.contests[1];
+    let blank = contest.blank.take().unwrap();
+    contest.blank = Some(core::mem::replace(&mut contest.options[2], blank));
+    fails_at(&moved, "contests[1].options[2].proof");
+}
