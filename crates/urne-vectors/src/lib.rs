@@ -7,9 +7,12 @@
 //! every proof from its nonces, verifies it, and requires every negative case to fail
 //! the way it says.
 
+mod ceremony;
 pub mod check;
 mod forge;
 mod generate;
+mod names;
+mod rng;
 pub mod schema;
 
 pub use generate::generate;

@@ -299,3 +299,150 @@ pub struct DlogCase {
     /// m with m·G = M and 0 ≤ m ≤ B, or null.
     pub log: Option<u64>,
 }
+
+/// vectors/ceremony.json (spec/20-ceremony.md).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CeremonyVectors {
+    /// Header.
+    #[serde(flatten)]
+    pub header: Header,
+    /// §20.4 steps 1–2: the context hash and a commitment hash.
+    pub context_example: CeremonyContextExample,
+    /// §20.5: one sealed share.
+    pub share_encryption: ShareEncryptionExample,
+    /// A whole 2-of-3 ceremony with one complaint answered.
+    pub transcript: CeremonyTranscriptVector,
+    /// Its outcome (§20.6).
+    pub outcome: CeremonyOutcomeVector,
+    /// Transcripts that differ from it in one record, each with its verdict (§20.6).
+    pub negative: Vec<CeremonyNegative>,
+    /// Decryption shares of the ceremony's trustees (§20.7).
+    pub decryption: DecryptionVector,
+}
+
+/// The inputs and outputs of §20.4 steps 1–2.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CeremonyContextExample {
+    /// The board context id of the ceremony (hex, 32 bytes).
+    pub ceremony_id: String,
+    /// t.
+    pub threshold: u16,
+    /// Ed25519 identity keys (hex), trustee j the j-th.
+    pub identities: Vec<String>,
+    /// P_j, trustee j the j-th.
+    pub share_keys: Vec<Point>,
+    /// ctx (hex).
+    pub context: String,
+    /// Dealer i.
+    pub dealer: u16,
+    /// A_i0 … A_i,t−1.
+    pub commitments: Vec<Point>,
+    /// h_i (hex).
+    pub commitment_hash: String,
+}
+
+/// The inputs and outputs of §20.5.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareEncryptionExample {
+    /// The dealer's ephemeral secret e.
+    pub e: Scalar,
+    /// The recipient's share-key secret p_j.
+    pub p: Scalar,
+    /// ctx (hex).
+    pub context: String,
+    /// i.
+    pub dealer: u16,
+    /// j.
+    pub recipient: u16,
+    /// f_i(j).
+    pub share: Scalar,
+    /// E = e·G.
+    pub E: Point,
+    /// P_j = p_j·G.
+    pub P: Point,
+    /// Z = e·P_j.
+    pub Z: Point,
+    /// ChaCha20-Poly1305 ciphertext ‖ tag (hex, 48 bytes).
+    pub sealed: String,
+}
+
+/// Every record body of a ceremony (hex), by round, and what §20.6 makes of them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CeremonyTranscriptVector {
+    /// The board context id (hex).
+    pub ceremony_id: String,
+    /// `ceremony.open`.
+    pub open: String,
+    /// `ceremony.register` bodies.
+    pub registrations: Vec<String>,
+    /// `ceremony.commitment-hash` bodies.
+    pub commitment_hashes: Vec<String>,
+    /// `ceremony.commitments` bodies.
+    pub commitments: Vec<String>,
+    /// `ceremony.shares` bodies.
+    pub shares: Vec<String>,
+    /// `ceremony.complaint` bodies.
+    pub complaints: Vec<String>,
+    /// `ceremony.answer` bodies.
+    pub answers: Vec<String>,
+}
+
+/// The outcome of §20.6.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CeremonyOutcomeVector {
+    /// ctx (hex).
+    pub context: String,
+    /// QUAL.
+    pub qualified: Vec<u16>,
+    /// K.
+    pub joint_key: Point,
+    /// S_1 … S_n.
+    pub verification_keys: Vec<Point>,
+}
+
+/// A transcript that differs from the positive one, and its verdict.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CeremonyNegative {
+    /// What was changed.
+    pub name: String,
+    /// The whole transcript.
+    pub transcript: CeremonyTranscriptVector,
+    /// `disqualified <dealer> <reason>` or the fault (spec/07 §7.5).
+    pub expect: String,
+}
+
+/// Decryption shares of a list of ciphertexts (§20.7).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecryptionVector {
+    /// The election context hash the proofs bind (hex).
+    pub election: String,
+    /// The list decrypted, in order; the last is (O, O), a sum of no ballots.
+    pub ciphertexts: Vec<Ciphertext>,
+    /// Each trustee's `tally.decryption-shares` body (hex).
+    pub shares: Vec<String>,
+    /// What each ciphertext combines to (any t of the share sets): m·G.
+    pub combined: Vec<Point>,
+    /// Its m.
+    pub messages: Vec<u64>,
+    /// Share sets that fail §20.7, each with its verdict.
+    pub negative: Vec<DecryptionNegative>,
+}
+
+/// One bad share set.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecryptionNegative {
+    /// What was changed.
+    pub name: String,
+    /// The body (hex).
+    pub shares: String,
+    /// `invalid-share <trustee> <position>`, `wrong-count <trustee>`, `unknown-trustee <j>`.
+    pub expect: String,
+}
