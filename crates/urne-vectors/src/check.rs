@@ -414,7 +414,7 @@ type CheckStep = fn(&Path, &mut Report) -> Result<(), String>;
 /// failure found.
 pub fn check_dir(dir: &Path) -> Result<usize, Vec<String>> {
     let mut report = Report::default();
-    let steps: [(&str, CheckStep); 9] = [
+    let steps: [(&str, CheckStep); 10] = [
         ("encodings", check_encodings),
         ("elgamal", check_elgamal),
         ("schnorr", |d, r| {
@@ -432,6 +432,7 @@ pub fn check_dir(dir: &Path) -> Result<usize, Vec<String>> {
         ("batch", check_batches),
         ("dlog", check_dlog),
         ("ceremony", crate::ceremony::check),
+        ("ballot", crate::ballots::check),
     ];
     for (name, step) in steps {
         if let Err(e) = step(dir, &mut report) {

@@ -1434,5 +1434,6 @@ pub fn generate() -> Vec<VectorFile> {
         batch(),
         dlog(),
         crate::ceremony::generate(),
+        crate::ballots::generate(),
     ]
 }

@@ -7,6 +7,7 @@
 //! every proof from its nonces, verifies it, and requires every negative case to fail
 //! the way it says.
 
+mod ballots;
 mod ceremony;
 pub mod check;
 mod forge;

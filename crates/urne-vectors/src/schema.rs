@@ -446,3 +446,106 @@ pub struct DecryptionNegative {
     /// `invalid-share <trustee> <position>`, `wrong-count <trustee>`, `unknown-trustee <j>`.
     pub expect: String,
 }
+
+/// vectors/ballot.json (spec/21-ballots.md).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BallotVectors {
+    /// Header.
+    #[serde(flatten)]
+    pub header: Header,
+    /// Elections: context hash inputs and the hash (§21.3).
+    pub elections: Vec<ElectionVector>,
+    /// Ballots made from given nonces (§21.9), byte for byte.
+    pub ballots: Vec<BallotCase>,
+    /// Ballots that fail one check of §21.6.
+    pub negative: Vec<BallotNegative>,
+    /// Benaloh audits that pass (§21.8).
+    pub audits: Vec<AuditCase>,
+    /// Audits that fail one check of §21.8.
+    pub audit_negative: Vec<AuditCase>,
+}
+
+/// An election as ballots see it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElectionVector {
+    /// Its name in this file.
+    pub name: String,
+    /// The manifest's bytes (hex, §21.1).
+    pub manifest: String,
+    /// K.
+    pub joint_key: Point,
+    /// The credential list's root (hex).
+    pub credential_root: String,
+    /// The board's origin.
+    pub board_origin: String,
+    /// The context id (hex).
+    pub context_id: String,
+    /// ctx (hex).
+    pub context: String,
+}
+
+/// One contest's selection.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectionVector {
+    /// A value per option.
+    pub values: Vec<u64>,
+    /// The blank vote.
+    pub blank: bool,
+}
+
+/// A ballot from given nonces.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BallotCase {
+    /// What it is.
+    pub name: String,
+    /// The election's name.
+    pub election: String,
+    /// The credential (hex, 32 bytes).
+    pub credential: String,
+    /// One per contest.
+    pub selections: Vec<SelectionVector>,
+    /// Every nonce, in the order of §21.9.
+    pub nonces: Vec<Scalar>,
+    /// The ballot (hex).
+    pub ballot: String,
+    /// Its tracking code (hex, §21.7).
+    pub tracking_code: String,
+    /// Its short form.
+    pub short_code: String,
+}
+
+/// A ballot checked for a casting credential, and the verdict.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BallotNegative {
+    /// What was changed.
+    pub name: String,
+    /// The election's name.
+    pub election: String,
+    /// The credential that cast it (hex).
+    pub cast_by: String,
+    /// The ballot (hex).
+    pub ballot: String,
+    /// The verdict (spec/07 §7.5).
+    pub expect: String,
+}
+
+/// A ballot and the audited opening of it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditCase {
+    /// What it is.
+    pub name: String,
+    /// The election's name.
+    pub election: String,
+    /// The ballot (hex).
+    pub ballot: String,
+    /// The audited ballot (hex, §21.8).
+    pub audited: String,
+    /// `ok` or the verdict (spec/07 §7.5).
+    pub expect: String,
+}
