@@ -1435,5 +1435,6 @@ pub fn generate() -> Vec<VectorFile> {
         dlog(),
         crate::ceremony::generate(),
         crate::ballots::generate(),
+        crate::tally::generate(),
     ]
 }

@@ -15,6 +15,7 @@ mod generate;
 mod names;
 mod rng;
 pub mod schema;
+mod tally;
 
 pub use generate::generate;
 

@@ -549,3 +549,70 @@ pub struct AuditCase {
     /// `ok` or the verdict (spec/07 §7.5).
     pub expect: String,
 }
+
+/// vectors/tally.json (spec/24-tally.md).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TallyVectors {
+    /// Header.
+    #[serde(flatten)]
+    pub header: Header,
+    /// The election (its credential root is the list's).
+    pub election: ElectionVector,
+    /// The credential list (spec/22 §22.3), in list order.
+    pub credentials: Vec<ListedCredentialVector>,
+    /// What the tally needs of the key ceremony's outcome (spec/20 §20.6).
+    pub ceremony: TallyCeremonyVector,
+    /// The accepted ballots, in log order (hex).
+    pub ballots: Vec<String>,
+    /// The posted `tally.decryption-shares` bodies (hex): trustees 1 and 3, trustee 2 absent.
+    pub shares: Vec<String>,
+    /// The `tally.result` body (hex).
+    pub result: String,
+    /// Its counts, per contest, per entry.
+    pub counts: Vec<Vec<u64>>,
+    /// Inputs that each fail one check of §24.6.
+    pub negative: Vec<TallyNegative>,
+}
+
+/// One entry of a credential list.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListedCredentialVector {
+    /// The public credential.
+    pub credential: Point,
+    /// Its weight.
+    pub weight: u32,
+}
+
+/// The ceremony outcome a tally is checked against.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TallyCeremonyVector {
+    /// The ceremony context hash (hex).
+    pub context: String,
+    /// t.
+    pub threshold: u16,
+    /// K.
+    pub joint_key: Point,
+    /// S_1 … S_n.
+    pub verification_keys: Vec<Point>,
+}
+
+/// The positive inputs with some replaced, and the verdict of §24.6.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TallyNegative {
+    /// What was changed.
+    pub name: String,
+    /// Ballots in place of the positive ones, if they were changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ballots: Option<Vec<String>>,
+    /// Shares in place of the positive ones, if they were changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shares: Option<Vec<String>>,
+    /// The result checked (hex).
+    pub result: String,
+    /// The verdict (spec/07 §7.5).
+    pub expect: String,
+}
