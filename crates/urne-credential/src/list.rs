@@ -432,6 +432,37 @@ mod tests {
         assert!(CredentialList::from_parts(&short).is_err());
     }
 
+    /// Each of these passes every other check of the assembler (order, the root over
+    /// the entries carried), so only the check named refuses it (spec/22 §22.3).
+    #[test]
+    fn each_assembler_check_refuses_alone() {
+        let l = list(4000);
+        // Part 0 one entry short, the root recomputed over the entries carried: only
+        // the entry count the total implies refuses it.
+        let mut short = l.parts();
+        short[0].entries.pop();
+        let carried: Vec<Hash> = short
+            .iter()
+            .flat_map(|p| p.entries.iter().map(ListedCredential::leaf))
+            .collect();
+        let root = root_of(&carried);
+        for p in short.iter_mut() {
+            p.root = root;
+        }
+        assert!(matches!(
+            CredentialList::from_parts(&short),
+            Err(CredentialError::Parts(m)) if m.contains("has 1799 entries where the total says 1800")
+        ));
+        // The middle part declares another root: the root checked at the end is part 0's,
+        // and the entries hash to it, so only the agreement with part 0 refuses it.
+        let mut other_root = l.parts();
+        other_root[1].root.0[0] ^= 1;
+        assert!(matches!(
+            CredentialList::from_parts(&other_root),
+            Err(CredentialError::Parts(m)) if m.contains("disagrees with part 0")
+        ));
+    }
+
     #[test]
     fn the_part_count_follows_from_the_total() {
         let l = list(3600);
