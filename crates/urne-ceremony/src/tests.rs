@@ -692,6 +692,64 @@ fn bad_decryption_share_is_rejected_naming_its_trustee() {
     );
 }
 
+/// spec/20 §20.6 step 5: two dealers whose constant terms cancel (dealer 2 posts
+/// A_20 = −A_10 with a true proof of knowledge, which it can only do with dealer 1's
+/// help) pass every per-dealer check; only the joint-key check refuses the outcome.
+#[test]
+fn a_joint_key_of_identity_is_a_fault() {
+    use urne_crypto::SecretScalar;
+    use urne_crypto::proofs::SchnorrProof;
+    let mut rng = rand::rng();
+    let open = CeremonyOpen::new(1, vec![[1; 32], [2; 32]]).unwrap();
+    let (setups, registrations): (Vec<_>, Vec<_>) =
+        (1..=2).map(|j| TrusteeSetup::new(j, &mut rng)).unzip();
+    let context = CeremonyContext::new([9; 32], open.clone(), &registrations).unwrap();
+    let (states, mut hashes): (Vec<_>, Vec<_>) = setups
+        .into_iter()
+        .map(|s| s.begin(context.clone(), &mut rng).unwrap())
+        .unzip();
+    let a =
+        SecretScalar::from_dalek(-states[0].common.polynomial.coefficients()[0].expose_secret());
+    let A =
+        Point::from_ristretto(urne_crypto::group::basepoint().as_ristretto() * a.expose_secret());
+    let binding = verify::coefficient_binding(2, 0);
+    let proof = SchnorrProof::prove(
+        &ProofContext::new(context.hash(), &binding),
+        &a,
+        &A,
+        &mut rng,
+    )
+    .unwrap();
+    hashes[1] = CommitmentHash {
+        dealer: 2,
+        hash: CommitmentHash::of(context.hash(), 2, &[A]),
+    };
+    let (states, mut commitments): (Vec<_>, Vec<_>) =
+        states.into_iter().map(|s| s.reveal(hashes.clone())).unzip();
+    commitments[1] = Commitments {
+        dealer: 2,
+        coefficients: vec![(A, proof)],
+    };
+    let shares: Vec<EncryptedShares> = states
+        .into_iter()
+        .map(|s| s.deal(commitments.clone(), &mut rng).unwrap().1)
+        .collect();
+    let transcript = CeremonyTranscript {
+        ceremony_id: [9; 32],
+        open,
+        registrations,
+        commitment_hashes: hashes,
+        commitments,
+        shares,
+        complaints: vec![],
+        answers: vec![],
+    };
+    assert_eq!(
+        verify_ceremony(&transcript).unwrap_err(),
+        CeremonyFault::JointKeyIsIdentity
+    );
+}
+
 /// spec/20-ceremony.md §20.7 check 3, the empty-contest rule: α = O takes the trivial
 /// entry and nothing else. A proven entry for α = O carries a DLEQ proof that verifies on
 /// its own (spec/04 §4.3.1 allows G2 = O), so only this rule refuses it.
