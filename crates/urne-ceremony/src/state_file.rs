@@ -269,3 +269,20 @@ pub fn read(path: &Path, passphrase: &[u8]) -> Result<TrusteeKey, StateFileError
     }
     open(&fs::read(path)?, passphrase)
 }
+
+#[cfg(test)]
+mod tests {
+    /// Fails to compile without the `zeroize` features of sha2, chacha20poly1305 and
+    /// argon2 (Cargo.toml): the AEAD would keep the passphrase-derived key, the hashers
+    /// inside HKDF the ECDH secret, and Argon2 its passphrase-derived blocks, in freed
+    /// memory.
+    #[test]
+    fn the_crates_that_hold_our_secrets_wipe_them() {
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        fn wipeable<T: zeroize::Zeroize>() {}
+        wiped_on_drop::<chacha20poly1305::ChaCha20Poly1305>();
+        wiped_on_drop::<sha2::Sha512>();
+        wiped_on_drop::<sha2::Sha256>();
+        wipeable::<argon2::Block>();
+    }
+}
