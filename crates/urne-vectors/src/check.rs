@@ -414,7 +414,7 @@ type CheckStep = fn(&Path, &mut Report) -> Result<(), String>;
 /// failure found.
 pub fn check_dir(dir: &Path) -> Result<usize, Vec<String>> {
     let mut report = Report::default();
-    let steps: [(&str, CheckStep); 11] = [
+    let steps: [(&str, CheckStep); 12] = [
         ("encodings", check_encodings),
         ("elgamal", check_elgamal),
         ("schnorr", |d, r| {
@@ -434,6 +434,7 @@ pub fn check_dir(dir: &Path) -> Result<usize, Vec<String>> {
         ("ceremony", crate::ceremony::check),
         ("ballot", crate::ballots::check),
         ("tally", crate::tally::check),
+        ("credential", crate::credentials::check),
     ];
     for (name, step) in steps {
         if let Err(e) = step(dir, &mut report) {

@@ -1436,5 +1436,6 @@ pub fn generate() -> Vec<VectorFile> {
         crate::ceremony::generate(),
         crate::ballots::generate(),
         crate::tally::generate(),
+        crate::credentials::generate(),
     ]
 }

@@ -10,6 +10,7 @@
 mod ballots;
 mod ceremony;
 pub mod check;
+mod credentials;
 mod forge;
 mod generate;
 mod names;

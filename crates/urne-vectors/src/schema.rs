@@ -616,3 +616,86 @@ pub struct TallyNegative {
     /// The verdict (spec/07 §7.5).
     pub expect: String,
 }
+
+/// vectors/credential.json (spec/22-credentials.md).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialVectors {
+    /// Header.
+    #[serde(flatten)]
+    pub header: Header,
+    /// Credentials as printed, their secret scalar and public credential (§22.2).
+    pub credentials: Vec<CredentialCase>,
+    /// Typed credentials a reader refuses, and why.
+    pub invalid_credentials: Vec<InvalidCredential>,
+    /// A list of these credentials: entries in list order, its root, its one part (§22.3).
+    pub list: CredentialListVector,
+    /// Parts a decoder or assembler refuses.
+    pub list_negative: Vec<CredentialListNegative>,
+    /// Ballot signatures (§22.4): each verifies as given.
+    pub signatures: Vec<SignatureCase>,
+    /// Signatures checked against something else than what they signed: each fails.
+    pub signature_negative: Vec<SignatureCase>,
+}
+
+/// One credential.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialCase {
+    /// As printed for the voter.
+    pub text: String,
+    /// x.
+    pub secret: Scalar,
+    /// X = x·G.
+    pub public: Point,
+}
+
+/// A typed credential that is refused.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvalidCredential {
+    /// As typed.
+    pub text: String,
+    /// `character <position>`, `length <count>` or `checksum`.
+    pub expect: String,
+}
+
+/// A credential list.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialListVector {
+    /// Entries in list order.
+    pub entries: Vec<ListedCredentialVector>,
+    /// The Merkle root (hex).
+    pub root: String,
+    /// Its parts (hex), in order.
+    pub parts: Vec<String>,
+}
+
+/// Parts that are refused.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialListNegative {
+    /// What was changed.
+    pub name: String,
+    /// The parts (hex), in order.
+    pub parts: Vec<String>,
+    /// `decode <field>`, `order <index>` or `parts`.
+    pub expect: String,
+}
+
+/// A ballot signature and what it is checked against.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureCase {
+    /// What it is.
+    pub name: String,
+    /// The public credential.
+    pub credential: Point,
+    /// The election context hash (hex).
+    pub context: String,
+    /// The ballot digest (hex, the ballot's tracking code).
+    pub ballot_digest: String,
+    /// The signature (hex, 65 bytes).
+    pub signature: String,
+}

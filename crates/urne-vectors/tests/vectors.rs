@@ -279,6 +279,12 @@ fn checker_catches_damaged_election_vectors() {
             .any(|f| f.contains("the result gives count")),
         "{failures:?}"
     );
+    // A credential's secret swapped for another's.
+    let dir = scratch_copy("credential-secret");
+    let mut v = json(&dir, "credential.json");
+    v["credentials"][0]["secret"] = v["credentials"][1]["secret"].clone();
+    save(&dir, "credential.json", &v);
+    assert!(failures_of(&dir).iter().any(|f| f.contains(": secret")));
     // An unknown field inside a tally negative.
     let dir = scratch_copy("tally-unknown");
     let mut v = json(&dir, "tally.json");
