@@ -606,3 +606,36 @@ fn a_count_above_its_bound_is_caught_even_when_the_shares_open_to_it() {
         })
     );
 }
+
+/// A voter's first ballot posted again after their revote (anyone can: ballot and
+/// signature are public) would count again as the last; it is refused as a replay, so
+/// a board that accepted it fails verification.
+#[test]
+fn a_ballot_replayed_after_a_revote_is_refused() {
+    let f = fixture(&VOTES);
+    let mut replayed = f.ballots.clone();
+    replayed.push(f.ballots[0].clone());
+    assert_eq!(
+        aggregate(&f.election, &f.credentials, &replayed),
+        Err(TallyError::ReplayedBallot {
+            ballot: 6,
+            first: 0
+        })
+    );
+    // The honest result checked against a board holding the replay.
+    let (result, shares) = f.tally(&f.ballots);
+    assert_eq!(
+        verify_result(
+            &f.election,
+            &f.outcome,
+            &f.credentials,
+            &replayed,
+            &shares,
+            &result
+        ),
+        Err(TallyError::ReplayedBallot {
+            ballot: 6,
+            first: 0
+        })
+    );
+}

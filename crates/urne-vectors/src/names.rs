@@ -127,6 +127,9 @@ pub(crate) fn tally(result: &Result<(), TallyError>) -> String {
                 format!("ballot-of-another-election {ballot}")
             }
             TallyError::UnlistedCredential { ballot } => format!("unlisted-credential {ballot}"),
+            TallyError::ReplayedBallot { ballot, first } => {
+                format!("replayed-ballot {ballot} {first}")
+            }
             TallyError::BallotShape { ballot, field, .. } => {
                 format!("ballot-shape {ballot} {field}")
             }

@@ -286,6 +286,15 @@ pub(crate) fn generate() -> crate::VectorFile {
         None,
         &result,
     );
+    let mut replayed = ballots.clone();
+    replayed.push(ballots[0].clone());
+    add(
+        "voter 0's first ballot posted again after their revote",
+        "replayed-ballot 6 0",
+        Some(&replayed),
+        None,
+        &result,
+    );
     let mut other = ballots.clone();
     other[5].credential = CredentialKey(derive("tally/unlisted").to_bytes());
     add(
