@@ -85,6 +85,10 @@ pub enum TallyError {
     /// A tally or result of another election.
     #[error("the tally is for another election")]
     TallyOfAnotherElection,
+    /// The ceremony outcome given is not the one whose joint key the election uses: its
+    /// verification keys cannot open this election's sums.
+    #[error("the ceremony's joint key is not the election's")]
+    CeremonyOfAnotherKey,
     /// Total weight × an entry's maximum exceeds what a discrete-log table solves.
     #[error("{at}: the bound {bound} exceeds the largest discrete-log bound")]
     BoundTooLarge {

@@ -639,3 +639,28 @@ fn a_ballot_replayed_after_a_revote_is_refused() {
         })
     );
 }
+
+/// spec/24 §24.6 step 1: the outcome of another ceremony (its own t, verification keys
+/// and joint key) is named as such, not left to fail as a wrong share or count.
+#[test]
+fn the_outcome_of_another_ceremony_is_refused() {
+    let f = fixture(&VOTES);
+    let (result, shares) = f.tally(&f.ballots);
+    let (other, _) = ceremony(2, 3);
+    let aggregation = aggregate(&f.election, &f.credentials, &f.ballots).unwrap();
+    assert_eq!(
+        decrypt_tally(&f.election, &other, &aggregation, &shares),
+        Err(TallyError::CeremonyOfAnotherKey)
+    );
+    assert_eq!(
+        verify_result(
+            &f.election,
+            &other,
+            &f.credentials,
+            &f.ballots,
+            &shares,
+            &result
+        ),
+        Err(TallyError::CeremonyOfAnotherKey)
+    );
+}

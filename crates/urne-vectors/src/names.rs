@@ -135,6 +135,7 @@ pub(crate) fn tally(result: &Result<(), TallyError>) -> String {
             }
             TallyError::TallyShape { field, .. } => format!("tally-shape {field}"),
             TallyError::TallyOfAnotherElection => "tally-of-another-election".into(),
+            TallyError::CeremonyOfAnotherKey => "ceremony-of-another-key".into(),
             TallyError::BoundTooLarge { at: p, .. } => format!("bound-too-large {}", at(p)),
             TallyError::NoCountWithinBound { at: p, .. } => {
                 format!("no-count-within-bound {}", at(p))
