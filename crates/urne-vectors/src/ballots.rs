@@ -714,7 +714,32 @@ pub(crate) fn check(dir: &Path, report: &mut Report) -> Result<(), String> {
         let bytes = from_hex(&negative.ballot).map_err(|e| e.to_string())?;
         let verdict = match Ballot::decode(&bytes) {
             Err(e) => names::ballot(&Err(BallotError::Decode(e))),
-            Ok(b) => names::ballot(&b.verify(election, &cast_by)),
+            Ok(b) => {
+                // The batch path (§21.6: checks 1–4 and each proof's non-equation
+                // checks, then the equations) refuses the same ballots.
+                let batch = b.relations(election, &cast_by).and_then(|r| {
+                    r.check().map_err(|error| BallotError::Proof {
+                        field: "equations".into(),
+                        error,
+                    })
+                });
+                let one_by_one = b.verify(election, &cast_by);
+                let agree = match (&batch, &one_by_one) {
+                    (Ok(()), Ok(())) => true,
+                    (Err(BallotError::Proof { field, .. }), Err(BallotError::Proof { .. })) => {
+                        field == "equations" || names::ballot(&batch) == names::ballot(&one_by_one)
+                    }
+                    (Err(a), Err(b)) => a == b,
+                    _ => false,
+                };
+                report.expect(agree, || {
+                    format!(
+                        "ballot negative `{}`: batch path gives {batch:?}, one by one {one_by_one:?}",
+                        negative.name
+                    )
+                });
+                names::ballot(&one_by_one)
+            }
         };
         report.expect(verdict == negative.expect, || {
             format!(
