@@ -443,14 +443,17 @@ fn decryption_refuses_a_sum_outside_its_bound() {
             }
         })
     );
-    // One trustee's shares twice are not two trustees.
-    let twice = vec![shares[0].clone(), shares[0].clone()];
-    assert_eq!(
-        decrypt_tally(&f.election, &f.outcome, &honest, &twice),
-        Err(TallyError::Shares(
-            urne_ceremony::DecryptionError::DuplicateTrustee { trustee: 1 }
-        ))
-    );
+    // One trustee's shares twice are not two trustees; the error names that trustee.
+    for j in 0..2 {
+        let twice = vec![shares[0].clone(), shares[j].clone(), shares[j].clone()];
+        let trustee = shares[j].trustee;
+        assert_eq!(
+            decrypt_tally(&f.election, &f.outcome, &honest, &twice),
+            Err(TallyError::Shares(
+                urne_ceremony::DecryptionError::DuplicateTrustee { trustee }
+            ))
+        );
+    }
     // Fewer than t.
     assert!(matches!(
         decrypt_tally(&f.election, &f.outcome, &honest, &shares[..1]),
@@ -531,6 +534,13 @@ fn result_decoding_is_strict_and_names_the_field() {
     let mut zero = bytes.clone();
     zero[59..61].copy_from_slice(&0u16.to_be_bytes());
     assert_eq!(field_of(TallyResult::decode(&zero)), "trustees[0]");
+    // Trustee indices run to 1000: the last one decodes, the next does not.
+    let mut last = bytes.clone();
+    last[61..63].copy_from_slice(&1000u16.to_be_bytes());
+    assert_eq!(TallyResult::decode(&last).unwrap().trustees, vec![1, 1000]);
+    let mut beyond = bytes.clone();
+    beyond[61..63].copy_from_slice(&1001u16.to_be_bytes());
+    assert_eq!(field_of(TallyResult::decode(&beyond)), "trustees[1]");
     let mut no_contests = bytes.clone();
     no_contests[63..65].copy_from_slice(&0u16.to_be_bytes());
     assert_eq!(field_of(TallyResult::decode(&no_contests)), "contests");
