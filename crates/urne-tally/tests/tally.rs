@@ -674,3 +674,22 @@ fn the_outcome_of_another_ceremony_is_refused() {
         Err(TallyError::CeremonyOfAnotherKey)
     );
 }
+
+/// spec/24 §24.3: a contest has 1 to 257 entries (256 options and a blank vote).
+#[test]
+fn a_contest_of_257_entries_decodes_and_one_of_258_does_not() {
+    let tally = |entries: usize| EncryptedTally {
+        context: urne_crypto::ContextHash([1; 32]),
+        ballots: 0,
+        weight: 0,
+        contests: vec![vec![Ciphertext::zero(); entries]],
+    };
+    let widest = tally(257);
+    assert_eq!(EncryptedTally::decode(&widest.to_bytes()).unwrap(), widest);
+    assert_eq!(
+        EncryptedTally::decode(&tally(258).to_bytes())
+            .unwrap_err()
+            .field(),
+        "contests[0].entries"
+    );
+}
