@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 use crate::error::Rejection;
 use crate::handler::{ContextSummary, Registry};
-use crate::pipeline::{self, Intake, Reply, Sequencer, Shared};
+use crate::pipeline::{self, Intake, QueueBound, Reply, ReplyTo, Sequencer, Shared};
 use crate::state::BoardState;
 
 /// Signed checkpoints kept for cosigning, at most (a bound on memory).
@@ -37,11 +37,24 @@ pub struct BoardConfig {
     pub cosign_window: Duration,
     /// Precheck threads (signature and proof checks); 0 = one per core.
     pub precheck_threads: usize,
+    /// Most submissions taken and not yet answered; beyond it a submission is refused
+    /// at once with `unavailable` (spec/12 §12.5).
+    pub max_queued_records: usize,
+    /// Most bytes of submissions taken and not yet answered (the same refusal).
+    pub max_queued_bytes: usize,
+    /// The storage scrub's pace bound, in log entries per second (0: unbounded;
+    /// spec/11 §11.5).
+    pub scrub_entries_per_second: u64,
 }
 
 impl BoardConfig {
     /// The default cosigning window: ten minutes.
     pub const DEFAULT_COSIGN_WINDOW: Duration = Duration::from_secs(600);
+    /// The default bound on waiting submissions: about half a second of work at the
+    /// board's target rate, far more than the connections a server admits at once.
+    pub const DEFAULT_MAX_QUEUED_RECORDS: usize = 10_000;
+    /// The default bound on the bytes of waiting submissions.
+    pub const DEFAULT_MAX_QUEUED_BYTES: usize = 64 << 20;
 
     /// A configuration with the default cosigning window and one precheck thread per
     /// core.
@@ -58,6 +71,9 @@ impl BoardConfig {
             witnesses,
             cosign_window: Self::DEFAULT_COSIGN_WINDOW,
             precheck_threads: 0,
+            max_queued_records: Self::DEFAULT_MAX_QUEUED_RECORDS,
+            max_queued_bytes: Self::DEFAULT_MAX_QUEUED_BYTES,
+            scrub_entries_per_second: StoreOptions::DEFAULT_SCRUB_ENTRIES_PER_SECOND,
         }
     }
 }
@@ -84,6 +100,7 @@ struct Recent {
 pub struct Board {
     shared: Arc<Shared>,
     intake: Option<Sender<Intake>>,
+    queue: Arc<QueueBound>,
     workers: Vec<JoinHandle<()>>,
     sequencer: Option<(Sender<pipeline::ToSequencerMsg>, JoinHandle<()>)>,
     applier: Option<JoinHandle<()>>,
@@ -159,7 +176,13 @@ impl Board {
     ) -> Result<(Self, OpenReport), BoardError> {
         let signer = NoteSigner::from_seed(&config.origin, &config.signing_seed)
             .map_err(|e| BoardError::Config(format!("origin: {e}")))?;
-        let (store, report) = Store::open(dir, store_options())?;
+        let (store, report) = Store::open(
+            dir,
+            StoreOptions {
+                scrub_entries_per_second: config.scrub_entries_per_second,
+                ..store_options()
+            },
+        )?;
         let mut recent = VecDeque::new();
         if let Some(text) = store.checkpoint() {
             let note =
@@ -241,6 +264,7 @@ impl Board {
         let board = Self {
             shared,
             intake: Some(intake_tx),
+            queue: QueueBound::new(config.max_queued_records, config.max_queued_bytes),
             workers,
             sequencer: Some((seq_tx, sequencer)),
             applier: Some(applier),
@@ -311,8 +335,20 @@ impl Board {
             .map(read)
     }
 
-    fn send(&self, bytes: Vec<u8>, reply: Reply) {
-        let intake = Intake { bytes, reply };
+    /// Submissions taken and not yet answered.
+    pub fn queued(&self) -> usize {
+        self.queue.waiting()
+    }
+
+    fn send(&self, bytes: Vec<u8>, to: ReplyTo) {
+        let place = match self.queue.enter(bytes.len()) {
+            Ok(place) => place,
+            Err(refusal) => return to.send(Err(refusal)),
+        };
+        let intake = Intake {
+            bytes,
+            reply: Reply::new(to, place),
+        };
         match &self.intake {
             Some(sender) => {
                 if let Err(returned) = sender.send(intake) {
@@ -327,14 +363,14 @@ impl Board {
     /// (spec/12 §12.5). For async callers: never blocks the calling thread.
     pub async fn submit_async(&self, bytes: Vec<u8>) -> Result<Receipt, Rejection> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.send(bytes, Reply::Async(tx));
+        self.send(bytes, ReplyTo::Async(tx));
         rx.await.unwrap_or_else(|_| Err(Rejection::unavailable()))
     }
 
     /// Checks a record and appends it durably; blocks until it is durable and applied.
     pub fn submit(&self, bytes: Vec<u8>) -> Result<Receipt, Rejection> {
         let (tx, rx) = sync_channel(1);
-        self.send(bytes, Reply::Blocking(tx));
+        self.send(bytes, ReplyTo::Blocking(tx));
         rx.recv().unwrap_or_else(|_| Err(Rejection::unavailable()))
     }
 

@@ -13,6 +13,7 @@
 //! never on a parked thread of ours.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -35,21 +36,12 @@ const PRECHECK_GROUP: usize = 64;
 const APPLY_GROUP: usize = 4096;
 
 /// Where an answer goes: an async task or a blocked caller.
-pub(crate) enum Reply {
+pub(crate) enum ReplyTo {
     Async(tokio::sync::oneshot::Sender<Result<Receipt, Rejection>>),
     Blocking(SyncSender<Result<Receipt, Rejection>>),
 }
 
-impl Reply {
-    /// Whether the submitter went away (an async caller whose request was dropped):
-    /// its record is then not worth checking.
-    fn is_closed(&self) -> bool {
-        match self {
-            Self::Async(s) => s.is_closed(),
-            Self::Blocking(_) => false,
-        }
-    }
-
+impl ReplyTo {
     pub(crate) fn send(self, result: Result<Receipt, Rejection>) {
         // A submitter that went away (a closed connection) no longer needs its answer;
         // the record's fate does not depend on it.
@@ -61,6 +53,113 @@ impl Reply {
                 let _ = s.send(result);
             }
         }
+    }
+}
+
+/// The bound on submissions taken and not yet answered (spec/12 §12.5): without it a
+/// burst faster than the disk and the signature checks would queue without limit, in
+/// memory, while every submitter's wait grows.
+pub(crate) struct QueueBound {
+    records: AtomicUsize,
+    bytes: AtomicUsize,
+    max_records: usize,
+    max_bytes: usize,
+}
+
+impl QueueBound {
+    pub(crate) fn new(max_records: usize, max_bytes: usize) -> Arc<Self> {
+        Arc::new(Self {
+            records: AtomicUsize::new(0),
+            bytes: AtomicUsize::new(0),
+            max_records,
+            max_bytes,
+        })
+    }
+
+    /// A place in the queue for a submission of `len` bytes, or a refusal saying which
+    /// bound is reached. The place is given back when the submission is answered.
+    pub(crate) fn enter(self: &Arc<Self>, len: usize) -> Result<QueuePlace, Rejection> {
+        let records = self.records.fetch_add(1, Ordering::AcqRel);
+        let bytes = self.bytes.fetch_add(len, Ordering::AcqRel);
+        let place = QueuePlace {
+            bound: Arc::clone(self),
+            len,
+        };
+        if records >= self.max_records {
+            return Err(queue_full(format!(
+                "{} submissions are already waiting to be checked and stored",
+                self.max_records
+            )));
+        }
+        // One submission alone is always let in, whatever its size: the bound is on
+        // what waits, and the record size limit is §12.5's own check.
+        if bytes > 0 && bytes.saturating_add(len) > self.max_bytes {
+            drop(place);
+            return Err(queue_full(format!(
+                "submissions of {} bytes in all are already waiting to be checked and stored",
+                self.max_bytes
+            )));
+        }
+        Ok(place)
+    }
+
+    /// Submissions taken and not yet answered.
+    pub(crate) fn waiting(&self) -> usize {
+        self.records.load(Ordering::Acquire)
+    }
+}
+
+/// A submission's place in the queue, given back when it is dropped (with its answer).
+pub(crate) struct QueuePlace {
+    bound: Arc<QueueBound>,
+    len: usize,
+}
+
+impl Drop for QueuePlace {
+    fn drop(&mut self) {
+        self.bound.records.fetch_sub(1, Ordering::AcqRel);
+        self.bound.bytes.fetch_sub(self.len, Ordering::AcqRel);
+    }
+}
+
+/// The board is not stopping, but too much already waits: nothing was stored, and the
+/// submitter may send the same record again shortly.
+fn queue_full(why: String) -> Rejection {
+    Rejection::new(
+        crate::error::Code::Unavailable,
+        None,
+        format!(
+            "the board is at its acceptance bound: {why}; nothing was stored: send the record again shortly"
+        ),
+    )
+}
+
+/// Where an answer goes, holding the submission's place in the queue until it is sent.
+pub(crate) struct Reply {
+    to: ReplyTo,
+    _place: QueuePlace,
+}
+
+impl Reply {
+    pub(crate) fn new(to: ReplyTo, place: QueuePlace) -> Self {
+        Self { to, _place: place }
+    }
+
+    /// Whether the submitter went away (an async caller whose request was dropped):
+    /// its record is then not worth checking.
+    fn is_closed(&self) -> bool {
+        match &self.to {
+            ReplyTo::Async(s) => s.is_closed(),
+            ReplyTo::Blocking(_) => false,
+        }
+    }
+
+    pub(crate) fn send(self, result: Result<Receipt, Rejection>) {
+        // The place is given back first: a submitter that sends its next record as soon
+        // as it has this answer finds it free.
+        let Self { to, _place: place } = self;
+        drop(place);
+        to.send(result);
     }
 }
 
@@ -576,5 +675,51 @@ pub(crate) fn applier(
         // The sequencer is gone only when the board is stopping; what is queued here
         // is still written, applied and answered.
         let _ = sequencer.send(ToSequencerMsg(ToSequencer::Applied(settled)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_queue_bound_counts_records_and_bytes_and_gives_places_back() {
+        let bound = QueueBound::new(2, 100);
+        let a = bound.enter(60).ok();
+        assert!(a.is_some());
+        // Bytes: 60 wait, 50 more would pass 100.
+        let refused = bound.enter(50).err();
+        assert!(
+            refused
+                .as_ref()
+                .is_some_and(|r| r.code == crate::error::Code::Unavailable
+                    && r.message.contains("100 bytes")),
+            "{refused:?}"
+        );
+        assert_eq!(bound.waiting(), 1, "a refusal keeps no place");
+        let b = bound.enter(40).ok();
+        assert!(b.is_some());
+        // Records: two wait.
+        let refused = bound.enter(0).err();
+        assert!(
+            refused
+                .as_ref()
+                .is_some_and(|r| r.message.contains("2 submissions")),
+            "{refused:?}"
+        );
+        drop(a);
+        assert_eq!(bound.waiting(), 1);
+        assert!(bound.enter(60).is_ok(), "a place given back is free again");
+        drop(b);
+        assert_eq!(bound.waiting(), 0);
+        assert_eq!(bound.bytes.load(Ordering::Acquire), 0);
+    }
+
+    #[test]
+    fn one_submission_larger_than_the_byte_bound_is_let_in_when_nothing_waits() {
+        let bound = QueueBound::new(10, 100);
+        let big = bound.enter(500);
+        assert!(big.is_ok());
+        assert!(bound.enter(1).is_err(), "but nothing beside it");
     }
 }

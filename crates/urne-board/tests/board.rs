@@ -271,6 +271,9 @@ fn config(seed: u8) -> BoardConfig {
         witnesses: (0..3).map(|i| witness(i).verifier()).collect(),
         cosign_window: BoardConfig::DEFAULT_COSIGN_WINDOW,
         precheck_threads: 2,
+        max_queued_records: BoardConfig::DEFAULT_MAX_QUEUED_RECORDS,
+        max_queued_bytes: BoardConfig::DEFAULT_MAX_QUEUED_BYTES,
+        scrub_entries_per_second: 0,
     }
 }
 

@@ -67,6 +67,15 @@ pub enum BenchCommand {
         /// (refused at parsing): the last two measure the HTTP path without storage.
         #[arg(long, default_value = "valid")]
         send: String,
+        /// Records signed before the timed window, per second of load: signing is the
+        /// generator's heaviest work and must not take the server's cores while it is
+        /// measured. A connection that runs out stops (and says so).
+        #[arg(long, default_value_t = 30_000)]
+        presign_rate: u64,
+        /// Threads of the load generator, each one event loop over its share of the
+        /// connections (a thread per connection would spend the machine on switches).
+        #[arg(long, default_value_t = 1)]
+        generator_threads: usize,
     },
 }
 
@@ -205,21 +214,6 @@ fn get(stream: &mut BufReader<TcpStream>, path: &str) -> Result<u16, String> {
         "GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n"
     )
     .map_err(|e| e.to_string())?;
-    read_response(stream)
-}
-
-/// One keep-alive HTTP/1.1 POST of a raw record; returns the status.
-fn post_record(stream: &mut BufReader<TcpStream>, record: &[u8]) -> Result<u16, String> {
-    let mut request = format!(
-        "POST /v1/records HTTP/1.1\r\nHost: bench\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
-        record.len()
-    )
-    .into_bytes();
-    request.extend_from_slice(record);
-    stream
-        .get_mut()
-        .write_all(&request)
-        .map_err(|e| e.to_string())?;
     read_response(stream)
 }
 
@@ -415,13 +409,145 @@ fn open_record(authority: &SigningKey, name: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| e.to_string())
 }
 
-fn submit(
+struct SubmitLoad {
     seconds: u64,
     connections: usize,
-    dir: Option<PathBuf>,
-    send: &str,
-) -> Result<(), String> {
-    let (expected, spoil): (u16, fn(&mut Vec<u8>)) = match send {
+    send: String,
+    presign_rate: u64,
+    generator_threads: usize,
+}
+
+/// The requests one connection sends, in order.
+type Requests = Vec<Vec<u8>>;
+
+/// Whole HTTP/1.1 requests (head and body) posting signed records, made before the
+/// timed window, `per_connection` for each connection, signed on every core.
+fn presign(
+    authority: &SigningKey,
+    connections: usize,
+    per_connection: usize,
+    spoil: fn(&mut Vec<u8>),
+) -> Result<Vec<Requests>, String> {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunks: Vec<Vec<usize>> = (0..cores)
+        .map(|t| (t..connections).step_by(cores).collect())
+        .collect();
+    let signed = std::thread::scope(|scope| {
+        let workers: Vec<_> = chunks
+            .iter()
+            .map(|mine| {
+                scope.spawn(move || -> Result<Vec<(usize, Requests)>, String> {
+                    mine.iter()
+                        .map(|&c| {
+                            let requests = (0..per_connection)
+                                .map(|i| {
+                                    let mut record =
+                                        open_record(authority, &format!("bench {c} {i}"))?;
+                                    spoil(&mut record);
+                                    let mut request = format!(
+                                        "POST /v1/records HTTP/1.1\r\nHost: bench\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+                                        record.len()
+                                    )
+                                    .into_bytes();
+                                    request.extend_from_slice(&record);
+                                    Ok(request)
+                                })
+                                .collect::<Result<Vec<_>, String>>()?;
+                            Ok((c, requests))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().map_err(|_| "a signing thread failed".to_owned())?)
+            .collect::<Result<Vec<_>, String>>()
+    })?;
+    let mut by_connection = vec![Vec::new(); connections];
+    for (c, requests) in signed.into_iter().flatten() {
+        by_connection[c] = requests;
+    }
+    Ok(by_connection)
+}
+
+/// The end of an HTTP/1.1 response head in `buffer`, and the body length it declares.
+fn response_head(buffer: &[u8]) -> Option<(usize, u16, usize)> {
+    let end = buffer.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = std::str::from_utf8(&buffer[..end]).ok()?;
+    let status = head.get(9..12)?.parse().ok()?;
+    let length = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    Some((end, status, length))
+}
+
+/// What one connection saw.
+#[derive(Default)]
+struct Seen {
+    expected: u64,
+    unexpected: u64,
+    failed: bool,
+    ran_out: bool,
+}
+
+/// One keep-alive connection: each request sent after the answer to the previous.
+async fn drive(
+    addr: std::net::SocketAddr,
+    requests: Requests,
+    expected: u16,
+    stop: Arc<AtomicBool>,
+) -> Seen {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut seen = Seen::default();
+    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+        seen.failed = true;
+        return seen;
+    };
+    let _ = stream.set_nodelay(true);
+    let mut buffer = Vec::with_capacity(4096);
+    let mut chunk = [0u8; 4096];
+    let mut requests = requests.into_iter();
+    while !stop.load(Ordering::Relaxed) {
+        let Some(request) = requests.next() else {
+            seen.ran_out = true;
+            break;
+        };
+        if stream.write_all(&request).await.is_err() {
+            seen.failed = true;
+            break;
+        }
+        let status = loop {
+            if let Some((end, status, length)) = response_head(&buffer)
+                && buffer.len() >= end + length
+            {
+                buffer.drain(..end + length);
+                break Some(status);
+            }
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => break None,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+        };
+        match status {
+            Some(s) if s == expected => seen.expected += 1,
+            Some(_) => seen.unexpected += 1,
+            None => {
+                seen.failed = true;
+                break;
+            }
+        }
+    }
+    seen
+}
+
+fn submit(load: &SubmitLoad, dir: Option<PathBuf>) -> Result<(), String> {
+    let (expected, spoil): (u16, fn(&mut Vec<u8>)) = match load.send.as_str() {
         "valid" => (201, |_| {}),
         "bad-signature" => (403, |r| {
             if let Some(last) = r.last_mut() {
@@ -435,8 +561,22 @@ fn submit(
             ));
         }
     };
-    let path = scratch(dir, "submit");
+    let connections = load.connections.max(1);
+    let generator_threads = load.generator_threads.clamp(1, connections);
+    let seconds = load.seconds;
     let authority = SigningKey::from_bytes(&[9; 32]);
+    let per_connection = usize::try_from(load.presign_rate.saturating_mul(seconds))
+        .unwrap_or(usize::MAX)
+        .div_ceil(connections);
+    let signing = Instant::now();
+    let mut requests = presign(&authority, connections, per_connection, spoil)?;
+    println!(
+        "signed {} records in {:.1} s before the timed window",
+        per_connection * connections,
+        signing.elapsed().as_secs_f64()
+    );
+
+    let path = scratch(dir, "submit");
     let config = BoardConfig::new(
         "bench.local/board",
         Zeroizing::new([5; 32]),
@@ -467,85 +607,85 @@ fn submit(
         },
     ));
     let stop = Arc::new(AtomicBool::new(false));
-    let accepted = Arc::new(AtomicU64::new(0));
-    let errors = Arc::new(AtomicU64::new(0));
-    // Records are signed ahead, in batches, by the generator threads; their CPU time
-    // (signing, HTTP framing, waiting syscalls) is measured per thread and reported apart.
-    const AHEAD: usize = 256;
     let process_before = process_cpu_seconds();
     let started = Instant::now();
-    let threads: Vec<_> = (0..connections)
-        .map(|c| {
-            let (stop, accepted, errors, authority) = (
-                Arc::clone(&stop),
-                Arc::clone(&accepted),
-                Arc::clone(&errors),
-                authority.clone(),
-            );
-            std::thread::spawn(move || -> f64 {
+    // Each generator thread is one single-threaded event loop over its connections, and
+    // its CPU time (HTTP framing, syscalls, loopback delivery) is measured and reported
+    // apart from the server's.
+    let threads: Vec<_> = (0..generator_threads)
+        .map(|t| {
+            let mine: Vec<Requests> = (t..connections)
+                .step_by(generator_threads)
+                .map(|c| std::mem::take(&mut requests[c]))
+                .collect();
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || -> Result<(f64, Vec<Seen>), String> {
                 let cpu_before = thread_cpu_seconds();
-                let Ok(stream) = TcpStream::connect(addr) else {
-                    errors.fetch_add(1, Ordering::Relaxed);
-                    return thread_cpu_seconds() - cpu_before;
-                };
-                let _ = stream.set_nodelay(true);
-                let mut stream = BufReader::new(stream);
-                let mut next = 0u64;
-                let mut ready: Vec<Vec<u8>> = Vec::with_capacity(AHEAD);
-                while !stop.load(Ordering::Relaxed) {
-                    if ready.is_empty() {
-                        for _ in 0..AHEAD {
-                            match open_record(&authority, &format!("bench {c} {next}")) {
-                                Ok(mut r) => {
-                                    spoil(&mut r);
-                                    ready.push(r);
-                                }
-                                Err(_) => return thread_cpu_seconds() - cpu_before,
-                            }
-                            next += 1;
-                        }
-                        ready.reverse();
+                let events = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                let seen = events.block_on(async {
+                    let tasks: Vec<_> = mine
+                        .into_iter()
+                        .map(|requests| {
+                            tokio::spawn(drive(addr, requests, expected, Arc::clone(&stop)))
+                        })
+                        .collect();
+                    let mut seen = Vec::with_capacity(tasks.len());
+                    for task in tasks {
+                        seen.push(task.await.unwrap_or_else(|_| Seen {
+                            failed: true,
+                            ..Seen::default()
+                        }));
                     }
-                    let Some(record) = ready.pop() else { break };
-                    match post_record(&mut stream, &record) {
-                        Ok(status) if status == expected => {
-                            accepted.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Ok(_) => {
-                            errors.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Err(_) => {
-                            errors.fetch_add(1, Ordering::Relaxed);
-                            break;
-                        }
-                    }
-                }
-                thread_cpu_seconds() - cpu_before
+                    seen
+                });
+                Ok((thread_cpu_seconds() - cpu_before, seen))
             })
         })
         .collect();
+    drop(requests);
     std::thread::sleep(Duration::from_secs(seconds));
     stop.store(true, Ordering::Relaxed);
-    let generator_cpu: f64 = threads.into_iter().filter_map(|t| t.join().ok()).sum();
+    let mut generator_cpu = 0.0;
+    let mut seen = Vec::new();
+    for t in threads {
+        let (cpu, s) = t
+            .join()
+            .map_err(|_| "a generator thread failed".to_owned())??;
+        generator_cpu += cpu;
+        seen.extend(s);
+    }
     let elapsed = started.elapsed().as_secs_f64();
     let process_cpu = process_cpu_seconds() - process_before;
-    let n = accepted.load(Ordering::Relaxed);
+    let n: u64 = seen.iter().map(|s| s.expected).sum();
+    let unexpected: u64 = seen.iter().map(|s| s.unexpected).sum();
+    let failed = seen.iter().filter(|s| s.failed).count();
+    let ran_out = seen.iter().filter(|s| s.ran_out).count();
+    let server_cpu = process_cpu - generator_cpu;
+    let per_record = |cpu: f64| {
+        if n == 0 { 0.0 } else { cpu / n as f64 * 1e6 }
+    };
     println!(
-        "signed records (context.open, ~{} bytes) submitted over HTTP/1.1 keep-alive on loopback, {connections} connections, {seconds} s ({}; load generator in the same process)",
+        "signed records (context.open, ~{} bytes) submitted over HTTP/1.1 keep-alive on loopback, {connections} connections, {seconds} s ({}; load generator in the same process, {generator_threads} thread(s))",
         open_record(&authority, "bench 0 0").map_or(0, |r| r.len()),
         machine()
     );
     println!(
-        "  {n} answered {expected} ({send}) = {:.0} records/s; {} errors",
-        n as f64 / elapsed,
-        errors.load(Ordering::Relaxed)
+        "  {n} answered {expected} ({}) = {:.0} records/s; {unexpected} other answers, {failed} connections failed",
+        load.send,
+        n as f64 / elapsed
     );
+    if ran_out > 0 {
+        println!("  {ran_out} connections ran out of pre-signed records: raise --presign-rate");
+    }
     println!(
-        "  CPU: server {:.1} s ({:.0}% of a core), load generator {:.1} s ({:.0}% of a core), over {elapsed:.1} s",
-        process_cpu - generator_cpu,
-        (process_cpu - generator_cpu) / elapsed * 100.0,
-        generator_cpu,
-        generator_cpu / elapsed * 100.0
+        "  CPU: server {server_cpu:.1} s ({:.0}% of a core, {:.0} µs per record), load generator {generator_cpu:.1} s ({:.0}% of a core, {:.0} µs per record), over {elapsed:.1} s",
+        server_cpu / elapsed * 100.0,
+        per_record(server_cpu),
+        generator_cpu / elapsed * 100.0,
+        per_record(generator_cpu),
     );
     let _ = stop_server.send(());
     let _ = runtime.block_on(serving);
@@ -572,6 +712,35 @@ pub fn run(command: BenchCommand) -> Result<(), String> {
             connections,
             dir,
             send,
-        } => submit(seconds, connections, dir, &send),
+            presign_rate,
+            generator_threads,
+        } => submit(
+            &SubmitLoad {
+                seconds,
+                connections,
+                send,
+                presign_rate,
+                generator_threads,
+            },
+            dir,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::response_head;
+
+    #[test]
+    fn the_generator_reads_a_response_head_only_once_it_is_whole() {
+        let whole = b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}";
+        assert_eq!(response_head(whole), Some((whole.len() - 7, 201, 7)));
+        assert_eq!(response_head(&whole[..30]), None, "head not complete");
+        assert_eq!(
+            response_head(b"HTTP/1.1 503 Service Unavailable\r\n\r\n"),
+            Some((36, 503, 0)),
+            "no Content-Length: no body"
+        );
+        assert_eq!(response_head(b"HTTP/1.1 2x1 ?\r\n\r\n"), None);
     }
 }

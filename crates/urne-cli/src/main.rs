@@ -158,6 +158,8 @@ struct ServeFile {
     writes_per_second: Option<u32>,
     reads_per_second: Option<u32>,
     checkpoint_interval_ms: Option<u64>,
+    /// The storage scrub's pace, in log entries read and rehashed per second (0: no bound).
+    scrub_entries_per_second: Option<u64>,
 }
 
 #[derive(Args)]
@@ -361,7 +363,10 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         .map(|spec| urne_server::PushWitness::parse(spec))
         .collect::<Result<Vec<_>, _>>()?;
     witnesses.extend(push_witnesses.iter().map(|w| w.verifier.clone()));
-    let config = BoardConfig::new(origin, seed, authorities, witnesses);
+    let mut config = BoardConfig::new(origin, seed, authorities, witnesses);
+    if let Some(v) = file.scrub_entries_per_second {
+        config.scrub_entries_per_second = v;
+    }
     let (board, report) =
         Board::open(&data, config, Registry::standard()).map_err(|e| e.to_string())?;
     if !fresh {

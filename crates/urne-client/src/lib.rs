@@ -1,6 +1,7 @@
 //! The HTTP client of an urne board (spec/13 for the interface, spec/15 §2 for this
 //! client's rules), shared by the `urne` command, the witness, the end-to-end tests and the
-//! verifier.
+//! verifier; and of a witness's C2SP `add-checkpoint` endpoint, which a board pushes its
+//! checkpoints to (spec/14 §14.2).
 //!
 //! It speaks HTTPS through rustls and refuses plain `http://` to anything but a loopback
 //! address unless told otherwise, follows no redirects, bounds every request in time and
@@ -16,8 +17,11 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use urne_log::note::{CosignatureVerifier, Note, NoteVerifier, count_cosignatures};
+use urne_log::note::{CosignatureVerifier, Note, NoteSignature, NoteVerifier, count_cosignatures};
 use urne_log::tiles::TilePath;
+use urne_log::witness_protocol::{
+    ADD_CHECKPOINT_PATH, MAX_RESPONSE_BYTES, encode_request, parse_cosignatures, parse_size,
+};
 use urne_log::{Checkpoint, Hash};
 
 /// What went wrong talking to a board. Every variant names the URL it was about.
@@ -314,39 +318,9 @@ impl BoardClient {
 
     /// A client for the board at `base` with these options.
     pub fn with_options(base: &str, options: &ClientOptions) -> Result<Self, ClientError> {
-        let trimmed = base.trim_end_matches('/');
-        let bad = |reason| ClientError::BadUrl {
-            url: base.to_owned(),
-            reason,
-        };
-        let uri: ureq::http::Uri = trimmed.parse().map_err(|_| bad("unparsable"))?;
-        let host = uri.host().ok_or_else(|| bad("no host"))?;
-        match uri.scheme_str() {
-            Some("https") => {}
-            Some("http") => {
-                if !options.allow_plain_http && !is_loopback_host(host) {
-                    return Err(ClientError::PlainHttp {
-                        url: base.to_owned(),
-                    });
-                }
-            }
-            _ => return Err(bad("the scheme must be https:// or http://")),
-        }
-        if uri.query().is_some() {
-            return Err(bad("a query has no place in a board URL"));
-        }
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            // A redirect could lead from https to http, or to another board: none followed.
-            .max_redirects(0)
-            .https_only(!options.allow_plain_http && uri.scheme_str() == Some("https"))
-            .timeout_global(Some(options.timeout))
-            .timeout_connect(Some(options.connect_timeout))
-            .user_agent(concat!("urne-client/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
+        let (base, agent) = connect(base, options)?;
         Ok(Self {
-            base: trimmed.to_owned(),
+            base,
             agent,
             max_body: options.max_body,
         })
@@ -356,7 +330,46 @@ impl BoardClient {
     pub fn base(&self) -> &str {
         &self.base
     }
+}
 
+/// Checks a base URL against the client's rules (https, or plain http to loopback unless
+/// allowed; no query) and makes the agent: no redirects, bounded in time.
+fn connect(base: &str, options: &ClientOptions) -> Result<(String, ureq::Agent), ClientError> {
+    let trimmed = base.trim_end_matches('/');
+    let bad = |reason| ClientError::BadUrl {
+        url: base.to_owned(),
+        reason,
+    };
+    let uri: ureq::http::Uri = trimmed.parse().map_err(|_| bad("unparsable"))?;
+    let host = uri.host().ok_or_else(|| bad("no host"))?;
+    match uri.scheme_str() {
+        Some("https") => {}
+        Some("http") => {
+            if !options.allow_plain_http && !is_loopback_host(host) {
+                return Err(ClientError::PlainHttp {
+                    url: base.to_owned(),
+                });
+            }
+        }
+        _ => return Err(bad("the scheme must be https:// or http://")),
+    }
+    if uri.query().is_some() {
+        return Err(bad("a query has no place in a board URL"));
+    }
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        // A redirect could lead from https to http, or to another board: none followed.
+        .max_redirects(0)
+        .https_only(!options.allow_plain_http && uri.scheme_str() == Some("https"))
+        .timeout_global(Some(options.timeout))
+        .timeout_connect(Some(options.connect_timeout))
+        .user_agent(concat!("urne-client/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .new_agent();
+    Ok((trimmed.to_owned(), agent))
+}
+
+impl BoardClient {
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -666,6 +679,122 @@ impl BoardClient {
             200,
         )
         .map(drop)
+    }
+}
+
+/// What a witness answered to `add-checkpoint` (C2SP tlog-witness; spec/14 §14.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WitnessAnswer {
+    /// 200: the witness cosigned; its cosignature lines, verified against its key over
+    /// the checkpoint sent.
+    Cosigned(Vec<NoteSignature>),
+    /// 409: the witness's latest cosigned checkpoint has another size than the one the
+    /// request claimed: send again with a consistency proof from this size.
+    Conflict {
+        /// The witness's latest cosigned size.
+        size: u64,
+    },
+}
+
+/// A client for one witness's `add-checkpoint` endpoint: what a board uses to push its
+/// checkpoints to witnesses that follow C2SP tlog-witness.
+pub struct WitnessClient {
+    prefix: String,
+    agent: ureq::Agent,
+    verifier: CosignatureVerifier,
+}
+
+impl std::fmt::Debug for WitnessClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WitnessClient")
+            .field("prefix", &self.prefix)
+            .field("witness", &self.verifier.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl WitnessClient {
+    /// A client for the witness whose submission prefix is `prefix`
+    /// (`https://witness.example`), whose cosignatures `verifier` checks. The URL rules
+    /// and bounds are a board client's ([`ClientOptions`]).
+    pub fn new(
+        prefix: &str,
+        verifier: CosignatureVerifier,
+        options: &ClientOptions,
+    ) -> Result<Self, ClientError> {
+        let (prefix, agent) = connect(prefix, options)?;
+        Ok(Self {
+            prefix,
+            agent,
+            verifier,
+        })
+    }
+
+    /// The witness's submission prefix, without a trailing slash.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Asks the witness to cosign `checkpoint_note` (a signed checkpoint), claiming it
+    /// holds `old_size` and proving consistency from there with `proof`.
+    pub fn add_checkpoint(
+        &self,
+        old_size: u64,
+        proof: &[Hash],
+        checkpoint_note: &str,
+    ) -> Result<WitnessAnswer, ClientError> {
+        let url = format!("{}{ADD_CHECKPOINT_PATH}", self.prefix);
+        let body = encode_request(old_size, proof, checkpoint_note);
+        let mut response = self
+            .agent
+            .post(&url)
+            .header("content-type", "text/plain; charset=utf-8")
+            .send(body.as_bytes())
+            .map_err(|e| ClientError::Transport {
+                method: "POST",
+                url: url.clone(),
+                message: e.to_string(),
+            })?;
+        let status = response.status().as_u16();
+        let answer = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES as u64)
+            .read_to_vec()
+            .map_err(|e| ClientError::Transport {
+                method: "POST",
+                url: url.clone(),
+                message: format!("reading the answer: {e}"),
+            })?;
+        let malformed = |what: String| ClientError::Malformed {
+            url: url.clone(),
+            what,
+        };
+        match status {
+            200 => {
+                let note = Note::parse(checkpoint_note.as_bytes())
+                    .map_err(|e| malformed(format!("the checkpoint sent: {e}")))?;
+                let lines = parse_cosignatures(note.text(), &answer, &self.verifier)
+                    .map_err(|e| malformed(format!("200 answer: {e}")))?;
+                if lines.is_empty() {
+                    return Err(malformed(format!(
+                        "200 answer without a cosignature by {}",
+                        self.verifier.name()
+                    )));
+                }
+                Ok(WitnessAnswer::Cosigned(lines))
+            }
+            409 => parse_size(&answer)
+                .map(|size| WitnessAnswer::Conflict { size })
+                .map_err(|e| malformed(format!("409 answer: {e}"))),
+            _ => Err(ClientError::Status {
+                method: "POST",
+                url: url.clone(),
+                status,
+                excerpt: String::from_utf8_lossy(&answer[..answer.len().min(200)]).into_owned(),
+            }),
+        }
     }
 }
 

@@ -4,36 +4,6 @@ use core::fmt;
 
 use sha2::{Digest, Sha256};
 
-/// Lowercase hexadecimal of any bytes (the form hashes, keys and records take in JSON
-/// and on the command line).
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 0x0f) as usize] as char);
-    }
-    out
-}
-
-/// Strict hexadecimal: lowercase digits, even length; None otherwise.
-pub fn from_hex(text: &str) -> Option<Vec<u8>> {
-    fn digit(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
-        }
-    }
-    let raw = text.as_bytes();
-    if !raw.len().is_multiple_of(2) {
-        return None;
-    }
-    raw.chunks_exact(2)
-        .map(|pair| Some((digit(pair[0])? << 4) | digit(pair[1])?))
-        .collect()
-}
-
 /// A SHA-256 Merkle tree hash.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Hash(pub [u8; 32]);
@@ -46,12 +16,18 @@ impl Hash {
 
     /// Lowercase hex.
     pub fn to_hex(&self) -> String {
-        hex(&self.0)
+        hex::encode(self.0)
     }
 
-    /// Parses 64 lowercase hex digits.
+    /// Parses exactly 64 lowercase hex digits (spec/02: what urne writes is lowercase,
+    /// so what it reads is too; the `hex` crate alone would accept uppercase).
     pub fn from_hex(text: &str) -> Option<Self> {
-        Self::from_slice(&from_hex(text)?)
+        if !text.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(text, &mut out).ok()?;
+        Some(Self(out))
     }
 
     /// From a slice of exactly 32 bytes.
@@ -132,5 +108,7 @@ mod tests {
         assert_eq!(Hash::from_hex(&h.to_hex()), Some(h));
         assert_eq!(Hash::from_hex(&h.to_hex().to_uppercase()), None);
         assert_eq!(Hash::from_hex("00"), None);
+        assert_eq!(Hash::from_hex(&format!("{}0", h.to_hex())), None);
+        assert_eq!(Hash::from_hex(&format!("+{}", &h.to_hex()[1..])), None);
     }
 }

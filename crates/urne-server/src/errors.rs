@@ -64,8 +64,12 @@ pub(crate) fn rejection_status(code: Code) -> StatusCode {
     }
 }
 
-/// The board's rejection of a record.
+/// The board's rejection of a record. `unavailable` (stopping, or at its acceptance
+/// bound) stored nothing and may be sent again unchanged: it says when.
 pub(crate) fn rejection(r: &Rejection) -> Response {
+    if r.code == Code::Unavailable {
+        return retry_later(rejection_status(r.code), r.code.as_str(), &r.message, "1");
+    }
     error(
         rejection_status(r.code),
         r.code.as_str(),

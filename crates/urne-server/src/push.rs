@@ -12,11 +12,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use urne_board::Board;
+use urne_client::{ClientOptions, WitnessAnswer, WitnessClient};
 use urne_log::Checkpoint;
 use urne_log::note::{CosignatureVerifier, Note};
-use urne_log::witness_protocol::{
-    ADD_CHECKPOINT_PATH, MAX_RESPONSE_BYTES, encode_request, parse_cosignatures, parse_size,
-};
 
 /// Attempts per checkpoint: a first push, and retries after 409 with the witness's size.
 const ATTEMPTS: usize = 3;
@@ -89,16 +87,31 @@ pub(crate) fn spawn(board: &Arc<Board>, witnesses: &[PushWitness], interval: Dur
     Pushers { stop, threads }
 }
 
+/// The push client's options: plain `http://` to any host, as configured: what travels
+/// is the board's public, signed checkpoint, and the answer's cosignatures are verified
+/// against the witness's key, so the network can delay a cosignature but not forge one.
+fn push_options() -> ClientOptions {
+    let mut options = ClientOptions::allowing_plain_http(true);
+    options.timeout = Duration::from_secs(10);
+    options
+}
+
 fn run(board: &Board, witness: &PushWitness, stop: &AtomicBool, interval: Duration) {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .new_agent();
+    let client = match WitnessClient::new(&witness.url, witness.verifier.clone(), &push_options()) {
+        Ok(client) => client,
+        Err(e) => {
+            eprintln!(
+                "{{\"t\":{},\"event\":\"witness-push-disabled\",\"witness\":{:?},\"error\":{:?}}}",
+                unix_millis(),
+                witness.url,
+                e.to_string()
+            );
+            return;
+        }
+    };
     let mut pusher = Pusher {
         board,
-        witness,
-        agent,
+        client,
         witness_size: None,
     };
     let mut cosigned: Option<u64> = None;
@@ -130,8 +143,7 @@ fn checkpoint_size(note: &str) -> Option<u64> {
 
 struct Pusher<'a> {
     board: &'a Board,
-    witness: &'a PushWitness,
-    agent: ureq::Agent,
+    client: WitnessClient,
     /// The witness's latest cosigned size as it last told us; None: ask with 0.
     witness_size: Option<u64>,
 }
@@ -155,12 +167,13 @@ impl Pusher<'_> {
                     .consistency_proof(old, size)
                     .map_err(|e| format!("consistency proof {old}→{size}: {e}"))?
             };
-            let body = encode_request(old, &proof, note_text);
-            let (status, answer) = self.post(&body)?;
-            match status {
-                200 => return self.keep(note_text, &answer, size),
-                409 => {
-                    let reported = parse_size(&answer).map_err(|e| format!("409 answer: {e}"))?;
+            let answer = self
+                .client
+                .add_checkpoint(old, &proof, note_text)
+                .map_err(|e| e.to_string())?;
+            match answer {
+                WitnessAnswer::Cosigned(lines) => return self.keep(note_text, lines, size),
+                WitnessAnswer::Conflict { size: reported } => {
                     self.witness_size = Some(reported);
                     if reported == old {
                         return Err(format!(
@@ -168,40 +181,20 @@ impl Pusher<'_> {
                         ));
                     }
                 }
-                other => {
-                    return Err(format!(
-                        "{other}: {}",
-                        String::from_utf8_lossy(&answer).trim_end()
-                    ));
-                }
+                _ => return Err("an answer this board does not know".to_owned()),
             }
         }
         Err(format!("no cosignature after {ATTEMPTS} attempts"))
     }
 
-    fn post(&self, body: &str) -> Result<(u16, Vec<u8>), String> {
-        let url = format!("{}{ADD_CHECKPOINT_PATH}", self.witness.url);
-        let mut response = self
-            .agent
-            .post(&url)
-            .header("content-type", "text/plain; charset=utf-8")
-            .send(body.as_bytes())
-            .map_err(|e| format!("POST {url}: {e}"))?;
-        let status = response.status().as_u16();
-        let answer = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE_BYTES as u64)
-            .read_to_vec()
-            .map_err(|e| format!("POST {url}: {e}"))?;
-        Ok((status, answer))
-    }
-
     /// Keeps the witness's verified cosignature lines on the board's checkpoint.
-    fn keep(&mut self, note_text: &str, answer: &[u8], size: u64) -> Result<(), String> {
+    fn keep(
+        &mut self,
+        note_text: &str,
+        lines: Vec<urne_log::note::NoteSignature>,
+        size: u64,
+    ) -> Result<(), String> {
         let mut note = Note::parse(note_text.as_bytes()).map_err(|e| e.to_string())?;
-        let lines = parse_cosignatures(note.text(), answer, &self.witness.verifier)
-            .map_err(|e| format!("200 answer: {e}"))?;
         self.witness_size = Some(size);
         for line in lines {
             note.add_signature(line);

@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use urne_log::Hash;
-use urne_log::hash::hex;
 use urne_log::tiles::{TILE_WIDTH, TilePath};
 use urne_store::StoreError;
 
@@ -255,7 +254,7 @@ pub(crate) async fn entries(
             entries.push(EntryBody {
                 index: i,
                 hash: urne_log::leaf_hash(&record).to_hex(),
-                record: hex(&record),
+                record: hex::encode(&record),
             });
             i += 1;
         }
@@ -291,7 +290,7 @@ pub(crate) async fn contexts(State(state): State<AppState>) -> Response {
             .map(|c| ContextBody {
                 id: c.id.to_hex(),
                 name: c.name,
-                authority: hex(&c.authority),
+                authority: hex::encode(c.authority),
                 context_type: c.context_type,
                 phase: c.phase_name,
                 opened_at: c.opened_at,

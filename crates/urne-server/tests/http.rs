@@ -360,6 +360,40 @@ async fn checkpoints_tiles_and_proofs_verify_on_the_client_side() {
 }
 
 #[tokio::test]
+async fn a_submission_beyond_the_boards_queue_bound_gets_503_unavailable_with_retry_after() {
+    let dir = std::env::temp_dir().join(format!("urne-server-{}-bound", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut config = BoardConfig::new(
+        "test.example/board",
+        Zeroizing::new([7; 32]),
+        vec![authority().verifying_key().to_bytes()],
+        vec![],
+    );
+    config.max_queued_records = 0;
+    let board = Arc::new(Board::open(&dir, config, linear_registry()).unwrap().0);
+    let app = router(AppState::new(Arc::clone(&board), ServerConfig::default()));
+    let request = Request::builder()
+        .method("POST")
+        .uri("/v1/records")
+        .header("content-type", "application/octet-stream")
+        .body(Body::from(open_record("Bounded").1))
+        .unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["code"], "unavailable", "{body}");
+    assert_eq!(board.store().size(), 0, "nothing stored");
+}
+
+#[tokio::test]
 async fn a_client_over_its_rate_is_told_to_retry() {
     let board = board("rate");
     let config = ServerConfig {

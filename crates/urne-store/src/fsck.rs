@@ -15,8 +15,9 @@ use urne_log::hash::{node_hash, root_of};
 use crate::checkpoint::read_checkpoint;
 use crate::error::{StoreError, io};
 use crate::frame;
+use crate::index::{BY_HASH, Index, IndexBackend, SledIndex, indexed, rows_for};
 use crate::levels::RecordFile;
-use crate::store::{LOCK, LOG, OFFSETS, Scrub, Store, StoreOptions, height_file};
+use crate::store::{INDEX, LOCK, LOG, OFFSETS, Scrub, Store, StoreOptions, height_file};
 
 /// What `fsck` does besides checking.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -217,6 +218,108 @@ pub fn fsck(
             );
         }
     }
+    if options.index == IndexBackend::Sled && fs.supports_sled() {
+        let offsets: Vec<u64> = frames.iter().map(|(o, _)| *o).collect();
+        check_index(dir, options, &*log, &log_path, &offsets, &mut find)?;
+    }
     report.entries = size;
     Ok(report)
+}
+
+/// The index against the log, on a copy of it: its schema, how far it claims to go, the
+/// hash of the last entry it claims, and every key it should hold for those entries —
+/// each entry's hash to its index, and the layers' keys — with nothing else under the
+/// entry hashes. An index that is behind the log is not damage (opening extends it); one
+/// that disagrees is (opening rebuilds it).
+fn check_index(
+    dir: &Path,
+    options: &StoreOptions,
+    log: &dyn crate::fs::StoreFile,
+    log_path: &Path,
+    offsets: &[u64],
+    find: &mut dyn FnMut(Option<u64>, String),
+) -> Result<(), StoreError> {
+    let rebuilds = "(derived data: opening rebuilds it from log.dat)";
+    let Some((index, _copy)) = SledIndex::open_copy(&dir.join(INDEX))? else {
+        find(None, format!("{INDEX} is missing {rebuilds}"));
+        return Ok(());
+    };
+    let size = offsets.len() as u64;
+    let (count, tip, schema) = indexed(&index)?;
+    if count > 0 && schema != options.index_schema.as_bytes() {
+        find(
+            None,
+            format!(
+                "{INDEX} was built for schema {:?}, not {:?} {rebuilds}",
+                String::from_utf8_lossy(&schema),
+                options.index_schema
+            ),
+        );
+        return Ok(());
+    }
+    if count > size {
+        find(
+            Some(size),
+            format!("{INDEX} claims {count} entries, the log holds {size} {rebuilds}"),
+        );
+        return Ok(());
+    }
+    let mut expected: std::collections::HashMap<(&'static str, Vec<u8>), Vec<u8>> =
+        std::collections::HashMap::new();
+    let mut first_index_of_hash = Vec::new();
+    for i in 0..count {
+        let (record, hash) = frame::read(log, log_path, offsets[i as usize])?;
+        if i + 1 == count && tip != Some(hash) {
+            find(
+                Some(i),
+                format!("{INDEX}: the last entry it holds, {i}, has another hash {rebuilds}"),
+            );
+            return Ok(());
+        }
+        first_index_of_hash.push(hash);
+        for row in rows_for(&[(i, record, hash)], &options.index_keys) {
+            if row.tree != crate::index::META {
+                expected.insert((row.tree, row.key), row.value);
+            }
+        }
+    }
+    // Later rows win, as when they were written: compare in log order, report the first.
+    for (i, hash) in first_index_of_hash.iter().enumerate() {
+        let key = (BY_HASH, hash.0.to_vec());
+        let want = expected.get(&key);
+        let have = index.get(BY_HASH, &hash.0)?;
+        if have.as_ref() != want {
+            find(
+                Some(i as u64),
+                format!("{INDEX}: entry {i}'s hash is missing or maps to another entry {rebuilds}"),
+            );
+            return Ok(());
+        }
+    }
+    let mut layer_keys: Vec<_> = expected
+        .iter()
+        .filter(|((tree, _), _)| *tree != BY_HASH)
+        .collect();
+    layer_keys.sort();
+    for ((tree, key), value) in layer_keys {
+        if index.get(tree, key)?.as_ref() != Some(value) {
+            find(
+                None,
+                format!("{INDEX}: a key of tree {tree} is missing or wrong {rebuilds}"),
+            );
+            return Ok(());
+        }
+    }
+    let held = index.scan_prefix(BY_HASH, &[])?.len();
+    let distinct = expected.keys().filter(|(tree, _)| *tree == BY_HASH).count();
+    if held > distinct {
+        find(
+            None,
+            format!(
+                "{INDEX} maps {} hashes that are not entries of the log {rebuilds}",
+                held - distinct
+            ),
+        );
+    }
+    Ok(())
 }

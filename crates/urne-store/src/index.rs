@@ -157,6 +157,56 @@ impl SledIndex {
     }
 }
 
+impl SledIndex {
+    /// Opens a copy of the database at `path` (sled writes to what it opens, even to
+    /// read: a read-only check must not). None when there is no database there; the copy
+    /// is removed with the returned guard.
+    pub(crate) fn open_copy(path: &Path) -> Result<Option<(Self, CopyGuard)>, StoreError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let copy = std::env::temp_dir().join(format!(
+            "urne-fsck-index-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        let guard = CopyGuard(copy.clone());
+        copy_dir(path, &copy)?;
+        let db = sled::Config::new()
+            .path(&copy)
+            .flush_every_ms(None)
+            .temporary(false)
+            .open()
+            .map_err(|e| StoreError::Index(format!("{}: {e}", path.display())))?;
+        Ok(Some((Self { db }, guard)))
+    }
+}
+
+/// Removes a copied index when dropped.
+pub(crate) struct CopyGuard(std::path::PathBuf);
+
+impl Drop for CopyGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<(), StoreError> {
+    std::fs::create_dir_all(to).map_err(io(to))?;
+    for entry in std::fs::read_dir(from).map_err(io(from))? {
+        let entry = entry.map_err(io(from))?;
+        let target = to.join(entry.file_name());
+        if entry.file_type().map_err(io(from))?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target).map_err(io(&target))?;
+        }
+    }
+    Ok(())
+}
+
 impl Index for SledIndex {
     fn get(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self

@@ -6,7 +6,7 @@
 
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::error::{StoreError, io};
 use crate::store::{Inner, Scrub};
@@ -36,7 +36,11 @@ pub(crate) struct ScrubHandle {
 }
 
 impl ScrubHandle {
-    pub(crate) fn start(inner: &Arc<Inner>, schedule: Scrub) -> Result<Self, StoreError> {
+    pub(crate) fn start(
+        inner: &Arc<Inner>,
+        schedule: Scrub,
+        entries_per_second: u64,
+    ) -> Result<Self, StoreError> {
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let Scrub::AfterOpenAndEvery(interval) = schedule else {
             return Ok(Self { stop, thread: None });
@@ -45,7 +49,7 @@ impl ScrubHandle {
         let signal = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
             .name("urne-store-scrub".into())
-            .spawn(move || run(weak, interval, signal))
+            .spawn(move || run(weak, interval, entries_per_second, signal))
             .map_err(io(&inner.dir))?;
         Ok(Self {
             stop,
@@ -64,16 +68,17 @@ impl Drop for ScrubHandle {
     }
 }
 
-fn stopping(signal: &(Mutex<bool>, Condvar)) -> bool {
-    *signal.0.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn run(store: Weak<Inner>, interval: Duration, signal: Arc<(Mutex<bool>, Condvar)>) {
+fn run(
+    store: Weak<Inner>,
+    interval: Duration,
+    entries_per_second: u64,
+    signal: Arc<(Mutex<bool>, Condvar)>,
+) {
     loop {
         let Some(inner) = store.upgrade() else {
             return;
         };
-        pass(&inner, &signal);
+        pass(&inner, &signal, entries_per_second);
         drop(inner);
         let stopped = signal.0.lock().unwrap_or_else(|p| p.into_inner());
         let (stopped, _) = signal
@@ -86,8 +91,31 @@ fn run(store: Weak<Inner>, interval: Duration, signal: Arc<(Mutex<bool>, Condvar
     }
 }
 
-/// One pass over the entries durable when it starts.
-pub(crate) fn pass(inner: &Inner, signal: &(Mutex<bool>, Condvar)) {
+/// How long to wait, `elapsed` into a pass that has checked `checked` entries, so that
+/// it goes no faster than `entries_per_second` (0: no bound).
+pub(crate) fn pause(checked: u64, entries_per_second: u64, elapsed: Duration) -> Duration {
+    if entries_per_second == 0 {
+        return Duration::ZERO;
+    }
+    let due = Duration::from_secs_f64(checked as f64 / entries_per_second as f64);
+    due.saturating_sub(elapsed)
+}
+
+/// Waits `pause`, or less if the store is closing; returns whether it is.
+fn wait_or_stop(signal: &(Mutex<bool>, Condvar), pause: Duration) -> bool {
+    let stopped = signal.0.lock().unwrap_or_else(|p| p.into_inner());
+    if pause.is_zero() {
+        return *stopped;
+    }
+    let (stopped, _) = signal
+        .1
+        .wait_timeout_while(stopped, pause, |stop| !*stop)
+        .unwrap_or_else(|p| p.into_inner());
+    *stopped
+}
+
+/// One pass over the entries durable when it starts, at most `entries_per_second`.
+pub(crate) fn pass(inner: &Inner, signal: &(Mutex<bool>, Condvar), entries_per_second: u64) {
     let size = inner.read_state().size;
     let status = |f: &mut dyn FnMut(&mut ScrubStatus)| {
         f(&mut inner.scrub.lock().unwrap_or_else(|p| p.into_inner()))
@@ -98,9 +126,10 @@ pub(crate) fn pass(inner: &Inner, signal: &(Mutex<bool>, Condvar)) {
         s.of = size;
     });
     let mut interrupted = false;
+    let started = Instant::now();
     let result = inner.check_range(0, size, &mut |n| {
         status(&mut |s| s.checked = n);
-        interrupted = stopping(signal);
+        interrupted = wait_or_stop(signal, pause(n, entries_per_second, started.elapsed()));
         !interrupted
     });
     if interrupted {
@@ -121,4 +150,22 @@ pub(crate) fn pass(inner: &Inner, signal: &(Mutex<bool>, Condvar)) {
         s.last_finished = Some(SystemTime::now());
         s.last_result = Some(result.as_ref().map(|()| size).map_err(|e| e.to_string()));
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pause;
+    use std::time::Duration;
+
+    #[test]
+    fn a_paced_pass_waits_until_its_entries_are_due() {
+        // 1,000 entries at 500/s are due at 2 s.
+        assert_eq!(
+            pause(1_000, 500, Duration::from_millis(500)),
+            Duration::from_millis(1_500)
+        );
+        assert_eq!(pause(1_000, 500, Duration::from_secs(3)), Duration::ZERO);
+        assert_eq!(pause(1_000, 0, Duration::ZERO), Duration::ZERO, "no bound");
+        assert_eq!(pause(0, 500, Duration::ZERO), Duration::ZERO);
+    }
 }

@@ -71,6 +71,16 @@ pub struct StoreOptions {
     pub salvage: bool,
     /// The background scrub.
     pub scrub: Scrub,
+    /// The most log entries the scrub reads and rehashes per second (0: no bound), so
+    /// that a pass over a large log never takes the disk and a core from appends and
+    /// reads (spec/11-storage.md §11.5).
+    pub scrub_entries_per_second: u64,
+}
+
+impl StoreOptions {
+    /// The default bound on the scrub's pace: a log of a million entries in under a
+    /// minute, at a few percent of a core.
+    pub const DEFAULT_SCRUB_ENTRIES_PER_SECOND: u64 = 20_000;
 }
 
 impl Default for StoreOptions {
@@ -82,6 +92,7 @@ impl Default for StoreOptions {
             fs: Arc::new(RealFs),
             salvage: false,
             scrub: Scrub::default(),
+            scrub_entries_per_second: Self::DEFAULT_SCRUB_ENTRIES_PER_SECOND,
         }
     }
 }
@@ -333,7 +344,11 @@ impl Store {
             sender: Mutex::new(Some((sender, size))),
             thread: Mutex::new(Some(handle)),
         });
-        let scrub = Arc::new(ScrubHandle::start(&inner, options.scrub)?);
+        let scrub = Arc::new(ScrubHandle::start(
+            &inner,
+            options.scrub,
+            options.scrub_entries_per_second,
+        )?);
         Ok((
             Self {
                 inner,

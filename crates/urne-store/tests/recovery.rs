@@ -407,3 +407,215 @@ fn fsck_repairs_only_when_asked_and_keeps_what_it_cuts() {
     assert!(clean.findings.is_empty(), "{:?}", clean.findings);
     assert_eq!(clean.entries, 5);
 }
+
+#[test]
+fn the_scrub_keeps_to_its_pace_and_a_paced_scrub_does_not_hold_up_closing() {
+    let dir = scratch("scrub-paced");
+    {
+        let (store, _) = Store::open(
+            &dir,
+            StoreOptions {
+                scrub: Scrub::Off,
+                ..StoreOptions::default()
+            },
+        )
+        .unwrap();
+        fill(&store, 60);
+    }
+    // 60 entries at 100 per second: the pass cannot end before 0.6 s.
+    let started = Instant::now();
+    let (store, _) = Store::open(
+        &dir,
+        StoreOptions {
+            scrub: Scrub::AfterOpenAndEvery(Duration::from_secs(3600)),
+            scrub_entries_per_second: 100,
+            ..StoreOptions::default()
+        },
+    )
+    .unwrap();
+    while store.scrub_status().passes == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "scrub never ended"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(600),
+        "a pass over 60 entries at 100/s took {:?}",
+        started.elapsed()
+    );
+    assert!(matches!(store.scrub_status().last_result, Some(Ok(60))));
+    drop(store);
+
+    // At one entry per second the pass would take a minute: closing stops it.
+    let (store, _) = Store::open(
+        &dir,
+        StoreOptions {
+            scrub: Scrub::AfterOpenAndEvery(Duration::from_secs(3600)),
+            scrub_entries_per_second: 1,
+            ..StoreOptions::default()
+        },
+    )
+    .unwrap();
+    while !store.scrub_status().running {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let closing = Instant::now();
+    drop(store);
+    assert!(
+        closing.elapsed() < Duration::from_secs(20),
+        "closing waited {:?} for the scrub",
+        closing.elapsed()
+    );
+}
+
+fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        if entry.path().is_dir() {
+            out.extend(files_under(&entry.path()));
+        } else {
+            out.push((entry.path(), std::fs::read(entry.path()).unwrap()));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn layer_keys(offset: u64) -> urne_store::IndexFn {
+    std::sync::Arc::new(move |index, record: &[u8]| {
+        vec![urne_store::IndexEntry {
+            tree: "layer",
+            key: record.to_vec(),
+            value: (index + offset).to_be_bytes().to_vec(),
+        }]
+    })
+}
+
+#[test]
+fn read_only_fsck_checks_the_index_against_the_log_and_changes_nothing() {
+    let dir = scratch("fsck-index");
+    let keyed = |offset| StoreOptions {
+        index_keys: Some(layer_keys(offset)),
+        index_schema: "test/v1".into(),
+        ..quiet()
+    };
+    let (store, _) = Store::open(&dir, keyed(0)).unwrap();
+    fill(&store, 40);
+    store.close();
+    drop(store);
+    let clean = fsck(&dir, &keyed(0), &FsckOptions::new(false), |_| {}).unwrap();
+    assert!(clean.findings.is_empty(), "{:?}", clean.findings);
+
+    // The layer's keys changed under the same schema name: the index no longer holds what
+    // the log says it should.
+    let before = files_under(&dir);
+    let report = fsck(&dir, &keyed(1), &FsckOptions::new(false), |_| {}).unwrap();
+    assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+    assert!(
+        report.findings[0].what.contains("tree layer"),
+        "{:?}",
+        report.findings
+    );
+    assert_eq!(
+        files_under(&dir),
+        before,
+        "a read-only fsck wrote to the directory"
+    );
+
+    // Another schema: named, not checked key by key.
+    let other = StoreOptions {
+        index_schema: "test/v2".into(),
+        ..keyed(0)
+    };
+    let report = fsck(&dir, &other, &FsckOptions::new(false), |_| {}).unwrap();
+    assert!(
+        report.findings.len() == 1 && report.findings[0].what.contains("schema"),
+        "{:?}",
+        report.findings
+    );
+
+    // Its last entry's hash is wrong.
+    let (store, _) = Store::open(&dir, keyed(0)).unwrap();
+    urne_store::set_index_count_for_tests(&store, 40, leaf_hash(b"not entry 39")).unwrap();
+    store.close();
+    drop(store);
+    let report = fsck(&dir, &keyed(0), &FsckOptions::new(false), |_| {}).unwrap();
+    assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+    assert_eq!(report.findings[0].entry, Some(39));
+
+    // It claims more entries than the log holds.
+    let (store, _) = Store::open(&dir, keyed(0)).unwrap();
+    urne_store::set_index_count_for_tests(&store, 41, leaf_hash(b"x")).unwrap();
+    store.close();
+    drop(store);
+    let report = fsck(&dir, &keyed(0), &FsckOptions::new(false), |_| {}).unwrap();
+    assert!(
+        report.findings.len() == 1 && report.findings[0].what.contains("claims 41"),
+        "{:?}",
+        report.findings
+    );
+
+    // Hashes that are not entries of the log.
+    let stray = StoreOptions {
+        index_keys: Some(std::sync::Arc::new(|index, record: &[u8]| {
+            let mut rows = layer_keys(0)(index, record);
+            rows.push(urne_store::IndexEntry {
+                tree: "entry-by-hash",
+                key: leaf_hash(&[record, b"stray"].concat()).0.to_vec(),
+                value: 0u64.to_be_bytes().to_vec(),
+            });
+            rows
+        })),
+        ..keyed(0)
+    };
+    let _ = std::fs::remove_dir_all(dir.join("index.sled"));
+    let (store, _) = Store::open(&dir, stray).unwrap();
+    store.close();
+    drop(store);
+    let report = fsck(&dir, &keyed(0), &FsckOptions::new(false), |_| {}).unwrap();
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.what.contains("40 hashes that are not entries")),
+        "{:?}",
+        report.findings
+    );
+
+    // An entry's hash mapped to another entry.
+    let misplaced = StoreOptions {
+        index_keys: Some(std::sync::Arc::new(|index, record: &[u8]| {
+            let mut rows = layer_keys(0)(index, record);
+            if index == 7 {
+                rows.push(urne_store::IndexEntry {
+                    tree: "entry-by-hash",
+                    key: leaf_hash(record).0.to_vec(),
+                    value: 3u64.to_be_bytes().to_vec(),
+                });
+            }
+            rows
+        })),
+        ..keyed(0)
+    };
+    let _ = std::fs::remove_dir_all(dir.join("index.sled"));
+    let (store, _) = Store::open(&dir, misplaced).unwrap();
+    store.close();
+    drop(store);
+    let report = fsck(&dir, &keyed(0), &FsckOptions::new(false), |_| {}).unwrap();
+    assert!(
+        report.findings.len() == 1 && report.findings[0].entry == Some(7),
+        "{:?}",
+        report.findings
+    );
+
+    // No index at all.
+    let _ = std::fs::remove_dir_all(dir.join("index.sled"));
+    let report = fsck(&dir, &keyed(0), &FsckOptions::new(false), |_| {}).unwrap();
+    assert!(
+        report.findings.len() == 1 && report.findings[0].what.contains("missing"),
+        "{:?}",
+        report.findings
+    );
+}

@@ -23,7 +23,6 @@ use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
-use urne_log::hash::hex;
 use urne_log::note::{Cosigner, Note, NoteSignature, NoteVerifier};
 use urne_log::witness_protocol::{self, SIZE_CONTENT_TYPE};
 use urne_log::{Checkpoint, Hash, verify_consistency};
@@ -272,7 +271,7 @@ impl Witness {
         proof: &[Hash],
     ) -> WitnessError {
         let digest = Sha256::digest(new_note.as_bytes());
-        let name = format!("fork-evidence-{}.txt", hex(&digest[..16]));
+        let name = format!("fork-evidence-{}.txt", hex::encode(&digest[..16]));
         let path = self.state_dir.join(&name);
         if !path.exists() {
             let proof_lines: String = proof.iter().map(|h| format!("{}\n", h.to_hex())).collect();
