@@ -254,6 +254,41 @@ mod tests {
         wiped_on_drop::<Sha512>();
     }
 
+    /// spec/22 §22.2: bytes ≥ 232 are rejected and the rest taken mod 58, so every
+    /// character is uniform. Pinned with a source of chosen bytes (from cargo mutants: a
+    /// wrong bound or `/` for `%` went unnoticed, one of which leaves 23 characters of 58).
+    #[test]
+    fn generation_rejects_bytes_from_232_and_reduces_the_rest_mod_58() {
+        struct Bytes(Vec<u8>);
+        impl rand_core::TryRng for Bytes {
+            type Error = core::convert::Infallible;
+            fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+                Ok(0)
+            }
+            fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+                Ok(0)
+            }
+            fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+                for b in dst {
+                    *b = self.0.remove(0);
+                }
+                Ok(())
+            }
+        }
+        impl rand_core::TryCryptoRng for Bytes {}
+        let mut bytes = vec![232, 255, 0, 57, 58, 231, 233, 116];
+        bytes.extend(1..=17u8);
+        let credential = Credential::generate(&mut Bytes(bytes));
+        // 232, 255 and 233 rejected; 58 and 116 are 0 mod 58, 231 is 57.
+        let expected: Vec<u8> = [0usize, 57, 0, 57, 0]
+            .into_iter()
+            .chain(1..=17)
+            .map(|i| ALPHABET[i])
+            .collect();
+        assert_eq!(expected.len(), RANDOM_CHARS);
+        assert_eq!(&credential.chars[..RANDOM_CHARS], &expected[..]);
+    }
+
     #[test]
     fn constant_time_alphabet_agrees_with_the_alphabet() {
         for (i, c) in (0u8..).zip(ALPHABET.iter()) {
