@@ -152,8 +152,9 @@ pub fn store_options() -> StoreOptions {
 }
 
 /// Rebuilds the state by applying every record of the log in order.
-fn replay(store: &Store, registry: &Registry) -> Result<BoardState, BoardError> {
-    let mut state = BoardState::default();
+fn replay(store: &Store, registry: &Registry, origin: &str) -> Result<BoardState, BoardError> {
+    let mut state = BoardState::new(origin);
+    state.replaying = true;
     for index in 0..store.size() {
         let record = Record::parse(store.entry(index)?).map_err(|e| BoardError::Replay {
             index,
@@ -163,6 +164,7 @@ fn replay(store: &Store, registry: &Registry) -> Result<BoardState, BoardError> 
             .apply(registry, &record, index)
             .map_err(|rejection| BoardError::Replay { index, rejection })?;
     }
+    state.replaying = false;
     Ok(state)
 }
 
@@ -200,8 +202,9 @@ impl Board {
                 cosigners,
             });
         }
-        let state = replay(&store, &registry)?;
+        let state = replay(&store, &registry, &config.origin)?;
         let shared = Arc::new(Shared {
+            sealed: state.sealed.clone(),
             store,
             registry,
             state: RwLock::new(state),

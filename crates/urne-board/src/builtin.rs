@@ -107,6 +107,8 @@ impl KindHandler for PhaseHandler {
         context: &mut ContextMut<'_>,
     ) -> Result<(), Rejection> {
         let to = ContextPhase::parse(record.body())?.to;
+        let machine = context.entry.machine.clone();
+        machine.apply_move(context, to)?;
         context.set_phase(to);
         Ok(())
     }
@@ -120,17 +122,6 @@ pub struct LinearMachine {
     name: &'static str,
     phases: &'static [&'static str],
 }
-
-/// The phases of an election, in order (spec/12 §12.3; ARCHITECTURE §7).
-pub const ELECTION_PHASES: &[&str] = &[
-    "setup",
-    "ceremony",
-    "registration",
-    "voting",
-    "closed",
-    "tallying",
-    "published",
-];
 
 impl LinearMachine {
     /// A machine over `phases`, in order; phase codes are their positions.
@@ -146,9 +137,15 @@ impl LinearMachine {
         }
     }
 
-    /// The election's phase machine.
+    /// A machine over the election's phases (their one definition is
+    /// `urne_election::Phase`), for tools that name phases; the board's election type is
+    /// [`crate::election::ElectionMachine`].
     pub const fn election() -> Self {
-        Self::new(ContextType::ELECTION, "election", ELECTION_PHASES)
+        Self::new(
+            ContextType::ELECTION,
+            "election",
+            urne_election::PHASE_NAMES,
+        )
     }
 
     /// A phase's code by name.

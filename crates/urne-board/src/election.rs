@@ -1,61 +1,42 @@
-//! Elections on the board (spec/23-election-records.md): the election's context type —
-//! its phases and the state its records build — and the handlers of its record kinds.
-//! The checks themselves are the domain crates' (urne-credential, and as they land
-//! urne-ceremony, urne-ballot, urne-tally), so the verifier runs the same ones without
-//! this crate.
+//! Elections on the board (spec/23-election-records.md): thin adapters from the kind API
+//! to `urne_election`, whose pure fold holds every rule. The verifier and `urne demo`
+//! replay the same fold, so the board cannot accept what they would refuse.
 
 use std::any::Any;
+use std::sync::Arc;
 
-use urne_credential::{CredentialList, CredentialListPart, ListAssembler};
-use urne_record::{ContextOpen, ContextType, Kind, Record};
+use urne_election::{Decoded, ElectionError, ElectionState, Phase, Sealed};
+use urne_record::{ContextType, Kind, Record};
 
-use crate::builtin::{ELECTION_PHASES, LinearMachine};
-use crate::error::Rejection;
+use crate::error::{Code, Rejection};
 use crate::handler::{
-    ContextMachine, ContextMut, ContextView, KindHandler, Poster, Prechecked, Scope, UniqueKey,
+    ContextMachine, ContextMut, ContextView, KindHandler, NewContext, Poster, Prechecked, Scope,
+    SealedParams, Sequencing, UniqueKey,
 };
 
-/// `election.credentials`: one part of the public credential list (spec/22 §22.3).
-pub const ELECTION_CREDENTIALS: Kind = Kind(0x0110);
+pub use urne_election::kinds::ELECTION_CREDENTIALS;
 
-/// Phase codes of an election (spec/12 §12.3).
-pub mod phase {
-    /// Parameters are set.
-    pub const SETUP: u8 = 0;
-    /// Trustees run the key ceremony.
-    pub const CEREMONY: u8 = 1;
-    /// The registrar posts the credential list.
-    pub const REGISTRATION: u8 = 2;
-    /// Ballots are accepted.
-    pub const VOTING: u8 = 3;
-    /// No more ballots.
-    pub const CLOSED: u8 = 4;
-    /// Trustees decrypt.
-    pub const TALLYING: u8 = 5;
-    /// The result is published.
-    pub const PUBLISHED: u8 = 6;
+/// An election error as the board's rejection: its code, and its field.
+pub fn rejection(e: ElectionError) -> Rejection {
+    let code = match &e {
+        ElectionError::WrongPhase { .. } => Code::WrongPhase,
+        ElectionError::NotAuthorized { .. } => Code::NotAuthorized,
+        ElectionError::AlreadyUsed { .. } => Code::AlreadyUsed,
+        _ => Code::InvalidBody,
+    };
+    let field = e.field().to_owned();
+    Rejection::new(code, Some(&field), e.to_string())
 }
 
-/// What the board keeps of an election.
-#[derive(Default)]
-pub struct ElectionState {
-    credentials: ListAssembler,
-    list: Option<CredentialList>,
-}
-
-impl ElectionState {
-    /// The credential list, once every part of it is on the board.
-    pub fn credential_list(&self) -> Option<&CredentialList> {
-        self.list.as_ref()
-    }
-}
-
-/// The election's state machine: phases one step at a time (§12.3); voting opens only
-/// once the credential list is complete, so the list is frozen before the first ballot.
+/// The election's state machine: its phases are `urne_election::Phase`; its moves are
+/// checked and applied by the election's state.
 pub struct ElectionMachine;
 
-const LINEAR: LinearMachine =
-    LinearMachine::new(ContextType::ELECTION, "election", ELECTION_PHASES);
+fn election<'a>(context: &'a ContextView<'_>) -> Result<&'a ElectionState, Rejection> {
+    context.data::<ElectionState>().ok_or_else(|| {
+        Rejection::wrong_phase("an election record", "a context that is not an election")
+    })
+}
 
 impl ContextMachine for ElectionMachine {
     fn context_type(&self) -> ContextType {
@@ -65,82 +46,151 @@ impl ContextMachine for ElectionMachine {
         "election"
     }
     fn initial_phase(&self) -> u8 {
-        phase::SETUP
+        Phase::Setup.code()
     }
     fn phase_name(&self, phase: u8) -> Option<&'static str> {
-        LINEAR.phase_name(phase)
+        Phase::from_code(phase).map(Phase::name)
     }
     fn may_move(&self, from: u8, to: u8) -> bool {
-        LINEAR.may_move(from, to)
+        Phase::from_code(from)
+            .and_then(Phase::next)
+            .map(Phase::code)
+            == Some(to)
     }
     fn guard_move(&self, context: &ContextView<'_>, to: u8) -> Result<(), Rejection> {
-        let complete = context
-            .data::<ElectionState>()
-            .is_some_and(|s| s.list.is_some());
-        if to == phase::VOTING && !complete {
-            return Err(Rejection::invalid_body(
-                "body",
-                "voting cannot open before the credential list is complete on the board",
-            ));
+        let to = Phase::from_code(to).ok_or_else(|| {
+            Rejection::invalid_body("body", format!("an election has no phase {to}"))
+        })?;
+        election(context)?.check_phase(to).map_err(rejection)
+    }
+    fn new_context_state(&self, context: &NewContext<'_>) -> Box<dyn Any + Send + Sync> {
+        Box::new(ElectionState::new(
+            context.id.0,
+            context.authority,
+            context.open.parameters,
+            context.origin,
+        ))
+    }
+    fn apply_move(&self, context: &mut ContextMut<'_>, to: u8) -> Result<(), Rejection> {
+        let to = Phase::from_code(to).ok_or_else(|| {
+            Rejection::invalid_body("body", format!("an election has no phase {to}"))
+        })?;
+        let state = context
+            .data_mut::<ElectionState>()
+            .ok_or_else(|| Rejection::invalid_body("context", "not an election"))?;
+        state.apply_phase(to).map_err(rejection)?;
+        if let Some(sealed) = state.sealed().cloned() {
+            if to == Phase::Tallying && !context.is_replaying() {
+                // The encrypted tally is computed on first use (seconds at 100,000
+                // ballots): start now, off the applier and its lock, so the trustees'
+                // first request finds it ready. If no thread can start, the first
+                // decryption share's precheck computes it.
+                let warm = sealed.clone();
+                let _ = std::thread::Builder::new()
+                    .name("urne-election-tally".into())
+                    .spawn(move || {
+                        let _ = warm.tally();
+                    });
+            }
+            context.seal(sealed as SealedParams);
         }
         Ok(())
     }
-    fn new_state(&self, _: &ContextOpen) -> Box<dyn Any + Send + Sync> {
-        Box::new(ElectionState::default())
+}
+
+/// The handler of one election kind: decoding and the sealed-parameter checks in
+/// precheck, the rest against the election's state.
+pub struct ElectionKind {
+    kind: Kind,
+    name: &'static str,
+}
+
+impl ElectionKind {
+    /// The handler of `kind` (one of `urne_election::kinds::ALL`).
+    pub fn new(kind: Kind) -> Self {
+        Self {
+            kind,
+            name: urne_election::kinds::name(kind).unwrap_or("election record"),
+        }
+    }
+
+    fn phases(&self) -> Vec<u8> {
+        use urne_election::kinds::*;
+        let phase = match self.kind {
+            ELECTION_MANIFEST => Phase::Setup,
+            ELECTION_CREDENTIALS => Phase::Registration,
+            BALLOT_CAST | BALLOT_AUDIT => Phase::Voting,
+            TALLY_DECRYPTION_SHARES | TALLY_RESULT => Phase::Tallying,
+            _ => Phase::Ceremony,
+        };
+        vec![phase.code()]
     }
 }
 
-fn state<'a>(context: Option<&'a ContextView<'_>>) -> Result<&'a ElectionState, Rejection> {
-    context
-        .and_then(|c| c.data::<ElectionState>())
-        .ok_or_else(|| {
-            Rejection::wrong_phase("election.credentials", "a context that is not an election")
-        })
+/// What precheck hands to check: the decoded body and the parameters it was checked
+/// against.
+struct Checked {
+    decoded: Decoded,
+    sealed: Option<Arc<Sealed>>,
 }
 
-/// A credential-list error as a rejection naming `body.<field of spec/22>`.
-fn list_rejection(e: urne_credential::CredentialError) -> Rejection {
-    use urne_credential::CredentialError;
-    match e {
-        CredentialError::Decode { field, reason } => {
-            Rejection::invalid_body(&format!("body.{field}"), reason)
-        }
-        CredentialError::Order { index } => {
-            Rejection::invalid_body(&format!("body.entries[{index}]"), e.to_string())
-        }
-        other => Rejection::invalid_body("body", other.to_string()),
-    }
+fn decoded(prechecked: &Prechecked) -> Option<&Checked> {
+    prechecked.decoded.as_ref().and_then(|d| d.downcast_ref())
 }
 
-fn decode_part(record: &Record) -> Result<CredentialListPart, Rejection> {
-    CredentialListPart::decode(record.body()).map_err(list_rejection)
-}
-
-/// `election.credentials`: posted by the election's authority (its registrar) during
-/// registration, parts in order; a barrier (voting's opening reads the list).
-pub struct CredentialListHandler;
-
-impl KindHandler for CredentialListHandler {
+impl KindHandler for ElectionKind {
     fn kind(&self) -> Kind {
-        ELECTION_CREDENTIALS
+        self.kind
     }
     fn name(&self) -> &'static str {
-        "election.credentials"
+        self.name
     }
     fn poster(&self) -> Poster {
-        Poster::ContextAuthority
+        // The election's state checks the poster of every kind: the authority, the
+        // trustee a ceremony or decryption record names, or — for ballots — no one (the
+        // credential's signature authorises a ballot).
+        Poster::HandlerDecides
     }
     fn scope(&self) -> Scope {
         Scope::In {
             types: vec![ContextType::ELECTION],
-            phases: Some(vec![phase::REGISTRATION]),
+            phases: Some(self.phases()),
         }
     }
-    fn precheck(&self, record: &Record) -> Result<Prechecked, Rejection> {
+    fn sequencing(&self) -> Sequencing {
+        match self.kind {
+            urne_election::kinds::BALLOT_CAST | urne_election::kinds::BALLOT_AUDIT => {
+                Sequencing::Concurrent
+            }
+            _ => Sequencing::Barrier,
+        }
+    }
+    fn precheck_sealed(
+        &self,
+        record: &Record,
+        sealed: Option<&SealedParams>,
+    ) -> Result<Prechecked, Rejection> {
+        let decoded = urne_election::decode(self.kind, record.body())
+            .ok_or_else(|| Rejection::unknown_kind(self.kind.0))?
+            .map_err(rejection)?;
+        let sealed = sealed.and_then(|s| s.clone().downcast::<Sealed>().ok());
+        let relations = ElectionState::precheck(sealed.as_deref(), record.signer(), &decoded)
+            .map_err(rejection)?;
         Ok(Prechecked {
-            decoded: Some(Box::new(decode_part(record)?)),
-            ..Prechecked::default()
+            relations,
+            proof_field: match self.kind {
+                urne_election::kinds::TALLY_DECRYPTION_SHARES => "body.shares",
+                _ => "body.ballot",
+            },
+            decoded: Some(Box::new(Checked { decoded, sealed })),
         })
+    }
+    fn diagnose(&self, record: &Record, prechecked: &Prechecked) -> Option<Rejection> {
+        let checked = decoded(prechecked)?;
+        let sealed = checked.sealed.as_ref()?;
+        Some(rejection(
+            sealed.diagnose(record.signer(), &checked.decoded),
+        ))
     }
     fn check(
         &self,
@@ -148,43 +198,37 @@ impl KindHandler for CredentialListHandler {
         prechecked: &Prechecked,
         context: Option<&ContextView<'_>>,
     ) -> Result<Vec<UniqueKey>, Rejection> {
-        let state = state(context)?;
-        if state.list.is_some() {
-            return Err(Rejection::invalid_body(
-                "body",
-                "the credential list is complete; a second list is refused",
-            ));
-        }
-        let decoded;
-        let part = match prechecked
-            .decoded
-            .as_ref()
-            .and_then(|d| d.downcast_ref::<CredentialListPart>())
-        {
-            Some(part) => part,
-            None => {
-                decoded = decode_part(record)?;
-                &decoded
-            }
-        };
-        state.credentials.check(part).map_err(list_rejection)?;
-        Ok(Vec::new())
+        let context =
+            context.ok_or_else(|| Rejection::unknown_context(&record.context().to_hex()))?;
+        let state = election(context)?;
+        let checked = decoded(prechecked)
+            .ok_or_else(|| Rejection::invalid_body("body", "the record was not prechecked"))?;
+        let keys = state
+            .check(record.signer(), &checked.decoded)
+            .map_err(rejection)?;
+        Ok(keys
+            .into_iter()
+            .map(|k| UniqueKey {
+                space: k.space,
+                key: k.key,
+            })
+            .collect())
     }
+    // `unique_keys` stays empty: the keys `check` returns (tracking codes, a trustee's
+    // one share set) are only reserved while pending; once durable, the election's state
+    // holds them itself and its check refuses a taken one, so the board keeping a second
+    // copy of 100,000 tracking codes would buy nothing.
     fn apply(
         &self,
         record: &Record,
-        _: u64,
+        index: u64,
         context: &mut ContextMut<'_>,
     ) -> Result<(), Rejection> {
-        let part = decode_part(record)?;
         let state = context
             .data_mut::<ElectionState>()
             .ok_or_else(|| Rejection::invalid_body("context", "not an election"))?;
-        state.credentials.push(&part).map_err(list_rejection)?;
-        if state.credentials.is_complete() {
-            let assembled = std::mem::take(&mut state.credentials);
-            state.list = Some(assembled.finish().map_err(list_rejection)?);
-        }
-        Ok(())
+        state
+            .apply(self.kind, record.body(), index)
+            .map_err(rejection)
     }
 }

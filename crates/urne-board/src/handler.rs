@@ -85,7 +85,37 @@ pub trait ContextMachine: Send + Sync + 'static {
         let _ = open;
         Box::new(())
     }
+    /// The state of a newly opened context, for a type whose state needs more than the
+    /// opening body (its id, its authority, the board's origin). Defaults to
+    /// [`Self::new_state`].
+    fn new_context_state(&self, context: &NewContext<'_>) -> Box<dyn Any + Send + Sync> {
+        self.new_state(context.open)
+    }
+    /// Applies a move `context.phase` made (after `may_move` and `guard_move` allowed
+    /// it), before the phase changes: an election computes its tally when tallying
+    /// begins, and seals parameters ([`ContextMut::seal`]).
+    fn apply_move(&self, context: &mut ContextMut<'_>, to: u8) -> Result<(), Rejection> {
+        let _ = (context, to);
+        Ok(())
+    }
 }
+
+/// What a context type's machine is told of a context it opens.
+pub struct NewContext<'a> {
+    /// Its id.
+    pub id: ContextId,
+    /// Its `context.open` body.
+    pub open: &'a ContextOpen,
+    /// Its authority (the signer of its `context.open`).
+    pub authority: [u8; 32],
+    /// The board's origin.
+    pub origin: &'a str,
+}
+
+/// A context's sealed parameters (spec/12 §12.5): immutable values its `apply` publishes
+/// (an election's manifest, joint key, context hash and credential list, once voting
+/// opens) that its kinds' stateless prechecks read without the state lock.
+pub type SealedParams = Arc<dyn Any + Send + Sync>;
 
 /// A unique key a record takes in its context: no two records of the context may hold
 /// the same (space, key) — a petition tag, a member's vote under "first cast is final".
@@ -154,9 +184,15 @@ impl ContextView<'_> {
 /// A context's state as `apply` may change it.
 pub struct ContextMut<'a> {
     pub(crate) entry: &'a mut ContextEntry,
+    pub(crate) replaying: bool,
 }
 
 impl ContextMut<'_> {
+    /// Whether the board is rebuilding its state from the log on opening (work meant
+    /// for live records, like warming a cache, can wait until it is asked for).
+    pub fn is_replaying(&self) -> bool {
+        self.replaying
+    }
     /// A read view.
     pub fn view(&self) -> ContextView<'_> {
         ContextView { entry: self.entry }
@@ -167,6 +203,13 @@ impl ContextMut<'_> {
     }
     pub(crate) fn set_phase(&mut self, phase: u8) {
         self.entry.phase = phase;
+    }
+    /// Seals (or re-seals) the context's parameters: from now on the prechecks of its
+    /// records receive them. Only a barrier's apply may seal, so every record checked
+    /// after it sees them.
+    pub fn seal(&mut self, params: SealedParams) {
+        self.entry.sealed = Some(params);
+        self.entry.sealed_changed = true;
     }
 }
 
@@ -189,6 +232,23 @@ pub trait KindHandler: Send + Sync + 'static {
     fn precheck(&self, record: &Record) -> Result<Prechecked, Rejection> {
         let _ = record;
         Ok(Prechecked::default())
+    }
+    /// The stateless checks with the sealed parameters of the record's context, if it
+    /// has any (spec/12 §12.5); read without the state lock. Defaults to
+    /// [`Self::precheck`].
+    fn precheck_sealed(
+        &self,
+        record: &Record,
+        sealed: Option<&SealedParams>,
+    ) -> Result<Prechecked, Rejection> {
+        let _ = sealed;
+        self.precheck(record)
+    }
+    /// Why a record whose relations failed in a batch is refused, checked on its own to
+    /// name the proof at fault; None to report `proof_field`.
+    fn diagnose(&self, record: &Record, prechecked: &Prechecked) -> Option<Rejection> {
+        let _ = (record, prechecked);
+        None
     }
     /// Ordered checks against the context (None only for a kind that opens one). The
     /// board has already checked the poster, scope and phase. Returns the unique keys
@@ -227,6 +287,9 @@ pub(crate) struct ContextEntry {
     pub(crate) data: Box<dyn Any + Send + Sync>,
     pub(crate) taken: std::collections::HashSet<UniqueKey>,
     pub(crate) records: u64,
+    pub(crate) sealed: Option<SealedParams>,
+    /// Set by [`ContextMut::seal`] until the board publishes the new parameters.
+    pub(crate) sealed_changed: bool,
 }
 
 /// A context, as the board lists it.
@@ -297,10 +360,11 @@ impl Registry {
             ContextType::ELECTION.0,
             Arc::new(crate::election::ElectionMachine),
         );
-        registry.kinds.insert(
-            crate::election::ELECTION_CREDENTIALS.0,
-            Arc::new(crate::election::CredentialListHandler),
-        );
+        for kind in urne_election::kinds::ALL {
+            registry
+                .kinds
+                .insert(kind.0, Arc::new(crate::election::ElectionKind::new(kind)));
+        }
         registry
     }
 

@@ -174,6 +174,8 @@ pub(crate) struct Shared {
     pub(crate) registry: Registry,
     pub(crate) state: RwLock<BoardState>,
     pub(crate) authorities: Vec<[u8; 32]>,
+    /// Every context's sealed parameters (the state's map, shared).
+    pub(crate) sealed: crate::state::SealedMap,
     /// Set when a durable record did not apply: the state no longer follows the log,
     /// so the board accepts nothing more (fail-stop) and says why.
     pub(crate) halted: Mutex<Option<String>>,
@@ -256,7 +258,10 @@ fn precheck(
         .ok_or_else(|| Rejection::unknown_kind(record.kind().0))?
         .clone();
     record.verify_signature()?;
-    let prechecked = guarded(handler.name(), || handler.precheck(&record))?;
+    let sealed = BoardState::sealed_of(&shared.sealed, &record.context());
+    let prechecked = guarded(handler.name(), || {
+        handler.precheck_sealed(&record, sealed.as_ref())
+    })?;
     Ok((record, handler, prechecked))
 }
 
@@ -306,10 +311,13 @@ pub(crate) fn precheck_worker(
             for (at, reason) in failure.failures {
                 if let Some(item) = passed.get_mut(at).and_then(Option::take) {
                     let field = item.prechecked.proof_field;
-                    item.reply.send(Err(Rejection::invalid_body(
-                        if field.is_empty() { "body" } else { field },
-                        format!("proof does not verify: {reason}"),
-                    )));
+                    let rejection = item.handler.diagnose(&item.record, &item.prechecked);
+                    item.reply.send(Err(rejection.unwrap_or_else(|| {
+                        Rejection::invalid_body(
+                            if field.is_empty() { "body" } else { field },
+                            format!("proof does not verify: {reason}"),
+                        )
+                    })));
                 }
             }
         }

@@ -1,15 +1,33 @@
-//! Elections on the board: the credential list posted in parts under one root, frozen
-//! before voting opens.
+//! A whole election through the board library (spec/23): a 2-of-3 ceremony with a
+//! dealer disqualified by an unanswered complaint, credentials, ballots with revotes
+//! and audits, close, a tally with one trustee absent, the result equal to the
+//! plaintext count; the same log replayed through `urne_election::Replay`; every
+//! rejection of the issue's list with its own error and nothing changed; and the state
+//! rebuilt on reopen.
+
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ed25519_dalek::SigningKey;
-use urne_board::election::{ELECTION_CREDENTIALS, ElectionState, phase};
+use urne_ballot::{
+    Ballot, Contest, ContestKind, ContestSelection, CredentialKey, Manifest, TrackingCode,
+};
 use urne_board::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
-use urne_board::{Board, BoardConfig, Code, ContextId, ContextOpen, ContextType, Record, Registry};
-use urne_credential::{Credential, CredentialList, ListedCredential};
+use urne_board::{
+    Board, BoardConfig, Code, ContextId, ContextOpen, ContextType, Kind, Record, Registry,
+    Rejection,
+};
+use urne_ceremony::{CeremonyContext, CeremonyOpen, Complaint, QualifiedTrustee, TrusteeSetup};
+use urne_credential::{BallotSignature, Credential, CredentialList, ListedCredential};
+use urne_election::kinds::*;
+use urne_election::{
+    AuditRecord, CastBallot, CloseRound, ElectionState, ManifestRecord, Phase, Replay, Sealed,
+};
 use zeroize::Zeroizing;
+
+const ORIGIN: &str = "test.example/board";
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("urne-election-{}-{name}", std::process::id()));
@@ -21,9 +39,19 @@ fn authority() -> SigningKey {
     SigningKey::from_bytes(&[1; 32])
 }
 
-fn open(dir: &std::path::Path) -> Board {
+fn trustee_key(j: u16) -> SigningKey {
+    SigningKey::from_bytes(&[10 + j as u8; 32])
+}
+
+fn fresh_key() -> SigningKey {
+    let mut seed = [0u8; 32];
+    rand::fill(&mut seed);
+    SigningKey::from_bytes(&seed)
+}
+
+fn open_board(dir: &Path) -> Board {
     let config = BoardConfig::new(
-        "test.example/board",
+        ORIGIN,
         Zeroizing::new([7; 32]),
         vec![authority().verifying_key().to_bytes()],
         vec![],
@@ -33,99 +61,691 @@ fn open(dir: &std::path::Path) -> Board {
 
 fn post(
     board: &Board,
+    key: &SigningKey,
     id: ContextId,
-    kind: urne_board::Kind,
+    kind: Kind,
     body: &[u8],
-) -> Result<u64, urne_board::Rejection> {
+) -> Result<u64, Rejection> {
     board
-        .submit(
-            Record::sign(id, kind, body, &authority())
-                .unwrap()
-                .into_bytes(),
-        )
+        .submit(Record::sign(id, kind, body, key).unwrap().into_bytes())
         .map(|r| r.index)
 }
 
-fn election(board: &Board) -> ContextId {
-    let body = ContextOpen {
-        context_type: ContextType::ELECTION,
-        nonce: [3; 16],
-        name: "Conseil municipal".into(),
-        parameters: [0; 32],
-    }
-    .to_body()
-    .unwrap();
-    let id = ContextId::derive(authority().verifying_key().as_bytes(), &body);
-    post(board, id, CONTEXT_OPEN, &body).unwrap();
-    post(board, id, CONTEXT_PHASE, &[phase::CEREMONY]).unwrap();
-    post(board, id, CONTEXT_PHASE, &[phase::REGISTRATION]).unwrap();
-    id
-}
-
-fn list(n: usize) -> CredentialList {
-    let mut rng = rand::rng();
-    CredentialList::new(
-        (0..n)
-            .map(|_| ListedCredential {
-                credential: Credential::generate(&mut rng).public(),
-                weight: 1,
-            })
-            .collect(),
+fn manifest() -> Manifest {
+    Manifest::new(
+        "Conseil municipal",
+        vec![
+            Contest {
+                title: "Maire".into(),
+                kind: ContestKind::SingleChoice,
+                blank: true,
+                options: vec!["Ada".into(), "Brahim".into(), "Chloé".into()],
+            },
+            Contest {
+                title: "Projets".into(),
+                kind: ContestKind::Approval { min: 0, max: 2 },
+                blank: false,
+                options: vec!["Parc".into(), "Piscine".into(), "Pistes".into()],
+            },
+        ],
     )
     .unwrap()
 }
 
-#[test]
-fn voting_opens_only_once_every_part_of_the_list_is_on_the_board() {
-    let dir = scratch("list");
-    let board = open(&dir);
-    let id = election(&board);
-    let l = list(4000);
-    let parts = l.parts();
-    assert_eq!(parts.len(), 3);
-    // Out of order: refused, nothing stored.
+/// Asserts a refusal with its code and field, and that the log did not grow.
+#[track_caller]
+fn refused(board: &Board, result: Result<u64, Rejection>, code: Code, field: &str) -> Rejection {
     let size = board.store().size();
-    let r = post(&board, id, ELECTION_CREDENTIALS, &parts[1].to_bytes()).unwrap_err();
-    assert_eq!(r.code, Code::InvalidBody, "{r}");
+    let rejection = result.expect_err("the record should have been refused");
+    assert_eq!(rejection.code, code, "{rejection:?}");
+    assert_eq!(rejection.field.as_deref(), Some(field), "{rejection:?}");
     assert_eq!(board.store().size(), size);
-    post(&board, id, ELECTION_CREDENTIALS, &parts[0].to_bytes()).unwrap();
-    post(&board, id, ELECTION_CREDENTIALS, &parts[1].to_bytes()).unwrap();
-    // Not complete: voting cannot open.
-    let r = post(&board, id, CONTEXT_PHASE, &[phase::VOTING]).unwrap_err();
-    assert_eq!(r.code, Code::InvalidBody);
-    assert!(r.message.contains("credential list"), "{r}");
-    // A last part whose entries do not hash to the root is refused.
-    let mut forged = parts[2].clone();
-    forged.entries[0].weight += 1;
-    let r = post(&board, id, ELECTION_CREDENTIALS, &forged.to_bytes()).unwrap_err();
-    assert!(r.message.contains("root"), "{r}");
-    post(&board, id, ELECTION_CREDENTIALS, &parts[2].to_bytes()).unwrap();
-    // A second list is refused.
-    let second = list(10).parts();
-    let r = post(&board, id, ELECTION_CREDENTIALS, &second[0].to_bytes()).unwrap_err();
-    assert!(r.message.contains("second list"), "{r}");
-    post(&board, id, CONTEXT_PHASE, &[phase::VOTING]).unwrap();
-    // No list part once voting is open.
-    let r = post(&board, id, ELECTION_CREDENTIALS, &second[0].to_bytes()).unwrap_err();
-    assert_eq!(r.code, Code::WrongPhase);
-    drop(board);
-    // The list is rebuilt from the log.
-    let board = open(&dir);
-    assert_eq!(board.context(&id).unwrap().phase_name, "voting");
-    let root = board
-        .with_context_state(&id, |s: &ElectionState| {
-            s.credential_list().map(|l| l.root())
-        })
-        .flatten();
-    assert_eq!(root, Some(l.root()));
+    rejection
+}
+
+fn sealed(board: &Board, id: &ContextId) -> Arc<Sealed> {
+    board
+        .with_context_state(id, |s: &ElectionState| s.sealed().cloned())
+        .flatten()
+        .unwrap()
+}
+
+fn phase(board: &Board, id: &ContextId) -> Phase {
+    board
+        .with_context_state(id, |s: &ElectionState| s.phase())
+        .unwrap()
+}
+
+fn cast_body(
+    sealed: &Sealed,
+    credential: &Credential,
+    selections: &[ContestSelection],
+) -> (Vec<u8>, Ballot) {
+    let mut rng = rand::rng();
+    let key = CredentialKey(credential.public().to_bytes());
+    let (ballot, _) = Ballot::encrypt(sealed.election(), &key, selections, &mut rng).unwrap();
+    let signature = BallotSignature::sign(
+        credential,
+        sealed.election().context(),
+        &TrackingCode::of(&ballot).0,
+        &mut rng,
+    )
+    .unwrap();
+    (CastBallot::new(ballot.clone(), signature).to_body(), ballot)
+}
+
+fn vote(single: usize, approve: &[usize]) -> Vec<ContestSelection> {
+    vec![
+        ContestSelection::single(3, single).unwrap(),
+        ContestSelection::approve(3, approve).unwrap(),
+    ]
+}
+
+struct Run {
+    id: ContextId,
+    trustees: Vec<QualifiedTrustee>,
+    voters: Vec<Credential>,
+}
+
+/// Setup and the ceremony: dealer 3 deals trustee 1 a share that does not open, does
+/// not answer the complaint, and is disqualified; the ceremony completes with 1 and 2.
+fn setup_and_ceremony(board: &Board) -> Run {
+    let mut rng = rand::rng();
+    let a = authority();
+    let record = ManifestRecord {
+        manifest: manifest(),
+    };
+    let open = ContextOpen {
+        context_type: ContextType::ELECTION,
+        nonce: [3; 16],
+        name: "Conseil municipal".into(),
+        parameters: record.parameters_hash(),
+    }
+    .to_body()
+    .unwrap();
+    let id = ContextId::derive(a.verifying_key().as_bytes(), &open);
+    post(board, &a, id, CONTEXT_OPEN, &open).unwrap();
+
+    // The ceremony cannot start before the manifest.
+    refused(
+        board,
+        post(board, &a, id, CONTEXT_PHASE, &[1]),
+        Code::InvalidBody,
+        "body",
+    );
+    // A manifest other than the one context.open committed to.
+    let mut other = manifest().contests().to_vec();
+    other[0].title = "Maire adjoint".into();
+    let other = ManifestRecord {
+        manifest: Manifest::new("Conseil municipal", other).unwrap(),
+    };
+    refused(
+        board,
+        post(board, &a, id, ELECTION_MANIFEST, &other.to_body()),
+        Code::InvalidBody,
+        "body.manifest",
+    );
+    post(board, &a, id, ELECTION_MANIFEST, &record.to_body()).unwrap();
+    post(board, &a, id, CONTEXT_PHASE, &[1]).unwrap();
+
+    let identities: Vec<[u8; 32]> = (1..=3)
+        .map(|j| trustee_key(j).verifying_key().to_bytes())
+        .collect();
+    let ceremony_open = CeremonyOpen::new(2, identities).unwrap();
+    // Only the authority opens the ceremony.
+    refused(
+        board,
+        post(
+            board,
+            &trustee_key(1),
+            id,
+            CEREMONY_OPEN,
+            &ceremony_open.encode(),
+        ),
+        Code::NotAuthorized,
+        "signer",
+    );
+    post(board, &a, id, CEREMONY_OPEN, &ceremony_open.encode()).unwrap();
+
+    let (setups, registrations): (Vec<_>, Vec<_>) =
+        (1..=3).map(|j| TrusteeSetup::new(j, &mut rng)).unzip();
+    // A registration signed by another trustee than the one it names.
+    refused(
+        board,
+        post(
+            board,
+            &trustee_key(2),
+            id,
+            CEREMONY_REGISTER,
+            &registrations[0].encode(),
+        ),
+        Code::NotAuthorized,
+        "signer",
+    );
+    for (j, r) in registrations.iter().enumerate() {
+        post(
+            board,
+            &trustee_key(j as u16 + 1),
+            id,
+            CEREMONY_REGISTER,
+            &r.encode(),
+        )
+        .unwrap();
+    }
+    let context = CeremonyContext::new(id.0, ceremony_open.clone(), &registrations).unwrap();
+    let mut hashes = Vec::new();
+    let mut states = Vec::new();
+    for setup in setups {
+        let (state, hash) = setup.begin(context.clone(), &mut rng).unwrap();
+        hashes.push(hash);
+        states.push(state);
+    }
+    let (states, commitments): (Vec<_>, Vec<_>) =
+        states.into_iter().map(|s| s.reveal(hashes.clone())).unzip();
+    // A record of round 3 while round 2 is open.
+    refused(
+        board,
+        post(
+            board,
+            &trustee_key(1),
+            id,
+            CEREMONY_COMMITMENTS,
+            &commitments[0].encode(),
+        ),
+        Code::WrongPhase,
+        "kind",
+    );
+    for (j, h) in hashes.iter().enumerate() {
+        post(
+            board,
+            &trustee_key(j as u16 + 1),
+            id,
+            CEREMONY_COMMITMENT_HASH,
+            &h.encode(),
+        )
+        .unwrap();
+    }
+    for (j, c) in commitments.iter().enumerate() {
+        post(
+            board,
+            &trustee_key(j as u16 + 1),
+            id,
+            CEREMONY_COMMITMENTS,
+            &c.encode(),
+        )
+        .unwrap();
+    }
+    let mut dealt = Vec::new();
+    let mut states2 = Vec::new();
+    for s in states {
+        let (s, shares) = s.deal(commitments.clone(), &mut rng).unwrap();
+        dealt.push(shares);
+        states2.push(s);
+    }
+    // Dealer 3 deals trustee 1 a share that does not open.
+    let bad = dealt[2]
+        .shares
+        .iter_mut()
+        .find(|s| s.recipient == 1)
+        .unwrap();
+    bad.ciphertext[0] ^= 1;
+    for (j, s) in dealt.iter().enumerate() {
+        post(
+            board,
+            &trustee_key(j as u16 + 1),
+            id,
+            CEREMONY_SHARES,
+            &s.encode(),
+        )
+        .unwrap();
+    }
+    let (states3, complaints): (Vec<_>, Vec<Vec<Complaint>>) = states2
+        .into_iter()
+        .map(|s| s.receive(dealt.clone()))
+        .unzip();
+    let complaints: Vec<Complaint> = complaints.into_iter().flatten().collect();
+    assert_eq!(complaints.len(), 1);
+    assert_eq!((complaints[0].complainer, complaints[0].dealer), (1, 3));
+    post(
+        board,
+        &trustee_key(1),
+        id,
+        CEREMONY_COMPLAINT,
+        &complaints[0].encode(),
+    )
+    .unwrap();
+    // Closing a round that is not the current one.
+    refused(
+        board,
+        post(
+            board,
+            &a,
+            id,
+            CEREMONY_CLOSE_ROUND,
+            &CloseRound { round: 4 }.to_body(),
+        ),
+        Code::InvalidBody,
+        "body.round",
+    );
+    post(
+        board,
+        &a,
+        id,
+        CEREMONY_CLOSE_ROUND,
+        &CloseRound { round: 5 }.to_body(),
+    )
+    .unwrap();
+    // Dealer 3 never answers: the authority closes the answer round.
+    let (states4, _answers): (Vec<_>, Vec<_>) = states3
+        .into_iter()
+        .map(|s| s.answer(complaints.clone()))
+        .unzip();
+    post(
+        board,
+        &a,
+        id,
+        CEREMONY_CLOSE_ROUND,
+        &CloseRound { round: 6 }.to_body(),
+    )
+    .unwrap();
+    let outcome = board
+        .with_context_state(&id, |s: &ElectionState| s.ceremony().outcome().cloned())
+        .flatten()
+        .unwrap()
+        .unwrap();
+    assert_eq!(outcome.qualified, vec![1, 2]);
+    assert_eq!(outcome.disqualified.len(), 1);
+    assert_eq!(outcome.disqualified[0].dealer, 3);
+    let trustees: Vec<QualifiedTrustee> = states4
+        .into_iter()
+        .map(|s| s.finish(Vec::new()).unwrap())
+        .collect();
+    assert!(trustees.iter().all(|t| t.outcome() == &outcome));
+    post(board, &a, id, CONTEXT_PHASE, &[2]).unwrap();
+    let voters: Vec<Credential> = (0..6).map(|_| Credential::generate(&mut rng)).collect();
+    Run {
+        id,
+        trustees,
+        voters,
+    }
 }
 
 #[test]
-fn a_malformed_part_names_its_field() {
-    let board = open(&scratch("malformed"));
-    let id = election(&board);
-    let mut bytes = list(3).parts()[0].to_bytes();
-    bytes.push(0);
-    let r = post(&board, id, ELECTION_CREDENTIALS, &bytes).unwrap_err();
-    assert_eq!(r.field.as_deref(), Some("body.entries"), "{r}");
+fn a_whole_election_through_the_board_and_its_replay() {
+    let dir = scratch("whole");
+    let board = open_board(&dir);
+    let a = authority();
+    let Run {
+        id,
+        trustees,
+        voters,
+    } = setup_and_ceremony(&board);
+    let mut rng = rand::rng();
+
+    // Credentials: voting cannot open before the list; then a second list is refused.
+    refused(
+        &board,
+        post(&board, &a, id, CONTEXT_PHASE, &[3]),
+        Code::InvalidBody,
+        "body",
+    );
+    let list = CredentialList::new(
+        voters
+            .iter()
+            .map(|c| ListedCredential {
+                credential: c.public(),
+                weight: 1,
+            })
+            .collect(),
+    )
+    .unwrap();
+    for part in list.parts() {
+        post(&board, &a, id, ELECTION_CREDENTIALS, &part.to_bytes()).unwrap();
+    }
+    let second = CredentialList::new(vec![ListedCredential {
+        credential: Credential::generate(&mut rng).public(),
+        weight: 1,
+    }])
+    .unwrap();
+    refused(
+        &board,
+        post(
+            &board,
+            &a,
+            id,
+            ELECTION_CREDENTIALS,
+            &second.parts()[0].to_bytes(),
+        ),
+        Code::InvalidBody,
+        "body",
+    );
+    post(&board, &a, id, CONTEXT_PHASE, &[3]).unwrap();
+    let sealed = sealed(&board, &id);
+
+    // Votes. Voter 0 votes twice (the second counts), voter 1 audits then votes.
+    let mut expected = [[0u64; 4]; 2];
+    let plan: [(usize, usize, &[usize]); 6] = [
+        (0, 0, &[0]),
+        (1, 1, &[0, 1]),
+        (2, 1, &[]),
+        (3, 2, &[2]),
+        (4, 0, &[1, 2]),
+        (0, 2, &[0]),
+    ];
+    let (audit_ballot, audit_secrets) = {
+        let key = CredentialKey(voters[1].public().to_bytes());
+        Ballot::encrypt(sealed.election(), &key, &vote(0, &[2]), &mut rng).unwrap()
+    };
+    let audit = AuditRecord::new(audit_ballot.clone(), audit_secrets.audit(&audit_ballot));
+    post(&board, &fresh_key(), id, BALLOT_AUDIT, &audit.to_body()).unwrap();
+    // An audit whose opening does not match its ballot.
+    let mut lying = audit.clone();
+    lying.opening.contests[0].options[0].0 = 1 - lying.opening.contests[0].options[0].0;
+    refused(
+        &board,
+        post(&board, &fresh_key(), id, BALLOT_AUDIT, &lying.to_body()),
+        Code::InvalidBody,
+        "body.opening",
+    );
+    // The audited ballot can never be cast.
+    let signature = BallotSignature::sign(
+        &voters[1],
+        sealed.election().context(),
+        &TrackingCode::of(&audit_ballot).0,
+        &mut rng,
+    )
+    .unwrap();
+    refused(
+        &board,
+        post(
+            &board,
+            &fresh_key(),
+            id,
+            BALLOT_CAST,
+            &CastBallot::new(audit_ballot, signature).to_body(),
+        ),
+        Code::AlreadyUsed,
+        "body.ballot",
+    );
+
+    let mut last = std::collections::HashMap::new();
+    let mut bodies = Vec::new();
+    for &(voter, single, approve) in &plan {
+        let (body, ballot) = cast_body(&sealed, &voters[voter], &vote(single, approve));
+        post(&board, &fresh_key(), id, BALLOT_CAST, &body).unwrap();
+        last.insert(voter, (single, approve.to_vec()));
+        bodies.push((body, ballot));
+    }
+    for (single, approve) in last.values() {
+        expected[0][*single] += 1;
+        for &o in approve {
+            expected[1][o] += 1;
+        }
+    }
+
+    // The rejections of the issue, each with its own error, none changing anything.
+    let (_, ballot0) = &bodies[0];
+    // A ballot copied under another credential: voter 5 re-signs voter 0's ballot.
+    let copied_sig = BallotSignature::sign(
+        &voters[5],
+        sealed.election().context(),
+        &TrackingCode::of(ballot0).0,
+        &mut rng,
+    )
+    .unwrap();
+    refused(
+        &board,
+        post(
+            &board,
+            &fresh_key(),
+            id,
+            BALLOT_CAST,
+            &CastBallot::new(ballot0.clone(), copied_sig).to_body(),
+        ),
+        Code::InvalidBody,
+        "body.signature",
+    );
+    let mut relabelled = ballot0.clone();
+    relabelled.credential = CredentialKey(voters[5].public().to_bytes());
+    let sig = BallotSignature::sign(
+        &voters[5],
+        sealed.election().context(),
+        &TrackingCode::of(&relabelled).0,
+        &mut rng,
+    )
+    .unwrap();
+    let r = refused(
+        &board,
+        post(
+            &board,
+            &fresh_key(),
+            id,
+            BALLOT_CAST,
+            &CastBallot::new(relabelled, sig).to_body(),
+        ),
+        Code::InvalidBody,
+        "body.ballot.contests[0].options[0].proof",
+    );
+    assert!(r.message.contains("ballot.cast"), "{r:?}");
+    // A ballot from another election.
+    let mut foreign = ballot0.clone();
+    foreign.context = urne_crypto::ContextHash([9; 32]);
+    let sig = BallotSignature::sign(
+        &voters[0],
+        &foreign.context,
+        &TrackingCode::of(&foreign).0,
+        &mut rng,
+    )
+    .unwrap();
+    refused(
+        &board,
+        post(
+            &board,
+            &fresh_key(),
+            id,
+            BALLOT_CAST,
+            &CastBallot::new(foreign, sig).to_body(),
+        ),
+        Code::InvalidBody,
+        "body.ballot.context",
+    );
+    // An overvote: two approvals spliced into a single-choice contest.
+    let (_, other) = cast_body(&sealed, &voters[0], &vote(1, &[]));
+    let mut overvote = ballot0.clone();
+    overvote.contests[0].options[1] = other.contests[0].options[1].clone();
+    let sig = BallotSignature::sign(
+        &voters[0],
+        sealed.election().context(),
+        &TrackingCode::of(&overvote).0,
+        &mut rng,
+    )
+    .unwrap();
+    refused(
+        &board,
+        post(
+            &board,
+            &fresh_key(),
+            id,
+            BALLOT_CAST,
+            &CastBallot::new(overvote, sig).to_body(),
+        ),
+        Code::InvalidBody,
+        "body.ballot.contests[0].sum_proof",
+    );
+    // One proof byte altered.
+    let (body, _) = cast_body(&sealed, &voters[2], &vote(0, &[]));
+    let mut altered = body.clone();
+    let at = 5 + 1 + 32 + 32 + 2 + 2 + 64 + 4 + 40;
+    altered[at] ^= 1;
+    let r = board
+        .submit(
+            Record::sign(id, BALLOT_CAST, &altered, &fresh_key())
+                .unwrap()
+                .into_bytes(),
+        )
+        .unwrap_err();
+    assert_eq!(r.code, Code::InvalidBody, "{r:?}");
+    assert!(
+        r.field
+            .as_deref()
+            .unwrap()
+            .starts_with("body.ballot.contests[0].options[0].proof"),
+        "{r:?}"
+    );
+    // An unlisted credential.
+    let stranger = Credential::generate(&mut rng);
+    let (body, _) = cast_body(&sealed, &stranger, &vote(0, &[]));
+    refused(
+        &board,
+        post(&board, &fresh_key(), id, BALLOT_CAST, &body),
+        Code::InvalidBody,
+        "body.ballot.credential",
+    );
+
+    // Two ballots of one credential submitted at once: both land, in log order.
+    let (first, _) = cast_body(&sealed, &voters[5], &vote(0, &[0]));
+    let (second, _) = cast_body(&sealed, &voters[5], &vote(1, &[1]));
+    let (i, j) = std::thread::scope(|s| {
+        let h1 = s.spawn(|| post(&board, &fresh_key(), id, BALLOT_CAST, &first).unwrap());
+        let h2 = s.spawn(|| post(&board, &fresh_key(), id, BALLOT_CAST, &second).unwrap());
+        (h1.join().unwrap(), h2.join().unwrap())
+    });
+    assert_ne!(i, j);
+    // The later in the log counts.
+    let counted = if i > j {
+        (0usize, vec![0usize])
+    } else {
+        (1, vec![1])
+    };
+    expected[0][counted.0] += 1;
+    for o in counted.1 {
+        expected[1][o] += 1;
+    }
+
+    // Close; a ballot after close is refused.
+    post(&board, &a, id, CONTEXT_PHASE, &[4]).unwrap();
+    let (late, _) = cast_body(&sealed, &voters[3], &vote(0, &[]));
+    refused(
+        &board,
+        post(&board, &fresh_key(), id, BALLOT_CAST, &late),
+        Code::WrongPhase,
+        "kind",
+    );
+    post(&board, &a, id, CONTEXT_PHASE, &[5]).unwrap();
+    let sealed = self::sealed(&board, &id);
+    let ciphertexts = sealed.tally_ciphertexts().unwrap().to_vec();
+    let context = *sealed.election().context();
+
+    // A bad decryption share is refused naming its trustee; trustee 2 is absent.
+    let mut bad = trustees[2]
+        .key()
+        .decryption_shares(&context, &ciphertexts, &mut rng)
+        .unwrap();
+    bad.shares.swap(0, 1);
+    let r = refused(
+        &board,
+        post(
+            &board,
+            &trustee_key(3),
+            id,
+            TALLY_DECRYPTION_SHARES,
+            &bad.encode(),
+        ),
+        Code::InvalidBody,
+        "body.shares[0]",
+    );
+    assert!(r.message.contains("trustee 3"), "{r:?}");
+    // Shares posted by another trustee's key.
+    let good3 = trustees[2]
+        .key()
+        .decryption_shares(&context, &ciphertexts, &mut rng)
+        .unwrap();
+    refused(
+        &board,
+        post(
+            &board,
+            &trustee_key(1),
+            id,
+            TALLY_DECRYPTION_SHARES,
+            &good3.encode(),
+        ),
+        Code::NotAuthorized,
+        "signer",
+    );
+    // Publishing before the result.
+    refused(
+        &board,
+        post(&board, &a, id, CONTEXT_PHASE, &[6]),
+        Code::InvalidBody,
+        "body",
+    );
+    for (j, t) in [(1u16, &trustees[0]), (3, &trustees[2])] {
+        let shares = t
+            .key()
+            .decryption_shares(&context, &ciphertexts, &mut rng)
+            .unwrap();
+        post(
+            &board,
+            &trustee_key(j),
+            id,
+            TALLY_DECRYPTION_SHARES,
+            &shares.encode(),
+        )
+        .unwrap();
+    }
+    let result = board
+        .with_context_state(&id, |s: &ElectionState| s.decrypt_result())
+        .unwrap()
+        .unwrap();
+    assert_eq!(result.trustees, vec![1, 3]);
+    let flat: Vec<u64> = result.counts.iter().flatten().copied().collect();
+    assert_eq!(&flat[..3], &expected[0][..3]);
+    assert_eq!(flat[3], 0, "blank votes");
+    assert_eq!(&flat[4..], &expected[1][..3]);
+    assert_eq!(result.tally.ballots, 6);
+    assert_eq!(result.superseded, 2);
+    // A result with one count changed.
+    let mut wrong = result.clone();
+    wrong.counts[0][0] += 1;
+    refused(
+        &board,
+        post(&board, &a, id, TALLY_RESULT, &wrong.to_bytes()),
+        Code::InvalidBody,
+        "body.contests[0].entries[0].count",
+    );
+    post(&board, &a, id, TALLY_RESULT, &result.to_bytes()).unwrap();
+    post(&board, &a, id, CONTEXT_PHASE, &[6]).unwrap();
+    assert_eq!(phase(&board, &id), Phase::Published);
+
+    // The same log through the pure fold gives the same outcome.
+    let mut replay = Replay::new(id, ORIGIN);
+    for index in 0..board.store().size() {
+        let record = Record::parse(board.store().entry(index).unwrap()).unwrap();
+        replay.feed(index, &record).unwrap();
+    }
+    let state = replay.state().unwrap();
+    assert_eq!(state.phase(), Phase::Published);
+    assert_eq!(state.result(), Some(&result));
+
+    // State rebuilt from the log on reopen equals the state before.
+    let before = board.context(&id).unwrap();
+    let counts = board
+        .with_context_state(&id, |s: &ElectionState| {
+            (s.ballot_counts(), s.result().cloned())
+        })
+        .unwrap();
+    drop(board);
+    let board = open_board(&dir);
+    assert_eq!(board.context(&id).unwrap(), before);
+    assert_eq!(
+        board
+            .with_context_state(&id, |s: &ElectionState| (
+                s.ballot_counts(),
+                s.result().cloned()
+            ))
+            .unwrap(),
+        counts
+    );
+    drop(board);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -362,3 +362,58 @@ pub fn combine(
         })
         .collect())
 }
+
+/// For a board that verifies proofs in batches (spec/23 §23.8): the same checks as
+/// [`verify_decryption_shares`], with the DLEQ equations returned for a
+/// [`urne_crypto::BatchVerifier`] instead of checked one by one.
+impl DecryptionShares {
+    /// Checks 1–2 of spec §20.7 and the form of each entry (trivial exactly when α is
+    /// the identity); returns the equations of every proven entry. A batch that fails is
+    /// re-checked with [`verify_decryption_shares`] to name the entry at fault.
+    pub fn relations(
+        &self,
+        outcome: &CeremonyOutcome,
+        election: &ContextHash,
+        ciphertexts: &[Ciphertext],
+    ) -> Result<urne_crypto::Relations, DecryptionError> {
+        let trustee = self.trustee;
+        let S = outcome
+            .verification_key(trustee)
+            .ok_or(DecryptionError::UnknownTrustee { trustee })?;
+        if self.shares.len() != ciphertexts.len() {
+            return Err(DecryptionError::WrongCount {
+                trustee,
+                expected: ciphertexts.len(),
+                found: self.shares.len(),
+            });
+        }
+        let G = basepoint();
+        let mut all = urne_crypto::Relations::new();
+        for (position, (ciphertext, share)) in ciphertexts.iter().zip(&self.shares).enumerate() {
+            let alpha = ciphertext.alpha();
+            let invalid = DecryptionError::InvalidShare {
+                trustee,
+                ciphertext: position,
+            };
+            match share {
+                DecryptionShare::Trivial if alpha.is_identity() => {}
+                DecryptionShare::Proven { D, proof } if !alpha.is_identity() => {
+                    let binding = binding(trustee, position);
+                    let statement = DleqStatement {
+                        G1: &G,
+                        X1: S,
+                        G2: alpha,
+                        X2: D,
+                    };
+                    all.extend(
+                        proof
+                            .relations(&ProofContext::new(election, &binding), &statement)
+                            .map_err(|_| invalid)?,
+                    );
+                }
+                _ => return Err(invalid),
+            }
+        }
+        Ok(all)
+    }
+}

@@ -170,7 +170,9 @@ fn the_readme_walkthrough_works_end_to_end() {
     ];
     assert!(ok(&dir, &args).contains("size 1"));
 
-    ok(
+    // The ceremony cannot start before the election's manifest is on the board
+    // (spec/23 §23.3); a second election is opened instead, so the log has two entries.
+    let early = urne(
         &dir,
         &[
             "post",
@@ -183,6 +185,21 @@ fn the_readme_walkthrough_works_end_to_end() {
             &context,
             "--to",
             "ceremony",
+        ],
+    );
+    assert!(!early.status.success());
+    assert!(String::from_utf8_lossy(&early.stderr).contains("manifest"));
+    ok(
+        &dir,
+        &[
+            "post",
+            "--board",
+            &board,
+            "--key",
+            "data/authority.key",
+            "context-open",
+            "--name",
+            "Second election",
         ],
     );
     let refused = urne(

@@ -1,0 +1,1517 @@
+//! The election's state as a pure fold over its records (spec/23): decode, the
+//! stateless checks that need only the election's sealed parameters ([`Sealed`]), the
+//! ordered checks against the state, and apply.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
+
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
+use curve25519_dalek::scalar::Scalar as DalekScalar;
+use urne_ballot::{ContextInputs, CredentialKey, Election, Manifest, check_audit};
+use urne_ceremony::{
+    CeremonyOpen, CeremonyOutcome, CommitmentHash, Commitments, Complaint, ComplaintAnswer,
+    DecryptionError, DecryptionShares, EncryptedShares, TrusteeRegistration,
+    VerifiedDecryptionShares, combine, verify_decryption_shares,
+};
+use urne_credential::{CredentialList, CredentialListPart, ListAssembler, PublicCredential};
+use urne_crypto::{Ciphertext, CiphertextSum, DiscreteLogTable, Relations, Scalar};
+use urne_record::Kind;
+use urne_tally::{EncryptedTally, TallyResult};
+
+use crate::body::{AuditRecord, CastBallot, CloseRound, ManifestRecord, tracking_code_of_body};
+use crate::ceremony::{Ceremony, round};
+use crate::error::ElectionError;
+use crate::kinds::{self, name};
+use crate::phase::Phase;
+
+/// The unique-key space of tracking codes: a ballot is cast or audited once.
+pub const TRACKING_CODE_KEY: &str = "ballot.tracking-code";
+/// The unique-key space of decryption shares: one set per trustee.
+pub const TRUSTEE_SHARES_KEY: &str = "tally.trustee";
+
+/// A key a record takes: no two records of an election hold the same one.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Key {
+    /// Its space (it names the field in a refusal).
+    pub space: &'static str,
+    /// Its bytes.
+    pub key: Vec<u8>,
+}
+
+/// A decoded election record.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant)]
+pub enum Decoded {
+    /// `election.manifest`.
+    Manifest(ManifestRecord),
+    /// `ceremony.open`.
+    CeremonyOpen(CeremonyOpen),
+    /// `ceremony.register`.
+    Register(TrusteeRegistration),
+    /// `ceremony.commitment-hash`.
+    CommitmentHash(CommitmentHash),
+    /// `ceremony.commitments`.
+    Commitments(Commitments),
+    /// `ceremony.shares`.
+    Shares(EncryptedShares),
+    /// `ceremony.complaint`.
+    Complaint(Complaint),
+    /// `ceremony.answer`.
+    Answer(ComplaintAnswer),
+    /// `ceremony.close-round`.
+    CloseRound(CloseRound),
+    /// `election.credentials`.
+    Credentials(CredentialListPart),
+    /// `ballot.cast`.
+    Cast(Box<CastBallot>),
+    /// `ballot.audit`.
+    Audit(Box<AuditRecord>),
+    /// `tally.decryption-shares`.
+    DecryptionShares(DecryptionShares),
+    /// `tally.result`.
+    Result(Box<TallyResult>),
+}
+
+fn ceremony_err(kind: &'static str) -> impl Fn(urne_ceremony::DecodeError) -> ElectionError {
+    move |e| ElectionError::invalid(kind, "body", e.to_string())
+}
+
+fn credential_err(e: urne_credential::CredentialError) -> ElectionError {
+    use urne_credential::CredentialError;
+    let kind = "election.credentials";
+    match e {
+        CredentialError::Decode { field, reason } => {
+            ElectionError::invalid(kind, format!("body.{field}"), reason)
+        }
+        CredentialError::Order { index } => {
+            ElectionError::invalid(kind, format!("body.entries[{index}]"), e.to_string())
+        }
+        other => ElectionError::invalid(kind, "body", other.to_string()),
+    }
+}
+
+/// Decodes an election record's body strictly; None for a kind that is not an
+/// election's.
+pub fn decode(kind: Kind, body: &[u8]) -> Option<Result<Decoded, ElectionError>> {
+    use kinds::*;
+    Some(match kind {
+        ELECTION_MANIFEST => ManifestRecord::decode(body).map(Decoded::Manifest),
+        CEREMONY_OPEN => CeremonyOpen::decode(body)
+            .map(Decoded::CeremonyOpen)
+            .map_err(ceremony_err("ceremony.open")),
+        CEREMONY_REGISTER => TrusteeRegistration::decode(body)
+            .map(Decoded::Register)
+            .map_err(ceremony_err("ceremony.register")),
+        CEREMONY_COMMITMENT_HASH => CommitmentHash::decode(body)
+            .map(Decoded::CommitmentHash)
+            .map_err(ceremony_err("ceremony.commitment-hash")),
+        CEREMONY_COMMITMENTS => Commitments::decode(body)
+            .map(Decoded::Commitments)
+            .map_err(ceremony_err("ceremony.commitments")),
+        CEREMONY_SHARES => EncryptedShares::decode(body)
+            .map(Decoded::Shares)
+            .map_err(ceremony_err("ceremony.shares")),
+        CEREMONY_COMPLAINT => Complaint::decode(body)
+            .map(Decoded::Complaint)
+            .map_err(ceremony_err("ceremony.complaint")),
+        CEREMONY_ANSWER => ComplaintAnswer::decode(body)
+            .map(Decoded::Answer)
+            .map_err(ceremony_err("ceremony.answer")),
+        CEREMONY_CLOSE_ROUND => CloseRound::decode(body).map(Decoded::CloseRound),
+        ELECTION_CREDENTIALS => CredentialListPart::decode(body)
+            .map(Decoded::Credentials)
+            .map_err(credential_err),
+        BALLOT_CAST => CastBallot::decode(body).map(|c| Decoded::Cast(Box::new(c))),
+        BALLOT_AUDIT => AuditRecord::decode(body).map(|a| Decoded::Audit(Box::new(a))),
+        TALLY_DECRYPTION_SHARES => DecryptionShares::decode(body)
+            .map(Decoded::DecryptionShares)
+            .map_err(ceremony_err("tally.decryption-shares")),
+        TALLY_RESULT => TallyResult::decode(body)
+            .map(|r| Decoded::Result(Box::new(r)))
+            .map_err(|e| {
+                ElectionError::invalid(
+                    "tally.result",
+                    format!("body.{}", e.field()),
+                    e.detail().to_owned(),
+                )
+            }),
+        _ => return None,
+    })
+}
+
+/// The election's immutable parameters once voting opens, sealed so that the board's
+/// stateless checks (ballot proofs, audits, decryption shares) read them without the
+/// state lock (spec/12 §12.5). Sealed again, with the encrypted tally, when tallying
+/// begins; never changed otherwise.
+#[derive(Debug)]
+pub struct Sealed {
+    election: Arc<Election>,
+    credentials: Arc<CredentialList>,
+    outcome: CeremonyOutcome,
+    identities: Vec<[u8; 32]>,
+    tally: Option<PendingTally>,
+}
+
+/// The counted ballots frozen when tallying begins, and their sums computed on first
+/// use. The sums are a function of the frozen ballots alone, so computing them late
+/// changes nothing; it moves the work (two point decodings per ciphertext, seconds at
+/// 100,000 ballots) out of the apply that holds the board's state lock and into the
+/// first decryption share's precheck, which runs outside it (spec/23 §23.8).
+#[derive(Debug)]
+struct PendingTally {
+    kept: Vec<Latest>,
+    cast: u64,
+    computed: OnceLock<Result<SealedTally, ElectionError>>,
+}
+
+#[derive(Debug)]
+struct SealedTally {
+    tally: EncryptedTally,
+    superseded: u64,
+    ciphertexts: Vec<Ciphertext>,
+}
+
+impl Sealed {
+    /// The election as ballots see it (manifest, joint key, context hash).
+    pub fn election(&self) -> &Election {
+        &self.election
+    }
+    /// The credential list.
+    pub fn credentials(&self) -> &CredentialList {
+        &self.credentials
+    }
+    /// The ceremony outcome (joint key, verification keys).
+    pub fn outcome(&self) -> &CeremonyOutcome {
+        &self.outcome
+    }
+    /// The encrypted tally, once tallying began (computed on the first call).
+    pub fn tally(&self) -> Option<&EncryptedTally> {
+        self.computed_tally().ok().map(|t| &t.tally)
+    }
+    /// The ciphertexts the trustees decrypt (spec/24 §24.4), once tallying began
+    /// (computed on the first call).
+    pub fn tally_ciphertexts(&self) -> Option<&[Ciphertext]> {
+        self.computed_tally().ok().map(|t| t.ciphertexts.as_slice())
+    }
+
+    fn computed_tally(&self) -> Result<&SealedTally, ElectionError> {
+        let Some(pending) = &self.tally else {
+            return Err(ElectionError::WrongPhase {
+                kind: "tally.decryption-shares",
+                phase: Phase::Closed,
+                detail: "before the encrypted tally is computed".into(),
+            });
+        };
+        pending
+            .computed
+            .get_or_init(|| sum_ballots(&self.election, &pending.kept, pending.cast))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    fn listed(
+        &self,
+        kind: &'static str,
+        credential: &CredentialKey,
+    ) -> Result<PublicCredential, ElectionError> {
+        let unlisted = || {
+            ElectionError::invalid(
+                kind,
+                "body.ballot.credential",
+                "the credential is not on the election's credential list",
+            )
+        };
+        let public = PublicCredential::decode(&credential.0).map_err(|_| unlisted())?;
+        self.credentials.weight_of(&public).ok_or_else(unlisted)?;
+        Ok(public)
+    }
+
+    /// The stateless checks of `ballot.cast` (spec/23 §23.6): this election's ballot,
+    /// from a listed credential, and the equations of its proofs and of its signature,
+    /// as one batch item.
+    pub fn precheck_cast(&self, cast: &CastBallot) -> Result<Relations, ElectionError> {
+        let kind = "ballot.cast";
+        if cast.ballot.context != *self.election.context() {
+            return Err(ElectionError::invalid(
+                kind,
+                "body.ballot.context",
+                "the ballot was made for another election (its context hash differs)",
+            ));
+        }
+        let public = self.listed(kind, &cast.ballot.credential)?;
+        let mut relations = cast
+            .ballot
+            .relations(&self.election, &cast.ballot.credential)
+            .map_err(|e| ballot_err(kind, e))?;
+        let signature = cast
+            .signature
+            .relations(&public, self.election.context(), &cast.tracking_code().0)
+            .map_err(|e| ElectionError::invalid(kind, "body.signature", e.to_string()))?;
+        relations.extend(signature);
+        Ok(relations)
+    }
+
+    /// `ballot.cast` checked proof by proof, naming the first that fails: what the board
+    /// reports for a ballot its batch found bad.
+    pub fn diagnose_cast(&self, cast: &CastBallot) -> ElectionError {
+        let kind = "ballot.cast";
+        let public = match self.listed(kind, &cast.ballot.credential) {
+            Ok(p) => p,
+            Err(e) => return e,
+        };
+        if let Err(e) = cast.ballot.verify(&self.election, &cast.ballot.credential) {
+            return ballot_err(kind, e);
+        }
+        if let Err(e) =
+            cast.signature
+                .verify(&public, self.election.context(), &cast.tracking_code().0)
+        {
+            return ElectionError::invalid(kind, "body.signature", e.to_string());
+        }
+        ElectionError::invalid(kind, "body", "a proof of the ballot does not verify")
+    }
+
+    /// Why a record whose equations failed (in a batch or on their own) is refused,
+    /// re-checked proof by proof to name the proof at fault.
+    pub fn diagnose(&self, signer: &[u8; 32], decoded: &Decoded) -> ElectionError {
+        match decoded {
+            Decoded::Cast(cast) => self.diagnose_cast(cast),
+            Decoded::DecryptionShares(shares) => {
+                match self.verify_decryption_shares(signer, shares) {
+                    Err(e) => e,
+                    Ok(_) => ElectionError::invalid(
+                        "tally.decryption-shares",
+                        "body.shares",
+                        "a share does not verify",
+                    ),
+                }
+            }
+            _ => ElectionError::invalid("election record", "body", "a proof does not verify"),
+        }
+    }
+
+    /// The stateless checks of `ballot.audit` (spec/23 §23.7).
+    pub fn precheck_audit(&self, audit: &AuditRecord) -> Result<(), ElectionError> {
+        let kind = "ballot.audit";
+        if audit.ballot.context != *self.election.context() {
+            return Err(ElectionError::invalid(
+                kind,
+                "body.ballot.context",
+                "the ballot was made for another election (its context hash differs)",
+            ));
+        }
+        self.listed(kind, &audit.ballot.credential)?;
+        check_audit(&self.election, &audit.ballot, &audit.opening)
+            .map_err(|e| ElectionError::invalid(kind, "body.opening", e.to_string()))
+    }
+
+    /// The stateless checks of `tally.decryption-shares` (spec/23 §23.8): signed by the
+    /// trustee it names, one share per ciphertext of the sealed tally, each of the right
+    /// form; returns the DLEQ equations of every share, for a batch.
+    pub fn precheck_decryption_shares(
+        &self,
+        signer: &[u8; 32],
+        shares: &DecryptionShares,
+    ) -> Result<Relations, ElectionError> {
+        let (tally, ciphertexts) = self.shares_inputs(signer, shares)?;
+        let _ = tally;
+        shares
+            .relations(&self.outcome, self.election.context(), ciphertexts)
+            .map_err(decryption_err)
+    }
+
+    /// `tally.decryption-shares` verified share by share: what names the entry at fault
+    /// when a batch fails, and what `combine` takes.
+    pub fn verify_decryption_shares(
+        &self,
+        signer: &[u8; 32],
+        shares: &DecryptionShares,
+    ) -> Result<VerifiedDecryptionShares, ElectionError> {
+        let (_, ciphertexts) = self.shares_inputs(signer, shares)?;
+        verify_decryption_shares(&self.outcome, self.election.context(), ciphertexts, shares)
+            .map_err(decryption_err)
+    }
+
+    fn shares_inputs(
+        &self,
+        signer: &[u8; 32],
+        shares: &DecryptionShares,
+    ) -> Result<(&SealedTally, &[Ciphertext]), ElectionError> {
+        let kind = "tally.decryption-shares";
+        let j = shares.trustee;
+        if self.identities.get(usize::from(j).wrapping_sub(1)) != Some(signer) {
+            return Err(ElectionError::NotAuthorized {
+                kind,
+                detail: format!("must be signed by the identity key of trustee {j}, whom it names"),
+            });
+        }
+        let _ = kind;
+        let tally = self.computed_tally()?;
+        Ok((tally, &tally.ciphertexts))
+    }
+}
+
+fn decryption_err(e: DecryptionError) -> ElectionError {
+    let kind = "tally.decryption-shares";
+    match e {
+        DecryptionError::InvalidShare {
+            trustee,
+            ciphertext,
+        } => ElectionError::invalid(
+            kind,
+            format!("body.shares[{ciphertext}]"),
+            format!(
+                "trustee {trustee}'s decryption share of ciphertext {ciphertext} does not verify"
+            ),
+        ),
+        other => ElectionError::invalid(kind, "body", other.to_string()),
+    }
+}
+
+fn ballot_err(kind: &'static str, e: urne_ballot::BallotError) -> ElectionError {
+    use urne_ballot::BallotError;
+    let field = match &e {
+        BallotError::Decode(d) => format!("body.ballot.{}", d.field()),
+        BallotError::WrongElection => "body.ballot.context".into(),
+        BallotError::WrongCredential => "body.ballot.credential".into(),
+        BallotError::Shape { field, .. }
+        | BallotError::SumProofKind { field, .. }
+        | BallotError::Proof { field, .. }
+        | BallotError::Prove { field, .. } => format!("body.ballot.{field}"),
+        _ => "body.ballot".into(),
+    };
+    ElectionError::invalid(kind, field, e.to_string())
+}
+
+/// The latest ballot of one credential, kept compact: the tally needs only its
+/// ciphertexts (64 bytes each), never its proofs.
+#[derive(Clone, Debug)]
+struct Latest {
+    weight: u32,
+    ciphertexts: Box<[[u8; 64]]>,
+}
+
+/// What an election's records have built.
+pub struct ElectionState {
+    id: [u8; 32],
+    origin: String,
+    authority: [u8; 32],
+    parameters: [u8; 32],
+    phase: Phase,
+    manifest: Option<Manifest>,
+    ceremony: Ceremony,
+    assembler: ListAssembler,
+    list: Option<Arc<CredentialList>>,
+    sealed: Option<Arc<Sealed>>,
+    tracking: HashSet<[u8; 32]>,
+    latest: HashMap<[u8; 32], Latest>,
+    cast: u64,
+    audited: u64,
+    decryptions: BTreeMap<u16, DecryptionShares>,
+    result: Option<TallyResult>,
+}
+
+fn wrong_phase(kind: &'static str, phase: Phase, detail: impl Into<String>) -> ElectionError {
+    ElectionError::WrongPhase {
+        kind,
+        phase,
+        detail: detail.into(),
+    }
+}
+
+impl ElectionState {
+    /// The state of an election just opened: `id` its context id, `authority` the
+    /// signer of its `context.open`, `parameters` that record's parameters hash, and
+    /// `origin` the board's origin (every ballot proof binds it).
+    pub fn new(id: [u8; 32], authority: [u8; 32], parameters: [u8; 32], origin: &str) -> Self {
+        Self {
+            id,
+            origin: origin.to_owned(),
+            authority,
+            parameters,
+            phase: Phase::Setup,
+            manifest: None,
+            ceremony: Ceremony::default(),
+            assembler: ListAssembler::default(),
+            list: None,
+            sealed: None,
+            tracking: HashSet::new(),
+            latest: HashMap::new(),
+            cast: 0,
+            audited: 0,
+            decryptions: BTreeMap::new(),
+            result: None,
+        }
+    }
+
+    /// The phase.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+    /// The election's authority.
+    pub fn authority(&self) -> &[u8; 32] {
+        &self.authority
+    }
+    /// The manifest, once posted.
+    pub fn manifest(&self) -> Option<&Manifest> {
+        self.manifest.as_ref()
+    }
+    /// The ceremony.
+    pub fn ceremony(&self) -> &Ceremony {
+        &self.ceremony
+    }
+    /// The credential list, once complete.
+    pub fn credential_list(&self) -> Option<&CredentialList> {
+        self.list.as_deref()
+    }
+    /// The sealed parameters (from the opening of the vote on).
+    pub fn sealed(&self) -> Option<&Arc<Sealed>> {
+        self.sealed.as_ref()
+    }
+    /// Ballots cast (revotes included) and audits posted.
+    pub fn ballot_counts(&self) -> (u64, u64) {
+        (self.cast, self.audited)
+    }
+    /// The decryption shares posted, by trustee.
+    pub fn decryption_shares(&self) -> &BTreeMap<u16, DecryptionShares> {
+        &self.decryptions
+    }
+    /// The published result.
+    pub fn result(&self) -> Option<&TallyResult> {
+        self.result.as_ref()
+    }
+
+    fn authority_only(&self, kind: &'static str, signer: &[u8; 32]) -> Result<(), ElectionError> {
+        if signer == &self.authority {
+            Ok(())
+        } else {
+            Err(ElectionError::NotAuthorized {
+                kind,
+                detail: "must be signed by the election's authority".into(),
+            })
+        }
+    }
+
+    fn trustee_only(
+        &self,
+        kind: &'static str,
+        signer: &[u8; 32],
+        j: u16,
+    ) -> Result<(), ElectionError> {
+        match self.ceremony.identity(j) {
+            Some(id) if id == signer => Ok(()),
+            Some(_) => Err(ElectionError::NotAuthorized {
+                kind,
+                detail: format!("must be signed by the identity key of trustee {j}, whom it names"),
+            }),
+            None => Err(ElectionError::invalid(
+                kind,
+                "body.trustee",
+                format!("the ceremony has no trustee {j}"),
+            )),
+        }
+    }
+
+    fn in_phase(&self, kind: &'static str, phase: Phase) -> Result<(), ElectionError> {
+        if self.phase == phase {
+            Ok(())
+        } else {
+            Err(wrong_phase(
+                kind,
+                self.phase,
+                format!("outside the {phase} phase"),
+            ))
+        }
+    }
+
+    fn in_round(&self, kind: &'static str, expected: u8) -> Result<(), ElectionError> {
+        self.in_phase(kind, Phase::Ceremony)?;
+        if self.ceremony.round == expected {
+            Ok(())
+        } else {
+            Err(wrong_phase(
+                kind,
+                self.phase,
+                format!(
+                    "in ceremony round {} (it belongs to round {expected})",
+                    self.ceremony.round
+                ),
+            ))
+        }
+    }
+
+    /// The stateless checks that need the sealed parameters (ballot proofs, audits,
+    /// decryption shares); the equations to batch, if any. Records of other kinds pass.
+    pub fn precheck(
+        sealed: Option<&Sealed>,
+        signer: &[u8; 32],
+        decoded: &Decoded,
+    ) -> Result<Option<Relations>, ElectionError> {
+        let need = |kind: &'static str| {
+            sealed.ok_or_else(|| wrong_phase(kind, Phase::Registration, "before voting opens"))
+        };
+        match decoded {
+            Decoded::Cast(cast) => need("ballot.cast")?.precheck_cast(cast).map(Some),
+            Decoded::Audit(audit) => need("ballot.audit")?.precheck_audit(audit).map(|()| None),
+            Decoded::DecryptionShares(shares) => need("tally.decryption-shares")?
+                .precheck_decryption_shares(signer, shares)
+                .map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// The ordered checks of a decoded record against the state (after
+    /// [`Self::precheck`]); the keys it takes.
+    pub fn check(&self, signer: &[u8; 32], decoded: &Decoded) -> Result<Vec<Key>, ElectionError> {
+        match decoded {
+            Decoded::Manifest(m) => self.check_manifest(signer, m).map(|()| Vec::new()),
+            Decoded::CeremonyOpen(o) => self.check_ceremony_open(signer, o).map(|()| Vec::new()),
+            Decoded::Register(r) => self.check_register(signer, r).map(|()| Vec::new()),
+            Decoded::CommitmentHash(h) => self
+                .check_dealer(
+                    "ceremony.commitment-hash",
+                    signer,
+                    h.dealer,
+                    round::COMMIT,
+                    self.ceremony.hashes.contains_key(&h.dealer),
+                )
+                .map(|()| Vec::new()),
+            Decoded::Commitments(c) => self
+                .check_dealer(
+                    "ceremony.commitments",
+                    signer,
+                    c.dealer,
+                    round::REVEAL,
+                    self.ceremony.commitments.contains_key(&c.dealer),
+                )
+                .map(|()| Vec::new()),
+            Decoded::Shares(s) => self
+                .check_dealer(
+                    "ceremony.shares",
+                    signer,
+                    s.dealer,
+                    round::DEAL,
+                    self.ceremony.shares.contains_key(&s.dealer),
+                )
+                .map(|()| Vec::new()),
+            Decoded::Complaint(c) => self.check_complaint(signer, c).map(|()| Vec::new()),
+            Decoded::Answer(a) => self.check_answer(signer, a).map(|()| Vec::new()),
+            Decoded::CloseRound(c) => self.check_close_round(signer, *c).map(|()| Vec::new()),
+            Decoded::Credentials(p) => self.check_credentials(signer, p).map(|()| Vec::new()),
+            Decoded::Cast(c) => self.check_cast(c),
+            Decoded::Audit(a) => self.check_audit(a),
+            Decoded::DecryptionShares(s) => self.check_decryption_shares(signer, s),
+            Decoded::Result(r) => self.check_result(signer, r).map(|()| Vec::new()),
+        }
+    }
+
+    /// `election.manifest` (spec/23 §23.2).
+    pub fn check_manifest(
+        &self,
+        signer: &[u8; 32],
+        record: &ManifestRecord,
+    ) -> Result<(), ElectionError> {
+        let kind = "election.manifest";
+        self.authority_only(kind, signer)?;
+        self.in_phase(kind, Phase::Setup)?;
+        if self.manifest.is_some() {
+            return Err(ElectionError::invalid(
+                kind,
+                "body",
+                "the election already has its manifest",
+            ));
+        }
+        if record.parameters_hash() != self.parameters {
+            return Err(ElectionError::invalid(
+                kind,
+                "body.manifest",
+                "the manifest does not hash to the parameters hash of the election's context.open",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `ceremony.open` (spec/23 §23.4): round 0, or round 1 to replace a roster some
+    /// trustee never registered under.
+    pub fn check_ceremony_open(
+        &self,
+        signer: &[u8; 32],
+        _open: &CeremonyOpen,
+    ) -> Result<(), ElectionError> {
+        let kind = "ceremony.open";
+        self.authority_only(kind, signer)?;
+        self.in_phase(kind, Phase::Ceremony)?;
+        if self.ceremony.round > round::REGISTER {
+            return Err(wrong_phase(
+                kind,
+                self.phase,
+                format!(
+                    "in ceremony round {} (only in rounds 0 and 1)",
+                    self.ceremony.round
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `ceremony.register`.
+    pub fn check_register(
+        &self,
+        signer: &[u8; 32],
+        r: &TrusteeRegistration,
+    ) -> Result<(), ElectionError> {
+        let kind = "ceremony.register";
+        self.in_round(kind, round::REGISTER)?;
+        self.trustee_only(kind, signer, r.trustee)?;
+        if self.ceremony.registrations.contains_key(&r.trustee) {
+            return Err(ElectionError::AlreadyUsed {
+                kind,
+                field: "body.trustee".into(),
+                detail: format!("trustee {} has already registered", r.trustee),
+            });
+        }
+        Ok(())
+    }
+
+    fn check_dealer(
+        &self,
+        kind: &'static str,
+        signer: &[u8; 32],
+        dealer: u16,
+        expected: u8,
+        posted: bool,
+    ) -> Result<(), ElectionError> {
+        self.in_round(kind, expected)?;
+        self.trustee_only(kind, signer, dealer)?;
+        if posted {
+            return Err(ElectionError::AlreadyUsed {
+                kind,
+                field: "body.dealer".into(),
+                detail: format!("dealer {dealer} has already posted its {kind}"),
+            });
+        }
+        if !self.ceremony.is_active_dealer(dealer) {
+            return Err(ElectionError::invalid(
+                kind,
+                "body.dealer",
+                format!("dealer {dealer} missed an earlier round and is disqualified"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `ceremony.complaint`.
+    pub fn check_complaint(&self, signer: &[u8; 32], c: &Complaint) -> Result<(), ElectionError> {
+        let kind = "ceremony.complaint";
+        self.in_round(kind, round::COMPLAIN)?;
+        self.trustee_only(kind, signer, c.complainer)?;
+        if c.dealer == c.complainer || !self.ceremony.shares.contains_key(&c.dealer) {
+            return Err(ElectionError::invalid(
+                kind,
+                "body.dealer",
+                format!("dealer {} posted no shares to complain about", c.dealer),
+            ));
+        }
+        if self
+            .ceremony
+            .complaints
+            .contains_key(&(c.dealer, c.complainer))
+        {
+            return Err(ElectionError::AlreadyUsed {
+                kind,
+                field: "body.dealer".into(),
+                detail: format!(
+                    "trustee {} has already complained about dealer {}",
+                    c.complainer, c.dealer
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// `ceremony.answer`.
+    pub fn check_answer(
+        &self,
+        signer: &[u8; 32],
+        a: &ComplaintAnswer,
+    ) -> Result<(), ElectionError> {
+        let kind = "ceremony.answer";
+        self.in_round(kind, round::ANSWER)?;
+        self.trustee_only(kind, signer, a.dealer)?;
+        if !self
+            .ceremony
+            .complaints
+            .contains_key(&(a.dealer, a.recipient))
+        {
+            return Err(ElectionError::invalid(
+                kind,
+                "body.recipient",
+                format!(
+                    "trustee {} made no complaint against dealer {}",
+                    a.recipient, a.dealer
+                ),
+            ));
+        }
+        if self.ceremony.answers.contains_key(&(a.dealer, a.recipient)) {
+            return Err(ElectionError::AlreadyUsed {
+                kind,
+                field: "body.recipient".into(),
+                detail: "this complaint is already answered".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// `ceremony.close-round` (spec/23 §23.4): the current round, 2 to 6.
+    pub fn check_close_round(&self, signer: &[u8; 32], c: CloseRound) -> Result<(), ElectionError> {
+        let kind = "ceremony.close-round";
+        self.authority_only(kind, signer)?;
+        self.in_phase(kind, Phase::Ceremony)?;
+        let current = self.ceremony.round;
+        if !(round::COMMIT..=round::ANSWER).contains(&current) {
+            return Err(wrong_phase(
+                kind,
+                self.phase,
+                format!("in ceremony round {current} (rounds 2 to 6 are closed this way)"),
+            ));
+        }
+        if c.round != current {
+            return Err(ElectionError::invalid(
+                kind,
+                "body.round",
+                format!("round {} is not the current round {current}", c.round),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `election.credentials` (spec/23 §23.5).
+    pub fn check_credentials(
+        &self,
+        signer: &[u8; 32],
+        part: &CredentialListPart,
+    ) -> Result<(), ElectionError> {
+        let kind = "election.credentials";
+        self.authority_only(kind, signer)?;
+        self.in_phase(kind, Phase::Registration)?;
+        if self.list.is_some() {
+            return Err(ElectionError::invalid(
+                kind,
+                "body",
+                "the credential list is complete; a second list is refused",
+            ));
+        }
+        self.assembler.check(part).map_err(credential_err)
+    }
+
+    fn sealed_or(&self, kind: &'static str) -> Result<&Sealed, ElectionError> {
+        self.sealed
+            .as_deref()
+            .ok_or_else(|| wrong_phase(kind, self.phase, "before voting opens"))
+    }
+
+    /// `ballot.cast`, against the state (spec/23 §23.6); its proofs are
+    /// [`Sealed::precheck_cast`]'s.
+    pub fn check_cast(&self, cast: &CastBallot) -> Result<Vec<Key>, ElectionError> {
+        let kind = "ballot.cast";
+        self.in_phase(kind, Phase::Voting)?;
+        self.sealed_or(kind)?
+            .listed(kind, &cast.ballot.credential)?;
+        let code = cast.tracking_code().0;
+        if self.tracking.contains(&code) {
+            return Err(ElectionError::AlreadyUsed {
+                kind,
+                field: "body.ballot".into(),
+                detail: "this ballot (its tracking code) is already on the board, cast or audited"
+                    .into(),
+            });
+        }
+        Ok(vec![Key {
+            space: TRACKING_CODE_KEY,
+            key: code.to_vec(),
+        }])
+    }
+
+    /// `ballot.audit`, against the state (spec/23 §23.7).
+    pub fn check_audit(&self, audit: &AuditRecord) -> Result<Vec<Key>, ElectionError> {
+        let kind = "ballot.audit";
+        self.in_phase(kind, Phase::Voting)?;
+        self.sealed_or(kind)?;
+        let code = audit.tracking_code().0;
+        if self.tracking.contains(&code) {
+            return Err(ElectionError::AlreadyUsed {
+                kind,
+                field: "body.ballot".into(),
+                detail: "this ballot (its tracking code) is already on the board, cast or audited"
+                    .into(),
+            });
+        }
+        Ok(vec![Key {
+            space: TRACKING_CODE_KEY,
+            key: code.to_vec(),
+        }])
+    }
+
+    /// `tally.decryption-shares`, against the state (spec/23 §23.8); the shares
+    /// themselves are [`Sealed::precheck_decryption_shares`]'s.
+    pub fn check_decryption_shares(
+        &self,
+        signer: &[u8; 32],
+        shares: &DecryptionShares,
+    ) -> Result<Vec<Key>, ElectionError> {
+        let kind = "tally.decryption-shares";
+        self.in_phase(kind, Phase::Tallying)?;
+        self.trustee_only(kind, signer, shares.trustee)?;
+        if self.decryptions.contains_key(&shares.trustee) {
+            return Err(ElectionError::AlreadyUsed {
+                kind,
+                field: "body.trustee".into(),
+                detail: format!(
+                    "trustee {} has already posted its decryption shares",
+                    shares.trustee
+                ),
+            });
+        }
+        Ok(vec![Key {
+            space: TRUSTEE_SHARES_KEY,
+            key: shares.trustee.to_be_bytes().to_vec(),
+        }])
+    }
+
+    /// `tally.result` (spec/23 §23.9): the checks of spec/24 §24.6 against the sealed
+    /// encrypted tally and the shares on the board.
+    pub fn check_result(
+        &self,
+        signer: &[u8; 32],
+        result: &TallyResult,
+    ) -> Result<(), ElectionError> {
+        let kind = "tally.result";
+        self.authority_only(kind, signer)?;
+        self.in_phase(kind, Phase::Tallying)?;
+        if self.result.is_some() {
+            return Err(ElectionError::invalid(
+                kind,
+                "body",
+                "the result is already on the board",
+            ));
+        }
+        let sealed = self.sealed_or(kind)?;
+        let tally = sealed.computed_tally()?;
+        let invalid = |field: String, detail: String| ElectionError::invalid(kind, field, detail);
+        if result.tally.context != tally.tally.context {
+            return Err(invalid(
+                "body.context".into(),
+                "a tally of another election".into(),
+            ));
+        }
+        let compare = |field: &str, expected: u64, found: u64| {
+            if expected == found {
+                Ok(())
+            } else {
+                Err(invalid(
+                    format!("body.{field}"),
+                    format!("the board's ballots give {expected}, the result says {found}"),
+                ))
+            }
+        };
+        compare("ballots", tally.tally.ballots, result.tally.ballots)?;
+        compare("superseded", tally.superseded, result.superseded)?;
+        compare("weight", tally.tally.weight, result.tally.weight)?;
+        if result.tally.contests.len() != tally.tally.contests.len() {
+            return Err(invalid(
+                "body.contests".into(),
+                format!("the manifest has {} contests", tally.tally.contests.len()),
+            ));
+        }
+        for (i, (mine, theirs)) in tally
+            .tally
+            .contests
+            .iter()
+            .zip(&result.tally.contests)
+            .enumerate()
+        {
+            if mine.len() != theirs.len() || result.counts.get(i).map(Vec::len) != Some(mine.len())
+            {
+                return Err(invalid(
+                    format!("body.contests[{i}]"),
+                    format!("contest {i} has {} entries", mine.len()),
+                ));
+            }
+            for (k, (a, b)) in mine.iter().zip(theirs).enumerate() {
+                if a != b {
+                    return Err(invalid(
+                        format!("body.contests[{i}].entries[{k}].sum"),
+                        "not the sum of the counted ballots on the board".into(),
+                    ));
+                }
+            }
+        }
+        let t = usize::from(sealed.outcome.threshold);
+        if result.trustees.len() != t {
+            return Err(invalid(
+                "body.trustees".into(),
+                format!(
+                    "{} trustees named, the threshold is {t}",
+                    result.trustees.len()
+                ),
+            ));
+        }
+        let mut verified = Vec::with_capacity(t);
+        for &j in &result.trustees {
+            let set = self.decryptions.get(&j).ok_or_else(|| {
+                invalid(
+                    "body.trustees".into(),
+                    format!("trustee {j} posted no decryption shares"),
+                )
+            })?;
+            // Checked on arrival; verified again here because `combine` takes only
+            // verified sets (t sets of a few dozen proofs: cheap).
+            verified.push(
+                sealed.verify_decryption_shares(
+                    sealed
+                        .identities
+                        .get(usize::from(j).wrapping_sub(1))
+                        .unwrap_or(&[0; 32]),
+                    set,
+                )?,
+            );
+        }
+        let points = combine(sealed.outcome.threshold, &tally.ciphertexts, &verified)
+            .map_err(|e| invalid("body.trustees".into(), e.to_string()))?;
+        let maxima = entry_maxima(sealed.election.manifest());
+        let mut flat = points.iter();
+        for (i, (counts, maxima)) in result.counts.iter().zip(&maxima).enumerate() {
+            for (k, (&count, &max)) in counts.iter().zip(maxima).enumerate() {
+                let Some(point) = flat.next() else {
+                    return Err(invalid(
+                        format!("body.contests[{i}]"),
+                        "more counts than sums".into(),
+                    ));
+                };
+                let bound = tally.tally.weight.saturating_mul(max);
+                if count > bound {
+                    return Err(invalid(
+                        format!("body.contests[{i}].entries[{k}].count"),
+                        format!("{count} is above the bound {bound}"),
+                    ));
+                }
+                if urne_crypto::Point::from_ristretto(
+                    RISTRETTO_BASEPOINT_TABLE * &DalekScalar::from(count),
+                ) != *point
+                {
+                    return Err(invalid(
+                        format!("body.contests[{i}].entries[{k}].count"),
+                        "the decryption shares do not open the sum to this count".into(),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `context.phase` may move the election to `to` (spec/23 §23.3).
+    pub fn check_phase(&self, to: Phase) -> Result<(), ElectionError> {
+        let kind = "context.phase";
+        if self.phase.next() != Some(to) {
+            return Err(wrong_phase(
+                kind,
+                self.phase,
+                format!("to move to {to} (one step forward at a time)"),
+            ));
+        }
+        let refuse = |detail: &str| Err(ElectionError::invalid(kind, "body", detail.to_owned()));
+        match to {
+            Phase::Ceremony if self.manifest.is_none() => {
+                refuse("the ceremony cannot start before the manifest is on the board")
+            }
+            Phase::Registration => match self.ceremony.outcome() {
+                Some(Ok(_)) => Ok(()),
+                Some(Err(fault)) => refuse(&format!(
+                    "the ceremony failed ({fault}); the election has no key"
+                )),
+                None => refuse("registration cannot start before the key ceremony is complete"),
+            },
+            Phase::Voting if self.list.is_none() => {
+                refuse("voting cannot open before the credential list is complete on the board")
+            }
+            Phase::Published if self.result.is_none() => {
+                refuse("the election cannot be published before its tally.result is on the board")
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Applies a move checked by [`Self::check_phase`]: opening the vote seals the
+    /// election's parameters; tallying computes the encrypted tally and seals it.
+    pub fn apply_phase(&mut self, to: Phase) -> Result<(), ElectionError> {
+        match to {
+            Phase::Voting => self.seal_election()?,
+            Phase::Tallying => self.seal_tally()?,
+            _ => {}
+        }
+        self.phase = to;
+        Ok(())
+    }
+
+    fn seal_election(&mut self) -> Result<(), ElectionError> {
+        let kind = "context.phase";
+        let (Some(manifest), Some(list), Some(Ok(outcome)), Some(open)) = (
+            &self.manifest,
+            &self.list,
+            self.ceremony.outcome(),
+            self.ceremony.open(),
+        ) else {
+            return Err(ElectionError::invalid(
+                kind,
+                "body",
+                "the election is not ready to vote",
+            ));
+        };
+        let root = list.root().0;
+        let election = Election::new(ContextInputs {
+            manifest,
+            joint_key: &outcome.joint_key,
+            credential_root: &root,
+            board_origin: &self.origin,
+            context_id: &self.id,
+        })
+        .map_err(|e| ElectionError::invalid(kind, "body", e.to_string()))?;
+        self.sealed = Some(Arc::new(Sealed {
+            election: Arc::new(election),
+            credentials: list.clone(),
+            outcome: outcome.clone(),
+            identities: open.identities.clone(),
+            tally: None,
+        }));
+        Ok(())
+    }
+
+    /// Freezes the latest ballot of each credential for the encrypted tally (spec/24
+    /// §24.3), computed on first use ([`PendingTally`]).
+    fn seal_tally(&mut self) -> Result<(), ElectionError> {
+        let kind = "context.phase";
+        let Some(sealed) = self.sealed.clone() else {
+            return Err(ElectionError::invalid(kind, "body", "voting never opened"));
+        };
+        // Nothing reads the ballots after this: they move into the sealed tally.
+        let kept: Vec<Latest> = std::mem::take(&mut self.latest).into_values().collect();
+        self.sealed = Some(Arc::new(Sealed {
+            election: sealed.election.clone(),
+            credentials: sealed.credentials.clone(),
+            outcome: sealed.outcome.clone(),
+            identities: sealed.identities.clone(),
+            tally: Some(PendingTally {
+                kept,
+                cast: self.cast,
+                computed: OnceLock::new(),
+            }),
+        }));
+        Ok(())
+    }
+
+    /// Applies a record that passed its checks, at log index `index`. Ballots are not
+    /// decoded again: only their credential and ciphertexts are read from the bytes
+    /// the checks accepted.
+    pub fn apply(&mut self, kind: Kind, body: &[u8], _index: u64) -> Result<(), ElectionError> {
+        let kind_name = name(kind).unwrap_or("election record");
+        match kind {
+            kinds::BALLOT_CAST => return self.apply_cast(body),
+            kinds::BALLOT_AUDIT => {
+                let code = tracking_code_of_body(kind, body)?;
+                self.tracking.insert(code.0);
+                self.audited += 1;
+                return Ok(());
+            }
+            _ => {}
+        }
+        let decoded = decode(kind, body).ok_or_else(|| {
+            ElectionError::invalid(kind_name, "kind", "not an election record kind")
+        })??;
+        let id = self.id;
+        let c = &mut self.ceremony;
+        match decoded {
+            Decoded::Manifest(m) => self.manifest = Some(m.manifest),
+            Decoded::CeremonyOpen(open) => {
+                // A second opening (in round 1) replaces the roster: registrations
+                // under the old one do not carry over.
+                c.registrations.clear();
+                c.open = Some(open);
+                c.round = round::REGISTER;
+            }
+            Decoded::Register(r) => {
+                c.registrations.insert(r.trustee, r);
+                c.advance_if_complete(id);
+            }
+            Decoded::CommitmentHash(h) => {
+                c.hashes.insert(h.dealer, h);
+                c.advance_if_complete(id);
+            }
+            Decoded::Commitments(x) => {
+                c.commitments.insert(x.dealer, x);
+                c.advance_if_complete(id);
+            }
+            Decoded::Shares(s) => {
+                c.shares.insert(s.dealer, s);
+                c.advance_if_complete(id);
+            }
+            Decoded::Complaint(x) => {
+                c.complaints.insert((x.dealer, x.complainer), x);
+            }
+            Decoded::Answer(a) => {
+                c.answers.insert((a.dealer, a.recipient), a);
+                c.advance_if_complete(id);
+            }
+            Decoded::CloseRound(_) => c.close(id),
+            Decoded::Credentials(part) => {
+                self.assembler.push(&part).map_err(credential_err)?;
+                if self.assembler.is_complete() {
+                    let assembled = std::mem::take(&mut self.assembler);
+                    self.list = Some(Arc::new(assembled.finish().map_err(credential_err)?));
+                }
+            }
+            Decoded::DecryptionShares(s) => {
+                self.decryptions.insert(s.trustee, s);
+            }
+            Decoded::Result(r) => self.result = Some(*r),
+            Decoded::Cast(_) | Decoded::Audit(_) => {}
+        }
+        Ok(())
+    }
+
+    fn apply_cast(&mut self, body: &[u8]) -> Result<(), ElectionError> {
+        let kind = "ballot.cast";
+        let code = tracking_code_of_body(kinds::BALLOT_CAST, body)?;
+        let (credential, ciphertexts) =
+            skim_ballot(body.get(5..).unwrap_or_default()).ok_or_else(|| {
+                ElectionError::invalid(kind, "body.ballot", "the ballot's layout does not read")
+            })?;
+        // By bytes: the list is sorted by encoding, and decoding the point would cost
+        // a decompression per ballot on the board's applier.
+        let weight = self
+            .list
+            .as_ref()
+            .and_then(|l| {
+                let entries = l.entries();
+                entries
+                    .binary_search_by(|e| e.credential.to_bytes().cmp(&credential))
+                    .ok()
+                    .map(|i| entries[i].weight)
+            })
+            .ok_or_else(|| {
+                ElectionError::invalid(kind, "body.ballot.credential", "not on the list")
+            })?;
+        self.tracking.insert(code.0);
+        self.cast += 1;
+        self.latest.insert(
+            credential,
+            Latest {
+                weight,
+                ciphertexts: ciphertexts.into_boxed_slice(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Decrypts the tally from the decryption shares on the board (the t
+    /// lowest-numbered trustees'), for the authority to post as `tally.result`.
+    pub fn decrypt_result(&self) -> Result<TallyResult, ElectionError> {
+        let kind = "tally.result";
+        let sealed = self.sealed_or(kind)?;
+        let tally = sealed.computed_tally()?;
+        let t = usize::from(sealed.outcome.threshold);
+        let mut verified = Vec::with_capacity(t);
+        for (j, set) in self.decryptions.iter().take(t) {
+            verified.push(
+                sealed.verify_decryption_shares(
+                    sealed
+                        .identities
+                        .get(usize::from(*j).wrapping_sub(1))
+                        .unwrap_or(&[0; 32]),
+                    set,
+                )?,
+            );
+        }
+        let trustees: Vec<u16> = verified
+            .iter()
+            .map(VerifiedDecryptionShares::trustee)
+            .collect();
+        let points = combine(sealed.outcome.threshold, &tally.ciphertexts, &verified)
+            .map_err(|e| ElectionError::invalid(kind, "body.trustees", e.to_string()))?;
+        let maxima = entry_maxima(sealed.election.manifest());
+        let largest = maxima
+            .iter()
+            .flatten()
+            .map(|m| tally.tally.weight.saturating_mul(*m))
+            .max()
+            .unwrap_or(0);
+        let table = DiscreteLogTable::new(largest)
+            .map_err(|e| ElectionError::invalid(kind, "body.weight", e.to_string()))?;
+        let mut flat = points.iter();
+        let mut counts = Vec::with_capacity(maxima.len());
+        for (i, maxima) in maxima.iter().enumerate() {
+            let mut row = Vec::with_capacity(maxima.len());
+            for (k, max) in maxima.iter().enumerate() {
+                let bound = tally.tally.weight.saturating_mul(*max);
+                let count = flat
+                    .next()
+                    .and_then(|p| table.solve(p.as_ristretto()))
+                    .filter(|c| *c <= bound)
+                    .ok_or_else(|| {
+                        ElectionError::invalid(
+                            kind,
+                            format!("body.contests[{i}].entries[{k}].count"),
+                            format!("no count within [0, {bound}]"),
+                        )
+                    })?;
+                row.push(count);
+            }
+            counts.push(row);
+        }
+        Ok(TallyResult {
+            tally: tally.tally.clone(),
+            superseded: tally.superseded,
+            trustees,
+            counts,
+        })
+    }
+}
+
+/// The encrypted tally of spec/24 §24.3: Σ weight · ciphertext over the kept ballots,
+/// summed per distinct weight and each partial sum scaled once. The decoding, the bulk
+/// of the work, is split over the machine's cores; the sum does not depend on the split.
+fn sum_ballots(
+    election: &Election,
+    kept: &[Latest],
+    cast: u64,
+) -> Result<SealedTally, ElectionError> {
+    let threads = if kept.len() < 2048 {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(8)
+    };
+    sum_ballots_split(election, kept, cast, threads)
+}
+
+fn sum_ballots_split(
+    election: &Election,
+    kept: &[Latest],
+    cast: u64,
+    threads: usize,
+) -> Result<SealedTally, ElectionError> {
+    let shape: Vec<usize> = election
+        .manifest()
+        .contests()
+        .iter()
+        .map(|c| c.options.len() + usize::from(c.blank))
+        .collect();
+    let total: usize = shape.iter().sum();
+    let threads = threads.max(1);
+    let chunk = kept.len().div_ceil(threads).max(1);
+    let partial = |ballots: &[Latest]| -> Result<BTreeMap<u32, Vec<Ciphertext>>, ElectionError> {
+        let mut by_weight: BTreeMap<u32, Vec<CiphertextSum>> = BTreeMap::new();
+        for ballot in ballots {
+            let sums = by_weight
+                .entry(ballot.weight)
+                .or_insert_with(|| vec![CiphertextSum::default(); total]);
+            for (sum, bytes) in sums.iter_mut().zip(ballot.ciphertexts.iter()) {
+                let ciphertext = Ciphertext::decode(bytes).map_err(|e| {
+                    ElectionError::invalid(
+                        "context.phase",
+                        "body",
+                        format!("a counted ciphertext does not decode: {e}"),
+                    )
+                })?;
+                sum.add(&ciphertext);
+            }
+        }
+        Ok(by_weight
+            .into_iter()
+            .map(|(w, sums)| (w, sums.iter().map(CiphertextSum::finish).collect()))
+            .collect())
+    };
+    let parts: Vec<Result<BTreeMap<u32, Vec<Ciphertext>>, ElectionError>> = if threads == 1 {
+        vec![partial(kept)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = kept
+                .chunks(chunk)
+                .map(|ballots| scope.spawn(move || partial(ballots)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(ElectionError::invalid(
+                            "context.phase",
+                            "body",
+                            "summing the ballots failed",
+                        ))
+                    })
+                })
+                .collect()
+        })
+    };
+    let mut by_weight: BTreeMap<u32, Vec<Ciphertext>> = BTreeMap::new();
+    for part in parts {
+        for (w, sums) in part? {
+            match by_weight.get_mut(&w) {
+                None => {
+                    by_weight.insert(w, sums);
+                }
+                Some(acc) => {
+                    for (a, s) in acc.iter_mut().zip(&sums) {
+                        *a = &*a + s;
+                    }
+                }
+            }
+        }
+    }
+    let mut flat = vec![Ciphertext::zero(); total];
+    for (w, sums) in by_weight {
+        let scale = Scalar::from_u64(u64::from(w));
+        for (acc, sum) in flat.iter_mut().zip(sums) {
+            let scaled = if w == 1 { sum } else { sum.scale(&scale) };
+            *acc = &*acc + &scaled;
+        }
+    }
+    let mut contests = Vec::with_capacity(shape.len());
+    let mut at = 0;
+    for n in shape {
+        contests.push(flat[at..at + n].to_vec());
+        at += n;
+    }
+    let weight = kept.iter().map(|b| u64::from(b.weight)).sum();
+    Ok(SealedTally {
+        tally: EncryptedTally {
+            context: *election.context(),
+            ballots: kept.len() as u64,
+            weight,
+            contests,
+        },
+        superseded: cast - kept.len() as u64,
+        ciphertexts: flat,
+    })
+}
+
+/// The per-entry maximum of one ballot (spec/24 §24.2).
+fn entry_maxima(manifest: &Manifest) -> Vec<Vec<u64>> {
+    manifest
+        .contests()
+        .iter()
+        .map(|c| {
+            let mut m = vec![c.rules().per_option_max; c.options.len()];
+            if c.blank {
+                m.push(1);
+            }
+            m
+        })
+        .collect()
+}
+
+/// Reads a ballot's credential and ciphertexts (spec/21 §21.5 layout) from bytes its
+/// strict decoder already accepted, without decompressing a point or reading a proof.
+fn skim_ballot(body_after_version: &[u8]) -> Option<([u8; 32], Vec<[u8; 64]>)> {
+    struct Skim<'a>(&'a [u8], usize);
+    impl<'a> Skim<'a> {
+        fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+            let out = self.0.get(self.1..self.1.checked_add(n)?)?;
+            self.1 += n;
+            Some(out)
+        }
+        fn u16(&mut self) -> Option<usize> {
+            self.take(2)
+                .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+        }
+        fn sized(&mut self) -> Option<()> {
+            let b = self.take(4)?;
+            self.take(u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+                .map(|_| ())
+        }
+        fn option(&mut self, out: &mut Vec<[u8; 64]>) -> Option<()> {
+            out.push(self.take(64)?.try_into().ok()?);
+            self.sized()
+        }
+    }
+    // The body is u32 ballot length ‖ ballot ‖ signature; the ballot is version ‖
+    // context ‖ credential ‖ contests.
+    let mut r = Skim(body_after_version, 0);
+    r.take(1 + 32)?;
+    let credential: [u8; 32] = r.take(32)?.try_into().ok()?;
+    let contests = r.u16()?;
+    let mut out = Vec::new();
+    for _ in 0..contests {
+        let options = r.u16()?;
+        for _ in 0..options {
+            r.option(&mut out)?;
+        }
+        if r.take(1)?[0] == 1 {
+            r.option(&mut out)?;
+        }
+        match r.take(1)?[0] {
+            1 => r.sized()?,
+            _ => {
+                r.sized()?;
+                r.sized()?;
+            }
+        }
+    }
+    Some((credential, out))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use urne_ballot::{Contest, ContestKind};
+    use urne_crypto::PublicKey;
+
+    #[test]
+    fn the_tally_does_not_depend_on_how_the_ballots_are_split() {
+        let manifest = Manifest::new(
+            "T",
+            vec![Contest {
+                title: "Q".into(),
+                kind: ContestKind::Approval { min: 0, max: 2 },
+                blank: true,
+                options: vec!["a".into(), "b".into()],
+            }],
+        )
+        .unwrap();
+        let key = PublicKey::from_point(urne_crypto::group::basepoint()).unwrap();
+        let election = Election::new(ContextInputs {
+            manifest: &manifest,
+            joint_key: &key,
+            credential_root: &[7; 32],
+            board_origin: "b",
+            context_id: &[9; 32],
+        })
+        .unwrap();
+        let g =
+            Ciphertext::decode(&[urne_crypto::group::basepoint().to_bytes(); 2].concat()).unwrap();
+        let kept: Vec<Latest> = (0..101u64)
+            .map(|i| Latest {
+                weight: 1 + (i % 3) as u32,
+                ciphertexts: (0..3)
+                    .map(|k| g.scale(&Scalar::from_u64(i * 7 + k)).to_bytes())
+                    .collect(),
+            })
+            .collect();
+        let one = sum_ballots_split(&election, &kept, 120, 1).unwrap();
+        for threads in [2, 3, 8] {
+            let split = sum_ballots_split(&election, &kept, 120, threads).unwrap();
+            assert_eq!(split.tally, one.tally);
+            assert_eq!(split.ciphertexts, one.ciphertexts);
+        }
+        assert_eq!(one.superseded, 19);
+        assert_eq!(
+            one.tally.weight,
+            (0..101u64).map(|i| 1 + i % 3).sum::<u64>()
+        );
+        // Entry k sums weight·(7i + k)·(G, G).
+        let expected: u64 = (0..101u64).map(|i| (1 + i % 3) * (7 * i + 2)).sum();
+        assert_eq!(one.ciphertexts[2], g.scale(&Scalar::from_u64(expected)));
+    }
+}

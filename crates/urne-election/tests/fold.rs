@@ -1,0 +1,648 @@
+//! The election's pure fold on its own (spec/23), records fed through `Replay` as a
+//! verifier would: each refusal names its record, kind and field, and changes nothing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use ed25519_dalek::SigningKey;
+use urne_ballot::{
+    Ballot, Contest, ContestKind, ContestSelection, CredentialKey, Manifest, TrackingCode,
+};
+use urne_ceremony::{CeremonyContext, CeremonyOpen, QualifiedTrustee, TrusteeSetup};
+use urne_credential::{BallotSignature, Credential, CredentialList, ListedCredential};
+use urne_election::kinds::*;
+use urne_election::{
+    CastBallot, CloseRound, ElectionError, ElectionState, Fault, ManifestRecord, Phase, Replay,
+    round,
+};
+use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
+use urne_record::{ContextId, ContextOpen, ContextType, Kind, Record};
+
+const ORIGIN: &str = "fold.example/board";
+
+fn authority() -> SigningKey {
+    SigningKey::from_bytes(&[1; 32])
+}
+
+fn trustee_key(j: u16) -> SigningKey {
+    SigningKey::from_bytes(&[10 + j as u8; 32])
+}
+
+fn fresh_key() -> SigningKey {
+    let mut seed = [0u8; 32];
+    rand::fill(&mut seed);
+    SigningKey::from_bytes(&seed)
+}
+
+/// A log of one election, fed to a replay as it grows.
+struct Log {
+    id: ContextId,
+    replay: Replay,
+    records: Vec<Record>,
+}
+
+impl Log {
+    fn open(manifest: &Manifest) -> Self {
+        let open = ContextOpen {
+            context_type: ContextType::ELECTION,
+            nonce: [5; 16],
+            name: "Assemblée".into(),
+            parameters: ManifestRecord {
+                manifest: manifest.clone(),
+            }
+            .parameters_hash(),
+        }
+        .to_body()
+        .unwrap();
+        let id = ContextId::derive(authority().verifying_key().as_bytes(), &open);
+        let mut log = Self {
+            id,
+            replay: Replay::new(id, ORIGIN),
+            records: Vec::new(),
+        };
+        log.post(&authority(), CONTEXT_OPEN, &open).unwrap();
+        log
+    }
+
+    fn post(&mut self, key: &SigningKey, kind: Kind, body: &[u8]) -> Result<(), Fault> {
+        let record = Record::sign(self.id, kind, body, key).unwrap();
+        self.replay.feed(self.records.len() as u64, &record)?;
+        self.records.push(record);
+        Ok(())
+    }
+
+    fn state(&self) -> &ElectionState {
+        self.replay.state().unwrap()
+    }
+
+    /// Posts a record that must be refused, and checks the replay's state did not move.
+    #[track_caller]
+    fn refused(&mut self, key: &SigningKey, kind: Kind, body: &[u8]) -> ElectionError {
+        let before = (
+            self.state().phase(),
+            self.state().ceremony().round(),
+            self.state().ballot_counts(),
+        );
+        let fault = self.post(key, kind, body).expect_err("should be refused");
+        assert_eq!(fault.index, self.records.len() as u64);
+        let after = (
+            self.state().phase(),
+            self.state().ceremony().round(),
+            self.state().ballot_counts(),
+        );
+        assert_eq!(before, after);
+        fault.error
+    }
+}
+
+fn manifest() -> Manifest {
+    Manifest::new(
+        "Assemblée générale",
+        vec![
+            Contest {
+                title: "Présidence".into(),
+                kind: ContestKind::SingleChoice,
+                blank: false,
+                options: vec!["Inès".into(), "Jules".into()],
+            },
+            Contest {
+                title: "Budget".into(),
+                kind: ContestKind::Approval { min: 0, max: 1 },
+                blank: true,
+                options: vec!["Oui".into(), "Non".into()],
+            },
+        ],
+    )
+    .unwrap()
+}
+
+/// Setup and a clean 2-of-3 ceremony; returns the trustees' keys.
+fn through_ceremony(log: &mut Log) -> Vec<QualifiedTrustee> {
+    let mut rng = rand::rng();
+    let a = authority();
+    log.post(
+        &a,
+        ELECTION_MANIFEST,
+        &ManifestRecord {
+            manifest: manifest(),
+        }
+        .to_body(),
+    )
+    .unwrap();
+    log.post(&a, CONTEXT_PHASE, &[1]).unwrap();
+    let open = CeremonyOpen::new(
+        2,
+        (1..=3)
+            .map(|j| trustee_key(j).verifying_key().to_bytes())
+            .collect(),
+    )
+    .unwrap();
+    log.post(&a, CEREMONY_OPEN, &open.encode()).unwrap();
+    let (setups, registrations): (Vec<_>, Vec<_>) =
+        (1..=3).map(|j| TrusteeSetup::new(j, &mut rng)).unzip();
+    for r in &registrations {
+        log.post(&trustee_key(r.trustee), CEREMONY_REGISTER, &r.encode())
+            .unwrap();
+    }
+    let context = CeremonyContext::new(log.id.0, open, &registrations).unwrap();
+    let mut states = Vec::new();
+    let mut hashes = Vec::new();
+    for s in setups {
+        let (s, h) = s.begin(context.clone(), &mut rng).unwrap();
+        states.push(s);
+        hashes.push(h);
+    }
+    for h in &hashes {
+        log.post(
+            &trustee_key(h.dealer),
+            CEREMONY_COMMITMENT_HASH,
+            &h.encode(),
+        )
+        .unwrap();
+    }
+    let (states, commitments): (Vec<_>, Vec<_>) =
+        states.into_iter().map(|s| s.reveal(hashes.clone())).unzip();
+    for c in &commitments {
+        log.post(&trustee_key(c.dealer), CEREMONY_COMMITMENTS, &c.encode())
+            .unwrap();
+    }
+    let mut dealt = Vec::new();
+    let mut next = Vec::new();
+    for s in states {
+        let (s, d) = s.deal(commitments.clone(), &mut rng).unwrap();
+        dealt.push(d);
+        next.push(s);
+    }
+    for d in &dealt {
+        log.post(&trustee_key(d.dealer), CEREMONY_SHARES, &d.encode())
+            .unwrap();
+    }
+    assert_eq!(log.state().ceremony().round(), round::COMPLAIN);
+    log.post(&a, CEREMONY_CLOSE_ROUND, &CloseRound { round: 5 }.to_body())
+        .unwrap();
+    assert_eq!(log.state().ceremony().round(), round::DONE);
+    let trustees: Vec<QualifiedTrustee> = next
+        .into_iter()
+        .map(|s| s.receive(dealt.clone()).0.answer(Vec::new()).0)
+        .map(|s| s.finish(Vec::new()).unwrap())
+        .collect();
+    log.post(&a, CONTEXT_PHASE, &[2]).unwrap();
+    trustees
+}
+
+fn register(log: &mut Log, voters: &[Credential]) {
+    let list = CredentialList::new(
+        voters
+            .iter()
+            .map(|c| ListedCredential {
+                credential: c.public(),
+                weight: 1,
+            })
+            .collect(),
+    )
+    .unwrap();
+    for part in list.parts() {
+        log.post(&authority(), ELECTION_CREDENTIALS, &part.to_bytes())
+            .unwrap();
+    }
+    log.post(&authority(), CONTEXT_PHASE, &[3]).unwrap();
+}
+
+fn cast(log: &Log, voter: &Credential, selections: &[ContestSelection]) -> Vec<u8> {
+    let mut rng = rand::rng();
+    let sealed = log.state().sealed().unwrap().clone();
+    let key = CredentialKey(voter.public().to_bytes());
+    let (ballot, _) = Ballot::encrypt(sealed.election(), &key, selections, &mut rng).unwrap();
+    let signature = BallotSignature::sign(
+        voter,
+        sealed.election().context(),
+        &TrackingCode::of(&ballot).0,
+        &mut rng,
+    )
+    .unwrap();
+    CastBallot::new(ballot, signature).to_body()
+}
+
+fn tally(log: &mut Log, trustees: &[QualifiedTrustee], which: &[u16]) {
+    let mut rng = rand::rng();
+    log.post(&authority(), CONTEXT_PHASE, &[4]).unwrap();
+    log.post(&authority(), CONTEXT_PHASE, &[5]).unwrap();
+    let sealed = log.state().sealed().unwrap().clone();
+    for &j in which {
+        let shares = trustees[usize::from(j) - 1]
+            .key()
+            .decryption_shares(
+                sealed.election().context(),
+                sealed.tally_ciphertexts().unwrap(),
+                &mut rng,
+            )
+            .unwrap();
+        log.post(&trustee_key(j), TALLY_DECRYPTION_SHARES, &shares.encode())
+            .unwrap();
+    }
+    let result = log.state().decrypt_result().unwrap();
+    log.post(&authority(), TALLY_RESULT, &result.to_bytes())
+        .unwrap();
+    log.post(&authority(), CONTEXT_PHASE, &[6]).unwrap();
+}
+
+#[test]
+fn an_election_with_no_ballots_tallies_every_contest_to_zero() {
+    let mut log = Log::open(&manifest());
+    let trustees = through_ceremony(&mut log);
+    let voters: Vec<Credential> = (0..3)
+        .map(|_| Credential::generate(&mut rand::rng()))
+        .collect();
+    register(&mut log, &voters);
+    tally(&mut log, &trustees, &[2, 3]);
+    let result = log.state().result().unwrap();
+    assert_eq!(result.counts, vec![vec![0, 0], vec![0, 0, 0]]);
+    assert_eq!(result.tally.ballots, 0);
+    assert_eq!(result.trustees, vec![2, 3]);
+    assert_eq!(log.state().phase(), Phase::Published);
+}
+
+#[test]
+fn a_contest_nobody_chose_in_tallies_to_zero_beside_the_others() {
+    let mut log = Log::open(&manifest());
+    let trustees = through_ceremony(&mut log);
+    let voters: Vec<Credential> = (0..3)
+        .map(|_| Credential::generate(&mut rand::rng()))
+        .collect();
+    register(&mut log, &voters);
+    for v in &voters {
+        // Everyone votes for Inès and casts a blank vote on the budget.
+        let body = cast(
+            &log,
+            v,
+            &[
+                ContestSelection::single(2, 0).unwrap(),
+                ContestSelection::blank(2),
+            ],
+        );
+        log.post(&fresh_key(), BALLOT_CAST, &body).unwrap();
+    }
+    tally(&mut log, &trustees, &[1, 3]);
+    assert_eq!(
+        log.state().result().unwrap().counts,
+        vec![vec![3, 0], vec![0, 0, 3]]
+    );
+}
+
+#[test]
+fn ceremony_records_from_the_wrong_trustee_or_round_are_refused() {
+    let mut rng = rand::rng();
+    let mut log = Log::open(&manifest());
+    let a = authority();
+    log.post(
+        &a,
+        ELECTION_MANIFEST,
+        &ManifestRecord {
+            manifest: manifest(),
+        }
+        .to_body(),
+    )
+    .unwrap();
+    // A ceremony record before the ceremony phase.
+    let open = CeremonyOpen::new(
+        2,
+        (1..=3)
+            .map(|j| trustee_key(j).verifying_key().to_bytes())
+            .collect(),
+    )
+    .unwrap();
+    let e = log.refused(&a, CEREMONY_OPEN, &open.encode());
+    assert!(
+        matches!(
+            e,
+            ElectionError::WrongPhase {
+                kind: "ceremony.open",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    log.post(&a, CONTEXT_PHASE, &[1]).unwrap();
+    log.post(&a, CEREMONY_OPEN, &open.encode()).unwrap();
+    let (setups, regs): (Vec<_>, Vec<_>) = (1..=3).map(|j| TrusteeSetup::new(j, &mut rng)).unzip();
+    // Registered under another trustee's key.
+    let e = log.refused(&trustee_key(2), CEREMONY_REGISTER, &regs[0].encode());
+    assert!(
+        matches!(
+            e,
+            ElectionError::NotAuthorized {
+                kind: "ceremony.register",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // The authority cannot close the registration round.
+    let e = log.refused(&a, CEREMONY_CLOSE_ROUND, &CloseRound { round: 1 }.to_body());
+    assert!(matches!(e, ElectionError::WrongPhase { .. }), "{e}");
+    log.post(&trustee_key(1), CEREMONY_REGISTER, &regs[0].encode())
+        .unwrap();
+    // Twice.
+    let e = log.refused(&trustee_key(1), CEREMONY_REGISTER, &regs[0].encode());
+    assert_eq!(e.field(), "body.trustee");
+    log.post(&trustee_key(2), CEREMONY_REGISTER, &regs[1].encode())
+        .unwrap();
+    // Trustee 3 never registers: the authority opens again with trustees 1 and 2.
+    let open2 = CeremonyOpen::new(
+        2,
+        (1..=2)
+            .map(|j| trustee_key(j).verifying_key().to_bytes())
+            .collect(),
+    )
+    .unwrap();
+    log.post(&a, CEREMONY_OPEN, &open2.encode()).unwrap();
+    assert_eq!(log.state().ceremony().round(), round::REGISTER);
+    let mut setups = setups.into_iter();
+    let regs: Vec<_> = (1..=2).map(|j| TrusteeSetup::new(j, &mut rng)).collect();
+    drop(setups.next());
+    for (_, r) in &regs {
+        log.post(&trustee_key(r.trustee), CEREMONY_REGISTER, &r.encode())
+            .unwrap();
+    }
+    assert_eq!(log.state().ceremony().round(), round::COMMIT);
+    let registrations: Vec<_> = regs.iter().map(|(_, r)| *r).collect();
+    let context = CeremonyContext::new(log.id.0, open2, &registrations).unwrap();
+    let (s1, h1) = regs
+        .into_iter()
+        .next()
+        .unwrap()
+        .0
+        .begin(context, &mut rng)
+        .unwrap();
+    // A trustee the ceremony no longer has.
+    let mut h3 = h1;
+    h3.dealer = 3;
+    let e = log.refused(&trustee_key(3), CEREMONY_COMMITMENT_HASH, &h3.encode());
+    assert_eq!(e.field(), "body.trustee");
+    log.post(&trustee_key(1), CEREMONY_COMMITMENT_HASH, &h1.encode())
+        .unwrap();
+    // Dealer 2 is absent: the authority closes round 2; dealer 2 may not reveal later.
+    let e = log.refused(
+        &trustee_key(1),
+        CEREMONY_CLOSE_ROUND,
+        &CloseRound { round: 2 }.to_body(),
+    );
+    assert!(matches!(e, ElectionError::NotAuthorized { .. }), "{e}");
+    log.post(&a, CEREMONY_CLOSE_ROUND, &CloseRound { round: 2 }.to_body())
+        .unwrap();
+    let (_, c1) = s1.reveal(vec![h1]);
+    let mut c2 = c1.clone();
+    c2.dealer = 2;
+    let e = log.refused(&trustee_key(2), CEREMONY_COMMITMENTS, &c2.encode());
+    assert_eq!(e.field(), "body.dealer");
+    log.post(&trustee_key(1), CEREMONY_COMMITMENTS, &c1.encode())
+        .unwrap();
+    // Only one dealer is left of t = 2: the ceremony finishes without a key, and the
+    // election cannot move to registration.
+    log.post(&a, CEREMONY_CLOSE_ROUND, &CloseRound { round: 4 }.to_body())
+        .unwrap();
+    log.post(&a, CEREMONY_CLOSE_ROUND, &CloseRound { round: 5 }.to_body())
+        .unwrap();
+    assert!(matches!(log.state().ceremony().outcome(), Some(Err(_))));
+    let e = log.refused(&a, CONTEXT_PHASE, &[2]);
+    assert_eq!(e.field(), "body");
+}
+
+#[test]
+fn replay_names_the_first_bad_record_of_a_log() {
+    let mut log = Log::open(&manifest());
+    let _trustees = through_ceremony(&mut log);
+    let voters: Vec<Credential> = (0..2)
+        .map(|_| Credential::generate(&mut rand::rng()))
+        .collect();
+    register(&mut log, &voters);
+    let body = cast(
+        &log,
+        &voters[0],
+        &[
+            ContestSelection::single(2, 1).unwrap(),
+            ContestSelection::approve(2, &[0]).unwrap(),
+        ],
+    );
+    log.post(&fresh_key(), BALLOT_CAST, &body).unwrap();
+    // The same log with that ballot's signature altered (the envelope re-signed, as a
+    // board that let it through would have stored it).
+    let mut altered = body.clone();
+    let last = altered.len() - 1;
+    altered[last - 3] ^= 1;
+    let bad = Record::sign(log.id, BALLOT_CAST, &altered, &fresh_key()).unwrap();
+    let at = log.records.len() - 1;
+    let mut replay = Replay::new(log.id, ORIGIN);
+    let mut fault = None;
+    for (i, record) in log.records.iter().enumerate() {
+        let record = if i == at { &bad } else { record };
+        if let Err(f) = replay.feed(i as u64, record) {
+            fault = Some(f);
+            break;
+        }
+    }
+    let fault = fault.expect("the altered ballot is refused");
+    assert_eq!(fault.index, at as u64);
+    assert_eq!(fault.error.kind(), "ballot.cast");
+    assert!(fault.error.field().starts_with("body.signature"), "{fault}");
+    // The untouched log replays whole.
+    let mut replay = Replay::new(log.id, ORIGIN);
+    for (i, record) in log.records.iter().enumerate() {
+        replay.feed(i as u64, record).unwrap();
+    }
+    assert_eq!(replay.state().unwrap().ballot_counts(), (1, 0));
+}
+
+#[test]
+fn a_result_or_share_that_does_not_match_the_board_is_refused_field_by_field() {
+    let mut rng = rand::rng();
+    let mut log = Log::open(&manifest());
+    let trustees = through_ceremony(&mut log);
+    let voters: Vec<Credential> = (0..3)
+        .map(|_| Credential::generate(&mut rand::rng()))
+        .collect();
+    register(&mut log, &voters);
+    for (i, v) in voters.iter().enumerate() {
+        let body = cast(
+            &log,
+            v,
+            &[
+                ContestSelection::single(2, i % 2).unwrap(),
+                ContestSelection::approve(2, &[1]).unwrap(),
+            ],
+        );
+        log.post(&fresh_key(), BALLOT_CAST, &body).unwrap();
+    }
+    // Voter 0 votes again: one superseded ballot.
+    let body = cast(
+        &log,
+        &voters[0],
+        &[
+            ContestSelection::single(2, 1).unwrap(),
+            ContestSelection::blank(2),
+        ],
+    );
+    log.post(&fresh_key(), BALLOT_CAST, &body).unwrap();
+    log.post(&authority(), CONTEXT_PHASE, &[4]).unwrap();
+    let sealed_before = log.state().sealed().unwrap().clone();
+    let early = trustees[0]
+        .key()
+        .decryption_shares(
+            sealed_before.election().context(),
+            &[urne_crypto::Ciphertext::zero()],
+            &mut rng,
+        )
+        .unwrap();
+    let e = log.refused(&trustee_key(1), TALLY_DECRYPTION_SHARES, &early.encode());
+    assert!(matches!(e, ElectionError::WrongPhase { .. }), "{e}");
+    log.post(&authority(), CONTEXT_PHASE, &[5]).unwrap();
+    let sealed = log.state().sealed().unwrap().clone();
+    let shares = |j: u16, rng: &mut rand::rngs::ThreadRng| {
+        trustees[usize::from(j) - 1]
+            .key()
+            .decryption_shares(
+                sealed.election().context(),
+                sealed.tally_ciphertexts().unwrap(),
+                rng,
+            )
+            .unwrap()
+    };
+    // Shares for another list (one ciphertext too few).
+    let mut short = shares(2, &mut rng);
+    short.shares.pop();
+    assert_eq!(
+        log.refused(&trustee_key(2), TALLY_DECRYPTION_SHARES, &short.encode())
+            .field(),
+        "body"
+    );
+    for j in [2, 3] {
+        log.post(
+            &trustee_key(j),
+            TALLY_DECRYPTION_SHARES,
+            &shares(j, &mut rng).encode(),
+        )
+        .unwrap();
+    }
+    // A second set from one trustee.
+    let e = log.refused(
+        &trustee_key(2),
+        TALLY_DECRYPTION_SHARES,
+        &shares(2, &mut rng).encode(),
+    );
+    assert_eq!(e.field(), "body.trustee");
+    assert!(matches!(e, ElectionError::AlreadyUsed { .. }), "{e}");
+
+    let result = log.state().decrypt_result().unwrap();
+    assert_eq!(result.counts, vec![vec![1, 2], vec![0, 2, 1]]);
+    assert_eq!((result.tally.ballots, result.superseded), (3, 1));
+    let a = authority();
+    let mut tampered: Vec<(urne_tally::TallyResult, &str)> = Vec::new();
+    let mut r = result.clone();
+    r.tally.context = urne_crypto::ContextHash([1; 32]);
+    tampered.push((r, "body.context"));
+    let mut r = result.clone();
+    r.tally.ballots += 1;
+    tampered.push((r, "body.ballots"));
+    let mut r = result.clone();
+    r.superseded = 0;
+    tampered.push((r, "body.superseded"));
+    let mut r = result.clone();
+    r.tally.weight += 1;
+    tampered.push((r, "body.weight"));
+    let mut r = result.clone();
+    r.tally.contests[1].swap(0, 1);
+    tampered.push((r, "body.contests[1].entries[0].sum"));
+    let mut r = result.clone();
+    r.trustees = vec![2];
+    tampered.push((r, "body.trustees"));
+    let mut r = result.clone();
+    r.trustees = vec![1, 2];
+    tampered.push((r, "body.trustees"));
+    let mut r = result.clone();
+    r.counts[0][1] = 4;
+    tampered.push((r, "body.contests[0].entries[1].count"));
+    let mut r = result.clone();
+    r.counts[1].swap(1, 2);
+    tampered.push((r, "body.contests[1].entries[1].count"));
+    for (r, field) in tampered {
+        let e = log.refused(&a, TALLY_RESULT, &r.to_bytes());
+        assert_eq!(e.field(), field, "{e}");
+        assert_eq!(e.kind(), "tally.result");
+    }
+    // Only the authority posts the result.
+    let e = log.refused(&trustee_key(1), TALLY_RESULT, &result.to_bytes());
+    assert!(matches!(e, ElectionError::NotAuthorized { .. }), "{e}");
+    log.post(&a, TALLY_RESULT, &result.to_bytes()).unwrap();
+    let e = log.refused(&a, TALLY_RESULT, &result.to_bytes());
+    assert_eq!(e.field(), "body");
+    log.post(&a, CONTEXT_PHASE, &[6]).unwrap();
+}
+
+#[test]
+fn audits_of_another_election_an_unlisted_credential_twice_or_after_close_are_refused() {
+    use urne_election::AuditRecord;
+    let mut rng = rand::rng();
+    let mut log = Log::open(&manifest());
+    let _trustees = through_ceremony(&mut log);
+    let voters: Vec<Credential> = (0..2)
+        .map(|_| Credential::generate(&mut rand::rng()))
+        .collect();
+    register(&mut log, &voters);
+    let sealed = log.state().sealed().unwrap().clone();
+    let selections = [
+        ContestSelection::single(2, 0).unwrap(),
+        ContestSelection::approve(2, &[1]).unwrap(),
+    ];
+    let audit_of = |credential: &Credential, rng: &mut rand::rngs::ThreadRng| {
+        let key = CredentialKey(credential.public().to_bytes());
+        let (ballot, secrets) = Ballot::encrypt(sealed.election(), &key, &selections, rng).unwrap();
+        let opening = secrets.audit(&ballot);
+        AuditRecord::new(ballot, opening)
+    };
+    // Another election's ballot (its context hash changed, the opening re-pointed).
+    let mut foreign = audit_of(&voters[0], &mut rng);
+    foreign.ballot.context = urne_crypto::ContextHash([3; 32]);
+    let foreign = AuditRecord::new(foreign.ballot.clone(), {
+        let mut o = foreign.opening.clone();
+        o.tracking_code = TrackingCode::of(&foreign.ballot);
+        o
+    });
+    let e = log.refused(&fresh_key(), BALLOT_AUDIT, &foreign.to_body());
+    assert_eq!(e.field(), "body.ballot.context", "{e}");
+    // An unlisted credential.
+    let stranger = Credential::generate(&mut rng);
+    let e = log.refused(
+        &fresh_key(),
+        BALLOT_AUDIT,
+        &audit_of(&stranger, &mut rng).to_body(),
+    );
+    assert_eq!(e.field(), "body.ballot.credential", "{e}");
+    // An opening of another ballot.
+    let mut swapped = audit_of(&voters[0], &mut rng);
+    swapped.opening = audit_of(&voters[0], &mut rng).opening;
+    let e = log.refused(&fresh_key(), BALLOT_AUDIT, &swapped.to_body());
+    assert_eq!(e.field(), "body.opening", "{e}");
+    // Once, not twice (another envelope, the same spoiled ballot).
+    let audit = audit_of(&voters[1], &mut rng);
+    log.post(&fresh_key(), BALLOT_AUDIT, &audit.to_body())
+        .unwrap();
+    let e = log.refused(&fresh_key(), BALLOT_AUDIT, &audit.to_body());
+    assert!(matches!(e, ElectionError::AlreadyUsed { .. }), "{e}");
+    assert_eq!(log.state().ballot_counts(), (0, 1));
+    // Not after close.
+    log.post(&authority(), CONTEXT_PHASE, &[4]).unwrap();
+    let e = log.refused(
+        &fresh_key(),
+        BALLOT_AUDIT,
+        &audit_of(&voters[0], &mut rng).to_body(),
+    );
+    assert!(
+        matches!(
+            e,
+            ElectionError::WrongPhase {
+                kind: "ballot.audit",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
