@@ -102,6 +102,10 @@ enum Command {
         /// acknowledged records follow, into a side file (spec/11-storage.md §11.4).
         #[arg(long, requires = "repair")]
         salvage: bool,
+        /// Where the read-only check copies index.sled (sled writes to what it opens);
+        /// default: the directory holding --data.
+        #[arg(long)]
+        scratch: Option<PathBuf>,
     },
     /// Measure the board's storage and HTTP service.
     Bench {
@@ -687,11 +691,15 @@ fn serve_witness(witness: urne_witness::Witness, addr: SocketAddr) -> Result<(),
     })
 }
 
-fn fsck(data: &Path, repair: bool, salvage: bool) -> Result<(), String> {
+fn fsck(data: &Path, repair: bool, salvage: bool, scratch: Option<PathBuf>) -> Result<(), String> {
     let mut options = urne_board::board::store_options();
     options.salvage = salvage;
     let started = std::time::Instant::now();
-    let report = urne_store::fsck(data, &options, &urne_store::FsckOptions::new(repair), |n| {
+    let mut fsck_options = urne_store::FsckOptions::new(repair);
+    if let Some(scratch) = scratch {
+        fsck_options = fsck_options.with_scratch(scratch);
+    }
+    let report = urne_store::fsck(data, &options, &fsck_options, |n| {
         if n > 0 {
             eprint!("\rchecked {n} entries");
         }
@@ -740,7 +748,8 @@ fn main() -> ExitCode {
             data,
             repair,
             salvage,
-        } => fsck(&data, repair, salvage).map_err(Failure::from),
+            scratch,
+        } => fsck(&data, repair, salvage, scratch).map_err(Failure::from),
         Command::Bench { command } => bench::run(command).map_err(Failure::from),
     };
     match result {
