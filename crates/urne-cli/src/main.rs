@@ -164,6 +164,10 @@ struct ServeFile {
     checkpoint_interval_ms: Option<u64>,
     /// The storage scrub's pace, in log entries read and rehashed per second (0: no bound).
     scrub_entries_per_second: Option<u64>,
+    /// Most submissions taken and not yet answered (spec/12 §12.5; at least 1).
+    max_queued_records: Option<usize>,
+    /// Most bytes of submissions taken and not yet answered (at least 1).
+    max_queued_bytes: Option<usize>,
 }
 
 #[derive(Args)]
@@ -370,6 +374,12 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
     let mut config = BoardConfig::new(origin, seed, authorities, witnesses);
     if let Some(v) = file.scrub_entries_per_second {
         config.scrub_entries_per_second = v;
+    }
+    if let Some(v) = file.max_queued_records {
+        config.max_queued_records = v;
+    }
+    if let Some(v) = file.max_queued_bytes {
+        config.max_queued_bytes = v;
     }
     let (board, report) =
         Board::open(&data, config, Registry::standard()).map_err(|e| e.to_string())?;
