@@ -20,7 +20,8 @@ use serde::Deserialize;
 use urne_log::note::{CosignatureVerifier, Note, NoteSignature, NoteVerifier, count_cosignatures};
 use urne_log::tiles::TilePath;
 use urne_log::witness_protocol::{
-    ADD_CHECKPOINT_PATH, MAX_RESPONSE_BYTES, encode_request, parse_cosignatures, parse_size,
+    ADD_CHECKPOINT_PATH, MAX_RESPONSE_BYTES, SIZE_CONTENT_TYPE, encode_request, parse_cosignatures,
+    parse_size,
 };
 use urne_log::{Checkpoint, Hash};
 
@@ -757,6 +758,17 @@ impl WitnessClient {
                 message: e.to_string(),
             })?;
         let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            });
         let answer = response
             .body_mut()
             .with_config()
@@ -785,6 +797,12 @@ impl WitnessClient {
                 }
                 Ok(WitnessAnswer::Cosigned(lines))
             }
+            // A 409 from something other than the witness protocol (a proxy, another
+            // service) must not be read as the witness's size.
+            409 if content_type.as_deref() != Some(SIZE_CONTENT_TYPE) => Err(malformed(format!(
+                "409 answer with Content-Type {}, not {SIZE_CONTENT_TYPE}",
+                content_type.as_deref().unwrap_or("(none)")
+            ))),
             409 => parse_size(&answer)
                 .map(|size| WitnessAnswer::Conflict { size })
                 .map_err(|e| malformed(format!("409 answer: {e}"))),
