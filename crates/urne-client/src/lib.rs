@@ -835,23 +835,14 @@ fn bytes_hex<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error
     decode_hex(&text).ok_or_else(|| serde::de::Error::custom("not lowercase hex"))
 }
 
-/// Strict lowercase hex (spec/02: what urne writes is lowercase, so what it reads is too),
-/// decoded by the `hex` crate once the alphabet is checked.
+/// Strict lowercase hex (spec/02), by urne-log's one decoder.
 pub fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
-        return None;
-    }
-    hex::decode(text).ok()
+    urne_log::strict_hex::decode(text)
 }
 
 /// A 32-byte value in strict lowercase hex.
 pub fn decode_hex32(text: &str) -> Option<[u8; 32]> {
-    let mut out = [0u8; 32];
-    if !text.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
-        return None;
-    }
-    hex::decode_to_slice(text, &mut out).ok()?;
-    Some(out)
+    urne_log::strict_hex::decode_array(text)
 }
 
 /// A hash in strict lowercase hex.

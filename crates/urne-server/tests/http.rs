@@ -140,6 +140,13 @@ async fn every_bad_submission_gets_its_own_error_and_changes_nothing() {
             StatusCode::BAD_REQUEST,
         ),
         (
+            // A valid record's bytes, but in uppercase hex: refused, not read.
+            format!("{{\"record\": \"{}\"}}", hex::encode_upper(phase(1))).into_bytes(),
+            "application/json",
+            "bad-json",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
             vec![1, 2, 3],
             "application/octet-stream",
             "malformed",
