@@ -246,8 +246,10 @@ pub fn check_audit(
                 });
             }
         }
-        let blank_value = shown.blank.as_ref().map_or(0, |(v, _)| *v);
-        if blank_value > 1 {
+    }
+    // Step 5, once every ciphertext matched (step 4): the shown values are a valid vote.
+    for (c, shown) in audited.contests.iter().enumerate() {
+        if shown.blank.as_ref().is_some_and(|(v, _)| *v > 1) {
             return Err(AuditError::InvalidChoices(BallotError::InvalidSelection {
                 contest: c,
                 detail: "the blank vote is neither 0 nor 1",
@@ -274,6 +276,68 @@ mod tests {
     use crate::election::{ContextInputs, CredentialKey};
     use crate::manifest::{Contest, ContestKind, Manifest};
     use urne_crypto::SecretKey;
+
+    /// spec/21 §21.8: every ciphertext is compared (step 4) before the shown values are
+    /// judged (step 5), so a device caught encrypting something else is named as such
+    /// even when another contest shows a blank value of 2.
+    #[test]
+    fn audit_reports_a_mismatch_before_invalid_choices() {
+        let contest = |blank| Contest {
+            title: "c".into(),
+            kind: ContestKind::SingleChoice,
+            blank,
+            options: vec!["a".into(), "b".into()],
+        };
+        let manifest = Manifest::new("t", vec![contest(true), contest(false)]).unwrap();
+        let key = SecretKey::generate(&mut rand::rng()).public_key();
+        let election = Election::new(ContextInputs {
+            manifest: &manifest,
+            joint_key: &key,
+            credential_root: &[0; 32],
+            board_origin: "o",
+            context_id: &[0; 32],
+        })
+        .unwrap();
+        let selections = [
+            ContestSelection::single(2, 0).unwrap(),
+            ContestSelection::single(2, 1).unwrap(),
+        ];
+        let (mut ballot, secrets) = Ballot::encrypt(
+            &election,
+            &CredentialKey([1; 32]),
+            &selections,
+            &mut rand::rng(),
+        )
+        .unwrap();
+        // Contest 0's blank re-encrypted as 2 (its opening shown truthfully), and
+        // contest 1's first option re-encrypted as 1 while its opening still shows 0.
+        let (two, two_opening) = election.encryption_key().encrypt(2, &mut rand::rng());
+        let (one, _) = election.encryption_key().encrypt(1, &mut rand::rng());
+        if let Some(blank) = ballot.contests[0].blank.as_mut() {
+            blank.ciphertext = two;
+        }
+        let mut audited = secrets.audit(&ballot);
+        audited.contests[0].blank =
+            Some((2, Scalar::from_dalek(*two_opening.nonce().expose_secret())));
+        let mut altered = ballot.clone();
+        altered.contests[1].options[0].ciphertext = one;
+        let mut altered_audit = audited.clone();
+        altered_audit.tracking_code = TrackingCode::of(&altered);
+        assert_eq!(
+            check_audit(&election, &altered, &altered_audit),
+            Err(AuditError::Mismatch {
+                field: "contests[1].options[0]".into()
+            })
+        );
+        // With contest 1 shown truthfully, the blank value of 2 is what is refused.
+        assert!(matches!(
+            check_audit(&election, &ballot, &audited),
+            Err(AuditError::InvalidChoices(BallotError::InvalidSelection {
+                contest: 0,
+                ..
+            }))
+        ));
+    }
 
     /// A device that encrypted an overvote (and a blank vote with a choice) without
     /// proofs: its ciphertexts open to the shown values, and the audit still refuses.

@@ -135,6 +135,11 @@ impl Contest {
                 return bound(&format!("options[{i}]"), "an option label is not blank");
             }
             check_text(label, || format!("{at}.options[{i}]"))?;
+            // Two options with one label look the same on every screen: a vote for
+            // one could not be told from a vote for the other.
+            if self.options[..i].contains(label) {
+                return bound(&format!("options[{i}]"), "an option label appears twice");
+            }
         }
         match self.kind {
             ContestKind::SingleChoice => Ok(()),
@@ -310,6 +315,37 @@ impl Manifest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_options_with_one_label_are_refused() {
+        let contest = |options: Vec<&str>| Contest {
+            title: "Mayor".into(),
+            kind: ContestKind::SingleChoice,
+            blank: false,
+            options: options.into_iter().map(Into::into).collect(),
+        };
+        let refused = Manifest::new("t", vec![contest(vec!["Ada", "Grace", "Ada"])]).unwrap_err();
+        assert_eq!(refused.field(), "contests[0].options[2]");
+        // The same label in two contests is fine: contests are told apart by title.
+        Manifest::new(
+            "t",
+            vec![
+                contest(vec!["Ada", "Grace"]),
+                contest(vec!["Ada", "Edsger"]),
+            ],
+        )
+        .unwrap();
+        // And decoding refuses it too: it goes through the same check.
+        let mut bytes = Manifest::new("t", vec![contest(vec!["Ada", "Adb"])])
+            .unwrap()
+            .to_bytes();
+        let last = bytes.len() - 1;
+        bytes[last] = b'a';
+        assert_eq!(
+            Manifest::decode(&bytes).unwrap_err().field(),
+            "contests[0].options[1]"
+        );
+    }
 
     pub(crate) fn sample() -> Manifest {
         Manifest::new(

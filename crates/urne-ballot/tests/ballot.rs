@@ -780,3 +780,151 @@ fn ballot_size_follows_the_layout_of_the_spec() {
     assert_eq!(expected, 4734);
     assert_eq!(ballot.to_bytes().len(), expected);
 }
+
+/// Every proof binds its contest index, its option index and its role (spec/21 §21.5).
+/// Each move below keeps every statement true and every sum unchanged, so a binding that
+/// left out the index or role moved would let it pass while the vote changes.
+#[test]
+fn proofs_moved_to_another_option_contest_or_role_fail() {
+    let twin = |title: &str| Contest {
+        title: title.into(),
+        kind: ContestKind::SingleChoice,
+        blank: true,
+        options: vec!["a".into(), "b".into(), "c".into()],
+    };
+    let manifest = Manifest::new("Twins", vec![twin("First"), twin("Second")]).unwrap();
+    let key = SecretKey::generate(&mut rand::rng()).public_key();
+    let election = election_with(&manifest, &key, [4; 32]);
+    let ballot = cast(
+        &election,
+        &alice(),
+        &[
+            ContestSelection::single(3, 0).unwrap(),
+            ContestSelection::blank(3),
+        ],
+    );
+    ballot.verify(&election, &alice()).unwrap();
+    let fails_at = |forged: &Ballot, expected: &str| match forged.verify(&election, &alice()) {
+        Err(BallotError::Proof { field, .. }) => assert_eq!(field, expected),
+        other => panic!("{expected}: {other:?}"),
+    };
+
+    // Options a and b swapped: the vote moves from a to b.
+    let mut moved = ballot.clone();
+    moved.contests[0].options.swap(0, 1);
+    fails_at(&moved, "contests[0].options[0].proof");
+    // The two contests swapped: the blank vote moves to the first.
+    let mut moved = ballot.clone();
+    moved.contests.swap(0, 1);
+    fails_at(&moved, "contests[0].options[0].proof");
+    // The blank vote and option c swapped (the sum weighs the blank by max = 1): blank
+    // becomes a vote for c.
+    let mut moved = ballot.clone();
+    let contest = &mut moved.contests[1];
+    let blank = contest.blank.take().unwrap();
+    contest.blank = Some(core::mem::replace(&mut contest.options[2], blank));
+    fails_at(&moved, "contests[1].options[2].proof");
+}
+
+/// spec/21 §21.5 and §21.8 bounds: 1 to 64 contests, 1 to 256 options, in ballots and
+/// audited ballots alike. A count at its bound is read on (and the body, cut short there,
+/// is found truncated further on); one past it, or zero, is refused at the count.
+#[test]
+fn contest_and_option_counts_are_bounded_at_both_ends() {
+    let out_of_bounds = |e: urne_ballot::DecodeError| {
+        matches!(e.problem(), Problem::OutOfBounds { .. })
+            .then(|| e.field().to_owned())
+            .unwrap_or_else(|| format!("{:?} at {}", e.problem(), e.field()))
+    };
+    // version ‖ ctx ‖ credential (ballots) or version ‖ code (audits), then counts.
+    for (name, head) in [("ballot", 1 + 32 + 32), ("audited", 1 + 32)] {
+        let decode = |contests: u16, options: Option<u16>| {
+            let mut bytes = vec![1u8];
+            bytes.resize(head, 0);
+            bytes.extend_from_slice(&contests.to_be_bytes());
+            if let Some(options) = options {
+                bytes.extend_from_slice(&options.to_be_bytes());
+            }
+            if name == "ballot" {
+                Ballot::decode(&bytes).map(|_| ()).unwrap_err()
+            } else {
+                AuditedBallot::decode(&bytes).map(|_| ()).unwrap_err()
+            }
+        };
+        for contests in [0, 65] {
+            assert_eq!(out_of_bounds(decode(contests, None)), "contests", "{name}");
+        }
+        for contests in [1, 64] {
+            let e = decode(contests, None);
+            assert!(
+                matches!(e.problem(), Problem::Truncated { .. }),
+                "{name} {e}"
+            );
+            assert_eq!(e.field(), "contests[0].options", "{name}");
+        }
+        for options in [0, 257] {
+            assert_eq!(
+                out_of_bounds(decode(1, Some(options))),
+                "contests[0].options",
+                "{name}"
+            );
+        }
+        let e = decode(1, Some(256));
+        assert!(
+            matches!(e.problem(), Problem::Truncated { .. }),
+            "{name} {e}"
+        );
+        assert!(
+            e.field().starts_with("contests[0].options[0]"),
+            "{name} {e}"
+        );
+    }
+}
+
+/// spec/21 §21.4: the sum proof is one disjunctive range exactly when max − min < 256,
+/// whatever min is.
+#[test]
+fn the_sum_proof_kind_follows_the_width_of_the_range_exactly() {
+    let key = SecretKey::generate(&mut rand::rng()).public_key();
+    for (min, max, values, range) in [
+        (0, 255, vec![255, 0], true),
+        (0, 256, vec![255, 1], false),
+        (200, 300, vec![150, 100], true),
+    ] {
+        let manifest = Manifest::new(
+            "t",
+            vec![Contest {
+                title: "points".into(),
+                kind: ContestKind::Cumulative {
+                    per_option_max: 255,
+                    min_total: min,
+                    max_total: max,
+                },
+                blank: false,
+                options: vec!["a".into(), "b".into()],
+            }],
+        )
+        .unwrap();
+        let election = election_with(&manifest, &key, [6; 32]);
+        let ballot = cast(&election, &alice(), &[ContestSelection::values(values)]);
+        ballot.verify(&election, &alice()).unwrap();
+        assert_eq!(
+            matches!(ballot.contests[0].sum_proof, SumProof::Range(_)),
+            range,
+            "[{min}, {max}]"
+        );
+    }
+}
+
+/// spec/21 §21.8: an honest blank vote (shown value 1) passes the audit.
+#[test]
+fn the_audit_of_an_honest_blank_vote_passes() {
+    let election = election();
+    let mut selections = valid_selections();
+    selections[0] = ContestSelection::blank(3);
+    let (ballot, secrets) =
+        Ballot::encrypt(&election, &alice(), &selections, &mut rand::rng()).unwrap();
+    let audited = secrets.audit(&ballot);
+    assert_eq!(audited.contests[0].blank.map(|(v, _)| v), Some(1));
+    check_audit(&election, &ballot, &audited).unwrap();
+}

@@ -269,3 +269,98 @@ pub fn read(path: &Path, passphrase: &[u8]) -> Result<TrusteeKey, StateFileError
     }
     open(&fs::read(path)?, passphrase)
 }
+
+#[cfg(test)]
+mod tests {
+    /// Fails to compile without the `zeroize` features of sha2, chacha20poly1305 and
+    /// argon2 (Cargo.toml): the AEAD would keep the passphrase-derived key, the hashers
+    /// inside HKDF the ECDH secret, and Argon2 its passphrase-derived blocks, in freed
+    /// memory.
+    #[test]
+    fn the_crates_that_hold_our_secrets_wipe_them() {
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        fn wipeable<T: zeroize::Zeroize>() {}
+        wiped_on_drop::<chacha20poly1305::ChaCha20Poly1305>();
+        wiped_on_drop::<sha2::Sha512>();
+        wiped_on_drop::<sha2::Sha256>();
+        wipeable::<argon2::Block>();
+    }
+
+    /// spec/20 §20.8: each Argon2id bound is checked, at both ends, before anything is
+    /// derived (the file test covers only an absurd memory size).
+    #[test]
+    fn every_parameter_bound_is_checked_before_any_work() {
+        use super::*;
+        let ok = KdfParams {
+            memory_kib: 8 * 4,
+            iterations: 1,
+            parallelism: 4,
+        };
+        let refused = |p: KdfParams| match check_params(p) {
+            Err(StateFileError::BadParameters { field, .. }) => field,
+            other => panic!("{p:?} gave {other:?}"),
+        };
+        for (params, field) in [
+            (
+                KdfParams {
+                    parallelism: 0,
+                    ..ok
+                },
+                "parallelism",
+            ),
+            (
+                KdfParams {
+                    parallelism: 65,
+                    memory_kib: 8 * 65,
+                    ..ok
+                },
+                "parallelism",
+            ),
+            (
+                KdfParams {
+                    iterations: 0,
+                    ..ok
+                },
+                "iterations",
+            ),
+            (
+                KdfParams {
+                    iterations: 65,
+                    ..ok
+                },
+                "iterations",
+            ),
+            (
+                KdfParams {
+                    memory_kib: 8 * 4 - 1,
+                    ..ok
+                },
+                "memory_kib",
+            ),
+            (
+                KdfParams {
+                    memory_kib: MAX_MEMORY_KIB + 1,
+                    ..ok
+                },
+                "memory_kib",
+            ),
+        ] {
+            assert_eq!(refused(params), field, "{params:?}");
+        }
+        for params in [
+            ok,
+            KdfParams {
+                memory_kib: 8 * 64,
+                iterations: 64,
+                parallelism: 64,
+            },
+            KdfParams {
+                memory_kib: MAX_MEMORY_KIB,
+                ..ok
+            },
+            KdfParams::RECOMMENDED,
+        ] {
+            assert!(check_params(params).is_ok(), "{params:?}");
+        }
+    }
+}

@@ -577,6 +577,21 @@ fn transcript_faults_are_named() {
             dealer: 1
         }
     );
+    // A complaint naming a dealer beyond n is an unknown trustee, not a complaint
+    // against a dealer without shares.
+    let mut t = base.clone();
+    t.complaints.push(Complaint {
+        complainer: 1,
+        dealer: 4,
+        reason: ComplaintReason::ShareMismatch,
+    });
+    assert_eq!(
+        verify_ceremony(&t).unwrap_err(),
+        CeremonyFault::UnknownTrustee {
+            record: "ceremony.complaint",
+            trustee: 4
+        }
+    );
     let mut t = base;
     let c = Complaint {
         complainer: 2,
@@ -689,6 +704,210 @@ fn bad_decryption_share_is_rejected_naming_its_trustee() {
     assert_eq!(
         combine(2, &ciphertexts, &[v1.clone(), v1]).unwrap_err(),
         DecryptionError::DuplicateTrustee { trustee: 2 }
+    );
+}
+
+/// spec/20 §20.7: the DLEQ binding bytes are exactly DECRYPTION_SHARE ‖ u16(j) ‖ u32(m),
+/// built here from the spec text, so a share verifies under urne-crypto's own DLEQ
+/// check with them (and with nothing else); and the verified set names its trustee.
+#[test]
+fn decryption_share_proofs_bind_the_spec_bytes() {
+    use urne_crypto::proofs::DleqStatement;
+    let (outcome, keys) = keys(run(2, 3, Hooks::default()));
+    let ciphertexts = encrypt(&outcome, &[5, 6, 7]);
+    for key in &keys {
+        let shares = key
+            .decryption_shares(&ELECTION, &ciphertexts, &mut rand::rng())
+            .unwrap();
+        assert_eq!(shares.poster(), key.trustee());
+        let verified =
+            verify_decryption_shares(&outcome, &ELECTION, &ciphertexts, &shares).unwrap();
+        assert_eq!(verified.trustee(), key.trustee());
+        for (m, (ciphertext, share)) in ciphertexts.iter().zip(&shares.shares).enumerate() {
+            let DecryptionShare::Proven { D, proof } = share else {
+                panic!("α ≠ O takes a proven share");
+            };
+            let mut binding = b"urne/v1/ceremony/decryption-share".to_vec();
+            binding.extend_from_slice(&key.trustee().to_be_bytes());
+            binding.extend_from_slice(&(m as u32).to_be_bytes());
+            let G = urne_crypto::group::basepoint();
+            let statement = DleqStatement {
+                G1: &G,
+                X1: key.verification_key(),
+                G2: ciphertext.alpha(),
+                X2: D,
+            };
+            proof
+                .verify(&ProofContext::new(&ELECTION, &binding), &statement)
+                .unwrap();
+            binding.push(0);
+            assert!(
+                proof
+                    .verify(&ProofContext::new(&ELECTION, &binding), &statement)
+                    .is_err()
+            );
+        }
+    }
+}
+
+/// Each record names who posts it (the board checks the envelope's signer against it,
+/// spec/20 §20.9).
+#[test]
+fn every_record_names_its_poster() {
+    let run = run(2, 3, Hooks::default());
+    let t = &run.transcript;
+    for (j, r) in (1u16..).zip(&t.registrations) {
+        assert_eq!(r.poster(), j);
+    }
+    for (i, ((h, c), s)) in (1u16..).zip(
+        t.commitment_hashes
+            .iter()
+            .zip(&t.commitments)
+            .zip(&t.shares),
+    ) {
+        assert_eq!((h.poster(), c.poster(), s.poster()), (i, i, i));
+    }
+    let complaint = Complaint {
+        complainer: 3,
+        dealer: 1,
+        reason: ComplaintReason::ShareMismatch,
+    };
+    assert_eq!(complaint.poster(), 3);
+    let answer = ComplaintAnswer {
+        dealer: 1,
+        recipient: 3,
+        share: Scalar::ZERO,
+    };
+    assert_eq!(answer.poster(), 1);
+}
+
+/// spec/20 §20.3: a `tally.decryption-shares` count may equal the body's length (it is
+/// then refused as truncated, where the entries run out); only a larger one is refused
+/// at `count`, before anything is allocated.
+#[test]
+fn a_share_count_is_bounded_by_the_body_length() {
+    let body = |count: u32, entries: usize| {
+        let mut b = vec![1, 0, 1];
+        b.extend_from_slice(&count.to_be_bytes());
+        b.extend(std::iter::repeat_n(0u8, entries));
+        b
+    };
+    let at_length = body(20, 13);
+    assert_eq!(at_length.len(), 20);
+    assert_eq!(
+        DecryptionShares::decode(&at_length).unwrap_err().field,
+        "shares[13].tag"
+    );
+    assert_eq!(
+        DecryptionShares::decode(&body(21, 13)).unwrap_err().field,
+        "count"
+    );
+    assert_eq!(
+        DecryptionShares::decode(&body(13, 13))
+            .unwrap()
+            .shares
+            .len(),
+        13
+    );
+}
+
+/// spec/20 §20.6 step 5: two dealers whose constant terms cancel (dealer 2 posts
+/// A_20 = −A_10 with a true proof of knowledge, which it can only do with dealer 1's
+/// help) pass every per-dealer check; only the joint-key check refuses the outcome.
+#[test]
+fn a_joint_key_of_identity_is_a_fault() {
+    use urne_crypto::SecretScalar;
+    use urne_crypto::proofs::SchnorrProof;
+    let mut rng = rand::rng();
+    let open = CeremonyOpen::new(1, vec![[1; 32], [2; 32]]).unwrap();
+    let (setups, registrations): (Vec<_>, Vec<_>) =
+        (1..=2).map(|j| TrusteeSetup::new(j, &mut rng)).unzip();
+    let context = CeremonyContext::new([9; 32], open.clone(), &registrations).unwrap();
+    let (states, mut hashes): (Vec<_>, Vec<_>) = setups
+        .into_iter()
+        .map(|s| s.begin(context.clone(), &mut rng).unwrap())
+        .unzip();
+    let a =
+        SecretScalar::from_dalek(-states[0].common.polynomial.coefficients()[0].expose_secret());
+    let A =
+        Point::from_ristretto(urne_crypto::group::basepoint().as_ristretto() * a.expose_secret());
+    let binding = verify::coefficient_binding(2, 0);
+    let proof = SchnorrProof::prove(
+        &ProofContext::new(context.hash(), &binding),
+        &a,
+        &A,
+        &mut rng,
+    )
+    .unwrap();
+    hashes[1] = CommitmentHash {
+        dealer: 2,
+        hash: CommitmentHash::of(context.hash(), 2, &[A]),
+    };
+    let (states, mut commitments): (Vec<_>, Vec<_>) =
+        states.into_iter().map(|s| s.reveal(hashes.clone())).unzip();
+    commitments[1] = Commitments {
+        dealer: 2,
+        coefficients: vec![(A, proof)],
+    };
+    let shares: Vec<EncryptedShares> = states
+        .into_iter()
+        .map(|s| s.deal(commitments.clone(), &mut rng).unwrap().1)
+        .collect();
+    let transcript = CeremonyTranscript {
+        ceremony_id: [9; 32],
+        open,
+        registrations,
+        commitment_hashes: hashes,
+        commitments,
+        shares,
+        complaints: vec![],
+        answers: vec![],
+    };
+    assert_eq!(
+        verify_ceremony(&transcript).unwrap_err(),
+        CeremonyFault::JointKeyIsIdentity
+    );
+}
+
+/// spec/20-ceremony.md §20.7 check 3, the empty-contest rule: α = O takes the trivial
+/// entry and nothing else. A proven entry for α = O carries a DLEQ proof that verifies on
+/// its own (spec/04 §4.3.1 allows G2 = O), so only this rule refuses it.
+#[test]
+fn an_empty_sum_takes_the_trivial_share_and_a_proven_one_is_refused() {
+    use urne_crypto::proofs::{DleqProof, DleqStatement};
+    let (outcome, keys) = keys(run(2, 3, Hooks::default()));
+    let mut ciphertexts = encrypt(&outcome, &[3]);
+    ciphertexts.push(Ciphertext::zero());
+    let key = &keys[0];
+    let honest = key
+        .decryption_shares(&ELECTION, &ciphertexts, &mut rand::rng())
+        .unwrap();
+    assert_eq!(honest.shares[1], DecryptionShare::Trivial);
+    verify_decryption_shares(&outcome, &ELECTION, &ciphertexts, &honest).unwrap();
+
+    let mut binding = labels::DECRYPTION_SHARE.to_vec();
+    binding.extend_from_slice(&key.trustee().to_be_bytes());
+    binding.extend_from_slice(&1u32.to_be_bytes());
+    let identity = Point::identity();
+    let G = urne_crypto::group::basepoint();
+    let statement = DleqStatement {
+        G1: &G,
+        X1: key.verification_key(),
+        G2: &identity,
+        X2: &identity,
+    };
+    let context = ProofContext::new(&ELECTION, &binding);
+    let proof = DleqProof::prove(&context, &statement, &key.share, &mut rand::rng()).unwrap();
+    proof.verify(&context, &statement).unwrap();
+    let mut proven = honest.clone();
+    proven.shares[1] = DecryptionShare::Proven { D: identity, proof };
+    assert_eq!(DecryptionShares::decode(&proven.encode()).unwrap(), proven);
+    assert_eq!(
+        verify_decryption_shares(&outcome, &ELECTION, &ciphertexts, &proven).unwrap_err(),
+        DecryptionError::InvalidShare {
+            trustee: key.trustee(),
+            ciphertext: 1
+        }
     );
 }
 

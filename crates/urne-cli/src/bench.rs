@@ -77,6 +77,8 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1)]
         generator_threads: usize,
     },
+    /// Encrypted ballots posted to an election's board over HTTP, against the crypto floor.
+    Ballots(crate::bench_ballots::BallotsArgs),
 }
 
 fn scratch(dir: Option<PathBuf>, name: &str) -> PathBuf {
@@ -769,6 +771,7 @@ pub fn run(command: BenchCommand) -> Result<(), String> {
             },
             dir,
         ),
+        BenchCommand::Ballots(args) => crate::bench_ballots::run(args),
     }
 }
 

@@ -20,6 +20,9 @@ pub enum Role {
     Authority,
     /// Cosigns a board's checkpoints (lives on the witness's machine).
     Witness,
+    /// An election trustee's identity: signs its ceremony records and decryption shares
+    /// (lives on the trustee's own machine).
+    Trustee,
 }
 
 impl Role {
@@ -29,11 +32,12 @@ impl Role {
             Self::Board => "board",
             Self::Authority => "authority",
             Self::Witness => "witness",
+            Self::Trustee => "trustee",
         }
     }
 
     fn from_name(name: &str) -> Option<Self> {
-        [Self::Board, Self::Authority, Self::Witness]
+        [Self::Board, Self::Authority, Self::Witness, Self::Trustee]
             .into_iter()
             .find(|r| r.name() == name)
     }
@@ -78,7 +82,7 @@ pub fn read_seed(path: &Path, role: Role) -> Result<Zeroizing<[u8; 32]>, String>
         .and_then(|r| r.strip_suffix('\n'))
         .ok_or_else(|| format!("{where_}: line 1: expected `{MAGIC}<role>`"))?;
     let found = Role::from_name(found).ok_or_else(|| {
-        format!("{where_}: line 1: unknown role {found:?} (board, authority, witness)")
+        format!("{where_}: line 1: unknown role {found:?} (board, authority, witness, trustee)")
     })?;
     if found != role {
         return Err(format!(
@@ -169,7 +173,12 @@ mod tests {
         let cases = [
             (format!("{seed}\n"), "earlier format"),
             (format!("urne-key v2 board\n{seed}\n"), "line 1"),
-            (format!("urne-key v1 trustee\n{seed}\n"), "unknown role"),
+            (format!("urne-key v1 voter\n{seed}\n"), "unknown role"),
+            // A trustee key is a key of another role, never a board's.
+            (
+                format!("urne-key v1 trustee\n{seed}\n"),
+                "a key of role trustee",
+            ),
             (
                 format!("urne-key v1 board\n{}\n", "AB".repeat(32)),
                 "line 2",

@@ -1,8 +1,11 @@
 //! `urne`: the board operator's, the authority's, the witness's and the observer's tool.
 
 mod bench;
+mod bench_ballots;
+mod demo_cmd;
 mod keys;
 mod output;
+mod roles;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -65,6 +68,47 @@ impl BoardArgs {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a whole election end to end on an embedded board — ceremony, credentials,
+    /// ballots with revotes and audits, tally with a trustee absent — then verify the
+    /// board from its log alone and print the results with timings.
+    Demo(demo_cmd::DemoArgs),
+    /// The election authority: create an election, run its phases.
+    Election {
+        #[command(subcommand)]
+        command: roles::ElectionCommand,
+    },
+    /// A trustee: identity key, the key ceremony, decryption shares.
+    Trustee {
+        #[command(subcommand)]
+        command: roles::TrusteeCommand,
+    },
+    /// The registrar: voters' credentials.
+    Registrar {
+        #[command(subcommand)]
+        command: roles::RegistrarCommand,
+    },
+    /// A voter: encrypt, sign and cast a ballot (or audit it first with --audit).
+    Vote(roles::VoteArgs),
+    /// Anyone: check that an audited ballot encrypts the choices its device showed.
+    Audit {
+        /// The election's context id.
+        #[arg(long)]
+        election: String,
+        /// The ballot's tracking code, as `urne vote --audit` printed it.
+        #[arg(long)]
+        tracking_code: String,
+    },
+    /// The authority: combine the trustees' decryption shares and post the result.
+    Tally(roles::AuthorityArgs),
+    /// Anyone: verify the whole board against its signed checkpoint, then print an
+    /// election's result.
+    Results {
+        /// The election's context id.
+        #[arg(long)]
+        election: String,
+        #[command(flatten)]
+        keys: BoardKeyArgs,
+    },
     /// Run the bulletin board (embedded store in a data directory).
     Serve(ServeArgs),
     /// Create an Ed25519 key file for one role and print its public form.
@@ -749,6 +793,17 @@ fn fsck(data: &Path, repair: bool, salvage: bool, scratch: Option<PathBuf>) -> R
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => demo_cmd::run(args),
+        Command::Election { command } => roles::election(&cli.board, command),
+        Command::Trustee { command } => roles::trustee(&cli.board, command),
+        Command::Registrar { command } => roles::registrar(&cli.board, command),
+        Command::Vote(args) => roles::vote(&cli.board, args),
+        Command::Audit {
+            election,
+            tracking_code,
+        } => roles::audit(&cli.board, &election, &tracking_code),
+        Command::Tally(args) => roles::tally(&cli.board, args),
+        Command::Results { election, keys } => roles::results(&cli.board, &election, &keys),
         Command::Serve(args) => serve(args),
         Command::Keygen { role, out, name } => keygen(role, &out, name.as_deref()),
         Command::Post(args) => post(&cli.board, args),

@@ -432,6 +432,37 @@ mod tests {
         assert!(CredentialList::from_parts(&short).is_err());
     }
 
+    /// Each of these passes every other check of the assembler (order, the root over
+    /// the entries carried), so only the check named refuses it (spec/22 §22.3).
+    #[test]
+    fn each_assembler_check_refuses_alone() {
+        let l = list(4000);
+        // Part 0 one entry short, the root recomputed over the entries carried: only
+        // the entry count the total implies refuses it.
+        let mut short = l.parts();
+        short[0].entries.pop();
+        let carried: Vec<Hash> = short
+            .iter()
+            .flat_map(|p| p.entries.iter().map(ListedCredential::leaf))
+            .collect();
+        let root = root_of(&carried);
+        for p in short.iter_mut() {
+            p.root = root;
+        }
+        assert!(matches!(
+            CredentialList::from_parts(&short),
+            Err(CredentialError::Parts(m)) if m.contains("has 1799 entries where the total says 1800")
+        ));
+        // The middle part declares another root: the root checked at the end is part 0's,
+        // and the entries hash to it, so only the agreement with part 0 refuses it.
+        let mut other_root = l.parts();
+        other_root[1].root.0[0] ^= 1;
+        assert!(matches!(
+            CredentialList::from_parts(&other_root),
+            Err(CredentialError::Parts(m)) if m.contains("disagrees with part 0")
+        ));
+    }
+
     #[test]
     fn the_part_count_follows_from_the_total() {
         let l = list(3600);
@@ -519,6 +550,40 @@ mod tests {
         swapped.copy_within(b..b + ENTRY_BYTES, a);
         swapped[b..b + ENTRY_BYTES].copy_from_slice(&first);
         assert_eq!(field(&swapped), "order 1");
+    }
+
+    /// From cargo mutants on list.rs: the root is the RFC 6962 root of the entries, header
+    /// fields are read whole, a part index must be below the count, and positions in a
+    /// later part count from its first entry's place in the whole list.
+    #[test]
+    fn part_headers_and_positions_are_read_exactly() {
+        let field = |b: &[u8]| match CredentialListPart::decode(b).unwrap_err() {
+            CredentialError::Decode { field, .. } => field,
+            CredentialError::Order { index } => format!("order {index}"),
+            e => panic!("{e}"),
+        };
+        let l = list(1803);
+        let leaves: Vec<Hash> = l.entries().iter().map(ListedCredential::leaf).collect();
+        assert_eq!(l.root(), root_of(&leaves));
+        let second = l.parts()[1].to_bytes();
+        let (a, b) = (PART_HEADER, PART_HEADER + ENTRY_BYTES);
+        let mut swapped = second.clone();
+        let first = swapped[a..b].to_vec();
+        swapped.copy_within(b..b + ENTRY_BYTES, a);
+        swapped[b..b + ENTRY_BYTES].copy_from_slice(&first);
+        assert_eq!(field(&swapped), "order 1801");
+        let mut zero_weight = second.clone();
+        let w = PART_HEADER + 2 * ENTRY_BYTES + 32;
+        zero_weight[w..w + 4].copy_from_slice(&[0; 4]);
+        assert_eq!(field(&zero_weight), "entries[1802].weight");
+
+        let small = list(3).parts()[0].to_bytes();
+        let mut beyond = small.clone();
+        beyond[41..45].copy_from_slice(&1u32.to_be_bytes());
+        assert_eq!(field(&beyond), "part");
+        let mut many = small.clone();
+        many[45..49].copy_from_slice(&65_536u32.to_be_bytes());
+        assert_eq!(CredentialListPart::decode(&many).unwrap().parts, 65_536);
     }
 
     #[test]

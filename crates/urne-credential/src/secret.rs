@@ -6,6 +6,7 @@ use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::scalar::Scalar as DalekScalar;
 use rand_core::CryptoRng;
 use sha2::{Digest, Sha256, Sha512};
+use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use urne_crypto::{Point, SecretScalar};
 use zeroize::Zeroizing;
 
@@ -31,18 +32,42 @@ impl fmt::Debug for Credential {
     }
 }
 
-fn checksum(random: &[u8]) -> [u8; 2] {
-    let digest = Sha256::new()
+/// The character at `index` (< 58) of the alphabet. Every entry is read, so which one
+/// was wanted (a character of a secret credential) does not show in memory accesses.
+fn alphabet_char(index: u8) -> u8 {
+    let mut out = 0u8;
+    for (i, c) in (0u8..).zip(ALPHABET.iter()) {
+        out.conditional_assign(c, i.ct_eq(&index));
+    }
+    out
+}
+
+/// Whether `byte` is in the alphabet, in a time that does not depend on which
+/// character it is (a slice search would stop earlier for `1` than for `z`).
+fn in_alphabet(byte: u8) -> bool {
+    let mut found = Choice::from(0);
+    for c in ALPHABET {
+        found |= c.ct_eq(&byte);
+    }
+    found.into()
+}
+
+fn checksum(random: &[u8]) -> Zeroizing<[u8; 2]> {
+    // The hasher (zeroized on drop, sha2's `zeroize` feature) and its output both hold
+    // what the checksum is made of: neither stays in memory.
+    let mut digest = Zeroizing::new([0u8; 32]);
+    Sha256::new()
         .chain_update(CREDENTIAL_CHECKSUM)
         .chain_update(random)
-        .finalize();
-    let mut first = [0u8; 8];
+        .finalize_into((&mut *digest).into());
+    let mut first = Zeroizing::new([0u8; 8]);
     first.copy_from_slice(&digest[..8]);
-    let value = u64::from_be_bytes(first) % (58 * 58);
-    [
-        ALPHABET[(value / 58) as usize],
-        ALPHABET[(value % 58) as usize],
-    ]
+    let value = Zeroizing::new(u64::from_be_bytes(*first) % (58 * 58));
+    // Both quotients are below 58.
+    Zeroizing::new([
+        alphabet_char((*value / 58) as u8),
+        alphabet_char((*value % 58) as u8),
+    ])
 }
 
 impl Credential {
@@ -55,12 +80,12 @@ impl Credential {
             rng.fill_bytes(&mut byte);
             // Rejection sampling: 232 = 4 × 58, so bytes below it map uniformly.
             if byte[0] < 232 {
-                chars[filled] = ALPHABET[usize::from(byte[0] % 58)];
+                chars[filled] = alphabet_char(byte[0] % 58);
                 filled += 1;
             }
         }
         let check = checksum(&chars[..RANDOM_CHARS]);
-        chars[RANDOM_CHARS..].copy_from_slice(&check);
+        chars[RANDOM_CHARS..].copy_from_slice(check.as_ref());
         Self { chars }
     }
 
@@ -70,13 +95,12 @@ impl Credential {
         let mut chars = Zeroizing::new([0u8; CREDENTIAL_CHARS]);
         let mut count = 0;
         for c in text.chars().filter(|c| *c != '-' && !c.is_whitespace()) {
-            let byte = u8::try_from(c)
-                .ok()
-                .filter(|b| ALPHABET.contains(b))
-                .ok_or(CredentialError::Character {
+            let byte = u8::try_from(c).ok().filter(|b| in_alphabet(*b)).ok_or(
+                CredentialError::Character {
                     position: count + 1,
                     found: c,
-                })?;
+                },
+            )?;
             if let Some(slot) = chars.get_mut(count) {
                 *slot = byte;
             }
@@ -88,7 +112,10 @@ impl Credential {
                 found: count,
             });
         }
-        if checksum(&chars[..RANDOM_CHARS]) != chars[RANDOM_CHARS..] {
+        let matches = checksum(&chars[..RANDOM_CHARS])
+            .as_ref()
+            .ct_eq(&chars[RANDOM_CHARS..]);
+        if !bool::from(matches) {
             return Err(CredentialError::Checksum);
         }
         Ok(Self { chars })
@@ -109,13 +136,13 @@ impl Credential {
     /// The secret scalar: SHA-512(label ‖ the 22 random characters) reduced mod ℓ. The
     /// characters carry 128 bits of entropy, so a fast hash is enough.
     pub fn secret(&self) -> SecretScalar {
+        // Hashed straight into zeroized memory: a returned digest would be a copy left
+        // on the stack, and the hasher wipes its own state on drop.
         let mut wide = Zeroizing::new([0u8; 64]);
-        wide.copy_from_slice(
-            &Sha512::new()
-                .chain_update(CREDENTIAL_SECRET)
-                .chain_update(&self.chars[..RANDOM_CHARS])
-                .finalize(),
-        );
+        Sha512::new()
+            .chain_update(CREDENTIAL_SECRET)
+            .chain_update(&self.chars[..RANDOM_CHARS])
+            .finalize_into((&mut *wide).into());
         SecretScalar::from_dalek(DalekScalar::from_bytes_mod_order_wide(&wide))
     }
 
@@ -178,7 +205,7 @@ mod tests {
                 .map(|i| ALPHABET[(k * 31 + i * 17 + k * i * 7) % 58])
                 .collect();
             let check = checksum(&chars);
-            chars.extend_from_slice(&check);
+            chars.extend_from_slice(check.as_ref());
             for i in 0..CREDENTIAL_CHARS {
                 for a in ALPHABET.iter() {
                     if chars[i] == *a {
@@ -218,6 +245,61 @@ mod tests {
     }
 
     #[test]
+    fn hashers_that_see_a_credential_wipe_their_state_on_drop() {
+        // Fails to compile without sha2's `zeroize` feature: the SHA-256 of the checksum
+        // and the SHA-512 of the secret scalar would leave the credential's characters in
+        // their block buffers.
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<Sha256>();
+        wiped_on_drop::<Sha512>();
+    }
+
+    /// spec/22 §22.2: bytes ≥ 232 are rejected and the rest taken mod 58, so every
+    /// character is uniform. Pinned with a source of chosen bytes (from cargo mutants: a
+    /// wrong bound or `/` for `%` went unnoticed, one of which leaves 23 characters of 58).
+    #[test]
+    fn generation_rejects_bytes_from_232_and_reduces_the_rest_mod_58() {
+        struct Bytes(Vec<u8>);
+        impl rand_core::TryRng for Bytes {
+            type Error = core::convert::Infallible;
+            fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+                Ok(0)
+            }
+            fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+                Ok(0)
+            }
+            fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+                for b in dst {
+                    *b = self.0.remove(0);
+                }
+                Ok(())
+            }
+        }
+        impl rand_core::TryCryptoRng for Bytes {}
+        let mut bytes = vec![232, 255, 0, 57, 58, 231, 233, 116];
+        bytes.extend(1..=17u8);
+        let credential = Credential::generate(&mut Bytes(bytes));
+        // 232, 255 and 233 rejected; 58 and 116 are 0 mod 58, 231 is 57.
+        let expected: Vec<u8> = [0usize, 57, 0, 57, 0]
+            .into_iter()
+            .chain(1..=17)
+            .map(|i| ALPHABET[i])
+            .collect();
+        assert_eq!(expected.len(), RANDOM_CHARS);
+        assert_eq!(&credential.chars[..RANDOM_CHARS], &expected[..]);
+    }
+
+    #[test]
+    fn constant_time_alphabet_agrees_with_the_alphabet() {
+        for (i, c) in (0u8..).zip(ALPHABET.iter()) {
+            assert_eq!(alphabet_char(i), *c);
+        }
+        for byte in 0..=255u8 {
+            assert_eq!(in_alphabet(byte), ALPHABET.contains(&byte), "byte {byte}");
+        }
+    }
+
+    #[test]
     fn the_secret_depends_on_every_random_character() {
         let c = Credential::generate(&mut rand::rng());
         let text = c.to_text().replace('-', "");
@@ -225,7 +307,7 @@ mod tests {
             let mut chars: Vec<u8> = text.bytes().collect();
             chars[i] = if chars[i] == b'2' { b'3' } else { b'2' };
             let check = checksum(&chars[..RANDOM_CHARS]);
-            chars[RANDOM_CHARS..].copy_from_slice(&check);
+            chars[RANDOM_CHARS..].copy_from_slice(check.as_ref());
             let other = Credential::parse(core::str::from_utf8(&chars).unwrap()).unwrap();
             assert_ne!(other.public(), c.public(), "character {i}");
         }

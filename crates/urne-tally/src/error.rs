@@ -62,6 +62,16 @@ pub enum TallyError {
         /// What the ballot holds.
         found: usize,
     },
+    /// A ballot equal, byte for byte, to an earlier one of the list: a replay. Honest
+    /// ballots never repeat (fresh nonces), and a replay of a voter's earlier ballot after
+    /// a revote would make it count again (spec/24 §24.3).
+    #[error("ballot {ballot} (in log order) replays ballot {first}")]
+    ReplayedBallot {
+        /// Its index in the list of accepted ballots.
+        ballot: usize,
+        /// The index of the earlier, identical ballot.
+        first: usize,
+    },
     /// A tally or result whose contests or entries disagree with the manifest.
     #[error("the tally's {field}: {expected} expected, {found} found")]
     TallyShape {
@@ -75,6 +85,10 @@ pub enum TallyError {
     /// A tally or result of another election.
     #[error("the tally is for another election")]
     TallyOfAnotherElection,
+    /// The ceremony outcome given is not the one whose joint key the election uses: its
+    /// verification keys cannot open this election's sums.
+    #[error("the ceremony's joint key is not the election's")]
+    CeremonyOfAnotherKey,
     /// Total weight × an entry's maximum exceeds what a discrete-log table solves.
     #[error("{at}: the bound {bound} exceeds the largest discrete-log bound")]
     BoundTooLarge {

@@ -79,6 +79,9 @@ pub fn decrypt_tally(
     if tally.context != *election.context() {
         return Err(TallyError::TallyOfAnotherElection);
     }
+    if outcome.joint_key != *election.public_key() {
+        return Err(TallyError::CeremonyOfAnotherKey);
+    }
     check_shape(manifest, &tally.contests)?;
     let ciphertexts = tally.ciphertexts();
     let positions = tally.positions(manifest);
@@ -224,6 +227,9 @@ pub fn verify_result(
     // 1. The election and the shape.
     if result.tally.context != *election.context() {
         return Err(TallyError::TallyOfAnotherElection);
+    }
+    if outcome.joint_key != *election.public_key() {
+        return Err(TallyError::CeremonyOfAnotherKey);
     }
     check_shape(manifest, &result.tally.contests)?;
     let counts_as_sums: Vec<Vec<Ciphertext>> = result

@@ -251,6 +251,7 @@ pub fn aggregate(
     for (index, ballot) in ballots.iter().enumerate() {
         check_ballot(manifest, election.context(), &weights, index, ballot)?;
     }
+    refuse_replays(ballots)?;
     let resolution = resolve_revotes(ballots);
     let shape = entries_per_contest(manifest);
     let empty = || -> Vec<Vec<CiphertextSum>> {
@@ -303,6 +304,29 @@ pub fn aggregate(
         },
         resolution,
     })
+}
+
+/// Refuses a ballot equal to an earlier one (spec/24 §24.3). Two honest ballots never
+/// share a ciphertext, so ballots are grouped by their first ciphertext and only those
+/// that share it are compared whole: one hash-map entry per ballot, not a hash of every
+/// ballot's bytes.
+fn refuse_replays(ballots: &[Ballot]) -> Result<(), TallyError> {
+    let mut seen: HashMap<[u8; 64], Vec<usize>> = HashMap::with_capacity(ballots.len());
+    for (index, ballot) in ballots.iter().enumerate() {
+        // Shape was checked: every ballot has a contest with an option.
+        let Some(first) = ballot.contests.first().and_then(|c| c.options.first()) else {
+            continue;
+        };
+        let earlier = seen.entry(first.ciphertext.to_bytes()).or_default();
+        if let Some(&first) = earlier.iter().find(|&&e| ballots[e] == *ballot) {
+            return Err(TallyError::ReplayedBallot {
+                ballot: index,
+                first,
+            });
+        }
+        earlier.push(index);
+    }
+    Ok(())
 }
 
 fn check_ballot(

@@ -443,14 +443,17 @@ fn decryption_refuses_a_sum_outside_its_bound() {
             }
         })
     );
-    // One trustee's shares twice are not two trustees.
-    let twice = vec![shares[0].clone(), shares[0].clone()];
-    assert_eq!(
-        decrypt_tally(&f.election, &f.outcome, &honest, &twice),
-        Err(TallyError::Shares(
-            urne_ceremony::DecryptionError::DuplicateTrustee { trustee: 1 }
-        ))
-    );
+    // One trustee's shares twice are not two trustees; the error names that trustee.
+    for j in 0..2 {
+        let twice = vec![shares[0].clone(), shares[j].clone(), shares[j].clone()];
+        let trustee = shares[j].trustee;
+        assert_eq!(
+            decrypt_tally(&f.election, &f.outcome, &honest, &twice),
+            Err(TallyError::Shares(
+                urne_ceremony::DecryptionError::DuplicateTrustee { trustee }
+            ))
+        );
+    }
     // Fewer than t.
     assert!(matches!(
         decrypt_tally(&f.election, &f.outcome, &honest, &shares[..1]),
@@ -531,6 +534,13 @@ fn result_decoding_is_strict_and_names_the_field() {
     let mut zero = bytes.clone();
     zero[59..61].copy_from_slice(&0u16.to_be_bytes());
     assert_eq!(field_of(TallyResult::decode(&zero)), "trustees[0]");
+    // Trustee indices run to 1000: the last one decodes, the next does not.
+    let mut last = bytes.clone();
+    last[61..63].copy_from_slice(&1000u16.to_be_bytes());
+    assert_eq!(TallyResult::decode(&last).unwrap().trustees, vec![1, 1000]);
+    let mut beyond = bytes.clone();
+    beyond[61..63].copy_from_slice(&1001u16.to_be_bytes());
+    assert_eq!(field_of(TallyResult::decode(&beyond)), "trustees[1]");
     let mut no_contests = bytes.clone();
     no_contests[63..65].copy_from_slice(&0u16.to_be_bytes());
     assert_eq!(field_of(TallyResult::decode(&no_contests)), "contests");
@@ -554,5 +564,132 @@ fn result_decoding_is_strict_and_names_the_field() {
             .unwrap_err()
             .field(),
         "contests[1].entries[1].sum"
+    );
+}
+
+/// Every voter on one option: each count equals its bound (weight × maximum) exactly, and
+/// a bound is inclusive in decryption and in verification alike.
+#[test]
+fn a_unanimous_count_at_its_bound_decrypts_and_verifies() {
+    let votes: Vec<Vote> = (0..WEIGHTS.len()).map(|v| (v, Some(0), [3, 2])).collect();
+    let f = fixture(&votes);
+    let (result, shares) = f.tally(&f.ballots);
+    let weight: u64 = WEIGHTS.iter().map(|&w| u64::from(w)).sum();
+    assert_eq!(result.tally.weight, weight);
+    assert_eq!(
+        result.counts,
+        vec![vec![weight, 0, 0, 0], vec![3 * weight, 2 * weight]]
+    );
+    f.verify(&shares, &result).unwrap();
+}
+
+/// spec/24 §24.6 step 5, the bound alone: a ballot whose option encrypts 5 (its proof is
+/// not what the tally checks, spec/24 §24.6 last paragraph) gives a count that the shares
+/// open correctly, so only the bound W × maximum can refuse it.
+#[test]
+fn a_count_above_its_bound_is_caught_even_when_the_shares_open_to_it() {
+    let mut f = fixture(&[(0, Some(0), [1, 1])]);
+    let key = EncryptionKey::new(f.outcome.joint_key);
+    f.ballots[0].contests[0].options[1].ciphertext = key.encrypt(5, &mut rand::rng()).0;
+    let aggregation = aggregate(&f.election, &f.credentials, &f.ballots).unwrap();
+    let shares = f.shares(&[1, 3], &aggregation.tally);
+    let at = Position {
+        contest: 0,
+        entry: Entry::Option(1),
+    };
+    assert_eq!(
+        decrypt_tally(&f.election, &f.outcome, &aggregation, &shares),
+        Err(TallyError::NoCountWithinBound { at, bound: 1 })
+    );
+    let result = TallyResult {
+        tally: aggregation.tally,
+        superseded: 0,
+        trustees: vec![1, 3],
+        counts: vec![vec![1, 5, 0, 0], vec![1, 1]],
+    };
+    assert_eq!(
+        f.verify(&shares, &result),
+        Err(TallyError::CountAboveBound {
+            at,
+            count: 5,
+            bound: 1
+        })
+    );
+}
+
+/// A voter's first ballot posted again after their revote (anyone can: ballot and
+/// signature are public) would count again as the last; it is refused as a replay, so
+/// a board that accepted it fails verification.
+#[test]
+fn a_ballot_replayed_after_a_revote_is_refused() {
+    let f = fixture(&VOTES);
+    let mut replayed = f.ballots.clone();
+    replayed.push(f.ballots[0].clone());
+    assert_eq!(
+        aggregate(&f.election, &f.credentials, &replayed),
+        Err(TallyError::ReplayedBallot {
+            ballot: 6,
+            first: 0
+        })
+    );
+    // The honest result checked against a board holding the replay.
+    let (result, shares) = f.tally(&f.ballots);
+    assert_eq!(
+        verify_result(
+            &f.election,
+            &f.outcome,
+            &f.credentials,
+            &replayed,
+            &shares,
+            &result
+        ),
+        Err(TallyError::ReplayedBallot {
+            ballot: 6,
+            first: 0
+        })
+    );
+}
+
+/// spec/24 §24.6 step 1: the outcome of another ceremony (its own t, verification keys
+/// and joint key) is named as such, not left to fail as a wrong share or count.
+#[test]
+fn the_outcome_of_another_ceremony_is_refused() {
+    let f = fixture(&VOTES);
+    let (result, shares) = f.tally(&f.ballots);
+    let (other, _) = ceremony(2, 3);
+    let aggregation = aggregate(&f.election, &f.credentials, &f.ballots).unwrap();
+    assert_eq!(
+        decrypt_tally(&f.election, &other, &aggregation, &shares),
+        Err(TallyError::CeremonyOfAnotherKey)
+    );
+    assert_eq!(
+        verify_result(
+            &f.election,
+            &other,
+            &f.credentials,
+            &f.ballots,
+            &shares,
+            &result
+        ),
+        Err(TallyError::CeremonyOfAnotherKey)
+    );
+}
+
+/// spec/24 §24.3: a contest has 1 to 257 entries (256 options and a blank vote).
+#[test]
+fn a_contest_of_257_entries_decodes_and_one_of_258_does_not() {
+    let tally = |entries: usize| EncryptedTally {
+        context: urne_crypto::ContextHash([1; 32]),
+        ballots: 0,
+        weight: 0,
+        contests: vec![vec![Ciphertext::zero(); entries]],
+    };
+    let widest = tally(257);
+    assert_eq!(EncryptedTally::decode(&widest.to_bytes()).unwrap(), widest);
+    assert_eq!(
+        EncryptedTally::decode(&tally(258).to_bytes())
+            .unwrap_err()
+            .field(),
+        "contests[0].entries"
     );
 }

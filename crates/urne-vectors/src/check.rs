@@ -30,13 +30,13 @@ enum Outcome {
 
 /// Collects failures instead of stopping at the first, so one run shows them all.
 #[derive(Default)]
-struct Report {
+pub(crate) struct Report {
     checks: usize,
     failures: Vec<String>,
 }
 
 impl Report {
-    fn expect(&mut self, ok: bool, what: impl FnOnce() -> String) {
+    pub(crate) fn expect(&mut self, ok: bool, what: impl FnOnce() -> String) {
         self.checks += 1;
         if !ok {
             self.failures.push(what());
@@ -44,7 +44,7 @@ impl Report {
     }
 }
 
-fn read<T: DeserializeOwned>(dir: &Path, name: &str) -> Result<T, String> {
+pub(crate) fn read<T: DeserializeOwned>(dir: &Path, name: &str) -> Result<T, String> {
     let path = dir.join(name);
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
@@ -414,7 +414,7 @@ type CheckStep = fn(&Path, &mut Report) -> Result<(), String>;
 /// failure found.
 pub fn check_dir(dir: &Path) -> Result<usize, Vec<String>> {
     let mut report = Report::default();
-    let steps: [(&str, CheckStep); 8] = [
+    let steps: [(&str, CheckStep); 12] = [
         ("encodings", check_encodings),
         ("elgamal", check_elgamal),
         ("schnorr", |d, r| {
@@ -431,6 +431,10 @@ pub fn check_dir(dir: &Path) -> Result<usize, Vec<String>> {
         }),
         ("batch", check_batches),
         ("dlog", check_dlog),
+        ("ceremony", crate::ceremony::check),
+        ("ballot", crate::ballots::check),
+        ("tally", crate::tally::check),
+        ("credential", crate::credentials::check),
     ];
     for (name, step) in steps {
         if let Err(e) = step(dir, &mut report) {

@@ -56,13 +56,13 @@ fn plus_g(p: &Point) -> Point {
     Point::from_ristretto(p.as_ristretto() + basepoint().as_ristretto())
 }
 
-fn file<T: Serialize>(name: &'static str, value: &T) -> VectorFile {
+pub(crate) fn file<T: Serialize>(name: &'static str, value: &T) -> VectorFile {
     let mut contents = serde_json::to_string_pretty(value).unwrap_or_default();
     contents.push('\n');
     VectorFile { name, contents }
 }
 
-fn header(description: &str, spec: &str) -> Header {
+pub(crate) fn header(description: &str, spec: &str) -> Header {
     Header {
         description: description.to_owned(),
         spec: spec.to_owned(),
@@ -1433,5 +1433,9 @@ pub fn generate() -> Vec<VectorFile> {
         bit_range(),
         batch(),
         dlog(),
+        crate::ceremony::generate(),
+        crate::ballots::generate(),
+        crate::tally::generate(),
+        crate::credentials::generate(),
     ]
 }

@@ -7,10 +7,16 @@
 //! every proof from its nonces, verifies it, and requires every negative case to fail
 //! the way it says.
 
+mod ballots;
+mod ceremony;
 pub mod check;
+mod credentials;
 mod forge;
 mod generate;
+mod names;
+mod rng;
 pub mod schema;
+mod tally;
 
 pub use generate::generate;
 

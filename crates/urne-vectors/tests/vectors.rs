@@ -205,3 +205,94 @@ fn checker_requires_a_forgery_to_fail_at_its_own_check() {
         "{failures:?}"
     );
 }
+
+/// The election files (spec/07 §7.5): a verdict relabelled, a positive record altered,
+/// and a remade value changed are each caught, and unknown fields refused.
+#[test]
+fn checker_catches_damaged_election_vectors() {
+    let json = |dir: &Path, file: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap()
+    };
+    let save = |dir: &Path, file: &str, value: &serde_json::Value| {
+        std::fs::write(dir.join(file), serde_json::to_string_pretty(value).unwrap()).unwrap();
+    };
+    let failures_of = |dir: &Path| urne_vectors::check::check_dir(dir).unwrap_err();
+
+    // A disqualification relabelled as another reason.
+    let dir = scratch_copy("ceremony-verdict");
+    let mut v = json(&dir, "ceremony.json");
+    v["negative"][2]["expect"] = "disqualified 2 no-shares".into();
+    save(&dir, "ceremony.json", &v);
+    assert!(
+        failures_of(&dir)
+            .iter()
+            .any(|f| f.contains("ceremony negative") && f.contains("commitment-hash-mismatch")),
+    );
+    // The spec example's sealed share altered.
+    let dir = scratch_copy("ceremony-sealed");
+    let mut v = json(&dir, "ceremony.json");
+    let sealed = v["share_encryption"]["sealed"]
+        .as_str()
+        .unwrap()
+        .replacen('3', "4", 1);
+    v["share_encryption"]["sealed"] = sealed.into();
+    save(&dir, "ceremony.json", &v);
+    assert!(failures_of(&dir).iter().any(|f| f.contains("sealed share")));
+
+    // One nonce of a golden ballot changed: the ballot is no longer what it makes.
+    let dir = scratch_copy("ballot-nonce");
+    let mut v = json(&dir, "ballot.json");
+    v["ballots"][0]["nonces"][3] = v["ballots"][0]["nonces"][4].clone();
+    save(&dir, "ballot.json", &v);
+    assert!(
+        failures_of(&dir)
+            .iter()
+            .any(|f| f.contains("ballot spec-example: remade from its nonces"))
+    );
+    // A ballot negative that fails elsewhere than it says.
+    let dir = scratch_copy("ballot-verdict");
+    let mut v = json(&dir, "ballot.json");
+    v["negative"][0]["expect"] = "wrong-credential".into();
+    save(&dir, "ballot.json", &v);
+    assert!(
+        failures_of(&dir)
+            .iter()
+            .any(|f| f.contains("ballot negative") && f.contains("wrong-election"))
+    );
+
+    // The result's last count byte changed.
+    let dir = scratch_copy("tally-result");
+    let mut v = json(&dir, "tally.json");
+    let mut result = v["result"].as_str().unwrap().to_owned();
+    let last = result.pop().unwrap();
+    result.push(if last == '0' { '1' } else { '0' });
+    v["result"] = result.into();
+    save(&dir, "tally.json", &v);
+    let failures = failures_of(&dir);
+    assert!(
+        failures.iter().any(|f| f.contains("the result remade")),
+        "{failures:?}"
+    );
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.contains("the result gives count")),
+        "{failures:?}"
+    );
+    // A credential's secret swapped for another's.
+    let dir = scratch_copy("credential-secret");
+    let mut v = json(&dir, "credential.json");
+    v["credentials"][0]["secret"] = v["credentials"][1]["secret"].clone();
+    save(&dir, "credential.json", &v);
+    assert!(failures_of(&dir).iter().any(|f| f.contains(": secret")));
+    // An unknown field inside a tally negative.
+    let dir = scratch_copy("tally-unknown");
+    let mut v = json(&dir, "tally.json");
+    v["negative"][0]["hint"] = 1.into();
+    save(&dir, "tally.json", &v);
+    assert!(
+        failures_of(&dir)
+            .iter()
+            .any(|f| f.contains("tally.json") && f.contains("unknown field"))
+    );
+}

@@ -1,0 +1,1249 @@
+//! The election role commands against a running board (`urne serve`): the authority's
+//! `election …` and `tally`, the registrar's `registrar issue`, the trustee's `trustee …`,
+//! the voter's `vote`, anyone's `audit` and `results` (spec/25-cli-elections.md).
+//!
+//! Every command reads the election from the board's log and replays it through
+//! urne-election's fold (the same checks the board ran), so it acts on the state the log
+//! determines, never on what the board says about itself; `results` goes further and
+//! verifies the whole board against its signed checkpoint before printing anything.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+use ed25519_dalek::SigningKey;
+use serde::Deserialize;
+use urne_ballot::{
+    Ballot, Contest, ContestKind, ContestSelection, CredentialKey, Manifest, TrackingCode,
+    check_audit,
+};
+use urne_board::{ContextId, ContextOpen, ContextType, Record};
+use urne_ceremony::{
+    CeremonyOpen, CommitmentHash, Commitments, Complaint, ComplaintAnswer, EncryptedShares,
+    TrusteeSetup, state_file,
+};
+use urne_client::BoardClient;
+use urne_credential::{BallotSignature, Credential, CredentialList, ListedCredential};
+use urne_election::{
+    AuditRecord, CastBallot, CloseRound, Decoded, ElectionState, ManifestRecord, Phase, Replay,
+    decode, kinds, round,
+};
+use urne_record::Kind;
+use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
+use zeroize::Zeroizing;
+
+use crate::BoardArgs;
+use crate::keys::{self, Role};
+use crate::output::{Failure, say};
+
+/// The election a command acts on, and the key it signs with.
+#[derive(Args)]
+pub struct AuthorityArgs {
+    /// The election's context id (printed by `urne election create`).
+    #[arg(long)]
+    election: String,
+    /// The election authority's key file.
+    #[arg(long)]
+    key: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum ElectionCommand {
+    /// Open an election: `context.open` committing to the manifest, then the manifest.
+    Create {
+        /// The election authority's key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The manifest, a TOML file (spec/25 §25.2).
+        #[arg(long)]
+        manifest: PathBuf,
+    },
+    /// Show an election: its phase, its contests with option numbers, its ceremony.
+    Show {
+        /// The election's context id.
+        #[arg(long)]
+        election: String,
+    },
+    /// Start the key ceremony with these trustees, in order, and this threshold.
+    Ceremony {
+        #[command(flatten)]
+        authority: AuthorityArgs,
+        /// A trustee's public key (hex, from `urne trustee keygen`); repeat, in order.
+        #[arg(long = "trustee", required = true)]
+        trustees: Vec<String>,
+        /// How many trustees it takes to decrypt.
+        #[arg(long)]
+        threshold: u16,
+    },
+    /// End the ceremony's current round for trustees who did not post in it (the
+    /// complaint round always ends this way: nobody else can know no complaint is coming).
+    CloseRound {
+        #[command(flatten)]
+        authority: AuthorityArgs,
+        /// Wait until the ceremony reaches this round before closing it (5: complaints).
+        #[arg(long)]
+        round: Option<u8>,
+    },
+    /// Open voting (the credential list must be complete on the board).
+    Open {
+        #[command(flatten)]
+        authority: AuthorityArgs,
+    },
+    /// Close voting and start the tally (the encrypted tally is sealed on the board).
+    Close {
+        #[command(flatten)]
+        authority: AuthorityArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TrusteeCommand {
+    /// Make a trustee's identity key file and print its public key for the authority.
+    Keygen {
+        /// Where to write the key (refuses to overwrite).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Take part in the key ceremony from start to end: post each round's record as soon
+    /// as the board has the previous round, then keep the key share in a passphrase-
+    /// encrypted state file. Runs until the ceremony is over.
+    Ceremony(TrusteeArgs),
+    /// Post this trustee's decryption shares of the election's encrypted tally.
+    Decrypt(TrusteeArgs),
+}
+
+#[derive(Args)]
+pub struct TrusteeArgs {
+    /// The election's context id.
+    #[arg(long)]
+    election: String,
+    /// The trustee's identity key file.
+    #[arg(long)]
+    key: PathBuf,
+    /// The trustee's state file (written by `ceremony`, read by `decrypt`).
+    #[arg(long)]
+    state: PathBuf,
+    /// A file whose first line is the state file's passphrase.
+    #[arg(long)]
+    passphrase_file: PathBuf,
+    /// Give up waiting for the other trustees after this many seconds.
+    #[arg(long, default_value_t = 3600)]
+    timeout: u64,
+}
+
+#[derive(Subcommand)]
+pub enum RegistrarCommand {
+    /// Draw one secret credential per voter, write each to its own file for mailing, and
+    /// post the public credential list (never who holds which).
+    Issue {
+        #[command(flatten)]
+        authority: AuthorityArgs,
+        /// The voters: a CSV file, one voter per line, `id` or `id,weight` (a header line
+        /// `id` or `id,weight` is allowed).
+        #[arg(long)]
+        voters: PathBuf,
+        /// A new directory for the credential files, one `<id>.credential` per voter.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args)]
+pub struct VoteArgs {
+    /// The election's context id.
+    #[arg(long)]
+    election: String,
+    /// The voter's credential file (from the registrar).
+    #[arg(long)]
+    credential: PathBuf,
+    /// The choice in each contest, in order: option numbers as `urne election show`
+    /// prints them (`2`, `1,3`), `blank`, or points for a cumulative contest (`1=2,3=1`).
+    #[arg(long = "pick", required = true)]
+    picks: Vec<String>,
+    /// Audit the ballot instead of casting it (Benaloh): it is posted opened, never
+    /// counted; check it with `urne audit`, then vote again.
+    #[arg(long)]
+    audit: bool,
+}
+
+fn fail(message: impl Into<String>) -> Failure {
+    Failure::Message(message.into())
+}
+
+fn election_id(text: &str) -> Result<ContextId, Failure> {
+    Ok(ContextId(keys::parse_hex32(text, "--election")?))
+}
+
+fn authority_key(path: &Path) -> Result<SigningKey, Failure> {
+    let seed = keys::read_seed(path, Role::Authority)?;
+    Ok(keys::signing_key(&seed))
+}
+
+fn trustee_key(path: &Path) -> Result<SigningKey, Failure> {
+    let seed = keys::read_seed(path, Role::Trustee)?;
+    Ok(keys::signing_key(&seed))
+}
+
+/// The board's log, read in order and replayed through the election's fold.
+struct Follower {
+    client: BoardClient,
+    id: ContextId,
+    replay: Replay,
+    records: Vec<(u64, Record)>,
+    next: u64,
+}
+
+impl Follower {
+    fn new(board: &BoardArgs, id: ContextId) -> Result<Self, Failure> {
+        let client = board.client()?;
+        let origin = client.board_info()?.origin;
+        let mut follower = Self {
+            client,
+            id,
+            replay: Replay::new(id, &origin),
+            records: Vec::new(),
+            next: 0,
+        };
+        follower.sync()?;
+        if follower.replay.state().is_none() {
+            return Err(fail(format!(
+                "no election {} on the board (its context.open is not on the log)",
+                id.to_hex()
+            )));
+        }
+        Ok(follower)
+    }
+
+    /// Reads and replays what was appended since the last sync.
+    fn sync(&mut self) -> Result<(), Failure> {
+        for entry in self.client.entries(self.next, u64::MAX)? {
+            let record = Record::parse(entry.record)
+                .map_err(|e| fail(format!("entry {}: {e}", entry.index)))?;
+            self.replay.feed(entry.index, &record).map_err(|e| {
+                fail(format!(
+                    "the board's log breaks the election's rules at {e}; refusing to act on it"
+                ))
+            })?;
+            if record.context() == self.id {
+                self.records.push((entry.index, record));
+            }
+            self.next = entry.index + 1;
+        }
+        Ok(())
+    }
+
+    fn state(&self) -> Result<&ElectionState, Failure> {
+        self.replay
+            .state()
+            .ok_or_else(|| fail("the election is not on the board"))
+    }
+
+    /// Syncs until `ready` holds, every half second, for at most `timeout`.
+    fn wait_for(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        ready: impl Fn(&ElectionState) -> bool,
+    ) -> Result<(), Failure> {
+        let started = Instant::now();
+        loop {
+            if ready(self.state()?) {
+                return Ok(());
+            }
+            if started.elapsed() > timeout {
+                return Err(fail(format!(
+                    "gave up after {} s waiting for {what}",
+                    timeout.as_secs()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(500));
+            self.sync()?;
+        }
+    }
+
+    /// The decoded election records of `kind`, in log order.
+    fn decoded(&self, kind: Kind) -> Result<Vec<Decoded>, Failure> {
+        self.records
+            .iter()
+            .filter(|(_, r)| r.kind() == kind)
+            .map(|(index, r)| {
+                decode(kind, r.body())
+                    .unwrap_or_else(|| {
+                        Err(urne_election::ElectionError::Invalid {
+                            kind: "record",
+                            field: "kind".into(),
+                            detail: "not an election kind".into(),
+                        })
+                    })
+                    .map_err(|e| fail(format!("record {index}: {e}")))
+            })
+            .collect()
+    }
+
+    fn post(&self, kind: Kind, body: &[u8], key: &SigningKey) -> Result<u64, Failure> {
+        post(&self.client, self.id, kind, body, key)
+    }
+}
+
+fn post(
+    client: &BoardClient,
+    context: ContextId,
+    kind: Kind,
+    body: &[u8],
+    key: &SigningKey,
+) -> Result<u64, Failure> {
+    let name = kinds::name(kind).unwrap_or(match kind {
+        CONTEXT_OPEN => "context.open",
+        CONTEXT_PHASE => "context.phase",
+        _ => "record",
+    });
+    let record =
+        Record::sign(context, kind, body, key).map_err(|e| fail(format!("{name}: {e}")))?;
+    let receipt = client
+        .post_record(record.bytes())
+        .map_err(|e| match e.board_code() {
+            Some(_) => fail(format!("the board refused {name}: {e}")),
+            None => fail(format!("submitting {name} failed: {e}")),
+        })?;
+    Ok(receipt.index)
+}
+
+fn move_to(follower: &Follower, key: &SigningKey, to: Phase) -> Result<(), Failure> {
+    let index = follower.post(CONTEXT_PHASE, &[to.code()], key)?;
+    say!("election moved to {to} (entry {index})")?;
+    Ok(())
+}
+
+// ---- manifest files ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManifestFile {
+    title: String,
+    #[serde(rename = "contest")]
+    contests: Vec<ContestFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct ContestFile {
+    title: String,
+    kind: String,
+    #[serde(default)]
+    blank: bool,
+    options: Vec<String>,
+    min: Option<u16>,
+    max: Option<u16>,
+    per_option_max: Option<u8>,
+    min_total: Option<u32>,
+    max_total: Option<u32>,
+}
+
+/// Reads a manifest file (spec/25 §25.2).
+pub fn read_manifest(path: &Path) -> Result<Manifest, Failure> {
+    let where_ = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| fail(format!("{where_}: {e}")))?;
+    let file: ManifestFile = toml::from_str(&text).map_err(|e| fail(format!("{where_}: {e}")))?;
+    let mut contests = Vec::with_capacity(file.contests.len());
+    for (i, c) in file.contests.into_iter().enumerate() {
+        let need = |v: Option<u32>, name: &str| {
+            v.ok_or_else(|| {
+                fail(format!(
+                    "{where_}: contest {} ({}) needs `{name}`",
+                    i + 1,
+                    c.kind
+                ))
+            })
+        };
+        let kind = match c.kind.as_str() {
+            "single-choice" => ContestKind::SingleChoice,
+            "approval" => ContestKind::Approval {
+                min: need(c.min.map(u32::from), "min")? as u16,
+                max: need(c.max.map(u32::from), "max")? as u16,
+            },
+            "cumulative" => ContestKind::Cumulative {
+                per_option_max: need(c.per_option_max.map(u32::from), "per-option-max")? as u8,
+                min_total: need(c.min_total, "min-total")?,
+                max_total: need(c.max_total, "max-total")?,
+            },
+            other => {
+                return Err(fail(format!(
+                    "{where_}: contest {}: kind {other:?} is not single-choice, approval or cumulative",
+                    i + 1
+                )));
+            }
+        };
+        contests.push(Contest {
+            title: c.title,
+            kind,
+            blank: c.blank,
+            options: c.options,
+        });
+    }
+    Manifest::new(file.title, contests).map_err(|e| fail(format!("{where_}: {e}")))
+}
+
+// ---- election ----
+
+pub fn election(board: &BoardArgs, command: ElectionCommand) -> Result<(), Failure> {
+    match command {
+        ElectionCommand::Create { key, manifest } => {
+            let key = authority_key(&key)?;
+            let manifest = read_manifest(&manifest)?;
+            let record = ManifestRecord { manifest };
+            let mut nonce = [0u8; 16];
+            rand::fill(&mut nonce);
+            let name: String = record.manifest.title().chars().take(200).collect();
+            let open = ContextOpen {
+                context_type: ContextType::ELECTION,
+                nonce,
+                name,
+                parameters: record.parameters_hash(),
+            }
+            .to_body()
+            .map_err(|e| fail(format!("context.open: {e}")))?;
+            let id = ContextId::derive(key.verifying_key().as_bytes(), &open);
+            let client = board.client()?;
+            post(&client, id, CONTEXT_OPEN, &open, &key)?;
+            post(
+                &client,
+                id,
+                kinds::ELECTION_MANIFEST,
+                &record.to_body(),
+                &key,
+            )?;
+            say!("election: {}", id.to_hex())?;
+            Ok(())
+        }
+        ElectionCommand::Show { election } => {
+            let follower = Follower::new(board, election_id(&election)?)?;
+            show(&follower)
+        }
+        ElectionCommand::Ceremony {
+            authority,
+            trustees,
+            threshold,
+        } => {
+            let key = authority_key(&authority.key)?;
+            let follower = Follower::new(board, election_id(&authority.election)?)?;
+            let identities = trustees
+                .iter()
+                .map(|t| keys::parse_hex32(t, "--trustee"))
+                .collect::<Result<Vec<_>, _>>()?;
+            let open = CeremonyOpen::new(threshold, identities)
+                .map_err(|e| fail(format!("ceremony.open: {e}")))?;
+            move_to(&follower, &key, Phase::Ceremony)?;
+            let index = follower.post(kinds::CEREMONY_OPEN, &open.encode(), &key)?;
+            say!(
+                "key ceremony opened (entry {index}): {threshold} of {} trustees",
+                open.trustee_count()
+            )?;
+            Ok(())
+        }
+        ElectionCommand::CloseRound {
+            authority,
+            round: wanted,
+        } => {
+            let key = authority_key(&authority.key)?;
+            let mut follower = Follower::new(board, election_id(&authority.election)?)?;
+            if let Some(wanted) = wanted {
+                follower.wait_for(
+                    &format!("ceremony round {wanted}"),
+                    Duration::from_secs(3600),
+                    |s| s.phase() != Phase::Ceremony || s.ceremony().round() >= wanted,
+                )?;
+            }
+            let state = follower.state()?;
+            if state.phase() != Phase::Ceremony {
+                return Err(fail(format!(
+                    "the election is in its {} phase, not in its ceremony",
+                    state.phase()
+                )));
+            }
+            let current = state.ceremony().round();
+            if wanted.is_some_and(|w| w != current) {
+                say!("ceremony round {current} is open; nothing to close")?;
+                return Ok(());
+            }
+            let body = CloseRound { round: current }.to_body();
+            let index = follower.post(kinds::CEREMONY_CLOSE_ROUND, &body, &key)?;
+            say!("ceremony round {current} closed (entry {index})")?;
+            Ok(())
+        }
+        ElectionCommand::Open { authority } => {
+            let key = authority_key(&authority.key)?;
+            let follower = Follower::new(board, election_id(&authority.election)?)?;
+            move_to(&follower, &key, Phase::Voting)
+        }
+        ElectionCommand::Close { authority } => {
+            let key = authority_key(&authority.key)?;
+            let mut follower = Follower::new(board, election_id(&authority.election)?)?;
+            move_to(&follower, &key, Phase::Closed)?;
+            follower.sync()?;
+            move_to(&follower, &key, Phase::Tallying)
+        }
+    }
+}
+
+fn show(follower: &Follower) -> Result<(), Failure> {
+    let state = follower.state()?;
+    say!("election {}", follower.id.to_hex())?;
+    say!("phase: {}", state.phase())?;
+    if let Some(manifest) = state.manifest() {
+        say!("title: {}", manifest.title())?;
+        for (i, contest) in manifest.contests().iter().enumerate() {
+            say!("contest {}: {} ({})", i + 1, contest.title, rule(contest))?;
+            for (o, option) in contest.options.iter().enumerate() {
+                say!("  {}. {option}", o + 1)?;
+            }
+            if contest.blank {
+                say!("  blank: the blank vote")?;
+            }
+        }
+    }
+    if state.phase() == Phase::Ceremony {
+        say!("ceremony round: {}", state.ceremony().round())?;
+    }
+    if let Some(Ok(outcome)) = state.ceremony().outcome() {
+        say!(
+            "joint key: {} ({} of {} trustees qualified, threshold {})",
+            hex::encode(outcome.joint_key.to_bytes()),
+            outcome.qualified.len(),
+            outcome.verification_keys.len(),
+            outcome.threshold
+        )?;
+    }
+    if let Some(list) = state.credential_list() {
+        say!("credentials: {}", list.entries().len())?;
+    }
+    let (cast, audited) = state.ballot_counts();
+    say!("ballots: {cast} cast, {audited} audited")?;
+    Ok(())
+}
+
+fn rule(contest: &Contest) -> String {
+    match contest.kind {
+        ContestKind::SingleChoice => "pick one".into(),
+        ContestKind::Approval { min, max } => format!("pick {min} to {max}"),
+        ContestKind::Cumulative {
+            per_option_max,
+            min_total,
+            max_total,
+        } => format!("{min_total} to {max_total} points, at most {per_option_max} per option"),
+        _ => "see the manifest".into(),
+    }
+}
+
+// ---- registrar ----
+
+/// One line of the voters file.
+fn parse_voters(path: &Path) -> Result<Vec<(String, u32)>, Failure> {
+    let where_ = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| fail(format!("{where_}: {e}")))?;
+    let mut voters = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || (n == 0 && (line == "id" || line == "id,weight")) {
+            continue;
+        }
+        let mut fields = line.split(',').map(str::trim);
+        let id = fields.next().unwrap_or_default();
+        let weight = match fields.next() {
+            None => 1,
+            Some(w) => w.parse::<u32>().ok().filter(|w| *w >= 1).ok_or_else(|| {
+                fail(format!(
+                    "{where_}: line {}: weight {w:?} is not a whole number of at least 1",
+                    n + 1
+                ))
+            })?,
+        };
+        if fields.next().is_some() {
+            return Err(fail(format!(
+                "{where_}: line {}: expected `id` or `id,weight`",
+                n + 1
+            )));
+        }
+        // The id names a file: nothing that could leave the output directory.
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'))
+            || id.starts_with('.')
+        {
+            return Err(fail(format!(
+                "{where_}: line {}: voter id {id:?} must be letters, digits, - _ . @ (it names the credential file)",
+                n + 1
+            )));
+        }
+        if !seen.insert(id.to_owned()) {
+            return Err(fail(format!(
+                "{where_}: line {}: voter {id} is listed twice",
+                n + 1
+            )));
+        }
+        voters.push((id.to_owned(), weight));
+    }
+    if voters.is_empty() {
+        return Err(fail(format!("{where_}: no voters")));
+    }
+    Ok(voters)
+}
+
+pub fn registrar(board: &BoardArgs, command: RegistrarCommand) -> Result<(), Failure> {
+    let RegistrarCommand::Issue {
+        authority,
+        voters,
+        out,
+    } = command;
+    let key = authority_key(&authority.key)?;
+    let voters = parse_voters(&voters)?;
+    let mut follower = Follower::new(board, election_id(&authority.election)?)?;
+    std::fs::create_dir(&out).map_err(|e| {
+        fail(format!(
+            "{}: {e} (the credential files go into a new directory)",
+            out.display()
+        ))
+    })?;
+    let mut rng = rand::rng();
+    let mut entries = Vec::with_capacity(voters.len());
+    for (id, weight) in &voters {
+        let credential = Credential::generate(&mut rng);
+        let path = out.join(format!("{id}.credential"));
+        let text = Zeroizing::new(format!("{}\n", credential.to_text().as_str()));
+        urne_fsutil::write_new(&path, text.as_bytes(), 0o600)
+            .map_err(|e| fail(format!("{}: {e}", path.display())))?;
+        entries.push(ListedCredential {
+            credential: credential.public(),
+            weight: *weight,
+        });
+    }
+    let list =
+        CredentialList::new(entries).map_err(|e| fail(format!("the credential list: {e}")))?;
+    if follower.state()?.phase() == Phase::Ceremony {
+        move_to(&follower, &key, Phase::Registration)?;
+        follower.sync()?;
+    }
+    for part in list.parts() {
+        follower.post(kinds::ELECTION_CREDENTIALS, &part.to_bytes(), &key)?;
+    }
+    say!(
+        "{} credentials written to {} (one file per voter, to mail); public list posted, root {}",
+        voters.len(),
+        out.display(),
+        list.root()
+    )?;
+    Ok(())
+}
+
+// ---- trustee ----
+
+fn read_passphrase(path: &Path) -> Result<Zeroizing<String>, Failure> {
+    let text = Zeroizing::new(
+        std::fs::read_to_string(path).map_err(|e| fail(format!("{}: {e}", path.display())))?,
+    );
+    let line = text.lines().next().unwrap_or_default();
+    if line.is_empty() {
+        return Err(fail(format!(
+            "{}: the first line (the passphrase) is empty",
+            path.display()
+        )));
+    }
+    Ok(Zeroizing::new(line.to_owned()))
+}
+
+/// This trustee's index in the ceremony: its key's position in `ceremony.open`.
+fn trustee_index(state: &ElectionState, key: &SigningKey) -> Result<u16, Failure> {
+    let open = state
+        .ceremony()
+        .open()
+        .ok_or_else(|| fail("the key ceremony is not open yet (no ceremony.open)"))?;
+    let mine = key.verifying_key().to_bytes();
+    open.identities
+        .iter()
+        .position(|i| *i == mine)
+        .map(|p| p as u16 + 1)
+        .ok_or_else(|| fail("this trustee key is not one of the ceremony's trustees"))
+}
+
+fn all<T>(decoded: Vec<Decoded>, pick: impl Fn(Decoded) -> Option<T>) -> Vec<T> {
+    decoded.into_iter().filter_map(pick).collect()
+}
+
+pub fn trustee(board: &BoardArgs, command: TrusteeCommand) -> Result<(), Failure> {
+    match command {
+        TrusteeCommand::Keygen { out } => {
+            let seed = keys::create_seed(&out, Role::Trustee)?;
+            let key = keys::signing_key(&seed);
+            say!("key file:   {} (trustee key)", out.display())?;
+            say!(
+                "public key: {}",
+                hex::encode(key.verifying_key().as_bytes())
+            )?;
+            Ok(())
+        }
+        TrusteeCommand::Ceremony(args) => ceremony(board, args),
+        TrusteeCommand::Decrypt(args) => decrypt(board, args),
+    }
+}
+
+fn ceremony(board: &BoardArgs, args: TrusteeArgs) -> Result<(), Failure> {
+    let key = trustee_key(&args.key)?;
+    let passphrase = read_passphrase(&args.passphrase_file)?;
+    if args.state.exists() {
+        return Err(fail(format!(
+            "{}: a state file is already there; the ceremony writes a new one",
+            args.state.display()
+        )));
+    }
+    let timeout = Duration::from_secs(args.timeout);
+    let mut f = Follower::new(board, election_id(&args.election)?)?;
+    f.wait_for("the key ceremony to open", timeout, |s| {
+        s.ceremony().open().is_some()
+    })?;
+    let j = trustee_index(f.state()?, &key)?;
+    if f.decoded(kinds::CEREMONY_REGISTER)?
+        .iter()
+        .any(|d| matches!(d, Decoded::Register(r) if r.trustee == j))
+    {
+        return Err(fail(format!(
+            "trustee {j} has already registered: a ceremony cannot be resumed (its secrets lived only in the process that registered)"
+        )));
+    }
+    let mut rng = rand::rng();
+    let (setup, registration) = TrusteeSetup::new(j, &mut rng);
+    f.post(kinds::CEREMONY_REGISTER, &registration.encode(), &key)?;
+    say!("trustee {j}: registered")?;
+
+    let at_least = |r: u8| move |s: &ElectionState| s.ceremony().round() >= r;
+    f.wait_for(
+        "every trustee to register",
+        timeout,
+        at_least(round::COMMIT),
+    )?;
+    let context = f
+        .state()?
+        .ceremony()
+        .context()
+        .cloned()
+        .ok_or_else(|| fail("the ceremony has no context after registration"))?;
+    let (awaiting, hash) = setup
+        .begin(context, &mut rng)
+        .map_err(|e| fail(format!("trustee {j}: {e}")))?;
+    f.post(kinds::CEREMONY_COMMITMENT_HASH, &hash.encode(), &key)?;
+
+    f.wait_for("every commitment hash", timeout, at_least(round::REVEAL))?;
+    let hashes: Vec<CommitmentHash> =
+        all(f.decoded(kinds::CEREMONY_COMMITMENT_HASH)?, |d| match d {
+            Decoded::CommitmentHash(h) => Some(h),
+            _ => None,
+        });
+    let (revealed, commitments) = awaiting.reveal(hashes);
+    f.post(kinds::CEREMONY_COMMITMENTS, &commitments.encode(), &key)?;
+
+    f.wait_for("every dealer's commitments", timeout, at_least(round::DEAL))?;
+    let commitments: Vec<Commitments> = all(f.decoded(kinds::CEREMONY_COMMITMENTS)?, |d| match d {
+        Decoded::Commitments(c) => Some(c),
+        _ => None,
+    });
+    let (dealt, shares) = revealed
+        .deal(commitments, &mut rng)
+        .map_err(|e| fail(format!("trustee {j}: {e}")))?;
+    f.post(kinds::CEREMONY_SHARES, &shares.encode(), &key)?;
+    say!("trustee {j}: commitments revealed, shares dealt")?;
+
+    f.wait_for("every dealer's shares", timeout, at_least(round::COMPLAIN))?;
+    let shares: Vec<EncryptedShares> = all(f.decoded(kinds::CEREMONY_SHARES)?, |d| match d {
+        Decoded::Shares(s) => Some(s),
+        _ => None,
+    });
+    let (received, complaints) = dealt.receive(shares);
+    for complaint in &complaints {
+        f.post(kinds::CEREMONY_COMPLAINT, &complaint.encode(), &key)?;
+        say!("trustee {j}: complained about dealer {}", complaint.dealer)?;
+    }
+
+    f.wait_for(
+        "the authority to close the complaint round",
+        timeout,
+        at_least(round::ANSWER),
+    )?;
+    let complaints: Vec<Complaint> = all(f.decoded(kinds::CEREMONY_COMPLAINT)?, |d| match d {
+        Decoded::Complaint(c) => Some(c),
+        _ => None,
+    });
+    let (answering, answers) = received.answer(complaints);
+    for answer in &answers {
+        f.post(kinds::CEREMONY_ANSWER, &answer.encode(), &key)?;
+    }
+
+    f.wait_for("the end of the ceremony", timeout, at_least(round::DONE))?;
+    let answers: Vec<ComplaintAnswer> = all(f.decoded(kinds::CEREMONY_ANSWER)?, |d| match d {
+        Decoded::Answer(a) => Some(a),
+        _ => None,
+    });
+    let qualified = answering
+        .finish(answers)
+        .map_err(|e| fail(format!("trustee {j}: {e}")))?;
+    match f.state()?.ceremony().outcome() {
+        Some(Ok(outcome)) if outcome == qualified.outcome() => {}
+        Some(Ok(_)) => {
+            return Err(fail(
+                "the board's ceremony outcome differs from this trustee's: not keeping the share",
+            ));
+        }
+        Some(Err(fault)) => return Err(fail(format!("the ceremony failed: {fault}"))),
+        None => return Err(fail("the ceremony has no outcome")),
+    }
+    let outcome = qualified.outcome().clone();
+    state_file::write(
+        &args.state,
+        qualified.key(),
+        passphrase.as_bytes(),
+        state_file::KdfParams::RECOMMENDED,
+        &mut rng,
+    )
+    .map_err(|e| fail(format!("{}: {e}", args.state.display())))?;
+    say!(
+        "trustee {j}: ceremony complete; joint key {}; {} dealers qualified; share kept in {}",
+        hex::encode(outcome.joint_key.to_bytes()),
+        outcome.qualified.len(),
+        args.state.display()
+    )?;
+    Ok(())
+}
+
+fn decrypt(board: &BoardArgs, args: TrusteeArgs) -> Result<(), Failure> {
+    let key = trustee_key(&args.key)?;
+    let passphrase = read_passphrase(&args.passphrase_file)?;
+    let share = state_file::read(&args.state, passphrase.as_bytes())
+        .map_err(|e| fail(format!("{}: {e}", args.state.display())))?;
+    let follower = Follower::new(board, election_id(&args.election)?)?;
+    let state = follower.state()?;
+    let j = trustee_index(state, &key)?;
+    if share.trustee() != j {
+        return Err(fail(format!(
+            "the state file is trustee {}'s, the key trustee {j}'s",
+            share.trustee()
+        )));
+    }
+    let sealed = state
+        .sealed()
+        .ok_or_else(|| fail("voting has not opened: there is nothing to decrypt"))?;
+    let ciphertexts = sealed.tally_ciphertexts().ok_or_else(|| {
+        fail(format!(
+            "the election is in its {} phase: trustees decrypt once it is tallying",
+            state.phase()
+        ))
+    })?;
+    let shares = share
+        .decryption_shares(sealed.election().context(), ciphertexts, &mut rand::rng())
+        .map_err(|e| fail(format!("trustee {j}: {e}")))?;
+    let index = follower.post(kinds::TALLY_DECRYPTION_SHARES, &shares.encode(), &key)?;
+    say!(
+        "trustee {j}: decryption shares of {} sums posted (entry {index})",
+        ciphertexts.len()
+    )?;
+    Ok(())
+}
+
+// ---- voter ----
+
+fn selection(contest: &Contest, number: usize, pick: &str) -> Result<ContestSelection, Failure> {
+    let n = contest.options.len();
+    let bad = |why: String| {
+        fail(format!(
+            "--pick {number} ({pick:?}) for {:?}: {why}",
+            contest.title
+        ))
+    };
+    if pick.trim() == "blank" {
+        return Ok(ContestSelection::blank(n));
+    }
+    let mut values = vec![0u64; n];
+    for item in pick.split(',').map(str::trim) {
+        let (option, points) = match item.split_once('=') {
+            Some((o, p)) => (
+                o,
+                p.parse::<u64>()
+                    .map_err(|_| bad(format!("{p:?} is not a number of points")))?,
+            ),
+            None => (item, 1),
+        };
+        let option: usize = option
+            .parse()
+            .ok()
+            .filter(|o| (1..=n).contains(o))
+            .ok_or_else(|| bad(format!("{option:?} is not an option number 1 to {n}")))?;
+        if values[option - 1] != 0 {
+            return Err(bad(format!("option {option} is given twice")));
+        }
+        values[option - 1] = points;
+    }
+    Ok(ContestSelection::values(values))
+}
+
+pub fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
+    let text = Zeroizing::new(
+        std::fs::read_to_string(&args.credential)
+            .map_err(|e| fail(format!("{}: {e}", args.credential.display())))?,
+    );
+    let credential = Credential::parse(text.trim())
+        .map_err(|e| fail(format!("{}: {e}", args.credential.display())))?;
+    let follower = Follower::new(board, election_id(&args.election)?)?;
+    let state = follower.state()?;
+    let sealed = state.sealed().ok_or_else(|| {
+        fail(format!(
+            "the election is in its {} phase: voting has not opened",
+            state.phase()
+        ))
+    })?;
+    if state.phase() != Phase::Voting {
+        return Err(fail(format!(
+            "the election is in its {} phase: ballots are accepted only while voting is open",
+            state.phase()
+        )));
+    }
+    let election = sealed.election();
+    let public = credential.public();
+    if sealed.credentials().weight_of(&public).is_none() {
+        return Err(fail(
+            "this credential is not on the election's credential list (another election's?)",
+        ));
+    }
+    let contests = election.manifest().contests();
+    if args.picks.len() != contests.len() {
+        return Err(fail(format!(
+            "the election has {} contests: give one --pick for each, in order (got {})",
+            contests.len(),
+            args.picks.len()
+        )));
+    }
+    let selections = contests
+        .iter()
+        .zip(&args.picks)
+        .enumerate()
+        .map(|(i, (c, p))| selection(c, i + 1, p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut rng = rand::rng();
+    let (ballot, secrets) = Ballot::encrypt(
+        election,
+        &CredentialKey(public.to_bytes()),
+        &selections,
+        &mut rng,
+    )
+    .map_err(|e| fail(format!("the ballot: {e}")))?;
+    let code = TrackingCode::of(&ballot);
+    // A device key per ballot: the envelope says nothing of the voter.
+    let mut seed = Zeroizing::new([0u8; 32]);
+    rand::fill(seed.as_mut_slice());
+    let device = SigningKey::from_bytes(&seed);
+    if args.audit {
+        let opening = secrets.audit(&ballot);
+        check_audit(election, &ballot, &opening)
+            .map_err(|e| fail(format!("this device's own ballot fails its audit: {e}")))?;
+        let record = AuditRecord::new(ballot, opening);
+        let index = follower.post(kinds::BALLOT_AUDIT, &record.to_body(), &device)?;
+        say!("tracking code: {}", code.short())?;
+        say!(
+            "audited, NOT cast (entry {index}); check it with `urne audit --election {} --tracking-code {}`, then vote again",
+            follower.id.to_hex(),
+            code.short()
+        )?;
+    } else {
+        drop(secrets);
+        let signature = BallotSignature::sign(&credential, election.context(), &code.0, &mut rng)
+            .map_err(|e| fail(format!("signing the ballot: {e}")))?;
+        let cast = CastBallot::new(ballot, signature);
+        let index = follower.post(kinds::BALLOT_CAST, &cast.to_body(), &device)?;
+        say!("tracking code: {}", code.short())?;
+        say!("cast (entry {index}); a later ballot with this credential replaces it")?;
+    }
+    Ok(())
+}
+
+// ---- audit, tally, results ----
+
+pub fn audit(board: &BoardArgs, election: &str, tracking_code: &str) -> Result<(), Failure> {
+    let follower = Follower::new(board, election_id(election)?)?;
+    let state = follower.state()?;
+    let sealed = state
+        .sealed()
+        .ok_or_else(|| fail("voting has not opened: there is no ballot to audit"))?;
+    let wanted = |code: &TrackingCode| {
+        code.matches_short(tracking_code) || code.to_hex() == tracking_code.trim()
+    };
+    for decoded in follower.decoded(kinds::BALLOT_AUDIT)? {
+        let Decoded::Audit(record) = decoded else {
+            continue;
+        };
+        if !wanted(&record.tracking_code()) {
+            continue;
+        }
+        check_audit(sealed.election(), &record.ballot, &record.opening)
+            .map_err(|e| fail(format!("AUDIT FAILED: {e}")))?;
+        say!(
+            "audit passed: ballot {} encrypts exactly these choices",
+            record.tracking_code().short()
+        )?;
+        for (contest, selection) in sealed
+            .election()
+            .manifest()
+            .contests()
+            .iter()
+            .zip(record.opening.selections())
+        {
+            let shown = if selection.is_blank() {
+                "blank vote".to_owned()
+            } else {
+                let picked: Vec<String> = contest
+                    .options
+                    .iter()
+                    .zip(selection.option_values())
+                    .filter(|(_, v)| **v > 0)
+                    .map(|(o, v)| {
+                        if *v == 1 {
+                            o.clone()
+                        } else {
+                            format!("{o} ({v})")
+                        }
+                    })
+                    .collect();
+                picked.join(", ")
+            };
+            say!("  {}: {shown}", contest.title)?;
+        }
+        say!("compare them with what you chose; this ballot is never counted")?;
+        return Ok(());
+    }
+    if follower
+        .decoded(kinds::BALLOT_CAST)?
+        .iter()
+        .any(|d| matches!(d, Decoded::Cast(c) if wanted(&c.tracking_code())))
+    {
+        return Err(fail(
+            "that ballot was cast, not audited: a cast ballot's choices stay secret",
+        ));
+    }
+    Err(fail(format!(
+        "no audited ballot with tracking code {tracking_code} on the board"
+    )))
+}
+
+pub fn tally(board: &BoardArgs, authority: AuthorityArgs) -> Result<(), Failure> {
+    let key = authority_key(&authority.key)?;
+    let mut follower = Follower::new(board, election_id(&authority.election)?)?;
+    let result = follower
+        .state()?
+        .decrypt_result()
+        .map_err(|e| fail(format!("the tally: {e}")))?;
+    let index = follower.post(kinds::TALLY_RESULT, &result.to_bytes(), &key)?;
+    say!(
+        "result posted (entry {index}): {} ballots counted, {} replaced by a revote, trustees {:?}",
+        result.tally.ballots,
+        result.superseded,
+        result.trustees
+    )?;
+    follower.sync()?;
+    move_to(&follower, &key, Phase::Published)
+}
+
+pub fn results(
+    board: &BoardArgs,
+    election: &str,
+    keys: &crate::BoardKeyArgs,
+) -> Result<(), Failure> {
+    let id = election_id(election)?;
+    let client = board.client()?;
+    let verifier = keys.verifier()?;
+    let witnesses = keys.witnesses()?;
+    // Everything the board holds now, result included, is in the next checkpoint: wait
+    // for it (a few seconds at most) rather than verify an older one.
+    let wanted = client.board_info()?.size;
+    let started = Instant::now();
+    let signed = loop {
+        let signed = client.checkpoint(&verifier, &witnesses, keys.quorum)?;
+        if signed.checkpoint.size() >= wanted || started.elapsed() > Duration::from_secs(30) {
+            break signed;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let size = signed.checkpoint.size();
+    let entries: Vec<Vec<u8>> = client
+        .entries(0, size)?
+        .into_iter()
+        .map(|e| e.record)
+        .collect();
+    let verified = urne_cli::demo::verify_log(&entries, &signed.text, &verifier.to_vkey())
+        .map_err(|e| fail(format!("VERIFICATION FAILED: {e}")))?;
+    let found = verified
+        .elections
+        .iter()
+        .find(|e| e.context == id)
+        .ok_or_else(|| fail(format!("no election {} in the signed log", id.to_hex())))?;
+    say!(
+        "board verified: {} records under its signed checkpoint; election {}: ceremony, {} ballots, {} audits checked",
+        verified.entries,
+        id.to_hex(),
+        found.ballots,
+        found.audits
+    )?;
+    let Some(result) = &found.result else {
+        return Err(fail("the election has no result on the board yet"));
+    };
+    say!("{}", found.manifest.title())?;
+    for (contest, counts) in found.manifest.contests().iter().zip(&result.counts) {
+        say!("  {}", contest.title)?;
+        let labels = contest
+            .options
+            .iter()
+            .map(String::as_str)
+            .chain(contest.blank.then_some("(blank vote)"));
+        for (label, count) in labels.zip(counts) {
+            say!("    {label:<40} {count:>8}")?;
+        }
+    }
+    say!(
+        "{} ballots counted, {} replaced by a revote; decrypted by trustees {:?}",
+        result.tally.ballots,
+        result.superseded,
+        result.trustees
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    fn file(name: &str, text: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("urne-roles-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn message(r: Result<impl std::fmt::Debug, Failure>) -> String {
+        match r {
+            Err(Failure::Message(m)) => m,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn voters_file_with_weights_and_a_header_is_read() {
+        let path = file("ok.csv", "id,weight\nalice\nbob,3\n\ncarol@example.org,1\n");
+        let voters = parse_voters(&path).unwrap();
+        assert_eq!(
+            voters,
+            vec![
+                ("alice".to_owned(), 1),
+                ("bob".to_owned(), 3),
+                ("carol@example.org".to_owned(), 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn voters_file_errors_name_the_line_and_what_is_wrong() {
+        for (name, text, expected) in [
+            (
+                "dup.csv",
+                "alice\nbob\nalice\n",
+                "line 3: voter alice is listed twice",
+            ),
+            ("slash.csv", "alice\n../etc/passwd\n", "line 2: voter id"),
+            ("dot.csv", ".hidden\n", "line 1: voter id"),
+            ("weight0.csv", "alice,0\n", "line 1: weight \"0\""),
+            ("weightx.csv", "alice,x\n", "line 1: weight \"x\""),
+            (
+                "fields.csv",
+                "alice,1,2\n",
+                "line 1: expected `id` or `id,weight`",
+            ),
+            ("empty.csv", "id\n\n", "no voters"),
+        ] {
+            let err = message(parse_voters(&file(name, text)));
+            assert!(err.contains(expected), "{name}: {err}");
+            assert!(err.contains(name), "{name}: {err}");
+        }
+    }
+
+    const MANIFEST: &str = r#"title = "T"
+[[contest]]
+title = "A"
+kind = "single-choice"
+blank = true
+options = ["x", "y"]
+[[contest]]
+title = "B"
+kind = "approval"
+min = 1
+max = 2
+options = ["p", "q", "r"]
+[[contest]]
+title = "C"
+kind = "cumulative"
+per-option-max = 3
+min-total = 0
+max-total = 5
+options = ["u", "v"]
+"#;
+
+    #[test]
+    fn manifest_file_of_each_contest_kind_is_read() {
+        let manifest = read_manifest(&file("m.toml", MANIFEST)).unwrap();
+        let contests = manifest.contests();
+        assert_eq!(contests.len(), 3);
+        assert!(contests[0].blank);
+        assert_eq!(contests[1].kind, ContestKind::Approval { min: 1, max: 2 });
+        assert_eq!(
+            contests[2].kind,
+            ContestKind::Cumulative {
+                per_option_max: 3,
+                min_total: 0,
+                max_total: 5
+            }
+        );
+    }
+
+    #[test]
+    fn manifest_file_errors_name_the_contest_and_the_field() {
+        let missing = MANIFEST.replace("min = 1\n", "");
+        let err = message(read_manifest(&file("missing.toml", &missing)));
+        assert!(err.contains("contest 2 (approval) needs `min`"), "{err}");
+        let unknown = MANIFEST.replace("\"single-choice\"", "\"ranked\"");
+        let err = message(read_manifest(&file("unknown.toml", &unknown)));
+        assert!(err.contains("contest 1: kind \"ranked\""), "{err}");
+        let typo = MANIFEST.replace("blank = true", "blanc = true");
+        let err = message(read_manifest(&file("typo.toml", &typo)));
+        assert!(err.contains("blanc"), "{err}");
+        let inverted = MANIFEST.replace("min = 1\nmax = 2", "min = 3\nmax = 2");
+        assert!(read_manifest(&file("inverted.toml", &inverted)).is_err());
+    }
+
+    #[test]
+    fn picks_are_option_numbers_blank_or_points() {
+        let manifest = read_manifest(&file("picks.toml", MANIFEST)).unwrap();
+        let [a, b, c] = manifest.contests() else {
+            panic!("three contests")
+        };
+        assert!(selection(a, 1, "blank").unwrap().is_blank());
+        assert_eq!(selection(a, 1, "2").unwrap().option_values(), &[0, 1]);
+        assert_eq!(selection(b, 2, "1, 3").unwrap().option_values(), &[1, 0, 1]);
+        assert_eq!(selection(c, 3, "1=2,2=3").unwrap().option_values(), &[2, 3]);
+        for (contest, pick, expected) in [
+            (a, "3", "not an option number 1 to 2"),
+            (a, "0", "not an option number 1 to 2"),
+            (b, "1,1", "option 1 is given twice"),
+            (c, "1=two", "not a number of points"),
+        ] {
+            let err = message(selection(contest, 1, pick));
+            assert!(err.contains(expected), "{pick}: {err}");
+            assert!(err.contains(&contest.title), "{pick}: {err}");
+        }
+    }
+}

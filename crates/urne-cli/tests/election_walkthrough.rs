@@ -1,0 +1,427 @@
+//! The README's election walkthrough, run with the real `urne` binary against `urne serve`:
+//! the authority creates an election, three trustees run the key ceremony each in its own
+//! process, the registrar issues credentials, voters vote (one audits a ballot first, one
+//! votes again), voting closes, trustees 1 and 3 decrypt, the authority tallies, and
+//! anyone verifies the board and reads the result — which must be what the voters chose.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+struct Walk {
+    dir: PathBuf,
+    board: String,
+}
+
+impl Walk {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_urne"));
+        c.current_dir(&self.dir)
+            .env("URNE_BOARD", &self.board)
+            .args(args);
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "urne {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn refused(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(!out.status.success(), "urne {args:?} succeeded");
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    fn spawn(&self, args: &[&str]) -> Child {
+        self.command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+}
+
+fn field<'a>(text: &'a str, prefix: &str) -> &'a str {
+    text.lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} in {text}"))
+        .trim()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+const MANIFEST: &str = r#"title = "Board of the Urneville cycling club"
+
+[[contest]]
+title = "President"
+kind = "single-choice"
+blank = true
+options = ["Ada", "Alan", "Grace"]
+
+[[contest]]
+title = "Rides next season"
+kind = "approval"
+min = 1
+max = 2
+options = ["Coast", "Mountains", "Vineyards"]
+"#;
+
+/// `results` lines: `<label> <count>`, in manifest order.
+fn counts(results: &str) -> Vec<(String, u64)> {
+    results
+        .lines()
+        .filter(|l| l.starts_with("    "))
+        .map(|l| {
+            let (label, count) = l.trim().rsplit_once(' ').unwrap();
+            (label.trim().to_owned(), count.parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn an_election_with_the_role_commands_against_a_running_board() {
+    let dir = std::env::temp_dir().join(format!("urne-election-walk-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("serve.toml"), "checkpoint_interval_ms = 500\n").unwrap();
+    std::fs::write(dir.join("manifest.toml"), MANIFEST).unwrap();
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let walk = Walk {
+        dir: dir.clone(),
+        board: format!("http://{listen}"),
+    };
+    let mut server = walk.spawn(&[
+        "serve",
+        "--config",
+        "serve.toml",
+        "--data",
+        "data",
+        "--listen",
+        &listen,
+    ]);
+    let started = Instant::now();
+    while std::net::TcpStream::connect(&listen).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let authority = ["--key", "data/authority.key"];
+
+    // The authority creates the election; the trustees make their keys.
+    let created = walk.ok(&[
+        "election",
+        "create",
+        authority[0],
+        authority[1],
+        "--manifest",
+        "manifest.toml",
+    ]);
+    let election = field(&created, "election:").to_owned();
+    let e = ["--election", election.as_str()];
+    let mut trustee_keys = Vec::new();
+    for t in 1..=3 {
+        let out = walk.ok(&["trustee", "keygen", "--out", &format!("trustee{t}.key")]);
+        trustee_keys.push(field(&out, "public key:").to_owned());
+        std::fs::write(
+            dir.join(format!("pass{t}")),
+            format!("passphrase of trustee {t}\n"),
+        )
+        .unwrap();
+    }
+    let mut ceremony = vec![
+        "election",
+        "ceremony",
+        authority[0],
+        authority[1],
+        e[0],
+        e[1],
+    ];
+    for key in &trustee_keys {
+        ceremony.extend(["--trustee", key.as_str()]);
+    }
+    ceremony.extend(["--threshold", "2"]);
+    walk.ok(&ceremony);
+
+    // Each trustee runs the ceremony in its own process; the authority ends the
+    // complaint round once it is open.
+    let trustees: Vec<Child> = (1..=3)
+        .map(|t| {
+            walk.spawn(&[
+                "trustee",
+                "ceremony",
+                e[0],
+                e[1],
+                "--key",
+                &format!("trustee{t}.key"),
+                "--state",
+                &format!("trustee{t}.state"),
+                "--passphrase-file",
+                &format!("pass{t}"),
+                "--timeout",
+                "120",
+            ])
+        })
+        .collect();
+    walk.ok(&[
+        "election",
+        "close-round",
+        authority[0],
+        authority[1],
+        e[0],
+        e[1],
+        "--round",
+        "5",
+    ]);
+    let mut joint_keys = Vec::new();
+    for trustee in trustees {
+        let out = trustee.wait_with_output().unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            out.status.success(),
+            "trustee failed: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let done = stdout.lines().last().unwrap();
+        joint_keys.push(
+            done.split("joint key ")
+                .nth(1)
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    assert!(
+        joint_keys.iter().all(|k| *k == joint_keys[0]),
+        "{joint_keys:?}"
+    );
+    // A key the authority did not name is no trustee; a trustee cannot run it twice.
+    walk.ok(&["trustee", "keygen", "--out", "stranger.key"]);
+    let stranger = [
+        "trustee",
+        "ceremony",
+        e[0],
+        e[1],
+        "--key",
+        "stranger.key",
+        "--state",
+        "stranger.state",
+        "--passphrase-file",
+        "pass1",
+    ];
+    let refused = walk.refused(&stranger);
+    assert!(
+        refused.contains("not one of the ceremony's trustees"),
+        "{refused}"
+    );
+    let again = [
+        "trustee",
+        "ceremony",
+        e[0],
+        e[1],
+        "--key",
+        "trustee1.key",
+        "--state",
+        "trustee1.state",
+        "--passphrase-file",
+        "pass1",
+    ];
+    let refused = walk.refused(&again);
+    assert!(refused.contains("already there"), "{refused}");
+
+    // The registrar issues credentials; voting opens.
+    std::fs::write(dir.join("voters.csv"), "id\nalice\nbob\ncarol\n").unwrap();
+    walk.ok(&[
+        "registrar",
+        "issue",
+        authority[0],
+        authority[1],
+        e[0],
+        e[1],
+        "--voters",
+        "voters.csv",
+        "--out",
+        "credentials",
+    ]);
+    assert!(dir.join("credentials/alice.credential").exists());
+    let refused = walk.refused(&[
+        "vote",
+        e[0],
+        e[1],
+        "--credential",
+        "credentials/alice.credential",
+        "--pick",
+        "1",
+        "--pick",
+        "1",
+    ]);
+    assert!(refused.contains("registration phase"), "{refused}");
+    walk.ok(&["election", "open", authority[0], authority[1], e[0], e[1]]);
+    let shown = walk.ok(&["election", "show", e[0], e[1]]);
+    assert!(shown.contains("phase: voting"), "{shown}");
+    assert!(shown.contains("  3. Vineyards"), "{shown}");
+
+    // Alice audits a ballot first, anyone checks it, then she votes for real.
+    let audited = walk.ok(&[
+        "vote",
+        e[0],
+        e[1],
+        "--credential",
+        "credentials/alice.credential",
+        "--pick",
+        "1",
+        "--pick",
+        "1,3",
+        "--audit",
+    ]);
+    let code = field(&audited, "tracking code:").to_owned();
+    let audit = walk.ok(&["audit", e[0], e[1], "--tracking-code", &code]);
+    assert!(audit.contains("President: Ada"), "{audit}");
+    assert!(
+        audit.contains("Rides next season: Coast, Vineyards"),
+        "{audit}"
+    );
+    let vote = |who: &str, picks: [&str; 2]| {
+        walk.ok(&[
+            "vote",
+            e[0],
+            e[1],
+            "--credential",
+            &format!("credentials/{who}.credential"),
+            "--pick",
+            picks[0],
+            "--pick",
+            picks[1],
+        ])
+    };
+    let cast = vote("alice", ["1", "1,3"]);
+    let refused = walk.refused(&[
+        "audit",
+        e[0],
+        e[1],
+        "--tracking-code",
+        field(&cast, "tracking code:"),
+    ]);
+    assert!(refused.contains("cast, not audited"), "{refused}");
+    vote("bob", ["blank", "2"]);
+    vote("carol", ["3", "1"]);
+    // Carol changes her mind: her second ballot replaces the first.
+    vote("carol", ["2", "2,3"]);
+    // An overvote never leaves the voter's machine.
+    let refused = walk.refused(&[
+        "vote",
+        e[0],
+        e[1],
+        "--credential",
+        "credentials/bob.credential",
+        "--pick",
+        "1",
+        "--pick",
+        "1,2,3",
+    ]);
+    assert!(refused.contains("overvote"), "{refused}");
+
+    // Close, trustees 1 and 3 decrypt (2 stays away), tally, verify and read.
+    walk.ok(&["election", "close", authority[0], authority[1], e[0], e[1]]);
+    for t in [1, 3] {
+        walk.ok(&[
+            "trustee",
+            "decrypt",
+            e[0],
+            e[1],
+            "--key",
+            &format!("trustee{t}.key"),
+            "--state",
+            &format!("trustee{t}.state"),
+            "--passphrase-file",
+            &format!("pass{t}"),
+        ]);
+    }
+    let refused = walk.refused(&[
+        "trustee",
+        "decrypt",
+        e[0],
+        e[1],
+        "--key",
+        "trustee2.key",
+        "--state",
+        "trustee2.state",
+        "--passphrase-file",
+        "pass1",
+    ]);
+    assert!(refused.contains("trustee2.state"), "{refused}");
+    walk.ok(&["tally", authority[0], authority[1], e[0], e[1]]);
+    let results = walk.ok(&["results", e[0], e[1], "--board-key-file", "data/board.vkey"]);
+    assert!(results.contains("board verified"), "{results}");
+    let expected: Vec<(String, u64)> = [
+        ("Ada", 1),
+        ("Alan", 1),
+        ("Grace", 0),
+        ("(blank vote)", 1),
+        ("Coast", 1),
+        ("Mountains", 2),
+        ("Vineyards", 2),
+    ]
+    .iter()
+    .map(|(l, c)| ((*l).to_owned(), *c))
+    .collect();
+    assert_eq!(counts(&results), expected, "{results}");
+    assert!(
+        results.contains("3 ballots counted, 1 replaced by a revote"),
+        "{results}"
+    );
+    // Under another board's key nothing is printed but the refusal.
+    let other = walk.ok(&[
+        "keygen",
+        "--role",
+        "board",
+        "--out",
+        "other.key",
+        "--name",
+        "urne.local/board",
+    ]);
+    let out = walk.run(&[
+        "results",
+        e[0],
+        e[1],
+        "--board-key",
+        field(&other, "board vkey:"),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let refusal = String::from_utf8_lossy(&out.stderr);
+    assert!(refusal.contains("checkpoint refused"), "{refusal}");
+
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(server.wait().unwrap().success());
+    std::fs::remove_dir_all(Path::new(&dir)).unwrap();
+}
