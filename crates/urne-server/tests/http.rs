@@ -653,3 +653,69 @@ async fn cosigned_checkpoints_are_published_once_per_change_not_per_get() {
         "more witnesses than the board knows"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_shutdown_a_submission_waiting_at_the_bound_is_answered_and_gives_its_place_back() {
+    let dir =
+        std::env::temp_dir().join(format!("urne-server-{}-bound-shutdown", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut config = BoardConfig::new(
+        "test.example/board",
+        Zeroizing::new([7; 32]),
+        vec![authority().verifying_key().to_bytes()],
+        vec![],
+    );
+    config.max_queued_records = 1;
+    let gate = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+    let mut registry = linear_registry();
+    registry
+        .register(Arc::new(Gated(Arc::clone(&gate))))
+        .unwrap();
+    let board = Arc::new(Board::open(&dir, config, registry).unwrap().0);
+    let (id, open) = open_record("Bounded at shutdown");
+    board.submit(open).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(urne_server::serve(
+        listener,
+        AppState::new(Arc::clone(&board), ServerConfig::default()),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let post = |record: Vec<u8>| {
+        let mut request = format!(
+            "POST /v1/records HTTP/1.1\r\nHost: board\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            record.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(&record);
+        tokio::task::spawn_blocking(move || http(addr, &request).0)
+    };
+    let waiting = post(
+        Record::sign(id, GATED_KIND, b"waits", &authority())
+            .unwrap()
+            .into_bytes(),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while board.queued() < 1 {
+        assert!(std::time::Instant::now() < deadline, "nothing waits");
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    // At the bound: refused, told to come back.
+    assert_eq!(post(open_record("Beside it").1).await.unwrap(), 503);
+    // The server stops while the submission waits in the board; it is still answered.
+    stop.send(()).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!server.is_finished(), "the server waits for the submission");
+    {
+        let (open, opened) = &*gate;
+        *open.lock().unwrap() = true;
+        opened.notify_all();
+    }
+    assert_eq!(waiting.await.unwrap(), 201);
+    server.await.unwrap().unwrap();
+    assert_eq!(board.queued(), 0, "its place was given back");
+    assert_eq!(board.store().size(), 2);
+}
