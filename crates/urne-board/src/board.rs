@@ -168,6 +168,30 @@ fn replay(store: &Store, registry: &Registry, origin: &str) -> Result<BoardState
     Ok(state)
 }
 
+/// A bound of 0 would refuse every submission forever, and one above what the queue
+/// can count would silently mean less: both are configuration mistakes.
+fn check_queue_bounds(config: &BoardConfig) -> Result<(), BoardError> {
+    for (name, value, most) in [
+        (
+            "max_queued_records",
+            config.max_queued_records,
+            pipeline::MAX_QUEUED_RECORDS,
+        ),
+        (
+            "max_queued_bytes",
+            config.max_queued_bytes,
+            pipeline::MAX_QUEUED_BYTES,
+        ),
+    ] {
+        if value == 0 || value > most {
+            return Err(BoardError::Config(format!(
+                "{name} is {value}: it must be at least 1 and at most {most} (0 would refuse every submission)"
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl Board {
     /// Opens the board's data directory: recovers storage, rebuilds the state from the
     /// log, starts the acceptance pipeline.
@@ -178,6 +202,7 @@ impl Board {
     ) -> Result<(Self, OpenReport), BoardError> {
         let signer = NoteSigner::from_seed(&config.origin, &config.signing_seed)
             .map_err(|e| BoardError::Config(format!("origin: {e}")))?;
+        check_queue_bounds(&config)?;
         let (store, report) = Store::open(
             dir,
             StoreOptions {
@@ -367,14 +392,16 @@ impl Board {
     pub async fn submit_async(&self, bytes: Vec<u8>) -> Result<Receipt, Rejection> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.send(bytes, ReplyTo::Async(tx));
-        rx.await.unwrap_or_else(|_| Err(Rejection::unavailable()))
+        rx.await
+            .unwrap_or_else(|_| Err(Rejection::maybe_stored("the answer was lost")))
     }
 
     /// Checks a record and appends it durably; blocks until it is durable and applied.
     pub fn submit(&self, bytes: Vec<u8>) -> Result<Receipt, Rejection> {
         let (tx, rx) = sync_channel(1);
         self.send(bytes, ReplyTo::Blocking(tx));
-        rx.recv().unwrap_or_else(|_| Err(Rejection::unavailable()))
+        rx.recv()
+            .unwrap_or_else(|_| Err(Rejection::maybe_stored("the answer was lost")))
     }
 
     fn recent(&self) -> std::sync::MutexGuard<'_, VecDeque<Recent>> {

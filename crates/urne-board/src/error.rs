@@ -32,8 +32,12 @@ pub enum Code {
     AlreadyUsed,
     /// Storage failed: nothing was acknowledged.
     Storage,
-    /// The board is shutting down: nothing was acknowledged.
+    /// The board is shutting down, or at its acceptance bound: nothing was stored, and
+    /// the same record may be sent again.
     Unavailable,
+    /// The answer was lost after the record was handed to the store: it may be on the
+    /// board. Look it up by hash before sending it again.
+    MaybeStored,
 }
 
 impl Code {
@@ -53,6 +57,7 @@ impl Code {
             Self::AlreadyUsed => "already-used",
             Self::Storage => "storage",
             Self::Unavailable => "unavailable",
+            Self::MaybeStored => "maybe-stored",
         }
     }
 }
@@ -190,6 +195,16 @@ impl Rejection {
     /// Storage failed: nothing was acknowledged.
     pub fn storage(message: impl Into<String>) -> Self {
         Self::new(Code::Storage, None, message)
+    }
+
+    /// The answer was lost after the record was handed to the store (`why`): it may
+    /// have been stored.
+    pub fn maybe_stored(why: &str) -> Self {
+        Self::new(
+            Code::MaybeStored,
+            None,
+            format!("{why}; the record may have been stored: check by hash before resending"),
+        )
     }
 
     /// The board is shutting down: nothing was acknowledged.

@@ -13,7 +13,7 @@
 //! never on a parked thread of ours.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -60,65 +60,87 @@ impl ReplyTo {
 /// burst faster than the disk and the signature checks would queue without limit, in
 /// memory, while every submitter's wait grows.
 pub(crate) struct QueueBound {
-    records: AtomicUsize,
-    bytes: AtomicUsize,
-    max_records: usize,
-    max_bytes: usize,
+    /// Submissions waiting (high bits) and their bytes (low `BYTES_BITS` bits) in one
+    /// word, so one compare-and-swap checks both bounds and moves both counts together:
+    /// an attempt refused by either bound never counts, even for a moment.
+    waiting: AtomicU64,
+    max_records: u64,
+    max_bytes: u64,
 }
 
+const BYTES_BITS: u32 = 40;
+const BYTES_MASK: u64 = (1 << BYTES_BITS) - 1;
+const ONE_RECORD: u64 = 1 << BYTES_BITS;
+/// The largest record bound the word can count.
+pub(crate) const MAX_QUEUED_RECORDS: usize = (1 << (64 - BYTES_BITS)) - 1;
+/// The largest byte bound the word can count (1 TiB).
+pub(crate) const MAX_QUEUED_BYTES: usize = BYTES_MASK as usize;
+
 impl QueueBound {
+    /// Bounds above what the word can count are taken as its largest.
     pub(crate) fn new(max_records: usize, max_bytes: usize) -> Arc<Self> {
         Arc::new(Self {
-            records: AtomicUsize::new(0),
-            bytes: AtomicUsize::new(0),
-            max_records,
-            max_bytes,
+            waiting: AtomicU64::new(0),
+            max_records: max_records.min(MAX_QUEUED_RECORDS) as u64,
+            max_bytes: max_bytes.min(MAX_QUEUED_BYTES) as u64,
         })
     }
 
     /// A place in the queue for a submission of `len` bytes, or a refusal saying which
     /// bound is reached. The place is given back when the submission is answered.
     pub(crate) fn enter(self: &Arc<Self>, len: usize) -> Result<QueuePlace, Rejection> {
-        let records = self.records.fetch_add(1, Ordering::AcqRel);
-        let bytes = self.bytes.fetch_add(len, Ordering::AcqRel);
-        let place = QueuePlace {
-            bound: Arc::clone(self),
-            len,
-        };
-        if records >= self.max_records {
-            return Err(queue_full(format!(
+        let records_full = || {
+            queue_full(format!(
                 "{} submissions are already waiting to be checked and stored",
                 self.max_records
-            )));
-        }
-        // One submission alone is always let in, whatever its size: the bound is on
-        // what waits, and the record size limit is §12.5's own check.
-        if bytes > 0 && bytes.saturating_add(len) > self.max_bytes {
-            drop(place);
-            return Err(queue_full(format!(
+            ))
+        };
+        let bytes_full = || {
+            queue_full(format!(
                 "submissions of {} bytes in all are already waiting to be checked and stored",
                 self.max_bytes
-            )));
+            ))
+        };
+        let Some(len64) = u64::try_from(len).ok().filter(|l| *l <= BYTES_MASK) else {
+            return Err(bytes_full());
+        };
+        let entered = self
+            .waiting
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
+                let (records, bytes) = (word >> BYTES_BITS, word & BYTES_MASK);
+                // A submission alone (no other bytes waiting) is always let in, whatever
+                // its size: the bound is on what waits, and the record size limit is
+                // §12.5's own check.
+                let fits = bytes == 0 || bytes + len64 <= self.max_bytes;
+                (records < self.max_records && fits).then_some(word + ONE_RECORD + len64)
+            });
+        match entered {
+            Ok(_) => Ok(QueuePlace {
+                bound: Arc::clone(self),
+                len: len64,
+            }),
+            Err(word) if word >> BYTES_BITS >= self.max_records => Err(records_full()),
+            Err(_) => Err(bytes_full()),
         }
-        Ok(place)
     }
 
     /// Submissions taken and not yet answered.
     pub(crate) fn waiting(&self) -> usize {
-        self.records.load(Ordering::Acquire)
+        (self.waiting.load(Ordering::Acquire) >> BYTES_BITS) as usize
     }
 }
 
 /// A submission's place in the queue, given back when it is dropped (with its answer).
 pub(crate) struct QueuePlace {
     bound: Arc<QueueBound>,
-    len: usize,
+    len: u64,
 }
 
 impl Drop for QueuePlace {
     fn drop(&mut self) {
-        self.bound.records.fetch_sub(1, Ordering::AcqRel);
-        self.bound.bytes.fetch_sub(self.len, Ordering::AcqRel);
+        self.bound
+            .waiting
+            .fetch_sub(ONE_RECORD + self.len, Ordering::AcqRel);
     }
 }
 
@@ -135,31 +157,59 @@ fn queue_full(why: String) -> Rejection {
 }
 
 /// Where an answer goes, holding the submission's place in the queue until it is sent.
+/// One dropped unanswered (a stage that stopped or failed) still answers: "not stored"
+/// before the record reached the store, "may have been stored" after, since from then
+/// on the writer may make it durable whatever happens to the answer.
 pub(crate) struct Reply {
-    to: ReplyTo,
-    _place: QueuePlace,
+    to: Option<ReplyTo>,
+    place: Option<QueuePlace>,
+    enqueued: bool,
 }
 
 impl Reply {
     pub(crate) fn new(to: ReplyTo, place: QueuePlace) -> Self {
-        Self { to, _place: place }
+        Self {
+            to: Some(to),
+            place: Some(place),
+            enqueued: false,
+        }
     }
 
     /// Whether the submitter went away (an async caller whose request was dropped):
     /// its record is then not worth checking.
     fn is_closed(&self) -> bool {
         match &self.to {
-            ReplyTo::Async(s) => s.is_closed(),
-            ReplyTo::Blocking(_) => false,
+            Some(ReplyTo::Async(s)) => s.is_closed(),
+            Some(ReplyTo::Blocking(_)) | None => false,
         }
     }
 
-    pub(crate) fn send(self, result: Result<Receipt, Rejection>) {
+    /// The record was handed to the store: an answer lost from now on must not say
+    /// "not stored".
+    fn mark_enqueued(&mut self) {
+        self.enqueued = true;
+    }
+
+    pub(crate) fn send(mut self, result: Result<Receipt, Rejection>) {
         // The place is given back first: a submitter that sends its next record as soon
         // as it has this answer finds it free.
-        let Self { to, _place: place } = self;
-        drop(place);
-        to.send(result);
+        drop(self.place.take());
+        if let Some(to) = self.to.take() {
+            to.send(result);
+        }
+    }
+}
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        drop(self.place.take());
+        if let Some(to) = self.to.take() {
+            to.send(Err(if self.enqueued {
+                Rejection::maybe_stored("the board stopped before answering")
+            } else {
+                Rejection::unavailable()
+            }));
+        }
     }
 }
 
@@ -473,11 +523,10 @@ impl Sequencer {
     fn check(&self, item: &Checked) -> Result<Vec<UniqueKey>, Rejection> {
         let record = &item.record;
         if let Some(reason) = self.shared.halted() {
-            return Err(Rejection::new(
-                crate::error::Code::Unavailable,
-                None,
-                format!("the board accepts nothing more: {reason}"),
-            ));
+            // Fail-stop until an operator restarts the board: retrying cannot help.
+            return Err(Rejection::storage(format!(
+                "the board accepts nothing more until it is restarted: {reason}"
+            )));
         }
         if self.hashes.contains(&item.hash) {
             return Err(Rejection::duplicate(None));
@@ -559,7 +608,7 @@ impl Sequencer {
         Ok(keys)
     }
 
-    fn enqueue(&mut self, item: Checked, keys: Vec<UniqueKey>) {
+    fn enqueue(&mut self, mut item: Checked, keys: Vec<UniqueKey>) {
         let context = item.record.context();
         let barrier = Self::is_barrier(&item);
         let pending = match self.shared.store.enqueue(item.record.bytes().to_vec()) {
@@ -569,6 +618,7 @@ impl Sequencer {
                 return;
             }
         };
+        item.reply.mark_enqueued();
         self.hashes.insert(item.hash);
         for key in &keys {
             self.reserved.insert((context, key.clone()));
@@ -587,10 +637,9 @@ impl Sequencer {
             reply: item.reply,
         };
         if let Err(returned) = self.applier.send(job) {
-            returned
-                .0
-                .reply
-                .send(Err(Rejection::storage("the board's applier has stopped")));
+            returned.0.reply.send(Err(Rejection::maybe_stored(
+                "the board's applier stopped after the record was handed to the store",
+            )));
         }
     }
 }
@@ -720,7 +769,11 @@ mod tests {
         assert!(bound.enter(60).is_ok(), "a place given back is free again");
         drop(b);
         assert_eq!(bound.waiting(), 0);
-        assert_eq!(bound.bytes.load(Ordering::Acquire), 0);
+        assert_eq!(
+            bound.waiting.load(Ordering::Acquire),
+            0,
+            "every place given back"
+        );
     }
 
     #[test]
@@ -729,5 +782,76 @@ mod tests {
         let big = bound.enter(500);
         assert!(big.is_ok());
         assert!(bound.enter(1).is_err(), "but nothing beside it");
+    }
+
+    #[test]
+    fn attempts_refused_concurrently_never_take_a_place_that_fits() {
+        // One submission of 50 bytes waits; others keep trying ones that cannot fit (by
+        // bytes, or once two wait, by count). A submission of 40 bytes always fits
+        // beside the one waiting: a refused attempt must never count, even for a moment.
+        let bound = QueueBound::new(2, 100);
+        let _waiting = bound.enter(50).ok();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let spammers: Vec<_> = (0..2)
+            .map(|_| {
+                let (bound, stop) = (Arc::clone(&bound), Arc::clone(&stop));
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        let _ = bound.enter(60);
+                    }
+                })
+            })
+            .collect();
+        let mut refused = 0;
+        for _ in 0..200_000 {
+            if bound.enter(40).is_err() {
+                refused += 1;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        for spammer in spammers {
+            let _ = spammer.join();
+        }
+        assert_eq!(refused, 0, "refused attempts counted against the bound");
+        assert_eq!(bound.waiting(), 1);
+    }
+
+    fn blocking_reply(
+        bound: &Arc<QueueBound>,
+    ) -> (Reply, std::sync::mpsc::Receiver<Result<Receipt, Rejection>>) {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let place = bound.enter(1).ok();
+        let reply = place.map(|place| Reply::new(ReplyTo::Blocking(tx), place));
+        (
+            reply.unwrap_or_else(|| unreachable!("the bound is empty")),
+            rx,
+        )
+    }
+
+    #[test]
+    fn an_answer_lost_after_the_store_took_the_record_says_it_may_have_been_stored() {
+        let bound = QueueBound::new(4, 100);
+        let (reply, answers) = blocking_reply(&bound);
+        drop(reply);
+        let answer = answers.recv().ok().and_then(Result::err);
+        assert!(
+            answer
+                .as_ref()
+                .is_some_and(|r| r.code == crate::error::Code::Unavailable),
+            "{answer:?}"
+        );
+
+        let (mut reply, answers) = blocking_reply(&bound);
+        reply.mark_enqueued();
+        drop(reply);
+        let answer = answers.recv().ok().and_then(Result::err);
+        assert!(
+            answer
+                .as_ref()
+                .is_some_and(|r| r.code == crate::error::Code::MaybeStored
+                    && r.message.contains("check by hash before resending")),
+            "{answer:?}"
+        );
+        assert_eq!(bound.waiting(), 0, "the places were given back");
     }
 }

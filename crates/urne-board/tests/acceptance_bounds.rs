@@ -2,13 +2,21 @@
 //! and a second `context.open` for an existing context id refused as `context-exists`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use ed25519_dalek::hazmat::{ExpandedSecretKey, raw_sign};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256, Sha512};
+use urne_board::handler::{ContextMut, ContextView, Prechecked};
 use urne_board::kinds::CONTEXT_OPEN;
-use urne_board::{Board, BoardConfig, Code, ContextId, ContextOpen, ContextType, Record, Registry};
+use urne_board::{
+    Board, BoardConfig, Code, ContextId, ContextOpen, ContextType, Kind, KindHandler, Poster,
+    Record, Registry, Rejection, Scope, Sequencing, UniqueKey,
+};
 use urne_record::RECORD_SIGNATURE_LABEL;
 use zeroize::Zeroizing;
 
@@ -101,20 +109,234 @@ fn the_same_opening_sent_again_is_a_duplicate_not_a_second_context() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A kind whose check waits until the test opens its gate: submissions behind it wait
+/// in the board's queue, so the bound is reached by records really waiting.
+struct Gated {
+    gate: Arc<(Mutex<bool>, Condvar)>,
+    checking: Arc<AtomicUsize>,
+}
+
+const GATED_KIND: Kind = Kind(0x7f31);
+
+impl KindHandler for Gated {
+    fn kind(&self) -> Kind {
+        GATED_KIND
+    }
+    fn name(&self) -> &'static str {
+        "test.gated"
+    }
+    fn poster(&self) -> Poster {
+        Poster::HandlerDecides
+    }
+    fn scope(&self) -> Scope {
+        Scope::In {
+            types: vec![],
+            phases: None,
+        }
+    }
+    fn sequencing(&self) -> Sequencing {
+        Sequencing::Concurrent
+    }
+    fn check(
+        &self,
+        _: &Record,
+        _: &Prechecked,
+        _: Option<&ContextView<'_>>,
+    ) -> Result<Vec<UniqueKey>, Rejection> {
+        self.checking.fetch_add(1, Ordering::SeqCst);
+        let (open, opened) = &*self.gate;
+        let mut open = open.lock().unwrap();
+        while !*open {
+            open = opened.wait(open).unwrap();
+        }
+        Ok(Vec::new())
+    }
+    fn apply(&self, _: &Record, _: u64, _: &mut ContextMut<'_>) -> Result<(), Rejection> {
+        Ok(())
+    }
+}
+
+/// A board whose `test.gated` records wait at the gate, its context opened.
+struct GatedBoard {
+    board: Arc<Board>,
+    gate: Arc<(Mutex<bool>, Condvar)>,
+    checking: Arc<AtomicUsize>,
+    context: ContextId,
+    dir: PathBuf,
+}
+
+impl GatedBoard {
+    fn open(name: &str, config: BoardConfig) -> Self {
+        let dir = scratch(name);
+        let gate = Arc::new((Mutex::new(false), Condvar::new()));
+        let checking = Arc::new(AtomicUsize::new(0));
+        let mut registry = Registry::standard();
+        registry
+            .register(Arc::new(Gated {
+                gate: Arc::clone(&gate),
+                checking: Arc::clone(&checking),
+            }))
+            .unwrap();
+        let (board, _) = Board::open(&dir, config, registry).unwrap();
+        let (context, open) = open_record(name);
+        board.submit(open.bytes().to_vec()).unwrap();
+        Self {
+            board: Arc::new(board),
+            gate,
+            checking,
+            context,
+            dir,
+        }
+    }
+
+    fn record(&self, body: &[u8]) -> Vec<u8> {
+        Record::sign(self.context, GATED_KIND, body, &authority())
+            .unwrap()
+            .into_bytes()
+    }
+
+    /// Submits from a thread of its own; the answer comes when the gate opens.
+    fn submit_in_background(
+        &self,
+        bytes: Vec<u8>,
+    ) -> std::thread::JoinHandle<Result<urne_board::Receipt, Rejection>> {
+        let board = Arc::clone(&self.board);
+        std::thread::spawn(move || board.submit(bytes))
+    }
+
+    fn open_gate(&self) {
+        let (open, opened) = &*self.gate;
+        *open.lock().unwrap() = true;
+        opened.notify_all();
+    }
+
+    fn wait_for(&self, what: &str, done: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !done() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+impl Drop for GatedBoard {
+    fn drop(&mut self) {
+        self.open_gate();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 #[test]
-fn submissions_beyond_the_queue_bound_are_refused_unavailable_and_store_nothing() {
-    let dir = scratch("bound");
+fn a_bound_of_zero_is_refused_when_the_board_opens() {
+    for (records, bytes, named) in [
+        (
+            0,
+            BoardConfig::DEFAULT_MAX_QUEUED_BYTES,
+            "max_queued_records",
+        ),
+        (
+            BoardConfig::DEFAULT_MAX_QUEUED_RECORDS,
+            0,
+            "max_queued_bytes",
+        ),
+    ] {
+        let dir = scratch(&format!("zero-{named}"));
+        let mut config = config();
+        config.max_queued_records = records;
+        config.max_queued_bytes = bytes;
+        let err = Board::open(&dir, config, Registry::standard())
+            .err()
+            .expect("refused");
+        assert!(
+            err.to_string().contains(named) && err.to_string().contains("at least 1"),
+            "{err}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn submissions_beyond_the_record_bound_are_refused_while_others_wait_and_store_nothing() {
     let mut config = config();
-    config.max_queued_records = 0;
-    let (board, _) = Board::open(&dir, config, Registry::standard()).unwrap();
+    config.max_queued_records = 2;
+    let gated = GatedBoard::open("bound-records", config);
+    let first = gated.submit_in_background(gated.record(b"first"));
+    gated.wait_for("the first record at the gate", || {
+        gated.checking.load(Ordering::SeqCst) == 1
+    });
+    let second = gated.submit_in_background(gated.record(b"second"));
+    gated.wait_for("two records waiting", || gated.board.queued() == 2);
+
     let (_, record) = open_record("Refused");
-    let refused = board.submit(record.bytes().to_vec()).unwrap_err();
+    let refused = gated.board.submit(record.bytes().to_vec()).unwrap_err();
     assert_eq!(refused.code, Code::Unavailable, "{refused}");
-    assert!(refused.message.contains("acceptance bound"), "{refused}");
-    assert_eq!(board.store().size(), 0);
-    assert_eq!(board.queued(), 0, "a refusal keeps no place");
-    drop(board);
-    let _ = std::fs::remove_dir_all(&dir);
+    assert!(refused.message.contains("2 submissions"), "{refused}");
+    assert_eq!(gated.board.queued(), 2, "a refusal keeps no place");
+
+    gated.open_gate();
+    assert_eq!(first.join().unwrap().unwrap().index, 1);
+    assert!(second.join().unwrap().is_ok());
+    assert_eq!(
+        gated.board.store().size(),
+        3,
+        "the refused record was not stored"
+    );
+    // Sent again once the queue drained, it is taken.
+    gated.board.submit(record.bytes().to_vec()).unwrap();
+}
+
+#[test]
+fn the_byte_bound_refuses_what_would_pass_it_beside_what_waits() {
+    let waiting = vec![b'w'; 1000];
+    let mut config = config();
+    config.max_queued_bytes = 1500;
+    let gated = GatedBoard::open("bound-bytes", config);
+    let first = gated.submit_in_background(gated.record(&waiting));
+    gated.wait_for("the first record at the gate", || {
+        gated.checking.load(Ordering::SeqCst) == 1
+    });
+    let refused = gated.board.submit(gated.record(&waiting)).unwrap_err();
+    assert_eq!(refused.code, Code::Unavailable, "{refused}");
+    assert!(refused.message.contains("1500 bytes"), "{refused}");
+    assert_eq!(gated.board.queued(), 1);
+    gated.open_gate();
+    assert!(first.join().unwrap().is_ok());
+    // Alone, a record above the byte bound is taken.
+    let big = gated.record(&vec![b'b'; 3000]);
+    assert!(big.len() > 1500);
+    gated.board.submit(big).unwrap();
+}
+
+#[test]
+fn a_dropped_async_submitter_gives_its_place_back() {
+    let mut config = config();
+    config.max_queued_records = 2;
+    let gated = GatedBoard::open("bound-dropped", config);
+    let first = gated.submit_in_background(gated.record(b"first"));
+    gated.wait_for("the first record at the gate", || {
+        gated.checking.load(Ordering::SeqCst) == 1
+    });
+    {
+        // Polled once (it takes its place), then dropped: a closed connection.
+        let bytes = gated.record(b"abandoned");
+        let mut submission = std::pin::pin!(gated.board.submit_async(bytes));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(submission.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(gated.board.queued(), 2);
+    }
+    gated.wait_for("the abandoned place given back", || {
+        gated.board.queued() == 1
+    });
+    let second = gated.submit_in_background(gated.record(b"second"));
+    gated.wait_for("the second record waiting", || gated.board.queued() == 2);
+    gated.open_gate();
+    assert!(first.join().unwrap().is_ok());
+    assert!(second.join().unwrap().is_ok());
+    assert_eq!(
+        gated.board.store().size(),
+        3,
+        "the abandoned record was not stored"
+    );
 }
 
 #[test]
@@ -154,9 +376,21 @@ fn the_board_config_sets_the_scrubs_pace() {
     let mut slow = config();
     slow.scrub_entries_per_second = 1;
     let (board, _) = Board::open(&dir, slow, Registry::standard()).unwrap();
-    // Five entries at one per second: the pass is still waiting well after it started
-    // (at the default pace it ends in milliseconds).
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Five entries at one per second: the pass runs for seconds (at the default pace it
+    // ends in milliseconds, and `checked` jumps to 5 at once).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !board.store().scrub_status().running {
+        let status = board.store().scrub_status();
+        assert!(status.passes == 0, "the pass ended at once: {status:?}");
+        assert!(
+            Instant::now() < deadline,
+            "the scrub never started: {status:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Five entries at one per second: the pass runs for seconds (at the default pace it
+    // ends within milliseconds of starting).
+    std::thread::sleep(Duration::from_millis(300));
     let status = board.store().scrub_status();
     assert!(status.running && status.passes == 0, "{status:?}");
     drop(board);

@@ -1048,7 +1048,9 @@ fn a_durable_record_that_does_not_apply_stops_the_board_and_the_log_names_it() {
                     .into_bytes(),
             )
             .unwrap_err();
-        assert_eq!(r.code, Code::Unavailable, "{r}");
+        // Not `unavailable` (retry shortly): nothing is accepted until a restart.
+        assert_eq!(r.code, Code::Storage, "{r}");
+        assert!(r.message.contains("until it is restarted"), "{r}");
         assert_eq!(board.store().size(), 2);
     }
     let err = Board::open(&dir, config(7), registry())

@@ -489,6 +489,13 @@ fn response_head(buffer: &[u8]) -> Option<(usize, u16, usize)> {
     Some((end, status, length))
 }
 
+/// How a wait for one answer ended.
+enum Answer {
+    Status(u16),
+    Stopped,
+    Failed,
+}
+
 /// What one connection saw.
 #[derive(Default)]
 struct Seen {
@@ -498,7 +505,32 @@ struct Seen {
     ran_out: bool,
 }
 
-/// One keep-alive connection: each request sent after the answer to the previous.
+/// How often a connection waiting for an answer looks at the stop flag.
+const STOP_POLL: Duration = Duration::from_millis(100);
+/// How long a connection waits for an answer before counting the server as failed.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+/// Most records pre-signed for one run: each is a whole request of about 300 bytes
+/// held until sent, so about 600 MB at most.
+const MAX_PRESIGNED: u64 = 2_000_000;
+
+/// Records to pre-sign per connection for `rate` per second over `seconds`, or an error
+/// when all of them would pass [`MAX_PRESIGNED`].
+fn presign_count(rate: u64, seconds: u64, connections: usize) -> Result<usize, String> {
+    let total = rate.saturating_mul(seconds);
+    if total > MAX_PRESIGNED {
+        return Err(format!(
+            "--presign-rate {rate} × --seconds {seconds} = {total} records to sign ahead, above {MAX_PRESIGNED} (about {} MB held in memory): lower one of them",
+            MAX_PRESIGNED * 300 / 1_000_000
+        ));
+    }
+    Ok(usize::try_from(total)
+        .unwrap_or(usize::MAX)
+        .div_ceil(connections.max(1)))
+}
+
+/// One keep-alive connection: each request sent after the answer to the previous. A
+/// wait for an answer ends when `stop` is set (the window is over) or after
+/// [`ANSWER_TIMEOUT`] (a silent server: the connection failed), never hangs.
 async fn drive(
     addr: std::net::SocketAddr,
     requests: Requests,
@@ -507,7 +539,9 @@ async fn drive(
 ) -> Seen {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut seen = Seen::default();
-    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+    let Ok(Ok(mut stream)) =
+        tokio::time::timeout(ANSWER_TIMEOUT, tokio::net::TcpStream::connect(addr)).await
+    else {
         seen.failed = true;
         return seen;
     };
@@ -520,26 +554,39 @@ async fn drive(
             seen.ran_out = true;
             break;
         };
-        if stream.write_all(&request).await.is_err() {
+        if !matches!(
+            tokio::time::timeout(ANSWER_TIMEOUT, stream.write_all(&request)).await,
+            Ok(Ok(()))
+        ) {
             seen.failed = true;
             break;
         }
+        let asked = Instant::now();
         let status = loop {
             if let Some((end, status, length)) = response_head(&buffer)
                 && buffer.len() >= end + length
             {
                 buffer.drain(..end + length);
-                break Some(status);
+                break Answer::Status(status);
             }
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => break None,
-                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            if stop.load(Ordering::Relaxed) {
+                break Answer::Stopped;
+            }
+            if asked.elapsed() > ANSWER_TIMEOUT {
+                break Answer::Failed;
+            }
+            match tokio::time::timeout(STOP_POLL, stream.read(&mut chunk)).await {
+                Err(_) => {}
+                Ok(Ok(0) | Err(_)) => break Answer::Failed,
+                Ok(Ok(n)) => buffer.extend_from_slice(&chunk[..n]),
             }
         };
         match status {
-            Some(s) if s == expected => seen.expected += 1,
-            Some(_) => seen.unexpected += 1,
-            None => {
+            Answer::Status(s) if s == expected => seen.expected += 1,
+            Answer::Status(_) => seen.unexpected += 1,
+            // The window ended while this answer was on its way: not counted.
+            Answer::Stopped => break,
+            Answer::Failed => {
                 seen.failed = true;
                 break;
             }
@@ -567,9 +614,7 @@ fn submit(load: &SubmitLoad, dir: Option<PathBuf>) -> Result<(), String> {
     let generator_threads = load.generator_threads.clamp(1, connections);
     let seconds = load.seconds;
     let authority = SigningKey::from_bytes(&[9; 32]);
-    let per_connection = usize::try_from(load.presign_rate.saturating_mul(seconds))
-        .unwrap_or(usize::MAX)
-        .div_ceil(connections);
+    let per_connection = presign_count(load.presign_rate, seconds, connections)?;
     let signing = Instant::now();
     let mut requests = presign(&authority, connections, per_connection, spoil)?;
     println!(
@@ -732,7 +777,58 @@ pub fn run(command: BenchCommand) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::response_head;
+    use super::*;
+
+    #[test]
+    fn pre_signing_is_bounded() {
+        assert_eq!(presign_count(30_000, 10, 64), Ok(4_688));
+        let refused = presign_count(30_000, 600, 64);
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.contains("18000000 records")),
+            "{refused:?}"
+        );
+        assert!(presign_count(u64::MAX, u64::MAX, 1).is_err());
+    }
+
+    #[test]
+    fn a_connection_to_a_silent_server_ends_when_the_window_does() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| unreachable!("a runtime: {e}"));
+        runtime.block_on(async {
+            let Ok(listener) = tokio::net::TcpListener::bind("127.0.0.1:0").await else {
+                unreachable!("loopback");
+            };
+            let Ok(addr) = listener.local_addr() else {
+                unreachable!("bound");
+            };
+            // Accepts and reads, never answers.
+            tokio::spawn(async move {
+                let mut held = Vec::new();
+                while let Ok((stream, _)) = listener.accept().await {
+                    held.push(stream);
+                }
+            });
+            let stop = Arc::new(AtomicBool::new(false));
+            let driving = tokio::spawn(drive(
+                addr,
+                vec![b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n".to_vec()],
+                201,
+                Arc::clone(&stop),
+            ));
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            stop.store(true, Ordering::Relaxed);
+            let seen = tokio::time::timeout(Duration::from_secs(20), driving).await;
+            let Ok(Ok(seen)) = seen else {
+                unreachable!("the connection still waits for the silent server");
+            };
+            assert_eq!((seen.expected, seen.unexpected), (0, 0));
+            assert!(!seen.failed, "a stop is not a failure");
+        });
+    }
 
     #[test]
     fn the_generator_reads_a_response_head_only_once_it_is_whole() {

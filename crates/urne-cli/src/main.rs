@@ -146,6 +146,10 @@ enum Command {
         /// acknowledged records follow, into a side file (spec/11-storage.md §11.4).
         #[arg(long, requires = "repair")]
         salvage: bool,
+        /// Where the read-only check copies index.sled (sled writes to what it opens);
+        /// default: the directory holding --data.
+        #[arg(long)]
+        scratch: Option<PathBuf>,
     },
     /// Measure the board's storage and HTTP service.
     Bench {
@@ -204,6 +208,10 @@ struct ServeFile {
     checkpoint_interval_ms: Option<u64>,
     /// The storage scrub's pace, in log entries read and rehashed per second (0: no bound).
     scrub_entries_per_second: Option<u64>,
+    /// Most submissions taken and not yet answered (spec/12 §12.5; at least 1).
+    max_queued_records: Option<usize>,
+    /// Most bytes of submissions taken and not yet answered (at least 1).
+    max_queued_bytes: Option<usize>,
 }
 
 #[derive(Args)]
@@ -410,6 +418,12 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
     let mut config = BoardConfig::new(origin, seed, authorities, witnesses);
     if let Some(v) = file.scrub_entries_per_second {
         config.scrub_entries_per_second = v;
+    }
+    if let Some(v) = file.max_queued_records {
+        config.max_queued_records = v;
+    }
+    if let Some(v) = file.max_queued_bytes {
+        config.max_queued_bytes = v;
     }
     let (board, report) =
         Board::open(&data, config, Registry::standard()).map_err(|e| e.to_string())?;
@@ -731,11 +745,15 @@ fn serve_witness(witness: urne_witness::Witness, addr: SocketAddr) -> Result<(),
     })
 }
 
-fn fsck(data: &Path, repair: bool, salvage: bool) -> Result<(), String> {
+fn fsck(data: &Path, repair: bool, salvage: bool, scratch: Option<PathBuf>) -> Result<(), String> {
     let mut options = urne_board::board::store_options();
     options.salvage = salvage;
     let started = std::time::Instant::now();
-    let report = urne_store::fsck(data, &options, &urne_store::FsckOptions::new(repair), |n| {
+    let mut fsck_options = urne_store::FsckOptions::new(repair);
+    if let Some(scratch) = scratch {
+        fsck_options = fsck_options.with_scratch(scratch);
+    }
+    let report = urne_store::fsck(data, &options, &fsck_options, |n| {
         if n > 0 {
             eprint!("\rchecked {n} entries");
         }
@@ -795,7 +813,8 @@ fn main() -> ExitCode {
             data,
             repair,
             salvage,
-        } => fsck(&data, repair, salvage).map_err(Failure::from),
+            scratch,
+        } => fsck(&data, repair, salvage, scratch).map_err(Failure::from),
         Command::Bench { command } => bench::run(command).map_err(Failure::from),
     };
     match result {

@@ -20,7 +20,8 @@ use serde::Deserialize;
 use urne_log::note::{CosignatureVerifier, Note, NoteSignature, NoteVerifier, count_cosignatures};
 use urne_log::tiles::TilePath;
 use urne_log::witness_protocol::{
-    ADD_CHECKPOINT_PATH, MAX_RESPONSE_BYTES, encode_request, parse_cosignatures, parse_size,
+    ADD_CHECKPOINT_PATH, MAX_RESPONSE_BYTES, SIZE_CONTENT_TYPE, encode_request, parse_cosignatures,
+    parse_size,
 };
 use urne_log::{Checkpoint, Hash};
 
@@ -757,6 +758,17 @@ impl WitnessClient {
                 message: e.to_string(),
             })?;
         let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            });
         let answer = response
             .body_mut()
             .with_config()
@@ -785,6 +797,12 @@ impl WitnessClient {
                 }
                 Ok(WitnessAnswer::Cosigned(lines))
             }
+            // A 409 from something other than the witness protocol (a proxy, another
+            // service) must not be read as the witness's size.
+            409 if content_type.as_deref() != Some(SIZE_CONTENT_TYPE) => Err(malformed(format!(
+                "409 answer with Content-Type {}, not {SIZE_CONTENT_TYPE}",
+                content_type.as_deref().unwrap_or("(none)")
+            ))),
             409 => parse_size(&answer)
                 .map(|size| WitnessAnswer::Conflict { size })
                 .map_err(|e| malformed(format!("409 answer: {e}"))),
@@ -817,23 +835,14 @@ fn bytes_hex<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error
     decode_hex(&text).ok_or_else(|| serde::de::Error::custom("not lowercase hex"))
 }
 
-/// Strict lowercase hex (spec/02: what urne writes is lowercase, so what it reads is too),
-/// decoded by the `hex` crate once the alphabet is checked.
+/// Strict lowercase hex (spec/02), by urne-log's one decoder.
 pub fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
-        return None;
-    }
-    hex::decode(text).ok()
+    urne_log::strict_hex::decode(text)
 }
 
 /// A 32-byte value in strict lowercase hex.
 pub fn decode_hex32(text: &str) -> Option<[u8; 32]> {
-    let mut out = [0u8; 32];
-    if !text.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
-        return None;
-    }
-    hex::decode_to_slice(text, &mut out).ok()?;
-    Some(out)
+    urne_log::strict_hex::decode_array(text)
 }
 
 /// A hash in strict lowercase hex.

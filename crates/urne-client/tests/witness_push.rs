@@ -26,8 +26,25 @@ fn checkpoint() -> String {
     note.to_text()
 }
 
-/// Serves `answer(body)` for every request on a loopback port; returns the URL.
+/// Serves `answer(body)` as text/plain for every request on a loopback port; returns
+/// the URL.
 fn serve(answer: impl Fn(&[u8]) -> (u16, String) + Send + 'static) -> String {
+    serve_as("text/plain", answer)
+}
+
+/// Serves `answer(body)` as `content_type` for every request on a loopback port.
+fn serve_as(
+    content_type: &'static str,
+    answer: impl Fn(&[u8]) -> (u16, String) + Send + 'static,
+) -> String {
+    serve_typed(move |body| {
+        let (status, text) = answer(body);
+        (status, content_type, text)
+    })
+}
+
+/// Serves `answer(body)`, a status, a Content-Type and a body, on a loopback port.
+fn serve_typed(answer: impl Fn(&[u8]) -> (u16, &'static str, String) + Send + 'static) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -57,10 +74,10 @@ fn serve(answer: impl Fn(&[u8]) -> (u16, String) + Send + 'static) -> String {
                 }
             };
             let Some(body) = body else { continue };
-            let (status, text) = answer(&body);
+            let (status, content_type, text) = answer(&body);
             let _ = write!(
                 stream,
-                "HTTP/1.1 {status} X\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+                "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
                 text.len()
             );
         }
@@ -86,9 +103,9 @@ fn a_real_witness_cosigns_through_the_client_and_then_names_its_size() {
         .unwrap(),
     );
     let serving = Arc::clone(&witness);
-    let url = serve(move |body| {
+    let url = serve_typed(move |body| {
         let answer = serving.add_checkpoint(body, 1_700_000_000);
-        (answer.status, answer.body)
+        (answer.status, answer.content_type, answer.body)
     });
     let client = client(&url, &cosigner);
     let note = checkpoint();
@@ -135,11 +152,30 @@ fn a_cosignature_by_another_key_is_refused() {
 #[test]
 fn a_409_without_a_size_and_an_unexpected_status_are_errors_naming_the_url() {
     let witness = Cosigner::from_seed("witness.example", &[4; 32]).unwrap();
-    let url = serve(|_| (409, "not a size\n".to_owned()));
+    let url = serve_as("text/x.tlog.size", |_| (409, "not a size\n".to_owned()));
     let err = client(&url, &witness)
         .add_checkpoint(0, &[], &checkpoint())
         .unwrap_err();
     assert!(matches!(err, ClientError::Malformed { .. }), "{err:?}");
+
+    // A size, but not the protocol's answer: a proxy's or another service's 409.
+    let url = serve(|_| (409, "5\n".to_owned()));
+    let err = client(&url, &witness)
+        .add_checkpoint(0, &[], &checkpoint())
+        .unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Malformed { what, .. } if what.contains("text/plain")),
+        "{err:?}"
+    );
+    let url = serve_as("text/x.tlog.size; charset=utf-8", |_| {
+        (409, "5\n".to_owned())
+    });
+    assert_eq!(
+        client(&url, &witness)
+            .add_checkpoint(0, &[], &checkpoint())
+            .unwrap(),
+        WitnessAnswer::Conflict { size: 5 }
+    );
 
     let url = serve(|_| (403, "unknown log\n".to_owned()));
     let err = client(&url, &witness)

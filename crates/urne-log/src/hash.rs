@@ -19,15 +19,9 @@ impl Hash {
         hex::encode(self.0)
     }
 
-    /// Parses exactly 64 lowercase hex digits (spec/02: what urne writes is lowercase,
-    /// so what it reads is too; the `hex` crate alone would accept uppercase).
+    /// Parses exactly 64 lowercase hex digits ([`crate::strict_hex`]).
     pub fn from_hex(text: &str) -> Option<Self> {
-        if !text.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
-            return None;
-        }
-        let mut out = [0u8; 32];
-        hex::decode_to_slice(text, &mut out).ok()?;
-        Some(Self(out))
+        crate::strict_hex::decode_array(text).map(Self)
     }
 
     /// From a slice of exactly 32 bytes.

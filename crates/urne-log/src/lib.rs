@@ -17,6 +17,7 @@ pub mod checkpoint;
 pub mod hash;
 pub mod note;
 pub mod proof;
+pub mod strict_hex;
 pub mod tiles;
 pub mod witness_protocol;
 

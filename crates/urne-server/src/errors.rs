@@ -59,13 +59,15 @@ pub(crate) fn rejection_status(code: Code) -> StatusCode {
         Code::ContextExists | Code::WrongPhase | Code::Duplicate | Code::AlreadyUsed => {
             StatusCode::CONFLICT
         }
-        Code::Storage | Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Code::Storage | Code::Unavailable | Code::MaybeStored => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     }
 }
 
-/// The board's rejection of a record. `unavailable` (stopping, or at its acceptance
-/// bound) stored nothing and may be sent again unchanged: it says when.
+/// The board's rejection of a record. Only `unavailable` (stopping, or at its
+/// acceptance bound) stored nothing and may be sent again unchanged: it says when.
+/// `storage` (a fail-stop board) and `maybe-stored` carry no Retry-After: retrying
+/// does not help the one, and could double the other.
 pub(crate) fn rejection(r: &Rejection) -> Response {
     if r.code == Code::Unavailable {
         return retry_later(rejection_status(r.code), r.code.as_str(), &r.message, "1");
@@ -168,4 +170,37 @@ pub(crate) async fn method_not_allowed() -> Response {
         "this route does not answer this method (see /openapi.json)",
         Some("method"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn retry_after(code: Code) -> (StatusCode, Option<HeaderValue>) {
+        let response = rejection(&Rejection::new(code, None, "why"));
+        (
+            response.status(),
+            response.headers().get(header::RETRY_AFTER).cloned(),
+        )
+    }
+
+    #[test]
+    fn only_unavailable_tells_the_client_to_send_the_same_record_again() {
+        assert_eq!(
+            retry_after(Code::Unavailable),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(HeaderValue::from_static("1"))
+            )
+        );
+        // A fail-stop board (storage) will not recover by itself; a record whose answer
+        // was lost (maybe-stored) must be looked up before it is sent again.
+        for code in [Code::Storage, Code::MaybeStored] {
+            assert_eq!(
+                retry_after(code),
+                (StatusCode::SERVICE_UNAVAILABLE, None),
+                "{code}"
+            );
+        }
+    }
 }

@@ -155,6 +155,9 @@ impl Pusher<'_> {
         for _ in 0..ATTEMPTS {
             let old = self.witness_size.unwrap_or(0);
             if old > size {
+                // Asked afresh next time: the witness may have been reset, or the size
+                // may have come from a bad answer; kept, it would never be retried.
+                self.witness_size = None;
                 return Err(format!(
                     "the witness has cosigned size {old}, beyond this board's {size}"
                 ));
@@ -236,5 +239,102 @@ mod tests {
             PushWitness::parse(&format!("http://x={note_key}")).is_err(),
             "a note key is not a cosignature key"
         );
+    }
+
+    /// A witness that answers every request 409 with `size` and counts the requests.
+    fn conflicting_witness(size: u64) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| {
+            unreachable!("loopback: {e}");
+        });
+        let url = format!(
+            "http://{}",
+            listener
+                .local_addr()
+                .map_or_else(|e| e.to_string(), |a| a.to_string())
+        );
+        let requests = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = Arc::clone(&requests);
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let mut request = Vec::new();
+                let mut chunk = [0u8; 4096];
+                // Read the head and the body it declares, then answer.
+                while let Ok(n) = stream.read(&mut chunk) {
+                    if n == 0 {
+                        break;
+                    }
+                    request.extend_from_slice(&chunk[..n]);
+                    let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+                counted.fetch_add(1, Ordering::SeqCst);
+                let body = format!("{size}\n");
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 409 Conflict\r\ncontent-type: text/x.tlog.size\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        (url, requests)
+    }
+
+    #[test]
+    fn a_witness_size_beyond_the_boards_is_asked_again_on_the_next_push() {
+        let dir = std::env::temp_dir().join(format!("urne-push-reset-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let authority = [9u8; 32];
+        let config = urne_board::BoardConfig::new(
+            "test.example/board",
+            zeroize::Zeroizing::new([7; 32]),
+            vec![authority],
+            vec![],
+        );
+        let Ok((board, _)) = Board::open(&dir, config, urne_board::Registry::standard()) else {
+            unreachable!("a new board opens");
+        };
+        let Ok(note) = board.sign_checkpoint() else {
+            unreachable!("an empty board signs");
+        };
+        let (url, requests) = conflicting_witness(1000);
+        let witness = urne_log::note::Cosigner::from_seed("w.example", &[1; 32]);
+        let Ok(client) = witness.map_err(|e| e.to_string()).and_then(|w| {
+            WitnessClient::new(&url, w.verifier(), &ClientOptions::default())
+                .map_err(|e| e.to_string())
+        }) else {
+            unreachable!("a loopback client");
+        };
+        let mut pusher = Pusher {
+            board: &board,
+            client,
+            witness_size: None,
+        };
+        let first = pusher.push(&note, 0);
+        assert!(
+            first.as_ref().is_err_and(|e| e.contains("size 1000")),
+            "{first:?}"
+        );
+        assert_eq!(requests.load(Ordering::SeqCst), 1);
+        // Without the reset the next push would refuse at once, never asking again.
+        let second = pusher.push(&note, 0);
+        assert!(second.is_err(), "{second:?}");
+        assert_eq!(
+            requests.load(Ordering::SeqCst),
+            2,
+            "the witness was not asked again"
+        );
+        drop(board);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

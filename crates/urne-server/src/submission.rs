@@ -111,15 +111,6 @@ fn body_error(state: &AppState, e: BodyError, declared: Option<&str>) -> Respons
     }
 }
 
-/// Strict lowercase hex (spec/13: what the board writes is lowercase, so what it reads
-/// is too; the `hex` crate alone would accept uppercase).
-fn decode_lowercase_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
-        return None;
-    }
-    hex::decode(text).ok()
-}
-
 pub(crate) async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -158,7 +149,7 @@ pub(crate) async fn submit(
                 );
             }
         };
-        match decode_lowercase_hex(&parsed.record) {
+        match urne_log::strict_hex::decode(&parsed.record) {
             Some(r) => r,
             None => {
                 state.metrics.rejection("bad-json");
@@ -188,20 +179,5 @@ pub(crate) async fn submit(
             state.metrics.rejection(r.code.as_str());
             rejection(&r)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::decode_lowercase_hex;
-
-    #[test]
-    fn a_json_record_is_read_only_from_strict_lowercase_hex() {
-        assert_eq!(decode_lowercase_hex("00ff"), Some(vec![0, 255]));
-        assert_eq!(decode_lowercase_hex(""), Some(vec![]));
-        assert_eq!(decode_lowercase_hex("00FF"), None);
-        assert_eq!(decode_lowercase_hex("0ff"), None);
-        assert_eq!(decode_lowercase_hex("0x00"), None);
-        assert_eq!(decode_lowercase_hex(" 00"), None);
     }
 }

@@ -140,6 +140,13 @@ async fn every_bad_submission_gets_its_own_error_and_changes_nothing() {
             StatusCode::BAD_REQUEST,
         ),
         (
+            // A valid record's bytes, but in uppercase hex: refused, not read.
+            format!("{{\"record\": \"{}\"}}", hex::encode_upper(phase(1))).into_bytes(),
+            "application/json",
+            "bad-json",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
             vec![1, 2, 3],
             "application/octet-stream",
             "malformed",
@@ -359,6 +366,54 @@ async fn checkpoints_tiles_and_proofs_verify_on_the_client_side() {
     assert!(api["paths"]["/v1/records"]["post"].is_object());
 }
 
+/// A kind whose check waits for the test's gate, so that a record of it really waits in
+/// the board's queue.
+struct Gated(Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
+
+const GATED_KIND: Kind = Kind(0x7f31);
+
+impl urne_board::KindHandler for Gated {
+    fn kind(&self) -> Kind {
+        GATED_KIND
+    }
+    fn name(&self) -> &'static str {
+        "test.gated"
+    }
+    fn poster(&self) -> urne_board::Poster {
+        urne_board::Poster::HandlerDecides
+    }
+    fn scope(&self) -> urne_board::Scope {
+        urne_board::Scope::In {
+            types: vec![],
+            phases: None,
+        }
+    }
+    fn sequencing(&self) -> urne_board::Sequencing {
+        urne_board::Sequencing::Concurrent
+    }
+    fn check(
+        &self,
+        _: &Record,
+        _: &urne_board::handler::Prechecked,
+        _: Option<&urne_board::handler::ContextView<'_>>,
+    ) -> Result<Vec<urne_board::UniqueKey>, urne_board::Rejection> {
+        let (open, opened) = &*self.0;
+        let mut open = open.lock().unwrap();
+        while !*open {
+            open = opened.wait(open).unwrap();
+        }
+        Ok(Vec::new())
+    }
+    fn apply(
+        &self,
+        _: &Record,
+        _: u64,
+        _: &mut urne_board::handler::ContextMut<'_>,
+    ) -> Result<(), urne_board::Rejection> {
+        Ok(())
+    }
+}
+
 #[tokio::test]
 async fn a_submission_beyond_the_boards_queue_bound_gets_503_unavailable_with_retry_after() {
     let dir = std::env::temp_dir().join(format!("urne-server-{}-bound", std::process::id()));
@@ -369,14 +424,33 @@ async fn a_submission_beyond_the_boards_queue_bound_gets_503_unavailable_with_re
         vec![authority().verifying_key().to_bytes()],
         vec![],
     );
-    config.max_queued_records = 0;
-    let board = Arc::new(Board::open(&dir, config, linear_registry()).unwrap().0);
+    config.max_queued_records = 1;
+    let gate = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+    let mut registry = linear_registry();
+    registry
+        .register(Arc::new(Gated(Arc::clone(&gate))))
+        .unwrap();
+    let board = Arc::new(Board::open(&dir, config, registry).unwrap().0);
+    let (id, open) = open_record("Bounded");
+    board.submit(open).unwrap();
+    let waiting = {
+        let board = Arc::clone(&board);
+        let record = Record::sign(id, GATED_KIND, b"waits", &authority())
+            .unwrap()
+            .into_bytes();
+        std::thread::spawn(move || board.submit(record))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while board.queued() < 1 {
+        assert!(std::time::Instant::now() < deadline, "nothing waits");
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
     let app = router(AppState::new(Arc::clone(&board), ServerConfig::default()));
     let request = Request::builder()
         .method("POST")
         .uri("/v1/records")
         .header("content-type", "application/octet-stream")
-        .body(Body::from(open_record("Bounded").1))
+        .body(Body::from(open_record("Refused").1))
         .unwrap();
     let response = app.oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -390,7 +464,13 @@ async fn a_submission_beyond_the_boards_queue_bound_gets_503_unavailable_with_re
     let body = response.into_body().collect().await.unwrap().to_bytes();
     let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(body["code"], "unavailable", "{body}");
-    assert_eq!(board.store().size(), 0, "nothing stored");
+    assert_eq!(board.store().size(), 1, "nothing more stored");
+    {
+        let (open, opened) = &*gate;
+        *open.lock().unwrap() = true;
+        opened.notify_all();
+    }
+    assert_eq!(waiting.join().unwrap().unwrap().index, 1);
 }
 
 #[tokio::test]
@@ -572,4 +652,70 @@ async fn cosigned_checkpoints_are_published_once_per_change_not_per_get() {
         StatusCode::NOT_FOUND,
         "more witnesses than the board knows"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_shutdown_a_submission_waiting_at_the_bound_is_answered_and_gives_its_place_back() {
+    let dir =
+        std::env::temp_dir().join(format!("urne-server-{}-bound-shutdown", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut config = BoardConfig::new(
+        "test.example/board",
+        Zeroizing::new([7; 32]),
+        vec![authority().verifying_key().to_bytes()],
+        vec![],
+    );
+    config.max_queued_records = 1;
+    let gate = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+    let mut registry = linear_registry();
+    registry
+        .register(Arc::new(Gated(Arc::clone(&gate))))
+        .unwrap();
+    let board = Arc::new(Board::open(&dir, config, registry).unwrap().0);
+    let (id, open) = open_record("Bounded at shutdown");
+    board.submit(open).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(urne_server::serve(
+        listener,
+        AppState::new(Arc::clone(&board), ServerConfig::default()),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let post = |record: Vec<u8>| {
+        let mut request = format!(
+            "POST /v1/records HTTP/1.1\r\nHost: board\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            record.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(&record);
+        tokio::task::spawn_blocking(move || http(addr, &request).0)
+    };
+    let waiting = post(
+        Record::sign(id, GATED_KIND, b"waits", &authority())
+            .unwrap()
+            .into_bytes(),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while board.queued() < 1 {
+        assert!(std::time::Instant::now() < deadline, "nothing waits");
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    // At the bound: refused, told to come back.
+    assert_eq!(post(open_record("Beside it").1).await.unwrap(), 503);
+    // The server stops while the submission waits in the board; it is still answered.
+    stop.send(()).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!server.is_finished(), "the server waits for the submission");
+    {
+        let (open, opened) = &*gate;
+        *open.lock().unwrap() = true;
+        opened.notify_all();
+    }
+    assert_eq!(waiting.await.unwrap(), 201);
+    server.await.unwrap().unwrap();
+    assert_eq!(board.queued(), 0, "its place was given back");
+    assert_eq!(board.store().size(), 2);
 }

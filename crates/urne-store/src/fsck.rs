@@ -7,7 +7,7 @@
 //! log, and with `salvage` cutting damage that acknowledged frames follow), then checks
 //! everything. Findings name entry indexes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use urne_log::Hash;
 use urne_log::hash::{node_hash, root_of};
@@ -15,7 +15,9 @@ use urne_log::hash::{node_hash, root_of};
 use crate::checkpoint::read_checkpoint;
 use crate::error::{StoreError, io};
 use crate::frame;
-use crate::index::{BY_HASH, Index, IndexBackend, SledIndex, indexed, rows_for};
+use crate::index::{
+    BY_HASH, Index, IndexBackend, META, SledIndex, indexed, rows_for, scratch_room,
+};
 use crate::levels::RecordFile;
 use crate::store::{INDEX, LOCK, LOG, OFFSETS, Scrub, Store, StoreOptions, height_file};
 
@@ -25,12 +27,33 @@ use crate::store::{INDEX, LOCK, LOG, OFFSETS, Scrub, Store, StoreOptions, height
 pub struct FsckOptions {
     /// Open the store as a board does, repairing what opening repairs, then check.
     pub repair: bool,
+    /// Where the read-only check copies `index.sled` (sled writes to what it opens). None:
+    /// the directory that holds the data directory, which is on the same disk and not
+    /// inside what is checked.
+    pub scratch: Option<PathBuf>,
 }
 
 impl FsckOptions {
-    /// Check only (`repair` false) or repair then check.
+    /// Check only (`repair` false) or repair then check; the index copied beside `dir`.
     pub fn new(repair: bool) -> Self {
-        Self { repair }
+        Self {
+            repair,
+            scratch: None,
+        }
+    }
+
+    /// The same, copying the index under `scratch`.
+    pub fn with_scratch(mut self, scratch: PathBuf) -> Self {
+        self.scratch = Some(scratch);
+        self
+    }
+}
+
+/// The directory holding `dir` (`.` for a relative name without one).
+fn beside(dir: &Path) -> PathBuf {
+    match dir.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+        _ => PathBuf::from("."),
     }
 }
 
@@ -219,33 +242,71 @@ pub fn fsck(
         }
     }
     if options.index == IndexBackend::Sled && fs.supports_sled() {
-        let offsets: Vec<u64> = frames.iter().map(|(o, _)| *o).collect();
-        check_index(dir, options, &*log, &log_path, &offsets, &mut find)?;
+        let scratch = match &fsck_options.scratch {
+            Some(scratch) => scratch.clone(),
+            None => beside(dir),
+        };
+        check_index(dir, &scratch, options, &*log, &log_path, &frames, &mut find);
     }
     report.entries = size;
     Ok(report)
 }
 
-/// The index against the log, on a copy of it: its schema, how far it claims to go, the
-/// hash of the last entry it claims, and every key it should hold for those entries —
-/// each entry's hash to its index, and the layers' keys — with nothing else under the
-/// entry hashes. An index that is behind the log is not damage (opening extends it); one
-/// that disagrees is (opening rebuilds it).
+/// The index against the log, on a copy of it in `scratch`: its schema, how far it claims
+/// to go, the hash of the last entry it claims, and every key it should hold for those
+/// entries — each entry's hash to its index, and the layers' keys — with nothing under
+/// the entry hashes that is not an entry of the log. An index that is behind the log is
+/// not damage (opening extends it): rows written for entries past its count, before
+/// an unclean stop kept its count from following, are allowed when they map a log
+/// entry's hash to that entry. One that disagrees is damage (opening rebuilds it). A
+/// problem reading the index is a finding, not an error: the log's findings stand.
 fn check_index(
     dir: &Path,
+    scratch: &Path,
     options: &StoreOptions,
     log: &dyn crate::fs::StoreFile,
     log_path: &Path,
-    offsets: &[u64],
+    frames: &[(u64, Hash)],
+    find: &mut dyn FnMut(Option<u64>, String),
+) {
+    let path = dir.join(INDEX);
+    if !path.exists() {
+        find(
+            None,
+            format!("{INDEX} is missing (derived data: opening rebuilds it from log.dat)"),
+        );
+        return;
+    }
+    if let Err(e) = scratch_room(&path, scratch) {
+        find(
+            None,
+            format!(
+                "{INDEX} not checked: no room for its copy: {e} (choose another scratch directory)"
+            ),
+        );
+        return;
+    }
+    let checked = SledIndex::open_copy(&path, scratch)
+        .and_then(|copy| compare_index(&copy.index, options, log, log_path, frames, find));
+    if let Err(e) = checked {
+        find(
+            None,
+            format!("{INDEX} unreadable: {e}; opening rebuilds it from log.dat"),
+        );
+    }
+}
+
+fn compare_index(
+    index: &dyn Index,
+    options: &StoreOptions,
+    log: &dyn crate::fs::StoreFile,
+    log_path: &Path,
+    frames: &[(u64, Hash)],
     find: &mut dyn FnMut(Option<u64>, String),
 ) -> Result<(), StoreError> {
     let rebuilds = "(derived data: opening rebuilds it from log.dat)";
-    let Some((index, _copy)) = SledIndex::open_copy(&dir.join(INDEX))? else {
-        find(None, format!("{INDEX} is missing {rebuilds}"));
-        return Ok(());
-    };
-    let size = offsets.len() as u64;
-    let (count, tip, schema) = indexed(&index)?;
+    let size = frames.len() as u64;
+    let (count, tip, schema) = indexed(index)?;
     if count > 0 && schema != options.index_schema.as_bytes() {
         find(
             None,
@@ -264,61 +325,67 @@ fn check_index(
         );
         return Ok(());
     }
-    let mut expected: std::collections::HashMap<(&'static str, Vec<u8>), Vec<u8>> =
-        std::collections::HashMap::new();
-    let mut first_index_of_hash = Vec::new();
-    for i in 0..count {
-        let (record, hash) = frame::read(log, log_path, offsets[i as usize])?;
-        if i + 1 == count && tip != Some(hash) {
+    if count > 0 && tip != Some(frames[count as usize - 1].1) {
+        find(
+            Some(count - 1),
+            format!(
+                "{INDEX}: the last entry it holds, {}, has another hash {rebuilds}",
+                count - 1
+            ),
+        );
+        return Ok(());
+    }
+    // Entry i's hash maps to the last entry below `count` with that hash (later rows win,
+    // as when they were written): some j ≥ i with the same hash, for every i, is exactly
+    // that, without a map of all hashes.
+    let entry_of = |value: &[u8]| -> Option<u64> { value.try_into().ok().map(u64::from_be_bytes) };
+    for (i, (_, hash)) in frames[..count as usize].iter().enumerate() {
+        let i = i as u64;
+        let mapped = index.get(BY_HASH, &hash.0)?.and_then(|v| entry_of(&v));
+        let right = mapped.is_some_and(|j| j >= i && j < count && frames[j as usize].1 == *hash);
+        if !right {
             find(
                 Some(i),
-                format!("{INDEX}: the last entry it holds, {i}, has another hash {rebuilds}"),
-            );
-            return Ok(());
-        }
-        first_index_of_hash.push(hash);
-        for row in rows_for(&[(i, record, hash)], &options.index_keys) {
-            if row.tree != crate::index::META {
-                expected.insert((row.tree, row.key), row.value);
-            }
-        }
-    }
-    // Later rows win, as when they were written: compare in log order, report the first.
-    for (i, hash) in first_index_of_hash.iter().enumerate() {
-        let key = (BY_HASH, hash.0.to_vec());
-        let want = expected.get(&key);
-        let have = index.get(BY_HASH, &hash.0)?;
-        if have.as_ref() != want {
-            find(
-                Some(i as u64),
                 format!("{INDEX}: entry {i}'s hash is missing or maps to another entry {rebuilds}"),
             );
             return Ok(());
         }
     }
-    let mut layer_keys: Vec<_> = expected
-        .iter()
-        .filter(|((tree, _), _)| *tree != BY_HASH)
-        .collect();
-    layer_keys.sort();
-    for ((tree, key), value) in layer_keys {
-        if index.get(tree, key)?.as_ref() != Some(value) {
-            find(
-                None,
-                format!("{INDEX}: a key of tree {tree} is missing or wrong {rebuilds}"),
-            );
-            return Ok(());
+    if options.index_keys.is_some() {
+        // The layers' keys depend on the records: read them (later rows win).
+        let mut expected = std::collections::BTreeMap::new();
+        for (i, (offset, hash)) in frames[..count as usize].iter().enumerate() {
+            let (record, _) = frame::read(log, log_path, *offset)?;
+            for row in rows_for(&[(i as u64, record, *hash)], &options.index_keys) {
+                if row.tree != META && row.tree != BY_HASH {
+                    expected.insert((row.tree, row.key), row.value);
+                }
+            }
+        }
+        for ((tree, key), value) in &expected {
+            if index.get(tree, key)?.as_ref() != Some(value) {
+                find(
+                    None,
+                    format!("{INDEX}: a key of tree {tree} is missing or wrong {rebuilds}"),
+                );
+                return Ok(());
+            }
         }
     }
-    let held = index.scan_prefix(BY_HASH, &[])?.len();
-    let distinct = expected.keys().filter(|(tree, _)| *tree == BY_HASH).count();
-    if held > distinct {
+    let mut stray = 0u64;
+    index.for_each(BY_HASH, &mut |key, value| {
+        let own = entry_of(value)
+            .filter(|j| *j < size)
+            .is_some_and(|j| frames[j as usize].1.0.as_slice() == key);
+        if !own {
+            stray += 1;
+        }
+        Ok(())
+    })?;
+    if stray > 0 {
         find(
             None,
-            format!(
-                "{INDEX} maps {} hashes that are not entries of the log {rebuilds}",
-                held - distinct
-            ),
+            format!("{INDEX} maps {stray} hashes that are not entries of the log {rebuilds}"),
         );
     }
     Ok(())

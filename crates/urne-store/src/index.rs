@@ -39,6 +39,9 @@ pub type IndexFn = Arc<dyn Fn(u64, &[u8]) -> Vec<IndexEntry> + Send + Sync>;
 /// Key-value pairs of a tree, in key order.
 pub type IndexRows = Vec<(Vec<u8>, Vec<u8>)>;
 
+/// Called with each (key, value) pair of a tree by [`Index::for_each`].
+pub type RowVisitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError> + 'a;
+
 type Trees = BTreeMap<String, BTreeMap<Vec<u8>, Vec<u8>>>;
 
 /// Where the index lives.
@@ -59,6 +62,9 @@ pub trait Index: Send + Sync {
     fn get(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// The (key, value) pairs of `tree` whose key starts with `prefix`, in key order.
     fn scan_prefix(&self, tree: &str, prefix: &[u8]) -> Result<IndexRows, StoreError>;
+    /// Calls `visit` with each (key, value) pair of `tree` in key order, one at a time
+    /// (a tree can be larger than memory), stopping at the first error it returns.
+    fn for_each(&self, tree: &str, visit: &mut RowVisitor<'_>) -> Result<(), StoreError>;
     /// Inserts the rows (later rows win), as one batch per tree.
     fn apply(&self, rows: &[IndexEntry]) -> Result<(), StoreError>;
     /// Removes every tree.
@@ -89,6 +95,13 @@ impl Index for MemoryIndex {
                     .collect()
             })
             .unwrap_or_default())
+    }
+    fn for_each(&self, tree: &str, visit: &mut RowVisitor<'_>) -> Result<(), StoreError> {
+        let trees = self.trees.read().unwrap_or_else(|p| p.into_inner());
+        for (k, v) in trees.get(tree).into_iter().flatten() {
+            visit(k, v)?;
+        }
+        Ok(())
     }
     fn apply(&self, rows: &[IndexEntry]) -> Result<(), StoreError> {
         let mut trees = self.trees.write().unwrap_or_else(|p| p.into_inner());
@@ -158,14 +171,12 @@ impl SledIndex {
 }
 
 impl SledIndex {
-    /// Opens a copy of the database at `path` (sled writes to what it opens, even to
-    /// read: a read-only check must not). None when there is no database there; the copy
-    /// is removed with the returned guard.
-    pub(crate) fn open_copy(path: &Path) -> Result<Option<(Self, CopyGuard)>, StoreError> {
-        if !path.exists() {
-            return Ok(None);
-        }
-        let copy = std::env::temp_dir().join(format!(
+    /// Opens a copy of the database at `path` in a new directory under `scratch` (sled
+    /// writes to what it opens, even to read: a read-only check must not). The copy is
+    /// removed when the returned [`IndexCopy`] drops, after the database it holds. See
+    /// [`scratch_room`] first.
+    pub(crate) fn open_copy(path: &Path, scratch: &Path) -> Result<IndexCopy, StoreError> {
+        let copy = scratch.join(format!(
             "urne-fsck-index-{}-{}",
             std::process::id(),
             std::time::SystemTime::now()
@@ -179,18 +190,63 @@ impl SledIndex {
             .flush_every_ms(None)
             .temporary(false)
             .open()
-            .map_err(|e| StoreError::Index(format!("{}: {e}", path.display())))?;
-        Ok(Some((Self { db }, guard)))
+            .map_err(sled_error)?;
+        Ok(IndexCopy {
+            index: Self { db },
+            _guard: guard,
+        })
     }
 }
 
+/// A copied index, open. Fields drop in declaration order: the database closes before
+/// its directory is removed (the other way round, sled's files vanish under it).
+pub(crate) struct IndexCopy {
+    pub(crate) index: SledIndex,
+    _guard: CopyGuard,
+}
+
 /// Removes a copied index when dropped.
-pub(crate) struct CopyGuard(std::path::PathBuf);
+struct CopyGuard(std::path::PathBuf);
 
 impl Drop for CopyGuard {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// Whether `scratch` (created if need be) has room for a copy of the database at `path`.
+pub(crate) fn scratch_room(path: &Path, scratch: &Path) -> Result<(), StoreError> {
+    let needed = dir_size(path)?;
+    std::fs::create_dir_all(scratch).map_err(io(scratch))?;
+    let free = fs2::available_space(scratch).map_err(io(scratch))?;
+    // Some room beyond the copy itself: sled writes to the copy when it opens it.
+    let margin = 64 << 20;
+    if free < needed.saturating_add(margin) {
+        return Err(StoreError::Index(format!(
+            "a copy of {} takes {needed} bytes and {} has {free} free",
+            path.display(),
+            scratch.display()
+        )));
+    }
+    Ok(())
+}
+
+fn dir_size(path: &Path) -> Result<u64, StoreError> {
+    let meta = std::fs::metadata(path).map_err(io(path))?;
+    if !meta.is_dir() {
+        return Ok(meta.len());
+    }
+    let mut total = 0u64;
+    for entry in std::fs::read_dir(path).map_err(io(path))? {
+        let entry = entry.map_err(io(path))?;
+        let meta = entry.metadata().map_err(io(&entry.path()))?;
+        total = total.saturating_add(if meta.is_dir() {
+            dir_size(&entry.path())?
+        } else {
+            meta.len()
+        });
+    }
+    Ok(total)
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<(), StoreError> {
@@ -226,6 +282,13 @@ impl Index for SledIndex {
                 Ok((k.to_vec(), v.to_vec()))
             })
             .collect()
+    }
+    fn for_each(&self, tree: &str, visit: &mut RowVisitor<'_>) -> Result<(), StoreError> {
+        for item in self.db.open_tree(tree).map_err(sled_error)?.iter() {
+            let (k, v) = item.map_err(sled_error)?;
+            visit(&k, &v)?;
+        }
+        Ok(())
     }
     fn apply(&self, rows: &[IndexEntry]) -> Result<(), StoreError> {
         let mut batches: BTreeMap<&'static str, sled::Batch> = BTreeMap::new();

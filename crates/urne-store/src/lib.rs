@@ -37,7 +37,7 @@ pub use error::StoreError;
 pub use frame::{FRAME_HEADER, MAX_RECORD_BYTES};
 pub use fs::{FileSystem, LockGuard, RealFs, StoreFile};
 pub use fsck::{FsckFinding, FsckOptions, FsckReport, fsck};
-pub use index::{Index, IndexBackend, IndexEntry, IndexFn, IndexRows};
+pub use index::{Index, IndexBackend, IndexEntry, IndexFn, IndexRows, RowVisitor};
 pub use scrub::ScrubStatus;
 pub use store::{CutReport, OpenReport, Scrub, Store, StoreOptions, set_index_count_for_tests};
 pub use writer::Pending;

@@ -14,6 +14,8 @@ use crate::store::{Inner, LOG, MEMORY_FROM, Store, height_file};
 
 /// How many entries a range check reads between two reports of its progress.
 pub(crate) const PROGRESS_EVERY: usize = 256;
+/// How many tree nodes the check recomputes between two calls of its progress.
+pub(crate) const NODE_PROGRESS_EVERY: usize = 4096;
 
 impl Store {
     /// The record at `index`, as stored: its frame checksum verified, and its leaf hash
@@ -128,7 +130,7 @@ impl Store {
     /// entries checked so far.
     pub fn check_all(&self, mut progress: impl FnMut(u64)) -> Result<u64, StoreError> {
         let size = self.size();
-        self.inner.check_range(0, size, &mut |n| {
+        self.inner.check_range(0, size, &mut |n, _| {
             progress(n);
             true
         })?;
@@ -147,7 +149,7 @@ impl Store {
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         if size > *verified {
-            if let Err(e) = self.inner.check_range(*verified, size, &mut |_| true) {
+            if let Err(e) = self.inner.check_range(*verified, size, &mut |_, _| true) {
                 if !matches!(e, StoreError::Corrupt { .. }) {
                     return Err(e);
                 }
@@ -166,15 +168,15 @@ impl Store {
 impl Inner {
     /// Checks the leaves [from, to) against their frames and every node over them
     /// against its children (children left of the range are taken as checked).
-    /// `progress` is told the entries checked so far and returns whether to go on.
-    /// Checks entries `from..to` against the tree; `progress` is told the entries checked
-    /// every [`PROGRESS_EVERY`] entries and at the end of each chunk, and stops the check
-    /// by returning false.
+    /// `progress(entries, work)` is told the entries checked so far and the work done
+    /// (leaves and nodes rehashed: recomputing the nodes is as much work again as the
+    /// leaves, and a paced scrub must spread it too), every [`PROGRESS_EVERY`] leaves
+    /// or [`NODE_PROGRESS_EVERY`] nodes; returning false stops the check there.
     pub(crate) fn check_range(
         &self,
         from: u64,
         to: u64,
-        progress: &mut dyn FnMut(u64) -> bool,
+        progress: &mut dyn FnMut(u64, u64) -> bool,
     ) -> Result<(), StoreError> {
         let offsets: Vec<u64> = self.read_state().offsets[from as usize..to as usize].to_vec();
         let log_path = self.dir.join(LOG);
@@ -196,15 +198,19 @@ impl Inner {
                     });
                 }
                 // Told often enough for a paced scrub to spread its reads evenly.
-                if (k + 1) % PROGRESS_EVERY == 0 && k + 1 < leaves.len() && !progress(i + 1) {
+                if (k + 1) % PROGRESS_EVERY == 0
+                    && k + 1 < leaves.len()
+                    && !progress(i + 1, i + 1 - from)
+                {
                     return Ok(());
                 }
             }
             start += n;
-            if !progress(start) {
+            if !progress(start, start - from) {
                 return Ok(());
             }
         }
+        let mut work = to - from;
         let mut height = 1u32;
         while height < 64 && to >> height > 0 {
             let count = to >> height;
@@ -214,6 +220,9 @@ impl Inner {
                 let children = self.nodes(height - 1, 2 * start, 2 * n)?;
                 let stored = self.nodes(height, start, n)?;
                 for (p, (pair, node)) in children.chunks_exact(2).zip(&stored).enumerate() {
+                    if (p + 1) % NODE_PROGRESS_EVERY == 0 && !progress(to, work + p as u64 + 1) {
+                        return Ok(());
+                    }
                     if node_hash(&pair[0], &pair[1]) != *node {
                         return Err(StoreError::Corrupt {
                             what: "height files",
@@ -227,10 +236,11 @@ impl Inner {
                     }
                 }
                 start += n;
+                work += n;
             }
             height += 1;
         }
-        progress(to);
+        progress(to, work);
         Ok(())
     }
 
@@ -299,5 +309,64 @@ impl HashSource for Store {
     type Error = StoreError;
     fn subtree(&self, height: u32, index: u64) -> Result<Hash, StoreError> {
         self.node(height, index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::NODE_PROGRESS_EVERY;
+    use crate::index::IndexBackend;
+    use crate::sim::SimDisk;
+    use crate::store::{Scrub, Store, StoreOptions};
+
+    #[test]
+    fn recomputing_the_nodes_reports_progress_and_can_be_stopped() {
+        let options = StoreOptions {
+            fs: Arc::new(SimDisk::new()),
+            index: IndexBackend::Memory,
+            scrub: Scrub::Off,
+            ..StoreOptions::default()
+        };
+        let (store, _) = Store::open(Path::new("/board"), options).unwrap();
+        let entries = 4 * NODE_PROGRESS_EVERY as u64;
+        let pending: Vec<_> = (0..entries)
+            .map(|i| store.enqueue(i.to_le_bytes().to_vec()).unwrap())
+            .collect();
+        for p in pending {
+            p.wait().unwrap();
+        }
+        let mut calls = Vec::new();
+        store
+            .inner
+            .check_range(0, entries, &mut |n, work| {
+                calls.push((n, work));
+                true
+            })
+            .unwrap();
+        let in_nodes = calls.iter().filter(|(_, work)| *work > entries).count();
+        // About `entries` nodes in all: a report every NODE_PROGRESS_EVERY of them.
+        assert!(in_nodes >= 2, "{calls:?}");
+        assert!(calls.windows(2).all(|w| w[0].1 <= w[1].1), "{calls:?}");
+
+        // Stopped at the first report past the leaves: nothing is reported after it.
+        let mut after_stop = 0;
+        let mut stopped = false;
+        store
+            .inner
+            .check_range(0, entries, &mut |_, work| {
+                if stopped {
+                    after_stop += 1;
+                }
+                if work > entries {
+                    stopped = true;
+                }
+                !stopped
+            })
+            .unwrap();
+        assert!(stopped);
+        assert_eq!(after_stop, 0);
     }
 }

@@ -91,8 +91,8 @@ fn run(
     }
 }
 
-/// How long to wait, `elapsed` into a pass that has checked `checked` entries, so that
-/// it goes no faster than `entries_per_second` (0: no bound).
+/// How long to wait, `elapsed` into a pass that has rehashed `checked` entries and tree
+/// nodes, so that it goes no faster than `entries_per_second` (0: no bound).
 pub(crate) fn pause(checked: u64, entries_per_second: u64, elapsed: Duration) -> Duration {
     if entries_per_second == 0 {
         return Duration::ZERO;
@@ -127,9 +127,9 @@ pub(crate) fn pass(inner: &Inner, signal: &(Mutex<bool>, Condvar), entries_per_s
     });
     let mut interrupted = false;
     let started = Instant::now();
-    let result = inner.check_range(0, size, &mut |n| {
+    let result = inner.check_range(0, size, &mut |n, work| {
         status(&mut |s| s.checked = n);
-        interrupted = wait_or_stop(signal, pause(n, entries_per_second, started.elapsed()));
+        interrupted = wait_or_stop(signal, pause(work, entries_per_second, started.elapsed()));
         !interrupted
     });
     if interrupted {
