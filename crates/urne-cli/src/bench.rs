@@ -11,6 +11,7 @@ use clap::Subcommand;
 use ed25519_dalek::SigningKey;
 use urne_board::kinds::CONTEXT_OPEN;
 use urne_board::{Board, BoardConfig, ContextId, ContextOpen, ContextType, Record, Registry};
+use urne_cli::measure::{machine, process_cpu_seconds, thread_cpu_seconds};
 use urne_server::{AppState, ServerConfig};
 use urne_store::{Store, StoreOptions};
 use zeroize::Zeroizing;
@@ -87,21 +88,6 @@ fn scratch(dir: Option<PathBuf>, name: &str) -> PathBuf {
     });
     let _ = std::fs::remove_dir_all(&dir);
     dir
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    format!(
-        "{cpu}, {} cores",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    )
 }
 
 /// Fills a store fast: queue many records, wait for the last (one fsync per 4,096).
@@ -363,36 +349,6 @@ fn http(entries: u64, seconds: u64, connections: usize) -> Result<(), String> {
     let _ = runtime.block_on(serving);
     let _ = std::fs::remove_dir_all(&path);
     Ok(())
-}
-
-/// CPU seconds (user + system) the calling thread has used, from
-/// `/proc/thread-self/stat` (fields 14 and 15, in clock ticks of 1/100 s).
-fn thread_cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/thread-self/stat") else {
-        return 0.0;
-    };
-    cpu_seconds_of(&stat)
-}
-
-/// CPU seconds the whole process has used.
-fn process_cpu_seconds() -> f64 {
-    std::fs::read_to_string("/proc/self/stat").map_or(0.0, |s| cpu_seconds_of(&s))
-}
-
-fn cpu_seconds_of(stat: &str) -> f64 {
-    // The command name may hold spaces: fields are counted after its closing ')'.
-    let Some((_, rest)) = stat.rsplit_once(')') else {
-        return 0.0;
-    };
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    // After ')' come field 3 (state) onwards: utime is field 14, stime field 15.
-    (ticks(11) + ticks(12)) as f64 / 100.0
 }
 
 /// A `context.open` record with a name no other has, signed by `authority`.

@@ -8,3 +8,4 @@
 
 pub mod ballot_bench;
 pub mod demo;
+pub mod measure;
