@@ -260,6 +260,33 @@ pub fn verify_decryption_shares(
     ciphertexts: &[Ciphertext],
     shares: &DecryptionShares,
 ) -> Result<VerifiedDecryptionShares, DecryptionError> {
+    let points = check_shares(
+        outcome,
+        election,
+        ciphertexts,
+        shares,
+        |proof, context, statement| proof.verify(context, statement).is_ok(),
+    )?;
+    Ok(VerifiedDecryptionShares {
+        trustee: shares.trustee,
+        ciphertexts: ciphertexts_digest(ciphertexts),
+        points,
+    })
+}
+
+/// The checks of spec §20.7 (1–3) on trustee j's shares, in order: a verification key
+/// for j, one entry per ciphertext, each trivial exactly when α is the identity, and each
+/// proven entry's DLEQ proof passed to `proven` (which checks it, or collects its
+/// equations for a batch and accepts). Returns D_j for each ciphertext (the identity
+/// for a trivial entry). One walk serves both the one-by-one check and the batch, so the
+/// two cannot drift apart.
+fn check_shares(
+    outcome: &CeremonyOutcome,
+    election: &ContextHash,
+    ciphertexts: &[Ciphertext],
+    shares: &DecryptionShares,
+    mut proven: impl FnMut(&DleqProof, &ProofContext<'_>, &DleqStatement<'_>) -> bool,
+) -> Result<Vec<Point>, DecryptionError> {
     let trustee = shares.trustee;
     let S = outcome
         .verification_key(trustee)
@@ -289,19 +316,15 @@ pub fn verify_decryption_shares(
                     G2: alpha,
                     X2: D,
                 };
-                proof
-                    .verify(&ProofContext::new(election, &binding), &statement)
-                    .map_err(|_| invalid)?;
+                if !proven(proof, &ProofContext::new(election, &binding), &statement) {
+                    return Err(invalid);
+                }
                 points.push(*D);
             }
             _ => return Err(invalid),
         }
     }
-    Ok(VerifiedDecryptionShares {
-        trustee,
-        ciphertexts: ciphertexts_digest(ciphertexts),
-        points,
-    })
+    Ok(points)
 }
 
 /// m·G for each ciphertext, from the verified shares of the t lowest-numbered trustees
@@ -376,44 +399,20 @@ impl DecryptionShares {
         election: &ContextHash,
         ciphertexts: &[Ciphertext],
     ) -> Result<urne_crypto::Relations, DecryptionError> {
-        let trustee = self.trustee;
-        let S = outcome
-            .verification_key(trustee)
-            .ok_or(DecryptionError::UnknownTrustee { trustee })?;
-        if self.shares.len() != ciphertexts.len() {
-            return Err(DecryptionError::WrongCount {
-                trustee,
-                expected: ciphertexts.len(),
-                found: self.shares.len(),
-            });
-        }
-        let G = basepoint();
         let mut all = urne_crypto::Relations::new();
-        for (position, (ciphertext, share)) in ciphertexts.iter().zip(&self.shares).enumerate() {
-            let alpha = ciphertext.alpha();
-            let invalid = DecryptionError::InvalidShare {
-                trustee,
-                ciphertext: position,
-            };
-            match share {
-                DecryptionShare::Trivial if alpha.is_identity() => {}
-                DecryptionShare::Proven { D, proof } if !alpha.is_identity() => {
-                    let binding = binding(trustee, position);
-                    let statement = DleqStatement {
-                        G1: &G,
-                        X1: S,
-                        G2: alpha,
-                        X2: D,
-                    };
-                    all.extend(
-                        proof
-                            .relations(&ProofContext::new(election, &binding), &statement)
-                            .map_err(|_| invalid)?,
-                    );
+        check_shares(
+            outcome,
+            election,
+            ciphertexts,
+            self,
+            |proof, context, statement| match proof.relations(context, statement) {
+                Ok(relations) => {
+                    all.extend(relations);
+                    true
                 }
-                _ => return Err(invalid),
-            }
-        }
+                Err(_) => false,
+            },
+        )?;
         Ok(all)
     }
 }
