@@ -6,7 +6,6 @@
 //! bounded before use, so a crafted file cannot make us allocate terabytes.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -226,8 +225,9 @@ pub fn open(bytes: &[u8], passphrase: &[u8]) -> Result<TrusteeKey, StateFileErro
     })
 }
 
-/// Writes the state file atomically: a temporary file beside it, synced, renamed over
-/// the target, and the directory synced, so a crash leaves the old file or the new one.
+/// Writes the state file atomically through urne-fsutil's `replace` (a temporary file
+/// beside it, synced, renamed over the target, the directory synced), so a crash leaves
+/// the old file or the new one.
 pub fn write<R: CryptoRng + ?Sized>(
     path: &Path,
     key: &TrusteeKey,
@@ -236,28 +236,8 @@ pub fn write<R: CryptoRng + ?Sized>(
     rng: &mut R,
 ) -> Result<(), StateFileError> {
     let bytes = seal(key, passphrase, params, rng)?;
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(".tmp");
-    let temporary = Path::new(&temporary);
-    // A leftover temporary from a crash would keep its old permissions: start afresh.
-    match fs::remove_file(temporary) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-        _ => {}
-    }
-    {
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        // Encrypted or not, a key share is nobody else's business.
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(temporary)?;
-        file.write_all(&bytes)?;
-        file.sync_all()?;
-    }
-    fs::rename(temporary, path)?;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::File::open(parent)?.sync_all()?;
-    }
+    // Encrypted or not, a key share is nobody else's business: mode 0600.
+    urne_fsutil::replace(path, &bytes, 0o600)?;
     Ok(())
 }
 

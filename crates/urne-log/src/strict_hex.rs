@@ -1,6 +1,7 @@
-//! The one strict hex decoder of the board's side (spec/02: what urne writes is
+//! The strict hex decoder of urne-log, the server and the client (spec/02: what urne writes is
 //! lowercase, so what it reads is too; the `hex` crate alone would accept uppercase).
-//! urne-log's hashes, the server's JSON submissions and the client all read hex here.
+//! urne-log's hashes, the server's JSON submissions and the client all read hex here;
+//! urne-record (context ids) and urne-crypto keep their own, below this crate.
 
 /// Lowercase hex of even length, or None (uppercase, odd length, anything else).
 pub fn decode(text: &str) -> Option<Vec<u8>> {

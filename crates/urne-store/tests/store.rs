@@ -1,6 +1,8 @@
-//! Durability and recovery of the store: reads and proofs, torn and damaged tails,
-//! damaged derived files and indexes, a log that contradicts its checkpoint, and
-//! processes killed with SIGKILL in the middle of concurrent appends.
+//! Recovery of the store: reads and proofs, torn and damaged tails, damaged derived files
+//! and indexes, a log that contradicts its checkpoint, and processes killed with SIGKILL
+//! in the middle of concurrent appends. SIGKILL leaves the page cache intact, so it tests
+//! crash consistency only; durability (what an fsync promised survives power loss) is
+//! tested in `power_loss.rs` on a simulated disk that drops what was not synced.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::fs::OpenOptions;
