@@ -353,8 +353,7 @@ impl Sealed {
         signer: &[u8; 32],
         shares: &DecryptionShares,
     ) -> Result<Relations, ElectionError> {
-        let (tally, ciphertexts) = self.shares_inputs(signer, shares)?;
-        let _ = tally;
+        let ciphertexts = self.shares_inputs(signer, shares)?;
         shares
             .relations(&self.outcome, self.election.context(), ciphertexts)
             .map_err(decryption_err)
@@ -367,7 +366,7 @@ impl Sealed {
         signer: &[u8; 32],
         shares: &DecryptionShares,
     ) -> Result<VerifiedDecryptionShares, ElectionError> {
-        let (_, ciphertexts) = self.shares_inputs(signer, shares)?;
+        let ciphertexts = self.shares_inputs(signer, shares)?;
         verify_decryption_shares(&self.outcome, self.election.context(), ciphertexts, shares)
             .map_err(decryption_err)
     }
@@ -376,7 +375,7 @@ impl Sealed {
         &self,
         signer: &[u8; 32],
         shares: &DecryptionShares,
-    ) -> Result<(&SealedTally, &[Ciphertext]), ElectionError> {
+    ) -> Result<&[Ciphertext], ElectionError> {
         let kind = "tally.decryption-shares";
         let j = shares.trustee;
         if self.identities.get(usize::from(j).wrapping_sub(1)) != Some(signer) {
@@ -385,8 +384,7 @@ impl Sealed {
                 detail: format!("must be signed by the identity key of trustee {j}, whom it names"),
             });
         }
-        let tally = self.computed_tally(kind)?;
-        Ok((tally, &tally.ciphertexts))
+        Ok(&self.computed_tally(kind)?.ciphertexts)
     }
 }
 
