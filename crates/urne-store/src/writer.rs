@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -18,7 +18,8 @@ use urne_log::{Hash, leaf_hash};
 use crate::error::{StoreError, io};
 use crate::frame::{self, FRAME_HEADER};
 use crate::fs::{FileSystem, StoreFile};
-use crate::index::{IndexFn, rows_for};
+use crate::index::IndexFn;
+use crate::indexer::IndexJob;
 use crate::levels::RecordFile;
 use crate::store::{Inner, LOG, MEMORY_FROM, height_file};
 
@@ -163,6 +164,8 @@ pub(crate) struct Writer {
     pub heights: Vec<RecordFile>,
     pub end: u64,
     pub keys: Option<IndexFn>,
+    /// The indexer thread's queue (see `indexer.rs`).
+    pub indexer: Sender<IndexJob>,
 }
 
 impl Writer {
@@ -258,14 +261,26 @@ impl Writer {
             }
             h += 1;
         }
-        // The index never syncs here: it is checked against the log on open.
-        let index_rows: Vec<(u64, &[u8], Hash)> = batch
-            .iter()
-            .zip(&hashes)
-            .enumerate()
-            .map(|(i, (r, h))| (first_index + i as u64, r.record.as_slice(), *h))
-            .collect();
-        inner.index.apply(&rows_for(&index_rows, &self.keys))?;
+        // The index catches up on its own thread; until it does, the tail answers for
+        // these entries. It is filled before the group is published as durable, so no
+        // acknowledged record is ever missing from both.
+        let layer = match &self.keys {
+            Some(keys) => batch
+                .iter()
+                .enumerate()
+                .flat_map(|(i, r)| keys(first_index + i as u64, &r.record))
+                .collect(),
+            None => Vec::new(),
+        };
+        let job = IndexJob {
+            first: first_index,
+            hashes,
+            layer,
+        };
+        inner.tail.add(&job);
+        // A closed indexer (it failed and stopped the store) leaves the rows in the
+        // tail, where lookups find them.
+        let _ = self.indexer.send(job);
 
         {
             let mut state = inner.state.write().unwrap_or_else(|p| p.into_inner());
