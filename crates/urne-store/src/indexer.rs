@@ -32,13 +32,16 @@ pub(crate) struct IndexJob {
     pub layer: Vec<IndexEntry>,
 }
 
+/// One layer tree's rows in the tail: key → (value, first entry of the group).
+type LayerRows = BTreeMap<Vec<u8>, (Vec<u8>, u64)>;
+
 #[derive(Default)]
 pub(crate) struct TailState {
     /// Entry hash → index, for durable entries not yet in the index.
     by_hash: HashMap<Hash, u64>,
     /// The layers' rows of those entries: tree → key → (value, first entry of the
     /// group that wrote it). Later groups win, as in the index.
-    layer: HashMap<&'static str, BTreeMap<Vec<u8>, (Vec<u8>, u64)>>,
+    layer: HashMap<&'static str, LayerRows>,
     /// Entries durable and not yet indexed.
     unindexed: u64,
     /// Set when the indexer failed: it indexes nothing more, and the tail keeps what it

@@ -22,7 +22,7 @@ use crate::index::{
 use crate::indexer::Tail;
 use crate::recovery::{OpenedHashes, recover};
 use crate::scrub::{ScrubHandle, ScrubStatus};
-use crate::writer::{Acks, Pending, Request, Writer};
+use crate::writer::{Acks, Pending, Publisher, Request, Writer};
 
 pub(crate) const LOG: &str = "log.dat";
 pub(crate) const OFFSETS: &str = "offsets.dat";
@@ -351,19 +351,23 @@ impl Store {
             .spawn(move || crate::indexer::run(indexer_inner, index_jobs))
             .map_err(io(dir))?;
         let writer = Writer {
-            fs,
             dir: dir.to_owned(),
             log: recovered.log,
+            end: recovered.end,
+            next_index: size,
+        };
+        let publisher = Publisher {
+            fs,
+            dir: dir.to_owned(),
             offsets: recovered.offsets,
             heights: recovered.heights,
-            end: recovered.end,
             keys: options.index_keys,
             indexer: to_indexer,
         };
         let thread_inner = Arc::clone(&inner);
         let handle = std::thread::Builder::new()
             .name("urne-store-writer".into())
-            .spawn(move || writer.run(thread_inner, receiver))
+            .spawn(move || writer.run(thread_inner, receiver, publisher))
             .map_err(io(dir))?;
         let writer = Arc::new(WriterHandle {
             sender: Mutex::new(Some((sender, size))),
