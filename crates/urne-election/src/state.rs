@@ -160,6 +160,9 @@ pub struct Sealed {
     credentials: Arc<CredentialList>,
     outcome: CeremonyOutcome,
     identities: Vec<[u8; 32]>,
+    /// Ciphertexts per ballot (options and blank votes of every contest, spec/24
+    /// §24.2): counted once, not per applied ballot.
+    entries: usize,
     tally: Option<PendingTally>,
 }
 
@@ -862,10 +865,38 @@ impl ElectionState {
     /// `ballot.cast`, against the state (spec/23 §23.6); its proofs are
     /// [`Sealed::precheck_cast`]'s.
     pub fn check_cast(&self, cast: &CastBallot) -> Result<Vec<Key>, ElectionError> {
+        self.check_cast_prechecked(cast, None)
+    }
+
+    /// [`Self::check`] of a record that [`Self::precheck`] passed against `prechecked`
+    /// (the sealed parameters it read): a ballot's credential, found on that list then,
+    /// is not decoded and searched for again when the list is still the same one.
+    pub fn check_prechecked(
+        &self,
+        signer: &[u8; 32],
+        decoded: &Decoded,
+        prechecked: Option<&Sealed>,
+    ) -> Result<Vec<Key>, ElectionError> {
+        match decoded {
+            Decoded::Cast(cast) => self.check_cast_prechecked(cast, prechecked),
+            other => self.check(signer, other),
+        }
+    }
+
+    fn check_cast_prechecked(
+        &self,
+        cast: &CastBallot,
+        prechecked: Option<&Sealed>,
+    ) -> Result<Vec<Key>, ElectionError> {
         let kind = "ballot.cast";
         self.in_phase(kind, Phase::Voting)?;
-        self.sealed_or(kind)?
-            .listed(kind, &cast.ballot.credential)?;
+        let sealed = self.sealed_or(kind)?;
+        // The same list object: the one precheck found the credential on.
+        let listed_then =
+            prechecked.is_some_and(|p| Arc::ptr_eq(&p.credentials, &sealed.credentials));
+        if !listed_then {
+            sealed.listed(kind, &cast.ballot.credential)?;
+        }
         let code = cast.tracking_code().0;
         if self.tracking.contains(&code) {
             return Err(ElectionError::AlreadyUsed {
@@ -1144,11 +1175,13 @@ impl ElectionState {
             context_id: &self.id,
         })
         .map_err(|e| ElectionError::invalid(kind, "body", e.to_string()))?;
+        let entries = entry_maxima(election.manifest()).iter().map(Vec::len).sum();
         self.sealed = Some(Arc::new(Sealed {
             election: Arc::new(election),
             credentials: list.clone(),
             outcome: outcome.clone(),
             identities: open.identities.clone(),
+            entries,
             tally: None,
         }));
         Ok(())
@@ -1168,6 +1201,7 @@ impl ElectionState {
             credentials: sealed.credentials.clone(),
             outcome: sealed.outcome.clone(),
             identities: sealed.identities.clone(),
+            entries: sealed.entries,
             tally: Some(PendingTally {
                 kept: Mutex::new(kept),
                 cast: self.cast,
@@ -1259,15 +1293,10 @@ impl ElectionState {
         // The sums zip each ballot's ciphertexts with the manifest's entries: a ballot
         // with another count would have entries dropped or shifted without a word. The
         // precheck already refuses one; this holds for a log applied unchecked.
-        let entries: usize = self
+        let entries = self
             .sealed
             .as_ref()
-            .map(|s| {
-                entry_maxima(s.election.manifest())
-                    .iter()
-                    .map(Vec::len)
-                    .sum()
-            })
+            .map(|s| s.entries)
             .ok_or_else(|| wrong_phase(kind, self.phase, "before voting opens"))?;
         if ciphertexts.len() != entries {
             return Err(ElectionError::invalid(
