@@ -297,22 +297,21 @@ impl AuditRecord {
     }
 }
 
-/// The credential a `ballot.cast` or `ballot.audit` body's ballot names, read from the
-/// ballot's fixed layout (version ‖ context ‖ credential, spec/21 §21.5) without decoding
-/// it: the bytes were decoded strictly when the record was checked.
-pub fn credential_of_body(kind: urne_record::Kind, body: &[u8]) -> Result<[u8; 32], ElectionError> {
+/// The ballot bytes a `ballot.cast` or `ballot.audit` body carries, and what they name
+/// (spec/21 §21.5), read without decoding the ballot: for bodies decoded strictly when
+/// the record was checked (`urne_ballot::Ballot::skim`).
+pub fn skim_ballot_of_body(
+    kind: urne_record::Kind,
+    body: &[u8],
+) -> Result<urne_ballot::BallotSkim, ElectionError> {
     let mut r = Reader::new(kind, body)?;
-    let ballot = r.sized("body.ballot")?;
-    ballot
-        .get(33..65)
-        .and_then(|c| c.try_into().ok())
-        .ok_or_else(|| {
-            ElectionError::invalid(
-                name(kind),
-                "body.ballot.credential",
-                "the ballot is too short to name a credential",
-            )
-        })
+    Ballot::skim(r.sized("body.ballot")?).ok_or_else(|| {
+        ElectionError::invalid(
+            name(kind),
+            "body.ballot",
+            "the ballot's layout does not read",
+        )
+    })
 }
 
 /// `ceremony.close-round`: version ‖ the round closed (u8, 2..=6). The authority ends
