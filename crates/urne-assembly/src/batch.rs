@@ -70,10 +70,14 @@ fn strict(item: &Item<'_>) -> bool {
 /// Verifies every signature; on failure, the position of the first one `verify_strict`
 /// refuses (or that rule 1 refuses).
 pub fn verify(items: &[Item<'_>]) -> Result<(), usize> {
-    let mut parsed = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        parsed.push(parse(item).ok_or(i)?);
-    }
+    let first_bad = || {
+        items
+            .iter()
+            .position(|item| parse(item).is_none() || !strict(item))
+    };
+    let Some(parsed) = items.iter().map(parse).collect::<Option<Vec<Parsed>>>() else {
+        return Err(first_bad().unwrap_or(0));
+    };
     let mut seed = Sha512::new();
     seed.update(b"urne/v1/assembly/batch-weights\n");
     for item in items {
@@ -105,10 +109,88 @@ pub fn verify(items: &[Item<'_>]) -> Result<(), usize> {
     if sum.mul_by_cofactor().is_identity() {
         return Ok(());
     }
-    match items.iter().position(|item| !strict(item)) {
+    match first_bad() {
         Some(i) => Err(i),
         // The batch refused what verify_strict accepts (a torsion component the
         // cofactor did not clear cannot happen; kept total): accept, as the board would.
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use ed25519_dalek::{Signer, SigningKey};
+
+    use super::*;
+
+    fn signed(n: u8) -> Vec<(Vec<u8>, [u8; 32], [u8; 64])> {
+        (0..n)
+            .map(|i| {
+                let key = SigningKey::from_bytes(&[i + 1; 32]);
+                let message = vec![i; 40];
+                let signature = key.sign(&message).to_bytes();
+                (message, key.verifying_key().to_bytes(), signature)
+            })
+            .collect()
+    }
+
+    fn items(all: &[(Vec<u8>, [u8; 32], [u8; 64])]) -> Vec<Item<'_>> {
+        all.iter()
+            .map(|(message, key, signature)| Item {
+                message,
+                key: *key,
+                signature: *signature,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn valid_signatures_pass_the_batch() {
+        assert_eq!(verify(&items(&signed(20))), Ok(()));
+    }
+
+    #[test]
+    fn a_bad_signature_fails_the_batch_and_is_named_by_verify_strict() {
+        let mut all = signed(20);
+        all[13].0[0] ^= 1;
+        all[17].2[5] ^= 1;
+        assert_eq!(verify(&items(&all)), Err(13));
+    }
+
+    #[test]
+    fn non_canonical_s_is_refused_before_the_batch() {
+        let mut all = signed(5);
+        // s + ℓ: the same scalar mod ℓ, which a cofactorless or cofactored equation
+        // alone would accept.
+        let s = Scalar::from_canonical_bytes(all[2].2[32..].try_into().unwrap()).unwrap();
+        let ell: [u8; 32] = [
+            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9,
+            0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+        ];
+        let mut sum = [0u8; 32];
+        let mut carry = 0u16;
+        for (i, b) in s.to_bytes().iter().enumerate() {
+            let v = u16::from(*b) + u16::from(ell[i]) + carry;
+            sum[i] = v as u8;
+            carry = v >> 8;
+        }
+        // s < ℓ < 2^253, so s + ℓ < 2^254 fits the 32 bytes.
+        assert_eq!(carry, 0);
+        all[2].2[32..].copy_from_slice(&sum);
+        assert_eq!(verify(&items(&all)), Err(2));
+    }
+
+    #[test]
+    fn small_order_r_or_key_is_refused_before_the_batch() {
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let mut all = signed(4);
+        all[1].2[..32].copy_from_slice(&identity);
+        assert_eq!(verify(&items(&all)), Err(1));
+        let mut all = signed(4);
+        all[3].1 = identity;
+        assert_eq!(verify(&items(&all)), Err(3));
     }
 }
