@@ -2,7 +2,8 @@
 //! size, issue 10's target: well under 100 ms): the recount of a sitting's log — every
 //! signature in one Ed25519 batch (spec/40 §40.11), then the fold — with 577 presences,
 //! 20 delegations, one division of 577 votes and its result. Also the signatures alone,
-//! batched and one by one with `verify_strict`, to show what the batch buys.
+//! the division's 577 vote signatures alone in one batch, and every record of the log one
+//! by one with `verify_strict`, to show what the batch buys.
 //!
 //! `cargo bench -p urne-assembly --bench recount`
 
@@ -52,6 +53,39 @@ fn bench(c: &mut Criterion) {
     group.sample_size(20);
     group.bench_function("recount_577_member_division_batch", |b| {
         b.iter(|| recount(id, &log).unwrap())
+    });
+    let votes: Vec<&urne_record::Record> = log
+        .iter()
+        .map(|(_, r)| r)
+        .filter(|r| r.kind() == urne_assembly::kinds::VOTE)
+        .collect();
+    let messages: Vec<Vec<u8>> = votes
+        .iter()
+        .map(|r| {
+            use sha2::{Digest, Sha256};
+            let bytes = r.bytes();
+            let mut m = urne_record::RECORD_SIGNATURE_LABEL.to_vec();
+            m.extend_from_slice(&Sha256::digest(&bytes[..bytes.len() - 64]));
+            m
+        })
+        .collect();
+    let items: Vec<urne_assembly::batch::Item<'_>> = votes
+        .iter()
+        .zip(&messages)
+        .map(|(r, message)| {
+            let bytes = r.bytes();
+            let mut signature = [0u8; 64];
+            signature.copy_from_slice(&bytes[bytes.len() - 64..]);
+            urne_assembly::batch::Item {
+                message,
+                key: *r.signer(),
+                signature,
+            }
+        })
+        .collect();
+    assert_eq!(items.len(), MEMBERS as usize);
+    group.bench_function("batch_verify_577_vote_signatures", |b| {
+        b.iter(|| urne_assembly::batch::verify(&items).unwrap())
     });
     group.bench_function("verify_strict_each_record_of_the_log", |b| {
         b.iter(|| {

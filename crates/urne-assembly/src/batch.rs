@@ -16,6 +16,8 @@
 //! signing key can make one (the torsion changes `R`, hence k, hence the `s` needed), so
 //! a batch pass still proves each member signed that exact record.
 
+use std::collections::HashMap;
+
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
@@ -45,14 +47,17 @@ fn canonical_point(bytes: &[u8; 32]) -> Option<EdwardsPoint> {
     (point.compress() == compressed && !point.is_small_order()).then_some(point)
 }
 
-fn parse(item: &Item<'_>) -> Option<Parsed> {
+fn parse(item: &Item<'_>, keys: &mut HashMap<[u8; 32], Option<EdwardsPoint>>) -> Option<Parsed> {
     let mut r_bytes = [0u8; 32];
     r_bytes.copy_from_slice(&item.signature[..32]);
     let mut s_bytes = [0u8; 32];
     s_bytes.copy_from_slice(&item.signature[32..]);
     let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes))?;
     let r = canonical_point(&r_bytes)?;
-    let a = canonical_point(&item.key)?;
+    // A member signs many records: decompress each key once.
+    let a = (*keys
+        .entry(item.key)
+        .or_insert_with(|| canonical_point(&item.key)))?;
     let mut h = Sha512::new();
     h.update(r_bytes);
     h.update(item.key);
@@ -70,13 +75,15 @@ fn strict(item: &Item<'_>) -> bool {
 /// Verifies every signature; on failure, the position of the first one `verify_strict`
 /// refuses (or that rule 1 refuses).
 pub fn verify(items: &[Item<'_>]) -> Result<(), usize> {
-    let first_bad = || {
+    let mut keys = HashMap::new();
+    let first_bad = |keys: &mut HashMap<_, _>| {
         items
             .iter()
-            .position(|item| parse(item).is_none() || !strict(item))
+            .position(|item| parse(item, keys).is_none() || !strict(item))
     };
-    let Some(parsed) = items.iter().map(parse).collect::<Option<Vec<Parsed>>>() else {
-        return Err(first_bad().unwrap_or(0));
+    let parsed: Option<Vec<Parsed>> = items.iter().map(|item| parse(item, &mut keys)).collect();
+    let Some(parsed) = parsed else {
+        return Err(first_bad(&mut keys).unwrap_or(0));
     };
     let mut seed = Sha512::new();
     seed.update(b"urne/v1/assembly/batch-weights\n");
@@ -109,7 +116,7 @@ pub fn verify(items: &[Item<'_>]) -> Result<(), usize> {
     if sum.mul_by_cofactor().is_identity() {
         return Ok(());
     }
-    match first_bad() {
+    match first_bad(&mut keys) {
         Some(i) => Err(i),
         // The batch refused what verify_strict accepts (a torsion component the
         // cofactor did not clear cannot happen; kept total): accept, as the board would.
