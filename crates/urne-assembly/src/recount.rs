@@ -258,3 +258,24 @@ pub fn recount(sitting: ContextId, records: &[(u64, Record)]) -> Result<Vec<Reco
     }
     Ok(fold.divisions())
 }
+
+/// Recounts every sitting of a log (index, record), in log order: the sittings are the
+/// contexts a `context.open` of type 3 opens. Returns each sitting's id and divisions,
+/// in the order they were opened, or the first record that breaks a rule.
+pub fn recount_sittings(
+    records: &[(u64, Record)],
+) -> Result<Vec<(ContextId, Vec<Recounted>)>, Violation> {
+    let sittings: Vec<ContextId> = records
+        .iter()
+        .filter(|(_, r)| r.kind() == CONTEXT_OPEN)
+        .filter(|(_, r)| {
+            ContextOpen::parse(r.body()).is_ok_and(|o| o.context_type == ContextType::SITTING)
+        })
+        .map(|(_, r)| r.context())
+        .collect();
+    let mut out = Vec::with_capacity(sittings.len());
+    for id in sittings {
+        out.push((id, recount(id, records)?));
+    }
+    Ok(out)
+}

@@ -521,3 +521,56 @@ fn bodies_are_decoded_strictly() {
         .unwrap_err();
     assert_eq!(e.field(), "body.members[0].key");
 }
+
+#[test]
+fn sitting_moves_are_guarded_by_its_state() {
+    let mut c = Chamber::new(4, VoteChange::FinalOnFirstCast);
+    c.all_present();
+    c.open_division(1, 100).unwrap();
+    let officer = c.officer.clone();
+    let e = c
+        .post(urne_record::kinds::CONTEXT_PHASE, &[2], &officer)
+        .unwrap_err();
+    assert_eq!(e.field, "body");
+    assert!(e.reason.contains("still open"), "{e}");
+    c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
+    c.post(urne_record::kinds::CONTEXT_PHASE, &[2], &officer)
+        .unwrap();
+    // Nothing is accepted in a closed sitting.
+    let e = c.presence(0, false).unwrap_err();
+    assert_eq!(e.field, "kind");
+}
+
+#[test]
+fn a_sitting_does_not_open_before_its_roster() {
+    let officer = common::key(0, 1);
+    let clerk = common::key(0, 2);
+    let rules = common::rules(&clerk, VoteChange::FinalOnFirstCast);
+    let open = urne_record::ContextOpen {
+        context_type: urne_record::ContextType::SITTING,
+        nonce: [2; 16],
+        name: "s".into(),
+        parameters: urne_assembly::parameters_hash(&rules.to_body()),
+    };
+    let body = open.to_body().unwrap();
+    let id = urne_record::ContextId::derive(&officer.verifying_key().to_bytes(), &body);
+    let sign = |kind, body: &[u8]| urne_record::Record::sign(id, kind, body, &officer).unwrap();
+    let log = vec![
+        (0, sign(urne_record::kinds::CONTEXT_OPEN, &body)),
+        (1, sign(kinds::SITTING_RULES, &rules.to_body())),
+        (2, sign(urne_record::kinds::CONTEXT_PHASE, &[1])),
+    ];
+    let v = recount(id, &log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (2, "body"));
+}
+
+#[test]
+fn every_sitting_of_a_log_is_recounted() {
+    let mut c = honest();
+    let result = c.expected_result(1);
+    c.post_result(&result).unwrap();
+    let all = urne_assembly::recount_sittings(&c.log).unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].0, c.id);
+    assert_eq!(all[0].1[0].result, result);
+}
