@@ -235,6 +235,29 @@ pub enum Decoded {
     Correction(Correction),
 }
 
+impl Decoded {
+    /// The body it decodes from: decoding is strict, so `decode(kind, b)` gives a value
+    /// whose body is `b` again, byte for byte.
+    pub fn to_body(&self) -> Result<Vec<u8>, EncodeError> {
+        Ok(match self {
+            Self::Rules(r) => r.to_body(),
+            Self::Roster(r) => r.to_body()?,
+            Self::RosterChange(c) => c.to_body(),
+            Self::Presence(p) => p.to_body(),
+            Self::ProxyGrant(g) => g.to_body()?,
+            Self::ProxyRevoke => proxy_revoke_body(),
+            Self::DivisionOpen(o) => o.to_body()?,
+            Self::DivisionSuspend(e) => e.to_body(kinds::DIVISION_SUSPEND)?,
+            Self::DivisionResume(e) => e.to_body(kinds::DIVISION_RESUME)?,
+            Self::DivisionClose(e) => e.to_body(kinds::DIVISION_CLOSE)?,
+            Self::DivisionVoid(e) => e.to_body(kinds::DIVISION_VOID)?,
+            Self::DivisionResult(r) => r.to_body()?,
+            Self::Vote(v) => v.to_body(),
+            Self::Correction(c) => c.to_body()?,
+        })
+    }
+}
+
 /// The hash a sitting's `context.open` carries: SHA-256(label ‖ `sitting.rules` body).
 pub fn parameters_hash(rules_body: &[u8]) -> [u8; 32] {
     let mut h = Sha256::new();

@@ -501,6 +501,11 @@ fn bodies_are_decoded_strictly() {
             .unwrap()
             .unwrap_err();
         assert_eq!(e.field(), "body.version", "record {index}");
+        assert_eq!(
+            c.decoded(*index).to_body().unwrap(),
+            record.body(),
+            "record {index}"
+        );
     }
     // A roster with a small-order key is refused.
     let roster = urne_assembly::Roster {
@@ -573,4 +578,54 @@ fn every_sitting_of_a_log_is_recounted() {
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].0, c.id);
     assert_eq!(all[0].1[0].result, result);
+}
+
+/// Golden bytes (spec/40 §40.3 and §40.8 give them as examples): a change to an
+/// encoding or a label breaks this test before it breaks a verifier.
+#[test]
+fn golden_rules_parameters_and_vote_bodies() {
+    let rules = urne_assembly::Rules {
+        clerk: common::key(0, 2).verifying_key().to_bytes(),
+        quorum: urne_assembly::Quorum::Fraction { num: 1, den: 2 },
+        proxies_count_for_quorum: false,
+        vote_change: VoteChange::FinalOnFirstCast,
+        max_proxies_held: 1,
+        proxies_in_secret_ballots: false,
+    };
+    let body = rules.to_body();
+    assert_eq!(
+        hex(&body[33..]),
+        "01000000010000000200000100",
+        "quorum kind ‖ a ‖ b ‖ proxies count ‖ vote change ‖ max held ‖ in secret"
+    );
+    assert_eq!(hex(&urne_assembly::parameters_hash(&body)), PARAMETERS);
+    let vote = urne_assembly::Vote {
+        division: 3,
+        text_hash: [0x11; 32],
+        roster_version: 2,
+        choice: 1,
+        on_behalf: Some(289),
+    };
+    assert_eq!(
+        hex(&vote.to_body()),
+        "0100000003111111111111111111111111111111111111111111111111111111111111111100000002010100000121"
+    );
+    let ballots = [(
+        289u32,
+        urne_assembly::Ballot {
+            choice: 1,
+            delegate: Some(7),
+            index: 0,
+        },
+    )]
+    .into_iter()
+    .collect();
+    assert_eq!(hex(&urne_assembly::roll_call_hash(3, &ballots)), ROLL_CALL);
+}
+
+const PARAMETERS: &str = "64aea162469e9dfec0c42ed1858d30430a462d2e03fb616015b97aa694b1598a";
+const ROLL_CALL: &str = "18b766d52cf782b469a32c27607112da276455ca29bf6d9cb0e9002fb12f1916";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
