@@ -790,8 +790,8 @@ fn complaints_and_answers_out_of_turn_twice_or_about_nobody_are_refused() {
                 })
                 .to_vec(),
         );
-    let answer = false_accusation_answers[0].clone();
-    let answer_to_3 = false_accusation_answers[1].clone();
+    let answer = false_accusation_answers[0];
+    let answer_to_3 = false_accusation_answers[1];
     assert_eq!((answer.recipient, answer_to_3.recipient), (2, 3));
     let e = log.refused(&trustee_key(1), CEREMONY_ANSWER, &answer.encode());
     assert!(
@@ -862,7 +862,7 @@ fn complaints_and_answers_out_of_turn_twice_or_about_nobody_are_refused() {
     let unasked = urne_ceremony::ComplaintAnswer {
         dealer: 2,
         recipient: 1,
-        ..answer.clone()
+        ..answer
     };
     let e = log.refused(&trustee_key(2), CEREMONY_ANSWER, &unasked.encode());
     assert_eq!(e.field(), "body.recipient", "{e}");
