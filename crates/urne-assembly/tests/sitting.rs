@@ -629,3 +629,35 @@ const ROLL_CALL: &str = "18b766d52cf782b469a32c27607112da276455ca29bf6d9cb0e9002
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[test]
+fn truncated_or_flipped_bodies_are_refused_without_panicking() {
+    let mut c = honest();
+    let result = c.expected_result(1);
+    c.post_result(&result).unwrap();
+    let mut refused = 0;
+    for (_, record) in &c.log {
+        let kind = record.kind();
+        let Some(Ok(_)) = urne_assembly::decode(kind, record.body()) else {
+            continue;
+        };
+        let body = record.body();
+        for cut in 0..body.len() {
+            let decoded = urne_assembly::decode(kind, &body[..cut]).unwrap();
+            assert!(decoded.is_err(), "{kind:?} cut at {cut} decoded");
+            refused += 1;
+        }
+        for at in 0..body.len() {
+            for bit in [0x01u8, 0x80] {
+                let mut flipped = body.to_vec();
+                flipped[at] ^= bit;
+                // Either refused, or a different valid body: never a panic, and never
+                // the same value from other bytes.
+                if let Some(Ok(d)) = urne_assembly::decode(kind, &flipped) {
+                    assert_eq!(d.to_body().unwrap(), flipped);
+                }
+            }
+        }
+    }
+    assert!(refused > 1_000);
+}
