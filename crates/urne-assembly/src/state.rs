@@ -318,8 +318,14 @@ impl SittingState {
     }
     /// The delegation a member granted, if one is in force now.
     pub fn grant_in_force(&self, member: u32) -> Option<&Grant> {
+        self.grant_in_force_at(member, self.clock)
+    }
+
+    /// The delegation a member granted, if one is in force when the sitting clock reads
+    /// `clock` (None: before the first declared time).
+    fn grant_in_force_at(&self, member: u32, clock: Option<u64>) -> Option<&Grant> {
         let grant = self.grants.get(member as usize)?.as_ref()?;
-        match (grant.start, self.clock) {
+        match (grant.start, clock) {
             (Some(start), Some(now)) if now >= start.saturating_add(u64::from(grant.seconds)) => {
                 None
             }
@@ -335,6 +341,13 @@ impl SittingState {
 
     /// Members counted present now, and the quorum needed (§40.5).
     pub fn quorum_now(&self) -> (u32, u32) {
+        self.quorum_at(self.clock)
+    }
+
+    /// Members counted present and the quorum needed when the sitting clock reads
+    /// `clock`: a division's opening moves the clock, and its quorum is counted at its
+    /// own time, both when it is checked and when it is applied.
+    fn quorum_at(&self, clock: Option<u64>) -> (u32, u32) {
         let proxies_count = self
             .rules
             .as_ref()
@@ -348,7 +361,7 @@ impl SittingState {
             members += 1;
             let represented = proxies_count
                 && self
-                    .grant_in_force(m)
+                    .grant_in_force_at(m, clock)
                     .is_some_and(|g| self.eligible(g.delegate) && self.is_present(g.delegate));
             if self.is_present(m) || represented {
                 present += 1;
@@ -740,7 +753,7 @@ impl SittingState {
                 }
             }
         }
-        let (present, required) = self.quorum_now();
+        let (present, required) = self.quorum_at(Some(open.time));
         if present < required {
             return Err(invalid(
                 "quorum",

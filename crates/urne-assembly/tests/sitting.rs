@@ -661,3 +661,24 @@ fn truncated_or_flipped_bodies_are_refused_without_panicking() {
     }
     assert!(refused > 1_000);
 }
+
+#[test]
+fn quorum_is_counted_at_the_division_s_own_time() {
+    let mut c = Chamber::new(12, VoteChange::FinalOnFirstCast);
+    c.presence(0, true).unwrap();
+    c.presence(1, true).unwrap();
+    c.open_division(1, 1_000).unwrap_err();
+    c.presence(2, true).unwrap();
+    c.open_division(1, 1_000).unwrap();
+    c.event(kinds::DIVISION_CLOSE, 1, 1_600).unwrap();
+    c.presence(2, false).unwrap();
+    // Member 5, away, is represented by member 0 until 1_600 + 500 = 2_100.
+    c.grant(5, 0, 500).unwrap();
+    // At 2_100 the delegation has run out: 2 counted present, 3 required, although the
+    // sitting clock before the opening (1_600) still had it in force.
+    let e = c.open_division(2, 2_100).unwrap_err();
+    assert_eq!(e.field, "quorum");
+    assert!(e.reason.contains("2 counted present, 3 required"), "{e}");
+    c.open_division(2, 2_099).unwrap();
+    assert_eq!(c.fold.state().unwrap().division(2).unwrap().present, 3);
+}
