@@ -30,7 +30,9 @@ use merlin::Transcript;
 use rand_core::CryptoRng;
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
-use zeroize::Zeroizing;
+/// The wrapper [`sign`] takes the secret in, re-exported so callers need no second
+/// dependency line.
+pub use zeroize::Zeroizing;
 
 #[cfg(feature = "hazmat")]
 use crate::encoding::Scalar as CanonicalScalar;
