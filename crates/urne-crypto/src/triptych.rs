@@ -791,31 +791,32 @@ fn prove(
 }
 
 /// Adds weight·t_k to `acc[k]` for every k, t_k = Π_j f_{j,k_j} (spec/08 §8.8): the
-/// Kronecker product of the rows f_{m−1} ⊗ … ⊗ f_0, about N·n/(n−1) multiplications.
-/// `scratch` is reused across signatures.
+/// Kronecker product of the rows f_{m−1} ⊗ … ⊗ f_0, about N·n/(n−1) multiplications, in
+/// Montgomery form (see `montgomery`). `scratch` is reused across signatures.
 fn add_ring_coefficients(
     p: &Parameters,
     full_f: &[Scalar],
     weight: Scalar,
-    acc: &mut [Scalar],
-    scratch: &mut Vec<Scalar>,
+    acc: &mut [Montgomery],
+    scratch: &mut Vec<Montgomery>,
 ) {
     let n = p.n();
+    let rows: Vec<Montgomery> = full_f.iter().map(Montgomery::from_scalar).collect();
     scratch.clear();
-    scratch.push(weight);
+    scratch.push(Montgomery::from_scalar(&weight));
     let mut next = Vec::with_capacity(acc.len() / n);
     for j in (1..p.m).rev() {
-        let row = &full_f[j * n..(j + 1) * n];
+        let row = &rows[j * n..(j + 1) * n];
         next.clear();
         for value in scratch.iter() {
-            next.extend(row.iter().map(|f| value * f));
+            next.extend(row.iter().map(|f| value.mul(f)));
         }
         core::mem::swap(scratch, &mut next);
     }
-    let row = &full_f[..n];
-    for (w, value) in scratch.iter().enumerate() {
-        for (i, f) in row.iter().enumerate() {
-            acc[w * n + i] += value * f;
+    let row = &rows[..n];
+    for (slot, value) in acc.chunks_exact_mut(n).zip(scratch.iter()) {
+        for (coefficient, f) in slot.iter_mut().zip(row) {
+            coefficient.add_assign(&value.mul(f));
         }
     }
 }
@@ -823,14 +824,14 @@ fn add_ring_coefficients(
 /// The weighted terms of one signature's four equations (spec/08 §8.8), added to the
 /// batch's shared coefficients; its own points and their scalars are pushed.
 struct Terms<'a> {
-    ring: &'a mut [Scalar],
+    ring: &'a mut [Montgomery],
     G: &'a mut Scalar,
     H: &'a mut Scalar,
     U: &'a mut Scalar,
     commitment: &'a mut [Scalar],
     scalars: &'a mut Vec<Scalar>,
     points: &'a mut Vec<RistrettoPoint>,
-    scratch: &'a mut Vec<Scalar>,
+    scratch: &'a mut Vec<Montgomery>,
 }
 
 /// Weights of E1…E4; a zero weight leaves its equation out.
@@ -873,7 +874,7 @@ fn add_terms(s: &Signature, xi: &Scalar, weights: [Scalar; 4], t: &mut Terms<'_>
 #[allow(clippy::too_many_arguments)]
 fn msm_is_identity(
     ring: &Ring,
-    ring_coefficients: &[Scalar],
+    ring_coefficients: &[Montgomery],
     G: Scalar,
     H: Scalar,
     U: (Scalar, &RistrettoPoint),
@@ -883,6 +884,7 @@ fn msm_is_identity(
 ) -> bool {
     let generators = commitment_generators();
     let p = ring.parameters;
+    let ring_coefficients: Vec<Scalar> = ring_coefficients.iter().map(|c| c.to_scalar()).collect();
     RistrettoPoint::vartime_multiscalar_mul(
         ring_coefficients
             .iter()
@@ -929,7 +931,7 @@ fn equation_holds(
     let mut weights = [Scalar::ZERO; 4];
     weights[e] = Scalar::ONE;
     // Only E3 has ring terms.
-    let mut ring_coefficients = vec![Scalar::ZERO; if e == 2 { ring.len() } else { 0 }];
+    let mut ring_coefficients = vec![Montgomery::ZERO; if e == 2 { ring.len() } else { 0 }];
     let mut commitment = vec![Scalar::ZERO; p.m * p.n()];
     let (mut scalars, mut points, mut scratch) = (Vec::new(), Vec::new(), Vec::new());
     let (mut G, mut H, mut U) = (Scalar::ZERO, Scalar::ZERO, Scalar::ZERO);
@@ -949,6 +951,7 @@ fn equation_holds(
         },
     );
     let generators = commitment_generators();
+    let ring_coefficients: Vec<Scalar> = ring_coefficients.iter().map(|c| c.to_scalar()).collect();
     RistrettoPoint::vartime_multiscalar_mul(
         ring_coefficients
             .iter()
@@ -1040,7 +1043,7 @@ impl<'r> BatchVerifier<'r> {
         let ring = self.ring;
         let U = linking_base_encoding(&self.linking_base)?;
         let p = ring.parameters;
-        let mut ring_coefficients = vec![Scalar::ZERO; ring.len()];
+        let mut ring_coefficients = vec![Montgomery::ZERO; ring.len()];
         let mut commitment = vec![Scalar::ZERO; p.m * p.n()];
         let (mut G, mut H, mut U_coefficient) = (Scalar::ZERO, Scalar::ZERO, Scalar::ZERO);
         let per_signature = 5 + 2 * p.m;
@@ -1122,6 +1125,9 @@ pub(crate) fn challenge_of(
     let U = linking_base.compress().to_bytes();
     CanonicalScalar::from_dalek(challenge(ring, &U, context, signature))
 }
+
+mod montgomery;
+use montgomery::Montgomery;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
