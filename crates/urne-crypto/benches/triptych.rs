@@ -1,4 +1,4 @@
-//! Criterion benchmarks of Triptych signatures (spec/08; figures in ../BENCHMARKS.md).
+//! Criterion benchmarks of Triptych signatures (spec/08).
 //!
 //! Run: `cargo bench -p urne-crypto --bench triptych` (one core: `taskset -c 0`).
 //! `URNE_TRIPTYCH_BATCH` sets the batch size of the batched verification (default 64).
