@@ -6,7 +6,7 @@
 //! Signing a batch of 2^16 signatures would take minutes, so the batch holds
 //! `DISTINCT` distinct signatures, each pushed several times: the verifier's work per
 //! signature does not depend on whether two are equal (nothing is cached per signature).
-#![allow(missing_docs, clippy::expect_used, clippy::unwrap_used)]
+#![allow(missing_docs, non_snake_case, clippy::expect_used, clippy::unwrap_used)]
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -181,7 +181,7 @@ impl Parameters {
             return Err(Error::RingSize { found: size });
         }
         let k = size.trailing_zeros();
-        Ok(if k % 2 == 0 {
+        Ok(if k.is_multiple_of(2) {
             Self {
                 base_bits: 2,
                 m: (k / 2) as usize,
