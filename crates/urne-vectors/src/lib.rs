@@ -17,6 +17,7 @@ mod names;
 mod rng;
 pub mod schema;
 mod tally;
+mod triptych;
 
 pub use generate::generate;
 
