@@ -19,6 +19,7 @@
 
 mod error;
 mod list;
+pub mod registry;
 mod secret;
 mod signature;
 pub mod wallet;
@@ -43,4 +44,12 @@ pub mod labels {
     pub const WALLET_FILE_MAGIC: &[u8] = b"urne-wallet\n";
     /// The binding of an enrolment request's proof of knowledge (spec/30 §30.4).
     pub const ENROLMENT: &[u8] = b"urne/v1/wallet/enrolment\n";
+    /// The id of a registry snapshot, hashed over its header (spec/31 §31.4).
+    pub const SNAPSHOT_ID: &[u8] = b"urne/v1/registry/snapshot-id\n";
+    /// What each registrar signs: this label, then the snapshot id (spec/31 §31.4).
+    pub const SNAPSHOT_SIGNATURE: &[u8] = b"urne/v1/registry/snapshot-signature\n";
+    /// The keyed order that deals keys to buckets (spec/31 §31.6).
+    pub const BUCKET_ORDER: &[u8] = b"urne/v1/registry/bucket-order\n";
+    /// The padding points of a bucket (spec/31 §31.6).
+    pub const BUCKET_PADDING: &[u8] = b"urne/v1/registry/bucket-padding\n";
 }

@@ -148,6 +148,10 @@ impl Attribute {
         out.extend_from_slice(self.blinding.to_bytes().as_ref());
     }
 
+    pub(crate) fn blinding_scalar(&self) -> &curve25519_dalek::scalar::Scalar {
+        self.blinding.expose_secret()
+    }
+
     fn duplicate(&self) -> Self {
         Self {
             code: self.code,
@@ -327,7 +331,7 @@ impl Wallet {
         if rest[0] != FILE_VERSION {
             return Err(not("version"));
         }
-        if (bytes.len() - HEADER_LEN - 33 - TAG_LEN) % ATTRIBUTE_LEN != 0 {
+        if !(bytes.len() - HEADER_LEN - 33 - TAG_LEN).is_multiple_of(ATTRIBUTE_LEN) {
             return Err(not("length"));
         }
         let word =
