@@ -353,7 +353,7 @@ impl Registry {
         registry
     }
 
-    /// The built-in kinds, the election context type and the election's record kinds.
+    /// The built-in kinds, the election and petition context types and their kinds.
     pub fn standard() -> Self {
         let mut registry = Self::with_builtin();
         registry.machines.insert(
@@ -365,6 +365,7 @@ impl Registry {
                 .kinds
                 .insert(kind.0, Arc::new(crate::election::ElectionKind::new(kind)));
         }
+        crate::petition::register(&mut registry);
         registry
     }
 
