@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use curve25519_dalek::ristretto::RistrettoPoint;
-use urne_credential::registry::{SignedSnapshot, Snapshot, SnapshotAssembler, SnapshotPart};
+use urne_credential::registry::{
+    RegistryError, SignedSnapshot, Snapshot, SnapshotAssembler, SnapshotPart,
+};
 use urne_record::Kind;
 
 use crate::body::{Definition, PetitionResult, SignatureBody};
@@ -112,6 +114,16 @@ impl Sealed {
     }
 }
 
+/// A registry error as the body's: its field under `body.`.
+fn registry_error(e: RegistryError) -> PetitionError {
+    match e {
+        RegistryError::Decode { field, reason } => {
+            PetitionError::invalid(format!("body.{field}"), reason)
+        }
+        other => PetitionError::invalid("body", other.to_string()),
+    }
+}
+
 /// A decoded body, ready for [`PetitionState::check`].
 #[derive(Clone, Debug)]
 pub enum Decoded {
@@ -132,9 +144,7 @@ pub enum Decoded {
 impl Decoded {
     /// Decodes a petition kind's body; None for a kind that is not a petition's.
     pub fn decode(kind: Kind, body: &[u8]) -> Option<Result<Self, PetitionError>> {
-        let registry = |e: urne_credential::registry::RegistryError| {
-            PetitionError::invalid("body", e.to_string())
-        };
+        let registry = registry_error;
         Some(match kind {
             PETITION_DEFINE => Definition::decode(body).map(Self::Define),
             REGISTRY_SNAPSHOT => SignedSnapshot::decode(body)
@@ -323,9 +333,7 @@ impl PetitionState {
                 let assembler = self.assembler.as_ref().ok_or_else(|| {
                     PetitionError::invalid("kind", "post the snapshot before its parts")
                 })?;
-                assembler
-                    .check(part)
-                    .map_err(|e| PetitionError::invalid("body", e.to_string()))?;
+                assembler.check(part).map_err(registry_error)?;
             }
             Decoded::Sign(_, tag) => {
                 if self.phase != Phase::Open {
@@ -428,7 +436,7 @@ impl PetitionState {
                 .as_mut()
                 .ok_or_else(|| PetitionError::invalid("kind", "no snapshot"))?
                 .push(&p)
-                .map_err(|e| PetitionError::invalid("body", e.to_string()))?,
+                .map_err(registry_error)?,
             Decoded::Sign(b, _) => {
                 let tag = self.tag_of(&b)?;
                 self.tags.insert(
@@ -445,8 +453,14 @@ impl PetitionState {
                 let state = self.tags.get_mut(&tag).ok_or_else(|| {
                     PetitionError::invalid("body.signature.tag", "no signature has this tag")
                 })?;
+                if state.withdrawn_at.is_some() {
+                    return Err(PetitionError::invalid(
+                        "body.signature.tag",
+                        "this signature was already withdrawn",
+                    ));
+                }
                 state.withdrawn_at = Some(index);
-                self.counted -= 1;
+                self.counted = self.counted.saturating_sub(1);
                 self.withdrawn += 1;
             }
             Decoded::Result(r) => self.result = Some(r),
