@@ -1437,5 +1437,6 @@ pub fn generate() -> Vec<VectorFile> {
         crate::ballots::generate(),
         crate::tally::generate(),
         crate::credentials::generate(),
+        crate::petition::generate(),
     ]
 }
