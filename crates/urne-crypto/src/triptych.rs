@@ -15,8 +15,8 @@
 //!
 //! The prover is constant time in l and r: the one-hot digits of l are selected with
 //! `subtle`, the witness is checked by a scan of the whole ring, and the ring-sized sums
-//! use curve25519-dalek's constant-time multiscalar multiplication. Only verification
-//! is variable time. Field names follow the paper (`A`, `X`, `z_A`).
+//! fold the ring digit by digit with constant-time selections and curve25519-dalek's
+//! constant-time multiscalar products. Only verification is variable time. Field names follow the paper (`A`, `X`, `z_A`).
 #![allow(non_snake_case)]
 
 use core::fmt;
@@ -30,7 +30,9 @@ use merlin::Transcript;
 use rand_core::CryptoRng;
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
-use zeroize::Zeroizing;
+/// The wrapper [`sign`] takes the secret in, re-exported so callers need no second
+/// dependency line.
+pub use zeroize::Zeroizing;
 
 #[cfg(feature = "hazmat")]
 use crate::encoding::Scalar as CanonicalScalar;
@@ -179,7 +181,7 @@ impl Parameters {
             return Err(Error::RingSize { found: size });
         }
         let k = size.trailing_zeros();
-        Ok(if k % 2 == 0 {
+        Ok(if k.is_multiple_of(2) {
             Self {
                 base_bits: 2,
                 m: (k / 2) as usize,
@@ -622,10 +624,6 @@ pub(crate) fn sign_with_nonces(
     Ok(signature)
 }
 
-/// The ring-sized constant-time sums are cut into chunks of this many keys, so that
-/// dalek's per-point lookup tables stay a few hundred KiB instead of N·1.3 KiB.
-const PROVER_CHUNK: usize = 1024;
-
 #[allow(clippy::too_many_arguments)]
 fn prove(
     ring: &Ring,
@@ -704,39 +702,41 @@ fn prove(
     let d_entries: Zeroizing<Vec<Scalar>> = Zeroizing::new(a.iter().map(|a| -(a * a)).collect());
     let D = commit(&d_entries, &r_D);
 
-    // p_k(x) = Π_j (σ_{j,k_j}·x + a_{j,k_j}), coefficients low degree first, stride m+1,
-    // built digit by digit from the most significant so that k = Σ_j k_j·n^j.
-    let stride = m + 1;
-    let mut poly = Zeroizing::new(vec![Scalar::ZERO; N * stride]);
-    poly[0] = Scalar::ONE;
-    let mut width = 1;
-    for j in (0..m).rev() {
-        // Expand in place from the back: entry w·n + i comes from entry w < width.
-        for w in (0..width).rev() {
-            let old: Zeroizing<Vec<Scalar>> =
-                Zeroizing::new(poly[w * stride..(w + 1) * stride].to_vec());
-            for i in (0..n).rev() {
-                let (s, c) = (sigma[j * n + i], a[j * n + i]);
-                let target = (w * n + i) * stride;
-                poly[target] = old[0] * c;
-                for d in 1..stride {
-                    poly[target + d] = old[d] * c + old[d - 1] * s;
+    // X_d = Σ_k p_{k,d}·M_k with p_k(x) = Π_j (σ_{j,k_j}·x + a_{j,k_j}). Expanding the
+    // product, the coefficient of x^d picks σ (digit k_j = l_j) in d digits and a in the
+    // others, so X_d − ρ_d·G is a sum over the ring folded one digit at a time: at digit
+    // j, a tensor of degree d either selects its slice k_j = l_j (degree d + 1, a
+    // constant-time select) or contracts it with a_{j,·} (degree d). Tensors of equal
+    // degree are added. That costs about N·n/(n−1)² small multiscalar products instead
+    // of m multiscalar products of size N, and gives the same X.
+    // The partial sums depend on l and the a_{j,i}: wiped on drop like the scalars.
+    let mut tensors: Zeroizing<Vec<Vec<RistrettoPoint>>> = Zeroizing::new(vec![ring.keys.clone()]);
+    for j in 0..m {
+        let digit = ((index >> (p.base_bits as usize * j)) & (n - 1)) as u64;
+        let a_row = &a[j * n + 1..(j + 1) * n];
+        let size = tensors[0].len() / n;
+        let degrees = (tensors.len() + 1).min(m);
+        let mut next = Zeroizing::new(vec![vec![RistrettoPoint::default(); size]; degrees]);
+        let mut differences = Zeroizing::new(vec![RistrettoPoint::default(); n - 1]);
+        for (d, tensor) in tensors.iter().enumerate() {
+            for (w, slice) in tensor.chunks_exact(n).enumerate() {
+                // a_{j,0} = −Σ_{i≥1} a_{j,i}, so Σ_i a_{j,i}·T_i = Σ_{i≥1} a_{j,i}·(T_i − T_0).
+                for (difference, point) in differences.iter_mut().zip(&slice[1..]) {
+                    *difference = point - slice[0];
+                }
+                next[d][w] += RistrettoPoint::multiscalar_mul(a_row, differences.iter());
+                if d + 1 < degrees {
+                    let mut selected = Zeroizing::new(slice[0]);
+                    for (i, point) in slice.iter().enumerate().skip(1) {
+                        selected.conditional_assign(point, digit.ct_eq(&(i as u64)));
+                    }
+                    next[d + 1][w] += *selected;
                 }
             }
         }
-        width *= n;
+        tensors = next;
     }
-
-    // X_j = Σ_k p_k[j]·M_k + ρ_j·G, constant time in the p_k.
-    let mut X_points = vec![RistrettoPoint::default(); m];
-    for start in (0..N).step_by(PROVER_CHUNK) {
-        let end = (start + PROVER_CHUNK).min(N);
-        let keys = &ring.keys[start..end];
-        for (j, X_j) in X_points.iter_mut().enumerate() {
-            *X_j +=
-                RistrettoPoint::multiscalar_mul((start..end).map(|k| poly[k * stride + j]), keys);
-        }
-    }
+    let X_points: Vec<RistrettoPoint> = tensors.iter().map(|t| t[0]).collect();
     let X: Vec<Point> = X_points
         .into_iter()
         .zip(&rho)
@@ -791,31 +791,32 @@ fn prove(
 }
 
 /// Adds weight·t_k to `acc[k]` for every k, t_k = Π_j f_{j,k_j} (spec/08 §8.8): the
-/// Kronecker product of the rows f_{m−1} ⊗ … ⊗ f_0, about N·n/(n−1) multiplications.
-/// `scratch` is reused across signatures.
+/// Kronecker product of the rows f_{m−1} ⊗ … ⊗ f_0, about N·n/(n−1) multiplications, in
+/// Montgomery form (see `montgomery`). `scratch` is reused across signatures.
 fn add_ring_coefficients(
     p: &Parameters,
     full_f: &[Scalar],
     weight: Scalar,
-    acc: &mut [Scalar],
-    scratch: &mut Vec<Scalar>,
+    acc: &mut [Montgomery],
+    scratch: &mut Vec<Montgomery>,
 ) {
     let n = p.n();
+    let rows: Vec<Montgomery> = full_f.iter().map(Montgomery::from_scalar).collect();
     scratch.clear();
-    scratch.push(weight);
+    scratch.push(Montgomery::from_scalar(&weight));
     let mut next = Vec::with_capacity(acc.len() / n);
     for j in (1..p.m).rev() {
-        let row = &full_f[j * n..(j + 1) * n];
+        let row = &rows[j * n..(j + 1) * n];
         next.clear();
         for value in scratch.iter() {
-            next.extend(row.iter().map(|f| value * f));
+            next.extend(row.iter().map(|f| value.mul(f)));
         }
         core::mem::swap(scratch, &mut next);
     }
-    let row = &full_f[..n];
-    for (w, value) in scratch.iter().enumerate() {
-        for (i, f) in row.iter().enumerate() {
-            acc[w * n + i] += value * f;
+    let row = &rows[..n];
+    for (slot, value) in acc.chunks_exact_mut(n).zip(scratch.iter()) {
+        for (coefficient, f) in slot.iter_mut().zip(row) {
+            coefficient.add_assign(&value.mul(f));
         }
     }
 }
@@ -823,14 +824,14 @@ fn add_ring_coefficients(
 /// The weighted terms of one signature's four equations (spec/08 §8.8), added to the
 /// batch's shared coefficients; its own points and their scalars are pushed.
 struct Terms<'a> {
-    ring: &'a mut [Scalar],
+    ring: &'a mut [Montgomery],
     G: &'a mut Scalar,
     H: &'a mut Scalar,
     U: &'a mut Scalar,
     commitment: &'a mut [Scalar],
     scalars: &'a mut Vec<Scalar>,
     points: &'a mut Vec<RistrettoPoint>,
-    scratch: &'a mut Vec<Scalar>,
+    scratch: &'a mut Vec<Montgomery>,
 }
 
 /// Weights of E1…E4; a zero weight leaves its equation out.
@@ -873,7 +874,7 @@ fn add_terms(s: &Signature, xi: &Scalar, weights: [Scalar; 4], t: &mut Terms<'_>
 #[allow(clippy::too_many_arguments)]
 fn msm_is_identity(
     ring: &Ring,
-    ring_coefficients: &[Scalar],
+    ring_coefficients: &[Montgomery],
     G: Scalar,
     H: Scalar,
     U: (Scalar, &RistrettoPoint),
@@ -883,6 +884,7 @@ fn msm_is_identity(
 ) -> bool {
     let generators = commitment_generators();
     let p = ring.parameters;
+    let ring_coefficients: Vec<Scalar> = ring_coefficients.iter().map(|c| c.to_scalar()).collect();
     RistrettoPoint::vartime_multiscalar_mul(
         ring_coefficients
             .iter()
@@ -929,7 +931,7 @@ fn equation_holds(
     let mut weights = [Scalar::ZERO; 4];
     weights[e] = Scalar::ONE;
     // Only E3 has ring terms.
-    let mut ring_coefficients = vec![Scalar::ZERO; if e == 2 { ring.len() } else { 0 }];
+    let mut ring_coefficients = vec![Montgomery::ZERO; if e == 2 { ring.len() } else { 0 }];
     let mut commitment = vec![Scalar::ZERO; p.m * p.n()];
     let (mut scalars, mut points, mut scratch) = (Vec::new(), Vec::new(), Vec::new());
     let (mut G, mut H, mut U) = (Scalar::ZERO, Scalar::ZERO, Scalar::ZERO);
@@ -949,6 +951,7 @@ fn equation_holds(
         },
     );
     let generators = commitment_generators();
+    let ring_coefficients: Vec<Scalar> = ring_coefficients.iter().map(|c| c.to_scalar()).collect();
     RistrettoPoint::vartime_multiscalar_mul(
         ring_coefficients
             .iter()
@@ -1040,7 +1043,7 @@ impl<'r> BatchVerifier<'r> {
         let ring = self.ring;
         let U = linking_base_encoding(&self.linking_base)?;
         let p = ring.parameters;
-        let mut ring_coefficients = vec![Scalar::ZERO; ring.len()];
+        let mut ring_coefficients = vec![Montgomery::ZERO; ring.len()];
         let mut commitment = vec![Scalar::ZERO; p.m * p.n()];
         let (mut G, mut H, mut U_coefficient) = (Scalar::ZERO, Scalar::ZERO, Scalar::ZERO);
         let per_signature = 5 + 2 * p.m;
@@ -1122,6 +1125,9 @@ pub(crate) fn challenge_of(
     let U = linking_base.compress().to_bytes();
     CanonicalScalar::from_dalek(challenge(ring, &U, context, signature))
 }
+
+mod montgomery;
+use montgomery::Montgomery;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -1438,5 +1438,6 @@ pub fn generate() -> Vec<VectorFile> {
         crate::tally::generate(),
         crate::credentials::generate(),
         crate::petition::generate(),
+        crate::triptych::generate(),
     ]
 }

@@ -18,6 +18,7 @@ mod petition;
 mod rng;
 pub mod schema;
 mod tally;
+mod triptych;
 
 pub use generate::generate;
 
