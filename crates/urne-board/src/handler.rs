@@ -353,7 +353,8 @@ impl Registry {
         registry
     }
 
-    /// The built-in kinds, the election and petition context types and their kinds.
+    /// The built-in kinds, the election, petition and sitting context types and their
+    /// record kinds.
     pub fn standard() -> Self {
         let mut registry = Self::with_builtin();
         registry.machines.insert(
@@ -366,6 +367,15 @@ impl Registry {
                 .insert(kind.0, Arc::new(crate::election::ElectionKind::new(kind)));
         }
         crate::petition::register(&mut registry);
+        registry.machines.insert(
+            ContextType::SITTING.0,
+            Arc::new(crate::assembly::SittingMachine),
+        );
+        for kind in urne_assembly::kinds::ALL {
+            registry
+                .kinds
+                .insert(kind.0, Arc::new(crate::assembly::AssemblyKind::new(kind)));
+        }
         registry
     }
 
