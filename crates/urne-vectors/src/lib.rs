@@ -14,6 +14,7 @@ mod credentials;
 mod forge;
 mod generate;
 mod names;
+mod petition;
 mod rng;
 pub mod schema;
 mod tally;
