@@ -237,6 +237,11 @@ pub(crate) fn recover(
         below_from = from;
         h += 1;
     }
+    // Frames a previous run wrote but never synced (killed between write and sync, or
+    // restarted after an fsync EIO as §11.1 prescribes) are still in the page cache and
+    // were just counted as entries: they are made durable before anything serves,
+    // acknowledges or signs them, or a power cut could take back a signed root.
+    log.sync_data().map_err(io(&log_path))?;
     report.size = size;
     Ok(Recovered {
         log,

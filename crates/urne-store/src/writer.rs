@@ -272,11 +272,19 @@ impl Writer {
             hashes.push(hash);
         }
         let log_path = self.dir.join(LOG);
-        self.log
+        let written = self
+            .log
             .write_all_at(&buffer, self.end)
-            .map_err(io(&log_path))?;
-        // The acknowledgement point: nothing is acknowledged before this returns.
-        self.log.sync_data().map_err(io(&log_path))?;
+            .and_then(|()| self.log.sync_data());
+        if let Err(e) = written {
+            // After a failed write or sync the frames may sit in the page cache while
+            // the disk never got them (Linux marks the pages clean after an fsync
+            // EIO, so a later sync "succeeds" without them). Cutting them off here
+            // keeps a restart from serving and signing what a power cut would lose.
+            let _ = self.log.set_len(self.end);
+            return Err(io(&log_path)(e));
+        }
+        // The acknowledgement point: nothing is acknowledged before the sync returns.
         self.end = position;
         let first_index = self.next_index;
         self.next_index += batch.len() as u64;

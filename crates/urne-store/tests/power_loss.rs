@@ -611,3 +611,74 @@ fn no_record_is_acknowledged_before_its_group_is_synced() {
         "two syncs of log.dat were in flight at once"
     );
 }
+
+#[test]
+fn frames_written_but_never_synced_are_made_durable_before_a_reopened_store_signs_them() {
+    // A run killed between writing a group and syncing it leaves frames in the page
+    // cache only. Reopening counts them as entries; unless they are synced first, a
+    // checkpoint signed over them is contradicted by the log after a power cut.
+    for seed in 0..16u64 {
+        let disk = SimDisk::new();
+        let log = Path::new(DIR).join("log.dat");
+        let scratch = Path::new("/scratch");
+        {
+            let (store, _) = Store::open(Path::new(DIR), options(&disk)).unwrap();
+            let (other, _) = Store::open(scratch, options(&disk)).unwrap();
+            for i in 0..6u64 {
+                let record = format!("seed {seed} record {i}").into_bytes();
+                if i < 3 {
+                    store.append(record.clone()).unwrap();
+                }
+                other.append(record).unwrap();
+            }
+            store.close();
+            other.close();
+        }
+        // The three later frames, written into /board's log without a sync: what a
+        // kill between the write and the fdatasync leaves.
+        let synced = disk.durable(&log).unwrap();
+        let longer = disk.read(&scratch.join("log.dat")).unwrap();
+        let file = disk.open(&log, true).unwrap();
+        file.write_all_at(&longer[synced.len()..], synced.len() as u64)
+            .unwrap();
+        drop(file);
+
+        let (store, report) = Store::open(Path::new(DIR), options(&disk)).unwrap();
+        assert_eq!(report.size, 6, "seed {seed}");
+        let root = store.root(6).unwrap();
+        store.save_checkpoint(&signed(6, root)).unwrap();
+        disk.power_cut(seed);
+        drop(store);
+        let (store, report) = Store::open(Path::new(DIR), options(&disk))
+            .unwrap_or_else(|e| panic!("seed {seed}: the signed checkpoint lost its log: {e}"));
+        assert_eq!(report.checkpoint_size, Some(6), "seed {seed}");
+        assert_eq!(store.root(6).unwrap(), root, "seed {seed}");
+    }
+}
+
+#[test]
+fn after_a_failed_sync_the_page_cache_holds_no_frame_the_disk_may_lack() {
+    // On Linux an fsync EIO marks the failed pages clean: a restart (§11.1) would read
+    // them from the cache, sync "successfully", and sign them; a power cut then loses
+    // them. The writer cuts them off before it stops.
+    let disk = SimDisk::new();
+    let log = Path::new(DIR).join("log.dat");
+    let (store, _) = Store::open(Path::new(DIR), options(&disk)).unwrap();
+    store.append(b"durable".to_vec()).unwrap();
+    disk.fail_syncs(true);
+    assert!(matches!(
+        store.append(b"never synced".to_vec()),
+        Err(StoreError::Stopped { .. })
+    ));
+    store.close();
+    assert_eq!(
+        disk.read(&log).unwrap(),
+        disk.durable(&log).unwrap(),
+        "log.dat as readers see it must end at the last durable frame"
+    );
+    drop(store);
+    disk.fail_syncs(false);
+    let (store, report) = Store::open(Path::new(DIR), options(&disk)).unwrap();
+    assert_eq!(report.size, 1);
+    assert_eq!(store.entry(0).unwrap(), b"durable");
+}
