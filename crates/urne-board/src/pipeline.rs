@@ -715,7 +715,13 @@ pub(crate) fn applier(
                         }
                         Ok(Receipt { index, hash })
                     }
-                    Err(e) => Err(Rejection::storage(e.to_string())),
+                    // The store stopped after this record was handed to it: a group
+                    // already synced when the stop came (a derived-file write failed
+                    // behind it) is in the log and comes back on reopen, so "nothing
+                    // was stored" would be a lie the client cannot check.
+                    Err(e) => Err(Rejection::maybe_stored(&format!(
+                        "the store stopped after the record was queued ({e})"
+                    ))),
                 };
                 settled.push(Settled {
                     context: record.context(),

@@ -1079,3 +1079,56 @@ fn a_durable_record_that_does_not_apply_stops_the_board_and_the_log_names_it() {
         .expect("replay refuses");
     assert!(err.to_string().contains("record 1"), "{err}");
 }
+
+#[test]
+fn a_record_answered_storage_is_not_on_the_board_after_a_restart() {
+    // When the store stops with groups already synced but not yet acknowledged, those
+    // records come back on reopen: their senders must hear `maybe-stored`, not
+    // `storage` ("nothing was stored", spec/12 §12.5).
+    for round in 0..6u64 {
+        let dir = scratch(&format!("stop-after-enqueue-{round}"));
+        let mut answers = Vec::new();
+        {
+            let board = Arc::new(open(&dir));
+            let id = open_context(&board, "Stop");
+            let threads: Vec<_> = (0..8u64)
+                .map(|t| {
+                    let board = Arc::clone(&board);
+                    std::thread::spawn(move || {
+                        let mut answers = Vec::new();
+                        for s in 0..150u64 {
+                            let bytes = Record::sign(
+                                id,
+                                NOTE_KIND,
+                                format!("t{t} s{s}").as_bytes(),
+                                &authority(),
+                            )
+                            .unwrap()
+                            .into_bytes();
+                            let hash = urne_log::leaf_hash(&bytes);
+                            answers.push((hash, board.submit(bytes).map(|r| r.index)));
+                        }
+                        answers
+                    })
+                })
+                .collect();
+            std::thread::sleep(Duration::from_millis(2 + 3 * round));
+            urne_store::stop_for_tests(board.store(), "a test stopped the store");
+            for t in threads {
+                answers.extend(t.join().unwrap());
+            }
+        }
+        let board = open(&dir);
+        for (hash, answer) in &answers {
+            if let Err(r) = answer
+                && r.code == Code::Storage
+            {
+                assert_eq!(
+                    board.store().index_of(hash).unwrap(),
+                    None,
+                    "round {round}: answered `{r}`, yet on the board after a restart"
+                );
+            }
+        }
+    }
+}

@@ -512,3 +512,10 @@ pub fn set_index_count_for_tests(store: &Store, count: u64, tip: Hash) -> Result
 pub fn pause_indexer_for_tests(store: &Store, paused: bool) {
     store.inner.tail.pause(paused);
 }
+
+/// For tests of a stop racing with group commits: stops the store as the scrub or a
+/// failed index write does.
+#[doc(hidden)]
+pub fn stop_for_tests(store: &Store, reason: &str) {
+    store.inner.acks.stop(reason.to_owned());
+}

@@ -60,15 +60,25 @@ impl Acks {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Publishes a new durable size and wakes everyone it acknowledges.
-    fn publish(&self, durable: u64) {
+    /// Publishes a new durable size and wakes everyone it acknowledges, unless the
+    /// store stopped: then nothing is published and `false` returned. `visible` makes
+    /// the entries readable (the store's state); it runs under the same lock as the
+    /// check (always acks, then state), so a concurrent stop either comes first and
+    /// nothing of the group is served, or comes after and the group is acknowledged —
+    /// never a record served and signed while its waiter is told it was not stored.
+    fn publish(&self, durable: u64, visible: impl FnOnce()) -> bool {
         let mut state = self.lock();
+        if state.stopped.is_some() {
+            return false;
+        }
+        visible();
         state.durable = durable;
         let later = state.wakers.split_off(&durable);
         let ready = std::mem::replace(&mut state.wakers, later);
         drop(state);
         self.published.notify_all();
         ready.into_values().flatten().for_each(Waker::wake);
+        true
     }
 
     /// Stops the store: nothing more is acknowledged; every waiter is released with
@@ -390,7 +400,7 @@ impl Publisher {
         // tail, where lookups find them.
         let _ = self.indexer.send(job);
 
-        {
+        inner.acks.publish(new_size, || {
             let mut state = inner.state.write().unwrap_or_else(|p| p.into_inner());
             state.offsets.extend(offsets);
             for (h, added) in new_upper {
@@ -401,8 +411,7 @@ impl Publisher {
                 state.upper[i].extend(added);
             }
             state.size = new_size;
-        }
-        inner.acks.publish(new_size);
+        });
         Ok(())
     }
 }

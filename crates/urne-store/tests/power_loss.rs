@@ -682,3 +682,54 @@ fn after_a_failed_sync_the_page_cache_holds_no_frame_the_disk_may_lack() {
     assert_eq!(report.size, 1);
     assert_eq!(store.entry(0).unwrap(), b"durable");
 }
+
+#[test]
+fn a_record_answered_stopped_is_never_served() {
+    // A stop (the scrub, a failed index write) racing with a group's publication: the
+    // group is either acknowledged or never served, never served while its waiter hears
+    // that the store stopped.
+    for round in 0..200u64 {
+        let disk = SimDisk::new();
+        let (store, _) = Store::open(Path::new(DIR), options(&disk)).unwrap();
+        let threads: Vec<_> = (0..4u64)
+            .map(|t| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    let mut outcomes = Vec::new();
+                    for s in 0..400u64 {
+                        let Ok(pending) = store.enqueue(format!("r{round} t{t} s{s}").into_bytes())
+                        else {
+                            break;
+                        };
+                        let index = pending.index();
+                        outcomes.push((index, pending.wait()));
+                    }
+                    outcomes
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_micros(50 * (round % 20)));
+        urne_store::stop_for_tests(&store, "a test stopped the store");
+        let outcomes: Vec<_> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        store.close();
+        let size = store.size();
+        for (index, outcome) in outcomes {
+            match outcome {
+                Ok(i) => assert!(
+                    i < size,
+                    "round {round}: acknowledged {i} beyond size {size}"
+                ),
+                Err(e) => {
+                    assert!(matches!(e, StoreError::Stopped { .. }), "{e}");
+                    assert!(
+                        index >= size,
+                        "round {round}: entry {index} is served (size {size}) though its append was answered `{e}`"
+                    );
+                }
+            }
+        }
+    }
+}
