@@ -54,6 +54,60 @@ pub enum IndexBackend {
     Sled,
     /// In memory, rebuilt from the log on every open (tests on a simulated disk, tools).
     Memory,
+    /// For tests of a failing index: in memory, and the `at_apply`-th write (counting
+    /// from 1, the ones made while opening included) fails, or panics as sled can.
+    #[doc(hidden)]
+    FailingForTests {
+        /// Which write fails.
+        at_apply: u64,
+        /// Panic instead of returning an error.
+        panic: bool,
+    },
+}
+
+/// The in-memory index whose `at_apply`-th write fails (see
+/// [`IndexBackend::FailingForTests`]).
+pub(crate) struct FailingIndex {
+    pub inner: MemoryIndex,
+    pub at_apply: u64,
+    pub panic: bool,
+    pub applied: std::sync::atomic::AtomicU64,
+}
+
+impl Index for FailingIndex {
+    fn get(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get(tree, key)
+    }
+    fn scan_prefix(&self, tree: &str, prefix: &[u8]) -> Result<IndexRows, StoreError> {
+        self.inner.scan_prefix(tree, prefix)
+    }
+    fn for_each(&self, tree: &str, visit: &mut RowVisitor<'_>) -> Result<(), StoreError> {
+        self.inner.for_each(tree, visit)
+    }
+    fn apply(&self, rows: &[IndexEntry]) -> Result<(), StoreError> {
+        let n = self
+            .applied
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        if n == self.at_apply {
+            if self.panic {
+                #[allow(clippy::panic)]
+                {
+                    panic!("a test index panics at write {n}");
+                }
+            }
+            return Err(StoreError::Index(format!(
+                "a test index fails at write {n}"
+            )));
+        }
+        self.inner.apply(rows)
+    }
+    fn clear(&self) -> Result<(), StoreError> {
+        self.inner.clear()
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        self.inner.flush()
+    }
 }
 
 /// A key-value index of trees of byte keys. Implementations need not be durable: the

@@ -190,6 +190,11 @@ fn rows(job: &IndexJob) -> Vec<IndexEntry> {
 /// write stops the store (fail-stop, as a failed derived-file write does): the tail
 /// keeps the rows, so reads stay right, and reopening rebuilds the index from the log.
 pub(crate) fn run(inner: Arc<Inner>, jobs: Receiver<IndexJob>) {
+    let mut guard = StopOnExit {
+        inner: &inner,
+        thread: "indexer",
+        finished: false,
+    };
     while let Ok(first) = jobs.recv() {
         inner.tail.wait_unpaused();
         let mut taken = vec![first];
@@ -198,14 +203,42 @@ pub(crate) fn run(inner: Arc<Inner>, jobs: Receiver<IndexJob>) {
         }
         let all: Vec<IndexEntry> = taken.iter().flat_map(rows).collect();
         if let Err(e) = inner.index.apply(&all) {
-            let reason = format!("an index write failed: {e}");
-            eprintln!("urne-store: STOPPED ACCEPTING RECORDS: {reason}");
-            inner.acks.stop(reason);
-            inner.tail.fail();
+            guard.stop(format!("an index write failed: {e}"));
             return;
         }
         for job in &taken {
             inner.tail.indexed(job);
+        }
+    }
+    // The writer closed the queue: everything durable is indexed.
+    guard.finished = true;
+}
+
+/// Stops the store when a store thread ends with work pending — an error, or a panic
+/// (sled can panic) — so that nothing waits forever on a thread that is gone: the
+/// publisher blocked on the tail's bound, appenders on their acknowledgement, `close`
+/// on a join.
+pub(crate) struct StopOnExit<'a> {
+    pub inner: &'a Inner,
+    pub thread: &'static str,
+    /// Set on a clean exit (the queue was closed and drained).
+    pub finished: bool,
+}
+
+impl StopOnExit<'_> {
+    pub(crate) fn stop(&mut self, reason: String) {
+        eprintln!("urne-store: STOPPED ACCEPTING RECORDS: {reason}");
+        self.inner.acks.stop(reason);
+        self.inner.tail.fail();
+        self.finished = true;
+    }
+}
+
+impl Drop for StopOnExit<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            let thread = self.thread;
+            self.stop(format!("the store's {thread} thread failed"));
         }
     }
 }

@@ -223,6 +223,12 @@ fn open_index(
         IndexBackend::Sled if options.fs.supports_sled() => {
             Box::new(SledIndex::open(&dir.join(INDEX), &mut unreadable)?)
         }
+        IndexBackend::FailingForTests { at_apply, panic } => Box::new(crate::index::FailingIndex {
+            inner: MemoryIndex::default(),
+            at_apply,
+            panic,
+            applied: std::sync::atomic::AtomicU64::new(0),
+        }),
         _ => Box::new(MemoryIndex::default()),
     };
     let log_path = dir.join(LOG);

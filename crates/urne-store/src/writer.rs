@@ -257,7 +257,12 @@ impl Writer {
                 }
             };
             if to_publisher.send(message).is_err() {
+                // The publisher is gone (its guard stopped the store): nothing queued
+                // behind it can be acknowledged.
                 failed = true;
+                inner
+                    .acks
+                    .stop("the store's publisher thread failed".into());
             }
         }
         drop(to_publisher);
@@ -309,6 +314,11 @@ impl Writer {
 
 impl Publisher {
     fn run(mut self, inner: &Inner, synced: Receiver<ToPublisher>) {
+        let mut guard = crate::indexer::StopOnExit {
+            inner,
+            thread: "publisher",
+            finished: false,
+        };
         while let Ok(message) = synced.recv() {
             match message {
                 ToPublisher::Synced(group) => {
@@ -328,6 +338,7 @@ impl Publisher {
                 }
             }
         }
+        guard.finished = true;
     }
 
     fn publish(&mut self, inner: &Inner, group: Synced) -> Result<(), StoreError> {
@@ -396,9 +407,13 @@ impl Publisher {
             layer,
         };
         inner.tail.add(&job);
-        // A closed indexer (it failed and stopped the store) leaves the rows in the
-        // tail, where lookups find them.
-        let _ = self.indexer.send(job);
+        if self.indexer.send(job).is_err() {
+            // The indexer is gone: no row would leave the tail again and the lag bound
+            // would hold this thread forever. The rows stay in the tail for lookups.
+            return Err(StoreError::Index(
+                "the store's indexer thread stopped".into(),
+            ));
+        }
 
         inner.acks.publish(new_size, || {
             let mut state = inner.state.write().unwrap_or_else(|p| p.into_inner());

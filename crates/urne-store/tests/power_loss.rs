@@ -733,3 +733,110 @@ fn a_record_answered_stopped_is_never_served() {
         }
     }
 }
+
+/// Runs `f` on a thread; a store wedged by a dead thread fails the test instead of
+/// hanging it (a liveness bound, not a timing assertion).
+fn within_a_minute<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (done, result) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(f());
+    });
+    result
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("{what}: the store is wedged"))
+}
+
+#[test]
+fn a_failed_or_panicking_index_stops_the_store_instead_of_wedging_it() {
+    for panic in [false, true] {
+        let disk = SimDisk::new();
+        // Write 1 is the schema row of a new index; write 3 is the indexer's second batch.
+        let failing = StoreOptions {
+            index: IndexBackend::FailingForTests { at_apply: 3, panic },
+            ..options(&disk)
+        };
+        let (store, _) = Store::open(Path::new(DIR), failing).unwrap();
+        let writer = store.clone();
+        // More than the index may lag behind the log: with the indexer gone and nobody
+        // told, the publisher waits on the lag bound forever.
+        let acknowledged = within_a_minute("appending", move || {
+            let threads: Vec<_> = (0..8u64)
+                .map(|t| {
+                    let store = writer.clone();
+                    std::thread::spawn(move || {
+                        let mut acknowledged = BTreeMap::new();
+                        for s in 0..10_000u64 {
+                            let record = format!("t{t} s{s}").into_bytes();
+                            match store.append(record.clone()) {
+                                Ok(i) => {
+                                    acknowledged.insert(i, record);
+                                }
+                                Err(e) => {
+                                    assert!(matches!(e, StoreError::Stopped { .. }), "{e}");
+                                    break;
+                                }
+                            }
+                        }
+                        acknowledged
+                    })
+                })
+                .collect();
+            threads
+                .into_iter()
+                .flat_map(|t| t.join().unwrap())
+                .collect::<BTreeMap<_, _>>()
+        });
+        let reason = store.stopped().expect("the store stopped");
+        assert!(reason.contains("index"), "panic {panic}: {reason}");
+        assert!(matches!(
+            store.append(b"after".to_vec()),
+            Err(StoreError::Stopped { .. })
+        ));
+        within_a_minute("closing", move || {
+            store.close();
+            drop(store);
+        });
+        let (store, report) = Store::open(Path::new(DIR), options(&disk)).unwrap();
+        assert!(report.size >= acknowledged.len() as u64);
+        for (index, record) in &acknowledged {
+            assert_eq!(&store.entry(*index).unwrap(), record);
+            assert_eq!(
+                store.index_of(&urne_log::leaf_hash(record)).unwrap(),
+                Some(*index)
+            );
+        }
+    }
+}
+
+#[test]
+fn a_panicking_publisher_stops_the_store_and_wakes_its_waiters() {
+    // The layers' key extractor runs on the publisher thread: a bug there must not leave
+    // appenders waiting for an acknowledgement nobody will publish.
+    let disk = SimDisk::new();
+    let keys: urne_store::IndexFn = Arc::new(|_, record: &[u8]| {
+        assert!(record != b"boom", "a key extractor bug");
+        Vec::new()
+    });
+    let panicking = StoreOptions {
+        index_keys: Some(keys),
+        ..options(&disk)
+    };
+    let (store, _) = Store::open(Path::new(DIR), panicking).unwrap();
+    store.append(b"before".to_vec()).unwrap();
+    let appender = store.clone();
+    let outcome = within_a_minute("appending", move || appender.append(b"boom".to_vec()));
+    assert!(
+        matches!(outcome, Err(StoreError::Stopped { .. })),
+        "{outcome:?}"
+    );
+    assert!(store.stopped().unwrap().contains("publisher"));
+    let later = store.clone();
+    let outcome = within_a_minute("appending after", move || later.append(b"after".to_vec()));
+    assert!(
+        matches!(outcome, Err(StoreError::Stopped { .. })),
+        "{outcome:?}"
+    );
+    within_a_minute("closing", move || store.close());
+    let (store, _) = Store::open(Path::new(DIR), options(&disk)).unwrap();
+    assert_eq!(store.entry(0).unwrap(), b"before");
+}
