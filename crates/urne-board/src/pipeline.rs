@@ -503,18 +503,21 @@ impl Sequencer {
     }
 
     fn check_and_enqueue(&mut self, item: Checked) {
+        let context = item.record.context();
         match self.check(&item) {
-            Ok(keys) => self.enqueue(item, keys),
-            Err(rejection) => {
-                item.reply.send(Err(rejection));
-                if let Some(flight) = self.contexts.get(&item.record.context())
-                    && flight.pending == 0
-                    && flight.waiting.is_empty()
-                    && !flight.barrier
-                {
-                    self.contexts.remove(&item.record.context());
-                }
-            }
+            // Checked again here, the last moment before the store: an async submitter
+            // that went away after precheck (a closed connection) would otherwise have
+            // its record stored with nobody told. Dropping the reply gives its place back.
+            Ok(_) if item.reply.is_closed() => drop(item),
+            Ok(keys) => return self.enqueue(item, keys),
+            Err(rejection) => item.reply.send(Err(rejection)),
+        }
+        if let Some(flight) = self.contexts.get(&context)
+            && flight.pending == 0
+            && flight.waiting.is_empty()
+            && !flight.barrier
+        {
+            self.contexts.remove(&context);
         }
     }
 

@@ -441,3 +441,35 @@ fn the_board_config_sets_the_scrubs_pace() {
     drop(board);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_submitter_dropped_after_precheck_stores_nothing_and_gives_its_place_back() {
+    let mut config = config();
+    config.precheck_threads = 1;
+    let gated = GatedBoard::open("dropped-after-precheck", config);
+    // The sequencer is held by the first record at the gate.
+    let first = gated.submit_in_background(gated.record(b"first"));
+    gated.wait_for("the first record at the gate", || {
+        gated.checking.load(Ordering::SeqCst) == 1
+    });
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let mut abandoned = Box::pin(gated.board.submit_async(gated.record(b"abandoned")));
+    assert!(abandoned.as_mut().poll(&mut cx).is_pending());
+    // The one precheck thread takes submissions in order: once the record behind it is
+    // held in precheck, the abandoned one has passed precheck with its submitter there.
+    let held = gated.submit_in_background(gated.record(HELD_IN_PRECHECK));
+    gated.wait_for("a record held in precheck", || {
+        gated.prechecking.load(Ordering::SeqCst) == 1
+    });
+    drop(abandoned);
+    gated.open_precheck_gate();
+    gated.open_gate();
+    assert!(first.join().unwrap().is_ok());
+    assert!(held.join().unwrap().is_ok());
+    gated.wait_for("every place given back", || gated.board.queued() == 0);
+    assert_eq!(
+        gated.board.store().size(),
+        3,
+        "the opening, first and held are stored; the abandoned record is not"
+    );
+}
