@@ -18,8 +18,9 @@ use urne_log::Hash;
 use crate::index::{BY_HASH, IndexEntry, IndexRows, META};
 use crate::store::Inner;
 
-/// Most durable entries the index may lag behind the log: beyond it the writer waits
-/// for the indexer (a bound on the tail's memory if sled falls behind).
+/// Most durable entries the index may lag behind the log: a group that would go beyond
+/// it waits, on the publisher, for the indexer (a bound on the tail's memory if sled
+/// falls behind); the writer then waits too once two synced groups queue behind it.
 pub(crate) const MAX_UNINDEXED: u64 = 1 << 16;
 
 /// One group commit's rows, handed from the writer to the indexer.
@@ -63,11 +64,13 @@ impl Tail {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Adds a group commit's rows; called by the writer before it publishes the group
-    /// as durable. Waits first while the index lags by more than [`MAX_UNINDEXED`].
+    /// Adds a group commit's rows; called by the publisher before it publishes the
+    /// group as durable. Waits first while adding the group would make the index lag by
+    /// more than [`MAX_UNINDEXED`] (a group alone always fits: it is at most 4,096).
     pub(crate) fn add(&self, job: &IndexJob) {
+        let group = job.hashes.len() as u64;
         let mut tail = self.lock();
-        while tail.unindexed >= MAX_UNINDEXED && !tail.failed {
+        while tail.unindexed > 0 && tail.unindexed + group > MAX_UNINDEXED && !tail.failed {
             tail = self.changed.wait(tail).unwrap_or_else(|p| p.into_inner());
         }
         for (i, hash) in job.hashes.iter().enumerate() {
@@ -106,6 +109,11 @@ impl Tail {
     fn fail(&self) {
         self.lock().failed = true;
         self.changed.notify_all();
+    }
+
+    /// How many durable entries the index lags behind (for tests of the bound).
+    pub(crate) fn unindexed(&self) -> u64 {
+        self.lock().unindexed
     }
 
     /// The index of the not-yet-indexed entry whose leaf hash is `hash`.

@@ -42,6 +42,6 @@ pub use index::{Index, IndexBackend, IndexEntry, IndexFn, IndexRows, RowVisitor}
 pub use scrub::ScrubStatus;
 pub use store::{
     CutReport, OpenReport, Scrub, Store, StoreOptions, pause_indexer_for_tests,
-    set_index_count_for_tests, stop_for_tests,
+    set_index_count_for_tests, stop_for_tests, unindexed_for_tests,
 };
 pub use writer::Pending;

@@ -180,12 +180,14 @@ struct WriterHandle {
 impl WriterHandle {
     fn stop(&self) {
         self.sender.lock().unwrap_or_else(|p| p.into_inner()).take();
+        // A test's hold on the indexer is let go first: with the index at its lag
+        // bound, the publisher, and behind it the writer, wait for the indexer.
+        self.inner.tail.pause(false);
         if let Some(handle) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = handle.join();
         }
         // The writer dropped the indexer's queue on exit: the indexer ends once the
-        // index holds every durable entry (a test's hold on it is let go).
-        self.inner.tail.pause(false);
+        // index holds every durable entry.
         if let Some(handle) = self
             .indexer
             .lock()
@@ -437,17 +439,22 @@ impl Store {
     /// was appended twice). Found from the moment the entry is acknowledged, whether
     /// or not the index has caught up with it.
     pub fn index_of(&self, hash: &Hash) -> Result<Option<u64>, StoreError> {
+        // The tail and the index are filled before the group is published: an entry at
+        // or beyond the durable size is not acknowledged (and may never be, if the
+        // store stops first), so it is not found.
+        let durable = self.inner.acks.lock().durable;
         // The tail first: the indexer takes a row out of it only after the index holds
         // it, so an entry missing from the tail now is in the index by then.
         if let Some(index) = self.inner.tail.index_of(hash) {
-            return Ok(Some(index));
+            return Ok((index < durable).then_some(index));
         }
         Ok(self
             .inner
             .index
             .get(BY_HASH, &hash.0)?
             .and_then(|v| v.as_slice().try_into().ok())
-            .map(u64::from_be_bytes))
+            .map(u64::from_be_bytes)
+            .filter(|index| *index < durable))
     }
 
     /// The value of `key` in one of the layers' index trees (see
@@ -524,4 +531,10 @@ pub fn pause_indexer_for_tests(store: &Store, paused: bool) {
 #[doc(hidden)]
 pub fn stop_for_tests(store: &Store, reason: &str) {
     store.inner.acks.stop(reason.to_owned());
+}
+
+/// For tests of the index's lag bound: how many durable entries the index lags behind.
+#[doc(hidden)]
+pub fn unindexed_for_tests(store: &Store) -> u64 {
+    store.inner.tail.unindexed()
 }

@@ -166,8 +166,9 @@ pub(crate) struct Request {
     pub record: Vec<u8>,
 }
 
-/// How many synced groups may wait for the publisher: the writer is never held up by
-/// it, and no more than this many durable groups wait to be acknowledged.
+/// How many synced groups may wait for the publisher: no more than this many durable
+/// groups wait to be acknowledged, and the writer waits for the publisher beyond it
+/// (so it is held up when the publisher is, e.g. on the index's lag bound).
 const SYNCED_QUEUE: usize = 2;
 
 /// The writer thread's files: `log.dat`, where it appends and syncs.

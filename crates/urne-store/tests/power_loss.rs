@@ -840,3 +840,107 @@ fn a_panicking_publisher_stops_the_store_and_wakes_its_waiters() {
     let (store, _) = Store::open(Path::new(DIR), options(&disk)).unwrap();
     assert_eq!(store.entry(0).unwrap(), b"before");
 }
+
+#[test]
+fn the_index_lags_the_log_by_at_most_its_bound_and_catches_up() {
+    // One record first, so that full groups of 4,096 do not land exactly on the bound.
+    const BOUND: u64 = 1 << 16;
+    let disk = SimDisk::new();
+    let (store, _) = Store::open(Path::new(DIR), options(&disk)).unwrap();
+    store.append(b"first".to_vec()).unwrap();
+    urne_store::pause_indexer_for_tests(&store, true);
+    let pending: Vec<_> = (0..BOUND + 8_192)
+        .map(|i| store.enqueue(format!("lagging {i}").into_bytes()).unwrap())
+        .collect();
+    // The publisher stops at the bound; whatever it got to, the lag never exceeds it.
+    let mut last = 0;
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let size = store.size();
+        let lag = urne_store::unindexed_for_tests(&store);
+        assert!(
+            lag <= BOUND,
+            "the index lags by {lag} entries, more than {BOUND}"
+        );
+        if size == last {
+            break;
+        }
+        last = size;
+    }
+    assert!(last < BOUND + 8_193, "held at the bound");
+    urne_store::pause_indexer_for_tests(&store, false);
+    let indexes = within_a_minute("resuming", move || {
+        pending
+            .into_iter()
+            .map(|p| p.wait().unwrap())
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(indexes.len() as u64, BOUND + 8_192);
+    assert_eq!(store.size(), BOUND + 8_193);
+    assert_eq!(
+        store
+            .index_of(&urne_log::leaf_hash(b"lagging 70000"))
+            .unwrap(),
+        Some(70_001)
+    );
+}
+
+#[test]
+fn close_returns_with_the_index_held_at_its_bound() {
+    let disk = SimDisk::new();
+    let (store, _) = Store::open(Path::new(DIR), options(&disk)).unwrap();
+    urne_store::pause_indexer_for_tests(&store, true);
+    for i in 0..(1u64 << 16) + 8_192 {
+        drop(store.enqueue(format!("queued {i}").into_bytes()).unwrap());
+    }
+    let closing = store.clone();
+    within_a_minute("closing", move || closing.close());
+    // Appends queued before close are committed.
+    assert_eq!(store.size(), (1 << 16) + 8_192);
+    drop(store);
+    let (store, _) = Store::open(Path::new(DIR), options(&disk)).unwrap();
+    assert_eq!(
+        store
+            .index_of(&urne_log::leaf_hash(b"queued 70000"))
+            .unwrap(),
+        Some(70_000)
+    );
+}
+
+#[test]
+fn an_entry_not_yet_published_is_not_found_by_hash() {
+    // The tail is filled before the group is published: a stop in between leaves rows
+    // for entries that were never acknowledged, and must not be served.
+    for round in 0..100u64 {
+        let disk = SimDisk::new();
+        let (store, _) = Store::open(Path::new(DIR), options(&disk)).unwrap();
+        let threads: Vec<_> = (0..4u64)
+            .map(|t| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    let mut hashes = Vec::new();
+                    for s in 0..300u64 {
+                        let record = format!("r{round} t{t} s{s}").into_bytes();
+                        hashes.push(urne_log::leaf_hash(&record));
+                        if store.append(record).is_err() {
+                            break;
+                        }
+                    }
+                    hashes
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_micros(50 * (round % 20)));
+        urne_store::stop_for_tests(&store, "a test stopped the store");
+        let hashes: Vec<_> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        let size = store.size();
+        for hash in hashes {
+            if let Some(index) = store.index_of(&hash).unwrap() {
+                assert!(index < size, "round {round}: found at {index}, size {size}");
+            }
+        }
+    }
+}
