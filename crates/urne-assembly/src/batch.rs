@@ -1,8 +1,8 @@
 //! Ed25519 batch verification of record signatures for the recount (spec/40 §40.11).
 //!
 //! The board checks each record with `verify_strict` and never batches (spec/12 §12.5).
-//! A recount may batch, under these rules, so that it accepts exactly what the board
-//! could have accepted or names the first record that breaks them:
+//! A recount may batch, under these rules; it accepts everything the board could have
+//! accepted, and beyond it only what the last paragraph says:
 //! 1. before the batch, each signature is refused on its own if its `s` is not a
 //!    canonical scalar, its `R` or the signer's key is not a canonical point encoding,
 //!    or either is a point of small order — what `verify_strict` refuses outright;

@@ -105,6 +105,8 @@ pub struct RosterChange {
 /// `presence` (§40.5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Presence {
+    /// The signer's sequence number in the sitting (§40.2).
+    pub sequence: u32,
     /// The roster version in force.
     pub roster_version: u32,
     /// True: arrives; false: leaves.
@@ -114,6 +116,8 @@ pub struct Presence {
 /// `proxy.grant` (§40.6).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProxyGrant {
+    /// The signer's sequence number in the sitting (§40.2).
+    pub sequence: u32,
     /// The roster version in force.
     pub roster_version: u32,
     /// The member who will vote on the signer's behalf.
@@ -122,6 +126,13 @@ pub struct ProxyGrant {
     pub seconds: u32,
     /// Why (illness, mission…).
     pub reason: String,
+}
+
+/// `proxy.revoke` (§40.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProxyRevoke {
+    /// The signer's sequence number in the sitting (§40.2).
+    pub sequence: u32,
 }
 
 /// `division.open` (§40.7).
@@ -178,6 +189,8 @@ pub struct DivisionResult {
 /// `vote` (§40.8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Vote {
+    /// The signer's sequence number in the sitting (§40.2).
+    pub sequence: u32,
     /// The division.
     pub division: u32,
     /// The hash of the text voted, as the division states it.
@@ -193,6 +206,8 @@ pub struct Vote {
 /// `vote.correction` (§40.8).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Correction {
+    /// The signer's sequence number in the sitting (§40.2).
+    pub sequence: u32,
     /// The division.
     pub division: u32,
     /// The choice the member meant.
@@ -216,7 +231,7 @@ pub enum Decoded {
     /// `proxy.grant`.
     ProxyGrant(ProxyGrant),
     /// `proxy.revoke`.
-    ProxyRevoke,
+    ProxyRevoke(ProxyRevoke),
     /// `division.open`.
     DivisionOpen(DivisionOpen),
     /// `division.suspend`.
@@ -245,7 +260,7 @@ impl Decoded {
             Self::RosterChange(c) => c.to_body(),
             Self::Presence(p) => p.to_body(),
             Self::ProxyGrant(g) => g.to_body()?,
-            Self::ProxyRevoke => proxy_revoke_body(),
+            Self::ProxyRevoke(r) => r.to_body(),
             Self::DivisionOpen(o) => o.to_body()?,
             Self::DivisionSuspend(e) => e.to_body(kinds::DIVISION_SUSPEND)?,
             Self::DivisionResume(e) => e.to_body(kinds::DIVISION_RESUME)?,
@@ -480,6 +495,7 @@ impl Presence {
     /// Its body.
     pub fn to_body(&self) -> Vec<u8> {
         let mut out = vec![BODY_VERSION];
+        out.extend_from_slice(&self.sequence.to_be_bytes());
         out.extend_from_slice(&self.roster_version.to_be_bytes());
         out.push(u8::from(self.present));
         out
@@ -490,6 +506,7 @@ impl ProxyGrant {
     /// Its body.
     pub fn to_body(&self) -> Result<Vec<u8>, EncodeError> {
         let mut out = vec![BODY_VERSION];
+        out.extend_from_slice(&self.sequence.to_be_bytes());
         out.extend_from_slice(&self.roster_version.to_be_bytes());
         out.extend_from_slice(&self.delegate.to_be_bytes());
         out.extend_from_slice(&self.seconds.to_be_bytes());
@@ -498,9 +515,13 @@ impl ProxyGrant {
     }
 }
 
-/// The body of `proxy.revoke`: the version byte alone.
-pub fn proxy_revoke_body() -> Vec<u8> {
-    vec![BODY_VERSION]
+impl ProxyRevoke {
+    /// Its body.
+    pub fn to_body(&self) -> Vec<u8> {
+        let mut out = vec![BODY_VERSION];
+        out.extend_from_slice(&self.sequence.to_be_bytes());
+        out
+    }
 }
 
 impl DivisionOpen {
@@ -559,6 +580,7 @@ impl Vote {
     /// Its body.
     pub fn to_body(&self) -> Vec<u8> {
         let mut out = vec![BODY_VERSION];
+        out.extend_from_slice(&self.sequence.to_be_bytes());
         out.extend_from_slice(&self.division.to_be_bytes());
         out.extend_from_slice(&self.text_hash);
         out.extend_from_slice(&self.roster_version.to_be_bytes());
@@ -578,6 +600,7 @@ impl Correction {
     /// Its body.
     pub fn to_body(&self) -> Result<Vec<u8>, EncodeError> {
         let mut out = vec![BODY_VERSION];
+        out.extend_from_slice(&self.sequence.to_be_bytes());
         out.extend_from_slice(&self.division.to_be_bytes());
         out.push(self.choice);
         push_text(&mut out, &self.note, "body.note")?;
@@ -735,10 +758,12 @@ fn decode_named(kind: Kind, name: &'static str, body: &[u8]) -> Result<Decoded, 
             })
         }
         kinds::PRESENCE => Decoded::Presence(Presence {
+            sequence: r.u32("body.sequence")?,
             roster_version: r.u32("body.roster_version")?,
             present: r.flag("body.present")?,
         }),
         kinds::PROXY_GRANT => {
+            let sequence = r.u32("body.sequence")?;
             let roster_version = r.u32("body.roster_version")?;
             let delegate = r.u32("body.delegate")?;
             let seconds = r.u32("body.seconds")?;
@@ -751,13 +776,16 @@ fn decode_named(kind: Kind, name: &'static str, body: &[u8]) -> Result<Decoded, 
             }
             let reason = r.text("body.reason", 1)?;
             Decoded::ProxyGrant(ProxyGrant {
+                sequence,
                 roster_version,
                 delegate,
                 seconds,
                 reason,
             })
         }
-        kinds::PROXY_REVOKE => Decoded::ProxyRevoke,
+        kinds::PROXY_REVOKE => Decoded::ProxyRevoke(ProxyRevoke {
+            sequence: r.u32("body.sequence")?,
+        }),
         kinds::DIVISION_OPEN => {
             let division = r.u32("body.division")?;
             let time = r.u64("body.time")?;
@@ -820,6 +848,7 @@ fn decode_named(kind: Kind, name: &'static str, body: &[u8]) -> Result<Decoded, 
             })
         }
         kinds::VOTE => {
+            let sequence = r.u32("body.sequence")?;
             let division = r.u32("body.division")?;
             let text_hash = r.bytes32("body.text_hash")?;
             let roster_version = r.u32("body.roster_version")?;
@@ -836,6 +865,7 @@ fn decode_named(kind: Kind, name: &'static str, body: &[u8]) -> Result<Decoded, 
                 }
             };
             Decoded::Vote(Vote {
+                sequence,
                 division,
                 text_hash,
                 roster_version,
@@ -844,6 +874,7 @@ fn decode_named(kind: Kind, name: &'static str, body: &[u8]) -> Result<Decoded, 
             })
         }
         kinds::VOTE_CORRECTION => Decoded::Correction(Correction {
+            sequence: r.u32("body.sequence")?,
             division: r.u32("body.division")?,
             choice: r.u8("body.choice")?,
             note: r.text("body.note", 0)?,

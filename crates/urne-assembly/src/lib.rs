@@ -22,8 +22,8 @@ mod state;
 
 pub use body::{
     Correction, DEFAULT_PROXY_SECONDS, Decoded, DivisionEvent, DivisionOpen, DivisionResult,
-    Member, Presence, ProxyGrant, Quorum, Roster, RosterChange, RosterOp, Rules, Vote, VoteChange,
-    decode, parameters_hash,
+    Member, Presence, ProxyGrant, ProxyRevoke, Quorum, Roster, RosterChange, RosterOp, Rules, Vote,
+    VoteChange, decode, parameters_hash,
 };
 pub use error::AssemblyError;
 pub use recount::{Recount, Recounted, RollCallEntry, Violation, recount, recount_sittings};

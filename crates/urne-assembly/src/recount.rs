@@ -2,6 +2,8 @@
 //! fold the board ran, after one batch verification of every signature. What the
 //! verifier and `urne demo assembly` call; it names the first record that breaks a rule.
 
+use std::collections::HashMap;
+
 use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
 use urne_record::{ContextId, ContextOpen, ContextPhase, ContextType, Record};
 
@@ -76,12 +78,19 @@ pub struct Recounted {
 pub struct Recount {
     id: ContextId,
     state: Option<SittingState>,
+    /// Hashes of the sitting's records so far: the board refuses a record already on it
+    /// (spec/12 §12.5 step 5), so a repeat in the log is a replay.
+    seen: HashMap<[u8; 32], u64>,
 }
 
 impl Recount {
     /// A recount of the sitting `id`.
     pub fn new(id: ContextId) -> Self {
-        Self { id, state: None }
+        Self {
+            id,
+            state: None,
+            seen: HashMap::new(),
+        }
     }
 
     /// The state so far (None before the sitting's `context.open`).
@@ -106,6 +115,26 @@ impl Recount {
             field: field.to_owned(),
             reason,
         };
+        let hash = record.hash();
+        if let Some(first) = self.seen.get(&hash) {
+            return Err(violation(
+                "record",
+                format!(
+                    "the same bytes as record {first}: the board refuses a record already on it (spec/12 §12.5)"
+                ),
+            ));
+        }
+        self.fold_one(index, record, &violation)?;
+        self.seen.insert(hash, index);
+        Ok(())
+    }
+
+    fn fold_one(
+        &mut self,
+        index: u64,
+        record: &Record,
+        violation: &dyn Fn(&str, String) -> Violation,
+    ) -> Result<(), Violation> {
         if record.kind() == CONTEXT_OPEN {
             let open = ContextOpen::parse(record.body())
                 .map_err(|e| violation(e.field(), e.to_string()))?;
@@ -209,16 +238,6 @@ impl Recount {
     }
 }
 
-/// The message a record's envelope signature covers (spec/12 §12.1).
-fn signed_message(record: &Record) -> Vec<u8> {
-    use sha2::{Digest, Sha256};
-    let bytes = record.bytes();
-    let unsigned = &bytes[..bytes.len() - 64];
-    let mut message = urne_record::RECORD_SIGNATURE_LABEL.to_vec();
-    message.extend_from_slice(&Sha256::digest(unsigned));
-    message
-}
-
 /// Recounts the sitting `sitting` from log entries (index, record), in log order:
 /// verifies every signature of its records in one batch (§40.11), then replays them
 /// through the board's fold. Returns every division recounted, or the first record
@@ -228,19 +247,14 @@ pub fn recount(sitting: ContextId, records: &[(u64, Record)]) -> Result<Vec<Reco
         .iter()
         .filter(|(_, r)| r.context() == sitting)
         .collect();
-    let messages: Vec<Vec<u8>> = mine.iter().map(|(_, r)| signed_message(r)).collect();
+    let messages: Vec<Vec<u8>> = mine.iter().map(|(_, r)| r.signed_message()).collect();
     let items: Vec<batch::Item<'_>> = mine
         .iter()
         .zip(&messages)
-        .map(|((_, r), message)| {
-            let bytes = r.bytes();
-            let mut signature = [0u8; 64];
-            signature.copy_from_slice(&bytes[bytes.len() - 64..]);
-            batch::Item {
-                message,
-                key: *r.signer(),
-                signature,
-            }
+        .map(|((_, r), message)| batch::Item {
+            message,
+            key: *r.signer(),
+            signature: r.signature(),
         })
         .collect();
     if let Err(at) = batch::verify(&items) {

@@ -18,6 +18,9 @@ pub const ROLL_CALL_LABEL: &[u8] = b"urne/v1/assembly/roll-call\n";
 /// The unique-key space of a member's vote in a division under "first cast is final":
 /// it names the field when the board refuses a second vote.
 pub const VOTE_KEY: &str = "vote.member";
+/// The unique-key space of a member's sequence number (§40.2): two records of one member
+/// pending at once cannot both take the next number.
+pub const SEQUENCE_KEY: &str = "member.sequence";
 
 /// A phase of a sitting (spec/12 §12.3, type 3); its code is its position.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -207,6 +210,8 @@ pub struct SittingState {
     retired: HashMap<[u8; 32], (u32, u32)>,
     present: Vec<bool>,
     grants: Vec<Option<Grant>>,
+    /// The sequence number of each member's last record in the sitting (0: none yet).
+    sequences: Vec<u32>,
     clock: Option<u64>,
     divisions: Vec<Division>,
 }
@@ -222,7 +227,7 @@ fn kind_of(decoded: &Decoded) -> urne_record::Kind {
         Decoded::RosterChange(_) => kinds::ROSTER_CHANGE,
         Decoded::Presence(_) => kinds::PRESENCE,
         Decoded::ProxyGrant(_) => kinds::PROXY_GRANT,
-        Decoded::ProxyRevoke => kinds::PROXY_REVOKE,
+        Decoded::ProxyRevoke(_) => kinds::PROXY_REVOKE,
         Decoded::DivisionOpen(_) => kinds::DIVISION_OPEN,
         Decoded::DivisionSuspend(_) => kinds::DIVISION_SUSPEND,
         Decoded::DivisionResume(_) => kinds::DIVISION_RESUME,
@@ -265,6 +270,7 @@ impl SittingState {
             retired: HashMap::new(),
             present: Vec::new(),
             grants: Vec::new(),
+            sequences: Vec::new(),
             clock: None,
             divisions: Vec::new(),
         }
@@ -297,6 +303,10 @@ impl SittingState {
     /// The member holding `key` now.
     pub fn member_of(&self, key: &[u8; 32]) -> Option<u32> {
         self.by_key.get(key).copied()
+    }
+    /// The sequence number a member's next record in the sitting must carry (§40.2).
+    pub fn next_sequence(&self, member: u32) -> Option<u32> {
+        self.sequences.get(member as usize)?.checked_add(1)
     }
     /// Whether a member is present.
     pub fn is_present(&self, member: u32) -> bool {
@@ -521,21 +531,27 @@ impl SittingState {
                 self.check_roster_change(kind, change)?;
             }
             Decoded::Presence(p) => {
-                self.signer_member(kind, signer)?;
+                let member = self.signer_member(kind, signer)?;
+                let key = self.check_sequence(kind, member, p.sequence)?;
                 self.check_roster_version(kind, "body.roster_version", p.roster_version)?;
+                return Ok(vec![key]);
             }
             Decoded::ProxyGrant(grant) => {
                 let grantor = self.signer_member(kind, signer)?;
+                let key = self.check_sequence(kind, grantor, grant.sequence)?;
                 self.check_grant(kind, grantor, grant)?;
+                return Ok(vec![key]);
             }
-            Decoded::ProxyRevoke => {
+            Decoded::ProxyRevoke(revoke) => {
                 let grantor = self.signer_member(kind, signer)?;
+                let key = self.check_sequence(kind, grantor, revoke.sequence)?;
                 if self.grant_in_force(grantor).is_none() {
                     return Err(invalid(
                         "body",
                         format!("member {grantor} has no delegation in force to revoke"),
                     ));
                 }
+                return Ok(vec![key]);
             }
             Decoded::DivisionOpen(open) => {
                 self.authority_only(kind, signer)?;
@@ -589,10 +605,41 @@ impl SittingState {
             Decoded::Vote(vote) => return self.check_vote(kind, signer, vote),
             Decoded::Correction(c) => {
                 let member = self.signer_member(kind, signer)?;
+                let key = self.check_sequence(kind, member, c.sequence)?;
                 self.check_correction(kind, member, c)?;
+                return Ok(vec![key]);
             }
         }
         Ok(Vec::new())
+    }
+
+    /// A member's record must carry the member's previous sequence number plus 1: the
+    /// signatures are deterministic and bodies carry no time, so without it an honest
+    /// repeat (arrive, leave, arrive) would repeat its bytes, and a board could replay an
+    /// old signed record after a later one.
+    fn check_sequence(
+        &self,
+        kind: &'static str,
+        member: u32,
+        sequence: u32,
+    ) -> Result<Key, AssemblyError> {
+        let last = self.sequences.get(member as usize).copied().unwrap_or(0);
+        if Some(sequence) != last.checked_add(1) {
+            return Err(AssemblyError::invalid(
+                kind,
+                "body.sequence",
+                format!(
+                    "member {member}'s last record in the sitting is number {last}: this one must be {}, not {sequence}",
+                    u64::from(last) + 1
+                ),
+            ));
+        }
+        let mut key = member.to_be_bytes().to_vec();
+        key.extend_from_slice(&sequence.to_be_bytes());
+        Ok(Key {
+            space: SEQUENCE_KEY,
+            key,
+        })
     }
 
     fn clerk_only(&self, kind: &'static str, signer: &[u8; 32]) -> Result<(), AssemblyError> {
@@ -820,6 +867,7 @@ impl SittingState {
     ) -> Result<Vec<Key>, AssemblyError> {
         let invalid = |field: &str, detail: String| AssemblyError::invalid(kind, field, detail);
         let voter = self.signer_member(kind, signer)?;
+        let sequence_key = self.check_sequence(kind, voter, vote.sequence)?;
         let d = self.division_ref(kind, vote.division)?;
         match d.status {
             DivisionStatus::Open => {}
@@ -902,7 +950,7 @@ impl SittingState {
             .as_ref()
             .is_some_and(|r| r.vote_change == VoteChange::FinalOnFirstCast);
         if !final_on_first {
-            return Ok(Vec::new());
+            return Ok(vec![sequence_key]);
         }
         if let Some(b) = d.ballots.get(&member) {
             return Err(AssemblyError::AlreadyUsed {
@@ -914,7 +962,7 @@ impl SittingState {
                 ),
             });
         }
-        Ok(vec![vote_key(vote.division, member)])
+        Ok(vec![vote_key(vote.division, member), sequence_key])
     }
 
     fn check_correction(
@@ -975,9 +1023,11 @@ impl SittingState {
             Decoded::Presence(p) => {
                 let m = self.member_of(signer).ok_or_else(broken)?;
                 self.present[m as usize] = p.present;
+                self.sequences[m as usize] = p.sequence;
             }
             Decoded::ProxyGrant(grant) => {
                 let m = self.member_of(signer).ok_or_else(broken)?;
+                self.sequences[m as usize] = grant.sequence;
                 self.grants[m as usize] = Some(Grant {
                     delegate: grant.delegate,
                     seconds: grant.seconds,
@@ -985,8 +1035,9 @@ impl SittingState {
                     index,
                 });
             }
-            Decoded::ProxyRevoke => {
+            Decoded::ProxyRevoke(revoke) => {
                 let m = self.member_of(signer).ok_or_else(broken)?;
+                self.sequences[m as usize] = revoke.sequence;
                 self.grants[m as usize] = None;
             }
             Decoded::DivisionOpen(open) => {
@@ -1021,6 +1072,7 @@ impl SittingState {
             }
             Decoded::Vote(vote) => {
                 let voter = self.member_of(signer).ok_or_else(broken)?;
+                self.sequences[voter as usize] = vote.sequence;
                 let (member, delegate) = match vote.on_behalf {
                     Some(m) => (m, Some(voter)),
                     None => (voter, None),
@@ -1037,6 +1089,7 @@ impl SittingState {
             }
             Decoded::Correction(c) => {
                 let member = self.member_of(signer).ok_or_else(broken)?;
+                self.sequences[member as usize] = c.sequence;
                 let d = self.division_mut(c.division).ok_or_else(broken)?;
                 d.corrections.push((member, c.choice, index));
             }
@@ -1065,6 +1118,7 @@ impl SittingState {
             .collect();
         self.present = vec![false; roster.members.len()];
         self.grants = vec![None; roster.members.len()];
+        self.sequences = vec![0; roster.members.len()];
     }
 
     fn set_clock(&mut self, time: u64) {

@@ -60,7 +60,7 @@ fn vote_after_close_is_outside_the_window() {
     assert_eq!(e.field, "body.division");
     assert!(e.reason.contains("outside its voting window"), "{e}");
     // The same vote forced into the log by a dishonest board: the recount names it.
-    let body = c.vote_body(1, 0, None);
+    let body = c.vote_body(5, 1, 0, None);
     let key = c.member(5);
     let at = c.force(kinds::VOTE, &body, &key);
     let v = recount(c.id, &c.log).unwrap_err();
@@ -106,7 +106,7 @@ fn vote_by_a_revoked_key_is_refused_and_named() {
     let e = c.vote(3, 1, 0).unwrap_err();
     assert_eq!(e.field, "signer");
     assert!(e.reason.contains("revoked in roster version 2"), "{e}");
-    let body = c.vote_body(1, 0, None);
+    let body = c.vote_body(3, 1, 0, None);
     let key = c.member(3);
     let at = c.force(kinds::VOTE, &body, &key);
     let v = recount(c.id, &c.log).unwrap_err();
@@ -128,7 +128,7 @@ fn rotated_key_votes_and_old_key_does_not() {
     c.post(kinds::ROSTER_CHANGE, &body, &clerk).unwrap();
     c.open_division(1, 100).unwrap();
     assert_eq!(c.vote(3, 1, 0).unwrap_err().field, "signer");
-    let vote = c.vote_body(1, 2, None);
+    let vote = c.vote_body(3, 1, 2, None);
     c.post(kinds::VOTE, &vote, &new_key).unwrap();
     assert_eq!(c.expected_result(1).counts, vec![0, 0, 1]);
 }
@@ -157,7 +157,7 @@ fn vote_by_a_key_not_in_the_roster_is_refused() {
     c.all_present();
     c.open_division(1, 100).unwrap();
     let stranger = common::key(99, 3);
-    let body = c.vote_body(1, 0, None);
+    let body = c.vote_body(0, 1, 0, None);
     let e = c.post(kinds::VOTE, &body, &stranger).unwrap_err();
     assert_eq!(e.field, "signer");
     assert!(e.reason.contains("not a member"), "{e}");
@@ -178,7 +178,7 @@ fn second_vote_under_final_on_first_cast_is_refused() {
     c.grant(1, 2, 3_600).unwrap_or_else(|e| panic!("{e}"));
     c.vote(1, 1, 2).unwrap();
     assert_eq!(c.proxy_vote(2, 1, 1, 0).unwrap_err().field, VOTE_KEY);
-    let body = c.vote_body(1, 1, None);
+    let body = c.vote_body(2, 1, 1, None);
     let key = c.member(2);
     let at = c.force(kinds::VOTE, &body, &key);
     let v = recount(c.id, &c.log).unwrap_err();
@@ -203,6 +203,7 @@ fn two_delegations_to_one_holder_are_refused() {
     assert_eq!(e.field, "body.delegate");
     assert!(e.reason.contains("already holds 1"), "{e}");
     let body = urne_assembly::ProxyGrant {
+        sequence: c.seq(2),
         roster_version: 1,
         delegate: 0,
         seconds: 3_600,
@@ -222,7 +223,9 @@ fn a_member_grants_one_delegation_at_a_time_and_may_revoke_it() {
     c.grant(1, 0, 3_600).unwrap();
     assert_eq!(c.grant(1, 2, 3_600).unwrap_err().field, "body");
     let key = c.member(1);
-    c.post(kinds::PROXY_REVOKE, &[1], &key).unwrap();
+    let revoke = urne_assembly::ProxyRevoke { sequence: c.seq(1) };
+    c.post(kinds::PROXY_REVOKE, &revoke.to_body(), &key)
+        .unwrap();
     c.grant(1, 2, 3_600).unwrap();
     // The revoked delegation no longer lets member 0 vote for member 1.
     c.all_present();
@@ -261,7 +264,7 @@ fn proxy_vote_in_a_secret_ballot_is_refused() {
     let e = c.proxy_vote(0, 3, 1, 0).unwrap_err();
     assert_eq!(e.field, "body.on_behalf");
     assert!(e.reason.contains("secret"), "{e}");
-    let body = c.vote_body(1, 0, Some(3));
+    let body = c.vote_body(0, 1, 0, Some(3));
     let key = c.member(0);
     let at = c.force(kinds::VOTE, &body, &key);
     let v = recount(c.id, &c.log).unwrap_err();
@@ -340,6 +343,7 @@ fn correction_of_voting_intention_is_recorded_without_changing_the_tally() {
     let mut c = honest();
     let before = c.expected_result(1);
     let body = urne_assembly::Correction {
+        sequence: c.seq(1),
         division: 1,
         choice: 0,
         note: "I meant to vote for".into(),
@@ -426,6 +430,7 @@ fn vote_on_another_text_or_choice_or_roster_version_is_refused() {
     c.open_division(1, 100).unwrap();
     let key = c.member(0);
     let mut vote = urne_assembly::Vote {
+        sequence: c.seq(0),
         division: 1,
         text_hash: [0; 32],
         roster_version: 1,
@@ -600,6 +605,7 @@ fn golden_rules_parameters_and_vote_bodies() {
     );
     assert_eq!(hex(&urne_assembly::parameters_hash(&body)), PARAMETERS);
     let vote = urne_assembly::Vote {
+        sequence: 5,
         division: 3,
         text_hash: [0x11; 32],
         roster_version: 2,
@@ -608,7 +614,7 @@ fn golden_rules_parameters_and_vote_bodies() {
     };
     assert_eq!(
         hex(&vote.to_body()),
-        "0100000003111111111111111111111111111111111111111111111111111111111111111100000002010100000121"
+        "010000000500000003111111111111111111111111111111111111111111111111111111111111111100000002010100000121"
     );
     let ballots = [(
         289u32,
@@ -681,4 +687,114 @@ fn quorum_is_counted_at_the_division_s_own_time() {
     assert!(e.reason.contains("2 counted present, 3 required"), "{e}");
     c.open_division(2, 2_099).unwrap();
     assert_eq!(c.fold.state().unwrap().division(2).unwrap().present, 3);
+}
+
+/// Appends the bytes of record `at` again, as a dishonest board could.
+fn replay(c: &mut Chamber, at: u64) -> u64 {
+    let record = c.log[at as usize].1.clone();
+    let index = c.log.len() as u64;
+    c.log.push((index, record));
+    index
+}
+
+#[test]
+fn replayed_presence_grant_and_vote_are_named_by_the_recount() {
+    // An old "arrives" after a later "leaves".
+    let mut c = Chamber::new(4, VoteChange::LastVoteCounts);
+    let arrived = c.presence(0, true).unwrap();
+    c.presence(0, false).unwrap();
+    let at = replay(&mut c, arrived);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "record"), "{v}");
+    // The same presence signed again with a stale sequence number (not the same bytes):
+    // the fold refuses it by its number.
+    let mut c = Chamber::new(4, VoteChange::LastVoteCounts);
+    c.presence(0, true).unwrap();
+    c.presence(0, false).unwrap();
+    let stale = urne_assembly::Presence {
+        sequence: 2,
+        roster_version: 1,
+        present: true,
+    }
+    .to_body();
+    let key = c.member(0);
+    assert_eq!(
+        c.post(kinds::PRESENCE, &stale, &key).unwrap_err().field,
+        "body.sequence"
+    );
+
+    // An old grant after its revocation.
+    let mut c = Chamber::new(4, VoteChange::LastVoteCounts);
+    let granted = c.grant(1, 0, 3_600).unwrap();
+    let key = c.member(1);
+    let revoke = urne_assembly::ProxyRevoke { sequence: c.seq(1) };
+    c.post(kinds::PROXY_REVOKE, &revoke.to_body(), &key)
+        .unwrap();
+    let at = replay(&mut c, granted);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "record"), "{v}");
+
+    // An old vote after a later one, under "last vote counts".
+    let mut c = Chamber::new(4, VoteChange::LastVoteCounts);
+    c.all_present();
+    c.open_division(1, 100).unwrap();
+    let first = c.vote(2, 1, 0).unwrap();
+    c.vote(2, 1, 1).unwrap();
+    let at = replay(&mut c, first);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "record"), "{v}");
+}
+
+#[test]
+fn honest_repeats_have_fresh_bytes_and_are_accepted() {
+    let mut c = Chamber::new(4, VoteChange::LastVoteCounts);
+    c.presence(0, true).unwrap();
+    c.presence(0, false).unwrap();
+    c.presence(0, true).unwrap();
+    c.grant(1, 2, 3_600).unwrap();
+    let key = c.member(1);
+    for _ in 0..2 {
+        let revoke = urne_assembly::ProxyRevoke { sequence: c.seq(1) };
+        let e = c.post(kinds::PROXY_REVOKE, &revoke.to_body(), &key);
+        // The second revocation has nothing to end, and says so (not "duplicate").
+        if let Err(e) = e {
+            assert_eq!(e.field, "body");
+        }
+    }
+    c.grant(1, 2, 3_600).unwrap();
+    c.all_present();
+    c.open_division(1, 100).unwrap();
+    c.vote(3, 1, 0).unwrap();
+    c.vote(3, 1, 1).unwrap();
+    c.vote(3, 1, 0).unwrap();
+    assert_eq!(c.expected_result(1).counts, vec![1, 0, 0]);
+    recount(c.id, &c.log).unwrap();
+}
+
+#[test]
+fn member_records_carry_the_next_sequence_number() {
+    let mut c = Chamber::new(4, VoteChange::LastVoteCounts);
+    c.presence(0, true).unwrap();
+    let key = c.member(0);
+    for sequence in [0, 1, 3, u32::MAX] {
+        let body = urne_assembly::Presence {
+            sequence,
+            roster_version: 1,
+            present: false,
+        }
+        .to_body();
+        let e = c.post(kinds::PRESENCE, &body, &key).unwrap_err();
+        assert_eq!(e.field, "body.sequence", "{sequence}: {e}");
+        let at = c.force(kinds::PRESENCE, &body, &key);
+        let v = recount(c.id, &c.log).unwrap_err();
+        assert_eq!((v.index, v.field.as_str()), (at, "body.sequence"));
+        c.log.pop();
+    }
+    // A delegate's vote takes the delegate's number, not the member represented's.
+    c.grant(1, 0, 3_600).unwrap();
+    c.all_present();
+    c.open_division(1, 100).unwrap();
+    let before = (c.seq(0), c.seq(1));
+    c.proxy_vote(0, 1, 1, 0).unwrap();
+    assert_eq!((c.seq(0), c.seq(1)), (before.0 + 1, before.1));
 }

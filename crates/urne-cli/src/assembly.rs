@@ -106,13 +106,18 @@ impl Sitting<'_> {
             .map_err(|e| format!("the board refused {name}: {e}"))
     }
 
-    /// Posts records signed by members, 32 at a time (the board commits concurrent
-    /// records in groups).
+    /// Posts records signed by members, on 32 threads (the board commits concurrent
+    /// records in groups). A member's records go through one thread, in order, since
+    /// each carries the member's next sequence number (spec/40 §40.2).
     fn post_many(&self, jobs: Vec<(Kind, Vec<u8>, u32)>) -> Result<(), String> {
-        let chunk = jobs.len().div_ceil(32).max(1);
+        const THREADS: u32 = 32;
+        let mut parts: Vec<Vec<(Kind, Vec<u8>, u32)>> = vec![Vec::new(); THREADS as usize];
+        for job in jobs {
+            parts[(job.2 % THREADS) as usize].push(job);
+        }
         std::thread::scope(|s| {
-            let handles: Vec<_> = jobs
-                .chunks(chunk)
+            let handles: Vec<_> = parts
+                .iter()
                 .map(|part| {
                     s.spawn(move || {
                         part.iter().try_for_each(|(kind, body, m)| {
@@ -256,22 +261,30 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
     // Presence: every member but one in ten; of the absent, those with an even number
     // give a proxy to the next member, who is present.
     let absent = |m: u32| m % 10 == 9;
-    let presence = Presence {
-        roster_version: 1,
-        present: true,
+    // Each member's last sequence number in the sitting (spec/40 §40.2).
+    let mut sequences = vec![0u32; n as usize];
+    let mut next = |m: u32| {
+        let s = &mut sequences[m as usize];
+        *s += 1;
+        *s
+    };
+    let mut presences = Vec::new();
+    for m in (0..n).filter(|&m| !absent(m)) {
+        let body = Presence {
+            sequence: next(m),
+            roster_version: 1,
+            present: true,
+        }
+        .to_body();
+        presences.push((PRESENCE, body, m));
     }
-    .to_body();
-    sitting.post_many(
-        (0..n)
-            .filter(|&m| !absent(m))
-            .map(|m| (PRESENCE, presence.clone(), m))
-            .collect(),
-    )?;
+    sitting.post_many(presences)?;
     let delegate_of = |m: u32| (absent(m) && m % 20 == 19 && m + 1 < n).then_some(m + 1);
     let mut proxies = 0;
     for m in 0..n {
         if let Some(d) = delegate_of(m) {
             let body = ProxyGrant {
+                sequence: next(m),
                 roster_version: 1,
                 delegate: d,
                 seconds: DEFAULT_PROXY_SECONDS,
@@ -325,6 +338,7 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
             };
             counts[usize::from(choice)] += 1;
             let body = Vote {
+                sequence: next(signer),
                 division,
                 text_hash,
                 roster_version: 1,
@@ -356,6 +370,7 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
             // Two members state they meant otherwise: recorded, not counted.
             for m in [3u32, 4] {
                 let body = Correction {
+                    sequence: next(m),
                     division,
                     choice: 0,
                     note: "mise au point : je voulais voter pour".into(),
@@ -460,28 +475,14 @@ fn vote_division(record: &Record) -> Option<u32> {
 }
 
 fn one_division_batch(votes: &[(u64, Record)]) -> Result<(), String> {
-    use sha2::{Digest, Sha256};
-    let messages: Vec<Vec<u8>> = votes
-        .iter()
-        .map(|(_, r)| {
-            let bytes = r.bytes();
-            let mut m = urne_record::RECORD_SIGNATURE_LABEL.to_vec();
-            m.extend_from_slice(&Sha256::digest(&bytes[..bytes.len() - 64]));
-            m
-        })
-        .collect();
+    let messages: Vec<Vec<u8>> = votes.iter().map(|(_, r)| r.signed_message()).collect();
     let items: Vec<urne_assembly::batch::Item<'_>> = votes
         .iter()
         .zip(&messages)
-        .map(|((_, r), message)| {
-            let bytes = r.bytes();
-            let mut signature = [0u8; 64];
-            signature.copy_from_slice(&bytes[bytes.len() - 64..]);
-            urne_assembly::batch::Item {
-                message,
-                key: *r.signer(),
-                signature,
-            }
+        .map(|((_, r), message)| urne_assembly::batch::Item {
+            message,
+            key: *r.signer(),
+            signature: r.signature(),
         })
         .collect();
     urne_assembly::batch::verify(&items)

@@ -93,7 +93,8 @@ impl Chamber {
     }
 
     /// Appends a record to the log if the fold accepts it (a board would refuse it
-    /// otherwise, and the log stays as it was).
+    /// otherwise, and the log stays as it was). The fold refuses bytes already in the
+    /// sitting, as the board refuses a duplicate.
     pub fn post(&mut self, kind: Kind, body: &[u8], signer: &SigningKey) -> Result<u64, Violation> {
         let record = self.record(kind, body, signer);
         self.post_record(record)
@@ -123,8 +124,14 @@ impl Chamber {
         self.fold.state().unwrap().roster_version()
     }
 
+    /// The sequence number member `m`'s next record must carry.
+    pub fn seq(&self, m: u32) -> u32 {
+        self.fold.state().unwrap().next_sequence(m).unwrap()
+    }
+
     pub fn presence(&mut self, m: u32, present: bool) -> Result<u64, Violation> {
         let body = Presence {
+            sequence: self.seq(m),
             roster_version: self.roster_version(),
             present,
         }
@@ -172,8 +179,10 @@ impl Chamber {
         self.post(kind, &body, &officer)
     }
 
-    pub fn vote_body(&self, division: u32, choice: u8, on_behalf: Option<u32>) -> Vec<u8> {
+    /// The body of a vote signed by member `by`.
+    pub fn vote_body(&self, by: u32, division: u32, choice: u8, on_behalf: Option<u32>) -> Vec<u8> {
         Vote {
+            sequence: self.seq(by),
             division,
             text_hash: self.text_hash,
             roster_version: self
@@ -189,7 +198,7 @@ impl Chamber {
     }
 
     pub fn vote(&mut self, m: u32, division: u32, choice: u8) -> Result<u64, Violation> {
-        let body = self.vote_body(division, choice, None);
+        let body = self.vote_body(m, division, choice, None);
         let key = self.member(m);
         self.post(kinds::VOTE, &body, &key)
     }
@@ -201,13 +210,14 @@ impl Chamber {
         division: u32,
         choice: u8,
     ) -> Result<u64, Violation> {
-        let body = self.vote_body(division, choice, Some(on_behalf));
+        let body = self.vote_body(delegate, division, choice, Some(on_behalf));
         let key = self.member(delegate);
         self.post(kinds::VOTE, &body, &key)
     }
 
     pub fn grant(&mut self, from: u32, to: u32, seconds: u32) -> Result<u64, Violation> {
         let body = ProxyGrant {
+            sequence: self.seq(from),
             roster_version: self.roster_version(),
             delegate: to,
             seconds,
