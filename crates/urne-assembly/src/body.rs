@@ -373,6 +373,11 @@ impl<'a> Reader<'a> {
         if len < min {
             return Err(AssemblyError::invalid(self.kind, field, "empty"));
         }
+        // As spec/12 §12.4 refuses a blank context name: a name, group, choice or reason
+        // of white space alone shows nothing.
+        if min > 0 && text.chars().all(char::is_whitespace) {
+            return Err(AssemblyError::invalid(self.kind, field, "only white space"));
+        }
         if text.chars().any(urne_record::hides_text) {
             return Err(AssemblyError::invalid(
                 self.kind,

@@ -64,14 +64,26 @@ pub struct Recounted {
     pub choices: Vec<String>,
     /// The hash of the text voted.
     pub text_hash: [u8; 32],
+    /// A secret ballot: no roll call, and no `division.result` on the sitting (§40.12).
+    pub secret: bool,
     /// Its status at the end of the log.
     pub status: DivisionStatus,
     /// Index of the published `division.result`, if any.
     pub published_at: Option<u64>,
+    /// Why it was voided and the index of its `division.void`, when voided.
+    pub voided: Option<(String, u64)>,
     /// The roll call, by member number; proxy votes are marked.
     pub roll_call: Vec<RollCallEntry>,
     /// Corrections of voting intention (member, choice meant, record): not counted.
     pub corrections: Vec<(u32, String, u64)>,
+}
+
+impl Recounted {
+    /// Whether the presiding officer has a `division.result` to post for it: closed,
+    /// not secret, none posted yet (§40.9).
+    pub fn awaits_result(&self) -> bool {
+        self.status == DivisionStatus::Closed && !self.secret && self.published_at.is_none()
+    }
 }
 
 /// The fold of one sitting's records.
@@ -224,6 +236,8 @@ impl Recount {
                     result: d.count(),
                     choices: d.open.choices.clone(),
                     text_hash: d.open.text_hash,
+                    secret: d.open.secret,
+                    voided: d.voided.clone(),
                     status: d.status,
                     published_at: d.result_at,
                     roll_call: d.ballots.iter().map(entry).collect(),

@@ -132,9 +132,25 @@ pub struct Division {
     pub result_at: Option<u64>,
     /// The division that reruns it, once one does.
     pub rerun_by: Option<u32>,
+    /// Why it was voided and the index of its `division.void`, once voided: the recount
+    /// shows it, so annulling a closed division is never silent.
+    pub voided: Option<(String, u64)>,
 }
 
 impl Division {
+    /// Open or suspended: votes may still come.
+    pub fn is_running(&self) -> bool {
+        matches!(
+            self.status,
+            DivisionStatus::Open | DivisionStatus::Suspended
+        )
+    }
+
+    /// Closed, not secret, and no result posted yet (§40.9).
+    pub fn awaits_result(&self) -> bool {
+        self.status == DivisionStatus::Closed && !self.open.secret && self.result_at.is_none()
+    }
+
     /// Its result as counted from its roll call (§40.9).
     pub fn count(&self) -> DivisionResult {
         let mut counts = vec![0u32; self.open.choices.len()];
@@ -410,21 +426,31 @@ impl SittingState {
                     "the sitting cannot open before its rules and roster are on the board",
                 ))
             }
-            Phase::Closed => match self
-                .divisions
-                .iter()
-                .find(|d| matches!(d.status, DivisionStatus::Open | DivisionStatus::Suspended))
-            {
-                Some(d) => Err(AssemblyError::invalid(
-                    kind,
-                    "body",
-                    format!(
-                        "division {} is still open: close or void it first",
-                        d.open.division
-                    ),
-                )),
-                None => Ok(()),
-            },
+            Phase::Closed => {
+                if let Some(d) = self.divisions.iter().find(|d| d.is_running()) {
+                    return Err(AssemblyError::invalid(
+                        kind,
+                        "body",
+                        format!(
+                            "division {} is still open: close or void it first",
+                            d.open.division
+                        ),
+                    ));
+                }
+                // Results are accepted only in session: closing first would leave a
+                // closed division without a result for ever.
+                if let Some(d) = self.divisions.iter().find(|d| d.awaits_result()) {
+                    return Err(AssemblyError::invalid(
+                        kind,
+                        "body",
+                        format!(
+                            "division {} is closed without its result: post it first",
+                            d.open.division
+                        ),
+                    ));
+                }
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
@@ -774,11 +800,7 @@ impl SittingState {
                 format!("the next division is number {next}"),
             ));
         }
-        if let Some(d) = self
-            .divisions
-            .iter()
-            .find(|d| matches!(d.status, DivisionStatus::Open | DivisionStatus::Suspended))
-        {
+        if let Some(d) = self.divisions.iter().find(|d| d.is_running()) {
             return Err(invalid(
                 "body.division",
                 format!("division {} is still open", d.open.division),
@@ -788,7 +810,34 @@ impl SittingState {
         self.check_roster_version(kind, "body.roster_version", open.roster_version)?;
         if open.reruns != 0 {
             match self.division(open.reruns) {
-                Some(d) if d.status == DivisionStatus::Voided && d.rerun_by.is_none() => {}
+                Some(d) if d.status == DivisionStatus::Voided && d.rerun_by.is_none() => {
+                    // A rerun votes again on what was voided, not on something else.
+                    if open.text_hash != d.open.text_hash {
+                        return Err(invalid(
+                            "body.text_hash",
+                            format!("not the text of division {}, which it reruns", open.reruns),
+                        ));
+                    }
+                    if open.choices != d.open.choices {
+                        return Err(invalid(
+                            "body.choices",
+                            format!(
+                                "not the choices of division {}, which it reruns",
+                                open.reruns
+                            ),
+                        ));
+                    }
+                    if open.secret != d.open.secret {
+                        return Err(invalid(
+                            "body.secret",
+                            format!(
+                                "division {} was {}a secret ballot",
+                                open.reruns,
+                                if d.open.secret { "" } else { "not " }
+                            ),
+                        ));
+                    }
+                }
                 _ => {
                     return Err(invalid(
                         "body.reruns",
@@ -1060,12 +1109,17 @@ impl SittingState {
                     corrections: Vec::new(),
                     result_at: None,
                     rerun_by: None,
+                    voided: None,
                 });
             }
             Decoded::DivisionSuspend(e) => self.apply_event(e, DivisionStatus::Suspended)?,
             Decoded::DivisionResume(e) => self.apply_event(e, DivisionStatus::Open)?,
             Decoded::DivisionClose(e) => self.apply_event(e, DivisionStatus::Closed)?,
-            Decoded::DivisionVoid(e) => self.apply_event(e, DivisionStatus::Voided)?,
+            Decoded::DivisionVoid(e) => {
+                self.apply_event(e, DivisionStatus::Voided)?;
+                let d = self.division_mut(e.division).ok_or_else(broken)?;
+                d.voided = Some((e.reason.clone(), index));
+            }
             Decoded::DivisionResult(r) => {
                 let d = self.division_mut(r.division).ok_or_else(broken)?;
                 d.result_at = Some(index);

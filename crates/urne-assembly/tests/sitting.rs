@@ -374,7 +374,7 @@ fn void_and_rerun() {
         window: 60,
         secret: false,
         reruns: 3,
-        choices: vec!["yes".into(), "no".into()],
+        choices: vec!["for".into(), "against".into(), "abstain".into()],
     };
     let officer = c.officer.clone();
     let e = c
@@ -382,12 +382,41 @@ fn void_and_rerun() {
         .unwrap_err();
     assert_eq!(e.field, "body.reruns");
     body.reruns = 1;
+    // A rerun on another text, other choices or the other kind of ballot is refused,
+    // by the board and by the recount.
+    let mut other_text = body.clone();
+    other_text.text_hash = [0x01; 32];
+    let mut other_choices = body.clone();
+    other_choices.choices = vec!["yes".into(), "no".into()];
+    let mut other_kind = body.clone();
+    other_kind.secret = true;
+    for (bad, field) in [
+        (other_text, "body.text_hash"),
+        (other_choices, "body.choices"),
+        (other_kind, "body.secret"),
+    ] {
+        let bytes = bad.to_body().unwrap();
+        assert_eq!(
+            c.post(kinds::DIVISION_OPEN, &bytes, &officer)
+                .unwrap_err()
+                .field,
+            field
+        );
+        let at = c.force(kinds::DIVISION_OPEN, &bytes, &officer);
+        let v = recount(c.id, &c.log).unwrap_err();
+        assert_eq!((v.index, v.field.as_str()), (at, field));
+        c.log.pop();
+    }
     c.post(kinds::DIVISION_OPEN, &body.to_body().unwrap(), &officer)
         .unwrap();
     c.vote(0, 2, 1).unwrap();
     let state = c.fold.state().unwrap();
     assert_eq!(state.division(1).unwrap().status, DivisionStatus::Voided);
     assert_eq!(state.division(1).unwrap().rerun_by, Some(2));
+    // The void's reason stays in the recount.
+    let recounted = recount(c.id, &c.log).unwrap();
+    let (reason, _) = recounted[0].voided.clone().unwrap();
+    assert_eq!(reason, "recount requested");
     // A voided division gets no result.
     let result = c.expected_result(1);
     assert_eq!(c.post_result(&result).unwrap_err().field, "body.division");
@@ -544,6 +573,8 @@ fn sitting_moves_are_guarded_by_its_state() {
     assert_eq!(e.field, "body");
     assert!(e.reason.contains("still open"), "{e}");
     c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
+    let result = c.expected_result(1);
+    c.post_result(&result).unwrap();
     c.post(urne_record::kinds::CONTEXT_PHASE, &[2], &officer)
         .unwrap();
     // Nothing is accepted in a closed sitting.
@@ -797,4 +828,90 @@ fn member_records_carry_the_next_sequence_number() {
     let before = (c.seq(0), c.seq(1));
     c.proxy_vote(0, 1, 1, 0).unwrap();
     assert_eq!((c.seq(0), c.seq(1)), (before.0 + 1, before.1));
+}
+
+#[test]
+fn a_closed_division_s_void_reason_is_shown_and_a_secret_one_awaits_no_result() {
+    let mut c = Chamber::new(4, VoteChange::FinalOnFirstCast);
+    c.all_present();
+    c.open_division(1, 100).unwrap();
+    c.vote(0, 1, 0).unwrap();
+    c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
+    let void = c.event(kinds::DIVISION_VOID, 1, 800).unwrap();
+    let recounted = recount(c.id, &c.log).unwrap();
+    assert_eq!(
+        recounted[0].voided,
+        Some(("recount requested".into(), void))
+    );
+    assert!(!recounted[0].awaits_result());
+    // A closed secret division: no result to post (`urne assembly result --post` skips it).
+    let body = c.open_body(2, 900, true);
+    let officer = c.officer.clone();
+    c.post(kinds::DIVISION_OPEN, &body, &officer).unwrap();
+    c.event(kinds::DIVISION_CLOSE, 2, 1_500).unwrap();
+    let recounted = recount(c.id, &c.log).unwrap();
+    assert!(recounted[1].secret && !recounted[1].awaits_result());
+    let result = c.expected_result(2);
+    assert_eq!(c.post_result(&result).unwrap_err().field, "body.division");
+    // A closed public division awaits its result.
+    c.open_division(3, 1_600).unwrap();
+    c.event(kinds::DIVISION_CLOSE, 3, 2_200).unwrap();
+    assert!(recount(c.id, &c.log).unwrap()[2].awaits_result());
+}
+
+#[test]
+fn the_sitting_does_not_close_before_every_closed_division_has_its_result() {
+    let mut c = Chamber::new(4, VoteChange::FinalOnFirstCast);
+    c.all_present();
+    c.open_division(1, 100).unwrap();
+    c.vote(0, 1, 0).unwrap();
+    c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
+    let officer = c.officer.clone();
+    let e = c
+        .post(urne_record::kinds::CONTEXT_PHASE, &[2], &officer)
+        .unwrap_err();
+    assert_eq!(e.field, "body");
+    assert!(e.reason.contains("without its result"), "{e}");
+    let at = c.force(urne_record::kinds::CONTEXT_PHASE, &[2], &officer);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body"));
+    c.log.pop();
+    let result = c.expected_result(1);
+    c.post_result(&result).unwrap();
+    c.post(urne_record::kinds::CONTEXT_PHASE, &[2], &officer)
+        .unwrap();
+}
+
+#[test]
+fn texts_of_white_space_alone_are_refused() {
+    let clerk = common::key(0, 2);
+    let roster = |group: &str, name: &str| urne_assembly::Roster {
+        version: 1,
+        groups: vec![group.into()],
+        members: vec![urne_assembly::Member {
+            key: clerk.verifying_key().to_bytes(),
+            group: 0,
+            name: name.into(),
+        }],
+    };
+    for (r, field) in [
+        (roster(" ", "Member"), "body.groups[0]"),
+        (roster("Left", "\u{a0}\u{3000}"), "body.members[0].name"),
+    ] {
+        let e = urne_assembly::decode(kinds::ROSTER_MEMBERS, &r.to_body().unwrap())
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(e.field(), field, "{e}");
+    }
+    let c = Chamber::new(4, VoteChange::FinalOnFirstCast);
+    let mut open = urne_assembly::body::decode(kinds::DIVISION_OPEN, &c.open_body(1, 100, false))
+        .unwrap()
+        .unwrap();
+    if let urne_assembly::Decoded::DivisionOpen(o) = &mut open {
+        o.choices[1] = "  ".into();
+    }
+    let e = urne_assembly::decode(kinds::DIVISION_OPEN, &open.to_body().unwrap())
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(e.field(), "body.choices[1]");
 }

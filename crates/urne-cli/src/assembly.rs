@@ -302,9 +302,14 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
     let mut expected: Vec<Vec<u32>> = Vec::new();
     for (i, plan) in PLANS.iter().enumerate() {
         let division = i as u32 + 1;
+        // Division 4 reruns division 3: the same text, so the same hash (spec/40 §40.7).
+        let text = match division {
+            3 | 4 => "Article 3 du projet de loi",
+            _ => plan.title,
+        };
         let text_hash: [u8; 32] = {
             use sha2::{Digest, Sha256};
-            Sha256::digest(plan.title.as_bytes()).into()
+            Sha256::digest(text.as_bytes()).into()
         };
         time += 60;
         let open = DivisionOpen {

@@ -16,9 +16,8 @@ use serde::Deserialize;
 use urne_assembly::body::DivisionEvent;
 use urne_assembly::kinds::*;
 use urne_assembly::{
-    Correction, DEFAULT_PROXY_SECONDS, DivisionOpen, DivisionStatus, Member, Presence, ProxyGrant,
-    Quorum, Recount, Roster, RosterChange, RosterOp, Rules, SittingState, Vote, VoteChange,
-    parameters_hash,
+    Correction, DEFAULT_PROXY_SECONDS, DivisionOpen, Member, Presence, ProxyGrant, Quorum, Recount,
+    Roster, RosterChange, RosterOp, Rules, SittingState, Vote, VoteChange, parameters_hash,
 };
 use urne_board::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
 use urne_board::{ContextId, ContextOpen, ContextType, Kind, Record};
@@ -652,7 +651,11 @@ fn roster(board: &BoardArgs, command: RosterCommand) -> Result<(), Failure> {
 fn change(board: &BoardArgs, signed: &Signed, member: u32, op: RosterOp) -> Result<(), Failure> {
     let follower = Follower::new(board, &signed.sitting)?;
     let body = RosterChange {
-        version: follower.state()?.roster_version() + 1,
+        version: follower
+            .state()?
+            .roster_version()
+            .checked_add(1)
+            .ok_or_else(|| fail("the roster has used every version number"))?,
         member,
         op,
     }
@@ -710,7 +713,7 @@ fn division(board: &BoardArgs, command: DivisionCommand) -> Result<(), Failure> 
                 "division {} open on text {} until at least {}",
                 open.division,
                 hex::encode(open.text_hash),
-                open.time + u64::from(window)
+                open.time.saturating_add(u64::from(window))
             )?;
             Ok(())
         }
@@ -832,9 +835,9 @@ fn result(
                 )?;
             }
         }
+        // A secret division's result is its election's tally, never a division.result.
         if let Some(officer) = &officer
-            && recounted.status == DivisionStatus::Closed
-            && recounted.published_at.is_none()
+            && recounted.awaits_result()
         {
             let body = r.to_body().map_err(|e| fail(e.to_string()))?;
             follower.post(DIVISION_RESULT, &body, officer)?;
@@ -881,8 +884,8 @@ pub fn demo(args: AssemblyDemoArgs) -> Result<(), Failure> {
     for (recounted, title) in outcome.divisions.iter().zip(&outcome.titles) {
         let r = &recounted.result;
         say!("division {}: {title}", r.division)?;
-        if recounted.status == DivisionStatus::Voided {
-            say!("  voided; rerun as a new division, never counted")?;
+        if let Some((reason, at)) = &recounted.voided {
+            say!("  voided (entry {at}: {reason}); rerun as a new division, never counted")?;
             continue;
         }
         let counts: Vec<String> = recounted
