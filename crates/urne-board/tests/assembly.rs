@@ -50,7 +50,11 @@ fn open_board(dir: &Path) -> Board {
         vec![officer().verifying_key().to_bytes()],
         vec![],
     );
-    Board::open(dir, config, Registry::standard()).unwrap().0
+    let mut registry = Registry::with_builtin();
+    // The board's clock reads 1,200: the tests' declared times are within the skew.
+    let clock: urne_board::assembly::Clock = std::sync::Arc::new(|| 1_200);
+    urne_board::assembly::register_sittings(&mut registry, &clock).unwrap();
+    Board::open(dir, config, registry).unwrap().0
 }
 
 fn post(
@@ -503,6 +507,57 @@ fn a_member_arrives_leaves_and_arrives_again_and_a_replay_is_a_duplicate() {
         "body.sequence",
     );
     assert!(present(&board));
+    drop(board);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_declared_time_far_from_the_board_s_clock_is_refused() {
+    let dir = scratch("skew");
+    let board = open_board(&dir);
+    let id = sitting(&board);
+    let skew = urne_board::assembly::CLOCK_SKEW_SECONDS;
+    for time in [1_200 + skew + 1, 1_200 - skew - 1] {
+        refused(
+            post(
+                &board,
+                &officer(),
+                id,
+                DIVISION_OPEN,
+                &division(1, time, false),
+            ),
+            Code::InvalidBody,
+            "body.time",
+        );
+    }
+    post(
+        &board,
+        &officer(),
+        id,
+        DIVISION_OPEN,
+        &division(1, 1_200 - skew, false),
+    )
+    .unwrap();
+    // Jumping ahead to close (and run delegations out) is refused the same way.
+    refused(
+        post(
+            &board,
+            &officer(),
+            id,
+            DIVISION_CLOSE,
+            &event(DIVISION_CLOSE, 1, 1_200 + skew + 1),
+        ),
+        Code::InvalidBody,
+        "body.time",
+    );
+    post(
+        &board,
+        &officer(),
+        id,
+        DIVISION_CLOSE,
+        &event(DIVISION_CLOSE, 1, 1_200 + skew),
+    )
+    .unwrap();
     drop(board);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -7,6 +7,8 @@
 //! meant to vote; any disagreement is an error.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ed25519_dalek::SigningKey;
@@ -94,6 +96,8 @@ struct Sitting<'a> {
     id: ContextId,
     officer: SigningKey,
     members: Vec<SigningKey>,
+    /// The simulated time, which the board's clock reads.
+    now: Arc<AtomicU64>,
 }
 
 impl Sitting<'_> {
@@ -134,7 +138,13 @@ impl Sitting<'_> {
         })
     }
 
+    /// Moves the simulated time on to `time`.
+    fn at(&self, time: u64) {
+        self.now.store(time, Ordering::Relaxed);
+    }
+
     fn event(&self, kind: Kind, division: u32, time: u64, reason: &str) -> Result<u64, String> {
+        self.at(time);
         let body = DivisionEvent {
             division,
             time,
@@ -151,6 +161,9 @@ impl Sitting<'_> {
             .ok_or_else(|| "the sitting is not on the board".to_owned())
     }
 }
+
+/// When the demo's sitting starts: 15:00 UTC on 30 November 2026.
+const DEMO_START: u64 = 1_796_050_800;
 
 /// A division of the demo: its title, and how member m votes (None: does not vote).
 struct Plan {
@@ -198,12 +211,17 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
         vec![officer.verifying_key().to_bytes()],
         Vec::new(),
     );
-    let (board, _) = Board::open(
-        &dir.path().join("board"),
-        config,
-        urne_board::Registry::standard(),
-    )
-    .map_err(|e| format!("opening the board: {e}"))?;
+    // The sitting runs on a simulated afternoon: the board's clock is the demo's, so the
+    // declared times pass the board's skew check (spec/40 §40.2) without waiting.
+    let now = Arc::new(AtomicU64::new(DEMO_START));
+    let clock: urne_board::assembly::Clock = {
+        let now = now.clone();
+        Arc::new(move || now.load(Ordering::Relaxed))
+    };
+    let mut registry = urne_board::Registry::with_builtin();
+    urne_board::assembly::register_sittings(&mut registry, &clock)?;
+    let (board, _) = Board::open(&dir.path().join("board"), config, registry)
+        .map_err(|e| format!("opening the board: {e}"))?;
     let started = Instant::now();
 
     let mut group_of = Vec::new();
@@ -234,6 +252,7 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
         id,
         officer: officer.clone(),
         members: (0..n).map(|_| key()).collect(),
+        now,
     };
     sitting.post(CONTEXT_OPEN, &open_body, &officer)?;
     sitting.post(SITTING_RULES, &rules.to_body(), &officer)?;
@@ -298,7 +317,7 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
     }
 
     // The divisions. Declared times: the officer's clock, from 15:00 UTC on the day.
-    let mut time: u64 = 1_796_050_800;
+    let mut time: u64 = DEMO_START;
     let mut expected: Vec<Vec<u32>> = Vec::new();
     for (i, plan) in PLANS.iter().enumerate() {
         let division = i as u32 + 1;
@@ -322,6 +341,7 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
             reruns: if division == 4 { 3 } else { 0 },
             choices: vec!["pour".into(), "contre".into(), "abstention".into()],
         };
+        sitting.at(time);
         sitting.post(
             DIVISION_OPEN,
             &open.to_body().map_err(|e| e.to_string())?,
