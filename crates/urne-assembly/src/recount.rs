@@ -86,6 +86,16 @@ impl Recounted {
     }
 }
 
+/// A kind's name in a violation: the assembly's, the built-in context kinds', or
+/// `record`.
+fn kind_name(kind: urne_record::Kind) -> &'static str {
+    kinds::name(kind).unwrap_or(match kind {
+        CONTEXT_OPEN => "context.open",
+        CONTEXT_PHASE => "context.phase",
+        _ => "record",
+    })
+}
+
 /// The fold of one sitting's records.
 pub struct Recount {
     id: ContextId,
@@ -116,11 +126,7 @@ impl Recount {
         if record.context() != self.id {
             return Ok(());
         }
-        let kind_name = kinds::name(record.kind()).unwrap_or(match record.kind() {
-            CONTEXT_OPEN => "context.open",
-            CONTEXT_PHASE => "context.phase",
-            _ => "record",
-        });
+        let kind_name = kind_name(record.kind());
         let violation = |field: &str, reason: String| Violation {
             index,
             kind: kind_name,
@@ -271,17 +277,19 @@ pub fn recount(sitting: ContextId, records: &[(u64, Record)]) -> Result<Vec<Reco
             signature: r.signature(),
         })
         .collect();
-    if let Err(at) = batch::verify(&items) {
-        let (index, record) = mine[at];
-        return Err(Violation {
-            index: *index,
-            kind: kinds::name(record.kind()).unwrap_or("record"),
-            field: "signature".into(),
-            reason: "the record's signature does not verify (verify_strict)".into(),
-        });
-    }
+    let bad_signature = batch::verify(&items).err();
     let mut fold = Recount::new(sitting);
-    for (index, record) in mine {
+    // The first record in log order that breaks a rule is named, whether the rule is its
+    // signature or one the fold checks: records before a bad signature are folded first.
+    for (position, (index, record)) in mine.iter().enumerate() {
+        if bad_signature == Some(position) {
+            return Err(Violation {
+                index: *index,
+                kind: kind_name(record.kind()),
+                field: "signature".into(),
+                reason: "the record's signature does not verify (verify_strict)".into(),
+            });
+        }
         fold.feed_verified(*index, record)?;
     }
     Ok(fold.divisions())

@@ -939,6 +939,14 @@ impl SittingState {
                 ));
             }
         }
+        // A vote is cast in the chamber: by a member present, for themself or, as a
+        // delegate, for the member they represent (spec/40 §40.8).
+        if !self.is_present(voter) {
+            return Err(invalid(
+                "presence",
+                format!("member {voter} has not registered presence: vote after arriving"),
+            ));
+        }
         if vote.text_hash != d.open.text_hash {
             return Err(invalid(
                 "body.text_hash",

@@ -915,3 +915,50 @@ fn texts_of_white_space_alone_are_refused() {
         .unwrap_err();
     assert_eq!(e.field(), "body.choices[1]");
 }
+
+#[test]
+fn the_first_record_that_breaks_a_rule_is_named_even_before_a_bad_signature() {
+    let mut c = honest();
+    // A vote after the close (a rule the fold checks), then a broken signature later.
+    let body = c.vote_body(5, 1, 0, None);
+    let key = c.member(5);
+    let rule = c.force(kinds::VOTE, &body, &key);
+    let body = c.vote_body(6, 1, 0, None);
+    let key = c.member(6);
+    let later = c.force(kinds::VOTE, &body, &key);
+    let mut bytes = c.log[later as usize].1.bytes().to_vec();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    c.log[later as usize].1 = urne_record::Record::parse(bytes).unwrap();
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (rule, "body.division"), "{v}");
+    // And the other way round: the bad signature first is named first.
+    c.log.swap(rule as usize, later as usize);
+    c.log[rule as usize].0 = rule;
+    c.log[later as usize].0 = later;
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (rule, "signature"), "{v}");
+}
+
+#[test]
+fn a_vote_requires_its_signer_s_presence() {
+    let mut c = Chamber::new(4, VoteChange::LastVoteCounts);
+    for m in 0..3 {
+        c.presence(m, true).unwrap();
+    }
+    c.grant(3, 0, 3_600).unwrap();
+    c.open_division(1, 100).unwrap();
+    let e = c.vote(3, 1, 0).unwrap_err();
+    assert_eq!(e.field, "presence", "{e}");
+    let body = c.vote_body(3, 1, 0, None);
+    let key = c.member(3);
+    let at = c.force(kinds::VOTE, &body, &key);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "presence"));
+    c.log.pop();
+    // A present delegate votes for the absent member; a delegate who leaves cannot.
+    c.proxy_vote(0, 3, 1, 0).unwrap();
+    c.presence(0, false).unwrap();
+    assert_eq!(c.proxy_vote(0, 3, 1, 1).unwrap_err().field, "presence");
+    assert_eq!(c.vote(0, 1, 1).unwrap_err().field, "presence");
+}
