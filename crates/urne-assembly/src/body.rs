@@ -414,7 +414,33 @@ pub fn check_key(bytes: &[u8; 32]) -> Result<(), &'static str> {
     if point.is_small_order() {
         return Err("a point of small order");
     }
+    // verify_strict accepts a key with a torsion component, but the cofactored batch of
+    // the recount and verify_strict can then disagree on its signatures: no member holds one.
+    if !point.is_torsion_free() {
+        return Err("a point with a small-order (torsion) component");
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_mixed_order_key_is_refused() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[5; 32]).verifying_key();
+        let honest = key.to_bytes();
+        assert_eq!(check_key(&honest), Ok(()));
+        let point = CompressedEdwardsY(honest).decompress().unwrap();
+        let mixed = (point + curve25519_dalek::constants::EIGHT_TORSION[1])
+            .compress()
+            .to_bytes();
+        assert_eq!(
+            check_key(&mixed),
+            Err("a point with a small-order (torsion) component")
+        );
+    }
 }
 
 fn push_text(out: &mut Vec<u8>, text: &str, field: &'static str) -> Result<(), EncodeError> {
