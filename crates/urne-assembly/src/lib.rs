@@ -15,6 +15,7 @@
 
 pub mod batch;
 pub mod body;
+mod chamber;
 mod error;
 pub mod kinds;
 mod recount;
@@ -25,6 +26,7 @@ pub use body::{
     Member, Presence, ProxyGrant, ProxyRevoke, Quorum, Roster, RosterChange, RosterOp, Rules, Vote,
     VoteChange, decode, parameters_hash,
 };
+pub use chamber::Chamber;
 pub use error::AssemblyError;
 pub use recount::{Recount, Recounted, RollCallEntry, Violation, recount, recount_sittings};
 pub use state::{

@@ -9,6 +9,7 @@ use urne_record::{ContextId, ContextOpen, ContextPhase, ContextType, Record};
 
 use crate::batch;
 use crate::body::{DivisionResult, decode};
+use crate::chamber::Chamber;
 use crate::error::AssemblyError;
 use crate::kinds;
 use crate::state::{Ballot, DivisionStatus, Phase, SittingState};
@@ -103,6 +104,8 @@ pub struct Recount {
     /// Hashes of the sitting's records so far: the board refuses a record already on it
     /// (spec/12 §12.5 step 5), so a repeat in the log is a replay.
     seen: HashMap<[u8; 32], u64>,
+    /// The chamber as this sitting alone shows it, for [`Self::feed_verified`].
+    chamber: Chamber,
 }
 
 impl Recount {
@@ -112,6 +115,7 @@ impl Recount {
             id,
             state: None,
             seen: HashMap::new(),
+            chamber: Chamber::new(),
         }
     }
 
@@ -123,6 +127,20 @@ impl Recount {
     /// Feeds the record at `index`, whose signature the caller has verified; records of
     /// other contexts are passed over.
     pub fn feed_verified(&mut self, index: u64, record: &Record) -> Result<(), Violation> {
+        let mut chamber = std::mem::take(&mut self.chamber);
+        let result = self.feed_in_chamber(index, record, &mut chamber);
+        self.chamber = chamber;
+        result
+    }
+
+    /// Feeds the record at `index`, whose signature the caller has verified, judged also
+    /// against the chamber's earlier sittings (§40.4, "Across sittings").
+    pub fn feed_in_chamber(
+        &mut self,
+        index: u64,
+        record: &Record,
+        chamber: &mut Chamber,
+    ) -> Result<(), Violation> {
         if record.context() != self.id {
             return Ok(());
         }
@@ -142,7 +160,7 @@ impl Recount {
                 ),
             ));
         }
-        self.fold_one(index, record, &violation)?;
+        self.fold_one(index, record, chamber, &violation)?;
         self.seen.insert(hash, index);
         Ok(())
     }
@@ -151,6 +169,7 @@ impl Recount {
         &mut self,
         index: u64,
         record: &Record,
+        chamber: &mut Chamber,
         violation: &dyn Fn(&str, String) -> Violation,
     ) -> Result<(), Violation> {
         if record.kind() == CONTEXT_OPEN {
@@ -203,6 +222,10 @@ impl Recount {
         state
             .check(record.signer(), &decoded)
             .map_err(|e| Violation::from_error(index, e))?;
+        chamber
+            .check(&decoded)
+            .map_err(|e| Violation::from_error(index, e))?;
+        chamber.apply(&decoded, state);
         state
             .apply(record.signer(), &decoded, index)
             .map_err(|e| Violation::from_error(index, e))
@@ -267,28 +290,13 @@ pub fn recount(sitting: ContextId, records: &[(u64, Record)]) -> Result<Vec<Reco
         .iter()
         .filter(|(_, r)| r.context() == sitting)
         .collect();
-    let messages: Vec<Vec<u8>> = mine.iter().map(|(_, r)| r.signed_message()).collect();
-    let items: Vec<batch::Item<'_>> = mine
-        .iter()
-        .zip(&messages)
-        .map(|((_, r), message)| batch::Item {
-            message,
-            key: *r.signer(),
-            signature: r.signature(),
-        })
-        .collect();
-    let bad_signature = batch::verify(&items).err();
+    let bad_signature = verify_batch(&mine);
     let mut fold = Recount::new(sitting);
     // The first record in log order that breaks a rule is named, whether the rule is its
     // signature or one the fold checks: records before a bad signature are folded first.
     for (position, (index, record)) in mine.iter().enumerate() {
         if bad_signature == Some(position) {
-            return Err(Violation {
-                index: *index,
-                kind: kind_name(record.kind()),
-                field: "signature".into(),
-                reason: "the record's signature does not verify (verify_strict)".into(),
-            });
+            return Err(signature_violation(*index, record));
         }
         fold.feed_verified(*index, record)?;
     }
@@ -296,8 +304,11 @@ pub fn recount(sitting: ContextId, records: &[(u64, Record)]) -> Result<Vec<Reco
 }
 
 /// Recounts every sitting of a log (index, record), in log order: the sittings are the
-/// contexts a `context.open` of type 3 opens. Returns each sitting's id and divisions,
-/// in the order they were opened, or the first record that breaks a rule.
+/// contexts a `context.open` of type 3 opens. Every sitting's records are folded in log
+/// order against one [`Chamber`], so a sitting that names another clerk, posts an older
+/// roster or gives back a retired key is named (§40.4). Returns each sitting's id and
+/// divisions, in the order they were opened, or the first record in log order that
+/// breaks a rule.
 pub fn recount_sittings(
     records: &[(u64, Record)],
 ) -> Result<Vec<(ContextId, Vec<Recounted>)>, Violation> {
@@ -309,9 +320,53 @@ pub fn recount_sittings(
         })
         .map(|(_, r)| r.context())
         .collect();
-    let mut out = Vec::with_capacity(sittings.len());
-    for id in sittings {
-        out.push((id, recount(id, records)?));
+    let mut folds: HashMap<ContextId, Recount> =
+        sittings.iter().map(|&id| (id, Recount::new(id))).collect();
+    let mine: Vec<&(u64, Record)> = records
+        .iter()
+        .filter(|(_, r)| folds.contains_key(&r.context()))
+        .collect();
+    let bad_signature = verify_batch(&mine);
+    let mut chamber = Chamber::new();
+    for (position, (index, record)) in mine.iter().enumerate() {
+        if bad_signature == Some(position) {
+            return Err(signature_violation(*index, record));
+        }
+        if let Some(fold) = folds.get_mut(&record.context()) {
+            fold.feed_in_chamber(*index, record, &mut chamber)?;
+        }
     }
-    Ok(out)
+    Ok(sittings
+        .iter()
+        .map(|id| {
+            (
+                *id,
+                folds.get(id).map(Recount::divisions).unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
+/// One batch over the records' signatures (§40.11): the position of the first bad one.
+fn verify_batch(records: &[&(u64, Record)]) -> Option<usize> {
+    let messages: Vec<Vec<u8>> = records.iter().map(|(_, r)| r.signed_message()).collect();
+    let items: Vec<batch::Item<'_>> = records
+        .iter()
+        .zip(&messages)
+        .map(|((_, r), message)| batch::Item {
+            message,
+            key: *r.signer(),
+            signature: r.signature(),
+        })
+        .collect();
+    batch::verify(&items).err()
+}
+
+fn signature_violation(index: u64, record: &Record) -> Violation {
+    Violation {
+        index,
+        kind: kind_name(record.kind()),
+        field: "signature".into(),
+        reason: "the record's signature does not verify (verify_strict)".into(),
+    }
 }

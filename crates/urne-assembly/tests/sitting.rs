@@ -8,7 +8,7 @@ use common::Chamber;
 use urne_assembly::body::DivisionEvent;
 use urne_assembly::{
     DEFAULT_PROXY_SECONDS, DivisionStatus, RosterChange, RosterOp, VOTE_KEY, VoteChange, kinds,
-    recount,
+    recount, recount_sittings,
 };
 
 /// An honest division: 10 members, 9 present, member 9 away with a proxy held by 0.
@@ -961,4 +961,84 @@ fn a_vote_requires_its_signer_s_presence() {
     c.presence(0, false).unwrap();
     assert_eq!(c.proxy_vote(0, 3, 1, 1).unwrap_err().field, "presence");
     assert_eq!(c.vote(0, 1, 1).unwrap_err().field, "presence");
+}
+
+/// The log of sitting `a` followed by sitting `b`'s records (other than a's).
+fn two_sittings(a: &Chamber, b: &Chamber) -> Vec<(u64, urne_record::Record)> {
+    a.log
+        .iter()
+        .chain(&b.log)
+        .enumerate()
+        .map(|(i, (_, r))| (i as u64, r.clone()))
+        .collect()
+}
+
+#[test]
+fn sittings_of_one_chamber_keep_its_clerk_its_roster_order_and_its_retired_keys() {
+    let revoke = |c: &mut Chamber, version: u32, member: u32| {
+        let body = RosterChange {
+            version,
+            member,
+            op: RosterOp::Revoke,
+        }
+        .to_body();
+        let clerk = c.clerk.clone();
+        c.post(kinds::ROSTER_CHANGE, &body, &clerk)
+    };
+    // An honest second sitting: same clerk, the roster version after the first's change.
+    let mut first = Chamber::new(4, VoteChange::FinalOnFirstCast);
+    revoke(&mut first, 2, 3).unwrap();
+    let second = Chamber::sitting(3, VoteChange::FinalOnFirstCast, 8, common::key(0, 2), 2);
+    assert_eq!(
+        recount_sittings(&two_sittings(&first, &second))
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Another clerk in the second sitting: its rules are named.
+    let other = Chamber::sitting(3, VoteChange::FinalOnFirstCast, 8, common::key(1, 2), 2);
+    let log = two_sittings(&first, &other);
+    let rules_at = first.log.len() as u64 + 1;
+    let v = recount_sittings(&log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (rules_at, "body.clerk"), "{v}");
+
+    // An older roster version: its roster is named.
+    let older = Chamber::sitting(3, VoteChange::FinalOnFirstCast, 8, common::key(0, 2), 1);
+    let v = recount_sittings(&two_sittings(&first, &older)).unwrap_err();
+    assert_eq!(
+        (v.index, v.field.as_str()),
+        (rules_at + 1, "body.version_number"),
+        "{v}"
+    );
+
+    // The revoked member 3's key back in a later roster.
+    let back = Chamber::sitting(4, VoteChange::FinalOnFirstCast, 8, common::key(0, 2), 2);
+    let v = recount_sittings(&two_sittings(&first, &back)).unwrap_err();
+    assert_eq!(
+        (v.index, v.field.as_str()),
+        (rules_at + 1, "body.members[3].key"),
+        "{v}"
+    );
+
+    // Two sittings on roster version 1; the second moves it to 2; the first's change to
+    // version 2 afterwards is named.
+    let mut first = Chamber::new(4, VoteChange::FinalOnFirstCast);
+    let setup = first.log.len();
+    let mut second = Chamber::sitting(4, VoteChange::FinalOnFirstCast, 8, common::key(0, 2), 1);
+    revoke(&mut second, 2, 1).unwrap();
+    revoke(&mut first, 2, 0).unwrap();
+    let log: Vec<(u64, urne_record::Record)> = first.log[..setup]
+        .iter()
+        .chain(&second.log)
+        .chain(&first.log[setup..])
+        .enumerate()
+        .map(|(i, (_, r))| (i as u64, r.clone()))
+        .collect();
+    let v = recount_sittings(&log).unwrap_err();
+    assert_eq!(
+        (v.index, v.field.as_str()),
+        (log.len() as u64 - 1, "body.version_number"),
+        "{v}"
+    );
 }

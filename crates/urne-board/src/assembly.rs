@@ -3,10 +3,10 @@
 //! same fold, so the board cannot accept a record the recount would refuse.
 
 use std::any::Any;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use urne_assembly::{AssemblyError, Decoded, Phase, SittingState};
+use urne_assembly::{AssemblyError, Chamber, Decoded, Phase, SittingState};
 use urne_record::{ContextType, Kind, Record};
 
 use crate::error::{Code, Rejection};
@@ -36,10 +36,49 @@ pub fn system_clock() -> Clock {
 /// against `clock` (a simulation or a test gives its own; a board, [`system_clock`]).
 pub fn register_sittings(registry: &mut Registry, clock: &Clock) -> Result<(), String> {
     registry.register_context(Arc::new(SittingMachine))?;
+    let chamber = SharedChamber::default();
     for kind in urne_assembly::kinds::ALL {
-        registry.register(Arc::new(AssemblyKind::with_clock(kind, clock.clone())))?;
+        registry.register(Arc::new(AssemblyKind::in_chamber(
+            kind,
+            clock.clone(),
+            chamber.clone(),
+        )))?;
     }
     Ok(())
+}
+
+/// The sittings of `Registry::standard()`: the system clock, one chamber.
+pub(crate) fn standard(registry: &mut Registry) {
+    registry
+        .machines
+        .insert(ContextType::SITTING.0, Arc::new(SittingMachine));
+    let clock = system_clock();
+    let chamber = SharedChamber::default();
+    for kind in urne_assembly::kinds::ALL {
+        registry.kinds.insert(
+            kind.0,
+            Arc::new(AssemblyKind::in_chamber(
+                kind,
+                clock.clone(),
+                chamber.clone(),
+            )),
+        );
+    }
+}
+
+/// The chamber across the board's sittings (spec/40 §40.4, "Across sittings"), shared
+/// by the handlers of one registry: its apply runs in log order, on open too, so it is
+/// rebuilt from the log like every context's state.
+#[derive(Clone, Default)]
+pub struct SharedChamber(Arc<Mutex<Chamber>>);
+
+impl SharedChamber {
+    fn lock(&self) -> MutexGuard<'_, Chamber> {
+        // A panic while holding it cannot leave it half-changed: its apply only inserts.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// The time a division event declares, if the record is one.
@@ -124,6 +163,7 @@ pub struct AssemblyKind {
     kind: Kind,
     name: &'static str,
     clock: Clock,
+    chamber: SharedChamber,
 }
 
 impl AssemblyKind {
@@ -132,12 +172,19 @@ impl AssemblyKind {
         Self::with_clock(kind, system_clock())
     }
 
-    /// The handler of `kind`, checking declared times against `clock`.
+    /// The handler of `kind`, checking declared times against `clock`, alone in its
+    /// chamber.
     pub fn with_clock(kind: Kind, clock: Clock) -> Self {
+        Self::in_chamber(kind, clock, SharedChamber::default())
+    }
+
+    /// The handler of `kind` in `chamber`, which every assembly kind of one board shares.
+    pub fn in_chamber(kind: Kind, clock: Clock, chamber: SharedChamber) -> Self {
         Self {
             kind,
             name: urne_assembly::kinds::name(kind).unwrap_or("assembly record"),
             clock,
+            chamber,
         }
     }
 
@@ -219,6 +266,7 @@ impl KindHandler for AssemblyKind {
         let keys = sitting(context)?
             .check(record.signer(), decoded)
             .map_err(rejection)?;
+        self.chamber.lock().check(decoded).map_err(rejection)?;
         self.check_declared_time(decoded)?;
         Ok(keys
             .into_iter()
@@ -238,9 +286,11 @@ impl KindHandler for AssemblyKind {
         context: &mut ContextMut<'_>,
     ) -> Result<(), Rejection> {
         let decoded = self.decode(record)?;
-        context
+        let state = context
             .data_mut::<SittingState>()
-            .ok_or_else(|| Rejection::invalid_body("context", "not a sitting"))?
+            .ok_or_else(|| Rejection::invalid_body("context", "not a sitting"))?;
+        self.chamber.lock().apply(&decoded, state);
+        state
             .apply(record.signer(), &decoded, index)
             .map_err(rejection)
     }

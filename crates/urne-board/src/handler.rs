@@ -365,15 +365,7 @@ impl Registry {
                 .kinds
                 .insert(kind.0, Arc::new(crate::election::ElectionKind::new(kind)));
         }
-        registry.machines.insert(
-            ContextType::SITTING.0,
-            Arc::new(crate::assembly::SittingMachine),
-        );
-        for kind in urne_assembly::kinds::ALL {
-            registry
-                .kinds
-                .insert(kind.0, Arc::new(crate::assembly::AssemblyKind::new(kind)));
-        }
+        crate::assembly::standard(&mut registry);
         registry
     }
 

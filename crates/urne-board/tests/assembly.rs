@@ -561,3 +561,93 @@ fn a_declared_time_far_from_the_board_s_clock_is_refused() {
     drop(board);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_later_sitting_keeps_the_chamber_s_clerk_roster_order_and_retired_keys() {
+    let dir = scratch("chamber");
+    let board = open_board(&dir);
+    // The first sitting: roster version 1, then member 11 revoked (version 2).
+    sitting(&board);
+    let open_second = |nonce: u8, clerk: &SigningKey| {
+        let rules = Rules {
+            clerk: clerk.verifying_key().to_bytes(),
+            quorum: Quorum::Number(1),
+            proxies_count_for_quorum: false,
+            vote_change: VoteChange::LastVoteCounts,
+            max_proxies_held: 0,
+            proxies_in_secret_ballots: false,
+        };
+        let open = ContextOpen {
+            context_type: ContextType::SITTING,
+            nonce: [nonce; 16],
+            name: "Séance suivante".into(),
+            parameters: parameters_hash(&rules.to_body()),
+        };
+        let body = open.to_body().unwrap();
+        let id = ContextId::derive(&officer().verifying_key().to_bytes(), &body);
+        post(&board, &officer(), id, CONTEXT_OPEN, &body).unwrap();
+        (
+            id,
+            post(&board, &officer(), id, SITTING_RULES, &rules.to_body()),
+        )
+    };
+    // Another clerk: refused.
+    let stranger = SigningKey::from_bytes(&[98; 32]);
+    let (_, rules) = open_second(10, &stranger);
+    refused(rules, Code::InvalidBody, "body.clerk");
+    // The same clerk; an older roster, then the revoked key back, then an honest one.
+    let (id, rules) = open_second(11, &clerk());
+    rules.unwrap();
+    let roster = |version: u32, members: u32| Roster {
+        version,
+        groups: vec!["A".into()],
+        members: (0..members)
+            .map(|m| Member {
+                key: member(m).verifying_key().to_bytes(),
+                group: 0,
+                name: format!("M{m}"),
+            })
+            .collect(),
+    };
+    let post_roster = |r: Roster| post(&board, &clerk(), id, ROSTER_MEMBERS, &r.to_body().unwrap());
+    refused(
+        post_roster(roster(1, 11)),
+        Code::InvalidBody,
+        "body.version_number",
+    );
+    refused(
+        post_roster(roster(2, 12)),
+        Code::InvalidBody,
+        "body.members[11].key",
+    );
+    post_roster(roster(2, 11)).unwrap();
+    drop(board);
+    // Reopened, the board rebuilds the chamber from the log: still refused.
+    let board = open_board(&dir);
+    let (_, rules) = {
+        let rules = Rules {
+            clerk: stranger.verifying_key().to_bytes(),
+            quorum: Quorum::Number(1),
+            proxies_count_for_quorum: false,
+            vote_change: VoteChange::LastVoteCounts,
+            max_proxies_held: 0,
+            proxies_in_secret_ballots: false,
+        };
+        let open = ContextOpen {
+            context_type: ContextType::SITTING,
+            nonce: [12; 16],
+            name: "Séance d'après".into(),
+            parameters: parameters_hash(&rules.to_body()),
+        };
+        let body = open.to_body().unwrap();
+        let id = ContextId::derive(&officer().verifying_key().to_bytes(), &body);
+        post(&board, &officer(), id, CONTEXT_OPEN, &body).unwrap();
+        (
+            id,
+            post(&board, &officer(), id, SITTING_RULES, &rules.to_body()),
+        )
+    };
+    refused(rules, Code::InvalidBody, "body.clerk");
+    drop(board);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -41,12 +41,23 @@ pub fn rules(clerk: &SigningKey, vote_change: VoteChange) -> Rules {
 impl Chamber {
     /// A sitting of `n` members in two groups, in session, everyone present.
     pub fn new(n: u32, vote_change: VoteChange) -> Self {
+        Self::sitting(n, vote_change, 7, key(0, 2), 1)
+    }
+
+    /// A sitting of `n` members whose `context.open` has nonce `nonce` × 16, with this
+    /// clerk and roster version, in session.
+    pub fn sitting(
+        n: u32,
+        vote_change: VoteChange,
+        nonce: u8,
+        clerk: SigningKey,
+        roster_version: u32,
+    ) -> Self {
         let officer = key(0, 1);
-        let clerk = key(0, 2);
         let rules = rules(&clerk, vote_change);
         let open = ContextOpen {
             context_type: ContextType::SITTING,
-            nonce: [7; 16],
+            nonce: [nonce; 16],
             name: "Séance du 30 novembre".into(),
             parameters: parameters_hash(&rules.to_body()),
         };
@@ -67,7 +78,7 @@ impl Chamber {
             .post(kinds::SITTING_RULES, &rules.to_body(), &officer)
             .unwrap();
         let roster = Roster {
-            version: 1,
+            version: roster_version,
             groups: vec!["Left".into(), "Right".into()],
             members: chamber
                 .members
