@@ -40,7 +40,7 @@ impl Chamber {
         match decoded {
             Decoded::Rules(rules) => match &self.clerk {
                 Some(clerk) if clerk != &rules.clerk => Err(AssemblyError::invalid(
-                    kinds::name(kinds::SITTING_RULES).unwrap_or("sitting.rules"),
+                    kinds::label(kinds::SITTING_RULES),
                     "body.clerk",
                     "not the chamber's clerk, whom its first sitting named",
                 )),

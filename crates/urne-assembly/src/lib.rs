@@ -30,6 +30,6 @@ pub use chamber::Chamber;
 pub use error::AssemblyError;
 pub use recount::{Recount, Recounted, RollCallEntry, Violation, recount, recount_sittings};
 pub use state::{
-    Ballot, Division, DivisionStatus, Grant, Key, MemberState, Phase, SittingState, VOTE_KEY,
+    CountedVote, Division, DivisionStatus, Grant, Key, MemberState, Phase, SittingState, VOTE_KEY,
     is_concurrent, phases, roll_call_hash, vote_key,
 };

@@ -12,7 +12,7 @@ use crate::body::{DivisionResult, decode};
 use crate::chamber::Chamber;
 use crate::error::AssemblyError;
 use crate::kinds;
-use crate::state::{Ballot, DivisionStatus, Phase, SittingState};
+use crate::state::{CountedVote, DivisionStatus, Phase, SittingState};
 
 /// A record that breaks a rule: its index in the log, the field at fault, and why.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -87,16 +87,6 @@ impl Recounted {
     }
 }
 
-/// A kind's name in a violation: the assembly's, the built-in context kinds', or
-/// `record`.
-fn kind_name(kind: urne_record::Kind) -> &'static str {
-    kinds::name(kind).unwrap_or(match kind {
-        CONTEXT_OPEN => "context.open",
-        CONTEXT_PHASE => "context.phase",
-        _ => "record",
-    })
-}
-
 /// The fold of one sitting's records.
 pub struct Recount {
     id: ContextId,
@@ -144,7 +134,7 @@ impl Recount {
         if record.context() != self.id {
             return Ok(());
         }
-        let kind_name = kind_name(record.kind());
+        let kind_name = kinds::label(record.kind());
         let violation = |field: &str, reason: String| Violation {
             index,
             kind: kind_name,
@@ -247,7 +237,7 @@ impl Recount {
                         .cloned()
                         .unwrap_or_default()
                 };
-                let entry = |(&member, ballot): (&u32, &Ballot)| {
+                let entry = |(&member, ballot): (&u32, &CountedVote)| {
                     let m = state.members().get(member as usize);
                     RollCallEntry {
                         member,
@@ -269,7 +259,7 @@ impl Recount {
                     voided: d.voided.clone(),
                     status: d.status,
                     published_at: d.result_at,
-                    roll_call: d.ballots.iter().map(entry).collect(),
+                    roll_call: d.counted.iter().map(entry).collect(),
                     corrections: d
                         .corrections
                         .iter()
@@ -365,7 +355,7 @@ fn verify_batch(records: &[&(u64, Record)]) -> Option<usize> {
 fn signature_violation(index: u64, record: &Record) -> Violation {
     Violation {
         index,
-        kind: kind_name(record.kind()),
+        kind: kinds::label(record.kind()),
         field: "signature".into(),
         reason: "the record's signature does not verify (verify_strict)".into(),
     }

@@ -100,9 +100,10 @@ pub enum DivisionStatus {
     Voided,
 }
 
-/// One entry of a roll call.
+/// The vote counted for a member in a division: one entry of its roll call (the
+/// published form, with names and groups, is [`crate::RollCallEntry`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Ballot {
+pub struct CountedVote {
     /// The choice counted.
     pub choice: u8,
     /// The delegate who cast it, if cast by proxy.
@@ -125,7 +126,7 @@ pub struct Division {
     /// The quorum it needed.
     pub quorum: u32,
     /// The vote counted for each member who voted, by member number.
-    pub ballots: BTreeMap<u32, Ballot>,
+    pub counted: BTreeMap<u32, CountedVote>,
     /// Corrections of voting intention: (member, choice meant, record index).
     pub corrections: Vec<(u32, u8, u64)>,
     /// Index of its `division.result`, once posted.
@@ -155,7 +156,7 @@ impl Division {
     pub fn count(&self) -> DivisionResult {
         let mut counts = vec![0u32; self.open.choices.len()];
         let mut proxy_votes = 0u32;
-        for ballot in self.ballots.values() {
+        for ballot in self.counted.values() {
             if let Some(c) = counts.get_mut(usize::from(ballot.choice)) {
                 *c = c.saturating_add(1);
             }
@@ -170,7 +171,7 @@ impl Division {
             proxy_votes,
             present: self.present,
             quorum: self.quorum,
-            roll_call_hash: roll_call_hash(self.open.division, &self.ballots),
+            roll_call_hash: roll_call_hash(self.open.division, &self.counted),
         }
     }
 }
@@ -178,12 +179,12 @@ impl Division {
 /// SHA-256(label ‖ division ‖ entries ‖ each entry) over the roll call in member order,
 /// each entry member (u32) ‖ choice (u8) ‖ 0x00, or 0x01 ‖ delegate (u32) for a proxy
 /// vote (§40.9).
-pub fn roll_call_hash(division: u32, ballots: &BTreeMap<u32, Ballot>) -> [u8; 32] {
+pub fn roll_call_hash(division: u32, counted: &BTreeMap<u32, CountedVote>) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(ROLL_CALL_LABEL);
     h.update(division.to_be_bytes());
-    h.update((ballots.len() as u32).to_be_bytes());
-    for (member, ballot) in ballots {
+    h.update((counted.len() as u32).to_be_bytes());
+    for (member, ballot) in counted {
         h.update(member.to_be_bytes());
         h.update([ballot.choice]);
         match ballot.delegate {
@@ -230,10 +231,6 @@ pub struct SittingState {
     sequences: Vec<u32>,
     clock: Option<u64>,
     divisions: Vec<Division>,
-}
-
-fn name(kind: urne_record::Kind) -> &'static str {
-    kinds::name(kind).unwrap_or("assembly record")
 }
 
 fn kind_of(decoded: &Decoded) -> urne_record::Kind {
@@ -359,7 +356,7 @@ impl SittingState {
         }
     }
 
-    fn eligible(&self, member: u32) -> bool {
+    fn not_revoked(&self, member: u32) -> bool {
         self.members
             .get(member as usize)
             .is_some_and(|m| m.revoked_in.is_none())
@@ -381,14 +378,14 @@ impl SittingState {
         let mut members = 0u64;
         let mut present = 0u32;
         for m in 0..self.members.len() as u32 {
-            if !self.eligible(m) {
+            if !self.not_revoked(m) {
                 continue;
             }
             members += 1;
             let represented = proxies_count
                 && self
                     .grant_in_force_at(m, clock)
-                    .is_some_and(|g| self.eligible(g.delegate) && self.is_present(g.delegate));
+                    .is_some_and(|g| self.not_revoked(g.delegate) && self.is_present(g.delegate));
             if self.is_present(m) || represented {
                 present += 1;
             }
@@ -514,41 +511,46 @@ impl SittingState {
     /// Checks a decoded record signed by `signer` against the state of every record
     /// before it; returns the unique keys it takes (spec/40 §40.10).
     pub fn check(&self, signer: &[u8; 32], decoded: &Decoded) -> Result<Vec<Key>, AssemblyError> {
-        let kind = name(kind_of(decoded));
+        let kind = kinds::label(kind_of(decoded));
         if !phases(kind_of(decoded)).contains(&self.phase) {
             return Err(AssemblyError::WrongPhase {
                 kind,
                 phase: self.phase.name(),
             });
         }
-        let invalid = |field: &str, detail: String| AssemblyError::invalid(kind, field, detail);
         match decoded {
             Decoded::Rules(rules) => {
                 self.authority_only(kind, signer)?;
                 if self.rules.is_some() {
-                    return Err(invalid(
+                    return Err(AssemblyError::invalid(
+                        kind,
                         "body",
-                        "the sitting's rules are already posted".into(),
+                        "the sitting's rules are already posted",
                     ));
                 }
                 // The decoder is strict, so the re-encoded body is the record's body.
                 if parameters_hash(&rules.to_body()) != self.parameters {
-                    return Err(invalid(
+                    return Err(AssemblyError::invalid(
+                        kind,
                         "body",
-                        "these rules do not hash to the parameters of the sitting's context.open"
-                            .into(),
+                        "these rules do not hash to the parameters of the sitting's context.open",
                     ));
                 }
             }
             Decoded::Roster(roster) => {
                 self.clerk_only(kind, signer)?;
                 if !self.members.is_empty() {
-                    return Err(invalid("body", "the roster is already posted".into()));
+                    return Err(AssemblyError::invalid(
+                        kind,
+                        "body",
+                        "the roster is already posted",
+                    ));
                 }
                 if roster.version == 0 {
-                    return Err(invalid(
+                    return Err(AssemblyError::invalid(
+                        kind,
                         "body.version_number",
-                        "version 0 means no roster".into(),
+                        "version 0 means no roster",
                     ));
                 }
             }
@@ -572,7 +574,8 @@ impl SittingState {
                 let grantor = self.signer_member(kind, signer)?;
                 let key = self.check_sequence(kind, grantor, revoke.sequence)?;
                 if self.grant_in_force(grantor).is_none() {
-                    return Err(invalid(
+                    return Err(AssemblyError::invalid(
+                        kind,
                         "body",
                         format!("member {grantor} has no delegation in force to revoke"),
                     ));
@@ -597,7 +600,8 @@ impl SittingState {
                 let d = self.division_ref(kind, e.division)?;
                 let ends = d.open.time.saturating_add(u64::from(d.open.window));
                 if e.time < ends {
-                    return Err(invalid(
+                    return Err(AssemblyError::invalid(
+                        kind,
                         "body.time",
                         format!(
                             "the voting window of division {} ends at {ends}, not before",
@@ -618,7 +622,8 @@ impl SittingState {
                     ],
                 )?;
                 if self.division_ref(kind, e.division)?.result_at.is_some() {
-                    return Err(invalid(
+                    return Err(AssemblyError::invalid(
+                        kind,
                         "body.division",
                         format!("division {} has a published result", e.division),
                     ));
@@ -708,12 +713,16 @@ impl SittingState {
         kind: &'static str,
         change: &RosterChange,
     ) -> Result<(), AssemblyError> {
-        let invalid = |field: &str, detail: String| AssemblyError::invalid(kind, field, detail);
         if self.members.is_empty() {
-            return Err(invalid("body", "no roster to change yet".into()));
+            return Err(AssemblyError::invalid(
+                kind,
+                "body",
+                "no roster to change yet",
+            ));
         }
         if Some(change.version) != self.roster_version.checked_add(1) {
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "body.version_number",
                 format!(
                     "version {} does not follow version {}",
@@ -721,8 +730,9 @@ impl SittingState {
                 ),
             ));
         }
-        if !self.eligible(change.member) {
-            return Err(invalid(
+        if !self.not_revoked(change.member) {
+            return Err(AssemblyError::invalid(
+                kind,
                 "body.member",
                 format!("member {} is not on the roster in force", change.member),
             ));
@@ -730,9 +740,10 @@ impl SittingState {
         if let RosterOp::Rotate(key) = change.op
             && (self.by_key.contains_key(&key) || self.retired.contains_key(&key))
         {
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "body.key",
-                "this key is or was held by a member".into(),
+                "this key is or was held by a member",
             ));
         }
         Ok(())
@@ -744,17 +755,18 @@ impl SittingState {
         grantor: u32,
         grant: &ProxyGrant,
     ) -> Result<(), AssemblyError> {
-        let invalid = |field: &str, detail: String| AssemblyError::invalid(kind, field, detail);
         let max = self.rules.as_ref().map_or(0, |r| r.max_proxies_held);
         if max == 0 {
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "body",
-                "the sitting's rules allow no proxies".into(),
+                "the sitting's rules allow no proxies",
             ));
         }
         self.check_roster_version(kind, "body.roster_version", grant.roster_version)?;
-        if grant.delegate == grantor || !self.eligible(grant.delegate) {
-            return Err(invalid(
+        if grant.delegate == grantor || !self.not_revoked(grant.delegate) {
+            return Err(AssemblyError::invalid(
+                kind,
                 "body.delegate",
                 format!(
                     "member {} cannot be member {grantor}'s delegate (not another member in force)",
@@ -763,7 +775,8 @@ impl SittingState {
             ));
         }
         if let Some(g) = self.grant_in_force(grantor) {
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "body",
                 format!(
                     "member {grantor} already has a delegation in force (record {}): revoke it first",
@@ -773,14 +786,15 @@ impl SittingState {
         }
         let held = (0..self.grants.len() as u32)
             .filter(|&m| {
-                self.eligible(m)
+                self.not_revoked(m)
                     && self
                         .grant_in_force(m)
                         .is_some_and(|g| g.delegate == grant.delegate)
             })
             .count();
         if held >= usize::from(max) {
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "body.delegate",
                 format!(
                     "member {} already holds {held} delegation(s), the most the rules allow",
@@ -792,16 +806,17 @@ impl SittingState {
     }
 
     fn check_open(&self, kind: &'static str, open: &DivisionOpen) -> Result<(), AssemblyError> {
-        let invalid = |field: &str, detail: String| AssemblyError::invalid(kind, field, detail);
         let next = self.divisions.len() as u32 + 1;
         if open.division != next {
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "body.division",
                 format!("the next division is number {next}"),
             ));
         }
         if let Some(d) = self.divisions.iter().find(|d| d.is_running()) {
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "body.division",
                 format!("division {} is still open", d.open.division),
             ));
@@ -813,13 +828,15 @@ impl SittingState {
                 Some(d) if d.status == DivisionStatus::Voided && d.rerun_by.is_none() => {
                     // A rerun votes again on what was voided, not on something else.
                     if open.text_hash != d.open.text_hash {
-                        return Err(invalid(
+                        return Err(AssemblyError::invalid(
+                            kind,
                             "body.text_hash",
                             format!("not the text of division {}, which it reruns", open.reruns),
                         ));
                     }
                     if open.choices != d.open.choices {
-                        return Err(invalid(
+                        return Err(AssemblyError::invalid(
+                            kind,
                             "body.choices",
                             format!(
                                 "not the choices of division {}, which it reruns",
@@ -828,7 +845,8 @@ impl SittingState {
                         ));
                     }
                     if open.secret != d.open.secret {
-                        return Err(invalid(
+                        return Err(AssemblyError::invalid(
+                            kind,
                             "body.secret",
                             format!(
                                 "division {} was {}a secret ballot",
@@ -839,7 +857,8 @@ impl SittingState {
                     }
                 }
                 _ => {
-                    return Err(invalid(
+                    return Err(AssemblyError::invalid(
+                        kind,
                         "body.reruns",
                         format!(
                             "division {} is not a voided division awaiting its rerun",
@@ -851,7 +870,8 @@ impl SittingState {
         }
         let (present, required) = self.quorum_at(Some(open.time));
         if present < required {
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "quorum",
                 format!("quorum not met: {present} counted present, {required} required"),
             ));
@@ -881,11 +901,11 @@ impl SittingState {
         kind: &'static str,
         claimed: &DivisionResult,
     ) -> Result<(), AssemblyError> {
-        let invalid = |field: String, detail: String| AssemblyError::invalid(kind, field, detail);
         let d = self.division_ref(kind, claimed.division)?;
         if d.status != DivisionStatus::Closed {
-            return Err(invalid(
-                "body.division".into(),
+            return Err(AssemblyError::invalid(
+                kind,
+                "body.division",
                 format!(
                     "division {} is {:?}: a result comes only after close",
                     claimed.division, d.status
@@ -893,19 +913,22 @@ impl SittingState {
             ));
         }
         if d.open.secret {
-            return Err(invalid(
-                "body.division".into(),
-                "a secret ballot's result is its election's tally.result".into(),
+            return Err(AssemblyError::invalid(
+                kind,
+                "body.division",
+                "a secret ballot's result is its election's tally.result",
             ));
         }
         if let Some(at) = d.result_at {
-            return Err(invalid(
-                "body.division".into(),
+            return Err(AssemblyError::invalid(
+                kind,
+                "body.division",
                 format!("the result of division {} is record {at}", claimed.division),
             ));
         }
         let expected = d.count();
-        compare_result(&expected, claimed).map_err(|(field, detail)| invalid(field, detail))
+        compare_result(&expected, claimed)
+            .map_err(|(field, detail)| AssemblyError::invalid(kind, field, detail))
     }
 
     fn check_vote(
@@ -914,14 +937,14 @@ impl SittingState {
         signer: &[u8; 32],
         vote: &Vote,
     ) -> Result<Vec<Key>, AssemblyError> {
-        let invalid = |field: &str, detail: String| AssemblyError::invalid(kind, field, detail);
         let voter = self.signer_member(kind, signer)?;
         let sequence_key = self.check_sequence(kind, voter, vote.sequence)?;
         let d = self.division_ref(kind, vote.division)?;
         match d.status {
             DivisionStatus::Open => {}
             DivisionStatus::Suspended => {
-                return Err(invalid(
+                return Err(AssemblyError::invalid(
+                    kind,
                     "body.division",
                     format!(
                         "division {} is suspended: outside its voting window",
@@ -930,7 +953,8 @@ impl SittingState {
                 ));
             }
             DivisionStatus::Closed | DivisionStatus::Voided => {
-                return Err(invalid(
+                return Err(AssemblyError::invalid(
+                    kind,
                     "body.division",
                     format!(
                         "division {} is {:?}: outside its voting window",
@@ -942,19 +966,22 @@ impl SittingState {
         // A vote is cast in the chamber: by a member present, for themself or, as a
         // delegate, for the member they represent (spec/40 §40.8).
         if !self.is_present(voter) {
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "presence",
                 format!("member {voter} has not registered presence: vote after arriving"),
             ));
         }
         if vote.text_hash != d.open.text_hash {
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "body.text_hash",
                 format!("not the hash of division {}'s text", vote.division),
             ));
         }
         if vote.roster_version != d.open.roster_version {
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "body.roster_version",
                 format!(
                     "division {} is voted under roster version {}",
@@ -963,7 +990,8 @@ impl SittingState {
             ));
         }
         if usize::from(vote.choice) >= d.open.choices.len() {
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "body.choice",
                 format!("choice {} of {} offered", vote.choice, d.open.choices.len()),
             ));
@@ -974,12 +1002,14 @@ impl SittingState {
                 .as_ref()
                 .is_some_and(|r| r.proxies_in_secret_ballots);
             if vote.on_behalf.is_some() && !proxies_in_secret {
-                return Err(invalid(
+                return Err(AssemblyError::invalid(
+                    kind,
                     "body.on_behalf",
-                    "the rules say proxies do not apply in secret ballots".into(),
+                    "the rules say proxies do not apply in secret ballots",
                 ));
             }
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "body.division",
                 format!(
                     "division {} is a secret ballot: it is voted through its election, not on the roll call",
@@ -991,8 +1021,9 @@ impl SittingState {
             None => voter,
             Some(m) => {
                 let in_force = self.grant_in_force(m).is_some_and(|g| g.delegate == voter);
-                if m == voter || !self.eligible(m) || !in_force {
-                    return Err(invalid(
+                if m == voter || !self.not_revoked(m) || !in_force {
+                    return Err(AssemblyError::invalid(
+                        kind,
                         "body.on_behalf",
                         format!(
                             "no delegation from member {m} to member {voter} is in force at this point of the log"
@@ -1009,7 +1040,7 @@ impl SittingState {
         if !final_on_first {
             return Ok(vec![sequence_key]);
         }
-        if let Some(b) = d.ballots.get(&member) {
+        if let Some(b) = d.counted.get(&member) {
             return Err(AssemblyError::AlreadyUsed {
                 kind,
                 field: VOTE_KEY.into(),
@@ -1054,7 +1085,7 @@ impl SittingState {
         decoded: &Decoded,
         index: u64,
     ) -> Result<(), AssemblyError> {
-        let kind = name(kind_of(decoded));
+        let kind = kinds::label(kind_of(decoded));
         let broken = || AssemblyError::invalid(kind, "body", "applied without being checked");
         match decoded {
             Decoded::Rules(rules) => self.rules = Some(rules.clone()),
@@ -1113,7 +1144,7 @@ impl SittingState {
                     status: DivisionStatus::Open,
                     present,
                     quorum,
-                    ballots: BTreeMap::new(),
+                    counted: BTreeMap::new(),
                     corrections: Vec::new(),
                     result_at: None,
                     rerun_by: None,
@@ -1140,9 +1171,9 @@ impl SittingState {
                     None => (voter, None),
                 };
                 let d = self.division_mut(vote.division).ok_or_else(broken)?;
-                d.ballots.insert(
+                d.counted.insert(
                     member,
-                    Ballot {
+                    CountedVote {
                         choice: vote.choice,
                         delegate,
                         index,

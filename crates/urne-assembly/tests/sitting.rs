@@ -649,7 +649,7 @@ fn golden_rules_parameters_and_vote_bodies() {
     );
     let ballots = [(
         289u32,
-        urne_assembly::Ballot {
+        urne_assembly::CountedVote {
             choice: 1,
             delegate: Some(7),
             index: 0,

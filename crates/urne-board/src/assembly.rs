@@ -182,7 +182,7 @@ impl AssemblyKind {
     pub fn in_chamber(kind: Kind, clock: Clock, chamber: SharedChamber) -> Self {
         Self {
             kind,
-            name: urne_assembly::kinds::name(kind).unwrap_or("assembly record"),
+            name: urne_assembly::kinds::label(kind),
             clock,
             chamber,
         }

@@ -467,7 +467,7 @@ fn racing_votes_of_one_member_under_first_cast_final_land_once() {
         );
     }
     let votes = board
-        .with_context_state(&id, |s: &SittingState| s.division(1).unwrap().ballots.len())
+        .with_context_state(&id, |s: &SittingState| s.division(1).unwrap().counted.len())
         .unwrap();
     assert_eq!(votes, 1);
     drop(board);

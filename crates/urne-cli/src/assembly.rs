@@ -102,7 +102,7 @@ struct Sitting<'a> {
 
 impl Sitting<'_> {
     fn post(&self, kind: Kind, body: &[u8], key: &SigningKey) -> Result<u64, String> {
-        let name = urne_assembly::kinds::name(kind).unwrap_or("context record");
+        let name = urne_assembly::kinds::label(kind);
         let record = Record::sign(self.id, kind, body, key).map_err(|e| format!("{name}: {e}"))?;
         self.board
             .submit(record.into_bytes())

@@ -327,14 +327,6 @@ impl Follower {
     }
 }
 
-fn kind_name(kind: Kind) -> &'static str {
-    urne_assembly::kinds::name(kind).unwrap_or(match kind {
-        CONTEXT_OPEN => "context.open",
-        CONTEXT_PHASE => "context.phase",
-        _ => "record",
-    })
-}
-
 fn post(
     client: &BoardClient,
     id: ContextId,
@@ -342,7 +334,7 @@ fn post(
     body: &[u8],
     key: &SigningKey,
 ) -> Result<Record, Failure> {
-    let name = kind_name(kind);
+    let name = urne_assembly::kinds::label(kind);
     let record = Record::sign(id, kind, body, key).map_err(|e| fail(format!("{name}: {e}")))?;
     let receipt = client
         .post_record(record.bytes())
