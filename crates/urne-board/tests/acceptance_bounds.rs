@@ -114,6 +114,26 @@ fn the_same_opening_sent_again_is_a_duplicate_not_a_second_context() {
 struct Gated {
     gate: Arc<(Mutex<bool>, Condvar)>,
     checking: Arc<AtomicUsize>,
+    /// Holds a record whose body is [`HELD_IN_PRECHECK`] in precheck, so that with one
+    /// precheck thread the submissions behind it wait in the intake queue, untaken.
+    precheck_gate: Arc<(Mutex<bool>, Condvar)>,
+    prechecking: Arc<AtomicUsize>,
+}
+
+const HELD_IN_PRECHECK: &[u8] = b"held in precheck";
+
+fn wait_until_open(gate: &(Mutex<bool>, Condvar)) {
+    let (open, opened) = gate;
+    let mut open = open.lock().unwrap();
+    while !*open {
+        open = opened.wait(open).unwrap();
+    }
+}
+
+fn open(gate: &(Mutex<bool>, Condvar)) {
+    let (open, opened) = gate;
+    *open.lock().unwrap() = true;
+    opened.notify_all();
 }
 
 const GATED_KIND: Kind = Kind(0x7f31);
@@ -137,6 +157,13 @@ impl KindHandler for Gated {
     fn sequencing(&self) -> Sequencing {
         Sequencing::Concurrent
     }
+    fn precheck(&self, record: &Record) -> Result<Prechecked, Rejection> {
+        if record.body() == HELD_IN_PRECHECK {
+            self.prechecking.fetch_add(1, Ordering::SeqCst);
+            wait_until_open(&self.precheck_gate);
+        }
+        Ok(Prechecked::default())
+    }
     fn check(
         &self,
         _: &Record,
@@ -144,11 +171,7 @@ impl KindHandler for Gated {
         _: Option<&ContextView<'_>>,
     ) -> Result<Vec<UniqueKey>, Rejection> {
         self.checking.fetch_add(1, Ordering::SeqCst);
-        let (open, opened) = &*self.gate;
-        let mut open = open.lock().unwrap();
-        while !*open {
-            open = opened.wait(open).unwrap();
-        }
+        wait_until_open(&self.gate);
         Ok(Vec::new())
     }
     fn apply(&self, _: &Record, _: u64, _: &mut ContextMut<'_>) -> Result<(), Rejection> {
@@ -161,6 +184,8 @@ struct GatedBoard {
     board: Arc<Board>,
     gate: Arc<(Mutex<bool>, Condvar)>,
     checking: Arc<AtomicUsize>,
+    precheck_gate: Arc<(Mutex<bool>, Condvar)>,
+    prechecking: Arc<AtomicUsize>,
     context: ContextId,
     dir: PathBuf,
 }
@@ -170,11 +195,15 @@ impl GatedBoard {
         let dir = scratch(name);
         let gate = Arc::new((Mutex::new(false), Condvar::new()));
         let checking = Arc::new(AtomicUsize::new(0));
+        let precheck_gate = Arc::new((Mutex::new(false), Condvar::new()));
+        let prechecking = Arc::new(AtomicUsize::new(0));
         let mut registry = Registry::standard();
         registry
             .register(Arc::new(Gated {
                 gate: Arc::clone(&gate),
                 checking: Arc::clone(&checking),
+                precheck_gate: Arc::clone(&precheck_gate),
+                prechecking: Arc::clone(&prechecking),
             }))
             .unwrap();
         let (board, _) = Board::open(&dir, config, registry).unwrap();
@@ -184,6 +213,8 @@ impl GatedBoard {
             board: Arc::new(board),
             gate,
             checking,
+            precheck_gate,
+            prechecking,
             context,
             dir,
         }
@@ -205,9 +236,11 @@ impl GatedBoard {
     }
 
     fn open_gate(&self) {
-        let (open, opened) = &*self.gate;
-        *open.lock().unwrap() = true;
-        opened.notify_all();
+        open(&self.gate);
+    }
+
+    fn open_precheck_gate(&self) {
+        open(&self.precheck_gate);
     }
 
     fn wait_for(&self, what: &str, done: impl Fn() -> bool) {
@@ -221,6 +254,7 @@ impl GatedBoard {
 
 impl Drop for GatedBoard {
     fn drop(&mut self) {
+        self.open_precheck_gate();
         self.open_gate();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -310,11 +344,18 @@ fn the_byte_bound_refuses_what_would_pass_it_beside_what_waits() {
 #[test]
 fn a_dropped_async_submitter_gives_its_place_back() {
     let mut config = config();
-    config.max_queued_records = 2;
+    config.max_queued_records = 3;
+    // One precheck thread, held by a record in precheck: what is submitted behind it waits
+    // in the intake queue, untaken, whatever the scheduling, until the test lets it go.
+    config.precheck_threads = 1;
     let gated = GatedBoard::open("bound-dropped", config);
     let first = gated.submit_in_background(gated.record(b"first"));
     gated.wait_for("the first record at the gate", || {
         gated.checking.load(Ordering::SeqCst) == 1
+    });
+    let held = gated.submit_in_background(gated.record(HELD_IN_PRECHECK));
+    gated.wait_for("a record held in precheck", || {
+        gated.prechecking.load(Ordering::SeqCst) == 1
     });
     {
         // Polled once (it takes its place), then dropped: a closed connection.
@@ -322,20 +363,24 @@ fn a_dropped_async_submitter_gives_its_place_back() {
         let mut submission = std::pin::pin!(gated.board.submit_async(bytes));
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
         assert!(submission.as_mut().poll(&mut cx).is_pending());
-        assert_eq!(gated.board.queued(), 2);
+        assert_eq!(gated.board.queued(), 3);
     }
+    // The precheck thread takes the abandoned submission next, finds nobody waiting for
+    // its answer, and gives its place back without checking it.
+    gated.open_precheck_gate();
     gated.wait_for("the abandoned place given back", || {
-        gated.board.queued() == 1
+        gated.board.queued() == 2
     });
     let second = gated.submit_in_background(gated.record(b"second"));
-    gated.wait_for("the second record waiting", || gated.board.queued() == 2);
+    gated.wait_for("the second record waiting", || gated.board.queued() == 3);
     gated.open_gate();
     assert!(first.join().unwrap().is_ok());
+    assert!(held.join().unwrap().is_ok());
     assert!(second.join().unwrap().is_ok());
     assert_eq!(
         gated.board.store().size(),
-        3,
-        "the abandoned record was not stored"
+        4,
+        "the opening, first, held and second are stored, the abandoned record is not"
     );
 }
 
