@@ -2,6 +2,10 @@
 //! with its counts and, for a failure, the record index and the field at fault.
 
 use serde::Serialize;
+use urne_ballot::Manifest;
+use urne_ceremony::{CeremonyFault, CeremonyOutcome};
+use urne_election::Phase;
+use urne_tally::TallyResult;
 
 /// The numbered steps of spec/50-verification.md, in the order they run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -142,6 +146,7 @@ impl StepReport {
 
 /// One election, as far as it was verified.
 #[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
 pub struct ElectionSummary {
     /// Its context id, hex.
     pub context: String,
@@ -156,6 +161,21 @@ pub struct ElectionSummary {
     /// The published counts (per contest, per entry), when there is a verified result.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counts: Option<Vec<Vec<u64>>>,
+    /// The phase its log reached.
+    #[serde(skip)]
+    pub phase_reached: Option<Phase>,
+    /// Its manifest, once on the log.
+    #[serde(skip)]
+    pub manifest: Option<Manifest>,
+    /// The ceremony's outcome, re-verified, once it finished (a fault means the authority
+    /// opens a new election, spec/23 §23.3).
+    #[serde(skip)]
+    pub ceremony: Option<Result<CeremonyOutcome, CeremonyFault>>,
+    /// Whether voting opened.
+    pub voting_opened: bool,
+    /// The published result, when every check of it passed.
+    #[serde(skip)]
+    pub result: Option<TallyResult>,
 }
 
 /// The whole verification.

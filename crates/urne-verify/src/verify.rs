@@ -314,22 +314,26 @@ impl ElectionCheck {
 
     /// V3-V5 and V7-V11 from the domain crates directly, a second opinion on the fold's
     /// own state that must agree with it.
-    fn finish(self, origin: &str, report: &mut Report) -> ElectionSummary {
+    fn verify_state(&self, origin: &str, report: &mut Report) -> ElectionSummary {
         let context = self.id.to_hex();
         let Some(state) = self.replay.state() else {
-            unreachable_open(&self, report);
+            unreachable_open(self, report);
             return summary(&context, "none", 0, 0, 0, None);
         };
         let phase = state.phase().to_string();
         let ballots = self.casts.len();
         let Some(sealed) = state.sealed().cloned() else {
             // Before voting: what went as far as a ceremony outcome must still agree.
+            let mut ceremony = None;
             if let (Some(kept), Some(transcript)) = (
                 state.ceremony().outcome(),
                 state.ceremony().transcript(self.id.0),
             ) {
                 report.count(Step::Ceremony, 1);
-                if &verify_ceremony(&transcript) != kept {
+                let direct = verify_ceremony(&transcript);
+                let agree = &direct == kept;
+                ceremony = Some(direct);
+                if !agree {
                     self.fail(
                         report,
                         Step::Ceremony,
@@ -341,7 +345,9 @@ impl ElectionCheck {
                     );
                 }
             }
-            return summary(&context, &phase, 0, ballots, self.audits.len(), None);
+            let mut s = summary(&context, &phase, 0, ballots, self.audits.len(), None);
+            s.ceremony = ceremony;
+            return s;
         };
 
         // V4: the ceremony, verified from its transcript alone.
@@ -362,7 +368,9 @@ impl ElectionCheck {
                         format!("voting opened on a ceremony that fails: {fault}"),
                     ),
                 );
-                return summary(&context, &phase, 0, ballots, self.audits.len(), None);
+                let mut s = summary(&context, &phase, 0, ballots, self.audits.len(), None);
+                s.ceremony = Some(Err(fault));
+                return s;
             }
             None => {
                 self.fail(
@@ -489,7 +497,7 @@ impl ElectionCheck {
 
         // V9-V11: the result, re-verified from the ballots, the list and the shares.
         let Some((at, result)) = &self.result else {
-            return summary(
+            let mut s = summary(
                 &context,
                 &phase,
                 list.entries().len(),
@@ -497,6 +505,8 @@ impl ElectionCheck {
                 self.audits.len(),
                 None,
             );
+            s.ceremony = Some(Ok(outcome));
+            return s;
         };
         report.count(Step::Aggregation, result.tally.ciphertexts().len() as u64);
         report.count(Step::Result, 1);
@@ -540,14 +550,17 @@ impl ElectionCheck {
                 ),
             );
         }
-        summary(
+        let mut s = summary(
             &context,
             &phase,
             list.entries().len(),
             ballots,
             self.audits.len(),
             verified.then(|| result.counts.clone()),
-        )
+        );
+        s.ceremony = Some(Ok(outcome));
+        s.result = verified.then(|| result.clone());
+        s
     }
 }
 
@@ -574,6 +587,26 @@ fn summary(
         ballots,
         audits,
         counts,
+        phase_reached: None,
+        manifest: None,
+        ceremony: None,
+        voting_opened: false,
+        result: None,
+    }
+}
+
+impl ElectionCheck {
+    /// [`ElectionCheck::verify_state`] with what the fold kept of the election.
+    fn finish(self, origin: &str, report: &mut Report) -> ElectionSummary {
+        let state = self.replay.state();
+        let phase_reached = state.map(|s| s.phase());
+        let manifest = state.and_then(|s| s.manifest().cloned());
+        let voting_opened = state.is_some_and(|s| s.sealed().is_some());
+        let mut summary = self.verify_state(origin, report);
+        summary.phase_reached = phase_reached;
+        summary.manifest = manifest;
+        summary.voting_opened = voting_opened;
+        summary
     }
 }
 
