@@ -1,0 +1,170 @@
+//! The observer's commands (spec/50, spec/51): `urne verify` re-checks a whole board from
+//! its public log, `urne export` writes that log to an archive file.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use urne_client::{BoardClient, ClientOptions};
+use urne_verify::{Archive, Options, Progress, Report};
+
+use crate::output::{Failure, say, stderr_line};
+use crate::{BoardArgs, BoardKeyArgs};
+
+/// The observer's commands.
+#[derive(Subcommand)]
+pub enum ObserverCommand {
+    /// Anyone: re-run every check of spec/50 on a board (its URL) or an archive (a file
+    /// `urne export` wrote). Exit status 0 only if every step passed.
+    Verify(VerifyArgs),
+    /// Anyone: write the board's public log (entries, checkpoint, cosignatures) to an
+    /// archive file (spec/51), for `urne verify FILE` later or elsewhere.
+    Export(ExportArgs),
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// A board's URL (https://…, or http:// to a loopback address) or an archive file.
+    source: String,
+    /// Print the structured report (JSON) instead of the summary.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    keys: OptionalKeys,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// Where to write the archive (a new file).
+    #[arg(long)]
+    out: PathBuf,
+    #[command(flatten)]
+    keys: OptionalKeys,
+}
+
+/// The board's key and the witnesses, as [`BoardKeyArgs`], but the board key may be left
+/// out: the report then says the log is only self-consistent under the key it carries.
+#[derive(Args)]
+struct OptionalKeys {
+    #[command(flatten)]
+    keys: BoardKeyArgs,
+}
+
+impl OptionalKeys {
+    fn board_vkey(&self) -> Result<Option<String>, Failure> {
+        if self.keys.board_key.is_none() && self.keys.board_key_file.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(self.keys.verifier()?.to_vkey()))
+    }
+}
+
+pub fn run(board: &BoardArgs, command: ObserverCommand) -> Result<(), Failure> {
+    match command {
+        ObserverCommand::Verify(args) => verify(board, args),
+        ObserverCommand::Export(args) => export(board, args),
+    }
+}
+
+fn is_url(source: &str) -> bool {
+    source.starts_with("https://") || source.starts_with("http://")
+}
+
+fn fetch(url: &str, board: &BoardArgs, keys: &OptionalKeys) -> Result<Archive, Failure> {
+    let client = BoardClient::with_options(
+        url,
+        &ClientOptions::allowing_plain_http(board.allow_plain_http),
+    )?;
+    let vkey = keys.board_vkey()?;
+    urne_verify::fetch(&client, vkey.as_deref(), &[]).map_err(|e| Failure::from(e.to_string()))
+}
+
+fn read_archive(path: &Path) -> Result<Archive, Failure> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(Archive::decode(&bytes).map_err(|e| format!("{}: {e}", path.display()))?)
+}
+
+/// A bar on stderr, drawn only when stderr is a terminal.
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn ballots(&self, total: u64) {
+        self.0.set_length(total);
+    }
+    fn verified(&self, n: u64) {
+        self.0.inc(n);
+    }
+}
+
+fn bar() -> Bar {
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(0), target);
+    // A constant template: a refusal would be a bug of ours, and a bar without style
+    // still counts.
+    if let Ok(style) =
+        ProgressStyle::with_template("ballots [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    Bar(bar)
+}
+
+fn verify(board: &BoardArgs, args: VerifyArgs) -> Result<(), Failure> {
+    let mut archive = if is_url(&args.source) {
+        fetch(&args.source, board, &args.keys)?
+    } else {
+        read_archive(Path::new(&args.source))?
+    };
+    match args.keys.board_vkey()? {
+        Some(given) if given.trim() != archive.board_vkey.trim() => {
+            // The given key decides: the report then fails V1 if the log is not signed
+            // by it.
+            archive.board_vkey = given;
+        }
+        Some(_) => {}
+        None => stderr_line!(
+            "urne: no --board-key given: the log is checked under the key it carries, which proves it self-consistent, not that it is the board you mean"
+        ),
+    }
+    let options = Options {
+        witnesses: args.keys.keys.witnesses()?,
+        quorum: args.keys.keys.quorum,
+    };
+    let progress = bar();
+    let report = urne_verify::verify(&archive, &options, &progress);
+    progress.0.finish_and_clear();
+    print_report(&report, args.json)?;
+    if report.passed {
+        Ok(())
+    } else {
+        Err(Failure::from(format!(
+            "verification failed: {} failures",
+            report.failures().count()
+        )))
+    }
+}
+
+fn print_report(report: &Report, json: bool) -> Result<(), Failure> {
+    if json {
+        say!("{}", report.to_json())
+    } else {
+        say!("{}", report.summary().trim_end())
+    }
+}
+
+fn export(board: &BoardArgs, args: ExportArgs) -> Result<(), Failure> {
+    let archive = fetch(&board.board, board, &args.keys)?;
+    urne_fsutil::write_new(&args.out, &archive.encode(), 0o644)
+        .map_err(|e| format!("{}: {e}", args.out.display()))?;
+    say!(
+        "wrote {}: {} entries, {} checkpoint(s)",
+        args.out.display(),
+        archive.entries.len(),
+        archive.checkpoints.len()
+    )
+}
