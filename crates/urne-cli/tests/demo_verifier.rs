@@ -226,6 +226,9 @@ fn demo_refuses_a_verified_result_that_is_not_the_plaintext_count() {
         cast: held.election.cast,
         revotes: held.election.revotes,
         audits: held.election.audits,
+        election: std::sync::Arc::clone(&held.election.election),
+        credentials: Vec::new(),
+        trustee_keys: Vec::new(),
     };
     held_other.plaintext[1][2] += 1;
     let err = check_against_plaintext(&published, &held_other).unwrap_err();
