@@ -191,10 +191,13 @@ fn step_of_fault(error: &ElectionError) -> Step {
                 Step::Revotes
             } else if field == "body.trustees" {
                 Step::Decryption
-            } else if field.ends_with(".count") || field == "body" {
-                Step::Result
-            } else {
+            } else if field == "body.weight"
+                || field == "body.context"
+                || (field.starts_with("body.contests") && !field.ends_with(".count"))
+            {
                 Step::Aggregation
+            } else {
+                Step::Result
             }
         }
         kind if kind.starts_with("ceremony.") => Step::Ceremony,
