@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use urne_client::{BoardClient, ClientOptions};
-use urne_verify::{Archive, Options, Progress, Report};
+use urne_verify::{Archive, Options, Progress, Report, VoterReceipt};
 
 use crate::output::{Failure, say, stderr_line};
 use crate::{BoardArgs, BoardKeyArgs};
@@ -21,6 +21,44 @@ pub enum ObserverCommand {
     /// Anyone: write the board's public log (entries, checkpoint, cosignatures) to an
     /// archive file (spec/51), for `urne verify FILE` later or elsewhere.
     Export(ExportArgs),
+    /// A voter: check a ballot's receipt (spec/52), or which ballots a credential cast.
+    Receipt {
+        #[command(subcommand)]
+        command: ReceiptCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ReceiptCommand {
+    /// Check a receipt offline: the checkpoint signed by the board (and cosigned), the
+    /// ballot's record in it at its index. With --later, also against the board's newest
+    /// checkpoint through its consistency proof: the ballot is still on the log.
+    Check {
+        /// The receipt file `urne vote --cast` wrote.
+        file: PathBuf,
+        /// Also fetch the board's newest checkpoint and check it extends the receipt's.
+        #[arg(long)]
+        later: bool,
+        #[command(flatten)]
+        keys: BoardKeyArgs,
+    },
+    /// Verify the board (or an archive), then list the ballots cast with a credential:
+    /// none for a voter who did not vote; the last one is the one counted.
+    Credential {
+        /// A board's URL or an archive file.
+        source: String,
+        /// The election's context id.
+        #[arg(long)]
+        election: String,
+        /// The voter's credential file.
+        #[arg(long)]
+        credential: PathBuf,
+        /// The receipt of the ballot the voter expects to be counted.
+        #[arg(long)]
+        receipt: Option<PathBuf>,
+        #[command(flatten)]
+        keys: OptionalKeys,
+    },
 }
 
 #[derive(Args)]
@@ -46,7 +84,7 @@ pub struct ExportArgs {
 /// The board's key and the witnesses, as [`BoardKeyArgs`], but the board key may be left
 /// out: the report then says the log is only self-consistent under the key it carries.
 #[derive(Args)]
-struct OptionalKeys {
+pub struct OptionalKeys {
     #[command(flatten)]
     keys: BoardKeyArgs,
 }
@@ -64,6 +102,7 @@ pub fn run(board: &BoardArgs, command: ObserverCommand) -> Result<(), Failure> {
     match command {
         ObserverCommand::Verify(args) => verify(board, args),
         ObserverCommand::Export(args) => export(board, args),
+        ObserverCommand::Receipt { command } => receipt(board, command),
     }
 }
 
@@ -114,13 +153,13 @@ fn bar() -> Bar {
     Bar(bar)
 }
 
-fn verify(board: &BoardArgs, args: VerifyArgs) -> Result<(), Failure> {
-    let mut archive = if is_url(&args.source) {
-        fetch(&args.source, board, &args.keys)?
+fn load(source: &str, board: &BoardArgs, keys: &OptionalKeys) -> Result<Archive, Failure> {
+    let mut archive = if is_url(source) {
+        fetch(source, board, keys)?
     } else {
-        read_archive(Path::new(&args.source))?
+        read_archive(Path::new(source))?
     };
-    match args.keys.board_vkey()? {
+    match keys.board_vkey()? {
         Some(given) if given.trim() != archive.board_vkey.trim() => {
             // The given key decides: the report then fails V1 if the log is not signed
             // by it.
@@ -131,6 +170,11 @@ fn verify(board: &BoardArgs, args: VerifyArgs) -> Result<(), Failure> {
             "urne: no --board-key given: the log is checked under the key it carries, which proves it self-consistent, not that it is the board you mean"
         ),
     }
+    Ok(archive)
+}
+
+fn verify(board: &BoardArgs, args: VerifyArgs) -> Result<(), Failure> {
+    let archive = load(&args.source, board, &args.keys)?;
     let options = Options {
         witnesses: args.keys.keys.witnesses()?,
         quorum: args.keys.keys.quorum,
@@ -167,4 +211,91 @@ fn export(board: &BoardArgs, args: ExportArgs) -> Result<(), Failure> {
         archive.entries.len(),
         archive.checkpoints.len()
     )
+}
+
+fn read_receipt(path: &Path) -> Result<VoterReceipt, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(VoterReceipt::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?)
+}
+
+fn receipt(board: &BoardArgs, command: ReceiptCommand) -> Result<(), Failure> {
+    match command {
+        ReceiptCommand::Check { file, later, keys } => {
+            let receipt = read_receipt(&file)?;
+            let verifier = keys.verifier()?;
+            let checked = receipt
+                .check(&verifier, &keys.witnesses()?, keys.quorum)
+                .map_err(|e| format!("RECEIPT REFUSED: {e}"))?;
+            say!(
+                "receipt holds: ballot {} is entry {} of the log under the board's checkpoint of {} entries ({} witness cosignatures)",
+                receipt.tracking_code.short(),
+                receipt.index,
+                checked.checkpoint.size(),
+                checked.cosigned
+            )?;
+            if later {
+                let client = board.client()?;
+                let newest = client.checkpoint(&verifier, &keys.witnesses()?, keys.quorum)?;
+                let proof = client
+                    .consistency_proof(checked.checkpoint.size(), newest.checkpoint.size())?;
+                let extended = receipt
+                    .check_later(&verifier, &newest.text, &proof)
+                    .map_err(|e| format!("RECEIPT REFUSED: {e}"))?;
+                say!(
+                    "still on the log: the board's newest checkpoint ({} entries) extends the receipt's",
+                    extended.size()
+                )?;
+            }
+            Ok(())
+        }
+        ReceiptCommand::Credential {
+            source,
+            election,
+            credential,
+            receipt,
+            keys,
+        } => {
+            let election = urne_record::ContextId::from_hex(election.trim())
+                .ok_or("--election: not a context id (64 hex digits)")?;
+            let text = zeroize::Zeroizing::new(
+                std::fs::read_to_string(&credential)
+                    .map_err(|e| format!("{}: {e}", credential.display()))?,
+            );
+            let public = urne_credential::Credential::parse(text.trim())
+                .map_err(|e| format!("{}: {e}", credential.display()))?
+                .public()
+                .to_bytes();
+            let archive = load(&source, board, &keys)?;
+            let options = Options {
+                witnesses: keys.keys.witnesses()?,
+                quorum: keys.keys.quorum,
+            };
+            let report = urne_verify::verify(&archive, &options, &urne_verify::Quiet);
+            if !report.passed {
+                print_report(&report, false)?;
+                return Err("the board does not verify: what it says of a credential proves nothing".into());
+            }
+            let cast = urne_verify::ballots_with_credential(&archive.entries, election, &public);
+            let Some((last_index, last_code)) = cast.last() else {
+                say!("no ballot was cast with this credential in election {}", election.to_hex())?;
+                return Ok(());
+            };
+            for (index, code) in &cast {
+                say!("entry {index}: ballot {} cast with this credential", code.short())?;
+            }
+            say!("the one counted: ballot {} (entry {last_index})", last_code.short())?;
+            if let Some(path) = receipt {
+                let receipt = read_receipt(&path)?;
+                if receipt.tracking_code != *last_code {
+                    return Err(format!(
+                        "YOUR BALLOT IS NOT THE ONE COUNTED: the receipt's ballot {} is not the last ballot of this credential",
+                        receipt.tracking_code.short()
+                    )
+                    .into());
+                }
+                say!("the receipt's ballot is the one counted")?;
+            }
+            Ok(())
+        }
+    }
 }

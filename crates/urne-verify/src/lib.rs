@@ -16,10 +16,12 @@
 
 pub mod archive;
 mod fetch;
+pub mod receipt;
 mod report;
 mod verify;
 
 pub use archive::{Archive, ArchiveError};
 pub use fetch::{FetchError, fetch};
+pub use receipt::{CheckedReceipt, ReceiptError, VoterReceipt, ballots_with_credential};
 pub use report::{ElectionSummary, Failure, Report, Step, StepReport};
 pub use verify::{Options, Progress, Quiet, verify};
