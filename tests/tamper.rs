@@ -773,3 +773,145 @@ fn report_json_names_the_step_record_and_field() {
     assert!(json.contains(&format!("\"record\": {at}")), "{json}");
     assert!(json.contains("\"passed\": false"), "{json}");
 }
+
+// ---- receipts (spec/52) ---------------------------------------------------------------------
+
+fn receipt_of(entries: &[Vec<u8>], at: usize) -> urne_verify::VoterReceipt {
+    let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
+    let cast = CastBallot::decode(&body(&entries[at])).unwrap();
+    urne_verify::VoterReceipt {
+        election: record(&entries[at]).context(),
+        tracking_code: cast.tracking_code(),
+        index: at as u64,
+        record: entries[at].clone(),
+        inclusion: urne_log::proof::inclusion_proof(&leaves[..], at as u64, leaves.len() as u64)
+            .unwrap(),
+        checkpoint: checkpoint_of(&held().board, entries),
+    }
+}
+
+fn board_verifier() -> urne_log::note::NoteVerifier {
+    urne_log::note::NoteVerifier::from_vkey(&held().board.verifier().to_vkey()).unwrap()
+}
+
+#[test]
+fn receipt_checks_offline_and_round_trips_its_text() {
+    let entries = &held().entries;
+    let receipt = receipt_of(entries, cast_at(entries, 3));
+    let parsed = urne_verify::VoterReceipt::parse(&receipt.to_json()).unwrap();
+    assert_eq!(parsed, receipt);
+    let checked = parsed.check(&board_verifier(), &[], 0).unwrap();
+    assert_eq!(checked.checkpoint.size(), entries.len() as u64);
+}
+
+#[test]
+fn receipt_with_another_ballots_tracking_code_is_refused() {
+    let entries = &held().entries;
+    let mut receipt = receipt_of(entries, cast_at(entries, 3));
+    receipt.tracking_code = receipt_of(entries, cast_at(entries, 4)).tracking_code;
+    let e = receipt.check(&board_verifier(), &[], 0).unwrap_err();
+    assert_eq!(e.field, "tracking_code");
+}
+
+#[test]
+fn receipt_with_an_altered_inclusion_path_or_index_is_refused() {
+    let entries = &held().entries;
+    let mut receipt = receipt_of(entries, cast_at(entries, 3));
+    receipt.inclusion[0].0[0] ^= 1;
+    assert_eq!(
+        receipt.check(&board_verifier(), &[], 0).unwrap_err().field,
+        "inclusion"
+    );
+    let mut receipt = receipt_of(entries, cast_at(entries, 3));
+    receipt.index += 1;
+    assert_eq!(
+        receipt.check(&board_verifier(), &[], 0).unwrap_err().field,
+        "inclusion"
+    );
+}
+
+#[test]
+fn receipt_under_a_checkpoint_of_another_key_or_without_the_quorum_is_refused() {
+    let entries = &held().entries;
+    let mut receipt = receipt_of(entries, cast_at(entries, 3));
+    let impostor = NoteSigner::from_seed(ORIGIN, &[4; 32]).unwrap();
+    receipt.checkpoint = checkpoint_of(&impostor, entries);
+    assert_eq!(
+        receipt.check(&board_verifier(), &[], 0).unwrap_err().field,
+        "checkpoint"
+    );
+    let receipt = receipt_of(entries, cast_at(entries, 3));
+    let witness = Cosigner::from_seed("witness.example", &[5; 32]).unwrap();
+    assert_eq!(
+        receipt
+            .check(&board_verifier(), &[witness.verifier()], 1)
+            .unwrap_err()
+            .field,
+        "checkpoint"
+    );
+}
+
+#[test]
+fn receipt_text_with_an_unknown_field_or_a_wrong_entry_hash_is_refused() {
+    let entries = &held().entries;
+    let text = receipt_of(entries, cast_at(entries, 3)).to_json();
+    let extra = text.replacen('{', "{\n  \"note\": \"x\",", 1);
+    assert!(urne_verify::VoterReceipt::parse(&extra).is_err());
+    let hash = leaf_hash(&entries[cast_at(entries, 3)]).to_hex();
+    let other = leaf_hash(&entries[0]).to_hex();
+    let wrong = text.replace(&hash, &other);
+    assert_eq!(
+        urne_verify::VoterReceipt::parse(&wrong).unwrap_err().field,
+        "entry_hash"
+    );
+}
+
+#[test]
+fn receipt_holds_against_a_later_checkpoint_only_if_the_log_extends_it() {
+    let entries = &held().entries;
+    let close = phase_at(entries, Phase::Closed);
+    let at = cast_at(entries, 3);
+    let receipt = receipt_of(&entries[..close], at);
+    let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
+    let proof =
+        urne_log::proof::consistency_proof(&leaves[..], close as u64, leaves.len() as u64)
+            .unwrap();
+    let later = checkpoint_of(&held().board, entries);
+    receipt.check_later(&board_verifier(), &later, &proof).unwrap();
+
+    // The board drops the ballot afterwards and signs the new log: no consistency
+    // proof from the receipt's checkpoint can lead there.
+    let mut dropped = entries.clone();
+    dropped.remove(at);
+    let forked = checkpoint_of(&held().board, &dropped);
+    let e = receipt
+        .check_later(&board_verifier(), &forked, &proof)
+        .unwrap_err();
+    assert_eq!(e.field, "later");
+}
+
+#[test]
+fn credential_check_finds_no_ballot_for_a_voter_who_did_not_vote_and_the_last_for_one_who_revoted()
+{
+    let entries = &held().entries;
+    let context = record(&entries[0]).context();
+    let stranger = Credential::generate(&mut rand::rng());
+    assert!(
+        urne_verify::ballots_with_credential(entries, context, &stranger.public().to_bytes())
+            .is_empty()
+    );
+    // Voter 2 voted twice: both ballots, the second counted.
+    let revoter = &held().election.credentials[2];
+    let cast = urne_verify::ballots_with_credential(entries, context, &revoter.public().to_bytes());
+    assert_eq!(cast.len(), 2);
+    assert!(cast[0].0 < cast[1].0);
+    // A ballot cast with a stolen credential shows up to its owner.
+    let mut stolen = entries.clone();
+    let victim = &held().election.credentials[5];
+    let at = cast_at(&stolen, 0);
+    tamper_ballot(&mut stolen, at, |b| {
+        b.credential = CredentialKey(victim.public().to_bytes())
+    });
+    let cast = urne_verify::ballots_with_credential(&stolen, context, &victim.public().to_bytes());
+    assert!(cast.iter().any(|(i, _)| *i == at as u64));
+}
