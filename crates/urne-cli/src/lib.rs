@@ -9,3 +9,4 @@
 pub mod ballot_bench;
 pub mod demo;
 pub mod measure;
+pub mod verify_bench;

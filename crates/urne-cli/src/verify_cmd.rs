@@ -299,3 +299,40 @@ fn receipt(board: &BoardArgs, command: ReceiptCommand) -> Result<(), Failure> {
         }
     }
 }
+
+/// `urne bench verify`.
+#[derive(Args)]
+pub struct BenchVerifyArgs {
+    /// Ballots on the synthesized board (one per voter).
+    #[arg(long, default_value_t = 10_000)]
+    ballots: usize,
+    /// Thread counts to verify with, comma-separated.
+    #[arg(long, default_value = "1,2")]
+    threads: String,
+}
+
+pub fn bench(args: BenchVerifyArgs) -> Result<(), String> {
+    let threads = args
+        .threads
+        .split(',')
+        .map(|t| {
+            t.trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| format!("--threads: {t:?} is not a positive count"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let report = urne_cli::verify_bench::run(args.ballots, &threads).map_err(|e| e.to_string())?;
+    for stage in &report.stages {
+        println!(
+            "set-up: {:<32} {}",
+            stage.name,
+            urne_cli::demo::seconds(stage.elapsed)
+        );
+    }
+    for line in report.lines() {
+        println!("{line}");
+    }
+    Ok(())
+}

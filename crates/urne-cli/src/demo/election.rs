@@ -296,7 +296,7 @@ fn cast_ballots(board: &dyn BoardLog, context: ContextId) -> Result<Vec<Ballot>,
 
 /// Closes voting and tallies: the encrypted sums, the present trustees' decryption
 /// shares posted, the combination, the result posted.
-fn tally(
+pub(crate) fn tally(
     authority: &Authority<'_>,
     trustees: &Trustees,
     keys: &[TrusteeKey],
