@@ -307,6 +307,7 @@ fn m06_checkpoint_without_the_witness_quorum_is_caught() {
     let options = Options {
         witnesses: vec![witness.verifier()],
         quorum: 1,
+        verified_prefix: 0,
     };
     let report = urne_verify::verify(&a, &options, &Quiet);
     assert_caught(&report, Step::Log, None);
@@ -914,4 +915,83 @@ fn credential_check_finds_no_ballot_for_a_voter_who_did_not_vote_and_the_last_fo
     });
     let cast = urne_verify::ballots_with_credential(&stolen, context, &victim.public().to_bytes());
     assert!(cast.iter().any(|(i, _)| *i == at as u64));
+}
+
+// ---- incremental verification (spec/50 §50.6) ---------------------------------------------
+
+fn incremental(entries: Vec<Vec<u8>>, prefix: usize) -> Report {
+    let mut a = archive(entries);
+    let older = checkpoint_of(&held().board, &held().entries[..prefix]);
+    a.checkpoints.insert(0, older);
+    let options = Options {
+        verified_prefix: prefix as u64,
+        ..Options::default()
+    };
+    urne_verify::verify(&a, &options, &Quiet)
+}
+
+#[test]
+fn incremental_run_checks_only_the_ballots_after_the_earlier_state() {
+    let entries = held().entries.clone();
+    let prefix = cast_at(&entries, 10);
+    let report = incremental(entries.clone(), prefix);
+    assert!(report.passed, "{}", report.summary());
+    assert_eq!(report.verified_before, prefix as u64);
+    let after = positions(&entries, kinds::BALLOT_CAST)
+        .iter()
+        .filter(|&&i| i >= prefix)
+        .count() as u64;
+    assert_eq!(report.step(Step::Ballots).checked, after);
+    assert_eq!(
+        report.step(Step::Records).checked,
+        (entries.len() - prefix) as u64
+    );
+    assert!(report.summary().contains("incremental"));
+}
+
+#[test]
+fn incremental_run_still_catches_a_bad_ballot_after_the_earlier_state() {
+    let mut entries = held().entries.clone();
+    let prefix = cast_at(&entries, 10);
+    let at = cast_at(&entries, 11);
+    tamper_ballot(&mut entries, at, |b| {
+        plus_one(&mut b.contests[0].options[2].proof.branches[0].z)
+    });
+    assert_caught(&incremental(entries, prefix), Step::Ballots, Some(at));
+}
+
+#[test]
+fn incremental_run_over_an_old_entry_changed_since_fails_and_verifies_everything_again() {
+    let mut entries = held().entries.clone();
+    let prefix = cast_at(&entries, 10);
+    let at = cast_at(&entries, 2);
+    tamper_ballot(&mut entries, at, |b| {
+        plus_one(&mut b.contests[0].options[0].proof.branches[0].z)
+    });
+    let report = incremental(entries, prefix);
+    assert_caught(&report, Step::Log, None);
+    assert_eq!(report.verified_before, 0);
+    // Everything was verified again: the changed ballot's proof is caught too.
+    assert!(
+        report
+            .step(Step::Ballots)
+            .failures
+            .iter()
+            .any(|f| f.record == Some(at as u64)),
+        "{}",
+        report.summary()
+    );
+}
+
+#[test]
+fn incremental_run_without_a_checkpoint_of_the_earlier_state_verifies_everything() {
+    let a = archive(held().entries.clone());
+    let options = Options {
+        verified_prefix: 5,
+        ..Options::default()
+    };
+    let report = urne_verify::verify(&a, &options, &Quiet);
+    assert_caught(&report, Step::Log, None);
+    assert_eq!(report.verified_before, 0);
+    assert_eq!(report.step(Step::Ballots).checked, held().election.cast as u64);
 }

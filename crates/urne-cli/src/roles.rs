@@ -275,7 +275,9 @@ impl Follower {
         let mut follower = Self {
             client,
             id,
-            replay: Replay::new(id, &origin),
+            // Cast ballots' proofs are verified in parallel batches after each read of the
+            // log (urne-election's deferred casts), not one by one.
+            replay: Replay::new(id, &origin).deferring_casts(),
             records: Vec::new(),
             next: 0,
         };
@@ -303,6 +305,12 @@ impl Follower {
                 self.records.push((entry.index, record));
             }
             self.next = entry.index + 1;
+        }
+        let deferred = self.replay.take_deferred();
+        if let Some(e) = urne_election::verify_deferred_casts(&deferred, &|_| {}).first() {
+            return Err(fail(format!(
+                "the board's log breaks the election's rules at {e}; refusing to act on it"
+            )));
         }
         Ok(())
     }

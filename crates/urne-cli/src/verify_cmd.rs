@@ -68,6 +68,11 @@ pub struct VerifyArgs {
     /// Print the structured report (JSON) instead of the summary.
     #[arg(long)]
     json: bool,
+    /// Incremental verification (spec/50 §50.6): the state an earlier run left here (an
+    /// archive of what it verified) is read, only newer entries are checked, and the file
+    /// is replaced by the new state once everything passes.
+    #[arg(long)]
+    state: Option<PathBuf>,
     #[command(flatten)]
     keys: OptionalKeys,
 }
@@ -110,13 +115,18 @@ fn is_url(source: &str) -> bool {
     source.starts_with("https://") || source.starts_with("http://")
 }
 
-fn fetch(url: &str, board: &BoardArgs, keys: &OptionalKeys) -> Result<Archive, Failure> {
+fn fetch(
+    url: &str,
+    board: &BoardArgs,
+    keys: &OptionalKeys,
+    prior: Option<&Archive>,
+) -> Result<Archive, Failure> {
     let client = BoardClient::with_options(
         url,
         &ClientOptions::allowing_plain_http(board.allow_plain_http),
     )?;
     let vkey = keys.board_vkey()?;
-    urne_verify::fetch(&client, vkey.as_deref(), &[]).map_err(|e| Failure::from(e.to_string()))
+    urne_verify::fetch(&client, vkey.as_deref(), prior).map_err(|e| Failure::from(e.to_string()))
 }
 
 fn read_archive(path: &Path) -> Result<Archive, Failure> {
@@ -153,11 +163,20 @@ fn bar() -> Bar {
     Bar(bar)
 }
 
-fn load(source: &str, board: &BoardArgs, keys: &OptionalKeys) -> Result<Archive, Failure> {
+fn load(
+    source: &str,
+    board: &BoardArgs,
+    keys: &OptionalKeys,
+    prior: Option<&Archive>,
+) -> Result<Archive, Failure> {
     let mut archive = if is_url(source) {
-        fetch(source, board, keys)?
+        fetch(source, board, keys, prior)?
     } else {
-        read_archive(Path::new(source))?
+        let mut archive = read_archive(Path::new(source))?;
+        if let Some(last) = prior.and_then(|p| p.checkpoints.last()) {
+            archive.checkpoints.insert(0, last.clone());
+        }
+        archive
     };
     match keys.board_vkey()? {
         Some(given) if given.trim() != archive.board_vkey.trim() => {
@@ -174,16 +193,32 @@ fn load(source: &str, board: &BoardArgs, keys: &OptionalKeys) -> Result<Archive,
 }
 
 fn verify(board: &BoardArgs, args: VerifyArgs) -> Result<(), Failure> {
-    let archive = load(&args.source, board, &args.keys)?;
+    let prior = match &args.state {
+        Some(path) if path.exists() => Some(read_archive(path)?),
+        _ => None,
+    };
+    let archive = load(&args.source, board, &args.keys, prior.as_ref())?;
     let options = Options {
         witnesses: args.keys.keys.witnesses()?,
         quorum: args.keys.keys.quorum,
+        verified_prefix: prior.as_ref().map_or(0, |p| p.entries.len() as u64),
     };
     let progress = bar();
     let report = urne_verify::verify(&archive, &options, &progress);
     progress.0.finish_and_clear();
     print_report(&report, args.json)?;
     if report.passed {
+        if let Some(path) = &args.state {
+            // Only a state that passed is kept: an interrupted or failed run leaves the
+            // last good one, from which the next run resumes.
+            let state = Archive {
+                board_vkey: archive.board_vkey.clone(),
+                checkpoints: archive.checkpoints.last().cloned().into_iter().collect(),
+                entries: archive.entries,
+            };
+            urne_fsutil::replace(path, &state.encode(), 0o644)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
         Ok(())
     } else {
         Err(Failure::from(format!(
@@ -202,7 +237,7 @@ fn print_report(report: &Report, json: bool) -> Result<(), Failure> {
 }
 
 fn export(board: &BoardArgs, args: ExportArgs) -> Result<(), Failure> {
-    let archive = fetch(&board.board, board, &args.keys)?;
+    let archive = fetch(&board.board, board, &args.keys, None)?;
     urne_fsutil::write_new(&args.out, &archive.encode(), 0o644)
         .map_err(|e| format!("{}: {e}", args.out.display()))?;
     say!(
@@ -265,10 +300,11 @@ fn receipt(board: &BoardArgs, command: ReceiptCommand) -> Result<(), Failure> {
                 .map_err(|e| format!("{}: {e}", credential.display()))?
                 .public()
                 .to_bytes();
-            let archive = load(&source, board, &keys)?;
+            let archive = load(&source, board, &keys, None)?;
             let options = Options {
                 witnesses: keys.keys.witnesses()?,
                 quorum: keys.keys.quorum,
+                verified_prefix: 0,
             };
             let report = urne_verify::verify(&archive, &options, &urne_verify::Quiet);
             if !report.passed {

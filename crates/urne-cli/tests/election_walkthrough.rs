@@ -488,6 +488,11 @@ fn an_election_with_the_role_commands_against_a_running_board() {
     walk.ok(&["export", "--out", "board.archive", key[0], key[1]]);
     let offline = walk.ok(&["verify", "board.archive", key[0], key[1]]);
     assert!(offline.contains("VERIFIED"), "{offline}");
+    let first = walk.ok(&["verify", &board, "--state", "verify.state", key[0], key[1]]);
+    assert!(!first.contains("incremental"), "{first}");
+    let again = walk.ok(&["verify", &board, "--state", "verify.state", key[0], key[1]]);
+    assert!(again.contains("incremental: entries 0.."), "{again}");
+    assert!(again.contains("VERIFIED"), "{again}");
     let mut archive = std::fs::read(dir.join("board.archive")).unwrap();
     let near_end = archive.len() - 40;
     archive[near_end] ^= 1;

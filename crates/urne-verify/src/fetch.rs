@@ -34,15 +34,15 @@ pub enum FetchError {
     },
 }
 
-/// The board's log up to its newest checkpoint, with `seen` (checkpoints kept from earlier
-/// runs or other sources, oldest first) before it, so the verifier checks every one of
-/// them against the same entries. `board_vkey`, got out of band, must be the board's; None
-/// takes the board's word for its own key (the report then only proves the log
-/// self-consistent).
+/// The board's log up to its newest checkpoint. With `prior` (the state an earlier run kept,
+/// spec/50 §50.6), only the entries after it are fetched, appended to its entries, and its
+/// newest checkpoint is kept before the board's, so the verifier proves the old entries
+/// unchanged. `board_vkey`, got out of band, must be the board's; None takes the board's
+/// word for its own key (the report then only proves the log self-consistent).
 pub fn fetch(
     client: &BoardClient,
     board_vkey: Option<&str>,
-    seen: &[String],
+    prior: Option<&Archive>,
 ) -> Result<Archive, FetchError> {
     let served = client.board_info()?.vkey;
     if let Some(given) = board_vkey
@@ -58,18 +58,23 @@ pub fn fetch(
     let size = Checkpoint::parse(note.text())
         .map_err(|e| FetchError::Checkpoint(e.to_string()))?
         .size();
-    let entries: Vec<Vec<u8>> = client
-        .entries(0, size)?
-        .into_iter()
-        .map(|e| e.record)
-        .collect();
-    if entries.len() as u64 != size {
+    let (mut entries, mut checkpoints) = match prior {
+        Some(prior) => (
+            prior.entries.clone(),
+            prior.checkpoints.last().cloned().into_iter().collect(),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    let start = entries.len() as u64;
+    if start < size {
+        entries.extend(client.entries(start, size)?.into_iter().map(|e| e.record));
+    }
+    if entries.len() as u64 != size.max(start) {
         return Err(FetchError::Short {
             size,
             served: entries.len() as u64,
         });
     }
-    let mut checkpoints = seen.to_vec();
     checkpoints.push(text);
     Ok(Archive {
         board_vkey: served,

@@ -185,6 +185,9 @@ pub struct Report {
     pub origin: String,
     /// Entries verified.
     pub entries: u64,
+    /// Of which the first this many were verified by an earlier run (§50.6): their
+    /// signatures and ballot proofs were not checked again.
+    pub verified_before: u64,
     /// The root of the newest checkpoint, hex.
     pub root: String,
     /// Each step, in order.
@@ -203,6 +206,7 @@ impl Report {
         Self {
             origin: String::new(),
             entries: 0,
+            verified_before: 0,
             root: String::new(),
             steps: Step::ALL
                 .iter()
@@ -265,6 +269,12 @@ impl Report {
             "board {}: {} entries, root {}\n",
             self.origin, self.entries, self.root
         );
+        if self.verified_before > 0 {
+            out.push_str(&format!(
+                "incremental: entries 0..{} were verified by an earlier run and proven unchanged\n",
+                self.verified_before
+            ));
+        }
         for step in &self.steps {
             out.push_str(&format!(
                 "V{:<2} {:<46} {:>9} checked  {}\n",

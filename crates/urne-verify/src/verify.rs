@@ -26,6 +26,11 @@ pub struct Options {
     pub witnesses: Vec<CosignatureVerifier>,
     /// How many of them must have cosigned the newest checkpoint.
     pub quorum: usize,
+    /// Entries below this index were verified by an earlier run whose state the caller
+    /// kept (spec/50 §50.6): their envelope signatures and ballot proofs are not checked
+    /// again. The archive MUST hold a checkpoint of exactly this size, which V1 proves
+    /// is the root of those same entries; 0 verifies everything.
+    pub verified_prefix: u64,
 }
 
 /// Where a long verification is (for a progress bar).
@@ -59,7 +64,7 @@ fn check_log(
     leaves: &[Hash],
     options: &Options,
     report: &mut Report,
-) -> Option<Checkpoint> {
+) -> Option<(Checkpoint, u64)> {
     let board = match NoteVerifier::from_vkey(archive.board_vkey.trim()) {
         Ok(b) => b,
         Err(e) => {
@@ -72,6 +77,7 @@ fn check_log(
     };
     let mut newest: Option<(usize, Checkpoint, Note)> = None;
     let mut roots: HashMap<u64, Hash> = HashMap::new();
+    let mut prefix_signed = options.verified_prefix == 0;
     let last = archive.checkpoints.len().saturating_sub(1);
     for (k, text) in archive.checkpoints.iter().enumerate() {
         report.count(Step::Log, 1);
@@ -140,6 +146,9 @@ fn check_log(
             );
             continue;
         }
+        if size == options.verified_prefix {
+            prefix_signed = true;
+        }
         if newest.as_ref().is_none_or(|(_, c, _)| c.size() <= size) {
             newest = Some((k, checkpoint, note));
         }
@@ -159,6 +168,22 @@ fn check_log(
             ),
         );
     }
+    let trusted = if prefix_signed {
+        options.verified_prefix
+    } else {
+        report.fail(
+            Step::Log,
+            failure(
+                None,
+                "checkpoints",
+                format!(
+                    "no valid checkpoint of the {} entries the earlier run verified: everything is verified again",
+                    options.verified_prefix
+                ),
+            ),
+        );
+        0
+    };
     let cosigned = count_cosignatures(&note, &options.witnesses);
     if cosigned < options.quorum {
         report.fail(
@@ -173,7 +198,7 @@ fn check_log(
             ),
         );
     }
-    Some(checkpoint)
+    Some((checkpoint, trusted))
 }
 
 /// The step a fold refusal belongs to: by the record's kind, and for a result by the
@@ -306,11 +331,13 @@ impl ElectionCheck {
         }
     }
 
-    /// V6: the deferred ballots, batched across cores.
-    fn verify_casts(&mut self, progress: &dyn Progress, report: &mut Report) {
+    /// V6: the deferred ballots from entry `trusted` on, batched across cores (those
+    /// before it were verified by an earlier run, §50.6).
+    fn verify_casts(&mut self, trusted: u64, progress: &dyn Progress, report: &mut Report) {
         self.casts = self.replay.take_deferred();
-        report.count(Step::Ballots, self.casts.len() as u64);
-        for fault in verify_deferred_casts(&self.casts, &|n| progress.verified(n)) {
+        let new = self.casts.partition_point(|c| c.index < trusted);
+        report.count(Step::Ballots, (self.casts.len() - new) as u64);
+        for fault in verify_deferred_casts(&self.casts[new..], &|n| progress.verified(n)) {
             self.fault(report, fault);
         }
     }
@@ -636,7 +663,7 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
     let mut report = Report::new();
     report.entries = archive.entries.len() as u64;
     let leaves: Vec<Hash> = archive.entries.par_iter().map(|e| leaf_hash(e)).collect();
-    let Some(checkpoint) = check_log(archive, &leaves, options, &mut report) else {
+    let Some((checkpoint, trusted)) = check_log(archive, &leaves, options, &mut report) else {
         report.finish();
         return report;
     };
@@ -645,7 +672,11 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
     let origin = checkpoint.origin();
 
     // V2: envelopes and signatures, in parallel.
-    report.count(Step::Records, archive.entries.len() as u64);
+    report.count(
+        Step::Records,
+        (archive.entries.len() as u64).saturating_sub(trusted),
+    );
+    report.verified_before = trusted;
     let parsed: Vec<Result<Record, Failure>> = archive
         .entries
         .par_iter()
@@ -654,9 +685,11 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
             let index = index as u64;
             let record = Record::parse(bytes.clone())
                 .map_err(|e| failure(Some(index), e.field(), e.to_string()))?;
-            record
-                .verify_signature()
-                .map_err(|e| failure(Some(index), "signature", e.to_string()))?;
+            if index >= trusted {
+                record
+                    .verify_signature()
+                    .map_err(|e| failure(Some(index), "signature", e.to_string()))?;
+            }
             Ok(record)
         })
         .collect();
@@ -722,11 +755,12 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
             ContextCheck::NotRecounted(_) => 0,
         })
         .sum();
+    let total = total.min((archive.entries.len() as u64).saturating_sub(trusted));
     progress.ballots(total);
     for id in order {
         match contexts.remove(&id) {
             Some(ContextCheck::Election(mut check)) => {
-                check.verify_casts(progress, &mut report);
+                check.verify_casts(trusted, progress, &mut report);
                 let summary = check.finish(origin, &mut report);
                 report.elections.push(summary);
             }
