@@ -57,9 +57,14 @@ fn held() -> &'static Held {
     HELD.get_or_init(|| {
         let authority = SigningKey::from_bytes(&[7; 32]);
         let log = UncheckedLog::default();
-        let election =
-            hold_planned_election(&log, authority.clone(), ORIGIN, plans(12), &mut Stages::new())
-                .unwrap();
+        let election = hold_planned_election(
+            &log,
+            authority.clone(),
+            ORIGIN,
+            plans(12),
+            &mut Stages::new(),
+        )
+        .unwrap();
         let other = UncheckedLog::default();
         hold_planned_election(
             &other,
@@ -153,7 +158,11 @@ fn assert_caught(report: &Report, step: Step, record: Option<usize>) {
     let record = record.map(|r| r as u64);
     assert!(!report.passed, "{}", report.summary());
     assert!(
-        report.step(step).failures.iter().any(|f| f.record == record),
+        report
+            .step(step)
+            .failures
+            .iter()
+            .any(|f| f.record == record),
         "expected V{} at {record:?}:\n{}",
         step.number(),
         report.summary()
@@ -311,7 +320,11 @@ fn m06_checkpoint_without_the_witness_quorum_is_caught() {
     };
     let report = urne_verify::verify(&a, &options, &Quiet);
     assert_caught(&report, Step::Log, None);
-    assert!(report.step(Step::Log).failures[0].field.ends_with("cosignatures"));
+    assert!(
+        report.step(Step::Log).failures[0]
+            .field
+            .ends_with("cosignatures")
+    );
     // Cosigned, it passes.
     let mut note = Note::parse(a.checkpoints[0].as_bytes()).unwrap();
     note.add_signature(witness.cosign(note.text(), 1_700_000_000));
@@ -361,7 +374,9 @@ fn m09_entries_reordered_before_their_context_open_are_caught() {
 fn m10_manifest_that_is_not_the_opened_parameters_is_caught() {
     let mut entries = held().entries.clone();
     let at = positions(&entries, kinds::ELECTION_MANIFEST)[0];
-    let manifest = ManifestRecord::decode(&body(&entries[at])).unwrap().manifest;
+    let manifest = ManifestRecord::decode(&body(&entries[at]))
+        .unwrap()
+        .manifest;
     let other = Manifest::new("Another election", manifest.contests().to_vec()).unwrap();
     resign(
         &mut entries,
@@ -530,7 +545,10 @@ fn m22_credential_signature_over_another_ballot_is_caught() {
     );
     let report = verify(&archive(entries));
     assert_caught(&report, Step::Ballots, Some(at));
-    assert_eq!(report.step(Step::Ballots).failures[0].field, "body.signature");
+    assert_eq!(
+        report.step(Step::Ballots).failures[0].field,
+        "body.signature"
+    );
 }
 
 #[test]
@@ -710,7 +728,12 @@ fn m36_decryption_shares_swapped_between_trustees_are_caught() {
         trustee: first.trustee,
         shares: second.shares,
     };
-    resign(&mut entries, at[0], &swapped.encode(), trustee_key(first.trustee));
+    resign(
+        &mut entries,
+        at[0],
+        &swapped.encode(),
+        trustee_key(first.trustee),
+    );
     assert_caught(&verify(&archive(entries)), Step::Decryption, Some(at[0]));
 }
 
@@ -875,10 +898,11 @@ fn receipt_holds_against_a_later_checkpoint_only_if_the_log_extends_it() {
     let receipt = receipt_of(&entries[..close], at);
     let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
     let proof =
-        urne_log::proof::consistency_proof(&leaves[..], close as u64, leaves.len() as u64)
-            .unwrap();
+        urne_log::proof::consistency_proof(&leaves[..], close as u64, leaves.len() as u64).unwrap();
     let later = checkpoint_of(&held().board, entries);
-    receipt.check_later(&board_verifier(), &later, &proof).unwrap();
+    receipt
+        .check_later(&board_verifier(), &later, &proof)
+        .unwrap();
 
     // The board drops the ballot afterwards and signs the new log: no consistency
     // proof from the receipt's checkpoint can lead there.
@@ -993,5 +1017,8 @@ fn incremental_run_without_a_checkpoint_of_the_earlier_state_verifies_everything
     let report = urne_verify::verify(&a, &options, &Quiet);
     assert_caught(&report, Step::Log, None);
     assert_eq!(report.verified_before, 0);
-    assert_eq!(report.step(Step::Ballots).checked, held().election.cast as u64);
+    assert_eq!(
+        report.step(Step::Ballots).checked,
+        held().election.cast as u64
+    );
 }

@@ -23,7 +23,9 @@ use urne_verify::{Archive, Options, Quiet, Report};
 
 use crate::demo::progress::{StageTime, Stages};
 use crate::demo::voters::{BallotRole, Choice, encrypt_one};
-use crate::demo::{BoardLog, DemoError, UncheckedLog, ballot_record, open_for_voting, random_key, tally};
+use crate::demo::{
+    BoardLog, DemoError, UncheckedLog, ballot_record, open_for_voting, random_key, tally,
+};
 use crate::measure::{load_average, machine};
 
 const ORIGIN: &str = "bench.urne.local/verify";
@@ -97,22 +99,20 @@ fn pool(threads: usize) -> Result<rayon::ThreadPool, DemoError> {
 
 /// The floor: decode every cast body, build its equations, verify in batches.
 fn floor(casts: &[(Vec<u8>, DeferredCast)]) -> Result<(), String> {
-    casts
-        .par_chunks(BALLOTS_PER_BATCH)
-        .try_for_each(|chunk| {
-            let mut batch = BatchVerifier::with_capacity(chunk.len());
-            for (i, (body, deferred)) in chunk.iter().enumerate() {
-                let cast = CastBallot::decode(body).map_err(|e| e.to_string())?;
-                let relations = deferred
-                    .sealed
-                    .precheck_cast(&cast)
-                    .map_err(|e| e.to_string())?;
-                batch.push(i, Ok(relations));
-            }
-            batch
-                .verify(&mut rand::rng())
-                .map_err(|_| "a ballot of the floor does not verify".to_owned())
-        })
+    casts.par_chunks(BALLOTS_PER_BATCH).try_for_each(|chunk| {
+        let mut batch = BatchVerifier::with_capacity(chunk.len());
+        for (i, (body, deferred)) in chunk.iter().enumerate() {
+            let cast = CastBallot::decode(body).map_err(|e| e.to_string())?;
+            let relations = deferred
+                .sealed
+                .precheck_cast(&cast)
+                .map_err(|e| e.to_string())?;
+            batch.push(i, Ok(relations));
+        }
+        batch
+            .verify(&mut rand::rng())
+            .map_err(|_| "a ballot of the floor does not verify".to_owned())
+    })
 }
 
 /// Synthesizes the board, then measures the verifier and the floor on each of `threads`.
@@ -126,20 +126,16 @@ pub fn run(ballots: usize, threads: &[usize]) -> Result<VerifyBenchReport, DemoE
     let log = UncheckedLog::default();
     let voting = open_for_voting(&log, random_key(), ORIGIN, &manifest, ballots, &mut stages)?;
     let context = voting.authority.context;
-    let records: Vec<Vec<u8>> = stages.run_counted(
-        "ballots encrypted",
-        ballots as u64,
-        "ballots",
-        |bar| {
+    let records: Vec<Vec<u8>> =
+        stages.run_counted("ballots encrypted", ballots as u64, "ballots", |bar| {
             voting
                 .credentials
                 .par_iter()
                 .enumerate()
                 .map(|(voter, credential)| {
                     let mut rng = rand::rng();
-                    let choice = Choice::Options(
-                        (0..OPTIONS).filter(|_| rng.random_bool(0.5)).collect(),
-                    );
+                    let choice =
+                        Choice::Options((0..OPTIONS).filter(|_| rng.random_bool(0.5)).collect());
                     let signed = encrypt_one(
                         &voting.election,
                         credential,
@@ -154,8 +150,7 @@ pub fn run(ballots: usize, threads: &[usize]) -> Result<VerifyBenchReport, DemoE
                         .map_err(|e| DemoError::Setup(format!("ballot {voter}: {e}")))
                 })
                 .collect::<Result<_, _>>()
-        },
-    )?;
+        })?;
     for record in records {
         log.submit(record).map_err(DemoError::Board)?;
     }
@@ -182,8 +177,7 @@ pub fn run(ballots: usize, threads: &[usize]) -> Result<VerifyBenchReport, DemoE
         Vec::new(),
     )
     .map_err(|e| DemoError::Setup(e.to_string()))?;
-    let mut note =
-        Note::new(&checkpoint.to_text()).map_err(|e| DemoError::Setup(e.to_string()))?;
+    let mut note = Note::new(&checkpoint.to_text()).map_err(|e| DemoError::Setup(e.to_string()))?;
     board.sign(&mut note);
     let archive = Archive {
         board_vkey: board.verifier().to_vkey(),

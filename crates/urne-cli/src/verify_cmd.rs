@@ -309,17 +309,28 @@ fn receipt(board: &BoardArgs, command: ReceiptCommand) -> Result<(), Failure> {
             let report = urne_verify::verify(&archive, &options, &urne_verify::Quiet);
             if !report.passed {
                 print_report(&report, false)?;
-                return Err("the board does not verify: what it says of a credential proves nothing".into());
+                return Err(
+                    "the board does not verify: what it says of a credential proves nothing".into(),
+                );
             }
             let cast = urne_verify::ballots_with_credential(&archive.entries, election, &public);
             let Some((last_index, last_code)) = cast.last() else {
-                say!("no ballot was cast with this credential in election {}", election.to_hex())?;
+                say!(
+                    "no ballot was cast with this credential in election {}",
+                    election.to_hex()
+                )?;
                 return Ok(());
             };
             for (index, code) in &cast {
-                say!("entry {index}: ballot {} cast with this credential", code.short())?;
+                say!(
+                    "entry {index}: ballot {} cast with this credential",
+                    code.short()
+                )?;
             }
-            say!("the one counted: ballot {} (entry {last_index})", last_code.short())?;
+            say!(
+                "the one counted: ballot {} (entry {last_index})",
+                last_code.short()
+            )?;
             if let Some(path) = receipt {
                 let receipt = read_receipt(&path)?;
                 if receipt.tracking_code != *last_code {

@@ -7,7 +7,6 @@
 use std::sync::OnceLock;
 
 use ed25519_dalek::SigningKey;
-use urne_verify::Step;
 use urne_ceremony::{CeremonyOpen, TrusteeSetup};
 use urne_cli::demo::progress::Stages;
 use urne_cli::demo::{
@@ -20,6 +19,7 @@ use urne_log::{Checkpoint, Hash, leaf_hash};
 use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
 use urne_record::{ContextId, ContextOpen, ContextType, Record};
 use urne_tally::TallyResult;
+use urne_verify::Step;
 
 const ORIGIN: &str = "test.urne.local/board";
 
@@ -122,7 +122,16 @@ fn entry_changed_after_the_checkpoint_was_signed_breaks_the_root() {
     let last = entries.len() - 1;
     entries[last][40] ^= 1;
     let err = verify_log(&entries, &signed, &held.board.verifier().to_vkey()).unwrap_err();
-    assert!(matches!(err, VerifyError::Failed { step: Step::Log, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            VerifyError::Failed {
+                step: Step::Log,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -135,7 +144,16 @@ fn checkpoint_signed_by_another_key_is_refused() {
         &held.board.verifier().to_vkey(),
     )
     .unwrap_err();
-    assert!(matches!(err, VerifyError::Failed { step: Step::Log, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            VerifyError::Failed {
+                step: Step::Log,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]

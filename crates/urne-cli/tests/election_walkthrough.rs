@@ -482,7 +482,10 @@ fn an_election_with_the_role_commands_against_a_running_board() {
     let key = ["--board-key-file", "data/board.vkey"];
     let board = walk.board.clone();
     let verified = walk.ok(&["verify", &board, key[0], key[1]]);
-    assert!(verified.contains("VERIFIED: every step passed"), "{verified}");
+    assert!(
+        verified.contains("VERIFIED: every step passed"),
+        "{verified}"
+    );
     let json = walk.ok(&["verify", &board, "--json", key[0], key[1]]);
     assert!(json.contains("\"passed\": true"), "{json}");
     walk.ok(&["export", "--out", "board.archive", key[0], key[1]]);
@@ -524,8 +527,15 @@ fn an_election_with_the_role_commands_against_a_running_board() {
         key[0],
         key[1],
     ]);
-    assert_eq!(carol.matches("cast with this credential").count(), 2, "{carol}");
-    assert!(carol.contains("the receipt's ballot is the one counted"), "{carol}");
+    assert_eq!(
+        carol.matches("cast with this credential").count(),
+        2,
+        "{carol}"
+    );
+    assert!(
+        carol.contains("the receipt's ballot is the one counted"),
+        "{carol}"
+    );
 
     Command::new("kill")
         .args(["-TERM", &server.id().to_string()])

@@ -37,7 +37,10 @@ pub struct DeferredCast {
 /// Verifies deferred cast ballots in batches of [`BALLOTS_PER_BATCH`] across all cores,
 /// calling `progress` with the size of each finished batch. Every ballot that fails is
 /// named, in log order, with the proof at fault.
-pub fn verify_deferred_casts(casts: &[DeferredCast], progress: &(dyn Fn(u64) + Sync)) -> Vec<Fault> {
+pub fn verify_deferred_casts(
+    casts: &[DeferredCast],
+    progress: &(dyn Fn(u64) + Sync),
+) -> Vec<Fault> {
     let mut faults: Vec<Fault> = casts
         .par_chunks(BALLOTS_PER_BATCH)
         .flat_map_iter(|chunk| {

@@ -238,6 +238,9 @@ mod tests {
     fn oversized_record_is_refused() {
         let mut a = sample();
         a.entries[0] = vec![0; MAX_RECORD_BYTES + 1];
-        assert_eq!(Archive::decode(&a.encode()).unwrap_err().field, "entries[0]");
+        assert_eq!(
+            Archive::decode(&a.encode()).unwrap_err().field,
+            "entries[0]"
+        );
     }
 }

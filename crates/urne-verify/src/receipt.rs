@@ -108,8 +108,8 @@ impl VoterReceipt {
                 .ok_or_else(|| wrong("election", "not 64 lowercase hex digits"))?,
         );
         let tracking_code = TrackingCode(hash_field("tracking_code", &json.tracking_code)?.0);
-        let record = strict_hex::decode(&json.record)
-            .ok_or_else(|| wrong("record", "not lowercase hex"))?;
+        let record =
+            strict_hex::decode(&json.record).ok_or_else(|| wrong("record", "not lowercase hex"))?;
         if leaf_hash(&record) != hash_field("entry_hash", &json.entry_hash)? {
             return Err(wrong("entry_hash", "not the leaf hash of the record"));
         }
@@ -203,18 +203,16 @@ impl VoterReceipt {
         if new.origin() != old.origin() {
             return Err(wrong("later", "a checkpoint of another log"));
         }
-        verify_consistency(old.size(), new.size(), old.root(), new.root(), proof).map_err(
-            |e| {
-                wrong(
-                    "later",
-                    format!(
-                        "not consistent with the receipt's checkpoint ({} → {} entries): {e}",
-                        old.size(),
-                        new.size()
-                    ),
-                )
-            },
-        )?;
+        verify_consistency(old.size(), new.size(), old.root(), new.root(), proof).map_err(|e| {
+            wrong(
+                "later",
+                format!(
+                    "not consistent with the receipt's checkpoint ({} → {} entries): {e}",
+                    old.size(),
+                    new.size()
+                ),
+            )
+        })?;
         Ok(new)
     }
 }

@@ -457,7 +457,11 @@ impl ElectionCheck {
             self.fail(
                 report,
                 Step::Parameters,
-                failure(None, "election.manifest", "voting opened without a manifest"),
+                failure(
+                    None,
+                    "election.manifest",
+                    "voting opened without a manifest",
+                ),
             );
             return summary(&context, &phase, list.entries().len(), ballots, 0, None);
         };
@@ -474,7 +478,11 @@ impl ElectionCheck {
                 self.fail(
                     report,
                     Step::Parameters,
-                    failure(self.manifest_at, "body", format!("the election context: {e}")),
+                    failure(
+                        self.manifest_at,
+                        "body",
+                        format!("the election context: {e}"),
+                    ),
                 );
                 return summary(&context, &phase, list.entries().len(), ballots, 0, None);
             }
@@ -598,7 +606,11 @@ fn unreachable_open(check: &ElectionCheck, report: &mut Report) {
     check.fail(
         report,
         Step::Parameters,
-        failure(None, "context.open", "the election's context.open was refused"),
+        failure(
+            None,
+            "context.open",
+            "the election's context.open was refused",
+        ),
     );
 }
 
