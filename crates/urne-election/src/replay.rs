@@ -149,6 +149,18 @@ impl Replay {
         index: u64,
         record: &Record,
     ) -> Result<Option<Decoded>, Fault> {
+        self.feed_decoded(index, record, None)
+    }
+
+    /// [`Replay::feed_signature_checked`] with the body already decoded by
+    /// [`decode`] (`Some`), so a caller can decode many records in parallel before the
+    /// fold takes them in order; `None` decodes it here.
+    pub fn feed_decoded(
+        &mut self,
+        index: u64,
+        record: &Record,
+        decoded: Option<Option<Result<Decoded, ElectionError>>>,
+    ) -> Result<Option<Decoded>, Fault> {
         if record.context() != self.id {
             return Ok(None);
         }
@@ -209,7 +221,8 @@ impl Replay {
             state.check_phase(to).map_err(fault)?;
             return state.apply_phase(to).map_err(fault).map(|()| None);
         }
-        let decoded = decode(record.kind(), record.body())
+        let decoded = decoded
+            .unwrap_or_else(|| decode(record.kind(), record.body()))
             .ok_or_else(|| {
                 invalid(
                     kind_name,

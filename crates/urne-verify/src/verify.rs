@@ -299,10 +299,11 @@ impl ElectionCheck {
         );
     }
 
-    /// Feeds one record (its signature already verified); a record the fold refuses is
-    /// reported and left out, as the board should have left it out.
-    fn feed(&mut self, index: u64, record: &Record, report: &mut Report) {
-        match self.replay.feed_signature_checked(index, record) {
+    /// Feeds one record (its signature already verified, its body decoded if it is an
+    /// election record); a record the fold refuses is reported and left out, as the board
+    /// should have left it out.
+    fn feed(&mut self, index: u64, record: &Record, decoded: Decoding, report: &mut Report) {
+        match self.replay.feed_decoded(index, record, decoded) {
             Err(fault) => self.fault(report, fault),
             Ok(None) => {
                 if record.kind() == CONTEXT_OPEN {
@@ -652,6 +653,13 @@ impl ElectionCheck {
     }
 }
 
+/// A record's body decoded ahead of the fold (None: not decoded ahead).
+type Decoding = Option<Option<Result<Decoded, ElectionError>>>;
+
+/// Records decoded in parallel ahead of the fold, this many at a time: the fold is
+/// sequential, the decoding (every point's decompression) is most of its work.
+const DECODE_CHUNK: usize = 4096;
+
 /// The verifier of one context type's records (spec/50 §50.3): elections today;
 /// petitions and assembly sittings join here with their own recount.
 enum ContextCheck {
@@ -665,6 +673,66 @@ fn check_for(context_type: ContextType, id: ContextId, origin: &str) -> ContextC
     match context_type {
         ContextType::ELECTION => ContextCheck::Election(Box::new(ElectionCheck::new(id, origin))),
         other => ContextCheck::NotRecounted(other),
+    }
+}
+
+/// One record through V2's context rule and its context's fold.
+fn fold_record(
+    index: u64,
+    record: Result<Record, Failure>,
+    decoded: Decoding,
+    origin: &str,
+    contexts: &mut HashMap<ContextId, ContextCheck>,
+    order: &mut Vec<ContextId>,
+    report: &mut Report,
+) {
+    let record = match record {
+        Ok(r) => r,
+        Err(f) => {
+            report.fail(Step::Records, f);
+            return;
+        }
+    };
+    let id = record.context();
+    if record.kind() == CONTEXT_OPEN && !contexts.contains_key(&id) {
+        let open = match ContextOpen::parse(record.body()) {
+            Ok(open) => open,
+            Err(e) => {
+                report.fail(
+                    Step::Parameters,
+                    failure(Some(index), e.field(), e.to_string()),
+                );
+                return;
+            }
+        };
+        if ContextId::derive(record.signer(), record.body()) != id {
+            report.fail(
+                Step::Parameters,
+                failure(
+                    Some(index),
+                    "context",
+                    "the context id is not derived from the signer and the body (spec/12 §12.4)",
+                ),
+            );
+            return;
+        }
+        contexts.insert(id, check_for(open.context_type, id, origin));
+        order.push(id);
+    }
+    match contexts.get_mut(&id) {
+        Some(ContextCheck::Election(check)) => check.feed(index, &record, decoded, report),
+        Some(ContextCheck::NotRecounted(_)) => {}
+        None => report.fail(
+            Step::Records,
+            failure(
+                Some(index),
+                "context",
+                format!(
+                    "a record of context {}, which no context.open before it opened (spec/12 §12.4)",
+                    id.to_hex()
+                ),
+            ),
+        ),
     }
 }
 
@@ -708,55 +776,29 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
 
     let mut contexts: HashMap<ContextId, ContextCheck> = HashMap::new();
     let mut order: Vec<ContextId> = Vec::new();
-    for (index, record) in parsed.into_iter().enumerate() {
-        let index = index as u64;
-        let record = match record {
-            Ok(r) => r,
-            Err(f) => {
-                report.fail(Step::Records, f);
-                continue;
-            }
-        };
-        let id = record.context();
-        if record.kind() == CONTEXT_OPEN && !contexts.contains_key(&id) {
-            let open = match ContextOpen::parse(record.body()) {
-                Ok(open) => open,
-                Err(e) => {
-                    report.fail(
-                        Step::Parameters,
-                        failure(Some(index), e.field(), e.to_string()),
-                    );
-                    continue;
+    let mut parsed = parsed.into_iter().enumerate().peekable();
+    while parsed.peek().is_some() {
+        let chunk: Vec<(usize, Result<Record, Failure>)> =
+            parsed.by_ref().take(DECODE_CHUNK).collect();
+        let decoded: Vec<Decoding> = chunk
+            .par_iter()
+            .map(|(_, record)| match record {
+                Ok(r) if r.kind() != CONTEXT_OPEN => {
+                    urne_election::decode(r.kind(), r.body()).map(Some)
                 }
-            };
-            if ContextId::derive(record.signer(), record.body()) != id {
-                report.fail(
-                    Step::Parameters,
-                    failure(
-                        Some(index),
-                        "context",
-                        "the context id is not derived from the signer and the body (spec/12 §12.4)",
-                    ),
-                );
-                continue;
-            }
-            contexts.insert(id, check_for(open.context_type, id, origin));
-            order.push(id);
-        }
-        match contexts.get_mut(&id) {
-            Some(ContextCheck::Election(check)) => check.feed(index, &record, &mut report),
-            Some(ContextCheck::NotRecounted(_)) => {}
-            None => report.fail(
-                Step::Records,
-                failure(
-                    Some(index),
-                    "context",
-                    format!(
-                        "a record of context {}, which no context.open before it opened (spec/12 §12.4)",
-                        id.to_hex()
-                    ),
-                ),
-            ),
+                _ => None,
+            })
+            .collect();
+        for ((index, record), decoded) in chunk.into_iter().zip(decoded) {
+            fold_record(
+                index as u64,
+                record,
+                decoded,
+                origin,
+                &mut contexts,
+                &mut order,
+                &mut report,
+            );
         }
     }
 
