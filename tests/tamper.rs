@@ -518,8 +518,8 @@ fn m21_ciphertexts_swapped_between_options_are_caught() {
     let at = cast_at(&entries, 4);
     tamper_ballot(&mut entries, at, |b| {
         let options = &mut b.contests[1].options;
-        let first = options[0].ciphertext.clone();
-        options[0].ciphertext = options[1].ciphertext.clone();
+        let first = options[0].ciphertext;
+        options[0].ciphertext = options[1].ciphertext;
         options[1].ciphertext = first;
     });
     assert_caught(&verify(&archive(entries)), Step::Ballots, Some(at));
