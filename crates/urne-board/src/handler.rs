@@ -353,7 +353,7 @@ impl Registry {
         registry
     }
 
-    /// The built-in kinds, the election context type and the election's record kinds.
+    /// The built-in kinds, the election and sitting context types and their record kinds.
     pub fn standard() -> Self {
         let mut registry = Self::with_builtin();
         registry.machines.insert(
@@ -364,6 +364,15 @@ impl Registry {
             registry
                 .kinds
                 .insert(kind.0, Arc::new(crate::election::ElectionKind::new(kind)));
+        }
+        registry.machines.insert(
+            ContextType::SITTING.0,
+            Arc::new(crate::assembly::SittingMachine),
+        );
+        for kind in urne_assembly::kinds::ALL {
+            registry
+                .kinds
+                .insert(kind.0, Arc::new(crate::assembly::AssemblyKind::new(kind)));
         }
         registry
     }

@@ -15,6 +15,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod assembly;
 pub mod board;
 pub mod builtin;
 pub mod election;

@@ -225,9 +225,11 @@ pub fn open(bytes: &[u8], passphrase: &[u8]) -> Result<TrusteeKey, StateFileErro
     })
 }
 
-/// Writes the state file atomically through urne-fsutil's `replace` (a temporary file
-/// beside it, synced, renamed over the target, the directory synced), so a crash leaves
-/// the old file or the new one.
+/// Creates the state file through urne-fsutil's `write_new` (a temporary file beside it,
+/// synced, linked to its name, the directory synced), so a crash leaves no file or the
+/// whole one. An existing file is never overwritten: it may hold the share of another
+/// ceremony, and a lost share cannot be dealt again (the error is `Io` with
+/// `AlreadyExists`).
 pub fn write<R: CryptoRng + ?Sized>(
     path: &Path,
     key: &TrusteeKey,
@@ -237,7 +239,7 @@ pub fn write<R: CryptoRng + ?Sized>(
 ) -> Result<(), StateFileError> {
     let bytes = seal(key, passphrase, params, rng)?;
     // Encrypted or not, a key share is nobody else's business: mode 0600.
-    urne_fsutil::replace(path, &bytes, 0o600)?;
+    urne_fsutil::write_new(path, &bytes, 0o600)?;
     Ok(())
 }
 

@@ -937,6 +937,15 @@ fn trustee_key_survives_the_state_file_and_a_wrong_passphrase_is_refused() {
             "the state file is readable by others: {mode:o}"
         );
     }
+    // A second write never replaces the share already kept.
+    let before = std::fs::read(&path).unwrap();
+    match state_file::write(&path, &key, b"other", params, &mut rand::rng()) {
+        Err(state_file::StateFileError::Io(e)) => {
+            assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists)
+        }
+        other => panic!("a second write must be refused: {other:?}"),
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), before);
     let restored = state_file::read(&path, b"correct horse").unwrap();
     assert_eq!(restored.trustee(), 1);
     assert_eq!(restored.verification_key(), key.verification_key());

@@ -9,7 +9,11 @@ use urne_cli::demo::{self, DemoOptions, DemoOutcome, seconds};
 use crate::output::{Failure, say};
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct DemoArgs {
+    /// Another demo than the election.
+    #[command(subcommand)]
+    what: Option<DemoWhat>,
     /// How many voters (about 5% vote twice, 2% audit a ballot first).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     voters: u32,
@@ -22,7 +26,18 @@ pub struct DemoArgs {
     keep: bool,
 }
 
+/// The demos other than the election.
+#[derive(clap::Subcommand)]
+pub enum DemoWhat {
+    /// A 577-member chamber: roster, sitting, presence, proxies, divisions, results,
+    /// and their recount from the board's log (spec/40).
+    Assembly(crate::assembly_cmd::AssemblyDemoArgs),
+}
+
 pub fn run(args: DemoArgs) -> Result<(), Failure> {
+    if let Some(DemoWhat::Assembly(assembly)) = args.what {
+        return crate::assembly_cmd::demo(assembly);
+    }
     let options = DemoOptions {
         voters: args.voters as usize,
         dir: args.dir,

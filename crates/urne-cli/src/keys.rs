@@ -23,6 +23,9 @@ pub enum Role {
     /// An election trustee's identity: signs its ceremony records and decryption shares
     /// (lives on the trustee's own machine).
     Trustee,
+    /// A chamber member's own key: signs their presence, delegations and votes (spec/40;
+    /// lives on the member's device, never on the board).
+    Member,
 }
 
 impl Role {
@@ -33,13 +36,20 @@ impl Role {
             Self::Authority => "authority",
             Self::Witness => "witness",
             Self::Trustee => "trustee",
+            Self::Member => "member",
         }
     }
 
     fn from_name(name: &str) -> Option<Self> {
-        [Self::Board, Self::Authority, Self::Witness, Self::Trustee]
-            .into_iter()
-            .find(|r| r.name() == name)
+        [
+            Self::Board,
+            Self::Authority,
+            Self::Witness,
+            Self::Trustee,
+            Self::Member,
+        ]
+        .into_iter()
+        .find(|r| r.name() == name)
     }
 }
 
@@ -82,7 +92,9 @@ pub fn read_seed(path: &Path, role: Role) -> Result<Zeroizing<[u8; 32]>, String>
         .and_then(|r| r.strip_suffix('\n'))
         .ok_or_else(|| format!("{where_}: line 1: expected `{MAGIC}<role>`"))?;
     let found = Role::from_name(found).ok_or_else(|| {
-        format!("{where_}: line 1: unknown role {found:?} (board, authority, witness, trustee)")
+        format!(
+            "{where_}: line 1: unknown role {found:?} (board, authority, witness, trustee, member)"
+        )
     })?;
     if found != role {
         return Err(format!(

@@ -6,6 +6,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod assembly;
 pub mod ballot_bench;
 pub mod demo;
 pub mod measure;

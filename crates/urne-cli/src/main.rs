@@ -1,5 +1,6 @@
 //! `urne`: the board operator's, the authority's, the witness's and the observer's tool.
 
+mod assembly_cmd;
 mod bench;
 mod bench_ballots;
 mod demo_cmd;
@@ -73,6 +74,12 @@ enum Command {
     /// ballots with revotes and audits, tally with a trustee absent — then verify the
     /// board from its log alone and print the results with timings.
     Demo(demo_cmd::DemoArgs),
+    /// A chamber's remote voting (spec/40): sittings, roster, presence, divisions,
+    /// votes, proxies, quorum and recounted results.
+    Assembly {
+        #[command(subcommand)]
+        command: assembly_cmd::AssemblyCommand,
+    },
     /// The election authority: create an election, run its phases.
     Election {
         #[command(subcommand)]
@@ -797,6 +804,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => demo_cmd::run(args),
+        Command::Assembly { command } => assembly_cmd::run(&cli.board, command),
         Command::Election { command } => roles::election(&cli.board, command),
         Command::Trustee { command } => roles::trustee(&cli.board, command),
         Command::Registrar { command } => roles::registrar(&cli.board, command),

@@ -686,7 +686,10 @@ pub fn registrar(board: &BoardArgs, command: RegistrarCommand) -> Result<(), Fai
     // is resumed from them: an existing file is read, never drawn again or overwritten.
     let resuming = out.is_dir();
     if !resuming {
-        std::fs::create_dir(&out).map_err(|e| fail(format!("{}: {e}", out.display())))?;
+        // Every voter's secret credential goes in here: nobody else may list or read it.
+        std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)
+            .create(&out)
+            .map_err(|e| fail(format!("{}: {e}", out.display())))?;
     }
     let mut rng = rand::rng();
     let mut entries = Vec::with_capacity(voters.len());

@@ -274,6 +274,16 @@ fn an_election_with_the_role_commands_against_a_running_board() {
         "credentials",
     ]);
     let alice_file = std::fs::read(dir.join("credentials/alice.credential")).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &str| std::fs::metadata(dir.join(p)).unwrap().permissions().mode();
+        assert_eq!(
+            mode("credentials") & 0o077,
+            0,
+            "the credentials directory is open to others"
+        );
+        assert_eq!(mode("credentials/alice.credential") & 0o077, 0);
+    }
     let issued = walk.ok(&[
         "registrar",
         "issue",

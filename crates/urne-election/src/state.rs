@@ -82,7 +82,16 @@ pub enum Decoded {
 }
 
 fn ceremony_err(kind: &'static str) -> impl Fn(urne_ceremony::DecodeError) -> ElectionError {
-    move |e| ElectionError::invalid(kind, "body", e.to_string())
+    // The field path the decoder names (`body.coefficients[2].proof.z`), so a refusal says
+    // which field was wrong, as the credential list's and the ballot's do.
+    move |e| {
+        let field = if e.field.is_empty() {
+            "body".to_string()
+        } else {
+            format!("body.{}", e.field)
+        };
+        ElectionError::invalid(kind, field, e.problem.to_string())
+    }
 }
 
 fn credential_err(e: urne_credential::CredentialError) -> ElectionError {

@@ -7,7 +7,10 @@ use ed25519_dalek::SigningKey;
 use urne_ballot::{
     Ballot, Contest, ContestKind, ContestSelection, CredentialKey, Manifest, TrackingCode,
 };
-use urne_ceremony::{CeremonyContext, CeremonyOpen, QualifiedTrustee, TrusteeSetup};
+use urne_ceremony::{
+    AwaitingShares, CeremonyContext, CeremonyOpen, Complaint, ComplaintReason, EncryptedShares,
+    QualifiedTrustee, TrusteeSetup,
+};
 use urne_credential::{BallotSignature, Credential, CredentialList, ListedCredential};
 use urne_election::kinds::*;
 use urne_election::{
@@ -115,8 +118,9 @@ fn manifest() -> Manifest {
     .unwrap()
 }
 
-/// Setup and a clean 2-of-3 ceremony; returns the trustees' keys.
-fn through_ceremony(log: &mut Log) -> Vec<QualifiedTrustee> {
+/// Setup and a 2-of-3 ceremony up to the complaint round: every dealer has posted its
+/// shares. Returns the trustees' states and the shares on the board.
+fn up_to_complaints(log: &mut Log) -> (Vec<AwaitingShares>, Vec<EncryptedShares>) {
     let mut rng = rand::rng();
     let a = authority();
     log.post(
@@ -177,6 +181,13 @@ fn through_ceremony(log: &mut Log) -> Vec<QualifiedTrustee> {
             .unwrap();
     }
     assert_eq!(log.state().ceremony().round(), round::COMPLAIN);
+    (next, dealt)
+}
+
+/// Setup and a clean 2-of-3 ceremony; returns the trustees' keys.
+fn through_ceremony(log: &mut Log) -> Vec<QualifiedTrustee> {
+    let a = authority();
+    let (next, dealt) = up_to_complaints(log);
     log.post(&a, CEREMONY_CLOSE_ROUND, &CloseRound { round: 5 }.to_body())
         .unwrap();
     assert_eq!(log.state().ceremony().round(), round::DONE);
@@ -756,4 +767,113 @@ fn a_tally_that_cannot_be_summed_is_reported_under_the_record_that_asked() {
         );
     }
     assert!(state.sealed().unwrap().tally().is_none());
+}
+
+#[test]
+fn complaints_and_answers_out_of_turn_twice_or_about_nobody_are_refused() {
+    let mut log = Log::open(&manifest());
+    let a = authority();
+    let (states, dealt) = up_to_complaints(&mut log);
+    // An answer before any complaint round has closed: wrong round.
+    let (_, false_accusation_answers) = states
+        .into_iter()
+        .next()
+        .unwrap()
+        .receive(dealt.clone())
+        .0
+        .answer(
+            [2, 3]
+                .map(|complainer| Complaint {
+                    complainer,
+                    dealer: 1,
+                    reason: ComplaintReason::ShareMismatch,
+                })
+                .to_vec(),
+        );
+    let answer = false_accusation_answers[0];
+    let answer_to_3 = false_accusation_answers[1];
+    assert_eq!((answer.recipient, answer_to_3.recipient), (2, 3));
+    let e = log.refused(&trustee_key(1), CEREMONY_ANSWER, &answer.encode());
+    assert!(
+        matches!(
+            e,
+            ElectionError::WrongPhase {
+                kind: "ceremony.answer",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // A complaint about oneself does not even decode.
+    let mut about_self = Complaint {
+        complainer: 2,
+        dealer: 1,
+        reason: ComplaintReason::Undecryptable,
+    }
+    .encode();
+    about_self[3..5].copy_from_slice(&2u16.to_be_bytes());
+    let e = log.refused(&trustee_key(2), CEREMONY_COMPLAINT, &about_self);
+    assert_eq!(e.field(), "body.dealer", "{e}");
+    // About a trustee the ceremony does not have, so who posted no shares.
+    let e = log.refused(
+        &trustee_key(2),
+        CEREMONY_COMPLAINT,
+        &Complaint {
+            complainer: 2,
+            dealer: 4,
+            reason: ComplaintReason::Undecryptable,
+        }
+        .encode(),
+    );
+    assert_eq!(e.field(), "body.dealer", "{e}");
+    // Posted by someone other than the complainer.
+    let complaint = Complaint {
+        complainer: 2,
+        dealer: 1,
+        reason: ComplaintReason::ShareMismatch,
+    };
+    let e = log.refused(&trustee_key(3), CEREMONY_COMPLAINT, &complaint.encode());
+    assert!(matches!(e, ElectionError::NotAuthorized { .. }), "{e}");
+    log.post(&trustee_key(2), CEREMONY_COMPLAINT, &complaint.encode())
+        .unwrap();
+    // The same complaint again, even for another reason.
+    let again = Complaint {
+        reason: ComplaintReason::Undecryptable,
+        ..complaint
+    };
+    let e = log.refused(&trustee_key(2), CEREMONY_COMPLAINT, &again.encode());
+    assert!(matches!(e, ElectionError::AlreadyUsed { .. }), "{e}");
+    assert_eq!(e.field(), "body.dealer");
+    log.post(
+        &trustee_key(3),
+        CEREMONY_COMPLAINT,
+        &Complaint {
+            complainer: 3,
+            ..complaint
+        }
+        .encode(),
+    )
+    .unwrap();
+    // The complaint round closes with complaints standing: the answer round opens.
+    log.post(&a, CEREMONY_CLOSE_ROUND, &CloseRound { round: 5 }.to_body())
+        .unwrap();
+    assert_eq!(log.state().ceremony().round(), round::ANSWER);
+    // An answer to a complaint nobody made (trustee 1 never complained about dealer 2).
+    let unasked = urne_ceremony::ComplaintAnswer {
+        dealer: 2,
+        recipient: 1,
+        ..answer
+    };
+    let e = log.refused(&trustee_key(2), CEREMONY_ANSWER, &unasked.encode());
+    assert_eq!(e.field(), "body.recipient", "{e}");
+    assert!(matches!(e, ElectionError::Invalid { .. }), "{e}");
+    // The accused dealer answers, once.
+    log.post(&trustee_key(1), CEREMONY_ANSWER, &answer.encode())
+        .unwrap();
+    let e = log.refused(&trustee_key(1), CEREMONY_ANSWER, &answer.encode());
+    assert!(matches!(e, ElectionError::AlreadyUsed { .. }), "{e}");
+    assert_eq!(e.field(), "body.recipient");
+    log.post(&trustee_key(1), CEREMONY_ANSWER, &answer_to_3.encode())
+        .unwrap();
+    assert_eq!(log.state().ceremony().round(), round::DONE);
 }

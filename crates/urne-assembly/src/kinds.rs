@@ -1,0 +1,72 @@
+//! The assembly's record kinds (spec/40-assembly.md §40.2). Codes are frozen: a verifier
+//! reading an old log must find the same meaning under the same code.
+
+use urne_record::Kind;
+
+/// `sitting.rules`: the clerk's key, quorum, vote-change and proxy policy (§40.3).
+pub const SITTING_RULES: Kind = Kind(0x0301);
+/// `roster.members`: the roster's first version, posted by the clerk (§40.4).
+pub const ROSTER_MEMBERS: Kind = Kind(0x0302);
+/// `roster.change`: a key rotation or a revocation, by the clerk (§40.4).
+pub const ROSTER_CHANGE: Kind = Kind(0x0303);
+/// `presence`: a member arrives or leaves (§40.5).
+pub const PRESENCE: Kind = Kind(0x0310);
+/// `proxy.grant`: a member delegates their vote to one other member (§40.6).
+pub const PROXY_GRANT: Kind = Kind(0x0320);
+/// `proxy.revoke`: a member ends the delegation they granted (§40.6).
+pub const PROXY_REVOKE: Kind = Kind(0x0321);
+/// `division.open`: the presiding officer opens a division on a text's hash (§40.7).
+pub const DIVISION_OPEN: Kind = Kind(0x0330);
+/// `division.suspend` (§40.7).
+pub const DIVISION_SUSPEND: Kind = Kind(0x0331);
+/// `division.resume` (§40.7).
+pub const DIVISION_RESUME: Kind = Kind(0x0332);
+/// `division.close` (§40.7).
+pub const DIVISION_CLOSE: Kind = Kind(0x0333);
+/// `division.void`: the division is annulled; a rerun opens a new one naming it (§40.7).
+pub const DIVISION_VOID: Kind = Kind(0x0334);
+/// `division.result`: the counts, quorum and roll-call hash, after close (§40.9).
+pub const DIVISION_RESULT: Kind = Kind(0x0335);
+/// `vote`: a member's vote, or a delegate's vote on a member's behalf (§40.8).
+pub const VOTE: Kind = Kind(0x0340);
+/// `vote.correction`: a member's correction of voting intention; never counted (§40.8).
+pub const VOTE_CORRECTION: Kind = Kind(0x0341);
+
+/// Every assembly kind, by code.
+pub const ALL: [Kind; 14] = [
+    SITTING_RULES,
+    ROSTER_MEMBERS,
+    ROSTER_CHANGE,
+    PRESENCE,
+    PROXY_GRANT,
+    PROXY_REVOKE,
+    DIVISION_OPEN,
+    DIVISION_SUSPEND,
+    DIVISION_RESUME,
+    DIVISION_CLOSE,
+    DIVISION_VOID,
+    DIVISION_RESULT,
+    VOTE,
+    VOTE_CORRECTION,
+];
+
+/// A kind's name, or None for a kind that is not the assembly's.
+pub fn name(kind: Kind) -> Option<&'static str> {
+    Some(match kind {
+        SITTING_RULES => "sitting.rules",
+        ROSTER_MEMBERS => "roster.members",
+        ROSTER_CHANGE => "roster.change",
+        PRESENCE => "presence",
+        PROXY_GRANT => "proxy.grant",
+        PROXY_REVOKE => "proxy.revoke",
+        DIVISION_OPEN => "division.open",
+        DIVISION_SUSPEND => "division.suspend",
+        DIVISION_RESUME => "division.resume",
+        DIVISION_CLOSE => "division.close",
+        DIVISION_VOID => "division.void",
+        DIVISION_RESULT => "division.result",
+        VOTE => "vote",
+        VOTE_CORRECTION => "vote.correction",
+        _ => return None,
+    })
+}

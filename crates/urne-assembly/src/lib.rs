@@ -1,0 +1,33 @@
+//! Parliamentary remote voting (spec/40-assembly.md), as a pure fold.
+//!
+//! What it is for: a sitting of a chamber on the board — its rules, the roster of
+//! members' Ed25519 keys and its changes, presence and quorum, proxies, roll-call
+//! divisions and their results ([`kinds`], [`body`]) — and the state those records
+//! build ([`SittingState`]), which the board's adapter, the recount ([`recount`]) and
+//! `urne demo assembly` all run, so what the board accepted and what anyone recounts
+//! are one piece of code.
+//!
+//! What it must never do: I/O, depend on the board or its storage, hold a member's
+//! secret key, keep state the records alone do not determine, or panic on a record
+//! from outside.
+
+#![deny(unsafe_code)]
+
+pub mod batch;
+pub mod body;
+mod error;
+pub mod kinds;
+mod recount;
+mod state;
+
+pub use body::{
+    Correction, DEFAULT_PROXY_SECONDS, Decoded, DivisionEvent, DivisionOpen, DivisionResult,
+    Member, Presence, ProxyGrant, Quorum, Roster, RosterChange, RosterOp, Rules, Vote, VoteChange,
+    decode, parameters_hash,
+};
+pub use error::AssemblyError;
+pub use recount::{Recount, Recounted, RollCallEntry, Violation, recount, recount_sittings};
+pub use state::{
+    Ballot, Division, DivisionStatus, Grant, Key, MemberState, Phase, SittingState, VOTE_KEY,
+    is_concurrent, phases, roll_call_hash, vote_key,
+};

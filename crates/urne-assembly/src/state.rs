@@ -1,0 +1,1164 @@
+//! The sitting's state as a pure fold (spec/40 §40.10): each record is decoded, checked
+//! against the state of every record before it in the log, then applied. The board's
+//! handlers, the recount and `urne demo assembly` all run this one piece of code.
+
+use std::collections::{BTreeMap, HashMap};
+
+use sha2::{Digest, Sha256};
+
+use crate::body::{
+    Correction, Decoded, DivisionEvent, DivisionOpen, DivisionResult, ProxyGrant, Quorum, Roster,
+    RosterChange, RosterOp, Rules, Vote, VoteChange, parameters_hash,
+};
+use crate::error::AssemblyError;
+use crate::kinds;
+
+/// Label of the roll-call hash (§40.9).
+pub const ROLL_CALL_LABEL: &[u8] = b"urne/v1/assembly/roll-call\n";
+/// The unique-key space of a member's vote in a division under "first cast is final":
+/// it names the field when the board refuses a second vote.
+pub const VOTE_KEY: &str = "vote.member";
+
+/// A phase of a sitting (spec/12 §12.3, type 3); its code is its position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    /// The presiding officer posts the rules, the clerk the roster.
+    Setup = 0,
+    /// The sitting is in session: presence, proxies, divisions and votes.
+    InSession = 1,
+    /// The sitting is closed. Final.
+    Closed = 2,
+}
+
+impl Phase {
+    /// The phase of a code.
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(Self::Setup),
+            1 => Some(Self::InSession),
+            2 => Some(Self::Closed),
+            _ => None,
+        }
+    }
+    /// Its code.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Setup => "setup",
+            Self::InSession => "in-session",
+            Self::Closed => "closed",
+        }
+    }
+    /// The phase after it.
+    pub fn next(self) -> Option<Self> {
+        match self {
+            Self::Setup => Some(Self::InSession),
+            Self::InSession => Some(Self::Closed),
+            Self::Closed => None,
+        }
+    }
+}
+
+/// A unique key a record takes in its sitting.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Key {
+    /// Its space; it names the field in a refusal.
+    pub space: &'static str,
+    /// Its bytes.
+    pub key: Vec<u8>,
+}
+
+/// A member as the sitting knows them now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberState {
+    /// Current key.
+    pub key: [u8; 32],
+    /// Group index.
+    pub group: u16,
+    /// Name.
+    pub name: String,
+    /// The roster version that revoked the member, if one did.
+    pub revoked_in: Option<u32>,
+}
+
+/// Where a division stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DivisionStatus {
+    /// Votes are taken.
+    Open,
+    /// Votes wait for `division.resume`.
+    Suspended,
+    /// No more votes; the result may be posted.
+    Closed,
+    /// Annulled: never counted.
+    Voided,
+}
+
+/// One entry of a roll call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ballot {
+    /// The choice counted.
+    pub choice: u8,
+    /// The delegate who cast it, if cast by proxy.
+    pub delegate: Option<u32>,
+    /// The index of the vote record counted.
+    pub index: u64,
+}
+
+/// A division and its votes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Division {
+    /// Its opening.
+    pub open: DivisionOpen,
+    /// Index of its `division.open`.
+    pub opened_at: u64,
+    /// Where it stands.
+    pub status: DivisionStatus,
+    /// Members counted present when it opened.
+    pub present: u32,
+    /// The quorum it needed.
+    pub quorum: u32,
+    /// The vote counted for each member who voted, by member number.
+    pub ballots: BTreeMap<u32, Ballot>,
+    /// Corrections of voting intention: (member, choice meant, record index).
+    pub corrections: Vec<(u32, u8, u64)>,
+    /// Index of its `division.result`, once posted.
+    pub result_at: Option<u64>,
+    /// The division that reruns it, once one does.
+    pub rerun_by: Option<u32>,
+}
+
+impl Division {
+    /// Its result as counted from its roll call (§40.9).
+    pub fn count(&self) -> DivisionResult {
+        let mut counts = vec![0u32; self.open.choices.len()];
+        let mut proxy_votes = 0u32;
+        for ballot in self.ballots.values() {
+            if let Some(c) = counts.get_mut(usize::from(ballot.choice)) {
+                *c = c.saturating_add(1);
+            }
+            if ballot.delegate.is_some() {
+                proxy_votes = proxy_votes.saturating_add(1);
+            }
+        }
+        DivisionResult {
+            division: self.open.division,
+            roster_version: self.open.roster_version,
+            counts,
+            proxy_votes,
+            present: self.present,
+            quorum: self.quorum,
+            roll_call_hash: roll_call_hash(self.open.division, &self.ballots),
+        }
+    }
+}
+
+/// SHA-256(label ‖ division ‖ entries ‖ each entry) over the roll call in member order,
+/// each entry member (u32) ‖ choice (u8) ‖ 0x00, or 0x01 ‖ delegate (u32) for a proxy
+/// vote (§40.9).
+pub fn roll_call_hash(division: u32, ballots: &BTreeMap<u32, Ballot>) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(ROLL_CALL_LABEL);
+    h.update(division.to_be_bytes());
+    h.update((ballots.len() as u32).to_be_bytes());
+    for (member, ballot) in ballots {
+        h.update(member.to_be_bytes());
+        h.update([ballot.choice]);
+        match ballot.delegate {
+            None => h.update([0u8]),
+            Some(d) => {
+                h.update([1u8]);
+                h.update(d.to_be_bytes());
+            }
+        }
+    }
+    h.finalize().into()
+}
+
+/// A delegation granted by a member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grant {
+    /// Who votes on the grantor's behalf.
+    pub delegate: u32,
+    /// Its duration, in seconds of the sitting clock.
+    pub seconds: u32,
+    /// The sitting clock when it was granted; None when granted before the clock was
+    /// first set (it then starts at the first time the presiding officer declares).
+    pub start: Option<u64>,
+    /// Index of its `proxy.grant`.
+    pub index: u64,
+}
+
+/// The state of one sitting.
+#[derive(Clone, Debug)]
+pub struct SittingState {
+    authority: [u8; 32],
+    parameters: [u8; 32],
+    phase: Phase,
+    rules: Option<Rules>,
+    roster_version: u32,
+    groups: Vec<String>,
+    members: Vec<MemberState>,
+    by_key: HashMap<[u8; 32], u32>,
+    /// Keys that were rotated out or revoked: (member, roster version that ended them).
+    retired: HashMap<[u8; 32], (u32, u32)>,
+    present: Vec<bool>,
+    grants: Vec<Option<Grant>>,
+    clock: Option<u64>,
+    divisions: Vec<Division>,
+}
+
+fn name(kind: urne_record::Kind) -> &'static str {
+    kinds::name(kind).unwrap_or("assembly record")
+}
+
+fn kind_of(decoded: &Decoded) -> urne_record::Kind {
+    match decoded {
+        Decoded::Rules(_) => kinds::SITTING_RULES,
+        Decoded::Roster(_) => kinds::ROSTER_MEMBERS,
+        Decoded::RosterChange(_) => kinds::ROSTER_CHANGE,
+        Decoded::Presence(_) => kinds::PRESENCE,
+        Decoded::ProxyGrant(_) => kinds::PROXY_GRANT,
+        Decoded::ProxyRevoke => kinds::PROXY_REVOKE,
+        Decoded::DivisionOpen(_) => kinds::DIVISION_OPEN,
+        Decoded::DivisionSuspend(_) => kinds::DIVISION_SUSPEND,
+        Decoded::DivisionResume(_) => kinds::DIVISION_RESUME,
+        Decoded::DivisionClose(_) => kinds::DIVISION_CLOSE,
+        Decoded::DivisionVoid(_) => kinds::DIVISION_VOID,
+        Decoded::DivisionResult(_) => kinds::DIVISION_RESULT,
+        Decoded::Vote(_) => kinds::VOTE,
+        Decoded::Correction(_) => kinds::VOTE_CORRECTION,
+    }
+}
+
+/// The phases a kind is accepted in (§40.2).
+pub fn phases(kind: urne_record::Kind) -> &'static [Phase] {
+    match kind {
+        kinds::SITTING_RULES | kinds::ROSTER_MEMBERS => &[Phase::Setup],
+        kinds::ROSTER_CHANGE => &[Phase::Setup, Phase::InSession],
+        _ => &[Phase::InSession],
+    }
+}
+
+/// Whether a kind is concurrent on the board (spec/12 §12.5): its apply changes
+/// nothing another record's check reads but through unique keys.
+pub fn is_concurrent(kind: urne_record::Kind) -> bool {
+    matches!(kind, kinds::PRESENCE | kinds::VOTE | kinds::VOTE_CORRECTION)
+}
+
+impl SittingState {
+    /// A sitting opened by `authority` (its presiding officer) with the parameters hash
+    /// of its `context.open`.
+    pub fn new(authority: [u8; 32], parameters: [u8; 32]) -> Self {
+        Self {
+            authority,
+            parameters,
+            phase: Phase::Setup,
+            rules: None,
+            roster_version: 0,
+            groups: Vec::new(),
+            members: Vec::new(),
+            by_key: HashMap::new(),
+            retired: HashMap::new(),
+            present: Vec::new(),
+            grants: Vec::new(),
+            clock: None,
+            divisions: Vec::new(),
+        }
+    }
+
+    /// The presiding officer's key.
+    pub fn authority(&self) -> &[u8; 32] {
+        &self.authority
+    }
+    /// The phase.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+    /// The rules, once posted.
+    pub fn rules(&self) -> Option<&Rules> {
+        self.rules.as_ref()
+    }
+    /// The roster version in force (0 before the roster).
+    pub fn roster_version(&self) -> u32 {
+        self.roster_version
+    }
+    /// The group names.
+    pub fn groups(&self) -> &[String] {
+        &self.groups
+    }
+    /// The members, by number.
+    pub fn members(&self) -> &[MemberState] {
+        &self.members
+    }
+    /// The member holding `key` now.
+    pub fn member_of(&self, key: &[u8; 32]) -> Option<u32> {
+        self.by_key.get(key).copied()
+    }
+    /// Whether a member is present.
+    pub fn is_present(&self, member: u32) -> bool {
+        self.present.get(member as usize).copied().unwrap_or(false)
+    }
+    /// The divisions, by number − 1.
+    pub fn divisions(&self) -> &[Division] {
+        &self.divisions
+    }
+    /// A division by number.
+    pub fn division(&self, number: u32) -> Option<&Division> {
+        number
+            .checked_sub(1)
+            .and_then(|i| self.divisions.get(i as usize))
+    }
+    /// The sitting clock: the last time the presiding officer declared.
+    pub fn clock(&self) -> Option<u64> {
+        self.clock
+    }
+    /// The delegation a member granted, if one is in force now.
+    pub fn grant_in_force(&self, member: u32) -> Option<&Grant> {
+        self.grant_in_force_at(member, self.clock)
+    }
+
+    /// The delegation a member granted, if one is in force when the sitting clock reads
+    /// `clock` (None: before the first declared time).
+    fn grant_in_force_at(&self, member: u32, clock: Option<u64>) -> Option<&Grant> {
+        let grant = self.grants.get(member as usize)?.as_ref()?;
+        match (grant.start, clock) {
+            (Some(start), Some(now)) if now >= start.saturating_add(u64::from(grant.seconds)) => {
+                None
+            }
+            _ => Some(grant),
+        }
+    }
+
+    fn eligible(&self, member: u32) -> bool {
+        self.members
+            .get(member as usize)
+            .is_some_and(|m| m.revoked_in.is_none())
+    }
+
+    /// Members counted present now, and the quorum needed (§40.5).
+    pub fn quorum_now(&self) -> (u32, u32) {
+        self.quorum_at(self.clock)
+    }
+
+    /// Members counted present and the quorum needed when the sitting clock reads
+    /// `clock`: a division's opening moves the clock, and its quorum is counted at its
+    /// own time, both when it is checked and when it is applied.
+    fn quorum_at(&self, clock: Option<u64>) -> (u32, u32) {
+        let proxies_count = self
+            .rules
+            .as_ref()
+            .is_some_and(|r| r.proxies_count_for_quorum);
+        let mut members = 0u64;
+        let mut present = 0u32;
+        for m in 0..self.members.len() as u32 {
+            if !self.eligible(m) {
+                continue;
+            }
+            members += 1;
+            let represented = proxies_count
+                && self
+                    .grant_in_force_at(m, clock)
+                    .is_some_and(|g| self.eligible(g.delegate) && self.is_present(g.delegate));
+            if self.is_present(m) || represented {
+                present += 1;
+            }
+        }
+        let required = match self.rules.as_ref().map(|r| r.quorum) {
+            Some(Quorum::Number(n)) => n,
+            Some(Quorum::Fraction { num, den }) => {
+                let need = (members * u64::from(num)).div_ceil(u64::from(den.max(1)));
+                u32::try_from(need).unwrap_or(u32::MAX)
+            }
+            None => u32::MAX,
+        };
+        (present, required)
+    }
+
+    /// Whether the sitting may move to `to` (§40.2).
+    pub fn check_phase(&self, to: Phase) -> Result<(), AssemblyError> {
+        let kind = "context.phase";
+        if self.phase.next() != Some(to) {
+            return Err(AssemblyError::invalid(
+                kind,
+                "body",
+                format!(
+                    "a sitting in {} cannot move to {} (one step forward at a time)",
+                    self.phase.name(),
+                    to.name()
+                ),
+            ));
+        }
+        match to {
+            Phase::InSession if self.rules.is_none() || self.members.is_empty() => {
+                Err(AssemblyError::invalid(
+                    kind,
+                    "body",
+                    "the sitting cannot open before its rules and roster are on the board",
+                ))
+            }
+            Phase::Closed => match self
+                .divisions
+                .iter()
+                .find(|d| matches!(d.status, DivisionStatus::Open | DivisionStatus::Suspended))
+            {
+                Some(d) => Err(AssemblyError::invalid(
+                    kind,
+                    "body",
+                    format!(
+                        "division {} is still open: close or void it first",
+                        d.open.division
+                    ),
+                )),
+                None => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+
+    /// Moves the sitting to `to` (after [`Self::check_phase`]).
+    pub fn apply_phase(&mut self, to: Phase) {
+        self.phase = to;
+    }
+
+    fn signer_member(&self, kind: &'static str, signer: &[u8; 32]) -> Result<u32, AssemblyError> {
+        if let Some(m) = self.member_of(signer) {
+            return Ok(m);
+        }
+        let detail = match self.retired.get(signer) {
+            Some((m, v)) => {
+                format!("the key of member {m} was rotated out or revoked in roster version {v}")
+            }
+            None => format!(
+                "the signer is not a member in roster version {}",
+                self.roster_version
+            ),
+        };
+        Err(AssemblyError::NotAuthorized { kind, detail })
+    }
+
+    fn division_ref(&self, kind: &'static str, number: u32) -> Result<&Division, AssemblyError> {
+        self.division(number).ok_or_else(|| {
+            AssemblyError::invalid(
+                kind,
+                "body.division",
+                format!(
+                    "no division {number} (the sitting has {})",
+                    self.divisions.len()
+                ),
+            )
+        })
+    }
+
+    fn check_time(&self, kind: &'static str, time: u64) -> Result<(), AssemblyError> {
+        match self.clock {
+            Some(now) if time < now => Err(AssemblyError::invalid(
+                kind,
+                "body.time",
+                format!("{time} is before the sitting clock, {now}"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn authority_only(&self, kind: &'static str, signer: &[u8; 32]) -> Result<(), AssemblyError> {
+        if signer == &self.authority {
+            Ok(())
+        } else {
+            Err(AssemblyError::NotAuthorized {
+                kind,
+                detail: "must be signed by the sitting's presiding officer".into(),
+            })
+        }
+    }
+
+    /// Checks a decoded record signed by `signer` against the state of every record
+    /// before it; returns the unique keys it takes (spec/40 §40.10).
+    pub fn check(&self, signer: &[u8; 32], decoded: &Decoded) -> Result<Vec<Key>, AssemblyError> {
+        let kind = name(kind_of(decoded));
+        if !phases(kind_of(decoded)).contains(&self.phase) {
+            return Err(AssemblyError::WrongPhase {
+                kind,
+                phase: self.phase.name(),
+            });
+        }
+        let invalid = |field: &str, detail: String| AssemblyError::invalid(kind, field, detail);
+        match decoded {
+            Decoded::Rules(rules) => {
+                self.authority_only(kind, signer)?;
+                if self.rules.is_some() {
+                    return Err(invalid(
+                        "body",
+                        "the sitting's rules are already posted".into(),
+                    ));
+                }
+                // The decoder is strict, so the re-encoded body is the record's body.
+                if parameters_hash(&rules.to_body()) != self.parameters {
+                    return Err(invalid(
+                        "body",
+                        "these rules do not hash to the parameters of the sitting's context.open"
+                            .into(),
+                    ));
+                }
+            }
+            Decoded::Roster(roster) => {
+                self.clerk_only(kind, signer)?;
+                if !self.members.is_empty() {
+                    return Err(invalid("body", "the roster is already posted".into()));
+                }
+                if roster.version == 0 {
+                    return Err(invalid(
+                        "body.version_number",
+                        "version 0 means no roster".into(),
+                    ));
+                }
+            }
+            Decoded::RosterChange(change) => {
+                self.clerk_only(kind, signer)?;
+                self.check_roster_change(kind, change)?;
+            }
+            Decoded::Presence(p) => {
+                self.signer_member(kind, signer)?;
+                self.check_roster_version(kind, "body.roster_version", p.roster_version)?;
+            }
+            Decoded::ProxyGrant(grant) => {
+                let grantor = self.signer_member(kind, signer)?;
+                self.check_grant(kind, grantor, grant)?;
+            }
+            Decoded::ProxyRevoke => {
+                let grantor = self.signer_member(kind, signer)?;
+                if self.grant_in_force(grantor).is_none() {
+                    return Err(invalid(
+                        "body",
+                        format!("member {grantor} has no delegation in force to revoke"),
+                    ));
+                }
+            }
+            Decoded::DivisionOpen(open) => {
+                self.authority_only(kind, signer)?;
+                self.check_open(kind, open)?;
+            }
+            Decoded::DivisionSuspend(e) => {
+                self.authority_only(kind, signer)?;
+                self.check_event(kind, e, &[DivisionStatus::Open])?;
+            }
+            Decoded::DivisionResume(e) => {
+                self.authority_only(kind, signer)?;
+                self.check_event(kind, e, &[DivisionStatus::Suspended])?;
+            }
+            Decoded::DivisionClose(e) => {
+                self.authority_only(kind, signer)?;
+                self.check_event(kind, e, &[DivisionStatus::Open, DivisionStatus::Suspended])?;
+                let d = self.division_ref(kind, e.division)?;
+                let ends = d.open.time.saturating_add(u64::from(d.open.window));
+                if e.time < ends {
+                    return Err(invalid(
+                        "body.time",
+                        format!(
+                            "the voting window of division {} ends at {ends}, not before",
+                            e.division
+                        ),
+                    ));
+                }
+            }
+            Decoded::DivisionVoid(e) => {
+                self.authority_only(kind, signer)?;
+                self.check_event(
+                    kind,
+                    e,
+                    &[
+                        DivisionStatus::Open,
+                        DivisionStatus::Suspended,
+                        DivisionStatus::Closed,
+                    ],
+                )?;
+                if self.division_ref(kind, e.division)?.result_at.is_some() {
+                    return Err(invalid(
+                        "body.division",
+                        format!("division {} has a published result", e.division),
+                    ));
+                }
+            }
+            Decoded::DivisionResult(result) => {
+                self.authority_only(kind, signer)?;
+                self.check_result(kind, result)?;
+            }
+            Decoded::Vote(vote) => return self.check_vote(kind, signer, vote),
+            Decoded::Correction(c) => {
+                let member = self.signer_member(kind, signer)?;
+                self.check_correction(kind, member, c)?;
+            }
+        }
+        Ok(Vec::new())
+    }
+
+    fn clerk_only(&self, kind: &'static str, signer: &[u8; 32]) -> Result<(), AssemblyError> {
+        match &self.rules {
+            Some(rules) if &rules.clerk == signer => Ok(()),
+            Some(_) => Err(AssemblyError::NotAuthorized {
+                kind,
+                detail: "must be signed by the chamber clerk named in sitting.rules".into(),
+            }),
+            None => Err(AssemblyError::invalid(
+                kind,
+                "body",
+                "the roster comes after sitting.rules, which names the clerk",
+            )),
+        }
+    }
+
+    fn check_roster_version(
+        &self,
+        kind: &'static str,
+        field: &str,
+        version: u32,
+    ) -> Result<(), AssemblyError> {
+        if version == self.roster_version {
+            Ok(())
+        } else {
+            Err(AssemblyError::invalid(
+                kind,
+                field,
+                format!(
+                    "roster version {version} is not the one in force, {}",
+                    self.roster_version
+                ),
+            ))
+        }
+    }
+
+    fn check_roster_change(
+        &self,
+        kind: &'static str,
+        change: &RosterChange,
+    ) -> Result<(), AssemblyError> {
+        let invalid = |field: &str, detail: String| AssemblyError::invalid(kind, field, detail);
+        if self.members.is_empty() {
+            return Err(invalid("body", "no roster to change yet".into()));
+        }
+        if Some(change.version) != self.roster_version.checked_add(1) {
+            return Err(invalid(
+                "body.version_number",
+                format!(
+                    "version {} does not follow version {}",
+                    change.version, self.roster_version
+                ),
+            ));
+        }
+        if !self.eligible(change.member) {
+            return Err(invalid(
+                "body.member",
+                format!("member {} is not on the roster in force", change.member),
+            ));
+        }
+        if let RosterOp::Rotate(key) = change.op
+            && (self.by_key.contains_key(&key) || self.retired.contains_key(&key))
+        {
+            return Err(invalid(
+                "body.key",
+                "this key is or was held by a member".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_grant(
+        &self,
+        kind: &'static str,
+        grantor: u32,
+        grant: &ProxyGrant,
+    ) -> Result<(), AssemblyError> {
+        let invalid = |field: &str, detail: String| AssemblyError::invalid(kind, field, detail);
+        let max = self.rules.as_ref().map_or(0, |r| r.max_proxies_held);
+        if max == 0 {
+            return Err(invalid(
+                "body",
+                "the sitting's rules allow no proxies".into(),
+            ));
+        }
+        self.check_roster_version(kind, "body.roster_version", grant.roster_version)?;
+        if grant.delegate == grantor || !self.eligible(grant.delegate) {
+            return Err(invalid(
+                "body.delegate",
+                format!(
+                    "member {} cannot be member {grantor}'s delegate (not another member in force)",
+                    grant.delegate
+                ),
+            ));
+        }
+        if let Some(g) = self.grant_in_force(grantor) {
+            return Err(invalid(
+                "body",
+                format!(
+                    "member {grantor} already has a delegation in force (record {}): revoke it first",
+                    g.index
+                ),
+            ));
+        }
+        let held = (0..self.grants.len() as u32)
+            .filter(|&m| {
+                self.eligible(m)
+                    && self
+                        .grant_in_force(m)
+                        .is_some_and(|g| g.delegate == grant.delegate)
+            })
+            .count();
+        if held >= usize::from(max) {
+            return Err(invalid(
+                "body.delegate",
+                format!(
+                    "member {} already holds {held} delegation(s), the most the rules allow",
+                    grant.delegate
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_open(&self, kind: &'static str, open: &DivisionOpen) -> Result<(), AssemblyError> {
+        let invalid = |field: &str, detail: String| AssemblyError::invalid(kind, field, detail);
+        let next = self.divisions.len() as u32 + 1;
+        if open.division != next {
+            return Err(invalid(
+                "body.division",
+                format!("the next division is number {next}"),
+            ));
+        }
+        if let Some(d) = self
+            .divisions
+            .iter()
+            .find(|d| matches!(d.status, DivisionStatus::Open | DivisionStatus::Suspended))
+        {
+            return Err(invalid(
+                "body.division",
+                format!("division {} is still open", d.open.division),
+            ));
+        }
+        self.check_time(kind, open.time)?;
+        self.check_roster_version(kind, "body.roster_version", open.roster_version)?;
+        if open.reruns != 0 {
+            match self.division(open.reruns) {
+                Some(d) if d.status == DivisionStatus::Voided && d.rerun_by.is_none() => {}
+                _ => {
+                    return Err(invalid(
+                        "body.reruns",
+                        format!(
+                            "division {} is not a voided division awaiting its rerun",
+                            open.reruns
+                        ),
+                    ));
+                }
+            }
+        }
+        let (present, required) = self.quorum_at(Some(open.time));
+        if present < required {
+            return Err(invalid(
+                "quorum",
+                format!("quorum not met: {present} counted present, {required} required"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_event(
+        &self,
+        kind: &'static str,
+        event: &DivisionEvent,
+        from: &[DivisionStatus],
+    ) -> Result<(), AssemblyError> {
+        let d = self.division_ref(kind, event.division)?;
+        if !from.contains(&d.status) {
+            return Err(AssemblyError::invalid(
+                kind,
+                "body.division",
+                format!("division {} is {:?}", event.division, d.status),
+            ));
+        }
+        self.check_time(kind, event.time)
+    }
+
+    fn check_result(
+        &self,
+        kind: &'static str,
+        claimed: &DivisionResult,
+    ) -> Result<(), AssemblyError> {
+        let invalid = |field: String, detail: String| AssemblyError::invalid(kind, field, detail);
+        let d = self.division_ref(kind, claimed.division)?;
+        if d.status != DivisionStatus::Closed {
+            return Err(invalid(
+                "body.division".into(),
+                format!(
+                    "division {} is {:?}: a result comes only after close",
+                    claimed.division, d.status
+                ),
+            ));
+        }
+        if d.open.secret {
+            return Err(invalid(
+                "body.division".into(),
+                "a secret ballot's result is its election's tally.result".into(),
+            ));
+        }
+        if let Some(at) = d.result_at {
+            return Err(invalid(
+                "body.division".into(),
+                format!("the result of division {} is record {at}", claimed.division),
+            ));
+        }
+        let expected = d.count();
+        compare_result(&expected, claimed).map_err(|(field, detail)| invalid(field, detail))
+    }
+
+    fn check_vote(
+        &self,
+        kind: &'static str,
+        signer: &[u8; 32],
+        vote: &Vote,
+    ) -> Result<Vec<Key>, AssemblyError> {
+        let invalid = |field: &str, detail: String| AssemblyError::invalid(kind, field, detail);
+        let voter = self.signer_member(kind, signer)?;
+        let d = self.division_ref(kind, vote.division)?;
+        match d.status {
+            DivisionStatus::Open => {}
+            DivisionStatus::Suspended => {
+                return Err(invalid(
+                    "body.division",
+                    format!(
+                        "division {} is suspended: outside its voting window",
+                        vote.division
+                    ),
+                ));
+            }
+            DivisionStatus::Closed | DivisionStatus::Voided => {
+                return Err(invalid(
+                    "body.division",
+                    format!(
+                        "division {} is {:?}: outside its voting window",
+                        vote.division, d.status
+                    ),
+                ));
+            }
+        }
+        if vote.text_hash != d.open.text_hash {
+            return Err(invalid(
+                "body.text_hash",
+                format!("not the hash of division {}'s text", vote.division),
+            ));
+        }
+        if vote.roster_version != d.open.roster_version {
+            return Err(invalid(
+                "body.roster_version",
+                format!(
+                    "division {} is voted under roster version {}",
+                    vote.division, d.open.roster_version
+                ),
+            ));
+        }
+        if usize::from(vote.choice) >= d.open.choices.len() {
+            return Err(invalid(
+                "body.choice",
+                format!("choice {} of {} offered", vote.choice, d.open.choices.len()),
+            ));
+        }
+        if d.open.secret {
+            let proxies_in_secret = self
+                .rules
+                .as_ref()
+                .is_some_and(|r| r.proxies_in_secret_ballots);
+            if vote.on_behalf.is_some() && !proxies_in_secret {
+                return Err(invalid(
+                    "body.on_behalf",
+                    "the rules say proxies do not apply in secret ballots".into(),
+                ));
+            }
+            return Err(invalid(
+                "body.division",
+                format!(
+                    "division {} is a secret ballot: it is voted through its election, not on the roll call",
+                    vote.division
+                ),
+            ));
+        }
+        let member = match vote.on_behalf {
+            None => voter,
+            Some(m) => {
+                let in_force = self.grant_in_force(m).is_some_and(|g| g.delegate == voter);
+                if m == voter || !self.eligible(m) || !in_force {
+                    return Err(invalid(
+                        "body.on_behalf",
+                        format!(
+                            "no delegation from member {m} to member {voter} is in force at this point of the log"
+                        ),
+                    ));
+                }
+                m
+            }
+        };
+        let final_on_first = self
+            .rules
+            .as_ref()
+            .is_some_and(|r| r.vote_change == VoteChange::FinalOnFirstCast);
+        if !final_on_first {
+            return Ok(Vec::new());
+        }
+        if let Some(b) = d.ballots.get(&member) {
+            return Err(AssemblyError::AlreadyUsed {
+                kind,
+                field: VOTE_KEY.into(),
+                detail: format!(
+                    "member {member} already voted in division {} (record {}) and the first cast is final",
+                    vote.division, b.index
+                ),
+            });
+        }
+        Ok(vec![vote_key(vote.division, member)])
+    }
+
+    fn check_correction(
+        &self,
+        kind: &'static str,
+        _member: u32,
+        c: &Correction,
+    ) -> Result<(), AssemblyError> {
+        let d = self.division_ref(kind, c.division)?;
+        if d.status == DivisionStatus::Voided || d.open.secret {
+            return Err(AssemblyError::invalid(
+                kind,
+                "body.division",
+                format!("division {} has no roll call to correct", c.division),
+            ));
+        }
+        if usize::from(c.choice) >= d.open.choices.len() {
+            return Err(AssemblyError::invalid(
+                kind,
+                "body.choice",
+                format!("choice {} of {} offered", c.choice, d.open.choices.len()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Applies a record that [`Self::check`] accepted, at log index `index`. On a
+    /// record check refused, it fails and changes nothing.
+    pub fn apply(
+        &mut self,
+        signer: &[u8; 32],
+        decoded: &Decoded,
+        index: u64,
+    ) -> Result<(), AssemblyError> {
+        let kind = name(kind_of(decoded));
+        let broken = || AssemblyError::invalid(kind, "body", "applied without being checked");
+        match decoded {
+            Decoded::Rules(rules) => self.rules = Some(rules.clone()),
+            Decoded::Roster(roster) => self.apply_roster(roster),
+            Decoded::RosterChange(change) => {
+                let m = change.member as usize;
+                let old = self.members.get(m).ok_or_else(broken)?.key;
+                self.by_key.remove(&old);
+                self.retired.insert(old, (change.member, change.version));
+                match change.op {
+                    RosterOp::Rotate(key) => {
+                        self.by_key.insert(key, change.member);
+                        self.members[m].key = key;
+                    }
+                    RosterOp::Revoke => {
+                        self.members[m].revoked_in = Some(change.version);
+                        self.present[m] = false;
+                        self.grants[m] = None;
+                    }
+                }
+                self.roster_version = change.version;
+            }
+            Decoded::Presence(p) => {
+                let m = self.member_of(signer).ok_or_else(broken)?;
+                self.present[m as usize] = p.present;
+            }
+            Decoded::ProxyGrant(grant) => {
+                let m = self.member_of(signer).ok_or_else(broken)?;
+                self.grants[m as usize] = Some(Grant {
+                    delegate: grant.delegate,
+                    seconds: grant.seconds,
+                    start: self.clock,
+                    index,
+                });
+            }
+            Decoded::ProxyRevoke => {
+                let m = self.member_of(signer).ok_or_else(broken)?;
+                self.grants[m as usize] = None;
+            }
+            Decoded::DivisionOpen(open) => {
+                self.set_clock(open.time);
+                let (present, quorum) = self.quorum_now();
+                if open.reruns != 0 {
+                    let voided = self
+                        .divisions
+                        .get_mut(open.reruns as usize - 1)
+                        .ok_or_else(broken)?;
+                    voided.rerun_by = Some(open.division);
+                }
+                self.divisions.push(Division {
+                    open: open.clone(),
+                    opened_at: index,
+                    status: DivisionStatus::Open,
+                    present,
+                    quorum,
+                    ballots: BTreeMap::new(),
+                    corrections: Vec::new(),
+                    result_at: None,
+                    rerun_by: None,
+                });
+            }
+            Decoded::DivisionSuspend(e) => self.apply_event(e, DivisionStatus::Suspended)?,
+            Decoded::DivisionResume(e) => self.apply_event(e, DivisionStatus::Open)?,
+            Decoded::DivisionClose(e) => self.apply_event(e, DivisionStatus::Closed)?,
+            Decoded::DivisionVoid(e) => self.apply_event(e, DivisionStatus::Voided)?,
+            Decoded::DivisionResult(r) => {
+                let d = self.division_mut(r.division).ok_or_else(broken)?;
+                d.result_at = Some(index);
+            }
+            Decoded::Vote(vote) => {
+                let voter = self.member_of(signer).ok_or_else(broken)?;
+                let (member, delegate) = match vote.on_behalf {
+                    Some(m) => (m, Some(voter)),
+                    None => (voter, None),
+                };
+                let d = self.division_mut(vote.division).ok_or_else(broken)?;
+                d.ballots.insert(
+                    member,
+                    Ballot {
+                        choice: vote.choice,
+                        delegate,
+                        index,
+                    },
+                );
+            }
+            Decoded::Correction(c) => {
+                let member = self.member_of(signer).ok_or_else(broken)?;
+                let d = self.division_mut(c.division).ok_or_else(broken)?;
+                d.corrections.push((member, c.choice, index));
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_roster(&mut self, roster: &Roster) {
+        self.roster_version = roster.version;
+        self.groups = roster.groups.clone();
+        self.members = roster
+            .members
+            .iter()
+            .map(|m| MemberState {
+                key: m.key,
+                group: m.group,
+                name: m.name.clone(),
+                revoked_in: None,
+            })
+            .collect();
+        self.by_key = roster
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.key, i as u32))
+            .collect();
+        self.present = vec![false; roster.members.len()];
+        self.grants = vec![None; roster.members.len()];
+    }
+
+    fn set_clock(&mut self, time: u64) {
+        if self.clock.is_none() {
+            // Delegations granted before the first declared time start with it.
+            for grant in self.grants.iter_mut().flatten() {
+                grant.start.get_or_insert(time);
+            }
+        }
+        self.clock = Some(time);
+    }
+
+    fn division_mut(&mut self, number: u32) -> Option<&mut Division> {
+        number
+            .checked_sub(1)
+            .and_then(|i| self.divisions.get_mut(i as usize))
+    }
+
+    fn apply_event(&mut self, e: &DivisionEvent, to: DivisionStatus) -> Result<(), AssemblyError> {
+        self.set_clock(e.time);
+        let d = self.division_mut(e.division).ok_or_else(|| {
+            AssemblyError::invalid("division event", "body.division", "no such division")
+        })?;
+        d.status = to;
+        Ok(())
+    }
+}
+
+/// The unique key of a member's vote in a division: division ‖ member, both u32.
+pub fn vote_key(division: u32, member: u32) -> Key {
+    let mut key = division.to_be_bytes().to_vec();
+    key.extend_from_slice(&member.to_be_bytes());
+    Key {
+        space: VOTE_KEY,
+        key,
+    }
+}
+
+/// The first field where a claimed result differs from the recount, with why.
+fn compare_result(
+    expected: &DivisionResult,
+    claimed: &DivisionResult,
+) -> Result<(), (String, String)> {
+    let differs = |field: &str, e: String, c: String| {
+        Err((
+            field.to_owned(),
+            format!("the result says {c}; the recount from the log gives {e}"),
+        ))
+    };
+    if claimed.roster_version != expected.roster_version {
+        return differs(
+            "body.roster_version",
+            expected.roster_version.to_string(),
+            claimed.roster_version.to_string(),
+        );
+    }
+    if claimed.counts.len() != expected.counts.len() {
+        return differs(
+            "body.choice_count",
+            expected.counts.len().to_string(),
+            claimed.counts.len().to_string(),
+        );
+    }
+    for (i, (e, c)) in expected.counts.iter().zip(&claimed.counts).enumerate() {
+        if e != c {
+            return differs(&format!("body.counts[{i}]"), e.to_string(), c.to_string());
+        }
+    }
+    if claimed.proxy_votes != expected.proxy_votes {
+        return differs(
+            "body.proxy_votes",
+            expected.proxy_votes.to_string(),
+            claimed.proxy_votes.to_string(),
+        );
+    }
+    if claimed.present != expected.present {
+        return differs(
+            "body.present",
+            expected.present.to_string(),
+            claimed.present.to_string(),
+        );
+    }
+    if claimed.quorum != expected.quorum {
+        return differs(
+            "body.quorum",
+            expected.quorum.to_string(),
+            claimed.quorum.to_string(),
+        );
+    }
+    if claimed.roll_call_hash != expected.roll_call_hash {
+        return Err((
+            "body.roll_call_hash".into(),
+            "not the hash of the roll call recounted from the log".into(),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,243 @@
+//! A chamber for tests and benches: members' keys from fixed seeds, and a log that
+//! every posted record goes through the fold on, as a board would.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use ed25519_dalek::SigningKey;
+use urne_assembly::body::DivisionEvent;
+use urne_assembly::{
+    Decoded, DivisionOpen, DivisionResult, Member, Presence, ProxyGrant, Quorum, Recount, Roster,
+    Rules, Violation, Vote, VoteChange, kinds, parameters_hash,
+};
+use urne_record::{ContextId, ContextOpen, ContextType, Kind, Record, kinds as base};
+
+pub fn key(seed: u32, role: u8) -> SigningKey {
+    let mut bytes = [0u8; 32];
+    bytes[0] = role;
+    bytes[1..5].copy_from_slice(&seed.to_be_bytes());
+    SigningKey::from_bytes(&bytes)
+}
+
+pub struct Chamber {
+    pub id: ContextId,
+    pub officer: SigningKey,
+    pub clerk: SigningKey,
+    pub members: Vec<SigningKey>,
+    pub log: Vec<(u64, Record)>,
+    pub fold: Recount,
+    pub text_hash: [u8; 32],
+}
+
+pub fn rules(clerk: &SigningKey, vote_change: VoteChange) -> Rules {
+    Rules {
+        clerk: clerk.verifying_key().to_bytes(),
+        quorum: Quorum::Fraction { num: 1, den: 4 },
+        proxies_count_for_quorum: true,
+        vote_change,
+        max_proxies_held: 1,
+        proxies_in_secret_ballots: false,
+    }
+}
+
+impl Chamber {
+    /// A sitting of `n` members in two groups, in session, everyone present.
+    pub fn new(n: u32, vote_change: VoteChange) -> Self {
+        let officer = key(0, 1);
+        let clerk = key(0, 2);
+        let rules = rules(&clerk, vote_change);
+        let open = ContextOpen {
+            context_type: ContextType::SITTING,
+            nonce: [7; 16],
+            name: "Séance du 30 novembre".into(),
+            parameters: parameters_hash(&rules.to_body()),
+        };
+        let body = open.to_body().unwrap();
+        let id = ContextId::derive(&officer.verifying_key().to_bytes(), &body);
+        let mut chamber = Self {
+            id,
+            officer,
+            clerk,
+            members: (0..n).map(|i| key(i, 3)).collect(),
+            log: Vec::new(),
+            fold: Recount::new(id),
+            text_hash: [0x7e; 32],
+        };
+        let officer = chamber.officer.clone();
+        chamber.post(base::CONTEXT_OPEN, &body, &officer).unwrap();
+        chamber
+            .post(kinds::SITTING_RULES, &rules.to_body(), &officer)
+            .unwrap();
+        let roster = Roster {
+            version: 1,
+            groups: vec!["Left".into(), "Right".into()],
+            members: chamber
+                .members
+                .iter()
+                .enumerate()
+                .map(|(i, k)| Member {
+                    key: k.verifying_key().to_bytes(),
+                    group: (i % 2) as u16,
+                    name: format!("Member {i:03}"),
+                })
+                .collect(),
+        };
+        let clerk = chamber.clerk.clone();
+        chamber
+            .post(kinds::ROSTER_MEMBERS, &roster.to_body().unwrap(), &clerk)
+            .unwrap();
+        chamber.post(base::CONTEXT_PHASE, &[1], &officer).unwrap();
+        chamber
+    }
+
+    pub fn record(&self, kind: Kind, body: &[u8], signer: &SigningKey) -> Record {
+        Record::sign(self.id, kind, body, signer).unwrap()
+    }
+
+    /// Appends a record to the log if the fold accepts it (a board would refuse it
+    /// otherwise, and the log stays as it was).
+    pub fn post(&mut self, kind: Kind, body: &[u8], signer: &SigningKey) -> Result<u64, Violation> {
+        let record = self.record(kind, body, signer);
+        self.post_record(record)
+    }
+
+    pub fn post_record(&mut self, record: Record) -> Result<u64, Violation> {
+        let index = self.log.len() as u64;
+        record.verify_signature().unwrap();
+        self.fold.feed_verified(index, &record)?;
+        self.log.push((index, record));
+        Ok(index)
+    }
+
+    /// Appends a record without any check: what a dishonest board could do.
+    pub fn force(&mut self, kind: Kind, body: &[u8], signer: &SigningKey) -> u64 {
+        let index = self.log.len() as u64;
+        let record = self.record(kind, body, signer);
+        self.log.push((index, record));
+        index
+    }
+
+    pub fn member(&self, m: u32) -> SigningKey {
+        self.members[m as usize].clone()
+    }
+
+    pub fn roster_version(&self) -> u32 {
+        self.fold.state().unwrap().roster_version()
+    }
+
+    pub fn presence(&mut self, m: u32, present: bool) -> Result<u64, Violation> {
+        let body = Presence {
+            roster_version: self.roster_version(),
+            present,
+        }
+        .to_body();
+        let key = self.member(m);
+        self.post(kinds::PRESENCE, &body, &key)
+    }
+
+    pub fn all_present(&mut self) {
+        for m in 0..self.members.len() as u32 {
+            self.presence(m, true).unwrap();
+        }
+    }
+
+    pub fn open_body(&self, division: u32, time: u64, secret: bool) -> Vec<u8> {
+        DivisionOpen {
+            division,
+            time,
+            text_hash: self.text_hash,
+            roster_version: self.roster_version(),
+            window: 600,
+            secret,
+            reruns: 0,
+            choices: vec!["for".into(), "against".into(), "abstain".into()],
+        }
+        .to_body()
+        .unwrap()
+    }
+
+    pub fn open_division(&mut self, division: u32, time: u64) -> Result<u64, Violation> {
+        let body = self.open_body(division, time, false);
+        let officer = self.officer.clone();
+        self.post(kinds::DIVISION_OPEN, &body, &officer)
+    }
+
+    pub fn event(&mut self, kind: Kind, division: u32, time: u64) -> Result<u64, Violation> {
+        let body = DivisionEvent {
+            division,
+            time,
+            reason: "recount requested".into(),
+        }
+        .to_body(kind)
+        .unwrap();
+        let officer = self.officer.clone();
+        self.post(kind, &body, &officer)
+    }
+
+    pub fn vote_body(&self, division: u32, choice: u8, on_behalf: Option<u32>) -> Vec<u8> {
+        Vote {
+            division,
+            text_hash: self.text_hash,
+            roster_version: self
+                .fold
+                .state()
+                .unwrap()
+                .division(division)
+                .map_or(1, |d| d.open.roster_version),
+            choice,
+            on_behalf,
+        }
+        .to_body()
+    }
+
+    pub fn vote(&mut self, m: u32, division: u32, choice: u8) -> Result<u64, Violation> {
+        let body = self.vote_body(division, choice, None);
+        let key = self.member(m);
+        self.post(kinds::VOTE, &body, &key)
+    }
+
+    pub fn proxy_vote(
+        &mut self,
+        delegate: u32,
+        on_behalf: u32,
+        division: u32,
+        choice: u8,
+    ) -> Result<u64, Violation> {
+        let body = self.vote_body(division, choice, Some(on_behalf));
+        let key = self.member(delegate);
+        self.post(kinds::VOTE, &body, &key)
+    }
+
+    pub fn grant(&mut self, from: u32, to: u32, seconds: u32) -> Result<u64, Violation> {
+        let body = ProxyGrant {
+            roster_version: self.roster_version(),
+            delegate: to,
+            seconds,
+            reason: "mission abroad".into(),
+        }
+        .to_body()
+        .unwrap();
+        let key = self.member(from);
+        self.post(kinds::PROXY_GRANT, &body, &key)
+    }
+
+    /// The result the fold computes for a closed division.
+    pub fn expected_result(&self, division: u32) -> DivisionResult {
+        self.fold
+            .state()
+            .unwrap()
+            .division(division)
+            .unwrap()
+            .count()
+    }
+
+    pub fn post_result(&mut self, result: &DivisionResult) -> Result<u64, Violation> {
+        let officer = self.officer.clone();
+        self.post(kinds::DIVISION_RESULT, &result.to_body().unwrap(), &officer)
+    }
+
+    pub fn decoded(&self, index: u64) -> Decoded {
+        let record = &self.log[index as usize].1;
+        urne_assembly::decode(record.kind(), record.body())
+            .unwrap()
+            .unwrap()
+    }
+}

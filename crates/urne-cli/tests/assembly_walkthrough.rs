@@ -1,0 +1,301 @@
+//! A sitting with the real `urne` binary against `urne serve` (spec/40): the presiding
+//! officer opens it, the clerk posts the roster from a TOML file, members register
+//! presence, one delegates, a division is opened on a text file, members vote (one on
+//! another's behalf) and each gets a receipt checked against a signed checkpoint, a
+//! second vote is refused, the division closes, anyone recounts, the officer posts the
+//! result. And `urne demo assembly` end to end.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+struct Walk {
+    dir: PathBuf,
+    board: String,
+}
+
+impl Walk {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_urne"));
+        c.current_dir(&self.dir)
+            .env("URNE_BOARD", &self.board)
+            .args(args);
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "urne {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn refused(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(!out.status.success(), "urne {args:?} succeeded");
+        String::from_utf8(out.stderr).unwrap()
+    }
+}
+
+fn field<'a>(text: &'a str, prefix: &str) -> &'a str {
+    text.lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} in {text}"))
+        .trim()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn a_sitting_with_the_assembly_commands_against_a_running_board() {
+    let dir = std::env::temp_dir().join(format!("urne-assembly-walk-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("serve.toml"), "checkpoint_interval_ms = 300\n").unwrap();
+    std::fs::write(
+        dir.join("bill.txt"),
+        "Article 1. The sitting recounts itself.\n",
+    )
+    .unwrap();
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let walk = Walk {
+        dir: dir.clone(),
+        board: format!("http://{listen}"),
+    };
+    let mut server = walk
+        .command(&[
+            "serve",
+            "--config",
+            "serve.toml",
+            "--data",
+            "data",
+            "--listen",
+            &listen,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(&listen).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let clerk = walk.ok(&["keygen", "--role", "authority", "--out", "clerk.key"]);
+    let clerk_key = field(&clerk, "public key:").to_owned();
+    let mut roster = String::from("version = 1\ngroups = [\"Left\", \"Right\"]\n");
+    for m in 0..4 {
+        let out = walk.ok(&["keygen", "--role", "member", "--out", &format!("m{m}.key")]);
+        roster.push_str(&format!(
+            "\n[[member]]\nname = \"Member {m}\"\ngroup = \"{}\"\nkey = \"{}\"\n",
+            if m % 2 == 0 { "Left" } else { "Right" },
+            field(&out, "public key:")
+        ));
+    }
+    std::fs::write(dir.join("roster.toml"), roster).unwrap();
+
+    let officer = "data/authority.key";
+    let opened = walk.ok(&[
+        "assembly",
+        "sitting",
+        "open",
+        "--key",
+        officer,
+        "--name",
+        "Test sitting",
+        "--clerk",
+        &clerk_key,
+        "--quorum",
+        "1/2",
+    ]);
+    let sitting = field(&opened, "sitting:").to_owned();
+    let s = ["--sitting", sitting.as_str()];
+    walk.ok(&[
+        "assembly",
+        "roster",
+        "post",
+        s[0],
+        s[1],
+        "--key",
+        "clerk.key",
+        "--members",
+        "roster.toml",
+    ]);
+    // A member key cannot start the sitting (the key file's role is checked first).
+    let wrong = walk.refused(&[
+        "assembly", "sitting", "start", s[0], s[1], "--key", "m0.key",
+    ]);
+    assert!(wrong.contains("role"), "{wrong}");
+    walk.ok(&["assembly", "sitting", "start", s[0], s[1], "--key", officer]);
+    for m in 0..3 {
+        walk.ok(&[
+            "assembly",
+            "presence",
+            s[0],
+            s[1],
+            "--key",
+            &format!("m{m}.key"),
+        ]);
+    }
+    walk.ok(&[
+        "assembly",
+        "proxy",
+        "grant",
+        s[0],
+        s[1],
+        "--key",
+        "m3.key",
+        "--delegate",
+        "0",
+        "--reason",
+        "illness",
+    ]);
+    let quorum = walk.ok(&["assembly", "quorum", s[0], s[1]]);
+    assert!(
+        quorum.contains("3 counted present, 2 required: quorum met"),
+        "{quorum}"
+    );
+    walk.ok(&[
+        "assembly", "division", "open", s[0], s[1], "--key", officer, "--text", "bill.txt",
+        "--window", "0",
+    ]);
+    let keys = ["--board-key-file", "data/board.vkey"];
+    for (m, choice) in [(0, "for"), (1, "against"), (2, "for")] {
+        let out = walk.ok(&[
+            "assembly",
+            "vote",
+            s[0],
+            s[1],
+            "--key",
+            &format!("m{m}.key"),
+            "--division",
+            "1",
+            "--choice",
+            choice,
+            keys[0],
+            keys[1],
+        ]);
+        assert!(out.contains("receipt: vote"), "{out}");
+    }
+    walk.ok(&[
+        "assembly",
+        "vote",
+        s[0],
+        s[1],
+        "--key",
+        "m0.key",
+        "--division",
+        "1",
+        "--choice",
+        "abstain",
+        "--on-behalf",
+        "3",
+        keys[0],
+        keys[1],
+    ]);
+    let again = walk.refused(&[
+        "assembly",
+        "vote",
+        s[0],
+        s[1],
+        "--key",
+        "m1.key",
+        "--division",
+        "1",
+        "--choice",
+        "for",
+        keys[0],
+        keys[1],
+    ]);
+    assert!(
+        again.contains("already-used") && again.contains("vote.member"),
+        "{again}"
+    );
+    walk.ok(&[
+        "assembly",
+        "division",
+        "close",
+        s[0],
+        s[1],
+        "--key",
+        officer,
+        "--division",
+        "1",
+    ]);
+    let late = walk.refused(&[
+        "assembly",
+        "vote",
+        s[0],
+        s[1],
+        "--key",
+        "m2.key",
+        "--division",
+        "1",
+        "--choice",
+        "against",
+        keys[0],
+        keys[1],
+    ]);
+    assert!(late.contains("outside its voting window"), "{late}");
+    walk.ok(&["assembly", "result", s[0], s[1], "--post", "--key", officer]);
+    let result = walk.ok(&["assembly", "result", s[0], s[1], "--roll-call"]);
+    assert!(result.contains("  for                      2"), "{result}");
+    assert!(result.contains("  against                  1"), "{result}");
+    assert!(result.contains("  abstain                  1"), "{result}");
+    assert!(result.contains("(1 of them cast by proxy)"), "{result}");
+    assert!(result.contains("equal to the recount"), "{result}");
+    assert!(result.contains("by proxy of member 0"), "{result}");
+    walk.ok(&["assembly", "sitting", "close", s[0], s[1], "--key", officer]);
+
+    server.kill().unwrap();
+    server.wait().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn demo_assembly_recounts_every_division_of_a_577_member_chamber() {
+    let out = Command::new(env!("CARGO_BIN_EXE_urne"))
+        .args(["demo", "assembly"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("577 members in 11 groups"), "{stdout}");
+    assert_eq!(
+        stdout
+            .matches("published result equal to the recount")
+            .count(),
+        3,
+        "{stdout}"
+    );
+    assert!(stdout.contains("voided; rerun"), "{stdout}");
+    assert!(
+        stdout.contains("correction of voting intention (not counted)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("vote signatures in one batch"), "{stdout}");
+}
