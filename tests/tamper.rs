@@ -1022,3 +1022,42 @@ fn incremental_run_without_a_checkpoint_of_the_earlier_state_verifies_everything
         held().election.cast as u64
     );
 }
+
+// ---- assembly sittings (V12) -------------------------------------------------------------
+
+/// The assembly demo's sitting (577 members, four divisions), read back from its store
+/// and signed again under a checkpoint of ours.
+fn sitting_log() -> &'static Vec<Vec<u8>> {
+    static LOG: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("urne-tamper-sitting-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        urne_cli::assembly::run(&urne_cli::assembly::AssemblyDemoOptions {
+            dir: Some(dir.clone()),
+            keep: true,
+        })
+        .unwrap();
+        let (store, _) =
+            urne_store::Store::open(&dir.join("board"), urne_board::board::store_options())
+                .unwrap();
+        let entries = (0..store.size()).map(|i| store.entry(i).unwrap()).collect();
+        store.close();
+        std::fs::remove_dir_all(&dir).unwrap();
+        entries
+    })
+}
+
+#[test]
+fn sitting_divisions_are_recounted_and_a_vote_by_a_non_member_is_caught() {
+    let entries = sitting_log().clone();
+    let report = verify(&archive(entries.clone()));
+    assert!(report.passed, "{}", report.summary());
+    assert_eq!(report.step(Step::Divisions).checked, 4);
+    assert!(report.not_recounted.is_empty());
+
+    let mut forged = entries;
+    let at = positions(&forged, urne_assembly::kinds::VOTE)[10];
+    let body = body(&forged[at]);
+    resign(&mut forged, at, &body, &anyone());
+    assert_caught(&verify(&archive(forged)), Step::Divisions, Some(at));
+}

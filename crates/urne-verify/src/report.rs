@@ -34,11 +34,13 @@ pub enum Step {
     Decryption,
     /// V11: the published result.
     Result,
+    /// V12: assembly sittings: every division recounted from its signed votes.
+    Divisions,
 }
 
 impl Step {
     /// Every step, in order.
-    pub const ALL: [Step; 11] = [
+    pub const ALL: [Step; 12] = [
         Step::Log,
         Step::Records,
         Step::Parameters,
@@ -50,6 +52,7 @@ impl Step {
         Step::Aggregation,
         Step::Decryption,
         Step::Result,
+        Step::Divisions,
     ];
 
     /// Its number in spec/50 (V1 … V11).
@@ -66,6 +69,7 @@ impl Step {
             Step::Aggregation => 9,
             Step::Decryption => 10,
             Step::Result => 11,
+            Step::Divisions => 12,
         }
     }
 
@@ -83,6 +87,7 @@ impl Step {
             Step::Aggregation => "encrypted tally",
             Step::Decryption => "decryption shares and their combination",
             Step::Result => "published result",
+            Step::Divisions => "assembly divisions recounted",
         }
     }
 
@@ -100,6 +105,7 @@ impl Step {
             Step::Aggregation => "spec/24 §24.3",
             Step::Decryption => "spec/20 §20.7, spec/23 §23.8, spec/24 §24.4",
             Step::Result => "spec/23 §23.9, spec/24 §24.5-24.6",
+            Step::Divisions => "spec/40",
         }
     }
 }

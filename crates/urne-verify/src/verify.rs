@@ -660,10 +660,12 @@ type Decoding = Option<Option<Result<Decoded, ElectionError>>>;
 /// sequential, the decoding (every point's decompression) is most of its work.
 const DECODE_CHUNK: usize = 4096;
 
-/// The verifier of one context type's records (spec/50 §50.3): elections today;
-/// petitions and assembly sittings join here with their own recount.
+/// The verifier of one context type's records (spec/50 §50.4): elections and assembly
+/// sittings; petitions join here with their own recount.
 enum ContextCheck {
     Election(Box<ElectionCheck>),
+    /// A sitting's records (signatures verified), recounted by urne-assembly at the end.
+    Sitting(Vec<(u64, Record)>),
     /// A context type this verifier does not recount yet: its records' envelopes and
     /// signatures are checked (V2), nothing more, and the report says so.
     NotRecounted(ContextType),
@@ -672,6 +674,7 @@ enum ContextCheck {
 fn check_for(context_type: ContextType, id: ContextId, origin: &str) -> ContextCheck {
     match context_type {
         ContextType::ELECTION => ContextCheck::Election(Box::new(ElectionCheck::new(id, origin))),
+        ContextType::SITTING => ContextCheck::Sitting(Vec::new()),
         other => ContextCheck::NotRecounted(other),
     }
 }
@@ -721,6 +724,7 @@ fn fold_record(
     }
     match contexts.get_mut(&id) {
         Some(ContextCheck::Election(check)) => check.feed(index, &record, decoded, report),
+        Some(ContextCheck::Sitting(records)) => records.push((index, record)),
         Some(ContextCheck::NotRecounted(_)) => {}
         None => report.fail(
             Step::Records,
@@ -806,7 +810,7 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
         .values()
         .map(|c| match c {
             ContextCheck::Election(e) => e.replay.state().map_or(0, |s| s.ballot_counts().0),
-            ContextCheck::NotRecounted(_) => 0,
+            ContextCheck::Sitting(_) | ContextCheck::NotRecounted(_) => 0,
         })
         .sum();
     let total = total.min((archive.entries.len() as u64).saturating_sub(trusted));
@@ -817,6 +821,22 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
                 check.verify_casts(trusted, progress, &mut report);
                 let summary = check.finish(origin, &mut report);
                 report.elections.push(summary);
+            }
+            Some(ContextCheck::Sitting(records)) => {
+                // urne-assembly batch-verifies the sitting's signatures again (its own
+                // rule, §40.11) and replays its fold; the first violation is reported.
+                match urne_assembly::recount(id, &records) {
+                    Ok(divisions) => report.count(Step::Divisions, divisions.len() as u64),
+                    Err(v) => report.fail(
+                        Step::Divisions,
+                        Failure {
+                            record: Some(v.index),
+                            field: v.field.clone(),
+                            context: Some(id.to_hex()),
+                            message: format!("{}: {}", v.kind, v.reason),
+                        },
+                    ),
+                }
             }
             Some(ContextCheck::NotRecounted(t)) => report.not_recounted.push(format!(
                 "{} (context type {}): envelopes and signatures only",
