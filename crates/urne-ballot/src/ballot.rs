@@ -1041,6 +1041,84 @@ impl Ballot {
     }
 }
 
+/// What a ballot's bytes name, read by [`Ballot::skim`] without decoding a point or a
+/// proof.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BallotSkim {
+    /// The credential the ballot names.
+    pub credential: [u8; 32],
+    /// Each ciphertext's encoding, in order: every contest's options, then its blank
+    /// vote if it has one.
+    pub ciphertexts: Vec<[u8; 64]>,
+}
+
+impl Ballot {
+    /// Reads the credential and the ciphertexts' encodings from a ballot's bytes
+    /// (spec/21 §21.5 layout), skipping the proofs and decompressing nothing: for bytes
+    /// that [`Ballot::decode`] accepted before (a board applying a checked record, or
+    /// replaying its own log), where decoding again would cost a point decompression
+    /// per ciphertext. It checks only the layout (counts, lengths, tags, no trailing
+    /// byte), so it answers None for bytes that do not even read, never a partial
+    /// reading; anything else must go through [`Ballot::decode`].
+    pub fn skim(bytes: &[u8]) -> Option<BallotSkim> {
+        struct Skim<'a>(&'a [u8], usize);
+        impl<'a> Skim<'a> {
+            fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+                let out = self.0.get(self.1..self.1.checked_add(n)?)?;
+                self.1 += n;
+                Some(out)
+            }
+            fn u8(&mut self) -> Option<u8> {
+                self.take(1).map(|b| b[0])
+            }
+            fn u16(&mut self) -> Option<usize> {
+                self.take(2)
+                    .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+            }
+            fn sized(&mut self) -> Option<()> {
+                let b = self.take(4)?;
+                self.take(u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+                    .map(|_| ())
+            }
+            fn option(&mut self, out: &mut Vec<[u8; 64]>) -> Option<()> {
+                out.push(self.take(64)?.try_into().ok()?);
+                self.sized()
+            }
+        }
+        let mut r = Skim(bytes, 0);
+        if r.u8()? != BALLOT_VERSION {
+            return None;
+        }
+        r.take(32)?;
+        let credential: [u8; 32] = r.take(32)?.try_into().ok()?;
+        let contests = r.u16()?;
+        let mut ciphertexts = Vec::new();
+        for _ in 0..contests {
+            let options = r.u16()?;
+            for _ in 0..options {
+                r.option(&mut ciphertexts)?;
+            }
+            match r.u8()? {
+                0 => {}
+                1 => r.option(&mut ciphertexts)?,
+                _ => return None,
+            }
+            match r.u8()? {
+                1 => r.sized()?,
+                2 => {
+                    r.sized()?;
+                    r.sized()?;
+                }
+                _ => return None,
+            }
+        }
+        (r.1 == bytes.len()).then_some(BallotSkim {
+            credential,
+            ciphertexts,
+        })
+    }
+}
+
 /// A revealed opening: value and nonce (spec/21-ballots.md §21.8).
 pub(crate) fn reveal(opening: &SecretOpening) -> (u64, Scalar) {
     (
@@ -1090,6 +1168,94 @@ mod tests {
                 error: ProveError::WitnessMismatch,
             }) => field,
             other => panic!("{other:?}"),
+        }
+    }
+
+    /// `skim` reads exactly what strict decoding reads, for every contest kind and
+    /// both sum proofs (range and bits), and reads nothing from bytes cut short or
+    /// followed by more.
+    #[test]
+    fn skimming_a_ballot_reads_what_strict_decoding_reads() {
+        let manifest = Manifest::new(
+            "t",
+            vec![
+                Contest {
+                    title: "single".into(),
+                    kind: ContestKind::SingleChoice,
+                    blank: true,
+                    options: (0..3).map(|i| format!("s{i}")).collect(),
+                },
+                Contest {
+                    title: "approval".into(),
+                    kind: ContestKind::Approval { min: 0, max: 2 },
+                    blank: false,
+                    options: (0..4).map(|i| format!("a{i}")).collect(),
+                },
+                Contest {
+                    title: "cumulative".into(),
+                    // A width of 399: its sum is proven by bits, the others' by ranges.
+                    kind: ContestKind::Cumulative {
+                        per_option_max: 200,
+                        min_total: 1,
+                        max_total: 400,
+                    },
+                    blank: true,
+                    options: (0..2).map(|i| format!("c{i}")).collect(),
+                },
+            ],
+        )
+        .unwrap();
+        let key = SecretKey::generate(&mut rand::rng()).public_key();
+        let election = Election::new(ContextInputs {
+            manifest: &manifest,
+            joint_key: &key,
+            credential_root: &[0; 32],
+            board_origin: "o",
+            context_id: &[0; 32],
+        })
+        .unwrap();
+        let choices = [
+            [
+                ContestSelection::single(3, 2).unwrap(),
+                ContestSelection::approve(4, &[0, 3]).unwrap(),
+                ContestSelection::values(vec![150, 7]),
+            ],
+            [
+                ContestSelection::blank(3),
+                ContestSelection::approve(4, &[]).unwrap(),
+                ContestSelection::blank(2),
+            ],
+        ];
+        for (n, selections) in choices.iter().enumerate() {
+            let credential = CredentialKey([n as u8 + 9; 32]);
+            let (ballot, _) =
+                Ballot::encrypt(&election, &credential, selections, &mut rand::rng()).unwrap();
+            let bytes = ballot.to_bytes();
+            let decoded = Ballot::decode(&bytes).unwrap();
+            let expected: Vec<[u8; 64]> = decoded
+                .contests
+                .iter()
+                .flat_map(|c| c.options.iter().chain(c.blank.as_ref()))
+                .map(|o| o.ciphertext.to_bytes())
+                .collect();
+            let skim = Ballot::skim(&bytes).unwrap();
+            assert_eq!(skim.credential, decoded.credential.0, "ballot {n}");
+            assert_eq!(skim.ciphertexts, expected, "ballot {n}");
+            assert_eq!(skim.ciphertexts.len(), 3 + 1 + 4 + 2 + 1);
+            assert!(matches!(
+                decoded.contests[2].sum_proof,
+                SumProof::Bits { .. }
+            ));
+            assert!(matches!(decoded.contests[0].sum_proof, SumProof::Range(_)));
+            for cut in [1, 65, bytes.len() / 2, bytes.len() - 1] {
+                assert_eq!(Ballot::skim(&bytes[..cut]), None, "cut at {cut}");
+            }
+            let mut longer = bytes.clone();
+            longer.push(0);
+            assert_eq!(Ballot::skim(&longer), None);
+            let mut other_version = bytes.clone();
+            other_version[0] ^= 0x80;
+            assert_eq!(Ballot::skim(&other_version), None);
         }
     }
 

@@ -25,8 +25,8 @@ mod wire;
 
 pub use audit::{AuditError, AuditedBallot, AuditedContest, check_audit};
 pub use ballot::{
-    BALLOT_VERSION, Ballot, BallotError, BallotSecrets, ContestBallot, ContestSelection,
-    EncryptedOption, SumProof,
+    BALLOT_VERSION, Ballot, BallotError, BallotSecrets, BallotSkim, ContestBallot,
+    ContestSelection, EncryptedOption, SumProof,
 };
 pub use election::{ContextInputs, CredentialKey, Election, OriginTooLong};
 pub use manifest::{

@@ -204,7 +204,7 @@ impl KindHandler for ElectionKind {
         let checked = decoded(prechecked)
             .ok_or_else(|| Rejection::invalid_body("body", "the record was not prechecked"))?;
         let keys = state
-            .check(record.signer(), &checked.decoded)
+            .check_prechecked(record.signer(), &checked.decoded, checked.sealed.as_deref())
             .map_err(rejection)?;
         Ok(keys
             .into_iter()

@@ -353,7 +353,8 @@ impl Registry {
         registry
     }
 
-    /// The built-in kinds, the election and sitting context types and their record kinds.
+    /// The built-in kinds, the election, petition and sitting context types and their
+    /// record kinds.
     pub fn standard() -> Self {
         let mut registry = Self::with_builtin();
         registry.machines.insert(
@@ -365,6 +366,7 @@ impl Registry {
                 .kinds
                 .insert(kind.0, Arc::new(crate::election::ElectionKind::new(kind)));
         }
+        crate::petition::register(&mut registry);
         registry.machines.insert(
             ContextType::SITTING.0,
             Arc::new(crate::assembly::SittingMachine),

@@ -21,6 +21,7 @@ pub mod builtin;
 pub mod election;
 pub mod error;
 pub mod handler;
+pub mod petition;
 mod pipeline;
 mod state;
 

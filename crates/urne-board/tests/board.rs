@@ -826,6 +826,27 @@ fn concurrent_duplicates_are_accepted_once() {
 }
 
 #[test]
+fn a_record_sent_again_before_the_index_holds_it_is_a_duplicate() {
+    // The store's index catches up after the acknowledgement; held here, it holds none
+    // of these records. The duplicate check of acceptance must still see each one once
+    // the first copy is answered.
+    let board = open(&scratch("dup-unindexed"));
+    let id = open_context(&board, "Lagging index");
+    urne_store::pause_indexer_for_tests(board.store(), true);
+    for to in 1..=VOTING {
+        let bytes = Record::sign(id, CONTEXT_PHASE, &[to], &authority())
+            .unwrap()
+            .into_bytes();
+        board.submit(bytes.clone()).unwrap();
+        // (Answered "duplicate" either by the store's lookup or, if the sequencer has
+        // not yet heard the first copy was applied, by its own pending set: never
+        // accepted twice.)
+        rejected(&board, bytes, Code::Duplicate);
+    }
+    urne_store::pause_indexer_for_tests(board.store(), false);
+}
+
+#[test]
 fn checkpoints_are_signed_over_durable_entries_and_gather_cosignatures() {
     let dir = scratch("checkpoints");
     let board = open(&dir);

@@ -1,5 +1,6 @@
 //! `urne`: the board operator's, the authority's, the witness's and the observer's tool.
 
+mod anonymous;
 mod assembly_cmd;
 mod bench;
 mod bench_ballots;
@@ -135,6 +136,9 @@ enum Command {
     },
     /// Sign a record and submit it to a board.
     Post(PostArgs),
+    /// The anonymous mode: `urne wallet …` (spec/30).
+    #[command(flatten)]
+    Anonymous(anonymous::Command),
     /// Fetch and check the board's checkpoint and proofs.
     Log {
         #[command(subcommand)]
@@ -804,6 +808,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => demo_cmd::run(args),
+        Command::Anonymous(command) => anonymous::run(&cli.board, command),
         Command::Assembly { command } => assembly_cmd::run(&cli.board, command),
         Command::Election { command } => roles::election(&cli.board, command),
         Command::Trustee { command } => roles::trustee(&cli.board, command),

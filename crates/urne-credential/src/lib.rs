@@ -1,4 +1,7 @@
-//! Voter credentials in pseudonymous mode (spec/22-credentials.md; ARCHITECTURE §5, the
+//! Voter credentials: the pseudonymous mode, and the anonymous mode's wallet and registry
+//! snapshots ([`wallet`], [`registry`]).
+//!
+//! Pseudonymous mode (spec/22-credentials.md; ARCHITECTURE §5, the
 //! Belenios model).
 //!
 //! What it is for: the registrar draws one secret [`Credential`] per voter — a string a
@@ -16,8 +19,10 @@
 
 mod error;
 mod list;
+pub mod registry;
 mod secret;
 mod signature;
+pub mod wallet;
 
 pub use error::CredentialError;
 pub use list::{
@@ -35,4 +40,16 @@ pub mod labels {
     pub const CREDENTIAL_CHECKSUM: &[u8] = b"urne/v1/credential/checksum\n";
     /// The binding of a ballot signature (Schnorr proof of the credential's scalar).
     pub const BALLOT_SIGNATURE: &[u8] = b"urne/v1/credential/ballot-signature\n";
+    /// The magic opening a wallet file (spec/30 §30.3).
+    pub const WALLET_FILE_MAGIC: &[u8] = b"urne-wallet\n";
+    /// The binding of an enrolment request's proof of knowledge (spec/30 §30.4).
+    pub const ENROLMENT: &[u8] = b"urne/v1/wallet/enrolment\n";
+    /// The id of a registry snapshot, hashed over its header (spec/31 §31.4).
+    pub const SNAPSHOT_ID: &[u8] = b"urne/v1/registry/snapshot-id\n";
+    /// What each registrar signs: this label, then the snapshot id (spec/31 §31.4).
+    pub const SNAPSHOT_SIGNATURE: &[u8] = b"urne/v1/registry/snapshot-signature\n";
+    /// The keyed order that deals keys to buckets (spec/31 §31.6).
+    pub const BUCKET_ORDER: &[u8] = b"urne/v1/registry/bucket-order\n";
+    /// The padding points of a bucket (spec/31 §31.6).
+    pub const BUCKET_PADDING: &[u8] = b"urne/v1/registry/bucket-padding\n";
 }

@@ -168,7 +168,7 @@ impl Relations {
 /// A weight 2¹²⁸ + r with r uniform in [0, 2¹²⁸) (spec/06-batch.md): 128 bits of
 /// randomness, so false equations cancel with probability at most 2⁻¹²⁸, and never
 /// zero mod ℓ, so a single false equation can never be masked, whatever the RNG does.
-fn random_weight<R: CryptoRng + ?Sized>(rng: &mut R) -> DalekScalar {
+pub(crate) fn random_weight<R: CryptoRng + ?Sized>(rng: &mut R) -> DalekScalar {
     if skipped(Check::BatchRandomWeights) {
         return DalekScalar::ONE;
     }

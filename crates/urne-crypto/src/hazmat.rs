@@ -116,3 +116,61 @@ pub fn bit_range_challenge(
         commitments,
     ))
 }
+
+/// Triptych signature (spec/08 §8.7) with the 4 + m·n nonces given in the spec's order
+/// (r_A, r_B, r_C, r_D, a_{j,i} row by row for i ≥ 1, ρ_0 … ρ_{m−1}); the witness is
+/// checked and the signature self-checked as [`crate::triptych::sign`] does.
+pub fn triptych_sign_with_nonces(
+    ring: &crate::triptych::Ring,
+    index: usize,
+    secret: &zeroize::Zeroizing<DalekScalar>,
+    linking_base: &curve25519_dalek::ristretto::RistrettoPoint,
+    context: &[u8],
+    nonces: &[SecretScalar],
+) -> Result<crate::triptych::Signature, crate::triptych::Error> {
+    crate::triptych::sign_with_nonces(
+        ring,
+        index,
+        secret,
+        secret,
+        linking_base,
+        context,
+        nonces,
+        true,
+    )
+}
+
+/// A Triptych "signature" made without checking the witness: `ring_secret` stands for
+/// the key at `index` (E3) and `tag_secret` makes the tag J = tag_secret⁻¹·U (E4).
+/// With either one wrong, exactly one equation fails: the vectors' forgeries.
+#[allow(clippy::too_many_arguments)]
+pub fn triptych_forge_with_nonces(
+    ring: &crate::triptych::Ring,
+    index: usize,
+    ring_secret: &zeroize::Zeroizing<DalekScalar>,
+    tag_secret: &zeroize::Zeroizing<DalekScalar>,
+    linking_base: &curve25519_dalek::ristretto::RistrettoPoint,
+    context: &[u8],
+    nonces: &[SecretScalar],
+) -> Result<crate::triptych::Signature, crate::triptych::Error> {
+    crate::triptych::sign_with_nonces(
+        ring,
+        index,
+        ring_secret,
+        tag_secret,
+        linking_base,
+        context,
+        nonces,
+        false,
+    )
+}
+
+/// The challenge ξ of a Triptych signature (spec/08 §8.7).
+pub fn triptych_challenge(
+    ring: &crate::triptych::Ring,
+    linking_base: &curve25519_dalek::ristretto::RistrettoPoint,
+    context: &[u8],
+    signature: &crate::triptych::Signature,
+) -> Scalar {
+    crate::triptych::challenge_of(ring, linking_base, context, signature)
+}

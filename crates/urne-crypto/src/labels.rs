@@ -12,6 +12,12 @@ pub const PROOF_DLEQ: &[u8] = b"urne/v1/proof/dleq";
 pub const PROOF_CDS_RANGE: &[u8] = b"urne/v1/proof/cds-range";
 /// Transcript label of the bit-decomposition range proof for [0, 2^k) (spec/04-proofs.md §4.5).
 pub const PROOF_BIT_RANGE: &[u8] = b"urne/v1/proof/bit-range";
+/// Transcript label of the Triptych linkable ring signature (spec/08-triptych.md §8.7).
+pub const PROOF_TRIPTYCH: &[u8] = b"urne/v1/proof/triptych";
+/// Prefix of the hash that derives a Triptych linking base U (spec/08-triptych.md §8.5).
+pub const TRIPTYCH_LINKING_BASE: &[u8] = b"urne/v1/triptych/linking-base";
+/// Prefix of the hash of a Triptych ring, its digest (spec/08-triptych.md §8.3).
+pub const TRIPTYCH_RING: &[u8] = b"urne/v1/triptych/ring";
 
 /// Prefix of every generator label; the generator named `N` is
 /// hash-to-group(`GENERATOR_PREFIX ‖ N`) (spec/01-group.md §1.3).
@@ -47,11 +53,14 @@ mod tests {
     fn labels_are_frozen_as_spec_03_lists_them() {
         // Changing a label breaks every record ever made: add a new label instead, and
         // the spec's table with it.
-        let code: [(&str, &[u8]); 5] = [
+        let code: [(&str, &[u8]); 8] = [
             ("PROOF_SCHNORR", PROOF_SCHNORR),
             ("PROOF_DLEQ", PROOF_DLEQ),
             ("PROOF_CDS_RANGE", PROOF_CDS_RANGE),
             ("PROOF_BIT_RANGE", PROOF_BIT_RANGE),
+            ("PROOF_TRIPTYCH", PROOF_TRIPTYCH),
+            ("TRIPTYCH_LINKING_BASE", TRIPTYCH_LINKING_BASE),
+            ("TRIPTYCH_RING", TRIPTYCH_RING),
             ("GENERATOR_PREFIX", GENERATOR_PREFIX),
         ];
         let rows = table_rows(&spec("03-labels.md"));
@@ -81,7 +90,12 @@ mod tests {
                 Some(first.strip_prefix('`')?.strip_suffix('`')?.to_owned())
             })
             .collect();
-        assert_eq!(names, vec!["H".to_owned()], "spec/01 §1.3 generator table");
+        assert_eq!(
+            names,
+            ["H", "triptych/H", "triptych/G/<j>/<i>"],
+            "spec/01 §1.3 generator table"
+        );
         assert_eq!(names[0].as_bytes(), GENERATOR_H);
+        // The Triptych generators are pinned by the triptych module's tests.
     }
 }

@@ -32,6 +32,7 @@ pub mod labels;
 pub mod proofs;
 pub mod secret;
 pub mod transcript;
+pub mod triptych;
 mod weaken;
 
 #[cfg(feature = "hazmat")]

@@ -39,6 +39,14 @@ pub enum Check {
     BitE2,
     /// Batch: random weights, not all 1 (§6 step 1).
     BatchRandomWeights,
+    /// Triptych E1: A + ξ·B = Com(f; z_A) (spec/08 §8.8).
+    TriptychE1,
+    /// Triptych E2: ξ·C + D = Com(f∘(ξ − f); z_C) (spec/08 §8.8).
+    TriptychE2,
+    /// Triptych E3: Σ t_k·M_k − Σ ξ^j·X_j = z·G (spec/08 §8.8).
+    TriptychE3,
+    /// Triptych E4: ξ^m·U − Σ ξ^j·Y_j = z·J (spec/08 §8.8).
+    TriptychE4,
     /// Batch: one weight per equation, not one per proof (§6 step 1).
     BatchWeightPerEquation,
 }
@@ -46,7 +54,7 @@ pub enum Check {
 impl Check {
     /// Every check, in the order of the spec.
     #[cfg_attr(not(feature = "hazmat"), allow(dead_code))]
-    pub const ALL: [Check; 15] = [
+    pub const ALL: [Check; 19] = [
         Check::SchnorrE1,
         Check::DleqE1,
         Check::DleqE2,
@@ -62,6 +70,10 @@ impl Check {
         Check::BitE2,
         Check::BatchRandomWeights,
         Check::BatchWeightPerEquation,
+        Check::TriptychE1,
+        Check::TriptychE2,
+        Check::TriptychE3,
+        Check::TriptychE4,
     ];
 }
 

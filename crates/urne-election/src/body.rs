@@ -144,7 +144,10 @@ pub struct CastBallot {
     /// The ballot.
     pub ballot: Ballot,
     /// Its bytes as cast (what the tracking code hashes).
-    pub ballot_bytes: Vec<u8>,
+    ballot_bytes: Vec<u8>,
+    /// Their tracking code, hashed once: the board's precheck, check and diagnosis all
+    /// read it (a SHA-256 pass over kilobytes each time otherwise).
+    tracking: TrackingCode,
     /// Its credential's signature.
     pub signature: BallotSignature,
 }
@@ -152,16 +155,23 @@ pub struct CastBallot {
 impl CastBallot {
     /// A cast ballot from a ballot and its signature.
     pub fn new(ballot: Ballot, signature: BallotSignature) -> Self {
+        let ballot_bytes = ballot.to_bytes();
         Self {
-            ballot_bytes: ballot.to_bytes(),
+            tracking: TrackingCode::of_bytes(&ballot_bytes),
+            ballot_bytes,
             ballot,
             signature,
         }
     }
 
+    /// The ballot's bytes as cast.
+    pub fn ballot_bytes(&self) -> &[u8] {
+        &self.ballot_bytes
+    }
+
     /// The ballot digest its signature signs: its tracking code (spec/21 §21.7).
     pub fn tracking_code(&self) -> TrackingCode {
-        TrackingCode::of_bytes(&self.ballot_bytes)
+        self.tracking
     }
 
     /// The body.
@@ -190,6 +200,7 @@ impl CastBallot {
         r.end()?;
         Ok(Self {
             ballot,
+            tracking: TrackingCode::of_bytes(ballot_bytes),
             ballot_bytes: ballot_bytes.to_vec(),
             signature,
         })
@@ -214,7 +225,9 @@ pub struct AuditRecord {
     /// The spoiled ballot.
     pub ballot: Ballot,
     /// Its bytes as posted.
-    pub ballot_bytes: Vec<u8>,
+    ballot_bytes: Vec<u8>,
+    /// Their tracking code, hashed once (precheck and check both read it).
+    tracking: TrackingCode,
     /// Its credential's signature over its tracking code: only the credential's holder
     /// may spend the credential's few audits (spec/23 §23.7).
     pub signature: BallotSignature,
@@ -225,17 +238,24 @@ pub struct AuditRecord {
 impl AuditRecord {
     /// An audit record of a ballot, its credential's signature and its opening.
     pub fn new(ballot: Ballot, signature: BallotSignature, opening: AuditedBallot) -> Self {
+        let ballot_bytes = ballot.to_bytes();
         Self {
-            ballot_bytes: ballot.to_bytes(),
+            tracking: TrackingCode::of_bytes(&ballot_bytes),
+            ballot_bytes,
             ballot,
             signature,
             opening,
         }
     }
 
+    /// The spoiled ballot's bytes as posted.
+    pub fn ballot_bytes(&self) -> &[u8] {
+        &self.ballot_bytes
+    }
+
     /// The spoiled ballot's tracking code (what the signature signs).
     pub fn tracking_code(&self) -> TrackingCode {
-        TrackingCode::of_bytes(&self.ballot_bytes)
+        self.tracking
     }
 
     /// The body.
@@ -269,6 +289,7 @@ impl AuditRecord {
         })?;
         Ok(Self {
             ballot,
+            tracking: TrackingCode::of_bytes(ballot_bytes),
             ballot_bytes: ballot_bytes.to_vec(),
             signature,
             opening,
@@ -276,22 +297,21 @@ impl AuditRecord {
     }
 }
 
-/// The credential a `ballot.cast` or `ballot.audit` body's ballot names, read from the
-/// ballot's fixed layout (version ‖ context ‖ credential, spec/21 §21.5) without decoding
-/// it: the bytes were decoded strictly when the record was checked.
-pub fn credential_of_body(kind: urne_record::Kind, body: &[u8]) -> Result<[u8; 32], ElectionError> {
+/// The ballot bytes a `ballot.cast` or `ballot.audit` body carries, and what they name
+/// (spec/21 §21.5), read without decoding the ballot: for bodies decoded strictly when
+/// the record was checked (`urne_ballot::Ballot::skim`).
+pub fn skim_ballot_of_body(
+    kind: urne_record::Kind,
+    body: &[u8],
+) -> Result<urne_ballot::BallotSkim, ElectionError> {
     let mut r = Reader::new(kind, body)?;
-    let ballot = r.sized("body.ballot")?;
-    ballot
-        .get(33..65)
-        .and_then(|c| c.try_into().ok())
-        .ok_or_else(|| {
-            ElectionError::invalid(
-                name(kind),
-                "body.ballot.credential",
-                "the ballot is too short to name a credential",
-            )
-        })
+    Ballot::skim(r.sized("body.ballot")?).ok_or_else(|| {
+        ElectionError::invalid(
+            name(kind),
+            "body.ballot",
+            "the ballot's layout does not read",
+        )
+    })
 }
 
 /// `ceremony.close-round`: version ‖ the round closed (u8, 2..=6). The authority ends

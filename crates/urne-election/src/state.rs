@@ -17,7 +17,7 @@ use urne_record::Kind;
 use urne_tally::{EncryptedTally, TallyError, TallyResult, check_opening, decrypt_sums};
 
 use crate::body::{
-    AuditRecord, CastBallot, CloseRound, ManifestRecord, credential_of_body, tracking_code_of_body,
+    AuditRecord, CastBallot, CloseRound, ManifestRecord, skim_ballot_of_body, tracking_code_of_body,
 };
 use crate::ceremony::{Ceremony, round};
 use crate::error::ElectionError;
@@ -167,6 +167,9 @@ pub struct Sealed {
     credentials: Arc<CredentialList>,
     outcome: CeremonyOutcome,
     identities: Vec<[u8; 32]>,
+    /// Ciphertexts per ballot (options and blank votes of every contest, spec/24
+    /// §24.2): counted once, not per applied ballot.
+    entries: usize,
     tally: Option<PendingTally>,
 }
 
@@ -869,10 +872,38 @@ impl ElectionState {
     /// `ballot.cast`, against the state (spec/23 §23.6); its proofs are
     /// [`Sealed::precheck_cast`]'s.
     pub fn check_cast(&self, cast: &CastBallot) -> Result<Vec<Key>, ElectionError> {
+        self.check_cast_prechecked(cast, None)
+    }
+
+    /// [`Self::check`] of a record that [`Self::precheck`] passed against `prechecked`
+    /// (the sealed parameters it read): a ballot's credential, found on that list then,
+    /// is not decoded and searched for again when the list is still the same one.
+    pub fn check_prechecked(
+        &self,
+        signer: &[u8; 32],
+        decoded: &Decoded,
+        prechecked: Option<&Sealed>,
+    ) -> Result<Vec<Key>, ElectionError> {
+        match decoded {
+            Decoded::Cast(cast) => self.check_cast_prechecked(cast, prechecked),
+            other => self.check(signer, other),
+        }
+    }
+
+    fn check_cast_prechecked(
+        &self,
+        cast: &CastBallot,
+        prechecked: Option<&Sealed>,
+    ) -> Result<Vec<Key>, ElectionError> {
         let kind = "ballot.cast";
         self.in_phase(kind, Phase::Voting)?;
-        self.sealed_or(kind)?
-            .listed(kind, &cast.ballot.credential)?;
+        let sealed = self.sealed_or(kind)?;
+        // The same list object: the one precheck found the credential on.
+        let listed_then =
+            prechecked.is_some_and(|p| Arc::ptr_eq(&p.credentials, &sealed.credentials));
+        if !listed_then {
+            sealed.listed(kind, &cast.ballot.credential)?;
+        }
         let code = cast.tracking_code().0;
         if self.tracking.contains(&code) {
             return Err(ElectionError::AlreadyUsed {
@@ -1102,11 +1133,13 @@ impl ElectionState {
             context_id: &self.id,
         })
         .map_err(|e| ElectionError::invalid(kind, "body", e.to_string()))?;
+        let entries = entry_maxima(election.manifest()).iter().map(Vec::len).sum();
         self.sealed = Some(Arc::new(Sealed {
             election: Arc::new(election),
             credentials: list.clone(),
             outcome: outcome.clone(),
             identities: open.identities.clone(),
+            entries,
             tally: None,
         }));
         Ok(())
@@ -1126,6 +1159,7 @@ impl ElectionState {
             credentials: sealed.credentials.clone(),
             outcome: sealed.outcome.clone(),
             identities: sealed.identities.clone(),
+            entries: sealed.entries,
             tally: Some(PendingTally {
                 kept: Mutex::new(kept),
                 cast: self.cast,
@@ -1144,7 +1178,7 @@ impl ElectionState {
             kinds::BALLOT_CAST => return self.apply_cast(body),
             kinds::BALLOT_AUDIT => {
                 let code = tracking_code_of_body(kind, body)?;
-                let credential = credential_of_body(kind, body)?;
+                let credential = skim_ballot_of_body(kind, body)?.credential;
                 self.tracking.insert(code.0);
                 let rank = self.audits_of.entry(credential).or_insert(0);
                 *rank = rank.saturating_add(1);
@@ -1210,22 +1244,17 @@ impl ElectionState {
     fn apply_cast(&mut self, body: &[u8]) -> Result<(), ElectionError> {
         let kind = "ballot.cast";
         let code = tracking_code_of_body(kinds::BALLOT_CAST, body)?;
-        let (credential, ciphertexts) =
-            skim_ballot(body.get(5..).unwrap_or_default()).ok_or_else(|| {
-                ElectionError::invalid(kind, "body.ballot", "the ballot's layout does not read")
-            })?;
+        let urne_ballot::BallotSkim {
+            credential,
+            ciphertexts,
+        } = skim_ballot_of_body(kinds::BALLOT_CAST, body)?;
         // The sums zip each ballot's ciphertexts with the manifest's entries: a ballot
         // with another count would have entries dropped or shifted without a word. The
         // precheck already refuses one; this holds for a log applied unchecked.
-        let entries: usize = self
+        let entries = self
             .sealed
             .as_ref()
-            .map(|s| {
-                entry_maxima(s.election.manifest())
-                    .iter()
-                    .map(Vec::len)
-                    .sum()
-            })
+            .map(|s| s.entries)
             .ok_or_else(|| wrong_phase(kind, self.phase, "before voting opens"))?;
         if ciphertexts.len() != entries {
             return Err(ElectionError::invalid(
@@ -1442,56 +1471,6 @@ fn entry_maxima(manifest: &Manifest) -> Vec<Vec<u64>> {
             m
         })
         .collect()
-}
-
-/// Reads a ballot's credential and ciphertexts (spec/21 §21.5 layout) from bytes its
-/// strict decoder already accepted, without decompressing a point or reading a proof.
-fn skim_ballot(body_after_version: &[u8]) -> Option<([u8; 32], Vec<[u8; 64]>)> {
-    struct Skim<'a>(&'a [u8], usize);
-    impl<'a> Skim<'a> {
-        fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-            let out = self.0.get(self.1..self.1.checked_add(n)?)?;
-            self.1 += n;
-            Some(out)
-        }
-        fn u16(&mut self) -> Option<usize> {
-            self.take(2)
-                .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
-        }
-        fn sized(&mut self) -> Option<()> {
-            let b = self.take(4)?;
-            self.take(u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
-                .map(|_| ())
-        }
-        fn option(&mut self, out: &mut Vec<[u8; 64]>) -> Option<()> {
-            out.push(self.take(64)?.try_into().ok()?);
-            self.sized()
-        }
-    }
-    // The body is u32 ballot length ‖ ballot ‖ signature; the ballot is version ‖
-    // context ‖ credential ‖ contests.
-    let mut r = Skim(body_after_version, 0);
-    r.take(1 + 32)?;
-    let credential: [u8; 32] = r.take(32)?.try_into().ok()?;
-    let contests = r.u16()?;
-    let mut out = Vec::new();
-    for _ in 0..contests {
-        let options = r.u16()?;
-        for _ in 0..options {
-            r.option(&mut out)?;
-        }
-        if r.take(1)?[0] == 1 {
-            r.option(&mut out)?;
-        }
-        match r.take(1)?[0] {
-            1 => r.sized()?,
-            _ => {
-                r.sized()?;
-                r.sized()?;
-            }
-        }
-    }
-    Some((credential, out))
 }
 
 #[cfg(test)]

@@ -696,6 +696,61 @@ fn audits_of_another_election_an_unlisted_or_unsigning_credential_past_its_quota
 }
 
 #[test]
+fn a_cast_prechecked_against_another_credential_list_is_checked_against_its_own() {
+    // The ordered check skips the credential search that precheck made only when
+    // precheck read the very list the election holds now; a ballot prechecked against
+    // another list (on which its credential is) must still be refused here.
+    let voter = Credential::generate(&mut rand::rng());
+    let mut own = Log::open(&manifest());
+    through_ceremony(&mut own);
+    register(&mut own, &[Credential::generate(&mut rand::rng())]);
+    let mut other = Log::open(&manifest());
+    through_ceremony(&mut other);
+    register(&mut other, std::slice::from_ref(&voter));
+    let selections = [
+        ContestSelection::single(2, 1).unwrap(),
+        ContestSelection::blank(2),
+    ];
+    let decoded = urne_election::Decoded::Cast(Box::new(
+        CastBallot::decode(&cast(&own, &voter, &selections)).unwrap(),
+    ));
+    let signer = [7; 32];
+    let other_sealed = other.state().sealed().unwrap().clone();
+    let e = own
+        .state()
+        .check_prechecked(&signer, &decoded, Some(&other_sealed))
+        .unwrap_err();
+    assert_eq!(e.field(), "body.ballot.credential", "{e}");
+    // Against its own list, the same check refuses it too, and passes a listed voter.
+    let own_sealed = own.state().sealed().unwrap().clone();
+    assert!(
+        own.state()
+            .check_prechecked(&signer, &decoded, None)
+            .is_err()
+    );
+    let listed = Credential::generate(&mut rand::rng());
+    let mut third = Log::open(&manifest());
+    through_ceremony(&mut third);
+    register(&mut third, std::slice::from_ref(&listed));
+    let third_sealed = third.state().sealed().unwrap().clone();
+    let decoded = urne_election::Decoded::Cast(Box::new(
+        CastBallot::decode(&cast(&third, &listed, &selections)).unwrap(),
+    ));
+    let keys = third
+        .state()
+        .check_prechecked(&signer, &decoded, Some(&third_sealed))
+        .unwrap();
+    assert_eq!(keys.len(), 1);
+    assert!(
+        third
+            .state()
+            .check_prechecked(&signer, &decoded, Some(&own_sealed))
+            .is_ok(),
+        "listed on its own list: re-checked there, and found"
+    );
+}
+
+#[test]
 fn a_ballot_applied_unchecked_with_another_count_of_entries_is_refused() {
     let mut log = Log::open(&manifest());
     through_ceremony(&mut log);

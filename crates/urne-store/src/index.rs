@@ -3,7 +3,8 @@
 //! [`Index`] so that no sled type reaches a public API and so that the simulated-disk
 //! tests can run the store with an in-memory index (sled does its own I/O).
 //!
-//! Writes never sync: the writer applies each group commit's keys without a flush, and
+//! Writes never sync and never delay an acknowledgement: each group commit's keys are
+//! applied by the indexer thread after the commit (`indexer.rs`), without a flush, and
 //! the index is flushed off the hot path (checkpoints, close); after a crash it is
 //! extended or rebuilt from the log on open.
 

@@ -25,6 +25,7 @@ mod frame;
 mod fs;
 mod fsck;
 mod index;
+mod indexer;
 mod levels;
 mod read;
 mod recovery;
@@ -39,5 +40,8 @@ pub use fs::{FileSystem, LockGuard, RealFs, StoreFile};
 pub use fsck::{FsckFinding, FsckOptions, FsckReport, fsck};
 pub use index::{Index, IndexBackend, IndexEntry, IndexFn, IndexRows, RowVisitor};
 pub use scrub::ScrubStatus;
-pub use store::{CutReport, OpenReport, Scrub, Store, StoreOptions, set_index_count_for_tests};
+pub use store::{
+    CutReport, OpenReport, Scrub, Store, StoreOptions, pause_indexer_for_tests,
+    set_index_count_for_tests,
+};
 pub use writer::Pending;

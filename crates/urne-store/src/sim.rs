@@ -112,6 +112,14 @@ impl SimDisk {
         disk.inodes.get(inode).map(|i| i.data.clone())
     }
 
+    /// The bytes of a file that a power cut now would certainly keep: what was last
+    /// synced (None if the file does not exist).
+    pub fn durable(&self, path: &Path) -> Option<Vec<u8>> {
+        let disk = self.lock();
+        let inode = disk.names.get(path)?;
+        disk.inodes.get(inode).map(|i| i.durable.clone())
+    }
+
     /// Replaces a file's bytes, durably (a test's tampering with the disk).
     pub fn write(&self, path: &Path, bytes: &[u8]) {
         let mut disk = self.lock();

@@ -19,9 +19,10 @@ use crate::index::{
     BY_HASH, Index, IndexBackend, IndexFn, IndexRows, META, MemoryIndex, SledIndex, indexed,
     rows_for,
 };
+use crate::indexer::Tail;
 use crate::recovery::{OpenedHashes, recover};
 use crate::scrub::{ScrubHandle, ScrubStatus};
-use crate::writer::{Acks, Pending, Request, Writer};
+use crate::writer::{Acks, Pending, Publisher, Request, Writer};
 
 pub(crate) const LOG: &str = "log.dat";
 pub(crate) const OFFSETS: &str = "offsets.dat";
@@ -144,6 +145,8 @@ pub(crate) struct Inner {
     pub height_readers: Vec<Arc<dyn StoreFile>>,
     pub state: RwLock<State>,
     pub index: Box<dyn Index>,
+    /// The rows of durable entries the index does not hold yet (`indexer.rs`).
+    pub tail: Tail,
     pub acks: Arc<Acks>,
     /// Held for the store's lifetime: one process per data directory.
     pub _lock: LockGuard,
@@ -163,18 +166,32 @@ impl Inner {
     }
 }
 
-/// The writer thread and the only sender to it. Dropping the last store clone drops
-/// this, which lets the writer finish what is queued and exit.
+/// The writer thread and the only sender to it, and the indexer thread the writer
+/// feeds. Dropping the last store clone drops this, which lets the writer finish what
+/// is queued and exit, and then the indexer index what the writer made durable.
 struct WriterHandle {
     /// The sender, and the index the next queued record will have.
     sender: Mutex<Option<(Sender<Request>, u64)>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    indexer: Mutex<Option<JoinHandle<()>>>,
+    inner: Arc<Inner>,
 }
 
 impl WriterHandle {
     fn stop(&self) {
         self.sender.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(handle) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = handle.join();
+        }
+        // The writer dropped the indexer's queue on exit: the indexer ends once the
+        // index holds every durable entry (a test's hold on it is let go).
+        self.inner.tail.pause(false);
+        if let Some(handle) = self
+            .indexer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
             let _ = handle.join();
         }
     }
@@ -317,6 +334,7 @@ impl Store {
             height_readers,
             state: RwLock::new(state),
             index,
+            tail: Tail::default(),
             acks: Arc::new(Acks::new(size)),
             _lock: lock,
             checkpoint: RwLock::new(saved.map(|(text, _)| text)),
@@ -326,23 +344,36 @@ impl Store {
             verified: Mutex::new(size),
             scrub: Mutex::new(ScrubStatus::default()),
         });
+        let (to_indexer, index_jobs) = channel();
+        let indexer_inner = Arc::clone(&inner);
+        let indexer = std::thread::Builder::new()
+            .name("urne-store-indexer".into())
+            .spawn(move || crate::indexer::run(indexer_inner, index_jobs))
+            .map_err(io(dir))?;
         let writer = Writer {
-            fs,
             dir: dir.to_owned(),
             log: recovered.log,
+            end: recovered.end,
+            next_index: size,
+        };
+        let publisher = Publisher {
+            fs,
+            dir: dir.to_owned(),
             offsets: recovered.offsets,
             heights: recovered.heights,
-            end: recovered.end,
             keys: options.index_keys,
+            indexer: to_indexer,
         };
         let thread_inner = Arc::clone(&inner);
         let handle = std::thread::Builder::new()
             .name("urne-store-writer".into())
-            .spawn(move || writer.run(thread_inner, receiver))
+            .spawn(move || writer.run(thread_inner, receiver, publisher))
             .map_err(io(dir))?;
         let writer = Arc::new(WriterHandle {
             sender: Mutex::new(Some((sender, size))),
             thread: Mutex::new(Some(handle)),
+            indexer: Mutex::new(Some(indexer)),
+            inner: Arc::clone(&inner),
         });
         let scrub = Arc::new(ScrubHandle::start(
             &inner,
@@ -396,8 +427,15 @@ impl Store {
         self.inner.acks.lock().stopped.clone()
     }
 
-    /// Index of the entry whose leaf hash is `hash`.
+    /// Index of the durable entry whose leaf hash is `hash` (the latest, if a record
+    /// was appended twice). Found from the moment the entry is acknowledged, whether
+    /// or not the index has caught up with it.
     pub fn index_of(&self, hash: &Hash) -> Result<Option<u64>, StoreError> {
+        // The tail first: the indexer takes a row out of it only after the index holds
+        // it, so an entry missing from the tail now is in the index by then.
+        if let Some(index) = self.inner.tail.index_of(hash) {
+            return Ok(Some(index));
+        }
         Ok(self
             .inner
             .index
@@ -407,15 +445,29 @@ impl Store {
     }
 
     /// The value of `key` in one of the layers' index trees (see
-    /// [`StoreOptions::index_keys`]).
+    /// [`StoreOptions::index_keys`]), durable entries not yet indexed included.
     pub fn index_get(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(value) = self.inner.tail.get(tree, key) {
+            return Ok(Some(value));
+        }
         self.inner.index.get(tree, key)
     }
 
     /// The (key, value) pairs of a layer's index tree whose keys start with `prefix`,
-    /// in key order (an empty prefix lists the tree).
+    /// in key order (an empty prefix lists the tree), durable entries not yet indexed
+    /// included.
     pub fn index_scan(&self, tree: &str, prefix: &[u8]) -> Result<IndexRows, StoreError> {
-        self.inner.index.scan_prefix(tree, prefix)
+        // The tail is read first (as in `index_of`); its rows are newer than the
+        // index's for the same key.
+        let tail = self.inner.tail.scan_prefix(tree, prefix);
+        let mut rows: std::collections::BTreeMap<Vec<u8>, Vec<u8>> = self
+            .inner
+            .index
+            .scan_prefix(tree, prefix)?
+            .into_iter()
+            .collect();
+        rows.extend(tail);
+        Ok(rows.into_iter().collect())
     }
 
     /// The background scrub's progress and last result.
@@ -435,9 +487,11 @@ impl Store {
     }
 }
 
-/// For tests of the index's agreement with the log: overwrite its bookkeeping.
+/// For tests of the index's agreement with the log: overwrite its bookkeeping (once
+/// the index has caught up, so the indexer does not overwrite it back).
 #[doc(hidden)]
 pub fn set_index_count_for_tests(store: &Store, count: u64, tip: Hash) -> Result<(), StoreError> {
+    store.inner.tail.wait_caught_up();
     store.inner.index.apply(&[
         crate::index::IndexEntry {
             tree: META,
@@ -450,4 +504,11 @@ pub fn set_index_count_for_tests(store: &Store, count: u64, tip: Hash) -> Result
             value: tip.0.to_vec(),
         },
     ])
+}
+
+/// For tests of a store whose index lags the log: holds the indexer (`true`) or lets it
+/// go (`false`). Records are still made durable and acknowledged meanwhile.
+#[doc(hidden)]
+pub fn pause_indexer_for_tests(store: &Store, paused: bool) {
+    store.inner.tail.pause(paused);
 }

@@ -1,14 +1,15 @@
-//! The group-commit writer (spec/11-storage.md §11.1): one thread takes every queued
-//! record, writes the frames in queue order, `fdatasync`s once, and then publishes the
-//! new durable size. Waiters — blocking ([`Pending::wait`]) or async ([`Pending`] is a
-//! `Future`) — are all released by that one publication: no thread is parked per request
-//! and no reply channel is made per record.
+//! The group commit (spec/11-storage.md §11.1), in two stages: the writer thread takes
+//! every queued record, writes the frames in queue order and `fdatasync`s once; the
+//! publisher thread then writes that group's derived data and publishes the new durable
+//! size while the writer syncs the next group. Waiters — blocking ([`Pending::wait`])
+//! or async ([`Pending`] is a `Future`) — are all released by that one publication: no
+//! thread is parked per request and no reply channel is made per record.
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, Sender, sync_channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -18,7 +19,8 @@ use urne_log::{Hash, leaf_hash};
 use crate::error::{StoreError, io};
 use crate::frame::{self, FRAME_HEADER};
 use crate::fs::{FileSystem, StoreFile};
-use crate::index::{IndexFn, rows_for};
+use crate::index::IndexFn;
+use crate::indexer::IndexJob;
 use crate::levels::RecordFile;
 use crate::store::{Inner, LOG, MEMORY_FROM, height_file};
 
@@ -154,21 +156,76 @@ pub(crate) struct Request {
     pub record: Vec<u8>,
 }
 
-/// The writer thread's files.
+/// How many synced groups may wait for the publisher: the writer is never held up by
+/// it, and no more than this many durable groups wait to be acknowledged.
+const SYNCED_QUEUE: usize = 2;
+
+/// The writer thread's files: `log.dat`, where it appends and syncs.
 pub(crate) struct Writer {
-    pub fs: Arc<dyn FileSystem>,
     pub dir: PathBuf,
     pub log: Arc<dyn StoreFile>,
+    pub end: u64,
+    /// The index the next record will have.
+    pub next_index: u64,
+}
+
+/// The publisher thread's files: the derived ones, written after each sync.
+pub(crate) struct Publisher {
+    pub fs: Arc<dyn FileSystem>,
+    pub dir: PathBuf,
     pub offsets: RecordFile,
     pub heights: Vec<RecordFile>,
-    pub end: u64,
     pub keys: Option<IndexFn>,
+    /// The indexer thread's queue (see `indexer.rs`).
+    pub indexer: Sender<IndexJob>,
+}
+
+/// A group commit the writer made durable, handed to the publisher.
+struct Synced {
+    first_index: u64,
+    batch: Vec<Request>,
+    hashes: Vec<Hash>,
+    offsets: Vec<u64>,
+}
+
+enum ToPublisher {
+    Synced(Synced),
+    /// A write or sync failed: stop the store once every group synced before is
+    /// published (those are durable, and their waiters deserve their answers).
+    Failed(String),
 }
 
 impl Writer {
-    pub(crate) fn run(mut self, inner: Arc<Inner>, requests: Receiver<Request>) {
-        let mut batch: Vec<Request> = Vec::with_capacity(MAX_BATCH);
+    /// Two stages, so that one group's fsync overlaps the previous group's derived
+    /// writes and publication (spec/11 §11.1): this thread writes a group and syncs
+    /// it, hands it to the publisher, and only then writes the next group (so a
+    /// group-commit bit still means every earlier frame was durable when it was
+    /// written, §11.3, and at most one fsync of `log.dat` is ever in flight); the
+    /// publisher writes the derived files, fills the index tail, and publishes the new
+    /// durable size, which acknowledges the group.
+    pub(crate) fn run(
+        mut self,
+        inner: Arc<Inner>,
+        requests: Receiver<Request>,
+        publisher: Publisher,
+    ) {
+        let (to_publisher, synced) = sync_channel(SYNCED_QUEUE);
+        let publisher_inner = Arc::clone(&inner);
+        let publisher = std::thread::Builder::new()
+            .name("urne-store-publisher".into())
+            .spawn(move || publisher.run(&publisher_inner, synced));
+        let publisher = match publisher {
+            Ok(handle) => handle,
+            Err(e) => {
+                inner
+                    .acks
+                    .stop(format!("the store's publisher thread could not start: {e}"));
+                return;
+            }
+        };
+        let mut failed = false;
         while let Ok(first) = requests.recv() {
+            let mut batch = Vec::with_capacity(MAX_BATCH.min(64));
             batch.push(first);
             while batch.len() < MAX_BATCH {
                 match requests.try_recv() {
@@ -176,26 +233,32 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            if inner.acks.lock().stopped.is_none()
-                && let Err(e) = self.commit(&inner, &batch)
-            {
-                // Fail-stop: after an I/O error nothing more is acknowledged until a
-                // reopen recovers from the log (whose unsynced tail may or may not hold
-                // this batch: it was never acknowledged).
-                let reason = format!("a write failed: {e}");
-                eprintln!("urne-store: STOPPED ACCEPTING RECORDS: {reason}");
-                inner.acks.stop(reason);
+            if failed || inner.acks.lock().stopped.is_some() {
+                continue;
             }
-            batch.clear();
+            let message = match self.write_and_sync(batch) {
+                Ok(synced) => ToPublisher::Synced(synced),
+                Err(e) => {
+                    // Fail-stop: after an I/O error nothing more is acknowledged until a
+                    // reopen recovers from the log (whose unsynced tail may or may not
+                    // hold this batch: it was never acknowledged).
+                    failed = true;
+                    ToPublisher::Failed(format!("a write failed: {e}"))
+                }
+            };
+            if to_publisher.send(message).is_err() {
+                failed = true;
+            }
         }
+        drop(to_publisher);
+        let _ = publisher.join();
         // Closed: whatever is still waiting was never written.
         inner
             .acks
             .stop("the store was closed before the record was written".into());
     }
 
-    fn commit(&mut self, inner: &Inner, batch: &[Request]) -> Result<(), StoreError> {
-        let first_index = inner.read_state().size;
+    fn write_and_sync(&mut self, batch: Vec<Request>) -> Result<Synced, StoreError> {
         let mut buffer =
             Vec::with_capacity(batch.iter().map(|r| r.record.len() + FRAME_HEADER).sum());
         let mut hashes = Vec::with_capacity(batch.len());
@@ -215,8 +278,48 @@ impl Writer {
         // The acknowledgement point: nothing is acknowledged before this returns.
         self.log.sync_data().map_err(io(&log_path))?;
         self.end = position;
-        let new_size = first_index + batch.len() as u64;
+        let first_index = self.next_index;
+        self.next_index += batch.len() as u64;
+        Ok(Synced {
+            first_index,
+            batch,
+            hashes,
+            offsets,
+        })
+    }
+}
 
+impl Publisher {
+    fn run(mut self, inner: &Inner, synced: Receiver<ToPublisher>) {
+        while let Ok(message) = synced.recv() {
+            match message {
+                ToPublisher::Synced(group) => {
+                    if inner.acks.lock().stopped.is_some() {
+                        continue;
+                    }
+                    if let Err(e) = self.publish(inner, group) {
+                        // The log is fine, but what it serves would not be.
+                        let reason = format!("a write failed: {e}");
+                        eprintln!("urne-store: STOPPED ACCEPTING RECORDS: {reason}");
+                        inner.acks.stop(reason);
+                    }
+                }
+                ToPublisher::Failed(reason) => {
+                    eprintln!("urne-store: STOPPED ACCEPTING RECORDS: {reason}");
+                    inner.acks.stop(reason);
+                }
+            }
+        }
+    }
+
+    fn publish(&mut self, inner: &Inner, group: Synced) -> Result<(), StoreError> {
+        let Synced {
+            first_index,
+            batch,
+            hashes,
+            offsets,
+        } = group;
+        let new_size = first_index + batch.len() as u64;
         // Derived data, recomputed on open from the frames if a crash interrupts it.
         // A failure here stops the store too: the log is fine, but what it serves
         // would not be.
@@ -258,14 +361,26 @@ impl Writer {
             }
             h += 1;
         }
-        // The index never syncs here: it is checked against the log on open.
-        let index_rows: Vec<(u64, &[u8], Hash)> = batch
-            .iter()
-            .zip(&hashes)
-            .enumerate()
-            .map(|(i, (r, h))| (first_index + i as u64, r.record.as_slice(), *h))
-            .collect();
-        inner.index.apply(&rows_for(&index_rows, &self.keys))?;
+        // The index catches up on its own thread; until it does, the tail answers for
+        // these entries. It is filled before the group is published as durable, so no
+        // acknowledged record is ever missing from both.
+        let layer = match &self.keys {
+            Some(keys) => batch
+                .iter()
+                .enumerate()
+                .flat_map(|(i, r)| keys(first_index + i as u64, &r.record))
+                .collect(),
+            None => Vec::new(),
+        };
+        let job = IndexJob {
+            first: first_index,
+            hashes,
+            layer,
+        };
+        inner.tail.add(&job);
+        // A closed indexer (it failed and stopped the store) leaves the rows in the
+        // tail, where lookups find them.
+        let _ = self.indexer.send(job);
 
         {
             let mut state = inner.state.write().unwrap_or_else(|p| p.into_inner());

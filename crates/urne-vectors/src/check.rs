@@ -414,7 +414,7 @@ type CheckStep = fn(&Path, &mut Report) -> Result<(), String>;
 /// failure found.
 pub fn check_dir(dir: &Path) -> Result<usize, Vec<String>> {
     let mut report = Report::default();
-    let steps: [(&str, CheckStep); 12] = [
+    let steps: [(&str, CheckStep); 14] = [
         ("encodings", check_encodings),
         ("elgamal", check_elgamal),
         ("schnorr", |d, r| {
@@ -435,6 +435,8 @@ pub fn check_dir(dir: &Path) -> Result<usize, Vec<String>> {
         ("ballot", crate::ballots::check),
         ("tally", crate::tally::check),
         ("credential", crate::credentials::check),
+        ("petition", crate::petition::check),
+        ("triptych", crate::triptych::check),
     ];
     for (name, step) in steps {
         if let Err(e) = step(dir, &mut report) {

@@ -1437,5 +1437,7 @@ pub fn generate() -> Vec<VectorFile> {
         crate::ballots::generate(),
         crate::tally::generate(),
         crate::credentials::generate(),
+        crate::petition::generate(),
+        crate::triptych::generate(),
     ]
 }

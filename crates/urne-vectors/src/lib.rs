@@ -14,9 +14,11 @@ mod credentials;
 mod forge;
 mod generate;
 mod names;
+mod petition;
 mod rng;
 pub mod schema;
 mod tally;
+mod triptych;
 
 pub use generate::generate;
 

@@ -296,3 +296,54 @@ fn checker_catches_damaged_election_vectors() {
             .any(|f| f.contains("tally.json") && f.contains("unknown field"))
     );
 }
+
+#[test]
+fn checker_catches_a_damaged_triptych_file() {
+    let json = |dir: &Path, file: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap()
+    };
+    let save = |dir: &Path, file: &str, value: &serde_json::Value| {
+        std::fs::write(dir.join(file), serde_json::to_string_pretty(value).unwrap()).unwrap()
+    };
+    let failures_of = |dir: &Path| urne_vectors::check::check_dir(dir).unwrap_err();
+    // A nonce changed: the signature is no longer what the nonces make.
+    let dir = scratch_copy("triptych-nonce");
+    let mut v = json(&dir, "triptych.json");
+    v["cases"][1]["nonces"][7] = v["cases"][1]["nonces"][8].clone();
+    save(&dir, "triptych.json", &v);
+    assert!(
+        failures_of(&dir)
+            .iter()
+            .any(|f| f.contains("ring-32: recomputed signature differs")),
+    );
+    // A ring key swapped: the digest differs, and with it the challenge, so the
+    // signature fails (at E1, the first equation checked).
+    let dir = scratch_copy("triptych-ring");
+    let mut v = json(&dir, "triptych.json");
+    v["cases"][0]["ring"][0] = v["cases"][0]["ring"][1].clone();
+    save(&dir, "triptych.json", &v);
+    let failures = failures_of(&dir);
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.contains("ring-4: ring digest differs")),
+        "{failures:?}"
+    );
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.contains("ring-4: valid signature gave E1")),
+        "{failures:?}"
+    );
+    // A forgery said to fail another equation than the one it fails.
+    let dir = scratch_copy("triptych-verdict");
+    let mut v = json(&dir, "triptych.json");
+    assert_eq!(v["negative"][0]["fails_only"], "E1");
+    v["negative"][0]["fails_only"] = "E2".into();
+    save(&dir, "triptych.json", &v);
+    assert!(
+        failures_of(&dir)
+            .iter()
+            .any(|f| f.contains("z_A-plus-one: expected Reject failing only E2, got E1"))
+    );
+}

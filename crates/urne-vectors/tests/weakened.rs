@@ -30,6 +30,10 @@ fn forgeries_for(check: Check) -> (&'static str, &'static str) {
         Check::BitE2 => ("bit_range.json", "E2"),
         Check::BatchRandomWeights => ("batch.json", "batch/cancelling-pair"),
         Check::BatchWeightPerEquation => ("batch.json", "batch/cancelling-equations"),
+        Check::TriptychE1 => ("triptych.json", "E1"),
+        Check::TriptychE2 => ("triptych.json", "E2"),
+        Check::TriptychE3 => ("triptych.json", "E3"),
+        Check::TriptychE4 => ("triptych.json", "E4"),
         other => panic!("no vectors named for {other:?}: add them"),
     }
 }

@@ -1,0 +1,773 @@
+//! The anonymous mode from the command line: the citizen's wallet (spec/30 §30.5), the
+//! registrars' snapshots (spec/31 §31.7) and petitions on the board (spec/32 §32.8).
+//!
+//! Petition commands read the petition's records from the board's log and recount them
+//! with urne-petition's fold (every check the board ran, every signature verified), so
+//! they act on what the log determines, never on what the board says about itself.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Subcommand;
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use sha2::{Digest, Sha256};
+use urne_board::{ContextId, ContextOpen, ContextType, Record};
+use urne_client::BoardClient;
+use urne_credential::registry::{
+    Cosignature, DEFAULT_BUCKET_BITS, Register, Registrars, SignedSnapshot, Snapshot, SnapshotPart,
+};
+use urne_credential::wallet::{
+    ATTRIBUTE_AGE_BAND, ATTRIBUTE_DISTRICT, EnrolmentRequest, KdfParams, MAX_FILE_LEN, Wallet,
+};
+use urne_petition::kinds::*;
+use urne_petition::signature::{self, BucketRing};
+use urne_petition::{
+    Definition, PetitionCount, PetitionRecord, PetitionResult, Phase, SignatureBody, labels,
+    recount,
+};
+use urne_record::Kind;
+use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
+use zeroize::Zeroizing;
+
+use crate::BoardArgs;
+use crate::keys::{self, Role};
+use crate::output::{Failure, say};
+
+/// The commands of the anonymous mode.
+#[derive(Subcommand)]
+pub enum Command {
+    /// A citizen's wallet: the secret key that signs petitions, kept on this device.
+    Wallet {
+        #[command(subcommand)]
+        command: WalletCommand,
+    },
+    /// A registrar: build a registry snapshot from the enrolment requests, cosign it.
+    Registry {
+        #[command(subcommand)]
+        command: RegistryCommand,
+    },
+    /// Petitions: create, open, sign (or withdraw), follow the count, close.
+    Petition {
+        #[command(subcommand)]
+        command: PetitionCommand,
+    },
+}
+
+/// `urne registry …`.
+#[derive(Subcommand)]
+pub enum RegistryCommand {
+    /// Build the next snapshot from every enrolment request in a directory (one file per
+    /// person, the file name being the registrar's identifier of that person).
+    Snapshot {
+        /// The registry's id (64 hex digits).
+        #[arg(long)]
+        registry: String,
+        /// The directory of enrolment requests.
+        #[arg(long)]
+        requests: PathBuf,
+        /// The snapshot's number (1 for the first).
+        #[arg(long, default_value_t = 1)]
+        number: u32,
+        /// The previous snapshot's id (64 hex digits), from number 2 on.
+        #[arg(long)]
+        previous: Option<String>,
+        /// Bucket size as a power of two (1-16).
+        #[arg(long, default_value_t = DEFAULT_BUCKET_BITS)]
+        bucket_bits: u8,
+        /// Where to write the snapshot file (refuses to overwrite).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Add this registrar's cosignature to a snapshot file.
+    Cosign {
+        /// The snapshot file.
+        #[arg(long)]
+        snapshot: PathBuf,
+        /// This registrar's key file (an authority key: `urne keygen --role authority`).
+        #[arg(long)]
+        key: PathBuf,
+        /// This registrar's index in the registry's set, from 0.
+        #[arg(long)]
+        registrar: u8,
+    },
+}
+
+/// `urne petition …`.
+#[derive(Subcommand)]
+pub enum PetitionCommand {
+    /// Open a petition context and post its definition.
+    Create {
+        /// The authority's key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The petition's title.
+        #[arg(long)]
+        name: String,
+        /// The file holding the petition's exact text (its SHA-256 is what is signed).
+        #[arg(long)]
+        text: PathBuf,
+        /// Signatures needed.
+        #[arg(long)]
+        threshold: u64,
+        /// Closing time, Unix seconds.
+        #[arg(long)]
+        deadline: u64,
+        /// Who it is addressed to.
+        #[arg(long)]
+        scope: String,
+        /// The registry's id.
+        #[arg(long)]
+        registry: String,
+        /// Registrar cosignatures a snapshot needs.
+        #[arg(long)]
+        registrar_threshold: u8,
+        /// A registrar's Ed25519 public key (64 hex digits), in the registry's order.
+        #[arg(long = "registrar", required = true)]
+        registrars: Vec<String>,
+    },
+    /// Post the snapshot the petition uses, then open it for signatures.
+    Open {
+        #[command(flatten)]
+        authority: PetitionAuthority,
+        /// The cosigned snapshot file.
+        #[arg(long)]
+        snapshot: PathBuf,
+    },
+    /// Sign (or, with --withdraw, withdraw a signature) with your wallet.
+    Sign {
+        /// The petition's context id.
+        #[arg(long)]
+        petition: String,
+        #[command(flatten)]
+        wallet: WalletFile,
+        /// Withdraw this wallet's signature instead.
+        #[arg(long)]
+        withdraw: bool,
+    },
+    /// Recount the petition from the board's log; with --watch, again every so often.
+    Status {
+        /// The petition's context id.
+        #[arg(long)]
+        petition: String,
+        /// Recount every this many seconds until the petition is closed.
+        #[arg(long)]
+        watch: Option<u64>,
+        /// With --watch, stop after this many counts.
+        #[arg(long)]
+        rounds: Option<u64>,
+    },
+    /// Close the petition, post its result and its outcome.
+    Close {
+        #[command(flatten)]
+        authority: PetitionAuthority,
+    },
+}
+
+/// A petition and its authority's key.
+#[derive(clap::Args)]
+pub struct PetitionAuthority {
+    /// The petition's context id.
+    #[arg(long)]
+    petition: String,
+    /// The authority's key file.
+    #[arg(long)]
+    key: PathBuf,
+}
+
+/// `urne wallet …`.
+#[derive(Subcommand)]
+pub enum WalletCommand {
+    /// Draw a new secret key on this device and write it, encrypted under a passphrase.
+    New {
+        #[command(flatten)]
+        wallet: WalletFile,
+        /// The district to register (kept as a commitment only the registrar can open).
+        #[arg(long)]
+        district: Option<u32>,
+        /// The age band to register.
+        #[arg(long)]
+        age_band: Option<u32>,
+    },
+    /// Print the wallet's public key and registered attributes (never the secret).
+    Show {
+        #[command(flatten)]
+        wallet: WalletFile,
+    },
+    /// Write the enrolment request to hand the registrar with your identity documents.
+    Enrol {
+        #[command(flatten)]
+        wallet: WalletFile,
+        /// The registry's id (64 hex digits).
+        #[arg(long)]
+        registry: String,
+        /// Where to write the request (refuses to overwrite; mode 0600: it holds the
+        /// openings of your attributes).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// The wallet file and its passphrase.
+#[derive(clap::Args)]
+pub struct WalletFile {
+    /// The wallet file.
+    #[arg(long)]
+    wallet: PathBuf,
+    /// A file whose first line is the wallet's passphrase.
+    #[arg(long)]
+    passphrase_file: PathBuf,
+}
+
+impl WalletFile {
+    fn passphrase(&self) -> Result<Zeroizing<String>, Failure> {
+        let path = &self.passphrase_file;
+        let text = Zeroizing::new(
+            std::fs::read_to_string(path)
+                .map_err(|e| Failure::Message(format!("{}: {e}", path.display())))?,
+        );
+        let line = text.lines().next().unwrap_or_default();
+        if line.is_empty() {
+            return Err(Failure::Message(format!(
+                "{}: the first line (the passphrase) is empty",
+                path.display()
+            )));
+        }
+        Ok(Zeroizing::new(line.to_owned()))
+    }
+
+    fn open(&self) -> Result<Wallet, Failure> {
+        let path = &self.wallet;
+        let size = std::fs::metadata(path)
+            .map_err(|e| Failure::Message(format!("{}: {e}", path.display())))?
+            .len();
+        // Refused before it is read: a wallet file has a bounded length.
+        if size > MAX_FILE_LEN as u64 {
+            return Err(Failure::Message(format!(
+                "{}: not a urne wallet file ({size} bytes)",
+                path.display()
+            )));
+        }
+        let bytes = std::fs::read(path)
+            .map_err(|e| Failure::Message(format!("{}: {e}", path.display())))?;
+        Wallet::open(&bytes, self.passphrase()?.as_bytes())
+            .map_err(|e| Failure::Message(format!("{}: {e}", path.display())))
+    }
+}
+
+/// Runs a command of the anonymous mode.
+pub fn run(board: &BoardArgs, command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Wallet { command } => wallet(command),
+        Command::Registry { command } => registry(command),
+        Command::Petition { command } => petition(board, command),
+    }
+}
+
+fn fail(message: impl Into<String>) -> Failure {
+    Failure::Message(message.into())
+}
+
+fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    urne_fsutil::write_new(path, bytes, 0o600)
+        .map_err(|e| Failure::Message(format!("{}: {e}", path.display())))
+}
+
+fn wallet(command: WalletCommand) -> Result<(), Failure> {
+    let mut rng = rand::rng();
+    match command {
+        WalletCommand::New {
+            wallet,
+            district,
+            age_band,
+        } => {
+            let mut attributes = Vec::new();
+            if let Some(d) = district {
+                if d == 0 {
+                    return Err("--district: districts are numbered from 1".into());
+                }
+                attributes.push((ATTRIBUTE_DISTRICT, d));
+            }
+            if let Some(a) = age_band {
+                attributes.push((ATTRIBUTE_AGE_BAND, a));
+            }
+            let passphrase = wallet.passphrase()?;
+            let w = Wallet::generate(&attributes, &mut rng).map_err(|e| e.to_string())?;
+            let bytes = w
+                .seal(passphrase.as_bytes(), KdfParams::RECOMMENDED, &mut rng)
+                .map_err(|e| e.to_string())?;
+            write_new(&wallet.wallet, &bytes)?;
+            say!("key: {}", w.public_key().to_hex())
+        }
+        WalletCommand::Show { wallet } => {
+            let w = wallet.open()?;
+            say!("key: {}", w.public_key().to_hex())?;
+            for a in w.attributes() {
+                let name = match a.code {
+                    ATTRIBUTE_DISTRICT => "district",
+                    ATTRIBUTE_AGE_BAND => "age band",
+                    _ => "attribute",
+                };
+                say!(
+                    "{name} ({}): {} commitment {}",
+                    a.code,
+                    a.value,
+                    a.commitment().to_hex()
+                )?;
+            }
+            Ok(())
+        }
+        WalletCommand::Enrol {
+            wallet,
+            registry,
+            out,
+        } => {
+            let registry = keys::parse_hex32(&registry, "--registry")?;
+            let w = wallet.open()?;
+            let request = w
+                .enrolment_request(&registry, &mut rng)
+                .map_err(|e| e.to_string())?;
+            write_new(&out, &request.to_bytes())?;
+            say!(
+                "enrolment request for key {} written to {}: hand it to the registrar",
+                w.public_key().to_hex(),
+                out.display()
+            )
+        }
+    }
+}
+
+// ---- registry ----
+
+/// The snapshot file (spec/31 §31.7): signed snapshot length (u32 BE) ‖ signed snapshot ‖
+/// part count (u32 BE) ‖ (part length (u32 BE) ‖ part)*.
+fn snapshot_file(signed: &SignedSnapshot, parts: &[SnapshotPart]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let body = signed.to_bytes();
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&(parts.len() as u32).to_be_bytes());
+    for p in parts {
+        let bytes = p.to_bytes();
+        out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        out.extend_from_slice(&bytes);
+    }
+    out
+}
+
+fn read_snapshot_file(path: &Path) -> Result<(SignedSnapshot, Vec<SnapshotPart>), Failure> {
+    let where_ = path.display();
+    let bytes = std::fs::read(path).map_err(|e| fail(format!("{where_}: {e}")))?;
+    let mut at = 0usize;
+    let mut take = |n: usize, what: &str| -> Result<&[u8], Failure> {
+        let slice = bytes
+            .get(at..at + n)
+            .ok_or_else(|| fail(format!("{where_}: the file ends inside {what}")))?;
+        at += n;
+        Ok(slice)
+    };
+    let word = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+    let len = word(take(4, "the snapshot's length")?);
+    let signed = SignedSnapshot::decode(take(len, "the snapshot")?)
+        .map_err(|e| fail(format!("{where_}: snapshot: {e}")))?;
+    let count = word(take(4, "the part count")?);
+    let mut parts = Vec::new();
+    for i in 0..count {
+        let len = word(take(4, "a part's length")?);
+        parts.push(
+            SnapshotPart::decode(take(len, "a part")?)
+                .map_err(|e| fail(format!("{where_}: part {i}: {e}")))?,
+        );
+    }
+    if at != bytes.len() {
+        return Err(fail(format!("{where_}: bytes after the last part")));
+    }
+    Ok((signed, parts))
+}
+
+fn registry(command: RegistryCommand) -> Result<(), Failure> {
+    match command {
+        RegistryCommand::Snapshot {
+            registry,
+            requests,
+            number,
+            previous,
+            bucket_bits,
+            out,
+        } => {
+            let registry = keys::parse_hex32(&registry, "--registry")?;
+            let previous = match previous {
+                Some(p) => keys::parse_hex32(&p, "--previous")?,
+                None => [0; 32],
+            };
+            let mut register = Register::new();
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&requests)
+                .map_err(|e| fail(format!("{}: {e}", requests.display())))?
+                .map(|e| e.map(|e| e.path()))
+                .collect::<Result<_, _>>()
+                .map_err(|e| fail(format!("{}: {e}", requests.display())))?;
+            files.sort();
+            for file in &files {
+                let bytes =
+                    std::fs::read(file).map_err(|e| fail(format!("{}: {e}", file.display())))?;
+                let request = EnrolmentRequest::decode_and_verify(&bytes, &registry)
+                    .map_err(|e| fail(format!("{}: {e}", file.display())))?;
+                let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+                let person: [u8; 32] = Sha256::digest(name.unwrap_or_default().as_bytes()).into();
+                register
+                    .enrol(person, &request, false)
+                    .map_err(|e| fail(format!("{}: {e}", file.display())))?;
+            }
+            let (header, entries) =
+                register.snapshot_header(registry, number, previous, bucket_bits);
+            let signed = SignedSnapshot {
+                header,
+                cosignatures: Vec::new(),
+            };
+            let snapshot =
+                Snapshot::new(signed.clone(), entries).map_err(|e| fail(e.to_string()))?;
+            write_new(&out, &snapshot_file(&signed, &snapshot.parts()))?;
+            say!(
+                "snapshot {}: {} people, {} buckets of {}",
+                urne_crypto::encoding::to_hex(&snapshot.id()),
+                register.len(),
+                snapshot.header().bucket_count(),
+                snapshot.header().bucket_size()
+            )
+        }
+        RegistryCommand::Cosign {
+            snapshot,
+            key,
+            registrar,
+        } => {
+            let (mut signed, parts) = read_snapshot_file(&snapshot)?;
+            let key = authority_key(&key)?;
+            let id = signed.header.id();
+            signed.cosignatures.retain(|c| c.registrar != registrar);
+            signed
+                .cosignatures
+                .push(Cosignature::sign(registrar, &key, &id));
+            signed.cosignatures.sort_by_key(|c| c.registrar);
+            urne_fsutil::replace(&snapshot, &snapshot_file(&signed, &parts), 0o644)
+                .map_err(|e| fail(format!("{}: {e}", snapshot.display())))?;
+            say!(
+                "snapshot {} cosigned by registrar {registrar} ({} cosignatures)",
+                urne_crypto::encoding::to_hex(&id),
+                signed.cosignatures.len()
+            )
+        }
+    }
+}
+
+// ---- petitions ----
+
+fn post(
+    client: &BoardClient,
+    context: ContextId,
+    kind: Kind,
+    body: &[u8],
+    key: &SigningKey,
+) -> Result<u64, Failure> {
+    let name = urne_petition::kinds::name(kind).unwrap_or(match kind {
+        CONTEXT_OPEN => "context.open",
+        CONTEXT_PHASE => "context.phase",
+        _ => "record",
+    });
+    let record =
+        Record::sign(context, kind, body, key).map_err(|e| fail(format!("{name}: {e}")))?;
+    let receipt = client
+        .post_record(record.bytes())
+        .map_err(|e| match e.board_code() {
+            Some(_) => fail(format!("the board refused {name}: {e}")),
+            None => fail(format!("submitting {name} failed: {e}")),
+        })?;
+    Ok(receipt.index)
+}
+
+/// A petition as the board's log has it, recounted.
+struct Petition {
+    id: ContextId,
+    records: Vec<PetitionRecord>,
+    count: PetitionCount,
+}
+
+fn read_petition(client: &BoardClient, id: ContextId) -> Result<Petition, Failure> {
+    let mut authority = None;
+    let mut records = Vec::new();
+    for entry in client.entries(0, u64::MAX)? {
+        let record =
+            Record::parse(entry.record).map_err(|e| fail(format!("entry {}: {e}", entry.index)))?;
+        if record.context() != id {
+            continue;
+        }
+        if record.kind() == CONTEXT_OPEN {
+            let open = ContextOpen::parse(record.body())
+                .map_err(|e| fail(format!("entry {}: {e}", entry.index)))?;
+            if open.context_type != ContextType::PETITION {
+                return Err(fail(format!("{} is not a petition", id.to_hex())));
+            }
+            authority = Some(*record.signer());
+            continue;
+        }
+        records.push(PetitionRecord {
+            index: entry.index,
+            kind: record.kind(),
+            signer: *record.signer(),
+            body: record.body().to_vec(),
+        });
+    }
+    let authority =
+        authority.ok_or_else(|| fail(format!("no petition {} on the board", id.to_hex())))?;
+    let count = recount(id.0, authority, &records, &mut rand::rng()).map_err(|v| {
+        fail(format!(
+            "the board's log breaks the petition's rules at {v}; refusing to act on it"
+        ))
+    })?;
+    Ok(Petition { id, records, count })
+}
+
+impl Petition {
+    fn definition(&self) -> Result<Definition, Failure> {
+        let record = self
+            .records
+            .iter()
+            .find(|r| r.kind == PETITION_DEFINE)
+            .ok_or_else(|| fail("the petition is not defined yet"))?;
+        Definition::decode(&record.body).map_err(|e| fail(e.to_string()))
+    }
+
+    fn snapshot(&self) -> Result<Snapshot, Failure> {
+        let record = self
+            .records
+            .iter()
+            .find(|r| r.kind == REGISTRY_SNAPSHOT)
+            .ok_or_else(|| fail("the petition has no snapshot yet"))?;
+        let signed = SignedSnapshot::decode(&record.body).map_err(|e| fail(e.to_string()))?;
+        let mut entries = Vec::new();
+        for r in self
+            .records
+            .iter()
+            .filter(|r| r.kind == REGISTRY_SNAPSHOT_PART)
+        {
+            entries.extend(
+                SnapshotPart::decode(&r.body)
+                    .map_err(|e| fail(e.to_string()))?
+                    .entries,
+            );
+        }
+        Snapshot::new(signed, entries).map_err(|e| fail(e.to_string()))
+    }
+}
+
+fn petition_id(text: &str) -> Result<ContextId, Failure> {
+    Ok(ContextId(keys::parse_hex32(text, "--petition")?))
+}
+
+fn authority_key(path: &Path) -> Result<SigningKey, Failure> {
+    let seed = keys::read_seed(path, Role::Authority)?;
+    Ok(keys::signing_key(&seed))
+}
+
+fn print_count(p: &Petition) -> Result<(), Failure> {
+    let c = &p.count;
+    say!(
+        "petition {}: {}, {} signatures (threshold {}), {} withdrawn",
+        p.id.to_hex(),
+        c.phase.name(),
+        c.counted,
+        c.threshold.map_or("-".to_owned(), |t| t.to_string()),
+        c.withdrawn
+    )
+}
+
+fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> {
+    let client = board.client()?;
+    match command {
+        PetitionCommand::Create {
+            key,
+            name,
+            text,
+            threshold,
+            deadline,
+            scope,
+            registry,
+            registrar_threshold,
+            registrars,
+        } => {
+            let key = authority_key(&key)?;
+            let text =
+                std::fs::read(&text).map_err(|e| fail(format!("{}: {e}", text.display())))?;
+            let registrars = registrars
+                .iter()
+                .map(|k| {
+                    let bytes = keys::parse_hex32(k, "--registrar")?;
+                    VerifyingKey::from_bytes(&bytes)
+                        .map_err(|_| fail(format!("--registrar {k}: not an Ed25519 key")))
+                })
+                .collect::<Result<Vec<_>, Failure>>()?;
+            let definition = Definition {
+                text_hash: Sha256::digest(&text).into(),
+                threshold,
+                deadline,
+                scope,
+                registry: keys::parse_hex32(&registry, "--registry")?,
+                registrars: Registrars::new(registrar_threshold, registrars)
+                    .map_err(|e| fail(e.to_string()))?,
+            };
+            let body = definition.to_bytes();
+            // Refuse locally what the board would refuse, with the same message.
+            Definition::decode(&body).map_err(|e| fail(e.to_string()))?;
+            let mut nonce = [0u8; 16];
+            rand::fill(&mut nonce);
+            let open = ContextOpen {
+                context_type: ContextType::PETITION,
+                nonce,
+                name,
+                parameters: Sha256::digest(&body).into(),
+            }
+            .to_body()
+            .map_err(|e| fail(format!("context.open: {e}")))?;
+            let id = ContextId::derive(key.verifying_key().as_bytes(), &open);
+            post(&client, id, CONTEXT_OPEN, &open, &key)?;
+            post(&client, id, PETITION_DEFINE, &body, &key)?;
+            say!("petition: {}", id.to_hex())
+        }
+        PetitionCommand::Open {
+            authority,
+            snapshot,
+        } => {
+            let key = authority_key(&authority.key)?;
+            let id = petition_id(&authority.petition)?;
+            let (signed, parts) = read_snapshot_file(&snapshot)?;
+            post(&client, id, REGISTRY_SNAPSHOT, &signed.to_bytes(), &key)?;
+            for part in &parts {
+                post(&client, id, REGISTRY_SNAPSHOT_PART, &part.to_bytes(), &key)?;
+            }
+            post(&client, id, CONTEXT_PHASE, &[Phase::Open.code()], &key)?;
+            say!(
+                "petition {} open, snapshot {} ({} parts)",
+                id.to_hex(),
+                urne_crypto::encoding::to_hex(&signed.header.id()),
+                parts.len()
+            )
+        }
+        PetitionCommand::Sign {
+            petition,
+            wallet,
+            withdraw,
+        } => {
+            let id = petition_id(&petition)?;
+            let w = wallet.open()?;
+            let p = read_petition(&client, id)?;
+            if p.count.phase != Phase::Open {
+                return Err(fail(format!(
+                    "the petition is {}, not open",
+                    p.count.phase.name()
+                )));
+            }
+            let definition = p.definition()?;
+            let snapshot = p.snapshot()?;
+            let at = snapshot.position(&w.public_key()).ok_or_else(|| {
+                fail("this wallet's key is not in the petition's registry snapshot")
+            })?;
+            let ring = BucketRing::new(
+                &snapshot
+                    .bucket(at.bucket)
+                    .ok_or_else(|| fail("the wallet's bucket is missing"))?,
+            )
+            .map_err(|e| fail(e.to_string()))?;
+            // A one-time envelope key, forgotten once the record is posted.
+            let mut seed = Zeroizing::new([0u8; 32]);
+            rand::fill(seed.as_mut());
+            let envelope = SigningKey::from_bytes(&seed);
+            let signer = envelope.verifying_key().to_bytes();
+            let context = signature::context_bytes(
+                if withdraw {
+                    labels::WITHDRAWAL
+                } else {
+                    labels::SIGNATURE
+                },
+                &id.0,
+                &snapshot.id(),
+                at.bucket,
+                &definition.text_hash,
+                &signer,
+            );
+            let sig = signature::sign(
+                &ring,
+                at.index,
+                w.secret(),
+                &signature::linking_base(&snapshot.id(), &id.0),
+                &context,
+                &mut rand::rng(),
+            )
+            .map_err(|e| fail(e.to_string()))?;
+            let body = SignatureBody {
+                bucket: at.bucket,
+                signature: sig.to_bytes(),
+            };
+            let kind = if withdraw {
+                PETITION_WITHDRAW
+            } else {
+                PETITION_SIGN
+            };
+            let index = post(&client, id, kind, &body.to_bytes(), &envelope)?;
+            say!(
+                "{} (entry {index}); tag {}",
+                if withdraw { "withdrawn" } else { "signed" },
+                urne_crypto::encoding::to_hex(&sig.tag())
+            )
+        }
+        PetitionCommand::Status {
+            petition,
+            watch,
+            rounds,
+        } => {
+            let id = petition_id(&petition)?;
+            let mut done = 0u64;
+            loop {
+                let p = read_petition(&client, id)?;
+                print_count(&p)?;
+                done += 1;
+                let Some(every) = watch else {
+                    return Ok(());
+                };
+                if matches!(p.count.phase, Phase::Reached | Phase::NotReached)
+                    || rounds.is_some_and(|r| done >= r)
+                {
+                    return Ok(());
+                }
+                std::thread::sleep(Duration::from_secs(every.max(1)));
+            }
+        }
+        PetitionCommand::Close { authority } => {
+            let key = authority_key(&authority.key)?;
+            let id = petition_id(&authority.petition)?;
+            if read_petition(&client, id)?.count.phase == Phase::Open {
+                post(&client, id, CONTEXT_PHASE, &[Phase::Closed.code()], &key)?;
+            }
+            // Recounted after the close: no signature can land in between.
+            let p = read_petition(&client, id)?;
+            let threshold = p.definition()?.threshold;
+            let result = PetitionResult {
+                counted: p.count.counted,
+                withdrawn: p.count.withdrawn,
+                reached: p.count.counted >= threshold,
+            };
+            if p.count.result.is_none() {
+                post(&client, id, PETITION_RESULT, &result.to_bytes(), &key)?;
+            }
+            let outcome = if result.reached {
+                Phase::Reached
+            } else {
+                Phase::NotReached
+            };
+            post(&client, id, CONTEXT_PHASE, &[outcome.code()], &key)?;
+            say!(
+                "petition {} closed: {} signatures, threshold {threshold}: {}",
+                id.to_hex(),
+                result.counted,
+                outcome.name()
+            )
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! A petition with the real `urne` binary against `urne serve` over HTTP (spec/32 §32.8):
+//! citizens make wallets and enrolment requests, the registrars build and cosign a
+//! snapshot, the authority creates and opens the petition, citizens sign, a second
+//! signature by the same wallet is refused naming the first, one signer withdraws, the
+//! live count follows, the petition closes and reaches its threshold.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+struct Walk {
+    dir: PathBuf,
+    board: String,
+}
+
+impl Walk {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_urne"));
+        c.current_dir(&self.dir)
+            .env("URNE_BOARD", &self.board)
+            .args(args);
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "urne {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn refused(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(!out.status.success(), "urne {args:?} succeeded");
+        String::from_utf8(out.stderr).unwrap()
+    }
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn field<'a>(text: &'a str, prefix: &str) -> &'a str {
+    text.lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} in {text}"))
+        .trim()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn a_petition_from_wallets_to_its_outcome_over_http() {
+    let dir = std::env::temp_dir().join(format!("urne-petition-walk-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("requests")).unwrap();
+    std::fs::write(dir.join("serve.toml"), "checkpoint_interval_ms = 500\n").unwrap();
+    std::fs::write(dir.join("text.txt"), "Open the library on Sundays.\n").unwrap();
+    std::fs::write(dir.join("pass"), "a citizen's passphrase\n").unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let walk = Walk {
+        dir: dir.clone(),
+        board: format!("http://{listen}"),
+    };
+    let _server = Server(
+        walk.command(&[
+            "serve",
+            "--config",
+            "serve.toml",
+            "--data",
+            "data",
+            "--listen",
+            &listen,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap(),
+    );
+    let started = Instant::now();
+    while std::net::TcpStream::connect(&listen).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let registry = "5e".repeat(32);
+    // Six citizens: wallets made on their devices, requests handed to the registrar.
+    let wallet = |i: usize| format!("wallet{i}.bin");
+    for i in 0..6 {
+        let w = wallet(i);
+        let district = (1 + i % 2).to_string();
+        let base = ["--wallet", w.as_str(), "--passphrase-file", "pass"];
+        walk.ok(&[&["wallet", "new", "--district", &district][..], &base].concat());
+        let out = format!("requests/person{i}");
+        walk.ok(&[
+            &["wallet", "enrol", "--registry", &registry, "--out", &out][..],
+            &base,
+        ]
+        .concat());
+    }
+    // Two of three registrars cosign a snapshot in buckets of 4.
+    let mut registrar_keys = Vec::new();
+    for r in 0..3 {
+        let out = walk.ok(&[
+            "keygen",
+            "--role",
+            "authority",
+            "--out",
+            &format!("registrar{r}.key"),
+        ]);
+        registrar_keys.push(field(&out, "public key:").to_owned());
+    }
+    walk.ok(&[
+        "registry",
+        "snapshot",
+        "--registry",
+        &registry,
+        "--requests",
+        "requests",
+        "--bucket-bits",
+        "2",
+        "--out",
+        "snapshot.bin",
+    ]);
+    for r in [0, 2] {
+        walk.ok(&[
+            "registry",
+            "cosign",
+            "--snapshot",
+            "snapshot.bin",
+            "--key",
+            &format!("registrar{r}.key"),
+            "--registrar",
+            &r.to_string(),
+        ]);
+    }
+
+    let mut create = vec![
+        "petition",
+        "create",
+        "--key",
+        "data/authority.key",
+        "--name",
+        "Sunday library",
+        "--text",
+        "text.txt",
+        "--threshold",
+        "3",
+        "--deadline",
+        "1900000000",
+        "--scope",
+        "City council",
+        "--registry",
+        &registry,
+        "--registrar-threshold",
+        "2",
+    ];
+    for k in &registrar_keys {
+        create.extend(["--registrar", k.as_str()]);
+    }
+    let created = walk.ok(&create);
+    let petition = field(&created, "petition:").to_owned();
+    let p = ["--petition", petition.as_str()];
+    let authority = ["--key", "data/authority.key"];
+
+    // Not open yet: signing is refused.
+    let sign = |i: usize, withdraw: bool| {
+        let w = wallet(i);
+        let mut args = vec![
+            "petition",
+            "sign",
+            p[0],
+            p[1],
+            "--wallet",
+            &w,
+            "--passphrase-file",
+            "pass",
+        ];
+        if withdraw {
+            args.push("--withdraw");
+        }
+        walk.run(&args)
+    };
+    assert!(!sign(0, false).status.success());
+
+    walk.ok(&[
+        &["petition", "open"][..],
+        &p,
+        &authority,
+        &["--snapshot", "snapshot.bin"],
+    ]
+    .concat());
+    for i in 0..4 {
+        let out = sign(i, false);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The same wallet again: a fresh envelope key, the same tag, refused by the board,
+    // which names the record that holds the tag.
+    let again = sign(2, false);
+    assert!(!again.status.success());
+    let refusal = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        refusal.contains("already signed this petition in record #"),
+        "{refusal}"
+    );
+    // Signer 1 withdraws.
+    assert!(sign(1, true).status.success());
+    let status = walk.ok(&[
+        &["petition", "status"][..],
+        &p,
+        &["--watch", "1", "--rounds", "2"],
+    ]
+    .concat());
+    assert_eq!(status.lines().count(), 2, "{status}");
+    assert!(
+        status.contains("open, 3 signatures (threshold 3), 1 withdrawn"),
+        "{status}"
+    );
+
+    let closed = walk.ok(&[&["petition", "close"][..], &p, &authority].concat());
+    assert!(
+        closed.contains("3 signatures, threshold 3: reached"),
+        "{closed}"
+    );
+    assert!(
+        walk.refused(
+            &[
+                &[
+                    "petition",
+                    "sign",
+                    "--wallet",
+                    &wallet(5),
+                    "--passphrase-file",
+                    "pass"
+                ][..],
+                &p
+            ]
+            .concat()
+        )
+        .contains("not open")
+    );
+    let status = walk.ok(&[&["petition", "status"][..], &p].concat());
+    assert!(status.contains("reached, 3 signatures"), "{status}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

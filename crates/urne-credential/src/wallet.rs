@@ -1,0 +1,734 @@
+//! The wallet of the anonymous mode (spec/30-wallet.md): a secret r drawn on the device,
+//! its public key K = r·G, optional registered attributes as Pedersen commitments, the
+//! passphrase-encrypted wallet file, and the enrolment request the registrar checks.
+//!
+//! The secret never leaves the wallet: the enrolment request carries K and a proof of
+//! knowledge of r, so a registrar cannot enrol a key its holder cannot sign with, and the
+//! attribute openings, which only the wallet and the registrar ever see.
+
+use core::fmt;
+
+use argon2::{Algorithm, Argon2, Params, Version};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
+use curve25519_dalek::scalar::Scalar as DalekScalar;
+use rand_core::CryptoRng;
+use urne_crypto::group::generator_h;
+use urne_crypto::proofs::SchnorrProof;
+use urne_crypto::{ContextHash, Point, ProofContext, SecretScalar};
+use zeroize::Zeroizing;
+
+use crate::labels::{ENROLMENT, WALLET_FILE_MAGIC};
+
+const FILE_VERSION: u8 = 1;
+const SALT_LEN: usize = 16;
+const NONCE_LEN: usize = 12;
+const TAG_LEN: usize = 16;
+/// Bytes of the file header: magic ‖ version ‖ memory ‖ iterations ‖ parallelism ‖ salt ‖ nonce.
+pub const HEADER_LEN: usize = WALLET_FILE_MAGIC.len() + 1 + 12 + SALT_LEN + NONCE_LEN;
+const ATTRIBUTE_LEN: usize = 2 + 4 + 32;
+/// The most attributes a wallet holds.
+pub const MAX_ATTRIBUTES: usize = 8;
+/// The longest wallet file: every attribute present.
+pub const MAX_FILE_LEN: usize = HEADER_LEN + 32 + 1 + MAX_ATTRIBUTES * ATTRIBUTE_LEN + TAG_LEN;
+const REQUEST_VERSION: u8 = 1;
+
+/// The largest Argon2id memory a file may ask for: 4 GiB.
+pub const MAX_MEMORY_KIB: u32 = 4 * 1024 * 1024;
+/// The most Argon2id passes a file may ask for.
+pub const MAX_ITERATIONS: u32 = 64;
+/// The most Argon2id lanes a file may ask for.
+pub const MAX_PARALLELISM: u32 = 64;
+
+/// Attribute code of a district (spec/30 §30.2).
+pub const ATTRIBUTE_DISTRICT: u16 = 1;
+/// Attribute code of an age band (spec/30 §30.2).
+pub const ATTRIBUTE_AGE_BAND: u16 = 2;
+
+/// Why a wallet file or an enrolment request was refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WalletError {
+    /// The passphrase is wrong, or the file was altered (the two are indistinguishable).
+    #[error("wrong passphrase, or the wallet file was altered")]
+    WrongPassphrase,
+    /// Not a wallet file, or a version we do not know.
+    #[error("not a urne wallet file (field `{field}`)")]
+    NotAWallet {
+        /// The field that gave it away.
+        field: &'static str,
+    },
+    /// Argon2id parameters out of bounds.
+    #[error("Argon2id parameter `{field}` = {value} is out of bounds")]
+    BadParameters {
+        /// Which parameter.
+        field: &'static str,
+        /// Its value.
+        value: u32,
+    },
+    /// Content that does not decode or check, with the field at fault.
+    #[error("{field}: {reason}")]
+    Decode {
+        /// The field (`attributes[1].code`).
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The enrolment request's proof of knowledge of r does not verify.
+    #[error("the enrolment request's proof does not verify: the key's holder did not sign it")]
+    Proof,
+}
+
+fn decode_err(field: impl Into<String>, reason: impl Into<String>) -> WalletError {
+    WalletError::Decode {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+/// Argon2id cost parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KdfParams {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Passes.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+impl KdfParams {
+    /// RFC 9106 §4's second recommended option: 64 MiB, 3 passes, 4 lanes.
+    pub const RECOMMENDED: Self = Self {
+        memory_kib: 64 * 1024,
+        iterations: 3,
+        parallelism: 4,
+    };
+}
+
+/// One registered attribute: its code, its value, and the blinding of its commitment
+/// C = value·G + blinding·H (spec/30 §30.2).
+pub struct Attribute {
+    /// Its code (`ATTRIBUTE_DISTRICT`, …).
+    pub code: u16,
+    /// Its value (a district number, an age band).
+    pub value: u32,
+    blinding: SecretScalar,
+}
+
+impl fmt::Debug for Attribute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Attribute {{ code: {}, value: {}, blinding: <secret> }}",
+            self.code, self.value
+        )
+    }
+}
+
+impl Attribute {
+    /// A new attribute with a fresh blinding.
+    pub fn new<R: CryptoRng + ?Sized>(code: u16, value: u32, rng: &mut R) -> Self {
+        Self {
+            code,
+            value,
+            blinding: SecretScalar::random(rng),
+        }
+    }
+
+    /// Its Pedersen commitment value·G + blinding·H.
+    pub fn commitment(&self) -> Point {
+        commit(self.value, &self.blinding)
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.code.to_be_bytes());
+        out.extend_from_slice(&self.value.to_be_bytes());
+        out.extend_from_slice(self.blinding.to_bytes().as_ref());
+    }
+
+    pub(crate) fn blinding_scalar(&self) -> &curve25519_dalek::scalar::Scalar {
+        self.blinding.expose_secret()
+    }
+
+    fn duplicate(&self) -> Self {
+        Self {
+            code: self.code,
+            value: self.value,
+            blinding: self.blinding.duplicate(),
+        }
+    }
+}
+
+fn commit(value: u32, blinding: &SecretScalar) -> Point {
+    let v = RISTRETTO_BASEPOINT_TABLE * &DalekScalar::from(u64::from(value));
+    Point::from_ristretto(v + generator_h().as_ristretto() * blinding.expose_secret())
+}
+
+/// Decodes `count` attributes: codes strictly increasing (so each appears once),
+/// blindings canonical.
+fn decode_attributes(bytes: &[u8], field: &str) -> Result<Vec<Attribute>, WalletError> {
+    let mut attributes: Vec<Attribute> = Vec::with_capacity(bytes.len() / ATTRIBUTE_LEN);
+    for (i, a) in bytes.chunks_exact(ATTRIBUTE_LEN).enumerate() {
+        let code = u16::from_be_bytes([a[0], a[1]]);
+        if code == 0 {
+            return Err(decode_err(
+                format!("{field}[{i}].code"),
+                "attribute code 0 is reserved",
+            ));
+        }
+        if attributes.last().is_some_and(|prev| prev.code >= code) {
+            return Err(decode_err(
+                format!("{field}[{i}].code"),
+                "attributes must be sorted by code, each at most once",
+            ));
+        }
+        let value = u32::from_be_bytes([a[2], a[3], a[4], a[5]]);
+        let blinding = SecretScalar::decode(&a[6..38])
+            .map_err(|e| decode_err(format!("{field}[{i}].blinding"), e.to_string()))?;
+        attributes.push(Attribute {
+            code,
+            value,
+            blinding,
+        });
+    }
+    Ok(attributes)
+}
+
+/// A wallet: the secret r and the registered attributes. Not `Clone`, not printable;
+/// secrets zeroized on drop.
+pub struct Wallet {
+    secret: SecretScalar,
+    attributes: Vec<Attribute>,
+}
+
+impl fmt::Debug for Wallet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Wallet {{ key: {}, <secret> }}",
+            self.public_key().to_hex()
+        )
+    }
+}
+
+impl Wallet {
+    /// A new wallet: r drawn from `rng` (on the device: nobody else ever holds it), and
+    /// the attributes given as (code, value), each with a fresh blinding.
+    pub fn generate<R: CryptoRng + ?Sized>(
+        attributes: &[(u16, u32)],
+        rng: &mut R,
+    ) -> Result<Self, WalletError> {
+        let mut sorted = attributes.to_vec();
+        sorted.sort_by_key(|a| a.0);
+        if sorted.len() > MAX_ATTRIBUTES {
+            return Err(decode_err(
+                "attributes",
+                format!("at most {MAX_ATTRIBUTES} attributes"),
+            ));
+        }
+        for (i, pair) in sorted.windows(2).enumerate() {
+            if pair[0].0 == pair[1].0 {
+                return Err(decode_err(
+                    format!("attributes[{}].code", i + 1),
+                    format!("attribute {} given twice", pair[0].0),
+                ));
+            }
+        }
+        if sorted.first().is_some_and(|a| a.0 == 0) {
+            return Err(decode_err(
+                "attributes[0].code",
+                "attribute code 0 is reserved",
+            ));
+        }
+        let mut secret = SecretScalar::random(rng);
+        // r = 0 would make K the identity, which no registry accepts.
+        while secret.times_basepoint().is_identity() {
+            secret = SecretScalar::random(rng);
+        }
+        Ok(Self {
+            secret,
+            attributes: sorted
+                .into_iter()
+                .map(|(code, value)| Attribute::new(code, value, rng))
+                .collect(),
+        })
+    }
+
+    /// K = r·G: what the registrar records.
+    pub fn public_key(&self) -> Point {
+        self.secret.times_basepoint()
+    }
+
+    /// The secret r, for the signer (the ring signature of a petition).
+    pub fn secret(&self) -> &SecretScalar {
+        &self.secret
+    }
+
+    /// The registered attributes, sorted by code.
+    pub fn attributes(&self) -> &[Attribute] {
+        &self.attributes
+    }
+
+    fn plaintext(&self) -> Zeroizing<Vec<u8>> {
+        let mut p = Zeroizing::new(Vec::with_capacity(
+            33 + self.attributes.len() * ATTRIBUTE_LEN,
+        ));
+        p.extend_from_slice(self.secret.to_bytes().as_ref());
+        p.push(self.attributes.len() as u8);
+        for a in &self.attributes {
+            a.encode(&mut p);
+        }
+        p
+    }
+
+    /// The wallet file's bytes (spec/30 §30.3): header, then the sealed
+    /// r ‖ attribute count ‖ attributes, the header as associated data.
+    pub fn seal<R: CryptoRng + ?Sized>(
+        &self,
+        passphrase: &[u8],
+        params: KdfParams,
+        rng: &mut R,
+    ) -> Result<Vec<u8>, WalletError> {
+        let mut salt = [0u8; SALT_LEN];
+        rng.fill_bytes(&mut salt);
+        let mut nonce = [0u8; NONCE_LEN];
+        rng.fill_bytes(&mut nonce);
+        let mut out = Vec::with_capacity(MAX_FILE_LEN);
+        out.extend_from_slice(WALLET_FILE_MAGIC);
+        out.push(FILE_VERSION);
+        out.extend_from_slice(&params.memory_kib.to_be_bytes());
+        out.extend_from_slice(&params.iterations.to_be_bytes());
+        out.extend_from_slice(&params.parallelism.to_be_bytes());
+        out.extend_from_slice(&salt);
+        out.extend_from_slice(&nonce);
+        let plaintext = self.plaintext();
+        let sealed = cipher(passphrase, &salt, params)?
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: &plaintext,
+                    aad: &out,
+                },
+            )
+            .map_err(|_| decode_err("wallet", "encryption failed"))?;
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    /// Opens a wallet file's bytes: header checked and Argon2id parameters bounded before
+    /// any work, then decrypted and decoded strictly.
+    pub fn open(bytes: &[u8], passphrase: &[u8]) -> Result<Self, WalletError> {
+        let not = |field| WalletError::NotAWallet { field };
+        if bytes.len() < HEADER_LEN + 33 + TAG_LEN || bytes.len() > MAX_FILE_LEN {
+            return Err(not("length"));
+        }
+        let (magic, rest) = bytes.split_at(WALLET_FILE_MAGIC.len());
+        if magic != WALLET_FILE_MAGIC {
+            return Err(not("magic"));
+        }
+        if rest[0] != FILE_VERSION {
+            return Err(not("version"));
+        }
+        if !(bytes.len() - HEADER_LEN - 33 - TAG_LEN).is_multiple_of(ATTRIBUTE_LEN) {
+            return Err(not("length"));
+        }
+        let word =
+            |at: usize| u32::from_be_bytes([rest[at], rest[at + 1], rest[at + 2], rest[at + 3]]);
+        let params = KdfParams {
+            memory_kib: word(1),
+            iterations: word(5),
+            parallelism: word(9),
+        };
+        let salt = &rest[13..13 + SALT_LEN];
+        let mut nonce = [0u8; NONCE_LEN];
+        nonce.copy_from_slice(&rest[13 + SALT_LEN..13 + SALT_LEN + NONCE_LEN]);
+        let (header, sealed) = bytes.split_at(HEADER_LEN);
+        let plaintext = Zeroizing::new(
+            cipher(passphrase, salt, params)?
+                .decrypt(
+                    &Nonce::from(nonce),
+                    Payload {
+                        msg: sealed,
+                        aad: header,
+                    },
+                )
+                .map_err(|_| WalletError::WrongPassphrase)?,
+        );
+        Self::decode_plaintext(&plaintext)
+    }
+
+    fn decode_plaintext(p: &[u8]) -> Result<Self, WalletError> {
+        let secret =
+            SecretScalar::decode(&p[..32]).map_err(|e| decode_err("secret", e.to_string()))?;
+        if secret.times_basepoint().is_identity() {
+            return Err(decode_err("secret", "r = 0 is not a key"));
+        }
+        let count = usize::from(p[32]);
+        if count > MAX_ATTRIBUTES || p.len() != 33 + count * ATTRIBUTE_LEN {
+            return Err(decode_err(
+                "attribute_count",
+                format!("{count} attributes do not fit the file's length"),
+            ));
+        }
+        Ok(Self {
+            secret,
+            attributes: decode_attributes(&p[33..], "attributes")?,
+        })
+    }
+
+    /// The enrolment request for the registry `registry` (spec/30 §30.4), handed to the
+    /// registrar in person with the identity documents; never published.
+    pub fn enrolment_request<R: CryptoRng + ?Sized>(
+        &self,
+        registry: &[u8; 32],
+        rng: &mut R,
+    ) -> Result<EnrolmentRequest, WalletError> {
+        let key = self.public_key();
+        let attributes: Vec<Attribute> = self.attributes.iter().map(Attribute::duplicate).collect();
+        let binding = request_binding(&attributes);
+        let proof = SchnorrProof::prove(
+            &ProofContext::new(&ContextHash(*registry), &binding),
+            &self.secret,
+            &key,
+            rng,
+        )
+        .map_err(|_| WalletError::Proof)?;
+        Ok(EnrolmentRequest {
+            key,
+            attributes,
+            proof,
+        })
+    }
+}
+
+fn request_binding(attributes: &[Attribute]) -> Zeroizing<Vec<u8>> {
+    let mut b = Zeroizing::new(Vec::with_capacity(
+        ENROLMENT.len() + 1 + attributes.len() * ATTRIBUTE_LEN,
+    ));
+    b.extend_from_slice(ENROLMENT);
+    b.push(attributes.len() as u8);
+    for a in attributes {
+        a.encode(&mut b);
+    }
+    b
+}
+
+fn check_params(params: KdfParams) -> Result<Params, WalletError> {
+    let bad = |field, value| WalletError::BadParameters { field, value };
+    if params.parallelism == 0 || params.parallelism > MAX_PARALLELISM {
+        return Err(bad("parallelism", params.parallelism));
+    }
+    if params.iterations == 0 || params.iterations > MAX_ITERATIONS {
+        return Err(bad("iterations", params.iterations));
+    }
+    if params.memory_kib < 8 * params.parallelism || params.memory_kib > MAX_MEMORY_KIB {
+        return Err(bad("memory_kib", params.memory_kib));
+    }
+    Params::new(
+        params.memory_kib,
+        params.iterations,
+        params.parallelism,
+        Some(32),
+    )
+    .map_err(|_| bad("memory_kib", params.memory_kib))
+}
+
+fn cipher(
+    passphrase: &[u8],
+    salt: &[u8],
+    params: KdfParams,
+) -> Result<ChaCha20Poly1305, WalletError> {
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, check_params(params)?);
+    let mut key = Zeroizing::new([0u8; 32]);
+    argon
+        .hash_password_into(passphrase, salt, key.as_mut())
+        .map_err(|_| WalletError::BadParameters {
+            field: "passphrase",
+            value: passphrase.len().min(u32::MAX as usize) as u32,
+        })?;
+    Ok(ChaCha20Poly1305::new(&Key::from(*key)))
+}
+
+/// What the wallet hands the registrar (spec/30 §30.4):
+///
+/// ```text
+/// version (0x01) ‖ K (32) ‖ attribute count (u8) ‖ attributes (code u16 ‖ value u32 ‖ blinding 32)
+///   ‖ Schnorr proof of r (65) over context = registry id, binding = label ‖ count ‖ attributes
+/// ```
+///
+/// It holds the attribute openings: it goes to the registrar only, never on the board.
+pub struct EnrolmentRequest {
+    /// K = r·G.
+    pub key: Point,
+    attributes: Vec<Attribute>,
+    proof: SchnorrProof,
+}
+
+impl fmt::Debug for EnrolmentRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EnrolmentRequest {{ key: {}, .. }}", self.key.to_hex())
+    }
+}
+
+impl EnrolmentRequest {
+    /// Encodes.
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::new());
+        out.push(REQUEST_VERSION);
+        out.extend_from_slice(self.key.as_bytes());
+        out.push(self.attributes.len() as u8);
+        for a in &self.attributes {
+            a.encode(&mut out);
+        }
+        out.extend_from_slice(&self.proof.to_bytes());
+        out
+    }
+
+    /// Decodes strictly and verifies the proof against `registry`: a request made for
+    /// another registry, or altered after it was made, is refused.
+    pub fn decode_and_verify(bytes: &[u8], registry: &[u8; 32]) -> Result<Self, WalletError> {
+        if bytes.len() < 1 + 32 + 1 + SchnorrProof::LEN {
+            return Err(decode_err(
+                "request",
+                format!("{} bytes is too short", bytes.len()),
+            ));
+        }
+        if bytes[0] != REQUEST_VERSION {
+            return Err(decode_err(
+                "version",
+                format!("request version {} is not supported", bytes[0]),
+            ));
+        }
+        let key = Point::decode_non_identity(&bytes[1..33])
+            .map_err(|e| decode_err("key", e.to_string()))?;
+        let count = usize::from(bytes[33]);
+        if count > MAX_ATTRIBUTES {
+            return Err(decode_err(
+                "attribute_count",
+                format!("{count} attributes exceed {MAX_ATTRIBUTES}"),
+            ));
+        }
+        let end = 34 + count * ATTRIBUTE_LEN;
+        if bytes.len() != end + SchnorrProof::LEN {
+            return Err(decode_err(
+                "proof",
+                format!(
+                    "{} bytes where {} were expected",
+                    bytes.len(),
+                    end + SchnorrProof::LEN
+                ),
+            ));
+        }
+        let attributes = decode_attributes(&bytes[34..end], "attributes")?;
+        let proof =
+            SchnorrProof::decode(&bytes[end..]).map_err(|e| decode_err("proof", e.to_string()))?;
+        let binding = request_binding(&attributes);
+        proof
+            .verify(&ProofContext::new(&ContextHash(*registry), &binding), &key)
+            .map_err(|_| WalletError::Proof)?;
+        Ok(Self {
+            key,
+            attributes,
+            proof,
+        })
+    }
+
+    /// The attributes and their openings, which the registrar checks against the
+    /// identity documents.
+    pub fn attributes(&self) -> &[Attribute] {
+        &self.attributes
+    }
+
+    /// The value of attribute `code`, if the request has it.
+    pub fn attribute(&self, code: u16) -> Option<u32> {
+        self.attributes
+            .iter()
+            .find(|a| a.code == code)
+            .map(|a| a.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const FAST: KdfParams = KdfParams {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    };
+
+    fn wallet() -> Wallet {
+        Wallet::generate(
+            &[(ATTRIBUTE_AGE_BAND, 3), (ATTRIBUTE_DISTRICT, 12)],
+            &mut rand::rng(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_wallet_round_trips_through_its_file() {
+        let w = wallet();
+        let bytes = w.seal(b"correct horse", FAST, &mut rand::rng()).unwrap();
+        let opened = Wallet::open(&bytes, b"correct horse").unwrap();
+        assert_eq!(opened.public_key(), w.public_key());
+        assert_eq!(opened.attributes().len(), 2);
+        assert_eq!(opened.attributes()[0].code, ATTRIBUTE_DISTRICT);
+        assert_eq!(opened.attributes()[0].value, 12);
+        assert_eq!(
+            opened.attributes()[1].commitment(),
+            w.attributes()[1].commitment()
+        );
+        assert_eq!(
+            Wallet::open(
+                &Wallet::generate(&[], &mut rand::rng())
+                    .unwrap()
+                    .seal(b"p", FAST, &mut rand::rng())
+                    .unwrap(),
+                b"p"
+            )
+            .unwrap()
+            .attributes()
+            .len(),
+            0
+        );
+    }
+
+    #[test]
+    fn a_wrong_passphrase_or_an_altered_file_is_refused() {
+        let bytes = wallet()
+            .seal(b"correct horse", FAST, &mut rand::rng())
+            .unwrap();
+        assert_eq!(
+            Wallet::open(&bytes, b"correct hors").unwrap_err(),
+            WalletError::WrongPassphrase
+        );
+        // Any byte after the parameters (salt, nonce, ciphertext, tag) is authenticated.
+        for at in [HEADER_LEN - 1, HEADER_LEN, bytes.len() - 1] {
+            let mut altered = bytes.clone();
+            altered[at] ^= 1;
+            assert_eq!(
+                Wallet::open(&altered, b"correct horse").unwrap_err(),
+                WalletError::WrongPassphrase,
+                "byte {at}"
+            );
+        }
+        // The parameters are associated data: a cheaper cost is detected too.
+        let mut cheaper = bytes.clone();
+        let it = WALLET_FILE_MAGIC.len() + 1 + 4;
+        cheaper[it..it + 4].copy_from_slice(&2u32.to_be_bytes());
+        assert_eq!(
+            Wallet::open(&cheaper, b"correct horse").unwrap_err(),
+            WalletError::WrongPassphrase
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_wallet_is_named_before_any_work() {
+        let bytes = wallet().seal(b"p", FAST, &mut rand::rng()).unwrap();
+        let not = |b: &[u8]| match Wallet::open(b, b"p").unwrap_err() {
+            WalletError::NotAWallet { field } => field,
+            WalletError::BadParameters { field, .. } => field,
+            e => panic!("{e}"),
+        };
+        let mut magic = bytes.clone();
+        magic[0] ^= 1;
+        assert_eq!(not(&magic), "magic");
+        let mut version = bytes.clone();
+        version[WALLET_FILE_MAGIC.len()] = 2;
+        assert_eq!(not(&version), "version");
+        assert_eq!(not(&bytes[..bytes.len() - 1]), "length");
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(not(&longer), "length");
+        let mut huge = bytes.clone();
+        let m = WALLET_FILE_MAGIC.len() + 1;
+        huge[m..m + 4].copy_from_slice(&(MAX_MEMORY_KIB + 1).to_be_bytes());
+        assert_eq!(not(&huge), "memory_kib");
+    }
+
+    #[test]
+    fn attributes_given_twice_or_with_code_zero_are_refused() {
+        let mut rng = rand::rng();
+        assert!(matches!(
+            Wallet::generate(&[(1, 2), (1, 3)], &mut rng),
+            Err(WalletError::Decode { field, .. }) if field == "attributes[1].code"
+        ));
+        assert!(Wallet::generate(&[(0, 2)], &mut rng).is_err());
+        let nine: Vec<(u16, u32)> = (1..=9).map(|c| (c, 0)).collect();
+        assert!(Wallet::generate(&nine, &mut rng).is_err());
+    }
+
+    #[test]
+    fn an_enrolment_request_verifies_only_for_its_registry_and_unaltered() {
+        let w = wallet();
+        let registry = [7u8; 32];
+        let request = w.enrolment_request(&registry, &mut rand::rng()).unwrap();
+        let bytes = request.to_bytes();
+        let decoded = EnrolmentRequest::decode_and_verify(&bytes, &registry).unwrap();
+        assert_eq!(decoded.key, w.public_key());
+        assert_eq!(decoded.attribute(ATTRIBUTE_DISTRICT), Some(12));
+        assert_eq!(
+            decoded.attributes()[0].commitment(),
+            w.attributes()[0].commitment()
+        );
+        assert_eq!(
+            EnrolmentRequest::decode_and_verify(&bytes, &[8u8; 32]).unwrap_err(),
+            WalletError::Proof
+        );
+        // A district changed by whoever carries the request: the proof binds it.
+        let mut district = bytes.to_vec();
+        let value = 34 + 2;
+        district[value + 3] ^= 1;
+        assert_eq!(
+            EnrolmentRequest::decode_and_verify(&district, &registry).unwrap_err(),
+            WalletError::Proof
+        );
+        // Another person's key with this proof.
+        let mut key = bytes.to_vec();
+        key[1..33].copy_from_slice(wallet().public_key().as_bytes());
+        assert_eq!(
+            EnrolmentRequest::decode_and_verify(&key, &registry).unwrap_err(),
+            WalletError::Proof
+        );
+        let mut trailing = bytes.to_vec();
+        trailing.push(0);
+        assert!(matches!(
+            EnrolmentRequest::decode_and_verify(&trailing, &registry),
+            Err(WalletError::Decode { field, .. }) if field == "proof"
+        ));
+        let mut identity = bytes.to_vec();
+        identity[1..33].copy_from_slice(&[0; 32]);
+        assert!(matches!(
+            EnrolmentRequest::decode_and_verify(&identity, &registry),
+            Err(WalletError::Decode { field, .. }) if field == "key"
+        ));
+    }
+
+    #[test]
+    fn the_commitment_is_value_g_plus_blinding_h() {
+        let a = Attribute::new(ATTRIBUTE_DISTRICT, 5, &mut rand::rng());
+        let b = Attribute {
+            code: a.code,
+            value: 6,
+            blinding: a.blinding.duplicate(),
+        };
+        assert_eq!(
+            b.commitment() - a.commitment(),
+            urne_crypto::group::basepoint()
+        );
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let w = wallet();
+        let shown = format!("{w:?} {:?}", w.attributes()[0]);
+        assert!(!shown.contains(&urne_crypto::encoding::to_hex(
+            w.secret().to_bytes().as_ref()
+        )));
+        assert!(shown.contains("<secret>"));
+    }
+}

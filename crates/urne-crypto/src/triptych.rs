@@ -1,0 +1,1134 @@
+//! Linkable one-out-of-many signatures: Triptych (Noether–Goodell 2020), as
+//! spec/08-triptych.md fixes it byte for byte.
+//!
+//! The statement, over a ring M of N = n^m keys and a linking base U: the signer knows
+//! l and r with M[l] = r·G and r·J = U. J = r⁻¹·U is the signature's tag: one per key
+//! and linking base, so one per person per petition (U is derived from the snapshot
+//! root and the context id by [`linking_base`]), and unlinkable across linking bases.
+//!
+//! Cost shape, which drives the types: a ring is prepared once ([`Ring`]: keys decoded,
+//! encodings kept, digest hashed), never per signature. Verification needs, per
+//! signature, the N coefficients t_k = Π_j f_{j,k_j}, computed as a Kronecker product
+//! of the m rows of f (O(N) per signature); the batch verifier sums those coefficients,
+//! weighted, across signatures and then runs one multiscalar multiplication over the
+//! ring plus the signatures' own points.
+//!
+//! The prover is constant time in l and r: the one-hot digits of l are selected with
+//! `subtle`, the witness is checked by a scan of the whole ring, and the ring-sized sums
+//! fold the ring digit by digit with constant-time selections and curve25519-dalek's
+//! constant-time multiscalar products. Only verification is variable time. Field names follow the paper (`A`, `X`, `z_A`).
+#![allow(non_snake_case)]
+
+use core::fmt;
+use std::sync::OnceLock;
+
+use curve25519_dalek::constants::{RISTRETTO_BASEPOINT_POINT, RISTRETTO_BASEPOINT_TABLE};
+use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::{IsIdentity, MultiscalarMul, VartimeMultiscalarMul};
+use merlin::Transcript;
+use rand_core::CryptoRng;
+use sha2::{Digest, Sha256};
+use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
+/// The wrapper [`sign`] takes the secret in, re-exported so callers need no second
+/// dependency line.
+pub use zeroize::Zeroizing;
+
+#[cfg(feature = "hazmat")]
+use crate::encoding::Scalar as CanonicalScalar;
+use crate::encoding::{DecodeError, Point, Reader};
+use crate::group::{generator, hash_to_group};
+use crate::labels::{PROOF_TRIPTYCH, TRIPTYCH_LINKING_BASE, TRIPTYCH_RING};
+use crate::proofs::{PROOF_ENCODING_VERSION, prover_challenge};
+use crate::secret::{NonceSource, SecretScalar};
+use crate::weaken::{Check, skipped};
+
+/// The largest ring: 2^16 keys (spec/08 §8.2).
+pub const MAX_RING_LOG2: u32 = 16;
+
+/// The largest number of digits m any ring size uses (2^15 = 2^15 with n = 2).
+const MAX_DIGITS: usize = 15;
+/// The largest digit base n.
+const MAX_BASE: usize = 4;
+
+/// Why a ring, a signature or a batch was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The ring size is not 2^k with 1 ≤ k ≤ 16 (spec/08 §8.2).
+    RingSize {
+        /// The number of keys given.
+        found: usize,
+    },
+    /// A ring key is the identity, or its encoding is not canonical (spec/08 §8.3).
+    RingKey {
+        /// The key's position in the ring.
+        index: usize,
+        /// What was wrong with it.
+        reason: DecodeError,
+    },
+    /// The signer's index is not a position of the ring.
+    IndexOutOfRange {
+        /// The index given.
+        index: usize,
+        /// The ring size.
+        ring_size: usize,
+    },
+    /// The secret is not the discrete log of the ring key at the signer's index (or is 0).
+    WitnessMismatch,
+    /// The linking base U is the identity.
+    LinkingBaseIdentity,
+    /// The signature was made for another ring size than the ring it is checked against.
+    ParametersMismatch {
+        /// The ring's size.
+        ring: usize,
+        /// The signature's ring size.
+        signature: usize,
+    },
+    /// A field of the signature failed strict decoding (spec/08 §8.6).
+    Decode(DecodeError),
+    /// A verification equation does not hold: `E1`…`E4` of spec/08 §8.8.
+    Equation {
+        /// The spec's name of the equation.
+        equation: &'static str,
+    },
+    /// A batch failed: the position (in push order) of every failing signature, and why.
+    Batch {
+        /// (position, reason) of each failing signature.
+        invalid: Vec<(usize, Error)>,
+    },
+    /// The prover's own check of the signature it made failed: a prover bug, never the
+    /// caller's fault. The signature is withheld.
+    SelfCheckFailed(Box<Error>),
+}
+
+impl Error {
+    /// The spec's name of the check that failed (`E1`…`E4`, `decode`, `parameters`,
+    /// `ring`, `statement`, `batch`, `witness`).
+    pub fn spec_check(&self) -> &'static str {
+        match self {
+            Self::Equation { equation } => equation,
+            Self::Decode(_) => "decode",
+            Self::ParametersMismatch { .. } => "parameters",
+            Self::RingSize { .. } | Self::RingKey { .. } => "ring",
+            Self::LinkingBaseIdentity | Self::IndexOutOfRange { .. } => "statement",
+            Self::Batch { .. } => "batch",
+            Self::WitnessMismatch | Self::SelfCheckFailed(_) => "witness",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::RingSize { found } => write!(
+                f,
+                "a ring has 2^k keys with 1 ≤ k ≤ {MAX_RING_LOG2}; this one has {found}"
+            ),
+            Self::RingKey { index, reason } => write!(f, "ring key {index}: {reason}"),
+            Self::IndexOutOfRange { index, ring_size } => write!(
+                f,
+                "signer index {index} is outside the ring of {ring_size} keys"
+            ),
+            Self::WitnessMismatch => {
+                f.write_str("the secret is not the key at the signer's index in the ring")
+            }
+            Self::LinkingBaseIdentity => f.write_str("the linking base U is the identity"),
+            Self::ParametersMismatch { ring, signature } => write!(
+                f,
+                "the signature is for a ring of {signature} keys, the ring has {ring}"
+            ),
+            Self::Decode(e) => write!(f, "malformed signature: {e}"),
+            Self::Equation { equation } => {
+                write!(f, "verification equation {equation} of spec/08 §8.8 fails")
+            }
+            Self::Batch { invalid } => {
+                write!(f, "{} signature(s) of the batch fail:", invalid.len())?;
+                for (position, reason) in invalid {
+                    write!(f, " #{position} ({reason});")?;
+                }
+                Ok(())
+            }
+            Self::SelfCheckFailed(e) => {
+                write!(f, "the prover made a signature that does not verify ({e})")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<DecodeError> for Error {
+    fn from(e: DecodeError) -> Self {
+        Self::Decode(e)
+    }
+}
+
+/// The shape of a ring and its signatures: N = n^m (spec/08 §8.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Parameters {
+    /// log2 of the digit base n (1 or 2).
+    base_bits: u32,
+    /// Number of digits m.
+    m: usize,
+}
+
+impl Parameters {
+    /// The parameters of a ring of `size` keys: size = 2^k with 1 ≤ k ≤ 16; n = 4 and
+    /// m = k/2 for even k (the smaller signature), n = 2 and m = k for odd k.
+    pub fn for_ring_size(size: usize) -> Result<Self, Error> {
+        if !size.is_power_of_two() || size < 2 || size.trailing_zeros() > MAX_RING_LOG2 {
+            return Err(Error::RingSize { found: size });
+        }
+        let k = size.trailing_zeros();
+        Ok(if k.is_multiple_of(2) {
+            Self {
+                base_bits: 2,
+                m: (k / 2) as usize,
+            }
+        } else {
+            Self {
+                base_bits: 1,
+                m: k as usize,
+            }
+        })
+    }
+
+    /// The digit base n.
+    pub fn n(&self) -> usize {
+        1 << self.base_bits
+    }
+
+    /// The number of digits m.
+    pub fn m(&self) -> usize {
+        self.m
+    }
+
+    /// The ring size N = n^m.
+    pub fn ring_size(&self) -> usize {
+        1 << (self.base_bits as usize * self.m)
+    }
+
+    /// The length of a signature's encoding: 1 + 32·(5 + 2m) + 32·(m(n−1) + 3).
+    pub fn signature_len(&self) -> usize {
+        1 + 32 * (5 + 2 * self.m) + 32 * (self.m * (self.n() - 1) + 3)
+    }
+
+    /// Nonces a signature draws: r_A, r_B, r_C, r_D, m(n−1) values a_{j,i}, m values ρ_j.
+    pub fn nonce_count(&self) -> usize {
+        4 + self.m * self.n()
+    }
+}
+
+/// The generators of the matrix commitments (spec/08 §8.4): H_T = Gen("triptych/H") and
+/// G_{j,i} = Gen("triptych/G/" ‖ j ‖ "/" ‖ i), j and i in ASCII decimal. Derived once
+/// per process.
+struct CommitmentGenerators {
+    H: RistrettoPoint,
+    /// G_{j,i} at j·MAX_BASE + i.
+    G: Vec<RistrettoPoint>,
+}
+
+fn commitment_generators() -> &'static CommitmentGenerators {
+    static GENERATORS: OnceLock<CommitmentGenerators> = OnceLock::new();
+    GENERATORS.get_or_init(|| CommitmentGenerators {
+        H: *generator(b"triptych/H").as_ristretto(),
+        G: (0..MAX_DIGITS * MAX_BASE)
+            .map(|at| {
+                let name = format!("triptych/G/{}/{}", at / MAX_BASE, at % MAX_BASE);
+                *generator(name.as_bytes()).as_ristretto()
+            })
+            .collect(),
+    })
+}
+
+impl CommitmentGenerators {
+    /// G_{j,i} for j < m, i < n, in the order j-major.
+    /// (A Vec: dalek's multiscalar multiplication wants exact iterator lengths.)
+    fn for_parameters(&self, p: &Parameters) -> Vec<RistrettoPoint> {
+        let n = p.n();
+        (0..p.m)
+            .flat_map(|j| self.G[j * MAX_BASE..j * MAX_BASE + n].iter().copied())
+            .collect()
+    }
+}
+
+/// A ring of keys, prepared once: decoded, encodings kept for the transcript and the
+/// prover's witness scan, and its digest hashed (spec/08 §8.3).
+#[derive(Clone)]
+pub struct Ring {
+    keys: Vec<RistrettoPoint>,
+    encodings: Vec<[u8; 32]>,
+    parameters: Parameters,
+    digest: [u8; 32],
+}
+
+impl fmt::Debug for Ring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ring")
+            .field("len", &self.keys.len())
+            .field("digest", &crate::encoding::to_hex(&self.digest))
+            .finish()
+    }
+}
+
+impl Ring {
+    /// A ring of computed keys (2^k of them, 1 ≤ k ≤ 16, none the identity).
+    pub fn new(keys: Vec<RistrettoPoint>) -> Result<Self, Error> {
+        let parameters = Parameters::for_ring_size(keys.len())?;
+        let mut encodings = Vec::with_capacity(keys.len());
+        for (index, key) in keys.iter().enumerate() {
+            if key.is_identity() {
+                return Err(Error::RingKey {
+                    index,
+                    reason: DecodeError::new("", crate::DecodeErrorKind::IdentityPoint),
+                });
+            }
+            encodings.push(key.compress().to_bytes());
+        }
+        Ok(Self::assemble(keys, encodings, parameters))
+    }
+
+    /// A ring from the keys' canonical encodings, decoded strictly (none the identity).
+    pub fn from_encodings(encodings: Vec<[u8; 32]>) -> Result<Self, Error> {
+        let parameters = Parameters::for_ring_size(encodings.len())?;
+        let keys = encodings
+            .iter()
+            .enumerate()
+            .map(|(index, bytes)| {
+                Point::decode_non_identity(bytes)
+                    .map(|p| *p.as_ristretto())
+                    .map_err(|reason| Error::RingKey { index, reason })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::assemble(keys, encodings, parameters))
+    }
+
+    fn assemble(
+        keys: Vec<RistrettoPoint>,
+        encodings: Vec<[u8; 32]>,
+        parameters: Parameters,
+    ) -> Self {
+        let mut hash = Sha256::new();
+        hash.update(TRIPTYCH_RING);
+        hash.update((keys.len() as u64).to_le_bytes());
+        for encoding in &encodings {
+            hash.update(encoding);
+        }
+        let mut digest = [0u8; 32];
+        digest.copy_from_slice(&hash.finalize());
+        Self {
+            keys,
+            encodings,
+            parameters,
+            digest,
+        }
+    }
+
+    /// The number of keys N.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Never true: a ring has at least two keys.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// SHA-256(`urne/v1/triptych/ring` ‖ LE64(N) ‖ enc(M_0) ‖ … ‖ enc(M_{N−1})), the
+    /// ring as the transcript binds it (spec/08 §8.3).
+    pub fn digest(&self) -> [u8; 32] {
+        self.digest
+    }
+
+    /// The ring's parameters (n, m).
+    pub fn parameters(&self) -> Parameters {
+        self.parameters
+    }
+
+    /// The key at `index`.
+    pub fn key(&self, index: usize) -> Option<&RistrettoPoint> {
+        self.keys.get(index)
+    }
+}
+
+/// U = HashToGroup(`urne/v1/triptych/linking-base` ‖ snapshot root ‖ context id)
+/// (spec/08 §8.5): one linking base per registry snapshot and context, so one tag per
+/// key per petition or election.
+pub fn linking_base(snapshot_root: &[u8; 32], context_id: &[u8; 32]) -> RistrettoPoint {
+    let mut input = Vec::with_capacity(TRIPTYCH_LINKING_BASE.len() + 64);
+    input.extend_from_slice(TRIPTYCH_LINKING_BASE);
+    input.extend_from_slice(snapshot_root);
+    input.extend_from_slice(context_id);
+    *hash_to_group(&input).as_ristretto()
+}
+
+/// A Triptych signature (spec/08 §8.6): the tag J, the commitments A, B, C, D, X_j, Y_j,
+/// and the responses f_{j,i} (i ≥ 1), z_A, z_C, z.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signature {
+    parameters: Parameters,
+    J: Point,
+    A: Point,
+    B: Point,
+    C: Point,
+    D: Point,
+    X: Vec<Point>,
+    Y: Vec<Point>,
+    /// f_{j,i} for i ≥ 1 at j·(n−1) + i − 1.
+    f: Vec<Scalar>,
+    z_A: Scalar,
+    z_C: Scalar,
+    z: Scalar,
+}
+
+impl Signature {
+    /// The tag J = r⁻¹·U: equal for two signatures exactly when one key signed both
+    /// under one linking base.
+    pub fn tag(&self) -> CompressedRistretto {
+        CompressedRistretto(self.J.to_bytes())
+    }
+
+    /// The parameters the signature was made for.
+    pub fn parameters(&self) -> Parameters {
+        self.parameters
+    }
+
+    /// version ‖ J ‖ A ‖ B ‖ C ‖ D ‖ X_0…X_{m−1} ‖ Y_0…Y_{m−1} ‖ f ‖ z_A ‖ z_C ‖ z.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.parameters.signature_len());
+        out.push(PROOF_ENCODING_VERSION);
+        for point in [&self.J, &self.A, &self.B, &self.C, &self.D]
+            .into_iter()
+            .chain(&self.X)
+            .chain(&self.Y)
+        {
+            out.extend_from_slice(point.as_bytes());
+        }
+        for scalar in self.f.iter().chain([&self.z_A, &self.z_C, &self.z]) {
+            out.extend_from_slice(scalar.as_bytes());
+        }
+        out
+    }
+
+    /// Strict decoding for a ring of the given parameters (spec/08 §8.6): version 1, the
+    /// exact length, canonical points none the identity, canonical scalars.
+    pub fn from_bytes(bytes: &[u8], parameters: Parameters) -> Result<Self, Error> {
+        let expected = parameters.signature_len();
+        let mut reader = Reader::new(bytes);
+        reader.version("version", PROOF_ENCODING_VERSION)?;
+        // The length first: a signature for another ring size is named as such, not as
+        // whichever field happens to run short.
+        if bytes.len() != expected {
+            return Err(Error::Decode(DecodeError::new(
+                "length",
+                crate::DecodeErrorKind::WrongLength {
+                    expected,
+                    found: bytes.len(),
+                },
+            )));
+        }
+        let J = reader.point_non_identity("J")?;
+        let A = reader.point_non_identity("A")?;
+        let B = reader.point_non_identity("B")?;
+        let C = reader.point_non_identity("C")?;
+        let D = reader.point_non_identity("D")?;
+        let m = parameters.m;
+        let X = (0..m)
+            .map(|j| reader.point_non_identity(|| format!("X[{j}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let Y = (0..m)
+            .map(|j| reader.point_non_identity(|| format!("Y[{j}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let n = parameters.n();
+        let f = (0..m * (n - 1))
+            .map(|at| {
+                reader
+                    .scalar(|| format!("f[{}][{}]", at / (n - 1), at % (n - 1) + 1))
+                    .map(|s| *s.as_dalek())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let z_A = *reader.scalar("z_A")?.as_dalek();
+        let z_C = *reader.scalar("z_C")?.as_dalek();
+        let z = *reader.scalar("z")?.as_dalek();
+        reader.finish()?;
+        Ok(Self {
+            parameters,
+            J,
+            A,
+            B,
+            C,
+            D,
+            X,
+            Y,
+            f,
+            z_A,
+            z_C,
+            z,
+        })
+    }
+
+    /// The full matrix f_{j,i}, i = 0 included: f_{j,0} = ξ − Σ_{i≥1} f_{j,i}.
+    fn full_f(&self, xi: &Scalar) -> Vec<Scalar> {
+        let n = self.parameters.n();
+        let mut full = Vec::with_capacity(self.parameters.m * n);
+        for row in self.f.chunks_exact(n - 1) {
+            let sum: Scalar = row.iter().sum();
+            full.push(xi - sum);
+            full.extend_from_slice(row);
+        }
+        full
+    }
+}
+
+/// The transcript up to the commitments (spec/08 §8.7 items 1–5).
+fn statement_transcript(ring: &Ring, U: &[u8; 32], J: &[u8; 32], context: &[u8]) -> Transcript {
+    let p = ring.parameters;
+    let mut t = Transcript::new(PROOF_TRIPTYCH);
+    t.append_message(b"context", context);
+    t.append_u64(b"n", p.n() as u64);
+    t.append_u64(b"m", p.m as u64);
+    t.append_message(b"ring", &ring.digest);
+    t.append_message(b"U", U);
+    t.append_message(b"J", J);
+    t
+}
+
+/// ξ: the transcript with the commitments, then `challenge("c")` (spec/08 §8.7).
+#[allow(clippy::too_many_arguments)]
+fn challenge_from(
+    mut t: Transcript,
+    A: &Point,
+    B: &Point,
+    C: &Point,
+    D: &Point,
+    X: &[Point],
+    Y: &[Point],
+) -> Scalar {
+    for (label, point) in [(b"A", A), (b"B", B), (b"C", C), (b"D", D)] {
+        t.append_message(label, point.as_bytes());
+    }
+    for point in X {
+        t.append_message(b"X", point.as_bytes());
+    }
+    for point in Y {
+        t.append_message(b"Y", point.as_bytes());
+    }
+    let mut wide = [0u8; 64];
+    t.challenge_bytes(b"c", &mut wide);
+    Scalar::from_bytes_mod_order_wide(&wide)
+}
+
+pub(crate) fn challenge(ring: &Ring, U: &[u8; 32], context: &[u8], s: &Signature) -> Scalar {
+    challenge_from(
+        statement_transcript(ring, U, s.J.as_bytes(), context),
+        &s.A,
+        &s.B,
+        &s.C,
+        &s.D,
+        &s.X,
+        &s.Y,
+    )
+}
+
+/// The compressed linking base, refusing the identity.
+fn linking_base_encoding(U: &RistrettoPoint) -> Result<[u8; 32], Error> {
+    if U.is_identity() {
+        return Err(Error::LinkingBaseIdentity);
+    }
+    Ok(U.compress().to_bytes())
+}
+
+/// Signs `context` as the holder of the ring key at `index` (spec/08 §8.7), drawing
+/// hedged nonces. The context bytes are whatever the calling protocol binds (context
+/// id, snapshot root, bucket, text hash, disclosed attribute, one-time envelope key).
+pub fn sign<R: CryptoRng + ?Sized>(
+    ring: &Ring,
+    index: usize,
+    secret: &Zeroizing<Scalar>,
+    linking_base: &RistrettoPoint,
+    context: &[u8],
+    rng: &mut R,
+) -> Result<Signature, Error> {
+    let U = linking_base_encoding(linking_base)?;
+    let witness = SecretScalar::from_dalek(**secret);
+    let tag = tag_for(secret, linking_base);
+    let nonces = NonceSource::hedged(
+        &statement_transcript(ring, &U, tag.as_bytes(), context),
+        &[&witness],
+        rng,
+    );
+    let signature = prove(ring, index, secret, &tag, &U, context, nonces, true)?;
+    self_check(ring, linking_base, context, &signature)?;
+    Ok(signature)
+}
+
+/// J = r⁻¹·U in constant time (r = 0 gives the identity, which the witness check and
+/// the decoder both refuse).
+fn tag_for(secret: &Zeroizing<Scalar>, U: &RistrettoPoint) -> Point {
+    let inverse = Zeroizing::new(secret.invert());
+    Point::from_ristretto(U * *inverse)
+}
+
+fn self_check(
+    ring: &Ring,
+    U: &RistrettoPoint,
+    context: &[u8],
+    signature: &Signature,
+) -> Result<(), Error> {
+    if cfg!(any(debug_assertions, feature = "self-check")) {
+        verify(ring, U, context, signature).map_err(|e| Error::SelfCheckFailed(Box::new(e)))?;
+    }
+    Ok(())
+}
+
+/// As [`sign`] with the nonces given, in the order of spec/08 §8.7 (`crate::hazmat`).
+/// With `check_witness` false, the ring secret and the tag's secret may differ from each
+/// other and from the ring: the vector generator's forgeries.
+#[cfg(feature = "hazmat")]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sign_with_nonces(
+    ring: &Ring,
+    index: usize,
+    secret: &Zeroizing<Scalar>,
+    tag_secret: &Zeroizing<Scalar>,
+    linking_base: &RistrettoPoint,
+    context: &[u8],
+    nonces: &[SecretScalar],
+    check_witness: bool,
+) -> Result<Signature, Error> {
+    let U = linking_base_encoding(linking_base)?;
+    let tag = tag_for(tag_secret, linking_base);
+    let source = NonceSource::explicit(nonces, ring.parameters.nonce_count()).map_err(|_| {
+        Error::Decode(DecodeError::new(
+            "nonces",
+            crate::DecodeErrorKind::WrongLength {
+                expected: ring.parameters.nonce_count(),
+                found: nonces.len(),
+            },
+        ))
+    })?;
+    let signature = prove(
+        ring,
+        index,
+        secret,
+        &tag,
+        &U,
+        context,
+        source,
+        check_witness,
+    )?;
+    if check_witness {
+        self_check(ring, linking_base, context, &signature)?;
+    }
+    Ok(signature)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn prove(
+    ring: &Ring,
+    index: usize,
+    r: &Zeroizing<Scalar>,
+    J: &Point,
+    U_encoding: &[u8; 32],
+    context: &[u8],
+    mut nonces: NonceSource<'_>,
+    check_witness: bool,
+) -> Result<Signature, Error> {
+    let p = ring.parameters;
+    let (n, m, N) = (p.n(), p.m, p.ring_size());
+    if index >= N {
+        return Err(Error::IndexOutOfRange {
+            index,
+            ring_size: N,
+        });
+    }
+    if check_witness {
+        // A scan of the whole ring: M[index] would be a secret-dependent memory access.
+        let key = (RISTRETTO_BASEPOINT_TABLE * &**r).compress().to_bytes();
+        let mut found = Choice::from(0);
+        for (k, encoding) in ring.encodings.iter().enumerate() {
+            found |= (k as u64).ct_eq(&(index as u64)) & encoding.ct_eq(&key);
+        }
+        if !bool::from(found) {
+            return Err(Error::WitnessMismatch);
+        }
+    }
+
+    let r_A = nonces.next();
+    let r_B = nonces.next();
+    let r_C = nonces.next();
+    let r_D = nonces.next();
+    // a_{j,i} for i ≥ 1 drawn row by row; a_{j,0} = −Σ_{i≥1} a_{j,i}.
+    let mut a = Zeroizing::new(vec![Scalar::ZERO; m * n]);
+    for j in 0..m {
+        let mut sum = Zeroizing::new(Scalar::ZERO);
+        for i in 1..n {
+            let value = nonces.next();
+            a[j * n + i] = *value;
+            *sum += *value;
+        }
+        a[j * n] = -*sum;
+    }
+    let rho: Vec<Zeroizing<Scalar>> = (0..m).map(|_| nonces.next()).collect();
+
+    // σ_{j,i} = [digit j of l = i], selected without a branch or an index on l.
+    let mut sigma = Zeroizing::new(vec![Scalar::ZERO; m * n]);
+    for j in 0..m {
+        let digit = ((index >> (p.base_bits as usize * j)) & (n - 1)) as u64;
+        for i in 0..n {
+            sigma[j * n + i] =
+                Scalar::conditional_select(&Scalar::ZERO, &Scalar::ONE, digit.ct_eq(&(i as u64)));
+        }
+    }
+
+    let generators = commitment_generators();
+    let commitment_bases = generators.for_parameters(&p);
+    let commit = |entries: &[Scalar], blind: &Scalar| -> Point {
+        Point::from_ristretto(RistrettoPoint::multiscalar_mul(
+            entries.iter().chain([blind]),
+            commitment_bases.iter().chain([&generators.H]),
+        ))
+    };
+    let A = commit(&a, &r_A);
+    let B = commit(&sigma, &r_B);
+    let c_entries: Zeroizing<Vec<Scalar>> = Zeroizing::new(
+        a.iter()
+            .zip(sigma.iter())
+            .map(|(a, s)| a * (Scalar::ONE - s - s))
+            .collect(),
+    );
+    let C = commit(&c_entries, &r_C);
+    let d_entries: Zeroizing<Vec<Scalar>> = Zeroizing::new(a.iter().map(|a| -(a * a)).collect());
+    let D = commit(&d_entries, &r_D);
+
+    // X_d = Σ_k p_{k,d}·M_k with p_k(x) = Π_j (σ_{j,k_j}·x + a_{j,k_j}). Expanding the
+    // product, the coefficient of x^d picks σ (digit k_j = l_j) in d digits and a in the
+    // others, so X_d − ρ_d·G is a sum over the ring folded one digit at a time: at digit
+    // j, a tensor of degree d either selects its slice k_j = l_j (degree d + 1, a
+    // constant-time select) or contracts it with a_{j,·} (degree d). Tensors of equal
+    // degree are added. That costs about N·n/(n−1)² small multiscalar products instead
+    // of m multiscalar products of size N, and gives the same X.
+    // The partial sums depend on l and the a_{j,i}: wiped on drop like the scalars.
+    let mut tensors: Zeroizing<Vec<Vec<RistrettoPoint>>> = Zeroizing::new(vec![ring.keys.clone()]);
+    for j in 0..m {
+        let digit = ((index >> (p.base_bits as usize * j)) & (n - 1)) as u64;
+        let a_row = &a[j * n + 1..(j + 1) * n];
+        let size = tensors[0].len() / n;
+        let degrees = (tensors.len() + 1).min(m);
+        let mut next = Zeroizing::new(vec![vec![RistrettoPoint::default(); size]; degrees]);
+        let mut differences = Zeroizing::new(vec![RistrettoPoint::default(); n - 1]);
+        for (d, tensor) in tensors.iter().enumerate() {
+            for (w, slice) in tensor.chunks_exact(n).enumerate() {
+                // a_{j,0} = −Σ_{i≥1} a_{j,i}, so Σ_i a_{j,i}·T_i = Σ_{i≥1} a_{j,i}·(T_i − T_0).
+                for (difference, point) in differences.iter_mut().zip(&slice[1..]) {
+                    *difference = point - slice[0];
+                }
+                next[d][w] += RistrettoPoint::multiscalar_mul(a_row, differences.iter());
+                if d + 1 < degrees {
+                    let mut selected = Zeroizing::new(slice[0]);
+                    for (i, point) in slice.iter().enumerate().skip(1) {
+                        selected.conditional_assign(point, digit.ct_eq(&(i as u64)));
+                    }
+                    next[d + 1][w] += *selected;
+                }
+            }
+        }
+        tensors = next;
+    }
+    let X_points: Vec<RistrettoPoint> = tensors.iter().map(|t| t[0]).collect();
+    let X: Vec<Point> = X_points
+        .into_iter()
+        .zip(&rho)
+        .map(|(X_j, rho_j)| Point::from_ristretto(X_j + RISTRETTO_BASEPOINT_TABLE * &**rho_j))
+        .collect();
+    let Y: Vec<Point> = rho
+        .iter()
+        .map(|rho_j| Point::from_ristretto(J.as_ristretto() * **rho_j))
+        .collect();
+
+    let xi = prover_challenge(challenge_from(
+        statement_transcript(ring, U_encoding, J.as_bytes(), context),
+        &A,
+        &B,
+        &C,
+        &D,
+        &X,
+        &Y,
+    ));
+
+    let mut f = Vec::with_capacity(m * (n - 1));
+    for j in 0..m {
+        for i in 1..n {
+            f.push(sigma[j * n + i] * xi + a[j * n + i]);
+        }
+    }
+    let z_A = *r_A + xi * *r_B;
+    let z_C = xi * *r_C + *r_D;
+    // z = r·ξ^m − Σ_j ρ_j·ξ^j.
+    let mut power = Scalar::ONE;
+    let mut rho_sum = Zeroizing::new(Scalar::ZERO);
+    for rho_j in &rho {
+        *rho_sum += **rho_j * power;
+        power *= xi;
+    }
+    let z = **r * power - *rho_sum;
+
+    Ok(Signature {
+        parameters: p,
+        J: *J,
+        A,
+        B,
+        C,
+        D,
+        X,
+        Y,
+        f,
+        z_A,
+        z_C,
+        z,
+    })
+}
+
+/// Adds weight·t_k to `acc[k]` for every k, t_k = Π_j f_{j,k_j} (spec/08 §8.8): the
+/// Kronecker product of the rows f_{m−1} ⊗ … ⊗ f_0, about N·n/(n−1) multiplications, in
+/// Montgomery form (see `montgomery`). `scratch` is reused across signatures.
+fn add_ring_coefficients(
+    p: &Parameters,
+    full_f: &[Scalar],
+    weight: Scalar,
+    acc: &mut [Montgomery],
+    scratch: &mut Vec<Montgomery>,
+) {
+    let n = p.n();
+    let rows: Vec<Montgomery> = full_f.iter().map(Montgomery::from_scalar).collect();
+    scratch.clear();
+    scratch.push(Montgomery::from_scalar(&weight));
+    let mut next = Vec::with_capacity(acc.len() / n);
+    for j in (1..p.m).rev() {
+        let row = &rows[j * n..(j + 1) * n];
+        next.clear();
+        for value in scratch.iter() {
+            next.extend(row.iter().map(|f| value.mul(f)));
+        }
+        core::mem::swap(scratch, &mut next);
+    }
+    let row = &rows[..n];
+    for (slot, value) in acc.chunks_exact_mut(n).zip(scratch.iter()) {
+        for (coefficient, f) in slot.iter_mut().zip(row) {
+            coefficient.add_assign(&value.mul(f));
+        }
+    }
+}
+
+/// The weighted terms of one signature's four equations (spec/08 §8.8), added to the
+/// batch's shared coefficients; its own points and their scalars are pushed.
+struct Terms<'a> {
+    ring: &'a mut [Montgomery],
+    G: &'a mut Scalar,
+    H: &'a mut Scalar,
+    U: &'a mut Scalar,
+    commitment: &'a mut [Scalar],
+    scalars: &'a mut Vec<Scalar>,
+    points: &'a mut Vec<RistrettoPoint>,
+    scratch: &'a mut Vec<Montgomery>,
+}
+
+/// Weights of E1…E4; a zero weight leaves its equation out.
+fn add_terms(s: &Signature, xi: &Scalar, weights: [Scalar; 4], t: &mut Terms<'_>) {
+    let p = s.parameters;
+    let full = s.full_f(xi);
+    let [w1, w2, w3, w4] = weights;
+    // E1: Σ f_{j,i}·G_{j,i} + z_A·H_T − A − ξ·B = O.
+    // E2: Σ f_{j,i}(ξ − f_{j,i})·G_{j,i} + z_C·H_T − ξ·C − D = O.
+    for (coefficient, f) in t.commitment.iter_mut().zip(&full) {
+        *coefficient += w1 * f + w2 * f * (xi - f);
+    }
+    *t.H += w1 * s.z_A + w2 * s.z_C;
+    t.scalars.extend([-w1, -w1 * xi, -w2 * xi, -w2]);
+    t.points.extend([
+        *s.A.as_ristretto(),
+        *s.B.as_ristretto(),
+        *s.C.as_ristretto(),
+        *s.D.as_ristretto(),
+    ]);
+    // E3: Σ t_k·M_k − Σ ξ^j·X_j − z·G = O.
+    // E4: ξ^m·U − Σ ξ^j·Y_j − z·J = O.
+    if w3 != Scalar::ZERO {
+        add_ring_coefficients(&p, &full, w3, t.ring, t.scratch);
+    }
+    let mut power = Scalar::ONE;
+    for (X_j, Y_j) in s.X.iter().zip(&s.Y) {
+        t.scalars.extend([-w3 * power, -w4 * power]);
+        t.points.extend([*X_j.as_ristretto(), *Y_j.as_ristretto()]);
+        power *= xi;
+    }
+    *t.G -= w3 * s.z;
+    *t.U += w4 * power;
+    t.scalars.push(-w4 * s.z);
+    t.points.push(*s.J.as_ristretto());
+}
+
+/// One multiscalar multiplication over the ring, G, H_T, U, the commitment generators
+/// and the signatures' own points; true if it is the identity.
+#[allow(clippy::too_many_arguments)]
+fn msm_is_identity(
+    ring: &Ring,
+    ring_coefficients: &[Montgomery],
+    G: Scalar,
+    H: Scalar,
+    U: (Scalar, &RistrettoPoint),
+    commitment: &[Scalar],
+    scalars: &[Scalar],
+    points: &[RistrettoPoint],
+) -> bool {
+    let generators = commitment_generators();
+    let p = ring.parameters;
+    let ring_coefficients: Vec<Scalar> = ring_coefficients.iter().map(|c| c.to_scalar()).collect();
+    RistrettoPoint::vartime_multiscalar_mul(
+        ring_coefficients
+            .iter()
+            .chain([&G, &H, &U.0])
+            .chain(commitment)
+            .chain(scalars),
+        ring.keys
+            .iter()
+            .chain([&RISTRETTO_BASEPOINT_POINT, &generators.H, U.1])
+            .chain(&generators.for_parameters(&p))
+            .chain(points),
+    )
+    .is_identity()
+}
+
+fn check_shape(ring: &Ring, signature: &Signature) -> Result<(), Error> {
+    if signature.parameters != ring.parameters {
+        return Err(Error::ParametersMismatch {
+            ring: ring.len(),
+            signature: signature.parameters.ring_size(),
+        });
+    }
+    Ok(())
+}
+
+/// The four equations of spec/08 §8.8, by name, with the switch that skips each in
+/// tests of the vectors.
+const EQUATIONS: [(&str, Check); 4] = [
+    ("E1", Check::TriptychE1),
+    ("E2", Check::TriptychE2),
+    ("E3", Check::TriptychE3),
+    ("E4", Check::TriptychE4),
+];
+
+/// True if equation `e` (0 for E1 … 3 for E4) holds for the signature.
+fn equation_holds(
+    ring: &Ring,
+    linking_base: &RistrettoPoint,
+    xi: &Scalar,
+    signature: &Signature,
+    e: usize,
+) -> bool {
+    let p = ring.parameters;
+    let mut weights = [Scalar::ZERO; 4];
+    weights[e] = Scalar::ONE;
+    // Only E3 has ring terms.
+    let mut ring_coefficients = vec![Montgomery::ZERO; if e == 2 { ring.len() } else { 0 }];
+    let mut commitment = vec![Scalar::ZERO; p.m * p.n()];
+    let (mut scalars, mut points, mut scratch) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut G, mut H, mut U) = (Scalar::ZERO, Scalar::ZERO, Scalar::ZERO);
+    add_terms(
+        signature,
+        xi,
+        weights,
+        &mut Terms {
+            ring: &mut ring_coefficients,
+            G: &mut G,
+            H: &mut H,
+            U: &mut U,
+            commitment: &mut commitment,
+            scalars: &mut scalars,
+            points: &mut points,
+            scratch: &mut scratch,
+        },
+    );
+    let generators = commitment_generators();
+    let ring_coefficients: Vec<Scalar> = ring_coefficients.iter().map(|c| c.to_scalar()).collect();
+    RistrettoPoint::vartime_multiscalar_mul(
+        ring_coefficients
+            .iter()
+            .chain([&G, &H, &U])
+            .chain(&commitment)
+            .chain(&scalars),
+        ring.keys[..ring_coefficients.len()]
+            .iter()
+            .chain([&RISTRETTO_BASEPOINT_POINT, &generators.H, linking_base])
+            .chain(&generators.for_parameters(&p))
+            .chain(&points),
+    )
+    .is_identity()
+}
+
+/// Verifies one signature (spec/08 §8.8), equation by equation, naming the first that
+/// fails.
+pub fn verify(
+    ring: &Ring,
+    linking_base: &RistrettoPoint,
+    context: &[u8],
+    signature: &Signature,
+) -> Result<(), Error> {
+    check_shape(ring, signature)?;
+    let U = linking_base_encoding(linking_base)?;
+    let xi = challenge(ring, &U, context, signature);
+    for (e, (name, check)) in EQUATIONS.into_iter().enumerate() {
+        if !skipped(check) && !equation_holds(ring, linking_base, &xi, signature, e) {
+            return Err(Error::Equation { equation: name });
+        }
+    }
+    Ok(())
+}
+
+/// The names of every equation the signature fails, not only the first (tests: a
+/// forgery must fail exactly the equation it was built for).
+#[cfg(test)]
+pub(crate) fn failing_equations(
+    ring: &Ring,
+    linking_base: &RistrettoPoint,
+    context: &[u8],
+    signature: &Signature,
+) -> Vec<&'static str> {
+    let U = linking_base.compress().to_bytes();
+    let xi = challenge(ring, &U, context, signature);
+    (0..4)
+        .filter(|e| !equation_holds(ring, linking_base, &xi, signature, *e))
+        .map(|e| EQUATIONS[e].0)
+        .collect()
+}
+
+/// Many signatures over one ring and one linking base, checked with one multiscalar
+/// multiplication (spec/08 §8.9).
+#[derive(Debug)]
+pub struct BatchVerifier<'r> {
+    ring: &'r Ring,
+    linking_base: RistrettoPoint,
+    items: Vec<(Vec<u8>, Signature)>,
+}
+
+impl<'r> BatchVerifier<'r> {
+    /// An empty batch over `ring` and `linking_base`.
+    pub fn new(ring: &'r Ring, linking_base: RistrettoPoint) -> Self {
+        Self {
+            ring,
+            linking_base,
+            items: Vec::new(),
+        }
+    }
+
+    /// Adds a signature over `context`.
+    pub fn push(&mut self, context: &[u8], signature: &Signature) {
+        self.items.push((context.to_vec(), signature.clone()));
+    }
+
+    /// Number of signatures pushed.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True if nothing was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Verifies every signature pushed. On failure, checks each on its own and names
+    /// every failing one, by push order, with its reason.
+    pub fn verify<R: CryptoRng + ?Sized>(self, rng: &mut R) -> Result<(), Error> {
+        let ring = self.ring;
+        let U = linking_base_encoding(&self.linking_base)?;
+        let p = ring.parameters;
+        let mut ring_coefficients = vec![Montgomery::ZERO; ring.len()];
+        let mut commitment = vec![Scalar::ZERO; p.m * p.n()];
+        let (mut G, mut H, mut U_coefficient) = (Scalar::ZERO, Scalar::ZERO, Scalar::ZERO);
+        let per_signature = 5 + 2 * p.m;
+        let mut scalars = Vec::with_capacity(self.items.len() * per_signature);
+        let mut points = Vec::with_capacity(self.items.len() * per_signature);
+        let mut scratch = Vec::new();
+        let mut shape_failures = Vec::new();
+        for (position, (context, signature)) in self.items.iter().enumerate() {
+            if let Err(e) = check_shape(ring, signature) {
+                shape_failures.push((position, e));
+                continue;
+            }
+            let xi = challenge(ring, &U, context, signature);
+            let weights = EQUATIONS.map(|(_, check)| {
+                if skipped(check) {
+                    Scalar::ZERO
+                } else {
+                    crate::batch::random_weight(rng)
+                }
+            });
+            add_terms(
+                signature,
+                &xi,
+                weights,
+                &mut Terms {
+                    ring: &mut ring_coefficients,
+                    G: &mut G,
+                    H: &mut H,
+                    U: &mut U_coefficient,
+                    commitment: &mut commitment,
+                    scalars: &mut scalars,
+                    points: &mut points,
+                    scratch: &mut scratch,
+                },
+            );
+        }
+        let holds = msm_is_identity(
+            ring,
+            &ring_coefficients,
+            G,
+            H,
+            (U_coefficient, &self.linking_base),
+            &commitment,
+            &scalars,
+            &points,
+        );
+        if holds && shape_failures.is_empty() {
+            return Ok(());
+        }
+        let mut invalid = shape_failures;
+        if !holds {
+            for (position, (context, signature)) in self.items.iter().enumerate() {
+                if invalid.iter().any(|(p, _)| *p == position) {
+                    continue;
+                }
+                if let Err(e) = verify(ring, &self.linking_base, context, signature) {
+                    invalid.push((position, e));
+                }
+            }
+            invalid.sort_by_key(|(position, _)| *position);
+        }
+        if invalid.is_empty() {
+            // The combined check failed, yet every signature verifies on its own: the
+            // weights were unlucky (probability 2⁻¹²⁸). One by one is authoritative.
+            return Ok(());
+        }
+        Err(Error::Batch { invalid })
+    }
+}
+
+/// The challenge ξ of a signature (spec/08 §8.7), for the vector generator.
+#[cfg(feature = "hazmat")]
+pub(crate) fn challenge_of(
+    ring: &Ring,
+    linking_base: &RistrettoPoint,
+    context: &[u8],
+    signature: &Signature,
+) -> CanonicalScalar {
+    let U = linking_base.compress().to_bytes();
+    CanonicalScalar::from_dalek(challenge(ring, &U, context, signature))
+}
+
+mod montgomery;
+use montgomery::Montgomery;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests;

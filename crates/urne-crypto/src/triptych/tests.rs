@@ -1,0 +1,600 @@
+//! Tests of the Triptych signature: completeness, each public input bound, each
+//! equation needed, strict decoding, tags, batches.
+
+use super::*;
+
+struct Fixture {
+    secrets: Vec<Zeroizing<Scalar>>,
+    ring: Ring,
+    U: RistrettoPoint,
+}
+
+fn random_scalar() -> Scalar {
+    *SecretScalar::random(&mut rand::rng()).expose_secret()
+}
+
+fn fixture(size: usize) -> Fixture {
+    let secrets: Vec<Zeroizing<Scalar>> =
+        (0..size).map(|_| Zeroizing::new(random_scalar())).collect();
+    let keys = secrets
+        .iter()
+        .map(|r| RISTRETTO_BASEPOINT_TABLE * &**r)
+        .collect();
+    Fixture {
+        secrets,
+        ring: Ring::new(keys).unwrap(),
+        U: linking_base(&[1; 32], &[2; 32]),
+    }
+}
+
+fn sign_at(f: &Fixture, index: usize, context: &[u8]) -> Signature {
+    sign(
+        &f.ring,
+        index,
+        &f.secrets[index],
+        &f.U,
+        context,
+        &mut rand::rng(),
+    )
+    .unwrap()
+}
+
+fn other_point() -> RistrettoPoint {
+    RISTRETTO_BASEPOINT_TABLE * &random_scalar()
+}
+
+#[test]
+fn honest_signatures_verify_at_every_index_and_ring_shape() {
+    for size in [2, 4, 8, 16, 32, 64] {
+        let f = fixture(size);
+        for index in [0, size / 2 - 1, size / 2, size - 1] {
+            let s = sign_at(&f, index, b"petition 7");
+            verify(&f.ring, &f.U, b"petition 7", &s)
+                .unwrap_or_else(|e| panic!("size {size}, index {index}: {e}"));
+            assert_eq!(failing_equations(&f.ring, &f.U, b"petition 7", &s), [""; 0]);
+        }
+    }
+}
+
+#[test]
+fn encoding_round_trips_at_the_length_spec_08_gives() {
+    let f = fixture(16);
+    let s = sign_at(&f, 5, b"c");
+    let bytes = s.to_bytes();
+    assert_eq!(bytes.len(), f.ring.parameters().signature_len());
+    // N = 16: n = 4, m = 2: 1 + 32·(5 + 4) + 32·(6 + 3).
+    assert_eq!(bytes.len(), 1 + 32 * 9 + 32 * 9);
+    let decoded = Signature::from_bytes(&bytes, f.ring.parameters()).unwrap();
+    assert_eq!(decoded, s);
+    verify(&f.ring, &f.U, b"c", &decoded).unwrap();
+}
+
+#[test]
+fn parameters_follow_spec_08_for_each_ring_size() {
+    let p = Parameters::for_ring_size(1 << 12).unwrap();
+    assert_eq!((p.n(), p.m()), (4, 6));
+    let p = Parameters::for_ring_size(1 << 16).unwrap();
+    assert_eq!((p.n(), p.m()), (4, 8));
+    assert_eq!(p.signature_len(), 1537);
+    assert_eq!(p.nonce_count(), 36);
+    let p = Parameters::for_ring_size(1 << 13).unwrap();
+    assert_eq!((p.n(), p.m()), (2, 13));
+    let p = Parameters::for_ring_size(2).unwrap();
+    assert_eq!((p.n(), p.m(), p.ring_size()), (2, 1, 2));
+    for bad in [0, 1, 3, 12, 1 << 17, usize::MAX] {
+        assert_eq!(
+            Parameters::for_ring_size(bad),
+            Err(Error::RingSize { found: bad }),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn a_ring_with_an_identity_or_non_canonical_key_is_refused_naming_the_key() {
+    let f = fixture(4);
+    let mut keys: Vec<RistrettoPoint> = f.ring.keys.clone();
+    keys[2] = RistrettoPoint::default();
+    assert!(matches!(
+        Ring::new(keys),
+        Err(Error::RingKey { index: 2, .. })
+    ));
+    let mut encodings = f.ring.encodings.clone();
+    encodings[3] = [0xff; 32];
+    match Ring::from_encodings(encodings) {
+        Err(Error::RingKey { index: 3, reason }) => {
+            assert_eq!(reason.kind(), &crate::DecodeErrorKind::NonCanonicalPoint)
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut encodings = f.ring.encodings.clone();
+    encodings[0] = [0; 32];
+    assert!(matches!(
+        Ring::from_encodings(encodings),
+        Err(Error::RingKey { index: 0, .. })
+    ));
+    assert!(matches!(
+        Ring::from_encodings(f.ring.encodings[..3].to_vec()),
+        Err(Error::RingSize { found: 3 })
+    ));
+    // Both constructors give the same ring.
+    let again = Ring::from_encodings(f.ring.encodings.clone()).unwrap();
+    assert_eq!(again.digest(), f.ring.digest());
+}
+
+#[test]
+fn ring_digest_is_spec_08_sha256_over_the_ordered_keys() {
+    let f = fixture(4);
+    let mut hash = Sha256::new();
+    hash.update(b"urne/v1/triptych/ring");
+    hash.update(4u64.to_le_bytes());
+    for e in &f.ring.encodings {
+        hash.update(e);
+    }
+    assert_eq!(f.ring.digest().as_slice(), hash.finalize().as_slice());
+    let mut swapped = f.ring.encodings.clone();
+    swapped.swap(0, 1);
+    assert_ne!(
+        Ring::from_encodings(swapped).unwrap().digest(),
+        f.ring.digest()
+    );
+}
+
+#[test]
+fn the_prover_refuses_a_secret_that_is_not_the_key_at_the_index() {
+    let f = fixture(8);
+    let mut rng = rand::rng();
+    // Someone else's key, and a key not in the ring at all.
+    assert_eq!(
+        sign(&f.ring, 3, &f.secrets[4], &f.U, b"", &mut rng).unwrap_err(),
+        Error::WitnessMismatch
+    );
+    let stranger = Zeroizing::new(random_scalar());
+    assert_eq!(
+        sign(&f.ring, 3, &stranger, &f.U, b"", &mut rng).unwrap_err(),
+        Error::WitnessMismatch
+    );
+    assert_eq!(
+        sign(
+            &f.ring,
+            3,
+            &Zeroizing::new(Scalar::ZERO),
+            &f.U,
+            b"",
+            &mut rng
+        )
+        .unwrap_err(),
+        Error::WitnessMismatch
+    );
+    assert_eq!(
+        sign(&f.ring, 8, &f.secrets[3], &f.U, b"", &mut rng).unwrap_err(),
+        Error::IndexOutOfRange {
+            index: 8,
+            ring_size: 8
+        }
+    );
+    assert_eq!(
+        sign(
+            &f.ring,
+            3,
+            &f.secrets[3],
+            &RistrettoPoint::default(),
+            b"",
+            &mut rng
+        )
+        .unwrap_err(),
+        Error::LinkingBaseIdentity
+    );
+}
+
+#[test]
+fn the_prover_withholds_a_signature_that_does_not_verify() {
+    let f = fixture(4);
+    crate::proofs::fault::SKEW_CHALLENGE.with(|s| s.set(true));
+    let result = sign(&f.ring, 1, &f.secrets[1], &f.U, b"", &mut rand::rng());
+    crate::proofs::fault::SKEW_CHALLENGE.with(|s| s.set(false));
+    assert!(
+        matches!(result, Err(Error::SelfCheckFailed(_))),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn the_tag_is_r_inverse_times_u_and_the_same_for_one_key_and_one_linking_base() {
+    let f = fixture(8);
+    let first = sign_at(&f, 6, b"first signature");
+    let second = sign_at(&f, 6, b"a withdrawal, other bytes");
+    assert_eq!(first.tag(), second.tag());
+    let expected = f.U * f.secrets[6].invert();
+    assert_eq!(first.tag(), expected.compress());
+    assert_ne!(first.to_bytes(), second.to_bytes(), "fresh nonces");
+    // Another key, same base: another tag.
+    assert_ne!(sign_at(&f, 5, b"first signature").tag(), first.tag());
+}
+
+#[test]
+fn tags_differ_across_contexts_and_snapshots() {
+    let f = fixture(4);
+    let bases = [
+        linking_base(&[1; 32], &[2; 32]),
+        linking_base(&[1; 32], &[3; 32]),
+        linking_base(&[4; 32], &[2; 32]),
+    ];
+    let tags: Vec<CompressedRistretto> = bases
+        .iter()
+        .map(|U| {
+            let s = sign(&f.ring, 2, &f.secrets[2], U, b"", &mut rand::rng()).unwrap();
+            verify(&f.ring, U, b"", &s).unwrap();
+            s.tag()
+        })
+        .collect();
+    assert_ne!(tags[0], tags[1], "another context");
+    assert_ne!(tags[0], tags[2], "another snapshot");
+    assert_ne!(tags[1], tags[2]);
+}
+
+#[test]
+fn linking_base_is_spec_08_hash_to_group_of_root_and_context() {
+    let mut input = b"urne/v1/triptych/linking-base".to_vec();
+    input.extend_from_slice(&[7; 32]);
+    input.extend_from_slice(&[9; 32]);
+    assert_eq!(
+        linking_base(&[7; 32], &[9; 32]),
+        *hash_to_group(&input).as_ristretto()
+    );
+    // Root and context are not interchangeable.
+    assert_ne!(
+        linking_base(&[7; 32], &[9; 32]),
+        linking_base(&[9; 32], &[7; 32])
+    );
+}
+
+#[test]
+fn altering_the_context_bytes_makes_verification_fail() {
+    let f = fixture(8);
+    let s = sign_at(&f, 1, b"petition text hash 01");
+    for other in [
+        &b"petition text hash 02"[..],
+        b"",
+        b"petition text hash 01\0",
+    ] {
+        assert!(verify(&f.ring, &f.U, other, &s).is_err(), "{other:?}");
+    }
+}
+
+#[test]
+fn altering_one_ring_key_makes_verification_fail() {
+    let f = fixture(8);
+    let s = sign_at(&f, 1, b"c");
+    // A key other than the signer's: the proof says nothing about which key signed, so
+    // the ring digest is what catches it.
+    for index in [0, 1, 7] {
+        let mut keys = f.ring.keys.clone();
+        keys[index] = other_point();
+        let ring = Ring::new(keys).unwrap();
+        assert!(verify(&ring, &f.U, b"c", &s).is_err(), "key {index}");
+    }
+    let mut keys = f.ring.keys.clone();
+    keys.swap(2, 3);
+    let reordered = Ring::new(keys).unwrap();
+    assert!(verify(&reordered, &f.U, b"c", &s).is_err(), "order");
+}
+
+#[test]
+fn altering_the_linking_base_makes_verification_fail() {
+    let f = fixture(8);
+    let s = sign_at(&f, 4, b"c");
+    let other = linking_base(&[1; 32], &[3; 32]);
+    assert!(verify(&f.ring, &other, b"c", &s).is_err());
+    assert_eq!(
+        verify(&f.ring, &RistrettoPoint::default(), b"c", &s),
+        Err(Error::LinkingBaseIdentity)
+    );
+}
+
+#[test]
+fn altering_the_tag_makes_verification_fail() {
+    let f = fixture(8);
+    let s = sign_at(&f, 4, b"c");
+    let mut altered = s.clone();
+    altered.J = Point::from_ristretto(s.J.as_ristretto() + RISTRETTO_BASEPOINT_POINT);
+    assert!(verify(&f.ring, &f.U, b"c", &altered).is_err());
+    // Another signer's tag.
+    altered.J = sign_at(&f, 5, b"c").J;
+    assert!(verify(&f.ring, &f.U, b"c", &altered).is_err());
+}
+
+#[test]
+fn a_signature_for_another_ring_size_is_refused_by_shape() {
+    let small = fixture(4);
+    let large = fixture(16);
+    let s = sign_at(&small, 1, b"c");
+    assert_eq!(
+        verify(&large.ring, &large.U, b"c", &s),
+        Err(Error::ParametersMismatch {
+            ring: 16,
+            signature: 4
+        })
+    );
+    // n and m are in the transcript too: a ring of 2^2 (n = 4, m = 1) and one of 2^1
+    // (n = 2, m = 1) cannot share a signature's bytes.
+    let bytes = s.to_bytes();
+    assert!(Signature::from_bytes(&bytes, large.ring.parameters()).is_err());
+}
+
+#[test]
+fn each_forgery_fails_exactly_the_equation_it_targets() {
+    let f = fixture(16);
+    let s = sign_at(&f, 9, b"c");
+    let only = |altered: &Signature| failing_equations(&f.ring, &f.U, b"c", altered);
+
+    // z_A appears in E1 only, z_C in E2 only; neither is in the transcript.
+    let mut bad = s.clone();
+    bad.z_A += Scalar::ONE;
+    assert_eq!(only(&bad), ["E1"]);
+    assert_eq!(
+        verify(&f.ring, &f.U, b"c", &bad),
+        Err(Error::Equation { equation: "E1" })
+    );
+    let mut bad = s.clone();
+    bad.z_C += Scalar::ONE;
+    assert_eq!(only(&bad), ["E2"]);
+
+    // A signer whose secret is not the ring key at its index, with an honest tag of
+    // that secret: E3 alone fails.
+    let nonces: Vec<SecretScalar> = (0..f.ring.parameters().nonce_count())
+        .map(|_| SecretScalar::random(&mut rand::rng()))
+        .collect();
+    let stranger = Zeroizing::new(random_scalar());
+    let source = NonceSource::explicit(&nonces, nonces.len()).unwrap();
+    let U = f.U.compress().to_bytes();
+    let forged = prove(
+        &f.ring,
+        9,
+        &stranger,
+        &tag_for(&stranger, &f.U),
+        &U,
+        b"c",
+        source,
+        false,
+    )
+    .unwrap();
+    assert_eq!(only(&forged), ["E3"]);
+    assert_eq!(
+        verify(&f.ring, &f.U, b"c", &forged),
+        Err(Error::Equation { equation: "E3" })
+    );
+
+    // The true signer with a tag of another secret (a tag made up to sign twice): E4
+    // alone fails.
+    let source = NonceSource::explicit(&nonces, nonces.len()).unwrap();
+    let forged = prove(
+        &f.ring,
+        9,
+        &f.secrets[9],
+        &tag_for(&stranger, &f.U),
+        &U,
+        b"c",
+        source,
+        false,
+    )
+    .unwrap();
+    assert_eq!(only(&forged), ["E4"]);
+    assert_eq!(
+        verify(&f.ring, &f.U, b"c", &forged),
+        Err(Error::Equation { equation: "E4" })
+    );
+}
+
+#[test]
+fn altering_any_commitment_or_response_makes_verification_fail() {
+    let f = fixture(16);
+    let s = sign_at(&f, 3, b"c");
+    let shift = |p: &Point| Point::from_ristretto(p.as_ristretto() + RISTRETTO_BASEPOINT_POINT);
+    let mut variants: Vec<(String, Signature)> = Vec::new();
+    for (name, field) in [("A", 0), ("B", 1), ("C", 2), ("D", 3)] {
+        let mut bad = s.clone();
+        let target = [&mut bad.A, &mut bad.B, &mut bad.C, &mut bad.D];
+        let point = target.into_iter().nth(field).unwrap();
+        *point = shift(point);
+        variants.push((name.into(), bad));
+    }
+    for j in 0..s.X.len() {
+        let mut bad = s.clone();
+        bad.X[j] = shift(&bad.X[j]);
+        variants.push((format!("X[{j}]"), bad));
+        let mut bad = s.clone();
+        bad.Y[j] = shift(&bad.Y[j]);
+        variants.push((format!("Y[{j}]"), bad));
+    }
+    for k in 0..s.f.len() {
+        let mut bad = s.clone();
+        bad.f[k] += Scalar::ONE;
+        variants.push((format!("f {k}"), bad));
+    }
+    let mut bad = s.clone();
+    bad.z += Scalar::ONE;
+    variants.push(("z".into(), bad));
+    for (name, bad) in variants {
+        assert!(verify(&f.ring, &f.U, b"c", &bad).is_err(), "{name}");
+    }
+}
+
+#[test]
+fn decoding_is_strict_and_names_the_field() {
+    let f = fixture(4);
+    let p = f.ring.parameters();
+    let bytes = sign_at(&f, 0, b"c").to_bytes();
+    let field = |b: &[u8]| match Signature::from_bytes(b, p) {
+        Err(Error::Decode(e)) => (e.field().to_owned(), e.kind().clone()),
+        other => panic!("{other:?}"),
+    };
+    use crate::DecodeErrorKind as K;
+    assert_eq!(field(&[]).0, "version");
+    let mut v2 = bytes.clone();
+    v2[0] = 2;
+    assert_eq!(
+        field(&v2),
+        ("version".into(), K::UnsupportedVersion { found: 2 })
+    );
+    assert_eq!(
+        field(&bytes[..bytes.len() - 1]),
+        (
+            "length".into(),
+            K::WrongLength {
+                expected: bytes.len(),
+                found: bytes.len() - 1
+            }
+        )
+    );
+    let mut long = bytes.clone();
+    long.push(0);
+    assert_eq!(field(&long).0, "length");
+    let mut identity = bytes.clone();
+    identity[1..33].fill(0);
+    assert_eq!(field(&identity), ("J".into(), K::IdentityPoint));
+    // N = 4: n = 4, m = 1. Points J A B C D X[0] Y[0], then f[0][1..3], z_A, z_C, z.
+    let mut bad = bytes.clone();
+    bad[1 + 32 * 6..1 + 32 * 7].fill(0xff);
+    assert_eq!(field(&bad), ("Y[0]".into(), K::NonCanonicalPoint));
+    let mut bad = bytes.clone();
+    bad[1 + 32 * 5..1 + 32 * 6].fill(0);
+    assert_eq!(field(&bad), ("X[0]".into(), K::IdentityPoint));
+    let mut bad = bytes.clone();
+    bad[1 + 32 * 8..1 + 32 * 9].fill(0xff);
+    assert_eq!(field(&bad), ("f[0][2]".into(), K::NonCanonicalScalar));
+    let len = bytes.len();
+    let mut bad = bytes.clone();
+    bad[len - 32..].fill(0xff);
+    assert_eq!(field(&bad), ("z".into(), K::NonCanonicalScalar));
+    // ℓ itself is not canonical; ℓ − 1 is.
+    let ell_minus_one = (-Scalar::ONE).to_bytes();
+    let mut ell = ell_minus_one;
+    ell[0] += 1;
+    let mut bad = bytes.clone();
+    bad[len - 96..len - 64].copy_from_slice(&ell);
+    assert_eq!(field(&bad), ("z_A".into(), K::NonCanonicalScalar));
+    bad[len - 96..len - 64].copy_from_slice(&ell_minus_one);
+    assert!(Signature::from_bytes(&bad, p).is_ok());
+}
+
+#[test]
+fn a_batch_of_honest_signatures_verifies_and_a_bad_one_is_named() {
+    let f = fixture(64);
+    let contexts: Vec<Vec<u8>> = (0..6u8).map(|i| vec![i; 3]).collect();
+    let signatures: Vec<Signature> = contexts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| sign_at(&f, i * 10, c))
+        .collect();
+    let mut batch = BatchVerifier::new(&f.ring, f.U);
+    for (c, s) in contexts.iter().zip(&signatures) {
+        batch.push(c, s);
+    }
+    assert_eq!(batch.len(), 6);
+    batch.verify(&mut rand::rng()).unwrap();
+    assert!(
+        BatchVerifier::new(&f.ring, f.U)
+            .verify(&mut rand::rng())
+            .is_ok()
+    );
+
+    // One signature under the wrong context, one with E4 broken (z_C alone would
+    // fail E2 only), one for another ring size.
+    let mut bad_e2 = signatures[4].clone();
+    bad_e2.z_C += Scalar::ONE;
+    let small = fixture(4);
+    let foreign = sign_at(&small, 0, b"x");
+    let mut batch = BatchVerifier::new(&f.ring, f.U);
+    for (i, (c, s)) in contexts.iter().zip(&signatures).enumerate() {
+        match i {
+            1 => batch.push(b"another context", s),
+            4 => batch.push(c, &bad_e2),
+            _ => batch.push(c, s),
+        }
+    }
+    batch.push(b"x", &foreign);
+    match batch.verify(&mut rand::rng()) {
+        Err(Error::Batch { invalid }) => {
+            let positions: Vec<usize> = invalid.iter().map(|(p, _)| *p).collect();
+            assert_eq!(positions, [1, 4, 6]);
+            assert_eq!(invalid[1].1, Error::Equation { equation: "E2" });
+            assert!(matches!(invalid[2].1, Error::ParametersMismatch { .. }));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_batch_catches_a_forgery_of_each_equation() {
+    let f = fixture(16);
+    let honest = sign_at(&f, 2, b"h");
+    let nonces: Vec<SecretScalar> = (0..f.ring.parameters().nonce_count())
+        .map(|_| SecretScalar::random(&mut rand::rng()))
+        .collect();
+    let U = f.U.compress().to_bytes();
+    let stranger = Zeroizing::new(random_scalar());
+    let forge = |r: &Zeroizing<Scalar>, tag: &Zeroizing<Scalar>| {
+        let source = NonceSource::explicit(&nonces, nonces.len()).unwrap();
+        prove(&f.ring, 9, r, &tag_for(tag, &f.U), &U, b"c", source, false).unwrap()
+    };
+    let mut e1 = honest.clone();
+    e1.z_A += Scalar::ONE;
+    let mut e2 = honest.clone();
+    e2.z_C += Scalar::ONE;
+    let forgeries = [
+        ("E1", b"h".as_slice(), e1),
+        ("E2", b"h", e2),
+        ("E3", b"c", forge(&stranger, &stranger)),
+        ("E4", b"c", forge(&f.secrets[9], &stranger)),
+    ];
+    for (equation, context, forged) in forgeries {
+        let mut batch = BatchVerifier::new(&f.ring, f.U);
+        batch.push(b"h", &honest);
+        batch.push(context, &forged);
+        assert_eq!(
+            batch.verify(&mut rand::rng()),
+            Err(Error::Batch {
+                invalid: vec![(1, Error::Equation { equation })]
+            }),
+            "{equation}"
+        );
+    }
+}
+
+#[test]
+fn kronecker_coefficients_are_the_products_over_digits() {
+    // t_k = Π_j f_{j,k_j} with k = Σ_j k_j·n^j, checked against the direct product.
+    for size in [8usize, 16, 64] {
+        let p = Parameters::for_ring_size(size).unwrap();
+        let n = p.n();
+        let full: Vec<Scalar> = (0..p.m() * n).map(|_| random_scalar()).collect();
+        let weight = random_scalar();
+        let mut acc = vec![Montgomery::from_scalar(&Scalar::ONE); size];
+        let mut scratch = Vec::new();
+        add_ring_coefficients(&p, &full, weight, &mut acc, &mut scratch);
+        for (k, value) in acc.iter().map(|c| c.to_scalar()).enumerate() {
+            let mut product = weight;
+            for j in 0..p.m() {
+                product *= full[j * n + (k / n.pow(j as u32)) % n];
+            }
+            assert_eq!(value, Scalar::ONE + product, "size {size}, k {k}");
+        }
+    }
+}
+
+#[test]
+fn commitment_generators_are_distinct_and_named_as_spec_08_says() {
+    let g = commitment_generators();
+    let mut seen: Vec<[u8; 32]> = g.G.iter().map(|p| p.compress().to_bytes()).collect();
+    seen.push(g.H.compress().to_bytes());
+    seen.push(RISTRETTO_BASEPOINT_POINT.compress().to_bytes());
+    let count = seen.len();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), count);
+    assert_eq!(
+        g.G[3 * MAX_BASE + 1],
+        *generator(b"triptych/G/3/1").as_ristretto()
+    );
+}

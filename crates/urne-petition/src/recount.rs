@@ -1,0 +1,176 @@
+//! The recount a verifier runs over a petition's records (spec/32 §32.7): the same fold
+//! as the board's, with every signature verified in one batch per bucket.
+
+use std::collections::BTreeMap;
+
+use rand_core::CryptoRng;
+use urne_record::Kind;
+use urne_record::kinds::CONTEXT_PHASE;
+
+use crate::body::PetitionResult;
+use crate::error::{PetitionError, Violation};
+use crate::kinds::{PETITION_SIGN, PETITION_WITHDRAW};
+use crate::phase::Phase;
+use crate::signature::{self, RingSignature};
+use crate::state::{Decoded, PetitionState};
+
+/// Per bucket: (record index, context bytes, signature), verified together at the end.
+type Batches = BTreeMap<u32, Vec<(u64, Vec<u8>, RingSignature)>>;
+
+/// One record of the petition's context, as the log holds it.
+#[derive(Clone, Debug)]
+pub struct PetitionRecord {
+    /// Its index in the log.
+    pub index: u64,
+    /// Its kind.
+    pub kind: Kind,
+    /// Its envelope's signer.
+    pub signer: [u8; 32],
+    /// Its body.
+    pub body: Vec<u8>,
+}
+
+/// What the recount found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PetitionCount {
+    /// The phase the records leave the petition in.
+    pub phase: Phase,
+    /// Distinct valid tags signed and not withdrawn.
+    pub counted: u64,
+    /// Tags withdrawn.
+    pub withdrawn: u64,
+    /// The threshold, once defined.
+    pub threshold: Option<u64>,
+    /// The result the authority posted, which the fold checked against the count.
+    pub result: Option<PetitionResult>,
+}
+
+fn violation(index: u64, e: PetitionError) -> Violation {
+    Violation {
+        index,
+        field: e.field().to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+/// Replays the records of the petition `context` (opened by `authority`), in log order,
+/// after its `context.open`: refuses the first record the board should have refused,
+/// naming it, its field and why; otherwise returns the count.
+pub fn recount<R: CryptoRng + ?Sized>(
+    context: [u8; 32],
+    authority: [u8; 32],
+    records: &[PetitionRecord],
+    rng: &mut R,
+) -> Result<PetitionCount, Violation> {
+    let mut state = PetitionState::new(context, authority);
+    let mut batches = Batches::new();
+    let folded = fold(&mut state, records, &mut batches);
+    let mut earliest = folded.err();
+    if let Some(sealed) = state.sealed() {
+        for (bucket, items) in &batches {
+            let ring = match sealed.ring(*bucket) {
+                Ok(ring) => ring,
+                Err(e) => {
+                    let index = items.first().map_or(0, |i| i.0);
+                    earliest = Some(earlier(earliest, violation(index, e)));
+                    continue;
+                }
+            };
+            let refs: Vec<(Vec<u8>, &RingSignature)> =
+                items.iter().map(|(_, c, s)| (c.clone(), s)).collect();
+            if let Err(failures) = signature::verify_batch(ring, sealed.linking_base(), &refs, rng)
+            {
+                for (at, reason) in failures {
+                    let index = items.get(at).map_or(0, |i| i.0);
+                    earliest = Some(earlier(
+                        earliest,
+                        Violation {
+                            index,
+                            field: "body.signature".into(),
+                            reason,
+                        },
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(v) = earliest {
+        return Err(v);
+    }
+    Ok(PetitionCount {
+        phase: state.phase(),
+        counted: state.counted(),
+        withdrawn: state.withdrawn(),
+        threshold: state.definition().map(|d| d.threshold),
+        result: state.result().copied(),
+    })
+}
+
+fn earlier(a: Option<Violation>, b: Violation) -> Violation {
+    match a {
+        Some(a) if a.index <= b.index => a,
+        _ => b,
+    }
+}
+
+fn fold(
+    state: &mut PetitionState,
+    records: &[PetitionRecord],
+    batches: &mut Batches,
+) -> Result<(), Violation> {
+    for record in records {
+        let at = |e| violation(record.index, e);
+        if record.kind == CONTEXT_PHASE {
+            if record.signer != state.authority() {
+                return Err(at(PetitionError::NotAuthorized(
+                    "context.phase is posted by the petition's authority".into(),
+                )));
+            }
+            let to = match record.body.as_slice() {
+                [code] => Phase::from_code(*code).ok_or_else(|| {
+                    PetitionError::invalid("body", format!("a petition has no phase {code}"))
+                }),
+                _ => Err(PetitionError::invalid("body", "one byte, the phase code")),
+            }
+            .map_err(at)?;
+            state.apply_phase(to).map_err(at)?;
+            continue;
+        }
+        let mut decoded = Decoded::decode(record.kind, &record.body)
+            .ok_or_else(|| {
+                PetitionError::invalid(
+                    "kind",
+                    format!("0x{:04x} is not a petition kind", record.kind.0),
+                )
+            })
+            .and_then(|d| d)
+            .map_err(at)?;
+        if record.kind == PETITION_SIGN || record.kind == PETITION_WITHDRAW {
+            let sealed = state.sealed().cloned().ok_or_else(|| {
+                at(PetitionError::WrongPhase {
+                    kind: if record.kind == PETITION_SIGN {
+                        "petition.sign"
+                    } else {
+                        "petition.withdraw"
+                    },
+                    phase: state.phase().name(),
+                })
+            })?;
+            let withdrawal = record.kind == PETITION_WITHDRAW;
+            if let Decoded::Sign(body, tag) | Decoded::Withdraw(body, tag) = &mut decoded {
+                let signature = sealed.decode_signature(body).map_err(at)?;
+                *tag = Some(signature.tag());
+                batches.entry(body.bucket).or_default().push((
+                    record.index,
+                    sealed.context_bytes(withdrawal, body.bucket, &record.signer),
+                    signature,
+                ));
+            }
+        }
+        state.check(&record.signer, &decoded).map_err(at)?;
+        state
+            .apply(record.kind, &record.body, record.index)
+            .map_err(at)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,545 @@
+//! The petition's state as its records build it (spec/32 §32.6): one fold for the
+//! board, the verifier and the CLI.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use curve25519_dalek::ristretto::RistrettoPoint;
+use urne_credential::registry::{
+    RegistryError, SignedSnapshot, Snapshot, SnapshotAssembler, SnapshotPart,
+};
+use urne_record::Kind;
+
+use crate::body::{Definition, PetitionResult, SignatureBody};
+use crate::error::PetitionError;
+use crate::kinds::*;
+use crate::labels;
+use crate::phase::Phase;
+use crate::signature::{self, BucketRing, RingSignature};
+
+/// A petition's parameters once it opens: immutable, read without the state lock by the
+/// stateless checks of signatures.
+pub struct Sealed {
+    context: [u8; 32],
+    definition: Definition,
+    snapshot: Snapshot,
+    linking_base: RistrettoPoint,
+    rings: Vec<OnceLock<Result<BucketRing, PetitionError>>>,
+}
+
+impl Sealed {
+    fn new(context: [u8; 32], definition: Definition, snapshot: Snapshot) -> Self {
+        let buckets = snapshot.header().bucket_count() as usize;
+        Self {
+            context,
+            linking_base: signature::linking_base(&snapshot.id(), &context),
+            definition,
+            snapshot,
+            rings: (0..buckets).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// The definition.
+    pub fn definition(&self) -> &Definition {
+        &self.definition
+    }
+
+    /// The snapshot.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// The linking base U of this petition.
+    pub fn linking_base(&self) -> &RistrettoPoint {
+        &self.linking_base
+    }
+
+    /// Bucket `bucket`'s ring, prepared on first use.
+    pub fn ring(&self, bucket: u32) -> Result<&BucketRing, PetitionError> {
+        let cell = self.rings.get(bucket as usize).ok_or_else(|| {
+            PetitionError::invalid(
+                "body.bucket",
+                format!(
+                    "bucket {bucket} does not exist: the snapshot has {}",
+                    self.rings.len()
+                ),
+            )
+        })?;
+        cell.get_or_init(|| {
+            let points = self.snapshot.bucket(bucket).ok_or_else(|| {
+                PetitionError::invalid("body.bucket", format!("bucket {bucket} does not exist"))
+            })?;
+            BucketRing::new(&points)
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+    }
+
+    /// The bytes a signature (`withdrawal` false) or withdrawal binds.
+    pub fn context_bytes(&self, withdrawal: bool, bucket: u32, signer: &[u8; 32]) -> Vec<u8> {
+        signature::context_bytes(
+            if withdrawal {
+                labels::WITHDRAWAL
+            } else {
+                labels::SIGNATURE
+            },
+            &self.context,
+            &self.snapshot.id(),
+            bucket,
+            &self.definition.text_hash,
+            signer,
+        )
+    }
+
+    /// Decodes a signature body against its bucket's ring (no verification).
+    pub fn decode_signature(&self, body: &SignatureBody) -> Result<RingSignature, PetitionError> {
+        RingSignature::decode(&body.signature, self.ring(body.bucket)?)
+    }
+
+    /// Decodes and verifies a signature or withdrawal by `signer`; returns its tag.
+    pub fn verify(
+        &self,
+        withdrawal: bool,
+        signer: &[u8; 32],
+        body: &SignatureBody,
+    ) -> Result<[u8; 32], PetitionError> {
+        let decoded = self.decode_signature(body)?;
+        signature::verify(
+            self.ring(body.bucket)?,
+            &self.linking_base,
+            &self.context_bytes(withdrawal, body.bucket, signer),
+            &decoded,
+        )?;
+        Ok(decoded.tag())
+    }
+}
+
+/// A registry error as the body's: its field under `body.`.
+fn registry_error(e: RegistryError) -> PetitionError {
+    match e {
+        RegistryError::Decode { field, reason } => {
+            PetitionError::invalid(format!("body.{field}"), reason)
+        }
+        other => PetitionError::invalid("body", other.to_string()),
+    }
+}
+
+/// A decoded body, ready for [`PetitionState::check`].
+#[derive(Clone, Debug)]
+pub enum Decoded {
+    /// `petition.define`.
+    Define(Definition),
+    /// `registry.snapshot`.
+    Snapshot(SignedSnapshot),
+    /// `registry.snapshot-part`.
+    Part(SnapshotPart),
+    /// `petition.sign`, with its tag once verified.
+    Sign(SignatureBody, Option<[u8; 32]>),
+    /// `petition.withdraw`, with its tag once verified.
+    Withdraw(SignatureBody, Option<[u8; 32]>),
+    /// `petition.result`.
+    Result(PetitionResult),
+}
+
+impl Decoded {
+    /// Decodes a petition kind's body; None for a kind that is not a petition's.
+    pub fn decode(kind: Kind, body: &[u8]) -> Option<Result<Self, PetitionError>> {
+        let registry = registry_error;
+        Some(match kind {
+            PETITION_DEFINE => Definition::decode(body).map(Self::Define),
+            REGISTRY_SNAPSHOT => SignedSnapshot::decode(body)
+                .map(Self::Snapshot)
+                .map_err(registry),
+            REGISTRY_SNAPSHOT_PART => SnapshotPart::decode(body).map(Self::Part).map_err(registry),
+            PETITION_SIGN => SignatureBody::decode(body).map(|b| Self::Sign(b, None)),
+            PETITION_WITHDRAW => SignatureBody::decode(body).map(|b| Self::Withdraw(b, None)),
+            PETITION_RESULT => PetitionResult::decode(body).map(Self::Result),
+            _ => return None,
+        })
+    }
+
+    fn kind_name(&self) -> &'static str {
+        match self {
+            Self::Define(_) => "petition.define",
+            Self::Snapshot(_) => "registry.snapshot",
+            Self::Part(_) => "registry.snapshot-part",
+            Self::Sign(..) => "petition.sign",
+            Self::Withdraw(..) => "petition.withdraw",
+            Self::Result(_) => "petition.result",
+        }
+    }
+}
+
+/// Where a tag stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct TagState {
+    signed_at: u64,
+    withdrawn_at: Option<u64>,
+}
+
+/// A petition's state.
+pub struct PetitionState {
+    context: [u8; 32],
+    authority: [u8; 32],
+    phase: Phase,
+    definition: Option<Definition>,
+    assembler: Option<SnapshotAssembler>,
+    sealed: Option<Arc<Sealed>>,
+    tags: HashMap<[u8; 32], TagState>,
+    counted: u64,
+    withdrawn: u64,
+    result: Option<PetitionResult>,
+}
+
+impl PetitionState {
+    /// A newly opened petition context.
+    pub fn new(context: [u8; 32], authority: [u8; 32]) -> Self {
+        Self {
+            context,
+            authority,
+            phase: Phase::Draft,
+            definition: None,
+            assembler: None,
+            sealed: None,
+            tags: HashMap::new(),
+            counted: 0,
+            withdrawn: 0,
+            result: None,
+        }
+    }
+
+    /// Its authority (the signer of its `context.open`).
+    pub fn authority(&self) -> [u8; 32] {
+        self.authority
+    }
+
+    /// Its phase.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// Its definition, once posted.
+    pub fn definition(&self) -> Option<&Definition> {
+        self.definition.as_ref()
+    }
+
+    /// Its sealed parameters, once open.
+    pub fn sealed(&self) -> Option<&Arc<Sealed>> {
+        self.sealed.as_ref()
+    }
+
+    /// Distinct tags signed and not withdrawn.
+    pub fn counted(&self) -> u64 {
+        self.counted
+    }
+
+    /// Tags withdrawn.
+    pub fn withdrawn(&self) -> u64 {
+        self.withdrawn
+    }
+
+    /// The posted result, if any.
+    pub fn result(&self) -> Option<&PetitionResult> {
+        self.result.as_ref()
+    }
+
+    /// The stateless checks of a record (outside any lock): signatures and withdrawals
+    /// are decoded and verified against the sealed parameters.
+    pub fn precheck(
+        sealed: Option<&Sealed>,
+        signer: &[u8; 32],
+        decoded: &mut Decoded,
+    ) -> Result<(), PetitionError> {
+        let (withdrawal, body, tag) = match decoded {
+            Decoded::Sign(body, tag) => (false, body, tag),
+            Decoded::Withdraw(body, tag) => (true, body, tag),
+            _ => return Ok(()),
+        };
+        let sealed = sealed.ok_or(PetitionError::WrongPhase {
+            kind: if withdrawal {
+                "petition.withdraw"
+            } else {
+                "petition.sign"
+            },
+            phase: "not open",
+        })?;
+        *tag = Some(sealed.verify(withdrawal, signer, body)?);
+        Ok(())
+    }
+
+    /// The ordered checks of a decoded (and prechecked) record by `signer`; returns the
+    /// unique keys it takes (a signature's tag).
+    pub fn check(
+        &self,
+        signer: &[u8; 32],
+        decoded: &Decoded,
+    ) -> Result<Vec<(&'static str, Vec<u8>)>, PetitionError> {
+        let wrong_phase = || PetitionError::WrongPhase {
+            kind: decoded.kind_name(),
+            phase: self.phase.name(),
+        };
+        let by_authority = || {
+            if *signer == self.authority {
+                Ok(())
+            } else {
+                Err(PetitionError::NotAuthorized(format!(
+                    "{} is posted by the petition's authority",
+                    decoded.kind_name()
+                )))
+            }
+        };
+        match decoded {
+            Decoded::Define(_) => {
+                if self.phase != Phase::Draft {
+                    return Err(wrong_phase());
+                }
+                by_authority()?;
+                if self.definition.is_some() {
+                    return Err(PetitionError::invalid(
+                        "kind",
+                        "the petition is already defined",
+                    ));
+                }
+            }
+            Decoded::Snapshot(snapshot) => {
+                if self.phase != Phase::Draft {
+                    return Err(wrong_phase());
+                }
+                by_authority()?;
+                let definition = self.definition.as_ref().ok_or_else(|| {
+                    PetitionError::invalid("kind", "define the petition before its snapshot")
+                })?;
+                if self.assembler.is_some() {
+                    return Err(PetitionError::invalid(
+                        "kind",
+                        "the petition already has its snapshot",
+                    ));
+                }
+                if snapshot.header.registry != definition.registry {
+                    return Err(PetitionError::invalid(
+                        "body.registry",
+                        "the snapshot is of another registry than the petition's",
+                    ));
+                }
+                snapshot
+                    .verify(&definition.registrars)
+                    .map_err(|e| PetitionError::invalid("body.cosignatures", e.to_string()))?;
+            }
+            Decoded::Part(part) => {
+                if self.phase != Phase::Draft {
+                    return Err(wrong_phase());
+                }
+                by_authority()?;
+                let assembler = self.assembler.as_ref().ok_or_else(|| {
+                    PetitionError::invalid("kind", "post the snapshot before its parts")
+                })?;
+                assembler.check(part).map_err(registry_error)?;
+            }
+            Decoded::Sign(_, tag) => {
+                if self.phase != Phase::Open {
+                    return Err(wrong_phase());
+                }
+                let tag = tag.ok_or_else(|| {
+                    PetitionError::invalid("body.signature", "the signature was not verified")
+                })?;
+                if let Some(seen) = self.tags.get(&tag) {
+                    return Err(PetitionError::AlreadyUsed {
+                        field: "body.signature.tag".into(),
+                        reason: format!(
+                            "this signer already signed this petition in record #{}",
+                            seen.signed_at
+                        ),
+                    });
+                }
+                return Ok(vec![("petition.tag", tag.to_vec())]);
+            }
+            Decoded::Withdraw(_, tag) => {
+                if self.phase != Phase::Open {
+                    return Err(wrong_phase());
+                }
+                let tag = tag.ok_or_else(|| {
+                    PetitionError::invalid("body.signature", "the withdrawal was not verified")
+                })?;
+                match self.tags.get(&tag) {
+                    None => {
+                        return Err(PetitionError::invalid(
+                            "body.signature.tag",
+                            "no signature of this petition has this tag",
+                        ));
+                    }
+                    Some(TagState {
+                        withdrawn_at: Some(at),
+                        ..
+                    }) => {
+                        return Err(PetitionError::AlreadyUsed {
+                            field: "body.signature.tag".into(),
+                            reason: format!("this signature was withdrawn in record #{at}"),
+                        });
+                    }
+                    Some(_) => return Ok(vec![("petition.withdrawn-tag", tag.to_vec())]),
+                }
+            }
+            Decoded::Result(result) => {
+                if self.phase != Phase::Closed {
+                    return Err(wrong_phase());
+                }
+                by_authority()?;
+                if self.result.is_some() {
+                    return Err(PetitionError::invalid(
+                        "kind",
+                        "the result is already posted",
+                    ));
+                }
+                let expected = self.expected_result()?;
+                if *result != expected {
+                    return Err(PetitionError::invalid(
+                        "body",
+                        format!(
+                            "the result says {} counted, {} withdrawn, reached {}; the board counts {}, {}, {}",
+                            result.counted,
+                            result.withdrawn,
+                            result.reached,
+                            expected.counted,
+                            expected.withdrawn,
+                            expected.reached
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(Vec::new())
+    }
+
+    fn expected_result(&self) -> Result<PetitionResult, PetitionError> {
+        let definition = self
+            .definition
+            .as_ref()
+            .ok_or_else(|| PetitionError::invalid("kind", "the petition is not defined"))?;
+        Ok(PetitionResult {
+            counted: self.counted,
+            withdrawn: self.withdrawn,
+            reached: self.counted >= definition.threshold,
+        })
+    }
+
+    /// Applies a checked record at `index`. Signatures are not verified again (their
+    /// check did); their tag is read from the signature's encoding.
+    pub fn apply(&mut self, kind: Kind, body: &[u8], index: u64) -> Result<(), PetitionError> {
+        let decoded = Decoded::decode(kind, body).ok_or_else(|| {
+            PetitionError::invalid("kind", format!("0x{:04x} is not a petition kind", kind.0))
+        })??;
+        match decoded {
+            Decoded::Define(d) => self.definition = Some(d),
+            Decoded::Snapshot(s) => self.assembler = Some(SnapshotAssembler::new(s)),
+            Decoded::Part(p) => self
+                .assembler
+                .as_mut()
+                .ok_or_else(|| PetitionError::invalid("kind", "no snapshot"))?
+                .push(&p)
+                .map_err(registry_error)?,
+            Decoded::Sign(b, _) => {
+                let tag = self.tag_of(&b)?;
+                self.tags.insert(
+                    tag,
+                    TagState {
+                        signed_at: index,
+                        withdrawn_at: None,
+                    },
+                );
+                self.counted += 1;
+            }
+            Decoded::Withdraw(b, _) => {
+                let tag = self.tag_of(&b)?;
+                let state = self.tags.get_mut(&tag).ok_or_else(|| {
+                    PetitionError::invalid("body.signature.tag", "no signature has this tag")
+                })?;
+                if state.withdrawn_at.is_some() {
+                    return Err(PetitionError::invalid(
+                        "body.signature.tag",
+                        "this signature was already withdrawn",
+                    ));
+                }
+                state.withdrawn_at = Some(index);
+                self.counted = self.counted.saturating_sub(1);
+                self.withdrawn += 1;
+            }
+            Decoded::Result(r) => self.result = Some(r),
+        }
+        Ok(())
+    }
+
+    fn tag_of(&self, body: &SignatureBody) -> Result<[u8; 32], PetitionError> {
+        let sealed = self
+            .sealed
+            .as_ref()
+            .ok_or_else(|| PetitionError::invalid("kind", "the petition is not open"))?;
+        Ok(sealed.decode_signature(body)?.tag())
+    }
+
+    /// Whether the petition may move to `to` now.
+    pub fn check_phase(&self, to: Phase) -> Result<(), PetitionError> {
+        if !self.phase.may_move(to) {
+            return Err(PetitionError::WrongPhase {
+                kind: "context.phase",
+                phase: self.phase.name(),
+            });
+        }
+        match to {
+            Phase::Open => {
+                if self.definition.is_none() {
+                    return Err(PetitionError::invalid(
+                        "body",
+                        "a petition opens once defined",
+                    ));
+                }
+                if !self
+                    .assembler
+                    .as_ref()
+                    .is_some_and(SnapshotAssembler::is_complete)
+                {
+                    return Err(PetitionError::invalid(
+                        "body",
+                        "a petition opens once its snapshot is complete",
+                    ));
+                }
+            }
+            Phase::Reached | Phase::NotReached => {
+                let result = self.result.as_ref().ok_or_else(|| {
+                    PetitionError::invalid("body", "post the result before the outcome")
+                })?;
+                if result.reached != (to == Phase::Reached) {
+                    return Err(PetitionError::invalid(
+                        "body",
+                        format!(
+                            "the result says the threshold was reached: {}",
+                            result.reached
+                        ),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Moves to `to` (after [`Self::check_phase`]); opening seals the parameters.
+    pub fn apply_phase(&mut self, to: Phase) -> Result<(), PetitionError> {
+        self.check_phase(to)?;
+        if to == Phase::Open {
+            let definition = self
+                .definition
+                .clone()
+                .ok_or_else(|| PetitionError::invalid("body", "not defined"))?;
+            let assembler = self
+                .assembler
+                .take()
+                .ok_or_else(|| PetitionError::invalid("body", "no snapshot"))?;
+            let snapshot = assembler
+                .finish()
+                .map_err(|e| PetitionError::invalid("body", e.to_string()))?;
+            self.sealed = Some(Arc::new(Sealed::new(self.context, definition, snapshot)));
+        }
+        self.phase = to;
+        Ok(())
+    }
+}

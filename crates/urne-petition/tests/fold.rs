@@ -1,0 +1,468 @@
+//! The petition fold and its recount, end to end in memory: a registry of wallets, a
+//! snapshot in buckets of 8, a petition defined, opened, signed, a signature withdrawn,
+//! closed, counted; and every tamper the recount must name (spec/32 §32.6–§32.7).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use ed25519_dalek::SigningKey;
+use urne_credential::registry::{Cosignature, Register, Registrars, SignedSnapshot, Snapshot};
+use urne_credential::wallet::{ATTRIBUTE_DISTRICT, EnrolmentRequest, Wallet};
+use urne_petition::kinds::*;
+use urne_petition::signature::{self, BucketRing};
+use urne_petition::{
+    Definition, PetitionRecord, PetitionResult, Phase, SignatureBody, Violation, labels, recount,
+};
+use urne_record::Kind;
+use urne_record::kinds::CONTEXT_PHASE;
+
+const REGISTRY: [u8; 32] = [4; 32];
+const CONTEXT: [u8; 32] = [2; 32];
+const AUTHORITY: [u8; 32] = [1; 32];
+
+struct Fixture {
+    wallets: Vec<Wallet>,
+    snapshot: Snapshot,
+    registrars: Registrars,
+    definition: Definition,
+}
+
+fn registrar_keys() -> Vec<SigningKey> {
+    (0..3u8)
+        .map(|i| SigningKey::from_bytes(&[i + 10; 32]))
+        .collect()
+}
+
+fn fixture(people: usize) -> Fixture {
+    let mut rng = rand::rng();
+    let mut register = Register::new();
+    let mut wallets = Vec::new();
+    for i in 0..people {
+        let w = Wallet::generate(&[(ATTRIBUTE_DISTRICT, 1 + (i % 2) as u32)], &mut rng).unwrap();
+        let bytes = w.enrolment_request(&REGISTRY, &mut rng).unwrap().to_bytes();
+        let request = EnrolmentRequest::decode_and_verify(&bytes, &REGISTRY).unwrap();
+        let mut person = [0u8; 32];
+        person[..8].copy_from_slice(&(i as u64).to_be_bytes());
+        register.enrol(person, &request, false).unwrap();
+        wallets.push(w);
+    }
+    let keys = registrar_keys();
+    let registrars =
+        Registrars::new(2, keys.iter().map(SigningKey::verifying_key).collect()).unwrap();
+    let (header, entries) = register.snapshot_header(REGISTRY, 1, [0; 32], 3);
+    let id = header.id();
+    let signed = SignedSnapshot {
+        header,
+        cosignatures: vec![
+            Cosignature::sign(0, &keys[0], &id),
+            Cosignature::sign(2, &keys[2], &id),
+        ],
+    };
+    let snapshot = Snapshot::new(signed, entries).unwrap();
+    let definition = Definition {
+        text_hash: [7; 32],
+        threshold: 3,
+        deadline: 1_900_000_000,
+        scope: "City council of Urneville".into(),
+        registry: REGISTRY,
+        registrars: registrars.clone(),
+    };
+    Fixture {
+        wallets,
+        snapshot,
+        registrars,
+        definition,
+    }
+}
+
+struct Log {
+    records: Vec<PetitionRecord>,
+}
+
+impl Log {
+    fn push(&mut self, kind: Kind, signer: [u8; 32], body: Vec<u8>) -> u64 {
+        let index = 100 + self.records.len() as u64;
+        self.records.push(PetitionRecord {
+            index,
+            kind,
+            signer,
+            body,
+        });
+        index
+    }
+
+    fn phase(&mut self, to: Phase) {
+        self.push(CONTEXT_PHASE, AUTHORITY, vec![to.code()]);
+    }
+}
+
+fn one_time_key() -> [u8; 32] {
+    let mut seed = [0u8; 32];
+    rand::Rng::fill_bytes(&mut rand::rng(), &mut seed);
+    SigningKey::from_bytes(&seed).verifying_key().to_bytes()
+}
+
+/// Wallet `who` signs (or withdraws) with a fresh one-time envelope key.
+fn signature_body(f: &Fixture, who: usize, withdrawal: bool, signer: &[u8; 32]) -> SignatureBody {
+    let key = f.wallets[who].public_key();
+    let at = f.snapshot.position(&key).unwrap();
+    let ring = BucketRing::new(&f.snapshot.bucket(at.bucket).unwrap()).unwrap();
+    let context = signature::context_bytes(
+        if withdrawal {
+            labels::WITHDRAWAL
+        } else {
+            labels::SIGNATURE
+        },
+        &CONTEXT,
+        &f.snapshot.id(),
+        at.bucket,
+        &f.definition.text_hash,
+        signer,
+    );
+    let sig = signature::sign(
+        &ring,
+        at.index,
+        f.wallets[who].secret(),
+        &signature::linking_base(&f.snapshot.id(), &CONTEXT),
+        &context,
+        &mut rand::rng(),
+    )
+    .unwrap();
+    SignatureBody {
+        bucket: at.bucket,
+        signature: sig.to_bytes(),
+    }
+}
+
+fn sign(log: &mut Log, f: &Fixture, who: usize) -> u64 {
+    let signer = one_time_key();
+    let body = signature_body(f, who, false, &signer);
+    log.push(PETITION_SIGN, signer, body.to_bytes())
+}
+
+fn withdraw(log: &mut Log, f: &Fixture, who: usize) -> u64 {
+    let signer = one_time_key();
+    let body = signature_body(f, who, true, &signer);
+    log.push(PETITION_WITHDRAW, signer, body.to_bytes())
+}
+
+/// Definition, snapshot and its parts, opened.
+fn opened(f: &Fixture) -> Log {
+    let mut log = Log { records: vec![] };
+    log.push(PETITION_DEFINE, AUTHORITY, f.definition.to_bytes());
+    log.push(REGISTRY_SNAPSHOT, AUTHORITY, f.snapshot.signed().to_bytes());
+    for part in f.snapshot.parts() {
+        log.push(REGISTRY_SNAPSHOT_PART, AUTHORITY, part.to_bytes());
+    }
+    log.phase(Phase::Open);
+    log
+}
+
+fn run(log: &Log) -> Result<urne_petition::PetitionCount, Violation> {
+    recount(CONTEXT, AUTHORITY, &log.records, &mut rand::rng())
+}
+
+#[test]
+fn a_petition_is_signed_withdrawn_closed_and_counted() {
+    let f = fixture(20);
+    assert_eq!(f.snapshot.header().bucket_count(), 3);
+    let mut log = opened(&f);
+    for who in 0..5 {
+        sign(&mut log, &f, who);
+    }
+    withdraw(&mut log, &f, 3);
+    log.phase(Phase::Closed);
+    let result = PetitionResult {
+        counted: 4,
+        withdrawn: 1,
+        reached: true,
+    };
+    log.push(PETITION_RESULT, AUTHORITY, result.to_bytes());
+    log.phase(Phase::Reached);
+    let count = run(&log).unwrap();
+    assert_eq!(count.phase, Phase::Reached);
+    assert_eq!((count.counted, count.withdrawn), (4, 1));
+    assert_eq!(count.result, Some(result));
+    assert_eq!(f.registrars.threshold, 2);
+}
+
+#[test]
+fn a_second_signature_with_the_same_tag_is_refused_naming_the_first() {
+    let f = fixture(10);
+    let mut log = opened(&f);
+    let first = sign(&mut log, &f, 2);
+    // The same person, another one-time key, a fresh signature: the tag is the same.
+    let again = sign(&mut log, &f, 2);
+    let v = run(&log).unwrap_err();
+    assert_eq!(v.index, again);
+    assert_eq!(v.field, "body.signature.tag");
+    assert!(v.reason.contains(&format!("record #{first}")), "{v}");
+}
+
+#[test]
+fn an_altered_proof_is_refused() {
+    let f = fixture(10);
+    let mut log = opened(&f);
+    sign(&mut log, &f, 0);
+    let bad = sign(&mut log, &f, 1);
+    sign(&mut log, &f, 4);
+    let body = &mut log
+        .records
+        .iter_mut()
+        .find(|r| r.index == bad)
+        .unwrap()
+        .body;
+    // The low bit of z's least significant byte: z stays canonical, so only the
+    // verification equations can refuse it.
+    let at = body.len() - 32;
+    body[at] ^= 1;
+    let v = run(&log).unwrap_err();
+    assert_eq!(v.index, bad);
+    assert_eq!(v.field, "body.signature");
+}
+
+#[test]
+fn a_signature_moved_to_another_envelope_key_is_refused() {
+    let f = fixture(10);
+    let mut log = opened(&f);
+    let moved = sign(&mut log, &f, 1);
+    log.records
+        .iter_mut()
+        .find(|r| r.index == moved)
+        .unwrap()
+        .signer = one_time_key();
+    let v = run(&log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (moved, "body.signature"));
+}
+
+#[test]
+fn a_signer_outside_the_bucket_is_refused() {
+    let f = fixture(20);
+    let mut log = opened(&f);
+    // A real signature, over the signer's bucket, presented as over another bucket (whose
+    // ring does not hold the signer's key).
+    let signer = one_time_key();
+    let mut body = signature_body(&f, 0, false, &signer);
+    body.bucket = (body.bucket + 1) % 3;
+    let index = log.push(PETITION_SIGN, signer, body.to_bytes());
+    let v = run(&log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (index, "body.signature"));
+    // A bucket that does not exist.
+    let mut log = opened(&f);
+    let mut body = signature_body(&f, 0, false, &signer);
+    body.bucket = 3;
+    let index = log.push(PETITION_SIGN, signer, body.to_bytes());
+    let v = run(&log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (index, "body.bucket"));
+}
+
+#[test]
+fn a_signature_over_a_swapped_snapshot_is_refused() {
+    let f = fixture(10);
+    let other = fixture(10);
+    // The petition is posted with the other snapshot (same registrars, cosigned): the
+    // signatures made over the first snapshot's buckets do not verify.
+    let mut log = Log { records: vec![] };
+    log.push(PETITION_DEFINE, AUTHORITY, f.definition.to_bytes());
+    log.push(
+        REGISTRY_SNAPSHOT,
+        AUTHORITY,
+        other.snapshot.signed().to_bytes(),
+    );
+    for part in other.snapshot.parts() {
+        log.push(REGISTRY_SNAPSHOT_PART, AUTHORITY, part.to_bytes());
+    }
+    log.phase(Phase::Open);
+    let index = sign(&mut log, &f, 0);
+    let v = run(&log).unwrap_err();
+    assert_eq!(v.index, index);
+    // A snapshot cosigned by registrars who are not the petition's.
+    let mut log = Log { records: vec![] };
+    let mut foreign = f.definition.clone();
+    foreign.registrars =
+        Registrars::new(1, vec![SigningKey::from_bytes(&[99; 32]).verifying_key()]).unwrap();
+    log.push(PETITION_DEFINE, AUTHORITY, foreign.to_bytes());
+    let index = log.push(REGISTRY_SNAPSHOT, AUTHORITY, f.snapshot.signed().to_bytes());
+    let v = run(&log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (index, "body.cosignatures"));
+}
+
+#[test]
+fn an_altered_count_is_refused() {
+    let f = fixture(10);
+    let mut log = opened(&f);
+    for who in 0..3 {
+        sign(&mut log, &f, who);
+    }
+    log.phase(Phase::Closed);
+    for (counted, withdrawn, reached) in [(4, 0, true), (3, 1, true), (3, 0, false)] {
+        let mut l = Log {
+            records: log.records.clone(),
+        };
+        let at = l.push(
+            PETITION_RESULT,
+            AUTHORITY,
+            PetitionResult {
+                counted,
+                withdrawn,
+                reached,
+            }
+            .to_bytes(),
+        );
+        let v = run(&l).unwrap_err();
+        assert_eq!((v.index, v.field.as_str()), (at, "body"), "{v}");
+    }
+    // The right result, then the wrong outcome.
+    let mut l = Log {
+        records: log.records.clone(),
+    };
+    l.push(
+        PETITION_RESULT,
+        AUTHORITY,
+        PetitionResult {
+            counted: 3,
+            withdrawn: 0,
+            reached: true,
+        }
+        .to_bytes(),
+    );
+    l.phase(Phase::NotReached);
+    assert!(run(&l).unwrap_err().reason.contains("reached"));
+    // A result by someone else than the authority.
+    let mut l = Log {
+        records: log.records.clone(),
+    };
+    let at = l.push(
+        PETITION_RESULT,
+        [9; 32],
+        PetitionResult {
+            counted: 3,
+            withdrawn: 0,
+            reached: true,
+        }
+        .to_bytes(),
+    );
+    assert_eq!(run(&l).unwrap_err().index, at);
+}
+
+#[test]
+fn a_signature_after_close_or_before_open_is_refused() {
+    let f = fixture(10);
+    let mut log = opened(&f);
+    sign(&mut log, &f, 0);
+    log.phase(Phase::Closed);
+    let late = sign(&mut log, &f, 1);
+    let v = run(&log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (late, "kind"));
+    assert!(v.reason.contains("closed"), "{v}");
+    // Before opening, nothing to sign against.
+    let mut early = Log {
+        records: opened(&f).records[..3].to_vec(),
+    };
+    let signer = one_time_key();
+    let at = early.push(
+        PETITION_SIGN,
+        signer,
+        signature_body(&f, 0, false, &signer).to_bytes(),
+    );
+    assert_eq!(run(&early).unwrap_err().index, at);
+}
+
+#[test]
+fn withdrawal_needs_the_same_tag_and_happens_once() {
+    let f = fixture(10);
+    let mut log = opened(&f);
+    sign(&mut log, &f, 0);
+    // Someone who never signed cannot withdraw.
+    let mut l = Log {
+        records: log.records.clone(),
+    };
+    let at = withdraw(&mut l, &f, 1);
+    assert_eq!((run(&l).unwrap_err().index, at), (at, at));
+    let first = withdraw(&mut log, &f, 0);
+    let again = withdraw(&mut log, &f, 0);
+    let v = run(&log).unwrap_err();
+    assert_eq!(v.index, again);
+    assert!(v.reason.contains(&format!("record #{first}")), "{v}");
+    // A withdrawn signer cannot sign again.
+    let mut l = Log {
+        records: log.records[..log.records.len() - 1].to_vec(),
+    };
+    let resign = sign(&mut l, &f, 0);
+    assert_eq!(run(&l).unwrap_err().index, resign);
+    // A signature body presented as a withdrawal (other label) does not verify.
+    let mut l = Log {
+        records: opened(&f).records,
+    };
+    sign(&mut l, &f, 0);
+    let signer = one_time_key();
+    let body = signature_body(&f, 0, false, &signer);
+    let at = l.push(PETITION_WITHDRAW, signer, body.to_bytes());
+    assert_eq!(run(&l).unwrap_err().index, at);
+}
+
+#[test]
+fn the_lifecycle_is_enforced() {
+    let f = fixture(10);
+    // Opening without a complete snapshot.
+    let mut l = Log {
+        records: opened(&f).records,
+    };
+    l.records.retain(|r| r.kind != REGISTRY_SNAPSHOT_PART);
+    assert!(run(&l).unwrap_err().reason.contains("snapshot is complete"));
+    // Skipping a phase, and a phase move by someone else.
+    let mut l = Log { records: vec![] };
+    l.phase(Phase::Closed);
+    assert!(run(&l).is_err());
+    let mut l = Log {
+        records: opened(&f).records,
+    };
+    l.push(CONTEXT_PHASE, [9; 32], vec![Phase::Closed.code()]);
+    assert_eq!(run(&l).unwrap_err().field, "signer");
+    // A second definition.
+    let mut l = Log { records: vec![] };
+    l.push(PETITION_DEFINE, AUTHORITY, f.definition.to_bytes());
+    let at = l.push(PETITION_DEFINE, AUTHORITY, f.definition.to_bytes());
+    assert_eq!(run(&l).unwrap_err().index, at);
+}
+
+#[test]
+fn bodies_are_decoded_strictly() {
+    let f = fixture(2);
+    let d = f.definition.to_bytes();
+    assert_eq!(Definition::decode(&d).unwrap(), f.definition);
+    let field = |b: &[u8]| Definition::decode(b).unwrap_err().field().to_owned();
+    let mut zero = d.clone();
+    zero[33..41].copy_from_slice(&0u64.to_be_bytes());
+    assert_eq!(field(&zero), "body.threshold");
+    let mut v = d.clone();
+    v[0] = 2;
+    assert_eq!(field(&v), "body.version");
+    let mut control = d.clone();
+    control[51] = b'\n';
+    assert_eq!(field(&control), "body.scope");
+    let mut trailing = d.clone();
+    trailing.push(0);
+    assert_eq!(field(&trailing), "body.registrars");
+    let r = PetitionResult {
+        counted: 1,
+        withdrawn: 2,
+        reached: false,
+    }
+    .to_bytes();
+    let mut flag = r.clone();
+    flag[17] = 2;
+    assert_eq!(
+        PetitionResult::decode(&flag).unwrap_err().field(),
+        "body.reached"
+    );
+    let s = SignatureBody {
+        bucket: 1,
+        signature: vec![1; 10],
+    }
+    .to_bytes();
+    let mut disclosure = s.clone();
+    disclosure[5] = 1;
+    assert_eq!(
+        SignatureBody::decode(&disclosure).unwrap_err().field(),
+        "body.disclosure"
+    );
+}

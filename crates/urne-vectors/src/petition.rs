@@ -1,0 +1,432 @@
+//! vectors/petition.json (spec/31-registry.md, spec/32-petitions.md): a registry
+//! snapshot in buckets of 4 with its id, entries root and every ring, and a petition's
+//! records from definition to outcome with its count; negative cases, each one record
+//! replaced, that the recount must refuse naming that record and field.
+// The generator stops at the first vector it cannot make as described: every expect
+// below is on our own fixed inputs. The checker reads files and returns errors instead.
+#![allow(clippy::expect_used)]
+
+use std::path::Path;
+
+use ed25519_dalek::SigningKey;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use urne_credential::registry::{
+    Cosignature, Register, Registrars, SignedSnapshot, Snapshot, SnapshotPart,
+};
+use urne_credential::wallet::{ATTRIBUTE_DISTRICT, EnrolmentRequest, Wallet};
+use urne_crypto::encoding::{from_hex, to_hex};
+use urne_crypto::group::hash_to_group;
+use urne_log::hash::{leaf_hash, root_of};
+use urne_petition::kinds::*;
+use urne_petition::signature::{self, BucketRing};
+use urne_petition::{
+    Definition, PetitionRecord, PetitionResult, Phase, SignatureBody, labels, recount,
+};
+use urne_record::Kind;
+use urne_record::kinds::CONTEXT_PHASE;
+
+use crate::VectorFile;
+use crate::check::{Report, read};
+use crate::generate::{derive, file, header};
+use crate::rng::VectorRng;
+use crate::schema::Header;
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PetitionVectors {
+    header: Header,
+    /// The petition's context id and its authority's key.
+    context: String,
+    authority: String,
+    /// The snapshot's id, entries root, and each bucket's ring in order.
+    snapshot_id: String,
+    entries_root: String,
+    buckets: Vec<Vec<String>>,
+    /// The petition's records after its `context.open`, in log order.
+    records: Vec<RecordVector>,
+    /// What the recount finds.
+    phase: String,
+    counted: u64,
+    withdrawn: u64,
+    negative: Vec<NegativeVector>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordVector {
+    index: u64,
+    kind: u16,
+    signer: String,
+    body: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NegativeVector {
+    name: String,
+    /// The position in `records` whose kind, signer and body are replaced.
+    position: usize,
+    kind: u16,
+    signer: String,
+    body: String,
+    /// The recount's refusal: the record's index and the field at fault.
+    expect_index: u64,
+    expect_field: String,
+}
+
+fn push(records: &mut Vec<RecordVector>, kind: Kind, signer: [u8; 32], body: Vec<u8>) {
+    let index = 1 + records.len() as u64;
+    records.push(RecordVector {
+        index,
+        kind: kind.0,
+        signer: to_hex(&signer),
+        body: to_hex(&body),
+    });
+}
+
+fn key(name: &str) -> SigningKey {
+    SigningKey::from_bytes(&derive(name).to_bytes())
+}
+
+const REGISTRY: [u8; 32] = [0x5e; 32];
+
+pub(crate) fn generate() -> VectorFile {
+    let wallets: Vec<Wallet> = (0..6)
+        .map(|i| {
+            Wallet::generate(
+                &[(ATTRIBUTE_DISTRICT, 1 + i % 2)],
+                &mut VectorRng::new(&format!("petition/wallet/{i}")),
+            )
+            .expect("wallet")
+        })
+        .collect();
+    let mut register = Register::new();
+    for (i, w) in wallets.iter().enumerate() {
+        let bytes = w
+            .enrolment_request(
+                &REGISTRY,
+                &mut VectorRng::new(&format!("petition/enrol/{i}")),
+            )
+            .expect("request")
+            .to_bytes();
+        let request = EnrolmentRequest::decode_and_verify(&bytes, &REGISTRY).expect("verifies");
+        register
+            .enrol([i as u8; 32], &request, false)
+            .expect("enrol");
+    }
+    let registrar_keys: Vec<SigningKey> = (0..3)
+        .map(|i| key(&format!("petition/registrar/{i}")))
+        .collect();
+    let registrars = Registrars::new(
+        2,
+        registrar_keys
+            .iter()
+            .map(SigningKey::verifying_key)
+            .collect(),
+    )
+    .expect("registrars");
+    let (snapshot_header, entries) = register.snapshot_header(REGISTRY, 1, [0; 32], 2);
+    let id = snapshot_header.id();
+    let signed = SignedSnapshot {
+        header: snapshot_header,
+        cosignatures: vec![
+            Cosignature::sign(0, &registrar_keys[0], &id),
+            Cosignature::sign(2, &registrar_keys[2], &id),
+        ],
+    };
+    let snapshot = Snapshot::new(signed, entries).expect("snapshot");
+    let authority = key("petition/authority");
+    let context: [u8; 32] = Sha256::digest(b"urne/v1/test-vectors/petition/context").into();
+    let definition = Definition {
+        text_hash: Sha256::digest(b"Open the library on Sundays.\n").into(),
+        threshold: 2,
+        deadline: 1_900_000_000,
+        scope: "City council of Urneville".into(),
+        registry: REGISTRY,
+        registrars,
+    };
+    let a = authority.verifying_key().to_bytes();
+    let mut records = Vec::new();
+    push(&mut records, PETITION_DEFINE, a, definition.to_bytes());
+    push(
+        &mut records,
+        REGISTRY_SNAPSHOT,
+        a,
+        snapshot.signed().to_bytes(),
+    );
+    for part in snapshot.parts() {
+        push(&mut records, REGISTRY_SNAPSHOT_PART, a, part.to_bytes());
+    }
+    push(&mut records, CONTEXT_PHASE, a, vec![Phase::Open.code()]);
+    let signature = |who: usize, withdrawal: bool, n: usize| {
+        let envelope = key(&format!("petition/envelope/{n}"))
+            .verifying_key()
+            .to_bytes();
+        let at = snapshot
+            .position(&wallets[who].public_key())
+            .expect("in the snapshot");
+        let ring = BucketRing::new(&snapshot.bucket(at.bucket).expect("bucket")).expect("ring");
+        let bytes = signature::context_bytes(
+            if withdrawal {
+                labels::WITHDRAWAL
+            } else {
+                labels::SIGNATURE
+            },
+            &context,
+            &snapshot.id(),
+            at.bucket,
+            &definition.text_hash,
+            &envelope,
+        );
+        let sig = signature::sign(
+            &ring,
+            at.index,
+            wallets[who].secret(),
+            &signature::linking_base(&snapshot.id(), &context),
+            &bytes,
+            &mut VectorRng::new(&format!("petition/signature/{n}")),
+        )
+        .expect("signs");
+        let body = SignatureBody {
+            bucket: at.bucket,
+            signature: sig.to_bytes(),
+        };
+        (envelope, body.to_bytes())
+    };
+    for (n, who) in [0usize, 3, 5].into_iter().enumerate() {
+        let (signer, body) = signature(who, false, n);
+        push(&mut records, PETITION_SIGN, signer, body);
+    }
+    let (signer, body) = signature(3, true, 3);
+    push(&mut records, PETITION_WITHDRAW, signer, body);
+    let withdraw_position = records.len() - 1;
+    push(&mut records, CONTEXT_PHASE, a, vec![Phase::Closed.code()]);
+    let result = PetitionResult {
+        counted: 2,
+        withdrawn: 1,
+        reached: true,
+    };
+    push(&mut records, PETITION_RESULT, a, result.to_bytes());
+    let result_position = records.len() - 1;
+    push(&mut records, CONTEXT_PHASE, a, vec![Phase::Reached.code()]);
+
+    let first_sign = records
+        .iter()
+        .position(|r| r.kind == PETITION_SIGN.0)
+        .expect("a signature");
+    let mut altered = from_hex(&records[first_sign].body).expect("hex");
+    let at = altered.len() - 32;
+    altered[at] ^= 1;
+    let (again_signer, again_body) = signature(0, false, 4);
+    let (late_signer, late_body) = signature(1, false, 5);
+    let wrong_count = PetitionResult {
+        counted: 3,
+        withdrawn: 1,
+        reached: true,
+    };
+    let negative = vec![
+        NegativeVector {
+            name: "altered proof".into(),
+            position: first_sign,
+            kind: PETITION_SIGN.0,
+            signer: records[first_sign].signer.clone(),
+            body: to_hex(&altered),
+            expect_index: records[first_sign].index,
+            expect_field: "body.signature".into(),
+        },
+        NegativeVector {
+            name: "tag reused (a second signature by wallet 0 in place of the withdrawal)".into(),
+            position: withdraw_position,
+            kind: PETITION_SIGN.0,
+            signer: to_hex(&again_signer),
+            body: to_hex(&again_body),
+            expect_index: records[withdraw_position].index,
+            expect_field: "body.signature.tag".into(),
+        },
+        NegativeVector {
+            name: "count altered".into(),
+            position: result_position,
+            kind: PETITION_RESULT.0,
+            signer: records[result_position].signer.clone(),
+            body: to_hex(&wrong_count.to_bytes()),
+            expect_index: records[result_position].index,
+            expect_field: "body".into(),
+        },
+        NegativeVector {
+            name: "signature after close (in place of the result)".into(),
+            position: result_position,
+            kind: PETITION_SIGN.0,
+            signer: to_hex(&late_signer),
+            body: to_hex(&late_body),
+            expect_index: records[result_position].index,
+            expect_field: "kind".into(),
+        },
+    ];
+    file(
+        "petition.json",
+        &PetitionVectors {
+            header: header(
+                "A registry snapshot in buckets of 4 and a petition from definition to outcome; each negative case replaces one record and must be refused naming it and its field",
+                "spec/31-registry.md §31.4–§31.6, spec/32-petitions.md §32.4–§32.7",
+            ),
+            context: to_hex(&context),
+            authority: to_hex(&a),
+            snapshot_id: to_hex(&snapshot.id()),
+            entries_root: to_hex(&snapshot.header().entries_root.0),
+            buckets: snapshot
+                .buckets()
+                .iter()
+                .map(|b| b.iter().map(|p| p.to_hex()).collect())
+                .collect(),
+            records,
+            phase: Phase::Reached.name().into(),
+            counted: result.counted,
+            withdrawn: result.withdrawn,
+            negative,
+        },
+    )
+}
+
+fn hex32(text: &str, what: &str) -> Result<[u8; 32], String> {
+    from_hex(text)
+        .map_err(|e| format!("{what}: {e}"))?
+        .try_into()
+        .map_err(|_| format!("{what}: not 32 bytes"))
+}
+
+fn records(v: &[RecordVector]) -> Result<Vec<PetitionRecord>, String> {
+    v.iter()
+        .map(|r| {
+            Ok(PetitionRecord {
+                index: r.index,
+                kind: Kind(r.kind),
+                signer: hex32(&r.signer, "signer")?,
+                body: from_hex(&r.body).map_err(|e| format!("record {}: {e}", r.index))?,
+            })
+        })
+        .collect()
+}
+
+/// spec/31 §31.4–§31.6 from the spec text alone: the id over the header bytes, the root
+/// over the entries, the keyed deal and the padding points.
+fn rederive(
+    signed: &[u8],
+    parts: &[Vec<u8>],
+) -> Result<(String, String, Vec<Vec<String>>), String> {
+    let districts = signed
+        .get(142..146)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        .ok_or("snapshot: short")?;
+    let header_bytes = signed
+        .get(..146 + 12 * districts)
+        .ok_or("snapshot: short")?;
+    let id: [u8; 32] = Sha256::new()
+        .chain_update(b"urne/v1/registry/snapshot-id\n")
+        .chain_update(header_bytes)
+        .finalize()
+        .into();
+    let bits = header_bytes[109];
+    let mut entries: Vec<&[u8]> = Vec::new();
+    for p in parts {
+        entries.extend(p.get(45..).ok_or("part: short")?.chunks(64));
+    }
+    let root = root_of(&entries.iter().map(|e| leaf_hash(e)).collect::<Vec<_>>());
+    let size = 1usize << bits;
+    let buckets = entries.len().div_ceil(size).max(1);
+    let mut keyed: Vec<([u8; 32], &[u8])> = entries
+        .iter()
+        .map(|e| {
+            let k = &e[..32];
+            let order: [u8; 32] = Sha256::new()
+                .chain_update(b"urne/v1/registry/bucket-order\n")
+                .chain_update(id)
+                .chain_update(k)
+                .finalize()
+                .into();
+            (order, k)
+        })
+        .collect();
+    keyed.sort();
+    let mut rings: Vec<Vec<String>> = vec![Vec::new(); buckets];
+    for (i, (_, k)) in keyed.iter().enumerate() {
+        rings[i % buckets].push(to_hex(k));
+    }
+    for (j, ring) in rings.iter_mut().enumerate() {
+        for i in ring.len()..size {
+            let mut input = b"urne/v1/registry/bucket-padding\n".to_vec();
+            input.extend_from_slice(&id);
+            input.extend_from_slice(&(j as u32).to_be_bytes());
+            input.extend_from_slice(&(i as u32).to_be_bytes());
+            ring.push(hash_to_group(&input).to_hex());
+        }
+    }
+    Ok((to_hex(&id), to_hex(&root.0), rings))
+}
+
+pub(crate) fn check(dir: &Path, report: &mut Report) -> Result<(), String> {
+    let v: PetitionVectors = read(dir, "petition.json")?;
+    let context = hex32(&v.context, "context")?;
+    let authority = hex32(&v.authority, "authority")?;
+    let all = records(&v.records)?;
+    let signed = all
+        .iter()
+        .find(|r| r.kind == REGISTRY_SNAPSHOT)
+        .ok_or("no registry.snapshot record")?;
+    let parts: Vec<Vec<u8>> = all
+        .iter()
+        .filter(|r| r.kind == REGISTRY_SNAPSHOT_PART)
+        .map(|r| r.body.clone())
+        .collect();
+    let (id, root, rings) = rederive(&signed.body, &parts)?;
+    report.expect(id == v.snapshot_id, || {
+        "petition: snapshot id (§31.4)".into()
+    });
+    report.expect(root == v.entries_root, || {
+        "petition: entries root (§31.5)".into()
+    });
+    report.expect(rings == v.buckets, || "petition: buckets (§31.6)".into());
+    // The implementation agrees with the spec's derivation.
+    let snapshot = SignedSnapshot::decode(&signed.body).map_err(|e| e.to_string())?;
+    let entries = parts
+        .iter()
+        .map(|p| SnapshotPart::decode(p).map(|p| p.entries))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?
+        .concat();
+    let built = Snapshot::new(snapshot, entries).map_err(|e| e.to_string())?;
+    report.expect(
+        built
+            .buckets()
+            .iter()
+            .map(|b| b.iter().map(|p| p.to_hex()).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+            == v.buckets,
+        || "petition: urne-credential's buckets".into(),
+    );
+    let mut rng = rand::rng();
+    match recount(context, authority, &all, &mut rng) {
+        Ok(count) => report.expect(
+            count.phase.name() == v.phase
+                && count.counted == v.counted
+                && count.withdrawn == v.withdrawn,
+            || format!("petition: recount gave {count:?}"),
+        ),
+        Err(violation) => report.expect(false, || format!("petition: recount refused {violation}")),
+    }
+    for n in &v.negative {
+        let mut tampered = all.clone();
+        let record = tampered
+            .get_mut(n.position)
+            .ok_or_else(|| format!("negative `{}`: no record {}", n.name, n.position))?;
+        record.kind = Kind(n.kind);
+        record.signer = hex32(&n.signer, "signer")?;
+        record.body = from_hex(&n.body).map_err(|e| format!("negative `{}`: {e}", n.name))?;
+        let found = recount(context, authority, &tampered, &mut rng);
+        report.expect(
+            matches!(&found, Err(v) if v.index == n.expect_index && v.field == n.expect_field),
+            || format!("petition negative `{}`: {found:?}", n.name),
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! Nothing here: see tests/crosscheck.rs and benches/compare.rs.
