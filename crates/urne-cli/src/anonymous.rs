@@ -17,13 +17,14 @@ use urne_credential::registry::{
     Cosignature, DEFAULT_BUCKET_BITS, Register, Registrars, SignedSnapshot, Snapshot, SnapshotPart,
 };
 use urne_credential::wallet::{
-    ATTRIBUTE_AGE_BAND, ATTRIBUTE_DISTRICT, EnrolmentRequest, KdfParams, MAX_FILE_LEN, Wallet,
+    ATTRIBUTE_AGE_BAND, ATTRIBUTE_DISTRICT, Enrolment, EnrolmentRequest, KdfParams, MAX_FILE_LEN,
+    Wallet,
 };
 use urne_petition::kinds::*;
 use urne_petition::signature::{self, BucketRing};
 use urne_petition::{
-    Definition, PetitionCount, PetitionRecord, PetitionResult, Phase, SignatureBody, labels,
-    recount,
+    Definition, MIN_BUCKET_SIZE, MIN_REAL_KEYS, PetitionCount, PetitionRecord, PetitionResult,
+    Phase, SignatureBody, labels, recount,
 };
 use urne_record::Kind;
 use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
@@ -143,6 +144,14 @@ pub enum PetitionCommand {
         /// Withdraw this wallet's signature instead.
         #[arg(long)]
         withdraw: bool,
+        /// Refuse a ring (bucket) smaller than this (spec/32 §32.9; lower only for a test
+        /// or a demo: a small ring hides its signer among few people).
+        #[arg(long, default_value_t = MIN_BUCKET_SIZE)]
+        min_bucket: usize,
+        /// Refuse a bucket with fewer registered (non-padding) keys than this (spec/32
+        /// §32.9; lower only for a test or a demo).
+        #[arg(long, default_value_t = MIN_REAL_KEYS)]
+        min_real_keys: usize,
     },
     /// Recount the petition from the board's log; with --watch, again every so often.
     Status {
@@ -197,9 +206,16 @@ pub enum WalletCommand {
     Enrol {
         #[command(flatten)]
         wallet: WalletFile,
-        /// The registry's id (64 hex digits).
+        /// The registry's id (64 hex digits), as the registrar gives it to you in person.
         #[arg(long)]
         registry: String,
+        /// Registrar cosignatures a snapshot of this registry needs, as the registrar gives it.
+        #[arg(long)]
+        registrar_threshold: u8,
+        /// A registrar's Ed25519 public key (64 hex digits), in the registry's order, as
+        /// the registrar gives them: the wallet signs only from snapshots they cosigned.
+        #[arg(long = "registrar", required = true)]
+        registrars: Vec<String>,
         /// Where to write the request (refuses to overwrite; mode 0600: it holds the
         /// openings of your attributes).
         #[arg(long)]
@@ -319,14 +335,31 @@ fn wallet(command: WalletCommand) -> Result<(), Failure> {
         WalletCommand::Enrol {
             wallet,
             registry,
+            registrar_threshold,
+            registrars,
             out,
         } => {
             let registry = keys::parse_hex32(&registry, "--registry")?;
-            let w = wallet.open()?;
+            let registrars = parse_registrars(registrar_threshold, &registrars)?;
+            let mut w = wallet.open()?;
+            w.record_enrolment(Enrolment {
+                registry,
+                registrars,
+            })
+            .map_err(|e| fail(format!("{}: {e}", wallet.wallet.display())))?;
             let request = w
                 .enrolment_request(&registry, &mut rng)
                 .map_err(|e| e.to_string())?;
             write_new(&out, &request.to_bytes())?;
+            let sealed = w
+                .seal(
+                    wallet.passphrase()?.as_bytes(),
+                    KdfParams::RECOMMENDED,
+                    &mut rng,
+                )
+                .map_err(|e| e.to_string())?;
+            urne_fsutil::replace(&wallet.wallet, &sealed, 0o600)
+                .map_err(|e| fail(format!("{}: {e}", wallet.wallet.display())))?;
             say!(
                 "enrolment request for key {} written to {}: hand it to the registrar",
                 w.public_key().to_hex(),
@@ -558,6 +591,59 @@ impl Petition {
     }
 }
 
+fn parse_registrars(threshold: u8, keys: &[String]) -> Result<Registrars, Failure> {
+    let keys = keys
+        .iter()
+        .map(|k| {
+            let bytes = keys::parse_hex32(k, "--registrar")?;
+            VerifyingKey::from_bytes(&bytes)
+                .map_err(|_| fail(format!("--registrar {k}: not an Ed25519 key")))
+        })
+        .collect::<Result<Vec<_>, Failure>>()?;
+    Registrars::new(threshold, keys).map_err(|e| fail(e.to_string()))
+}
+
+fn registrars_text(registrars: &Registrars) -> String {
+    let keys: Vec<String> = registrars
+        .keys
+        .iter()
+        .map(|k| urne_crypto::encoding::to_hex(k.as_bytes()))
+        .collect();
+    format!(
+        "{} of {} ({})",
+        registrars.threshold,
+        registrars.keys.len(),
+        keys.join(", ")
+    )
+}
+
+/// The wallet signs only into the registry it was enrolled in, under the registrars it
+/// was given in person: the petition's author names both in its definition, and an author
+/// who named itself registrar could otherwise make rings of copied keys and padding.
+fn check_registry(w: &Wallet, definition: &Definition) -> Result<(), Failure> {
+    let enrolment = w.enrolment().ok_or_else(|| {
+        fail(
+            "this wallet records no registry: enrol it first (`urne wallet enrol --registry … \
+             --registrar-threshold … --registrar …`) with what the registrars gave you",
+        )
+    })?;
+    if enrolment.registry != definition.registry {
+        return Err(fail(format!(
+            "the petition uses registry {}, this wallet was enrolled in registry {}: refusing to sign",
+            urne_crypto::encoding::to_hex(&definition.registry),
+            urne_crypto::encoding::to_hex(&enrolment.registry)
+        )));
+    }
+    if enrolment.registrars != definition.registrars {
+        return Err(fail(format!(
+            "the petition names registrars {}, this wallet's registry has registrars {}: refusing to sign",
+            registrars_text(&definition.registrars),
+            registrars_text(&enrolment.registrars)
+        )));
+    }
+    Ok(())
+}
+
 fn petition_id(text: &str) -> Result<ContextId, Failure> {
     Ok(ContextId(keys::parse_hex32(text, "--petition")?))
 }
@@ -569,6 +655,31 @@ fn authority_key(path: &Path) -> Result<SigningKey, Failure> {
 
 fn print_count(p: &Petition) -> Result<(), Failure> {
     let c = &p.count;
+    if let Ok(definition) = p.definition() {
+        say!(
+            "registry {}, registrars {}",
+            urne_crypto::encoding::to_hex(&definition.registry),
+            registrars_text(&definition.registrars)
+        )?;
+    }
+    if let Ok(snapshot) = p.snapshot() {
+        let buckets = snapshot.header().bucket_count();
+        let real: Vec<usize> = (0..buckets)
+            .map(|b| snapshot.real_keys(b).unwrap_or(0))
+            .collect();
+        let fewest = real.iter().copied().min().unwrap_or(0);
+        let size = snapshot.header().bucket_size();
+        let floor = if size < MIN_BUCKET_SIZE || fewest < MIN_REAL_KEYS {
+            format!(
+                "below the floor of spec/32 §32.9 ({MIN_BUCKET_SIZE} keys, {MIN_REAL_KEYS} registered): wallets sign only with a lowered --min-bucket/--min-real-keys, for a test or a demo"
+            )
+        } else {
+            "at or above the floor of spec/32 §32.9".to_owned()
+        };
+        say!(
+            "rings: {buckets} buckets of {size} keys, at least {fewest} registered in each; {floor}"
+        )?;
+    }
     say!(
         "petition {}: {}, {} signatures (threshold {}), {} withdrawn",
         p.id.to_hex(),
@@ -596,22 +707,13 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
             let key = authority_key(&key)?;
             let text =
                 std::fs::read(&text).map_err(|e| fail(format!("{}: {e}", text.display())))?;
-            let registrars = registrars
-                .iter()
-                .map(|k| {
-                    let bytes = keys::parse_hex32(k, "--registrar")?;
-                    VerifyingKey::from_bytes(&bytes)
-                        .map_err(|_| fail(format!("--registrar {k}: not an Ed25519 key")))
-                })
-                .collect::<Result<Vec<_>, Failure>>()?;
             let definition = Definition {
                 text_hash: Sha256::digest(&text).into(),
                 threshold,
                 deadline,
                 scope,
                 registry: keys::parse_hex32(&registry, "--registry")?,
-                registrars: Registrars::new(registrar_threshold, registrars)
-                    .map_err(|e| fail(e.to_string()))?,
+                registrars: parse_registrars(registrar_threshold, &registrars)?,
             };
             let body = definition.to_bytes();
             // Refuse locally what the board would refuse, with the same message.
@@ -654,6 +756,8 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
             petition,
             wallet,
             withdraw,
+            min_bucket,
+            min_real_keys,
         } => {
             let id = petition_id(&petition)?;
             let w = wallet.open()?;
@@ -665,10 +769,39 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
                 )));
             }
             let definition = p.definition()?;
+            check_registry(&w, &definition)?;
             let snapshot = p.snapshot()?;
             let at = snapshot.position(&w.public_key()).ok_or_else(|| {
                 fail("this wallet's key is not in the petition's registry snapshot")
             })?;
+            let size = snapshot.header().bucket_size();
+            let real = snapshot.real_keys(at.bucket).unwrap_or(0);
+            say!(
+                "registry {}, registrars {}",
+                urne_crypto::encoding::to_hex(&definition.registry),
+                registrars_text(&definition.registrars)
+            )?;
+            say!(
+                "ring: bucket {} of {}, {size} keys of which {real} registered",
+                at.bucket,
+                snapshot.header().bucket_count()
+            )?;
+            if min_bucket < MIN_BUCKET_SIZE || min_real_keys < MIN_REAL_KEYS {
+                say!(
+                    "warning: ring floor lowered to {min_bucket} keys, {min_real_keys} registered \
+                     (spec/32 §32.9: {MIN_BUCKET_SIZE}, {MIN_REAL_KEYS}): a test or a demo only"
+                )?;
+            }
+            if size < min_bucket {
+                return Err(fail(format!(
+                    "the ring has {size} keys, fewer than {min_bucket}: it would hide you among too few; refusing to sign"
+                )));
+            }
+            if real < min_real_keys {
+                return Err(fail(format!(
+                    "the ring holds {real} registered keys, fewer than {min_real_keys} (the rest is padding, which hides nobody); refusing to sign"
+                )));
+            }
             let ring = BucketRing::new(
                 &snapshot
                     .bucket(at.bucket)

@@ -769,6 +769,12 @@ impl Snapshot {
         Some(ring)
     }
 
+    /// How many registered (non-padding) keys bucket `bucket` holds, or None if there is
+    /// no such bucket: a ring is only as anonymous as its real keys.
+    pub fn real_keys(&self, bucket: u32) -> Option<usize> {
+        self.dealt.get(bucket as usize).map(Vec::len)
+    }
+
     /// Every bucket's ring.
     pub fn buckets(&self) -> Vec<Vec<Point>> {
         let size = self.header().bucket_size();

@@ -95,6 +95,12 @@ fn a_snapshot_round_trips_through_its_records_and_its_buckets_are_rebuilt_from_t
     }
     assert_eq!(rebuilt.bucket(2).unwrap(), buckets[2]);
     assert_eq!(
+        rebuilt.real_keys(1),
+        Some(700),
+        "the padding is not counted"
+    );
+    assert_eq!(rebuilt.real_keys(3), None);
+    assert_eq!(
         buckets[1][700],
         padding_point(&rebuilt.id(), 1, 700),
         "padding follows the real keys"
