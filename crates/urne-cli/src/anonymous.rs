@@ -144,6 +144,8 @@ pub enum PetitionCommand {
         /// Withdraw this wallet's signature instead.
         #[arg(long)]
         withdraw: bool,
+        #[command(flatten)]
+        board_key: BoardKey,
         /// Refuse a ring (bucket) smaller than this (spec/32 §32.9; lower only for a test
         /// or a demo: a small ring hides its signer among few people).
         #[arg(long, default_value_t = MIN_BUCKET_SIZE)]
@@ -164,11 +166,15 @@ pub enum PetitionCommand {
         /// With --watch, stop after this many counts.
         #[arg(long)]
         rounds: Option<u64>,
+        #[command(flatten)]
+        board_key: BoardKey,
     },
     /// Close the petition, post its result and its outcome.
     Close {
         #[command(flatten)]
         authority: PetitionAuthority,
+        #[command(flatten)]
+        board_key: BoardKey,
     },
 }
 
@@ -523,33 +529,122 @@ struct Petition {
     count: PetitionCount,
 }
 
-fn read_petition(client: &BoardClient, id: ContextId) -> Result<Petition, Failure> {
+/// The board's key, which signs the checkpoints the petition commands check the log against.
+#[derive(clap::Args)]
+pub struct BoardKey {
+    /// A file holding the board's verifier key (vkey), obtained out of band (e.g.
+    /// <data>/board.vkey): the log read is checked against a checkpoint it signed.
+    #[arg(long, env = "URNE_BOARD_KEY_FILE")]
+    board_key_file: PathBuf,
+}
+
+impl BoardKey {
+    fn vkey(&self) -> Result<String, Failure> {
+        let path = &self.board_key_file;
+        Ok(std::fs::read_to_string(path)
+            .map_err(|e| fail(format!("{}: {e}", path.display())))?
+            .trim()
+            .to_owned())
+    }
+}
+
+/// How long to wait for a checkpoint that covers the log as read.
+const CHECKPOINT_WAIT: Duration = Duration::from_secs(30);
+
+/// The whole log as the board serves it, checked against a checkpoint signed by the board's
+/// key: a board that served a forged, dropped or reordered entry fails here.
+fn read_checked_log(client: &BoardClient, key: &BoardKey) -> Result<Vec<(u64, Record)>, Failure> {
+    let vkey = key.vkey()?;
+    let verifier = urne_log::note::NoteVerifier::from_vkey(&vkey)
+        .map_err(|e| fail(format!("the board key: {e}")))?;
+    let mut entries = client.entries(0, u64::MAX)?;
+    let last = entries.last().map_or(Default::default(), |e| e.hash);
+    let signed = client.checkpoint_covering(
+        &verifier,
+        &[],
+        0,
+        &last,
+        (entries.len() as u64).saturating_sub(1),
+        CHECKPOINT_WAIT,
+    )?;
+    let size = signed.checkpoint.size();
+    if size > entries.len() as u64 {
+        entries.extend(client.entries(entries.len() as u64, size)?);
+    }
+    entries.truncate(usize::try_from(size).unwrap_or(usize::MAX));
+    let log = entries
+        .into_iter()
+        .map(|e| {
+            Record::parse(e.record)
+                .map(|r| (e.index, r))
+                .map_err(|err| fail(format!("entry {}: {err}", e.index)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    urne_cli::assembly::check_checkpoint(&log, &signed.text, &vkey).map_err(fail)?;
+    Ok(log)
+}
+
+/// The petition `id`'s authority and records from a checked log: each record's envelope
+/// signature verified, exactly one `context.open`, first, of type petition, whose signer
+/// and body derive `id` (so nobody else's open can stand for it).
+fn petition_records(
+    id: ContextId,
+    log: &[(u64, Record)],
+) -> Result<([u8; 32], Vec<PetitionRecord>), Failure> {
     let mut authority = None;
     let mut records = Vec::new();
-    for entry in client.entries(0, u64::MAX)? {
-        let record =
-            Record::parse(entry.record).map_err(|e| fail(format!("entry {}: {e}", entry.index)))?;
+    for (index, record) in log {
         if record.context() != id {
             continue;
         }
+        record
+            .verify_signature()
+            .map_err(|e| fail(format!("entry {index}: {e}; refusing to act on the log")))?;
         if record.kind() == CONTEXT_OPEN {
+            if authority.is_some() {
+                return Err(fail(format!(
+                    "entry {index}: a second context.open of petition {}; refusing to act on the log",
+                    id.to_hex()
+                )));
+            }
+            if !records.is_empty() {
+                return Err(fail(format!(
+                    "entry {index}: the petition's context.open comes after its records; refusing to act on the log"
+                )));
+            }
             let open = ContextOpen::parse(record.body())
-                .map_err(|e| fail(format!("entry {}: {e}", entry.index)))?;
+                .map_err(|e| fail(format!("entry {index}: {e}")))?;
             if open.context_type != ContextType::PETITION {
                 return Err(fail(format!("{} is not a petition", id.to_hex())));
+            }
+            if ContextId::derive(record.signer(), record.body()) != id {
+                return Err(fail(format!(
+                    "entry {index}: this context.open does not derive petition id {}; refusing to act on the log",
+                    id.to_hex()
+                )));
             }
             authority = Some(*record.signer());
             continue;
         }
         records.push(PetitionRecord {
-            index: entry.index,
+            index: *index,
             kind: record.kind(),
             signer: *record.signer(),
             body: record.body().to_vec(),
         });
     }
-    let authority =
-        authority.ok_or_else(|| fail(format!("no petition {} on the board", id.to_hex())))?;
+    let authority = authority.ok_or_else(|| {
+        fail(format!(
+            "no petition {} on the board (its context.open is not in the checked log)",
+            id.to_hex()
+        ))
+    })?;
+    Ok((authority, records))
+}
+
+fn read_petition(client: &BoardClient, key: &BoardKey, id: ContextId) -> Result<Petition, Failure> {
+    let log = read_checked_log(client, key)?;
+    let (authority, records) = petition_records(id, &log)?;
     let count = recount(id.0, authority, &records, &mut rand::rng()).map_err(|v| {
         fail(format!(
             "the board's log breaks the petition's rules at {v}; refusing to act on it"
@@ -756,12 +851,13 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
             petition,
             wallet,
             withdraw,
+            board_key,
             min_bucket,
             min_real_keys,
         } => {
             let id = petition_id(&petition)?;
             let w = wallet.open()?;
-            let p = read_petition(&client, id)?;
+            let p = read_petition(&client, &board_key, id)?;
             if p.count.phase != Phase::Open {
                 return Err(fail(format!(
                     "the petition is {}, not open",
@@ -854,11 +950,12 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
             petition,
             watch,
             rounds,
+            board_key,
         } => {
             let id = petition_id(&petition)?;
             let mut done = 0u64;
             loop {
-                let p = read_petition(&client, id)?;
+                let p = read_petition(&client, &board_key, id)?;
                 print_count(&p)?;
                 done += 1;
                 let Some(every) = watch else {
@@ -872,14 +969,17 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
                 std::thread::sleep(Duration::from_secs(every.max(1)));
             }
         }
-        PetitionCommand::Close { authority } => {
+        PetitionCommand::Close {
+            authority,
+            board_key,
+        } => {
             let key = authority_key(&authority.key)?;
             let id = petition_id(&authority.petition)?;
-            if read_petition(&client, id)?.count.phase == Phase::Open {
+            if read_petition(&client, &board_key, id)?.count.phase == Phase::Open {
                 post(&client, id, CONTEXT_PHASE, &[Phase::Closed.code()], &key)?;
             }
             // Recounted after the close: no signature can land in between.
-            let p = read_petition(&client, id)?;
+            let p = read_petition(&client, &board_key, id)?;
             let threshold = p.definition()?.threshold;
             let result = PetitionResult {
                 counted: p.count.counted,
@@ -902,5 +1002,99 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
                 outcome.name()
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    fn key(seed: u8) -> SigningKey {
+        SigningKey::from_bytes(&[seed; 32])
+    }
+
+    fn open_body(nonce: u8) -> Vec<u8> {
+        ContextOpen {
+            context_type: ContextType::PETITION,
+            nonce: [nonce; 16],
+            name: "a petition".into(),
+            parameters: [0; 32],
+        }
+        .to_body()
+        .unwrap()
+    }
+
+    /// A petition's log: its context.open by the authority, then a phase move.
+    fn log() -> (ContextId, Vec<(u64, Record)>) {
+        let authority = key(1);
+        let open = open_body(1);
+        let id = ContextId::derive(authority.verifying_key().as_bytes(), &open);
+        let records = vec![
+            Record::sign(id, CONTEXT_OPEN, &open, &authority).unwrap(),
+            Record::sign(id, CONTEXT_PHASE, &[Phase::Open.code()], &authority).unwrap(),
+        ];
+        (
+            id,
+            records
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| (i as u64, r))
+                .collect(),
+        )
+    }
+
+    fn refusal(id: ContextId, log: &[(u64, Record)]) -> String {
+        match petition_records(id, log) {
+            Err(Failure::Message(m)) => m,
+            Err(_) => panic!("another failure"),
+            Ok(_) => panic!("accepted"),
+        }
+    }
+
+    #[test]
+    fn an_honest_log_gives_the_authority_and_the_records() {
+        let (id, log) = log();
+        let (authority, records) = petition_records(id, &log).unwrap();
+        assert_eq!(authority, *key(1).verifying_key().as_bytes());
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].kind, CONTEXT_PHASE);
+    }
+
+    #[test]
+    fn a_forged_record_is_refused_by_its_envelope_signature() {
+        let (id, mut log) = log();
+        // The board swaps the phase byte of the authority's record, keeping its signature.
+        let mut bytes = log[1].1.bytes().to_vec();
+        bytes[39] = Phase::Closed.code();
+        log[1].1 = Record::parse(bytes).unwrap();
+        assert!(
+            refusal(id, &log).contains("entry 1"),
+            "{}",
+            refusal(id, &log)
+        );
+    }
+
+    #[test]
+    fn an_open_that_does_not_derive_the_id_is_refused() {
+        let (id, mut log) = log();
+        // Someone else's open, served under this id: its signer did not make the id.
+        let mallory = key(2);
+        log[0].1 = Record::sign(id, CONTEXT_OPEN, &open_body(1), &mallory).unwrap();
+        assert!(
+            refusal(id, &log).contains("does not derive petition id"),
+            "{}",
+            refusal(id, &log)
+        );
+    }
+
+    #[test]
+    fn a_second_open_or_records_before_the_open_are_refused() {
+        let (id, log) = log();
+        let mut twice = log.clone();
+        twice.push((2, log[0].1.clone()));
+        assert!(refusal(id, &twice).contains("entry 2: a second context.open"));
+        let late = vec![(0, log[1].1.clone()), (1, log[0].1.clone())];
+        assert!(refusal(id, &late).contains("comes after its records"));
     }
 }

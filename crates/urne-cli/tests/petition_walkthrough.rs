@@ -19,6 +19,9 @@ impl Walk {
         let mut c = Command::new(env!("CARGO_BIN_EXE_urne"));
         c.current_dir(&self.dir)
             .env("URNE_BOARD", &self.board)
+            // The board's key from its data directory: every petition read is checked
+            // against a checkpoint it signed.
+            .env("URNE_BOARD_KEY_FILE", "data/board.vkey")
             .args(args);
         c
     }
