@@ -9,7 +9,6 @@
 
 use std::collections::BTreeMap;
 
-use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar as DalekScalar;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
@@ -20,7 +19,7 @@ use urne_log::Hash;
 use urne_log::hash::{leaf_hash, root_of};
 
 use crate::labels::{BUCKET_ORDER, BUCKET_PADDING, SNAPSHOT_ID, SNAPSHOT_SIGNATURE};
-use crate::wallet::{ATTRIBUTE_DISTRICT, EnrolmentRequest};
+use crate::wallet::{ATTRIBUTE_DISTRICT, EnrolmentRequest, district_generator};
 
 /// Bytes of one entry: K (32) ‖ C (32).
 pub const ENTRY_BYTES: usize = 64;
@@ -696,13 +695,12 @@ fn check_entries(header: &SnapshotHeader, entries: &[Entry]) -> Result<(), Regis
         ));
     }
     let sum: RistrettoPoint = entries.iter().map(|e| *e.district.as_ristretto()).sum();
-    let weighted: DalekScalar = header
+    let counted: RistrettoPoint = header
         .districts
         .iter()
-        .map(|(d, n)| DalekScalar::from(u64::from(*d)) * DalekScalar::from(*n))
+        .map(|(d, n)| district_generator(*d).as_ristretto() * DalekScalar::from(*n))
         .sum();
-    let expected = RISTRETTO_BASEPOINT_TABLE * &weighted
-        + generator_h().as_ristretto() * header.aggregate_blinding.as_dalek();
+    let expected = counted + generator_h().as_ristretto() * header.aggregate_blinding.as_dalek();
     if sum != expected {
         return Err(RegistryError::Audit(
             "the district commitments do not open to the published district counts".into(),

@@ -14,12 +14,12 @@ use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::scalar::Scalar as DalekScalar;
 use rand_core::CryptoRng;
-use urne_crypto::group::generator_h;
+use urne_crypto::group::{generator_h, hash_to_group};
 use urne_crypto::proofs::SchnorrProof;
 use urne_crypto::{ContextHash, Point, ProofContext, SecretScalar};
 use zeroize::Zeroizing;
 
-use crate::labels::{ENROLMENT, WALLET_FILE_MAGIC};
+use crate::labels::{DISTRICT_GENERATOR, ENROLMENT, WALLET_FILE_MAGIC};
 use crate::registry::{MAX_REGISTRARS, Registrars};
 
 const FILE_VERSION: u8 = 1;
@@ -143,9 +143,17 @@ impl Attribute {
         }
     }
 
-    /// Its Pedersen commitment value·G + blinding·H.
+    /// Its Pedersen commitment: G_value + blinding·H for a district (spec/30 §30.2),
+    /// value·G + blinding·H for any other attribute.
     pub fn commitment(&self) -> Point {
-        commit(self.value, &self.blinding)
+        if self.code == ATTRIBUTE_DISTRICT {
+            Point::from_ristretto(
+                district_generator(self.value).as_ristretto()
+                    + generator_h().as_ristretto() * self.blinding.expose_secret(),
+            )
+        } else {
+            commit(self.value, &self.blinding)
+        }
     }
 
     fn encode(&self, out: &mut Vec<u8>) {
@@ -165,6 +173,16 @@ impl Attribute {
             blinding: self.blinding.duplicate(),
         }
     }
+}
+
+/// G_d = hash-to-group(DISTRICT_GENERATOR ‖ d (u32 BE)), a generator per district: with one
+/// generator G for all, Σ C_i pins only Σ d·n_d, and moving one person 1→2 and another 3→2
+/// keeps it; independent generators pin every n_d (spec/31 §31.5).
+pub fn district_generator(district: u32) -> Point {
+    let mut input = Vec::with_capacity(DISTRICT_GENERATOR.len() + 4);
+    input.extend_from_slice(DISTRICT_GENERATOR);
+    input.extend_from_slice(&district.to_be_bytes());
+    hash_to_group(&input)
 }
 
 fn commit(value: u32, blinding: &SecretScalar) -> Point {
@@ -842,8 +860,22 @@ mod tests {
     }
 
     #[test]
-    fn the_commitment_is_value_g_plus_blinding_h() {
+    fn a_district_commitment_is_its_districts_generator_plus_blinding_h() {
         let a = Attribute::new(ATTRIBUTE_DISTRICT, 5, &mut rand::rng());
+        let b = Attribute {
+            code: a.code,
+            value: 6,
+            blinding: a.blinding.duplicate(),
+        };
+        assert_eq!(
+            b.commitment() - a.commitment(),
+            district_generator(6) - district_generator(5)
+        );
+    }
+
+    #[test]
+    fn the_commitment_is_value_g_plus_blinding_h() {
+        let a = Attribute::new(ATTRIBUTE_AGE_BAND, 5, &mut rand::rng());
         let b = Attribute {
             code: a.code,
             value: 6,

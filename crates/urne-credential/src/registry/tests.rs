@@ -183,6 +183,16 @@ fn an_altered_entry_or_district_count_is_refused_when_the_snapshot_is_assembled(
         Snapshot::new(signed(counts, &keys, &[0, 1]), entries.clone()),
         Err(RegistryError::Audit(_))
     ));
+    // One person moved 1→2 and another 3→2: Σ d·n_d is unchanged (−1 + 4 − 3 = 0), so a
+    // single generator would pass it; a generator per district pins every count.
+    let mut swap = header.clone();
+    swap.districts[0].1 -= 1;
+    swap.districts[1].1 += 2;
+    swap.districts[2].1 -= 1;
+    assert!(matches!(
+        Snapshot::new(signed(swap, &keys, &[0, 1]), entries.clone()),
+        Err(RegistryError::Audit(_))
+    ));
     // The aggregate opening altered.
     let mut blinding = header.clone();
     blinding.aggregate_blinding = Scalar::from_u64(1);
