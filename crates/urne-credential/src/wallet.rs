@@ -10,7 +10,7 @@ use core::fmt;
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::scalar::Scalar as DalekScalar;
 use rand_core::CryptoRng;
@@ -40,8 +40,10 @@ pub const MAX_FILE_LEN: usize =
     HEADER_LEN + 32 + 1 + MAX_ATTRIBUTES * ATTRIBUTE_LEN + MAX_ENROLMENT_LEN + TAG_LEN;
 const REQUEST_VERSION: u8 = 1;
 
-/// The largest Argon2id memory a file may ask for: 4 GiB.
-pub const MAX_MEMORY_KIB: u32 = 4 * 1024 * 1024;
+/// The largest Argon2id memory a file may ask for: 1 GiB (16 times the recommended
+/// 64 MiB). The header is read before the tag can be checked, so whoever can alter the file
+/// chooses this cost: it is capped before any work.
+pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
 /// The most Argon2id passes a file may ask for.
 pub const MAX_ITERATIONS: u32 = 64;
 /// The most Argon2id lanes a file may ask for.
@@ -539,7 +541,9 @@ fn cipher(
             field: "passphrase",
             value: passphrase.len().min(u32::MAX as usize) as u32,
         })?;
-    Ok(ChaCha20Poly1305::new(&Key::from(*key)))
+    // Borrowed, not copied into a `Key`: a copy would outlive the zeroized buffer.
+    ChaCha20Poly1305::new_from_slice(key.as_ref())
+        .map_err(|_| decode_err("wallet", "the derived key has the wrong length"))
 }
 
 /// What the wallet hands the registrar (spec/30 §30.4):
@@ -741,6 +745,9 @@ mod tests {
         let mut huge = bytes.clone();
         let m = WALLET_FILE_MAGIC.len() + 1;
         huge[m..m + 4].copy_from_slice(&(MAX_MEMORY_KIB + 1).to_be_bytes());
+        assert_eq!(not(&huge), "memory_kib");
+        // 2 GiB, which the format once allowed: refused before any memory is taken.
+        huge[m..m + 4].copy_from_slice(&(2 * 1024 * 1024u32).to_be_bytes());
         assert_eq!(not(&huge), "memory_kib");
     }
 
