@@ -584,13 +584,13 @@ fn read_checked_log(client: &BoardClient, key: &BoardKey) -> Result<Vec<(u64, Re
     Ok(log)
 }
 
-/// The petition `id`'s authority and records from a checked log: each record's envelope
+/// The petition `id`'s authority, parameters hash and records from a checked log: each record's envelope
 /// signature verified, exactly one `context.open`, first, of type petition, whose signer
 /// and body derive `id` (so nobody else's open can stand for it).
 fn petition_records(
     id: ContextId,
     log: &[(u64, Record)],
-) -> Result<([u8; 32], Vec<PetitionRecord>), Failure> {
+) -> Result<([u8; 32], [u8; 32], Vec<PetitionRecord>), Failure> {
     let mut authority = None;
     let mut records = Vec::new();
     for (index, record) in log {
@@ -623,7 +623,7 @@ fn petition_records(
                     id.to_hex()
                 )));
             }
-            authority = Some(*record.signer());
+            authority = Some((*record.signer(), open.parameters));
             continue;
         }
         records.push(PetitionRecord {
@@ -633,19 +633,19 @@ fn petition_records(
             body: record.body().to_vec(),
         });
     }
-    let authority = authority.ok_or_else(|| {
+    let (authority, parameters) = authority.ok_or_else(|| {
         fail(format!(
             "no petition {} on the board (its context.open is not in the checked log)",
             id.to_hex()
         ))
     })?;
-    Ok((authority, records))
+    Ok((authority, parameters, records))
 }
 
 fn read_petition(client: &BoardClient, key: &BoardKey, id: ContextId) -> Result<Petition, Failure> {
     let log = read_checked_log(client, key)?;
-    let (authority, records) = petition_records(id, &log)?;
-    let count = recount(id.0, authority, &records, &mut rand::rng()).map_err(|v| {
+    let (authority, parameters, records) = petition_records(id, &log)?;
+    let count = recount(id.0, authority, parameters, &records, &mut rand::rng()).map_err(|v| {
         fail(format!(
             "the board's log breaks the petition's rules at {v}; refusing to act on it"
         ))
@@ -1055,7 +1055,7 @@ mod tests {
     #[test]
     fn an_honest_log_gives_the_authority_and_the_records() {
         let (id, log) = log();
-        let (authority, records) = petition_records(id, &log).unwrap();
+        let (authority, _, records) = petition_records(id, &log).unwrap();
         assert_eq!(authority, *key(1).verifying_key().as_bytes());
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].kind, CONTEXT_PHASE);
