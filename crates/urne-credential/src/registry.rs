@@ -1,11 +1,11 @@
 //! Registry snapshots of the anonymous mode (spec/31-registry.md): the registrar's
-//! register (one key per person), versioned snapshots under one Merkle root cosigned by
-//! k of n registrars, per-district enrolment counts, and the split into fixed-size
+//! register (one key per person), versioned snapshots, each named by its snapshot id (a
+//! hash of its header, which holds the entries' Merkle root) and cosigned by k of n registrars, per-district enrolment counts, and the split into fixed-size
 //! buckets — the anonymity sets a petition signature hides in.
 //!
 //! Everything public here is a pure function of the published snapshot: anyone rebuilds
-//! the buckets from the records and the root, so a registrar cannot place a key in a
-//! bucket of its choosing without changing the root everyone signs and checks.
+//! the buckets from the records and the snapshot id, so a registrar cannot place a key in
+//! a bucket of its choosing without changing the id everyone signs and checks.
 
 use std::collections::BTreeMap;
 
@@ -190,7 +190,7 @@ impl Registrars {
 /// A snapshot's header: everything the registrars sign (through its id).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SnapshotHeader {
-    /// The registry (its board context id).
+    /// The registry id, which its registrars chose at random (spec/31 §31.2).
     pub registry: [u8; 32],
     /// Its number: 1, 2, … in the order published.
     pub number: u32,
@@ -228,7 +228,7 @@ impl SnapshotHeader {
         out
     }
 
-    /// The snapshot id, SHA-256(SNAPSHOT_ID ‖ header): the root a petition binds, the
+    /// The snapshot id, SHA-256(SNAPSHOT_ID ‖ header): the id a petition binds, the
     /// registrars sign, and the buckets are drawn from.
     pub fn id(&self) -> [u8; 32] {
         Sha256::new()
@@ -728,7 +728,7 @@ impl Snapshot {
         assembler.finish()
     }
 
-    /// Its id (the root a petition binds).
+    /// Its snapshot id (what a petition binds).
     pub fn id(&self) -> [u8; 32] {
         self.id
     }
