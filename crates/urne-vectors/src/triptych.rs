@@ -295,17 +295,21 @@ fn negatives(made: &Made, other: &Made) -> Vec<TriptychNegative> {
 pub(crate) fn generate() -> crate::VectorFile {
     let small = make_case("ring-4", 2, 2);
     let odd = make_case("ring-32", 5, 19);
+    // The production shape (n = 4, m ≥ 2): index 13 = digits (1, 3) in base 4, least
+    // significant first, so the digit order and G_{j,i} for j ≥ 1, i ≥ 2 are pinned.
+    let square = make_case("ring-16", 4, 13);
     let mut negative = negatives(&small, &odd);
     negative.extend(negatives(&odd, &small));
+    negative.extend(negatives(&square, &small));
     file(
         FILE,
         &TriptychVectors {
             header: header(
-                "Triptych linkable ring signatures: rings of 4 (n = 4, m = 1) and 32 (n = 2, m = 5) keys, signatures recomputed from their nonces, forgeries failing one check each",
+                "Triptych linkable ring signatures: rings of 4 (n = 4, m = 1), 16 (n = 4, m = 2) and 32 (n = 2, m = 5) keys, signatures recomputed from their nonces, forgeries failing one check each",
                 "spec/08-triptych.md",
             ),
             label: String::from_utf8_lossy(urne_crypto::labels::PROOF_TRIPTYCH).into_owned(),
-            cases: vec![small.case, odd.case],
+            cases: vec![small.case, odd.case, square.case],
             negative,
         },
     )
