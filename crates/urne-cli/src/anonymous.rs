@@ -856,7 +856,7 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
             min_real_keys,
         } => {
             let id = petition_id(&petition)?;
-            let w = wallet.open()?;
+            let mut w = wallet.open()?;
             let p = read_petition(&client, &board_key, id)?;
             if p.count.phase != Phase::Open {
                 return Err(fail(format!(
@@ -870,6 +870,9 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
             let at = snapshot.position(&w.public_key()).ok_or_else(|| {
                 fail("this wallet's key is not in the petition's registry snapshot")
             })?;
+            let newer = w
+                .see_snapshot(snapshot.header().number)
+                .map_err(|e| fail(format!("{e}: refusing to sign")))?;
             let size = snapshot.header().bucket_size();
             let real = snapshot.real_keys(at.bucket).unwrap_or(0);
             say!(
@@ -939,6 +942,19 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
             } else {
                 PETITION_SIGN
             };
+            if newer {
+                // Recorded before posting: a crash after the post must not let an older
+                // snapshot through next time.
+                let sealed = w
+                    .seal(
+                        wallet.passphrase()?.as_bytes(),
+                        KdfParams::RECOMMENDED,
+                        &mut rand::rng(),
+                    )
+                    .map_err(|e| e.to_string())?;
+                urne_fsutil::replace(&wallet.wallet, &sealed, 0o600)
+                    .map_err(|e| fail(format!("{}: {e}", wallet.wallet.display())))?;
+            }
             let index = post(&client, id, kind, &body.to_bytes(), &envelope)?;
             say!(
                 "{} (entry {index}); tag {}",

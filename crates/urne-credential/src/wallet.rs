@@ -32,7 +32,7 @@ const ATTRIBUTE_LEN: usize = 2 + 4 + 32;
 /// The most attributes a wallet holds.
 pub const MAX_ATTRIBUTES: usize = 8;
 /// The longest enrolment record: flag ‖ registry id ‖ the largest registrar set.
-const MAX_ENROLMENT_LEN: usize = 1 + 32 + 3 + 32 * MAX_REGISTRARS;
+const MAX_ENROLMENT_LEN: usize = 1 + 32 + 4 + 3 + 32 * MAX_REGISTRARS;
 /// The shortest content: r ‖ attribute count ‖ enrolment flag.
 const MIN_CONTENT_LEN: usize = 32 + 1 + 1;
 /// The longest wallet file: every attribute present, enrolled in a registry of 255 registrars.
@@ -240,6 +240,8 @@ pub struct Wallet {
     secret: SecretScalar,
     attributes: Vec<Attribute>,
     enrolment: Option<Enrolment>,
+    /// The newest snapshot number of its registry it has signed from (0: none yet).
+    newest_snapshot: u32,
 }
 
 impl fmt::Debug for Wallet {
@@ -293,7 +295,32 @@ impl Wallet {
                 .map(|(code, value)| Attribute::new(code, value, rng))
                 .collect(),
             enrolment: None,
+            newest_snapshot: 0,
         })
+    }
+
+    /// The newest snapshot number of its registry this wallet has signed from (0: none).
+    pub fn newest_snapshot(&self) -> u32 {
+        self.newest_snapshot
+    }
+
+    /// Before signing from snapshot `number` of its registry: refuses one older than the
+    /// newest it has signed from (`snapshot`, spec/32 §32.9) — an old snapshot may still
+    /// hold a key its owner has since replaced. Returns whether `number` is newer (the
+    /// wallet file should then be rewritten).
+    pub fn see_snapshot(&mut self, number: u32) -> Result<bool, WalletError> {
+        if number < self.newest_snapshot {
+            return Err(decode_err(
+                "snapshot",
+                format!(
+                    "snapshot {number} is older than snapshot {}, which this wallet has signed from already",
+                    self.newest_snapshot
+                ),
+            ));
+        }
+        let newer = number > self.newest_snapshot;
+        self.newest_snapshot = number;
+        Ok(newer)
     }
 
     /// The registry this wallet was enrolled in, if it was.
@@ -348,6 +375,7 @@ impl Wallet {
             Some(e) => {
                 p.push(1);
                 p.extend_from_slice(&e.registry);
+                p.extend_from_slice(&self.newest_snapshot.to_be_bytes());
                 p.extend_from_slice(&e.registrars.to_bytes());
             }
         }
@@ -441,10 +469,15 @@ impl Wallet {
                 format!("{count} attributes do not fit the file's length"),
             ));
         }
+        let (enrolment, newest_snapshot) = match decode_enrolment(&p[end..])? {
+            Some((e, n)) => (Some(e), n),
+            None => (None, 0),
+        };
         Ok(Self {
             secret,
             attributes: decode_attributes(&p[33..end], "attributes")?,
-            enrolment: decode_enrolment(&p[end..])?,
+            enrolment,
+            newest_snapshot,
         })
     }
 
@@ -473,20 +506,26 @@ impl Wallet {
     }
 }
 
-/// flag 0x00 (not enrolled) | flag 0x01 ‖ registry id (32) ‖ registrars (spec/31 §31.2).
-fn decode_enrolment(bytes: &[u8]) -> Result<Option<Enrolment>, WalletError> {
+/// flag 0x00 (not enrolled) | flag 0x01 ‖ registry id (32) ‖ newest snapshot (u32 BE) ‖
+/// registrars (spec/31 §31.2).
+fn decode_enrolment(bytes: &[u8]) -> Result<Option<(Enrolment, u32)>, WalletError> {
     match bytes.split_first() {
         Some((0, [])) => Ok(None),
-        Some((1, rest)) if rest.len() >= 32 => {
-            let (registry, registrars) = rest.split_at(32);
+        Some((1, rest)) if rest.len() >= 36 => {
+            let (registry, rest) = rest.split_at(32);
+            let (newest, registrars) = rest.split_at(4);
             let mut id = [0u8; 32];
             id.copy_from_slice(registry);
+            let newest = u32::from_be_bytes([newest[0], newest[1], newest[2], newest[3]]);
             let registrars = Registrars::decode(registrars)
                 .map_err(|e| decode_err("enrolment.registrars", e.to_string()))?;
-            Ok(Some(Enrolment {
-                registry: id,
-                registrars,
-            }))
+            Ok(Some((
+                Enrolment {
+                    registry: id,
+                    registrars,
+                },
+                newest,
+            )))
         }
         Some((0 | 1, _)) => Err(decode_err(
             "enrolment",
@@ -769,8 +808,19 @@ mod tests {
         // Again in the same registry: nothing changes.
         w.record_enrolment(enrolment.clone()).unwrap();
         let bytes = w.seal(b"p", FAST, &mut rand::rng()).unwrap();
-        let opened = Wallet::open(&bytes, b"p").unwrap();
+        let mut opened = Wallet::open(&bytes, b"p").unwrap();
         assert_eq!(opened.enrolment(), Some(&enrolment));
+        // The newest snapshot signed from is kept: an older one is refused after it.
+        assert!(opened.see_snapshot(3).unwrap());
+        let bytes = opened.seal(b"p", FAST, &mut rand::rng()).unwrap();
+        let mut opened = Wallet::open(&bytes, b"p").unwrap();
+        assert_eq!(opened.newest_snapshot(), 3);
+        assert!(!opened.see_snapshot(3).unwrap());
+        assert!(matches!(
+            opened.see_snapshot(2),
+            Err(WalletError::Decode { field, .. }) if field == "snapshot"
+        ));
+        assert!(opened.see_snapshot(4).unwrap());
         assert_eq!(opened.attributes().len(), 2);
         // Another registry, or the same id under other registrars: refused.
         for other in [
@@ -804,6 +854,7 @@ mod tests {
         assert_eq!(field(&[1; 20]), "enrolment");
         let mut bad = vec![1u8];
         bad.extend_from_slice(&[7u8; 32]);
+        bad.extend_from_slice(&[0, 0, 0, 5]);
         bad.extend_from_slice(&[1, 0, 0]);
         assert_eq!(field(&bad), "enrolment.registrars");
     }
