@@ -584,13 +584,18 @@ fn read_checked_log(client: &BoardClient, key: &BoardKey) -> Result<Vec<(u64, Re
     Ok(log)
 }
 
+/// A petition's `context.open` as the log has it: its authority (the signer) and its
+/// parameters hash, then the petition's other records.
+struct PetitionLog {
+    authority: [u8; 32],
+    parameters: [u8; 32],
+    records: Vec<PetitionRecord>,
+}
+
 /// The petition `id`'s authority, parameters hash and records from a checked log: each record's envelope
 /// signature verified, exactly one `context.open`, first, of type petition, whose signer
 /// and body derive `id` (so nobody else's open can stand for it).
-fn petition_records(
-    id: ContextId,
-    log: &[(u64, Record)],
-) -> Result<([u8; 32], [u8; 32], Vec<PetitionRecord>), Failure> {
+fn petition_records(id: ContextId, log: &[(u64, Record)]) -> Result<PetitionLog, Failure> {
     let mut authority = None;
     let mut records = Vec::new();
     for (index, record) in log {
@@ -639,12 +644,20 @@ fn petition_records(
             id.to_hex()
         ))
     })?;
-    Ok((authority, parameters, records))
+    Ok(PetitionLog {
+        authority,
+        parameters,
+        records,
+    })
 }
 
 fn read_petition(client: &BoardClient, key: &BoardKey, id: ContextId) -> Result<Petition, Failure> {
     let log = read_checked_log(client, key)?;
-    let (authority, parameters, records) = petition_records(id, &log)?;
+    let PetitionLog {
+        authority,
+        parameters,
+        records,
+    } = petition_records(id, &log)?;
     let count = recount(id.0, authority, parameters, &records, &mut rand::rng()).map_err(|v| {
         fail(format!(
             "the board's log breaks the petition's rules at {v}; refusing to act on it"
@@ -1071,10 +1084,11 @@ mod tests {
     #[test]
     fn an_honest_log_gives_the_authority_and_the_records() {
         let (id, log) = log();
-        let (authority, _, records) = petition_records(id, &log).unwrap();
-        assert_eq!(authority, *key(1).verifying_key().as_bytes());
-        assert_eq!(records.len(), 1);
-        assert_eq!(records[0].kind, CONTEXT_PHASE);
+        let found = petition_records(id, &log).unwrap();
+        assert_eq!(found.authority, *key(1).verifying_key().as_bytes());
+        assert_eq!(found.parameters, [0; 32]);
+        assert_eq!(found.records.len(), 1);
+        assert_eq!(found.records[0].kind, CONTEXT_PHASE);
     }
 
     #[test]
