@@ -514,8 +514,9 @@ fn one_division_batch(votes: &[(u64, Record)]) -> Result<(), String> {
         .map_err(|at| format!("VERIFICATION FAILED: vote {} does not verify", votes[at].0))
 }
 
-/// Checks that the records are exactly the log the board's checkpoint signs.
-fn check_checkpoint(log: &[(u64, Record)], checkpoint: &str, vkey: &str) -> Result<(), String> {
+/// Checks that the records are exactly the log the board's checkpoint signs (also the
+/// petition commands' check of what the board serves).
+pub fn check_checkpoint(log: &[(u64, Record)], checkpoint: &str, vkey: &str) -> Result<(), String> {
     let verifier = NoteVerifier::from_vkey(vkey).map_err(|e| format!("the board key: {e}"))?;
     let note = Note::parse(checkpoint.as_bytes()).map_err(|e| e.to_string())?;
     let checkpoint = Checkpoint::open(&note, &verifier)
