@@ -59,28 +59,14 @@ fn bench(c: &mut Criterion) {
         .map(|(_, r)| r)
         .filter(|r| r.kind() == urne_assembly::kinds::VOTE)
         .collect();
-    let messages: Vec<Vec<u8>> = votes
-        .iter()
-        .map(|r| {
-            use sha2::{Digest, Sha256};
-            let bytes = r.bytes();
-            let mut m = urne_record::RECORD_SIGNATURE_LABEL.to_vec();
-            m.extend_from_slice(&Sha256::digest(&bytes[..bytes.len() - 64]));
-            m
-        })
-        .collect();
+    let messages: Vec<Vec<u8>> = votes.iter().map(|r| r.signed_message()).collect();
     let items: Vec<urne_assembly::batch::Item<'_>> = votes
         .iter()
         .zip(&messages)
-        .map(|(r, message)| {
-            let bytes = r.bytes();
-            let mut signature = [0u8; 64];
-            signature.copy_from_slice(&bytes[bytes.len() - 64..]);
-            urne_assembly::batch::Item {
-                message,
-                key: *r.signer(),
-                signature,
-            }
+        .map(|(r, message)| urne_assembly::batch::Item {
+            message,
+            key: *r.signer(),
+            signature: r.signature(),
         })
         .collect();
     assert_eq!(items.len(), MEMBERS as usize);

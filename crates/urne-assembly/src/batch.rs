@@ -1,8 +1,8 @@
 //! Ed25519 batch verification of record signatures for the recount (spec/40 §40.11).
 //!
 //! The board checks each record with `verify_strict` and never batches (spec/12 §12.5).
-//! A recount may batch, under these rules, so that it accepts exactly what the board
-//! could have accepted or names the first record that breaks them:
+//! A recount may batch, under these rules; it accepts everything the board could have
+//! accepted, and beyond it only what the last paragraph says:
 //! 1. before the batch, each signature is refused on its own if its `s` is not a
 //!    canonical scalar, its `R` or the signer's key is not a canonical point encoding,
 //!    or either is a point of small order — what `verify_strict` refuses outright;
@@ -199,5 +199,63 @@ mod tests {
         let mut all = signed(4);
         all[3].1 = identity;
         assert_eq!(verify(&items(&all)), Err(3));
+    }
+
+    /// A signature by key `seed` on `message` whose R carries the 8-torsion point T:
+    /// R' = rB + T, s = r + H(R' ‖ A ‖ M)·a. Only the key's holder can make it.
+    fn torsioned(seed: [u8; 32], message: &[u8]) -> ([u8; 32], [u8; 64]) {
+        let h = Sha512::digest(seed);
+        let mut a_bytes = [0u8; 32];
+        a_bytes.copy_from_slice(&h[..32]);
+        a_bytes[0] &= 248;
+        a_bytes[31] &= 127;
+        a_bytes[31] |= 64;
+        let a = Scalar::from_bytes_mod_order(a_bytes);
+        let key = EdwardsPoint::mul_base(&a).compress().to_bytes();
+        assert_eq!(
+            key,
+            SigningKey::from_bytes(&seed).verifying_key().to_bytes()
+        );
+        let r = Scalar::from_bytes_mod_order_wide(&Sha512::digest(b"a fixed nonce").into());
+        let big_r = EdwardsPoint::mul_base(&r) + curve25519_dalek::constants::EIGHT_TORSION[1];
+        let r_bytes = big_r.compress().to_bytes();
+        let mut hk = Sha512::new();
+        hk.update(r_bytes);
+        hk.update(key);
+        hk.update(message);
+        let k = Scalar::from_bytes_mod_order_wide(&hk.finalize().into());
+        let s = r + k * a;
+        let mut signature = [0u8; 64];
+        signature[..32].copy_from_slice(&r_bytes);
+        signature[32..].copy_from_slice(s.as_bytes());
+        (key, signature)
+    }
+
+    #[test]
+    fn a_torsioned_r_passes_the_batch_and_verify_strict_refuses_it() {
+        let message = b"a vote".to_vec();
+        let (key, signature) = torsioned([42; 32], &message);
+        let item = Item {
+            message: &message,
+            key,
+            signature,
+        };
+        // What spec/40 §40.11 says the batch accepts beyond verify_strict.
+        assert!(!strict(&item));
+        assert_eq!(verify(&[item]), Ok(()));
+        // When the batch fails for another signature, the fallback runs verify_strict in
+        // order, so the torsioned one, earlier, is the one named.
+        let mut all = signed(3);
+        all[2].0[0] ^= 1;
+        let mut mixed = items(&all);
+        mixed.insert(
+            1,
+            Item {
+                message: &message,
+                key,
+                signature,
+            },
+        );
+        assert_eq!(verify(&mixed), Err(1));
     }
 }

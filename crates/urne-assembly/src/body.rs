@@ -105,6 +105,8 @@ pub struct RosterChange {
 /// `presence` (§40.5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Presence {
+    /// The signer's sequence number in the sitting (§40.2).
+    pub sequence: u32,
     /// The roster version in force.
     pub roster_version: u32,
     /// True: arrives; false: leaves.
@@ -114,6 +116,8 @@ pub struct Presence {
 /// `proxy.grant` (§40.6).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProxyGrant {
+    /// The signer's sequence number in the sitting (§40.2).
+    pub sequence: u32,
     /// The roster version in force.
     pub roster_version: u32,
     /// The member who will vote on the signer's behalf.
@@ -122,6 +126,13 @@ pub struct ProxyGrant {
     pub seconds: u32,
     /// Why (illness, mission…).
     pub reason: String,
+}
+
+/// `proxy.revoke` (§40.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProxyRevoke {
+    /// The signer's sequence number in the sitting (§40.2).
+    pub sequence: u32,
 }
 
 /// `division.open` (§40.7).
@@ -178,6 +189,8 @@ pub struct DivisionResult {
 /// `vote` (§40.8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Vote {
+    /// The signer's sequence number in the sitting (§40.2).
+    pub sequence: u32,
     /// The division.
     pub division: u32,
     /// The hash of the text voted, as the division states it.
@@ -193,6 +206,8 @@ pub struct Vote {
 /// `vote.correction` (§40.8).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Correction {
+    /// The signer's sequence number in the sitting (§40.2).
+    pub sequence: u32,
     /// The division.
     pub division: u32,
     /// The choice the member meant.
@@ -216,7 +231,7 @@ pub enum Decoded {
     /// `proxy.grant`.
     ProxyGrant(ProxyGrant),
     /// `proxy.revoke`.
-    ProxyRevoke,
+    ProxyRevoke(ProxyRevoke),
     /// `division.open`.
     DivisionOpen(DivisionOpen),
     /// `division.suspend`.
@@ -245,7 +260,7 @@ impl Decoded {
             Self::RosterChange(c) => c.to_body(),
             Self::Presence(p) => p.to_body(),
             Self::ProxyGrant(g) => g.to_body()?,
-            Self::ProxyRevoke => proxy_revoke_body(),
+            Self::ProxyRevoke(r) => r.to_body(),
             Self::DivisionOpen(o) => o.to_body()?,
             Self::DivisionSuspend(e) => e.to_body(kinds::DIVISION_SUSPEND)?,
             Self::DivisionResume(e) => e.to_body(kinds::DIVISION_RESUME)?,
@@ -358,6 +373,11 @@ impl<'a> Reader<'a> {
         if len < min {
             return Err(AssemblyError::invalid(self.kind, field, "empty"));
         }
+        // As spec/12 §12.4 refuses a blank context name: a name, group, choice or reason
+        // of white space alone shows nothing.
+        if min > 0 && text.chars().all(char::is_whitespace) {
+            return Err(AssemblyError::invalid(self.kind, field, "only white space"));
+        }
         if text.chars().any(urne_record::hides_text) {
             return Err(AssemblyError::invalid(
                 self.kind,
@@ -394,7 +414,33 @@ pub fn check_key(bytes: &[u8; 32]) -> Result<(), &'static str> {
     if point.is_small_order() {
         return Err("a point of small order");
     }
+    // verify_strict accepts a key with a torsion component, but the cofactored batch of
+    // the recount and verify_strict can then disagree on its signatures: no member holds one.
+    if !point.is_torsion_free() {
+        return Err("a point with a small-order (torsion) component");
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_mixed_order_key_is_refused() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[5; 32]).verifying_key();
+        let honest = key.to_bytes();
+        assert_eq!(check_key(&honest), Ok(()));
+        let point = CompressedEdwardsY(honest).decompress().unwrap();
+        let mixed = (point + curve25519_dalek::constants::EIGHT_TORSION[1])
+            .compress()
+            .to_bytes();
+        assert_eq!(
+            check_key(&mixed),
+            Err("a point with a small-order (torsion) component")
+        );
+    }
 }
 
 fn push_text(out: &mut Vec<u8>, text: &str, field: &'static str) -> Result<(), EncodeError> {
@@ -480,6 +526,7 @@ impl Presence {
     /// Its body.
     pub fn to_body(&self) -> Vec<u8> {
         let mut out = vec![BODY_VERSION];
+        out.extend_from_slice(&self.sequence.to_be_bytes());
         out.extend_from_slice(&self.roster_version.to_be_bytes());
         out.push(u8::from(self.present));
         out
@@ -490,6 +537,7 @@ impl ProxyGrant {
     /// Its body.
     pub fn to_body(&self) -> Result<Vec<u8>, EncodeError> {
         let mut out = vec![BODY_VERSION];
+        out.extend_from_slice(&self.sequence.to_be_bytes());
         out.extend_from_slice(&self.roster_version.to_be_bytes());
         out.extend_from_slice(&self.delegate.to_be_bytes());
         out.extend_from_slice(&self.seconds.to_be_bytes());
@@ -498,9 +546,13 @@ impl ProxyGrant {
     }
 }
 
-/// The body of `proxy.revoke`: the version byte alone.
-pub fn proxy_revoke_body() -> Vec<u8> {
-    vec![BODY_VERSION]
+impl ProxyRevoke {
+    /// Its body.
+    pub fn to_body(&self) -> Vec<u8> {
+        let mut out = vec![BODY_VERSION];
+        out.extend_from_slice(&self.sequence.to_be_bytes());
+        out
+    }
 }
 
 impl DivisionOpen {
@@ -559,6 +611,7 @@ impl Vote {
     /// Its body.
     pub fn to_body(&self) -> Vec<u8> {
         let mut out = vec![BODY_VERSION];
+        out.extend_from_slice(&self.sequence.to_be_bytes());
         out.extend_from_slice(&self.division.to_be_bytes());
         out.extend_from_slice(&self.text_hash);
         out.extend_from_slice(&self.roster_version.to_be_bytes());
@@ -578,6 +631,7 @@ impl Correction {
     /// Its body.
     pub fn to_body(&self) -> Result<Vec<u8>, EncodeError> {
         let mut out = vec![BODY_VERSION];
+        out.extend_from_slice(&self.sequence.to_be_bytes());
         out.extend_from_slice(&self.division.to_be_bytes());
         out.push(self.choice);
         push_text(&mut out, &self.note, "body.note")?;
@@ -735,10 +789,12 @@ fn decode_named(kind: Kind, name: &'static str, body: &[u8]) -> Result<Decoded, 
             })
         }
         kinds::PRESENCE => Decoded::Presence(Presence {
+            sequence: r.u32("body.sequence")?,
             roster_version: r.u32("body.roster_version")?,
             present: r.flag("body.present")?,
         }),
         kinds::PROXY_GRANT => {
+            let sequence = r.u32("body.sequence")?;
             let roster_version = r.u32("body.roster_version")?;
             let delegate = r.u32("body.delegate")?;
             let seconds = r.u32("body.seconds")?;
@@ -751,13 +807,16 @@ fn decode_named(kind: Kind, name: &'static str, body: &[u8]) -> Result<Decoded, 
             }
             let reason = r.text("body.reason", 1)?;
             Decoded::ProxyGrant(ProxyGrant {
+                sequence,
                 roster_version,
                 delegate,
                 seconds,
                 reason,
             })
         }
-        kinds::PROXY_REVOKE => Decoded::ProxyRevoke,
+        kinds::PROXY_REVOKE => Decoded::ProxyRevoke(ProxyRevoke {
+            sequence: r.u32("body.sequence")?,
+        }),
         kinds::DIVISION_OPEN => {
             let division = r.u32("body.division")?;
             let time = r.u64("body.time")?;
@@ -820,6 +879,7 @@ fn decode_named(kind: Kind, name: &'static str, body: &[u8]) -> Result<Decoded, 
             })
         }
         kinds::VOTE => {
+            let sequence = r.u32("body.sequence")?;
             let division = r.u32("body.division")?;
             let text_hash = r.bytes32("body.text_hash")?;
             let roster_version = r.u32("body.roster_version")?;
@@ -836,6 +896,7 @@ fn decode_named(kind: Kind, name: &'static str, body: &[u8]) -> Result<Decoded, 
                 }
             };
             Decoded::Vote(Vote {
+                sequence,
                 division,
                 text_hash,
                 roster_version,
@@ -844,6 +905,7 @@ fn decode_named(kind: Kind, name: &'static str, body: &[u8]) -> Result<Decoded, 
             })
         }
         kinds::VOTE_CORRECTION => Decoded::Correction(Correction {
+            sequence: r.u32("body.sequence")?,
             division: r.u32("body.division")?,
             choice: r.u8("body.choice")?,
             note: r.text("body.note", 0)?,

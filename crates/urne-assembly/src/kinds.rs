@@ -50,6 +50,16 @@ pub const ALL: [Kind; 14] = [
     VOTE_CORRECTION,
 ];
 
+/// A sitting record's kind name, for messages: the assembly's, the two built-in context
+/// kinds', or `record` for any other code.
+pub fn label(kind: Kind) -> &'static str {
+    name(kind).unwrap_or(match kind {
+        urne_record::kinds::CONTEXT_OPEN => "context.open",
+        urne_record::kinds::CONTEXT_PHASE => "context.phase",
+        _ => "record",
+    })
+}
+
 /// A kind's name, or None for a kind that is not the assembly's.
 pub fn name(kind: Kind) -> Option<&'static str> {
     Some(match kind {

@@ -15,6 +15,7 @@
 
 pub mod batch;
 pub mod body;
+mod chamber;
 mod error;
 pub mod kinds;
 mod recount;
@@ -22,12 +23,13 @@ mod state;
 
 pub use body::{
     Correction, DEFAULT_PROXY_SECONDS, Decoded, DivisionEvent, DivisionOpen, DivisionResult,
-    Member, Presence, ProxyGrant, Quorum, Roster, RosterChange, RosterOp, Rules, Vote, VoteChange,
-    decode, parameters_hash,
+    Member, Presence, ProxyGrant, ProxyRevoke, Quorum, Roster, RosterChange, RosterOp, Rules, Vote,
+    VoteChange, decode, parameters_hash,
 };
+pub use chamber::Chamber;
 pub use error::AssemblyError;
 pub use recount::{Recount, Recounted, RollCallEntry, Violation, recount, recount_sittings};
 pub use state::{
-    Ballot, Division, DivisionStatus, Grant, Key, MemberState, Phase, SittingState, VOTE_KEY,
+    CountedVote, Division, DivisionStatus, Grant, Key, MemberState, Phase, SittingState, VOTE_KEY,
     is_concurrent, phases, roll_call_hash, vote_key,
 };

@@ -2,14 +2,17 @@
 //! fold the board ran, after one batch verification of every signature. What the
 //! verifier and `urne demo assembly` call; it names the first record that breaks a rule.
 
+use std::collections::HashMap;
+
 use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
 use urne_record::{ContextId, ContextOpen, ContextPhase, ContextType, Record};
 
 use crate::batch;
 use crate::body::{DivisionResult, decode};
+use crate::chamber::Chamber;
 use crate::error::AssemblyError;
 use crate::kinds;
-use crate::state::{Ballot, DivisionStatus, Phase, SittingState};
+use crate::state::{CountedVote, DivisionStatus, Phase, SittingState};
 
 /// A record that breaks a rule: its index in the log, the field at fault, and why.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -62,26 +65,48 @@ pub struct Recounted {
     pub choices: Vec<String>,
     /// The hash of the text voted.
     pub text_hash: [u8; 32],
+    /// A secret ballot: no roll call, and no `division.result` on the sitting (§40.12).
+    pub secret: bool,
     /// Its status at the end of the log.
     pub status: DivisionStatus,
     /// Index of the published `division.result`, if any.
     pub published_at: Option<u64>,
+    /// Why it was voided and the index of its `division.void`, when voided.
+    pub voided: Option<(String, u64)>,
     /// The roll call, by member number; proxy votes are marked.
     pub roll_call: Vec<RollCallEntry>,
     /// Corrections of voting intention (member, choice meant, record): not counted.
     pub corrections: Vec<(u32, String, u64)>,
 }
 
+impl Recounted {
+    /// Whether the presiding officer has a `division.result` to post for it: closed,
+    /// not secret, none posted yet (§40.9).
+    pub fn awaits_result(&self) -> bool {
+        self.status == DivisionStatus::Closed && !self.secret && self.published_at.is_none()
+    }
+}
+
 /// The fold of one sitting's records.
 pub struct Recount {
     id: ContextId,
     state: Option<SittingState>,
+    /// Hashes of the sitting's records so far: the board refuses a record already on it
+    /// (spec/12 §12.5 step 5), so a repeat in the log is a replay.
+    seen: HashMap<[u8; 32], u64>,
+    /// The chamber as this sitting alone shows it, for [`Self::feed_verified`].
+    chamber: Chamber,
 }
 
 impl Recount {
     /// A recount of the sitting `id`.
     pub fn new(id: ContextId) -> Self {
-        Self { id, state: None }
+        Self {
+            id,
+            state: None,
+            seen: HashMap::new(),
+            chamber: Chamber::new(),
+        }
     }
 
     /// The state so far (None before the sitting's `context.open`).
@@ -92,20 +117,51 @@ impl Recount {
     /// Feeds the record at `index`, whose signature the caller has verified; records of
     /// other contexts are passed over.
     pub fn feed_verified(&mut self, index: u64, record: &Record) -> Result<(), Violation> {
+        let mut chamber = std::mem::take(&mut self.chamber);
+        let result = self.feed_in_chamber(index, record, &mut chamber);
+        self.chamber = chamber;
+        result
+    }
+
+    /// Feeds the record at `index`, whose signature the caller has verified, judged also
+    /// against the chamber's earlier sittings (§40.4, "Across sittings").
+    pub fn feed_in_chamber(
+        &mut self,
+        index: u64,
+        record: &Record,
+        chamber: &mut Chamber,
+    ) -> Result<(), Violation> {
         if record.context() != self.id {
             return Ok(());
         }
-        let kind_name = kinds::name(record.kind()).unwrap_or(match record.kind() {
-            CONTEXT_OPEN => "context.open",
-            CONTEXT_PHASE => "context.phase",
-            _ => "record",
-        });
+        let kind_name = kinds::label(record.kind());
         let violation = |field: &str, reason: String| Violation {
             index,
             kind: kind_name,
             field: field.to_owned(),
             reason,
         };
+        let hash = record.hash();
+        if let Some(first) = self.seen.get(&hash) {
+            return Err(violation(
+                "record",
+                format!(
+                    "the same bytes as record {first}: the board refuses a record already on it (spec/12 §12.5)"
+                ),
+            ));
+        }
+        self.fold_one(index, record, chamber, &violation)?;
+        self.seen.insert(hash, index);
+        Ok(())
+    }
+
+    fn fold_one(
+        &mut self,
+        index: u64,
+        record: &Record,
+        chamber: &mut Chamber,
+        violation: &dyn Fn(&str, String) -> Violation,
+    ) -> Result<(), Violation> {
         if record.kind() == CONTEXT_OPEN {
             let open = ContextOpen::parse(record.body())
                 .map_err(|e| violation(e.field(), e.to_string()))?;
@@ -156,6 +212,10 @@ impl Recount {
         state
             .check(record.signer(), &decoded)
             .map_err(|e| Violation::from_error(index, e))?;
+        chamber
+            .check(&decoded)
+            .map_err(|e| Violation::from_error(index, e))?;
+        chamber.apply(&decoded, state);
         state
             .apply(record.signer(), &decoded, index)
             .map_err(|e| Violation::from_error(index, e))
@@ -177,7 +237,7 @@ impl Recount {
                         .cloned()
                         .unwrap_or_default()
                 };
-                let entry = |(&member, ballot): (&u32, &Ballot)| {
+                let entry = |(&member, ballot): (&u32, &CountedVote)| {
                     let m = state.members().get(member as usize);
                     RollCallEntry {
                         member,
@@ -195,9 +255,11 @@ impl Recount {
                     result: d.count(),
                     choices: d.open.choices.clone(),
                     text_hash: d.open.text_hash,
+                    secret: d.open.secret,
+                    voided: d.voided.clone(),
                     status: d.status,
                     published_at: d.result_at,
-                    roll_call: d.ballots.iter().map(entry).collect(),
+                    roll_call: d.counted.iter().map(entry).collect(),
                     corrections: d
                         .corrections
                         .iter()
@@ -209,16 +271,6 @@ impl Recount {
     }
 }
 
-/// The message a record's envelope signature covers (spec/12 §12.1).
-fn signed_message(record: &Record) -> Vec<u8> {
-    use sha2::{Digest, Sha256};
-    let bytes = record.bytes();
-    let unsigned = &bytes[..bytes.len() - 64];
-    let mut message = urne_record::RECORD_SIGNATURE_LABEL.to_vec();
-    message.extend_from_slice(&Sha256::digest(unsigned));
-    message
-}
-
 /// Recounts the sitting `sitting` from log entries (index, record), in log order:
 /// verifies every signature of its records in one batch (§40.11), then replays them
 /// through the board's fold. Returns every division recounted, or the first record
@@ -228,40 +280,25 @@ pub fn recount(sitting: ContextId, records: &[(u64, Record)]) -> Result<Vec<Reco
         .iter()
         .filter(|(_, r)| r.context() == sitting)
         .collect();
-    let messages: Vec<Vec<u8>> = mine.iter().map(|(_, r)| signed_message(r)).collect();
-    let items: Vec<batch::Item<'_>> = mine
-        .iter()
-        .zip(&messages)
-        .map(|((_, r), message)| {
-            let bytes = r.bytes();
-            let mut signature = [0u8; 64];
-            signature.copy_from_slice(&bytes[bytes.len() - 64..]);
-            batch::Item {
-                message,
-                key: *r.signer(),
-                signature,
-            }
-        })
-        .collect();
-    if let Err(at) = batch::verify(&items) {
-        let (index, record) = mine[at];
-        return Err(Violation {
-            index: *index,
-            kind: kinds::name(record.kind()).unwrap_or("record"),
-            field: "signature".into(),
-            reason: "the record's signature does not verify (verify_strict)".into(),
-        });
-    }
+    let bad_signature = verify_batch(&mine);
     let mut fold = Recount::new(sitting);
-    for (index, record) in mine {
+    // The first record in log order that breaks a rule is named, whether the rule is its
+    // signature or one the fold checks: records before a bad signature are folded first.
+    for (position, (index, record)) in mine.iter().enumerate() {
+        if bad_signature == Some(position) {
+            return Err(signature_violation(*index, record));
+        }
         fold.feed_verified(*index, record)?;
     }
     Ok(fold.divisions())
 }
 
 /// Recounts every sitting of a log (index, record), in log order: the sittings are the
-/// contexts a `context.open` of type 3 opens. Returns each sitting's id and divisions,
-/// in the order they were opened, or the first record that breaks a rule.
+/// contexts a `context.open` of type 3 opens. Every sitting's records are folded in log
+/// order against one [`Chamber`], so a sitting that names another clerk, posts an older
+/// roster or gives back a retired key is named (§40.4). Returns each sitting's id and
+/// divisions, in the order they were opened, or the first record in log order that
+/// breaks a rule.
 pub fn recount_sittings(
     records: &[(u64, Record)],
 ) -> Result<Vec<(ContextId, Vec<Recounted>)>, Violation> {
@@ -273,9 +310,53 @@ pub fn recount_sittings(
         })
         .map(|(_, r)| r.context())
         .collect();
-    let mut out = Vec::with_capacity(sittings.len());
-    for id in sittings {
-        out.push((id, recount(id, records)?));
+    let mut folds: HashMap<ContextId, Recount> =
+        sittings.iter().map(|&id| (id, Recount::new(id))).collect();
+    let mine: Vec<&(u64, Record)> = records
+        .iter()
+        .filter(|(_, r)| folds.contains_key(&r.context()))
+        .collect();
+    let bad_signature = verify_batch(&mine);
+    let mut chamber = Chamber::new();
+    for (position, (index, record)) in mine.iter().enumerate() {
+        if bad_signature == Some(position) {
+            return Err(signature_violation(*index, record));
+        }
+        if let Some(fold) = folds.get_mut(&record.context()) {
+            fold.feed_in_chamber(*index, record, &mut chamber)?;
+        }
     }
-    Ok(out)
+    Ok(sittings
+        .iter()
+        .map(|id| {
+            (
+                *id,
+                folds.get(id).map(Recount::divisions).unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
+/// One batch over the records' signatures (§40.11): the position of the first bad one.
+fn verify_batch(records: &[&(u64, Record)]) -> Option<usize> {
+    let messages: Vec<Vec<u8>> = records.iter().map(|(_, r)| r.signed_message()).collect();
+    let items: Vec<batch::Item<'_>> = records
+        .iter()
+        .zip(&messages)
+        .map(|((_, r), message)| batch::Item {
+            message,
+            key: *r.signer(),
+            signature: r.signature(),
+        })
+        .collect();
+    batch::verify(&items).err()
+}
+
+fn signature_violation(index: u64, record: &Record) -> Violation {
+    Violation {
+        index,
+        kind: kinds::label(record.kind()),
+        field: "signature".into(),
+        reason: "the record's signature does not verify (verify_strict)".into(),
+    }
 }

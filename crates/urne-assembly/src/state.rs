@@ -18,6 +18,9 @@ pub const ROLL_CALL_LABEL: &[u8] = b"urne/v1/assembly/roll-call\n";
 /// The unique-key space of a member's vote in a division under "first cast is final":
 /// it names the field when the board refuses a second vote.
 pub const VOTE_KEY: &str = "vote.member";
+/// The unique-key space of a member's sequence number (§40.2): two records of one member
+/// pending at once cannot both take the next number.
+pub const SEQUENCE_KEY: &str = "member.sequence";
 
 /// A phase of a sitting (spec/12 §12.3, type 3); its code is its position.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -97,9 +100,10 @@ pub enum DivisionStatus {
     Voided,
 }
 
-/// One entry of a roll call.
+/// The vote counted for a member in a division: one entry of its roll call (the
+/// published form, with names and groups, is [`crate::RollCallEntry`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Ballot {
+pub struct CountedVote {
     /// The choice counted.
     pub choice: u8,
     /// The delegate who cast it, if cast by proxy.
@@ -122,21 +126,37 @@ pub struct Division {
     /// The quorum it needed.
     pub quorum: u32,
     /// The vote counted for each member who voted, by member number.
-    pub ballots: BTreeMap<u32, Ballot>,
+    pub counted: BTreeMap<u32, CountedVote>,
     /// Corrections of voting intention: (member, choice meant, record index).
     pub corrections: Vec<(u32, u8, u64)>,
     /// Index of its `division.result`, once posted.
     pub result_at: Option<u64>,
     /// The division that reruns it, once one does.
     pub rerun_by: Option<u32>,
+    /// Why it was voided and the index of its `division.void`, once voided: the recount
+    /// shows it, so annulling a closed division is never silent.
+    pub voided: Option<(String, u64)>,
 }
 
 impl Division {
+    /// Open or suspended: votes may still come.
+    pub fn is_running(&self) -> bool {
+        matches!(
+            self.status,
+            DivisionStatus::Open | DivisionStatus::Suspended
+        )
+    }
+
+    /// Closed, not secret, and no result posted yet (§40.9).
+    pub fn awaits_result(&self) -> bool {
+        self.status == DivisionStatus::Closed && !self.open.secret && self.result_at.is_none()
+    }
+
     /// Its result as counted from its roll call (§40.9).
     pub fn count(&self) -> DivisionResult {
         let mut counts = vec![0u32; self.open.choices.len()];
         let mut proxy_votes = 0u32;
-        for ballot in self.ballots.values() {
+        for ballot in self.counted.values() {
             if let Some(c) = counts.get_mut(usize::from(ballot.choice)) {
                 *c = c.saturating_add(1);
             }
@@ -151,7 +171,7 @@ impl Division {
             proxy_votes,
             present: self.present,
             quorum: self.quorum,
-            roll_call_hash: roll_call_hash(self.open.division, &self.ballots),
+            roll_call_hash: roll_call_hash(self.open.division, &self.counted),
         }
     }
 }
@@ -159,12 +179,12 @@ impl Division {
 /// SHA-256(label ‖ division ‖ entries ‖ each entry) over the roll call in member order,
 /// each entry member (u32) ‖ choice (u8) ‖ 0x00, or 0x01 ‖ delegate (u32) for a proxy
 /// vote (§40.9).
-pub fn roll_call_hash(division: u32, ballots: &BTreeMap<u32, Ballot>) -> [u8; 32] {
+pub fn roll_call_hash(division: u32, counted: &BTreeMap<u32, CountedVote>) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(ROLL_CALL_LABEL);
     h.update(division.to_be_bytes());
-    h.update((ballots.len() as u32).to_be_bytes());
-    for (member, ballot) in ballots {
+    h.update((counted.len() as u32).to_be_bytes());
+    for (member, ballot) in counted {
         h.update(member.to_be_bytes());
         h.update([ballot.choice]);
         match ballot.delegate {
@@ -207,12 +227,10 @@ pub struct SittingState {
     retired: HashMap<[u8; 32], (u32, u32)>,
     present: Vec<bool>,
     grants: Vec<Option<Grant>>,
+    /// The sequence number of each member's last record in the sitting (0: none yet).
+    sequences: Vec<u32>,
     clock: Option<u64>,
     divisions: Vec<Division>,
-}
-
-fn name(kind: urne_record::Kind) -> &'static str {
-    kinds::name(kind).unwrap_or("assembly record")
 }
 
 fn kind_of(decoded: &Decoded) -> urne_record::Kind {
@@ -222,7 +240,7 @@ fn kind_of(decoded: &Decoded) -> urne_record::Kind {
         Decoded::RosterChange(_) => kinds::ROSTER_CHANGE,
         Decoded::Presence(_) => kinds::PRESENCE,
         Decoded::ProxyGrant(_) => kinds::PROXY_GRANT,
-        Decoded::ProxyRevoke => kinds::PROXY_REVOKE,
+        Decoded::ProxyRevoke(_) => kinds::PROXY_REVOKE,
         Decoded::DivisionOpen(_) => kinds::DIVISION_OPEN,
         Decoded::DivisionSuspend(_) => kinds::DIVISION_SUSPEND,
         Decoded::DivisionResume(_) => kinds::DIVISION_RESUME,
@@ -265,6 +283,7 @@ impl SittingState {
             retired: HashMap::new(),
             present: Vec::new(),
             grants: Vec::new(),
+            sequences: Vec::new(),
             clock: None,
             divisions: Vec::new(),
         }
@@ -297,6 +316,10 @@ impl SittingState {
     /// The member holding `key` now.
     pub fn member_of(&self, key: &[u8; 32]) -> Option<u32> {
         self.by_key.get(key).copied()
+    }
+    /// The sequence number a member's next record in the sitting must carry (§40.2).
+    pub fn next_sequence(&self, member: u32) -> Option<u32> {
+        self.sequences.get(member as usize)?.checked_add(1)
     }
     /// Whether a member is present.
     pub fn is_present(&self, member: u32) -> bool {
@@ -333,7 +356,7 @@ impl SittingState {
         }
     }
 
-    fn eligible(&self, member: u32) -> bool {
+    fn not_revoked(&self, member: u32) -> bool {
         self.members
             .get(member as usize)
             .is_some_and(|m| m.revoked_in.is_none())
@@ -355,14 +378,14 @@ impl SittingState {
         let mut members = 0u64;
         let mut present = 0u32;
         for m in 0..self.members.len() as u32 {
-            if !self.eligible(m) {
+            if !self.not_revoked(m) {
                 continue;
             }
             members += 1;
             let represented = proxies_count
                 && self
                     .grant_in_force_at(m, clock)
-                    .is_some_and(|g| self.eligible(g.delegate) && self.is_present(g.delegate));
+                    .is_some_and(|g| self.not_revoked(g.delegate) && self.is_present(g.delegate));
             if self.is_present(m) || represented {
                 present += 1;
             }
@@ -400,21 +423,31 @@ impl SittingState {
                     "the sitting cannot open before its rules and roster are on the board",
                 ))
             }
-            Phase::Closed => match self
-                .divisions
-                .iter()
-                .find(|d| matches!(d.status, DivisionStatus::Open | DivisionStatus::Suspended))
-            {
-                Some(d) => Err(AssemblyError::invalid(
-                    kind,
-                    "body",
-                    format!(
-                        "division {} is still open: close or void it first",
-                        d.open.division
-                    ),
-                )),
-                None => Ok(()),
-            },
+            Phase::Closed => {
+                if let Some(d) = self.divisions.iter().find(|d| d.is_running()) {
+                    return Err(AssemblyError::invalid(
+                        kind,
+                        "body",
+                        format!(
+                            "division {} is still open: close or void it first",
+                            d.open.division
+                        ),
+                    ));
+                }
+                // Results are accepted only in session: closing first would leave a
+                // closed division without a result for ever.
+                if let Some(d) = self.divisions.iter().find(|d| d.awaits_result()) {
+                    return Err(AssemblyError::invalid(
+                        kind,
+                        "body",
+                        format!(
+                            "division {} is closed without its result: post it first",
+                            d.open.division
+                        ),
+                    ));
+                }
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
@@ -478,41 +511,46 @@ impl SittingState {
     /// Checks a decoded record signed by `signer` against the state of every record
     /// before it; returns the unique keys it takes (spec/40 §40.10).
     pub fn check(&self, signer: &[u8; 32], decoded: &Decoded) -> Result<Vec<Key>, AssemblyError> {
-        let kind = name(kind_of(decoded));
+        let kind = kinds::label(kind_of(decoded));
         if !phases(kind_of(decoded)).contains(&self.phase) {
             return Err(AssemblyError::WrongPhase {
                 kind,
                 phase: self.phase.name(),
             });
         }
-        let invalid = |field: &str, detail: String| AssemblyError::invalid(kind, field, detail);
         match decoded {
             Decoded::Rules(rules) => {
                 self.authority_only(kind, signer)?;
                 if self.rules.is_some() {
-                    return Err(invalid(
+                    return Err(AssemblyError::invalid(
+                        kind,
                         "body",
-                        "the sitting's rules are already posted".into(),
+                        "the sitting's rules are already posted",
                     ));
                 }
                 // The decoder is strict, so the re-encoded body is the record's body.
                 if parameters_hash(&rules.to_body()) != self.parameters {
-                    return Err(invalid(
+                    return Err(AssemblyError::invalid(
+                        kind,
                         "body",
-                        "these rules do not hash to the parameters of the sitting's context.open"
-                            .into(),
+                        "these rules do not hash to the parameters of the sitting's context.open",
                     ));
                 }
             }
             Decoded::Roster(roster) => {
                 self.clerk_only(kind, signer)?;
                 if !self.members.is_empty() {
-                    return Err(invalid("body", "the roster is already posted".into()));
+                    return Err(AssemblyError::invalid(
+                        kind,
+                        "body",
+                        "the roster is already posted",
+                    ));
                 }
                 if roster.version == 0 {
-                    return Err(invalid(
+                    return Err(AssemblyError::invalid(
+                        kind,
                         "body.version_number",
-                        "version 0 means no roster".into(),
+                        "version 0 means no roster",
                     ));
                 }
             }
@@ -521,21 +559,28 @@ impl SittingState {
                 self.check_roster_change(kind, change)?;
             }
             Decoded::Presence(p) => {
-                self.signer_member(kind, signer)?;
+                let member = self.signer_member(kind, signer)?;
+                let key = self.check_sequence(kind, member, p.sequence)?;
                 self.check_roster_version(kind, "body.roster_version", p.roster_version)?;
+                return Ok(vec![key]);
             }
             Decoded::ProxyGrant(grant) => {
                 let grantor = self.signer_member(kind, signer)?;
+                let key = self.check_sequence(kind, grantor, grant.sequence)?;
                 self.check_grant(kind, grantor, grant)?;
+                return Ok(vec![key]);
             }
-            Decoded::ProxyRevoke => {
+            Decoded::ProxyRevoke(revoke) => {
                 let grantor = self.signer_member(kind, signer)?;
+                let key = self.check_sequence(kind, grantor, revoke.sequence)?;
                 if self.grant_in_force(grantor).is_none() {
-                    return Err(invalid(
+                    return Err(AssemblyError::invalid(
+                        kind,
                         "body",
                         format!("member {grantor} has no delegation in force to revoke"),
                     ));
                 }
+                return Ok(vec![key]);
             }
             Decoded::DivisionOpen(open) => {
                 self.authority_only(kind, signer)?;
@@ -555,7 +600,8 @@ impl SittingState {
                 let d = self.division_ref(kind, e.division)?;
                 let ends = d.open.time.saturating_add(u64::from(d.open.window));
                 if e.time < ends {
-                    return Err(invalid(
+                    return Err(AssemblyError::invalid(
+                        kind,
                         "body.time",
                         format!(
                             "the voting window of division {} ends at {ends}, not before",
@@ -576,7 +622,8 @@ impl SittingState {
                     ],
                 )?;
                 if self.division_ref(kind, e.division)?.result_at.is_some() {
-                    return Err(invalid(
+                    return Err(AssemblyError::invalid(
+                        kind,
                         "body.division",
                         format!("division {} has a published result", e.division),
                     ));
@@ -589,10 +636,41 @@ impl SittingState {
             Decoded::Vote(vote) => return self.check_vote(kind, signer, vote),
             Decoded::Correction(c) => {
                 let member = self.signer_member(kind, signer)?;
+                let key = self.check_sequence(kind, member, c.sequence)?;
                 self.check_correction(kind, member, c)?;
+                return Ok(vec![key]);
             }
         }
         Ok(Vec::new())
+    }
+
+    /// A member's record must carry the member's previous sequence number plus 1: the
+    /// signatures are deterministic and bodies carry no time, so without it an honest
+    /// repeat (arrive, leave, arrive) would repeat its bytes, and a board could replay an
+    /// old signed record after a later one.
+    fn check_sequence(
+        &self,
+        kind: &'static str,
+        member: u32,
+        sequence: u32,
+    ) -> Result<Key, AssemblyError> {
+        let last = self.sequences.get(member as usize).copied().unwrap_or(0);
+        if Some(sequence) != last.checked_add(1) {
+            return Err(AssemblyError::invalid(
+                kind,
+                "body.sequence",
+                format!(
+                    "member {member}'s last record in the sitting is number {last}: this one must be {}, not {sequence}",
+                    u64::from(last) + 1
+                ),
+            ));
+        }
+        let mut key = member.to_be_bytes().to_vec();
+        key.extend_from_slice(&sequence.to_be_bytes());
+        Ok(Key {
+            space: SEQUENCE_KEY,
+            key,
+        })
     }
 
     fn clerk_only(&self, kind: &'static str, signer: &[u8; 32]) -> Result<(), AssemblyError> {
@@ -635,12 +713,16 @@ impl SittingState {
         kind: &'static str,
         change: &RosterChange,
     ) -> Result<(), AssemblyError> {
-        let invalid = |field: &str, detail: String| AssemblyError::invalid(kind, field, detail);
         if self.members.is_empty() {
-            return Err(invalid("body", "no roster to change yet".into()));
+            return Err(AssemblyError::invalid(
+                kind,
+                "body",
+                "no roster to change yet",
+            ));
         }
         if Some(change.version) != self.roster_version.checked_add(1) {
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "body.version_number",
                 format!(
                     "version {} does not follow version {}",
@@ -648,8 +730,9 @@ impl SittingState {
                 ),
             ));
         }
-        if !self.eligible(change.member) {
-            return Err(invalid(
+        if !self.not_revoked(change.member) {
+            return Err(AssemblyError::invalid(
+                kind,
                 "body.member",
                 format!("member {} is not on the roster in force", change.member),
             ));
@@ -657,9 +740,10 @@ impl SittingState {
         if let RosterOp::Rotate(key) = change.op
             && (self.by_key.contains_key(&key) || self.retired.contains_key(&key))
         {
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "body.key",
-                "this key is or was held by a member".into(),
+                "this key is or was held by a member",
             ));
         }
         Ok(())
@@ -671,17 +755,18 @@ impl SittingState {
         grantor: u32,
         grant: &ProxyGrant,
     ) -> Result<(), AssemblyError> {
-        let invalid = |field: &str, detail: String| AssemblyError::invalid(kind, field, detail);
         let max = self.rules.as_ref().map_or(0, |r| r.max_proxies_held);
         if max == 0 {
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "body",
-                "the sitting's rules allow no proxies".into(),
+                "the sitting's rules allow no proxies",
             ));
         }
         self.check_roster_version(kind, "body.roster_version", grant.roster_version)?;
-        if grant.delegate == grantor || !self.eligible(grant.delegate) {
-            return Err(invalid(
+        if grant.delegate == grantor || !self.not_revoked(grant.delegate) {
+            return Err(AssemblyError::invalid(
+                kind,
                 "body.delegate",
                 format!(
                     "member {} cannot be member {grantor}'s delegate (not another member in force)",
@@ -690,7 +775,8 @@ impl SittingState {
             ));
         }
         if let Some(g) = self.grant_in_force(grantor) {
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "body",
                 format!(
                     "member {grantor} already has a delegation in force (record {}): revoke it first",
@@ -700,14 +786,15 @@ impl SittingState {
         }
         let held = (0..self.grants.len() as u32)
             .filter(|&m| {
-                self.eligible(m)
+                self.not_revoked(m)
                     && self
                         .grant_in_force(m)
                         .is_some_and(|g| g.delegate == grant.delegate)
             })
             .count();
         if held >= usize::from(max) {
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "body.delegate",
                 format!(
                     "member {} already holds {held} delegation(s), the most the rules allow",
@@ -719,20 +806,17 @@ impl SittingState {
     }
 
     fn check_open(&self, kind: &'static str, open: &DivisionOpen) -> Result<(), AssemblyError> {
-        let invalid = |field: &str, detail: String| AssemblyError::invalid(kind, field, detail);
         let next = self.divisions.len() as u32 + 1;
         if open.division != next {
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "body.division",
                 format!("the next division is number {next}"),
             ));
         }
-        if let Some(d) = self
-            .divisions
-            .iter()
-            .find(|d| matches!(d.status, DivisionStatus::Open | DivisionStatus::Suspended))
-        {
-            return Err(invalid(
+        if let Some(d) = self.divisions.iter().find(|d| d.is_running()) {
+            return Err(AssemblyError::invalid(
+                kind,
                 "body.division",
                 format!("division {} is still open", d.open.division),
             ));
@@ -741,9 +825,40 @@ impl SittingState {
         self.check_roster_version(kind, "body.roster_version", open.roster_version)?;
         if open.reruns != 0 {
             match self.division(open.reruns) {
-                Some(d) if d.status == DivisionStatus::Voided && d.rerun_by.is_none() => {}
+                Some(d) if d.status == DivisionStatus::Voided && d.rerun_by.is_none() => {
+                    // A rerun votes again on what was voided, not on something else.
+                    if open.text_hash != d.open.text_hash {
+                        return Err(AssemblyError::invalid(
+                            kind,
+                            "body.text_hash",
+                            format!("not the text of division {}, which it reruns", open.reruns),
+                        ));
+                    }
+                    if open.choices != d.open.choices {
+                        return Err(AssemblyError::invalid(
+                            kind,
+                            "body.choices",
+                            format!(
+                                "not the choices of division {}, which it reruns",
+                                open.reruns
+                            ),
+                        ));
+                    }
+                    if open.secret != d.open.secret {
+                        return Err(AssemblyError::invalid(
+                            kind,
+                            "body.secret",
+                            format!(
+                                "division {} was {}a secret ballot",
+                                open.reruns,
+                                if d.open.secret { "" } else { "not " }
+                            ),
+                        ));
+                    }
+                }
                 _ => {
-                    return Err(invalid(
+                    return Err(AssemblyError::invalid(
+                        kind,
                         "body.reruns",
                         format!(
                             "division {} is not a voided division awaiting its rerun",
@@ -755,7 +870,8 @@ impl SittingState {
         }
         let (present, required) = self.quorum_at(Some(open.time));
         if present < required {
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "quorum",
                 format!("quorum not met: {present} counted present, {required} required"),
             ));
@@ -785,11 +901,11 @@ impl SittingState {
         kind: &'static str,
         claimed: &DivisionResult,
     ) -> Result<(), AssemblyError> {
-        let invalid = |field: String, detail: String| AssemblyError::invalid(kind, field, detail);
         let d = self.division_ref(kind, claimed.division)?;
         if d.status != DivisionStatus::Closed {
-            return Err(invalid(
-                "body.division".into(),
+            return Err(AssemblyError::invalid(
+                kind,
+                "body.division",
                 format!(
                     "division {} is {:?}: a result comes only after close",
                     claimed.division, d.status
@@ -797,19 +913,22 @@ impl SittingState {
             ));
         }
         if d.open.secret {
-            return Err(invalid(
-                "body.division".into(),
-                "a secret ballot's result is its election's tally.result".into(),
+            return Err(AssemblyError::invalid(
+                kind,
+                "body.division",
+                "a secret ballot's result is its election's tally.result",
             ));
         }
         if let Some(at) = d.result_at {
-            return Err(invalid(
-                "body.division".into(),
+            return Err(AssemblyError::invalid(
+                kind,
+                "body.division",
                 format!("the result of division {} is record {at}", claimed.division),
             ));
         }
         let expected = d.count();
-        compare_result(&expected, claimed).map_err(|(field, detail)| invalid(field, detail))
+        compare_result(&expected, claimed)
+            .map_err(|(field, detail)| AssemblyError::invalid(kind, field, detail))
     }
 
     fn check_vote(
@@ -818,13 +937,14 @@ impl SittingState {
         signer: &[u8; 32],
         vote: &Vote,
     ) -> Result<Vec<Key>, AssemblyError> {
-        let invalid = |field: &str, detail: String| AssemblyError::invalid(kind, field, detail);
         let voter = self.signer_member(kind, signer)?;
+        let sequence_key = self.check_sequence(kind, voter, vote.sequence)?;
         let d = self.division_ref(kind, vote.division)?;
         match d.status {
             DivisionStatus::Open => {}
             DivisionStatus::Suspended => {
-                return Err(invalid(
+                return Err(AssemblyError::invalid(
+                    kind,
                     "body.division",
                     format!(
                         "division {} is suspended: outside its voting window",
@@ -833,7 +953,8 @@ impl SittingState {
                 ));
             }
             DivisionStatus::Closed | DivisionStatus::Voided => {
-                return Err(invalid(
+                return Err(AssemblyError::invalid(
+                    kind,
                     "body.division",
                     format!(
                         "division {} is {:?}: outside its voting window",
@@ -842,14 +963,25 @@ impl SittingState {
                 ));
             }
         }
+        // A vote is cast in the chamber: by a member present, for themself or, as a
+        // delegate, for the member they represent (spec/40 §40.8).
+        if !self.is_present(voter) {
+            return Err(AssemblyError::invalid(
+                kind,
+                "presence",
+                format!("member {voter} has not registered presence: vote after arriving"),
+            ));
+        }
         if vote.text_hash != d.open.text_hash {
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "body.text_hash",
                 format!("not the hash of division {}'s text", vote.division),
             ));
         }
         if vote.roster_version != d.open.roster_version {
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "body.roster_version",
                 format!(
                     "division {} is voted under roster version {}",
@@ -858,7 +990,8 @@ impl SittingState {
             ));
         }
         if usize::from(vote.choice) >= d.open.choices.len() {
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "body.choice",
                 format!("choice {} of {} offered", vote.choice, d.open.choices.len()),
             ));
@@ -869,12 +1002,14 @@ impl SittingState {
                 .as_ref()
                 .is_some_and(|r| r.proxies_in_secret_ballots);
             if vote.on_behalf.is_some() && !proxies_in_secret {
-                return Err(invalid(
+                return Err(AssemblyError::invalid(
+                    kind,
                     "body.on_behalf",
-                    "the rules say proxies do not apply in secret ballots".into(),
+                    "the rules say proxies do not apply in secret ballots",
                 ));
             }
-            return Err(invalid(
+            return Err(AssemblyError::invalid(
+                kind,
                 "body.division",
                 format!(
                     "division {} is a secret ballot: it is voted through its election, not on the roll call",
@@ -886,8 +1021,9 @@ impl SittingState {
             None => voter,
             Some(m) => {
                 let in_force = self.grant_in_force(m).is_some_and(|g| g.delegate == voter);
-                if m == voter || !self.eligible(m) || !in_force {
-                    return Err(invalid(
+                if m == voter || !self.not_revoked(m) || !in_force {
+                    return Err(AssemblyError::invalid(
+                        kind,
                         "body.on_behalf",
                         format!(
                             "no delegation from member {m} to member {voter} is in force at this point of the log"
@@ -902,9 +1038,9 @@ impl SittingState {
             .as_ref()
             .is_some_and(|r| r.vote_change == VoteChange::FinalOnFirstCast);
         if !final_on_first {
-            return Ok(Vec::new());
+            return Ok(vec![sequence_key]);
         }
-        if let Some(b) = d.ballots.get(&member) {
+        if let Some(b) = d.counted.get(&member) {
             return Err(AssemblyError::AlreadyUsed {
                 kind,
                 field: VOTE_KEY.into(),
@@ -914,7 +1050,7 @@ impl SittingState {
                 ),
             });
         }
-        Ok(vec![vote_key(vote.division, member)])
+        Ok(vec![vote_key(vote.division, member), sequence_key])
     }
 
     fn check_correction(
@@ -949,7 +1085,7 @@ impl SittingState {
         decoded: &Decoded,
         index: u64,
     ) -> Result<(), AssemblyError> {
-        let kind = name(kind_of(decoded));
+        let kind = kinds::label(kind_of(decoded));
         let broken = || AssemblyError::invalid(kind, "body", "applied without being checked");
         match decoded {
             Decoded::Rules(rules) => self.rules = Some(rules.clone()),
@@ -975,9 +1111,11 @@ impl SittingState {
             Decoded::Presence(p) => {
                 let m = self.member_of(signer).ok_or_else(broken)?;
                 self.present[m as usize] = p.present;
+                self.sequences[m as usize] = p.sequence;
             }
             Decoded::ProxyGrant(grant) => {
                 let m = self.member_of(signer).ok_or_else(broken)?;
+                self.sequences[m as usize] = grant.sequence;
                 self.grants[m as usize] = Some(Grant {
                     delegate: grant.delegate,
                     seconds: grant.seconds,
@@ -985,8 +1123,9 @@ impl SittingState {
                     index,
                 });
             }
-            Decoded::ProxyRevoke => {
+            Decoded::ProxyRevoke(revoke) => {
                 let m = self.member_of(signer).ok_or_else(broken)?;
+                self.sequences[m as usize] = revoke.sequence;
                 self.grants[m as usize] = None;
             }
             Decoded::DivisionOpen(open) => {
@@ -1005,30 +1144,36 @@ impl SittingState {
                     status: DivisionStatus::Open,
                     present,
                     quorum,
-                    ballots: BTreeMap::new(),
+                    counted: BTreeMap::new(),
                     corrections: Vec::new(),
                     result_at: None,
                     rerun_by: None,
+                    voided: None,
                 });
             }
             Decoded::DivisionSuspend(e) => self.apply_event(e, DivisionStatus::Suspended)?,
             Decoded::DivisionResume(e) => self.apply_event(e, DivisionStatus::Open)?,
             Decoded::DivisionClose(e) => self.apply_event(e, DivisionStatus::Closed)?,
-            Decoded::DivisionVoid(e) => self.apply_event(e, DivisionStatus::Voided)?,
+            Decoded::DivisionVoid(e) => {
+                self.apply_event(e, DivisionStatus::Voided)?;
+                let d = self.division_mut(e.division).ok_or_else(broken)?;
+                d.voided = Some((e.reason.clone(), index));
+            }
             Decoded::DivisionResult(r) => {
                 let d = self.division_mut(r.division).ok_or_else(broken)?;
                 d.result_at = Some(index);
             }
             Decoded::Vote(vote) => {
                 let voter = self.member_of(signer).ok_or_else(broken)?;
+                self.sequences[voter as usize] = vote.sequence;
                 let (member, delegate) = match vote.on_behalf {
                     Some(m) => (m, Some(voter)),
                     None => (voter, None),
                 };
                 let d = self.division_mut(vote.division).ok_or_else(broken)?;
-                d.ballots.insert(
+                d.counted.insert(
                     member,
-                    Ballot {
+                    CountedVote {
                         choice: vote.choice,
                         delegate,
                         index,
@@ -1037,6 +1182,7 @@ impl SittingState {
             }
             Decoded::Correction(c) => {
                 let member = self.member_of(signer).ok_or_else(broken)?;
+                self.sequences[member as usize] = c.sequence;
                 let d = self.division_mut(c.division).ok_or_else(broken)?;
                 d.corrections.push((member, c.choice, index));
             }
@@ -1065,6 +1211,7 @@ impl SittingState {
             .collect();
         self.present = vec![false; roster.members.len()];
         self.grants = vec![None; roster.members.len()];
+        self.sequences = vec![0; roster.members.len()];
     }
 
     fn set_clock(&mut self, time: u64) {

@@ -8,7 +8,7 @@ use common::Chamber;
 use urne_assembly::body::DivisionEvent;
 use urne_assembly::{
     DEFAULT_PROXY_SECONDS, DivisionStatus, RosterChange, RosterOp, VOTE_KEY, VoteChange, kinds,
-    recount,
+    recount, recount_sittings,
 };
 
 /// An honest division: 10 members, 9 present, member 9 away with a proxy held by 0.
@@ -60,7 +60,7 @@ fn vote_after_close_is_outside_the_window() {
     assert_eq!(e.field, "body.division");
     assert!(e.reason.contains("outside its voting window"), "{e}");
     // The same vote forced into the log by a dishonest board: the recount names it.
-    let body = c.vote_body(1, 0, None);
+    let body = c.vote_body(5, 1, 0, None);
     let key = c.member(5);
     let at = c.force(kinds::VOTE, &body, &key);
     let v = recount(c.id, &c.log).unwrap_err();
@@ -106,7 +106,7 @@ fn vote_by_a_revoked_key_is_refused_and_named() {
     let e = c.vote(3, 1, 0).unwrap_err();
     assert_eq!(e.field, "signer");
     assert!(e.reason.contains("revoked in roster version 2"), "{e}");
-    let body = c.vote_body(1, 0, None);
+    let body = c.vote_body(3, 1, 0, None);
     let key = c.member(3);
     let at = c.force(kinds::VOTE, &body, &key);
     let v = recount(c.id, &c.log).unwrap_err();
@@ -128,7 +128,7 @@ fn rotated_key_votes_and_old_key_does_not() {
     c.post(kinds::ROSTER_CHANGE, &body, &clerk).unwrap();
     c.open_division(1, 100).unwrap();
     assert_eq!(c.vote(3, 1, 0).unwrap_err().field, "signer");
-    let vote = c.vote_body(1, 2, None);
+    let vote = c.vote_body(3, 1, 2, None);
     c.post(kinds::VOTE, &vote, &new_key).unwrap();
     assert_eq!(c.expected_result(1).counts, vec![0, 0, 1]);
 }
@@ -157,7 +157,7 @@ fn vote_by_a_key_not_in_the_roster_is_refused() {
     c.all_present();
     c.open_division(1, 100).unwrap();
     let stranger = common::key(99, 3);
-    let body = c.vote_body(1, 0, None);
+    let body = c.vote_body(0, 1, 0, None);
     let e = c.post(kinds::VOTE, &body, &stranger).unwrap_err();
     assert_eq!(e.field, "signer");
     assert!(e.reason.contains("not a member"), "{e}");
@@ -178,7 +178,7 @@ fn second_vote_under_final_on_first_cast_is_refused() {
     c.grant(1, 2, 3_600).unwrap_or_else(|e| panic!("{e}"));
     c.vote(1, 1, 2).unwrap();
     assert_eq!(c.proxy_vote(2, 1, 1, 0).unwrap_err().field, VOTE_KEY);
-    let body = c.vote_body(1, 1, None);
+    let body = c.vote_body(2, 1, 1, None);
     let key = c.member(2);
     let at = c.force(kinds::VOTE, &body, &key);
     let v = recount(c.id, &c.log).unwrap_err();
@@ -203,6 +203,7 @@ fn two_delegations_to_one_holder_are_refused() {
     assert_eq!(e.field, "body.delegate");
     assert!(e.reason.contains("already holds 1"), "{e}");
     let body = urne_assembly::ProxyGrant {
+        sequence: c.seq(2),
         roster_version: 1,
         delegate: 0,
         seconds: 3_600,
@@ -222,7 +223,9 @@ fn a_member_grants_one_delegation_at_a_time_and_may_revoke_it() {
     c.grant(1, 0, 3_600).unwrap();
     assert_eq!(c.grant(1, 2, 3_600).unwrap_err().field, "body");
     let key = c.member(1);
-    c.post(kinds::PROXY_REVOKE, &[1], &key).unwrap();
+    let revoke = urne_assembly::ProxyRevoke { sequence: c.seq(1) };
+    c.post(kinds::PROXY_REVOKE, &revoke.to_body(), &key)
+        .unwrap();
     c.grant(1, 2, 3_600).unwrap();
     // The revoked delegation no longer lets member 0 vote for member 1.
     c.all_present();
@@ -261,7 +264,7 @@ fn proxy_vote_in_a_secret_ballot_is_refused() {
     let e = c.proxy_vote(0, 3, 1, 0).unwrap_err();
     assert_eq!(e.field, "body.on_behalf");
     assert!(e.reason.contains("secret"), "{e}");
-    let body = c.vote_body(1, 0, Some(3));
+    let body = c.vote_body(0, 1, 0, Some(3));
     let key = c.member(0);
     let at = c.force(kinds::VOTE, &body, &key);
     let v = recount(c.id, &c.log).unwrap_err();
@@ -340,6 +343,7 @@ fn correction_of_voting_intention_is_recorded_without_changing_the_tally() {
     let mut c = honest();
     let before = c.expected_result(1);
     let body = urne_assembly::Correction {
+        sequence: c.seq(1),
         division: 1,
         choice: 0,
         note: "I meant to vote for".into(),
@@ -370,7 +374,7 @@ fn void_and_rerun() {
         window: 60,
         secret: false,
         reruns: 3,
-        choices: vec!["yes".into(), "no".into()],
+        choices: vec!["for".into(), "against".into(), "abstain".into()],
     };
     let officer = c.officer.clone();
     let e = c
@@ -378,12 +382,41 @@ fn void_and_rerun() {
         .unwrap_err();
     assert_eq!(e.field, "body.reruns");
     body.reruns = 1;
+    // A rerun on another text, other choices or the other kind of ballot is refused,
+    // by the board and by the recount.
+    let mut other_text = body.clone();
+    other_text.text_hash = [0x01; 32];
+    let mut other_choices = body.clone();
+    other_choices.choices = vec!["yes".into(), "no".into()];
+    let mut other_kind = body.clone();
+    other_kind.secret = true;
+    for (bad, field) in [
+        (other_text, "body.text_hash"),
+        (other_choices, "body.choices"),
+        (other_kind, "body.secret"),
+    ] {
+        let bytes = bad.to_body().unwrap();
+        assert_eq!(
+            c.post(kinds::DIVISION_OPEN, &bytes, &officer)
+                .unwrap_err()
+                .field,
+            field
+        );
+        let at = c.force(kinds::DIVISION_OPEN, &bytes, &officer);
+        let v = recount(c.id, &c.log).unwrap_err();
+        assert_eq!((v.index, v.field.as_str()), (at, field));
+        c.log.pop();
+    }
     c.post(kinds::DIVISION_OPEN, &body.to_body().unwrap(), &officer)
         .unwrap();
     c.vote(0, 2, 1).unwrap();
     let state = c.fold.state().unwrap();
     assert_eq!(state.division(1).unwrap().status, DivisionStatus::Voided);
     assert_eq!(state.division(1).unwrap().rerun_by, Some(2));
+    // The void's reason stays in the recount.
+    let recounted = recount(c.id, &c.log).unwrap();
+    let (reason, _) = recounted[0].voided.clone().unwrap();
+    assert_eq!(reason, "recount requested");
     // A voided division gets no result.
     let result = c.expected_result(1);
     assert_eq!(c.post_result(&result).unwrap_err().field, "body.division");
@@ -426,6 +459,7 @@ fn vote_on_another_text_or_choice_or_roster_version_is_refused() {
     c.open_division(1, 100).unwrap();
     let key = c.member(0);
     let mut vote = urne_assembly::Vote {
+        sequence: c.seq(0),
         division: 1,
         text_hash: [0; 32],
         roster_version: 1,
@@ -539,6 +573,8 @@ fn sitting_moves_are_guarded_by_its_state() {
     assert_eq!(e.field, "body");
     assert!(e.reason.contains("still open"), "{e}");
     c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
+    let result = c.expected_result(1);
+    c.post_result(&result).unwrap();
     c.post(urne_record::kinds::CONTEXT_PHASE, &[2], &officer)
         .unwrap();
     // Nothing is accepted in a closed sitting.
@@ -600,6 +636,7 @@ fn golden_rules_parameters_and_vote_bodies() {
     );
     assert_eq!(hex(&urne_assembly::parameters_hash(&body)), PARAMETERS);
     let vote = urne_assembly::Vote {
+        sequence: 5,
         division: 3,
         text_hash: [0x11; 32],
         roster_version: 2,
@@ -608,11 +645,11 @@ fn golden_rules_parameters_and_vote_bodies() {
     };
     assert_eq!(
         hex(&vote.to_body()),
-        "0100000003111111111111111111111111111111111111111111111111111111111111111100000002010100000121"
+        "010000000500000003111111111111111111111111111111111111111111111111111111111111111100000002010100000121"
     );
     let ballots = [(
         289u32,
-        urne_assembly::Ballot {
+        urne_assembly::CountedVote {
             choice: 1,
             delegate: Some(7),
             index: 0,
@@ -681,4 +718,327 @@ fn quorum_is_counted_at_the_division_s_own_time() {
     assert!(e.reason.contains("2 counted present, 3 required"), "{e}");
     c.open_division(2, 2_099).unwrap();
     assert_eq!(c.fold.state().unwrap().division(2).unwrap().present, 3);
+}
+
+/// Appends the bytes of record `at` again, as a dishonest board could.
+fn replay(c: &mut Chamber, at: u64) -> u64 {
+    let record = c.log[at as usize].1.clone();
+    let index = c.log.len() as u64;
+    c.log.push((index, record));
+    index
+}
+
+#[test]
+fn replayed_presence_grant_and_vote_are_named_by_the_recount() {
+    // An old "arrives" after a later "leaves".
+    let mut c = Chamber::new(4, VoteChange::LastVoteCounts);
+    let arrived = c.presence(0, true).unwrap();
+    c.presence(0, false).unwrap();
+    let at = replay(&mut c, arrived);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "record"), "{v}");
+    // The same presence signed again with a stale sequence number (not the same bytes):
+    // the fold refuses it by its number.
+    let mut c = Chamber::new(4, VoteChange::LastVoteCounts);
+    c.presence(0, true).unwrap();
+    c.presence(0, false).unwrap();
+    let stale = urne_assembly::Presence {
+        sequence: 2,
+        roster_version: 1,
+        present: true,
+    }
+    .to_body();
+    let key = c.member(0);
+    assert_eq!(
+        c.post(kinds::PRESENCE, &stale, &key).unwrap_err().field,
+        "body.sequence"
+    );
+
+    // An old grant after its revocation.
+    let mut c = Chamber::new(4, VoteChange::LastVoteCounts);
+    let granted = c.grant(1, 0, 3_600).unwrap();
+    let key = c.member(1);
+    let revoke = urne_assembly::ProxyRevoke { sequence: c.seq(1) };
+    c.post(kinds::PROXY_REVOKE, &revoke.to_body(), &key)
+        .unwrap();
+    let at = replay(&mut c, granted);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "record"), "{v}");
+
+    // An old vote after a later one, under "last vote counts".
+    let mut c = Chamber::new(4, VoteChange::LastVoteCounts);
+    c.all_present();
+    c.open_division(1, 100).unwrap();
+    let first = c.vote(2, 1, 0).unwrap();
+    c.vote(2, 1, 1).unwrap();
+    let at = replay(&mut c, first);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "record"), "{v}");
+}
+
+#[test]
+fn honest_repeats_have_fresh_bytes_and_are_accepted() {
+    let mut c = Chamber::new(4, VoteChange::LastVoteCounts);
+    c.presence(0, true).unwrap();
+    c.presence(0, false).unwrap();
+    c.presence(0, true).unwrap();
+    c.grant(1, 2, 3_600).unwrap();
+    let key = c.member(1);
+    for _ in 0..2 {
+        let revoke = urne_assembly::ProxyRevoke { sequence: c.seq(1) };
+        let e = c.post(kinds::PROXY_REVOKE, &revoke.to_body(), &key);
+        // The second revocation has nothing to end, and says so (not "duplicate").
+        if let Err(e) = e {
+            assert_eq!(e.field, "body");
+        }
+    }
+    c.grant(1, 2, 3_600).unwrap();
+    c.all_present();
+    c.open_division(1, 100).unwrap();
+    c.vote(3, 1, 0).unwrap();
+    c.vote(3, 1, 1).unwrap();
+    c.vote(3, 1, 0).unwrap();
+    assert_eq!(c.expected_result(1).counts, vec![1, 0, 0]);
+    recount(c.id, &c.log).unwrap();
+}
+
+#[test]
+fn member_records_carry_the_next_sequence_number() {
+    let mut c = Chamber::new(4, VoteChange::LastVoteCounts);
+    c.presence(0, true).unwrap();
+    let key = c.member(0);
+    for sequence in [0, 1, 3, u32::MAX] {
+        let body = urne_assembly::Presence {
+            sequence,
+            roster_version: 1,
+            present: false,
+        }
+        .to_body();
+        let e = c.post(kinds::PRESENCE, &body, &key).unwrap_err();
+        assert_eq!(e.field, "body.sequence", "{sequence}: {e}");
+        let at = c.force(kinds::PRESENCE, &body, &key);
+        let v = recount(c.id, &c.log).unwrap_err();
+        assert_eq!((v.index, v.field.as_str()), (at, "body.sequence"));
+        c.log.pop();
+    }
+    // A delegate's vote takes the delegate's number, not the member represented's.
+    c.grant(1, 0, 3_600).unwrap();
+    c.all_present();
+    c.open_division(1, 100).unwrap();
+    let before = (c.seq(0), c.seq(1));
+    c.proxy_vote(0, 1, 1, 0).unwrap();
+    assert_eq!((c.seq(0), c.seq(1)), (before.0 + 1, before.1));
+}
+
+#[test]
+fn a_closed_division_s_void_reason_is_shown_and_a_secret_one_awaits_no_result() {
+    let mut c = Chamber::new(4, VoteChange::FinalOnFirstCast);
+    c.all_present();
+    c.open_division(1, 100).unwrap();
+    c.vote(0, 1, 0).unwrap();
+    c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
+    let void = c.event(kinds::DIVISION_VOID, 1, 800).unwrap();
+    let recounted = recount(c.id, &c.log).unwrap();
+    assert_eq!(
+        recounted[0].voided,
+        Some(("recount requested".into(), void))
+    );
+    assert!(!recounted[0].awaits_result());
+    // A closed secret division: no result to post (`urne assembly result --post` skips it).
+    let body = c.open_body(2, 900, true);
+    let officer = c.officer.clone();
+    c.post(kinds::DIVISION_OPEN, &body, &officer).unwrap();
+    c.event(kinds::DIVISION_CLOSE, 2, 1_500).unwrap();
+    let recounted = recount(c.id, &c.log).unwrap();
+    assert!(recounted[1].secret && !recounted[1].awaits_result());
+    let result = c.expected_result(2);
+    assert_eq!(c.post_result(&result).unwrap_err().field, "body.division");
+    // A closed public division awaits its result.
+    c.open_division(3, 1_600).unwrap();
+    c.event(kinds::DIVISION_CLOSE, 3, 2_200).unwrap();
+    assert!(recount(c.id, &c.log).unwrap()[2].awaits_result());
+}
+
+#[test]
+fn the_sitting_does_not_close_before_every_closed_division_has_its_result() {
+    let mut c = Chamber::new(4, VoteChange::FinalOnFirstCast);
+    c.all_present();
+    c.open_division(1, 100).unwrap();
+    c.vote(0, 1, 0).unwrap();
+    c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
+    let officer = c.officer.clone();
+    let e = c
+        .post(urne_record::kinds::CONTEXT_PHASE, &[2], &officer)
+        .unwrap_err();
+    assert_eq!(e.field, "body");
+    assert!(e.reason.contains("without its result"), "{e}");
+    let at = c.force(urne_record::kinds::CONTEXT_PHASE, &[2], &officer);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body"));
+    c.log.pop();
+    let result = c.expected_result(1);
+    c.post_result(&result).unwrap();
+    c.post(urne_record::kinds::CONTEXT_PHASE, &[2], &officer)
+        .unwrap();
+}
+
+#[test]
+fn texts_of_white_space_alone_are_refused() {
+    let clerk = common::key(0, 2);
+    let roster = |group: &str, name: &str| urne_assembly::Roster {
+        version: 1,
+        groups: vec![group.into()],
+        members: vec![urne_assembly::Member {
+            key: clerk.verifying_key().to_bytes(),
+            group: 0,
+            name: name.into(),
+        }],
+    };
+    for (r, field) in [
+        (roster(" ", "Member"), "body.groups[0]"),
+        (roster("Left", "\u{a0}\u{3000}"), "body.members[0].name"),
+    ] {
+        let e = urne_assembly::decode(kinds::ROSTER_MEMBERS, &r.to_body().unwrap())
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(e.field(), field, "{e}");
+    }
+    let c = Chamber::new(4, VoteChange::FinalOnFirstCast);
+    let mut open = urne_assembly::body::decode(kinds::DIVISION_OPEN, &c.open_body(1, 100, false))
+        .unwrap()
+        .unwrap();
+    if let urne_assembly::Decoded::DivisionOpen(o) = &mut open {
+        o.choices[1] = "  ".into();
+    }
+    let e = urne_assembly::decode(kinds::DIVISION_OPEN, &open.to_body().unwrap())
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(e.field(), "body.choices[1]");
+}
+
+#[test]
+fn the_first_record_that_breaks_a_rule_is_named_even_before_a_bad_signature() {
+    let mut c = honest();
+    // A vote after the close (a rule the fold checks), then a broken signature later.
+    let body = c.vote_body(5, 1, 0, None);
+    let key = c.member(5);
+    let rule = c.force(kinds::VOTE, &body, &key);
+    let body = c.vote_body(6, 1, 0, None);
+    let key = c.member(6);
+    let later = c.force(kinds::VOTE, &body, &key);
+    let mut bytes = c.log[later as usize].1.bytes().to_vec();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    c.log[later as usize].1 = urne_record::Record::parse(bytes).unwrap();
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (rule, "body.division"), "{v}");
+    // And the other way round: the bad signature first is named first.
+    c.log.swap(rule as usize, later as usize);
+    c.log[rule as usize].0 = rule;
+    c.log[later as usize].0 = later;
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (rule, "signature"), "{v}");
+}
+
+#[test]
+fn a_vote_requires_its_signer_s_presence() {
+    let mut c = Chamber::new(4, VoteChange::LastVoteCounts);
+    for m in 0..3 {
+        c.presence(m, true).unwrap();
+    }
+    c.grant(3, 0, 3_600).unwrap();
+    c.open_division(1, 100).unwrap();
+    let e = c.vote(3, 1, 0).unwrap_err();
+    assert_eq!(e.field, "presence", "{e}");
+    let body = c.vote_body(3, 1, 0, None);
+    let key = c.member(3);
+    let at = c.force(kinds::VOTE, &body, &key);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "presence"));
+    c.log.pop();
+    // A present delegate votes for the absent member; a delegate who leaves cannot.
+    c.proxy_vote(0, 3, 1, 0).unwrap();
+    c.presence(0, false).unwrap();
+    assert_eq!(c.proxy_vote(0, 3, 1, 1).unwrap_err().field, "presence");
+    assert_eq!(c.vote(0, 1, 1).unwrap_err().field, "presence");
+}
+
+/// The log of sitting `a` followed by sitting `b`'s records (other than a's).
+fn two_sittings(a: &Chamber, b: &Chamber) -> Vec<(u64, urne_record::Record)> {
+    a.log
+        .iter()
+        .chain(&b.log)
+        .enumerate()
+        .map(|(i, (_, r))| (i as u64, r.clone()))
+        .collect()
+}
+
+#[test]
+fn sittings_of_one_chamber_keep_its_clerk_its_roster_order_and_its_retired_keys() {
+    let revoke = |c: &mut Chamber, version: u32, member: u32| {
+        let body = RosterChange {
+            version,
+            member,
+            op: RosterOp::Revoke,
+        }
+        .to_body();
+        let clerk = c.clerk.clone();
+        c.post(kinds::ROSTER_CHANGE, &body, &clerk)
+    };
+    // An honest second sitting: same clerk, the roster version after the first's change.
+    let mut first = Chamber::new(4, VoteChange::FinalOnFirstCast);
+    revoke(&mut first, 2, 3).unwrap();
+    let second = Chamber::sitting(3, VoteChange::FinalOnFirstCast, 8, common::key(0, 2), 2);
+    assert_eq!(
+        recount_sittings(&two_sittings(&first, &second))
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Another clerk in the second sitting: its rules are named.
+    let other = Chamber::sitting(3, VoteChange::FinalOnFirstCast, 8, common::key(1, 2), 2);
+    let log = two_sittings(&first, &other);
+    let rules_at = first.log.len() as u64 + 1;
+    let v = recount_sittings(&log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (rules_at, "body.clerk"), "{v}");
+
+    // An older roster version: its roster is named.
+    let older = Chamber::sitting(3, VoteChange::FinalOnFirstCast, 8, common::key(0, 2), 1);
+    let v = recount_sittings(&two_sittings(&first, &older)).unwrap_err();
+    assert_eq!(
+        (v.index, v.field.as_str()),
+        (rules_at + 1, "body.version_number"),
+        "{v}"
+    );
+
+    // The revoked member 3's key back in a later roster.
+    let back = Chamber::sitting(4, VoteChange::FinalOnFirstCast, 8, common::key(0, 2), 2);
+    let v = recount_sittings(&two_sittings(&first, &back)).unwrap_err();
+    assert_eq!(
+        (v.index, v.field.as_str()),
+        (rules_at + 1, "body.members[3].key"),
+        "{v}"
+    );
+
+    // Two sittings on roster version 1; the second moves it to 2; the first's change to
+    // version 2 afterwards is named.
+    let mut first = Chamber::new(4, VoteChange::FinalOnFirstCast);
+    let setup = first.log.len();
+    let mut second = Chamber::sitting(4, VoteChange::FinalOnFirstCast, 8, common::key(0, 2), 1);
+    revoke(&mut second, 2, 1).unwrap();
+    revoke(&mut first, 2, 0).unwrap();
+    let log: Vec<(u64, urne_record::Record)> = first.log[..setup]
+        .iter()
+        .chain(&second.log)
+        .chain(&first.log[setup..])
+        .enumerate()
+        .map(|(i, (_, r))| (i as u64, r.clone()))
+        .collect();
+    let v = recount_sittings(&log).unwrap_err();
+    assert_eq!(
+        (v.index, v.field.as_str()),
+        (log.len() as u64 - 1, "body.version_number"),
+        "{v}"
+    );
 }

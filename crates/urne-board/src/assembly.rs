@@ -3,15 +3,95 @@
 //! same fold, so the board cannot accept a record the recount would refuse.
 
 use std::any::Any;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use urne_assembly::{AssemblyError, Decoded, Phase, SittingState};
+use urne_assembly::{AssemblyError, Chamber, Decoded, Phase, SittingState};
 use urne_record::{ContextType, Kind, Record};
 
 use crate::error::{Code, Rejection};
 use crate::handler::{
-    ContextMachine, ContextMut, ContextView, KindHandler, NewContext, Poster, Prechecked, Scope,
-    Sequencing, UniqueKey,
+    ContextMachine, ContextMut, ContextView, KindHandler, NewContext, Poster, Prechecked, Registry,
+    Scope, Sequencing, UniqueKey,
 };
+
+/// How far a time the presiding officer declares may be from the board's clock, in
+/// seconds (spec/40 §40.2): a board refuses a division event declared further ahead or
+/// behind, so the officer cannot jump the sitting clock to run delegations out.
+pub const CLOCK_SKEW_SECONDS: u64 = 300;
+
+/// The board's clock, in Unix seconds.
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    })
+}
+
+/// Registers the sitting context type and the assembly's kinds, checking declared times
+/// against `clock` (a simulation or a test gives its own; a board, [`system_clock`]).
+pub fn register_sittings(registry: &mut Registry, clock: &Clock) -> Result<(), String> {
+    registry.register_context(Arc::new(SittingMachine))?;
+    let chamber = SharedChamber::default();
+    for kind in urne_assembly::kinds::ALL {
+        registry.register(Arc::new(AssemblyKind::in_chamber(
+            kind,
+            clock.clone(),
+            chamber.clone(),
+        )))?;
+    }
+    Ok(())
+}
+
+/// The sittings of `Registry::standard()`: the system clock, one chamber.
+pub(crate) fn standard(registry: &mut Registry) {
+    registry
+        .machines
+        .insert(ContextType::SITTING.0, Arc::new(SittingMachine));
+    let clock = system_clock();
+    let chamber = SharedChamber::default();
+    for kind in urne_assembly::kinds::ALL {
+        registry.kinds.insert(
+            kind.0,
+            Arc::new(AssemblyKind::in_chamber(
+                kind,
+                clock.clone(),
+                chamber.clone(),
+            )),
+        );
+    }
+}
+
+/// The chamber across the board's sittings (spec/40 §40.4, "Across sittings"), shared
+/// by the handlers of one registry: its apply runs in log order, on open too, so it is
+/// rebuilt from the log like every context's state.
+#[derive(Clone, Default)]
+pub struct SharedChamber(Arc<Mutex<Chamber>>);
+
+impl SharedChamber {
+    fn lock(&self) -> MutexGuard<'_, Chamber> {
+        // A panic while holding it cannot leave it half-changed: its apply only inserts.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The time a division event declares, if the record is one.
+fn declared_time(decoded: &Decoded) -> Option<u64> {
+    match decoded {
+        Decoded::DivisionOpen(open) => Some(open.time),
+        Decoded::DivisionSuspend(e)
+        | Decoded::DivisionResume(e)
+        | Decoded::DivisionClose(e)
+        | Decoded::DivisionVoid(e) => Some(e.time),
+        _ => None,
+    }
+}
 
 /// An assembly error as the board's rejection: its code, and its field.
 pub fn rejection(e: AssemblyError) -> Rejection {
@@ -82,15 +162,49 @@ impl ContextMachine for SittingMachine {
 pub struct AssemblyKind {
     kind: Kind,
     name: &'static str,
+    clock: Clock,
+    chamber: SharedChamber,
 }
 
 impl AssemblyKind {
-    /// The handler of `kind` (one of `urne_assembly::kinds::ALL`).
+    /// The handler of `kind` (one of `urne_assembly::kinds::ALL`), on the system clock.
     pub fn new(kind: Kind) -> Self {
+        Self::with_clock(kind, system_clock())
+    }
+
+    /// The handler of `kind`, checking declared times against `clock`, alone in its
+    /// chamber.
+    pub fn with_clock(kind: Kind, clock: Clock) -> Self {
+        Self::in_chamber(kind, clock, SharedChamber::default())
+    }
+
+    /// The handler of `kind` in `chamber`, which every assembly kind of one board shares.
+    pub fn in_chamber(kind: Kind, clock: Clock, chamber: SharedChamber) -> Self {
         Self {
             kind,
-            name: urne_assembly::kinds::name(kind).unwrap_or("assembly record"),
+            name: urne_assembly::kinds::label(kind),
+            clock,
+            chamber,
         }
+    }
+
+    /// Only the board can check this, at acceptance: the records carry no trusted time,
+    /// and the recount bounds declared times by later cosigned checkpoints (§40.2).
+    fn check_declared_time(&self, decoded: &Decoded) -> Result<(), Rejection> {
+        let Some(time) = declared_time(decoded) else {
+            return Ok(());
+        };
+        let now = (self.clock)();
+        if time.abs_diff(now) > CLOCK_SKEW_SECONDS {
+            return Err(Rejection::invalid_body(
+                "body.time",
+                format!(
+                    "{}: declared time {time} is more than {CLOCK_SKEW_SECONDS} s from the board's clock, {now}",
+                    self.name
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn decode(&self, record: &Record) -> Result<Decoded, Rejection> {
@@ -152,6 +266,8 @@ impl KindHandler for AssemblyKind {
         let keys = sitting(context)?
             .check(record.signer(), decoded)
             .map_err(rejection)?;
+        self.chamber.lock().check(decoded).map_err(rejection)?;
+        self.check_declared_time(decoded)?;
         Ok(keys
             .into_iter()
             .map(|k| UniqueKey {
@@ -170,9 +286,11 @@ impl KindHandler for AssemblyKind {
         context: &mut ContextMut<'_>,
     ) -> Result<(), Rejection> {
         let decoded = self.decode(record)?;
-        context
+        let state = context
             .data_mut::<SittingState>()
-            .ok_or_else(|| Rejection::invalid_body("context", "not a sitting"))?
+            .ok_or_else(|| Rejection::invalid_body("context", "not a sitting"))?;
+        self.chamber.lock().apply(&decoded, state);
+        state
             .apply(record.signer(), &decoded, index)
             .map_err(rejection)
     }

@@ -367,15 +367,7 @@ impl Registry {
                 .insert(kind.0, Arc::new(crate::election::ElectionKind::new(kind)));
         }
         crate::petition::register(&mut registry);
-        registry.machines.insert(
-            ContextType::SITTING.0,
-            Arc::new(crate::assembly::SittingMachine),
-        );
-        for kind in urne_assembly::kinds::ALL {
-            registry
-                .kinds
-                .insert(kind.0, Arc::new(crate::assembly::AssemblyKind::new(kind)));
-        }
+        crate::assembly::standard(&mut registry);
         registry
     }
 

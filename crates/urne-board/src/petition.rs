@@ -64,7 +64,11 @@ impl ContextMachine for PetitionMachine {
             .map_err(rejection)
     }
     fn new_context_state(&self, context: &NewContext<'_>) -> Box<dyn Any + Send + Sync> {
-        Box::new(PetitionState::new(context.id.0, context.authority))
+        Box::new(PetitionState::new(
+            context.id.0,
+            context.authority,
+            context.open.parameters,
+        ))
     }
     fn apply_move(&self, context: &mut ContextMut<'_>, to: u8) -> Result<(), Rejection> {
         let to = phase(to)?;

@@ -50,7 +50,11 @@ fn open_board(dir: &Path) -> Board {
         vec![officer().verifying_key().to_bytes()],
         vec![],
     );
-    Board::open(dir, config, Registry::standard()).unwrap().0
+    let mut registry = Registry::with_builtin();
+    // The board's clock reads 1,200: the tests' declared times are within the skew.
+    let clock: urne_board::assembly::Clock = std::sync::Arc::new(|| 1_200);
+    urne_board::assembly::register_sittings(&mut registry, &clock).unwrap();
+    Board::open(dir, config, registry).unwrap().0
 }
 
 fn post(
@@ -72,8 +76,16 @@ fn refused(result: Result<u64, Rejection>, code: Code, field: &str) {
 
 const TEXT: [u8; 32] = [0x42; 32];
 
-fn vote(division: u32, choice: u8, on_behalf: Option<u32>) -> Vec<u8> {
+/// The sequence number member `m`'s next record in the sitting must carry.
+fn seq(board: &Board, id: ContextId, m: u32) -> u32 {
+    board
+        .with_context_state(&id, |s: &SittingState| s.next_sequence(m).unwrap())
+        .unwrap()
+}
+
+fn vote(sequence: u32, division: u32, choice: u8, on_behalf: Option<u32>) -> Vec<u8> {
     Vote {
+        sequence,
         division,
         text_hash: TEXT,
         roster_version: 2,
@@ -168,6 +180,7 @@ fn sitting(board: &Board) -> ContextId {
     post(board, &clerk(), id, ROSTER_CHANGE, &revoke.to_body()).unwrap();
     // Presence before the sitting is in session: wrong phase.
     let here = Presence {
+        sequence: 1,
         roster_version: 2,
         present: true,
     }
@@ -181,8 +194,9 @@ fn sitting(board: &Board) -> ContextId {
     for m in 0..10 {
         post(board, &member(m), id, PRESENCE, &here).unwrap();
     }
-    let grant = |to: u32| {
+    let grant = |sequence: u32, to: u32| {
         ProxyGrant {
+            sequence,
             roster_version: 2,
             delegate: to,
             seconds: urne_assembly::DEFAULT_PROXY_SECONDS,
@@ -191,10 +205,10 @@ fn sitting(board: &Board) -> ContextId {
         .to_body()
         .unwrap()
     };
-    post(board, &member(10), id, PROXY_GRANT, &grant(0)).unwrap();
+    post(board, &member(10), id, PROXY_GRANT, &grant(1, 0)).unwrap();
     // Two delegations to one holder.
     refused(
-        post(board, &member(9), id, PROXY_GRANT, &grant(0)),
+        post(board, &member(9), id, PROXY_GRANT, &grant(2, 0)),
         Code::InvalidBody,
         "body.delegate",
     );
@@ -217,27 +231,65 @@ fn sitting_through_the_board_refuses_every_tamper_and_recounts_from_the_store() 
     // Vote not in the roster; vote by a revoked key.
     let stranger = SigningKey::from_bytes(&[99; 32]);
     refused(
-        post(&board, &stranger, id, VOTE, &vote(1, 0, None)),
+        post(
+            &board,
+            &stranger,
+            id,
+            VOTE,
+            &vote(seq(&board, id, 0), 1, 0, None),
+        ),
         Code::NotAuthorized,
         "signer",
     );
     refused(
-        post(&board, &member(11), id, VOTE, &vote(1, 0, None)),
+        post(
+            &board,
+            &member(11),
+            id,
+            VOTE,
+            &vote(seq(&board, id, 11), 1, 0, None),
+        ),
         Code::NotAuthorized,
         "signer",
     );
     for m in 0..10 {
-        post(&board, &member(m), id, VOTE, &vote(1, (m % 2) as u8, None)).unwrap();
+        post(
+            &board,
+            &member(m),
+            id,
+            VOTE,
+            &vote(seq(&board, id, m), 1, (m % 2) as u8, None),
+        )
+        .unwrap();
     }
-    post(&board, &member(0), id, VOTE, &vote(1, 2, Some(10))).unwrap();
+    post(
+        &board,
+        &member(0),
+        id,
+        VOTE,
+        &vote(seq(&board, id, 0), 1, 2, Some(10)),
+    )
+    .unwrap();
     // Duplicate vote under "first cast is final", own and by proxy.
     refused(
-        post(&board, &member(3), id, VOTE, &vote(1, 2, None)),
+        post(
+            &board,
+            &member(3),
+            id,
+            VOTE,
+            &vote(seq(&board, id, 3), 1, 2, None),
+        ),
         Code::AlreadyUsed,
         VOTE_KEY,
     );
     refused(
-        post(&board, &member(0), id, VOTE, &vote(1, 1, Some(10))),
+        post(
+            &board,
+            &member(0),
+            id,
+            VOTE,
+            &vote(seq(&board, id, 0), 1, 1, Some(10)),
+        ),
         Code::AlreadyUsed,
         VOTE_KEY,
     );
@@ -266,7 +318,13 @@ fn sitting_through_the_board_refuses_every_tamper_and_recounts_from_the_store() 
     .unwrap();
     // Vote outside the window.
     refused(
-        post(&board, &member(11 - 1), id, VOTE, &vote(1, 0, None)),
+        post(
+            &board,
+            &member(11 - 1),
+            id,
+            VOTE,
+            &vote(seq(&board, id, 11 - 1), 1, 0, None),
+        ),
         Code::InvalidBody,
         "body.division",
     );
@@ -320,7 +378,13 @@ fn sitting_through_the_board_refuses_every_tamper_and_recounts_from_the_store() 
     )
     .unwrap();
     refused(
-        post(&board, &member(0), id, VOTE, &vote(2, 0, Some(10))),
+        post(
+            &board,
+            &member(0),
+            id,
+            VOTE,
+            &vote(seq(&board, id, 0), 2, 0, Some(10)),
+        ),
         Code::InvalidBody,
         "body.on_behalf",
     );
@@ -374,7 +438,15 @@ fn racing_votes_of_one_member_under_first_cast_final_land_once() {
         let handles: Vec<_> = (0..3u8)
             .map(|choice| {
                 let board = &board;
-                s.spawn(move || post(board, &member(4), id, VOTE, &vote(1, choice, None)))
+                s.spawn(move || {
+                    post(
+                        board,
+                        &member(4),
+                        id,
+                        VOTE,
+                        &vote(seq(board, id, 4), 1, choice, None),
+                    )
+                })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
@@ -384,16 +456,198 @@ fn racing_votes_of_one_member_under_first_cast_final_land_once() {
         1,
         "{results:?}"
     );
+    // A vote checked while the winner was pending finds its key taken; one checked
+    // after the winner was applied finds the member's sequence number used.
     for r in results.into_iter().filter_map(Result::err) {
-        assert_eq!(
-            (r.code, r.field.as_deref()),
-            (Code::AlreadyUsed, Some(VOTE_KEY))
+        let why = (r.code, r.field.as_deref());
+        assert!(
+            why == (Code::AlreadyUsed, Some(VOTE_KEY))
+                || why == (Code::InvalidBody, Some("body.sequence")),
+            "{r}"
         );
     }
     let votes = board
-        .with_context_state(&id, |s: &SittingState| s.division(1).unwrap().ballots.len())
+        .with_context_state(&id, |s: &SittingState| s.division(1).unwrap().counted.len())
         .unwrap();
     assert_eq!(votes, 1);
+    drop(board);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_member_arrives_leaves_and_arrives_again_and_a_replay_is_a_duplicate() {
+    let dir = scratch("presence");
+    let board = open_board(&dir);
+    let id = sitting(&board);
+    let presence = |sequence: u32, present: bool| {
+        Presence {
+            sequence,
+            roster_version: 2,
+            present,
+        }
+        .to_body()
+    };
+    // Member 0 arrived in `sitting` (number 1): leaves, arrives, leaves again.
+    let left = post(&board, &member(0), id, PRESENCE, &presence(2, false)).unwrap();
+    post(&board, &member(0), id, PRESENCE, &presence(3, true)).unwrap();
+    let present = |board: &Board| {
+        board
+            .with_context_state(&id, |s: &SittingState| s.is_present(0))
+            .unwrap()
+    };
+    assert!(present(&board));
+    // The old "leaves" again, byte for byte: the board refuses it as a duplicate.
+    let old = board.store().entry(left).unwrap();
+    let e = board.submit(old).unwrap_err();
+    assert_eq!(e.code, Code::Duplicate, "{e}");
+    // Signed anew with its old number: refused by the number.
+    refused(
+        post(&board, &member(0), id, PRESENCE, &presence(2, true)),
+        Code::InvalidBody,
+        "body.sequence",
+    );
+    assert!(present(&board));
+    drop(board);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_declared_time_far_from_the_board_s_clock_is_refused() {
+    let dir = scratch("skew");
+    let board = open_board(&dir);
+    let id = sitting(&board);
+    let skew = urne_board::assembly::CLOCK_SKEW_SECONDS;
+    for time in [1_200 + skew + 1, 1_200 - skew - 1] {
+        refused(
+            post(
+                &board,
+                &officer(),
+                id,
+                DIVISION_OPEN,
+                &division(1, time, false),
+            ),
+            Code::InvalidBody,
+            "body.time",
+        );
+    }
+    post(
+        &board,
+        &officer(),
+        id,
+        DIVISION_OPEN,
+        &division(1, 1_200 - skew, false),
+    )
+    .unwrap();
+    // Jumping ahead to close (and run delegations out) is refused the same way.
+    refused(
+        post(
+            &board,
+            &officer(),
+            id,
+            DIVISION_CLOSE,
+            &event(DIVISION_CLOSE, 1, 1_200 + skew + 1),
+        ),
+        Code::InvalidBody,
+        "body.time",
+    );
+    post(
+        &board,
+        &officer(),
+        id,
+        DIVISION_CLOSE,
+        &event(DIVISION_CLOSE, 1, 1_200 + skew),
+    )
+    .unwrap();
+    drop(board);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_later_sitting_keeps_the_chamber_s_clerk_roster_order_and_retired_keys() {
+    let dir = scratch("chamber");
+    let board = open_board(&dir);
+    // The first sitting: roster version 1, then member 11 revoked (version 2).
+    sitting(&board);
+    let open_second = |nonce: u8, clerk: &SigningKey| {
+        let rules = Rules {
+            clerk: clerk.verifying_key().to_bytes(),
+            quorum: Quorum::Number(1),
+            proxies_count_for_quorum: false,
+            vote_change: VoteChange::LastVoteCounts,
+            max_proxies_held: 0,
+            proxies_in_secret_ballots: false,
+        };
+        let open = ContextOpen {
+            context_type: ContextType::SITTING,
+            nonce: [nonce; 16],
+            name: "Séance suivante".into(),
+            parameters: parameters_hash(&rules.to_body()),
+        };
+        let body = open.to_body().unwrap();
+        let id = ContextId::derive(&officer().verifying_key().to_bytes(), &body);
+        post(&board, &officer(), id, CONTEXT_OPEN, &body).unwrap();
+        (
+            id,
+            post(&board, &officer(), id, SITTING_RULES, &rules.to_body()),
+        )
+    };
+    // Another clerk: refused.
+    let stranger = SigningKey::from_bytes(&[98; 32]);
+    let (_, rules) = open_second(10, &stranger);
+    refused(rules, Code::InvalidBody, "body.clerk");
+    // The same clerk; an older roster, then the revoked key back, then an honest one.
+    let (id, rules) = open_second(11, &clerk());
+    rules.unwrap();
+    let roster = |version: u32, members: u32| Roster {
+        version,
+        groups: vec!["A".into()],
+        members: (0..members)
+            .map(|m| Member {
+                key: member(m).verifying_key().to_bytes(),
+                group: 0,
+                name: format!("M{m}"),
+            })
+            .collect(),
+    };
+    let post_roster = |r: Roster| post(&board, &clerk(), id, ROSTER_MEMBERS, &r.to_body().unwrap());
+    refused(
+        post_roster(roster(1, 11)),
+        Code::InvalidBody,
+        "body.version_number",
+    );
+    refused(
+        post_roster(roster(2, 12)),
+        Code::InvalidBody,
+        "body.members[11].key",
+    );
+    post_roster(roster(2, 11)).unwrap();
+    drop(board);
+    // Reopened, the board rebuilds the chamber from the log: still refused.
+    let board = open_board(&dir);
+    let (_, rules) = {
+        let rules = Rules {
+            clerk: stranger.verifying_key().to_bytes(),
+            quorum: Quorum::Number(1),
+            proxies_count_for_quorum: false,
+            vote_change: VoteChange::LastVoteCounts,
+            max_proxies_held: 0,
+            proxies_in_secret_ballots: false,
+        };
+        let open = ContextOpen {
+            context_type: ContextType::SITTING,
+            nonce: [12; 16],
+            name: "Séance d'après".into(),
+            parameters: parameters_hash(&rules.to_body()),
+        };
+        let body = open.to_body().unwrap();
+        let id = ContextId::derive(&officer().verifying_key().to_bytes(), &body);
+        post(&board, &officer(), id, CONTEXT_OPEN, &body).unwrap();
+        (
+            id,
+            post(&board, &officer(), id, SITTING_RULES, &rules.to_body()),
+        )
+    };
+    refused(rules, Code::InvalidBody, "body.clerk");
     drop(board);
     let _ = std::fs::remove_dir_all(&dir);
 }

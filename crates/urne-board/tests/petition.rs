@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::SigningKey;
+use sha2::{Digest, Sha256};
 use urne_board::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
 use urne_board::{
     Board, BoardConfig, Code, ContextId, ContextOpen, ContextType, Kind, Record, Registry,
@@ -194,7 +195,7 @@ fn a_petition_on_the_board_refuses_every_tamper_and_is_recounted() {
         context_type: ContextType::PETITION,
         nonce: [3; 16],
         name: "Sunday library".into(),
-        parameters: [0; 32],
+        parameters: Sha256::digest(definition.to_bytes()).into(),
     }
     .to_body()
     .unwrap();
@@ -223,6 +224,16 @@ fn a_petition_on_the_board_refuses_every_tamper_and_is_recounted() {
         &snap.signed().to_bytes(),
         Code::InvalidBody,
         "kind",
+    );
+    // Another definition than the one context.open's parameters hash names.
+    let mut other = definition.clone();
+    other.threshold += 1;
+    h.refused(
+        &a,
+        PETITION_DEFINE,
+        &other.to_bytes(),
+        Code::InvalidBody,
+        "body",
     );
     h.post(&a, PETITION_DEFINE, &definition.to_bytes()).unwrap();
     let mut one_cosignature = snap.signed().clone();
@@ -420,6 +431,7 @@ fn a_petition_on_the_board_refuses_every_tamper_and_is_recounted() {
     let count = recount(
         id.0,
         a.verifying_key().to_bytes(),
+        Sha256::digest(definition.to_bytes()).into(),
         &h.accepted,
         &mut rand::rng(),
     )

@@ -17,13 +17,14 @@ use urne_credential::registry::{
     Cosignature, DEFAULT_BUCKET_BITS, Register, Registrars, SignedSnapshot, Snapshot, SnapshotPart,
 };
 use urne_credential::wallet::{
-    ATTRIBUTE_AGE_BAND, ATTRIBUTE_DISTRICT, EnrolmentRequest, KdfParams, MAX_FILE_LEN, Wallet,
+    ATTRIBUTE_AGE_BAND, ATTRIBUTE_DISTRICT, Enrolment, EnrolmentRequest, KdfParams, MAX_FILE_LEN,
+    Wallet,
 };
 use urne_petition::kinds::*;
 use urne_petition::signature::{self, BucketRing};
 use urne_petition::{
-    Definition, PetitionCount, PetitionRecord, PetitionResult, Phase, SignatureBody, labels,
-    recount,
+    Definition, MIN_BUCKET_SIZE, MIN_REAL_KEYS, PetitionCount, PetitionRecord, PetitionResult,
+    Phase, SignatureBody, labels, recount,
 };
 use urne_record::Kind;
 use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
@@ -143,6 +144,16 @@ pub enum PetitionCommand {
         /// Withdraw this wallet's signature instead.
         #[arg(long)]
         withdraw: bool,
+        #[command(flatten)]
+        board_key: BoardKey,
+        /// Refuse a ring (bucket) smaller than this (spec/32 §32.9; lower only for a test
+        /// or a demo: a small ring hides its signer among few people).
+        #[arg(long, default_value_t = MIN_BUCKET_SIZE)]
+        min_bucket: usize,
+        /// Refuse a bucket with fewer registered (non-padding) keys than this (spec/32
+        /// §32.9; lower only for a test or a demo).
+        #[arg(long, default_value_t = MIN_REAL_KEYS)]
+        min_real_keys: usize,
     },
     /// Recount the petition from the board's log; with --watch, again every so often.
     Status {
@@ -155,11 +166,15 @@ pub enum PetitionCommand {
         /// With --watch, stop after this many counts.
         #[arg(long)]
         rounds: Option<u64>,
+        #[command(flatten)]
+        board_key: BoardKey,
     },
     /// Close the petition, post its result and its outcome.
     Close {
         #[command(flatten)]
         authority: PetitionAuthority,
+        #[command(flatten)]
+        board_key: BoardKey,
     },
 }
 
@@ -197,9 +212,16 @@ pub enum WalletCommand {
     Enrol {
         #[command(flatten)]
         wallet: WalletFile,
-        /// The registry's id (64 hex digits).
+        /// The registry's id (64 hex digits), as the registrar gives it to you in person.
         #[arg(long)]
         registry: String,
+        /// Registrar cosignatures a snapshot of this registry needs, as the registrar gives it.
+        #[arg(long)]
+        registrar_threshold: u8,
+        /// A registrar's Ed25519 public key (64 hex digits), in the registry's order, as
+        /// the registrar gives them: the wallet signs only from snapshots they cosigned.
+        #[arg(long = "registrar", required = true)]
+        registrars: Vec<String>,
         /// Where to write the request (refuses to overwrite; mode 0600: it holds the
         /// openings of your attributes).
         #[arg(long)]
@@ -319,14 +341,31 @@ fn wallet(command: WalletCommand) -> Result<(), Failure> {
         WalletCommand::Enrol {
             wallet,
             registry,
+            registrar_threshold,
+            registrars,
             out,
         } => {
             let registry = keys::parse_hex32(&registry, "--registry")?;
-            let w = wallet.open()?;
+            let registrars = parse_registrars(registrar_threshold, &registrars)?;
+            let mut w = wallet.open()?;
+            w.record_enrolment(Enrolment {
+                registry,
+                registrars,
+            })
+            .map_err(|e| fail(format!("{}: {e}", wallet.wallet.display())))?;
             let request = w
                 .enrolment_request(&registry, &mut rng)
                 .map_err(|e| e.to_string())?;
             write_new(&out, &request.to_bytes())?;
+            let sealed = w
+                .seal(
+                    wallet.passphrase()?.as_bytes(),
+                    KdfParams::RECOMMENDED,
+                    &mut rng,
+                )
+                .map_err(|e| e.to_string())?;
+            urne_fsutil::replace(&wallet.wallet, &sealed, 0o600)
+                .map_err(|e| fail(format!("{}: {e}", wallet.wallet.display())))?;
             say!(
                 "enrolment request for key {} written to {}: hand it to the registrar",
                 w.public_key().to_hex(),
@@ -490,34 +529,136 @@ struct Petition {
     count: PetitionCount,
 }
 
-fn read_petition(client: &BoardClient, id: ContextId) -> Result<Petition, Failure> {
+/// The board's key, which signs the checkpoints the petition commands check the log against.
+#[derive(clap::Args)]
+pub struct BoardKey {
+    /// A file holding the board's verifier key (vkey), obtained out of band (e.g.
+    /// <data>/board.vkey): the log read is checked against a checkpoint it signed.
+    #[arg(long, env = "URNE_BOARD_KEY_FILE")]
+    board_key_file: PathBuf,
+}
+
+impl BoardKey {
+    fn vkey(&self) -> Result<String, Failure> {
+        let path = &self.board_key_file;
+        Ok(std::fs::read_to_string(path)
+            .map_err(|e| fail(format!("{}: {e}", path.display())))?
+            .trim()
+            .to_owned())
+    }
+}
+
+/// How long to wait for a checkpoint that covers the log as read.
+const CHECKPOINT_WAIT: Duration = Duration::from_secs(30);
+
+/// The whole log as the board serves it, checked against a checkpoint signed by the board's
+/// key: a board that served a forged, dropped or reordered entry fails here.
+fn read_checked_log(client: &BoardClient, key: &BoardKey) -> Result<Vec<(u64, Record)>, Failure> {
+    let vkey = key.vkey()?;
+    let verifier = urne_log::note::NoteVerifier::from_vkey(&vkey)
+        .map_err(|e| fail(format!("the board key: {e}")))?;
+    let mut entries = client.entries(0, u64::MAX)?;
+    let last = entries.last().map_or(Default::default(), |e| e.hash);
+    let signed = client.checkpoint_covering(
+        &verifier,
+        &[],
+        0,
+        &last,
+        (entries.len() as u64).saturating_sub(1),
+        CHECKPOINT_WAIT,
+    )?;
+    let size = signed.checkpoint.size();
+    if size > entries.len() as u64 {
+        entries.extend(client.entries(entries.len() as u64, size)?);
+    }
+    entries.truncate(usize::try_from(size).unwrap_or(usize::MAX));
+    let log = entries
+        .into_iter()
+        .map(|e| {
+            Record::parse(e.record)
+                .map(|r| (e.index, r))
+                .map_err(|err| fail(format!("entry {}: {err}", e.index)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    urne_cli::assembly::check_checkpoint(&log, &signed.text, &vkey).map_err(fail)?;
+    Ok(log)
+}
+
+/// A petition's `context.open` as the log has it: its authority (the signer) and its
+/// parameters hash, then the petition's other records.
+struct PetitionLog {
+    authority: [u8; 32],
+    parameters: [u8; 32],
+    records: Vec<PetitionRecord>,
+}
+
+/// The petition `id`'s authority, parameters hash and records from a checked log: each record's envelope
+/// signature verified, exactly one `context.open`, first, of type petition, whose signer
+/// and body derive `id` (so nobody else's open can stand for it).
+fn petition_records(id: ContextId, log: &[(u64, Record)]) -> Result<PetitionLog, Failure> {
     let mut authority = None;
     let mut records = Vec::new();
-    for entry in client.entries(0, u64::MAX)? {
-        let record =
-            Record::parse(entry.record).map_err(|e| fail(format!("entry {}: {e}", entry.index)))?;
+    for (index, record) in log {
         if record.context() != id {
             continue;
         }
+        record
+            .verify_signature()
+            .map_err(|e| fail(format!("entry {index}: {e}; refusing to act on the log")))?;
         if record.kind() == CONTEXT_OPEN {
+            if authority.is_some() {
+                return Err(fail(format!(
+                    "entry {index}: a second context.open of petition {}; refusing to act on the log",
+                    id.to_hex()
+                )));
+            }
+            if !records.is_empty() {
+                return Err(fail(format!(
+                    "entry {index}: the petition's context.open comes after its records; refusing to act on the log"
+                )));
+            }
             let open = ContextOpen::parse(record.body())
-                .map_err(|e| fail(format!("entry {}: {e}", entry.index)))?;
+                .map_err(|e| fail(format!("entry {index}: {e}")))?;
             if open.context_type != ContextType::PETITION {
                 return Err(fail(format!("{} is not a petition", id.to_hex())));
             }
-            authority = Some(*record.signer());
+            if ContextId::derive(record.signer(), record.body()) != id {
+                return Err(fail(format!(
+                    "entry {index}: this context.open does not derive petition id {}; refusing to act on the log",
+                    id.to_hex()
+                )));
+            }
+            authority = Some((*record.signer(), open.parameters));
             continue;
         }
         records.push(PetitionRecord {
-            index: entry.index,
+            index: *index,
             kind: record.kind(),
             signer: *record.signer(),
             body: record.body().to_vec(),
         });
     }
-    let authority =
-        authority.ok_or_else(|| fail(format!("no petition {} on the board", id.to_hex())))?;
-    let count = recount(id.0, authority, &records, &mut rand::rng()).map_err(|v| {
+    let (authority, parameters) = authority.ok_or_else(|| {
+        fail(format!(
+            "no petition {} on the board (its context.open is not in the checked log)",
+            id.to_hex()
+        ))
+    })?;
+    Ok(PetitionLog {
+        authority,
+        parameters,
+        records,
+    })
+}
+
+fn read_petition(client: &BoardClient, key: &BoardKey, id: ContextId) -> Result<Petition, Failure> {
+    let log = read_checked_log(client, key)?;
+    let PetitionLog {
+        authority,
+        parameters,
+        records,
+    } = petition_records(id, &log)?;
+    let count = recount(id.0, authority, parameters, &records, &mut rand::rng()).map_err(|v| {
         fail(format!(
             "the board's log breaks the petition's rules at {v}; refusing to act on it"
         ))
@@ -558,6 +699,59 @@ impl Petition {
     }
 }
 
+fn parse_registrars(threshold: u8, keys: &[String]) -> Result<Registrars, Failure> {
+    let keys = keys
+        .iter()
+        .map(|k| {
+            let bytes = keys::parse_hex32(k, "--registrar")?;
+            VerifyingKey::from_bytes(&bytes)
+                .map_err(|_| fail(format!("--registrar {k}: not an Ed25519 key")))
+        })
+        .collect::<Result<Vec<_>, Failure>>()?;
+    Registrars::new(threshold, keys).map_err(|e| fail(e.to_string()))
+}
+
+fn registrars_text(registrars: &Registrars) -> String {
+    let keys: Vec<String> = registrars
+        .keys
+        .iter()
+        .map(|k| urne_crypto::encoding::to_hex(k.as_bytes()))
+        .collect();
+    format!(
+        "{} of {} ({})",
+        registrars.threshold,
+        registrars.keys.len(),
+        keys.join(", ")
+    )
+}
+
+/// The wallet signs only into the registry it was enrolled in, under the registrars it
+/// was given in person: the petition's author names both in its definition, and an author
+/// who named itself registrar could otherwise make rings of copied keys and padding.
+fn check_registry(w: &Wallet, definition: &Definition) -> Result<(), Failure> {
+    let enrolment = w.enrolment().ok_or_else(|| {
+        fail(
+            "this wallet records no registry: enrol it first (`urne wallet enrol --registry … \
+             --registrar-threshold … --registrar …`) with what the registrars gave you",
+        )
+    })?;
+    if enrolment.registry != definition.registry {
+        return Err(fail(format!(
+            "the petition uses registry {}, this wallet was enrolled in registry {}: refusing to sign",
+            urne_crypto::encoding::to_hex(&definition.registry),
+            urne_crypto::encoding::to_hex(&enrolment.registry)
+        )));
+    }
+    if enrolment.registrars != definition.registrars {
+        return Err(fail(format!(
+            "the petition names registrars {}, this wallet's registry has registrars {}: refusing to sign",
+            registrars_text(&definition.registrars),
+            registrars_text(&enrolment.registrars)
+        )));
+    }
+    Ok(())
+}
+
 fn petition_id(text: &str) -> Result<ContextId, Failure> {
     Ok(ContextId(keys::parse_hex32(text, "--petition")?))
 }
@@ -569,6 +763,31 @@ fn authority_key(path: &Path) -> Result<SigningKey, Failure> {
 
 fn print_count(p: &Petition) -> Result<(), Failure> {
     let c = &p.count;
+    if let Ok(definition) = p.definition() {
+        say!(
+            "registry {}, registrars {}",
+            urne_crypto::encoding::to_hex(&definition.registry),
+            registrars_text(&definition.registrars)
+        )?;
+    }
+    if let Ok(snapshot) = p.snapshot() {
+        let buckets = snapshot.header().bucket_count();
+        let real: Vec<usize> = (0..buckets)
+            .map(|b| snapshot.real_keys(b).unwrap_or(0))
+            .collect();
+        let fewest = real.iter().copied().min().unwrap_or(0);
+        let size = snapshot.header().bucket_size();
+        let floor = if size < MIN_BUCKET_SIZE || fewest < MIN_REAL_KEYS {
+            format!(
+                "below the floor of spec/32 §32.9 ({MIN_BUCKET_SIZE} keys, {MIN_REAL_KEYS} registered): wallets sign only with a lowered --min-bucket/--min-real-keys, for a test or a demo"
+            )
+        } else {
+            "at or above the floor of spec/32 §32.9".to_owned()
+        };
+        say!(
+            "rings: {buckets} buckets of {size} keys, at least {fewest} registered in each; {floor}"
+        )?;
+    }
     say!(
         "petition {}: {}, {} signatures (threshold {}), {} withdrawn",
         p.id.to_hex(),
@@ -596,22 +815,13 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
             let key = authority_key(&key)?;
             let text =
                 std::fs::read(&text).map_err(|e| fail(format!("{}: {e}", text.display())))?;
-            let registrars = registrars
-                .iter()
-                .map(|k| {
-                    let bytes = keys::parse_hex32(k, "--registrar")?;
-                    VerifyingKey::from_bytes(&bytes)
-                        .map_err(|_| fail(format!("--registrar {k}: not an Ed25519 key")))
-                })
-                .collect::<Result<Vec<_>, Failure>>()?;
             let definition = Definition {
                 text_hash: Sha256::digest(&text).into(),
                 threshold,
                 deadline,
                 scope,
                 registry: keys::parse_hex32(&registry, "--registry")?,
-                registrars: Registrars::new(registrar_threshold, registrars)
-                    .map_err(|e| fail(e.to_string()))?,
+                registrars: parse_registrars(registrar_threshold, &registrars)?,
             };
             let body = definition.to_bytes();
             // Refuse locally what the board would refuse, with the same message.
@@ -654,10 +864,13 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
             petition,
             wallet,
             withdraw,
+            board_key,
+            min_bucket,
+            min_real_keys,
         } => {
             let id = petition_id(&petition)?;
-            let w = wallet.open()?;
-            let p = read_petition(&client, id)?;
+            let mut w = wallet.open()?;
+            let p = read_petition(&client, &board_key, id)?;
             if p.count.phase != Phase::Open {
                 return Err(fail(format!(
                     "the petition is {}, not open",
@@ -665,10 +878,42 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
                 )));
             }
             let definition = p.definition()?;
+            check_registry(&w, &definition)?;
             let snapshot = p.snapshot()?;
             let at = snapshot.position(&w.public_key()).ok_or_else(|| {
                 fail("this wallet's key is not in the petition's registry snapshot")
             })?;
+            let newer = w
+                .see_snapshot(snapshot.header().number)
+                .map_err(|e| fail(format!("{e}: refusing to sign")))?;
+            let size = snapshot.header().bucket_size();
+            let real = snapshot.real_keys(at.bucket).unwrap_or(0);
+            say!(
+                "registry {}, registrars {}",
+                urne_crypto::encoding::to_hex(&definition.registry),
+                registrars_text(&definition.registrars)
+            )?;
+            say!(
+                "ring: bucket {} of {}, {size} keys of which {real} registered",
+                at.bucket,
+                snapshot.header().bucket_count()
+            )?;
+            if min_bucket < MIN_BUCKET_SIZE || min_real_keys < MIN_REAL_KEYS {
+                say!(
+                    "warning: ring floor lowered to {min_bucket} keys, {min_real_keys} registered \
+                     (spec/32 §32.9: {MIN_BUCKET_SIZE}, {MIN_REAL_KEYS}): a test or a demo only"
+                )?;
+            }
+            if size < min_bucket {
+                return Err(fail(format!(
+                    "the ring has {size} keys, fewer than {min_bucket}: it would hide you among too few; refusing to sign"
+                )));
+            }
+            if real < min_real_keys {
+                return Err(fail(format!(
+                    "the ring holds {real} registered keys, fewer than {min_real_keys} (the rest is padding, which hides nobody); refusing to sign"
+                )));
+            }
             let ring = BucketRing::new(
                 &snapshot
                     .bucket(at.bucket)
@@ -710,6 +955,19 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
             } else {
                 PETITION_SIGN
             };
+            if newer {
+                // Recorded before posting: a crash after the post must not let an older
+                // snapshot through next time.
+                let sealed = w
+                    .seal(
+                        wallet.passphrase()?.as_bytes(),
+                        KdfParams::RECOMMENDED,
+                        &mut rand::rng(),
+                    )
+                    .map_err(|e| e.to_string())?;
+                urne_fsutil::replace(&wallet.wallet, &sealed, 0o600)
+                    .map_err(|e| fail(format!("{}: {e}", wallet.wallet.display())))?;
+            }
             let index = post(&client, id, kind, &body.to_bytes(), &envelope)?;
             say!(
                 "{} (entry {index}); tag {}",
@@ -721,11 +979,12 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
             petition,
             watch,
             rounds,
+            board_key,
         } => {
             let id = petition_id(&petition)?;
             let mut done = 0u64;
             loop {
-                let p = read_petition(&client, id)?;
+                let p = read_petition(&client, &board_key, id)?;
                 print_count(&p)?;
                 done += 1;
                 let Some(every) = watch else {
@@ -739,14 +998,17 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
                 std::thread::sleep(Duration::from_secs(every.max(1)));
             }
         }
-        PetitionCommand::Close { authority } => {
+        PetitionCommand::Close {
+            authority,
+            board_key,
+        } => {
             let key = authority_key(&authority.key)?;
             let id = petition_id(&authority.petition)?;
-            if read_petition(&client, id)?.count.phase == Phase::Open {
+            if read_petition(&client, &board_key, id)?.count.phase == Phase::Open {
                 post(&client, id, CONTEXT_PHASE, &[Phase::Closed.code()], &key)?;
             }
             // Recounted after the close: no signature can land in between.
-            let p = read_petition(&client, id)?;
+            let p = read_petition(&client, &board_key, id)?;
             let threshold = p.definition()?.threshold;
             let result = PetitionResult {
                 counted: p.count.counted,
@@ -769,5 +1031,100 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
                 outcome.name()
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    fn key(seed: u8) -> SigningKey {
+        SigningKey::from_bytes(&[seed; 32])
+    }
+
+    fn open_body(nonce: u8) -> Vec<u8> {
+        ContextOpen {
+            context_type: ContextType::PETITION,
+            nonce: [nonce; 16],
+            name: "a petition".into(),
+            parameters: [0; 32],
+        }
+        .to_body()
+        .unwrap()
+    }
+
+    /// A petition's log: its context.open by the authority, then a phase move.
+    fn log() -> (ContextId, Vec<(u64, Record)>) {
+        let authority = key(1);
+        let open = open_body(1);
+        let id = ContextId::derive(authority.verifying_key().as_bytes(), &open);
+        let records = vec![
+            Record::sign(id, CONTEXT_OPEN, &open, &authority).unwrap(),
+            Record::sign(id, CONTEXT_PHASE, &[Phase::Open.code()], &authority).unwrap(),
+        ];
+        (
+            id,
+            records
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| (i as u64, r))
+                .collect(),
+        )
+    }
+
+    fn refusal(id: ContextId, log: &[(u64, Record)]) -> String {
+        match petition_records(id, log) {
+            Err(Failure::Message(m)) => m,
+            Err(_) => panic!("another failure"),
+            Ok(_) => panic!("accepted"),
+        }
+    }
+
+    #[test]
+    fn an_honest_log_gives_the_authority_and_the_records() {
+        let (id, log) = log();
+        let found = petition_records(id, &log).unwrap();
+        assert_eq!(found.authority, *key(1).verifying_key().as_bytes());
+        assert_eq!(found.parameters, [0; 32]);
+        assert_eq!(found.records.len(), 1);
+        assert_eq!(found.records[0].kind, CONTEXT_PHASE);
+    }
+
+    #[test]
+    fn a_forged_record_is_refused_by_its_envelope_signature() {
+        let (id, mut log) = log();
+        // The board swaps the phase byte of the authority's record, keeping its signature.
+        let mut bytes = log[1].1.bytes().to_vec();
+        bytes[39] = Phase::Closed.code();
+        log[1].1 = Record::parse(bytes).unwrap();
+        assert!(
+            refusal(id, &log).contains("entry 1"),
+            "{}",
+            refusal(id, &log)
+        );
+    }
+
+    #[test]
+    fn an_open_that_does_not_derive_the_id_is_refused() {
+        let (id, mut log) = log();
+        // Someone else's open, served under this id: its signer did not make the id.
+        let mallory = key(2);
+        log[0].1 = Record::sign(id, CONTEXT_OPEN, &open_body(1), &mallory).unwrap();
+        assert!(
+            refusal(id, &log).contains("does not derive petition id"),
+            "{}",
+            refusal(id, &log)
+        );
+    }
+
+    #[test]
+    fn a_second_open_or_records_before_the_open_are_refused() {
+        let (id, log) = log();
+        let mut twice = log.clone();
+        twice.push((2, log[0].1.clone()));
+        assert!(refusal(id, &twice).contains("entry 2: a second context.open"));
+        let late = vec![(0, log[1].1.clone()), (1, log[0].1.clone())];
+        assert!(refusal(id, &late).contains("comes after its records"));
     }
 }

@@ -7,6 +7,8 @@
 //! meant to vote; any disagreement is an error.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ed25519_dalek::SigningKey;
@@ -94,11 +96,13 @@ struct Sitting<'a> {
     id: ContextId,
     officer: SigningKey,
     members: Vec<SigningKey>,
+    /// The simulated time, which the board's clock reads.
+    now: Arc<AtomicU64>,
 }
 
 impl Sitting<'_> {
     fn post(&self, kind: Kind, body: &[u8], key: &SigningKey) -> Result<u64, String> {
-        let name = urne_assembly::kinds::name(kind).unwrap_or("context record");
+        let name = urne_assembly::kinds::label(kind);
         let record = Record::sign(self.id, kind, body, key).map_err(|e| format!("{name}: {e}"))?;
         self.board
             .submit(record.into_bytes())
@@ -106,13 +110,18 @@ impl Sitting<'_> {
             .map_err(|e| format!("the board refused {name}: {e}"))
     }
 
-    /// Posts records signed by members, 32 at a time (the board commits concurrent
-    /// records in groups).
+    /// Posts records signed by members, on 32 threads (the board commits concurrent
+    /// records in groups). A member's records go through one thread, in order, since
+    /// each carries the member's next sequence number (spec/40 §40.2).
     fn post_many(&self, jobs: Vec<(Kind, Vec<u8>, u32)>) -> Result<(), String> {
-        let chunk = jobs.len().div_ceil(32).max(1);
+        const THREADS: u32 = 32;
+        let mut parts: Vec<Vec<(Kind, Vec<u8>, u32)>> = vec![Vec::new(); THREADS as usize];
+        for job in jobs {
+            parts[(job.2 % THREADS) as usize].push(job);
+        }
         std::thread::scope(|s| {
-            let handles: Vec<_> = jobs
-                .chunks(chunk)
+            let handles: Vec<_> = parts
+                .iter()
                 .map(|part| {
                     s.spawn(move || {
                         part.iter().try_for_each(|(kind, body, m)| {
@@ -129,7 +138,13 @@ impl Sitting<'_> {
         })
     }
 
+    /// Moves the simulated time on to `time`.
+    fn at(&self, time: u64) {
+        self.now.store(time, Ordering::Relaxed);
+    }
+
     fn event(&self, kind: Kind, division: u32, time: u64, reason: &str) -> Result<u64, String> {
+        self.at(time);
         let body = DivisionEvent {
             division,
             time,
@@ -146,6 +161,9 @@ impl Sitting<'_> {
             .ok_or_else(|| "the sitting is not on the board".to_owned())
     }
 }
+
+/// When the demo's sitting starts: 15:00 UTC on 30 November 2026.
+const DEMO_START: u64 = 1_796_050_800;
 
 /// A division of the demo: its title, and how member m votes (None: does not vote).
 struct Plan {
@@ -193,12 +211,17 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
         vec![officer.verifying_key().to_bytes()],
         Vec::new(),
     );
-    let (board, _) = Board::open(
-        &dir.path().join("board"),
-        config,
-        urne_board::Registry::standard(),
-    )
-    .map_err(|e| format!("opening the board: {e}"))?;
+    // The sitting runs on a simulated afternoon: the board's clock is the demo's, so the
+    // declared times pass the board's skew check (spec/40 §40.2) without waiting.
+    let now = Arc::new(AtomicU64::new(DEMO_START));
+    let clock: urne_board::assembly::Clock = {
+        let now = now.clone();
+        Arc::new(move || now.load(Ordering::Relaxed))
+    };
+    let mut registry = urne_board::Registry::with_builtin();
+    urne_board::assembly::register_sittings(&mut registry, &clock)?;
+    let (board, _) = Board::open(&dir.path().join("board"), config, registry)
+        .map_err(|e| format!("opening the board: {e}"))?;
     let started = Instant::now();
 
     let mut group_of = Vec::new();
@@ -229,6 +252,7 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
         id,
         officer: officer.clone(),
         members: (0..n).map(|_| key()).collect(),
+        now,
     };
     sitting.post(CONTEXT_OPEN, &open_body, &officer)?;
     sitting.post(SITTING_RULES, &rules.to_body(), &officer)?;
@@ -256,22 +280,30 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
     // Presence: every member but one in ten; of the absent, those with an even number
     // give a proxy to the next member, who is present.
     let absent = |m: u32| m % 10 == 9;
-    let presence = Presence {
-        roster_version: 1,
-        present: true,
+    // Each member's last sequence number in the sitting (spec/40 §40.2).
+    let mut sequences = vec![0u32; n as usize];
+    let mut next = |m: u32| {
+        let s = &mut sequences[m as usize];
+        *s += 1;
+        *s
+    };
+    let mut presences = Vec::new();
+    for m in (0..n).filter(|&m| !absent(m)) {
+        let body = Presence {
+            sequence: next(m),
+            roster_version: 1,
+            present: true,
+        }
+        .to_body();
+        presences.push((PRESENCE, body, m));
     }
-    .to_body();
-    sitting.post_many(
-        (0..n)
-            .filter(|&m| !absent(m))
-            .map(|m| (PRESENCE, presence.clone(), m))
-            .collect(),
-    )?;
+    sitting.post_many(presences)?;
     let delegate_of = |m: u32| (absent(m) && m % 20 == 19 && m + 1 < n).then_some(m + 1);
     let mut proxies = 0;
     for m in 0..n {
         if let Some(d) = delegate_of(m) {
             let body = ProxyGrant {
+                sequence: next(m),
                 roster_version: 1,
                 delegate: d,
                 seconds: DEFAULT_PROXY_SECONDS,
@@ -285,13 +317,18 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
     }
 
     // The divisions. Declared times: the officer's clock, from 15:00 UTC on the day.
-    let mut time: u64 = 1_796_050_800;
+    let mut time: u64 = DEMO_START;
     let mut expected: Vec<Vec<u32>> = Vec::new();
     for (i, plan) in PLANS.iter().enumerate() {
         let division = i as u32 + 1;
+        // Division 4 reruns division 3: the same text, so the same hash (spec/40 §40.7).
+        let text = match division {
+            3 | 4 => "Article 3 du projet de loi",
+            _ => plan.title,
+        };
         let text_hash: [u8; 32] = {
             use sha2::{Digest, Sha256};
-            Sha256::digest(plan.title.as_bytes()).into()
+            Sha256::digest(text.as_bytes()).into()
         };
         time += 60;
         let open = DivisionOpen {
@@ -304,6 +341,7 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
             reruns: if division == 4 { 3 } else { 0 },
             choices: vec!["pour".into(), "contre".into(), "abstention".into()],
         };
+        sitting.at(time);
         sitting.post(
             DIVISION_OPEN,
             &open.to_body().map_err(|e| e.to_string())?,
@@ -325,6 +363,7 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
             };
             counts[usize::from(choice)] += 1;
             let body = Vote {
+                sequence: next(signer),
                 division,
                 text_hash,
                 roster_version: 1,
@@ -356,6 +395,7 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
             // Two members state they meant otherwise: recorded, not counted.
             for m in [3u32, 4] {
                 let body = Correction {
+                    sequence: next(m),
                     division,
                     choice: 0,
                     note: "mise au point : je voulais voter pour".into(),
@@ -460,36 +500,23 @@ fn vote_division(record: &Record) -> Option<u32> {
 }
 
 fn one_division_batch(votes: &[(u64, Record)]) -> Result<(), String> {
-    use sha2::{Digest, Sha256};
-    let messages: Vec<Vec<u8>> = votes
-        .iter()
-        .map(|(_, r)| {
-            let bytes = r.bytes();
-            let mut m = urne_record::RECORD_SIGNATURE_LABEL.to_vec();
-            m.extend_from_slice(&Sha256::digest(&bytes[..bytes.len() - 64]));
-            m
-        })
-        .collect();
+    let messages: Vec<Vec<u8>> = votes.iter().map(|(_, r)| r.signed_message()).collect();
     let items: Vec<urne_assembly::batch::Item<'_>> = votes
         .iter()
         .zip(&messages)
-        .map(|((_, r), message)| {
-            let bytes = r.bytes();
-            let mut signature = [0u8; 64];
-            signature.copy_from_slice(&bytes[bytes.len() - 64..]);
-            urne_assembly::batch::Item {
-                message,
-                key: *r.signer(),
-                signature,
-            }
+        .map(|((_, r), message)| urne_assembly::batch::Item {
+            message,
+            key: *r.signer(),
+            signature: r.signature(),
         })
         .collect();
     urne_assembly::batch::verify(&items)
         .map_err(|at| format!("VERIFICATION FAILED: vote {} does not verify", votes[at].0))
 }
 
-/// Checks that the records are exactly the log the board's checkpoint signs.
-fn check_checkpoint(log: &[(u64, Record)], checkpoint: &str, vkey: &str) -> Result<(), String> {
+/// Checks that the records are exactly the log the board's checkpoint signs (also the
+/// petition commands' check of what the board serves).
+pub fn check_checkpoint(log: &[(u64, Record)], checkpoint: &str, vkey: &str) -> Result<(), String> {
     let verifier = NoteVerifier::from_vkey(vkey).map_err(|e| format!("the board key: {e}"))?;
     let note = Note::parse(checkpoint.as_bytes()).map_err(|e| e.to_string())?;
     let checkpoint = Checkpoint::open(&note, &verifier)

@@ -16,9 +16,8 @@ use serde::Deserialize;
 use urne_assembly::body::DivisionEvent;
 use urne_assembly::kinds::*;
 use urne_assembly::{
-    Correction, DEFAULT_PROXY_SECONDS, DivisionOpen, DivisionStatus, Member, Presence, ProxyGrant,
-    Quorum, Recount, Roster, RosterChange, RosterOp, Rules, SittingState, Vote, VoteChange,
-    parameters_hash,
+    Correction, DEFAULT_PROXY_SECONDS, DivisionOpen, Member, Presence, ProxyGrant, Quorum, Recount,
+    Roster, RosterChange, RosterOp, Rules, SittingState, Vote, VoteChange, parameters_hash,
 };
 use urne_board::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
 use urne_board::{ContextId, ContextOpen, ContextType, Kind, Record};
@@ -328,14 +327,6 @@ impl Follower {
     }
 }
 
-fn kind_name(kind: Kind) -> &'static str {
-    urne_assembly::kinds::name(kind).unwrap_or(match kind {
-        CONTEXT_OPEN => "context.open",
-        CONTEXT_PHASE => "context.phase",
-        _ => "record",
-    })
-}
-
 fn post(
     client: &BoardClient,
     id: ContextId,
@@ -343,7 +334,7 @@ fn post(
     body: &[u8],
     key: &SigningKey,
 ) -> Result<Record, Failure> {
-    let name = kind_name(kind);
+    let name = urne_assembly::kinds::label(kind);
     let record = Record::sign(id, kind, body, key).map_err(|e| fail(format!("{name}: {e}")))?;
     let receipt = client
         .post_record(record.bytes())
@@ -444,12 +435,15 @@ pub fn run(board: &BoardArgs, command: AssemblyCommand) -> Result<(), Failure> {
         AssemblyCommand::Roster { command } => roster(board, command),
         AssemblyCommand::Presence { signed, leave } => {
             let follower = Follower::new(board, &signed.sitting)?;
+            let key = key_of(&signed.key, Role::Member)?;
+            let state = follower.state()?;
             let body = Presence {
-                roster_version: follower.state()?.roster_version(),
+                sequence: next_sequence(state, &key)?,
+                roster_version: state.roster_version(),
                 present: !leave,
             }
             .to_body();
-            follower.post(PRESENCE, &body, &key_of(&signed.key, Role::Member)?)?;
+            follower.post(PRESENCE, &body, &key)?;
             Ok(())
         }
         AssemblyCommand::Division { command } => division(board, command),
@@ -461,15 +455,17 @@ pub fn run(board: &BoardArgs, command: AssemblyCommand) -> Result<(), Failure> {
             note,
         } => {
             let follower = Follower::new(board, &signed.sitting)?;
+            let key = key_of(&signed.key, Role::Member)?;
             let choice = choice_index(follower.state()?, division, &choice)?;
             let body = Correction {
+                sequence: next_sequence(follower.state()?, &key)?,
                 division,
                 choice,
                 note,
             }
             .to_body()
             .map_err(|e| fail(e.to_string()))?;
-            follower.post(VOTE_CORRECTION, &body, &key_of(&signed.key, Role::Member)?)?;
+            follower.post(VOTE_CORRECTION, &body, &key)?;
             Ok(())
         }
         AssemblyCommand::Proxy { command } => match command {
@@ -484,7 +480,9 @@ pub fn run(board: &BoardArgs, command: AssemblyCommand) -> Result<(), Failure> {
                     .checked_mul(86_400)
                     .filter(|s| *s > 0)
                     .ok_or_else(|| fail("--days: 1 to 49,710"))?;
+                let key = key_of(&signed.key, Role::Member)?;
                 let body = ProxyGrant {
+                    sequence: next_sequence(follower.state()?, &key)?,
                     roster_version: follower.state()?.roster_version(),
                     delegate,
                     seconds,
@@ -492,16 +490,17 @@ pub fn run(board: &BoardArgs, command: AssemblyCommand) -> Result<(), Failure> {
                 }
                 .to_body()
                 .map_err(|e| fail(e.to_string()))?;
-                follower.post(PROXY_GRANT, &body, &key_of(&signed.key, Role::Member)?)?;
+                follower.post(PROXY_GRANT, &body, &key)?;
                 Ok(())
             }
             ProxyCommand::Revoke(signed) => {
                 let follower = Follower::new(board, &signed.sitting)?;
-                follower.post(
-                    PROXY_REVOKE,
-                    &urne_assembly::body::proxy_revoke_body(),
-                    &key_of(&signed.key, Role::Member)?,
-                )?;
+                let key = key_of(&signed.key, Role::Member)?;
+                let body = urne_assembly::ProxyRevoke {
+                    sequence: next_sequence(follower.state()?, &key)?,
+                }
+                .to_body();
+                follower.post(PROXY_REVOKE, &body, &key)?;
                 Ok(())
             }
         },
@@ -644,7 +643,11 @@ fn roster(board: &BoardArgs, command: RosterCommand) -> Result<(), Failure> {
 fn change(board: &BoardArgs, signed: &Signed, member: u32, op: RosterOp) -> Result<(), Failure> {
     let follower = Follower::new(board, &signed.sitting)?;
     let body = RosterChange {
-        version: follower.state()?.roster_version() + 1,
+        version: follower
+            .state()?
+            .roster_version()
+            .checked_add(1)
+            .ok_or_else(|| fail("the roster has used every version number"))?,
         member,
         op,
     }
@@ -702,7 +705,7 @@ fn division(board: &BoardArgs, command: DivisionCommand) -> Result<(), Failure> 
                 "division {} open on text {} until at least {}",
                 open.division,
                 hex::encode(open.text_hash),
-                open.time + u64::from(window)
+                open.time.saturating_add(u64::from(window))
             )?;
             Ok(())
         }
@@ -716,13 +719,25 @@ fn division(board: &BoardArgs, command: DivisionCommand) -> Result<(), Failure> 
     }
 }
 
+/// The sequence number the next record signed by `key` must carry (spec/40 §40.2).
+fn next_sequence(state: &SittingState, key: &SigningKey) -> Result<u32, Failure> {
+    let member = state
+        .member_of(&key.verifying_key().to_bytes())
+        .ok_or_else(|| fail("this key is not a member's key in force in the sitting"))?;
+    state
+        .next_sequence(member)
+        .ok_or_else(|| fail(format!("member {member} has used every sequence number")))
+}
+
 fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
     let follower = Follower::new(board, &args.signed.sitting)?;
     let state = follower.state()?;
     let d = state
         .division(args.division)
         .ok_or_else(|| fail(format!("no division {} in this sitting", args.division)))?;
+    let key = key_of(&args.signed.key, Role::Member)?;
     let body = Vote {
+        sequence: next_sequence(state, &key)?,
         division: args.division,
         text_hash: d.open.text_hash,
         roster_version: d.open.roster_version,
@@ -730,7 +745,7 @@ fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
         on_behalf: args.on_behalf,
     }
     .to_body();
-    let record = follower.post(VOTE, &body, &key_of(&args.signed.key, Role::Member)?)?;
+    let record = follower.post(VOTE, &body, &key)?;
     // The receipt (spec/15 §15.3): the record is in the log a signed checkpoint commits to.
     let leaf = leaf_hash(record.bytes());
     let (index, _) = follower.client.record(&leaf)?;
@@ -812,9 +827,9 @@ fn result(
                 )?;
             }
         }
+        // A secret division's result is its election's tally, never a division.result.
         if let Some(officer) = &officer
-            && recounted.status == DivisionStatus::Closed
-            && recounted.published_at.is_none()
+            && recounted.awaits_result()
         {
             let body = r.to_body().map_err(|e| fail(e.to_string()))?;
             follower.post(DIVISION_RESULT, &body, officer)?;
@@ -861,8 +876,8 @@ pub fn demo(args: AssemblyDemoArgs) -> Result<(), Failure> {
     for (recounted, title) in outcome.divisions.iter().zip(&outcome.titles) {
         let r = &recounted.result;
         say!("division {}: {title}", r.division)?;
-        if recounted.status == DivisionStatus::Voided {
-            say!("  voided; rerun as a new division, never counted")?;
+        if let Some((reason, at)) = &recounted.voided {
+            say!("  voided (entry {at}: {reason}); rerun as a new division, never counted")?;
             continue;
         }
         let counts: Vec<String> = recounted

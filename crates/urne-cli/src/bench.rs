@@ -80,6 +80,9 @@ pub enum BenchCommand {
     },
     /// Encrypted ballots posted to an election's board over HTTP, against the crypto floor.
     Ballots(crate::bench_ballots::BallotsArgs),
+    /// The independent verifier on a synthesized, tallied board of 10-option approval
+    /// ballots, on 1 and 2 threads, against the crypto floor.
+    Verify(crate::verify_cmd::BenchVerifyArgs),
 }
 
 fn scratch(dir: Option<PathBuf>, name: &str) -> PathBuf {
@@ -728,6 +731,7 @@ pub fn run(command: BenchCommand) -> Result<(), String> {
             dir,
         ),
         BenchCommand::Ballots(args) => crate::bench_ballots::run(args),
+        BenchCommand::Verify(args) => crate::verify_cmd::bench(args),
     }
 }
 

@@ -10,3 +10,4 @@ pub mod assembly;
 pub mod ballot_bench;
 pub mod demo;
 pub mod measure;
+pub mod verify_bench;

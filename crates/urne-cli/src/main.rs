@@ -8,6 +8,7 @@ mod demo_cmd;
 mod keys;
 mod output;
 mod roles;
+mod verify_cmd;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -117,6 +118,8 @@ enum Command {
         #[command(flatten)]
         keys: BoardKeyArgs,
     },
+    #[command(flatten)]
+    Observer(verify_cmd::ObserverCommand),
     /// Run the bulletin board (embedded store in a data directory).
     Serve(ServeArgs),
     /// Create an Ed25519 key file for one role and print its public form.
@@ -817,6 +820,7 @@ fn main() -> ExitCode {
         } => roles::audit(&cli.board, &election, &tracking_code),
         Command::Tally(args) => roles::tally(&cli.board, args),
         Command::Results { election, keys } => roles::results(&cli.board, &election, &keys),
+        Command::Observer(command) => verify_cmd::run(&cli.board, command),
         Command::Serve(args) => serve(args),
         Command::Keygen { role, out, name } => keygen(role, &out, name.as_deref()),
         Command::Post(args) => post(&cli.board, args),

@@ -275,7 +275,9 @@ impl Follower {
         let mut follower = Self {
             client,
             id,
-            replay: Replay::new(id, &origin),
+            // Cast ballots' proofs are verified in parallel batches after each read of the
+            // log (urne-election's deferred casts), not one by one.
+            replay: Replay::new(id, &origin).deferring_casts(),
             records: Vec::new(),
             next: 0,
         };
@@ -303,6 +305,12 @@ impl Follower {
                 self.records.push((entry.index, record));
             }
             self.next = entry.index + 1;
+        }
+        let deferred = self.replay.take_deferred();
+        if let Some(e) = urne_election::verify_deferred_casts(&deferred, &|_| {}).first() {
+            return Err(fail(format!(
+                "the board's log breaks the election's rules at {e}; refusing to act on it"
+            )));
         }
         Ok(())
     }
@@ -1153,13 +1161,63 @@ fn decide(board: &BoardArgs, path: &Path, decision: Decision) -> Result<(), Fail
         }
         Decision::Cast => {
             let cast = CastBallot::new(pending.ballot, pending.signature);
-            let index = follower.post(kinds::BALLOT_CAST, &cast.to_body(), &device)?;
+            let record = Record::sign(follower.id, kinds::BALLOT_CAST, &cast.to_body(), &device)
+                .map_err(|e| fail(format!("ballot.cast: {e}")))?;
+            let index = follower
+                .client
+                .post_record(record.bytes())
+                .map_err(|e| match e.board_code() {
+                    Some(_) => fail(format!("the board refused ballot.cast: {e}")),
+                    None => fail(format!("submitting ballot.cast failed: {e}")),
+                })?
+                .index;
             remove_pending(path)?;
             say!("tracking code: {}", code.short())?;
             say!("cast (entry {index}); a later ballot with this credential replaces it")?;
+            write_receipt(&follower.client, follower.id, code, index, record, path)?;
         }
     }
     Ok(())
+}
+
+/// The voter's receipt (spec/52), written beside the pending file as `<pending>.receipt`
+/// once the board's checkpoint covers the ballot: `urne receipt check` reads it offline.
+fn write_receipt(
+    client: &BoardClient,
+    election: ContextId,
+    code: TrackingCode,
+    index: u64,
+    record: Record,
+    pending: &Path,
+) -> Result<(), Failure> {
+    let vkey = client.board_info()?.vkey;
+    let verifier = urne_log::note::NoteVerifier::from_vkey(&vkey)
+        .map_err(|e| fail(format!("the board's key: {e}")))?;
+    let hash = urne_log::leaf_hash(record.bytes());
+    let signed =
+        client.checkpoint_covering(&verifier, &[], 0, &hash, index, Duration::from_secs(30))?;
+    let proof = client.inclusion_proof(&hash, signed.checkpoint.size())?;
+    let receipt = urne_verify::VoterReceipt {
+        election,
+        tracking_code: code,
+        index,
+        record: record.into_bytes(),
+        inclusion: proof.proof,
+        checkpoint: signed.text,
+    };
+    receipt
+        .check(&verifier, &[], 0)
+        .map_err(|e| fail(format!("the board's proof of the ballot fails: {e}")))?;
+    let mut name = pending.as_os_str().to_owned();
+    name.push(".receipt");
+    let out = PathBuf::from(name);
+    urne_fsutil::replace(&out, receipt.to_json().as_bytes(), 0o644)
+        .map_err(|e| fail(format!("{}: {e}", out.display())))?;
+    say!(
+        "receipt written to {}; check it with `urne receipt check {} --board-key-file <board.vkey>`",
+        out.display(),
+        out.display()
+    )
 }
 
 fn remove_pending(path: &Path) -> Result<(), Failure> {

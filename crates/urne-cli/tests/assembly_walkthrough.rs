@@ -257,6 +257,22 @@ fn a_sitting_with_the_assembly_commands_against_a_running_board() {
         keys[1],
     ]);
     assert!(late.contains("outside its voting window"), "{late}");
+    // A closed secret division: `result --post` skips it (its result is its election's).
+    walk.ok(&[
+        "assembly", "division", "open", s[0], s[1], "--key", officer, "--text", "bill.txt",
+        "--window", "0", "--secret",
+    ]);
+    walk.ok(&[
+        "assembly",
+        "division",
+        "close",
+        s[0],
+        s[1],
+        "--key",
+        officer,
+        "--division",
+        "2",
+    ]);
     walk.ok(&["assembly", "result", s[0], s[1], "--post", "--key", officer]);
     let result = walk.ok(&["assembly", "result", s[0], s[1], "--roll-call"]);
     assert!(result.contains("  for                      2"), "{result}");
@@ -266,6 +282,49 @@ fn a_sitting_with_the_assembly_commands_against_a_running_board() {
     assert!(result.contains("equal to the recount"), "{result}");
     assert!(result.contains("by proxy of member 0"), "{result}");
     walk.ok(&["assembly", "sitting", "close", s[0], s[1], "--key", officer]);
+
+    // A later sitting whose roster is at the last version number: a change is refused
+    // with a message, not a panic on the next number.
+    let last = std::fs::read_to_string(dir.join("roster.toml"))
+        .unwrap()
+        .replacen("version = 1", "version = 4294967295", 1);
+    std::fs::write(dir.join("last.toml"), last).unwrap();
+    let opened = walk.ok(&[
+        "assembly",
+        "sitting",
+        "open",
+        "--key",
+        officer,
+        "--name",
+        "Later sitting",
+        "--clerk",
+        &clerk_key,
+    ]);
+    let later = field(&opened, "sitting:").to_owned();
+    let l = ["--sitting", later.as_str()];
+    walk.ok(&[
+        "assembly",
+        "roster",
+        "post",
+        l[0],
+        l[1],
+        "--key",
+        "clerk.key",
+        "--members",
+        "last.toml",
+    ]);
+    let full = walk.refused(&[
+        "assembly",
+        "roster",
+        "revoke",
+        l[0],
+        l[1],
+        "--key",
+        "clerk.key",
+        "--member",
+        "0",
+    ]);
+    assert!(full.contains("every version number"), "{full}");
 
     server.kill().unwrap();
     server.wait().unwrap();
@@ -292,7 +351,10 @@ fn demo_assembly_recounts_every_division_of_a_577_member_chamber() {
         3,
         "{stdout}"
     );
-    assert!(stdout.contains("voided; rerun"), "{stdout}");
+    assert!(
+        stdout.contains("voided (entry") && stdout.contains("panne du système de vote"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("correction of voting intention (not counted)"),
         "{stdout}"

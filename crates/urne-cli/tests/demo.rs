@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use urne_cli::demo::{VerifyError, verify_directory};
+use urne_verify::Step;
 
 fn urne(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_urne"))
@@ -83,7 +84,16 @@ fn demo_prints_the_verified_result_equal_to_the_plaintext_count_and_keeps_a_boar
         .to_vkey();
     std::fs::write(&vkey_path, format!("{other}\n")).unwrap();
     let err = verify_directory(&tmp).unwrap_err();
-    assert!(matches!(err, VerifyError::Checkpoint(_)), "{err}");
+    assert!(
+        matches!(
+            err,
+            VerifyError::Failed {
+                step: Step::Log,
+                ..
+            }
+        ),
+        "{err}"
+    );
     std::fs::write(&vkey_path, vkey).unwrap();
 
     // One byte of the log changed on disk: refused (the store's frame check, or the

@@ -485,6 +485,68 @@ fn an_election_with_the_role_commands_against_a_running_board() {
     let refusal = String::from_utf8_lossy(&out.stderr);
     assert!(refusal.contains("checkpoint refused"), "{refusal}");
 
+    // The observer's commands (spec/50-52): the board verified over HTTP, exported and
+    // verified again offline; a damaged archive fails with exit status 1; the voters'
+    // receipts checked offline and against the newest checkpoint; Carol's credential cast
+    // two ballots, the last of which is counted and is her receipt's.
+    let key = ["--board-key-file", "data/board.vkey"];
+    let board = walk.board.clone();
+    let verified = walk.ok(&["verify", &board, key[0], key[1]]);
+    assert!(
+        verified.contains("VERIFIED: every step passed"),
+        "{verified}"
+    );
+    let json = walk.ok(&["verify", &board, "--json", key[0], key[1]]);
+    assert!(json.contains("\"passed\": true"), "{json}");
+    walk.ok(&["export", "--out", "board.archive", key[0], key[1]]);
+    let offline = walk.ok(&["verify", "board.archive", key[0], key[1]]);
+    assert!(offline.contains("VERIFIED"), "{offline}");
+    let first = walk.ok(&["verify", &board, "--state", "verify.state", key[0], key[1]]);
+    assert!(!first.contains("incremental"), "{first}");
+    let again = walk.ok(&["verify", &board, "--state", "verify.state", key[0], key[1]]);
+    assert!(again.contains("incremental: entries 0.."), "{again}");
+    assert!(again.contains("VERIFIED"), "{again}");
+    let mut archive = std::fs::read(dir.join("board.archive")).unwrap();
+    let near_end = archive.len() - 40;
+    archive[near_end] ^= 1;
+    std::fs::write(dir.join("damaged.archive"), archive).unwrap();
+    let out = walk.run(&["verify", "damaged.archive", key[0], key[1]]);
+    assert!(!out.status.success());
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(summary.contains("VERIFICATION FAILED"), "{summary}");
+    let receipt = walk.ok(&[
+        "receipt",
+        "check",
+        "credentials/alice.pending.receipt",
+        "--later",
+        key[0],
+        key[1],
+    ]);
+    assert!(receipt.contains("receipt holds"), "{receipt}");
+    assert!(receipt.contains("still on the log"), "{receipt}");
+    let carol = walk.ok(&[
+        "receipt",
+        "credential",
+        &board,
+        e[0],
+        e[1],
+        "--credential",
+        "credentials/carol.credential",
+        "--receipt",
+        "credentials/carol.pending.receipt",
+        key[0],
+        key[1],
+    ]);
+    assert_eq!(
+        carol.matches("cast with this credential").count(),
+        2,
+        "{carol}"
+    );
+    assert!(
+        carol.contains("the receipt's ballot is the one counted"),
+        "{carol}"
+    );
+
     Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status()

@@ -52,4 +52,6 @@ pub mod labels {
     pub const BUCKET_ORDER: &[u8] = b"urne/v1/registry/bucket-order\n";
     /// The padding points of a bucket (spec/31 §31.6).
     pub const BUCKET_PADDING: &[u8] = b"urne/v1/registry/bucket-padding\n";
+    /// The generator of each district in district commitments (spec/30 §30.2).
+    pub const DISTRICT_GENERATOR: &[u8] = b"urne/v1/registry/district-generator\n";
 }

@@ -1,15 +1,14 @@
 //! Registry snapshots of the anonymous mode (spec/31-registry.md): the registrar's
-//! register (one key per person), versioned snapshots under one Merkle root cosigned by
-//! k of n registrars, per-district enrolment counts, and the split into fixed-size
+//! register (one key per person), versioned snapshots, each named by its snapshot id (a
+//! hash of its header, which holds the entries' Merkle root) and cosigned by k of n registrars, per-district enrolment counts, and the split into fixed-size
 //! buckets — the anonymity sets a petition signature hides in.
 //!
 //! Everything public here is a pure function of the published snapshot: anyone rebuilds
-//! the buckets from the records and the root, so a registrar cannot place a key in a
-//! bucket of its choosing without changing the root everyone signs and checks.
+//! the buckets from the records and the snapshot id, so a registrar cannot place a key in
+//! a bucket of its choosing without changing the id everyone signs and checks.
 
 use std::collections::BTreeMap;
 
-use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar as DalekScalar;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
@@ -20,7 +19,7 @@ use urne_log::Hash;
 use urne_log::hash::{leaf_hash, root_of};
 
 use crate::labels::{BUCKET_ORDER, BUCKET_PADDING, SNAPSHOT_ID, SNAPSHOT_SIGNATURE};
-use crate::wallet::{ATTRIBUTE_DISTRICT, EnrolmentRequest};
+use crate::wallet::{ATTRIBUTE_DISTRICT, EnrolmentRequest, district_generator};
 
 /// Bytes of one entry: K (32) ‖ C (32).
 pub const ENTRY_BYTES: usize = 64;
@@ -191,7 +190,7 @@ impl Registrars {
 /// A snapshot's header: everything the registrars sign (through its id).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SnapshotHeader {
-    /// The registry (its board context id).
+    /// The registry id, which its registrars chose at random (spec/31 §31.2).
     pub registry: [u8; 32],
     /// Its number: 1, 2, … in the order published.
     pub number: u32,
@@ -229,7 +228,7 @@ impl SnapshotHeader {
         out
     }
 
-    /// The snapshot id, SHA-256(SNAPSHOT_ID ‖ header): the root a petition binds, the
+    /// The snapshot id, SHA-256(SNAPSHOT_ID ‖ header): the id a petition binds, the
     /// registrars sign, and the buckets are drawn from.
     pub fn id(&self) -> [u8; 32] {
         Sha256::new()
@@ -696,13 +695,12 @@ fn check_entries(header: &SnapshotHeader, entries: &[Entry]) -> Result<(), Regis
         ));
     }
     let sum: RistrettoPoint = entries.iter().map(|e| *e.district.as_ristretto()).sum();
-    let weighted: DalekScalar = header
+    let counted: RistrettoPoint = header
         .districts
         .iter()
-        .map(|(d, n)| DalekScalar::from(u64::from(*d)) * DalekScalar::from(*n))
+        .map(|(d, n)| district_generator(*d).as_ristretto() * DalekScalar::from(*n))
         .sum();
-    let expected = RISTRETTO_BASEPOINT_TABLE * &weighted
-        + generator_h().as_ristretto() * header.aggregate_blinding.as_dalek();
+    let expected = counted + generator_h().as_ristretto() * header.aggregate_blinding.as_dalek();
     if sum != expected {
         return Err(RegistryError::Audit(
             "the district commitments do not open to the published district counts".into(),
@@ -730,7 +728,7 @@ impl Snapshot {
         assembler.finish()
     }
 
-    /// Its id (the root a petition binds).
+    /// Its snapshot id (what a petition binds).
     pub fn id(&self) -> [u8; 32] {
         self.id
     }
@@ -767,6 +765,12 @@ impl Snapshot {
             ring.push(padding_point(&self.id, bucket, i as u32));
         }
         Some(ring)
+    }
+
+    /// How many registered (non-padding) keys bucket `bucket` holds, or None if there is
+    /// no such bucket: a ring is only as anonymous as its real keys.
+    pub fn real_keys(&self, bucket: u32) -> Option<usize> {
+        self.dealt.get(bucket as usize).map(Vec::len)
     }
 
     /// Every bucket's ring.

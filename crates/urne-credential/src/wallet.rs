@@ -10,16 +10,17 @@ use core::fmt;
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::scalar::Scalar as DalekScalar;
 use rand_core::CryptoRng;
-use urne_crypto::group::generator_h;
+use urne_crypto::group::{generator_h, hash_to_group};
 use urne_crypto::proofs::SchnorrProof;
 use urne_crypto::{ContextHash, Point, ProofContext, SecretScalar};
 use zeroize::Zeroizing;
 
-use crate::labels::{ENROLMENT, WALLET_FILE_MAGIC};
+use crate::labels::{DISTRICT_GENERATOR, ENROLMENT, WALLET_FILE_MAGIC};
+use crate::registry::{MAX_REGISTRARS, Registrars};
 
 const FILE_VERSION: u8 = 1;
 const SALT_LEN: usize = 16;
@@ -30,12 +31,19 @@ pub const HEADER_LEN: usize = WALLET_FILE_MAGIC.len() + 1 + 12 + SALT_LEN + NONC
 const ATTRIBUTE_LEN: usize = 2 + 4 + 32;
 /// The most attributes a wallet holds.
 pub const MAX_ATTRIBUTES: usize = 8;
-/// The longest wallet file: every attribute present.
-pub const MAX_FILE_LEN: usize = HEADER_LEN + 32 + 1 + MAX_ATTRIBUTES * ATTRIBUTE_LEN + TAG_LEN;
+/// The longest enrolment record: flag ‖ registry id ‖ the largest registrar set.
+const MAX_ENROLMENT_LEN: usize = 1 + 32 + 4 + 3 + 32 * MAX_REGISTRARS;
+/// The shortest content: r ‖ attribute count ‖ enrolment flag.
+const MIN_CONTENT_LEN: usize = 32 + 1 + 1;
+/// The longest wallet file: every attribute present, enrolled in a registry of 255 registrars.
+pub const MAX_FILE_LEN: usize =
+    HEADER_LEN + 32 + 1 + MAX_ATTRIBUTES * ATTRIBUTE_LEN + MAX_ENROLMENT_LEN + TAG_LEN;
 const REQUEST_VERSION: u8 = 1;
 
-/// The largest Argon2id memory a file may ask for: 4 GiB.
-pub const MAX_MEMORY_KIB: u32 = 4 * 1024 * 1024;
+/// The largest Argon2id memory a file may ask for: 1 GiB (16 times the recommended
+/// 64 MiB). The header is read before the tag can be checked, so whoever can alter the file
+/// chooses this cost: it is capped before any work.
+pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
 /// The most Argon2id passes a file may ask for.
 pub const MAX_ITERATIONS: u32 = 64;
 /// The most Argon2id lanes a file may ask for.
@@ -137,9 +145,17 @@ impl Attribute {
         }
     }
 
-    /// Its Pedersen commitment value·G + blinding·H.
+    /// Its Pedersen commitment: G_value + blinding·H for a district (spec/30 §30.2),
+    /// value·G + blinding·H for any other attribute.
     pub fn commitment(&self) -> Point {
-        commit(self.value, &self.blinding)
+        if self.code == ATTRIBUTE_DISTRICT {
+            Point::from_ristretto(
+                district_generator(self.value).as_ristretto()
+                    + generator_h().as_ristretto() * self.blinding.expose_secret(),
+            )
+        } else {
+            commit(self.value, &self.blinding)
+        }
     }
 
     fn encode(&self, out: &mut Vec<u8>) {
@@ -159,6 +175,16 @@ impl Attribute {
             blinding: self.blinding.duplicate(),
         }
     }
+}
+
+/// G_d = hash-to-group(DISTRICT_GENERATOR ‖ d (u32 BE)), a generator per district: with one
+/// generator G for all, Σ C_i pins only Σ d·n_d, and moving one person 1→2 and another 3→2
+/// keeps it; independent generators pin every n_d (spec/31 §31.5).
+pub fn district_generator(district: u32) -> Point {
+    let mut input = Vec::with_capacity(DISTRICT_GENERATOR.len() + 4);
+    input.extend_from_slice(DISTRICT_GENERATOR);
+    input.extend_from_slice(&district.to_be_bytes());
+    hash_to_group(&input)
 }
 
 fn commit(value: u32, blinding: &SecretScalar) -> Point {
@@ -196,11 +222,26 @@ fn decode_attributes(bytes: &[u8], field: &str) -> Result<Vec<Attribute>, Wallet
     Ok(attributes)
 }
 
-/// A wallet: the secret r and the registered attributes. Not `Clone`, not printable;
-/// secrets zeroized on drop.
+/// The registry a wallet was enrolled in, as its holder learnt it from the registrars in
+/// person (spec/30 §30.3): the only registry, registrars and threshold whose snapshots the
+/// wallet will sign from. A petition's author names these in its definition; a wallet that
+/// trusted that naming would sign into a ring an author made of copied keys and padding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Enrolment {
+    /// The registry id (spec/31 §31.2).
+    pub registry: [u8; 32],
+    /// Its registrars and the cosignatures a snapshot needs.
+    pub registrars: Registrars,
+}
+
+/// A wallet: the secret r, the registered attributes, and the registry it was enrolled in.
+/// Not `Clone`, not printable; secrets zeroized on drop.
 pub struct Wallet {
     secret: SecretScalar,
     attributes: Vec<Attribute>,
+    enrolment: Option<Enrolment>,
+    /// The newest snapshot number of its registry it has signed from (0: none yet).
+    newest_snapshot: u32,
 }
 
 impl fmt::Debug for Wallet {
@@ -253,7 +294,56 @@ impl Wallet {
                 .into_iter()
                 .map(|(code, value)| Attribute::new(code, value, rng))
                 .collect(),
+            enrolment: None,
+            newest_snapshot: 0,
         })
+    }
+
+    /// The newest snapshot number of its registry this wallet has signed from (0: none).
+    pub fn newest_snapshot(&self) -> u32 {
+        self.newest_snapshot
+    }
+
+    /// Before signing from snapshot `number` of its registry: refuses one older than the
+    /// newest it has signed from (`snapshot`, spec/32 §32.9) — an old snapshot may still
+    /// hold a key its owner has since replaced. Returns whether `number` is newer (the
+    /// wallet file should then be rewritten).
+    pub fn see_snapshot(&mut self, number: u32) -> Result<bool, WalletError> {
+        if number < self.newest_snapshot {
+            return Err(decode_err(
+                "snapshot",
+                format!(
+                    "snapshot {number} is older than snapshot {}, which this wallet has signed from already",
+                    self.newest_snapshot
+                ),
+            ));
+        }
+        let newer = number > self.newest_snapshot;
+        self.newest_snapshot = number;
+        Ok(newer)
+    }
+
+    /// The registry this wallet was enrolled in, if it was.
+    pub fn enrolment(&self) -> Option<&Enrolment> {
+        self.enrolment.as_ref()
+    }
+
+    /// Records the registry the wallet is enrolled in. A wallet belongs to one registry:
+    /// enrolling it again in the same one is a no-op, in another is refused (`enrolment`).
+    pub fn record_enrolment(&mut self, enrolment: Enrolment) -> Result<(), WalletError> {
+        match &self.enrolment {
+            Some(known) if *known != enrolment => Err(decode_err(
+                "enrolment",
+                format!(
+                    "this wallet is enrolled in registry {} already (registrars or threshold differ)",
+                    urne_crypto::encoding::to_hex(&known.registry)
+                ),
+            )),
+            _ => {
+                self.enrolment = Some(enrolment);
+                Ok(())
+            }
+        }
     }
 
     /// K = r·G: what the registrar records.
@@ -279,6 +369,15 @@ impl Wallet {
         p.push(self.attributes.len() as u8);
         for a in &self.attributes {
             a.encode(&mut p);
+        }
+        match &self.enrolment {
+            None => p.push(0),
+            Some(e) => {
+                p.push(1);
+                p.extend_from_slice(&e.registry);
+                p.extend_from_slice(&self.newest_snapshot.to_be_bytes());
+                p.extend_from_slice(&e.registrars.to_bytes());
+            }
         }
         p
     }
@@ -321,7 +420,7 @@ impl Wallet {
     /// any work, then decrypted and decoded strictly.
     pub fn open(bytes: &[u8], passphrase: &[u8]) -> Result<Self, WalletError> {
         let not = |field| WalletError::NotAWallet { field };
-        if bytes.len() < HEADER_LEN + 33 + TAG_LEN || bytes.len() > MAX_FILE_LEN {
+        if bytes.len() < HEADER_LEN + MIN_CONTENT_LEN + TAG_LEN || bytes.len() > MAX_FILE_LEN {
             return Err(not("length"));
         }
         let (magic, rest) = bytes.split_at(WALLET_FILE_MAGIC.len());
@@ -330,9 +429,6 @@ impl Wallet {
         }
         if rest[0] != FILE_VERSION {
             return Err(not("version"));
-        }
-        if !(bytes.len() - HEADER_LEN - 33 - TAG_LEN).is_multiple_of(ATTRIBUTE_LEN) {
-            return Err(not("length"));
         }
         let word =
             |at: usize| u32::from_be_bytes([rest[at], rest[at + 1], rest[at + 2], rest[at + 3]]);
@@ -366,15 +462,22 @@ impl Wallet {
             return Err(decode_err("secret", "r = 0 is not a key"));
         }
         let count = usize::from(p[32]);
-        if count > MAX_ATTRIBUTES || p.len() != 33 + count * ATTRIBUTE_LEN {
+        let end = 33 + count * ATTRIBUTE_LEN;
+        if count > MAX_ATTRIBUTES || p.len() <= end {
             return Err(decode_err(
                 "attribute_count",
                 format!("{count} attributes do not fit the file's length"),
             ));
         }
+        let (enrolment, newest_snapshot) = match decode_enrolment(&p[end..])? {
+            Some((e, n)) => (Some(e), n),
+            None => (None, 0),
+        };
         Ok(Self {
             secret,
-            attributes: decode_attributes(&p[33..], "attributes")?,
+            attributes: decode_attributes(&p[33..end], "attributes")?,
+            enrolment,
+            newest_snapshot,
         })
     }
 
@@ -400,6 +503,35 @@ impl Wallet {
             attributes,
             proof,
         })
+    }
+}
+
+/// flag 0x00 (not enrolled) | flag 0x01 ‖ registry id (32) ‖ newest snapshot (u32 BE) ‖
+/// registrars (spec/31 §31.2).
+fn decode_enrolment(bytes: &[u8]) -> Result<Option<(Enrolment, u32)>, WalletError> {
+    match bytes.split_first() {
+        Some((0, [])) => Ok(None),
+        Some((1, rest)) if rest.len() >= 36 => {
+            let (registry, rest) = rest.split_at(32);
+            let (newest, registrars) = rest.split_at(4);
+            let mut id = [0u8; 32];
+            id.copy_from_slice(registry);
+            let newest = u32::from_be_bytes([newest[0], newest[1], newest[2], newest[3]]);
+            let registrars = Registrars::decode(registrars)
+                .map_err(|e| decode_err("enrolment.registrars", e.to_string()))?;
+            Ok(Some((
+                Enrolment {
+                    registry: id,
+                    registrars,
+                },
+                newest,
+            )))
+        }
+        Some((0 | 1, _)) => Err(decode_err(
+            "enrolment",
+            "its length disagrees with its flag",
+        )),
+        _ => Err(decode_err("enrolment", "the flag is neither 0 nor 1")),
     }
 }
 
@@ -448,7 +580,9 @@ fn cipher(
             field: "passphrase",
             value: passphrase.len().min(u32::MAX as usize) as u32,
         })?;
-    Ok(ChaCha20Poly1305::new(&Key::from(*key)))
+    // Borrowed, not copied into a `Key`: a copy would outlive the zeroized buffer.
+    ChaCha20Poly1305::new_from_slice(key.as_ref())
+        .map_err(|_| decode_err("wallet", "the derived key has the wrong length"))
 }
 
 /// What the wallet hands the registrar (spec/30 §30.4):
@@ -640,14 +774,89 @@ mod tests {
         let mut version = bytes.clone();
         version[WALLET_FILE_MAGIC.len()] = 2;
         assert_eq!(not(&version), "version");
-        assert_eq!(not(&bytes[..bytes.len() - 1]), "length");
+        assert_eq!(
+            not(&bytes[..HEADER_LEN + MIN_CONTENT_LEN + TAG_LEN - 1]),
+            "length"
+        );
         let mut longer = bytes.clone();
-        longer.push(0);
+        longer.resize(MAX_FILE_LEN + 1, 0);
         assert_eq!(not(&longer), "length");
         let mut huge = bytes.clone();
         let m = WALLET_FILE_MAGIC.len() + 1;
         huge[m..m + 4].copy_from_slice(&(MAX_MEMORY_KIB + 1).to_be_bytes());
         assert_eq!(not(&huge), "memory_kib");
+        // 2 GiB, which the format once allowed: refused before any memory is taken.
+        huge[m..m + 4].copy_from_slice(&(2 * 1024 * 1024u32).to_be_bytes());
+        assert_eq!(not(&huge), "memory_kib");
+    }
+
+    fn registrars(n: u8) -> Registrars {
+        let keys = (0..n)
+            .map(|i| ed25519_dalek::SigningKey::from_bytes(&[i + 1; 32]).verifying_key())
+            .collect();
+        Registrars::new(n.min(2), keys).unwrap()
+    }
+
+    #[test]
+    fn the_wallet_keeps_the_registry_it_was_enrolled_in() {
+        let mut w = wallet();
+        let enrolment = Enrolment {
+            registry: [7u8; 32],
+            registrars: registrars(3),
+        };
+        w.record_enrolment(enrolment.clone()).unwrap();
+        // Again in the same registry: nothing changes.
+        w.record_enrolment(enrolment.clone()).unwrap();
+        let bytes = w.seal(b"p", FAST, &mut rand::rng()).unwrap();
+        let mut opened = Wallet::open(&bytes, b"p").unwrap();
+        assert_eq!(opened.enrolment(), Some(&enrolment));
+        // The newest snapshot signed from is kept: an older one is refused after it.
+        assert!(opened.see_snapshot(3).unwrap());
+        let bytes = opened.seal(b"p", FAST, &mut rand::rng()).unwrap();
+        let mut opened = Wallet::open(&bytes, b"p").unwrap();
+        assert_eq!(opened.newest_snapshot(), 3);
+        assert!(!opened.see_snapshot(3).unwrap());
+        assert!(matches!(
+            opened.see_snapshot(2),
+            Err(WalletError::Decode { field, .. }) if field == "snapshot"
+        ));
+        assert!(opened.see_snapshot(4).unwrap());
+        assert_eq!(opened.attributes().len(), 2);
+        // Another registry, or the same id under other registrars: refused.
+        for other in [
+            Enrolment {
+                registry: [8u8; 32],
+                registrars: registrars(3),
+            },
+            Enrolment {
+                registry: [7u8; 32],
+                registrars: registrars(2),
+            },
+        ] {
+            let mut again = Wallet::open(&bytes, b"p").unwrap();
+            assert!(matches!(
+                again.record_enrolment(other),
+                Err(WalletError::Decode { field, .. }) if field == "enrolment"
+            ));
+        }
+    }
+
+    #[test]
+    fn a_malformed_enrolment_record_is_named() {
+        let field = |b: &[u8]| match decode_enrolment(b).unwrap_err() {
+            WalletError::Decode { field, .. } => field,
+            e => panic!("{e}"),
+        };
+        assert_eq!(decode_enrolment(&[0]).unwrap(), None);
+        assert_eq!(field(&[]), "enrolment");
+        assert_eq!(field(&[2]), "enrolment");
+        assert_eq!(field(&[0, 0]), "enrolment");
+        assert_eq!(field(&[1; 20]), "enrolment");
+        let mut bad = vec![1u8];
+        bad.extend_from_slice(&[7u8; 32]);
+        bad.extend_from_slice(&[0, 0, 0, 5]);
+        bad.extend_from_slice(&[1, 0, 0]);
+        assert_eq!(field(&bad), "enrolment.registrars");
     }
 
     #[test]
@@ -709,8 +918,22 @@ mod tests {
     }
 
     #[test]
-    fn the_commitment_is_value_g_plus_blinding_h() {
+    fn a_district_commitment_is_its_districts_generator_plus_blinding_h() {
         let a = Attribute::new(ATTRIBUTE_DISTRICT, 5, &mut rand::rng());
+        let b = Attribute {
+            code: a.code,
+            value: 6,
+            blinding: a.blinding.duplicate(),
+        };
+        assert_eq!(
+            b.commitment() - a.commitment(),
+            district_generator(6) - district_generator(5)
+        );
+    }
+
+    #[test]
+    fn the_commitment_is_value_g_plus_blinding_h() {
+        let a = Attribute::new(ATTRIBUTE_AGE_BAND, 5, &mut rand::rng());
         let b = Attribute {
             code: a.code,
             value: 6,

@@ -4,7 +4,7 @@
 //! The statement, over a ring M of N = n^m keys and a linking base U: the signer knows
 //! l and r with M[l] = r·G and r·J = U. J = r⁻¹·U is the signature's tag: one per key
 //! and linking base, so one per person per petition (U is derived from the snapshot
-//! root and the context id by [`linking_base`]), and unlinkable across linking bases.
+//! id and the context id by [`linking_base`]), and unlinkable across linking bases.
 //!
 //! Cost shape, which drives the types: a ring is prepared once ([`Ring`]: keys decoded,
 //! encodings kept, digest hashed), never per signature. Verification needs, per
@@ -352,13 +352,13 @@ impl Ring {
     }
 }
 
-/// U = HashToGroup(`urne/v1/triptych/linking-base` ‖ snapshot root ‖ context id)
+/// U = HashToGroup(`urne/v1/triptych/linking-base` ‖ snapshot id ‖ context id)
 /// (spec/08 §8.5): one linking base per registry snapshot and context, so one tag per
 /// key per petition or election.
-pub fn linking_base(snapshot_root: &[u8; 32], context_id: &[u8; 32]) -> RistrettoPoint {
+pub fn linking_base(snapshot_id: &[u8; 32], context_id: &[u8; 32]) -> RistrettoPoint {
     let mut input = Vec::with_capacity(TRIPTYCH_LINKING_BASE.len() + 64);
     input.extend_from_slice(TRIPTYCH_LINKING_BASE);
-    input.extend_from_slice(snapshot_root);
+    input.extend_from_slice(snapshot_id);
     input.extend_from_slice(context_id);
     *hash_to_group(&input).as_ristretto()
 }
@@ -541,7 +541,7 @@ fn linking_base_encoding(U: &RistrettoPoint) -> Result<[u8; 32], Error> {
 
 /// Signs `context` as the holder of the ring key at `index` (spec/08 §8.7), drawing
 /// hedged nonces. The context bytes are whatever the calling protocol binds (context
-/// id, snapshot root, bucket, text hash, disclosed attribute, one-time envelope key).
+/// id, snapshot id, bucket, text hash, disclosed attribute, one-time envelope key).
 pub fn sign<R: CryptoRng + ?Sized>(
     ring: &Ring,
     index: usize,

@@ -32,4 +32,4 @@ pub use state::{
 };
 mod replay;
 
-pub use replay::{Fault, Replay};
+pub use replay::{BALLOTS_PER_BATCH, DeferredCast, Fault, Replay, verify_deferred_casts};

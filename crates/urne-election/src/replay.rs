@@ -1,13 +1,76 @@
 //! Replaying an election from its log (spec/23 §23.10): every record of the election's
-//! context, in log order, through the same checks the board ran on arrival, one by
-//! one. What the verifier and `urne demo` use to re-derive the outcome.
+//! context, in log order, through the same checks the board ran on arrival. What the
+//! verifier, `urne demo` and the role commands use to re-derive the outcome.
+//!
+//! A replay may defer the proofs of cast ballots ([`Replay::deferring_casts`]): a cast
+//! ballot's proofs change nothing later records are checked against, so they can wait for
+//! one batched, parallel verification ([`verify_deferred_casts`]) after the log is read,
+//! each with the parameters sealed when it arrived.
 
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use urne_crypto::BatchVerifier;
 use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
 use urne_record::{ContextId, ContextOpen, ContextPhase, ContextType, Record};
 
+use crate::body::CastBallot;
 use crate::error::ElectionError;
 use crate::phase::Phase;
-use crate::state::{ElectionState, decode};
+use crate::state::{Decoded, ElectionState, Sealed, decode};
+
+/// Ballots per batch verification: large enough that the multiscalar multiplication
+/// amortises, small enough that every core gets several batches.
+pub const BALLOTS_PER_BATCH: usize = 64;
+
+/// A cast ballot whose proofs a deferring replay has not verified yet.
+#[derive(Clone, Debug)]
+pub struct DeferredCast {
+    /// Its index in the log.
+    pub index: u64,
+    /// The ballot and its credential signature.
+    pub cast: Box<CastBallot>,
+    /// The election's parameters when it arrived.
+    pub sealed: Arc<Sealed>,
+}
+
+/// Verifies deferred cast ballots in batches of [`BALLOTS_PER_BATCH`] across all cores,
+/// calling `progress` with the size of each finished batch. Every ballot that fails is
+/// named, in log order, with the proof at fault.
+pub fn verify_deferred_casts(
+    casts: &[DeferredCast],
+    progress: &(dyn Fn(u64) + Sync),
+) -> Vec<Fault> {
+    let mut faults: Vec<Fault> = casts
+        .par_chunks(BALLOTS_PER_BATCH)
+        .flat_map_iter(|chunk| {
+            let mut batch = BatchVerifier::with_capacity(chunk.len());
+            let mut early = Vec::new();
+            for (position, deferred) in chunk.iter().enumerate() {
+                match deferred.sealed.precheck_cast(&deferred.cast) {
+                    Ok(relations) => batch.push(position, Ok(relations)),
+                    Err(error) => early.push(Fault {
+                        index: deferred.index,
+                        error,
+                    }),
+                }
+            }
+            let failed = batch.verify(&mut rand::rng());
+            progress(chunk.len() as u64);
+            if let Err(failure) = failed {
+                early.extend(failure.failures.into_iter().filter_map(|(position, _)| {
+                    chunk.get(position).map(|d| Fault {
+                        index: d.index,
+                        error: d.sealed.diagnose_cast(&d.cast),
+                    })
+                }));
+            }
+            early
+        })
+        .collect();
+    faults.sort_by_key(|f| f.index);
+    faults
+}
 
 /// The first record of an election's log that its rules refuse.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -24,6 +87,8 @@ pub struct Replay {
     id: ContextId,
     origin: String,
     state: Option<ElectionState>,
+    deferring: bool,
+    deferred: Vec<DeferredCast>,
 }
 
 impl Replay {
@@ -33,7 +98,23 @@ impl Replay {
             id,
             origin: origin.to_owned(),
             state: None,
+            deferring: false,
+            deferred: Vec::new(),
         }
+    }
+
+    /// This replay, holding each cast ballot's proofs back for [`verify_deferred_casts`]
+    /// instead of checking them on arrival; [`Replay::take_deferred`] hands them over.
+    /// Everything else about a cast ballot (phase, uniqueness, revotes) is still checked
+    /// in log order.
+    pub fn deferring_casts(mut self) -> Self {
+        self.deferring = true;
+        self
+    }
+
+    /// The cast ballots deferred so far, in log order, leaving none behind.
+    pub fn take_deferred(&mut self) -> Vec<DeferredCast> {
+        std::mem::take(&mut self.deferred)
     }
 
     /// The state so far (None before the election's `context.open`).
@@ -51,6 +132,38 @@ impl Replay {
         if record.context() != self.id {
             return Ok(());
         }
+        let kind_name = crate::kinds::name(record.kind()).unwrap_or("record");
+        record.verify_signature().map_err(|e| Fault {
+            index,
+            error: ElectionError::invalid(kind_name, "signature", e.to_string()),
+        })?;
+        self.feed_signature_checked(index, record).map(|_| ())
+    }
+
+    /// [`Replay::feed`] for a record whose envelope signature the caller has verified
+    /// (the verifier checks every signature of the log in parallel first). Returns the
+    /// decoded body of an election record it applied, for the caller to keep; a cast
+    /// ballot a deferring replay holds back is not returned.
+    pub fn feed_signature_checked(
+        &mut self,
+        index: u64,
+        record: &Record,
+    ) -> Result<Option<Decoded>, Fault> {
+        self.feed_decoded(index, record, None)
+    }
+
+    /// [`Replay::feed_signature_checked`] with the body already decoded by
+    /// [`decode`] (`Some`), so a caller can decode many records in parallel before the
+    /// fold takes them in order; `None` decodes it here.
+    pub fn feed_decoded(
+        &mut self,
+        index: u64,
+        record: &Record,
+        decoded: Option<Option<Result<Decoded, ElectionError>>>,
+    ) -> Result<Option<Decoded>, Fault> {
+        if record.context() != self.id {
+            return Ok(None);
+        }
         let fault = |error: ElectionError| Fault { index, error };
         let invalid = |kind: &'static str, field: &str, detail: String| {
             fault(ElectionError::Invalid {
@@ -60,9 +173,6 @@ impl Replay {
             })
         };
         let kind_name = crate::kinds::name(record.kind()).unwrap_or("record");
-        record
-            .verify_signature()
-            .map_err(|e| invalid(kind_name, "signature", e.to_string()))?;
         if record.kind() == CONTEXT_OPEN {
             let open = ContextOpen::parse(record.body())
                 .map_err(|e| invalid("context.open", e.field(), e.to_string()))?;
@@ -82,7 +192,7 @@ impl Replay {
                 open.parameters,
                 &self.origin,
             ));
-            return Ok(());
+            return Ok(None);
         }
         let Some(state) = self.state.as_mut() else {
             return Err(invalid(
@@ -109,9 +219,10 @@ impl Replay {
                 )
             })?;
             state.check_phase(to).map_err(fault)?;
-            return state.apply_phase(to).map_err(fault);
+            return state.apply_phase(to).map_err(fault).map(|()| None);
         }
-        let decoded = decode(record.kind(), record.body())
+        let decoded = decoded
+            .unwrap_or_else(|| decode(record.kind(), record.body()))
             .ok_or_else(|| {
                 invalid(
                     kind_name,
@@ -120,12 +231,25 @@ impl Replay {
                 )
             })?
             .map_err(fault)?;
-        let relations = ElectionState::precheck(
-            state.sealed().map(|s| s.as_ref()),
-            record.signer(),
-            &decoded,
-        )
-        .map_err(fault)?;
+        let sealed_for_deferral = match (&decoded, self.deferring) {
+            (Decoded::Cast(_), true) => Some(state.sealed().cloned().ok_or_else(|| {
+                fault(ElectionError::WrongPhase {
+                    kind: "ballot.cast",
+                    phase: state.phase(),
+                    detail: "before voting opened".into(),
+                })
+            })?),
+            _ => None,
+        };
+        let relations = match sealed_for_deferral {
+            Some(_) => None,
+            None => ElectionState::precheck(
+                state.sealed().map(|s| s.as_ref()),
+                record.signer(),
+                &decoded,
+            )
+            .map_err(fault)?,
+        };
         if let Some(relations) = relations
             && relations.check().is_err()
         {
@@ -142,6 +266,17 @@ impl Replay {
         state.check(record.signer(), &decoded).map_err(fault)?;
         state
             .apply(record.kind(), record.body(), index)
-            .map_err(fault)
+            .map_err(fault)?;
+        match (decoded, sealed_for_deferral) {
+            (Decoded::Cast(cast), Some(sealed)) => {
+                self.deferred.push(DeferredCast {
+                    index,
+                    cast,
+                    sealed,
+                });
+                Ok(None)
+            }
+            (decoded, _) => Ok(Some(decoded)),
+        }
     }
 }

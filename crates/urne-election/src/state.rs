@@ -5,18 +5,16 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
-use curve25519_dalek::scalar::Scalar as DalekScalar;
 use urne_ballot::{ContextInputs, CredentialKey, Election, Manifest, check_audit};
 use urne_ceremony::{
     CeremonyOpen, CeremonyOutcome, CommitmentHash, Commitments, Complaint, ComplaintAnswer,
     DecryptionError, DecryptionShares, EncryptedShares, TrusteeRegistration,
-    VerifiedDecryptionShares, combine, verify_decryption_shares,
+    VerifiedDecryptionShares, verify_decryption_shares,
 };
 use urne_credential::{CredentialList, CredentialListPart, ListAssembler, PublicCredential};
-use urne_crypto::{Ciphertext, CiphertextSum, DiscreteLogTable, Relations, Scalar};
+use urne_crypto::{Ciphertext, CiphertextSum, Relations, Scalar};
 use urne_record::Kind;
-use urne_tally::{EncryptedTally, TallyResult};
+use urne_tally::{EncryptedTally, TallyError, TallyResult, check_opening, decrypt_sums};
 
 use crate::body::{
     AuditRecord, CastBallot, CloseRound, ManifestRecord, skim_ballot_of_body, tracking_code_of_body,
@@ -1054,67 +1052,18 @@ impl ElectionState {
                 }
             }
         }
-        let t = usize::from(sealed.outcome.threshold);
-        if result.trustees.len() != t {
-            return Err(invalid(
-                "body.trustees".into(),
-                format!(
-                    "{} trustees named, the threshold is {t}",
-                    result.trustees.len()
-                ),
-            ));
-        }
-        let mut verified = Vec::with_capacity(t);
-        for &j in &result.trustees {
-            let set = self.decryptions.get(&j).ok_or_else(|| {
-                invalid(
-                    "body.trustees".into(),
-                    format!("trustee {j} posted no decryption shares"),
-                )
-            })?;
-            // Checked on arrival; verified again here because `combine` takes only
-            // verified sets (t sets of a few dozen proofs: cheap).
-            verified.push(
-                sealed.verify_decryption_shares(
-                    sealed
-                        .identities
-                        .get(usize::from(j).wrapping_sub(1))
-                        .unwrap_or(&[0; 32]),
-                    set,
-                )?,
-            );
-        }
-        let points = combine(sealed.outcome.threshold, &tally.ciphertexts, &verified)
-            .map_err(|e| invalid("body.trustees".into(), e.to_string()))?;
-        let maxima = entry_maxima(sealed.election.manifest());
-        let mut flat = points.iter();
-        for (i, (counts, maxima)) in result.counts.iter().zip(&maxima).enumerate() {
-            for (k, (&count, &max)) in counts.iter().zip(maxima).enumerate() {
-                let Some(point) = flat.next() else {
-                    return Err(invalid(
-                        format!("body.contests[{i}]"),
-                        "more counts than sums".into(),
-                    ));
-                };
-                let bound = tally.tally.weight.saturating_mul(max);
-                if count > bound {
-                    return Err(invalid(
-                        format!("body.contests[{i}].entries[{k}].count"),
-                        format!("{count} is above the bound {bound}"),
-                    ));
-                }
-                if urne_crypto::Point::from_ristretto(
-                    RISTRETTO_BASEPOINT_TABLE * &DalekScalar::from(count),
-                ) != *point
-                {
-                    return Err(invalid(
-                        format!("body.contests[{i}].entries[{k}].count"),
-                        "the decryption shares do not open the sum to this count".into(),
-                    ));
-                }
-            }
-        }
-        Ok(())
+        // spec/24 §24.6 steps 4-5, urne-tally's own: the shares the result names, their
+        // combination, each count within its bound.
+        let shares: Vec<DecryptionShares> = self.decryptions.values().cloned().collect();
+        check_opening(
+            sealed.election(),
+            &sealed.outcome,
+            &tally.tally,
+            &shares,
+            &result.trustees,
+            &result.counts,
+        )
+        .map_err(|e| result_error(sealed.election().manifest(), e))
     }
 
     /// Whether `context.phase` may move the election to `to` (spec/23 §23.3).
@@ -1351,61 +1300,43 @@ impl ElectionState {
         let sealed = self.sealed_or(kind)?;
         let tally = sealed.computed_tally(kind)?;
         let t = usize::from(sealed.outcome.threshold);
-        let mut verified = Vec::with_capacity(t);
-        for (j, set) in self.decryptions.iter().take(t) {
-            verified.push(
-                sealed.verify_decryption_shares(
-                    sealed
-                        .identities
-                        .get(usize::from(*j).wrapping_sub(1))
-                        .unwrap_or(&[0; 32]),
-                    set,
-                )?,
-            );
-        }
-        let trustees: Vec<u16> = verified
-            .iter()
-            .map(VerifiedDecryptionShares::trustee)
-            .collect();
-        let points = combine(sealed.outcome.threshold, &tally.ciphertexts, &verified)
-            .map_err(|e| ElectionError::invalid(kind, "body.trustees", e.to_string()))?;
-        let maxima = entry_maxima(sealed.election.manifest());
-        let largest = maxima
-            .iter()
-            .flatten()
-            .map(|m| tally.tally.weight.saturating_mul(*m))
-            .max()
-            .unwrap_or(0);
-        let table = DiscreteLogTable::new(largest)
-            .map_err(|e| ElectionError::invalid(kind, "body.weight", e.to_string()))?;
-        let mut flat = points.iter();
-        let mut counts = Vec::with_capacity(maxima.len());
-        for (i, maxima) in maxima.iter().enumerate() {
-            let mut row = Vec::with_capacity(maxima.len());
-            for (k, max) in maxima.iter().enumerate() {
-                let bound = tally.tally.weight.saturating_mul(*max);
-                let count = flat
-                    .next()
-                    .and_then(|p| table.solve(p.as_ristretto()))
-                    .filter(|c| *c <= bound)
-                    .ok_or_else(|| {
-                        ElectionError::invalid(
-                            kind,
-                            format!("body.contests[{i}].entries[{k}].count"),
-                            format!("no count within [0, {bound}]"),
-                        )
-                    })?;
-                row.push(count);
-            }
-            counts.push(row);
-        }
-        Ok(TallyResult {
-            tally: tally.tally.clone(),
-            superseded: tally.superseded,
-            trustees,
-            counts,
-        })
+        let shares: Vec<DecryptionShares> = self.decryptions.values().take(t).cloned().collect();
+        decrypt_sums(
+            sealed.election(),
+            &sealed.outcome,
+            &tally.tally,
+            tally.superseded,
+            &shares,
+        )
+        .map_err(|e| result_error(sealed.election().manifest(), e))
     }
+}
+
+/// A refusal of urne-tally's result checks as the `tally.result` field it concerns.
+fn result_error(manifest: &Manifest, e: TallyError) -> ElectionError {
+    let kind = "tally.result";
+    let field = match &e {
+        TallyError::WrongTrusteeCount { .. }
+        | TallyError::MissingShares { .. }
+        | TallyError::InvalidShare { .. }
+        | TallyError::Shares(_) => "body.trustees".to_owned(),
+        TallyError::Count { at, .. }
+        | TallyError::CountAboveBound { at, .. }
+        | TallyError::NoCountWithinBound { at, .. } => {
+            let entry = match at.entry {
+                urne_tally::Entry::Option(k) => k,
+                urne_tally::Entry::Blank => manifest
+                    .contests()
+                    .get(at.contest)
+                    .map_or(0, |c| c.options.len()),
+            };
+            format!("body.contests[{}].entries[{entry}].count", at.contest)
+        }
+        TallyError::BoundTooLarge { .. } => "body.weight".to_owned(),
+        TallyError::TallyShape { .. } => "body.contests".to_owned(),
+        _ => "body".to_owned(),
+    };
+    ElectionError::invalid(kind, field, e.to_string())
 }
 
 /// The encrypted tally of spec/24 §24.3: Σ weight · ciphertext over the kept ballots,

@@ -26,6 +26,12 @@ pub use phase::Phase;
 pub use recount::{PetitionCount, PetitionRecord, recount};
 pub use state::{Decoded, PetitionState, Sealed};
 
+/// The smallest ring a wallet signs in by default (spec/32 §32.9): a bucket of 2^10 keys.
+pub const MIN_BUCKET_SIZE: usize = 1 << 10;
+/// The fewest registered (non-padding) keys a wallet's bucket must hold by default
+/// (spec/32 §32.9): padding hides nobody.
+pub const MIN_REAL_KEYS: usize = 1 << 9;
+
 /// Frozen labels of this crate (spec/32 §32.1).
 pub mod labels {
     /// The context bytes of a signature start with this.

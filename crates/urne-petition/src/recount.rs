@@ -53,16 +53,18 @@ fn violation(index: u64, e: PetitionError) -> Violation {
     }
 }
 
-/// Replays the records of the petition `context` (opened by `authority`), in log order,
-/// after its `context.open`: refuses the first record the board should have refused,
-/// naming it, its field and why; otherwise returns the count.
+/// Replays the records of the petition `context` (opened by `authority`, with `parameters`
+/// the parameters hash of its `context.open`), in log order, after its `context.open`:
+/// refuses the first record the board should have refused, naming it, its field and why;
+/// otherwise returns the count.
 pub fn recount<R: CryptoRng + ?Sized>(
     context: [u8; 32],
     authority: [u8; 32],
+    parameters: [u8; 32],
     records: &[PetitionRecord],
     rng: &mut R,
 ) -> Result<PetitionCount, Violation> {
-    let mut state = PetitionState::new(context, authority);
+    let mut state = PetitionState::new(context, authority, parameters);
     let mut batches = Batches::new();
     let folded = fold(&mut state, records, &mut batches);
     let mut earliest = folded.err();

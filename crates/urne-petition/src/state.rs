@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use curve25519_dalek::ristretto::RistrettoPoint;
+use sha2::{Digest, Sha256};
 use urne_credential::registry::{
     RegistryError, SignedSnapshot, Snapshot, SnapshotAssembler, SnapshotPart,
 };
@@ -181,6 +182,7 @@ struct TagState {
 pub struct PetitionState {
     context: [u8; 32],
     authority: [u8; 32],
+    parameters: [u8; 32],
     phase: Phase,
     definition: Option<Definition>,
     assembler: Option<SnapshotAssembler>,
@@ -192,11 +194,13 @@ pub struct PetitionState {
 }
 
 impl PetitionState {
-    /// A newly opened petition context.
-    pub fn new(context: [u8; 32], authority: [u8; 32]) -> Self {
+    /// A newly opened petition context: its id, its authority, and the parameters hash of
+    /// its `context.open`, which the definition must hash to (spec/32 §32.6).
+    pub fn new(context: [u8; 32], authority: [u8; 32], parameters: [u8; 32]) -> Self {
         Self {
             context,
             authority,
+            parameters,
             phase: Phase::Draft,
             definition: None,
             assembler: None,
@@ -289,7 +293,7 @@ impl PetitionState {
             }
         };
         match decoded {
-            Decoded::Define(_) => {
+            Decoded::Define(definition) => {
                 if self.phase != Phase::Draft {
                     return Err(wrong_phase());
                 }
@@ -298,6 +302,14 @@ impl PetitionState {
                     return Err(PetitionError::invalid(
                         "kind",
                         "the petition is already defined",
+                    ));
+                }
+                // The decoder is strict, so re-encoding gives the posted bytes back.
+                let hash: [u8; 32] = Sha256::digest(definition.to_bytes()).into();
+                if hash != self.parameters {
+                    return Err(PetitionError::invalid(
+                        "body",
+                        "this definition does not hash to the parameters of the petition's context.open",
                     ));
                 }
             }

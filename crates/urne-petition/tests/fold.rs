@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ed25519_dalek::SigningKey;
+use sha2::{Digest, Sha256};
 use urne_credential::registry::{Cosignature, Register, Registrars, SignedSnapshot, Snapshot};
 use urne_credential::wallet::{ATTRIBUTE_DISTRICT, EnrolmentRequest, Wallet};
 use urne_petition::kinds::*;
@@ -156,8 +157,41 @@ fn opened(f: &Fixture) -> Log {
     log
 }
 
+/// The parameters hash of the petition's `context.open`: that of its definition, if the
+/// log has one.
+fn parameters(log: &Log) -> [u8; 32] {
+    log.records
+        .iter()
+        .find(|r| r.kind == PETITION_DEFINE)
+        .map_or([0; 32], |r| Sha256::digest(&r.body).into())
+}
+
 fn run(log: &Log) -> Result<urne_petition::PetitionCount, Violation> {
-    recount(CONTEXT, AUTHORITY, &log.records, &mut rand::rng())
+    recount(
+        CONTEXT,
+        AUTHORITY,
+        parameters(log),
+        &log.records,
+        &mut rand::rng(),
+    )
+}
+
+#[test]
+fn a_definition_other_than_the_opens_parameters_is_refused() {
+    let f = fixture(4);
+    let log = opened(&f);
+    let mut other = f.definition.clone();
+    other.threshold += 1;
+    let found = recount(
+        CONTEXT,
+        AUTHORITY,
+        Sha256::digest(other.to_bytes()).into(),
+        &log.records,
+        &mut rand::rng(),
+    )
+    .unwrap_err();
+    assert_eq!((found.index, found.field.as_str()), (100, "body"));
+    assert!(found.reason.contains("parameters"), "{found}");
 }
 
 #[test]

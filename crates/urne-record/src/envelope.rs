@@ -139,14 +139,24 @@ impl Record {
     /// non-canonical signatures).
     pub fn verify_signature(&self) -> Result<(), RecordError> {
         let key = VerifyingKey::from_bytes(&self.signer).map_err(|_| RecordError::SignerKey)?;
-        let sig_start = self.body_end + 32;
-        let mut sig = [0u8; 64];
-        sig.copy_from_slice(&self.bytes[sig_start..]);
         key.verify_strict(
-            &signed_message(&self.bytes[..sig_start]),
-            &Signature::from_bytes(&sig),
+            &self.signed_message(),
+            &Signature::from_bytes(&self.signature()),
         )
         .map_err(|_| RecordError::Signature)
+    }
+
+    /// The message its signature covers (spec/12 §12.1): `"urne/v1/record\n"` ‖
+    /// SHA-256 of every byte before the signature. What a batch verifier checks.
+    pub fn signed_message(&self) -> Vec<u8> {
+        signed_message(&self.bytes[..self.body_end + 32])
+    }
+
+    /// Its 64 signature bytes.
+    pub fn signature(&self) -> [u8; 64] {
+        let mut sig = [0u8; 64];
+        sig.copy_from_slice(&self.bytes[self.body_end + 32..]);
+        sig
     }
 
     /// The exact bytes.

@@ -18,7 +18,7 @@ mod tally;
 
 pub use codec::DecodeError;
 pub use error::{Entry, Position, TallyError};
-pub use result::{TallyResult, decrypt_tally, verify_result};
+pub use result::{TallyResult, check_opening, decrypt_sums, decrypt_tally, verify_result};
 pub use tally::{Aggregation, EncryptedTally, Resolution, Superseded, aggregate, resolve_revotes};
 
 /// Version byte of the [`EncryptedTally`] and [`TallyResult`] encodings.

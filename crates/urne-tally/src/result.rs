@@ -73,9 +73,25 @@ pub fn decrypt_tally(
     aggregation: &Aggregation,
     shares: &[DecryptionShares],
 ) -> Result<TallyResult, TallyError> {
+    decrypt_sums(
+        election,
+        outcome,
+        &aggregation.tally,
+        aggregation.resolution.superseded.len() as u64,
+        shares,
+    )
+}
+
+/// [`decrypt_tally`] of sums computed elsewhere (the board's fold keeps them with the
+/// number of superseded ballots, not as an [`Aggregation`]): spec/24 §24.4 in one place.
+pub fn decrypt_sums(
+    election: &Election,
+    outcome: &CeremonyOutcome,
+    tally: &EncryptedTally,
+    superseded: u64,
+    shares: &[DecryptionShares],
+) -> Result<TallyResult, TallyError> {
     let manifest = election.manifest();
-    let tally = &aggregation.tally;
-    let superseded = aggregation.resolution.superseded.len() as u64;
     if tally.context != *election.context() {
         return Err(TallyError::TallyOfAnotherElection);
     }
@@ -277,15 +293,46 @@ pub fn verify_result(
         }
     }
 
-    // 3. The named trustees' shares.
-    if result.trustees.len() != usize::from(outcome.threshold) {
+    // 3-4. The named trustees' shares, their combination against each count.
+    check_opening(
+        election,
+        outcome,
+        &result.tally,
+        shares,
+        &result.trustees,
+        &result.counts,
+    )
+}
+
+/// Steps 4 and 5 of spec/24 §24.6, for sums already known to be the board's: the result
+/// names exactly t trustees, each with a posted share set that verifies against the sums;
+/// their combination opens each sum to its count, each count within its bound. Shared by
+/// [`verify_result`] and the board's fold (urne-election), so the check lives in one place.
+pub fn check_opening(
+    election: &Election,
+    outcome: &CeremonyOutcome,
+    tally: &EncryptedTally,
+    shares: &[DecryptionShares],
+    trustees: &[u16],
+    counts: &[Vec<u64>],
+) -> Result<(), TallyError> {
+    let manifest = election.manifest();
+    check_shape(manifest, &tally.contests)?;
+    let counts_as_sums: Vec<Vec<Ciphertext>> = counts
+        .iter()
+        .map(|c| vec![Ciphertext::zero(); c.len()])
+        .collect();
+    check_shape(manifest, &counts_as_sums)?;
+    let positions = tally.positions(manifest);
+    let ciphertexts = tally.ciphertexts();
+    if trustees.len() != usize::from(outcome.threshold) {
         return Err(TallyError::WrongTrusteeCount {
-            found: result.trustees.len(),
+            found: trustees.len(),
             threshold: outcome.threshold,
         });
     }
-    let mut verified = Vec::with_capacity(result.trustees.len());
-    for &trustee in &result.trustees {
+    let mut verified = Vec::with_capacity(trustees.len());
+    for &trustee in trustees {
         let set = shares
             .iter()
             .find(|s| s.trustee == trustee)
@@ -298,14 +345,11 @@ pub fn verify_result(
             set,
         )?);
     }
-
-    // 4. The combination against each count.
     let points = combine(outcome.threshold, &ciphertexts, &verified).map_err(TallyError::Shares)?;
-    let bounds = bounds(manifest, result.tally.weight);
-    let flat_counts = result.counts.iter().flatten();
+    let bounds = bounds(manifest, tally.weight);
     for (((point, &count), &bound), &at) in points
         .iter()
-        .zip(flat_counts)
+        .zip(counts.iter().flatten())
         .zip(bounds.iter().flatten())
         .zip(&positions)
     {

@@ -14,7 +14,7 @@ mod support;
 use support::ceremony;
 use urne_tally::{
     DecodeError, EncryptedTally, Entry, Position, Superseded, TallyError, TallyResult, aggregate,
-    decrypt_tally, resolve_revotes, verify_result,
+    check_opening, decrypt_sums, decrypt_tally, resolve_revotes, verify_result,
 };
 
 fn manifest() -> Manifest {
@@ -691,5 +691,56 @@ fn a_contest_of_257_entries_decodes_and_one_of_258_does_not() {
             .unwrap_err()
             .field(),
         "contests[0].entries"
+    );
+}
+
+#[test]
+fn check_opening_alone_refuses_counts_of_another_shape_a_missing_trustee_and_a_wrong_count() {
+    let f = fixture(&VOTES);
+    let (result, shares) = f.tally(&f.ballots);
+    let open = |trustees: &[u16], counts: &[Vec<u64>]| {
+        check_opening(
+            &f.election,
+            &f.outcome,
+            &result.tally,
+            &shares,
+            trustees,
+            counts,
+        )
+    };
+    assert_eq!(open(&result.trustees, &result.counts), Ok(()));
+    let mut short = result.counts.clone();
+    short[1].pop();
+    assert!(matches!(
+        open(&result.trustees, &short),
+        Err(TallyError::TallyShape { .. })
+    ));
+    assert_eq!(
+        open(&[1, 2], &result.counts),
+        Err(TallyError::MissingShares { trustee: 2 })
+    );
+    let mut wrong = result.counts.clone();
+    wrong[1][0] += 1;
+    assert!(matches!(
+        open(&result.trustees, &wrong),
+        Err(TallyError::Count { .. } | TallyError::CountAboveBound { .. })
+    ));
+}
+
+#[test]
+fn decrypt_sums_of_the_aggregation_is_decrypt_tally() {
+    let f = fixture(&VOTES);
+    let aggregation = aggregate(&f.election, &f.credentials, &f.ballots).unwrap();
+    let shares = f.shares(&[1, 3], &aggregation.tally);
+    let superseded = aggregation.resolution.superseded.len() as u64;
+    assert_eq!(
+        decrypt_sums(
+            &f.election,
+            &f.outcome,
+            &aggregation.tally,
+            superseded,
+            &shares
+        ),
+        decrypt_tally(&f.election, &f.outcome, &aggregation, &shares)
     );
 }

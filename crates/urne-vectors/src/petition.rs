@@ -39,6 +39,8 @@ struct PetitionVectors {
     /// The petition's context id and its authority's key.
     context: String,
     authority: String,
+    /// The parameters hash of its `context.open`: SHA-256 of the definition's body.
+    parameters: String,
     /// The snapshot's id, entries root, and each bucket's ring in order.
     snapshot_id: String,
     entries_root: String,
@@ -272,6 +274,7 @@ pub(crate) fn generate() -> VectorFile {
             ),
             context: to_hex(&context),
             authority: to_hex(&a),
+            parameters: to_hex(&Sha256::digest(definition.to_bytes())),
             snapshot_id: to_hex(&snapshot.id()),
             entries_root: to_hex(&snapshot.header().entries_root.0),
             buckets: snapshot
@@ -368,6 +371,7 @@ pub(crate) fn check(dir: &Path, report: &mut Report) -> Result<(), String> {
     let v: PetitionVectors = read(dir, "petition.json")?;
     let context = hex32(&v.context, "context")?;
     let authority = hex32(&v.authority, "authority")?;
+    let parameters = hex32(&v.parameters, "parameters")?;
     let all = records(&v.records)?;
     let signed = all
         .iter()
@@ -405,7 +409,7 @@ pub(crate) fn check(dir: &Path, report: &mut Report) -> Result<(), String> {
         || "petition: urne-credential's buckets".into(),
     );
     let mut rng = rand::rng();
-    match recount(context, authority, &all, &mut rng) {
+    match recount(context, authority, parameters, &all, &mut rng) {
         Ok(count) => report.expect(
             count.phase.name() == v.phase
                 && count.counted == v.counted
@@ -422,7 +426,7 @@ pub(crate) fn check(dir: &Path, report: &mut Report) -> Result<(), String> {
         record.kind = Kind(n.kind);
         record.signer = hex32(&n.signer, "signer")?;
         record.body = from_hex(&n.body).map_err(|e| format!("negative `{}`: {e}", n.name))?;
-        let found = recount(context, authority, &tampered, &mut rng);
+        let found = recount(context, authority, parameters, &tampered, &mut rng);
         report.expect(
             matches!(&found, Err(v) if v.index == n.expect_index && v.field == n.expect_field),
             || format!("petition negative `{}`: {found:?}", n.name),

@@ -50,8 +50,8 @@ pub struct TriptychCase {
     pub n: usize,
     /// Number of digits.
     pub m: usize,
-    /// The snapshot root U is derived from, hex.
-    pub snapshot_root: String,
+    /// The snapshot id U is derived from (spec/31 §31.4), hex.
+    pub snapshot_id: String,
     /// The context id U is derived from, hex.
     pub context_id: String,
     /// U (§8.5).
@@ -125,7 +125,7 @@ fn make_case(name: &str, log2: u32, index: usize) -> Made {
     let context_id = bytes32(&format!("{name}/context-id"));
     let U = linking_base(&root, &context_id);
     let context =
-        format!("{name}: context id, snapshot root, bucket, text hash, one-time key").into_bytes();
+        format!("{name}: context id, snapshot id, bucket, text hash, one-time key").into_bytes();
     let p = ring.parameters();
     let nonces = nonces(name, p.nonce_count());
     let secret = Zeroizing::new(secrets[index]);
@@ -138,7 +138,7 @@ fn make_case(name: &str, log2: u32, index: usize) -> Made {
         ring_digest: to_hex(&ring.digest()),
         n: p.n(),
         m: p.m(),
-        snapshot_root: to_hex(&root),
+        snapshot_id: to_hex(&root),
         context_id: to_hex(&context_id),
         linking_base: Point::from_ristretto(U),
         index,
@@ -295,17 +295,21 @@ fn negatives(made: &Made, other: &Made) -> Vec<TriptychNegative> {
 pub(crate) fn generate() -> crate::VectorFile {
     let small = make_case("ring-4", 2, 2);
     let odd = make_case("ring-32", 5, 19);
+    // The production shape (n = 4, m ≥ 2): index 13 = digits (1, 3) in base 4, least
+    // significant first, so the digit order and G_{j,i} for j ≥ 1, i ≥ 2 are pinned.
+    let square = make_case("ring-16", 4, 13);
     let mut negative = negatives(&small, &odd);
     negative.extend(negatives(&odd, &small));
+    negative.extend(negatives(&square, &small));
     file(
         FILE,
         &TriptychVectors {
             header: header(
-                "Triptych linkable ring signatures: rings of 4 (n = 4, m = 1) and 32 (n = 2, m = 5) keys, signatures recomputed from their nonces, forgeries failing one check each",
+                "Triptych linkable ring signatures: rings of 4 (n = 4, m = 1), 16 (n = 4, m = 2) and 32 (n = 2, m = 5) keys, signatures recomputed from their nonces, forgeries failing one check each",
                 "spec/08-triptych.md",
             ),
             label: String::from_utf8_lossy(urne_crypto::labels::PROOF_TRIPTYCH).into_owned(),
-            cases: vec![small.case, odd.case],
+            cases: vec![small.case, odd.case, square.case],
             negative,
         },
     )
@@ -331,10 +335,10 @@ pub(crate) fn check(dir: &Path, report: &mut Report) -> Result<(), String> {
         report.expect((p.n(), p.m()) == (case.n, case.m), || {
             format!("{FILE}: {}: (n, m) differ from spec/08 §8.2", case.name)
         });
-        let root: [u8; 32] = from_hex(&case.snapshot_root)
+        let root: [u8; 32] = from_hex(&case.snapshot_id)
             .map_err(|e| what(&e))?
             .try_into()
-            .map_err(|_| what(&"snapshot root is not 32 bytes"))?;
+            .map_err(|_| what(&"snapshot id is not 32 bytes"))?;
         let context_id: [u8; 32] = from_hex(&case.context_id)
             .map_err(|e| what(&e))?
             .try_into()

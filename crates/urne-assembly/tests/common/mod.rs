@@ -41,12 +41,23 @@ pub fn rules(clerk: &SigningKey, vote_change: VoteChange) -> Rules {
 impl Chamber {
     /// A sitting of `n` members in two groups, in session, everyone present.
     pub fn new(n: u32, vote_change: VoteChange) -> Self {
+        Self::sitting(n, vote_change, 7, key(0, 2), 1)
+    }
+
+    /// A sitting of `n` members whose `context.open` has nonce `nonce` × 16, with this
+    /// clerk and roster version, in session.
+    pub fn sitting(
+        n: u32,
+        vote_change: VoteChange,
+        nonce: u8,
+        clerk: SigningKey,
+        roster_version: u32,
+    ) -> Self {
         let officer = key(0, 1);
-        let clerk = key(0, 2);
         let rules = rules(&clerk, vote_change);
         let open = ContextOpen {
             context_type: ContextType::SITTING,
-            nonce: [7; 16],
+            nonce: [nonce; 16],
             name: "Séance du 30 novembre".into(),
             parameters: parameters_hash(&rules.to_body()),
         };
@@ -67,7 +78,7 @@ impl Chamber {
             .post(kinds::SITTING_RULES, &rules.to_body(), &officer)
             .unwrap();
         let roster = Roster {
-            version: 1,
+            version: roster_version,
             groups: vec!["Left".into(), "Right".into()],
             members: chamber
                 .members
@@ -93,7 +104,8 @@ impl Chamber {
     }
 
     /// Appends a record to the log if the fold accepts it (a board would refuse it
-    /// otherwise, and the log stays as it was).
+    /// otherwise, and the log stays as it was). The fold refuses bytes already in the
+    /// sitting, as the board refuses a duplicate.
     pub fn post(&mut self, kind: Kind, body: &[u8], signer: &SigningKey) -> Result<u64, Violation> {
         let record = self.record(kind, body, signer);
         self.post_record(record)
@@ -123,8 +135,14 @@ impl Chamber {
         self.fold.state().unwrap().roster_version()
     }
 
+    /// The sequence number member `m`'s next record must carry.
+    pub fn seq(&self, m: u32) -> u32 {
+        self.fold.state().unwrap().next_sequence(m).unwrap()
+    }
+
     pub fn presence(&mut self, m: u32, present: bool) -> Result<u64, Violation> {
         let body = Presence {
+            sequence: self.seq(m),
             roster_version: self.roster_version(),
             present,
         }
@@ -172,8 +190,10 @@ impl Chamber {
         self.post(kind, &body, &officer)
     }
 
-    pub fn vote_body(&self, division: u32, choice: u8, on_behalf: Option<u32>) -> Vec<u8> {
+    /// The body of a vote signed by member `by`.
+    pub fn vote_body(&self, by: u32, division: u32, choice: u8, on_behalf: Option<u32>) -> Vec<u8> {
         Vote {
+            sequence: self.seq(by),
             division,
             text_hash: self.text_hash,
             roster_version: self
@@ -189,7 +209,7 @@ impl Chamber {
     }
 
     pub fn vote(&mut self, m: u32, division: u32, choice: u8) -> Result<u64, Violation> {
-        let body = self.vote_body(division, choice, None);
+        let body = self.vote_body(m, division, choice, None);
         let key = self.member(m);
         self.post(kinds::VOTE, &body, &key)
     }
@@ -201,13 +221,14 @@ impl Chamber {
         division: u32,
         choice: u8,
     ) -> Result<u64, Violation> {
-        let body = self.vote_body(division, choice, Some(on_behalf));
+        let body = self.vote_body(delegate, division, choice, Some(on_behalf));
         let key = self.member(delegate);
         self.post(kinds::VOTE, &body, &key)
     }
 
     pub fn grant(&mut self, from: u32, to: u32, seconds: u32) -> Result<u64, Violation> {
         let body = ProxyGrant {
+            sequence: self.seq(from),
             roster_version: self.roster_version(),
             delegate: to,
             seconds,

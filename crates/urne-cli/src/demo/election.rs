@@ -296,7 +296,7 @@ fn cast_ballots(board: &dyn BoardLog, context: ContextId) -> Result<Vec<Ballot>,
 
 /// Closes voting and tallies: the encrypted sums, the present trustees' decryption
 /// shares posted, the combination, the result posted.
-fn tally(
+pub(crate) fn tally(
     authority: &Authority<'_>,
     trustees: &Trustees,
     keys: &[TrusteeKey],
@@ -411,6 +411,13 @@ pub struct HeldElection {
     pub revotes: usize,
     /// Ballots audited and posted as spoiled.
     pub audits: usize,
+    /// The election as its voters saw it (to make more ballots for it).
+    pub election: std::sync::Arc<Election>,
+    /// The voters' secret credentials, in register order (the tamper suite signs with
+    /// them; a real registrar mails them and keeps none).
+    pub credentials: Vec<Credential>,
+    /// The trustees' identity keys, trustee j at `j - 1`.
+    pub trustee_keys: Vec<SigningKey>,
 }
 
 /// Holds a whole election of `voters` voters on `board`, whose authorities include
@@ -428,6 +435,23 @@ pub fn hold_election(
     }
     let manifest = voters::manifest()?;
     let plans: Vec<VoterPlan> = voters::plan(&manifest, voters, &mut rand::rng());
+    hold_planned_election(board, authority_key, origin, plans, stages)
+}
+
+/// [`hold_election`] with each voter's plan given (on [`voters::manifest`]): the tamper
+/// suite needs audits and revotes it can count on.
+pub fn hold_planned_election(
+    board: &dyn BoardLog,
+    authority_key: SigningKey,
+    origin: &str,
+    plans: Vec<VoterPlan>,
+    stages: &mut Stages,
+) -> Result<HeldElection, DemoError> {
+    let voters = plans.len();
+    if voters == 0 {
+        return Err(DemoError::Setup("--voters must be at least 1".into()));
+    }
+    let manifest = voters::manifest()?;
     let OpenForVoting {
         authority,
         trustees,
@@ -478,6 +502,11 @@ pub fn hold_election(
         cast: first.len() + revotes.len(),
         revotes: revotes.len(),
         audits: audited.len(),
+        trustee_keys: (1..=TRUSTEES)
+            .filter_map(|j| trustees.identity(j).cloned())
+            .collect(),
+        election: std::sync::Arc::new(election),
+        credentials,
     })
 }
 

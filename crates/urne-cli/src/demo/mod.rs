@@ -21,9 +21,9 @@ use std::time::Duration;
 
 pub use election::{
     BoardLog, DEMO_ORIGIN, DemoOutcome, HeldElection, UncheckedLog, check_against_plaintext,
-    hold_election, run_election,
+    hold_election, hold_planned_election, run_election,
 };
-pub(crate) use election::{ballot_record, open_for_voting, random_key};
+pub(crate) use election::{ballot_record, open_for_voting, random_key, tally};
 pub use verify::{Verified, VerifyError, verify_directory, verify_log};
 
 /// Why the demo stopped.

@@ -1,93 +1,35 @@
-//! The demo's verifier: everything re-checked from the board's log bytes and its signed
-//! checkpoint alone, never from the board's state or its acceptance path.
-//!
-//! In order: the checkpoint's signature, and the Merkle root of the entries against it;
-//! every envelope's signature; every record replayed in log order through urne-election's
-//! fold (who posted it, in which phase, in which order); then, per election, the key
-//! ceremony re-verified from its records, the credential list reassembled, every cast
-//! ballot's proofs and credential signature batch-verified across cores, every audited
-//! ballot's opening checked, and the tally result re-verified against the ballots, the
-//! credential list and the trustees' decryption shares.
+//! The demo's verification: the board's log, read back from its directory, through the
+//! independent verifier (urne-verify, spec/50), never through the board's state or its
+//! acceptance path. This module only adapts urne-verify's report to what the demo and
+//! `urne results` print.
 
 use std::path::Path;
 
-use rayon::prelude::*;
-use std::sync::Arc;
-use urne_ballot::{Ballot, ContextInputs, Election, Manifest, check_audit};
-use urne_ceremony::{CeremonyFault, CeremonyOutcome, DecryptionShares, verify_ceremony};
-use urne_credential::{CredentialList, CredentialListPart};
-use urne_crypto::BatchVerifier;
+use urne_ballot::Manifest;
+use urne_ceremony::{CeremonyFault, CeremonyOutcome};
+use urne_election::Phase;
+use urne_log::Hash;
+use urne_record::ContextId;
+use urne_tally::TallyResult;
+use urne_verify::{Archive, Options, Progress, Report, Step};
 
-use urne_election::{
-    AuditRecord, CastBallot, Decoded, ElectionError, ElectionState, Phase, Sealed, decode,
-};
-use urne_log::note::{Note, NoteVerifier};
-use urne_log::{Checkpoint, Hash, leaf_hash};
-use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
-use urne_record::{ContextId, ContextOpen, ContextPhase, ContextType, Record};
-use urne_tally::{TallyResult, verify_result};
-
-/// Ballots per batch: large enough that the multiscalar multiplication amortises, small
-/// enough that every core gets several batches.
-const BALLOTS_PER_BATCH: usize = 64;
-
-/// What the verification found wrong, and where.
+/// The first thing the verification found wrong, with its step, record and field.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum VerifyError {
-    /// The checkpoint note does not verify or does not parse.
-    #[error("checkpoint: {0}")]
-    Checkpoint(String),
-    /// The checkpoint covers another number of entries than the log has.
-    #[error("the signed checkpoint covers {signed} entries, the log has {found}")]
-    Size {
-        /// In the checkpoint.
-        signed: u64,
-        /// In the log.
-        found: u64,
-    },
-    /// The entries do not hash to the signed root.
-    #[error("the log's Merkle root {computed} is not the signed checkpoint's root {signed}")]
-    Root {
-        /// Recomputed from the entries.
-        computed: String,
-        /// In the checkpoint.
-        signed: String,
-    },
-    /// One record is wrong: its envelope, its signature, its body, or its place in the
-    /// election (the fold refused it).
-    #[error("record {index}: {problem}")]
-    Record {
-        /// Its index in the log.
-        index: u64,
+    /// A step of spec/50 failed.
+    #[error("V{} {}: {}, {field}: {problem}", step.number(), step.title(), match record { Some(i) => format!("record {i}"), None => "the log".to_owned() })]
+    Failed {
+        /// The step.
+        step: Step,
+        /// The record at fault, if one is.
+        record: Option<u64>,
+        /// The field at fault.
+        field: String,
         /// What is wrong.
         problem: String,
-    },
-    /// Something an election needs is not on the board.
-    #[error("election {context}: {what} is missing from the log")]
-    Missing {
-        /// The election's context id (hex).
-        context: String,
-        /// What.
-        what: &'static str,
-    },
-    /// The key ceremony does not verify.
-    #[error("election {context}: key ceremony: {problem}")]
-    Ceremony {
-        /// The election's context id (hex).
-        context: String,
-        /// What.
-        problem: String,
-    },
-    /// The tally result does not verify.
-    #[error("election {context}: tally result (record {index}): {problem}")]
-    Tally {
-        /// The election's context id (hex).
-        context: String,
-        /// The result record's index.
-        index: u64,
-        /// What.
-        problem: String,
+        /// The whole report.
+        report: Box<Report>,
     },
     /// The directory could not be read as a board.
     #[error("{0}")]
@@ -124,9 +66,10 @@ pub struct Verified {
     pub origin: String,
     /// Each election on the log that opened voting, verified.
     pub elections: Vec<VerifiedElection>,
-    /// Each election that never opened voting (abandoned, its ceremony faulted, or
-    /// still being set up), verified as far as it went.
+    /// Each election that never opened voting, verified as far as it went.
     pub unfinished: Vec<UnfinishedElection>,
+    /// urne-verify's report.
+    pub report: Report,
 }
 
 /// An election that never opened voting: its records passed the fold, and its ceremony,
@@ -142,346 +85,58 @@ pub struct UnfinishedElection {
     pub ceremony: Option<Result<CeremonyOutcome, CeremonyFault>>,
 }
 
-/// One election's verification: as far as its log went.
-enum Checked {
-    Verified(VerifiedElection),
-    Unfinished(UnfinishedElection),
-}
+struct Counter<'a>(&'a (dyn Fn(u64) + Sync));
 
-fn record_error(index: u64, problem: impl std::fmt::Display) -> VerifyError {
-    VerifyError::Record {
-        index,
-        problem: problem.to_string(),
+impl Progress for Counter<'_> {
+    fn verified(&self, n: u64) {
+        (self.0)(n)
     }
 }
 
-/// Checks the checkpoint's signature by the board's key and that the entries are exactly
-/// the log it signs.
-fn check_checkpoint(
-    entries: &[Vec<u8>],
-    checkpoint: &str,
-    board_vkey: &str,
-) -> Result<Checkpoint, VerifyError> {
-    let verifier = NoteVerifier::from_vkey(board_vkey)
-        .map_err(|e| VerifyError::Checkpoint(format!("the board key: {e}")))?;
-    let note =
-        Note::parse(checkpoint.as_bytes()).map_err(|e| VerifyError::Checkpoint(e.to_string()))?;
-    let checkpoint = Checkpoint::open(&note, &verifier)
-        .map_err(|e| VerifyError::Checkpoint(format!("not signed by the board: {e}")))?;
-    let found = entries.len() as u64;
-    if checkpoint.size() != found {
-        return Err(VerifyError::Size {
-            signed: checkpoint.size(),
-            found,
+fn adapt(report: Report) -> Result<Verified, VerifyError> {
+    if let Some((step, failure)) = report.failures().next() {
+        return Err(VerifyError::Failed {
+            step,
+            record: failure.record,
+            field: failure.field.clone(),
+            problem: failure.message.clone(),
+            report: Box::new(report.clone()),
         });
     }
-    let leaves: Vec<Hash> = entries.par_iter().map(|e| leaf_hash(e)).collect();
-    let computed = urne_log::hash::root_of(&leaves);
-    if computed != *checkpoint.root() {
-        return Err(VerifyError::Root {
-            computed: computed.to_hex(),
-            signed: checkpoint.root().to_hex(),
-        });
-    }
-    Ok(checkpoint)
-}
-
-/// The records of one election, in log order, decoded by kind.
-#[derive(Default)]
-struct ElectionRecords {
-    manifest: Option<Manifest>,
-    credential_parts: Vec<CredentialListPart>,
-    last_credential_part: u64,
-    audits: Vec<(u64, AuditRecord)>,
-    decryption_shares: Vec<DecryptionShares>,
-    result: Option<(u64, TallyResult)>,
-}
-
-impl ElectionRecords {
-    fn add(&mut self, index: u64, decoded: &Decoded) {
-        match decoded {
-            Decoded::Manifest(m) => self.manifest = Some(m.manifest.clone()),
-            Decoded::Credentials(p) => {
-                self.credential_parts.push(p.clone());
-                self.last_credential_part = index;
-            }
-            Decoded::Audit(a) => self.audits.push((index, (**a).clone())),
-            Decoded::DecryptionShares(s) => self.decryption_shares.push(s.clone()),
-            Decoded::Result(r) => self.result = Some((index, (**r).clone())),
-            // The ceremony's records are kept by the fold itself, which drops those a
-            // second ceremony.open superseded; round closings change only its round.
-            _ => {}
-        }
-    }
-}
-
-/// One election's records through urne-election's fold, in log order: the same checks
-/// the board ran on arrival (poster, phase, round, order, unique ballots, audits,
-/// decryption shares, the result against the sealed tally). Ballot proofs are the one
-/// exception: the fold's stateless precheck of each cast ballot is deferred, with the
-/// parameters sealed when it arrived, to one parallel batch verification after the log
-/// is read; a cast ballot's proofs change nothing later records are checked against.
-struct ElectionFold {
-    id: ContextId,
-    state: Option<ElectionState>,
-    casts: Vec<(u64, Box<CastBallot>, Arc<Sealed>)>,
-    records: ElectionRecords,
-}
-
-impl ElectionFold {
-    fn new(id: ContextId) -> Self {
-        Self {
-            id,
-            state: None,
-            casts: Vec::new(),
-            records: ElectionRecords::default(),
-        }
-    }
-
-    fn feed(&mut self, index: u64, record: &Record, origin: &str) -> Result<(), VerifyError> {
-        let fault = |e: ElectionError| record_error(index, e);
-        if record.kind() == CONTEXT_OPEN {
-            let open = ContextOpen::parse(record.body()).map_err(|e| record_error(index, e))?;
-            if self.state.is_some() {
-                return Err(record_error(
-                    index,
-                    "a second context.open of this election",
-                ));
-            }
-            self.state = Some(ElectionState::new(
-                self.id.0,
-                *record.signer(),
-                open.parameters,
-                origin,
-            ));
-            return Ok(());
-        }
-        let Some(state) = self.state.as_mut() else {
-            return Err(record_error(
-                index,
-                "a record before the election's context.open",
-            ));
-        };
-        if record.kind() == CONTEXT_PHASE {
-            if record.signer() != state.authority() {
-                return Err(record_error(
-                    index,
-                    "context.phase must be signed by the election's authority",
-                ));
-            }
-            let to = ContextPhase::parse(record.body())
-                .map_err(|e| record_error(index, e))?
-                .to;
-            let to = Phase::from_code(to)
-                .ok_or_else(|| record_error(index, format!("an election has no phase {to}")))?;
-            state.check_phase(to).map_err(fault)?;
-            return state.apply_phase(to).map_err(fault);
-        }
-        let decoded = decode(record.kind(), record.body())
-            .ok_or_else(|| {
-                record_error(
-                    index,
-                    format!("kind 0x{:04x} is not an election's", record.kind().0),
-                )
-            })?
-            .map_err(fault)?;
-        let sealed_at_arrival = match &decoded {
-            Decoded::Cast(_) => Some(
-                state
-                    .sealed()
-                    .cloned()
-                    .ok_or_else(|| record_error(index, "ballot.cast before voting opened"))?,
-            ),
-            _ => {
-                // Decryption shares are checked here whether or not the result names
-                // their trustee: a share nobody combined is still a claim on the log.
-                let relations = ElectionState::precheck(
-                    state.sealed().map(|s| s.as_ref()),
-                    record.signer(),
-                    &decoded,
-                )
-                .map_err(fault)?;
-                if let Some(relations) = relations
-                    && relations.check().is_err()
-                {
-                    return Err(match state.sealed() {
-                        Some(sealed) => fault(sealed.diagnose(record.signer(), &decoded)),
-                        None => record_error(index, "a proof of the record does not verify"),
-                    });
-                }
-                None
-            }
-        };
-        state.check(record.signer(), &decoded).map_err(fault)?;
-        state
-            .apply(record.kind(), record.body(), index)
-            .map_err(fault)?;
-        // A cast ballot is held once, here, until the batch and the result are checked.
-        match (decoded, sealed_at_arrival) {
-            (Decoded::Cast(cast), Some(sealed)) => self.casts.push((index, cast, sealed)),
-            (other, _) => self.records.add(index, &other),
-        }
-        Ok(())
-    }
-
-    /// The deferred ballot prechecks, batched in parallel; a failing batch is searched
-    /// for its first bad ballot, named with the fold's own diagnosis.
-    fn verify_casts(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<(), VerifyError> {
-        self.casts
-            .par_chunks(BALLOTS_PER_BATCH)
-            .try_for_each(|chunk| {
-                let mut batch = BatchVerifier::with_capacity(chunk.len());
-                for (index, cast, sealed) in chunk {
-                    let relations = sealed
-                        .precheck_cast(cast)
-                        .map_err(|e| record_error(*index, e))?;
-                    batch.push(*index, Ok(relations));
-                }
-                let verified = batch.verify(&mut rand::rng());
-                progress(chunk.len() as u64);
-                verified.map_err(|failure| {
-                    let at = failure
-                        .failures
-                        .iter()
-                        .map(|(index, _)| *index)
-                        .min()
-                        .unwrap_or(0);
-                    let why = chunk
-                        .iter()
-                        .find(|(index, _, _)| *index == at)
-                        .map(|(_, cast, sealed)| sealed.diagnose_cast(cast).to_string())
-                        .unwrap_or_else(|| "a proof of the ballot does not verify".into());
-                    record_error(at, why)
-                })
-            })
-    }
-}
-
-/// After the fold: the deferred ballot batch, then the ceremony, the credential list and
-/// the result re-verified straight from the domain crates, as a second opinion on the
-/// fold's own state, which must agree.
-fn verify_election(
-    fold: ElectionFold,
-    origin: &str,
-    progress: &(dyn Fn(u64) + Sync),
-) -> Result<Checked, VerifyError> {
-    fold.verify_casts(progress)?;
-    let casts = fold.casts;
-    let context = fold.id;
-    let id = context.to_hex();
-    let disagree = |what: &str| VerifyError::Ceremony {
-        context: id.clone(),
-        problem: format!("the fold's {what} and the direct verification disagree"),
+    let unexpected = |what: &str| VerifyError::Directory(format!("the verifier's report: {what}"));
+    let mut verified = Verified {
+        entries: report.entries,
+        root: Hash::from_hex(&report.root).ok_or_else(|| unexpected("no root"))?,
+        origin: report.origin.clone(),
+        elections: Vec::new(),
+        unfinished: Vec::new(),
+        report: report.clone(),
     };
-    let state = fold.state.ok_or_else(|| VerifyError::Missing {
-        context: id.clone(),
-        what: "context.open",
-    })?;
-    let records = fold.records;
-    let missing = |what| VerifyError::Missing {
-        context: id.clone(),
-        what,
-    };
-    if state.sealed().is_none() {
-        // Before voting there is nothing to count; what there is must still agree.
-        let ceremony = match state.ceremony().outcome() {
-            None => None,
-            Some(kept) => {
-                let transcript = state
-                    .ceremony()
-                    .transcript(context.0)
-                    .ok_or_else(|| missing("ceremony.open"))?;
-                let direct = verify_ceremony(&transcript);
-                if &direct != kept {
-                    return Err(disagree("ceremony outcome"));
-                }
-                Some(direct)
-            }
-        };
-        return Ok(Checked::Unfinished(UnfinishedElection {
-            context,
-            phase: state.phase(),
-            ceremony,
-        }));
-    }
-    let manifest = records
-        .manifest
-        .ok_or_else(|| missing("election.manifest"))?;
-    let transcript = state
-        .ceremony()
-        .transcript(context.0)
-        .ok_or_else(|| missing("ceremony.open"))?;
-    let outcome = verify_ceremony(&transcript).map_err(|e| VerifyError::Ceremony {
-        context: id.clone(),
-        problem: e.to_string(),
-    })?;
-    if records.credential_parts.is_empty() {
-        return Err(missing("election.credentials"));
-    }
-    let list =
-        CredentialList::from_parts(&records.credential_parts).map_err(|e| VerifyError::Record {
-            index: records.last_credential_part,
-            problem: format!("election {id}: the credential list: {e}"),
-        })?;
-    let root = list.root().0;
-    let election = Election::new(ContextInputs {
-        manifest: &manifest,
-        joint_key: &outcome.joint_key,
-        credential_root: &root,
-        board_origin: origin,
-        context_id: &context.0,
-    })
-    .map_err(|e| VerifyError::Checkpoint(e.to_string()))?;
-
-    if let Some(sealed) = state.sealed() {
-        if sealed.outcome() != &outcome {
-            return Err(disagree("ceremony outcome"));
-        }
-        if sealed.credentials() != &list {
-            return Err(disagree("credential list"));
-        }
-        if sealed.election().context() != election.context() {
-            return Err(disagree("election context hash"));
+    for e in report.elections {
+        let context = ContextId::from_hex(&e.context).ok_or_else(|| unexpected("context id"))?;
+        if e.voting_opened {
+            let outcome = match e.ceremony {
+                Some(Ok(outcome)) => outcome,
+                _ => return Err(unexpected("an election voted without a ceremony")),
+            };
+            verified.elections.push(VerifiedElection {
+                context,
+                manifest: e.manifest.ok_or_else(|| unexpected("no manifest"))?,
+                outcome,
+                credentials: e.credentials,
+                ballots: e.ballots,
+                audits: e.audits,
+                result: e.result,
+            });
+        } else {
+            verified.unfinished.push(UnfinishedElection {
+                context,
+                phase: e.phase_reached.unwrap_or(Phase::Setup),
+                ceremony: e.ceremony,
+            });
         }
     }
-    records.audits.par_iter().try_for_each(|(index, audit)| {
-        check_audit(&election, &audit.ballot, &audit.opening)
-            .map_err(|e| record_error(*index, format!("audited ballot: {e}")))
-    })?;
-
-    let ballot_count = casts.len();
-    let result = match records.result {
-        None => None,
-        Some((index, result)) => {
-            let ballots: Vec<Ballot> = casts.into_iter().map(|(_, c, _)| c.ballot).collect();
-            verify_result(
-                &election,
-                &outcome,
-                &list,
-                &ballots,
-                &records.decryption_shares,
-                &result,
-            )
-            .map_err(|e| VerifyError::Tally {
-                context: id.clone(),
-                index,
-                problem: e.to_string(),
-            })?;
-            if state.result() != Some(&result) {
-                return Err(disagree("result"));
-            }
-            Some(result)
-        }
-    };
-    Ok(Checked::Verified(VerifiedElection {
-        context,
-        manifest,
-        outcome,
-        credentials: list.entries().len(),
-        ballots: ballot_count,
-        audits: records.audits.len(),
-        result,
-    }))
+    Ok(verified)
 }
 
 /// Verifies a board from its entries (in log order), its signed checkpoint covering all
@@ -502,69 +157,16 @@ pub fn verify_log_with_progress(
     board_vkey: &str,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Verified, VerifyError> {
-    let checkpoint = check_checkpoint(entries, checkpoint, board_vkey)?;
-
-    let records: Vec<Record> = entries
-        .par_iter()
-        .enumerate()
-        .map(|(index, bytes)| {
-            let index = index as u64;
-            let record = Record::parse(bytes.clone()).map_err(|e| record_error(index, e))?;
-            record
-                .verify_signature()
-                .map_err(|e| record_error(index, e))?;
-            Ok(record)
-        })
-        .collect::<Result<_, VerifyError>>()?;
-
-    let mut elections: Vec<ElectionFold> = Vec::new();
-    // Every record belongs to a context opened before it (spec/12 §12.4): one that is
-    // not is a record the board should have refused, whatever its context's type.
-    let mut opened: std::collections::HashSet<ContextId> = std::collections::HashSet::new();
-    for (index, record) in records.iter().enumerate() {
-        let index = index as u64;
-        if record.kind() != CONTEXT_OPEN && !opened.contains(&record.context()) {
-            return Err(record_error(
-                index,
-                format!(
-                    "a record of context {}, which no context.open before it opened",
-                    record.context().to_hex()
-                ),
-            ));
-        }
-        if record.kind() == CONTEXT_OPEN {
-            opened.insert(record.context());
-            let open = ContextOpen::parse(record.body()).map_err(|e| record_error(index, e))?;
-            if open.context_type == ContextType::ELECTION {
-                if record.context() != ContextId::derive(record.signer(), record.body()) {
-                    return Err(record_error(
-                        index,
-                        "the context id is not derived from the signer and the body (spec/12 §12.4)",
-                    ));
-                }
-                if elections.iter().all(|e| e.id != record.context()) {
-                    elections.push(ElectionFold::new(record.context()));
-                }
-            }
-        }
-        if let Some(fold) = elections.iter_mut().find(|e| e.id == record.context()) {
-            fold.feed(index, record, checkpoint.origin())?;
-        }
-    }
-    let mut verified = Verified {
-        entries: entries.len() as u64,
-        root: *checkpoint.root(),
-        origin: checkpoint.origin().to_owned(),
-        elections: Vec::new(),
-        unfinished: Vec::new(),
+    let archive = Archive {
+        board_vkey: board_vkey.to_owned(),
+        checkpoints: vec![checkpoint.to_owned()],
+        entries: entries.to_vec(),
     };
-    for fold in elections {
-        match verify_election(fold, checkpoint.origin(), progress)? {
-            Checked::Verified(election) => verified.elections.push(election),
-            Checked::Unfinished(election) => verified.unfinished.push(election),
-        }
-    }
-    Ok(verified)
+    adapt(urne_verify::verify(
+        &archive,
+        &Options::default(),
+        &Counter(progress),
+    ))
 }
 
 /// The board's verifier key file the demo leaves beside its data.
@@ -572,17 +174,10 @@ pub const VKEY_FILE: &str = "board.vkey";
 /// The board's data directory inside the demo's directory.
 pub const DATA_DIR: &str = "board";
 
-/// Verifies a stopped demo board: its log (read through the store, which checks every
-/// frame), its last signed checkpoint, and the verifier key in `dir/board.vkey`.
-pub fn verify_directory(dir: &Path) -> Result<Verified, VerifyError> {
-    verify_directory_with_progress(dir, &|_| {})
-}
-
-/// [`verify_directory`] with [`verify_log_with_progress`]'s progress.
-pub fn verify_directory_with_progress(
-    dir: &Path,
-    progress: &(dyn Fn(u64) + Sync),
-) -> Result<Verified, VerifyError> {
+/// The public log of a stopped demo board: its entries (read through the store, which
+/// checks every frame), its last signed checkpoint, and the verifier key in
+/// `dir/board.vkey`.
+pub fn archive_of_directory(dir: &Path) -> Result<Archive, VerifyError> {
     let vkey_path = dir.join(VKEY_FILE);
     let vkey = std::fs::read_to_string(&vkey_path)
         .map_err(|e| VerifyError::Directory(format!("{}: {e}", vkey_path.display())))?;
@@ -593,10 +188,36 @@ pub fn verify_directory_with_progress(
         VerifyError::Directory(format!("{}: no signed checkpoint", data.display()))
     })?;
     let entries = (0..store.size())
-        .map(|i| store.entry(i).map_err(|e| record_error(i, e)))
+        .map(|i| {
+            store
+                .entry(i)
+                .map_err(|e| VerifyError::Directory(format!("entry {i}: {e}")))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     store.close();
-    verify_log_with_progress(&entries, &checkpoint, vkey.trim(), progress)
+    Ok(Archive {
+        board_vkey: vkey.trim().to_owned(),
+        checkpoints: vec![checkpoint],
+        entries,
+    })
+}
+
+/// Verifies a stopped demo board from its directory.
+pub fn verify_directory(dir: &Path) -> Result<Verified, VerifyError> {
+    verify_directory_with_progress(dir, &|_| {})
+}
+
+/// [`verify_directory`] with [`verify_log_with_progress`]'s progress.
+pub fn verify_directory_with_progress(
+    dir: &Path,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Verified, VerifyError> {
+    let archive = archive_of_directory(dir)?;
+    adapt(urne_verify::verify(
+        &archive,
+        &Options::default(),
+        &Counter(progress),
+    ))
 }
 
 #[cfg(test)]
@@ -604,8 +225,12 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
     use ed25519_dalek::SigningKey;
+    use urne_ceremony::DecryptionShares;
     use urne_election::kinds;
-    use urne_log::note::NoteSigner;
+    use urne_log::note::{Note, NoteSigner};
+    use urne_log::{Checkpoint, leaf_hash};
+    use urne_record::Record;
+    use urne_record::kinds::CONTEXT_PHASE;
     use urne_tally::{aggregate, decrypt_tally};
 
     use super::*;
@@ -713,7 +338,7 @@ mod tests {
         let (entries, at) = tallied_with_trustee_2(true);
         let err = verify(&entries).unwrap_err();
         assert!(
-            matches!(err, VerifyError::Record { index, .. } if index == at),
+            matches!(err, VerifyError::Failed { step: Step::Decryption, record: Some(index), .. } if index == at),
             "{err}"
         );
     }

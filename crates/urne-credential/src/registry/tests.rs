@@ -95,6 +95,12 @@ fn a_snapshot_round_trips_through_its_records_and_its_buckets_are_rebuilt_from_t
     }
     assert_eq!(rebuilt.bucket(2).unwrap(), buckets[2]);
     assert_eq!(
+        rebuilt.real_keys(1),
+        Some(700),
+        "the padding is not counted"
+    );
+    assert_eq!(rebuilt.real_keys(3), None);
+    assert_eq!(
         buckets[1][700],
         padding_point(&rebuilt.id(), 1, 700),
         "padding follows the real keys"
@@ -175,6 +181,16 @@ fn an_altered_entry_or_district_count_is_refused_when_the_snapshot_is_assembled(
     counts.districts[1].1 += 1;
     assert!(matches!(
         Snapshot::new(signed(counts, &keys, &[0, 1]), entries.clone()),
+        Err(RegistryError::Audit(_))
+    ));
+    // One person moved 1→2 and another 3→2: Σ d·n_d is unchanged (−1 + 4 − 3 = 0), so a
+    // single generator would pass it; a generator per district pins every count.
+    let mut swap = header.clone();
+    swap.districts[0].1 -= 1;
+    swap.districts[1].1 += 2;
+    swap.districts[2].1 -= 1;
+    assert!(matches!(
+        Snapshot::new(signed(swap, &keys, &[0, 1]), entries.clone()),
         Err(RegistryError::Audit(_))
     ));
     // The aggregate opening altered.

@@ -499,8 +499,8 @@ fn a_batch_of_honest_signatures_verifies_and_a_bad_one_is_named() {
             .is_ok()
     );
 
-    // One signature under the wrong context, one with E4 broken (z_C alone would
-    // fail E2 only), one for another ring size.
+    // One signature under the wrong context, one with z_C altered (which breaks E2
+    // only), one for another ring size.
     let mut bad_e2 = signatures[4].clone();
     bad_e2.z_C += Scalar::ONE;
     let small = fixture(4);

@@ -1,0 +1,27 @@
+//! The independent verifier (spec/50-verification.md): every check of a board re-run
+//! from its public log alone, as numbered steps, with a report that names each failed
+//! step, the record at fault and the field.
+//!
+//! What it is for: `urne verify` (a board URL or an archive), `urne demo`'s verification,
+//! the tamper suite. It takes the log as bytes ([`Archive`], spec/51), from a file or
+//! fetched over the board's HTTP API ([`fetch`]), and re-verifies it with the pure crates:
+//! urne-log for the tree and the checkpoints, urne-election's fold for the rules each
+//! record obeys, the domain crates for every proof.
+//!
+//! What it must never do: depend on urne-board, urne-store or urne-server (a bug in the
+//! board's acceptance must not hide from it), trust anything the board says about its
+//! own log, or panic on bytes from outside.
+
+#![deny(unsafe_code)]
+
+pub mod archive;
+mod fetch;
+pub mod receipt;
+mod report;
+mod verify;
+
+pub use archive::{Archive, ArchiveError};
+pub use fetch::{FetchError, fetch};
+pub use receipt::{CheckedReceipt, ReceiptError, VoterReceipt, ballots_with_credential};
+pub use report::{ElectionSummary, Failure, Report, Step, StepReport};
+pub use verify::{Options, Progress, Quiet, verify};

@@ -1,0 +1,333 @@
+//! The verification report: one entry per numbered step of spec/50, each passed or failed
+//! with its counts and, for a failure, the record index and the field at fault.
+
+use serde::Serialize;
+use urne_ballot::Manifest;
+use urne_ceremony::{CeremonyFault, CeremonyOutcome};
+use urne_election::Phase;
+use urne_tally::TallyResult;
+
+/// The numbered steps of spec/50-verification.md, in the order they run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Step {
+    /// V1: the signed checkpoints, their cosignatures and the entries under them.
+    Log,
+    /// V2: every record's envelope, signature and context.
+    Records,
+    /// V3: each election's opening, parameters, phases and context hash.
+    Parameters,
+    /// V4: the key ceremony.
+    Ceremony,
+    /// V5: the credential list.
+    Credentials,
+    /// V6: every cast ballot: signature and every proof.
+    Ballots,
+    /// V7: the revote resolution.
+    Revotes,
+    /// V8: audited ballots: opened correctly, never counted.
+    Audits,
+    /// V9: the encrypted tally recomputed.
+    Aggregation,
+    /// V10: every decryption share and their combination.
+    Decryption,
+    /// V11: the published result.
+    Result,
+    /// V12: assembly sittings: every division recounted from its signed votes.
+    Divisions,
+}
+
+impl Step {
+    /// Every step, in order.
+    pub const ALL: [Step; 12] = [
+        Step::Log,
+        Step::Records,
+        Step::Parameters,
+        Step::Ceremony,
+        Step::Credentials,
+        Step::Ballots,
+        Step::Revotes,
+        Step::Audits,
+        Step::Aggregation,
+        Step::Decryption,
+        Step::Result,
+        Step::Divisions,
+    ];
+
+    /// Its number in spec/50 (V1 … V11).
+    pub fn number(self) -> u8 {
+        match self {
+            Step::Log => 1,
+            Step::Records => 2,
+            Step::Parameters => 3,
+            Step::Ceremony => 4,
+            Step::Credentials => 5,
+            Step::Ballots => 6,
+            Step::Revotes => 7,
+            Step::Audits => 8,
+            Step::Aggregation => 9,
+            Step::Decryption => 10,
+            Step::Result => 11,
+            Step::Divisions => 12,
+        }
+    }
+
+    /// Its title in spec/50.
+    pub fn title(self) -> &'static str {
+        match self {
+            Step::Log => "log, checkpoints and cosignatures",
+            Step::Records => "record envelopes and signatures",
+            Step::Parameters => "election parameters, phases and context hash",
+            Step::Ceremony => "key ceremony",
+            Step::Credentials => "credential list",
+            Step::Ballots => "cast ballots: signatures and proofs",
+            Step::Revotes => "revote resolution",
+            Step::Audits => "audited ballots",
+            Step::Aggregation => "encrypted tally",
+            Step::Decryption => "decryption shares and their combination",
+            Step::Result => "published result",
+            Step::Divisions => "assembly divisions recounted",
+        }
+    }
+
+    /// The spec sections it checks.
+    pub fn checks(self) -> &'static str {
+        match self {
+            Step::Log => "spec/10 §10.1-10.3, spec/12 §12.6, spec/51",
+            Step::Records => "spec/12 §12.1, §12.4",
+            Step::Parameters => "spec/12 §12.4, spec/23 §23.2-23.3, spec/21 §21.3",
+            Step::Ceremony => "spec/20 §20.6, spec/23 §23.4",
+            Step::Credentials => "spec/22 §22.3, spec/23 §23.5",
+            Step::Ballots => "spec/21 §21.6, spec/22 §22.4, spec/23 §23.6",
+            Step::Revotes => "spec/24 §24.1",
+            Step::Audits => "spec/21 §21.8, spec/23 §23.7",
+            Step::Aggregation => "spec/24 §24.3",
+            Step::Decryption => "spec/20 §20.7, spec/23 §23.8, spec/24 §24.4",
+            Step::Result => "spec/23 §23.9, spec/24 §24.5-24.6",
+            Step::Divisions => "spec/40",
+        }
+    }
+}
+
+/// One thing found wrong.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// The log index of the record at fault; None for what is no one record's (a
+    /// checkpoint, something missing).
+    pub record: Option<u64>,
+    /// The field at fault, as the spec names it (`body.ballot.context`, `signature`,
+    /// `checkpoints[2]`).
+    pub field: String,
+    /// The context (election) it concerns, hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// One step's outcome.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepReport {
+    /// Which step.
+    pub step: Step,
+    /// Its number.
+    pub number: u8,
+    /// Its title.
+    pub title: &'static str,
+    /// The spec sections it checks.
+    pub checks: &'static str,
+    /// How many items (checkpoints, records, ballots, shares …) it checked.
+    pub checked: u64,
+    /// What it found wrong, in log order.
+    pub failures: Vec<Failure>,
+}
+
+impl StepReport {
+    /// Whether it passed.
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// One election, as far as it was verified.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct ElectionSummary {
+    /// Its context id, hex.
+    pub context: String,
+    /// The phase its log reached.
+    pub phase: String,
+    /// Listed credentials.
+    pub credentials: usize,
+    /// Cast ballots on the log.
+    pub ballots: usize,
+    /// Audited ballots.
+    pub audits: usize,
+    /// The published counts (per contest, per entry), when there is a verified result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counts: Option<Vec<Vec<u64>>>,
+    /// The phase its log reached.
+    #[serde(skip)]
+    pub phase_reached: Option<Phase>,
+    /// Its manifest, once on the log.
+    #[serde(skip)]
+    pub manifest: Option<Manifest>,
+    /// The ceremony's outcome, re-verified, once it finished (a fault means the authority
+    /// opens a new election, spec/23 §23.3).
+    #[serde(skip)]
+    pub ceremony: Option<Result<CeremonyOutcome, CeremonyFault>>,
+    /// Whether voting opened.
+    pub voting_opened: bool,
+    /// The published result, when every check of it passed.
+    #[serde(skip)]
+    pub result: Option<TallyResult>,
+}
+
+/// The whole verification.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// The log's origin, from its checkpoint.
+    pub origin: String,
+    /// Entries verified.
+    pub entries: u64,
+    /// Of which the first this many were verified by an earlier run (§50.6): their
+    /// signatures and ballot proofs were not checked again.
+    pub verified_before: u64,
+    /// The root of the newest checkpoint, hex.
+    pub root: String,
+    /// Each step, in order.
+    pub steps: Vec<StepReport>,
+    /// Each election found.
+    pub elections: Vec<ElectionSummary>,
+    /// Contexts of a type this verifier does not recount yet (petitions, sittings):
+    /// only their records' envelopes and signatures were checked.
+    pub not_recounted: Vec<String>,
+    /// Whether every step passed.
+    pub passed: bool,
+}
+
+impl Report {
+    pub(crate) fn new() -> Self {
+        Self {
+            origin: String::new(),
+            entries: 0,
+            verified_before: 0,
+            root: String::new(),
+            steps: Step::ALL
+                .iter()
+                .map(|&step| StepReport {
+                    step,
+                    number: step.number(),
+                    title: step.title(),
+                    checks: step.checks(),
+                    checked: 0,
+                    failures: Vec::new(),
+                })
+                .collect(),
+            elections: Vec::new(),
+            not_recounted: Vec::new(),
+            passed: false,
+        }
+    }
+
+    /// The report of `step`.
+    pub fn step(&self, step: Step) -> &StepReport {
+        // Every step has its report from `new` on, in the order of `Step::ALL`.
+        &self.steps[usize::from(step.number() - 1)]
+    }
+
+    pub(crate) fn step_mut(&mut self, step: Step) -> &mut StepReport {
+        &mut self.steps[usize::from(step.number() - 1)]
+    }
+
+    pub(crate) fn count(&mut self, step: Step, n: u64) {
+        self.step_mut(step).checked += n;
+    }
+
+    pub(crate) fn fail(&mut self, step: Step, failure: Failure) {
+        self.step_mut(step).failures.push(failure);
+    }
+
+    pub(crate) fn finish(&mut self) {
+        for step in &mut self.steps {
+            step.failures.sort_by_key(|f| f.record);
+        }
+        self.passed = self.steps.iter().all(StepReport::passed);
+    }
+
+    /// Every failure with its step, in step order.
+    pub fn failures(&self) -> impl Iterator<Item = (Step, &Failure)> {
+        self.steps
+            .iter()
+            .flat_map(|s| s.failures.iter().map(move |f| (s.step, f)))
+    }
+
+    /// The report as JSON (the `--json` output).
+    pub fn to_json(&self) -> String {
+        // A report is strings, numbers and lists: serialising it cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+
+    /// The readable summary: one line per step, then each failure.
+    pub fn summary(&self) -> String {
+        let mut out = format!(
+            "board {}: {} entries, root {}\n",
+            self.origin, self.entries, self.root
+        );
+        if self.verified_before > 0 {
+            out.push_str(&format!(
+                "incremental: entries 0..{} were verified by an earlier run and proven unchanged\n",
+                self.verified_before
+            ));
+        }
+        for step in &self.steps {
+            out.push_str(&format!(
+                "V{:<2} {:<46} {:>9} checked  {}\n",
+                step.number,
+                step.title,
+                step.checked,
+                if step.passed() {
+                    "pass".to_owned()
+                } else {
+                    format!("FAIL ({})", step.failures.len())
+                }
+            ));
+        }
+        for (step, failure) in self.failures() {
+            let at = match failure.record {
+                Some(i) => format!("record {i}"),
+                None => "-".to_owned(),
+            };
+            out.push_str(&format!(
+                "  V{} {at}, {}: {}\n",
+                step.number(),
+                failure.field,
+                failure.message
+            ));
+        }
+        for e in &self.elections {
+            out.push_str(&format!(
+                "election {}: {} phase, {} credentials, {} ballots, {} audits{}\n",
+                e.context,
+                e.phase,
+                e.credentials,
+                e.ballots,
+                e.audits,
+                match &e.counts {
+                    Some(counts) => format!(", result {counts:?}"),
+                    None => String::new(),
+                }
+            ));
+        }
+        for c in &self.not_recounted {
+            out.push_str(&format!("not recounted: {c}\n"));
+        }
+        out.push_str(if self.passed {
+            "VERIFIED: every step passed\n"
+        } else {
+            "VERIFICATION FAILED\n"
+        });
+        out
+    }
+}
