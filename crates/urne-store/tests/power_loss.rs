@@ -145,8 +145,19 @@ fn run_disk(seed: u64, cuts: u64) {
                 }
             }));
         }
+        // Set just before the cut. A real power cut ends the process; this one lets the
+        // checkpoint thread run on, and a save that straddles the cut (its rename lost
+        // with the cut, its directory sync done on the disk left after it) returns Ok
+        // for a file that is gone. Only a save that returned before the cut is one the
+        // store promised; reading the flag after the save proves that it did.
+        let cutting = Arc::new(AtomicBool::new(false));
         {
-            let (store, shared, stop) = (store.clone(), Arc::clone(&shared), Arc::clone(&stop));
+            let (store, shared, stop, cutting) = (
+                store.clone(),
+                Arc::clone(&shared),
+                Arc::clone(&stop),
+                Arc::clone(&cutting),
+            );
             threads.push(std::thread::spawn(move || {
                 while !stop.load(Ordering::SeqCst) {
                     let size = store.size();
@@ -154,7 +165,9 @@ fn run_disk(seed: u64, cuts: u64) {
                         let Ok(root) = store.verified_root(size) else {
                             return;
                         };
-                        if store.save_checkpoint(&signed(size, root)).is_ok() {
+                        if store.save_checkpoint(&signed(size, root)).is_ok()
+                            && !cutting.load(Ordering::SeqCst)
+                        {
                             shared.lock().unwrap().checkpoints.push((size, root));
                         }
                     }
@@ -165,6 +178,7 @@ fn run_disk(seed: u64, cuts: u64) {
         while acked.load(Ordering::SeqCst) < target {
             std::thread::sleep(Duration::from_micros(200));
         }
+        cutting.store(true, Ordering::SeqCst);
         disk.power_cut(rng.next_u64());
         stop.store(true, Ordering::SeqCst);
         for t in threads {
