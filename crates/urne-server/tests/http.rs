@@ -719,3 +719,44 @@ async fn at_shutdown_a_submission_waiting_at_the_bound_is_answered_and_gives_its
     assert_eq!(board.queued(), 0, "its place was given back");
     assert_eq!(board.store().size(), 2);
 }
+
+/// The error codes `/openapi.json` lists are exactly those of spec/13 §13.3's table, so a
+/// code added to one is not forgotten in the other.
+#[test]
+fn the_openapi_error_codes_are_the_specs() {
+    let spec = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../spec/13-http.md"
+    ))
+    .unwrap();
+    let table = spec
+        .split("## 13.3 Errors")
+        .nth(1)
+        .and_then(|rest| rest.split("## 13.4").next())
+        .unwrap();
+    let mut in_spec: Vec<String> = table
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|line| line.split(" |").next())
+        .flat_map(|cell| {
+            cell.split(", ")
+                .map(|code| code.trim_matches('`').to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let api: serde_json::Value = serde_json::from_str(include_str!("../src/openapi.json")).unwrap();
+    let mut in_api: Vec<String> =
+        api["components"]["schemas"]["Error"]["properties"]["code"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|code| code.as_str().unwrap().to_string())
+            .collect();
+    in_spec.sort();
+    in_api.sort();
+    assert!(
+        in_spec.len() > 20,
+        "the spec's table was not read: {in_spec:?}"
+    );
+    assert_eq!(in_spec, in_api);
+}
