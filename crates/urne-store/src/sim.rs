@@ -2,8 +2,9 @@
 //!
 //! It keeps, for every file, what a reader sees (the page cache) and what would survive
 //! a power cut (what was last `fdatasync`ed), and for every directory which names are
-//! durable (after `sync_dir`). [`SimDisk::power_cut`] freezes the machine — every later
-//! operation through handles of that generation fails — and makes a new disk of only
+//! durable (after `sync_dir`). [`SimDisk::power_cut`] switches the machine off — every
+//! later operation fails, through old handles or new ones, until [`SimDisk::power_on`],
+//! as no process outlives a real power cut — and makes a new disk of only
 //! what survives: each unsynced file range is randomly kept, zeroed, cut off or kept in
 //! part (4 KiB pages, as a kernel writes them back), each unsynced name change randomly
 //! applied or lost, reproducibly from a seed. [`SimDisk::fail_syncs`] makes `fdatasync`
@@ -71,6 +72,9 @@ struct Disk {
     locks: HashMap<PathBuf, (bool, usize)>,
     /// `fdatasync` calls that fail with EIO from now on (None: none fail).
     failing_syncs: bool,
+    /// Between a power cut and the next power on: every operation fails. A test's store
+    /// whose threads run on after the cut must not write to the disk that survived it.
+    off: bool,
     syncs: u64,
 }
 
@@ -143,12 +147,13 @@ impl SimDisk {
         );
     }
 
-    /// Cuts the power: every handle opened before fails from now on, locks are released,
-    /// and the disk keeps only what survives (see the module documentation), chosen by
-    /// `seed`.
+    /// Cuts the power: every operation fails until [`Self::power_on`] (and every handle
+    /// opened before fails for good), locks are released, and the disk keeps only what
+    /// survives (see the module documentation), chosen by `seed`.
     pub fn power_cut(&self, seed: u64) {
         let mut rng = SimRng::new(seed);
         let mut disk = self.lock();
+        disk.off = true;
         disk.generation += 1;
         disk.locks.clear();
         disk.failing_syncs = false;
@@ -181,6 +186,23 @@ impl SimDisk {
         }
         disk.durable_names = names.clone();
         disk.names = names;
+    }
+}
+
+impl SimDisk {
+    /// Switches the machine back on after a power cut: new handles work again. Call it
+    /// once everything that ran before the cut has stopped, before reopening.
+    pub fn power_on(&self) {
+        self.lock().off = false;
+    }
+
+    /// Fails while the machine is off.
+    fn on(&self) -> io::Result<MutexGuard<'_, Disk>> {
+        let disk = self.lock();
+        if disk.off {
+            return Err(dead());
+        }
+        Ok(disk)
     }
 }
 
@@ -248,7 +270,7 @@ impl SimFile {
 
     fn with<T>(&self, f: impl FnOnce(&mut Disk, u64) -> io::Result<T>) -> io::Result<T> {
         let mut disk = self.disk.lock();
-        if disk.generation != self.generation {
+        if disk.off || disk.generation != self.generation {
             return Err(dead());
         }
         f(&mut disk, self.inode)
@@ -339,7 +361,7 @@ impl Drop for SimLock {
 
 impl FileSystem for SimDisk {
     fn open(&self, path: &Path, writable: bool) -> io::Result<Arc<dyn StoreFile>> {
-        let mut disk = self.lock();
+        let mut disk = self.on()?;
         let id = match disk.names.get(path) {
             Some(id) => *id,
             None if writable => {
@@ -359,11 +381,13 @@ impl FileSystem for SimDisk {
         }))
     }
     fn exists(&self, path: &Path) -> bool {
-        let disk = self.lock();
+        let Ok(disk) = self.on() else {
+            return false;
+        };
         disk.names.contains_key(path) || disk.dirs.contains(path)
     }
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
-        let mut disk = self.lock();
+        let mut disk = self.on()?;
         let id = disk
             .names
             .remove(from)
@@ -372,7 +396,7 @@ impl FileSystem for SimDisk {
         Ok(())
     }
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
-        let mut disk = self.lock();
+        let mut disk = self.on()?;
         if disk.failing_syncs {
             return Err(io::Error::from_raw_os_error(5));
         }
@@ -393,21 +417,21 @@ impl FileSystem for SimDisk {
         Ok(())
     }
     fn remove(&self, path: &Path) -> io::Result<()> {
-        let mut disk = self.lock();
+        let mut disk = self.on()?;
         disk.names
             .remove(path)
             .map(|_| ())
             .ok_or_else(|| io::ErrorKind::NotFound.into())
     }
     fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
-        let mut disk = self.lock();
+        let mut disk = self.on()?;
         for ancestor in dir.ancestors() {
             disk.dirs.insert(ancestor.to_owned());
         }
         Ok(())
     }
     fn list(&self, dir: &Path) -> io::Result<Vec<String>> {
-        let disk = self.lock();
+        let disk = self.on()?;
         Ok(disk
             .names
             .keys()
@@ -416,7 +440,7 @@ impl FileSystem for SimDisk {
             .collect())
     }
     fn lock(&self, path: &Path, exclusive: bool) -> io::Result<LockGuard> {
-        let mut disk = self.lock();
+        let mut disk = self.on()?;
         let generation = disk.generation;
         match disk.locks.get_mut(path) {
             None => {
@@ -466,16 +490,27 @@ mod tests {
                 c.next_inode = d.next_inode;
             }
             copy.power_cut(seed);
+            copy.power_on();
             let a = copy.read(&dir.join("a")).unwrap();
             assert_eq!(&a[..6], b"synced", "seed {seed}");
             kept_tail |= a.len() > 6 && &a[6..] == b" and not";
             lost_b |= copy.read(&dir.join("b")).is_none();
         }
         assert!(kept_tail && lost_b);
-        // Handles from before the cut are dead.
+        // Handles from before the cut are dead; while the machine is off nothing else
+        // works either (a store's threads running on after the cut cannot save a
+        // checkpoint on the disk that survived it); after power on new handles work.
         disk.power_cut(1);
         assert!(a.len().is_err());
         assert!(a.write_all_at(b"x", 0).is_err());
+        assert!(disk.open(&dir.join("c"), true).is_err());
+        assert!(disk.rename(&dir.join("a"), &dir.join("d")).is_err());
+        assert!(disk.sync_dir(dir).is_err());
+        assert!(FileSystem::lock(&disk, dir, true).is_err());
+        disk.power_on();
+        assert!(a.len().is_err(), "a handle from before the cut stays dead");
+        let c = disk.open(&dir.join("c"), true).unwrap();
+        c.write_all_at(b"after", 0).unwrap();
     }
 
     #[test]
