@@ -6,60 +6,11 @@
 //! result. And `urne demo assembly` end to end.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Walk {
-    dir: PathBuf,
-    board: String,
-}
-
-impl Walk {
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_urne"));
-        c.current_dir(&self.dir)
-            .env("URNE_BOARD", &self.board)
-            .args(args);
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "urne {args:?} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn refused(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(!out.status.success(), "urne {args:?} succeeded");
-        String::from_utf8(out.stderr).unwrap()
-    }
-}
-
-fn field<'a>(text: &'a str, prefix: &str) -> &'a str {
-    text.lines()
-        .find_map(|l| l.strip_prefix(prefix))
-        .unwrap_or_else(|| panic!("no {prefix} in {text}"))
-        .trim()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+mod common;
+use common::{Walk, field, free_port};
 
 #[test]
 fn a_sitting_with_the_assembly_commands_against_a_running_board() {
@@ -77,6 +28,7 @@ fn a_sitting_with_the_assembly_commands_against_a_running_board() {
     let walk = Walk {
         dir: dir.clone(),
         board: format!("http://{listen}"),
+        board_key_file: None,
     };
     let mut server = walk
         .command(&[

@@ -5,68 +5,12 @@
 //! anyone verifies the board and reads the result — which must be what the voters chose.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-struct Walk {
-    dir: PathBuf,
-    board: String,
-}
-
-impl Walk {
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_urne"));
-        c.current_dir(&self.dir)
-            .env("URNE_BOARD", &self.board)
-            .args(args);
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "urne {args:?} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn refused(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(!out.status.success(), "urne {args:?} succeeded");
-        String::from_utf8(out.stderr).unwrap()
-    }
-
-    fn spawn(&self, args: &[&str]) -> Child {
-        self.command(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    }
-}
-
-fn field<'a>(text: &'a str, prefix: &str) -> &'a str {
-    text.lines()
-        .find_map(|l| l.strip_prefix(prefix))
-        .unwrap_or_else(|| panic!("no {prefix} in {text}"))
-        .trim()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+mod common;
+use common::{Walk, field, free_port};
 
 const MANIFEST: &str = r#"title = "Board of the Urneville cycling club"
 
@@ -108,6 +52,7 @@ fn an_election_with_the_role_commands_against_a_running_board() {
     let walk = Walk {
         dir: dir.clone(),
         board: format!("http://{listen}"),
+        board_key_file: None,
     };
     let mut server = walk.spawn(&[
         "serve",

@@ -5,72 +5,11 @@
 //! live count follows, the petition closes and reaches its threshold.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-struct Walk {
-    dir: PathBuf,
-    board: String,
-}
-
-impl Walk {
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_urne"));
-        c.current_dir(&self.dir)
-            .env("URNE_BOARD", &self.board)
-            // The board's key from its data directory: every petition read is checked
-            // against a checkpoint it signed.
-            .env("URNE_BOARD_KEY_FILE", "data/board.vkey")
-            .args(args);
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "urne {args:?} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn refused(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(!out.status.success(), "urne {args:?} succeeded");
-        String::from_utf8(out.stderr).unwrap()
-    }
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn field<'a>(text: &'a str, prefix: &str) -> &'a str {
-    text.lines()
-        .find_map(|l| l.strip_prefix(prefix))
-        .unwrap_or_else(|| panic!("no {prefix} in {text}"))
-        .trim()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+mod common;
+use common::{Server, Walk, field, free_port};
 
 #[test]
 fn a_petition_from_wallets_to_its_outcome_over_http() {
@@ -84,6 +23,7 @@ fn a_petition_from_wallets_to_its_outcome_over_http() {
     let walk = Walk {
         dir: dir.clone(),
         board: format!("http://{listen}"),
+        board_key_file: Some("data/board.vkey"),
     };
     let _server = Server(
         walk.command(&[
