@@ -241,7 +241,8 @@ pub fn fsck(
             );
         }
     }
-    if options.index == IndexBackend::Sled && fs.supports_sled() {
+    // A store without layer keys keeps no index on disk (entry hashes are in memory).
+    if options.index == IndexBackend::Sled && fs.supports_sled() && options.index_keys.is_some() {
         let scratch = match &fsck_options.scratch {
             Some(scratch) => scratch.clone(),
             None => beside(dir),

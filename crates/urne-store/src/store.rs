@@ -223,6 +223,12 @@ fn open_index(
     offsets: &[u64],
     report: &mut OpenReport,
 ) -> Result<Box<dyn Index>, StoreError> {
+    if options.index_keys.is_none() {
+        // Nothing to index (entry hashes are in memory, `entries.rs`): no sled, and no
+        // index thread work per group. An `index.sled` an earlier version left is not
+        // opened.
+        return Ok(Box::new(MemoryIndex::default()));
+    }
     let mut unreadable = false;
     let index: Box<dyn Index> = match options.index {
         IndexBackend::Sled if options.fs.supports_sled() => {

@@ -396,20 +396,18 @@ impl Publisher {
         // it does, the tail answers for these entries. Both are filled before the group
         // is published as durable, so no acknowledged record is ever missing.
         inner.entries.add(first_index, &hashes);
-        let layer = match &self.keys {
-            Some(keys) => batch
+        let job = self.keys.as_ref().map(|keys| IndexJob {
+            first: first_index,
+            layer: batch
                 .iter()
                 .enumerate()
                 .flat_map(|(i, r)| keys(first_index + i as u64, &r.record))
                 .collect(),
-            None => Vec::new(),
-        };
-        let job = IndexJob {
-            first: first_index,
             hashes,
-            layer,
-        };
-        inner.tail.add(&job);
+        });
+        if let Some(job) = &job {
+            inner.tail.add(job);
+        }
 
         let published = inner.acks.publish(new_size, || {
             let mut state = inner.state.write().unwrap_or_else(|p| p.into_inner());
@@ -423,6 +421,9 @@ impl Publisher {
             }
             state.size = new_size;
         });
+        let Some(job) = job else {
+            return Ok(());
+        };
         if !published {
             // The store stopped first: the group is never acknowledged, and its rows
             // must reach neither a lookup nor the index.

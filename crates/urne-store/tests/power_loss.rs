@@ -32,6 +32,22 @@ fn options(disk: &SimDisk) -> StoreOptions {
     }
 }
 
+/// With layer keys: only those are indexed by the index thread (entry hashes are in
+/// memory, filled before each publication).
+fn keyed(disk: &SimDisk) -> StoreOptions {
+    StoreOptions {
+        index_keys: Some(Arc::new(|i, record: &[u8]| {
+            vec![urne_store::IndexEntry {
+                tree: "by-record",
+                key: record.to_vec(),
+                value: i.to_be_bytes().to_vec(),
+            }]
+        })),
+        index_schema: "test/by-record".into(),
+        ..options(disk)
+    }
+}
+
 fn signed(size: u64, root: Hash) -> String {
     let signer = NoteSigner::from_seed("test.example/board", &[3; 32]).unwrap();
     let cp = Checkpoint::new("test.example/board", size, root, vec![]).unwrap();
@@ -756,7 +772,7 @@ fn a_failed_or_panicking_index_stops_the_store_instead_of_wedging_it() {
         // Write 1 is the schema row of a new index; write 3 is the indexer's second batch.
         let failing = StoreOptions {
             index: IndexBackend::FailingForTests { at_apply: 3, panic },
-            ..options(&disk)
+            ..keyed(&disk)
         };
         let (store, _) = Store::open(Path::new(DIR), failing).unwrap();
         let writer = store.clone();
@@ -849,7 +865,7 @@ fn the_index_lags_the_log_by_at_most_its_bound_and_catches_up() {
     // One record first, so that full groups of 4,096 do not land exactly on the bound.
     const BOUND: u64 = 1 << 16;
     let disk = SimDisk::new();
-    let (store, _) = Store::open(Path::new(DIR), options(&disk)).unwrap();
+    let (store, _) = Store::open(Path::new(DIR), keyed(&disk)).unwrap();
     store.append(b"first".to_vec()).unwrap();
     urne_store::pause_indexer_for_tests(&store, true);
     let pending: Vec<_> = (0..BOUND + 8_192)
@@ -891,7 +907,7 @@ fn the_index_lags_the_log_by_at_most_its_bound_and_catches_up() {
 #[test]
 fn close_returns_with_the_index_held_at_its_bound() {
     let disk = SimDisk::new();
-    let (store, _) = Store::open(Path::new(DIR), options(&disk)).unwrap();
+    let (store, _) = Store::open(Path::new(DIR), keyed(&disk)).unwrap();
     urne_store::pause_indexer_for_tests(&store, true);
     for i in 0..(1u64 << 16) + 8_192 {
         drop(store.enqueue(format!("queued {i}").into_bytes()).unwrap());
@@ -901,7 +917,7 @@ fn close_returns_with_the_index_held_at_its_bound() {
     // Appends queued before close are committed.
     assert_eq!(store.size(), (1 << 16) + 8_192);
     drop(store);
-    let (store, _) = Store::open(Path::new(DIR), options(&disk)).unwrap();
+    let (store, _) = Store::open(Path::new(DIR), keyed(&disk)).unwrap();
     assert_eq!(
         store
             .index_of(&urne_log::leaf_hash(b"queued 70000"))

@@ -22,6 +22,16 @@ fn quiet() -> StoreOptions {
     }
 }
 
+/// A store with layer keys: only those keep an index on disk (entry hashes are in
+/// memory).
+fn indexed() -> StoreOptions {
+    StoreOptions {
+        index_keys: Some(layer_keys(0)),
+        index_schema: "test/v1".into(),
+        ..quiet()
+    }
+}
+
 fn record(i: u64) -> Vec<u8> {
     format!("record {i} {}", "x".repeat((i % 97) as usize)).into_bytes()
 }
@@ -606,14 +616,14 @@ fn an_index_behind_the_log_is_not_damage() {
     // The indexer applies rows after the acknowledgement: an unclean stop leaves the
     // index behind the log. Opening extends it; fsck must not call it damage.
     let dir = scratch("fsck-index-behind");
-    let (store, _) = Store::open(&dir, quiet()).unwrap();
+    let (store, _) = Store::open(&dir, indexed()).unwrap();
     fill(&store, 40);
     urne_store::set_index_count_for_tests(&store, 30, leaf_hash(&record(29))).unwrap();
     store.close();
     drop(store);
-    let report = fsck(&dir, &quiet(), &FsckOptions::new(false), |_| {}).unwrap();
+    let report = fsck(&dir, &indexed(), &FsckOptions::new(false), |_| {}).unwrap();
     assert!(report.findings.is_empty(), "{:?}", report.findings);
-    let (store, opened) = Store::open(&dir, quiet()).unwrap();
+    let (store, opened) = Store::open(&dir, indexed()).unwrap();
     assert_eq!(opened.size, 40);
     assert_eq!(opened.repaired, ["index extended by 10 entries"]);
     assert_eq!(store.index_of(&leaf_hash(&record(35))).unwrap(), Some(35));
@@ -622,7 +632,7 @@ fn an_index_behind_the_log_is_not_damage() {
 #[test]
 fn an_unreadable_index_is_a_finding_beside_the_logs_own() {
     let dir = scratch("fsck-index-unreadable");
-    let (store, _) = Store::open(&dir, quiet()).unwrap();
+    let (store, _) = Store::open(&dir, indexed()).unwrap();
     fill(&store, 20);
     store.close();
     drop(store);
@@ -631,7 +641,7 @@ fn an_unreadable_index_is_a_finding_beside_the_logs_own() {
     std::fs::write(dir.join("offsets.dat"), [0xffu8; 16]).unwrap();
     std::fs::remove_dir_all(dir.join("index.sled")).unwrap();
     std::fs::write(dir.join("index.sled"), b"not a sled database").unwrap();
-    let report = fsck(&dir, &quiet(), &FsckOptions::new(false), |_| {}).unwrap();
+    let report = fsck(&dir, &indexed(), &FsckOptions::new(false), |_| {}).unwrap();
     assert!(
         report
             .findings
@@ -656,13 +666,13 @@ fn fsck_copies_the_index_into_the_scratch_directory_it_is_given_and_removes_it()
     let dir = scratch("fsck-scratch-data");
     let work = scratch("fsck-scratch-work");
     std::fs::create_dir_all(&work).unwrap();
-    let (store, _) = Store::open(&dir, quiet()).unwrap();
+    let (store, _) = Store::open(&dir, indexed()).unwrap();
     fill(&store, 20);
     store.close();
     drop(store);
     let report = fsck(
         &dir,
-        &quiet(),
+        &indexed(),
         &FsckOptions::new(false).with_scratch(work.clone()),
         |_| {},
     )
@@ -679,7 +689,7 @@ fn fsck_copies_the_index_into_the_scratch_directory_it_is_given_and_removes_it()
     std::fs::write(&blocked, b"").unwrap();
     let report = fsck(
         &dir,
-        &quiet(),
+        &indexed(),
         &FsckOptions::new(false).with_scratch(blocked.join("below")),
         |_| {},
     )
