@@ -186,7 +186,7 @@ fn open(entries: u64, dir: Option<PathBuf>) -> Result<(), String> {
     let (store, report) = Store::open(&path, StoreOptions::default()).map_err(|e| e.to_string())?;
     let elapsed = started.elapsed();
     println!(
-        "opened it (torn-tail scan, derived files checked, root recomputed and checked against the checkpoint, index checked) in {:.3} s ({})",
+        "opened it (torn-tail scan, derived files checked, root recomputed and checked against the checkpoint, entry-hash map rebuilt from height-0.dat) in {:.3} s ({})",
         elapsed.as_secs_f64(),
         machine()
     );
