@@ -604,8 +604,12 @@ fn show(follower: &Follower) -> Result<(), Failure> {
         say!("title: {}", manifest.title())?;
         for (i, contest) in manifest.contests().iter().enumerate() {
             say!("contest {}: {} ({})", i + 1, contest.title, rule(contest))?;
+            let costs = contest.spending().map(|s| s.costs);
             for (o, option) in contest.options.iter().enumerate() {
-                say!("  {}. {option}", o + 1)?;
+                match costs.and_then(|c| c.get(o)) {
+                    Some(cost) => say!("  {}. {option} (costs {cost})", o + 1)?,
+                    None => say!("  {}. {option}", o + 1)?,
+                }
             }
             if contest.blank {
                 say!("  blank: the blank vote")?;
