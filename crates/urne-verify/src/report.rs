@@ -1,10 +1,10 @@
 //! The verification report: one entry per numbered step of spec/50, each passed or failed
 //! with its counts and, for a failure, the record index and the field at fault.
 
+use crate::election::Phase;
 use serde::Serialize;
 use urne_ballot::Manifest;
 use urne_ceremony::{CeremonyFault, CeremonyOutcome};
-use urne_election::Phase;
 use urne_tally::TallyResult;
 
 /// The numbered steps of spec/50-verification.md, in the order they run.

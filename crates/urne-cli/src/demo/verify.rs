@@ -131,7 +131,12 @@ fn adapt(report: Report) -> Result<Verified, VerifyError> {
         } else {
             verified.unfinished.push(UnfinishedElection {
                 context,
-                phase: e.phase_reached.unwrap_or(Phase::Setup),
+                // The verifier's phase is its own type (it shares no code with the
+                // board's fold); the codes are spec/12 §12.3's.
+                phase: e
+                    .phase_reached
+                    .and_then(|p| Phase::from_code(p.code()))
+                    .unwrap_or(Phase::Setup),
                 ceremony: e.ceremony,
             });
         }
