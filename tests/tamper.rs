@@ -1061,3 +1061,167 @@ fn sitting_divisions_are_recounted_and_a_vote_by_a_non_member_is_caught() {
     resign(&mut forged, at, &body, &anyone());
     assert_caught(&verify(&archive(forged)), Step::Divisions, Some(at));
 }
+
+// ---- the board's fold and the verifier's own agree (ARCHITECTURE §9) ------------------
+//
+// urne-verify folds an election with its own code, not urne-election's: the two must
+// accept and refuse the same records, on the valid log and on many mutated ones. Where
+// they could legitimately differ: the verifier defers a cast ballot's proofs to one
+// batch after the log is read, so a ballot the board refused for its proofs still holds
+// its tracking code in the verifier's fold, and a later ballot of the very same bytes
+// (same tracking code) would be refused there and accepted by the board. No mutation
+// below makes such a pair (a flipped byte changes the tracking code; a duplicate copies a
+// valid ballot), so the verdicts must be equal.
+
+/// The election contexts a log opens (their first valid `context.open`).
+fn elections_of(entries: &[Vec<u8>]) -> Vec<ContextId> {
+    let mut ids = Vec::new();
+    for e in entries {
+        let Ok(r) = Record::parse(e.clone()) else {
+            continue;
+        };
+        if r.kind() == urne_record::kinds::CONTEXT_OPEN
+            && !ids.contains(&r.context())
+            && urne_record::ContextOpen::parse(r.body())
+                .is_ok_and(|o| o.context_type == urne_record::ContextType::ELECTION)
+            && ContextId::derive(r.signer(), r.body()) == r.context()
+        {
+            ids.push(r.context());
+        }
+    }
+    ids
+}
+
+/// The records of the log's elections urne-election's fold (the board's acceptance
+/// code, replayed record by record with every proof checked on arrival) refuses.
+fn board_refuses(entries: &[Vec<u8>], ids: &[ContextId]) -> std::collections::BTreeSet<u64> {
+    let mut replays: Vec<urne_election::Replay> = ids
+        .iter()
+        .map(|id| urne_election::Replay::new(*id, ORIGIN))
+        .collect();
+    let mut refused = std::collections::BTreeSet::new();
+    for (i, e) in entries.iter().enumerate() {
+        let Ok(r) = Record::parse(e.clone()) else {
+            continue;
+        };
+        for replay in &mut replays {
+            if replay.feed(i as u64, &r).is_err() {
+                refused.insert(i as u64);
+            }
+        }
+    }
+    refused
+}
+
+/// The records of the log's elections urne-verify's report names as refused.
+fn verifier_refuses(report: &Report, ids: &[ContextId]) -> std::collections::BTreeSet<u64> {
+    let ids: Vec<String> = ids.iter().map(ContextId::to_hex).collect();
+    report
+        .failures()
+        .filter(|(_, f)| f.context.as_ref().is_some_and(|c| ids.contains(c)))
+        .filter_map(|(_, f)| f.record)
+        .collect()
+}
+
+/// Both folds on `entries`: their refused records must be the same.
+#[track_caller]
+fn assert_folds_agree(entries: Vec<Vec<u8>>, what: &str) -> usize {
+    let ids = elections_of(&entries);
+    let board = board_refuses(&entries, &ids);
+    let report = verify(&archive(entries));
+    let verifier = verifier_refuses(&report, &ids);
+    assert_eq!(
+        board,
+        verifier,
+        "{what}: the board's fold refuses {board:?}, the verifier's {verifier:?}\n{}",
+        report.summary()
+    );
+    board.len()
+}
+
+/// The key that signed `signer` in the held election, or anyone's (a ballot's poster).
+fn key_of(signer: &[u8; 32]) -> SigningKey {
+    let h = held();
+    if h.authority.verifying_key().as_bytes() == signer {
+        return h.authority.clone();
+    }
+    h.election
+        .trustee_keys
+        .iter()
+        .find(|k| k.verifying_key().as_bytes() == signer)
+        .cloned()
+        .unwrap_or_else(anyone)
+}
+
+/// A reproducible sequence of numbers for the byte flips (no seed API to depend on).
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+#[test]
+fn board_and_verifier_folds_agree_on_the_valid_log_and_on_moved_records() {
+    let entries = held().entries.clone();
+    assert_eq!(assert_folds_agree(entries.clone(), "the valid log"), 0);
+    let mut refusing = 0;
+    for i in 1..entries.len() {
+        let mut dropped = entries.clone();
+        dropped.remove(i);
+        refusing += assert_folds_agree(dropped, &format!("record {i} dropped"));
+
+        let mut doubled = entries.clone();
+        doubled.insert(i + 1, entries[i].clone());
+        refusing += assert_folds_agree(doubled, &format!("record {i} posted twice"));
+
+        if i + 1 < entries.len() {
+            let mut swapped = entries.clone();
+            swapped.swap(i, i + 1);
+            refusing += assert_folds_agree(swapped, &format!("records {i} and {} swapped", i + 1));
+        }
+
+        let r = record(&entries[i]);
+        for (who, key) in [
+            ("anyone", anyone()),
+            ("the authority", held().authority.clone()),
+        ] {
+            if key.verifying_key().as_bytes() == r.signer() {
+                continue;
+            }
+            let mut resigned = entries.clone();
+            resign(&mut resigned, i, r.body(), &key);
+            refusing += assert_folds_agree(resigned, &format!("record {i} posted by {who}"));
+        }
+    }
+    // The mutations did make the folds refuse records: the agreement is not vacuous.
+    assert!(refusing > entries.len(), "only {refusing} refusals");
+}
+
+#[test]
+fn board_and_verifier_folds_agree_on_random_byte_flips_in_bodies() {
+    let entries = held().entries.clone();
+    let mut rng = Xorshift(0x9e37_79b9_7f4a_7c15);
+    let mut refusing = 0;
+    for round in 0..160 {
+        let mut mutated = entries.clone();
+        let i = 1 + rng.below(entries.len() - 1);
+        let r = record(&entries[i]);
+        let mut body = r.body().to_vec();
+        match rng.below(8) {
+            0 => body.truncate(rng.below(body.len())),
+            1 => body.push(rng.below(256) as u8),
+            _ => {
+                let at = rng.below(body.len());
+                body[at] ^= 1 << rng.below(8);
+            }
+        }
+        resign(&mut mutated, i, &body, &key_of(r.signer()));
+        refusing += assert_folds_agree(mutated, &format!("flip {round} in record {i}"));
+    }
+    assert!(refusing >= 160, "only {refusing} refusals");
+}
