@@ -125,6 +125,11 @@ fn checkpoint_of(signer: &NoteSigner, entries: &[Vec<u8>]) -> String {
     note.to_text()
 }
 
+/// The board's key, as an observer got it out of band.
+fn board_vkey() -> String {
+    held().board.verifier().to_vkey()
+}
+
 fn archive(entries: Vec<Vec<u8>>) -> Archive {
     let board = &held().board;
     Archive {
@@ -135,7 +140,7 @@ fn archive(entries: Vec<Vec<u8>>) -> Archive {
 }
 
 fn verify(archive: &Archive) -> Report {
-    urne_verify::verify(archive, &Options::default(), &Quiet)
+    urne_verify::verify(archive, &Options::pinned(&board_vkey()), &Quiet)
 }
 
 /// A record signed again by `key` with a new body, in its place.
@@ -315,8 +320,7 @@ fn m06_checkpoint_without_the_witness_quorum_is_caught() {
     let witness = Cosigner::from_seed("witness.example", &[5; 32]).unwrap();
     let options = Options {
         witnesses: vec![witness.verifier()],
-        quorum: 1,
-        verified_prefix: 0,
+        ..Options::pinned(&board_vkey())
     };
     let report = urne_verify::verify(&a, &options, &Quiet);
     assert_caught(&report, Step::Log, None);
@@ -331,6 +335,110 @@ fn m06_checkpoint_without_the_witness_quorum_is_caught() {
     let mut cosigned = a.clone();
     cosigned.checkpoints = vec![note.to_text()];
     assert!(urne_verify::verify(&cosigned, &options, &Quiet).passed);
+}
+
+// ---- trust anchors (spec/50 §50.1) ------------------------------------------------
+
+#[test]
+fn without_a_board_key_the_log_fails_unless_the_archive_key_is_trusted_explicitly() {
+    // A log fabricated under a key of the forger's own: self-consistent, signed.
+    let forger = NoteSigner::from_seed(ORIGIN, &[4; 32]).unwrap();
+    let entries = held().entries.clone();
+    let fabricated = Archive {
+        board_vkey: forger.verifier().to_vkey(),
+        checkpoints: vec![checkpoint_of(&forger, &entries)],
+        entries,
+    };
+    let report = urne_verify::verify(&fabricated, &Options::default(), &Quiet);
+    assert_caught(&report, Step::Log, None);
+    assert_eq!(report.step(Step::Log).failures[0].field, "board_key");
+    assert_eq!(report.trust.board_key_from, "none");
+    // The real board's key, pinned, refuses the forger's checkpoint.
+    let pinned = urne_verify::verify(&fabricated, &Options::pinned(&board_vkey()), &Quiet);
+    assert_caught(&pinned, Step::Log, None);
+    assert_eq!(
+        pinned.step(Step::Log).failures[0].field,
+        "checkpoints[0]",
+        "{}",
+        pinned.summary()
+    );
+    // Trusting the archive's key passes, and the report says so, loudly.
+    let trusting = Options {
+        trust_archive_key: true,
+        ..Options::default()
+    };
+    let report = urne_verify::verify(&fabricated, &trusting, &Quiet);
+    assert!(report.passed, "{}", report.summary());
+    assert_eq!(report.trust.board_key_from, "archive");
+    assert!(report.summary().contains("TRUST WARNING"));
+    assert!(report.to_json().contains("\"board_key_from\": \"archive\""));
+}
+
+#[test]
+fn a_quorum_above_the_witnesses_given_can_never_pass() {
+    let a = archive(held().entries.clone());
+    let witness = Cosigner::from_seed("witness.example", &[5; 32]).unwrap();
+    let mut note = Note::parse(a.checkpoints[0].as_bytes()).unwrap();
+    note.add_signature(witness.cosign(note.text(), 1_700_000_000));
+    let mut cosigned = a.clone();
+    cosigned.checkpoints = vec![note.to_text()];
+    let options = Options {
+        witnesses: vec![witness.verifier()],
+        quorum: Some(2),
+        ..Options::pinned(&board_vkey())
+    };
+    let report = urne_verify::verify(&cosigned, &options, &Quiet);
+    assert_caught(&report, Step::Log, None);
+    assert_eq!(report.step(Step::Log).failures[0].field, "quorum");
+    // The default quorum is every witness given: here one, which cosigned.
+    let options = Options {
+        quorum: None,
+        ..options
+    };
+    let report = urne_verify::verify(&cosigned, &options, &Quiet);
+    assert!(report.passed, "{}", report.summary());
+    assert_eq!(report.trust.quorum, 1);
+    assert_eq!(report.trust.witnesses.len(), 1);
+}
+
+#[test]
+fn a_pinned_election_missing_from_the_log_fails_v3() {
+    let entries = held().entries.clone();
+    let ours = record(&entries[0]).context();
+    let pinned = Options {
+        elections: vec![ours],
+        ..Options::pinned(&board_vkey())
+    };
+    assert!(urne_verify::verify(&archive(entries.clone()), &pinned, &Quiet).passed);
+    let other = Options {
+        elections: vec![ContextId([0x55; 32])],
+        ..Options::pinned(&board_vkey())
+    };
+    let report = urne_verify::verify(&archive(entries), &other, &Quiet);
+    assert_caught(&report, Step::Parameters, None);
+    let failure = &report.step(Step::Parameters).failures[0];
+    assert_eq!(failure.field, "election");
+    assert_eq!(failure.context, Some(ContextId([0x55; 32]).to_hex()));
+}
+
+#[test]
+fn an_election_opened_by_an_authority_not_pinned_fails_v3_at_its_opening() {
+    let entries = held().entries.clone();
+    let authority = held().authority.verifying_key().to_bytes();
+    let right = Options {
+        authorities: vec![authority],
+        ..Options::pinned(&board_vkey())
+    };
+    let report = urne_verify::verify(&archive(entries.clone()), &right, &Quiet);
+    assert!(report.passed, "{}", report.summary());
+    assert_eq!(report.trust.authorities, vec![hex::encode(authority)]);
+    let wrong = Options {
+        authorities: vec![anyone().verifying_key().to_bytes()],
+        ..Options::pinned(&board_vkey())
+    };
+    let report = urne_verify::verify(&archive(entries), &wrong, &Quiet);
+    assert_caught(&report, Step::Parameters, Some(0));
+    assert_eq!(report.step(Step::Parameters).failures[0].field, "signer");
 }
 
 // ---- V2: envelopes ----------------------------------------------------------------
@@ -949,7 +1057,7 @@ fn incremental(entries: Vec<Vec<u8>>, prefix: usize) -> Report {
     a.checkpoints.insert(0, older);
     let options = Options {
         verified_prefix: prefix as u64,
-        ..Options::default()
+        ..Options::pinned(&board_vkey())
     };
     urne_verify::verify(&a, &options, &Quiet)
 }
@@ -1012,7 +1120,7 @@ fn incremental_run_without_a_checkpoint_of_the_earlier_state_verifies_everything
     let a = archive(held().entries.clone());
     let options = Options {
         verified_prefix: 5,
-        ..Options::default()
+        ..Options::pinned(&board_vkey())
     };
     let report = urne_verify::verify(&a, &options, &Quiet);
     assert_caught(&report, Step::Log, None);

@@ -26,5 +26,5 @@ pub use archive::{Archive, ArchiveError};
 pub use election::{Phase, kinds};
 pub use fetch::{FetchError, fetch};
 pub use receipt::{CheckedReceipt, ReceiptError, VoterReceipt, ballots_with_credential};
-pub use report::{ElectionSummary, Failure, Report, Step, StepReport};
+pub use report::{ElectionSummary, Failure, Report, Step, StepReport, Trust};
 pub use verify::{Options, Progress, Quiet, verify};

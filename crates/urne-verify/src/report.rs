@@ -184,9 +184,53 @@ pub struct ElectionSummary {
     pub result: Option<TallyResult>,
 }
 
+/// The trust anchors a verification took (spec/50 §50.1): everything it believed
+/// without proof. A verification is only as good as these.
+#[derive(Clone, Debug, Default, Serialize)]
+#[non_exhaustive]
+pub struct Trust {
+    /// The board key the checkpoints were checked under (vkey), if any.
+    pub board_key: Option<String>,
+    /// Where it came from: `given` (out of band), `archive` (the archive's own, accepted
+    /// with --trust-archive-keys: the log is proven self-consistent only) or `none`.
+    pub board_key_from: String,
+    /// The witnesses' names and key ids (`name+hex`), as given.
+    pub witnesses: Vec<String>,
+    /// How many of them must have cosigned the newest checkpoint.
+    pub quorum: usize,
+    /// The elections pinned (context ids, hex): each must be on the log.
+    pub elections: Vec<String>,
+    /// The authority keys pinned (hex): every election must be opened by one.
+    pub authorities: Vec<String>,
+}
+
+impl Trust {
+    pub(crate) fn of(archive: &crate::Archive, options: &crate::Options) -> Self {
+        let (board_key, from) = match (&options.board_key, options.trust_archive_key) {
+            (Some(k), _) => (Some(k.trim().to_owned()), "given"),
+            (None, true) => (Some(archive.board_vkey.trim().to_owned()), "archive"),
+            (None, false) => (None, "none"),
+        };
+        Self {
+            board_key,
+            board_key_from: from.to_owned(),
+            witnesses: options
+                .witnesses
+                .iter()
+                .map(|w| format!("{}+{:08x}", w.name(), w.key_id()))
+                .collect(),
+            quorum: options.quorum(),
+            elections: options.elections.iter().map(|e| e.to_hex()).collect(),
+            authorities: options.authorities.iter().map(hex::encode).collect(),
+        }
+    }
+}
+
 /// The whole verification.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
+    /// The trust anchors it took (spec/50 §50.1).
+    pub trust: Trust,
     /// The log's origin, from its checkpoint.
     pub origin: String,
     /// Entries verified.
@@ -210,6 +254,7 @@ pub struct Report {
 impl Report {
     pub(crate) fn new() -> Self {
         Self {
+            trust: Trust::default(),
             origin: String::new(),
             entries: 0,
             verified_before: 0,
@@ -275,6 +320,32 @@ impl Report {
             "board {}: {} entries, root {}\n",
             self.origin, self.entries, self.root
         );
+        let t = &self.trust;
+        match (&t.board_key, t.board_key_from.as_str()) {
+            (Some(k), "archive") => out.push_str(&format!(
+                "TRUST WARNING: board key {k} taken from the archive itself (--trust-archive-keys): this proves the log self-consistent, not that it is the board you mean\n"
+            )),
+            (Some(k), _) => out.push_str(&format!("trusted board key: {k}\n")),
+            (None, _) => out.push_str("trusted board key: none given\n"),
+        }
+        out.push_str(&format!(
+            "trusted witnesses: {} (quorum {})\n",
+            if t.witnesses.is_empty() {
+                "none".to_owned()
+            } else {
+                t.witnesses.join(", ")
+            },
+            t.quorum
+        ));
+        if !t.elections.is_empty() {
+            out.push_str(&format!("pinned elections: {}\n", t.elections.join(", ")));
+        }
+        if !t.authorities.is_empty() {
+            out.push_str(&format!(
+                "pinned authorities: {}\n",
+                t.authorities.join(", ")
+            ));
+        }
         if self.verified_before > 0 {
             out.push_str(&format!(
                 "incremental: entries 0..{} were verified by an earlier run and proven unchanged\n",

@@ -10,21 +10,49 @@ use urne_record::{ContextId, ContextOpen, ContextType, Record};
 
 use crate::archive::Archive;
 use crate::election::{Decoding, ElectionFold, decode_ahead};
-use crate::report::{Failure, Report, Step};
+use crate::report::{Failure, Report, Step, Trust};
 
-/// What the verifier trusts besides the log: the witnesses whose cosignatures count, and
-/// how many of them the newest checkpoint needs.
+/// What the verifier trusts besides the log: its trust anchors (spec/50 §50.1), each
+/// listed in the report. A verification without a board key fails V1 unless the caller
+/// explicitly accepts the key the archive carries.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
+    /// The board's verifier key (C2SP vkey), obtained out of band: every checkpoint must
+    /// be signed by it. Required unless `trust_archive_key`.
+    pub board_key: Option<String>,
+    /// Without `board_key`, accept the key the archive (or the state file) carries: the
+    /// log is then proven self-consistent only, not the board the user means; the
+    /// report says so.
+    pub trust_archive_key: bool,
     /// The witnesses' cosignature keys (got out of band).
     pub witnesses: Vec<CosignatureVerifier>,
-    /// How many of them must have cosigned the newest checkpoint.
-    pub quorum: usize,
+    /// How many of them must have cosigned the newest checkpoint; None: all of them.
+    pub quorum: Option<usize>,
+    /// Elections the user means (context ids): each must be on the log.
+    pub elections: Vec<ContextId>,
+    /// Authority keys (Ed25519) the user trusts: when any is given, every election must
+    /// be opened by one of them.
+    pub authorities: Vec<[u8; 32]>,
     /// Entries below this index were verified by an earlier run whose state the caller
     /// kept (spec/50 §50.6): their envelope signatures and ballot proofs are not checked
     /// again. The archive MUST hold a checkpoint of exactly this size, which V1 proves
     /// is the root of those same entries; 0 verifies everything.
     pub verified_prefix: u64,
+}
+
+impl Options {
+    /// Options pinning the board's key, and nothing else.
+    pub fn pinned(board_key: &str) -> Self {
+        Self {
+            board_key: Some(board_key.trim().to_owned()),
+            ..Self::default()
+        }
+    }
+
+    /// The quorum in force: the one given, else every witness given.
+    pub fn quorum(&self) -> usize {
+        self.quorum.unwrap_or(self.witnesses.len())
+    }
 }
 
 /// Where a long verification is (for a progress bar).
@@ -59,7 +87,22 @@ fn check_log(
     options: &Options,
     report: &mut Report,
 ) -> Option<(Checkpoint, u64)> {
-    let board = match NoteVerifier::from_vkey(archive.board_vkey.trim()) {
+    let vkey = match (&options.board_key, options.trust_archive_key) {
+        (Some(pinned), _) => pinned.as_str(),
+        (None, true) => archive.board_vkey.as_str(),
+        (None, false) => {
+            report.fail(
+                Step::Log,
+                failure(
+                    None,
+                    "board_key",
+                    "no board key given: it is a required trust anchor (--board-key), or accept the key the archive carries with --trust-archive-keys, which proves the log self-consistent only",
+                ),
+            );
+            return None;
+        }
+    };
+    let board = match NoteVerifier::from_vkey(vkey.trim()) {
         Ok(b) => b,
         Err(e) => {
             report.fail(
@@ -179,16 +222,26 @@ fn check_log(
         0
     };
     let cosigned = count_cosignatures(&note, &options.witnesses);
-    if cosigned < options.quorum {
+    let quorum = options.quorum();
+    if quorum > options.witnesses.len() {
+        report.fail(
+            Step::Log,
+            failure(
+                None,
+                "quorum",
+                format!(
+                    "a quorum of {quorum} witnesses, but only {} witness keys given: it can never be met",
+                    options.witnesses.len()
+                ),
+            ),
+        );
+    } else if cosigned < quorum {
         report.fail(
             Step::Log,
             failure(
                 None,
                 format!("checkpoints[{k}].cosignatures"),
-                format!(
-                    "{cosigned} of the known witnesses cosigned it, {} required",
-                    options.quorum
-                ),
+                format!("{cosigned} of the known witnesses cosigned it, {quorum} required"),
             ),
         );
     }
@@ -224,6 +277,7 @@ fn fold_record(
     record: Result<Record, Failure>,
     decoded: Decoding,
     origin: &str,
+    authorities: &[[u8; 32]],
     contexts: &mut HashMap<ContextId, ContextCheck>,
     order: &mut Vec<ContextId>,
     report: &mut Report,
@@ -258,6 +312,22 @@ fn fold_record(
             );
             return;
         }
+        if open.context_type == ContextType::ELECTION
+            && !authorities.is_empty()
+            && !authorities.contains(record.signer())
+        {
+            // A trust anchor, not a rule of the board: the election is still verified,
+            // but it is not one the user's pinned authorities opened.
+            report.fail(
+                Step::Parameters,
+                Failure {
+                    record: Some(index),
+                    field: "signer".into(),
+                    context: Some(id.to_hex()),
+                    message: "the election's authority is not one of the pinned authority keys (--authority)".into(),
+                },
+            );
+        }
         contexts.insert(id, check_for(open.context_type, id, origin));
         order.push(id);
     }
@@ -285,6 +355,7 @@ fn fold_record(
 pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> Report {
     let mut report = Report::new();
     report.entries = archive.entries.len() as u64;
+    report.trust = Trust::of(archive, options);
     let leaves: Vec<Hash> = archive.entries.par_iter().map(|e| leaf_hash(e)).collect();
     let Some((checkpoint, trusted)) = check_log(archive, &leaves, options, &mut report) else {
         report.finish();
@@ -336,6 +407,7 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
                 record,
                 decoded,
                 origin,
+                &options.authorities,
                 &mut contexts,
                 &mut order,
                 &mut report,
@@ -380,6 +452,20 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
                 t.0
             )),
             None => {}
+        }
+    }
+    for pinned in &options.elections {
+        let hex = pinned.to_hex();
+        if !report.elections.iter().any(|e| e.context == hex) {
+            report.fail(
+                Step::Parameters,
+                Failure {
+                    record: None,
+                    field: "election".into(),
+                    context: Some(hex),
+                    message: "the pinned election (--election) is not on the log".into(),
+                },
+            );
         }
     }
     report.finish();

@@ -169,7 +169,8 @@ pub fn verify_log_with_progress(
     };
     adapt(urne_verify::verify(
         &archive,
-        &Options::default(),
+        // The demo holds its board's key itself: that is its out-of-band pin.
+        &Options::pinned(&archive.board_vkey),
         &Counter(progress),
     ))
 }
@@ -220,7 +221,8 @@ pub fn verify_directory_with_progress(
     let archive = archive_of_directory(dir)?;
     adapt(urne_verify::verify(
         &archive,
-        &Options::default(),
+        // The demo holds its board's key itself: that is its out-of-band pin.
+        &Options::pinned(&archive.board_vkey),
         &Counter(progress),
     ))
 }
