@@ -1333,3 +1333,128 @@ fn board_and_verifier_folds_agree_on_random_byte_flips_in_bodies() {
     }
     assert!(refusing >= 160, "only {refusing} refusals");
 }
+
+// ---- the state file of incremental runs (spec/51 §51.4) ---------------------------------
+
+/// The state a passed run over the first `prefix` entries leaves, with its options.
+fn state_after(prefix: usize, options: &Options) -> urne_verify::VerifiedState {
+    let a = archive(held().entries[..prefix].to_vec());
+    let report = urne_verify::verify(&a, options, &Quiet);
+    assert!(report.passed, "{}", report.summary());
+    urne_verify::VerifiedState::after(&a, options, &report).unwrap()
+}
+
+#[test]
+fn state_file_round_trips_and_starts_an_incremental_run_of_the_same_options() {
+    let options = Options::pinned(&board_vkey());
+    let prefix = cast_at(&held().entries, 10);
+    let state = state_after(prefix, &options);
+    let bytes = state.encode();
+    assert!(bytes.starts_with(urne_verify::STATE_MAGIC));
+    let read = urne_verify::VerifiedState::decode(&bytes).unwrap();
+    assert_eq!(read, state);
+    read.check(&options).unwrap();
+    // The next run: the state's checkpoint before the board's, its entries trusted.
+    let mut a = archive(held().entries.clone());
+    a.checkpoints.insert(0, read.archive.checkpoints[0].clone());
+    let next = Options {
+        verified_prefix: read.size,
+        ..options
+    };
+    let report = urne_verify::verify(&a, &next, &Quiet);
+    assert!(report.passed, "{}", report.summary());
+    assert_eq!(report.verified_before, prefix as u64);
+    // A failed run leaves no state.
+    let mut bad = held().entries[..prefix].to_vec();
+    let at = cast_at(&bad, 3);
+    tamper_ballot(&mut bad, at, |b| {
+        plus_one(&mut b.contests[0].options[0].proof.branches[0].z)
+    });
+    let a = archive(bad);
+    let report = urne_verify::verify(&a, &Options::pinned(&board_vkey()), &Quiet);
+    assert!(
+        urne_verify::VerifiedState::after(&a, &Options::pinned(&board_vkey()), &report).is_none()
+    );
+}
+
+#[test]
+fn state_file_of_another_board_or_other_trust_anchors_is_refused() {
+    let options = Options::pinned(&board_vkey());
+    let state = state_after(cast_at(&held().entries, 4), &options);
+    let other_board = NoteSigner::from_seed(ORIGIN, &[4; 32]).unwrap();
+    let err = state
+        .check(&Options::pinned(&other_board.verifier().to_vkey()))
+        .unwrap_err();
+    assert!(
+        matches!(err, urne_verify::StateError::OtherBoard { .. }),
+        "{err}"
+    );
+    // No key at all: refused too (the state cannot stand in for the anchor).
+    assert!(matches!(
+        state.check(&Options::default()).unwrap_err(),
+        urne_verify::StateError::OtherBoard { .. }
+    ));
+    let witness = Cosigner::from_seed("witness.example", &[5; 32]).unwrap();
+    for other in [
+        Options {
+            witnesses: vec![witness.verifier()],
+            ..options.clone()
+        },
+        Options {
+            elections: vec![record(&held().entries[0]).context()],
+            ..options.clone()
+        },
+        Options {
+            authorities: vec![held().authority.verifying_key().to_bytes()],
+            ..options.clone()
+        },
+        Options {
+            trust_archive_key: true,
+            ..options.clone()
+        },
+    ] {
+        assert_eq!(
+            state.check(&other).unwrap_err(),
+            urne_verify::StateError::OtherOptions
+        );
+    }
+}
+
+#[test]
+fn state_file_altered_is_refused_even_resealed() {
+    let options = Options::pinned(&board_vkey());
+    let prefix = cast_at(&held().entries, 6);
+    let state = state_after(prefix, &options);
+    // A byte changed anywhere breaks the seal.
+    let mut bytes = state.encode();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    assert!(matches!(
+        urne_verify::VerifiedState::decode(&bytes).unwrap_err(),
+        urne_verify::StateError::Altered(_)
+    ));
+    // The seal is no secret: one who rewrites the entries and seals again is caught by
+    // the board's checkpoint, which no longer signs them.
+    let mut forged = state.clone();
+    let at = cast_at(&forged.archive.entries, 2);
+    tamper_ballot(&mut forged.archive.entries, at, |b| {
+        plus_one(&mut b.contests[0].options[0].proof.branches[0].z)
+    });
+    let resealed = urne_verify::VerifiedState::decode(&forged.encode()).unwrap();
+    assert!(matches!(
+        resealed.check(&options).unwrap_err(),
+        urne_verify::StateError::Altered(_)
+    ));
+    // Nor may it claim more entries than its checkpoint covers.
+    let mut longer = state.clone();
+    longer.size += 1;
+    assert!(matches!(
+        longer.check(&options).unwrap_err(),
+        urne_verify::StateError::Altered(_)
+    ));
+    // An archive (spec/51) is not a state file.
+    assert!(matches!(
+        urne_verify::VerifiedState::decode(&archive(held().entries.clone()).encode()).unwrap_err(),
+        urne_verify::StateError::Format { .. }
+    ));
+}

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use urne_client::{BoardClient, ClientOptions};
-use urne_verify::{Archive, Options, Progress, Report, VoterReceipt};
+use urne_verify::{Archive, Options, Progress, Report, VerifiedState, VoterReceipt};
 
 use crate::output::{Failure, say, stderr_line};
 use crate::{BoardArgs, BoardKeyArgs};
@@ -242,11 +242,6 @@ fn load(
 }
 
 fn verify(board: &BoardArgs, args: VerifyArgs) -> Result<(), Failure> {
-    let prior = match &args.state {
-        Some(path) if path.exists() => Some(read_archive(path)?),
-        _ => None,
-    };
-    let archive = load(&args.source, board, &args.keys, prior.as_ref())?;
     let options = Options {
         elections: args
             .elections
@@ -266,9 +261,30 @@ fn verify(board: &BoardArgs, args: VerifyArgs) -> Result<(), Failure> {
                     .ok_or_else(|| format!("--authority {a}: not an Ed25519 key (64 hex digits)"))
             })
             .collect::<Result<_, _>>()?,
-        verified_prefix: prior.as_ref().map_or(0, |p| p.entries.len() as u64),
         ..args.keys.options()?
     };
+    // A state file lends the trust of the run that wrote it: only one made under this
+    // run's board key and anchors, unaltered, may (spec/51 §51.4).
+    let prior = match &args.state {
+        Some(path) if path.exists() => {
+            let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let state = VerifiedState::decode(&bytes)
+                .and_then(|s| s.check(&options).map(|()| s))
+                .map_err(|e| {
+                    format!(
+                        "{}: {e} (remove it to verify from the start)",
+                        path.display()
+                    )
+                })?;
+            Some(state.archive)
+        }
+        _ => None,
+    };
+    let options = Options {
+        verified_prefix: prior.as_ref().map_or(0, |p| p.entries.len() as u64),
+        ..options
+    };
+    let archive = load(&args.source, board, &args.keys, prior.as_ref())?;
     let progress = bar();
     let report = urne_verify::verify(&archive, &options, &progress);
     progress.0.finish_and_clear();
@@ -277,15 +293,8 @@ fn verify(board: &BoardArgs, args: VerifyArgs) -> Result<(), Failure> {
         if let Some(path) = &args.state {
             // Only a state that passed is kept: an interrupted or failed run leaves the
             // last good one, from which the next run resumes.
-            let state = Archive {
-                board_vkey: report
-                    .trust
-                    .board_key
-                    .clone()
-                    .unwrap_or_else(|| archive.board_vkey.clone()),
-                checkpoints: archive.checkpoints.last().cloned().into_iter().collect(),
-                entries: archive.entries,
-            };
+            let state = VerifiedState::after(&archive, &options, &report)
+                .ok_or("the run passed but left no state to keep")?;
             urne_fsutil::replace(path, &state.encode(), 0o644)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
         }

@@ -20,6 +20,7 @@ pub mod election;
 mod fetch;
 pub mod receipt;
 mod report;
+mod state;
 mod verify;
 
 pub use archive::{Archive, ArchiveError};
@@ -27,4 +28,5 @@ pub use election::{Phase, kinds};
 pub use fetch::{FetchError, fetch};
 pub use receipt::{CheckedReceipt, ReceiptError, VoterReceipt, ballots_with_credential};
 pub use report::{ElectionSummary, Failure, Report, Step, StepReport, Trust};
+pub use state::{STATE_MAGIC, StateError, VerifiedState, options_hash};
 pub use verify::{Options, Progress, Quiet, verify};
