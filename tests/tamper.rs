@@ -187,6 +187,20 @@ fn assert_caught(report: &Report, step: Step, record: Option<usize>) {
     }
 }
 
+/// [`assert_caught`], and the failure of `step` at `record` names exactly `field`.
+#[track_caller]
+fn assert_field(report: &Report, step: Step, record: usize, field: &str) {
+    assert_caught(report, step, Some(record));
+    let fields: Vec<&str> = report
+        .step(step)
+        .failures
+        .iter()
+        .filter(|f| f.record == Some(record as u64))
+        .map(|f| f.field.as_str())
+        .collect();
+    assert_eq!(fields, vec![field], "{}", report.summary());
+}
+
 fn credential_of(ballot: &Ballot) -> &'static Credential {
     held()
         .election
@@ -285,14 +299,24 @@ fn m02_checkpoint_signed_by_another_key_is_refused() {
 #[test]
 fn m03_ballot_dropped_after_a_checkpoint_is_seen_by_the_older_checkpoint() {
     let entries = held().entries.clone();
-    let older = checkpoint_of(&held().board, &entries);
+    // The older checkpoint covers the ballot and a few entries after it; the board
+    // then drops the ballot and signs its shorter log. The older checkpoint's size is
+    // still within the log: its root is what betrays the drop.
+    let dropped_at = cast_at(&entries, 5);
+    let older = checkpoint_of(&held().board, &entries[..dropped_at + 4]);
     let mut dropped = entries.clone();
-    dropped.remove(cast_at(&entries, 5));
+    dropped.remove(dropped_at);
     let mut a = archive(dropped);
     a.checkpoints.insert(0, older);
     let report = verify(&a);
     assert_caught(&report, Step::Log, None);
-    assert_eq!(report.step(Step::Log).failures[0].field, "checkpoints[0]");
+    let failure = &report.step(Step::Log).failures[0];
+    assert_eq!(failure.field, "checkpoints[0]");
+    assert!(
+        failure.message.contains("is not the root"),
+        "{}",
+        failure.message
+    );
 }
 
 #[test]
@@ -581,7 +605,12 @@ fn m17_option_range_proof_altered_is_caught() {
     tamper_ballot(&mut entries, at, |b| {
         plus_one(&mut b.contests[0].options[0].proof.branches[0].z)
     });
-    assert_caught(&verify(&archive(entries)), Step::Ballots, Some(at));
+    assert_field(
+        &verify(&archive(entries)),
+        Step::Ballots,
+        at,
+        "body.ballot.contests[0].options[0].proof",
+    );
 }
 
 #[test]
@@ -592,7 +621,12 @@ fn m18_blank_vote_proof_altered_is_caught() {
         let blank = b.contests[0].blank.as_mut().unwrap();
         plus_one(&mut blank.proof.branches[1].c);
     });
-    assert_caught(&verify(&archive(entries)), Step::Ballots, Some(at));
+    assert_field(
+        &verify(&archive(entries)),
+        Step::Ballots,
+        at,
+        "body.ballot.contests[0].blank.proof",
+    );
 }
 
 #[test]
@@ -603,7 +637,12 @@ fn m19_single_choice_sum_proof_altered_is_caught() {
         SumProof::Range(p) => plus_one(&mut p.branches[0].z),
         _ => panic!("a single-choice contest proves its sum with one range proof"),
     });
-    assert_caught(&verify(&archive(entries)), Step::Ballots, Some(at));
+    assert_field(
+        &verify(&archive(entries)),
+        Step::Ballots,
+        at,
+        "body.ballot.contests[0].sum_proof",
+    );
 }
 
 #[test]
@@ -617,7 +656,12 @@ fn m20_approval_sum_proof_altered_is_caught() {
         }
         _ => panic!("an approval contest of 1 to 3 proves its sum with one range proof"),
     });
-    assert_caught(&verify(&archive(entries)), Step::Ballots, Some(at));
+    assert_field(
+        &verify(&archive(entries)),
+        Step::Ballots,
+        at,
+        "body.ballot.contests[1].sum_proof",
+    );
 }
 
 #[test]
@@ -630,7 +674,12 @@ fn m21_ciphertexts_swapped_between_options_are_caught() {
         options[0].ciphertext = options[1].ciphertext;
         options[1].ciphertext = first;
     });
-    assert_caught(&verify(&archive(entries)), Step::Ballots, Some(at));
+    assert_field(
+        &verify(&archive(entries)),
+        Step::Ballots,
+        at,
+        "body.ballot.contests[1].options[0].proof",
+    );
 }
 
 #[test]
@@ -709,8 +758,10 @@ fn m25_ballot_replayed_from_another_election_is_caught() {
         .unwrap()
         .into_bytes();
     entries.insert(at, replayed);
+    // A ballot valid in its own election (its proofs and signature hold there): what
+    // refuses it here is the context hash every proof binds, not the list or a proof.
     let report = verify(&archive(entries));
-    assert_caught(&report, Step::Ballots, Some(at));
+    assert_field(&report, Step::Ballots, at, "body.ballot.context");
 }
 
 #[test]
@@ -719,7 +770,12 @@ fn m26_ballot_duplicated_is_caught() {
     let at = cast_at(&entries, 8);
     let copy = entries[at].clone();
     entries.insert(at + 1, copy);
-    assert_caught(&verify(&archive(entries)), Step::Ballots, Some(at + 1));
+    assert_field(
+        &verify(&archive(entries)),
+        Step::Ballots,
+        at + 1,
+        "body.ballot",
+    );
 }
 
 #[test]
@@ -733,8 +789,29 @@ fn m27_non_canonical_point_in_a_ballot_is_caught() {
     // 2^255 - 1: not below p, so no canonical encoding (RFC 9496 §4.3.1).
     bytes[offset..offset + 32].copy_from_slice(&[0xff; 32]);
     bytes[offset + 31] = 0x7f;
+    // Signed again by the voter's credential over the new bytes' tracking code, so the
+    // signature holds and only the strict decoding can refuse it.
+    let ballot_bytes = &bytes[5..bytes.len() - BallotSignature::LEN];
+    let signature = BallotSignature::sign(
+        credential_of(&cast.ballot),
+        &cast.ballot.context,
+        &TrackingCode::of_bytes(ballot_bytes).0,
+        &mut rand::rng(),
+    )
+    .unwrap();
+    let end = bytes.len() - BallotSignature::LEN;
+    bytes[end..].copy_from_slice(&signature.to_bytes());
     resign(&mut entries, at, &bytes, &anyone());
-    assert_caught(&verify(&archive(entries)), Step::Ballots, Some(at));
+    let report = verify(&archive(entries));
+    assert_caught(&report, Step::Ballots, Some(at));
+    let failure = &report.step(Step::Ballots).failures[0];
+    assert!(
+        failure
+            .field
+            .starts_with("body.ballot.contests[0].options[0].ciphertext"),
+        "{}",
+        report.summary()
+    );
 }
 
 #[test]
@@ -744,7 +821,7 @@ fn m28_trailing_bytes_after_a_ballot_are_caught() {
     let mut bytes = body(&entries[at]);
     bytes.push(0);
     resign(&mut entries, at, &bytes, &anyone());
-    assert_caught(&verify(&archive(entries)), Step::Ballots, Some(at));
+    assert_field(&verify(&archive(entries)), Step::Ballots, at, "body.end");
 }
 
 #[test]
@@ -758,7 +835,7 @@ fn m29_ballot_reordered_after_the_close_of_voting_is_caught() {
         .unwrap();
     let moved = entries.remove(last);
     entries.insert(close, moved);
-    assert_caught(&verify(&archive(entries)), Step::Ballots, Some(close));
+    assert_field(&verify(&archive(entries)), Step::Ballots, close, "kind");
 }
 
 // ---- V7-V8: revotes and audits ---------------------------------------------------------
@@ -800,16 +877,11 @@ fn m33_spoiled_ballot_cast_to_be_counted_is_caught() {
             .unwrap()
             .into_bytes(),
     );
+    // Its proofs and its credential's signature hold: only "an audited ballot never
+    // counts" refuses it, in V8, and V6 has nothing to say.
     let report = verify(&archive(entries));
-    assert!(!report.passed);
-    let caught = [Step::Ballots, Step::Audits].iter().any(|&s| {
-        report
-            .step(s)
-            .failures
-            .iter()
-            .any(|f| f.record == Some(close as u64))
-    });
-    assert!(caught, "{}", report.summary());
+    assert_field(&report, Step::Audits, close, "body.ballot");
+    assert!(report.step(Step::Ballots).passed(), "{}", report.summary());
 }
 
 // ---- V9-V11: tally ------------------------------------------------------------------------
@@ -1457,4 +1529,124 @@ fn state_file_altered_is_refused_even_resealed() {
         urne_verify::VerifiedState::decode(&archive(held().entries.clone()).encode()).unwrap_err(),
         urne_verify::StateError::Format { .. }
     ));
+}
+
+// ---- more classes: counting, phases, cosignatures ----------------------------------------
+
+/// Every cast ballot of the held election, in log order, and its credential list.
+fn ballots_and_list(
+    entries: &[Vec<u8>],
+) -> (Vec<(usize, Ballot)>, urne_credential::CredentialList) {
+    let ballots = positions(entries, kinds::BALLOT_CAST)
+        .into_iter()
+        .map(|i| (i, CastBallot::decode(&body(&entries[i])).unwrap().ballot))
+        .collect();
+    let parts: Vec<_> = positions(entries, kinds::ELECTION_CREDENTIALS)
+        .into_iter()
+        .map(|i| urne_credential::CredentialListPart::decode(&body(&entries[i])).unwrap())
+        .collect();
+    (
+        ballots,
+        urne_credential::CredentialList::from_parts(&parts).unwrap(),
+    )
+}
+
+#[test]
+fn m42_superseded_ballot_counted_instead_of_its_revote_is_caught() {
+    let entries = held().entries.clone();
+    let (ballots, list) = ballots_and_list(&entries);
+    // Each revoting credential's later ballots left out: its first ballot counts.
+    let mut seen = std::collections::HashSet::new();
+    let firsts: Vec<Ballot> = ballots
+        .into_iter()
+        .filter(|(_, b)| seen.insert(b.credential.0))
+        .map(|(_, b)| b)
+        .collect();
+    let stale = urne_tally::aggregate(&held().election.election, &list, &firsts).unwrap();
+    let (report, at) = tamper_result(|r| {
+        // The same counted ballots, superseded count and weight: only the sums differ.
+        assert_eq!(stale.tally.ballots, r.tally.ballots);
+        r.tally.contests = stale.tally.contests.clone();
+    });
+    assert_caught(&report, Step::Aggregation, Some(at));
+    let field = &report.step(Step::Aggregation).failures[0].field;
+    assert!(
+        field.starts_with("body.contests[") && field.ends_with("].sum"),
+        "{}",
+        report.summary()
+    );
+}
+
+#[test]
+fn m43_tally_of_a_subset_of_the_counted_ballots_is_caught() {
+    let entries = held().entries.clone();
+    let (ballots, list) = ballots_and_list(&entries);
+    let all: Vec<Ballot> = ballots.into_iter().map(|(_, b)| b).collect();
+    let resolution = urne_tally::resolve_revotes(&all);
+    let mut counted: Vec<Ballot> = resolution.counted.iter().map(|&i| all[i].clone()).collect();
+    counted.truncate(counted.len() - 3);
+    let subset = urne_tally::aggregate(&held().election.election, &list, &counted).unwrap();
+    let (report, at) = tamper_result(|r| r.tally = subset.tally.clone());
+    assert_field(&report, Step::Revotes, at, "body.ballots");
+}
+
+#[test]
+fn m44_credential_added_after_registration_closed_is_caught() {
+    let mut entries = held().entries.clone();
+    let voting = phase_at(&entries, Phase::Voting);
+    let context = record(&entries[voting]).context();
+    let stranger = Credential::generate(&mut rand::rng());
+    let list = urne_credential::CredentialList::new(vec![urne_credential::ListedCredential {
+        credential: stranger.public(),
+        weight: 1,
+    }])
+    .unwrap();
+    let part = list.parts()[0].to_bytes();
+    let at = voting + 1;
+    entries.insert(
+        at,
+        Record::sign(
+            context,
+            kinds::ELECTION_CREDENTIALS,
+            &part,
+            &held().authority,
+        )
+        .unwrap()
+        .into_bytes(),
+    );
+    assert_field(&verify(&archive(entries)), Step::Credentials, at, "kind");
+}
+
+#[test]
+fn m45_ballot_cast_before_voting_opened_is_caught() {
+    let mut entries = held().entries.clone();
+    let voting = phase_at(&entries, Phase::Voting);
+    let first = cast_at(&entries, 0);
+    let moved = entries.remove(first);
+    entries.insert(voting, moved);
+    assert_field(&verify(&archive(entries)), Step::Ballots, voting, "kind");
+}
+
+#[test]
+fn m46_forged_witness_cosignature_is_caught() {
+    let a = archive(held().entries.clone());
+    let witness = Cosigner::from_seed("witness.example", &[5; 32]).unwrap();
+    let mut note = Note::parse(a.checkpoints[0].as_bytes()).unwrap();
+    // The witness's name and key id, but a signature it never made.
+    let mut forged = witness.cosign(note.text(), 1_700_000_000);
+    let last = forged.signature.len() - 1;
+    forged.signature[last] ^= 1;
+    note.add_signature(forged);
+    let mut cosigned = a.clone();
+    cosigned.checkpoints = vec![note.to_text()];
+    let options = Options {
+        witnesses: vec![witness.verifier()],
+        ..Options::pinned(&board_vkey())
+    };
+    let report = urne_verify::verify(&cosigned, &options, &Quiet);
+    assert_caught(&report, Step::Log, None);
+    assert_eq!(
+        report.step(Step::Log).failures[0].field,
+        "checkpoints[0].cosignatures"
+    );
 }
