@@ -1650,3 +1650,126 @@ fn m46_forged_witness_cosignature_is_caught() {
         "checkpoints[0].cosignatures"
     );
 }
+
+// ---- the URL path: a lying board over HTTP ------------------------------------------
+
+/// A board that serves `archive` over the three endpoints `urne verify URL` reads
+/// (spec/13: `/v1/board`, `/checkpoint`, `/v1/entries`), whatever its entries are:
+/// the verifier must find over HTTP what it finds in a file. Returns its URL.
+fn lying_board(archive: Archive) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let path = request.split_whitespace().nth(1).unwrap_or("").to_owned();
+            let (kind, body) = if path == "/v1/board" {
+                let info = serde_json::json!({
+                    "origin": ORIGIN,
+                    "vkey": archive.board_vkey,
+                    "witnesses": [],
+                    "size": archive.entries.len(),
+                });
+                ("application/json", info.to_string())
+            } else if path == "/checkpoint" {
+                ("text/plain", archive.checkpoints.last().unwrap().clone())
+            } else if let Some(query) = path.strip_prefix("/v1/entries?") {
+                let arg = |name: &str| -> usize {
+                    query
+                        .split('&')
+                        .find_map(|kv| kv.strip_prefix(name))
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0)
+                };
+                let start = arg("start=");
+                let end = (start + arg("limit=")).min(archive.entries.len());
+                let entries: Vec<_> = (start..end)
+                    .map(|i| {
+                        serde_json::json!({
+                            "index": i,
+                            "hash": leaf_hash(&archive.entries[i]).to_hex(),
+                            "record": hex::encode(&archive.entries[i]),
+                        })
+                    })
+                    .collect();
+                let next = (end < archive.entries.len()).then_some(end);
+                (
+                    "application/json",
+                    serde_json::json!({ "entries": entries, "next": next }).to_string(),
+                )
+            } else {
+                ("text/plain", String::new())
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+fn fetched(url: &str, key: Option<&str>) -> Result<Archive, urne_verify::FetchError> {
+    let client = urne_client::BoardClient::with_options(
+        url,
+        &urne_client::ClientOptions::allowing_plain_http(true),
+    )
+    .unwrap();
+    urne_verify::fetch(&client, key, None)
+}
+
+#[test]
+fn a_tampered_log_served_over_http_is_caught_as_from_a_file() {
+    let mut entries = held().entries.clone();
+    let at = cast_at(&entries, 0);
+    tamper_ballot(&mut entries, at, |b| {
+        plus_one(&mut b.contests[0].options[0].proof.branches[0].z)
+    });
+    let url = lying_board(archive(entries));
+    let a = fetched(&url, Some(&board_vkey())).unwrap();
+    assert_eq!(a.entries.len(), held().entries.len());
+    assert_field(
+        &verify(&a),
+        Step::Ballots,
+        at,
+        "body.ballot.contests[0].options[0].proof",
+    );
+    // The untouched log over the same path passes: the catch above is the tampering's.
+    let honest = fetched(
+        &lying_board(archive(held().entries.clone())),
+        Some(&board_vkey()),
+    );
+    let report = verify(&honest.unwrap());
+    assert!(report.passed, "{}", report.summary());
+}
+
+#[test]
+fn a_board_serving_another_key_than_the_pinned_one_is_refused_over_http() {
+    let forger = NoteSigner::from_seed(ORIGIN, &[4; 32]).unwrap();
+    let entries = held().entries.clone();
+    let url = lying_board(Archive {
+        board_vkey: forger.verifier().to_vkey(),
+        checkpoints: vec![checkpoint_of(&forger, &entries)],
+        entries,
+    });
+    assert!(matches!(
+        fetched(&url, Some(&board_vkey())),
+        Err(urne_verify::FetchError::OtherKey { .. })
+    ));
+    // Fetched without a key, the verifier still refuses it: no anchor, no pass.
+    let a = fetched(&url, None).unwrap();
+    let report = urne_verify::verify(&a, &Options::default(), &Quiet);
+    assert_caught(&report, Step::Log, None);
+    assert_eq!(report.step(Step::Log).failures[0].field, "board_key");
+}
