@@ -1773,3 +1773,247 @@ fn a_board_serving_another_key_than_the_pinned_one_is_refused_over_http() {
     assert_caught(&report, Step::Log, None);
     assert_eq!(report.step(Step::Log).failures[0].field, "board_key");
 }
+
+// ---- petitions (V13) ----------------------------------------------------------------
+
+/// A petition held on a log: ten registered wallets, a snapshot in buckets of 8
+/// cosigned by 2 of 3 registrars, the petition defined and opened, five signatures, one
+/// withdrawn, closed, its result (4 counted, threshold 3), reached. Every record signed:
+/// the authority's by its key, each signature by a one-time key.
+struct HeldPetition {
+    entries: Vec<Vec<u8>>,
+    authority: SigningKey,
+    wallets: Vec<urne_credential::wallet::Wallet>,
+    snapshot: urne_credential::registry::Snapshot,
+    definition: urne_petition::Definition,
+    context: ContextId,
+}
+
+fn held_petition() -> &'static HeldPetition {
+    use sha2::Digest;
+    use urne_credential::registry::{Cosignature, Register, Registrars, SignedSnapshot};
+    use urne_credential::wallet::{ATTRIBUTE_DISTRICT, EnrolmentRequest, Wallet};
+    use urne_petition::kinds::*;
+    static HELD: OnceLock<HeldPetition> = OnceLock::new();
+    HELD.get_or_init(|| {
+        let registry = [4u8; 32];
+        let mut rng = rand::rng();
+        let mut register = Register::new();
+        let mut wallets = Vec::new();
+        for i in 0..10usize {
+            let w =
+                Wallet::generate(&[(ATTRIBUTE_DISTRICT, 1 + (i % 2) as u32)], &mut rng).unwrap();
+            let bytes = w.enrolment_request(&registry, &mut rng).unwrap().to_bytes();
+            let request = EnrolmentRequest::decode_and_verify(&bytes, &registry).unwrap();
+            let mut person = [0u8; 32];
+            person[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            register.enrol(person, &request, false).unwrap();
+            wallets.push(w);
+        }
+        let keys: Vec<SigningKey> = (0..3u8)
+            .map(|i| SigningKey::from_bytes(&[i + 10; 32]))
+            .collect();
+        let registrars =
+            Registrars::new(2, keys.iter().map(SigningKey::verifying_key).collect()).unwrap();
+        let (header, snapshot_entries) = register.snapshot_header(registry, 1, [0; 32], 3);
+        let id = header.id();
+        let signed = SignedSnapshot {
+            header,
+            cosignatures: vec![
+                Cosignature::sign(0, &keys[0], &id),
+                Cosignature::sign(2, &keys[2], &id),
+            ],
+        };
+        let snapshot = urne_credential::registry::Snapshot::new(signed, snapshot_entries).unwrap();
+        let definition = urne_petition::Definition {
+            text_hash: [7; 32],
+            threshold: 3,
+            deadline: 1_900_000_000,
+            scope: "City council of Urneville".into(),
+            registry,
+            registrars,
+        };
+        let authority = SigningKey::from_bytes(&[21; 32]);
+        let open = urne_record::ContextOpen {
+            context_type: urne_record::ContextType::PETITION,
+            nonce: [6; 16],
+            name: "A petition".into(),
+            parameters: sha2::Sha256::digest(definition.to_bytes()).into(),
+        }
+        .to_body()
+        .unwrap();
+        let context = ContextId::derive(&authority.verifying_key().to_bytes(), &open);
+        let mut held = HeldPetition {
+            entries: Vec::new(),
+            authority,
+            wallets,
+            snapshot,
+            definition,
+            context,
+        };
+        let by_authority = |h: &mut HeldPetition, kind, body: &[u8]| {
+            let r = Record::sign(h.context, kind, body, &h.authority).unwrap();
+            h.entries.push(r.into_bytes());
+        };
+        by_authority(&mut held, urne_record::kinds::CONTEXT_OPEN, &open);
+        let definition = held.definition.to_bytes();
+        by_authority(&mut held, PETITION_DEFINE, &definition);
+        let snapshot = held.snapshot.signed().to_bytes();
+        by_authority(&mut held, REGISTRY_SNAPSHOT, &snapshot);
+        for part in held.snapshot.parts() {
+            by_authority(&mut held, REGISTRY_SNAPSHOT_PART, &part.to_bytes());
+        }
+        let phase = |h: &mut HeldPetition, to: urne_petition::Phase| {
+            let r = Record::sign(h.context, CONTEXT_PHASE, &[to.code()], &h.authority).unwrap();
+            h.entries.push(r.into_bytes());
+        };
+        phase(&mut held, urne_petition::Phase::Open);
+        for who in 0..5 {
+            let entry = petition_signature(&held, who, false);
+            held.entries.push(entry);
+        }
+        let entry = petition_signature(&held, 3, true);
+        held.entries.push(entry);
+        phase(&mut held, urne_petition::Phase::Closed);
+        let result = urne_petition::PetitionResult {
+            counted: 4,
+            withdrawn: 1,
+            reached: true,
+        };
+        by_authority(&mut held, PETITION_RESULT, &result.to_bytes());
+        phase(&mut held, urne_petition::Phase::Reached);
+        held
+    })
+}
+
+/// Wallet `who`'s signature (or withdrawal) of the held petition, as a record posted
+/// with a fresh one-time key.
+fn petition_signature(h: &HeldPetition, who: usize, withdrawal: bool) -> Vec<u8> {
+    petition_signature_changed(h, who, withdrawal, |_| {})
+}
+
+/// [`petition_signature`] with its body changed by `change` before its one-time key
+/// signs the envelope: the envelope holds, the change is all that is wrong.
+fn petition_signature_changed(
+    h: &HeldPetition,
+    who: usize,
+    withdrawal: bool,
+    change: impl FnOnce(&mut Vec<u8>),
+) -> Vec<u8> {
+    use urne_petition::signature::{self, BucketRing};
+    let one_time = {
+        let mut seed = [0u8; 32];
+        rand::Rng::fill_bytes(&mut rand::rng(), &mut seed);
+        SigningKey::from_bytes(&seed)
+    };
+    let signer = one_time.verifying_key().to_bytes();
+    let key = h.wallets[who].public_key();
+    let at = h.snapshot.position(&key).unwrap();
+    let ring = BucketRing::new(&h.snapshot.bucket(at.bucket).unwrap()).unwrap();
+    let context = signature::context_bytes(
+        if withdrawal {
+            urne_petition::labels::WITHDRAWAL
+        } else {
+            urne_petition::labels::SIGNATURE
+        },
+        &h.context.0,
+        &h.snapshot.id(),
+        at.bucket,
+        &h.definition.text_hash,
+        &signer,
+    );
+    let sig = signature::sign(
+        &ring,
+        at.index,
+        h.wallets[who].secret(),
+        &signature::linking_base(&h.snapshot.id(), &h.context.0),
+        &context,
+        &mut rand::rng(),
+    )
+    .unwrap();
+    let body = urne_petition::SignatureBody {
+        bucket: at.bucket,
+        signature: sig.to_bytes(),
+    };
+    let kind = if withdrawal {
+        urne_petition::kinds::PETITION_WITHDRAW
+    } else {
+        urne_petition::kinds::PETITION_SIGN
+    };
+    let mut body = body.to_bytes();
+    change(&mut body);
+    Record::sign(h.context, kind, &body, &one_time)
+        .unwrap()
+        .into_bytes()
+}
+
+fn petition_signs(entries: &[Vec<u8>]) -> Vec<usize> {
+    positions(entries, urne_petition::kinds::PETITION_SIGN)
+}
+
+#[test]
+fn petition_is_recounted_and_passes() {
+    let report = verify(&archive(held_petition().entries.clone()));
+    assert!(report.passed, "{}", report.summary());
+    assert_eq!(report.step(Step::Petitions).checked, 1);
+    assert!(report.not_recounted.is_empty());
+    let p = &report.petitions[0];
+    assert_eq!((p.counted, p.withdrawn, p.threshold), (4, 1, Some(3)));
+    assert_eq!(p.phase, "reached");
+}
+
+#[test]
+fn petition_signature_with_an_altered_proof_is_caught() {
+    let mut entries = held_petition().entries.clone();
+    // Wallet 1's signature, made again with the low bit of z's least significant byte
+    // flipped (z stays canonical, so only the equations can refuse it), posted by the
+    // one-time key it binds, so the envelope and its binding hold.
+    let at = petition_signs(&entries)[1];
+    entries[at] = petition_signature_changed(held_petition(), 1, false, |body| {
+        let z = body.len() - 32;
+        body[z] ^= 1;
+    });
+    assert_field(
+        &verify(&archive(entries)),
+        Step::Petitions,
+        at,
+        "body.signature",
+    );
+}
+
+#[test]
+fn petition_tag_used_twice_is_caught() {
+    let mut entries = held_petition().entries.clone();
+    let close = positions(&entries, CONTEXT_PHASE)
+        .into_iter()
+        .rfind(|&i| body(&entries[i]) == [urne_petition::Phase::Closed.code()])
+        .unwrap();
+    // Wallet 2 signs again with a fresh one-time key: a valid signature, the same tag.
+    let again = petition_signature(held_petition(), 2, false);
+    entries.insert(close, again);
+    assert_field(
+        &verify(&archive(entries)),
+        Step::Petitions,
+        close,
+        "body.signature.tag",
+    );
+}
+
+#[test]
+fn petition_result_with_its_count_altered_is_caught() {
+    let mut entries = held_petition().entries.clone();
+    let at = positions(&entries, urne_petition::kinds::PETITION_RESULT)[0];
+    let forged = urne_petition::PetitionResult {
+        counted: 5,
+        withdrawn: 1,
+        reached: true,
+    };
+    resign(
+        &mut entries,
+        at,
+        &forged.to_bytes(),
+        &held_petition().authority,
+    );
+    let report = verify(&archive(entries));
+    assert_caught(&report, Step::Petitions, Some(at));
+}

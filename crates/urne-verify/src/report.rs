@@ -36,11 +36,13 @@ pub enum Step {
     Result,
     /// V12: assembly sittings: every division recounted from its signed votes.
     Divisions,
+    /// V13: petitions: every signature, tag and count recounted from the log.
+    Petitions,
 }
 
 impl Step {
     /// Every step, in order.
-    pub const ALL: [Step; 12] = [
+    pub const ALL: [Step; 13] = [
         Step::Log,
         Step::Records,
         Step::Parameters,
@@ -53,9 +55,10 @@ impl Step {
         Step::Decryption,
         Step::Result,
         Step::Divisions,
+        Step::Petitions,
     ];
 
-    /// Its number in spec/50 (V1 … V11).
+    /// Its number in spec/50 (V1 … V13).
     pub fn number(self) -> u8 {
         match self {
             Step::Log => 1,
@@ -70,6 +73,7 @@ impl Step {
             Step::Decryption => 10,
             Step::Result => 11,
             Step::Divisions => 12,
+            Step::Petitions => 13,
         }
     }
 
@@ -88,6 +92,7 @@ impl Step {
             Step::Decryption => "decryption shares and their combination",
             Step::Result => "published result",
             Step::Divisions => "assembly divisions recounted",
+            Step::Petitions => "petitions recounted",
         }
     }
 
@@ -106,6 +111,7 @@ impl Step {
             Step::Decryption => "spec/20 §20.7, spec/23 §23.8, spec/24 §24.4",
             Step::Result => "spec/23 §23.9, spec/24 §24.5-24.6",
             Step::Divisions => "spec/40",
+            Step::Petitions => "spec/31 §31.7, spec/32 §32.6-32.7",
         }
     }
 }
@@ -184,6 +190,22 @@ pub struct ElectionSummary {
     pub result: Option<TallyResult>,
 }
 
+/// One petition, recounted.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct PetitionSummary {
+    /// Its context id, hex.
+    pub context: String,
+    /// The phase its log reached.
+    pub phase: String,
+    /// Distinct valid tags signed and not withdrawn.
+    pub counted: u64,
+    /// Tags withdrawn.
+    pub withdrawn: u64,
+    /// Its threshold, once defined.
+    pub threshold: Option<u64>,
+}
+
 /// The trust anchors a verification took (spec/50 §50.1): everything it believed
 /// without proof. A verification is only as good as these.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -244,6 +266,8 @@ pub struct Report {
     pub steps: Vec<StepReport>,
     /// Each election found.
     pub elections: Vec<ElectionSummary>,
+    /// Each petition recounted.
+    pub petitions: Vec<PetitionSummary>,
     /// Contexts of a type this verifier does not recount yet (petitions, sittings):
     /// only their records' envelopes and signatures were checked.
     pub not_recounted: Vec<String>,
@@ -271,6 +295,7 @@ impl Report {
                 })
                 .collect(),
             elections: Vec::new(),
+            petitions: Vec::new(),
             not_recounted: Vec::new(),
             passed: false,
         }

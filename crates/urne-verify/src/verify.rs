@@ -258,15 +258,27 @@ enum ContextCheck {
     Election(Box<ElectionFold>),
     /// A sitting's records (signatures verified), recounted by urne-assembly at the end.
     Sitting(Vec<(u64, Record)>),
+    /// A petition's records after its `context.open`, recounted at the end (spec/32
+    /// §32.7): its authority and parameters hash from that `context.open`.
+    Petition {
+        authority: [u8; 32],
+        parameters: [u8; 32],
+        records: Vec<urne_petition::PetitionRecord>,
+    },
     /// A context type this verifier does not recount yet: its records' envelopes and
     /// signatures are checked (V2), nothing more, and the report says so.
     NotRecounted(ContextType),
 }
 
-fn check_for(context_type: ContextType, id: ContextId, origin: &str) -> ContextCheck {
-    match context_type {
+fn check_for(open: &ContextOpen, authority: [u8; 32], id: ContextId, origin: &str) -> ContextCheck {
+    match open.context_type {
         ContextType::ELECTION => ContextCheck::Election(Box::new(ElectionFold::new(id, origin))),
         ContextType::SITTING => ContextCheck::Sitting(Vec::new()),
+        ContextType::PETITION => ContextCheck::Petition {
+            authority,
+            parameters: open.parameters,
+            records: Vec::new(),
+        },
         other => ContextCheck::NotRecounted(other),
     }
 }
@@ -328,12 +340,22 @@ fn fold_record(
                 },
             );
         }
-        contexts.insert(id, check_for(open.context_type, id, origin));
+        contexts.insert(id, check_for(&open, *record.signer(), id, origin));
         order.push(id);
     }
     match contexts.get_mut(&id) {
         Some(ContextCheck::Election(check)) => check.feed(index, record, decoded, report),
         Some(ContextCheck::Sitting(records)) => records.push((index, record)),
+        // The recount takes the records after the petition's context.open.
+        Some(ContextCheck::Petition { records, .. }) if record.kind() != CONTEXT_OPEN => {
+            records.push(urne_petition::PetitionRecord {
+                index,
+                kind: record.kind(),
+                signer: *record.signer(),
+                body: record.body().to_vec(),
+            })
+        }
+        Some(ContextCheck::Petition { .. }) => {}
         Some(ContextCheck::NotRecounted(_)) => {}
         None => report.fail(
             Step::Records,
@@ -419,7 +441,9 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
         .values()
         .map(|c| match c {
             ContextCheck::Election(e) => e.pending_ballots(),
-            ContextCheck::Sitting(_) | ContextCheck::NotRecounted(_) => 0,
+            ContextCheck::Sitting(_)
+            | ContextCheck::Petition { .. }
+            | ContextCheck::NotRecounted(_) => 0,
         })
         .sum();
     let total = total.min((archive.entries.len() as u64).saturating_sub(trusted));
@@ -442,6 +466,41 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
                             field: v.field.clone(),
                             context: Some(id.to_hex()),
                             message: format!("{}: {}", v.kind, v.reason),
+                        },
+                    ),
+                }
+            }
+            Some(ContextCheck::Petition {
+                authority,
+                parameters,
+                records,
+            }) => {
+                // Every signature verified in one batch per bucket, tags unique, the
+                // snapshot's root and cosignatures, the count and the posted result.
+                match urne_petition::recount(
+                    id.0,
+                    authority,
+                    parameters,
+                    &records,
+                    &mut rand::rng(),
+                ) {
+                    Ok(count) => {
+                        report.count(Step::Petitions, 1);
+                        report.petitions.push(crate::report::PetitionSummary {
+                            context: id.to_hex(),
+                            phase: count.phase.name().to_owned(),
+                            counted: count.counted,
+                            withdrawn: count.withdrawn,
+                            threshold: count.threshold,
+                        });
+                    }
+                    Err(v) => report.fail(
+                        Step::Petitions,
+                        Failure {
+                            record: Some(v.index),
+                            field: v.field.clone(),
+                            context: Some(id.to_hex()),
+                            message: v.reason.clone(),
                         },
                     ),
                 }
