@@ -113,7 +113,19 @@ fn check_log(
         }
     };
     let mut newest: Option<(usize, Checkpoint, Note)> = None;
-    let mut roots: HashMap<u64, Hash> = HashMap::new();
+    // Every size a checkpoint claims, its root computed in one pass over the leaves.
+    let mut sizes: Vec<u64> = archive
+        .checkpoints
+        .iter()
+        .filter_map(|text| {
+            let note = Note::parse(text.as_bytes()).ok()?;
+            Checkpoint::parse(note.text()).ok().map(|c| c.size())
+        })
+        .filter(|&size| size <= leaves.len() as u64)
+        .collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    let roots = roots_at(leaves, &sizes);
     let mut prefix_signed = options.verified_prefix == 0;
     let last = archive.checkpoints.len().saturating_sub(1);
     for (k, text) in archive.checkpoints.iter().enumerate() {
@@ -165,9 +177,10 @@ fn check_log(
             );
             continue;
         }
-        let root = *roots
-            .entry(size)
-            .or_insert_with(|| urne_log::hash::root_of(&leaves[..size as usize]));
+        let root = roots
+            .get(&size)
+            .copied()
+            .unwrap_or_else(|| urne_log::hash::root_of(&leaves[..size as usize]));
         if root != *checkpoint.root() {
             report.fail(
                 Step::Log,
@@ -246,6 +259,37 @@ fn check_log(
         );
     }
     Some((checkpoint, trusted))
+}
+
+/// The RFC 6962 root of the first `size` leaves for each of `sizes` (ascending, none
+/// above the leaves), in one pass: a frontier of perfect subtrees, extended leaf by leaf,
+/// folded from the right at each size. Checkpoints each recomputed from the first leaf
+/// would cost O(checkpoints × entries).
+fn roots_at(leaves: &[Hash], sizes: &[u64]) -> HashMap<u64, Hash> {
+    let mut frontier: Vec<(u32, Hash)> = Vec::new();
+    let mut roots = HashMap::with_capacity(sizes.len());
+    let mut next = 0usize;
+    for &size in sizes {
+        while (next as u64) < size {
+            let mut node = (0u32, leaves[next]);
+            while let Some(&(height, left)) = frontier.last()
+                && height == node.0
+            {
+                frontier.pop();
+                node = (height + 1, urne_log::hash::node_hash(&left, &node.1));
+            }
+            frontier.push(node);
+            next += 1;
+        }
+        let root = match frontier.split_last() {
+            None => urne_log::hash::root_of(&[]),
+            Some((&(_, last), rest)) => rest.iter().rev().fold(last, |right, (_, left)| {
+                urne_log::hash::node_hash(left, &right)
+            }),
+        };
+        roots.insert(size, root);
+    }
+    roots
 }
 
 /// Records decoded in parallel ahead of the fold, this many at a time: the fold is
@@ -529,4 +573,26 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
     }
     report.finish();
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roots_computed_in_one_pass_are_the_rfc_6962_roots_of_every_prefix() {
+        let leaves: Vec<Hash> = (0u32..70).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let sizes: Vec<u64> = (0..=70).collect();
+        let roots = roots_at(&leaves, &sizes);
+        for size in sizes {
+            assert_eq!(
+                roots.get(&size),
+                Some(&urne_log::hash::root_of(&leaves[..size as usize])),
+                "size {size}"
+            );
+        }
+        let sparse = roots_at(&leaves, &[3, 17, 64, 70]);
+        assert_eq!(sparse.len(), 4);
+        assert_eq!(sparse[&17], urne_log::hash::root_of(&leaves[..17]));
+    }
 }
