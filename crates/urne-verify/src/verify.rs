@@ -334,8 +334,7 @@ fn fold_record(
     decoded: Decoding,
     origin: &str,
     authorities: &[[u8; 32]],
-    contexts: &mut HashMap<ContextId, ContextCheck>,
-    order: &mut Vec<ContextId>,
+    (contexts, order): (&mut HashMap<ContextId, ContextCheck>, &mut Vec<ContextId>),
     report: &mut Report,
 ) {
     let record = match record {
@@ -474,8 +473,7 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
                 decoded,
                 origin,
                 &options.authorities,
-                &mut contexts,
-                &mut order,
+                (&mut contexts, &mut order),
                 &mut report,
             );
         }
