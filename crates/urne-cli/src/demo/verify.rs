@@ -94,7 +94,13 @@ impl Progress for Counter<'_> {
 }
 
 fn adapt(report: Report) -> Result<Verified, VerifyError> {
-    if let Some((step, failure)) = report.failures().next() {
+    // The cause is the first record at fault in log order (spec/50 §50.2): a refused
+    // record leaves later ones refused too, in later or earlier steps. A failure of no
+    // record (the log itself) comes first.
+    let cause = report
+        .failures()
+        .min_by_key(|(step, f)| (f.record.is_some(), f.record, *step));
+    if let Some((step, failure)) = cause {
         return Err(VerifyError::Failed {
             step,
             record: failure.record,

@@ -343,7 +343,8 @@ impl ElectionFold {
         }
     }
 
-    /// Signed by the identity key of trustee `j`, whom the body names in `field`.
+    /// Signed by the identity key of trustee `j`, whom the body names; an index outside
+    /// the roster is named `field` (spec/23 §23.4: `body.trustee` whichever role names it).
     fn trustee_only(
         &self,
         kind: urne_record::Kind,
@@ -493,7 +494,7 @@ impl ElectionFold {
             }
             Body::Complaint(c) => {
                 self.in_round(kind, ceremony::COMPLAIN)?;
-                self.trustee_only(kind, signer, c.complainer, "body.complainer")?;
+                self.trustee_only(kind, signer, c.complainer, "body.trustee")?;
                 if c.dealer == c.complainer || !self.ceremony.shares.contains_key(&c.dealer) {
                     return Err(refused(
                         Step::Ceremony,
@@ -520,7 +521,7 @@ impl ElectionFold {
             }
             Body::Answer(a) => {
                 self.in_round(kind, ceremony::ANSWER)?;
-                self.trustee_only(kind, signer, a.dealer, "body.dealer")?;
+                self.trustee_only(kind, signer, a.dealer, "body.trustee")?;
                 let key = (a.dealer, a.recipient);
                 if !self.ceremony.complaints.contains_key(&key) {
                     return Err(refused(
@@ -638,7 +639,7 @@ impl ElectionFold {
         posted: bool,
     ) -> Result<(), Refused> {
         self.in_round(kind, round)?;
-        self.trustee_only(kind, signer, dealer, "body.dealer")?;
+        self.trustee_only(kind, signer, dealer, "body.trustee")?;
         if posted {
             return Err(refused(
                 Step::Ceremony,
