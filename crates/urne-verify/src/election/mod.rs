@@ -992,6 +992,10 @@ impl ElectionFold {
             &result.counts,
         )
         .map_err(|e| opening_refusal(sealed.election.manifest(), e))?;
+        // spec/24 §24.6 step 6: each budget contest's funded projects, as its rule
+        // (spec/26) selects them from the counts.
+        urne_tally::check_fundings(sealed.election.manifest(), &result.counts, &result.fundings)
+            .map_err(|e| opening_refusal(sealed.election.manifest(), e))?;
         self.result = Some((index, result));
         Ok(())
     }
@@ -1102,6 +1106,10 @@ fn opening_refusal(manifest: &Manifest, e: TallyError) -> Refused {
         }
         TallyError::BoundTooLarge { .. } => (Step::Aggregation, "body.weight".to_owned()),
         TallyError::TallyShape { .. } => (Step::Result, "body.counts".to_owned()),
+        TallyError::FundingShape { .. } => (Step::Result, "body.fundings".to_owned()),
+        TallyError::Funding { contest, field, .. } => {
+            (Step::Result, format!("body.fundings[{contest}].{field}"))
+        }
         _ => (Step::Result, "body".to_owned()),
     };
     refused(step, field, e.to_string())
