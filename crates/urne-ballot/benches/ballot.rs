@@ -51,31 +51,44 @@ fn selection(i: usize) -> Vec<ContestSelection> {
     vec![ContestSelection::approve(10, &chosen).unwrap()]
 }
 
-fn approval_ballot(c: &mut Criterion) {
-    let election = election();
-    let mut group = c.benchmark_group("10-option approval ballot");
-    group.sample_size(20);
+/// Encrypt, verify one, verify a batch of 100, and the floor in the same run: decode the
+/// 100 ballots (every point decompressed) and one multiscalar multiplication over their
+/// points, what any batch verifier must do at least.
+fn ballot_group(
+    c: &mut Criterion,
+    name: &str,
+    election: &Election,
+    selection: fn(usize) -> Vec<ContestSelection>,
+) {
+    let mut group = c.benchmark_group(name);
+    group.sample_size(10);
     group.measurement_time(Duration::from_secs(10));
     group.bench_function("encrypt_and_prove", |b| {
         b.iter(|| {
-            Ballot::encrypt(&election, &credential(0), &selection(0), &mut rand::rng())
+            Ballot::encrypt(election, &credential(0), &selection(0), &mut rand::rng())
                 .expect("encrypt")
         })
     });
     let ballots: Vec<(CredentialKey, Vec<u8>)> = (0..BATCH)
         .map(|i| {
             let (ballot, _) =
-                Ballot::encrypt(&election, &credential(i), &selection(i), &mut rand::rng())
+                Ballot::encrypt(election, &credential(i), &selection(i), &mut rand::rng())
                     .expect("encrypt");
             (credential(i), ballot.to_bytes())
         })
         .collect();
+    let relations = |(credential, bytes): &(CredentialKey, Vec<u8>)| {
+        Ballot::decode(bytes)
+            .expect("decode")
+            .relations(election, credential)
+            .expect("shape")
+    };
     group.bench_function("verify one (decode + per-equation check)", |b| {
         b.iter(|| {
             let (credential, bytes) = &ballots[0];
             Ballot::decode(bytes)
                 .expect("decode")
-                .verify(&election, credential)
+                .verify(election, credential)
                 .expect("valid")
         })
     });
@@ -83,17 +96,35 @@ fn approval_ballot(c: &mut Criterion) {
     group.bench_function("verify batch of 100 (decode + batch)", |b| {
         b.iter(|| {
             let mut batch = BatchVerifier::with_capacity(BATCH);
-            for (i, (credential, bytes)) in ballots.iter().enumerate() {
-                let relations = Ballot::decode(bytes)
-                    .expect("decode")
-                    .relations(&election, credential)
-                    .expect("shape");
-                batch.push(i, Ok(relations));
+            for (i, ballot) in ballots.iter().enumerate() {
+                batch.push(i, Ok(relations(ballot)));
             }
             batch.verify(&mut rand::rng()).expect("valid batch")
         })
     });
+    let points: usize = ballots.iter().map(|b| relations(b).local_points()).sum();
+    let bases: Vec<RistrettoPoint> = (0..points)
+        .map(|_| RistrettoPoint::random(&mut rand::rng()))
+        .collect();
+    let scalars: Vec<Scalar> = (0..points)
+        .map(|_| Scalar::random(&mut rand::rng()))
+        .collect();
+    group.bench_function(
+        format!("floor: decode 100 + one MSM of their {points} points"),
+        |b| {
+            b.iter(|| {
+                for (_, bytes) in &ballots {
+                    std::hint::black_box(Ballot::decode(bytes).expect("decode"));
+                }
+                RistrettoPoint::vartime_multiscalar_mul(&scalars, &bases)
+            })
+        },
+    );
     group.finish();
+}
+
+fn approval_ballot(c: &mut Criterion) {
+    ballot_group(c, "10-option approval ballot", &election(), selection);
 }
 
 /// 30 projects under a budget of 2^20 − 1 with no minimum spend: the spend is proven by
@@ -135,86 +166,12 @@ fn budget_selection(i: usize) -> Vec<ContestSelection> {
 }
 
 fn budget_ballot(c: &mut Criterion) {
-    let election = budget_election();
-    let mut group = c.benchmark_group("30-project budget ballot, 2^20 range");
-    group.sample_size(10);
-    group.measurement_time(Duration::from_secs(10));
-    group.bench_function("encrypt_and_prove", |b| {
-        b.iter(|| {
-            Ballot::encrypt(
-                &election,
-                &credential(0),
-                &budget_selection(0),
-                &mut rand::rng(),
-            )
-            .expect("encrypt")
-        })
-    });
-    let ballots: Vec<(CredentialKey, Vec<u8>)> = (0..BATCH)
-        .map(|i| {
-            let (ballot, _) = Ballot::encrypt(
-                &election,
-                &credential(i),
-                &budget_selection(i),
-                &mut rand::rng(),
-            )
-            .expect("encrypt");
-            (credential(i), ballot.to_bytes())
-        })
-        .collect();
-    group.bench_function("verify one (decode + per-equation check)", |b| {
-        b.iter(|| {
-            let (credential, bytes) = &ballots[0];
-            Ballot::decode(bytes)
-                .expect("decode")
-                .verify(&election, credential)
-                .expect("valid")
-        })
-    });
-    group.throughput(Throughput::Elements(BATCH as u64));
-    group.bench_function("verify batch of 100 (decode + batch)", |b| {
-        b.iter(|| {
-            let mut batch = BatchVerifier::with_capacity(BATCH);
-            for (i, (credential, bytes)) in ballots.iter().enumerate() {
-                let relations = Ballot::decode(bytes)
-                    .expect("decode")
-                    .relations(&election, credential)
-                    .expect("shape");
-                batch.push(i, Ok(relations));
-            }
-            batch.verify(&mut rand::rng()).expect("valid batch")
-        })
-    });
-    // The floor: what any batch must do at least — decode the 100 ballots (every point
-    // decompressed) and one multiscalar multiplication over their points.
-    let points: usize = ballots
-        .iter()
-        .map(|(credential, bytes)| {
-            Ballot::decode(bytes)
-                .expect("decode")
-                .relations(&election, credential)
-                .expect("shape")
-                .local_points()
-        })
-        .sum();
-    let bases: Vec<RistrettoPoint> = (0..points)
-        .map(|_| RistrettoPoint::random(&mut rand::rng()))
-        .collect();
-    let scalars: Vec<Scalar> = (0..points)
-        .map(|_| Scalar::random(&mut rand::rng()))
-        .collect();
-    group.bench_function(
-        format!("floor: decode 100 + one MSM of their {points} points"),
-        |b| {
-            b.iter(|| {
-                for (_, bytes) in &ballots {
-                    std::hint::black_box(Ballot::decode(bytes).expect("decode"));
-                }
-                RistrettoPoint::vartime_multiscalar_mul(&scalars, &bases)
-            })
-        },
+    ballot_group(
+        c,
+        "30-project budget ballot, 2^20 range",
+        &budget_election(),
+        budget_selection,
     );
-    group.finish();
 }
 
 criterion_group!(benches, approval_ballot, budget_ballot);
