@@ -1214,10 +1214,14 @@ fn decide(board: &BoardArgs, path: &Path, decision: Decision) -> Result<(), Fail
                     None => fail(format!("submitting ballot.cast failed: {e}")),
                 })?
                 .index;
-            remove_pending(path)?;
             say!("tracking code: {}", code.short())?;
             say!("cast (entry {index}); a later ballot with this credential replaces it")?;
-            write_receipt(&follower.client, follower.id, code, index, record, path)?;
+            // The receipt is written before the pending file goes, so a voter never
+            // holds neither; the file goes even if the receipt fails, since a cast
+            // ballot's openings must not outlive the vote.
+            let receipt = write_receipt(&follower.client, follower.id, code, index, record, path);
+            remove_pending(path)?;
+            receipt?;
         }
     }
     Ok(())
