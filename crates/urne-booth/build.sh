@@ -13,8 +13,9 @@ CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
 CARGO_PROFILE_RELEASE_STRIP=true \
 CARGO_PROFILE_RELEASE_PANIC=abort \
   cargo build --release -j 2 -p urne-booth --lib --target wasm32-unknown-unknown
-mkdir -p target/booth
-cp target/wasm32-unknown-unknown/release/urne_booth.wasm target/booth/urne_booth.wasm
-raw=$(stat -c %s target/booth/urne_booth.wasm)
-gz=$(gzip -9 -c target/booth/urne_booth.wasm | wc -c)
-echo "target/booth/urne_booth.wasm: $raw bytes, $gz bytes gzipped (gzip -9)"
+target="${CARGO_TARGET_DIR:-target}"
+mkdir -p "$target/booth"
+cp "$target/wasm32-unknown-unknown/release/urne_booth.wasm" "$target/booth/urne_booth.wasm"
+raw=$(stat -c %s "$target/booth/urne_booth.wasm")
+gz=$(gzip -9 -c "$target/booth/urne_booth.wasm" | wc -c)
+echo "$target/booth/urne_booth.wasm: $raw bytes, $gz bytes gzipped (gzip -9)"

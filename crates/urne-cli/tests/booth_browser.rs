@@ -41,11 +41,16 @@ fn tool(var: &str, default: &str) -> PathBuf {
     std::env::var_os(var).map_or_else(|| PathBuf::from(default), PathBuf::from)
 }
 
+/// Where crates/urne-booth/build.sh puts the bundle (or `URNE_BOOTH_WASM`).
 fn wasm_bundle() -> PathBuf {
-    std::env::var_os("URNE_BOOTH_WASM").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/booth/urne_booth.wasm"),
+    if let Some(path) = std::env::var_os("URNE_BOOTH_WASM") {
+        return PathBuf::from(path);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"),
         PathBuf::from,
-    )
+    );
+    target.join("booth/urne_booth.wasm")
 }
 
 /// What is missing to run the test, if anything.
