@@ -696,7 +696,8 @@ async fn lookup(
     };
     let reading = state.clone();
     let found = off_runtime(move || -> Result<Vec<Found>, Response> {
-        let at = reading.public.find(&reading, &prefix)?;
+        let mut at = reading.public.find(&reading, &prefix)?;
+        at.sort_unstable();
         let mut found = Vec::with_capacity(at.len());
         for index in at {
             found.extend(describe(&reading, index)?);
