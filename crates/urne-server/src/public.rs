@@ -551,10 +551,10 @@ impl BallotIndex {
             let bytes = store.entry(index).map_err(|e| store_error(&e))?;
             if let Ok(record) = Record::parse(bytes) {
                 let kind = record.kind();
-                if kind == kinds::BALLOT_CAST || kind == kinds::BALLOT_AUDIT {
-                    if let Ok(code) = tracking_code_of_body(kind, record.body()) {
-                        inner.by_code.entry(code.0).or_default().push(index);
-                    }
+                if (kind == kinds::BALLOT_CAST || kind == kinds::BALLOT_AUDIT)
+                    && let Ok(code) = tracking_code_of_body(kind, record.body())
+                {
+                    inner.by_code.entry(code.0).or_default().push(index);
                 }
             }
             inner.next += 1;

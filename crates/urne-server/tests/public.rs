@@ -52,8 +52,12 @@ async fn get_json(app: &axum::Router, uri: &str) -> (StatusCode, Value) {
 }
 
 fn open_election(board: &Board, name: &str) -> ContextId {
+    open(board, ContextType::ELECTION, name)
+}
+
+fn open(board: &Board, context_type: ContextType, name: &str) -> ContextId {
     let body = ContextOpen {
-        context_type: ContextType::ELECTION,
+        context_type,
         nonce: [0; 16],
         name: name.into(),
         parameters: [0; 32],
@@ -159,6 +163,27 @@ async fn an_open_election_is_listed_with_its_phase_and_counts() {
     assert!(election["params"].is_null());
     assert!(election["context_hash"].is_null());
     assert!(election["result"].is_null());
+    // A petition is listed with its own figures, and is no election.
+    let petition = open(&board, ContextType::PETITION, "Bike lanes now");
+    let (_, list) = get_json(&app, "/v1/public/contexts").await;
+    let listed = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == petition.to_hex())
+        .unwrap();
+    assert_eq!(listed["type"], "petition");
+    assert_eq!(
+        listed["counts"],
+        serde_json::json!({"signatures": 0, "withdrawn": 0})
+    );
+    let (status, body) =
+        get_json(&app, &format!("/v1/public/petitions/{}", petition.to_hex())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["name"], "Bike lanes now");
+    assert!(body["threshold"].is_null(), "no definition posted yet");
+    let (status, _) = get_json(&app, &format!("/v1/public/elections/{}", petition.to_hex())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
