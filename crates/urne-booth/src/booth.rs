@@ -71,6 +71,12 @@ pub struct ContestView {
     pub max: u64,
     /// Most points on one option (1 unless cumulative).
     pub per_option_max: u64,
+    /// A budget contest's project costs, in option order (empty otherwise).
+    pub costs: Vec<u64>,
+    /// Least a non-blank budget ballot spends (0 otherwise).
+    pub min_spend: u64,
+    /// The budget (0 unless a budget contest).
+    pub budget: u64,
 }
 
 /// The election loaded: what the page shows before the voter chooses.
@@ -185,6 +191,7 @@ fn kind_name(kind: &ContestKind) -> &'static str {
     match kind {
         ContestKind::SingleChoice => "single",
         ContestKind::Approval { .. } => "approval",
+        ContestKind::Budget { .. } => "budget",
         _ => "cumulative",
     }
 }
@@ -218,6 +225,7 @@ impl Booth {
                 .iter()
                 .map(|c| {
                     let rules = c.rules();
+                    let spending = c.spending();
                     ContestView {
                         title: c.title.clone(),
                         kind: kind_name(&c.kind),
@@ -226,6 +234,9 @@ impl Booth {
                         min: rules.min,
                         max: rules.max,
                         per_option_max: rules.per_option_max,
+                        costs: spending.map(|s| s.costs.to_vec()).unwrap_or_default(),
+                        min_spend: spending.map_or(0, |s| s.min),
+                        budget: spending.map_or(0, |s| s.max),
                     }
                 })
                 .collect(),

@@ -408,3 +408,55 @@ fn abi_requests_are_decoded_strictly() {
         "request"
     );
 }
+
+#[test]
+fn a_budget_contest_shows_its_costs_and_an_overspend_is_refused_before_encryption() {
+    let manifest = Manifest::new(
+        "Budget",
+        vec![Contest {
+            title: "Projects".into(),
+            kind: ContestKind::Budget {
+                min_projects: 1,
+                max_projects: 3,
+                min_spend: 100,
+                budget: 1_000,
+                rule: urne_ballot::SelectionRule::Greedy,
+                costs: vec![600, 300, 200, 500],
+            },
+            blank: true,
+            options: vec![
+                "Park".into(),
+                "Library".into(),
+                "Lanes".into(),
+                "Pool".into(),
+            ],
+        }],
+    )
+    .unwrap();
+    let mut s = setup();
+    s.params.manifest = hex::encode(manifest.to_bytes());
+    let mut booth = Booth::default();
+    let view = booth.load(&s.params).unwrap();
+    let contest = &view.contests[0];
+    assert_eq!(contest.kind, "budget");
+    assert_eq!(contest.costs, vec![600, 300, 200, 500]);
+    assert_eq!((contest.min_spend, contest.budget), (100, 1_000));
+    let text = s.credential.to_text();
+    let over = Selection {
+        blank: false,
+        values: vec![1, 0, 0, 1],
+    };
+    let e = booth.make_ballot(&text, &[over], seed(10)).unwrap_err();
+    assert_eq!(e.field, "selections[0]", "{e}");
+    let within = Selection {
+        blank: false,
+        values: vec![1, 1, 0, 0],
+    };
+    booth.make_ballot(&text, &[within], seed(11)).unwrap();
+    let cast = booth.cast(seed(12)).unwrap();
+    let record = Record::parse(hex::decode(&cast.record).unwrap()).unwrap();
+    assert_eq!(
+        CastBallot::decode(record.body()).unwrap().to_body(),
+        record.body()
+    );
+}

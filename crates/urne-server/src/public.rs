@@ -242,6 +242,9 @@ struct ContestBody {
     min: u64,
     max: u64,
     per_option_max: u64,
+    costs: Vec<u64>,
+    min_spend: u64,
+    budget: u64,
 }
 
 fn contests(manifest: &Manifest) -> Vec<ContestBody> {
@@ -250,11 +253,13 @@ fn contests(manifest: &Manifest) -> Vec<ContestBody> {
         .iter()
         .map(|c| {
             let rules = c.rules();
+            let spending = c.spending();
             ContestBody {
                 title: c.title.clone(),
                 kind: match c.kind {
                     urne_ballot::ContestKind::SingleChoice => "single",
                     urne_ballot::ContestKind::Approval { .. } => "approval",
+                    urne_ballot::ContestKind::Budget { .. } => "budget",
                     _ => "cumulative",
                 },
                 options: c.options.clone(),
@@ -262,6 +267,9 @@ fn contests(manifest: &Manifest) -> Vec<ContestBody> {
                 min: rules.min,
                 max: rules.max,
                 per_option_max: rules.per_option_max,
+                costs: spending.map(|s| s.costs.to_vec()).unwrap_or_default(),
+                min_spend: spending.map_or(0, |s| s.min),
+                budget: spending.map_or(0, |s| s.max),
             }
         })
         .collect()
@@ -284,6 +292,16 @@ struct ResultBody {
     weight: u64,
     trustees: Vec<u16>,
     counts: Vec<Vec<u64>>,
+    funded: Vec<FundedBody>,
+}
+
+/// The funded projects of a budget contest (spec/24 §24.5, spec/26).
+#[derive(Serialize)]
+struct FundedBody {
+    contest: u16,
+    projects: Vec<u32>,
+    /// At most the budget, which is below 2^53: exact as a JSON number.
+    money_used: u64,
 }
 
 #[derive(Serialize)]
@@ -338,6 +356,15 @@ async fn election(State(state): State<AppState>, JsonPath(id): JsonPath<String>)
                     weight: r.tally.weight,
                     trustees: r.trustees.clone(),
                     counts: r.counts.clone(),
+                    funded: r
+                        .fundings
+                        .iter()
+                        .map(|f| FundedBody {
+                            contest: f.contest,
+                            projects: f.selection.funded.clone(),
+                            money_used: u64::try_from(f.selection.money_used).unwrap_or(u64::MAX),
+                        })
+                        .collect(),
                 }),
             }
         })

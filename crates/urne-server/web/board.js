@@ -101,7 +101,9 @@ async function election(id) {
     e.contests.forEach((c, ci) => {
       const labels = c.options.concat(c.blank ? [t("blank_vote")] : []);
       const counts = e.result.counts[ci] || [];
+      const funding = (e.result.funded || []).find((f) => f.contest === ci);
       results.push(el("section", { class: "result", id: `result-${ci}` }, el("h3", {}, c.title), chart(labels, counts),
+        funding ? el("p", { class: "ok", id: `funded-${ci}` }, t("funded", funding.projects.map((p) => c.options[p]).join(", ") || t("none"), funding.money_used, c.budget)) : null,
         el("table", {}, el("tbody", {}, labels.map((l, i) => el("tr", {}, el("td", {}, l), el("td", { class: "num", "data-count": counts[i] }, counts[i])))))));
     });
     results.push(el("p", { id: "counted" }, t("counted", e.result.ballots, e.result.superseded, e.result.trustees.join(", "))));

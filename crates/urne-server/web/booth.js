@@ -121,8 +121,14 @@ function credentialForm() {
 
 function ruleText(c) {
   if (c.kind === "single") return t("single_rule");
+  if (c.kind === "budget") return t("budget_rule", c.min, c.max, c.min_spend, c.budget);
   if (c.kind === "approval") return c.min === c.max ? t("approval_rule_exact", c.min) : t("approval_rule", c.min, c.max);
   return t("cumulative_rule", c.min, c.max, c.per_option_max);
+}
+
+// What a budget ballot spends: costs are below 2^53, exact as JavaScript numbers (spec/21).
+function spend(c, choice) {
+  return c.costs.reduce((total, cost, i) => total + cost * choice.values[i], 0);
 }
 
 // The contest's rule (spec/21 §21.4), in words: null when the choice follows it.
@@ -131,6 +137,14 @@ function problemWith(c, choice) {
   const total = choice.values.reduce((a, b) => a + b, 0);
   if (choice.blank) return chosen > 0 ? t("err_blank_and") : null;
   if (c.kind === "single") return chosen === 1 ? null : t(c.blank ? "err_single" : "err_single_noblank");
+  if (c.kind === "budget") {
+    const spent = spend(c, choice);
+    if (chosen < c.min) return t("err_few_projects", c.min, chosen);
+    if (chosen > c.max) return t("err_many_projects", c.max, chosen);
+    if (spent > c.budget) return t("err_over_budget", spent, c.budget);
+    if (spent < c.min_spend) return t("err_under_spend", c.min_spend, spent);
+    return null;
+  }
   if (c.kind === "approval") {
     if (chosen < c.min) return t("err_few", c.min, chosen);
     if (chosen > c.max) return t("err_many", c.max, chosen);
@@ -159,7 +173,9 @@ function renderChoose(problems) {
           onchange: (e) => {
             if (single) { choice.values.fill(0); choice.blank = false; }
             choice.values[oi] = e.target.checked ? 1 : 0;
-          } }), " ", label);
+            const total = document.getElementById(`${name}-total`);
+            if (total) total.textContent = t("spent", spend(c, choice), c.budget);
+          } }), " ", label, c.kind === "budget" ? el("span", { class: "muted" }, ` — ${t("cost", c.costs[oi])}`) : null);
     });
     if (c.blank) {
       const id = `${name}-blank`;
@@ -175,6 +191,7 @@ function renderChoose(problems) {
       el("legend", {}, c.title),
       el("p", { class: "rule", id: `${name}-rule` }, ruleText(c)),
       ...options,
+      c.kind === "budget" ? el("p", { id: `${name}-total`, "aria-live": "polite" }, t("spent", spend(c, choice), c.budget)) : null,
       el("p", { class: "error", id: `${name}-error` }, problem || ""));
   });
   const failing = problems ? problems.filter(Boolean).length : 0;
