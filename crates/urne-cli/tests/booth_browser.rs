@@ -274,19 +274,20 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
             !required,
             "URNE_REQUIRE_BROWSER=1 and the browser test cannot run: {missing:?}"
         );
-        eprintln!(
-            "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+        // Straight to the process's stderr: libtest hides what a passing test prints with
+        // eprintln!, and a skip must be seen.
+        let bar = "!".repeat(80);
+        let mut loud = format!(
+            "\n{bar}\n!! SKIPPED: the browser test of the booth (booth_browser.rs) did not run:\n"
         );
-        eprintln!("!! SKIPPED: the browser test of the booth (booth_browser.rs) did not run:");
         for m in &missing {
-            eprintln!("!!   missing {m}");
+            loud += &format!("!!   missing {m}\n");
         }
-        eprintln!(
-            "!! .ci/run installs them and sets URNE_REQUIRE_BROWSER=1 so this never skips there."
-        );
-        eprintln!(
-            "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
-        );
+        loud +=
+            "!! .ci/run installs them and sets URNE_REQUIRE_BROWSER=1 so it never skips there.\n";
+        loud += &format!("{bar}\n\n");
+        use std::io::Write as _;
+        let _ = std::io::stderr().write_all(loud.as_bytes());
         return;
     }
     let dir = std::env::temp_dir().join(format!("urne-booth-browser-{}", std::process::id()));
@@ -422,8 +423,10 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     std::fs::create_dir_all(&downloads).unwrap();
     let browser = Browser::start(&dir.join("chromium-profile"), &downloads);
 
-    // The booth loads the election and hashes its context itself: the board's value.
-    browser.go(&format!("{site}/booth/#{election}"));
+    // The booth lists the elections open for voting; the election's page loads it and
+    // hashes its context itself: the board's value.
+    browser.go(&format!("{site}/booth/"));
+    browser.click(&format!("a[href='#{election}']"));
     let shown_hash = browser.text("#context-hash");
     let agent = ureq::agent();
     let info: Value = serde_json::from_str(

@@ -64,7 +64,7 @@ function renderList() {
   show("election",
     el("h2", {}, t("elections_open")),
     booth.open.length === 0 ? el("p", {}, t("no_open")) :
-      el("ul", {}, booth.open.map((c) => el("li", {}, el("a", { href: `#${c.id}`, onclick: () => setTimeout(start) }, c.name)))));
+      el("ul", {}, booth.open.map((c) => el("li", {}, el("a", { href: `#${c.id}` }, c.name)))));
 }
 
 function renderElection() {
