@@ -7,27 +7,17 @@ use urne_ballot::{
     Ballot, Contest, ContestKind, ContestSelection, ContextInputs, CredentialKey, Election,
     Manifest, SelectionRule,
 };
-use urne_ceremony::{CeremonyOutcome, DecryptionShares, TrusteeKey};
 use urne_credential::{Credential, CredentialList, ListedCredential, PublicCredential};
-use urne_tally::{
-    TALLY_VERSION, TALLY_VERSION_FUNDED, TallyError, TallyResult, aggregate, decrypt_tally,
-    verify_result,
-};
+use urne_tally::{TALLY_VERSION, TALLY_VERSION_FUNDED, TallyError, TallyResult};
 mod support;
+
+use support::Fixture;
 
 /// Costs of the five projects; the budget is 1,000.
 const COSTS: [u64; 5] = [700, 500, 450, 300, 100];
 
 /// Each voter's approved projects, each within the budget. Approvals: A 3, the others 2.
 const VOTES: [&[usize]; 6] = [&[0, 4], &[0, 3], &[1, 2], &[2, 3], &[0], &[1, 4]];
-
-struct Fixture {
-    outcome: CeremonyOutcome,
-    keys: Vec<TrusteeKey>,
-    election: Election,
-    credentials: CredentialList,
-    ballots: Vec<Ballot>,
-}
 
 fn fixture(rule: SelectionRule) -> Fixture {
     let (outcome, keys) = support::ceremony(2, 3);
@@ -102,37 +92,6 @@ fn fixture(rule: SelectionRule) -> Fixture {
     }
 }
 
-impl Fixture {
-    fn tally(&self) -> (TallyResult, Vec<DecryptionShares>) {
-        let aggregation = aggregate(&self.election, &self.credentials, &self.ballots).unwrap();
-        let shares: Vec<DecryptionShares> = [1usize, 3]
-            .iter()
-            .map(|&j| {
-                self.keys[j - 1]
-                    .decryption_shares(
-                        self.election.context(),
-                        &aggregation.tally.ciphertexts(),
-                        &mut rand::rng(),
-                    )
-                    .unwrap()
-            })
-            .collect();
-        let result = decrypt_tally(&self.election, &self.outcome, &aggregation, &shares).unwrap();
-        (result, shares)
-    }
-
-    fn verify(&self, shares: &[DecryptionShares], result: &TallyResult) -> Result<(), TallyError> {
-        verify_result(
-            &self.election,
-            &self.outcome,
-            &self.credentials,
-            &self.ballots,
-            shares,
-            result,
-        )
-    }
-}
-
 #[test]
 fn each_rule_funds_its_projects_and_the_result_round_trips() {
     // Greedy: A (3 approvals, 700), then the 2s by cost: E (100) fits, D (300) does not
@@ -143,7 +102,7 @@ fn each_rule_funds_its_projects_and_the_result_round_trips() {
         (SelectionRule::MaxApprovals, vec![2, 3, 4], 850, 6),
     ] {
         let f = fixture(rule);
-        let (result, shares) = f.tally();
+        let (result, shares) = f.tally(&f.ballots);
         assert_eq!(result.counts[1], vec![3, 2, 2, 2, 2, 0]);
         assert_eq!(result.fundings.len(), 1);
         let funding = &result.fundings[0];
@@ -164,7 +123,7 @@ fn each_rule_funds_its_projects_and_the_result_round_trips() {
 #[test]
 fn every_change_to_the_funding_is_refused_and_named() {
     let f = fixture(SelectionRule::MaxApprovals);
-    let (result, shares) = f.tally();
+    let (result, shares) = f.tally(&f.ballots);
     let with = |change: &dyn Fn(&mut TallyResult)| {
         let mut bad = result.clone();
         change(&mut bad);
@@ -220,7 +179,7 @@ fn every_change_to_the_funding_is_refused_and_named() {
 #[test]
 fn version_two_of_the_result_is_strict() {
     let f = fixture(SelectionRule::Greedy);
-    let (result, _) = f.tally();
+    let (result, _) = f.tally(&f.ballots);
     let bytes = result.to_bytes();
     // Read as version 1, the fundings are bytes after the end.
     let mut as_v1 = bytes.clone();
