@@ -35,6 +35,18 @@ kind = "approval"
 min = 1
 max = 2
 options = ["Parks", "Library", "Bike lanes"]
+
+[[contest]]
+title = "Budget"
+kind = "budget"
+budget = 1000
+min-spend = 100
+min-projects = 1
+max-projects = 3
+rule = "greedy"
+blank = true
+options = ["Park", "Pool", "Lanes"]
+costs = [600, 500, 200]
 "#;
 
 fn tool(var: &str, default: &str) -> PathBuf {
@@ -454,15 +466,26 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     browser.type_in("#credential", alice.trim());
     browser.click("#credential-continue");
 
-    // Three projects where at most two may be chosen: refused, with the rule's message.
+    // Three projects where at most two may be chosen, and two that overspend the budget:
+    // refused, each with its rule's message.
     browser.click("#contest-0-option-2");
     for o in 0..3 {
         browser.click(&format!("#contest-1-option-{o}"));
     }
+    browser.click("#contest-2-option-0");
+    browser.click("#contest-2-option-1");
+    assert_eq!(
+        browser.text("#contest-2-total"),
+        "Your projects cost 1100 of the budget of 1000."
+    );
     browser.click("#review");
     let errors = browser.text("#choice-errors");
     assert!(
         errors.contains("Choose at most 2 options (you chose 3)."),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("Budget: Your projects cost 1100, over the budget of 1000."),
         "{errors}"
     );
     browser.screenshot(&shots, "booth-invalid-selection");
@@ -474,12 +497,18 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
         errors.contains("Choisissez au plus 2 options (vous en avez choisi 3)."),
         "{errors}"
     );
+    assert!(
+        errors.contains("Vos projets coûtent 1100, au-delà du budget de 1000."),
+        "{errors}"
+    );
     browser.click("button.lang");
     browser.click("#contest-1-option-1");
+    browser.click("#contest-2-option-1");
+    browser.click("#contest-2-option-2");
     browser.click("#review");
     assert_eq!(
         browser.text("#review-list"),
-        "President\nGrace\nProjects\nParks, Bike lanes"
+        "President\nGrace\nProjects\nParks, Bike lanes\nBudget\nPark, Lanes"
     );
     browser.screenshot(&shots, "booth-review");
 
@@ -494,6 +523,7 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     let audit = walk.ok(&["audit", e[0], e[1], "--tracking-code", &audited_code]);
     assert!(audit.contains("President: Grace"), "{audit}");
     assert!(audit.contains("Projects: Parks, Bike lanes"), "{audit}");
+    assert!(audit.contains("Budget: Park, Lanes"), "{audit}");
     let command = browser.text("#audit-command");
     assert!(command.contains(&audited_code), "{command}");
 
@@ -541,7 +571,7 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     assert!(verdict.starts_with("Audit passed"), "{verdict}");
     browser.screenshot(&shots, "board-lookup");
 
-    // Bob votes from the command line (blank, Library); close, decrypt, tally.
+    // Bob votes from the command line (blank, Library, Pool); close, decrypt, tally.
     walk.ok(&[
         "vote",
         e[0],
@@ -550,6 +580,8 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
         "credentials/bob.credential",
         "--pick",
         "blank",
+        "--pick",
+        "2",
         "--pick",
         "2",
     ]);
@@ -567,8 +599,15 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
         "return Array.from(document.querySelectorAll('td[data-count]'), td => Number(td.dataset.count))",
         json!([]),
     );
-    // Ada, Alan, Grace, blank; Parks, Library, Bike lanes.
-    assert_eq!(counts, json!([0, 0, 1, 1, 1, 1, 1]));
+    // Ada, Alan, Grace, blank; Parks, Library, Bike lanes; Park, Pool, Lanes, blank.
+    assert_eq!(counts, json!([0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0]));
+    // Greedy funding of three projects with one approval each: Lanes (200) fits whatever
+    // the order; the page names what the verified result funds.
+    let funded = browser.text("#funded-2");
+    assert!(
+        funded.starts_with("Funded: ") && funded.contains("Lanes"),
+        "{funded}"
+    );
     assert!(browser.text("#counted").starts_with("2 ballots counted"));
     assert_eq!(browser.text("#audits"), "1");
     let shown = browser.text("main");
