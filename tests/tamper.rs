@@ -13,7 +13,9 @@ use urne_ballot::{Ballot, CredentialKey, Manifest, SumProof, TrackingCode};
 use urne_ceremony::{CeremonyOpen, Commitments, DecryptionShare, DecryptionShares};
 use urne_cli::demo::progress::Stages;
 use urne_cli::demo::voters::{self, VoterPlan};
-use urne_cli::demo::{HeldElection, UncheckedLog, hold_planned_election};
+use urne_cli::demo::{
+    HeldElection, UncheckedLog, budget, hold_planned_election, hold_planned_election_on,
+};
 use urne_credential::{BallotSignature, Credential};
 use urne_crypto::Scalar;
 use urne_election::{AuditRecord, CastBallot, ManifestRecord, Phase, kinds};
@@ -82,6 +84,38 @@ fn held() -> &'static Held {
             authority,
             board: NoteSigner::from_seed(ORIGIN, &[3; 32]).unwrap(),
             foreign_cast,
+        }
+    })
+}
+
+/// A participatory budget (spec/21 kind 4, spec/26) of eight voters on the same board:
+/// the demo's 30 projects, funded by max-approvals.
+fn budget_held() -> &'static Held {
+    static HELD: OnceLock<Held> = OnceLock::new();
+    HELD.get_or_init(|| {
+        let authority = SigningKey::from_bytes(&[7; 32]);
+        let manifest = budget::manifest(urne_ballot::SelectionRule::MaxApprovals).unwrap();
+        let mut plans = voters::plan(&manifest, 8, &mut rand::rng()).unwrap();
+        for plan in &mut plans {
+            plan.audit = None;
+            plan.revote = None;
+        }
+        let log = UncheckedLog::default();
+        let election = hold_planned_election_on(
+            &log,
+            authority.clone(),
+            ORIGIN,
+            manifest,
+            plans,
+            &mut Stages::new(),
+        )
+        .unwrap();
+        Held {
+            election,
+            entries: log.into_entries(),
+            authority,
+            board: NoteSigner::from_seed(ORIGIN, &[3; 32]).unwrap(),
+            foreign_cast: Vec::new(),
         }
     })
 }
@@ -206,6 +240,7 @@ fn credential_of(ballot: &Ballot) -> &'static Credential {
         .election
         .credentials
         .iter()
+        .chain(&budget_held().election.credentials)
         .find(|c| CredentialKey(c.public().to_bytes()) == ballot.credential)
         .unwrap()
 }
@@ -246,10 +281,15 @@ fn result_at(entries: &[Vec<u8>]) -> (usize, TallyResult) {
 }
 
 fn tamper_result(change: impl FnOnce(&mut TallyResult)) -> (Report, usize) {
-    let mut entries = held().entries.clone();
+    tamper_result_of(held(), change)
+}
+
+/// The result of `held` changed by `change` and signed again by its authority.
+fn tamper_result_of(held: &Held, change: impl FnOnce(&mut TallyResult)) -> (Report, usize) {
+    let mut entries = held.entries.clone();
     let (at, mut result) = result_at(&entries);
     change(&mut result);
-    resign(&mut entries, at, &result.to_bytes(), &held().authority);
+    resign(&mut entries, at, &result.to_bytes(), &held.authority);
     (verify(&archive(entries)), at)
 }
 
@@ -953,6 +993,72 @@ fn m40_result_posted_by_someone_else_than_the_authority_is_caught() {
     let (at, result) = result_at(&entries);
     resign(&mut entries, at, &result.to_bytes(), &anyone());
     assert_caught(&verify(&archive(entries)), Step::Result, Some(at));
+}
+
+// ---- participatory budgets (issue 12 §5) ----------------------------------------------------
+
+#[test]
+fn an_untouched_budget_election_passes_every_step() {
+    let report = verify(&archive(budget_held().entries.clone()));
+    assert!(report.passed, "{}", report.summary());
+}
+
+#[test]
+fn m47_result_funding_projects_the_rule_would_not_is_caught() {
+    let held = budget_held();
+    let (_, result) = result_at(&held.entries);
+    let funded = result.fundings[0].selection.funded.clone();
+    // Drop the last funded project and fund the first one it left out.
+    let left_out = (0..30u32).find(|i| !funded.contains(i)).unwrap();
+    let (report, at) = tamper_result_of(held, |r| {
+        let s = &mut r.fundings[0].selection;
+        s.funded.pop();
+        s.funded.push(left_out);
+        s.funded.sort_unstable();
+    });
+    assert_caught(&report, Step::Result, Some(at));
+}
+
+#[test]
+fn m48_result_without_its_fundings_is_caught() {
+    let (report, at) = tamper_result_of(budget_held(), |r| r.fundings.clear());
+    assert_caught(&report, Step::Result, Some(at));
+}
+
+#[test]
+fn m49_budget_ballot_with_another_ballots_spend_proof_is_caught() {
+    let held = budget_held();
+    let mut entries = held.entries.clone();
+    let casts = positions(&entries, kinds::BALLOT_CAST);
+    let other = CastBallot::decode(&body(&entries[casts[1]]))
+        .unwrap()
+        .ballot;
+    let at = casts[0];
+    tamper_ballot(&mut entries, at, |b| {
+        b.contests[1].spend_proof = other.contests[1].spend_proof.clone();
+    });
+    let report = verify(&archive(entries));
+    assert_caught(&report, Step::Ballots, Some(at));
+    let fields: Vec<&str> = report
+        .step(Step::Ballots)
+        .failures
+        .iter()
+        .filter(|f| f.record == Some(at as u64))
+        .map(|f| f.field.as_str())
+        .collect();
+    assert!(
+        fields.len() == 1 && fields[0].starts_with("body.ballot.contests[1].spend_proof"),
+        "{fields:?}"
+    );
+}
+
+#[test]
+fn m50_budget_ballot_without_its_spend_proof_is_caught() {
+    let held = budget_held();
+    let mut entries = held.entries.clone();
+    let at = positions(&entries, kinds::BALLOT_CAST)[2];
+    tamper_ballot(&mut entries, at, |b| b.contests[1].spend_proof = None);
+    assert_caught(&verify(&archive(entries)), Step::Ballots, Some(at));
 }
 
 // ---- the archive itself -------------------------------------------------------------------
