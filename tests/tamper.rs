@@ -21,8 +21,8 @@ use urne_crypto::Scalar;
 use urne_election::{AuditRecord, CastBallot, ManifestRecord, Phase, kinds};
 use urne_log::note::{Cosigner, Note, NoteSigner};
 use urne_log::{Checkpoint, Hash, leaf_hash};
-use urne_record::kinds::CONTEXT_PHASE;
-use urne_record::{ContextId, Record};
+use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
+use urne_record::{ContextId, ContextOpen, ContextType, Record};
 use urne_tally::TallyResult;
 use urne_verify::{Archive, Options, Quiet, Report, Step};
 
@@ -436,6 +436,47 @@ fn without_a_board_key_the_log_fails_unless_the_archive_key_is_trusted_explicitl
     assert_eq!(report.trust.board_key_from, "archive");
     assert!(report.summary().contains("TRUST WARNING"));
     assert!(report.to_json().contains("\"board_key_from\": \"archive\""));
+    // Its verdict is not VERIFIED.
+    assert!(
+        report.summary().contains("SELF-CONSISTENT ONLY"),
+        "{}",
+        report.summary()
+    );
+    assert!(
+        !report.summary().contains("VERIFIED"),
+        "{}",
+        report.summary()
+    );
+}
+
+/// What the anchors leave unproven is said: no witness (a split view goes unseen), no
+/// authority pinned (anyone's election verifies); pinning them removes the warnings.
+#[test]
+fn the_report_warns_of_every_anchor_not_given() {
+    let a = archive(held().entries.clone());
+    let report = verify(&a);
+    assert!(report.passed, "{}", report.summary());
+    let warnings = &report.trust.warnings;
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings[0].contains("split view"), "{warnings:?}");
+    assert!(
+        warnings[1].contains("no authority is pinned"),
+        "{warnings:?}"
+    );
+    assert!(report.summary().contains("TRUST WARNING: no witness"));
+    assert!(report.to_json().contains("\"warnings\""));
+    let pinned = Options {
+        authorities: vec![held().authority.verifying_key().to_bytes()],
+        ..Options::pinned(&board_vkey())
+    };
+    let report = urne_verify::verify(&a, &pinned, &Quiet);
+    assert!(report.passed, "{}", report.summary());
+    assert_eq!(
+        report.trust.warnings.len(),
+        1,
+        "{:?}",
+        report.trust.warnings
+    );
 }
 
 #[test]
@@ -557,6 +598,48 @@ fn m10_manifest_that_is_not_the_opened_parameters_is_caught() {
         &held().authority,
     );
     assert_caught(&verify(&archive(entries)), Step::Parameters, Some(at));
+}
+
+/// A manifest whose ballots could never fit in a ballot.cast record (256 approval
+/// options: 83 kB a ballot), committed to by its opening: refused where it is posted
+/// (spec/23 §23.2), as the board refuses it.
+#[test]
+fn m51_manifest_whose_ballots_cannot_be_cast_is_caught() {
+    let big = Manifest::new(
+        "Too many",
+        vec![urne_ballot::Contest {
+            title: "Approve".into(),
+            kind: urne_ballot::ContestKind::Approval { min: 0, max: 256 },
+            blank: false,
+            options: (0..256).map(|i| format!("option {i}")).collect(),
+        }],
+    )
+    .unwrap();
+    let record = ManifestRecord { manifest: big };
+    let authority = &held().authority;
+    let open = ContextOpen {
+        context_type: ContextType::ELECTION,
+        nonce: [4; 16],
+        name: "Too many".into(),
+        parameters: record.parameters_hash(),
+    }
+    .to_body()
+    .unwrap();
+    let id = ContextId::derive(authority.verifying_key().as_bytes(), &open);
+    let entries = vec![
+        Record::sign(id, CONTEXT_OPEN, &open, authority)
+            .unwrap()
+            .into_bytes(),
+        Record::sign(id, kinds::ELECTION_MANIFEST, &record.to_body(), authority)
+            .unwrap()
+            .into_bytes(),
+    ];
+    assert_field(
+        &verify(&archive(entries)),
+        Step::Parameters,
+        1,
+        "body.manifest",
+    );
 }
 
 #[test]
