@@ -165,6 +165,34 @@ pub fn triptych_forge_with_nonces(
     )
 }
 
+/// A Triptych "signature" whose B commits to `sigma_B` and whose responses answer for
+/// the matrix `sigma` (m rows of n, row-major, each summing to 1) instead of the one-hot
+/// digits of an index; E3 and E4 answer for `ring_secret` and `tag_secret`. The
+/// structural forgeries of spec/08 §8.11 (a digit 2, two 1s in a row, a row of halves:
+/// E2 only; a B with no 1 in a row: E1 only).
+#[allow(clippy::too_many_arguments)]
+pub fn triptych_forge_structure(
+    ring: &crate::triptych::Ring,
+    sigma: &[DalekScalar],
+    sigma_B: &[DalekScalar],
+    ring_secret: &zeroize::Zeroizing<DalekScalar>,
+    tag_secret: &zeroize::Zeroizing<DalekScalar>,
+    linking_base: &curve25519_dalek::ristretto::RistrettoPoint,
+    context: &[u8],
+    nonces: &[SecretScalar],
+) -> Result<crate::triptych::Signature, crate::triptych::Error> {
+    crate::triptych::structural::forge(
+        ring,
+        sigma,
+        sigma_B,
+        ring_secret,
+        tag_secret,
+        linking_base,
+        context,
+        nonces,
+    )
+}
+
 /// The challenge ξ of a Triptych signature (spec/08 §8.7).
 pub fn triptych_challenge(
     ring: &crate::triptych::Ring,

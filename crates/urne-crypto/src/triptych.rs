@@ -1127,6 +1127,8 @@ pub(crate) fn challenge_of(
 }
 
 mod montgomery;
+#[cfg(feature = "hazmat")]
+pub(crate) mod structural;
 use montgomery::Montgomery;
 
 #[cfg(test)]

@@ -281,6 +281,9 @@ fn negatives(made: &Made, other: &Made) -> Vec<TriptychNegative> {
         "the last byte cut",
         "decode length",
     );
+    for (name, signature, description, expect) in structural(made, &context) {
+        push(&name, &context, signature, &description, expect);
+    }
     push(
         "other-ring-size",
         &from_hex(&other.case.context).expect("hex"),
@@ -288,6 +291,95 @@ fn negatives(made: &Made, other: &Made) -> Vec<TriptychNegative> {
         "an honest signature over a ring of another size",
         "decode length",
     );
+    out
+}
+
+/// Signatures whose σ is not the one-hot digits of an index (spec/08 §8.11): each row
+/// still sums to 1 (the verifier derives f_{j,0} from that), the secret E3 and E4 answer
+/// for is Σ_k (Π_j σ_{j,k_j})·r_k, so E1, E3 and E4 hold and only E2 sees the entry that
+/// is not a bit; and a B committed to a row with no 1, which only E1 sees. The altered
+/// row is the top digit, so the square ring pins a row j ≥ 1.
+fn structural(made: &Made, context: &[u8]) -> Vec<(String, Vec<u8>, String, &'static str)> {
+    let p = made.ring.parameters();
+    let (n, m) = (p.n(), p.m());
+    let index = made.case.index;
+    let bits = n.trailing_zeros() as usize;
+    let mut honest = vec![DalekScalar::ZERO; m * n];
+    for j in 0..m {
+        honest[j * n + ((index >> (bits * j)) & (n - 1))] = DalekScalar::ONE;
+    }
+    let top = m - 1;
+    let digit = (index >> (bits * top)) & (n - 1);
+    let at = |offset: usize| top * n + (digit + offset) % n;
+    let half = DalekScalar::from(2u64).invert();
+    let mut rows: Vec<(&str, Vec<(usize, DalekScalar)>, &str)> = vec![
+        (
+            "digit-2",
+            vec![(at(0), DalekScalar::from(2u64)), (at(1), -DalekScalar::ONE)],
+            "σ row with a 2 (and a −1 so it sums to 1): r = 2·r_a − r_b, a second tag for a holder of two keys",
+        ),
+        (
+            "row-of-halves",
+            vec![(at(0), half), (at(1), half)],
+            "σ row (½, ½): r = (r_a + r_b)/2, a tag for the average of two keys",
+        ),
+    ];
+    if n > 2 {
+        rows.push((
+            "two-ones-in-a-row",
+            vec![
+                (at(0), DalekScalar::ONE),
+                (at(1), DalekScalar::ONE),
+                (at(2), -DalekScalar::ONE),
+            ],
+            "σ row with two 1s (and a −1 so it sums to 1): r = r_a + r_b − r_c",
+        ));
+    }
+    let nonces = nonces(&format!("{}/structural", made.case.name), p.nonce_count());
+    let combined = |sigma: &[DalekScalar]| -> DalekScalar {
+        (0..made.ring.len())
+            .map(|k| {
+                (0..m)
+                    .map(|j| sigma[j * n + ((k >> (bits * j)) & (n - 1))])
+                    .product::<DalekScalar>()
+                    * made.secrets[k]
+            })
+            .sum()
+    };
+    let mut out = Vec::new();
+    for (name, entries, description) in rows {
+        let mut sigma = honest.clone();
+        for j in 0..n {
+            sigma[top * n + j] = DalekScalar::ZERO;
+        }
+        for (position, value) in entries {
+            sigma[position] = value;
+        }
+        let r = Zeroizing::new(combined(&sigma));
+        let forged = hazmat::triptych_forge_structure(
+            &made.ring, &sigma, &sigma, &r, &r, &made.U, context, &nonces,
+        )
+        .expect("forge");
+        out.push((
+            name.to_owned(),
+            forged.to_bytes(),
+            description.to_owned(),
+            "E2",
+        ));
+    }
+    let mut sigma_B = honest.clone();
+    sigma_B[at(0)] = DalekScalar::ZERO;
+    let r = Zeroizing::new(made.secrets[index]);
+    let forged = hazmat::triptych_forge_structure(
+        &made.ring, &honest, &sigma_B, &r, &r, &made.U, context, &nonces,
+    )
+    .expect("forge");
+    out.push((
+        "B-row-without-a-one".to_owned(),
+        forged.to_bytes(),
+        "B commits to a top row of zeros; the responses answer for the signer's digit".to_owned(),
+        "E1",
+    ));
     out
 }
 
