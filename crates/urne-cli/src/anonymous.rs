@@ -24,7 +24,7 @@ use urne_petition::kinds::*;
 use urne_petition::signature::{self, BucketRing};
 use urne_petition::{
     Definition, MIN_BUCKET_SIZE, MIN_REAL_KEYS, PetitionCount, PetitionRecord, PetitionResult,
-    Phase, SignatureBody, labels, recount,
+    Phase, Policy, SignatureBody, labels, recount,
 };
 use urne_record::Kind;
 use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
@@ -125,6 +125,18 @@ pub enum PetitionCommand {
         /// A registrar's Ed25519 public key (64 hex digits), in the registry's order.
         #[arg(long = "registrar", required = true)]
         registrars: Vec<String>,
+        /// The board refuses a snapshot whose buckets have fewer than 2^this keys
+        /// (spec/32 §32.4; lower only for a test or a demo).
+        #[arg(long, default_value_t = MIN_BUCKET_SIZE.trailing_zeros() as u8)]
+        min_bucket_bits: u8,
+        /// The board refuses a snapshot whose smallest bucket holds fewer registered
+        /// keys than this (spec/32 §32.4; lower only for a test or a demo).
+        #[arg(long, default_value_t = MIN_REAL_KEYS as u32)]
+        min_real_keys: u32,
+        /// The board refuses a snapshot numbered below this: one that may still hold a
+        /// replaced key (spec/31 §31.3).
+        #[arg(long, default_value_t = 1)]
+        min_snapshot: u32,
     },
     /// Post the snapshot the petition uses, then open it for signatures.
     Open {
@@ -811,6 +823,9 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
             registry,
             registrar_threshold,
             registrars,
+            min_bucket_bits,
+            min_real_keys,
+            min_snapshot,
         } => {
             let key = authority_key(&key)?;
             let text =
@@ -820,6 +835,12 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
                 threshold,
                 deadline,
                 scope,
+                policy: Some(Policy {
+                    min_bucket_bits,
+                    min_real_keys,
+                    min_snapshot,
+                    disclosure: None,
+                }),
                 registry: keys::parse_hex32(&registry, "--registry")?,
                 registrars: parse_registrars(registrar_threshold, &registrars)?,
             };

@@ -123,6 +123,7 @@ fn a_petition_from_wallets_to_its_outcome_over_http() {
         ]);
     }
 
+    let authority = ["--key", "data/authority.key"];
     let mut create = vec![
         "petition",
         "create",
@@ -146,10 +147,25 @@ fn a_petition_from_wallets_to_its_outcome_over_http() {
     for k in &registrar_keys {
         create.extend(["--registrar", k.as_str()]);
     }
+    // The definition binds the floor the board holds the snapshot to (spec/32 §32.6): the
+    // default (buckets of 2^10, 512 registered keys) refuses this demo's snapshot.
+    let strict = field(&walk.ok(&create), "petition:").to_owned();
+    let refused = walk.refused(
+        &[
+            &["petition", "open", "--petition", strict.as_str()][..],
+            &authority,
+            &["--snapshot", "snapshot.bin"],
+        ]
+        .concat(),
+    );
+    assert!(
+        refused.contains("body.bucket_bits") && refused.contains("below the petition's floor"),
+        "{refused}"
+    );
+    create.extend(["--min-bucket-bits", "2", "--min-real-keys", "2"]);
     let created = walk.ok(&create);
     let petition = field(&created, "petition:").to_owned();
     let p = ["--petition", petition.as_str()];
-    let authority = ["--key", "data/authority.key"];
 
     // Not open yet: signing is refused. Rings of 4 are far below the spec's floor: this
     // demo lowers it explicitly.

@@ -9,7 +9,7 @@ use urne_record::kinds::CONTEXT_PHASE;
 
 use crate::body::PetitionResult;
 use crate::error::{PetitionError, Violation};
-use crate::kinds::{PETITION_SIGN, PETITION_WITHDRAW};
+use crate::kinds::{PETITION_DUPLICATE, PETITION_SIGN, PETITION_WITHDRAW};
 use crate::phase::Phase;
 use crate::signature::{self, RingSignature};
 use crate::state::{Decoded, PetitionState};
@@ -43,6 +43,8 @@ pub struct PetitionCount {
     pub threshold: Option<u64>,
     /// The result the authority posted, which the fold checked against the count.
     pub result: Option<PetitionResult>,
+    /// Refused second signatures kept as evidence (`petition.duplicate`), never counted.
+    pub duplicates: u64,
 }
 
 fn violation(index: u64, e: PetitionError) -> Violation {
@@ -105,6 +107,7 @@ pub fn recount<R: CryptoRng + ?Sized>(
         withdrawn: state.withdrawn(),
         threshold: state.definition().map(|d| d.threshold),
         result: state.result().copied(),
+        duplicates: state.duplicates(),
     })
 }
 
@@ -147,27 +150,44 @@ fn fold(
             })
             .and_then(|d| d)
             .map_err(at)?;
-        if record.kind == PETITION_SIGN || record.kind == PETITION_WITHDRAW {
+        if record.kind == PETITION_SIGN
+            || record.kind == PETITION_WITHDRAW
+            || record.kind == PETITION_DUPLICATE
+        {
             let sealed = state.sealed().cloned().ok_or_else(|| {
                 at(PetitionError::WrongPhase {
-                    kind: if record.kind == PETITION_SIGN {
-                        "petition.sign"
-                    } else {
-                        "petition.withdraw"
-                    },
+                    kind: crate::kinds::name(record.kind).unwrap_or("petition record"),
                     phase: state.phase().name(),
                 })
             })?;
             let withdrawal = record.kind == PETITION_WITHDRAW;
-            if let Decoded::Sign(body, tag) | Decoded::Withdraw(body, tag) = &mut decoded {
-                let signature = sealed.decode_signature(body).map_err(at)?;
-                *tag = Some(signature.tag());
-                batches.entry(body.bucket).or_default().push((
-                    record.index,
-                    sealed.context_bytes(withdrawal, body.bucket, &record.signer),
-                    signature,
-                ));
-            }
+            let (body, tag, signer) = match &mut decoded {
+                Decoded::Sign(body, tag) | Decoded::Withdraw(body, tag) => {
+                    (&*body, tag, &record.signer)
+                }
+                // Its signature binds the refused record's envelope key.
+                Decoded::Duplicate(duplicate, tag) => (&duplicate.body, tag, &duplicate.signer),
+                _ => continue,
+            };
+            let signature = sealed.decode_signature(body).map_err(|e| {
+                at(if record.kind == PETITION_DUPLICATE {
+                    match e {
+                        PetitionError::Invalid { field, reason } => PetitionError::Invalid {
+                            field: field.replacen("body", "body.signed", 1),
+                            reason,
+                        },
+                        other => other,
+                    }
+                } else {
+                    e
+                })
+            })?;
+            *tag = Some(signature.tag());
+            batches.entry(body.bucket).or_default().push((
+                record.index,
+                sealed.context_bytes(withdrawal, body.bucket, signer),
+                signature,
+            ));
         }
         state.check(&record.signer, &decoded).map_err(at)?;
         state

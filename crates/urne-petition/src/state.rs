@@ -7,11 +7,11 @@ use std::sync::{Arc, OnceLock};
 use curve25519_dalek::ristretto::RistrettoPoint;
 use sha2::{Digest, Sha256};
 use urne_credential::registry::{
-    RegistryError, SignedSnapshot, Snapshot, SnapshotAssembler, SnapshotPart,
+    RegistryError, SignedSnapshot, Snapshot, SnapshotAssembler, SnapshotHeader, SnapshotPart,
 };
 use urne_record::Kind;
 
-use crate::body::{Definition, PetitionResult, SignatureBody};
+use crate::body::{Definition, Duplicate, PetitionResult, SignatureBody};
 use crate::error::PetitionError;
 use crate::kinds::*;
 use crate::labels;
@@ -125,6 +125,46 @@ fn registry_error(e: RegistryError) -> PetitionError {
     }
 }
 
+/// The floors the definition binds, against the snapshot's header (spec/32 §32.6 step 2):
+/// every bucket is at least as large and holds at least as many registered keys as the
+/// definition promises, and the snapshot is no older than it allows. Buckets are dealt
+/// round robin, so the smallest holds ⌊T / buckets⌋ registered keys.
+fn check_floor(definition: &Definition, header: &SnapshotHeader) -> Result<(), PetitionError> {
+    let size = header.bucket_size();
+    if size < definition.min_bucket_size() {
+        return Err(PetitionError::invalid(
+            "body.bucket_bits",
+            format!(
+                "buckets of {size} keys, below the petition's floor of {}",
+                definition.min_bucket_size()
+            ),
+        ));
+    }
+    let fewest = header.total / u64::from(header.bucket_count());
+    if fewest < u64::from(definition.min_real_keys()) {
+        return Err(PetitionError::invalid(
+            "body.total",
+            format!(
+                "{} entries in {} buckets leave {fewest} registered keys in the smallest, below the petition's floor of {}",
+                header.total,
+                header.bucket_count(),
+                definition.min_real_keys()
+            ),
+        ));
+    }
+    if header.number < definition.min_snapshot() {
+        return Err(PetitionError::invalid(
+            "body.number",
+            format!(
+                "snapshot {} is older than the petition's oldest, {}",
+                header.number,
+                definition.min_snapshot()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A decoded body, ready for [`PetitionState::check`].
 #[derive(Clone, Debug)]
 pub enum Decoded {
@@ -140,6 +180,8 @@ pub enum Decoded {
     Withdraw(SignatureBody, Option<[u8; 32]>),
     /// `petition.result`.
     Result(PetitionResult),
+    /// `petition.duplicate`, with the embedded signature's tag once verified.
+    Duplicate(Duplicate, Option<[u8; 32]>),
 }
 
 impl Decoded {
@@ -155,6 +197,7 @@ impl Decoded {
             PETITION_SIGN => SignatureBody::decode(body).map(|b| Self::Sign(b, None)),
             PETITION_WITHDRAW => SignatureBody::decode(body).map(|b| Self::Withdraw(b, None)),
             PETITION_RESULT => PetitionResult::decode(body).map(Self::Result),
+            PETITION_DUPLICATE => Duplicate::decode(body).map(|d| Self::Duplicate(d, None)),
             _ => return None,
         })
     }
@@ -167,6 +210,7 @@ impl Decoded {
             Self::Sign(..) => "petition.sign",
             Self::Withdraw(..) => "petition.withdraw",
             Self::Result(_) => "petition.result",
+            Self::Duplicate(..) => "petition.duplicate",
         }
     }
 }
@@ -176,6 +220,8 @@ impl Decoded {
 struct TagState {
     signed_at: u64,
     withdrawn_at: Option<u64>,
+    /// SHA-256 of the counted signature's body: evidence must be another signature.
+    body: [u8; 32],
 }
 
 /// A petition's state.
@@ -191,6 +237,8 @@ pub struct PetitionState {
     counted: u64,
     withdrawn: u64,
     result: Option<PetitionResult>,
+    /// Evidence posted: its digest (spec/32 §32.6 step 7) → its record.
+    evidence: HashMap<[u8; 32], u64>,
 }
 
 impl PetitionState {
@@ -209,6 +257,7 @@ impl PetitionState {
             counted: 0,
             withdrawn: 0,
             result: None,
+            evidence: HashMap::new(),
         }
     }
 
@@ -242,6 +291,11 @@ impl PetitionState {
         self.withdrawn
     }
 
+    /// Refused second signatures kept as evidence (`petition.duplicate`), never counted.
+    pub fn duplicates(&self) -> u64 {
+        self.evidence.len() as u64
+    }
+
     /// The posted result, if any.
     pub fn result(&self) -> Option<&PetitionResult> {
         self.result.as_ref()
@@ -254,16 +308,19 @@ impl PetitionState {
         signer: &[u8; 32],
         decoded: &mut Decoded,
     ) -> Result<(), PetitionError> {
-        let (withdrawal, body, tag) = match decoded {
-            Decoded::Sign(body, tag) => (false, body, tag),
-            Decoded::Withdraw(body, tag) => (true, body, tag),
+        let (withdrawal, body, tag, signer) = match decoded {
+            Decoded::Sign(body, tag) => (false, &*body, tag, signer),
+            Decoded::Withdraw(body, tag) => (true, &*body, tag, signer),
+            // The evidence's signature binds the refused record's envelope key, not the
+            // key that posts the evidence.
+            Decoded::Duplicate(duplicate, tag) => (false, &duplicate.body, tag, &duplicate.signer),
             _ => return Ok(()),
         };
         let sealed = sealed.ok_or(PetitionError::WrongPhase {
             kind: if withdrawal {
                 "petition.withdraw"
             } else {
-                "petition.sign"
+                "petition.sign or petition.duplicate"
             },
             phase: "not open",
         })?;
@@ -336,6 +393,7 @@ impl PetitionState {
                 snapshot
                     .verify(&definition.registrars)
                     .map_err(|e| PetitionError::invalid("body.cosignatures", e.to_string()))?;
+                check_floor(definition, &snapshot.header)?;
             }
             Decoded::Part(part) => {
                 if self.phase != Phase::Draft {
@@ -390,6 +448,38 @@ impl PetitionState {
                     }
                     Some(_) => return Ok(vec![("petition.withdrawn-tag", tag.to_vec())]),
                 }
+            }
+            Decoded::Duplicate(duplicate, tag) => {
+                if matches!(self.phase, Phase::Draft) {
+                    return Err(wrong_phase());
+                }
+                let tag = tag.ok_or_else(|| {
+                    PetitionError::invalid("body.signed.signature", "the evidence was not verified")
+                })?;
+                let held = self.tags.get(&tag).ok_or_else(|| {
+                    PetitionError::invalid(
+                        "body.signed.signature.tag",
+                        "no signature of this petition has this tag: this is not a duplicate",
+                    )
+                })?;
+                let body: [u8; 32] = Sha256::digest(duplicate.body.to_bytes()).into();
+                if body == held.body {
+                    return Err(PetitionError::invalid(
+                        "body.signed",
+                        format!(
+                            "this is the signature of record #{} itself, not a second one",
+                            held.signed_at
+                        ),
+                    ));
+                }
+                let digest = duplicate.digest();
+                if let Some(at) = self.evidence.get(&digest) {
+                    return Err(PetitionError::AlreadyUsed {
+                        field: "body.signed".into(),
+                        reason: format!("this evidence was posted in record #{at}"),
+                    });
+                }
+                return Ok(vec![("petition.evidence", digest.to_vec())]);
             }
             Decoded::Result(result) => {
                 if self.phase != Phase::Closed {
@@ -456,6 +546,7 @@ impl PetitionState {
                     TagState {
                         signed_at: index,
                         withdrawn_at: None,
+                        body: Sha256::digest(body).into(),
                     },
                 );
                 self.counted += 1;
@@ -476,6 +567,9 @@ impl PetitionState {
                 self.withdrawn += 1;
             }
             Decoded::Result(r) => self.result = Some(r),
+            Decoded::Duplicate(d, _) => {
+                self.evidence.insert(d.digest(), index);
+            }
         }
         Ok(())
     }

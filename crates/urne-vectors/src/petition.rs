@@ -145,6 +145,8 @@ pub(crate) fn generate() -> VectorFile {
         threshold: 2,
         deadline: 1_900_000_000,
         scope: "City council of Urneville".into(),
+        // Version 1, as first published: it must keep replaying.
+        policy: None,
         registry: REGISTRY,
         registrars,
     };
