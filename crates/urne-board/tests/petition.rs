@@ -160,6 +160,7 @@ fn signature_body(
     .unwrap();
     SignatureBody {
         bucket: at.bucket,
+        disclosed: None,
         signature: sig.to_bytes(),
     }
 }

@@ -969,6 +969,7 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
             .map_err(|e| fail(e.to_string()))?;
             let body = SignatureBody {
                 bucket: at.bucket,
+                disclosed: None,
                 signature: sig.to_bytes(),
             };
             let kind = if withdraw {

@@ -18,7 +18,9 @@ use urne_crypto::{Point, Scalar};
 use urne_log::Hash;
 use urne_log::hash::{leaf_hash, root_of};
 
-use crate::labels::{BUCKET_ORDER, BUCKET_PADDING, SNAPSHOT_ID, SNAPSHOT_SIGNATURE};
+use crate::labels::{
+    BUCKET_ORDER, BUCKET_PADDING, BUCKET_PADDING_COMMITMENT, SNAPSHOT_ID, SNAPSHOT_SIGNATURE,
+};
 use crate::wallet::{ATTRIBUTE_DISTRICT, EnrolmentRequest, district_generator};
 
 /// Bytes of one entry: K (32) ‖ C (32).
@@ -767,6 +769,30 @@ impl Snapshot {
         Some(ring)
     }
 
+    /// Bucket `bucket`'s attribute ring (spec/31 §31.6): the district commitment of each
+    /// real key, in the ring's order, then padding commitments to 2^bits; None if there is
+    /// no such bucket. A signature that discloses a district proves it over this ring at
+    /// the index of its key (spec/08 §8.12).
+    pub fn bucket_commitments(&self, bucket: u32) -> Option<Vec<Point>> {
+        if bucket >= self.header().bucket_count() {
+            return None;
+        }
+        let keys = self.dealt.get(bucket as usize)?;
+        let mut ring = Vec::with_capacity(self.header().bucket_size());
+        for key in keys {
+            // Entries are sorted by key (spec/31 §31.5), and every dealt key is one.
+            let at = self
+                .entries
+                .binary_search_by(|e| e.key.as_bytes().cmp(key.as_bytes()))
+                .ok()?;
+            ring.push(self.entries[at].district);
+        }
+        for i in ring.len()..self.header().bucket_size() {
+            ring.push(padding_commitment(&self.id, bucket, i as u32));
+        }
+        Some(ring)
+    }
+
     /// How many registered (non-padding) keys bucket `bucket` holds, or None if there is
     /// no such bucket: a ring is only as anonymous as its real keys.
     pub fn real_keys(&self, bucket: u32) -> Option<usize> {
@@ -849,6 +875,18 @@ fn order_key(id: &[u8; 32], key: &Point) -> [u8; 32] {
 pub fn padding_point(id: &[u8; 32], bucket: u32, index: u32) -> Point {
     let mut input = Vec::with_capacity(BUCKET_PADDING.len() + 40);
     input.extend_from_slice(BUCKET_PADDING);
+    input.extend_from_slice(id);
+    input.extend_from_slice(&bucket.to_be_bytes());
+    input.extend_from_slice(&index.to_be_bytes());
+    hash_to_group(&input)
+}
+
+/// The padding commitment at `index` of bucket `bucket`'s attribute ring:
+/// hash-to-group(BUCKET_PADDING_COMMITMENT ‖ id ‖ bucket ‖ index), whose opening nobody
+/// knows, beside the padding key nobody can sign with.
+pub fn padding_commitment(id: &[u8; 32], bucket: u32, index: u32) -> Point {
+    let mut input = Vec::with_capacity(BUCKET_PADDING_COMMITMENT.len() + 40);
+    input.extend_from_slice(BUCKET_PADDING_COMMITMENT);
     input.extend_from_slice(id);
     input.extend_from_slice(&bucket.to_be_bytes());
     input.extend_from_slice(&index.to_be_bytes());

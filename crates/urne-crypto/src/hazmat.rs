@@ -133,10 +133,64 @@ pub fn triptych_sign_with_nonces(
         index,
         secret,
         secret,
+        None,
         linking_base,
         context,
         nonces,
         true,
+    )
+}
+
+/// Disclosing Triptych signature (spec/08 §8.12) with the 4 + m·n + m nonces given (those
+/// of [`triptych_sign_with_nonces`], then ρ'_0 … ρ'_{m−1}); the witness (key and
+/// commitment opening) is checked and the signature self-checked.
+#[allow(clippy::too_many_arguments)]
+pub fn triptych_sign_disclosing_with_nonces(
+    ring: &crate::triptych::Ring,
+    attribute: &crate::triptych::Attribute<'_>,
+    index: usize,
+    secret: &zeroize::Zeroizing<DalekScalar>,
+    blinding: &zeroize::Zeroizing<DalekScalar>,
+    linking_base: &curve25519_dalek::ristretto::RistrettoPoint,
+    context: &[u8],
+    nonces: &[SecretScalar],
+) -> Result<crate::triptych::Signature, crate::triptych::Error> {
+    crate::triptych::sign_with_nonces(
+        ring,
+        index,
+        secret,
+        secret,
+        Some((attribute, blinding)),
+        linking_base,
+        context,
+        nonces,
+        true,
+    )
+}
+
+/// A disclosing Triptych "signature" made without checking the witness: `blinding` need
+/// not open the commitment at `index` to `attribute.base` (E5's forgeries).
+#[allow(clippy::too_many_arguments)]
+pub fn triptych_forge_disclosing_with_nonces(
+    ring: &crate::triptych::Ring,
+    attribute: &crate::triptych::Attribute<'_>,
+    index: usize,
+    secret: &zeroize::Zeroizing<DalekScalar>,
+    blinding: &zeroize::Zeroizing<DalekScalar>,
+    linking_base: &curve25519_dalek::ristretto::RistrettoPoint,
+    context: &[u8],
+    nonces: &[SecretScalar],
+) -> Result<crate::triptych::Signature, crate::triptych::Error> {
+    crate::triptych::sign_with_nonces(
+        ring,
+        index,
+        secret,
+        secret,
+        Some((attribute, blinding)),
+        linking_base,
+        context,
+        nonces,
+        false,
     )
 }
 
@@ -158,6 +212,7 @@ pub fn triptych_forge_with_nonces(
         index,
         ring_secret,
         tag_secret,
+        None,
         linking_base,
         context,
         nonces,
@@ -201,4 +256,15 @@ pub fn triptych_challenge(
     signature: &crate::triptych::Signature,
 ) -> Scalar {
     crate::triptych::challenge_of(ring, linking_base, context, signature)
+}
+
+/// The challenge ξ of a disclosing Triptych signature (spec/08 §8.12).
+pub fn triptych_challenge_disclosing(
+    ring: &crate::triptych::Ring,
+    attribute: &crate::triptych::Attribute<'_>,
+    linking_base: &curve25519_dalek::ristretto::RistrettoPoint,
+    context: &[u8],
+    signature: &crate::triptych::Signature,
+) -> Result<Scalar, crate::triptych::Error> {
+    crate::triptych::challenge_of_disclosing(ring, attribute, linking_base, context, signature)
 }

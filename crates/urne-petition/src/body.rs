@@ -261,12 +261,15 @@ impl Definition {
 /// `petition.sign` and `petition.withdraw`:
 ///
 /// ```text
-/// version (0x01) ‖ bucket (u32 BE) ‖ disclosure (1: 0x00, none) ‖ ring signature (spec/08 §8.6)
+/// version (0x01) ‖ bucket (u32 BE) ‖ disclosure (0x00, or 0x01 ‖ district (u32 BE))
+///   ‖ ring signature (spec/08 §8.6, or §8.12 when a district is disclosed)
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignatureBody {
     /// The bucket whose ring the signature is over.
     pub bucket: u32,
+    /// The district the signer discloses (spec/32 §32.11), if any.
+    pub disclosed: Option<u32>,
     /// The ring signature's bytes (decoded against the bucket's ring size).
     pub signature: Vec<u8>,
 }
@@ -274,10 +277,16 @@ pub struct SignatureBody {
 impl SignatureBody {
     /// Encodes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(6 + self.signature.len());
+        let mut out = Vec::with_capacity(10 + self.signature.len());
         out.push(VERSION);
         out.extend_from_slice(&self.bucket.to_be_bytes());
-        out.push(0);
+        match self.disclosed {
+            None => out.push(0),
+            Some(district) => {
+                out.push(1);
+                out.extend_from_slice(&district.to_be_bytes());
+            }
+        }
         out.extend_from_slice(&self.signature);
         out
     }
@@ -286,15 +295,31 @@ impl SignatureBody {
     pub fn decode(bytes: &[u8]) -> Result<Self, PetitionError> {
         version(bytes)?;
         short(bytes, 6, "body")?;
-        if bytes[5] != 0 {
-            return Err(PetitionError::invalid(
-                "body.disclosure",
-                "attribute disclosure is not in this version (0x00 only)",
-            ));
-        }
+        let bucket = u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
+        let (disclosed, at) = match bytes[5] {
+            0 => (None, 6),
+            1 => {
+                short(bytes, 10, "body.disclosure")?;
+                let district = u32::from_be_bytes([bytes[6], bytes[7], bytes[8], bytes[9]]);
+                if district == 0 {
+                    return Err(PetitionError::invalid(
+                        "body.disclosure",
+                        "district 0 is reserved",
+                    ));
+                }
+                (Some(district), 10)
+            }
+            v => {
+                return Err(PetitionError::invalid(
+                    "body.disclosure",
+                    format!("{v} is neither 0 (nothing disclosed) nor 1 (a district)"),
+                ));
+            }
+        };
         Ok(Self {
-            bucket: u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]),
-            signature: bytes[6..].to_vec(),
+            bucket,
+            disclosed,
+            signature: bytes[at..].to_vec(),
         })
     }
 }

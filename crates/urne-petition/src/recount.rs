@@ -14,8 +14,9 @@ use crate::phase::Phase;
 use crate::signature::{self, RingSignature};
 use crate::state::{Decoded, PetitionState};
 
-/// Per bucket: (record index, context bytes, signature), verified together at the end.
-type Batches = BTreeMap<u32, Vec<(u64, Vec<u8>, RingSignature)>>;
+/// Per bucket: (record index, context bytes, signature, district disclosed), verified
+/// together at the end.
+type Batches = BTreeMap<u32, Vec<(u64, Vec<u8>, RingSignature, Option<u32>)>>;
 
 /// One record of the petition's context, as the log holds it.
 #[derive(Clone, Debug)]
@@ -45,6 +46,9 @@ pub struct PetitionCount {
     pub result: Option<PetitionResult>,
     /// Refused second signatures kept as evidence (`petition.duplicate`), never counted.
     pub duplicates: u64,
+    /// Signatures per disclosed district, only for districts with at least the
+    /// definition's minimum bin (spec/32 §32.11); the others are withheld.
+    pub districts: Vec<(u32, u64)>,
 }
 
 fn violation(index: u64, e: PetitionError) -> Violation {
@@ -80,9 +84,24 @@ pub fn recount<R: CryptoRng + ?Sized>(
                     continue;
                 }
             };
-            let refs: Vec<(Vec<u8>, &RingSignature)> =
-                items.iter().map(|(_, c, s)| (c.clone(), s)).collect();
-            if let Err(failures) = signature::verify_batch(ring, sealed.linking_base(), &refs, rng)
+            let refs: Vec<(Vec<u8>, &RingSignature, Option<u32>)> = items
+                .iter()
+                .map(|(_, c, s, d)| (c.clone(), s, *d))
+                .collect();
+            let commitments = if items.iter().any(|i| i.3.is_some()) {
+                match sealed.commitment_ring(*bucket) {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        let index = items.first().map_or(0, |i| i.0);
+                        earliest = Some(earlier(earliest, violation(index, e)));
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
+            if let Err(failures) =
+                signature::verify_batch(ring, commitments, sealed.linking_base(), &refs, rng)
             {
                 for (at, reason) in failures {
                     let index = items.get(at).map_or(0, |i| i.0);
@@ -108,6 +127,7 @@ pub fn recount<R: CryptoRng + ?Sized>(
         threshold: state.definition().map(|d| d.threshold),
         result: state.result().copied(),
         duplicates: state.duplicates(),
+        districts: state.district_counts(),
     })
 }
 
@@ -169,6 +189,7 @@ fn fold(
                 Decoded::Duplicate(duplicate, tag) => (&duplicate.body, tag, &duplicate.signer),
                 _ => continue,
             };
+            sealed.check_disclosure(body.disclosed).map_err(at)?;
             let signature = sealed.decode_signature(body).map_err(|e| {
                 at(if record.kind == PETITION_DUPLICATE {
                     match e {
@@ -185,8 +206,9 @@ fn fold(
             *tag = Some(signature.tag());
             batches.entry(body.bucket).or_default().push((
                 record.index,
-                sealed.context_bytes(withdrawal, body.bucket, signer),
+                sealed.context_bytes_disclosing(withdrawal, body.bucket, body.disclosed, signer),
                 signature,
+                body.disclosed,
             ));
         }
         state.check(&record.signer, &decoded).map_err(at)?;

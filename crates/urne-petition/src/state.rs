@@ -26,6 +26,8 @@ pub struct Sealed {
     snapshot: Snapshot,
     linking_base: RistrettoPoint,
     rings: Vec<OnceLock<Result<BucketRing, PetitionError>>>,
+    /// Each bucket's attribute ring, for disclosing signatures (spec/32 §32.11).
+    commitment_rings: Vec<OnceLock<Result<BucketRing, PetitionError>>>,
 }
 
 impl Sealed {
@@ -37,6 +39,7 @@ impl Sealed {
             definition,
             snapshot,
             rings: (0..buckets).map(|_| OnceLock::new()).collect(),
+            commitment_rings: (0..buckets).map(|_| OnceLock::new()).collect(),
         }
     }
 
@@ -76,9 +79,40 @@ impl Sealed {
         .map_err(Clone::clone)
     }
 
+    /// Bucket `bucket`'s attribute ring (spec/31 §31.6), prepared on first use.
+    pub fn commitment_ring(&self, bucket: u32) -> Result<&BucketRing, PetitionError> {
+        let missing =
+            || PetitionError::invalid("body.bucket", format!("bucket {bucket} does not exist"));
+        let cell = self
+            .commitment_rings
+            .get(bucket as usize)
+            .ok_or_else(missing)?;
+        cell.get_or_init(|| {
+            BucketRing::new(
+                &self
+                    .snapshot
+                    .bucket_commitments(bucket)
+                    .ok_or_else(missing)?,
+            )
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+    }
+
     /// The bytes a signature (`withdrawal` false) or withdrawal binds.
     pub fn context_bytes(&self, withdrawal: bool, bucket: u32, signer: &[u8; 32]) -> Vec<u8> {
-        signature::context_bytes(
+        self.context_bytes_disclosing(withdrawal, bucket, None, signer)
+    }
+
+    /// As [`Self::context_bytes`], with the district disclosed, if any (spec/32 §32.5).
+    pub fn context_bytes_disclosing(
+        &self,
+        withdrawal: bool,
+        bucket: u32,
+        disclosed: Option<u32>,
+        signer: &[u8; 32],
+    ) -> Vec<u8> {
+        signature::context_bytes_disclosing(
             if withdrawal {
                 labels::WITHDRAWAL
             } else {
@@ -88,13 +122,48 @@ impl Sealed {
             &self.snapshot.id(),
             bucket,
             &self.definition.text_hash,
+            disclosed,
             signer,
         )
     }
 
+    /// The checks of a disclosure against the petition (spec/32 §32.11): the definition
+    /// takes one, and the district is enrolled in the snapshot at least min-bin times.
+    pub fn check_disclosure(&self, disclosed: Option<u32>) -> Result<(), PetitionError> {
+        let Some(district) = disclosed else {
+            return Ok(());
+        };
+        let min_bin = self.definition.disclosure().ok_or_else(|| {
+            PetitionError::invalid(
+                "body.disclosure",
+                "this petition's definition takes no attribute disclosure",
+            )
+        })?;
+        let enrolled = self
+            .snapshot
+            .header()
+            .districts
+            .iter()
+            .find(|(d, _)| *d == district)
+            .map_or(0, |(_, n)| *n);
+        if enrolled < u64::from(min_bin) {
+            return Err(PetitionError::invalid(
+                "body.disclosure",
+                format!(
+                    "district {district} has {enrolled} people enrolled, fewer than the petition's minimum bin of {min_bin}: disclosing it would single its signers out"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Decodes a signature body against its bucket's ring (no verification).
     pub fn decode_signature(&self, body: &SignatureBody) -> Result<RingSignature, PetitionError> {
-        RingSignature::decode(&body.signature, self.ring(body.bucket)?)
+        let ring = self.ring(body.bucket)?;
+        match body.disclosed {
+            None => RingSignature::decode(&body.signature, ring),
+            Some(_) => RingSignature::decode_disclosing(&body.signature, ring),
+        }
     }
 
     /// Decodes and verifies a signature or withdrawal by `signer`; returns its tag.
@@ -104,13 +173,26 @@ impl Sealed {
         signer: &[u8; 32],
         body: &SignatureBody,
     ) -> Result<[u8; 32], PetitionError> {
+        self.check_disclosure(body.disclosed)?;
         let decoded = self.decode_signature(body)?;
-        signature::verify(
-            self.ring(body.bucket)?,
-            &self.linking_base,
-            &self.context_bytes(withdrawal, body.bucket, signer),
-            &decoded,
-        )?;
+        let context =
+            self.context_bytes_disclosing(withdrawal, body.bucket, body.disclosed, signer);
+        match body.disclosed {
+            None => signature::verify(
+                self.ring(body.bucket)?,
+                &self.linking_base,
+                &context,
+                &decoded,
+            )?,
+            Some(district) => signature::verify_disclosing(
+                self.ring(body.bucket)?,
+                self.commitment_ring(body.bucket)?,
+                district,
+                &self.linking_base,
+                &context,
+                &decoded,
+            )?,
+        }
         Ok(decoded.tag())
     }
 }
@@ -222,6 +304,8 @@ struct TagState {
     withdrawn_at: Option<u64>,
     /// SHA-256 of the counted signature's body: evidence must be another signature.
     body: [u8; 32],
+    /// The district its signature disclosed, if any.
+    district: Option<u32>,
 }
 
 /// A petition's state.
@@ -289,6 +373,26 @@ impl PetitionState {
     /// Tags withdrawn.
     pub fn withdrawn(&self) -> u64 {
         self.withdrawn
+    }
+
+    /// Per-district counts of the signatures that disclosed a district and are not
+    /// withdrawn, for the districts with at least the definition's minimum bin; the
+    /// districts below it are withheld (spec/32 §32.11). Empty if the petition takes no
+    /// disclosure.
+    pub fn district_counts(&self) -> Vec<(u32, u64)> {
+        let Some(min_bin) = self.definition.as_ref().and_then(Definition::disclosure) else {
+            return Vec::new();
+        };
+        let mut counts = std::collections::BTreeMap::<u32, u64>::new();
+        for state in self.tags.values() {
+            if let (Some(district), None) = (state.district, state.withdrawn_at) {
+                *counts.entry(district).or_default() += 1;
+            }
+        }
+        counts
+            .into_iter()
+            .filter(|(_, n)| *n >= u64::from(min_bin))
+            .collect()
     }
 
     /// Refused second signatures kept as evidence (`petition.duplicate`), never counted.
@@ -547,6 +651,7 @@ impl PetitionState {
                         signed_at: index,
                         withdrawn_at: None,
                         body: Sha256::digest(body).into(),
+                        district: b.disclosed,
                     },
                 );
                 self.counted += 1;

@@ -136,6 +136,7 @@ fn signature_body(f: &Fixture, who: usize, withdrawal: bool, signer: &[u8; 32]) 
     .unwrap();
     SignatureBody {
         bucket: at.bucket,
+        disclosed: None,
         signature: sig.to_bytes(),
     }
 }
@@ -497,14 +498,34 @@ fn bodies_are_decoded_strictly() {
     );
     let s = SignatureBody {
         bucket: 1,
+        disclosed: None,
         signature: vec![1; 10],
     }
     .to_bytes();
     let mut disclosure = s.clone();
-    disclosure[5] = 1;
+    disclosure[5] = 2;
     assert_eq!(
         SignatureBody::decode(&disclosure).unwrap_err().field(),
         "body.disclosure"
+    );
+    let district_zero = [&s[..5], &[1, 0, 0, 0, 0], &s[6..]].concat();
+    assert_eq!(
+        SignatureBody::decode(&district_zero).unwrap_err().field(),
+        "body.disclosure"
+    );
+    let short = [&s[..5], &[1, 0, 0]].concat();
+    assert_eq!(
+        SignatureBody::decode(&short).unwrap_err().field(),
+        "body.disclosure"
+    );
+    let disclosed = SignatureBody {
+        bucket: 1,
+        disclosed: Some(7),
+        signature: vec![1; 10],
+    };
+    assert_eq!(
+        SignatureBody::decode(&disclosed.to_bytes()).unwrap(),
+        disclosed
     );
 }
 
@@ -702,4 +723,123 @@ fn evidence_that_is_no_duplicate_is_refused() {
     let (signer, body) = second_signature(&f, 0);
     let at = draft.push(PETITION_DUPLICATE, one_time_key(), evidence(signer, body));
     assert_eq!(run(&draft).unwrap_err().index, at);
+}
+
+/// The fixture's definition taking district disclosure with minimum bin `min_bin`.
+fn disclosing_fixture(people: usize, min_bin: u32) -> Fixture {
+    let mut f = fixture(people);
+    f.definition = with_policy(&f, |p| p.disclosure = Some(min_bin));
+    f
+}
+
+/// Wallet `who` signs disclosing its district (or `claim`, altered after signing).
+fn disclosing_body(
+    f: &Fixture,
+    who: usize,
+    claim: Option<u32>,
+    signer: &[u8; 32],
+) -> SignatureBody {
+    let wallet = &f.wallets[who];
+    let district = wallet
+        .attributes()
+        .iter()
+        .find(|a| a.code == ATTRIBUTE_DISTRICT)
+        .unwrap();
+    let at = f.snapshot.position(&wallet.public_key()).unwrap();
+    let ring = BucketRing::new(&f.snapshot.bucket(at.bucket).unwrap()).unwrap();
+    let commitments = BucketRing::new(&f.snapshot.bucket_commitments(at.bucket).unwrap()).unwrap();
+    let context = signature::context_bytes_disclosing(
+        labels::SIGNATURE,
+        &CONTEXT,
+        &f.snapshot.id(),
+        at.bucket,
+        &f.definition.text_hash,
+        Some(district.value),
+        signer,
+    );
+    let sig = signature::sign_disclosing(
+        &ring,
+        &commitments,
+        at.index,
+        wallet.secret(),
+        district.blinding(),
+        district.value,
+        &signature::linking_base(&f.snapshot.id(), &CONTEXT),
+        &context,
+        &mut rand::rng(),
+    )
+    .unwrap();
+    SignatureBody {
+        bucket: at.bucket,
+        disclosed: Some(claim.unwrap_or(district.value)),
+        signature: sig.to_bytes(),
+    }
+}
+
+fn sign_disclosing(log: &mut Log, f: &Fixture, who: usize) -> u64 {
+    let signer = one_time_key();
+    let body = disclosing_body(f, who, None, &signer);
+    log.push(PETITION_SIGN, signer, body.to_bytes())
+}
+
+#[test]
+fn disclosed_districts_are_counted_and_bins_below_the_minimum_are_withheld() {
+    // Wallets alternate districts 1 (even) and 2 (odd); five of each enrolled.
+    let f = disclosing_fixture(10, 2);
+    let mut log = opened(&f);
+    sign_disclosing(&mut log, &f, 0);
+    sign_disclosing(&mut log, &f, 2);
+    sign_disclosing(&mut log, &f, 1);
+    sign(&mut log, &f, 3);
+    let count = run(&log).unwrap();
+    // District 2 has one signature, below the bin of 2: withheld, yet counted.
+    assert_eq!((count.counted, count.districts.clone()), (4, vec![(1, 2)]));
+    sign_disclosing(&mut log, &f, 5);
+    assert_eq!(run(&log).unwrap().districts, [(1, 2), (2, 2)]);
+    // A withdrawal takes its district's signature out: district 1 falls below the bin.
+    withdraw(&mut log, &f, 0);
+    let count = run(&log).unwrap();
+    assert_eq!((count.counted, count.districts), (4, vec![(2, 2)]));
+    // A disclosing signature's tag is the key's: the same person cannot sign again
+    // without disclosing.
+    let at = sign(&mut log, &f, 2);
+    let v = run(&log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body.signature.tag"));
+}
+
+#[test]
+fn a_false_or_unwelcome_disclosure_is_refused() {
+    let f = disclosing_fixture(10, 2);
+    // Wallet 0 is in district 1; its signature relabelled as district 2 does not verify.
+    let mut log = opened(&f);
+    let signer = one_time_key();
+    let body = disclosing_body(&f, 0, Some(2), &signer);
+    let at = log.push(PETITION_SIGN, signer, body.to_bytes());
+    let v = run(&log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body.signature"));
+    // A disclosing signature presented without its disclosure does not decode.
+    let mut log = opened(&f);
+    let signer = one_time_key();
+    let mut body = disclosing_body(&f, 0, None, &signer);
+    body.disclosed = None;
+    let at = log.push(PETITION_SIGN, signer, body.to_bytes());
+    let v = run(&log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body.signature"));
+    // A definition that takes no disclosure refuses one.
+    let plain = fixture(10);
+    let mut log = opened(&plain);
+    let signer = one_time_key();
+    let body = disclosing_body(&plain, 0, None, &signer);
+    let at = log.push(PETITION_SIGN, signer, body.to_bytes());
+    let v = run(&log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body.disclosure"));
+    // A district enrolled fewer times than the minimum bin may not be disclosed.
+    let strict = disclosing_fixture(10, 6);
+    let mut log = opened(&strict);
+    let signer = one_time_key();
+    let body = disclosing_body(&strict, 0, None, &signer);
+    let at = log.push(PETITION_SIGN, signer, body.to_bytes());
+    let v = run(&log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body.disclosure"));
+    assert!(v.reason.contains("5 people enrolled"), "{v}");
 }

@@ -194,6 +194,7 @@ pub(crate) fn generate() -> VectorFile {
         .expect("signs");
         let body = SignatureBody {
             bucket: at.bucket,
+            disclosed: None,
             signature: sig.to_bytes(),
         };
         (envelope, body.to_bytes())

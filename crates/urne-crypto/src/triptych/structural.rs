@@ -123,13 +123,14 @@ pub(crate) fn forge(
         .map(|rho_d| Point::from_ristretto(J.as_ristretto() * rho_d))
         .collect();
     let xi = challenge_from(
-        statement_transcript(ring, &U, J.as_bytes(), context),
+        statement_transcript(ring, &U, J.as_bytes(), context, None),
         &A,
         &B,
         &C,
         &D,
         &X,
         &Y,
+        &[],
     );
     let mut f = Vec::with_capacity(m * (n - 1));
     for j in 0..m {
@@ -156,5 +157,6 @@ pub(crate) fn forge(
         z_A: *r_A + xi * *r_B,
         z_C: xi * *r_C + *r_D,
         z: **r * power - rho_sum,
+        disclosure: None,
     })
 }
