@@ -162,7 +162,14 @@ fn a_petition_from_wallets_to_its_outcome_over_http() {
         refused.contains("body.bucket_bits") && refused.contains("below the petition's floor"),
         "{refused}"
     );
-    create.extend(["--min-bucket-bits", "2", "--min-real-keys", "2"]);
+    create.extend([
+        "--min-bucket-bits",
+        "2",
+        "--min-real-keys",
+        "2",
+        "--disclosure-min-bin",
+        "2",
+    ]);
     let created = walk.ok(&create);
     let petition = field(&created, "petition:").to_owned();
     let p = ["--petition", petition.as_str()];
@@ -221,8 +228,14 @@ fn a_petition_from_wallets_to_its_outcome_over_http() {
         refusal.contains("this wallet's registry has registrars 1 of 1"),
         "{refusal}"
     );
+    // Wallets 0 and 2 (district 1) and 3 (district 2) disclose their district; 1 does not.
+    let disclosing = [&demo_floor[..], &["--disclose-district"]].concat();
     for i in 0..4 {
-        let out = sign(i, false);
+        let out = if i == 1 {
+            sign(i, false)
+        } else {
+            sign_with(i, false, &disclosing)
+        };
         assert!(
             out.status.success(),
             "{}",
@@ -265,6 +278,13 @@ fn a_petition_from_wallets_to_its_outcome_over_http() {
     );
     assert!(
         status.contains("open, 3 signatures (threshold 3), 1 withdrawn"),
+        "{status}"
+    );
+    // District 2 has one disclosed signature, below the bin of 2: withheld.
+    assert!(
+        status.contains(
+            "disclosed districts (bins of at least 2 shown, the rest withheld): district 1: 2\n"
+        ),
         "{status}"
     );
 
