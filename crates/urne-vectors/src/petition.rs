@@ -128,7 +128,10 @@ pub(crate) fn generate() -> VectorFile {
             .collect(),
     )
     .expect("registrars");
-    let (snapshot_header, entries) = register.snapshot_header(REGISTRY, 1, [0; 32], 2);
+    let (mut snapshot_header, entries) = register.snapshot_header(REGISTRY, 1, [0; 32], 2);
+    // Version 1, as first published (spec/31 §31.6: keyed by the snapshot id): it must
+    // keep replaying.
+    snapshot_header.version = 1;
     let id = snapshot_header.id();
     let signed = SignedSnapshot {
         header: snapshot_header,
