@@ -43,7 +43,7 @@ pub enum VoteChange {
     LastVoteCounts,
 }
 
-/// `sitting.rules` (§40.3).
+/// `chamber.rules` (§40.3).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rules {
     /// The chamber clerk's Ed25519 key: signs the roster and its changes.
@@ -220,7 +220,7 @@ pub struct Correction {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Decoded {
-    /// `sitting.rules`.
+    /// `chamber.rules`.
     Rules(Rules),
     /// `roster.members`.
     Roster(Roster),
@@ -273,7 +273,7 @@ impl Decoded {
     }
 }
 
-/// The hash a sitting's `context.open` carries: SHA-256(label ‖ `sitting.rules` body).
+/// The hash a chamber's `context.open` carries: SHA-256(label ‖ `chamber.rules` body).
 pub fn parameters_hash(rules_body: &[u8]) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(PARAMETERS_LABEL);
@@ -663,7 +663,7 @@ pub fn decode(kind: Kind, body: &[u8]) -> Option<Result<Decoded, AssemblyError>>
 fn decode_named(kind: Kind, name: &'static str, body: &[u8]) -> Result<Decoded, AssemblyError> {
     let mut r = Reader::new(name, body)?;
     let decoded = match kind {
-        kinds::SITTING_RULES => {
+        kinds::CHAMBER_RULES => {
             let clerk = r.key("body.clerk")?;
             let quorum = match r.u8("body.quorum.kind")? {
                 0 => {

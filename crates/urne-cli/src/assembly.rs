@@ -94,6 +94,8 @@ fn key() -> SigningKey {
 struct Sitting<'a> {
     board: &'a Board,
     id: ContextId,
+    /// The chamber the sitting belongs to: its rules and roster are posted there.
+    chamber: ContextId,
     officer: SigningKey,
     members: Vec<SigningKey>,
     /// The simulated time, which the board's clock reads.
@@ -101,9 +103,26 @@ struct Sitting<'a> {
 }
 
 impl Sitting<'_> {
+    /// Posts a record in the chamber if it is one of the chamber's kinds, else in the
+    /// sitting.
     fn post(&self, kind: Kind, body: &[u8], key: &SigningKey) -> Result<u64, String> {
+        let context = if urne_assembly::kinds::CHAMBER.contains(&kind) {
+            self.chamber
+        } else {
+            self.id
+        };
+        self.post_in(context, kind, body, key)
+    }
+
+    fn post_in(
+        &self,
+        context: ContextId,
+        kind: Kind,
+        body: &[u8],
+        key: &SigningKey,
+    ) -> Result<u64, String> {
         let name = urne_assembly::kinds::label(kind);
-        let record = Record::sign(self.id, kind, body, key).map_err(|e| format!("{name}: {e}"))?;
+        let record = Record::sign(context, kind, body, key).map_err(|e| format!("{name}: {e}"))?;
         self.board
             .submit(record.into_bytes())
             .map(|r| r.index)
@@ -239,23 +258,33 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
     };
     let mut nonce = [0u8; 16];
     rand::Rng::fill_bytes(&mut rand::rng(), &mut nonce);
+    let chamber_open = ContextOpen {
+        context_type: urne_assembly::CHAMBER_CONTEXT,
+        nonce,
+        name: "Assemblée nationale, XVIIe législature".into(),
+        parameters: parameters_hash(&rules.to_body()),
+    }
+    .to_body()
+    .map_err(|e| e.to_string())?;
+    let chamber = ContextId::derive(&officer.verifying_key().to_bytes(), &chamber_open);
     let open = ContextOpen {
         context_type: ContextType::SITTING,
         nonce,
         name: "Assemblée nationale, séance publique".into(),
-        parameters: parameters_hash(&rules.to_body()),
+        parameters: chamber.0,
     };
     let open_body = open.to_body().map_err(|e| e.to_string())?;
     let id = ContextId::derive(&officer.verifying_key().to_bytes(), &open_body);
     let sitting = Sitting {
         board: &board,
         id,
+        chamber,
         officer: officer.clone(),
         members: (0..n).map(|_| key()).collect(),
         now,
     };
-    sitting.post(CONTEXT_OPEN, &open_body, &officer)?;
-    sitting.post(SITTING_RULES, &rules.to_body(), &officer)?;
+    sitting.post_in(chamber, CONTEXT_OPEN, &chamber_open, &officer)?;
+    sitting.post(CHAMBER_RULES, &rules.to_body(), &officer)?;
     let roster = Roster {
         version: 1,
         groups: GROUPS.iter().map(|(g, _)| (*g).to_owned()).collect(),
@@ -275,6 +304,8 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
         &roster.to_body().map_err(|e| e.to_string())?,
         &clerk,
     )?;
+    sitting.post_in(chamber, CONTEXT_PHASE, &[1], &officer)?;
+    sitting.post_in(id, CONTEXT_OPEN, &open_body, &officer)?;
     sitting.post(CONTEXT_PHASE, &[1], &officer)?;
 
     // Presence: every member but one in ten; of the absent, those with an even number
