@@ -508,3 +508,158 @@ impl KindHandler for AssemblyKind {
             .map_err(rejection)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::collections::HashSet;
+
+    use ed25519_dalek::SigningKey;
+    use urne_assembly::{Member, Presence, Quorum, Roster, RosterChange, RosterOp, Rules, kinds};
+    use urne_record::ContextOpen;
+
+    use super::*;
+    use crate::handler::ContextEntry;
+
+    fn entry(
+        id: ContextId,
+        machine: Arc<dyn ContextMachine>,
+        data: Box<dyn Any + Send + Sync>,
+        phase: u8,
+        authority: [u8; 32],
+    ) -> ContextEntry {
+        ContextEntry {
+            id,
+            open: ContextOpen {
+                context_type: machine.context_type(),
+                nonce: [0; 16],
+                name: "test".into(),
+                parameters: [0; 32],
+            },
+            authority,
+            phase,
+            opened_at: 0,
+            machine,
+            data,
+            taken: HashSet::new(),
+            records: 1,
+            sealed: None,
+            sealed_changed: false,
+        }
+    }
+
+    fn checked(
+        handler: &dyn KindHandler,
+        record: &Record,
+        entry: &ContextEntry,
+    ) -> Result<Vec<UniqueKey>, Rejection> {
+        let prechecked = handler.precheck(record)?;
+        handler.check(record, &prechecked, Some(&ContextView { entry }))
+    }
+
+    /// The race the pending mark closes: a roster change checked and not yet applied,
+    /// then a record of a sitting signed by the key it revokes. Checked against the
+    /// chamber as applied, the record would pass and land in the log after the change —
+    /// where the recount refuses it.
+    #[test]
+    fn a_sitting_record_is_not_checked_while_its_chamber_has_a_record_pending() {
+        let officer = SigningKey::from_bytes(&[1; 32]);
+        let clerk = SigningKey::from_bytes(&[2; 32]);
+        let member = SigningKey::from_bytes(&[3; 32]);
+        let rules = Rules {
+            clerk: clerk.verifying_key().to_bytes(),
+            quorum: Quorum::Number(1),
+            proxies_count_for_quorum: false,
+            vote_change: urne_assembly::VoteChange::FinalOnFirstCast,
+            max_proxies_held: 0,
+            proxies_in_secret_ballots: false,
+        };
+        let authority = officer.verifying_key().to_bytes();
+        let mut state =
+            ChamberState::new(authority, urne_assembly::parameters_hash(&rules.to_body()));
+        let roster = Roster {
+            version: 1,
+            groups: vec!["A".into()],
+            members: vec![Member {
+                key: member.verifying_key().to_bytes(),
+                group: 0,
+                name: "M".into(),
+            }],
+        };
+        for decoded in [Decoded::Rules(rules), Decoded::Roster(roster)] {
+            state.apply(&decoded).unwrap();
+        }
+        state.apply_phase(ChamberPhase::InForce);
+        let chamber = ContextId([4; 32]);
+        let sitting = ContextId([3; 32]);
+        let chambers = SharedChambers::default();
+        chambers.lock().insert(
+            chamber,
+            ChamberEntry {
+                state,
+                pending: None,
+            },
+        );
+        let mut sitting_state = SittingState::new(authority, chamber);
+        sitting_state.apply_phase(Phase::InSession);
+        let sitting_entry = entry(
+            sitting,
+            Arc::new(SittingMachine(chambers.clone())),
+            Box::new(sitting_state),
+            Phase::InSession.code(),
+            authority,
+        );
+        let mut chamber_entry = entry(
+            chamber,
+            Arc::new(ChamberMachine(chambers.clone())),
+            Box::new(chamber),
+            ChamberPhase::InForce.code(),
+            authority,
+        );
+        let clock: Clock = Arc::new(|| 0);
+        let presence = AssemblyKind::in_chambers(kinds::PRESENCE, clock, chambers.clone());
+        let here = Presence {
+            sequence: 1,
+            roster_version: 1,
+            present: true,
+        }
+        .to_body();
+        let arrives = Record::sign(sitting, kinds::PRESENCE, &here, &member).unwrap();
+        // Nothing pending: accepted.
+        checked(&presence, &arrives, &sitting_entry).unwrap();
+        // The clerk's revocation passes its check: pending until applied.
+        let change = ChamberKind::new(kinds::ROSTER_CHANGE, chambers.clone());
+        let revoke = RosterChange {
+            version: 2,
+            member: 0,
+            op: RosterOp::Revoke,
+        }
+        .to_body();
+        let revoke = Record::sign(chamber, kinds::ROSTER_CHANGE, &revoke, &clerk).unwrap();
+        checked(&change, &revoke, &chamber_entry).unwrap();
+        let e = checked(&presence, &arrives, &sitting_entry).unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (Code::Unavailable, Some("context")),
+            "{e}"
+        );
+        // Applied: the member's key is revoked, and the refusal says so.
+        change
+            .apply(
+                &revoke,
+                7,
+                &mut ContextMut {
+                    entry: &mut chamber_entry,
+                    replaying: false,
+                },
+            )
+            .unwrap();
+        let e = checked(&presence, &arrives, &sitting_entry).unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (Code::NotAuthorized, Some("signer")),
+            "{e}"
+        );
+    }
+}
