@@ -18,11 +18,14 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::election::{CredentialKey, Election};
 use crate::labels::PROOF_BINDING;
-use crate::manifest::{Contest, ContestRules, MAX_CONTESTS, MAX_OPTIONS};
+use crate::manifest::{Contest, ContestRules, MAX_CONTESTS, MAX_OPTIONS, SpendRules};
 use crate::wire::{DecodeError, Problem, Reader, put_sized};
 
-/// Version byte of the ballot encoding.
+/// Version byte of the ballot encoding of an election without budget contests.
 pub const BALLOT_VERSION: u8 = 1;
+/// Version byte of a ballot that carries a spend proof (an election with a budget
+/// contest): a bit per contest then says whether one follows (spec/21 §21.5).
+pub const BALLOT_VERSION_SPEND: u8 = 2;
 
 const MAX_RANGE_PROOF_LEN: usize = 1 + 128 * MAX_RANGE_BRANCHES;
 const MAX_BIT_PROOF_LEN: usize = 1 + 320 * MAX_BITS;
@@ -175,6 +178,15 @@ impl ContestSelection {
         if sum < rules.min {
             return refuse("fewer selections than the contest's minimum (undervote)");
         }
+        if let Some(spending) = contest.spending() {
+            let spend = spending.spend(&self.values);
+            if spend > u128::from(spending.max) {
+                return refuse("the chosen projects cost more than the budget (overspend)");
+            }
+            if spend < u128::from(spending.min) {
+                return refuse("the chosen projects spend less than the contest's minimum");
+            }
+        }
         Ok(())
     }
 }
@@ -213,6 +225,9 @@ pub struct ContestBallot {
     pub blank: Option<EncryptedOption>,
     /// The proof on Σ options + max·blank.
     pub sum_proof: SumProof,
+    /// The proof on Σ costᵢ·optionᵢ + min_spend·blank, present exactly in a budget
+    /// contest (spec/21 §21.4).
+    pub spend_proof: Option<SumProof>,
 }
 
 /// An encrypted ballot.
@@ -235,7 +250,30 @@ enum Role {
     Sum = 2,
     SumAboveMin = 3,
     SumBelowMax = 4,
+    Spend = 5,
+    SpendAboveMin = 6,
+    SpendBelowMax = 7,
 }
+
+/// The roles of the proofs of one proven sum: tag 1, and tag 2's two halves.
+#[derive(Clone, Copy)]
+struct SumRoles {
+    range: Role,
+    above_min: Role,
+    below_max: Role,
+}
+
+const COUNT: SumRoles = SumRoles {
+    range: Role::Sum,
+    above_min: Role::SumAboveMin,
+    below_max: Role::SumBelowMax,
+};
+
+const SPEND: SumRoles = SumRoles {
+    range: Role::Spend,
+    above_min: Role::SpendAboveMin,
+    below_max: Role::SpendBelowMax,
+};
 
 const BINDING_LEN: usize = PROOF_BINDING.len() + 32 + 2 + 1 + 2;
 
@@ -277,10 +315,36 @@ fn contest_sum(
     Ciphertext::new(Point::from_ristretto(alpha), Point::from_ristretto(beta))
 }
 
+/// The proven spend of a budget contest: Σ costᵢ·Cᵢ + min_spend·C_b, from public
+/// ciphertexts and costs (hence variable time).
+fn spend_sum(
+    options: &[EncryptedOption],
+    blank: Option<&EncryptedOption>,
+    spending: &SpendRules<'_>,
+) -> Ciphertext {
+    use curve25519_dalek::traits::VartimeMultiscalarMul;
+    let weights: Vec<DalekScalar> = spending
+        .costs
+        .iter()
+        .map(|&cost| DalekScalar::from(cost))
+        .chain(blank.map(|_| DalekScalar::from(spending.min)))
+        .collect();
+    let ciphertexts = || options.iter().chain(blank).map(|o| &o.ciphertext);
+    let alpha = curve25519_dalek::RistrettoPoint::vartime_multiscalar_mul(
+        &weights,
+        ciphertexts().map(|c| c.alpha().as_ristretto()),
+    );
+    let beta = curve25519_dalek::RistrettoPoint::vartime_multiscalar_mul(
+        &weights,
+        ciphertexts().map(|c| c.beta().as_ristretto()),
+    );
+    Ciphertext::new(Point::from_ristretto(alpha), Point::from_ristretto(beta))
+}
+
 /// Enc(s) − min·G and max·G − Enc(s): the two ciphertexts of a wide sum proof.
-fn wide_parts(sum: &Ciphertext, rules: &ContestRules) -> (Ciphertext, Ciphertext) {
-    let min_g = RISTRETTO_BASEPOINT_TABLE * &DalekScalar::from(rules.min);
-    let max_g = RISTRETTO_BASEPOINT_TABLE * &DalekScalar::from(rules.max);
+fn wide_parts(sum: &Ciphertext, min: u64, max: u64) -> (Ciphertext, Ciphertext) {
+    let min_g = RISTRETTO_BASEPOINT_TABLE * &DalekScalar::from(min);
+    let max_g = RISTRETTO_BASEPOINT_TABLE * &DalekScalar::from(max);
     let above = Ciphertext::new(
         *sum.alpha(),
         Point::from_ristretto(sum.beta().as_ristretto() - min_g),
@@ -298,10 +362,11 @@ enum SumStatement {
     Bits(usize),
 }
 
-fn sum_statement(rules: &ContestRules) -> Result<SumStatement, VerifyError> {
-    let width = rules.max - rules.min;
+fn sum_statement(min: u64, max: u64) -> Result<SumStatement, VerifyError> {
+    // Manifests keep min ≤ max; a wrapped width would be refused as a statement.
+    let width = max.wrapping_sub(min);
     if width < MAX_RANGE_BRANCHES as u64 {
-        ValueRange::new(rules.min, rules.max).map(SumStatement::Range)
+        ValueRange::new(min, max).map(SumStatement::Range)
     } else {
         Ok(SumStatement::Bits(
             (u64::BITS - width.leading_zeros()) as usize,
@@ -534,6 +599,162 @@ impl Check<'_> {
     }
 }
 
+/// A proven sum of one contest: its bounds, its proofs' roles, and the field that names
+/// it in errors (spec/21 §21.4: the count, and in a budget contest the spend).
+struct Statement<'a> {
+    credential: &'a CredentialKey,
+    contest: usize,
+    min: u64,
+    max: u64,
+    roles: SumRoles,
+    field: String,
+}
+
+impl Statement<'_> {
+    fn kind(&self) -> Result<SumStatement, VerifyError> {
+        sum_statement(self.min, self.max)
+    }
+
+    fn binding(&self, role: Role) -> [u8; BINDING_LEN] {
+        binding(self.credential, self.contest, role, 0)
+    }
+
+    /// Proves `value` (under `nonce`) in [min, max] on `sum`.
+    fn prove<P: Prover>(
+        &self,
+        prover: &mut P,
+        context: &ContextHash,
+        key: &EncryptionKey,
+        sum: &Ciphertext,
+        value: u64,
+        nonce: &DalekScalar,
+    ) -> Result<SumProof, BallotError> {
+        let prove_err = |field: String| move |error| BallotError::Prove { field, error };
+        let kind = self.kind().map_err(|error| BallotError::Prove {
+            field: self.field.clone(),
+            error: match error {
+                VerifyError::InvalidStatement { detail } => ProveError::InvalidStatement { detail },
+                _ => ProveError::WitnessMismatch,
+            },
+        })?;
+        Ok(match kind {
+            SumStatement::Range(range) => {
+                let bind = self.binding(self.roles.range);
+                let opening = Opening::new(value, SecretScalar::from_dalek(*nonce));
+                SumProof::Range(
+                    prover
+                        .range(
+                            &ProofContext::new(context, &bind),
+                            key,
+                            sum,
+                            &opening,
+                            range,
+                        )
+                        .map_err(prove_err(self.field.clone()))?,
+                )
+            }
+            SumStatement::Bits(bits) => {
+                let (above, below) = wide_parts(sum, self.min, self.max);
+                // Out-of-range sums wrap to values the bit provers refuse.
+                let above_opening = Opening::new(
+                    value.wrapping_sub(self.min),
+                    SecretScalar::from_dalek(*nonce),
+                );
+                let below_opening = Opening::new(
+                    self.max.wrapping_sub(value),
+                    SecretScalar::from_dalek(-*nonce),
+                );
+                let bind_above = self.binding(self.roles.above_min);
+                let bind_below = self.binding(self.roles.below_max);
+                SumProof::Bits {
+                    above_min: prover
+                        .bits(
+                            &ProofContext::new(context, &bind_above),
+                            key,
+                            &above,
+                            &above_opening,
+                            bits,
+                        )
+                        .map_err(prove_err(format!("{}.above_min", self.field)))?,
+                    below_max: prover
+                        .bits(
+                            &ProofContext::new(context, &bind_below),
+                            key,
+                            &below,
+                            &below_opening,
+                            bits,
+                        )
+                        .map_err(prove_err(format!("{}.below_max", self.field)))?,
+                }
+            }
+        })
+    }
+
+    /// Hands each proof of `proof` on `sum` to `each`, after checking its tag is the
+    /// one the bounds prescribe (spec/21 §21.6 check 5).
+    fn visit<'p, F>(
+        &self,
+        sum: Ciphertext,
+        proof: &'p SumProof,
+        each: &mut F,
+    ) -> Result<(), BallotError>
+    where
+        F: FnMut(&dyn Fn() -> String, Check<'p>) -> Result<(), BallotError>,
+    {
+        let field = &self.field;
+        let kind = self.kind().map_err(|error| BallotError::Proof {
+            field: field.clone(),
+            error,
+        })?;
+        match (kind, proof) {
+            (SumStatement::Range(range), SumProof::Range(proof)) => each(
+                &|| field.clone(),
+                Check::Range {
+                    proof,
+                    ciphertext: sum,
+                    range,
+                    binding: self.binding(self.roles.range),
+                },
+            ),
+            (
+                SumStatement::Bits(bits),
+                SumProof::Bits {
+                    above_min,
+                    below_max,
+                },
+            ) => {
+                let (above, below) = wide_parts(&sum, self.min, self.max);
+                each(
+                    &|| format!("{field}.above_min"),
+                    Check::Bits {
+                        proof: above_min,
+                        ciphertext: above,
+                        bits,
+                        binding: self.binding(self.roles.above_min),
+                    },
+                )?;
+                each(
+                    &|| format!("{field}.below_max"),
+                    Check::Bits {
+                        proof: below_max,
+                        ciphertext: below,
+                        bits,
+                        binding: self.binding(self.roles.below_max),
+                    },
+                )
+            }
+            (SumStatement::Range(_), _) => Err(BallotError::SumProofKind {
+                field: field.clone(),
+                expected: "range",
+            }),
+            (SumStatement::Bits(_), _) => Err(BallotError::SumProofKind {
+                field: field.clone(),
+                expected: "bits",
+            }),
+        }
+    }
+}
+
 impl Ballot {
     /// Encrypts `selections` (one per contest, in manifest order) for `credential`. A
     /// selection that breaks its contest's rule is refused before anything is encrypted
@@ -659,70 +880,48 @@ impl Ballot {
                 value = value.wrapping_add(rules.max.wrapping_mul(opening.message()));
             }
             let sum = contest_sum(&options, blank.as_ref(), rules.max);
-            let field = format!("contests[{c}].sum_proof");
-            let sum_proof = match sum_statement(&rules).map_err(|error| BallotError::Prove {
-                field: field.clone(),
-                error: match error {
-                    VerifyError::InvalidStatement { detail } => {
-                        ProveError::InvalidStatement { detail }
+            let statement = Statement {
+                credential,
+                contest: c,
+                min: rules.min,
+                max: rules.max,
+                roles: COUNT,
+                field: format!("contests[{c}].sum_proof"),
+            };
+            let sum_proof = statement.prove(prover, context, key, &sum, value, &nonce)?;
+            // The opening of the spend: Σ costᵢ·xᵢ + min_spend·b under
+            // Σ costᵢ·rᵢ + min_spend·r_b. Out-of-rule spends wrap to values the provers
+            // refuse.
+            let spend_proof = match contest.spending() {
+                None => None,
+                Some(spending) => {
+                    let mut nonce = Zeroizing::new(DalekScalar::ZERO);
+                    let mut value: u64 = 0;
+                    for (opening, &cost) in openings.iter().zip(spending.costs) {
+                        *nonce += DalekScalar::from(cost) * opening.nonce().expose_secret();
+                        value = value.wrapping_add(cost.wrapping_mul(opening.message()));
                     }
-                    _ => ProveError::WitnessMismatch,
-                },
-            })? {
-                SumStatement::Range(range) => {
-                    let bind = binding(credential, c, Role::Sum, 0);
-                    let opening = Opening::new(value, SecretScalar::from_dalek(*nonce));
-                    SumProof::Range(
-                        prover
-                            .range(
-                                &ProofContext::new(context, &bind),
-                                key,
-                                &sum,
-                                &opening,
-                                range,
-                            )
-                            .map_err(prove_err(field))?,
-                    )
-                }
-                SumStatement::Bits(bits) => {
-                    let (above, below) = wide_parts(&sum, &rules);
-                    // Out-of-range sums wrap to values the bit provers refuse.
-                    let above_opening = Opening::new(
-                        value.wrapping_sub(rules.min),
-                        SecretScalar::from_dalek(*nonce),
-                    );
-                    let below_opening = Opening::new(
-                        rules.max.wrapping_sub(value),
-                        SecretScalar::from_dalek(-*nonce),
-                    );
-                    let bind_above = binding(credential, c, Role::SumAboveMin, 0);
-                    let bind_below = binding(credential, c, Role::SumBelowMax, 0);
-                    SumProof::Bits {
-                        above_min: prover
-                            .bits(
-                                &ProofContext::new(context, &bind_above),
-                                key,
-                                &above,
-                                &above_opening,
-                                bits,
-                            )
-                            .map_err(prove_err(format!("{field}.above_min")))?,
-                        below_max: prover
-                            .bits(
-                                &ProofContext::new(context, &bind_below),
-                                key,
-                                &below,
-                                &below_opening,
-                                bits,
-                            )
-                            .map_err(prove_err(format!("{field}.below_max")))?,
+                    if let Some(opening) = &blank_opening {
+                        *nonce += DalekScalar::from(spending.min) * opening.nonce().expose_secret();
+                        value = value.wrapping_add(spending.min.wrapping_mul(opening.message()));
                     }
+                    let spend = spend_sum(&options, blank.as_ref(), &spending);
+                    let statement = Statement {
+                        credential,
+                        contest: c,
+                        min: spending.min,
+                        max: spending.max,
+                        roles: SPEND,
+                        field: format!("contests[{c}].spend_proof"),
+                    };
+                    Some(statement.prove(prover, context, key, &spend, value, &nonce)?)
                 }
             };
             ballot_contests.push(ContestBallot {
                 options,
                 blank,
                 sum_proof,
+                spend_proof,
             });
             secrets.push(ContestOpenings {
                 options: openings.iter().map(SecretOpening::keep).collect(),
@@ -774,6 +973,14 @@ impl Ballot {
                     found: usize::from(ballot.blank.is_some()),
                 });
             }
+            let spends = contest.spending().is_some();
+            if ballot.spend_proof.is_some() != spends {
+                return Err(BallotError::Shape {
+                    field: format!("contests[{c}].spend_proof"),
+                    expected: usize::from(spends),
+                    found: usize::from(ballot.spend_proof.is_some()),
+                });
+            }
         }
         Ok(())
     }
@@ -813,59 +1020,26 @@ impl Ballot {
                 )?;
             }
             let sum = contest_sum(&ballot.options, ballot.blank.as_ref(), rules.max);
-            let field = format!("contests[{c}].sum_proof");
-            match (
-                sum_statement(&rules).map_err(statement_error(field.clone()))?,
-                &ballot.sum_proof,
-            ) {
-                (SumStatement::Range(range), SumProof::Range(proof)) => each(
-                    &|| field.clone(),
-                    Check::Range {
-                        proof,
-                        ciphertext: sum,
-                        range,
-                        binding: binding(&self.credential, c, Role::Sum, 0),
-                    },
-                )?,
-                (
-                    SumStatement::Bits(bits),
-                    SumProof::Bits {
-                        above_min,
-                        below_max,
-                    },
-                ) => {
-                    let (above, below) = wide_parts(&sum, &rules);
-                    each(
-                        &|| format!("{field}.above_min"),
-                        Check::Bits {
-                            proof: above_min,
-                            ciphertext: above,
-                            bits,
-                            binding: binding(&self.credential, c, Role::SumAboveMin, 0),
-                        },
-                    )?;
-                    each(
-                        &|| format!("{field}.below_max"),
-                        Check::Bits {
-                            proof: below_max,
-                            ciphertext: below,
-                            bits,
-                            binding: binding(&self.credential, c, Role::SumBelowMax, 0),
-                        },
-                    )?;
+            Statement {
+                credential: &self.credential,
+                contest: c,
+                min: rules.min,
+                max: rules.max,
+                roles: COUNT,
+                field: format!("contests[{c}].sum_proof"),
+            }
+            .visit(sum, &ballot.sum_proof, &mut each)?;
+            if let (Some(spending), Some(proof)) = (contest.spending(), &ballot.spend_proof) {
+                let spend = spend_sum(&ballot.options, ballot.blank.as_ref(), &spending);
+                Statement {
+                    credential: &self.credential,
+                    contest: c,
+                    min: spending.min,
+                    max: spending.max,
+                    roles: SPEND,
+                    field: format!("contests[{c}].spend_proof"),
                 }
-                (SumStatement::Range(_), _) => {
-                    return Err(BallotError::SumProofKind {
-                        field,
-                        expected: "range",
-                    });
-                }
-                (SumStatement::Bits(_), _) => {
-                    return Err(BallotError::SumProofKind {
-                        field,
-                        expected: "bits",
-                    });
-                }
+                .visit(spend, proof, &mut each)?;
             }
         }
         Ok(())
@@ -922,11 +1096,25 @@ impl Ballot {
 
     /// The canonical bytes (spec/21-ballots.md §21.5).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = vec![BALLOT_VERSION];
+        let spends = self.contests.iter().any(|c| c.spend_proof.is_some());
+        let mut out = vec![if spends {
+            BALLOT_VERSION_SPEND
+        } else {
+            BALLOT_VERSION
+        }];
         out.extend_from_slice(&self.context.0);
         out.extend_from_slice(&self.credential.0);
         // Counts were bounded by the manifest or the decoder.
         out.extend_from_slice(&(self.contests.len() as u16).to_be_bytes());
+        if spends {
+            let mut mask = vec![0u8; self.contests.len().div_ceil(8)];
+            for (c, contest) in self.contests.iter().enumerate() {
+                if contest.spend_proof.is_some() {
+                    mask[c / 8] |= 0x80 >> (c % 8);
+                }
+            }
+            out.extend_from_slice(&mask);
+        }
         let put_option = |out: &mut Vec<u8>, option: &EncryptedOption| {
             out.extend_from_slice(&option.ciphertext.to_bytes());
             put_sized(out, &option.proof.to_bytes());
@@ -943,19 +1131,9 @@ impl Ballot {
                     put_option(&mut out, blank);
                 }
             }
-            match &contest.sum_proof {
-                SumProof::Range(proof) => {
-                    out.push(1);
-                    put_sized(&mut out, &proof.to_bytes());
-                }
-                SumProof::Bits {
-                    above_min,
-                    below_max,
-                } => {
-                    out.push(2);
-                    put_sized(&mut out, &above_min.to_bytes());
-                    put_sized(&mut out, &below_max.to_bytes());
-                }
+            put_sum(&mut out, &contest.sum_proof);
+            if let Some(proof) = &contest.spend_proof {
+                put_sum(&mut out, proof);
             }
         }
         out
@@ -966,7 +1144,16 @@ impl Ballot {
     /// proofs, no trailing bytes. Errors name the field (`contests[1].options[3].proof`).
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(bytes);
-        r.version(BALLOT_VERSION)?;
+        let spends = match r.u8(|| "version".to_owned())? {
+            BALLOT_VERSION => false,
+            BALLOT_VERSION_SPEND => true,
+            found => {
+                return Err(DecodeError::new(
+                    "version",
+                    Problem::UnsupportedVersion { found },
+                ));
+            }
+        };
         let context = ContextHash(r.array(|| "context".to_owned())?);
         let credential = CredentialKey(r.array(|| "credential".to_owned())?);
         let count = r.u16(|| "contests".to_owned())? as usize;
@@ -975,6 +1162,28 @@ impl Ballot {
                 "contests",
                 Problem::OutOfBounds {
                     detail: "a ballot has 1 to 64 contests",
+                },
+            ));
+        }
+        let mut mask = vec![0u8; if spends { count.div_ceil(8) } else { 0 }];
+        for (i, byte) in mask.iter_mut().enumerate() {
+            *byte = r.u8(|| format!("spends[{i}]"))?;
+        }
+        if spends && mask.iter().all(|&b| b == 0) {
+            // The same ballot has a version-1 encoding: one ballot, one encoding.
+            return Err(DecodeError::new(
+                "version",
+                Problem::OutOfBounds {
+                    detail: "version 2 is for ballots with a spend proof",
+                },
+            ));
+        }
+        let has_spend = |c: usize| mask.get(c / 8).is_some_and(|b| b & (0x80 >> (c % 8)) != 0);
+        if (count..mask.len() * 8).any(has_spend) {
+            return Err(DecodeError::new(
+                "spends",
+                Problem::OutOfBounds {
+                    detail: "a spend bit set past the last contest",
                 },
             ));
         }
@@ -1008,28 +1217,17 @@ impl Ballot {
             } else {
                 None
             };
-            let at = |f: &str| format!("contests[{c}].sum_proof{f}");
-            let sum_proof = match r.u8(|| at(""))? {
-                1 => SumProof::Range(
-                    RangeProof::decode(r.sized(MAX_RANGE_PROOF_LEN, || at(""))?)
-                        .map_err(|e| DecodeError::crypto(&at(""), e))?,
-                ),
-                2 => SumProof::Bits {
-                    above_min: BitRangeProof::decode(
-                        r.sized(MAX_BIT_PROOF_LEN, || at(".above_min"))?,
-                    )
-                    .map_err(|e| DecodeError::crypto(&at(".above_min"), e))?,
-                    below_max: BitRangeProof::decode(
-                        r.sized(MAX_BIT_PROOF_LEN, || at(".below_max"))?,
-                    )
-                    .map_err(|e| DecodeError::crypto(&at(".below_max"), e))?,
-                },
-                found => return Err(DecodeError::new(at(""), Problem::UnknownTag { found })),
+            let sum_proof = read_sum(&mut r, &format!("contests[{c}].sum_proof"))?;
+            let spend_proof = if has_spend(c) {
+                Some(read_sum(&mut r, &format!("contests[{c}].spend_proof"))?)
+            } else {
+                None
             };
             contests.push(ContestBallot {
                 options,
                 blank,
                 sum_proof,
+                spend_proof,
             });
         }
         r.finish()?;
@@ -1039,6 +1237,41 @@ impl Ballot {
             contests,
         })
     }
+}
+
+/// `sum` of spec/21 §21.5: a tag, then the proof(s).
+fn put_sum(out: &mut Vec<u8>, proof: &SumProof) {
+    match proof {
+        SumProof::Range(proof) => {
+            out.push(1);
+            put_sized(out, &proof.to_bytes());
+        }
+        SumProof::Bits {
+            above_min,
+            below_max,
+        } => {
+            out.push(2);
+            put_sized(out, &above_min.to_bytes());
+            put_sized(out, &below_max.to_bytes());
+        }
+    }
+}
+
+fn read_sum(r: &mut Reader<'_>, field: &str) -> Result<SumProof, DecodeError> {
+    let at = |f: &str| format!("{field}{f}");
+    Ok(match r.u8(|| at(""))? {
+        1 => SumProof::Range(
+            RangeProof::decode(r.sized(MAX_RANGE_PROOF_LEN, || at(""))?)
+                .map_err(|e| DecodeError::crypto(&at(""), e))?,
+        ),
+        2 => SumProof::Bits {
+            above_min: BitRangeProof::decode(r.sized(MAX_BIT_PROOF_LEN, || at(".above_min"))?)
+                .map_err(|e| DecodeError::crypto(&at(".above_min"), e))?,
+            below_max: BitRangeProof::decode(r.sized(MAX_BIT_PROOF_LEN, || at(".below_max"))?)
+                .map_err(|e| DecodeError::crypto(&at(".below_max"), e))?,
+        },
+        found => return Err(DecodeError::new(at(""), Problem::UnknownTag { found })),
+    })
 }
 
 /// What a ballot's bytes name, read by [`Ballot::skim`] without decoding a point or a
@@ -1080,20 +1313,38 @@ impl Ballot {
                 self.take(u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
                     .map(|_| ())
             }
+            fn sum(&mut self) -> Option<()> {
+                match self.u8()? {
+                    1 => self.sized(),
+                    2 => {
+                        self.sized()?;
+                        self.sized()
+                    }
+                    _ => None,
+                }
+            }
             fn option(&mut self, out: &mut Vec<[u8; 64]>) -> Option<()> {
                 out.push(self.take(64)?.try_into().ok()?);
                 self.sized()
             }
         }
         let mut r = Skim(bytes, 0);
-        if r.u8()? != BALLOT_VERSION {
-            return None;
-        }
+        let spends = match r.u8()? {
+            BALLOT_VERSION => false,
+            BALLOT_VERSION_SPEND => true,
+            _ => return None,
+        };
         r.take(32)?;
         let credential: [u8; 32] = r.take(32)?.try_into().ok()?;
         let contests = r.u16()?;
+        let mask = if spends {
+            r.take(contests.div_ceil(8))?
+        } else {
+            &[]
+        };
+        let has_spend = |c: usize| mask.get(c / 8).is_some_and(|b| b & (0x80 >> (c % 8)) != 0);
         let mut ciphertexts = Vec::new();
-        for _ in 0..contests {
+        for c in 0..contests {
             let options = r.u16()?;
             for _ in 0..options {
                 r.option(&mut ciphertexts)?;
@@ -1103,13 +1354,9 @@ impl Ballot {
                 1 => r.option(&mut ciphertexts)?,
                 _ => return None,
             }
-            match r.u8()? {
-                1 => r.sized()?,
-                2 => {
-                    r.sized()?;
-                    r.sized()?;
-                }
-                _ => return None,
+            r.sum()?;
+            if has_spend(c) {
+                r.sum()?;
             }
         }
         (r.1 == bytes.len()).then_some(BallotSkim {
@@ -1298,6 +1545,91 @@ mod tests {
             refused_field(&wide, ContestSelection::values(under)),
             "contests[0].sum_proof.above_min"
         );
+    }
+
+    fn budget(min_spend: u64, budget: u64) -> ContestKind {
+        ContestKind::Budget {
+            min_projects: 0,
+            max_projects: 3,
+            min_spend,
+            budget,
+            rule: urne_budget::Rule::Greedy,
+            costs: vec![600, 500, 50],
+        }
+    }
+
+    /// Behind the rule check, the spend provers refuse a ballot over or under budget.
+    #[test]
+    fn provers_refuse_overspending_even_without_the_rule_check() {
+        let wide = election(budget(100, 1000), false, 3);
+        assert_eq!(
+            refused_field(&wide, ContestSelection::values(vec![1, 1, 0])),
+            "contests[0].spend_proof.below_max"
+        );
+        assert_eq!(
+            refused_field(&wide, ContestSelection::values(vec![0, 0, 1])),
+            "contests[0].spend_proof.above_min"
+        );
+        let narrow = election(budget(550, 650), false, 3);
+        assert_eq!(
+            refused_field(&narrow, ContestSelection::values(vec![0, 1, 0])),
+            "contests[0].spend_proof"
+        );
+    }
+
+    /// An overspending ballot with an honest count proof and a spend proof taken from a
+    /// ballot within budget fails exactly at the spend proof.
+    #[test]
+    fn a_borrowed_spend_proof_fails_on_an_overspending_ballot() {
+        let election = election(budget(0, 1000), false, 3);
+        let voter = CredentialKey([4; 32]);
+        let make = |values: Vec<u64>| {
+            Ballot::encrypt(
+                &election,
+                &voter,
+                &[ContestSelection::values(values)],
+                &mut rand::rng(),
+            )
+            .unwrap()
+        };
+        let (first, first_secrets) = make(vec![1, 0, 0]);
+        let (second, second_secrets) = make(vec![0, 1, 0]);
+        let mut forged = first.clone();
+        forged.contests[0].options[1] = second.contests[0].options[1].clone();
+        // 600 + 500 = 1,100 > 1,000; two projects of at most three, an honest count.
+        let nonces = [
+            &first_secrets.contests[0].options[0],
+            &second_secrets.contests[0].options[1],
+            &first_secrets.contests[0].options[2],
+        ];
+        let nonce: DalekScalar = nonces.iter().map(|o| o.nonce.expose_secret()).sum();
+        let statement = Statement {
+            credential: &voter,
+            contest: 0,
+            min: 0,
+            max: 3,
+            roles: COUNT,
+            field: "contests[0].sum_proof".into(),
+        };
+        let sum = contest_sum(&forged.contests[0].options, None, 3);
+        forged.contests[0].sum_proof = statement
+            .prove(
+                &mut Fresh(&mut rand::rng()),
+                election.context(),
+                election.encryption_key(),
+                &sum,
+                2,
+                &nonce,
+            )
+            .unwrap();
+        // Proofs are checked in order (spec/21 §21.6): failing at the spend proof means
+        // every option proof and the count proof held.
+        match forged.verify(&election, &voter) {
+            Err(BallotError::Proof { field, .. }) => {
+                assert!(field.starts_with("contests[0].spend_proof"), "{field}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -25,13 +25,14 @@ mod wire;
 
 pub use audit::{AuditError, AuditedBallot, AuditedContest, check_audit};
 pub use ballot::{
-    BALLOT_VERSION, Ballot, BallotError, BallotSecrets, BallotSkim, ContestBallot,
-    ContestSelection, EncryptedOption, SumProof,
+    BALLOT_VERSION, BALLOT_VERSION_SPEND, Ballot, BallotError, BallotSecrets, BallotSkim,
+    ContestBallot, ContestSelection, EncryptedOption, SumProof,
 };
 pub use election::{ContextInputs, CredentialKey, Election, OriginTooLong};
 pub use manifest::{
-    Contest, ContestKind, ContestRules, MANIFEST_VERSION, MAX_CONTESTS, MAX_OPTIONS,
-    MAX_PER_OPTION, MAX_TEXT, Manifest,
+    Contest, ContestKind, ContestRules, MANIFEST_VERSION, MAX_BUDGET, MAX_CONTESTS, MAX_OPTIONS,
+    MAX_PER_OPTION, MAX_TEXT, Manifest, SpendRules,
 };
 pub use tracking::{ShortCodeError, TrackingCode};
+pub use urne_budget::Rule as SelectionRule;
 pub use wire::{DecodeError, Problem};

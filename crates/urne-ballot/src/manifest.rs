@@ -7,6 +7,8 @@
 //! [minimum, maximum]. Voter weights are not here: they are in the credential list, and a
 //! ballot is the same whatever its weight.
 
+use urne_budget::Rule as SelectionRule;
+
 use crate::wire::{DecodeError, Problem, Reader, is_clean_text, put_text};
 
 /// Version byte of the manifest encoding.
@@ -20,6 +22,9 @@ pub const MAX_OPTIONS: usize = 256;
 pub const MAX_PER_OPTION: u32 = 255;
 /// Longest text (title, option label), in bytes of UTF-8.
 pub const MAX_TEXT: usize = 1024;
+/// Largest budget (and so cost) of a budget contest: 2^53 − 1, the largest integer a
+/// browser's JavaScript number holds exactly, so the booth shows every amount exactly.
+pub const MAX_BUDGET: u64 = (1 << 53) - 1;
 
 /// What a contest asks of the voter.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,8 +49,62 @@ pub enum ContestKind {
         /// Most points a ballot gives in total.
         max_total: u32,
     },
-    // Tag 4 is reserved for the participatory-budget contest (issue 12): option costs and
-    // a budget, proven on Σ cost·x. Version-1 decoders refuse it as an unknown tag.
+    /// A participatory budget: each option is a project with a cost, approved or not;
+    /// between `min_projects` and `max_projects` projects, whose costs add up to between
+    /// `min_spend` and `budget`. Tag 4 (spec/21 §21.1).
+    Budget {
+        /// Fewest projects a non-blank ballot approves.
+        min_projects: u16,
+        /// Most projects a ballot approves.
+        max_projects: u16,
+        /// Least a non-blank ballot spends (a share of the budget the voter must use).
+        min_spend: u64,
+        /// Most a ballot spends.
+        budget: u64,
+        /// How the funded projects are selected from the totals (spec/26).
+        rule: SelectionRule,
+        /// One cost per option, in option order, each 1 to `budget`.
+        costs: Vec<u64>,
+    },
+}
+
+/// The spending rule of a budget contest (spec/21 §21.4): with a blank option b, the
+/// proven spend is Σ costᵢ·xᵢ + min_spend·b ∈ [min_spend, budget].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpendRules<'a> {
+    /// One cost per option.
+    pub costs: &'a [u64],
+    /// Smallest proven spend.
+    pub min: u64,
+    /// Largest proven spend.
+    pub max: u64,
+}
+
+impl SpendRules<'_> {
+    /// What `values` (one per option) spend, exactly.
+    pub fn spend(&self, values: &[u64]) -> u128 {
+        self.costs
+            .iter()
+            .zip(values)
+            .map(|(&cost, &value)| u128::from(cost) * u128::from(value))
+            .sum()
+    }
+}
+
+fn rule_tag(rule: SelectionRule) -> u8 {
+    match rule {
+        SelectionRule::Greedy => 1,
+        // The only other rule today; a new one gets its own tag here.
+        _ => 2,
+    }
+}
+
+fn rule_from_tag(tag: u8) -> Option<SelectionRule> {
+    match tag {
+        1 => Some(SelectionRule::Greedy),
+        2 => Some(SelectionRule::MaxApprovals),
+        _ => None,
+    }
 }
 
 /// The numbers a contest's proofs are about (spec/21-ballots.md §21.4).
@@ -93,6 +152,23 @@ pub struct Contest {
 }
 
 impl Contest {
+    /// The spending rule, for a budget contest.
+    pub fn spending(&self) -> Option<SpendRules<'_>> {
+        match &self.kind {
+            ContestKind::Budget {
+                min_spend,
+                budget,
+                costs,
+                ..
+            } => Some(SpendRules {
+                costs,
+                min: *min_spend,
+                max: *budget,
+            }),
+            _ => None,
+        }
+    }
+
     /// The proven numbers of this contest.
     pub fn rules(&self) -> ContestRules {
         match self.kind {
@@ -114,6 +190,15 @@ impl Contest {
                 per_option_max: per_option_max.into(),
                 min: min_total.into(),
                 max: max_total.into(),
+            },
+            ContestKind::Budget {
+                min_projects,
+                max_projects,
+                ..
+            } => ContestRules {
+                per_option_max: 1,
+                min: min_projects.into(),
+                max: max_projects.into(),
             },
         }
     }
@@ -168,6 +253,58 @@ impl Contest {
                 }
                 if min_total > max_total {
                     return bound("kind.min_total", "must not exceed max_total");
+                }
+                Ok(())
+            }
+            ContestKind::Budget {
+                min_projects,
+                max_projects,
+                min_spend,
+                budget,
+                rule,
+                ref costs,
+            } => {
+                if max_projects == 0 || usize::from(max_projects) > n {
+                    return bound("kind.max_projects", "must be 1 to the number of projects");
+                }
+                if min_projects > max_projects {
+                    return bound("kind.min_projects", "must not exceed max_projects");
+                }
+                if budget == 0 || budget > MAX_BUDGET {
+                    return bound("kind.budget", "must be 1 to 2^53 - 1");
+                }
+                if min_spend > budget {
+                    return bound("kind.min_spend", "must not exceed the budget");
+                }
+                if costs.len() != n {
+                    return bound("costs", "a budget contest has one cost per project");
+                }
+                for (i, &cost) in costs.iter().enumerate() {
+                    if cost == 0 || cost > budget {
+                        return bound(&format!("costs[{i}]"), "a project costs 1 to the budget");
+                    }
+                }
+                // Without this, only the blank vote (or nothing) could be cast.
+                let mut dearest = costs.clone();
+                dearest.sort_unstable_by(|a, b| b.cmp(a));
+                let most: u128 = dearest
+                    .iter()
+                    .take(max_projects.into())
+                    .map(|&c| u128::from(c))
+                    .sum();
+                if u128::from(min_spend) > most {
+                    return bound(
+                        "kind.min_spend",
+                        "no allowed choice of projects spends that much",
+                    );
+                }
+                if rule == SelectionRule::MaxApprovals
+                    && !urne_budget::exact_rule_supported(n, budget)
+                {
+                    return bound(
+                        "kind.rule",
+                        "too many projects under too large a budget for an exact selection (spec/26 §26.3): state costs in a coarser unit",
+                    );
                 }
                 Ok(())
             }
@@ -244,11 +381,31 @@ impl Manifest {
                     out.extend_from_slice(&min_total.to_be_bytes());
                     out.extend_from_slice(&max_total.to_be_bytes());
                 }
+                ContestKind::Budget {
+                    min_projects,
+                    max_projects,
+                    min_spend,
+                    budget,
+                    rule,
+                    ..
+                } => {
+                    out.push(4);
+                    out.extend_from_slice(&min_projects.to_be_bytes());
+                    out.extend_from_slice(&max_projects.to_be_bytes());
+                    out.extend_from_slice(&min_spend.to_be_bytes());
+                    out.extend_from_slice(&budget.to_be_bytes());
+                    out.push(rule_tag(rule));
+                }
             }
             out.push(u8::from(contest.blank));
             out.extend_from_slice(&(contest.options.len() as u16).to_be_bytes());
             for option in &contest.options {
                 put_text(&mut out, option);
+            }
+            if let ContestKind::Budget { costs, .. } = &contest.kind {
+                for cost in costs {
+                    out.extend_from_slice(&cost.to_be_bytes());
+                }
             }
         }
         out
@@ -284,6 +441,20 @@ impl Manifest {
                     min_total: r.u32(|| at("kind.min_total"))?,
                     max_total: r.u32(|| at("kind.max_total"))?,
                 },
+                4 => ContestKind::Budget {
+                    min_projects: r.u16(|| at("kind.min_projects"))?,
+                    max_projects: r.u16(|| at("kind.max_projects"))?,
+                    min_spend: r.u64(|| at("kind.min_spend"))?,
+                    budget: r.u64(|| at("kind.budget"))?,
+                    rule: {
+                        let found = r.u8(|| at("kind.rule"))?;
+                        rule_from_tag(found).ok_or_else(|| {
+                            DecodeError::new(at("kind.rule"), Problem::UnknownTag { found })
+                        })?
+                    },
+                    // Read after the labels, once their count is known.
+                    costs: Vec::new(),
+                },
                 found => return Err(DecodeError::new(at("kind"), Problem::UnknownTag { found })),
             };
             let blank = r.flag(|| at("blank"))?;
@@ -299,6 +470,12 @@ impl Manifest {
             let mut options = Vec::with_capacity(n);
             for o in 0..n {
                 options.push(r.text(|| format!("contests[{c}].options[{o}]"))?);
+            }
+            let mut kind = kind;
+            if let ContestKind::Budget { costs, .. } = &mut kind {
+                for o in 0..n {
+                    costs.push(r.u64(|| format!("contests[{c}].costs[{o}]"))?);
+                }
             }
             contests.push(Contest {
                 title,
@@ -403,10 +580,11 @@ mod tests {
         );
         // Contest 1's kind tag follows its title "Council".
         let kind_at = bytes.windows(7).position(|w| w == b"Council").unwrap() + 7;
-        let mut budget = bytes.clone();
-        budget[kind_at] = 4;
-        let e = Manifest::decode(&budget).unwrap_err();
+        let mut unknown = bytes.clone();
+        unknown[kind_at] = 5;
+        let e = Manifest::decode(&unknown).unwrap_err();
         assert_eq!(e.field(), "contests[1].kind");
+        assert_eq!(e.problem(), &Problem::UnknownTag { found: 5 });
         // Approval max 2 → 5, more than its 4 options.
         let mut too_many = bytes.clone();
         too_many[kind_at + 4] = 5;

@@ -165,6 +165,10 @@ impl<'a> Reader<'a> {
         Ok(u32::from_be_bytes(self.array(field)?))
     }
 
+    pub(crate) fn u64(&mut self, field: impl FnOnce() -> String) -> Result<u64, DecodeError> {
+        Ok(u64::from_be_bytes(self.array(field)?))
+    }
+
     pub(crate) fn version(&mut self, expected: u8) -> Result<(), DecodeError> {
         let found = self.u8(|| "version".to_owned())?;
         if found != expected {

@@ -13,7 +13,8 @@ use curve25519_dalek::scalar::Scalar as DalekScalar;
 use sha2::{Digest, Sha256};
 use urne_ballot::{
     AuditedBallot, Ballot, BallotError, BallotSecrets, Contest, ContestKind, ContestSelection,
-    ContextInputs, CredentialKey, Election, Manifest, SumProof, TrackingCode, check_audit,
+    ContextInputs, CredentialKey, Election, Manifest, SelectionRule, SumProof, TrackingCode,
+    check_audit,
 };
 use urne_crypto::encoding::{from_hex, to_hex};
 use urne_crypto::group::basepoint;
@@ -180,6 +181,61 @@ fn wide() -> Named {
     )
 }
 
+/// A participatory budget of five projects (spec/21 §21.1 kind 4) after a yes/no
+/// question; its spend range [500,000, 1,000,000] is proven by two 19-bit proofs.
+fn budget() -> Named {
+    let manifest = Manifest::new(
+        "City budget",
+        vec![
+            Contest {
+                title: "Question".into(),
+                kind: ContestKind::SingleChoice,
+                blank: false,
+                options: vec!["Yes".into(), "No".into()],
+            },
+            Contest {
+                title: "Participatory budget 2027".into(),
+                kind: ContestKind::Budget {
+                    min_projects: 1,
+                    max_projects: 4,
+                    min_spend: 500_000,
+                    budget: 1_000_000,
+                    rule: SelectionRule::MaxApprovals,
+                    costs: vec![300_000, 450_000, 120_000, 800_000, 60_000],
+                },
+                blank: true,
+                options: ["Park", "Library", "Bike lanes", "Pool", "Benches"]
+                    .map(String::from)
+                    .to_vec(),
+            },
+        ],
+    )
+    .expect("budget manifest");
+    let key = PublicKey::from_point(Point::from_ristretto(
+        basepoint().as_ristretto() * derive("ballot/budget/joint-secret"),
+    ))
+    .expect("not O");
+    election(
+        "budget",
+        manifest,
+        key,
+        bytes32("ballot/budget/credential-root"),
+        "board.example/urne",
+        bytes32("ballot/budget/context-id"),
+    )
+}
+
+/// The nonces of a sum or spend proof over [min, max] (§21.9).
+fn sum_nonces(min: u64, max: u64) -> usize {
+    let width = max - min;
+    if width < 256 {
+        2 * (width as usize + 1)
+    } else {
+        let k = (u64::BITS - width.leading_zeros()) as usize;
+        2 * ((k - 1) + 4 * k)
+    }
+}
+
 /// How many nonces §21.9 says a ballot of `manifest` takes.
 fn nonce_count(manifest: &Manifest) -> usize {
     manifest
@@ -190,14 +246,8 @@ fn nonce_count(manifest: &Manifest) -> usize {
             let p = rules.per_option_max as usize;
             let options = c.options.len() * (1 + 2 * (p + 1));
             let blank = if c.blank { 1 + 4 } else { 0 };
-            let width = rules.max - rules.min;
-            let sum = if width < 256 {
-                2 * (width as usize + 1)
-            } else {
-                let k = (u64::BITS - width.leading_zeros()) as usize;
-                2 * ((k - 1) + 4 * k)
-            };
-            options + blank + sum
+            let spend = c.spending().map_or(0, |s| sum_nonces(s.min, s.max));
+            options + blank + sum_nonces(rules.min, rules.max) + spend
         })
         .sum()
 }
@@ -337,6 +387,34 @@ pub(crate) fn generate() -> crate::VectorFile {
         vec![ContestSelection::values(vec![129, 100])],
     );
     let pool = wide_ballot(&wide, vec![0, 129]);
+    let budget = budget();
+    let park_library = make(
+        "budget-park-library",
+        &budget,
+        alice(),
+        vec![
+            ContestSelection::single(2, 0).expect("Yes"),
+            ContestSelection::approve(5, &[0, 1]).expect("Park, Library"),
+        ],
+    );
+    let budget_blank = make(
+        "budget-blank",
+        &budget,
+        alice(),
+        vec![
+            ContestSelection::single(2, 1).expect("No"),
+            ContestSelection::blank(5),
+        ],
+    );
+    let pool_only = make(
+        "budget-pool",
+        &budget,
+        alice(),
+        vec![
+            ContestSelection::single(2, 0).expect("Yes"),
+            ContestSelection::approve(5, &[3]).expect("Pool"),
+        ],
+    );
 
     let mut negative = Vec::new();
     let mut add = |name: &str, expect: &str, on: &Named, cast_by: CredentialKey, bytes: Vec<u8>| {
@@ -484,6 +562,79 @@ pub(crate) fn generate() -> crate::VectorFile {
     bytes[0] = 2;
     add("version 2", "decode version", &mixed, alice(), bytes);
 
+    // Budget contests (§21.4 item 4, §21.5 version 2).
+    let spend = &park_library.ballot;
+    let mut b = spend.clone();
+    b.contests[1].spend_proof = None;
+    add(
+        "a budget contest without its spend proof",
+        "shape contests[1].spend_proof",
+        &budget,
+        alice(),
+        b.to_bytes(),
+    );
+    let mut b = spend.clone();
+    b.contests[0].spend_proof = spend.contests[1].spend_proof.clone();
+    add(
+        "a spend proof on the yes/no question",
+        "shape contests[0].spend_proof",
+        &budget,
+        alice(),
+        b.to_bytes(),
+    );
+    let mut b = spend.clone();
+    b.contests[1].spend_proof = pool_only.ballot.contests[1].spend_proof.clone();
+    add(
+        "the spend proof of another ballot (Pool, 800,000) under Park and Library",
+        "proof contests[1].spend_proof.above_min",
+        &budget,
+        alice(),
+        b.to_bytes(),
+    );
+    let mut b = spend.clone();
+    b.contests[1].options[3] = pool_only.ballot.contests[1].options[3].clone();
+    add(
+        "overspend: Pool spliced in from another ballot, 1,550,000 of at most 1,000,000",
+        "proof contests[1].sum_proof",
+        &budget,
+        alice(),
+        b.to_bytes(),
+    );
+    let mut b = spend.clone();
+    b.contests[1].sum_proof = budget_blank.ballot.contests[1].sum_proof.clone();
+    b.contests[1].spend_proof = budget_blank.ballot.contests[1].spend_proof.clone();
+    b.contests[1].blank = budget_blank.ballot.contests[1].blank.clone();
+    add(
+        "the blank vote's count and spend proofs with two projects approved",
+        "proof contests[1].sum_proof",
+        &budget,
+        alice(),
+        b.to_bytes(),
+    );
+    let mut bytes = spend.to_bytes();
+    // The spend bits follow the 2-byte contest count; contest 1's is 0x40.
+    let spend_bits = 1 + 32 + 32 + 2;
+    bytes[spend_bits] |= 0x20;
+    add(
+        "a spend bit past the last contest",
+        "decode spends",
+        &budget,
+        alice(),
+        bytes,
+    );
+    let mut b = spend.clone();
+    b.contests[1].spend_proof = None;
+    let mut bytes = b.to_bytes();
+    bytes[0] = 2;
+    bytes.insert(spend_bits, 0);
+    add(
+        "version 2 with no spend bit set (its one encoding is version 1)",
+        "decode version",
+        &budget,
+        alice(),
+        bytes,
+    );
+
     let audit = |name: &str, on: &Named, ballot: &Ballot, audited: &AuditedBallot, expect: &str| {
         let verdict = names::audit(&check_audit(&on.election, ballot, audited));
         assert_eq!(verdict, expect, "audit {name}");
@@ -582,8 +733,16 @@ pub(crate) fn generate() -> crate::VectorFile {
                 "Ballots: election context hashes, ballots from given nonces, ballots that each fail one check of §21.6, and Benaloh audits",
                 "spec/21-ballots.md",
             ),
-            elections: vec![example.vector, mixed.vector, wide.vector],
-            ballots: vec![first.case, blank.case, grace.case, points.case],
+            elections: vec![example.vector, mixed.vector, wide.vector, budget.vector],
+            ballots: vec![
+                first.case,
+                blank.case,
+                grace.case,
+                points.case,
+                park_library.case,
+                budget_blank.case,
+                pool_only.case,
+            ],
             negative,
             audits,
             audit_negative,
