@@ -111,6 +111,10 @@ impl ChamberState {
     pub fn member_of(&self, key: &[u8; 32]) -> Option<u32> {
         self.by_key.get(key).copied()
     }
+    /// Whether `key` is or was a member's key in the chamber.
+    pub fn held_by_member(&self, key: &[u8; 32]) -> bool {
+        self.by_key.contains_key(key) || self.retired.contains_key(key)
+    }
     /// Whether `member` is on the roster in force (a member, not revoked).
     pub fn in_force(&self, member: u32) -> bool {
         self.members

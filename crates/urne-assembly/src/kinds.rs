@@ -36,8 +36,12 @@ pub const VOTE_CORRECTION: Kind = Kind(0x0341);
 /// The kinds of a chamber's context (type 4).
 pub const CHAMBER: [Kind; 3] = [CHAMBER_RULES, ROSTER_MEMBERS, ROSTER_CHANGE];
 
+/// `secret.credential`: a member registers their public credential for a secret
+/// division's election (§40.12).
+pub const SECRET_CREDENTIAL: Kind = Kind(0x0342);
+
 /// Every assembly kind, by code: the chamber's, then the sitting's.
-pub const ALL: [Kind; 14] = [
+pub const ALL: [Kind; 15] = [
     CHAMBER_RULES,
     ROSTER_MEMBERS,
     ROSTER_CHANGE,
@@ -52,6 +56,7 @@ pub const ALL: [Kind; 14] = [
     DIVISION_RESULT,
     VOTE,
     VOTE_CORRECTION,
+    SECRET_CREDENTIAL,
 ];
 
 /// An assembly record's kind name, for messages: the assembly's, the two built-in context
@@ -81,6 +86,7 @@ pub fn name(kind: Kind) -> Option<&'static str> {
         DIVISION_RESULT => "division.result",
         VOTE => "vote",
         VOTE_CORRECTION => "vote.correction",
+        SECRET_CREDENTIAL => "secret.credential",
         _ => return None,
     })
 }

@@ -23,9 +23,9 @@ mod recount;
 mod state;
 
 pub use body::{
-    Correction, DEFAULT_PROXY_SECONDS, Decoded, DivisionEvent, DivisionOpen, DivisionResult,
-    Member, Presence, ProxyGrant, ProxyRevoke, Quorum, Roster, RosterChange, RosterOp, Rules, Vote,
-    VoteChange, decode, parameters_hash,
+    Correction, CredentialRegistration, DEFAULT_PROXY_SECONDS, Decoded, DivisionEvent,
+    DivisionOpen, DivisionResult, Member, Presence, ProxyGrant, ProxyRevoke, Quorum, Roster,
+    RosterChange, RosterOp, Rules, Vote, VoteChange, decode, parameters_hash,
 };
 pub use chamber::{ChamberPhase, ChamberState, chamber_phases};
 pub use error::AssemblyError;
@@ -36,6 +36,7 @@ pub use recount::{
 /// The context type of a chamber (spec/12 §12.3): its roster and standing rules.
 pub const CHAMBER_CONTEXT: urne_record::ContextType = urne_record::ContextType(4);
 pub use state::{
-    CountedVote, Division, DivisionStatus, Grant, Key, MemberState, Phase, SittingState, VOTE_KEY,
-    is_concurrent, phases, roll_call_hash, vote_key,
+    CREDENTIAL_KEY, CREDENTIAL_MEMBER_KEY, CountedVote, Division, DivisionStatus, Grant, Key,
+    MemberState, Phase, Registration, SittingState, VOTE_KEY, is_concurrent, phases,
+    roll_call_hash, vote_key,
 };

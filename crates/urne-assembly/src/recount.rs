@@ -13,7 +13,10 @@ use crate::body::{Decoded, DivisionResult, decode};
 use crate::chamber::{ChamberPhase, ChamberState};
 use crate::error::AssemblyError;
 use crate::kinds;
-use crate::state::{CountedVote, DivisionStatus, Phase, SittingState};
+use crate::state::{CountedVote, Division, DivisionStatus, Phase, SittingState};
+use urne_credential::{CredentialListPart, ListedCredential};
+use urne_election::Decoded as ElectionDecoded;
+use urne_tally::TallyResult;
 
 /// A record that breaks a rule: its index in the log, the field at fault, and why.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -400,6 +403,7 @@ pub fn recount(sitting: ContextId, records: &[(u64, Record)]) -> Result<Vec<Reco
         }
         fold.feed_verified(*index, record)?;
     }
+    check_elections(&fold, &[sitting], records)?;
     Ok(fold.divisions(sitting))
 }
 
@@ -433,11 +437,211 @@ pub fn recount_sittings(
         }
         fold.feed_verified(*index, record)?;
     }
+    check_elections(&fold, fold.sittings(), records)?;
     Ok(fold
         .sittings()
         .iter()
         .map(|&id| (id, fold.divisions(id)))
         .collect())
+}
+
+/// The links of every secret division of these sittings to the election that votes it
+/// (§40.12), checked once the fold has passed: the election is opened by the sitting's
+/// presiding officer; its credential list is exactly the credentials members registered
+/// for the division, weight 1; its trustees are members of the chamber; and the
+/// division's published counts are the election's `tally.result`. The election itself
+/// (its ceremony, ballots, decryption) is the election verifier's to check.
+fn check_elections(
+    fold: &Recount,
+    sittings: &[ContextId],
+    records: &[(u64, Record)],
+) -> Result<(), Violation> {
+    for &id in sittings {
+        let Some(state) = fold.sitting(id) else {
+            continue;
+        };
+        let chamber = fold.chamber(state.chamber());
+        for d in state.divisions() {
+            if let Some(election) = d.open.election {
+                check_election(state, chamber, d, ContextId(election), records)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_election(
+    state: &SittingState,
+    chamber: Option<&ChamberState>,
+    d: &Division,
+    election: ContextId,
+    records: &[(u64, Record)],
+) -> Result<(), Violation> {
+    let division = d.open.division;
+    let violation = |index: u64, kind: &'static str, field: &str, reason: String| Violation {
+        index,
+        kind,
+        field: field.to_owned(),
+        reason,
+    };
+    let mut parts: Vec<(u64, CredentialListPart)> = Vec::new();
+    let mut tally: Option<(u64, TallyResult)> = None;
+    for (index, record) in records.iter().filter(|(_, r)| r.context() == election) {
+        if record.kind() == CONTEXT_OPEN {
+            let opened_by_officer = record.signer() == state.authority()
+                && ContextOpen::parse(record.body())
+                    .is_ok_and(|o| o.context_type == ContextType::ELECTION);
+            if !opened_by_officer {
+                return Err(violation(
+                    d.opened_at,
+                    "division.open",
+                    "body.election",
+                    format!(
+                        "division {division}'s election {} is not an election opened by the sitting's presiding officer",
+                        election.to_hex()
+                    ),
+                ));
+            }
+            continue;
+        }
+        // A record that does not decode is the election verifier's to name.
+        match urne_election::decode(record.kind(), record.body()) {
+            Some(Ok(ElectionDecoded::Credentials(part))) => parts.push((*index, part)),
+            Some(Ok(ElectionDecoded::CeremonyOpen(open))) => {
+                let stranger = open
+                    .identities
+                    .iter()
+                    .position(|key| !chamber.is_some_and(|c| c.held_by_member(key)));
+                if let Some(t) = stranger {
+                    return Err(violation(
+                        *index,
+                        "ceremony.open",
+                        &format!("body.identities[{t}]"),
+                        format!(
+                            "trustee {} of division {division}'s election is not a member of the chamber",
+                            t + 1
+                        ),
+                    ));
+                }
+            }
+            Some(Ok(ElectionDecoded::Result(result))) => tally = Some((*index, *result)),
+            _ => {}
+        }
+    }
+    check_credential_list(d, &parts)?;
+    let (Some(published), Some(at)) = (&d.published, d.result_at) else {
+        return Ok(());
+    };
+    let Some((tally_at, tally)) = tally.filter(|(i, _)| *i < at) else {
+        return Err(violation(
+            at,
+            "division.result",
+            "body.counts",
+            format!(
+                "division {division} is a secret ballot and its election {} has no tally.result before this record",
+                election.to_hex()
+            ),
+        ));
+    };
+    let counts = match tally.counts.as_slice() {
+        [counts] if counts.len() == d.open.choices.len() => counts,
+        _ => {
+            return Err(violation(
+                tally_at,
+                "tally.result",
+                "body.counts",
+                format!(
+                    "division {division}'s election does not count one contest of its {} choices",
+                    d.open.choices.len()
+                ),
+            ));
+        }
+    };
+    for (i, (claimed, counted)) in published.counts.iter().zip(counts).enumerate() {
+        if u64::from(*claimed) != *counted {
+            return Err(violation(
+                at,
+                "division.result",
+                &format!("body.counts[{i}]"),
+                format!(
+                    "the result says {claimed}; the election's tally.result (record {tally_at}) counts {counted}"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The election's credential list, once all its parts are on the log, must be the
+/// credentials registered for the division, each of weight 1 (§40.12).
+fn check_credential_list(
+    d: &Division,
+    parts: &[(u64, CredentialListPart)],
+) -> Result<(), Violation> {
+    let Some((last, first)) = parts.last().zip(parts.first()) else {
+        return Ok(());
+    };
+    let entries: Vec<&ListedCredential> = parts.iter().flat_map(|(_, p)| &p.entries).collect();
+    if (entries.len() as u64) < first.1.total {
+        return Ok(());
+    }
+    let division = d.open.division;
+    let registered: HashMap<[u8; 32], u32> = d
+        .registrations
+        .iter()
+        .map(|(&m, r)| (r.credential, m))
+        .collect();
+    let violation = |index: u64, field: String, reason: String| Violation {
+        index,
+        kind: "election.credentials",
+        field,
+        reason,
+    };
+    let mut listed = HashSet::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let credential = entry.credential.to_bytes();
+        let at = parts
+            .iter()
+            .scan(0usize, |seen, (index, p)| {
+                *seen += p.entries.len();
+                Some((*index, *seen))
+            })
+            .find(|(_, seen)| i < *seen)
+            .map_or(last.0, |(index, _)| index);
+        if entry.weight != 1 {
+            return Err(violation(
+                at,
+                format!("body.entries[{i}].weight"),
+                format!(
+                    "weight {} in division {division}'s election: one member, one vote",
+                    entry.weight
+                ),
+            ));
+        }
+        if !registered.contains_key(&credential) {
+            return Err(violation(
+                at,
+                format!("body.entries[{i}]"),
+                format!(
+                    "a credential no member registered for division {division}: the list is not the roster's"
+                ),
+            ));
+        }
+        listed.insert(credential);
+    }
+    if let Some(member) = registered
+        .iter()
+        .find_map(|(c, m)| (!listed.contains(c)).then_some(m))
+    {
+        return Err(violation(
+            last.0,
+            "body.entries".into(),
+            format!(
+                "member {member}'s credential for division {division} is not on the election's list"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// One batch over the records' signatures (§40.11): the position of the first bad one.

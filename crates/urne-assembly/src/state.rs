@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256};
 use urne_record::ContextId;
 
 use crate::body::{
-    Correction, Decoded, DivisionEvent, DivisionOpen, DivisionResult, ProxyGrant, Quorum, Vote,
-    VoteChange,
+    Correction, CredentialRegistration, Decoded, DivisionEvent, DivisionOpen, DivisionResult,
+    ProxyGrant, Quorum, Vote, VoteChange,
 };
 use crate::chamber::{ChamberPhase, ChamberState};
 use crate::error::AssemblyError;
@@ -115,6 +115,24 @@ pub struct CountedVote {
     pub index: u64,
 }
 
+/// A member's credential registered for a secret division's election (§40.12).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Registration {
+    /// The public credential.
+    pub credential: [u8; 32],
+    /// The delegate who registered it, if registered by proxy.
+    pub delegate: Option<u32>,
+    /// The index of the `secret.credential` record.
+    pub index: u64,
+}
+
+/// The unique-key space of a member's credential in a secret division: division ‖
+/// member, both u32.
+pub const CREDENTIAL_MEMBER_KEY: &str = "credential.member";
+/// The unique-key space of a credential in a secret division: division (u32) ‖
+/// credential (32 bytes).
+pub const CREDENTIAL_KEY: &str = "credential.key";
+
 /// A division and its votes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Division {
@@ -134,6 +152,11 @@ pub struct Division {
     pub corrections: Vec<(u32, u8, u64)>,
     /// Index of its `division.result`, once posted.
     pub result_at: Option<u64>,
+    /// Its `division.result`, once posted (a secret division's counts are its
+    /// election's, which the recount compares with the election's tally, §40.12).
+    pub published: Option<DivisionResult>,
+    /// A secret division's credentials, by member number (§40.12).
+    pub registrations: BTreeMap<u32, Registration>,
     /// The division that reruns it, once one does.
     pub rerun_by: Option<u32>,
     /// Why it was voided and the index of its `division.void`, once voided: the recount
@@ -155,10 +178,18 @@ impl Division {
         self.status == DivisionStatus::Closed && !self.open.secret && self.result_at.is_none()
     }
 
-    /// Its result as counted from its roll call (§40.9).
+    /// Its result as counted from its roll call (§40.9); for a secret division, every
+    /// field but the counts, which are its election's (zero here, §40.12).
     pub fn count(&self) -> DivisionResult {
         let mut counts = vec![0u32; self.open.choices.len()];
         let mut proxy_votes = 0u32;
+        if self.open.secret {
+            proxy_votes = self
+                .registrations
+                .values()
+                .filter(|r| r.delegate.is_some())
+                .count() as u32;
+        }
         for ballot in self.counted.values() {
             if let Some(c) = counts.get_mut(usize::from(ballot.choice)) {
                 *c = c.saturating_add(1);
@@ -246,6 +277,7 @@ pub(crate) fn kind_of(decoded: &Decoded) -> urne_record::Kind {
         Decoded::DivisionResult(_) => kinds::DIVISION_RESULT,
         Decoded::Vote(_) => kinds::VOTE,
         Decoded::Correction(_) => kinds::VOTE_CORRECTION,
+        Decoded::Credential(_) => kinds::SECRET_CREDENTIAL,
     }
 }
 
@@ -260,7 +292,10 @@ pub fn phases(kind: urne_record::Kind) -> &'static [Phase] {
 /// Whether a kind is concurrent on the board (spec/12 §12.5): its apply changes
 /// nothing another record's check reads but through unique keys.
 pub fn is_concurrent(kind: urne_record::Kind) -> bool {
-    matches!(kind, kinds::PRESENCE | kinds::VOTE | kinds::VOTE_CORRECTION)
+    matches!(
+        kind,
+        kinds::PRESENCE | kinds::VOTE | kinds::VOTE_CORRECTION | kinds::SECRET_CREDENTIAL
+    )
 }
 
 impl SittingState {
@@ -598,6 +633,9 @@ impl SittingState {
                 self.check_result(kind, result)?;
             }
             Decoded::Vote(vote) => return self.check_vote(c, kind, signer, vote),
+            Decoded::Credential(registration) => {
+                return self.check_credential(c, kind, signer, registration);
+            }
             Decoded::Correction(correction) => {
                 let member = c.signer_member(kind, signer)?;
                 let key = self.check_sequence(kind, member, correction.sequence)?;
@@ -804,13 +842,6 @@ impl SittingState {
                 ),
             ));
         }
-        if d.open.secret {
-            return Err(AssemblyError::invalid(
-                kind,
-                "body.division",
-                "a secret ballot's result is its election's tally.result",
-            ));
-        }
         if let Some(at) = d.result_at {
             return Err(AssemblyError::invalid(
                 kind,
@@ -818,9 +849,132 @@ impl SittingState {
                 format!("the result of division {} is record {at}", claimed.division),
             ));
         }
-        let expected = d.count();
+        let mut expected = d.count();
+        if d.open.secret {
+            // The counts are the election's: the recount compares them with its tally
+            // (§40.12). Here: one per choice, and no more ballots than credentials.
+            if claimed.counts.len() == expected.counts.len() {
+                let total: u64 = claimed.counts.iter().map(|&c| u64::from(c)).sum();
+                if total > d.registrations.len() as u64 {
+                    return Err(AssemblyError::invalid(
+                        kind,
+                        "body.counts",
+                        format!(
+                            "{total} votes counted from {} registered credentials",
+                            d.registrations.len()
+                        ),
+                    ));
+                }
+                expected.counts.clone_from(&claimed.counts);
+            }
+        }
         compare_result(&expected, claimed)
             .map_err(|(field, detail)| AssemblyError::invalid(kind, field, detail))
+    }
+
+    /// A member registers a credential for a secret division's election: as a vote is
+    /// cast, in the chamber, during the division's window, once per member (§40.12).
+    fn check_credential(
+        &self,
+        c: &ChamberState,
+        kind: &'static str,
+        signer: &[u8; 32],
+        registration: &CredentialRegistration,
+    ) -> Result<Vec<Key>, AssemblyError> {
+        let signer_member = c.signer_member(kind, signer)?;
+        let sequence_key = self.check_sequence(kind, signer_member, registration.sequence)?;
+        let division = registration.division;
+        let d = self.division_ref(kind, division)?;
+        if !d.open.secret {
+            return Err(AssemblyError::invalid(
+                kind,
+                "body.division",
+                format!("division {division} is not a secret ballot"),
+            ));
+        }
+        if d.status != DivisionStatus::Open {
+            return Err(AssemblyError::invalid(
+                kind,
+                "body.division",
+                format!(
+                    "division {division} is {:?}: outside its voting window",
+                    d.status
+                ),
+            ));
+        }
+        if !self.is_present(c, signer_member) {
+            return Err(AssemblyError::invalid(
+                kind,
+                "presence",
+                format!(
+                    "member {signer_member} has not registered presence: register after arriving"
+                ),
+            ));
+        }
+        let member = match registration.on_behalf {
+            None => signer_member,
+            Some(m) => {
+                if !c.rules().is_some_and(|r| r.proxies_in_secret_ballots) {
+                    return Err(AssemblyError::invalid(
+                        kind,
+                        "body.on_behalf",
+                        "the chamber's rules say proxies do not apply in secret ballots",
+                    ));
+                }
+                let in_force = self
+                    .grant_in_force(c, m)
+                    .is_some_and(|g| g.delegate == signer_member);
+                if m == signer_member || !in_force {
+                    return Err(AssemblyError::invalid(
+                        kind,
+                        "body.on_behalf",
+                        format!(
+                            "no delegation from member {m} to member {signer_member} is in force at this point of the log"
+                        ),
+                    ));
+                }
+                m
+            }
+        };
+        if let Some(r) = d.registrations.get(&member) {
+            return Err(AssemblyError::AlreadyUsed {
+                kind,
+                field: CREDENTIAL_MEMBER_KEY.into(),
+                detail: format!(
+                    "member {member} registered a credential for division {division} already (record {})",
+                    r.index
+                ),
+            });
+        }
+        if let Some((m, r)) = d
+            .registrations
+            .iter()
+            .find(|(_, r)| r.credential == registration.credential)
+        {
+            return Err(AssemblyError::invalid(
+                kind,
+                "body.credential",
+                format!(
+                    "member {m} registered this credential for division {division} (record {})",
+                    r.index
+                ),
+            ));
+        }
+        let mut member_key = division.to_be_bytes().to_vec();
+        member_key.extend_from_slice(&member.to_be_bytes());
+        let mut credential_key = division.to_be_bytes().to_vec();
+        credential_key.extend_from_slice(&registration.credential);
+        Ok(vec![
+            Key {
+                space: CREDENTIAL_MEMBER_KEY,
+                key: member_key,
+            },
+            Key {
+                space: CREDENTIAL_KEY,
+                key: credential_key,
+            },
+            sequence_key,
+        ])
     }
 
     fn check_vote(
@@ -1023,6 +1177,8 @@ impl SittingState {
                     counted: BTreeMap::new(),
                     corrections: Vec::new(),
                     result_at: None,
+                    published: None,
+                    registrations: BTreeMap::new(),
                     rerun_by: None,
                     voided: None,
                 });
@@ -1038,6 +1194,26 @@ impl SittingState {
             Decoded::DivisionResult(r) => {
                 let d = self.division_mut(r.division).ok_or_else(broken)?;
                 d.result_at = Some(index);
+                d.published = Some(r.clone());
+            }
+            Decoded::Credential(registration) => {
+                let signer_member = chamber.member_of(signer).ok_or_else(broken)?;
+                self.sequences[signer_member as usize] = registration.sequence;
+                let (member, delegate) = match registration.on_behalf {
+                    Some(m) => (m, Some(signer_member)),
+                    None => (signer_member, None),
+                };
+                let d = self
+                    .division_mut(registration.division)
+                    .ok_or_else(broken)?;
+                d.registrations.insert(
+                    member,
+                    Registration {
+                        credential: registration.credential,
+                        delegate,
+                        index,
+                    },
+                );
             }
             Decoded::Vote(vote) => {
                 let voter = chamber.member_of(signer).ok_or_else(broken)?;

@@ -373,6 +373,7 @@ fn void_and_rerun() {
         roster_version: 1,
         window: 60,
         secret: false,
+        election: None,
         reruns: 3,
         choices: vec!["for".into(), "against".into(), "abstain".into()],
     };
@@ -390,6 +391,7 @@ fn void_and_rerun() {
     other_choices.choices = vec!["yes".into(), "no".into()];
     let mut other_kind = body.clone();
     other_kind.secret = true;
+    other_kind.election = Some(common::ELECTION);
     for (bad, field) in [
         (other_text, "body.text_hash"),
         (other_choices, "body.choices"),
@@ -886,8 +888,13 @@ fn a_closed_division_s_void_reason_is_shown_and_a_secret_one_awaits_no_result() 
     c.event(kinds::DIVISION_CLOSE, 2, 1_500).unwrap();
     let recounted = recount(c.id, &c.log).unwrap();
     assert!(recounted[1].secret && !recounted[1].awaits_result());
+    // Its result's counts are its election's tally (§40.12): posted with no election on
+    // the log, the recount names it.
     let result = c.expected_result(2);
-    assert_eq!(c.post_result(&result).unwrap_err().field, "body.division");
+    let at = c.post_result(&result).unwrap();
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body.counts"), "{v}");
+    c.log.pop();
     // A closed public division awaits its result.
     c.open_division(3, 1_600).unwrap();
     c.event(kinds::DIVISION_CLOSE, 3, 2_200).unwrap();

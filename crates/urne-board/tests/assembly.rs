@@ -103,6 +103,7 @@ fn division(division: u32, time: u64, secret: bool) -> Vec<u8> {
         roster_version: 2,
         window: 300,
         secret,
+        election: secret.then_some([0xee; 32]),
         reruns: 0,
         choices: vec!["for".into(), "against".into(), "abstain".into()],
     }

@@ -369,6 +369,7 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
             roster_version: 1,
             window: 120,
             secret: false,
+            election: None,
             reruns: if division == 4 { 3 } else { 0 },
             choices: vec!["pour".into(), "contre".into(), "abstention".into()],
         };

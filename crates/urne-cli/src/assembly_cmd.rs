@@ -236,9 +236,10 @@ pub enum DivisionCommand {
         /// The voting window, in seconds.
         #[arg(long, default_value_t = 300)]
         window: u32,
-        /// A secret ballot (its votes go through an election, spec/40 §40.12).
+        /// A secret ballot voted through the election of this context id (spec/40
+        /// §40.12).
         #[arg(long)]
-        secret: bool,
+        secret: Option<String>,
         /// The voided division this one reruns.
         #[arg(long, default_value_t = 0)]
         reruns: u32,
@@ -833,13 +834,17 @@ fn division(board: &BoardArgs, command: DivisionCommand) -> Result<(), Failure> 
             } else {
                 choices
             };
+            let election = secret
+                .map(|id| context_id(&id, "secret").map(|id| id.0))
+                .transpose()?;
             let open = DivisionOpen {
                 division: state.divisions().len() as u32 + 1,
                 time: now().max(state.clock().unwrap_or(0)),
                 text_hash: Sha256::digest(&bytes).into(),
                 roster_version: follower.chamber_state()?.roster_version(),
                 window,
-                secret,
+                secret: election.is_some(),
+                election,
                 reruns,
                 choices,
             };

@@ -230,8 +230,19 @@ fn a_sitting_with_the_assembly_commands_against_a_running_board() {
     assert!(late.contains("outside its voting window"), "{late}");
     // A closed secret division: `result --post` skips it (its result is its election's).
     walk.ok(&[
-        "assembly", "division", "open", s[0], s[1], "--key", officer, "--text", "bill.txt",
-        "--window", "0", "--secret",
+        "assembly",
+        "division",
+        "open",
+        s[0],
+        s[1],
+        "--key",
+        officer,
+        "--text",
+        "bill.txt",
+        "--window",
+        "0",
+        "--secret",
+        &"ee".repeat(32),
     ]);
     walk.ok(&[
         "assembly",

@@ -11,6 +11,9 @@ use urne_assembly::{
 };
 use urne_record::{ContextId, ContextOpen, ContextType, Kind, Record, kinds as base};
 
+/// The election a secret division of the tests names.
+pub const ELECTION: [u8; 32] = [0xee; 32];
+
 pub fn key(seed: u32, role: u8) -> SigningKey {
     let mut bytes = [0u8; 32];
     bytes[0] = role;
@@ -246,6 +249,7 @@ impl Chamber {
             roster_version: self.roster_version(),
             window: 600,
             secret,
+            election: secret.then_some(ELECTION),
             reruns: 0,
             choices: vec!["for".into(), "against".into(), "abstain".into()],
         }
