@@ -254,8 +254,14 @@ impl Recount {
                         index: ballot.index,
                     }
                 };
+                // A secret division's counts are its published result's, which the
+                // recount ties to its election's tally (§40.12).
+                let result = match (&d.published, d.open.secret) {
+                    (Some(published), true) => published.clone(),
+                    _ => d.count(),
+                };
                 Recounted {
-                    result: d.count(),
+                    result,
                     choices: d.open.choices.clone(),
                     text_hash: d.open.text_hash,
                     secret: d.open.secret,

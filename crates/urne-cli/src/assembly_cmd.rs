@@ -1025,6 +1025,15 @@ pub fn demo(args: AssemblyDemoArgs) -> Result<(), Failure> {
             .zip(&r.counts)
             .map(|(c, n)| format!("{c} {n}"))
             .collect();
+        if recounted.secret {
+            say!(
+                "  secret ballot: {}; {} members registered a credential and voted in election {}, whose ceremony (3 members as trustees), ballots and tally were verified by its own replay; the result is its tally, equal to the demo's own count",
+                counts.join(", "),
+                outcome.secret_voters,
+                outcome.secret_election.to_hex()
+            )?;
+            continue;
+        }
         say!(
             "  {}; {} by proxy; {} present (quorum {}); published result equal to the recount",
             counts.join(", "),

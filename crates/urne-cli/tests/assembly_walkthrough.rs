@@ -343,4 +343,10 @@ fn demo_assembly_recounts_every_division_of_a_577_member_chamber() {
         "{stdout}"
     );
     assert!(stdout.contains("vote signatures in one batch"), "{stdout}");
+    // The secret ballot: its election verified, its result its tally.
+    assert!(
+        stdout.contains("secret ballot: Mme Ada Lovelace")
+            && stdout.contains("the result is its tally, equal to the demo's own count"),
+        "{stdout}"
+    );
 }
