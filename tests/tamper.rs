@@ -38,7 +38,7 @@ struct Held {
 /// Twelve voters: 0 and 1 audit a ballot first, 2 and 3 vote again.
 fn plans(voters: usize) -> Vec<VoterPlan> {
     let manifest = voters::manifest().unwrap();
-    let mut plans = voters::plan(&manifest, voters, &mut rand::rng());
+    let mut plans = voters::plan(&manifest, voters, &mut rand::rng()).unwrap();
     for plan in &mut plans {
         plan.audit = None;
         plan.revote = None;

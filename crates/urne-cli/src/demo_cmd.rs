@@ -4,6 +4,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use urne_ballot::SelectionRule;
+use urne_budget::Selection;
+use urne_cli::demo::budget::{self, BudgetOutcome};
 use urne_cli::demo::{self, DemoOptions, DemoOutcome, seconds};
 
 use crate::output::{Failure, say};
@@ -32,11 +35,40 @@ pub enum DemoWhat {
     /// A 577-member chamber: roster, sitting, presence, proxies, divisions, results,
     /// and their recount from the board's log (spec/40).
     Assembly(crate::assembly_cmd::AssemblyDemoArgs),
+    /// A participatory budget of 30 projects: budget-proven ballots, the funded projects
+    /// in the result and recomputed by the verification, and both selection rules
+    /// (spec/26).
+    Budget(BudgetDemoArgs),
+}
+
+/// `urne demo budget`.
+#[derive(Args)]
+pub struct BudgetDemoArgs {
+    /// How many voters (about 5% vote twice, 2% audit a ballot first).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    voters: u32,
+    /// The rule the manifest names: `max-approvals` (the exact knapsack) or `greedy`
+    /// (Decidim's). The other is computed beside it from the verified totals.
+    #[arg(long, default_value = "max-approvals", value_parser = parse_rule)]
+    rule: SelectionRule,
+    /// Where to put the board (a new or empty directory, kept at the end).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Keep the temporary directory.
+    #[arg(long)]
+    keep: bool,
+}
+
+fn parse_rule(name: &str) -> Result<SelectionRule, String> {
+    SelectionRule::from_name(name)
+        .ok_or_else(|| format!("`{name}`: the rules are `greedy` and `max-approvals`"))
 }
 
 pub fn run(args: DemoArgs) -> Result<(), Failure> {
-    if let Some(DemoWhat::Assembly(assembly)) = args.what {
-        return crate::assembly_cmd::demo(assembly);
+    match args.what {
+        Some(DemoWhat::Assembly(assembly)) => return crate::assembly_cmd::demo(assembly),
+        Some(DemoWhat::Budget(budget)) => return run_budget(budget),
+        None => {}
     }
     let options = DemoOptions {
         voters: args.voters as usize,
@@ -128,4 +160,76 @@ fn print_outcome(outcome: &DemoOutcome) -> Result<(), Failure> {
         say!("the board is kept in {}", outcome.dir.display())?;
     }
     Ok(())
+}
+
+fn run_budget(args: BudgetDemoArgs) -> Result<(), Failure> {
+    let options = DemoOptions {
+        voters: args.voters as usize,
+        dir: args.dir,
+        keep: args.keep,
+    };
+    say!(
+        "urne demo budget: {} voters, 30 projects, a budget of {} euros (at least {} spent), \
+         selection rule {}",
+        options.voters,
+        budget::BUDGET,
+        budget::MIN_SPEND,
+        args.rule.name()
+    )?;
+    let outcome =
+        budget::run_budget(&options, args.rule).map_err(|e| Failure::Message(e.to_string()))?;
+    print_outcome(&outcome.election)?;
+    print_fundings(&outcome)
+}
+
+fn print_selection(
+    outcome: &BudgetOutcome,
+    rule: SelectionRule,
+    s: &Selection,
+) -> Result<(), Failure> {
+    let Some(contest) = outcome.election.manifest.contests().get(1) else {
+        return Ok(());
+    };
+    let costs = contest.spending().map(|s| s.costs).unwrap_or(&[]);
+    let percent = |part: u128, whole: u128| {
+        if whole == 0 {
+            0.0
+        } else {
+            part as f64 * 100.0 / whole as f64
+        }
+    };
+    say!(
+        "  rule {}: {} projects, {} of {} euros ({:.1}% of the budget), {:.1}% of all approvals",
+        rule.name(),
+        s.funded.len(),
+        s.money_used,
+        budget::BUDGET,
+        percent(s.money_used, u128::from(budget::BUDGET)),
+        percent(s.approvals_represented, s.approvals_total)
+    )?;
+    for &i in &s.funded {
+        let i = i as usize;
+        let name = contest.options.get(i).map_or("?", String::as_str);
+        let cost = costs.get(i).copied().unwrap_or(0);
+        let approvals = outcome
+            .election
+            .result
+            .counts
+            .get(1)
+            .and_then(|c| c.get(i))
+            .copied()
+            .unwrap_or(0);
+        say!("    {name:<36} {cost:>9} euros {approvals:>8} approvals")?;
+    }
+    Ok(())
+}
+
+fn print_fundings(outcome: &BudgetOutcome) -> Result<(), Failure> {
+    say!("")?;
+    say!("funded projects (the published selection, recomputed by the verification):")?;
+    print_selection(outcome, outcome.rule, &outcome.published)?;
+    say!("")?;
+    say!("for comparison, from the same verified totals:")?;
+    let (rule, other) = &outcome.other;
+    print_selection(outcome, *rule, other)
 }

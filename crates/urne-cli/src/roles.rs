@@ -420,6 +420,12 @@ struct ContestFile {
     per_option_max: Option<u8>,
     min_total: Option<u32>,
     max_total: Option<u32>,
+    min_projects: Option<u16>,
+    max_projects: Option<u16>,
+    min_spend: Option<u64>,
+    budget: Option<u64>,
+    rule: Option<String>,
+    costs: Option<Vec<u64>>,
 }
 
 /// Reads a manifest file (spec/25 §25.2).
@@ -449,9 +455,31 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, Failure> {
                 min_total: need(c.min_total, "min-total")?,
                 max_total: need(c.max_total, "max-total")?,
             },
+            "budget" => {
+                let missing = |name: &str| {
+                    fail(format!(
+                        "{where_}: contest {} (budget) needs `{name}`",
+                        i + 1
+                    ))
+                };
+                let rule = c.rule.as_deref().unwrap_or("max-approvals");
+                ContestKind::Budget {
+                    min_projects: c.min_projects.unwrap_or(0),
+                    max_projects: c.max_projects.ok_or_else(|| missing("max-projects"))?,
+                    min_spend: c.min_spend.unwrap_or(0),
+                    budget: c.budget.ok_or_else(|| missing("budget"))?,
+                    rule: urne_ballot::SelectionRule::from_name(rule).ok_or_else(|| {
+                        fail(format!(
+                            "{where_}: contest {}: rule {rule:?} is not greedy or max-approvals",
+                            i + 1
+                        ))
+                    })?,
+                    costs: c.costs.clone().ok_or_else(|| missing("costs"))?,
+                }
+            }
             other => {
                 return Err(fail(format!(
-                    "{where_}: contest {}: kind {other:?} is not single-choice, approval or cumulative",
+                    "{where_}: contest {}: kind {other:?} is not single-choice, approval, cumulative or budget",
                     i + 1
                 )));
             }
@@ -613,6 +641,17 @@ fn rule(contest: &Contest) -> String {
             min_total,
             max_total,
         } => format!("{min_total} to {max_total} points, at most {per_option_max} per option"),
+        ContestKind::Budget {
+            min_projects,
+            max_projects,
+            min_spend,
+            budget,
+            rule,
+            ..
+        } => format!(
+            "pick {min_projects} to {max_projects} projects costing {min_spend} to {budget} in all; funded by rule {}",
+            rule.name()
+        ),
         _ => "see the manifest".into(),
     }
 }
@@ -1382,6 +1421,33 @@ pub fn results(
             say!("    {label:<40} {count:>8}")?;
         }
     }
+    for funding in &result.fundings {
+        let Some(contest) = found.manifest.contests().get(usize::from(funding.contest)) else {
+            continue;
+        };
+        let s = &funding.selection;
+        say!(
+            "  {}: funded (verified against rule {}): {} projects, {} spent, {} of {} approvals represented",
+            contest.title,
+            match &contest.kind {
+                ContestKind::Budget { rule, .. } => rule.name(),
+                _ => "?",
+            },
+            s.funded.len(),
+            s.money_used,
+            s.approvals_represented,
+            s.approvals_total
+        )?;
+        let costs = contest.spending().map(|s| s.costs).unwrap_or(&[]);
+        for &i in &s.funded {
+            let i = i as usize;
+            say!(
+                "    {:<40} {:>12}",
+                contest.options.get(i).map_or("?", String::as_str),
+                costs.get(i).copied().unwrap_or(0)
+            )?;
+        }
+    }
     say!(
         "{} ballots counted, {} replaced by a revote; decrypted by trustees {:?}",
         result.tally.ballots,
@@ -1501,6 +1567,56 @@ options = ["u", "v"]
         assert!(err.contains("blanc"), "{err}");
         let inverted = MANIFEST.replace("min = 1\nmax = 2", "min = 3\nmax = 2");
         assert!(read_manifest(&file("inverted.toml", &inverted)).is_err());
+    }
+
+    const BUDGET: &str = r#"title = "Budget"
+
+[[contest]]
+title = "Participatory budget 2027"
+kind = "budget"
+budget = 1000000
+min-spend = 300000
+min-projects = 1
+max-projects = 3
+rule = "greedy"
+blank = true
+options = ["Park", "Library", "Bike lanes", "Pool"]
+costs = [300000, 450000, 120000, 800000]
+"#;
+
+    #[test]
+    fn a_budget_contest_is_read_and_its_errors_are_named() {
+        let manifest = read_manifest(&file("budget.toml", BUDGET)).unwrap();
+        assert_eq!(
+            manifest.contests()[0].kind,
+            ContestKind::Budget {
+                min_projects: 1,
+                max_projects: 3,
+                min_spend: 300_000,
+                budget: 1_000_000,
+                rule: urne_ballot::SelectionRule::Greedy,
+                costs: vec![300_000, 450_000, 120_000, 800_000],
+            }
+        );
+        let no_costs = BUDGET.replace("costs = [300000, 450000, 120000, 800000]\n", "");
+        let err = message(read_manifest(&file("no-costs.toml", &no_costs)));
+        assert!(err.contains("contest 1 (budget) needs `costs`"), "{err}");
+        let rule = BUDGET.replace("\"greedy\"", "\"cheapest\"");
+        let err = message(read_manifest(&file("rule.toml", &rule)));
+        assert!(err.contains("rule \"cheapest\""), "{err}");
+        let short = BUDGET.replace(", 800000]", "]");
+        let err = message(read_manifest(&file("short.toml", &short)));
+        assert!(err.contains("costs"), "{err}");
+        // The default rule is the exact one.
+        let default = BUDGET.replace("rule = \"greedy\"\n", "");
+        let manifest = read_manifest(&file("default.toml", &default)).unwrap();
+        assert!(matches!(
+            manifest.contests()[0].kind,
+            ContestKind::Budget {
+                rule: urne_ballot::SelectionRule::MaxApprovals,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -136,6 +136,13 @@ impl Relations {
         self.equations.is_empty()
     }
 
+    /// Number of points of this proof alone (not shared, not G): in a batch, each is one
+    /// term of the multiscalar multiplication, so a benchmark's floor is one MSM of this
+    /// many points.
+    pub fn local_points(&self) -> usize {
+        self.locals.len()
+    }
+
     fn resolve(&self, base: Base) -> RistrettoPoint {
         match base.0 {
             BaseKind::G => RISTRETTO_BASEPOINT_POINT,

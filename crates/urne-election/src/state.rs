@@ -1063,6 +1063,13 @@ impl ElectionState {
             &result.trustees,
             &result.counts,
         )
+        .map_err(|e| result_error(sealed.election().manifest(), e))?;
+        // Step 6: each budget contest's funded projects (spec/26).
+        urne_tally::check_fundings(
+            sealed.election().manifest(),
+            &result.counts,
+            &result.fundings,
+        )
         .map_err(|e| result_error(sealed.election().manifest(), e))
     }
 
@@ -1334,6 +1341,10 @@ fn result_error(manifest: &Manifest, e: TallyError) -> ElectionError {
         }
         TallyError::BoundTooLarge { .. } => "body.weight".to_owned(),
         TallyError::TallyShape { .. } => "body.contests".to_owned(),
+        TallyError::FundingShape { .. } => "body.fundings".to_owned(),
+        TallyError::Funding { contest, field, .. } => {
+            format!("body.fundings: contest {contest}, {field}")
+        }
         _ => "body".to_owned(),
     };
     ElectionError::invalid(kind, field, e.to_string())

@@ -73,6 +73,15 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
+    /// A version byte that is one of two; which.
+    pub(crate) fn either_version(&mut self, first: u8, second: u8) -> Result<u8, DecodeError> {
+        let [found] = self.take::<1>(&|| "version".into())?;
+        if found != first && found != second {
+            return Err(self.error("version", format!("unsupported version {found}")));
+        }
+        Ok(found)
+    }
+
     pub(crate) fn bytes32(&mut self, field: &dyn Fn() -> String) -> Result<[u8; 32], DecodeError> {
         self.take::<32>(field)
     }

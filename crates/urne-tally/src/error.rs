@@ -179,6 +179,26 @@ pub enum TallyError {
         /// Counted weight × the entry's per-ballot maximum.
         bound: u64,
     },
+    /// The result's fundings do not name exactly the manifest's budget contests, in
+    /// order (spec/24 §24.6 step 6).
+    #[error("the result funds contests {found:?}, the manifest's budget contests are {expected:?}")]
+    FundingShape {
+        /// The budget contests of the manifest.
+        expected: Vec<usize>,
+        /// The contests the result funds.
+        found: Vec<usize>,
+    },
+    /// A budget contest's funded projects are not what its rule selects from the counts
+    /// (spec/26 §26.5).
+    #[error("contest {contest}: the funding's {field}: {detail}")]
+    Funding {
+        /// The budget contest.
+        contest: usize,
+        /// The first field that differs (`funded`, `money_used`, …).
+        field: String,
+        /// What the rule gives instead.
+        detail: String,
+    },
     /// An encoding that does not decode.
     #[error(transparent)]
     Decode(#[from] DecodeError),

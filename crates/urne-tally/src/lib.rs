@@ -13,13 +13,18 @@
 
 mod codec;
 mod error;
+mod funding;
 mod result;
 mod tally;
 
 pub use codec::DecodeError;
 pub use error::{Entry, Position, TallyError};
+pub use funding::{Funding, check_fundings};
 pub use result::{TallyResult, check_opening, decrypt_sums, decrypt_tally, verify_result};
 pub use tally::{Aggregation, EncryptedTally, Resolution, Superseded, aggregate, resolve_revotes};
 
 /// Version byte of the [`EncryptedTally`] and [`TallyResult`] encodings.
 pub const TALLY_VERSION: u8 = 1;
+/// Version byte of a [`TallyResult`] of an election with a budget contest: the counts
+/// are followed by the funded projects (spec/24 §24.5).
+pub const TALLY_VERSION_FUNDED: u8 = 2;

@@ -11,12 +11,13 @@ use urne_ceremony::{
 use urne_credential::CredentialList;
 use urne_crypto::{Ciphertext, ContextHash, DiscreteLogTable, Point};
 
-use crate::TALLY_VERSION;
 use crate::codec::{DecodeError, Reader};
 use crate::error::{Position, TallyError};
+use crate::funding::{Funding, check_fundings, encode_fundings, fund, read_fundings};
 use crate::tally::{
     Aggregation, EncryptedTally, aggregate, check_shape, entry_maxima, read_contests,
 };
+use crate::{TALLY_VERSION, TALLY_VERSION_FUNDED};
 
 /// `tally.result`: the encrypted sums, which trustees' shares opened them, and the counts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,6 +30,8 @@ pub struct TallyResult {
     pub trustees: Vec<u16>,
     /// Per contest, per entry (as in `tally.contests`): the count.
     pub counts: Vec<Vec<u64>>,
+    /// Per budget contest, in manifest order: the funded projects (spec/26).
+    pub fundings: Vec<Funding>,
 }
 
 /// Counted weight × each entry's per-ballot maximum.
@@ -151,11 +154,13 @@ pub fn decrypt_sums(
             contest_counts.push(count);
         }
     }
+    let fundings = fund(manifest, &counts)?;
     Ok(TallyResult {
         tally: tally.clone(),
         superseded,
         trustees,
         counts,
+        fundings,
     })
 }
 
@@ -170,13 +175,18 @@ impl TallyResult {
 
     /// version ‖ context ‖ ballots (u64) ‖ superseded (u64) ‖ weight (u64) ‖ trustees
     /// (u16) ‖ that many trustee indices (u16, increasing) ‖ contests (u16) ‖ per
-    /// contest: entries (u16) ‖ per entry: sum (α ‖ β) ‖ count (u64). Big-endian.
+    /// contest: entries (u16) ‖ per entry: sum (α ‖ β) ‖ count (u64) ‖ with a budget
+    /// contest, the fundings (version 2). Big-endian.
     pub fn to_bytes(&self) -> Vec<u8> {
         let entries: usize = self.tally.contests.iter().map(Vec::len).sum();
         let mut out = Vec::with_capacity(
             61 + 2 * self.trustees.len() + 2 * self.tally.contests.len() + 72 * entries,
         );
-        out.push(TALLY_VERSION);
+        out.push(if self.fundings.is_empty() {
+            TALLY_VERSION
+        } else {
+            TALLY_VERSION_FUNDED
+        });
         out.extend_from_slice(&self.tally.context.0);
         out.extend_from_slice(&self.tally.ballots.to_be_bytes());
         out.extend_from_slice(&self.superseded.to_be_bytes());
@@ -188,13 +198,16 @@ impl TallyResult {
             out.extend_from_slice(&trustee.to_be_bytes());
         }
         self.tally.encode_into(&mut out, Some(&self.counts));
+        if !self.fundings.is_empty() {
+            encode_fundings(&mut out, &self.fundings);
+        }
         out
     }
 
     /// Strict decoding of [`Self::to_bytes`]: trustees in [1, 1000] strictly increasing.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(Self::NAME, bytes);
-        r.version(TALLY_VERSION)?;
+        let funded = r.either_version(TALLY_VERSION, TALLY_VERSION_FUNDED)? == TALLY_VERSION_FUNDED;
         let context = ContextHash(r.bytes32(&|| "context".into())?);
         let ballots = r.u64(&|| "ballots".into())?;
         let superseded = r.u64(&|| "superseded".into())?;
@@ -212,6 +225,13 @@ impl TallyResult {
             trustees.push(trustee);
         }
         let (contests, counts) = read_contests(&mut r, true)?;
+        // Version 2 has at least one funding (the count is in [1, 64]), so a result has
+        // one encoding.
+        let fundings = if funded {
+            read_fundings(&mut r)?
+        } else {
+            Vec::new()
+        };
         r.finish()?;
         Ok(Self {
             tally: EncryptedTally {
@@ -223,6 +243,7 @@ impl TallyResult {
             superseded,
             trustees,
             counts,
+            fundings,
         })
     }
 }
@@ -293,7 +314,7 @@ pub fn verify_result(
         }
     }
 
-    // 3-4. The named trustees' shares, their combination against each count.
+    // 4-5. The named trustees' shares, their combination against each count.
     check_opening(
         election,
         outcome,
@@ -301,7 +322,9 @@ pub fn verify_result(
         shares,
         &result.trustees,
         &result.counts,
-    )
+    )?;
+    // 6. The funded projects of each budget contest.
+    check_fundings(manifest, &result.counts, &result.fundings)
 }
 
 /// Steps 4 and 5 of spec/24 §24.6, for sums already known to be the board's: the result

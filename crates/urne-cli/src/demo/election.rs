@@ -434,7 +434,7 @@ pub fn hold_election(
         return Err(DemoError::Setup("--voters must be at least 1".into()));
     }
     let manifest = voters::manifest()?;
-    let plans: Vec<VoterPlan> = voters::plan(&manifest, voters, &mut rand::rng());
+    let plans: Vec<VoterPlan> = voters::plan(&manifest, voters, &mut rand::rng())?;
     hold_planned_election(board, authority_key, origin, plans, stages)
 }
 
@@ -447,11 +447,24 @@ pub fn hold_planned_election(
     plans: Vec<VoterPlan>,
     stages: &mut Stages,
 ) -> Result<HeldElection, DemoError> {
+    let manifest = voters::manifest()?;
+    hold_planned_election_on(board, authority_key, origin, manifest, plans, stages)
+}
+
+/// [`hold_planned_election`] on any manifest (the budget demo's, say), with plans drawn
+/// for it ([`voters::plan`]).
+pub fn hold_planned_election_on(
+    board: &dyn BoardLog,
+    authority_key: SigningKey,
+    origin: &str,
+    manifest: Manifest,
+    plans: Vec<VoterPlan>,
+    stages: &mut Stages,
+) -> Result<HeldElection, DemoError> {
     let voters = plans.len();
     if voters == 0 {
         return Err(DemoError::Setup("--voters must be at least 1".into()));
     }
-    let manifest = voters::manifest()?;
     let OpenForVoting {
         authority,
         trustees,
@@ -547,6 +560,14 @@ pub fn check_against_plaintext(
 /// Runs the whole demo: the board, the election, the board's verification from its
 /// directory, and the comparison of the verified result with the plaintext count.
 pub fn run_election(options: &DemoOptions) -> Result<DemoOutcome, DemoError> {
+    run_election_on(options, voters::manifest()?)
+}
+
+/// [`run_election`] on any manifest: the voters' plans are drawn for it.
+pub fn run_election_on(
+    options: &DemoOptions,
+    manifest: Manifest,
+) -> Result<DemoOutcome, DemoError> {
     let started = Instant::now();
     if options.voters == 0 {
         return Err(DemoError::Setup("--voters must be at least 1".into()));
@@ -576,11 +597,13 @@ pub fn run_election(options: &DemoOptions) -> Result<DemoOutcome, DemoError> {
             .map_err(|e| DemoError::Setup(format!("writing the board key: {e}")))?;
         Ok::<_, DemoError>(board)
     })?;
-    let held = hold_election(
+    let plans = voters::plan(&manifest, options.voters, &mut rand::rng())?;
+    let held = hold_planned_election_on(
         &board,
         authority_key,
         DEMO_ORIGIN,
-        options.voters,
+        manifest,
+        plans,
         &mut stages,
     )?;
     board

@@ -10,6 +10,7 @@
 //! the clear. Any disagreement is an error: the demo never prints a result it did not
 //! verify.
 
+pub mod budget;
 mod election;
 pub mod progress;
 pub mod trustees;
@@ -21,7 +22,7 @@ use std::time::Duration;
 
 pub use election::{
     BoardLog, DEMO_ORIGIN, DemoOutcome, HeldElection, UncheckedLog, check_against_plaintext,
-    hold_election, hold_planned_election, run_election,
+    hold_election, hold_planned_election, hold_planned_election_on, run_election, run_election_on,
 };
 pub(crate) use election::{ballot_record, open_for_voting, random_key, tally};
 pub use verify::{Verified, VerifyError, verify_directory, verify_log};

@@ -109,51 +109,122 @@ fn weighted_index<R: Rng + ?Sized>(weights: &[u32], rng: &mut R) -> usize {
     weights.len().saturating_sub(1)
 }
 
-fn draw_choices<R: Rng + ?Sized>(manifest: &Manifest, rng: &mut R) -> Vec<Choice> {
+/// How popular project `i` of a budget contest is: a fixed spread, so the totals differ
+/// and the two selection rules of spec/26 fund different projects.
+fn project_popularity(i: usize) -> u32 {
+    5 + (i as u32).wrapping_mul(7919) % 41
+}
+
+/// Tries before a simulated voter who cannot find projects that fit gives up (and votes
+/// blank, where the contest offers it).
+const BUDGET_TRIES: usize = 1000;
+
+/// Projects by popularity, between the contest's fewest and most, until their cost is
+/// within [min_spend, budget].
+fn draw_projects<R: Rng + ?Sized>(
+    contest: &Contest,
+    index: usize,
+    rng: &mut R,
+) -> Result<Choice, DemoError> {
+    let rules = contest.rules();
+    let Some(spending) = contest.spending() else {
+        return Err(DemoError::Setup(format!("contest {index} is not a budget")));
+    };
+    let weights: Vec<u32> = (0..contest.options.len()).map(project_popularity).collect();
+    let most = usize::try_from(rules.max)
+        .unwrap_or(usize::MAX)
+        .min(contest.options.len());
+    let fewest = usize::try_from(rules.min).unwrap_or(usize::MAX).min(most);
+    for _ in 0..BUDGET_TRIES {
+        let how_many = rng.random_range(fewest..=most);
+        let mut chosen: Vec<usize> = Vec::with_capacity(how_many);
+        while chosen.len() < how_many {
+            let pick = weighted_index(&weights, rng);
+            if !chosen.contains(&pick) {
+                chosen.push(pick);
+            }
+        }
+        chosen.sort_unstable();
+        let mut values = vec![0u64; contest.options.len()];
+        for &i in &chosen {
+            values[i] = 1;
+        }
+        let spend = spending.spend(&values);
+        if spend >= u128::from(spending.min) && spend <= u128::from(spending.max) {
+            return Ok(Choice::Options(chosen));
+        }
+    }
+    if contest.blank {
+        Ok(Choice::Blank)
+    } else {
+        Err(DemoError::Setup(format!(
+            "contest {index}: no choice of projects within the budget found in {BUDGET_TRIES} tries"
+        )))
+    }
+}
+
+fn draw_choices<R: Rng + ?Sized>(
+    manifest: &Manifest,
+    rng: &mut R,
+) -> Result<Vec<Choice>, DemoError> {
     manifest
         .contests()
         .iter()
-        .map(|contest| match contest.kind {
-            ContestKind::Approval { min, max } => {
-                let how_many = rng.random_range(usize::from(min)..=usize::from(max));
-                let mut chosen: Vec<usize> = Vec::with_capacity(how_many);
-                while chosen.len() < how_many.min(contest.options.len()) {
-                    let pick = weighted_index(&PROJECT_WEIGHTS[..contest.options.len()], rng);
-                    if !chosen.contains(&pick) {
-                        chosen.push(pick);
+        .enumerate()
+        .map(|(index, contest)| {
+            Ok(match contest.kind {
+                ContestKind::Budget { .. } => draw_projects(contest, index, rng)?,
+                ContestKind::Approval { min, max } => {
+                    let how_many = rng.random_range(usize::from(min)..=usize::from(max));
+                    let mut chosen: Vec<usize> = Vec::with_capacity(how_many);
+                    while chosen.len() < how_many.min(contest.options.len()) {
+                        let pick = weighted_index(&PROJECT_WEIGHTS[..contest.options.len()], rng);
+                        if !chosen.contains(&pick) {
+                            chosen.push(pick);
+                        }
+                    }
+                    chosen.sort_unstable();
+                    Choice::Options(chosen)
+                }
+                _ => {
+                    let weights = &MAYOR_WEIGHTS[..=contest.options.len().min(4)];
+                    let pick = weighted_index(weights, rng);
+                    if contest.blank && pick == contest.options.len() {
+                        Choice::Blank
+                    } else {
+                        Choice::Options(vec![pick.min(contest.options.len() - 1)])
                     }
                 }
-                chosen.sort_unstable();
-                Choice::Options(chosen)
-            }
-            _ => {
-                let weights = &MAYOR_WEIGHTS[..=contest.options.len().min(4)];
-                let pick = weighted_index(weights, rng);
-                if contest.blank && pick == contest.options.len() {
-                    Choice::Blank
-                } else {
-                    Choice::Options(vec![pick.min(contest.options.len() - 1)])
-                }
-            }
+            })
         })
         .collect()
 }
 
 /// What `voters` voters do: about 5% revote and 2% audit a ballot before casting.
-pub fn plan<R: Rng + ?Sized>(manifest: &Manifest, voters: usize, rng: &mut R) -> Vec<VoterPlan> {
+pub fn plan<R: Rng + ?Sized>(
+    manifest: &Manifest,
+    voters: usize,
+    rng: &mut R,
+) -> Result<Vec<VoterPlan>, DemoError> {
     (0..voters)
         .map(|voter| {
-            let audit =
-                (rng.random_range(0..1000) < AUDIT_PER_MILLE).then(|| draw_choices(manifest, rng));
-            let first = draw_choices(manifest, rng);
-            let revote =
-                (rng.random_range(0..1000) < REVOTE_PER_MILLE).then(|| draw_choices(manifest, rng));
-            VoterPlan {
+            let audit = if rng.random_range(0..1000) < AUDIT_PER_MILLE {
+                Some(draw_choices(manifest, rng)?)
+            } else {
+                None
+            };
+            let first = draw_choices(manifest, rng)?;
+            let revote = if rng.random_range(0..1000) < REVOTE_PER_MILLE {
+                Some(draw_choices(manifest, rng)?)
+            } else {
+                None
+            };
+            Ok(VoterPlan {
                 voter,
                 audit,
                 first,
                 revote,
-            }
+            })
         })
         .collect()
 }

@@ -1,11 +1,17 @@
 //! A whole honest ceremony, shared by the tests and the benchmarks.
 #![allow(clippy::unwrap_used, dead_code)]
 
+use urne_ballot::{Ballot, Election};
+use urne_ceremony::DecryptionShares;
 use urne_ceremony::{
     CeremonyContext, CeremonyOpen, CeremonyOutcome, CeremonyTranscript, TrusteeKey, TrusteeSetup,
     verify_ceremony,
 };
+use urne_credential::CredentialList;
 use urne_crypto::rand_core::Rng;
+use urne_tally::{
+    EncryptedTally, TallyError, TallyResult, aggregate, decrypt_tally, verify_result,
+};
 
 /// An honest t-of-n ceremony: its public outcome and each trustee's key.
 pub fn ceremony(t: u16, n: u16) -> (CeremonyOutcome, Vec<TrusteeKey>) {
@@ -59,4 +65,55 @@ pub fn ceremony(t: u16, n: u16) -> (CeremonyOutcome, Vec<TrusteeKey>) {
     })
     .unwrap();
     (outcome, keys)
+}
+
+/// An election with its ceremony, credential list and accepted ballots (log order).
+pub struct Fixture {
+    pub outcome: CeremonyOutcome,
+    pub keys: Vec<TrusteeKey>,
+    pub election: Election,
+    pub credentials: CredentialList,
+    pub ballots: Vec<Ballot>,
+}
+
+impl Fixture {
+    /// The decryption shares of `trustees` (numbered from 1) for `tally`.
+    pub fn shares(&self, trustees: &[u16], tally: &EncryptedTally) -> Vec<DecryptionShares> {
+        trustees
+            .iter()
+            .map(|&j| {
+                self.keys[usize::from(j) - 1]
+                    .decryption_shares(
+                        self.election.context(),
+                        &tally.ciphertexts(),
+                        &mut rand::rng(),
+                    )
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    /// An honest tally of `ballots`, opened by trustees 1 and 3 (trustee 2 is absent).
+    pub fn tally(&self, ballots: &[Ballot]) -> (TallyResult, Vec<DecryptionShares>) {
+        let aggregation = aggregate(&self.election, &self.credentials, ballots).unwrap();
+        let shares = self.shares(&[1, 3], &aggregation.tally);
+        let result = decrypt_tally(&self.election, &self.outcome, &aggregation, &shares).unwrap();
+        (result, shares)
+    }
+
+    /// `verify_result` of `result` against this election's ballots.
+    pub fn verify(
+        &self,
+        shares: &[DecryptionShares],
+        result: &TallyResult,
+    ) -> Result<(), TallyError> {
+        verify_result(
+            &self.election,
+            &self.outcome,
+            &self.credentials,
+            &self.ballots,
+            shares,
+            result,
+        )
+    }
 }
