@@ -231,6 +231,7 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
         superseded: 0,
         trustees: vec![1, 2],
         counts: vec![vec![2, 1, 1]],
+        fundings: Vec::new(),
     };
     post(
         &mut c,
