@@ -493,6 +493,20 @@ fn check_election(
     let mut parts: Vec<(u64, CredentialListPart)> = Vec::new();
     let mut tally: Option<(u64, TallyResult)> = None;
     for (index, record) in records.iter().filter(|(_, r)| r.context() == election) {
+        let used = [
+            CONTEXT_OPEN,
+            urne_election::kinds::ELECTION_CREDENTIALS,
+            urne_election::kinds::CEREMONY_OPEN,
+            urne_election::kinds::TALLY_RESULT,
+        ];
+        if !used.contains(&record.kind()) {
+            continue;
+        }
+        // The records the links read are not in the sitting's batch: each is checked
+        // here, so a forged one cannot speak for the officer or the election.
+        if record.verify_signature().is_err() {
+            return Err(signature_violation(*index, record));
+        }
         if record.kind() == CONTEXT_OPEN {
             let opened_by_officer = record.signer() == state.authority()
                 && ContextOpen::parse(record.body())

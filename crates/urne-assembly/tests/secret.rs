@@ -300,6 +300,24 @@ fn trustees_not_drawn_from_the_chamber_are_named() {
 }
 
 #[test]
+fn a_forged_tally_record_of_the_election_is_named_by_its_signature() {
+    let (mut c, _) = secret_ballot(Tamper::None);
+    let at = c
+        .log
+        .iter()
+        .position(|(_, r)| r.kind() == urne_election::kinds::TALLY_RESULT)
+        .unwrap();
+    // The tally.result's bytes with another signature: what a board that rewrote the
+    // counts and kept the officer's name would hold.
+    let mut bytes = c.log[at].1.bytes().to_vec();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    c.log[at].1 = Record::parse(bytes).unwrap();
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at as u64, "signature"), "{v}");
+}
+
+#[test]
 fn an_election_not_opened_by_the_presiding_officer_is_named() {
     let (c, at) = secret_ballot(Tamper::ElectionOfAnother);
     let v = recount(c.id, &c.log).unwrap_err();
