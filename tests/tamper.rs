@@ -125,6 +125,11 @@ fn checkpoint_of(signer: &NoteSigner, entries: &[Vec<u8>]) -> String {
     note.to_text()
 }
 
+/// The board's key, as an observer got it out of band.
+fn board_vkey() -> String {
+    held().board.verifier().to_vkey()
+}
+
 fn archive(entries: Vec<Vec<u8>>) -> Archive {
     let board = &held().board;
     Archive {
@@ -135,7 +140,7 @@ fn archive(entries: Vec<Vec<u8>>) -> Archive {
 }
 
 fn verify(archive: &Archive) -> Report {
-    urne_verify::verify(archive, &Options::default(), &Quiet)
+    urne_verify::verify(archive, &Options::pinned(&board_vkey()), &Quiet)
 }
 
 /// A record signed again by `key` with a new body, in its place.
@@ -180,6 +185,20 @@ fn assert_caught(report: &Report, step: Step, record: Option<usize>) {
             assert_eq!(first, Some(step), "{}", report.summary());
         }
     }
+}
+
+/// [`assert_caught`], and the failure of `step` at `record` names exactly `field`.
+#[track_caller]
+fn assert_field(report: &Report, step: Step, record: usize, field: &str) {
+    assert_caught(report, step, Some(record));
+    let fields: Vec<&str> = report
+        .step(step)
+        .failures
+        .iter()
+        .filter(|f| f.record == Some(record as u64))
+        .map(|f| f.field.as_str())
+        .collect();
+    assert_eq!(fields, vec![field], "{}", report.summary());
 }
 
 fn credential_of(ballot: &Ballot) -> &'static Credential {
@@ -280,14 +299,24 @@ fn m02_checkpoint_signed_by_another_key_is_refused() {
 #[test]
 fn m03_ballot_dropped_after_a_checkpoint_is_seen_by_the_older_checkpoint() {
     let entries = held().entries.clone();
-    let older = checkpoint_of(&held().board, &entries);
+    // The older checkpoint covers the ballot and a few entries after it; the board
+    // then drops the ballot and signs its shorter log. The older checkpoint's size is
+    // still within the log: its root is what betrays the drop.
+    let dropped_at = cast_at(&entries, 5);
+    let older = checkpoint_of(&held().board, &entries[..dropped_at + 4]);
     let mut dropped = entries.clone();
-    dropped.remove(cast_at(&entries, 5));
+    dropped.remove(dropped_at);
     let mut a = archive(dropped);
     a.checkpoints.insert(0, older);
     let report = verify(&a);
     assert_caught(&report, Step::Log, None);
-    assert_eq!(report.step(Step::Log).failures[0].field, "checkpoints[0]");
+    let failure = &report.step(Step::Log).failures[0];
+    assert_eq!(failure.field, "checkpoints[0]");
+    assert!(
+        failure.message.contains("is not the root"),
+        "{}",
+        failure.message
+    );
 }
 
 #[test]
@@ -315,8 +344,7 @@ fn m06_checkpoint_without_the_witness_quorum_is_caught() {
     let witness = Cosigner::from_seed("witness.example", &[5; 32]).unwrap();
     let options = Options {
         witnesses: vec![witness.verifier()],
-        quorum: 1,
-        verified_prefix: 0,
+        ..Options::pinned(&board_vkey())
     };
     let report = urne_verify::verify(&a, &options, &Quiet);
     assert_caught(&report, Step::Log, None);
@@ -331,6 +359,110 @@ fn m06_checkpoint_without_the_witness_quorum_is_caught() {
     let mut cosigned = a.clone();
     cosigned.checkpoints = vec![note.to_text()];
     assert!(urne_verify::verify(&cosigned, &options, &Quiet).passed);
+}
+
+// ---- trust anchors (spec/50 §50.1) ------------------------------------------------
+
+#[test]
+fn without_a_board_key_the_log_fails_unless_the_archive_key_is_trusted_explicitly() {
+    // A log fabricated under a key of the forger's own: self-consistent, signed.
+    let forger = NoteSigner::from_seed(ORIGIN, &[4; 32]).unwrap();
+    let entries = held().entries.clone();
+    let fabricated = Archive {
+        board_vkey: forger.verifier().to_vkey(),
+        checkpoints: vec![checkpoint_of(&forger, &entries)],
+        entries,
+    };
+    let report = urne_verify::verify(&fabricated, &Options::default(), &Quiet);
+    assert_caught(&report, Step::Log, None);
+    assert_eq!(report.step(Step::Log).failures[0].field, "board_key");
+    assert_eq!(report.trust.board_key_from, "none");
+    // The real board's key, pinned, refuses the forger's checkpoint.
+    let pinned = urne_verify::verify(&fabricated, &Options::pinned(&board_vkey()), &Quiet);
+    assert_caught(&pinned, Step::Log, None);
+    assert_eq!(
+        pinned.step(Step::Log).failures[0].field,
+        "checkpoints[0]",
+        "{}",
+        pinned.summary()
+    );
+    // Trusting the archive's key passes, and the report says so, loudly.
+    let trusting = Options {
+        trust_archive_key: true,
+        ..Options::default()
+    };
+    let report = urne_verify::verify(&fabricated, &trusting, &Quiet);
+    assert!(report.passed, "{}", report.summary());
+    assert_eq!(report.trust.board_key_from, "archive");
+    assert!(report.summary().contains("TRUST WARNING"));
+    assert!(report.to_json().contains("\"board_key_from\": \"archive\""));
+}
+
+#[test]
+fn a_quorum_above_the_witnesses_given_can_never_pass() {
+    let a = archive(held().entries.clone());
+    let witness = Cosigner::from_seed("witness.example", &[5; 32]).unwrap();
+    let mut note = Note::parse(a.checkpoints[0].as_bytes()).unwrap();
+    note.add_signature(witness.cosign(note.text(), 1_700_000_000));
+    let mut cosigned = a.clone();
+    cosigned.checkpoints = vec![note.to_text()];
+    let options = Options {
+        witnesses: vec![witness.verifier()],
+        quorum: Some(2),
+        ..Options::pinned(&board_vkey())
+    };
+    let report = urne_verify::verify(&cosigned, &options, &Quiet);
+    assert_caught(&report, Step::Log, None);
+    assert_eq!(report.step(Step::Log).failures[0].field, "quorum");
+    // The default quorum is every witness given: here one, which cosigned.
+    let options = Options {
+        quorum: None,
+        ..options
+    };
+    let report = urne_verify::verify(&cosigned, &options, &Quiet);
+    assert!(report.passed, "{}", report.summary());
+    assert_eq!(report.trust.quorum, 1);
+    assert_eq!(report.trust.witnesses.len(), 1);
+}
+
+#[test]
+fn a_pinned_election_missing_from_the_log_fails_v3() {
+    let entries = held().entries.clone();
+    let ours = record(&entries[0]).context();
+    let pinned = Options {
+        elections: vec![ours],
+        ..Options::pinned(&board_vkey())
+    };
+    assert!(urne_verify::verify(&archive(entries.clone()), &pinned, &Quiet).passed);
+    let other = Options {
+        elections: vec![ContextId([0x55; 32])],
+        ..Options::pinned(&board_vkey())
+    };
+    let report = urne_verify::verify(&archive(entries), &other, &Quiet);
+    assert_caught(&report, Step::Parameters, None);
+    let failure = &report.step(Step::Parameters).failures[0];
+    assert_eq!(failure.field, "election");
+    assert_eq!(failure.context, Some(ContextId([0x55; 32]).to_hex()));
+}
+
+#[test]
+fn an_election_opened_by_an_authority_not_pinned_fails_v3_at_its_opening() {
+    let entries = held().entries.clone();
+    let authority = held().authority.verifying_key().to_bytes();
+    let right = Options {
+        authorities: vec![authority],
+        ..Options::pinned(&board_vkey())
+    };
+    let report = urne_verify::verify(&archive(entries.clone()), &right, &Quiet);
+    assert!(report.passed, "{}", report.summary());
+    assert_eq!(report.trust.authorities, vec![hex::encode(authority)]);
+    let wrong = Options {
+        authorities: vec![anyone().verifying_key().to_bytes()],
+        ..Options::pinned(&board_vkey())
+    };
+    let report = urne_verify::verify(&archive(entries), &wrong, &Quiet);
+    assert_caught(&report, Step::Parameters, Some(0));
+    assert_eq!(report.step(Step::Parameters).failures[0].field, "signer");
 }
 
 // ---- V2: envelopes ----------------------------------------------------------------
@@ -473,7 +605,12 @@ fn m17_option_range_proof_altered_is_caught() {
     tamper_ballot(&mut entries, at, |b| {
         plus_one(&mut b.contests[0].options[0].proof.branches[0].z)
     });
-    assert_caught(&verify(&archive(entries)), Step::Ballots, Some(at));
+    assert_field(
+        &verify(&archive(entries)),
+        Step::Ballots,
+        at,
+        "body.ballot.contests[0].options[0].proof",
+    );
 }
 
 #[test]
@@ -484,7 +621,12 @@ fn m18_blank_vote_proof_altered_is_caught() {
         let blank = b.contests[0].blank.as_mut().unwrap();
         plus_one(&mut blank.proof.branches[1].c);
     });
-    assert_caught(&verify(&archive(entries)), Step::Ballots, Some(at));
+    assert_field(
+        &verify(&archive(entries)),
+        Step::Ballots,
+        at,
+        "body.ballot.contests[0].blank.proof",
+    );
 }
 
 #[test]
@@ -495,7 +637,12 @@ fn m19_single_choice_sum_proof_altered_is_caught() {
         SumProof::Range(p) => plus_one(&mut p.branches[0].z),
         _ => panic!("a single-choice contest proves its sum with one range proof"),
     });
-    assert_caught(&verify(&archive(entries)), Step::Ballots, Some(at));
+    assert_field(
+        &verify(&archive(entries)),
+        Step::Ballots,
+        at,
+        "body.ballot.contests[0].sum_proof",
+    );
 }
 
 #[test]
@@ -509,7 +656,12 @@ fn m20_approval_sum_proof_altered_is_caught() {
         }
         _ => panic!("an approval contest of 1 to 3 proves its sum with one range proof"),
     });
-    assert_caught(&verify(&archive(entries)), Step::Ballots, Some(at));
+    assert_field(
+        &verify(&archive(entries)),
+        Step::Ballots,
+        at,
+        "body.ballot.contests[1].sum_proof",
+    );
 }
 
 #[test]
@@ -522,7 +674,12 @@ fn m21_ciphertexts_swapped_between_options_are_caught() {
         options[0].ciphertext = options[1].ciphertext;
         options[1].ciphertext = first;
     });
-    assert_caught(&verify(&archive(entries)), Step::Ballots, Some(at));
+    assert_field(
+        &verify(&archive(entries)),
+        Step::Ballots,
+        at,
+        "body.ballot.contests[1].options[0].proof",
+    );
 }
 
 #[test]
@@ -601,8 +758,10 @@ fn m25_ballot_replayed_from_another_election_is_caught() {
         .unwrap()
         .into_bytes();
     entries.insert(at, replayed);
+    // A ballot valid in its own election (its proofs and signature hold there): what
+    // refuses it here is the context hash every proof binds, not the list or a proof.
     let report = verify(&archive(entries));
-    assert_caught(&report, Step::Ballots, Some(at));
+    assert_field(&report, Step::Ballots, at, "body.ballot.context");
 }
 
 #[test]
@@ -611,7 +770,12 @@ fn m26_ballot_duplicated_is_caught() {
     let at = cast_at(&entries, 8);
     let copy = entries[at].clone();
     entries.insert(at + 1, copy);
-    assert_caught(&verify(&archive(entries)), Step::Ballots, Some(at + 1));
+    assert_field(
+        &verify(&archive(entries)),
+        Step::Ballots,
+        at + 1,
+        "body.ballot",
+    );
 }
 
 #[test]
@@ -625,8 +789,29 @@ fn m27_non_canonical_point_in_a_ballot_is_caught() {
     // 2^255 - 1: not below p, so no canonical encoding (RFC 9496 §4.3.1).
     bytes[offset..offset + 32].copy_from_slice(&[0xff; 32]);
     bytes[offset + 31] = 0x7f;
+    // Signed again by the voter's credential over the new bytes' tracking code, so the
+    // signature holds and only the strict decoding can refuse it.
+    let ballot_bytes = &bytes[5..bytes.len() - BallotSignature::LEN];
+    let signature = BallotSignature::sign(
+        credential_of(&cast.ballot),
+        &cast.ballot.context,
+        &TrackingCode::of_bytes(ballot_bytes).0,
+        &mut rand::rng(),
+    )
+    .unwrap();
+    let end = bytes.len() - BallotSignature::LEN;
+    bytes[end..].copy_from_slice(&signature.to_bytes());
     resign(&mut entries, at, &bytes, &anyone());
-    assert_caught(&verify(&archive(entries)), Step::Ballots, Some(at));
+    let report = verify(&archive(entries));
+    assert_caught(&report, Step::Ballots, Some(at));
+    let failure = &report.step(Step::Ballots).failures[0];
+    assert!(
+        failure
+            .field
+            .starts_with("body.ballot.contests[0].options[0].ciphertext"),
+        "{}",
+        report.summary()
+    );
 }
 
 #[test]
@@ -636,7 +821,7 @@ fn m28_trailing_bytes_after_a_ballot_are_caught() {
     let mut bytes = body(&entries[at]);
     bytes.push(0);
     resign(&mut entries, at, &bytes, &anyone());
-    assert_caught(&verify(&archive(entries)), Step::Ballots, Some(at));
+    assert_field(&verify(&archive(entries)), Step::Ballots, at, "body.end");
 }
 
 #[test]
@@ -650,7 +835,7 @@ fn m29_ballot_reordered_after_the_close_of_voting_is_caught() {
         .unwrap();
     let moved = entries.remove(last);
     entries.insert(close, moved);
-    assert_caught(&verify(&archive(entries)), Step::Ballots, Some(close));
+    assert_field(&verify(&archive(entries)), Step::Ballots, close, "kind");
 }
 
 // ---- V7-V8: revotes and audits ---------------------------------------------------------
@@ -692,16 +877,11 @@ fn m33_spoiled_ballot_cast_to_be_counted_is_caught() {
             .unwrap()
             .into_bytes(),
     );
+    // Its proofs and its credential's signature hold: only "an audited ballot never
+    // counts" refuses it, in V8, and V6 has nothing to say.
     let report = verify(&archive(entries));
-    assert!(!report.passed);
-    let caught = [Step::Ballots, Step::Audits].iter().any(|&s| {
-        report
-            .step(s)
-            .failures
-            .iter()
-            .any(|f| f.record == Some(close as u64))
-    });
-    assert!(caught, "{}", report.summary());
+    assert_field(&report, Step::Audits, close, "body.ballot");
+    assert!(report.step(Step::Ballots).passed(), "{}", report.summary());
 }
 
 // ---- V9-V11: tally ------------------------------------------------------------------------
@@ -949,7 +1129,7 @@ fn incremental(entries: Vec<Vec<u8>>, prefix: usize) -> Report {
     a.checkpoints.insert(0, older);
     let options = Options {
         verified_prefix: prefix as u64,
-        ..Options::default()
+        ..Options::pinned(&board_vkey())
     };
     urne_verify::verify(&a, &options, &Quiet)
 }
@@ -1012,7 +1192,7 @@ fn incremental_run_without_a_checkpoint_of_the_earlier_state_verifies_everything
     let a = archive(held().entries.clone());
     let options = Options {
         verified_prefix: 5,
-        ..Options::default()
+        ..Options::pinned(&board_vkey())
     };
     let report = urne_verify::verify(&a, &options, &Quiet);
     assert_caught(&report, Step::Log, None);
@@ -1084,4 +1264,780 @@ fn sitting_divisions_are_recounted_and_a_vote_by_a_non_member_is_caught() {
     let body = body(&forged[at]);
     resign(&mut forged, at, &body, &anyone());
     assert_caught(&verify(&sitting_archive(forged)), Step::Divisions, Some(at));
+}
+
+// ---- the board's fold and the verifier's own agree (ARCHITECTURE §9) ------------------
+//
+// urne-verify folds an election with its own code, not urne-election's: the two must
+// accept and refuse the same records, on the valid log and on many mutated ones. Where
+// they could legitimately differ: the verifier defers a cast ballot's proofs to one
+// batch after the log is read, so a ballot the board refused for its proofs still holds
+// its tracking code in the verifier's fold, and a later ballot of the very same bytes
+// (same tracking code) would be refused there and accepted by the board. No mutation
+// below makes such a pair (a flipped byte changes the tracking code; a duplicate copies a
+// valid ballot), so the verdicts must be equal.
+
+/// The election contexts a log opens (their first valid `context.open`).
+fn elections_of(entries: &[Vec<u8>]) -> Vec<ContextId> {
+    let mut ids = Vec::new();
+    for e in entries {
+        let Ok(r) = Record::parse(e.clone()) else {
+            continue;
+        };
+        if r.kind() == urne_record::kinds::CONTEXT_OPEN
+            && !ids.contains(&r.context())
+            && urne_record::ContextOpen::parse(r.body())
+                .is_ok_and(|o| o.context_type == urne_record::ContextType::ELECTION)
+            && ContextId::derive(r.signer(), r.body()) == r.context()
+        {
+            ids.push(r.context());
+        }
+    }
+    ids
+}
+
+/// The records of the log's elections urne-election's fold (the board's acceptance
+/// code, replayed record by record with every proof checked on arrival) refuses.
+fn board_refuses(entries: &[Vec<u8>], ids: &[ContextId]) -> std::collections::BTreeSet<u64> {
+    let mut replays: Vec<urne_election::Replay> = ids
+        .iter()
+        .map(|id| urne_election::Replay::new(*id, ORIGIN))
+        .collect();
+    let mut refused = std::collections::BTreeSet::new();
+    for (i, e) in entries.iter().enumerate() {
+        let Ok(r) = Record::parse(e.clone()) else {
+            continue;
+        };
+        for replay in &mut replays {
+            if replay.feed(i as u64, &r).is_err() {
+                refused.insert(i as u64);
+            }
+        }
+    }
+    refused
+}
+
+/// The records of the log's elections urne-verify's report names as refused.
+fn verifier_refuses(report: &Report, ids: &[ContextId]) -> std::collections::BTreeSet<u64> {
+    let ids: Vec<String> = ids.iter().map(ContextId::to_hex).collect();
+    report
+        .failures()
+        .filter(|(_, f)| f.context.as_ref().is_some_and(|c| ids.contains(c)))
+        .filter_map(|(_, f)| f.record)
+        .collect()
+}
+
+/// Both folds on `entries`: their refused records must be the same.
+#[track_caller]
+fn assert_folds_agree(entries: Vec<Vec<u8>>, what: &str) -> usize {
+    let ids = elections_of(&entries);
+    let board = board_refuses(&entries, &ids);
+    let report = verify(&archive(entries));
+    let verifier = verifier_refuses(&report, &ids);
+    assert_eq!(
+        board,
+        verifier,
+        "{what}: the board's fold refuses {board:?}, the verifier's {verifier:?}\n{}",
+        report.summary()
+    );
+    board.len()
+}
+
+/// The key that signed `signer` in the held election, or anyone's (a ballot's poster).
+fn key_of(signer: &[u8; 32]) -> SigningKey {
+    let h = held();
+    if h.authority.verifying_key().as_bytes() == signer {
+        return h.authority.clone();
+    }
+    h.election
+        .trustee_keys
+        .iter()
+        .find(|k| k.verifying_key().as_bytes() == signer)
+        .cloned()
+        .unwrap_or_else(anyone)
+}
+
+/// A reproducible sequence of numbers for the byte flips (no seed API to depend on).
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+#[test]
+fn board_and_verifier_folds_agree_on_the_valid_log_and_on_moved_records() {
+    let entries = held().entries.clone();
+    assert_eq!(assert_folds_agree(entries.clone(), "the valid log"), 0);
+    let mut refusing = 0;
+    for i in 1..entries.len() {
+        let mut dropped = entries.clone();
+        dropped.remove(i);
+        refusing += assert_folds_agree(dropped, &format!("record {i} dropped"));
+
+        let mut doubled = entries.clone();
+        doubled.insert(i + 1, entries[i].clone());
+        refusing += assert_folds_agree(doubled, &format!("record {i} posted twice"));
+
+        if i + 1 < entries.len() {
+            let mut swapped = entries.clone();
+            swapped.swap(i, i + 1);
+            refusing += assert_folds_agree(swapped, &format!("records {i} and {} swapped", i + 1));
+        }
+
+        let r = record(&entries[i]);
+        for (who, key) in [
+            ("anyone", anyone()),
+            ("the authority", held().authority.clone()),
+        ] {
+            if key.verifying_key().as_bytes() == r.signer() {
+                continue;
+            }
+            let mut resigned = entries.clone();
+            resign(&mut resigned, i, r.body(), &key);
+            refusing += assert_folds_agree(resigned, &format!("record {i} posted by {who}"));
+        }
+    }
+    // The mutations did make the folds refuse records: the agreement is not vacuous.
+    assert!(refusing > entries.len(), "only {refusing} refusals");
+}
+
+#[test]
+fn board_and_verifier_folds_agree_on_random_byte_flips_in_bodies() {
+    let entries = held().entries.clone();
+    let mut rng = Xorshift(0x9e37_79b9_7f4a_7c15);
+    let mut refusing = 0;
+    for round in 0..160 {
+        let mut mutated = entries.clone();
+        let i = 1 + rng.below(entries.len() - 1);
+        let r = record(&entries[i]);
+        let mut body = r.body().to_vec();
+        match rng.below(8) {
+            0 => body.truncate(rng.below(body.len())),
+            1 => body.push(rng.below(256) as u8),
+            _ => {
+                let at = rng.below(body.len());
+                body[at] ^= 1 << rng.below(8);
+            }
+        }
+        resign(&mut mutated, i, &body, &key_of(r.signer()));
+        refusing += assert_folds_agree(mutated, &format!("flip {round} in record {i}"));
+    }
+    assert!(refusing >= 160, "only {refusing} refusals");
+}
+
+// ---- the state file of incremental runs (spec/51 §51.4) ---------------------------------
+
+/// The state a passed run over the first `prefix` entries leaves, with its options.
+fn state_after(prefix: usize, options: &Options) -> urne_verify::VerifiedState {
+    let a = archive(held().entries[..prefix].to_vec());
+    let report = urne_verify::verify(&a, options, &Quiet);
+    assert!(report.passed, "{}", report.summary());
+    urne_verify::VerifiedState::after(&a, options, &report).unwrap()
+}
+
+#[test]
+fn state_file_round_trips_and_starts_an_incremental_run_of_the_same_options() {
+    let options = Options::pinned(&board_vkey());
+    let prefix = cast_at(&held().entries, 10);
+    let state = state_after(prefix, &options);
+    let bytes = state.encode();
+    assert!(bytes.starts_with(urne_verify::STATE_MAGIC));
+    let read = urne_verify::VerifiedState::decode(&bytes).unwrap();
+    assert_eq!(read, state);
+    read.check(&options).unwrap();
+    // The next run: the state's checkpoint before the board's, its entries trusted.
+    let mut a = archive(held().entries.clone());
+    a.checkpoints.insert(0, read.archive.checkpoints[0].clone());
+    let next = Options {
+        verified_prefix: read.size,
+        ..options
+    };
+    let report = urne_verify::verify(&a, &next, &Quiet);
+    assert!(report.passed, "{}", report.summary());
+    assert_eq!(report.verified_before, prefix as u64);
+    // A failed run leaves no state.
+    let mut bad = held().entries[..prefix].to_vec();
+    let at = cast_at(&bad, 3);
+    tamper_ballot(&mut bad, at, |b| {
+        plus_one(&mut b.contests[0].options[0].proof.branches[0].z)
+    });
+    let a = archive(bad);
+    let report = urne_verify::verify(&a, &Options::pinned(&board_vkey()), &Quiet);
+    assert!(
+        urne_verify::VerifiedState::after(&a, &Options::pinned(&board_vkey()), &report).is_none()
+    );
+}
+
+#[test]
+fn state_file_of_another_board_or_other_trust_anchors_is_refused() {
+    let options = Options::pinned(&board_vkey());
+    let state = state_after(cast_at(&held().entries, 4), &options);
+    let other_board = NoteSigner::from_seed(ORIGIN, &[4; 32]).unwrap();
+    let err = state
+        .check(&Options::pinned(&other_board.verifier().to_vkey()))
+        .unwrap_err();
+    assert!(
+        matches!(err, urne_verify::StateError::OtherBoard { .. }),
+        "{err}"
+    );
+    // No key at all: refused too (the state cannot stand in for the anchor).
+    assert!(matches!(
+        state.check(&Options::default()).unwrap_err(),
+        urne_verify::StateError::OtherBoard { .. }
+    ));
+    let witness = Cosigner::from_seed("witness.example", &[5; 32]).unwrap();
+    for other in [
+        Options {
+            witnesses: vec![witness.verifier()],
+            ..options.clone()
+        },
+        Options {
+            elections: vec![record(&held().entries[0]).context()],
+            ..options.clone()
+        },
+        Options {
+            authorities: vec![held().authority.verifying_key().to_bytes()],
+            ..options.clone()
+        },
+        Options {
+            trust_archive_key: true,
+            ..options.clone()
+        },
+    ] {
+        assert_eq!(
+            state.check(&other).unwrap_err(),
+            urne_verify::StateError::OtherOptions
+        );
+    }
+}
+
+#[test]
+fn state_file_altered_is_refused_even_resealed() {
+    let options = Options::pinned(&board_vkey());
+    let prefix = cast_at(&held().entries, 6);
+    let state = state_after(prefix, &options);
+    // A byte changed anywhere breaks the seal.
+    let mut bytes = state.encode();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    assert!(matches!(
+        urne_verify::VerifiedState::decode(&bytes).unwrap_err(),
+        urne_verify::StateError::Altered(_)
+    ));
+    // The seal is no secret: one who rewrites the entries and seals again is caught by
+    // the board's checkpoint, which no longer signs them.
+    let mut forged = state.clone();
+    let at = cast_at(&forged.archive.entries, 2);
+    tamper_ballot(&mut forged.archive.entries, at, |b| {
+        plus_one(&mut b.contests[0].options[0].proof.branches[0].z)
+    });
+    let resealed = urne_verify::VerifiedState::decode(&forged.encode()).unwrap();
+    assert!(matches!(
+        resealed.check(&options).unwrap_err(),
+        urne_verify::StateError::Altered(_)
+    ));
+    // Nor may it claim more entries than its checkpoint covers.
+    let mut longer = state.clone();
+    longer.size += 1;
+    assert!(matches!(
+        longer.check(&options).unwrap_err(),
+        urne_verify::StateError::Altered(_)
+    ));
+    // An archive (spec/51) is not a state file.
+    assert!(matches!(
+        urne_verify::VerifiedState::decode(&archive(held().entries.clone()).encode()).unwrap_err(),
+        urne_verify::StateError::Format { .. }
+    ));
+}
+
+// ---- more classes: counting, phases, cosignatures ----------------------------------------
+
+/// Every cast ballot of the held election, in log order, and its credential list.
+fn ballots_and_list(
+    entries: &[Vec<u8>],
+) -> (Vec<(usize, Ballot)>, urne_credential::CredentialList) {
+    let ballots = positions(entries, kinds::BALLOT_CAST)
+        .into_iter()
+        .map(|i| (i, CastBallot::decode(&body(&entries[i])).unwrap().ballot))
+        .collect();
+    let parts: Vec<_> = positions(entries, kinds::ELECTION_CREDENTIALS)
+        .into_iter()
+        .map(|i| urne_credential::CredentialListPart::decode(&body(&entries[i])).unwrap())
+        .collect();
+    (
+        ballots,
+        urne_credential::CredentialList::from_parts(&parts).unwrap(),
+    )
+}
+
+#[test]
+fn m42_superseded_ballot_counted_instead_of_its_revote_is_caught() {
+    let entries = held().entries.clone();
+    let (ballots, list) = ballots_and_list(&entries);
+    // Each revoting credential's later ballots left out: its first ballot counts.
+    let mut seen = std::collections::HashSet::new();
+    let firsts: Vec<Ballot> = ballots
+        .into_iter()
+        .filter(|(_, b)| seen.insert(b.credential.0))
+        .map(|(_, b)| b)
+        .collect();
+    let stale = urne_tally::aggregate(&held().election.election, &list, &firsts).unwrap();
+    let (report, at) = tamper_result(|r| {
+        // The same counted ballots, superseded count and weight: only the sums differ.
+        assert_eq!(stale.tally.ballots, r.tally.ballots);
+        r.tally.contests = stale.tally.contests.clone();
+    });
+    assert_caught(&report, Step::Aggregation, Some(at));
+    let field = &report.step(Step::Aggregation).failures[0].field;
+    assert!(
+        field.starts_with("body.contests[") && field.ends_with("].sum"),
+        "{}",
+        report.summary()
+    );
+}
+
+#[test]
+fn m43_tally_of_a_subset_of_the_counted_ballots_is_caught() {
+    let entries = held().entries.clone();
+    let (ballots, list) = ballots_and_list(&entries);
+    let all: Vec<Ballot> = ballots.into_iter().map(|(_, b)| b).collect();
+    let resolution = urne_tally::resolve_revotes(&all);
+    let mut counted: Vec<Ballot> = resolution.counted.iter().map(|&i| all[i].clone()).collect();
+    counted.truncate(counted.len() - 3);
+    let subset = urne_tally::aggregate(&held().election.election, &list, &counted).unwrap();
+    let (report, at) = tamper_result(|r| r.tally = subset.tally.clone());
+    assert_field(&report, Step::Revotes, at, "body.ballots");
+}
+
+#[test]
+fn m44_credential_added_after_registration_closed_is_caught() {
+    let mut entries = held().entries.clone();
+    let voting = phase_at(&entries, Phase::Voting);
+    let context = record(&entries[voting]).context();
+    let stranger = Credential::generate(&mut rand::rng());
+    let list = urne_credential::CredentialList::new(vec![urne_credential::ListedCredential {
+        credential: stranger.public(),
+        weight: 1,
+    }])
+    .unwrap();
+    let part = list.parts()[0].to_bytes();
+    let at = voting + 1;
+    entries.insert(
+        at,
+        Record::sign(
+            context,
+            kinds::ELECTION_CREDENTIALS,
+            &part,
+            &held().authority,
+        )
+        .unwrap()
+        .into_bytes(),
+    );
+    assert_field(&verify(&archive(entries)), Step::Credentials, at, "kind");
+}
+
+#[test]
+fn m45_ballot_cast_before_voting_opened_is_caught() {
+    let mut entries = held().entries.clone();
+    let voting = phase_at(&entries, Phase::Voting);
+    let first = cast_at(&entries, 0);
+    let moved = entries.remove(first);
+    entries.insert(voting, moved);
+    assert_field(&verify(&archive(entries)), Step::Ballots, voting, "kind");
+}
+
+#[test]
+fn m46_forged_witness_cosignature_is_caught() {
+    let a = archive(held().entries.clone());
+    let witness = Cosigner::from_seed("witness.example", &[5; 32]).unwrap();
+    let mut note = Note::parse(a.checkpoints[0].as_bytes()).unwrap();
+    // The witness's name and key id, but a signature it never made.
+    let mut forged = witness.cosign(note.text(), 1_700_000_000);
+    let last = forged.signature.len() - 1;
+    forged.signature[last] ^= 1;
+    note.add_signature(forged);
+    let mut cosigned = a.clone();
+    cosigned.checkpoints = vec![note.to_text()];
+    let options = Options {
+        witnesses: vec![witness.verifier()],
+        ..Options::pinned(&board_vkey())
+    };
+    let report = urne_verify::verify(&cosigned, &options, &Quiet);
+    assert_caught(&report, Step::Log, None);
+    assert_eq!(
+        report.step(Step::Log).failures[0].field,
+        "checkpoints[0].cosignatures"
+    );
+}
+
+// ---- the URL path: a lying board over HTTP ------------------------------------------
+
+/// A board that serves `archive` over the three endpoints `urne verify URL` reads
+/// (spec/13: `/v1/board`, `/checkpoint`, `/v1/entries`), whatever its entries are:
+/// the verifier must find over HTTP what it finds in a file. Returns its URL.
+fn lying_board(archive: Archive) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let path = request.split_whitespace().nth(1).unwrap_or("").to_owned();
+            let (kind, body) = if path == "/v1/board" {
+                let info = serde_json::json!({
+                    "origin": ORIGIN,
+                    "vkey": archive.board_vkey,
+                    "witnesses": [],
+                    "size": archive.entries.len(),
+                });
+                ("application/json", info.to_string())
+            } else if path == "/checkpoint" {
+                ("text/plain", archive.checkpoints.last().unwrap().clone())
+            } else if let Some(query) = path.strip_prefix("/v1/entries?") {
+                let arg = |name: &str| -> usize {
+                    query
+                        .split('&')
+                        .find_map(|kv| kv.strip_prefix(name))
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0)
+                };
+                let start = arg("start=");
+                let end = (start + arg("limit=")).min(archive.entries.len());
+                let entries: Vec<_> = (start..end)
+                    .map(|i| {
+                        serde_json::json!({
+                            "index": i,
+                            "hash": leaf_hash(&archive.entries[i]).to_hex(),
+                            "record": hex::encode(&archive.entries[i]),
+                        })
+                    })
+                    .collect();
+                let next = (end < archive.entries.len()).then_some(end);
+                (
+                    "application/json",
+                    serde_json::json!({ "entries": entries, "next": next }).to_string(),
+                )
+            } else {
+                ("text/plain", String::new())
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+fn fetched(url: &str, key: Option<&str>) -> Result<Archive, urne_verify::FetchError> {
+    let client = urne_client::BoardClient::with_options(
+        url,
+        &urne_client::ClientOptions::allowing_plain_http(true),
+    )
+    .unwrap();
+    urne_verify::fetch(&client, key, None)
+}
+
+#[test]
+fn a_tampered_log_served_over_http_is_caught_as_from_a_file() {
+    let mut entries = held().entries.clone();
+    let at = cast_at(&entries, 0);
+    tamper_ballot(&mut entries, at, |b| {
+        plus_one(&mut b.contests[0].options[0].proof.branches[0].z)
+    });
+    let url = lying_board(archive(entries));
+    let a = fetched(&url, Some(&board_vkey())).unwrap();
+    assert_eq!(a.entries.len(), held().entries.len());
+    assert_field(
+        &verify(&a),
+        Step::Ballots,
+        at,
+        "body.ballot.contests[0].options[0].proof",
+    );
+    // The untouched log over the same path passes: the catch above is the tampering's.
+    let honest = fetched(
+        &lying_board(archive(held().entries.clone())),
+        Some(&board_vkey()),
+    );
+    let report = verify(&honest.unwrap());
+    assert!(report.passed, "{}", report.summary());
+}
+
+#[test]
+fn a_board_serving_another_key_than_the_pinned_one_is_refused_over_http() {
+    let forger = NoteSigner::from_seed(ORIGIN, &[4; 32]).unwrap();
+    let entries = held().entries.clone();
+    let url = lying_board(Archive {
+        board_vkey: forger.verifier().to_vkey(),
+        checkpoints: vec![checkpoint_of(&forger, &entries)],
+        entries,
+    });
+    assert!(matches!(
+        fetched(&url, Some(&board_vkey())),
+        Err(urne_verify::FetchError::OtherKey { .. })
+    ));
+    // Fetched without a key, the verifier still refuses it: no anchor, no pass.
+    let a = fetched(&url, None).unwrap();
+    let report = urne_verify::verify(&a, &Options::default(), &Quiet);
+    assert_caught(&report, Step::Log, None);
+    assert_eq!(report.step(Step::Log).failures[0].field, "board_key");
+}
+
+// ---- petitions (V13) ----------------------------------------------------------------
+
+/// A petition held on a log: ten registered wallets, a snapshot in buckets of 8
+/// cosigned by 2 of 3 registrars, the petition defined and opened, five signatures, one
+/// withdrawn, closed, its result (4 counted, threshold 3), reached. Every record signed:
+/// the authority's by its key, each signature by a one-time key.
+struct HeldPetition {
+    entries: Vec<Vec<u8>>,
+    authority: SigningKey,
+    wallets: Vec<urne_credential::wallet::Wallet>,
+    snapshot: urne_credential::registry::Snapshot,
+    definition: urne_petition::Definition,
+    context: ContextId,
+}
+
+fn held_petition() -> &'static HeldPetition {
+    use sha2::Digest;
+    use urne_credential::registry::{Cosignature, Register, Registrars, SignedSnapshot};
+    use urne_credential::wallet::{ATTRIBUTE_DISTRICT, EnrolmentRequest, Wallet};
+    use urne_petition::kinds::*;
+    static HELD: OnceLock<HeldPetition> = OnceLock::new();
+    HELD.get_or_init(|| {
+        let registry = [4u8; 32];
+        let mut rng = rand::rng();
+        let mut register = Register::new();
+        let mut wallets = Vec::new();
+        for i in 0..10usize {
+            let w =
+                Wallet::generate(&[(ATTRIBUTE_DISTRICT, 1 + (i % 2) as u32)], &mut rng).unwrap();
+            let bytes = w.enrolment_request(&registry, &mut rng).unwrap().to_bytes();
+            let request = EnrolmentRequest::decode_and_verify(&bytes, &registry).unwrap();
+            let mut person = [0u8; 32];
+            person[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            register.enrol(person, &request, false).unwrap();
+            wallets.push(w);
+        }
+        let keys: Vec<SigningKey> = (0..3u8)
+            .map(|i| SigningKey::from_bytes(&[i + 10; 32]))
+            .collect();
+        let registrars =
+            Registrars::new(2, keys.iter().map(SigningKey::verifying_key).collect()).unwrap();
+        let (header, snapshot_entries) = register.snapshot_header(registry, 1, [0; 32], 3);
+        let id = header.id();
+        let signed = SignedSnapshot {
+            header,
+            cosignatures: vec![
+                Cosignature::sign(0, &keys[0], &id),
+                Cosignature::sign(2, &keys[2], &id),
+            ],
+        };
+        let snapshot = urne_credential::registry::Snapshot::new(signed, snapshot_entries).unwrap();
+        let definition = urne_petition::Definition {
+            text_hash: [7; 32],
+            threshold: 3,
+            deadline: 1_900_000_000,
+            scope: "City council of Urneville".into(),
+            registry,
+            registrars,
+        };
+        let authority = SigningKey::from_bytes(&[21; 32]);
+        let open = urne_record::ContextOpen {
+            context_type: urne_record::ContextType::PETITION,
+            nonce: [6; 16],
+            name: "A petition".into(),
+            parameters: sha2::Sha256::digest(definition.to_bytes()).into(),
+        }
+        .to_body()
+        .unwrap();
+        let context = ContextId::derive(&authority.verifying_key().to_bytes(), &open);
+        let mut held = HeldPetition {
+            entries: Vec::new(),
+            authority,
+            wallets,
+            snapshot,
+            definition,
+            context,
+        };
+        let by_authority = |h: &mut HeldPetition, kind, body: &[u8]| {
+            let r = Record::sign(h.context, kind, body, &h.authority).unwrap();
+            h.entries.push(r.into_bytes());
+        };
+        by_authority(&mut held, urne_record::kinds::CONTEXT_OPEN, &open);
+        let definition = held.definition.to_bytes();
+        by_authority(&mut held, PETITION_DEFINE, &definition);
+        let snapshot = held.snapshot.signed().to_bytes();
+        by_authority(&mut held, REGISTRY_SNAPSHOT, &snapshot);
+        for part in held.snapshot.parts() {
+            by_authority(&mut held, REGISTRY_SNAPSHOT_PART, &part.to_bytes());
+        }
+        let phase = |h: &mut HeldPetition, to: urne_petition::Phase| {
+            let r = Record::sign(h.context, CONTEXT_PHASE, &[to.code()], &h.authority).unwrap();
+            h.entries.push(r.into_bytes());
+        };
+        phase(&mut held, urne_petition::Phase::Open);
+        for who in 0..5 {
+            let entry = petition_signature(&held, who, false);
+            held.entries.push(entry);
+        }
+        let entry = petition_signature(&held, 3, true);
+        held.entries.push(entry);
+        phase(&mut held, urne_petition::Phase::Closed);
+        let result = urne_petition::PetitionResult {
+            counted: 4,
+            withdrawn: 1,
+            reached: true,
+        };
+        by_authority(&mut held, PETITION_RESULT, &result.to_bytes());
+        phase(&mut held, urne_petition::Phase::Reached);
+        held
+    })
+}
+
+/// Wallet `who`'s signature (or withdrawal) of the held petition, as a record posted
+/// with a fresh one-time key.
+fn petition_signature(h: &HeldPetition, who: usize, withdrawal: bool) -> Vec<u8> {
+    petition_signature_changed(h, who, withdrawal, |_| {})
+}
+
+/// [`petition_signature`] with its body changed by `change` before its one-time key
+/// signs the envelope: the envelope holds, the change is all that is wrong.
+fn petition_signature_changed(
+    h: &HeldPetition,
+    who: usize,
+    withdrawal: bool,
+    change: impl FnOnce(&mut Vec<u8>),
+) -> Vec<u8> {
+    use urne_petition::signature::{self, BucketRing};
+    let one_time = {
+        let mut seed = [0u8; 32];
+        rand::Rng::fill_bytes(&mut rand::rng(), &mut seed);
+        SigningKey::from_bytes(&seed)
+    };
+    let signer = one_time.verifying_key().to_bytes();
+    let key = h.wallets[who].public_key();
+    let at = h.snapshot.position(&key).unwrap();
+    let ring = BucketRing::new(&h.snapshot.bucket(at.bucket).unwrap()).unwrap();
+    let context = signature::context_bytes(
+        if withdrawal {
+            urne_petition::labels::WITHDRAWAL
+        } else {
+            urne_petition::labels::SIGNATURE
+        },
+        &h.context.0,
+        &h.snapshot.id(),
+        at.bucket,
+        &h.definition.text_hash,
+        &signer,
+    );
+    let sig = signature::sign(
+        &ring,
+        at.index,
+        h.wallets[who].secret(),
+        &signature::linking_base(&h.snapshot.id(), &h.context.0),
+        &context,
+        &mut rand::rng(),
+    )
+    .unwrap();
+    let body = urne_petition::SignatureBody {
+        bucket: at.bucket,
+        signature: sig.to_bytes(),
+    };
+    let kind = if withdrawal {
+        urne_petition::kinds::PETITION_WITHDRAW
+    } else {
+        urne_petition::kinds::PETITION_SIGN
+    };
+    let mut body = body.to_bytes();
+    change(&mut body);
+    Record::sign(h.context, kind, &body, &one_time)
+        .unwrap()
+        .into_bytes()
+}
+
+fn petition_signs(entries: &[Vec<u8>]) -> Vec<usize> {
+    positions(entries, urne_petition::kinds::PETITION_SIGN)
+}
+
+#[test]
+fn petition_is_recounted_and_passes() {
+    let report = verify(&archive(held_petition().entries.clone()));
+    assert!(report.passed, "{}", report.summary());
+    assert_eq!(report.step(Step::Petitions).checked, 1);
+    assert!(report.not_recounted.is_empty());
+    let p = &report.petitions[0];
+    assert_eq!((p.counted, p.withdrawn, p.threshold), (4, 1, Some(3)));
+    assert_eq!(p.phase, "reached");
+}
+
+#[test]
+fn petition_signature_with_an_altered_proof_is_caught() {
+    let mut entries = held_petition().entries.clone();
+    // Wallet 1's signature, made again with the low bit of z's least significant byte
+    // flipped (z stays canonical, so only the equations can refuse it), posted by the
+    // one-time key it binds, so the envelope and its binding hold.
+    let at = petition_signs(&entries)[1];
+    entries[at] = petition_signature_changed(held_petition(), 1, false, |body| {
+        let z = body.len() - 32;
+        body[z] ^= 1;
+    });
+    assert_field(
+        &verify(&archive(entries)),
+        Step::Petitions,
+        at,
+        "body.signature",
+    );
+}
+
+#[test]
+fn petition_tag_used_twice_is_caught() {
+    let mut entries = held_petition().entries.clone();
+    let close = positions(&entries, CONTEXT_PHASE)
+        .into_iter()
+        .rfind(|&i| body(&entries[i]) == [urne_petition::Phase::Closed.code()])
+        .unwrap();
+    // Wallet 2 signs again with a fresh one-time key: a valid signature, the same tag.
+    let again = petition_signature(held_petition(), 2, false);
+    entries.insert(close, again);
+    assert_field(
+        &verify(&archive(entries)),
+        Step::Petitions,
+        close,
+        "body.signature.tag",
+    );
+}
+
+#[test]
+fn petition_result_with_its_count_altered_is_caught() {
+    let mut entries = held_petition().entries.clone();
+    let at = positions(&entries, urne_petition::kinds::PETITION_RESULT)[0];
+    let forged = urne_petition::PetitionResult {
+        counted: 5,
+        withdrawn: 1,
+        reached: true,
+    };
+    resign(
+        &mut entries,
+        at,
+        &forged.to_bytes(),
+        &held_petition().authority,
+    );
+    let report = verify(&archive(entries));
+    assert_caught(&report, Step::Petitions, Some(at));
 }

@@ -626,7 +626,7 @@ impl Statement<'_> {
         context: &ContextHash,
         key: &EncryptionKey,
         sum: &Ciphertext,
-        value: u64,
+        value: &u64,
         nonce: &DalekScalar,
     ) -> Result<SumProof, BallotError> {
         let prove_err = |field: String| move |error| BallotError::Prove { field, error };
@@ -640,7 +640,7 @@ impl Statement<'_> {
         Ok(match kind {
             SumStatement::Range(range) => {
                 let bind = self.binding(self.roles.range);
-                let opening = Opening::new(value, SecretScalar::from_dalek(*nonce));
+                let opening = Opening::new(*value, SecretScalar::from_dalek(*nonce));
                 SumProof::Range(
                     prover
                         .range(
@@ -657,11 +657,11 @@ impl Statement<'_> {
                 let (above, below) = wide_parts(sum, self.min, self.max);
                 // Out-of-range sums wrap to values the bit provers refuse.
                 let above_opening = Opening::new(
-                    value.wrapping_sub(self.min),
+                    (*value).wrapping_sub(self.min),
                     SecretScalar::from_dalek(*nonce),
                 );
                 let below_opening = Opening::new(
-                    self.max.wrapping_sub(value),
+                    self.max.wrapping_sub(*value),
                     SecretScalar::from_dalek(-*nonce),
                 );
                 let bind_above = self.binding(self.roles.above_min);
@@ -870,14 +870,15 @@ impl Ballot {
             // The opening of the sum: Σ xᵢ + max·b under Σ rᵢ + max·r_b.
             let weight = DalekScalar::from(rules.max);
             let mut nonce = Zeroizing::new(DalekScalar::ZERO);
-            let mut value: u64 = 0;
+            // The count (and below the spend) tells much of the vote: wiped like it.
+            let mut value = Zeroizing::new(0u64);
             for opening in &openings {
                 *nonce += opening.nonce().expose_secret();
-                value = value.wrapping_add(opening.message());
+                *value = value.wrapping_add(opening.message());
             }
             if let Some(opening) = &blank_opening {
                 *nonce += weight * opening.nonce().expose_secret();
-                value = value.wrapping_add(rules.max.wrapping_mul(opening.message()));
+                *value = value.wrapping_add(rules.max.wrapping_mul(opening.message()));
             }
             let sum = contest_sum(&options, blank.as_ref(), rules.max);
             let statement = Statement {
@@ -888,7 +889,7 @@ impl Ballot {
                 roles: COUNT,
                 field: format!("contests[{c}].sum_proof"),
             };
-            let sum_proof = statement.prove(prover, context, key, &sum, value, &nonce)?;
+            let sum_proof = statement.prove(prover, context, key, &sum, &value, &nonce)?;
             // The opening of the spend: Σ costᵢ·xᵢ + min_spend·b under
             // Σ costᵢ·rᵢ + min_spend·r_b. Out-of-rule spends wrap to values the provers
             // refuse.
@@ -896,14 +897,14 @@ impl Ballot {
                 None => None,
                 Some(spending) => {
                     let mut nonce = Zeroizing::new(DalekScalar::ZERO);
-                    let mut value: u64 = 0;
+                    let mut value = Zeroizing::new(0u64);
                     for (opening, &cost) in openings.iter().zip(spending.costs) {
                         *nonce += DalekScalar::from(cost) * opening.nonce().expose_secret();
-                        value = value.wrapping_add(cost.wrapping_mul(opening.message()));
+                        *value = value.wrapping_add(cost.wrapping_mul(opening.message()));
                     }
                     if let Some(opening) = &blank_opening {
                         *nonce += DalekScalar::from(spending.min) * opening.nonce().expose_secret();
-                        value = value.wrapping_add(spending.min.wrapping_mul(opening.message()));
+                        *value = value.wrapping_add(spending.min.wrapping_mul(opening.message()));
                     }
                     let spend = spend_sum(&options, blank.as_ref(), &spending);
                     let statement = Statement {
@@ -914,7 +915,7 @@ impl Ballot {
                         roles: SPEND,
                         field: format!("contests[{c}].spend_proof"),
                     };
-                    Some(statement.prove(prover, context, key, &spend, value, &nonce)?)
+                    Some(statement.prove(prover, context, key, &spend, &value, &nonce)?)
                 }
             };
             ballot_contests.push(ContestBallot {
@@ -938,7 +939,7 @@ impl Ballot {
         ))
     }
 
-    /// Checks 1–3 of spec/21-ballots.md §21.6: the election, the credential, the shape.
+    /// Checks 2–4 of spec/21-ballots.md §21.6: the election, the credential, the shape.
     pub(crate) fn check_shape(
         &self,
         election: &Election,
@@ -985,7 +986,7 @@ impl Ballot {
         Ok(())
     }
 
-    /// Every proof's statement, in the order of spec/21-ballots.md §21.6 check 4.
+    /// Every proof's statement, in the order of spec/21-ballots.md §21.6 check 5.
     fn visit(
         &self,
         election: &Election,
@@ -1343,6 +1344,10 @@ impl Ballot {
             &[]
         };
         let has_spend = |c: usize| mask.get(c / 8).is_some_and(|b| b & (0x80 >> (c % 8)) != 0);
+        // As `decode`: version 2 has a spend bit set, none past the last contest.
+        if spends && (mask.iter().all(|&b| b == 0) || (contests..mask.len() * 8).any(has_spend)) {
+            return None;
+        }
         let mut ciphertexts = Vec::new();
         for c in 0..contests {
             let options = r.u16()?;
@@ -1577,32 +1582,35 @@ mod tests {
         );
     }
 
-    /// An overspending ballot with an honest count proof and a spend proof taken from a
-    /// ballot within budget fails exactly at the spend proof.
-    #[test]
-    fn a_borrowed_spend_proof_fails_on_an_overspending_ballot() {
-        let election = election(budget(0, 1000), false, 3);
+    /// A ballot whose options come from `sources` (ballot, option) of honest ballots of
+    /// the election, with an honest count proof made from their openings and the spend
+    /// proof of `spend_from`: it fails exactly at the spend proof when the options'
+    /// spend is outside the bounds (the proofs are checked in order, spec/21 §21.6, so
+    /// failing there means every option proof and the count proof held).
+    fn borrowed_spend_fails(min_spend: u64, values: [Vec<u64>; 2], sources: [usize; 3]) {
+        let election = election(budget(min_spend, 1000), false, 3);
         let voter = CredentialKey([4; 32]);
-        let make = |values: Vec<u64>| {
-            Ballot::encrypt(
-                &election,
-                &voter,
-                &[ContestSelection::values(values)],
-                &mut rand::rng(),
-            )
-            .unwrap()
-        };
-        let (first, first_secrets) = make(vec![1, 0, 0]);
-        let (second, second_secrets) = make(vec![0, 1, 0]);
-        let mut forged = first.clone();
-        forged.contests[0].options[1] = second.contests[0].options[1].clone();
-        // 600 + 500 = 1,100 > 1,000; two projects of at most three, an honest count.
-        let nonces = [
-            &first_secrets.contests[0].options[0],
-            &second_secrets.contests[0].options[1],
-            &first_secrets.contests[0].options[2],
-        ];
-        let nonce: DalekScalar = nonces.iter().map(|o| o.nonce.expose_secret()).sum();
+        let made: Vec<(Ballot, BallotSecrets)> = values
+            .into_iter()
+            .map(|v| {
+                Ballot::encrypt(
+                    &election,
+                    &voter,
+                    &[ContestSelection::values(v)],
+                    &mut rand::rng(),
+                )
+                .unwrap()
+            })
+            .collect();
+        let mut forged = made[0].0.clone();
+        let mut nonce = DalekScalar::ZERO;
+        let mut count = 0;
+        for (o, &b) in sources.iter().enumerate() {
+            forged.contests[0].options[o] = made[b].0.contests[0].options[o].clone();
+            let opening = &made[b].1.contests[0].options[o];
+            nonce += opening.nonce.expose_secret();
+            count += opening.value;
+        }
         let statement = Statement {
             credential: &voter,
             contest: 0,
@@ -1618,18 +1626,29 @@ mod tests {
                 election.context(),
                 election.encryption_key(),
                 &sum,
-                2,
+                &count,
                 &nonce,
             )
             .unwrap();
-        // Proofs are checked in order (spec/21 §21.6): failing at the spend proof means
-        // every option proof and the count proof held.
         match forged.verify(&election, &voter) {
             Err(BallotError::Proof { field, .. }) => {
                 assert!(field.starts_with("contests[0].spend_proof"), "{field}")
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// Costs 600, 500, 50 under a budget of 1,000.
+    #[test]
+    fn a_borrowed_spend_proof_fails_on_an_overspending_ballot() {
+        // Option 0 of the first (600) and option 1 of the second (500): 1,100.
+        borrowed_spend_fails(0, [vec![1, 0, 0], vec![0, 1, 0]], [0, 1, 0]);
+    }
+
+    #[test]
+    fn a_borrowed_spend_proof_fails_on_an_underspending_ballot() {
+        // At least 500: option 0 of the second (0), option 2 of the first (50): 50.
+        borrowed_spend_fails(500, [vec![0, 1, 1], vec![0, 1, 0]], [1, 1, 0]);
     }
 
     #[test]

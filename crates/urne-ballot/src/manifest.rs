@@ -91,22 +91,6 @@ impl SpendRules<'_> {
     }
 }
 
-fn rule_tag(rule: SelectionRule) -> u8 {
-    match rule {
-        SelectionRule::Greedy => 1,
-        // The only other rule today; a new one gets its own tag here.
-        _ => 2,
-    }
-}
-
-fn rule_from_tag(tag: u8) -> Option<SelectionRule> {
-    match tag {
-        1 => Some(SelectionRule::Greedy),
-        2 => Some(SelectionRule::MaxApprovals),
-        _ => None,
-    }
-}
-
 /// The numbers a contest's proofs are about (spec/21-ballots.md §21.4).
 ///
 /// With a blank option b ∈ {0, 1}, the proven sum is Σ xᵢ + max·b ∈ [min, max]: for b = 1
@@ -357,6 +341,43 @@ impl Manifest {
         &self.contests
     }
 
+    /// The length of every ballot of this manifest, in bytes (spec/21 §21.5): fixed by
+    /// the manifest, whatever the choices, since every proof has a fixed shape. The board
+    /// refuses a manifest whose ballots would not fit in a `ballot.cast` record.
+    pub fn ballot_len(&self) -> usize {
+        // A range proof for [a, a + w]: version byte and w + 1 branches of 128 bytes.
+        let range = |width: u64| 1 + 128 * (width as usize + 1);
+        // A sum or spend proof: tag, then one sized range proof or two sized bit proofs
+        // of k bits, 320 bytes a bit.
+        let sum = |min: u64, max: u64| {
+            let width = max.wrapping_sub(min);
+            if width < 256 {
+                1 + 4 + range(width)
+            } else {
+                let bits = (u64::BITS - width.leading_zeros()) as usize;
+                1 + 2 * (4 + 1 + 320 * bits)
+            }
+        };
+        let spends = self.contests.iter().any(|c| c.spending().is_some());
+        let mut len = 1 + 32 + 32 + 2;
+        if spends {
+            len += self.contests.len().div_ceil(8);
+        }
+        for contest in &self.contests {
+            let rules = contest.rules();
+            let option = 64 + 4 + range(rules.per_option_max);
+            len += 2 + contest.options.len() * option + 1;
+            if contest.blank {
+                len += 64 + 4 + range(1);
+            }
+            len += sum(rules.min, rules.max);
+            if let Some(spending) = contest.spending() {
+                len += sum(spending.min, spending.max);
+            }
+        }
+        len
+    }
+
     /// The canonical bytes (spec/21-ballots.md §21.1).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = vec![MANIFEST_VERSION];
@@ -394,7 +415,7 @@ impl Manifest {
                     out.extend_from_slice(&max_projects.to_be_bytes());
                     out.extend_from_slice(&min_spend.to_be_bytes());
                     out.extend_from_slice(&budget.to_be_bytes());
-                    out.push(rule_tag(rule));
+                    out.push(rule.tag());
                 }
             }
             out.push(u8::from(contest.blank));
@@ -448,7 +469,7 @@ impl Manifest {
                     budget: r.u64(|| at("kind.budget"))?,
                     rule: {
                         let found = r.u8(|| at("kind.rule"))?;
-                        rule_from_tag(found).ok_or_else(|| {
+                        SelectionRule::from_tag(found).ok_or_else(|| {
                             DecodeError::new(at("kind.rule"), Problem::UnknownTag { found })
                         })?
                     },

@@ -265,13 +265,16 @@ fn overspending_and_underspending_cannot_be_encrypted() {
     );
     // 120,000 + 60,000 < 500,000.
     assert!(detail(&[2, 4]).contains("less than"), "{}", detail(&[2, 4]));
-    // Exactly the bounds are allowed: 300,000 + 120,000 + 60,000 + … = 480,000 < 500,000
-    // is not, 450,000 + 60,000 = 510,000 is.
+    // 450,000 + 60,000 = 510,000 is within.
     cast(&election, &[1, 4]);
 }
 
+/// Spliced options change the count's and the spend's ciphertexts: the count proof,
+/// checked first, fails; another ballot's spend proof fails on this one. (A ballot whose
+/// count proof is honestly remade and only the spend is out of bounds is the unit test
+/// `a_borrowed_spend_proof_fails_on_an_overspending_ballot` in src/ballot.rs.)
 #[test]
-fn a_spend_proof_spliced_onto_an_overspending_ballot_fails() {
+fn spliced_options_and_borrowed_spend_proofs_fail() {
     let election = election();
     let low = cast(&election, &[0, 1]); // 750,000
     let other = cast(&election, &[3]); // 800,000
@@ -279,13 +282,30 @@ fn a_spend_proof_spliced_onto_an_overspending_ballot_fails() {
     let mut forged = low.clone();
     forged.contests[1].options[3] = other.contests[1].options[3].clone();
     let field = proof_field(refused(&election, &forged));
-    // The count proof is checked first and is on the same ciphertexts: it fails first.
     assert!(field.starts_with("contests[1].sum_proof"), "{field}");
-    // With the other ballot's spend proof in place of its own, the spend fails.
     let mut swapped = low.clone();
     swapped.contests[1].spend_proof = other.contests[1].spend_proof.clone();
     let field = proof_field(refused(&election, &swapped));
     assert!(field.starts_with("contests[1].spend_proof"), "{field}");
+}
+
+/// Spending exactly the minimum or exactly the budget is valid: the bounds are inclusive.
+#[test]
+fn spending_exactly_a_bound_is_valid() {
+    // 450,000 + 300,000 + 120,000 = 870,000, the minimum of the narrow range.
+    let narrow = election_of(budget_kind(870_000, 870_200));
+    cast(&narrow, &[0, 1, 2]).verify(&narrow, &voter()).unwrap();
+    // 300,000 + 450,000 + 120,000 + 60,000 = 930,000, the whole budget.
+    let exact = election_of(budget_kind(500_000, 930_000));
+    cast(&exact, &[0, 1, 2, 4])
+        .verify(&exact, &voter())
+        .unwrap();
+    // One unit more than the budget cannot be chosen.
+    let under = election_of(budget_kind(500_000, 929_999));
+    assert!(matches!(
+        Ballot::encrypt(&under, &voter(), &choose(&[0, 1, 2, 4]), &mut rand::rng()),
+        Err(BallotError::InvalidSelection { contest: 1, .. })
+    ));
 }
 
 #[test]
@@ -354,6 +374,64 @@ fn every_spend_check_fails_alone_and_is_named() {
     let mut moved = ballot.clone();
     moved.contests[1].spend_proof = cast(&other_budget, &[0, 1]).contests[1].spend_proof.clone();
     assert!(proof_field(refused(&election, &moved)).starts_with("contests[1].spend_proof"));
+}
+
+/// `Manifest::ballot_len` is the length of every ballot (spec/21 §21.5), for every kind,
+/// both sum tags, the blank vote and the spend proof.
+#[test]
+fn the_ballot_length_is_fixed_by_the_manifest() {
+    for election in [
+        election(),
+        election_of(budget_kind(870_000, 870_200)),
+        election_of(budget_kind(0, 2_000_000)),
+    ] {
+        let expected = election.manifest().ballot_len();
+        for projects in [&[0usize][..], &[0, 2], &[1, 2, 4]] {
+            let Ok((ballot, _)) =
+                Ballot::encrypt(&election, &voter(), &choose(projects), &mut rand::rng())
+            else {
+                continue;
+            };
+            assert_eq!(ballot.to_bytes().len(), expected);
+        }
+        let blank = vec![
+            ContestSelection::single(2, 1).unwrap(),
+            ContestSelection::blank(5),
+        ];
+        let (ballot, _) = Ballot::encrypt(&election, &voter(), &blank, &mut rand::rng()).unwrap();
+        assert_eq!(ballot.to_bytes().len(), expected);
+    }
+    let plain = Manifest::new(
+        "p",
+        vec![Contest {
+            title: "c".into(),
+            kind: ContestKind::Cumulative {
+                per_option_max: 200,
+                min_total: 1,
+                max_total: 400,
+            },
+            blank: true,
+            options: vec!["a".into(), "b".into()],
+        }],
+    )
+    .unwrap();
+    let key = SecretKey::generate(&mut rand::rng()).public_key();
+    let election = Election::new(ContextInputs {
+        manifest: &plain,
+        joint_key: &key,
+        credential_root: &[7; 32],
+        board_origin: "o",
+        context_id: &[5; 32],
+    })
+    .unwrap();
+    let (ballot, _) = Ballot::encrypt(
+        &election,
+        &voter(),
+        &[ContestSelection::values(vec![150, 7])],
+        &mut rand::rng(),
+    )
+    .unwrap();
+    assert_eq!(ballot.to_bytes().len(), plain.ballot_len());
 }
 
 #[test]

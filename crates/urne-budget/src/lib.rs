@@ -30,6 +30,22 @@ impl Rule {
         }
     }
 
+    /// The rule's byte in a manifest (spec/21 §21.1): matched exhaustively here, so a new
+    /// rule cannot be encoded as an old one.
+    pub fn tag(self) -> u8 {
+        match self {
+            Rule::Greedy => 1,
+            Rule::MaxApprovals => 2,
+        }
+    }
+
+    /// The rule a manifest's byte names, if any.
+    pub fn from_tag(tag: u8) -> Option<Rule> {
+        [Rule::Greedy, Rule::MaxApprovals]
+            .into_iter()
+            .find(|r| r.tag() == tag)
+    }
+
     /// The rule a manifest names, if it is one of ours.
     pub fn from_name(name: &str) -> Option<Rule> {
         match name {

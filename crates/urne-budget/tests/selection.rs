@@ -169,4 +169,10 @@ fn rule_names_round_trip() {
         assert_eq!(Rule::from_name(rule.name()), Some(rule));
     }
     assert_eq!(Rule::from_name("Greedy"), None);
+    for rule in [Rule::Greedy, Rule::MaxApprovals] {
+        assert_eq!(Rule::from_tag(rule.tag()), Some(rule));
+    }
+    assert_eq!((Rule::Greedy.tag(), Rule::MaxApprovals.tag()), (1, 2));
+    assert_eq!(Rule::from_tag(0), None);
+    assert_eq!(Rule::from_tag(3), None);
 }

@@ -604,8 +604,12 @@ fn show(follower: &Follower) -> Result<(), Failure> {
         say!("title: {}", manifest.title())?;
         for (i, contest) in manifest.contests().iter().enumerate() {
             say!("contest {}: {} ({})", i + 1, contest.title, rule(contest))?;
+            let costs = contest.spending().map(|s| s.costs);
             for (o, option) in contest.options.iter().enumerate() {
-                say!("  {}. {option}", o + 1)?;
+                match costs.and_then(|c| c.get(o)) {
+                    Some(cost) => say!("  {}. {option} (costs {cost})", o + 1)?,
+                    None => say!("  {}. {option}", o + 1)?,
+                }
             }
             if contest.blank {
                 say!("  blank: the blank vote")?;
@@ -1210,10 +1214,14 @@ fn decide(board: &BoardArgs, path: &Path, decision: Decision) -> Result<(), Fail
                     None => fail(format!("submitting ballot.cast failed: {e}")),
                 })?
                 .index;
-            remove_pending(path)?;
             say!("tracking code: {}", code.short())?;
             say!("cast (entry {index}); a later ballot with this credential replaces it")?;
-            write_receipt(&follower.client, follower.id, code, index, record, path)?;
+            // The receipt is written before the pending file goes, so a voter never
+            // holds neither; the file goes even if the receipt fails, since a cast
+            // ballot's openings must not outlive the vote.
+            let receipt = write_receipt(&follower.client, follower.id, code, index, record, path);
+            remove_pending(path)?;
+            receipt?;
         }
     }
     Ok(())

@@ -206,7 +206,9 @@ pub fn run(ballots: usize, threads: &[usize]) -> Result<VerifyBenchReport, DemoE
     for &n in threads {
         let pool = pool(n)?;
         let started = Instant::now();
-        let r = pool.install(|| urne_verify::verify(&archive, &Options::default(), &Quiet));
+        let r = pool.install(|| {
+            urne_verify::verify(&archive, &Options::pinned(&archive.board_vkey), &Quiet)
+        });
         verify_times.push(Timing {
             threads: n,
             elapsed: started.elapsed(),

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use urne_client::{BoardClient, ClientOptions};
-use urne_verify::{Archive, Options, Progress, Report, VoterReceipt};
+use urne_verify::{Archive, Options, Progress, Report, VerifiedState, VoterReceipt};
 
 use crate::output::{Failure, say, stderr_line};
 use crate::{BoardArgs, BoardKeyArgs};
@@ -57,7 +57,7 @@ pub enum ReceiptCommand {
         #[arg(long)]
         receipt: Option<PathBuf>,
         #[command(flatten)]
-        keys: OptionalKeys,
+        keys: TrustArgs,
     },
 }
 
@@ -74,7 +74,15 @@ pub struct VerifyArgs {
     #[arg(long)]
     state: Option<PathBuf>,
     #[command(flatten)]
-    keys: OptionalKeys,
+    keys: TrustArgs,
+    /// An election you mean (its context id): the verification fails unless it is on
+    /// the log. Repeatable.
+    #[arg(long = "election")]
+    elections: Vec<String>,
+    /// An authority key (Ed25519, 64 hex digits) you trust: every election on the log
+    /// must be opened by one of those given. Repeatable.
+    #[arg(long = "authority")]
+    authorities: Vec<String>,
 }
 
 #[derive(Args)]
@@ -83,23 +91,68 @@ pub struct ExportArgs {
     #[arg(long)]
     out: PathBuf,
     #[command(flatten)]
-    keys: OptionalKeys,
+    keys: TrustArgs,
 }
 
-/// The board's key and the witnesses, as [`BoardKeyArgs`], but the board key may be left
-/// out: the report then says the log is only self-consistent under the key it carries.
+/// The trust anchors of spec/50 §50.1: the board's key (required, unless the user
+/// explicitly accepts the one the archive carries), the witnesses and their quorum.
 #[derive(Args)]
-pub struct OptionalKeys {
-    #[command(flatten)]
-    keys: BoardKeyArgs,
+pub struct TrustArgs {
+    /// The board's verifier key (vkey), obtained out of band. Required unless
+    /// --trust-archive-keys.
+    #[arg(long)]
+    board_key: Option<String>,
+    /// A file holding the board's vkey.
+    #[arg(long)]
+    board_key_file: Option<PathBuf>,
+    /// Without a board key, accept the key the archive, the state file or the board
+    /// itself carries: this proves the log self-consistent only, not that it is the
+    /// board you mean. The report says so.
+    #[arg(long)]
+    trust_archive_keys: bool,
+    /// A witness vkey to count cosignatures of; repeatable.
+    #[arg(long = "witness")]
+    witnesses: Vec<String>,
+    /// How many of the witnesses given must have cosigned the newest checkpoint
+    /// (default: all of them).
+    #[arg(long)]
+    quorum: Option<usize>,
 }
 
-impl OptionalKeys {
+impl TrustArgs {
     fn board_vkey(&self) -> Result<Option<String>, Failure> {
-        if self.keys.board_key.is_none() && self.keys.board_key_file.is_none() {
-            return Ok(None);
-        }
-        Ok(Some(self.keys.verifier()?.to_vkey()))
+        let vkey = match (&self.board_key, &self.board_key_file) {
+            (None, None) => return Ok(None),
+            (Some(k), None) => k.trim().to_owned(),
+            (None, Some(f)) => std::fs::read_to_string(f)
+                .map_err(|e| format!("{}: {e}", f.display()))?
+                .trim()
+                .to_owned(),
+            (Some(_), Some(_)) => {
+                return Err("give the board's key once: --board-key or --board-key-file".into());
+            }
+        };
+        urne_log::note::NoteVerifier::from_vkey(&vkey).map_err(|e| format!("--board-key: {e}"))?;
+        Ok(Some(vkey))
+    }
+
+    /// The verifier's options with these anchors.
+    fn options(&self) -> Result<Options, Failure> {
+        let witnesses = self
+            .witnesses
+            .iter()
+            .map(|v| {
+                urne_log::note::CosignatureVerifier::from_vkey(v)
+                    .map_err(|e| format!("witness key {v}: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Options {
+            board_key: self.board_vkey()?,
+            trust_archive_key: self.trust_archive_keys,
+            witnesses,
+            quorum: self.quorum,
+            ..Options::default()
+        })
     }
 }
 
@@ -118,7 +171,7 @@ fn is_url(source: &str) -> bool {
 fn fetch(
     url: &str,
     board: &BoardArgs,
-    keys: &OptionalKeys,
+    keys: &TrustArgs,
     prior: Option<&Archive>,
 ) -> Result<Archive, Failure> {
     let client = BoardClient::with_options(
@@ -166,10 +219,10 @@ fn bar() -> Bar {
 fn load(
     source: &str,
     board: &BoardArgs,
-    keys: &OptionalKeys,
+    keys: &TrustArgs,
     prior: Option<&Archive>,
 ) -> Result<Archive, Failure> {
-    let mut archive = if is_url(source) {
+    let archive = if is_url(source) {
         fetch(source, board, keys, prior)?
     } else {
         let mut archive = read_archive(Path::new(source))?;
@@ -178,31 +231,60 @@ fn load(
         }
         archive
     };
-    match keys.board_vkey()? {
-        Some(given) if given.trim() != archive.board_vkey.trim() => {
-            // The given key decides: the report then fails V1 if the log is not signed
-            // by it.
-            archive.board_vkey = given;
-        }
-        Some(_) => {}
-        None => stderr_line!(
-            "urne: no --board-key given: the log is checked under the key it carries, which proves it self-consistent, not that it is the board you mean"
-        ),
+    // The given key decides (spec/50 §50.1): V1 fails if the log is not signed by it.
+    // Without one, only an explicit --trust-archive-keys lets the archive's count.
+    if keys.board_vkey()?.is_none() && keys.trust_archive_keys {
+        stderr_line!(
+            "urne: TRUST WARNING: no --board-key given; --trust-archive-keys accepts the key the log carries, which proves it self-consistent, not that it is the board you mean"
+        );
     }
     Ok(archive)
 }
 
 fn verify(board: &BoardArgs, args: VerifyArgs) -> Result<(), Failure> {
+    let options = Options {
+        elections: args
+            .elections
+            .iter()
+            .map(|e| {
+                urne_record::ContextId::from_hex(e.trim())
+                    .ok_or_else(|| format!("--election {e}: not a context id (64 hex digits)"))
+            })
+            .collect::<Result<_, _>>()?,
+        authorities: args
+            .authorities
+            .iter()
+            .map(|a| {
+                hex::decode(a.trim())
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .ok_or_else(|| format!("--authority {a}: not an Ed25519 key (64 hex digits)"))
+            })
+            .collect::<Result<_, _>>()?,
+        ..args.keys.options()?
+    };
+    // A state file lends the trust of the run that wrote it: only one made under this
+    // run's board key and anchors, unaltered, may (spec/51 §51.4).
     let prior = match &args.state {
-        Some(path) if path.exists() => Some(read_archive(path)?),
+        Some(path) if path.exists() => {
+            let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let state = VerifiedState::decode(&bytes)
+                .and_then(|s| s.check(&options).map(|()| s))
+                .map_err(|e| {
+                    format!(
+                        "{}: {e} (remove it to verify from the start)",
+                        path.display()
+                    )
+                })?;
+            Some(state.archive)
+        }
         _ => None,
     };
-    let archive = load(&args.source, board, &args.keys, prior.as_ref())?;
     let options = Options {
-        witnesses: args.keys.keys.witnesses()?,
-        quorum: args.keys.keys.quorum,
         verified_prefix: prior.as_ref().map_or(0, |p| p.entries.len() as u64),
+        ..options
     };
+    let archive = load(&args.source, board, &args.keys, prior.as_ref())?;
     let progress = bar();
     let report = urne_verify::verify(&archive, &options, &progress);
     progress.0.finish_and_clear();
@@ -211,11 +293,8 @@ fn verify(board: &BoardArgs, args: VerifyArgs) -> Result<(), Failure> {
         if let Some(path) = &args.state {
             // Only a state that passed is kept: an interrupted or failed run leaves the
             // last good one, from which the next run resumes.
-            let state = Archive {
-                board_vkey: archive.board_vkey.clone(),
-                checkpoints: archive.checkpoints.last().cloned().into_iter().collect(),
-                entries: archive.entries,
-            };
+            let state = VerifiedState::after(&archive, &options, &report)
+                .ok_or("the run passed but left no state to keep")?;
             urne_fsutil::replace(path, &state.encode(), 0o644)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
         }
@@ -302,9 +381,8 @@ fn receipt(board: &BoardArgs, command: ReceiptCommand) -> Result<(), Failure> {
                 .to_bytes();
             let archive = load(&source, board, &keys, None)?;
             let options = Options {
-                witnesses: keys.keys.witnesses()?,
-                quorum: keys.keys.quorum,
-                verified_prefix: 0,
+                elections: vec![election],
+                ..keys.options()?
             };
             let report = urne_verify::verify(&archive, &options, &urne_verify::Quiet);
             if !report.passed {

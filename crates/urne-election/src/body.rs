@@ -137,6 +137,10 @@ pub fn parameters_hash(manifest_body: &[u8]) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// Bytes of a `ballot.cast` body besides the ballot: version, the ballot's u32 length and
+/// the credential's signature (spec/23).
+pub const CAST_BODY_OVERHEAD: usize = 1 + 4 + BallotSignature::LEN;
+
 /// `ballot.cast`: version ‖ u32 length ‖ ballot bytes (spec/21 §21.5) ‖ the credential's
 /// signature (spec/22 §22.4, 65 bytes) over the ballot's tracking code.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -177,7 +181,7 @@ impl CastBallot {
     /// The body.
     pub fn to_body(&self) -> Vec<u8> {
         let signature = self.signature.to_bytes();
-        let mut out = Vec::with_capacity(5 + self.ballot_bytes.len() + signature.len());
+        let mut out = Vec::with_capacity(CAST_BODY_OVERHEAD + self.ballot_bytes.len());
         out.push(BODY_VERSION);
         sized(&mut out, &self.ballot_bytes);
         out.extend_from_slice(&signature);

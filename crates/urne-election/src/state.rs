@@ -678,6 +678,21 @@ impl ElectionState {
                 "the manifest does not hash to the parameters hash of the election's context.open",
             ));
         }
+        // spec/23 §23.2: a manifest nobody could cast a ballot of is refused now, not
+        // found out when the first voter tries.
+        let ballot = record.manifest.ballot_len();
+        let room = urne_record::MAX_RECORD_BYTES
+            - urne_record::ENVELOPE_OVERHEAD
+            - crate::body::CAST_BODY_OVERHEAD;
+        if ballot > room {
+            return Err(ElectionError::invalid(
+                kind,
+                "body.manifest",
+                format!(
+                    "its ballots would be {ballot} bytes; a ballot.cast record holds at most {room}"
+                ),
+            ));
+        }
         Ok(())
     }
 
@@ -1342,9 +1357,7 @@ fn result_error(manifest: &Manifest, e: TallyError) -> ElectionError {
         TallyError::BoundTooLarge { .. } => "body.weight".to_owned(),
         TallyError::TallyShape { .. } => "body.contests".to_owned(),
         TallyError::FundingShape { .. } => "body.fundings".to_owned(),
-        TallyError::Funding { contest, field, .. } => {
-            format!("body.fundings: contest {contest}, {field}")
-        }
+        TallyError::Funding { funding, field, .. } => format!("body.fundings[{funding}].{field}"),
         _ => "body".to_owned(),
     };
     ElectionError::invalid(kind, field, e.to_string())

@@ -41,6 +41,7 @@ struct Log {
     id: ContextId,
     replay: Replay,
     records: Vec<Record>,
+    manifest: Manifest,
 }
 
 impl Log {
@@ -61,6 +62,7 @@ impl Log {
             id,
             replay: Replay::new(id, ORIGIN),
             records: Vec::new(),
+            manifest: manifest.clone(),
         };
         log.post(&authority(), CONTEXT_OPEN, &open).unwrap();
         log
@@ -123,13 +125,11 @@ fn manifest() -> Manifest {
 fn up_to_complaints(log: &mut Log) -> (Vec<AwaitingShares>, Vec<EncryptedShares>) {
     let mut rng = rand::rng();
     let a = authority();
+    let manifest = log.manifest.clone();
     log.post(
         &a,
         ELECTION_MANIFEST,
-        &ManifestRecord {
-            manifest: manifest(),
-        }
-        .to_body(),
+        &ManifestRecord { manifest }.to_body(),
     )
     .unwrap();
     log.post(&a, CONTEXT_PHASE, &[1]).unwrap();
@@ -931,4 +931,107 @@ fn complaints_and_answers_out_of_turn_twice_or_about_nobody_are_refused() {
     log.post(&trustee_key(1), CEREMONY_ANSWER, &answer_to_3.encode())
         .unwrap();
     assert_eq!(log.state().ceremony().round(), round::DONE);
+}
+
+fn budget_manifest() -> Manifest {
+    Manifest::new(
+        "Budget",
+        vec![Contest {
+            title: "Projects".into(),
+            kind: ContestKind::Budget {
+                min_projects: 1,
+                max_projects: 2,
+                min_spend: 0,
+                budget: 1_000,
+                rule: urne_ballot::SelectionRule::MaxApprovals,
+                costs: vec![700, 500, 450, 300],
+            },
+            blank: false,
+            options: ["A", "B", "C", "D"].map(String::from).to_vec(),
+        }],
+    )
+    .unwrap()
+}
+
+/// The board refuses a result whose funded projects are not the rule's (spec/24 §24.6
+/// step 6), naming the funding and field, and accepts the honest one.
+#[test]
+fn a_result_that_funds_other_projects_than_the_rule_is_refused() {
+    let mut log = Log::open(&budget_manifest());
+    let trustees = through_ceremony(&mut log);
+    let voters: Vec<Credential> = (0..3)
+        .map(|_| Credential::generate(&mut rand::rng()))
+        .collect();
+    register(&mut log, &voters);
+    // Approvals: A 2, B 0, C 1, D 2.
+    for (v, projects) in voters.iter().zip([&[0, 3][..], &[0], &[2, 3]]) {
+        let body = cast(&log, v, &[ContestSelection::approve(4, projects).unwrap()]);
+        log.post(&fresh_key(), BALLOT_CAST, &body).unwrap();
+    }
+    let mut rng = rand::rng();
+    log.post(&authority(), CONTEXT_PHASE, &[4]).unwrap();
+    log.post(&authority(), CONTEXT_PHASE, &[5]).unwrap();
+    let sealed = log.state().sealed().unwrap().clone();
+    for j in [1u16, 2] {
+        let shares = trustees[usize::from(j) - 1]
+            .key()
+            .decryption_shares(
+                sealed.election().context(),
+                sealed.tally_ciphertexts().unwrap(),
+                &mut rng,
+            )
+            .unwrap();
+        log.post(&trustee_key(j), TALLY_DECRYPTION_SHARES, &shares.encode())
+            .unwrap();
+    }
+    let result = log.state().decrypt_result().unwrap();
+    // A and D: 4 approvals for 1,000.
+    assert_eq!(result.fundings[0].selection.funded, vec![0, 3]);
+    let a = authority();
+    let field = |e: ElectionError| match e {
+        ElectionError::Invalid { field, .. } => field,
+        other => panic!("{other:?}"),
+    };
+    let mut greedy_like = result.clone();
+    greedy_like.fundings[0].selection.funded = vec![0];
+    let e = log.refused(&a, TALLY_RESULT, &greedy_like.to_bytes());
+    assert_eq!(field(e), "body.fundings[0].funded");
+    let mut money = result.clone();
+    money.fundings[0].selection.money_used = 999;
+    let e = log.refused(&a, TALLY_RESULT, &money.to_bytes());
+    assert_eq!(field(e), "body.fundings[0].money_used");
+    let mut none = result.clone();
+    none.fundings.clear();
+    let e = log.refused(&a, TALLY_RESULT, &none.to_bytes());
+    assert_eq!(field(e), "body.fundings");
+    log.post(&a, TALLY_RESULT, &result.to_bytes()).unwrap();
+}
+
+/// A manifest whose ballots cannot fit in a `ballot.cast` record is refused when it is
+/// posted, not discovered when the first voter cannot cast.
+#[test]
+fn a_manifest_whose_ballots_exceed_a_record_is_refused() {
+    let big = Manifest::new(
+        "Too many",
+        vec![Contest {
+            title: "Approve".into(),
+            kind: ContestKind::Approval { min: 0, max: 256 },
+            blank: false,
+            options: (0..256).map(|i| format!("option {i}")).collect(),
+        }],
+    )
+    .unwrap();
+    let mut log = Log::open(&big);
+    let e = log.refused(
+        &authority(),
+        ELECTION_MANIFEST,
+        &ManifestRecord { manifest: big }.to_body(),
+    );
+    match e {
+        ElectionError::Invalid { field, detail, .. } => {
+            assert_eq!(field, "body.manifest");
+            assert!(detail.contains("bytes"), "{detail}");
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -190,8 +190,10 @@ pub enum TallyError {
     },
     /// A budget contest's funded projects are not what its rule selects from the counts
     /// (spec/26 §26.5).
-    #[error("contest {contest}: the funding's {field}: {detail}")]
+    #[error("funding {funding} (contest {contest}): {field}: {detail}")]
     Funding {
+        /// Its position among the result's fundings.
+        funding: usize,
         /// The budget contest.
         contest: usize,
         /// The first field that differs (`funded`, `money_used`, …).

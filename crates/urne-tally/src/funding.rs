@@ -37,14 +37,16 @@ fn projects(contest: &Contest, counts: &[u64]) -> Option<(u64, urne_budget::Rule
     Some((*budget, *rule, projects))
 }
 
-fn funding_error(contest: usize, error: SelectionError) -> TallyError {
+fn funding_error(funding: usize, contest: usize, error: SelectionError) -> TallyError {
     match error {
         SelectionError::Mismatch { field, detail } => TallyError::Funding {
+            funding,
             contest,
             field,
             detail,
         },
         other => TallyError::Funding {
+            funding,
             contest,
             field: "selection".into(),
             detail: other.to_string(),
@@ -57,7 +59,8 @@ pub(crate) fn fund(manifest: &Manifest, counts: &[Vec<u64>]) -> Result<Vec<Fundi
     let mut fundings = Vec::new();
     for (c, (contest, counts)) in manifest.contests().iter().zip(counts).enumerate() {
         if let Some((budget, rule, projects)) = projects(contest, counts) {
-            let selection = select(rule, budget, &projects).map_err(|e| funding_error(c, e))?;
+            let selection =
+                select(rule, budget, &projects).map_err(|e| funding_error(fundings.len(), c, e))?;
             fundings.push(Funding {
                 // Manifests have at most 64 contests.
                 contest: c as u16,
@@ -90,15 +93,31 @@ pub fn check_fundings(
             found: named,
         });
     }
-    for funding in fundings {
+    for (k, funding) in fundings.iter().enumerate() {
         let c = usize::from(funding.contest);
-        let (Some(contest), Some(counts)) = (manifest.contests().get(c), counts.get(c)) else {
-            continue;
-        };
-        if let Some((budget, rule, projects)) = projects(contest, counts) {
-            check_selection(rule, budget, &projects, &funding.selection)
-                .map_err(|e| funding_error(c, e))?;
+        // The shape checks before this one make these hold; a caller that skipped them
+        // gets an error, never a selection over a prefix of the projects.
+        let counts = counts.get(c).ok_or_else(|| TallyError::TallyShape {
+            field: format!("contests[{c}]"),
+            expected: c + 1,
+            found: counts.len(),
+        })?;
+        let contest = manifest.contests().get(c);
+        let (budget, rule, projects) = contest
+            .and_then(|contest| projects(contest, counts))
+            .ok_or_else(|| TallyError::FundingShape {
+                expected: budgets.clone(),
+                found: named.clone(),
+            })?;
+        if projects.len() != contest.map_or(0, |c| c.options.len()) {
+            return Err(TallyError::TallyShape {
+                field: format!("contests[{c}]"),
+                expected: contest.map_or(0, |c| c.options.len()),
+                found: counts.len(),
+            });
         }
+        check_selection(rule, budget, &projects, &funding.selection)
+            .map_err(|e| funding_error(k, c, e))?;
     }
     Ok(())
 }
@@ -115,11 +134,20 @@ pub(crate) fn encode_fundings(out: &mut Vec<u8>, fundings: &[Funding]) {
             // Project indices are option indices: below 256.
             out.extend_from_slice(&(i as u16).to_be_bytes());
         }
-        // The decoder's bounds: sums of costs (≤ 256 · 2^53) and of counts (< 2^64).
         for total in [s.money_used, s.approvals_represented, s.approvals_total] {
-            out.extend_from_slice(&u64::try_from(total).unwrap_or(u64::MAX).to_be_bytes());
+            out.extend_from_slice(&(total as u64).to_be_bytes());
         }
     }
+}
+
+/// Whether every total fits the body's u64 fields: always so for selections [`fund`]
+/// makes (costs add up to at most 256 · 2^53, approvals to less than 2^64, which
+/// urne-budget refuses otherwise), checked before encoding rather than truncated.
+pub(crate) fn fits(funding: &Funding) -> bool {
+    let s = &funding.selection;
+    [s.money_used, s.approvals_represented, s.approvals_total]
+        .iter()
+        .all(|&t| u64::try_from(t).is_ok())
 }
 
 pub(crate) fn read_fundings(r: &mut Reader<'_>) -> Result<Vec<Funding>, DecodeError> {

@@ -13,7 +13,7 @@ use urne_crypto::{Ciphertext, ContextHash, DiscreteLogTable, Point};
 
 use crate::codec::{DecodeError, Reader};
 use crate::error::{Position, TallyError};
-use crate::funding::{Funding, check_fundings, encode_fundings, fund, read_fundings};
+use crate::funding::{Funding, check_fundings, encode_fundings, fits, fund, read_fundings};
 use crate::tally::{
     Aggregation, EncryptedTally, aggregate, check_shape, entry_maxima, read_contests,
 };
@@ -155,6 +155,14 @@ pub fn decrypt_sums(
         }
     }
     let fundings = fund(manifest, &counts)?;
+    if let Some((k, funding)) = fundings.iter().enumerate().find(|(_, f)| !fits(f)) {
+        return Err(TallyError::Funding {
+            funding: k,
+            contest: usize::from(funding.contest),
+            field: "approvals_total".into(),
+            detail: "a total beyond the 64 bits of the result's fields".into(),
+        });
+    }
     Ok(TallyResult {
         tally: tally.clone(),
         superseded,

@@ -200,6 +200,13 @@ fn version_two_of_the_result_is_strict() {
         "fundings[0].funded[1]"
     );
     assert!(TallyResult::decode(&bytes[..bytes.len() - 1]).is_err());
+    // Two fundings of one contest: contests strictly increasing.
+    let mut twice = result.clone();
+    twice.fundings.push(twice.fundings[0].clone());
+    assert_eq!(
+        TallyResult::decode(&twice.to_bytes()).unwrap_err().field(),
+        "fundings[1].contest"
+    );
     // A result without a budget contest keeps version 1, byte for byte.
     let mut plain = result.clone();
     plain.fundings.clear();

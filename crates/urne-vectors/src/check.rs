@@ -414,7 +414,7 @@ type CheckStep = fn(&Path, &mut Report) -> Result<(), String>;
 /// failure found.
 pub fn check_dir(dir: &Path) -> Result<usize, Vec<String>> {
     let mut report = Report::default();
-    let steps: [(&str, CheckStep); 14] = [
+    let steps: [(&str, CheckStep); 15] = [
         ("encodings", check_encodings),
         ("elgamal", check_elgamal),
         ("schnorr", |d, r| {
@@ -434,6 +434,7 @@ pub fn check_dir(dir: &Path) -> Result<usize, Vec<String>> {
         ("ceremony", crate::ceremony::check),
         ("ballot", crate::ballots::check),
         ("tally", crate::tally::check),
+        ("budget", crate::budget::check),
         ("credential", crate::credentials::check),
         ("petition", crate::petition::check),
         ("triptych", crate::triptych::check),

@@ -1436,6 +1436,7 @@ pub fn generate() -> Vec<VectorFile> {
         crate::ceremony::generate(),
         crate::ballots::generate(),
         crate::tally::generate(),
+        crate::budget::generate(),
         crate::credentials::generate(),
         crate::petition::generate(),
         crate::triptych::generate(),

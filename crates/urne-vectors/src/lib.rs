@@ -8,6 +8,7 @@
 //! the way it says.
 
 mod ballots;
+mod budget;
 mod ceremony;
 pub mod check;
 mod credentials;

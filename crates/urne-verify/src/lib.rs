@@ -5,23 +5,28 @@
 //! What it is for: `urne verify` (a board URL or an archive), `urne demo`'s verification,
 //! the tamper suite. It takes the log as bytes ([`Archive`], spec/51), from a file or
 //! fetched over the board's HTTP API ([`fetch`]), and re-verifies it with the pure crates:
-//! urne-log for the tree and the checkpoints, urne-election's fold for the rules each
-//! record obeys, the domain crates for every proof.
+//! urne-log for the tree and the checkpoints, its own fold of each election's rules
+//! (spec/23, [`election`]), the domain crates for every proof.
 //!
-//! What it must never do: depend on urne-board, urne-store or urne-server (a bug in the
-//! board's acceptance must not hide from it), trust anything the board says about its
+//! What it must never do: depend on urne-board, urne-store, urne-server or
+//! urne-election's acceptance fold (a bug in the board's acceptance must not hide from
+//! it), trust anything the board says about its
 //! own log, or panic on bytes from outside.
 
 #![deny(unsafe_code)]
 
 pub mod archive;
+pub mod election;
 mod fetch;
 pub mod receipt;
 mod report;
+mod state;
 mod verify;
 
 pub use archive::{Archive, ArchiveError};
+pub use election::{Phase, kinds};
 pub use fetch::{FetchError, fetch};
 pub use receipt::{CheckedReceipt, ReceiptError, VoterReceipt, ballots_with_credential};
-pub use report::{ElectionSummary, Failure, Report, Step, StepReport};
+pub use report::{ElectionSummary, Failure, PetitionSummary, Report, Step, StepReport, Trust};
+pub use state::{STATE_MAGIC, StateError, VerifiedState, options_hash};
 pub use verify::{Options, Progress, Quiet, verify};

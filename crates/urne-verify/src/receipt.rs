@@ -3,9 +3,9 @@
 //! offline against the board's key alone; against a later checkpoint with the board's
 //! consistency proof.
 
+use crate::election::{cast_ballot, kinds};
 use serde::{Deserialize, Serialize};
 use urne_ballot::TrackingCode;
-use urne_election::{CastBallot, kinds};
 use urne_log::note::{CosignatureVerifier, Note, NoteVerifier, count_cosignatures};
 use urne_log::{Checkpoint, Hash, leaf_hash, strict_hex, verify_consistency, verify_inclusion};
 use urne_record::{ContextId, Record};
@@ -159,8 +159,9 @@ impl VoterReceipt {
         if record.kind() != kinds::BALLOT_CAST {
             return Err(wrong("record", "not a ballot.cast"));
         }
-        let cast = CastBallot::decode(record.body()).map_err(|e| wrong("record", e.to_string()))?;
-        if cast.tracking_code() != self.tracking_code {
+        let (_, tracking) = cast_ballot(record.body())
+            .map_err(|e| wrong("record", format!("{}: {}", e.field, e.message)))?;
+        if tracking != self.tracking_code {
             return Err(wrong(
                 "tracking_code",
                 "not the tracking code of the record's ballot",
@@ -234,8 +235,8 @@ pub fn ballots_with_credential(
             if record.context() != election || record.kind() != kinds::BALLOT_CAST {
                 return None;
             }
-            let cast = CastBallot::decode(record.body()).ok()?;
-            (cast.ballot.credential.0 == *credential).then(|| (index as u64, cast.tracking_code()))
+            let (ballot, tracking) = cast_ballot(record.body()).ok()?;
+            (ballot.credential.0 == *credential).then_some((index as u64, tracking))
         })
         .collect()
 }

@@ -1,10 +1,10 @@
 //! The verification report: one entry per numbered step of spec/50, each passed or failed
 //! with its counts and, for a failure, the record index and the field at fault.
 
+use crate::election::Phase;
 use serde::Serialize;
 use urne_ballot::Manifest;
 use urne_ceremony::{CeremonyFault, CeremonyOutcome};
-use urne_election::Phase;
 use urne_tally::TallyResult;
 
 /// The numbered steps of spec/50-verification.md, in the order they run.
@@ -36,11 +36,13 @@ pub enum Step {
     Result,
     /// V12: assembly sittings: every division recounted from its signed votes.
     Divisions,
+    /// V13: petitions: every signature, tag and count recounted from the log.
+    Petitions,
 }
 
 impl Step {
     /// Every step, in order.
-    pub const ALL: [Step; 12] = [
+    pub const ALL: [Step; 13] = [
         Step::Log,
         Step::Records,
         Step::Parameters,
@@ -53,9 +55,10 @@ impl Step {
         Step::Decryption,
         Step::Result,
         Step::Divisions,
+        Step::Petitions,
     ];
 
-    /// Its number in spec/50 (V1 … V11).
+    /// Its number in spec/50 (V1 … V13).
     pub fn number(self) -> u8 {
         match self {
             Step::Log => 1,
@@ -70,6 +73,7 @@ impl Step {
             Step::Decryption => 10,
             Step::Result => 11,
             Step::Divisions => 12,
+            Step::Petitions => 13,
         }
     }
 
@@ -88,6 +92,7 @@ impl Step {
             Step::Decryption => "decryption shares and their combination",
             Step::Result => "published result",
             Step::Divisions => "assembly divisions recounted",
+            Step::Petitions => "petitions recounted",
         }
     }
 
@@ -106,6 +111,7 @@ impl Step {
             Step::Decryption => "spec/20 §20.7, spec/23 §23.8, spec/24 §24.4",
             Step::Result => "spec/23 §23.9, spec/24 §24.5-24.6",
             Step::Divisions => "spec/40",
+            Step::Petitions => "spec/31 §31.7, spec/32 §32.6-32.7",
         }
     }
 }
@@ -184,9 +190,69 @@ pub struct ElectionSummary {
     pub result: Option<TallyResult>,
 }
 
+/// One petition, recounted.
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct PetitionSummary {
+    /// Its context id, hex.
+    pub context: String,
+    /// The phase its log reached.
+    pub phase: String,
+    /// Distinct valid tags signed and not withdrawn.
+    pub counted: u64,
+    /// Tags withdrawn.
+    pub withdrawn: u64,
+    /// Its threshold, once defined.
+    pub threshold: Option<u64>,
+}
+
+/// The trust anchors a verification took (spec/50 §50.1): everything it believed
+/// without proof. A verification is only as good as these.
+#[derive(Clone, Debug, Default, Serialize)]
+#[non_exhaustive]
+pub struct Trust {
+    /// The board key the checkpoints were checked under (vkey), if any.
+    pub board_key: Option<String>,
+    /// Where it came from: `given` (out of band), `archive` (the archive's own, accepted
+    /// with --trust-archive-keys: the log is proven self-consistent only) or `none`.
+    pub board_key_from: String,
+    /// The witnesses' names and key ids (`name+hex`), as given.
+    pub witnesses: Vec<String>,
+    /// How many of them must have cosigned the newest checkpoint.
+    pub quorum: usize,
+    /// The elections pinned (context ids, hex): each must be on the log.
+    pub elections: Vec<String>,
+    /// The authority keys pinned (hex): every election must be opened by one.
+    pub authorities: Vec<String>,
+}
+
+impl Trust {
+    pub(crate) fn of(archive: &crate::Archive, options: &crate::Options) -> Self {
+        let (board_key, from) = match (&options.board_key, options.trust_archive_key) {
+            (Some(k), _) => (Some(k.trim().to_owned()), "given"),
+            (None, true) => (Some(archive.board_vkey.trim().to_owned()), "archive"),
+            (None, false) => (None, "none"),
+        };
+        Self {
+            board_key,
+            board_key_from: from.to_owned(),
+            witnesses: options
+                .witnesses
+                .iter()
+                .map(|w| format!("{}+{:08x}", w.name(), w.key_id()))
+                .collect(),
+            quorum: options.quorum(),
+            elections: options.elections.iter().map(|e| e.to_hex()).collect(),
+            authorities: options.authorities.iter().map(hex::encode).collect(),
+        }
+    }
+}
+
 /// The whole verification.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
+    /// The trust anchors it took (spec/50 §50.1).
+    pub trust: Trust,
     /// The log's origin, from its checkpoint.
     pub origin: String,
     /// Entries verified.
@@ -200,6 +266,8 @@ pub struct Report {
     pub steps: Vec<StepReport>,
     /// Each election found.
     pub elections: Vec<ElectionSummary>,
+    /// Each petition recounted.
+    pub petitions: Vec<PetitionSummary>,
     /// Contexts of a type this verifier does not recount yet (petitions, sittings):
     /// only their records' envelopes and signatures were checked.
     pub not_recounted: Vec<String>,
@@ -210,6 +278,7 @@ pub struct Report {
 impl Report {
     pub(crate) fn new() -> Self {
         Self {
+            trust: Trust::default(),
             origin: String::new(),
             entries: 0,
             verified_before: 0,
@@ -226,6 +295,7 @@ impl Report {
                 })
                 .collect(),
             elections: Vec::new(),
+            petitions: Vec::new(),
             not_recounted: Vec::new(),
             passed: false,
         }
@@ -275,6 +345,32 @@ impl Report {
             "board {}: {} entries, root {}\n",
             self.origin, self.entries, self.root
         );
+        let t = &self.trust;
+        match (&t.board_key, t.board_key_from.as_str()) {
+            (Some(k), "archive") => out.push_str(&format!(
+                "TRUST WARNING: board key {k} taken from the archive itself (--trust-archive-keys): this proves the log self-consistent, not that it is the board you mean\n"
+            )),
+            (Some(k), _) => out.push_str(&format!("trusted board key: {k}\n")),
+            (None, _) => out.push_str("trusted board key: none given\n"),
+        }
+        out.push_str(&format!(
+            "trusted witnesses: {} (quorum {})\n",
+            if t.witnesses.is_empty() {
+                "none".to_owned()
+            } else {
+                t.witnesses.join(", ")
+            },
+            t.quorum
+        ));
+        if !t.elections.is_empty() {
+            out.push_str(&format!("pinned elections: {}\n", t.elections.join(", ")));
+        }
+        if !t.authorities.is_empty() {
+            out.push_str(&format!(
+                "pinned authorities: {}\n",
+                t.authorities.join(", ")
+            ));
+        }
         if self.verified_before > 0 {
             out.push_str(&format!(
                 "incremental: entries 0..{} were verified by an earlier run and proven unchanged\n",

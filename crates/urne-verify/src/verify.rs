@@ -1,36 +1,58 @@
 //! The steps of spec/50, run over one board's public log.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rayon::prelude::*;
-use urne_ballot::{Ballot, ContextInputs, Election, TrackingCode, check_audit};
-use urne_ceremony::{DecryptionShares, verify_ceremony};
-use urne_credential::{CredentialList, CredentialListPart};
-use urne_election::{
-    AuditRecord, Decoded, DeferredCast, ElectionError, Fault, Replay, verify_deferred_casts,
-};
 use urne_log::note::{CosignatureVerifier, Note, NoteVerifier, count_cosignatures};
 use urne_log::{Checkpoint, Hash, leaf_hash};
 use urne_record::kinds::CONTEXT_OPEN;
 use urne_record::{ContextId, ContextOpen, ContextType, Record};
-use urne_tally::{TallyError, TallyResult, resolve_revotes, verify_result};
 
 use crate::archive::Archive;
-use crate::report::{ElectionSummary, Failure, Report, Step};
+use crate::election::{Decoding, ElectionFold, decode_ahead};
+use crate::report::{Failure, Report, Step, Trust};
 
-/// What the verifier trusts besides the log: the witnesses whose cosignatures count, and
-/// how many of them the newest checkpoint needs.
+/// What the verifier trusts besides the log: its trust anchors (spec/50 §50.1), each
+/// listed in the report. A verification without a board key fails V1 unless the caller
+/// explicitly accepts the key the archive carries.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
+    /// The board's verifier key (C2SP vkey), obtained out of band: every checkpoint must
+    /// be signed by it. Required unless `trust_archive_key`.
+    pub board_key: Option<String>,
+    /// Without `board_key`, accept the key the archive (or the state file) carries: the
+    /// log is then proven self-consistent only, not the board the user means; the
+    /// report says so.
+    pub trust_archive_key: bool,
     /// The witnesses' cosignature keys (got out of band).
     pub witnesses: Vec<CosignatureVerifier>,
-    /// How many of them must have cosigned the newest checkpoint.
-    pub quorum: usize,
+    /// How many of them must have cosigned the newest checkpoint; None: all of them.
+    pub quorum: Option<usize>,
+    /// Elections the user means (context ids): each must be on the log.
+    pub elections: Vec<ContextId>,
+    /// Authority keys (Ed25519) the user trusts: when any is given, every election must
+    /// be opened by one of them.
+    pub authorities: Vec<[u8; 32]>,
     /// Entries below this index were verified by an earlier run whose state the caller
     /// kept (spec/50 §50.6): their envelope signatures and ballot proofs are not checked
     /// again. The archive MUST hold a checkpoint of exactly this size, which V1 proves
     /// is the root of those same entries; 0 verifies everything.
     pub verified_prefix: u64,
+}
+
+impl Options {
+    /// Options pinning the board's key, and nothing else.
+    pub fn pinned(board_key: &str) -> Self {
+        Self {
+            board_key: Some(board_key.trim().to_owned()),
+            ..Self::default()
+        }
+    }
+
+    /// The quorum in force: the one given, else every witness given.
+    pub fn quorum(&self) -> usize {
+        self.quorum.unwrap_or(self.witnesses.len())
+    }
 }
 
 /// Where a long verification is (for a progress bar).
@@ -65,7 +87,22 @@ fn check_log(
     options: &Options,
     report: &mut Report,
 ) -> Option<(Checkpoint, u64)> {
-    let board = match NoteVerifier::from_vkey(archive.board_vkey.trim()) {
+    let vkey = match (&options.board_key, options.trust_archive_key) {
+        (Some(pinned), _) => pinned.as_str(),
+        (None, true) => archive.board_vkey.as_str(),
+        (None, false) => {
+            report.fail(
+                Step::Log,
+                failure(
+                    None,
+                    "board_key",
+                    "no board key given: it is a required trust anchor (--board-key), or accept the key the archive carries with --trust-archive-keys, which proves the log self-consistent only",
+                ),
+            );
+            return None;
+        }
+    };
+    let board = match NoteVerifier::from_vkey(vkey.trim()) {
         Ok(b) => b,
         Err(e) => {
             report.fail(
@@ -76,7 +113,19 @@ fn check_log(
         }
     };
     let mut newest: Option<(usize, Checkpoint, Note)> = None;
-    let mut roots: HashMap<u64, Hash> = HashMap::new();
+    // Every size a checkpoint claims, its root computed in one pass over the leaves.
+    let mut sizes: Vec<u64> = archive
+        .checkpoints
+        .iter()
+        .filter_map(|text| {
+            let note = Note::parse(text.as_bytes()).ok()?;
+            Checkpoint::parse(note.text()).ok().map(|c| c.size())
+        })
+        .filter(|&size| size <= leaves.len() as u64)
+        .collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    let roots = roots_at(leaves, &sizes);
     let mut prefix_signed = options.verified_prefix == 0;
     let last = archive.checkpoints.len().saturating_sub(1);
     for (k, text) in archive.checkpoints.iter().enumerate() {
@@ -128,9 +177,10 @@ fn check_log(
             );
             continue;
         }
-        let root = *roots
-            .entry(size)
-            .or_insert_with(|| urne_log::hash::root_of(&leaves[..size as usize]));
+        let root = roots
+            .get(&size)
+            .copied()
+            .unwrap_or_else(|| urne_log::hash::root_of(&leaves[..size as usize]));
         if root != *checkpoint.root() {
             report.fail(
                 Step::Log,
@@ -185,476 +235,62 @@ fn check_log(
         0
     };
     let cosigned = count_cosignatures(&note, &options.witnesses);
-    if cosigned < options.quorum {
+    let quorum = options.quorum();
+    if quorum > options.witnesses.len() {
+        report.fail(
+            Step::Log,
+            failure(
+                None,
+                "quorum",
+                format!(
+                    "a quorum of {quorum} witnesses, but only {} witness keys given: it can never be met",
+                    options.witnesses.len()
+                ),
+            ),
+        );
+    } else if cosigned < quorum {
         report.fail(
             Step::Log,
             failure(
                 None,
                 format!("checkpoints[{k}].cosignatures"),
-                format!(
-                    "{cosigned} of the known witnesses cosigned it, {} required",
-                    options.quorum
-                ),
+                format!("{cosigned} of the known witnesses cosigned it, {quorum} required"),
             ),
         );
     }
     Some((checkpoint, trusted))
 }
 
-/// The step a fold refusal belongs to: by the record's kind, and for a result by the
-/// field the check of spec/23 §23.9 names.
-fn step_of_fault(error: &ElectionError) -> Step {
-    match error.kind() {
-        "context.open" | "context.phase" | "election.manifest" => Step::Parameters,
-        "election.credentials" => Step::Credentials,
-        "ballot.cast" => Step::Ballots,
-        "ballot.audit" => Step::Audits,
-        "tally.decryption-shares" => Step::Decryption,
-        "tally.result" => {
-            let field = error.field();
-            if field == "body.ballots" || field == "body.superseded" {
-                Step::Revotes
-            } else if field == "body.trustees" {
-                Step::Decryption
-            } else if field == "body.weight"
-                || field == "body.context"
-                || (field.starts_with("body.contests") && !field.ends_with(".count"))
+/// The RFC 6962 root of the first `size` leaves for each of `sizes` (ascending, none
+/// above the leaves), in one pass: a frontier of perfect subtrees, extended leaf by leaf,
+/// folded from the right at each size. Checkpoints each recomputed from the first leaf
+/// would cost O(checkpoints × entries).
+fn roots_at(leaves: &[Hash], sizes: &[u64]) -> HashMap<u64, Hash> {
+    let mut frontier: Vec<(u32, Hash)> = Vec::new();
+    let mut roots = HashMap::with_capacity(sizes.len());
+    let mut next = 0usize;
+    for &size in sizes {
+        while (next as u64) < size {
+            let mut node = (0u32, leaves[next]);
+            while let Some(&(height, left)) = frontier.last()
+                && height == node.0
             {
-                Step::Aggregation
-            } else {
-                Step::Result
+                frontier.pop();
+                node = (height + 1, urne_log::hash::node_hash(&left, &node.1));
             }
+            frontier.push(node);
+            next += 1;
         }
-        kind if kind.starts_with("ceremony.") => Step::Ceremony,
-        _ => Step::Records,
-    }
-}
-
-/// The step a refusal of `verify_result` (spec/24 §24.6) belongs to.
-fn step_of_tally_error(error: &TallyError) -> (Step, &'static str) {
-    match error {
-        TallyError::BallotOfAnotherElection { .. }
-        | TallyError::UnlistedCredential { .. }
-        | TallyError::BallotShape { .. }
-        | TallyError::ReplayedBallot { .. } => (Step::Ballots, "body.ballot"),
-        TallyError::CountedBallots { .. } => (Step::Revotes, "body.ballots"),
-        TallyError::SupersededBallots { .. } => (Step::Revotes, "body.superseded"),
-        TallyError::CountedWeight { .. } => (Step::Aggregation, "body.weight"),
-        TallyError::EncryptedSum { .. }
-        | TallyError::TallyShape { .. }
-        | TallyError::TallyOfAnotherElection => (Step::Aggregation, "body.contests"),
-        TallyError::InvalidShare { .. }
-        | TallyError::Shares(_)
-        | TallyError::WrongTrusteeCount { .. }
-        | TallyError::MissingShares { .. }
-        | TallyError::CeremonyOfAnotherKey => (Step::Decryption, "body.trustees"),
-        _ => (Step::Result, "body.counts"),
-    }
-}
-
-/// One election's records through urne-election's fold, with its cast ballots' proofs
-/// deferred to one parallel batch, and what the later steps re-verify kept aside.
-struct ElectionCheck {
-    id: ContextId,
-    replay: Replay,
-    manifest_at: Option<u64>,
-    credential_parts: Vec<CredentialListPart>,
-    last_credential_part: Option<u64>,
-    audits: Vec<(u64, AuditRecord)>,
-    decryption_shares: Vec<DecryptionShares>,
-    result: Option<(u64, TallyResult)>,
-    casts: Vec<DeferredCast>,
-}
-
-impl ElectionCheck {
-    fn new(id: ContextId, origin: &str) -> Self {
-        Self {
-            id,
-            replay: Replay::new(id, origin).deferring_casts(),
-            manifest_at: None,
-            credential_parts: Vec::new(),
-            last_credential_part: None,
-            audits: Vec::new(),
-            decryption_shares: Vec::new(),
-            result: None,
-            casts: Vec::new(),
-        }
-    }
-
-    fn fail(&self, report: &mut Report, step: Step, mut failure: Failure) {
-        failure.context = Some(self.id.to_hex());
-        report.fail(step, failure);
-    }
-
-    fn fault(&self, report: &mut Report, fault: Fault) {
-        let step = step_of_fault(&fault.error);
-        self.fail(
-            report,
-            step,
-            failure(
-                Some(fault.index),
-                fault.error.field(),
-                fault.error.to_string(),
-            ),
-        );
-    }
-
-    /// Feeds one record (its signature already verified, its body decoded if it is an
-    /// election record); a record the fold refuses is reported and left out, as the board
-    /// should have left it out.
-    fn feed(&mut self, index: u64, record: &Record, decoded: Decoding, report: &mut Report) {
-        match self.replay.feed_decoded(index, record, decoded) {
-            Err(fault) => self.fault(report, fault),
-            Ok(None) => {
-                if record.kind() == CONTEXT_OPEN {
-                    report.count(Step::Parameters, 1);
-                }
-            }
-            Ok(Some(decoded)) => match decoded {
-                Decoded::Manifest(_) => {
-                    self.manifest_at = Some(index);
-                    report.count(Step::Parameters, 1);
-                }
-                Decoded::Credentials(part) => {
-                    self.credential_parts.push(part);
-                    self.last_credential_part = Some(index);
-                }
-                Decoded::Audit(audit) => self.audits.push((index, *audit)),
-                Decoded::DecryptionShares(shares) => {
-                    report.count(Step::Decryption, 1);
-                    self.decryption_shares.push(shares);
-                }
-                Decoded::Result(result) => self.result = Some((index, *result)),
-                // A cast ballot the replay did not defer cannot happen (it defers every
-                // one); the ceremony's records are kept by the fold itself.
-                _ => report.count(Step::Ceremony, 1),
-            },
-        }
-    }
-
-    /// V6: the deferred ballots from entry `trusted` on, batched across cores (those
-    /// before it were verified by an earlier run, §50.6).
-    fn verify_casts(&mut self, trusted: u64, progress: &dyn Progress, report: &mut Report) {
-        self.casts = self.replay.take_deferred();
-        let new = self.casts.partition_point(|c| c.index < trusted);
-        report.count(Step::Ballots, (self.casts.len() - new) as u64);
-        for fault in verify_deferred_casts(&self.casts[new..], &|n| progress.verified(n)) {
-            self.fault(report, fault);
-        }
-    }
-
-    /// V3-V5 and V7-V11 from the domain crates directly, a second opinion on the fold's
-    /// own state that must agree with it.
-    fn verify_state(&self, origin: &str, report: &mut Report) -> ElectionSummary {
-        let context = self.id.to_hex();
-        let Some(state) = self.replay.state() else {
-            unreachable_open(self, report);
-            return summary(&context, "none", 0, 0, 0, None);
+        let root = match frontier.split_last() {
+            None => urne_log::hash::root_of(&[]),
+            Some((&(_, last), rest)) => rest.iter().rev().fold(last, |right, (_, left)| {
+                urne_log::hash::node_hash(left, &right)
+            }),
         };
-        let phase = state.phase().to_string();
-        let ballots = self.casts.len();
-        let Some(sealed) = state.sealed().cloned() else {
-            // Before voting: what went as far as a ceremony outcome must still agree.
-            let mut ceremony = None;
-            if let (Some(kept), Some(transcript)) = (
-                state.ceremony().outcome(),
-                state.ceremony().transcript(self.id.0),
-            ) {
-                report.count(Step::Ceremony, 1);
-                let direct = verify_ceremony(&transcript);
-                let agree = &direct == kept;
-                ceremony = Some(direct);
-                if !agree {
-                    self.fail(
-                        report,
-                        Step::Ceremony,
-                        failure(
-                            None,
-                            "ceremony",
-                            "the fold's ceremony outcome and the direct verification disagree",
-                        ),
-                    );
-                }
-            }
-            let mut s = summary(&context, &phase, 0, ballots, self.audits.len(), None);
-            s.ceremony = ceremony;
-            return s;
-        };
-
-        // V4: the ceremony, verified from its transcript alone.
-        report.count(Step::Ceremony, 1);
-        let outcome = match state
-            .ceremony()
-            .transcript(self.id.0)
-            .map(|t| verify_ceremony(&t))
-        {
-            Some(Ok(outcome)) => outcome,
-            Some(Err(fault)) => {
-                self.fail(
-                    report,
-                    Step::Ceremony,
-                    failure(
-                        None,
-                        "ceremony",
-                        format!("voting opened on a ceremony that fails: {fault}"),
-                    ),
-                );
-                let mut s = summary(&context, &phase, 0, ballots, self.audits.len(), None);
-                s.ceremony = Some(Err(fault));
-                return s;
-            }
-            None => {
-                self.fail(
-                    report,
-                    Step::Ceremony,
-                    failure(None, "ceremony.open", "voting opened without a ceremony"),
-                );
-                return summary(&context, &phase, 0, ballots, self.audits.len(), None);
-            }
-        };
-        if sealed.outcome() != &outcome {
-            self.fail(
-                report,
-                Step::Ceremony,
-                failure(
-                    None,
-                    "ceremony",
-                    "the fold's joint key and the direct verification disagree",
-                ),
-            );
-        }
-
-        // V5: the credential list, reassembled from its parts.
-        let list = match CredentialList::from_parts(&self.credential_parts) {
-            Ok(list) => list,
-            Err(e) => {
-                self.fail(
-                    report,
-                    Step::Credentials,
-                    failure(
-                        self.last_credential_part,
-                        "body",
-                        format!("the credential list: {e}"),
-                    ),
-                );
-                return summary(&context, &phase, 0, ballots, self.audits.len(), None);
-            }
-        };
-        report.count(Step::Credentials, list.entries().len() as u64);
-        if sealed.credentials() != &list {
-            self.fail(
-                report,
-                Step::Credentials,
-                failure(
-                    self.last_credential_part,
-                    "body",
-                    "the fold's credential list and its parts disagree",
-                ),
-            );
-        }
-
-        // V3: the context hash, recomputed from its inputs.
-        let Some(manifest) = state.manifest() else {
-            self.fail(
-                report,
-                Step::Parameters,
-                failure(
-                    None,
-                    "election.manifest",
-                    "voting opened without a manifest",
-                ),
-            );
-            return summary(&context, &phase, list.entries().len(), ballots, 0, None);
-        };
-        let root = list.root().0;
-        let election = match Election::new(ContextInputs {
-            manifest,
-            joint_key: &outcome.joint_key,
-            credential_root: &root,
-            board_origin: origin,
-            context_id: &self.id.0,
-        }) {
-            Ok(e) => e,
-            Err(e) => {
-                self.fail(
-                    report,
-                    Step::Parameters,
-                    failure(
-                        self.manifest_at,
-                        "body",
-                        format!("the election context: {e}"),
-                    ),
-                );
-                return summary(&context, &phase, list.entries().len(), ballots, 0, None);
-            }
-        };
-        if sealed.election().context() != election.context() {
-            self.fail(
-                report,
-                Step::Parameters,
-                failure(
-                    None,
-                    "context_hash",
-                    "the fold's election context hash and the recomputed one disagree",
-                ),
-            );
-        }
-
-        // V8: each audited ballot opened correctly and never counted.
-        report.count(Step::Audits, self.audits.len() as u64);
-        let mut audit_failures: Vec<Failure> = self
-            .audits
-            .par_iter()
-            .filter_map(|(index, audit)| {
-                check_audit(&election, &audit.ballot, &audit.opening)
-                    .err()
-                    .map(|e| failure(Some(*index), "body.opening", format!("audited ballot: {e}")))
-            })
-            .collect();
-        let audited: HashSet<TrackingCode> = self
-            .audits
-            .iter()
-            .map(|(_, a)| TrackingCode::of(&a.ballot))
-            .collect();
-        for cast in &self.casts {
-            if audited.contains(&cast.cast.tracking_code()) {
-                audit_failures.push(failure(
-                    Some(cast.index),
-                    "body.ballot",
-                    "a spoiled (audited) ballot is cast to be counted",
-                ));
-            }
-        }
-        for f in audit_failures {
-            self.fail(report, Step::Audits, f);
-        }
-
-        // V7: the revote resolution.
-        let ballot_list: Vec<Ballot> = self.casts.iter().map(|c| c.cast.ballot.clone()).collect();
-        let resolution = resolve_revotes(&ballot_list);
-        report.count(Step::Revotes, ballot_list.len() as u64);
-
-        // V9-V11: the result, re-verified from the ballots, the list and the shares.
-        let Some((at, result)) = &self.result else {
-            let mut s = summary(
-                &context,
-                &phase,
-                list.entries().len(),
-                ballots,
-                self.audits.len(),
-                None,
-            );
-            s.ceremony = Some(Ok(outcome));
-            return s;
-        };
-        report.count(Step::Aggregation, result.tally.ciphertexts().len() as u64);
-        report.count(Step::Result, 1);
-        if result.tally.ballots != resolution.counted.len() as u64 {
-            self.fail(
-                report,
-                Step::Revotes,
-                failure(
-                    Some(*at),
-                    "body.ballots",
-                    format!(
-                        "the last ballot of each credential gives {} counted ballots, the result says {}",
-                        resolution.counted.len(),
-                        result.tally.ballots
-                    ),
-                ),
-            );
-        }
-        let mut verified = true;
-        if let Err(e) = verify_result(
-            &election,
-            &outcome,
-            &list,
-            &ballot_list,
-            &self.decryption_shares,
-            result,
-        ) {
-            verified = false;
-            let (step, field) = step_of_tally_error(&e);
-            self.fail(report, step, failure(Some(*at), field, e.to_string()));
-        }
-        if state.result() != Some(result) {
-            verified = false;
-            self.fail(
-                report,
-                Step::Result,
-                failure(
-                    Some(*at),
-                    "body",
-                    "the fold's result and the published one disagree",
-                ),
-            );
-        }
-        let mut s = summary(
-            &context,
-            &phase,
-            list.entries().len(),
-            ballots,
-            self.audits.len(),
-            verified.then(|| result.counts.clone()),
-        );
-        s.ceremony = Some(Ok(outcome));
-        s.result = verified.then(|| result.clone());
-        s
+        roots.insert(size, root);
     }
+    roots
 }
-
-fn unreachable_open(check: &ElectionCheck, report: &mut Report) {
-    check.fail(
-        report,
-        Step::Parameters,
-        failure(
-            None,
-            "context.open",
-            "the election's context.open was refused",
-        ),
-    );
-}
-
-fn summary(
-    context: &str,
-    phase: &str,
-    credentials: usize,
-    ballots: usize,
-    audits: usize,
-    counts: Option<Vec<Vec<u64>>>,
-) -> ElectionSummary {
-    ElectionSummary {
-        context: context.to_owned(),
-        phase: phase.to_owned(),
-        credentials,
-        ballots,
-        audits,
-        counts,
-        phase_reached: None,
-        manifest: None,
-        ceremony: None,
-        voting_opened: false,
-        result: None,
-    }
-}
-
-impl ElectionCheck {
-    /// [`ElectionCheck::verify_state`] with what the fold kept of the election.
-    fn finish(self, origin: &str, report: &mut Report) -> ElectionSummary {
-        let state = self.replay.state();
-        let phase_reached = state.map(|s| s.phase());
-        let manifest = state.and_then(|s| s.manifest().cloned());
-        let voting_opened = state.is_some_and(|s| s.sealed().is_some());
-        let mut summary = self.verify_state(origin, report);
-        summary.phase_reached = phase_reached;
-        summary.manifest = manifest;
-        summary.voting_opened = voting_opened;
-        summary
-    }
-}
-
-/// A record's body decoded ahead of the fold (None: not decoded ahead).
-type Decoding = Option<Option<Result<Decoded, ElectionError>>>;
 
 /// Records decoded in parallel ahead of the fold, this many at a time: the fold is
 /// sequential, the decoding (every point's decompression) is most of its work.
@@ -663,18 +299,30 @@ const DECODE_CHUNK: usize = 4096;
 /// The verifier of one context type's records (spec/50 §50.4): elections and assembly
 /// sittings; petitions join here with their own recount.
 enum ContextCheck {
-    Election(Box<ElectionCheck>),
+    Election(Box<ElectionFold>),
     /// A sitting's records (signatures verified), recounted by urne-assembly at the end.
     Sitting(Vec<(u64, Record)>),
+    /// A petition's records after its `context.open`, recounted at the end (spec/32
+    /// §32.7): its authority and parameters hash from that `context.open`.
+    Petition {
+        authority: [u8; 32],
+        parameters: [u8; 32],
+        records: Vec<urne_petition::PetitionRecord>,
+    },
     /// A context type this verifier does not recount yet: its records' envelopes and
     /// signatures are checked (V2), nothing more, and the report says so.
     NotRecounted(ContextType),
 }
 
-fn check_for(context_type: ContextType, id: ContextId, origin: &str) -> ContextCheck {
-    match context_type {
-        ContextType::ELECTION => ContextCheck::Election(Box::new(ElectionCheck::new(id, origin))),
+fn check_for(open: &ContextOpen, authority: [u8; 32], id: ContextId, origin: &str) -> ContextCheck {
+    match open.context_type {
+        ContextType::ELECTION => ContextCheck::Election(Box::new(ElectionFold::new(id, origin))),
         ContextType::SITTING => ContextCheck::Sitting(Vec::new()),
+        ContextType::PETITION => ContextCheck::Petition {
+            authority,
+            parameters: open.parameters,
+            records: Vec::new(),
+        },
         other => ContextCheck::NotRecounted(other),
     }
 }
@@ -685,8 +333,8 @@ fn fold_record(
     record: Result<Record, Failure>,
     decoded: Decoding,
     origin: &str,
-    contexts: &mut HashMap<ContextId, ContextCheck>,
-    order: &mut Vec<ContextId>,
+    authorities: &[[u8; 32]],
+    (contexts, order): (&mut HashMap<ContextId, ContextCheck>, &mut Vec<ContextId>),
     report: &mut Report,
 ) {
     let record = match record {
@@ -719,12 +367,38 @@ fn fold_record(
             );
             return;
         }
-        contexts.insert(id, check_for(open.context_type, id, origin));
+        if open.context_type == ContextType::ELECTION
+            && !authorities.is_empty()
+            && !authorities.contains(record.signer())
+        {
+            // A trust anchor, not a rule of the board: the election is still verified,
+            // but it is not one the user's pinned authorities opened.
+            report.fail(
+                Step::Parameters,
+                Failure {
+                    record: Some(index),
+                    field: "signer".into(),
+                    context: Some(id.to_hex()),
+                    message: "the election's authority is not one of the pinned authority keys (--authority)".into(),
+                },
+            );
+        }
+        contexts.insert(id, check_for(&open, *record.signer(), id, origin));
         order.push(id);
     }
     match contexts.get_mut(&id) {
-        Some(ContextCheck::Election(check)) => check.feed(index, &record, decoded, report),
+        Some(ContextCheck::Election(check)) => check.feed(index, record, decoded, report),
         Some(ContextCheck::Sitting(records)) => records.push((index, record)),
+        // The recount takes the records after the petition's context.open.
+        Some(ContextCheck::Petition { records, .. }) if record.kind() != CONTEXT_OPEN => {
+            records.push(urne_petition::PetitionRecord {
+                index,
+                kind: record.kind(),
+                signer: *record.signer(),
+                body: record.body().to_vec(),
+            })
+        }
+        Some(ContextCheck::Petition { .. }) => {}
         Some(ContextCheck::NotRecounted(_)) => {}
         None => report.fail(
             Step::Records,
@@ -746,6 +420,7 @@ fn fold_record(
 pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> Report {
     let mut report = Report::new();
     report.entries = archive.entries.len() as u64;
+    report.trust = Trust::of(archive, options);
     let leaves: Vec<Hash> = archive.entries.par_iter().map(|e| leaf_hash(e)).collect();
     let Some((checkpoint, trusted)) = check_log(archive, &leaves, options, &mut report) else {
         report.finish();
@@ -787,10 +462,8 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
         let decoded: Vec<Decoding> = chunk
             .par_iter()
             .map(|(_, record)| match record {
-                Ok(r) if r.kind() != CONTEXT_OPEN => {
-                    urne_election::decode(r.kind(), r.body()).map(Some)
-                }
-                _ => None,
+                Ok(r) => decode_ahead(r),
+                Err(_) => None,
             })
             .collect();
         for ((index, record), decoded) in chunk.into_iter().zip(decoded) {
@@ -799,8 +472,8 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
                 record,
                 decoded,
                 origin,
-                &mut contexts,
-                &mut order,
+                &options.authorities,
+                (&mut contexts, &mut order),
                 &mut report,
             );
         }
@@ -809,17 +482,18 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
     let total: u64 = contexts
         .values()
         .map(|c| match c {
-            ContextCheck::Election(e) => e.replay.state().map_or(0, |s| s.ballot_counts().0),
-            ContextCheck::Sitting(_) | ContextCheck::NotRecounted(_) => 0,
+            ContextCheck::Election(e) => e.pending_ballots(),
+            ContextCheck::Sitting(_)
+            | ContextCheck::Petition { .. }
+            | ContextCheck::NotRecounted(_) => 0,
         })
         .sum();
     let total = total.min((archive.entries.len() as u64).saturating_sub(trusted));
     progress.ballots(total);
     for id in order {
         match contexts.remove(&id) {
-            Some(ContextCheck::Election(mut check)) => {
-                check.verify_casts(trusted, progress, &mut report);
-                let summary = check.finish(origin, &mut report);
+            Some(ContextCheck::Election(check)) => {
+                let summary = check.finish(trusted, progress, &mut report);
                 report.elections.push(summary);
             }
             Some(ContextCheck::Sitting(records)) => {
@@ -838,6 +512,41 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
                     ),
                 }
             }
+            Some(ContextCheck::Petition {
+                authority,
+                parameters,
+                records,
+            }) => {
+                // Every signature verified in one batch per bucket, tags unique, the
+                // snapshot's root and cosignatures, the count and the posted result.
+                match urne_petition::recount(
+                    id.0,
+                    authority,
+                    parameters,
+                    &records,
+                    &mut rand::rng(),
+                ) {
+                    Ok(count) => {
+                        report.count(Step::Petitions, 1);
+                        report.petitions.push(crate::report::PetitionSummary {
+                            context: id.to_hex(),
+                            phase: count.phase.name().to_owned(),
+                            counted: count.counted,
+                            withdrawn: count.withdrawn,
+                            threshold: count.threshold,
+                        });
+                    }
+                    Err(v) => report.fail(
+                        Step::Petitions,
+                        Failure {
+                            record: Some(v.index),
+                            field: v.field.clone(),
+                            context: Some(id.to_hex()),
+                            message: v.reason.clone(),
+                        },
+                    ),
+                }
+            }
             Some(ContextCheck::NotRecounted(t)) => report.not_recounted.push(format!(
                 "{} (context type {}): envelopes and signatures only",
                 id.to_hex(),
@@ -846,6 +555,42 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
             None => {}
         }
     }
+    for pinned in &options.elections {
+        let hex = pinned.to_hex();
+        if !report.elections.iter().any(|e| e.context == hex) {
+            report.fail(
+                Step::Parameters,
+                Failure {
+                    record: None,
+                    field: "election".into(),
+                    context: Some(hex),
+                    message: "the pinned election (--election) is not on the log".into(),
+                },
+            );
+        }
+    }
     report.finish();
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roots_computed_in_one_pass_are_the_rfc_6962_roots_of_every_prefix() {
+        let leaves: Vec<Hash> = (0u32..70).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let sizes: Vec<u64> = (0..=70).collect();
+        let roots = roots_at(&leaves, &sizes);
+        for size in sizes {
+            assert_eq!(
+                roots.get(&size),
+                Some(&urne_log::hash::root_of(&leaves[..size as usize])),
+                "size {size}"
+            );
+        }
+        let sparse = roots_at(&leaves, &[3, 17, 64, 70]);
+        assert_eq!(sparse.len(), 4);
+        assert_eq!(sparse[&17], urne_log::hash::root_of(&leaves[..17]));
+    }
 }

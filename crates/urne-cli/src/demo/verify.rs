@@ -94,7 +94,13 @@ impl Progress for Counter<'_> {
 }
 
 fn adapt(report: Report) -> Result<Verified, VerifyError> {
-    if let Some((step, failure)) = report.failures().next() {
+    // The cause is the first record at fault in log order (spec/50 §50.2): a refused
+    // record leaves later ones refused too, in later or earlier steps. A failure of no
+    // record (the log itself) comes first.
+    let cause = report
+        .failures()
+        .min_by_key(|(step, f)| (f.record.is_some(), f.record, *step));
+    if let Some((step, failure)) = cause {
         return Err(VerifyError::Failed {
             step,
             record: failure.record,
@@ -131,7 +137,12 @@ fn adapt(report: Report) -> Result<Verified, VerifyError> {
         } else {
             verified.unfinished.push(UnfinishedElection {
                 context,
-                phase: e.phase_reached.unwrap_or(Phase::Setup),
+                // The verifier's phase is its own type (it shares no code with the
+                // board's fold); the codes are spec/12 §12.3's.
+                phase: e
+                    .phase_reached
+                    .and_then(|p| Phase::from_code(p.code()))
+                    .unwrap_or(Phase::Setup),
                 ceremony: e.ceremony,
             });
         }
@@ -164,7 +175,8 @@ pub fn verify_log_with_progress(
     };
     adapt(urne_verify::verify(
         &archive,
-        &Options::default(),
+        // The demo holds its board's key itself: that is its out-of-band pin.
+        &Options::pinned(&archive.board_vkey),
         &Counter(progress),
     ))
 }
@@ -215,7 +227,8 @@ pub fn verify_directory_with_progress(
     let archive = archive_of_directory(dir)?;
     adapt(urne_verify::verify(
         &archive,
-        &Options::default(),
+        // The demo holds its board's key itself: that is its out-of-band pin.
+        &Options::pinned(&archive.board_vkey),
         &Counter(progress),
     ))
 }

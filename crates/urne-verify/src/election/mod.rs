@@ -1,0 +1,1187 @@
+//! The verifier's own fold of an election (spec/23, with spec/20–24 for what each
+//! record must prove): who may post what, in which phase and ceremony round, the
+//! credential list's parts, ballots and audits, revotes, decryption shares and the
+//! result, each record accepted or refused as the board should have.
+//!
+//! Why its own (ARCHITECTURE §9): a verifier that replays the board's acceptance code
+//! cannot catch a bug in it. Only the pure cryptographic checks are shared with the
+//! board — a ballot's and a signature's equations (urne-ballot, urne-credential), the
+//! Benaloh opening (urne-ballot), the ceremony's outcome and the decryption shares
+//! (urne-ceremony), the sums and their opening (urne-tally). A differential test
+//! (tests/differential.rs) holds the two folds to the same verdicts.
+//!
+//! Cast ballots' proofs are deferred: they change nothing a later record is checked
+//! against, so they are verified after the log is read, batched across cores; the
+//! records from the move to `tallying` on, which read the counted ballots, wait for
+//! them (§23.8).
+
+mod body;
+mod ceremony;
+
+pub(crate) use body::cast_ballot;
+pub use body::{Phase, kinds};
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use rayon::prelude::*;
+use urne_ballot::{Ballot, BallotError, ContextInputs, Election, Manifest, check_audit};
+use urne_ceremony::{CeremonyOutcome, DecryptionError, DecryptionShares, verify_decryption_shares};
+use urne_credential::{CredentialList, CredentialListPart, ListedCredential, PublicCredential};
+use urne_crypto::BatchVerifier;
+use urne_log::{Hash, leaf_hash};
+use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
+use urne_record::{ContextId, ContextOpen, ContextPhase, ContextType, Record};
+use urne_tally::{Aggregation, TallyError, TallyResult, aggregate, check_opening};
+
+use crate::report::{ElectionSummary, Failure, Report, Step};
+use crate::verify::Progress;
+use body::{AuditBody, Body, BodyError, SignedBallot, decode};
+use ceremony::CeremonyFold;
+
+/// A body decoded ahead of the fold (in parallel): None for a record not decoded ahead.
+pub(crate) type Decoding = Option<Option<Result<Body, BodyError>>>;
+
+/// Decodes a record's body ahead of the fold.
+pub(crate) fn decode_ahead(record: &Record) -> Decoding {
+    match record.kind() {
+        CONTEXT_OPEN | CONTEXT_PHASE => None,
+        kind => Some(decode(kind, record.body())),
+    }
+}
+
+/// Ballots per batch verification: the multiscalar multiplication amortises, and
+/// every core still gets several batches.
+const BALLOTS_PER_BATCH: usize = 64;
+
+/// Audits one credential may post (spec/23 §23.7, K = 8).
+const MAX_AUDITS_PER_CREDENTIAL: u8 = 8;
+
+/// Why the fold refuses a record: the step of spec/50 it fails, the field, what.
+#[derive(Debug)]
+struct Refused {
+    step: Step,
+    field: String,
+    message: String,
+}
+
+fn refused(step: Step, field: impl Into<String>, message: impl Into<String>) -> Refused {
+    Refused {
+        step,
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// The step a record of `kind` belongs to when it is refused.
+fn step_of(kind: urne_record::Kind) -> Step {
+    match kind {
+        CONTEXT_OPEN | CONTEXT_PHASE | kinds::ELECTION_MANIFEST => Step::Parameters,
+        kinds::ELECTION_CREDENTIALS => Step::Credentials,
+        kinds::BALLOT_CAST => Step::Ballots,
+        kinds::BALLOT_AUDIT => Step::Audits,
+        kinds::TALLY_DECRYPTION_SHARES => Step::Decryption,
+        kinds::TALLY_RESULT => Step::Result,
+        k if kinds::name(k).is_some_and(|n| n.starts_with("ceremony.")) => Step::Ceremony,
+        _ => Step::Records,
+    }
+}
+
+fn ballot_field(e: &BallotError) -> String {
+    match e {
+        BallotError::Decode(d) => format!("body.ballot.{}", d.field()),
+        BallotError::WrongElection => "body.ballot.context".into(),
+        BallotError::WrongCredential => "body.ballot.credential".into(),
+        BallotError::Shape { field, .. }
+        | BallotError::SumProofKind { field, .. }
+        | BallotError::Proof { field, .. }
+        | BallotError::Prove { field, .. } => format!("body.ballot.{field}"),
+        _ => "body.ballot".into(),
+    }
+}
+
+/// The credential list's parts as they arrive (spec/22 §22.3): each must continue the
+/// list; with the last, the entries must hash to the declared root.
+#[derive(Default)]
+struct Parts {
+    /// Part 0's root, total and part count.
+    first: Option<(Hash, u64, u32)>,
+    entries: Vec<ListedCredential>,
+    next: u32,
+}
+
+/// Entries per part but the last (spec/22 §22.3).
+const ENTRIES_PER_PART: u64 = 1800;
+
+fn entry_leaf(entry: &ListedCredential) -> Hash {
+    let mut bytes = [0u8; 36];
+    bytes[..32].copy_from_slice(&entry.credential.to_bytes());
+    bytes[32..].copy_from_slice(&entry.weight.to_be_bytes());
+    leaf_hash(&bytes)
+}
+
+impl Parts {
+    fn check(&self, part: &CredentialListPart) -> Result<(), String> {
+        let header = (part.root, part.total, part.parts);
+        let (root, total, parts) = self.first.unwrap_or(header);
+        let implied = total.div_ceil(ENTRIES_PER_PART).max(1);
+        if u64::from(part.parts) != implied {
+            return Err(format!(
+                "{} parts declared, a list of {total} entries has {implied}",
+                part.parts
+            ));
+        }
+        if header != (root, total, parts) {
+            return Err(format!(
+                "part {} declares another root, total or part count than part 0",
+                part.part
+            ));
+        }
+        if part.part != self.next {
+            return Err(format!(
+                "part {} where part {} comes next",
+                part.part, self.next
+            ));
+        }
+        let last = part.part + 1 == parts;
+        let here = if last {
+            total - u64::from(part.part) * ENTRIES_PER_PART
+        } else {
+            ENTRIES_PER_PART
+        };
+        if part.entries.len() as u64 != here {
+            return Err(format!(
+                "part {} holds {} entries, {here} expected",
+                part.part,
+                part.entries.len()
+            ));
+        }
+        if let (Some(prev), Some(first)) = (self.entries.last(), part.entries.first())
+            && prev.credential.to_bytes() >= first.credential.to_bytes()
+        {
+            return Err(format!(
+                "entry {} does not follow the previous part's last in increasing order",
+                self.entries.len()
+            ));
+        }
+        if last {
+            let leaves: Vec<Hash> = self
+                .entries
+                .iter()
+                .chain(&part.entries)
+                .map(entry_leaf)
+                .collect();
+            if urne_log::hash::root_of(&leaves) != root {
+                return Err("the entries do not hash to the root the parts declare".into());
+            }
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, part: CredentialListPart) -> bool {
+        self.first
+            .get_or_insert((part.root, part.total, part.parts));
+        self.entries.extend(part.entries);
+        self.next += 1;
+        self.first.is_some_and(|(_, _, parts)| self.next == parts)
+    }
+}
+
+/// What voting opened on (spec/23 §23.3): never changed afterwards.
+struct Sealed {
+    election: Election,
+    outcome: CeremonyOutcome,
+    list: CredentialList,
+    /// Each listed credential by its encoding, decoded once.
+    listed: HashMap<[u8; 32], PublicCredential>,
+}
+
+/// A cast ballot accepted by the ordered checks, its proofs not verified yet.
+struct PendingCast {
+    index: u64,
+    signed: Box<SignedBallot>,
+    public: PublicCredential,
+}
+
+/// One election's records folded in log order.
+pub(crate) struct ElectionFold {
+    id: ContextId,
+    origin: String,
+    authority: Option<[u8; 32]>,
+    parameters: [u8; 32],
+    phase: Phase,
+    manifest: Option<Manifest>,
+    ceremony: CeremonyFold,
+    parts: Parts,
+    list: Option<CredentialList>,
+    sealed: Option<Sealed>,
+    /// Tracking codes on the board, and whether each is an audited (spoiled) ballot's.
+    tracking: HashMap<[u8; 32], bool>,
+    audits_of: HashMap<[u8; 32], u8>,
+    audits: u64,
+    pending: Vec<PendingCast>,
+    /// Records from the move to `tallying` on: checked once the ballots are.
+    tail: Vec<(u64, Record, Decoding)>,
+    finishing: bool,
+    /// The counted ballots' ballots, in log order, once their proofs are verified.
+    ballots: Vec<Ballot>,
+    aggregation: Option<Aggregation>,
+    decryptions: BTreeMap<u16, DecryptionShares>,
+    result: Option<(u64, TallyResult)>,
+}
+
+impl ElectionFold {
+    pub(crate) fn new(id: ContextId, origin: &str) -> Self {
+        Self {
+            id,
+            origin: origin.to_owned(),
+            authority: None,
+            parameters: [0; 32],
+            phase: Phase::Setup,
+            manifest: None,
+            ceremony: CeremonyFold::default(),
+            parts: Parts::default(),
+            list: None,
+            sealed: None,
+            tracking: HashMap::new(),
+            audits_of: HashMap::new(),
+            audits: 0,
+            pending: Vec::new(),
+            tail: Vec::new(),
+            finishing: false,
+            ballots: Vec::new(),
+            aggregation: None,
+            decryptions: BTreeMap::new(),
+            result: None,
+        }
+    }
+
+    /// Cast ballots accepted so far, their proofs still to verify.
+    pub(crate) fn pending_ballots(&self) -> u64 {
+        self.pending.len() as u64
+    }
+
+    fn fail(&self, report: &mut Report, index: Option<u64>, r: Refused) {
+        report.fail(
+            r.step,
+            Failure {
+                record: index,
+                field: r.field,
+                context: Some(self.id.to_hex()),
+                message: r.message,
+            },
+        );
+    }
+
+    /// One record of this election, in log order (its envelope signature verified). A
+    /// record the rules refuse is reported and changes nothing.
+    pub(crate) fn feed(
+        &mut self,
+        index: u64,
+        record: Record,
+        decoded: Decoding,
+        report: &mut Report,
+    ) {
+        if !self.finishing && self.phase >= Phase::Tallying {
+            self.tail.push((index, record, decoded));
+            return;
+        }
+        match self.check_and_apply(index, &record, decoded) {
+            Ok(step) => {
+                if let Some(step) = step {
+                    report.count(step, 1);
+                }
+            }
+            Err(r) => self.fail(report, Some(index), r),
+        }
+    }
+
+    fn authority_only(&self, kind: urne_record::Kind, signer: &[u8; 32]) -> Result<(), Refused> {
+        if self.authority.as_ref() == Some(signer) {
+            Ok(())
+        } else {
+            Err(refused(
+                step_of(kind),
+                "signer",
+                format!(
+                    "{} must be signed by the election's authority (the signer of its context.open)",
+                    name(kind)
+                ),
+            ))
+        }
+    }
+
+    fn in_phase(&self, kind: urne_record::Kind, phase: Phase) -> Result<(), Refused> {
+        if self.phase == phase {
+            Ok(())
+        } else {
+            Err(refused(
+                step_of(kind),
+                "kind",
+                format!(
+                    "{} is accepted only in the {phase} phase; the election is in its {} phase",
+                    name(kind),
+                    self.phase
+                ),
+            ))
+        }
+    }
+
+    fn in_round(&self, kind: urne_record::Kind, round: u8) -> Result<(), Refused> {
+        self.in_phase(kind, Phase::Ceremony)?;
+        if self.ceremony.round == round {
+            Ok(())
+        } else {
+            Err(refused(
+                Step::Ceremony,
+                "kind",
+                format!(
+                    "{} belongs to ceremony round {round}; the ceremony is in round {}",
+                    name(kind),
+                    self.ceremony.round
+                ),
+            ))
+        }
+    }
+
+    /// Signed by the identity key of trustee `j`, whom the body names; an index outside
+    /// the roster is named `field` (spec/23 §23.4: `body.trustee` whichever role names it).
+    fn trustee_only(
+        &self,
+        kind: urne_record::Kind,
+        signer: &[u8; 32],
+        j: u16,
+        field: &str,
+    ) -> Result<(), Refused> {
+        match self.ceremony.identity(j) {
+            Some(id) if id == signer => Ok(()),
+            Some(_) => Err(refused(
+                step_of(kind),
+                "signer",
+                format!(
+                    "{} must be signed by the identity key of trustee {j}, whom it names",
+                    name(kind)
+                ),
+            )),
+            None => Err(refused(
+                step_of(kind),
+                field,
+                format!("the ceremony has no trustee {j}"),
+            )),
+        }
+    }
+
+    /// Checks a record against the rules and the state; applies it if it passes.
+    /// Returns the step to count it under.
+    fn check_and_apply(
+        &mut self,
+        index: u64,
+        record: &Record,
+        decoded: Decoding,
+    ) -> Result<Option<Step>, Refused> {
+        let kind = record.kind();
+        let signer = record.signer();
+        if kind == CONTEXT_OPEN {
+            return self.open(record).map(|()| Some(Step::Parameters));
+        }
+        if self.authority.is_none() {
+            return Err(refused(
+                Step::Records,
+                "context",
+                "a record before its election's context.open",
+            ));
+        }
+        if kind == CONTEXT_PHASE {
+            return self.move_phase(record).map(|()| None);
+        }
+        let body = decoded
+            .unwrap_or_else(|| decode(kind, record.body()))
+            .ok_or_else(|| {
+                refused(
+                    Step::Records,
+                    "kind",
+                    format!("kind 0x{:04x} is not an election record kind", kind.0),
+                )
+            })?
+            .map_err(|e| {
+                refused(
+                    step_of(kind),
+                    e.field,
+                    format!("{}: {}", name(kind), e.message),
+                )
+            })?;
+        let id = self.id.0;
+        match body {
+            Body::Manifest {
+                manifest,
+                parameters,
+            } => {
+                self.authority_only(kind, signer)?;
+                self.in_phase(kind, Phase::Setup)?;
+                if self.manifest.is_some() {
+                    return Err(refused(
+                        Step::Parameters,
+                        "body",
+                        "the election already has its manifest",
+                    ));
+                }
+                if parameters != self.parameters {
+                    return Err(refused(
+                        Step::Parameters,
+                        "body.manifest",
+                        "the manifest does not hash to the parameters hash of the election's context.open",
+                    ));
+                }
+                self.manifest = Some(manifest);
+                Ok(Some(Step::Parameters))
+            }
+            Body::CeremonyOpen(open) => {
+                self.authority_only(kind, signer)?;
+                self.in_phase(kind, Phase::Ceremony)?;
+                if self.ceremony.open.as_ref() == Some(&open) {
+                    return Err(refused(
+                        Step::Ceremony,
+                        "body",
+                        "the ceremony is already open with exactly this roster",
+                    ));
+                }
+                if self.ceremony.round > ceremony::REGISTER {
+                    return Err(refused(
+                        Step::Ceremony,
+                        "kind",
+                        format!(
+                            "ceremony.open is accepted in rounds 0 and 1; the ceremony is in round {}",
+                            self.ceremony.round
+                        ),
+                    ));
+                }
+                self.ceremony.reopen(open);
+                Ok(Some(Step::Ceremony))
+            }
+            Body::Register(r) => {
+                self.in_round(kind, ceremony::REGISTER)?;
+                self.trustee_only(kind, signer, r.trustee, "body.trustee")?;
+                if self.ceremony.registrations.contains_key(&r.trustee) {
+                    return Err(refused(
+                        Step::Ceremony,
+                        "body.trustee",
+                        format!("trustee {} has already registered", r.trustee),
+                    ));
+                }
+                self.ceremony.registrations.insert(r.trustee, r);
+                self.ceremony.advance(id);
+                Ok(Some(Step::Ceremony))
+            }
+            Body::CommitmentHash(h) => {
+                let posted = self.ceremony.hashes.contains_key(&h.dealer);
+                self.check_dealer(kind, signer, h.dealer, ceremony::COMMIT, posted)?;
+                self.ceremony.hashes.insert(h.dealer, h);
+                self.ceremony.advance(id);
+                Ok(Some(Step::Ceremony))
+            }
+            Body::Commitments(c) => {
+                let posted = self.ceremony.commitments.contains_key(&c.dealer);
+                self.check_dealer(kind, signer, c.dealer, ceremony::REVEAL, posted)?;
+                self.ceremony.commitments.insert(c.dealer, c);
+                self.ceremony.advance(id);
+                Ok(Some(Step::Ceremony))
+            }
+            Body::Shares(s) => {
+                let posted = self.ceremony.shares.contains_key(&s.dealer);
+                self.check_dealer(kind, signer, s.dealer, ceremony::DEAL, posted)?;
+                self.ceremony.shares.insert(s.dealer, s);
+                self.ceremony.advance(id);
+                Ok(Some(Step::Ceremony))
+            }
+            Body::Complaint(c) => {
+                self.in_round(kind, ceremony::COMPLAIN)?;
+                self.trustee_only(kind, signer, c.complainer, "body.trustee")?;
+                if c.dealer == c.complainer || !self.ceremony.shares.contains_key(&c.dealer) {
+                    return Err(refused(
+                        Step::Ceremony,
+                        "body.dealer",
+                        format!("dealer {} posted no shares to complain about", c.dealer),
+                    ));
+                }
+                if self
+                    .ceremony
+                    .complaints
+                    .contains_key(&(c.dealer, c.complainer))
+                {
+                    return Err(refused(
+                        Step::Ceremony,
+                        "body.dealer",
+                        format!(
+                            "trustee {} has already complained about dealer {}",
+                            c.complainer, c.dealer
+                        ),
+                    ));
+                }
+                self.ceremony.complaints.insert((c.dealer, c.complainer), c);
+                Ok(Some(Step::Ceremony))
+            }
+            Body::Answer(a) => {
+                self.in_round(kind, ceremony::ANSWER)?;
+                self.trustee_only(kind, signer, a.dealer, "body.trustee")?;
+                let key = (a.dealer, a.recipient);
+                if !self.ceremony.complaints.contains_key(&key) {
+                    return Err(refused(
+                        Step::Ceremony,
+                        "body.recipient",
+                        format!(
+                            "trustee {} made no complaint against dealer {}",
+                            a.recipient, a.dealer
+                        ),
+                    ));
+                }
+                if self.ceremony.answers.contains_key(&key) {
+                    return Err(refused(
+                        Step::Ceremony,
+                        "body.recipient",
+                        "this complaint is already answered",
+                    ));
+                }
+                self.ceremony.answers.insert(key, a);
+                self.ceremony.advance(id);
+                Ok(Some(Step::Ceremony))
+            }
+            Body::CloseRound(round) => {
+                self.authority_only(kind, signer)?;
+                self.in_phase(kind, Phase::Ceremony)?;
+                let current = self.ceremony.round;
+                if !(ceremony::COMMIT..=ceremony::ANSWER).contains(&current) {
+                    return Err(refused(
+                        Step::Ceremony,
+                        "kind",
+                        format!(
+                            "ceremony.close-round closes rounds 2 to 6; the ceremony is in round {current}"
+                        ),
+                    ));
+                }
+                if round != current {
+                    return Err(refused(
+                        Step::Ceremony,
+                        "body.round",
+                        format!("round {round} is not the current round {current}"),
+                    ));
+                }
+                self.ceremony.close(id);
+                Ok(Some(Step::Ceremony))
+            }
+            Body::Credentials(part) => {
+                self.authority_only(kind, signer)?;
+                self.in_phase(kind, Phase::Registration)?;
+                if self.list.is_some() {
+                    return Err(refused(
+                        Step::Credentials,
+                        "body",
+                        "the credential list is complete; a second list is refused",
+                    ));
+                }
+                self.parts.check(&part).map_err(|e| {
+                    refused(
+                        Step::Credentials,
+                        "body",
+                        format!("election.credentials: {e}"),
+                    )
+                })?;
+                if self.parts.push(part) {
+                    let parts = std::mem::take(&mut self.parts);
+                    let list = CredentialList::new(parts.entries).map_err(|e| {
+                        refused(
+                            Step::Credentials,
+                            "body",
+                            format!("the credential list: {e}"),
+                        )
+                    })?;
+                    self.list = Some(list);
+                }
+                Ok(None)
+            }
+            Body::Cast(signed) => self.cast(index, signed).map(|()| None),
+            Body::Audit(audit) => self.audit(*audit).map(|()| None),
+            Body::DecryptionShares(shares) => self
+                .decryption_shares(signer, shares)
+                .map(|()| Some(Step::Decryption)),
+            Body::Result(result) => self.result(index, signer, *result).map(|()| None),
+        }
+    }
+
+    fn open(&mut self, record: &Record) -> Result<(), Refused> {
+        if self.authority.is_some() {
+            return Err(refused(
+                Step::Parameters,
+                "context",
+                "the election is already open: a second context.open",
+            ));
+        }
+        let open = ContextOpen::parse(record.body())
+            .map_err(|e| refused(Step::Parameters, e.field(), e.to_string()))?;
+        if open.context_type != ContextType::ELECTION
+            || ContextId::derive(record.signer(), record.body()) != self.id
+        {
+            return Err(refused(
+                Step::Parameters,
+                "context",
+                "not the opening of this election (spec/12 §12.4)",
+            ));
+        }
+        self.authority = Some(*record.signer());
+        self.parameters = open.parameters;
+        Ok(())
+    }
+
+    fn check_dealer(
+        &self,
+        kind: urne_record::Kind,
+        signer: &[u8; 32],
+        dealer: u16,
+        round: u8,
+        posted: bool,
+    ) -> Result<(), Refused> {
+        self.in_round(kind, round)?;
+        self.trustee_only(kind, signer, dealer, "body.trustee")?;
+        if posted {
+            return Err(refused(
+                Step::Ceremony,
+                "body.dealer",
+                format!("dealer {dealer} has already posted its {}", name(kind)),
+            ));
+        }
+        if !self.ceremony.in_the_running(dealer) {
+            return Err(refused(
+                Step::Ceremony,
+                "body.dealer",
+                format!("dealer {dealer} missed an earlier round and is disqualified"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `context.phase` (spec/23 §23.3).
+    fn move_phase(&mut self, record: &Record) -> Result<(), Refused> {
+        let kind = CONTEXT_PHASE;
+        self.authority_only(kind, record.signer())?;
+        let code = ContextPhase::parse(record.body())
+            .map_err(|e| refused(Step::Parameters, e.field(), e.to_string()))?
+            .to;
+        let to = Phase::from_code(code).ok_or_else(|| {
+            refused(
+                Step::Parameters,
+                "body",
+                format!("an election has no phase {code}"),
+            )
+        })?;
+        if self.phase.next() != Some(to) {
+            return Err(refused(
+                Step::Parameters,
+                "kind",
+                format!(
+                    "a move to {to} from the {} phase: one step forward at a time",
+                    self.phase
+                ),
+            ));
+        }
+        let refuse = |why: &str| Err(refused(Step::Parameters, "body", why.to_owned()));
+        match to {
+            Phase::Ceremony if self.manifest.is_none() => {
+                return refuse("the ceremony cannot start before the manifest is on the board");
+            }
+            Phase::Registration => match &self.ceremony.outcome {
+                Some(Ok(_)) => {}
+                Some(Err(fault)) => {
+                    return refuse(&format!(
+                        "the ceremony failed ({fault}); the election has no key"
+                    ));
+                }
+                None => {
+                    return refuse("registration cannot start before the key ceremony is complete");
+                }
+            },
+            Phase::Voting => self.seal()?,
+            Phase::Published if self.result.is_none() => {
+                return refuse(
+                    "the election cannot be published before its tally.result is on the board",
+                );
+            }
+            _ => {}
+        }
+        self.phase = to;
+        Ok(())
+    }
+
+    /// Seals what voting opens on: the manifest, the joint key, the list, and the
+    /// election context hash over them (spec/21 §21.3).
+    fn seal(&mut self) -> Result<(), Refused> {
+        let (Some(manifest), Some(list), Some(Ok(outcome))) =
+            (&self.manifest, &self.list, &self.ceremony.outcome)
+        else {
+            return Err(refused(
+                Step::Parameters,
+                "body",
+                "voting cannot open before the credential list is complete on the board",
+            ));
+        };
+        let root = list.root().0;
+        let election = Election::new(ContextInputs {
+            manifest,
+            joint_key: &outcome.joint_key,
+            credential_root: &root,
+            board_origin: &self.origin,
+            context_id: &self.id.0,
+        })
+        .map_err(|e| {
+            refused(
+                Step::Parameters,
+                "body",
+                format!("the election context: {e}"),
+            )
+        })?;
+        let listed = list
+            .entries()
+            .iter()
+            .map(|e| (e.credential.to_bytes(), e.credential))
+            .collect();
+        self.sealed = Some(Sealed {
+            election,
+            outcome: outcome.clone(),
+            list: list.clone(),
+            listed,
+        });
+        Ok(())
+    }
+
+    fn sealed(&self, kind: urne_record::Kind) -> Result<&Sealed, Refused> {
+        self.sealed.as_ref().ok_or_else(|| {
+            refused(
+                step_of(kind),
+                "kind",
+                format!(
+                    "{} before voting opened (the election is in its {} phase)",
+                    name(kind),
+                    self.phase
+                ),
+            )
+        })
+    }
+
+    /// This election's ballot, from a listed credential (decoded once, on the list).
+    fn listed(
+        &self,
+        kind: urne_record::Kind,
+        ballot: &Ballot,
+    ) -> Result<PublicCredential, Refused> {
+        let sealed = self.sealed(kind)?;
+        if ballot.context != *sealed.election.context() {
+            return Err(refused(
+                step_of(kind),
+                "body.ballot.context",
+                "the ballot was made for another election (its context hash differs)",
+            ));
+        }
+        sealed
+            .listed
+            .get(&ballot.credential.0)
+            .copied()
+            .ok_or_else(|| {
+                refused(
+                    step_of(kind),
+                    "body.ballot.credential",
+                    "the credential is not on the election's credential list",
+                )
+            })
+    }
+
+    fn unused(&self, tracking: &[u8; 32], kind: urne_record::Kind) -> Result<(), Refused> {
+        match self.tracking.get(tracking) {
+            None => Ok(()),
+            Some(true) if kind == kinds::BALLOT_CAST => Err(refused(
+                Step::Audits,
+                "body.ballot",
+                "a spoiled (audited) ballot cast to be counted: an audited ballot never counts",
+            )),
+            Some(_) => Err(refused(
+                step_of(kind),
+                "body.ballot",
+                "this ballot (its tracking code) is already on the board, cast or audited",
+            )),
+        }
+    }
+
+    /// `ballot.cast` (spec/23 §23.6), but for its proofs ([`Self::finish`] verifies them).
+    fn cast(&mut self, index: u64, signed: Box<SignedBallot>) -> Result<(), Refused> {
+        let kind = kinds::BALLOT_CAST;
+        self.sealed(kind)?;
+        self.in_phase(kind, Phase::Voting)?;
+        let public = self.listed(kind, &signed.ballot)?;
+        self.unused(&signed.tracking.0, kind)?;
+        self.tracking.insert(signed.tracking.0, false);
+        self.pending.push(PendingCast {
+            index,
+            signed,
+            public,
+        });
+        Ok(())
+    }
+
+    /// `ballot.audit` (spec/23 §23.7), checked whole on arrival: audits are few.
+    fn audit(&mut self, audit: AuditBody) -> Result<(), Refused> {
+        let kind = kinds::BALLOT_AUDIT;
+        let AuditBody { signed, opening } = audit;
+        let public = self.listed(kind, &signed.ballot)?;
+        let sealed = self.sealed(kind)?;
+        signed
+            .signature
+            .verify(&public, sealed.election.context(), &signed.tracking.0)
+            .map_err(|e| refused(Step::Audits, "body.signature", e.to_string()))?;
+        check_audit(&sealed.election, &signed.ballot, &opening)
+            .map_err(|e| refused(Step::Audits, "body.opening", format!("audited ballot: {e}")))?;
+        self.in_phase(kind, Phase::Voting)?;
+        self.unused(&signed.tracking.0, kind)?;
+        let rank = self
+            .audits_of
+            .get(&signed.ballot.credential.0)
+            .copied()
+            .unwrap_or(0);
+        if rank >= MAX_AUDITS_PER_CREDENTIAL {
+            return Err(refused(
+                Step::Audits,
+                "body.ballot.credential",
+                format!("this credential already posted its {MAX_AUDITS_PER_CREDENTIAL} audits"),
+            ));
+        }
+        self.audits_of.insert(signed.ballot.credential.0, rank + 1);
+        self.tracking.insert(signed.tracking.0, true);
+        self.audits += 1;
+        Ok(())
+    }
+
+    /// The encrypted tally of the counted ballots (spec/24 §24.3), computed once.
+    fn aggregation(&mut self, kind: urne_record::Kind) -> Result<&Aggregation, Refused> {
+        if self.aggregation.is_none() {
+            let sealed = self.sealed(kind)?;
+            let aggregation =
+                aggregate(&sealed.election, &sealed.list, &self.ballots).map_err(|e| {
+                    refused(
+                        Step::Aggregation,
+                        "body",
+                        format!("the encrypted tally: {e}"),
+                    )
+                })?;
+            self.aggregation = Some(aggregation);
+        }
+        self.aggregation
+            .as_ref()
+            .ok_or_else(|| refused(Step::Aggregation, "body", "the encrypted tally"))
+    }
+
+    /// `tally.decryption-shares` (spec/23 §23.8, spec/20 §20.7).
+    fn decryption_shares(
+        &mut self,
+        signer: &[u8; 32],
+        shares: DecryptionShares,
+    ) -> Result<(), Refused> {
+        let kind = kinds::TALLY_DECRYPTION_SHARES;
+        self.in_phase(kind, Phase::Tallying)?;
+        self.trustee_only(kind, signer, shares.trustee, "body.trustee")?;
+        if self.decryptions.contains_key(&shares.trustee) {
+            return Err(refused(
+                Step::Decryption,
+                "body.trustee",
+                format!(
+                    "trustee {} has already posted its decryption shares",
+                    shares.trustee
+                ),
+            ));
+        }
+        let ciphertexts = self.aggregation(kind)?.tally.ciphertexts();
+        let sealed = self.sealed(kind)?;
+        verify_decryption_shares(&sealed.outcome, sealed.election.context(), &ciphertexts, &shares)
+            .map_err(|e| match e {
+                DecryptionError::InvalidShare {
+                    trustee,
+                    ciphertext,
+                } => refused(
+                    Step::Decryption,
+                    format!("body.shares[{ciphertext}]"),
+                    format!("trustee {trustee}'s decryption share of ciphertext {ciphertext} does not verify"),
+                ),
+                other => refused(Step::Decryption, "body", other.to_string()),
+            })?;
+        self.decryptions.insert(shares.trustee, shares);
+        Ok(())
+    }
+
+    /// `tally.result` (spec/23 §23.9, spec/24 §24.6): against the sums of the counted
+    /// ballots and the decryption shares the board accepted.
+    fn result(
+        &mut self,
+        index: u64,
+        signer: &[u8; 32],
+        result: TallyResult,
+    ) -> Result<(), Refused> {
+        let kind = kinds::TALLY_RESULT;
+        self.authority_only(kind, signer)?;
+        self.in_phase(kind, Phase::Tallying)?;
+        if self.result.is_some() {
+            return Err(refused(
+                Step::Result,
+                "body",
+                "the result is already on the board",
+            ));
+        }
+        let aggregation = self.aggregation(kind)?;
+        let mine = &aggregation.tally;
+        let superseded = aggregation.resolution.superseded.len() as u64;
+        if result.tally.context != mine.context {
+            return Err(refused(
+                Step::Aggregation,
+                "body.context",
+                "a tally of another election",
+            ));
+        }
+        let compare = |step: Step, field: &str, expected: u64, found: u64| {
+            if expected == found {
+                Ok(())
+            } else {
+                Err(refused(
+                    step,
+                    format!("body.{field}"),
+                    format!("the board's ballots give {expected}, the result says {found}"),
+                ))
+            }
+        };
+        compare(Step::Revotes, "ballots", mine.ballots, result.tally.ballots)?;
+        compare(Step::Revotes, "superseded", superseded, result.superseded)?;
+        compare(
+            Step::Aggregation,
+            "weight",
+            mine.weight,
+            result.tally.weight,
+        )?;
+        if result.tally.contests.len() != mine.contests.len() {
+            return Err(refused(
+                Step::Aggregation,
+                "body.contests",
+                format!("the manifest has {} contests", mine.contests.len()),
+            ));
+        }
+        for (i, (ours, theirs)) in mine.contests.iter().zip(&result.tally.contests).enumerate() {
+            if ours.len() != theirs.len() {
+                return Err(refused(
+                    Step::Aggregation,
+                    format!("body.contests[{i}]"),
+                    format!("contest {i} has {} entries", ours.len()),
+                ));
+            }
+            if let Some(k) = ours.iter().zip(theirs).position(|(a, b)| a != b) {
+                return Err(refused(
+                    Step::Aggregation,
+                    format!("body.contests[{i}].entries[{k}].sum"),
+                    "not the sum of the counted ballots on the board",
+                ));
+            }
+        }
+        let sealed = self.sealed(kind)?;
+        let shares: Vec<DecryptionShares> = self.decryptions.values().cloned().collect();
+        check_opening(
+            &sealed.election,
+            &sealed.outcome,
+            &result.tally,
+            &shares,
+            &result.trustees,
+            &result.counts,
+        )
+        .map_err(|e| opening_refusal(sealed.election.manifest(), e))?;
+        // spec/24 §24.6 step 6: each budget contest's funded projects, as its rule
+        // (spec/26) selects them from the counts.
+        urne_tally::check_fundings(sealed.election.manifest(), &result.counts, &result.fundings)
+            .map_err(|e| opening_refusal(sealed.election.manifest(), e))?;
+        self.result = Some((index, result));
+        Ok(())
+    }
+
+    /// V6 on the ballots accepted by the ordered checks, then the records that waited
+    /// for them; then the summary. Ballots before entry `trusted` were verified by an
+    /// earlier run (spec/50 §50.6).
+    pub(crate) fn finish(
+        mut self,
+        trusted: u64,
+        progress: &dyn Progress,
+        report: &mut Report,
+    ) -> ElectionSummary {
+        let pending = std::mem::take(&mut self.pending);
+        let failed = match &self.sealed {
+            Some(sealed) => verify_casts(sealed, &pending, trusted, progress),
+            None => Vec::new(),
+        };
+        report.count(
+            Step::Ballots,
+            pending.iter().filter(|c| c.index >= trusted).count() as u64,
+        );
+        let refused_at: HashSet<u64> = failed.iter().map(|(i, _)| *i).collect();
+        for (index, r) in failed {
+            self.fail(report, Some(index), r);
+        }
+        // A ballot whose proofs fail was refused by the board: it neither counts nor
+        // supersedes an earlier ballot of its credential.
+        self.ballots = pending
+            .into_iter()
+            .filter(|c| !refused_at.contains(&c.index))
+            .map(|c| c.signed.ballot)
+            .collect();
+        report.count(Step::Revotes, self.ballots.len() as u64);
+        report.count(Step::Audits, self.audits);
+
+        self.finishing = true;
+        for (index, record, decoded) in std::mem::take(&mut self.tail) {
+            match self.check_and_apply(index, &record, decoded) {
+                Ok(step) => {
+                    if let Some(step) = step {
+                        report.count(step, 1);
+                    }
+                }
+                Err(r) => self.fail(report, Some(index), r),
+            }
+        }
+        if let Some(a) = &self.aggregation {
+            report.count(Step::Aggregation, a.tally.ciphertexts().len() as u64);
+        }
+        if self.result.is_some() {
+            report.count(Step::Result, 1);
+        }
+        self.summary(report)
+    }
+
+    fn summary(self, report: &mut Report) -> ElectionSummary {
+        let credentials = self.list.as_ref().map_or(0, |l| l.entries().len());
+        report.count(Step::Credentials, credentials as u64);
+        let result = self.result.map(|(_, r)| r);
+        ElectionSummary {
+            context: self.id.to_hex(),
+            phase: self.phase.to_string(),
+            credentials,
+            ballots: self.ballots.len(),
+            audits: self.audits as usize,
+            counts: result.as_ref().map(|r| r.counts.clone()),
+            phase_reached: self.authority.map(|_| self.phase),
+            manifest: self.manifest,
+            ceremony: self.ceremony.outcome,
+            voting_opened: self.sealed.is_some(),
+            result,
+        }
+    }
+}
+
+fn name(kind: urne_record::Kind) -> &'static str {
+    match kind {
+        CONTEXT_OPEN => "context.open",
+        CONTEXT_PHASE => "context.phase",
+        k => kinds::name(k).unwrap_or("record"),
+    }
+}
+
+/// A refusal of spec/24 §24.6 steps 4–5 (urne-tally's opening check) as the step and
+/// the result's field it concerns.
+fn opening_refusal(manifest: &Manifest, e: TallyError) -> Refused {
+    let (step, field) = match &e {
+        TallyError::WrongTrusteeCount { .. }
+        | TallyError::MissingShares { .. }
+        | TallyError::InvalidShare { .. }
+        | TallyError::Shares(_)
+        | TallyError::CeremonyOfAnotherKey => (Step::Decryption, "body.trustees".to_owned()),
+        TallyError::Count { at, .. }
+        | TallyError::CountAboveBound { at, .. }
+        | TallyError::NoCountWithinBound { at, .. } => {
+            let entry = match at.entry {
+                urne_tally::Entry::Option(k) => k,
+                urne_tally::Entry::Blank => manifest
+                    .contests()
+                    .get(at.contest)
+                    .map_or(0, |c| c.options.len()),
+            };
+            (
+                Step::Result,
+                format!("body.contests[{}].entries[{entry}].count", at.contest),
+            )
+        }
+        TallyError::BoundTooLarge { .. } => (Step::Aggregation, "body.weight".to_owned()),
+        TallyError::TallyShape { .. } => (Step::Result, "body.counts".to_owned()),
+        TallyError::FundingShape { .. } => (Step::Result, "body.fundings".to_owned()),
+        TallyError::Funding { contest, field, .. } => {
+            (Step::Result, format!("body.fundings[{contest}].{field}"))
+        }
+        _ => (Step::Result, "body".to_owned()),
+    };
+    refused(step, field, e.to_string())
+}
+
+/// Every pending ballot from entry `trusted` on, its proofs and its credential's
+/// signature as one batch item, in batches across cores; a batch that fails is
+/// bisected and each guilty ballot re-checked proof by proof to name the field.
+fn verify_casts(
+    sealed: &Sealed,
+    casts: &[PendingCast],
+    trusted: u64,
+    progress: &dyn Progress,
+) -> Vec<(u64, Refused)> {
+    let new = casts.partition_point(|c| c.index < trusted);
+    let mut failed: Vec<(u64, Refused)> = casts[new..]
+        .par_chunks(BALLOTS_PER_BATCH)
+        .flat_map_iter(|chunk| {
+            let mut batch = BatchVerifier::with_capacity(chunk.len());
+            let mut early = Vec::new();
+            for (position, cast) in chunk.iter().enumerate() {
+                match relations(sealed, cast) {
+                    Ok(r) => batch.push(position, Ok(r)),
+                    Err(r) => early.push((cast.index, r)),
+                }
+            }
+            let verdict = batch.verify(&mut rand::rng());
+            progress.verified(chunk.len() as u64);
+            if let Err(failure) = verdict {
+                early.extend(failure.failures.into_iter().filter_map(|(position, _)| {
+                    chunk.get(position).map(|c| (c.index, diagnose(sealed, c)))
+                }));
+            }
+            early
+        })
+        .collect();
+    failed.sort_by_key(|(index, _)| *index);
+    failed
+}
+
+fn relations(sealed: &Sealed, cast: &PendingCast) -> Result<urne_crypto::Relations, Refused> {
+    let SignedBallot {
+        ballot,
+        tracking,
+        signature,
+    } = cast.signed.as_ref();
+    let mut relations = ballot
+        .relations(&sealed.election, &ballot.credential)
+        .map_err(|e| refused(Step::Ballots, ballot_field(&e), e.to_string()))?;
+    relations.extend(
+        signature
+            .relations(&cast.public, sealed.election.context(), &tracking.0)
+            .map_err(|e| refused(Step::Ballots, "body.signature", e.to_string()))?,
+    );
+    Ok(relations)
+}
+
+fn diagnose(sealed: &Sealed, cast: &PendingCast) -> Refused {
+    let SignedBallot {
+        ballot,
+        tracking,
+        signature,
+    } = cast.signed.as_ref();
+    if let Err(e) = ballot.verify(&sealed.election, &ballot.credential) {
+        return refused(Step::Ballots, ballot_field(&e), e.to_string());
+    }
+    if let Err(e) = signature.verify(&cast.public, sealed.election.context(), &tracking.0) {
+        return refused(Step::Ballots, "body.signature", e.to_string());
+    }
+    refused(
+        Step::Ballots,
+        "body",
+        "a proof of the ballot does not verify",
+    )
+}
