@@ -30,7 +30,8 @@ pub use body::{
 pub use chamber::{ChamberPhase, ChamberState, chamber_phases};
 pub use error::AssemblyError;
 pub use recount::{
-    Recount, Recounted, RollCallEntry, Violation, chamber_of, recount, recount_sittings,
+    ELECTION_LINK_KINDS, Recount, Recounted, RollCallEntry, Violation, chamber_of, recount,
+    recount_sittings,
 };
 
 /// The context type of a chamber (spec/12 §12.3): its roster and standing rules.

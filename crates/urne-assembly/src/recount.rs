@@ -451,6 +451,15 @@ pub fn recount_sittings(
         .collect())
 }
 
+/// The kinds of an election's records a secret division's links read (§40.12): a
+/// verifier that hands `recount_sittings` only part of the log keeps these.
+pub const ELECTION_LINK_KINDS: [urne_record::Kind; 4] = [
+    CONTEXT_OPEN,
+    urne_election::kinds::ELECTION_CREDENTIALS,
+    urne_election::kinds::CEREMONY_OPEN,
+    urne_election::kinds::TALLY_RESULT,
+];
+
 /// The links of every secret division of these sittings to the election that votes it
 /// (§40.12), checked once the fold has passed: the election is opened by the sitting's
 /// presiding officer; its credential list is exactly the credentials members registered
@@ -493,13 +502,7 @@ fn check_election(
     let mut parts: Vec<(u64, CredentialListPart)> = Vec::new();
     let mut tally: Option<(u64, TallyResult)> = None;
     for (index, record) in records.iter().filter(|(_, r)| r.context() == election) {
-        let used = [
-            CONTEXT_OPEN,
-            urne_election::kinds::ELECTION_CREDENTIALS,
-            urne_election::kinds::CEREMONY_OPEN,
-            urne_election::kinds::TALLY_RESULT,
-        ];
-        if !used.contains(&record.kind()) {
+        if !ELECTION_LINK_KINDS.contains(&record.kind()) {
             continue;
         }
         // The records the links read are not in the sitting's batch: each is checked
