@@ -13,14 +13,16 @@ use urne_ballot::{Ballot, CredentialKey, Manifest, SumProof, TrackingCode};
 use urne_ceremony::{CeremonyOpen, Commitments, DecryptionShare, DecryptionShares};
 use urne_cli::demo::progress::Stages;
 use urne_cli::demo::voters::{self, VoterPlan};
-use urne_cli::demo::{HeldElection, UncheckedLog, hold_planned_election};
+use urne_cli::demo::{
+    HeldElection, UncheckedLog, budget, hold_planned_election, hold_planned_election_on,
+};
 use urne_credential::{BallotSignature, Credential};
 use urne_crypto::Scalar;
 use urne_election::{AuditRecord, CastBallot, ManifestRecord, Phase, kinds};
 use urne_log::note::{Cosigner, Note, NoteSigner};
 use urne_log::{Checkpoint, Hash, leaf_hash};
-use urne_record::kinds::CONTEXT_PHASE;
-use urne_record::{ContextId, Record};
+use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
+use urne_record::{ContextId, ContextOpen, ContextType, Record};
 use urne_tally::TallyResult;
 use urne_verify::{Archive, Options, Quiet, Report, Step};
 
@@ -82,6 +84,38 @@ fn held() -> &'static Held {
             authority,
             board: NoteSigner::from_seed(ORIGIN, &[3; 32]).unwrap(),
             foreign_cast,
+        }
+    })
+}
+
+/// A participatory budget (spec/21 kind 4, spec/26) of eight voters on the same board:
+/// the demo's 30 projects, funded by max-approvals.
+fn budget_held() -> &'static Held {
+    static HELD: OnceLock<Held> = OnceLock::new();
+    HELD.get_or_init(|| {
+        let authority = SigningKey::from_bytes(&[7; 32]);
+        let manifest = budget::manifest(urne_ballot::SelectionRule::MaxApprovals).unwrap();
+        let mut plans = voters::plan(&manifest, 8, &mut rand::rng()).unwrap();
+        for plan in &mut plans {
+            plan.audit = None;
+            plan.revote = None;
+        }
+        let log = UncheckedLog::default();
+        let election = hold_planned_election_on(
+            &log,
+            authority.clone(),
+            ORIGIN,
+            manifest,
+            plans,
+            &mut Stages::new(),
+        )
+        .unwrap();
+        Held {
+            election,
+            entries: log.into_entries(),
+            authority,
+            board: NoteSigner::from_seed(ORIGIN, &[3; 32]).unwrap(),
+            foreign_cast: Vec::new(),
         }
     })
 }
@@ -206,6 +240,7 @@ fn credential_of(ballot: &Ballot) -> &'static Credential {
         .election
         .credentials
         .iter()
+        .chain(&budget_held().election.credentials)
         .find(|c| CredentialKey(c.public().to_bytes()) == ballot.credential)
         .unwrap()
 }
@@ -246,10 +281,15 @@ fn result_at(entries: &[Vec<u8>]) -> (usize, TallyResult) {
 }
 
 fn tamper_result(change: impl FnOnce(&mut TallyResult)) -> (Report, usize) {
-    let mut entries = held().entries.clone();
+    tamper_result_of(held(), change)
+}
+
+/// The result of `held` changed by `change` and signed again by its authority.
+fn tamper_result_of(held: &Held, change: impl FnOnce(&mut TallyResult)) -> (Report, usize) {
+    let mut entries = held.entries.clone();
     let (at, mut result) = result_at(&entries);
     change(&mut result);
-    resign(&mut entries, at, &result.to_bytes(), &held().authority);
+    resign(&mut entries, at, &result.to_bytes(), &held.authority);
     (verify(&archive(entries)), at)
 }
 
@@ -396,6 +436,47 @@ fn without_a_board_key_the_log_fails_unless_the_archive_key_is_trusted_explicitl
     assert_eq!(report.trust.board_key_from, "archive");
     assert!(report.summary().contains("TRUST WARNING"));
     assert!(report.to_json().contains("\"board_key_from\": \"archive\""));
+    // Its verdict is not VERIFIED.
+    assert!(
+        report.summary().contains("SELF-CONSISTENT ONLY"),
+        "{}",
+        report.summary()
+    );
+    assert!(
+        !report.summary().contains("VERIFIED"),
+        "{}",
+        report.summary()
+    );
+}
+
+/// What the anchors leave unproven is said: no witness (a split view goes unseen), no
+/// authority pinned (anyone's election verifies); pinning them removes the warnings.
+#[test]
+fn the_report_warns_of_every_anchor_not_given() {
+    let a = archive(held().entries.clone());
+    let report = verify(&a);
+    assert!(report.passed, "{}", report.summary());
+    let warnings = &report.trust.warnings;
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings[0].contains("split view"), "{warnings:?}");
+    assert!(
+        warnings[1].contains("no authority is pinned"),
+        "{warnings:?}"
+    );
+    assert!(report.summary().contains("TRUST WARNING: no witness"));
+    assert!(report.to_json().contains("\"warnings\""));
+    let pinned = Options {
+        authorities: vec![held().authority.verifying_key().to_bytes()],
+        ..Options::pinned(&board_vkey())
+    };
+    let report = urne_verify::verify(&a, &pinned, &Quiet);
+    assert!(report.passed, "{}", report.summary());
+    assert_eq!(
+        report.trust.warnings.len(),
+        1,
+        "{:?}",
+        report.trust.warnings
+    );
 }
 
 #[test]
@@ -517,6 +598,48 @@ fn m10_manifest_that_is_not_the_opened_parameters_is_caught() {
         &held().authority,
     );
     assert_caught(&verify(&archive(entries)), Step::Parameters, Some(at));
+}
+
+/// A manifest whose ballots could never fit in a ballot.cast record (256 approval
+/// options: 83 kB a ballot), committed to by its opening: refused where it is posted
+/// (spec/23 §23.2), as the board refuses it.
+#[test]
+fn m51_manifest_whose_ballots_cannot_be_cast_is_caught() {
+    let big = Manifest::new(
+        "Too many",
+        vec![urne_ballot::Contest {
+            title: "Approve".into(),
+            kind: urne_ballot::ContestKind::Approval { min: 0, max: 256 },
+            blank: false,
+            options: (0..256).map(|i| format!("option {i}")).collect(),
+        }],
+    )
+    .unwrap();
+    let record = ManifestRecord { manifest: big };
+    let authority = &held().authority;
+    let open = ContextOpen {
+        context_type: ContextType::ELECTION,
+        nonce: [4; 16],
+        name: "Too many".into(),
+        parameters: record.parameters_hash(),
+    }
+    .to_body()
+    .unwrap();
+    let id = ContextId::derive(authority.verifying_key().as_bytes(), &open);
+    let entries = vec![
+        Record::sign(id, CONTEXT_OPEN, &open, authority)
+            .unwrap()
+            .into_bytes(),
+        Record::sign(id, kinds::ELECTION_MANIFEST, &record.to_body(), authority)
+            .unwrap()
+            .into_bytes(),
+    ];
+    assert_field(
+        &verify(&archive(entries)),
+        Step::Parameters,
+        1,
+        "body.manifest",
+    );
 }
 
 #[test]
@@ -953,6 +1076,72 @@ fn m40_result_posted_by_someone_else_than_the_authority_is_caught() {
     let (at, result) = result_at(&entries);
     resign(&mut entries, at, &result.to_bytes(), &anyone());
     assert_caught(&verify(&archive(entries)), Step::Result, Some(at));
+}
+
+// ---- participatory budgets (issue 12 §5) ----------------------------------------------------
+
+#[test]
+fn an_untouched_budget_election_passes_every_step() {
+    let report = verify(&archive(budget_held().entries.clone()));
+    assert!(report.passed, "{}", report.summary());
+}
+
+#[test]
+fn m47_result_funding_projects_the_rule_would_not_is_caught() {
+    let held = budget_held();
+    let (_, result) = result_at(&held.entries);
+    let funded = result.fundings[0].selection.funded.clone();
+    // Drop the last funded project and fund the first one it left out.
+    let left_out = (0..30u32).find(|i| !funded.contains(i)).unwrap();
+    let (report, at) = tamper_result_of(held, |r| {
+        let s = &mut r.fundings[0].selection;
+        s.funded.pop();
+        s.funded.push(left_out);
+        s.funded.sort_unstable();
+    });
+    assert_caught(&report, Step::Result, Some(at));
+}
+
+#[test]
+fn m48_result_without_its_fundings_is_caught() {
+    let (report, at) = tamper_result_of(budget_held(), |r| r.fundings.clear());
+    assert_caught(&report, Step::Result, Some(at));
+}
+
+#[test]
+fn m49_budget_ballot_with_another_ballots_spend_proof_is_caught() {
+    let held = budget_held();
+    let mut entries = held.entries.clone();
+    let casts = positions(&entries, kinds::BALLOT_CAST);
+    let other = CastBallot::decode(&body(&entries[casts[1]]))
+        .unwrap()
+        .ballot;
+    let at = casts[0];
+    tamper_ballot(&mut entries, at, |b| {
+        b.contests[1].spend_proof = other.contests[1].spend_proof.clone();
+    });
+    let report = verify(&archive(entries));
+    assert_caught(&report, Step::Ballots, Some(at));
+    let fields: Vec<&str> = report
+        .step(Step::Ballots)
+        .failures
+        .iter()
+        .filter(|f| f.record == Some(at as u64))
+        .map(|f| f.field.as_str())
+        .collect();
+    assert!(
+        fields.len() == 1 && fields[0].starts_with("body.ballot.contests[1].spend_proof"),
+        "{fields:?}"
+    );
+}
+
+#[test]
+fn m50_budget_ballot_without_its_spend_proof_is_caught() {
+    let held = budget_held();
+    let mut entries = held.entries.clone();
+    let at = positions(&entries, kinds::BALLOT_CAST)[2];
+    tamper_ballot(&mut entries, at, |b| b.contests[1].spend_proof = None);
+    assert_caught(&verify(&archive(entries)), Step::Ballots, Some(at));
 }
 
 // ---- the archive itself -------------------------------------------------------------------

@@ -19,6 +19,7 @@ mod errors;
 mod limits;
 mod metrics;
 mod proofs;
+mod public;
 mod push;
 mod reads;
 mod routes;

@@ -154,6 +154,7 @@ impl RouteClass {
         }
         match route {
             "/v1/entries" | "/v1/contexts" => Self::Heavy,
+            r if crate::public::HEAVY.contains(&r) => Self::Heavy,
             "/tile/{*rest}" if path.starts_with("/tile/entries/") => Self::Heavy,
             _ => Self::Read,
         }

@@ -56,6 +56,7 @@ fn route_of<B>(request: &axum::http::Request<B>) -> &'static str {
         .map_or("unmatched", MatchedPath::as_str);
     ROUTES
         .iter()
+        .chain(&crate::public::ROUTES)
         .find(|r| **r == matched)
         .copied()
         .unwrap_or("unmatched")
@@ -237,6 +238,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
+        .merge(crate::public::routes())
         .route_layer(timeout)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

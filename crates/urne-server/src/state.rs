@@ -24,6 +24,7 @@ pub struct Shared {
     pub(crate) budgets: Arc<Budgets>,
     pub(crate) in_flight: Arc<InFlight>,
     pub(crate) checkpoints: Arc<CheckpointCache>,
+    pub(crate) public: Arc<crate::public::BallotIndex>,
 }
 
 impl AppState {
@@ -38,6 +39,7 @@ impl AppState {
             in_flight: Arc::new(InFlight::new(config.max_in_flight_per_client)),
             metrics: Arc::new(Metrics::default()),
             checkpoints: Arc::new(checkpoints),
+            public: Arc::default(),
             config: Arc::new(config),
             board,
         }))

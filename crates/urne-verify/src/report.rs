@@ -224,6 +224,9 @@ pub struct Trust {
     pub elections: Vec<String>,
     /// The authority keys pinned (hex): every election must be opened by one.
     pub authorities: Vec<String>,
+    /// What these anchors leave unproven, one sentence each (spec/50 §50.1); printed as
+    /// TRUST WARNING lines, and a reason to read `passed` with care.
+    pub warnings: Vec<String>,
 }
 
 impl Trust {
@@ -233,6 +236,22 @@ impl Trust {
             (None, true) => (Some(archive.board_vkey.trim().to_owned()), "archive"),
             (None, false) => (None, "none"),
         };
+        let mut warnings = Vec::new();
+        if from == "archive" {
+            warnings.push(
+                "the board key is the archive's own (--trust-archive-keys): the log is proven self-consistent, not to be the board you mean".to_owned(),
+            );
+        }
+        if options.quorum() == 0 {
+            warnings.push(
+                "no witness cosignature is required: a board that shows different logs to different observers (a split view) is not detected".to_owned(),
+            );
+        }
+        if options.authorities.is_empty() {
+            warnings.push(
+                "no authority is pinned: any key may have opened the elections on this board; compare each election's authority with the one you expect".to_owned(),
+            );
+        }
         Self {
             board_key,
             board_key_from: from.to_owned(),
@@ -244,6 +263,7 @@ impl Trust {
             quorum: options.quorum(),
             elections: options.elections.iter().map(|e| e.to_hex()).collect(),
             authorities: options.authorities.iter().map(hex::encode).collect(),
+            warnings,
         }
     }
 }
@@ -347,11 +367,14 @@ impl Report {
         );
         let t = &self.trust;
         match (&t.board_key, t.board_key_from.as_str()) {
-            (Some(k), "archive") => out.push_str(&format!(
-                "TRUST WARNING: board key {k} taken from the archive itself (--trust-archive-keys): this proves the log self-consistent, not that it is the board you mean\n"
-            )),
+            (Some(k), "archive") => {
+                out.push_str(&format!("board key {k}, taken from the archive itself\n"))
+            }
             (Some(k), _) => out.push_str(&format!("trusted board key: {k}\n")),
             (None, _) => out.push_str("trusted board key: none given\n"),
+        }
+        for warning in &t.warnings {
+            out.push_str(&format!("TRUST WARNING: {warning}\n"));
         }
         out.push_str(&format!(
             "trusted witnesses: {} (quorum {})\n",
@@ -419,11 +442,18 @@ impl Report {
         for c in &self.not_recounted {
             out.push_str(&format!("not recounted: {c}\n"));
         }
-        out.push_str(if self.passed {
-            "VERIFIED: every step passed\n"
-        } else {
-            "VERIFICATION FAILED\n"
+        out.push_str(match (self.passed, self.trust.board_key_from.as_str()) {
+            (true, "archive") => {
+                "SELF-CONSISTENT ONLY: every step passed under the archive's own board key\n"
+            }
+            (true, _) => "VERIFIED: every step passed\n",
+            (false, _) => "VERIFICATION FAILED\n",
         });
+        if self.passed && !self.trust.warnings.is_empty() {
+            out.push_str(
+                "(read the TRUST WARNING lines above: they say what this does not prove)\n",
+            );
+        }
         out
     }
 }

@@ -8,7 +8,7 @@
 //! board — a ballot's and a signature's equations (urne-ballot, urne-credential), the
 //! Benaloh opening (urne-ballot), the ceremony's outcome and the decryption shares
 //! (urne-ceremony), the sums and their opening (urne-tally). A differential test
-//! (tests/differential.rs) holds the two folds to the same verdicts.
+//! (tests/tamper.rs) holds the two folds to the same verdicts.
 //!
 //! Cast ballots' proofs are deferred: they change nothing a later record is checked
 //! against, so they are verified after the log is read, batched across cores; the
@@ -37,6 +37,10 @@ use crate::report::{ElectionSummary, Failure, Report, Step};
 use crate::verify::Progress;
 use body::{AuditBody, Body, BodyError, SignedBallot, decode};
 use ceremony::CeremonyFold;
+
+/// The most bytes a ballot may have (spec/23 §23.2): a record's 65,535, less the
+/// envelope's 135 (spec/12) and the cast body's version, length and signature, 69.
+const MAX_BALLOT_IN_A_CAST: usize = 65_535 - 135 - (1 + 4 + 64);
 
 /// A body decoded ahead of the fold (in parallel): None for a record not decoded ahead.
 pub(crate) type Decoding = Option<Option<Result<Body, BodyError>>>;
@@ -429,6 +433,18 @@ impl ElectionFold {
                         Step::Parameters,
                         "body.manifest",
                         "the manifest does not hash to the parameters hash of the election's context.open",
+                    ));
+                }
+                // spec/23 §23.2: ballots of a fixed length that must fit a ballot.cast
+                // record (65,535 − 135 envelope − 69 cast body = 65,331 bytes).
+                let ballot = manifest.ballot_len();
+                if ballot > MAX_BALLOT_IN_A_CAST {
+                    return Err(refused(
+                        Step::Parameters,
+                        "body.manifest",
+                        format!(
+                            "its ballots would be {ballot} bytes; a ballot.cast record holds at most {MAX_BALLOT_IN_A_CAST}"
+                        ),
                     ));
                 }
                 self.manifest = Some(manifest);
@@ -1107,8 +1123,8 @@ fn opening_refusal(manifest: &Manifest, e: TallyError) -> Refused {
         TallyError::BoundTooLarge { .. } => (Step::Aggregation, "body.weight".to_owned()),
         TallyError::TallyShape { .. } => (Step::Result, "body.counts".to_owned()),
         TallyError::FundingShape { .. } => (Step::Result, "body.fundings".to_owned()),
-        TallyError::Funding { contest, field, .. } => {
-            (Step::Result, format!("body.fundings[{contest}].{field}"))
+        TallyError::Funding { funding, field, .. } => {
+            (Step::Result, format!("body.fundings[{funding}].{field}"))
         }
         _ => (Step::Result, "body".to_owned()),
     };

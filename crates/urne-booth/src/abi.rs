@@ -1,0 +1,244 @@
+//! The module's interface to JavaScript (spec/60 §60.2): no generated glue, three exports
+//! and one JSON request per operation.
+//!
+//! The page asks `booth_input(len)` for a buffer of `len` bytes inside the module's
+//! memory and writes the request there (UTF-8 JSON); `booth_call(op)` runs operation
+//! `op` on it and returns the length of the answer, which `booth_output()` locates. The
+//! answer is `{"ok": …}` or `{"error": {"field": …, "message": …}}`. The module imports
+//! nothing: randomness arrives as 32 fresh bytes (`seed`, hex) from the page's
+//! `crypto.getRandomValues` in each request that needs it.
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use urne_log::note::NoteVerifier;
+use urne_log::{Hash, strict_hex};
+use urne_record::ContextId;
+use zeroize::Zeroizing;
+
+use crate::booth::{Booth, BoothError, ElectionParams, Selection};
+use crate::receipt::Receipt;
+
+/// `load`: [`ElectionParams`] → [`crate::ElectionView`].
+pub const OP_LOAD: u32 = 1;
+/// `credential`: `{credential}` → the public key, hex.
+pub const OP_CREDENTIAL: u32 = 2;
+/// `ballot`: `{credential, selections, seed}` → [`crate::MadeBallot`].
+pub const OP_BALLOT: u32 = 3;
+/// `cast`: `{seed}` → [`crate::CastOutcome`].
+pub const OP_CAST: u32 = 4;
+/// `audit`: `{seed}` → [`crate::AuditOutcome`].
+pub const OP_AUDIT: u32 = 5;
+/// `receipt`: the board's answers after a cast → `{receipt, size, root}` (checked).
+pub const OP_RECEIPT: u32 = 6;
+/// `receipt-check`: `{receipt, vkey, later?, proof?}` → [`crate::ReceiptCheck`].
+pub const OP_RECEIPT_CHECK: u32 = 7;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CredentialRequest {
+    #[serde(deserialize_with = "secret")]
+    credential: Zeroizing<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BallotRequest {
+    #[serde(deserialize_with = "secret")]
+    credential: Zeroizing<String>,
+    selections: Vec<Selection>,
+    #[serde(deserialize_with = "secret")]
+    seed: Zeroizing<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedRequest {
+    #[serde(deserialize_with = "secret")]
+    seed: Zeroizing<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReceiptRequest {
+    election: String,
+    tracking_code: String,
+    index: u64,
+    record: String,
+    inclusion: Vec<String>,
+    checkpoint: String,
+    vkey: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReceiptCheckRequest {
+    receipt: String,
+    vkey: String,
+    #[serde(default)]
+    later: Option<String>,
+    #[serde(default)]
+    proof: Vec<String>,
+}
+
+/// A secret string (credential, seed), wiped when the request is dropped.
+fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Zeroizing<String>, D::Error> {
+    String::deserialize(d).map(Zeroizing::new)
+}
+
+fn request<T: DeserializeOwned>(input: &[u8]) -> Result<T, BoothError> {
+    serde_json::from_slice(input).map_err(|e| BoothError::new("request", e.to_string()))
+}
+
+fn seed(text: &str) -> Result<Zeroizing<[u8; 32]>, BoothError> {
+    let mut seed = Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(text, seed.as_mut_slice())
+        .map_err(|_| BoothError::new("seed", "not 32 bytes of hex from crypto.getRandomValues"))?;
+    Ok(seed)
+}
+
+fn hashes(field: &str, list: &[String]) -> Result<Vec<Hash>, BoothError> {
+    list.iter()
+        .map(|h| {
+            strict_hex::decode_array::<32>(h)
+                .map(Hash)
+                .ok_or_else(|| BoothError::new(field, "not 64 lowercase hex digits"))
+        })
+        .collect()
+}
+
+fn board_key(vkey: &str) -> Result<NoteVerifier, BoothError> {
+    NoteVerifier::from_vkey(vkey.trim()).map_err(|e| BoothError::new("vkey", e.to_string()))
+}
+
+fn answer<T: serde::Serialize>(value: T) -> Result<Value, BoothError> {
+    serde_json::to_value(value).map_err(|e| BoothError::new("answer", e.to_string()))
+}
+
+fn run(booth: &mut Booth, op: u32, input: &[u8]) -> Result<Value, BoothError> {
+    match op {
+        OP_LOAD => answer(booth.load(&request::<ElectionParams>(input)?)?),
+        OP_CREDENTIAL => {
+            let r: CredentialRequest = request(input)?;
+            answer(Booth::credential_key(&r.credential)?)
+        }
+        OP_BALLOT => {
+            let r: BallotRequest = request(input)?;
+            answer(booth.make_ballot(&r.credential, &r.selections, seed(&r.seed)?)?)
+        }
+        OP_CAST => {
+            let r: SeedRequest = request(input)?;
+            answer(booth.cast(seed(&r.seed)?)?)
+        }
+        OP_AUDIT => {
+            let r: SeedRequest = request(input)?;
+            answer(booth.audit(seed(&r.seed)?)?)
+        }
+        OP_RECEIPT => {
+            let r: ReceiptRequest = request(input)?;
+            let receipt =
+                Receipt {
+                    election: ContextId(strict_hex::decode_array::<32>(&r.election).ok_or_else(
+                        || BoothError::new("election", "not 64 lowercase hex digits"),
+                    )?),
+                    tracking_code: urne_ballot::TrackingCode(
+                        strict_hex::decode_array::<32>(&r.tracking_code).ok_or_else(|| {
+                            BoothError::new("tracking_code", "not 64 lowercase hex digits")
+                        })?,
+                    ),
+                    index: r.index,
+                    record: strict_hex::decode(&r.record)
+                        .ok_or_else(|| BoothError::new("record", "not lowercase hex"))?,
+                    inclusion: hashes("inclusion", &r.inclusion)?,
+                    checkpoint: r.checkpoint,
+                };
+            let checkpoint = receipt.check(&board_key(&r.vkey)?)?;
+            Ok(json!({
+                "receipt": receipt.to_json(),
+                "size": checkpoint.size(),
+                "root": checkpoint.root().to_hex(),
+            }))
+        }
+        OP_RECEIPT_CHECK => {
+            let r: ReceiptCheckRequest = request(input)?;
+            let receipt = Receipt::parse(&r.receipt)?;
+            let board = board_key(&r.vkey)?;
+            let checkpoint = receipt.check(&board)?;
+            let later_size = match &r.later {
+                Some(later) => Some(
+                    receipt
+                        .check_later(&board, later, &hashes("proof", &r.proof)?)?
+                        .size(),
+                ),
+                None => None,
+            };
+            answer(crate::ReceiptCheck {
+                index: receipt.index,
+                size: checkpoint.size(),
+                root: checkpoint.root().to_hex(),
+                later_size,
+            })
+        }
+        other => Err(BoothError::new("op", format!("no operation {other}"))),
+    }
+}
+
+/// Runs operation `op` on a JSON request and answers `{"ok": …}` or `{"error": …}`:
+/// what the exports below do, callable natively for tests.
+pub fn dispatch(booth: &mut Booth, op: u32, input: &[u8]) -> Vec<u8> {
+    let value = match run(booth, op, input) {
+        Ok(ok) => json!({ "ok": ok }),
+        Err(e) => json!({ "error": e }),
+    };
+    serde_json::to_vec(&value).unwrap_or_default()
+}
+
+#[cfg(target_arch = "wasm32")]
+#[allow(unsafe_code)]
+mod exports {
+    use std::cell::RefCell;
+
+    use zeroize::Zeroize;
+
+    use super::dispatch;
+    use crate::booth::Booth;
+
+    thread_local! {
+        static BOOTH: RefCell<Booth> = RefCell::new(Booth::default());
+        static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+        static OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Where the page writes a request of `len` bytes (zero-filled first).
+    #[unsafe(no_mangle)]
+    pub extern "C" fn booth_input(len: u32) -> u32 {
+        INPUT.with_borrow_mut(|input| {
+            // The last request may hold a credential: wipe it before the buffer is reused.
+            input.zeroize();
+            input.resize(len as usize, 0);
+            input.as_mut_ptr() as usize as u32
+        })
+    }
+
+    /// Runs operation `op` on the request written at `booth_input`; returns the answer's
+    /// length. The request is wiped afterwards.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn booth_call(op: u32) -> u32 {
+        let answer = INPUT.with_borrow_mut(|input| {
+            let answer = BOOTH.with_borrow_mut(|booth| dispatch(booth, op, input));
+            input.zeroize();
+            answer
+        });
+        OUTPUT.with_borrow_mut(|output| {
+            output.zeroize();
+            *output = answer;
+            output.len() as u32
+        })
+    }
+
+    /// Where the last answer is.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn booth_output() -> u32 {
+        OUTPUT.with_borrow(|output| output.as_ptr() as usize as u32)
+    }
+}

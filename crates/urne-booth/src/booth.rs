@@ -1,0 +1,410 @@
+//! The booth's operations (spec/60 §60.3), in the order a voter meets them: load the
+//! election, make a ballot (encrypt, prove, sign), then cast it or audit it.
+
+use chacha20::ChaCha20Rng;
+use ed25519_dalek::SigningKey;
+use rand_core::SeedableRng;
+use serde::{Deserialize, Serialize};
+use urne_ballot::{
+    Ballot, BallotSecrets, ContestKind, ContestSelection, ContextInputs, CredentialKey, Election,
+    Manifest, TrackingCode, check_audit,
+};
+use urne_credential::{BallotSignature, Credential};
+use urne_crypto::PublicKey;
+use urne_log::strict_hex;
+use urne_record::{ContextId, Record, leaf_hash};
+use zeroize::Zeroizing;
+
+use crate::receipt::{BALLOT_AUDIT, BALLOT_CAST};
+use crate::records::{audit_body, cast_body};
+
+/// What went wrong, and in which input field (the page shows both).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct BoothError {
+    /// The input at fault (`credential`, `selections[1]`, `receipt.inclusion`).
+    pub field: String,
+    /// What was wrong, for people.
+    pub message: String,
+}
+
+impl BoothError {
+    pub(crate) fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The election's sealed parameters as the board serves them (spec/61 §61.2): the
+/// booth recomputes the context hash from them rather than trusting one.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElectionParams {
+    /// The election's context id, 64 hex digits.
+    pub election: String,
+    /// The board's origin (first line of its checkpoints).
+    pub origin: String,
+    /// The manifest's canonical bytes (spec/21 §21.1), hex.
+    pub manifest: String,
+    /// The trustees' joint key K, 64 hex digits.
+    pub joint_key: String,
+    /// The Merkle root of the credential list, 64 hex digits.
+    pub credential_root: String,
+}
+
+/// One contest as the page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ContestView {
+    /// The question.
+    pub title: String,
+    /// `single`, `approval` or `cumulative`.
+    pub kind: &'static str,
+    /// The options' labels.
+    pub options: Vec<String>,
+    /// Whether the contest offers the blank vote.
+    pub blank: bool,
+    /// Fewest options (approval) or points (cumulative) of a non-blank vote.
+    pub min: u64,
+    /// Most options or points.
+    pub max: u64,
+    /// Most points on one option (1 unless cumulative).
+    pub per_option_max: u64,
+    /// A budget contest's project costs, in option order (empty otherwise).
+    pub costs: Vec<u64>,
+    /// Least a non-blank budget ballot spends (0 otherwise).
+    pub min_spend: u64,
+    /// The budget (0 unless a budget contest).
+    pub budget: u64,
+}
+
+/// The election loaded: what the page shows before the voter chooses.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ElectionView {
+    /// The context id.
+    pub election: String,
+    /// The election context hash (spec/21 §21.3), computed here, 64 hex digits.
+    pub context_hash: String,
+    /// The manifest's title.
+    pub title: String,
+    /// Its contests.
+    pub contests: Vec<ContestView>,
+}
+
+/// The voter's choice in one contest, from the page.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Selection {
+    /// The blank vote (then every value is 0).
+    #[serde(default)]
+    pub blank: bool,
+    /// A value per option, in manifest order (0/1, or points).
+    pub values: Vec<u64>,
+}
+
+/// A ballot made and waiting for the voter's decision.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MadeBallot {
+    /// The tracking code, 64 hex digits.
+    pub tracking_code: String,
+    /// Its short form (spec/21 §21.7), what the voter compares.
+    pub short: String,
+    /// The credential's public key, 64 hex digits.
+    pub credential: String,
+}
+
+/// A cast ballot's record, to post.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CastOutcome {
+    /// The `ballot.cast` record, hex.
+    pub record: String,
+    /// Its leaf hash (how the board names it), hex.
+    pub hash: String,
+    /// The tracking code, hex.
+    pub tracking_code: String,
+    /// Its short form.
+    pub short: String,
+}
+
+/// One option of an audited ballot: what the device encrypted, and the nonce.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OpenedValue {
+    /// The option's label (`(blank vote)` for the blank vote).
+    pub label: String,
+    /// The value encrypted.
+    pub value: u64,
+    /// The ElGamal nonce, hex.
+    pub nonce: String,
+}
+
+/// One contest of an audited ballot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OpenedContest {
+    /// The question.
+    pub title: String,
+    /// Each option's value and nonce, then the blank vote's, if any.
+    pub values: Vec<OpenedValue>,
+}
+
+/// An audited (spoiled) ballot: its record to post, and what it opens to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditOutcome {
+    /// The `ballot.audit` record, hex.
+    pub record: String,
+    /// Its leaf hash, hex.
+    pub hash: String,
+    /// The tracking code, hex.
+    pub tracking_code: String,
+    /// Its short form.
+    pub short: String,
+    /// What the ballot encrypts, per contest.
+    pub contests: Vec<OpenedContest>,
+}
+
+struct Loaded {
+    id: ContextId,
+    election: Election,
+}
+
+/// A ballot between encryption and the voter's decision. Its secrets are wiped when it
+/// is cast (dropped) and revealed only when it is audited.
+struct Pending {
+    ballot: Ballot,
+    signature: BallotSignature,
+    secrets: BallotSecrets,
+}
+
+/// The booth's state: the election loaded and the ballot pending, if any.
+#[derive(Default)]
+pub struct Booth {
+    loaded: Option<Loaded>,
+    pending: Option<Pending>,
+}
+
+fn hex32(field: &str, text: &str) -> Result<[u8; 32], BoothError> {
+    strict_hex::decode_array::<32>(text)
+        .ok_or_else(|| BoothError::new(field, "not 64 lowercase hex digits"))
+}
+
+fn kind_name(kind: &ContestKind) -> &'static str {
+    match kind {
+        ContestKind::SingleChoice => "single",
+        ContestKind::Approval { .. } => "approval",
+        ContestKind::Budget { .. } => "budget",
+        _ => "cumulative",
+    }
+}
+
+impl Booth {
+    /// Loads the election from the board's parameters and computes its context hash
+    /// (spec/21 §21.3). A pending ballot of another election is dropped.
+    pub fn load(&mut self, params: &ElectionParams) -> Result<ElectionView, BoothError> {
+        let id = ContextId(hex32("election", &params.election)?);
+        let manifest_bytes = strict_hex::decode(&params.manifest)
+            .ok_or_else(|| BoothError::new("manifest", "not lowercase hex"))?;
+        let manifest = Manifest::decode(&manifest_bytes)
+            .map_err(|e| BoothError::new(format!("manifest.{}", e.field()), e.to_string()))?;
+        let joint_key = PublicKey::decode(&hex32("joint_key", &params.joint_key)?)
+            .map_err(|e| BoothError::new("joint_key", e.to_string()))?;
+        let root = hex32("credential_root", &params.credential_root)?;
+        let election = Election::new(ContextInputs {
+            manifest: &manifest,
+            joint_key: &joint_key,
+            credential_root: &root,
+            board_origin: &params.origin,
+            context_id: &id.0,
+        })
+        .map_err(|e| BoothError::new("origin", e.to_string()))?;
+        let view = ElectionView {
+            election: id.to_hex(),
+            context_hash: hex::encode(election.context().0),
+            title: manifest.title().to_owned(),
+            contests: manifest
+                .contests()
+                .iter()
+                .map(|c| {
+                    let rules = c.rules();
+                    let spending = c.spending();
+                    ContestView {
+                        title: c.title.clone(),
+                        kind: kind_name(&c.kind),
+                        options: c.options.clone(),
+                        blank: c.blank,
+                        min: rules.min,
+                        max: rules.max,
+                        per_option_max: rules.per_option_max,
+                        costs: spending.map(|s| s.costs.to_vec()).unwrap_or_default(),
+                        min_spend: spending.map_or(0, |s| s.min),
+                        budget: spending.map_or(0, |s| s.max),
+                    }
+                })
+                .collect(),
+        };
+        self.pending = None;
+        self.loaded = Some(Loaded { id, election });
+        Ok(view)
+    }
+
+    fn loaded(&self) -> Result<&Loaded, BoothError> {
+        self.loaded
+            .as_ref()
+            .ok_or_else(|| BoothError::new("election", "no election is loaded"))
+    }
+
+    /// The public key of a credential (spec/22 §22.1), or what is wrong with its text.
+    pub fn credential_key(text: &str) -> Result<String, BoothError> {
+        let credential = Credential::parse(text.trim())
+            .map_err(|e| BoothError::new("credential", e.to_string()))?;
+        Ok(hex::encode(credential.public().to_bytes()))
+    }
+
+    /// Encrypts and proves the voter's selections, and signs the tracking code with the
+    /// credential, exactly as `urne vote` does; `seed` is 32 fresh bytes of the
+    /// browser's CSPRNG. The ballot then waits for [`Self::cast`] or [`Self::audit`].
+    pub fn make_ballot(
+        &mut self,
+        credential: &str,
+        selections: &[Selection],
+        seed: Zeroizing<[u8; 32]>,
+    ) -> Result<MadeBallot, BoothError> {
+        self.pending = None;
+        let loaded = self.loaded()?;
+        let credential = Credential::parse(credential.trim())
+            .map_err(|e| BoothError::new("credential", e.to_string()))?;
+        let contests = loaded.election.manifest().contests();
+        if selections.len() != contests.len() {
+            return Err(BoothError::new(
+                "selections",
+                format!(
+                    "the election has {} contests, the page sent {} choices",
+                    contests.len(),
+                    selections.len()
+                ),
+            ));
+        }
+        let selections: Vec<ContestSelection> = selections
+            .iter()
+            .zip(contests)
+            .map(|(s, c)| {
+                if s.blank {
+                    ContestSelection::blank(c.options.len())
+                } else {
+                    ContestSelection::values(s.values.clone())
+                }
+            })
+            .collect();
+        let mut rng = ChaCha20Rng::from_seed(*seed);
+        let public = credential.public();
+        let (ballot, secrets) = Ballot::encrypt(
+            &loaded.election,
+            &CredentialKey(public.to_bytes()),
+            &selections,
+            &mut rng,
+        )
+        .map_err(|e| match e {
+            urne_ballot::BallotError::InvalidSelection { contest, detail } => {
+                BoothError::new(format!("selections[{contest}]"), detail)
+            }
+            other => BoothError::new("ballot", other.to_string()),
+        })?;
+        let code = TrackingCode::of(&ballot);
+        // As the CLI: the signature covers the tracking code, which commits to no choice,
+        // so one signature serves a cast and an audit and tells the device nothing.
+        let signature =
+            BallotSignature::sign(&credential, loaded.election.context(), &code.0, &mut rng)
+                .map_err(|e| BoothError::new("credential", e.to_string()))?;
+        self.pending = Some(Pending {
+            ballot,
+            signature,
+            secrets,
+        });
+        Ok(MadeBallot {
+            tracking_code: code.to_hex(),
+            short: code.short(),
+            credential: hex::encode(public.to_bytes()),
+        })
+    }
+
+    fn take_pending(&mut self) -> Result<(&Loaded, Pending), BoothError> {
+        let pending = self.pending.take().ok_or_else(|| {
+            BoothError::new("ballot", "no ballot is waiting to be cast or audited")
+        })?;
+        Ok((self.loaded()?, pending))
+    }
+
+    /// The `ballot.cast` record of the pending ballot, signed by a one-time device key
+    /// from `seed` (the envelope names no voter). The ballot's nonces are wiped.
+    pub fn cast(&mut self, seed: Zeroizing<[u8; 32]>) -> Result<CastOutcome, BoothError> {
+        let (loaded, pending) = self.take_pending()?;
+        let code = TrackingCode::of(&pending.ballot);
+        let body = cast_body(&pending.ballot, &pending.signature);
+        let record = sign(loaded.id, BALLOT_CAST, &body, seed)?;
+        Ok(CastOutcome {
+            hash: hex::encode(leaf_hash(record.bytes())),
+            record: hex::encode(record.bytes()),
+            tracking_code: code.to_hex(),
+            short: code.short(),
+        })
+    }
+
+    /// The `ballot.audit` record of the pending ballot: the ballot, its signature and
+    /// its opening (every value and nonce), checked here first as the CLI does. The
+    /// ballot is spoiled: it can never be cast.
+    pub fn audit(&mut self, seed: Zeroizing<[u8; 32]>) -> Result<AuditOutcome, BoothError> {
+        let (loaded, pending) = self.take_pending()?;
+        let code = TrackingCode::of(&pending.ballot);
+        let opening = pending.secrets.audit(&pending.ballot);
+        check_audit(&loaded.election, &pending.ballot, &opening).map_err(|e| {
+            BoothError::new(
+                "ballot",
+                format!("this device's own ballot fails its audit: {e}"),
+            )
+        })?;
+        let body = audit_body(&pending.ballot, &pending.signature, &opening);
+        let record = sign(loaded.id, BALLOT_AUDIT, &body, seed)?;
+        let contests = loaded
+            .election
+            .manifest()
+            .contests()
+            .iter()
+            .zip(&opening.contests)
+            .map(|(contest, opened)| OpenedContest {
+                title: contest.title.clone(),
+                values: contest
+                    .options
+                    .iter()
+                    .zip(&opened.options)
+                    .map(|(label, (value, nonce))| OpenedValue {
+                        label: label.clone(),
+                        value: *value,
+                        nonce: hex::encode(nonce.to_bytes()),
+                    })
+                    .chain(opened.blank.iter().map(|(value, nonce)| OpenedValue {
+                        label: "(blank vote)".into(),
+                        value: *value,
+                        nonce: hex::encode(nonce.to_bytes()),
+                    }))
+                    .collect(),
+            })
+            .collect();
+        Ok(AuditOutcome {
+            hash: hex::encode(leaf_hash(record.bytes())),
+            record: hex::encode(record.bytes()),
+            tracking_code: code.to_hex(),
+            short: code.short(),
+            contests,
+        })
+    }
+}
+
+fn sign(
+    context: ContextId,
+    kind: urne_record::Kind,
+    body: &[u8],
+    seed: Zeroizing<[u8; 32]>,
+) -> Result<Record, BoothError> {
+    // A device key per ballot: the envelope says nothing of the voter (spec/23 §23.6).
+    let device = SigningKey::from_bytes(&seed);
+    Record::sign(context, kind, body, &device).map_err(|e| BoothError::new("record", e.to_string()))
+}

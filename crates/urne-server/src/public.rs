@@ -1,0 +1,739 @@
+//! The voting booth's and the public pages' files, and the JSON they read (spec/60,
+//! spec/61): what the board holds, said for people — each context's phase and counts, an
+//! election's sealed parameters (which the booth hashes itself), its result once
+//! published, and where a ballot is by its tracking code.
+//!
+//! What it must never do: decide anything (every figure is the board's state or a record
+//! as logged), serve a file from anywhere but this crate's `web/` folder and the booth's
+//! WebAssembly bundle, or let a page load anything from another origin.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use urne_ballot::{Manifest, TrackingCode, check_audit};
+use urne_election::body::tracking_code_of_body;
+use urne_election::{AuditRecord, ElectionState, kinds};
+use urne_record::{ContextId, Record};
+
+use crate::errors::{JsonPath, JsonQuery, error, json, store_error};
+use crate::state::{AppState, off_runtime};
+
+/// The route templates of this module, for metrics and logs.
+pub(crate) const ROUTES: [&str; 11] = [
+    "/booth",
+    "/booth/",
+    "/booth/{file}",
+    "/board",
+    "/board/",
+    "/v1/public/contexts",
+    "/v1/public/elections/{id}",
+    "/v1/public/elections/{id}/credentials/{key}",
+    "/v1/public/petitions/{id}",
+    "/v1/public/sittings/{id}",
+    "/v1/public/lookup",
+];
+
+/// Routes whose work grows with the board (a walk over contexts or new entries).
+pub(crate) const HEAVY: [&str; 2] = ["/v1/public/contexts", "/v1/public/lookup"];
+
+/// The routes, to merge into the service's router.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/booth", get(|| async { Redirect::permanent("/booth/") }))
+        .route("/booth/", get(|| async { page(BOOTH_HTML) }))
+        .route("/booth/{file}", get(booth_file))
+        .route("/board", get(|| async { Redirect::permanent("/board/") }))
+        .route("/board/", get(|| async { page(BOARD_HTML) }))
+        .route("/v1/public/contexts", get(contexts))
+        .route("/v1/public/elections/{id}", get(election))
+        .route(
+            "/v1/public/elections/{id}/credentials/{key}",
+            get(credential),
+        )
+        .route("/v1/public/petitions/{id}", get(petition))
+        .route("/v1/public/sittings/{id}", get(sitting))
+        .route("/v1/public/lookup", get(lookup))
+}
+
+// ---- static files ----
+
+const BOOTH_HTML: &str = include_str!("../web/booth.html");
+const BOARD_HTML: &str = include_str!("../web/board.html");
+const BOOTH_JS: &str = include_str!("../web/booth.js");
+const BOARD_JS: &str = include_str!("../web/board.js");
+const COMMON_JS: &str = include_str!("../web/common.js");
+const STYLE_CSS: &str = include_str!("../web/urne.css");
+
+/// Same origin only; WebAssembly compiled from bytes the page fetched from here; no
+/// inline script or style, no frame, no form to elsewhere.
+const POLICY: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
+     style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; \
+     form-action 'none'; frame-ancestors 'none'";
+
+fn file(content_type: &'static str, body: impl IntoResponse) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_SECURITY_POLICY, POLICY),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn page(html: &'static str) -> Response {
+    file("text/html; charset=utf-8", html)
+}
+
+async fn booth_file(JsonPath(name): JsonPath<String>) -> Response {
+    let text = |body: &'static str, kind| file(kind, body);
+    match name.as_str() {
+        "index.html" => page(BOOTH_HTML),
+        "booth.js" => text(BOOTH_JS, "text/javascript; charset=utf-8"),
+        "board.js" => text(BOARD_JS, "text/javascript; charset=utf-8"),
+        "common.js" => text(COMMON_JS, "text/javascript; charset=utf-8"),
+        "urne.css" => text(STYLE_CSS, "text/css; charset=utf-8"),
+        "urne_booth.wasm" => wasm().await,
+        _ => error(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "no such booth file",
+            Some("path"),
+        ),
+    }
+}
+
+/// Where the booth's WebAssembly bundle is (spec/60 §60.2).
+fn wasm_path() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("URNE_BOOTH_WASM") {
+        return Some(PathBuf::from(path));
+    }
+    let exe = std::env::current_exe().ok()?;
+    Some(
+        exe.parent()?
+            .parent()?
+            .join("booth")
+            .join("urne_booth.wasm"),
+    )
+}
+
+async fn wasm() -> Response {
+    let read = off_runtime(|| wasm_path().map(|p| (std::fs::read(&p), p))).await;
+    match read {
+        Ok(Some((Ok(bytes), _))) => file("application/wasm", bytes),
+        Ok(found) => {
+            let at = found.map_or_else(String::new, |(_, p)| {
+                format!(" (looked at {})", p.display())
+            });
+            error(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                &format!(
+                    "the booth's WebAssembly bundle is not installed{at}: build it with \
+                     crates/urne-booth/build.sh, or set URNE_BOOTH_WASM to its path"
+                ),
+                Some("path"),
+            )
+        }
+        Err(response) => response,
+    }
+}
+
+// ---- contexts ----
+
+fn context_id(text: &str) -> Result<ContextId, Response> {
+    ContextId::from_hex(text).ok_or_else(|| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "malformed",
+            "a context id is 64 lowercase hex digits",
+            Some("id"),
+        )
+    })
+}
+
+fn no_context(kind: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "unknown-context",
+        &format!("no {kind} with this id on the board"),
+        Some("id"),
+    )
+}
+
+#[derive(Serialize)]
+struct ContextCounts {
+    id: String,
+    name: String,
+    #[serde(rename = "type")]
+    context_type: &'static str,
+    phase: &'static str,
+    opened_at: u64,
+    records: u64,
+    /// Ballots cast (revotes included) and audited, signatures counted and withdrawn, or
+    /// divisions held: the type's own figures.
+    counts: BTreeMap<&'static str, u64>,
+}
+
+fn counts_of(state: &AppState, id: &ContextId, context_type: &str) -> BTreeMap<&'static str, u64> {
+    let board = &state.board;
+    let found = match context_type {
+        "election" => board.with_context_state(id, |s: &ElectionState| {
+            let (cast, audited) = s.ballot_counts();
+            BTreeMap::from([("ballots", cast), ("audits", audited)])
+        }),
+        "petition" => board.with_context_state(id, |s: &urne_petition::PetitionState| {
+            BTreeMap::from([("signatures", s.counted()), ("withdrawn", s.withdrawn())])
+        }),
+        _ => board.with_context_state(id, |s: &urne_assembly::SittingState| {
+            let votes = s.divisions().iter().map(|d| d.counted.len() as u64).sum();
+            BTreeMap::from([
+                ("divisions", s.divisions().len() as u64),
+                ("votes", votes),
+                ("present", u64::from(s.quorum_now().0)),
+            ])
+        }),
+    };
+    found.unwrap_or_default()
+}
+
+async fn contexts(State(state): State<AppState>) -> Response {
+    let reading = state.clone();
+    let listed = off_runtime(move || {
+        reading
+            .board
+            .contexts()
+            .into_iter()
+            .map(|c| ContextCounts {
+                counts: counts_of(&reading, &c.id, c.context_type),
+                id: c.id.to_hex(),
+                name: c.name,
+                context_type: c.context_type,
+                phase: c.phase_name,
+                opened_at: c.opened_at,
+                records: c.records,
+            })
+            .collect::<Vec<_>>()
+    })
+    .await;
+    match listed {
+        Ok(list) => json(StatusCode::OK, &list),
+        Err(response) => response,
+    }
+}
+
+#[derive(Serialize)]
+struct ContestBody {
+    title: String,
+    kind: &'static str,
+    options: Vec<String>,
+    blank: bool,
+    min: u64,
+    max: u64,
+    per_option_max: u64,
+    costs: Vec<u64>,
+    min_spend: u64,
+    budget: u64,
+}
+
+fn contests(manifest: &Manifest) -> Vec<ContestBody> {
+    manifest
+        .contests()
+        .iter()
+        .map(|c| {
+            let rules = c.rules();
+            let spending = c.spending();
+            ContestBody {
+                title: c.title.clone(),
+                kind: match c.kind {
+                    urne_ballot::ContestKind::SingleChoice => "single",
+                    urne_ballot::ContestKind::Approval { .. } => "approval",
+                    urne_ballot::ContestKind::Budget { .. } => "budget",
+                    _ => "cumulative",
+                },
+                options: c.options.clone(),
+                blank: c.blank,
+                min: rules.min,
+                max: rules.max,
+                per_option_max: rules.per_option_max,
+                costs: spending.map(|s| s.costs.to_vec()).unwrap_or_default(),
+                min_spend: spending.map_or(0, |s| s.min),
+                budget: spending.map_or(0, |s| s.max),
+            }
+        })
+        .collect()
+}
+
+/// What the booth hashes into the context (spec/21 §21.3), as its `load` reads it.
+#[derive(Serialize)]
+struct Params {
+    election: String,
+    origin: String,
+    manifest: String,
+    joint_key: String,
+    credential_root: String,
+}
+
+#[derive(Serialize)]
+struct ResultBody {
+    ballots: u64,
+    superseded: u64,
+    weight: u64,
+    trustees: Vec<u16>,
+    counts: Vec<Vec<u64>>,
+    funded: Vec<FundedBody>,
+}
+
+/// The funded projects of a budget contest (spec/24 §24.5, spec/26).
+#[derive(Serialize)]
+struct FundedBody {
+    contest: u16,
+    projects: Vec<u32>,
+    /// At most the budget, which is below 2^53: exact as a JSON number.
+    money_used: u64,
+}
+
+#[derive(Serialize)]
+struct ElectionBody {
+    id: String,
+    name: String,
+    phase: &'static str,
+    opened_at: u64,
+    title: Option<String>,
+    contests: Vec<ContestBody>,
+    params: Option<Params>,
+    context_hash: Option<String>,
+    credentials: Option<usize>,
+    ballots: u64,
+    audits: u64,
+    result: Option<ResultBody>,
+}
+
+async fn election(State(state): State<AppState>, JsonPath(id): JsonPath<String>) -> Response {
+    let id = match context_id(&id) {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    let reading = state.clone();
+    let found = off_runtime(move || {
+        let summary = reading.board.context(&id)?;
+        let origin = reading.board.origin().to_owned();
+        reading.board.with_context_state(&id, |s: &ElectionState| {
+            let sealed = s.sealed();
+            let (ballots, audits) = s.ballot_counts();
+            ElectionBody {
+                id: id.to_hex(),
+                name: summary.name.clone(),
+                phase: summary.phase_name,
+                opened_at: summary.opened_at,
+                title: s.manifest().map(|m| m.title().to_owned()),
+                contests: s.manifest().map(contests).unwrap_or_default(),
+                params: sealed.map(|sealed| Params {
+                    election: id.to_hex(),
+                    origin: origin.clone(),
+                    manifest: hex::encode(sealed.election().manifest().to_bytes()),
+                    joint_key: hex::encode(sealed.election().public_key().to_bytes()),
+                    credential_root: hex::encode(sealed.credentials().root().0),
+                }),
+                context_hash: sealed.map(|s| hex::encode(s.election().context().0)),
+                credentials: sealed.map(|s| s.credentials().entries().len()),
+                ballots,
+                audits,
+                result: s.result().map(|r| ResultBody {
+                    ballots: r.tally.ballots,
+                    superseded: r.superseded,
+                    weight: r.tally.weight,
+                    trustees: r.trustees.clone(),
+                    counts: r.counts.clone(),
+                    funded: r
+                        .fundings
+                        .iter()
+                        .map(|f| FundedBody {
+                            contest: f.contest,
+                            projects: f.selection.funded.clone(),
+                            money_used: u64::try_from(f.selection.money_used).unwrap_or(u64::MAX),
+                        })
+                        .collect(),
+                }),
+            }
+        })
+    })
+    .await;
+    match found {
+        Ok(Some(body)) => json(StatusCode::OK, &body),
+        Ok(None) => no_context("election"),
+        Err(response) => response,
+    }
+}
+
+async fn credential(
+    State(state): State<AppState>,
+    JsonPath((id, key)): JsonPath<(String, String)>,
+) -> Response {
+    let id = match context_id(&id) {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    let Some(key) = urne_log::strict_hex::decode_array::<32>(&key)
+        .and_then(|k| urne_credential::PublicCredential::decode(&k).ok())
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "malformed",
+            "a public credential is 64 lowercase hex digits encoding a point",
+            Some("key"),
+        );
+    };
+    let reading = state.clone();
+    let found = off_runtime(move || {
+        reading.board.with_context_state(&id, |s: &ElectionState| {
+            s.sealed()
+                .map(|sealed| sealed.credentials().weight_of(&key))
+        })
+    })
+    .await;
+    match found {
+        Ok(Some(Some(weight))) => json(
+            StatusCode::OK,
+            &serde_json::json!({ "listed": weight.is_some(), "weight": weight }),
+        ),
+        Ok(Some(None)) => error(
+            StatusCode::CONFLICT,
+            "wrong-phase",
+            "the election's credential list is not sealed: voting has not opened",
+            Some("id"),
+        ),
+        Ok(None) => no_context("election"),
+        Err(response) => response,
+    }
+}
+
+#[derive(Serialize)]
+struct PetitionBody {
+    id: String,
+    name: String,
+    phase: &'static str,
+    opened_at: u64,
+    scope: Option<String>,
+    threshold: Option<u64>,
+    deadline: Option<u64>,
+    text_hash: Option<String>,
+    signatures: u64,
+    withdrawn: u64,
+    reached: Option<bool>,
+}
+
+async fn petition(State(state): State<AppState>, JsonPath(id): JsonPath<String>) -> Response {
+    let id = match context_id(&id) {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    let reading = state.clone();
+    let found = off_runtime(move || {
+        let summary = reading.board.context(&id)?;
+        reading
+            .board
+            .with_context_state(&id, |s: &urne_petition::PetitionState| {
+                let definition = s.definition();
+                PetitionBody {
+                    id: id.to_hex(),
+                    name: summary.name.clone(),
+                    phase: summary.phase_name,
+                    opened_at: summary.opened_at,
+                    scope: definition.map(|d| d.scope.clone()),
+                    threshold: definition.map(|d| d.threshold),
+                    deadline: definition.map(|d| d.deadline),
+                    text_hash: definition.map(|d| hex::encode(d.text_hash)),
+                    signatures: s.counted(),
+                    withdrawn: s.withdrawn(),
+                    reached: s.result().map(|r| r.reached),
+                }
+            })
+    })
+    .await;
+    match found {
+        Ok(Some(body)) => json(StatusCode::OK, &body),
+        Ok(None) => no_context("petition"),
+        Err(response) => response,
+    }
+}
+
+#[derive(Serialize)]
+struct DivisionBody {
+    division: u32,
+    text_hash: String,
+    choices: Vec<String>,
+    secret: bool,
+    status: &'static str,
+    present: u32,
+    quorum: u32,
+    votes: usize,
+    /// Per choice, once the division is closed (a roll call is public; a secret
+    /// division's count is its tally's, not shown here).
+    counts: Option<Vec<u32>>,
+}
+
+#[derive(Serialize)]
+struct SittingBody {
+    id: String,
+    name: String,
+    phase: &'static str,
+    opened_at: u64,
+    members: usize,
+    present: u32,
+    quorum: u32,
+    divisions: Vec<DivisionBody>,
+}
+
+async fn sitting(State(state): State<AppState>, JsonPath(id): JsonPath<String>) -> Response {
+    use urne_assembly::DivisionStatus;
+    let id = match context_id(&id) {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    let reading = state.clone();
+    let found = off_runtime(move || {
+        let summary = reading.board.context(&id)?;
+        reading
+            .board
+            .with_context_state(&id, |s: &urne_assembly::SittingState| {
+                let (present, quorum) = s.quorum_now();
+                SittingBody {
+                    id: id.to_hex(),
+                    name: summary.name.clone(),
+                    phase: summary.phase_name,
+                    opened_at: summary.opened_at,
+                    members: s.members().len(),
+                    present,
+                    quorum,
+                    divisions: s
+                        .divisions()
+                        .iter()
+                        .map(|d| {
+                            let closed = d.status == DivisionStatus::Closed;
+                            DivisionBody {
+                                division: d.open.division,
+                                text_hash: hex::encode(d.open.text_hash),
+                                choices: d.open.choices.clone(),
+                                secret: d.open.secret,
+                                status: match d.status {
+                                    DivisionStatus::Open => "open",
+                                    DivisionStatus::Suspended => "suspended",
+                                    DivisionStatus::Closed => "closed",
+                                    _ => "voided",
+                                },
+                                present: d.present,
+                                quorum: d.quorum,
+                                votes: d.counted.len(),
+                                counts: (closed && !d.open.secret).then(|| d.count().counts),
+                            }
+                        })
+                        .collect(),
+                }
+            })
+    })
+    .await;
+    match found {
+        Ok(Some(body)) => json(StatusCode::OK, &body),
+        Ok(None) => no_context("sitting"),
+        Err(response) => response,
+    }
+}
+
+// ---- ballot lookup ----
+
+/// Every ballot record's tracking code, from a walk over the log that resumes where the
+/// last lookup stopped: a lookup reads only the entries added since.
+#[derive(Default)]
+pub(crate) struct BallotIndex {
+    inner: Mutex<IndexInner>,
+}
+
+#[derive(Default)]
+struct IndexInner {
+    next: u64,
+    by_code: BTreeMap<[u8; 32], Vec<u64>>,
+}
+
+impl BallotIndex {
+    /// Entries of the durable log past the walk, read and indexed; then the indexes of
+    /// the ballot records whose tracking code starts with `prefix`.
+    fn find(&self, state: &AppState, prefix: &[u8]) -> Result<Vec<u64>, Response> {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let store = state.board.store();
+        let size = store.size();
+        while inner.next < size {
+            let index = inner.next;
+            let bytes = store.entry(index).map_err(|e| store_error(&e))?;
+            if let Ok(record) = Record::parse(bytes) {
+                let kind = record.kind();
+                if (kind == kinds::BALLOT_CAST || kind == kinds::BALLOT_AUDIT)
+                    && let Ok(code) = tracking_code_of_body(kind, record.body())
+                {
+                    inner.by_code.entry(code.0).or_default().push(index);
+                }
+            }
+            inner.next += 1;
+        }
+        let mut start = [0u8; 32];
+        start[..prefix.len()].copy_from_slice(prefix);
+        Ok(inner
+            .by_code
+            .range(start..)
+            .take_while(|(code, _)| code.starts_with(prefix))
+            .flat_map(|(_, at)| at.iter().copied())
+            .collect())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LookupQuery {
+    code: String,
+}
+
+#[derive(Serialize)]
+struct Opened {
+    title: String,
+    /// (label, value) per option; the blank vote last, as `(blank vote)`.
+    values: Vec<(String, u64)>,
+}
+
+#[derive(Serialize)]
+struct Found {
+    election: String,
+    index: u64,
+    hash: String,
+    kind: &'static str,
+    tracking_code: String,
+    short: String,
+    /// For an audited ballot: whether its opening re-encrypts to its ciphertexts
+    /// (spec/21 §21.8), and the choices it shows.
+    audit: Option<AuditBody>,
+}
+
+#[derive(Serialize)]
+struct AuditBody {
+    passed: bool,
+    problem: Option<String>,
+    contests: Vec<Opened>,
+}
+
+fn parse_code(text: &str) -> Result<Vec<u8>, Response> {
+    let text = text.trim();
+    if let Some(full) = urne_log::strict_hex::decode_array::<32>(text) {
+        return Ok(full.to_vec());
+    }
+    TrackingCode::parse_short(text)
+        .map(|short| short.to_vec())
+        .map_err(|e| {
+            error(
+                StatusCode::BAD_REQUEST,
+                "malformed",
+                &format!("not a tracking code (its short form, or 64 lowercase hex digits): {e}"),
+                Some("code"),
+            )
+        })
+}
+
+fn describe(state: &AppState, index: u64) -> Result<Option<Found>, Response> {
+    let bytes = state
+        .board
+        .store()
+        .entry(index)
+        .map_err(|e| store_error(&e))?;
+    let hash = urne_record::leaf_hash(&bytes);
+    let Ok(record) = Record::parse(bytes) else {
+        return Ok(None);
+    };
+    let Ok(code) = tracking_code_of_body(record.kind(), record.body()) else {
+        return Ok(None);
+    };
+    let audit = if record.kind() == kinds::BALLOT_AUDIT {
+        let decoded = AuditRecord::decode(record.body()).ok();
+        state
+            .board
+            .with_context_state(&record.context(), |s: &ElectionState| {
+                let (Some(sealed), Some(audit)) = (s.sealed(), decoded.as_ref()) else {
+                    return None;
+                };
+                let election = sealed.election();
+                let checked = check_audit(election, &audit.ballot, &audit.opening);
+                let contests = election
+                    .manifest()
+                    .contests()
+                    .iter()
+                    .zip(audit.opening.selections())
+                    .map(|(contest, selection)| Opened {
+                        title: contest.title.clone(),
+                        values: contest
+                            .options
+                            .iter()
+                            .cloned()
+                            .zip(selection.option_values().iter().copied())
+                            .chain(contest.blank.then(|| {
+                                ("(blank vote)".to_owned(), u64::from(selection.is_blank()))
+                            }))
+                            .collect(),
+                    })
+                    .collect();
+                Some(AuditBody {
+                    passed: checked.is_ok(),
+                    problem: checked.err().map(|e| e.to_string()),
+                    contests,
+                })
+            })
+            .flatten()
+    } else {
+        None
+    };
+    Ok(Some(Found {
+        election: record.context().to_hex(),
+        index,
+        hash: hex::encode(hash),
+        kind: if record.kind() == kinds::BALLOT_AUDIT {
+            "audit"
+        } else {
+            "cast"
+        },
+        tracking_code: code.to_hex(),
+        short: code.short(),
+        audit,
+    }))
+}
+
+async fn lookup(
+    State(state): State<AppState>,
+    JsonQuery(query): JsonQuery<LookupQuery>,
+) -> Response {
+    let prefix = match parse_code(&query.code) {
+        Ok(prefix) => prefix,
+        Err(response) => return response,
+    };
+    let reading = state.clone();
+    let found = off_runtime(move || -> Result<Vec<Found>, Response> {
+        let mut at = reading.public.find(&reading, &prefix)?;
+        at.sort_unstable();
+        let mut found = Vec::with_capacity(at.len());
+        for index in at {
+            found.extend(describe(&reading, index)?);
+        }
+        Ok(found)
+    })
+    .await;
+    match found {
+        Ok(Ok(found)) => json(StatusCode::OK, &found),
+        Ok(Err(response)) | Err(response) => response,
+    }
+}

@@ -1,0 +1,405 @@
+// The voting booth (spec/60 §60.4): election → credential → choices → review →
+// encrypted ballot → cast (receipt) or audit (opening, then vote again).
+"use strict";
+
+const booth = {
+  call: null,        // the WebAssembly module (common.js loadModule)
+  id: null,          // the election's context id
+  info: null,        // GET /v1/public/elections/{id}
+  view: null,        // the module's `load` answer (context hash computed here)
+  credential: null,  // the typed credential, until the ballot is made
+  choices: null,     // per contest: {blank, values}
+  made: null,        // the module's `ballot` answer
+  step: "election",
+  outcome: null,     // after a cast or an audit
+  error: null,
+};
+
+const main = () => document.getElementById("main");
+
+function announce(text) {
+  document.getElementById("status").textContent = text;
+}
+
+function show(step, ...content) {
+  booth.step = step;
+  document.title = t("booth_title");
+  document.querySelector(".skip").textContent = t("skip");
+  const nav = document.getElementById("nav");
+  nav.replaceChildren(el("a", { href: "/board/" }, t("board_title")), languageButton(render));
+  const heading = el("h1", { tabindex: "-1", id: "step" }, t("step_" + step));
+  main().replaceChildren(heading, ...content.filter(Boolean));
+  heading.focus();
+}
+
+function failure(e) {
+  return el("p", { class: "error", role: "alert" }, `${t("error")}: ${e.message}`, e.field ? ` (${e.field})` : "");
+}
+
+// ---- 1. the election ----
+
+async function start() {
+  booth.id = location.hash.replace(/^#\/?/, "") || null;
+  try {
+    if (!booth.call) booth.call = await loadModule();
+    if (!booth.id) return listElections();
+    booth.info = await api(`/v1/public/elections/${booth.id}`);
+    if (booth.info.params) booth.view = booth.call(OP.load, booth.info.params);
+    booth.step = "election";
+  } catch (e) {
+    booth.error = e;
+  }
+  render();
+}
+
+async function listElections() {
+  const contexts = await api("/v1/public/contexts");
+  const open = contexts.filter((c) => c.type === "election" && c.phase === "voting");
+  booth.step = "list";
+  booth.open = open;
+  render();
+}
+
+function renderList() {
+  show("election",
+    el("h2", {}, t("elections_open")),
+    booth.open.length === 0 ? el("p", {}, t("no_open")) :
+      el("ul", {}, booth.open.map((c) => el("li", {}, el("a", { href: `#${c.id}` }, c.name)))));
+}
+
+function renderElection() {
+  const info = booth.info;
+  const parts = [el("h2", {}, info.title || info.name), el("p", {}, `${t("phase")}: ${info.phase}`)];
+  if (!booth.view || info.phase !== "voting") {
+    parts.push(el("p", { class: "error", role: "alert" }, t("not_voting", info.phase)));
+    return show("election", ...parts);
+  }
+  parts.push(
+    el("div", { class: "fingerprint" },
+      el("p", {}, el("strong", {}, t("fingerprint"))),
+      el("p", { class: "hash", id: "context-hash" }, booth.view.context_hash),
+      el("p", { class: "muted" }, t("fingerprint_help"))),
+    credentialForm());
+  show("election", ...parts);
+}
+
+// ---- 2. the credential ----
+
+function credentialForm() {
+  const input = el("input", { type: "text", id: "credential", name: "credential", autocomplete: "off", spellcheck: "false", "aria-describedby": "credential-help" });
+  const problem = el("p", { id: "credential-error", class: "error", role: "alert" });
+  const form = el("form", {
+    onsubmit: async (event) => {
+      event.preventDefault();
+      problem.textContent = "";
+      try {
+        const key = booth.call(OP.credential, { credential: input.value });
+        const listed = await api(`/v1/public/elections/${booth.id}/credentials/${key}`);
+        if (!listed.listed) throw new Error(t("not_listed"));
+        booth.credential = input.value;
+        input.value = "";
+        booth.choices = booth.view.contests.map((c) => ({ blank: false, values: c.options.map(() => 0) }));
+        booth.step = "choose";
+        render();
+      } catch (e) {
+        problem.textContent = `${t("error")}: ${e.message}`;
+        input.setAttribute("aria-invalid", "true");
+        input.focus();
+      }
+    },
+  },
+  el("h2", {}, t("step_credential")),
+  el("label", { for: "credential" }, t("credential_label")),
+  input,
+  el("p", { id: "credential-help", class: "muted" }, t("credential_help")),
+  problem,
+  el("button", { type: "submit", id: "credential-continue" }, t("continue")));
+  return form;
+}
+
+// ---- 3. choices, checked against each contest's rule ----
+
+function ruleText(c) {
+  if (c.kind === "single") return t("single_rule");
+  if (c.kind === "budget") return t("budget_rule", c.min, c.max, c.min_spend, c.budget);
+  if (c.kind === "approval") return c.min === c.max ? t("approval_rule_exact", c.min) : t("approval_rule", c.min, c.max);
+  return t("cumulative_rule", c.min, c.max, c.per_option_max);
+}
+
+// What a budget ballot spends: costs are below 2^53, exact as JavaScript numbers (spec/21).
+function spend(c, choice) {
+  return c.costs.reduce((total, cost, i) => total + cost * choice.values[i], 0);
+}
+
+// The contest's rule (spec/21 §21.4), in words: null when the choice follows it.
+function problemWith(c, choice) {
+  const chosen = choice.values.filter((v) => v > 0).length;
+  const total = choice.values.reduce((a, b) => a + b, 0);
+  if (choice.blank) return chosen > 0 ? t("err_blank_and") : null;
+  if (c.kind === "single") return chosen === 1 ? null : t(c.blank ? "err_single" : "err_single_noblank");
+  if (c.kind === "budget") {
+    const spent = spend(c, choice);
+    if (chosen < c.min) return t("err_few_projects", c.min, chosen);
+    if (chosen > c.max) return t("err_many_projects", c.max, chosen);
+    if (spent > c.budget) return t("err_over_budget", spent, c.budget);
+    if (spent < c.min_spend) return t("err_under_spend", c.min_spend, spent);
+    return null;
+  }
+  if (c.kind === "approval") {
+    if (chosen < c.min) return t("err_few", c.min, chosen);
+    if (chosen > c.max) return t("err_many", c.max, chosen);
+    return null;
+  }
+  if (choice.values.some((v) => v > c.per_option_max || v < 0 || !Number.isInteger(v))) return t("err_points_one", c.per_option_max);
+  if (total < c.min || total > c.max) return t("err_points_total", c.min, c.max, total);
+  return null;
+}
+
+function renderChoose(problems) {
+  const contests = booth.view.contests.map((c, ci) => {
+    const choice = booth.choices[ci];
+    const name = `contest-${ci}`;
+    const options = c.options.map((label, oi) => {
+      const id = `${name}-option-${oi}`;
+      if (c.kind === "cumulative") {
+        return el("label", { for: id },
+          el("input", { type: "number", id, min: 0, max: c.per_option_max, step: 1, value: choice.values[oi],
+            "aria-label": t("points_for", label),
+            oninput: (e) => { choice.values[oi] = Number(e.target.value); } }), label);
+      }
+      const single = c.kind === "single";
+      return el("label", { for: id },
+        el("input", { type: single ? "radio" : "checkbox", name, id, checked: choice.values[oi] === 1 && !choice.blank,
+          onchange: (e) => {
+            if (single) { choice.values.fill(0); choice.blank = false; }
+            choice.values[oi] = e.target.checked ? 1 : 0;
+            const total = document.getElementById(`${name}-total`);
+            if (total) total.textContent = t("spent", spend(c, choice), c.budget);
+          } }), " ", label, c.kind === "budget" ? el("span", { class: "muted" }, ` — ${t("cost", c.costs[oi])}`) : null);
+    });
+    if (c.blank) {
+      const id = `${name}-blank`;
+      options.push(el("label", { for: id },
+        el("input", { type: c.kind === "single" ? "radio" : "checkbox", name, id, checked: choice.blank,
+          onchange: (e) => {
+            choice.blank = e.target.checked;
+            if (c.kind === "single" && choice.blank) choice.values.fill(0);
+          } }), " ", el("em", {}, t("blank_vote"))));
+    }
+    const problem = problems && problems[ci];
+    return el("fieldset", { id: `${name}`, "aria-invalid": problem ? "true" : false, "aria-describedby": `${name}-rule ${name}-error` },
+      el("legend", {}, c.title),
+      el("p", { class: "rule", id: `${name}-rule` }, ruleText(c)),
+      ...options,
+      c.kind === "budget" ? el("p", { id: `${name}-total`, "aria-live": "polite" }, t("spent", spend(c, choice), c.budget)) : null,
+      el("p", { class: "error", id: `${name}-error` }, problem || ""));
+  });
+  const failing = problems ? problems.filter(Boolean).length : 0;
+  const summary = failing ? el("div", { class: "errors", role: "alert", id: "choice-errors", tabindex: "-1" },
+    el("p", {}, t("err_summary", failing)),
+    el("ul", {}, booth.view.contests.map((c, i) => problems[i] ? el("li", {}, el("a", { href: `#contest-${i}`, onclick: (e) => { e.preventDefault(); document.querySelector(`#contest-${i} input`).focus(); } }, `${c.title}: ${problems[i]}`)) : null))) : null;
+  show("choose", summary, el("form", {
+    onsubmit: (event) => {
+      event.preventDefault();
+      const found = booth.view.contests.map((c, i) => problemWith(c, booth.choices[i]));
+      if (found.some(Boolean)) {
+        renderChoose(found);
+        document.getElementById("choice-errors").focus();
+        return;
+      }
+      booth.step = "review";
+      render();
+    },
+  }, ...contests, el("button", { type: "submit", id: "review" }, t("review"))));
+}
+
+// ---- 4. review ----
+
+function describeChoice(c, choice) {
+  if (choice.blank) return [t("blank_vote")];
+  const picked = c.options.map((o, i) => [o, choice.values[i]]).filter(([, v]) => v > 0)
+    .map(([o, v]) => (c.kind === "cumulative" ? `${o}: ${v}` : o));
+  return picked.length ? picked : [t("nothing")];
+}
+
+function renderReview() {
+  const list = el("dl", { id: "review-list" }, booth.view.contests.map((c, i) => [
+    el("dt", {}, el("strong", {}, c.title)),
+    el("dd", {}, describeChoice(c, booth.choices[i]).join(", ")),
+  ]));
+  const problem = el("div", { id: "ballot-error" });
+  const encrypt = el("button", {
+    type: "button", id: "encrypt",
+    onclick: () => {
+      encrypt.disabled = true;
+      announce(t("encrypting"));
+      try {
+        const started = performance.now();
+        booth.made = booth.call(OP.ballot, { credential: booth.credential, selections: booth.choices, seed: freshSeed() });
+        booth.made.ms = performance.now() - started;
+        booth.step = "ballot";
+        render();
+      } catch (e) {
+        encrypt.disabled = false;
+        problem.replaceChildren(failure(e));
+      }
+    },
+  }, t("encrypt"));
+  show("review", list, problem,
+    el("button", { type: "button", class: "secondary", onclick: () => { booth.step = "choose"; render(); } }, t("back")),
+    encrypt);
+}
+
+// ---- 5. the encrypted ballot: cast or audit ----
+
+function renderBallot() {
+  const problem = el("div", { id: "post-error" });
+  const buttons = [];
+  const decide = async (op) => {
+    buttons.forEach((b) => { b.disabled = true; });
+    announce(t("posting"));
+    try {
+      const outcome = booth.call(op, { seed: freshSeed() });
+      const posted = await api("/v1/records", {
+        method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ record: outcome.record }),
+      });
+      outcome.index = posted.index;
+      booth.outcome = outcome;
+      if (op === OP.cast) {
+        booth.credential = null;
+        booth.step = "cast";
+        render();
+        makeReceipt().catch((e) => { booth.receiptError = e; render(); });
+      } else {
+        booth.step = "audit";
+        render();
+      }
+    } catch (e) {
+      problem.replaceChildren(failure(e));
+      buttons.forEach((b) => { b.disabled = false; });
+    }
+  };
+  buttons.push(
+    el("button", { type: "button", id: "cast", onclick: () => decide(OP.cast) }, t("cast")),
+    el("button", { type: "button", id: "audit", class: "secondary", onclick: () => decide(OP.audit) }, t("audit")));
+  show("ballot",
+    el("p", {}, t("tracking")),
+    el("p", { class: "tracking", id: "tracking-code" }, booth.made.short),
+    el("p", { class: "muted" }, t("tracking_help")),
+    el("p", { class: "muted", id: "measure", "data-ms": booth.made.ms.toFixed(1) }, t("measure", booth.made.ms.toFixed(0))),
+    el("p", {}, t("cast_or_audit")),
+    problem, ...buttons);
+}
+
+// ---- after a cast: the receipt (spec/52), made once the board's checkpoint covers it ----
+
+async function makeReceipt() {
+  const o = booth.outcome;
+  const board = await api("/v1/board");
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    const note = await api("/checkpoint");
+    const size = parseCheckpoint(note).size;
+    if (size > o.index) {
+      try {
+        const proof = await api(`/v1/proof/inclusion?index=${o.index}&size=${size}`);
+        const made = booth.call(OP.receipt, {
+          election: booth.id, tracking_code: o.tracking_code, index: o.index, record: o.record,
+          inclusion: proof.proof, checkpoint: note, vkey: board.vkey,
+        });
+        booth.receipt = made.receipt;
+        booth.vkey = board.vkey;
+        return render();
+      } catch (e) {
+        if (!(e instanceof BoardError) || Date.now() > deadline) throw e;
+      }
+    }
+    if (Date.now() > deadline) throw new Error(t("waiting_checkpoint"));
+    await new Promise((r) => setTimeout(r, 400));
+  }
+}
+
+async function checkReceipt(text, into) {
+  try {
+    const board = await api("/v1/board");
+    const receipt = JSON.parse(text);
+    const later = await api("/checkpoint");
+    const size = parseCheckpoint(later).size;
+    const consistency = await api(`/v1/proof/consistency?first=${parseCheckpoint(receipt.checkpoint).size}&second=${size}`);
+    const checked = booth.call(OP.receiptCheck, { receipt: text, vkey: board.vkey, later, proof: consistency.proof });
+    into.replaceChildren(el("p", { class: "ok", role: "status", id: "receipt-ok" }, t("receipt_ok", checked.index, checked.size, checked.later_size)));
+  } catch (e) {
+    into.replaceChildren(failure(e));
+  }
+}
+
+function receiptChecker() {
+  const result = el("div", { id: "receipt-file-result" });
+  const input = el("input", { type: "file", id: "receipt-file", accept: ".json,application/json",
+    onchange: async () => { if (input.files[0]) await checkReceipt(await input.files[0].text(), result); } });
+  return el("section", {}, el("h2", {}, t("receipt_file")), el("label", { for: "receipt-file" }, t("receipt_file_label")), input, result);
+}
+
+function renderCast() {
+  const o = booth.outcome;
+  const parts = [
+    el("p", { class: "ok", id: "cast-done" }, t("cast_done", o.index)),
+    el("p", {}, t("tracking")), el("p", { class: "tracking", id: "tracking-code" }, o.short),
+  ];
+  if (booth.receiptError) {
+    parts.push(failure(booth.receiptError));
+  } else if (!booth.receipt) {
+    parts.push(el("p", { role: "status" }, t("waiting_checkpoint")));
+  } else {
+    const result = el("div", { id: "receipt-result" });
+    const link = download(`urne-receipt-${o.short}.json`, booth.receipt);
+    link.id = "download-receipt";
+    link.textContent = t("download_receipt");
+    parts.push(
+      el("h2", {}, t("receipt")), el("p", { class: "muted" }, t("receipt_help")),
+      el("pre", { id: "receipt" }, booth.receipt),
+      link,
+      el("button", { type: "button", id: "check-receipt", class: "secondary", onclick: () => checkReceipt(booth.receipt, result) }, t("check_receipt")),
+      result, receiptChecker());
+  }
+  show("cast", ...parts);
+}
+
+// ---- after an audit: the opening, the independent check, and a fresh ballot ----
+
+function renderAudit() {
+  const o = booth.outcome;
+  const table = (c) => el("table", {},
+    el("thead", {}, el("tr", {}, el("th", {}, t("option")), el("th", { class: "num" }, t("value")), el("th", {}, t("nonce")))),
+    el("tbody", {}, c.values.map((v) => el("tr", {}, el("td", {}, v.label), el("td", { class: "num" }, v.value), el("td", { class: "hash" }, v.nonce)))));
+  const file = download(`urne-audit-${o.short}.json`, JSON.stringify({ election: booth.id, tracking_code: o.tracking_code, index: o.index, record: o.record }, null, 2));
+  file.id = "download-audit";
+  file.textContent = t("download_audit");
+  show("audit",
+    el("p", { class: "error", id: "audit-done" }, t("audit_done", o.index)),
+    el("p", {}, t("tracking")), el("p", { class: "tracking", id: "tracking-code" }, o.short),
+    el("p", {}, t("audit_shows")),
+    ...o.contests.map((c) => el("section", { class: "opened" }, el("h2", {}, c.title), table(c))),
+    el("p", {}, t("audit_check")),
+    el("pre", { id: "audit-command" }, `urne audit --board ${location.origin} --election ${booth.id} --tracking-code ${o.short}`),
+    el("p", {}, el("a", { id: "audit-link", href: `/board/#lookup/${o.short}` }, t("audit_link"))),
+    file,
+    el("button", { type: "button", id: "again", onclick: () => { booth.outcome = null; booth.made = null; booth.step = "choose"; render(); } }, t("again")));
+}
+
+function render() {
+  document.documentElement.lang = LANG;
+  if (booth.error) return show("election", failure(booth.error), el("button", { type: "button", onclick: () => { booth.error = null; start(); } }, t("retry")));
+  switch (booth.step) {
+    case "list": return renderList();
+    case "choose": return renderChoose(null);
+    case "review": return renderReview();
+    case "ballot": return renderBallot();
+    case "cast": return renderCast();
+    case "audit": return renderAudit();
+    default: return renderElection();
+  }
+}
+
+window.addEventListener("hashchange", () => { booth.step = "election"; start(); });
+start();

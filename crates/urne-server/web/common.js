@@ -1,0 +1,251 @@
+// Shared by the booth and the public pages (spec/60, spec/61): texts in English and
+// French, DOM building without innerHTML (every text from the board is data, never
+// markup), the board's JSON API, and the booth's WebAssembly module.
+"use strict";
+
+const TEXTS = {
+  en: {
+    lang_switch: "Français", skip: "Skip to content",
+    booth_title: "urne — voting booth", board_title: "urne — public board",
+    loading: "Loading…", error: "Error", retry: "Try again",
+    elections_open: "Elections open for voting", no_open: "No election is open for voting on this board.",
+    vote_in: "Vote", step_election: "1. The election", step_credential: "2. Your credential",
+    step_choose: "3. Your choices", step_review: "4. Review", step_ballot: "5. Your encrypted ballot",
+    step_cast: "Ballot cast", step_audit: "Ballot audited (not cast)",
+    fingerprint: "Election fingerprint (context hash)",
+    fingerprint_help: "Compare it with the fingerprint the election authority published. If they differ, do not vote here.",
+    phase: "Phase", not_voting: "This election is in its {0} phase: ballots are accepted only while voting is open.",
+    credential_label: "Credential (from your voting card or letter)",
+    credential_help: "It never leaves this page: the ballot is signed here.",
+    continue: "Continue", back: "Change my choices", review: "Review my choices",
+    not_listed: "This credential is not on this election's list of voters (another election's?).",
+    single_rule: "Choose one option.", approval_rule: "Choose {0} to {1} options.",
+    approval_rule_exact: "Choose {0} options.",
+    cumulative_rule: "Give {0} to {1} points in total, at most {2} per option.",
+    blank_vote: "Blank vote", points_for: "Points for {0}",
+    budget_rule: "Choose {0} to {1} projects costing {2} to {3} in total.", cost: "cost {0}",
+    spent: "Your projects cost {0} of the budget of {1}.",
+    err_over_budget: "Your projects cost {0}, over the budget of {1}.",
+    err_under_spend: "Spend at least {0} (your projects cost {1}).",
+    err_few_projects: "Choose at least {0} projects (you chose {1}).", err_many_projects: "Choose at most {0} projects (you chose {1}).",
+    funded: "Funded: {0} ({1} of the budget of {2}).",
+    err_single: "Choose one option, or the blank vote.", err_single_noblank: "Choose one option.",
+    err_few: "Choose at least {0} options (you chose {1}).", err_many: "Choose at most {0} options (you chose {1}).",
+    err_points_one: "At most {0} points on one option.",
+    err_points_total: "Give between {0} and {1} points in total (you gave {2}).",
+    err_blank_and: "A blank vote selects nothing else: untick the blank vote or your options.",
+    err_summary: "Your choices do not follow the rules of {0} contest(s):",
+    nothing: "(nothing)", encrypt: "Encrypt my ballot",
+    encrypting: "Encrypting and proving your ballot…",
+    tracking: "Tracking code", tracking_help: "Write it down: it identifies your ballot on the board, and reveals nothing of your choices.",
+    cast_or_audit: "Cast this ballot, or audit it to check that this device encrypted exactly your choices. An audited ballot is shown in clear, posted as spoiled, never counted; you then vote again.",
+    cast: "Cast my ballot", audit: "Audit this ballot (it will not count)",
+    posting: "Sending to the board…", waiting_checkpoint: "Waiting for the board's next signed checkpoint…",
+    cast_done: "Your ballot is on the board, at entry {0}. A later ballot with the same credential replaces it.",
+    receipt: "Your receipt", receipt_help: "It proves your encrypted ballot is in the board's signed log. It holds no secret and does not show how you voted.",
+    download_receipt: "Download the receipt", check_receipt: "Check the receipt against the board now",
+    receipt_ok: "Receipt checked: the ballot is at entry {0} of the signed checkpoint of {1} entries, and the board's newest checkpoint ({2} entries) still contains it.",
+    receipt_file: "Check a receipt file", receipt_file_label: "Receipt file (.json)",
+    audit_done: "This ballot was audited and posted as spoiled (entry {0}). It will never count.",
+    audit_shows: "What the ballot encrypts, with the nonces that prove it:",
+    option: "Option", value: "Value", nonce: "Nonce",
+    audit_check: "Anyone can check this audit independently:", audit_link: "See it on the public board",
+    download_audit: "Download the audited ballot", again: "Vote again",
+    board_key: "Board key", entry: "entry", size: "Size", root: "Root",
+    contexts: "Elections, petitions and sittings", name: "Name", type: "Type", counts: "Counts",
+    latest_checkpoint: "Latest checkpoint", cosigned_by: "Signed by", witnesses: "Witnesses known to the board",
+    none: "none", lookup: "Ballot lookup", lookup_label: "Tracking code", find: "Find",
+    lookup_none: "No ballot with this tracking code on the board.",
+    lookup_cast: "Cast ballot at entry {0} of election ",
+    lookup_audit: "Audited (spoiled) ballot at entry {0} of election ",
+    audit_passed: "Audit passed: the ballot encrypts exactly these choices.",
+    audit_failed: "AUDIT FAILED: {0}",
+    election: "election", petition: "petition", sitting: "sitting",
+    ballots: "ballots", audits: "audits", signatures: "signatures", withdrawn: "withdrawn",
+    divisions: "divisions", votes: "votes", present: "present",
+    credentials: "Voters on the list", ballots_cast: "Ballots cast (revotes included)", audits_posted: "Audited ballots",
+    results: "Results", counted: "{0} ballots counted, {1} replaced by a revote; decrypted by trustees {2}.",
+    no_result: "No result yet: results are published after the tally.",
+    go_vote: "Go to the voting booth", all_contexts: "All contexts",
+    threshold: "Threshold", deadline: "Deadline", scope: "Addressed to", reached: "Threshold reached", not_reached: "Threshold not reached",
+    members: "Members", quorum: "Quorum", division: "Division", status: "Status", secret: "secret",
+    measure: "Encrypted and proven in {0} ms.",
+  },
+  fr: {
+    lang_switch: "English", skip: "Aller au contenu",
+    booth_title: "urne — isoloir", board_title: "urne — tableau public",
+    loading: "Chargement…", error: "Erreur", retry: "Réessayer",
+    elections_open: "Scrutins ouverts au vote", no_open: "Aucun scrutin n'est ouvert au vote sur ce tableau.",
+    vote_in: "Voter", step_election: "1. Le scrutin", step_credential: "2. Votre code de vote",
+    step_choose: "3. Vos choix", step_review: "4. Vérification", step_ballot: "5. Votre bulletin chiffré",
+    step_cast: "Bulletin déposé", step_audit: "Bulletin audité (non déposé)",
+    fingerprint: "Empreinte du scrutin (hachage de contexte)",
+    fingerprint_help: "Comparez-la avec l'empreinte publiée par l'organisateur du scrutin. Si elles diffèrent, ne votez pas ici.",
+    phase: "Phase", not_voting: "Ce scrutin est en phase « {0} » : les bulletins ne sont acceptés que pendant le vote.",
+    credential_label: "Code de vote (de votre carte ou lettre de vote)",
+    credential_help: "Il ne quitte jamais cette page : le bulletin est signé ici.",
+    continue: "Continuer", back: "Modifier mes choix", review: "Vérifier mes choix",
+    not_listed: "Ce code de vote n'est pas sur la liste des votants de ce scrutin (celui d'un autre scrutin ?).",
+    single_rule: "Choisissez une option.", approval_rule: "Choisissez de {0} à {1} options.",
+    approval_rule_exact: "Choisissez {0} options.",
+    cumulative_rule: "Donnez de {0} à {1} points au total, au plus {2} par option.",
+    blank_vote: "Vote blanc", points_for: "Points pour {0}",
+    budget_rule: "Choisissez de {0} à {1} projets coûtant de {2} à {3} au total.", cost: "coût {0}",
+    spent: "Vos projets coûtent {0} sur un budget de {1}.",
+    err_over_budget: "Vos projets coûtent {0}, au-delà du budget de {1}.",
+    err_under_spend: "Dépensez au moins {0} (vos projets coûtent {1}).",
+    err_few_projects: "Choisissez au moins {0} projets (vous en avez choisi {1}).", err_many_projects: "Choisissez au plus {0} projets (vous en avez choisi {1}).",
+    funded: "Financés : {0} ({1} sur un budget de {2}).",
+    err_single: "Choisissez une option, ou le vote blanc.", err_single_noblank: "Choisissez une option.",
+    err_few: "Choisissez au moins {0} options (vous en avez choisi {1}).", err_many: "Choisissez au plus {0} options (vous en avez choisi {1}).",
+    err_points_one: "Au plus {0} points sur une option.",
+    err_points_total: "Donnez entre {0} et {1} points au total (vous en avez donné {2}).",
+    err_blank_and: "Un vote blanc ne sélectionne rien d'autre : décochez le vote blanc ou vos options.",
+    err_summary: "Vos choix ne respectent pas les règles de {0} question(s) :",
+    nothing: "(rien)", encrypt: "Chiffrer mon bulletin",
+    encrypting: "Chiffrement et preuves de votre bulletin…",
+    tracking: "Code de suivi", tracking_help: "Notez-le : il identifie votre bulletin sur le tableau, et ne révèle rien de vos choix.",
+    cast_or_audit: "Déposez ce bulletin, ou auditez-le pour vérifier que cet appareil a chiffré exactement vos choix. Un bulletin audité est montré en clair, publié comme annulé, jamais compté ; vous votez ensuite à nouveau.",
+    cast: "Déposer mon bulletin", audit: "Auditer ce bulletin (il ne comptera pas)",
+    posting: "Envoi au tableau…", waiting_checkpoint: "Attente du prochain point de contrôle signé du tableau…",
+    cast_done: "Votre bulletin est sur le tableau, à l'entrée {0}. Un bulletin ultérieur avec le même code de vote le remplace.",
+    receipt: "Votre reçu", receipt_help: "Il prouve que votre bulletin chiffré est dans le journal signé du tableau. Il ne contient aucun secret et ne montre pas votre vote.",
+    download_receipt: "Télécharger le reçu", check_receipt: "Vérifier le reçu auprès du tableau maintenant",
+    receipt_ok: "Reçu vérifié : le bulletin est à l'entrée {0} du point de contrôle signé de {1} entrées, et le plus récent ({2} entrées) le contient toujours.",
+    receipt_file: "Vérifier un fichier de reçu", receipt_file_label: "Fichier de reçu (.json)",
+    audit_done: "Ce bulletin a été audité et publié comme annulé (entrée {0}). Il ne comptera jamais.",
+    audit_shows: "Ce que chiffre le bulletin, avec les aléas qui le prouvent :",
+    option: "Option", value: "Valeur", nonce: "Aléa",
+    audit_check: "Chacun peut vérifier cet audit de façon indépendante :", audit_link: "Le voir sur le tableau public",
+    download_audit: "Télécharger le bulletin audité", again: "Voter à nouveau",
+    board_key: "Clé du tableau", entry: "entrée", size: "Taille", root: "Racine",
+    contexts: "Scrutins, pétitions et séances", name: "Nom", type: "Type", counts: "Décomptes",
+    latest_checkpoint: "Dernier point de contrôle", cosigned_by: "Signé par", witnesses: "Témoins connus du tableau",
+    none: "aucun", lookup: "Retrouver un bulletin", lookup_label: "Code de suivi", find: "Chercher",
+    lookup_none: "Aucun bulletin avec ce code de suivi sur le tableau.",
+    lookup_cast: "Bulletin déposé, entrée {0} du scrutin ",
+    lookup_audit: "Bulletin audité (annulé), entrée {0} du scrutin ",
+    audit_passed: "Audit réussi : le bulletin chiffre exactement ces choix.",
+    audit_failed: "ÉCHEC DE L'AUDIT : {0}",
+    election: "scrutin", petition: "pétition", sitting: "séance",
+    ballots: "bulletins", audits: "audits", signatures: "signatures", withdrawn: "retirées",
+    divisions: "votes en séance", votes: "voix", present: "présents",
+    credentials: "Votants inscrits", ballots_cast: "Bulletins déposés (revotes compris)", audits_posted: "Bulletins audités",
+    results: "Résultats", counted: "{0} bulletins comptés, {1} remplacés par un nouveau vote ; déchiffré par les assesseurs {2}.",
+    no_result: "Pas encore de résultat : ils sont publiés après le dépouillement.",
+    go_vote: "Aller à l'isoloir", all_contexts: "Tous les contextes",
+    threshold: "Seuil", deadline: "Échéance", scope: "Adressée à", reached: "Seuil atteint", not_reached: "Seuil non atteint",
+    members: "Membres", quorum: "Quorum", division: "Vote", status: "État", secret: "secret",
+    measure: "Chiffré et prouvé en {0} ms.",
+  },
+};
+
+function pickLanguage() {
+  const saved = localStorage.getItem("urne-lang");
+  if (saved === "en" || saved === "fr") return saved;
+  return (navigator.language || "en").toLowerCase().startsWith("fr") ? "fr" : "en";
+}
+
+let LANG = pickLanguage();
+
+function t(key, ...args) {
+  const text = (TEXTS[LANG] && TEXTS[LANG][key]) || TEXTS.en[key] || key;
+  return text.replace(/\{(\d)\}/g, (_, i) => String(args[Number(i)]));
+}
+
+// el("p", {class: "x"}, "text", child…): attributes, then text or nodes as children.
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === false || v === null || v === undefined) continue;
+    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+
+// The board's answers: JSON, or its error object {code, message, field}.
+class BoardError extends Error {
+  constructor(status, body) {
+    super(body && body.message ? body.message : `HTTP ${status}`);
+    this.status = status;
+    this.code = body && body.code;
+    this.field = body && body.field;
+  }
+}
+
+async function api(path, options) {
+  const response = await fetch(path, options);
+  const type = response.headers.get("content-type") || "";
+  const body = type.includes("json") ? await response.json() : await response.text();
+  if (!response.ok) throw new BoardError(response.status, typeof body === "object" ? body : null);
+  return body;
+}
+
+function hex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// 32 fresh bytes of the browser's CSPRNG: the module's only randomness (spec/60 §60.2).
+function freshSeed() {
+  return hex(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+// The WebAssembly module: write the JSON request into its memory, call, read the answer.
+async function loadModule() {
+  const response = await fetch("/booth/urne_booth.wasm");
+  if (!response.ok) {
+    const body = await response.json().catch(() => null);
+    throw new BoardError(response.status, body);
+  }
+  const { instance } = await WebAssembly.instantiate(await response.arrayBuffer(), {});
+  const x = instance.exports;
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  return function call(op, request) {
+    const input = encoder.encode(JSON.stringify(request));
+    const at = x.booth_input(input.length);
+    new Uint8Array(x.memory.buffer, at, input.length).set(input);
+    input.fill(0);
+    const len = x.booth_call(op);
+    const out = new Uint8Array(x.memory.buffer, x.booth_output(), len);
+    const answer = JSON.parse(decoder.decode(out));
+    if (answer.error) {
+      const e = new Error(answer.error.message);
+      e.field = answer.error.field;
+      throw e;
+    }
+    return answer.ok;
+  };
+}
+
+const OP = { load: 1, credential: 2, ballot: 3, cast: 4, audit: 5, receipt: 6, receiptCheck: 7 };
+
+function download(name, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type: type || "application/json" }));
+  return el("a", { href: url, download: name, class: "button" });
+}
+
+function languageButton(render) {
+  return el("button", {
+    type: "button", class: "lang", lang: LANG === "en" ? "fr" : "en",
+    onclick: () => {
+      LANG = LANG === "en" ? "fr" : "en";
+      localStorage.setItem("urne-lang", LANG);
+      document.documentElement.lang = LANG;
+      render();
+    },
+  }, t("lang_switch"));
+}
+
+// The lines of a signed checkpoint note: origin, size, root, then the signatures.
+function parseCheckpoint(text) {
+  const [body, sigs] = text.split("\n\n");
+  const lines = body.split("\n");
+  const signers = (sigs || "").split("\n").filter((l) => l.startsWith("— ")).map((l) => l.slice(2).split(" ")[0]);
+  return { origin: lines[0], size: Number(lines[1]), root: lines[2], signers };
+}
