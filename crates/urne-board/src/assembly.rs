@@ -110,6 +110,21 @@ impl SharedChambers {
     }
 }
 
+/// A chamber's context state on the board: a handle on its entry in [`SharedChambers`],
+/// so readers outside the handlers (the public pages) can read the roster in force.
+#[derive(Clone)]
+pub struct ChamberHandle {
+    chambers: SharedChambers,
+    id: ContextId,
+}
+
+impl ChamberHandle {
+    /// Reads the chamber's state (None if the board has no such chamber).
+    pub fn read<R>(&self, read: impl FnOnce(&ChamberState) -> R) -> Option<R> {
+        self.chambers.lock().get(&self.id).map(|e| read(&e.state))
+    }
+}
+
 fn chamber_missing(id: ContextId) -> Rejection {
     Rejection::invalid_body(
         "context",
@@ -199,7 +214,10 @@ impl ContextMachine for ChamberMachine {
                 pending: None,
             },
         );
-        Box::new(context.id)
+        Box::new(ChamberHandle {
+            chambers: self.0.clone(),
+            id: context.id,
+        })
     }
     fn apply_move(&self, context: &mut ContextMut<'_>, to: u8) -> Result<(), Rejection> {
         let to = chamber_phase(to)?;
