@@ -500,6 +500,15 @@ fn registry(command: RegistryCommand) -> Result<(), Failure> {
             registrar,
         } => {
             let (mut signed, parts) = read_snapshot_file(&snapshot)?;
+            // A version-1 deal is keyed by the snapshot id the registrar chose, so it could
+            // have been ground to place someone; it stays readable, never newly cosigned.
+            if !signed.header.deal_is_fixed() {
+                return Err(fail(format!(
+                    "{}: snapshot version {} deals its buckets by its own id, which its maker can grind (spec/31 §31.6); refusing to cosign it, rebuild it with `urne registry snapshot`",
+                    snapshot.display(),
+                    signed.header.version
+                )));
+            }
             let key = authority_key(&key)?;
             let id = signed.header.id();
             signed.cosignatures.retain(|c| c.registrar != registrar);
@@ -934,6 +943,10 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
             let definition = p.definition()?;
             check_registry(&w, &definition)?;
             let snapshot = p.snapshot()?;
+            // The board refuses this too; a wallet does not sign on a board's word.
+            definition
+                .check_snapshot_version(snapshot.header())
+                .map_err(|e| fail(format!("{e}: refusing to sign")))?;
             let at = snapshot.position(&w.public_key()).ok_or_else(|| {
                 fail("this wallet's key is not in the petition's registry snapshot")
             })?;

@@ -36,9 +36,10 @@ pub const MAX_REGISTRARS: usize = 255;
 /// The most districts a snapshot counts (so its header fits in one record).
 pub const MAX_DISTRICTS: usize = 4096;
 /// The header version registrars write (spec/31 §31.4): the deal keyed by the registry id.
-const SNAPSHOT_VERSION: u8 = 2;
-/// The first published version, still read: the deal keyed by the snapshot id.
-const SNAPSHOT_VERSION_1: u8 = 1;
+pub const SNAPSHOT_VERSION: u8 = 2;
+/// The first published version, still read so that published petitions replay: the deal
+/// keyed by the snapshot id, which the registrar can grind. Nothing new may rely on it.
+pub const SNAPSHOT_VERSION_1: u8 = 1;
 const PART_VERSION: u8 = 1;
 const PART_HEADER: usize = 1 + 32 + 4 + 4 + 4;
 const SNAPSHOT_FIXED: usize = 1 + 32 + 4 + 32 + 32 + 8 + 1 + 32 + 4;
@@ -257,6 +258,13 @@ impl SnapshotHeader {
         } else {
             self.registry
         }
+    }
+
+    /// Whether the bucket order was fixed before anyone enrolled (version 2), so the
+    /// registrar could not grind a chosen person into a small or chosen bucket
+    /// (spec/31 §31.6). A version-1 snapshot is only for replaying what was published.
+    pub fn deal_is_fixed(&self) -> bool {
+        self.version != SNAPSHOT_VERSION_1
     }
 
     /// The number of buckets: ⌈total / 2^bits⌉, and 1 for an empty snapshot.

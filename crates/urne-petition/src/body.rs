@@ -1,6 +1,6 @@
 //! Petition record bodies (spec/32 §32.4), decoded strictly, naming the field at fault.
 
-use urne_credential::registry::Registrars;
+use urne_credential::registry::{Registrars, SnapshotHeader};
 
 use crate::error::PetitionError;
 
@@ -250,6 +250,24 @@ impl Definition {
     /// The oldest snapshot number the petition takes (1 for version 1).
     pub fn min_snapshot(&self) -> u32 {
         self.policy.map_or(1, |p| p.min_snapshot)
+    }
+
+    /// Refuses a version-1 snapshot under a version-2 definition (spec/32 §32.6 step 2):
+    /// its bucket order is keyed by the snapshot id, which the registrar can re-roll until
+    /// a chosen person lands in a bucket of its choosing, undoing the floors this
+    /// definition promises. A version-1 definition keeps taking one, so published
+    /// petitions replay.
+    pub fn check_snapshot_version(&self, header: &SnapshotHeader) -> Result<(), PetitionError> {
+        if self.policy.is_some() && !header.deal_is_fixed() {
+            return Err(PetitionError::invalid(
+                "body.version",
+                format!(
+                    "snapshot version {} deals its buckets by its own id, which the registrar can grind; a version-2 petition takes only a version-2 snapshot",
+                    header.version
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// The minimum bin of district disclosure, or None if no attribute may be disclosed.

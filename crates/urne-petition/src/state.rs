@@ -212,6 +212,7 @@ fn registry_error(e: RegistryError) -> PetitionError {
 /// definition promises, and the snapshot is no older than it allows. Buckets are dealt
 /// round robin, so the smallest holds ⌊T / buckets⌋ registered keys.
 fn check_floor(definition: &Definition, header: &SnapshotHeader) -> Result<(), PetitionError> {
+    definition.check_snapshot_version(header)?;
     let size = header.bucket_size();
     if size < definition.min_bucket_size() {
         return Err(PetitionError::invalid(

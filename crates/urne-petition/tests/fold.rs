@@ -5,7 +5,10 @@
 
 use ed25519_dalek::SigningKey;
 use sha2::{Digest, Sha256};
-use urne_credential::registry::{Cosignature, Register, Registrars, SignedSnapshot, Snapshot};
+use urne_credential::registry::{
+    Cosignature, Register, Registrars, SNAPSHOT_VERSION, SNAPSHOT_VERSION_1, SignedSnapshot,
+    Snapshot,
+};
 use urne_credential::wallet::{ATTRIBUTE_DISTRICT, EnrolmentRequest, Wallet};
 use urne_petition::kinds::*;
 use urne_petition::signature::{self, BucketRing};
@@ -34,6 +37,10 @@ fn registrar_keys() -> Vec<SigningKey> {
 }
 
 fn fixture(people: usize) -> Fixture {
+    fixture_with_snapshot_version(people, SNAPSHOT_VERSION)
+}
+
+fn fixture_with_snapshot_version(people: usize, version: u8) -> Fixture {
     let mut rng = rand::rng();
     let mut register = Register::new();
     let mut wallets = Vec::new();
@@ -49,7 +56,8 @@ fn fixture(people: usize) -> Fixture {
     let keys = registrar_keys();
     let registrars =
         Registrars::new(2, keys.iter().map(SigningKey::verifying_key).collect()).unwrap();
-    let (header, entries) = register.snapshot_header(REGISTRY, 1, [0; 32], 3);
+    let (mut header, entries) = register.snapshot_header(REGISTRY, 1, [0; 32], 3);
+    header.version = version;
     let id = header.id();
     let signed = SignedSnapshot {
         header,
@@ -572,6 +580,17 @@ fn a_snapshot_below_the_definitions_floor_is_refused() {
     let newer = with_policy(&f, |p| p.min_snapshot = 2);
     let (index, field, reason) = snapshot_verdict(&f, &newer).unwrap_err();
     assert_eq!((index, field.as_str()), (101, "body.number"), "{reason}");
+}
+
+#[test]
+fn a_version_1_snapshot_is_refused_under_a_version_2_definition_and_replays_under_version_1() {
+    let f = fixture_with_snapshot_version(10, SNAPSHOT_VERSION_1);
+    assert_eq!(f.snapshot.header().version, 1);
+    let (index, field, reason) = snapshot_verdict(&f, &f.definition).unwrap_err();
+    assert_eq!((index, field.as_str()), (101, "body.version"), "{reason}");
+    let mut v1 = f.definition.clone();
+    v1.policy = None;
+    assert_eq!(snapshot_verdict(&f, &v1), Ok(()));
 }
 
 #[test]
