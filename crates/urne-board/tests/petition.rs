@@ -333,7 +333,22 @@ fn a_petition_on_the_board_refuses_every_tamper_and_is_recounted() {
         PETITION_DUPLICATE,
         &evidence,
         Code::AlreadyUsed,
-        "body.signed",
+        "body.signed.signature.tag",
+    );
+    // Another second signature under the same tag, with any 32 bytes as its signer: one
+    // evidence per tag, so it cannot flood the log.
+    let other = fresh_key();
+    let more = Duplicate {
+        signer: other.verifying_key().to_bytes(),
+        body: SignatureBody::decode(&body(0, false, &other)).unwrap(),
+    }
+    .to_bytes();
+    h.refused(
+        &fresh_key(),
+        PETITION_DUPLICATE,
+        &more,
+        Code::AlreadyUsed,
+        "body.signed.signature.tag",
     );
     assert_eq!(h.counted(), (3, 0));
     // Altered proof.

@@ -381,16 +381,6 @@ impl Duplicate {
             body,
         })
     }
-
-    /// SHA-256(signer ‖ body): what makes one piece of evidence distinct from another.
-    pub fn digest(&self) -> [u8; 32] {
-        use sha2::{Digest, Sha256};
-        Sha256::new()
-            .chain_update(self.signer)
-            .chain_update(self.body.to_bytes())
-            .finalize()
-            .into()
-    }
 }
 
 /// `petition.result`:

@@ -322,7 +322,7 @@ pub struct PetitionState {
     counted: u64,
     withdrawn: u64,
     result: Option<PetitionResult>,
-    /// Evidence posted: its digest (spec/32 §32.6 step 7) → its record.
+    /// Evidence posted: the tag it proves signed twice (spec/32 §32.6 step 7) → its record.
     evidence: HashMap<[u8; 32], u64>,
 }
 
@@ -396,7 +396,8 @@ impl PetitionState {
             .collect()
     }
 
-    /// Refused second signatures kept as evidence (`petition.duplicate`), never counted.
+    /// Tags proven signed twice by evidence (`petition.duplicate`, one per tag), never
+    /// counted.
     pub fn duplicates(&self) -> u64 {
         self.evidence.len() as u64
     }
@@ -555,7 +556,9 @@ impl PetitionState {
                 }
             }
             Decoded::Duplicate(duplicate, tag) => {
-                if matches!(self.phase, Phase::Draft) {
+                // Once the result is posted the record is final: evidence after it would
+                // change what a reader of the finished petition sees, forever.
+                if !matches!(self.phase, Phase::Open | Phase::Closed) || self.result.is_some() {
                     return Err(wrong_phase());
                 }
                 let tag = tag.ok_or_else(|| {
@@ -577,14 +580,18 @@ impl PetitionState {
                         ),
                     ));
                 }
-                let digest = duplicate.digest();
-                if let Some(at) = self.evidence.get(&digest) {
+                // One piece of evidence per tag: its signer alone can make more second
+                // signatures (and the envelope key is any 32 bytes), so keying by anything
+                // finer would let one person flood the log with proofs of the same fact.
+                if let Some(at) = self.evidence.get(&tag) {
                     return Err(PetitionError::AlreadyUsed {
-                        field: "body.signed".into(),
-                        reason: format!("this evidence was posted in record #{at}"),
+                        field: "body.signed.signature.tag".into(),
+                        reason: format!(
+                            "a second signature under this tag is already kept as evidence in record #{at}"
+                        ),
                     });
                 }
-                return Ok(vec![("petition.evidence", digest.to_vec())]);
+                return Ok(vec![("petition.evidence", tag.to_vec())]);
             }
             Decoded::Result(result) => {
                 if self.phase != Phase::Closed {
@@ -674,7 +681,8 @@ impl PetitionState {
             }
             Decoded::Result(r) => self.result = Some(r),
             Decoded::Duplicate(d, _) => {
-                self.evidence.insert(d.digest(), index);
+                let tag = self.tag_of(&d.body)?;
+                self.evidence.insert(tag, index);
             }
         }
         Ok(())

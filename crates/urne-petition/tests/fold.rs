@@ -670,22 +670,55 @@ fn a_refused_second_signature_is_kept_as_evidence_and_never_counted() {
     );
     let count = run(&log).unwrap();
     assert_eq!((count.counted, count.duplicates), (2, 1));
-    // The same evidence twice is refused; evidence survives the close.
-    let mut twice = Log {
-        records: log.records.clone(),
-    };
-    let at = twice.push(
-        PETITION_DUPLICATE,
-        one_time_key(),
-        evidence(signer, body.clone()),
-    );
-    let v = run(&twice).unwrap_err();
-    assert_eq!((v.index, v.field.as_str()), (at, "body.signed"));
+    // The same evidence twice, and another second signature under the same tag (its signer
+    // can make any number, the embedded envelope key being any 32 bytes): one evidence per
+    // tag, so neither is kept and the count of duplicates stays a count of tags.
+    for (signer, body) in [(signer, body.clone()), second_signature(&f, 1)] {
+        let mut twice = Log {
+            records: log.records.clone(),
+        };
+        let at = twice.push(PETITION_DUPLICATE, one_time_key(), evidence(signer, body));
+        let v = run(&twice).unwrap_err();
+        assert_eq!(
+            (v.index, v.field.as_str()),
+            (at, "body.signed.signature.tag"),
+            "{v}"
+        );
+        assert!(v.reason.contains("already kept as evidence"), "{v}");
+    }
+    // Evidence survives the close and is taken until the result is posted, not after.
     log.phase(Phase::Closed);
     let (signer, body) = second_signature(&f, 0);
     log.push(PETITION_DUPLICATE, one_time_key(), evidence(signer, body));
     let count = run(&log).unwrap();
     assert_eq!((count.counted, count.duplicates), (2, 2));
+    evidence_after_the_result_is_refused(&f, log);
+}
+
+/// Evidence posted after the result is refused: the finished record stays as it was.
+fn evidence_after_the_result_is_refused(f: &Fixture, mut log: Log) {
+    let count = run(&log).unwrap();
+    let result = PetitionResult {
+        counted: count.counted,
+        withdrawn: count.withdrawn,
+        reached: count.counted >= f.definition.threshold,
+    };
+    log.push(PETITION_RESULT, AUTHORITY, result.to_bytes());
+    run(&log).unwrap();
+    let mut late = Log {
+        records: log.records.clone(),
+    };
+    let (signer, body) = second_signature(f, 1);
+    let at = late.push(PETITION_DUPLICATE, one_time_key(), evidence(signer, body));
+    assert_eq!(run(&late).unwrap_err().index, at);
+    log.phase(if result.reached {
+        Phase::Reached
+    } else {
+        Phase::NotReached
+    });
+    let (signer, body) = second_signature(f, 1);
+    let at = log.push(PETITION_DUPLICATE, one_time_key(), evidence(signer, body));
+    assert_eq!(run(&log).unwrap_err().index, at);
 }
 
 #[test]
