@@ -23,8 +23,8 @@ use urne_credential::wallet::{
 use urne_petition::kinds::*;
 use urne_petition::signature::{self, BucketRing};
 use urne_petition::{
-    Definition, MIN_BUCKET_SIZE, MIN_REAL_KEYS, PetitionCount, PetitionRecord, PetitionResult,
-    Phase, Policy, SignatureBody, labels, recount,
+    Definition, MIN_BUCKET_SIZE, MIN_DISCLOSURE_BIN, MIN_REAL_KEYS, PetitionCount, PetitionRecord,
+    PetitionResult, Phase, Policy, SignatureBody, labels, recount,
 };
 use urne_record::Kind;
 use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
@@ -134,12 +134,16 @@ pub enum PetitionCommand {
         #[arg(long, default_value_t = MIN_REAL_KEYS as u32)]
         min_real_keys: u32,
         /// The board refuses a snapshot numbered below this: one that may still hold a
-        /// replaced key (spec/31 §31.3).
-        #[arg(long, default_value_t = 1)]
+        /// replaced key (spec/31 §31.3). Required, with no default: only the author knows
+        /// which snapshot dropped the last replaced key, and a default of 1 would take
+        /// every snapshot ever published.
+        #[arg(long)]
         min_snapshot: u32,
-        /// Let signers disclose their district (spec/32 §32.11); per-district counts are
-        /// shown only for districts with at least this many signatures, and a district
-        /// with fewer enrolled people may not be disclosed.
+        /// Let signers disclose their district (spec/32 §32.11). The district is then
+        /// public in each disclosing record, for anyone reading the log; this minimum bin
+        /// only shapes the summary (per-district counts shown only for districts with at
+        /// least this many signatures) and refuses the disclosure of a district with fewer
+        /// enrolled people. Wallets refuse to disclose below 100 unless lowered.
         #[arg(long)]
         disclosure_min_bin: Option<u32>,
     },
@@ -172,9 +176,15 @@ pub enum PetitionCommand {
         #[arg(long, default_value_t = MIN_REAL_KEYS)]
         min_real_keys: usize,
         /// Disclose this wallet's registered district with the signature (spec/32
-        /// §32.11), if the petition takes it.
+        /// §32.11), if the petition takes it. The district is public in the record: it
+        /// narrows who you hide among to the people of your district in your bucket (the
+        /// minimum bin only withholds small counts from the summary).
         #[arg(long)]
         disclose_district: bool,
+        /// Refuse to disclose under a petition whose minimum bin is below this (spec/32
+        /// §32.11; lower only for a test or a demo).
+        #[arg(long, default_value_t = MIN_DISCLOSURE_BIN)]
+        min_disclosure_bin: u32,
     },
     /// Recount the petition from the board's log; with --watch, again every so often.
     Status {
@@ -833,7 +843,7 @@ fn print_count(p: &Petition) -> Result<(), Failure> {
             .map(|(d, n)| format!("district {d}: {n}"))
             .collect();
         say!(
-            "disclosed districts (bins of at least {min_bin} shown, the rest withheld): {}",
+            "disclosed districts (public in each record; bins of at least {min_bin} shown here, the rest withheld): {}",
             if shown.is_empty() {
                 "none shown".to_owned()
             } else {
@@ -930,6 +940,7 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
             min_bucket,
             min_real_keys,
             disclose_district,
+            min_disclosure_bin,
         } => {
             let id = petition_id(&petition)?;
             let mut w = wallet.open()?;
@@ -993,17 +1004,52 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
             let envelope = SigningKey::from_bytes(&seed);
             let signer = envelope.verifying_key().to_bytes();
             let district = if disclose_district {
-                if definition.disclosure().is_none() {
+                if withdraw {
                     return Err(fail(
-                        "this petition takes no disclosure (spec/32 §32.11); sign without --disclose-district",
+                        "a withdrawal discloses nothing (spec/32 §32.6 step 5); withdraw without --disclose-district",
                     ));
                 }
-                Some(
-                    w.attributes()
-                        .iter()
-                        .find(|a| a.code == ATTRIBUTE_DISTRICT)
-                        .ok_or_else(|| fail("this wallet holds no district to disclose"))?,
-                )
+                let min_bin = definition.disclosure().ok_or_else(|| {
+                    fail(
+                        "this petition takes no disclosure (spec/32 §32.11); sign without --disclose-district",
+                    )
+                })?;
+                if min_disclosure_bin < MIN_DISCLOSURE_BIN {
+                    say!(
+                        "warning: disclosure floor lowered to a minimum bin of {min_disclosure_bin} \
+                         (spec/32 §32.11: {MIN_DISCLOSURE_BIN}): a test or a demo only"
+                    )?;
+                }
+                if min_bin < min_disclosure_bin {
+                    return Err(fail(format!(
+                        "the petition's minimum bin is {min_bin}, below {min_disclosure_bin}: disclosing would single you out among few people (spec/32 §32.11); sign without --disclose-district"
+                    )));
+                }
+                let attribute = w
+                    .attributes()
+                    .iter()
+                    .find(|a| a.code == ATTRIBUTE_DISTRICT)
+                    .ok_or_else(|| fail("this wallet holds no district to disclose"))?;
+                let header = snapshot.header();
+                let enrolled = header
+                    .districts
+                    .iter()
+                    .find(|(d, _)| *d == attribute.value)
+                    .map_or(0, |(_, n)| *n);
+                let expected =
+                    u128::from(enrolled) * real as u128 / u128::from(header.total.max(1));
+                say!(
+                    "warning: district {} will be public in this record; you hide only among the \
+                     people of district {} in bucket {}: about {expected} of its {real} registered \
+                     keys ({enrolled} of {} enrolled are of district {}); the minimum bin only \
+                     withholds small counts from the summary",
+                    attribute.value,
+                    attribute.value,
+                    at.bucket,
+                    header.total,
+                    attribute.value
+                )?;
+                Some(attribute)
             } else {
                 None
             };
@@ -1053,6 +1099,24 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
                 }
             }
             .map_err(|e| fail(e.to_string()))?;
+            // An honest retry (a lost reply, a second click) must not post a second
+            // signature under the same tag: the board would refuse it and anyone could
+            // then post it as evidence of signing twice (spec/32 §32.6 step 7). The tag
+            // is a signature's first point (§32.5).
+            if !withdraw {
+                let tag = sig.tag();
+                let held = p.records.iter().find(|r| {
+                    r.kind == PETITION_SIGN
+                        && SignatureBody::decode(&r.body)
+                            .is_ok_and(|b| b.encoded_tag() == Some(tag))
+                });
+                if let Some(record) = held {
+                    return Err(fail(format!(
+                        "this wallet already signed this petition in record #{}; not signing again",
+                        record.index
+                    )));
+                }
+            }
             let body = SignatureBody {
                 bucket: at.bucket,
                 disclosed,

@@ -143,6 +143,8 @@ fn a_petition_from_wallets_to_its_outcome_over_http() {
         &registry,
         "--registrar-threshold",
         "2",
+        "--min-snapshot",
+        "1",
     ];
     for k in &registrar_keys {
         create.extend(["--registrar", k.as_str()]);
@@ -228,8 +230,23 @@ fn a_petition_from_wallets_to_its_outcome_over_http() {
         refusal.contains("this wallet's registry has registrars 1 of 1"),
         "{refusal}"
     );
+    // Disclosure under a minimum bin of 2, below the wallet's floor of 100: refused.
+    let unsafe_bin = sign_with(
+        0,
+        false,
+        &[&demo_floor[..], &["--disclose-district"]].concat(),
+    );
+    let refusal = String::from_utf8_lossy(&unsafe_bin.stderr);
+    assert!(
+        !unsafe_bin.status.success() && refusal.contains("minimum bin is 2, below 100"),
+        "{refusal}"
+    );
     // Wallets 0 and 2 (district 1) and 3 (district 2) disclose their district; 1 does not.
-    let disclosing = [&demo_floor[..], &["--disclose-district"]].concat();
+    let disclosing = [
+        &demo_floor[..],
+        &["--disclose-district", "--min-disclosure-bin", "2"],
+    ]
+    .concat();
     for i in 0..4 {
         let out = if i == 1 {
             sign(i, false)
@@ -241,16 +258,25 @@ fn a_petition_from_wallets_to_its_outcome_over_http() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            said.contains("will be public in this record"),
+            i != 1,
+            "{said}"
+        );
     }
-    // The same wallet again: a fresh envelope key, the same tag, refused by the board,
-    // which names the record that holds the tag.
+    // The same wallet again: its own tag is on the log, so the wallet refuses before
+    // posting (a retry must not become evidence of signing twice); nothing is posted.
+    let before = walk.ok(&[&["petition", "status"][..], &p].concat());
     let again = sign(2, false);
     assert!(!again.status.success());
     let refusal = String::from_utf8_lossy(&again.stderr);
     assert!(
-        refusal.contains("already signed this petition in record #"),
+        refusal.contains("this wallet already signed this petition in record #")
+            && refusal.contains("not signing again"),
         "{refusal}"
     );
+    assert_eq!(walk.ok(&[&["petition", "status"][..], &p].concat()), before);
     // Signer 1 withdraws.
     assert!(sign(1, true).status.success());
     let status = walk.ok(&[
@@ -283,7 +309,7 @@ fn a_petition_from_wallets_to_its_outcome_over_http() {
     // District 2 has one disclosed signature, below the bin of 2: withheld.
     assert!(
         status.contains(
-            "disclosed districts (bins of at least 2 shown, the rest withheld): district 1: 2\n"
+            "disclosed districts (public in each record; bins of at least 2 shown here, the rest withheld): district 1: 2\n"
         ),
         "{status}"
     );

@@ -1144,10 +1144,26 @@ fn add_terms(
     weights: [Scalar; 5],
     attribute_base: Option<&RistrettoPoint>,
     t: &mut Terms<'_>,
-) {
+) -> Result<(), Error> {
     let p = s.parameters;
-    let full = s.full_f(xi);
     let [w1, w2, w3, w4, w5] = weights;
+    // A weighted E5 without its commitment terms, or without its attribute base, would
+    // check another equation, one a forger can satisfy: refuse, before anything is added,
+    // rather than drop a term.
+    if w5 != Scalar::ZERO {
+        if s.disclosure.is_some() != attribute_base.is_some() {
+            return Err(Error::DisclosureMismatch {
+                disclosing: s.disclosure.is_some(),
+            });
+        }
+        if s.disclosure.is_some() && t.commitments.len() != p.ring_size() {
+            return Err(Error::CommitmentRingSize {
+                keys: p.ring_size(),
+                commitments: t.commitments.len(),
+            });
+        }
+    }
+    let full = s.full_f(xi);
     // E1: Σ f_{j,i}·G_{j,i} + z_A·H_T − A − ξ·B = O.
     // E2: Σ f_{j,i}(ξ − f_{j,i})·G_{j,i} + z_C·H_T − ξ·C − D = O.
     for (coefficient, f) in t.commitment.iter_mut().zip(&full) {
@@ -1178,7 +1194,7 @@ fn add_terms(
     t.points.push(*s.J.as_ristretto());
     // E5: Σ t_k·C_k − ξ^m·Q − Σ ξ^j·W_j − z_b·H = O.
     if let (Some(d), Some(Q)) = (&s.disclosure, attribute_base) {
-        if w5 != Scalar::ZERO && !t.commitments.is_empty() {
+        if w5 != Scalar::ZERO {
             add_ring_coefficients(&p, &full, w5, t.commitments, t.scratch);
         }
         t.scalars.push(-w5 * power);
@@ -1191,6 +1207,7 @@ fn add_terms(
         }
         *t.H_A -= w5 * d.z_b;
     }
+    Ok(())
 }
 
 /// The shared coefficients of a batch (or of one equation).
@@ -1229,7 +1246,7 @@ impl Shared {
         xi: &Scalar,
         weights: [Scalar; 5],
         attribute_base: Option<&RistrettoPoint>,
-    ) {
+    ) -> Result<(), Error> {
         add_terms(
             s,
             xi,
@@ -1247,7 +1264,7 @@ impl Shared {
                 points: &mut self.points,
                 scratch: &mut self.scratch,
             },
-        );
+        )
     }
 
     /// One multiscalar multiplication over the ring keys (as many as have coefficients),
@@ -1311,7 +1328,7 @@ fn equation_holds(
     xi: &Scalar,
     signature: &Signature,
     e: usize,
-) -> bool {
+) -> Result<bool, Error> {
     let p = ring.parameters;
     let mut weights = [Scalar::ZERO; 5];
     weights[e] = Scalar::ONE;
@@ -1324,8 +1341,8 @@ fn equation_holds(
             _ => 0,
         },
     );
-    shared.add(signature, xi, weights, attribute.map(|a| &a.base));
-    shared.is_identity(ring, attribute.map(|a| a.commitments), linking_base)
+    shared.add(signature, xi, weights, attribute.map(|a| &a.base))?;
+    Ok(shared.is_identity(ring, attribute.map(|a| a.commitments), linking_base))
 }
 
 /// Verifies one signature that discloses no attribute (spec/08 §8.8), equation by
@@ -1372,7 +1389,7 @@ fn verify_with(
     let xi = challenge(ring, &U, context, statement.as_ref(), signature);
     let equations = if attribute.is_some() { 5 } else { 4 };
     for (e, (name, check)) in EQUATIONS.into_iter().enumerate().take(equations) {
-        if !skipped(check) && !equation_holds(ring, attribute, linking_base, &xi, signature, e) {
+        if !skipped(check) && !equation_holds(ring, attribute, linking_base, &xi, signature, e)? {
             return Err(Error::Equation { equation: name });
         }
     }
@@ -1405,7 +1422,9 @@ pub(crate) fn failing_equations_with(
     let xi = challenge(ring, &U, context, statement.as_ref(), signature);
     let equations = if attribute.is_some() { 5 } else { 4 };
     (0..equations)
-        .filter(|e| !equation_holds(ring, attribute, linking_base, &xi, signature, *e))
+        .filter(|e| {
+            !equation_holds(ring, attribute, linking_base, &xi, signature, *e).unwrap_or(false)
+        })
         .map(|e| EQUATIONS[e].0)
         .collect()
 }
@@ -1555,7 +1574,9 @@ impl<'r> BatchVerifier<'r> {
                     crate::batch::random_weight(rng)
                 }
             });
-            shared.add(signature, &xi, weights, base.as_ref());
+            if let Err(e) = shared.add(signature, &xi, weights, base.as_ref()) {
+                shape_failures.push((position, e));
+            }
         }
         let holds = shared.is_identity(ring, self.commitments, &self.linking_base);
         if holds && shape_failures.is_empty() {

@@ -293,6 +293,13 @@ pub struct SignatureBody {
 }
 
 impl SignatureBody {
+    /// The tag J as the signature encodes it (spec/08 §8.6: the version byte, then J),
+    /// neither decoded nor verified: enough for a wallet to find its own earlier signature
+    /// on a log the board already checked.
+    pub fn encoded_tag(&self) -> Option<[u8; 32]> {
+        self.signature.get(1..33).map(a32)
+    }
+
     /// Encodes.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(10 + self.signature.len());

@@ -34,6 +34,16 @@ pub const MIN_BUCKET_SIZE: usize = 1 << 10;
 /// (spec/32 §32.9): padding hides nobody.
 pub const MIN_REAL_KEYS: usize = 1 << 9;
 
+/// The smallest minimum bin (spec/32 §32.11) under which a wallet discloses its district by
+/// default. A disclosing signer hides only among the people of its district in its own
+/// bucket, and the district is in the clear in its record; the board's minimum bin only
+/// compares the district's enrolment over the whole register. 100 keeps the summary's bins
+/// at a size where one signature moves no bin across the line on its own, and makes the
+/// district gate refuse every district of fewer than 100 people, for which a bucket would
+/// hold a handful of them at most; the wallet also prints how many of its district it
+/// expects in its bucket, which is the anonymity set it is about to accept.
+pub const MIN_DISCLOSURE_BIN: u32 = 100;
+
 /// Frozen labels of this crate (spec/32 §32.1).
 pub mod labels {
     /// The context bytes of a signature start with this.

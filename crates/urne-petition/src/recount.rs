@@ -189,7 +189,9 @@ fn fold(
                 Decoded::Duplicate(duplicate, tag) => (&duplicate.body, tag, &duplicate.signer),
                 _ => continue,
             };
-            sealed.check_disclosure(body.disclosed).map_err(at)?;
+            sealed
+                .check_disclosure(withdrawal, body.disclosed)
+                .map_err(at)?;
             let signature = sealed.decode_signature(body).map_err(|e| {
                 at(if record.kind == PETITION_DUPLICATE {
                     match e {

@@ -127,12 +127,25 @@ impl Sealed {
         )
     }
 
-    /// The checks of a disclosure against the petition (spec/32 §32.11): the definition
-    /// takes one, and the district is enrolled in the snapshot at least min-bin times.
-    pub fn check_disclosure(&self, disclosed: Option<u32>) -> Result<(), PetitionError> {
+    /// The checks of a disclosure against the petition (spec/32 §32.11): not on a
+    /// withdrawal, the definition takes one, and the district is enrolled in the snapshot
+    /// at least min-bin times.
+    pub fn check_disclosure(
+        &self,
+        withdrawal: bool,
+        disclosed: Option<u32>,
+    ) -> Result<(), PetitionError> {
         let Some(district) = disclosed else {
             return Ok(());
         };
+        // A withdrawal counts for no district, so a district on it would only publish
+        // the signer's district a second time, for nothing.
+        if withdrawal {
+            return Err(PetitionError::invalid(
+                "body.disclosure",
+                "a withdrawal discloses no district",
+            ));
+        }
         let min_bin = self.definition.disclosure().ok_or_else(|| {
             PetitionError::invalid(
                 "body.disclosure",
@@ -173,7 +186,7 @@ impl Sealed {
         signer: &[u8; 32],
         body: &SignatureBody,
     ) -> Result<[u8; 32], PetitionError> {
-        self.check_disclosure(body.disclosed)?;
+        self.check_disclosure(withdrawal, body.disclosed)?;
         let decoded = self.decode_signature(body)?;
         let context =
             self.context_bytes_disclosing(withdrawal, body.bucket, body.disclosed, signer);

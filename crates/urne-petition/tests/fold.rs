@@ -791,6 +791,16 @@ fn disclosing_body(
     claim: Option<u32>,
     signer: &[u8; 32],
 ) -> SignatureBody {
+    disclosing_body_labelled(f, who, claim, signer, labels::SIGNATURE)
+}
+
+fn disclosing_body_labelled(
+    f: &Fixture,
+    who: usize,
+    claim: Option<u32>,
+    signer: &[u8; 32],
+    label: &[u8],
+) -> SignatureBody {
     let wallet = &f.wallets[who];
     let district = wallet
         .attributes()
@@ -801,7 +811,7 @@ fn disclosing_body(
     let ring = BucketRing::new(&f.snapshot.bucket(at.bucket).unwrap()).unwrap();
     let commitments = BucketRing::new(&f.snapshot.bucket_commitments(at.bucket).unwrap()).unwrap();
     let context = signature::context_bytes_disclosing(
-        labels::SIGNATURE,
+        label,
         &CONTEXT,
         &f.snapshot.id(),
         at.bucket,
@@ -894,4 +904,33 @@ fn a_false_or_unwelcome_disclosure_is_refused() {
     let v = run(&log).unwrap_err();
     assert_eq!((v.index, v.field.as_str()), (at, "body.disclosure"));
     assert!(v.reason.contains("5 people enrolled"), "{v}");
+    // A withdrawal that discloses a district, correctly signed under the withdrawal label:
+    // refused for the disclosure alone (the plain withdrawal of the same signer passes).
+    let mut log = opened(&f);
+    sign_disclosing(&mut log, &f, 0);
+    let signer = one_time_key();
+    let body = disclosing_body_labelled(&f, 0, None, &signer, labels::WITHDRAWAL);
+    let mut disclosing = Log {
+        records: log.records.clone(),
+    };
+    let at = disclosing.push(PETITION_WITHDRAW, signer, body.to_bytes());
+    let v = run(&disclosing).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body.disclosure"), "{v}");
+    assert!(v.reason.contains("withdrawal"), "{v}");
+    withdraw(&mut log, &f, 0);
+    assert_eq!(run(&log).unwrap().withdrawn, 1);
+}
+
+#[test]
+fn the_encoded_tag_of_a_signature_body_is_its_verified_tag() {
+    let f = fixture(10);
+    let body = signature_body(&f, 3, false, &one_time_key());
+    let at = f.snapshot.position(&f.wallets[3].public_key()).unwrap();
+    let ring = BucketRing::new(&f.snapshot.bucket(at.bucket).unwrap()).unwrap();
+    let decoded = signature::RingSignature::decode(&body.signature, &ring).unwrap();
+    assert_eq!(body.encoded_tag(), Some(decoded.tag()));
+    let disclosing = disclosing_fixture(10, 2);
+    let body = disclosing_body(&disclosing, 3, None, &one_time_key());
+    let decoded = signature::RingSignature::decode_disclosing(&body.signature, &ring).unwrap();
+    assert_eq!(body.encoded_tag(), Some(decoded.tag()));
 }

@@ -850,3 +850,38 @@ fn a_batch_mixing_disclosures_and_plain_signatures_verifies_and_names_a_bad_one(
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_weighted_e5_without_its_commitment_terms_or_base_is_an_error_not_a_dropped_term() {
+    let d = disclosing(16);
+    let s = d.sign(4, b"c");
+    let p = d.f.ring.parameters();
+    let base = district_base(1);
+    let xi = random_scalar();
+    let e5 = [
+        Scalar::ZERO,
+        Scalar::ZERO,
+        Scalar::ZERO,
+        Scalar::ZERO,
+        Scalar::ONE,
+    ];
+    // No commitment coefficients to add the ring's terms to: refused, naming the sizes.
+    assert_eq!(
+        Shared::new(&p, 0, 0).add(&s, &xi, e5, Some(&base)),
+        Err(Error::CommitmentRingSize {
+            keys: 16,
+            commitments: 0
+        })
+    );
+    // A disclosing signature weighted in E5 with no attribute base.
+    assert_eq!(
+        Shared::new(&p, 0, 16).add(&s, &xi, e5, None),
+        Err(Error::DisclosureMismatch { disclosing: true })
+    );
+    // Its full statement is taken; E5 left out (zero weight) needs nothing.
+    assert_eq!(Shared::new(&p, 0, 16).add(&s, &xi, e5, Some(&base)), Ok(()));
+    assert_eq!(
+        Shared::new(&p, 0, 0).add(&s, &xi, [Scalar::ZERO; 5], None),
+        Ok(())
+    );
+}
