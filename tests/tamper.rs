@@ -1394,7 +1394,7 @@ fn incremental_run_without_a_checkpoint_of_the_earlier_state_verifies_everything
 
 // ---- assembly sittings (V12) -------------------------------------------------------------
 
-/// The assembly demo's sitting (577 members, four divisions), read back from its store
+/// The assembly demo's sitting (577 members, four divisions and a secret ballot), read back from its store
 /// and signed again under a checkpoint of ours.
 fn sitting_log() -> &'static Vec<Vec<u8>> {
     static LOG: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
@@ -1416,19 +1416,53 @@ fn sitting_log() -> &'static Vec<Vec<u8>> {
     })
 }
 
+/// The assembly demo's log under a checkpoint of the demo's own origin: its secret
+/// ballot's election binds that origin into its context hash (spec/23), so the log
+/// verifies only under it.
+fn sitting_signer() -> NoteSigner {
+    NoteSigner::from_seed(urne_cli::assembly::DEMO_ORIGIN, &[5; 32]).unwrap()
+}
+
+/// The assembly demo's log verified with its own board key pinned.
+fn verify_sitting(entries: Vec<Vec<u8>>) -> Report {
+    let vkey = sitting_signer().verifier().to_vkey();
+    urne_verify::verify(&sitting_archive(entries), &Options::pinned(&vkey), &Quiet)
+}
+
+fn sitting_archive(entries: Vec<Vec<u8>>) -> Archive {
+    let origin = urne_cli::assembly::DEMO_ORIGIN;
+    let signer = sitting_signer();
+    let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
+    let checkpoint = Checkpoint::new(
+        origin,
+        entries.len() as u64,
+        urne_log::hash::root_of(&leaves),
+        Vec::new(),
+    )
+    .unwrap();
+    let mut note = Note::new(&checkpoint.to_text()).unwrap();
+    signer.sign(&mut note);
+    Archive {
+        board_vkey: signer.verifier().to_vkey(),
+        checkpoints: vec![note.to_text()],
+        entries,
+    }
+}
+
 #[test]
 fn sitting_divisions_are_recounted_and_a_vote_by_a_non_member_is_caught() {
     let entries = sitting_log().clone();
-    let report = verify(&archive(entries.clone()));
+    let report = verify_sitting(entries.clone());
     assert!(report.passed, "{}", report.summary());
-    assert_eq!(report.step(Step::Divisions).checked, 4);
+    // Four roll-call divisions and the secret ballot.
+    assert_eq!(report.step(Step::Divisions).checked, 5);
     assert!(report.not_recounted.is_empty());
 
     let mut forged = entries;
     let at = positions(&forged, urne_assembly::kinds::VOTE)[10];
     let body = body(&forged[at]);
     resign(&mut forged, at, &body, &anyone());
-    assert_caught(&verify(&archive(forged)), Step::Divisions, Some(at));
+    assert_caught(&verify_sitting(forged), Step::Divisions, Some(at));
 }
 
 // ---- the board's fold and the verifier's own agree (ARCHITECTURE §9) ------------------

@@ -43,7 +43,7 @@ pub enum VoteChange {
     LastVoteCounts,
 }
 
-/// `sitting.rules` (§40.3).
+/// `chamber.rules` (§40.3).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rules {
     /// The chamber clerk's Ed25519 key: signs the roster and its changes.
@@ -150,6 +150,9 @@ pub struct DivisionOpen {
     pub window: u32,
     /// A secret ballot (appointments): not voted on the roll call.
     pub secret: bool,
+    /// The election context whose encrypted ballots vote it: present exactly when the
+    /// division is secret (§40.12).
+    pub election: Option<[u8; 32]>,
     /// The voided division it reruns, or 0.
     pub reruns: u32,
     /// The choices offered, in order.
@@ -203,6 +206,21 @@ pub struct Vote {
     pub on_behalf: Option<u32>,
 }
 
+/// `secret.credential`: a member registers the public part of their credential for a
+/// secret division's election (§40.12).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CredentialRegistration {
+    /// The signer's sequence number in the sitting (§40.2).
+    pub sequence: u32,
+    /// The secret division.
+    pub division: u32,
+    /// The public credential (a Ristretto point: canonical, not the identity).
+    pub credential: [u8; 32],
+    /// The member registered on whose behalf, when a delegate registers; None for
+    /// one's own.
+    pub on_behalf: Option<u32>,
+}
+
 /// `vote.correction` (§40.8).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Correction {
@@ -220,7 +238,7 @@ pub struct Correction {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Decoded {
-    /// `sitting.rules`.
+    /// `chamber.rules`.
     Rules(Rules),
     /// `roster.members`.
     Roster(Roster),
@@ -248,6 +266,8 @@ pub enum Decoded {
     Vote(Vote),
     /// `vote.correction`.
     Correction(Correction),
+    /// `secret.credential`.
+    Credential(CredentialRegistration),
 }
 
 impl Decoded {
@@ -269,11 +289,12 @@ impl Decoded {
             Self::DivisionResult(r) => r.to_body()?,
             Self::Vote(v) => v.to_body(),
             Self::Correction(c) => c.to_body()?,
+            Self::Credential(c) => c.to_body(),
         })
     }
 }
 
-/// The hash a sitting's `context.open` carries: SHA-256(label ‖ `sitting.rules` body).
+/// The hash a chamber's `context.open` carries: SHA-256(label ‖ `chamber.rules` body).
 pub fn parameters_hash(rules_body: &[u8]) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(PARAMETERS_LABEL);
@@ -443,6 +464,16 @@ mod tests {
     }
 }
 
+/// A public credential as spec/22 encodes it: a canonical Ristretto point, not the
+/// identity (decompression refuses a non-canonical encoding).
+fn is_public_credential(bytes: &[u8; 32]) -> bool {
+    use curve25519_dalek::ristretto::CompressedRistretto;
+    use curve25519_dalek::traits::IsIdentity;
+    CompressedRistretto(*bytes)
+        .decompress()
+        .is_some_and(|p| !p.is_identity())
+}
+
 fn push_text(out: &mut Vec<u8>, text: &str, field: &'static str) -> Result<(), EncodeError> {
     let len = u8::try_from(text.len()).map_err(|_| EncodeError(field))?;
     out.push(len);
@@ -565,6 +596,11 @@ impl DivisionOpen {
         out.extend_from_slice(&self.roster_version.to_be_bytes());
         out.extend_from_slice(&self.window.to_be_bytes());
         out.push(u8::from(self.secret));
+        match (self.secret, self.election) {
+            (true, Some(election)) => out.extend_from_slice(&election),
+            (false, None) => {}
+            _ => return Err(EncodeError("body.election")),
+        }
         out.extend_from_slice(&self.reruns.to_be_bytes());
         let n = u8::try_from(self.choices.len()).map_err(|_| EncodeError("body.choices"))?;
         out.push(n);
@@ -627,6 +663,24 @@ impl Vote {
     }
 }
 
+impl CredentialRegistration {
+    /// Its body.
+    pub fn to_body(&self) -> Vec<u8> {
+        let mut out = vec![BODY_VERSION];
+        out.extend_from_slice(&self.sequence.to_be_bytes());
+        out.extend_from_slice(&self.division.to_be_bytes());
+        out.extend_from_slice(&self.credential);
+        match self.on_behalf {
+            None => out.push(0),
+            Some(m) => {
+                out.push(1);
+                out.extend_from_slice(&m.to_be_bytes());
+            }
+        }
+        out
+    }
+}
+
 impl Correction {
     /// Its body.
     pub fn to_body(&self) -> Result<Vec<u8>, EncodeError> {
@@ -663,7 +717,7 @@ pub fn decode(kind: Kind, body: &[u8]) -> Option<Result<Decoded, AssemblyError>>
 fn decode_named(kind: Kind, name: &'static str, body: &[u8]) -> Result<Decoded, AssemblyError> {
     let mut r = Reader::new(name, body)?;
     let decoded = match kind {
-        kinds::SITTING_RULES => {
+        kinds::CHAMBER_RULES => {
             let clerk = r.key("body.clerk")?;
             let quorum = match r.u8("body.quorum.kind")? {
                 0 => {
@@ -824,6 +878,11 @@ fn decode_named(kind: Kind, name: &'static str, body: &[u8]) -> Result<Decoded, 
             let roster_version = r.u32("body.roster_version")?;
             let window = r.u32("body.window")?;
             let secret = r.flag("body.secret")?;
+            let election = if secret {
+                Some(r.bytes32("body.election")?)
+            } else {
+                None
+            };
             let reruns = r.u32("body.reruns")?;
             let n = usize::from(r.u8("body.choice_count")?);
             if !(2..=MAX_CHOICES).contains(&n) {
@@ -852,6 +911,7 @@ fn decode_named(kind: Kind, name: &'static str, body: &[u8]) -> Result<Decoded, 
                 roster_version,
                 window,
                 secret,
+                election,
                 reruns,
                 choices,
             })
@@ -901,6 +961,35 @@ fn decode_named(kind: Kind, name: &'static str, body: &[u8]) -> Result<Decoded, 
                 text_hash,
                 roster_version,
                 choice,
+                on_behalf,
+            })
+        }
+        kinds::SECRET_CREDENTIAL => {
+            let sequence = r.u32("body.sequence")?;
+            let division = r.u32("body.division")?;
+            let credential = r.bytes32("body.credential")?;
+            if !is_public_credential(&credential) {
+                return Err(AssemblyError::invalid(
+                    name,
+                    "body.credential",
+                    "not a canonical Ristretto point other than the identity",
+                ));
+            }
+            let on_behalf = match r.u8("body.proxy")? {
+                0 => None,
+                1 => Some(r.u32("body.on_behalf")?),
+                v => {
+                    return Err(AssemblyError::invalid(
+                        name,
+                        "body.proxy",
+                        format!("{v} is neither 0 (own) nor 1 (on behalf)"),
+                    ));
+                }
+            };
+            Decoded::Credential(CredentialRegistration {
+                sequence,
+                division,
+                credential,
                 on_behalf,
             })
         }

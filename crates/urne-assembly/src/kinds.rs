@@ -3,9 +3,10 @@
 
 use urne_record::Kind;
 
-/// `sitting.rules`: the clerk's key, quorum, vote-change and proxy policy (§40.3).
-pub const SITTING_RULES: Kind = Kind(0x0301);
-/// `roster.members`: the roster's first version, posted by the clerk (§40.4).
+/// `chamber.rules`: the chamber's standing rules — the clerk's key, quorum, vote-change
+/// and proxy policy (§40.3).
+pub const CHAMBER_RULES: Kind = Kind(0x0301);
+/// `roster.members`: the chamber's roster, first version, posted by the clerk (§40.4).
 pub const ROSTER_MEMBERS: Kind = Kind(0x0302);
 /// `roster.change`: a key rotation or a revocation, by the clerk (§40.4).
 pub const ROSTER_CHANGE: Kind = Kind(0x0303);
@@ -32,9 +33,16 @@ pub const VOTE: Kind = Kind(0x0340);
 /// `vote.correction`: a member's correction of voting intention; never counted (§40.8).
 pub const VOTE_CORRECTION: Kind = Kind(0x0341);
 
-/// Every assembly kind, by code.
-pub const ALL: [Kind; 14] = [
-    SITTING_RULES,
+/// The kinds of a chamber's context (type 4).
+pub const CHAMBER: [Kind; 3] = [CHAMBER_RULES, ROSTER_MEMBERS, ROSTER_CHANGE];
+
+/// `secret.credential`: a member registers their public credential for a secret
+/// division's election (§40.12).
+pub const SECRET_CREDENTIAL: Kind = Kind(0x0342);
+
+/// Every assembly kind, by code: the chamber's, then the sitting's.
+pub const ALL: [Kind; 15] = [
+    CHAMBER_RULES,
     ROSTER_MEMBERS,
     ROSTER_CHANGE,
     PRESENCE,
@@ -48,9 +56,10 @@ pub const ALL: [Kind; 14] = [
     DIVISION_RESULT,
     VOTE,
     VOTE_CORRECTION,
+    SECRET_CREDENTIAL,
 ];
 
-/// A sitting record's kind name, for messages: the assembly's, the two built-in context
+/// An assembly record's kind name, for messages: the assembly's, the two built-in context
 /// kinds', or `record` for any other code.
 pub fn label(kind: Kind) -> &'static str {
     name(kind).unwrap_or(match kind {
@@ -63,7 +72,7 @@ pub fn label(kind: Kind) -> &'static str {
 /// A kind's name, or None for a kind that is not the assembly's.
 pub fn name(kind: Kind) -> Option<&'static str> {
     Some(match kind {
-        SITTING_RULES => "sitting.rules",
+        CHAMBER_RULES => "chamber.rules",
         ROSTER_MEMBERS => "roster.members",
         ROSTER_CHANGE => "roster.change",
         PRESENCE => "presence",
@@ -77,6 +86,7 @@ pub fn name(kind: Kind) -> Option<&'static str> {
         DIVISION_RESULT => "division.result",
         VOTE => "vote",
         VOTE_CORRECTION => "vote.correction",
+        SECRET_CREDENTIAL => "secret.credential",
         _ => return None,
     })
 }

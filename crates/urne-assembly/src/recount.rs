@@ -1,18 +1,22 @@
-//! The recount (spec/40 §40.11): a sitting's records, in log order, through the same
-//! fold the board ran, after one batch verification of every signature. What the
+//! The recount (spec/40 §40.11): a sitting's records and its chamber's, in log order,
+//! through the same fold the board ran, after one batch verification of every signature. What the
 //! verifier and `urne demo assembly` call; it names the first record that breaks a rule.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
 use urne_record::{ContextId, ContextOpen, ContextPhase, ContextType, Record};
 
+use crate::CHAMBER_CONTEXT;
 use crate::batch;
-use crate::body::{DivisionResult, decode};
-use crate::chamber::Chamber;
+use crate::body::{Decoded, DivisionResult, decode};
+use crate::chamber::{ChamberPhase, ChamberState};
 use crate::error::AssemblyError;
 use crate::kinds;
-use crate::state::{CountedVote, DivisionStatus, Phase, SittingState};
+use crate::state::{CountedVote, Division, DivisionStatus, Phase, SittingState};
+use urne_credential::{CredentialListPart, ListedCredential};
+use urne_election::Decoded as ElectionDecoded;
+use urne_tally::TallyResult;
 
 /// A record that breaks a rule: its index in the log, the field at fault, and why.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -87,53 +91,61 @@ impl Recounted {
     }
 }
 
-/// The fold of one sitting's records.
-pub struct Recount {
-    id: ContextId,
-    state: Option<SittingState>,
-    /// Hashes of the sitting's records so far: the board refuses a record already on it
-    /// (spec/12 §12.5 step 5), so a repeat in the log is a replay.
+/// One context's state and the hashes of its records so far: the board refuses a
+/// record already on it (spec/12 §12.5 step 5), so a repeat in the log is a replay.
+struct Fold<S> {
+    state: S,
     seen: HashMap<[u8; 32], u64>,
-    /// The chamber as this sitting alone shows it, for [`Self::feed_verified`].
-    chamber: Chamber,
+}
+
+impl<S> Fold<S> {
+    fn new(state: S) -> Self {
+        Self {
+            state,
+            seen: HashMap::new(),
+        }
+    }
+}
+
+/// The fold of a log's chambers and sittings, in log order: each sitting's records are
+/// judged against the roster in force in its chamber at their point in the log.
+#[derive(Default)]
+pub struct Recount {
+    chambers: HashMap<ContextId, Fold<ChamberState>>,
+    sittings: HashMap<ContextId, Fold<SittingState>>,
+    /// The sittings, in the order they were opened.
+    order: Vec<ContextId>,
+}
+
+/// The chamber a sitting's `context.open` names: its parameters field (§40.2).
+pub fn chamber_of(open: &ContextOpen) -> ContextId {
+    ContextId(open.parameters)
 }
 
 impl Recount {
-    /// A recount of the sitting `id`.
-    pub fn new(id: ContextId) -> Self {
-        Self {
-            id,
-            state: None,
-            seen: HashMap::new(),
-            chamber: Chamber::new(),
-        }
+    /// A fold with no context yet.
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    /// The state so far (None before the sitting's `context.open`).
-    pub fn state(&self) -> Option<&SittingState> {
-        self.state.as_ref()
+    /// A chamber's state (None before its `context.open`).
+    pub fn chamber(&self, id: ContextId) -> Option<&ChamberState> {
+        self.chambers.get(&id).map(|f| &f.state)
+    }
+
+    /// A sitting's state (None before its `context.open`).
+    pub fn sitting(&self, id: ContextId) -> Option<&SittingState> {
+        self.sittings.get(&id).map(|f| &f.state)
+    }
+
+    /// The sittings, in the order they were opened.
+    pub fn sittings(&self) -> &[ContextId] {
+        &self.order
     }
 
     /// Feeds the record at `index`, whose signature the caller has verified; records of
-    /// other contexts are passed over.
+    /// contexts that are neither chambers nor sittings are passed over.
     pub fn feed_verified(&mut self, index: u64, record: &Record) -> Result<(), Violation> {
-        let mut chamber = std::mem::take(&mut self.chamber);
-        let result = self.feed_in_chamber(index, record, &mut chamber);
-        self.chamber = chamber;
-        result
-    }
-
-    /// Feeds the record at `index`, whose signature the caller has verified, judged also
-    /// against the chamber's earlier sittings (§40.4, "Across sittings").
-    pub fn feed_in_chamber(
-        &mut self,
-        index: u64,
-        record: &Record,
-        chamber: &mut Chamber,
-    ) -> Result<(), Violation> {
-        if record.context() != self.id {
-            return Ok(());
-        }
         let kind_name = kinds::label(record.kind());
         let violation = |field: &str, reason: String| Violation {
             index,
@@ -141,8 +153,16 @@ impl Recount {
             field: field.to_owned(),
             reason,
         };
+        let id = record.context();
         let hash = record.hash();
-        if let Some(first) = self.seen.get(&hash) {
+        let seen = if let Some(f) = self.chambers.get(&id) {
+            f.seen.get(&hash)
+        } else if let Some(f) = self.sittings.get(&id) {
+            f.seen.get(&hash)
+        } else {
+            None
+        };
+        if let Some(first) = seen {
             return Err(violation(
                 "record",
                 format!(
@@ -150,82 +170,63 @@ impl Recount {
                 ),
             ));
         }
-        self.fold_one(index, record, chamber, &violation)?;
-        self.seen.insert(hash, index);
+        if record.kind() == CONTEXT_OPEN {
+            return self.open(index, record, &violation);
+        }
+        if let Some(fold) = self.chambers.get_mut(&id) {
+            fold_chamber(index, record, &mut fold.state, &violation)?;
+            fold.seen.insert(hash, index);
+        } else if let Some(fold) = self.sittings.get_mut(&id) {
+            let chamber = self.chambers.get(&fold.state.chamber()).map(|f| &f.state);
+            fold_sitting(index, record, &mut fold.state, chamber, &violation)?;
+            fold.seen.insert(hash, index);
+        }
         Ok(())
     }
 
-    fn fold_one(
+    fn open(
         &mut self,
         index: u64,
         record: &Record,
-        chamber: &mut Chamber,
         violation: &dyn Fn(&str, String) -> Violation,
     ) -> Result<(), Violation> {
-        if record.kind() == CONTEXT_OPEN {
-            let open = ContextOpen::parse(record.body())
-                .map_err(|e| violation(e.field(), e.to_string()))?;
-            if self.state.is_some()
-                || open.context_type != ContextType::SITTING
-                || ContextId::derive(record.signer(), record.body()) != self.id
-            {
-                return Err(violation(
-                    "context",
-                    "not the opening of this sitting".into(),
-                ));
-            }
-            self.state = Some(SittingState::new(*record.signer(), open.parameters));
+        let Ok(open) = ContextOpen::parse(record.body()) else {
+            // Not a context this fold knows: the verifier's envelope step judges it.
+            return Ok(());
+        };
+        let id = record.context();
+        if open.context_type != ContextType::SITTING && open.context_type != CHAMBER_CONTEXT {
             return Ok(());
         }
-        let Some(state) = self.state.as_mut() else {
+        if ContextId::derive(record.signer(), record.body()) != id {
             return Err(violation(
                 "context",
-                "a record before the sitting's context.open".into(),
+                "not SHA-256(\"urne/v2/context\\n\" ‖ signer ‖ body) of its context.open".into(),
             ));
-        };
-        if record.kind() == CONTEXT_PHASE {
-            if record.signer() != state.authority() {
-                return Err(violation(
-                    "signer",
-                    "context.phase must be signed by the presiding officer".into(),
-                ));
-            }
-            let to = ContextPhase::parse(record.body())
-                .map_err(|e| violation(e.field(), e.to_string()))?
-                .to;
-            let to = Phase::from_code(to)
-                .ok_or_else(|| violation("body", format!("a sitting has no phase {to}")))?;
-            state
-                .check_phase(to)
-                .map_err(|e| Violation::from_error(index, e))?;
-            state.apply_phase(to);
-            return Ok(());
         }
-        let decoded = decode(record.kind(), record.body())
-            .ok_or_else(|| {
-                violation(
-                    "kind",
-                    format!("kind 0x{:04x} is not a sitting's", record.kind().0),
-                )
-            })?
-            .map_err(|e| Violation::from_error(index, e))?;
-        state
-            .check(record.signer(), &decoded)
-            .map_err(|e| Violation::from_error(index, e))?;
-        chamber
-            .check(&decoded)
-            .map_err(|e| Violation::from_error(index, e))?;
-        chamber.apply(&decoded, state);
-        state
-            .apply(record.signer(), &decoded, index)
-            .map_err(|e| Violation::from_error(index, e))
+        if self.chambers.contains_key(&id) || self.sittings.contains_key(&id) {
+            return Err(violation("context", "this context is open already".into()));
+        }
+        let hash = record.hash();
+        if open.context_type == CHAMBER_CONTEXT {
+            let mut fold = Fold::new(ChamberState::new(*record.signer(), open.parameters));
+            fold.seen.insert(hash, index);
+            self.chambers.insert(id, fold);
+        } else {
+            let mut fold = Fold::new(SittingState::new(*record.signer(), chamber_of(&open)));
+            fold.seen.insert(hash, index);
+            self.sittings.insert(id, fold);
+            self.order.push(id);
+        }
+        Ok(())
     }
 
-    /// Every division, recounted, with its roll call.
-    pub fn divisions(&self) -> Vec<Recounted> {
-        let Some(state) = &self.state else {
+    /// Every division of the sitting `id`, recounted, with its roll call.
+    pub fn divisions(&self, id: ContextId) -> Vec<Recounted> {
+        let Some(state) = self.sitting(id) else {
             return Vec::new();
         };
+        let chamber = self.chamber(state.chamber());
         state
             .divisions()
             .iter()
@@ -238,12 +239,14 @@ impl Recount {
                         .unwrap_or_default()
                 };
                 let entry = |(&member, ballot): (&u32, &CountedVote)| {
-                    let m = state.members().get(member as usize);
+                    let m = chamber.and_then(|c| c.members().get(member as usize));
                     RollCallEntry {
                         member,
                         name: m.map(|m| m.name.clone()).unwrap_or_default(),
                         group: m
-                            .and_then(|m| state.groups().get(usize::from(m.group)))
+                            .and_then(|m| {
+                                chamber.and_then(|c| c.groups().get(usize::from(m.group)))
+                            })
                             .cloned()
                             .unwrap_or_default(),
                         choice: choice(ballot.choice),
@@ -251,8 +254,14 @@ impl Recount {
                         index: ballot.index,
                     }
                 };
+                // A secret division's counts are its published result's, which the
+                // recount ties to its election's tally (§40.12).
+                let result = match (&d.published, d.open.secret) {
+                    (Some(published), true) => published.clone(),
+                    _ => d.count(),
+                };
                 Recounted {
-                    result: d.count(),
+                    result,
                     choices: d.open.choices.clone(),
                     text_hash: d.open.text_hash,
                     secret: d.open.secret,
@@ -271,70 +280,391 @@ impl Recount {
     }
 }
 
+fn phase_code(
+    record: &Record,
+    authority: &[u8; 32],
+    violation: &dyn Fn(&str, String) -> Violation,
+) -> Result<u8, Violation> {
+    if record.signer() != authority {
+        return Err(violation(
+            "signer",
+            "context.phase must be signed by the presiding officer".into(),
+        ));
+    }
+    Ok(ContextPhase::parse(record.body())
+        .map_err(|e| violation(e.field(), e.to_string()))?
+        .to)
+}
+
+fn decode_record(
+    index: u64,
+    record: &Record,
+    violation: &dyn Fn(&str, String) -> Violation,
+) -> Result<Decoded, Violation> {
+    decode(record.kind(), record.body())
+        .ok_or_else(|| {
+            violation(
+                "kind",
+                format!("kind 0x{:04x} is not an assembly's", record.kind().0),
+            )
+        })?
+        .map_err(|e| Violation::from_error(index, e))
+}
+
+fn fold_chamber(
+    index: u64,
+    record: &Record,
+    state: &mut ChamberState,
+    violation: &dyn Fn(&str, String) -> Violation,
+) -> Result<(), Violation> {
+    if record.kind() == CONTEXT_PHASE {
+        let to = phase_code(record, state.authority(), violation)?;
+        let to = ChamberPhase::from_code(to)
+            .ok_or_else(|| violation("body", format!("a chamber has no phase {to}")))?;
+        state
+            .check_phase(to)
+            .map_err(|e| Violation::from_error(index, e))?;
+        state.apply_phase(to);
+        return Ok(());
+    }
+    let decoded = decode_record(index, record, violation)?;
+    state
+        .check(record.signer(), &decoded)
+        .map_err(|e| Violation::from_error(index, e))?;
+    state
+        .apply(&decoded)
+        .map_err(|e| Violation::from_error(index, e))
+}
+
+fn fold_sitting(
+    index: u64,
+    record: &Record,
+    state: &mut SittingState,
+    chamber: Option<&ChamberState>,
+    violation: &dyn Fn(&str, String) -> Violation,
+) -> Result<(), Violation> {
+    if record.kind() == CONTEXT_PHASE {
+        let to = phase_code(record, state.authority(), violation)?;
+        let to = Phase::from_code(to)
+            .ok_or_else(|| violation("body", format!("a sitting has no phase {to}")))?;
+        state
+            .check_phase(chamber, to)
+            .map_err(|e| Violation::from_error(index, e))?;
+        state.apply_phase(to);
+        return Ok(());
+    }
+    let decoded = decode_record(index, record, violation)?;
+    let chamber = chamber.ok_or_else(|| {
+        violation(
+            "context",
+            format!(
+                "the sitting's chamber {} is not open on the board",
+                state.chamber().to_hex()
+            ),
+        )
+    })?;
+    state
+        .check(chamber, record.signer(), &decoded)
+        .map_err(|e| Violation::from_error(index, e))?;
+    state
+        .apply(chamber, record.signer(), &decoded, index)
+        .map_err(|e| Violation::from_error(index, e))
+}
+
 /// Recounts the sitting `sitting` from log entries (index, record), in log order:
-/// verifies every signature of its records in one batch (§40.11), then replays them
-/// through the board's fold. Returns every division recounted, or the first record
-/// that breaks a rule.
+/// takes the sitting's records and its chamber's, verifies every signature of them in
+/// one batch (§40.11), then replays them through the board's fold. Returns every
+/// division recounted, or the first record that breaks a rule.
 pub fn recount(sitting: ContextId, records: &[(u64, Record)]) -> Result<Vec<Recounted>, Violation> {
+    let chamber = records
+        .iter()
+        .filter(|(_, r)| r.context() == sitting && r.kind() == CONTEXT_OPEN)
+        .find_map(|(_, r)| ContextOpen::parse(r.body()).ok())
+        .filter(|open| open.context_type == ContextType::SITTING)
+        .map(|open| chamber_of(&open));
     let mine: Vec<&(u64, Record)> = records
         .iter()
-        .filter(|(_, r)| r.context() == sitting)
+        .filter(|(_, r)| r.context() == sitting || Some(r.context()) == chamber)
         .collect();
     let bad_signature = verify_batch(&mine);
-    let mut fold = Recount::new(sitting);
+    let mut fold = Recount::new();
     // The first record in log order that breaks a rule is named, whether the rule is its
     // signature or one the fold checks: records before a bad signature are folded first.
     for (position, (index, record)) in mine.iter().enumerate() {
         if bad_signature == Some(position) {
             return Err(signature_violation(*index, record));
         }
+        if record.context() == sitting && fold.sitting(sitting).is_none() {
+            let opens_it = record.kind() == CONTEXT_OPEN
+                && ContextOpen::parse(record.body())
+                    .is_ok_and(|o| o.context_type == ContextType::SITTING);
+            if !opens_it {
+                return Err(Violation {
+                    index: *index,
+                    kind: kinds::label(record.kind()),
+                    field: "context".into(),
+                    reason: "not the opening of this sitting, and before it".into(),
+                });
+            }
+        }
         fold.feed_verified(*index, record)?;
     }
-    Ok(fold.divisions())
+    check_elections(&fold, &[sitting], records)?;
+    Ok(fold.divisions(sitting))
 }
 
-/// Recounts every sitting of a log (index, record), in log order: the sittings are the
-/// contexts a `context.open` of type 3 opens. Every sitting's records are folded in log
-/// order against one [`Chamber`], so a sitting that names another clerk, posts an older
-/// roster or gives back a retired key is named (§40.4). Returns each sitting's id and
-/// divisions, in the order they were opened, or the first record in log order that
-/// breaks a rule.
+/// Recounts every chamber and sitting of a log (index, record), in log order: the
+/// contexts a `context.open` of type 4 or 3 opens. Each sitting's records are judged
+/// against the roster in force in its chamber at their point in the log (§40.4).
+/// Returns each sitting's id and divisions, in the order they were opened, or the first
+/// record in log order that breaks a rule.
 pub fn recount_sittings(
     records: &[(u64, Record)],
 ) -> Result<Vec<(ContextId, Vec<Recounted>)>, Violation> {
-    let sittings: Vec<ContextId> = records
+    let assembly: HashSet<ContextId> = records
         .iter()
         .filter(|(_, r)| r.kind() == CONTEXT_OPEN)
         .filter(|(_, r)| {
-            ContextOpen::parse(r.body()).is_ok_and(|o| o.context_type == ContextType::SITTING)
+            ContextOpen::parse(r.body()).is_ok_and(|o| {
+                o.context_type == ContextType::SITTING || o.context_type == CHAMBER_CONTEXT
+            })
         })
         .map(|(_, r)| r.context())
         .collect();
-    let mut folds: HashMap<ContextId, Recount> =
-        sittings.iter().map(|&id| (id, Recount::new(id))).collect();
     let mine: Vec<&(u64, Record)> = records
         .iter()
-        .filter(|(_, r)| folds.contains_key(&r.context()))
+        .filter(|(_, r)| assembly.contains(&r.context()))
         .collect();
     let bad_signature = verify_batch(&mine);
-    let mut chamber = Chamber::new();
+    let mut fold = Recount::new();
     for (position, (index, record)) in mine.iter().enumerate() {
         if bad_signature == Some(position) {
             return Err(signature_violation(*index, record));
         }
-        if let Some(fold) = folds.get_mut(&record.context()) {
-            fold.feed_in_chamber(*index, record, &mut chamber)?;
+        fold.feed_verified(*index, record)?;
+    }
+    check_elections(&fold, fold.sittings(), records)?;
+    Ok(fold
+        .sittings()
+        .iter()
+        .map(|&id| (id, fold.divisions(id)))
+        .collect())
+}
+
+/// The kinds of an election's records a secret division's links read (§40.12): a
+/// verifier that hands `recount_sittings` only part of the log keeps these.
+pub const ELECTION_LINK_KINDS: [urne_record::Kind; 4] = [
+    CONTEXT_OPEN,
+    urne_election::kinds::ELECTION_CREDENTIALS,
+    urne_election::kinds::CEREMONY_OPEN,
+    urne_election::kinds::TALLY_RESULT,
+];
+
+/// The links of every secret division of these sittings to the election that votes it
+/// (§40.12), checked once the fold has passed: the election is opened by the sitting's
+/// presiding officer; its credential list is exactly the credentials members registered
+/// for the division, weight 1; its trustees are members of the chamber; and the
+/// division's published counts are the election's `tally.result`. The election itself
+/// (its ceremony, ballots, decryption) is the election verifier's to check.
+fn check_elections(
+    fold: &Recount,
+    sittings: &[ContextId],
+    records: &[(u64, Record)],
+) -> Result<(), Violation> {
+    for &id in sittings {
+        let Some(state) = fold.sitting(id) else {
+            continue;
+        };
+        let chamber = fold.chamber(state.chamber());
+        for d in state.divisions() {
+            if let Some(election) = d.open.election {
+                check_election(state, chamber, d, ContextId(election), records)?;
+            }
         }
     }
-    Ok(sittings
+    Ok(())
+}
+
+fn check_election(
+    state: &SittingState,
+    chamber: Option<&ChamberState>,
+    d: &Division,
+    election: ContextId,
+    records: &[(u64, Record)],
+) -> Result<(), Violation> {
+    let division = d.open.division;
+    let violation = |index: u64, kind: &'static str, field: &str, reason: String| Violation {
+        index,
+        kind,
+        field: field.to_owned(),
+        reason,
+    };
+    let mut parts: Vec<(u64, CredentialListPart)> = Vec::new();
+    let mut tally: Option<(u64, TallyResult)> = None;
+    for (index, record) in records.iter().filter(|(_, r)| r.context() == election) {
+        if !ELECTION_LINK_KINDS.contains(&record.kind()) {
+            continue;
+        }
+        // The records the links read are not in the sitting's batch: each is checked
+        // here, so a forged one cannot speak for the officer or the election.
+        if record.verify_signature().is_err() {
+            return Err(signature_violation(*index, record));
+        }
+        if record.kind() == CONTEXT_OPEN {
+            let opened_by_officer = record.signer() == state.authority()
+                && ContextOpen::parse(record.body())
+                    .is_ok_and(|o| o.context_type == ContextType::ELECTION);
+            if !opened_by_officer {
+                return Err(violation(
+                    d.opened_at,
+                    "division.open",
+                    "body.election",
+                    format!(
+                        "division {division}'s election {} is not an election opened by the sitting's presiding officer",
+                        election.to_hex()
+                    ),
+                ));
+            }
+            continue;
+        }
+        // A record that does not decode is the election verifier's to name.
+        match urne_election::decode(record.kind(), record.body()) {
+            Some(Ok(ElectionDecoded::Credentials(part))) => parts.push((*index, part)),
+            Some(Ok(ElectionDecoded::CeremonyOpen(open))) => {
+                let stranger = open
+                    .identities
+                    .iter()
+                    .position(|key| !chamber.is_some_and(|c| c.held_by_member(key)));
+                if let Some(t) = stranger {
+                    return Err(violation(
+                        *index,
+                        "ceremony.open",
+                        &format!("body.identities[{t}]"),
+                        format!(
+                            "trustee {} of division {division}'s election is not a member of the chamber",
+                            t + 1
+                        ),
+                    ));
+                }
+            }
+            Some(Ok(ElectionDecoded::Result(result))) => tally = Some((*index, *result)),
+            _ => {}
+        }
+    }
+    check_credential_list(d, &parts)?;
+    let (Some(published), Some(at)) = (&d.published, d.result_at) else {
+        return Ok(());
+    };
+    let Some((tally_at, tally)) = tally.filter(|(i, _)| *i < at) else {
+        return Err(violation(
+            at,
+            "division.result",
+            "body.counts",
+            format!(
+                "division {division} is a secret ballot and its election {} has no tally.result before this record",
+                election.to_hex()
+            ),
+        ));
+    };
+    let counts = match tally.counts.as_slice() {
+        [counts] if counts.len() == d.open.choices.len() => counts,
+        _ => {
+            return Err(violation(
+                tally_at,
+                "tally.result",
+                "body.counts",
+                format!(
+                    "division {division}'s election does not count one contest of its {} choices",
+                    d.open.choices.len()
+                ),
+            ));
+        }
+    };
+    for (i, (claimed, counted)) in published.counts.iter().zip(counts).enumerate() {
+        if u64::from(*claimed) != *counted {
+            return Err(violation(
+                at,
+                "division.result",
+                &format!("body.counts[{i}]"),
+                format!(
+                    "the result says {claimed}; the election's tally.result (record {tally_at}) counts {counted}"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The election's credential list, once all its parts are on the log, must be the
+/// credentials registered for the division, each of weight 1 (§40.12).
+fn check_credential_list(
+    d: &Division,
+    parts: &[(u64, CredentialListPart)],
+) -> Result<(), Violation> {
+    let Some((last, first)) = parts.last().zip(parts.first()) else {
+        return Ok(());
+    };
+    let entries: Vec<&ListedCredential> = parts.iter().flat_map(|(_, p)| &p.entries).collect();
+    if (entries.len() as u64) < first.1.total {
+        return Ok(());
+    }
+    let division = d.open.division;
+    let registered: HashMap<[u8; 32], u32> = d
+        .registrations
         .iter()
-        .map(|id| {
-            (
-                *id,
-                folds.get(id).map(Recount::divisions).unwrap_or_default(),
-            )
-        })
-        .collect())
+        .map(|(&m, r)| (r.credential, m))
+        .collect();
+    let violation = |index: u64, field: String, reason: String| Violation {
+        index,
+        kind: "election.credentials",
+        field,
+        reason,
+    };
+    let mut listed = HashSet::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let credential = entry.credential.to_bytes();
+        let at = parts
+            .iter()
+            .scan(0usize, |seen, (index, p)| {
+                *seen += p.entries.len();
+                Some((*index, *seen))
+            })
+            .find(|(_, seen)| i < *seen)
+            .map_or(last.0, |(index, _)| index);
+        if entry.weight != 1 {
+            return Err(violation(
+                at,
+                format!("body.entries[{i}].weight"),
+                format!(
+                    "weight {} in division {division}'s election: one member, one vote",
+                    entry.weight
+                ),
+            ));
+        }
+        if !registered.contains_key(&credential) {
+            return Err(violation(
+                at,
+                format!("body.entries[{i}]"),
+                format!(
+                    "a credential no member registered for division {division}: the list is not the roster's"
+                ),
+            ));
+        }
+        listed.insert(credential);
+    }
+    if let Some(member) = registered
+        .iter()
+        .find_map(|(c, m)| (!listed.contains(c)).then_some(m))
+    {
+        return Err(violation(
+            last.0,
+            "body.entries".into(),
+            format!(
+                "member {member}'s credential for division {division} is not on the election's list"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// One batch over the records' signatures (§40.11): the position of the first bad one.

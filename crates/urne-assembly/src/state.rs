@@ -2,14 +2,17 @@
 //! against the state of every record before it in the log, then applied. The board's
 //! handlers, the recount and `urne demo assembly` all run this one piece of code.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
+use urne_record::ContextId;
+
 use crate::body::{
-    Correction, Decoded, DivisionEvent, DivisionOpen, DivisionResult, ProxyGrant, Quorum, Roster,
-    RosterChange, RosterOp, Rules, Vote, VoteChange, parameters_hash,
+    Correction, CredentialRegistration, Decoded, DivisionEvent, DivisionOpen, DivisionResult,
+    ProxyGrant, Quorum, Vote, VoteChange,
 };
+use crate::chamber::{ChamberPhase, ChamberState};
 use crate::error::AssemblyError;
 use crate::kinds;
 
@@ -112,6 +115,24 @@ pub struct CountedVote {
     pub index: u64,
 }
 
+/// A member's credential registered for a secret division's election (§40.12).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Registration {
+    /// The public credential.
+    pub credential: [u8; 32],
+    /// The delegate who registered it, if registered by proxy.
+    pub delegate: Option<u32>,
+    /// The index of the `secret.credential` record.
+    pub index: u64,
+}
+
+/// The unique-key space of a member's credential in a secret division: division ‖
+/// member, both u32.
+pub const CREDENTIAL_MEMBER_KEY: &str = "credential.member";
+/// The unique-key space of a credential in a secret division: division (u32) ‖
+/// credential (32 bytes).
+pub const CREDENTIAL_KEY: &str = "credential.key";
+
 /// A division and its votes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Division {
@@ -131,6 +152,11 @@ pub struct Division {
     pub corrections: Vec<(u32, u8, u64)>,
     /// Index of its `division.result`, once posted.
     pub result_at: Option<u64>,
+    /// Its `division.result`, once posted (a secret division's counts are its
+    /// election's, which the recount compares with the election's tally, §40.12).
+    pub published: Option<DivisionResult>,
+    /// A secret division's credentials, by member number (§40.12).
+    pub registrations: BTreeMap<u32, Registration>,
     /// The division that reruns it, once one does.
     pub rerun_by: Option<u32>,
     /// Why it was voided and the index of its `division.void`, once voided: the recount
@@ -152,10 +178,18 @@ impl Division {
         self.status == DivisionStatus::Closed && !self.open.secret && self.result_at.is_none()
     }
 
-    /// Its result as counted from its roll call (§40.9).
+    /// Its result as counted from its roll call (§40.9); for a secret division, every
+    /// field but the counts, which are its election's (zero here, §40.12).
     pub fn count(&self) -> DivisionResult {
         let mut counts = vec![0u32; self.open.choices.len()];
         let mut proxy_votes = 0u32;
+        if self.open.secret {
+            proxy_votes = self
+                .registrations
+                .values()
+                .filter(|r| r.delegate.is_some())
+                .count() as u32;
+        }
         for ballot in self.counted.values() {
             if let Some(c) = counts.get_mut(usize::from(ballot.choice)) {
                 *c = c.saturating_add(1);
@@ -212,19 +246,13 @@ pub struct Grant {
     pub index: u64,
 }
 
-/// The state of one sitting.
+/// The state of one sitting. The roster it reads is its chamber's ([`ChamberState`]),
+/// passed to every check and apply: the roster in force at that record's point in the log.
 #[derive(Clone, Debug)]
 pub struct SittingState {
     authority: [u8; 32],
-    parameters: [u8; 32],
+    chamber: ContextId,
     phase: Phase,
-    rules: Option<Rules>,
-    roster_version: u32,
-    groups: Vec<String>,
-    members: Vec<MemberState>,
-    by_key: HashMap<[u8; 32], u32>,
-    /// Keys that were rotated out or revoked: (member, roster version that ended them).
-    retired: HashMap<[u8; 32], (u32, u32)>,
     present: Vec<bool>,
     grants: Vec<Option<Grant>>,
     /// The sequence number of each member's last record in the sitting (0: none yet).
@@ -233,9 +261,9 @@ pub struct SittingState {
     divisions: Vec<Division>,
 }
 
-fn kind_of(decoded: &Decoded) -> urne_record::Kind {
+pub(crate) fn kind_of(decoded: &Decoded) -> urne_record::Kind {
     match decoded {
-        Decoded::Rules(_) => kinds::SITTING_RULES,
+        Decoded::Rules(_) => kinds::CHAMBER_RULES,
         Decoded::Roster(_) => kinds::ROSTER_MEMBERS,
         Decoded::RosterChange(_) => kinds::ROSTER_CHANGE,
         Decoded::Presence(_) => kinds::PRESENCE,
@@ -249,14 +277,14 @@ fn kind_of(decoded: &Decoded) -> urne_record::Kind {
         Decoded::DivisionResult(_) => kinds::DIVISION_RESULT,
         Decoded::Vote(_) => kinds::VOTE,
         Decoded::Correction(_) => kinds::VOTE_CORRECTION,
+        Decoded::Credential(_) => kinds::SECRET_CREDENTIAL,
     }
 }
 
-/// The phases a kind is accepted in (§40.2).
+/// The phases a sitting kind is accepted in (§40.2); none for a chamber's kind.
 pub fn phases(kind: urne_record::Kind) -> &'static [Phase] {
     match kind {
-        kinds::SITTING_RULES | kinds::ROSTER_MEMBERS => &[Phase::Setup],
-        kinds::ROSTER_CHANGE => &[Phase::Setup, Phase::InSession],
+        kinds::CHAMBER_RULES | kinds::ROSTER_MEMBERS | kinds::ROSTER_CHANGE => &[],
         _ => &[Phase::InSession],
     }
 }
@@ -264,23 +292,20 @@ pub fn phases(kind: urne_record::Kind) -> &'static [Phase] {
 /// Whether a kind is concurrent on the board (spec/12 §12.5): its apply changes
 /// nothing another record's check reads but through unique keys.
 pub fn is_concurrent(kind: urne_record::Kind) -> bool {
-    matches!(kind, kinds::PRESENCE | kinds::VOTE | kinds::VOTE_CORRECTION)
+    matches!(
+        kind,
+        kinds::PRESENCE | kinds::VOTE | kinds::VOTE_CORRECTION | kinds::SECRET_CREDENTIAL
+    )
 }
 
 impl SittingState {
-    /// A sitting opened by `authority` (its presiding officer) with the parameters hash
-    /// of its `context.open`.
-    pub fn new(authority: [u8; 32], parameters: [u8; 32]) -> Self {
+    /// A sitting opened by `authority` (its presiding officer) in the chamber `chamber`,
+    /// which its `context.open` names in its parameters field (§40.2).
+    pub fn new(authority: [u8; 32], chamber: ContextId) -> Self {
         Self {
             authority,
-            parameters,
+            chamber,
             phase: Phase::Setup,
-            rules: None,
-            roster_version: 0,
-            groups: Vec::new(),
-            members: Vec::new(),
-            by_key: HashMap::new(),
-            retired: HashMap::new(),
             present: Vec::new(),
             grants: Vec::new(),
             sequences: Vec::new(),
@@ -293,37 +318,26 @@ impl SittingState {
     pub fn authority(&self) -> &[u8; 32] {
         &self.authority
     }
+    /// The chamber the sitting belongs to.
+    pub fn chamber(&self) -> ContextId {
+        self.chamber
+    }
     /// The phase.
     pub fn phase(&self) -> Phase {
         self.phase
     }
-    /// The rules, once posted.
-    pub fn rules(&self) -> Option<&Rules> {
-        self.rules.as_ref()
-    }
-    /// The roster version in force (0 before the roster).
-    pub fn roster_version(&self) -> u32 {
-        self.roster_version
-    }
-    /// The group names.
-    pub fn groups(&self) -> &[String] {
-        &self.groups
-    }
-    /// The members, by number.
-    pub fn members(&self) -> &[MemberState] {
-        &self.members
-    }
-    /// The member holding `key` now.
-    pub fn member_of(&self, key: &[u8; 32]) -> Option<u32> {
-        self.by_key.get(key).copied()
-    }
     /// The sequence number a member's next record in the sitting must carry (§40.2).
     pub fn next_sequence(&self, member: u32) -> Option<u32> {
-        self.sequences.get(member as usize)?.checked_add(1)
+        self.sequences
+            .get(member as usize)
+            .copied()
+            .unwrap_or(0)
+            .checked_add(1)
     }
-    /// Whether a member is present.
-    pub fn is_present(&self, member: u32) -> bool {
-        self.present.get(member as usize).copied().unwrap_or(false)
+    /// Whether a member is present: their last presence says "arrives", and they were not
+    /// revoked since (a revocation ends their presence, §40.4).
+    pub fn is_present(&self, chamber: &ChamberState, member: u32) -> bool {
+        chamber.in_force(member) && self.present.get(member as usize).copied().unwrap_or(false)
     }
     /// The divisions, by number − 1.
     pub fn divisions(&self) -> &[Division] {
@@ -340,13 +354,22 @@ impl SittingState {
         self.clock
     }
     /// The delegation a member granted, if one is in force now.
-    pub fn grant_in_force(&self, member: u32) -> Option<&Grant> {
-        self.grant_in_force_at(member, self.clock)
+    pub fn grant_in_force(&self, chamber: &ChamberState, member: u32) -> Option<&Grant> {
+        self.grant_in_force_at(chamber, member, self.clock)
     }
 
     /// The delegation a member granted, if one is in force when the sitting clock reads
-    /// `clock` (None: before the first declared time).
-    fn grant_in_force_at(&self, member: u32, clock: Option<u64>) -> Option<&Grant> {
+    /// `clock` (None: before the first declared time). A revoked grantor's delegation
+    /// ended with the revocation (§40.4).
+    fn grant_in_force_at(
+        &self,
+        chamber: &ChamberState,
+        member: u32,
+        clock: Option<u64>,
+    ) -> Option<&Grant> {
+        if !chamber.in_force(member) {
+            return None;
+        }
         let grant = self.grants.get(member as usize)?.as_ref()?;
         match (grant.start, clock) {
             (Some(start), Some(now)) if now >= start.saturating_add(u64::from(grant.seconds)) => {
@@ -356,41 +379,33 @@ impl SittingState {
         }
     }
 
-    fn not_revoked(&self, member: u32) -> bool {
-        self.members
-            .get(member as usize)
-            .is_some_and(|m| m.revoked_in.is_none())
-    }
-
     /// Members counted present now, and the quorum needed (§40.5).
-    pub fn quorum_now(&self) -> (u32, u32) {
-        self.quorum_at(self.clock)
+    pub fn quorum_now(&self, chamber: &ChamberState) -> (u32, u32) {
+        self.quorum_at(chamber, self.clock)
     }
 
     /// Members counted present and the quorum needed when the sitting clock reads
     /// `clock`: a division's opening moves the clock, and its quorum is counted at its
     /// own time, both when it is checked and when it is applied.
-    fn quorum_at(&self, clock: Option<u64>) -> (u32, u32) {
-        let proxies_count = self
-            .rules
-            .as_ref()
-            .is_some_and(|r| r.proxies_count_for_quorum);
+    fn quorum_at(&self, chamber: &ChamberState, clock: Option<u64>) -> (u32, u32) {
+        let rules = chamber.rules();
+        let proxies_count = rules.is_some_and(|r| r.proxies_count_for_quorum);
         let mut members = 0u64;
         let mut present = 0u32;
-        for m in 0..self.members.len() as u32 {
-            if !self.not_revoked(m) {
+        for m in 0..chamber.members().len() as u32 {
+            if !chamber.in_force(m) {
                 continue;
             }
             members += 1;
             let represented = proxies_count
                 && self
-                    .grant_in_force_at(m, clock)
-                    .is_some_and(|g| self.not_revoked(g.delegate) && self.is_present(g.delegate));
-            if self.is_present(m) || represented {
+                    .grant_in_force_at(chamber, m, clock)
+                    .is_some_and(|g| self.is_present(chamber, g.delegate));
+            if self.is_present(chamber, m) || represented {
                 present += 1;
             }
         }
-        let required = match self.rules.as_ref().map(|r| r.quorum) {
+        let required = match rules.map(|r| r.quorum) {
             Some(Quorum::Number(n)) => n,
             Some(Quorum::Fraction { num, den }) => {
                 let need = (members * u64::from(num)).div_ceil(u64::from(den.max(1)));
@@ -401,8 +416,13 @@ impl SittingState {
         (present, required)
     }
 
-    /// Whether the sitting may move to `to` (§40.2).
-    pub fn check_phase(&self, to: Phase) -> Result<(), AssemblyError> {
+    /// Whether the sitting may move to `to` (§40.2); `chamber` is the state of the
+    /// chamber it names, None when no such chamber is open.
+    pub fn check_phase(
+        &self,
+        chamber: Option<&ChamberState>,
+        to: Phase,
+    ) -> Result<(), AssemblyError> {
         let kind = "context.phase";
         if self.phase.next() != Some(to) {
             return Err(AssemblyError::invalid(
@@ -416,13 +436,27 @@ impl SittingState {
             ));
         }
         match to {
-            Phase::InSession if self.rules.is_none() || self.members.is_empty() => {
-                Err(AssemblyError::invalid(
+            Phase::InSession => match chamber {
+                None => Err(AssemblyError::invalid(
                     kind,
                     "body",
-                    "the sitting cannot open before its rules and roster are on the board",
-                ))
-            }
+                    format!(
+                        "the sitting's chamber {} is not open on the board",
+                        self.chamber.to_hex()
+                    ),
+                )),
+                Some(c) if c.phase() != ChamberPhase::InForce => Err(AssemblyError::invalid(
+                    kind,
+                    "body",
+                    "the sitting cannot open before its chamber's roster is in force",
+                )),
+                Some(c) if c.authority() != &self.authority => Err(AssemblyError::invalid(
+                    kind,
+                    "body",
+                    "the sitting's presiding officer is not its chamber's",
+                )),
+                Some(_) => Ok(()),
+            },
             Phase::Closed => {
                 if let Some(d) = self.divisions.iter().find(|d| d.is_running()) {
                     return Err(AssemblyError::invalid(
@@ -455,22 +489,6 @@ impl SittingState {
     /// Moves the sitting to `to` (after [`Self::check_phase`]).
     pub fn apply_phase(&mut self, to: Phase) {
         self.phase = to;
-    }
-
-    fn signer_member(&self, kind: &'static str, signer: &[u8; 32]) -> Result<u32, AssemblyError> {
-        if let Some(m) = self.member_of(signer) {
-            return Ok(m);
-        }
-        let detail = match self.retired.get(signer) {
-            Some((m, v)) => {
-                format!("the key of member {m} was rotated out or revoked in roster version {v}")
-            }
-            None => format!(
-                "the signer is not a member in roster version {}",
-                self.roster_version
-            ),
-        };
-        Err(AssemblyError::NotAuthorized { kind, detail })
     }
 
     fn division_ref(&self, kind: &'static str, number: u32) -> Result<&Division, AssemblyError> {
@@ -509,71 +527,52 @@ impl SittingState {
     }
 
     /// Checks a decoded record signed by `signer` against the state of every record
-    /// before it; returns the unique keys it takes (spec/40 §40.10).
-    pub fn check(&self, signer: &[u8; 32], decoded: &Decoded) -> Result<Vec<Key>, AssemblyError> {
+    /// before it, its chamber's included; returns the unique keys it takes (spec/40
+    /// §40.10).
+    pub fn check(
+        &self,
+        chamber: &ChamberState,
+        signer: &[u8; 32],
+        decoded: &Decoded,
+    ) -> Result<Vec<Key>, AssemblyError> {
         let kind = kinds::label(kind_of(decoded));
-        if !phases(kind_of(decoded)).contains(&self.phase) {
+        let accepted = phases(kind_of(decoded));
+        if accepted.is_empty() {
+            return Err(AssemblyError::WrongPhase {
+                kind,
+                phase: "sitting's (a chamber's record)",
+            });
+        }
+        if !accepted.contains(&self.phase) {
             return Err(AssemblyError::WrongPhase {
                 kind,
                 phase: self.phase.name(),
             });
         }
+        let c = chamber;
         match decoded {
-            Decoded::Rules(rules) => {
-                self.authority_only(kind, signer)?;
-                if self.rules.is_some() {
-                    return Err(AssemblyError::invalid(
-                        kind,
-                        "body",
-                        "the sitting's rules are already posted",
-                    ));
-                }
-                // The decoder is strict, so the re-encoded body is the record's body.
-                if parameters_hash(&rules.to_body()) != self.parameters {
-                    return Err(AssemblyError::invalid(
-                        kind,
-                        "body",
-                        "these rules do not hash to the parameters of the sitting's context.open",
-                    ));
-                }
-            }
-            Decoded::Roster(roster) => {
-                self.clerk_only(kind, signer)?;
-                if !self.members.is_empty() {
-                    return Err(AssemblyError::invalid(
-                        kind,
-                        "body",
-                        "the roster is already posted",
-                    ));
-                }
-                if roster.version == 0 {
-                    return Err(AssemblyError::invalid(
-                        kind,
-                        "body.version_number",
-                        "version 0 means no roster",
-                    ));
-                }
-            }
-            Decoded::RosterChange(change) => {
-                self.clerk_only(kind, signer)?;
-                self.check_roster_change(kind, change)?;
+            Decoded::Rules(_) | Decoded::Roster(_) | Decoded::RosterChange(_) => {
+                return Err(AssemblyError::WrongPhase {
+                    kind,
+                    phase: "sitting's (a chamber's record)",
+                });
             }
             Decoded::Presence(p) => {
-                let member = self.signer_member(kind, signer)?;
+                let member = c.signer_member(kind, signer)?;
                 let key = self.check_sequence(kind, member, p.sequence)?;
-                self.check_roster_version(kind, "body.roster_version", p.roster_version)?;
+                c.check_roster_version(kind, "body.roster_version", p.roster_version)?;
                 return Ok(vec![key]);
             }
             Decoded::ProxyGrant(grant) => {
-                let grantor = self.signer_member(kind, signer)?;
+                let grantor = c.signer_member(kind, signer)?;
                 let key = self.check_sequence(kind, grantor, grant.sequence)?;
-                self.check_grant(kind, grantor, grant)?;
+                self.check_grant(c, kind, grantor, grant)?;
                 return Ok(vec![key]);
             }
             Decoded::ProxyRevoke(revoke) => {
-                let grantor = self.signer_member(kind, signer)?;
+                let grantor = c.signer_member(kind, signer)?;
                 let key = self.check_sequence(kind, grantor, revoke.sequence)?;
-                if self.grant_in_force(grantor).is_none() {
+                if self.grant_in_force(c, grantor).is_none() {
                     return Err(AssemblyError::invalid(
                         kind,
                         "body",
@@ -584,7 +583,7 @@ impl SittingState {
             }
             Decoded::DivisionOpen(open) => {
                 self.authority_only(kind, signer)?;
-                self.check_open(kind, open)?;
+                self.check_open(c, kind, open)?;
             }
             Decoded::DivisionSuspend(e) => {
                 self.authority_only(kind, signer)?;
@@ -633,11 +632,14 @@ impl SittingState {
                 self.authority_only(kind, signer)?;
                 self.check_result(kind, result)?;
             }
-            Decoded::Vote(vote) => return self.check_vote(kind, signer, vote),
-            Decoded::Correction(c) => {
-                let member = self.signer_member(kind, signer)?;
-                let key = self.check_sequence(kind, member, c.sequence)?;
-                self.check_correction(kind, member, c)?;
+            Decoded::Vote(vote) => return self.check_vote(c, kind, signer, vote),
+            Decoded::Credential(registration) => {
+                return self.check_credential(c, kind, signer, registration);
+            }
+            Decoded::Correction(correction) => {
+                let member = c.signer_member(kind, signer)?;
+                let key = self.check_sequence(kind, member, correction.sequence)?;
+                self.check_correction(kind, member, correction)?;
                 return Ok(vec![key]);
             }
         }
@@ -673,98 +675,23 @@ impl SittingState {
         })
     }
 
-    fn clerk_only(&self, kind: &'static str, signer: &[u8; 32]) -> Result<(), AssemblyError> {
-        match &self.rules {
-            Some(rules) if &rules.clerk == signer => Ok(()),
-            Some(_) => Err(AssemblyError::NotAuthorized {
-                kind,
-                detail: "must be signed by the chamber clerk named in sitting.rules".into(),
-            }),
-            None => Err(AssemblyError::invalid(
-                kind,
-                "body",
-                "the roster comes after sitting.rules, which names the clerk",
-            )),
-        }
-    }
-
-    fn check_roster_version(
-        &self,
-        kind: &'static str,
-        field: &str,
-        version: u32,
-    ) -> Result<(), AssemblyError> {
-        if version == self.roster_version {
-            Ok(())
-        } else {
-            Err(AssemblyError::invalid(
-                kind,
-                field,
-                format!(
-                    "roster version {version} is not the one in force, {}",
-                    self.roster_version
-                ),
-            ))
-        }
-    }
-
-    fn check_roster_change(
-        &self,
-        kind: &'static str,
-        change: &RosterChange,
-    ) -> Result<(), AssemblyError> {
-        if self.members.is_empty() {
-            return Err(AssemblyError::invalid(
-                kind,
-                "body",
-                "no roster to change yet",
-            ));
-        }
-        if Some(change.version) != self.roster_version.checked_add(1) {
-            return Err(AssemblyError::invalid(
-                kind,
-                "body.version_number",
-                format!(
-                    "version {} does not follow version {}",
-                    change.version, self.roster_version
-                ),
-            ));
-        }
-        if !self.not_revoked(change.member) {
-            return Err(AssemblyError::invalid(
-                kind,
-                "body.member",
-                format!("member {} is not on the roster in force", change.member),
-            ));
-        }
-        if let RosterOp::Rotate(key) = change.op
-            && (self.by_key.contains_key(&key) || self.retired.contains_key(&key))
-        {
-            return Err(AssemblyError::invalid(
-                kind,
-                "body.key",
-                "this key is or was held by a member",
-            ));
-        }
-        Ok(())
-    }
-
     fn check_grant(
         &self,
+        c: &ChamberState,
         kind: &'static str,
         grantor: u32,
         grant: &ProxyGrant,
     ) -> Result<(), AssemblyError> {
-        let max = self.rules.as_ref().map_or(0, |r| r.max_proxies_held);
+        let max = c.rules().map_or(0, |r| r.max_proxies_held);
         if max == 0 {
             return Err(AssemblyError::invalid(
                 kind,
                 "body",
-                "the sitting's rules allow no proxies",
+                "the chamber's rules allow no proxies",
             ));
         }
-        self.check_roster_version(kind, "body.roster_version", grant.roster_version)?;
-        if grant.delegate == grantor || !self.not_revoked(grant.delegate) {
+        c.check_roster_version(kind, "body.roster_version", grant.roster_version)?;
+        if grant.delegate == grantor || !c.in_force(grant.delegate) {
             return Err(AssemblyError::invalid(
                 kind,
                 "body.delegate",
@@ -774,7 +701,7 @@ impl SittingState {
                 ),
             ));
         }
-        if let Some(g) = self.grant_in_force(grantor) {
+        if let Some(g) = self.grant_in_force(c, grantor) {
             return Err(AssemblyError::invalid(
                 kind,
                 "body",
@@ -786,10 +713,8 @@ impl SittingState {
         }
         let held = (0..self.grants.len() as u32)
             .filter(|&m| {
-                self.not_revoked(m)
-                    && self
-                        .grant_in_force(m)
-                        .is_some_and(|g| g.delegate == grant.delegate)
+                self.grant_in_force(c, m)
+                    .is_some_and(|g| g.delegate == grant.delegate)
             })
             .count();
         if held >= usize::from(max) {
@@ -805,7 +730,12 @@ impl SittingState {
         Ok(())
     }
 
-    fn check_open(&self, kind: &'static str, open: &DivisionOpen) -> Result<(), AssemblyError> {
+    fn check_open(
+        &self,
+        c: &ChamberState,
+        kind: &'static str,
+        open: &DivisionOpen,
+    ) -> Result<(), AssemblyError> {
         let next = self.divisions.len() as u32 + 1;
         if open.division != next {
             return Err(AssemblyError::invalid(
@@ -822,7 +752,7 @@ impl SittingState {
             ));
         }
         self.check_time(kind, open.time)?;
-        self.check_roster_version(kind, "body.roster_version", open.roster_version)?;
+        c.check_roster_version(kind, "body.roster_version", open.roster_version)?;
         if open.reruns != 0 {
             match self.division(open.reruns) {
                 Some(d) if d.status == DivisionStatus::Voided && d.rerun_by.is_none() => {
@@ -868,7 +798,7 @@ impl SittingState {
                 }
             }
         }
-        let (present, required) = self.quorum_at(Some(open.time));
+        let (present, required) = self.quorum_at(c, Some(open.time));
         if present < required {
             return Err(AssemblyError::invalid(
                 kind,
@@ -912,13 +842,6 @@ impl SittingState {
                 ),
             ));
         }
-        if d.open.secret {
-            return Err(AssemblyError::invalid(
-                kind,
-                "body.division",
-                "a secret ballot's result is its election's tally.result",
-            ));
-        }
         if let Some(at) = d.result_at {
             return Err(AssemblyError::invalid(
                 kind,
@@ -926,18 +849,142 @@ impl SittingState {
                 format!("the result of division {} is record {at}", claimed.division),
             ));
         }
-        let expected = d.count();
+        let mut expected = d.count();
+        if d.open.secret {
+            // The counts are the election's: the recount compares them with its tally
+            // (§40.12). Here: one per choice, and no more ballots than credentials.
+            if claimed.counts.len() == expected.counts.len() {
+                let total: u64 = claimed.counts.iter().map(|&c| u64::from(c)).sum();
+                if total > d.registrations.len() as u64 {
+                    return Err(AssemblyError::invalid(
+                        kind,
+                        "body.counts",
+                        format!(
+                            "{total} votes counted from {} registered credentials",
+                            d.registrations.len()
+                        ),
+                    ));
+                }
+                expected.counts.clone_from(&claimed.counts);
+            }
+        }
         compare_result(&expected, claimed)
             .map_err(|(field, detail)| AssemblyError::invalid(kind, field, detail))
     }
 
+    /// A member registers a credential for a secret division's election: as a vote is
+    /// cast, in the chamber, during the division's window, once per member (§40.12).
+    fn check_credential(
+        &self,
+        c: &ChamberState,
+        kind: &'static str,
+        signer: &[u8; 32],
+        registration: &CredentialRegistration,
+    ) -> Result<Vec<Key>, AssemblyError> {
+        let signer_member = c.signer_member(kind, signer)?;
+        let sequence_key = self.check_sequence(kind, signer_member, registration.sequence)?;
+        let division = registration.division;
+        let d = self.division_ref(kind, division)?;
+        if !d.open.secret {
+            return Err(AssemblyError::invalid(
+                kind,
+                "body.division",
+                format!("division {division} is not a secret ballot"),
+            ));
+        }
+        if d.status != DivisionStatus::Open {
+            return Err(AssemblyError::invalid(
+                kind,
+                "body.division",
+                format!(
+                    "division {division} is {:?}: outside its voting window",
+                    d.status
+                ),
+            ));
+        }
+        if !self.is_present(c, signer_member) {
+            return Err(AssemblyError::invalid(
+                kind,
+                "presence",
+                format!(
+                    "member {signer_member} has not registered presence: register after arriving"
+                ),
+            ));
+        }
+        let member = match registration.on_behalf {
+            None => signer_member,
+            Some(m) => {
+                if !c.rules().is_some_and(|r| r.proxies_in_secret_ballots) {
+                    return Err(AssemblyError::invalid(
+                        kind,
+                        "body.on_behalf",
+                        "the chamber's rules say proxies do not apply in secret ballots",
+                    ));
+                }
+                let in_force = self
+                    .grant_in_force(c, m)
+                    .is_some_and(|g| g.delegate == signer_member);
+                if m == signer_member || !in_force {
+                    return Err(AssemblyError::invalid(
+                        kind,
+                        "body.on_behalf",
+                        format!(
+                            "no delegation from member {m} to member {signer_member} is in force at this point of the log"
+                        ),
+                    ));
+                }
+                m
+            }
+        };
+        if let Some(r) = d.registrations.get(&member) {
+            return Err(AssemblyError::AlreadyUsed {
+                kind,
+                field: CREDENTIAL_MEMBER_KEY.into(),
+                detail: format!(
+                    "member {member} registered a credential for division {division} already (record {})",
+                    r.index
+                ),
+            });
+        }
+        if let Some((m, r)) = d
+            .registrations
+            .iter()
+            .find(|(_, r)| r.credential == registration.credential)
+        {
+            return Err(AssemblyError::invalid(
+                kind,
+                "body.credential",
+                format!(
+                    "member {m} registered this credential for division {division} (record {})",
+                    r.index
+                ),
+            ));
+        }
+        let mut member_key = division.to_be_bytes().to_vec();
+        member_key.extend_from_slice(&member.to_be_bytes());
+        let mut credential_key = division.to_be_bytes().to_vec();
+        credential_key.extend_from_slice(&registration.credential);
+        Ok(vec![
+            Key {
+                space: CREDENTIAL_MEMBER_KEY,
+                key: member_key,
+            },
+            Key {
+                space: CREDENTIAL_KEY,
+                key: credential_key,
+            },
+            sequence_key,
+        ])
+    }
+
     fn check_vote(
         &self,
+        c: &ChamberState,
         kind: &'static str,
         signer: &[u8; 32],
         vote: &Vote,
     ) -> Result<Vec<Key>, AssemblyError> {
-        let voter = self.signer_member(kind, signer)?;
+        let voter = c.signer_member(kind, signer)?;
         let sequence_key = self.check_sequence(kind, voter, vote.sequence)?;
         let d = self.division_ref(kind, vote.division)?;
         match d.status {
@@ -965,7 +1012,7 @@ impl SittingState {
         }
         // A vote is cast in the chamber: by a member present, for themself or, as a
         // delegate, for the member they represent (spec/40 §40.8).
-        if !self.is_present(voter) {
+        if !self.is_present(c, voter) {
             return Err(AssemblyError::invalid(
                 kind,
                 "presence",
@@ -997,10 +1044,7 @@ impl SittingState {
             ));
         }
         if d.open.secret {
-            let proxies_in_secret = self
-                .rules
-                .as_ref()
-                .is_some_and(|r| r.proxies_in_secret_ballots);
+            let proxies_in_secret = c.rules().is_some_and(|r| r.proxies_in_secret_ballots);
             if vote.on_behalf.is_some() && !proxies_in_secret {
                 return Err(AssemblyError::invalid(
                     kind,
@@ -1020,8 +1064,10 @@ impl SittingState {
         let member = match vote.on_behalf {
             None => voter,
             Some(m) => {
-                let in_force = self.grant_in_force(m).is_some_and(|g| g.delegate == voter);
-                if m == voter || !self.not_revoked(m) || !in_force {
+                let in_force = self
+                    .grant_in_force(c, m)
+                    .is_some_and(|g| g.delegate == voter);
+                if m == voter || !in_force {
                     return Err(AssemblyError::invalid(
                         kind,
                         "body.on_behalf",
@@ -1033,9 +1079,8 @@ impl SittingState {
                 m
             }
         };
-        let final_on_first = self
-            .rules
-            .as_ref()
+        let final_on_first = c
+            .rules()
             .is_some_and(|r| r.vote_change == VoteChange::FinalOnFirstCast);
         if !final_on_first {
             return Ok(vec![sequence_key]);
@@ -1077,44 +1122,29 @@ impl SittingState {
         Ok(())
     }
 
-    /// Applies a record that [`Self::check`] accepted, at log index `index`. On a
-    /// record check refused, it fails and changes nothing.
+    /// Applies a record that [`Self::check`] accepted against `chamber`, at log index
+    /// `index`. On a record check refused, it fails and changes nothing.
     pub fn apply(
         &mut self,
+        chamber: &ChamberState,
         signer: &[u8; 32],
         decoded: &Decoded,
         index: u64,
     ) -> Result<(), AssemblyError> {
         let kind = kinds::label(kind_of(decoded));
         let broken = || AssemblyError::invalid(kind, "body", "applied without being checked");
+        self.fit(chamber.members().len());
         match decoded {
-            Decoded::Rules(rules) => self.rules = Some(rules.clone()),
-            Decoded::Roster(roster) => self.apply_roster(roster),
-            Decoded::RosterChange(change) => {
-                let m = change.member as usize;
-                let old = self.members.get(m).ok_or_else(broken)?.key;
-                self.by_key.remove(&old);
-                self.retired.insert(old, (change.member, change.version));
-                match change.op {
-                    RosterOp::Rotate(key) => {
-                        self.by_key.insert(key, change.member);
-                        self.members[m].key = key;
-                    }
-                    RosterOp::Revoke => {
-                        self.members[m].revoked_in = Some(change.version);
-                        self.present[m] = false;
-                        self.grants[m] = None;
-                    }
-                }
-                self.roster_version = change.version;
+            Decoded::Rules(_) | Decoded::Roster(_) | Decoded::RosterChange(_) => {
+                return Err(broken());
             }
             Decoded::Presence(p) => {
-                let m = self.member_of(signer).ok_or_else(broken)?;
+                let m = chamber.member_of(signer).ok_or_else(broken)?;
                 self.present[m as usize] = p.present;
                 self.sequences[m as usize] = p.sequence;
             }
             Decoded::ProxyGrant(grant) => {
-                let m = self.member_of(signer).ok_or_else(broken)?;
+                let m = chamber.member_of(signer).ok_or_else(broken)?;
                 self.sequences[m as usize] = grant.sequence;
                 self.grants[m as usize] = Some(Grant {
                     delegate: grant.delegate,
@@ -1124,13 +1154,13 @@ impl SittingState {
                 });
             }
             Decoded::ProxyRevoke(revoke) => {
-                let m = self.member_of(signer).ok_or_else(broken)?;
+                let m = chamber.member_of(signer).ok_or_else(broken)?;
                 self.sequences[m as usize] = revoke.sequence;
                 self.grants[m as usize] = None;
             }
             Decoded::DivisionOpen(open) => {
                 self.set_clock(open.time);
-                let (present, quorum) = self.quorum_now();
+                let (present, quorum) = self.quorum_now(chamber);
                 if open.reruns != 0 {
                     let voided = self
                         .divisions
@@ -1147,6 +1177,8 @@ impl SittingState {
                     counted: BTreeMap::new(),
                     corrections: Vec::new(),
                     result_at: None,
+                    published: None,
+                    registrations: BTreeMap::new(),
                     rerun_by: None,
                     voided: None,
                 });
@@ -1162,9 +1194,29 @@ impl SittingState {
             Decoded::DivisionResult(r) => {
                 let d = self.division_mut(r.division).ok_or_else(broken)?;
                 d.result_at = Some(index);
+                d.published = Some(r.clone());
+            }
+            Decoded::Credential(registration) => {
+                let signer_member = chamber.member_of(signer).ok_or_else(broken)?;
+                self.sequences[signer_member as usize] = registration.sequence;
+                let (member, delegate) = match registration.on_behalf {
+                    Some(m) => (m, Some(signer_member)),
+                    None => (signer_member, None),
+                };
+                let d = self
+                    .division_mut(registration.division)
+                    .ok_or_else(broken)?;
+                d.registrations.insert(
+                    member,
+                    Registration {
+                        credential: registration.credential,
+                        delegate,
+                        index,
+                    },
+                );
             }
             Decoded::Vote(vote) => {
-                let voter = self.member_of(signer).ok_or_else(broken)?;
+                let voter = chamber.member_of(signer).ok_or_else(broken)?;
                 self.sequences[voter as usize] = vote.sequence;
                 let (member, delegate) = match vote.on_behalf {
                     Some(m) => (m, Some(voter)),
@@ -1181,7 +1233,7 @@ impl SittingState {
                 );
             }
             Decoded::Correction(c) => {
-                let member = self.member_of(signer).ok_or_else(broken)?;
+                let member = chamber.member_of(signer).ok_or_else(broken)?;
                 self.sequences[member as usize] = c.sequence;
                 let d = self.division_mut(c.division).ok_or_else(broken)?;
                 d.corrections.push((member, c.choice, index));
@@ -1190,28 +1242,15 @@ impl SittingState {
         Ok(())
     }
 
-    fn apply_roster(&mut self, roster: &Roster) {
-        self.roster_version = roster.version;
-        self.groups = roster.groups.clone();
-        self.members = roster
-            .members
-            .iter()
-            .map(|m| MemberState {
-                key: m.key,
-                group: m.group,
-                name: m.name.clone(),
-                revoked_in: None,
-            })
-            .collect();
-        self.by_key = roster
-            .members
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (m.key, i as u32))
-            .collect();
-        self.present = vec![false; roster.members.len()];
-        self.grants = vec![None; roster.members.len()];
-        self.sequences = vec![0; roster.members.len()];
+    /// Sizes the per-member state to the chamber's roster, which only a roster posted
+    /// after the sitting opened can change (it never shrinks: revoked members keep
+    /// their number).
+    fn fit(&mut self, members: usize) {
+        if self.present.len() < members {
+            self.present.resize(members, false);
+            self.grants.resize(members, None);
+            self.sequences.resize(members, 0);
+        }
     }
 
     fn set_clock(&mut self, time: u64) {

@@ -7,8 +7,8 @@ mod common;
 use common::Chamber;
 use urne_assembly::body::DivisionEvent;
 use urne_assembly::{
-    DEFAULT_PROXY_SECONDS, DivisionStatus, RosterChange, RosterOp, VOTE_KEY, VoteChange, kinds,
-    recount, recount_sittings,
+    DEFAULT_PROXY_SECONDS, DivisionStatus, Presence, RosterChange, RosterOp, VOTE_KEY, VoteChange,
+    kinds, recount, recount_sittings,
 };
 
 /// An honest division: 10 members, 9 present, member 9 away with a proxy held by 0.
@@ -323,7 +323,7 @@ fn division_without_quorum_does_not_open_and_proxies_count_when_the_rules_say() 
     // Member 5 away, represented by present member 0: counted.
     c.grant(5, 0, 3_600).unwrap();
     c.open_division(1, 100).unwrap();
-    assert_eq!(c.fold.state().unwrap().division(1).unwrap().present, 3);
+    assert_eq!(c.state().division(1).unwrap().present, 3);
 }
 
 #[test]
@@ -373,6 +373,7 @@ fn void_and_rerun() {
         roster_version: 1,
         window: 60,
         secret: false,
+        election: None,
         reruns: 3,
         choices: vec!["for".into(), "against".into(), "abstain".into()],
     };
@@ -390,6 +391,7 @@ fn void_and_rerun() {
     other_choices.choices = vec!["yes".into(), "no".into()];
     let mut other_kind = body.clone();
     other_kind.secret = true;
+    other_kind.election = Some(common::ELECTION);
     for (bad, field) in [
         (other_text, "body.text_hash"),
         (other_choices, "body.choices"),
@@ -410,7 +412,7 @@ fn void_and_rerun() {
     c.post(kinds::DIVISION_OPEN, &body.to_body().unwrap(), &officer)
         .unwrap();
     c.vote(0, 2, 1).unwrap();
-    let state = c.fold.state().unwrap();
+    let state = c.state();
     assert_eq!(state.division(1).unwrap().status, DivisionStatus::Voided);
     assert_eq!(state.division(1).unwrap().rerun_by, Some(2));
     // The void's reason stays in the recount.
@@ -496,24 +498,22 @@ fn rules_that_do_not_match_the_opening_parameters_are_refused() {
     let officer = common::key(0, 1);
     let clerk = common::key(0, 2);
     let rules = common::rules(&clerk, VoteChange::FinalOnFirstCast);
-    let open = urne_record::ContextOpen {
-        context_type: urne_record::ContextType::SITTING,
-        nonce: [1; 16],
-        name: "s".into(),
-        parameters: urne_assembly::parameters_hash(&rules.to_body()),
-    };
-    let body = open.to_body().unwrap();
+    let body = common::chamber_open(&rules, 1);
     let id = urne_record::ContextId::derive(&officer.verifying_key().to_bytes(), &body);
-    let mut fold = urne_assembly::Recount::new(id);
+    let mut fold = urne_assembly::Recount::new();
     let r0 =
         urne_record::Record::sign(id, urne_record::kinds::CONTEXT_OPEN, &body, &officer).unwrap();
     fold.feed_verified(0, &r0).unwrap();
     let mut other = rules.clone();
     other.max_proxies_held = 2;
     let r1 =
-        urne_record::Record::sign(id, kinds::SITTING_RULES, &other.to_body(), &officer).unwrap();
+        urne_record::Record::sign(id, kinds::CHAMBER_RULES, &other.to_body(), &officer).unwrap();
     let v = fold.feed_verified(1, &r1).unwrap_err();
     assert_eq!((v.index, v.field.as_str()), (1, "body"));
+    // The rules it was opened with pass.
+    let r1 =
+        urne_record::Record::sign(id, kinds::CHAMBER_RULES, &rules.to_body(), &officer).unwrap();
+    fold.feed_verified(1, &r1).unwrap();
 }
 
 #[test]
@@ -583,26 +583,63 @@ fn sitting_moves_are_guarded_by_its_state() {
 }
 
 #[test]
-fn a_sitting_does_not_open_before_its_roster() {
+fn a_sitting_does_not_open_before_its_chamber_s_roster_is_in_force() {
     let officer = common::key(0, 1);
     let clerk = common::key(0, 2);
     let rules = common::rules(&clerk, VoteChange::FinalOnFirstCast);
-    let open = urne_record::ContextOpen {
-        context_type: urne_record::ContextType::SITTING,
-        nonce: [2; 16],
-        name: "s".into(),
-        parameters: urne_assembly::parameters_hash(&rules.to_body()),
-    };
-    let body = open.to_body().unwrap();
+    let chamber_body = common::chamber_open(&rules, 2);
+    let chamber =
+        urne_record::ContextId::derive(&officer.verifying_key().to_bytes(), &chamber_body);
+    let body = common::sitting_open(chamber, 2);
     let id = urne_record::ContextId::derive(&officer.verifying_key().to_bytes(), &body);
-    let sign = |kind, body: &[u8]| urne_record::Record::sign(id, kind, body, &officer).unwrap();
+    let sign = |id, kind, body: &[u8]| urne_record::Record::sign(id, kind, body, &officer).unwrap();
+    let open = urne_record::kinds::CONTEXT_OPEN;
+    let phase = urne_record::kinds::CONTEXT_PHASE;
+    // No chamber on the board at all.
+    let log = vec![(0, sign(id, open, &body)), (1, sign(id, phase, &[1]))];
+    let v = recount(id, &log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (1, "body"));
+    assert!(v.reason.contains("not open"), "{v}");
+    // A chamber with its rules and no roster.
     let log = vec![
-        (0, sign(urne_record::kinds::CONTEXT_OPEN, &body)),
-        (1, sign(kinds::SITTING_RULES, &rules.to_body())),
-        (2, sign(urne_record::kinds::CONTEXT_PHASE, &[1])),
+        (0, sign(chamber, open, &chamber_body)),
+        (1, sign(chamber, kinds::CHAMBER_RULES, &rules.to_body())),
+        (2, sign(id, open, &body)),
+        (3, sign(id, phase, &[1])),
     ];
     let v = recount(id, &log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (3, "body"));
+    assert!(v.reason.contains("in force"), "{v}");
+    // Nor may the chamber's roster come into force without its roster.
+    let log = vec![
+        (0, sign(chamber, open, &chamber_body)),
+        (1, sign(chamber, kinds::CHAMBER_RULES, &rules.to_body())),
+        (2, sign(chamber, phase, &[1])),
+    ];
+    let v = recount_sittings(&log).unwrap_err();
     assert_eq!((v.index, v.field.as_str()), (2, "body"));
+}
+
+#[test]
+fn a_sitting_is_presided_by_its_chamber_s_presiding_officer() {
+    let c = Chamber::new(3, VoteChange::FinalOnFirstCast);
+    let stranger = common::key(5, 1);
+    let body = common::sitting_open(c.chamber_id, 9);
+    let id = urne_record::ContextId::derive(&stranger.verifying_key().to_bytes(), &body);
+    let mut log = c.log.clone();
+    for (kind, body) in [
+        (urne_record::kinds::CONTEXT_OPEN, body.as_slice()),
+        (urne_record::kinds::CONTEXT_PHASE, &[1]),
+    ] {
+        let index = log.len() as u64;
+        log.push((
+            index,
+            urne_record::Record::sign(id, kind, body, &stranger).unwrap(),
+        ));
+    }
+    let v = recount(id, &log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (log.len() as u64 - 1, "body"));
+    assert!(v.reason.contains("presiding officer"), "{v}");
 }
 
 #[test]
@@ -717,7 +754,7 @@ fn quorum_is_counted_at_the_division_s_own_time() {
     assert_eq!(e.field, "quorum");
     assert!(e.reason.contains("2 counted present, 3 required"), "{e}");
     c.open_division(2, 2_099).unwrap();
-    assert_eq!(c.fold.state().unwrap().division(2).unwrap().present, 3);
+    assert_eq!(c.state().division(2).unwrap().present, 3);
 }
 
 /// Appends the bytes of record `at` again, as a dishonest board could.
@@ -851,8 +888,13 @@ fn a_closed_division_s_void_reason_is_shown_and_a_secret_one_awaits_no_result() 
     c.event(kinds::DIVISION_CLOSE, 2, 1_500).unwrap();
     let recounted = recount(c.id, &c.log).unwrap();
     assert!(recounted[1].secret && !recounted[1].awaits_result());
+    // Its result's counts are its election's tally (§40.12): posted with no election on
+    // the log, the recount names it.
     let result = c.expected_result(2);
-    assert_eq!(c.post_result(&result).unwrap_err().field, "body.division");
+    let at = c.post_result(&result).unwrap();
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body.counts"), "{v}");
+    c.log.pop();
     // A closed public division awaits its result.
     c.open_division(3, 1_600).unwrap();
     c.event(kinds::DIVISION_CLOSE, 3, 2_200).unwrap();
@@ -963,82 +1005,87 @@ fn a_vote_requires_its_signer_s_presence() {
     assert_eq!(c.vote(0, 1, 1).unwrap_err().field, "presence");
 }
 
-/// The log of sitting `a` followed by sitting `b`'s records (other than a's).
-fn two_sittings(a: &Chamber, b: &Chamber) -> Vec<(u64, urne_record::Record)> {
-    a.log
-        .iter()
-        .chain(&b.log)
-        .enumerate()
-        .map(|(i, (_, r))| (i as u64, r.clone()))
-        .collect()
+#[test]
+fn the_sittings_of_a_chamber_read_its_roster_at_each_point_of_the_log() {
+    let mut c = Chamber::new(4, VoteChange::FinalOnFirstCast);
+    let first = c.id;
+    c.all_present();
+    let second = {
+        c.next_sitting(8);
+        c.id
+    };
+    // Sequence numbers are the sitting's: everyone arrives again with number 1.
+    c.all_present();
+    c.open_division(1, 100).unwrap();
+    c.vote(3, 1, 0).unwrap();
+    // The clerk revokes member 3 in the chamber: at once, in every sitting.
+    let clerk = c.clerk.clone();
+    let revoke = RosterChange {
+        version: 2,
+        member: 3,
+        op: RosterOp::Revoke,
+    }
+    .to_body();
+    c.post(kinds::ROSTER_CHANGE, &revoke, &clerk).unwrap();
+    c.id = first;
+    let e = c.presence(3, false).unwrap_err();
+    assert_eq!(e.field, "signer");
+    assert!(e.reason.contains("revoked in roster version 2"), "{e}");
+    // A record in force before the revocation stays: member 3's vote is counted.
+    c.id = second;
+    c.vote(2, 1, 1).unwrap();
+    c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
+    let divisions = recount(second, &c.log).unwrap();
+    let voters: Vec<u32> = divisions[0].roll_call.iter().map(|e| e.member).collect();
+    assert_eq!(voters, vec![2, 3]);
+    assert_eq!(recount_sittings(&c.log).unwrap().len(), 2);
+    // A dishonest board that puts member 3's record after the revocation in the first
+    // sitting is named, though nothing in the first sitting itself changed.
+    c.id = first;
+    let body = Presence {
+        sequence: c.seq(3),
+        roster_version: 1,
+        present: false,
+    }
+    .to_body();
+    let key = c.member(3);
+    let at = c.force(kinds::PRESENCE, &body, &key);
+    let v = recount(first, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "signer"), "{v}");
+    let v = recount_sittings(&c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "signer"), "{v}");
 }
 
 #[test]
-fn sittings_of_one_chamber_keep_its_clerk_its_roster_order_and_its_retired_keys() {
-    let revoke = |c: &mut Chamber, version: u32, member: u32| {
-        let body = RosterChange {
-            version,
-            member,
-            op: RosterOp::Revoke,
-        }
-        .to_body();
-        let clerk = c.clerk.clone();
-        c.post(kinds::ROSTER_CHANGE, &body, &clerk)
-    };
-    // An honest second sitting: same clerk, the roster version after the first's change.
-    let mut first = Chamber::new(4, VoteChange::FinalOnFirstCast);
-    revoke(&mut first, 2, 3).unwrap();
-    let second = Chamber::sitting(3, VoteChange::FinalOnFirstCast, 8, common::key(0, 2), 2);
-    assert_eq!(
-        recount_sittings(&two_sittings(&first, &second))
-            .unwrap()
-            .len(),
-        2
-    );
-
-    // Another clerk in the second sitting: its rules are named.
-    let other = Chamber::sitting(3, VoteChange::FinalOnFirstCast, 8, common::key(1, 2), 2);
-    let log = two_sittings(&first, &other);
-    let rules_at = first.log.len() as u64 + 1;
-    let v = recount_sittings(&log).unwrap_err();
-    assert_eq!((v.index, v.field.as_str()), (rules_at, "body.clerk"), "{v}");
-
-    // An older roster version: its roster is named.
-    let older = Chamber::sitting(3, VoteChange::FinalOnFirstCast, 8, common::key(0, 2), 1);
-    let v = recount_sittings(&two_sittings(&first, &older)).unwrap_err();
-    assert_eq!(
-        (v.index, v.field.as_str()),
-        (rules_at + 1, "body.version_number"),
-        "{v}"
-    );
-
-    // The revoked member 3's key back in a later roster.
-    let back = Chamber::sitting(4, VoteChange::FinalOnFirstCast, 8, common::key(0, 2), 2);
-    let v = recount_sittings(&two_sittings(&first, &back)).unwrap_err();
-    assert_eq!(
-        (v.index, v.field.as_str()),
-        (rules_at + 1, "body.members[3].key"),
-        "{v}"
-    );
-
-    // Two sittings on roster version 1; the second moves it to 2; the first's change to
-    // version 2 afterwards is named.
-    let mut first = Chamber::new(4, VoteChange::FinalOnFirstCast);
-    let setup = first.log.len();
-    let mut second = Chamber::sitting(4, VoteChange::FinalOnFirstCast, 8, common::key(0, 2), 1);
-    revoke(&mut second, 2, 1).unwrap();
-    revoke(&mut first, 2, 0).unwrap();
-    let log: Vec<(u64, urne_record::Record)> = first.log[..setup]
-        .iter()
-        .chain(&second.log)
-        .chain(&first.log[setup..])
-        .enumerate()
-        .map(|(i, (_, r))| (i as u64, r.clone()))
-        .collect();
-    let v = recount_sittings(&log).unwrap_err();
-    assert_eq!(
-        (v.index, v.field.as_str()),
-        (log.len() as u64 - 1, "body.version_number"),
-        "{v}"
-    );
+fn two_rosters_under_one_version_cannot_be_posted() {
+    let mut c = Chamber::new(4, VoteChange::FinalOnFirstCast);
+    let clerk = c.clerk.clone();
+    let mut others = c.members.clone();
+    others[0] = common::key(99, 3);
+    let again = common::roster_of(&others, 1).to_body().unwrap();
+    // The chamber holds one roster: once in force, a later version is a roster.change.
+    let e = c.post(kinds::ROSTER_MEMBERS, &again, &clerk).unwrap_err();
+    assert_eq!(e.field, "kind");
+    // A sitting holds none of its own.
+    let sitting = c.id;
+    let e = c
+        .post_in(sitting, kinds::ROSTER_MEMBERS, &again, &clerk)
+        .unwrap_err();
+    assert_eq!(e.field, "kind");
+    // A change makes the version after the one in force, never an equal one.
+    let equal = RosterChange {
+        version: 1,
+        member: 0,
+        op: RosterOp::Revoke,
+    }
+    .to_body();
+    let e = c.post(kinds::ROSTER_CHANGE, &equal, &clerk).unwrap_err();
+    assert_eq!(e.field, "body.version_number");
+    // A second sitting posts nothing about the roster: it reads the chamber's.
+    c.next_sitting(8);
+    assert_eq!(c.roster_version(), 1);
+    // A dishonest board that writes a second roster under version 1 anyway is named.
+    let at = c.force(kinds::ROSTER_MEMBERS, &again, &clerk);
+    let v = recount_sittings(&c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "kind"), "{v}");
 }

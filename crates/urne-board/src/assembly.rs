@@ -1,13 +1,16 @@
-//! Sittings on the board (spec/40-assembly.md): thin adapters from the kind API to
+//! Chambers and sittings on the board (spec/40-assembly.md): thin adapters from the kind API to
 //! `urne_assembly`, whose pure fold holds every rule. The recount a verifier runs is the
 //! same fold, so the board cannot accept a record the recount would refuse.
 
 use std::any::Any;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use urne_assembly::{AssemblyError, Chamber, Decoded, Phase, SittingState};
-use urne_record::{ContextType, Kind, Record};
+use urne_assembly::{
+    AssemblyError, CHAMBER_CONTEXT, ChamberPhase, ChamberState, Decoded, Phase, SittingState,
+};
+use urne_record::{ContextId, ContextType, Kind, Record};
 
 use crate::error::{Code, Rejection};
 use crate::handler::{
@@ -32,53 +35,115 @@ pub fn system_clock() -> Clock {
     })
 }
 
-/// Registers the sitting context type and the assembly's kinds, checking declared times
-/// against `clock` (a simulation or a test gives its own; a board, [`system_clock`]).
+/// Registers the chamber and sitting context types and the assembly's kinds, checking
+/// declared times against `clock` (a simulation or a test gives its own; a board,
+/// [`system_clock`]).
 pub fn register_sittings(registry: &mut Registry, clock: &Clock) -> Result<(), String> {
-    registry.register_context(Arc::new(SittingMachine))?;
-    let chamber = SharedChamber::default();
+    let chambers = SharedChambers::default();
+    registry.register_context(Arc::new(ChamberMachine(chambers.clone())))?;
+    registry.register_context(Arc::new(SittingMachine(chambers.clone())))?;
     for kind in urne_assembly::kinds::ALL {
-        registry.register(Arc::new(AssemblyKind::in_chamber(
-            kind,
-            clock.clone(),
-            chamber.clone(),
-        )))?;
+        registry.register(handler(kind, clock, &chambers))?;
     }
     Ok(())
 }
 
-/// The sittings of `Registry::standard()`: the system clock, one chamber.
-pub(crate) fn standard(registry: &mut Registry) {
-    registry
-        .machines
-        .insert(ContextType::SITTING.0, Arc::new(SittingMachine));
-    let clock = system_clock();
-    let chamber = SharedChamber::default();
-    for kind in urne_assembly::kinds::ALL {
-        registry.kinds.insert(
-            kind.0,
-            Arc::new(AssemblyKind::in_chamber(
-                kind,
-                clock.clone(),
-                chamber.clone(),
-            )),
-        );
+fn handler(kind: Kind, clock: &Clock, chambers: &SharedChambers) -> Arc<dyn KindHandler> {
+    if urne_assembly::kinds::CHAMBER.contains(&kind) {
+        Arc::new(ChamberKind::new(kind, chambers.clone()))
+    } else {
+        Arc::new(AssemblyKind::in_chambers(
+            kind,
+            clock.clone(),
+            chambers.clone(),
+        ))
     }
 }
 
-/// The chamber across the board's sittings (spec/40 §40.4, "Across sittings"), shared
-/// by the handlers of one registry: its apply runs in log order, on open too, so it is
+/// The chambers and sittings of `Registry::standard()`: the system clock.
+pub(crate) fn standard(registry: &mut Registry) {
+    let chambers = SharedChambers::default();
+    registry.machines.insert(
+        CHAMBER_CONTEXT.0,
+        Arc::new(ChamberMachine(chambers.clone())),
+    );
+    registry.machines.insert(
+        ContextType::SITTING.0,
+        Arc::new(SittingMachine(chambers.clone())),
+    );
+    let clock = system_clock();
+    for kind in urne_assembly::kinds::ALL {
+        registry
+            .kinds
+            .insert(kind.0, handler(kind, &clock, &chambers));
+    }
+}
+
+/// A chamber as the board holds it: its state, and its record checked and not yet
+/// applied, if one is.
+struct ChamberEntry {
+    state: ChamberState,
+    /// The hash of the chamber record that passed its check and is not applied yet.
+    /// A chamber's records are barriers of the chamber alone, so while one is pending
+    /// a record of one of its sittings, checked against the chamber as applied, could
+    /// be judged against a roster that is no longer the one in force where it lands in
+    /// the log: such a record is refused as `unavailable` (send it again) until the
+    /// chamber record applies. Only one can be pending (barriers), so a later chamber
+    /// check replaces it.
+    pending: Option<[u8; 32]>,
+}
+
+/// The board's chambers (spec/40 §40.4), shared by the chamber and sitting handlers of
+/// one registry: a sitting's checks read the roster in force in its chamber. Each
+/// chamber's state is built by its records' apply, in log order, on open too, so it is
 /// rebuilt from the log like every context's state.
 #[derive(Clone, Default)]
-pub struct SharedChamber(Arc<Mutex<Chamber>>);
+pub struct SharedChambers(Arc<Mutex<HashMap<ContextId, ChamberEntry>>>);
 
-impl SharedChamber {
-    fn lock(&self) -> MutexGuard<'_, Chamber> {
-        // A panic while holding it cannot leave it half-changed: its apply only inserts.
+impl SharedChambers {
+    fn lock(&self) -> MutexGuard<'_, HashMap<ContextId, ChamberEntry>> {
+        // A panic while holding it cannot leave a chamber half-changed: the fold checks
+        // everything before it changes anything.
         self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// A chamber's context state on the board: a handle on its entry in [`SharedChambers`],
+/// so readers outside the handlers (the public pages) can read the roster in force.
+#[derive(Clone)]
+pub struct ChamberHandle {
+    chambers: SharedChambers,
+    id: ContextId,
+}
+
+impl ChamberHandle {
+    /// Reads the chamber's state (None if the board has no such chamber).
+    pub fn read<R>(&self, read: impl FnOnce(&ChamberState) -> R) -> Option<R> {
+        self.chambers.lock().get(&self.id).map(|e| read(&e.state))
+    }
+}
+
+fn chamber_missing(id: ContextId) -> Rejection {
+    Rejection::invalid_body(
+        "context",
+        format!(
+            "the sitting's chamber {} is not open on the board",
+            id.to_hex()
+        ),
+    )
+}
+
+fn chamber_busy(id: ContextId) -> Rejection {
+    Rejection::new(
+        Code::Unavailable,
+        Some("context"),
+        format!(
+            "a record of the sitting's chamber {} is being appended; nothing was stored: send this record again",
+            id.to_hex()
+        ),
+    )
 }
 
 /// The time a division event declares, if the record is one.
@@ -105,8 +170,173 @@ pub fn rejection(e: AssemblyError) -> Rejection {
     Rejection::new(code, Some(&field), e.to_string())
 }
 
+/// The chamber's state machine (context type 4): `setup` → `in-force`. Its state
+/// lives in [`SharedChambers`], where its sittings read it; the context holds its id.
+pub struct ChamberMachine(SharedChambers);
+
+fn chamber_phase(to: u8) -> Result<ChamberPhase, Rejection> {
+    ChamberPhase::from_code(to)
+        .ok_or_else(|| Rejection::invalid_body("body", format!("a chamber has no phase {to}")))
+}
+
+impl ContextMachine for ChamberMachine {
+    fn context_type(&self) -> ContextType {
+        CHAMBER_CONTEXT
+    }
+    fn name(&self) -> &'static str {
+        "chamber"
+    }
+    fn initial_phase(&self) -> u8 {
+        ChamberPhase::Setup.code()
+    }
+    fn phase_name(&self, phase: u8) -> Option<&'static str> {
+        ChamberPhase::from_code(phase).map(ChamberPhase::name)
+    }
+    fn may_move(&self, from: u8, to: u8) -> bool {
+        from == ChamberPhase::Setup.code() && to == ChamberPhase::InForce.code()
+    }
+    fn guard_move(&self, context: &ContextView<'_>, to: u8) -> Result<(), Rejection> {
+        let to = chamber_phase(to)?;
+        let mut chambers = self.0.lock();
+        let entry = chambers
+            .get_mut(&context.id())
+            .ok_or_else(|| chamber_missing(context.id()))?;
+        entry.state.check_phase(to).map_err(rejection)?;
+        // A sitting may start only once this move applies: until then it is pending.
+        entry.pending = Some(PHASE_MOVE);
+        Ok(())
+    }
+    fn new_context_state(&self, context: &NewContext<'_>) -> Box<dyn Any + Send + Sync> {
+        self.0.lock().insert(
+            context.id,
+            ChamberEntry {
+                state: ChamberState::new(context.authority, context.open.parameters),
+                pending: None,
+            },
+        );
+        Box::new(ChamberHandle {
+            chambers: self.0.clone(),
+            id: context.id,
+        })
+    }
+    fn apply_move(&self, context: &mut ContextMut<'_>, to: u8) -> Result<(), Rejection> {
+        let to = chamber_phase(to)?;
+        let id = context.view().id();
+        let mut chambers = self.0.lock();
+        let entry = chambers.get_mut(&id).ok_or_else(|| chamber_missing(id))?;
+        entry.state.apply_phase(to);
+        if entry.pending == Some(PHASE_MOVE) {
+            entry.pending = None;
+        }
+        Ok(())
+    }
+}
+
+/// What marks a chamber's pending `context.phase` (its record hash is not at hand in
+/// `guard_move`; no record hashes to it).
+const PHASE_MOVE: [u8; 32] = [0; 32];
+
+/// The handler of a chamber's kind (`chamber.rules`, `roster.members`, `roster.change`).
+pub struct ChamberKind {
+    kind: Kind,
+    name: &'static str,
+    chambers: SharedChambers,
+}
+
+impl ChamberKind {
+    /// The handler of `kind` (one of `urne_assembly::kinds::CHAMBER`) over `chambers`.
+    pub fn new(kind: Kind, chambers: SharedChambers) -> Self {
+        Self {
+            kind,
+            name: urne_assembly::kinds::label(kind),
+            chambers,
+        }
+    }
+}
+
+impl KindHandler for ChamberKind {
+    fn kind(&self) -> Kind {
+        self.kind
+    }
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn poster(&self) -> Poster {
+        // The chamber's state checks it: the presiding officer for the rules, the clerk
+        // they name for the roster.
+        Poster::HandlerDecides
+    }
+    fn scope(&self) -> Scope {
+        Scope::In {
+            types: vec![CHAMBER_CONTEXT],
+            phases: Some(
+                urne_assembly::chamber_phases(self.kind)
+                    .iter()
+                    .map(|p| p.code())
+                    .collect(),
+            ),
+        }
+    }
+    fn precheck(&self, record: &Record) -> Result<Prechecked, Rejection> {
+        Ok(Prechecked {
+            decoded: Some(Box::new(decode(self.kind, record)?)),
+            ..Prechecked::default()
+        })
+    }
+    fn check(
+        &self,
+        record: &Record,
+        prechecked: &Prechecked,
+        context: Option<&ContextView<'_>>,
+    ) -> Result<Vec<UniqueKey>, Rejection> {
+        let context =
+            context.ok_or_else(|| Rejection::unknown_context(&record.context().to_hex()))?;
+        let decoded = prechecked_body(prechecked)?;
+        let mut chambers = self.chambers.lock();
+        let entry = chambers
+            .get_mut(&context.id())
+            .ok_or_else(|| chamber_missing(context.id()))?;
+        entry
+            .state
+            .check(record.signer(), decoded)
+            .map_err(rejection)?;
+        entry.pending = Some(record.hash());
+        Ok(Vec::new())
+    }
+    fn apply(
+        &self,
+        record: &Record,
+        _index: u64,
+        context: &mut ContextMut<'_>,
+    ) -> Result<(), Rejection> {
+        let decoded = decode(self.kind, record)?;
+        let id = context.view().id();
+        let mut chambers = self.chambers.lock();
+        let entry = chambers.get_mut(&id).ok_or_else(|| chamber_missing(id))?;
+        entry.state.apply(&decoded).map_err(rejection)?;
+        if entry.pending == Some(record.hash()) {
+            entry.pending = None;
+        }
+        Ok(())
+    }
+}
+
+fn decode(kind: Kind, record: &Record) -> Result<Decoded, Rejection> {
+    urne_assembly::decode(kind, record.body())
+        .ok_or_else(|| Rejection::unknown_kind(kind.0))?
+        .map_err(rejection)
+}
+
+fn prechecked_body(prechecked: &Prechecked) -> Result<&Decoded, Rejection> {
+    prechecked
+        .decoded
+        .as_ref()
+        .and_then(|d| d.downcast_ref::<Decoded>())
+        .ok_or_else(|| Rejection::invalid_body("body", "the record was not prechecked"))
+}
+
 /// The sitting's state machine (context type 3): `setup` → `in-session` → `closed`.
-pub struct SittingMachine;
+pub struct SittingMachine(SharedChambers);
 
 fn sitting<'a>(context: &'a ContextView<'_>) -> Result<&'a SittingState, Rejection> {
     context.data::<SittingState>().ok_or_else(|| {
@@ -139,12 +369,20 @@ impl ContextMachine for SittingMachine {
             == Some(to)
     }
     fn guard_move(&self, context: &ContextView<'_>, to: u8) -> Result<(), Rejection> {
-        sitting(context)?.check_phase(phase(to)?).map_err(rejection)
+        let state = sitting(context)?;
+        let chambers = self.0.lock();
+        let entry = chambers.get(&state.chamber());
+        if entry.is_some_and(|e| e.pending.is_some()) {
+            return Err(chamber_busy(state.chamber()));
+        }
+        state
+            .check_phase(entry.map(|e| &e.state), phase(to)?)
+            .map_err(rejection)
     }
     fn new_context_state(&self, context: &NewContext<'_>) -> Box<dyn Any + Send + Sync> {
         Box::new(SittingState::new(
             context.authority,
-            context.open.parameters,
+            urne_assembly::chamber_of(context.open),
         ))
     }
     fn apply_move(&self, context: &mut ContextMut<'_>, to: u8) -> Result<(), Rejection> {
@@ -157,34 +395,25 @@ impl ContextMachine for SittingMachine {
     }
 }
 
-/// The handler of one assembly kind: decoding in precheck, the rest against the
-/// sitting's state.
+/// The handler of one sitting kind: decoding in precheck, the rest against the
+/// sitting's state and its chamber's.
 pub struct AssemblyKind {
     kind: Kind,
     name: &'static str,
     clock: Clock,
-    chamber: SharedChamber,
+    chambers: SharedChambers,
 }
 
 impl AssemblyKind {
-    /// The handler of `kind` (one of `urne_assembly::kinds::ALL`), on the system clock.
-    pub fn new(kind: Kind) -> Self {
-        Self::with_clock(kind, system_clock())
-    }
-
-    /// The handler of `kind`, checking declared times against `clock`, alone in its
-    /// chamber.
-    pub fn with_clock(kind: Kind, clock: Clock) -> Self {
-        Self::in_chamber(kind, clock, SharedChamber::default())
-    }
-
-    /// The handler of `kind` in `chamber`, which every assembly kind of one board shares.
-    pub fn in_chamber(kind: Kind, clock: Clock, chamber: SharedChamber) -> Self {
+    /// The handler of the sitting kind `kind`, checking declared times against `clock`,
+    /// reading the chambers of `chambers`, which every assembly handler of one board
+    /// shares.
+    pub fn in_chambers(kind: Kind, clock: Clock, chambers: SharedChambers) -> Self {
         Self {
             kind,
             name: urne_assembly::kinds::label(kind),
             clock,
-            chamber,
+            chambers,
         }
     }
 
@@ -206,12 +435,6 @@ impl AssemblyKind {
         }
         Ok(())
     }
-
-    fn decode(&self, record: &Record) -> Result<Decoded, Rejection> {
-        urne_assembly::decode(self.kind, record.body())
-            .ok_or_else(|| Rejection::unknown_kind(self.kind.0))?
-            .map_err(rejection)
-    }
 }
 
 impl KindHandler for AssemblyKind {
@@ -222,8 +445,8 @@ impl KindHandler for AssemblyKind {
         self.name
     }
     fn poster(&self) -> Poster {
-        // The sitting's state checks every poster: the presiding officer, the clerk
-        // its rules name, or a member by their key in force.
+        // The sitting's state checks every poster: the presiding officer, or a member
+        // by their key in force in the chamber.
         Poster::HandlerDecides
     }
     fn scope(&self) -> Scope {
@@ -246,7 +469,7 @@ impl KindHandler for AssemblyKind {
     }
     fn precheck(&self, record: &Record) -> Result<Prechecked, Rejection> {
         Ok(Prechecked {
-            decoded: Some(Box::new(self.decode(record)?)),
+            decoded: Some(Box::new(decode(self.kind, record)?)),
             ..Prechecked::default()
         })
     }
@@ -258,15 +481,20 @@ impl KindHandler for AssemblyKind {
     ) -> Result<Vec<UniqueKey>, Rejection> {
         let context =
             context.ok_or_else(|| Rejection::unknown_context(&record.context().to_hex()))?;
-        let decoded = prechecked
-            .decoded
-            .as_ref()
-            .and_then(|d| d.downcast_ref::<Decoded>())
-            .ok_or_else(|| Rejection::invalid_body("body", "the record was not prechecked"))?;
-        let keys = sitting(context)?
-            .check(record.signer(), decoded)
-            .map_err(rejection)?;
-        self.chamber.lock().check(decoded).map_err(rejection)?;
+        let decoded = prechecked_body(prechecked)?;
+        let state = sitting(context)?;
+        let keys = {
+            let chambers = self.chambers.lock();
+            let entry = chambers
+                .get(&state.chamber())
+                .ok_or_else(|| chamber_missing(state.chamber()))?;
+            if entry.pending.is_some() {
+                return Err(chamber_busy(state.chamber()));
+            }
+            state
+                .check(&entry.state, record.signer(), decoded)
+                .map_err(rejection)?
+        };
         self.check_declared_time(decoded)?;
         Ok(keys
             .into_iter()
@@ -285,13 +513,171 @@ impl KindHandler for AssemblyKind {
         index: u64,
         context: &mut ContextMut<'_>,
     ) -> Result<(), Rejection> {
-        let decoded = self.decode(record)?;
+        let decoded = decode(self.kind, record)?;
         let state = context
             .data_mut::<SittingState>()
             .ok_or_else(|| Rejection::invalid_body("context", "not a sitting"))?;
-        self.chamber.lock().apply(&decoded, state);
+        let chambers = self.chambers.lock();
+        let chamber = chambers
+            .get(&state.chamber())
+            .ok_or_else(|| chamber_missing(state.chamber()))?;
         state
-            .apply(record.signer(), &decoded, index)
+            .apply(&chamber.state, record.signer(), &decoded, index)
             .map_err(rejection)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::collections::HashSet;
+
+    use ed25519_dalek::SigningKey;
+    use urne_assembly::{Member, Presence, Quorum, Roster, RosterChange, RosterOp, Rules, kinds};
+    use urne_record::ContextOpen;
+
+    use super::*;
+    use crate::handler::ContextEntry;
+
+    fn entry(
+        id: ContextId,
+        machine: Arc<dyn ContextMachine>,
+        data: Box<dyn Any + Send + Sync>,
+        phase: u8,
+        authority: [u8; 32],
+    ) -> ContextEntry {
+        ContextEntry {
+            id,
+            open: ContextOpen {
+                context_type: machine.context_type(),
+                nonce: [0; 16],
+                name: "test".into(),
+                parameters: [0; 32],
+            },
+            authority,
+            phase,
+            opened_at: 0,
+            machine,
+            data,
+            taken: HashSet::new(),
+            records: 1,
+            sealed: None,
+            sealed_changed: false,
+        }
+    }
+
+    fn checked(
+        handler: &dyn KindHandler,
+        record: &Record,
+        entry: &ContextEntry,
+    ) -> Result<Vec<UniqueKey>, Rejection> {
+        let prechecked = handler.precheck(record)?;
+        handler.check(record, &prechecked, Some(&ContextView { entry }))
+    }
+
+    /// The race the pending mark closes: a roster change checked and not yet applied,
+    /// then a record of a sitting signed by the key it revokes. Checked against the
+    /// chamber as applied, the record would pass and land in the log after the change —
+    /// where the recount refuses it.
+    #[test]
+    fn a_sitting_record_is_not_checked_while_its_chamber_has_a_record_pending() {
+        let officer = SigningKey::from_bytes(&[1; 32]);
+        let clerk = SigningKey::from_bytes(&[2; 32]);
+        let member = SigningKey::from_bytes(&[3; 32]);
+        let rules = Rules {
+            clerk: clerk.verifying_key().to_bytes(),
+            quorum: Quorum::Number(1),
+            proxies_count_for_quorum: false,
+            vote_change: urne_assembly::VoteChange::FinalOnFirstCast,
+            max_proxies_held: 0,
+            proxies_in_secret_ballots: false,
+        };
+        let authority = officer.verifying_key().to_bytes();
+        let mut state =
+            ChamberState::new(authority, urne_assembly::parameters_hash(&rules.to_body()));
+        let roster = Roster {
+            version: 1,
+            groups: vec!["A".into()],
+            members: vec![Member {
+                key: member.verifying_key().to_bytes(),
+                group: 0,
+                name: "M".into(),
+            }],
+        };
+        for decoded in [Decoded::Rules(rules), Decoded::Roster(roster)] {
+            state.apply(&decoded).unwrap();
+        }
+        state.apply_phase(ChamberPhase::InForce);
+        let chamber = ContextId([4; 32]);
+        let sitting = ContextId([3; 32]);
+        let chambers = SharedChambers::default();
+        chambers.lock().insert(
+            chamber,
+            ChamberEntry {
+                state,
+                pending: None,
+            },
+        );
+        let mut sitting_state = SittingState::new(authority, chamber);
+        sitting_state.apply_phase(Phase::InSession);
+        let sitting_entry = entry(
+            sitting,
+            Arc::new(SittingMachine(chambers.clone())),
+            Box::new(sitting_state),
+            Phase::InSession.code(),
+            authority,
+        );
+        let mut chamber_entry = entry(
+            chamber,
+            Arc::new(ChamberMachine(chambers.clone())),
+            Box::new(chamber),
+            ChamberPhase::InForce.code(),
+            authority,
+        );
+        let clock: Clock = Arc::new(|| 0);
+        let presence = AssemblyKind::in_chambers(kinds::PRESENCE, clock, chambers.clone());
+        let here = Presence {
+            sequence: 1,
+            roster_version: 1,
+            present: true,
+        }
+        .to_body();
+        let arrives = Record::sign(sitting, kinds::PRESENCE, &here, &member).unwrap();
+        // Nothing pending: accepted.
+        checked(&presence, &arrives, &sitting_entry).unwrap();
+        // The clerk's revocation passes its check: pending until applied.
+        let change = ChamberKind::new(kinds::ROSTER_CHANGE, chambers.clone());
+        let revoke = RosterChange {
+            version: 2,
+            member: 0,
+            op: RosterOp::Revoke,
+        }
+        .to_body();
+        let revoke = Record::sign(chamber, kinds::ROSTER_CHANGE, &revoke, &clerk).unwrap();
+        checked(&change, &revoke, &chamber_entry).unwrap();
+        let e = checked(&presence, &arrives, &sitting_entry).unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (Code::Unavailable, Some("context")),
+            "{e}"
+        );
+        // Applied: the member's key is revoked, and the refusal says so.
+        change
+            .apply(
+                &revoke,
+                7,
+                &mut ContextMut {
+                    entry: &mut chamber_entry,
+                    replaying: false,
+                },
+            )
+            .unwrap();
+        let e = checked(&presence, &arrives, &sitting_entry).unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (Code::NotAuthorized, Some("signer")),
+            "{e}"
+        );
     }
 }

@@ -5,7 +5,7 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use urne_petition::kinds::{PETITION_SIGN, PETITION_WITHDRAW};
+use urne_petition::kinds::{PETITION_DUPLICATE, PETITION_SIGN, PETITION_WITHDRAW};
 use urne_petition::{Decoded, PetitionError, PetitionState, Phase, Sealed};
 use urne_record::{ContextType, Kind, Record};
 
@@ -100,8 +100,11 @@ impl PetitionKind {
         }
     }
 
+    /// Anonymous kinds: posted by any (one-time) key, concurrent, a ring signature each.
     fn is_signature(&self) -> bool {
-        self.kind == PETITION_SIGN || self.kind == PETITION_WITHDRAW
+        self.kind == PETITION_SIGN
+            || self.kind == PETITION_WITHDRAW
+            || self.kind == PETITION_DUPLICATE
     }
 }
 
@@ -122,14 +125,21 @@ impl KindHandler for PetitionKind {
     }
     fn scope(&self) -> Scope {
         use urne_petition::kinds::*;
-        let phase = match self.kind {
-            PETITION_SIGN | PETITION_WITHDRAW => Phase::Open,
-            PETITION_RESULT => Phase::Closed,
-            _ => Phase::Draft,
+        let phases = match self.kind {
+            PETITION_SIGN | PETITION_WITHDRAW => vec![Phase::Open],
+            PETITION_RESULT => vec![Phase::Closed],
+            // Evidence of an attempt stays worth keeping after the count is final.
+            PETITION_DUPLICATE => vec![
+                Phase::Open,
+                Phase::Closed,
+                Phase::Reached,
+                Phase::NotReached,
+            ],
+            _ => vec![Phase::Draft],
         };
         Scope::In {
             types: vec![ContextType::PETITION],
-            phases: Some(vec![phase.code()]),
+            phases: Some(phases.into_iter().map(Phase::code).collect()),
         }
     }
     fn sequencing(&self) -> Sequencing {

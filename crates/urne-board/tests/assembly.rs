@@ -103,6 +103,7 @@ fn division(division: u32, time: u64, secret: bool) -> Vec<u8> {
         roster_version: 2,
         window: 300,
         secret,
+        election: secret.then_some([0xee; 32]),
         reruns: 0,
         choices: vec!["for".into(), "against".into(), "abstain".into()],
     }
@@ -120,27 +121,53 @@ fn event(kind: Kind, division: u32, time: u64) -> Vec<u8> {
     .unwrap()
 }
 
-/// Opens a sitting with 12 members, member 11 revoked (roster version 2), everyone
-/// else present, member 10 away with a proxy held by member 0.
-fn sitting(board: &Board) -> ContextId {
-    let rules = Rules {
+fn rules() -> Rules {
+    Rules {
         clerk: clerk().verifying_key().to_bytes(),
         quorum: Quorum::Fraction { num: 1, den: 2 },
         proxies_count_for_quorum: true,
         vote_change: VoteChange::FinalOnFirstCast,
         max_proxies_held: 1,
         proxies_in_secret_ballots: false,
+    }
+}
+
+/// The chamber's id: its `context.open` commits to its rules.
+fn chamber_open() -> (ContextId, Vec<u8>) {
+    let open = ContextOpen {
+        context_type: urne_assembly::CHAMBER_CONTEXT,
+        nonce: [8; 16],
+        name: "Assemblée".into(),
+        parameters: parameters_hash(&rules().to_body()),
     };
+    let body = open.to_body().unwrap();
+    (
+        ContextId::derive(&officer().verifying_key().to_bytes(), &body),
+        body,
+    )
+}
+
+/// Opens a sitting of `chamber` (not started).
+fn open_sitting(board: &Board, chamber: ContextId, nonce: u8) -> ContextId {
     let open = ContextOpen {
         context_type: ContextType::SITTING,
-        nonce: [9; 16],
+        nonce: [nonce; 16],
         name: "Séance publique".into(),
-        parameters: parameters_hash(&rules.to_body()),
+        parameters: chamber.0,
     };
     let body = open.to_body().unwrap();
     let id = ContextId::derive(&officer().verifying_key().to_bytes(), &body);
     post(board, &officer(), id, CONTEXT_OPEN, &body).unwrap();
-    post(board, &officer(), id, SITTING_RULES, &rules.to_body()).unwrap();
+    id
+}
+
+/// Opens a chamber of 12 members, member 11 revoked (roster version 2), and a sitting
+/// of it with everyone else present, member 10 away with a proxy held by member 0.
+fn sitting(board: &Board) -> ContextId {
+    let rules = rules();
+    let (chamber, body) = chamber_open();
+    post(board, &officer(), chamber, CONTEXT_OPEN, &body).unwrap();
+    post(board, &officer(), chamber, CHAMBER_RULES, &rules.to_body()).unwrap();
     let roster = Roster {
         version: 1,
         groups: vec!["A".into(), "B".into()],
@@ -157,7 +184,7 @@ fn sitting(board: &Board) -> ContextId {
         post(
             board,
             &officer(),
-            id,
+            chamber,
             ROSTER_MEMBERS,
             &roster.to_body().unwrap(),
         ),
@@ -167,17 +194,25 @@ fn sitting(board: &Board) -> ContextId {
     post(
         board,
         &clerk(),
-        id,
+        chamber,
         ROSTER_MEMBERS,
         &roster.to_body().unwrap(),
     )
     .unwrap();
+    let id = open_sitting(board, chamber, 9);
+    // The sitting does not start before its chamber's roster is in force.
+    refused(
+        post(board, &officer(), id, CONTEXT_PHASE, &[1]),
+        Code::InvalidBody,
+        "body",
+    );
+    post(board, &officer(), chamber, CONTEXT_PHASE, &[1]).unwrap();
     let revoke = RosterChange {
         version: 2,
         member: 11,
         op: RosterOp::Revoke,
     };
-    post(board, &clerk(), id, ROSTER_CHANGE, &revoke.to_body()).unwrap();
+    post(board, &clerk(), chamber, ROSTER_CHANGE, &revoke.to_body()).unwrap();
     // Presence before the sitting is in session: wrong phase.
     let here = Presence {
         sequence: 1,
@@ -490,10 +525,15 @@ fn a_member_arrives_leaves_and_arrives_again_and_a_replay_is_a_duplicate() {
     // Member 0 arrived in `sitting` (number 1): leaves, arrives, leaves again.
     let left = post(&board, &member(0), id, PRESENCE, &presence(2, false)).unwrap();
     post(&board, &member(0), id, PRESENCE, &presence(3, true)).unwrap();
+    // Member 0's presence, as the log read back from the store gives it.
     let present = |board: &Board| {
-        board
-            .with_context_state(&id, |s: &SittingState| s.is_present(0))
-            .unwrap()
+        let mut fold = urne_assembly::Recount::new();
+        for i in 0..board.store().size() {
+            let record = Record::parse(board.store().entry(i).unwrap()).unwrap();
+            fold.feed_verified(i, &record).unwrap();
+        }
+        let sitting = fold.sitting(id).unwrap();
+        sitting.is_present(fold.chamber(sitting.chamber()).unwrap(), 0)
     };
     assert!(present(&board));
     // The old "leaves" again, byte for byte: the board refuses it as a duplicate.
@@ -563,91 +603,104 @@ fn a_declared_time_far_from_the_board_s_clock_is_refused() {
 }
 
 #[test]
-fn a_later_sitting_keeps_the_chamber_s_clerk_roster_order_and_retired_keys() {
+fn the_sittings_of_a_chamber_share_its_one_roster_also_after_reopening() {
     let dir = scratch("chamber");
     let board = open_board(&dir);
     // The first sitting: roster version 1, then member 11 revoked (version 2).
     sitting(&board);
-    let open_second = |nonce: u8, clerk: &SigningKey| {
-        let rules = Rules {
-            clerk: clerk.verifying_key().to_bytes(),
-            quorum: Quorum::Number(1),
-            proxies_count_for_quorum: false,
-            vote_change: VoteChange::LastVoteCounts,
-            max_proxies_held: 0,
-            proxies_in_secret_ballots: false,
-        };
-        let open = ContextOpen {
-            context_type: ContextType::SITTING,
-            nonce: [nonce; 16],
-            name: "Séance suivante".into(),
-            parameters: parameters_hash(&rules.to_body()),
-        };
-        let body = open.to_body().unwrap();
-        let id = ContextId::derive(&officer().verifying_key().to_bytes(), &body);
-        post(&board, &officer(), id, CONTEXT_OPEN, &body).unwrap();
-        (
-            id,
-            post(&board, &officer(), id, SITTING_RULES, &rules.to_body()),
-        )
+    let (chamber, _) = chamber_open();
+    let second = open_sitting(&board, chamber, 10);
+    post(&board, &officer(), second, CONTEXT_PHASE, &[1]).unwrap();
+    let here = |sequence: u32, roster_version: u32| {
+        Presence {
+            sequence,
+            roster_version,
+            present: true,
+        }
+        .to_body()
     };
-    // Another clerk: refused.
-    let stranger = SigningKey::from_bytes(&[98; 32]);
-    let (_, rules) = open_second(10, &stranger);
-    refused(rules, Code::InvalidBody, "body.clerk");
-    // The same clerk; an older roster, then the revoked key back, then an honest one.
-    let (id, rules) = open_second(11, &clerk());
-    rules.unwrap();
-    let roster = |version: u32, members: u32| Roster {
-        version,
+    // Member 11's key was revoked in the chamber: it signs nothing in any sitting.
+    refused(
+        post(&board, &member(11), second, PRESENCE, &here(1, 2)),
+        Code::NotAuthorized,
+        "signer",
+    );
+    post(&board, &member(0), second, PRESENCE, &here(1, 2)).unwrap();
+    // One roster per chamber: no second roster, in the chamber or in a sitting, and no
+    // change to a version already made.
+    let roster = Roster {
+        version: 2,
         groups: vec!["A".into()],
-        members: (0..members)
+        members: (0..3)
             .map(|m| Member {
-                key: member(m).verifying_key().to_bytes(),
+                key: member(100 + m).verifying_key().to_bytes(),
                 group: 0,
-                name: format!("M{m}"),
+                name: format!("N{m}"),
             })
             .collect(),
     };
-    let post_roster = |r: Roster| post(&board, &clerk(), id, ROSTER_MEMBERS, &r.to_body().unwrap());
+    let body = roster.to_body().unwrap();
     refused(
-        post_roster(roster(1, 11)),
+        post(&board, &clerk(), chamber, ROSTER_MEMBERS, &body),
+        Code::WrongPhase,
+        "kind",
+    );
+    refused(
+        post(&board, &clerk(), second, ROSTER_MEMBERS, &body),
+        Code::WrongPhase,
+        "kind",
+    );
+    let again = RosterChange {
+        version: 2,
+        member: 1,
+        op: RosterOp::Revoke,
+    };
+    refused(
+        post(&board, &clerk(), chamber, ROSTER_CHANGE, &again.to_body()),
         Code::InvalidBody,
         "body.version_number",
     );
-    refused(
-        post_roster(roster(2, 12)),
-        Code::InvalidBody,
-        "body.members[11].key",
-    );
-    post_roster(roster(2, 11)).unwrap();
-    drop(board);
-    // Reopened, the board rebuilds the chamber from the log: still refused.
-    let board = open_board(&dir);
-    let (_, rules) = {
-        let rules = Rules {
-            clerk: stranger.verifying_key().to_bytes(),
-            quorum: Quorum::Number(1),
-            proxies_count_for_quorum: false,
-            vote_change: VoteChange::LastVoteCounts,
-            max_proxies_held: 0,
-            proxies_in_secret_ballots: false,
-        };
-        let open = ContextOpen {
-            context_type: ContextType::SITTING,
-            nonce: [12; 16],
-            name: "Séance d'après".into(),
-            parameters: parameters_hash(&rules.to_body()),
-        };
-        let body = open.to_body().unwrap();
-        let id = ContextId::derive(&officer().verifying_key().to_bytes(), &body);
-        post(&board, &officer(), id, CONTEXT_OPEN, &body).unwrap();
-        (
-            id,
-            post(&board, &officer(), id, SITTING_RULES, &rules.to_body()),
-        )
+    // Member 1's key rotated in the chamber: the old key stops in every sitting.
+    let new_key = member(200);
+    let rotate = RosterChange {
+        version: 3,
+        member: 1,
+        op: RosterOp::Rotate(new_key.verifying_key().to_bytes()),
     };
-    refused(rules, Code::InvalidBody, "body.clerk");
+    post(&board, &clerk(), chamber, ROSTER_CHANGE, &rotate.to_body()).unwrap();
+    refused(
+        post(&board, &member(1), second, PRESENCE, &here(1, 3)),
+        Code::NotAuthorized,
+        "signer",
+    );
+    post(&board, &new_key, second, PRESENCE, &here(1, 3)).unwrap();
+    // A sitting naming no chamber on the board never starts.
+    let orphan = open_sitting(&board, ContextId([5; 32]), 11);
+    refused(
+        post(&board, &officer(), orphan, CONTEXT_PHASE, &[1]),
+        Code::InvalidBody,
+        "body",
+    );
+    drop(board);
+    // Reopened, the board rebuilds the chamber from the log: the same refusals.
+    let board = open_board(&dir);
+    refused(
+        post(&board, &member(1), second, PRESENCE, &here(2, 3)),
+        Code::NotAuthorized,
+        "signer",
+    );
+    post(&board, &new_key, second, PRESENCE, &here(2, 3)).unwrap();
+    refused(
+        post(&board, &clerk(), chamber, ROSTER_CHANGE, &again.to_body()),
+        Code::InvalidBody,
+        "body.version_number",
+    );
+    // And the whole log recounts, every sitting against the one roster.
+    let size = board.store().size();
+    let log: Vec<(u64, Record)> = (0..size)
+        .map(|i| (i, Record::parse(board.store().entry(i).unwrap()).unwrap()))
+        .collect();
+    assert_eq!(urne_assembly::recount_sittings(&log).unwrap().len(), 3);
     drop(board);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -20,8 +20,8 @@ use urne_credential::wallet::{ATTRIBUTE_DISTRICT, EnrolmentRequest, Wallet};
 use urne_petition::kinds::*;
 use urne_petition::signature::{self, BucketRing};
 use urne_petition::{
-    Definition, PetitionRecord, PetitionResult, PetitionState, Phase, SignatureBody, labels,
-    recount,
+    Definition, Duplicate, PetitionRecord, PetitionResult, PetitionState, Phase, SignatureBody,
+    labels, recount,
 };
 use zeroize::Zeroizing;
 
@@ -160,6 +160,7 @@ fn signature_body(
     .unwrap();
     SignatureBody {
         bucket: at.bucket,
+        disclosed: None,
         signature: sig.to_bytes(),
     }
 }
@@ -188,6 +189,12 @@ fn a_petition_on_the_board_refuses_every_tamper_and_is_recounted() {
         threshold: 2,
         deadline: 1_900_000_000,
         scope: "City council".into(),
+        policy: Some(urne_petition::Policy {
+            min_bucket_bits: 2,
+            min_real_keys: 2,
+            min_snapshot: 1,
+            disclosure: None,
+        }),
         registry: REGISTRY,
         registrars,
     };
@@ -305,14 +312,30 @@ fn a_petition_on_the_board_refuses_every_tamper_and_is_recounted() {
         .find(|r| r.kind == PETITION_SIGN)
         .unwrap()
         .index;
+    let second = body(0, false, &e);
     let r = h.refused(
         &e,
         PETITION_SIGN,
-        &body(0, false, &e),
+        &second,
         Code::AlreadyUsed,
         "body.signature.tag",
     );
     assert!(r.message.contains(&format!("record #{first}")), "{r:?}");
+    // The refused record kept as evidence, posted by anyone; never counted, never twice.
+    let evidence = Duplicate {
+        signer: e.verifying_key().to_bytes(),
+        body: SignatureBody::decode(&second).unwrap(),
+    }
+    .to_bytes();
+    h.post(&fresh_key(), PETITION_DUPLICATE, &evidence).unwrap();
+    h.refused(
+        &fresh_key(),
+        PETITION_DUPLICATE,
+        &evidence,
+        Code::AlreadyUsed,
+        "body.signed",
+    );
+    assert_eq!(h.counted(), (3, 0));
     // Altered proof.
     let e = fresh_key();
     let mut bad = body(4, false, &e);
@@ -437,8 +460,13 @@ fn a_petition_on_the_board_refuses_every_tamper_and_is_recounted() {
     )
     .unwrap();
     assert_eq!(
-        (count.phase, count.counted, count.withdrawn),
-        (Phase::Reached, 2, 1)
+        (
+            count.phase,
+            count.counted,
+            count.withdrawn,
+            count.duplicates
+        ),
+        (Phase::Reached, 2, 1, 1)
     );
     assert_eq!(count.result, Some(result));
 

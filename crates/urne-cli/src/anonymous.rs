@@ -24,7 +24,7 @@ use urne_petition::kinds::*;
 use urne_petition::signature::{self, BucketRing};
 use urne_petition::{
     Definition, MIN_BUCKET_SIZE, MIN_REAL_KEYS, PetitionCount, PetitionRecord, PetitionResult,
-    Phase, SignatureBody, labels, recount,
+    Phase, Policy, SignatureBody, labels, recount,
 };
 use urne_record::Kind;
 use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
@@ -125,6 +125,23 @@ pub enum PetitionCommand {
         /// A registrar's Ed25519 public key (64 hex digits), in the registry's order.
         #[arg(long = "registrar", required = true)]
         registrars: Vec<String>,
+        /// The board refuses a snapshot whose buckets have fewer than 2^this keys
+        /// (spec/32 §32.4; lower only for a test or a demo).
+        #[arg(long, default_value_t = MIN_BUCKET_SIZE.trailing_zeros() as u8)]
+        min_bucket_bits: u8,
+        /// The board refuses a snapshot whose smallest bucket holds fewer registered
+        /// keys than this (spec/32 §32.4; lower only for a test or a demo).
+        #[arg(long, default_value_t = MIN_REAL_KEYS as u32)]
+        min_real_keys: u32,
+        /// The board refuses a snapshot numbered below this: one that may still hold a
+        /// replaced key (spec/31 §31.3).
+        #[arg(long, default_value_t = 1)]
+        min_snapshot: u32,
+        /// Let signers disclose their district (spec/32 §32.11); per-district counts are
+        /// shown only for districts with at least this many signatures, and a district
+        /// with fewer enrolled people may not be disclosed.
+        #[arg(long)]
+        disclosure_min_bin: Option<u32>,
     },
     /// Post the snapshot the petition uses, then open it for signatures.
     Open {
@@ -154,6 +171,10 @@ pub enum PetitionCommand {
         /// §32.9; lower only for a test or a demo).
         #[arg(long, default_value_t = MIN_REAL_KEYS)]
         min_real_keys: usize,
+        /// Disclose this wallet's registered district with the signature (spec/32
+        /// §32.11), if the petition takes it.
+        #[arg(long)]
+        disclose_district: bool,
     },
     /// Recount the petition from the board's log; with --watch, again every so often.
     Status {
@@ -795,7 +816,29 @@ fn print_count(p: &Petition) -> Result<(), Failure> {
         c.counted,
         c.threshold.map_or("-".to_owned(), |t| t.to_string()),
         c.withdrawn
-    )
+    )?;
+    if let Some(min_bin) = p.definition().ok().and_then(|d| d.disclosure()) {
+        let shown: Vec<String> = c
+            .districts
+            .iter()
+            .map(|(d, n)| format!("district {d}: {n}"))
+            .collect();
+        say!(
+            "disclosed districts (bins of at least {min_bin} shown, the rest withheld): {}",
+            if shown.is_empty() {
+                "none shown".to_owned()
+            } else {
+                shown.join(", ")
+            }
+        )?;
+    }
+    if c.duplicates > 0 {
+        say!(
+            "{} refused second signature(s) kept as evidence, not counted",
+            c.duplicates
+        )?;
+    }
+    Ok(())
 }
 
 fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> {
@@ -811,6 +854,10 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
             registry,
             registrar_threshold,
             registrars,
+            min_bucket_bits,
+            min_real_keys,
+            min_snapshot,
+            disclosure_min_bin,
         } => {
             let key = authority_key(&key)?;
             let text =
@@ -820,6 +867,12 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
                 threshold,
                 deadline,
                 scope,
+                policy: Some(Policy {
+                    min_bucket_bits,
+                    min_real_keys,
+                    min_snapshot,
+                    disclosure: disclosure_min_bin,
+                }),
                 registry: keys::parse_hex32(&registry, "--registry")?,
                 registrars: parse_registrars(registrar_threshold, &registrars)?,
             };
@@ -867,6 +920,7 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
             board_key,
             min_bucket,
             min_real_keys,
+            disclose_district,
         } => {
             let id = petition_id(&petition)?;
             let mut w = wallet.open()?;
@@ -925,7 +979,23 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
             rand::fill(seed.as_mut());
             let envelope = SigningKey::from_bytes(&seed);
             let signer = envelope.verifying_key().to_bytes();
-            let context = signature::context_bytes(
+            let district = if disclose_district {
+                if definition.disclosure().is_none() {
+                    return Err(fail(
+                        "this petition takes no disclosure (spec/32 §32.11); sign without --disclose-district",
+                    ));
+                }
+                Some(
+                    w.attributes()
+                        .iter()
+                        .find(|a| a.code == ATTRIBUTE_DISTRICT)
+                        .ok_or_else(|| fail("this wallet holds no district to disclose"))?,
+                )
+            } else {
+                None
+            };
+            let disclosed = district.map(|d| d.value);
+            let context = signature::context_bytes_disclosing(
                 if withdraw {
                     labels::WITHDRAWAL
                 } else {
@@ -935,19 +1005,44 @@ fn petition(board: &BoardArgs, command: PetitionCommand) -> Result<(), Failure> 
                 &snapshot.id(),
                 at.bucket,
                 &definition.text_hash,
+                disclosed,
                 &signer,
             );
-            let sig = signature::sign(
-                &ring,
-                at.index,
-                w.secret(),
-                &signature::linking_base(&snapshot.id(), &id.0),
-                &context,
-                &mut rand::rng(),
-            )
+            let linking_base = signature::linking_base(&snapshot.id(), &id.0);
+            let sig = match district {
+                None => signature::sign(
+                    &ring,
+                    at.index,
+                    w.secret(),
+                    &linking_base,
+                    &context,
+                    &mut rand::rng(),
+                ),
+                Some(d) => {
+                    let commitments = BucketRing::new(
+                        &snapshot
+                            .bucket_commitments(at.bucket)
+                            .ok_or_else(|| fail("the wallet's bucket is missing"))?,
+                    )
+                    .map_err(|e| fail(e.to_string()))?;
+                    say!("disclosing district {}", d.value)?;
+                    signature::sign_disclosing(
+                        &ring,
+                        &commitments,
+                        at.index,
+                        w.secret(),
+                        d.blinding(),
+                        d.value,
+                        &linking_base,
+                        &context,
+                        &mut rand::rng(),
+                    )
+                }
+            }
             .map_err(|e| fail(e.to_string()))?;
             let body = SignatureBody {
                 bucket: at.bucket,
+                disclosed,
                 signature: sig.to_bytes(),
             };
             let kind = if withdraw {

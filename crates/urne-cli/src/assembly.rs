@@ -1,7 +1,7 @@
 //! `urne demo assembly` (spec/40-assembly.md): a 577-member chamber on an embedded
 //! board — the roster in eleven groups, a sitting, presence, proxies, four divisions
 //! (one suspended and resumed, one voided and rerun), corrections of voting intention,
-//! results — then the log read back from the store, checked against the board's signed
+//! results, and a secret ballot through an election (§40.12) — then the log read back from the store, checked against the board's signed
 //! checkpoint, and recounted with one Ed25519 batch (spec/40 §40.11). The recount must
 //! equal both the published results and the count the demo kept of what each member
 //! meant to vote; any disagreement is an error.
@@ -24,7 +24,11 @@ use urne_log::note::{Note, NoteVerifier};
 use urne_log::{Checkpoint, leaf_hash};
 use zeroize::Zeroizing;
 
-use crate::demo::DemoDir;
+use rayon::prelude::*;
+
+use crate::demo::trustees::{CeremonyBoard, Round, Trustees, decryption_shares};
+use crate::demo::voters::{BallotRole, Choice, encrypt_one};
+use crate::demo::{DemoDir, DemoError, ballot_record, random_key};
 
 /// The board's origin in the demo.
 pub const DEMO_ORIGIN: &str = "demo.urne.example/assemblee";
@@ -69,6 +73,10 @@ pub struct AssemblyDemoOutcome {
     pub divisions: Vec<Recounted>,
     /// The divisions' titles, by number − 1.
     pub titles: Vec<String>,
+    /// The election of the secret ballot (the last division).
+    pub secret_election: ContextId,
+    /// Members who registered a credential and voted in it.
+    pub secret_voters: usize,
     /// How long the recount of the whole sitting took (batch verification and fold).
     pub recount: Duration,
     /// How long `verify_strict` on each of the sitting's records took, for comparison.
@@ -94,6 +102,8 @@ fn key() -> SigningKey {
 struct Sitting<'a> {
     board: &'a Board,
     id: ContextId,
+    /// The chamber the sitting belongs to: its rules and roster are posted there.
+    chamber: ContextId,
     officer: SigningKey,
     members: Vec<SigningKey>,
     /// The simulated time, which the board's clock reads.
@@ -101,9 +111,26 @@ struct Sitting<'a> {
 }
 
 impl Sitting<'_> {
+    /// Posts a record in the chamber if it is one of the chamber's kinds, else in the
+    /// sitting.
     fn post(&self, kind: Kind, body: &[u8], key: &SigningKey) -> Result<u64, String> {
+        let context = if urne_assembly::kinds::CHAMBER.contains(&kind) {
+            self.chamber
+        } else {
+            self.id
+        };
+        self.post_in(context, kind, body, key)
+    }
+
+    fn post_in(
+        &self,
+        context: ContextId,
+        kind: Kind,
+        body: &[u8],
+        key: &SigningKey,
+    ) -> Result<u64, String> {
         let name = urne_assembly::kinds::label(kind);
-        let record = Record::sign(self.id, kind, body, key).map_err(|e| format!("{name}: {e}"))?;
+        let record = Record::sign(context, kind, body, key).map_err(|e| format!("{name}: {e}"))?;
         self.board
             .submit(record.into_bytes())
             .map(|r| r.index)
@@ -220,6 +247,11 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
     };
     let mut registry = urne_board::Registry::with_builtin();
     urne_board::assembly::register_sittings(&mut registry, &clock)?;
+    // The secret ballot's election.
+    registry.register_context(Arc::new(urne_board::election::ElectionMachine))?;
+    for kind in urne_election::kinds::ALL {
+        registry.register(Arc::new(urne_board::election::ElectionKind::new(kind)))?;
+    }
     let (board, _) = Board::open(&dir.path().join("board"), config, registry)
         .map_err(|e| format!("opening the board: {e}"))?;
     let started = Instant::now();
@@ -239,23 +271,33 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
     };
     let mut nonce = [0u8; 16];
     rand::Rng::fill_bytes(&mut rand::rng(), &mut nonce);
+    let chamber_open = ContextOpen {
+        context_type: urne_assembly::CHAMBER_CONTEXT,
+        nonce,
+        name: "Assemblée nationale, XVIIe législature".into(),
+        parameters: parameters_hash(&rules.to_body()),
+    }
+    .to_body()
+    .map_err(|e| e.to_string())?;
+    let chamber = ContextId::derive(&officer.verifying_key().to_bytes(), &chamber_open);
     let open = ContextOpen {
         context_type: ContextType::SITTING,
         nonce,
         name: "Assemblée nationale, séance publique".into(),
-        parameters: parameters_hash(&rules.to_body()),
+        parameters: chamber.0,
     };
     let open_body = open.to_body().map_err(|e| e.to_string())?;
     let id = ContextId::derive(&officer.verifying_key().to_bytes(), &open_body);
     let sitting = Sitting {
         board: &board,
         id,
+        chamber,
         officer: officer.clone(),
         members: (0..n).map(|_| key()).collect(),
         now,
     };
-    sitting.post(CONTEXT_OPEN, &open_body, &officer)?;
-    sitting.post(SITTING_RULES, &rules.to_body(), &officer)?;
+    sitting.post_in(chamber, CONTEXT_OPEN, &chamber_open, &officer)?;
+    sitting.post(CHAMBER_RULES, &rules.to_body(), &officer)?;
     let roster = Roster {
         version: 1,
         groups: GROUPS.iter().map(|(g, _)| (*g).to_owned()).collect(),
@@ -275,6 +317,8 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
         &roster.to_body().map_err(|e| e.to_string())?,
         &clerk,
     )?;
+    sitting.post_in(chamber, CONTEXT_PHASE, &[1], &officer)?;
+    sitting.post_in(id, CONTEXT_OPEN, &open_body, &officer)?;
     sitting.post(CONTEXT_PHASE, &[1], &officer)?;
 
     // Presence: every member but one in ten; of the absent, those with an even number
@@ -338,6 +382,7 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
             roster_version: 1,
             window: 120,
             secret: false,
+            election: None,
             reruns: if division == 4 { 3 } else { 0 },
             choices: vec!["pour".into(), "contre".into(), "abstention".into()],
         };
@@ -414,6 +459,14 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
         )?;
         expected.push(counts);
     }
+    // The secret ballot: the committee chair, elected among three candidates by the
+    // members present, through an election whose trustees are three members.
+    let division = PLANS.len() as u32 + 1;
+    let voters: Vec<u32> = (0..n).filter(|&m| !absent(m)).collect();
+    let (election, counts) = secret_ballot(
+        &sitting, &officer, division, &mut time, &voters, &group_of, &mut next,
+    )?;
+    expected.push(counts);
     sitting.post(CONTEXT_PHASE, &[2], &officer)?;
     let posting = started.elapsed();
     let present = (0..n).filter(|&m| !absent(m)).count() as u32;
@@ -442,6 +495,20 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
     let t = Instant::now();
     let divisions = recount(id, &log).map_err(|v| format!("VERIFICATION FAILED: {v}"))?;
     let recount_time = t.elapsed();
+    // The secret ballot's election, replayed through the election's own fold (its
+    // ceremony, every ballot's proofs, the decryption shares, the tally): the recount
+    // above tied its credential list, trustees and counts to the sitting.
+    let mut replay = urne_election::Replay::new(election, DEMO_ORIGIN);
+    for (index, record) in log.iter().filter(|(_, r)| r.context() == election) {
+        replay
+            .feed(*index, record)
+            .map_err(|f| format!("VERIFICATION FAILED: the secret ballot's election: {f}"))?;
+    }
+    let tallied = replay
+        .state()
+        .and_then(|s| s.result())
+        .ok_or("VERIFICATION FAILED: the secret ballot's election has no verified tally")?;
+    let secret_counts: Vec<u64> = tallied.counts.first().cloned().unwrap_or_default();
     let t = Instant::now();
     for (index, record) in &log {
         record
@@ -474,6 +541,15 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
             }
         }
     }
+    let secret_want = expected.last().ok_or("no secret ballot")?;
+    let verified: Vec<u64> = secret_want.iter().map(|&c| u64::from(c)).collect();
+    if secret_counts != verified {
+        return Err(format!(
+            "RESULT MISMATCH: the secret ballot's verified tally {secret_counts:?}, the demo's own count {secret_want:?}"
+        ));
+    }
+    let mut titles: Vec<String> = PLANS.iter().map(|p| p.title.to_owned()).collect();
+    titles.push(SECRET_TITLE.to_owned());
     Ok(AssemblyDemoOutcome {
         members: n,
         groups: GROUPS.iter().map(|(g, _)| (*g).to_owned()).collect(),
@@ -481,7 +557,9 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
         proxies,
         records: log.iter().filter(|(_, r)| r.context() == id).count(),
         divisions,
-        titles: PLANS.iter().map(|p| p.title.to_owned()).collect(),
+        titles,
+        secret_election: election,
+        secret_voters: voters.len(),
         recount: recount_time,
         strict_each,
         one_division,
@@ -490,6 +568,283 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
         dir: dir.path().to_owned(),
         removed: dir.removed_at_end(),
     })
+}
+
+/// The secret ballot's question and candidates.
+const SECRET_TITLE: &str = "Élection du président de la commission des lois (scrutin secret)";
+const CANDIDATES: [&str; 3] = ["Mme Ada Lovelace", "M. Alan Turing", "Mme Grace Hopper"];
+
+/// Where the secret ballot's election records go: the embedded board.
+struct ElectionPoster<'a> {
+    board: &'a Board,
+    election: ContextId,
+    officer: &'a SigningKey,
+}
+
+impl ElectionPoster<'_> {
+    fn post(&self, kind: Kind, body: &[u8], key: &SigningKey) -> Result<u64, String> {
+        let name = urne_election::kinds::name(kind).unwrap_or("record");
+        let record =
+            Record::sign(self.election, kind, body, key).map_err(|e| format!("{name}: {e}"))?;
+        self.board
+            .submit(record.into_bytes())
+            .map(|r| r.index)
+            .map_err(|e| format!("the board refused {name}: {e}"))
+    }
+
+    fn move_to(&self, phase: urne_election::Phase) -> Result<(), String> {
+        self.post(CONTEXT_PHASE, &[phase.code()], self.officer)
+            .map(|_| ())
+    }
+}
+
+impl CeremonyBoard for ElectionPoster<'_> {
+    fn begin_round(&mut self, round: Round) -> Result<(), DemoError> {
+        // The complaint round ends when the authority says so (no complaint came).
+        if round == Round::Answer {
+            let close = urne_election::CloseRound {
+                round: urne_election::round::COMPLAIN,
+            };
+            ElectionPoster::post(
+                self,
+                urne_election::kinds::CEREMONY_CLOSE_ROUND,
+                &close.to_body(),
+                self.officer,
+            )
+            .map_err(DemoError::Board)?;
+        }
+        Ok(())
+    }
+    fn post(&mut self, round: Round, trustee: &SigningKey, body: Vec<u8>) -> Result<(), DemoError> {
+        use urne_election::kinds as k;
+        let kind = match round {
+            Round::Register => k::CEREMONY_REGISTER,
+            Round::CommitmentHash => k::CEREMONY_COMMITMENT_HASH,
+            Round::Commitments => k::CEREMONY_COMMITMENTS,
+            Round::Shares => k::CEREMONY_SHARES,
+            Round::Complaint => k::CEREMONY_COMPLAINT,
+            Round::Answer => k::CEREMONY_ANSWER,
+        };
+        ElectionPoster::post(self, kind, &body, trustee)
+            .map(|_| ())
+            .map_err(DemoError::Board)
+    }
+}
+
+/// The secret ballot of spec/40 §40.12, as division `division`: the presiding officer
+/// opens an election whose one contest offers the candidates, then the division naming
+/// it; each member present registers a fresh credential on the sitting; three members
+/// run the key ceremony as trustees; the credential list is the registrations; each
+/// member casts an encrypted ballot; two of the trustees decrypt the tally; the division
+/// closes with the tally's counts as its result. Returns the election and the count the
+/// demo kept in the clear.
+fn secret_ballot(
+    sitting: &Sitting<'_>,
+    officer: &SigningKey,
+    division: u32,
+    time: &mut u64,
+    voters: &[u32],
+    group_of: &[usize],
+    next: &mut impl FnMut(u32) -> u32,
+) -> Result<(ContextId, Vec<u32>), String> {
+    use urne_ballot::{Contest, ContestKind, ContextInputs, Election, Manifest};
+    use urne_credential::{Credential, CredentialList, ListedCredential};
+    use urne_election::{ManifestRecord, Phase, kinds as ek};
+
+    let contest = Contest {
+        title: SECRET_TITLE.to_owned(),
+        kind: ContestKind::SingleChoice,
+        blank: false,
+        options: CANDIDATES.map(str::to_owned).to_vec(),
+    };
+    let manifest = Manifest::new(SECRET_TITLE, vec![contest]).map_err(|e| e.to_string())?;
+    let manifest_record = ManifestRecord {
+        manifest: manifest.clone(),
+    };
+    let mut nonce = [0u8; 16];
+    rand::Rng::fill_bytes(&mut rand::rng(), &mut nonce);
+    let open = ContextOpen {
+        context_type: ContextType::ELECTION,
+        nonce,
+        name: SECRET_TITLE.to_owned(),
+        parameters: manifest_record.parameters_hash(),
+    }
+    .to_body()
+    .map_err(|e| e.to_string())?;
+    let election = ContextId::derive(&officer.verifying_key().to_bytes(), &open);
+    let mut poster = ElectionPoster {
+        board: sitting.board,
+        election,
+        officer,
+    };
+    poster.post(CONTEXT_OPEN, &open, officer)?;
+    poster.post(ek::ELECTION_MANIFEST, &manifest_record.to_body(), officer)?;
+
+    *time += 60;
+    let text_hash: [u8; 32] = {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(SECRET_TITLE.as_bytes()).into()
+    };
+    let opened = DivisionOpen {
+        division,
+        time: *time,
+        text_hash,
+        roster_version: 1,
+        window: 120,
+        secret: true,
+        election: Some(election.0),
+        reruns: 0,
+        choices: CANDIDATES.map(str::to_owned).to_vec(),
+    };
+    sitting.at(*time);
+    sitting.post(
+        DIVISION_OPEN,
+        &opened.to_body().map_err(|e| e.to_string())?,
+        officer,
+    )?;
+
+    // Each member's device makes a credential and registers its public part, signed by
+    // the member's key: the list the election uses is exactly these.
+    let credentials: Vec<Credential> = voters
+        .iter()
+        .map(|_| Credential::generate(&mut rand::rng()))
+        .collect();
+    let registrations = voters
+        .iter()
+        .zip(&credentials)
+        .map(|(&m, credential)| {
+            let body = urne_assembly::CredentialRegistration {
+                sequence: next(m),
+                division,
+                credential: credential.public().to_bytes(),
+                on_behalf: None,
+            }
+            .to_body();
+            (SECRET_CREDENTIAL, body, m)
+        })
+        .collect();
+    sitting.post_many(registrations)?;
+
+    // Trustees drawn from the chamber: three members, two needed to decrypt.
+    poster.move_to(Phase::Ceremony)?;
+    let trustees = Trustees::with_identities(
+        voters
+            .iter()
+            .take(3)
+            .map(|&m| sitting.members[m as usize].clone())
+            .collect(),
+        2,
+    );
+    let ceremony = trustees.open().map_err(|e| e.to_string())?;
+    poster.post(ek::CEREMONY_OPEN, &ceremony.encode(), officer)?;
+    let (keys, outcome) = trustees
+        .run_ceremony(election.0, &mut poster)
+        .map_err(|e| e.to_string())?;
+
+    poster.move_to(Phase::Registration)?;
+    let list = CredentialList::new(
+        credentials
+            .iter()
+            .map(|c| ListedCredential {
+                credential: c.public(),
+                weight: 1,
+            })
+            .collect(),
+    )
+    .map_err(|e| format!("the credential list: {e}"))?;
+    for part in list.parts() {
+        poster.post(ek::ELECTION_CREDENTIALS, &part.to_bytes(), officer)?;
+    }
+    poster.move_to(Phase::Voting)?;
+    let root = list.root().0;
+    let ballot_election = Election::new(ContextInputs {
+        manifest: &manifest,
+        joint_key: &outcome.joint_key,
+        credential_root: &root,
+        board_origin: DEMO_ORIGIN,
+        context_id: &election.0,
+    })
+    .map_err(|e| e.to_string())?;
+
+    // Each member votes by the line of their group; the demo keeps the count in the clear
+    // to compare with the verified tally.
+    let mut counts = vec![0u32; CANDIDATES.len()];
+    let choices: Vec<usize> = voters
+        .iter()
+        .map(|&m| (group_of[m as usize] + m as usize % 4) % CANDIDATES.len())
+        .collect();
+    for &c in &choices {
+        counts[c] += 1;
+    }
+    let ballots = credentials
+        .par_iter()
+        .zip(&choices)
+        .enumerate()
+        .map(|(voter, (credential, &choice))| {
+            let signed = encrypt_one(
+                &ballot_election,
+                credential,
+                voter,
+                BallotRole::First,
+                &[Choice::Options(vec![choice])],
+            )
+            .map_err(|e| e.to_string())?;
+            let (kind, body) = ballot_record(&signed);
+            // A device key per ballot: the envelope says nothing of the voter.
+            Record::sign(election, kind, &body, &random_key())
+                .map(|r| (r.into_bytes(), signed.ballot))
+                .map_err(|e| e.to_string())
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    ballots.par_iter().try_for_each(|(bytes, _)| {
+        sitting
+            .board
+            .submit(bytes.clone())
+            .map(|_| ())
+            .map_err(|e| format!("the board refused a secret ballot: {e}"))
+    })?;
+
+    // The tally: two of the three trustees decrypt.
+    poster.move_to(Phase::Closed)?;
+    poster.move_to(Phase::Tallying)?;
+    let cast: Vec<urne_ballot::Ballot> = ballots.into_iter().map(|(_, b)| b).collect();
+    let aggregation = urne_tally::aggregate(&ballot_election, &list, &cast)
+        .map_err(|e| format!("aggregation: {e}"))?;
+    let ciphertexts = aggregation.tally.ciphertexts();
+    let mut shares = Vec::new();
+    for key in keys.iter().take(2) {
+        let share = decryption_shares(key, ballot_election.context(), &ciphertexts)
+            .map_err(|e| e.to_string())?;
+        let identity = trustees
+            .identity(share.trustee)
+            .ok_or("a trustee without an identity")?;
+        poster.post(ek::TALLY_DECRYPTION_SHARES, &share.encode(), identity)?;
+        shares.push(share);
+    }
+    let result = urne_tally::decrypt_tally(&ballot_election, &outcome, &aggregation, &shares)
+        .map_err(|e| e.to_string())?;
+    poster.post(ek::TALLY_RESULT, &result.to_bytes(), officer)?;
+    poster.move_to(Phase::Published)?;
+
+    // The division closes; its result is the tally's counts.
+    *time += 120;
+    sitting.event(DIVISION_CLOSE, division, *time, "")?;
+    let mut published = sitting
+        .state(|s| s.division(division).map(|d| d.count()))?
+        .ok_or("the board has no secret division")?;
+    published.counts = result
+        .counts
+        .first()
+        .ok_or("a tally without a contest")?
+        .iter()
+        .map(|&c| u32::try_from(c).map_err(|_| "a count beyond u32".to_owned()))
+        .collect::<Result<_, _>>()?;
+    sitting.post(
+        DIVISION_RESULT,
+        &published.to_body().map_err(|e| e.to_string())?,
+        officer,
+    )?;
+    Ok((election, counts))
 }
 
 fn vote_division(record: &Record) -> Option<u32> {

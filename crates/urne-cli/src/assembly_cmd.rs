@@ -16,8 +16,9 @@ use serde::Deserialize;
 use urne_assembly::body::DivisionEvent;
 use urne_assembly::kinds::*;
 use urne_assembly::{
-    Correction, DEFAULT_PROXY_SECONDS, DivisionOpen, Member, Presence, ProxyGrant, Quorum, Recount,
-    Roster, RosterChange, RosterOp, Rules, SittingState, Vote, VoteChange, parameters_hash,
+    ChamberPhase, ChamberState, Correction, DEFAULT_PROXY_SECONDS, DivisionOpen, Member, Presence,
+    ProxyGrant, Quorum, Recount, Roster, RosterChange, RosterOp, Rules, SittingState, Vote,
+    VoteChange, parameters_hash,
 };
 use urne_board::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
 use urne_board::{ContextId, ContextOpen, ContextType, Kind, Record};
@@ -36,6 +37,24 @@ pub struct SittingArg {
     sitting: String,
 }
 
+/// The chamber a command acts on.
+#[derive(Args)]
+pub struct ChamberArg {
+    /// The chamber's context id (printed by `urne assembly chamber open`).
+    #[arg(long)]
+    chamber: String,
+}
+
+/// A signed command on a chamber: the chamber and the signer's key file.
+#[derive(Args)]
+pub struct ChamberSigned {
+    #[command(flatten)]
+    chamber: ChamberArg,
+    /// The signer's key file (the presiding officer's or the clerk's: role authority).
+    #[arg(long)]
+    key: PathBuf,
+}
+
 /// A signed command: the sitting and the signer's key file.
 #[derive(Args)]
 pub struct Signed {
@@ -49,6 +68,12 @@ pub struct Signed {
 
 #[derive(Subcommand)]
 pub enum AssemblyCommand {
+    /// The presiding officer: open a chamber with its standing rules, put its roster in
+    /// force.
+    Chamber {
+        #[command(subcommand)]
+        command: ChamberCommand,
+    },
     /// The presiding officer: open, start or close a sitting.
     Sitting {
         #[command(subcommand)]
@@ -112,13 +137,13 @@ pub enum AssemblyCommand {
 }
 
 #[derive(Subcommand)]
-pub enum SittingCommand {
-    /// Open a sitting: `context.open` committing to its rules, then the rules.
+pub enum ChamberCommand {
+    /// Open a chamber: `context.open` committing to its standing rules, then the rules.
     Open {
         /// The presiding officer's key file (role authority).
         #[arg(long)]
         key: PathBuf,
-        /// The sitting's name.
+        /// The chamber's name.
         #[arg(long)]
         name: String,
         /// The clerk's public key (hex).
@@ -140,7 +165,26 @@ pub enum SittingCommand {
         #[arg(long)]
         proxies_in_secret_ballots: bool,
     },
-    /// Move the sitting to `in-session` (rules and roster on the board).
+    /// Put the chamber's roster in force (rules and roster on the board): its sittings
+    /// may start.
+    Start(ChamberSigned),
+}
+
+#[derive(Subcommand)]
+pub enum SittingCommand {
+    /// Open a sitting of a chamber: `context.open` naming the chamber.
+    Open {
+        /// The presiding officer's key file (role authority): the chamber's.
+        #[arg(long)]
+        key: PathBuf,
+        /// The sitting's name.
+        #[arg(long)]
+        name: String,
+        /// The chamber's context id.
+        #[arg(long)]
+        chamber: String,
+    },
+    /// Move the sitting to `in-session` (its chamber's roster in force).
     Start(Signed),
     /// Close the sitting (no division left open). Final.
     Close(Signed),
@@ -152,14 +196,14 @@ pub enum RosterCommand {
     /// `name`, `group`, `key`).
     Post {
         #[command(flatten)]
-        signed: Signed,
+        signed: ChamberSigned,
         #[arg(long)]
         members: PathBuf,
     },
-    /// Give member N a new key; the old one stops at once.
+    /// Give member N a new key; the old one stops at once, in every sitting.
     Rotate {
         #[command(flatten)]
-        signed: Signed,
+        signed: ChamberSigned,
         #[arg(long)]
         member: u32,
         /// The new public key (hex).
@@ -169,12 +213,12 @@ pub enum RosterCommand {
     /// Revoke member N's key; the member leaves the roster.
     Revoke {
         #[command(flatten)]
-        signed: Signed,
+        signed: ChamberSigned,
         #[arg(long)]
         member: u32,
     },
     /// Print the roster in force.
-    Show(SittingArg),
+    Show(ChamberArg),
 }
 
 #[derive(Subcommand)]
@@ -192,9 +236,10 @@ pub enum DivisionCommand {
         /// The voting window, in seconds.
         #[arg(long, default_value_t = 300)]
         window: u32,
-        /// A secret ballot (its votes go through an election, spec/40 §40.12).
+        /// A secret ballot voted through the election of this context id (spec/40
+        /// §40.12).
         #[arg(long)]
-        secret: bool,
+        secret: Option<String>,
         /// The voided division this one reruns.
         #[arg(long, default_value_t = 0)]
         reruns: u32,
@@ -263,9 +308,11 @@ fn fail(message: impl Into<String>) -> Failure {
     Failure::Message(message.into())
 }
 
-fn sitting_id(text: &str) -> Result<ContextId, Failure> {
+fn context_id(text: &str, what: &str) -> Result<ContextId, Failure> {
     ContextId::from_hex(text).ok_or_else(|| {
-        fail("--sitting: expected the sitting's context id, 64 lowercase hex digits")
+        fail(format!(
+            "--{what}: expected the {what}'s context id, 64 lowercase hex digits"
+        ))
     })
 }
 
@@ -280,50 +327,108 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// A sitting read from the board's log and replayed through the fold.
+/// A sitting, or a chamber, read from the board's log and replayed through the fold:
+/// the sitting's records and its chamber's, or the chamber's alone.
 struct Follower {
     client: BoardClient,
+    /// The sitting (or, for a chamber's command, the chamber).
     id: ContextId,
+    chamber: ContextId,
     fold: Recount,
 }
 
 impl Follower {
     fn new(board: &BoardArgs, sitting: &SittingArg) -> Result<Self, Failure> {
-        let id = sitting_id(&sitting.sitting)?;
+        Self::follow(board, context_id(&sitting.sitting, "sitting")?, false)
+    }
+
+    fn chamber(board: &BoardArgs, chamber: &ChamberArg) -> Result<Self, Failure> {
+        Self::follow(board, context_id(&chamber.chamber, "chamber")?, true)
+    }
+
+    fn follow(board: &BoardArgs, id: ContextId, is_chamber: bool) -> Result<Self, Failure> {
         let client = board.client()?;
-        let mut fold = Recount::new(id);
+        let mut records = Vec::new();
         for entry in client.entries(0, u64::MAX)? {
             let record = Record::parse(entry.record)
                 .map_err(|e| fail(format!("entry {}: {e}", entry.index)))?;
-            if record.context() != id {
-                continue;
+            records.push((entry.index, record));
+        }
+        let opening = records
+            .iter()
+            .find(|(_, r)| r.context() == id && r.kind() == CONTEXT_OPEN)
+            .and_then(|(_, r)| ContextOpen::parse(r.body()).ok());
+        let (what, want) = if is_chamber {
+            ("chamber", urne_assembly::CHAMBER_CONTEXT)
+        } else {
+            ("sitting", ContextType::SITTING)
+        };
+        let chamber = match opening {
+            Some(open) if open.context_type == want && is_chamber => id,
+            Some(open) if open.context_type == want => urne_assembly::chamber_of(&open),
+            _ => {
+                return Err(fail(format!(
+                    "no {what} {} on the board (its context.open is not on the log)",
+                    id.to_hex()
+                )));
             }
+        };
+        let mut fold = Recount::new();
+        for (index, record) in records
+            .iter()
+            .filter(|(_, r)| r.context() == id || r.context() == chamber)
+        {
             record
                 .verify_signature()
-                .map_err(|e| fail(format!("entry {}: {e}", entry.index)))?;
-            fold.feed_verified(entry.index, &record).map_err(|v| {
+                .map_err(|e| fail(format!("entry {index}: {e}")))?;
+            fold.feed_verified(*index, record).map_err(|v| {
                 fail(format!(
-                    "the board's log breaks the sitting's rules at {v}; refusing to act on it"
+                    "the board's log breaks the assembly's rules at {v}; refusing to act on it"
                 ))
             })?;
         }
-        if fold.state().is_none() {
-            return Err(fail(format!(
-                "no sitting {} on the board (its context.open is not on the log)",
-                id.to_hex()
-            )));
-        }
-        Ok(Self { client, id, fold })
+        Ok(Self {
+            client,
+            id,
+            chamber,
+            fold,
+        })
     }
 
     fn state(&self) -> Result<&SittingState, Failure> {
         self.fold
-            .state()
+            .sitting(self.id)
             .ok_or_else(|| fail("the sitting is not on the board"))
     }
 
+    fn chamber_state(&self) -> Result<&ChamberState, Failure> {
+        self.fold.chamber(self.chamber).ok_or_else(|| {
+            fail(format!(
+                "the chamber {} is not on the board",
+                self.chamber.to_hex()
+            ))
+        })
+    }
+
+    /// Posts in the chamber for a chamber's kind, else in the sitting.
     fn post(&self, kind: Kind, body: &[u8], key: &SigningKey) -> Result<Record, Failure> {
-        post(&self.client, self.id, kind, body, key)
+        let context = if CHAMBER.contains(&kind) {
+            self.chamber
+        } else {
+            self.id
+        };
+        post(&self.client, context, kind, body, key)
+    }
+
+    /// The sequence number the next record signed by `key` must carry (spec/40 §40.2).
+    fn next_sequence(&self, key: &SigningKey) -> Result<u32, Failure> {
+        let member = self
+            .chamber_state()?
+            .member_of(&key.verifying_key().to_bytes())
+            .ok_or_else(|| fail("this key is not a member's key in force in the chamber"))?;
+        self.state()?
+            .next_sequence(member)
+            .ok_or_else(|| fail(format!("member {member} has used every sequence number")))
     }
 }
 
@@ -431,15 +536,15 @@ fn read_roster(path: &Path) -> Result<Roster, Failure> {
 /// Runs `urne assembly …`.
 pub fn run(board: &BoardArgs, command: AssemblyCommand) -> Result<(), Failure> {
     match command {
+        AssemblyCommand::Chamber { command } => chamber(board, command),
         AssemblyCommand::Sitting { command } => sitting(board, command),
         AssemblyCommand::Roster { command } => roster(board, command),
         AssemblyCommand::Presence { signed, leave } => {
             let follower = Follower::new(board, &signed.sitting)?;
             let key = key_of(&signed.key, Role::Member)?;
-            let state = follower.state()?;
             let body = Presence {
-                sequence: next_sequence(state, &key)?,
-                roster_version: state.roster_version(),
+                sequence: follower.next_sequence(&key)?,
+                roster_version: follower.chamber_state()?.roster_version(),
                 present: !leave,
             }
             .to_body();
@@ -458,7 +563,7 @@ pub fn run(board: &BoardArgs, command: AssemblyCommand) -> Result<(), Failure> {
             let key = key_of(&signed.key, Role::Member)?;
             let choice = choice_index(follower.state()?, division, &choice)?;
             let body = Correction {
-                sequence: next_sequence(follower.state()?, &key)?,
+                sequence: follower.next_sequence(&key)?,
                 division,
                 choice,
                 note,
@@ -482,8 +587,8 @@ pub fn run(board: &BoardArgs, command: AssemblyCommand) -> Result<(), Failure> {
                     .ok_or_else(|| fail("--days: 1 to 49,710"))?;
                 let key = key_of(&signed.key, Role::Member)?;
                 let body = ProxyGrant {
-                    sequence: next_sequence(follower.state()?, &key)?,
-                    roster_version: follower.state()?.roster_version(),
+                    sequence: follower.next_sequence(&key)?,
+                    roster_version: follower.chamber_state()?.roster_version(),
                     delegate,
                     seconds,
                     reason,
@@ -497,7 +602,7 @@ pub fn run(board: &BoardArgs, command: AssemblyCommand) -> Result<(), Failure> {
                 let follower = Follower::new(board, &signed.sitting)?;
                 let key = key_of(&signed.key, Role::Member)?;
                 let body = urne_assembly::ProxyRevoke {
-                    sequence: next_sequence(follower.state()?, &key)?,
+                    sequence: follower.next_sequence(&key)?,
                 }
                 .to_body();
                 follower.post(PROXY_REVOKE, &body, &key)?;
@@ -506,7 +611,7 @@ pub fn run(board: &BoardArgs, command: AssemblyCommand) -> Result<(), Failure> {
         },
         AssemblyCommand::Quorum(sitting) => {
             let follower = Follower::new(board, &sitting)?;
-            let (present, required) = follower.state()?.quorum_now();
+            let (present, required) = follower.state()?.quorum_now(follower.chamber_state()?);
             say!(
                 "{present} counted present, {required} required: quorum {}",
                 if present >= required {
@@ -526,9 +631,9 @@ pub fn run(board: &BoardArgs, command: AssemblyCommand) -> Result<(), Failure> {
     }
 }
 
-fn sitting(board: &BoardArgs, command: SittingCommand) -> Result<(), Failure> {
+fn chamber(board: &BoardArgs, command: ChamberCommand) -> Result<(), Failure> {
     match command {
-        SittingCommand::Open {
+        ChamberCommand::Open {
             key,
             name,
             clerk,
@@ -554,7 +659,7 @@ fn sitting(board: &BoardArgs, command: SittingCommand) -> Result<(), Failure> {
             let mut nonce = [0u8; 16];
             rand::fill(&mut nonce);
             let open = ContextOpen {
-                context_type: ContextType::SITTING,
+                context_type: urne_assembly::CHAMBER_CONTEXT,
                 nonce,
                 name,
                 parameters: parameters_hash(&rules.to_body()),
@@ -563,7 +668,42 @@ fn sitting(board: &BoardArgs, command: SittingCommand) -> Result<(), Failure> {
             let id = ContextId::derive(&officer.verifying_key().to_bytes(), &body);
             let client = board.client()?;
             post(&client, id, CONTEXT_OPEN, &body, &officer)?;
-            post(&client, id, SITTING_RULES, &rules.to_body(), &officer)?;
+            post(&client, id, CHAMBER_RULES, &rules.to_body(), &officer)?;
+            say!("chamber: {}", id.to_hex())?;
+            Ok(())
+        }
+        ChamberCommand::Start(signed) => {
+            let follower = Follower::chamber(board, &signed.chamber)?;
+            if follower.chamber_state()?.phase() != ChamberPhase::Setup {
+                return Err(fail("the chamber's roster is in force already"));
+            }
+            follower.post(
+                CONTEXT_PHASE,
+                &[ChamberPhase::InForce.code()],
+                &key_of(&signed.key, Role::Authority)?,
+            )?;
+            say!("chamber moved to {}", ChamberPhase::InForce.name())?;
+            Ok(())
+        }
+    }
+}
+
+fn sitting(board: &BoardArgs, command: SittingCommand) -> Result<(), Failure> {
+    match command {
+        SittingCommand::Open { key, name, chamber } => {
+            let officer = key_of(&key, Role::Authority)?;
+            let chamber = context_id(&chamber, "chamber")?;
+            let mut nonce = [0u8; 16];
+            rand::fill(&mut nonce);
+            let open = ContextOpen {
+                context_type: ContextType::SITTING,
+                nonce,
+                name,
+                parameters: chamber.0,
+            };
+            let body = open.to_body().map_err(|e| fail(e.to_string()))?;
+            let id = ContextId::derive(&officer.verifying_key().to_bytes(), &body);
+            post(&board.client()?, id, CONTEXT_OPEN, &body, &officer)?;
             say!("sitting: {}", id.to_hex())?;
             Ok(())
         }
@@ -588,7 +728,7 @@ fn sitting(board: &BoardArgs, command: SittingCommand) -> Result<(), Failure> {
 fn roster(board: &BoardArgs, command: RosterCommand) -> Result<(), Failure> {
     match command {
         RosterCommand::Post { signed, members } => {
-            let follower = Follower::new(board, &signed.sitting)?;
+            let follower = Follower::chamber(board, &signed.chamber)?;
             let roster = read_roster(&members)?;
             let body = roster.to_body().map_err(|e| fail(e.to_string()))?;
             follower.post(
@@ -616,9 +756,9 @@ fn roster(board: &BoardArgs, command: RosterCommand) -> Result<(), Failure> {
         RosterCommand::Revoke { signed, member } => {
             change(board, &signed, member, RosterOp::Revoke)
         }
-        RosterCommand::Show(sitting) => {
-            let follower = Follower::new(board, &sitting)?;
-            let state = follower.state()?;
+        RosterCommand::Show(chamber) => {
+            let follower = Follower::chamber(board, &chamber)?;
+            let state = follower.chamber_state()?;
             say!("roster version {}", state.roster_version())?;
             for (m, member) in state.members().iter().enumerate() {
                 let group = state
@@ -640,11 +780,16 @@ fn roster(board: &BoardArgs, command: RosterCommand) -> Result<(), Failure> {
     }
 }
 
-fn change(board: &BoardArgs, signed: &Signed, member: u32, op: RosterOp) -> Result<(), Failure> {
-    let follower = Follower::new(board, &signed.sitting)?;
+fn change(
+    board: &BoardArgs,
+    signed: &ChamberSigned,
+    member: u32,
+    op: RosterOp,
+) -> Result<(), Failure> {
+    let follower = Follower::chamber(board, &signed.chamber)?;
     let body = RosterChange {
         version: follower
-            .state()?
+            .chamber_state()?
             .roster_version()
             .checked_add(1)
             .ok_or_else(|| fail("the roster has used every version number"))?,
@@ -689,13 +834,17 @@ fn division(board: &BoardArgs, command: DivisionCommand) -> Result<(), Failure> 
             } else {
                 choices
             };
+            let election = secret
+                .map(|id| context_id(&id, "secret").map(|id| id.0))
+                .transpose()?;
             let open = DivisionOpen {
                 division: state.divisions().len() as u32 + 1,
                 time: now().max(state.clock().unwrap_or(0)),
                 text_hash: Sha256::digest(&bytes).into(),
-                roster_version: state.roster_version(),
+                roster_version: follower.chamber_state()?.roster_version(),
                 window,
-                secret,
+                secret: election.is_some(),
+                election,
                 reruns,
                 choices,
             };
@@ -719,16 +868,6 @@ fn division(board: &BoardArgs, command: DivisionCommand) -> Result<(), Failure> 
     }
 }
 
-/// The sequence number the next record signed by `key` must carry (spec/40 §40.2).
-fn next_sequence(state: &SittingState, key: &SigningKey) -> Result<u32, Failure> {
-    let member = state
-        .member_of(&key.verifying_key().to_bytes())
-        .ok_or_else(|| fail("this key is not a member's key in force in the sitting"))?;
-    state
-        .next_sequence(member)
-        .ok_or_else(|| fail(format!("member {member} has used every sequence number")))
-}
-
 fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
     let follower = Follower::new(board, &args.signed.sitting)?;
     let state = follower.state()?;
@@ -737,7 +876,7 @@ fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
         .ok_or_else(|| fail(format!("no division {} in this sitting", args.division)))?;
     let key = key_of(&args.signed.key, Role::Member)?;
     let body = Vote {
-        sequence: next_sequence(state, &key)?,
+        sequence: follower.next_sequence(&key)?,
         division: args.division,
         text_hash: d.open.text_hash,
         roster_version: d.open.roster_version,
@@ -790,7 +929,7 @@ fn result(
 ) -> Result<(), Failure> {
     let follower = Follower::new(board, sitting)?;
     let officer = key.map(|k| key_of(&k, Role::Authority)).transpose()?;
-    for recounted in follower.fold.divisions() {
+    for recounted in follower.fold.divisions(follower.id) {
         let r = &recounted.result;
         say!(
             "division {} ({:?}), text {}, roster version {}: {} present, quorum {}",
@@ -886,6 +1025,15 @@ pub fn demo(args: AssemblyDemoArgs) -> Result<(), Failure> {
             .zip(&r.counts)
             .map(|(c, n)| format!("{c} {n}"))
             .collect();
+        if recounted.secret {
+            say!(
+                "  secret ballot: {}; {} members registered a credential and voted in election {}, whose ceremony (3 members as trustees), ballots and tally were verified by its own replay; the result is its tally, equal to the demo's own count",
+                counts.join(", "),
+                outcome.secret_voters,
+                outcome.secret_election.to_hex()
+            )?;
+            continue;
+        }
         say!(
             "  {}; {} by proxy; {} present (quorum {}); published result equal to the recount",
             counts.join(", "),

@@ -69,29 +69,48 @@ fn a_sitting_with_the_assembly_commands_against_a_running_board() {
     let officer = "data/authority.key";
     let opened = walk.ok(&[
         "assembly",
+        "chamber",
+        "open",
+        "--key",
+        officer,
+        "--name",
+        "Test chamber",
+        "--clerk",
+        &clerk_key,
+        "--quorum",
+        "1/2",
+    ]);
+    let chamber = field(&opened, "chamber:").to_owned();
+    let ch = ["--chamber", chamber.as_str()];
+    walk.ok(&[
+        "assembly",
+        "roster",
+        "post",
+        ch[0],
+        ch[1],
+        "--key",
+        "clerk.key",
+        "--members",
+        "roster.toml",
+    ]);
+    let opened = walk.ok(&[
+        "assembly",
         "sitting",
         "open",
         "--key",
         officer,
         "--name",
         "Test sitting",
-        "--clerk",
-        &clerk_key,
-        "--quorum",
-        "1/2",
+        ch[0],
+        ch[1],
     ]);
     let sitting = field(&opened, "sitting:").to_owned();
     let s = ["--sitting", sitting.as_str()];
+    // The sitting cannot start before its chamber's roster is in force.
+    let early = walk.refused(&["assembly", "sitting", "start", s[0], s[1], "--key", officer]);
+    assert!(early.contains("in force"), "{early}");
     walk.ok(&[
-        "assembly",
-        "roster",
-        "post",
-        s[0],
-        s[1],
-        "--key",
-        "clerk.key",
-        "--members",
-        "roster.toml",
+        "assembly", "chamber", "start", ch[0], ch[1], "--key", officer,
     ]);
     // A member key cannot start the sitting (the key file's role is checked first).
     let wrong = walk.refused(&[
@@ -211,8 +230,19 @@ fn a_sitting_with_the_assembly_commands_against_a_running_board() {
     assert!(late.contains("outside its voting window"), "{late}");
     // A closed secret division: `result --post` skips it (its result is its election's).
     walk.ok(&[
-        "assembly", "division", "open", s[0], s[1], "--key", officer, "--text", "bill.txt",
-        "--window", "0", "--secret",
+        "assembly",
+        "division",
+        "open",
+        s[0],
+        s[1],
+        "--key",
+        officer,
+        "--text",
+        "bill.txt",
+        "--window",
+        "0",
+        "--secret",
+        &"ee".repeat(32),
     ]);
     walk.ok(&[
         "assembly",
@@ -235,7 +265,7 @@ fn a_sitting_with_the_assembly_commands_against_a_running_board() {
     assert!(result.contains("by proxy of member 0"), "{result}");
     walk.ok(&["assembly", "sitting", "close", s[0], s[1], "--key", officer]);
 
-    // A later sitting whose roster is at the last version number: a change is refused
+    // A later chamber whose roster is at the last version number: a change is refused
     // with a message, not a panic on the next number.
     let last = std::fs::read_to_string(dir.join("roster.toml"))
         .unwrap()
@@ -243,17 +273,17 @@ fn a_sitting_with_the_assembly_commands_against_a_running_board() {
     std::fs::write(dir.join("last.toml"), last).unwrap();
     let opened = walk.ok(&[
         "assembly",
-        "sitting",
+        "chamber",
         "open",
         "--key",
         officer,
         "--name",
-        "Later sitting",
+        "Later chamber",
         "--clerk",
         &clerk_key,
     ]);
-    let later = field(&opened, "sitting:").to_owned();
-    let l = ["--sitting", later.as_str()];
+    let later = field(&opened, "chamber:").to_owned();
+    let l = ["--chamber", later.as_str()];
     walk.ok(&[
         "assembly",
         "roster",
@@ -265,6 +295,7 @@ fn a_sitting_with_the_assembly_commands_against_a_running_board() {
         "--members",
         "last.toml",
     ]);
+    walk.ok(&["assembly", "chamber", "start", l[0], l[1], "--key", officer]);
     let full = walk.refused(&[
         "assembly",
         "roster",
@@ -312,4 +343,10 @@ fn demo_assembly_recounts_every_division_of_a_577_member_chamber() {
         "{stdout}"
     );
     assert!(stdout.contains("vote signatures in one batch"), "{stdout}");
+    // The secret ballot: its election verified, its result its tally.
+    assert!(
+        stdout.contains("secret ballot: Mme Ada Lovelace")
+            && stdout.contains("the result is its tally, equal to the demo's own count"),
+        "{stdout}"
+    );
 }

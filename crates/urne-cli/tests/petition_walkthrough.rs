@@ -123,6 +123,7 @@ fn a_petition_from_wallets_to_its_outcome_over_http() {
         ]);
     }
 
+    let authority = ["--key", "data/authority.key"];
     let mut create = vec![
         "petition",
         "create",
@@ -146,10 +147,32 @@ fn a_petition_from_wallets_to_its_outcome_over_http() {
     for k in &registrar_keys {
         create.extend(["--registrar", k.as_str()]);
     }
+    // The definition binds the floor the board holds the snapshot to (spec/32 §32.6): the
+    // default (buckets of 2^10, 512 registered keys) refuses this demo's snapshot.
+    let strict = field(&walk.ok(&create), "petition:").to_owned();
+    let refused = walk.refused(
+        &[
+            &["petition", "open", "--petition", strict.as_str()][..],
+            &authority,
+            &["--snapshot", "snapshot.bin"],
+        ]
+        .concat(),
+    );
+    assert!(
+        refused.contains("body.bucket_bits") && refused.contains("below the petition's floor"),
+        "{refused}"
+    );
+    create.extend([
+        "--min-bucket-bits",
+        "2",
+        "--min-real-keys",
+        "2",
+        "--disclosure-min-bin",
+        "2",
+    ]);
     let created = walk.ok(&create);
     let petition = field(&created, "petition:").to_owned();
     let p = ["--petition", petition.as_str()];
-    let authority = ["--key", "data/authority.key"];
 
     // Not open yet: signing is refused. Rings of 4 are far below the spec's floor: this
     // demo lowers it explicitly.
@@ -205,8 +228,14 @@ fn a_petition_from_wallets_to_its_outcome_over_http() {
         refusal.contains("this wallet's registry has registrars 1 of 1"),
         "{refusal}"
     );
+    // Wallets 0 and 2 (district 1) and 3 (district 2) disclose their district; 1 does not.
+    let disclosing = [&demo_floor[..], &["--disclose-district"]].concat();
     for i in 0..4 {
-        let out = sign(i, false);
+        let out = if i == 1 {
+            sign(i, false)
+        } else {
+            sign_with(i, false, &disclosing)
+        };
         assert!(
             out.status.success(),
             "{}",
@@ -249,6 +278,13 @@ fn a_petition_from_wallets_to_its_outcome_over_http() {
     );
     assert!(
         status.contains("open, 3 signatures (threshold 3), 1 withdrawn"),
+        "{status}"
+    );
+    // District 2 has one disclosed signature, below the bin of 2: withheld.
+    assert!(
+        status.contains(
+            "disclosed districts (bins of at least 2 shown, the rest withheld): district 1: 2\n"
+        ),
         "{status}"
     );
 

@@ -54,4 +54,6 @@ pub mod labels {
     pub const BUCKET_PADDING: &[u8] = b"urne/v1/registry/bucket-padding\n";
     /// The generator of each district in district commitments (spec/30 §30.2).
     pub const DISTRICT_GENERATOR: &[u8] = b"urne/v1/registry/district-generator\n";
+    /// Padding commitments of a bucket's attribute ring (spec/31 §31.6).
+    pub const BUCKET_PADDING_COMMITMENT: &[u8] = b"urne/v1/registry/bucket-padding-commitment\n";
 }

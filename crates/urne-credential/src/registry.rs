@@ -18,7 +18,9 @@ use urne_crypto::{Point, Scalar};
 use urne_log::Hash;
 use urne_log::hash::{leaf_hash, root_of};
 
-use crate::labels::{BUCKET_ORDER, BUCKET_PADDING, SNAPSHOT_ID, SNAPSHOT_SIGNATURE};
+use crate::labels::{
+    BUCKET_ORDER, BUCKET_PADDING, BUCKET_PADDING_COMMITMENT, SNAPSHOT_ID, SNAPSHOT_SIGNATURE,
+};
 use crate::wallet::{ATTRIBUTE_DISTRICT, EnrolmentRequest, district_generator};
 
 /// Bytes of one entry: K (32) ‖ C (32).
@@ -33,7 +35,10 @@ pub const MAX_BUCKET_BITS: u8 = 16;
 pub const MAX_REGISTRARS: usize = 255;
 /// The most districts a snapshot counts (so its header fits in one record).
 pub const MAX_DISTRICTS: usize = 4096;
-const SNAPSHOT_VERSION: u8 = 1;
+/// The header version registrars write (spec/31 §31.4): the deal keyed by the registry id.
+const SNAPSHOT_VERSION: u8 = 2;
+/// The first published version, still read: the deal keyed by the snapshot id.
+const SNAPSHOT_VERSION_1: u8 = 1;
 const PART_VERSION: u8 = 1;
 const PART_HEADER: usize = 1 + 32 + 4 + 4 + 4;
 const SNAPSHOT_FIXED: usize = 1 + 32 + 4 + 32 + 32 + 8 + 1 + 32 + 4;
@@ -190,6 +195,10 @@ impl Registrars {
 /// A snapshot's header: everything the registrars sign (through its id).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SnapshotHeader {
+    /// 2 (what registrars write): buckets dealt by an order keyed by the registry id,
+    /// fixed before anyone enrols; 1 (as first published): keyed by the snapshot id,
+    /// which the registrar could re-roll by changing the entries (spec/31 §31.6).
+    pub version: u8,
     /// The registry id, which its registrars chose at random (spec/31 §31.2).
     pub registry: [u8; 32],
     /// Its number: 1, 2, … in the order published.
@@ -212,7 +221,7 @@ impl SnapshotHeader {
     /// Encodes (spec/31 §31.4).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(SNAPSHOT_FIXED + 12 * self.districts.len());
-        out.push(SNAPSHOT_VERSION);
+        out.push(self.version);
         out.extend_from_slice(&self.registry);
         out.extend_from_slice(&self.number.to_be_bytes());
         out.extend_from_slice(&self.previous);
@@ -238,6 +247,18 @@ impl SnapshotHeader {
             .into()
     }
 
+    /// What the bucket order is keyed by (spec/31 §31.6): the registry id (version 2),
+    /// which is fixed before the first enrolment (every enrolment request is bound to it,
+    /// spec/30 §30.4), so no choice the registrar makes when it builds a snapshot re-rolls
+    /// the order; the snapshot id `id` for version 1.
+    pub fn deal_key(&self, id: &[u8; 32]) -> [u8; 32] {
+        if self.version == SNAPSHOT_VERSION_1 {
+            *id
+        } else {
+            self.registry
+        }
+    }
+
     /// The number of buckets: ⌈total / 2^bits⌉, and 1 for an empty snapshot.
     pub fn bucket_count(&self) -> u32 {
         (self.total.div_ceil(1u64 << self.bucket_bits).max(1)) as u32
@@ -255,7 +276,8 @@ impl SnapshotHeader {
                 format!("{} bytes is shorter than a snapshot header", bytes.len()),
             ));
         }
-        if bytes[0] != SNAPSHOT_VERSION {
+        let version = bytes[0];
+        if version != SNAPSHOT_VERSION && version != SNAPSHOT_VERSION_1 {
             return Err(decode_err(
                 "version",
                 format!("snapshot version {} is not supported", bytes[0]),
@@ -344,6 +366,7 @@ impl SnapshotHeader {
         }
         Ok((
             Self {
+                version,
                 registry,
                 number,
                 previous,
@@ -675,7 +698,11 @@ impl SnapshotAssembler {
                 self.next
             )));
         }
-        let dealt = deal(&self.id, self.signed.header.bucket_count(), &self.entries);
+        let dealt = deal(
+            &self.signed.header.deal_key(&self.id),
+            self.signed.header.bucket_count(),
+            &self.entries,
+        );
         Ok(Snapshot {
             signed: self.signed,
             entries: self.entries,
@@ -767,6 +794,30 @@ impl Snapshot {
         Some(ring)
     }
 
+    /// Bucket `bucket`'s attribute ring (spec/31 §31.6): the district commitment of each
+    /// real key, in the ring's order, then padding commitments to 2^bits; None if there is
+    /// no such bucket. A signature that discloses a district proves it over this ring at
+    /// the index of its key (spec/08 §8.12).
+    pub fn bucket_commitments(&self, bucket: u32) -> Option<Vec<Point>> {
+        if bucket >= self.header().bucket_count() {
+            return None;
+        }
+        let keys = self.dealt.get(bucket as usize)?;
+        let mut ring = Vec::with_capacity(self.header().bucket_size());
+        for key in keys {
+            // Entries are sorted by key (spec/31 §31.5), and every dealt key is one.
+            let at = self
+                .entries
+                .binary_search_by(|e| e.key.as_bytes().cmp(key.as_bytes()))
+                .ok()?;
+            ring.push(self.entries[at].district);
+        }
+        for i in ring.len()..self.header().bucket_size() {
+            ring.push(padding_commitment(&self.id, bucket, i as u32));
+        }
+        Some(ring)
+    }
+
     /// How many registered (non-padding) keys bucket `bucket` holds, or None if there is
     /// no such bucket: a ring is only as anonymous as its real keys.
     pub fn real_keys(&self, bucket: u32) -> Option<usize> {
@@ -849,6 +900,18 @@ fn order_key(id: &[u8; 32], key: &Point) -> [u8; 32] {
 pub fn padding_point(id: &[u8; 32], bucket: u32, index: u32) -> Point {
     let mut input = Vec::with_capacity(BUCKET_PADDING.len() + 40);
     input.extend_from_slice(BUCKET_PADDING);
+    input.extend_from_slice(id);
+    input.extend_from_slice(&bucket.to_be_bytes());
+    input.extend_from_slice(&index.to_be_bytes());
+    hash_to_group(&input)
+}
+
+/// The padding commitment at `index` of bucket `bucket`'s attribute ring:
+/// hash-to-group(BUCKET_PADDING_COMMITMENT ‖ id ‖ bucket ‖ index), whose opening nobody
+/// knows, beside the padding key nobody can sign with.
+pub fn padding_commitment(id: &[u8; 32], bucket: u32, index: u32) -> Point {
+    let mut input = Vec::with_capacity(BUCKET_PADDING_COMMITMENT.len() + 40);
+    input.extend_from_slice(BUCKET_PADDING_COMMITMENT);
     input.extend_from_slice(id);
     input.extend_from_slice(&bucket.to_be_bytes());
     input.extend_from_slice(&index.to_be_bytes());
@@ -950,6 +1013,7 @@ impl Register {
         let leaves: Vec<Hash> = entries.iter().map(Entry::leaf).collect();
         (
             SnapshotHeader {
+                version: SNAPSHOT_VERSION,
                 registry,
                 number,
                 previous,

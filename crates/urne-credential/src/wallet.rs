@@ -145,6 +145,12 @@ impl Attribute {
         }
     }
 
+    /// The blinding b of its commitment: what a signature that discloses the attribute
+    /// proves knowledge of (spec/08 §8.12). Secret.
+    pub fn blinding(&self) -> &SecretScalar {
+        &self.blinding
+    }
+
     /// Its Pedersen commitment: G_value + blinding·H for a district (spec/30 §30.2),
     /// value·G + blinding·H for any other attribute.
     pub fn commitment(&self) -> Point {

@@ -133,10 +133,64 @@ pub fn triptych_sign_with_nonces(
         index,
         secret,
         secret,
+        None,
         linking_base,
         context,
         nonces,
         true,
+    )
+}
+
+/// Disclosing Triptych signature (spec/08 §8.12) with the 4 + m·n + m nonces given (those
+/// of [`triptych_sign_with_nonces`], then ρ'_0 … ρ'_{m−1}); the witness (key and
+/// commitment opening) is checked and the signature self-checked.
+#[allow(clippy::too_many_arguments)]
+pub fn triptych_sign_disclosing_with_nonces(
+    ring: &crate::triptych::Ring,
+    attribute: &crate::triptych::Attribute<'_>,
+    index: usize,
+    secret: &zeroize::Zeroizing<DalekScalar>,
+    blinding: &zeroize::Zeroizing<DalekScalar>,
+    linking_base: &curve25519_dalek::ristretto::RistrettoPoint,
+    context: &[u8],
+    nonces: &[SecretScalar],
+) -> Result<crate::triptych::Signature, crate::triptych::Error> {
+    crate::triptych::sign_with_nonces(
+        ring,
+        index,
+        secret,
+        secret,
+        Some((attribute, blinding)),
+        linking_base,
+        context,
+        nonces,
+        true,
+    )
+}
+
+/// A disclosing Triptych "signature" made without checking the witness: `blinding` need
+/// not open the commitment at `index` to `attribute.base` (E5's forgeries).
+#[allow(clippy::too_many_arguments)]
+pub fn triptych_forge_disclosing_with_nonces(
+    ring: &crate::triptych::Ring,
+    attribute: &crate::triptych::Attribute<'_>,
+    index: usize,
+    secret: &zeroize::Zeroizing<DalekScalar>,
+    blinding: &zeroize::Zeroizing<DalekScalar>,
+    linking_base: &curve25519_dalek::ristretto::RistrettoPoint,
+    context: &[u8],
+    nonces: &[SecretScalar],
+) -> Result<crate::triptych::Signature, crate::triptych::Error> {
+    crate::triptych::sign_with_nonces(
+        ring,
+        index,
+        secret,
+        secret,
+        Some((attribute, blinding)),
+        linking_base,
+        context,
+        nonces,
+        false,
     )
 }
 
@@ -158,10 +212,39 @@ pub fn triptych_forge_with_nonces(
         index,
         ring_secret,
         tag_secret,
+        None,
         linking_base,
         context,
         nonces,
         false,
+    )
+}
+
+/// A Triptych "signature" whose B commits to `sigma_B` and whose responses answer for
+/// the matrix `sigma` (m rows of n, row-major, each summing to 1) instead of the one-hot
+/// digits of an index; E3 and E4 answer for `ring_secret` and `tag_secret`. The
+/// structural forgeries of spec/08 §8.11 (a digit 2, two 1s in a row, a row of halves:
+/// E2 only; a B with no 1 in a row: E1 only).
+#[allow(clippy::too_many_arguments)]
+pub fn triptych_forge_structure(
+    ring: &crate::triptych::Ring,
+    sigma: &[DalekScalar],
+    sigma_B: &[DalekScalar],
+    ring_secret: &zeroize::Zeroizing<DalekScalar>,
+    tag_secret: &zeroize::Zeroizing<DalekScalar>,
+    linking_base: &curve25519_dalek::ristretto::RistrettoPoint,
+    context: &[u8],
+    nonces: &[SecretScalar],
+) -> Result<crate::triptych::Signature, crate::triptych::Error> {
+    crate::triptych::structural::forge(
+        ring,
+        sigma,
+        sigma_B,
+        ring_secret,
+        tag_secret,
+        linking_base,
+        context,
+        nonces,
     )
 }
 
@@ -173,4 +256,15 @@ pub fn triptych_challenge(
     signature: &crate::triptych::Signature,
 ) -> Scalar {
     crate::triptych::challenge_of(ring, linking_base, context, signature)
+}
+
+/// The challenge ξ of a disclosing Triptych signature (spec/08 §8.12).
+pub fn triptych_challenge_disclosing(
+    ring: &crate::triptych::Ring,
+    attribute: &crate::triptych::Attribute<'_>,
+    linking_base: &curve25519_dalek::ristretto::RistrettoPoint,
+    context: &[u8],
+    signature: &crate::triptych::Signature,
+) -> Result<Scalar, crate::triptych::Error> {
+    crate::triptych::challenge_of_disclosing(ring, attribute, linking_base, context, signature)
 }

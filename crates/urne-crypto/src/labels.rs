@@ -14,6 +14,9 @@ pub const PROOF_CDS_RANGE: &[u8] = b"urne/v1/proof/cds-range";
 pub const PROOF_BIT_RANGE: &[u8] = b"urne/v1/proof/bit-range";
 /// Transcript label of the Triptych linkable ring signature (spec/08-triptych.md §8.7).
 pub const PROOF_TRIPTYCH: &[u8] = b"urne/v1/proof/triptych";
+/// Transcript label of Triptych with attribute disclosure, the parallel relation
+/// (spec/08-triptych.md §8.12).
+pub const PROOF_TRIPTYCH_DISCLOSING: &[u8] = b"urne/v1/proof/triptych-disclosing";
 /// Prefix of the hash that derives a Triptych linking base U (spec/08-triptych.md §8.5).
 pub const TRIPTYCH_LINKING_BASE: &[u8] = b"urne/v1/triptych/linking-base";
 /// Prefix of the hash of a Triptych ring, its digest (spec/08-triptych.md §8.3).
@@ -53,12 +56,13 @@ mod tests {
     fn labels_are_frozen_as_spec_03_lists_them() {
         // Changing a label breaks every record ever made: add a new label instead, and
         // the spec's table with it.
-        let code: [(&str, &[u8]); 8] = [
+        let code: [(&str, &[u8]); 9] = [
             ("PROOF_SCHNORR", PROOF_SCHNORR),
             ("PROOF_DLEQ", PROOF_DLEQ),
             ("PROOF_CDS_RANGE", PROOF_CDS_RANGE),
             ("PROOF_BIT_RANGE", PROOF_BIT_RANGE),
             ("PROOF_TRIPTYCH", PROOF_TRIPTYCH),
+            ("PROOF_TRIPTYCH_DISCLOSING", PROOF_TRIPTYCH_DISCLOSING),
             ("TRIPTYCH_LINKING_BASE", TRIPTYCH_LINKING_BASE),
             ("TRIPTYCH_RING", TRIPTYCH_RING),
             ("GENERATOR_PREFIX", GENERATOR_PREFIX),

@@ -38,7 +38,9 @@ pub use zeroize::Zeroizing;
 use crate::encoding::Scalar as CanonicalScalar;
 use crate::encoding::{DecodeError, Point, Reader};
 use crate::group::{generator, hash_to_group};
-use crate::labels::{PROOF_TRIPTYCH, TRIPTYCH_LINKING_BASE, TRIPTYCH_RING};
+use crate::labels::{
+    PROOF_TRIPTYCH, PROOF_TRIPTYCH_DISCLOSING, TRIPTYCH_LINKING_BASE, TRIPTYCH_RING,
+};
 use crate::proofs::{PROOF_ENCODING_VERSION, prover_challenge};
 use crate::secret::{NonceSource, SecretScalar};
 use crate::weaken::{Check, skipped};
@@ -85,6 +87,19 @@ pub enum Error {
         /// The signature's ring size.
         signature: usize,
     },
+    /// A signature that discloses an attribute checked as one that does not, or the
+    /// reverse (spec/08 §8.12).
+    DisclosureMismatch {
+        /// Whether the signature discloses one.
+        disclosing: bool,
+    },
+    /// The attribute commitments are not one per ring key (spec/08 §8.12).
+    CommitmentRingSize {
+        /// The ring's size.
+        keys: usize,
+        /// The number of commitments.
+        commitments: usize,
+    },
     /// A field of the signature failed strict decoding (spec/08 §8.6).
     Decode(DecodeError),
     /// A verification equation does not hold: `E1`…`E4` of spec/08 §8.8.
@@ -109,8 +124,10 @@ impl Error {
         match self {
             Self::Equation { equation } => equation,
             Self::Decode(_) => "decode",
-            Self::ParametersMismatch { .. } => "parameters",
-            Self::RingSize { .. } | Self::RingKey { .. } => "ring",
+            Self::ParametersMismatch { .. } | Self::DisclosureMismatch { .. } => "parameters",
+            Self::RingSize { .. } | Self::RingKey { .. } | Self::CommitmentRingSize { .. } => {
+                "ring"
+            }
             Self::LinkingBaseIdentity | Self::IndexOutOfRange { .. } => "statement",
             Self::Batch { .. } => "batch",
             Self::WitnessMismatch | Self::SelfCheckFailed(_) => "witness",
@@ -138,9 +155,19 @@ impl fmt::Display for Error {
                 f,
                 "the signature is for a ring of {signature} keys, the ring has {ring}"
             ),
+            Self::DisclosureMismatch { disclosing: true } => f.write_str(
+                "the signature discloses an attribute: it is checked with the attribute commitments",
+            ),
+            Self::DisclosureMismatch { disclosing: false } => {
+                f.write_str("the signature discloses no attribute, but one was expected")
+            }
+            Self::CommitmentRingSize { keys, commitments } => write!(
+                f,
+                "{commitments} attribute commitments for a ring of {keys} keys: one per key"
+            ),
             Self::Decode(e) => write!(f, "malformed signature: {e}"),
             Self::Equation { equation } => {
-                write!(f, "verification equation {equation} of spec/08 §8.8 fails")
+                write!(f, "verification equation {equation} of spec/08 §8.8/§8.12 fails")
             }
             Self::Batch { invalid } => {
                 write!(f, "{} signature(s) of the batch fail:", invalid.len())?;
@@ -217,6 +244,17 @@ impl Parameters {
     /// Nonces a signature draws: r_A, r_B, r_C, r_D, m(n−1) values a_{j,i}, m values ρ_j.
     pub fn nonce_count(&self) -> usize {
         4 + self.m * self.n()
+    }
+
+    /// The length of a disclosing signature (spec/08 §8.12): m points W_j and z_b more.
+    pub fn disclosing_signature_len(&self) -> usize {
+        self.signature_len() + 32 * (self.m + 1)
+    }
+
+    /// Nonces a disclosing signature draws: those of [`Self::nonce_count`], then m
+    /// values ρ'_j.
+    pub fn disclosing_nonce_count(&self) -> usize {
+        self.nonce_count() + self.m
     }
 }
 
@@ -380,9 +418,69 @@ pub struct Signature {
     z_A: Scalar,
     z_C: Scalar,
     z: Scalar,
+    /// The parallel relation's part, for a signature that discloses an attribute.
+    disclosure: Option<Disclosure>,
+}
+
+/// What a disclosing signature adds (spec/08 §8.12): W_j = Σ_k p_{k,j}·C_k + ρ'_j·H and
+/// z_b = b·ξ^m − Σ_j ρ'_j·ξ^j.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Disclosure {
+    W: Vec<Point>,
+    z_b: Scalar,
+}
+
+/// The attribute a disclosing signature speaks of (spec/08 §8.12): the commitments C_k,
+/// one per ring key and in its order, and the generator Q of the disclosed value, so
+/// that the signer proves C_l − Q = b·H for its own index l.
+#[derive(Clone, Copy, Debug)]
+pub struct Attribute<'a> {
+    /// The commitments, C_k for the key M_k.
+    pub commitments: &'a Ring,
+    /// Q: the disclosed value's generator (a district's G_d).
+    pub base: RistrettoPoint,
+}
+
+/// H of spec/01 §1.3 (`urne/v1/generator/H`), the blinding base of the attribute
+/// commitments of spec/30 §30.2.
+fn blinding_base() -> &'static (RistrettoPoint, [u8; 32]) {
+    static H: OnceLock<(RistrettoPoint, [u8; 32])> = OnceLock::new();
+    H.get_or_init(|| {
+        let h = *crate::group::generator_h().as_ristretto();
+        (h, h.compress().to_bytes())
+    })
+}
+
+/// The attribute statement as the transcript binds it.
+#[derive(Clone, Copy)]
+pub(crate) struct AttributeStatement<'a> {
+    commitments: &'a Ring,
+    base: &'a RistrettoPoint,
+    base_encoding: [u8; 32],
+}
+
+impl<'a> AttributeStatement<'a> {
+    fn new(ring: &Ring, attribute: &'a Attribute<'a>) -> Result<Self, Error> {
+        if attribute.commitments.len() != ring.len() {
+            return Err(Error::CommitmentRingSize {
+                keys: ring.len(),
+                commitments: attribute.commitments.len(),
+            });
+        }
+        Ok(Self {
+            commitments: attribute.commitments,
+            base: &attribute.base,
+            base_encoding: attribute.base.compress().to_bytes(),
+        })
+    }
 }
 
 impl Signature {
+    /// True if the signature discloses an attribute (spec/08 §8.12).
+    pub fn discloses(&self) -> bool {
+        self.disclosure.is_some()
+    }
+
     /// The tag J = r⁻¹·U: equal for two signatures exactly when one key signed both
     /// under one linking base.
     pub fn tag(&self) -> CompressedRistretto {
@@ -408,13 +506,33 @@ impl Signature {
         for scalar in self.f.iter().chain([&self.z_A, &self.z_C, &self.z]) {
             out.extend_from_slice(scalar.as_bytes());
         }
+        if let Some(d) = &self.disclosure {
+            for point in &d.W {
+                out.extend_from_slice(point.as_bytes());
+            }
+            out.extend_from_slice(d.z_b.as_bytes());
+        }
         out
     }
 
     /// Strict decoding for a ring of the given parameters (spec/08 §8.6): version 1, the
     /// exact length, canonical points none the identity, canonical scalars.
     pub fn from_bytes(bytes: &[u8], parameters: Parameters) -> Result<Self, Error> {
-        let expected = parameters.signature_len();
+        Self::decode(bytes, parameters, false)
+    }
+
+    /// Strict decoding of a disclosing signature (spec/08 §8.12): §8.6's fields, then
+    /// W_0 … W_{m−1} (points, none the identity) and z_b (canonical).
+    pub fn from_bytes_disclosing(bytes: &[u8], parameters: Parameters) -> Result<Self, Error> {
+        Self::decode(bytes, parameters, true)
+    }
+
+    fn decode(bytes: &[u8], parameters: Parameters, disclosing: bool) -> Result<Self, Error> {
+        let expected = if disclosing {
+            parameters.disclosing_signature_len()
+        } else {
+            parameters.signature_len()
+        };
         let mut reader = Reader::new(bytes);
         reader.version("version", PROOF_ENCODING_VERSION)?;
         // The length first: a signature for another ring size is named as such, not as
@@ -451,6 +569,15 @@ impl Signature {
         let z_A = *reader.scalar("z_A")?.as_dalek();
         let z_C = *reader.scalar("z_C")?.as_dalek();
         let z = *reader.scalar("z")?.as_dalek();
+        let disclosure = if disclosing {
+            let W = (0..m)
+                .map(|j| reader.point_non_identity(|| format!("W[{j}]")))
+                .collect::<Result<Vec<_>, _>>()?;
+            let z_b = *reader.scalar("z_b")?.as_dalek();
+            Some(Disclosure { W, z_b })
+        } else {
+            None
+        };
         reader.finish()?;
         Ok(Self {
             parameters,
@@ -465,6 +592,7 @@ impl Signature {
             z_A,
             z_C,
             z,
+            disclosure,
         })
     }
 
@@ -481,16 +609,32 @@ impl Signature {
     }
 }
 
-/// The transcript up to the commitments (spec/08 §8.7 items 1–5).
-fn statement_transcript(ring: &Ring, U: &[u8; 32], J: &[u8; 32], context: &[u8]) -> Transcript {
+/// The transcript up to the commitments (spec/08 §8.7 items 1–4; §8.12 for a disclosing
+/// signature: its own label, then the commitments' digest, Q and H after J).
+fn statement_transcript(
+    ring: &Ring,
+    U: &[u8; 32],
+    J: &[u8; 32],
+    context: &[u8],
+    attribute: Option<&AttributeStatement<'_>>,
+) -> Transcript {
     let p = ring.parameters;
-    let mut t = Transcript::new(PROOF_TRIPTYCH);
+    let mut t = Transcript::new(if attribute.is_some() {
+        PROOF_TRIPTYCH_DISCLOSING
+    } else {
+        PROOF_TRIPTYCH
+    });
     t.append_message(b"context", context);
     t.append_u64(b"n", p.n() as u64);
     t.append_u64(b"m", p.m as u64);
     t.append_message(b"ring", &ring.digest);
     t.append_message(b"U", U);
     t.append_message(b"J", J);
+    if let Some(a) = attribute {
+        t.append_message(b"commitments", &a.commitments.digest);
+        t.append_message(b"Q", &a.base_encoding);
+        t.append_message(b"H", &blinding_base().1);
+    }
     t
 }
 
@@ -504,6 +648,7 @@ fn challenge_from(
     D: &Point,
     X: &[Point],
     Y: &[Point],
+    W: &[Point],
 ) -> Scalar {
     for (label, point) in [(b"A", A), (b"B", B), (b"C", C), (b"D", D)] {
         t.append_message(label, point.as_bytes());
@@ -514,20 +659,30 @@ fn challenge_from(
     for point in Y {
         t.append_message(b"Y", point.as_bytes());
     }
+    for point in W {
+        t.append_message(b"W", point.as_bytes());
+    }
     let mut wide = [0u8; 64];
     t.challenge_bytes(b"c", &mut wide);
     Scalar::from_bytes_mod_order_wide(&wide)
 }
 
-pub(crate) fn challenge(ring: &Ring, U: &[u8; 32], context: &[u8], s: &Signature) -> Scalar {
+pub(crate) fn challenge(
+    ring: &Ring,
+    U: &[u8; 32],
+    context: &[u8],
+    attribute: Option<&AttributeStatement<'_>>,
+    s: &Signature,
+) -> Scalar {
     challenge_from(
-        statement_transcript(ring, U, s.J.as_bytes(), context),
+        statement_transcript(ring, U, s.J.as_bytes(), context, attribute),
         &s.A,
         &s.B,
         &s.C,
         &s.D,
         &s.X,
         &s.Y,
+        s.disclosure.as_ref().map_or(&[], |d| &d.W),
     )
 }
 
@@ -554,12 +709,51 @@ pub fn sign<R: CryptoRng + ?Sized>(
     let witness = SecretScalar::from_dalek(**secret);
     let tag = tag_for(secret, linking_base);
     let nonces = NonceSource::hedged(
-        &statement_transcript(ring, &U, tag.as_bytes(), context),
+        &statement_transcript(ring, &U, tag.as_bytes(), context, None),
         &[&witness],
         rng,
     );
-    let signature = prove(ring, index, secret, &tag, &U, context, nonces, true)?;
-    self_check(ring, linking_base, context, &signature)?;
+    let signature = prove_with(ring, index, secret, &tag, &U, context, None, nonces, true)?;
+    self_check(ring, None, linking_base, context, &signature)?;
+    Ok(signature)
+}
+
+/// Signs as [`sign`] and also proves that the attribute commitment at the signer's
+/// index opens to the disclosed value: C_l = Q + b·H with `blinding` = b (spec/08 §8.12,
+/// the parallel relation with one index).
+#[allow(clippy::too_many_arguments)]
+pub fn sign_disclosing<R: CryptoRng + ?Sized>(
+    ring: &Ring,
+    attribute: &Attribute<'_>,
+    index: usize,
+    secret: &Zeroizing<Scalar>,
+    blinding: &Zeroizing<Scalar>,
+    linking_base: &RistrettoPoint,
+    context: &[u8],
+    rng: &mut R,
+) -> Result<Signature, Error> {
+    let U = linking_base_encoding(linking_base)?;
+    let statement = AttributeStatement::new(ring, attribute)?;
+    let witness = SecretScalar::from_dalek(**secret);
+    let blinding_witness = SecretScalar::from_dalek(**blinding);
+    let tag = tag_for(secret, linking_base);
+    let nonces = NonceSource::hedged(
+        &statement_transcript(ring, &U, tag.as_bytes(), context, Some(&statement)),
+        &[&witness, &blinding_witness],
+        rng,
+    );
+    let signature = prove_with(
+        ring,
+        index,
+        secret,
+        &tag,
+        &U,
+        context,
+        Some((&statement, blinding)),
+        nonces,
+        true,
+    )?;
+    self_check(ring, Some(attribute), linking_base, context, &signature)?;
     Ok(signature)
 }
 
@@ -572,19 +766,26 @@ fn tag_for(secret: &Zeroizing<Scalar>, U: &RistrettoPoint) -> Point {
 
 fn self_check(
     ring: &Ring,
+    attribute: Option<&Attribute<'_>>,
     U: &RistrettoPoint,
     context: &[u8],
     signature: &Signature,
 ) -> Result<(), Error> {
     if cfg!(any(debug_assertions, feature = "self-check")) {
-        verify(ring, U, context, signature).map_err(|e| Error::SelfCheckFailed(Box::new(e)))?;
+        match attribute {
+            None => verify(ring, U, context, signature),
+            Some(a) => verify_disclosing(ring, a, U, context, signature),
+        }
+        .map_err(|e| Error::SelfCheckFailed(Box::new(e)))?;
     }
     Ok(())
 }
 
-/// As [`sign`] with the nonces given, in the order of spec/08 §8.7 (`crate::hazmat`).
-/// With `check_witness` false, the ring secret and the tag's secret may differ from each
-/// other and from the ring: the vector generator's forgeries.
+/// As [`sign`] (or [`sign_disclosing`], with `attribute` and its blinding) with the
+/// nonces given, in the order of spec/08 §8.7 and §8.12 (`crate::hazmat`). With
+/// `check_witness` false, the ring secret and the tag's secret may differ from each other
+/// and from the ring, and the blinding need not open the commitment: the vector
+/// generator's forgeries.
 #[cfg(feature = "hazmat")]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sign_with_nonces(
@@ -592,6 +793,7 @@ pub(crate) fn sign_with_nonces(
     index: usize,
     secret: &Zeroizing<Scalar>,
     tag_secret: &Zeroizing<Scalar>,
+    attribute: Option<(&Attribute<'_>, &Zeroizing<Scalar>)>,
     linking_base: &RistrettoPoint,
     context: &[u8],
     nonces: &[SecretScalar],
@@ -599,31 +801,50 @@ pub(crate) fn sign_with_nonces(
 ) -> Result<Signature, Error> {
     let U = linking_base_encoding(linking_base)?;
     let tag = tag_for(tag_secret, linking_base);
-    let source = NonceSource::explicit(nonces, ring.parameters.nonce_count()).map_err(|_| {
+    let p = ring.parameters;
+    let expected = if attribute.is_some() {
+        p.disclosing_nonce_count()
+    } else {
+        p.nonce_count()
+    };
+    let source = NonceSource::explicit(nonces, expected).map_err(|_| {
         Error::Decode(DecodeError::new(
             "nonces",
             crate::DecodeErrorKind::WrongLength {
-                expected: ring.parameters.nonce_count(),
+                expected,
                 found: nonces.len(),
             },
         ))
     })?;
-    let signature = prove(
+    let statement = match attribute {
+        Some((a, _)) => Some(AttributeStatement::new(ring, a)?),
+        None => None,
+    };
+    let signature = prove_with(
         ring,
         index,
         secret,
         &tag,
         &U,
         context,
+        statement.as_ref().zip(attribute.map(|(_, b)| b)),
         source,
         check_witness,
     )?;
     if check_witness {
-        self_check(ring, linking_base, context, &signature)?;
+        self_check(
+            ring,
+            attribute.map(|(a, _)| a),
+            linking_base,
+            context,
+            &signature,
+        )?;
     }
     Ok(signature)
 }
 
+/// [`prove_with`] without an attribute (the tests' forgeries).
+#[cfg(test)]
 #[allow(clippy::too_many_arguments)]
 fn prove(
     ring: &Ring,
@@ -632,6 +853,86 @@ fn prove(
     J: &Point,
     U_encoding: &[u8; 32],
     context: &[u8],
+    nonces: NonceSource<'_>,
+    check_witness: bool,
+) -> Result<Signature, Error> {
+    prove_with(
+        ring,
+        index,
+        r,
+        J,
+        U_encoding,
+        context,
+        None,
+        nonces,
+        check_witness,
+    )
+}
+
+/// Σ_k p_{k,d}·P_k for d < m, with p_k(x) = Π_j (σ_{j,k_j}·x + a_{j,k_j}) (spec/08 §8.7
+/// step 5), in constant time in l.
+///
+/// Expanding the product, the coefficient of x^d picks σ (digit k_j = l_j) in d digits
+/// and a in the others, so the sum is folded one digit at a time: at digit j, a tensor
+/// of degree d either selects its slice k_j = l_j (degree d + 1, a constant-time select)
+/// or contracts it with a_{j,·} (degree d). Tensors of equal degree are added. That costs
+/// about N·n/(n−1)² small multiscalar products instead of m multiscalar products of size
+/// N. The partial sums depend on l and the a_{j,i}: wiped on drop like the scalars.
+fn fold_ring(
+    points: &[RistrettoPoint],
+    p: &Parameters,
+    index: usize,
+    a: &[Scalar],
+) -> Zeroizing<Vec<RistrettoPoint>> {
+    let (n, m) = (p.n(), p.m);
+    let mut tensors: Zeroizing<Vec<Vec<RistrettoPoint>>> = Zeroizing::new(vec![points.to_vec()]);
+    for j in 0..m {
+        let digit = ((index >> (p.base_bits as usize * j)) & (n - 1)) as u64;
+        let a_row = &a[j * n + 1..(j + 1) * n];
+        let size = tensors[0].len() / n;
+        let degrees = (tensors.len() + 1).min(m);
+        let mut next = Zeroizing::new(vec![vec![RistrettoPoint::default(); size]; degrees]);
+        let mut differences = Zeroizing::new(vec![RistrettoPoint::default(); n - 1]);
+        for (d, tensor) in tensors.iter().enumerate() {
+            for (w, slice) in tensor.chunks_exact(n).enumerate() {
+                // a_{j,0} = −Σ_{i≥1} a_{j,i}, so Σ_i a_{j,i}·T_i = Σ_{i≥1} a_{j,i}·(T_i − T_0).
+                for (difference, point) in differences.iter_mut().zip(&slice[1..]) {
+                    *difference = point - slice[0];
+                }
+                next[d][w] += RistrettoPoint::multiscalar_mul(a_row, differences.iter());
+                if d + 1 < degrees {
+                    let mut selected = Zeroizing::new(slice[0]);
+                    for (i, point) in slice.iter().enumerate().skip(1) {
+                        selected.conditional_assign(point, digit.ct_eq(&(i as u64)));
+                    }
+                    next[d + 1][w] += *selected;
+                }
+            }
+        }
+        tensors = next;
+    }
+    Zeroizing::new(tensors.iter().map(|t| t[0]).collect())
+}
+
+/// True if `expected` is the encoding at `index`, by a scan of the whole ring: M[index]
+/// would be a secret-dependent memory access.
+fn holds_at(ring: &Ring, index: usize, expected: &[u8; 32]) -> bool {
+    let mut found = Choice::from(0);
+    for (k, encoding) in ring.encodings.iter().enumerate() {
+        found |= (k as u64).ct_eq(&(index as u64)) & encoding.ct_eq(expected);
+    }
+    bool::from(found)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn prove_with(
+    ring: &Ring,
+    index: usize,
+    r: &Zeroizing<Scalar>,
+    J: &Point,
+    U_encoding: &[u8; 32],
+    context: &[u8],
+    attribute: Option<(&AttributeStatement<'_>, &Zeroizing<Scalar>)>,
     mut nonces: NonceSource<'_>,
     check_witness: bool,
 ) -> Result<Signature, Error> {
@@ -643,15 +944,17 @@ fn prove(
             ring_size: N,
         });
     }
+    let (H_A, _) = blinding_base();
     if check_witness {
-        // A scan of the whole ring: M[index] would be a secret-dependent memory access.
         let key = (RISTRETTO_BASEPOINT_TABLE * &**r).compress().to_bytes();
-        let mut found = Choice::from(0);
-        for (k, encoding) in ring.encodings.iter().enumerate() {
-            found |= (k as u64).ct_eq(&(index as u64)) & encoding.ct_eq(&key);
-        }
-        if !bool::from(found) {
+        if !holds_at(ring, index, &key) {
             return Err(Error::WitnessMismatch);
+        }
+        if let Some((a, b)) = attribute {
+            let commitment = (a.base + H_A * **b).compress().to_bytes();
+            if !holds_at(a.commitments, index, &commitment) {
+                return Err(Error::WitnessMismatch);
+            }
         }
     }
 
@@ -671,6 +974,10 @@ fn prove(
         a[j * n] = -*sum;
     }
     let rho: Vec<Zeroizing<Scalar>> = (0..m).map(|_| nonces.next()).collect();
+    let rho_b: Vec<Zeroizing<Scalar>> = match attribute {
+        Some(_) => (0..m).map(|_| nonces.next()).collect(),
+        None => Vec::new(),
+    };
 
     // σ_{j,i} = [digit j of l = i], selected without a branch or an index on l.
     let mut sigma = Zeroizing::new(vec![Scalar::ZERO; m * n]);
@@ -702,43 +1009,8 @@ fn prove(
     let d_entries: Zeroizing<Vec<Scalar>> = Zeroizing::new(a.iter().map(|a| -(a * a)).collect());
     let D = commit(&d_entries, &r_D);
 
-    // X_d = Σ_k p_{k,d}·M_k with p_k(x) = Π_j (σ_{j,k_j}·x + a_{j,k_j}). Expanding the
-    // product, the coefficient of x^d picks σ (digit k_j = l_j) in d digits and a in the
-    // others, so X_d − ρ_d·G is a sum over the ring folded one digit at a time: at digit
-    // j, a tensor of degree d either selects its slice k_j = l_j (degree d + 1, a
-    // constant-time select) or contracts it with a_{j,·} (degree d). Tensors of equal
-    // degree are added. That costs about N·n/(n−1)² small multiscalar products instead
-    // of m multiscalar products of size N, and gives the same X.
-    // The partial sums depend on l and the a_{j,i}: wiped on drop like the scalars.
-    let mut tensors: Zeroizing<Vec<Vec<RistrettoPoint>>> = Zeroizing::new(vec![ring.keys.clone()]);
-    for j in 0..m {
-        let digit = ((index >> (p.base_bits as usize * j)) & (n - 1)) as u64;
-        let a_row = &a[j * n + 1..(j + 1) * n];
-        let size = tensors[0].len() / n;
-        let degrees = (tensors.len() + 1).min(m);
-        let mut next = Zeroizing::new(vec![vec![RistrettoPoint::default(); size]; degrees]);
-        let mut differences = Zeroizing::new(vec![RistrettoPoint::default(); n - 1]);
-        for (d, tensor) in tensors.iter().enumerate() {
-            for (w, slice) in tensor.chunks_exact(n).enumerate() {
-                // a_{j,0} = −Σ_{i≥1} a_{j,i}, so Σ_i a_{j,i}·T_i = Σ_{i≥1} a_{j,i}·(T_i − T_0).
-                for (difference, point) in differences.iter_mut().zip(&slice[1..]) {
-                    *difference = point - slice[0];
-                }
-                next[d][w] += RistrettoPoint::multiscalar_mul(a_row, differences.iter());
-                if d + 1 < degrees {
-                    let mut selected = Zeroizing::new(slice[0]);
-                    for (i, point) in slice.iter().enumerate().skip(1) {
-                        selected.conditional_assign(point, digit.ct_eq(&(i as u64)));
-                    }
-                    next[d + 1][w] += *selected;
-                }
-            }
-        }
-        tensors = next;
-    }
-    let X_points: Vec<RistrettoPoint> = tensors.iter().map(|t| t[0]).collect();
-    let X: Vec<Point> = X_points
-        .into_iter()
+    let X: Vec<Point> = fold_ring(&ring.keys, &p, index, &a)
+        .iter()
         .zip(&rho)
         .map(|(X_j, rho_j)| Point::from_ristretto(X_j + RISTRETTO_BASEPOINT_TABLE * &**rho_j))
         .collect();
@@ -746,15 +1018,32 @@ fn prove(
         .iter()
         .map(|rho_j| Point::from_ristretto(J.as_ristretto() * **rho_j))
         .collect();
+    // The parallel ring: W_d = Σ_k p_{k,d}·C_k + ρ'_d·H. (Σ_k p_{k,d} = 0 for d < m, so
+    // the offset by Q that the relation is about, P_k = C_k − Q, changes no W_d.)
+    let W: Vec<Point> = match attribute {
+        Some((a_statement, _)) => fold_ring(&a_statement.commitments.keys, &p, index, &a)
+            .iter()
+            .zip(&rho_b)
+            .map(|(W_j, rho_j)| Point::from_ristretto(W_j + H_A * **rho_j))
+            .collect(),
+        None => Vec::new(),
+    };
 
     let xi = prover_challenge(challenge_from(
-        statement_transcript(ring, U_encoding, J.as_bytes(), context),
+        statement_transcript(
+            ring,
+            U_encoding,
+            J.as_bytes(),
+            context,
+            attribute.map(|(a, _)| a),
+        ),
         &A,
         &B,
         &C,
         &D,
         &X,
         &Y,
+        &W,
     ));
 
     let mut f = Vec::with_capacity(m * (n - 1));
@@ -765,14 +1054,22 @@ fn prove(
     }
     let z_A = *r_A + xi * *r_B;
     let z_C = xi * *r_C + *r_D;
-    // z = r·ξ^m − Σ_j ρ_j·ξ^j.
+    // z = r·ξ^m − Σ_j ρ_j·ξ^j, and z_b = b·ξ^m − Σ_j ρ'_j·ξ^j.
     let mut power = Scalar::ONE;
     let mut rho_sum = Zeroizing::new(Scalar::ZERO);
-    for rho_j in &rho {
+    let mut rho_b_sum = Zeroizing::new(Scalar::ZERO);
+    for (j, rho_j) in rho.iter().enumerate() {
         *rho_sum += **rho_j * power;
+        if let Some(rho_b_j) = rho_b.get(j) {
+            *rho_b_sum += **rho_b_j * power;
+        }
         power *= xi;
     }
     let z = **r * power - *rho_sum;
+    let disclosure = attribute.map(|(_, b)| Disclosure {
+        W,
+        z_b: **b * power - *rho_b_sum,
+    });
 
     Ok(Signature {
         parameters: p,
@@ -787,6 +1084,7 @@ fn prove(
         z_A,
         z_C,
         z,
+        disclosure,
     })
 }
 
@@ -821,12 +1119,16 @@ fn add_ring_coefficients(
     }
 }
 
-/// The weighted terms of one signature's four equations (spec/08 §8.8), added to the
+/// The weighted terms of one signature's equations (spec/08 §8.8, §8.12), added to the
 /// batch's shared coefficients; its own points and their scalars are pushed.
 struct Terms<'a> {
     ring: &'a mut [Montgomery],
+    /// The attribute commitments' coefficients (empty if no signature discloses).
+    commitments: &'a mut [Montgomery],
     G: &'a mut Scalar,
     H: &'a mut Scalar,
+    /// The coefficient of H of spec/01, the commitments' blinding base.
+    H_A: &'a mut Scalar,
     U: &'a mut Scalar,
     commitment: &'a mut [Scalar],
     scalars: &'a mut Vec<Scalar>,
@@ -834,11 +1136,18 @@ struct Terms<'a> {
     scratch: &'a mut Vec<Montgomery>,
 }
 
-/// Weights of E1…E4; a zero weight leaves its equation out.
-fn add_terms(s: &Signature, xi: &Scalar, weights: [Scalar; 4], t: &mut Terms<'_>) {
+/// Weights of E1…E5; a zero weight leaves its equation out. `attribute_base` is Q for a
+/// disclosing signature (E5 needs it).
+fn add_terms(
+    s: &Signature,
+    xi: &Scalar,
+    weights: [Scalar; 5],
+    attribute_base: Option<&RistrettoPoint>,
+    t: &mut Terms<'_>,
+) {
     let p = s.parameters;
     let full = s.full_f(xi);
-    let [w1, w2, w3, w4] = weights;
+    let [w1, w2, w3, w4, w5] = weights;
     // E1: Σ f_{j,i}·G_{j,i} + z_A·H_T − A − ξ·B = O.
     // E2: Σ f_{j,i}(ξ − f_{j,i})·G_{j,i} + z_C·H_T − ξ·C − D = O.
     for (coefficient, f) in t.commitment.iter_mut().zip(&full) {
@@ -867,37 +1176,111 @@ fn add_terms(s: &Signature, xi: &Scalar, weights: [Scalar; 4], t: &mut Terms<'_>
     *t.U += w4 * power;
     t.scalars.push(-w4 * s.z);
     t.points.push(*s.J.as_ristretto());
+    // E5: Σ t_k·C_k − ξ^m·Q − Σ ξ^j·W_j − z_b·H = O.
+    if let (Some(d), Some(Q)) = (&s.disclosure, attribute_base) {
+        if w5 != Scalar::ZERO && !t.commitments.is_empty() {
+            add_ring_coefficients(&p, &full, w5, t.commitments, t.scratch);
+        }
+        t.scalars.push(-w5 * power);
+        t.points.push(*Q);
+        let mut power = Scalar::ONE;
+        for W_j in &d.W {
+            t.scalars.push(-w5 * power);
+            t.points.push(*W_j.as_ristretto());
+            power *= xi;
+        }
+        *t.H_A -= w5 * d.z_b;
+    }
 }
 
-/// One multiscalar multiplication over the ring, G, H_T, U, the commitment generators
-/// and the signatures' own points; true if it is the identity.
-#[allow(clippy::too_many_arguments)]
-fn msm_is_identity(
-    ring: &Ring,
-    ring_coefficients: &[Montgomery],
+/// The shared coefficients of a batch (or of one equation).
+struct Shared {
+    ring: Vec<Montgomery>,
+    commitments: Vec<Montgomery>,
     G: Scalar,
     H: Scalar,
-    U: (Scalar, &RistrettoPoint),
-    commitment: &[Scalar],
-    scalars: &[Scalar],
-    points: &[RistrettoPoint],
-) -> bool {
-    let generators = commitment_generators();
-    let p = ring.parameters;
-    let ring_coefficients: Vec<Scalar> = ring_coefficients.iter().map(|c| c.to_scalar()).collect();
-    RistrettoPoint::vartime_multiscalar_mul(
-        ring_coefficients
-            .iter()
-            .chain([&G, &H, &U.0])
-            .chain(commitment)
-            .chain(scalars),
-        ring.keys
-            .iter()
-            .chain([&RISTRETTO_BASEPOINT_POINT, &generators.H, U.1])
-            .chain(&generators.for_parameters(&p))
-            .chain(points),
-    )
-    .is_identity()
+    H_A: Scalar,
+    U: Scalar,
+    commitment: Vec<Scalar>,
+    scalars: Vec<Scalar>,
+    points: Vec<RistrettoPoint>,
+    scratch: Vec<Montgomery>,
+}
+
+impl Shared {
+    fn new(p: &Parameters, ring: usize, commitments: usize) -> Self {
+        Self {
+            ring: vec![Montgomery::ZERO; ring],
+            commitments: vec![Montgomery::ZERO; commitments],
+            G: Scalar::ZERO,
+            H: Scalar::ZERO,
+            H_A: Scalar::ZERO,
+            U: Scalar::ZERO,
+            commitment: vec![Scalar::ZERO; p.m * p.n()],
+            scalars: Vec::new(),
+            points: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    fn add(
+        &mut self,
+        s: &Signature,
+        xi: &Scalar,
+        weights: [Scalar; 5],
+        attribute_base: Option<&RistrettoPoint>,
+    ) {
+        add_terms(
+            s,
+            xi,
+            weights,
+            attribute_base,
+            &mut Terms {
+                ring: &mut self.ring,
+                commitments: &mut self.commitments,
+                G: &mut self.G,
+                H: &mut self.H,
+                H_A: &mut self.H_A,
+                U: &mut self.U,
+                commitment: &mut self.commitment,
+                scalars: &mut self.scalars,
+                points: &mut self.points,
+                scratch: &mut self.scratch,
+            },
+        );
+    }
+
+    /// One multiscalar multiplication over the ring keys (as many as have coefficients),
+    /// the commitments (likewise), G, H_T, H, U, the commitment generators and the
+    /// signatures' own points; true if it is the identity.
+    fn is_identity(&self, ring: &Ring, commitments: Option<&Ring>, U: &RistrettoPoint) -> bool {
+        let generators = commitment_generators();
+        let p = ring.parameters;
+        let ring_coefficients: Vec<Scalar> = self.ring.iter().map(|c| c.to_scalar()).collect();
+        let commitment_coefficients: Vec<Scalar> =
+            self.commitments.iter().map(|c| c.to_scalar()).collect();
+        let commitment_keys = commitments.map_or(&[][..], |c| &c.keys[..]);
+        RistrettoPoint::vartime_multiscalar_mul(
+            ring_coefficients
+                .iter()
+                .chain(&commitment_coefficients)
+                .chain([&self.G, &self.H, &self.H_A, &self.U])
+                .chain(&self.commitment)
+                .chain(&self.scalars),
+            ring.keys[..ring_coefficients.len()]
+                .iter()
+                .chain(&commitment_keys[..commitment_coefficients.len()])
+                .chain([
+                    &RISTRETTO_BASEPOINT_POINT,
+                    &generators.H,
+                    &blinding_base().0,
+                    U,
+                ])
+                .chain(&generators.for_parameters(&p))
+                .chain(&self.points),
+        )
+        .is_identity()
+    }
 }
 
 fn check_shape(ring: &Ring, signature: &Signature) -> Result<(), Error> {
@@ -910,76 +1293,86 @@ fn check_shape(ring: &Ring, signature: &Signature) -> Result<(), Error> {
     Ok(())
 }
 
-/// The four equations of spec/08 §8.8, by name, with the switch that skips each in
+/// The equations of spec/08 §8.8 and §8.12, by name, with the switch that skips each in
 /// tests of the vectors.
-const EQUATIONS: [(&str, Check); 4] = [
+const EQUATIONS: [(&str, Check); 5] = [
     ("E1", Check::TriptychE1),
     ("E2", Check::TriptychE2),
     ("E3", Check::TriptychE3),
     ("E4", Check::TriptychE4),
+    ("E5", Check::TriptychE5),
 ];
 
-/// True if equation `e` (0 for E1 … 3 for E4) holds for the signature.
+/// True if equation `e` (0 for E1 … 4 for E5) holds for the signature.
 fn equation_holds(
     ring: &Ring,
+    attribute: Option<&Attribute<'_>>,
     linking_base: &RistrettoPoint,
     xi: &Scalar,
     signature: &Signature,
     e: usize,
 ) -> bool {
     let p = ring.parameters;
-    let mut weights = [Scalar::ZERO; 4];
+    let mut weights = [Scalar::ZERO; 5];
     weights[e] = Scalar::ONE;
-    // Only E3 has ring terms.
-    let mut ring_coefficients = vec![Montgomery::ZERO; if e == 2 { ring.len() } else { 0 }];
-    let mut commitment = vec![Scalar::ZERO; p.m * p.n()];
-    let (mut scalars, mut points, mut scratch) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut G, mut H, mut U) = (Scalar::ZERO, Scalar::ZERO, Scalar::ZERO);
-    add_terms(
-        signature,
-        xi,
-        weights,
-        &mut Terms {
-            ring: &mut ring_coefficients,
-            G: &mut G,
-            H: &mut H,
-            U: &mut U,
-            commitment: &mut commitment,
-            scalars: &mut scalars,
-            points: &mut points,
-            scratch: &mut scratch,
+    // Only E3 has ring terms, only E5 commitment terms.
+    let mut shared = Shared::new(
+        &p,
+        if e == 2 { ring.len() } else { 0 },
+        match attribute {
+            Some(a) if e == 4 => a.commitments.len(),
+            _ => 0,
         },
     );
-    let generators = commitment_generators();
-    let ring_coefficients: Vec<Scalar> = ring_coefficients.iter().map(|c| c.to_scalar()).collect();
-    RistrettoPoint::vartime_multiscalar_mul(
-        ring_coefficients
-            .iter()
-            .chain([&G, &H, &U])
-            .chain(&commitment)
-            .chain(&scalars),
-        ring.keys[..ring_coefficients.len()]
-            .iter()
-            .chain([&RISTRETTO_BASEPOINT_POINT, &generators.H, linking_base])
-            .chain(&generators.for_parameters(&p))
-            .chain(&points),
-    )
-    .is_identity()
+    shared.add(signature, xi, weights, attribute.map(|a| &a.base));
+    shared.is_identity(ring, attribute.map(|a| a.commitments), linking_base)
 }
 
-/// Verifies one signature (spec/08 §8.8), equation by equation, naming the first that
-/// fails.
+/// Verifies one signature that discloses no attribute (spec/08 §8.8), equation by
+/// equation, naming the first that fails.
 pub fn verify(
     ring: &Ring,
     linking_base: &RistrettoPoint,
     context: &[u8],
     signature: &Signature,
 ) -> Result<(), Error> {
+    verify_with(ring, None, linking_base, context, signature)
+}
+
+/// Verifies one disclosing signature (spec/08 §8.12): E1…E4 of §8.8 and E5, that the
+/// commitment at the signer's (hidden) index opens to `attribute.base`.
+pub fn verify_disclosing(
+    ring: &Ring,
+    attribute: &Attribute<'_>,
+    linking_base: &RistrettoPoint,
+    context: &[u8],
+    signature: &Signature,
+) -> Result<(), Error> {
+    verify_with(ring, Some(attribute), linking_base, context, signature)
+}
+
+fn verify_with(
+    ring: &Ring,
+    attribute: Option<&Attribute<'_>>,
+    linking_base: &RistrettoPoint,
+    context: &[u8],
+    signature: &Signature,
+) -> Result<(), Error> {
     check_shape(ring, signature)?;
+    if signature.discloses() != attribute.is_some() {
+        return Err(Error::DisclosureMismatch {
+            disclosing: signature.discloses(),
+        });
+    }
     let U = linking_base_encoding(linking_base)?;
-    let xi = challenge(ring, &U, context, signature);
-    for (e, (name, check)) in EQUATIONS.into_iter().enumerate() {
-        if !skipped(check) && !equation_holds(ring, linking_base, &xi, signature, e) {
+    let statement = match attribute {
+        Some(a) => Some(AttributeStatement::new(ring, a)?),
+        None => None,
+    };
+    let xi = challenge(ring, &U, context, statement.as_ref(), signature);
+    let equations = if attribute.is_some() { 5 } else { 4 };
+    for (e, (name, check)) in EQUATIONS.into_iter().enumerate().take(equations) {
+        if !skipped(check) && !equation_holds(ring, attribute, linking_base, &xi, signature, e) {
             return Err(Error::Equation { equation: name });
         }
     }
@@ -995,21 +1388,38 @@ pub(crate) fn failing_equations(
     context: &[u8],
     signature: &Signature,
 ) -> Vec<&'static str> {
+    failing_equations_with(ring, None, linking_base, context, signature)
+}
+
+/// As [`failing_equations`], for a disclosing signature (E1…E5).
+#[cfg(test)]
+pub(crate) fn failing_equations_with(
+    ring: &Ring,
+    attribute: Option<&Attribute<'_>>,
+    linking_base: &RistrettoPoint,
+    context: &[u8],
+    signature: &Signature,
+) -> Vec<&'static str> {
     let U = linking_base.compress().to_bytes();
-    let xi = challenge(ring, &U, context, signature);
-    (0..4)
-        .filter(|e| !equation_holds(ring, linking_base, &xi, signature, *e))
+    let statement = attribute.map(|a| AttributeStatement::new(ring, a).unwrap());
+    let xi = challenge(ring, &U, context, statement.as_ref(), signature);
+    let equations = if attribute.is_some() { 5 } else { 4 };
+    (0..equations)
+        .filter(|e| !equation_holds(ring, attribute, linking_base, &xi, signature, *e))
         .map(|e| EQUATIONS[e].0)
         .collect()
 }
 
 /// Many signatures over one ring and one linking base, checked with one multiscalar
-/// multiplication (spec/08 §8.9).
+/// multiplication (spec/08 §8.9); with [`BatchVerifier::with_commitments`], disclosing
+/// signatures too, whatever value each discloses (spec/08 §8.12).
 #[derive(Debug)]
 pub struct BatchVerifier<'r> {
     ring: &'r Ring,
+    commitments: Option<&'r Ring>,
     linking_base: RistrettoPoint,
-    items: Vec<(Vec<u8>, Signature)>,
+    /// (context, signature, Q for a disclosing one).
+    items: Vec<(Vec<u8>, Signature, Option<RistrettoPoint>)>,
 }
 
 impl<'r> BatchVerifier<'r> {
@@ -1017,14 +1427,42 @@ impl<'r> BatchVerifier<'r> {
     pub fn new(ring: &'r Ring, linking_base: RistrettoPoint) -> Self {
         Self {
             ring,
+            commitments: None,
             linking_base,
             items: Vec::new(),
         }
     }
 
-    /// Adds a signature over `context`.
+    /// An empty batch over `ring`, its attribute `commitments` (one per key) and
+    /// `linking_base`: it takes signatures that disclose and signatures that do not.
+    pub fn with_commitments(
+        ring: &'r Ring,
+        commitments: &'r Ring,
+        linking_base: RistrettoPoint,
+    ) -> Self {
+        Self {
+            ring,
+            commitments: Some(commitments),
+            linking_base,
+            items: Vec::new(),
+        }
+    }
+
+    /// Adds a signature over `context` that discloses no attribute.
     pub fn push(&mut self, context: &[u8], signature: &Signature) {
-        self.items.push((context.to_vec(), signature.clone()));
+        self.items.push((context.to_vec(), signature.clone(), None));
+    }
+
+    /// Adds a disclosing signature over `context` whose disclosed value has generator
+    /// `attribute_base` (Q).
+    pub fn push_disclosing(
+        &mut self,
+        context: &[u8],
+        signature: &Signature,
+        attribute_base: RistrettoPoint,
+    ) {
+        self.items
+            .push((context.to_vec(), signature.clone(), Some(attribute_base)));
     }
 
     /// Number of signatures pushed.
@@ -1037,26 +1475,79 @@ impl<'r> BatchVerifier<'r> {
         self.items.is_empty()
     }
 
+    fn attribute_of(&self, base: Option<RistrettoPoint>) -> Option<Attribute<'r>> {
+        match (self.commitments, base) {
+            (Some(commitments), Some(base)) => Some(Attribute { commitments, base }),
+            _ => None,
+        }
+    }
+
+    fn verify_one(
+        &self,
+        context: &[u8],
+        s: &Signature,
+        base: Option<RistrettoPoint>,
+    ) -> Result<(), Error> {
+        if base.is_some() && self.commitments.is_none() {
+            return Err(Error::DisclosureMismatch {
+                disclosing: s.discloses(),
+            });
+        }
+        verify_with(
+            self.ring,
+            self.attribute_of(base).as_ref(),
+            &self.linking_base,
+            context,
+            s,
+        )
+    }
+
     /// Verifies every signature pushed. On failure, checks each on its own and names
     /// every failing one, by push order, with its reason.
     pub fn verify<R: CryptoRng + ?Sized>(self, rng: &mut R) -> Result<(), Error> {
         let ring = self.ring;
         let U = linking_base_encoding(&self.linking_base)?;
         let p = ring.parameters;
-        let mut ring_coefficients = vec![Montgomery::ZERO; ring.len()];
-        let mut commitment = vec![Scalar::ZERO; p.m * p.n()];
-        let (mut G, mut H, mut U_coefficient) = (Scalar::ZERO, Scalar::ZERO, Scalar::ZERO);
+        let discloses = self.items.iter().any(|(_, _, base)| base.is_some());
+        let commitment_count = match self.commitments {
+            Some(c) if discloses => {
+                if c.len() != ring.len() {
+                    return Err(Error::CommitmentRingSize {
+                        keys: ring.len(),
+                        commitments: c.len(),
+                    });
+                }
+                c.len()
+            }
+            _ => 0,
+        };
+        let mut shared = Shared::new(&p, ring.len(), commitment_count);
         let per_signature = 5 + 2 * p.m;
-        let mut scalars = Vec::with_capacity(self.items.len() * per_signature);
-        let mut points = Vec::with_capacity(self.items.len() * per_signature);
-        let mut scratch = Vec::new();
+        shared.scalars.reserve(self.items.len() * per_signature);
+        shared.points.reserve(self.items.len() * per_signature);
         let mut shape_failures = Vec::new();
-        for (position, (context, signature)) in self.items.iter().enumerate() {
-            if let Err(e) = check_shape(ring, signature) {
+        for (position, (context, signature, base)) in self.items.iter().enumerate() {
+            let shape = check_shape(ring, signature).and_then(|()| {
+                if signature.discloses() != base.is_some()
+                    || (base.is_some() && self.commitments.is_none())
+                {
+                    Err(Error::DisclosureMismatch {
+                        disclosing: signature.discloses(),
+                    })
+                } else {
+                    Ok(())
+                }
+            });
+            if let Err(e) = shape {
                 shape_failures.push((position, e));
                 continue;
             }
-            let xi = challenge(ring, &U, context, signature);
+            let attribute = self.attribute_of(*base);
+            let statement = match &attribute {
+                Some(a) => Some(AttributeStatement::new(ring, a)?),
+                None => None,
+            };
+            let xi = challenge(ring, &U, context, statement.as_ref(), signature);
             let weights = EQUATIONS.map(|(_, check)| {
                 if skipped(check) {
                     Scalar::ZERO
@@ -1064,42 +1555,19 @@ impl<'r> BatchVerifier<'r> {
                     crate::batch::random_weight(rng)
                 }
             });
-            add_terms(
-                signature,
-                &xi,
-                weights,
-                &mut Terms {
-                    ring: &mut ring_coefficients,
-                    G: &mut G,
-                    H: &mut H,
-                    U: &mut U_coefficient,
-                    commitment: &mut commitment,
-                    scalars: &mut scalars,
-                    points: &mut points,
-                    scratch: &mut scratch,
-                },
-            );
+            shared.add(signature, &xi, weights, base.as_ref());
         }
-        let holds = msm_is_identity(
-            ring,
-            &ring_coefficients,
-            G,
-            H,
-            (U_coefficient, &self.linking_base),
-            &commitment,
-            &scalars,
-            &points,
-        );
+        let holds = shared.is_identity(ring, self.commitments, &self.linking_base);
         if holds && shape_failures.is_empty() {
             return Ok(());
         }
         let mut invalid = shape_failures;
         if !holds {
-            for (position, (context, signature)) in self.items.iter().enumerate() {
+            for (position, (context, signature, base)) in self.items.iter().enumerate() {
                 if invalid.iter().any(|(p, _)| *p == position) {
                     continue;
                 }
-                if let Err(e) = verify(ring, &self.linking_base, context, signature) {
+                if let Err(e) = self.verify_one(context, signature, *base) {
                     invalid.push((position, e));
                 }
             }
@@ -1123,10 +1591,32 @@ pub(crate) fn challenge_of(
     signature: &Signature,
 ) -> CanonicalScalar {
     let U = linking_base.compress().to_bytes();
-    CanonicalScalar::from_dalek(challenge(ring, &U, context, signature))
+    CanonicalScalar::from_dalek(challenge(ring, &U, context, None, signature))
+}
+
+/// The challenge ξ of a disclosing signature (spec/08 §8.12), for the vector generator.
+#[cfg(feature = "hazmat")]
+pub(crate) fn challenge_of_disclosing(
+    ring: &Ring,
+    attribute: &Attribute<'_>,
+    linking_base: &RistrettoPoint,
+    context: &[u8],
+    signature: &Signature,
+) -> Result<CanonicalScalar, Error> {
+    let U = linking_base.compress().to_bytes();
+    let statement = AttributeStatement::new(ring, attribute)?;
+    Ok(CanonicalScalar::from_dalek(challenge(
+        ring,
+        &U,
+        context,
+        Some(&statement),
+        signature,
+    )))
 }
 
 mod montgomery;
+#[cfg(feature = "hazmat")]
+pub(crate) mod structural;
 use montgomery::Montgomery;
 
 #[cfg(test)]

@@ -47,6 +47,9 @@ pub enum Check {
     TriptychE3,
     /// Triptych E4: ξ^m·U − Σ ξ^j·Y_j = z·J (spec/08 §8.8).
     TriptychE4,
+    /// Triptych E5, attribute disclosure: Σ t_k·C_k − ξ^m·Q − Σ ξ^j·W_j = z_b·H
+    /// (spec/08 §8.12).
+    TriptychE5,
     /// Batch: one weight per equation, not one per proof (§6 step 1).
     BatchWeightPerEquation,
 }
@@ -54,7 +57,7 @@ pub enum Check {
 impl Check {
     /// Every check, in the order of the spec.
     #[cfg_attr(not(feature = "hazmat"), allow(dead_code))]
-    pub const ALL: [Check; 19] = [
+    pub const ALL: [Check; 20] = [
         Check::SchnorrE1,
         Check::DleqE1,
         Check::DleqE2,
@@ -74,6 +77,7 @@ impl Check {
         Check::TriptychE2,
         Check::TriptychE3,
         Check::TriptychE4,
+        Check::TriptychE5,
     ];
 }
 

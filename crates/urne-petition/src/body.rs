@@ -41,12 +41,17 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
     u64::from_be_bytes(a)
 }
 
-/// `petition.define`:
+/// `petition.define` (spec/32 §32.4). Version 2 (what the tools write):
 ///
 /// ```text
-/// version (0x01) ‖ text hash (32) ‖ threshold (u64 BE, ≥ 1) ‖ deadline (u64 BE, Unix seconds)
-///   ‖ scope length (u16 BE, 1–200) ‖ scope (UTF-8) ‖ registry id (32) ‖ registrars (spec/31 §31.2)
+/// version (0x02) ‖ text hash (32) ‖ threshold (u64 BE, ≥ 1) ‖ deadline (u64 BE, Unix seconds)
+///   ‖ scope length (u16 BE, 1–200) ‖ scope (UTF-8) ‖ policy (14) ‖ registry id (32)
+///   ‖ registrars (spec/31 §31.2)
+/// policy = min bucket bits (1) ‖ min registered keys (u32 BE) ‖ min snapshot (u32 BE)
+///   ‖ disclosure (1: 0x00 none, 0x01 district) ‖ min bin (u32 BE)
 /// ```
+///
+/// Version 1 has no policy; it stays valid so that petitions already posted replay.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Definition {
     /// SHA-256 of the petition's exact text.
@@ -57,21 +62,120 @@ pub struct Definition {
     pub deadline: u64,
     /// Who it is addressed to, in words (`City council of Urneville`).
     pub scope: String,
+    /// The floors and disclosure it promises (version 2), or None (version 1: only the
+    /// protocol floor, [`PROTOCOL_MIN_REAL_KEYS`], and no disclosure).
+    pub policy: Option<Policy>,
     /// The registry whose snapshot it uses.
     pub registry: [u8; 32],
     /// That registry's registrars, who cosign the snapshot.
     pub registrars: Registrars,
 }
 
+/// Fewer registered keys than this in a bucket and a signature over it names a person
+/// outright: no definition may promise less (spec/32 §32.4), version 1 included.
+pub const PROTOCOL_MIN_REAL_KEYS: u32 = 2;
+
+/// What a version-2 definition binds beyond version 1 (spec/32 §32.4): the anonymity
+/// floor the board enforces on the snapshot, the oldest snapshot it takes, and whether
+/// signers may disclose their district.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// Every bucket has at least 2^this keys (1–16).
+    pub min_bucket_bits: u8,
+    /// Every bucket holds at least this many registered keys
+    /// ([`PROTOCOL_MIN_REAL_KEYS`] … 2^min_bucket_bits).
+    pub min_real_keys: u32,
+    /// The snapshot's number is at least this (≥ 1): a snapshot older than the one that
+    /// dropped a replaced key is refused.
+    pub min_snapshot: u32,
+    /// Some(minimum bin) if a signer may disclose its district: per-district counts are
+    /// shown only for districts with at least that many signatures, and a district with
+    /// fewer enrolled people than that may not be disclosed. None: no disclosure.
+    pub disclosure: Option<u32>,
+}
+
+const POLICY_BYTES: usize = 14;
+const VERSION_2: u8 = 2;
+
+impl Policy {
+    fn to_bytes(self) -> [u8; POLICY_BYTES] {
+        let mut out = [0u8; POLICY_BYTES];
+        out[0] = self.min_bucket_bits;
+        out[1..5].copy_from_slice(&self.min_real_keys.to_be_bytes());
+        out[5..9].copy_from_slice(&self.min_snapshot.to_be_bytes());
+        out[9] = u8::from(self.disclosure.is_some());
+        out[10..14].copy_from_slice(&self.disclosure.unwrap_or(0).to_be_bytes());
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, PetitionError> {
+        let u32_at = |at: usize| {
+            u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+        };
+        let min_bucket_bits = bytes[0];
+        if !(1..=16).contains(&min_bucket_bits) {
+            return Err(PetitionError::invalid(
+                "body.min_bucket_bits",
+                format!("{min_bucket_bits} is not in 1..=16"),
+            ));
+        }
+        let min_real_keys = u32_at(1);
+        if min_real_keys < PROTOCOL_MIN_REAL_KEYS || min_real_keys > 1 << min_bucket_bits {
+            return Err(PetitionError::invalid(
+                "body.min_real_keys",
+                format!(
+                    "{min_real_keys} is not in {PROTOCOL_MIN_REAL_KEYS}..={} (a bucket of 2^{min_bucket_bits})",
+                    1u32 << min_bucket_bits
+                ),
+            ));
+        }
+        let min_snapshot = u32_at(5);
+        if min_snapshot == 0 {
+            return Err(PetitionError::invalid("body.min_snapshot", "at least 1"));
+        }
+        let min_bin = u32_at(10);
+        let disclosure = match (bytes[9], min_bin) {
+            (0, 0) => None,
+            (0, _) => {
+                return Err(PetitionError::invalid(
+                    "body.min_bin",
+                    "0 when no attribute may be disclosed",
+                ));
+            }
+            (1, 0) => return Err(PetitionError::invalid("body.min_bin", "at least 1")),
+            (1, bin) => Some(bin),
+            (v, _) => {
+                return Err(PetitionError::invalid(
+                    "body.disclosure",
+                    format!("{v} is neither 0 (none) nor 1 (district)"),
+                ));
+            }
+        };
+        Ok(Self {
+            min_bucket_bits,
+            min_real_keys,
+            min_snapshot,
+            disclosure,
+        })
+    }
+}
+
 impl Definition {
-    /// Encodes.
+    /// Encodes (version 2 with a policy, version 1 without).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = vec![VERSION];
+        let mut out = vec![if self.policy.is_some() {
+            VERSION_2
+        } else {
+            VERSION
+        }];
         out.extend_from_slice(&self.text_hash);
         out.extend_from_slice(&self.threshold.to_be_bytes());
         out.extend_from_slice(&self.deadline.to_be_bytes());
         out.extend_from_slice(&(self.scope.len() as u16).to_be_bytes());
         out.extend_from_slice(self.scope.as_bytes());
+        if let Some(policy) = self.policy {
+            out.extend_from_slice(&policy.to_bytes());
+        }
         out.extend_from_slice(&self.registry);
         out.extend_from_slice(&self.registrars.to_bytes());
         out
@@ -79,7 +183,13 @@ impl Definition {
 
     /// Decodes strictly.
     pub fn decode(bytes: &[u8]) -> Result<Self, PetitionError> {
-        version(bytes)?;
+        let versioned = match bytes.first() {
+            Some(&VERSION_2) => true,
+            _ => {
+                version(bytes)?;
+                false
+            }
+        };
         short(bytes, 51, "body")?;
         let text_hash = a32(&bytes[1..]);
         let threshold = u64_at(bytes, 33);
@@ -94,7 +204,8 @@ impl Definition {
                 format!("{scope_len} bytes is not in 1..={MAX_SCOPE}"),
             ));
         }
-        short(bytes, 51 + scope_len + 32, "body.registry")?;
+        let policy_len = if versioned { POLICY_BYTES } else { 0 };
+        short(bytes, 51 + scope_len + policy_len + 32, "body.registry")?;
         let scope = std::str::from_utf8(&bytes[51..51 + scope_len])
             .map_err(|_| PetitionError::invalid("body.scope", "not UTF-8"))?;
         if scope.chars().any(char::is_control) || scope.trim().is_empty() {
@@ -103,29 +214,62 @@ impl Definition {
                 "control characters, or only white space",
             ));
         }
-        let registry = a32(&bytes[51 + scope_len..]);
-        let registrars = Registrars::decode(&bytes[51 + scope_len + 32..])
+        let mut at = 51 + scope_len;
+        let policy = if versioned {
+            let policy = Policy::decode(&bytes[at..at + POLICY_BYTES])?;
+            at += POLICY_BYTES;
+            Some(policy)
+        } else {
+            None
+        };
+        let registry = a32(&bytes[at..]);
+        let registrars = Registrars::decode(&bytes[at + 32..])
             .map_err(|e| PetitionError::invalid("body.registrars", e.to_string()))?;
         Ok(Self {
             text_hash,
             threshold,
             deadline,
             scope: scope.to_owned(),
+            policy,
             registry,
             registrars,
         })
+    }
+
+    /// The fewest keys a bucket may have: 2^min_bucket_bits (2 for version 1).
+    pub fn min_bucket_size(&self) -> usize {
+        1 << self.policy.map_or(1, |p| p.min_bucket_bits)
+    }
+
+    /// The fewest registered keys a bucket may hold.
+    pub fn min_real_keys(&self) -> u32 {
+        self.policy
+            .map_or(PROTOCOL_MIN_REAL_KEYS, |p| p.min_real_keys)
+    }
+
+    /// The oldest snapshot number the petition takes (1 for version 1).
+    pub fn min_snapshot(&self) -> u32 {
+        self.policy.map_or(1, |p| p.min_snapshot)
+    }
+
+    /// The minimum bin of district disclosure, or None if no attribute may be disclosed.
+    pub fn disclosure(&self) -> Option<u32> {
+        self.policy.and_then(|p| p.disclosure)
     }
 }
 
 /// `petition.sign` and `petition.withdraw`:
 ///
 /// ```text
-/// version (0x01) ‖ bucket (u32 BE) ‖ disclosure (1: 0x00, none) ‖ ring signature (spec/08 §8.6)
+/// version (0x01) ‖ bucket (u32 BE) ‖ disclosure (0x00, or 0x01 ‖ district (u32 BE))
+///   ‖ ring signature (spec/08 §8.6, or §8.12 when a district is disclosed)
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignatureBody {
     /// The bucket whose ring the signature is over.
     pub bucket: u32,
+    /// The district the signer discloses (spec/32 §32.11), if any.
+    pub disclosed: Option<u32>,
     /// The ring signature's bytes (decoded against the bucket's ring size).
     pub signature: Vec<u8>,
 }
@@ -133,10 +277,16 @@ pub struct SignatureBody {
 impl SignatureBody {
     /// Encodes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(6 + self.signature.len());
+        let mut out = Vec::with_capacity(10 + self.signature.len());
         out.push(VERSION);
         out.extend_from_slice(&self.bucket.to_be_bytes());
-        out.push(0);
+        match self.disclosed {
+            None => out.push(0),
+            Some(district) => {
+                out.push(1);
+                out.extend_from_slice(&district.to_be_bytes());
+            }
+        }
         out.extend_from_slice(&self.signature);
         out
     }
@@ -145,16 +295,83 @@ impl SignatureBody {
     pub fn decode(bytes: &[u8]) -> Result<Self, PetitionError> {
         version(bytes)?;
         short(bytes, 6, "body")?;
-        if bytes[5] != 0 {
-            return Err(PetitionError::invalid(
-                "body.disclosure",
-                "attribute disclosure is not in this version (0x00 only)",
-            ));
-        }
+        let bucket = u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
+        let (disclosed, at) = match bytes[5] {
+            0 => (None, 6),
+            1 => {
+                short(bytes, 10, "body.disclosure")?;
+                let district = u32::from_be_bytes([bytes[6], bytes[7], bytes[8], bytes[9]]);
+                if district == 0 {
+                    return Err(PetitionError::invalid(
+                        "body.disclosure",
+                        "district 0 is reserved",
+                    ));
+                }
+                (Some(district), 10)
+            }
+            v => {
+                return Err(PetitionError::invalid(
+                    "body.disclosure",
+                    format!("{v} is neither 0 (nothing disclosed) nor 1 (a district)"),
+                ));
+            }
+        };
         Ok(Self {
-            bucket: u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]),
-            signature: bytes[6..].to_vec(),
+            bucket,
+            disclosed,
+            signature: bytes[at..].to_vec(),
         })
+    }
+}
+
+/// `petition.duplicate` (spec/32 §32.4): a `petition.sign` the board refused because its
+/// tag was taken, as its poster made it.
+///
+/// ```text
+/// version (0x01) ‖ the refused record's envelope signer (32) ‖ the refused record's body
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Duplicate {
+    /// The one-time envelope key of the refused record, which its ring signature binds.
+    pub signer: [u8; 32],
+    /// The refused `petition.sign` body.
+    pub body: SignatureBody,
+}
+
+impl Duplicate {
+    /// Encodes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = vec![VERSION];
+        out.extend_from_slice(&self.signer);
+        out.extend_from_slice(&self.body.to_bytes());
+        out
+    }
+
+    /// Decodes strictly (the embedded body as `petition.sign`'s, its fields under
+    /// `body.signed`).
+    pub fn decode(bytes: &[u8]) -> Result<Self, PetitionError> {
+        version(bytes)?;
+        short(bytes, 33, "body.signer")?;
+        let body = SignatureBody::decode(&bytes[33..]).map_err(|e| match e {
+            PetitionError::Invalid { field, reason } => {
+                PetitionError::invalid(field.replacen("body", "body.signed", 1), reason)
+            }
+            other => other,
+        })?;
+        Ok(Self {
+            signer: a32(&bytes[1..]),
+            body,
+        })
+    }
+
+    /// SHA-256(signer ‖ body): what makes one piece of evidence distinct from another.
+    pub fn digest(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        Sha256::new()
+            .chain_update(self.signer)
+            .chain_update(self.body.to_bytes())
+            .finalize()
+            .into()
     }
 }
 

@@ -15,14 +15,19 @@ pub const PETITION_WITHDRAW: Kind = Kind(0x0212);
 /// `petition.result`: the count, posted by the authority once closed.
 pub const PETITION_RESULT: Kind = Kind(0x0213);
 
+/// `petition.duplicate`: a refused second signature by a tag already counted, kept as
+/// evidence of the attempt and never counted (spec/32 §32.6 step 7).
+pub const PETITION_DUPLICATE: Kind = Kind(0x0214);
+
 /// Every petition kind, by code.
-pub const ALL: [Kind; 6] = [
+pub const ALL: [Kind; 7] = [
     REGISTRY_SNAPSHOT,
     REGISTRY_SNAPSHOT_PART,
     PETITION_DEFINE,
     PETITION_SIGN,
     PETITION_WITHDRAW,
     PETITION_RESULT,
+    PETITION_DUPLICATE,
 ];
 
 /// A kind's name, or None for a kind that is not a petition's.
@@ -34,6 +39,7 @@ pub fn name(kind: Kind) -> Option<&'static str> {
         PETITION_SIGN => "petition.sign",
         PETITION_WITHDRAW => "petition.withdraw",
         PETITION_RESULT => "petition.result",
+        PETITION_DUPLICATE => "petition.duplicate",
         _ => return None,
     })
 }

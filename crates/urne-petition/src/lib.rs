@@ -20,7 +20,9 @@ mod recount;
 pub mod signature;
 mod state;
 
-pub use body::{Definition, MAX_SCOPE, PetitionResult, SignatureBody};
+pub use body::{
+    Definition, Duplicate, MAX_SCOPE, PROTOCOL_MIN_REAL_KEYS, PetitionResult, Policy, SignatureBody,
+};
 pub use error::{PetitionError, Violation};
 pub use phase::Phase;
 pub use recount::{PetitionCount, PetitionRecord, recount};

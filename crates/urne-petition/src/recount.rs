@@ -9,13 +9,14 @@ use urne_record::kinds::CONTEXT_PHASE;
 
 use crate::body::PetitionResult;
 use crate::error::{PetitionError, Violation};
-use crate::kinds::{PETITION_SIGN, PETITION_WITHDRAW};
+use crate::kinds::{PETITION_DUPLICATE, PETITION_SIGN, PETITION_WITHDRAW};
 use crate::phase::Phase;
 use crate::signature::{self, RingSignature};
 use crate::state::{Decoded, PetitionState};
 
-/// Per bucket: (record index, context bytes, signature), verified together at the end.
-type Batches = BTreeMap<u32, Vec<(u64, Vec<u8>, RingSignature)>>;
+/// Per bucket: (record index, context bytes, signature, district disclosed), verified
+/// together at the end.
+type Batches = BTreeMap<u32, Vec<(u64, Vec<u8>, RingSignature, Option<u32>)>>;
 
 /// One record of the petition's context, as the log holds it.
 #[derive(Clone, Debug)]
@@ -43,6 +44,11 @@ pub struct PetitionCount {
     pub threshold: Option<u64>,
     /// The result the authority posted, which the fold checked against the count.
     pub result: Option<PetitionResult>,
+    /// Refused second signatures kept as evidence (`petition.duplicate`), never counted.
+    pub duplicates: u64,
+    /// Signatures per disclosed district, only for districts with at least the
+    /// definition's minimum bin (spec/32 §32.11); the others are withheld.
+    pub districts: Vec<(u32, u64)>,
 }
 
 fn violation(index: u64, e: PetitionError) -> Violation {
@@ -78,9 +84,24 @@ pub fn recount<R: CryptoRng + ?Sized>(
                     continue;
                 }
             };
-            let refs: Vec<(Vec<u8>, &RingSignature)> =
-                items.iter().map(|(_, c, s)| (c.clone(), s)).collect();
-            if let Err(failures) = signature::verify_batch(ring, sealed.linking_base(), &refs, rng)
+            let refs: Vec<(Vec<u8>, &RingSignature, Option<u32>)> = items
+                .iter()
+                .map(|(_, c, s, d)| (c.clone(), s, *d))
+                .collect();
+            let commitments = if items.iter().any(|i| i.3.is_some()) {
+                match sealed.commitment_ring(*bucket) {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        let index = items.first().map_or(0, |i| i.0);
+                        earliest = Some(earlier(earliest, violation(index, e)));
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
+            if let Err(failures) =
+                signature::verify_batch(ring, commitments, sealed.linking_base(), &refs, rng)
             {
                 for (at, reason) in failures {
                     let index = items.get(at).map_or(0, |i| i.0);
@@ -105,6 +126,8 @@ pub fn recount<R: CryptoRng + ?Sized>(
         withdrawn: state.withdrawn(),
         threshold: state.definition().map(|d| d.threshold),
         result: state.result().copied(),
+        duplicates: state.duplicates(),
+        districts: state.district_counts(),
     })
 }
 
@@ -147,27 +170,46 @@ fn fold(
             })
             .and_then(|d| d)
             .map_err(at)?;
-        if record.kind == PETITION_SIGN || record.kind == PETITION_WITHDRAW {
+        if record.kind == PETITION_SIGN
+            || record.kind == PETITION_WITHDRAW
+            || record.kind == PETITION_DUPLICATE
+        {
             let sealed = state.sealed().cloned().ok_or_else(|| {
                 at(PetitionError::WrongPhase {
-                    kind: if record.kind == PETITION_SIGN {
-                        "petition.sign"
-                    } else {
-                        "petition.withdraw"
-                    },
+                    kind: crate::kinds::name(record.kind).unwrap_or("petition record"),
                     phase: state.phase().name(),
                 })
             })?;
             let withdrawal = record.kind == PETITION_WITHDRAW;
-            if let Decoded::Sign(body, tag) | Decoded::Withdraw(body, tag) = &mut decoded {
-                let signature = sealed.decode_signature(body).map_err(at)?;
-                *tag = Some(signature.tag());
-                batches.entry(body.bucket).or_default().push((
-                    record.index,
-                    sealed.context_bytes(withdrawal, body.bucket, &record.signer),
-                    signature,
-                ));
-            }
+            let (body, tag, signer) = match &mut decoded {
+                Decoded::Sign(body, tag) | Decoded::Withdraw(body, tag) => {
+                    (&*body, tag, &record.signer)
+                }
+                // Its signature binds the refused record's envelope key.
+                Decoded::Duplicate(duplicate, tag) => (&duplicate.body, tag, &duplicate.signer),
+                _ => continue,
+            };
+            sealed.check_disclosure(body.disclosed).map_err(at)?;
+            let signature = sealed.decode_signature(body).map_err(|e| {
+                at(if record.kind == PETITION_DUPLICATE {
+                    match e {
+                        PetitionError::Invalid { field, reason } => PetitionError::Invalid {
+                            field: field.replacen("body", "body.signed", 1),
+                            reason,
+                        },
+                        other => other,
+                    }
+                } else {
+                    e
+                })
+            })?;
+            *tag = Some(signature.tag());
+            batches.entry(body.bucket).or_default().push((
+                record.index,
+                sealed.context_bytes_disclosing(withdrawal, body.bucket, body.disclosed, signer),
+                signature,
+                body.disclosed,
+            ));
         }
         state.check(&record.signer, &decoded).map_err(at)?;
         state

@@ -33,8 +33,9 @@ pub fn linking_base(snapshot: &[u8; 32], context: &[u8; 32]) -> RistrettoPoint {
     triptych::linking_base(snapshot, context)
 }
 
-/// What a signature or withdrawal binds (spec/32 §32.5): label ‖ petition context id ‖
-/// snapshot id ‖ bucket ‖ text hash ‖ disclosure ‖ the record's one-time signer key.
+/// What a signature or withdrawal that discloses nothing binds (spec/32 §32.5): label ‖
+/// petition context id ‖ snapshot id ‖ bucket ‖ text hash ‖ 0x00 ‖ the record's one-time
+/// signer key.
 pub fn context_bytes(
     label: &[u8],
     context: &[u8; 32],
@@ -43,15 +44,40 @@ pub fn context_bytes(
     text_hash: &[u8; 32],
     signer: &[u8; 32],
 ) -> Vec<u8> {
-    let mut out = Vec::with_capacity(label.len() + 32 * 4 + 5);
+    context_bytes_disclosing(label, context, snapshot, bucket, text_hash, None, signer)
+}
+
+/// As [`context_bytes`], with the disclosure as the body carries it: 0x00, or 0x01 ‖
+/// district (u32 BE).
+pub fn context_bytes_disclosing(
+    label: &[u8],
+    context: &[u8; 32],
+    snapshot: &[u8; 32],
+    bucket: u32,
+    text_hash: &[u8; 32],
+    disclosed: Option<u32>,
+    signer: &[u8; 32],
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(label.len() + 32 * 4 + 9);
     out.extend_from_slice(label);
     out.extend_from_slice(context);
     out.extend_from_slice(snapshot);
     out.extend_from_slice(&bucket.to_be_bytes());
     out.extend_from_slice(text_hash);
-    out.push(0);
+    match disclosed {
+        None => out.push(0),
+        Some(district) => {
+            out.push(1);
+            out.extend_from_slice(&district.to_be_bytes());
+        }
+    }
     out.extend_from_slice(signer);
     out
+}
+
+/// The generator of a district, Q of spec/08 §8.12 (spec/30 §30.2's G_d).
+fn district_base(district: u32) -> RistrettoPoint {
+    *urne_credential::wallet::district_generator(district).as_ristretto()
 }
 
 /// A decoded ring signature.
@@ -62,6 +88,13 @@ impl RingSignature {
     /// Decodes strictly against the ring it claims to be over.
     pub fn decode(bytes: &[u8], ring: &BucketRing) -> Result<Self, PetitionError> {
         triptych::Signature::from_bytes(bytes, ring.parameters()?)
+            .map(Self)
+            .map_err(|e| PetitionError::invalid("body.signature", e.to_string()))
+    }
+
+    /// Decodes strictly a signature that discloses an attribute (spec/08 §8.12).
+    pub fn decode_disclosing(bytes: &[u8], ring: &BucketRing) -> Result<Self, PetitionError> {
+        triptych::Signature::from_bytes_disclosing(bytes, ring.parameters()?)
             .map(Self)
             .map_err(|e| PetitionError::invalid("body.signature", e.to_string()))
     }
@@ -92,6 +125,57 @@ pub fn sign<R: CryptoRng + ?Sized>(
         .map_err(|e| PetitionError::invalid("signature", e.to_string()))
 }
 
+/// Signs as the holder of ring key `index`, disclosing its district: `commitments` is the
+/// bucket's attribute ring, `blinding` the wallet's district blinding (spec/08 §8.12).
+#[allow(clippy::too_many_arguments)]
+pub fn sign_disclosing<R: CryptoRng + ?Sized>(
+    ring: &BucketRing,
+    commitments: &BucketRing,
+    index: usize,
+    secret: &SecretScalar,
+    blinding: &SecretScalar,
+    district: u32,
+    linking_base: &RistrettoPoint,
+    context: &[u8],
+    rng: &mut R,
+) -> Result<RingSignature, PetitionError> {
+    let secret = Zeroizing::new(*secret.expose_secret());
+    let blinding = Zeroizing::new(*blinding.expose_secret());
+    let attribute = triptych::Attribute {
+        commitments: &commitments.0,
+        base: district_base(district),
+    };
+    triptych::sign_disclosing(
+        &ring.0,
+        &attribute,
+        index,
+        &secret,
+        &blinding,
+        linking_base,
+        context,
+        rng,
+    )
+    .map(RingSignature)
+    .map_err(|e| PetitionError::invalid("signature", e.to_string()))
+}
+
+/// Verifies one signature that discloses `district` over the bucket's attribute ring.
+pub fn verify_disclosing(
+    ring: &BucketRing,
+    commitments: &BucketRing,
+    district: u32,
+    linking_base: &RistrettoPoint,
+    context: &[u8],
+    signature: &RingSignature,
+) -> Result<(), PetitionError> {
+    let attribute = triptych::Attribute {
+        commitments: &commitments.0,
+        base: district_base(district),
+    };
+    triptych::verify_disclosing(&ring.0, &attribute, linking_base, context, &signature.0)
+        .map_err(|e| PetitionError::invalid("body.signature", e.to_string()))
+}
+
 /// Verifies one signature.
 pub fn verify(
     ring: &BucketRing,
@@ -103,17 +187,27 @@ pub fn verify(
         .map_err(|e| PetitionError::invalid("body.signature", e.to_string()))
 }
 
-/// Verifies many signatures over one bucket in one batch; on failure, the positions (in
-/// `items` order) of every failing one, with why.
+/// Verifies many signatures over one bucket in one batch, each (context, signature,
+/// district disclosed); `commitments` is the bucket's attribute ring, needed if any
+/// discloses. On failure, the positions (in `items` order) of every failing one, with why.
 pub fn verify_batch<R: CryptoRng + ?Sized>(
     ring: &BucketRing,
+    commitments: Option<&BucketRing>,
     linking_base: &RistrettoPoint,
-    items: &[(Vec<u8>, &RingSignature)],
+    items: &[(Vec<u8>, &RingSignature, Option<u32>)],
     rng: &mut R,
 ) -> Result<(), Vec<(usize, String)>> {
-    let mut batch = BatchVerifier::new(&ring.0, *linking_base);
-    for (context, signature) in items {
-        batch.push(context, &signature.0);
+    let mut batch = match commitments {
+        Some(c) => BatchVerifier::with_commitments(&ring.0, &c.0, *linking_base),
+        None => BatchVerifier::new(&ring.0, *linking_base),
+    };
+    for (context, signature, disclosed) in items {
+        match disclosed {
+            Some(district) => {
+                batch.push_disclosing(context, &signature.0, district_base(*district))
+            }
+            None => batch.push(context, &signature.0),
+        }
     }
     match batch.verify(rng) {
         Ok(()) => Ok(()),

@@ -7,11 +7,11 @@ use std::sync::{Arc, OnceLock};
 use curve25519_dalek::ristretto::RistrettoPoint;
 use sha2::{Digest, Sha256};
 use urne_credential::registry::{
-    RegistryError, SignedSnapshot, Snapshot, SnapshotAssembler, SnapshotPart,
+    RegistryError, SignedSnapshot, Snapshot, SnapshotAssembler, SnapshotHeader, SnapshotPart,
 };
 use urne_record::Kind;
 
-use crate::body::{Definition, PetitionResult, SignatureBody};
+use crate::body::{Definition, Duplicate, PetitionResult, SignatureBody};
 use crate::error::PetitionError;
 use crate::kinds::*;
 use crate::labels;
@@ -26,6 +26,8 @@ pub struct Sealed {
     snapshot: Snapshot,
     linking_base: RistrettoPoint,
     rings: Vec<OnceLock<Result<BucketRing, PetitionError>>>,
+    /// Each bucket's attribute ring, for disclosing signatures (spec/32 §32.11).
+    commitment_rings: Vec<OnceLock<Result<BucketRing, PetitionError>>>,
 }
 
 impl Sealed {
@@ -37,6 +39,7 @@ impl Sealed {
             definition,
             snapshot,
             rings: (0..buckets).map(|_| OnceLock::new()).collect(),
+            commitment_rings: (0..buckets).map(|_| OnceLock::new()).collect(),
         }
     }
 
@@ -76,9 +79,40 @@ impl Sealed {
         .map_err(Clone::clone)
     }
 
+    /// Bucket `bucket`'s attribute ring (spec/31 §31.6), prepared on first use.
+    pub fn commitment_ring(&self, bucket: u32) -> Result<&BucketRing, PetitionError> {
+        let missing =
+            || PetitionError::invalid("body.bucket", format!("bucket {bucket} does not exist"));
+        let cell = self
+            .commitment_rings
+            .get(bucket as usize)
+            .ok_or_else(missing)?;
+        cell.get_or_init(|| {
+            BucketRing::new(
+                &self
+                    .snapshot
+                    .bucket_commitments(bucket)
+                    .ok_or_else(missing)?,
+            )
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+    }
+
     /// The bytes a signature (`withdrawal` false) or withdrawal binds.
     pub fn context_bytes(&self, withdrawal: bool, bucket: u32, signer: &[u8; 32]) -> Vec<u8> {
-        signature::context_bytes(
+        self.context_bytes_disclosing(withdrawal, bucket, None, signer)
+    }
+
+    /// As [`Self::context_bytes`], with the district disclosed, if any (spec/32 §32.5).
+    pub fn context_bytes_disclosing(
+        &self,
+        withdrawal: bool,
+        bucket: u32,
+        disclosed: Option<u32>,
+        signer: &[u8; 32],
+    ) -> Vec<u8> {
+        signature::context_bytes_disclosing(
             if withdrawal {
                 labels::WITHDRAWAL
             } else {
@@ -88,13 +122,48 @@ impl Sealed {
             &self.snapshot.id(),
             bucket,
             &self.definition.text_hash,
+            disclosed,
             signer,
         )
     }
 
+    /// The checks of a disclosure against the petition (spec/32 §32.11): the definition
+    /// takes one, and the district is enrolled in the snapshot at least min-bin times.
+    pub fn check_disclosure(&self, disclosed: Option<u32>) -> Result<(), PetitionError> {
+        let Some(district) = disclosed else {
+            return Ok(());
+        };
+        let min_bin = self.definition.disclosure().ok_or_else(|| {
+            PetitionError::invalid(
+                "body.disclosure",
+                "this petition's definition takes no attribute disclosure",
+            )
+        })?;
+        let enrolled = self
+            .snapshot
+            .header()
+            .districts
+            .iter()
+            .find(|(d, _)| *d == district)
+            .map_or(0, |(_, n)| *n);
+        if enrolled < u64::from(min_bin) {
+            return Err(PetitionError::invalid(
+                "body.disclosure",
+                format!(
+                    "district {district} has {enrolled} people enrolled, fewer than the petition's minimum bin of {min_bin}: disclosing it would single its signers out"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Decodes a signature body against its bucket's ring (no verification).
     pub fn decode_signature(&self, body: &SignatureBody) -> Result<RingSignature, PetitionError> {
-        RingSignature::decode(&body.signature, self.ring(body.bucket)?)
+        let ring = self.ring(body.bucket)?;
+        match body.disclosed {
+            None => RingSignature::decode(&body.signature, ring),
+            Some(_) => RingSignature::decode_disclosing(&body.signature, ring),
+        }
     }
 
     /// Decodes and verifies a signature or withdrawal by `signer`; returns its tag.
@@ -104,13 +173,26 @@ impl Sealed {
         signer: &[u8; 32],
         body: &SignatureBody,
     ) -> Result<[u8; 32], PetitionError> {
+        self.check_disclosure(body.disclosed)?;
         let decoded = self.decode_signature(body)?;
-        signature::verify(
-            self.ring(body.bucket)?,
-            &self.linking_base,
-            &self.context_bytes(withdrawal, body.bucket, signer),
-            &decoded,
-        )?;
+        let context =
+            self.context_bytes_disclosing(withdrawal, body.bucket, body.disclosed, signer);
+        match body.disclosed {
+            None => signature::verify(
+                self.ring(body.bucket)?,
+                &self.linking_base,
+                &context,
+                &decoded,
+            )?,
+            Some(district) => signature::verify_disclosing(
+                self.ring(body.bucket)?,
+                self.commitment_ring(body.bucket)?,
+                district,
+                &self.linking_base,
+                &context,
+                &decoded,
+            )?,
+        }
         Ok(decoded.tag())
     }
 }
@@ -123,6 +205,46 @@ fn registry_error(e: RegistryError) -> PetitionError {
         }
         other => PetitionError::invalid("body", other.to_string()),
     }
+}
+
+/// The floors the definition binds, against the snapshot's header (spec/32 §32.6 step 2):
+/// every bucket is at least as large and holds at least as many registered keys as the
+/// definition promises, and the snapshot is no older than it allows. Buckets are dealt
+/// round robin, so the smallest holds ⌊T / buckets⌋ registered keys.
+fn check_floor(definition: &Definition, header: &SnapshotHeader) -> Result<(), PetitionError> {
+    let size = header.bucket_size();
+    if size < definition.min_bucket_size() {
+        return Err(PetitionError::invalid(
+            "body.bucket_bits",
+            format!(
+                "buckets of {size} keys, below the petition's floor of {}",
+                definition.min_bucket_size()
+            ),
+        ));
+    }
+    let fewest = header.total / u64::from(header.bucket_count());
+    if fewest < u64::from(definition.min_real_keys()) {
+        return Err(PetitionError::invalid(
+            "body.total",
+            format!(
+                "{} entries in {} buckets leave {fewest} registered keys in the smallest, below the petition's floor of {}",
+                header.total,
+                header.bucket_count(),
+                definition.min_real_keys()
+            ),
+        ));
+    }
+    if header.number < definition.min_snapshot() {
+        return Err(PetitionError::invalid(
+            "body.number",
+            format!(
+                "snapshot {} is older than the petition's oldest, {}",
+                header.number,
+                definition.min_snapshot()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A decoded body, ready for [`PetitionState::check`].
@@ -140,6 +262,8 @@ pub enum Decoded {
     Withdraw(SignatureBody, Option<[u8; 32]>),
     /// `petition.result`.
     Result(PetitionResult),
+    /// `petition.duplicate`, with the embedded signature's tag once verified.
+    Duplicate(Duplicate, Option<[u8; 32]>),
 }
 
 impl Decoded {
@@ -155,6 +279,7 @@ impl Decoded {
             PETITION_SIGN => SignatureBody::decode(body).map(|b| Self::Sign(b, None)),
             PETITION_WITHDRAW => SignatureBody::decode(body).map(|b| Self::Withdraw(b, None)),
             PETITION_RESULT => PetitionResult::decode(body).map(Self::Result),
+            PETITION_DUPLICATE => Duplicate::decode(body).map(|d| Self::Duplicate(d, None)),
             _ => return None,
         })
     }
@@ -167,6 +292,7 @@ impl Decoded {
             Self::Sign(..) => "petition.sign",
             Self::Withdraw(..) => "petition.withdraw",
             Self::Result(_) => "petition.result",
+            Self::Duplicate(..) => "petition.duplicate",
         }
     }
 }
@@ -176,6 +302,10 @@ impl Decoded {
 struct TagState {
     signed_at: u64,
     withdrawn_at: Option<u64>,
+    /// SHA-256 of the counted signature's body: evidence must be another signature.
+    body: [u8; 32],
+    /// The district its signature disclosed, if any.
+    district: Option<u32>,
 }
 
 /// A petition's state.
@@ -191,6 +321,8 @@ pub struct PetitionState {
     counted: u64,
     withdrawn: u64,
     result: Option<PetitionResult>,
+    /// Evidence posted: its digest (spec/32 §32.6 step 7) → its record.
+    evidence: HashMap<[u8; 32], u64>,
 }
 
 impl PetitionState {
@@ -209,6 +341,7 @@ impl PetitionState {
             counted: 0,
             withdrawn: 0,
             result: None,
+            evidence: HashMap::new(),
         }
     }
 
@@ -242,6 +375,31 @@ impl PetitionState {
         self.withdrawn
     }
 
+    /// Per-district counts of the signatures that disclosed a district and are not
+    /// withdrawn, for the districts with at least the definition's minimum bin; the
+    /// districts below it are withheld (spec/32 §32.11). Empty if the petition takes no
+    /// disclosure.
+    pub fn district_counts(&self) -> Vec<(u32, u64)> {
+        let Some(min_bin) = self.definition.as_ref().and_then(Definition::disclosure) else {
+            return Vec::new();
+        };
+        let mut counts = std::collections::BTreeMap::<u32, u64>::new();
+        for state in self.tags.values() {
+            if let (Some(district), None) = (state.district, state.withdrawn_at) {
+                *counts.entry(district).or_default() += 1;
+            }
+        }
+        counts
+            .into_iter()
+            .filter(|(_, n)| *n >= u64::from(min_bin))
+            .collect()
+    }
+
+    /// Refused second signatures kept as evidence (`petition.duplicate`), never counted.
+    pub fn duplicates(&self) -> u64 {
+        self.evidence.len() as u64
+    }
+
     /// The posted result, if any.
     pub fn result(&self) -> Option<&PetitionResult> {
         self.result.as_ref()
@@ -254,16 +412,19 @@ impl PetitionState {
         signer: &[u8; 32],
         decoded: &mut Decoded,
     ) -> Result<(), PetitionError> {
-        let (withdrawal, body, tag) = match decoded {
-            Decoded::Sign(body, tag) => (false, body, tag),
-            Decoded::Withdraw(body, tag) => (true, body, tag),
+        let (withdrawal, body, tag, signer) = match decoded {
+            Decoded::Sign(body, tag) => (false, &*body, tag, signer),
+            Decoded::Withdraw(body, tag) => (true, &*body, tag, signer),
+            // The evidence's signature binds the refused record's envelope key, not the
+            // key that posts the evidence.
+            Decoded::Duplicate(duplicate, tag) => (false, &duplicate.body, tag, &duplicate.signer),
             _ => return Ok(()),
         };
         let sealed = sealed.ok_or(PetitionError::WrongPhase {
             kind: if withdrawal {
                 "petition.withdraw"
             } else {
-                "petition.sign"
+                "petition.sign or petition.duplicate"
             },
             phase: "not open",
         })?;
@@ -336,6 +497,7 @@ impl PetitionState {
                 snapshot
                     .verify(&definition.registrars)
                     .map_err(|e| PetitionError::invalid("body.cosignatures", e.to_string()))?;
+                check_floor(definition, &snapshot.header)?;
             }
             Decoded::Part(part) => {
                 if self.phase != Phase::Draft {
@@ -390,6 +552,38 @@ impl PetitionState {
                     }
                     Some(_) => return Ok(vec![("petition.withdrawn-tag", tag.to_vec())]),
                 }
+            }
+            Decoded::Duplicate(duplicate, tag) => {
+                if matches!(self.phase, Phase::Draft) {
+                    return Err(wrong_phase());
+                }
+                let tag = tag.ok_or_else(|| {
+                    PetitionError::invalid("body.signed.signature", "the evidence was not verified")
+                })?;
+                let held = self.tags.get(&tag).ok_or_else(|| {
+                    PetitionError::invalid(
+                        "body.signed.signature.tag",
+                        "no signature of this petition has this tag: this is not a duplicate",
+                    )
+                })?;
+                let body: [u8; 32] = Sha256::digest(duplicate.body.to_bytes()).into();
+                if body == held.body {
+                    return Err(PetitionError::invalid(
+                        "body.signed",
+                        format!(
+                            "this is the signature of record #{} itself, not a second one",
+                            held.signed_at
+                        ),
+                    ));
+                }
+                let digest = duplicate.digest();
+                if let Some(at) = self.evidence.get(&digest) {
+                    return Err(PetitionError::AlreadyUsed {
+                        field: "body.signed".into(),
+                        reason: format!("this evidence was posted in record #{at}"),
+                    });
+                }
+                return Ok(vec![("petition.evidence", digest.to_vec())]);
             }
             Decoded::Result(result) => {
                 if self.phase != Phase::Closed {
@@ -456,6 +650,8 @@ impl PetitionState {
                     TagState {
                         signed_at: index,
                         withdrawn_at: None,
+                        body: Sha256::digest(body).into(),
+                        district: b.disclosed,
                     },
                 );
                 self.counted += 1;
@@ -476,6 +672,9 @@ impl PetitionState {
                 self.withdrawn += 1;
             }
             Decoded::Result(r) => self.result = Some(r),
+            Decoded::Duplicate(d, _) => {
+                self.evidence.insert(d.digest(), index);
+            }
         }
         Ok(())
     }

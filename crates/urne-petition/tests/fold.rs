@@ -10,7 +10,8 @@ use urne_credential::wallet::{ATTRIBUTE_DISTRICT, EnrolmentRequest, Wallet};
 use urne_petition::kinds::*;
 use urne_petition::signature::{self, BucketRing};
 use urne_petition::{
-    Definition, PetitionRecord, PetitionResult, Phase, SignatureBody, Violation, labels, recount,
+    Definition, Duplicate, PetitionRecord, PetitionResult, Phase, Policy, SignatureBody, Violation,
+    labels, recount,
 };
 use urne_record::Kind;
 use urne_record::kinds::CONTEXT_PHASE;
@@ -63,6 +64,12 @@ fn fixture(people: usize) -> Fixture {
         threshold: 3,
         deadline: 1_900_000_000,
         scope: "City council of Urneville".into(),
+        policy: Some(Policy {
+            min_bucket_bits: 3,
+            min_real_keys: 2,
+            min_snapshot: 1,
+            disclosure: None,
+        }),
         registry: REGISTRY,
         registrars: registrars.clone(),
     };
@@ -129,6 +136,7 @@ fn signature_body(f: &Fixture, who: usize, withdrawal: bool, signer: &[u8; 32]) 
     .unwrap();
     SignatureBody {
         bucket: at.bucket,
+        disclosed: None,
         signature: sig.to_bytes(),
     }
 }
@@ -468,7 +476,7 @@ fn bodies_are_decoded_strictly() {
     zero[33..41].copy_from_slice(&0u64.to_be_bytes());
     assert_eq!(field(&zero), "body.threshold");
     let mut v = d.clone();
-    v[0] = 2;
+    v[0] = 3;
     assert_eq!(field(&v), "body.version");
     let mut control = d.clone();
     control[51] = b'\n';
@@ -490,13 +498,348 @@ fn bodies_are_decoded_strictly() {
     );
     let s = SignatureBody {
         bucket: 1,
+        disclosed: None,
         signature: vec![1; 10],
     }
     .to_bytes();
     let mut disclosure = s.clone();
-    disclosure[5] = 1;
+    disclosure[5] = 2;
     assert_eq!(
         SignatureBody::decode(&disclosure).unwrap_err().field(),
         "body.disclosure"
     );
+    let district_zero = [&s[..5], &[1, 0, 0, 0, 0], &s[6..]].concat();
+    assert_eq!(
+        SignatureBody::decode(&district_zero).unwrap_err().field(),
+        "body.disclosure"
+    );
+    let short = [&s[..5], &[1, 0, 0]].concat();
+    assert_eq!(
+        SignatureBody::decode(&short).unwrap_err().field(),
+        "body.disclosure"
+    );
+    let disclosed = SignatureBody {
+        bucket: 1,
+        disclosed: Some(7),
+        signature: vec![1; 10],
+    };
+    assert_eq!(
+        SignatureBody::decode(&disclosed.to_bytes()).unwrap(),
+        disclosed
+    );
+}
+
+/// The definition with its policy changed by `edit`.
+fn with_policy(f: &Fixture, edit: impl FnOnce(&mut Policy)) -> Definition {
+    let mut definition = f.definition.clone();
+    let mut policy = definition.policy.unwrap();
+    edit(&mut policy);
+    definition.policy = Some(policy);
+    definition
+}
+
+/// The fold's verdict on the snapshot record of a log with `definition`.
+fn snapshot_verdict(f: &Fixture, definition: &Definition) -> Result<(), (u64, String, String)> {
+    let mut log = Log { records: vec![] };
+    log.push(PETITION_DEFINE, AUTHORITY, definition.to_bytes());
+    log.push(REGISTRY_SNAPSHOT, AUTHORITY, f.snapshot.signed().to_bytes());
+    run(&log)
+        .map(|_| ())
+        .map_err(|v| (v.index, v.field, v.reason))
+}
+
+#[test]
+fn a_snapshot_below_the_definitions_floor_is_refused() {
+    // 10 people in buckets of 8: two buckets of 5 registered keys, snapshot number 1.
+    let f = fixture(10);
+    assert_eq!(snapshot_verdict(&f, &f.definition), Ok(()));
+    let larger = with_policy(&f, |p| {
+        p.min_bucket_bits = 4;
+        p.min_real_keys = 2;
+    });
+    let (index, field, reason) = snapshot_verdict(&f, &larger).unwrap_err();
+    assert_eq!(
+        (index, field.as_str()),
+        (101, "body.bucket_bits"),
+        "{reason}"
+    );
+    let fuller = with_policy(&f, |p| p.min_real_keys = 6);
+    let (index, field, reason) = snapshot_verdict(&f, &fuller).unwrap_err();
+    assert_eq!((index, field.as_str()), (101, "body.total"), "{reason}");
+    assert!(reason.contains("5 registered keys"), "{reason}");
+    let exactly = with_policy(&f, |p| p.min_real_keys = 5);
+    assert_eq!(snapshot_verdict(&f, &exactly), Ok(()));
+    let newer = with_policy(&f, |p| p.min_snapshot = 2);
+    let (index, field, reason) = snapshot_verdict(&f, &newer).unwrap_err();
+    assert_eq!((index, field.as_str()), (101, "body.number"), "{reason}");
+}
+
+#[test]
+fn a_bucket_of_one_registered_key_is_refused_even_under_a_version_1_definition() {
+    let f = fixture(1);
+    let mut v1 = f.definition.clone();
+    v1.policy = None;
+    assert_eq!(v1.to_bytes()[0], 1);
+    assert_eq!(Definition::decode(&v1.to_bytes()).unwrap(), v1);
+    let (index, field, _) = snapshot_verdict(&f, &v1).unwrap_err();
+    assert_eq!((index, field.as_str()), (101, "body.total"));
+    let two = fixture(2);
+    let mut v1 = two.definition.clone();
+    v1.policy = None;
+    assert_eq!(snapshot_verdict(&two, &v1), Ok(()));
+}
+
+#[test]
+fn a_definition_promising_less_than_the_protocol_floor_is_refused() {
+    let f = fixture(2);
+    let field = |edit: fn(&mut Policy)| {
+        Definition::decode(&with_policy(&f, edit).to_bytes())
+            .unwrap_err()
+            .field()
+            .to_owned()
+    };
+    assert_eq!(field(|p| p.min_real_keys = 1), "body.min_real_keys");
+    assert_eq!(field(|p| p.min_real_keys = 9), "body.min_real_keys");
+    assert_eq!(field(|p| p.min_bucket_bits = 0), "body.min_bucket_bits");
+    assert_eq!(field(|p| p.min_bucket_bits = 17), "body.min_bucket_bits");
+    assert_eq!(field(|p| p.min_snapshot = 0), "body.min_snapshot");
+    assert_eq!(field(|p| p.disclosure = Some(0)), "body.min_bin");
+    let mut bytes = f.definition.to_bytes();
+    let policy_at = 51 + f.definition.scope.len();
+    bytes[policy_at + 9] = 2;
+    assert_eq!(
+        Definition::decode(&bytes).unwrap_err().field(),
+        "body.disclosure"
+    );
+    bytes[policy_at + 9] = 0;
+    bytes[policy_at + 13] = 1;
+    assert_eq!(
+        Definition::decode(&bytes).unwrap_err().field(),
+        "body.min_bin"
+    );
+}
+
+/// A second signature by wallet `who`, as the board would refuse it, and its envelope key.
+fn second_signature(f: &Fixture, who: usize) -> ([u8; 32], SignatureBody) {
+    let signer = one_time_key();
+    (signer, signature_body(f, who, false, &signer))
+}
+
+fn evidence(signer: [u8; 32], body: SignatureBody) -> Vec<u8> {
+    Duplicate { signer, body }.to_bytes()
+}
+
+#[test]
+fn a_refused_second_signature_is_kept_as_evidence_and_never_counted() {
+    let f = fixture(10);
+    let mut log = opened(&f);
+    sign(&mut log, &f, 0);
+    sign(&mut log, &f, 1);
+    // The second signature itself is refused, naming the record that holds its tag.
+    let (signer, body) = second_signature(&f, 1);
+    let mut refused = Log {
+        records: log.records.clone(),
+    };
+    let at = refused.push(PETITION_SIGN, signer, body.to_bytes());
+    let v = run(&refused).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body.signature.tag"));
+    // Posted as evidence by anyone (another one-time key): accepted, not counted.
+    log.push(
+        PETITION_DUPLICATE,
+        one_time_key(),
+        evidence(signer, body.clone()),
+    );
+    let count = run(&log).unwrap();
+    assert_eq!((count.counted, count.duplicates), (2, 1));
+    // The same evidence twice is refused; evidence survives the close.
+    let mut twice = Log {
+        records: log.records.clone(),
+    };
+    let at = twice.push(
+        PETITION_DUPLICATE,
+        one_time_key(),
+        evidence(signer, body.clone()),
+    );
+    let v = run(&twice).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body.signed"));
+    log.phase(Phase::Closed);
+    let (signer, body) = second_signature(&f, 0);
+    log.push(PETITION_DUPLICATE, one_time_key(), evidence(signer, body));
+    let count = run(&log).unwrap();
+    assert_eq!((count.counted, count.duplicates), (2, 2));
+}
+
+#[test]
+fn evidence_that_is_no_duplicate_is_refused() {
+    let f = fixture(10);
+    let mut log = opened(&f);
+    let first = sign(&mut log, &f, 0);
+    // A first signature dressed as evidence: its tag is held by no signature.
+    let (signer, body) = second_signature(&f, 1);
+    let mut fresh = Log {
+        records: log.records.clone(),
+    };
+    let at = fresh.push(PETITION_DUPLICATE, one_time_key(), evidence(signer, body));
+    let v = run(&fresh).unwrap_err();
+    assert_eq!(
+        (v.index, v.field.as_str()),
+        (at, "body.signed.signature.tag")
+    );
+    // The counted signature itself, re-posted as its own duplicate.
+    let counted = log
+        .records
+        .iter()
+        .find(|r| r.index == first)
+        .unwrap()
+        .clone();
+    let mut itself = Log {
+        records: log.records.clone(),
+    };
+    let body = SignatureBody::decode(&counted.body).unwrap();
+    let at = itself.push(
+        PETITION_DUPLICATE,
+        one_time_key(),
+        evidence(counted.signer, body),
+    );
+    let v = run(&itself).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body.signed"));
+    assert!(v.reason.contains("itself"), "{v}");
+    // A duplicate whose embedded envelope key was swapped: its ring signature binds the
+    // refused record's key, so it no longer verifies.
+    let (_, body) = second_signature(&f, 0);
+    let mut swapped = Log {
+        records: log.records.clone(),
+    };
+    let at = swapped.push(
+        PETITION_DUPLICATE,
+        one_time_key(),
+        evidence(one_time_key(), body),
+    );
+    let v = run(&swapped).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body.signature"));
+    // Before the petition opens there is nothing to duplicate.
+    let mut draft = Log { records: vec![] };
+    draft.push(PETITION_DEFINE, AUTHORITY, f.definition.to_bytes());
+    let (signer, body) = second_signature(&f, 0);
+    let at = draft.push(PETITION_DUPLICATE, one_time_key(), evidence(signer, body));
+    assert_eq!(run(&draft).unwrap_err().index, at);
+}
+
+/// The fixture's definition taking district disclosure with minimum bin `min_bin`.
+fn disclosing_fixture(people: usize, min_bin: u32) -> Fixture {
+    let mut f = fixture(people);
+    f.definition = with_policy(&f, |p| p.disclosure = Some(min_bin));
+    f
+}
+
+/// Wallet `who` signs disclosing its district (or `claim`, altered after signing).
+fn disclosing_body(
+    f: &Fixture,
+    who: usize,
+    claim: Option<u32>,
+    signer: &[u8; 32],
+) -> SignatureBody {
+    let wallet = &f.wallets[who];
+    let district = wallet
+        .attributes()
+        .iter()
+        .find(|a| a.code == ATTRIBUTE_DISTRICT)
+        .unwrap();
+    let at = f.snapshot.position(&wallet.public_key()).unwrap();
+    let ring = BucketRing::new(&f.snapshot.bucket(at.bucket).unwrap()).unwrap();
+    let commitments = BucketRing::new(&f.snapshot.bucket_commitments(at.bucket).unwrap()).unwrap();
+    let context = signature::context_bytes_disclosing(
+        labels::SIGNATURE,
+        &CONTEXT,
+        &f.snapshot.id(),
+        at.bucket,
+        &f.definition.text_hash,
+        Some(district.value),
+        signer,
+    );
+    let sig = signature::sign_disclosing(
+        &ring,
+        &commitments,
+        at.index,
+        wallet.secret(),
+        district.blinding(),
+        district.value,
+        &signature::linking_base(&f.snapshot.id(), &CONTEXT),
+        &context,
+        &mut rand::rng(),
+    )
+    .unwrap();
+    SignatureBody {
+        bucket: at.bucket,
+        disclosed: Some(claim.unwrap_or(district.value)),
+        signature: sig.to_bytes(),
+    }
+}
+
+fn sign_disclosing(log: &mut Log, f: &Fixture, who: usize) -> u64 {
+    let signer = one_time_key();
+    let body = disclosing_body(f, who, None, &signer);
+    log.push(PETITION_SIGN, signer, body.to_bytes())
+}
+
+#[test]
+fn disclosed_districts_are_counted_and_bins_below_the_minimum_are_withheld() {
+    // Wallets alternate districts 1 (even) and 2 (odd); five of each enrolled.
+    let f = disclosing_fixture(10, 2);
+    let mut log = opened(&f);
+    sign_disclosing(&mut log, &f, 0);
+    sign_disclosing(&mut log, &f, 2);
+    sign_disclosing(&mut log, &f, 1);
+    sign(&mut log, &f, 3);
+    let count = run(&log).unwrap();
+    // District 2 has one signature, below the bin of 2: withheld, yet counted.
+    assert_eq!((count.counted, count.districts.clone()), (4, vec![(1, 2)]));
+    sign_disclosing(&mut log, &f, 5);
+    assert_eq!(run(&log).unwrap().districts, [(1, 2), (2, 2)]);
+    // A withdrawal takes its district's signature out: district 1 falls below the bin.
+    withdraw(&mut log, &f, 0);
+    let count = run(&log).unwrap();
+    assert_eq!((count.counted, count.districts), (4, vec![(2, 2)]));
+    // A disclosing signature's tag is the key's: the same person cannot sign again
+    // without disclosing.
+    let at = sign(&mut log, &f, 2);
+    let v = run(&log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body.signature.tag"));
+}
+
+#[test]
+fn a_false_or_unwelcome_disclosure_is_refused() {
+    let f = disclosing_fixture(10, 2);
+    // Wallet 0 is in district 1; its signature relabelled as district 2 does not verify.
+    let mut log = opened(&f);
+    let signer = one_time_key();
+    let body = disclosing_body(&f, 0, Some(2), &signer);
+    let at = log.push(PETITION_SIGN, signer, body.to_bytes());
+    let v = run(&log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body.signature"));
+    // A disclosing signature presented without its disclosure does not decode.
+    let mut log = opened(&f);
+    let signer = one_time_key();
+    let mut body = disclosing_body(&f, 0, None, &signer);
+    body.disclosed = None;
+    let at = log.push(PETITION_SIGN, signer, body.to_bytes());
+    let v = run(&log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body.signature"));
+    // A definition that takes no disclosure refuses one.
+    let plain = fixture(10);
+    let mut log = opened(&plain);
+    let signer = one_time_key();
+    let body = disclosing_body(&plain, 0, None, &signer);
+    let at = log.push(PETITION_SIGN, signer, body.to_bytes());
+    let v = run(&log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body.disclosure"));
+    // A district enrolled fewer times than the minimum bin may not be disclosed.
+    let strict = disclosing_fixture(10, 6);
+    let mut log = opened(&strict);
+    let signer = one_time_key();
+    let body = disclosing_body(&strict, 0, None, &signer);
+    let at = log.push(PETITION_SIGN, signer, body.to_bytes());
+    let v = run(&log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body.disclosure"));
+    assert!(v.reason.contains("5 people enrolled"), "{v}");
 }

@@ -196,14 +196,21 @@ fn counts_of(state: &AppState, id: &ContextId, context_type: &str) -> BTreeMap<&
         "petition" => board.with_context_state(id, |s: &urne_petition::PetitionState| {
             BTreeMap::from([("signatures", s.counted()), ("withdrawn", s.withdrawn())])
         }),
-        _ => board.with_context_state(id, |s: &urne_assembly::SittingState| {
-            let votes = s.divisions().iter().map(|d| d.counted.len() as u64).sum();
-            BTreeMap::from([
-                ("divisions", s.divisions().len() as u64),
-                ("votes", votes),
-                ("present", u64::from(s.quorum_now().0)),
-            ])
-        }),
+        _ => {
+            let chamber = chamber_of(board, id);
+            board.with_context_state(id, |s: &urne_assembly::SittingState| {
+                let votes = s.divisions().iter().map(|d| d.counted.len() as u64).sum();
+                let present = chamber
+                    .as_ref()
+                    .and_then(|c| c.read(|c| s.quorum_now(c).0))
+                    .unwrap_or(0);
+                BTreeMap::from([
+                    ("divisions", s.divisions().len() as u64),
+                    ("votes", votes),
+                    ("present", u64::from(present)),
+                ])
+            })
+        }
     };
     found.unwrap_or_default()
 }
@@ -496,6 +503,19 @@ struct SittingBody {
     divisions: Vec<DivisionBody>,
 }
 
+/// The chamber a sitting names, as the board holds it (two reads, never nested: the
+/// board's state lock is not taken twice).
+fn chamber_of(
+    board: &urne_board::Board,
+    sitting: &urne_board::ContextId,
+) -> Option<urne_board::assembly::ChamberHandle> {
+    let chamber =
+        board.with_context_state(sitting, |s: &urne_assembly::SittingState| s.chamber())?;
+    board.with_context_state(&chamber, |h: &urne_board::assembly::ChamberHandle| {
+        h.clone()
+    })
+}
+
 async fn sitting(State(state): State<AppState>, JsonPath(id): JsonPath<String>) -> Response {
     use urne_assembly::DivisionStatus;
     let id = match context_id(&id) {
@@ -505,16 +525,26 @@ async fn sitting(State(state): State<AppState>, JsonPath(id): JsonPath<String>) 
     let reading = state.clone();
     let found = off_runtime(move || {
         let summary = reading.board.context(&id)?;
+        let chamber = chamber_of(&reading.board, &id);
         reading
             .board
             .with_context_state(&id, |s: &urne_assembly::SittingState| {
-                let (present, quorum) = s.quorum_now();
+                // A sitting reads the roster in force in its chamber (spec/40 §40.4).
+                let (present, quorum, members) = chamber
+                    .as_ref()
+                    .and_then(|c| {
+                        c.read(|c| {
+                            let (present, quorum) = s.quorum_now(c);
+                            (present, quorum, c.members().len())
+                        })
+                    })
+                    .unwrap_or((0, 0, 0));
                 SittingBody {
                     id: id.to_hex(),
                     name: summary.name.clone(),
                     phase: summary.phase_name,
                     opened_at: summary.opened_at,
-                    members: s.members().len(),
+                    members,
                     present,
                     quorum,
                     divisions: s

@@ -16,7 +16,7 @@ use crate::checkpoint::read_checkpoint;
 use crate::error::{StoreError, io};
 use crate::frame;
 use crate::index::{
-    BY_HASH, Index, IndexBackend, META, SledIndex, indexed, rows_for, scratch_room,
+    BY_HASH, Index, IndexBackend, META, SledIndex, indexed, rows_for, scratch_room, stored_schema,
 };
 use crate::levels::RecordFile;
 use crate::store::{INDEX, LOCK, LOG, OFFSETS, Scrub, Store, StoreOptions, height_file};
@@ -241,7 +241,8 @@ pub fn fsck(
             );
         }
     }
-    if options.index == IndexBackend::Sled && fs.supports_sled() {
+    // A store without layer keys keeps no index on disk (entry hashes are in memory).
+    if options.index == IndexBackend::Sled && fs.supports_sled() && options.index_keys.is_some() {
         let scratch = match &fsck_options.scratch {
             Some(scratch) => scratch.clone(),
             None => beside(dir),
@@ -252,14 +253,13 @@ pub fn fsck(
     Ok(report)
 }
 
-/// The index against the log, on a copy of it in `scratch`: its schema, how far it claims
-/// to go, the hash of the last entry it claims, and every key it should hold for those
-/// entries — each entry's hash to its index, and the layers' keys — with nothing under
-/// the entry hashes that is not an entry of the log. An index that is behind the log is
-/// not damage (opening extends it): rows written for entries past its count, before
-/// an unclean stop kept its count from following, are allowed when they map a log
-/// entry's hash to that entry. One that disagrees is damage (opening rebuilds it). A
-/// problem reading the index is a finding, not an error: the log's findings stand.
+/// The index against the log, on a copy of it in `scratch`: its schema (and format),
+/// how far it claims to go, the hash of the last entry it claims, and every layer key
+/// it should hold for those entries. An index that is behind the log is not damage
+/// (opening extends it). One that disagrees is damage (opening rebuilds it). A problem
+/// reading the index is a finding, not an error: the log's findings stand. Entry hash →
+/// index is not on disk (it is rebuilt in memory on every open from the leaf hashes,
+/// which the tree check above compares with the frames).
 fn check_index(
     dir: &Path,
     scratch: &Path,
@@ -307,13 +307,14 @@ fn compare_index(
     let rebuilds = "(derived data: opening rebuilds it from log.dat)";
     let size = frames.len() as u64;
     let (count, tip, schema) = indexed(index)?;
-    if count > 0 && schema != options.index_schema.as_bytes() {
+    let expected_schema = stored_schema(&options.index_schema);
+    if count > 0 && schema != expected_schema {
         find(
             None,
             format!(
                 "{INDEX} was built for schema {:?}, not {:?} {rebuilds}",
                 String::from_utf8_lossy(&schema),
-                options.index_schema
+                String::from_utf8_lossy(&expected_schema)
             ),
         );
         return Ok(());
@@ -334,22 +335,6 @@ fn compare_index(
             ),
         );
         return Ok(());
-    }
-    // Entry i's hash maps to the last entry below `count` with that hash (later rows win,
-    // as when they were written): some j ≥ i with the same hash, for every i, is exactly
-    // that, without a map of all hashes.
-    let entry_of = |value: &[u8]| -> Option<u64> { value.try_into().ok().map(u64::from_be_bytes) };
-    for (i, (_, hash)) in frames[..count as usize].iter().enumerate() {
-        let i = i as u64;
-        let mapped = index.get(BY_HASH, &hash.0)?.and_then(|v| entry_of(&v));
-        let right = mapped.is_some_and(|j| j >= i && j < count && frames[j as usize].1 == *hash);
-        if !right {
-            find(
-                Some(i),
-                format!("{INDEX}: entry {i}'s hash is missing or maps to another entry {rebuilds}"),
-            );
-            return Ok(());
-        }
     }
     if options.index_keys.is_some() {
         // The layers' keys depend on the records: read them (later rows win).
@@ -372,20 +357,17 @@ fn compare_index(
             }
         }
     }
+    // Entry hashes are kept in memory since index format 2: rows left under their old
+    // tree are a leftover the schema check above already names.
     let mut stray = 0u64;
-    index.for_each(BY_HASH, &mut |key, value| {
-        let own = entry_of(value)
-            .filter(|j| *j < size)
-            .is_some_and(|j| frames[j as usize].1.0.as_slice() == key);
-        if !own {
-            stray += 1;
-        }
+    index.for_each(BY_HASH, &mut |_, _| {
+        stray += 1;
         Ok(())
     })?;
     if stray > 0 {
         find(
             None,
-            format!("{INDEX} maps {stray} hashes that are not entries of the log {rebuilds}"),
+            format!("{INDEX} holds {stray} rows of an earlier format under {BY_HASH} {rebuilds}"),
         );
     }
     Ok(())

@@ -1,5 +1,6 @@
-//! The index: entry hash → index, and the layers' own keys, derived from the log and
-//! rebuilt from it when it disagrees (spec/11-storage.md §11.2). It sits behind
+//! The index: the layers' own keys, derived from the log and rebuilt from it when it
+//! disagrees (spec/11-storage.md §11.2). Entry hash → index is not here but in memory
+//! (`entries.rs`). It sits behind
 //! [`Index`] so that no sled type reaches a public API and so that the simulated-disk
 //! tests can run the store with an in-memory index (sled does its own I/O).
 //!
@@ -16,8 +17,15 @@ use urne_log::Hash;
 
 use crate::error::{StoreError, io};
 
-/// Tree holding entry hash → index.
+/// The tree that held entry hash → index before it moved to memory (index format 1):
+/// an index still holding it is rebuilt, and fsck names it.
 pub(crate) const BY_HASH: &str = "entry-by-hash";
+
+/// What `meta/schema` holds for a layer's schema name: the index's own format first, so
+/// that an index written by an earlier format is rebuilt like one of another schema.
+pub(crate) fn stored_schema(schema: &str) -> Vec<u8> {
+    format!("urne-store-index/2 {schema}").into_bytes()
+}
 /// Tree holding the index's own bookkeeping: `count`, `tip`, `schema`.
 pub(crate) const META: &str = "meta";
 
@@ -385,19 +393,14 @@ impl Index for SledIndex {
     }
 }
 
-/// The rows for a batch of log entries: their hashes, the layers' keys, and the
-/// bookkeeping (count and tip) last, so that an index cut anywhere says how far it got.
+/// The rows for a batch of log entries: the layers' keys, and the bookkeeping (count
+/// and tip) last, so that an index cut anywhere says how far it got.
 pub(crate) fn rows_for<R: AsRef<[u8]>>(
     batch: &[(u64, R, Hash)],
     keys: &Option<IndexFn>,
 ) -> Vec<IndexEntry> {
     let mut rows = Vec::with_capacity(batch.len() + 2);
-    for (index, record, hash) in batch {
-        rows.push(IndexEntry {
-            tree: BY_HASH,
-            key: hash.0.to_vec(),
-            value: index.to_be_bytes().to_vec(),
-        });
+    for (index, record, _) in batch {
         if let Some(f) = keys {
             rows.extend(f(*index, record.as_ref()));
         }

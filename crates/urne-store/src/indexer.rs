@@ -1,13 +1,14 @@
 //! The index catching up with the log off the writer's path (spec/11-storage.md §11.2).
 //!
-//! The writer's group commit makes records durable; their index rows (entry hash →
-//! index, and the layers' keys) are applied to the index afterwards by a thread of
-//! their own, so that no acknowledgement waits on sled. Between the two, the rows of
-//! every durable entry not yet in the index are kept in memory in the [`Tail`], which
-//! the writer fills *before* it publishes the new durable size: every lookup reads the
-//! tail first and the index second, and the indexer takes rows out of the tail only
-//! after the index holds them, so an acknowledged record is always found, whichever
-//! side it is on at that moment.
+//! The writer's group commit makes records durable; their index rows (the layers' keys;
+//! entry hashes are in memory, `entries.rs`) are applied to the index afterwards by a
+//! thread of their own, so that no acknowledgement waits on sled. Between the two, the
+//! rows of every durable entry not yet in the index are kept in memory in the [`Tail`],
+//! which the publisher fills *before* it publishes the new durable size and hands to the
+//! indexer only after: every lookup reads the tail first (rows of entries below the
+//! durable size only) and the index second, and the indexer takes rows out of the tail
+//! only after the index holds them, so an acknowledged record is always found,
+//! whichever side it is on at that moment, and a record never acknowledged never is.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::mpsc::Receiver;
@@ -15,7 +16,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use urne_log::Hash;
 
-use crate::index::{BY_HASH, IndexEntry, IndexRows, META};
+use crate::index::{IndexEntry, IndexRows, META};
 use crate::store::Inner;
 
 /// Most durable entries the index may lag behind the log: a group that would go beyond
@@ -33,13 +34,14 @@ pub(crate) struct IndexJob {
     pub layer: Vec<IndexEntry>,
 }
 
-/// One layer tree's rows in the tail: key → (value, first entry of the group).
-type LayerRows = BTreeMap<Vec<u8>, (Vec<u8>, u64)>;
+/// One layer tree's rows in the tail: key → (value, first entry of the group that
+/// wrote it), oldest first. More than one while a later group rewrites a key: a reader
+/// takes the latest that is durable, so a group not yet published (or refused
+/// publication by a stop) never hides the value before it.
+type LayerRows = BTreeMap<Vec<u8>, Vec<(Vec<u8>, u64)>>;
 
 #[derive(Default)]
 pub(crate) struct TailState {
-    /// Entry hash → index, for durable entries not yet in the index.
-    by_hash: HashMap<Hash, u64>,
     /// The layers' rows of those entries: tree → key → (value, first entry of the
     /// group that wrote it). Later groups win, as in the index.
     layer: HashMap<&'static str, LayerRows>,
@@ -73,32 +75,29 @@ impl Tail {
         while tail.unindexed > 0 && tail.unindexed + group > MAX_UNINDEXED && !tail.failed {
             tail = self.changed.wait(tail).unwrap_or_else(|p| p.into_inner());
         }
-        for (i, hash) in job.hashes.iter().enumerate() {
-            tail.by_hash.insert(*hash, job.first + i as u64);
-        }
         for row in &job.layer {
             tail.layer
                 .entry(row.tree)
                 .or_default()
-                .insert(row.key.clone(), (row.value.clone(), job.first));
+                .entry(row.key.clone())
+                .or_default()
+                .push((row.value.clone(), job.first));
         }
         tail.unindexed += job.hashes.len() as u64;
     }
 
-    /// Removes what the index now holds: a row only if no later entry replaced it.
-    fn indexed(&self, job: &IndexJob) {
+    /// Removes a group's rows: once the index holds them, or when the group was
+    /// refused publication (the store stopped before it was acknowledged).
+    pub(crate) fn remove(&self, job: &IndexJob) {
         let mut tail = self.lock();
-        for (i, hash) in job.hashes.iter().enumerate() {
-            let index = job.first + i as u64;
-            if tail.by_hash.get(hash) == Some(&index) {
-                tail.by_hash.remove(hash);
-            }
-        }
         for row in &job.layer {
             if let Some(tree) = tail.layer.get_mut(row.tree)
-                && tree.get(&row.key).is_some_and(|(_, at)| *at == job.first)
+                && let Some(versions) = tree.get_mut(&row.key)
             {
-                tree.remove(&row.key);
+                versions.retain(|(_, at)| *at != job.first);
+                if versions.is_empty() {
+                    tree.remove(&row.key);
+                }
             }
         }
         tail.unindexed -= job.hashes.len() as u64;
@@ -116,29 +115,27 @@ impl Tail {
         self.lock().unindexed
     }
 
-    /// The index of the not-yet-indexed entry whose leaf hash is `hash`.
-    pub(crate) fn index_of(&self, hash: &Hash) -> Option<u64> {
-        self.lock().by_hash.get(hash).copied()
-    }
-
-    /// A layer key's value among the not-yet-indexed entries.
-    pub(crate) fn get(&self, tree: &str, key: &[u8]) -> Option<Vec<u8>> {
+    /// A layer key's value among the not-yet-indexed entries below `durable`.
+    pub(crate) fn get(&self, tree: &str, key: &[u8], durable: u64) -> Option<Vec<u8>> {
         let tail = self.lock();
         tail.layer
             .get(tree)
             .and_then(|rows| rows.get(key))
-            .map(|(value, _)| value.clone())
+            .and_then(|versions| latest_durable(versions, durable))
     }
 
-    /// The not-yet-indexed layer rows of `tree` under `prefix`.
-    pub(crate) fn scan_prefix(&self, tree: &str, prefix: &[u8]) -> IndexRows {
+    /// The not-yet-indexed layer rows of `tree` under `prefix`, of entries below
+    /// `durable`.
+    pub(crate) fn scan_prefix(&self, tree: &str, prefix: &[u8], durable: u64) -> IndexRows {
         let tail = self.lock();
         tail.layer
             .get(tree)
             .map(|rows| {
                 rows.range(prefix.to_vec()..)
                     .take_while(|(k, _)| k.starts_with(prefix))
-                    .map(|(k, (v, _))| (k.clone(), v.clone()))
+                    .filter_map(|(k, versions)| {
+                        latest_durable(versions, durable).map(|v| (k.clone(), v))
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -166,17 +163,20 @@ impl Tail {
     }
 }
 
-/// The rows a group commit adds to the index: hashes, the layers' keys, and the
-/// bookkeeping (count and tip) last, so an index cut anywhere says how far it got.
+/// A group's value of a key is acknowledged once the group is (a group is published
+/// whole: its first entry below the durable size means all of it is).
+fn latest_durable(versions: &[(Vec<u8>, u64)], durable: u64) -> Option<Vec<u8>> {
+    versions
+        .iter()
+        .rev()
+        .find(|(_, at)| *at < durable)
+        .map(|(value, _)| value.clone())
+}
+
+/// The rows a group commit adds to the index: the layers' keys, and the bookkeeping
+/// (count and tip) last, so an index cut anywhere says how far it got.
 fn rows(job: &IndexJob) -> Vec<IndexEntry> {
-    let mut rows = Vec::with_capacity(job.hashes.len() + job.layer.len() + 2);
-    for (i, hash) in job.hashes.iter().enumerate() {
-        rows.push(IndexEntry {
-            tree: BY_HASH,
-            key: hash.0.to_vec(),
-            value: (job.first + i as u64).to_be_bytes().to_vec(),
-        });
-    }
+    let mut rows = Vec::with_capacity(job.layer.len() + 2);
     rows.extend(job.layer.iter().cloned());
     if let Some(last) = job.hashes.last() {
         rows.push(IndexEntry {
@@ -215,7 +215,7 @@ pub(crate) fn run(inner: Arc<Inner>, jobs: Receiver<IndexJob>) {
             return;
         }
         for job in &taken {
-            inner.tail.indexed(job);
+            inner.tail.remove(job);
         }
     }
     // The writer closed the queue: everything durable is indexed.

@@ -5,7 +5,8 @@
 //! as checksum — is the record of truth; an append is acknowledged only after
 //! `fdatasync`, and concurrent appends share one sync (group commit). Everything else is
 //! derived from it: entry offsets, the node hashes of every height (so that a proof or a
-//! root is a few reads), and the index (sled 0.34, whose `flush` does not fsync: an
+//! root is a few reads), entry hash → index (in memory, rebuilt from the leaf hashes on
+//! every open), and the layers' index (sled 0.34, whose `flush` does not fsync: an
 //! index here, never the truth). On open every hash after the last checkpoint is
 //! recomputed from the frames, a torn tail is cut into a side file, damage that
 //! acknowledged frames follow is refused, and a log that contradicts its checkpoint is
@@ -20,6 +21,7 @@
 #![deny(unsafe_code)]
 
 mod checkpoint;
+mod entries;
 mod error;
 mod frame;
 mod fs;

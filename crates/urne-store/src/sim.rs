@@ -72,6 +72,8 @@ struct Disk {
     locks: HashMap<PathBuf, (bool, usize)>,
     /// `fdatasync` calls that fail with EIO from now on (None: none fail).
     failing_syncs: bool,
+    /// Files (by inode) whose writes fail with EIO, as a disk with a bad region does.
+    failing_writes: HashSet<u64>,
     /// Between a power cut and the next power on: every operation fails. A test's store
     /// whose threads run on after the cut must not write to the disk that survived it.
     off: bool,
@@ -102,6 +104,20 @@ impl SimDisk {
     /// As on Linux, the data of a failed sync is not made durable.
     pub fn fail_syncs(&self, fail: bool) {
         self.lock().failing_syncs = fail;
+    }
+
+    /// From now on every write to `path` (as it is named now) fails with EIO (or, with
+    /// `false`, succeeds again). Nothing of a failed write reaches the file.
+    pub fn fail_writes_to(&self, path: &Path, fail: bool) {
+        let mut disk = self.lock();
+        let Some(id) = disk.names.get(path).copied() else {
+            return;
+        };
+        if fail {
+            disk.failing_writes.insert(id);
+        } else {
+            disk.failing_writes.remove(&id);
+        }
     }
 
     /// How many `fdatasync` calls succeeded so far.
@@ -157,6 +173,7 @@ impl SimDisk {
         disk.generation += 1;
         disk.locks.clear();
         disk.failing_syncs = false;
+        disk.failing_writes.clear();
         // Names: each change since the last directory sync is applied or lost.
         let mut all: Vec<PathBuf> = disk.names.keys().cloned().collect();
         all.extend(disk.durable_names.keys().cloned());
@@ -301,6 +318,9 @@ impl StoreFile for SimFile {
     }
     fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
         self.writing(|d, id| {
+            if d.failing_writes.contains(&id) {
+                return Err(io::Error::from_raw_os_error(5)); // EIO
+            }
             let file = inode(d, id)?;
             let start = usize::try_from(offset).map_err(io::Error::other)?;
             let end = start + buf.len();

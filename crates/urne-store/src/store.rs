@@ -12,12 +12,13 @@ use urne_log::Hash;
 use urne_log::proof::range_hash;
 
 use crate::checkpoint::read_checkpoint;
+use crate::entries::EntryHashes;
 use crate::error::{StoreError, io};
 use crate::frame::MAX_RECORD_BYTES;
 use crate::fs::{FileSystem, LockGuard, RealFs, StoreFile};
 use crate::index::{
-    BY_HASH, Index, IndexBackend, IndexFn, IndexRows, META, MemoryIndex, SledIndex, indexed,
-    rows_for,
+    Index, IndexBackend, IndexFn, IndexRows, META, MemoryIndex, SledIndex, indexed, rows_for,
+    stored_schema,
 };
 use crate::indexer::Tail;
 use crate::recovery::{OpenedHashes, recover};
@@ -145,6 +146,8 @@ pub(crate) struct Inner {
     pub height_readers: Vec<Arc<dyn StoreFile>>,
     pub state: RwLock<State>,
     pub index: Box<dyn Index>,
+    /// Entry hash → index, in memory (`entries.rs`).
+    pub entries: EntryHashes,
     /// The rows of durable entries the index does not hold yet (`indexer.rs`).
     pub tail: Tail,
     pub acks: Arc<Acks>,
@@ -220,6 +223,12 @@ fn open_index(
     offsets: &[u64],
     report: &mut OpenReport,
 ) -> Result<Box<dyn Index>, StoreError> {
+    if options.index_keys.is_none() {
+        // Nothing to index (entry hashes are in memory, `entries.rs`): no sled, and no
+        // index thread work per group. An `index.sled` an earlier version left is not
+        // opened.
+        return Ok(Box::new(MemoryIndex::default()));
+    }
     let mut unreadable = false;
     let index: Box<dyn Index> = match options.index {
         IndexBackend::Sled if options.fs.supports_sled() => {
@@ -236,7 +245,7 @@ fn open_index(
     let log_path = dir.join(LOG);
     let size = offsets.len() as u64;
     let (count, tip, schema) = indexed(&*index)?;
-    let same_schema = schema == options.index_schema.as_bytes();
+    let same_schema = schema == stored_schema(&options.index_schema);
     let agrees = count <= size
         && (count == 0
             || tip == Some(crate::frame::read(log, &log_path, offsets[count as usize - 1])?.1));
@@ -263,7 +272,7 @@ fn open_index(
         index.apply(&[crate::index::IndexEntry {
             tree: META,
             key: b"schema".to_vec(),
-            value: options.index_schema.as_bytes().to_vec(),
+            value: stored_schema(&options.index_schema),
         }])?;
     }
     if from < size {
@@ -334,6 +343,22 @@ impl Store {
             .map(|f| f.reader())
             .collect();
         let size = state.size;
+        let entries = EntryHashes::default();
+        if let Some(leaves) = recovered.heights.first() {
+            // In runs, so a large log is never read into one buffer.
+            const RUN: u64 = 1 << 16;
+            let mut from = 0;
+            while from < size {
+                let count = RUN.min(size - from);
+                let hashes: Vec<Hash> = leaves
+                    .read(from, count)?
+                    .chunks_exact(32)
+                    .filter_map(Hash::from_slice)
+                    .collect();
+                entries.add(from, &hashes);
+                from += count;
+            }
+        }
         let (sender, receiver) = channel();
         let inner = Arc::new(Inner {
             fs: Arc::clone(&fs),
@@ -342,6 +367,7 @@ impl Store {
             height_readers,
             state: RwLock::new(state),
             index,
+            entries,
             tail: Tail::default(),
             acks: Arc::new(Acks::new(size)),
             _lock: lock,
@@ -439,28 +465,23 @@ impl Store {
     /// was appended twice). Found from the moment the entry is acknowledged, whether
     /// or not the index has caught up with it.
     pub fn index_of(&self, hash: &Hash) -> Result<Option<u64>, StoreError> {
-        // The tail and the index are filled before the group is published: an entry at
+        // The publisher adds a group's hashes before it publishes the group: an entry at
         // or beyond the durable size is not acknowledged (and may never be, if the
         // store stops first), so it is not found.
         let durable = self.inner.acks.lock().durable;
-        // The tail first: the indexer takes a row out of it only after the index holds
-        // it, so an entry missing from the tail now is in the index by then.
-        if let Some(index) = self.inner.tail.index_of(hash) {
-            return Ok((index < durable).then_some(index));
+        for index in self.inner.entries.candidates(hash) {
+            if index < durable && self.inner.nodes(0, index, 1)?.first() == Some(hash) {
+                return Ok(Some(index));
+            }
         }
-        Ok(self
-            .inner
-            .index
-            .get(BY_HASH, &hash.0)?
-            .and_then(|v| v.as_slice().try_into().ok())
-            .map(u64::from_be_bytes)
-            .filter(|index| *index < durable))
+        Ok(None)
     }
 
     /// The value of `key` in one of the layers' index trees (see
     /// [`StoreOptions::index_keys`]), durable entries not yet indexed included.
     pub fn index_get(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        if let Some(value) = self.inner.tail.get(tree, key) {
+        let durable = self.inner.acks.lock().durable;
+        if let Some(value) = self.inner.tail.get(tree, key, durable) {
             return Ok(Some(value));
         }
         self.inner.index.get(tree, key)
@@ -472,7 +493,8 @@ impl Store {
     pub fn index_scan(&self, tree: &str, prefix: &[u8]) -> Result<IndexRows, StoreError> {
         // The tail is read first (as in `index_of`); its rows are newer than the
         // index's for the same key.
-        let tail = self.inner.tail.scan_prefix(tree, prefix);
+        let durable = self.inner.acks.lock().durable;
+        let tail = self.inner.tail.scan_prefix(tree, prefix, durable);
         let mut rows: std::collections::BTreeMap<Vec<u8>, Vec<u8>> = self
             .inner
             .index
@@ -537,4 +559,54 @@ pub fn stop_for_tests(store: &Store, reason: &str) {
 #[doc(hidden)]
 pub fn unindexed_for_tests(store: &Store) -> u64 {
     store.inner.tail.unindexed()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use urne_log::{Hash, leaf_hash};
+
+    use crate::sim::SimDisk;
+    use crate::store::{Scrub, Store, StoreOptions};
+
+    #[test]
+    fn an_entry_sharing_only_the_prefix_of_a_hash_is_not_that_hash() {
+        // Two leaf hashes with the same first 8 bytes take ~2^32 tries to grind; made
+        // here by hand. The map's candidate must be confirmed against the full leaf hash,
+        // or a record nobody stored is answered as a duplicate of another.
+        let disk = SimDisk::new();
+        let options = || StoreOptions {
+            fs: Arc::new(disk.clone()),
+            scrub: Scrub::Off,
+            ..StoreOptions::default()
+        };
+        let (store, _) = Store::open(Path::new("/board"), options()).unwrap();
+        for i in 0..3u8 {
+            store.append(vec![i; 10]).unwrap();
+        }
+        let stored = leaf_hash(&[1u8; 10]);
+        let mut grinded = stored;
+        grinded.0[31] ^= 1;
+        assert_eq!(store.index_of(&stored).unwrap(), Some(1));
+        assert_eq!(store.index_of(&grinded).unwrap(), None);
+
+        // A map that claims entry 3 has the ground hash (it has another): the claim is
+        // checked against height-0.dat, as is entry 1, which shares the prefix.
+        store.inner.entries.add(3, &[grinded]);
+        store.append(b"entry 3".to_vec()).unwrap();
+        assert_eq!(store.index_of(&grinded).unwrap(), None);
+        assert_eq!(store.index_of(&stored).unwrap(), Some(1));
+        assert_eq!(store.index_of(&Hash([7; 32])).unwrap(), None);
+        // A record stored twice: the latest copy.
+        store.append(vec![1u8; 10]).unwrap();
+        assert_eq!(store.index_of(&stored).unwrap(), Some(4), "the latest copy");
+        store.close();
+        drop(store);
+
+        let (store, _) = Store::open(Path::new("/board"), options()).unwrap();
+        assert_eq!(store.index_of(&stored).unwrap(), Some(4), "rebuilt on open");
+        assert_eq!(store.index_of(&leaf_hash(&[2u8; 10])).unwrap(), Some(2));
+    }
 }

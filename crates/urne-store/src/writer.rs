@@ -391,32 +391,25 @@ impl Publisher {
             }
             h += 1;
         }
-        // The index catches up on its own thread; until it does, the tail answers for
-        // these entries. It is filled before the group is published as durable, so no
-        // acknowledged record is ever missing from both.
-        let layer = match &self.keys {
-            Some(keys) => batch
+        // Lookups by entry hash find the group from the moment it is published (they
+        // skip what is not durable yet). The index catches up on its own thread; until
+        // it does, the tail answers for these entries. Both are filled before the group
+        // is published as durable, so no acknowledged record is ever missing.
+        inner.entries.add(first_index, &hashes);
+        let job = self.keys.as_ref().map(|keys| IndexJob {
+            first: first_index,
+            layer: batch
                 .iter()
                 .enumerate()
                 .flat_map(|(i, r)| keys(first_index + i as u64, &r.record))
                 .collect(),
-            None => Vec::new(),
-        };
-        let job = IndexJob {
-            first: first_index,
             hashes,
-            layer,
-        };
-        inner.tail.add(&job);
-        if self.indexer.send(job).is_err() {
-            // The indexer is gone: no row would leave the tail again and the lag bound
-            // would hold this thread forever. The rows stay in the tail for lookups.
-            return Err(StoreError::Index(
-                "the store's indexer thread stopped".into(),
-            ));
+        });
+        if let Some(job) = &job {
+            inner.tail.add(job);
         }
 
-        inner.acks.publish(new_size, || {
+        let published = inner.acks.publish(new_size, || {
             let mut state = inner.state.write().unwrap_or_else(|p| p.into_inner());
             state.offsets.extend(offsets);
             for (h, added) in new_upper {
@@ -428,6 +421,22 @@ impl Publisher {
             }
             state.size = new_size;
         });
+        let Some(job) = job else {
+            return Ok(());
+        };
+        if !published {
+            // The store stopped first: the group is never acknowledged, and its rows
+            // must reach neither a lookup nor the index.
+            inner.tail.remove(&job);
+            return Ok(());
+        }
+        if self.indexer.send(job).is_err() {
+            // The indexer is gone: no row would leave the tail again and the lag bound
+            // would hold this thread forever. The rows stay in the tail for lookups.
+            return Err(StoreError::Index(
+                "the store's indexer thread stopped".into(),
+            ));
+        }
         Ok(())
     }
 }

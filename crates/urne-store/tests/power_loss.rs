@@ -32,6 +32,22 @@ fn options(disk: &SimDisk) -> StoreOptions {
     }
 }
 
+/// With layer keys: only those are indexed by the index thread (entry hashes are in
+/// memory, filled before each publication).
+fn keyed(disk: &SimDisk) -> StoreOptions {
+    StoreOptions {
+        index_keys: Some(Arc::new(|i, record: &[u8]| {
+            vec![urne_store::IndexEntry {
+                tree: "by-record",
+                key: record.to_vec(),
+                value: i.to_be_bytes().to_vec(),
+            }]
+        })),
+        index_schema: "test/by-record".into(),
+        ..options(disk)
+    }
+}
+
 fn signed(size: u64, root: Hash) -> String {
     let signer = NoteSigner::from_seed("test.example/board", &[3; 32]).unwrap();
     let cp = Checkpoint::new("test.example/board", size, root, vec![]).unwrap();
@@ -756,7 +772,7 @@ fn a_failed_or_panicking_index_stops_the_store_instead_of_wedging_it() {
         // Write 1 is the schema row of a new index; write 3 is the indexer's second batch.
         let failing = StoreOptions {
             index: IndexBackend::FailingForTests { at_apply: 3, panic },
-            ..options(&disk)
+            ..keyed(&disk)
         };
         let (store, _) = Store::open(Path::new(DIR), failing).unwrap();
         let writer = store.clone();
@@ -849,7 +865,7 @@ fn the_index_lags_the_log_by_at_most_its_bound_and_catches_up() {
     // One record first, so that full groups of 4,096 do not land exactly on the bound.
     const BOUND: u64 = 1 << 16;
     let disk = SimDisk::new();
-    let (store, _) = Store::open(Path::new(DIR), options(&disk)).unwrap();
+    let (store, _) = Store::open(Path::new(DIR), keyed(&disk)).unwrap();
     store.append(b"first".to_vec()).unwrap();
     urne_store::pause_indexer_for_tests(&store, true);
     let pending: Vec<_> = (0..BOUND + 8_192)
@@ -891,7 +907,7 @@ fn the_index_lags_the_log_by_at_most_its_bound_and_catches_up() {
 #[test]
 fn close_returns_with_the_index_held_at_its_bound() {
     let disk = SimDisk::new();
-    let (store, _) = Store::open(Path::new(DIR), options(&disk)).unwrap();
+    let (store, _) = Store::open(Path::new(DIR), keyed(&disk)).unwrap();
     urne_store::pause_indexer_for_tests(&store, true);
     for i in 0..(1u64 << 16) + 8_192 {
         drop(store.enqueue(format!("queued {i}").into_bytes()).unwrap());
@@ -901,7 +917,7 @@ fn close_returns_with_the_index_held_at_its_bound() {
     // Appends queued before close are committed.
     assert_eq!(store.size(), (1 << 16) + 8_192);
     drop(store);
-    let (store, _) = Store::open(Path::new(DIR), options(&disk)).unwrap();
+    let (store, _) = Store::open(Path::new(DIR), keyed(&disk)).unwrap();
     assert_eq!(
         store
             .index_of(&urne_log::leaf_hash(b"queued 70000"))
@@ -946,4 +962,163 @@ fn an_entry_not_yet_published_is_not_found_by_hash() {
             }
         }
     }
+}
+
+#[test]
+fn a_failed_derived_file_write_stops_the_store_and_loses_nothing_acknowledged() {
+    // The publisher writes offsets and node hashes after the group's sync: a write that
+    // fails there must be reported (the store stops, the group's waiter is told) and
+    // must cost nothing that was acknowledged.
+    for (seed, file) in ["offsets.dat", "height-0.dat", "height-1.dat"]
+        .into_iter()
+        .enumerate()
+    {
+        let disk = SimDisk::new();
+        let (store, _) = Store::open(Path::new(DIR), options(&disk)).unwrap();
+        let mut acknowledged = BTreeMap::new();
+        // Eleven: the twelfth entry completes a node of height 1.
+        for i in 0..11 {
+            let record = format!("acknowledged {i}").into_bytes();
+            acknowledged.insert(store.append(record.clone()).unwrap(), record);
+        }
+        let path = Path::new(DIR).join(file);
+        disk.fail_writes_to(&path, true);
+        let outcome = store.append(b"written when the disk failed".to_vec());
+        assert!(
+            matches!(outcome, Err(StoreError::Stopped { .. })),
+            "{file}: {outcome:?}"
+        );
+        let reason = store.stopped().expect("the store stopped");
+        assert!(
+            reason.contains(file),
+            "{file}: the reason names no file: {reason}"
+        );
+        assert!(
+            matches!(
+                store.append(b"after".to_vec()),
+                Err(StoreError::Stopped { .. })
+            ),
+            "{file}: accepted after the failure"
+        );
+        assert_eq!(store.size(), 11, "{file}: the failed group was published");
+        assert_eq!(
+            store
+                .index_of(&urne_log::leaf_hash(b"written when the disk failed"))
+                .unwrap(),
+            None,
+            "{file}: a record never acknowledged is found"
+        );
+        within_a_minute("closing", move || {
+            store.close();
+            drop(store);
+        });
+        disk.power_cut(seed as u64);
+        let seen = Witnessed {
+            acknowledged,
+            checkpoints: Vec::new(),
+        };
+        let store = check_survivors(&disk, &seen, &format!("failed write to {file}"));
+        for (index, record) in &seen.acknowledged {
+            assert_eq!(
+                store.index_of(&urne_log::leaf_hash(record)).unwrap(),
+                Some(*index),
+                "{file}"
+            );
+        }
+        assert!(store.append(b"after the repair".to_vec()).is_ok(), "{file}");
+    }
+}
+
+#[test]
+fn layer_rows_of_a_group_refused_publication_are_never_found() {
+    // The publisher fills the tail before it publishes a group; a stop in between
+    // refuses the publication, and the group is never acknowledged. Its layer rows must
+    // then be found neither in the tail nor in the index, and a key it rewrote keeps
+    // the value acknowledged before it.
+    const BOUND: u64 = 1 << 16;
+    let disk = SimDisk::new();
+    let keys: urne_store::IndexFn = Arc::new(|i, record: &[u8]| {
+        let key = if record.starts_with(b"shared") {
+            b"shared".to_vec()
+        } else {
+            record.to_vec()
+        };
+        vec![urne_store::IndexEntry {
+            tree: "by-record",
+            key,
+            value: i.to_be_bytes().to_vec(),
+        }]
+    });
+    let (store, _) = Store::open(
+        Path::new(DIR),
+        StoreOptions {
+            index_keys: Some(keys),
+            index_schema: "test/by-record".into(),
+            ..options(&disk)
+        },
+    )
+    .unwrap();
+    store.append(b"shared 0".to_vec()).unwrap();
+    // Held, the indexer lets the tail fill to its bound; the publisher then waits, with
+    // the next groups synced, before it publishes them.
+    urne_store::pause_indexer_for_tests(&store, true);
+    let pending: Vec<_> = (0..BOUND + 8_192)
+        .map(|i| {
+            let record = if i == BOUND + 8_000 {
+                b"shared late".to_vec()
+            } else {
+                format!("held {i}").into_bytes()
+            };
+            store.enqueue(record).unwrap()
+        })
+        .collect();
+    let mut last = 0;
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let size = store.size();
+        if size == last {
+            break;
+        }
+        last = size;
+    }
+    assert!(last < BOUND + 8_193, "the publisher was not held");
+    urne_store::stop_for_tests(&store, "a test stops the store");
+    urne_store::pause_indexer_for_tests(&store, false);
+    let outcomes = within_a_minute("stopping", move || {
+        pending
+            .into_iter()
+            .map(|p| p.wait().is_ok())
+            .collect::<Vec<_>>()
+    });
+    // Closing waits for the publisher, which was held with a synced group and then
+    // refused its publication, and for the indexer.
+    let closing = store.clone();
+    within_a_minute("closing", move || closing.close());
+    let durable = store.size();
+    assert!(durable < BOUND + 8_193, "every group was published");
+    assert_eq!(
+        outcomes.iter().filter(|ok| **ok).count() as u64,
+        durable - 1,
+        "acknowledged exactly the published groups"
+    );
+    for i in [durable - 1, durable, BOUND + 8_191] {
+        let record = format!("held {i}").into_bytes();
+        let found = store.index_get("by-record", &record).unwrap();
+        if i < durable - 1 {
+            assert!(found.is_some());
+        } else {
+            assert_eq!(found, None, "held {i}, never acknowledged, is found");
+        }
+    }
+    assert_eq!(
+        store.index_get("by-record", b"shared").unwrap(),
+        Some(0u64.to_be_bytes().to_vec()),
+        "an unacknowledged group's value hides the acknowledged one"
+    );
+    let scanned = store.index_scan("by-record", b"held").unwrap();
+    assert_eq!(
+        scanned.len() as u64,
+        durable - 1,
+        "the scan lists rows of groups never acknowledged"
+    );
 }

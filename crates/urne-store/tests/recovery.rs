@@ -22,6 +22,16 @@ fn quiet() -> StoreOptions {
     }
 }
 
+/// A store with layer keys: only those keep an index on disk (entry hashes are in
+/// memory).
+fn indexed() -> StoreOptions {
+    StoreOptions {
+        index_keys: Some(layer_keys(0)),
+        index_schema: "test/v1".into(),
+        ..quiet()
+    }
+}
+
 fn record(i: u64) -> Vec<u8> {
     format!("record {i} {}", "x".repeat((i % 97) as usize)).into_bytes()
 }
@@ -563,55 +573,30 @@ fn read_only_fsck_checks_the_index_against_the_log_and_changes_nothing() {
         report.findings
     );
 
-    // Hashes that are not entries of the log.
-    let stray = StoreOptions {
+    // Rows under the tree that held entry hashes before they moved to memory: an index
+    // of the earlier format, which opening rebuilds.
+    let leftover = StoreOptions {
         index_keys: Some(std::sync::Arc::new(|index, record: &[u8]| {
             let mut rows = layer_keys(0)(index, record);
             rows.push(urne_store::IndexEntry {
                 tree: "entry-by-hash",
-                key: leaf_hash(&[record, b"stray"].concat()).0.to_vec(),
-                value: 0u64.to_be_bytes().to_vec(),
+                key: leaf_hash(record).0.to_vec(),
+                value: index.to_be_bytes().to_vec(),
             });
             rows
         })),
         ..keyed(0)
     };
     let _ = std::fs::remove_dir_all(dir.join("index.sled"));
-    let (store, _) = Store::open(&dir, stray).unwrap();
+    let (store, _) = Store::open(&dir, leftover).unwrap();
     store.close();
     drop(store);
     let report = fsck(&dir, &keyed(0), &FsckOptions::new(false), |_| {}).unwrap();
     assert!(
-        report
-            .findings
-            .iter()
-            .any(|f| f.what.contains("40 hashes that are not entries")),
-        "{:?}",
-        report.findings
-    );
-
-    // An entry's hash mapped to another entry.
-    let misplaced = StoreOptions {
-        index_keys: Some(std::sync::Arc::new(|index, record: &[u8]| {
-            let mut rows = layer_keys(0)(index, record);
-            if index == 7 {
-                rows.push(urne_store::IndexEntry {
-                    tree: "entry-by-hash",
-                    key: leaf_hash(record).0.to_vec(),
-                    value: 3u64.to_be_bytes().to_vec(),
-                });
-            }
-            rows
-        })),
-        ..keyed(0)
-    };
-    let _ = std::fs::remove_dir_all(dir.join("index.sled"));
-    let (store, _) = Store::open(&dir, misplaced).unwrap();
-    store.close();
-    drop(store);
-    let report = fsck(&dir, &keyed(0), &FsckOptions::new(false), |_| {}).unwrap();
-    assert!(
-        report.findings.len() == 1 && report.findings[0].entry == Some(7),
+        report.findings.len() == 1
+            && report.findings[0]
+                .what
+                .contains("40 rows of an earlier format under entry-by-hash"),
         "{:?}",
         report.findings
     );
@@ -627,63 +612,27 @@ fn read_only_fsck_checks_the_index_against_the_log_and_changes_nothing() {
 }
 
 #[test]
-fn entry_hashes_written_past_the_index_count_are_not_damage() {
-    // The writer's entry-hash rows and its count are two sled batches: an unclean stop
-    // between them leaves rows for entries the count does not cover. Opening extends that
-    // index; fsck must not call it damage.
+fn an_index_behind_the_log_is_not_damage() {
+    // The indexer applies rows after the acknowledgement: an unclean stop leaves the
+    // index behind the log. Opening extends it; fsck must not call it damage.
     let dir = scratch("fsck-index-behind");
-    let (store, _) = Store::open(&dir, quiet()).unwrap();
+    let (store, _) = Store::open(&dir, indexed()).unwrap();
     fill(&store, 40);
     urne_store::set_index_count_for_tests(&store, 30, leaf_hash(&record(29))).unwrap();
     store.close();
     drop(store);
-    let report = fsck(&dir, &quiet(), &FsckOptions::new(false), |_| {}).unwrap();
+    let report = fsck(&dir, &indexed(), &FsckOptions::new(false), |_| {}).unwrap();
     assert!(report.findings.is_empty(), "{:?}", report.findings);
-    let (store, opened) = Store::open(&dir, quiet()).unwrap();
+    let (store, opened) = Store::open(&dir, indexed()).unwrap();
     assert_eq!(opened.size, 40);
     assert_eq!(opened.repaired, ["index extended by 10 entries"]);
-    store.close();
-    drop(store);
-
-    // A row past the count that maps a hash to another entry still is damage.
-    let (store, _) = Store::open(&dir, quiet()).unwrap();
-    urne_store::set_index_count_for_tests(&store, 30, leaf_hash(&record(29))).unwrap();
-    let wrong = StoreOptions {
-        index_keys: Some(std::sync::Arc::new(|index, record: &[u8]| {
-            if index == 35 {
-                vec![urne_store::IndexEntry {
-                    tree: "entry-by-hash",
-                    key: leaf_hash(record).0.to_vec(),
-                    value: 36u64.to_be_bytes().to_vec(),
-                }]
-            } else {
-                Vec::new()
-            }
-        })),
-        ..quiet()
-    };
-    store.close();
-    drop(store);
-    let _ = std::fs::remove_dir_all(dir.join("index.sled"));
-    let (store, _) = Store::open(&dir, wrong).unwrap();
-    urne_store::set_index_count_for_tests(&store, 30, leaf_hash(&record(29))).unwrap();
-    store.close();
-    drop(store);
-    let report = fsck(&dir, &quiet(), &FsckOptions::new(false), |_| {}).unwrap();
-    assert!(
-        report
-            .findings
-            .iter()
-            .any(|f| f.what.contains("1 hashes that are not entries")),
-        "{:?}",
-        report.findings
-    );
+    assert_eq!(store.index_of(&leaf_hash(&record(35))).unwrap(), Some(35));
 }
 
 #[test]
 fn an_unreadable_index_is_a_finding_beside_the_logs_own() {
     let dir = scratch("fsck-index-unreadable");
-    let (store, _) = Store::open(&dir, quiet()).unwrap();
+    let (store, _) = Store::open(&dir, indexed()).unwrap();
     fill(&store, 20);
     store.close();
     drop(store);
@@ -692,7 +641,7 @@ fn an_unreadable_index_is_a_finding_beside_the_logs_own() {
     std::fs::write(dir.join("offsets.dat"), [0xffu8; 16]).unwrap();
     std::fs::remove_dir_all(dir.join("index.sled")).unwrap();
     std::fs::write(dir.join("index.sled"), b"not a sled database").unwrap();
-    let report = fsck(&dir, &quiet(), &FsckOptions::new(false), |_| {}).unwrap();
+    let report = fsck(&dir, &indexed(), &FsckOptions::new(false), |_| {}).unwrap();
     assert!(
         report
             .findings
@@ -717,13 +666,13 @@ fn fsck_copies_the_index_into_the_scratch_directory_it_is_given_and_removes_it()
     let dir = scratch("fsck-scratch-data");
     let work = scratch("fsck-scratch-work");
     std::fs::create_dir_all(&work).unwrap();
-    let (store, _) = Store::open(&dir, quiet()).unwrap();
+    let (store, _) = Store::open(&dir, indexed()).unwrap();
     fill(&store, 20);
     store.close();
     drop(store);
     let report = fsck(
         &dir,
-        &quiet(),
+        &indexed(),
         &FsckOptions::new(false).with_scratch(work.clone()),
         |_| {},
     )
@@ -740,7 +689,7 @@ fn fsck_copies_the_index_into_the_scratch_directory_it_is_given_and_removes_it()
     std::fs::write(&blocked, b"").unwrap();
     let report = fsck(
         &dir,
-        &quiet(),
+        &indexed(),
         &FsckOptions::new(false).with_scratch(blocked.join("below")),
         |_| {},
     )

@@ -26,6 +26,22 @@ fn record(i: u64) -> Vec<u8> {
     format!("record {i} {}", "x".repeat((i % 97) as usize)).into_bytes()
 }
 
+/// A store with layer keys: only those keep an index on disk (entry hashes are in
+/// memory).
+fn indexed() -> StoreOptions {
+    StoreOptions {
+        index_keys: Some(Arc::new(|i, record: &[u8]| {
+            vec![urne_store::IndexEntry {
+                tree: "by-record",
+                key: record.to_vec(),
+                value: i.to_be_bytes().to_vec(),
+            }]
+        })),
+        index_schema: "test/by-record".into(),
+        ..StoreOptions::default()
+    }
+}
+
 fn signer() -> NoteSigner {
     NoteSigner::from_seed("test.example/board", &[3; 32]).unwrap()
 }
@@ -180,7 +196,7 @@ fn torn_and_damaged_tails_are_cut_and_nothing_else_is_lost() {
 #[test]
 fn damaged_derived_files_and_index_are_rebuilt_from_the_log() {
     let dir = scratch("derived");
-    let (store, _) = Store::open(&dir, StoreOptions::default()).unwrap();
+    let (store, _) = Store::open(&dir, indexed()).unwrap();
     fill(&store, 70_000 / 100);
     store
         .save_checkpoint(&sign_checkpoint(&store, 700))
@@ -203,7 +219,7 @@ fn damaged_derived_files_and_index_are_rebuilt_from_the_log() {
     std::fs::write(index.join("conf"), b"garbage that is not a sled config").unwrap();
     std::fs::write(index.join("db"), vec![0xee; 4096]).unwrap();
 
-    let (store, report) = Store::open(&dir, StoreOptions::default()).unwrap();
+    let (store, report) = Store::open(&dir, indexed()).unwrap();
     assert!(
         report.repaired.iter().any(|r| r.contains("offsets.dat")),
         "{:?}",
@@ -227,12 +243,12 @@ fn damaged_derived_files_and_index_are_rebuilt_from_the_log() {
 #[test]
 fn an_index_behind_the_log_is_extended_and_one_ahead_is_rebuilt() {
     let dir = scratch("index-lag");
-    let (store, _) = Store::open(&dir, StoreOptions::default()).unwrap();
+    let (store, _) = Store::open(&dir, indexed()).unwrap();
     fill(&store, 50);
     urne_store::set_index_count_for_tests(&store, 40, leaf_hash(&record(39))).unwrap();
     store.close();
     drop(store);
-    let (store, report) = Store::open(&dir, StoreOptions::default()).unwrap();
+    let (store, report) = Store::open(&dir, indexed()).unwrap();
     assert!(
         report
             .repaired
@@ -245,7 +261,7 @@ fn an_index_behind_the_log_is_extended_and_one_ahead_is_rebuilt() {
     urne_store::set_index_count_for_tests(&store, 99, leaf_hash(&record(49))).unwrap();
     store.close();
     drop(store);
-    let (_, report) = Store::open(&dir, StoreOptions::default()).unwrap();
+    let (_, report) = Store::open(&dir, indexed()).unwrap();
     assert!(
         report.repaired.iter().any(|r| r.contains("disagreed")),
         "{:?}",
@@ -357,7 +373,7 @@ fn extra_index_keys_are_kept_and_rebuilt() {
     drop(store);
     // Opened with other options, the index is rebuilt for them; opened again with the
     // first options, it is rebuilt with their keys: never an index missing keys.
-    let (store, report) = Store::open(&dir, StoreOptions::default()).unwrap();
+    let (store, report) = Store::open(&dir, indexed()).unwrap();
     assert!(
         report.repaired.iter().any(|r| r.contains("another schema")),
         "{:?}",

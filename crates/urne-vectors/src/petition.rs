@@ -51,7 +51,18 @@ struct PetitionVectors {
     phase: String,
     counted: u64,
     withdrawn: u64,
+    /// `petition.duplicate` records kept (version-2 scenario only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    duplicates: Option<u64>,
+    /// The per-district counts shown, bins below the minimum withheld (version 2 only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    districts: Option<Vec<(u32, u64)>>,
     negative: Vec<NegativeVector>,
+    /// The same petition with a version-2 definition (floors, district disclosure) and
+    /// snapshot (the deal keyed by the registry id), disclosing signatures and a refused
+    /// duplicate kept as evidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    version_2: Option<Box<PetitionVectors>>,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -94,6 +105,13 @@ fn key(name: &str) -> SigningKey {
 const REGISTRY: [u8; 32] = [0x5e; 32];
 
 pub(crate) fn generate() -> VectorFile {
+    let mut first = scenario(false);
+    first.version_2 = Some(Box::new(scenario(true)));
+    file("petition.json", &first)
+}
+
+/// The petition of the file: version 1 as first published, or (`v2`) its version-2 twin.
+fn scenario(v2: bool) -> PetitionVectors {
     let wallets: Vec<Wallet> = (0..6)
         .map(|i| {
             Wallet::generate(
@@ -128,7 +146,12 @@ pub(crate) fn generate() -> VectorFile {
             .collect(),
     )
     .expect("registrars");
-    let (snapshot_header, entries) = register.snapshot_header(REGISTRY, 1, [0; 32], 2);
+    let (mut snapshot_header, entries) = register.snapshot_header(REGISTRY, 1, [0; 32], 2);
+    // Version 1, as first published (spec/31 §31.6: keyed by the snapshot id): it must
+    // keep replaying.
+    if !v2 {
+        snapshot_header.version = 1;
+    }
     let id = snapshot_header.id();
     let signed = SignedSnapshot {
         header: snapshot_header,
@@ -145,6 +168,13 @@ pub(crate) fn generate() -> VectorFile {
         threshold: 2,
         deadline: 1_900_000_000,
         scope: "City council of Urneville".into(),
+        // Version 1, as first published: it must keep replaying.
+        policy: v2.then_some(urne_petition::Policy {
+            min_bucket_bits: 2,
+            min_real_keys: 2,
+            min_snapshot: 1,
+            disclosure: Some(2),
+        }),
         registry: REGISTRY,
         registrars,
     };
@@ -161,7 +191,7 @@ pub(crate) fn generate() -> VectorFile {
         push(&mut records, REGISTRY_SNAPSHOT_PART, a, part.to_bytes());
     }
     push(&mut records, CONTEXT_PHASE, a, vec![Phase::Open.code()]);
-    let signature = |who: usize, withdrawal: bool, n: usize| {
+    let signature = |who: usize, withdrawal: bool, n: usize, disclose: bool| {
         let envelope = key(&format!("petition/envelope/{n}"))
             .verifying_key()
             .to_bytes();
@@ -169,7 +199,13 @@ pub(crate) fn generate() -> VectorFile {
             .position(&wallets[who].public_key())
             .expect("in the snapshot");
         let ring = BucketRing::new(&snapshot.bucket(at.bucket).expect("bucket")).expect("ring");
-        let bytes = signature::context_bytes(
+        let district = wallets[who]
+            .attributes()
+            .iter()
+            .find(|a| a.code == ATTRIBUTE_DISTRICT)
+            .expect("a district");
+        let disclosed = disclose.then_some(district.value);
+        let bytes = signature::context_bytes_disclosing(
             if withdrawal {
                 labels::WITHDRAWAL
             } else {
@@ -179,33 +215,77 @@ pub(crate) fn generate() -> VectorFile {
             &snapshot.id(),
             at.bucket,
             &definition.text_hash,
+            disclosed,
             &envelope,
         );
-        let sig = signature::sign(
-            &ring,
-            at.index,
-            wallets[who].secret(),
-            &signature::linking_base(&snapshot.id(), &context),
-            &bytes,
-            &mut VectorRng::new(&format!("petition/signature/{n}")),
-        )
+        let linking_base = signature::linking_base(&snapshot.id(), &context);
+        let mut rng = VectorRng::new(&format!("petition/signature/{n}"));
+        let sig = if disclose {
+            let commitments =
+                BucketRing::new(&snapshot.bucket_commitments(at.bucket).expect("bucket"))
+                    .expect("ring");
+            signature::sign_disclosing(
+                &ring,
+                &commitments,
+                at.index,
+                wallets[who].secret(),
+                district.blinding(),
+                district.value,
+                &linking_base,
+                &bytes,
+                &mut rng,
+            )
+        } else {
+            signature::sign(
+                &ring,
+                at.index,
+                wallets[who].secret(),
+                &linking_base,
+                &bytes,
+                &mut rng,
+            )
+        }
         .expect("signs");
         let body = SignatureBody {
             bucket: at.bucket,
+            disclosed,
             signature: sig.to_bytes(),
         };
         (envelope, body.to_bytes())
     };
     for (n, who) in [0usize, 3, 5].into_iter().enumerate() {
-        let (signer, body) = signature(who, false, n);
+        // Version 2: wallets 0 (district 1) and 5 (district 2) disclose.
+        let (signer, body) = signature(who, false, n, v2 && who != 3);
         push(&mut records, PETITION_SIGN, signer, body);
     }
-    let (signer, body) = signature(3, true, 3);
+    let (signer, body) = signature(3, true, 3, false);
     push(&mut records, PETITION_WITHDRAW, signer, body);
     let withdraw_position = records.len() - 1;
+    let mut evidence_position = None;
+    if v2 {
+        // Wallet 2 (district 1) discloses: district 1 reaches the bin of 2, district 2
+        // (wallet 5 alone) is withheld. Wallet 0's second signature, refused, is kept as
+        // evidence by someone else.
+        let (signer, body) = signature(2, false, 6, true);
+        push(&mut records, PETITION_SIGN, signer, body);
+        let (refused_signer, refused_body) = signature(0, false, 7, false);
+        let evidence = urne_petition::Duplicate {
+            signer: refused_signer,
+            body: SignatureBody::decode(&refused_body).expect("body"),
+        };
+        push(
+            &mut records,
+            PETITION_DUPLICATE,
+            key("petition/v2/evidence-poster")
+                .verifying_key()
+                .to_bytes(),
+            evidence.to_bytes(),
+        );
+        evidence_position = Some(records.len() - 1);
+    }
     push(&mut records, CONTEXT_PHASE, a, vec![Phase::Closed.code()]);
     let result = PetitionResult {
-        counted: 2,
+        counted: if v2 { 3 } else { 2 },
         withdrawn: 1,
         reached: true,
     };
@@ -220,14 +300,14 @@ pub(crate) fn generate() -> VectorFile {
     let mut altered = from_hex(&records[first_sign].body).expect("hex");
     let at = altered.len() - 32;
     altered[at] ^= 1;
-    let (again_signer, again_body) = signature(0, false, 4);
-    let (late_signer, late_body) = signature(1, false, 5);
+    let (again_signer, again_body) = signature(0, false, 4, false);
+    let (late_signer, late_body) = signature(1, false, 5, false);
     let wrong_count = PetitionResult {
-        counted: 3,
+        counted: result.counted + 1,
         withdrawn: 1,
         reached: true,
     };
-    let negative = vec![
+    let mut negative = vec![
         NegativeVector {
             name: "altered proof".into(),
             position: first_sign,
@@ -265,30 +345,67 @@ pub(crate) fn generate() -> VectorFile {
             expect_field: "kind".into(),
         },
     ];
-    file(
-        "petition.json",
-        &PetitionVectors {
-            header: header(
-                "A registry snapshot in buckets of 4 and a petition from definition to outcome; each negative case replaces one record and must be refused naming it and its field",
-                "spec/31-registry.md §31.4–§31.6, spec/32-petitions.md §32.4–§32.7",
-            ),
-            context: to_hex(&context),
-            authority: to_hex(&a),
-            parameters: to_hex(&Sha256::digest(definition.to_bytes())),
-            snapshot_id: to_hex(&snapshot.id()),
-            entries_root: to_hex(&snapshot.header().entries_root.0),
-            buckets: snapshot
-                .buckets()
-                .iter()
-                .map(|b| b.iter().map(|p| p.to_hex()).collect())
-                .collect(),
-            records,
-            phase: Phase::Reached.name().into(),
-            counted: result.counted,
-            withdrawn: result.withdrawn,
-            negative,
-        },
-    )
+    if let Some(position) = evidence_position {
+        // Wallet 0's disclosure relabelled from district 1 to district 2.
+        let mut relabelled = from_hex(&records[first_sign].body).expect("hex");
+        relabelled[6..10].copy_from_slice(&2u32.to_be_bytes());
+        negative.push(NegativeVector {
+            name: "disclosed district relabelled".into(),
+            position: first_sign,
+            kind: PETITION_SIGN.0,
+            signer: records[first_sign].signer.clone(),
+            body: to_hex(&relabelled),
+            expect_index: records[first_sign].index,
+            expect_field: "body.signature".into(),
+        });
+        // Evidence whose tag no signature holds (wallet 1 never signed).
+        let (signer, body) = signature(1, false, 8, false);
+        let fresh = urne_petition::Duplicate {
+            signer,
+            body: SignatureBody::decode(&body).expect("body"),
+        };
+        negative.push(NegativeVector {
+            name: "evidence that is no duplicate".into(),
+            position,
+            kind: PETITION_DUPLICATE.0,
+            signer: records[position].signer.clone(),
+            body: to_hex(&fresh.to_bytes()),
+            expect_index: records[position].index,
+            expect_field: "body.signed.signature.tag".into(),
+        });
+    }
+    PetitionVectors {
+        header: header(
+            if v2 {
+                "The same petition with a version-2 definition (floors, district disclosure with a minimum bin of 2) and snapshot (deal keyed by the registry id), disclosing signatures and a duplicate kept as evidence"
+            } else {
+                "A registry snapshot in buckets of 4 and a petition from definition to outcome; each negative case replaces one record and must be refused naming it and its field"
+            },
+            if v2 {
+                "spec/31-registry.md §31.4–§31.6, spec/32-petitions.md §32.4–§32.7, §32.11"
+            } else {
+                "spec/31-registry.md §31.4–§31.6, spec/32-petitions.md §32.4–§32.7"
+            },
+        ),
+        context: to_hex(&context),
+        authority: to_hex(&a),
+        parameters: to_hex(&Sha256::digest(definition.to_bytes())),
+        snapshot_id: to_hex(&snapshot.id()),
+        entries_root: to_hex(&snapshot.header().entries_root.0),
+        buckets: snapshot
+            .buckets()
+            .iter()
+            .map(|b| b.iter().map(|p| p.to_hex()).collect())
+            .collect(),
+        records,
+        phase: Phase::Reached.name().into(),
+        counted: result.counted,
+        withdrawn: result.withdrawn,
+        duplicates: v2.then_some(1),
+        districts: v2.then(|| vec![(1, 2)]),
+        negative,
+        version_2: None,
+    }
 }
 
 fn hex32(text: &str, what: &str) -> Result<[u8; 32], String> {
@@ -330,6 +447,12 @@ fn rederive(
         .finalize()
         .into();
     let bits = header_bytes[109];
+    // Version 2 deals by the registry id, version 1 by the snapshot id (§31.6).
+    let deal_key: &[u8] = if header_bytes[0] == 2 {
+        &header_bytes[1..33]
+    } else {
+        &id
+    };
     let mut entries: Vec<&[u8]> = Vec::new();
     for p in parts {
         entries.extend(p.get(45..).ok_or("part: short")?.chunks(64));
@@ -343,7 +466,7 @@ fn rederive(
             let k = &e[..32];
             let order: [u8; 32] = Sha256::new()
                 .chain_update(b"urne/v1/registry/bucket-order\n")
-                .chain_update(id)
+                .chain_update(deal_key)
                 .chain_update(k)
                 .finalize()
                 .into();
@@ -369,6 +492,14 @@ fn rederive(
 
 pub(crate) fn check(dir: &Path, report: &mut Report) -> Result<(), String> {
     let v: PetitionVectors = read(dir, "petition.json")?;
+    check_scenario(&v, report)?;
+    if let Some(v2) = &v.version_2 {
+        check_scenario(v2, report)?;
+    }
+    Ok(())
+}
+
+fn check_scenario(v: &PetitionVectors, report: &mut Report) -> Result<(), String> {
     let context = hex32(&v.context, "context")?;
     let authority = hex32(&v.authority, "authority")?;
     let parameters = hex32(&v.parameters, "parameters")?;
@@ -413,7 +544,9 @@ pub(crate) fn check(dir: &Path, report: &mut Report) -> Result<(), String> {
         Ok(count) => report.expect(
             count.phase.name() == v.phase
                 && count.counted == v.counted
-                && count.withdrawn == v.withdrawn,
+                && count.withdrawn == v.withdrawn
+                && v.duplicates.is_none_or(|d| d == count.duplicates)
+                && v.districts.as_ref().is_none_or(|d| *d == count.districts),
             || format!("petition: recount gave {count:?}"),
         ),
         Err(violation) => report.expect(false, || format!("petition: recount refused {violation}")),

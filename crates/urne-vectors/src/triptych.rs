@@ -12,7 +12,9 @@ use curve25519_dalek::scalar::Scalar as DalekScalar;
 use serde::{Deserialize, Serialize};
 use urne_crypto::encoding::{from_hex, to_hex};
 use urne_crypto::hazmat;
-use urne_crypto::triptych::{Error, Ring, Signature, Zeroizing, linking_base, verify};
+use urne_crypto::triptych::{
+    Attribute, Error, Ring, Signature, Zeroizing, linking_base, verify, verify_disclosing,
+};
 use urne_crypto::{Point, Scalar, SecretScalar};
 
 use crate::check::{Report, read};
@@ -34,6 +36,36 @@ pub struct TriptychVectors {
     pub cases: Vec<TriptychCase>,
     /// Signatures that must be refused.
     pub negative: Vec<TriptychNegative>,
+    /// Signatures that disclose an attribute (spec/08 §8.12), over the ring of a case.
+    #[serde(default)]
+    pub disclosing: Vec<TriptychDisclosingCase>,
+}
+
+/// A disclosing signature: the signer of case `over` also proves that the commitment at
+/// its index opens to `attribute_base` (spec/08 §8.12).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriptychDisclosingCase {
+    /// Case name.
+    pub name: String,
+    /// The case whose ring, linking base, index and secret it uses.
+    pub over: String,
+    /// The attribute commitments C_k, one per key, in ring order.
+    pub commitments: Vec<Point>,
+    /// Their digest (§8.3's, over the commitments), hex.
+    pub commitments_digest: String,
+    /// Q, the disclosed value's generator.
+    pub attribute_base: Point,
+    /// The blinding b with C_l = Q + b·H.
+    pub blinding: Scalar,
+    /// The nonces in the order of §8.12.
+    pub nonces: Vec<Scalar>,
+    /// The context bytes, hex.
+    pub context: String,
+    /// The challenge ξ.
+    pub challenge: Scalar,
+    /// The signature bytes, hex.
+    pub signature: String,
 }
 
 /// One honest signature and everything needed to recompute it.
@@ -86,8 +118,11 @@ pub struct TriptychNegative {
     pub signature: String,
     /// What was done to it.
     pub description: String,
-    /// The one check it fails: `E1`…`E4`, or `decode <field>`.
+    /// The one check it fails: `E1`…`E5`, or `decode <field>`.
     pub fails_only: String,
+    /// For a disclosing case, the value's generator Q claimed, when it is not the case's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribute_base: Option<Point>,
 }
 
 fn scalar(name: &str) -> DalekScalar {
@@ -191,6 +226,7 @@ fn negatives(made: &Made, other: &Made) -> Vec<TriptychNegative> {
                 signature: to_hex(&signature),
                 description: description.to_owned(),
                 fails_only: expect.to_owned(),
+                attribute_base: None,
             });
         };
     let len = honest.len();
@@ -281,12 +317,292 @@ fn negatives(made: &Made, other: &Made) -> Vec<TriptychNegative> {
         "the last byte cut",
         "decode length",
     );
+    for (name, signature, description, expect) in structural(made, &context) {
+        push(&name, &context, signature, &description, expect);
+    }
     push(
         "other-ring-size",
         &from_hex(&other.case.context).expect("hex"),
         from_hex(&other.case.signature).expect("hex"),
         "an honest signature over a ring of another size",
         "decode length",
+    );
+    out
+}
+
+/// (name, the altered row's entries as (position, value), description).
+type StructuralRow = (&'static str, Vec<(usize, DalekScalar)>, &'static str);
+
+/// Signatures whose σ is not the one-hot digits of an index (spec/08 §8.11): each row
+/// still sums to 1 (the verifier derives f_{j,0} from that), the secret E3 and E4 answer
+/// for is Σ_k (Π_j σ_{j,k_j})·r_k, so E1, E3 and E4 hold and only E2 sees the entry that
+/// is not a bit; and a B committed to a row with no 1, which only E1 sees. The altered
+/// row is the top digit, so the square ring pins a row j ≥ 1.
+fn structural(made: &Made, context: &[u8]) -> Vec<(String, Vec<u8>, String, &'static str)> {
+    let p = made.ring.parameters();
+    let (n, m) = (p.n(), p.m());
+    let index = made.case.index;
+    let bits = n.trailing_zeros() as usize;
+    let mut honest = vec![DalekScalar::ZERO; m * n];
+    for j in 0..m {
+        honest[j * n + ((index >> (bits * j)) & (n - 1))] = DalekScalar::ONE;
+    }
+    let top = m - 1;
+    let digit = (index >> (bits * top)) & (n - 1);
+    let at = |offset: usize| top * n + (digit + offset) % n;
+    let half = DalekScalar::from(2u64).invert();
+    let mut rows: Vec<StructuralRow> = vec![
+        (
+            "digit-2",
+            vec![(at(0), DalekScalar::from(2u64)), (at(1), -DalekScalar::ONE)],
+            "σ row with a 2 (and a −1 so it sums to 1): r = 2·r_a − r_b, a second tag for a holder of two keys",
+        ),
+        (
+            "row-of-halves",
+            vec![(at(0), half), (at(1), half)],
+            "σ row (½, ½): r = (r_a + r_b)/2, a tag for the average of two keys",
+        ),
+    ];
+    if n > 2 {
+        rows.push((
+            "two-ones-in-a-row",
+            vec![
+                (at(0), DalekScalar::ONE),
+                (at(1), DalekScalar::ONE),
+                (at(2), -DalekScalar::ONE),
+            ],
+            "σ row with two 1s (and a −1 so it sums to 1): r = r_a + r_b − r_c",
+        ));
+    }
+    let nonces = nonces(&format!("{}/structural", made.case.name), p.nonce_count());
+    let combined = |sigma: &[DalekScalar]| -> DalekScalar {
+        (0..made.ring.len())
+            .map(|k| {
+                (0..m)
+                    .map(|j| sigma[j * n + ((k >> (bits * j)) & (n - 1))])
+                    .product::<DalekScalar>()
+                    * made.secrets[k]
+            })
+            .sum()
+    };
+    let mut out = Vec::new();
+    for (name, entries, description) in rows {
+        let mut sigma = honest.clone();
+        for j in 0..n {
+            sigma[top * n + j] = DalekScalar::ZERO;
+        }
+        for (position, value) in entries {
+            sigma[position] = value;
+        }
+        let r = Zeroizing::new(combined(&sigma));
+        let forged = hazmat::triptych_forge_structure(
+            &made.ring, &sigma, &sigma, &r, &r, &made.U, context, &nonces,
+        )
+        .expect("forge");
+        out.push((
+            name.to_owned(),
+            forged.to_bytes(),
+            description.to_owned(),
+            "E2",
+        ));
+    }
+    let mut sigma_B = honest.clone();
+    sigma_B[at(0)] = DalekScalar::ZERO;
+    let r = Zeroizing::new(made.secrets[index]);
+    let forged = hazmat::triptych_forge_structure(
+        &made.ring, &honest, &sigma_B, &r, &r, &made.U, context, &nonces,
+    )
+    .expect("forge");
+    out.push((
+        "B-row-without-a-one".to_owned(),
+        forged.to_bytes(),
+        "B commits to a top row of zeros; the responses answer for the signer's digit".to_owned(),
+        "E1",
+    ));
+    out
+}
+
+struct MadeDisclosing {
+    case: TriptychDisclosingCase,
+    commitments: Ring,
+    base: RistrettoPoint,
+}
+
+/// District-like attribute commitments over `made`'s ring: C_k = Q_{k mod 3} + b_k·H.
+fn make_disclosing(made: &Made) -> MadeDisclosing {
+    let name = format!("{}-disclosing", made.case.name);
+    let H = *urne_crypto::group::generator_h().as_ristretto();
+    let base_of = |value: usize| {
+        *urne_crypto::group::hash_to_group(format!("{name}/value/{value}").as_bytes())
+            .as_ristretto()
+    };
+    let blindings: Vec<DalekScalar> = (0..made.ring.len())
+        .map(|k| scalar(&format!("{name}/blinding/{k}")))
+        .collect();
+    let points: Vec<RistrettoPoint> = (0..made.ring.len())
+        .map(|k| base_of(k % 3) + H * blindings[k])
+        .collect();
+    let commitments = Ring::new(points.clone()).expect("commitments");
+    let index = made.case.index;
+    let base = base_of(index % 3);
+    let attribute = Attribute {
+        commitments: &commitments,
+        base,
+    };
+    let p = made.ring.parameters();
+    let nonces = nonces(&name, p.disclosing_nonce_count());
+    let context =
+        format!("{name}: context id, snapshot id, bucket, text hash, district, one-time key")
+            .into_bytes();
+    let signature = hazmat::triptych_sign_disclosing_with_nonces(
+        &made.ring,
+        &attribute,
+        index,
+        &Zeroizing::new(made.secrets[index]),
+        &Zeroizing::new(blindings[index]),
+        &made.U,
+        &context,
+        &nonces,
+    )
+    .expect("sign");
+    let challenge = hazmat::triptych_challenge_disclosing(
+        &made.ring, &attribute, &made.U, &context, &signature,
+    )
+    .expect("challenge");
+    MadeDisclosing {
+        case: TriptychDisclosingCase {
+            name,
+            over: made.case.name.clone(),
+            commitments: points.into_iter().map(Point::from_ristretto).collect(),
+            commitments_digest: to_hex(&commitments.digest()),
+            attribute_base: Point::from_ristretto(base),
+            blinding: Scalar::from_dalek(blindings[index]),
+            nonces: nonces
+                .iter()
+                .map(|n| Scalar::from_dalek(*n.expose_secret()))
+                .collect(),
+            context: to_hex(&context),
+            challenge,
+            signature: to_hex(&signature.to_bytes()),
+        },
+        commitments,
+        base,
+    }
+}
+
+/// The verdict on a disclosing signature, as `fails_only` names it.
+fn disclosing_verdict(
+    ring: &Ring,
+    attribute: &Attribute<'_>,
+    U: &RistrettoPoint,
+    context: &[u8],
+    signature: &[u8],
+) -> String {
+    let decoded = match Signature::from_bytes_disclosing(signature, ring.parameters()) {
+        Ok(s) => s,
+        Err(Error::Decode(e)) => return format!("decode {}", e.field()),
+        Err(e) => return e.spec_check().to_owned(),
+    };
+    match verify_disclosing(ring, attribute, U, context, &decoded) {
+        Ok(()) => "Accepted".to_owned(),
+        Err(e) => e.spec_check().to_owned(),
+    }
+}
+
+/// Disclosing signatures that must be refused, each failing one check: E5 twice (z_b + 1;
+/// another value claimed with the signer's true blinding, by the prover without its
+/// witness check), and decoding (W[0] the identity; a plain signature where a disclosing
+/// one is expected).
+fn disclosing_negatives(made: &Made, d: &MadeDisclosing) -> Vec<TriptychNegative> {
+    let context = from_hex(&d.case.context).expect("hex");
+    let honest = from_hex(&d.case.signature).expect("hex");
+    let attribute = Attribute {
+        commitments: &d.commitments,
+        base: d.base,
+    };
+    let mut out = Vec::new();
+    let mut push = |name: &str,
+                    signature: Vec<u8>,
+                    description: &str,
+                    expect: &str,
+                    claimed: Option<RistrettoPoint>| {
+        let attribute = Attribute {
+            commitments: &d.commitments,
+            base: claimed.unwrap_or(attribute.base),
+        };
+        let found = disclosing_verdict(&made.ring, &attribute, &made.U, &context, &signature);
+        assert_eq!(found, expect, "{name}");
+        out.push(TriptychNegative {
+            name: format!("{}/{name}", d.case.name),
+            over: d.case.name.clone(),
+            context: to_hex(&context),
+            signature: to_hex(&signature),
+            description: description.to_owned(),
+            fails_only: expect.to_owned(),
+            attribute_base: claimed.map(Point::from_ristretto),
+        });
+    };
+    let mut bad = honest.clone();
+    let at = bad.len() - 32;
+    let value = DalekScalar::from_canonical_bytes(bad[at..].try_into().expect("32 bytes"))
+        .expect("canonical");
+    bad[at..].copy_from_slice(&(value + DalekScalar::ONE).to_bytes());
+    push(
+        "z_b-plus-one",
+        bad,
+        "z_b + 1: only E5 involves z_b",
+        "E5",
+        None,
+    );
+
+    // Claimed: the value of index + 1 (another generator), answered with the true blinding.
+    let index = made.case.index;
+    let other_index = (index + 1) % made.ring.len();
+    let claimed = d.commitments.key(other_index).expect("key")
+        - urne_crypto::group::generator_h().as_ristretto()
+            * scalar(&format!("{}/blinding/{other_index}", d.case.name));
+    let lying = Attribute {
+        commitments: &d.commitments,
+        base: claimed,
+    };
+    let p = made.ring.parameters();
+    let forged = hazmat::triptych_forge_disclosing_with_nonces(
+        &made.ring,
+        &lying,
+        index,
+        &Zeroizing::new(made.secrets[index]),
+        &Zeroizing::new(*d.case.blinding.as_dalek()),
+        &made.U,
+        &context,
+        &nonces(
+            &format!("{}/lying", d.case.name),
+            p.disclosing_nonce_count(),
+        ),
+    )
+    .expect("forge");
+    push(
+        "another-value",
+        forged.to_bytes(),
+        "the signer claims the value of the next key's commitment, answering with its own blinding",
+        "E5",
+        Some(claimed),
+    );
+    let mut bad = honest.clone();
+    let w0 = p.signature_len();
+    bad[w0..w0 + 32].fill(0);
+    push(
+        "W0-identity",
+        bad,
+        "W[0] = O (32 zero bytes)",
+        "decode W[0]",
+        None,
+    );
+    push(
+        "plain-signature",
+        honest[..p.signature_len()].to_vec(),
+        "the signature without W and z_b, where a disclosing one is expected",
+        "decode length",
+        None,
     );
     out
 }
@@ -301,16 +617,20 @@ pub(crate) fn generate() -> crate::VectorFile {
     let mut negative = negatives(&small, &odd);
     negative.extend(negatives(&odd, &small));
     negative.extend(negatives(&square, &small));
+    let disclosing = [make_disclosing(&square), make_disclosing(&odd)];
+    negative.extend(disclosing_negatives(&square, &disclosing[0]));
+    negative.extend(disclosing_negatives(&odd, &disclosing[1]));
     file(
         FILE,
         &TriptychVectors {
             header: header(
-                "Triptych linkable ring signatures: rings of 4 (n = 4, m = 1), 16 (n = 4, m = 2) and 32 (n = 2, m = 5) keys, signatures recomputed from their nonces, forgeries failing one check each",
+                "Triptych linkable ring signatures: rings of 4 (n = 4, m = 1), 16 (n = 4, m = 2) and 32 (n = 2, m = 5) keys, signatures recomputed from their nonces, forgeries failing one check each; disclosing signatures (the parallel relation over the keys and attribute commitments) over the rings of 16 and 32",
                 "spec/08-triptych.md",
             ),
             label: String::from_utf8_lossy(urne_crypto::labels::PROOF_TRIPTYCH).into_owned(),
             cases: vec![small.case, odd.case, square.case],
             negative,
+            disclosing: disclosing.into_iter().map(|d| d.case).collect(),
         },
     )
 }
@@ -377,21 +697,98 @@ pub(crate) fn check(dir: &Path, report: &mut Report) -> Result<(), String> {
         report.expect(got == "Accepted", || {
             format!("{FILE}: {}: valid signature gave {got}", case.name)
         });
-        rings.push((case.name.clone(), ring, U));
+        rings.push((case.name.clone(), ring, U, case.index, case.secret));
     }
-    report.expect(!file.negative.is_empty(), || {
-        format!("{FILE}: no negative cases")
-    });
-    for case in &file.negative {
-        let Some((_, ring, U)) = rings.iter().find(|(name, _, _)| *name == case.over) else {
+    // Disclosing cases: (name, over's position in `rings`, commitments, Q).
+    let mut disclosing = Vec::new();
+    for case in &file.disclosing {
+        let what = |e: &dyn std::fmt::Display| format!("{FILE}: {}: {e}", case.name);
+        let Some(at) = rings.iter().position(|r| r.0 == case.over) else {
             report.expect(false, || {
                 format!("{FILE}: {}: no case named {}", case.name, case.over)
             });
             continue;
         };
+        let (_, ring, U, index, secret) = &rings[at];
+        let commitments =
+            Ring::from_encodings(case.commitments.iter().map(Point::to_bytes).collect())
+                .map_err(|e| what(&e))?;
+        report.expect(
+            to_hex(&commitments.digest()) == case.commitments_digest,
+            || format!("{FILE}: {}: commitments digest differs", case.name),
+        );
+        let attribute = Attribute {
+            commitments: &commitments,
+            base: *case.attribute_base.as_ristretto(),
+        };
+        let context = from_hex(&case.context).map_err(|e| what(&e))?;
+        let signature = from_hex(&case.signature).map_err(|e| what(&e))?;
+        let nonces: Vec<SecretScalar> = case
+            .nonces
+            .iter()
+            .map(|n| SecretScalar::from_dalek(*n.as_dalek()))
+            .collect();
+        match hazmat::triptych_sign_disclosing_with_nonces(
+            ring,
+            &attribute,
+            *index,
+            &Zeroizing::new(*secret.as_dalek()),
+            &Zeroizing::new(*case.blinding.as_dalek()),
+            U,
+            &context,
+            &nonces,
+        ) {
+            Ok(s) => {
+                report.expect(s.to_bytes() == signature, || {
+                    format!("{FILE}: {}: recomputed signature differs", case.name)
+                });
+                report.expect(
+                    hazmat::triptych_challenge_disclosing(ring, &attribute, U, &context, &s).ok()
+                        == Some(case.challenge),
+                    || format!("{FILE}: {}: challenge differs", case.name),
+                );
+            }
+            Err(e) => report.expect(false, || {
+                format!("{FILE}: {}: cannot re-sign: {e}", case.name)
+            }),
+        }
+        let got = disclosing_verdict(ring, &attribute, U, &context, &signature);
+        report.expect(got == "Accepted", || {
+            format!("{FILE}: {}: valid signature gave {got}", case.name)
+        });
+        disclosing.push((
+            case.name.clone(),
+            at,
+            commitments,
+            *case.attribute_base.as_ristretto(),
+        ));
+    }
+    report.expect(!file.negative.is_empty(), || {
+        format!("{FILE}: no negative cases")
+    });
+    for case in &file.negative {
         let context = from_hex(&case.context).map_err(|e| format!("{}: {e}", case.name))?;
         let signature = from_hex(&case.signature).map_err(|e| format!("{}: {e}", case.name))?;
-        let got = verdict(ring, U, &context, &signature);
+        let got = if let Some((_, at, commitments, base)) =
+            disclosing.iter().find(|d| d.0 == case.over)
+        {
+            let (_, ring, U, _, _) = &rings[*at];
+            let attribute = Attribute {
+                commitments,
+                base: case
+                    .attribute_base
+                    .as_ref()
+                    .map_or(*base, |p| *p.as_ristretto()),
+            };
+            disclosing_verdict(ring, &attribute, U, &context, &signature)
+        } else if let Some((_, ring, U, _, _)) = rings.iter().find(|r| r.0 == case.over) {
+            verdict(ring, U, &context, &signature)
+        } else {
+            report.expect(false, || {
+                format!("{FILE}: {}: no case named {}", case.name, case.over)
+            });
+            continue;
+        };
         report.expect(got == case.fails_only, || {
             format!(
                 "{FILE}: {}: expected Reject failing only {}, got {got}",

@@ -34,6 +34,7 @@ fn forgeries_for(check: Check) -> (&'static str, &'static str) {
         Check::TriptychE2 => ("triptych.json", "E2"),
         Check::TriptychE3 => ("triptych.json", "E3"),
         Check::TriptychE4 => ("triptych.json", "E4"),
+        Check::TriptychE5 => ("triptych.json", "E5"),
         other => panic!("no vectors named for {other:?}: add them"),
     }
 }

@@ -317,7 +317,9 @@ enum ContextCheck {
 fn check_for(open: &ContextOpen, authority: [u8; 32], id: ContextId, origin: &str) -> ContextCheck {
     match open.context_type {
         ContextType::ELECTION => ContextCheck::Election(Box::new(ElectionFold::new(id, origin))),
-        ContextType::SITTING => ContextCheck::Sitting(Vec::new()),
+        // A sitting reads its chamber's roster (spec/40 §40.4): both are recounted
+        // together, in one fold of the whole log (V12).
+        ContextType::SITTING | urne_assembly::CHAMBER_CONTEXT => ContextCheck::Sitting(Vec::new()),
         ContextType::PETITION => ContextCheck::Petition {
             authority,
             parameters: open.parameters,
@@ -325,6 +327,36 @@ fn check_for(open: &ContextOpen, authority: [u8; 32], id: ContextId, origin: &st
         },
         other => ContextCheck::NotRecounted(other),
     }
+}
+
+/// The records V12 recounts: every record of a chamber or sitting, and the election
+/// records a secret division's links read (spec/40 §40.12); the rest of the log (ballots)
+/// is passed over without being kept.
+fn assembly_log(archive: &Archive) -> Vec<(u64, Record)> {
+    let records: Vec<(u64, Record)> = archive
+        .entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, bytes)| Some((i as u64, Record::parse(bytes.clone()).ok()?)))
+        .collect();
+    let assembly: std::collections::HashSet<ContextId> = records
+        .iter()
+        .filter(|(_, r)| r.kind() == CONTEXT_OPEN)
+        .filter(|(_, r)| {
+            ContextOpen::parse(r.body()).is_ok_and(|o| {
+                o.context_type == ContextType::SITTING
+                    || o.context_type == urne_assembly::CHAMBER_CONTEXT
+            })
+        })
+        .map(|(_, r)| r.context())
+        .collect();
+    records
+        .into_iter()
+        .filter(|(_, r)| {
+            assembly.contains(&r.context())
+                || urne_assembly::ELECTION_LINK_KINDS.contains(&r.kind())
+        })
+        .collect()
 }
 
 /// One record through V2's context rule and its context's fold.
@@ -490,28 +522,41 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
         .sum();
     let total = total.min((archive.entries.len() as u64).saturating_sub(trusted));
     progress.ballots(total);
+    let mut assembly_recounted = false;
     for id in order {
         match contexts.remove(&id) {
             Some(ContextCheck::Election(check)) => {
                 let summary = check.finish(trusted, progress, &mut report);
                 report.elections.push(summary);
             }
-            Some(ContextCheck::Sitting(records)) => {
-                // urne-assembly batch-verifies the sitting's signatures again (its own
-                // rule, §40.11) and replays its fold; the first violation is reported.
-                match urne_assembly::recount(id, &records) {
-                    Ok(divisions) => report.count(Step::Divisions, divisions.len() as u64),
+            Some(ContextCheck::Sitting(_)) if !assembly_recounted => {
+                // Every chamber and sitting in one fold, in log order (a sitting's records
+                // are judged against its chamber's roster at their point in the log), with
+                // the election records a secret division's links read (spec/40 §40.12).
+                // urne-assembly batch-verifies their signatures again (§40.11); the first
+                // violation is reported.
+                assembly_recounted = true;
+                match urne_assembly::recount_sittings(&assembly_log(archive)) {
+                    Ok(sittings) => report.count(
+                        Step::Divisions,
+                        sittings.iter().map(|(_, d)| d.len() as u64).sum(),
+                    ),
                     Err(v) => report.fail(
                         Step::Divisions,
                         Failure {
                             record: Some(v.index),
                             field: v.field.clone(),
-                            context: Some(id.to_hex()),
+                            context: archive
+                                .entries
+                                .get(v.index as usize)
+                                .and_then(|bytes| Record::parse(bytes.clone()).ok())
+                                .map(|r| r.context().to_hex()),
                             message: format!("{}: {}", v.kind, v.reason),
                         },
                     ),
                 }
             }
+            Some(ContextCheck::Sitting(_)) => {}
             Some(ContextCheck::Petition {
                 authority,
                 parameters,

@@ -5,10 +5,14 @@
 use ed25519_dalek::SigningKey;
 use urne_assembly::body::DivisionEvent;
 use urne_assembly::{
-    Decoded, DivisionOpen, DivisionResult, Member, Presence, ProxyGrant, Quorum, Recount, Roster,
-    Rules, Violation, Vote, VoteChange, kinds, parameters_hash,
+    CHAMBER_CONTEXT, ChamberState, Decoded, DivisionOpen, DivisionResult, Member, Presence,
+    ProxyGrant, Quorum, Recount, Roster, Rules, SittingState, Violation, Vote, VoteChange, kinds,
+    parameters_hash,
 };
 use urne_record::{ContextId, ContextOpen, ContextType, Kind, Record, kinds as base};
+
+/// The election a secret division of the tests names.
+pub const ELECTION: [u8; 32] = [0xee; 32];
 
 pub fn key(seed: u32, role: u8) -> SigningKey {
     let mut bytes = [0u8; 32];
@@ -18,7 +22,10 @@ pub fn key(seed: u32, role: u8) -> SigningKey {
 }
 
 pub struct Chamber {
+    /// The sitting.
     pub id: ContextId,
+    /// The chamber the sitting belongs to.
+    pub chamber_id: ContextId,
     pub officer: SigningKey,
     pub clerk: SigningKey,
     pub members: Vec<SigningKey>,
@@ -38,14 +45,54 @@ pub fn rules(clerk: &SigningKey, vote_change: VoteChange) -> Rules {
     }
 }
 
+/// The `context.open` body of a chamber with these rules.
+pub fn chamber_open(rules: &Rules, nonce: u8) -> Vec<u8> {
+    ContextOpen {
+        context_type: CHAMBER_CONTEXT,
+        nonce: [nonce; 16],
+        name: "Assemblée nationale".into(),
+        parameters: parameters_hash(&rules.to_body()),
+    }
+    .to_body()
+    .unwrap()
+}
+
+/// The `context.open` body of a sitting of the chamber `chamber`.
+pub fn sitting_open(chamber: ContextId, nonce: u8) -> Vec<u8> {
+    ContextOpen {
+        context_type: ContextType::SITTING,
+        nonce: [nonce; 16],
+        name: "Séance du 30 novembre".into(),
+        parameters: chamber.0,
+    }
+    .to_body()
+    .unwrap()
+}
+
+pub fn roster_of(members: &[SigningKey], version: u32) -> Roster {
+    Roster {
+        version,
+        groups: vec!["Left".into(), "Right".into()],
+        members: members
+            .iter()
+            .enumerate()
+            .map(|(i, k)| Member {
+                key: k.verifying_key().to_bytes(),
+                group: (i % 2) as u16,
+                name: format!("Member {i:03}"),
+            })
+            .collect(),
+    }
+}
+
 impl Chamber {
-    /// A sitting of `n` members in two groups, in session, everyone present.
+    /// A sitting of `n` members in two groups, in session, in a chamber in force.
     pub fn new(n: u32, vote_change: VoteChange) -> Self {
         Self::sitting(n, vote_change, 7, key(0, 2), 1)
     }
 
-    /// A sitting of `n` members whose `context.open` has nonce `nonce` × 16, with this
-    /// clerk and roster version, in session.
+    /// A chamber of `n` members whose `context.open` has nonce `nonce` × 16, with this
+    /// clerk and roster version, in force, and one sitting of it in session.
     pub fn sitting(
         n: u32,
         vote_change: VoteChange,
@@ -55,52 +102,54 @@ impl Chamber {
     ) -> Self {
         let officer = key(0, 1);
         let rules = rules(&clerk, vote_change);
-        let open = ContextOpen {
-            context_type: ContextType::SITTING,
-            nonce: [nonce; 16],
-            name: "Séance du 30 novembre".into(),
-            parameters: parameters_hash(&rules.to_body()),
-        };
-        let body = open.to_body().unwrap();
-        let id = ContextId::derive(&officer.verifying_key().to_bytes(), &body);
+        let open = chamber_open(&rules, nonce);
+        let chamber_id = ContextId::derive(&officer.verifying_key().to_bytes(), &open);
+        let sitting = sitting_open(chamber_id, nonce);
+        let id = ContextId::derive(&officer.verifying_key().to_bytes(), &sitting);
         let mut chamber = Self {
             id,
+            chamber_id,
             officer,
             clerk,
             members: (0..n).map(|i| key(i, 3)).collect(),
             log: Vec::new(),
-            fold: Recount::new(id),
+            fold: Recount::new(),
             text_hash: [0x7e; 32],
         };
         let officer = chamber.officer.clone();
-        chamber.post(base::CONTEXT_OPEN, &body, &officer).unwrap();
         chamber
-            .post(kinds::SITTING_RULES, &rules.to_body(), &officer)
+            .post_in(chamber_id, base::CONTEXT_OPEN, &open, &officer)
             .unwrap();
-        let roster = Roster {
-            version: roster_version,
-            groups: vec!["Left".into(), "Right".into()],
-            members: chamber
-                .members
-                .iter()
-                .enumerate()
-                .map(|(i, k)| Member {
-                    key: k.verifying_key().to_bytes(),
-                    group: (i % 2) as u16,
-                    name: format!("Member {i:03}"),
-                })
-                .collect(),
-        };
+        chamber
+            .post(kinds::CHAMBER_RULES, &rules.to_body(), &officer)
+            .unwrap();
+        let roster = roster_of(&chamber.members, roster_version);
         let clerk = chamber.clerk.clone();
         chamber
             .post(kinds::ROSTER_MEMBERS, &roster.to_body().unwrap(), &clerk)
+            .unwrap();
+        chamber
+            .post_in(chamber_id, base::CONTEXT_PHASE, &[1], &officer)
+            .unwrap();
+        chamber
+            .post_in(id, base::CONTEXT_OPEN, &sitting, &officer)
             .unwrap();
         chamber.post(base::CONTEXT_PHASE, &[1], &officer).unwrap();
         chamber
     }
 
+    /// The context a kind is posted in: the chamber's kinds in the chamber, the rest in
+    /// the sitting.
+    pub fn context_of(&self, kind: Kind) -> ContextId {
+        if kinds::CHAMBER.contains(&kind) {
+            self.chamber_id
+        } else {
+            self.id
+        }
+    }
+
     pub fn record(&self, kind: Kind, body: &[u8], signer: &SigningKey) -> Record {
-        Record::sign(self.id, kind, body, signer).unwrap()
+        Record::sign(self.context_of(kind), kind, body, signer).unwrap()
     }
 
     /// Appends a record to the log if the fold accepts it (a board would refuse it
@@ -108,6 +157,18 @@ impl Chamber {
     /// sitting, as the board refuses a duplicate.
     pub fn post(&mut self, kind: Kind, body: &[u8], signer: &SigningKey) -> Result<u64, Violation> {
         let record = self.record(kind, body, signer);
+        self.post_record(record)
+    }
+
+    /// Appends a record of the context `id` if the fold accepts it.
+    pub fn post_in(
+        &mut self,
+        id: ContextId,
+        kind: Kind,
+        body: &[u8],
+        signer: &SigningKey,
+    ) -> Result<u64, Violation> {
+        let record = Record::sign(id, kind, body, signer).unwrap();
         self.post_record(record)
     }
 
@@ -127,17 +188,40 @@ impl Chamber {
         index
     }
 
+    /// Opens another sitting of the chamber, moves it in session, and makes it the one
+    /// the helpers act in; returns the sitting they acted in before.
+    pub fn next_sitting(&mut self, nonce: u8) -> ContextId {
+        let officer = self.officer.clone();
+        let body = sitting_open(self.chamber_id, nonce);
+        let id = ContextId::derive(&officer.verifying_key().to_bytes(), &body);
+        self.post_in(id, base::CONTEXT_OPEN, &body, &officer)
+            .unwrap();
+        self.post_in(id, base::CONTEXT_PHASE, &[1], &officer)
+            .unwrap();
+        std::mem::replace(&mut self.id, id)
+    }
+
+    /// The sitting's state.
+    pub fn state(&self) -> &SittingState {
+        self.fold.sitting(self.id).unwrap()
+    }
+
+    /// The chamber's state.
+    pub fn chamber(&self) -> &ChamberState {
+        self.fold.chamber(self.chamber_id).unwrap()
+    }
+
     pub fn member(&self, m: u32) -> SigningKey {
         self.members[m as usize].clone()
     }
 
     pub fn roster_version(&self) -> u32 {
-        self.fold.state().unwrap().roster_version()
+        self.chamber().roster_version()
     }
 
     /// The sequence number member `m`'s next record must carry.
     pub fn seq(&self, m: u32) -> u32 {
-        self.fold.state().unwrap().next_sequence(m).unwrap()
+        self.state().next_sequence(m).unwrap()
     }
 
     pub fn presence(&mut self, m: u32, present: bool) -> Result<u64, Violation> {
@@ -165,6 +249,7 @@ impl Chamber {
             roster_version: self.roster_version(),
             window: 600,
             secret,
+            election: secret.then_some(ELECTION),
             reruns: 0,
             choices: vec!["for".into(), "against".into(), "abstain".into()],
         }
@@ -197,9 +282,7 @@ impl Chamber {
             division,
             text_hash: self.text_hash,
             roster_version: self
-                .fold
                 .state()
-                .unwrap()
                 .division(division)
                 .map_or(1, |d| d.open.roster_version),
             choice,
@@ -242,12 +325,7 @@ impl Chamber {
 
     /// The result the fold computes for a closed division.
     pub fn expected_result(&self, division: u32) -> DivisionResult {
-        self.fold
-            .state()
-            .unwrap()
-            .division(division)
-            .unwrap()
-            .count()
+        self.state().division(division).unwrap().count()
     }
 
     pub fn post_result(&mut self, result: &DivisionResult) -> Result<u64, Violation> {

@@ -65,6 +65,15 @@ impl Trustees {
         }
     }
 
+    /// Trustees whose identity keys are given (the assembly's secret ballot draws them
+    /// from the chamber's members, spec/40 §40.12), with threshold t.
+    pub fn with_identities(identities: Vec<SigningKey>, threshold: u16) -> Self {
+        Self {
+            identities,
+            threshold,
+        }
+    }
+
     /// The `ceremony.open` the authority posts.
     pub fn open(&self) -> Result<CeremonyOpen, DemoError> {
         let identities = self

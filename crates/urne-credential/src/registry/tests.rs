@@ -113,7 +113,7 @@ fn a_snapshot_round_trips_through_its_records_and_its_buckets_are_rebuilt_from_t
 }
 
 #[test]
-fn the_bucket_assignment_follows_the_snapshot_id_not_the_registrar() {
+fn the_bucket_assignment_follows_the_registry_id_not_the_registrar() {
     let (register, _) = register(40);
     let a = snapshot(&register, 3);
     let (header, entries) = register.snapshot_header(REGISTRY, 1, [0; 32], 3);
@@ -247,7 +247,7 @@ fn decoding_names_the_field_at_fault() {
     };
     let body = snap.signed().to_bytes();
     let mut v = body.clone();
-    v[0] = 2;
+    v[0] = 3;
     assert_eq!(field(SignedSnapshot::decode(&v)), "version");
     let mut n = body.clone();
     n[33..37].copy_from_slice(&0u32.to_be_bytes());
@@ -341,4 +341,81 @@ fn registrar_sets_are_decoded_strictly() {
     let mut short = set.to_bytes();
     short.pop();
     assert!(Registrars::decode(&short).is_err());
+}
+
+/// Every key of the snapshot in its rank of the bucket order: rank i sits at position
+/// ⌊i / m⌋ of bucket i mod m (spec/31 §31.6).
+fn ranking(snapshot: &Snapshot) -> Vec<Point> {
+    let m = snapshot.header().bucket_count() as usize;
+    let real: Vec<usize> = (0..m)
+        .map(|b| snapshot.real_keys(b as u32).unwrap())
+        .collect();
+    let total: usize = real.iter().sum();
+    (0..total)
+        .map(|i| snapshot.bucket((i % m) as u32).unwrap()[i / m])
+        .collect()
+}
+
+fn unsigned(register: &Register, version: u8, bucket_bits: u8) -> Snapshot {
+    let (mut header, entries) = register.snapshot_header(REGISTRY, 1, [0; 32], bucket_bits);
+    header.version = version;
+    Snapshot::new(
+        SignedSnapshot {
+            header,
+            cosignatures: vec![],
+        },
+        entries,
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_registrar_cannot_reshuffle_the_buckets_by_changing_the_entries() {
+    // Version 2 keys the order by the registry id, fixed before anyone enrolled: one
+    // more person (a sybil, or a delayed enrolment) leaves every other key's rank order
+    // as it was, so it cannot be tried again and again for a wanted grouping.
+    let (mut register, _) = register(20);
+    let before = unsigned(&register, 2, 2);
+    assert_eq!(before.header().version, 2);
+    let (_, sybil) = request(1);
+    register.enrol(person(99), &sybil, false).unwrap();
+    let after = unsigned(&register, 2, 2);
+    let kept: Vec<Point> = ranking(&after)
+        .into_iter()
+        .filter(|k| *k != sybil.key)
+        .collect();
+    assert_eq!(kept, ranking(&before));
+    // Nor do the bucket size or the header's other fields.
+    let wider = unsigned(&register, 2, 3);
+    assert_eq!(ranking(&wider), ranking(&after));
+    // Version 1 keyed it by the snapshot id, which the extra entry changes: the rest
+    // were reshuffled (20! orders; an unchanged one would be a coincidence).
+    let (mut v1_register, _) = self::register(20);
+    let v1_before = unsigned(&v1_register, 1, 2);
+    v1_register.enrol(person(99), &sybil, false).unwrap();
+    let v1_after = unsigned(&v1_register, 1, 2);
+    let kept: Vec<Point> = ranking(&v1_after)
+        .into_iter()
+        .filter(|k| *k != sybil.key)
+        .collect();
+    assert_ne!(kept, ranking(&v1_before));
+}
+
+#[test]
+fn a_version_1_snapshot_still_decodes_and_deals_as_published() {
+    let (register, _) = register(9);
+    let v1 = unsigned(&register, 1, 2);
+    let bytes = v1.signed().to_bytes();
+    assert_eq!(bytes[0], 1);
+    let decoded = SignedSnapshot::decode(&bytes).unwrap();
+    assert_eq!(decoded.header.version, 1);
+    assert_eq!(decoded.header.deal_key(&v1.id()), v1.id());
+    let v2 = unsigned(&register, 2, 2);
+    assert_eq!(v2.header().deal_key(&v2.id()), REGISTRY);
+    let mut other = v2.signed().to_bytes();
+    other[0] = 3;
+    match SignedSnapshot::decode(&other) {
+        Err(RegistryError::Decode { field, .. }) => assert_eq!(field, "version"),
+        e => panic!("{e:?}"),
+    }
 }

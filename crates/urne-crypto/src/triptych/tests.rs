@@ -598,3 +598,255 @@ fn commitment_generators_are_distinct_and_named_as_spec_08_says() {
         *generator(b"triptych/G/3/1").as_ristretto()
     );
 }
+
+/// A ring with attribute commitments C_k = Q_{d_k} + b_k·H, district d_k = k mod 3.
+struct Disclosing {
+    f: Fixture,
+    commitments: Ring,
+    blindings: Vec<Zeroizing<Scalar>>,
+}
+
+fn district_base(district: u32) -> RistrettoPoint {
+    *crate::group::hash_to_group(&district.to_be_bytes()).as_ristretto()
+}
+
+fn disclosing(size: usize) -> Disclosing {
+    let f = fixture(size);
+    let H = blinding_base().0;
+    let blindings: Vec<Zeroizing<Scalar>> =
+        (0..size).map(|_| Zeroizing::new(random_scalar())).collect();
+    let commitments = Ring::new(
+        (0..size)
+            .map(|k| district_base((k % 3) as u32) + H * *blindings[k])
+            .collect(),
+    )
+    .unwrap();
+    Disclosing {
+        f,
+        commitments,
+        blindings,
+    }
+}
+
+impl Disclosing {
+    fn attribute(&self, district: u32) -> Attribute<'_> {
+        Attribute {
+            commitments: &self.commitments,
+            base: district_base(district),
+        }
+    }
+
+    fn sign(&self, index: usize, context: &[u8]) -> Signature {
+        sign_disclosing(
+            &self.f.ring,
+            &self.attribute((index % 3) as u32),
+            index,
+            &self.f.secrets[index],
+            &self.blindings[index],
+            &self.f.U,
+            context,
+            &mut rand::rng(),
+        )
+        .unwrap()
+    }
+}
+
+#[test]
+fn disclosing_signatures_verify_at_every_shape_and_encode_at_their_length() {
+    for size in [2, 4, 8, 16, 32] {
+        let d = disclosing(size);
+        for index in [0, size / 2, size - 1] {
+            let s = d.sign(index, b"petition 7");
+            let attribute = d.attribute((index % 3) as u32);
+            verify_disclosing(&d.f.ring, &attribute, &d.f.U, b"petition 7", &s)
+                .unwrap_or_else(|e| panic!("size {size}, index {index}: {e}"));
+            let bytes = s.to_bytes();
+            let p = d.f.ring.parameters();
+            assert_eq!(bytes.len(), p.disclosing_signature_len());
+            assert_eq!(Signature::from_bytes_disclosing(&bytes, p).unwrap(), s);
+            // The tag is the key's, disclosing or not: one signature per person.
+            assert_eq!(s.tag(), sign_at(&d.f, index, b"x").tag());
+        }
+    }
+}
+
+#[test]
+fn a_disclosed_value_that_is_not_the_signers_fails_e5_only() {
+    let d = disclosing(16);
+    // Key 4 is in district 1; claimed as district 2 with its true blinding.
+    let nonces: Vec<SecretScalar> = (0..d.f.ring.parameters().disclosing_nonce_count())
+        .map(|_| SecretScalar::random(&mut rand::rng()))
+        .collect();
+    let wrong = d.attribute(2);
+    let statement = AttributeStatement::new(&d.f.ring, &wrong).unwrap();
+    let U = d.f.U.compress().to_bytes();
+    let tag = tag_for(&d.f.secrets[4], &d.f.U);
+    let forged = prove_with(
+        &d.f.ring,
+        4,
+        &d.f.secrets[4],
+        &tag,
+        &U,
+        b"c",
+        Some((&statement, &d.blindings[4])),
+        NonceSource::explicit(&nonces, nonces.len()).unwrap(),
+        false,
+    )
+    .unwrap();
+    assert_eq!(
+        failing_equations_with(&d.f.ring, Some(&wrong), &d.f.U, b"c", &forged),
+        ["E5"]
+    );
+    assert_eq!(
+        verify_disclosing(&d.f.ring, &wrong, &d.f.U, b"c", &forged),
+        Err(Error::Equation { equation: "E5" })
+    );
+    // The honest prover refuses it outright.
+    assert_eq!(
+        sign_disclosing(
+            &d.f.ring,
+            &wrong,
+            4,
+            &d.f.secrets[4],
+            &d.blindings[4],
+            &d.f.U,
+            b"c",
+            &mut rand::rng()
+        ),
+        Err(Error::WitnessMismatch)
+    );
+    // z_b altered: E5 only.
+    let mut s = d.sign(4, b"c");
+    let right = d.attribute(1);
+    if let Some(disclosure) = s.disclosure.as_mut() {
+        disclosure.z_b += Scalar::ONE;
+    }
+    assert_eq!(
+        failing_equations_with(&d.f.ring, Some(&right), &d.f.U, b"c", &s),
+        ["E5"]
+    );
+}
+
+#[test]
+fn every_public_input_of_a_disclosure_is_bound() {
+    let d = disclosing(8);
+    let s = d.sign(5, b"c");
+    let right = d.attribute(2);
+    verify_disclosing(&d.f.ring, &right, &d.f.U, b"c", &s).unwrap();
+    // Another disclosed value, other commitments, another context: refused.
+    assert!(verify_disclosing(&d.f.ring, &d.attribute(0), &d.f.U, b"c", &s).is_err());
+    let other = disclosing(8);
+    let foreign = Attribute {
+        commitments: &other.commitments,
+        base: right.base,
+    };
+    assert!(verify_disclosing(&d.f.ring, &foreign, &d.f.U, b"c", &s).is_err());
+    assert!(verify_disclosing(&d.f.ring, &right, &d.f.U, b"d", &s).is_err());
+    // A disclosing signature is not a plain one, and the reverse.
+    assert_eq!(
+        verify(&d.f.ring, &d.f.U, b"c", &s),
+        Err(Error::DisclosureMismatch { disclosing: true })
+    );
+    let plain = sign_at(&d.f, 5, b"c");
+    assert_eq!(
+        verify_disclosing(&d.f.ring, &right, &d.f.U, b"c", &plain),
+        Err(Error::DisclosureMismatch { disclosing: false })
+    );
+    // Stripped of its disclosure, the same proof does not verify as a plain signature:
+    // the transcripts differ.
+    let mut stripped = s.clone();
+    stripped.disclosure = None;
+    assert!(verify(&d.f.ring, &d.f.U, b"c", &stripped).is_err());
+    // Commitments that are not one per key.
+    let short = Attribute {
+        commitments: &fixture(4).ring,
+        base: right.base,
+    };
+    assert_eq!(
+        verify_disclosing(&d.f.ring, &short, &d.f.U, b"c", &s),
+        Err(Error::CommitmentRingSize {
+            keys: 8,
+            commitments: 4
+        })
+    );
+}
+
+#[test]
+fn a_disclosing_signature_decodes_strictly() {
+    let d = disclosing(16);
+    let s = d.sign(3, b"c");
+    let p = d.f.ring.parameters();
+    let bytes = s.to_bytes();
+    let field = |b: &[u8]| match Signature::from_bytes_disclosing(b, p) {
+        Err(Error::Decode(e)) => e.field().to_owned(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(field(&bytes[..bytes.len() - 1]), "length");
+    let mut identity = bytes.clone();
+    let w0 = p.signature_len();
+    identity[w0..w0 + 32].fill(0);
+    assert_eq!(field(&identity), "W[0]");
+    let mut big = bytes.clone();
+    let z_b = bytes.len() - 32;
+    big[z_b..].fill(0xff);
+    assert_eq!(field(&big), "z_b");
+    // A disclosing signature is too long for the plain decoder, and the reverse.
+    assert_eq!(
+        match Signature::from_bytes(&bytes, p) {
+            Err(Error::Decode(e)) => e.field().to_owned(),
+            other => panic!("{other:?}"),
+        },
+        "length"
+    );
+    assert_eq!(field(&sign_at(&d.f, 3, b"c").to_bytes()), "length");
+}
+
+#[test]
+fn a_batch_mixing_disclosures_and_plain_signatures_verifies_and_names_a_bad_one() {
+    let d = disclosing(32);
+    let mut batch = BatchVerifier::with_commitments(&d.f.ring, &d.commitments, d.f.U);
+    let mut items = Vec::new();
+    for index in [1, 7, 12, 20, 31] {
+        let context = vec![index as u8];
+        if index % 2 == 1 {
+            let s = d.sign(index, &context);
+            batch.push_disclosing(&context, &s, district_base((index % 3) as u32));
+            items.push((context, s, Some((index % 3) as u32)));
+        } else {
+            let s = sign_at(&d.f, index, &context);
+            batch.push(&context, &s);
+            items.push((context, s, None));
+        }
+    }
+    batch.verify(&mut rand::rng()).unwrap();
+    // The same, with signature 1 (index 7, district 1) claimed as district 0, and a
+    // disclosing signature in a batch without commitments.
+    let mut batch = BatchVerifier::with_commitments(&d.f.ring, &d.commitments, d.f.U);
+    for (position, (context, s, district)) in items.iter().enumerate() {
+        match district {
+            Some(district) => {
+                let claimed = if position == 1 { 0 } else { *district };
+                batch.push_disclosing(context, s, district_base(claimed));
+            }
+            None => batch.push(context, s),
+        }
+    }
+    match batch.verify(&mut rand::rng()) {
+        Err(Error::Batch { invalid }) => {
+            assert_eq!(invalid.len(), 1, "{invalid:?}");
+            assert_eq!(invalid[0].0, 1);
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut plain = BatchVerifier::new(&d.f.ring, d.f.U);
+    plain.push_disclosing(&items[0].0, &items[0].1, district_base(1));
+    match plain.verify(&mut rand::rng()) {
+        Err(Error::Batch { invalid }) => {
+            assert_eq!(
+                invalid,
+                [(0, Error::DisclosureMismatch { disclosing: true })]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}

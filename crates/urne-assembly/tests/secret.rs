@@ -1,0 +1,325 @@
+//! Secret ballots (spec/40 §40.12): members register their credentials on the sitting,
+//! and the recount ties the division to its election — the election opened by the
+//! presiding officer, its credential list exactly the members' registrations, its
+//! trustees members of the chamber, the division's counts its tally's. Each link shown
+//! failing on a log a dishonest board or officer wrote.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+
+use common::Chamber;
+use ed25519_dalek::SigningKey;
+use urne_assembly::{
+    CREDENTIAL_MEMBER_KEY, CredentialRegistration, DivisionOpen, VoteChange, kinds, recount,
+    recount_sittings,
+};
+use urne_ceremony::CeremonyOpen;
+use urne_credential::{Credential, CredentialList, ListedCredential};
+use urne_crypto::{Ciphertext, ContextHash};
+use urne_record::kinds::CONTEXT_OPEN;
+use urne_record::{ContextId, ContextOpen, ContextType, Record};
+use urne_tally::{EncryptedTally, TallyResult};
+
+const CHOICES: [&str; 3] = ["Ada", "Grace", "Edsger"];
+
+fn credential() -> [u8; 32] {
+    Credential::generate(&mut rand::rng()).public().to_bytes()
+}
+
+/// An election's `context.open` signed by `by`, and its id.
+fn election_open(by: &SigningKey) -> (ContextId, Vec<u8>) {
+    let body = ContextOpen {
+        context_type: ContextType::ELECTION,
+        nonce: [5; 16],
+        name: "Election of the committee chair".into(),
+        parameters: [0; 32],
+    }
+    .to_body()
+    .unwrap();
+    (
+        ContextId::derive(&by.verifying_key().to_bytes(), &body),
+        body,
+    )
+}
+
+fn open_secret(c: &mut Chamber, division: u32, time: u64, election: ContextId) -> u64 {
+    let body = DivisionOpen {
+        division,
+        time,
+        text_hash: c.text_hash,
+        roster_version: c.roster_version(),
+        window: 600,
+        secret: true,
+        election: Some(election.0),
+        reruns: 0,
+        choices: CHOICES.map(str::to_owned).to_vec(),
+    }
+    .to_body()
+    .unwrap();
+    let officer = c.officer.clone();
+    c.post(kinds::DIVISION_OPEN, &body, &officer).unwrap()
+}
+
+fn registration(
+    c: &Chamber,
+    by: u32,
+    division: u32,
+    credential: [u8; 32],
+    on_behalf: Option<u32>,
+) -> Vec<u8> {
+    CredentialRegistration {
+        sequence: c.seq(by),
+        division,
+        credential,
+        on_behalf,
+    }
+    .to_body()
+}
+
+fn register(
+    c: &mut Chamber,
+    by: u32,
+    division: u32,
+    credential: [u8; 32],
+    on_behalf: Option<u32>,
+) -> Result<u64, urne_assembly::Violation> {
+    let body = registration(c, by, division, credential, on_behalf);
+    let key = c.member(by);
+    c.post(kinds::SECRET_CREDENTIAL, &body, &key)
+}
+
+#[test]
+fn credentials_are_registered_once_per_member_and_never_by_proxy_under_the_french_rule() {
+    let mut c = Chamber::new(4, VoteChange::FinalOnFirstCast);
+    c.all_present();
+    c.grant(3, 0, 3_600).unwrap();
+    let (election, _) = election_open(&c.officer.clone());
+    // A registration for a public division is refused.
+    c.open_division(1, 100).unwrap();
+    let e = register(&mut c, 0, 1, credential(), None).unwrap_err();
+    assert_eq!(e.field, "body.division");
+    c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
+    let result = c.expected_result(1);
+    c.post_result(&result).unwrap();
+    open_secret(&mut c, 2, 800, election);
+    let mine = credential();
+    register(&mut c, 0, 2, mine, None).unwrap();
+    // The delegate of member 3 registers for them: the chamber's rules keep proxies out
+    // of secret ballots (the French rule). Refused by the fold; named by the recount.
+    let body = registration(&c, 0, 2, credential(), Some(3));
+    let m0 = c.member(0);
+    assert_eq!(
+        c.post(kinds::SECRET_CREDENTIAL, &body, &m0)
+            .unwrap_err()
+            .field,
+        "body.on_behalf"
+    );
+    let at = c.force(kinds::SECRET_CREDENTIAL, &body, &m0);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body.on_behalf"), "{v}");
+    c.log.pop();
+    // Once per member; a credential once.
+    let e = register(&mut c, 0, 2, credential(), None).unwrap_err();
+    assert_eq!(e.field, CREDENTIAL_MEMBER_KEY);
+    let e = register(&mut c, 1, 2, mine, None).unwrap_err();
+    assert_eq!(e.field, "body.credential");
+    // A secret division is not voted on the roll call.
+    assert_eq!(c.vote(1, 2, 0).unwrap_err().field, "body.division");
+    // Not a point: refused by the decoder.
+    let mut bad = registration(&c, 1, 2, credential(), None);
+    bad[9..41].copy_from_slice(&[0xff; 32]);
+    let e = urne_assembly::decode(kinds::SECRET_CREDENTIAL, &bad)
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(e.field(), "body.credential");
+    // After close, no more registrations.
+    c.event(kinds::DIVISION_CLOSE, 2, 1_500).unwrap();
+    assert_eq!(
+        register(&mut c, 1, 2, credential(), None)
+            .unwrap_err()
+            .field,
+        "body.division"
+    );
+}
+
+/// What a dishonest party changes in the secret ballot's log.
+#[derive(Clone, Copy, PartialEq)]
+enum Tamper {
+    None,
+    /// The division's result is not the election's tally.
+    Result,
+    /// The credential list has a credential no member registered.
+    StrangerOnList,
+    /// The credential list leaves a member's registration out.
+    MemberLeftOut,
+    /// A trustee is not a member of the chamber.
+    StrangerTrustee,
+    /// The election is opened by someone other than the presiding officer.
+    ElectionOfAnother,
+}
+
+/// A secret ballot among three candidates by four members, its election's records on
+/// the log (their own correctness is the election verifier's), and its result. Returns
+/// the chamber and the index of the record the tamper touches.
+fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
+    let mut c = Chamber::new(4, VoteChange::FinalOnFirstCast);
+    c.all_present();
+    let opener = if tamper == Tamper::ElectionOfAnother {
+        common::key(77, 1)
+    } else {
+        c.officer.clone()
+    };
+    let (election, election_body) = election_open(&opener);
+    let opened = open_secret(&mut c, 1, 100, election);
+    let credentials: Vec<[u8; 32]> = (0..4).map(|_| credential()).collect();
+    for (m, credential) in credentials.iter().enumerate() {
+        register(&mut c, m as u32, 1, *credential, None).unwrap();
+    }
+    c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
+    let post = |c: &mut Chamber, kind, body: &[u8], key: &SigningKey| {
+        c.post_record(Record::sign(election, kind, body, key).unwrap())
+            .unwrap()
+    };
+    post(&mut c, CONTEXT_OPEN, &election_body, &opener);
+    let mut trustees: Vec<[u8; 32]> = (0..3)
+        .map(|m| c.member(m).verifying_key().to_bytes())
+        .collect();
+    if tamper == Tamper::StrangerTrustee {
+        trustees[2] = common::key(78, 3).verifying_key().to_bytes();
+    }
+    let ceremony = CeremonyOpen::new(2, trustees).unwrap().encode();
+    let ceremony_at = post(
+        &mut c,
+        urne_election::kinds::CEREMONY_OPEN,
+        &ceremony,
+        &opener,
+    );
+    let mut listed = credentials.clone();
+    match tamper {
+        Tamper::StrangerOnList => listed[3] = credential(),
+        Tamper::MemberLeftOut => {
+            listed.pop();
+        }
+        _ => {}
+    }
+    let list = CredentialList::new(
+        listed
+            .iter()
+            .map(|c| ListedCredential {
+                credential: urne_credential::PublicCredential::decode(c).unwrap(),
+                weight: 1,
+            })
+            .collect(),
+    )
+    .unwrap();
+    let mut list_at = 0;
+    for part in list.parts() {
+        list_at = post(
+            &mut c,
+            urne_election::kinds::ELECTION_CREDENTIALS,
+            &part.to_bytes(),
+            &opener,
+        );
+    }
+    let tally = TallyResult {
+        tally: EncryptedTally {
+            context: ContextHash([0; 32]),
+            ballots: 4,
+            weight: 4,
+            contests: vec![vec![Ciphertext::zero(); 3]],
+        },
+        superseded: 0,
+        trustees: vec![1, 2],
+        counts: vec![vec![2, 1, 1]],
+        fundings: Vec::new(),
+    };
+    post(
+        &mut c,
+        urne_election::kinds::TALLY_RESULT,
+        &tally.to_bytes(),
+        &opener,
+    );
+    let mut result = c.expected_result(1);
+    result.counts = if tamper == Tamper::Result {
+        vec![1, 2, 1]
+    } else {
+        vec![2, 1, 1]
+    };
+    let result_at = c.post_result(&result).unwrap();
+    let at = match tamper {
+        Tamper::None | Tamper::Result => result_at,
+        Tamper::StrangerOnList | Tamper::MemberLeftOut => list_at,
+        Tamper::StrangerTrustee => ceremony_at,
+        Tamper::ElectionOfAnother => opened,
+    };
+    (c, at)
+}
+
+#[test]
+fn an_honest_secret_ballot_recounts_to_its_election_s_tally() {
+    let (c, at) = secret_ballot(Tamper::None);
+    let divisions = recount(c.id, &c.log).unwrap();
+    let d = &divisions[0];
+    assert!(d.secret && d.roll_call.is_empty());
+    assert_eq!(d.published_at, Some(at));
+    assert_eq!(recount_sittings(&c.log).unwrap().len(), 1);
+}
+
+#[test]
+fn a_secret_result_that_is_not_the_tally_is_named() {
+    // The board's fold accepts it (it cannot see the election): the recount names it.
+    let (c, at) = secret_ballot(Tamper::Result);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body.counts[0]"), "{v}");
+    assert_eq!(recount_sittings(&c.log).unwrap_err(), v);
+}
+
+#[test]
+fn a_credential_list_that_is_not_the_roster_s_registrations_is_named() {
+    let (c, at) = secret_ballot(Tamper::StrangerOnList);
+    let v = recount(c.id, &c.log).unwrap_err();
+    // The list is sorted: the stranger's position in it is wherever it sorts.
+    assert_eq!((v.index, v.kind), (at, "election.credentials"), "{v}");
+    assert!(v.field.starts_with("body.entries["), "{v}");
+    assert!(v.reason.contains("no member registered"), "{v}");
+    let (c, at) = secret_ballot(Tamper::MemberLeftOut);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body.entries"), "{v}");
+    assert!(v.reason.contains("member 3"), "{v}");
+}
+
+#[test]
+fn trustees_not_drawn_from_the_chamber_are_named() {
+    let (c, at) = secret_ballot(Tamper::StrangerTrustee);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (at, "ceremony.open", "body.identities[2]"),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_forged_tally_record_of_the_election_is_named_by_its_signature() {
+    let (mut c, _) = secret_ballot(Tamper::None);
+    let at = c
+        .log
+        .iter()
+        .position(|(_, r)| r.kind() == urne_election::kinds::TALLY_RESULT)
+        .unwrap();
+    // The tally.result's bytes with another signature: what a board that rewrote the
+    // counts and kept the officer's name would hold.
+    let mut bytes = c.log[at].1.bytes().to_vec();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    c.log[at].1 = Record::parse(bytes).unwrap();
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at as u64, "signature"), "{v}");
+}
+
+#[test]
+fn an_election_not_opened_by_the_presiding_officer_is_named() {
+    let (c, at) = secret_ballot(Tamper::ElectionOfAnother);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body.election"), "{v}");
+}
