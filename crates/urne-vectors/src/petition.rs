@@ -98,6 +98,85 @@ fn push(records: &mut Vec<RecordVector>, kind: Kind, signer: [u8; 32], body: Vec
     });
 }
 
+/// Wallet 0 (district 1) answers for district 2 with its own blinding, over the honest
+/// context bytes of a district-2 disclosure (spec/32 §32.5): everything but the attribute
+/// relation holds, so only E5 fails (checked here), and the board names the signature.
+fn another_district(
+    snapshot: &Snapshot,
+    wallets: &[Wallet],
+    definition: &Definition,
+    context: &[u8; 32],
+    position: usize,
+    records: &[RecordVector],
+) -> NegativeVector {
+    use urne_crypto::hazmat;
+    use urne_crypto::triptych::{self, Attribute, Ring, Zeroizing};
+    let wallet = &wallets[0];
+    let district = wallet
+        .attributes()
+        .iter()
+        .find(|a| a.code == ATTRIBUTE_DISTRICT)
+        .expect("a district");
+    assert_eq!(district.value, 1);
+    let claimed = 2;
+    let envelope = key("petition/envelope/another-district")
+        .verifying_key()
+        .to_bytes();
+    let at = snapshot
+        .position(&wallet.public_key())
+        .expect("in the snapshot");
+    let ring_of = |points: Vec<urne_crypto::Point>| {
+        Ring::new(points.iter().map(|p| *p.as_ristretto()).collect()).expect("ring")
+    };
+    let ring = ring_of(snapshot.bucket(at.bucket).expect("bucket"));
+    let commitments = ring_of(snapshot.bucket_commitments(at.bucket).expect("bucket"));
+    let attribute = Attribute {
+        commitments: &commitments,
+        base: *urne_credential::wallet::district_generator(claimed).as_ristretto(),
+    };
+    let bytes = signature::context_bytes_disclosing(
+        labels::SIGNATURE,
+        context,
+        &snapshot.id(),
+        at.bucket,
+        &definition.text_hash,
+        Some(claimed),
+        &envelope,
+    );
+    let linking_base = signature::linking_base(&snapshot.id(), context);
+    let forged = hazmat::triptych_forge_disclosing_with_nonces(
+        &ring,
+        &attribute,
+        at.index,
+        &Zeroizing::new(*wallet.secret().expose_secret()),
+        &Zeroizing::new(*district.blinding().expose_secret()),
+        &linking_base,
+        &bytes,
+        &crate::triptych::nonces(
+            "petition/another-district",
+            ring.parameters().disclosing_nonce_count(),
+        ),
+    )
+    .expect("forge");
+    let verdict = triptych::verify_disclosing(&ring, &attribute, &linking_base, &bytes, &forged)
+        .expect_err("a forgery");
+    assert_eq!(verdict.spec_check(), "E5", "{verdict}");
+    let body = SignatureBody {
+        bucket: at.bucket,
+        disclosed: Some(claimed),
+        signature: forged.to_bytes(),
+    };
+    NegativeVector {
+        name: "proof for another district over honest context bytes (fails E5 only)".into(),
+        position,
+        kind: PETITION_SIGN.0,
+        signer: to_hex(&envelope),
+        body: to_hex(&body.to_bytes()),
+        expect_index: records[position].index,
+        expect_field: "body.signature".into(),
+    }
+}
+
 fn key(name: &str) -> SigningKey {
     SigningKey::from_bytes(&derive(name).to_bytes())
 }
@@ -373,6 +452,14 @@ fn scenario(v2: bool) -> PetitionVectors {
             expect_index: records[position].index,
             expect_field: "body.signed.signature.tag".into(),
         });
+        negative.push(another_district(
+            &snapshot,
+            &wallets,
+            &definition,
+            &context,
+            first_sign,
+            &records,
+        ));
     }
     PetitionVectors {
         header: header(

@@ -133,7 +133,7 @@ fn bytes32(name: &str) -> [u8; 32] {
     scalar(name).to_bytes()
 }
 
-fn nonces(name: &str, count: usize) -> Vec<SecretScalar> {
+pub(crate) fn nonces(name: &str, count: usize) -> Vec<SecretScalar> {
     (0..count)
         .map(|i| SecretScalar::from_dalek(scalar(&format!("{name}/nonce/{i}"))))
         .collect()
