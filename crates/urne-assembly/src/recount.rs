@@ -595,8 +595,12 @@ fn check_election(
     Ok(())
 }
 
-/// The election's credential list, once all its parts are on the log, must be the
-/// credentials registered for the division, each of weight 1 (§40.12).
+/// The election's credential list comes after the division's window has ended and,
+/// once all its parts are on the log, is the credentials registered for the division,
+/// each of weight 1 (§40.12). The fold refuses a registration after the close, so the
+/// registrations it holds are those as of the close: a list posted while members could
+/// still register could not be compared with anything fixed, and an honest late
+/// registration would make an honest list look wrong.
 fn check_credential_list(
     d: &Division,
     parts: &[(u64, CredentialListPart)],
@@ -604,11 +608,25 @@ fn check_credential_list(
     let Some((last, first)) = parts.last().zip(parts.first()) else {
         return Ok(());
     };
+    let division = d.open.division;
+    if d.window_ended_at.is_none_or(|ended| first.0 < ended) {
+        let ended = d.window_ended_at.map_or_else(
+            || "which the log never closes".to_owned(),
+            |at| format!("closed at record {at}"),
+        );
+        return Err(Violation {
+            index: first.0,
+            kind: "election.credentials",
+            field: "body".into(),
+            reason: format!(
+                "division {division}'s election posts its credential list while members may still register: it must come after the division's close ({ended})"
+            ),
+        });
+    }
     let entries: Vec<&ListedCredential> = parts.iter().flat_map(|(_, p)| &p.entries).collect();
     if (entries.len() as u64) < first.1.total {
         return Ok(());
     }
-    let division = d.open.division;
     let registered: HashMap<[u8; 32], u32> = d
         .registrations
         .iter()

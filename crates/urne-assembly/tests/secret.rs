@@ -156,6 +156,8 @@ enum Tamper {
     StrangerTrustee,
     /// The election is opened by someone other than the presiding officer.
     ElectionOfAnother,
+    /// The credential list is posted while the division is still open.
+    ListBeforeClose,
 }
 
 /// A secret ballot among three candidates by four members, its election's records on
@@ -175,7 +177,9 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
     for (m, credential) in credentials.iter().enumerate() {
         register(&mut c, m as u32, 1, *credential, None).unwrap();
     }
-    c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
+    if tamper != Tamper::ListBeforeClose {
+        c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
+    }
     let post = |c: &mut Chamber, kind, body: &[u8], key: &SigningKey| {
         c.post_record(Record::sign(election, kind, body, key).unwrap())
             .unwrap()
@@ -213,6 +217,7 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
     )
     .unwrap();
     let mut list_at = 0;
+    let mut first_part_at = None;
     for part in list.parts() {
         list_at = post(
             &mut c,
@@ -220,6 +225,11 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
             &part.to_bytes(),
             &opener,
         );
+        first_part_at.get_or_insert(list_at);
+    }
+    if tamper == Tamper::ListBeforeClose {
+        // The list matches every registration so far; the division is still open.
+        c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
     }
     let tally = TallyResult {
         tally: EncryptedTally {
@@ -251,6 +261,7 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
         Tamper::StrangerOnList | Tamper::MemberLeftOut => list_at,
         Tamper::StrangerTrustee => ceremony_at,
         Tamper::ElectionOfAnother => opened,
+        Tamper::ListBeforeClose => first_part_at.unwrap(),
     };
     (c, at)
 }
@@ -322,4 +333,19 @@ fn an_election_not_opened_by_the_presiding_officer_is_named() {
     let (c, at) = secret_ballot(Tamper::ElectionOfAnother);
     let v = recount(c.id, &c.log).unwrap_err();
     assert_eq!((v.index, v.field.as_str()), (at, "body.election"), "{v}");
+}
+
+/// Members may register until the close: a list posted before it is compared with
+/// nothing fixed (a late honest registration would then look left off), so the list
+/// must come after the close, and the recount names it at its first part.
+#[test]
+fn a_credential_list_posted_before_the_division_closes_is_named() {
+    let (c, at) = secret_ballot(Tamper::ListBeforeClose);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (at, "election.credentials", "body"),
+        "{v}"
+    );
+    assert!(v.reason.contains("after the division's close"), "{v}");
 }
