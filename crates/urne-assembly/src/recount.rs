@@ -501,6 +501,7 @@ fn check_election(
     };
     let mut parts: Vec<(u64, CredentialListPart)> = Vec::new();
     let mut tally: Option<(u64, TallyResult)> = None;
+    let mut opened = false;
     for (index, record) in records.iter().filter(|(_, r)| r.context() == election) {
         if !ELECTION_LINK_KINDS.contains(&record.kind()) {
             continue;
@@ -525,6 +526,7 @@ fn check_election(
                     ),
                 ));
             }
+            opened = true;
             continue;
         }
         // A record that does not decode is the election verifier's to name.
@@ -550,6 +552,20 @@ fn check_election(
             Some(Ok(ElectionDecoded::Result(result))) => tally = Some((*index, *result)),
             _ => {}
         }
+    }
+    // A closed secret division whose election is not on the log would otherwise pass
+    // with nothing of its vote checked: its ballots, tally and list are all elsewhere.
+    // A running division's election may come later; a voided one is never counted.
+    if !opened && d.status == DivisionStatus::Closed {
+        return Err(violation(
+            d.opened_at,
+            "division.open",
+            "body.election",
+            format!(
+                "division {division} is closed and its election {} is not on the log: its vote cannot be verified",
+                election.to_hex()
+            ),
+        ));
     }
     check_credential_list(d, &parts)?;
     let (Some(published), Some(at)) = (&d.published, d.result_at) else {

@@ -158,6 +158,8 @@ enum Tamper {
     ElectionOfAnother,
     /// The credential list is posted while the division is still open.
     ListBeforeClose,
+    /// None of the election's records is on the log.
+    ElectionMissing,
 }
 
 /// A secret ballot among three candidates by four members, its election's records on
@@ -179,6 +181,9 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
     }
     if tamper != Tamper::ListBeforeClose {
         c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
+    }
+    if tamper == Tamper::ElectionMissing {
+        return (c, opened);
     }
     let post = |c: &mut Chamber, kind, body: &[u8], key: &SigningKey| {
         c.post_record(Record::sign(election, kind, body, key).unwrap())
@@ -262,6 +267,7 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
         Tamper::StrangerTrustee => ceremony_at,
         Tamper::ElectionOfAnother => opened,
         Tamper::ListBeforeClose => first_part_at.unwrap(),
+        Tamper::ElectionMissing => unreachable!("returned before the election's records"),
     };
     (c, at)
 }
@@ -348,4 +354,18 @@ fn a_credential_list_posted_before_the_division_closes_is_named() {
         "{v}"
     );
     assert!(v.reason.contains("after the division's close"), "{v}");
+}
+
+/// A closed secret division with no result and none of its election's records on the
+/// log: nothing of its vote was checked, so the recount says so rather than pass.
+#[test]
+fn a_closed_secret_division_whose_election_is_not_on_the_log_is_named() {
+    let (c, opened) = secret_ballot(Tamper::ElectionMissing);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (opened, "division.open", "body.election"),
+        "{v}"
+    );
+    assert!(v.reason.contains("not on the log"), "{v}");
 }

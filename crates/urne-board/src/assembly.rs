@@ -1,6 +1,11 @@
 //! Chambers and sittings on the board (spec/40-assembly.md): thin adapters from the kind API to
-//! `urne_assembly`, whose pure fold holds every rule. The recount a verifier runs is the
-//! same fold, so the board cannot accept a record the recount would refuse.
+//! `urne_assembly`, whose pure fold holds every rule of a sitting's own records. The
+//! recount a verifier runs is the same fold, plus checks the board cannot make from a
+//! sitting: it never reads a secret division's election, so it accepts an election whose
+//! credential list comes before the division's close or differs from the registrations,
+//! trustees who are not members, and a `division.result` whose counts are not the
+//! election's tally — the recount refuses those (spec/40 §40.12). It also cannot see the
+//! real time a declared time was written at beyond its own clock (§40.2).
 
 use std::any::Any;
 use std::collections::HashMap;
