@@ -117,6 +117,49 @@ pub struct Recount {
     order: Vec<ContextId>,
 }
 
+/// The chambers as they stood just before each `ceremony.open` of the log, by its
+/// index: a secret division's trustees are judged against the roster in force at the
+/// ceremony's point in the log (§40.12), not at its end. Ceremonies are few, so a copy
+/// of the chambers at each is cheap.
+#[derive(Default)]
+struct RostersAtCeremonies {
+    /// The `ceremony.open` indices not reached yet, in log order.
+    ahead: std::collections::VecDeque<u64>,
+    at: HashMap<u64, HashMap<ContextId, ChamberState>>,
+}
+
+impl RostersAtCeremonies {
+    fn new(records: &[(u64, Record)]) -> Self {
+        Self {
+            ahead: records
+                .iter()
+                .filter(|(_, r)| r.kind() == urne_election::kinds::CEREMONY_OPEN)
+                .map(|(i, _)| *i)
+                .collect(),
+            at: HashMap::new(),
+        }
+    }
+
+    /// Called before the fold takes the record at `index` (u64::MAX at the end).
+    fn reach(&mut self, index: u64, fold: &Recount) {
+        while let Some(&ceremony) = self.ahead.front()
+            && ceremony < index
+        {
+            self.ahead.pop_front();
+            let chambers = fold
+                .chambers
+                .iter()
+                .map(|(id, f)| (*id, f.state.clone()))
+                .collect();
+            self.at.insert(ceremony, chambers);
+        }
+    }
+
+    fn chamber(&self, ceremony: u64, chamber: ContextId) -> Option<&ChamberState> {
+        self.at.get(&ceremony).and_then(|c| c.get(&chamber))
+    }
+}
+
 /// The chamber a sitting's `context.open` names: its parameters field (§40.2).
 pub fn chamber_of(open: &ContextOpen) -> ContextId {
     ContextId(open.parameters)
@@ -388,12 +431,14 @@ pub fn recount(sitting: ContextId, records: &[(u64, Record)]) -> Result<Vec<Reco
         .collect();
     let bad_signature = verify_batch(&mine);
     let mut fold = Recount::new();
+    let mut rosters = RostersAtCeremonies::new(records);
     // The first record in log order that breaks a rule is named, whether the rule is its
     // signature or one the fold checks: records before a bad signature are folded first.
     for (position, (index, record)) in mine.iter().enumerate() {
         if bad_signature == Some(position) {
             return Err(signature_violation(*index, record));
         }
+        rosters.reach(*index, &fold);
         if record.context() == sitting && fold.sitting(sitting).is_none() {
             let opens_it = record.kind() == CONTEXT_OPEN
                 && ContextOpen::parse(record.body())
@@ -409,7 +454,8 @@ pub fn recount(sitting: ContextId, records: &[(u64, Record)]) -> Result<Vec<Reco
         }
         fold.feed_verified(*index, record)?;
     }
-    check_elections(&fold, &[sitting], records)?;
+    rosters.reach(u64::MAX, &fold);
+    check_elections(&fold, &rosters, &[sitting], records)?;
     Ok(fold.divisions(sitting))
 }
 
@@ -437,13 +483,16 @@ pub fn recount_sittings(
         .collect();
     let bad_signature = verify_batch(&mine);
     let mut fold = Recount::new();
+    let mut rosters = RostersAtCeremonies::new(records);
     for (position, (index, record)) in mine.iter().enumerate() {
         if bad_signature == Some(position) {
             return Err(signature_violation(*index, record));
         }
+        rosters.reach(*index, &fold);
         fold.feed_verified(*index, record)?;
     }
-    check_elections(&fold, fold.sittings(), records)?;
+    rosters.reach(u64::MAX, &fold);
+    check_elections(&fold, &rosters, fold.sittings(), records)?;
     Ok(fold
         .sittings()
         .iter()
@@ -468,6 +517,7 @@ pub const ELECTION_LINK_KINDS: [urne_record::Kind; 4] = [
 /// (its ceremony, ballots, decryption) is the election verifier's to check.
 fn check_elections(
     fold: &Recount,
+    rosters: &RostersAtCeremonies,
     sittings: &[ContextId],
     records: &[(u64, Record)],
 ) -> Result<(), Violation> {
@@ -475,10 +525,9 @@ fn check_elections(
         let Some(state) = fold.sitting(id) else {
             continue;
         };
-        let chamber = fold.chamber(state.chamber());
         for d in state.divisions() {
             if let Some(election) = d.open.election {
-                check_election(state, chamber, d, ContextId(election), records)?;
+                check_election(state, rosters, d, ContextId(election), records)?;
             }
         }
     }
@@ -487,7 +536,7 @@ fn check_elections(
 
 fn check_election(
     state: &SittingState,
-    chamber: Option<&ChamberState>,
+    rosters: &RostersAtCeremonies,
     d: &Division,
     election: ContextId,
     records: &[(u64, Record)],
@@ -533,17 +582,21 @@ fn check_election(
         match urne_election::decode(record.kind(), record.body()) {
             Some(Ok(ElectionDecoded::Credentials(part))) => parts.push((*index, part)),
             Some(Ok(ElectionDecoded::CeremonyOpen(open))) => {
-                let stranger = open
-                    .identities
-                    .iter()
-                    .position(|key| !chamber.is_some_and(|c| c.held_by_member(key)));
+                // Each trustee is a member's key in force where the ceremony opens: not
+                // a stranger, not a revoked member, not a key rotated out. A member has
+                // one key in force and the identities are distinct (the ceremony's
+                // decoder), so the trustees are distinct members.
+                let chamber = rosters.chamber(*index, state.chamber());
+                let stranger = open.identities.iter().position(|key| {
+                    !chamber.is_some_and(|c| c.member_of(key).is_some_and(|m| c.in_force(m)))
+                });
                 if let Some(t) = stranger {
                     return Err(violation(
                         *index,
                         "ceremony.open",
                         &format!("body.identities[{t}]"),
                         format!(
-                            "trustee {} of division {division}'s election is not a member of the chamber",
+                            "trustee {} of division {division}'s election is not the key in force of a member of the chamber at this point of the log (a stranger, a revoked member or a key rotated out)",
                             t + 1
                         ),
                     ));

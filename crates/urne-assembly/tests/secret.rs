@@ -10,8 +10,8 @@ mod common;
 use common::Chamber;
 use ed25519_dalek::SigningKey;
 use urne_assembly::{
-    CREDENTIAL_MEMBER_KEY, CredentialRegistration, DivisionOpen, VoteChange, kinds, recount,
-    recount_sittings,
+    CREDENTIAL_MEMBER_KEY, CredentialRegistration, DivisionOpen, RosterChange, RosterOp,
+    VoteChange, kinds, recount, recount_sittings,
 };
 use urne_ceremony::CeremonyOpen;
 use urne_credential::{Credential, CredentialList, ListedCredential};
@@ -160,6 +160,10 @@ enum Tamper {
     ListBeforeClose,
     /// None of the election's records is on the log.
     ElectionMissing,
+    /// A trustee is a member revoked before the ceremony opens.
+    RevokedTrustee,
+    /// Two trustees are one member's keys: the one rotated out, and the new one.
+    OneMemberTwice,
 }
 
 /// A secret ballot among three candidates by four members, its election's records on
@@ -193,8 +197,27 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
     let mut trustees: Vec<[u8; 32]> = (0..3)
         .map(|m| c.member(m).verifying_key().to_bytes())
         .collect();
-    if tamper == Tamper::StrangerTrustee {
-        trustees[2] = common::key(78, 3).verifying_key().to_bytes();
+    let change = |c: &mut Chamber, op| {
+        let body = RosterChange {
+            version: c.roster_version() + 1,
+            member: 2,
+            op,
+        }
+        .to_body();
+        let clerk = c.clerk.clone();
+        c.post(kinds::ROSTER_CHANGE, &body, &clerk).unwrap();
+    };
+    match tamper {
+        Tamper::StrangerTrustee => trustees[2] = common::key(78, 3).verifying_key().to_bytes(),
+        Tamper::RevokedTrustee => change(&mut c, RosterOp::Revoke),
+        Tamper::OneMemberTwice => {
+            let new_key = common::key(79, 2).verifying_key().to_bytes();
+            change(&mut c, RosterOp::Rotate(new_key));
+            // Trustees 2 and 3: member 2's old key, then its new one.
+            trustees[1] = trustees[2];
+            trustees[2] = new_key;
+        }
+        _ => {}
     }
     let ceremony = CeremonyOpen::new(2, trustees).unwrap().encode();
     let ceremony_at = post(
@@ -264,7 +287,7 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
     let at = match tamper {
         Tamper::None | Tamper::Result => result_at,
         Tamper::StrangerOnList | Tamper::MemberLeftOut => list_at,
-        Tamper::StrangerTrustee => ceremony_at,
+        Tamper::StrangerTrustee | Tamper::RevokedTrustee | Tamper::OneMemberTwice => ceremony_at,
         Tamper::ElectionOfAnother => opened,
         Tamper::ListBeforeClose => first_part_at.unwrap(),
         Tamper::ElectionMissing => unreachable!("returned before the election's records"),
@@ -314,6 +337,27 @@ fn trustees_not_drawn_from_the_chamber_are_named() {
         (at, "ceremony.open", "body.identities[2]"),
         "{v}"
     );
+}
+
+/// Trustees are judged against the roster in force where the ceremony opens: a
+/// member revoked before it, or a member's key rotated out (so one member would hold
+/// two trustee shares), is named, though each key was a member's once.
+#[test]
+fn trustees_revoked_or_holding_two_keys_at_the_ceremony_are_named() {
+    for (tamper, t) in [(Tamper::RevokedTrustee, 2), (Tamper::OneMemberTwice, 1)] {
+        let (c, at) = secret_ballot(tamper);
+        for v in [
+            recount(c.id, &c.log).unwrap_err(),
+            recount_sittings(&c.log).unwrap_err(),
+        ] {
+            assert_eq!(
+                (v.index, v.kind, v.field.clone()),
+                (at, "ceremony.open", format!("body.identities[{t}]")),
+                "{v}"
+            );
+            assert!(v.reason.contains("in force"), "{v}");
+        }
+    }
 }
 
 #[test]
