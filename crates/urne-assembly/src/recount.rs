@@ -502,8 +502,9 @@ pub fn recount_sittings(
 
 /// The kinds of an election's records a secret division's links read (§40.12): a
 /// verifier that hands `recount_sittings` only part of the log keeps these.
-pub const ELECTION_LINK_KINDS: [urne_record::Kind; 4] = [
+pub const ELECTION_LINK_KINDS: [urne_record::Kind; 5] = [
     CONTEXT_OPEN,
+    urne_election::kinds::ELECTION_MANIFEST,
     urne_election::kinds::ELECTION_CREDENTIALS,
     urne_election::kinds::CEREMONY_OPEN,
     urne_election::kinds::TALLY_RESULT,
@@ -521,12 +522,26 @@ fn check_elections(
     sittings: &[ContextId],
     records: &[(u64, Record)],
 ) -> Result<(), Violation> {
+    // The fold refuses a second division naming one election within a sitting; this
+    // is the same rule across sittings, which no sitting's fold sees.
+    let mut named: HashMap<[u8; 32], u32> = HashMap::new();
     for &id in sittings {
         let Some(state) = fold.sitting(id) else {
             continue;
         };
         for d in state.divisions() {
             if let Some(election) = d.open.election {
+                if let Some(first) = named.insert(election, d.open.division) {
+                    return Err(Violation {
+                        index: d.opened_at,
+                        kind: "division.open",
+                        field: "body.election".into(),
+                        reason: format!(
+                            "election {} already votes division {first} of another sitting: a secret division needs an election of its own",
+                            ContextId(election).to_hex()
+                        ),
+                    });
+                }
                 check_election(state, rosters, d, ContextId(election), records)?;
             }
         }
@@ -602,6 +617,9 @@ fn check_election(
                     ));
                 }
             }
+            Some(Ok(ElectionDecoded::Manifest(record))) => {
+                check_manifest(d, *index, &record.manifest)?;
+            }
             Some(Ok(ElectionDecoded::Result(result))) => tally = Some((*index, *result)),
             _ => {}
         }
@@ -660,6 +678,52 @@ fn check_election(
                 ),
             ));
         }
+    }
+    Ok(())
+}
+
+/// The election votes exactly the division's question (§40.12): one single-choice
+/// contest, no blank vote, whose options are the division's choices in order. Else the
+/// ballots could answer something else, and its tally be read as the division's.
+fn check_manifest(
+    d: &Division,
+    index: u64,
+    manifest: &urne_ballot::Manifest,
+) -> Result<(), Violation> {
+    let division = d.open.division;
+    let wrong = |field: &str, reason: String| {
+        Err(Violation {
+            index,
+            kind: "election.manifest",
+            field: field.to_owned(),
+            reason,
+        })
+    };
+    let [contest] = manifest.contests() else {
+        return wrong(
+            "body.contests",
+            format!(
+                "division {division}'s election has {} contests, not the division's one question",
+                manifest.contests().len()
+            ),
+        );
+    };
+    if contest.kind != urne_ballot::ContestKind::SingleChoice || contest.blank {
+        return wrong(
+            "body.contests[0].kind",
+            format!(
+                "division {division}'s election is not a single choice without a blank vote, as a division is"
+            ),
+        );
+    }
+    if contest.options != d.open.choices {
+        return wrong(
+            "body.contests[0].options",
+            format!(
+                "division {division}'s election offers {:?}, the division {:?}",
+                contest.options, d.open.choices
+            ),
+        );
     }
     Ok(())
 }

@@ -755,6 +755,24 @@ impl SittingState {
                 format!("division {} is still open", d.open.division),
             ));
         }
+        if let Some(election) = open.election
+            && let Some(d) = self
+                .divisions
+                .iter()
+                .find(|d| d.open.election == Some(election))
+        {
+            // One election votes one division: a second would reuse its ballots and
+            // tally, or count twice what one set of credentials cast.
+            return Err(AssemblyError::invalid(
+                kind,
+                "body.election",
+                format!(
+                    "division {} already names election {}: a secret division needs an election of its own",
+                    d.open.division,
+                    ContextId(election).to_hex()
+                ),
+            ));
+        }
         self.check_time(kind, open.time)?;
         c.check_roster_version(kind, "body.roster_version", open.roster_version)?;
         if open.reruns != 0 {

@@ -164,6 +164,8 @@ enum Tamper {
     RevokedTrustee,
     /// Two trustees are one member's keys: the one rotated out, and the new one.
     OneMemberTwice,
+    /// The election's manifest offers other options than the division's choices.
+    ManifestOtherChoices,
 }
 
 /// A secret ballot among three candidates by four members, its election's records on
@@ -194,6 +196,28 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
             .unwrap()
     };
     post(&mut c, CONTEXT_OPEN, &election_body, &opener);
+    let mut options = CHOICES.map(str::to_owned).to_vec();
+    if tamper == Tamper::ManifestOtherChoices {
+        options.swap(0, 1);
+    }
+    let manifest = urne_election::ManifestRecord {
+        manifest: urne_ballot::Manifest::new(
+            "Election of the committee chair",
+            vec![urne_ballot::Contest {
+                title: "Chair".into(),
+                kind: urne_ballot::ContestKind::SingleChoice,
+                blank: false,
+                options,
+            }],
+        )
+        .unwrap(),
+    };
+    let manifest_at = post(
+        &mut c,
+        urne_election::kinds::ELECTION_MANIFEST,
+        &manifest.to_body(),
+        &opener,
+    );
     let mut trustees: Vec<[u8; 32]> = (0..3)
         .map(|m| c.member(m).verifying_key().to_bytes())
         .collect();
@@ -290,6 +314,7 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
         Tamper::StrangerTrustee | Tamper::RevokedTrustee | Tamper::OneMemberTwice => ceremony_at,
         Tamper::ElectionOfAnother => opened,
         Tamper::ListBeforeClose => first_part_at.unwrap(),
+        Tamper::ManifestOtherChoices => manifest_at,
         Tamper::ElectionMissing => unreachable!("returned before the election's records"),
     };
     (c, at)
@@ -412,4 +437,67 @@ fn a_closed_secret_division_whose_election_is_not_on_the_log_is_named() {
         "{v}"
     );
     assert!(v.reason.contains("not on the log"), "{v}");
+}
+
+/// The election must vote the division's question: its one contest's options are the
+/// division's choices, in order (else its tally, read as the division's, would give one
+/// candidate's votes to another).
+#[test]
+fn an_election_whose_manifest_is_not_the_division_s_question_is_named() {
+    let (c, at) = secret_ballot(Tamper::ManifestOtherChoices);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (at, "election.manifest", "body.contests[0].options"),
+        "{v}"
+    );
+}
+
+/// One election votes one division: a second division naming it is refused by the fold
+/// in its sitting, and named by the recount across sittings.
+#[test]
+fn a_second_division_naming_the_same_election_is_refused() {
+    let (mut c, _) = secret_ballot(Tamper::None);
+    let election = match urne_assembly::decode(
+        kinds::DIVISION_OPEN,
+        c.log
+            .iter()
+            .find(|(_, r)| r.kind() == kinds::DIVISION_OPEN)
+            .unwrap()
+            .1
+            .body(),
+    ) {
+        Some(Ok(urne_assembly::Decoded::DivisionOpen(o))) => ContextId(o.election.unwrap()),
+        _ => unreachable!(),
+    };
+    let naming = |c: &Chamber, division| {
+        DivisionOpen {
+            division,
+            time: 2_000,
+            text_hash: c.text_hash,
+            roster_version: c.roster_version(),
+            window: 600,
+            secret: true,
+            election: Some(election.0),
+            reruns: 0,
+            choices: CHOICES.map(str::to_owned).to_vec(),
+        }
+        .to_body()
+        .unwrap()
+    };
+    let officer = c.officer.clone();
+    let body = naming(&c, 2);
+    let e = c.post(kinds::DIVISION_OPEN, &body, &officer).unwrap_err();
+    assert_eq!(e.field, "body.election", "{e}");
+    // In the next sitting of the chamber, the fold cannot see the first: the recount does.
+    c.next_sitting(9);
+    c.all_present();
+    let body = naming(&c, 1);
+    let at = c.post(kinds::DIVISION_OPEN, &body, &officer).unwrap();
+    let v = recount_sittings(&c.log).unwrap_err();
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (at, "division.open", "body.election"),
+        "{v}"
+    );
 }
