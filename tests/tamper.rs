@@ -2053,6 +2053,8 @@ fn held_petition() -> &'static HeldPetition {
             threshold: 3,
             deadline: 1_900_000_000,
             scope: "City council of Urneville".into(),
+            // Version 1: the protocol's floor, no disclosure.
+            policy: None,
             registry,
             registrars,
         };
@@ -2156,6 +2158,7 @@ fn petition_signature_changed(
     .unwrap();
     let body = urne_petition::SignatureBody {
         bucket: at.bucket,
+        disclosed: None,
         signature: sig.to_bytes(),
     };
     let kind = if withdrawal {

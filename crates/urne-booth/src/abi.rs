@@ -1,4 +1,4 @@
-//! The module's interface to JavaScript (spec/60 §60.2): no generated glue, three exports
+//! The module's interface to JavaScript (spec/60 §60.2): no generated glue, four exports
 //! and one JSON request per operation.
 //!
 //! The page asks `booth_input(len)` for a buffer of `len` bytes inside the module's
@@ -11,13 +11,18 @@
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use urne_log::note::NoteVerifier;
+use urne_log::note::{CosignatureVerifier, NoteVerifier};
 use urne_log::{Hash, strict_hex};
 use urne_record::ContextId;
 use zeroize::Zeroizing;
 
 use crate::booth::{Booth, BoothError, ElectionParams, Selection};
 use crate::receipt::Receipt;
+
+/// The version of this interface, exported as `booth_abi()`: raised whenever an export,
+/// an op, a request or an answer changes. The page refuses a module of another version
+/// (spec/60 §60.2), so a stale bundle fails loudly instead of half-working.
+pub const ABI_VERSION: u32 = 2;
 
 /// `load`: [`ElectionParams`] → [`crate::ElectionView`].
 pub const OP_LOAD: u32 = 1;
@@ -31,7 +36,9 @@ pub const OP_CAST: u32 = 4;
 pub const OP_AUDIT: u32 = 5;
 /// `receipt`: the board's answers after a cast → `{receipt, size, root}` (checked).
 pub const OP_RECEIPT: u32 = 6;
-/// `receipt-check`: `{receipt, vkey, later?, proof?}` → [`crate::ReceiptCheck`].
+/// `receipt-check`: `{receipt, vkey, later?, proof?, witnesses?, quorum?}` →
+/// [`crate::ReceiptCheck`]; with a quorum, the later checkpoint must carry cosignatures
+/// of at least `quorum` of the witness vkeys given (spec/52 §52.3, spec/13).
 pub const OP_RECEIPT_CHECK: u32 = 7;
 
 #[derive(Deserialize)]
@@ -79,6 +86,10 @@ struct ReceiptCheckRequest {
     later: Option<String>,
     #[serde(default)]
     proof: Vec<String>,
+    #[serde(default)]
+    witnesses: Vec<String>,
+    #[serde(default)]
+    quorum: usize,
 }
 
 /// A secret string (credential, seed), wiped when the request is dropped.
@@ -163,20 +174,39 @@ fn run(booth: &mut Booth, op: u32, input: &[u8]) -> Result<Value, BoothError> {
             let r: ReceiptCheckRequest = request(input)?;
             let receipt = Receipt::parse(&r.receipt)?;
             let board = board_key(&r.vkey)?;
+            let witnesses = r
+                .witnesses
+                .iter()
+                .enumerate()
+                .map(|(i, w)| {
+                    CosignatureVerifier::from_vkey(w.trim())
+                        .map_err(|e| BoothError::new(format!("witnesses[{i}]"), e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             let checkpoint = receipt.check(&board)?;
-            let later_size = match &r.later {
-                Some(later) => Some(
-                    receipt
-                        .check_later(&board, later, &hashes("proof", &r.proof)?)?
-                        .size(),
-                ),
-                None => None,
+            let (later_size, cosigned_by) = match &r.later {
+                Some(later) => {
+                    let proof = hashes("proof", &r.proof)?;
+                    let (newer, cosigned_by) = receipt
+                        .check_later_witnessed(&board, later, &proof, &witnesses, r.quorum)?;
+                    (Some(newer.size()), cosigned_by)
+                }
+                None if r.quorum > 0 => {
+                    return Err(BoothError::new(
+                        "later",
+                        "a witness quorum is checked on the later checkpoint: none was given",
+                    ));
+                }
+                None => (None, Vec::new()),
             };
             answer(crate::ReceiptCheck {
                 index: receipt.index,
                 size: checkpoint.size(),
                 root: checkpoint.root().to_hex(),
                 later_size,
+                board_key: board.to_vkey(),
+                cosigned_by,
+                quorum: r.quorum,
             })
         }
         other => Err(BoothError::new("op", format!("no operation {other}"))),
@@ -240,5 +270,11 @@ mod exports {
     #[unsafe(no_mangle)]
     pub extern "C" fn booth_output() -> u32 {
         OUTPUT.with_borrow(|output| output.as_ptr() as usize as u32)
+    }
+
+    /// The interface version ([`super::ABI_VERSION`]).
+    #[unsafe(no_mangle)]
+    pub extern "C" fn booth_abi() -> u32 {
+        super::ABI_VERSION
     }
 }

@@ -103,6 +103,16 @@ pub struct Selection {
     pub values: Vec<u64>,
 }
 
+// A selection is how the voter votes: wiped from the module's memory when dropped, as the
+// credential and the nonces are (spec/60 §60.1).
+impl Drop for Selection {
+    fn drop(&mut self) {
+        use zeroize::Zeroize as _;
+        self.values.zeroize();
+        self.blank.zeroize();
+    }
+}
+
 /// A ballot made and waiting for the voter's decision.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MadeBallot {

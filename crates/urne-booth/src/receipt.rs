@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use urne_ballot::TrackingCode;
-use urne_log::note::{Note, NoteVerifier};
+use urne_log::note::{CosignatureVerifier, Note, NoteVerifier, count_cosignatures};
 use urne_log::{Checkpoint, Hash, leaf_hash, strict_hex, verify_consistency, verify_inclusion};
 use urne_record::{ContextId, Kind, Record};
 
@@ -59,6 +59,13 @@ pub struct ReceiptCheck {
     pub root: String,
     /// The later checkpoint's size, when one was checked (spec/52 §52.3).
     pub later_size: Option<u64>,
+    /// The board key the checkpoints were checked under (vkey): the page shows it, so a
+    /// voter can compare it with the key published out of band.
+    pub board_key: String,
+    /// The names of the witnesses given that cosigned the later checkpoint.
+    pub cosigned_by: Vec<String>,
+    /// How many of them were required.
+    pub quorum: usize,
 }
 
 fn wrong(field: &str, detail: impl Into<String>) -> BoothError {
@@ -187,6 +194,49 @@ impl Receipt {
             )
         })?;
         Ok(new)
+    }
+}
+
+impl Receipt {
+    /// [`Receipt::check_later`], and the later checkpoint cosigned by at least `quorum`
+    /// distinct witnesses among `witnesses` (spec/13: a checkpoint a quorum of witnesses
+    /// cosigned is one the board showed them too, so not a split view made for this
+    /// voter). Answers the names of the witnesses that cosigned.
+    pub fn check_later_witnessed(
+        &self,
+        board: &NoteVerifier,
+        later: &str,
+        proof: &[Hash],
+        witnesses: &[CosignatureVerifier],
+        quorum: usize,
+    ) -> Result<(Checkpoint, Vec<String>), BoothError> {
+        if quorum > witnesses.len() {
+            return Err(wrong(
+                "quorum",
+                format!(
+                    "{quorum} cosignatures asked of {} witnesses given",
+                    witnesses.len()
+                ),
+            ));
+        }
+        let newer = self.check_later(board, later, proof)?;
+        let note = Note::parse(later.as_bytes())
+            .map_err(|e| wrong("later", format!("not a signed note: {e}")))?;
+        let mut cosigned_by: Vec<String> = Vec::new();
+        for w in witnesses {
+            if !cosigned_by.iter().any(|n| n == w.name()) && w.verify(&note).is_ok() {
+                cosigned_by.push(w.name().to_owned());
+            }
+        }
+        // Counted as urne receipt check counts (distinct keys), so both agree on a quorum.
+        let counted = count_cosignatures(&note, witnesses);
+        if counted < quorum {
+            return Err(wrong(
+                "later",
+                format!("cosigned by {counted} of the witnesses given; the quorum is {quorum}"),
+            ));
+        }
+        Ok((newer, cosigned_by))
     }
 }
 

@@ -12,7 +12,7 @@ use urne_booth::{Booth, ElectionParams, Receipt, Selection};
 use urne_credential::Credential;
 use urne_crypto::SecretKey;
 use urne_election::{AuditRecord, CastBallot, kinds};
-use urne_log::note::{Note, NoteSigner};
+use urne_log::note::{Cosigner, Note, NoteSigner};
 use urne_log::{Checkpoint, Hash, leaf_hash};
 use urne_record::{ContextId, Record};
 use zeroize::Zeroizing;
@@ -338,6 +338,45 @@ fn receipt_through_the_abi_is_urne_verifys_and_tampering_fails_it() {
     assert_eq!(
         ok(check(&text, json!({"later": later, "proof": proof})))["later_size"],
         4
+    );
+    // The later checkpoint with a witness quorum (review finding 2): cosigned by the
+    // witness, it passes and the answer names the witness and the board key used; the
+    // same checkpoint without the cosignature, or a quorum above the witnesses given, fails.
+    let witness = Cosigner::from_seed("witness.example/one", &[9u8; 32]).unwrap();
+    let mut note = Note::parse(later.as_bytes()).unwrap();
+    note.add_signature(witness.cosign(note.text(), 1_700_000_000));
+    let cosigned = note.to_text();
+    let witnesses = json!([witness.verifier().to_vkey()]);
+    let answer = ok(check(
+        &text,
+        json!({"later": cosigned, "proof": proof, "witnesses": witnesses, "quorum": 1}),
+    ));
+    assert_eq!(answer["cosigned_by"], json!(["witness.example/one"]));
+    assert_eq!(answer["board_key"], json!(vkey));
+    assert_eq!(
+        err(check(
+            &text,
+            json!({"later": later, "proof": proof, "witnesses": witnesses, "quorum": 1})
+        ))["field"],
+        "later"
+    );
+    assert_eq!(
+        err(check(
+            &text,
+            json!({"later": cosigned, "proof": proof, "witnesses": witnesses, "quorum": 2})
+        ))["field"],
+        "quorum"
+    );
+    assert_eq!(
+        err(check(&text, json!({"witnesses": witnesses, "quorum": 1})))["field"],
+        "later"
+    );
+    assert_eq!(
+        err(check(
+            &text,
+            json!({"later": cosigned, "proof": proof, "witnesses": ["not a vkey"], "quorum": 1})
+        ))["field"],
+        "witnesses[0]"
     );
     // A later log that changed the ballot's entry is not consistent with the receipt.
     let mut rewritten = grown.clone();

@@ -217,6 +217,23 @@ impl Browser {
         }
     }
 
+    /// The element's text, once it contains `needle` (a step's answer arrives
+    /// asynchronously, into an element that may already hold an earlier one).
+    fn wait_text(&self, css: &str, needle: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let text = self.text(css);
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(40),
+                "{css} never showed {needle:?}; it shows {text:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     fn click(&self, css: &str) {
         let id = self.wait(css);
         self.call("POST", &format!("/element/{id}/click"), None)
@@ -274,6 +291,12 @@ impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.call("DELETE", "", None);
     }
+}
+
+/// Follows the skip link as a keyboard user's Enter does (its default action included).
+fn press_skip_link(browser: &Browser) {
+    browser.script("document.querySelector('a.skip').click()", json!([]));
+    std::thread::sleep(Duration::from_millis(300));
 }
 
 #[test]
@@ -453,6 +476,26 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     .unwrap();
     assert_eq!(shown_hash, info["context_hash"].as_str().unwrap());
     browser.screenshot(&shots, "booth-election");
+    // The page shows the SHA-256 of the module it runs and of its scripts: those of the
+    // bundle built from source and of web/ (review finding 4).
+    browser.wait("#code-digests");
+    let digests = browser.script(
+        "return Object.fromEntries(Array.from(document.querySelectorAll('#code-digests tr'), r => [r.dataset.path, r.cells[1].textContent]))",
+        json!([]),
+    );
+    let sha = |bytes: &[u8]| {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(bytes))
+    };
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../urne-server/web");
+    assert_eq!(
+        digests,
+        json!({
+            "/booth/urne_booth.wasm": sha(&std::fs::read(wasm_bundle()).unwrap()),
+            "/booth/common.js": sha(&std::fs::read(web.join("common.js")).unwrap()),
+            "/booth/booth.js": sha(&std::fs::read(web.join("booth.js")).unwrap()),
+        })
+    );
 
     // A mistyped credential is refused in the page, naming what is wrong.
     browser.type_in("#credential", "ABCD-not-a-credential");
@@ -463,12 +506,33 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
         "document.getElementById('credential').value = ''",
         json!([]),
     );
+    // A well-formed credential that is not on this election's list is refused too.
+    let stranger = urne_credential::Credential::generate(&mut rand::rng());
+    browser.type_in("#credential", stranger.to_text().as_str());
+    browser.click("#credential-continue");
+    browser.wait_text("#credential-error", "not on this election's list");
+    assert_eq!(browser.text("#step"), "1. The election");
+    browser.script(
+        "document.getElementById('credential').value = ''",
+        json!([]),
+    );
     browser.type_in("#credential", alice.trim());
     browser.click("#credential-continue");
 
     // Three projects where at most two may be chosen, and two that overspend the budget:
     // refused, each with its rule's message.
     browser.click("#contest-0-option-2");
+    // The skip link moves focus to the content and nothing else: the choice made stays,
+    // the step stays, the hash still names the election (review finding 1).
+    press_skip_link(&browser);
+    assert_eq!(browser.text("#step"), "3. Your choices");
+    assert_eq!(
+        browser.script(
+            "return [location.hash, document.activeElement.id, document.getElementById('contest-0-option-2').checked]",
+            json!([])
+        ),
+        json!([format!("#{election}"), "main", true])
+    );
     for o in 0..3 {
         browser.click(&format!("#contest-1-option-{o}"));
     }
@@ -512,14 +576,74 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     );
     browser.screenshot(&shots, "booth-review");
 
+    // The module checks the rules again: a selection the page's own check would have
+    // stopped, handed to it directly, is refused naming its contest.
+    browser.script(
+        "window.savedChoice = booth.choices[1].values.slice(); booth.choices[1].values = [1, 1, 1];",
+        json!([]),
+    );
+    browser.click("#encrypt");
+    let refused = browser.text("#ballot-error");
+    assert!(refused.contains("(selections[1])"), "{refused}");
+    browser.script("booth.choices[1].values = window.savedChoice;", json!([]));
+
     // Audit: the opening is shown and posted; `urne audit` and the public lookup agree.
     browser.click("#encrypt");
     let audited_code = browser.text("#tracking-code");
     browser.screenshot(&shots, "booth-tracking-code");
+    // The voter is told, EN and FR, that an audit publishes the choices with the credential.
+    let warning = browser.text("#audit-warning");
+    assert!(
+        warning.contains("your credential's public key"),
+        "{warning}"
+    );
+    browser.click("button.lang");
+    let warning = browser.text("#audit-warning");
+    assert!(
+        warning.contains("la clé publique de votre identifiant"),
+        "{warning}"
+    );
+    browser.click("button.lang");
     browser.click("#audit");
     browser.wait("#audit-done");
     assert_eq!(browser.text("#tracking-code"), audited_code);
     browser.screenshot(&shots, "booth-audit");
+    // The page's table shows what the ballot encrypts: the chosen options with value 1,
+    // every other 0, and a 64-hex-digit nonce on each row.
+    let opened = browser.script(
+        "return Array.from(document.querySelectorAll('section.opened'), s => [s.querySelector('h2').textContent,
+           Array.from(s.querySelectorAll('tbody tr'), r => Array.from(r.cells, c => c.textContent))])",
+        json!([]),
+    );
+    let mut chosen = Vec::new();
+    for contest in opened.as_array().unwrap() {
+        for row in contest[1].as_array().unwrap() {
+            let nonce = row[2].as_str().unwrap();
+            assert!(
+                nonce.len() == 64 && nonce.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{row}"
+            );
+            match row[1].as_str().unwrap() {
+                "0" => {}
+                "1" => chosen.push(format!(
+                    "{}: {}",
+                    contest[0].as_str().unwrap(),
+                    row[0].as_str().unwrap()
+                )),
+                other => panic!("value {other} in {row}"),
+            }
+        }
+    }
+    assert_eq!(
+        chosen,
+        [
+            "President: Grace",
+            "Projects: Parks",
+            "Projects: Bike lanes",
+            "Budget: Park",
+            "Budget: Lanes"
+        ]
+    );
     let audit = walk.ok(&["audit", e[0], e[1], "--tracking-code", &audited_code]);
     assert!(audit.contains("President: Grace"), "{audit}");
     assert!(audit.contains("Projects: Parks, Bike lanes"), "{audit}");
@@ -564,11 +688,96 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
         "data/board.vkey",
     ]);
     assert!(held.contains("receipt holds"), "{held}");
+    // Later, in a fresh page of the booth and of the board: the receipt file is loaded
+    // from the voter's device and checked (review finding 3).
+    let receipt_path = downloaded.canonicalize().unwrap();
+    for (page, name) in [
+        ("booth/", "booth-receipt-file"),
+        ("board/", "board-receipt-file"),
+    ] {
+        browser.go(&format!("{site}/{page}"));
+        browser.type_in("#receipt-file", receipt_path.to_str().unwrap());
+        let checked = browser.text("#receipt-ok");
+        assert!(checked.starts_with("Receipt checked"), "{page}: {checked}");
+        // Unpinned, the page says whose word the key is, and what the check cannot prove.
+        let key = browser.text("#receipt-key");
+        assert!(
+            key.starts_with("Checked under the key this board gives about itself"),
+            "{key}"
+        );
+        assert!(
+            browser
+                .text("#receipt-limits")
+                .contains("urne receipt check")
+        );
+        assert!(
+            browser
+                .text("#receipt-witnesses")
+                .starts_with("This board names no witness")
+        );
+        browser.screenshot(&shots, name);
+    }
+    // Pinned to the authority's key, the check says so; pinned to another key, it fails
+    // (review finding 2). The key is remembered only when the voter ticks the box.
+    let board_vkey = std::fs::read_to_string(dir.join("data/board.vkey")).unwrap();
+    let other_vkey =
+        urne_log::note::NoteSigner::from_seed(board_vkey.split('+').next().unwrap(), &[7u8; 32])
+            .unwrap()
+            .verifier()
+            .to_vkey();
+    browser.go(&format!("{site}/board/"));
+    browser.type_in("#board-key", &other_vkey);
+    browser.type_in("#receipt-file", receipt_path.to_str().unwrap());
+    let refused = browser.text("#receipt-file-result .error");
+    assert!(refused.contains("not signed by the board"), "{refused}");
+    browser.go(&format!("{site}/board/"));
+    browser.type_in("#board-key", board_vkey.trim());
+    browser.type_in("#receipt-file", receipt_path.to_str().unwrap());
+    browser.wait("#receipt-ok");
+    assert_eq!(
+        browser.text("#receipt-key"),
+        format!(
+            "Checked under the board key you gave: {}",
+            board_vkey.trim()
+        )
+    );
+    assert_eq!(
+        browser.script("return localStorage.getItem('urne-board-key')", json!([])),
+        Value::Null,
+        "not remembered unless asked"
+    );
+    browser.click("#board-key-remember");
+    browser.go(&format!("{site}/board/"));
+    browser.wait("#board-key");
+    assert_eq!(
+        browser.script(
+            "return document.getElementById('board-key').value",
+            json!([])
+        ),
+        json!(board_vkey.trim())
+    );
+    browser.script("localStorage.removeItem('urne-board-key')", json!([]));
+    // A receipt altered on the voter's device is refused there, naming the field.
+    let mut altered: Value =
+        serde_json::from_str(&std::fs::read_to_string(&downloaded).unwrap()).unwrap();
+    altered["index"] = json!(altered["index"].as_u64().unwrap() + 1);
+    std::fs::write(downloads.join("altered-receipt.json"), altered.to_string()).unwrap();
+    let altered_path = downloads
+        .join("altered-receipt.json")
+        .canonicalize()
+        .unwrap();
+    browser.go(&format!("{site}/board/"));
+    browser.type_in("#receipt-file", altered_path.to_str().unwrap());
+    let refused = browser.text("#receipt-file-result .error");
+    assert!(refused.starts_with("Error: "), "{refused}");
 
     // The public lookup checks the audited ballot.
     browser.go(&format!("{site}/board/#lookup/{audited_code}"));
     let verdict = browser.text("#audit-verdict");
-    assert!(verdict.starts_with("Audit passed"), "{verdict}");
+    assert!(
+        verdict.starts_with("This board's check of the audit passed"),
+        "{verdict}"
+    );
     browser.screenshot(&shots, "board-lookup");
 
     // Bob votes from the command line (blank, Library, Pool); close, decrypt, tally.
@@ -609,6 +818,16 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
         "{funded}"
     );
     assert!(browser.text("#counted").starts_with("2 ballots counted"));
+    // On the board too, the skip link keeps the page it is on.
+    press_skip_link(&browser);
+    assert_eq!(
+        browser.script(
+            "return [location.hash, document.activeElement.id]",
+            json!([])
+        ),
+        json!([format!("#election/{election}"), "main"])
+    );
+    assert!(browser.find("#counted").is_some(), "the results page stays");
     assert_eq!(browser.text("#audits"), "1");
     let shown = browser.text("main");
     assert!(

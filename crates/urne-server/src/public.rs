@@ -133,16 +133,16 @@ async fn wasm() -> Response {
     match read {
         Ok(Some((Ok(bytes), _))) => file("application/wasm", bytes),
         Ok(found) => {
-            let at = found.map_or_else(String::new, |(_, p)| {
-                format!(" (looked at {})", p.display())
-            });
+            // Where the server looked is the operator's to read, in its log: a visitor
+            // learns nothing of the machine's file system.
+            if let Some((_, path)) = found {
+                tracing::warn!(path = %path.display(), "the booth's WebAssembly bundle is not installed");
+            }
             error(
                 StatusCode::NOT_FOUND,
                 "not-found",
-                &format!(
-                    "the booth's WebAssembly bundle is not installed{at}: build it with \
-                     crates/urne-booth/build.sh, or set URNE_BOOTH_WASM to its path"
-                ),
+                "the booth's WebAssembly bundle is not installed: build it with \
+                 crates/urne-booth/build.sh, or set URNE_BOOTH_WASM to its path",
                 Some("path"),
             )
         }
@@ -585,8 +585,15 @@ async fn sitting(State(state): State<AppState>, JsonPath(id): JsonPath<String>) 
 
 /// Every ballot record's tracking code, from a walk over the log that resumes where the
 /// last lookup stopped: a lookup reads only the entries added since.
+///
+/// The walk reads the log in chunks with no lock on the index (only `walker`, so one
+/// request walks at a time) and takes the index's lock for a moment per chunk: other
+/// lookups are never held behind a walk over the whole log. A request walks at most
+/// [`WALK_BUDGET`] entries; while the index is behind the log by more than that (the first
+/// lookup after a start on a long log), lookups answer 503 `index-building`.
 #[derive(Default)]
 pub(crate) struct BallotIndex {
+    walker: Mutex<()>,
     inner: Mutex<IndexInner>,
 }
 
@@ -596,34 +603,106 @@ struct IndexInner {
     by_code: BTreeMap<[u8; 32], Vec<u64>>,
 }
 
+/// Entries one lookup request reads before it answers.
+const WALK_BUDGET: u64 = 1 << 16;
+/// Entries read between two short holds of the index's lock.
+const WALK_CHUNK: u64 = 1024;
+
+fn index_building(next: u64, size: u64) -> Response {
+    let mut response = error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "index-building",
+        &format!(
+            "the ballot lookup is still reading the log ({next} of {size} entries): try again in a moment"
+        ),
+        None,
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    response
+}
+
 impl BallotIndex {
+    fn next(&self) -> u64 {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).next
+    }
+
     /// Entries of the durable log past the walk, read and indexed; then the indexes of
     /// the ballot records whose tracking code starts with `prefix`.
     fn find(&self, state: &AppState, prefix: &[u8]) -> Result<Vec<u64>, Response> {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let store = state.board.store();
-        let size = store.size();
-        while inner.next < size {
-            let index = inner.next;
-            let bytes = store.entry(index).map_err(|e| store_error(&e))?;
-            if let Ok(record) = Record::parse(bytes) {
-                let kind = record.kind();
-                if (kind == kinds::BALLOT_CAST || kind == kinds::BALLOT_AUDIT)
-                    && let Ok(code) = tracking_code_of_body(kind, record.body())
-                {
-                    inner.by_code.entry(code.0).or_default().push(index);
+        self.find_within(state, prefix, WALK_BUDGET, WALK_CHUNK)
+    }
+
+    fn find_within(
+        &self,
+        state: &AppState,
+        prefix: &[u8],
+        budget: u64,
+        chunk: u64,
+    ) -> Result<Vec<u64>, Response> {
+        let size = state.board.store().size();
+        let behind = size.saturating_sub(self.next());
+        if behind > 0 {
+            // A short tail is worth waiting for (the walker holds its lock for one budget
+            // at most); a long one is answered 503 rather than queued behind the walk.
+            let _walking = if behind > budget {
+                match self.walker.try_lock() {
+                    Ok(guard) => guard,
+                    Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+                    Err(std::sync::TryLockError::WouldBlock) => {
+                        return Err(index_building(self.next(), size));
+                    }
                 }
+            } else {
+                self.walker.lock().unwrap_or_else(|p| p.into_inner())
+            };
+            self.walk(state, size, budget, chunk)?;
+            let next = self.next();
+            if next < size {
+                return Err(index_building(next, size));
             }
-            inner.next += 1;
         }
         let mut start = [0u8; 32];
         start[..prefix.len()].copy_from_slice(prefix);
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         Ok(inner
             .by_code
             .range(start..)
             .take_while(|(code, _)| code.starts_with(prefix))
             .flat_map(|(_, at)| at.iter().copied())
             .collect())
+    }
+
+    /// Reads up to `budget` entries past the index, `chunk` at a time, each chunk read
+    /// without the index's lock. The caller holds `walker`.
+    fn walk(&self, state: &AppState, size: u64, budget: u64, chunk: u64) -> Result<(), Response> {
+        let store = state.board.store();
+        let mut from = self.next();
+        let end = size.min(from.saturating_add(budget));
+        while from < end {
+            let to = end.min(from.saturating_add(chunk.max(1)));
+            let mut found = Vec::new();
+            for index in from..to {
+                let bytes = store.entry(index).map_err(|e| store_error(&e))?;
+                if let Ok(record) = Record::parse(bytes) {
+                    let kind = record.kind();
+                    if (kind == kinds::BALLOT_CAST || kind == kinds::BALLOT_AUDIT)
+                        && let Ok(code) = tracking_code_of_body(kind, record.body())
+                    {
+                        found.push((code.0, index));
+                    }
+                }
+            }
+            let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            for (code, index) in found {
+                inner.by_code.entry(code).or_default().push(index);
+            }
+            inner.next = to;
+            drop(inner);
+            from = to;
+        }
+        Ok(())
     }
 }
 
@@ -677,6 +756,37 @@ fn parse_code(text: &str) -> Result<Vec<u8>, Response> {
         })
 }
 
+/// An audited ballot's opening checked against its election (spec/21 §21.8), and the
+/// choices it shows.
+fn opened_audit(election: &urne_ballot::Election, audit: &AuditRecord) -> AuditBody {
+    let checked = check_audit(election, &audit.ballot, &audit.opening);
+    let contests = election
+        .manifest()
+        .contests()
+        .iter()
+        .zip(audit.opening.selections())
+        .map(|(contest, selection)| Opened {
+            title: contest.title.clone(),
+            values: contest
+                .options
+                .iter()
+                .cloned()
+                .zip(selection.option_values().iter().copied())
+                .chain(
+                    contest
+                        .blank
+                        .then(|| ("(blank vote)".to_owned(), u64::from(selection.is_blank()))),
+                )
+                .collect(),
+        })
+        .collect();
+    AuditBody {
+        passed: checked.is_ok(),
+        problem: checked.err().map(|e| e.to_string()),
+        contests,
+    }
+}
+
 fn describe(state: &AppState, index: u64) -> Result<Option<Found>, Response> {
     let bytes = state
         .board
@@ -692,39 +802,16 @@ fn describe(state: &AppState, index: u64) -> Result<Option<Found>, Response> {
     };
     let audit = if record.kind() == kinds::BALLOT_AUDIT {
         let decoded = AuditRecord::decode(record.body()).ok();
-        state
+        // The sealed election is taken out of the state's lock: check_audit re-encrypts
+        // every option, which must not hold up the board's acceptance.
+        let sealed = state
             .board
-            .with_context_state(&record.context(), |s: &ElectionState| {
-                let (Some(sealed), Some(audit)) = (s.sealed(), decoded.as_ref()) else {
-                    return None;
-                };
-                let election = sealed.election();
-                let checked = check_audit(election, &audit.ballot, &audit.opening);
-                let contests = election
-                    .manifest()
-                    .contests()
-                    .iter()
-                    .zip(audit.opening.selections())
-                    .map(|(contest, selection)| Opened {
-                        title: contest.title.clone(),
-                        values: contest
-                            .options
-                            .iter()
-                            .cloned()
-                            .zip(selection.option_values().iter().copied())
-                            .chain(contest.blank.then(|| {
-                                ("(blank vote)".to_owned(), u64::from(selection.is_blank()))
-                            }))
-                            .collect(),
-                    })
-                    .collect();
-                Some(AuditBody {
-                    passed: checked.is_ok(),
-                    problem: checked.err().map(|e| e.to_string()),
-                    contests,
-                })
-            })
-            .flatten()
+            .with_context_state(&record.context(), |s: &ElectionState| s.sealed().cloned())
+            .flatten();
+        match (sealed, decoded) {
+            (Some(sealed), Some(audit)) => Some(opened_audit(sealed.election(), &audit)),
+            _ => None,
+        }
     } else {
         None
     };
@@ -765,5 +852,81 @@ async fn lookup(
     match found {
         Ok(Ok(found)) => json(StatusCode::OK, &found),
         Ok(Err(response)) | Err(response) => response,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use std::sync::Arc;
+
+    use ed25519_dalek::SigningKey;
+    use urne_board::kinds::CONTEXT_OPEN;
+    use urne_board::{Board, BoardConfig, ContextId, ContextOpen, ContextType, Record, Registry};
+    use zeroize::Zeroizing;
+
+    use super::*;
+    use crate::ServerConfig;
+
+    fn board_with_entries(name: &str, entries: u8) -> AppState {
+        let dir = std::env::temp_dir().join(format!("urne-index-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let authority = SigningKey::from_bytes(&[1; 32]);
+        let config = BoardConfig::new(
+            "test.example/board",
+            Zeroizing::new([7; 32]),
+            vec![authority.verifying_key().to_bytes()],
+            vec![],
+        );
+        let board = Arc::new(Board::open(&dir, config, Registry::standard()).unwrap().0);
+        for n in 0..entries {
+            let body = ContextOpen {
+                context_type: ContextType::ELECTION,
+                nonce: [n; 16],
+                name: format!("election {n}"),
+                parameters: [0; 32],
+            }
+            .to_body()
+            .unwrap();
+            let id = ContextId::derive(authority.verifying_key().as_bytes(), &body);
+            let record = Record::sign(id, CONTEXT_OPEN, &body, &authority).unwrap();
+            board.submit(record.into_bytes()).unwrap();
+        }
+        AppState::new(board, ServerConfig::default())
+    }
+
+    fn building(answer: Result<Vec<u64>, Response>) -> bool {
+        match answer {
+            Err(response) => {
+                response.status() == StatusCode::SERVICE_UNAVAILABLE
+                    && response.headers().contains_key(header::RETRY_AFTER)
+            }
+            Ok(_) => false,
+        }
+    }
+
+    #[test]
+    fn a_long_walk_answers_index_building_in_chunks_and_never_queues_behind_another() {
+        let state = board_with_entries("walk", 5);
+        let size = state.board.store().size();
+        assert!(size >= 5);
+        let index = BallotIndex::default();
+        // A budget smaller than the log: the request walks its share, then answers 503.
+        assert!(building(index.find_within(&state, &[], 2, 1)));
+        assert_eq!(index.next(), 2);
+        // While another request walks, a long tail is 503 at once (no wait, no progress).
+        let walking = index.walker.lock().unwrap();
+        assert!(building(index.find_within(&state, &[], 2, 1)));
+        assert_eq!(index.next(), 2);
+        drop(walking);
+        // The index lock is free between chunks: a reader gets it while nobody walks.
+        assert!(index.inner.try_lock().is_ok());
+        // Enough budget: the walk completes and lookups answer.
+        assert_eq!(
+            index.find_within(&state, &[], size, 2).unwrap(),
+            Vec::<u64>::new()
+        );
+        assert_eq!(index.next(), size);
     }
 }

@@ -5,6 +5,9 @@
 
 const page = () => document.getElementById("main");
 
+// The booth's module, loaded only when a receipt is checked here.
+let boardModule = null;
+
 function frame(...content) {
   document.title = t("board_title");
   document.documentElement.lang = LANG;
@@ -46,14 +49,14 @@ async function home() {
   const contexts = await api("/v1/public/contexts");
   const rows = contexts.map((c) => el("tr", {},
     el("td", {}, el("a", { href: `#${c.type}/${c.id}` }, c.name)),
-    el("td", {}, t(c.type)), el("td", { class: "phase" }, c.phase),
+    el("td", {}, t(c.type)), el("td", { class: "phase", "data-phase": c.phase }, phaseName(c.phase)),
     el("td", {}, countsText(c.counts))));
   frame(el("h1", {}, t("board_title")),
     el("h2", {}, t("contexts")),
     el("table", { id: "contexts" },
       el("thead", {}, el("tr", {}, el("th", {}, t("name")), el("th", {}, t("type")), el("th", {}, t("phase")), el("th", {}, t("counts")))),
       el("tbody", {}, rows)),
-    await checkpointPanel(), lookupForm(""));
+    await checkpointPanel(), lookupForm(""), receiptChecker(() => boardModule));
 }
 
 // A horizontal bar per option: drawn as SVG, the figures also in a table beside it.
@@ -89,8 +92,8 @@ function chart(labels, counts) {
 async function election(id) {
   const e = await api(`/v1/public/elections/${id}`);
   const facts = el("table", {}, el("tbody", {},
-    el("tr", {}, el("th", {}, t("phase")), el("td", { id: "phase" }, e.phase)),
-    e.context_hash ? el("tr", {}, el("th", {}, t("fingerprint")), el("td", { class: "hash", id: "context-hash" }, e.context_hash)) : null,
+    el("tr", {}, el("th", {}, t("phase")), el("td", { id: "phase" }, phaseName(e.phase))),
+    e.context_hash ? el("tr", {}, el("th", {}, t("board_fingerprint")), el("td", { class: "hash", id: "context-hash" }, e.context_hash)) : null,
     e.credentials !== null ? el("tr", {}, el("th", {}, t("credentials")), el("td", { class: "num" }, e.credentials)) : null,
     el("tr", {}, el("th", {}, t("ballots_cast")), el("td", { class: "num", id: "ballots" }, e.ballots)),
     el("tr", {}, el("th", {}, t("audits_posted")), el("td", { class: "num", id: "audits" }, e.audits))));
@@ -116,7 +119,7 @@ async function election(id) {
 async function petition(id) {
   const p = await api(`/v1/public/petitions/${id}`);
   frame(el("h1", {}, p.name), el("table", {}, el("tbody", {},
-    el("tr", {}, el("th", {}, t("phase")), el("td", { id: "phase" }, p.phase)),
+    el("tr", {}, el("th", {}, t("phase")), el("td", { id: "phase" }, phaseName(p.phase))),
     el("tr", {}, el("th", {}, t("scope")), el("td", {}, p.scope || "")),
     el("tr", {}, el("th", {}, t("signatures")), el("td", { class: "num", id: "signatures" }, p.signatures)),
     el("tr", {}, el("th", {}, t("withdrawn")), el("td", { class: "num" }, p.withdrawn)),
@@ -130,12 +133,12 @@ async function petition(id) {
 async function sitting(id) {
   const s = await api(`/v1/public/sittings/${id}`);
   frame(el("h1", {}, s.name), el("table", {}, el("tbody", {},
-    el("tr", {}, el("th", {}, t("phase")), el("td", { id: "phase" }, s.phase)),
+    el("tr", {}, el("th", {}, t("phase")), el("td", { id: "phase" }, phaseName(s.phase))),
     el("tr", {}, el("th", {}, t("members")), el("td", { class: "num" }, s.members)),
     el("tr", {}, el("th", {}, t("present")), el("td", { class: "num" }, s.present)),
     el("tr", {}, el("th", {}, t("quorum")), el("td", { class: "num" }, s.quorum)))),
     el("h2", {}, t("divisions")),
-    ...s.divisions.map((d) => el("section", {}, el("h3", {}, `${t("division")} ${d.division} — ${d.status}${d.secret ? ` (${t("secret")})` : ""}`),
+    ...s.divisions.map((d) => el("section", {}, el("h3", {}, `${t("division")} ${d.division} — ${phaseName(d.status)}${d.secret ? ` (${t("secret")})` : ""}`),
       el("p", { class: "hash muted" }, d.text_hash),
       d.counts ? chart(d.choices, d.counts) : el("p", {}, `${d.votes} ${t("votes")}`))),
     await checkpointPanel());
@@ -171,3 +174,4 @@ async function route() {
 
 window.addEventListener("hashchange", route);
 route();
+showCodeDigests();

@@ -38,13 +38,31 @@ function failure(e) {
 
 // ---- 1. the election ----
 
+// The election named by the page's hash: a context id, 64 hex digits (spec/60 §60.4).
+// Any other hash (an in-page anchor) names no election.
+function electionInHash() {
+  const found = /^#\/?([0-9a-fA-F]{64})$/.exec(location.hash);
+  return found ? found[1].toLowerCase() : null;
+}
+
 async function start() {
-  booth.id = location.hash.replace(/^#\/?/, "") || null;
+  booth.id = electionInHash();
   try {
-    if (!booth.call) booth.call = await loadModule();
+    if (!booth.call) {
+      booth.call = await loadModule();
+      showCodeDigests();
+    }
     if (!booth.id) return listElections();
     booth.info = await api(`/v1/public/elections/${booth.id}`);
-    if (booth.info.params) booth.view = booth.call(OP.load, booth.info.params);
+    if (booth.info.params) {
+      booth.view = booth.call(OP.load, booth.info.params);
+      // The parameters must be those of the election the address names.
+      if (booth.view.election !== booth.id) {
+        const shown = booth.view.election;
+        booth.view = null;
+        throw new Error(t("wrong_election", shown, booth.id));
+      }
+    }
     booth.step = "election";
   } catch (e) {
     booth.error = e;
@@ -64,14 +82,18 @@ function renderList() {
   show("election",
     el("h2", {}, t("elections_open")),
     booth.open.length === 0 ? el("p", {}, t("no_open")) :
-      el("ul", {}, booth.open.map((c) => el("li", {}, el("a", { href: `#${c.id}` }, c.name)))));
+      el("ul", {}, booth.open.map((c) => el("li", {}, el("a", { href: `#${c.id}` }, c.name)))),
+    receiptChecker(() => booth.call));
 }
 
 function renderElection() {
   const info = booth.info;
-  const parts = [el("h2", {}, info.title || info.name), el("p", {}, `${t("phase")}: ${info.phase}`)];
+  // The title the module read from the sealed manifest (covered by the context hash shown
+  // below), not the board's copy of it.
+  const title = booth.view ? booth.view.title : info.title || info.name;
+  const parts = [el("h2", { id: "election-title" }, title), el("p", {}, `${t("phase")}: ${phaseName(info.phase)}`)];
   if (!booth.view || info.phase !== "voting") {
-    parts.push(el("p", { class: "error", role: "alert" }, t("not_voting", info.phase)));
+    parts.push(el("p", { class: "error", role: "alert" }, t("not_voting", phaseName(info.phase))));
     return show("election", ...parts);
   }
   parts.push(
@@ -266,7 +288,12 @@ function renderBallot() {
       outcome.index = posted.index;
       booth.outcome = outcome;
       if (op === OP.cast) {
+        // Nothing of this ballot stays in the page once it is cast: not the credential,
+        // not the choices, not the last receipt's state.
         booth.credential = null;
+        booth.choices = null;
+        booth.receipt = null;
+        booth.receiptError = null;
         booth.step = "cast";
         render();
         makeReceipt().catch((e) => { booth.receiptError = e; render(); });
@@ -275,8 +302,11 @@ function renderBallot() {
         render();
       }
     } catch (e) {
-      problem.replaceChildren(failure(e));
-      buttons.forEach((b) => { b.disabled = false; });
+      // The module has spent this ballot (cast or audit wipes it) whatever the board
+      // answered: a new ballot from the same choices is the way on.
+      problem.replaceChildren(failure(e),
+        el("button", { type: "button", id: "new-ballot", onclick: () => { booth.made = null; booth.outcome = null; booth.step = "review"; render(); } }, t("new_ballot")));
+      problem.querySelector("#new-ballot").focus();
     }
   };
   buttons.push(
@@ -288,6 +318,7 @@ function renderBallot() {
     el("p", { class: "muted" }, t("tracking_help")),
     el("p", { class: "muted", id: "measure", "data-ms": booth.made.ms.toFixed(1) }, t("measure", booth.made.ms.toFixed(0))),
     el("p", {}, t("cast_or_audit")),
+    el("p", { class: "error", id: "audit-warning" }, t("audit_warning")),
     problem, ...buttons);
 }
 
@@ -319,27 +350,6 @@ async function makeReceipt() {
   }
 }
 
-async function checkReceipt(text, into) {
-  try {
-    const board = await api("/v1/board");
-    const receipt = JSON.parse(text);
-    const later = await api("/checkpoint");
-    const size = parseCheckpoint(later).size;
-    const consistency = await api(`/v1/proof/consistency?first=${parseCheckpoint(receipt.checkpoint).size}&second=${size}`);
-    const checked = booth.call(OP.receiptCheck, { receipt: text, vkey: board.vkey, later, proof: consistency.proof });
-    into.replaceChildren(el("p", { class: "ok", role: "status", id: "receipt-ok" }, t("receipt_ok", checked.index, checked.size, checked.later_size)));
-  } catch (e) {
-    into.replaceChildren(failure(e));
-  }
-}
-
-function receiptChecker() {
-  const result = el("div", { id: "receipt-file-result" });
-  const input = el("input", { type: "file", id: "receipt-file", accept: ".json,application/json",
-    onchange: async () => { if (input.files[0]) await checkReceipt(await input.files[0].text(), result); } });
-  return el("section", {}, el("h2", {}, t("receipt_file")), el("label", { for: "receipt-file" }, t("receipt_file_label")), input, result);
-}
-
 function renderCast() {
   const o = booth.outcome;
   const parts = [
@@ -359,8 +369,8 @@ function renderCast() {
       el("h2", {}, t("receipt")), el("p", { class: "muted" }, t("receipt_help")),
       el("pre", { id: "receipt" }, booth.receipt),
       link,
-      el("button", { type: "button", id: "check-receipt", class: "secondary", onclick: () => checkReceipt(booth.receipt, result) }, t("check_receipt")),
-      result, receiptChecker());
+      el("button", { type: "button", id: "check-receipt", class: "secondary", onclick: () => checkReceipt(booth.call, booth.receipt, result) }, t("check_receipt")),
+      result, receiptChecker(() => booth.call));
   }
   show("cast", ...parts);
 }
@@ -401,5 +411,12 @@ function render() {
   }
 }
 
-window.addEventListener("hashchange", () => { booth.step = "election"; start(); });
+window.addEventListener("hashchange", () => {
+  const id = electionInHash();
+  // Only another election (or none: back to the list) starts over; an anchor, or the same
+  // id again, keeps the voter's progress.
+  if (id === booth.id || (id === null && location.hash.replace(/^#\/?/, "") !== "")) return;
+  booth.step = "election";
+  start();
+});
 start();

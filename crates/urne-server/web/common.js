@@ -14,6 +14,8 @@ const TEXTS = {
     step_cast: "Ballot cast", step_audit: "Ballot audited (not cast)",
     fingerprint: "Election fingerprint (context hash)",
     fingerprint_help: "Compare it with the fingerprint the election authority published. If they differ, do not vote here.",
+    wrong_election: "The module computed the parameters of election {0}, not of {1}: this board serves another election's parameters under this address.",
+    new_ballot: "Make a new ballot",
     phase: "Phase", not_voting: "This election is in its {0} phase: ballots are accepted only while voting is open.",
     credential_label: "Credential (from your voting card or letter)",
     credential_help: "It never leaves this page: the ballot is signed here.",
@@ -38,6 +40,7 @@ const TEXTS = {
     nothing: "(nothing)", encrypt: "Encrypt my ballot",
     encrypting: "Encrypting and proving your ballot…",
     tracking: "Tracking code", tracking_help: "Write it down: it identifies your ballot on the board, and reveals nothing of your choices.",
+    audit_warning: "Before you audit: the audited ballot is published with its choices in clear and with your credential's public key (spec/23 §23.7). Whoever can tie that key to you (the registrar, anyone who saw your letter) can read those choices. Audit with choices you do not mind showing, then make a new ballot with your real choices.",
     cast_or_audit: "Cast this ballot, or audit it to check that this device encrypted exactly your choices. An audited ballot is shown in clear, posted as spoiled, never counted; you then vote again.",
     cast: "Cast my ballot", audit: "Audit this ballot (it will not count)",
     posting: "Sending to the board…", waiting_checkpoint: "Waiting for the board's next signed checkpoint…",
@@ -46,10 +49,19 @@ const TEXTS = {
     download_receipt: "Download the receipt", check_receipt: "Check the receipt against the board now",
     receipt_ok: "Receipt checked: the ballot is at entry {0} of the signed checkpoint of {1} entries, and the board's newest checkpoint ({2} entries) still contains it.",
     receipt_file: "Check a receipt file", receipt_file_label: "Receipt file (.json)",
+    stale_module: "This board serves a booth module of interface version {0}; this page needs version {1}. The board must rebuild it (crates/urne-booth/build.sh).",
+    board_key_label: "The board's key (vkey), as the election authority published it (optional)",
+    board_key_help: "Without it, the check uses the key this board gives about itself.",
+    board_key_remember: "Remember this key on this device",
+    key_pinned: "Checked under the board key you gave: {0}",
+    key_from_board: "Checked under the key this board gives about itself: {0}. Compare it with the key the election authority published.",
+    cosigned: "The newest checkpoint is cosigned by {0} of the {1} witnesses this board names: {2}.",
+    no_witnesses: "This board names no witness: nobody independent has cosigned its checkpoints, so a board showing you a log of its own (a split view) would not be noticed here.",
+    receipt_limits: "What this check does not prove: it runs in a page this board serves, against keys and witnesses this board names. A board that lies can lie here too. The independent check runs on your own computer with the key the authority published: urne receipt check RECEIPT.json --later --board-key-file BOARD.vkey",
     audit_done: "This ballot was audited and posted as spoiled (entry {0}). It will never count.",
     audit_shows: "What the ballot encrypts, with the nonces that prove it:",
     option: "Option", value: "Value", nonce: "Nonce",
-    audit_check: "Anyone can check this audit independently:", audit_link: "See it on the public board",
+    audit_check: "To check this audit independently, run on your own computer, with software this board did not give you:", audit_link: "See it on this board's public page (the same board that served this booth: its check is not independent)",
     download_audit: "Download the audited ballot", again: "Vote again",
     board_key: "Board key", entry: "entry", size: "Size", root: "Root",
     contexts: "Elections, petitions and sittings", name: "Name", type: "Type", counts: "Counts",
@@ -58,7 +70,10 @@ const TEXTS = {
     lookup_none: "No ballot with this tracking code on the board.",
     lookup_cast: "Cast ballot at entry {0} of election ",
     lookup_audit: "Audited (spoiled) ballot at entry {0} of election ",
-    audit_passed: "Audit passed: the ballot encrypts exactly these choices.",
+    audit_passed: "This board's check of the audit passed: the ballot encrypts exactly these choices. For an independent check, run urne audit on your own computer.",
+    board_fingerprint: "Election fingerprint (context hash), as this board claims it: compare it with the one the authority published",
+    code_title: "The code this page runs",
+    code_help: "SHA-256 of the WebAssembly module this page loaded (the exact bytes it runs) and of its scripts as this board serves them. Compare them with a build from source (spec/60 §60.6). A page can only report on itself: for an independent comparison, fetch the files with your own tools.",
     audit_failed: "AUDIT FAILED: {0}",
     election: "election", petition: "petition", sitting: "sitting",
     ballots: "ballots", audits: "audits", signatures: "signatures", withdrawn: "withdrawn",
@@ -81,6 +96,9 @@ const TEXTS = {
     step_cast: "Bulletin déposé", step_audit: "Bulletin audité (non déposé)",
     fingerprint: "Empreinte du scrutin (hachage de contexte)",
     fingerprint_help: "Comparez-la avec l'empreinte publiée par l'organisateur du scrutin. Si elles diffèrent, ne votez pas ici.",
+    phase_names: { setup: "préparation", ceremony: "cérémonie des clés", registration: "inscription", voting: "vote ouvert", closed: "clos", tallying: "dépouillement", published: "résultats publiés", draft: "brouillon", open: "ouverte", reached: "seuil atteint", not_reached: "seuil non atteint", suspended: "suspendu", voided: "annulé" },
+    wrong_election: "Le module a calculé les paramètres du scrutin {0}, et non de {1} : ce tableau sert sous cette adresse les paramètres d'un autre scrutin.",
+    new_ballot: "Faire un nouveau bulletin",
     phase: "Phase", not_voting: "Ce scrutin est en phase « {0} » : les bulletins ne sont acceptés que pendant le vote.",
     credential_label: "Code de vote (de votre carte ou lettre de vote)",
     credential_help: "Il ne quitte jamais cette page : le bulletin est signé ici.",
@@ -105,6 +123,7 @@ const TEXTS = {
     nothing: "(rien)", encrypt: "Chiffrer mon bulletin",
     encrypting: "Chiffrement et preuves de votre bulletin…",
     tracking: "Code de suivi", tracking_help: "Notez-le : il identifie votre bulletin sur le tableau, et ne révèle rien de vos choix.",
+    audit_warning: "Avant d'auditer : le bulletin audité est publié avec ses choix en clair et la clé publique de votre identifiant (spec/23 §23.7). Qui peut relier cette clé à vous (le registraire, quiconque a vu votre courrier) peut lire ces choix. Auditez avec des choix que vous acceptez de montrer, puis faites un nouveau bulletin avec vos vrais choix.",
     cast_or_audit: "Déposez ce bulletin, ou auditez-le pour vérifier que cet appareil a chiffré exactement vos choix. Un bulletin audité est montré en clair, publié comme annulé, jamais compté ; vous votez ensuite à nouveau.",
     cast: "Déposer mon bulletin", audit: "Auditer ce bulletin (il ne comptera pas)",
     posting: "Envoi au tableau…", waiting_checkpoint: "Attente du prochain point de contrôle signé du tableau…",
@@ -113,10 +132,19 @@ const TEXTS = {
     download_receipt: "Télécharger le reçu", check_receipt: "Vérifier le reçu auprès du tableau maintenant",
     receipt_ok: "Reçu vérifié : le bulletin est à l'entrée {0} du point de contrôle signé de {1} entrées, et le plus récent ({2} entrées) le contient toujours.",
     receipt_file: "Vérifier un fichier de reçu", receipt_file_label: "Fichier de reçu (.json)",
+    stale_module: "Ce tableau sert un module d'isoloir d'interface version {0} ; cette page demande la version {1}. Le tableau doit le recompiler (crates/urne-booth/build.sh).",
+    board_key_label: "La clé du tableau (vkey), telle que l'autorité de l'élection l'a publiée (facultatif)",
+    board_key_help: "Sans elle, la vérification utilise la clé que ce tableau donne de lui-même.",
+    board_key_remember: "Retenir cette clé sur cet appareil",
+    key_pinned: "Vérifié avec la clé du tableau que vous avez donnée : {0}",
+    key_from_board: "Vérifié avec la clé que ce tableau donne de lui-même : {0}. Comparez-la à la clé publiée par l'autorité de l'élection.",
+    cosigned: "Le point de contrôle le plus récent est cosigné par {0} des {1} témoins que nomme ce tableau : {2}.",
+    no_witnesses: "Ce tableau ne nomme aucun témoin : personne d'indépendant n'a cosigné ses points de contrôle ; un tableau qui vous montrerait un journal à part (vue divergente) ne serait pas repéré ici.",
+    receipt_limits: "Ce que cette vérification ne prouve pas : elle tourne dans une page servie par ce tableau, avec les clés et les témoins qu'il nomme. Un tableau qui ment peut mentir ici aussi. La vérification indépendante se fait sur votre ordinateur avec la clé publiée par l'autorité : urne receipt check RECU.json --later --board-key-file TABLEAU.vkey",
     audit_done: "Ce bulletin a été audité et publié comme annulé (entrée {0}). Il ne comptera jamais.",
     audit_shows: "Ce que chiffre le bulletin, avec les aléas qui le prouvent :",
     option: "Option", value: "Valeur", nonce: "Aléa",
-    audit_check: "Chacun peut vérifier cet audit de façon indépendante :", audit_link: "Le voir sur le tableau public",
+    audit_check: "Pour vérifier cet audit de façon indépendante, lancez sur votre propre ordinateur, avec un logiciel que ce tableau ne vous a pas fourni :", audit_link: "Le voir sur la page publique de ce tableau (le même tableau qui a servi cet isoloir : sa vérification n'est pas indépendante)",
     download_audit: "Télécharger le bulletin audité", again: "Voter à nouveau",
     board_key: "Clé du tableau", entry: "entrée", size: "Taille", root: "Racine",
     contexts: "Scrutins, pétitions et séances", name: "Nom", type: "Type", counts: "Décomptes",
@@ -125,7 +153,10 @@ const TEXTS = {
     lookup_none: "Aucun bulletin avec ce code de suivi sur le tableau.",
     lookup_cast: "Bulletin déposé, entrée {0} du scrutin ",
     lookup_audit: "Bulletin audité (annulé), entrée {0} du scrutin ",
-    audit_passed: "Audit réussi : le bulletin chiffre exactement ces choix.",
+    audit_passed: "La vérification de l'audit par ce tableau a réussi : le bulletin chiffre exactement ces choix. Pour une vérification indépendante, lancez urne audit sur votre propre ordinateur.",
+    board_fingerprint: "Empreinte du scrutin (hachage de contexte), selon ce tableau : comparez-la à celle que l'autorité a publiée",
+    code_title: "Le code que cette page exécute",
+    code_help: "SHA-256 du module WebAssembly chargé par cette page (les octets exacts qu'elle exécute) et de ses scripts tels que ce tableau les sert. Comparez-les à une compilation depuis les sources (spec/60 §60.6). Une page ne peut parler que d'elle-même : pour une comparaison indépendante, téléchargez les fichiers avec vos propres outils.",
     audit_failed: "ÉCHEC DE L'AUDIT : {0}",
     election: "scrutin", petition: "pétition", sitting: "séance",
     ballots: "bulletins", audits: "audits", signatures: "signatures", withdrawn: "retirées",
@@ -147,6 +178,13 @@ function pickLanguage() {
 }
 
 let LANG = pickLanguage();
+
+// A phase or status from the board, in the page's language (the board's own word when
+// there is no translation).
+function phaseName(phase) {
+  const names = TEXTS[LANG] && TEXTS[LANG].phase_names;
+  return (names && names[phase]) || phase;
+}
 
 function t(key, ...args) {
   const text = (TEXTS[LANG] && TEXTS[LANG][key]) || TEXTS.en[key] || key;
@@ -195,6 +233,36 @@ function freshSeed() {
   return hex(crypto.getRandomValues(new Uint8Array(32)));
 }
 
+// The module interface this page speaks (urne-booth's abi::ABI_VERSION, spec/60 §60.2).
+const BOOTH_ABI = 2;
+
+// The bytes of the module the page instantiated, for their digest (spec/60 §60.6).
+let MODULE_BYTES = null;
+
+async function sha256Hex(buffer) {
+  return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", buffer)));
+}
+
+// Fills the page's footer with the SHA-256 of the module it runs and of its scripts
+// (spec/60 §60.6), so a voter or an observer can compare them with a build from source.
+async function showCodeDigests() {
+  const footer = document.getElementById("code");
+  if (!footer) return;
+  try {
+    const wasm = MODULE_BYTES || await (await fetch("/booth/urne_booth.wasm")).arrayBuffer();
+    const rows = [["/booth/urne_booth.wasm", await sha256Hex(wasm)]];
+    for (const script of document.querySelectorAll("script[src]")) {
+      const path = new URL(script.src).pathname;
+      rows.push([path, await sha256Hex(await (await fetch(path)).arrayBuffer())]);
+    }
+    footer.replaceChildren(el("h2", {}, t("code_title")), el("p", { class: "muted" }, t("code_help")),
+      el("table", { id: "code-digests" }, el("tbody", {}, rows.map(([path, digest]) =>
+        el("tr", { "data-path": path }, el("td", {}, path), el("td", { class: "hash" }, digest))))));
+  } catch (e) {
+    footer.replaceChildren(el("p", { class: "error" }, `${t("error")}: ${e.message}`));
+  }
+}
+
 // The WebAssembly module: write the JSON request into its memory, call, read the answer.
 async function loadModule() {
   const response = await fetch("/booth/urne_booth.wasm");
@@ -202,8 +270,12 @@ async function loadModule() {
     const body = await response.json().catch(() => null);
     throw new BoardError(response.status, body);
   }
-  const { instance } = await WebAssembly.instantiate(await response.arrayBuffer(), {});
+  const bytes = await response.arrayBuffer();
+  MODULE_BYTES = bytes;
+  const { instance } = await WebAssembly.instantiate(bytes, {});
   const x = instance.exports;
+  const abi = typeof x.booth_abi === "function" ? x.booth_abi() : 0;
+  if (abi !== BOOTH_ABI) throw new Error(t("stale_module", abi, BOOTH_ABI));
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   return function call(op, request) {
@@ -248,4 +320,84 @@ function parseCheckpoint(text) {
   const lines = body.split("\n");
   const signers = (sigs || "").split("\n").filter((l) => l.startsWith("— ")).map((l) => l.slice(2).split(" ")[0]);
   return { origin: lines[0], size: Number(lines[1]), root: lines[2], signers };
+}
+
+// The skip link moves focus to the content without touching location.hash: both pages
+// route on the hash (an election's id, a board view), and a "#main" there would read as
+// a new route and lose the voter's progress.
+document.addEventListener("click", (event) => {
+  const skip = event.target instanceof Element ? event.target.closest("a.skip") : null;
+  if (!skip) return;
+  event.preventDefault();
+  const content = document.getElementById("main");
+  content.focus();
+  content.scrollIntoView();
+});
+
+// ---- a receipt (spec/52), checked in the page against the board (spec/60 §60.4) ----
+
+const PINNED_KEY = "urne-board-key";
+
+// The board key the voter gave (typed now, or remembered on this device), or null.
+function pinnedBoardKey() {
+  const field = document.getElementById("board-key");
+  const typed = field ? field.value.trim() : "";
+  return typed || localStorage.getItem(PINNED_KEY) || null;
+}
+
+// The check of `urne receipt check --later` (spec/52 §52.3), with the quorum of spec/13:
+// the newest checkpoint cosigned by every witness the board names, checked by the module
+// against those witnesses' keys. What it cannot prove is said on the page (spec/60 §60.4).
+async function checkReceipt(call, text, into) {
+  try {
+    const board = await api("/v1/board");
+    const pinned = pinnedBoardKey();
+    const vkey = pinned || board.vkey;
+    const receipt = JSON.parse(text);
+    const quorum = board.witnesses.length;
+    const later = await api(quorum ? `/v1/checkpoint?quorum=${quorum}` : "/checkpoint");
+    const size = parseCheckpoint(later).size;
+    const consistency = await api(`/v1/proof/consistency?first=${parseCheckpoint(receipt.checkpoint).size}&second=${size}`);
+    const checked = call(OP.receiptCheck, { receipt: text, vkey, later, proof: consistency.proof, witnesses: board.witnesses, quorum });
+    into.replaceChildren(
+      el("p", { class: "ok", role: "status", id: "receipt-ok" }, t("receipt_ok", checked.index, checked.size, checked.later_size)),
+      el("p", { id: "receipt-key", class: pinned ? "" : "error" }, pinned ? t("key_pinned", checked.board_key) : t("key_from_board", checked.board_key)),
+      el("p", { id: "receipt-witnesses", class: quorum ? "" : "error" },
+        quorum ? t("cosigned", checked.cosigned_by.length, quorum, checked.cosigned_by.join(", ")) : t("no_witnesses")),
+      el("p", { class: "muted", id: "receipt-limits" }, t("receipt_limits")));
+  } catch (e) {
+    into.replaceChildren(el("p", { class: "error", role: "alert" }, `${t("error")}: ${e.message}`, e.field ? ` (${e.field})` : ""),
+      el("p", { class: "muted" }, t("receipt_limits")));
+  }
+}
+
+// The board key field (pinned only if the voter ticks "remember") and a receipt file
+// loaded from the voter's device, any time after casting. `module` gives the
+// WebAssembly module's call, or null when the page has not loaded it yet.
+function receiptChecker(module) {
+  const result = el("div", { id: "receipt-file-result" });
+  const remembered = localStorage.getItem(PINNED_KEY);
+  const key = el("input", { type: "text", id: "board-key", autocomplete: "off", spellcheck: "false", value: remembered || "", "aria-describedby": "board-key-help",
+    oninput: () => { if (remember.checked) localStorage.setItem(PINNED_KEY, key.value.trim()); } });
+  const remember = el("input", { type: "checkbox", id: "board-key-remember", checked: Boolean(remembered),
+    onchange: () => {
+      if (remember.checked && key.value.trim()) localStorage.setItem(PINNED_KEY, key.value.trim());
+      else localStorage.removeItem(PINNED_KEY);
+    } });
+  const input = el("input", { type: "file", id: "receipt-file", accept: ".json,application/json",
+    onchange: async () => {
+      const file = input.files[0];
+      if (!file) return;
+      try {
+        const call = module() || await loadModule();
+        await checkReceipt(call, await file.text(), result);
+      } catch (e) {
+        result.replaceChildren(el("p", { class: "error", role: "alert" }, `${t("error")}: ${e.message}`));
+      }
+    } });
+  return el("section", { id: "receipt-check" }, el("h2", {}, t("receipt_file")),
+    el("label", { for: "board-key" }, t("board_key_label")), key,
+    el("p", { id: "board-key-help", class: "muted" }, t("board_key_help")),
+    el("label", { for: "board-key-remember" }, remember, " ", t("board_key_remember")),
+    el("label", { for: "receipt-file" }, t("receipt_file_label")), input, result);
 }
