@@ -1,5 +1,7 @@
-//! The assembly's record kinds (spec/40-assembly.md §40.2). Codes are frozen: a verifier
-//! reading an old log must find the same meaning under the same code.
+//! The assembly's record kinds (spec/40-assembly.md §40.2). Not frozen yet: they and
+//! their bodies changed in place at version 0x01 during the first review, so a log of
+//! that first round is not readable (spec/40 §40.2). From the first release, a code
+//! keeps its meaning and a body changes only with a new version byte.
 
 use urne_record::Kind;
 

@@ -117,6 +117,49 @@ pub struct Recount {
     order: Vec<ContextId>,
 }
 
+/// The chambers as they stood just before each `ceremony.open` of the log, by its
+/// index: a secret division's trustees are judged against the roster in force at the
+/// ceremony's point in the log (§40.12), not at its end. Ceremonies are few, so a copy
+/// of the chambers at each is cheap.
+#[derive(Default)]
+struct RostersAtCeremonies {
+    /// The `ceremony.open` indices not reached yet, in log order.
+    ahead: std::collections::VecDeque<u64>,
+    at: HashMap<u64, HashMap<ContextId, ChamberState>>,
+}
+
+impl RostersAtCeremonies {
+    fn new(records: &[(u64, Record)]) -> Self {
+        Self {
+            ahead: records
+                .iter()
+                .filter(|(_, r)| r.kind() == urne_election::kinds::CEREMONY_OPEN)
+                .map(|(i, _)| *i)
+                .collect(),
+            at: HashMap::new(),
+        }
+    }
+
+    /// Called before the fold takes the record at `index` (u64::MAX at the end).
+    fn reach(&mut self, index: u64, fold: &Recount) {
+        while let Some(&ceremony) = self.ahead.front()
+            && ceremony < index
+        {
+            self.ahead.pop_front();
+            let chambers = fold
+                .chambers
+                .iter()
+                .map(|(id, f)| (*id, f.state.clone()))
+                .collect();
+            self.at.insert(ceremony, chambers);
+        }
+    }
+
+    fn chamber(&self, ceremony: u64, chamber: ContextId) -> Option<&ChamberState> {
+        self.at.get(&ceremony).and_then(|c| c.get(&chamber))
+    }
+}
+
 /// The chamber a sitting's `context.open` names: its parameters field (§40.2).
 pub fn chamber_of(open: &ContextOpen) -> ContextId {
     ContextId(open.parameters)
@@ -388,12 +431,14 @@ pub fn recount(sitting: ContextId, records: &[(u64, Record)]) -> Result<Vec<Reco
         .collect();
     let bad_signature = verify_batch(&mine);
     let mut fold = Recount::new();
+    let mut rosters = RostersAtCeremonies::new(records);
     // The first record in log order that breaks a rule is named, whether the rule is its
     // signature or one the fold checks: records before a bad signature are folded first.
     for (position, (index, record)) in mine.iter().enumerate() {
         if bad_signature == Some(position) {
             return Err(signature_violation(*index, record));
         }
+        rosters.reach(*index, &fold);
         if record.context() == sitting && fold.sitting(sitting).is_none() {
             let opens_it = record.kind() == CONTEXT_OPEN
                 && ContextOpen::parse(record.body())
@@ -409,7 +454,8 @@ pub fn recount(sitting: ContextId, records: &[(u64, Record)]) -> Result<Vec<Reco
         }
         fold.feed_verified(*index, record)?;
     }
-    check_elections(&fold, &[sitting], records)?;
+    rosters.reach(u64::MAX, &fold);
+    check_elections(&fold, &rosters, &[sitting], records)?;
     Ok(fold.divisions(sitting))
 }
 
@@ -437,13 +483,16 @@ pub fn recount_sittings(
         .collect();
     let bad_signature = verify_batch(&mine);
     let mut fold = Recount::new();
+    let mut rosters = RostersAtCeremonies::new(records);
     for (position, (index, record)) in mine.iter().enumerate() {
         if bad_signature == Some(position) {
             return Err(signature_violation(*index, record));
         }
+        rosters.reach(*index, &fold);
         fold.feed_verified(*index, record)?;
     }
-    check_elections(&fold, fold.sittings(), records)?;
+    rosters.reach(u64::MAX, &fold);
+    check_elections(&fold, &rosters, fold.sittings(), records)?;
     Ok(fold
         .sittings()
         .iter()
@@ -453,8 +502,9 @@ pub fn recount_sittings(
 
 /// The kinds of an election's records a secret division's links read (§40.12): a
 /// verifier that hands `recount_sittings` only part of the log keeps these.
-pub const ELECTION_LINK_KINDS: [urne_record::Kind; 4] = [
+pub const ELECTION_LINK_KINDS: [urne_record::Kind; 5] = [
     CONTEXT_OPEN,
+    urne_election::kinds::ELECTION_MANIFEST,
     urne_election::kinds::ELECTION_CREDENTIALS,
     urne_election::kinds::CEREMONY_OPEN,
     urne_election::kinds::TALLY_RESULT,
@@ -468,17 +518,31 @@ pub const ELECTION_LINK_KINDS: [urne_record::Kind; 4] = [
 /// (its ceremony, ballots, decryption) is the election verifier's to check.
 fn check_elections(
     fold: &Recount,
+    rosters: &RostersAtCeremonies,
     sittings: &[ContextId],
     records: &[(u64, Record)],
 ) -> Result<(), Violation> {
+    // The fold refuses a second division naming one election within a sitting; this
+    // is the same rule across sittings, which no sitting's fold sees.
+    let mut named: HashMap<[u8; 32], u32> = HashMap::new();
     for &id in sittings {
         let Some(state) = fold.sitting(id) else {
             continue;
         };
-        let chamber = fold.chamber(state.chamber());
         for d in state.divisions() {
             if let Some(election) = d.open.election {
-                check_election(state, chamber, d, ContextId(election), records)?;
+                if let Some(first) = named.insert(election, d.open.division) {
+                    return Err(Violation {
+                        index: d.opened_at,
+                        kind: "division.open",
+                        field: "body.election".into(),
+                        reason: format!(
+                            "election {} already votes division {first} of another sitting: a secret division needs an election of its own",
+                            ContextId(election).to_hex()
+                        ),
+                    });
+                }
+                check_election(state, rosters, d, ContextId(election), records)?;
             }
         }
     }
@@ -487,7 +551,7 @@ fn check_elections(
 
 fn check_election(
     state: &SittingState,
-    chamber: Option<&ChamberState>,
+    rosters: &RostersAtCeremonies,
     d: &Division,
     election: ContextId,
     records: &[(u64, Record)],
@@ -501,6 +565,7 @@ fn check_election(
     };
     let mut parts: Vec<(u64, CredentialListPart)> = Vec::new();
     let mut tally: Option<(u64, TallyResult)> = None;
+    let mut opened = false;
     for (index, record) in records.iter().filter(|(_, r)| r.context() == election) {
         if !ELECTION_LINK_KINDS.contains(&record.kind()) {
             continue;
@@ -525,31 +590,53 @@ fn check_election(
                     ),
                 ));
             }
+            opened = true;
             continue;
         }
         // A record that does not decode is the election verifier's to name.
         match urne_election::decode(record.kind(), record.body()) {
             Some(Ok(ElectionDecoded::Credentials(part))) => parts.push((*index, part)),
             Some(Ok(ElectionDecoded::CeremonyOpen(open))) => {
-                let stranger = open
-                    .identities
-                    .iter()
-                    .position(|key| !chamber.is_some_and(|c| c.held_by_member(key)));
+                // Each trustee is a member's key in force where the ceremony opens: not
+                // a stranger, not a revoked member, not a key rotated out. A member has
+                // one key in force and the identities are distinct (the ceremony's
+                // decoder), so the trustees are distinct members.
+                let chamber = rosters.chamber(*index, state.chamber());
+                let stranger = open.identities.iter().position(|key| {
+                    !chamber.is_some_and(|c| c.member_of(key).is_some_and(|m| c.in_force(m)))
+                });
                 if let Some(t) = stranger {
                     return Err(violation(
                         *index,
                         "ceremony.open",
                         &format!("body.identities[{t}]"),
                         format!(
-                            "trustee {} of division {division}'s election is not a member of the chamber",
+                            "trustee {} of division {division}'s election is not the key in force of a member of the chamber at this point of the log (a stranger, a revoked member or a key rotated out)",
                             t + 1
                         ),
                     ));
                 }
             }
+            Some(Ok(ElectionDecoded::Manifest(record))) => {
+                check_manifest(d, *index, &record.manifest)?;
+            }
             Some(Ok(ElectionDecoded::Result(result))) => tally = Some((*index, *result)),
             _ => {}
         }
+    }
+    // A closed secret division whose election is not on the log would otherwise pass
+    // with nothing of its vote checked: its ballots, tally and list are all elsewhere.
+    // A running division's election may come later; a voided one is never counted.
+    if !opened && d.status == DivisionStatus::Closed {
+        return Err(violation(
+            d.opened_at,
+            "division.open",
+            "body.election",
+            format!(
+                "division {division} is closed and its election {} is not on the log: its vote cannot be verified",
+                election.to_hex()
+            ),
+        ));
     }
     check_credential_list(d, &parts)?;
     let (Some(published), Some(at)) = (&d.published, d.result_at) else {
@@ -595,8 +682,58 @@ fn check_election(
     Ok(())
 }
 
-/// The election's credential list, once all its parts are on the log, must be the
-/// credentials registered for the division, each of weight 1 (§40.12).
+/// The election votes exactly the division's question (§40.12): one single-choice
+/// contest, no blank vote, whose options are the division's choices in order. Else the
+/// ballots could answer something else, and its tally be read as the division's.
+fn check_manifest(
+    d: &Division,
+    index: u64,
+    manifest: &urne_ballot::Manifest,
+) -> Result<(), Violation> {
+    let division = d.open.division;
+    let wrong = |field: &str, reason: String| {
+        Err(Violation {
+            index,
+            kind: "election.manifest",
+            field: field.to_owned(),
+            reason,
+        })
+    };
+    let [contest] = manifest.contests() else {
+        return wrong(
+            "body.contests",
+            format!(
+                "division {division}'s election has {} contests, not the division's one question",
+                manifest.contests().len()
+            ),
+        );
+    };
+    if contest.kind != urne_ballot::ContestKind::SingleChoice || contest.blank {
+        return wrong(
+            "body.contests[0].kind",
+            format!(
+                "division {division}'s election is not a single choice without a blank vote, as a division is"
+            ),
+        );
+    }
+    if contest.options != d.open.choices {
+        return wrong(
+            "body.contests[0].options",
+            format!(
+                "division {division}'s election offers {:?}, the division {:?}",
+                contest.options, d.open.choices
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// The election's credential list comes after the division's window has ended and,
+/// once all its parts are on the log, is the credentials registered for the division,
+/// each of weight 1 (§40.12). The fold refuses a registration after the close, so the
+/// registrations it holds are those as of the close: a list posted while members could
+/// still register could not be compared with anything fixed, and an honest late
+/// registration would make an honest list look wrong.
 fn check_credential_list(
     d: &Division,
     parts: &[(u64, CredentialListPart)],
@@ -604,11 +741,25 @@ fn check_credential_list(
     let Some((last, first)) = parts.last().zip(parts.first()) else {
         return Ok(());
     };
+    let division = d.open.division;
+    if d.window_ended_at.is_none_or(|ended| first.0 < ended) {
+        let ended = d.window_ended_at.map_or_else(
+            || "which the log never closes".to_owned(),
+            |at| format!("closed at record {at}"),
+        );
+        return Err(Violation {
+            index: first.0,
+            kind: "election.credentials",
+            field: "body".into(),
+            reason: format!(
+                "division {division}'s election posts its credential list while members may still register: it must come after the division's close ({ended})"
+            ),
+        });
+    }
     let entries: Vec<&ListedCredential> = parts.iter().flat_map(|(_, p)| &p.entries).collect();
     if (entries.len() as u64) < first.1.total {
         return Ok(());
     }
-    let division = d.open.division;
     let registered: HashMap<[u8; 32], u32> = d
         .registrations
         .iter()

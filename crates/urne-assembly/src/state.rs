@@ -157,6 +157,10 @@ pub struct Division {
     pub published: Option<DivisionResult>,
     /// A secret division's credentials, by member number (§40.12).
     pub registrations: BTreeMap<u32, Registration>,
+    /// Index of the `division.close` or `division.void` that ended its window, the
+    /// first of them: a secret division's registrations end there, and its election's
+    /// credential list must come after it (§40.12).
+    pub window_ended_at: Option<u64>,
     /// The division that reruns it, once one does.
     pub rerun_by: Option<u32>,
     /// Why it was voided and the index of its `division.void`, once voided: the recount
@@ -751,6 +755,24 @@ impl SittingState {
                 format!("division {} is still open", d.open.division),
             ));
         }
+        if let Some(election) = open.election
+            && let Some(d) = self
+                .divisions
+                .iter()
+                .find(|d| d.open.election == Some(election))
+        {
+            // One election votes one division: a second would reuse its ballots and
+            // tally, or count twice what one set of credentials cast.
+            return Err(AssemblyError::invalid(
+                kind,
+                "body.election",
+                format!(
+                    "division {} already names election {}: a secret division needs an election of its own",
+                    d.open.division,
+                    ContextId(election).to_hex()
+                ),
+            ));
+        }
         self.check_time(kind, open.time)?;
         c.check_roster_version(kind, "body.roster_version", open.roster_version)?;
         if open.reruns != 0 {
@@ -1179,17 +1201,23 @@ impl SittingState {
                     result_at: None,
                     published: None,
                     registrations: BTreeMap::new(),
+                    window_ended_at: None,
                     rerun_by: None,
                     voided: None,
                 });
             }
             Decoded::DivisionSuspend(e) => self.apply_event(e, DivisionStatus::Suspended)?,
             Decoded::DivisionResume(e) => self.apply_event(e, DivisionStatus::Open)?,
-            Decoded::DivisionClose(e) => self.apply_event(e, DivisionStatus::Closed)?,
+            Decoded::DivisionClose(e) => {
+                self.apply_event(e, DivisionStatus::Closed)?;
+                let d = self.division_mut(e.division).ok_or_else(broken)?;
+                d.window_ended_at.get_or_insert(index);
+            }
             Decoded::DivisionVoid(e) => {
                 self.apply_event(e, DivisionStatus::Voided)?;
                 let d = self.division_mut(e.division).ok_or_else(broken)?;
                 d.voided = Some((e.reason.clone(), index));
+                d.window_ended_at.get_or_insert(index);
             }
             Decoded::DivisionResult(r) => {
                 let d = self.division_mut(r.division).ok_or_else(broken)?;

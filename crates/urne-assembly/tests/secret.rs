@@ -10,8 +10,8 @@ mod common;
 use common::Chamber;
 use ed25519_dalek::SigningKey;
 use urne_assembly::{
-    CREDENTIAL_MEMBER_KEY, CredentialRegistration, DivisionOpen, VoteChange, kinds, recount,
-    recount_sittings,
+    CREDENTIAL_MEMBER_KEY, CredentialRegistration, DivisionOpen, RosterChange, RosterOp,
+    VoteChange, kinds, recount, recount_sittings,
 };
 use urne_ceremony::CeremonyOpen;
 use urne_credential::{Credential, CredentialList, ListedCredential};
@@ -156,6 +156,16 @@ enum Tamper {
     StrangerTrustee,
     /// The election is opened by someone other than the presiding officer.
     ElectionOfAnother,
+    /// The credential list is posted while the division is still open.
+    ListBeforeClose,
+    /// None of the election's records is on the log.
+    ElectionMissing,
+    /// A trustee is a member revoked before the ceremony opens.
+    RevokedTrustee,
+    /// Two trustees are one member's keys: the one rotated out, and the new one.
+    OneMemberTwice,
+    /// The election's manifest offers other options than the division's choices.
+    ManifestOtherChoices,
 }
 
 /// A secret ballot among three candidates by four members, its election's records on
@@ -175,17 +185,63 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
     for (m, credential) in credentials.iter().enumerate() {
         register(&mut c, m as u32, 1, *credential, None).unwrap();
     }
-    c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
+    if tamper != Tamper::ListBeforeClose {
+        c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
+    }
+    if tamper == Tamper::ElectionMissing {
+        return (c, opened);
+    }
     let post = |c: &mut Chamber, kind, body: &[u8], key: &SigningKey| {
         c.post_record(Record::sign(election, kind, body, key).unwrap())
             .unwrap()
     };
     post(&mut c, CONTEXT_OPEN, &election_body, &opener);
+    let mut options = CHOICES.map(str::to_owned).to_vec();
+    if tamper == Tamper::ManifestOtherChoices {
+        options.swap(0, 1);
+    }
+    let manifest = urne_election::ManifestRecord {
+        manifest: urne_ballot::Manifest::new(
+            "Election of the committee chair",
+            vec![urne_ballot::Contest {
+                title: "Chair".into(),
+                kind: urne_ballot::ContestKind::SingleChoice,
+                blank: false,
+                options,
+            }],
+        )
+        .unwrap(),
+    };
+    let manifest_at = post(
+        &mut c,
+        urne_election::kinds::ELECTION_MANIFEST,
+        &manifest.to_body(),
+        &opener,
+    );
     let mut trustees: Vec<[u8; 32]> = (0..3)
         .map(|m| c.member(m).verifying_key().to_bytes())
         .collect();
-    if tamper == Tamper::StrangerTrustee {
-        trustees[2] = common::key(78, 3).verifying_key().to_bytes();
+    let change = |c: &mut Chamber, op| {
+        let body = RosterChange {
+            version: c.roster_version() + 1,
+            member: 2,
+            op,
+        }
+        .to_body();
+        let clerk = c.clerk.clone();
+        c.post(kinds::ROSTER_CHANGE, &body, &clerk).unwrap();
+    };
+    match tamper {
+        Tamper::StrangerTrustee => trustees[2] = common::key(78, 3).verifying_key().to_bytes(),
+        Tamper::RevokedTrustee => change(&mut c, RosterOp::Revoke),
+        Tamper::OneMemberTwice => {
+            let new_key = common::key(79, 2).verifying_key().to_bytes();
+            change(&mut c, RosterOp::Rotate(new_key));
+            // Trustees 2 and 3: member 2's old key, then its new one.
+            trustees[1] = trustees[2];
+            trustees[2] = new_key;
+        }
+        _ => {}
     }
     let ceremony = CeremonyOpen::new(2, trustees).unwrap().encode();
     let ceremony_at = post(
@@ -213,6 +269,7 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
     )
     .unwrap();
     let mut list_at = 0;
+    let mut first_part_at = None;
     for part in list.parts() {
         list_at = post(
             &mut c,
@@ -220,6 +277,11 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
             &part.to_bytes(),
             &opener,
         );
+        first_part_at.get_or_insert(list_at);
+    }
+    if tamper == Tamper::ListBeforeClose {
+        // The list matches every registration so far; the division is still open.
+        c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
     }
     let tally = TallyResult {
         tally: EncryptedTally {
@@ -249,8 +311,11 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
     let at = match tamper {
         Tamper::None | Tamper::Result => result_at,
         Tamper::StrangerOnList | Tamper::MemberLeftOut => list_at,
-        Tamper::StrangerTrustee => ceremony_at,
+        Tamper::StrangerTrustee | Tamper::RevokedTrustee | Tamper::OneMemberTwice => ceremony_at,
         Tamper::ElectionOfAnother => opened,
+        Tamper::ListBeforeClose => first_part_at.unwrap(),
+        Tamper::ManifestOtherChoices => manifest_at,
+        Tamper::ElectionMissing => unreachable!("returned before the election's records"),
     };
     (c, at)
 }
@@ -299,6 +364,27 @@ fn trustees_not_drawn_from_the_chamber_are_named() {
     );
 }
 
+/// Trustees are judged against the roster in force where the ceremony opens: a
+/// member revoked before it, or a member's key rotated out (so one member would hold
+/// two trustee shares), is named, though each key was a member's once.
+#[test]
+fn trustees_revoked_or_holding_two_keys_at_the_ceremony_are_named() {
+    for (tamper, t) in [(Tamper::RevokedTrustee, 2), (Tamper::OneMemberTwice, 1)] {
+        let (c, at) = secret_ballot(tamper);
+        for v in [
+            recount(c.id, &c.log).unwrap_err(),
+            recount_sittings(&c.log).unwrap_err(),
+        ] {
+            assert_eq!(
+                (v.index, v.kind, v.field.clone()),
+                (at, "ceremony.open", format!("body.identities[{t}]")),
+                "{v}"
+            );
+            assert!(v.reason.contains("in force"), "{v}");
+        }
+    }
+}
+
 #[test]
 fn a_forged_tally_record_of_the_election_is_named_by_its_signature() {
     let (mut c, _) = secret_ballot(Tamper::None);
@@ -322,4 +408,96 @@ fn an_election_not_opened_by_the_presiding_officer_is_named() {
     let (c, at) = secret_ballot(Tamper::ElectionOfAnother);
     let v = recount(c.id, &c.log).unwrap_err();
     assert_eq!((v.index, v.field.as_str()), (at, "body.election"), "{v}");
+}
+
+/// Members may register until the close: a list posted before it is compared with
+/// nothing fixed (a late honest registration would then look left off), so the list
+/// must come after the close, and the recount names it at its first part.
+#[test]
+fn a_credential_list_posted_before_the_division_closes_is_named() {
+    let (c, at) = secret_ballot(Tamper::ListBeforeClose);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (at, "election.credentials", "body"),
+        "{v}"
+    );
+    assert!(v.reason.contains("after the division's close"), "{v}");
+}
+
+/// A closed secret division with no result and none of its election's records on the
+/// log: nothing of its vote was checked, so the recount says so rather than pass.
+#[test]
+fn a_closed_secret_division_whose_election_is_not_on_the_log_is_named() {
+    let (c, opened) = secret_ballot(Tamper::ElectionMissing);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (opened, "division.open", "body.election"),
+        "{v}"
+    );
+    assert!(v.reason.contains("not on the log"), "{v}");
+}
+
+/// The election must vote the division's question: its one contest's options are the
+/// division's choices, in order (else its tally, read as the division's, would give one
+/// candidate's votes to another).
+#[test]
+fn an_election_whose_manifest_is_not_the_division_s_question_is_named() {
+    let (c, at) = secret_ballot(Tamper::ManifestOtherChoices);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (at, "election.manifest", "body.contests[0].options"),
+        "{v}"
+    );
+}
+
+/// One election votes one division: a second division naming it is refused by the fold
+/// in its sitting, and named by the recount across sittings.
+#[test]
+fn a_second_division_naming_the_same_election_is_refused() {
+    let (mut c, _) = secret_ballot(Tamper::None);
+    let election = match urne_assembly::decode(
+        kinds::DIVISION_OPEN,
+        c.log
+            .iter()
+            .find(|(_, r)| r.kind() == kinds::DIVISION_OPEN)
+            .unwrap()
+            .1
+            .body(),
+    ) {
+        Some(Ok(urne_assembly::Decoded::DivisionOpen(o))) => ContextId(o.election.unwrap()),
+        _ => unreachable!(),
+    };
+    let naming = |c: &Chamber, division| {
+        DivisionOpen {
+            division,
+            time: 2_000,
+            text_hash: c.text_hash,
+            roster_version: c.roster_version(),
+            window: 600,
+            secret: true,
+            election: Some(election.0),
+            reruns: 0,
+            choices: CHOICES.map(str::to_owned).to_vec(),
+        }
+        .to_body()
+        .unwrap()
+    };
+    let officer = c.officer.clone();
+    let body = naming(&c, 2);
+    let e = c.post(kinds::DIVISION_OPEN, &body, &officer).unwrap_err();
+    assert_eq!(e.field, "body.election", "{e}");
+    // In the next sitting of the chamber, the fold cannot see the first: the recount does.
+    c.next_sitting(9);
+    c.all_present();
+    let body = naming(&c, 1);
+    let at = c.post(kinds::DIVISION_OPEN, &body, &officer).unwrap();
+    let v = recount_sittings(&c.log).unwrap_err();
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (at, "division.open", "body.election"),
+        "{v}"
+    );
 }

@@ -1,6 +1,11 @@
 //! Chambers and sittings on the board (spec/40-assembly.md): thin adapters from the kind API to
-//! `urne_assembly`, whose pure fold holds every rule. The recount a verifier runs is the
-//! same fold, so the board cannot accept a record the recount would refuse.
+//! `urne_assembly`, whose pure fold holds every rule of a sitting's own records. The
+//! recount a verifier runs is the same fold, plus checks the board cannot make from a
+//! sitting: it never reads a secret division's election, so it accepts an election whose
+//! credential list comes before the division's close or differs from the registrations,
+//! trustees who are not members, and a `division.result` whose counts are not the
+//! election's tally — the recount refuses those (spec/40 §40.12). It also cannot see the
+//! real time a declared time was written at beyond its own clock (§40.2).
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -88,8 +93,9 @@ struct ChamberEntry {
     /// a record of one of its sittings, checked against the chamber as applied, could
     /// be judged against a roster that is no longer the one in force where it lands in
     /// the log: such a record is refused as `unavailable` (send it again) until the
-    /// chamber record applies. Only one can be pending (barriers), so a later chamber
-    /// check replaces it.
+    /// chamber record applies, or is dropped before the store takes it
+    /// ([`KindHandler::released`]: its submitter went away, or the store refused it).
+    /// Only one can be pending (barriers), so a later chamber check replaces it.
     pending: Option<[u8; 32]>,
 }
 
@@ -201,10 +207,10 @@ impl ContextMachine for ChamberMachine {
         let entry = chambers
             .get_mut(&context.id())
             .ok_or_else(|| chamber_missing(context.id()))?;
-        entry.state.check_phase(to).map_err(rejection)?;
-        // A sitting may start only once this move applies: until then it is pending.
-        entry.pending = Some(PHASE_MOVE);
-        Ok(())
+        // No pending mark: this move only lets sittings open (setup → in-force, final),
+        // so a sitting checked against the chamber before it applies is refused, never
+        // wrongly accepted, and a move dropped on its way to the log leaves nothing set.
+        entry.state.check_phase(to).map_err(rejection)
     }
     fn new_context_state(&self, context: &NewContext<'_>) -> Box<dyn Any + Send + Sync> {
         self.0.lock().insert(
@@ -225,16 +231,9 @@ impl ContextMachine for ChamberMachine {
         let mut chambers = self.0.lock();
         let entry = chambers.get_mut(&id).ok_or_else(|| chamber_missing(id))?;
         entry.state.apply_phase(to);
-        if entry.pending == Some(PHASE_MOVE) {
-            entry.pending = None;
-        }
         Ok(())
     }
 }
-
-/// What marks a chamber's pending `context.phase` (its record hash is not at hand in
-/// `guard_move`; no record hashes to it).
-const PHASE_MOVE: [u8; 32] = [0; 32];
 
 /// The handler of a chamber's kind (`chamber.rules`, `roster.members`, `roster.change`).
 pub struct ChamberKind {
@@ -318,6 +317,14 @@ impl KindHandler for ChamberKind {
             entry.pending = None;
         }
         Ok(())
+    }
+    fn released(&self, record: &Record) {
+        let mut chambers = self.chambers.lock();
+        if let Some(entry) = chambers.get_mut(&record.context())
+            && entry.pending == Some(record.hash())
+        {
+            entry.pending = None;
+        }
     }
 }
 
@@ -662,6 +669,12 @@ mod tests {
             (Code::Unavailable, Some("context")),
             "{e}"
         );
+        // Dropped before the store took it (its submitter went away): the chamber holds
+        // its sittings no more, and the roster in force is still the one without it.
+        change.released(&revoke);
+        checked(&presence, &arrives, &sitting_entry).unwrap();
+        // Checked again and, this time, applied.
+        checked(&change, &revoke, &chamber_entry).unwrap();
         // Applied: the member's key is revoked, and the refusal says so.
         change
             .apply(

@@ -268,6 +268,14 @@ pub trait KindHandler: Send + Sync + 'static {
         index: u64,
         context: &mut ContextMut<'_>,
     ) -> Result<(), Rejection>;
+    /// Told that a record which passed `check` will not be stored: its submitter went
+    /// away before the store took it, or the store refused it. A handler that noted
+    /// something in `check` for the record's way to the log (a chamber's record in
+    /// flight, which holds its sittings) takes it back here, or it would stay until a
+    /// restart. Not called for a record the store took: `apply` follows.
+    fn released(&self, record: &Record) {
+        let _ = record;
+    }
     /// The unique keys of a durable record (the same keys `check` returned), so they
     /// can be rebuilt from the log.
     fn unique_keys(&self, record: &Record) -> Vec<UniqueKey> {

@@ -508,7 +508,10 @@ impl Sequencer {
             // Checked again here, the last moment before the store: an async submitter
             // that went away after precheck (a closed connection) would otherwise have
             // its record stored with nobody told. Dropping the reply gives its place back.
-            Ok(_) if item.reply.is_closed() => drop(item),
+            Ok(_) if item.reply.is_closed() => {
+                item.handler.released(&item.record);
+                drop(item);
+            }
             Ok(keys) => return self.enqueue(item, keys),
             Err(rejection) => item.reply.send(Err(rejection)),
         }
@@ -617,6 +620,7 @@ impl Sequencer {
         let pending = match self.shared.store.enqueue(item.record.bytes().to_vec()) {
             Ok(p) => p,
             Err(e) => {
+                item.handler.released(&item.record);
                 item.reply.send(Err(Rejection::storage(e.to_string())));
                 return;
             }

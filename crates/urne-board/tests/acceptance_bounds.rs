@@ -118,6 +118,8 @@ struct Gated {
     /// precheck thread the submissions behind it wait in the intake queue, untaken.
     precheck_gate: Arc<(Mutex<bool>, Condvar)>,
     prechecking: Arc<AtomicUsize>,
+    /// How many records passed `check` and were then dropped unstored.
+    released: Arc<AtomicUsize>,
 }
 
 const HELD_IN_PRECHECK: &[u8] = b"held in precheck";
@@ -177,6 +179,9 @@ impl KindHandler for Gated {
     fn apply(&self, _: &Record, _: u64, _: &mut ContextMut<'_>) -> Result<(), Rejection> {
         Ok(())
     }
+    fn released(&self, _: &Record) {
+        self.released.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 /// A board whose `test.gated` records wait at the gate, its context opened.
@@ -186,6 +191,7 @@ struct GatedBoard {
     checking: Arc<AtomicUsize>,
     precheck_gate: Arc<(Mutex<bool>, Condvar)>,
     prechecking: Arc<AtomicUsize>,
+    released: Arc<AtomicUsize>,
     context: ContextId,
     dir: PathBuf,
 }
@@ -197,6 +203,7 @@ impl GatedBoard {
         let checking = Arc::new(AtomicUsize::new(0));
         let precheck_gate = Arc::new((Mutex::new(false), Condvar::new()));
         let prechecking = Arc::new(AtomicUsize::new(0));
+        let released = Arc::new(AtomicUsize::new(0));
         let mut registry = Registry::standard();
         registry
             .register(Arc::new(Gated {
@@ -204,6 +211,7 @@ impl GatedBoard {
                 checking: Arc::clone(&checking),
                 precheck_gate: Arc::clone(&precheck_gate),
                 prechecking: Arc::clone(&prechecking),
+                released: Arc::clone(&released),
             }))
             .unwrap();
         let (board, _) = Board::open(&dir, config, registry).unwrap();
@@ -215,6 +223,7 @@ impl GatedBoard {
             checking,
             precheck_gate,
             prechecking,
+            released,
             context,
             dir,
         }
@@ -382,6 +391,33 @@ fn a_dropped_async_submitter_gives_its_place_back() {
         4,
         "the opening, first, held and second are stored, the abandoned record is not"
     );
+}
+
+/// A handler that notes something in `check` (a chamber holding its sittings while its
+/// record is in flight) must hear of a checked record that is never stored, or the note
+/// stays until a restart.
+#[test]
+fn a_record_checked_then_dropped_by_its_submitter_is_released_to_its_handler() {
+    let gated = GatedBoard::open("released", config());
+    {
+        let bytes = gated.record(b"abandoned after its check began");
+        let mut submission = std::pin::pin!(gated.board.submit_async(bytes));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(submission.as_mut().poll(&mut cx).is_pending());
+        gated.wait_for("the record in its check", || {
+            gated.checking.load(Ordering::SeqCst) == 1
+        });
+    }
+    // Its check passes with nobody left to answer: dropped, and its handler told.
+    gated.open_gate();
+    gated.wait_for("the handler told of the dropped record", || {
+        gated.released.load(Ordering::SeqCst) == 1
+    });
+    gated.wait_for("its place given back", || gated.board.queued() == 0);
+    assert_eq!(gated.board.store().size(), 1, "only the opening is stored");
+    // A record stored is applied, not released.
+    gated.board.submit(gated.record(b"kept")).unwrap();
+    assert_eq!(gated.released.load(Ordering::SeqCst), 1);
 }
 
 #[test]

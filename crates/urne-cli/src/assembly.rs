@@ -725,6 +725,11 @@ fn secret_ballot(
         .collect();
     sitting.post_many(registrations)?;
 
+    // Registrations end at the close, and the election's credential list comes after
+    // it: the list is the registrations as they stand there, fixed (§40.12).
+    *time += 120;
+    sitting.event(DIVISION_CLOSE, division, *time, "")?;
+
     // Trustees drawn from the chamber: three members, two needed to decrypt.
     poster.move_to(Phase::Ceremony)?;
     let trustees = Trustees::with_identities(
@@ -790,7 +795,10 @@ fn secret_ballot(
             )
             .map_err(|e| e.to_string())?;
             let (kind, body) = ballot_record(&signed);
-            // A device key per ballot: the envelope says nothing of the voter.
+            // A device key per ballot signs the envelope, but that hides nothing: the
+            // ballot carries the credential its member registered under their roster
+            // key, so every encrypted ballot is publicly linked to a named member, and
+            // only the trustees' threshold keeps the choice secret (spec/40 §40.12).
             Record::sign(election, kind, &body, &random_key())
                 .map(|r| (r.into_bytes(), signed.ballot))
                 .map_err(|e| e.to_string())
@@ -826,9 +834,7 @@ fn secret_ballot(
     poster.post(ek::TALLY_RESULT, &result.to_bytes(), officer)?;
     poster.move_to(Phase::Published)?;
 
-    // The division closes; its result is the tally's counts.
-    *time += 120;
-    sitting.event(DIVISION_CLOSE, division, *time, "")?;
+    // The division's result is the tally's counts.
     let mut published = sitting
         .state(|s| s.division(division).map(|d| d.count()))?
         .ok_or("the board has no secret division")?;

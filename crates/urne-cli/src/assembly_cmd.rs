@@ -945,8 +945,16 @@ fn result(
         }
         say!("  ({} of them cast by proxy)", r.proxy_votes)?;
         match recounted.published_at {
+            // A secret division's counts are its election's tally, which this follower
+            // does not read: only `urne verify` compares them.
+            Some(at) if recounted.secret => say!(
+                "  published result: entry {at}; its counts are NOT compared here with its election's tally (urne verify does)"
+            )?,
             Some(at) => say!("  published result: entry {at}, equal to the recount")?,
             None => say!("  no result published")?,
+        }
+        if recounted.secret {
+            say!("  {SECRET_BALLOT_LIMITATION}")?;
         }
         for (member, choice, at) in &recounted.corrections {
             say!("  correction (not counted): member {member} meant {choice} (entry {at})")?;
@@ -976,6 +984,10 @@ fn result(
     }
     Ok(())
 }
+
+/// What a secret division does not hide (spec/40 §40.12, spec/90): said wherever one is
+/// shown, so nobody takes it for an anonymous ballot.
+const SECRET_BALLOT_LIMITATION: &str = "LIMITATION: each encrypted ballot carries the credential its member registered under their roster key, so who cast which ballot is public; only the trustees' decryption threshold keeps the choices secret (spec/40 \u{a7}40.12)";
 
 /// `urne demo assembly`.
 #[derive(Args)]
@@ -1032,6 +1044,7 @@ pub fn demo(args: AssemblyDemoArgs) -> Result<(), Failure> {
                 outcome.secret_voters,
                 outcome.secret_election.to_hex()
             )?;
+            say!("  {SECRET_BALLOT_LIMITATION}")?;
             continue;
         }
         say!(

@@ -349,4 +349,11 @@ fn demo_assembly_recounts_every_division_of_a_577_member_chamber() {
             && stdout.contains("the result is its tally, equal to the demo's own count"),
         "{stdout}"
     );
+    // And what it does not hide is said beside it (spec/40 §40.12).
+    assert!(
+        stdout.contains(
+            "LIMITATION: each encrypted ballot carries the credential its member registered"
+        ),
+        "{stdout}"
+    );
 }
