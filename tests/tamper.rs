@@ -12,7 +12,7 @@ use ed25519_dalek::SigningKey;
 use urne_ballot::{Ballot, CredentialKey, Manifest, SumProof, TrackingCode};
 use urne_ceremony::{CeremonyOpen, Commitments, DecryptionShare, DecryptionShares};
 use urne_cli::demo::progress::Stages;
-use urne_cli::demo::voters::{self, VoterPlan};
+use urne_cli::demo::voters::{self, Choice, VoterPlan};
 use urne_cli::demo::{
     HeldElection, UncheckedLog, budget, hold_planned_election, hold_planned_election_on,
 };
@@ -100,6 +100,10 @@ fn budget_held() -> &'static Held {
             plan.audit = None;
             plan.revote = None;
         }
+        // The first two ballots' projects are known (m52 splices between them): the
+        // first spends 240,000 + 290,000, the second 40,000 + 45,000 + 275,000.
+        plans[0].first[1] = Choice::Options(vec![0, 1]);
+        plans[1].first[1] = Choice::Options(vec![5, 6, 8]);
         let log = UncheckedLog::default();
         let election = hold_planned_election_on(
             &log,
@@ -1142,6 +1146,41 @@ fn m50_budget_ballot_without_its_spend_proof_is_caught() {
     let at = positions(&entries, kinds::BALLOT_CAST)[2];
     tamper_ballot(&mut entries, at, |b| b.contests[1].spend_proof = None);
     assert_caught(&verify(&archive(entries)), Step::Ballots, Some(at));
+}
+
+/// An under-minimum ballot: the first ballot's project 1 (290,000) swapped for the second
+/// ballot's (not approved) and its project 6 for the second's (40,000, approved): two
+/// projects for 280,000, under the minimum spend of 300,000. The count proof, checked
+/// first and bound to the ciphertexts it sums, catches the splice; a ballot whose count
+/// proof is remade and only its spend is short fails at the spend proof
+/// (`a_borrowed_spend_proof_fails_on_an_underspending_ballot`, urne-ballot).
+#[test]
+fn m52_budget_ballot_spending_under_the_minimum_is_caught() {
+    let held = budget_held();
+    let mut entries = held.entries.clone();
+    // Ballots are submitted in parallel: find each voter's by its credential.
+    let cast_of = |voter: usize| {
+        let credential = CredentialKey(held.election.credentials[voter].public().to_bytes());
+        positions(&entries, kinds::BALLOT_CAST)
+            .into_iter()
+            .find(|&i| {
+                CastBallot::decode(&body(&entries[i]))
+                    .unwrap()
+                    .ballot
+                    .credential
+                    == credential
+            })
+            .unwrap()
+    };
+    let (at, from) = (cast_of(0), cast_of(1));
+    let second = CastBallot::decode(&body(&entries[from])).unwrap().ballot;
+    tamper_ballot(&mut entries, at, |b| {
+        for project in [1, 6] {
+            b.contests[1].options[project] = second.contests[1].options[project].clone();
+        }
+    });
+    let report = verify(&archive(entries));
+    assert_caught(&report, Step::Ballots, Some(at));
 }
 
 // ---- the archive itself -------------------------------------------------------------------
