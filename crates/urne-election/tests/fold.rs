@@ -233,7 +233,9 @@ fn cast(log: &Log, voter: &Credential, selections: &[ContestSelection]) -> Vec<u
     CastBallot::new(ballot, signature).to_body()
 }
 
-fn tally(log: &mut Log, trustees: &[QualifiedTrustee], which: &[u16]) {
+/// Closes voting, moves to tallying and posts the decryption shares of `which`; returns
+/// the result they open, not yet posted.
+fn decrypt(log: &mut Log, trustees: &[QualifiedTrustee], which: &[u16]) -> urne_tally::TallyResult {
     let mut rng = rand::rng();
     log.post(&authority(), CONTEXT_PHASE, &[4]).unwrap();
     log.post(&authority(), CONTEXT_PHASE, &[5]).unwrap();
@@ -250,7 +252,11 @@ fn tally(log: &mut Log, trustees: &[QualifiedTrustee], which: &[u16]) {
         log.post(&trustee_key(j), TALLY_DECRYPTION_SHARES, &shares.encode())
             .unwrap();
     }
-    let result = log.state().decrypt_result().unwrap();
+    log.state().decrypt_result().unwrap()
+}
+
+fn tally(log: &mut Log, trustees: &[QualifiedTrustee], which: &[u16]) {
+    let result = decrypt(log, trustees, which);
     log.post(&authority(), TALLY_RESULT, &result.to_bytes())
         .unwrap();
     log.post(&authority(), CONTEXT_PHASE, &[6]).unwrap();
@@ -968,23 +974,7 @@ fn a_result_that_funds_other_projects_than_the_rule_is_refused() {
         let body = cast(&log, v, &[ContestSelection::approve(4, projects).unwrap()]);
         log.post(&fresh_key(), BALLOT_CAST, &body).unwrap();
     }
-    let mut rng = rand::rng();
-    log.post(&authority(), CONTEXT_PHASE, &[4]).unwrap();
-    log.post(&authority(), CONTEXT_PHASE, &[5]).unwrap();
-    let sealed = log.state().sealed().unwrap().clone();
-    for j in [1u16, 2] {
-        let shares = trustees[usize::from(j) - 1]
-            .key()
-            .decryption_shares(
-                sealed.election().context(),
-                sealed.tally_ciphertexts().unwrap(),
-                &mut rng,
-            )
-            .unwrap();
-        log.post(&trustee_key(j), TALLY_DECRYPTION_SHARES, &shares.encode())
-            .unwrap();
-    }
-    let result = log.state().decrypt_result().unwrap();
+    let result = decrypt(&mut log, &trustees, &[1, 2]);
     // A and D: 4 approvals for 1,000.
     assert_eq!(result.fundings[0].selection.funded, vec![0, 3]);
     let a = authority();
