@@ -92,8 +92,9 @@ pub struct ElectionView {
     pub contests: Vec<ContestView>,
 }
 
-/// The voter's choice in one contest, from the page.
-#[derive(Clone, Debug, Deserialize)]
+/// The voter's choice in one contest, from the page. Not `Clone`, and its `Debug` shows
+/// nothing: the choice is as secret as the credential.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Selection {
     /// The blank vote (then every value is 0).
@@ -101,6 +102,12 @@ pub struct Selection {
     pub blank: bool,
     /// A value per option, in manifest order (0/1, or points).
     pub values: Vec<u64>,
+}
+
+impl core::fmt::Debug for Selection {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Selection(<redacted>)")
+    }
 }
 
 // A selection is how the voter votes: wiped from the module's memory when dropped, as the
