@@ -179,6 +179,12 @@ pub(crate) fn random_weight<R: CryptoRng + ?Sized>(rng: &mut R) -> DalekScalar {
     if skipped(Check::BatchRandomWeights) {
         return DalekScalar::ONE;
     }
+    uniform_weight(rng)
+}
+
+/// 2^128 + a uniform 128-bit integer, with no switch: callers with their own (the
+/// Triptych batch) weaken it under their own name.
+pub(crate) fn uniform_weight<R: CryptoRng + ?Sized>(rng: &mut R) -> DalekScalar {
     let mut bytes = [0u8; 32];
     rng.fill_bytes(&mut bytes[..16]);
     bytes[16] = 1;

@@ -160,7 +160,7 @@ pub fn triptych_sign_disclosing_with_nonces(
         index,
         secret,
         secret,
-        Some((attribute, blinding)),
+        Some((attribute, blinding, index)),
         linking_base,
         context,
         nonces,
@@ -186,7 +186,38 @@ pub fn triptych_forge_disclosing_with_nonces(
         index,
         secret,
         secret,
-        Some((attribute, blinding)),
+        Some((attribute, blinding, index)),
+        linking_base,
+        context,
+        nonces,
+        false,
+    )
+}
+
+/// A disclosing Triptych "signature" whose W_j answer for the commitment at
+/// `commitment_index` (opened with `blinding`) while every other part answers for the
+/// key at `index`: what a signer who knows another entry's opening (its own second key,
+/// or the registrar) would try, to disclose a value that is not its own key's. E1…E4
+/// hold; E5, over the index the f_{j,i} make one-hot, fails (the `another-index` vector
+/// of spec/08 §8.12).
+#[allow(clippy::too_many_arguments)]
+pub fn triptych_forge_disclosing_at(
+    ring: &crate::triptych::Ring,
+    attribute: &crate::triptych::Attribute<'_>,
+    index: usize,
+    commitment_index: usize,
+    secret: &zeroize::Zeroizing<DalekScalar>,
+    blinding: &zeroize::Zeroizing<DalekScalar>,
+    linking_base: &curve25519_dalek::ristretto::RistrettoPoint,
+    context: &[u8],
+    nonces: &[SecretScalar],
+) -> Result<crate::triptych::Signature, crate::triptych::Error> {
+    crate::triptych::sign_with_nonces(
+        ring,
+        index,
+        secret,
+        secret,
+        Some((attribute, blinding, commitment_index)),
         linking_base,
         context,
         nonces,

@@ -749,7 +749,7 @@ pub fn sign_disclosing<R: CryptoRng + ?Sized>(
         &tag,
         &U,
         context,
-        Some((&statement, blinding)),
+        Some((&statement, blinding, index)),
         nonces,
         true,
     )?;
@@ -781,11 +781,12 @@ fn self_check(
     Ok(())
 }
 
-/// As [`sign`] (or [`sign_disclosing`], with `attribute` and its blinding) with the
+/// As [`sign`] (or [`sign_disclosing`], with `attribute`, its blinding and the index of
+/// the commitment the W_j answer for, the signer's own in an honest signature) with the
 /// nonces given, in the order of spec/08 §8.7 and §8.12 (`crate::hazmat`). With
 /// `check_witness` false, the ring secret and the tag's secret may differ from each other
-/// and from the ring, and the blinding need not open the commitment: the vector
-/// generator's forgeries.
+/// and from the ring, the blinding need not open the commitment, and the commitment's
+/// index may differ from the key's: the vector generator's forgeries.
 #[cfg(feature = "hazmat")]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sign_with_nonces(
@@ -793,7 +794,7 @@ pub(crate) fn sign_with_nonces(
     index: usize,
     secret: &Zeroizing<Scalar>,
     tag_secret: &Zeroizing<Scalar>,
-    attribute: Option<(&Attribute<'_>, &Zeroizing<Scalar>)>,
+    attribute: Option<(&Attribute<'_>, &Zeroizing<Scalar>, usize)>,
     linking_base: &RistrettoPoint,
     context: &[u8],
     nonces: &[SecretScalar],
@@ -817,9 +818,12 @@ pub(crate) fn sign_with_nonces(
         ))
     })?;
     let statement = match attribute {
-        Some((a, _)) => Some(AttributeStatement::new(ring, a)?),
+        Some((a, _, _)) => Some(AttributeStatement::new(ring, a)?),
         None => None,
     };
+    if check_witness && attribute.is_some_and(|(_, _, at)| at != index) {
+        return Err(Error::WitnessMismatch);
+    }
     let signature = prove_with(
         ring,
         index,
@@ -827,14 +831,17 @@ pub(crate) fn sign_with_nonces(
         &tag,
         &U,
         context,
-        statement.as_ref().zip(attribute.map(|(_, b)| b)),
+        statement
+            .as_ref()
+            .zip(attribute)
+            .map(|(statement, (_, b, at))| (statement, b, at)),
         source,
         check_witness,
     )?;
     if check_witness {
         self_check(
             ring,
-            attribute.map(|(a, _)| a),
+            attribute.map(|(a, _, _)| a),
             linking_base,
             context,
             &signature,
@@ -932,7 +939,7 @@ fn prove_with(
     J: &Point,
     U_encoding: &[u8; 32],
     context: &[u8],
-    attribute: Option<(&AttributeStatement<'_>, &Zeroizing<Scalar>)>,
+    attribute: Option<(&AttributeStatement<'_>, &Zeroizing<Scalar>, usize)>,
     mut nonces: NonceSource<'_>,
     check_witness: bool,
 ) -> Result<Signature, Error> {
@@ -950,7 +957,7 @@ fn prove_with(
         if !holds_at(ring, index, &key) {
             return Err(Error::WitnessMismatch);
         }
-        if let Some((a, b)) = attribute {
+        if let Some((a, b, _)) = attribute {
             let commitment = (a.base + H_A * **b).compress().to_bytes();
             if !holds_at(a.commitments, index, &commitment) {
                 return Err(Error::WitnessMismatch);
@@ -1021,11 +1028,13 @@ fn prove_with(
     // The parallel ring: W_d = Σ_k p_{k,d}·C_k + ρ'_d·H. (Σ_k p_{k,d} = 0 for d < m, so
     // the offset by Q that the relation is about, P_k = C_k − Q, changes no W_d.)
     let W: Vec<Point> = match attribute {
-        Some((a_statement, _)) => fold_ring(&a_statement.commitments.keys, &p, index, &a)
-            .iter()
-            .zip(&rho_b)
-            .map(|(W_j, rho_j)| Point::from_ristretto(W_j + H_A * **rho_j))
-            .collect(),
+        Some((a_statement, _, commitment_index)) => {
+            fold_ring(&a_statement.commitments.keys, &p, commitment_index, &a)
+                .iter()
+                .zip(&rho_b)
+                .map(|(W_j, rho_j)| Point::from_ristretto(W_j + H_A * **rho_j))
+                .collect()
+        }
         None => Vec::new(),
     };
 
@@ -1035,7 +1044,7 @@ fn prove_with(
             U_encoding,
             J.as_bytes(),
             context,
-            attribute.map(|(a, _)| a),
+            attribute.map(|(a, _, _)| a),
         ),
         &A,
         &B,
@@ -1066,7 +1075,7 @@ fn prove_with(
         power *= xi;
     }
     let z = **r * power - *rho_sum;
-    let disclosure = attribute.map(|(_, b)| Disclosure {
+    let disclosure = attribute.map(|(_, b, _)| Disclosure {
         W,
         z_b: **b * power - *rho_b_sum,
     });
@@ -1567,13 +1576,7 @@ impl<'r> BatchVerifier<'r> {
                 None => None,
             };
             let xi = challenge(ring, &U, context, statement.as_ref(), signature);
-            let weights = EQUATIONS.map(|(_, check)| {
-                if skipped(check) {
-                    Scalar::ZERO
-                } else {
-                    crate::batch::random_weight(rng)
-                }
-            });
+            let weights = batch_weights(rng);
             if let Err(e) = shared.add(signature, &xi, weights, base.as_ref()) {
                 shape_failures.push((position, e));
             }
@@ -1601,6 +1604,28 @@ impl<'r> BatchVerifier<'r> {
         }
         Err(Error::Batch { invalid })
     }
+}
+
+/// One signature's weights w_1 … w_5 (spec/08 §8.9): independent, each 2^128 + a uniform
+/// 128-bit integer (spec/06 step 1). Equal weights would let two false signatures, or two
+/// false equations of one, cancel (the `batch/…` vectors of spec/08 §8.11); the switches
+/// that make them equal exist only in tests.
+fn batch_weights<R: CryptoRng + ?Sized>(rng: &mut R) -> [Scalar; 5] {
+    let draw = |rng: &mut R| {
+        if skipped(Check::TriptychBatchRandomWeights) {
+            Scalar::ONE
+        } else {
+            crate::batch::uniform_weight(rng)
+        }
+    };
+    let per_signature = skipped(Check::TriptychBatchWeightPerEquation).then(|| draw(rng));
+    EQUATIONS.map(|(_, check)| {
+        if skipped(check) {
+            Scalar::ZERO
+        } else {
+            per_signature.unwrap_or_else(|| draw(rng))
+        }
+    })
 }
 
 /// The challenge ξ of a signature (spec/08 §8.7), for the vector generator.

@@ -52,12 +52,16 @@ pub enum Check {
     TriptychE5,
     /// Batch: one weight per equation, not one per proof (§6 step 1).
     BatchWeightPerEquation,
+    /// Triptych batch: random weights, not all 1 (spec/08 §8.9).
+    TriptychBatchRandomWeights,
+    /// Triptych batch: one weight per equation, not one per signature (spec/08 §8.9).
+    TriptychBatchWeightPerEquation,
 }
 
 impl Check {
     /// Every check, in the order of the spec.
     #[cfg_attr(not(feature = "hazmat"), allow(dead_code))]
-    pub const ALL: [Check; 20] = [
+    pub const ALL: [Check; 22] = [
         Check::SchnorrE1,
         Check::DleqE1,
         Check::DleqE2,
@@ -78,6 +82,8 @@ impl Check {
         Check::TriptychE3,
         Check::TriptychE4,
         Check::TriptychE5,
+        Check::TriptychBatchRandomWeights,
+        Check::TriptychBatchWeightPerEquation,
     ];
 }
 

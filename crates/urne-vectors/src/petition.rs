@@ -86,6 +86,10 @@ struct NegativeVector {
     /// The recount's refusal: the record's index and the field at fault.
     expect_index: u64,
     expect_field: String,
+    /// When the negative replaces the definition: the parameters hash of the
+    /// `context.open` that opened the petition with it (SHA-256 of its body), hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    parameters: Option<String>,
 }
 
 fn push(records: &mut Vec<RecordVector>, kind: Kind, signer: [u8; 32], body: Vec<u8>) {
@@ -174,7 +178,114 @@ fn another_district(
         body: to_hex(&body.to_bytes()),
         expect_index: records[position].index,
         expect_field: "body.signature".into(),
+        parameters: None,
     }
+}
+
+/// The version-2 definition's floors and disclosure policy (spec/32 §32.6 step 2,
+/// §32.11), each made one step stricter than this log's snapshot and signatures meet, the
+/// petition opened with that definition: the recount must name the one check, at the
+/// snapshot (`body.bucket_bits`, `body.total`, `body.number`) or at the first disclosing
+/// signature (`body.disclosure`), every other record unchanged.
+fn stricter_definitions(
+    definition: &Definition,
+    records: &[RecordVector],
+    first_sign: usize,
+    (context, authority): ([u8; 32], [u8; 32]),
+) -> Vec<NegativeVector> {
+    let policy = definition.policy.expect("a version-2 definition");
+    let snapshot_position = records
+        .iter()
+        .position(|r| r.kind == REGISTRY_SNAPSHOT.0)
+        .expect("a snapshot");
+    let cases = [
+        (
+            "definition: buckets of at least 2^3 keys (the snapshot's are 2^2)",
+            urne_petition::Policy {
+                min_bucket_bits: 3,
+                ..policy
+            },
+            snapshot_position,
+            "body.bucket_bits",
+        ),
+        (
+            "definition: at least 4 registered keys per bucket (6 in 2 buckets leave 3)",
+            urne_petition::Policy {
+                min_real_keys: 4,
+                ..policy
+            },
+            snapshot_position,
+            "body.total",
+        ),
+        (
+            "definition: snapshot 2 or later (the log's is 1)",
+            urne_petition::Policy {
+                min_snapshot: 2,
+                ..policy
+            },
+            snapshot_position,
+            "body.number",
+        ),
+        (
+            "definition: no disclosure (the first signature discloses its district)",
+            urne_petition::Policy {
+                disclosure: None,
+                ..policy
+            },
+            first_sign,
+            "body.disclosure",
+        ),
+        (
+            "definition: a minimum bin of 4 (district 1 has 3 people enrolled)",
+            urne_petition::Policy {
+                disclosure: Some(4),
+                ..policy
+            },
+            first_sign,
+            "body.disclosure",
+        ),
+    ];
+    let all = records_of(records);
+    cases
+        .into_iter()
+        .map(|(name, policy, position, field)| {
+            let stricter = Definition {
+                policy: Some(policy),
+                ..definition.clone()
+            };
+            let body = stricter.to_bytes();
+            let parameters: [u8; 32] = Sha256::digest(&body).into();
+            let mut tampered = all.clone();
+            tampered[0].body = body.clone();
+            let found = recount(
+                context,
+                authority,
+                parameters,
+                &tampered,
+                &mut VectorRng::new(name),
+            )
+            .expect_err(name);
+            assert_eq!(
+                (found.index, found.field.as_str()),
+                (records[position].index, field),
+                "{name}: {found}"
+            );
+            NegativeVector {
+                name: name.into(),
+                position: 0,
+                kind: PETITION_DEFINE.0,
+                signer: records[0].signer.clone(),
+                body: to_hex(&body),
+                expect_index: records[position].index,
+                expect_field: field.into(),
+                parameters: Some(to_hex(&parameters)),
+            }
+        })
+        .collect()
+}
+
+fn records_of(v: &[RecordVector]) -> Vec<PetitionRecord> {
+    records(v).expect("our own records")
 }
 
 fn key(name: &str) -> SigningKey {
@@ -395,6 +506,7 @@ fn scenario(v2: bool) -> PetitionVectors {
             body: to_hex(&altered),
             expect_index: records[first_sign].index,
             expect_field: "body.signature".into(),
+            parameters: None,
         },
         NegativeVector {
             name: "tag reused (a second signature by wallet 0 in place of the withdrawal)".into(),
@@ -404,6 +516,7 @@ fn scenario(v2: bool) -> PetitionVectors {
             body: to_hex(&again_body),
             expect_index: records[withdraw_position].index,
             expect_field: "body.signature.tag".into(),
+            parameters: None,
         },
         NegativeVector {
             name: "count altered".into(),
@@ -413,6 +526,7 @@ fn scenario(v2: bool) -> PetitionVectors {
             body: to_hex(&wrong_count.to_bytes()),
             expect_index: records[result_position].index,
             expect_field: "body".into(),
+            parameters: None,
         },
         NegativeVector {
             name: "signature after close (in place of the result)".into(),
@@ -422,6 +536,7 @@ fn scenario(v2: bool) -> PetitionVectors {
             body: to_hex(&late_body),
             expect_index: records[result_position].index,
             expect_field: "kind".into(),
+            parameters: None,
         },
     ];
     if let Some(position) = evidence_position {
@@ -436,6 +551,7 @@ fn scenario(v2: bool) -> PetitionVectors {
             body: to_hex(&relabelled),
             expect_index: records[first_sign].index,
             expect_field: "body.signature".into(),
+            parameters: None,
         });
         // Evidence whose tag no signature holds (wallet 1 never signed).
         let (signer, body) = signature(1, false, 8, false);
@@ -451,6 +567,7 @@ fn scenario(v2: bool) -> PetitionVectors {
             body: to_hex(&fresh.to_bytes()),
             expect_index: records[position].index,
             expect_field: "body.signed.signature.tag".into(),
+            parameters: None,
         });
         negative.push(another_district(
             &snapshot,
@@ -459,6 +576,12 @@ fn scenario(v2: bool) -> PetitionVectors {
             &context,
             first_sign,
             &records,
+        ));
+        negative.extend(stricter_definitions(
+            &definition,
+            &records,
+            first_sign,
+            (context, a),
         ));
     }
     PetitionVectors {
@@ -646,6 +769,10 @@ fn check_scenario(v: &PetitionVectors, report: &mut Report) -> Result<(), String
         record.kind = Kind(n.kind);
         record.signer = hex32(&n.signer, "signer")?;
         record.body = from_hex(&n.body).map_err(|e| format!("negative `{}`: {e}", n.name))?;
+        let parameters = match &n.parameters {
+            Some(p) => hex32(p, "negative parameters")?,
+            None => parameters,
+        };
         let found = recount(context, authority, parameters, &tampered, &mut rng);
         report.expect(
             matches!(&found, Err(v) if v.index == n.expect_index && v.field == n.expect_field),

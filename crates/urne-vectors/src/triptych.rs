@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use urne_crypto::encoding::{from_hex, to_hex};
 use urne_crypto::hazmat;
 use urne_crypto::triptych::{
-    Attribute, Error, Ring, Signature, Zeroizing, linking_base, verify, verify_disclosing,
+    Attribute, BatchVerifier, Error, Ring, Signature, Zeroizing, linking_base, verify,
+    verify_disclosing,
 };
 use urne_crypto::{Point, Scalar, SecretScalar};
 
@@ -39,6 +40,36 @@ pub struct TriptychVectors {
     /// Signatures that disclose an attribute (spec/08 §8.12), over the ring of a case.
     #[serde(default)]
     pub disclosing: Vec<TriptychDisclosingCase>,
+    /// Batches (spec/08 §8.9) whose false signatures cancel under equal weights.
+    #[serde(default)]
+    pub batches: Vec<TriptychBatch>,
+}
+
+/// A batch over the ring and linking base of case `over`: a batch verifier must name
+/// exactly the signatures at `failing` (push order), each failing on its own.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriptychBatch {
+    /// Batch name.
+    pub name: String,
+    /// The case whose ring and linking base the batch is over.
+    pub over: String,
+    /// The signatures, in push order.
+    pub items: Vec<TriptychBatchItem>,
+    /// The positions a correct verifier names.
+    pub failing: Vec<usize>,
+    /// The faulty weighting that would accept the batch.
+    pub defeats: String,
+}
+
+/// One signature of a batch.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriptychBatchItem {
+    /// The context bytes, hex.
+    pub context: String,
+    /// The signature bytes, hex.
+    pub signature: String,
 }
 
 /// A disclosing signature: the signer of case `over` also proves that the commitment at
@@ -317,6 +348,15 @@ fn negatives(made: &Made, other: &Made) -> Vec<TriptychNegative> {
         "the last byte cut",
         "decode length",
     );
+    let mut bad = honest.clone();
+    bad[0] = 0x02;
+    push(
+        "version-2",
+        &context,
+        bad,
+        "version byte 0x02, every other byte honest",
+        "decode version",
+    );
     for (name, signature, description, expect) in structural(made, &context) {
         push(&name, &context, signature, &description, expect);
     }
@@ -587,6 +627,35 @@ fn disclosing_negatives(made: &Made, d: &MadeDisclosing) -> Vec<TriptychNegative
         "E5",
         Some(claimed),
     );
+    // The signer's key at its index, but W answering for the next entry's commitment,
+    // whose opening it knows (its own second key, or the registrar), so `claimed` is
+    // that entry's true value: E1…E4 hold, E5 ties the commitment to the index the f
+    // make one-hot.
+    let forged = hazmat::triptych_forge_disclosing_at(
+        &made.ring,
+        &Attribute {
+            commitments: &d.commitments,
+            base: claimed,
+        },
+        index,
+        other_index,
+        &Zeroizing::new(made.secrets[index]),
+        &Zeroizing::new(scalar(&format!("{}/blinding/{other_index}", d.case.name))),
+        &made.U,
+        &context,
+        &nonces(
+            &format!("{}/another-index", d.case.name),
+            p.disclosing_nonce_count(),
+        ),
+    )
+    .expect("forge");
+    push(
+        "another-index",
+        forged.to_bytes(),
+        "the key at the signer's index, the disclosure proven for the next entry's commitment (its value, its opening)",
+        "E5",
+        Some(claimed),
+    );
     let mut bad = honest.clone();
     let w0 = p.signature_len();
     bad[w0..w0 + 32].fill(0);
@@ -607,6 +676,105 @@ fn disclosing_negatives(made: &Made, d: &MadeDisclosing) -> Vec<TriptychNegative
     out
 }
 
+/// The batches of spec/08 §8.11 over `made`'s ring: false signatures whose errors, ±H_T,
+/// cancel when every weight is 1 (`batch/cancelling-pair`: E1 off by +H_T and −H_T in
+/// two signatures) or when each signature has one weight for all its equations
+/// (`batch/cancelling-equations`: E1 off by +H_T and E2 by −H_T in one), among honest
+/// signatures.
+fn batches(made: &Made) -> Vec<TriptychBatch> {
+    let sign = |batch: &str, position: usize, signer: usize, z_A: i8, z_C: i8| {
+        let context = format!("{batch}/{position}").into_bytes();
+        let p = made.ring.parameters();
+        let signature = hazmat::triptych_sign_with_nonces(
+            &made.ring,
+            signer,
+            &Zeroizing::new(made.secrets[signer]),
+            &made.U,
+            &context,
+            &nonces(
+                &format!("{}/{batch}/{position}", made.case.name),
+                p.nonce_count(),
+            ),
+        )
+        .expect("sign");
+        let mut bytes = signature.to_bytes();
+        let len = bytes.len();
+        let shift = |bytes: &mut [u8], at: usize, by: i8| {
+            let value =
+                DalekScalar::from_canonical_bytes(bytes[at..at + 32].try_into().expect("32"))
+                    .expect("canonical");
+            let by = if by < 0 {
+                -DalekScalar::from(by.unsigned_abs())
+            } else {
+                DalekScalar::from(by.unsigned_abs())
+            };
+            bytes[at..at + 32].copy_from_slice(&(value + by).to_bytes());
+        };
+        shift(&mut bytes, len - 96, z_A);
+        shift(&mut bytes, len - 64, z_C);
+        TriptychBatchItem {
+            context: to_hex(&context),
+            signature: to_hex(&bytes),
+        }
+    };
+    let pair = "batch/cancelling-pair";
+    let equations = "batch/cancelling-equations";
+    let out = vec![
+        TriptychBatch {
+            name: pair.into(),
+            over: made.case.name.clone(),
+            items: vec![
+                sign(pair, 0, made.case.index, 0, 0),
+                sign(pair, 1, 3, 1, 0),
+                sign(pair, 2, 6, 0, 0),
+                sign(pair, 3, 11, -1, 0),
+            ],
+            failing: vec![1, 3],
+            defeats: "weights all equal to 1: items 1 and 3 have z_A + 1 and z_A − 1, E1 off by +H_T and −H_T".into(),
+        },
+        TriptychBatch {
+            name: equations.into(),
+            over: made.case.name.clone(),
+            items: vec![
+                sign(equations, 0, made.case.index, 0, 0),
+                sign(equations, 1, 7, 1, -1),
+            ],
+            failing: vec![1],
+            defeats: "one weight per signature: item 1 has z_A + 1 and z_C − 1, E1 off by +H_T and E2 by −H_T".into(),
+        },
+    ];
+    for batch in &out {
+        let named = batch_verdict(&made.ring, &made.U, &batch.items).expect("decodes");
+        assert_eq!(named, batch.failing, "{}", batch.name);
+    }
+    out
+}
+
+/// The positions a batch verifier names (empty if it accepts the batch).
+fn batch_verdict(
+    ring: &Ring,
+    U: &RistrettoPoint,
+    items: &[TriptychBatchItem],
+) -> Result<Vec<usize>, String> {
+    let mut decoded = Vec::new();
+    for (position, item) in items.iter().enumerate() {
+        let context = from_hex(&item.context).map_err(|e| format!("item {position}: {e}"))?;
+        let signature = from_hex(&item.signature).map_err(|e| format!("item {position}: {e}"))?;
+        let signature = Signature::from_bytes(&signature, ring.parameters())
+            .map_err(|e| format!("item {position}: {e}"))?;
+        decoded.push((context, signature));
+    }
+    let mut batch = BatchVerifier::new(ring, *U);
+    for (context, signature) in &decoded {
+        batch.push(context, signature);
+    }
+    match batch.verify(&mut rand::rng()) {
+        Ok(()) => Ok(Vec::new()),
+        Err(Error::Batch { invalid }) => Ok(invalid.into_iter().map(|(p, _)| p).collect()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// The file.
 pub(crate) fn generate() -> crate::VectorFile {
     let small = make_case("ring-4", 2, 2);
@@ -620,6 +788,7 @@ pub(crate) fn generate() -> crate::VectorFile {
     let disclosing = [make_disclosing(&square), make_disclosing(&odd)];
     negative.extend(disclosing_negatives(&square, &disclosing[0]));
     negative.extend(disclosing_negatives(&odd, &disclosing[1]));
+    let batches = batches(&square);
     file(
         FILE,
         &TriptychVectors {
@@ -631,6 +800,7 @@ pub(crate) fn generate() -> crate::VectorFile {
             cases: vec![small.case, odd.case, square.case],
             negative,
             disclosing: disclosing.into_iter().map(|d| d.case).collect(),
+            batches,
         },
     )
 }
@@ -793,6 +963,22 @@ pub(crate) fn check(dir: &Path, report: &mut Report) -> Result<(), String> {
             format!(
                 "{FILE}: {}: expected Reject failing only {}, got {got}",
                 case.name, case.fails_only
+            )
+        });
+    }
+    for batch in &file.batches {
+        let Some((_, ring, U, _, _)) = rings.iter().find(|r| r.0 == batch.over) else {
+            report.expect(false, || {
+                format!("{FILE}: {}: no case named {}", batch.name, batch.over)
+            });
+            continue;
+        };
+        let named = batch_verdict(ring, U, &batch.items)
+            .map_err(|e| format!("{FILE}: {}: {e}", batch.name))?;
+        report.expect(named == batch.failing, || {
+            format!(
+                "{FILE}: {}: named {named:?}, expected {:?}",
+                batch.name, batch.failing
             )
         });
     }

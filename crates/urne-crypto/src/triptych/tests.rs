@@ -525,6 +525,54 @@ fn a_batch_of_honest_signatures_verifies_and_a_bad_one_is_named() {
     }
 }
 
+/// Two signatures whose E1 errors are +H_T and −H_T, and one whose E1 and E2 errors are
+/// +H_T and −H_T: equal weights (all 1, or one per signature) would cancel them.
+#[test]
+fn a_batch_refuses_false_signatures_whose_errors_cancel_under_equal_weights() {
+    let f = fixture(16);
+    let mut up = sign_at(&f, 3, b"a");
+    up.z_A += Scalar::ONE;
+    let mut down = sign_at(&f, 11, b"b");
+    down.z_A -= Scalar::ONE;
+    let mut batch = BatchVerifier::new(&f.ring, f.U);
+    batch.push(b"h", &sign_at(&f, 2, b"h"));
+    batch.push(b"a", &up);
+    batch.push(b"b", &down);
+    assert_eq!(
+        batch.verify(&mut rand::rng()),
+        Err(Error::Batch {
+            invalid: vec![
+                (1, Error::Equation { equation: "E1" }),
+                (2, Error::Equation { equation: "E1" })
+            ]
+        })
+    );
+    let mut both = sign_at(&f, 7, b"c");
+    both.z_A += Scalar::ONE;
+    both.z_C -= Scalar::ONE;
+    let mut batch = BatchVerifier::new(&f.ring, f.U);
+    batch.push(b"c", &both);
+    assert_eq!(
+        batch.verify(&mut rand::rng()),
+        Err(Error::Batch {
+            invalid: vec![(0, Error::Equation { equation: "E1" })]
+        })
+    );
+    // The weights are what catches them: all weights equal (the test switch) lets both
+    // batches through.
+    #[cfg(feature = "test-weakened-verifier")]
+    {
+        let _equal = crate::weaken::Weakened::skip(Check::TriptychBatchRandomWeights);
+        let mut batch = BatchVerifier::new(&f.ring, f.U);
+        batch.push(b"a", &up);
+        batch.push(b"b", &down);
+        assert_eq!(batch.verify(&mut rand::rng()), Ok(()));
+        let mut batch = BatchVerifier::new(&f.ring, f.U);
+        batch.push(b"c", &both);
+        assert_eq!(batch.verify(&mut rand::rng()), Ok(()));
+    }
+}
+
 #[test]
 fn a_batch_catches_a_forgery_of_each_equation() {
     let f = fixture(16);
@@ -671,6 +719,55 @@ fn disclosing_signatures_verify_at_every_shape_and_encode_at_their_length() {
 }
 
 #[test]
+fn a_disclosure_for_another_entrys_commitment_fails_e5_only() {
+    // Key 4's holder also knows the opening of commitment 5 (district 2): W answers for
+    // index 5, everything else for index 4. E5 ties the disclosure to the index the f
+    // make one-hot, so it alone fails; a verifier that let the two rings have their own
+    // index would accept it.
+    let d = disclosing(16);
+    let nonces: Vec<SecretScalar> = (0..d.f.ring.parameters().disclosing_nonce_count())
+        .map(|_| SecretScalar::random(&mut rand::rng()))
+        .collect();
+    let claimed = d.attribute(2);
+    let statement = AttributeStatement::new(&d.f.ring, &claimed).unwrap();
+    let U = d.f.U.compress().to_bytes();
+    let tag = tag_for(&d.f.secrets[4], &d.f.U);
+    let forged = prove_with(
+        &d.f.ring,
+        4,
+        &d.f.secrets[4],
+        &tag,
+        &U,
+        b"c",
+        Some((&statement, &d.blindings[5], 5)),
+        NonceSource::explicit(&nonces, nonces.len()).unwrap(),
+        false,
+    )
+    .unwrap();
+    assert_eq!(
+        failing_equations_with(&d.f.ring, Some(&claimed), &d.f.U, b"c", &forged),
+        ["E5"]
+    );
+    // The same prover with W at the key's own index and its own opening verifies: only
+    // the index differs.
+    let own = d.attribute(1);
+    let statement = AttributeStatement::new(&d.f.ring, &own).unwrap();
+    let honest = prove_with(
+        &d.f.ring,
+        4,
+        &d.f.secrets[4],
+        &tag,
+        &U,
+        b"c",
+        Some((&statement, &d.blindings[4], 4)),
+        NonceSource::explicit(&nonces, nonces.len()).unwrap(),
+        true,
+    )
+    .unwrap();
+    verify_disclosing(&d.f.ring, &own, &d.f.U, b"c", &honest).unwrap();
+}
+
+#[test]
 fn a_disclosed_value_that_is_not_the_signers_fails_e5_only() {
     let d = disclosing(16);
     // Key 4 is in district 1; claimed as district 2 with its true blinding.
@@ -688,7 +785,7 @@ fn a_disclosed_value_that_is_not_the_signers_fails_e5_only() {
         &tag,
         &U,
         b"c",
-        Some((&statement, &d.blindings[4])),
+        Some((&statement, &d.blindings[4], 4)),
         NonceSource::explicit(&nonces, nonces.len()).unwrap(),
         false,
     )
