@@ -1097,43 +1097,12 @@ fn prove_with(
     })
 }
 
-/// Adds weight·t_k to `acc[k]` for every k, t_k = Π_j f_{j,k_j} (spec/08 §8.8): the
-/// Kronecker product of the rows f_{m−1} ⊗ … ⊗ f_0, about N·n/(n−1) multiplications, in
-/// Montgomery form (see `montgomery`). `scratch` is reused across signatures.
-fn add_ring_coefficients(
-    p: &Parameters,
-    full_f: &[Scalar],
-    weight: Scalar,
-    acc: &mut [Montgomery],
-    scratch: &mut Vec<Montgomery>,
-) {
-    let n = p.n();
-    let rows: Vec<Montgomery> = full_f.iter().map(Montgomery::from_scalar).collect();
-    scratch.clear();
-    scratch.push(Montgomery::from_scalar(&weight));
-    let mut next = Vec::with_capacity(acc.len() / n);
-    for j in (1..p.m).rev() {
-        let row = &rows[j * n..(j + 1) * n];
-        next.clear();
-        for value in scratch.iter() {
-            next.extend(row.iter().map(|f| value.mul(f)));
-        }
-        core::mem::swap(scratch, &mut next);
-    }
-    let row = &rows[..n];
-    for (slot, value) in acc.chunks_exact_mut(n).zip(scratch.iter()) {
-        for (coefficient, f) in slot.iter_mut().zip(row) {
-            coefficient.add_assign(&value.mul(f));
-        }
-    }
-}
-
 /// The weighted terms of one signature's equations (spec/08 §8.8, §8.12), added to the
 /// batch's shared coefficients; its own points and their scalars are pushed.
 struct Terms<'a> {
-    ring: &'a mut [Montgomery],
-    /// The attribute commitments' coefficients (empty if no signature discloses).
-    commitments: &'a mut [Montgomery],
+    ring: &'a mut RingCoefficients,
+    /// The attribute commitments' coefficients (of no key if no signature discloses).
+    commitments: &'a mut RingCoefficients,
     G: &'a mut Scalar,
     H: &'a mut Scalar,
     /// The coefficient of H of spec/01, the commitments' blinding base.
@@ -1142,7 +1111,6 @@ struct Terms<'a> {
     commitment: &'a mut [Scalar],
     scalars: &'a mut Vec<Scalar>,
     points: &'a mut Vec<RistrettoPoint>,
-    scratch: &'a mut Vec<Montgomery>,
 }
 
 /// Weights of E1…E5; a zero weight leaves its equation out. `attribute_base` is Q for a
@@ -1165,10 +1133,10 @@ fn add_terms(
                 disclosing: s.disclosure.is_some(),
             });
         }
-        if s.disclosure.is_some() && t.commitments.len() != p.ring_size() {
+        if s.disclosure.is_some() && t.commitments.size() != p.ring_size() {
             return Err(Error::CommitmentRingSize {
                 keys: p.ring_size(),
-                commitments: t.commitments.len(),
+                commitments: t.commitments.size(),
             });
         }
     }
@@ -1189,7 +1157,7 @@ fn add_terms(
     // E3: Σ t_k·M_k − Σ ξ^j·X_j − z·G = O.
     // E4: ξ^m·U − Σ ξ^j·Y_j − z·J = O.
     if w3 != Scalar::ZERO {
-        add_ring_coefficients(&p, &full, w3, t.ring, t.scratch);
+        t.ring.add(&full, w3);
     }
     let mut power = Scalar::ONE;
     for (X_j, Y_j) in s.X.iter().zip(&s.Y) {
@@ -1204,7 +1172,7 @@ fn add_terms(
     // E5: Σ t_k·C_k − ξ^m·Q − Σ ξ^j·W_j − z_b·H = O.
     if let (Some(d), Some(Q)) = (&s.disclosure, attribute_base) {
         if w5 != Scalar::ZERO {
-            add_ring_coefficients(&p, &full, w5, t.commitments, t.scratch);
+            t.commitments.add(&full, w5);
         }
         t.scalars.push(-w5 * power);
         t.points.push(*Q);
@@ -1221,8 +1189,8 @@ fn add_terms(
 
 /// The shared coefficients of a batch (or of one equation).
 struct Shared {
-    ring: Vec<Montgomery>,
-    commitments: Vec<Montgomery>,
+    ring: RingCoefficients,
+    commitments: RingCoefficients,
     G: Scalar,
     H: Scalar,
     H_A: Scalar,
@@ -1230,14 +1198,13 @@ struct Shared {
     commitment: Vec<Scalar>,
     scalars: Vec<Scalar>,
     points: Vec<RistrettoPoint>,
-    scratch: Vec<Montgomery>,
 }
 
 impl Shared {
     fn new(p: &Parameters, ring: usize, commitments: usize) -> Self {
         Self {
-            ring: vec![Montgomery::ZERO; ring],
-            commitments: vec![Montgomery::ZERO; commitments],
+            ring: RingCoefficients::new(*p, ring),
+            commitments: RingCoefficients::new(*p, commitments),
             G: Scalar::ZERO,
             H: Scalar::ZERO,
             H_A: Scalar::ZERO,
@@ -1245,7 +1212,6 @@ impl Shared {
             commitment: vec![Scalar::ZERO; p.m * p.n()],
             scalars: Vec::new(),
             points: Vec::new(),
-            scratch: Vec::new(),
         }
     }
 
@@ -1271,7 +1237,6 @@ impl Shared {
                 commitment: &mut self.commitment,
                 scalars: &mut self.scalars,
                 points: &mut self.points,
-                scratch: &mut self.scratch,
             },
         )
     }
@@ -1279,12 +1244,11 @@ impl Shared {
     /// One multiscalar multiplication over the ring keys (as many as have coefficients),
     /// the commitments (likewise), G, H_T, H, U, the commitment generators and the
     /// signatures' own points; true if it is the identity.
-    fn is_identity(&self, ring: &Ring, commitments: Option<&Ring>, U: &RistrettoPoint) -> bool {
+    fn sums_to_identity(self, ring: &Ring, commitments: Option<&Ring>, U: &RistrettoPoint) -> bool {
         let generators = commitment_generators();
         let p = ring.parameters;
-        let ring_coefficients: Vec<Scalar> = self.ring.iter().map(|c| c.to_scalar()).collect();
-        let commitment_coefficients: Vec<Scalar> =
-            self.commitments.iter().map(|c| c.to_scalar()).collect();
+        let ring_coefficients = self.ring.finish();
+        let commitment_coefficients = self.commitments.finish();
         let commitment_keys = commitments.map_or(&[][..], |c| &c.keys[..]);
         RistrettoPoint::vartime_multiscalar_mul(
             ring_coefficients
@@ -1351,7 +1315,7 @@ fn equation_holds(
         },
     );
     shared.add(signature, xi, weights, attribute.map(|a| &a.base))?;
-    Ok(shared.is_identity(ring, attribute.map(|a| a.commitments), linking_base))
+    Ok(shared.sums_to_identity(ring, attribute.map(|a| a.commitments), linking_base))
 }
 
 /// Verifies one signature that discloses no attribute (spec/08 §8.8), equation by
@@ -1581,7 +1545,7 @@ impl<'r> BatchVerifier<'r> {
                 shape_failures.push((position, e));
             }
         }
-        let holds = shared.is_identity(ring, self.commitments, &self.linking_base);
+        let holds = shared.sums_to_identity(ring, self.commitments, &self.linking_base);
         if holds && shape_failures.is_empty() {
             return Ok(());
         }
@@ -1660,10 +1624,10 @@ pub(crate) fn challenge_of_disclosing(
     )))
 }
 
-mod montgomery;
+mod coefficients;
 #[cfg(feature = "hazmat")]
 pub(crate) mod structural;
-use montgomery::Montgomery;
+use coefficients::RingCoefficients;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

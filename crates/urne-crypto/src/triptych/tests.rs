@@ -611,27 +611,6 @@ fn a_batch_catches_a_forgery_of_each_equation() {
 }
 
 #[test]
-fn kronecker_coefficients_are_the_products_over_digits() {
-    // t_k = Π_j f_{j,k_j} with k = Σ_j k_j·n^j, checked against the direct product.
-    for size in [8usize, 16, 64] {
-        let p = Parameters::for_ring_size(size).unwrap();
-        let n = p.n();
-        let full: Vec<Scalar> = (0..p.m() * n).map(|_| random_scalar()).collect();
-        let weight = random_scalar();
-        let mut acc = vec![Montgomery::from_scalar(&Scalar::ONE); size];
-        let mut scratch = Vec::new();
-        add_ring_coefficients(&p, &full, weight, &mut acc, &mut scratch);
-        for (k, value) in acc.iter().map(|c| c.to_scalar()).enumerate() {
-            let mut product = weight;
-            for j in 0..p.m() {
-                product *= full[j * n + (k / n.pow(j as u32)) % n];
-            }
-            assert_eq!(value, Scalar::ONE + product, "size {size}, k {k}");
-        }
-    }
-}
-
-#[test]
 fn commitment_generators_are_distinct_and_named_as_spec_08_says() {
     let g = commitment_generators();
     let mut seen: Vec<[u8; 32]> = g.G.iter().map(|p| p.compress().to_bytes()).collect();
