@@ -6,7 +6,7 @@
 //! Signing a batch of 2^16 signatures would take minutes, so the batch holds
 //! `DISTINCT` distinct signatures, each pushed several times: the verifier's work per
 //! signature does not depend on whether two are equal (nothing is cached per signature).
-//! `URNE_BENCH_CPU=1` times the batch in this thread's CPU time instead of wall time
+//! `URNE_BENCH_CPU=1` times everything in this thread's CPU time instead of wall time
 //! (Linux, 10 ms ticks): on a shared VM wall time also counts other processes' turns.
 #![allow(missing_docs, non_snake_case, clippy::expect_used, clippy::unwrap_used)]
 
@@ -64,6 +64,21 @@ fn setup(log2: u32) -> Setup {
     }
 }
 
+/// Times `routine`: wall time, or this thread's CPU time under `URNE_BENCH_CPU=1`.
+fn time<O>(b: &mut criterion::Bencher<'_>, mut routine: impl FnMut() -> O) {
+    if std::env::var("URNE_BENCH_CPU").is_ok_and(|v| v == "1") {
+        b.iter_custom(|iters| {
+            let start = cpu_time();
+            for _ in 0..iters {
+                black_box(routine());
+            }
+            cpu_time() - start
+        })
+    } else {
+        b.iter_batched(|| (), |()| routine(), BatchSize::PerIteration)
+    }
+}
+
 fn context(i: usize) -> Vec<u8> {
     format!("petition 1, bucket 0, text hash …, one-time key {i}").into_bytes()
 }
@@ -81,7 +96,7 @@ fn triptych(c: &mut Criterion) {
         group.measurement_time(Duration::from_secs(if log2 == 16 { 30 } else { 10 }));
         let (index, secret) = &s.secrets[0];
         group.bench_function("sign", |b| {
-            b.iter(|| {
+            time(b, || {
                 sign(&s.ring, *index, secret, &s.U, &context(0), &mut rand::rng()).expect("sign")
             })
         });
@@ -103,7 +118,7 @@ fn triptych(c: &mut Criterion) {
         );
         let p = s.ring.parameters();
         group.bench_function("verify one (decode + per-equation check)", |b| {
-            b.iter(|| {
+            time(b, || {
                 let sig = Signature::from_bytes(&signatures[0].1, p).expect("decode");
                 verify(&s.ring, &s.U, &signatures[0].0, &sig).expect("valid");
             })
@@ -119,17 +134,7 @@ fn triptych(c: &mut Criterion) {
                 }
                 black_box(verifier.verify(&mut rand::rng())).expect("valid batch")
             };
-            if std::env::var("URNE_BENCH_CPU").is_ok_and(|v| v == "1") {
-                b.iter_custom(|iters| {
-                    let start = cpu_time();
-                    for _ in 0..iters {
-                        run();
-                    }
-                    cpu_time() - start
-                })
-            } else {
-                b.iter_batched(|| (), |()| run(), BatchSize::PerIteration)
-            }
+            time(b, run)
         });
         group.finish();
     }
