@@ -24,8 +24,16 @@ use crate::records::{audit_body, cast_body};
 pub struct BoothError {
     /// The input at fault (`credential`, `selections[1]`, `receipt.inclusion`).
     pub field: String,
-    /// What was wrong, for people.
+    /// What was wrong, for people (English).
     pub message: String,
+    /// For the mistakes a voter makes and can mend, a stable code the page words in
+    /// the voter's language (spec/60 §60.2): `credential-length`, `credential-character`,
+    /// `credential-checksum`, `selection`, `receipt`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+    /// The values the code's wording needs (a position, a count), in its order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
 }
 
 impl BoothError {
@@ -33,6 +41,42 @@ impl BoothError {
         Self {
             field: field.into(),
             message: message.into(),
+            code: None,
+            args: Vec::new(),
+        }
+    }
+
+    /// The same error, with the code the page translates.
+    pub(crate) fn coded(mut self, code: &'static str, args: Vec<String>) -> Self {
+        self.code = Some(code);
+        self.args = args;
+        self
+    }
+
+    /// The error with `code` unless it has one already.
+    pub(crate) fn or_code(self, code: &'static str) -> Self {
+        if self.code.is_some() {
+            self
+        } else {
+            self.coded(code, Vec::new())
+        }
+    }
+
+    /// A credential the voter typed that does not parse: which mistake, coded.
+    fn credential(e: &urne_credential::CredentialError) -> Self {
+        use urne_credential::CredentialError as E;
+        let plain = Self::new("credential", e.to_string());
+        match e {
+            E::Length { expected, found } => plain.coded(
+                "credential-length",
+                vec![expected.to_string(), found.to_string()],
+            ),
+            E::Character { position, found } => plain.coded(
+                "credential-character",
+                vec![position.to_string(), found.to_string()],
+            ),
+            E::Checksum => plain.coded("credential-checksum", Vec::new()),
+            _ => plain,
         }
     }
 }
@@ -271,8 +315,7 @@ impl Booth {
 
     /// The public key of a credential (spec/22 §22.1), or what is wrong with its text.
     pub fn credential_key(text: &str) -> Result<String, BoothError> {
-        let credential = Credential::parse(text.trim())
-            .map_err(|e| BoothError::new("credential", e.to_string()))?;
+        let credential = Credential::parse(text.trim()).map_err(|e| BoothError::credential(&e))?;
         Ok(hex::encode(credential.public().to_bytes()))
     }
 
@@ -287,8 +330,8 @@ impl Booth {
     ) -> Result<MadeBallot, BoothError> {
         self.pending = None;
         let loaded = self.loaded()?;
-        let credential = Credential::parse(credential.trim())
-            .map_err(|e| BoothError::new("credential", e.to_string()))?;
+        let credential =
+            Credential::parse(credential.trim()).map_err(|e| BoothError::credential(&e))?;
         let contests = loaded.election.manifest().contests();
         if selections.len() != contests.len() {
             return Err(BoothError::new(
@@ -322,6 +365,7 @@ impl Booth {
         .map_err(|e| match e {
             urne_ballot::BallotError::InvalidSelection { contest, detail } => {
                 BoothError::new(format!("selections[{contest}]"), detail)
+                    .coded("selection", vec![(contest + 1).to_string()])
             }
             other => BoothError::new("ballot", other.to_string()),
         })?;

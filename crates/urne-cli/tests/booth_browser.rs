@@ -3,7 +3,8 @@
 //! test, with an election set up by the `urne` commands. A voter is refused an invalid
 //! selection with its message, audits a ballot (which `urne audit` then checks), casts
 //! one, downloads the receipt (which `urne receipt check` accepts) and checks it in the
-//! page; after the tally the results page shows the totals. Screenshots of the main
+//! page; another votes with the keyboard alone; a trap in the module is recovered from;
+//! after the tally the results page shows the totals. Screenshots of the main
 //! pages go to `target/tmp/booth-browser/`, with the time to encrypt and prove a
 //! 10-option approval ballot in the page (printed, never asserted).
 //!
@@ -101,6 +102,10 @@ struct Browser {
 }
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+// WebDriver's key codes (W3C WebDriver §17.4.2).
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
+const SPACE: &str = "\u{E00D}";
 
 impl Browser {
     fn start(profile: &Path, downloads: &Path) -> Self {
@@ -277,6 +282,52 @@ impl Browser {
         .unwrap_or_else(|e| panic!("script failed: {e}"))
     }
 
+    /// Presses keys as a keyboard does (WebDriver key actions on whatever has the
+    /// focus): no element is targeted, so only what the keyboard reaches is reached.
+    fn keys(&self, keys: &str) {
+        let actions: Vec<Value> = keys
+            .chars()
+            .flat_map(|k| {
+                [
+                    json!({"type": "keyDown", "value": k.to_string()}),
+                    json!({"type": "keyUp", "value": k.to_string()}),
+                ]
+            })
+            .collect();
+        self.call(
+            "POST",
+            "/actions",
+            Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})),
+        )
+        .unwrap_or_else(|e| panic!("pressing {keys:?}: {e}"));
+    }
+
+    /// Presses Tab until the focus is on `css` (the page renders asynchronously, so it
+    /// waits for the element first), and checks the focus is visible there.
+    fn tab_to(&self, css: &str) {
+        self.wait(css);
+        for _ in 0..60 {
+            let at = self.script(
+                "return document.activeElement.matches(arguments[0])",
+                json!([css]),
+            );
+            if at == json!(true) {
+                let outline = self.script(
+                    "const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth]",
+                    json!([]),
+                );
+                assert!(
+                    outline[0] != "none" && outline[1] != "0px",
+                    "the focus on {css} is not visible: {outline}"
+                );
+                return;
+            }
+            self.keys(TAB);
+        }
+        let at = self.script("return document.activeElement.outerHTML", json!([]));
+        panic!("Tab never reached {css}; the focus is on {at}");
+    }
+
     fn screenshot(&self, dir: &Path, name: &str) {
         let png = self.call("GET", "/screenshot", None).unwrap();
         use base64::Engine as _;
@@ -438,7 +489,7 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    std::fs::write(dir.join("voters.csv"), "id\nalice\nbob\n").unwrap();
+    std::fs::write(dir.join("voters.csv"), "id\nalice\nbob\ncarol\n").unwrap();
     walk.ok(&[
         "registrar",
         "issue",
@@ -502,6 +553,25 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     browser.click("#credential-continue");
     let refused = browser.text("#credential-error");
     assert!(refused.starts_with("Error: "), "{refused}");
+    // The module's coded errors are worded in the page's language (spec/60 §60.2).
+    browser.script(
+        "document.getElementById('credential').value = ''",
+        json!([]),
+    );
+    browser.type_in("#credential", "ABCD-EFGH-0JKL-MNPQ-RSTU-VWXY");
+    browser.click("#credential-continue");
+    assert_eq!(
+        browser.text("#credential-error"),
+        "Error: Character 9 of the credential, \u{201c}0\u{201d}, cannot be in a credential (there is no 0, O, I or l)."
+    );
+    browser.click("button.lang");
+    browser.type_in("#credential", "ABCD-EFGH-0JKL-MNPQ-RSTU-VWXY");
+    browser.click("#credential-continue");
+    assert_eq!(
+        browser.text("#credential-error"),
+        "Erreur: Le caractère 9 du code, \u{ab} 0 \u{bb}, ne peut pas figurer dans un code de vote (il n'y a ni 0, ni O, ni I, ni l)."
+    );
+    browser.click("button.lang");
     browser.script(
         "document.getElementById('credential').value = ''",
         json!([]),
@@ -586,6 +656,20 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     let refused = browser.text("#ballot-error");
     assert!(refused.contains("(selections[1])"), "{refused}");
     browser.script("booth.choices[1].values = window.savedChoice;", json!([]));
+
+    // A trap in the module (a request larger than its memory can hold aborts it: a real
+    // WebAssembly `unreachable`) leaves that instance unusable. The page drops it, loads a
+    // fresh one, says so, and the voter makes the ballot again (spec/60 §60.2).
+    let trap = browser.script(
+        "try { MODULE_EXPORTS.booth_input(4294967295); return 'no trap'; }
+         catch (e) { return e instanceof WebAssembly.RuntimeError ? 'trapped' : String(e); }",
+        json!([]),
+    );
+    assert_eq!(trap, json!("trapped"));
+    browser.click("#encrypt");
+    let restarted = browser.text("#module-restarted");
+    assert!(restarted.contains("has been restarted"), "{restarted}");
+    assert_eq!(browser.text("#step"), "4. Review");
 
     // Audit: the opening is shown and posted; `urne audit` and the public lookup agree.
     browser.click("#encrypt");
@@ -795,6 +879,33 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
         "2",
     ]);
     walk.ok(&["vote", "--cast", "credentials/bob.pending"]);
+    // Carol votes with the keyboard alone: Tab to each control, Space to choose, Enter to
+    // submit or press a button; the focus is visible wherever it lands (spec/60 §60.4).
+    let carol = std::fs::read_to_string(dir.join("credentials/carol.credential")).unwrap();
+    browser.go(&format!("{site}/booth/#{election}"));
+    browser.tab_to("#credential");
+    browser.keys(carol.trim());
+    browser.keys(ENTER);
+    browser.wait_text("#step", "3. Your choices");
+    browser.tab_to("#contest-0-option-0");
+    browser.keys(SPACE);
+    browser.tab_to("#contest-1-option-1");
+    browser.keys(SPACE);
+    browser.tab_to("#contest-2-blank");
+    browser.keys(SPACE);
+    browser.tab_to("#review");
+    browser.keys(ENTER);
+    browser.wait_text("#step", "4. Review");
+    assert_eq!(
+        browser.text("#review-list"),
+        "President\nAda\nProjects\nLibrary\nBudget\nBlank vote"
+    );
+    browser.tab_to("#encrypt");
+    browser.keys(ENTER);
+    browser.tab_to("#cast");
+    browser.keys(ENTER);
+    browser.wait("#cast-done");
+    browser.screenshot(&shots, "booth-keyboard-cast");
     walk.ok(&["election", "close", authority[0], authority[1], e[0], e[1]]);
     for t in 1..=2 {
         let args = trustee(t, "decrypt");
@@ -809,7 +920,7 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
         json!([]),
     );
     // Ada, Alan, Grace, blank; Parks, Library, Bike lanes; Park, Pool, Lanes, blank.
-    assert_eq!(counts, json!([0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0]));
+    assert_eq!(counts, json!([1, 0, 1, 1, 1, 2, 1, 1, 1, 1, 1]));
     // Greedy funding of three projects with one approval each: Lanes (200) fits whatever
     // the order; the page names what the verified result funds.
     let funded = browser.text("#funded-2");
@@ -817,7 +928,7 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
         funded.starts_with("Funded: ") && funded.contains("Lanes"),
         "{funded}"
     );
-    assert!(browser.text("#counted").starts_with("2 ballots counted"));
+    assert!(browser.text("#counted").starts_with("3 ballots counted"));
     // On the board too, the skip link keeps the page it is on.
     press_skip_link(&browser);
     assert_eq!(
@@ -868,7 +979,7 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
            const times = [];
            for (let i = 0; i < 20; i++) {
              const t0 = performance.now();
-             call(OP.ballot, {credential, selections, seed: freshSeed()});
+             call(OP.ballot, {credential, selections});
              times.push(performance.now() - t0);
            }
            done(times);

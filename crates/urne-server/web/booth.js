@@ -32,6 +32,31 @@ function show(step, ...content) {
   heading.focus();
 }
 
+// After a trap (common.js ModuleTrapped): a fresh instance of the module, the election
+// loaded into it again, and the voter back at the review of their choices (or at the
+// credential, if the trap came before) to make the ballot again. Nothing was posted.
+async function recover(e) {
+  booth.made = null;
+  booth.outcome = null;
+  booth.restarted = e;
+  try {
+    booth.call = await loadModule();
+    if (booth.info && booth.info.params) booth.view = booth.call(OP.load, booth.info.params);
+    booth.step = booth.credential && booth.choices ? "review" : "election";
+  } catch (again) {
+    booth.error = again;
+  }
+  render();
+}
+
+// The notice of a restart, shown once on the step the voter is sent back to.
+function restartNotice() {
+  if (!booth.restarted) return null;
+  const notice = el("p", { class: "error", role: "alert", id: "module-restarted" }, booth.restarted.message);
+  booth.restarted = null;
+  return notice;
+}
+
 function failure(e) {
   return el("p", { class: "error", role: "alert" }, `${t("error")}: ${e.message}`, e.field ? ` (${e.field})` : "");
 }
@@ -101,6 +126,7 @@ function renderElection() {
       el("p", {}, el("strong", {}, t("fingerprint"))),
       el("p", { class: "hash", id: "context-hash" }, booth.view.context_hash),
       el("p", { class: "muted" }, t("fingerprint_help"))),
+    restartNotice(),
     credentialForm());
   show("election", ...parts);
 }
@@ -124,6 +150,7 @@ function credentialForm() {
         booth.step = "choose";
         render();
       } catch (e) {
+        if (e.trapped) return recover(e);
         problem.textContent = `${t("error")}: ${e.message}`;
         input.setAttribute("aria-invalid", "true");
         input.focus();
@@ -257,17 +284,18 @@ function renderReview() {
       announce(t("encrypting"));
       try {
         const started = performance.now();
-        booth.made = booth.call(OP.ballot, { credential: booth.credential, selections: booth.choices, seed: freshSeed() });
+        booth.made = booth.call(OP.ballot, { credential: booth.credential, selections: booth.choices });
         booth.made.ms = performance.now() - started;
         booth.step = "ballot";
         render();
       } catch (e) {
+        if (e.trapped) return recover(e);
         encrypt.disabled = false;
         problem.replaceChildren(failure(e));
       }
     },
   }, t("encrypt"));
-  show("review", list, problem,
+  show("review", restartNotice(), list, problem,
     el("button", { type: "button", class: "secondary", onclick: () => { booth.step = "choose"; render(); } }, t("back")),
     encrypt);
 }
@@ -281,7 +309,7 @@ function renderBallot() {
     buttons.forEach((b) => { b.disabled = true; });
     announce(t("posting"));
     try {
-      const outcome = booth.call(op, { seed: freshSeed() });
+      const outcome = booth.call(op, {});
       const posted = await api("/v1/records", {
         method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ record: outcome.record }),
       });
@@ -296,12 +324,25 @@ function renderBallot() {
         booth.receiptError = null;
         booth.step = "cast";
         render();
-        makeReceipt().catch((e) => { booth.receiptError = e; render(); });
+        makeReceipt().catch(async (e) => {
+          // The ballot is on the board: after a trap, a fresh module makes its receipt.
+          if (e.trapped) {
+            try {
+              booth.call = await loadModule();
+              return await makeReceipt();
+            } catch (again) {
+              e = again;
+            }
+          }
+          booth.receiptError = e;
+          render();
+        });
       } else {
         booth.step = "audit";
         render();
       }
     } catch (e) {
+      if (e.trapped) return recover(e);
       // The module has spent this ballot (cast or audit wipes it) whatever the board
       // answered: a new ballot from the same choices is the way on.
       problem.replaceChildren(failure(e),
