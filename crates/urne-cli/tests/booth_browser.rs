@@ -255,13 +255,20 @@ impl Browser {
         .unwrap();
     }
 
+    /// The element's text. The page re-renders as its answers arrive: an element found a
+    /// moment before may be replaced before its text is read, so it is found again.
     fn text(&self, css: &str) -> String {
-        let id = self.wait(css);
-        self.call("GET", &format!("/element/{id}/text"), None)
-            .unwrap()
-            .as_str()
-            .unwrap()
-            .to_owned()
+        for _ in 0..50 {
+            let id = self.wait(css);
+            match self.call("GET", &format!("/element/{id}/text"), None) {
+                Ok(text) => return text.as_str().unwrap().to_owned(),
+                Err(e) if e.contains("stale element") => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                Err(e) => panic!("reading {css}: {e}"),
+            }
+        }
+        panic!("{css} kept being replaced while its text was read");
     }
 
     fn script(&self, script: &str, args: Value) -> Value {
@@ -350,48 +357,52 @@ fn press_skip_link(browser: &Browser) {
     std::thread::sleep(Duration::from_millis(300));
 }
 
-#[test]
-fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page_shows_the_totals()
-{
+/// Whether the browser test must be skipped (loudly): Chromium, chromedriver or the
+/// bundle is missing and `URNE_REQUIRE_BROWSER=1` is not set (with it, a panic).
+fn skip_without_browser() -> bool {
     let missing = missing();
-    if !missing.is_empty() {
-        let required = std::env::var("URNE_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-        assert!(
-            !required,
-            "URNE_REQUIRE_BROWSER=1 and the browser test cannot run: {missing:?}"
-        );
-        // Straight to the process's stderr: libtest hides what a passing test prints with
-        // eprintln!, and a skip must be seen.
-        let bar = "!".repeat(80);
-        let mut loud = format!(
-            "\n{bar}\n!! SKIPPED: the browser test of the booth (booth_browser.rs) did not run:\n"
-        );
-        for m in &missing {
-            loud += &format!("!!   missing {m}\n");
-        }
-        loud +=
-            "!! .ci/run installs them and sets URNE_REQUIRE_BROWSER=1 so it never skips there.\n";
-        loud += &format!("{bar}\n\n");
-        use std::io::Write as _;
-        let _ = std::io::stderr().write_all(loud.as_bytes());
-        return;
+    if missing.is_empty() {
+        return false;
     }
-    let dir = std::env::temp_dir().join(format!("urne-booth-browser-{}", std::process::id()));
+    let required = std::env::var("URNE_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    assert!(
+        !required,
+        "URNE_REQUIRE_BROWSER=1 and the browser test cannot run: {missing:?}"
+    );
+    // Straight to the process's stderr: libtest hides what a passing test prints with
+    // eprintln!, and a skip must be seen.
+    let bar = "!".repeat(80);
+    let mut loud = format!(
+        "\n{bar}\n!! SKIPPED: the browser test of the booth (booth_browser.rs) did not run:\n"
+    );
+    for m in &missing {
+        loud += &format!("!!   missing {m}\n");
+    }
+    loud += "!! .ci/run installs them and sets URNE_REQUIRE_BROWSER=1 so it never skips there.\n";
+    loud += &format!("{bar}\n\n");
+    use std::io::Write as _;
+    let _ = std::io::stderr().write_all(loud.as_bytes());
+    true
+}
+
+/// A fresh directory and `urne serve` on it, with the booth's bundle: the directory,
+/// where screenshots go, the site's address, the walk of `urne` commands against it, and
+/// the server (stopped when dropped).
+fn board(name: &str) -> (PathBuf, PathBuf, String, Walk, Server) {
+    let dir = std::env::temp_dir().join(format!("urne-{name}-browser-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("booth-browser");
     std::fs::create_dir_all(&shots).unwrap();
     std::fs::write(dir.join("serve.toml"), "checkpoint_interval_ms = 300\n").unwrap();
-    std::fs::write(dir.join("manifest.toml"), MANIFEST).unwrap();
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = format!("127.0.0.1:{}", free_port());
     let site = format!("http://{listen}");
     let walk = Walk {
         dir: dir.clone(),
         board: site.clone(),
         board_key_file: None,
     };
-    let _server = Server(
+    let server = Server(
         walk.command(&[
             "serve",
             "--config",
@@ -415,6 +426,17 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    (dir, shots, site, walk, server)
+}
+
+#[test]
+fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page_shows_the_totals()
+{
+    if skip_without_browser() {
+        return;
+    }
+    let (dir, shots, site, walk, _server) = board("booth");
+    std::fs::write(dir.join("manifest.toml"), MANIFEST).unwrap();
 
     // The authority, two trustees and the registrar set the election up for voting.
     let authority = ["--key", "data/authority.key"];
@@ -1000,6 +1022,286 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     );
     eprintln!("{line}");
     std::fs::write(shots.join("measure.txt"), format!("{line}\n")).unwrap();
+    drop(browser);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The public pages of a petition and of a sitting (spec/61 §61.4–§61.5), driven in the
+/// browser: a petition signed by two wallets out of three and closed at its threshold,
+/// and a sitting with a roll-call division; the list shows both with their counts, and
+/// each page shows what the board's log holds, in English and in French.
+#[test]
+fn the_public_pages_show_a_petition_and_a_sitting_as_their_records_say() {
+    if skip_without_browser() {
+        return;
+    }
+    let (dir, shots, site, walk, _server) = board("pages");
+    // Petition commands read the log under the board's key, given out of band.
+    let walk = Walk {
+        board_key_file: Some("data/board.vkey"),
+        ..walk
+    };
+    let authority = ["--key", "data/authority.key"];
+
+    // A petition: three wallets in one bucket of 4, one registrar, threshold 2.
+    std::fs::write(dir.join("pass"), "a citizen's passphrase\n").unwrap();
+    std::fs::write(dir.join("text.txt"), "Open the library on Sundays.\n").unwrap();
+    std::fs::create_dir_all(dir.join("requests")).unwrap();
+    let registry = "5e".repeat(32);
+    let registrar = walk.ok(&["keygen", "--role", "authority", "--out", "registrar.key"]);
+    let registrar = field(&registrar, "public key:").to_owned();
+    let registrars = ["--registrar-threshold", "1", "--registrar", &registrar];
+    for i in 0..3 {
+        let w = format!("wallet{i}.bin");
+        let base = ["--wallet", w.as_str(), "--passphrase-file", "pass"];
+        walk.ok(&[&["wallet", "new", "--district", "1"][..], &base].concat());
+        let out = format!("requests/person{i}");
+        walk.ok(&[
+            &["wallet", "enrol", "--registry", &registry, "--out", &out][..],
+            &registrars,
+            &base,
+        ]
+        .concat());
+    }
+    walk.ok(&[
+        "registry",
+        "snapshot",
+        "--registry",
+        &registry,
+        "--requests",
+        "requests",
+        "--bucket-bits",
+        "2",
+        "--out",
+        "snapshot.bin",
+    ]);
+    walk.ok(&[
+        "registry",
+        "cosign",
+        "--snapshot",
+        "snapshot.bin",
+        "--key",
+        "registrar.key",
+        "--registrar",
+        "0",
+    ]);
+    let created = walk.ok(&[
+        &[
+            "petition",
+            "create",
+            "--name",
+            "Sunday library",
+            "--text",
+            "text.txt",
+            "--threshold",
+            "2",
+            "--deadline",
+            "1900000000",
+            "--scope",
+            "City council",
+            "--registry",
+            &registry,
+            "--min-snapshot",
+            "1",
+            "--min-bucket-bits",
+            "2",
+            "--min-real-keys",
+            "2",
+        ][..],
+        &registrars,
+        &authority,
+    ]
+    .concat());
+    let petition = field(&created, "petition:").to_owned();
+    let p = ["--petition", petition.as_str()];
+    walk.ok(&[
+        &["petition", "open"][..],
+        &p,
+        &authority,
+        &["--snapshot", "snapshot.bin"],
+    ]
+    .concat());
+    for i in 0..2 {
+        let w = format!("wallet{i}.bin");
+        walk.ok(&[
+            &[
+                "petition",
+                "sign",
+                "--wallet",
+                &w,
+                "--passphrase-file",
+                "pass",
+            ][..],
+            &p,
+            &["--min-bucket", "4", "--min-real-keys", "2"],
+        ]
+        .concat());
+    }
+    walk.ok(&[&["petition", "close"][..], &p, &authority].concat());
+
+    // A sitting: four members, three present, one roll-call division (2 for, 1 against).
+    let clerk = walk.ok(&["keygen", "--role", "authority", "--out", "clerk.key"]);
+    let clerk = field(&clerk, "public key:").to_owned();
+    let mut roster = String::from("version = 1\ngroups = [\"Left\", \"Right\"]\n");
+    for m in 0..4 {
+        let out = walk.ok(&["keygen", "--role", "member", "--out", &format!("m{m}.key")]);
+        roster.push_str(&format!(
+            "\n[[member]]\nname = \"Member {m}\"\ngroup = \"{}\"\nkey = \"{}\"\n",
+            if m % 2 == 0 { "Left" } else { "Right" },
+            field(&out, "public key:")
+        ));
+    }
+    std::fs::write(dir.join("roster.toml"), roster).unwrap();
+    std::fs::write(dir.join("bill.txt"), "A bill.\n").unwrap();
+    let officer = "data/authority.key";
+    let opened = walk.ok(&[
+        "assembly", "chamber", "open", "--key", officer, "--name", "Council", "--clerk", &clerk,
+        "--quorum", "1/2",
+    ]);
+    let chamber = field(&opened, "chamber:").to_owned();
+    let ch = ["--chamber", chamber.as_str()];
+    walk.ok(&[
+        "assembly",
+        "roster",
+        "post",
+        ch[0],
+        ch[1],
+        "--key",
+        "clerk.key",
+        "--members",
+        "roster.toml",
+    ]);
+    let opened = walk.ok(&[
+        "assembly",
+        "sitting",
+        "open",
+        "--key",
+        officer,
+        "--name",
+        "Monday sitting",
+        ch[0],
+        ch[1],
+    ]);
+    let sitting = field(&opened, "sitting:").to_owned();
+    let s = ["--sitting", sitting.as_str()];
+    walk.ok(&[
+        "assembly", "chamber", "start", ch[0], ch[1], "--key", officer,
+    ]);
+    walk.ok(&["assembly", "sitting", "start", s[0], s[1], "--key", officer]);
+    for m in 0..3 {
+        walk.ok(&[
+            "assembly",
+            "presence",
+            s[0],
+            s[1],
+            "--key",
+            &format!("m{m}.key"),
+        ]);
+    }
+    walk.ok(&[
+        "assembly", "division", "open", s[0], s[1], "--key", officer, "--text", "bill.txt",
+        "--window", "0",
+    ]);
+    for (m, choice) in [(0, "for"), (1, "against"), (2, "for")] {
+        walk.ok(&[
+            "assembly",
+            "vote",
+            s[0],
+            s[1],
+            "--key",
+            &format!("m{m}.key"),
+            "--division",
+            "1",
+            "--choice",
+            choice,
+            "--board-key-file",
+            "data/board.vkey",
+        ]);
+    }
+    walk.ok(&[
+        "assembly",
+        "division",
+        "close",
+        s[0],
+        s[1],
+        "--key",
+        officer,
+        "--division",
+        "1",
+    ]);
+    walk.ok(&["assembly", "result", s[0], s[1], "--post", "--key", officer]);
+
+    let downloads = dir.join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let browser = Browser::start(&dir.join("chromium-profile"), &downloads);
+
+    // The list: each context with its phase and counts.
+    browser.go(&format!("{site}/board/"));
+    browser.wait("#checkpoint-size");
+    let rows = browser.script(
+        "return Array.from(document.querySelectorAll('#contexts tbody tr'), r => Array.from(r.cells, c => c.textContent))",
+        json!([]),
+    );
+    let row = |name: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r[0] == name)
+            .unwrap_or_else(|| panic!("no {name} in {rows}"))
+            .clone()
+    };
+    assert_eq!(
+        row("Sunday library"),
+        json!([
+            "Sunday library",
+            "petition",
+            "reached",
+            "2 signatures, 0 withdrawn"
+        ])
+    );
+    let listed = row("Monday sitting");
+    assert_eq!(listed[1], "sitting", "{listed}");
+    assert_eq!(listed[3], "1 divisions, 3 present, 3 votes", "{listed}");
+    browser.screenshot(&shots, "board-home-petition-sitting");
+
+    // The petition's page, reached from the list.
+    browser.click(&format!("a[href='#petition/{petition}']"));
+    assert_eq!(browser.text("#signatures"), "2");
+    assert_eq!(browser.text("#phase"), "reached");
+    let chart = browser.script(
+        "return document.querySelector('svg.chart').getAttribute('aria-label')",
+        json!([]),
+    );
+    assert_eq!(chart, json!("signatures: 2; Threshold: 2"));
+    browser.screenshot(&shots, "board-petition");
+
+    // The sitting's page: members, presence, the division's counts as a chart.
+    browser.go(&format!("{site}/board/#sitting/{sitting}"));
+    browser.wait_text("main h1", "Monday sitting");
+    let table = browser.script(
+        "return Array.from(document.querySelectorAll('main table tbody tr'), r => [r.cells[0].textContent, r.cells[1].textContent])",
+        json!([]),
+    );
+    assert_eq!(
+        &table.as_array().unwrap()[1..3],
+        &[json!(["Members", "4"]), json!(["present", "3"])]
+    );
+    let chart = browser.script(
+        "return document.querySelector('svg.chart').getAttribute('aria-label')",
+        json!([]),
+    );
+    assert_eq!(chart, json!("for: 2; against: 1; abstain: 0"));
+    browser.screenshot(&shots, "board-sitting");
+    // In French, the page's own words change; the board's data does not.
+    browser.click("button.lang");
+    browser.wait_text("main h2", "votes en séance");
+    let members = browser.script(
+        "return document.querySelectorAll('main table tbody tr')[1].cells[0].textContent",
+        json!([]),
+    );
+    assert_eq!(members, json!("Membres"));
+    assert_eq!(browser.text("#phase"), "en séance");
+    browser.click("button.lang");
     drop(browser);
     std::fs::remove_dir_all(&dir).unwrap();
 }

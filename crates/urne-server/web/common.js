@@ -116,7 +116,7 @@ const TEXTS = {
     step_cast: "Bulletin déposé", step_audit: "Bulletin audité (non déposé)",
     fingerprint: "Empreinte du scrutin (hachage de contexte)",
     fingerprint_help: "Comparez-la avec l'empreinte publiée par l'organisateur du scrutin. Si elles diffèrent, ne votez pas ici.",
-    phase_names: { setup: "préparation", ceremony: "cérémonie des clés", registration: "inscription", voting: "vote ouvert", closed: "clos", tallying: "dépouillement", published: "résultats publiés", draft: "brouillon", open: "ouverte", reached: "seuil atteint", not_reached: "seuil non atteint", suspended: "suspendu", voided: "annulé" },
+    phase_names: { setup: "préparation", ceremony: "cérémonie des clés", registration: "inscription", voting: "vote ouvert", closed: "clos", tallying: "dépouillement", published: "résultats publiés", draft: "brouillon", open: "ouverte", reached: "seuil atteint", "not-reached": "seuil non atteint", suspended: "suspendu", voided: "annulé", "in-session": "en séance", "in-force": "en vigueur" },
     wrong_election: "Le module a calculé les paramètres du scrutin {0}, et non de {1} : ce tableau sert sous cette adresse les paramètres d'un autre scrutin.",
     new_ballot: "Faire un nouveau bulletin",
     phase: "Phase", not_voting: "Ce scrutin est en phase « {0} » : les bulletins ne sont acceptés que pendant le vote.",
