@@ -29,7 +29,8 @@ pub const ABI_VERSION: u32 = 3;
 pub const OP_LOAD: u32 = 1;
 /// `credential`: `{credential}` → the public key, hex.
 pub const OP_CREDENTIAL: u32 = 2;
-/// `ballot`: `{credential, selections}` and a seed → [`crate::MadeBallot`].
+/// `ballot`: `{credential?, selections}` and a seed → [`crate::MadeBallot`] (no
+/// credential in an anonymous election: the opened wallet signs).
 pub const OP_BALLOT: u32 = 3;
 /// `cast`: `{}` and a seed → [`crate::CastOutcome`].
 pub const OP_CAST: u32 = 4;
@@ -41,6 +42,9 @@ pub const OP_RECEIPT: u32 = 6;
 /// [`crate::ReceiptCheck`]; with a quorum, the later checkpoint must carry cosignatures
 /// of at least `quorum` of the witness vkeys given (spec/52 §52.3, spec/13).
 pub const OP_RECEIPT_CHECK: u32 = 7;
+/// `wallet`: `{wallet, passphrase}` → [`crate::WalletView`]: opens the voter's wallet for
+/// the loaded anonymous election (spec/60 §60.2).
+pub const OP_WALLET: u32 = 8;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -52,9 +56,19 @@ struct CredentialRequest {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BallotRequest {
-    #[serde(deserialize_with = "secret")]
-    credential: Zeroizing<String>,
+    /// Absent in an anonymous election: the opened wallet signs.
+    #[serde(default, deserialize_with = "optional_secret")]
+    credential: Option<Zeroizing<String>>,
     selections: Vec<Selection>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WalletRequest {
+    /// The wallet file's bytes, hex (sealed under the passphrase: not a secret alone).
+    wallet: String,
+    #[serde(deserialize_with = "secret")]
+    passphrase: Zeroizing<String>,
 }
 
 /// The request of an operation whose only input is its seed.
@@ -89,9 +103,15 @@ struct ReceiptCheckRequest {
     quorum: usize,
 }
 
-/// A secret string (the credential), wiped when the request is dropped.
+/// A secret string (the credential, a passphrase), wiped when the request is dropped.
 fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Zeroizing<String>, D::Error> {
     String::deserialize(d).map(Zeroizing::new)
+}
+
+fn optional_secret<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Zeroizing<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(|s| s.map(Zeroizing::new))
 }
 
 fn request<T: DeserializeOwned>(input: &[u8]) -> Result<T, BoothError> {
@@ -140,7 +160,11 @@ fn run(booth: &mut Booth, op: u32, input: &[u8], seed: &mut [u8; 32]) -> Result<
         }
         OP_BALLOT => {
             let r: BallotRequest = request(input)?;
-            answer(booth.make_ballot(&r.credential, &r.selections, take_seed(seed)?)?)
+            answer(booth.make_ballot(
+                r.credential.as_deref().map(String::as_str),
+                &r.selections,
+                take_seed(seed)?,
+            )?)
         }
         OP_CAST => {
             let NoRequest {} = request(input)?;
@@ -174,6 +198,14 @@ fn run(booth: &mut Booth, op: u32, input: &[u8], seed: &mut [u8; 32]) -> Result<
                 "size": checkpoint.size(),
                 "root": checkpoint.root().to_hex(),
             }))
+        }
+        OP_WALLET => {
+            let r: WalletRequest = request(input)?;
+            let file = Zeroizing::new(
+                strict_hex::decode(&r.wallet)
+                    .ok_or_else(|| BoothError::new("wallet", "not lowercase hex"))?,
+            );
+            answer(booth.open_wallet(&file, &r.passphrase)?)
         }
         // Whatever is wrong with a receipt, the voter learns one thing first: it does not
         // hold (the detail names the field).

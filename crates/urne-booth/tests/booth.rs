@@ -62,6 +62,8 @@ fn setup() -> Setup {
             manifest: hex::encode(manifest.to_bytes()),
             joint_key: hex::encode(key.to_bytes()),
             credential_root: hex::encode(root),
+            eligibility: None,
+            snapshot: None,
         },
         credential: Credential::generate(&mut rng),
         manifest,
@@ -147,7 +149,7 @@ fn cast_record_is_the_clis_and_passes_the_boards_checks() {
     let mut booth = Booth::default();
     booth.load(&s.params).unwrap();
     let made = booth
-        .make_ballot(&s.credential.to_text(), &valid(), seed(1))
+        .make_ballot(Some(&s.credential.to_text()), &valid(), seed(1))
         .unwrap();
     let cast = booth.cast(seed(2)).unwrap();
     let record = Record::parse(hex::decode(&cast.record).unwrap()).unwrap();
@@ -185,7 +187,7 @@ fn audit_record_is_the_clis_and_opens_to_the_choices() {
     let mut booth = Booth::default();
     booth.load(&s.params).unwrap();
     booth
-        .make_ballot(&s.credential.to_text(), &valid(), seed(4))
+        .make_ballot(Some(&s.credential.to_text()), &valid(), seed(4))
         .unwrap();
     let audit = booth.audit(seed(5)).unwrap();
     let record = Record::parse(hex::decode(&audit.record).unwrap()).unwrap();
@@ -215,11 +217,11 @@ fn a_selection_breaking_the_contest_rule_is_refused_naming_the_contest() {
     let mut three = valid();
     three[1].values = vec![1, 1, 1, 0];
     let e = booth
-        .make_ballot(&s.credential.to_text(), &three, seed(6))
+        .make_ballot(Some(&s.credential.to_text()), &three, seed(6))
         .unwrap_err();
     assert_eq!(e.field, "selections[1]", "{e}");
     let e = booth
-        .make_ballot("not-a-credential", &valid(), seed(6))
+        .make_ballot(Some("not-a-credential"), &valid(), seed(6))
         .unwrap_err();
     assert_eq!(e.field, "credential");
     assert_eq!(
@@ -235,9 +237,9 @@ fn two_seeds_make_two_ballots_and_one_seed_the_same() {
     let mut booth = Booth::default();
     booth.load(&s.params).unwrap();
     let text = s.credential.to_text();
-    let a = booth.make_ballot(&text, &valid(), seed(8)).unwrap();
-    let b = booth.make_ballot(&text, &valid(), seed(9)).unwrap();
-    let c = booth.make_ballot(&text, &valid(), seed(8)).unwrap();
+    let a = booth.make_ballot(Some(&text), &valid(), seed(8)).unwrap();
+    let b = booth.make_ballot(Some(&text), &valid(), seed(9)).unwrap();
+    let c = booth.make_ballot(Some(&text), &valid(), seed(8)).unwrap();
     assert_ne!(a.tracking_code, b.tracking_code);
     assert_eq!(
         a.tracking_code, c.tracking_code,
@@ -494,13 +496,15 @@ fn a_budget_contest_shows_its_costs_and_an_overspend_is_refused_before_encryptio
         blank: false,
         values: vec![1, 0, 0, 1],
     };
-    let e = booth.make_ballot(&text, &[over], seed(10)).unwrap_err();
+    let e = booth
+        .make_ballot(Some(&text), &[over], seed(10))
+        .unwrap_err();
     assert_eq!(e.field, "selections[0]", "{e}");
     let within = Selection {
         blank: false,
         values: vec![1, 1, 0, 0],
     };
-    booth.make_ballot(&text, &[within], seed(11)).unwrap();
+    booth.make_ballot(Some(&text), &[within], seed(11)).unwrap();
     let cast = booth.cast(seed(12)).unwrap();
     let record = Record::parse(hex::decode(&cast.record).unwrap()).unwrap();
     assert_eq!(
