@@ -49,6 +49,19 @@ const TEXTS = {
     download_receipt: "Download the receipt", check_receipt: "Check the receipt against the board now",
     receipt_ok: "Receipt checked: the ballot is at entry {0} of the signed checkpoint of {1} entries, and the board's newest checkpoint ({2} entries) still contains it.",
     receipt_file: "Check a receipt file", receipt_file_label: "Receipt file (.json)",
+    step_wallet: "2. Your wallet",
+    wallet_label: "Your wallet file (made by urne wallet new, enrolled with the registrar)",
+    passphrase_label: "Its passphrase",
+    wallet_help: "The file and the passphrase never leave this page: the wallet is opened here, and the ballot signed here.",
+    wallet_none: "Choose your wallet file first.",
+    wallet_opening: "Opening your wallet (this takes a few seconds)…",
+    anonymous_info: "Anonymous election: your ballot is signed as one of the {0} keys of a bucket of registry snapshot no. {1} ({2} people in all), without saying which; nobody, the registrar included, can tell it is yours.",
+    wallet_opened: "Wallet opened: your ballot will be signed among {0} keys, {1} of them registered people.",
+    audit_warning_anonymous: "Before you audit: the audited ballot is published with its choices in clear and with your tag for this election, the same tag your cast ballot carries. The tag names nobody, but anyone who learns it is yours can read those choices. Audit with choices you do not mind showing, then make a new ballot with your real choices.",
+    "code_wallet-passphrase": "Wrong passphrase (or the wallet file was altered).",
+    "code_wallet-file": "This is not a urne wallet file.",
+    "code_wallet-registry": "This wallet is not enrolled in the registry this election takes its voters from.",
+    "code_wallet-not-listed": "This wallet's key is not in the election's snapshot of the registry: it cannot vote here.",
     module_trapped: "The booth's module stopped on an internal fault. It has been restarted: nothing was sent to the board. Make your ballot again.",
     "code_credential-length": "A credential has {0} characters (not counting dashes); this one has {1}.",
     "code_credential-character": "Character {0} of the credential, \u201c{1}\u201d, cannot be in a credential (there is no 0, O, I or l).",
@@ -152,6 +165,19 @@ const TEXTS = {
     download_receipt: "Télécharger le reçu", check_receipt: "Vérifier le reçu auprès du tableau maintenant",
     receipt_ok: "Reçu vérifié : le bulletin est à l'entrée {0} du point de contrôle signé de {1} entrées, et le plus récent ({2} entrées) le contient toujours.",
     receipt_file: "Vérifier un fichier de reçu", receipt_file_label: "Fichier de reçu (.json)",
+    step_wallet: "2. Votre portefeuille",
+    wallet_label: "Votre fichier portefeuille (créé par urne wallet new, inscrit auprès du registraire)",
+    passphrase_label: "Sa phrase secrète",
+    wallet_help: "Le fichier et la phrase secrète ne quittent jamais cette page : le portefeuille est ouvert ici, et le bulletin signé ici.",
+    wallet_none: "Choisissez d'abord votre fichier portefeuille.",
+    wallet_opening: "Ouverture du portefeuille (quelques secondes)…",
+    anonymous_info: "Scrutin anonyme : votre bulletin est signé comme l'une des {0} clés d'un groupe de l'instantané n° {1} du registre ({2} personnes en tout), sans dire laquelle ; personne, pas même le registraire, ne peut savoir qu'il est le vôtre.",
+    wallet_opened: "Portefeuille ouvert : votre bulletin sera signé parmi {0} clés, dont {1} de personnes inscrites.",
+    audit_warning_anonymous: "Avant d'auditer : le bulletin audité est publié avec ses choix en clair et avec votre marque pour ce scrutin, celle que porte aussi votre bulletin déposé. La marque ne nomme personne, mais qui apprend qu'elle est la vôtre peut lire ces choix. Auditez avec des choix que vous acceptez de montrer, puis faites un nouveau bulletin avec vos vrais choix.",
+    "code_wallet-passphrase": "Phrase secrète erronée (ou fichier portefeuille modifié).",
+    "code_wallet-file": "Ce n'est pas un fichier portefeuille urne.",
+    "code_wallet-registry": "Ce portefeuille n'est pas inscrit au registre dont ce scrutin tire ses votants.",
+    "code_wallet-not-listed": "La clé de ce portefeuille n'est pas dans l'instantané du registre de ce scrutin : il ne peut pas voter ici.",
     module_trapped: "Le module de l'isoloir s'est arrêté sur une faute interne. Il a été relancé : rien n'a été envoyé au tableau. Refaites votre bulletin.",
     "code_credential-length": "Un code de vote a {0} caractères (sans compter les tirets) ; celui-ci en a {1}.",
     "code_credential-character": "Le caractère {0} du code, \u00ab {1} \u00bb, ne peut pas figurer dans un code de vote (il n'y a ni 0, ni O, ni I, ni l).",
@@ -376,7 +402,7 @@ async function loadModule() {
   };
 }
 
-const OP = { load: 1, credential: 2, ballot: 3, cast: 4, audit: 5, receipt: 6, receiptCheck: 7 };
+const OP = { load: 1, credential: 2, ballot: 3, cast: 4, audit: 5, receipt: 6, receiptCheck: 7, wallet: 8 };
 
 function download(name, text, type) {
   const url = URL.createObjectURL(new Blob([text], { type: type || "application/json" }));
