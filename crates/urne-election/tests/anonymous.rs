@@ -769,3 +769,54 @@ fn a_pseudonymous_election_takes_neither_snapshots_nor_version_2_ballots() {
     let e = log.refused(&fresh_key(), BALLOT_CAST, &body);
     assert_eq!(e.field(), "body.version", "{e}");
 }
+
+#[test]
+fn a_snapshot_whose_signatures_leave_no_room_for_a_ballot_in_a_record_is_refused() {
+    use urne_election::anonymous::{CAST_BODY_FIXED, parameters_for};
+    let room = urne_record::MAX_RECORD_BYTES - urne_record::ENVELOPE_OVERHEAD - CAST_BODY_FIXED;
+    let small = parameters_for(2).unwrap().signature_len();
+    let large = parameters_for(16).unwrap().signature_len();
+    let approval = |n: usize| {
+        Manifest::new(
+            "Many",
+            vec![Contest {
+                title: "Approve".into(),
+                kind: ContestKind::Approval {
+                    min: 0,
+                    max: n as u16,
+                },
+                blank: false,
+                options: (0..n).map(|i| format!("option {i}")).collect(),
+            }],
+        )
+        .unwrap()
+    };
+    // The widest ballot a signature over buckets of 4 leaves room for.
+    let n = (1..256)
+        .rev()
+        .find(|&n| approval(n).ballot_len() + small <= room)
+        .unwrap();
+    let manifest = approval(n);
+    assert!(manifest.ballot_len() + large > room);
+    let record = ManifestRecord {
+        manifest,
+        eligibility: Some(eligibility()),
+    };
+    let mut log = Log::open(&record);
+    through_ceremony(&mut log, &record);
+    let (register, _) = enrol(3);
+    let wide = register.snapshot_header(REGISTRY, 1, [0; 32], 16).0;
+    let e = log.refused(
+        &authority(),
+        ELECTION_SNAPSHOT,
+        &cosign(wide, &[0, 2]).to_bytes(),
+    );
+    assert_eq!(e.field(), "body.bucket_bits", "{e}");
+    let narrow = register.snapshot_header(REGISTRY, 1, [0; 32], 2).0;
+    log.post(
+        &authority(),
+        ELECTION_SNAPSHOT,
+        &cosign(narrow, &[0, 2]).to_bytes(),
+    )
+    .unwrap();
+}
