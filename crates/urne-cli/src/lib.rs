@@ -7,6 +7,7 @@
 #![deny(unsafe_code)]
 
 pub mod assembly;
+pub mod conformance;
 pub mod ballot_bench;
 pub mod demo;
 pub mod measure;

@@ -165,6 +165,9 @@ enum Command {
         #[arg(long)]
         scratch: Option<PathBuf>,
     },
+    /// Check the standards of docs/conformance.md that need no network beyond loopback,
+    /// on a board started in this process, and print its table with pass/fail per row.
+    Conformance(urne_cli::conformance::ConformanceArgs),
     /// Measure the board's storage and HTTP service.
     Bench {
         #[command(subcommand)]
@@ -853,6 +856,16 @@ fn main() -> ExitCode {
             scratch,
         } => fsck(&data, repair, salvage, scratch).map_err(Failure::from),
         Command::Bench { command } => bench::run(command).map_err(Failure::from),
+        Command::Conformance(args) => urne_cli::conformance::command(&args)
+            .map_err(Failure::from)
+            .and_then(|report| {
+                say!("{}", report.table())?;
+                if report.failed() {
+                    Err("a conformance check failed: see the FAIL rows".into())
+                } else {
+                    Ok(())
+                }
+            }),
     };
     match result {
         Ok(()) | Err(Failure::StdoutClosed) => ExitCode::SUCCESS,
