@@ -71,7 +71,10 @@ pub fn rows(doc: &str) -> Result<Vec<Row>, String> {
         match &columns {
             None if cells.first().map(String::as_str) == Some("#") => columns = Some(cells),
             None => {}
-            Some(_) if cells.iter().all(|c| c.chars().all(|ch| ch == '-' || ch == ':')) => {}
+            Some(_)
+                if cells
+                    .iter()
+                    .all(|c| c.chars().all(|ch| ch == '-' || ch == ':')) => {}
             Some(header) => {
                 if cells.len() != header.len() {
                     return Err(format!(
@@ -88,10 +91,7 @@ pub fn rows(doc: &str) -> Result<Vec<Row>, String> {
                         .and_then(|i| cells.get(i))
                         .cloned()
                         .ok_or_else(|| {
-                            format!(
-                                "docs/conformance.md line {}: no `{name}` column",
-                                n + 1
-                            )
+                            format!("docs/conformance.md line {}: no `{name}` column", n + 1)
                         })
                 };
                 let status = column("status")?;
@@ -101,7 +101,8 @@ pub fn rows(doc: &str) -> Result<Vec<Row>, String> {
                         n + 1
                     ));
                 }
-                let requirement = column("requirement").or_else(|_| column("standard (paraphrase)"))?;
+                let requirement =
+                    column("requirement").or_else(|_| column("standard (paraphrase)"))?;
                 out.push(Row {
                     id: cells[0].clone(),
                     standard: standard.clone(),
@@ -554,7 +555,10 @@ fn check_note_key_id(live: &Live) -> Result<String, String> {
     ed25519_dalek::VerifyingKey::from_bytes(&key)
         .and_then(|k| k.verify_strict(note.text().as_bytes(), &signature))
         .map_err(|e| format!("the signature over the note text: {e}"))?;
-    Ok("key ID = SHA-256(name ‖ 0x0A ‖ 0x01 ‖ key)[:4]; the signature is Ed25519 over the text".into())
+    Ok(
+        "key ID = SHA-256(name ‖ 0x0A ‖ 0x01 ‖ key)[:4]; the signature is Ed25519 over the text"
+            .into(),
+    )
 }
 
 fn check_note_tamper(live: &Live) -> Result<String, String> {
@@ -564,7 +568,11 @@ fn check_note_tamper(live: &Live) -> Result<String, String> {
         .verify(&note)
         .map_err(|e| format!("the checkpoint note: {e}"))?;
     let text = note.to_text();
-    let altered = text.replacen(&format!("\n{}\n", live.size), &format!("\n{}\n", live.size + 1), 1);
+    let altered = text.replacen(
+        &format!("\n{}\n", live.size),
+        &format!("\n{}\n", live.size + 1),
+        1,
+    );
     let refused = Note::parse(altered.as_bytes())
         .map_err(|e| e.to_string())
         .and_then(|n| verifier.verify(&n).map_err(|e| e.to_string()));
@@ -595,7 +603,11 @@ fn check_checkpoint_format(live: &Live) -> Result<String, String> {
         return Err(format!("checkpoint text {:?}", note.text()));
     }
     for bad in [
-        note.text().replacen(&format!("\n{}\n", live.size), &format!("\n0{}\n", live.size), 1),
+        note.text().replacen(
+            &format!("\n{}\n", live.size),
+            &format!("\n0{}\n", live.size),
+            1,
+        ),
         note.text().trim_end().to_owned(),
         format!("{}\n\n", note.text().trim_end()),
     ] {
@@ -603,12 +615,16 @@ fn check_checkpoint_format(live: &Live) -> Result<String, String> {
             return Err(format!("a malformed checkpoint parsed: {bad:?}"));
         }
     }
-    Ok("origin, size, base64 root; strict (leading zero, no final newline, empty line refused)".into())
+    Ok(
+        "origin, size, base64 root; strict (leading zero, no final newline, empty line refused)"
+            .into(),
+    )
 }
 
 fn check_checkpoint_key_name(live: &Live) -> Result<String, String> {
     let note = live.note()?;
-    let other = NoteSigner::from_seed("another.example/log", &[3; 32]).map_err(|e| e.to_string())?;
+    let other =
+        NoteSigner::from_seed("another.example/log", &[3; 32]).map_err(|e| e.to_string())?;
     if Checkpoint::open(&note, &other.verifier()).is_ok() {
         return Err("the checkpoint opened under another log's key".into());
     }
@@ -616,7 +632,10 @@ fn check_checkpoint_key_name(live: &Live) -> Result<String, String> {
     if checkpoint.origin() != live.verifier()?.name() {
         return Err("the origin is not the key name".into());
     }
-    Ok(format!("origin {} is the board key's name; another key is refused", checkpoint.origin()))
+    Ok(format!(
+        "origin {} is the board key's name; another key is refused",
+        checkpoint.origin()
+    ))
 }
 
 fn check_origin(live: &Live) -> Result<String, String> {
@@ -625,7 +644,10 @@ fn check_origin(live: &Live) -> Result<String, String> {
     if origin != expected {
         return Err(format!("origin {origin}, URL prefix {}", live.url));
     }
-    Ok(format!("origin {origin} is the URL prefix {} without its scheme", live.url))
+    Ok(format!(
+        "origin {origin} is the URL prefix {} without its scheme",
+        live.url
+    ))
 }
 
 fn check_checkpoint_http(live: &Live) -> Result<String, String> {
@@ -644,13 +666,24 @@ fn check_tile_paths(_: &Live) -> Result<String, String> {
     if index_path(1_234_067) != "x001/x234/067" {
         return Err(format!("index 1234067 → {}", index_path(1_234_067)));
     }
-    for good in ["tile/0/x001/x234/067", "tile/63/000.p/255", "tile/entries/001.p/1"] {
+    for good in [
+        "tile/0/x001/x234/067",
+        "tile/63/000.p/255",
+        "tile/entries/001.p/1",
+    ] {
         match TilePath::parse(good) {
             Some(path) if path.to_path() == good => {}
             _ => return Err(format!("{good} does not parse and round-trip")),
         }
     }
-    for bad in ["tile/64/000", "tile/00/000", "tile/0/1", "tile/0/000.p/256", "tile/0/000.p/0", "tile/0/001/002"] {
+    for bad in [
+        "tile/64/000",
+        "tile/00/000",
+        "tile/0/1",
+        "tile/0/000.p/256",
+        "tile/0/000.p/0",
+        "tile/0/001/002",
+    ] {
         if TilePath::parse(bad).is_some() {
             return Err(format!("{bad} parsed"));
         }
@@ -673,7 +706,12 @@ fn check_tiles(live: &Live) -> Result<String, String> {
     if level1 != expected {
         return Err("the level-1 tile is not the roots of the full level-0 tiles".into());
     }
-    for absent in ["tile/0/002.p/45", "tile/0/003", "tile/1/000", "tile/2/000.p/1"] {
+    for absent in [
+        "tile/0/002.p/45",
+        "tile/0/003",
+        "tile/1/000",
+        "tile/2/000.p/1",
+    ] {
         if live.get(absent, None)?.status != 404 {
             return Err(format!("{absent} is served"));
         }
@@ -710,7 +748,9 @@ fn check_bundles(live: &Live) -> Result<String, String> {
                 .get(..len)
                 .ok_or_else(|| format!("{path}: entry {i} is cut"))?;
             if leaf_hash(entry) != leaves[i as usize] {
-                return Err(format!("{path}: entry {i} does not hash to its tile's leaf"));
+                return Err(format!(
+                    "{path}: entry {i} does not hash to its tile's leaf"
+                ));
             }
             rest = &tail[len..];
         }
@@ -719,13 +759,22 @@ fn check_bundles(live: &Live) -> Result<String, String> {
         }
         index += width;
     }
-    Ok(format!("{} entries, u16-length-prefixed, hash to their level-0 tile leaves", live.size))
+    Ok(format!(
+        "{} entries, u16-length-prefixed, hash to their level-0 tile leaves",
+        live.size
+    ))
 }
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 fn check_tile_caching(live: &Live) -> Result<String, String> {
-    let paths = ["tile/0/000", "tile/0/002.p/44", "tile/1/000.p/2", "tile/entries/000", "tile/entries/002.p/44"];
+    let paths = [
+        "tile/0/000",
+        "tile/0/002.p/44",
+        "tile/1/000.p/2",
+        "tile/entries/000",
+        "tile/entries/002.p/44",
+    ];
     for path in paths {
         let got = live.get(path, None)?;
         if got.status != 200
@@ -779,10 +828,16 @@ fn check_invalid_points(_: &Live) -> Result<String, String> {
     for case in invalid {
         let bytes = hex_bytes(&case["encoding"])?;
         if urne_crypto::Point::decode(&bytes).is_ok() {
-            return Err(format!("accepted: {} ({})", case["encoding"], case["reason"]));
+            return Err(format!(
+                "accepted: {} ({})",
+                case["encoding"], case["reason"]
+            ));
         }
     }
-    Ok(format!("{} invalid encodings (RFC 9496 A.2 and more) all refused", invalid.len()))
+    Ok(format!(
+        "{} invalid encodings (RFC 9496 A.2 and more) all refused",
+        invalid.len()
+    ))
 }
 
 fn check_small_multiples(_: &Live) -> Result<String, String> {
@@ -800,12 +855,17 @@ fn check_small_multiples(_: &Live) -> Result<String, String> {
         }
         expected = expected + g;
     }
-    Ok(format!("0·G … {}·G encode and decode as RFC 9496 A.1", multiples.len() - 1))
+    Ok(format!(
+        "0·G … {}·G encode and decode as RFC 9496 A.1",
+        multiples.len() - 1
+    ))
 }
 
 fn check_hash_to_group(_: &Live) -> Result<String, String> {
     let vectors = vectors()?;
-    let cases = vectors["hash_to_group"].as_array().ok_or("no hash_to_group")?;
+    let cases = vectors["hash_to_group"]
+        .as_array()
+        .ok_or("no hash_to_group")?;
     for case in cases {
         let input = hex_bytes(&case["input"])?;
         let output = hex_bytes(&case["output"])?;
@@ -813,28 +873,39 @@ fn check_hash_to_group(_: &Live) -> Result<String, String> {
             return Err(format!("hash_to_group({}) differs", case["input"]));
         }
     }
-    Ok(format!("{} element derivations of RFC 9496 A.3", cases.len()))
+    Ok(format!(
+        "{} element derivations of RFC 9496 A.3",
+        cases.len()
+    ))
 }
 
 fn check_scalars(_: &Live) -> Result<String, String> {
     let vectors = vectors()?;
-    let invalid = vectors["invalid_scalars"].as_array().ok_or("no invalid_scalars")?;
+    let invalid = vectors["invalid_scalars"]
+        .as_array()
+        .ok_or("no invalid_scalars")?;
     for case in invalid {
         if urne_crypto::Scalar::decode(&hex_bytes(&case["encoding"])?).is_ok() {
             return Err(format!("scalar accepted: {}", case["reason"]));
         }
     }
-    let valid = vectors["valid_scalars"].as_array().ok_or("no valid_scalars")?;
+    let valid = vectors["valid_scalars"]
+        .as_array()
+        .ok_or("no valid_scalars")?;
     for case in valid {
         urne_crypto::Scalar::decode(&hex_bytes(case)?).map_err(|e| e.to_string())?;
     }
-    Ok(format!("{} scalars ≥ ℓ refused, {} canonical ones accepted", invalid.len(), valid.len()))
+    Ok(format!(
+        "{} scalars ≥ ℓ refused, {} canonical ones accepted",
+        invalid.len(),
+        valid.len()
+    ))
 }
 
 /// ℓ, the order of the group, little-endian.
 const ELL: [u8; 32] = [
-    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
-    0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
 ];
 
 fn check_non_canonical_s(live: &Live) -> Result<String, String> {
@@ -891,7 +962,9 @@ pub fn go_interop(live: &Live) -> Outcome {
     }
     let work = live.dir.join("interop-go");
     let program = work.join("main.go");
-    if let Err(e) = std::fs::create_dir_all(&work).and_then(|()| std::fs::write(&program, GO_INTEROP)) {
+    if let Err(e) =
+        std::fs::create_dir_all(&work).and_then(|()| std::fs::write(&program, GO_INTEROP))
+    {
         return Outcome::Fail(format!("{}: {e}", program.display()));
     }
     // GOPATH mode, offline: the Debian package is the module's source, nothing is fetched.
@@ -916,8 +989,12 @@ pub fn go_interop(live: &Live) -> Outcome {
         Ok(out) => {
             let stdout = String::from_utf8_lossy(&out.stdout).trim().to_owned();
             let stderr = String::from_utf8_lossy(&out.stderr).trim().to_owned();
-            if out.status.success() && stdout.lines().filter(|l| l.starts_with("ok: ")).count() == 5 {
-                Outcome::Pass(format!("Go's sumdb note and tlog: {}", stdout.lines().collect::<Vec<_>>().join("; ")))
+            if out.status.success() && stdout.lines().filter(|l| l.starts_with("ok: ")).count() == 5
+            {
+                Outcome::Pass(format!(
+                    "Go's sumdb note and tlog: {}",
+                    stdout.lines().collect::<Vec<_>>().join("; ")
+                ))
             } else {
                 Outcome::Fail(format!("go run exited {}: {stdout} {stderr}", out.status))
             }
@@ -957,12 +1034,7 @@ impl Report {
                 ),
                 Outcome::NotMet => ("not met", "no test: nothing to run".into()),
             };
-            let standard = row
-                .standard
-                .split([',', ':'])
-                .next()
-                .unwrap_or("")
-                .trim();
+            let standard = row.standard.split([',', ':']).next().unwrap_or("").trim();
             out.push_str(&format!(
                 "| {} | {} | {} | {} | {} |\n",
                 row.id,
@@ -1048,9 +1120,14 @@ mod tests {
         for id in checked_ids() {
             let row = rows.iter().find(|r| r.id == id);
             let row = row.unwrap_or_else(|| panic!("{id} is checked but is no row of the doc"));
-            assert_ne!(row.status, "not met", "{id} is checked but the doc says not met");
+            assert_ne!(
+                row.status, "not met",
+                "{id} is checked but the doc says not met"
+            );
             assert!(
-                row.tests.iter().any(|t| t.starts_with("urne conformance") || !t.is_empty()),
+                row.tests
+                    .iter()
+                    .any(|t| t.starts_with("urne conformance") || !t.is_empty()),
                 "{id} names no test"
             );
         }
@@ -1067,9 +1144,12 @@ mod tests {
         let summary: Vec<Vec<String>> = DOC
             .split("## Summary")
             .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
             .unwrap()
             .lines()
-            .filter(|l| l.starts_with("| ") && !l.starts_with("| standard") && !l.starts_with("| ---"))
+            .filter(|l| {
+                l.starts_with("| ") && !l.starts_with("| standard") && !l.starts_with("| ---")
+            })
             .map(cells)
             .collect();
         let total = summary.last().unwrap();
@@ -1086,22 +1166,67 @@ mod tests {
             .iter()
             .map(|line| number(&line[1]))
             .sum();
-        assert_eq!(sections, rows.len(), "the sections' rows add up to the total");
+        assert_eq!(
+            sections,
+            rows.len(),
+            "the sections' rows add up to the total"
+        );
     }
 
     #[test]
     fn a_malformed_row_or_status_is_refused_by_line() {
         let doc = "## X\n\n| # | requirement | test | status |\n| --- | --- | --- | --- |\n| A-1 | r | `a_test` | met |\n| A-2 | r | — | done |\n";
         let refused = rows(doc).unwrap_err();
-        assert!(refused.contains("line 6") && refused.contains("done"), "{refused}");
+        assert!(
+            refused.contains("line 6") && refused.contains("done"),
+            "{refused}"
+        );
         let doc = "## X\n\n| # | requirement | test | status |\n| --- | --- | --- | --- |\n| A-1 | r | met |\n";
-        assert!(rows(doc).unwrap_err().contains("3 cells under a header of 4"));
+        assert!(
+            rows(doc)
+                .unwrap_err()
+                .contains("3 cells under a header of 4")
+        );
+    }
+
+    #[test]
+    fn a_failed_check_fails_the_report_and_shows_in_the_table() {
+        let row = |id: &str| Row {
+            id: id.into(),
+            standard: "X".into(),
+            requirement: "r".into(),
+            tests: vec!["a_test".into()],
+            status: "met".into(),
+        };
+        let mut report = Report {
+            rows: vec![
+                (row("A-1"), Outcome::Pass("fine".into())),
+                (row("A-2"), Outcome::ByCargoTest),
+            ],
+        };
+        assert!(!report.failed());
+        report
+            .rows
+            .push((row("A-3"), Outcome::Fail("tile altered".into())));
+        assert!(report.failed());
+        let table = report.table();
+        assert!(
+            table.contains("| A-3 | X | met | FAIL | tile altered |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| A-2 | X | met | run by `cargo test` | `a_test` |"),
+            "{table}"
+        );
+        assert!(table.contains("3 rows: 1 pass, 1 fail"), "{table}");
     }
 
     #[test]
     fn test_names_skip_paths_commands_and_parenthesised_values() {
         assert_eq!(
-            test_names("`a_test`, `b_test` — `crates/x/tests/y.rs` (`u64::MAX` refused, `not_a_name` here); `c_test`"),
+            test_names(
+                "`a_test`, `b_test` — `crates/x/tests/y.rs` (`u64::MAX` refused, `not_a_name` here); `c_test`"
+            ),
             vec!["a_test", "b_test", "c_test"]
         );
     }

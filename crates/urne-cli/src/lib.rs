@@ -7,8 +7,8 @@
 #![deny(unsafe_code)]
 
 pub mod assembly;
-pub mod conformance;
 pub mod ballot_bench;
+pub mod conformance;
 pub mod demo;
 pub mod measure;
 pub mod verify_bench;
