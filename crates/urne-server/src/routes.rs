@@ -2,6 +2,7 @@
 //! client is, its rate and in-flight limits, the concurrency budget of the route's
 //! class, the per-request timeout, metrics and one log line per request.
 
+use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -217,6 +218,29 @@ fn is_entry_bundle(status: StatusCode, _: Version, _: &HeaderMap, extensions: &E
     status == StatusCode::OK && extensions.get::<EntryBundle>().is_some()
 }
 
+/// The status an answer of `/tile/...` had before the compression layer saw it.
+#[derive(Clone, Copy)]
+struct Served(StatusCode);
+
+async fn remember_status<B>(mut response: axum::http::Response<B>) -> axum::http::Response<B> {
+    let status = response.status();
+    response.extensions_mut().insert(Served(status));
+    response
+}
+
+/// tower-http answers 406, over the uncompressed body, a client whose `Accept-Encoding`
+/// refuses both gzip and identity; RFC 9110 §12.1 lets a server disregard the header
+/// instead, which keeps every error JSON and no 406 cached beside an immutable tile: the
+/// answer goes out plain, with its own status.
+async fn restore_status<B>(mut response: axum::http::Response<B>) -> axum::http::Response<B> {
+    if response.status() == StatusCode::NOT_ACCEPTABLE
+        && let Some(Served(status)) = response.extensions().get::<Served>().copied()
+    {
+        *response.status_mut() = status;
+    }
+    response
+}
+
 /// The service's routes.
 pub fn router(state: AppState) -> Router {
     let timeout = ServiceBuilder::new()
@@ -237,10 +261,15 @@ pub fn router(state: AppState) -> Router {
         .route("/checkpoint", get(checkpoint))
         .route(
             "/tile/{*rest}",
-            get(tile).layer(
-                CompressionLayer::new()
-                    .gzip(true)
-                    .compress_when(is_entry_bundle),
+            get(tile).layer::<_, Infallible>(
+                ServiceBuilder::new()
+                    .layer(middleware::map_response(restore_status))
+                    .layer(
+                        CompressionLayer::new()
+                            .gzip(true)
+                            .compress_when(is_entry_bundle),
+                    )
+                    .layer(middleware::map_response(remember_status)),
             ),
         )
         .route("/v1/records", post(submit))

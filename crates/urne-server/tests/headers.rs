@@ -276,3 +276,25 @@ async fn every_answer_carries_nosniff_errors_and_rejections_included() {
     let refused = refused.expect("the third read in a second is over a burst of 1");
     assert_eq!(header(&refused, header::CONTENT_TYPE), "application/json");
 }
+
+#[tokio::test]
+async fn a_client_refusing_both_gzip_and_identity_gets_the_plain_answer_not_406() {
+    let app = board_of_300("refusing").await;
+    for refusal in ["identity;q=0", "*;q=0", "br, identity;q=0"] {
+        for path in ["/tile/0/000", "/tile/entries/000"] {
+            let plain = get(&app, path, None).await;
+            let answer = get(&app, path, Some(refusal)).await;
+            assert_eq!(answer.status, StatusCode::OK, "{refusal} {path}");
+            assert_eq!(
+                header(&answer, header::CONTENT_ENCODING),
+                "",
+                "{refusal} {path}"
+            );
+            assert_eq!(answer.body, plain.body, "{refusal} {path}");
+        }
+        // An error keeps its own status and its JSON.
+        let missing = get(&app, "/tile/entries/009", Some(refusal)).await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND, "{refusal}");
+        assert_eq!(header(&missing, header::CONTENT_TYPE), "application/json");
+    }
+}
