@@ -5,7 +5,9 @@
 //! and applying its records in log order ([`ElectionState`]). The board's handlers are
 //! thin adapters over this state, and the verifier and `urne demo` replay a log through
 //! the same fold ([`Replay`]), so what the board accepted and what an observer re-checks
-//! are one piece of code, tied to one spec.
+//! are one piece of code, tied to one spec. An election takes its voters from a
+//! pseudonymous credential list or, anonymously, from a registry snapshot's wallet keys
+//! ([`anonymous`]).
 //!
 //! What it must never do: I/O, depend on the board or its storage, keep state that the
 //! records alone do not determine, or panic on a record from outside. The cryptography
@@ -13,6 +15,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod anonymous;
 pub mod body;
 mod error;
 pub mod kinds;
@@ -27,9 +30,11 @@ mod state;
 
 pub use ceremony::{Ceremony, round};
 pub use state::{
-    AUDIT_SLOT_KEY, Decoded, ElectionState, Key, MAX_AUDITS_PER_CREDENTIAL, Sealed,
-    TRACKING_CODE_KEY, TRUSTEE_SHARES_KEY, decode,
+    AUDIT_SLOT_KEY, AnonymousStatement, Decoded, ElectionState, Key, MAX_AUDITS_PER_CREDENTIAL,
+    PrecheckedRecord, Sealed, SealedSnapshot, TRACKING_CODE_KEY, TRUSTEE_SHARES_KEY, decode,
 };
 mod replay;
 
-pub use replay::{BALLOTS_PER_BATCH, DeferredCast, Fault, Replay, verify_deferred_casts};
+pub use replay::{
+    BALLOTS_PER_BATCH, DeferredBallot, DeferredCast, Fault, Replay, verify_deferred_casts,
+};
