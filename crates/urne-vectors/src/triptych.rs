@@ -666,6 +666,16 @@ fn disclosing_negatives(made: &Made, d: &MadeDisclosing) -> Vec<TriptychNegative
         "decode W[0]",
         None,
     );
+    let mut bad = honest.clone();
+    let z_b = bad.len() - 32;
+    bad[z_b..].fill(0xff);
+    push(
+        "z_b-not-canonical",
+        bad,
+        "z_b = 2^256 − 1 ≥ ℓ",
+        "decode z_b",
+        None,
+    );
     push(
         "plain-signature",
         honest[..p.signature_len()].to_vec(),
