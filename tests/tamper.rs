@@ -2282,3 +2282,26 @@ fn petition_result_with_its_count_altered_is_caught() {
     let report = verify(&archive(entries));
     assert_caught(&report, Step::Petitions, Some(at));
 }
+
+#[test]
+fn petition_snapshot_with_a_forged_registrar_cosignature_is_caught() {
+    let mut entries = held_petition().entries.clone();
+    let at = positions(&entries, urne_petition::kinds::REGISTRY_SNAPSHOT)[0];
+    // The last cosignature's last byte flipped, the record re-signed by the authority:
+    // the envelope holds, only the registrar's signature is forged.
+    let mut forged = body(&entries[at]);
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    resign(&mut entries, at, &forged, &held_petition().authority);
+    let report = verify(&archive(entries));
+    assert_field(&report, Step::Petitions, at, "body.cosignatures");
+    // The petition never opens: every signature after it is refused as well, each named.
+    let signs = petition_signs(&held_petition().entries);
+    assert!(signs.iter().all(|&s| {
+        report
+            .step(Step::Petitions)
+            .failures
+            .iter()
+            .any(|f| f.record == Some(s as u64))
+    }));
+}
