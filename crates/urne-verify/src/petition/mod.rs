@@ -104,6 +104,49 @@ pub fn recount(
     again.outcome()
 }
 
+/// The floors a petition's definition or an anonymous election's eligibility binds on
+/// its snapshot (spec/32 §32.6 step 2, spec/23 §23.12), in that order: buckets of at
+/// least 2^`min_bucket_bits` keys (`body.bucket_bits`), at least `min_real_keys`
+/// registered keys in the smallest bucket (`body.total`), a snapshot number at least
+/// `min_snapshot` (`body.number`).
+pub(crate) fn check_floors(
+    header: &urne_credential::registry::SnapshotHeader,
+    min_bucket_bits: u8,
+    min_real_keys: u32,
+    min_snapshot: u32,
+) -> Result<(), (&'static str, String)> {
+    let size = header.bucket_size();
+    let floor = 1usize << min_bucket_bits;
+    if size < floor {
+        return Err((
+            "body.bucket_bits",
+            format!("buckets of {size} keys, below the floor of {floor}"),
+        ));
+    }
+    // Dealt round robin (spec/31 §31.6): the smallest bucket holds ⌊T / buckets⌋.
+    let buckets = header.total.div_ceil(size as u64).max(1);
+    let fewest = header.total / buckets;
+    if fewest < u64::from(min_real_keys) {
+        return Err((
+            "body.total",
+            format!(
+                "{} entries in {buckets} buckets leave {fewest} registered keys in the smallest, below the floor of {min_real_keys}",
+                header.total
+            ),
+        ));
+    }
+    if header.number < min_snapshot {
+        return Err((
+            "body.number",
+            format!(
+                "snapshot number {}, below the oldest taken, {min_snapshot}",
+                header.number
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A petition's parameters once open (spec/32 §32.5): what every signature binds.
 struct Sealed {
     snapshot: Snapshot,
@@ -375,35 +418,13 @@ impl Fold {
             .map_err(|e| refuse("body.cosignatures", e.to_string()))?;
         // The floors the definition binds: the anonymity set is public from the
         // definition on, and no snapshot below it opens the petition.
-        let size = header.bucket_size();
-        let floor = 1usize << definition.min_bucket_bits;
-        if size < floor {
-            return Err(refuse(
-                "body.bucket_bits",
-                format!("buckets of {size} keys, below the definition's floor of {floor}"),
-            ));
-        }
-        // Dealt round robin (spec/31 §31.6): the smallest bucket holds ⌊T / buckets⌋.
-        let buckets = header.total.div_ceil(size as u64).max(1);
-        let fewest = header.total / buckets;
-        if fewest < u64::from(definition.min_real_keys) {
-            return Err(refuse(
-                "body.total",
-                format!(
-                    "{} entries in {buckets} buckets leave {fewest} registered keys in the smallest, below the definition's floor of {}",
-                    header.total, definition.min_real_keys
-                ),
-            ));
-        }
-        if header.number < definition.min_snapshot {
-            return Err(refuse(
-                "body.number",
-                format!(
-                    "snapshot number {}, below the definition's oldest, {}",
-                    header.number, definition.min_snapshot
-                ),
-            ));
-        }
+        check_floors(
+            header,
+            definition.min_bucket_bits,
+            definition.min_real_keys,
+            definition.min_snapshot,
+        )
+        .map_err(|(field, message)| refuse(field, message))?;
         // A version-1 snapshot deals its buckets by its own id, which the registrar can
         // re-roll (spec/31 §31.6).
         if definition.version_2 && header.version != 2 {
