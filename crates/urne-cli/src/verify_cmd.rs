@@ -40,7 +40,7 @@ pub enum ReceiptCommand {
         #[arg(long)]
         later: bool,
         #[command(flatten)]
-        keys: BoardKeyArgs,
+        keys: ReceiptKeyArgs,
     },
     /// Verify the board (or an archive), then list the ballots cast with a credential:
     /// none for a voter who did not vote; the last one is the one counted.
@@ -59,6 +59,39 @@ pub enum ReceiptCommand {
         #[command(flatten)]
         keys: TrustArgs,
     },
+}
+
+/// The anchors a receipt is checked against (spec/52 §52.2): the board's key and the
+/// witnesses, every one of whom must have cosigned unless a smaller quorum is given. A
+/// voter who names witnesses means them: a default of 0 would accept a checkpoint none
+/// of them saw, which is what a split view looks like.
+#[derive(Args)]
+pub struct ReceiptKeyArgs {
+    /// The board's verifier key (vkey), obtained out of band.
+    #[arg(long)]
+    board_key: Option<String>,
+    /// A file holding the board's vkey (e.g. <data>/board.vkey).
+    #[arg(long)]
+    board_key_file: Option<PathBuf>,
+    /// A witness vkey to count cosignatures of; repeatable.
+    #[arg(long = "witness")]
+    witnesses: Vec<String>,
+    /// How many of the witnesses given must have cosigned the checkpoint (default: all
+    /// of them).
+    #[arg(long)]
+    quorum: Option<usize>,
+}
+
+impl ReceiptKeyArgs {
+    /// As the board-key arguments the other commands take, the quorum resolved.
+    fn resolved(self) -> BoardKeyArgs {
+        BoardKeyArgs {
+            quorum: self.quorum.unwrap_or(self.witnesses.len()),
+            board_key: self.board_key,
+            board_key_file: self.board_key_file,
+            witnesses: self.witnesses,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -335,6 +368,7 @@ fn read_receipt(path: &Path) -> Result<VoterReceipt, Failure> {
 fn receipt(board: &BoardArgs, command: ReceiptCommand) -> Result<(), Failure> {
     match command {
         ReceiptCommand::Check { file, later, keys } => {
+            let keys = keys.resolved();
             let receipt = read_receipt(&file)?;
             let verifier = keys.verifier()?;
             let checked = receipt
@@ -460,4 +494,30 @@ pub fn bench(args: BenchVerifyArgs) -> Result<(), String> {
         println!("{line}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod receipt_key_tests {
+    use clap::Parser;
+
+    use super::ReceiptKeyArgs;
+
+    #[derive(Parser)]
+    struct Line {
+        #[command(flatten)]
+        keys: ReceiptKeyArgs,
+    }
+
+    fn quorum(args: &[&str]) -> usize {
+        let line = Line::try_parse_from(std::iter::once("check").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        line.keys.resolved().quorum
+    }
+
+    #[test]
+    fn a_receipt_check_requires_every_witness_named_unless_told_otherwise() {
+        assert_eq!(quorum(&["--witness", "w1", "--witness", "w2"]), 2);
+        assert_eq!(quorum(&["--witness", "w1", "--quorum", "1"]), 1);
+        assert_eq!(quorum(&[]), 0);
+    }
 }
