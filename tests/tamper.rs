@@ -2752,3 +2752,37 @@ fn anonymous_election_refuses_a_credential_list() {
     entries.insert(at, r.into_bytes());
     assert_field(&anonymous_archive(entries), Step::Credentials, at, "kind");
 }
+
+#[test]
+fn anonymous_ballot_receipt_checks_offline_and_its_tag_finds_it() {
+    let h = held_anonymous();
+    let entries = &h.entries;
+    let casts = anonymous_casts();
+    let at = casts[1];
+    let cast = urne_election::anonymous::AnonymousCast::decode(&body(&entries[at])).unwrap();
+    let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
+    let mut receipt = urne_verify::VoterReceipt {
+        election: h.context,
+        tracking_code: cast.tracking_code(),
+        index: at as u64,
+        record: entries[at].clone(),
+        inclusion: urne_log::proof::inclusion_proof(&leaves[..], at as u64, leaves.len() as u64)
+            .unwrap(),
+        checkpoint: checkpoint_of(&held().board, entries),
+    };
+    receipt.check(&board_verifier(), &[], 0).unwrap();
+    // Voter 1 voted twice: its tag finds both ballots, the last the one counted.
+    let found = urne_verify::ballots_with_credential(entries, h.context, &cast.ballot.credential.0);
+    assert_eq!(
+        found.iter().map(|(i, _)| *i as usize).collect::<Vec<_>>(),
+        vec![casts[1], casts[6]]
+    );
+    receipt.tracking_code =
+        urne_election::anonymous::AnonymousCast::decode(&body(&entries[casts[2]]))
+            .unwrap()
+            .tracking_code();
+    assert_eq!(
+        receipt.check(&board_verifier(), &[], 0).unwrap_err().field,
+        "tracking_code"
+    );
+}

@@ -491,10 +491,13 @@ pub(crate) fn decode(kind: Kind, body: &[u8]) -> Option<Result<Body, BodyError>>
     })
 }
 
-/// The ballot a `ballot.cast` body carries (for receipts), decoded strictly.
+/// The ballot a `ballot.cast` body carries (for receipts), decoded strictly: version 1, or
+/// version 2 in an anonymous election.
 pub(crate) fn cast_ballot(body: &[u8]) -> Result<(Ballot, TrackingCode), BodyError> {
     match decode(kinds::BALLOT_CAST, body) {
         Some(Ok(Body::Cast(signed))) => Ok((signed.ballot, signed.tracking)),
+        // An anonymous election's (§23.13): its credential field is the voter's tag.
+        Some(Ok(Body::AnonymousCast(signed))) => Ok((signed.ballot, signed.tracking)),
         Some(Err(e)) => Err(e),
         _ => Err(body_error("body", "not a ballot.cast body")),
     }
