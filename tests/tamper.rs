@@ -2786,3 +2786,53 @@ fn anonymous_ballot_receipt_checks_offline_and_its_tag_finds_it() {
         "tracking_code"
     );
 }
+
+#[test]
+fn anonymous_audit_with_a_ring_signature_byte_flipped_is_caught() {
+    let h = held_anonymous();
+    let mut entries = h.entries.clone();
+    let at = positions(&entries, kinds::BALLOT_AUDIT)[0];
+    let mut audit = urne_election::anonymous::AnonymousAudit::decode(&body(&entries[at])).unwrap();
+    let z = audit.signature.bytes.len() - 32;
+    audit.signature.bytes[z] ^= 1;
+    let changed =
+        urne_election::anonymous::AnonymousAudit::new(audit.ballot, audit.signature, audit.opening);
+    resign(&mut entries, at, &changed.to_body(), &anyone());
+    assert_field(
+        &anonymous_archive(entries),
+        Step::Audits,
+        at,
+        "body.signature",
+    );
+}
+
+#[test]
+fn a_ballot_of_the_other_eligibility_mode_is_refused_by_its_version() {
+    // A pseudonymous (version-1) cast in the anonymous election.
+    let h = held_anonymous();
+    let mut entries = h.entries.clone();
+    let at = anonymous_casts()[0];
+    let plain = body(&held().entries[cast_at(&held().entries, 0)]);
+    resign(&mut entries, at, &plain, &anyone());
+    assert_field(
+        &anonymous_archive(entries),
+        Step::Ballots,
+        at,
+        "body.version",
+    );
+    // An anonymous (version-2) cast in the pseudonymous election.
+    let mut entries = held().entries.clone();
+    let at = cast_at(&entries, 0);
+    resign(
+        &mut entries,
+        at,
+        &body(&h.entries[anonymous_casts()[0]]),
+        &anyone(),
+    );
+    assert_field(
+        &verify(&archive(entries)),
+        Step::Ballots,
+        at,
+        "body.version",
+    );
+}

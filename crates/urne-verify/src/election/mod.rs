@@ -1139,13 +1139,8 @@ impl ElectionFold {
         ballot: &Ballot,
     ) -> Result<PublicCredential, Refused> {
         let sealed = self.sealed(kind)?;
-        if ballot.context != *sealed.election.context() {
-            return Err(refused(
-                step_of(kind),
-                "body.ballot.context",
-                "the ballot was made for another election (its context hash differs)",
-            ));
-        }
+        // The body's version first: a credential-signed body has no place in an
+        // anonymous election, whatever it carries (§23.13).
         let listed = match &sealed.voters {
             Voters::List { listed, .. } => listed,
             Voters::Snapshot(_) => {
@@ -1156,6 +1151,13 @@ impl ElectionFold {
                 ));
             }
         };
+        if ballot.context != *sealed.election.context() {
+            return Err(refused(
+                step_of(kind),
+                "body.ballot.context",
+                "the ballot was made for another election (its context hash differs)",
+            ));
+        }
         listed.get(&ballot.credential.0).copied().ok_or_else(|| {
             refused(
                 step_of(kind),
