@@ -2329,6 +2329,8 @@ struct HeldAnonymous {
     election: urne_ballot::Election,
     /// Each cast record's position and its voter.
     casts: Vec<(usize, usize)>,
+    /// The trustees' identity keys.
+    trustee_keys: Vec<SigningKey>,
 }
 
 /// Posts records into an anonymous election's log, signed.
@@ -2543,6 +2545,9 @@ fn held_anonymous() -> &'static HeldAnonymous {
             wallets,
             election,
             casts: Vec::new(),
+            trustee_keys: (1..=3)
+                .map(|j| trustees.identity(j).unwrap().clone())
+                .collect(),
         };
         let audit = anonymous_ballot(&held, 0, 1, true);
         log.post(kinds::BALLOT_AUDIT, &audit, &anyone());
@@ -2835,4 +2840,97 @@ fn a_ballot_of_the_other_eligibility_mode_is_refused_by_its_version() {
         at,
         "body.version",
     );
+}
+
+/// The key that signed `signer` in the anonymous election, or anyone's.
+fn anonymous_key_of(signer: &[u8; 32]) -> SigningKey {
+    let h = held_anonymous();
+    if h.authority.verifying_key().as_bytes() == signer {
+        return h.authority.clone();
+    }
+    h.trustee_keys
+        .iter()
+        .find(|k| k.verifying_key().as_bytes() == signer)
+        .cloned()
+        .unwrap_or_else(anyone)
+}
+
+#[test]
+fn board_and_verifier_folds_agree_on_the_anonymous_election_and_its_tampers() {
+    let entries = held_anonymous().entries.clone();
+    assert_eq!(
+        assert_folds_agree(entries.clone(), "the valid anonymous log"),
+        0
+    );
+    let h = held_anonymous();
+    let other =
+        urne_election::anonymous::tag_for(h.wallets[4].secret(), &h.snapshot.id(), &h.context.0);
+    let classes: Vec<(&str, (Vec<Vec<u8>>, usize))> = vec![
+        (
+            "ring signature flipped",
+            anonymous_cast_changed(2, |c| {
+                let z = c.signature.bytes.len() - 32;
+                c.signature.bytes[z] ^= 1;
+            }),
+        ),
+        (
+            "tag not the credential",
+            anonymous_cast_changed(3, |c| {
+                c.ballot.credential = urne_election::anonymous::credential_of_tag(&other)
+            }),
+        ),
+        (
+            "bucket out of range",
+            anonymous_cast_changed(1, |c| c.signature.bucket = 7),
+        ),
+        (
+            "moved to the other bucket",
+            anonymous_cast_changed(0, |c| c.signature.bucket = 1 - c.signature.bucket),
+        ),
+        (
+            "snapshot below the floor",
+            anonymous_snapshot_changed(|s| s.header.bucket_bits = 1),
+        ),
+        (
+            "snapshot cosignature forged",
+            anonymous_snapshot_changed(|s| {
+                let mut bytes = s.cosignatures[1].signature.to_bytes();
+                bytes[3] ^= 1;
+                s.cosignatures[1].signature = ed25519_dalek::Signature::from_bytes(&bytes);
+            }),
+        ),
+    ];
+    for (what, (mutated, at)) in classes {
+        let refused = assert_folds_agree(mutated.clone(), what);
+        assert!(refused >= 1, "{what}: nothing refused");
+        let report = verify(&archive(mutated));
+        let first = report.failures().filter_map(|(_, f)| f.record).min();
+        assert_eq!(first, Some(at as u64), "{what}");
+    }
+    let mut refusing = 0;
+    for i in 1..entries.len() {
+        let mut dropped = entries.clone();
+        dropped.remove(i);
+        refusing += assert_folds_agree(dropped, &format!("anonymous record {i} dropped"));
+        if i + 1 < entries.len() {
+            let mut swapped = entries.clone();
+            swapped.swap(i, i + 1);
+            refusing += assert_folds_agree(
+                swapped,
+                &format!("anonymous records {i} and {} swapped", i + 1),
+            );
+        }
+    }
+    let mut rng = Xorshift(0x2545_f491_4f6c_dd1d);
+    for round in 0..120 {
+        let mut mutated = entries.clone();
+        let i = 1 + rng.below(entries.len() - 1);
+        let r = record(&entries[i]);
+        let mut body = r.body().to_vec();
+        let at = rng.below(body.len());
+        body[at] ^= 1 << rng.below(8);
+        resign(&mut mutated, i, &body, &anonymous_key_of(r.signer()));
+        refusing += assert_folds_agree(mutated, &format!("anonymous flip {round} in record {i}"));
+    }
+    assert!(refusing > entries.len(), "only {refusing} refusals");
 }
