@@ -2842,6 +2842,9 @@ fn a_ballot_of_the_other_eligibility_mode_is_refused_by_its_version() {
     );
 }
 
+/// A tampered log and the position of the record the tamper touched.
+type Tampered = (Vec<Vec<u8>>, usize);
+
 /// The key that signed `signer` in the anonymous election, or anyone's.
 fn anonymous_key_of(signer: &[u8; 32]) -> SigningKey {
     let h = held_anonymous();
@@ -2865,7 +2868,7 @@ fn board_and_verifier_folds_agree_on_the_anonymous_election_and_its_tampers() {
     let h = held_anonymous();
     let other =
         urne_election::anonymous::tag_for(h.wallets[4].secret(), &h.snapshot.id(), &h.context.0);
-    let classes: Vec<(&str, (Vec<Vec<u8>>, usize))> = vec![
+    let classes: Vec<(&str, Tampered)> = vec![
         (
             "ring signature flipped",
             anonymous_cast_changed(2, |c| {
