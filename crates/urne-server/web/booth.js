@@ -83,6 +83,11 @@ async function start() {
     if (!booth.id) return listElections();
     booth.info = await api(`/v1/public/elections/${booth.id}`);
     if (booth.info.params) {
+      // An anonymous election's snapshot is served apart (it grows with the register):
+      // the module checks it against the eligibility and the context hash binds its id.
+      if (booth.info.params.eligibility) {
+        booth.info.params.snapshot = await api(`/v1/public/elections/${booth.id}/snapshot`);
+      }
       booth.view = booth.call(OP.load, booth.info.params);
       // The parameters must be those of the election the address names.
       if (booth.view.election !== booth.id) {
