@@ -2232,6 +2232,13 @@ fn petition_is_recounted_and_passes() {
     let p = &report.petitions[0];
     assert_eq!((p.counted, p.withdrawn, p.threshold), (4, 1, Some(3)));
     assert_eq!(p.phase, "reached");
+    // A version-1 petition: no evidence posted, no district may be disclosed.
+    assert_eq!((p.duplicates, p.districts.len()), (0, 0));
+    let json = report.to_json();
+    assert!(
+        json.contains("\"duplicates\": 0") && json.contains("\"districts\": []"),
+        "{json}"
+    );
 }
 
 #[test]

@@ -29,6 +29,8 @@ pub use archive::{Archive, ArchiveError};
 pub use election::{Phase, kinds};
 pub use fetch::{FetchError, fetch};
 pub use receipt::{CheckedReceipt, ReceiptError, VoterReceipt, ballots_with_credential};
-pub use report::{ElectionSummary, Failure, PetitionSummary, Report, Step, StepReport, Trust};
+pub use report::{
+    DistrictCount, ElectionSummary, Failure, PetitionSummary, Report, Step, StepReport, Trust,
+};
 pub use state::{STATE_MAGIC, StateError, VerifiedState, options_hash};
 pub use verify::{Options, Progress, Quiet, verify};

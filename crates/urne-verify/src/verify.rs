@@ -585,6 +585,15 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
                     counted: outcome.counted,
                     withdrawn: outcome.withdrawn,
                     threshold: outcome.threshold,
+                    duplicates: outcome.duplicates,
+                    districts: outcome
+                        .districts
+                        .iter()
+                        .map(|&(district, signatures)| crate::report::DistrictCount {
+                            district,
+                            signatures,
+                        })
+                        .collect(),
                 });
             }
             Some(ContextCheck::NotRecounted(t)) => report.not_recounted.push(format!(
