@@ -598,7 +598,11 @@ fn m10_manifest_that_is_not_the_opened_parameters_is_caught() {
     resign(
         &mut entries,
         at,
-        &ManifestRecord { manifest: other }.to_body(),
+        &ManifestRecord {
+            manifest: other,
+            eligibility: None,
+        }
+        .to_body(),
         &held().authority,
     );
     assert_caught(&verify(&archive(entries)), Step::Parameters, Some(at));
@@ -619,7 +623,10 @@ fn m51_manifest_whose_ballots_cannot_be_cast_is_caught() {
         }],
     )
     .unwrap();
-    let record = ManifestRecord { manifest: big };
+    let record = ManifestRecord {
+        manifest: big,
+        eligibility: None,
+    };
     let authority = &held().authority;
     let open = ContextOpen {
         context_type: ContextType::ELECTION,

@@ -211,6 +211,7 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
             }],
         )
         .unwrap(),
+        eligibility: None,
     };
     let manifest_at = post(
         &mut c,

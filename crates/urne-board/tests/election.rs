@@ -154,6 +154,7 @@ fn setup_and_ceremony(board: &Board) -> Run {
     let a = authority();
     let record = ManifestRecord {
         manifest: manifest(),
+        eligibility: None,
     };
     let open = ContextOpen {
         context_type: ContextType::ELECTION,
@@ -178,6 +179,7 @@ fn setup_and_ceremony(board: &Board) -> Run {
     other[0].title = "Maire adjoint".into();
     let other = ManifestRecord {
         manifest: Manifest::new("Conseil municipal", other).unwrap(),
+        eligibility: None,
     };
     refused(
         board,

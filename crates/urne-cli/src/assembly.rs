@@ -660,6 +660,7 @@ fn secret_ballot(
     let manifest = Manifest::new(SECRET_TITLE, vec![contest]).map_err(|e| e.to_string())?;
     let manifest_record = ManifestRecord {
         manifest: manifest.clone(),
+        eligibility: None,
     };
     let mut nonce = [0u8; 16];
     rand::Rng::fill_bytes(&mut rand::rng(), &mut nonce);

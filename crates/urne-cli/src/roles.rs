@@ -501,7 +501,10 @@ pub fn election(board: &BoardArgs, command: ElectionCommand) -> Result<(), Failu
         ElectionCommand::Create { key, manifest } => {
             let key = authority_key(&key)?;
             let manifest = read_manifest(&manifest)?;
-            let record = ManifestRecord { manifest };
+            let record = ManifestRecord {
+                manifest,
+                eligibility: None,
+            };
             let mut nonce = [0u8; 16];
             rand::fill(&mut nonce);
             let name: String = record.manifest.title().chars().take(200).collect();

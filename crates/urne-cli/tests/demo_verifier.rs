@@ -299,6 +299,7 @@ fn an_abandoned_second_election_does_not_stop_the_board_verifying() {
     let mut entries = held.entries.clone();
     let manifest = ManifestRecord {
         manifest: held.election.manifest.clone(),
+        eligibility: None,
     };
     let open = ContextOpen {
         context_type: ContextType::ELECTION,

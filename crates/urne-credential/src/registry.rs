@@ -69,6 +69,15 @@ pub enum RegistryError {
     /// The snapshot's counts or aggregate opening disagree with its entries.
     #[error("audit: {0}")]
     Audit(String),
+    /// A snapshot a consumer's [`SnapshotPolicy`] refuses, naming the header field.
+    #[error("{field}: {reason}")]
+    Policy {
+        /// The header field (`registry`, `cosignatures`, `version`, `bucket_bits`,
+        /// `total`, `number`), as spec/31 §31.4 names it.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 fn decode_err(field: impl Into<String>, reason: impl Into<String>) -> RegistryError {
@@ -501,6 +510,91 @@ impl SignedSnapshot {
                 self.cosignatures.len(),
                 registrars.threshold
             )));
+        }
+        Ok(())
+    }
+}
+
+/// What a petition (spec/32 §32.6 step 2) or an anonymous election (spec/23 §23.12) demands
+/// of the snapshot it takes: one check shared by both, so a consumer cannot promise a
+/// floor the other enforces differently.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotPolicy {
+    /// The registry the snapshot must be of.
+    pub registry: [u8; 32],
+    /// Its registrars: k of them must cosign.
+    pub registrars: Registrars,
+    /// Every bucket holds 2^this keys or more.
+    pub min_bucket_bits: u8,
+    /// The smallest bucket holds at least this many registered (non-padding) keys.
+    pub min_real_keys: u32,
+    /// The snapshot's number is at least this: an older one may still hold keys since
+    /// replaced as lost.
+    pub min_snapshot: u32,
+    /// Refuse a version-1 snapshot, whose bucket order the registrar can grind.
+    pub fixed_deal_only: bool,
+}
+
+impl SnapshotPolicy {
+    /// Checks a signed snapshot in the order spec/32 §32.6 gives: its registry, its
+    /// cosignatures, then the floors of [`Self::check_floor`].
+    pub fn check(&self, signed: &SignedSnapshot) -> Result<(), RegistryError> {
+        if signed.header.registry != self.registry {
+            return Err(RegistryError::Policy {
+                field: "registry",
+                reason: "the snapshot is of another registry".into(),
+            });
+        }
+        signed
+            .verify(&self.registrars)
+            .map_err(|e| RegistryError::Policy {
+                field: "cosignatures",
+                reason: e.to_string(),
+            })?;
+        self.check_floor(&signed.header)
+    }
+
+    /// The floors against the header: its version when a fixed deal is required, its
+    /// bucket size, the registered keys of its smallest bucket (buckets are dealt round
+    /// robin, so the smallest holds ⌊T / buckets⌋), and its number.
+    pub fn check_floor(&self, header: &SnapshotHeader) -> Result<(), RegistryError> {
+        if self.fixed_deal_only && !header.deal_is_fixed() {
+            return Err(RegistryError::Policy {
+                field: "version",
+                reason: format!(
+                    "snapshot version {} deals its buckets by its own id, which the registrar can grind; only a version-2 snapshot is taken",
+                    header.version
+                ),
+            });
+        }
+        let size = header.bucket_size();
+        let floor = 1usize << self.min_bucket_bits.min(MAX_BUCKET_BITS);
+        if size < floor {
+            return Err(RegistryError::Policy {
+                field: "bucket_bits",
+                reason: format!("buckets of {size} keys, below the floor of {floor}"),
+            });
+        }
+        let fewest = header.total / u64::from(header.bucket_count());
+        if fewest < u64::from(self.min_real_keys) {
+            return Err(RegistryError::Policy {
+                field: "total",
+                reason: format!(
+                    "{} entries in {} buckets leave {fewest} registered keys in the smallest, below the floor of {}",
+                    header.total,
+                    header.bucket_count(),
+                    self.min_real_keys
+                ),
+            });
+        }
+        if header.number < self.min_snapshot {
+            return Err(RegistryError::Policy {
+                field: "number",
+                reason: format!(
+                    "snapshot {} is older than the oldest taken, {}",
+                    header.number, self.min_snapshot
+                ),
+            });
         }
         Ok(())
     }

@@ -47,6 +47,7 @@ fn voting(n: usize) -> (ElectionState, Vec<Vec<u8>>) {
     let a = key(1);
     let record = ManifestRecord {
         manifest: manifest(),
+        eligibility: None,
     };
     let open = ContextOpen {
         context_type: ContextType::ELECTION,

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use urne_ballot::{AuditedBallot, Ballot, Manifest, TrackingCode};
 use urne_credential::BallotSignature;
 
+use crate::anonymous::{ANONYMOUS_VERSION, Eligibility, decode_eligibility};
 use crate::error::ElectionError;
 use crate::kinds;
 
@@ -22,7 +23,7 @@ fn name(kind: urne_record::Kind) -> &'static str {
     kinds::name(kind).unwrap_or("election record")
 }
 
-struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     kind: &'static str,
     bytes: &'a [u8],
     at: usize,
@@ -30,6 +31,24 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn new(kind: urne_record::Kind, bytes: &'a [u8]) -> Result<Self, ElectionError> {
+        Self::with_version(kind, bytes, BODY_VERSION)
+    }
+
+    /// A reader past the version byte, which must be `version`.
+    pub(crate) fn with_version(
+        kind: urne_record::Kind,
+        bytes: &'a [u8],
+        version: u8,
+    ) -> Result<Self, ElectionError> {
+        Self::with_versions(kind, bytes, &[version])
+    }
+
+    /// A reader past the version byte, which must be one of `versions`.
+    fn with_versions(
+        kind: urne_record::Kind,
+        bytes: &'a [u8],
+        versions: &[u8],
+    ) -> Result<Self, ElectionError> {
         let kind = name(kind);
         match bytes.first() {
             None => Err(ElectionError::invalid(
@@ -37,16 +56,28 @@ impl<'a> Reader<'a> {
                 "body.version",
                 "the body is empty",
             )),
-            Some(&BODY_VERSION) => Ok(Self { kind, bytes, at: 1 }),
+            Some(v) if versions.contains(v) => Ok(Self { kind, bytes, at: 1 }),
             Some(v) => Err(ElectionError::invalid(
                 kind,
                 "body.version",
-                format!("version {v} is not {BODY_VERSION}"),
+                format!(
+                    "version {v} is not {}",
+                    versions
+                        .iter()
+                        .map(u8::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ),
             )),
         }
     }
 
-    fn take(&mut self, n: usize, field: &str) -> Result<&'a [u8], ElectionError> {
+    pub(crate) fn u32(&mut self, field: &str) -> Result<u32, ElectionError> {
+        let b = self.take(4, field)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    pub(crate) fn take(&mut self, n: usize, field: &str) -> Result<&'a [u8], ElectionError> {
         let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len());
         let Some(end) = end else {
             return Err(ElectionError::invalid(
@@ -60,19 +91,19 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
-    fn sized(&mut self, field: &str) -> Result<&'a [u8], ElectionError> {
+    pub(crate) fn sized(&mut self, field: &str) -> Result<&'a [u8], ElectionError> {
         let len = self.take(4, &format!("{field}_length"))?;
         let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]);
         self.take(len as usize, field)
     }
 
-    fn rest(&mut self) -> &'a [u8] {
+    pub(crate) fn rest(&mut self) -> &'a [u8] {
         let out = &self.bytes[self.at..];
         self.at = self.bytes.len();
         out
     }
 
-    fn end(&self) -> Result<(), ElectionError> {
+    pub(crate) fn end(&self) -> Result<(), ElectionError> {
         if self.at == self.bytes.len() {
             Ok(())
         } else {
@@ -85,30 +116,51 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn sized(out: &mut Vec<u8>, bytes: &[u8]) {
+pub(crate) fn sized(out: &mut Vec<u8>, bytes: &[u8]) {
     // Bodies are bounded by the 65,535-byte record: the length always fits.
     out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
     out.extend_from_slice(bytes);
 }
 
-/// `election.manifest`: version ‖ the manifest's canonical bytes (spec/21 §21.1).
+/// `election.manifest` (spec/23 §23.2): version 0x01 ‖ the manifest's canonical bytes
+/// (spec/21 §21.1) for a pseudonymous election; version 0x02 ‖ the eligibility
+/// ([`Eligibility`]) ‖ the manifest's bytes for an anonymous one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ManifestRecord {
     /// The manifest.
     pub manifest: Manifest,
+    /// Where the voters come from: None for a pseudonymous credential list (spec/22),
+    /// Some for a registry snapshot's wallet keys (spec/23 §23.9).
+    pub eligibility: Option<Eligibility>,
 }
 
 impl ManifestRecord {
     /// The body.
     pub fn to_body(&self) -> Vec<u8> {
-        let mut out = vec![BODY_VERSION];
+        let mut out = match &self.eligibility {
+            None => vec![BODY_VERSION],
+            Some(eligibility) => {
+                let mut out = vec![ANONYMOUS_VERSION];
+                out.extend_from_slice(&eligibility.to_bytes());
+                out
+            }
+        };
         out.extend_from_slice(&self.manifest.to_bytes());
         out
     }
 
     /// Decodes strictly (the manifest's own decoder refuses trailing bytes).
     pub fn decode(body: &[u8]) -> Result<Self, ElectionError> {
-        let mut r = Reader::new(kinds::ELECTION_MANIFEST, body)?;
+        let mut r = Reader::with_versions(
+            kinds::ELECTION_MANIFEST,
+            body,
+            &[BODY_VERSION, ANONYMOUS_VERSION],
+        )?;
+        let eligibility = if body[0] == ANONYMOUS_VERSION {
+            Some(decode_eligibility(&mut r)?)
+        } else {
+            None
+        };
         let bytes = r.rest();
         let manifest = Manifest::decode(bytes).map_err(|e| {
             ElectionError::invalid(
@@ -117,7 +169,10 @@ impl ManifestRecord {
                 e.to_string(),
             )
         })?;
-        Ok(Self { manifest })
+        Ok(Self {
+            manifest,
+            eligibility,
+        })
     }
 
     /// The parameters hash the election's `context.open` must carry:
@@ -211,13 +266,13 @@ impl CastBallot {
     }
 }
 
-/// The tracking code of a `ballot.cast` or `ballot.audit` body without decoding its
-/// ballot: SHA-256(TRACKING_CODE ‖ the ballot bytes it carries).
+/// The tracking code of a `ballot.cast` or `ballot.audit` body (either version: both
+/// start with version ‖ L ‖ ballot) without decoding its ballot: SHA-256(TRACKING_CODE ‖ the ballot bytes it carries).
 pub fn tracking_code_of_body(
     kind: urne_record::Kind,
     body: &[u8],
 ) -> Result<TrackingCode, ElectionError> {
-    let mut r = Reader::new(kind, body)?;
+    let mut r = Reader::with_versions(kind, body, &[BODY_VERSION, ANONYMOUS_VERSION])?;
     Ok(TrackingCode::of_bytes(r.sized("body.ballot")?))
 }
 
@@ -308,7 +363,7 @@ pub fn skim_ballot_of_body(
     kind: urne_record::Kind,
     body: &[u8],
 ) -> Result<urne_ballot::BallotSkim, ElectionError> {
-    let mut r = Reader::new(kind, body)?;
+    let mut r = Reader::with_versions(kind, body, &[BODY_VERSION, ANONYMOUS_VERSION])?;
     Ballot::skim(r.sized("body.ballot")?).ok_or_else(|| {
         ElectionError::invalid(
             name(kind),
@@ -376,6 +431,7 @@ mod tests {
     fn manifest_body_and_parameters_hash_match_the_spec() {
         let record = ManifestRecord {
             manifest: manifest(),
+            eligibility: None,
         };
         let body = record.to_body();
         assert_eq!(
@@ -393,9 +449,10 @@ mod tests {
     fn bodies_with_another_version_a_cut_field_or_trailing_bytes_are_refused() {
         let record = ManifestRecord {
             manifest: manifest(),
+            eligibility: None,
         };
         let mut body = record.to_body();
-        body[0] = 2;
+        body[0] = 3;
         assert_eq!(
             ManifestRecord::decode(&body).unwrap_err().field(),
             "body.version"

@@ -5,7 +5,9 @@
 //! and applying its records in log order ([`ElectionState`]). The board's handlers are
 //! thin adapters over this state, and the verifier and `urne demo` replay a log through
 //! the same fold ([`Replay`]), so what the board accepted and what an observer re-checks
-//! are one piece of code, tied to one spec.
+//! are one piece of code, tied to one spec. An election takes its voters from a
+//! pseudonymous credential list or, anonymously, from a registry snapshot's wallet keys
+//! ([`anonymous`]).
 //!
 //! What it must never do: I/O, depend on the board or its storage, keep state that the
 //! records alone do not determine, or panic on a record from outside. The cryptography
@@ -13,6 +15,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod anonymous;
 pub mod body;
 mod error;
 pub mod kinds;

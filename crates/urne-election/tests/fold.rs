@@ -52,6 +52,7 @@ impl Log {
             name: "Assemblée".into(),
             parameters: ManifestRecord {
                 manifest: manifest.clone(),
+                eligibility: None,
             }
             .parameters_hash(),
         }
@@ -129,7 +130,11 @@ fn up_to_complaints(log: &mut Log) -> (Vec<AwaitingShares>, Vec<EncryptedShares>
     log.post(
         &a,
         ELECTION_MANIFEST,
-        &ManifestRecord { manifest }.to_body(),
+        &ManifestRecord {
+            manifest,
+            eligibility: None,
+        }
+        .to_body(),
     )
     .unwrap();
     log.post(&a, CONTEXT_PHASE, &[1]).unwrap();
@@ -315,6 +320,7 @@ fn ceremony_records_from_the_wrong_trustee_or_round_are_refused() {
         ELECTION_MANIFEST,
         &ManifestRecord {
             manifest: manifest(),
+            eligibility: None,
         }
         .to_body(),
     )
@@ -1015,7 +1021,11 @@ fn a_manifest_whose_ballots_exceed_a_record_is_refused() {
     let e = log.refused(
         &authority(),
         ELECTION_MANIFEST,
-        &ManifestRecord { manifest: big }.to_body(),
+        &ManifestRecord {
+            manifest: big,
+            eligibility: None,
+        }
+        .to_body(),
     );
     match e {
         ElectionError::Invalid { field, detail, .. } => {

@@ -1,6 +1,6 @@
 //! Petition record bodies (spec/32 §32.4), decoded strictly, naming the field at fault.
 
-use urne_credential::registry::{Registrars, SnapshotHeader};
+use urne_credential::registry::{Registrars, SnapshotHeader, SnapshotPolicy};
 
 use crate::error::PetitionError;
 
@@ -234,6 +234,19 @@ impl Definition {
             registry,
             registrars,
         })
+    }
+
+    /// What the petition demands of its snapshot (spec/32 §32.6 step 2), as the check
+    /// shared with anonymous elections states it.
+    pub fn snapshot_policy(&self) -> SnapshotPolicy {
+        SnapshotPolicy {
+            registry: self.registry,
+            registrars: self.registrars.clone(),
+            min_bucket_bits: self.policy.map_or(1, |p| p.min_bucket_bits),
+            min_real_keys: self.min_real_keys(),
+            min_snapshot: self.min_snapshot(),
+            fixed_deal_only: self.policy.is_some(),
+        }
     }
 
     /// The fewest keys a bucket may have: 2^min_bucket_bits (2 for version 1).

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use curve25519_dalek::ristretto::RistrettoPoint;
 use sha2::{Digest, Sha256};
 use urne_credential::registry::{
-    RegistryError, SignedSnapshot, Snapshot, SnapshotAssembler, SnapshotHeader, SnapshotPart,
+    RegistryError, SignedSnapshot, Snapshot, SnapshotAssembler, SnapshotPart,
 };
 use urne_record::Kind;
 
@@ -216,49 +216,11 @@ fn registry_error(e: RegistryError) -> PetitionError {
         RegistryError::Decode { field, reason } => {
             PetitionError::invalid(format!("body.{field}"), reason)
         }
+        RegistryError::Policy { field, reason } => {
+            PetitionError::invalid(format!("body.{field}"), reason)
+        }
         other => PetitionError::invalid("body", other.to_string()),
     }
-}
-
-/// The floors the definition binds, against the snapshot's header (spec/32 §32.6 step 2):
-/// every bucket is at least as large and holds at least as many registered keys as the
-/// definition promises, and the snapshot is no older than it allows. Buckets are dealt
-/// round robin, so the smallest holds ⌊T / buckets⌋ registered keys.
-fn check_floor(definition: &Definition, header: &SnapshotHeader) -> Result<(), PetitionError> {
-    definition.check_snapshot_version(header)?;
-    let size = header.bucket_size();
-    if size < definition.min_bucket_size() {
-        return Err(PetitionError::invalid(
-            "body.bucket_bits",
-            format!(
-                "buckets of {size} keys, below the petition's floor of {}",
-                definition.min_bucket_size()
-            ),
-        ));
-    }
-    let fewest = header.total / u64::from(header.bucket_count());
-    if fewest < u64::from(definition.min_real_keys()) {
-        return Err(PetitionError::invalid(
-            "body.total",
-            format!(
-                "{} entries in {} buckets leave {fewest} registered keys in the smallest, below the petition's floor of {}",
-                header.total,
-                header.bucket_count(),
-                definition.min_real_keys()
-            ),
-        ));
-    }
-    if header.number < definition.min_snapshot() {
-        return Err(PetitionError::invalid(
-            "body.number",
-            format!(
-                "snapshot {} is older than the petition's oldest, {}",
-                header.number,
-                definition.min_snapshot()
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// A decoded body, ready for [`PetitionState::check`].
@@ -503,16 +465,10 @@ impl PetitionState {
                         "the petition already has its snapshot",
                     ));
                 }
-                if snapshot.header.registry != definition.registry {
-                    return Err(PetitionError::invalid(
-                        "body.registry",
-                        "the snapshot is of another registry than the petition's",
-                    ));
-                }
-                snapshot
-                    .verify(&definition.registrars)
-                    .map_err(|e| PetitionError::invalid("body.cosignatures", e.to_string()))?;
-                check_floor(definition, &snapshot.header)?;
+                definition
+                    .snapshot_policy()
+                    .check(snapshot)
+                    .map_err(registry_error)?;
             }
             Decoded::Part(part) => {
                 if self.phase != Phase::Draft {

@@ -160,6 +160,7 @@ fn open_election<'a>(
 ) -> Result<Authority<'a>, DemoError> {
     let manifest_record = ManifestRecord {
         manifest: manifest.clone(),
+        eligibility: None,
     };
     let mut nonce = [0u8; 16];
     rand::Rng::fill_bytes(&mut rand::rng(), &mut nonce);
