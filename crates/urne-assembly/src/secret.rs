@@ -10,7 +10,7 @@
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 use urne_credential::registry::{
-    Cosignature, Entry, MAX_BUCKET_BITS, RegistryError, Registrars, SNAPSHOT_VERSION,
+    Cosignature, Entry, MAX_BUCKET_BITS, Registrars, RegistryError, SNAPSHOT_VERSION,
     SignedSnapshot, Snapshot, SnapshotHeader,
 };
 use urne_credential::wallet::district_generator;
@@ -69,10 +69,7 @@ pub fn snapshot(
         ))
     })?;
     let district = district_generator(SECRET_DISTRICT);
-    let mut entries: Vec<Entry> = keys
-        .iter()
-        .map(|&key| Entry { key, district })
-        .collect();
+    let mut entries: Vec<Entry> = keys.iter().map(|&key| Entry { key, district }).collect();
     entries.sort_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
     let leaves: Vec<_> = entries
         .iter()
