@@ -424,7 +424,9 @@ fn snapshot_file(signed: &SignedSnapshot, parts: &[SnapshotPart]) -> Vec<u8> {
     out
 }
 
-fn read_snapshot_file(path: &Path) -> Result<(SignedSnapshot, Vec<SnapshotPart>), Failure> {
+pub(crate) fn read_snapshot_file(
+    path: &Path,
+) -> Result<(SignedSnapshot, Vec<SnapshotPart>), Failure> {
     let where_ = path.display();
     let bytes = std::fs::read(path).map_err(|e| fail(format!("{where_}: {e}")))?;
     let mut at = 0usize;

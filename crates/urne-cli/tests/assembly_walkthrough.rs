@@ -349,11 +349,13 @@ fn demo_assembly_recounts_every_division_of_a_577_member_chamber() {
             && stdout.contains("the result is its tally, equal to the demo's own count"),
         "{stdout}"
     );
-    // And what it does not hide is said beside it (spec/40 §40.12).
+    // It is anonymous now, and what it still does not defend is said beside it
+    // (spec/40 §40.12); the old limitation is gone.
     assert!(
-        stdout.contains(
-            "LIMITATION: each encrypted ballot carries the credential its member registered"
-        ),
+        stdout.contains("anonymous: each ballot is ring-signed over the wallet keys")
+            && stdout
+                .contains("NOT DEFENDED YET: the trustees are members the presiding officer chose"),
         "{stdout}"
     );
+    assert!(!stdout.contains("LIMITATION"), "{stdout}");
 }
