@@ -118,7 +118,9 @@ impl ElectionKind {
         use urne_election::kinds::*;
         let phase = match self.kind {
             ELECTION_MANIFEST => Phase::Setup,
-            ELECTION_CREDENTIALS => Phase::Registration,
+            ELECTION_CREDENTIALS | ELECTION_SNAPSHOT | ELECTION_SNAPSHOT_PART => {
+                Phase::Registration
+            }
             BALLOT_CAST | BALLOT_AUDIT => Phase::Voting,
             TALLY_DECRYPTION_SHARES | TALLY_RESULT => Phase::Tallying,
             _ => Phase::Ceremony,

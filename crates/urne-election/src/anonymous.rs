@@ -36,6 +36,10 @@ pub const MODE_ANONYMOUS: u8 = 1;
 /// election may promise less (spec/23 §23.2).
 pub const PROTOCOL_MIN_REAL_KEYS: u32 = 2;
 
+/// Bytes of a version-2 `ballot.cast` body besides the ballot and the signature: version,
+/// the ballot's length, the bucket, the signature's length.
+pub const CAST_BODY_FIXED: usize = 1 + 4 + 4 + 4;
+
 /// Bytes of the eligibility prefix before its registrar set.
 const ELIGIBILITY_FIXED: usize = 1 + 1 + 4 + 4 + 32 + 2;
 

@@ -23,6 +23,11 @@ pub const CEREMONY_ANSWER: Kind = Kind(0x0108);
 pub const CEREMONY_CLOSE_ROUND: Kind = Kind(0x0109);
 /// `election.credentials`: one part of the public credential list (spec/22 §22.3).
 pub const ELECTION_CREDENTIALS: Kind = Kind(0x0110);
+/// `election.snapshot`: an anonymous election's registry snapshot header, cosigned
+/// (spec/23 §23.12, body spec/31 §31.4).
+pub const ELECTION_SNAPSHOT: Kind = Kind(0x0111);
+/// `election.snapshot-part`: one part of that snapshot's entries (spec/31 §31.5).
+pub const ELECTION_SNAPSHOT_PART: Kind = Kind(0x0112);
 /// `ballot.cast`: a ballot and its credential's signature.
 pub const BALLOT_CAST: Kind = Kind(0x0120);
 /// `ballot.audit`: a spoiled ballot and its opening (Benaloh), never counted.
@@ -33,7 +38,7 @@ pub const TALLY_DECRYPTION_SHARES: Kind = Kind(0x0130);
 pub const TALLY_RESULT: Kind = Kind(0x0131);
 
 /// Every election kind, by code.
-pub const ALL: [Kind; 14] = [
+pub const ALL: [Kind; 16] = [
     ELECTION_MANIFEST,
     CEREMONY_OPEN,
     CEREMONY_REGISTER,
@@ -44,6 +49,8 @@ pub const ALL: [Kind; 14] = [
     CEREMONY_ANSWER,
     CEREMONY_CLOSE_ROUND,
     ELECTION_CREDENTIALS,
+    ELECTION_SNAPSHOT,
+    ELECTION_SNAPSHOT_PART,
     BALLOT_CAST,
     BALLOT_AUDIT,
     TALLY_DECRYPTION_SHARES,
@@ -63,6 +70,8 @@ pub fn name(kind: Kind) -> Option<&'static str> {
         CEREMONY_ANSWER => "ceremony.answer",
         CEREMONY_CLOSE_ROUND => "ceremony.close-round",
         ELECTION_CREDENTIALS => "election.credentials",
+        ELECTION_SNAPSHOT => "election.snapshot",
+        ELECTION_SNAPSHOT_PART => "election.snapshot-part",
         BALLOT_CAST => "ballot.cast",
         BALLOT_AUDIT => "ballot.audit",
         TALLY_DECRYPTION_SHARES => "tally.decryption-shares",

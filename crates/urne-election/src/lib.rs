@@ -30,9 +30,11 @@ mod state;
 
 pub use ceremony::{Ceremony, round};
 pub use state::{
-    AUDIT_SLOT_KEY, Decoded, ElectionState, Key, MAX_AUDITS_PER_CREDENTIAL, Sealed,
-    TRACKING_CODE_KEY, TRUSTEE_SHARES_KEY, decode,
+    AUDIT_SLOT_KEY, AnonymousStatement, Decoded, ElectionState, Key, MAX_AUDITS_PER_CREDENTIAL,
+    Sealed, SealedSnapshot, TRACKING_CODE_KEY, TRUSTEE_SHARES_KEY, decode,
 };
 mod replay;
 
-pub use replay::{BALLOTS_PER_BATCH, DeferredCast, Fault, Replay, verify_deferred_casts};
+pub use replay::{
+    BALLOTS_PER_BATCH, DeferredBallot, DeferredCast, Fault, Replay, verify_deferred_casts,
+};

@@ -7,13 +7,16 @@
 //! one batched, parallel verification ([`verify_deferred_casts`]) after the log is read,
 //! each with the parameters sealed when it arrived.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use rayon::prelude::*;
 use urne_crypto::BatchVerifier;
+use urne_crypto::triptych;
 use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
 use urne_record::{ContextId, ContextOpen, ContextPhase, ContextType, Record};
 
+use crate::anonymous::AnonymousCast;
 use crate::body::CastBallot;
 use crate::error::ElectionError;
 use crate::phase::Phase;
@@ -28,48 +31,149 @@ pub const BALLOTS_PER_BATCH: usize = 64;
 pub struct DeferredCast {
     /// Its index in the log.
     pub index: u64,
-    /// The ballot and its credential signature.
-    pub cast: Box<CastBallot>,
+    /// The ballot and what authorises it.
+    pub cast: DeferredBallot,
     /// The election's parameters when it arrived.
     pub sealed: Arc<Sealed>,
 }
 
+/// The body of a deferred cast ballot.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum DeferredBallot {
+    /// A pseudonymous election's: its credential's signature (version 1).
+    Pseudonymous(Box<CastBallot>),
+    /// An anonymous election's: its ring signature over a bucket (version 2).
+    Anonymous(Box<AnonymousCast>),
+}
+
 /// Verifies deferred cast ballots in batches of [`BALLOTS_PER_BATCH`] across all cores,
 /// calling `progress` with the size of each finished batch. Every ballot that fails is
-/// named, in log order, with the proof at fault.
+/// named, in log order, with the proof at fault. An anonymous election's ballots are
+/// batched per bucket, their ring signatures in one Triptych batch over the bucket's ring
+/// (spec/08 §8.9) beside their proofs' batch.
 pub fn verify_deferred_casts(
     casts: &[DeferredCast],
     progress: &(dyn Fn(u64) + Sync),
 ) -> Vec<Fault> {
-    let mut faults: Vec<Fault> = casts
+    let mut pseudonymous = Vec::new();
+    // By (sealed parameters, bucket): one ring per batch.
+    let mut by_bucket: BTreeMap<(usize, u32), Vec<(&DeferredCast, &AnonymousCast)>> =
+        BTreeMap::new();
+    for deferred in casts {
+        match &deferred.cast {
+            DeferredBallot::Pseudonymous(cast) => pseudonymous.push((deferred, cast.as_ref())),
+            DeferredBallot::Anonymous(cast) => by_bucket
+                .entry((
+                    Arc::as_ptr(&deferred.sealed) as usize,
+                    cast.signature.bucket,
+                ))
+                .or_default()
+                .push((deferred, cast.as_ref())),
+        }
+    }
+    let anonymous: Vec<&[(&DeferredCast, &AnonymousCast)]> = by_bucket
+        .values()
+        .flat_map(|group| group.chunks(BALLOTS_PER_BATCH))
+        .collect();
+    let mut faults: Vec<Fault> = pseudonymous
         .par_chunks(BALLOTS_PER_BATCH)
         .flat_map_iter(|chunk| {
-            let mut batch = BatchVerifier::with_capacity(chunk.len());
-            let mut early = Vec::new();
-            for (position, deferred) in chunk.iter().enumerate() {
-                match deferred.sealed.precheck_cast(&deferred.cast) {
-                    Ok(relations) => batch.push(position, Ok(relations)),
-                    Err(error) => early.push(Fault {
-                        index: deferred.index,
-                        error,
-                    }),
-                }
-            }
-            let failed = batch.verify(&mut rand::rng());
+            let faults = verify_pseudonymous_batch(chunk);
             progress(chunk.len() as u64);
-            if let Err(failure) = failed {
-                early.extend(failure.failures.into_iter().filter_map(|(position, _)| {
-                    chunk.get(position).map(|d| Fault {
-                        index: d.index,
-                        error: d.sealed.diagnose_cast(&d.cast),
-                    })
-                }));
-            }
-            early
+            faults
         })
+        .chain(anonymous.into_par_iter().flat_map_iter(|chunk| {
+            let faults = verify_anonymous_batch(chunk);
+            progress(chunk.len() as u64);
+            faults
+        }))
         .collect();
     faults.sort_by_key(|f| f.index);
     faults
+}
+
+fn verify_pseudonymous_batch(chunk: &[(&DeferredCast, &CastBallot)]) -> Vec<Fault> {
+    let mut batch = BatchVerifier::with_capacity(chunk.len());
+    let mut early = Vec::new();
+    for (position, (deferred, cast)) in chunk.iter().enumerate() {
+        match deferred.sealed.precheck_cast(cast) {
+            Ok(relations) => batch.push(position, Ok(relations)),
+            Err(error) => early.push(Fault {
+                index: deferred.index,
+                error,
+            }),
+        }
+    }
+    if let Err(failure) = batch.verify(&mut rand::rng()) {
+        early.extend(failure.failures.into_iter().filter_map(|(position, _)| {
+            chunk.get(position).map(|(d, cast)| Fault {
+                index: d.index,
+                error: d.sealed.diagnose_cast(cast),
+            })
+        }));
+    }
+    early
+}
+
+/// Casts over one bucket of one sealed snapshot: the ring signatures in one Triptych
+/// batch, the ballots' proofs in another; a ballot either batch finds bad is checked
+/// alone to name the check at fault.
+fn verify_anonymous_batch(chunk: &[(&DeferredCast, &AnonymousCast)]) -> Vec<Fault> {
+    let kind = "ballot.cast";
+    let mut early = Vec::new();
+    let Some((first, _)) = chunk.first() else {
+        return early;
+    };
+    let sealed = &first.sealed;
+    let mut proofs = BatchVerifier::with_capacity(chunk.len());
+    let mut statements = Vec::with_capacity(chunk.len());
+    for (position, (deferred, cast)) in chunk.iter().enumerate() {
+        let checked = sealed
+            .anonymous_statement(kind, &cast.ballot, &cast.signature, &cast.tracking_code())
+            .and_then(|statement| {
+                sealed
+                    .anonymous_ballot_relations(cast)
+                    .map(|relations| (statement, relations))
+            });
+        match checked {
+            Ok((statement, relations)) => {
+                proofs.push(position, Ok(relations));
+                statements.push((position, statement));
+            }
+            Err(error) => early.push(Fault {
+                index: deferred.index,
+                error,
+            }),
+        }
+    }
+    let mut bad: BTreeSet<usize> = BTreeSet::new();
+    if let (Some(anonymous), Some((_, statement))) = (sealed.anonymous(), statements.first()) {
+        let mut signatures =
+            triptych::BatchVerifier::new(statement.ring, *anonymous.linking_base());
+        for (_, statement) in &statements {
+            signatures.push(&statement.context, &statement.signature);
+        }
+        match signatures.verify(&mut rand::rng()) {
+            Ok(()) => {}
+            Err(triptych::Error::Batch { invalid }) => bad.extend(
+                invalid
+                    .into_iter()
+                    .filter_map(|(at, _)| statements.get(at).map(|(p, _)| *p)),
+            ),
+            Err(_) => bad.extend(statements.iter().map(|(p, _)| *p)),
+        }
+    }
+    if let Err(failure) = proofs.verify(&mut rand::rng()) {
+        bad.extend(failure.failures.into_iter().map(|(position, _)| position));
+    }
+    early.extend(bad.into_iter().filter_map(|position| {
+        chunk.get(position).map(|(d, cast)| Fault {
+            index: d.index,
+            error: d.sealed.diagnose_anonymous_cast(cast),
+        })
+    }));
+    early
 }
 
 /// The first record of an election's log that its rules refuse.
@@ -232,13 +336,15 @@ impl Replay {
             })?
             .map_err(fault)?;
         let sealed_for_deferral = match (&decoded, self.deferring) {
-            (Decoded::Cast(_), true) => Some(state.sealed().cloned().ok_or_else(|| {
-                fault(ElectionError::WrongPhase {
-                    kind: "ballot.cast",
-                    phase: state.phase(),
-                    detail: "before voting opened".into(),
-                })
-            })?),
+            (Decoded::Cast(_) | Decoded::AnonymousCast(_), true) => {
+                Some(state.sealed().cloned().ok_or_else(|| {
+                    fault(ElectionError::WrongPhase {
+                        kind: "ballot.cast",
+                        phase: state.phase(),
+                        detail: "before voting opened".into(),
+                    })
+                })?)
+            }
             _ => None,
         };
         let relations = match sealed_for_deferral {
@@ -271,7 +377,15 @@ impl Replay {
             (Decoded::Cast(cast), Some(sealed)) => {
                 self.deferred.push(DeferredCast {
                     index,
-                    cast,
+                    cast: DeferredBallot::Pseudonymous(cast),
+                    sealed,
+                });
+                Ok(None)
+            }
+            (Decoded::AnonymousCast(cast), Some(sealed)) => {
+                self.deferred.push(DeferredCast {
+                    index,
+                    cast: DeferredBallot::Anonymous(cast),
                     sealed,
                 });
                 Ok(None)

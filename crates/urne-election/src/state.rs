@@ -5,17 +5,25 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use curve25519_dalek::ristretto::RistrettoPoint;
 use urne_ballot::{ContextInputs, CredentialKey, Election, Manifest, check_audit};
 use urne_ceremony::{
     CeremonyOpen, CeremonyOutcome, CommitmentHash, Commitments, Complaint, ComplaintAnswer,
     DecryptionError, DecryptionShares, EncryptedShares, TrusteeRegistration,
     VerifiedDecryptionShares, verify_decryption_shares,
 };
+use urne_credential::registry::{
+    RegistryError, SignedSnapshot, Snapshot, SnapshotAssembler, SnapshotPart,
+};
 use urne_credential::{CredentialList, CredentialListPart, ListAssembler, PublicCredential};
+use urne_crypto::triptych::{self, Ring};
 use urne_crypto::{Ciphertext, CiphertextSum, Relations, Scalar};
 use urne_record::Kind;
 use urne_tally::{EncryptedTally, TallyError, TallyResult, check_opening, decrypt_sums};
 
+use crate::anonymous::{
+    AnonymousAudit, AnonymousCast, AnonymousSignature, Eligibility, check_tag, signature_context,
+};
 use crate::body::{
     AuditRecord, CastBallot, CloseRound, ManifestRecord, skim_ballot_of_body, tracking_code_of_body,
 };
@@ -71,10 +79,18 @@ pub enum Decoded {
     CloseRound(CloseRound),
     /// `election.credentials`.
     Credentials(CredentialListPart),
-    /// `ballot.cast`.
+    /// `election.snapshot`.
+    Snapshot(Box<SignedSnapshot>),
+    /// `election.snapshot-part`.
+    SnapshotPart(SnapshotPart),
+    /// `ballot.cast`, version 1 (a pseudonymous election's).
     Cast(Box<CastBallot>),
-    /// `ballot.audit`.
+    /// `ballot.cast`, version 2 (an anonymous election's).
+    AnonymousCast(Box<AnonymousCast>),
+    /// `ballot.audit`, version 1.
     Audit(Box<AuditRecord>),
+    /// `ballot.audit`, version 2.
+    AnonymousAudit(Box<AnonymousAudit>),
     /// `tally.decryption-shares`.
     DecryptionShares(DecryptionShares),
     /// `tally.result`.
@@ -108,8 +124,22 @@ fn credential_err(e: urne_credential::CredentialError) -> ElectionError {
     }
 }
 
+/// A registry error as the field of a snapshot record's body that it names.
+fn registry_err(kind: &'static str, e: RegistryError) -> ElectionError {
+    match e {
+        RegistryError::Decode { field, reason } => {
+            ElectionError::invalid(kind, format!("body.{field}"), reason)
+        }
+        RegistryError::Policy { field, reason } => {
+            ElectionError::invalid(kind, format!("body.{field}"), reason)
+        }
+        other => ElectionError::invalid(kind, "body", other.to_string()),
+    }
+}
+
 /// Decodes an election record's body strictly; None for a kind that is not an
-/// election's.
+/// election's. A ballot body's version byte says which it is: 1 pseudonymous, 2
+/// anonymous (whether the election takes it is the checks' question).
 pub fn decode(kind: Kind, body: &[u8]) -> Option<Result<Decoded, ElectionError>> {
     use kinds::*;
     Some(match kind {
@@ -139,7 +169,19 @@ pub fn decode(kind: Kind, body: &[u8]) -> Option<Result<Decoded, ElectionError>>
         ELECTION_CREDENTIALS => CredentialListPart::decode(body)
             .map(Decoded::Credentials)
             .map_err(credential_err),
+        ELECTION_SNAPSHOT => SignedSnapshot::decode(body)
+            .map(|s| Decoded::Snapshot(Box::new(s)))
+            .map_err(|e| registry_err("election.snapshot", e)),
+        ELECTION_SNAPSHOT_PART => SnapshotPart::decode(body)
+            .map(Decoded::SnapshotPart)
+            .map_err(|e| registry_err("election.snapshot-part", e)),
+        BALLOT_CAST if body.first() == Some(&crate::anonymous::ANONYMOUS_VERSION) => {
+            AnonymousCast::decode(body).map(|c| Decoded::AnonymousCast(Box::new(c)))
+        }
         BALLOT_CAST => CastBallot::decode(body).map(|c| Decoded::Cast(Box::new(c))),
+        BALLOT_AUDIT if body.first() == Some(&crate::anonymous::ANONYMOUS_VERSION) => {
+            AnonymousAudit::decode(body).map(|a| Decoded::AnonymousAudit(Box::new(a)))
+        }
         BALLOT_AUDIT => AuditRecord::decode(body).map(|a| Decoded::Audit(Box::new(a))),
         TALLY_DECRYPTION_SHARES => DecryptionShares::decode(body)
             .map(Decoded::DecryptionShares)
@@ -164,7 +206,10 @@ pub fn decode(kind: Kind, body: &[u8]) -> Option<Result<Decoded, ElectionError>>
 #[derive(Debug)]
 pub struct Sealed {
     election: Arc<Election>,
+    /// The credential list (empty in an anonymous election).
     credentials: Arc<CredentialList>,
+    /// An anonymous election's snapshot and rings; None in a pseudonymous one.
+    anonymous: Option<Arc<SealedSnapshot>>,
     outcome: CeremonyOutcome,
     identities: Vec<[u8; 32]>,
     /// Ciphertexts per ballot (options and blank votes of every contest, spec/24
@@ -189,6 +234,93 @@ struct PendingTally {
     computed: OnceLock<SealedTally>,
 }
 
+/// An anonymous election's snapshot once voting opens (spec/23 §23.3): its id, the
+/// linking base of the election, and each bucket's ring, prepared once (decoded keys and
+/// the ring's digest, spec/08 §8.3) on the first ballot over it, outside the state lock.
+pub struct SealedSnapshot {
+    snapshot: Snapshot,
+    id: [u8; 32],
+    context_id: [u8; 32],
+    linking_base: RistrettoPoint,
+    rings: Vec<OnceLock<Result<Ring, String>>>,
+}
+
+impl std::fmt::Debug for SealedSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealedSnapshot")
+            .field("id", &urne_crypto::encoding::to_hex(&self.id))
+            .field("buckets", &self.rings.len())
+            .finish()
+    }
+}
+
+impl SealedSnapshot {
+    fn new(snapshot: Snapshot, context_id: &[u8; 32]) -> Self {
+        let id = snapshot.id();
+        let buckets = snapshot.header().bucket_count() as usize;
+        Self {
+            linking_base: crate::anonymous::linking_base(&id, context_id),
+            id,
+            context_id: *context_id,
+            snapshot,
+            rings: (0..buckets).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// The snapshot.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// Its id (the context hash's `credential_root`, spec/21 §21.3).
+    pub fn id(&self) -> &[u8; 32] {
+        &self.id
+    }
+
+    /// U = linking_base(snapshot id, election context id).
+    pub fn linking_base(&self) -> &RistrettoPoint {
+        &self.linking_base
+    }
+
+    /// Bucket `bucket`'s ring, prepared on first use (`body.bucket` if there is none).
+    pub fn ring(&self, kind: &'static str, bucket: u32) -> Result<&Ring, ElectionError> {
+        let missing = || {
+            ElectionError::invalid(
+                kind,
+                "body.bucket",
+                format!(
+                    "bucket {bucket} does not exist: the snapshot has {}",
+                    self.rings.len()
+                ),
+            )
+        };
+        let cell = self.rings.get(bucket as usize).ok_or_else(missing)?;
+        cell.get_or_init(
+            || match crate::anonymous::bucket_ring(&self.snapshot, bucket) {
+                Some(Ok(ring)) => Ok(ring),
+                Some(Err(e)) => Err(e.to_string()),
+                None => Err(format!("bucket {bucket} does not exist")),
+            },
+        )
+        .as_ref()
+        .map_err(|e| ElectionError::invalid(kind, "body.bucket", e.clone()))
+    }
+}
+
+/// What an anonymous ballot's signature is checked against: its bucket's ring, its
+/// context bytes and the signature decoded for that ring (spec/23 §23.13), once the
+/// checks before the verification passed. What a batch over one bucket collects.
+pub struct AnonymousStatement<'a> {
+    /// The bucket.
+    pub bucket: u32,
+    /// Its ring.
+    pub ring: &'a Ring,
+    /// The context bytes the signature binds.
+    pub context: Vec<u8>,
+    /// The signature.
+    pub signature: triptych::Signature,
+}
+
 #[derive(Debug)]
 struct SealedTally {
     tally: EncryptedTally,
@@ -201,9 +333,161 @@ impl Sealed {
     pub fn election(&self) -> &Election {
         &self.election
     }
-    /// The credential list.
+    /// The credential list (empty in an anonymous election: its voters are
+    /// [`Self::anonymous`]'s snapshot's keys).
     pub fn credentials(&self) -> &CredentialList {
         &self.credentials
+    }
+    /// An anonymous election's sealed snapshot; None for a pseudonymous election.
+    pub fn anonymous(&self) -> Option<&SealedSnapshot> {
+        self.anonymous.as_deref()
+    }
+    /// The `credential_root` of the election context hash (spec/21 §21.3): the list's
+    /// Merkle root, or an anonymous election's snapshot id.
+    pub fn credential_root(&self) -> [u8; 32] {
+        match &self.anonymous {
+            Some(a) => a.id,
+            None => self.credentials.root().0,
+        }
+    }
+
+    fn pseudonymous_only(&self, kind: &'static str) -> Result<(), ElectionError> {
+        if self.anonymous.is_some() {
+            return Err(ElectionError::invalid(
+                kind,
+                "body.version",
+                "a version-1 ballot body in an anonymous election: its ballots carry a ring signature (version 2)",
+            ));
+        }
+        Ok(())
+    }
+
+    fn anonymous_only(&self, kind: &'static str) -> Result<&SealedSnapshot, ElectionError> {
+        self.anonymous.as_deref().ok_or_else(|| {
+            ElectionError::invalid(
+                kind,
+                "body.version",
+                "a version-2 ballot body in a pseudonymous election: its ballots carry a credential's signature (version 1)",
+            )
+        })
+    }
+
+    fn same_election(
+        &self,
+        kind: &'static str,
+        ballot: &urne_ballot::Ballot,
+    ) -> Result<(), ElectionError> {
+        if ballot.context != *self.election.context() {
+            return Err(ElectionError::invalid(
+                kind,
+                "body.ballot.context",
+                "the ballot was made for another election (its context hash differs)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The checks of an anonymous ballot before its signature's verification (spec/23
+    /// §23.13), in order: an anonymous election, this election's ballot, the bucket
+    /// exists, the signature decodes for its ring, its tag is the ballot's credential.
+    pub fn anonymous_statement(
+        &self,
+        kind: &'static str,
+        ballot: &urne_ballot::Ballot,
+        signature: &AnonymousSignature,
+        tracking_code: &urne_ballot::TrackingCode,
+    ) -> Result<AnonymousStatement<'_>, ElectionError> {
+        let sealed = self.anonymous_only(kind)?;
+        self.same_election(kind, ballot)?;
+        let ring = sealed.ring(kind, signature.bucket)?;
+        let decoded = signature.decode(kind, sealed.snapshot.header().bucket_bits)?;
+        check_tag(kind, &ballot.credential, &decoded)?;
+        Ok(AnonymousStatement {
+            bucket: signature.bucket,
+            ring,
+            context: signature_context(
+                &sealed.context_id,
+                &sealed.id,
+                signature.bucket,
+                tracking_code,
+            ),
+            signature: decoded,
+        })
+    }
+
+    fn verify_anonymous(
+        &self,
+        kind: &'static str,
+        statement: &AnonymousStatement<'_>,
+    ) -> Result<(), ElectionError> {
+        let sealed = self.anonymous_only(kind)?;
+        triptych::verify(
+            statement.ring,
+            &sealed.linking_base,
+            &statement.context,
+            &statement.signature,
+        )
+        .map_err(|e| signature_err(kind, &e))
+    }
+
+    /// The stateless checks of an anonymous `ballot.cast` (spec/23 §23.13): those of
+    /// [`Self::anonymous_statement`], the ring signature verified on its own, and the
+    /// ballot's proofs as a batch item. A batch over one bucket uses
+    /// [`Self::anonymous_statement`] and [`Self::anonymous_ballot_relations`] instead.
+    pub fn precheck_anonymous_cast(
+        &self,
+        cast: &AnonymousCast,
+    ) -> Result<Relations, ElectionError> {
+        let kind = "ballot.cast";
+        let statement =
+            self.anonymous_statement(kind, &cast.ballot, &cast.signature, &cast.tracking_code())?;
+        self.verify_anonymous(kind, &statement)?;
+        self.anonymous_ballot_relations(cast)
+    }
+
+    /// The equations of an anonymous cast ballot's proofs, for a batch.
+    pub fn anonymous_ballot_relations(
+        &self,
+        cast: &AnonymousCast,
+    ) -> Result<Relations, ElectionError> {
+        cast.ballot
+            .relations(&self.election, &cast.ballot.credential)
+            .map_err(|e| ballot_err("ballot.cast", e))
+    }
+
+    /// An anonymous `ballot.cast` checked check by check, naming the first that fails.
+    pub fn diagnose_anonymous_cast(&self, cast: &AnonymousCast) -> ElectionError {
+        let kind = "ballot.cast";
+        let statement = match self.anonymous_statement(
+            kind,
+            &cast.ballot,
+            &cast.signature,
+            &cast.tracking_code(),
+        ) {
+            Ok(s) => s,
+            Err(e) => return e,
+        };
+        if let Err(e) = self.verify_anonymous(kind, &statement) {
+            return e;
+        }
+        if let Err(e) = cast.ballot.verify(&self.election, &cast.ballot.credential) {
+            return ballot_err(kind, e);
+        }
+        ElectionError::invalid(kind, "body", "a proof of the ballot does not verify")
+    }
+
+    /// The stateless checks of an anonymous `ballot.audit` (spec/23 §23.13).
+    pub fn precheck_anonymous_audit(&self, audit: &AnonymousAudit) -> Result<(), ElectionError> {
+        let kind = "ballot.audit";
+        let statement = self.anonymous_statement(
+            kind,
+            &audit.ballot,
+            &audit.signature,
+            &audit.tracking_code(),
+        )?;
+        self.verify_anonymous(kind, &statement)?;
+        check_audit(&self.election, &audit.ballot, &audit.opening)
+            .map_err(|e| ElectionError::invalid(kind, "body.opening", e.to_string()))
     }
     /// The ceremony outcome (joint key, verification keys).
     pub fn outcome(&self) -> &CeremonyOutcome {
@@ -275,6 +559,7 @@ impl Sealed {
     /// as one batch item.
     pub fn precheck_cast(&self, cast: &CastBallot) -> Result<Relations, ElectionError> {
         let kind = "ballot.cast";
+        self.pseudonymous_only(kind)?;
         if cast.ballot.context != *self.election.context() {
             return Err(ElectionError::invalid(
                 kind,
@@ -299,6 +584,9 @@ impl Sealed {
     /// reports for a ballot its batch found bad.
     pub fn diagnose_cast(&self, cast: &CastBallot) -> ElectionError {
         let kind = "ballot.cast";
+        if let Err(e) = self.pseudonymous_only(kind) {
+            return e;
+        }
         let public = match self.listed(kind, &cast.ballot.credential) {
             Ok(p) => p,
             Err(e) => return e,
@@ -320,6 +608,7 @@ impl Sealed {
     pub fn diagnose(&self, signer: &[u8; 32], decoded: &Decoded) -> ElectionError {
         match decoded {
             Decoded::Cast(cast) => self.diagnose_cast(cast),
+            Decoded::AnonymousCast(cast) => self.diagnose_anonymous_cast(cast),
             Decoded::DecryptionShares(shares) => {
                 match self.verify_decryption_shares(signer, shares) {
                     Err(e) => e,
@@ -337,6 +626,7 @@ impl Sealed {
     /// The stateless checks of `ballot.audit` (spec/23 §23.7).
     pub fn precheck_audit(&self, audit: &AuditRecord) -> Result<(), ElectionError> {
         let kind = "ballot.audit";
+        self.pseudonymous_only(kind)?;
         if audit.ballot.context != *self.election.context() {
             return Err(ElectionError::invalid(
                 kind,
@@ -415,6 +705,18 @@ fn decryption_err(e: DecryptionError) -> ElectionError {
     }
 }
 
+/// A ring signature that does not verify, with the equation of spec/08 §8.8 that failed.
+fn signature_err(kind: &'static str, e: &triptych::Error) -> ElectionError {
+    ElectionError::invalid(
+        kind,
+        "body.signature",
+        format!(
+            "the ring signature does not verify ({}): {e}",
+            e.spec_check()
+        ),
+    )
+}
+
 fn ballot_err(kind: &'static str, e: urne_ballot::BallotError) -> ElectionError {
     use urne_ballot::BallotError;
     let field = match &e {
@@ -446,9 +748,15 @@ pub struct ElectionState {
     parameters: [u8; 32],
     phase: Phase,
     manifest: Option<Manifest>,
+    /// An anonymous election's eligibility (from its version-2 manifest record).
+    eligibility: Option<Eligibility>,
     ceremony: Ceremony,
     assembler: ListAssembler,
     list: Option<Arc<CredentialList>>,
+    /// An anonymous election's snapshot while its parts arrive.
+    snapshot_parts: Option<SnapshotAssembler>,
+    /// Its snapshot once complete.
+    snapshot: Option<Snapshot>,
     sealed: Option<Arc<Sealed>>,
     tracking: HashSet<[u8; 32]>,
     /// Audits posted per credential.
@@ -480,9 +788,12 @@ impl ElectionState {
             parameters,
             phase: Phase::Setup,
             manifest: None,
+            eligibility: None,
             ceremony: Ceremony::default(),
             assembler: ListAssembler::default(),
             list: None,
+            snapshot_parts: None,
+            snapshot: None,
             sealed: None,
             tracking: HashSet::new(),
             audits_of: HashMap::new(),
@@ -513,6 +824,15 @@ impl ElectionState {
     /// The credential list, once complete.
     pub fn credential_list(&self) -> Option<&CredentialList> {
         self.list.as_deref()
+    }
+    /// An anonymous election's eligibility; None for a pseudonymous election (or before
+    /// the manifest).
+    pub fn eligibility(&self) -> Option<&Eligibility> {
+        self.eligibility.as_ref()
+    }
+    /// An anonymous election's snapshot, once complete.
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        self.snapshot.as_ref()
     }
     /// The sealed parameters (from the opening of the vote on).
     pub fn sealed(&self) -> Option<&Arc<Sealed>> {
@@ -602,7 +922,13 @@ impl ElectionState {
         };
         match decoded {
             Decoded::Cast(cast) => need("ballot.cast")?.precheck_cast(cast).map(Some),
+            Decoded::AnonymousCast(cast) => {
+                need("ballot.cast")?.precheck_anonymous_cast(cast).map(Some)
+            }
             Decoded::Audit(audit) => need("ballot.audit")?.precheck_audit(audit).map(|()| None),
+            Decoded::AnonymousAudit(audit) => need("ballot.audit")?
+                .precheck_anonymous_audit(audit)
+                .map(|()| None),
             Decoded::DecryptionShares(shares) => need("tally.decryption-shares")?
                 .precheck_decryption_shares(signer, shares)
                 .map(Some),
@@ -648,8 +974,12 @@ impl ElectionState {
             Decoded::Answer(a) => self.check_answer(signer, a).map(|()| Vec::new()),
             Decoded::CloseRound(c) => self.check_close_round(signer, *c).map(|()| Vec::new()),
             Decoded::Credentials(p) => self.check_credentials(signer, p).map(|()| Vec::new()),
+            Decoded::Snapshot(s) => self.check_snapshot(signer, s).map(|()| Vec::new()),
+            Decoded::SnapshotPart(p) => self.check_snapshot_part(signer, p).map(|()| Vec::new()),
             Decoded::Cast(c) => self.check_cast(c),
+            Decoded::AnonymousCast(c) => self.check_anonymous_cast(c),
             Decoded::Audit(a) => self.check_audit(a),
+            Decoded::AnonymousAudit(a) => self.check_anonymous_audit(a),
             Decoded::DecryptionShares(s) => self.check_decryption_shares(signer, s),
             Decoded::Result(r) => self.check_result(signer, r).map(|()| Vec::new()),
         }
@@ -868,6 +1198,13 @@ impl ElectionState {
         let kind = "election.credentials";
         self.authority_only(kind, signer)?;
         self.in_phase(kind, Phase::Registration)?;
+        if self.eligibility.is_some() {
+            return Err(ElectionError::invalid(
+                kind,
+                "kind",
+                "an anonymous election takes its voters from a registry snapshot, not a credential list",
+            ));
+        }
         if self.list.is_some() {
             return Err(ElectionError::invalid(
                 kind,
@@ -876,6 +1213,82 @@ impl ElectionState {
             ));
         }
         self.assembler.check(part).map_err(credential_err)
+    }
+
+    fn anonymous_only(&self, kind: &'static str) -> Result<&Eligibility, ElectionError> {
+        self.eligibility.as_ref().ok_or_else(|| {
+            ElectionError::invalid(
+                kind,
+                "kind",
+                "a pseudonymous election takes its voters from a credential list, not a registry snapshot",
+            )
+        })
+    }
+
+    /// `election.snapshot` (spec/23 §23.12): in an anonymous election, once, of its
+    /// registry, cosigned, above the eligibility's floors, and with room in a cast
+    /// record for a ballot and a signature over its buckets.
+    pub fn check_snapshot(
+        &self,
+        signer: &[u8; 32],
+        signed: &SignedSnapshot,
+    ) -> Result<(), ElectionError> {
+        let kind = "election.snapshot";
+        self.authority_only(kind, signer)?;
+        self.in_phase(kind, Phase::Registration)?;
+        let eligibility = self.anonymous_only(kind)?;
+        if self.snapshot_parts.is_some() || self.snapshot.is_some() {
+            return Err(ElectionError::invalid(
+                kind,
+                "kind",
+                "the election already has its snapshot",
+            ));
+        }
+        eligibility
+            .snapshot_policy()
+            .check(signed)
+            .map_err(|e| registry_err(kind, e))?;
+        let bits = signed.header.bucket_bits;
+        let signature = crate::anonymous::parameters_for(bits)
+            .map_err(|e| ElectionError::invalid(kind, "body.bucket_bits", e.to_string()))?
+            .signature_len();
+        let ballot = self.manifest.as_ref().map_or(0, Manifest::ballot_len);
+        let room = urne_record::MAX_RECORD_BYTES
+            - urne_record::ENVELOPE_OVERHEAD
+            - crate::anonymous::CAST_BODY_FIXED;
+        if ballot + signature > room {
+            return Err(ElectionError::invalid(
+                kind,
+                "body.bucket_bits",
+                format!(
+                    "a ballot of {ballot} bytes and a signature over buckets of 2^{bits} keys ({signature} bytes) exceed the {room} bytes a ballot.cast record holds"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `election.snapshot-part` (spec/23 §23.12): the next part of the snapshot.
+    pub fn check_snapshot_part(
+        &self,
+        signer: &[u8; 32],
+        part: &SnapshotPart,
+    ) -> Result<(), ElectionError> {
+        let kind = "election.snapshot-part";
+        self.authority_only(kind, signer)?;
+        self.in_phase(kind, Phase::Registration)?;
+        self.anonymous_only(kind)?;
+        if self.snapshot.is_some() {
+            return Err(ElectionError::invalid(
+                kind,
+                "body",
+                "the snapshot is complete; a further part is refused",
+            ));
+        }
+        let assembler = self.snapshot_parts.as_ref().ok_or_else(|| {
+            ElectionError::invalid(kind, "kind", "post the snapshot before its parts")
+        })?;
+        assembler.check(part).map_err(|e| registry_err(kind, e))
     }
 
     fn sealed_or(&self, kind: &'static str) -> Result<&Sealed, ElectionError> {
@@ -913,14 +1326,22 @@ impl ElectionState {
         let kind = "ballot.cast";
         self.in_phase(kind, Phase::Voting)?;
         let sealed = self.sealed_or(kind)?;
+        sealed.pseudonymous_only(kind)?;
         // The same list object: the one precheck found the credential on.
         let listed_then =
             prechecked.is_some_and(|p| Arc::ptr_eq(&p.credentials, &sealed.credentials));
         if !listed_then {
             sealed.listed(kind, &cast.ballot.credential)?;
         }
-        let code = cast.tracking_code().0;
-        if self.tracking.contains(&code) {
+        self.unused_tracking_code(kind, &cast.tracking_code().0)
+    }
+
+    fn unused_tracking_code(
+        &self,
+        kind: &'static str,
+        code: &[u8; 32],
+    ) -> Result<Vec<Key>, ElectionError> {
+        if self.tracking.contains(code) {
             return Err(ElectionError::AlreadyUsed {
                 kind,
                 field: "body.ballot".into(),
@@ -934,12 +1355,41 @@ impl ElectionState {
         }])
     }
 
+    /// An anonymous `ballot.cast`, against the state (spec/23 §23.13): keyed by its tag,
+    /// the ballot's credential; its signature and proofs are
+    /// [`Sealed::precheck_anonymous_cast`]'s.
+    pub fn check_anonymous_cast(&self, cast: &AnonymousCast) -> Result<Vec<Key>, ElectionError> {
+        let kind = "ballot.cast";
+        self.in_phase(kind, Phase::Voting)?;
+        self.sealed_or(kind)?.anonymous_only(kind)?;
+        self.unused_tracking_code(kind, &cast.tracking_code().0)
+    }
+
     /// `ballot.audit`, against the state (spec/23 §23.7).
     pub fn check_audit(&self, audit: &AuditRecord) -> Result<Vec<Key>, ElectionError> {
         let kind = "ballot.audit";
         self.in_phase(kind, Phase::Voting)?;
-        self.sealed_or(kind)?;
-        let code = audit.tracking_code().0;
+        self.sealed_or(kind)?.pseudonymous_only(kind)?;
+        self.audit_keys(&audit.tracking_code().0, &audit.ballot.credential.0)
+    }
+
+    /// An anonymous `ballot.audit`, against the state (spec/23 §23.13): the quota is the
+    /// tag's.
+    pub fn check_anonymous_audit(&self, audit: &AnonymousAudit) -> Result<Vec<Key>, ElectionError> {
+        let kind = "ballot.audit";
+        self.in_phase(kind, Phase::Voting)?;
+        self.sealed_or(kind)?.anonymous_only(kind)?;
+        self.audit_keys(&audit.tracking_code().0, &audit.ballot.credential.0)
+    }
+
+    fn audit_keys(
+        &self,
+        code: &[u8; 32],
+        credential: &[u8; 32],
+    ) -> Result<Vec<Key>, ElectionError> {
+        let kind = "ballot.audit";
+        let code = *code;
+        let credential = *credential;
         if self.tracking.contains(&code) {
             return Err(ElectionError::AlreadyUsed {
                 kind,
@@ -948,7 +1398,6 @@ impl ElectionState {
                     .into(),
             });
         }
-        let credential = audit.ballot.credential.0;
         let rank = self.audits_of.get(&credential).copied().unwrap_or(0);
         if rank >= MAX_AUDITS_PER_CREDENTIAL {
             return Err(ElectionError::AlreadyUsed {
@@ -1110,7 +1559,10 @@ impl ElectionState {
                 )),
                 None => refuse("registration cannot start before the key ceremony is complete"),
             },
-            Phase::Voting if self.list.is_none() => {
+            Phase::Voting if self.eligibility.is_some() && self.snapshot.is_none() => {
+                refuse("voting cannot open before the registry snapshot is complete on the board")
+            }
+            Phase::Voting if self.eligibility.is_none() && self.list.is_none() => {
                 refuse("voting cannot open before the credential list is complete on the board")
             }
             Phase::Published if self.result.is_none() => {
@@ -1134,19 +1586,32 @@ impl ElectionState {
 
     fn seal_election(&mut self) -> Result<(), ElectionError> {
         let kind = "context.phase";
-        let (Some(manifest), Some(list), Some(Ok(outcome)), Some(open)) = (
+        let not_ready =
+            || ElectionError::invalid(kind, "body", "the election is not ready to vote");
+        let (Some(manifest), Some(Ok(outcome)), Some(open)) = (
             &self.manifest,
-            &self.list,
             self.ceremony.outcome(),
             self.ceremony.open(),
         ) else {
-            return Err(ElectionError::invalid(
-                kind,
-                "body",
-                "the election is not ready to vote",
-            ));
+            return Err(not_ready());
         };
-        let root = list.root().0;
+        // An anonymous election seals its snapshot, whose id stands for the list's root
+        // in the context hash (spec/21 §21.3), and an empty list.
+        let (list, anonymous) = match (&self.eligibility, &self.list, &self.snapshot) {
+            (None, Some(list), _) => (list.clone(), None),
+            (Some(_), _, Some(snapshot)) => (
+                Arc::new(
+                    CredentialList::new(Vec::new())
+                        .map_err(|e| ElectionError::invalid(kind, "body", e.to_string()))?,
+                ),
+                Some(Arc::new(SealedSnapshot::new(snapshot.clone(), &self.id))),
+            ),
+            _ => return Err(not_ready()),
+        };
+        let root = match &anonymous {
+            Some(a) => a.id,
+            None => list.root().0,
+        };
         let election = Election::new(ContextInputs {
             manifest,
             joint_key: &outcome.joint_key,
@@ -1158,7 +1623,8 @@ impl ElectionState {
         let entries = entry_maxima(election.manifest()).iter().map(Vec::len).sum();
         self.sealed = Some(Arc::new(Sealed {
             election: Arc::new(election),
-            credentials: list.clone(),
+            credentials: list,
+            anonymous,
             outcome: outcome.clone(),
             identities: open.identities.clone(),
             entries,
@@ -1179,6 +1645,7 @@ impl ElectionState {
         self.sealed = Some(Arc::new(Sealed {
             election: sealed.election.clone(),
             credentials: sealed.credentials.clone(),
+            anonymous: sealed.anonymous.clone(),
             outcome: sealed.outcome.clone(),
             identities: sealed.identities.clone(),
             entries: sealed.entries,
@@ -1215,7 +1682,10 @@ impl ElectionState {
         let id = self.id;
         let c = &mut self.ceremony;
         match decoded {
-            Decoded::Manifest(m) => self.manifest = Some(m.manifest),
+            Decoded::Manifest(m) => {
+                self.manifest = Some(m.manifest);
+                self.eligibility = m.eligibility;
+            }
             Decoded::CeremonyOpen(open) => {
                 // A second opening (in round 1) replaces the roster: registrations
                 // under the old one do not carry over.
@@ -1254,11 +1724,29 @@ impl ElectionState {
                     self.list = Some(Arc::new(assembled.finish().map_err(credential_err)?));
                 }
             }
+            Decoded::Snapshot(signed) => {
+                self.snapshot_parts = Some(SnapshotAssembler::new(*signed));
+            }
+            Decoded::SnapshotPart(part) => {
+                let kind = "election.snapshot-part";
+                let assembler = self.snapshot_parts.as_mut().ok_or_else(|| {
+                    ElectionError::invalid(kind, "kind", "post the snapshot before its parts")
+                })?;
+                assembler.push(&part).map_err(|e| registry_err(kind, e))?;
+                if assembler.is_complete()
+                    && let Some(assembler) = self.snapshot_parts.take()
+                {
+                    self.snapshot = Some(assembler.finish().map_err(|e| registry_err(kind, e))?);
+                }
+            }
             Decoded::DecryptionShares(s) => {
                 self.decryptions.insert(s.trustee, s);
             }
             Decoded::Result(r) => self.result = Some(*r),
-            Decoded::Cast(_) | Decoded::Audit(_) => {}
+            Decoded::Cast(_)
+            | Decoded::Audit(_)
+            | Decoded::AnonymousCast(_)
+            | Decoded::AnonymousAudit(_) => {}
         }
         Ok(())
     }
@@ -1289,20 +1777,20 @@ impl ElectionState {
             ));
         }
         // By bytes: the list is sorted by encoding, and decoding the point would cost
-        // a decompression per ballot on the board's applier.
-        let weight = self
-            .list
-            .as_ref()
-            .and_then(|l| {
+        // a decompression per ballot on the board's applier. A tag weighs 1 (spec/23
+        // §23.11).
+        let weight = if self.eligibility.is_some() {
+            Some(1)
+        } else {
+            self.list.as_ref().and_then(|l| {
                 let entries = l.entries();
                 entries
                     .binary_search_by(|e| e.credential.to_bytes().cmp(&credential))
                     .ok()
                     .map(|i| entries[i].weight)
             })
-            .ok_or_else(|| {
-                ElectionError::invalid(kind, "body.ballot.credential", "not on the list")
-            })?;
+        }
+        .ok_or_else(|| ElectionError::invalid(kind, "body.ballot.credential", "not on the list"))?;
         self.tracking.insert(code.0);
         self.cast += 1;
         self.latest.insert(
