@@ -500,23 +500,14 @@ pub fn recount_sittings(
         .collect())
 }
 
-/// The snapshot kinds of an anonymous election (spec/23 §23.1, spec/12 §12.2).
-// TEMPORARY: urne-election's kinds module gains these with its fold; until then the
-// frozen codes are named here.
-mod snapshot_kinds {
-    use urne_record::Kind;
-    pub const ELECTION_SNAPSHOT: Kind = Kind(0x0111);
-    pub const ELECTION_SNAPSHOT_PART: Kind = Kind(0x0112);
-}
-
 /// The kinds of an election's records a secret division's links read (§40.12): a
 /// verifier that hands `recount_sittings` only part of the log keeps these.
 pub const ELECTION_LINK_KINDS: [urne_record::Kind; 7] = [
     CONTEXT_OPEN,
     urne_election::kinds::ELECTION_MANIFEST,
     urne_election::kinds::ELECTION_CREDENTIALS,
-    snapshot_kinds::ELECTION_SNAPSHOT,
-    snapshot_kinds::ELECTION_SNAPSHOT_PART,
+    urne_election::kinds::ELECTION_SNAPSHOT,
+    urne_election::kinds::ELECTION_SNAPSHOT_PART,
     urne_election::kinds::CEREMONY_OPEN,
     urne_election::kinds::TALLY_RESULT,
 ];
@@ -610,13 +601,13 @@ fn check_election(
         // The snapshot's records are urne-credential's formats (spec/31 §31.4–§31.5);
         // one that does not decode, or a second snapshot, is the election verifier's
         // to name.
-        if record.kind() == snapshot_kinds::ELECTION_SNAPSHOT {
+        if record.kind() == urne_election::kinds::ELECTION_SNAPSHOT {
             if let (None, Ok(signed)) = (&snapshot, SignedSnapshot::decode(record.body())) {
                 snapshot = Some((*index, signed));
             }
             continue;
         }
-        if record.kind() == snapshot_kinds::ELECTION_SNAPSHOT_PART {
+        if record.kind() == urne_election::kinds::ELECTION_SNAPSHOT_PART {
             if let Ok(part) = SnapshotPart::decode(record.body()) {
                 parts.push((*index, part));
             }

@@ -25,10 +25,6 @@ use urne_record::kinds::CONTEXT_OPEN;
 use urne_record::{ContextId, ContextOpen, ContextType, Record};
 use urne_tally::{EncryptedTally, TallyResult};
 
-// TEMPORARY: urne-election's kinds module gains these with its fold.
-const ELECTION_SNAPSHOT: urne_record::Kind = urne_record::Kind(0x0111);
-const ELECTION_SNAPSHOT_PART: urne_record::Kind = urne_record::Kind(0x0112);
-
 const CHOICES: [&str; 3] = ["Ada", "Grace", "Edsger"];
 
 fn credential() -> [u8; 32] {
@@ -360,12 +356,17 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
         };
         snapshot_at = post(
             &mut c,
-            ELECTION_SNAPSHOT,
+            urne_election::kinds::ELECTION_SNAPSHOT,
             &snapshot.signed().to_bytes(),
             &opener,
         );
         for part in snapshot.parts() {
-            list_at = post(&mut c, ELECTION_SNAPSHOT_PART, &part.to_bytes(), &opener);
+            list_at = post(
+                &mut c,
+                urne_election::kinds::ELECTION_SNAPSHOT_PART,
+                &part.to_bytes(),
+                &opener,
+            );
         }
     }
     if tamper == Tamper::SnapshotBeforeClose {

@@ -774,16 +774,12 @@ fn secret_ballot(
     let snapshot = urne_assembly::secret::snapshot(sitting.id, division, officer, &wallet_keys)
         .map_err(|e| format!("the division's snapshot: {e}"))?;
     poster.post(
-        crate::demo::snapshot_kinds::ELECTION_SNAPSHOT,
+        ek::ELECTION_SNAPSHOT,
         &snapshot.signed().to_bytes(),
         officer,
     )?;
     for part in snapshot.parts() {
-        poster.post(
-            crate::demo::snapshot_kinds::ELECTION_SNAPSHOT_PART,
-            &part.to_bytes(),
-            officer,
-        )?;
+        poster.post(ek::ELECTION_SNAPSHOT_PART, &part.to_bytes(), officer)?;
     }
     poster.move_to(Phase::Voting)?;
     let snapshot_id = snapshot.id();

@@ -305,15 +305,9 @@ pub fn run_anonymous(options: &AnonymousOptions) -> Result<AnonymousOutcome, Dem
     })?;
     stages.run("snapshot posted, voting opened", || {
         authority.move_to(Phase::Registration)?;
-        authority.post(
-            crate::demo::snapshot_kinds::ELECTION_SNAPSHOT,
-            &snapshot.signed().to_bytes(),
-        )?;
+        authority.post(kinds::ELECTION_SNAPSHOT, &snapshot.signed().to_bytes())?;
         for part in snapshot.parts() {
-            authority.post(
-                crate::demo::snapshot_kinds::ELECTION_SNAPSHOT_PART,
-                &part.to_bytes(),
-            )?;
+            authority.post(kinds::ELECTION_SNAPSHOT_PART, &part.to_bytes())?;
         }
         authority.move_to(Phase::Voting)
     })?;

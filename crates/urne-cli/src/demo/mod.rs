@@ -28,16 +28,6 @@ pub use election::{
 pub(crate) use election::{ballot_record, open_for_voting, random_key, tally};
 pub use verify::{Verified, VerifyError, verify_directory, verify_log};
 
-/// The snapshot kinds of an anonymous election (spec/23 §23.1).
-// TEMPORARY: urne-election's kinds module gains these with its fold.
-pub mod snapshot_kinds {
-    use urne_record::Kind;
-    /// `election.snapshot`.
-    pub const ELECTION_SNAPSHOT: Kind = Kind(0x0111);
-    /// `election.snapshot-part`.
-    pub const ELECTION_SNAPSHOT_PART: Kind = Kind(0x0112);
-}
-
 /// Why the demo stopped.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
