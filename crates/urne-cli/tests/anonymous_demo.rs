@@ -31,14 +31,7 @@ fn an_anonymous_election_of_wallets_is_verified_and_counts_what_they_chose() {
 #[test]
 fn the_command_prints_every_count_beside_the_kept_one_and_how_it_verified() {
     let out = Command::new(env!("CARGO_BIN_EXE_urne"))
-        .args([
-            "demo",
-            "anonymous",
-            "--voters",
-            "24",
-            "--bucket-bits",
-            "2",
-        ])
+        .args(["demo", "anonymous", "--voters", "24", "--bucket-bits", "2"])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -47,7 +40,10 @@ fn the_command_prints_every_count_beside_the_kept_one_and_how_it_verified() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("24 wallets in 6 buckets of 4 keys"), "{stdout}");
+    assert!(
+        stdout.contains("24 wallets in 6 buckets of 4 keys"),
+        "{stdout}"
+    );
     assert_eq!(stdout.matches("  ok").count(), 11, "{stdout}");
     assert!(!stdout.contains("DIFFERS"), "{stdout}");
     // Either the independent verifier passed, or the demo says loudly it did not run it.
