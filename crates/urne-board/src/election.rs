@@ -3,9 +3,8 @@
 //! replay the same fold, so the board cannot accept what they would refuse.
 
 use std::any::Any;
-use std::sync::Arc;
 
-use urne_election::{Decoded, ElectionError, ElectionState, Phase, Sealed};
+use urne_election::{ElectionError, ElectionState, Phase, PrecheckedRecord, Sealed};
 use urne_record::{ContextType, Kind, Record};
 
 use crate::error::{Code, Rejection};
@@ -129,14 +128,7 @@ impl ElectionKind {
     }
 }
 
-/// What precheck hands to check: the decoded body and the parameters it was checked
-/// against.
-struct Checked {
-    decoded: Decoded,
-    sealed: Option<Arc<Sealed>>,
-}
-
-fn decoded(prechecked: &Prechecked) -> Option<&Checked> {
+fn decoded(prechecked: &Prechecked) -> Option<&PrecheckedRecord> {
     prechecked.decoded.as_ref().and_then(|d| d.downcast_ref())
 }
 
@@ -176,22 +168,22 @@ impl KindHandler for ElectionKind {
             .ok_or_else(|| Rejection::unknown_kind(self.kind.0))?
             .map_err(rejection)?;
         let sealed = sealed.and_then(|s| s.clone().downcast::<Sealed>().ok());
-        let relations = ElectionState::precheck(sealed.as_deref(), record.signer(), &decoded)
-            .map_err(rejection)?;
+        let (checked, relations) =
+            ElectionState::precheck_record(sealed, record.signer(), decoded).map_err(rejection)?;
         Ok(Prechecked {
             relations,
             proof_field: match self.kind {
                 urne_election::kinds::TALLY_DECRYPTION_SHARES => "body.shares",
                 _ => "body.ballot",
             },
-            decoded: Some(Box::new(Checked { decoded, sealed })),
+            decoded: Some(Box::new(checked)),
         })
     }
     fn diagnose(&self, record: &Record, prechecked: &Prechecked) -> Option<Rejection> {
         let checked = decoded(prechecked)?;
-        let sealed = checked.sealed.as_ref()?;
+        let sealed = checked.sealed()?;
         Some(rejection(
-            sealed.diagnose(record.signer(), &checked.decoded),
+            sealed.diagnose(record.signer(), checked.decoded()),
         ))
     }
     fn check(
@@ -206,7 +198,7 @@ impl KindHandler for ElectionKind {
         let checked = decoded(prechecked)
             .ok_or_else(|| Rejection::invalid_body("body", "the record was not prechecked"))?;
         let keys = state
-            .check_prechecked(record.signer(), &checked.decoded, checked.sealed.as_deref())
+            .check_prechecked(record.signer(), checked)
             .map_err(rejection)?;
         Ok(keys
             .into_iter()

@@ -762,3 +762,421 @@ fn a_whole_election_through_the_board_and_its_replay() {
     drop(board);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ---- An anonymous election (spec/23 §23.11–§23.13) ----
+
+mod anonymous {
+    use super::*;
+    use urne_credential::registry::{Cosignature, Register, Registrars, SignedSnapshot, Snapshot};
+    use urne_credential::wallet::{ATTRIBUTE_DISTRICT, EnrolmentRequest, Wallet};
+    use urne_election::anonymous::{
+        AnonymousAudit, AnonymousCast, AnonymousSignature, Eligibility, credential_of_tag,
+        position_of, sign_ballot, tag_for,
+    };
+
+    const REGISTRY: [u8; 32] = [0x42; 32];
+
+    fn registrar_keys() -> Vec<SigningKey> {
+        (0..3u8)
+            .map(|i| SigningKey::from_bytes(&[0x60 + i; 32]))
+            .collect()
+    }
+
+    fn single() -> Manifest {
+        Manifest::new(
+            "Bureau",
+            vec![Contest {
+                title: "Présidence".into(),
+                kind: ContestKind::SingleChoice,
+                blank: false,
+                options: vec!["Ada".into(), "Brahim".into(), "Chloé".into()],
+            }],
+        )
+        .unwrap()
+    }
+
+    /// Six wallets enrolled with the registry, its snapshot of buckets of 4 (two
+    /// buckets), cosigned by two of its three registrars.
+    fn registry() -> (Snapshot, Vec<Wallet>) {
+        let mut rng = rand::rng();
+        let mut register = Register::new();
+        let mut wallets = Vec::new();
+        for i in 0..6u8 {
+            let wallet = Wallet::generate(&[(ATTRIBUTE_DISTRICT, 1)], &mut rng).unwrap();
+            let bytes = wallet
+                .enrolment_request(&REGISTRY, &mut rng)
+                .unwrap()
+                .to_bytes();
+            let request = EnrolmentRequest::decode_and_verify(&bytes, &REGISTRY).unwrap();
+            register.enrol([i; 32], &request, false).unwrap();
+            wallets.push(wallet);
+        }
+        let (header, entries) = register.snapshot_header(REGISTRY, 1, [0; 32], 2);
+        let id = header.id();
+        let keys = registrar_keys();
+        let signed = SignedSnapshot {
+            header,
+            cosignatures: vec![
+                Cosignature::sign(0, &keys[0], &id),
+                Cosignature::sign(2, &keys[2], &id),
+            ],
+        };
+        (Snapshot::new(signed, entries).unwrap(), wallets)
+    }
+
+    /// Opens the election, posts its manifest and runs a clean 2-of-3 ceremony.
+    fn open_and_ceremony(
+        board: &Board,
+        record: &ManifestRecord,
+    ) -> (ContextId, Vec<QualifiedTrustee>) {
+        let mut rng = rand::rng();
+        let a = authority();
+        let open = ContextOpen {
+            context_type: ContextType::ELECTION,
+            nonce: [4; 16],
+            name: "Bureau".into(),
+            parameters: record.parameters_hash(),
+        }
+        .to_body()
+        .unwrap();
+        let id = ContextId::derive(a.verifying_key().as_bytes(), &open);
+        post(board, &a, id, CONTEXT_OPEN, &open).unwrap();
+        post(board, &a, id, ELECTION_MANIFEST, &record.to_body()).unwrap();
+        post(board, &a, id, CONTEXT_PHASE, &[1]).unwrap();
+        let identities = (1..=3)
+            .map(|j| trustee_key(j).verifying_key().to_bytes())
+            .collect();
+        let ceremony_open = CeremonyOpen::new(2, identities).unwrap();
+        post(board, &a, id, CEREMONY_OPEN, &ceremony_open.encode()).unwrap();
+        let (setups, registrations): (Vec<_>, Vec<_>) =
+            (1..=3).map(|j| TrusteeSetup::new(j, &mut rng)).unzip();
+        for r in &registrations {
+            post(
+                board,
+                &trustee_key(r.trustee),
+                id,
+                CEREMONY_REGISTER,
+                &r.encode(),
+            )
+            .unwrap();
+        }
+        let context = CeremonyContext::new(id.0, ceremony_open, &registrations).unwrap();
+        let (states, hashes): (Vec<_>, Vec<_>) = setups
+            .into_iter()
+            .map(|s| s.begin(context.clone(), &mut rng).unwrap())
+            .unzip();
+        for h in &hashes {
+            post(
+                board,
+                &trustee_key(h.dealer),
+                id,
+                CEREMONY_COMMITMENT_HASH,
+                &h.encode(),
+            )
+            .unwrap();
+        }
+        let (states, commitments): (Vec<_>, Vec<_>) =
+            states.into_iter().map(|s| s.reveal(hashes.clone())).unzip();
+        for c in &commitments {
+            post(
+                board,
+                &trustee_key(c.dealer),
+                id,
+                CEREMONY_COMMITMENTS,
+                &c.encode(),
+            )
+            .unwrap();
+        }
+        let (states, dealt): (Vec<_>, Vec<_>) = states
+            .into_iter()
+            .map(|s| s.deal(commitments.clone(), &mut rng).unwrap())
+            .unzip();
+        for d in &dealt {
+            post(
+                board,
+                &trustee_key(d.dealer),
+                id,
+                CEREMONY_SHARES,
+                &d.encode(),
+            )
+            .unwrap();
+        }
+        post(
+            board,
+            &a,
+            id,
+            CEREMONY_CLOSE_ROUND,
+            &CloseRound { round: 5 }.to_body(),
+        )
+        .unwrap();
+        let trustees = states
+            .into_iter()
+            .map(|s| s.receive(dealt.clone()).0.answer(Vec::new()).0)
+            .map(|s| s.finish(Vec::new()).unwrap())
+            .collect();
+        post(board, &a, id, CONTEXT_PHASE, &[2]).unwrap();
+        (id, trustees)
+    }
+
+    struct Voter<'a> {
+        wallet: &'a Wallet,
+        snapshot: &'a Snapshot,
+        sealed: Arc<Sealed>,
+        id: ContextId,
+    }
+
+    impl Voter<'_> {
+        /// A ballot for `choice` under the voter's tag, and its signature.
+        fn ballot(
+            &self,
+            choice: usize,
+        ) -> (Ballot, urne_ballot::BallotSecrets, AnonymousSignature) {
+            let mut rng = rand::rng();
+            let tag = tag_for(self.wallet.secret(), &self.snapshot.id(), &self.id.0);
+            let (ballot, secrets) = Ballot::encrypt(
+                self.sealed.election(),
+                &credential_of_tag(&tag),
+                &[ContestSelection::single(3, choice).unwrap()],
+                &mut rng,
+            )
+            .unwrap();
+            let position = position_of(self.snapshot, self.wallet.secret()).unwrap();
+            let signature = sign_ballot(
+                &mut rng,
+                self.wallet.secret(),
+                self.snapshot,
+                position,
+                &self.id.0,
+                &TrackingCode::of(&ballot),
+            )
+            .unwrap();
+            (
+                ballot,
+                secrets,
+                AnonymousSignature::new(position.bucket, &signature),
+            )
+        }
+
+        fn cast(&self, choice: usize) -> Vec<u8> {
+            let (ballot, _, signature) = self.ballot(choice);
+            AnonymousCast::new(ballot, signature).to_body()
+        }
+    }
+
+    #[test]
+    fn an_anonymous_election_through_the_board_its_replay_and_a_reopen() {
+        let dir = scratch("anonymous");
+        let board = open_board(&dir);
+        let a = authority();
+        let record = ManifestRecord {
+            manifest: single(),
+            eligibility: Some(Eligibility {
+                min_bucket_bits: 2,
+                min_real_keys: 2,
+                min_snapshot: 1,
+                registry: REGISTRY,
+                registrars: Registrars::new(
+                    2,
+                    registrar_keys()
+                        .iter()
+                        .map(SigningKey::verifying_key)
+                        .collect(),
+                )
+                .unwrap(),
+            }),
+        };
+        let (id, trustees) = open_and_ceremony(&board, &record);
+        let (snapshot, wallets) = registry();
+
+        // No credential list in an anonymous election; voting waits for the snapshot.
+        let list = CredentialList::new(vec![ListedCredential {
+            credential: Credential::generate(&mut rand::rng()).public(),
+            weight: 1,
+        }])
+        .unwrap();
+        refused(
+            &board,
+            post(
+                &board,
+                &a,
+                id,
+                ELECTION_CREDENTIALS,
+                &list.parts()[0].to_bytes(),
+            ),
+            Code::InvalidBody,
+            "kind",
+        );
+        post(
+            &board,
+            &a,
+            id,
+            ELECTION_SNAPSHOT,
+            &snapshot.signed().to_bytes(),
+        )
+        .unwrap();
+        refused(
+            &board,
+            post(&board, &a, id, CONTEXT_PHASE, &[3]),
+            Code::InvalidBody,
+            "body",
+        );
+        for part in snapshot.parts() {
+            post(&board, &a, id, ELECTION_SNAPSHOT_PART, &part.to_bytes()).unwrap();
+        }
+        post(&board, &a, id, CONTEXT_PHASE, &[3]).unwrap();
+        let sealed = sealed(&board, &id);
+        let voter = |w: usize| Voter {
+            wallet: &wallets[w],
+            snapshot: &snapshot,
+            sealed: sealed.clone(),
+            id,
+        };
+
+        // Voters 0–4 vote; voter 2 revotes under the same tag; voter 5 audits.
+        for (w, choice) in [(0, 0), (1, 2), (2, 1), (3, 1), (4, 2)] {
+            post(
+                &board,
+                &fresh_key(),
+                id,
+                BALLOT_CAST,
+                &voter(w).cast(choice),
+            )
+            .unwrap();
+        }
+        post(&board, &fresh_key(), id, BALLOT_CAST, &voter(2).cast(0)).unwrap();
+        let (ballot, secrets, signature) = voter(5).ballot(1);
+        let audit = AnonymousAudit::new(ballot.clone(), signature, secrets.audit(&ballot));
+        post(&board, &fresh_key(), id, BALLOT_AUDIT, &audit.to_body()).unwrap();
+
+        // Through the board's acceptance path, each check with its code and field.
+        let (ballot, _, signature) = voter(0).ballot(1);
+        let mut flipped = signature.clone();
+        let at = flipped.bytes.len() - 2;
+        flipped.bytes[at] ^= 1;
+        refused(
+            &board,
+            post(
+                &board,
+                &fresh_key(),
+                id,
+                BALLOT_CAST,
+                &AnonymousCast::new(ballot.clone(), flipped).to_body(),
+            ),
+            Code::InvalidBody,
+            "body.signature",
+        );
+        let mut outside = signature.clone();
+        outside.bucket = 7;
+        refused(
+            &board,
+            post(
+                &board,
+                &fresh_key(),
+                id,
+                BALLOT_CAST,
+                &AnonymousCast::new(ballot.clone(), outside).to_body(),
+            ),
+            Code::InvalidBody,
+            "body.bucket",
+        );
+        let (other, _, _) = voter(1).ballot(1);
+        refused(
+            &board,
+            post(
+                &board,
+                &fresh_key(),
+                id,
+                BALLOT_CAST,
+                &AnonymousCast::new(other, signature.clone()).to_body(),
+            ),
+            Code::InvalidBody,
+            "body.signature.tag",
+        );
+        let credential = Credential::generate(&mut rand::rng());
+        let v1 = BallotSignature::sign(
+            &credential,
+            sealed.election().context(),
+            &TrackingCode::of(&ballot).0,
+            &mut rand::rng(),
+        )
+        .unwrap();
+        refused(
+            &board,
+            post(
+                &board,
+                &fresh_key(),
+                id,
+                BALLOT_CAST,
+                &CastBallot::new(ballot.clone(), v1).to_body(),
+            ),
+            Code::InvalidBody,
+            "body.version",
+        );
+        let honest = AnonymousCast::new(ballot, signature).to_body();
+        post(&board, &fresh_key(), id, BALLOT_CAST, &honest).unwrap();
+        refused(
+            &board,
+            post(&board, &fresh_key(), id, BALLOT_CAST, &honest),
+            Code::AlreadyUsed,
+            "body.ballot",
+        );
+        let counts = board
+            .with_context_state(&id, |s: &ElectionState| s.ballot_counts())
+            .unwrap();
+        assert_eq!(counts, (7, 1));
+
+        // Close, tally with trustees 1 and 2: voter 0's revote (1) and voter 2's (0) count.
+        post(&board, &a, id, CONTEXT_PHASE, &[4]).unwrap();
+        post(&board, &a, id, CONTEXT_PHASE, &[5]).unwrap();
+        let sealed = self::sealed(&board, &id);
+        for j in [1u16, 2] {
+            let shares = trustees[usize::from(j) - 1]
+                .key()
+                .decryption_shares(
+                    sealed.election().context(),
+                    sealed.tally_ciphertexts().unwrap(),
+                    &mut rand::rng(),
+                )
+                .unwrap();
+            post(
+                &board,
+                &trustee_key(j),
+                id,
+                TALLY_DECRYPTION_SHARES,
+                &shares.encode(),
+            )
+            .unwrap();
+        }
+        let result = board
+            .with_context_state(&id, |s: &ElectionState| s.decrypt_result())
+            .unwrap()
+            .unwrap();
+        assert_eq!(result.counts[0], vec![1, 2, 2]);
+        assert_eq!(result.tally.ballots, 5);
+        assert_eq!(result.superseded, 2);
+        post(&board, &a, id, TALLY_RESULT, &result.to_bytes()).unwrap();
+        post(&board, &a, id, CONTEXT_PHASE, &[6]).unwrap();
+
+        // The log replays to the same result; the board reopened rebuilds it.
+        let size = board.store().size();
+        let mut replay = Replay::new(id, ORIGIN);
+        for index in 0..size {
+            let record = Record::parse(board.store().entry(index).unwrap()).unwrap();
+            replay.feed(index, &record).unwrap();
+        }
+        assert_eq!(
+            replay.into_state().unwrap().result().unwrap().counts,
+            result.counts
+        );
+        drop(board);
+        let board = open_board(&dir);
+        assert_eq!(phase(&board, &id), Phase::Published);
+        let counts = board
+            .with_context_state(&id, |s: &ElectionState| {
+                (s.ballot_counts(), s.result().map(|r| r.counts.clone()))
+            })
+            .unwrap();
+        assert_eq!(counts, ((7, 1), Some(result.counts)));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -4,9 +4,10 @@
 //! The page asks `booth_input(len)` for a buffer of `len` bytes inside the module's
 //! memory and writes the request there (UTF-8 JSON); `booth_call(op)` runs operation
 //! `op` on it and returns the length of the answer, which `booth_output()` locates. The
-//! answer is `{"ok": …}` or `{"error": {"field": …, "message": …}}`. The module imports
-//! nothing: randomness arrives as 32 fresh bytes (`seed`, hex) from the page's
-//! `crypto.getRandomValues` in each request that needs it.
+//! answer is `{"ok": …}` or `{"error": {"field": …, "message": …, "code"?: …}}`. The
+//! module imports nothing: randomness arrives as 32 fresh bytes that the page's
+//! `crypto.getRandomValues` writes straight into the buffer `booth_seed()` locates, so
+//! they never pass through a JavaScript string (which the page could not wipe).
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -14,7 +15,7 @@ use serde_json::{Value, json};
 use urne_log::note::{CosignatureVerifier, NoteVerifier};
 use urne_log::{Hash, strict_hex};
 use urne_record::ContextId;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::booth::{Booth, BoothError, ElectionParams, Selection};
 use crate::receipt::Receipt;
@@ -22,17 +23,18 @@ use crate::receipt::Receipt;
 /// The version of this interface, exported as `booth_abi()`: raised whenever an export,
 /// an op, a request or an answer changes. The page refuses a module of another version
 /// (spec/60 §60.2), so a stale bundle fails loudly instead of half-working.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// `load`: [`ElectionParams`] → [`crate::ElectionView`].
 pub const OP_LOAD: u32 = 1;
 /// `credential`: `{credential}` → the public key, hex.
 pub const OP_CREDENTIAL: u32 = 2;
-/// `ballot`: `{credential, selections, seed}` → [`crate::MadeBallot`].
+/// `ballot`: `{credential?, selections}` and a seed → [`crate::MadeBallot`] (no
+/// credential in an anonymous election: the opened wallet signs).
 pub const OP_BALLOT: u32 = 3;
-/// `cast`: `{seed}` → [`crate::CastOutcome`].
+/// `cast`: `{}` and a seed → [`crate::CastOutcome`].
 pub const OP_CAST: u32 = 4;
-/// `audit`: `{seed}` → [`crate::AuditOutcome`].
+/// `audit`: `{}` and a seed → [`crate::AuditOutcome`].
 pub const OP_AUDIT: u32 = 5;
 /// `receipt`: the board's answers after a cast → `{receipt, size, root}` (checked).
 pub const OP_RECEIPT: u32 = 6;
@@ -40,6 +42,9 @@ pub const OP_RECEIPT: u32 = 6;
 /// [`crate::ReceiptCheck`]; with a quorum, the later checkpoint must carry cosignatures
 /// of at least `quorum` of the witness vkeys given (spec/52 §52.3, spec/13).
 pub const OP_RECEIPT_CHECK: u32 = 7;
+/// `wallet`: `{wallet, passphrase}` → [`crate::WalletView`]: opens the voter's wallet for
+/// the loaded anonymous election (spec/60 §60.2).
+pub const OP_WALLET: u32 = 8;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,19 +56,25 @@ struct CredentialRequest {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BallotRequest {
-    #[serde(deserialize_with = "secret")]
-    credential: Zeroizing<String>,
+    /// Absent in an anonymous election: the opened wallet signs.
+    #[serde(default, deserialize_with = "optional_secret")]
+    credential: Option<Zeroizing<String>>,
     selections: Vec<Selection>,
-    #[serde(deserialize_with = "secret")]
-    seed: Zeroizing<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SeedRequest {
+struct WalletRequest {
+    /// The wallet file's bytes, hex (sealed under the passphrase: not a secret alone).
+    wallet: String,
     #[serde(deserialize_with = "secret")]
-    seed: Zeroizing<String>,
+    passphrase: Zeroizing<String>,
 }
+
+/// The request of an operation whose only input is its seed.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoRequest {}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -92,19 +103,33 @@ struct ReceiptCheckRequest {
     quorum: usize,
 }
 
-/// A secret string (credential, seed), wiped when the request is dropped.
+/// A secret string (the credential, a passphrase), wiped when the request is dropped.
 fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Zeroizing<String>, D::Error> {
     String::deserialize(d).map(Zeroizing::new)
+}
+
+fn optional_secret<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Zeroizing<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(|s| s.map(Zeroizing::new))
 }
 
 fn request<T: DeserializeOwned>(input: &[u8]) -> Result<T, BoothError> {
     serde_json::from_slice(input).map_err(|e| BoothError::new("request", e.to_string()))
 }
 
-fn seed(text: &str) -> Result<Zeroizing<[u8; 32]>, BoothError> {
-    let mut seed = Zeroizing::new([0u8; 32]);
-    hex::decode_to_slice(text, seed.as_mut_slice())
-        .map_err(|_| BoothError::new("seed", "not 32 bytes of hex from crypto.getRandomValues"))?;
+/// The seed the page wrote for this call, taken out of the seed buffer (which is left
+/// zeroed, so no two operations ever draw on the same bytes). All zeros means the page
+/// wrote none: refused rather than run on no randomness at all.
+fn take_seed(buffer: &mut [u8; 32]) -> Result<Zeroizing<[u8; 32]>, BoothError> {
+    let seed = Zeroizing::new(*buffer);
+    buffer.zeroize();
+    if seed.iter().all(|&b| b == 0) {
+        return Err(BoothError::new(
+            "seed",
+            "the page wrote no fresh bytes of crypto.getRandomValues at booth_seed()",
+        ));
+    }
     Ok(seed)
 }
 
@@ -126,7 +151,7 @@ fn answer<T: serde::Serialize>(value: T) -> Result<Value, BoothError> {
     serde_json::to_value(value).map_err(|e| BoothError::new("answer", e.to_string()))
 }
 
-fn run(booth: &mut Booth, op: u32, input: &[u8]) -> Result<Value, BoothError> {
+fn run(booth: &mut Booth, op: u32, input: &[u8], seed: &mut [u8; 32]) -> Result<Value, BoothError> {
     match op {
         OP_LOAD => answer(booth.load(&request::<ElectionParams>(input)?)?),
         OP_CREDENTIAL => {
@@ -135,15 +160,19 @@ fn run(booth: &mut Booth, op: u32, input: &[u8]) -> Result<Value, BoothError> {
         }
         OP_BALLOT => {
             let r: BallotRequest = request(input)?;
-            answer(booth.make_ballot(&r.credential, &r.selections, seed(&r.seed)?)?)
+            answer(booth.make_ballot(
+                r.credential.as_deref().map(String::as_str),
+                &r.selections,
+                take_seed(seed)?,
+            )?)
         }
         OP_CAST => {
-            let r: SeedRequest = request(input)?;
-            answer(booth.cast(seed(&r.seed)?)?)
+            let NoRequest {} = request(input)?;
+            answer(booth.cast(take_seed(seed)?)?)
         }
         OP_AUDIT => {
-            let r: SeedRequest = request(input)?;
-            answer(booth.audit(seed(&r.seed)?)?)
+            let NoRequest {} = request(input)?;
+            answer(booth.audit(take_seed(seed)?)?)
         }
         OP_RECEIPT => {
             let r: ReceiptRequest = request(input)?;
@@ -170,53 +199,68 @@ fn run(booth: &mut Booth, op: u32, input: &[u8]) -> Result<Value, BoothError> {
                 "root": checkpoint.root().to_hex(),
             }))
         }
-        OP_RECEIPT_CHECK => {
-            let r: ReceiptCheckRequest = request(input)?;
-            let receipt = Receipt::parse(&r.receipt)?;
-            let board = board_key(&r.vkey)?;
-            let witnesses = r
-                .witnesses
-                .iter()
-                .enumerate()
-                .map(|(i, w)| {
-                    CosignatureVerifier::from_vkey(w.trim())
-                        .map_err(|e| BoothError::new(format!("witnesses[{i}]"), e.to_string()))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let checkpoint = receipt.check(&board)?;
-            let (later_size, cosigned_by) = match &r.later {
-                Some(later) => {
-                    let proof = hashes("proof", &r.proof)?;
-                    let (newer, cosigned_by) = receipt
-                        .check_later_witnessed(&board, later, &proof, &witnesses, r.quorum)?;
-                    (Some(newer.size()), cosigned_by)
-                }
-                None if r.quorum > 0 => {
-                    return Err(BoothError::new(
-                        "later",
-                        "a witness quorum is checked on the later checkpoint: none was given",
-                    ));
-                }
-                None => (None, Vec::new()),
-            };
-            answer(crate::ReceiptCheck {
-                index: receipt.index,
-                size: checkpoint.size(),
-                root: checkpoint.root().to_hex(),
-                later_size,
-                board_key: board.to_vkey(),
-                cosigned_by,
-                quorum: r.quorum,
-            })
+        OP_WALLET => {
+            let r: WalletRequest = request(input)?;
+            let file = Zeroizing::new(
+                strict_hex::decode(&r.wallet)
+                    .ok_or_else(|| BoothError::new("wallet", "not lowercase hex"))?,
+            );
+            answer(booth.open_wallet(&file, &r.passphrase)?)
         }
+        // Whatever is wrong with a receipt, the voter learns one thing first: it does not
+        // hold (the detail names the field).
+        OP_RECEIPT_CHECK => receipt_check(input).map_err(|e| e.or_code("receipt")),
         other => Err(BoothError::new("op", format!("no operation {other}"))),
     }
 }
 
+fn receipt_check(input: &[u8]) -> Result<Value, BoothError> {
+    let r: ReceiptCheckRequest = request(input)?;
+    let receipt = Receipt::parse(&r.receipt)?;
+    let board = board_key(&r.vkey)?;
+    let witnesses = r
+        .witnesses
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            CosignatureVerifier::from_vkey(w.trim())
+                .map_err(|e| BoothError::new(format!("witnesses[{i}]"), e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let checkpoint = receipt.check(&board)?;
+    let (later_size, cosigned_by) = match &r.later {
+        Some(later) => {
+            let proof = hashes("proof", &r.proof)?;
+            let (newer, cosigned_by) =
+                receipt.check_later_witnessed(&board, later, &proof, &witnesses, r.quorum)?;
+            (Some(newer.size()), cosigned_by)
+        }
+        None if r.quorum > 0 => {
+            return Err(BoothError::new(
+                "later",
+                "a witness quorum is checked on the later checkpoint: none was given",
+            ));
+        }
+        None => (None, Vec::new()),
+    };
+    answer(crate::ReceiptCheck {
+        index: receipt.index,
+        size: checkpoint.size(),
+        root: checkpoint.root().to_hex(),
+        later_size,
+        board_key: board.to_vkey(),
+        cosigned_by,
+        quorum: r.quorum,
+    })
+}
+
 /// Runs operation `op` on a JSON request and answers `{"ok": …}` or `{"error": …}`:
-/// what the exports below do, callable natively for tests.
-pub fn dispatch(booth: &mut Booth, op: u32, input: &[u8]) -> Vec<u8> {
-    let value = match run(booth, op, input) {
+/// what the exports below do, callable natively for tests. `seed` is the seed buffer:
+/// an operation that needs randomness takes its bytes, and every call leaves it zeroed.
+pub fn dispatch(booth: &mut Booth, op: u32, input: &[u8], seed: &mut [u8; 32]) -> Vec<u8> {
+    let outcome = run(booth, op, input, seed);
+    seed.zeroize();
+    let value = match outcome {
         Ok(ok) => json!({ "ok": ok }),
         Err(e) => json!({ "error": e }),
     };
@@ -237,6 +281,14 @@ mod exports {
         static BOOTH: RefCell<Booth> = RefCell::new(Booth::default());
         static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
         static OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+        static SEED: RefCell<[u8; 32]> = const { RefCell::new([0; 32]) };
+    }
+
+    /// Where the page writes the 32 fresh bytes of `crypto.getRandomValues` before a
+    /// call that needs them (spec/60 §60.2); the call takes them and zeroes the buffer.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn booth_seed() -> u32 {
+        SEED.with_borrow_mut(|seed| seed.as_mut_ptr() as usize as u32)
     }
 
     /// Where the page writes a request of `len` bytes (zero-filled first).
@@ -255,7 +307,9 @@ mod exports {
     #[unsafe(no_mangle)]
     pub extern "C" fn booth_call(op: u32) -> u32 {
         let answer = INPUT.with_borrow_mut(|input| {
-            let answer = BOOTH.with_borrow_mut(|booth| dispatch(booth, op, input));
+            let answer = SEED.with_borrow_mut(|seed| {
+                BOOTH.with_borrow_mut(|booth| dispatch(booth, op, input, seed))
+            });
             input.zeroize();
             answer
         });

@@ -9,14 +9,22 @@ use urne_ballot::{
     Ballot, BallotSecrets, ContestKind, ContestSelection, ContextInputs, CredentialKey, Election,
     Manifest, TrackingCode, check_audit,
 };
+use urne_credential::registry::{
+    Position, Registrars, SignedSnapshot, Snapshot, SnapshotAssembler, SnapshotPart, SnapshotPolicy,
+};
+use urne_credential::wallet::{Wallet, WalletError};
 use urne_credential::{BallotSignature, Credential};
 use urne_crypto::PublicKey;
+use urne_crypto::curve25519_dalek::ristretto::RistrettoPoint;
+use urne_crypto::triptych::{self, Ring};
 use urne_log::strict_hex;
 use urne_record::{ContextId, Record, leaf_hash};
 use zeroize::Zeroizing;
 
 use crate::receipt::{BALLOT_AUDIT, BALLOT_CAST};
-use crate::records::{audit_body, cast_body};
+use crate::records::{
+    ANONYMOUS_BALLOT, anonymous_audit_body, anonymous_cast_body, audit_body, cast_body,
+};
 
 /// What went wrong, and in which input field (the page shows both).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
@@ -24,8 +32,16 @@ use crate::records::{audit_body, cast_body};
 pub struct BoothError {
     /// The input at fault (`credential`, `selections[1]`, `receipt.inclusion`).
     pub field: String,
-    /// What was wrong, for people.
+    /// What was wrong, for people (English).
     pub message: String,
+    /// For the mistakes a voter makes and can mend, a stable code the page words in
+    /// the voter's language (spec/60 §60.2): `credential-length`, `credential-character`,
+    /// `credential-checksum`, `selection`, `receipt`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+    /// The values the code's wording needs (a position, a count), in its order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
 }
 
 impl BoothError {
@@ -33,6 +49,42 @@ impl BoothError {
         Self {
             field: field.into(),
             message: message.into(),
+            code: None,
+            args: Vec::new(),
+        }
+    }
+
+    /// The same error, with the code the page translates.
+    pub(crate) fn coded(mut self, code: &'static str, args: Vec<String>) -> Self {
+        self.code = Some(code);
+        self.args = args;
+        self
+    }
+
+    /// The error with `code` unless it has one already.
+    pub(crate) fn or_code(self, code: &'static str) -> Self {
+        if self.code.is_some() {
+            self
+        } else {
+            self.coded(code, Vec::new())
+        }
+    }
+
+    /// A credential the voter typed that does not parse: which mistake, coded.
+    fn credential(e: &urne_credential::CredentialError) -> Self {
+        use urne_credential::CredentialError as E;
+        let plain = Self::new("credential", e.to_string());
+        match e {
+            E::Length { expected, found } => plain.coded(
+                "credential-length",
+                vec![expected.to_string(), found.to_string()],
+            ),
+            E::Character { position, found } => plain.coded(
+                "credential-character",
+                vec![position.to_string(), found.to_string()],
+            ),
+            E::Checksum => plain.coded("credential-checksum", Vec::new()),
+            _ => plain,
         }
     }
 }
@@ -50,8 +102,27 @@ pub struct ElectionParams {
     pub manifest: String,
     /// The trustees' joint key K, 64 hex digits.
     pub joint_key: String,
-    /// The Merkle root of the credential list, 64 hex digits.
+    /// The Merkle root of the credential list, 64 hex digits; in an anonymous election,
+    /// the snapshot's id (spec/21 §21.3), which the booth recomputes from the snapshot.
     pub credential_root: String,
+    /// An anonymous election's eligibility (spec/23 §23.2: the version-2 manifest
+    /// record's prefix), hex; absent for a pseudonymous one.
+    #[serde(default)]
+    pub eligibility: Option<String>,
+    /// An anonymous election's registry snapshot, as posted in it (spec/23 §23.12).
+    #[serde(default)]
+    pub snapshot: Option<SnapshotParams>,
+}
+
+/// A registry snapshot as the board serves it: its signed header (spec/31 §31.4) and
+/// every part (spec/31 §31.5), hex, in order.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotParams {
+    /// The `election.snapshot` body.
+    pub header: String,
+    /// The `election.snapshot-part` bodies.
+    pub parts: Vec<String>,
 }
 
 /// One contest as the page shows it.
@@ -90,6 +161,38 @@ pub struct ElectionView {
     pub title: String,
     /// Its contests.
     pub contests: Vec<ContestView>,
+    /// For an anonymous election, the snapshot its voters are in (null otherwise).
+    pub anonymous: Option<AnonymityView>,
+}
+
+/// The anonymity an anonymous election offers, as its snapshot deals it (spec/31 §31.6).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AnonymityView {
+    /// The registry, 64 hex digits.
+    pub registry: String,
+    /// The snapshot's number.
+    pub snapshot: u32,
+    /// People enrolled in it.
+    pub people: u64,
+    /// How many buckets it deals them into.
+    pub buckets: u32,
+    /// Keys per bucket (padding included): the ring a ballot is signed over.
+    pub bucket_size: usize,
+}
+
+/// The voter's wallet, opened: where its key sits in the snapshot and its tag here.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WalletView {
+    /// The wallet's key K, 64 hex digits (public: the registrar recorded it).
+    pub key: String,
+    /// The bucket whose ring the ballot is signed over.
+    pub bucket: u32,
+    /// Keys in that ring.
+    pub ring_size: usize,
+    /// Registered keys among them (the rest is padding nobody can sign for).
+    pub registered: usize,
+    /// The tag J = r⁻¹·U: the ballot's credential in this election, 64 hex digits.
+    pub tag: String,
 }
 
 /// The voter's choice in one contest, from the page. Not `Clone`, and its `Debug` shows
@@ -182,21 +285,138 @@ pub struct AuditOutcome {
 struct Loaded {
     id: ContextId,
     election: Election,
+    /// An anonymous election's snapshot, assembled and checked here.
+    snapshot: Option<Snapshot>,
+}
+
+/// The wallet opened for the loaded election: its secret, where its key sits, its tag.
+struct OpenedWallet {
+    wallet: Wallet,
+    position: Position,
+    tag: RistrettoPoint,
+}
+
+/// Who makes a ballot.
+enum Voter<'a> {
+    Credential(Credential),
+    Wallet(&'a Snapshot, &'a OpenedWallet),
+}
+
+/// What authorises a ballot: a credential's signature (spec/22 §22.4), or a ring
+/// signature over a bucket of the snapshot (spec/23 §23.13).
+enum Authorisation {
+    Credential(Box<BallotSignature>),
+    Ring { bucket: u32, signature: Vec<u8> },
 }
 
 /// A ballot between encryption and the voter's decision. Its secrets are wiped when it
 /// is cast (dropped) and revealed only when it is audited.
 struct Pending {
     ballot: Ballot,
-    signature: BallotSignature,
+    authorisation: Authorisation,
     secrets: BallotSecrets,
 }
 
-/// The booth's state: the election loaded and the ballot pending, if any.
+/// The booth's state: the election loaded, the wallet opened for it (anonymous
+/// elections) and the ballot pending, if any.
 #[derive(Default)]
 pub struct Booth {
     loaded: Option<Loaded>,
+    wallet: Option<OpenedWallet>,
     pending: Option<Pending>,
+}
+
+/// Decodes an anonymous election's eligibility (spec/23 §23.2) into what it demands of
+/// its snapshot: the check it shares with the board (urne-credential's SnapshotPolicy).
+/// urne-election owns this encoding; a test holds the two decoders equal.
+fn eligibility_policy(bytes: &[u8]) -> Result<SnapshotPolicy, BoothError> {
+    let wrong = |field: &str, why: &str| BoothError::new(format!("eligibility.{field}"), why);
+    let fixed = 1 + 1 + 4 + 4 + 32 + 2;
+    if bytes.len() < fixed {
+        return Err(wrong("mode", "shorter than its fixed fields"));
+    }
+    if bytes[0] != 1 {
+        return Err(wrong("mode", "not 1 (anonymous)"));
+    }
+    let min_bucket_bits = bytes[1];
+    if !(1..=16).contains(&min_bucket_bits) {
+        return Err(wrong("min_bucket_bits", "not in 1..=16"));
+    }
+    let word =
+        |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    let min_real_keys = word(2);
+    if !(2..=1u32 << min_bucket_bits).contains(&min_real_keys) {
+        return Err(wrong("min_real_keys", "not in 2..=2^min_bucket_bits"));
+    }
+    let min_snapshot = word(6);
+    if min_snapshot == 0 {
+        return Err(wrong("min_snapshot", "snapshots are numbered from 1"));
+    }
+    let mut registry = [0u8; 32];
+    registry.copy_from_slice(&bytes[10..42]);
+    let len = usize::from(u16::from_be_bytes([bytes[42], bytes[43]]));
+    if bytes.len() != fixed + len {
+        return Err(wrong("registrars", "not the declared length"));
+    }
+    let registrars = Registrars::decode(&bytes[fixed..])
+        .map_err(|e| BoothError::new("eligibility.registrars", e.to_string()))?;
+    Ok(SnapshotPolicy {
+        registry,
+        registrars,
+        min_bucket_bits,
+        min_real_keys,
+        min_snapshot,
+        fixed_deal_only: true,
+    })
+}
+
+/// Assembles the snapshot the board serves and checks it against the eligibility the
+/// manifest record committed to: registry, cosignatures, floors, parts, entries root and
+/// district audit — what the board checked before it accepted them.
+fn checked_snapshot(eligibility: &str, served: &SnapshotParams) -> Result<Snapshot, BoothError> {
+    let policy = eligibility_policy(
+        &strict_hex::decode(eligibility)
+            .ok_or_else(|| BoothError::new("eligibility", "not lowercase hex"))?,
+    )?;
+    let header = strict_hex::decode(&served.header)
+        .ok_or_else(|| BoothError::new("snapshot.header", "not lowercase hex"))?;
+    let signed = SignedSnapshot::decode(&header)
+        .map_err(|e| BoothError::new("snapshot.header", e.to_string()))?;
+    policy
+        .check(&signed)
+        .map_err(|e| BoothError::new("snapshot.header", e.to_string()))?;
+    let mut assembler = SnapshotAssembler::new(signed);
+    for (i, part) in served.parts.iter().enumerate() {
+        let field = format!("snapshot.parts[{i}]");
+        let bytes = strict_hex::decode(part)
+            .ok_or_else(|| BoothError::new(field.clone(), "not lowercase hex"))?;
+        let part = SnapshotPart::decode(&bytes)
+            .map_err(|e| BoothError::new(field.clone(), e.to_string()))?;
+        assembler
+            .push(&part)
+            .map_err(|e| BoothError::new(field, e.to_string()))?;
+    }
+    assembler
+        .finish()
+        .map_err(|e| BoothError::new("snapshot.parts", e.to_string()))
+}
+
+/// U for the election (spec/08 §8.5) and the context bytes of an anonymous ballot's
+/// signature (spec/23 §23.13): ANONYMOUS_BALLOT ‖ context id ‖ snapshot id ‖ bucket ‖
+/// tracking code. A test holds them equal to urne-election's.
+fn ring_signature_context(
+    election: &ContextId,
+    snapshot_id: &[u8; 32],
+    bucket: u32,
+    code: &TrackingCode,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(ANONYMOUS_BALLOT.len() + 100);
+    out.extend_from_slice(ANONYMOUS_BALLOT);
+    out.extend_from_slice(&election.0);
+    out.extend_from_slice(snapshot_id);
+    out.extend_from_slice(&bucket.to_be_bytes());
+    out.extend_from_slice(&code.0);
+    out
 }
 
 fn hex32(field: &str, text: &str) -> Result<[u8; 32], BoothError> {
@@ -225,6 +445,33 @@ impl Booth {
         let joint_key = PublicKey::decode(&hex32("joint_key", &params.joint_key)?)
             .map_err(|e| BoothError::new("joint_key", e.to_string()))?;
         let root = hex32("credential_root", &params.credential_root)?;
+        let snapshot = match (&params.eligibility, &params.snapshot) {
+            (None, None) => None,
+            (Some(eligibility), Some(served)) => {
+                let snapshot = checked_snapshot(eligibility, served)?;
+                // The context hash binds the snapshot's id in the list root's place
+                // (spec/21 §21.3): the one served must be the one assembled here.
+                if snapshot.id() != root {
+                    return Err(BoothError::new(
+                        "credential_root",
+                        "not the id of the snapshot the board serves",
+                    ));
+                }
+                Some(snapshot)
+            }
+            (Some(_), None) => {
+                return Err(BoothError::new(
+                    "snapshot",
+                    "an anonymous election without its snapshot",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(BoothError::new(
+                    "eligibility",
+                    "a snapshot without the eligibility it must meet",
+                ));
+            }
+        };
         let election = Election::new(ContextInputs {
             manifest: &manifest,
             joint_key: &joint_key,
@@ -257,9 +504,76 @@ impl Booth {
                     }
                 })
                 .collect(),
+            anonymous: snapshot.as_ref().map(|snapshot| {
+                let header = snapshot.header();
+                AnonymityView {
+                    registry: hex::encode(header.registry),
+                    snapshot: header.number,
+                    people: header.total,
+                    buckets: header.bucket_count(),
+                    bucket_size: header.bucket_size(),
+                }
+            }),
         };
         self.pending = None;
-        self.loaded = Some(Loaded { id, election });
+        self.wallet = None;
+        self.loaded = Some(Loaded {
+            id,
+            election,
+            snapshot,
+        });
+        Ok(view)
+    }
+
+    /// Opens the voter's wallet file for the loaded anonymous election (spec/30 §30.3):
+    /// it must be enrolled in the election's registry, and its key must be in the
+    /// snapshot; the tag J = r⁻¹·U is computed here, since the ballot's proofs bind it.
+    pub fn open_wallet(&mut self, file: &[u8], passphrase: &str) -> Result<WalletView, BoothError> {
+        self.pending = None;
+        self.wallet = None;
+        let loaded = self.loaded()?;
+        let snapshot = loaded.snapshot.as_ref().ok_or_else(|| {
+            BoothError::new("wallet", "this election takes credentials, not a wallet")
+        })?;
+        let wallet = Wallet::open(file, passphrase.as_bytes()).map_err(|e| {
+            let plain = BoothError::new("wallet", e.to_string());
+            match e {
+                WalletError::WrongPassphrase => plain.coded("wallet-passphrase", Vec::new()),
+                WalletError::NotAWallet { .. } => plain.coded("wallet-file", Vec::new()),
+                _ => plain,
+            }
+        })?;
+        let registry = snapshot.header().registry;
+        if wallet.enrolment().map(|e| e.registry) != Some(registry) {
+            return Err(BoothError::new(
+                "wallet",
+                "this wallet is not enrolled in the election's registry",
+            )
+            .coded("wallet-registry", Vec::new()));
+        }
+        let key = wallet.public_key();
+        let position = snapshot.position(&key).ok_or_else(|| {
+            BoothError::new(
+                "wallet",
+                "this wallet's key is not in the election's snapshot of the registry",
+            )
+            .coded("wallet-not-listed", Vec::new())
+        })?;
+        let snapshot_id = snapshot.id();
+        let inverse = Zeroizing::new(wallet.secret().expose_secret().invert());
+        let tag = triptych::linking_base(&snapshot_id, &loaded.id.0) * *inverse;
+        let view = WalletView {
+            key: key.to_hex(),
+            bucket: position.bucket,
+            ring_size: snapshot.header().bucket_size(),
+            registered: snapshot.real_keys(position.bucket).unwrap_or(0),
+            tag: hex::encode(tag.compress().to_bytes()),
+        };
+        self.wallet = Some(OpenedWallet {
+            wallet,
+            position,
+            tag,
+        });
         Ok(view)
     }
 
@@ -271,8 +585,7 @@ impl Booth {
 
     /// The public key of a credential (spec/22 §22.1), or what is wrong with its text.
     pub fn credential_key(text: &str) -> Result<String, BoothError> {
-        let credential = Credential::parse(text.trim())
-            .map_err(|e| BoothError::new("credential", e.to_string()))?;
+        let credential = Credential::parse(text.trim()).map_err(|e| BoothError::credential(&e))?;
         Ok(hex::encode(credential.public().to_bytes()))
     }
 
@@ -281,14 +594,33 @@ impl Booth {
     /// browser's CSPRNG. The ballot then waits for [`Self::cast`] or [`Self::audit`].
     pub fn make_ballot(
         &mut self,
-        credential: &str,
+        credential: Option<&str>,
         selections: &[Selection],
         seed: Zeroizing<[u8; 32]>,
     ) -> Result<MadeBallot, BoothError> {
         self.pending = None;
         let loaded = self.loaded()?;
-        let credential = Credential::parse(credential.trim())
-            .map_err(|e| BoothError::new("credential", e.to_string()))?;
+        // Who the ballot is from: a credential (pseudonymous), or the opened wallet's tag.
+        let voter = match (&loaded.snapshot, credential) {
+            (None, Some(text)) => Voter::Credential(
+                Credential::parse(text.trim()).map_err(|e| BoothError::credential(&e))?,
+            ),
+            (None, None) => {
+                return Err(BoothError::new("credential", "no credential was given"));
+            }
+            (Some(_), Some(_)) => {
+                return Err(BoothError::new(
+                    "credential",
+                    "an anonymous election takes the wallet, not a credential",
+                ));
+            }
+            (Some(snapshot), None) => {
+                let opened = self.wallet.as_ref().ok_or_else(|| {
+                    BoothError::new("wallet", "open the wallet before making the ballot")
+                })?;
+                Voter::Wallet(snapshot, opened)
+            }
+        };
         let contests = loaded.election.manifest().contests();
         if selections.len() != contests.len() {
             return Err(BoothError::new(
@@ -312,34 +644,62 @@ impl Booth {
             })
             .collect();
         let mut rng = ChaCha20Rng::from_seed(*seed);
-        let public = credential.public();
-        let (ballot, secrets) = Ballot::encrypt(
-            &loaded.election,
-            &CredentialKey(public.to_bytes()),
-            &selections,
-            &mut rng,
-        )
-        .map_err(|e| match e {
-            urne_ballot::BallotError::InvalidSelection { contest, detail } => {
-                BoothError::new(format!("selections[{contest}]"), detail)
-            }
-            other => BoothError::new("ballot", other.to_string()),
-        })?;
+        let key = match &voter {
+            Voter::Credential(credential) => CredentialKey(credential.public().to_bytes()),
+            Voter::Wallet(_, opened) => CredentialKey(opened.tag.compress().to_bytes()),
+        };
+        let (ballot, secrets) = Ballot::encrypt(&loaded.election, &key, &selections, &mut rng)
+            .map_err(|e| match e {
+                urne_ballot::BallotError::InvalidSelection { contest, detail } => {
+                    BoothError::new(format!("selections[{contest}]"), detail)
+                        .coded("selection", vec![(contest + 1).to_string()])
+                }
+                other => BoothError::new("ballot", other.to_string()),
+            })?;
         let code = TrackingCode::of(&ballot);
         // As the CLI: the signature covers the tracking code, which commits to no choice,
         // so one signature serves a cast and an audit and tells the device nothing.
-        let signature =
-            BallotSignature::sign(&credential, loaded.election.context(), &code.0, &mut rng)
-                .map_err(|e| BoothError::new("credential", e.to_string()))?;
+        let authorisation = match &voter {
+            Voter::Credential(credential) => Authorisation::Credential(Box::new(
+                BallotSignature::sign(credential, loaded.election.context(), &code.0, &mut rng)
+                    .map_err(|e| BoothError::new("credential", e.to_string()))?,
+            )),
+            Voter::Wallet(snapshot, opened) => {
+                let bucket = opened.position.bucket;
+                let ring = snapshot
+                    .bucket(bucket)
+                    .ok_or_else(|| BoothError::new("wallet", "the wallet's bucket is gone"))
+                    .and_then(|keys| {
+                        Ring::new(keys.iter().map(|k| *k.as_ristretto()).collect())
+                            .map_err(|e| BoothError::new("snapshot", e.to_string()))
+                    })?;
+                let snapshot_id = snapshot.id();
+                let context = ring_signature_context(&loaded.id, &snapshot_id, bucket, &code);
+                let secret = Zeroizing::new(*opened.wallet.secret().expose_secret());
+                let signature = triptych::sign(
+                    &ring,
+                    opened.position.index,
+                    &secret,
+                    &triptych::linking_base(&snapshot_id, &loaded.id.0),
+                    &context,
+                    &mut rng,
+                )
+                .map_err(|e| BoothError::new("wallet", e.to_string()))?;
+                Authorisation::Ring {
+                    bucket,
+                    signature: signature.to_bytes(),
+                }
+            }
+        };
         self.pending = Some(Pending {
             ballot,
-            signature,
+            authorisation,
             secrets,
         });
         Ok(MadeBallot {
             tracking_code: code.to_hex(),
             short: code.short(),
-            credential: hex::encode(public.to_bytes()),
+            credential: hex::encode(key.0),
         })
     }
 
@@ -355,7 +715,12 @@ impl Booth {
     pub fn cast(&mut self, seed: Zeroizing<[u8; 32]>) -> Result<CastOutcome, BoothError> {
         let (loaded, pending) = self.take_pending()?;
         let code = TrackingCode::of(&pending.ballot);
-        let body = cast_body(&pending.ballot, &pending.signature);
+        let body = match &pending.authorisation {
+            Authorisation::Credential(signature) => cast_body(&pending.ballot, signature),
+            Authorisation::Ring { bucket, signature } => {
+                anonymous_cast_body(&pending.ballot, *bucket, signature)
+            }
+        };
         let record = sign(loaded.id, BALLOT_CAST, &body, seed)?;
         Ok(CastOutcome {
             hash: hex::encode(leaf_hash(record.bytes())),
@@ -378,7 +743,14 @@ impl Booth {
                 format!("this device's own ballot fails its audit: {e}"),
             )
         })?;
-        let body = audit_body(&pending.ballot, &pending.signature, &opening);
+        let body = match &pending.authorisation {
+            Authorisation::Credential(signature) => {
+                audit_body(&pending.ballot, signature, &opening)
+            }
+            Authorisation::Ring { bucket, signature } => {
+                anonymous_audit_body(&pending.ballot, *bucket, signature, &opening)
+            }
+        };
         let record = sign(loaded.id, BALLOT_AUDIT, &body, seed)?;
         let contests = loaded
             .election

@@ -21,8 +21,10 @@ mod receipt;
 mod records;
 
 pub use booth::{
-    AuditOutcome, Booth, BoothError, CastOutcome, ContestView, ElectionParams, ElectionView,
-    MadeBallot, Selection,
+    AnonymityView, AuditOutcome, Booth, BoothError, CastOutcome, ContestView, ElectionParams,
+    ElectionView, MadeBallot, Selection, SnapshotParams, WalletView,
 };
 pub use receipt::{Receipt, ReceiptCheck};
-pub use records::{audit_body, cast_body, decode_cast_body};
+pub use records::{
+    anonymous_audit_body, anonymous_cast_body, audit_body, cast_body, decode_cast_body,
+};

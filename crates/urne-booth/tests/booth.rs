@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 use urne_ballot::{Contest, ContestKind, ContextInputs, Manifest, check_audit};
 use urne_booth::abi::{
-    OP_AUDIT, OP_BALLOT, OP_CAST, OP_LOAD, OP_RECEIPT, OP_RECEIPT_CHECK, dispatch,
+    OP_AUDIT, OP_BALLOT, OP_CAST, OP_CREDENTIAL, OP_LOAD, OP_RECEIPT, OP_RECEIPT_CHECK, dispatch,
 };
 use urne_booth::{Booth, ElectionParams, Receipt, Selection};
 use urne_credential::Credential;
@@ -62,6 +62,8 @@ fn setup() -> Setup {
             manifest: hex::encode(manifest.to_bytes()),
             joint_key: hex::encode(key.to_bytes()),
             credential_root: hex::encode(root),
+            eligibility: None,
+            snapshot: None,
         },
         credential: Credential::generate(&mut rng),
         manifest,
@@ -147,7 +149,7 @@ fn cast_record_is_the_clis_and_passes_the_boards_checks() {
     let mut booth = Booth::default();
     booth.load(&s.params).unwrap();
     let made = booth
-        .make_ballot(&s.credential.to_text(), &valid(), seed(1))
+        .make_ballot(Some(&s.credential.to_text()), &valid(), seed(1))
         .unwrap();
     let cast = booth.cast(seed(2)).unwrap();
     let record = Record::parse(hex::decode(&cast.record).unwrap()).unwrap();
@@ -185,7 +187,7 @@ fn audit_record_is_the_clis_and_opens_to_the_choices() {
     let mut booth = Booth::default();
     booth.load(&s.params).unwrap();
     booth
-        .make_ballot(&s.credential.to_text(), &valid(), seed(4))
+        .make_ballot(Some(&s.credential.to_text()), &valid(), seed(4))
         .unwrap();
     let audit = booth.audit(seed(5)).unwrap();
     let record = Record::parse(hex::decode(&audit.record).unwrap()).unwrap();
@@ -215,11 +217,11 @@ fn a_selection_breaking_the_contest_rule_is_refused_naming_the_contest() {
     let mut three = valid();
     three[1].values = vec![1, 1, 1, 0];
     let e = booth
-        .make_ballot(&s.credential.to_text(), &three, seed(6))
+        .make_ballot(Some(&s.credential.to_text()), &three, seed(6))
         .unwrap_err();
     assert_eq!(e.field, "selections[1]", "{e}");
     let e = booth
-        .make_ballot("not-a-credential", &valid(), seed(6))
+        .make_ballot(Some("not-a-credential"), &valid(), seed(6))
         .unwrap_err();
     assert_eq!(e.field, "credential");
     assert_eq!(
@@ -235,9 +237,9 @@ fn two_seeds_make_two_ballots_and_one_seed_the_same() {
     let mut booth = Booth::default();
     booth.load(&s.params).unwrap();
     let text = s.credential.to_text();
-    let a = booth.make_ballot(&text, &valid(), seed(8)).unwrap();
-    let b = booth.make_ballot(&text, &valid(), seed(9)).unwrap();
-    let c = booth.make_ballot(&text, &valid(), seed(8)).unwrap();
+    let a = booth.make_ballot(Some(&text), &valid(), seed(8)).unwrap();
+    let b = booth.make_ballot(Some(&text), &valid(), seed(9)).unwrap();
+    let c = booth.make_ballot(Some(&text), &valid(), seed(8)).unwrap();
     assert_ne!(a.tracking_code, b.tracking_code);
     assert_eq!(
         a.tracking_code, c.tracking_code,
@@ -281,19 +283,16 @@ fn receipt_through_the_abi_is_urne_verifys_and_tampering_fails_it() {
         "joint_key": s.params.joint_key, "credential_root": s.params.credential_root,
     }))
     .unwrap();
-    ok(dispatch(&mut booth, OP_LOAD, &params));
+    ok(dispatch(&mut booth, OP_LOAD, &params, &mut [0; 32]));
     let selections = json!([{"values": [1, 0, 0]}, {"values": [0, 0, 1, 1]}]);
-    let request = json!({"credential": s.credential.to_text().as_str(), "selections": selections, "seed": "11".repeat(32)});
+    let request = json!({"credential": s.credential.to_text().as_str(), "selections": selections});
     ok(dispatch(
         &mut booth,
         OP_BALLOT,
         &serde_json::to_vec(&request).unwrap(),
+        &mut [0x11; 32],
     ));
-    let cast = ok(dispatch(
-        &mut booth,
-        OP_CAST,
-        br#"{"seed": "2222222222222222222222222222222222222222222222222222222222222222"}"#,
-    ));
+    let cast = ok(dispatch(&mut booth, OP_CAST, b"{}", &mut [0x22; 32]));
     let record = hex::decode(cast["record"].as_str().unwrap()).unwrap();
     let signer = NoteSigner::from_seed(ORIGIN, &[3u8; 32]).unwrap();
     let vkey = signer.verifier().to_vkey();
@@ -309,6 +308,7 @@ fn receipt_through_the_abi_is_urne_verifys_and_tampering_fails_it() {
             "checkpoint": checkpoint, "vkey": vkey,
         }))
         .unwrap(),
+        &mut [0; 32],
     ));
     let text = made["receipt"].as_str().unwrap().to_owned();
     // urne receipt check reads the booth's receipt, and the booth reads urne's.
@@ -326,6 +326,7 @@ fn receipt_through_the_abi_is_urne_verifys_and_tampering_fails_it() {
             &mut booth_for_checks(),
             OP_RECEIPT_CHECK,
             &serde_json::to_vec(&request).unwrap(),
+            &mut [0; 32],
         )
     };
     assert_eq!(ok(check(&text, json!({})))["size"], 3);
@@ -420,7 +421,8 @@ fn receipt_through_the_abi_is_urne_verifys_and_tampering_fails_it() {
         err(dispatch(
             &mut Booth::default(),
             OP_RECEIPT_CHECK,
-            &serde_json::to_vec(&request).unwrap()
+            &serde_json::to_vec(&request).unwrap(),
+            &mut [0; 32],
         ))["field"],
         "checkpoint"
     );
@@ -433,17 +435,26 @@ fn booth_for_checks() -> Booth {
 #[test]
 fn abi_requests_are_decoded_strictly() {
     let mut booth = Booth::default();
-    assert_eq!(err(dispatch(&mut booth, 99, b"{}"))["field"], "op");
     assert_eq!(
-        err(dispatch(&mut booth, OP_CAST, b"{\"seed\": \"zz\"}"))["field"],
-        "seed"
+        err(dispatch(&mut booth, 99, b"{}", &mut [0; 32]))["field"],
+        "op"
     );
+    // The seed travels in the seed buffer only: one in the JSON is an unknown member.
     assert_eq!(
-        err(dispatch(&mut booth, OP_AUDIT, b"{\"seed\": 1, \"x\": 2}"))["field"],
+        err(dispatch(
+            &mut booth,
+            OP_CAST,
+            b"{\"seed\": \"zz\"}",
+            &mut [7; 32]
+        ))["field"],
         "request"
     );
     assert_eq!(
-        err(dispatch(&mut booth, OP_LOAD, b"not json"))["field"],
+        err(dispatch(&mut booth, OP_AUDIT, b"{\"x\": 2}", &mut [7; 32]))["field"],
+        "request"
+    );
+    assert_eq!(
+        err(dispatch(&mut booth, OP_LOAD, b"not json", &mut [0; 32]))["field"],
         "request"
     );
 }
@@ -485,17 +496,134 @@ fn a_budget_contest_shows_its_costs_and_an_overspend_is_refused_before_encryptio
         blank: false,
         values: vec![1, 0, 0, 1],
     };
-    let e = booth.make_ballot(&text, &[over], seed(10)).unwrap_err();
+    let e = booth
+        .make_ballot(Some(&text), &[over], seed(10))
+        .unwrap_err();
     assert_eq!(e.field, "selections[0]", "{e}");
     let within = Selection {
         blank: false,
         values: vec![1, 1, 0, 0],
     };
-    booth.make_ballot(&text, &[within], seed(11)).unwrap();
+    booth.make_ballot(Some(&text), &[within], seed(11)).unwrap();
     let cast = booth.cast(seed(12)).unwrap();
     let record = Record::parse(hex::decode(&cast.record).unwrap()).unwrap();
     assert_eq!(
         CastBallot::decode(record.body()).unwrap().to_body(),
         record.body()
     );
+}
+
+/// The seed reaches the module through its seed buffer only (spec/60 §60.2): an
+/// operation that needs randomness refuses an empty buffer instead of running on none,
+/// and every call leaves the buffer zeroed, so no two operations draw the same bytes.
+#[test]
+fn randomness_comes_from_the_seed_buffer_and_is_used_once() {
+    let s = setup();
+    let mut booth = Booth::default();
+    let params = serde_json::to_vec(&json!({
+        "election": s.params.election, "origin": s.params.origin, "manifest": s.params.manifest,
+        "joint_key": s.params.joint_key, "credential_root": s.params.credential_root,
+    }))
+    .unwrap();
+    let mut seed = [0x5a; 32];
+    ok(dispatch(&mut booth, OP_LOAD, &params, &mut seed));
+    assert_eq!(
+        seed, [0; 32],
+        "a call that draws nothing still wipes the buffer"
+    );
+    let request = serde_json::to_vec(&json!({
+        "credential": s.credential.to_text().as_str(),
+        "selections": [{"values": [1, 0, 0]}, {"values": [0, 0, 1, 1]}],
+    }))
+    .unwrap();
+    let refused = err(dispatch(&mut booth, OP_BALLOT, &request, &mut [0; 32]));
+    assert_eq!(refused["field"], "seed", "{refused}");
+    let mut seed = [0x33; 32];
+    let first = ok(dispatch(&mut booth, OP_BALLOT, &request, &mut seed));
+    assert_eq!(seed, [0; 32], "the seed is taken out of the buffer");
+    assert_eq!(
+        err(dispatch(&mut booth, OP_CAST, b"{}", &mut seed))["field"],
+        "seed",
+        "a second call finds the buffer empty"
+    );
+    // The same bytes make the same ballot: the buffer is the only randomness.
+    let again = ok(dispatch(&mut booth, OP_BALLOT, &request, &mut [0x33; 32]));
+    assert_eq!(first["tracking_code"], again["tracking_code"]);
+    let other = ok(dispatch(&mut booth, OP_BALLOT, &request, &mut [0x34; 32]));
+    assert_ne!(first["tracking_code"], other["tracking_code"]);
+}
+
+/// A voter's own mistakes carry a code the page words in French or English (spec/60
+/// §60.2), with the values the wording needs.
+#[test]
+fn a_voters_mistakes_carry_codes_the_page_translates() {
+    let s = setup();
+    let mut booth = Booth::default();
+    let coded = |booth: &mut Booth, op, request: Value| {
+        let e = err(dispatch(
+            booth,
+            op,
+            &serde_json::to_vec(&request).unwrap(),
+            &mut [9; 32],
+        ));
+        (e["code"].clone(), e["args"].clone(), e["field"].clone())
+    };
+    let text = s.credential.to_text();
+    let short = &text.as_str()[..text.len() - 5];
+    assert_eq!(
+        coded(&mut booth, OP_CREDENTIAL, json!({"credential": short})),
+        (
+            json!("credential-length"),
+            json!(["24", "20"]),
+            json!("credential")
+        )
+    );
+    let mut typo: Vec<char> = text.as_str().chars().collect();
+    typo[2] = '0';
+    assert_eq!(
+        coded(
+            &mut booth,
+            OP_CREDENTIAL,
+            json!({"credential": typo.iter().collect::<String>()})
+        ),
+        (
+            json!("credential-character"),
+            json!(["3", "0"]),
+            json!("credential")
+        )
+    );
+    let mut swapped: Vec<char> = text.as_str().chars().collect();
+    swapped.swap(0, 1);
+    if swapped != text.as_str().chars().collect::<Vec<_>>() {
+        assert_eq!(
+            coded(
+                &mut booth,
+                OP_CREDENTIAL,
+                json!({"credential": swapped.iter().collect::<String>()})
+            )
+            .0,
+            json!("credential-checksum")
+        );
+    }
+    let params = serde_json::to_vec(&json!({
+        "election": s.params.election, "origin": s.params.origin, "manifest": s.params.manifest,
+        "joint_key": s.params.joint_key, "credential_root": s.params.credential_root,
+    }))
+    .unwrap();
+    ok(dispatch(&mut booth, OP_LOAD, &params, &mut [0; 32]));
+    let overvote = json!({"credential": text.as_str(), "selections": [{"values": [1, 1, 0]}, {"values": [0, 0, 1, 1]}]});
+    assert_eq!(
+        coded(&mut booth, OP_BALLOT, overvote),
+        (json!("selection"), json!(["1"]), json!("selections[0]"))
+    );
+    // Whatever is wrong with a receipt, its code says the receipt does not hold.
+    let (code, _, field) = coded(
+        &mut booth,
+        OP_RECEIPT_CHECK,
+        json!({"receipt": "{}", "vkey": "x"}),
+    );
+    assert_eq!(code, json!("receipt"), "{field}");
+    // A fault of the page's own making has no code: it is not the voter's to mend.
+    let (code, _, field) = coded(&mut booth, 99, json!({}));
+    assert_eq!((code, field), (Value::Null, json!("op")));
 }

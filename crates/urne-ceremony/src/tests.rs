@@ -911,6 +911,24 @@ fn an_empty_sum_takes_the_trivial_share_and_a_proven_one_is_refused() {
     );
 }
 
+/// spec/20 §20.8: the state file's own memory bound (4 GiB) is the one applied, before any
+/// work; the other bounds, at both ends, are urne-sealed's tests.
+#[test]
+fn the_state_files_memory_bound_is_checked_before_any_work() {
+    let (_, mut keys) = keys(run(2, 3, Hooks::default()));
+    let heavy = state_file::KdfParams {
+        memory_kib: state_file::MAX_MEMORY_KIB + 1,
+        ..state_file::KdfParams::RECOMMENDED
+    };
+    assert!(matches!(
+        state_file::seal(&keys.remove(0), b"pass", heavy, &mut rand::rng()),
+        Err(state_file::StateFileError::BadParameters {
+            field: "memory_kib",
+            ..
+        })
+    ));
+}
+
 #[test]
 fn trustee_key_survives_the_state_file_and_a_wrong_passphrase_is_refused() {
     let (outcome, mut keys) = keys(run(2, 3, Hooks::default()));

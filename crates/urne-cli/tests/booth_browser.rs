@@ -3,7 +3,8 @@
 //! test, with an election set up by the `urne` commands. A voter is refused an invalid
 //! selection with its message, audits a ballot (which `urne audit` then checks), casts
 //! one, downloads the receipt (which `urne receipt check` accepts) and checks it in the
-//! page; after the tally the results page shows the totals. Screenshots of the main
+//! page; another votes with the keyboard alone; a trap in the module is recovered from;
+//! after the tally the results page shows the totals. Screenshots of the main
 //! pages go to `target/tmp/booth-browser/`, with the time to encrypt and prove a
 //! 10-option approval ballot in the page (printed, never asserted).
 //!
@@ -101,6 +102,10 @@ struct Browser {
 }
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+// WebDriver's key codes (W3C WebDriver §17.4.2).
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
+const SPACE: &str = "\u{E00D}";
 
 impl Browser {
     fn start(profile: &Path, downloads: &Path) -> Self {
@@ -250,13 +255,20 @@ impl Browser {
         .unwrap();
     }
 
+    /// The element's text. The page re-renders as its answers arrive: an element found a
+    /// moment before may be replaced before its text is read, so it is found again.
     fn text(&self, css: &str) -> String {
-        let id = self.wait(css);
-        self.call("GET", &format!("/element/{id}/text"), None)
-            .unwrap()
-            .as_str()
-            .unwrap()
-            .to_owned()
+        for _ in 0..50 {
+            let id = self.wait(css);
+            match self.call("GET", &format!("/element/{id}/text"), None) {
+                Ok(text) => return text.as_str().unwrap().to_owned(),
+                Err(e) if e.contains("stale element") => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                Err(e) => panic!("reading {css}: {e}"),
+            }
+        }
+        panic!("{css} kept being replaced while its text was read");
     }
 
     fn script(&self, script: &str, args: Value) -> Value {
@@ -275,6 +287,52 @@ impl Browser {
             Some(json!({"script": script, "args": args})),
         )
         .unwrap_or_else(|e| panic!("script failed: {e}"))
+    }
+
+    /// Presses keys as a keyboard does (WebDriver key actions on whatever has the
+    /// focus): no element is targeted, so only what the keyboard reaches is reached.
+    fn keys(&self, keys: &str) {
+        let actions: Vec<Value> = keys
+            .chars()
+            .flat_map(|k| {
+                [
+                    json!({"type": "keyDown", "value": k.to_string()}),
+                    json!({"type": "keyUp", "value": k.to_string()}),
+                ]
+            })
+            .collect();
+        self.call(
+            "POST",
+            "/actions",
+            Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})),
+        )
+        .unwrap_or_else(|e| panic!("pressing {keys:?}: {e}"));
+    }
+
+    /// Presses Tab until the focus is on `css` (the page renders asynchronously, so it
+    /// waits for the element first), and checks the focus is visible there.
+    fn tab_to(&self, css: &str) {
+        self.wait(css);
+        for _ in 0..60 {
+            let at = self.script(
+                "return document.activeElement.matches(arguments[0])",
+                json!([css]),
+            );
+            if at == json!(true) {
+                let outline = self.script(
+                    "const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth]",
+                    json!([]),
+                );
+                assert!(
+                    outline[0] != "none" && outline[1] != "0px",
+                    "the focus on {css} is not visible: {outline}"
+                );
+                return;
+            }
+            self.keys(TAB);
+        }
+        let at = self.script("return document.activeElement.outerHTML", json!([]));
+        panic!("Tab never reached {css}; the focus is on {at}");
     }
 
     fn screenshot(&self, dir: &Path, name: &str) {
@@ -299,48 +357,52 @@ fn press_skip_link(browser: &Browser) {
     std::thread::sleep(Duration::from_millis(300));
 }
 
-#[test]
-fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page_shows_the_totals()
-{
+/// Whether the browser test must be skipped (loudly): Chromium, chromedriver or the
+/// bundle is missing and `URNE_REQUIRE_BROWSER=1` is not set (with it, a panic).
+fn skip_without_browser() -> bool {
     let missing = missing();
-    if !missing.is_empty() {
-        let required = std::env::var("URNE_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-        assert!(
-            !required,
-            "URNE_REQUIRE_BROWSER=1 and the browser test cannot run: {missing:?}"
-        );
-        // Straight to the process's stderr: libtest hides what a passing test prints with
-        // eprintln!, and a skip must be seen.
-        let bar = "!".repeat(80);
-        let mut loud = format!(
-            "\n{bar}\n!! SKIPPED: the browser test of the booth (booth_browser.rs) did not run:\n"
-        );
-        for m in &missing {
-            loud += &format!("!!   missing {m}\n");
-        }
-        loud +=
-            "!! .ci/run installs them and sets URNE_REQUIRE_BROWSER=1 so it never skips there.\n";
-        loud += &format!("{bar}\n\n");
-        use std::io::Write as _;
-        let _ = std::io::stderr().write_all(loud.as_bytes());
-        return;
+    if missing.is_empty() {
+        return false;
     }
-    let dir = std::env::temp_dir().join(format!("urne-booth-browser-{}", std::process::id()));
+    let required = std::env::var("URNE_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    assert!(
+        !required,
+        "URNE_REQUIRE_BROWSER=1 and the browser test cannot run: {missing:?}"
+    );
+    // Straight to the process's stderr: libtest hides what a passing test prints with
+    // eprintln!, and a skip must be seen.
+    let bar = "!".repeat(80);
+    let mut loud = format!(
+        "\n{bar}\n!! SKIPPED: the browser test of the booth (booth_browser.rs) did not run:\n"
+    );
+    for m in &missing {
+        loud += &format!("!!   missing {m}\n");
+    }
+    loud += "!! .ci/run installs them and sets URNE_REQUIRE_BROWSER=1 so it never skips there.\n";
+    loud += &format!("{bar}\n\n");
+    use std::io::Write as _;
+    let _ = std::io::stderr().write_all(loud.as_bytes());
+    true
+}
+
+/// A fresh directory and `urne serve` on it, with the booth's bundle: the directory,
+/// where screenshots go, the site's address, the walk of `urne` commands against it, and
+/// the server (stopped when dropped).
+fn board(name: &str) -> (PathBuf, PathBuf, String, Walk, Server) {
+    let dir = std::env::temp_dir().join(format!("urne-{name}-browser-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("booth-browser");
     std::fs::create_dir_all(&shots).unwrap();
     std::fs::write(dir.join("serve.toml"), "checkpoint_interval_ms = 300\n").unwrap();
-    std::fs::write(dir.join("manifest.toml"), MANIFEST).unwrap();
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = format!("127.0.0.1:{}", free_port());
     let site = format!("http://{listen}");
     let walk = Walk {
         dir: dir.clone(),
         board: site.clone(),
         board_key_file: None,
     };
-    let _server = Server(
+    let server = Server(
         walk.command(&[
             "serve",
             "--config",
@@ -364,6 +426,17 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    (dir, shots, site, walk, server)
+}
+
+#[test]
+fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page_shows_the_totals()
+{
+    if skip_without_browser() {
+        return;
+    }
+    let (dir, shots, site, walk, _server) = board("booth");
+    std::fs::write(dir.join("manifest.toml"), MANIFEST).unwrap();
 
     // The authority, two trustees and the registrar set the election up for voting.
     let authority = ["--key", "data/authority.key"];
@@ -438,7 +511,7 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    std::fs::write(dir.join("voters.csv"), "id\nalice\nbob\n").unwrap();
+    std::fs::write(dir.join("voters.csv"), "id\nalice\nbob\ncarol\n").unwrap();
     walk.ok(&[
         "registrar",
         "issue",
@@ -502,6 +575,25 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     browser.click("#credential-continue");
     let refused = browser.text("#credential-error");
     assert!(refused.starts_with("Error: "), "{refused}");
+    // The module's coded errors are worded in the page's language (spec/60 §60.2).
+    browser.script(
+        "document.getElementById('credential').value = ''",
+        json!([]),
+    );
+    browser.type_in("#credential", "ABCD-EFGH-0JKL-MNPQ-RSTU-VWXY");
+    browser.click("#credential-continue");
+    assert_eq!(
+        browser.text("#credential-error"),
+        "Error: Character 9 of the credential, \u{201c}0\u{201d}, cannot be in a credential (there is no 0, O, I or l)."
+    );
+    browser.click("button.lang");
+    browser.type_in("#credential", "ABCD-EFGH-0JKL-MNPQ-RSTU-VWXY");
+    browser.click("#credential-continue");
+    assert_eq!(
+        browser.text("#credential-error"),
+        "Erreur: Le caractère 9 du code, \u{ab} 0 \u{bb}, ne peut pas figurer dans un code de vote (il n'y a ni 0, ni O, ni I, ni l)."
+    );
+    browser.click("button.lang");
     browser.script(
         "document.getElementById('credential').value = ''",
         json!([]),
@@ -586,6 +678,20 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     let refused = browser.text("#ballot-error");
     assert!(refused.contains("(selections[1])"), "{refused}");
     browser.script("booth.choices[1].values = window.savedChoice;", json!([]));
+
+    // A trap in the module (a request larger than its memory can hold aborts it: a real
+    // WebAssembly `unreachable`) leaves that instance unusable. The page drops it, loads a
+    // fresh one, says so, and the voter makes the ballot again (spec/60 §60.2).
+    let trap = browser.script(
+        "try { MODULE_EXPORTS.booth_input(4294967295); return 'no trap'; }
+         catch (e) { return e instanceof WebAssembly.RuntimeError ? 'trapped' : String(e); }",
+        json!([]),
+    );
+    assert_eq!(trap, json!("trapped"));
+    browser.click("#encrypt");
+    let restarted = browser.text("#module-restarted");
+    assert!(restarted.contains("has been restarted"), "{restarted}");
+    assert_eq!(browser.text("#step"), "4. Review");
 
     // Audit: the opening is shown and posted; `urne audit` and the public lookup agree.
     browser.click("#encrypt");
@@ -795,6 +901,33 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
         "2",
     ]);
     walk.ok(&["vote", "--cast", "credentials/bob.pending"]);
+    // Carol votes with the keyboard alone: Tab to each control, Space to choose, Enter to
+    // submit or press a button; the focus is visible wherever it lands (spec/60 §60.4).
+    let carol = std::fs::read_to_string(dir.join("credentials/carol.credential")).unwrap();
+    browser.go(&format!("{site}/booth/#{election}"));
+    browser.tab_to("#credential");
+    browser.keys(carol.trim());
+    browser.keys(ENTER);
+    browser.wait_text("#step", "3. Your choices");
+    browser.tab_to("#contest-0-option-0");
+    browser.keys(SPACE);
+    browser.tab_to("#contest-1-option-1");
+    browser.keys(SPACE);
+    browser.tab_to("#contest-2-blank");
+    browser.keys(SPACE);
+    browser.tab_to("#review");
+    browser.keys(ENTER);
+    browser.wait_text("#step", "4. Review");
+    assert_eq!(
+        browser.text("#review-list"),
+        "President\nAda\nProjects\nLibrary\nBudget\nBlank vote"
+    );
+    browser.tab_to("#encrypt");
+    browser.keys(ENTER);
+    browser.tab_to("#cast");
+    browser.keys(ENTER);
+    browser.wait("#cast-done");
+    browser.screenshot(&shots, "booth-keyboard-cast");
     walk.ok(&["election", "close", authority[0], authority[1], e[0], e[1]]);
     for t in 1..=2 {
         let args = trustee(t, "decrypt");
@@ -809,7 +942,7 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
         json!([]),
     );
     // Ada, Alan, Grace, blank; Parks, Library, Bike lanes; Park, Pool, Lanes, blank.
-    assert_eq!(counts, json!([0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0]));
+    assert_eq!(counts, json!([1, 0, 1, 1, 1, 2, 1, 1, 1, 1, 1]));
     // Greedy funding of three projects with one approval each: Lanes (200) fits whatever
     // the order; the page names what the verified result funds.
     let funded = browser.text("#funded-2");
@@ -817,7 +950,7 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
         funded.starts_with("Funded: ") && funded.contains("Lanes"),
         "{funded}"
     );
-    assert!(browser.text("#counted").starts_with("2 ballots counted"));
+    assert!(browser.text("#counted").starts_with("3 ballots counted"));
     // On the board too, the skip link keeps the page it is on.
     press_skip_link(&browser);
     assert_eq!(
@@ -868,7 +1001,7 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
            const times = [];
            for (let i = 0; i < 20; i++) {
              const t0 = performance.now();
-             call(OP.ballot, {credential, selections, seed: freshSeed()});
+             call(OP.ballot, {credential, selections});
              times.push(performance.now() - t0);
            }
            done(times);
@@ -889,6 +1022,286 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     );
     eprintln!("{line}");
     std::fs::write(shots.join("measure.txt"), format!("{line}\n")).unwrap();
+    drop(browser);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The public pages of a petition and of a sitting (spec/61 §61.4–§61.5), driven in the
+/// browser: a petition signed by two wallets out of three and closed at its threshold,
+/// and a sitting with a roll-call division; the list shows both with their counts, and
+/// each page shows what the board's log holds, in English and in French.
+#[test]
+fn the_public_pages_show_a_petition_and_a_sitting_as_their_records_say() {
+    if skip_without_browser() {
+        return;
+    }
+    let (dir, shots, site, walk, _server) = board("pages");
+    // Petition commands read the log under the board's key, given out of band.
+    let walk = Walk {
+        board_key_file: Some("data/board.vkey"),
+        ..walk
+    };
+    let authority = ["--key", "data/authority.key"];
+
+    // A petition: three wallets in one bucket of 4, one registrar, threshold 2.
+    std::fs::write(dir.join("pass"), "a citizen's passphrase\n").unwrap();
+    std::fs::write(dir.join("text.txt"), "Open the library on Sundays.\n").unwrap();
+    std::fs::create_dir_all(dir.join("requests")).unwrap();
+    let registry = "5e".repeat(32);
+    let registrar = walk.ok(&["keygen", "--role", "authority", "--out", "registrar.key"]);
+    let registrar = field(&registrar, "public key:").to_owned();
+    let registrars = ["--registrar-threshold", "1", "--registrar", &registrar];
+    for i in 0..3 {
+        let w = format!("wallet{i}.bin");
+        let base = ["--wallet", w.as_str(), "--passphrase-file", "pass"];
+        walk.ok(&[&["wallet", "new", "--district", "1"][..], &base].concat());
+        let out = format!("requests/person{i}");
+        walk.ok(&[
+            &["wallet", "enrol", "--registry", &registry, "--out", &out][..],
+            &registrars,
+            &base,
+        ]
+        .concat());
+    }
+    walk.ok(&[
+        "registry",
+        "snapshot",
+        "--registry",
+        &registry,
+        "--requests",
+        "requests",
+        "--bucket-bits",
+        "2",
+        "--out",
+        "snapshot.bin",
+    ]);
+    walk.ok(&[
+        "registry",
+        "cosign",
+        "--snapshot",
+        "snapshot.bin",
+        "--key",
+        "registrar.key",
+        "--registrar",
+        "0",
+    ]);
+    let created = walk.ok(&[
+        &[
+            "petition",
+            "create",
+            "--name",
+            "Sunday library",
+            "--text",
+            "text.txt",
+            "--threshold",
+            "2",
+            "--deadline",
+            "1900000000",
+            "--scope",
+            "City council",
+            "--registry",
+            &registry,
+            "--min-snapshot",
+            "1",
+            "--min-bucket-bits",
+            "2",
+            "--min-real-keys",
+            "2",
+        ][..],
+        &registrars,
+        &authority,
+    ]
+    .concat());
+    let petition = field(&created, "petition:").to_owned();
+    let p = ["--petition", petition.as_str()];
+    walk.ok(&[
+        &["petition", "open"][..],
+        &p,
+        &authority,
+        &["--snapshot", "snapshot.bin"],
+    ]
+    .concat());
+    for i in 0..2 {
+        let w = format!("wallet{i}.bin");
+        walk.ok(&[
+            &[
+                "petition",
+                "sign",
+                "--wallet",
+                &w,
+                "--passphrase-file",
+                "pass",
+            ][..],
+            &p,
+            &["--min-bucket", "4", "--min-real-keys", "2"],
+        ]
+        .concat());
+    }
+    walk.ok(&[&["petition", "close"][..], &p, &authority].concat());
+
+    // A sitting: four members, three present, one roll-call division (2 for, 1 against).
+    let clerk = walk.ok(&["keygen", "--role", "authority", "--out", "clerk.key"]);
+    let clerk = field(&clerk, "public key:").to_owned();
+    let mut roster = String::from("version = 1\ngroups = [\"Left\", \"Right\"]\n");
+    for m in 0..4 {
+        let out = walk.ok(&["keygen", "--role", "member", "--out", &format!("m{m}.key")]);
+        roster.push_str(&format!(
+            "\n[[member]]\nname = \"Member {m}\"\ngroup = \"{}\"\nkey = \"{}\"\n",
+            if m % 2 == 0 { "Left" } else { "Right" },
+            field(&out, "public key:")
+        ));
+    }
+    std::fs::write(dir.join("roster.toml"), roster).unwrap();
+    std::fs::write(dir.join("bill.txt"), "A bill.\n").unwrap();
+    let officer = "data/authority.key";
+    let opened = walk.ok(&[
+        "assembly", "chamber", "open", "--key", officer, "--name", "Council", "--clerk", &clerk,
+        "--quorum", "1/2",
+    ]);
+    let chamber = field(&opened, "chamber:").to_owned();
+    let ch = ["--chamber", chamber.as_str()];
+    walk.ok(&[
+        "assembly",
+        "roster",
+        "post",
+        ch[0],
+        ch[1],
+        "--key",
+        "clerk.key",
+        "--members",
+        "roster.toml",
+    ]);
+    let opened = walk.ok(&[
+        "assembly",
+        "sitting",
+        "open",
+        "--key",
+        officer,
+        "--name",
+        "Monday sitting",
+        ch[0],
+        ch[1],
+    ]);
+    let sitting = field(&opened, "sitting:").to_owned();
+    let s = ["--sitting", sitting.as_str()];
+    walk.ok(&[
+        "assembly", "chamber", "start", ch[0], ch[1], "--key", officer,
+    ]);
+    walk.ok(&["assembly", "sitting", "start", s[0], s[1], "--key", officer]);
+    for m in 0..3 {
+        walk.ok(&[
+            "assembly",
+            "presence",
+            s[0],
+            s[1],
+            "--key",
+            &format!("m{m}.key"),
+        ]);
+    }
+    walk.ok(&[
+        "assembly", "division", "open", s[0], s[1], "--key", officer, "--text", "bill.txt",
+        "--window", "0",
+    ]);
+    for (m, choice) in [(0, "for"), (1, "against"), (2, "for")] {
+        walk.ok(&[
+            "assembly",
+            "vote",
+            s[0],
+            s[1],
+            "--key",
+            &format!("m{m}.key"),
+            "--division",
+            "1",
+            "--choice",
+            choice,
+            "--board-key-file",
+            "data/board.vkey",
+        ]);
+    }
+    walk.ok(&[
+        "assembly",
+        "division",
+        "close",
+        s[0],
+        s[1],
+        "--key",
+        officer,
+        "--division",
+        "1",
+    ]);
+    walk.ok(&["assembly", "result", s[0], s[1], "--post", "--key", officer]);
+
+    let downloads = dir.join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let browser = Browser::start(&dir.join("chromium-profile"), &downloads);
+
+    // The list: each context with its phase and counts.
+    browser.go(&format!("{site}/board/"));
+    browser.wait("#checkpoint-size");
+    let rows = browser.script(
+        "return Array.from(document.querySelectorAll('#contexts tbody tr'), r => Array.from(r.cells, c => c.textContent))",
+        json!([]),
+    );
+    let row = |name: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r[0] == name)
+            .unwrap_or_else(|| panic!("no {name} in {rows}"))
+            .clone()
+    };
+    assert_eq!(
+        row("Sunday library"),
+        json!([
+            "Sunday library",
+            "petition",
+            "reached",
+            "2 signatures, 0 withdrawn"
+        ])
+    );
+    let listed = row("Monday sitting");
+    assert_eq!(listed[1], "sitting", "{listed}");
+    assert_eq!(listed[3], "1 divisions, 3 present, 3 votes", "{listed}");
+    browser.screenshot(&shots, "board-home-petition-sitting");
+
+    // The petition's page, reached from the list.
+    browser.click(&format!("a[href='#petition/{petition}']"));
+    assert_eq!(browser.text("#signatures"), "2");
+    assert_eq!(browser.text("#phase"), "reached");
+    let chart = browser.script(
+        "return document.querySelector('svg.chart').getAttribute('aria-label')",
+        json!([]),
+    );
+    assert_eq!(chart, json!("signatures: 2; Threshold: 2"));
+    browser.screenshot(&shots, "board-petition");
+
+    // The sitting's page: members, presence, the division's counts as a chart.
+    browser.go(&format!("{site}/board/#sitting/{sitting}"));
+    browser.wait_text("main h1", "Monday sitting");
+    let table = browser.script(
+        "return Array.from(document.querySelectorAll('main table tbody tr'), r => [r.cells[0].textContent, r.cells[1].textContent])",
+        json!([]),
+    );
+    assert_eq!(
+        &table.as_array().unwrap()[1..3],
+        &[json!(["Members", "4"]), json!(["present", "3"])]
+    );
+    let chart = browser.script(
+        "return document.querySelector('svg.chart').getAttribute('aria-label')",
+        json!([]),
+    );
+    assert_eq!(chart, json!("for: 2; against: 1; abstain: 0"));
+    browser.screenshot(&shots, "board-sitting");
+    // In French, the page's own words change; the board's data does not.
+    browser.click("button.lang");
+    browser.wait_text("main h2", "votes en séance");
+    let members = browser.script(
+        "return document.querySelectorAll('main table tbody tr')[1].cells[0].textContent",
+        json!([]),
+    );
+    assert_eq!(members, json!("Membres"));
+    assert_eq!(browser.text("#phase"), "en séance");
+    browser.click("button.lang");
     drop(browser);
     std::fs::remove_dir_all(&dir).unwrap();
 }

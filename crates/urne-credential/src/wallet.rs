@@ -8,9 +8,6 @@
 
 use core::fmt;
 
-use argon2::{Algorithm, Argon2, Params, Version};
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::scalar::Scalar as DalekScalar;
 use rand_core::CryptoRng;
@@ -22,12 +19,15 @@ use zeroize::Zeroizing;
 use crate::labels::{DISTRICT_GENERATOR, ENROLMENT, WALLET_FILE_MAGIC};
 use crate::registry::{MAX_REGISTRARS, Registrars};
 
-const FILE_VERSION: u8 = 1;
-const SALT_LEN: usize = 16;
-const NONCE_LEN: usize = 12;
-const TAG_LEN: usize = 16;
+/// The wallet file's sealing (spec/30 §30.3), shared with the trustee's state file.
+const FORMAT: urne_sealed::Format = urne_sealed::Format {
+    magic: WALLET_FILE_MAGIC,
+    version: 1,
+    max_memory_kib: MAX_MEMORY_KIB,
+};
+const TAG_LEN: usize = urne_sealed::TAG_LEN;
 /// Bytes of the file header: magic ‖ version ‖ memory ‖ iterations ‖ parallelism ‖ salt ‖ nonce.
-pub const HEADER_LEN: usize = WALLET_FILE_MAGIC.len() + 1 + 12 + SALT_LEN + NONCE_LEN;
+pub const HEADER_LEN: usize = urne_sealed::header_len(WALLET_FILE_MAGIC.len());
 const ATTRIBUTE_LEN: usize = 2 + 4 + 32;
 /// The most attributes a wallet holds.
 pub const MAX_ATTRIBUTES: usize = 8;
@@ -44,10 +44,7 @@ const REQUEST_VERSION: u8 = 1;
 /// 64 MiB). The header is read before the tag can be checked, so whoever can alter the file
 /// chooses this cost: it is capped before any work.
 pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
-/// The most Argon2id passes a file may ask for.
-pub const MAX_ITERATIONS: u32 = 64;
-/// The most Argon2id lanes a file may ask for.
-pub const MAX_PARALLELISM: u32 = 64;
+pub use urne_sealed::{KdfParams, MAX_ITERATIONS, MAX_PARALLELISM};
 
 /// Attribute code of a district (spec/30 §30.2).
 pub const ATTRIBUTE_DISTRICT: u16 = 1;
@@ -95,24 +92,16 @@ fn decode_err(field: impl Into<String>, reason: impl Into<String>) -> WalletErro
     }
 }
 
-/// Argon2id cost parameters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KdfParams {
-    /// Memory in KiB.
-    pub memory_kib: u32,
-    /// Passes.
-    pub iterations: u32,
-    /// Lanes.
-    pub parallelism: u32,
-}
-
-impl KdfParams {
-    /// RFC 9106 §4's second recommended option: 64 MiB, 3 passes, 4 lanes.
-    pub const RECOMMENDED: Self = Self {
-        memory_kib: 64 * 1024,
-        iterations: 3,
-        parallelism: 4,
-    };
+impl From<urne_sealed::SealError> for WalletError {
+    fn from(e: urne_sealed::SealError) -> Self {
+        use urne_sealed::SealError as E;
+        match e {
+            E::WrongPassphrase => Self::WrongPassphrase,
+            E::NotThisFormat { field } => Self::NotAWallet { field },
+            E::BadParameters { field, value } => Self::BadParameters { field, value },
+            _ => decode_err("wallet", "encryption failed"),
+        }
+    }
 }
 
 /// One registered attribute: its code, its value, and the blinding of its commitment
@@ -396,69 +385,19 @@ impl Wallet {
         params: KdfParams,
         rng: &mut R,
     ) -> Result<Vec<u8>, WalletError> {
-        let mut salt = [0u8; SALT_LEN];
-        rng.fill_bytes(&mut salt);
-        let mut nonce = [0u8; NONCE_LEN];
-        rng.fill_bytes(&mut nonce);
-        let mut out = Vec::with_capacity(MAX_FILE_LEN);
-        out.extend_from_slice(WALLET_FILE_MAGIC);
-        out.push(FILE_VERSION);
-        out.extend_from_slice(&params.memory_kib.to_be_bytes());
-        out.extend_from_slice(&params.iterations.to_be_bytes());
-        out.extend_from_slice(&params.parallelism.to_be_bytes());
-        out.extend_from_slice(&salt);
-        out.extend_from_slice(&nonce);
         let plaintext = self.plaintext();
-        let sealed = cipher(passphrase, &salt, params)?
-            .encrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: &plaintext,
-                    aad: &out,
-                },
-            )
-            .map_err(|_| decode_err("wallet", "encryption failed"))?;
-        out.extend_from_slice(&sealed);
-        Ok(out)
+        Ok(urne_sealed::seal(
+            &FORMAT, &plaintext, passphrase, params, rng,
+        )?)
     }
 
     /// Opens a wallet file's bytes: header checked and Argon2id parameters bounded before
     /// any work, then decrypted and decoded strictly.
     pub fn open(bytes: &[u8], passphrase: &[u8]) -> Result<Self, WalletError> {
-        let not = |field| WalletError::NotAWallet { field };
         if bytes.len() < HEADER_LEN + MIN_CONTENT_LEN + TAG_LEN || bytes.len() > MAX_FILE_LEN {
-            return Err(not("length"));
+            return Err(WalletError::NotAWallet { field: "length" });
         }
-        let (magic, rest) = bytes.split_at(WALLET_FILE_MAGIC.len());
-        if magic != WALLET_FILE_MAGIC {
-            return Err(not("magic"));
-        }
-        if rest[0] != FILE_VERSION {
-            return Err(not("version"));
-        }
-        let word =
-            |at: usize| u32::from_be_bytes([rest[at], rest[at + 1], rest[at + 2], rest[at + 3]]);
-        let params = KdfParams {
-            memory_kib: word(1),
-            iterations: word(5),
-            parallelism: word(9),
-        };
-        let salt = &rest[13..13 + SALT_LEN];
-        let mut nonce = [0u8; NONCE_LEN];
-        nonce.copy_from_slice(&rest[13 + SALT_LEN..13 + SALT_LEN + NONCE_LEN]);
-        let (header, sealed) = bytes.split_at(HEADER_LEN);
-        let plaintext = Zeroizing::new(
-            cipher(passphrase, salt, params)?
-                .decrypt(
-                    &Nonce::from(nonce),
-                    Payload {
-                        msg: sealed,
-                        aad: header,
-                    },
-                )
-                .map_err(|_| WalletError::WrongPassphrase)?,
-        );
-        Self::decode_plaintext(&plaintext)
+        Self::decode_plaintext(&urne_sealed::open(&FORMAT, bytes, passphrase)?)
     }
 
     fn decode_plaintext(p: &[u8]) -> Result<Self, WalletError> {
@@ -551,44 +490,6 @@ fn request_binding(attributes: &[Attribute]) -> Zeroizing<Vec<u8>> {
         a.encode(&mut b);
     }
     b
-}
-
-fn check_params(params: KdfParams) -> Result<Params, WalletError> {
-    let bad = |field, value| WalletError::BadParameters { field, value };
-    if params.parallelism == 0 || params.parallelism > MAX_PARALLELISM {
-        return Err(bad("parallelism", params.parallelism));
-    }
-    if params.iterations == 0 || params.iterations > MAX_ITERATIONS {
-        return Err(bad("iterations", params.iterations));
-    }
-    if params.memory_kib < 8 * params.parallelism || params.memory_kib > MAX_MEMORY_KIB {
-        return Err(bad("memory_kib", params.memory_kib));
-    }
-    Params::new(
-        params.memory_kib,
-        params.iterations,
-        params.parallelism,
-        Some(32),
-    )
-    .map_err(|_| bad("memory_kib", params.memory_kib))
-}
-
-fn cipher(
-    passphrase: &[u8],
-    salt: &[u8],
-    params: KdfParams,
-) -> Result<ChaCha20Poly1305, WalletError> {
-    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, check_params(params)?);
-    let mut key = Zeroizing::new([0u8; 32]);
-    argon
-        .hash_password_into(passphrase, salt, key.as_mut())
-        .map_err(|_| WalletError::BadParameters {
-            field: "passphrase",
-            value: passphrase.len().min(u32::MAX as usize) as u32,
-        })?;
-    // Borrowed, not copied into a `Key`: a copy would outlive the zeroized buffer.
-    ChaCha20Poly1305::new_from_slice(key.as_ref())
-        .map_err(|_| decode_err("wallet", "the derived key has the wrong length"))
 }
 
 /// What the wallet hands the registrar (spec/30 §30.4):

@@ -445,6 +445,40 @@ mod tests {
         assert_eq!(ManifestRecord::decode(&body).unwrap(), record);
     }
 
+    /// A version-2 body (spec/23 §23.2's example), recomputed from the spec alone with
+    /// Python's hashlib: buckets of 2^12, 2 registered keys, snapshot 3 or later,
+    /// registry 0x07…, one registrar (the Ed25519 base point's encoding), k = 1.
+    #[test]
+    fn an_anonymous_manifest_body_and_its_parameters_hash_match_the_spec() {
+        let mut base = [0x66u8; 32];
+        base[0] = 0x58;
+        let registrars = urne_credential::registry::Registrars::new(
+            1,
+            vec![ed25519_dalek::VerifyingKey::from_bytes(&base).unwrap()],
+        )
+        .unwrap();
+        let record = ManifestRecord {
+            manifest: manifest(),
+            eligibility: Some(Eligibility {
+                min_bucket_bits: 12,
+                min_real_keys: 2,
+                min_snapshot: 3,
+                registry: [7; 32],
+                registrars,
+            }),
+        };
+        let body = record.to_body();
+        assert_eq!(
+            urne_crypto::encoding::to_hex(&body),
+            "02010c000000020000000307070707070707070707070707070707070707070707070707070707070707070023010101586666666666666666666666666666666666666666666666666666666666666601000154000200015101010002000161000162000152020000000200000300017800017900017a"
+        );
+        assert_eq!(
+            urne_crypto::encoding::to_hex(&record.parameters_hash()),
+            "9e82659424384ec7f3009b647234010d8598674272b862bc1beed65e6ebeaf62"
+        );
+        assert_eq!(ManifestRecord::decode(&body).unwrap(), record);
+    }
+
     #[test]
     fn bodies_with_another_version_a_cut_field_or_trailing_bytes_are_refused() {
         let record = ManifestRecord {

@@ -31,7 +31,7 @@ mod state;
 pub use ceremony::{Ceremony, round};
 pub use state::{
     AUDIT_SLOT_KEY, AnonymousStatement, Decoded, ElectionState, Key, MAX_AUDITS_PER_CREDENTIAL,
-    Sealed, SealedSnapshot, TRACKING_CODE_KEY, TRUSTEE_SHARES_KEY, decode,
+    PrecheckedRecord, Sealed, SealedSnapshot, TRACKING_CODE_KEY, TRUSTEE_SHARES_KEY, decode,
 };
 mod replay;
 

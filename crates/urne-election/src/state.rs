@@ -45,6 +45,28 @@ pub const MAX_AUDITS_PER_CREDENTIAL: u8 = 8;
 /// The unique-key space of decryption shares: one set per trustee.
 pub const TRUSTEE_SHARES_KEY: &str = "tally.trustee";
 
+/// A record that passed [`ElectionState::precheck`]'s stateless checks, with the sealed
+/// parameters they read. Only [`ElectionState::precheck_record`] makes one (its fields
+/// are private), so what [`ElectionState::check_prechecked`] skips because precheck did
+/// it, precheck did.
+#[derive(Debug)]
+pub struct PrecheckedRecord {
+    decoded: Decoded,
+    sealed: Option<Arc<Sealed>>,
+}
+
+impl PrecheckedRecord {
+    /// The decoded record.
+    pub fn decoded(&self) -> &Decoded {
+        &self.decoded
+    }
+
+    /// The sealed parameters it was checked against (None before voting opened).
+    pub fn sealed(&self) -> Option<&Arc<Sealed>> {
+        self.sealed.as_ref()
+    }
+}
+
 /// A key a record takes: no two records of an election hold the same one.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Key {
@@ -910,6 +932,18 @@ impl ElectionState {
         }
     }
 
+    /// [`Self::precheck`], keeping what it checked and against which parameters: the
+    /// record for [`Self::check_prechecked`], and the equations to batch, if any. The
+    /// caller must still verify the equations before it applies the record.
+    pub fn precheck_record(
+        sealed: Option<Arc<Sealed>>,
+        signer: &[u8; 32],
+        decoded: Decoded,
+    ) -> Result<(PrecheckedRecord, Option<Relations>), ElectionError> {
+        let relations = Self::precheck(sealed.as_deref(), signer, &decoded)?;
+        Ok((PrecheckedRecord { decoded, sealed }, relations))
+    }
+
     /// The stateless checks that need the sealed parameters (ballot proofs, audits,
     /// decryption shares); the equations to batch, if any. Records of other kinds pass.
     pub fn precheck(
@@ -1303,17 +1337,17 @@ impl ElectionState {
         self.check_cast_prechecked(cast, None)
     }
 
-    /// [`Self::check`] of a record that [`Self::precheck`] passed against `prechecked`
-    /// (the sealed parameters it read): a ballot's credential, found on that list then,
-    /// is not decoded and searched for again when the list is still the same one.
+    /// [`Self::check`] of a record [`Self::precheck_record`] passed: a ballot's
+    /// credential, found on the list precheck read, is not decoded and searched for again
+    /// when the election's list is still that one. Only precheck makes a
+    /// [`PrecheckedRecord`], so this cannot skip a search no precheck made.
     pub fn check_prechecked(
         &self,
         signer: &[u8; 32],
-        decoded: &Decoded,
-        prechecked: Option<&Sealed>,
+        prechecked: &PrecheckedRecord,
     ) -> Result<Vec<Key>, ElectionError> {
-        match decoded {
-            Decoded::Cast(cast) => self.check_cast_prechecked(cast, prechecked),
+        match &prechecked.decoded {
+            Decoded::Cast(cast) => self.check_cast_prechecked(cast, prechecked.sealed.as_deref()),
             other => self.check(signer, other),
         }
     }

@@ -710,8 +710,8 @@ fn audits_of_another_election_an_unlisted_or_unsigning_credential_past_its_quota
 #[test]
 fn a_cast_prechecked_against_another_credential_list_is_checked_against_its_own() {
     // The ordered check skips the credential search that precheck made only when
-    // precheck read the very list the election holds now; a ballot prechecked against
-    // another list (on which its credential is) must still be refused here.
+    // precheck read the very list the election holds now; a ballot prechecked in another
+    // election (on whose list its credential is) must still be refused here.
     let voter = Credential::generate(&mut rand::rng());
     let mut own = Log::open(&manifest());
     through_ceremony(&mut own);
@@ -723,43 +723,36 @@ fn a_cast_prechecked_against_another_credential_list_is_checked_against_its_own(
         ContestSelection::single(2, 1).unwrap(),
         ContestSelection::blank(2),
     ];
-    let decoded = urne_election::Decoded::Cast(Box::new(
-        CastBallot::decode(&cast(&own, &voter, &selections)).unwrap(),
-    ));
     let signer = [7; 32];
+    let decoded = |log: &Log, voter: &Credential| {
+        urne_election::Decoded::Cast(Box::new(
+            CastBallot::decode(&cast(log, voter, &selections)).unwrap(),
+        ))
+    };
     let other_sealed = other.state().sealed().unwrap().clone();
+    let (prechecked, relations) =
+        ElectionState::precheck_record(Some(other_sealed), &signer, decoded(&other, &voter))
+            .unwrap();
+    assert!(relations.unwrap().check().is_ok());
     let e = own
         .state()
-        .check_prechecked(&signer, &decoded, Some(&other_sealed))
+        .check_prechecked(&signer, &prechecked)
         .unwrap_err();
     assert_eq!(e.field(), "body.ballot.credential", "{e}");
-    // Against its own list, the same check refuses it too, and passes a listed voter.
-    let own_sealed = own.state().sealed().unwrap().clone();
-    assert!(
-        own.state()
-            .check_prechecked(&signer, &decoded, None)
-            .is_err()
-    );
-    let listed = Credential::generate(&mut rand::rng());
-    let mut third = Log::open(&manifest());
-    through_ceremony(&mut third);
-    register(&mut third, std::slice::from_ref(&listed));
-    let third_sealed = third.state().sealed().unwrap().clone();
-    let decoded = urne_election::Decoded::Cast(Box::new(
-        CastBallot::decode(&cast(&third, &listed, &selections)).unwrap(),
-    ));
-    let keys = third
+    // Its own election's ordered check, prechecked there, takes it.
+    let keys = other
         .state()
-        .check_prechecked(&signer, &decoded, Some(&third_sealed))
+        .check_prechecked(&signer, &prechecked)
         .unwrap();
     assert_eq!(keys.len(), 1);
-    assert!(
-        third
-            .state()
-            .check_prechecked(&signer, &decoded, Some(&own_sealed))
-            .is_ok(),
-        "listed on its own list: re-checked there, and found"
-    );
+    // A ballot of the own election from an unlisted voter fails its precheck: no
+    // PrecheckedRecord exists to hand to check_prechecked, and check refuses it too.
+    let unlisted = decoded(&own, &voter);
+    let own_sealed = own.state().sealed().unwrap().clone();
+    let e =
+        ElectionState::precheck_record(Some(own_sealed), &signer, unlisted.clone()).unwrap_err();
+    assert_eq!(e.field(), "body.ballot.credential", "{e}");
+    assert!(own.state().check(&signer, &unlisted).is_err());
 }
 
 #[test]

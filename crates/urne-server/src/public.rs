@@ -53,6 +53,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/board/", get(|| async { page(BOARD_HTML) }))
         .route("/v1/public/contexts", get(contexts))
         .route("/v1/public/elections/{id}", get(election))
+        .route("/v1/public/elections/{id}/snapshot", get(election_snapshot))
         .route(
             "/v1/public/elections/{id}/credentials/{key}",
             get(credential),
@@ -290,6 +291,27 @@ struct Params {
     manifest: String,
     joint_key: String,
     credential_root: String,
+    /// An anonymous election's eligibility (spec/23 §23.2), hex; its snapshot is served
+    /// apart (`…/snapshot`), since it grows with the register.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    eligibility: Option<String>,
+}
+
+/// An anonymous election's registry snapshot (spec/61 §61.2).
+#[derive(Serialize)]
+struct AnonymityBody {
+    registry: String,
+    snapshot: u32,
+    people: u64,
+    buckets: u32,
+    bucket_size: usize,
+}
+
+/// The snapshot's records as posted (spec/23 §23.12): what the booth checks and deals.
+#[derive(Serialize)]
+struct SnapshotBody {
+    header: String,
+    parts: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -321,7 +343,10 @@ struct ElectionBody {
     contests: Vec<ContestBody>,
     params: Option<Params>,
     context_hash: Option<String>,
+    /// Voters: the credential list's entries, or the snapshot's people.
     credentials: Option<usize>,
+    /// An anonymous election's snapshot (null for a pseudonymous one, or before voting).
+    anonymous: Option<AnonymityBody>,
     ballots: u64,
     audits: u64,
     result: Option<ResultBody>,
@@ -351,10 +376,24 @@ async fn election(State(state): State<AppState>, JsonPath(id): JsonPath<String>)
                     origin: origin.clone(),
                     manifest: hex::encode(sealed.election().manifest().to_bytes()),
                     joint_key: hex::encode(sealed.election().public_key().to_bytes()),
-                    credential_root: hex::encode(sealed.credentials().root().0),
+                    credential_root: hex::encode(sealed.credential_root()),
+                    eligibility: s.eligibility().map(|e| hex::encode(e.to_bytes())),
                 }),
                 context_hash: sealed.map(|s| hex::encode(s.election().context().0)),
-                credentials: sealed.map(|s| s.credentials().entries().len()),
+                credentials: sealed.map(|sealed| match sealed.anonymous() {
+                    Some(a) => usize::try_from(a.snapshot().header().total).unwrap_or(usize::MAX),
+                    None => sealed.credentials().entries().len(),
+                }),
+                anonymous: sealed.and_then(|s| s.anonymous()).map(|a| {
+                    let header = a.snapshot().header();
+                    AnonymityBody {
+                        registry: hex::encode(header.registry),
+                        snapshot: header.number,
+                        people: header.total,
+                        buckets: header.bucket_count(),
+                        bucket_size: header.bucket_size(),
+                    }
+                }),
                 ballots,
                 audits,
                 result: s.result().map(|r| ResultBody {
@@ -379,6 +418,52 @@ async fn election(State(state): State<AppState>, JsonPath(id): JsonPath<String>)
     .await;
     match found {
         Ok(Some(body)) => json(StatusCode::OK, &body),
+        Ok(None) => no_context("election"),
+        Err(response) => response,
+    }
+}
+
+/// An anonymous election's snapshot once voting opened: its signed header and every
+/// part, hex, as the booth's `load` takes them (spec/60 §60.2, spec/61 §61.2).
+async fn election_snapshot(
+    State(state): State<AppState>,
+    JsonPath(id): JsonPath<String>,
+) -> Response {
+    let id = match context_id(&id) {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    let reading = state.clone();
+    let found = off_runtime(move || {
+        reading.board.with_context_state(&id, |s: &ElectionState| {
+            s.sealed().map(|sealed| {
+                sealed.anonymous().map(|a| SnapshotBody {
+                    header: hex::encode(a.snapshot().signed().to_bytes()),
+                    parts: a
+                        .snapshot()
+                        .parts()
+                        .iter()
+                        .map(|p| hex::encode(p.to_bytes()))
+                        .collect(),
+                })
+            })
+        })
+    })
+    .await;
+    match found {
+        Ok(Some(Some(Some(body)))) => json(StatusCode::OK, &body),
+        Ok(Some(Some(None))) => error(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "a pseudonymous election has no snapshot: its voters are a credential list",
+            Some("id"),
+        ),
+        Ok(Some(None)) => error(
+            StatusCode::CONFLICT,
+            "wrong-phase",
+            "the election's voters are not sealed: voting has not opened",
+            Some("id"),
+        ),
         Ok(None) => no_context("election"),
         Err(response) => response,
     }

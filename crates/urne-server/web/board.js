@@ -95,6 +95,8 @@ async function election(id) {
     el("tr", {}, el("th", {}, t("phase")), el("td", { id: "phase" }, phaseName(e.phase))),
     e.context_hash ? el("tr", {}, el("th", {}, t("board_fingerprint")), el("td", { class: "hash", id: "context-hash" }, e.context_hash)) : null,
     e.credentials !== null ? el("tr", {}, el("th", {}, t("credentials")), el("td", { class: "num" }, e.credentials)) : null,
+    e.anonymous ? el("tr", {}, el("th", {}, t("anonymous_voters")), el("td", { id: "anonymity" },
+      t("anonymous_detail", e.anonymous.snapshot, e.anonymous.people, e.anonymous.buckets, e.anonymous.bucket_size))) : null,
     el("tr", {}, el("th", {}, t("ballots_cast")), el("td", { class: "num", id: "ballots" }, e.ballots)),
     el("tr", {}, el("th", {}, t("audits_posted")), el("td", { class: "num", id: "audits" }, e.audits))));
   const results = [el("h2", {}, t("results"))];

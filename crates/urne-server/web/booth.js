@@ -8,6 +8,7 @@ const booth = {
   info: null,        // GET /v1/public/elections/{id}
   view: null,        // the module's `load` answer (context hash computed here)
   credential: null,  // the typed credential, until the ballot is made
+  wallet: null,      // an anonymous election: the module's `wallet` answer (no secret)
   choices: null,     // per contest: {blank, values}
   made: null,        // the module's `ballot` answer
   step: "election",
@@ -30,6 +31,33 @@ function show(step, ...content) {
   const heading = el("h1", { tabindex: "-1", id: "step" }, t("step_" + step));
   main().replaceChildren(heading, ...content.filter(Boolean));
   heading.focus();
+}
+
+// After a trap (common.js ModuleTrapped): a fresh instance of the module, the election
+// loaded into it again, and the voter back at the review of their choices (or at the
+// credential, if the trap came before) to make the ballot again. Nothing was posted.
+async function recover(e) {
+  booth.made = null;
+  booth.outcome = null;
+  booth.restarted = e;
+  try {
+    booth.call = await loadModule();
+    if (booth.info && booth.info.params) booth.view = booth.call(OP.load, booth.info.params);
+    // A fresh instance holds no wallet: an anonymous voter opens it again.
+    booth.wallet = null;
+    booth.step = booth.credential && booth.choices ? "review" : "election";
+  } catch (again) {
+    booth.error = again;
+  }
+  render();
+}
+
+// The notice of a restart, shown once on the step the voter is sent back to.
+function restartNotice() {
+  if (!booth.restarted) return null;
+  const notice = el("p", { class: "error", role: "alert", id: "module-restarted" }, booth.restarted.message);
+  booth.restarted = null;
+  return notice;
 }
 
 function failure(e) {
@@ -55,6 +83,11 @@ async function start() {
     if (!booth.id) return listElections();
     booth.info = await api(`/v1/public/elections/${booth.id}`);
     if (booth.info.params) {
+      // An anonymous election's snapshot is served apart (it grows with the register):
+      // the module checks it against the eligibility and the context hash binds its id.
+      if (booth.info.params.eligibility) {
+        booth.info.params.snapshot = await api(`/v1/public/elections/${booth.id}/snapshot`);
+      }
       booth.view = booth.call(OP.load, booth.info.params);
       // The parameters must be those of the election the address names.
       if (booth.view.election !== booth.id) {
@@ -101,11 +134,55 @@ function renderElection() {
       el("p", {}, el("strong", {}, t("fingerprint"))),
       el("p", { class: "hash", id: "context-hash" }, booth.view.context_hash),
       el("p", { class: "muted" }, t("fingerprint_help"))),
-    credentialForm());
+    restartNotice(),
+    booth.view.anonymous ? anonymityNote(booth.view.anonymous) : null,
+    booth.view.anonymous ? walletForm() : credentialForm());
   show("election", ...parts);
 }
 
-// ---- 2. the credential ----
+// ---- 2. the credential (or, in an anonymous election, the wallet) ----
+
+function anonymityNote(a) {
+  return el("p", { id: "anonymity" }, t("anonymous_info", a.bucket_size, a.snapshot, a.people));
+}
+
+// The wallet file is read from the voter's device and handed to the module with the
+// passphrase; the module opens it, finds its key in the snapshot and keeps its secret
+// (spec/60 §60.2). Nothing of it is sent anywhere.
+function walletForm() {
+  const file = el("input", { type: "file", id: "wallet-file", "aria-describedby": "wallet-help" });
+  const pass = el("input", { type: "password", id: "wallet-passphrase", autocomplete: "off", "aria-describedby": "wallet-help" });
+  const problem = el("p", { id: "wallet-error", class: "error", role: "alert" });
+  return el("form", {
+    onsubmit: async (event) => {
+      event.preventDefault();
+      problem.textContent = "";
+      try {
+        const chosen = file.files[0];
+        if (!chosen) throw new Error(t("wallet_none"));
+        announce(t("wallet_opening"));
+        const bytes = new Uint8Array(await chosen.arrayBuffer());
+        booth.wallet = booth.call(OP.wallet, { wallet: hex(bytes), passphrase: pass.value });
+        pass.value = "";
+        booth.choices = booth.view.contests.map((c) => ({ blank: false, values: c.options.map(() => 0) }));
+        booth.step = "choose";
+        render();
+        announce(t("wallet_opened", booth.wallet.ring_size, booth.wallet.registered));
+      } catch (e) {
+        if (e.trapped) return recover(e);
+        problem.textContent = `${t("error")}: ${e.message}`;
+        pass.setAttribute("aria-invalid", "true");
+        pass.focus();
+      }
+    },
+  },
+  el("h2", {}, t("step_wallet")),
+  el("label", { for: "wallet-file" }, t("wallet_label")), file,
+  el("label", { for: "wallet-passphrase" }, t("passphrase_label")), pass,
+  el("p", { id: "wallet-help", class: "muted" }, t("wallet_help")),
+  problem,
+  el("button", { type: "submit", id: "wallet-continue" }, t("continue")));
+}
 
 function credentialForm() {
   const input = el("input", { type: "text", id: "credential", name: "credential", autocomplete: "off", spellcheck: "false", "aria-describedby": "credential-help" });
@@ -124,6 +201,7 @@ function credentialForm() {
         booth.step = "choose";
         render();
       } catch (e) {
+        if (e.trapped) return recover(e);
         problem.textContent = `${t("error")}: ${e.message}`;
         input.setAttribute("aria-invalid", "true");
         input.focus();
@@ -257,17 +335,19 @@ function renderReview() {
       announce(t("encrypting"));
       try {
         const started = performance.now();
-        booth.made = booth.call(OP.ballot, { credential: booth.credential, selections: booth.choices, seed: freshSeed() });
+        const request = booth.view.anonymous ? { selections: booth.choices } : { credential: booth.credential, selections: booth.choices };
+        booth.made = booth.call(OP.ballot, request);
         booth.made.ms = performance.now() - started;
         booth.step = "ballot";
         render();
       } catch (e) {
+        if (e.trapped) return recover(e);
         encrypt.disabled = false;
         problem.replaceChildren(failure(e));
       }
     },
   }, t("encrypt"));
-  show("review", list, problem,
+  show("review", restartNotice(), list, problem,
     el("button", { type: "button", class: "secondary", onclick: () => { booth.step = "choose"; render(); } }, t("back")),
     encrypt);
 }
@@ -281,7 +361,7 @@ function renderBallot() {
     buttons.forEach((b) => { b.disabled = true; });
     announce(t("posting"));
     try {
-      const outcome = booth.call(op, { seed: freshSeed() });
+      const outcome = booth.call(op, {});
       const posted = await api("/v1/records", {
         method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ record: outcome.record }),
       });
@@ -292,16 +372,34 @@ function renderBallot() {
         // not the choices, not the last receipt's state.
         booth.credential = null;
         booth.choices = null;
+        if (booth.wallet) {
+          // Loading the election again drops the wallet's secret from the module.
+          booth.wallet = null;
+          booth.view = booth.call(OP.load, booth.info.params);
+        }
         booth.receipt = null;
         booth.receiptError = null;
         booth.step = "cast";
         render();
-        makeReceipt().catch((e) => { booth.receiptError = e; render(); });
+        makeReceipt().catch(async (e) => {
+          // The ballot is on the board: after a trap, a fresh module makes its receipt.
+          if (e.trapped) {
+            try {
+              booth.call = await loadModule();
+              return await makeReceipt();
+            } catch (again) {
+              e = again;
+            }
+          }
+          booth.receiptError = e;
+          render();
+        });
       } else {
         booth.step = "audit";
         render();
       }
     } catch (e) {
+      if (e.trapped) return recover(e);
       // The module has spent this ballot (cast or audit wipes it) whatever the board
       // answered: a new ballot from the same choices is the way on.
       problem.replaceChildren(failure(e),
@@ -318,7 +416,7 @@ function renderBallot() {
     el("p", { class: "muted" }, t("tracking_help")),
     el("p", { class: "muted", id: "measure", "data-ms": booth.made.ms.toFixed(1) }, t("measure", booth.made.ms.toFixed(0))),
     el("p", {}, t("cast_or_audit")),
-    el("p", { class: "error", id: "audit-warning" }, t("audit_warning")),
+    el("p", { class: "error", id: "audit-warning" }, t(booth.view.anonymous ? "audit_warning_anonymous" : "audit_warning")),
     problem, ...buttons);
 }
 

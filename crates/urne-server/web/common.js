@@ -49,6 +49,41 @@ const TEXTS = {
     download_receipt: "Download the receipt", check_receipt: "Check the receipt against the board now",
     receipt_ok: "Receipt checked: the ballot is at entry {0} of the signed checkpoint of {1} entries, and the board's newest checkpoint ({2} entries) still contains it.",
     receipt_file: "Check a receipt file", receipt_file_label: "Receipt file (.json)",
+    anonymous_voters: "Anonymous voters",
+    anonymous_detail: "registry snapshot no. {0}: {1} people, dealt into {2} buckets of {3} keys; each ballot is signed as one key of its bucket without saying which",
+    step_wallet: "2. Your wallet",
+    wallet_label: "Your wallet file (made by urne wallet new, enrolled with the registrar)",
+    passphrase_label: "Its passphrase",
+    wallet_help: "The file and the passphrase never leave this page: the wallet is opened here, and the ballot signed here.",
+    wallet_none: "Choose your wallet file first.",
+    wallet_opening: "Opening your wallet (this takes a few seconds)…",
+    anonymous_info: "Anonymous election: your ballot is signed as one of the {0} keys of a bucket of registry snapshot no. {1} ({2} people in all), without saying which; nobody, the registrar included, can tell it is yours.",
+    wallet_opened: "Wallet opened: your ballot will be signed among {0} keys, {1} of them registered people.",
+    audit_warning_anonymous: "Before you audit: the audited ballot is published with its choices in clear and with your tag for this election, the same tag your cast ballot carries. The tag names nobody, but anyone who learns it is yours can read those choices. Audit with choices you do not mind showing, then make a new ballot with your real choices.",
+    "code_wallet-passphrase": "Wrong passphrase (or the wallet file was altered).",
+    "code_wallet-file": "This is not a urne wallet file.",
+    "code_wallet-registry": "This wallet is not enrolled in the registry this election takes its voters from.",
+    "code_wallet-not-listed": "This wallet's key is not in the election's snapshot of the registry: it cannot vote here.",
+    module_trapped: "The booth's module stopped on an internal fault. It has been restarted: nothing was sent to the board. Make your ballot again.",
+    "code_credential-length": "A credential has {0} characters (not counting dashes); this one has {1}.",
+    "code_credential-character": "Character {0} of the credential, \u201c{1}\u201d, cannot be in a credential (there is no 0, O, I or l).",
+    "code_credential-checksum": "This credential has a typing mistake: check it against your letter.",
+    code_selection: "Your choice in contest {0} does not follow its rule.",
+    code_receipt: "This receipt does not hold.",
+    "board_already-used": "The board already holds this (a replayed ballot, or one already cast or audited).",
+    "board_wrong-phase": "The election is not in the phase for this: voting may be closed.",
+    "board_not-authorized": "The board refuses this sender.",
+    "board_invalid-body": "The board refuses this record.",
+    "board_unknown-context": "The board does not know this election.",
+    "board_rate-limited": "Too many requests from this address: wait a moment and try again.",
+    "board_too-many-in-flight": "Too many requests from this address at once: wait a moment and try again.",
+    board_overloaded: "The board is busy: nothing was stored; try again in a moment.",
+    board_unavailable: "The board cannot take records just now: nothing was stored; try again in a moment.",
+    "board_maybe-stored": "The board may have stored your ballot: look up its tracking code before you send it again.",
+    board_storage: "The board has stopped accepting records: nothing was stored.",
+    board_timeout: "The board did not answer in time: your ballot may have been stored; look up its tracking code.",
+    "board_index-building": "The board is still reading its log: try again in a moment.",
+    "board_not-found": "The board has no such thing.",
     stale_module: "This board serves a booth module of interface version {0}; this page needs version {1}. The board must rebuild it (crates/urne-booth/build.sh).",
     board_key_label: "The board's key (vkey), as the election authority published it (optional)",
     board_key_help: "Without it, the check uses the key this board gives about itself.",
@@ -96,7 +131,7 @@ const TEXTS = {
     step_cast: "Bulletin déposé", step_audit: "Bulletin audité (non déposé)",
     fingerprint: "Empreinte du scrutin (hachage de contexte)",
     fingerprint_help: "Comparez-la avec l'empreinte publiée par l'organisateur du scrutin. Si elles diffèrent, ne votez pas ici.",
-    phase_names: { setup: "préparation", ceremony: "cérémonie des clés", registration: "inscription", voting: "vote ouvert", closed: "clos", tallying: "dépouillement", published: "résultats publiés", draft: "brouillon", open: "ouverte", reached: "seuil atteint", not_reached: "seuil non atteint", suspended: "suspendu", voided: "annulé" },
+    phase_names: { setup: "préparation", ceremony: "cérémonie des clés", registration: "inscription", voting: "vote ouvert", closed: "clos", tallying: "dépouillement", published: "résultats publiés", draft: "brouillon", open: "ouverte", reached: "seuil atteint", "not-reached": "seuil non atteint", suspended: "suspendu", voided: "annulé", "in-session": "en séance", "in-force": "en vigueur" },
     wrong_election: "Le module a calculé les paramètres du scrutin {0}, et non de {1} : ce tableau sert sous cette adresse les paramètres d'un autre scrutin.",
     new_ballot: "Faire un nouveau bulletin",
     phase: "Phase", not_voting: "Ce scrutin est en phase « {0} » : les bulletins ne sont acceptés que pendant le vote.",
@@ -132,6 +167,41 @@ const TEXTS = {
     download_receipt: "Télécharger le reçu", check_receipt: "Vérifier le reçu auprès du tableau maintenant",
     receipt_ok: "Reçu vérifié : le bulletin est à l'entrée {0} du point de contrôle signé de {1} entrées, et le plus récent ({2} entrées) le contient toujours.",
     receipt_file: "Vérifier un fichier de reçu", receipt_file_label: "Fichier de reçu (.json)",
+    anonymous_voters: "Votants anonymes",
+    anonymous_detail: "instantané n° {0} du registre : {1} personnes, réparties en {2} groupes de {3} clés ; chaque bulletin est signé comme l'une des clés de son groupe, sans dire laquelle",
+    step_wallet: "2. Votre portefeuille",
+    wallet_label: "Votre fichier portefeuille (créé par urne wallet new, inscrit auprès du registraire)",
+    passphrase_label: "Sa phrase secrète",
+    wallet_help: "Le fichier et la phrase secrète ne quittent jamais cette page : le portefeuille est ouvert ici, et le bulletin signé ici.",
+    wallet_none: "Choisissez d'abord votre fichier portefeuille.",
+    wallet_opening: "Ouverture du portefeuille (quelques secondes)…",
+    anonymous_info: "Scrutin anonyme : votre bulletin est signé comme l'une des {0} clés d'un groupe de l'instantané n° {1} du registre ({2} personnes en tout), sans dire laquelle ; personne, pas même le registraire, ne peut savoir qu'il est le vôtre.",
+    wallet_opened: "Portefeuille ouvert : votre bulletin sera signé parmi {0} clés, dont {1} de personnes inscrites.",
+    audit_warning_anonymous: "Avant d'auditer : le bulletin audité est publié avec ses choix en clair et avec votre marque pour ce scrutin, celle que porte aussi votre bulletin déposé. La marque ne nomme personne, mais qui apprend qu'elle est la vôtre peut lire ces choix. Auditez avec des choix que vous acceptez de montrer, puis faites un nouveau bulletin avec vos vrais choix.",
+    "code_wallet-passphrase": "Phrase secrète erronée (ou fichier portefeuille modifié).",
+    "code_wallet-file": "Ce n'est pas un fichier portefeuille urne.",
+    "code_wallet-registry": "Ce portefeuille n'est pas inscrit au registre dont ce scrutin tire ses votants.",
+    "code_wallet-not-listed": "La clé de ce portefeuille n'est pas dans l'instantané du registre de ce scrutin : il ne peut pas voter ici.",
+    module_trapped: "Le module de l'isoloir s'est arrêté sur une faute interne. Il a été relancé : rien n'a été envoyé au tableau. Refaites votre bulletin.",
+    "code_credential-length": "Un code de vote a {0} caractères (sans compter les tirets) ; celui-ci en a {1}.",
+    "code_credential-character": "Le caractère {0} du code, \u00ab {1} \u00bb, ne peut pas figurer dans un code de vote (il n'y a ni 0, ni O, ni I, ni l).",
+    "code_credential-checksum": "Ce code de vote contient une faute de frappe : comparez-le à votre courrier.",
+    code_selection: "Votre choix pour la question {0} ne respecte pas sa règle.",
+    code_receipt: "Ce reçu ne se vérifie pas.",
+    "board_already-used": "Le tableau contient déjà ceci (un bulletin rejoué, ou déjà déposé ou audité).",
+    "board_wrong-phase": "Le scrutin n'est pas dans la phase voulue : le vote est peut-être clos.",
+    "board_not-authorized": "Le tableau refuse cet expéditeur.",
+    "board_invalid-body": "Le tableau refuse cet enregistrement.",
+    "board_unknown-context": "Le tableau ne connaît pas ce scrutin.",
+    "board_rate-limited": "Trop de requêtes depuis cette adresse : patientez un instant et réessayez.",
+    "board_too-many-in-flight": "Trop de requêtes simultanées depuis cette adresse : patientez un instant et réessayez.",
+    board_overloaded: "Le tableau est surchargé : rien n'a été enregistré ; réessayez dans un instant.",
+    board_unavailable: "Le tableau ne peut pas recevoir d'enregistrement pour l'instant : rien n'a été enregistré ; réessayez dans un instant.",
+    "board_maybe-stored": "Le tableau a peut-être enregistré votre bulletin : cherchez son code de suivi avant de le renvoyer.",
+    board_storage: "Le tableau n'accepte plus d'enregistrements : rien n'a été enregistré.",
+    board_timeout: "Le tableau n'a pas répondu à temps : votre bulletin a peut-être été enregistré ; cherchez son code de suivi.",
+    "board_index-building": "Le tableau lit encore son journal : réessayez dans un instant.",
+    "board_not-found": "Le tableau n'a rien de tel.",
     stale_module: "Ce tableau sert un module d'isoloir d'interface version {0} ; cette page demande la version {1}. Le tableau doit le recompiler (crates/urne-booth/build.sh).",
     board_key_label: "La clé du tableau (vkey), telle que l'autorité de l'élection l'a publiée (facultatif)",
     board_key_help: "Sans elle, la vérification utilise la clé que ce tableau donne de lui-même.",
@@ -206,10 +276,14 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
-// The board's answers: JSON, or its error object {code, message, field}.
+// The board's answers: JSON, or its error object {code, message, field} (spec/13 §13.3).
+// The code is worded in the page's language when the page knows it; the board's own
+// message (English, naming the record and field) follows as the detail.
 class BoardError extends Error {
   constructor(status, body) {
-    super(body && body.message ? body.message : `HTTP ${status}`);
+    const detail = body && body.message ? body.message : `HTTP ${status}`;
+    const known = body && body.code && TEXTS.en["board_" + body.code];
+    super(known ? `${t("board_" + body.code)} (${detail})` : detail);
     this.status = status;
     this.code = body && body.code;
     this.field = body && body.field;
@@ -228,16 +302,27 @@ function hex(bytes) {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-// 32 fresh bytes of the browser's CSPRNG: the module's only randomness (spec/60 §60.2).
-function freshSeed() {
-  return hex(crypto.getRandomValues(new Uint8Array(32)));
-}
-
 // The module interface this page speaks (urne-booth's abi::ABI_VERSION, spec/60 §60.2).
-const BOOTH_ABI = 2;
+const BOOTH_ABI = 3;
 
 // The bytes of the module the page instantiated, for their digest (spec/60 §60.6).
 let MODULE_BYTES = null;
+// The module compiled once: a fresh instance replaces one that trapped (spec/60 §60.2).
+let COMPILED = null;
+// The exports of the instance in use, for an observer (or a test) to inspect.
+let MODULE_EXPORTS = null;
+
+// A trap (a WebAssembly RuntimeError: the module aborted) leaves the instance's memory
+// in an unknown state, so it is never called again; the page loads a fresh instance and
+// the voter starts the ballot over. Nothing was sent: records are posted by the page,
+// after the module answered.
+class ModuleTrapped extends Error {
+  constructor(cause) {
+    super(t("module_trapped"));
+    this.trapped = true;
+    this.detail = String(cause && cause.message ? cause.message : cause);
+  }
+}
 
 async function sha256Hex(buffer) {
   return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", buffer)));
@@ -264,38 +349,64 @@ async function showCodeDigests() {
 }
 
 // The WebAssembly module: write the JSON request into its memory, call, read the answer.
+// Each call first has crypto.getRandomValues write 32 fresh bytes straight into the
+// module's seed buffer (they never become a JavaScript string, which nothing could
+// wipe); the module takes them if the operation needs randomness and zeroes the buffer.
 async function loadModule() {
-  const response = await fetch("/booth/urne_booth.wasm");
-  if (!response.ok) {
-    const body = await response.json().catch(() => null);
-    throw new BoardError(response.status, body);
+  if (!COMPILED) {
+    const response = await fetch("/booth/urne_booth.wasm");
+    if (!response.ok) {
+      const body = await response.json().catch(() => null);
+      throw new BoardError(response.status, body);
+    }
+    const bytes = await response.arrayBuffer();
+    MODULE_BYTES = bytes;
+    COMPILED = await WebAssembly.compile(bytes);
   }
-  const bytes = await response.arrayBuffer();
-  MODULE_BYTES = bytes;
-  const { instance } = await WebAssembly.instantiate(bytes, {});
+  const instance = await WebAssembly.instantiate(COMPILED, {});
   const x = instance.exports;
   const abi = typeof x.booth_abi === "function" ? x.booth_abi() : 0;
   if (abi !== BOOTH_ABI) throw new Error(t("stale_module", abi, BOOTH_ABI));
+  MODULE_EXPORTS = x;
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
+  let trapped = null;
   return function call(op, request) {
-    const input = encoder.encode(JSON.stringify(request));
-    const at = x.booth_input(input.length);
-    new Uint8Array(x.memory.buffer, at, input.length).set(input);
-    input.fill(0);
-    const len = x.booth_call(op);
-    const out = new Uint8Array(x.memory.buffer, x.booth_output(), len);
-    const answer = JSON.parse(decoder.decode(out));
+    if (trapped) throw new ModuleTrapped(trapped);
+    let answer;
+    try {
+      const input = encoder.encode(JSON.stringify(request));
+      const at = x.booth_input(input.length);
+      new Uint8Array(x.memory.buffer, at, input.length).set(input);
+      input.fill(0);
+      crypto.getRandomValues(new Uint8Array(x.memory.buffer, x.booth_seed(), 32));
+      const len = x.booth_call(op);
+      answer = JSON.parse(decoder.decode(new Uint8Array(x.memory.buffer, x.booth_output(), len)));
+    } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError) {
+        trapped = e;
+        throw new ModuleTrapped(e);
+      }
+      throw e;
+    }
     if (answer.error) {
-      const e = new Error(answer.error.message);
-      e.field = answer.error.field;
+      // A mistake the voter can mend comes with a code worded here; any other keeps the
+      // module's own (English) message, which names the field. A credential's wording says
+      // all; a selection's or a receipt's is followed by the module's detail (which rule,
+      // which check).
+      const { code, args, message, field } = answer.error;
+      const worded = code && TEXTS.en["code_" + code] ? t("code_" + code, ...(args || [])) : null;
+      const e = new Error(!worded ? message : code.startsWith("credential-") ? worded : `${worded} — ${message}`);
+      e.field = field;
+      e.code = code;
+      e.detail = message;
       throw e;
     }
     return answer.ok;
   };
 }
 
-const OP = { load: 1, credential: 2, ballot: 3, cast: 4, audit: 5, receipt: 6, receiptCheck: 7 };
+const OP = { load: 1, credential: 2, ballot: 3, cast: 4, audit: 5, receipt: 6, receiptCheck: 7, wallet: 8 };
 
 function download(name, text, type) {
   const url = URL.createObjectURL(new Blob([text], { type: type || "application/json" }));
