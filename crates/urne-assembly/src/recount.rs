@@ -645,6 +645,37 @@ fn check_election(
                         ),
                     ));
                 }
+                // The trustees are the first of the public draw, in its order: the
+                // officer chooses how many, not who.
+                if let Some(chamber) = chamber {
+                    let candidates: Vec<[u8; 32]> = chamber
+                        .members()
+                        .iter()
+                        .enumerate()
+                        .filter(|(m, _)| chamber.in_force(*m as u32))
+                        .map(|(_, m)| m.key)
+                        .collect();
+                    let registered: Vec<[u8; 32]> =
+                        d.registrations.values().map(|r| r.credential).collect();
+                    let seed = crate::secret::trustee_seed(sitting, division, &registered);
+                    let order = crate::secret::trustee_order(&seed, &candidates);
+                    if let Some(t) = open
+                        .identities
+                        .iter()
+                        .zip(&order)
+                        .position(|(identity, drawn)| identity != drawn)
+                    {
+                        return Err(violation(
+                            *index,
+                            "ceremony.open",
+                            &format!("body.identities[{t}]"),
+                            format!(
+                                "trustee {} of division {division}'s election is not the member the public draw puts there (spec/40 §40.12 step 3: the draw over the registered keys and the members in force)",
+                                t + 1
+                            ),
+                        ));
+                    }
+                }
             }
             Some(Ok(ElectionDecoded::Manifest(record))) => {
                 check_manifest(d, *index, &record.manifest)?;

@@ -21,6 +21,46 @@ use urne_record::ContextId;
 /// The label of a secret division's registry id (spec/40 §40.12).
 pub const SECRET_REGISTRY_LABEL: &[u8] = b"urne/v1/assembly/secret-registry\n";
 
+/// The label of the seed of a secret division's trustee draw (spec/40 §40.12).
+pub const TRUSTEE_DRAW_LABEL: &[u8] = b"urne/v1/assembly/trustee-draw\n";
+
+/// The seed of division `division`'s trustee draw: SHA-256(TRUSTEE_DRAW_LABEL ‖ sitting
+/// id ‖ division (u32 BE) ‖ count (u32 BE) ‖ the registered wallet keys, sorted). The
+/// keys are drawn by the members' devices and fixed at the close, so the presiding
+/// officer, who names no input of it, cannot steer which members hold the key.
+pub fn trustee_seed(sitting: ContextId, division: u32, registered: &[[u8; 32]]) -> [u8; 32] {
+    let mut keys = registered.to_vec();
+    keys.sort_unstable();
+    let mut hash = Sha256::new()
+        .chain_update(TRUSTEE_DRAW_LABEL)
+        .chain_update(sitting.0)
+        .chain_update(division.to_be_bytes())
+        .chain_update((keys.len() as u32).to_be_bytes());
+    for key in &keys {
+        hash.update(key);
+    }
+    hash.finalize().into()
+}
+
+/// The members' keys `candidates` (those in force), in the draw's order: by
+/// SHA-256(seed ‖ key), ties by key. A secret division's trustees are the first n of
+/// them, in this order (n and the threshold are the officer's choice).
+pub fn trustee_order(seed: &[u8; 32], candidates: &[[u8; 32]]) -> Vec<[u8; 32]> {
+    let mut keyed: Vec<([u8; 32], [u8; 32])> = candidates
+        .iter()
+        .map(|key| {
+            let rank: [u8; 32] = Sha256::new()
+                .chain_update(seed)
+                .chain_update(key)
+                .finalize()
+                .into();
+            (rank, *key)
+        })
+        .collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, key)| key).collect()
+}
+
 /// The district every entry of a secret division's snapshot is committed to: a chamber
 /// has no districts, and with blinding 0 the snapshot's audit holds with B = 0.
 pub const SECRET_DISTRICT: u32 = 1;
@@ -129,6 +169,26 @@ mod tests {
         assert_eq!(registry_id(sitting, 3), expected);
         assert_ne!(registry_id(sitting, 3), registry_id(sitting, 4));
         assert_ne!(registry_id(sitting, 3), registry_id(ContextId([8; 32]), 3));
+    }
+
+    #[test]
+    fn the_trustee_draw_is_fixed_by_the_registrations_and_orders_every_candidate() {
+        let sitting = ContextId([7; 32]);
+        let keys = [[1u8; 32], [2; 32], [3; 32]];
+        let seed = trustee_seed(sitting, 3, &keys);
+        // The order of registration does not matter; another key set, division or
+        // sitting gives another seed.
+        assert_eq!(seed, trustee_seed(sitting, 3, &[[3; 32], [1; 32], [2; 32]]));
+        assert_ne!(seed, trustee_seed(sitting, 3, &keys[..2]));
+        assert_ne!(seed, trustee_seed(sitting, 4, &keys));
+        assert_ne!(seed, trustee_seed(ContextId([8; 32]), 3, &keys));
+        let candidates: Vec<[u8; 32]> = (0..10u8).map(|i| [i; 32]).collect();
+        let order = trustee_order(&seed, &candidates);
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, candidates, "every candidate once");
+        assert_ne!(order, candidates, "not the roster's order");
+        assert_ne!(order, trustee_order(&[0; 32], &candidates));
     }
 
     #[test]

@@ -196,6 +196,8 @@ enum Tamper {
     TwoBuckets,
     /// A trustee is not a member of the chamber.
     StrangerTrustee,
+    /// The trustees are members, but not the public draw's (two swapped).
+    NotDrawn,
     /// The election is opened by someone other than the presiding officer.
     ElectionOfAnother,
     /// The snapshot is posted while the division is still open.
@@ -282,9 +284,8 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
         &manifest.to_body(),
         &opener,
     );
-    let mut trustees: Vec<[u8; 32]> = (0..3)
-        .map(|m| c.member(m).verifying_key().to_bytes())
-        .collect();
+    let old_key = c.member(2).verifying_key().to_bytes();
+    let new_key = common::key(79, 2).verifying_key().to_bytes();
     let change = |c: &mut Chamber, op| {
         let body = RosterChange {
             version: c.roster_version() + 1,
@@ -296,15 +297,32 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
         c.post(kinds::ROSTER_CHANGE, &body, &clerk).unwrap();
     };
     match tamper {
-        Tamper::StrangerTrustee => trustees[2] = common::key(78, 3).verifying_key().to_bytes(),
         Tamper::RevokedTrustee => change(&mut c, RosterOp::Revoke),
+        Tamper::OneMemberTwice => change(&mut c, RosterOp::Rotate(new_key)),
+        _ => {}
+    }
+    // The honest trustees: the first three of the public draw over the registered keys
+    // and the members in force at the ceremony (§40.12 step 3).
+    let candidates: Vec<[u8; 32]> = c
+        .chamber()
+        .members()
+        .iter()
+        .enumerate()
+        .filter(|(m, _)| c.chamber().in_force(*m as u32))
+        .map(|(_, m)| m.key)
+        .collect();
+    let seed = secret::trustee_seed(c.id, 1, &credentials[..4]);
+    let drawn = secret::trustee_order(&seed, &candidates);
+    let mut trustees: Vec<[u8; 32]> = drawn[..3].to_vec();
+    match tamper {
+        Tamper::StrangerTrustee => trustees[2] = common::key(78, 3).verifying_key().to_bytes(),
+        Tamper::RevokedTrustee => trustees[2] = old_key,
         Tamper::OneMemberTwice => {
-            let new_key = common::key(79, 2).verifying_key().to_bytes();
-            change(&mut c, RosterOp::Rotate(new_key));
             // Trustees 2 and 3: member 2's old key, then its new one.
-            trustees[1] = trustees[2];
-            trustees[2] = new_key;
+            let first = *drawn.iter().find(|k| **k != new_key).unwrap();
+            trustees = vec![first, old_key, new_key];
         }
+        Tamper::NotDrawn => trustees.swap(0, 1),
         _ => {}
     }
     let ceremony = CeremonyOpen::new(2, trustees).unwrap().encode();
@@ -403,7 +421,10 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
         Tamper::StrangerInSnapshot | Tamper::MemberLeftOut => list_at,
         Tamper::Pseudonymous | Tamper::OtherRegistry | Tamper::OtherRegistrar => manifest_at,
         Tamper::TwoBuckets | Tamper::SnapshotBeforeClose => snapshot_at,
-        Tamper::StrangerTrustee | Tamper::RevokedTrustee | Tamper::OneMemberTwice => ceremony_at,
+        Tamper::StrangerTrustee
+        | Tamper::RevokedTrustee
+        | Tamper::OneMemberTwice
+        | Tamper::NotDrawn => ceremony_at,
         Tamper::ElectionOfAnother => opened,
         Tamper::ManifestOtherChoices => manifest_at,
         Tamper::ElectionMissing => unreachable!("returned before the election's records"),
@@ -501,6 +522,24 @@ fn trustees_not_drawn_from_the_chamber_are_named() {
         (at, "ceremony.open", "body.identities[2]"),
         "{v}"
     );
+}
+
+/// The officer chooses how many trustees, not who: members in force, but not the
+/// first of the public draw in its order, are named.
+#[test]
+fn trustees_other_than_the_public_draw_s_are_named() {
+    let (c, at) = secret_ballot(Tamper::NotDrawn);
+    for v in [
+        recount(c.id, &c.log).unwrap_err(),
+        recount_sittings(&c.log).unwrap_err(),
+    ] {
+        assert_eq!(
+            (v.index, v.kind, v.field.as_str()),
+            (at, "ceremony.open", "body.identities[0]"),
+            "{v}"
+        );
+        assert!(v.reason.contains("public draw"), "{v}");
+    }
 }
 
 /// Trustees are judged against the roster in force where the ceremony opens: a

@@ -754,13 +754,24 @@ fn secret_ballot(
     *time += 120;
     sitting.event(DIVISION_CLOSE, division, *time, "")?;
 
-    // Trustees drawn from the chamber: three members, two needed to decrypt.
+    // Trustees drawn from the chamber by the public draw over the registered keys
+    // (§40.12 step 3): the first three members of its order, two needed to decrypt. The
+    // officer chooses how many, not who.
     poster.move_to(Phase::Ceremony)?;
+    let registered: Vec<[u8; 32]> = wallet_keys.iter().map(|k| k.to_bytes()).collect();
+    let seed = urne_assembly::secret::trustee_seed(sitting.id, division, &registered);
+    let candidates: Vec<[u8; 32]> = sitting
+        .members
+        .iter()
+        .map(|k| k.verifying_key().to_bytes())
+        .collect();
+    let drawn = urne_assembly::secret::trustee_order(&seed, &candidates);
     let trustees = Trustees::with_identities(
-        voters
+        drawn
             .iter()
             .take(3)
-            .map(|&m| sitting.members[m as usize].clone())
+            .filter_map(|key| candidates.iter().position(|c| c == key))
+            .map(|m| sitting.members[m].clone())
             .collect(),
         2,
     );

@@ -1165,7 +1165,7 @@ fn result(
 
 /// What a secret division's secrecy rests on, and what it does not defend yet (spec/40
 /// §40.12, spec/90): said wherever one is shown.
-const SECRET_BALLOT_LIMITATION: &str = "anonymous: each ballot is ring-signed over the wallet keys the members registered (one bucket), under a tag no one can tie to a member; NOT DEFENDED YET: the trustees are members the presiding officer chose, and a threshold of them can decrypt one (unattributed) ballot (spec/40 \u{a7}40.12)";
+const SECRET_BALLOT_LIMITATION: &str = "anonymous: each ballot is ring-signed over the wallet keys the members registered (one bucket), under a tag no one can tie to a member; trustees drawn publicly over the registered keys; NOT DEFENDED YET: a threshold of trustees can decrypt one (unattributed) ballot, and the last member to register can steer the draw by trying keys (spec/40 \u{a7}40.12)";
 
 /// `urne demo assembly`.
 #[derive(Args)]
@@ -1217,7 +1217,7 @@ pub fn demo(args: AssemblyDemoArgs) -> Result<(), Failure> {
             .collect();
         if recounted.secret {
             say!(
-                "  secret ballot: {}; {} members registered a wallet key and voted in anonymous election {}, whose ceremony (3 members as trustees), snapshot, ring-signed ballots and tally were verified by its own replay; the result is its tally, equal to the demo's own count",
+                "  secret ballot: {}; {} members registered a wallet key and voted in anonymous election {}, whose ceremony (3 members drawn as trustees), snapshot, ring-signed ballots and tally were verified by its own replay; the result is its tally, equal to the demo's own count",
                 counts.join(", "),
                 outcome.secret_voters,
                 outcome.secret_election.to_hex()

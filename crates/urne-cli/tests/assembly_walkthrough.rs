@@ -427,8 +427,8 @@ fn demo_assembly_recounts_every_division_of_a_577_member_chamber() {
     // (spec/40 §40.12); the old limitation is gone.
     assert!(
         stdout.contains("anonymous: each ballot is ring-signed over the wallet keys")
-            && stdout
-                .contains("NOT DEFENDED YET: the trustees are members the presiding officer chose"),
+            && stdout.contains("trustees drawn publicly over the registered keys")
+            && stdout.contains("NOT DEFENDED YET: a threshold of trustees can decrypt one"),
         "{stdout}"
     );
     assert!(!stdout.contains("LIMITATION"), "{stdout}");
