@@ -167,6 +167,11 @@ mod tests {
         input.extend_from_slice(&[0, 0, 0, 3]);
         let expected: [u8; 32] = Sha256::digest(&input).into();
         assert_eq!(registry_id(sitting, 3), expected);
+        // The same, computed independently (Python's hashlib), as spec/40 §40.12 gives it.
+        assert_eq!(
+            urne_crypto::encoding::to_hex(&registry_id(sitting, 3)),
+            "c03c068620a7c97451550b4e45e1300c172ff090963e45a1323fa47627d275b6"
+        );
         assert_ne!(registry_id(sitting, 3), registry_id(sitting, 4));
         assert_ne!(registry_id(sitting, 3), registry_id(ContextId([8; 32]), 3));
     }
