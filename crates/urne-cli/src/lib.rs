@@ -8,6 +8,7 @@
 
 pub mod assembly;
 pub mod ballot_bench;
+pub mod conformance;
 pub mod demo;
 pub mod measure;
 pub mod verify_bench;

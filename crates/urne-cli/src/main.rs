@@ -165,6 +165,9 @@ enum Command {
         #[arg(long)]
         scratch: Option<PathBuf>,
     },
+    /// Check the standards of docs/conformance.md that need no network beyond loopback,
+    /// on a board started in this process, and print its table with pass/fail per row.
+    Conformance(urne_cli::conformance::ConformanceArgs),
     /// Measure the board's storage and HTTP service.
     Bench {
         #[command(subcommand)]
@@ -180,9 +183,14 @@ struct ServeArgs {
     /// Data directory (default ./urne-data).
     #[arg(long)]
     data: Option<PathBuf>,
-    /// The log's origin and board key name (default urne.local/board).
+    /// The log's origin and board key name. Default: --public-url without its scheme,
+    /// else the origin the board in --data already has, else the listen address.
     #[arg(long)]
     origin: Option<String>,
+    /// The URL prefix clients reach the board at (https://vote.example.org/board); the
+    /// default origin is it without the scheme (C2SP tlog-tiles).
+    #[arg(long)]
+    public_url: Option<String>,
     /// Board signing key (default <data>/board.key, created on first start).
     #[arg(long)]
     key: Option<PathBuf>,
@@ -207,6 +215,7 @@ struct ServeArgs {
 struct ServeFile {
     data: Option<PathBuf>,
     origin: Option<String>,
+    public_url: Option<String>,
     key: Option<PathBuf>,
     listen: Option<SocketAddr>,
     #[serde(default)]
@@ -383,10 +392,25 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
     // and must not be reported as one.
     let fresh = !data.join("log.dat").exists();
     std::fs::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
-    let origin = args
-        .origin
-        .or(file.origin)
-        .unwrap_or_else(|| "urne.local/board".to_owned());
+    // Bound before the board opens: with port 0 the address, and so the default origin,
+    // is known only once bound.
+    let listen = args
+        .listen
+        .or(file.listen)
+        .unwrap_or(ServerConfig::default().listen);
+    let listener =
+        std::net::TcpListener::bind(listen).map_err(|e| format!("listen on {listen}: {e}"))?;
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    let existing = std::fs::read_to_string(data.join("board.vkey"))
+        .ok()
+        .and_then(|vkey| NoteVerifier::from_vkey(vkey.trim()).ok())
+        .map(|verifier| verifier.name().to_owned());
+    let origin = urne_server::board_origin(
+        args.origin.or(file.origin).as_deref(),
+        args.public_url.or(file.public_url).as_deref(),
+        existing.as_deref(),
+        bound,
+    )?;
     let key_path = args
         .key
         .or(file.key)
@@ -462,9 +486,7 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         push_witnesses,
         ..ServerConfig::default()
     };
-    if let Some(l) = args.listen.or(file.listen) {
-        server.listen = l;
-    }
+    server.listen = bound;
     if let Some(v) = file.max_concurrent {
         server.max_concurrent = v;
     }
@@ -490,7 +512,8 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
     urne_server::json_logs();
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("listen on {listen}: {e}"))?;
+        listener.set_nonblocking(true).map_err(|e| format!("listen on {listen}: {e}"))?;
+        let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| format!("listen on {listen}: {e}"))?;
         note!("listening on http://{}", listener.local_addr().map_err(|e| e.to_string())?);
         let shutdown = async {
             let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
@@ -833,6 +856,16 @@ fn main() -> ExitCode {
             scratch,
         } => fsck(&data, repair, salvage, scratch).map_err(Failure::from),
         Command::Bench { command } => bench::run(command).map_err(Failure::from),
+        Command::Conformance(args) => urne_cli::conformance::command(&args)
+            .map_err(Failure::from)
+            .and_then(|report| {
+                say!("{}", report.table())?;
+                if report.failed() {
+                    Err("a conformance check failed: see the FAIL rows".into())
+                } else {
+                    Ok(())
+                }
+            }),
     };
     match result {
         Ok(()) | Err(Failure::StdoutClosed) => ExitCode::SUCCESS,

@@ -429,32 +429,46 @@ fn board(name: &str) -> (PathBuf, PathBuf, String, Walk, Server) {
     (dir, shots, site, walk, server)
 }
 
-#[test]
-fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page_shows_the_totals()
-{
-    if skip_without_browser() {
-        return;
-    }
-    let (dir, shots, site, walk, _server) = board("booth");
-    std::fs::write(dir.join("manifest.toml"), MANIFEST).unwrap();
+const AUTHORITY: [&str; 2] = ["--key", "data/authority.key"];
 
-    // The authority, two trustees and the registrar set the election up for voting.
-    let authority = ["--key", "data/authority.key"];
+/// A trustee command's arguments (`ceremony` or `decrypt`) for trustee `t` of 2.
+fn trustee_args(election: &str, t: u8, what: &str) -> Vec<String> {
+    let mut args = vec![
+        "trustee".to_owned(),
+        what.to_owned(),
+        "--election".to_owned(),
+        election.to_owned(),
+        "--key".to_owned(),
+        format!("trustee{t}.key"),
+        "--state".to_owned(),
+        format!("trustee{t}.state"),
+        "--passphrase-file".to_owned(),
+        format!("pass{t}"),
+    ];
+    if what == "ceremony" {
+        args.extend(["--timeout".to_owned(), "120".to_owned()]);
+    }
+    args
+}
+
+/// The authority creates the election of `manifest` and holds its 2-of-2 key ceremony
+/// with two trustee processes; returns the election's id.
+fn create_with_ceremony(walk: &Walk, manifest: &str) -> String {
     let created = walk.ok(&[
         "election",
         "create",
-        authority[0],
-        authority[1],
+        AUTHORITY[0],
+        AUTHORITY[1],
         "--manifest",
-        "manifest.toml",
+        manifest,
     ]);
     let election = field(&created, "election:").to_owned();
     let e = ["--election", election.as_str()];
     let mut ceremony = vec![
         "election",
         "ceremony",
-        authority[0],
-        authority[1],
+        AUTHORITY[0],
+        AUTHORITY[1],
         e[0],
         e[1],
     ];
@@ -462,42 +476,24 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     for t in 1..=2 {
         let out = walk.ok(&["trustee", "keygen", "--out", &format!("trustee{t}.key")]);
         keys.push(field(&out, "public key:").to_owned());
-        std::fs::write(dir.join(format!("pass{t}")), format!("pass {t}\n")).unwrap();
+        std::fs::write(walk.dir.join(format!("pass{t}")), format!("pass {t}\n")).unwrap();
     }
     for key in &keys {
         ceremony.extend(["--trustee", key.as_str()]);
     }
     ceremony.extend(["--threshold", "2"]);
     walk.ok(&ceremony);
-    let trustee = |t: u8, what: &str| {
-        let mut args = vec![
-            "trustee".to_owned(),
-            what.to_owned(),
-            e[0].to_owned(),
-            e[1].to_owned(),
-            "--key".to_owned(),
-            format!("trustee{t}.key"),
-            "--state".to_owned(),
-            format!("trustee{t}.state"),
-            "--passphrase-file".to_owned(),
-            format!("pass{t}"),
-        ];
-        if what == "ceremony" {
-            args.extend(["--timeout".to_owned(), "120".to_owned()]);
-        }
-        args
-    };
     let running: Vec<_> = (1..=2)
         .map(|t| {
-            let args = trustee(t, "ceremony");
+            let args = trustee_args(&election, t, "ceremony");
             walk.spawn(&args.iter().map(String::as_str).collect::<Vec<_>>())
         })
         .collect();
     walk.ok(&[
         "election",
         "close-round",
-        authority[0],
-        authority[1],
+        AUTHORITY[0],
+        AUTHORITY[1],
         e[0],
         e[1],
         "--round",
@@ -511,6 +507,33 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    election
+}
+
+/// Closes the election, both trustees decrypt, the authority posts the result.
+fn decrypt_and_tally(walk: &Walk, election: &str) {
+    let e = ["--election", election];
+    walk.ok(&["election", "close", AUTHORITY[0], AUTHORITY[1], e[0], e[1]]);
+    for t in 1..=2 {
+        let args = trustee_args(election, t, "decrypt");
+        walk.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    walk.ok(&["tally", AUTHORITY[0], AUTHORITY[1], e[0], e[1]]);
+}
+
+#[test]
+fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page_shows_the_totals()
+{
+    if skip_without_browser() {
+        return;
+    }
+    let (dir, shots, site, walk, _server) = board("booth");
+    std::fs::write(dir.join("manifest.toml"), MANIFEST).unwrap();
+
+    // The authority, two trustees and the registrar set the election up for voting.
+    let authority = AUTHORITY;
+    let election = create_with_ceremony(&walk, "manifest.toml");
+    let e = ["--election", election.as_str()];
     std::fs::write(dir.join("voters.csv"), "id\nalice\nbob\ncarol\n").unwrap();
     walk.ok(&[
         "registrar",
@@ -928,12 +951,7 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     browser.keys(ENTER);
     browser.wait("#cast-done");
     browser.screenshot(&shots, "booth-keyboard-cast");
-    walk.ok(&["election", "close", authority[0], authority[1], e[0], e[1]]);
-    for t in 1..=2 {
-        let args = trustee(t, "decrypt");
-        walk.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    }
-    walk.ok(&["tally", authority[0], authority[1], e[0], e[1]]);
+    decrypt_and_tally(&walk, &election);
 
     browser.go(&format!("{site}/board/#election/{election}"));
     browser.wait("#counted");
@@ -1302,6 +1320,145 @@ fn the_public_pages_show_a_petition_and_a_sitting_as_their_records_say() {
     assert_eq!(members, json!("Membres"));
     assert_eq!(browser.text("#phase"), "en séance");
     browser.click("button.lang");
+    drop(browser);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// An anonymous election in the browser (spec/60 §60.2, spec/23 §23.11): the page asks
+/// for the wallet file and its passphrase, refuses a wrong passphrase in the voter's
+/// language, opens the wallet in the module, casts a ballot signed among the keys of the
+/// wallet's bucket under its tag, and checks the receipt; after the tally the results page
+/// shows the count and the election's anonymity.
+#[test]
+fn an_anonymous_voter_opens_a_wallet_in_the_page_and_casts() {
+    if skip_without_browser() {
+        return;
+    }
+    let (dir, shots, site, walk, _server) = board("anonymous");
+    let walk = Walk {
+        board_key_file: Some("data/board.vkey"),
+        ..walk
+    };
+    // Three citizens' wallets, enrolled with one registrar; a snapshot in buckets of 4.
+    std::fs::write(dir.join("pass"), "a citizen's passphrase").unwrap();
+    std::fs::create_dir_all(dir.join("requests")).unwrap();
+    let registry = "5e".repeat(32);
+    let registrar = walk.ok(&["keygen", "--role", "authority", "--out", "registrar.key"]);
+    let registrar = field(&registrar, "public key:").to_owned();
+    for i in 0..3 {
+        let w = format!("wallet{i}.bin");
+        let base = ["--wallet", w.as_str(), "--passphrase-file", "pass"];
+        walk.ok(&[&["wallet", "new", "--district", "1"][..], &base].concat());
+        walk.ok(&[
+            &[
+                "wallet",
+                "enrol",
+                "--registry",
+                &registry,
+                "--registrar-threshold",
+                "1",
+                "--registrar",
+                &registrar,
+                "--out",
+                &format!("requests/person{i}"),
+            ][..],
+            &base,
+        ]
+        .concat());
+    }
+    walk.ok(&[
+        "registry",
+        "snapshot",
+        "--registry",
+        &registry,
+        "--requests",
+        "requests",
+        "--bucket-bits",
+        "2",
+        "--out",
+        "snapshot.bin",
+    ]);
+    walk.ok(&[
+        "registry",
+        "cosign",
+        "--snapshot",
+        "snapshot.bin",
+        "--key",
+        "registrar.key",
+        "--registrar",
+        "0",
+    ]);
+    std::fs::write(
+        dir.join("manifest.toml"),
+        format!(
+            "title = \"Anonymous choice\"\n\n[[contest]]\ntitle = \"Mayor\"\nkind = \"single-choice\"\nblank = false\noptions = [\"Ada\", \"Grace\"]\n\n\
+             [eligibility]\nmode = \"anonymous\"\nregistry = \"{registry}\"\nregistrar-threshold = 1\nregistrars = [\"{registrar}\"]\n\
+             min-bucket-bits = 2\nmin-registered-keys = 2\n"
+        ),
+    )
+    .unwrap();
+    let election = create_with_ceremony(&walk, "manifest.toml");
+    let e = ["--election", election.as_str()];
+    walk.ok(&[
+        "election",
+        "snapshot",
+        AUTHORITY[0],
+        AUTHORITY[1],
+        e[0],
+        e[1],
+        "--snapshot",
+        "snapshot.bin",
+    ]);
+    walk.ok(&["election", "open", AUTHORITY[0], AUTHORITY[1], e[0], e[1]]);
+
+    let downloads = dir.join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let browser = Browser::start(&dir.join("chromium-profile"), &downloads);
+    browser.go(&format!("{site}/booth/#{election}"));
+    let anonymity = browser.text("#anonymity");
+    assert!(anonymity.contains("one of the 4 keys"), "{anonymity}");
+    let wallet = dir.join("wallet0.bin").canonicalize().unwrap();
+    let wallet = wallet.to_str().unwrap();
+    // A wrong passphrase is refused, in English and in French.
+    browser.type_in("#wallet-file", wallet);
+    browser.type_in("#wallet-passphrase", "not the passphrase");
+    browser.click("#wallet-continue");
+    browser.wait_text("#wallet-error", "Wrong passphrase");
+    browser.click("button.lang");
+    browser.type_in("#wallet-file", wallet);
+    browser.type_in("#wallet-passphrase", "not the passphrase");
+    browser.click("#wallet-continue");
+    browser.wait_text("#wallet-error", "Phrase secrète erronée");
+    browser.click("button.lang");
+    browser.screenshot(&shots, "booth-anonymous-wallet");
+    // The right one opens it; the ballot is signed among the bucket's keys.
+    browser.type_in("#wallet-file", wallet);
+    browser.type_in("#wallet-passphrase", "a citizen's passphrase");
+    browser.click("#wallet-continue");
+    browser.wait_text("#step", "3. Your choices");
+    browser.click("#contest-0-option-1");
+    browser.click("#review");
+    browser.click("#encrypt");
+    let warning = browser.text("#audit-warning");
+    assert!(warning.contains("your tag for this election"), "{warning}");
+    browser.click("#cast");
+    browser.wait("#receipt");
+    browser.click("#check-receipt");
+    let checked = browser.text("#receipt-ok");
+    assert!(checked.starts_with("Receipt checked"), "{checked}");
+    browser.screenshot(&shots, "booth-anonymous-receipt");
+
+    decrypt_and_tally(&walk, &election);
+    browser.go(&format!("{site}/board/#election/{election}"));
+    browser.wait("#counted");
+    let counts = browser.script(
+        "return Array.from(document.querySelectorAll('td[data-count]'), td => Number(td.dataset.count))",
+        json!([]),
+    );
+    assert_eq!(counts, json!([0, 1]));
+    let anonymity = browser.text("#anonymity");
+    assert!(anonymity.contains("3 people"), "{anonymity}");
+    browser.screenshot(&shots, "board-anonymous-results");
     drop(browser);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -161,7 +161,7 @@ fn a_petition_from_wallets_to_its_outcome_over_http() {
         .concat(),
     );
     assert!(
-        refused.contains("body.bucket_bits") && refused.contains("below the petition's floor"),
+        refused.contains("body.bucket_bits") && refused.contains("below the floor of 1024"),
         "{refused}"
     );
     create.extend([

@@ -782,6 +782,20 @@ mod tests {
         assert_eq!(listed.as_bytes(), ANONYMOUS_BALLOT);
     }
 
+    /// The context bytes as spec/23 §23.13 lays them out, hashed with Python's hashlib
+    /// from the spec alone (context id 0x01…, snapshot id 0x02…, bucket 5, tracking code
+    /// 0x03…).
+    #[test]
+    fn the_signature_context_is_laid_out_as_spec_23_says() {
+        use sha2::{Digest, Sha256};
+        let bytes = signature_context(&[1; 32], &[2; 32], 5, &TrackingCode([3; 32]));
+        assert_eq!(bytes.len(), 134);
+        assert_eq!(
+            urne_crypto::encoding::to_hex(&Sha256::digest(&bytes)),
+            "3bd98e03e8cd686b6fdd5ae8a681725f055aaa2a4d3bfc4b78dfac865d54a90e"
+        );
+    }
+
     #[test]
     fn version_2_bodies_are_decoded_strictly() {
         let field = |body: &[u8]| AnonymousCast::decode(body).unwrap_err().field().to_owned();

@@ -446,7 +446,7 @@ fn an_anonymous_election_counts_the_latest_ballot_of_each_tag_once() {
 }
 
 #[test]
-fn a_deferred_batch_names_each_ballot_whose_ring_signature_fails() {
+fn a_deferred_batch_names_each_ballot_whose_ring_signature_or_proofs_fail() {
     let v = voting();
     let context_id = v.context_id();
     let mut bodies: Vec<Vec<u8>> = (0..6).map(|w| v.cast(&v.wallets[w], w % 3)).collect();
@@ -460,6 +460,25 @@ fn a_deferred_batch_names_each_ballot_whose_ring_signature_fails() {
     );
     let signature = v.sign_over(&v.wallets[3], &made, &other);
     bodies[3] = AnonymousCast::new(made.ballot, signature).to_body();
+    // Ballot 5's proofs were made for another tag: its signature, over its tracking code,
+    // verifies; only the proofs' batch can tell.
+    let wallet = &v.wallets[5];
+    let made = v.make(wallet, 2);
+    let (mut ballot, _) = Ballot::encrypt(
+        v.log.state().sealed().unwrap().election(),
+        &CredentialKey([0xe2; 32]),
+        &[ContestSelection::single(3, 2).unwrap()],
+        &mut rand::rng(),
+    )
+    .unwrap();
+    ballot.credential = made.ballot.credential;
+    let crossed = Made {
+        tracking: TrackingCode::of(&ballot),
+        ballot,
+        ..made
+    };
+    let signature = v.sign(wallet, &crossed);
+    bodies[5] = AnonymousCast::new(crossed.ballot, signature).to_body();
     let mut replay = Replay::new(v.log.id, ORIGIN).deferring_casts();
     let mut index = 0u64;
     for record in &v.log.records {
@@ -473,9 +492,18 @@ fn a_deferred_batch_names_each_ballot_whose_ring_signature_fails() {
         index += 1;
     }
     let faults = verify_deferred_casts(&replay.take_deferred(), &|_| {});
-    assert_eq!(faults.len(), 1, "{faults:?}");
+    assert_eq!(faults.len(), 2, "{faults:?}");
     assert_eq!(faults[0].index, first + 3);
     assert_eq!(faults[0].error.field(), "body.signature");
+    assert_eq!(faults[1].index, first + 5);
+    assert!(
+        faults[1]
+            .error
+            .field()
+            .starts_with("body.ballot.contests[0]"),
+        "{}",
+        faults[1].error
+    );
 }
 
 #[test]

@@ -188,3 +188,69 @@ impl Checkpoint {
         Ok(checkpoint)
     }
 }
+
+/// The checkpoint origin tlog-tiles recommends for a log served at `prefix`: the URL
+/// prefix with its scheme and trailing slashes removed (`https://board.example/urne/` →
+/// `board.example/urne`), spec/10 §10.2. Only `http` and `https` prefixes are logs'
+/// URLs; a query or a fragment is not part of a prefix.
+pub fn origin_of_prefix(prefix: &str) -> Result<String, &'static str> {
+    let (scheme, rest) = prefix
+        .split_once("://")
+        .ok_or("the URL prefix has no scheme (http:// or https://)")?;
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return Err("the URL prefix's scheme is not http or https");
+    }
+    if rest.contains(['?', '#']) {
+        return Err("a URL prefix holds no query or fragment");
+    }
+    if rest.contains('@') {
+        return Err("a URL prefix holds no user name or password");
+    }
+    let origin = rest.trim_end_matches('/');
+    if origin.is_empty() || origin.starts_with('/') {
+        return Err("the URL prefix has no host");
+    }
+    if !valid_origin(origin) {
+        return Err(ORIGIN_RULE);
+    }
+    Ok(origin.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_origin_of_a_prefix_drops_the_scheme_and_trailing_slashes() {
+        assert_eq!(
+            origin_of_prefix("https://rome.ct.example.com/tevere/"),
+            Ok("rome.ct.example.com/tevere".to_owned())
+        );
+        assert_eq!(
+            origin_of_prefix("http://127.0.0.1:8400"),
+            Ok("127.0.0.1:8400".to_owned())
+        );
+        assert_eq!(
+            origin_of_prefix("HTTPS://board.example//"),
+            Ok("board.example".to_owned())
+        );
+        assert_eq!(
+            origin_of_prefix("http://[::1]:8400/urne"),
+            Ok("[::1]:8400/urne".to_owned())
+        );
+        for bad in [
+            "board.example/urne",
+            "ftp://board.example",
+            "https://",
+            "https:///path",
+            "https://board.example/a b",
+            "https://board.example/a+b",
+            "https://board.example/?x=1",
+            "https://board.example/#top",
+            "https://user:pw@board.example",
+        ] {
+            let refused = origin_of_prefix(bad);
+            assert!(refused.is_err(), "{bad} gave {refused:?}");
+        }
+    }
+}

@@ -75,3 +75,100 @@ impl Default for ServerConfig {
         }
     }
 }
+
+/// The board's origin (its log's identity and its key's name, spec/10 §10.2), from the
+/// first of these that is given:
+///
+/// 1. `explicit` (`--origin`), taken as it is;
+/// 2. `public_url` (`--public-url`), the URL prefix clients reach the board at, without
+///    its scheme and trailing slashes, as C2SP tlog-tiles recommends;
+/// 3. `existing`, the origin of the board already in the data directory: a log keeps
+///    its identity when it moves to another address;
+/// 4. `http://<bound>`, the address a new board listens on — refused when that is not
+///    an address anyone could reach it at (all interfaces, port 0).
+pub fn board_origin(
+    explicit: Option<&str>,
+    public_url: Option<&str>,
+    existing: Option<&str>,
+    bound: SocketAddr,
+) -> Result<String, String> {
+    if let Some(origin) = explicit {
+        return Ok(origin.to_owned());
+    }
+    if let Some(url) = public_url {
+        return urne_log::checkpoint::origin_of_prefix(url)
+            .map_err(|why| format!("public URL {url}: {why}"));
+    }
+    if let Some(origin) = existing {
+        return Ok(origin.to_owned());
+    }
+    if bound.ip().is_unspecified() || bound.port() == 0 {
+        return Err(format!(
+            "the board listens on {bound}, which is not the address clients reach it at: \
+             give --public-url (the URL prefix clients use) or --origin"
+        ));
+    }
+    urne_log::checkpoint::origin_of_prefix(&format!("http://{bound}"))
+        .map_err(|why| format!("listen address {bound}: {why}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(address: &str) -> SocketAddr {
+        address
+            .parse()
+            .unwrap_or_else(|_| SocketAddr::from((Ipv4Addr::LOCALHOST, 1)))
+    }
+
+    #[test]
+    fn the_origin_is_the_first_of_flag_public_url_existing_board_and_listen_address() {
+        let bound = at("127.0.0.1:8400");
+        let url = Some("https://vote.example.org/board/");
+        let existing = Some("old.example/board");
+        assert_eq!(
+            board_origin(Some("chosen.example/x"), url, existing, bound),
+            Ok("chosen.example/x".to_owned())
+        );
+        assert_eq!(
+            board_origin(None, url, existing, bound),
+            Ok("vote.example.org/board".to_owned())
+        );
+        assert_eq!(
+            board_origin(None, None, existing, bound),
+            Ok("old.example/board".to_owned())
+        );
+        assert_eq!(
+            board_origin(None, None, None, bound),
+            Ok("127.0.0.1:8400".to_owned())
+        );
+        assert_eq!(
+            board_origin(None, None, None, at("[::1]:8401")),
+            Ok("[::1]:8401".to_owned())
+        );
+    }
+
+    #[test]
+    fn an_unreachable_listen_address_or_a_bad_public_url_is_refused_by_name() {
+        for bound in ["0.0.0.0:8400", "[::]:8400", "127.0.0.1:0"] {
+            let refused = board_origin(None, None, None, at(bound));
+            assert!(
+                refused
+                    .as_ref()
+                    .is_err_and(|e| e.contains(bound) && e.contains("--public-url")),
+                "{bound}: {refused:?}"
+            );
+        }
+        let refused = board_origin(None, Some("vote.example.org"), None, at("127.0.0.1:1"));
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.contains("public URL vote.example.org")),
+            "{refused:?}"
+        );
+        // An existing board or an explicit origin needs no reachable address.
+        assert!(board_origin(None, None, Some("a.example/b"), at("0.0.0.0:0")).is_ok());
+        assert!(board_origin(Some("a.example/b"), None, None, at("0.0.0.0:0")).is_ok());
+    }
+}

@@ -27,7 +27,7 @@ mod state;
 mod submission;
 mod submit;
 
-pub use config::ServerConfig;
+pub use config::{ServerConfig, board_origin};
 pub use push::PushWitness;
 pub use routes::{router, serve};
 pub use state::AppState;

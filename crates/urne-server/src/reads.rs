@@ -41,13 +41,15 @@ fn octets(body: impl Into<Body>, cache: &'static str) -> Response {
         .into_response()
 }
 
-fn cache_for(partial: bool) -> &'static str {
-    if partial {
-        "public, max-age=60"
-    } else {
-        "public, max-age=31536000, immutable"
-    }
-}
+/// Tiles and entry bundles, full or partial (`.p/W`), never change: a path names a
+/// fixed range of durable entries, so its bytes are the same for ever (tlog-tiles: "this
+/// endpoint is immutable"). A partial one may later be deleted, never altered.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// Marks an entry bundle's response, the one answer of `/tile/...` worth compressing:
+/// records compress, while a hash tile is SHA-256 output, which gzip only makes longer.
+#[derive(Clone, Copy)]
+pub(crate) struct EntryBundle;
 
 pub(crate) async fn tile(
     State(state): State<AppState>,
@@ -70,14 +72,14 @@ pub(crate) async fn tile(
             let width = partial.map_or(TILE_WIDTH, u64::from);
             let store = state.board.store().clone();
             match off_runtime(move || store.tile(level, index, width)).await {
-                Ok(Ok(bytes)) => octets(bytes, cache_for(partial.is_some())),
+                Ok(Ok(bytes)) => octets(bytes, IMMUTABLE),
                 Ok(Err(e)) => store_error(&e),
                 Err(response) => response,
             }
         }
         TilePath::Entries { index, partial } => {
             let width = partial.map_or(TILE_WIDTH, u64::from);
-            entry_bundle(&state, index, width, cache_for(partial.is_some()))
+            entry_bundle(&state, index, width)
         }
     }
 }
@@ -87,7 +89,7 @@ pub(crate) async fn tile(
 const BUNDLE_STEP: u64 = 16;
 
 /// An entry bundle, streamed as it is read: `u16` big-endian length, then the entry.
-fn entry_bundle(state: &AppState, index: u64, width: u64, cache: &'static str) -> Response {
+fn entry_bundle(state: &AppState, index: u64, width: u64) -> Response {
     let range = index
         .checked_mul(TILE_WIDTH)
         .and_then(|start| Some((start, start.checked_add(width)?)));
@@ -121,7 +123,9 @@ fn entry_bundle(state: &AppState, index: u64, width: u64, cache: &'static str) -
             i = step_end;
         }
     });
-    octets(Body::new(ChannelBody(receiver)), cache)
+    let mut response = octets(Body::new(ChannelBody(receiver)), IMMUTABLE);
+    response.extensions_mut().insert(EntryBundle);
+    response
 }
 
 /// Entries `from..to` framed as in an entry bundle.
@@ -175,7 +179,7 @@ pub(crate) async fn record_by_hash(
     .await;
     match result {
         Ok(Ok(Some((index, bytes)))) => {
-            let mut response = octets(bytes, "public, max-age=31536000, immutable");
+            let mut response = octets(bytes, IMMUTABLE);
             if let Ok(v) = HeaderValue::from_str(&index.to_string()) {
                 response.headers_mut().insert("x-urne-index", v);
             }

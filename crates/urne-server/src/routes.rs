@@ -2,6 +2,7 @@
 //! client is, its rate and in-flight limits, the concurrency budget of the route's
 //! class, the per-request timeout, metrics and one log line per request.
 
+use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -11,7 +12,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::{Method, StatusCode};
+use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode, Version, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -19,6 +20,8 @@ use axum::serve::ListenerExt;
 use axum::{BoxError, Router};
 use tower::ServiceBuilder;
 use tower::timeout::TimeoutLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -26,7 +29,9 @@ use crate::checkpoints::{checkpoint, cosignatures, cosigned_checkpoint, signer_l
 use crate::errors::{error, method_not_allowed, not_found, retry_later};
 use crate::limits::{Admitted, ClientKey, InFlightGuard, RouteClass, client_address};
 use crate::proofs::{consistency, inclusion};
-use crate::reads::{board_info, contexts, entries, health, metrics, openapi, record_by_hash, tile};
+use crate::reads::{
+    EntryBundle, board_info, contexts, entries, health, metrics, openapi, record_by_hash, tile,
+};
 use crate::state::{AppState, off_runtime};
 use crate::submission::submit;
 
@@ -207,6 +212,35 @@ async fn on_timeout(method: Method, failure: BoxError) -> Response {
     error(StatusCode::GATEWAY_TIMEOUT, "timeout", message, None)
 }
 
+/// Entry bundles are gzipped when the client accepts gzip (tlog-tiles: bundles SHOULD be
+/// compressed at the HTTP layer); nothing else on `/tile/...` is (see [`EntryBundle`]).
+fn is_entry_bundle(status: StatusCode, _: Version, _: &HeaderMap, extensions: &Extensions) -> bool {
+    status == StatusCode::OK && extensions.get::<EntryBundle>().is_some()
+}
+
+/// The status an answer of `/tile/...` had before the compression layer saw it.
+#[derive(Clone, Copy)]
+struct Served(StatusCode);
+
+async fn remember_status<B>(mut response: axum::http::Response<B>) -> axum::http::Response<B> {
+    let status = response.status();
+    response.extensions_mut().insert(Served(status));
+    response
+}
+
+/// tower-http answers 406, over the uncompressed body, a client whose `Accept-Encoding`
+/// refuses both gzip and identity; RFC 9110 §12.1 lets a server disregard the header
+/// instead, which keeps every error JSON and no 406 cached beside an immutable tile: the
+/// answer goes out plain, with its own status.
+async fn restore_status<B>(mut response: axum::http::Response<B>) -> axum::http::Response<B> {
+    if response.status() == StatusCode::NOT_ACCEPTABLE
+        && let Some(Served(status)) = response.extensions().get::<Served>().copied()
+    {
+        *response.status_mut() = status;
+    }
+    response
+}
+
 /// The service's routes.
 pub fn router(state: AppState) -> Router {
     let timeout = ServiceBuilder::new()
@@ -225,7 +259,19 @@ pub fn router(state: AppState) -> Router {
         );
     Router::new()
         .route("/checkpoint", get(checkpoint))
-        .route("/tile/{*rest}", get(tile))
+        .route(
+            "/tile/{*rest}",
+            get(tile).layer::<_, Infallible>(
+                ServiceBuilder::new()
+                    .layer(middleware::map_response(restore_status))
+                    .layer(
+                        CompressionLayer::new()
+                            .gzip(true)
+                            .compress_when(is_entry_bundle),
+                    )
+                    .layer(middleware::map_response(remember_status)),
+            ),
+        )
         .route("/v1/records", post(submit))
         .route("/v1/records/{hash}", get(record_by_hash))
         .route("/v1/entries", get(entries))
@@ -244,6 +290,13 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), pipeline))
         .layer(trace)
+        // Outermost, so that no answer escapes it: pages, JSON errors, axum's own
+        // rejections, refusals of the limits, timeouts. A browser must never read a
+        // tile, a record or an error as HTML or script (spec/13 §13.1).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .with_state(state)
 }
 
