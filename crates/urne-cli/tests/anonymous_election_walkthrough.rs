@@ -121,6 +121,52 @@ fn an_anonymous_election_from_wallets_to_its_verified_result_over_http() {
             "--registrar",
             &r.to_string(),
         ]);
+        if r == 0 {
+            // Kept aside: a snapshot only one registrar vouched for.
+            std::fs::copy(dir.join("snapshot.bin"), dir.join("one-cosignature.bin")).unwrap();
+        }
+    }
+    // Another registry's snapshot, fully cosigned; and a wallet enrolled in it.
+    let elsewhere = "b8".repeat(32);
+    std::fs::create_dir_all(dir.join("other-requests")).unwrap();
+    let base = ["--wallet", "elsewhere.bin", "--passphrase-file", "pass"];
+    walk.ok(&[&["wallet", "new", "--district", "1"][..], &base].concat());
+    walk.ok(&[
+        &[
+            "wallet",
+            "enrol",
+            "--registry",
+            &elsewhere,
+            "--out",
+            "other-requests/person",
+        ][..],
+        &registrar_args,
+        &base,
+    ]
+    .concat());
+    walk.ok(&[
+        "registry",
+        "snapshot",
+        "--registry",
+        &elsewhere,
+        "--requests",
+        "other-requests",
+        "--bucket-bits",
+        "2",
+        "--out",
+        "other.bin",
+    ]);
+    for r in [0, 1] {
+        walk.ok(&[
+            "registry",
+            "cosign",
+            "--snapshot",
+            "other.bin",
+            "--key",
+            &format!("registrar{r}.key"),
+            "--registrar",
+            &r.to_string(),
+        ]);
     }
 
     // The election takes its voters from that registry.
@@ -233,6 +279,31 @@ min-registered-keys = 2
         "credentials",
     ]);
     assert!(refused.contains("anonymous"), "{refused}");
+    // Refused before anything is posted: too few cosignatures, another registry.
+    let post_snapshot = |file: &str| {
+        walk.run(&[
+            "election",
+            "snapshot",
+            authority[0],
+            authority[1],
+            e[0],
+            e[1],
+            "--snapshot",
+            file,
+        ])
+    };
+    for (file, says) in [
+        (
+            "one-cosignature.bin",
+            "not vouched for by the election's registrars",
+        ),
+        ("other.bin", "the election takes registry"),
+    ] {
+        let out = post_snapshot(file);
+        assert!(!out.status.success(), "{file}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says) && err.contains(file), "{err}");
+    }
     let posted = walk.ok(&[
         "election",
         "snapshot",
@@ -277,6 +348,24 @@ min-registered-keys = 2
     let refusal = String::from_utf8_lossy(&out.stderr);
     assert!(
         refusal.contains("not in the election's registry snapshot"),
+        "{refusal}"
+    );
+    // Nor a wallet enrolled in another registry: refused on the device.
+    let out = walk.run(&[
+        "vote",
+        e[0],
+        e[1],
+        "--wallet",
+        "elsewhere.bin",
+        "--passphrase-file",
+        "pass",
+        "--pick",
+        "1",
+    ]);
+    assert!(!out.status.success());
+    let refusal = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        refusal.contains("this wallet was enrolled in registry"),
         "{refusal}"
     );
     // A credential is no way in either.
