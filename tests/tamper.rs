@@ -2232,6 +2232,13 @@ fn petition_is_recounted_and_passes() {
     let p = &report.petitions[0];
     assert_eq!((p.counted, p.withdrawn, p.threshold), (4, 1, Some(3)));
     assert_eq!(p.phase, "reached");
+    // A version-1 petition: no evidence posted, no district may be disclosed.
+    assert_eq!((p.duplicates, p.districts.len()), (0, 0));
+    let json = report.to_json();
+    assert!(
+        json.contains("\"duplicates\": 0") && json.contains("\"districts\": []"),
+        "{json}"
+    );
 }
 
 #[test]
@@ -2288,4 +2295,652 @@ fn petition_result_with_its_count_altered_is_caught() {
     );
     let report = verify(&archive(entries));
     assert_caught(&report, Step::Petitions, Some(at));
+}
+
+#[test]
+fn petition_snapshot_with_a_forged_registrar_cosignature_is_caught() {
+    let mut entries = held_petition().entries.clone();
+    let at = positions(&entries, urne_petition::kinds::REGISTRY_SNAPSHOT)[0];
+    // The last cosignature's last byte flipped, the record re-signed by the authority:
+    // the envelope holds, only the registrar's signature is forged.
+    let mut forged = body(&entries[at]);
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    resign(&mut entries, at, &forged, &held_petition().authority);
+    let report = verify(&archive(entries));
+    assert_field(&report, Step::Petitions, at, "body.cosignatures");
+    // The petition never opens: every signature after it is refused as well, each named.
+    let signs = petition_signs(&held_petition().entries);
+    assert!(signs.iter().all(|&s| {
+        report
+            .step(Step::Petitions)
+            .failures
+            .iter()
+            .any(|f| f.record == Some(s as u64))
+    }));
+}
+
+// ---- anonymous elections (V3–V11 over a registry snapshot, spec/23 §23.11–§23.13) ----
+
+/// An anonymous election held on a log: six wallets in a version-2 snapshot of buckets
+/// of 4 (two buckets of 3), cosigned by 2 of 3 registrars; a 2-of-3 key ceremony; six
+/// ballots (voter 0 audits one first, voter 1 votes twice), each signed by its wallet's
+/// ring signature under a fresh envelope key; closed, tallied, published.
+struct HeldAnonymous {
+    entries: Vec<Vec<u8>>,
+    authority: SigningKey,
+    context: ContextId,
+    snapshot: urne_credential::registry::Snapshot,
+    registrar_keys: Vec<SigningKey>,
+    wallets: Vec<urne_credential::wallet::Wallet>,
+    election: urne_ballot::Election,
+    /// Each cast record's position and its voter.
+    casts: Vec<(usize, usize)>,
+    /// The trustees' identity keys.
+    trustee_keys: Vec<SigningKey>,
+}
+
+/// Posts records into an anonymous election's log, signed.
+struct AnonymousLog<'a> {
+    entries: &'a mut Vec<Vec<u8>>,
+    context: ContextId,
+    authority: SigningKey,
+}
+
+impl AnonymousLog<'_> {
+    fn post(&mut self, kind: urne_record::Kind, body: &[u8], key: &SigningKey) -> usize {
+        let r = Record::sign(self.context, kind, body, key).unwrap();
+        self.entries.push(r.into_bytes());
+        self.entries.len() - 1
+    }
+
+    fn by_authority(&mut self, kind: urne_record::Kind, body: &[u8]) -> usize {
+        let key = self.authority.clone();
+        self.post(kind, body, &key)
+    }
+
+    fn phase(&mut self, to: Phase) {
+        self.by_authority(CONTEXT_PHASE, &[to.code()]);
+    }
+}
+
+impl urne_cli::demo::trustees::CeremonyBoard for AnonymousLog<'_> {
+    fn begin_round(
+        &mut self,
+        round: urne_cli::demo::trustees::Round,
+    ) -> Result<(), urne_cli::demo::DemoError> {
+        // As the demo: the authority ends the complaint round.
+        if round == urne_cli::demo::trustees::Round::Answer {
+            let close = urne_election::CloseRound {
+                round: urne_election::round::COMPLAIN,
+            };
+            self.by_authority(kinds::CEREMONY_CLOSE_ROUND, &close.to_body());
+        }
+        Ok(())
+    }
+
+    fn post(
+        &mut self,
+        round: urne_cli::demo::trustees::Round,
+        trustee: &SigningKey,
+        body: Vec<u8>,
+    ) -> Result<(), urne_cli::demo::DemoError> {
+        use urne_cli::demo::trustees::Round;
+        let kind = match round {
+            Round::Register => kinds::CEREMONY_REGISTER,
+            Round::CommitmentHash => kinds::CEREMONY_COMMITMENT_HASH,
+            Round::Commitments => kinds::CEREMONY_COMMITMENTS,
+            Round::Shares => kinds::CEREMONY_SHARES,
+            Round::Complaint => kinds::CEREMONY_COMPLAINT,
+            Round::Answer => kinds::CEREMONY_ANSWER,
+        };
+        AnonymousLog::post(self, kind, &body, trustee);
+        Ok(())
+    }
+}
+
+/// Wallet `voter`'s anonymous ballot for `option`: its tag as the credential, encrypted,
+/// signed by its ring signature over its bucket. The cast (or audit) record body.
+fn anonymous_ballot(h: &HeldAnonymous, voter: usize, option: usize, audit: bool) -> Vec<u8> {
+    anonymous_ballot_with(
+        &h.election,
+        &h.snapshot,
+        &h.wallets[voter],
+        h.context,
+        option,
+        audit,
+    )
+}
+
+fn anonymous_ballot_with(
+    election: &urne_ballot::Election,
+    snapshot: &urne_credential::registry::Snapshot,
+    wallet: &urne_credential::wallet::Wallet,
+    context: ContextId,
+    option: usize,
+    audit: bool,
+) -> Vec<u8> {
+    use urne_election::anonymous::*;
+    let mut rng = rand::rng();
+    let tag = tag_for(wallet.secret(), &snapshot.id(), &context.0);
+    let credential = credential_of_tag(&tag);
+    let selections = vec![urne_ballot::ContestSelection::single(2, option).unwrap()];
+    let (ballot, secrets) = Ballot::encrypt(election, &credential, &selections, &mut rng).unwrap();
+    let tracking = TrackingCode::of_bytes(&ballot.to_bytes());
+    let position = position_of(snapshot, wallet.secret()).unwrap();
+    let signature = sign_ballot(
+        &mut rng,
+        wallet.secret(),
+        snapshot,
+        position,
+        &context.0,
+        &tracking,
+    )
+    .unwrap();
+    let signature = AnonymousSignature::new(position.bucket, &signature);
+    if audit {
+        let opening = secrets.audit(&ballot);
+        AnonymousAudit::new(ballot, signature, opening).to_body()
+    } else {
+        AnonymousCast::new(ballot, signature).to_body()
+    }
+}
+
+fn held_anonymous() -> &'static HeldAnonymous {
+    use urne_credential::registry::{Cosignature, Register, Registrars, SignedSnapshot};
+    use urne_credential::wallet::{ATTRIBUTE_DISTRICT, EnrolmentRequest, Wallet};
+    static HELD: OnceLock<HeldAnonymous> = OnceLock::new();
+    HELD.get_or_init(|| {
+        let registry = [5u8; 32];
+        let mut rng = rand::rng();
+        let mut register = Register::new();
+        let mut wallets = Vec::new();
+        for i in 0..6u8 {
+            let w = Wallet::generate(&[(ATTRIBUTE_DISTRICT, 1)], &mut rng).unwrap();
+            let bytes = w.enrolment_request(&registry, &mut rng).unwrap().to_bytes();
+            let request = EnrolmentRequest::decode_and_verify(&bytes, &registry).unwrap();
+            register.enrol([i; 32], &request, false).unwrap();
+            wallets.push(w);
+        }
+        let registrar_keys: Vec<SigningKey> = (0..3u8)
+            .map(|i| SigningKey::from_bytes(&[i + 40; 32]))
+            .collect();
+        let registrars = Registrars::new(
+            2,
+            registrar_keys
+                .iter()
+                .map(SigningKey::verifying_key)
+                .collect(),
+        )
+        .unwrap();
+        let (header, entries) = register.snapshot_header(registry, 1, [0; 32], 2);
+        let id = header.id();
+        let signed = SignedSnapshot {
+            header,
+            cosignatures: vec![
+                Cosignature::sign(0, &registrar_keys[0], &id),
+                Cosignature::sign(1, &registrar_keys[1], &id),
+            ],
+        };
+        let snapshot = urne_credential::registry::Snapshot::new(signed, entries).unwrap();
+        let manifest = Manifest::new(
+            "Anonymous",
+            vec![urne_ballot::Contest {
+                title: "Q".into(),
+                kind: urne_ballot::ContestKind::SingleChoice,
+                blank: false,
+                options: vec!["a".into(), "b".into()],
+            }],
+        )
+        .unwrap();
+        let manifest_record = ManifestRecord {
+            manifest: manifest.clone(),
+            eligibility: Some(urne_election::anonymous::Eligibility {
+                min_bucket_bits: 2,
+                min_real_keys: 2,
+                min_snapshot: 1,
+                registry,
+                registrars,
+            }),
+        };
+        let authority = SigningKey::from_bytes(&[31; 32]);
+        let open = ContextOpen {
+            context_type: ContextType::ELECTION,
+            nonce: [3; 16],
+            name: "Anonymous".into(),
+            parameters: manifest_record.parameters_hash(),
+        }
+        .to_body()
+        .unwrap();
+        let context = ContextId::derive(&authority.verifying_key().to_bytes(), &open);
+        let mut entries = Vec::new();
+        let mut log = AnonymousLog {
+            entries: &mut entries,
+            context,
+            authority: authority.clone(),
+        };
+        log.by_authority(CONTEXT_OPEN, &open);
+        log.by_authority(kinds::ELECTION_MANIFEST, &manifest_record.to_body());
+        log.phase(Phase::Ceremony);
+        let trustees = urne_cli::demo::trustees::Trustees::new(3, 2);
+        log.by_authority(kinds::CEREMONY_OPEN, &trustees.open().unwrap().encode());
+        let (keys, outcome) = trustees.run_ceremony(context.0, &mut log).unwrap();
+        log.phase(Phase::Registration);
+        log.by_authority(
+            urne_verify::kinds::ELECTION_SNAPSHOT,
+            &snapshot.signed().to_bytes(),
+        );
+        for part in snapshot.parts() {
+            log.by_authority(urne_verify::kinds::ELECTION_SNAPSHOT_PART, &part.to_bytes());
+        }
+        log.phase(Phase::Voting);
+        let snapshot_id = snapshot.id();
+        let election = urne_ballot::Election::new(urne_ballot::ContextInputs {
+            manifest: &manifest,
+            joint_key: &outcome.joint_key,
+            credential_root: &snapshot_id,
+            board_origin: ORIGIN,
+            context_id: &context.0,
+        })
+        .unwrap();
+        let mut held = HeldAnonymous {
+            entries: Vec::new(),
+            authority,
+            context,
+            snapshot,
+            registrar_keys,
+            wallets,
+            election,
+            casts: Vec::new(),
+            trustee_keys: (1..=3)
+                .map(|j| trustees.identity(j).unwrap().clone())
+                .collect(),
+        };
+        let audit = anonymous_ballot(&held, 0, 1, true);
+        log.post(kinds::BALLOT_AUDIT, &audit, &anyone());
+        // Voters 0..6 vote 0,1,0,1,0,1; voter 1 then votes again, for 0: 4 for a, 2 for b.
+        for (voter, option) in [(0, 0), (1, 1), (2, 0), (3, 1), (4, 0), (5, 1), (1, 0)] {
+            let body = anonymous_ballot(&held, voter, option, false);
+            let one_time = SigningKey::from_bytes(&[100 + voter as u8 + option as u8 * 10; 32]);
+            let at = log.post(kinds::BALLOT_CAST, &body, &one_time);
+            held.casts.push((at, voter));
+        }
+        log.phase(Phase::Closed);
+        log.phase(Phase::Tallying);
+        let ballots: Vec<Ballot> = log
+            .entries
+            .iter()
+            .filter(|e| record(e).kind() == kinds::BALLOT_CAST)
+            .map(|e| {
+                urne_election::anonymous::AnonymousCast::decode(&body(e))
+                    .unwrap()
+                    .ballot
+            })
+            .collect();
+        let mut tags: Vec<urne_credential::ListedCredential> = ballots
+            .iter()
+            .map(|b| urne_credential::ListedCredential {
+                credential: urne_credential::PublicCredential::decode(&b.credential.0).unwrap(),
+                weight: 1,
+            })
+            .collect();
+        tags.sort_by_key(|t| t.credential.to_bytes());
+        tags.dedup_by_key(|t| t.credential.to_bytes());
+        let list = urne_credential::CredentialList::new(tags).unwrap();
+        let aggregation = urne_tally::aggregate(&held.election, &list, &ballots).unwrap();
+        let ciphertexts = aggregation.tally.ciphertexts();
+        let mut shares = Vec::new();
+        for key in &keys {
+            let share = urne_cli::demo::trustees::decryption_shares(
+                key,
+                held.election.context(),
+                &ciphertexts,
+            )
+            .unwrap();
+            let identity = trustees.identity(share.trustee).unwrap().clone();
+            log.post(kinds::TALLY_DECRYPTION_SHARES, &share.encode(), &identity);
+            shares.push(share);
+        }
+        let result =
+            urne_tally::decrypt_tally(&held.election, &outcome, &aggregation, &shares).unwrap();
+        assert_eq!(result.counts, vec![vec![4, 2]]);
+        log.by_authority(kinds::TALLY_RESULT, &result.to_bytes());
+        log.phase(Phase::Published);
+        held.entries = entries;
+        held
+    })
+}
+
+fn anonymous_casts() -> Vec<usize> {
+    positions(&held_anonymous().entries, kinds::BALLOT_CAST)
+}
+
+#[test]
+fn anonymous_election_is_verified_and_passes() {
+    let report = verify(&archive(held_anonymous().entries.clone()));
+    assert!(report.passed, "{}", report.summary());
+    let e = &report.elections[0];
+    assert_eq!(e.counts, Some(vec![vec![4, 2]]));
+    assert_eq!((e.ballots, e.audits, e.credentials), (7, 1, 6));
+}
+
+fn anonymous_archive(entries: Vec<Vec<u8>>) -> Report {
+    verify(&archive(entries))
+}
+
+/// Cast `n` of the anonymous election, its body decoded, changed by `change`, encoded
+/// and posted again under a fresh envelope key (which no signature binds).
+fn anonymous_cast_changed(
+    n: usize,
+    change: impl FnOnce(&mut urne_election::anonymous::AnonymousCast),
+) -> (Vec<Vec<u8>>, usize) {
+    let mut entries = held_anonymous().entries.clone();
+    let at = anonymous_casts()[n];
+    let mut cast = urne_election::anonymous::AnonymousCast::decode(&body(&entries[at])).unwrap();
+    change(&mut cast);
+    let changed = urne_election::anonymous::AnonymousCast::new(cast.ballot, cast.signature);
+    resign(&mut entries, at, &changed.to_body(), &anyone());
+    (entries, at)
+}
+
+/// Exactly one ballot refused: the batch of its bucket named it alone.
+#[track_caller]
+fn only_ballot_refused(report: &Report, at: usize) {
+    let refused: Vec<Option<u64>> = report
+        .step(Step::Ballots)
+        .failures
+        .iter()
+        .map(|f| f.record)
+        .collect();
+    assert_eq!(refused, vec![Some(at as u64)], "{}", report.summary());
+}
+
+#[test]
+fn anonymous_ballot_with_a_ring_signature_byte_flipped_is_caught_alone() {
+    // Cast 2 shares its bucket with others: the batch fails, and names cast 2 only.
+    let (entries, at) = anonymous_cast_changed(2, |cast| {
+        let z = cast.signature.bytes.len() - 1;
+        cast.signature.bytes[z - 31] ^= 1;
+    });
+    let report = anonymous_archive(entries);
+    assert_field(&report, Step::Ballots, at, "body.signature");
+    only_ballot_refused(&report, at);
+}
+
+#[test]
+fn anonymous_ballot_whose_tag_is_not_its_credential_is_caught() {
+    // Voter 3's ballot made under voter 4's tag, signed by voter 3's ring signature:
+    // the tag would count it as voter 4's.
+    let h = held_anonymous();
+    let other =
+        urne_election::anonymous::tag_for(h.wallets[4].secret(), &h.snapshot.id(), &h.context.0);
+    let (entries, at) = anonymous_cast_changed(3, |cast| {
+        cast.ballot.credential = urne_election::anonymous::credential_of_tag(&other);
+    });
+    let report = anonymous_archive(entries);
+    assert_field(&report, Step::Ballots, at, "body.signature.tag");
+}
+
+#[test]
+fn anonymous_ballot_naming_a_bucket_out_of_range_is_caught() {
+    let (entries, at) = anonymous_cast_changed(1, |cast| cast.signature.bucket = 7);
+    assert_field(
+        &anonymous_archive(entries),
+        Step::Ballots,
+        at,
+        "body.bucket",
+    );
+}
+
+#[test]
+fn anonymous_ballot_moved_to_another_bucket_is_caught() {
+    // Its ring signature is over its own bucket's ring: over the other one it fails.
+    let (entries, at) = anonymous_cast_changed(0, |cast| {
+        cast.signature.bucket = 1 - cast.signature.bucket;
+    });
+    let report = anonymous_archive(entries);
+    assert_field(&report, Step::Ballots, at, "body.signature");
+    only_ballot_refused(&report, at);
+}
+
+/// The anonymous election's snapshot record replaced by `change`d header, cosigned again
+/// by two registrars (so only the change is wrong), the record signed again by the
+/// authority.
+fn anonymous_snapshot_changed(
+    change: impl FnOnce(&mut urne_credential::registry::SignedSnapshot),
+) -> (Vec<Vec<u8>>, usize) {
+    use urne_credential::registry::Cosignature;
+    let h = held_anonymous();
+    let mut entries = h.entries.clone();
+    let at = positions(&entries, urne_verify::kinds::ELECTION_SNAPSHOT)[0];
+    let mut signed = h.snapshot.signed().clone();
+    change(&mut signed);
+    let id = signed.header.id();
+    if signed.cosignatures.len() == 2 && id != h.snapshot.id() {
+        signed.cosignatures = vec![
+            Cosignature::sign(0, &h.registrar_keys[0], &id),
+            Cosignature::sign(1, &h.registrar_keys[1], &id),
+        ];
+    }
+    resign(&mut entries, at, &signed.to_bytes(), &h.authority);
+    (entries, at)
+}
+
+#[test]
+fn anonymous_snapshot_below_the_manifest_s_floor_is_caught() {
+    // Buckets of 2 where the eligibility promises at least 2^2 keys a bucket.
+    let (entries, at) = anonymous_snapshot_changed(|s| s.header.bucket_bits = 1);
+    assert_field(
+        &anonymous_archive(entries),
+        Step::Credentials,
+        at,
+        "body.bucket_bits",
+    );
+}
+
+#[test]
+fn anonymous_snapshot_with_a_forged_registrar_cosignature_is_caught() {
+    let (entries, at) = anonymous_snapshot_changed(|s| {
+        let mut bytes = s.cosignatures[1].signature.to_bytes();
+        bytes[3] ^= 1;
+        s.cosignatures[1].signature = ed25519_dalek::Signature::from_bytes(&bytes);
+    });
+    assert_field(
+        &anonymous_archive(entries),
+        Step::Credentials,
+        at,
+        "body.cosignatures",
+    );
+}
+
+#[test]
+fn anonymous_election_refuses_a_credential_list() {
+    let h = held_anonymous();
+    let mut entries = h.entries.clone();
+    let at = positions(&entries, urne_verify::kinds::ELECTION_SNAPSHOT)[0];
+    // The pseudonymous election's list, posted here by this election's authority.
+    let list = body(&held().entries[positions(&held().entries, kinds::ELECTION_CREDENTIALS)[0]]);
+    let r = Record::sign(h.context, kinds::ELECTION_CREDENTIALS, &list, &h.authority).unwrap();
+    entries.insert(at, r.into_bytes());
+    assert_field(&anonymous_archive(entries), Step::Credentials, at, "kind");
+}
+
+#[test]
+fn anonymous_ballot_receipt_checks_offline_and_its_tag_finds_it() {
+    let h = held_anonymous();
+    let entries = &h.entries;
+    let casts = anonymous_casts();
+    let at = casts[1];
+    let cast = urne_election::anonymous::AnonymousCast::decode(&body(&entries[at])).unwrap();
+    let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
+    let mut receipt = urne_verify::VoterReceipt {
+        election: h.context,
+        tracking_code: cast.tracking_code(),
+        index: at as u64,
+        record: entries[at].clone(),
+        inclusion: urne_log::proof::inclusion_proof(&leaves[..], at as u64, leaves.len() as u64)
+            .unwrap(),
+        checkpoint: checkpoint_of(&held().board, entries),
+    };
+    receipt.check(&board_verifier(), &[], 0).unwrap();
+    // Voter 1 voted twice: its tag finds both ballots, the last the one counted.
+    let found = urne_verify::ballots_with_credential(entries, h.context, &cast.ballot.credential.0);
+    assert_eq!(
+        found.iter().map(|(i, _)| *i as usize).collect::<Vec<_>>(),
+        vec![casts[1], casts[6]]
+    );
+    receipt.tracking_code =
+        urne_election::anonymous::AnonymousCast::decode(&body(&entries[casts[2]]))
+            .unwrap()
+            .tracking_code();
+    assert_eq!(
+        receipt.check(&board_verifier(), &[], 0).unwrap_err().field,
+        "tracking_code"
+    );
+}
+
+#[test]
+fn anonymous_audit_with_a_ring_signature_byte_flipped_is_caught() {
+    let h = held_anonymous();
+    let mut entries = h.entries.clone();
+    let at = positions(&entries, kinds::BALLOT_AUDIT)[0];
+    let mut audit = urne_election::anonymous::AnonymousAudit::decode(&body(&entries[at])).unwrap();
+    let z = audit.signature.bytes.len() - 32;
+    audit.signature.bytes[z] ^= 1;
+    let changed =
+        urne_election::anonymous::AnonymousAudit::new(audit.ballot, audit.signature, audit.opening);
+    resign(&mut entries, at, &changed.to_body(), &anyone());
+    assert_field(
+        &anonymous_archive(entries),
+        Step::Audits,
+        at,
+        "body.signature",
+    );
+}
+
+#[test]
+fn a_ballot_of_the_other_eligibility_mode_is_refused_by_its_version() {
+    // A pseudonymous (version-1) cast in the anonymous election.
+    let h = held_anonymous();
+    let mut entries = h.entries.clone();
+    let at = anonymous_casts()[0];
+    let plain = body(&held().entries[cast_at(&held().entries, 0)]);
+    resign(&mut entries, at, &plain, &anyone());
+    assert_field(
+        &anonymous_archive(entries),
+        Step::Ballots,
+        at,
+        "body.version",
+    );
+    // An anonymous (version-2) cast in the pseudonymous election.
+    let mut entries = held().entries.clone();
+    let at = cast_at(&entries, 0);
+    resign(
+        &mut entries,
+        at,
+        &body(&h.entries[anonymous_casts()[0]]),
+        &anyone(),
+    );
+    assert_field(
+        &verify(&archive(entries)),
+        Step::Ballots,
+        at,
+        "body.version",
+    );
+}
+
+/// A tampered log and the position of the record the tamper touched.
+type Tampered = (Vec<Vec<u8>>, usize);
+
+/// The key that signed `signer` in the anonymous election, or anyone's.
+fn anonymous_key_of(signer: &[u8; 32]) -> SigningKey {
+    let h = held_anonymous();
+    if h.authority.verifying_key().as_bytes() == signer {
+        return h.authority.clone();
+    }
+    h.trustee_keys
+        .iter()
+        .find(|k| k.verifying_key().as_bytes() == signer)
+        .cloned()
+        .unwrap_or_else(anyone)
+}
+
+#[test]
+fn board_and_verifier_folds_agree_on_the_anonymous_election_and_its_tampers() {
+    let entries = held_anonymous().entries.clone();
+    assert_eq!(
+        assert_folds_agree(entries.clone(), "the valid anonymous log"),
+        0
+    );
+    let h = held_anonymous();
+    let other =
+        urne_election::anonymous::tag_for(h.wallets[4].secret(), &h.snapshot.id(), &h.context.0);
+    let classes: Vec<(&str, Tampered)> = vec![
+        (
+            "ring signature flipped",
+            anonymous_cast_changed(2, |c| {
+                let z = c.signature.bytes.len() - 32;
+                c.signature.bytes[z] ^= 1;
+            }),
+        ),
+        (
+            "tag not the credential",
+            anonymous_cast_changed(3, |c| {
+                c.ballot.credential = urne_election::anonymous::credential_of_tag(&other)
+            }),
+        ),
+        (
+            "bucket out of range",
+            anonymous_cast_changed(1, |c| c.signature.bucket = 7),
+        ),
+        (
+            "moved to the other bucket",
+            anonymous_cast_changed(0, |c| c.signature.bucket = 1 - c.signature.bucket),
+        ),
+        (
+            "snapshot below the floor",
+            anonymous_snapshot_changed(|s| s.header.bucket_bits = 1),
+        ),
+        (
+            "snapshot cosignature forged",
+            anonymous_snapshot_changed(|s| {
+                let mut bytes = s.cosignatures[1].signature.to_bytes();
+                bytes[3] ^= 1;
+                s.cosignatures[1].signature = ed25519_dalek::Signature::from_bytes(&bytes);
+            }),
+        ),
+    ];
+    for (what, (mutated, at)) in classes {
+        let refused = assert_folds_agree(mutated.clone(), what);
+        assert!(refused >= 1, "{what}: nothing refused");
+        let report = verify(&archive(mutated));
+        let first = report.failures().filter_map(|(_, f)| f.record).min();
+        assert_eq!(first, Some(at as u64), "{what}");
+    }
+    let mut refusing = 0;
+    for i in 1..entries.len() {
+        let mut dropped = entries.clone();
+        dropped.remove(i);
+        refusing += assert_folds_agree(dropped, &format!("anonymous record {i} dropped"));
+        if i + 1 < entries.len() {
+            let mut swapped = entries.clone();
+            swapped.swap(i, i + 1);
+            refusing += assert_folds_agree(
+                swapped,
+                &format!("anonymous records {i} and {} swapped", i + 1),
+            );
+        }
+    }
+    let mut rng = Xorshift(0x2545_f491_4f6c_dd1d);
+    for round in 0..120 {
+        let mut mutated = entries.clone();
+        let i = 1 + rng.below(entries.len() - 1);
+        let r = record(&entries[i]);
+        let mut body = r.body().to_vec();
+        let at = rng.below(body.len());
+        body[at] ^= 1 << rng.below(8);
+        resign(&mut mutated, i, &body, &anonymous_key_of(r.signer()));
+        refusing += assert_folds_agree(mutated, &format!("anonymous flip {round} in record {i}"));
+    }
+    assert!(refusing > entries.len(), "only {refusing} refusals");
 }

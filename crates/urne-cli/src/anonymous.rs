@@ -288,7 +288,7 @@ impl WalletFile {
         Ok(Zeroizing::new(line.to_owned()))
     }
 
-    fn open(&self) -> Result<Wallet, Failure> {
+    pub(crate) fn open(&self) -> Result<Wallet, Failure> {
         let path = &self.wallet;
         let size = std::fs::metadata(path)
             .map_err(|e| Failure::Message(format!("{}: {e}", path.display())))?

@@ -195,7 +195,6 @@ const CHECKS: &[(&str, Check)] = &[
     ("SN-6", check_note_tamper),
     ("CP-1", check_checkpoint_format),
     ("CP-4", check_checkpoint_key_name),
-    ("TT-1", check_origin),
     ("TT-2", check_checkpoint_http),
     ("TT-3", check_tile_paths),
     ("TT-4", check_tiles),
@@ -635,18 +634,6 @@ fn check_checkpoint_key_name(live: &Live) -> Result<String, String> {
     Ok(format!(
         "origin {} is the board key's name; another key is refused",
         checkpoint.origin()
-    ))
-}
-
-fn check_origin(live: &Live) -> Result<String, String> {
-    let origin = live.checkpoint()?.origin().to_owned();
-    let expected = urne_log::checkpoint::origin_of_prefix(&live.url)?;
-    if origin != expected {
-        return Err(format!("origin {origin}, URL prefix {}", live.url));
-    }
-    Ok(format!(
-        "origin {origin} is the URL prefix {} without its scheme",
-        live.url
     ))
 }
 

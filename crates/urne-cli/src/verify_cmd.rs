@@ -40,7 +40,7 @@ pub enum ReceiptCommand {
         #[arg(long)]
         later: bool,
         #[command(flatten)]
-        keys: BoardKeyArgs,
+        keys: ReceiptKeyArgs,
     },
     /// Verify the board (or an archive), then list the ballots cast with a credential:
     /// none for a voter who did not vote; the last one is the one counted.
@@ -59,6 +59,57 @@ pub enum ReceiptCommand {
         #[command(flatten)]
         keys: TrustArgs,
     },
+    /// In an anonymous election: verify the board (or an archive), then list the ballots
+    /// cast under the wallet's tag in that election (spec/52 §52.4): none for a voter who
+    /// did not vote; the last one is the one counted. The tag is computed here, from the
+    /// wallet's secret and the election's snapshot on the log; nothing is sent.
+    Tag {
+        /// A board's URL or an archive file.
+        source: String,
+        /// The election's context id.
+        #[arg(long)]
+        election: String,
+        #[command(flatten)]
+        wallet: crate::anonymous::WalletFile,
+        /// The receipt of the ballot the voter expects to be counted.
+        #[arg(long)]
+        receipt: Option<PathBuf>,
+        #[command(flatten)]
+        keys: TrustArgs,
+    },
+}
+
+/// The anchors a receipt is checked against (spec/52 §52.2): the board's key and the
+/// witnesses, every one of whom must have cosigned unless a smaller quorum is given. A
+/// voter who names witnesses means them: a default of 0 would accept a checkpoint none
+/// of them saw, which is what a split view looks like.
+#[derive(Args)]
+pub struct ReceiptKeyArgs {
+    /// The board's verifier key (vkey), obtained out of band.
+    #[arg(long)]
+    board_key: Option<String>,
+    /// A file holding the board's vkey (e.g. <data>/board.vkey).
+    #[arg(long)]
+    board_key_file: Option<PathBuf>,
+    /// A witness vkey to count cosignatures of; repeatable.
+    #[arg(long = "witness")]
+    witnesses: Vec<String>,
+    /// How many of the witnesses given must have cosigned the checkpoint (default: all
+    /// of them).
+    #[arg(long)]
+    quorum: Option<usize>,
+}
+
+impl ReceiptKeyArgs {
+    /// As the board-key arguments the other commands take, the quorum resolved.
+    fn resolved(self) -> BoardKeyArgs {
+        BoardKeyArgs {
+            quorum: self.quorum.unwrap_or(self.witnesses.len()),
+            board_key: self.board_key,
+            board_key_file: self.board_key_file,
+            witnesses: self.witnesses,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -335,6 +386,7 @@ fn read_receipt(path: &Path) -> Result<VoterReceipt, Failure> {
 fn receipt(board: &BoardArgs, command: ReceiptCommand) -> Result<(), Failure> {
     match command {
         ReceiptCommand::Check { file, later, keys } => {
+            let keys = keys.resolved();
             let receipt = read_receipt(&file)?;
             let verifier = keys.verifier()?;
             let checked = receipt
@@ -379,50 +431,105 @@ fn receipt(board: &BoardArgs, command: ReceiptCommand) -> Result<(), Failure> {
                 .map_err(|e| format!("{}: {e}", credential.display()))?
                 .public()
                 .to_bytes();
-            let archive = load(&source, board, &keys, None)?;
-            let options = Options {
-                elections: vec![election],
-                ..keys.options()?
-            };
-            let report = urne_verify::verify(&archive, &options, &urne_verify::Quiet);
-            if !report.passed {
-                print_report(&report, false)?;
-                return Err(
-                    "the board does not verify: what it says of a credential proves nothing".into(),
-                );
-            }
-            let cast = urne_verify::ballots_with_credential(&archive.entries, election, &public);
-            let Some((last_index, last_code)) = cast.last() else {
-                say!(
-                    "no ballot was cast with this credential in election {}",
-                    election.to_hex()
-                )?;
-                return Ok(());
-            };
-            for (index, code) in &cast {
-                say!(
-                    "entry {index}: ballot {} cast with this credential",
-                    code.short()
-                )?;
-            }
-            say!(
-                "the one counted: ballot {} (entry {last_index})",
-                last_code.short()
+            let archive = verified_for(&source, board, &keys, election)?;
+            ballots_of(&archive, election, &public, receipt.as_deref())
+        }
+        ReceiptCommand::Tag {
+            source,
+            election,
+            wallet,
+            receipt,
+            keys,
+        } => {
+            let election = urne_record::ContextId::from_hex(election.trim())
+                .ok_or("--election: not a context id (64 hex digits)")?;
+            let wallet = wallet.open()?;
+            let archive = verified_for(&source, board, &keys, election)?;
+            let snapshot = election_snapshot_id(&archive.entries, election).ok_or(
+                "the election has no registry snapshot on the log: it is not an anonymous election",
             )?;
-            if let Some(path) = receipt {
-                let receipt = read_receipt(&path)?;
-                if receipt.tracking_code != *last_code {
-                    return Err(format!(
-                        "YOUR BALLOT IS NOT THE ONE COUNTED: the receipt's ballot {} is not the last ballot of this credential",
-                        receipt.tracking_code.short()
-                    )
-                    .into());
-                }
-                say!("the receipt's ballot is the one counted")?;
-            }
-            Ok(())
+            let tag = urne_election::anonymous::tag_for(wallet.secret(), &snapshot, &election.0);
+            let tag = urne_election::anonymous::credential_of_tag(&tag).0;
+            ballots_of(&archive, election, &tag, receipt.as_deref())
         }
     }
+}
+
+/// The log from `source`, verified whole with `election` pinned: what it says of a voter's
+/// ballots proves nothing otherwise.
+fn verified_for(
+    source: &str,
+    board: &BoardArgs,
+    keys: &TrustArgs,
+    election: urne_record::ContextId,
+) -> Result<Archive, Failure> {
+    let archive = load(source, board, keys, None)?;
+    let options = Options {
+        elections: vec![election],
+        ..keys.options()?
+    };
+    let report = urne_verify::verify(&archive, &options, &urne_verify::Quiet);
+    if !report.passed {
+        print_report(&report, false)?;
+        return Err(
+            "the board does not verify: what it says of a credential proves nothing".into(),
+        );
+    }
+    Ok(archive)
+}
+
+/// The id of the registry snapshot an anonymous election's log carries (its first
+/// `election.snapshot`, spec/23 §23.12): the verified log has exactly one.
+fn election_snapshot_id(entries: &[Vec<u8>], election: urne_record::ContextId) -> Option<[u8; 32]> {
+    entries.iter().find_map(|bytes| {
+        let record = urne_record::Record::parse(bytes.clone()).ok()?;
+        if record.context() != election || record.kind() != urne_verify::kinds::ELECTION_SNAPSHOT {
+            return None;
+        }
+        urne_credential::registry::SignedSnapshot::decode(record.body())
+            .ok()
+            .map(|s| s.header.id())
+    })
+}
+
+/// Lists the ballots of `credential` (a credential's public key, or an anonymous voter's
+/// tag) in `election`, and checks the receipt's ballot is the one counted.
+fn ballots_of(
+    archive: &Archive,
+    election: urne_record::ContextId,
+    credential: &[u8; 32],
+    receipt: Option<&Path>,
+) -> Result<(), Failure> {
+    let cast = urne_verify::ballots_with_credential(&archive.entries, election, credential);
+    let Some((last_index, last_code)) = cast.last() else {
+        say!(
+            "no ballot was cast with this credential in election {}",
+            election.to_hex()
+        )?;
+        return Ok(());
+    };
+    for (index, code) in &cast {
+        say!(
+            "entry {index}: ballot {} cast with this credential",
+            code.short()
+        )?;
+    }
+    say!(
+        "the one counted: ballot {} (entry {last_index})",
+        last_code.short()
+    )?;
+    if let Some(path) = receipt {
+        let receipt = read_receipt(path)?;
+        if receipt.tracking_code != *last_code {
+            return Err(format!(
+                "YOUR BALLOT IS NOT THE ONE COUNTED: the receipt's ballot {} is not the last ballot of this credential",
+                receipt.tracking_code.short()
+            )
+            .into());
+        }
+        say!("the receipt's ballot is the one counted")?;
+    }
+    Ok(())
 }
 
 /// `urne bench verify`.
@@ -460,4 +567,68 @@ pub fn bench(args: BenchVerifyArgs) -> Result<(), String> {
         println!("{line}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod receipt_key_tests {
+    use clap::Parser;
+
+    use super::ReceiptKeyArgs;
+
+    #[derive(Parser)]
+    struct Line {
+        #[command(flatten)]
+        keys: ReceiptKeyArgs,
+    }
+
+    fn quorum(args: &[&str]) -> usize {
+        let line = Line::try_parse_from(std::iter::once("check").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        line.keys.resolved().quorum
+    }
+
+    #[test]
+    fn a_receipt_check_requires_every_witness_named_unless_told_otherwise() {
+        assert_eq!(quorum(&["--witness", "w1", "--witness", "w2"]), 2);
+        assert_eq!(quorum(&["--witness", "w1", "--quorum", "1"]), 1);
+        assert_eq!(quorum(&[]), 0);
+    }
+}
+
+#[cfg(test)]
+mod tag_tests {
+    use urne_credential::registry::{SignedSnapshot, SnapshotHeader};
+    use urne_record::{ContextId, Record};
+
+    use super::election_snapshot_id;
+
+    #[test]
+    fn the_tag_is_taken_over_the_snapshot_of_this_election_only() {
+        let header = SnapshotHeader {
+            version: 2,
+            registry: [5; 32],
+            number: 1,
+            previous: [0; 32],
+            entries_root: urne_log::Hash([0; 32]),
+            total: 0,
+            bucket_bits: 1,
+            aggregate_blinding: urne_crypto::Scalar::ZERO,
+            districts: Vec::new(),
+        };
+        let body = SignedSnapshot {
+            header: header.clone(),
+            cosignatures: Vec::new(),
+        }
+        .to_bytes();
+        let key = ed25519_dalek::SigningKey::from_bytes(&[4; 32]);
+        let (ours, theirs) = (ContextId([1; 32]), ContextId([2; 32]));
+        let posted = |context| {
+            Record::sign(context, urne_verify::kinds::ELECTION_SNAPSHOT, &body, &key)
+                .map(Record::into_bytes)
+                .unwrap_or_default()
+        };
+        let entries = vec![posted(theirs), posted(ours)];
+        assert_eq!(election_snapshot_id(&entries, ours), Some(header.id()));
+        assert_eq!(election_snapshot_id(&entries[..1], ours), None);
+    }
 }

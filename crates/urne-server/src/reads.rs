@@ -2,6 +2,8 @@
 //! description, health, metrics and the OpenAPI document.
 
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes};
@@ -102,6 +104,8 @@ fn entry_bundle(state: &AppState, index: u64, width: u64) -> Response {
         );
     };
     let (sender, receiver) = mpsc::channel::<Result<Bytes, StoreError>>(2);
+    let complete = Arc::new(AtomicBool::new(false));
+    let done = complete.clone();
     let store = state.board.store().clone();
     let give_up = tokio::time::Instant::now() + state.config.send_timeout;
     // Reads run on the blocking pool a step at a time; waiting for the client to take a
@@ -122,8 +126,16 @@ fn entry_bundle(state: &AppState, index: u64, width: u64) -> Response {
             }
             i = step_end;
         }
+        // Only a producer that sent every step says so: any other end is a cut.
+        done.store(true, Ordering::Release);
     });
-    let mut response = octets(Body::new(ChannelBody(receiver)), IMMUTABLE);
+    let mut response = octets(
+        Body::new(ChannelBody {
+            chunks: receiver,
+            complete,
+        }),
+        IMMUTABLE,
+    );
     response.extensions_mut().insert(EntryBundle);
     response
 }
@@ -139,21 +151,43 @@ fn read_bundle_step(store: &urne_store::Store, from: u64, to: u64) -> Result<Vec
     Ok(out)
 }
 
-/// A response body fed by a channel; an error ends the response early (the client
-/// sees a cut transfer, never a bundle with a hole in it).
-struct ChannelBody(mpsc::Receiver<Result<Bytes, StoreError>>);
+/// A response body fed by a channel. Its producer marks `complete` after the last step
+/// is sent; a channel that closes before that (a store error, a client too slow for the
+/// send deadline, a failed read) ends the body with an error, so hyper aborts the
+/// transfer: the client sees a cut, never a short bundle ending cleanly — which, served
+/// `immutable`, a cache would keep for a year.
+struct ChannelBody {
+    chunks: mpsc::Receiver<Result<Bytes, StoreError>>,
+    complete: Arc<AtomicBool>,
+}
+
+/// Why a streamed bundle ended early.
+#[derive(Debug, thiserror::Error)]
+enum BundleCut {
+    #[error("reading the bundle: {0}")]
+    Store(#[from] StoreError),
+    #[error("the bundle's producer stopped before its last entry")]
+    Unfinished,
+}
 
 impl http_body::Body for ChannelBody {
     type Data = Bytes;
-    type Error = StoreError;
+    type Error = BundleCut;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, StoreError>>> {
-        self.0
-            .poll_recv(cx)
-            .map(|chunk| chunk.map(|c| c.map(http_body::Frame::data)))
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, BundleCut>>> {
+        match self.chunks.poll_recv(cx) {
+            Poll::Ready(Some(chunk)) => Poll::Ready(Some(
+                chunk.map(http_body::Frame::data).map_err(BundleCut::from),
+            )),
+            // The sender is dropped after `complete` is stored, so a closed channel
+            // reads it set exactly when the producer finished.
+            Poll::Ready(None) if self.complete.load(Ordering::Acquire) => Poll::Ready(None),
+            Poll::Ready(None) => Poll::Ready(Some(Err(BundleCut::Unfinished))),
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
@@ -375,4 +409,51 @@ pub(crate) async fn openapi() -> Response {
         include_str!("openapi.json"),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use super::*;
+    use http_body_util::BodyExt as _;
+
+    async fn drain(
+        chunks: Vec<Result<Bytes, StoreError>>,
+        finished: bool,
+    ) -> Result<Vec<u8>, BundleCut> {
+        let (sender, receiver) = mpsc::channel(8);
+        let complete = Arc::new(AtomicBool::new(false));
+        for chunk in chunks {
+            sender.send(chunk).await.unwrap();
+        }
+        complete.store(finished, Ordering::Release);
+        drop(sender);
+        let mut body = ChannelBody {
+            chunks: receiver,
+            complete,
+        };
+        let mut out = Vec::new();
+        while let Some(frame) = body.frame().await {
+            out.extend_from_slice(&frame?.into_data().unwrap());
+        }
+        Ok(out)
+    }
+
+    /// spec/13: a bundle's bytes never change, and it is served `immutable`; a producer
+    /// that stops early must cut the transfer, not end it cleanly with fewer entries.
+    #[tokio::test]
+    async fn a_bundle_whose_producer_stops_early_ends_in_an_error_not_a_clean_end() {
+        let steps = || {
+            vec![
+                Ok(Bytes::from_static(b"step 1")),
+                Ok(Bytes::from_static(b"step 2")),
+            ]
+        };
+        assert_eq!(drain(steps(), true).await.unwrap(), b"step 1step 2");
+        assert!(matches!(
+            drain(steps(), false).await,
+            Err(BundleCut::Unfinished)
+        ));
+    }
 }

@@ -6,10 +6,11 @@
 //! the tamper suite. It takes the log as bytes ([`Archive`], spec/51), from a file or
 //! fetched over the board's HTTP API ([`fetch`]), and re-verifies it with the pure crates:
 //! urne-log for the tree and the checkpoints, its own fold of each election's rules
-//! (spec/23, [`election`]), the domain crates for every proof.
+//! (spec/23, [`election`]) and of each petition's (spec/32, [`petition`]), the domain
+//! crates for every proof.
 //!
 //! What it must never do: depend on urne-board, urne-store, urne-server or
-//! urne-election's acceptance fold (a bug in the board's acceptance must not hide from
+//! urne-election's or urne-petition's acceptance fold (a bug in the board's acceptance must not hide from
 //! it), trust anything the board says about its
 //! own log, or panic on bytes from outside.
 
@@ -18,6 +19,7 @@
 pub mod archive;
 pub mod election;
 mod fetch;
+pub mod petition;
 pub mod receipt;
 mod report;
 mod state;
@@ -27,6 +29,8 @@ pub use archive::{Archive, ArchiveError};
 pub use election::{Phase, kinds};
 pub use fetch::{FetchError, fetch};
 pub use receipt::{CheckedReceipt, ReceiptError, VoterReceipt, ballots_with_credential};
-pub use report::{ElectionSummary, Failure, PetitionSummary, Report, Step, StepReport, Trust};
+pub use report::{
+    DistrictCount, ElectionSummary, Failure, PetitionSummary, Report, Step, StepReport, Trust,
+};
 pub use state::{STATE_MAGIC, StateError, VerifiedState, options_hash};
 pub use verify::{Options, Progress, Quiet, verify};

@@ -204,6 +204,21 @@ pub struct PetitionSummary {
     pub withdrawn: u64,
     /// Its threshold, once defined.
     pub threshold: Option<u64>,
+    /// Tags proven signed twice (`petition.duplicate`, spec/32 §32.6 step 7), never counted.
+    pub duplicates: u64,
+    /// Signatures not withdrawn per disclosed district, only the districts with at least
+    /// the definition's minimum bin (spec/32 §32.11); the others are withheld.
+    pub districts: Vec<DistrictCount>,
+}
+
+/// One disclosed district's signatures (spec/32 §32.11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct DistrictCount {
+    /// The district.
+    pub district: u32,
+    /// Its signatures, not withdrawn.
+    pub signatures: u64,
 }
 
 /// The trust anchors a verification took (spec/50 §50.1): everything it believed

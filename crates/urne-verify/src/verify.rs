@@ -296,18 +296,19 @@ fn roots_at(leaves: &[Hash], sizes: &[u64]) -> HashMap<u64, Hash> {
 /// sequential, the decoding (every point's decompression) is most of its work.
 const DECODE_CHUNK: usize = 4096;
 
-/// The verifier of one context type's records (spec/50 §50.4): elections and assembly
-/// sittings; petitions join here with their own recount.
+/// The verifier of one context type's records (spec/50 §50.4): elections, petitions and
+/// assembly sittings.
 enum ContextCheck {
     Election(Box<ElectionFold>),
     /// A sitting's records (signatures verified), recounted by urne-assembly at the end.
     Sitting(Vec<(u64, Record)>),
-    /// A petition's records after its `context.open`, recounted at the end (spec/32
-    /// §32.7): its authority and parameters hash from that `context.open`.
+    /// A petition's records after its `context.open`, recounted at the end by the
+    /// verifier's own fold (spec/32 §32.7, [`crate::petition`]): its authority and
+    /// parameters hash from that `context.open`.
     Petition {
         authority: [u8; 32],
         parameters: [u8; 32],
-        records: Vec<urne_petition::PetitionRecord>,
+        records: Vec<crate::petition::PetitionRecord>,
     },
     /// A context type this verifier does not recount yet: its records' envelopes and
     /// signatures are checked (V2), nothing more, and the report says so.
@@ -423,7 +424,7 @@ fn fold_record(
         Some(ContextCheck::Sitting(records)) => records.push((index, record)),
         // The recount takes the records after the petition's context.open.
         Some(ContextCheck::Petition { records, .. }) if record.kind() != CONTEXT_OPEN => {
-            records.push(urne_petition::PetitionRecord {
+            records.push(crate::petition::PetitionRecord {
                 index,
                 kind: record.kind(),
                 signer: *record.signer(),
@@ -563,34 +564,37 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
                 records,
             }) => {
                 // Every signature verified in one batch per bucket, tags unique, the
-                // snapshot's root and cosignatures, the count and the posted result.
-                match urne_petition::recount(
-                    id.0,
-                    authority,
-                    parameters,
-                    &records,
-                    &mut rand::rng(),
-                ) {
-                    Ok(count) => {
-                        report.count(Step::Petitions, 1);
-                        report.petitions.push(crate::report::PetitionSummary {
-                            context: id.to_hex(),
-                            phase: count.phase.name().to_owned(),
-                            counted: count.counted,
-                            withdrawn: count.withdrawn,
-                            threshold: count.threshold,
-                        });
-                    }
-                    Err(v) => report.fail(
+                // snapshot's cosignatures, floors and parts, the count and the posted
+                // result; every record the board should have refused is named.
+                let outcome = crate::petition::recount(id.0, authority, parameters, &records);
+                report.count(Step::Petitions, 1);
+                for fault in &outcome.faults {
+                    report.fail(
                         Step::Petitions,
                         Failure {
-                            record: Some(v.index),
-                            field: v.field.clone(),
+                            record: Some(fault.index),
+                            field: fault.field.clone(),
                             context: Some(id.to_hex()),
-                            message: v.reason.clone(),
+                            message: fault.message.clone(),
                         },
-                    ),
+                    );
                 }
+                report.petitions.push(crate::report::PetitionSummary {
+                    context: id.to_hex(),
+                    phase: outcome.phase.name().to_owned(),
+                    counted: outcome.counted,
+                    withdrawn: outcome.withdrawn,
+                    threshold: outcome.threshold,
+                    duplicates: outcome.duplicates,
+                    districts: outcome
+                        .districts
+                        .iter()
+                        .map(|&(district, signatures)| crate::report::DistrictCount {
+                            district,
+                            signatures,
+                        })
+                        .collect(),
+                });
             }
             Some(ContextCheck::NotRecounted(t)) => report.not_recounted.push(format!(
                 "{} (context type {}): envelopes and signatures only",

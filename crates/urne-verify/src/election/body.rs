@@ -11,6 +11,7 @@ use urne_ceremony::{
     CeremonyOpen, CommitmentHash, Commitments, Complaint, ComplaintAnswer, DecryptionShares,
     EncryptedShares, TrusteeRegistration,
 };
+use urne_credential::registry::{Registrars, SignedSnapshot, SnapshotPart};
 use urne_credential::{BallotSignature, CredentialListPart};
 use urne_record::Kind;
 use urne_tally::TallyResult;
@@ -39,6 +40,10 @@ pub mod kinds {
     pub const CEREMONY_CLOSE_ROUND: Kind = Kind(0x0109);
     /// `election.credentials`.
     pub const ELECTION_CREDENTIALS: Kind = Kind(0x0110);
+    /// `election.snapshot` (anonymous elections, §23.12).
+    pub const ELECTION_SNAPSHOT: Kind = Kind(0x0111);
+    /// `election.snapshot-part` (anonymous elections, §23.12).
+    pub const ELECTION_SNAPSHOT_PART: Kind = Kind(0x0112);
     /// `ballot.cast`.
     pub const BALLOT_CAST: Kind = Kind(0x0120);
     /// `ballot.audit`.
@@ -61,6 +66,8 @@ pub mod kinds {
             CEREMONY_ANSWER => "ceremony.answer",
             CEREMONY_CLOSE_ROUND => "ceremony.close-round",
             ELECTION_CREDENTIALS => "election.credentials",
+            ELECTION_SNAPSHOT => "election.snapshot",
+            ELECTION_SNAPSHOT_PART => "election.snapshot-part",
             BALLOT_CAST => "ballot.cast",
             BALLOT_AUDIT => "ballot.audit",
             TALLY_DECRYPTION_SHARES => "tally.decryption-shares",
@@ -138,6 +145,8 @@ impl std::fmt::Display for Phase {
 
 /// Version byte of the bodies spec/23 defines.
 const BODY_VERSION: u8 = 1;
+/// Version byte of an anonymous election's manifest, cast and audit bodies (§23.2, §23.13).
+const ANONYMOUS_VERSION: u8 = 2;
 
 /// SHA-256 label of the parameters hash an election's `context.open` carries (§23.2).
 const PARAMETERS_LABEL: &[u8] = b"urne/v1/election/parameters\n";
@@ -171,6 +180,19 @@ impl<'a> Reader<'a> {
                 format!("version {v}, this verifier reads version {BODY_VERSION}"),
             )),
         }
+    }
+
+    /// Opens a body of version 1 or 2 (the anonymous election's), returning which.
+    fn open_either(bytes: &'a [u8]) -> Result<(Self, u8), BodyError> {
+        match bytes.first() {
+            Some(&ANONYMOUS_VERSION) => Ok((Self { bytes, at: 1 }, ANONYMOUS_VERSION)),
+            _ => Self::open(bytes).map(|r| (r, BODY_VERSION)),
+        }
+    }
+
+    fn u32(&mut self, field: &str) -> Result<u32, BodyError> {
+        let b = self.take(4, field)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 
     fn take(&mut self, n: usize, field: &str) -> Result<&'a [u8], BodyError> {
@@ -224,15 +246,107 @@ pub(crate) struct AuditBody {
     pub opening: AuditedBallot,
 }
 
+/// Where an anonymous election's voters come from (§23.2): the prefix of a version-2
+/// manifest record, its floors checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Eligibility {
+    pub min_bucket_bits: u8,
+    pub min_real_keys: u32,
+    pub min_snapshot: u32,
+    pub registry: [u8; 32],
+    pub registrars: Registrars,
+}
+
+/// A version-2 `ballot.cast` body (§23.13), or the ballot and signature of a version-2
+/// `ballot.audit`: the signature's bytes are decoded once the ring size is known.
+#[derive(Clone, Debug)]
+pub(crate) struct RingSignedBallot {
+    pub ballot: Ballot,
+    pub tracking: TrackingCode,
+    pub bucket: u32,
+    pub signature: Vec<u8>,
+}
+
+/// The smallest floor of registered keys any eligibility may promise: one registered key
+/// in a bucket names its voter (§23.2).
+const PROTOCOL_MIN_REAL_KEYS: u32 = 2;
+
+fn eligibility(r: &mut Reader<'_>) -> Result<Eligibility, BodyError> {
+    let mode = r.take(1, "body.eligibility.mode")?[0];
+    if mode != 1 {
+        return Err(body_error(
+            "body.eligibility.mode",
+            format!("mode {mode} is not 1 (anonymous)"),
+        ));
+    }
+    let bits = r.take(1, "body.eligibility.min_bucket_bits")?[0];
+    let real = r.u32("body.eligibility.min_real_keys")?;
+    let oldest = r.u32("body.eligibility.min_snapshot")?;
+    let mut registry = [0u8; 32];
+    registry.copy_from_slice(r.take(32, "body.eligibility.registry")?);
+    let length = r.take(2, "body.eligibility.registrars_length")?;
+    let length = usize::from(u16::from_be_bytes([length[0], length[1]]));
+    let registrars = Registrars::decode(r.take(length, "body.eligibility.registrars")?)
+        .map_err(|e| body_error("body.eligibility.registrars", e.to_string()))?;
+    if !(1..=16).contains(&bits) {
+        return Err(body_error(
+            "body.eligibility.min_bucket_bits",
+            format!("{bits} is not in 1..=16"),
+        ));
+    }
+    if real < PROTOCOL_MIN_REAL_KEYS || real > 1 << bits {
+        return Err(body_error(
+            "body.eligibility.min_real_keys",
+            format!(
+                "{real} is not in {PROTOCOL_MIN_REAL_KEYS}..={} (buckets of 2^{bits})",
+                1u32 << bits
+            ),
+        ));
+    }
+    if oldest == 0 {
+        return Err(body_error(
+            "body.eligibility.min_snapshot",
+            "snapshots are numbered from 1",
+        ));
+    }
+    Ok(Eligibility {
+        min_bucket_bits: bits,
+        min_real_keys: real,
+        min_snapshot: oldest,
+        registry,
+        registrars,
+    })
+}
+
+fn ring_signed_ballot(r: &mut Reader<'_>) -> Result<RingSignedBallot, BodyError> {
+    let bytes = r.sized("body.ballot")?;
+    let ballot = Ballot::decode(bytes)
+        .map_err(|e| body_error(format!("body.ballot.{}", e.field()), e.to_string()))?;
+    let bucket = r.u32("body.bucket")?;
+    let signature = r.sized("body.signature")?.to_vec();
+    Ok(RingSignedBallot {
+        ballot,
+        tracking: TrackingCode::of_bytes(bytes),
+        bucket,
+        signature,
+    })
+}
+
 /// A decoded election record body.
 #[derive(Clone, Debug)]
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Body {
-    /// The manifest and SHA-256(label ‖ the record's body as stored).
+    /// The manifest and SHA-256(label ‖ the record's body as stored); the eligibility
+    /// of an anonymous election (version 2).
     Manifest {
         manifest: Manifest,
         parameters: [u8; 32],
+        eligibility: Option<Box<Eligibility>>,
     },
+    Snapshot(Box<SignedSnapshot>),
+    SnapshotPart(SnapshotPart),
+    AnonymousCast(Box<RingSignedBallot>),
+    AnonymousAudit(Box<RingSignedBallot>, Box<AuditedBallot>),
     CeremonyOpen(CeremonyOpen),
     Register(TrusteeRegistration),
     CommitmentHash(CommitmentHash),
@@ -270,12 +384,25 @@ fn ceremony_field(e: urne_ceremony::DecodeError) -> BodyError {
     body_error(field, e.problem.to_string())
 }
 
+fn registry_field(e: urne_credential::registry::RegistryError) -> BodyError {
+    match e {
+        urne_credential::registry::RegistryError::Decode { field, reason } => {
+            body_error(format!("body.{field}"), reason)
+        }
+        other => body_error("body", other.to_string()),
+    }
+}
+
 /// Decodes an election record's body strictly; None for a kind that is not an
 /// election's (and for `context.open` / `context.phase`, which are spec/12's).
 pub(crate) fn decode(kind: Kind, body: &[u8]) -> Option<Result<Body, BodyError>> {
     use kinds::*;
     Some(match kind {
-        ELECTION_MANIFEST => Reader::open(body).and_then(|mut r| {
+        ELECTION_MANIFEST => Reader::open_either(body).and_then(|(mut r, version)| {
+            let eligibility = match version {
+                ANONYMOUS_VERSION => Some(Box::new(eligibility(&mut r)?)),
+                _ => None,
+            };
             let manifest = Manifest::decode(r.rest())
                 .map_err(|e| body_error(format!("body.manifest.{}", e.field()), e.to_string()))?;
             let mut h = Sha256::new();
@@ -284,6 +411,7 @@ pub(crate) fn decode(kind: Kind, body: &[u8]) -> Option<Result<Body, BodyError>>
             Ok(Body::Manifest {
                 manifest,
                 parameters: h.finalize().into(),
+                eligibility,
             })
         }),
         CEREMONY_OPEN => CeremonyOpen::decode(body)
@@ -323,17 +451,36 @@ pub(crate) fn decode(kind: Kind, body: &[u8]) -> Option<Result<Body, BodyError>>
                 }
                 other => body_error("body", other.to_string()),
             }),
-        BALLOT_CAST => Reader::open(body).and_then(|mut r| {
+        BALLOT_CAST => Reader::open_either(body).and_then(|(mut r, version)| {
+            if version == ANONYMOUS_VERSION {
+                let signed = ring_signed_ballot(&mut r)?;
+                r.end()?;
+                return Ok(Body::AnonymousCast(Box::new(signed)));
+            }
             let signed = signed_ballot(&mut r)?;
             r.end()?;
             Ok(Body::Cast(Box::new(signed)))
         }),
-        BALLOT_AUDIT => Reader::open(body).and_then(|mut r| {
+        BALLOT_AUDIT => Reader::open_either(body).and_then(|(mut r, version)| {
+            let opening = |rest: &[u8]| {
+                AuditedBallot::decode(rest)
+                    .map_err(|e| body_error(format!("body.opening.{}", e.field()), e.to_string()))
+            };
+            if version == ANONYMOUS_VERSION {
+                let signed = ring_signed_ballot(&mut r)?;
+                let opening = opening(r.rest())?;
+                return Ok(Body::AnonymousAudit(Box::new(signed), Box::new(opening)));
+            }
             let signed = signed_ballot(&mut r)?;
-            let opening = AuditedBallot::decode(r.rest())
-                .map_err(|e| body_error(format!("body.opening.{}", e.field()), e.to_string()))?;
+            let opening = opening(r.rest())?;
             Ok(Body::Audit(Box::new(AuditBody { signed, opening })))
         }),
+        ELECTION_SNAPSHOT => SignedSnapshot::decode(body)
+            .map(|s| Body::Snapshot(Box::new(s)))
+            .map_err(registry_field),
+        ELECTION_SNAPSHOT_PART => SnapshotPart::decode(body)
+            .map(Body::SnapshotPart)
+            .map_err(registry_field),
         TALLY_DECRYPTION_SHARES => DecryptionShares::decode(body)
             .map(Body::DecryptionShares)
             .map_err(ceremony_field),
@@ -344,10 +491,13 @@ pub(crate) fn decode(kind: Kind, body: &[u8]) -> Option<Result<Body, BodyError>>
     })
 }
 
-/// The ballot a `ballot.cast` body carries (for receipts), decoded strictly.
+/// The ballot a `ballot.cast` body carries (for receipts), decoded strictly: version 1, or
+/// version 2 in an anonymous election.
 pub(crate) fn cast_ballot(body: &[u8]) -> Result<(Ballot, TrackingCode), BodyError> {
     match decode(kinds::BALLOT_CAST, body) {
         Some(Ok(Body::Cast(signed))) => Ok((signed.ballot, signed.tracking)),
+        // An anonymous election's (§23.13): its credential field is the voter's tag.
+        Some(Ok(Body::AnonymousCast(signed))) => Ok((signed.ballot, signed.tracking)),
         Some(Err(e)) => Err(e),
         _ => Err(body_error("body", "not a ballot.cast body")),
     }
@@ -384,7 +534,7 @@ mod tests {
                 .starts_with("body.manifest")
         );
         let mut version = body;
-        version[0] = 2;
+        version[0] = 3;
         assert_eq!(
             decode(kinds::ELECTION_MANIFEST, &version)
                 .unwrap()
@@ -409,7 +559,7 @@ mod tests {
             "body.ballot"
         );
         assert_eq!(field(kinds::BALLOT_CAST, &[1, 0, 0]), "body.ballot_length");
-        assert_eq!(field(kinds::BALLOT_AUDIT, &[2]), "body.version");
+        assert_eq!(field(kinds::BALLOT_AUDIT, &[3]), "body.version");
         assert!(decode(urne_record::kinds::CONTEXT_PHASE, &[1]).is_none());
     }
 

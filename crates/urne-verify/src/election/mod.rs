@@ -26,7 +26,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use rayon::prelude::*;
 use urne_ballot::{Ballot, BallotError, ContextInputs, Election, Manifest, check_audit};
 use urne_ceremony::{CeremonyOutcome, DecryptionError, DecryptionShares, verify_decryption_shares};
-use urne_credential::{CredentialList, CredentialListPart, ListedCredential, PublicCredential};
+use urne_credential::{
+    BallotSignature, CredentialList, CredentialListPart, ListedCredential, PublicCredential,
+};
 use urne_crypto::BatchVerifier;
 use urne_log::{Hash, leaf_hash};
 use urne_record::kinds::{CONTEXT_OPEN, CONTEXT_PHASE};
@@ -35,8 +37,10 @@ use urne_tally::{Aggregation, TallyError, TallyResult, aggregate, check_opening}
 
 use crate::report::{ElectionSummary, Failure, Report, Step};
 use crate::verify::Progress;
-use body::{AuditBody, Body, BodyError, SignedBallot, decode};
+use body::{AuditBody, Body, BodyError, Eligibility, RingSignedBallot, SignedBallot, decode};
 use ceremony::CeremonyFold;
+use urne_credential::registry::{SignedSnapshot, Snapshot, SnapshotAssembler, SnapshotPart};
+use urne_crypto::triptych;
 
 /// The most bytes a ballot may have (spec/23 §23.2): a record's 65,535, less the
 /// envelope's 135 (spec/12) and the cast body's version, length and signature, 69.
@@ -80,7 +84,9 @@ fn refused(step: Step, field: impl Into<String>, message: impl Into<String>) -> 
 fn step_of(kind: urne_record::Kind) -> Step {
     match kind {
         CONTEXT_OPEN | CONTEXT_PHASE | kinds::ELECTION_MANIFEST => Step::Parameters,
-        kinds::ELECTION_CREDENTIALS => Step::Credentials,
+        kinds::ELECTION_CREDENTIALS | kinds::ELECTION_SNAPSHOT | kinds::ELECTION_SNAPSHOT_PART => {
+            Step::Credentials
+        }
         kinds::BALLOT_CAST => Step::Ballots,
         kinds::BALLOT_AUDIT => Step::Audits,
         kinds::TALLY_DECRYPTION_SHARES => Step::Decryption,
@@ -190,20 +196,54 @@ impl Parts {
     }
 }
 
+/// Who may vote, as sealed when voting opened.
+enum Voters {
+    /// A pseudonymous election's credential list (spec/22).
+    List {
+        list: CredentialList,
+        /// Each listed credential by its encoding, decoded once.
+        listed: HashMap<[u8; 32], PublicCredential>,
+    },
+    /// An anonymous election's registry snapshot (§23.11): its buckets are the rings.
+    Snapshot(Box<SealedSnapshot>),
+}
+
+/// An anonymous election's snapshot as sealed (§23.3): what every ring signature binds.
+struct SealedSnapshot {
+    snapshot: Snapshot,
+    id: [u8; 32],
+    linking_base: curve25519_dalek::ristretto::RistrettoPoint,
+    /// The Triptych shape of its buckets' rings (spec/08 §8.2).
+    parameters: triptych::Parameters,
+}
+
 /// What voting opened on (spec/23 §23.3): never changed afterwards.
 struct Sealed {
     election: Election,
     outcome: CeremonyOutcome,
-    list: CredentialList,
-    /// Each listed credential by its encoding, decoded once.
-    listed: HashMap<[u8; 32], PublicCredential>,
+    voters: Voters,
+}
+
+/// What authorises a pending cast: its credential's signature, or a ring signature over
+/// a bucket of the snapshot (verified with that bucket's batch).
+// The large variant is the common one (every pseudonymous ballot): boxing it would cost an
+// allocation per ballot to save memory only on anonymous ones.
+#[allow(clippy::large_enum_variant)]
+enum Authorisation {
+    Credential(PublicCredential, BallotSignature),
+    Ring {
+        bucket: u32,
+        signature: Box<triptych::Signature>,
+        context: Vec<u8>,
+    },
 }
 
 /// A cast ballot accepted by the ordered checks, its proofs not verified yet.
 struct PendingCast {
     index: u64,
-    signed: Box<SignedBallot>,
-    public: PublicCredential,
+    ballot: Ballot,
+    tracking: urne_ballot::TrackingCode,
+    authorisation: Authorisation,
 }
 
 /// One election's records folded in log order.
@@ -217,6 +257,11 @@ pub(crate) struct ElectionFold {
     ceremony: CeremonyFold,
     parts: Parts,
     list: Option<CredentialList>,
+    /// An anonymous election's eligibility (a version-2 manifest record).
+    eligibility: Option<Eligibility>,
+    /// Its snapshot's parts as they arrive, then the complete snapshot.
+    assembler: Option<SnapshotAssembler>,
+    snapshot_total: u64,
     sealed: Option<Sealed>,
     /// Tracking codes on the board, and whether each is an audited (spoiled) ballot's.
     tracking: HashMap<[u8; 32], bool>,
@@ -245,6 +290,9 @@ impl ElectionFold {
             ceremony: CeremonyFold::default(),
             parts: Parts::default(),
             list: None,
+            eligibility: None,
+            assembler: None,
+            snapshot_total: 0,
             sealed: None,
             tracking: HashMap::new(),
             audits_of: HashMap::new(),
@@ -418,6 +466,7 @@ impl ElectionFold {
             Body::Manifest {
                 manifest,
                 parameters,
+                eligibility,
             } => {
                 self.authority_only(kind, signer)?;
                 self.in_phase(kind, Phase::Setup)?;
@@ -437,8 +486,10 @@ impl ElectionFold {
                 }
                 // spec/23 §23.2: ballots of a fixed length that must fit a ballot.cast
                 // record (65,535 − 135 envelope − 69 cast body = 65,331 bytes).
+                // An anonymous election's cast overhead depends on its snapshot's
+                // bucket size: the bound is checked with the snapshot (§23.12).
                 let ballot = manifest.ballot_len();
-                if ballot > MAX_BALLOT_IN_A_CAST {
+                if eligibility.is_none() && ballot > MAX_BALLOT_IN_A_CAST {
                     return Err(refused(
                         Step::Parameters,
                         "body.manifest",
@@ -448,6 +499,7 @@ impl ElectionFold {
                     ));
                 }
                 self.manifest = Some(manifest);
+                self.eligibility = eligibility.map(|e| *e);
                 Ok(Some(Step::Parameters))
             }
             Body::CeremonyOpen(open) => {
@@ -586,6 +638,13 @@ impl ElectionFold {
             Body::Credentials(part) => {
                 self.authority_only(kind, signer)?;
                 self.in_phase(kind, Phase::Registration)?;
+                if self.eligibility.is_some() {
+                    return Err(refused(
+                        Step::Credentials,
+                        "kind",
+                        "an anonymous election takes its voters from a registry snapshot, not a credential list (spec/23 §23.5)",
+                    ));
+                }
                 if self.list.is_some() {
                     return Err(refused(
                         Step::Credentials,
@@ -615,6 +674,20 @@ impl ElectionFold {
             }
             Body::Cast(signed) => self.cast(index, signed).map(|()| None),
             Body::Audit(audit) => self.audit(*audit).map(|()| None),
+            Body::Snapshot(snapshot) => {
+                self.authority_only(kind, signer)?;
+                self.in_phase(kind, Phase::Registration)?;
+                self.snapshot(*snapshot).map(|()| None)
+            }
+            Body::SnapshotPart(part) => {
+                self.authority_only(kind, signer)?;
+                self.in_phase(kind, Phase::Registration)?;
+                self.snapshot_part(&part).map(|()| None)
+            }
+            Body::AnonymousCast(signed) => self.anonymous_cast(index, *signed).map(|()| None),
+            Body::AnonymousAudit(signed, opening) => {
+                self.anonymous_audit(*signed, &opening).map(|()| None)
+            }
             Body::DecryptionShares(shares) => self
                 .decryption_shares(signer, shares)
                 .map(|()| Some(Step::Decryption)),
@@ -728,6 +801,9 @@ impl ElectionFold {
     /// Seals what voting opens on: the manifest, the joint key, the list, and the
     /// election context hash over them (spec/21 §21.3).
     fn seal(&mut self) -> Result<(), Refused> {
+        if self.eligibility.is_some() {
+            return self.seal_anonymous();
+        }
         let (Some(manifest), Some(list), Some(Ok(outcome))) =
             (&self.manifest, &self.list, &self.ceremony.outcome)
         else {
@@ -760,9 +836,285 @@ impl ElectionFold {
         self.sealed = Some(Sealed {
             election,
             outcome: outcome.clone(),
-            list: list.clone(),
-            listed,
+            voters: Voters::List {
+                list: list.clone(),
+                listed,
+            },
         });
+        Ok(())
+    }
+
+    /// An anonymous election's seal (§23.3): the complete snapshot, and the context hash
+    /// with the snapshot id in the list root's place (spec/21 §21.3).
+    fn seal_anonymous(&mut self) -> Result<(), Refused> {
+        let refuse = |why: &str| refused(Step::Parameters, "body", why.to_owned());
+        if !self
+            .assembler
+            .as_ref()
+            .is_some_and(SnapshotAssembler::is_complete)
+        {
+            return Err(refuse(
+                "voting cannot open before every part of the election's snapshot is on the board",
+            ));
+        }
+        let (Some(manifest), Some(Ok(outcome))) = (&self.manifest, &self.ceremony.outcome) else {
+            return Err(refuse("voting cannot open before the manifest and the key"));
+        };
+        let assembler = self.assembler.take().ok_or_else(|| refuse("no snapshot"))?;
+        let snapshot = assembler
+            .finish()
+            .map_err(|e| refused(Step::Parameters, "body", format!("the snapshot: {e}")))?;
+        let id = snapshot.id();
+        let election = Election::new(ContextInputs {
+            manifest,
+            joint_key: &outcome.joint_key,
+            credential_root: &id,
+            board_origin: &self.origin,
+            context_id: &self.id.0,
+        })
+        .map_err(|e| {
+            refused(
+                Step::Parameters,
+                "body",
+                format!("the election context: {e}"),
+            )
+        })?;
+        let parameters = triptych::Parameters::for_ring_size(snapshot.header().bucket_size())
+            .map_err(|e| {
+                refused(
+                    Step::Parameters,
+                    "body",
+                    format!("the snapshot's rings: {e}"),
+                )
+            })?;
+        self.sealed = Some(Sealed {
+            election,
+            outcome: outcome.clone(),
+            voters: Voters::Snapshot(Box::new(SealedSnapshot {
+                linking_base: triptych::linking_base(&id, &self.id.0),
+                snapshot,
+                id,
+                parameters,
+            })),
+        });
+        Ok(())
+    }
+
+    /// `election.snapshot` (§23.12 step 1).
+    fn snapshot(&mut self, signed: SignedSnapshot) -> Result<(), Refused> {
+        let at = |field: &str, why: String| refused(Step::Credentials, field, why);
+        let Some(eligibility) = &self.eligibility else {
+            return Err(at(
+                "kind",
+                "a pseudonymous election takes no snapshot (spec/23 §23.12)".into(),
+            ));
+        };
+        if self.assembler.is_some() {
+            return Err(at("kind", "the election already has its snapshot".into()));
+        }
+        let header = &signed.header;
+        if header.registry != eligibility.registry {
+            return Err(at(
+                "body.registry",
+                "the snapshot is of another registry than the manifest's eligibility names".into(),
+            ));
+        }
+        signed
+            .verify(&eligibility.registrars)
+            .map_err(|e| at("body.cosignatures", e.to_string()))?;
+        if header.version != 2 {
+            return Err(at(
+                "body.version",
+                format!(
+                    "a version-{} snapshot deals its buckets by its own id, which the registrar can grind; an election takes only version 2",
+                    header.version
+                ),
+            ));
+        }
+        crate::petition::check_floors(
+            header,
+            eligibility.min_bucket_bits,
+            eligibility.min_real_keys,
+            eligibility.min_snapshot,
+        )
+        .map_err(|(field, why)| at(field, why))?;
+        // A cast body over these buckets must fit a record (65,535 − 135 envelope):
+        // version, ballot length, bucket and signature length are 13 bytes.
+        let signature = triptych::Parameters::for_ring_size(header.bucket_size())
+            .map(|p| p.signature_len())
+            .map_err(|e| at("body.bucket_bits", e.to_string()))?;
+        let ballot = self.manifest.as_ref().map_or(0, Manifest::ballot_len);
+        if ballot + 13 + signature > 65_535 - 135 {
+            return Err(at(
+                "body.bucket_bits",
+                format!(
+                    "a cast body would be {} bytes (a ballot of {ballot}, a ring signature of {signature}); a record holds at most {}",
+                    ballot + 13 + signature,
+                    65_535 - 135
+                ),
+            ));
+        }
+        self.snapshot_total = header.total;
+        self.assembler = Some(SnapshotAssembler::new(signed));
+        Ok(())
+    }
+
+    /// `election.snapshot-part` (§23.12 step 2, spec/31 §31.5).
+    fn snapshot_part(&mut self, part: &SnapshotPart) -> Result<(), Refused> {
+        if self.eligibility.is_none() {
+            return Err(refused(
+                Step::Credentials,
+                "kind",
+                "a pseudonymous election takes no snapshot (spec/23 §23.12)",
+            ));
+        }
+        let assembler = self.assembler.as_mut().ok_or_else(|| {
+            refused(
+                Step::Credentials,
+                "kind",
+                "a snapshot part before its election.snapshot",
+            )
+        })?;
+        assembler.push(part).map_err(|e| match e {
+            urne_credential::registry::RegistryError::Decode { field, reason } => {
+                refused(Step::Credentials, format!("body.{field}"), reason)
+            }
+            other => refused(Step::Credentials, "body", other.to_string()),
+        })
+    }
+
+    /// The sealed snapshot of an anonymous election, or the refusal of a version-2
+    /// body in a pseudonymous one (§23.13: `body.version`).
+    fn sealed_snapshot(&self, kind: urne_record::Kind) -> Result<&SealedSnapshot, Refused> {
+        match &self.sealed(kind)?.voters {
+            Voters::Snapshot(s) => Ok(s),
+            Voters::List { .. } => Err(refused(
+                step_of(kind),
+                "body.version",
+                "a version-2 (anonymous) body in a pseudonymous election",
+            )),
+        }
+    }
+
+    /// The stateless checks of a version-2 cast or audit (§23.13), in order, but for
+    /// the ring signature's equations: the ballot's election, the bucket, the signature's
+    /// strict decoding and its tag. Returns the signature and its context bytes.
+    fn ring_checks(
+        &self,
+        kind: urne_record::Kind,
+        signed: &RingSignedBallot,
+    ) -> Result<(triptych::Signature, Vec<u8>), Refused> {
+        let snapshot = self.sealed_snapshot(kind)?;
+        let sealed = self.sealed(kind)?;
+        let step = step_of(kind);
+        if signed.ballot.context != *sealed.election.context() {
+            return Err(refused(
+                step,
+                "body.ballot.context",
+                "the ballot was made for another election (its context hash differs)",
+            ));
+        }
+        let buckets = snapshot.snapshot.header().bucket_count();
+        if signed.bucket >= buckets {
+            return Err(refused(
+                step,
+                "body.bucket",
+                format!(
+                    "bucket {} does not exist: the snapshot has {buckets}",
+                    signed.bucket
+                ),
+            ));
+        }
+        let expected = snapshot.parameters.signature_len();
+        if signed.signature.len() != expected {
+            return Err(refused(
+                step,
+                "body.signature",
+                format!(
+                    "{} bytes, where a signature over buckets of {} keys has {expected}",
+                    signed.signature.len(),
+                    snapshot.parameters.ring_size()
+                ),
+            ));
+        }
+        let signature = triptych::Signature::from_bytes(&signed.signature, snapshot.parameters)
+            .map_err(|e| refused(step, "body.signature", e.to_string()))?;
+        if signature.tag().to_bytes() != signed.ballot.credential.0 {
+            return Err(refused(
+                step,
+                "body.signature.tag",
+                "the ring signature's tag is not the ballot's credential",
+            ));
+        }
+        let mut context = Vec::with_capacity(ANONYMOUS_BALLOT.len() + 100);
+        context.extend_from_slice(ANONYMOUS_BALLOT);
+        context.extend_from_slice(&self.id.0);
+        context.extend_from_slice(&snapshot.id);
+        context.extend_from_slice(&signed.bucket.to_be_bytes());
+        context.extend_from_slice(&signed.tracking.0);
+        Ok((signature, context))
+    }
+
+    /// A version-2 `ballot.cast` (§23.13), but for its ring signature's and proofs'
+    /// equations ([`Self::finish`] verifies them, by bucket and in batches).
+    fn anonymous_cast(&mut self, index: u64, signed: RingSignedBallot) -> Result<(), Refused> {
+        let kind = kinds::BALLOT_CAST;
+        let (signature, context) = self.ring_checks(kind, &signed)?;
+        self.in_phase(kind, Phase::Voting)?;
+        self.unused(&signed.tracking.0, kind)?;
+        self.tracking.insert(signed.tracking.0, false);
+        self.pending.push(PendingCast {
+            index,
+            authorisation: Authorisation::Ring {
+                bucket: signed.bucket,
+                signature: Box::new(signature),
+                context,
+            },
+            ballot: signed.ballot,
+            tracking: signed.tracking,
+        });
+        Ok(())
+    }
+
+    /// A version-2 `ballot.audit` (§23.13), checked whole on arrival.
+    fn anonymous_audit(
+        &mut self,
+        signed: RingSignedBallot,
+        opening: &urne_ballot::AuditedBallot,
+    ) -> Result<(), Refused> {
+        let kind = kinds::BALLOT_AUDIT;
+        let (signature, context) = self.ring_checks(kind, &signed)?;
+        let snapshot = self.sealed_snapshot(kind)?;
+        let ring = bucket_ring(&snapshot.snapshot, signed.bucket)
+            .map_err(|e| refused(Step::Audits, "body.bucket", e))?;
+        triptych::verify(&ring, &snapshot.linking_base, &context, &signature).map_err(|e| {
+            refused(
+                Step::Audits,
+                "body.signature",
+                format!("the ring signature does not verify: {e}"),
+            )
+        })?;
+        let sealed = self.sealed(kind)?;
+        check_audit(&sealed.election, &signed.ballot, opening)
+            .map_err(|e| refused(Step::Audits, "body.opening", format!("audited ballot: {e}")))?;
+        self.in_phase(kind, Phase::Voting)?;
+        self.unused(&signed.tracking.0, kind)?;
+        self.count_audit(&signed.ballot.credential.0, &signed.tracking.0)
+    }
+
+    /// The audit quota of a credential or tag (K = 8, §23.7), then the audit recorded.
+    fn count_audit(&mut self, credential: &[u8; 32], tracking: &[u8; 32]) -> Result<(), Refused> {
+        let rank = self.audits_of.get(credential).copied().unwrap_or(0);
+        if rank >= MAX_AUDITS_PER_CREDENTIAL {
+            return Err(refused(
+                Step::Audits,
+                "body.ballot.credential",
+                format!("this credential already posted its {MAX_AUDITS_PER_CREDENTIAL} audits"),
+            ));
+        }
+        self.audits_of.insert(*credential, rank + 1);
+        self.tracking.insert(*tracking, true);
+        self.audits += 1;
         Ok(())
     }
 
@@ -787,6 +1139,18 @@ impl ElectionFold {
         ballot: &Ballot,
     ) -> Result<PublicCredential, Refused> {
         let sealed = self.sealed(kind)?;
+        // The body's version first: a credential-signed body has no place in an
+        // anonymous election, whatever it carries (§23.13).
+        let listed = match &sealed.voters {
+            Voters::List { listed, .. } => listed,
+            Voters::Snapshot(_) => {
+                return Err(refused(
+                    step_of(kind),
+                    "body.version",
+                    "a version-1 (credential-signed) body in an anonymous election",
+                ));
+            }
+        };
         if ballot.context != *sealed.election.context() {
             return Err(refused(
                 step_of(kind),
@@ -794,17 +1158,13 @@ impl ElectionFold {
                 "the ballot was made for another election (its context hash differs)",
             ));
         }
-        sealed
-            .listed
-            .get(&ballot.credential.0)
-            .copied()
-            .ok_or_else(|| {
-                refused(
-                    step_of(kind),
-                    "body.ballot.credential",
-                    "the credential is not on the election's credential list",
-                )
-            })
+        listed.get(&ballot.credential.0).copied().ok_or_else(|| {
+            refused(
+                step_of(kind),
+                "body.ballot.credential",
+                "the credential is not on the election's credential list",
+            )
+        })
     }
 
     fn unused(&self, tracking: &[u8; 32], kind: urne_record::Kind) -> Result<(), Refused> {
@@ -831,10 +1191,16 @@ impl ElectionFold {
         let public = self.listed(kind, &signed.ballot)?;
         self.unused(&signed.tracking.0, kind)?;
         self.tracking.insert(signed.tracking.0, false);
+        let SignedBallot {
+            ballot,
+            tracking,
+            signature,
+        } = *signed;
         self.pending.push(PendingCast {
             index,
-            signed,
-            public,
+            ballot,
+            tracking,
+            authorisation: Authorisation::Credential(public, signature),
         });
         Ok(())
     }
@@ -853,36 +1219,31 @@ impl ElectionFold {
             .map_err(|e| refused(Step::Audits, "body.opening", format!("audited ballot: {e}")))?;
         self.in_phase(kind, Phase::Voting)?;
         self.unused(&signed.tracking.0, kind)?;
-        let rank = self
-            .audits_of
-            .get(&signed.ballot.credential.0)
-            .copied()
-            .unwrap_or(0);
-        if rank >= MAX_AUDITS_PER_CREDENTIAL {
-            return Err(refused(
-                Step::Audits,
-                "body.ballot.credential",
-                format!("this credential already posted its {MAX_AUDITS_PER_CREDENTIAL} audits"),
-            ));
-        }
-        self.audits_of.insert(signed.ballot.credential.0, rank + 1);
-        self.tracking.insert(signed.tracking.0, true);
-        self.audits += 1;
-        Ok(())
+        self.count_audit(&signed.ballot.credential.0, &signed.tracking.0)
     }
 
     /// The encrypted tally of the counted ballots (spec/24 §24.3), computed once.
     fn aggregation(&mut self, kind: urne_record::Kind) -> Result<&Aggregation, Refused> {
         if self.aggregation.is_none() {
             let sealed = self.sealed(kind)?;
-            let aggregation =
-                aggregate(&sealed.election, &sealed.list, &self.ballots).map_err(|e| {
-                    refused(
-                        Step::Aggregation,
-                        "body",
-                        format!("the encrypted tally: {e}"),
-                    )
-                })?;
+            let tags;
+            let list = match &sealed.voters {
+                Voters::List { list, .. } => list,
+                // Every tag weighs 1 (§23.11): the counted ballots' tags are the list.
+                Voters::Snapshot(_) => {
+                    tags = tag_list(&self.ballots).map_err(|e| {
+                        refused(Step::Aggregation, "body", format!("the tags: {e}"))
+                    })?;
+                    &tags
+                }
+            };
+            let aggregation = aggregate(&sealed.election, list, &self.ballots).map_err(|e| {
+                refused(
+                    Step::Aggregation,
+                    "body",
+                    format!("the encrypted tally: {e}"),
+                )
+            })?;
             self.aggregation = Some(aggregation);
         }
         self.aggregation
@@ -1043,7 +1404,7 @@ impl ElectionFold {
         self.ballots = pending
             .into_iter()
             .filter(|c| !refused_at.contains(&c.index))
-            .map(|c| c.signed.ballot)
+            .map(|c| c.ballot)
             .collect();
         report.count(Step::Revotes, self.ballots.len() as u64);
         report.count(Step::Audits, self.audits);
@@ -1069,7 +1430,10 @@ impl ElectionFold {
     }
 
     fn summary(self, report: &mut Report) -> ElectionSummary {
-        let credentials = self.list.as_ref().map_or(0, |l| l.entries().len());
+        let credentials = match &self.eligibility {
+            Some(_) => self.snapshot_total as usize,
+            None => self.list.as_ref().map_or(0, |l| l.entries().len()),
+        };
         report.count(Step::Credentials, credentials as u64);
         let result = self.result.map(|(_, r)| r);
         ElectionSummary {
@@ -1162,37 +1526,140 @@ fn verify_casts(
             early
         })
         .collect();
+    if let Voters::Snapshot(snapshot) = &sealed.voters {
+        // The ring signature comes before the ballot's proofs (§23.13): its refusal is
+        // the one named.
+        let rings = verify_rings(snapshot, &casts[new..]);
+        let named: HashSet<u64> = rings.iter().map(|(i, _)| *i).collect();
+        failed.retain(|(index, _)| !named.contains(index));
+        failed.extend(rings);
+    }
     failed.sort_by_key(|(index, _)| *index);
     failed
 }
 
+/// A cast's ring signature to verify: its record, the signature, its context bytes.
+type RingItem<'a> = (u64, &'a triptych::Signature, &'a [u8]);
+
+/// The ring signatures of anonymous casts, one batch per bucket (spec/08 §8.9), the
+/// buckets across cores; a failing batch names each bad signature (urne-crypto checks
+/// each of its items alone).
+fn verify_rings(snapshot: &SealedSnapshot, casts: &[PendingCast]) -> Vec<(u64, Refused)> {
+    let mut buckets: BTreeMap<u32, Vec<RingItem<'_>>> = BTreeMap::new();
+    for cast in casts {
+        if let Authorisation::Ring {
+            bucket,
+            signature,
+            context,
+        } = &cast.authorisation
+        {
+            buckets
+                .entry(*bucket)
+                .or_default()
+                .push((cast.index, signature, context));
+        }
+    }
+    let buckets: Vec<(u32, Vec<RingItem<'_>>)> = buckets.into_iter().collect();
+    buckets
+        .par_iter()
+        .flat_map_iter(|(bucket, items)| {
+            let bad = |why: String| -> Vec<(u64, Refused)> {
+                items
+                    .iter()
+                    .map(|(index, ..)| {
+                        (
+                            *index,
+                            refused(Step::Ballots, "body.signature", why.clone()),
+                        )
+                    })
+                    .collect()
+            };
+            let ring = match bucket_ring(&snapshot.snapshot, *bucket) {
+                Ok(ring) => ring,
+                Err(e) => return bad(e),
+            };
+            let mut batch = triptych::BatchVerifier::new(&ring, snapshot.linking_base);
+            for (_, signature, context) in items {
+                batch.push(context, signature);
+            }
+            match batch.verify(&mut rand::rng()) {
+                Ok(()) => Vec::new(),
+                Err(triptych::Error::Batch { invalid }) => invalid
+                    .into_iter()
+                    .filter_map(|(at, e)| {
+                        items.get(at).map(|(index, ..)| {
+                            (
+                                *index,
+                                refused(
+                                    Step::Ballots,
+                                    "body.signature",
+                                    format!("the ring signature does not verify: {e}"),
+                                ),
+                            )
+                        })
+                    })
+                    .collect(),
+                Err(e) => bad(format!("the ring signatures of bucket {bucket}: {e}")),
+            }
+        })
+        .collect()
+}
+
+/// Bucket `bucket`'s ring of the snapshot (spec/31 §31.6).
+fn bucket_ring(snapshot: &Snapshot, bucket: u32) -> Result<triptych::Ring, String> {
+    let points = snapshot
+        .bucket(bucket)
+        .ok_or_else(|| format!("bucket {bucket} does not exist"))?;
+    triptych::Ring::new(points.iter().map(|p| *p.as_ristretto()).collect())
+        .map_err(|e| format!("bucket {bucket}'s ring: {e}"))
+}
+
+/// The counted ballots' tags as a list of weight-1 credentials: what urne-tally weighs
+/// an anonymous election's ballots by (§23.11).
+fn tag_list(ballots: &[Ballot]) -> Result<CredentialList, String> {
+    let mut tags: Vec<[u8; 32]> = ballots.iter().map(|b| b.credential.0).collect();
+    tags.sort_unstable();
+    tags.dedup();
+    let entries = tags
+        .iter()
+        .map(|t| {
+            PublicCredential::decode(t)
+                .map(|credential| ListedCredential {
+                    credential,
+                    weight: 1,
+                })
+                .map_err(|e| e.to_string())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    CredentialList::new(entries).map_err(|e| e.to_string())
+}
+
+/// The label of an anonymous ballot's ring signature (spec/23 §23.11, frozen).
+const ANONYMOUS_BALLOT: &[u8] = b"urne/v1/election/anonymous-ballot\n";
+
 fn relations(sealed: &Sealed, cast: &PendingCast) -> Result<urne_crypto::Relations, Refused> {
-    let SignedBallot {
-        ballot,
-        tracking,
-        signature,
-    } = cast.signed.as_ref();
+    let ballot = &cast.ballot;
     let mut relations = ballot
         .relations(&sealed.election, &ballot.credential)
         .map_err(|e| refused(Step::Ballots, ballot_field(&e), e.to_string()))?;
-    relations.extend(
-        signature
-            .relations(&cast.public, sealed.election.context(), &tracking.0)
-            .map_err(|e| refused(Step::Ballots, "body.signature", e.to_string()))?,
-    );
+    if let Authorisation::Credential(public, signature) = &cast.authorisation {
+        relations.extend(
+            signature
+                .relations(public, sealed.election.context(), &cast.tracking.0)
+                .map_err(|e| refused(Step::Ballots, "body.signature", e.to_string()))?,
+        );
+    }
     Ok(relations)
 }
 
 fn diagnose(sealed: &Sealed, cast: &PendingCast) -> Refused {
-    let SignedBallot {
-        ballot,
-        tracking,
-        signature,
-    } = cast.signed.as_ref();
+    let ballot = &cast.ballot;
     if let Err(e) = ballot.verify(&sealed.election, &ballot.credential) {
         return refused(Step::Ballots, ballot_field(&e), e.to_string());
     }
-    if let Err(e) = signature.verify(&cast.public, sealed.election.context(), &tracking.0) {
+    if let Authorisation::Credential(public, signature) = &cast.authorisation
+        && let Err(e) = signature.verify(public, sealed.election.context(), &cast.tracking.0)
+    {
         return refused(Step::Ballots, "body.signature", e.to_string());
     }
     refused(
