@@ -20,6 +20,7 @@ mod chamber;
 mod error;
 pub mod kinds;
 mod recount;
+pub mod secret;
 mod state;
 
 pub use body::{

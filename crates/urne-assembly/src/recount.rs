@@ -14,7 +14,7 @@ use crate::chamber::{ChamberPhase, ChamberState};
 use crate::error::AssemblyError;
 use crate::kinds;
 use crate::state::{CountedVote, Division, DivisionStatus, Phase, SittingState};
-use urne_credential::{CredentialListPart, ListedCredential};
+use urne_credential::registry::{SignedSnapshot, SnapshotPart};
 use urne_election::Decoded as ElectionDecoded;
 use urne_tally::TallyResult;
 
@@ -502,18 +502,21 @@ pub fn recount_sittings(
 
 /// The kinds of an election's records a secret division's links read (§40.12): a
 /// verifier that hands `recount_sittings` only part of the log keeps these.
-pub const ELECTION_LINK_KINDS: [urne_record::Kind; 5] = [
+pub const ELECTION_LINK_KINDS: [urne_record::Kind; 7] = [
     CONTEXT_OPEN,
     urne_election::kinds::ELECTION_MANIFEST,
     urne_election::kinds::ELECTION_CREDENTIALS,
+    urne_election::kinds::ELECTION_SNAPSHOT,
+    urne_election::kinds::ELECTION_SNAPSHOT_PART,
     urne_election::kinds::CEREMONY_OPEN,
     urne_election::kinds::TALLY_RESULT,
 ];
 
 /// The links of every secret division of these sittings to the election that votes it
 /// (§40.12), checked once the fold has passed: the election is opened by the sitting's
-/// presiding officer; its credential list is exactly the credentials members registered
-/// for the division, weight 1; its trustees are members of the chamber; and the
+/// presiding officer; it is anonymous, with the division's registry and the officer as
+/// its one registrar; its snapshot's keys are exactly the wallet keys members registered
+/// for the division, in one bucket; its trustees are members of the chamber; and the
 /// division's published counts are the election's `tally.result`. The election itself
 /// (its ceremony, ballots, decryption) is the election verifier's to check.
 fn check_elections(
@@ -542,7 +545,7 @@ fn check_elections(
                         ),
                     });
                 }
-                check_election(state, rosters, d, ContextId(election), records)?;
+                check_election(id, state, rosters, d, ContextId(election), records)?;
             }
         }
     }
@@ -550,6 +553,7 @@ fn check_elections(
 }
 
 fn check_election(
+    sitting: ContextId,
     state: &SittingState,
     rosters: &RostersAtCeremonies,
     d: &Division,
@@ -563,7 +567,8 @@ fn check_election(
         field: field.to_owned(),
         reason,
     };
-    let mut parts: Vec<(u64, CredentialListPart)> = Vec::new();
+    let mut snapshot: Option<(u64, SignedSnapshot)> = None;
+    let mut parts: Vec<(u64, SnapshotPart)> = Vec::new();
     let mut tally: Option<(u64, TallyResult)> = None;
     let mut opened = false;
     for (index, record) in records.iter().filter(|(_, r)| r.context() == election) {
@@ -593,9 +598,33 @@ fn check_election(
             opened = true;
             continue;
         }
+        // The snapshot's records are urne-credential's formats (spec/31 §31.4–§31.5);
+        // one that does not decode, or a second snapshot, is the election verifier's
+        // to name.
+        if record.kind() == urne_election::kinds::ELECTION_SNAPSHOT {
+            if let (None, Ok(signed)) = (&snapshot, SignedSnapshot::decode(record.body())) {
+                snapshot = Some((*index, signed));
+            }
+            continue;
+        }
+        if record.kind() == urne_election::kinds::ELECTION_SNAPSHOT_PART {
+            if let Ok(part) = SnapshotPart::decode(record.body()) {
+                parts.push((*index, part));
+            }
+            continue;
+        }
         // A record that does not decode is the election verifier's to name.
         match urne_election::decode(record.kind(), record.body()) {
-            Some(Ok(ElectionDecoded::Credentials(part))) => parts.push((*index, part)),
+            Some(Ok(ElectionDecoded::Credentials(_))) => {
+                return Err(violation(
+                    *index,
+                    "election.credentials",
+                    "kind",
+                    format!(
+                        "division {division}'s election takes a pseudonymous credential list: a secret division's election is anonymous (spec/40 §40.12)"
+                    ),
+                ));
+            }
             Some(Ok(ElectionDecoded::CeremonyOpen(open))) => {
                 // Each trustee is a member's key in force where the ceremony opens: not
                 // a stranger, not a revoked member, not a key rotated out. A member has
@@ -616,9 +645,41 @@ fn check_election(
                         ),
                     ));
                 }
+                // The trustees are the first of the public draw, in its order: the
+                // officer chooses how many, not who.
+                if let Some(chamber) = chamber {
+                    let candidates: Vec<[u8; 32]> = chamber
+                        .members()
+                        .iter()
+                        .enumerate()
+                        .filter(|(m, _)| chamber.in_force(*m as u32))
+                        .map(|(_, m)| m.key)
+                        .collect();
+                    let registered: Vec<[u8; 32]> =
+                        d.registrations.values().map(|r| r.credential).collect();
+                    let seed = crate::secret::trustee_seed(sitting, division, &registered);
+                    let order = crate::secret::trustee_order(&seed, &candidates);
+                    if let Some(t) = open
+                        .identities
+                        .iter()
+                        .zip(&order)
+                        .position(|(identity, drawn)| identity != drawn)
+                    {
+                        return Err(violation(
+                            *index,
+                            "ceremony.open",
+                            &format!("body.identities[{t}]"),
+                            format!(
+                                "trustee {} of division {division}'s election is not the member the public draw puts there (spec/40 §40.12 step 3: the draw over the registered keys and the members in force)",
+                                t + 1
+                            ),
+                        ));
+                    }
+                }
             }
             Some(Ok(ElectionDecoded::Manifest(record))) => {
                 check_manifest(d, *index, &record.manifest)?;
+                check_eligibility(sitting, state, d, *index, record.eligibility.as_ref())?;
             }
             Some(Ok(ElectionDecoded::Result(result))) => tally = Some((*index, *result)),
             _ => {}
@@ -638,7 +699,7 @@ fn check_election(
             ),
         ));
     }
-    check_credential_list(d, &parts)?;
+    check_snapshot(sitting, d, snapshot.as_ref(), &parts)?;
     let (Some(published), Some(at)) = (&d.published, d.result_at) else {
         return Ok(());
     };
@@ -728,36 +789,123 @@ fn check_manifest(
     Ok(())
 }
 
-/// The election's credential list comes after the division's window has ended and,
-/// once all its parts are on the log, is the credentials registered for the division,
-/// each of weight 1 (§40.12). The fold refuses a registration after the close, so the
-/// registrations it holds are those as of the close: a list posted while members could
-/// still register could not be compared with anything fixed, and an honest late
-/// registration would make an honest list look wrong.
-fn check_credential_list(
+/// The election is anonymous (spec/23 §23.2), its registry the division's
+/// ([`crate::secret::registry_id`]) and its one registrar the presiding officer, k = 1
+/// (§40.12). Else its ballots would carry a credential tied to a member (a pseudonymous
+/// list), or its ring could be another registry's keys, or vouched for by someone the
+/// chamber never named.
+fn check_eligibility(
+    sitting: ContextId,
+    state: &SittingState,
     d: &Division,
-    parts: &[(u64, CredentialListPart)],
+    index: u64,
+    eligibility: Option<&urne_election::anonymous::Eligibility>,
 ) -> Result<(), Violation> {
-    let Some((last, first)) = parts.last().zip(parts.first()) else {
+    let division = d.open.division;
+    let wrong = |field: &str, reason: String| {
+        Err(Violation {
+            index,
+            kind: "election.manifest",
+            field: field.to_owned(),
+            reason,
+        })
+    };
+    let Some(eligibility) = eligibility else {
+        return wrong(
+            "body.eligibility",
+            format!(
+                "division {division}'s election is pseudonymous: its ballots would carry credentials tied to named members; a secret division's election is anonymous"
+            ),
+        );
+    };
+    let registry = crate::secret::registry_id(sitting, division);
+    if eligibility.registry != registry {
+        return wrong(
+            "body.eligibility.registry",
+            format!(
+                "division {division}'s election takes registry {}, not the division's {} (SHA-256 of the label, the sitting and the division)",
+                ContextId(eligibility.registry).to_hex(),
+                ContextId(registry).to_hex()
+            ),
+        );
+    }
+    let officer_only = eligibility.registrars.threshold == 1
+        && matches!(eligibility.registrars.keys.as_slice(), [key] if key.as_bytes() == state.authority());
+    if !officer_only {
+        return wrong(
+            "body.eligibility.registrars",
+            format!(
+                "division {division}'s election names {} registrars, {} needed, not the presiding officer alone",
+                eligibility.registrars.keys.len(),
+                eligibility.registrars.threshold
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// The election's snapshot comes after the division's window has ended, holds its keys
+/// in one bucket and, once all its parts are on the log, holds exactly the wallet keys
+/// registered for the division (§40.12). The fold refuses a registration after the
+/// close, so the registrations it holds are those as of the close: a snapshot posted
+/// while members could still register could not be compared with anything fixed, and
+/// an honest late registration would make an honest snapshot look wrong. Its
+/// cosignature, registry and parts are the election fold's to check.
+fn check_snapshot(
+    sitting: ContextId,
+    d: &Division,
+    snapshot: Option<&(u64, SignedSnapshot)>,
+    parts: &[(u64, SnapshotPart)],
+) -> Result<(), Violation> {
+    let Some((at, signed)) = snapshot else {
         return Ok(());
     };
     let division = d.open.division;
-    if d.window_ended_at.is_none_or(|ended| first.0 < ended) {
+    let header = &signed.header;
+    let on_snapshot = |field: &str, reason: String| {
+        Err(Violation {
+            index: *at,
+            kind: "election.snapshot",
+            field: field.to_owned(),
+            reason,
+        })
+    };
+    if d.window_ended_at.is_none_or(|ended| *at < ended) {
         let ended = d.window_ended_at.map_or_else(
             || "which the log never closes".to_owned(),
             |at| format!("closed at record {at}"),
         );
-        return Err(Violation {
-            index: first.0,
-            kind: "election.credentials",
-            field: "body".into(),
-            reason: format!(
-                "division {division}'s election posts its credential list while members may still register: it must come after the division's close ({ended})"
+        return on_snapshot(
+            "body",
+            format!(
+                "division {division}'s election posts its snapshot while members may still register: it must come after the division's close ({ended})"
             ),
-        });
+        );
     }
-    let entries: Vec<&ListedCredential> = parts.iter().flat_map(|(_, p)| &p.entries).collect();
-    if (entries.len() as u64) < first.1.total {
+    if header.registry != crate::secret::registry_id(sitting, division) {
+        return on_snapshot(
+            "body.registry",
+            format!("not division {division}'s registry"),
+        );
+    }
+    if header.bucket_count() != 1 {
+        return on_snapshot(
+            "body.bucket_bits",
+            format!(
+                "{} keys in {} buckets of 2^{}: a ballot would hide among fewer than all who registered for division {division}",
+                header.total,
+                header.bucket_count(),
+                header.bucket_bits
+            ),
+        );
+    }
+    let id = header.id();
+    let mine: Vec<&(u64, SnapshotPart)> = parts.iter().filter(|(_, p)| p.snapshot == id).collect();
+    let count: u64 = mine.iter().map(|(_, p)| p.entries.len() as u64).sum();
+    let Some(last) = mine.last() else {
+        return Ok(());
+    };
+    if count < header.total {
         return Ok(());
     }
     let registered: HashMap<[u8; 32], u32> = d
@@ -765,55 +913,39 @@ fn check_credential_list(
         .iter()
         .map(|(&m, r)| (r.credential, m))
         .collect();
-    let violation = |index: u64, field: String, reason: String| Violation {
-        index,
-        kind: "election.credentials",
-        field,
-        reason,
-    };
     let mut listed = HashSet::new();
-    for (i, entry) in entries.iter().enumerate() {
-        let credential = entry.credential.to_bytes();
-        let at = parts
-            .iter()
-            .scan(0usize, |seen, (index, p)| {
-                *seen += p.entries.len();
-                Some((*index, *seen))
-            })
-            .find(|(_, seen)| i < *seen)
-            .map_or(last.0, |(index, _)| index);
-        if entry.weight != 1 {
-            return Err(violation(
-                at,
-                format!("body.entries[{i}].weight"),
-                format!(
-                    "weight {} in division {division}'s election: one member, one vote",
-                    entry.weight
-                ),
-            ));
+    let mut i = 0usize;
+    for (index, part) in &mine {
+        for entry in &part.entries {
+            let key = entry.key.to_bytes();
+            if !registered.contains_key(&key) {
+                return Err(Violation {
+                    index: *index,
+                    kind: "election.snapshot-part",
+                    field: format!("body.entries[{i}]"),
+                    reason: format!(
+                        "a wallet key no member registered for division {division}: the ring is not the registrations"
+                    ),
+                });
+            }
+            listed.insert(key);
+            i += 1;
         }
-        if !registered.contains_key(&credential) {
-            return Err(violation(
-                at,
-                format!("body.entries[{i}]"),
-                format!(
-                    "a credential no member registered for division {division}: the list is not the roster's"
-                ),
-            ));
-        }
-        listed.insert(credential);
     }
     if let Some(member) = registered
         .iter()
-        .find_map(|(c, m)| (!listed.contains(c)).then_some(m))
+        .filter(|(k, _)| !listed.contains(*k))
+        .map(|(_, m)| *m)
+        .min()
     {
-        return Err(violation(
-            last.0,
-            "body.entries".into(),
-            format!(
-                "member {member}'s credential for division {division} is not on the election's list"
+        return Err(Violation {
+            index: last.0,
+            kind: "election.snapshot-part",
+            field: "body.entries".into(),
+            reason: format!(
+                "member {member}'s wallet key for division {division} is not in the election's snapshot"
             ),
-        ));
+        });
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
-//! Secret ballots (spec/40 §40.12): members register their credentials on the sitting,
+//! Secret ballots (spec/40 §40.12): members register their wallet keys on the sitting,
 //! and the recount ties the division to its election — the election opened by the
-//! presiding officer, its credential list exactly the members' registrations, its
+//! presiding officer, anonymous with the division's registry and the officer as its one
+//! registrar, its snapshot exactly the members' registrations in one bucket, its
 //! trustees members of the chamber, the division's counts its tally's. Each link shown
 //! failing on a log a dishonest board or officer wrote.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -9,13 +10,17 @@ mod common;
 
 use common::Chamber;
 use ed25519_dalek::SigningKey;
+use urne_assembly::secret;
 use urne_assembly::{
     CREDENTIAL_MEMBER_KEY, CredentialRegistration, DivisionOpen, RosterChange, RosterOp,
     VoteChange, kinds, recount, recount_sittings,
 };
 use urne_ceremony::CeremonyOpen;
+use urne_credential::registry::{
+    Cosignature, Entry, SNAPSHOT_VERSION, SignedSnapshot, Snapshot, SnapshotHeader,
+};
 use urne_credential::{Credential, CredentialList, ListedCredential};
-use urne_crypto::{Ciphertext, ContextHash};
+use urne_crypto::{Ciphertext, ContextHash, Point, Scalar};
 use urne_record::kinds::CONTEXT_OPEN;
 use urne_record::{ContextId, ContextOpen, ContextType, Record};
 use urne_tally::{EncryptedTally, TallyResult};
@@ -142,22 +147,61 @@ fn credentials_are_registered_once_per_member_and_never_by_proxy_under_the_frenc
     );
 }
 
+/// The division's snapshot as an honest officer builds it, but dealt into buckets of 2
+/// (so two buckets for four keys): each ballot would hide among two members only.
+fn two_bucket_snapshot(sitting: ContextId, officer: &SigningKey, keys: &[Point]) -> Snapshot {
+    let district = urne_credential::wallet::district_generator(secret::SECRET_DISTRICT);
+    let mut entries: Vec<Entry> = keys.iter().map(|&key| Entry { key, district }).collect();
+    entries.sort_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
+    let leaves: Vec<_> = entries
+        .iter()
+        .map(|e| urne_log::leaf_hash(&[*e.key.as_bytes(), *e.district.as_bytes()].concat()))
+        .collect();
+    let header = SnapshotHeader {
+        version: SNAPSHOT_VERSION,
+        registry: secret::registry_id(sitting, 1),
+        number: 1,
+        previous: [0; 32],
+        entries_root: urne_log::hash::root_of(&leaves),
+        total: entries.len() as u64,
+        bucket_bits: 1,
+        aggregate_blinding: Scalar::ZERO,
+        districts: vec![(secret::SECRET_DISTRICT, entries.len() as u64)],
+    };
+    let id = header.id();
+    let signed = SignedSnapshot {
+        header,
+        cosignatures: vec![Cosignature::sign(0, officer, &id)],
+    };
+    Snapshot::new(signed, entries).unwrap()
+}
+
 /// What a dishonest party changes in the secret ballot's log.
 #[derive(Clone, Copy, PartialEq)]
 enum Tamper {
     None,
     /// The division's result is not the election's tally.
     Result,
-    /// The credential list has a credential no member registered.
-    StrangerOnList,
-    /// The credential list leaves a member's registration out.
+    /// The snapshot has a wallet key no member registered.
+    StrangerInSnapshot,
+    /// The snapshot leaves a member's registration out.
     MemberLeftOut,
+    /// The election is pseudonymous: a credential list of the registered keys.
+    Pseudonymous,
+    /// The election and its snapshot take another division's registry.
+    OtherRegistry,
+    /// The election and its snapshot name another registrar than the officer.
+    OtherRegistrar,
+    /// The snapshot deals the keys into two buckets.
+    TwoBuckets,
     /// A trustee is not a member of the chamber.
     StrangerTrustee,
+    /// The trustees are members, but not the public draw's (two swapped).
+    NotDrawn,
     /// The election is opened by someone other than the presiding officer.
     ElectionOfAnother,
-    /// The credential list is posted while the division is still open.
-    ListBeforeClose,
+    /// The snapshot is posted while the division is still open.
+    SnapshotBeforeClose,
     /// None of the election's records is on the log.
     ElectionMissing,
     /// A trustee is a member revoked before the ceremony opens.
@@ -181,11 +225,11 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
     };
     let (election, election_body) = election_open(&opener);
     let opened = open_secret(&mut c, 1, 100, election);
-    let credentials: Vec<[u8; 32]> = (0..4).map(|_| credential()).collect();
-    for (m, credential) in credentials.iter().enumerate() {
+    let credentials: Vec<[u8; 32]> = (0..5).map(|_| credential()).collect();
+    for (m, credential) in credentials.iter().take(4).enumerate() {
         register(&mut c, m as u32, 1, *credential, None).unwrap();
     }
-    if tamper != Tamper::ListBeforeClose {
+    if tamper != Tamper::SnapshotBeforeClose {
         c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
     }
     if tamper == Tamper::ElectionMissing {
@@ -200,7 +244,29 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
     if tamper == Tamper::ManifestOtherChoices {
         options.swap(0, 1);
     }
+    // What a dishonest officer changes in the eligibility: another division's registry,
+    // or a registrar of its own choosing; the snapshot follows, so the election's own
+    // fold would accept it.
+    let registry_of = if tamper == Tamper::OtherRegistry {
+        ContextId([0x42; 32])
+    } else {
+        c.id
+    };
+    let registrar = if tamper == Tamper::OtherRegistrar {
+        common::key(80, 1)
+    } else {
+        c.officer.clone()
+    };
+    let eligibility =
+        (tamper != Tamper::Pseudonymous).then(|| urne_election::anonymous::Eligibility {
+            min_bucket_bits: 1,
+            min_real_keys: 2,
+            min_snapshot: 1,
+            registry: secret::registry_id(registry_of, 1),
+            registrars: secret::registrars(registrar.verifying_key()),
+        });
     let manifest = urne_election::ManifestRecord {
+        eligibility,
         manifest: urne_ballot::Manifest::new(
             "Election of the committee chair",
             vec![urne_ballot::Contest {
@@ -211,7 +277,6 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
             }],
         )
         .unwrap(),
-        eligibility: None,
     };
     let manifest_at = post(
         &mut c,
@@ -219,9 +284,8 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
         &manifest.to_body(),
         &opener,
     );
-    let mut trustees: Vec<[u8; 32]> = (0..3)
-        .map(|m| c.member(m).verifying_key().to_bytes())
-        .collect();
+    let old_key = c.member(2).verifying_key().to_bytes();
+    let new_key = common::key(79, 2).verifying_key().to_bytes();
     let change = |c: &mut Chamber, op| {
         let body = RosterChange {
             version: c.roster_version() + 1,
@@ -233,15 +297,32 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
         c.post(kinds::ROSTER_CHANGE, &body, &clerk).unwrap();
     };
     match tamper {
-        Tamper::StrangerTrustee => trustees[2] = common::key(78, 3).verifying_key().to_bytes(),
         Tamper::RevokedTrustee => change(&mut c, RosterOp::Revoke),
+        Tamper::OneMemberTwice => change(&mut c, RosterOp::Rotate(new_key)),
+        _ => {}
+    }
+    // The honest trustees: the first three of the public draw over the registered keys
+    // and the members in force at the ceremony (§40.12 step 3).
+    let candidates: Vec<[u8; 32]> = c
+        .chamber()
+        .members()
+        .iter()
+        .enumerate()
+        .filter(|(m, _)| c.chamber().in_force(*m as u32))
+        .map(|(_, m)| m.key)
+        .collect();
+    let seed = secret::trustee_seed(c.id, 1, &credentials[..4]);
+    let drawn = secret::trustee_order(&seed, &candidates);
+    let mut trustees: Vec<[u8; 32]> = drawn[..3].to_vec();
+    match tamper {
+        Tamper::StrangerTrustee => trustees[2] = common::key(78, 3).verifying_key().to_bytes(),
+        Tamper::RevokedTrustee => trustees[2] = old_key,
         Tamper::OneMemberTwice => {
-            let new_key = common::key(79, 2).verifying_key().to_bytes();
-            change(&mut c, RosterOp::Rotate(new_key));
             // Trustees 2 and 3: member 2's old key, then its new one.
-            trustees[1] = trustees[2];
-            trustees[2] = new_key;
+            let first = *drawn.iter().find(|k| **k != new_key).unwrap();
+            trustees = vec![first, old_key, new_key];
         }
+        Tamper::NotDrawn => trustees.swap(0, 1),
         _ => {}
     }
     let ceremony = CeremonyOpen::new(2, trustees).unwrap().encode();
@@ -251,37 +332,63 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
         &ceremony,
         &opener,
     );
-    let mut listed = credentials.clone();
+    let mut listed: Vec<[u8; 32]> = credentials[..4].to_vec();
     match tamper {
-        Tamper::StrangerOnList => listed[3] = credential(),
+        Tamper::StrangerInSnapshot => listed.push(credentials[4]),
         Tamper::MemberLeftOut => {
             listed.pop();
         }
         _ => {}
     }
-    let list = CredentialList::new(
-        listed
-            .iter()
-            .map(|c| ListedCredential {
-                credential: urne_credential::PublicCredential::decode(c).unwrap(),
-                weight: 1,
-            })
-            .collect(),
-    )
-    .unwrap();
+    let keys: Vec<Point> = listed
+        .iter()
+        .map(|k| Point::decode_non_identity(k).unwrap())
+        .collect();
     let mut list_at = 0;
-    let mut first_part_at = None;
-    for part in list.parts() {
-        list_at = post(
+    let snapshot_at;
+    if tamper == Tamper::Pseudonymous {
+        let list = CredentialList::new(
+            listed
+                .iter()
+                .map(|c| ListedCredential {
+                    credential: urne_credential::PublicCredential::decode(c).unwrap(),
+                    weight: 1,
+                })
+                .collect(),
+        )
+        .unwrap();
+        for part in list.parts() {
+            list_at = post(
+                &mut c,
+                urne_election::kinds::ELECTION_CREDENTIALS,
+                &part.to_bytes(),
+                &opener,
+            );
+        }
+        snapshot_at = list_at;
+    } else {
+        let snapshot = if tamper == Tamper::TwoBuckets {
+            two_bucket_snapshot(registry_of, &registrar, &keys)
+        } else {
+            secret::snapshot(registry_of, 1, &registrar, &keys).unwrap()
+        };
+        snapshot_at = post(
             &mut c,
-            urne_election::kinds::ELECTION_CREDENTIALS,
-            &part.to_bytes(),
+            urne_election::kinds::ELECTION_SNAPSHOT,
+            &snapshot.signed().to_bytes(),
             &opener,
         );
-        first_part_at.get_or_insert(list_at);
+        for part in snapshot.parts() {
+            list_at = post(
+                &mut c,
+                urne_election::kinds::ELECTION_SNAPSHOT_PART,
+                &part.to_bytes(),
+                &opener,
+            );
+        }
     }
-    if tamper == Tamper::ListBeforeClose {
-        // The list matches every registration so far; the division is still open.
+    if tamper == Tamper::SnapshotBeforeClose {
+        // The snapshot matches every registration so far; the division is still open.
         c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
     }
     let tally = TallyResult {
@@ -311,10 +418,14 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
     let result_at = c.post_result(&result).unwrap();
     let at = match tamper {
         Tamper::None | Tamper::Result => result_at,
-        Tamper::StrangerOnList | Tamper::MemberLeftOut => list_at,
-        Tamper::StrangerTrustee | Tamper::RevokedTrustee | Tamper::OneMemberTwice => ceremony_at,
+        Tamper::StrangerInSnapshot | Tamper::MemberLeftOut => list_at,
+        Tamper::Pseudonymous | Tamper::OtherRegistry | Tamper::OtherRegistrar => manifest_at,
+        Tamper::TwoBuckets | Tamper::SnapshotBeforeClose => snapshot_at,
+        Tamper::StrangerTrustee
+        | Tamper::RevokedTrustee
+        | Tamper::OneMemberTwice
+        | Tamper::NotDrawn => ceremony_at,
         Tamper::ElectionOfAnother => opened,
-        Tamper::ListBeforeClose => first_part_at.unwrap(),
         Tamper::ManifestOtherChoices => manifest_at,
         Tamper::ElectionMissing => unreachable!("returned before the election's records"),
     };
@@ -341,17 +452,65 @@ fn a_secret_result_that_is_not_the_tally_is_named() {
 }
 
 #[test]
-fn a_credential_list_that_is_not_the_roster_s_registrations_is_named() {
-    let (c, at) = secret_ballot(Tamper::StrangerOnList);
+fn a_snapshot_that_is_not_the_roster_s_registrations_is_named() {
+    let (c, at) = secret_ballot(Tamper::StrangerInSnapshot);
     let v = recount(c.id, &c.log).unwrap_err();
-    // The list is sorted: the stranger's position in it is wherever it sorts.
-    assert_eq!((v.index, v.kind), (at, "election.credentials"), "{v}");
+    // The entries are sorted: the stranger's position is wherever it sorts.
+    assert_eq!((v.index, v.kind), (at, "election.snapshot-part"), "{v}");
     assert!(v.field.starts_with("body.entries["), "{v}");
     assert!(v.reason.contains("no member registered"), "{v}");
+    assert_eq!(recount_sittings(&c.log).unwrap_err(), v);
     let (c, at) = secret_ballot(Tamper::MemberLeftOut);
     let v = recount(c.id, &c.log).unwrap_err();
-    assert_eq!((v.index, v.field.as_str()), (at, "body.entries"), "{v}");
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (at, "election.snapshot-part", "body.entries"),
+        "{v}"
+    );
     assert!(v.reason.contains("member 3"), "{v}");
+}
+
+/// A secret division's election must be anonymous, over the division's own registry,
+/// vouched for by the presiding officer alone: each other choice is named at the
+/// election's manifest, alone (the rest of the log is honest).
+#[test]
+fn an_election_that_is_not_the_division_s_anonymous_election_is_named() {
+    for (tamper, field, says) in [
+        (Tamper::Pseudonymous, "body.eligibility", "pseudonymous"),
+        (
+            Tamper::OtherRegistry,
+            "body.eligibility.registry",
+            "registry",
+        ),
+        (
+            Tamper::OtherRegistrar,
+            "body.eligibility.registrars",
+            "presiding officer",
+        ),
+    ] {
+        let (c, at) = secret_ballot(tamper);
+        let v = recount(c.id, &c.log).unwrap_err();
+        assert_eq!(
+            (v.index, v.kind, v.field.as_str()),
+            (at, "election.manifest", field),
+            "{v}"
+        );
+        assert!(v.reason.contains(says), "{v}");
+        assert_eq!(recount_sittings(&c.log).unwrap_err(), v);
+    }
+}
+
+/// One bucket: every ballot hides among all who registered, not among a part of them
+/// the deal chose.
+#[test]
+fn a_snapshot_of_more_than_one_bucket_is_named() {
+    let (c, at) = secret_ballot(Tamper::TwoBuckets);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (at, "election.snapshot", "body.bucket_bits"),
+        "{v}"
+    );
 }
 
 #[test]
@@ -363,6 +522,24 @@ fn trustees_not_drawn_from_the_chamber_are_named() {
         (at, "ceremony.open", "body.identities[2]"),
         "{v}"
     );
+}
+
+/// The officer chooses how many trustees, not who: members in force, but not the
+/// first of the public draw in its order, are named.
+#[test]
+fn trustees_other_than_the_public_draw_s_are_named() {
+    let (c, at) = secret_ballot(Tamper::NotDrawn);
+    for v in [
+        recount(c.id, &c.log).unwrap_err(),
+        recount_sittings(&c.log).unwrap_err(),
+    ] {
+        assert_eq!(
+            (v.index, v.kind, v.field.as_str()),
+            (at, "ceremony.open", "body.identities[0]"),
+            "{v}"
+        );
+        assert!(v.reason.contains("public draw"), "{v}");
+    }
 }
 
 /// Trustees are judged against the roster in force where the ceremony opens: a
@@ -411,16 +588,16 @@ fn an_election_not_opened_by_the_presiding_officer_is_named() {
     assert_eq!((v.index, v.field.as_str()), (at, "body.election"), "{v}");
 }
 
-/// Members may register until the close: a list posted before it is compared with
-/// nothing fixed (a late honest registration would then look left off), so the list
-/// must come after the close, and the recount names it at its first part.
+/// Members may register until the close: a snapshot posted before it is compared with
+/// nothing fixed (a late honest registration would then look left off), so the
+/// snapshot must come after the close.
 #[test]
-fn a_credential_list_posted_before_the_division_closes_is_named() {
-    let (c, at) = secret_ballot(Tamper::ListBeforeClose);
+fn a_snapshot_posted_before_the_division_closes_is_named() {
+    let (c, at) = secret_ballot(Tamper::SnapshotBeforeClose);
     let v = recount(c.id, &c.log).unwrap_err();
     assert_eq!(
         (v.index, v.kind, v.field.as_str()),
-        (at, "election.credentials", "body"),
+        (at, "election.snapshot", "body"),
         "{v}"
     );
     assert!(v.reason.contains("after the division's close"), "{v}");

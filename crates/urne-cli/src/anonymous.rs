@@ -410,7 +410,7 @@ fn wallet(command: WalletCommand) -> Result<(), Failure> {
 
 /// The snapshot file (spec/31 §31.7): signed snapshot length (u32 BE) ‖ signed snapshot ‖
 /// part count (u32 BE) ‖ (part length (u32 BE) ‖ part)*.
-fn snapshot_file(signed: &SignedSnapshot, parts: &[SnapshotPart]) -> Vec<u8> {
+pub(crate) fn snapshot_file(signed: &SignedSnapshot, parts: &[SnapshotPart]) -> Vec<u8> {
     let mut out = Vec::new();
     let body = signed.to_bytes();
     out.extend_from_slice(&(body.len() as u32).to_be_bytes());
@@ -424,7 +424,9 @@ fn snapshot_file(signed: &SignedSnapshot, parts: &[SnapshotPart]) -> Vec<u8> {
     out
 }
 
-fn read_snapshot_file(path: &Path) -> Result<(SignedSnapshot, Vec<SnapshotPart>), Failure> {
+pub(crate) fn read_snapshot_file(
+    path: &Path,
+) -> Result<(SignedSnapshot, Vec<SnapshotPart>), Failure> {
     let where_ = path.display();
     let bytes = std::fs::read(path).map_err(|e| fail(format!("{where_}: {e}")))?;
     let mut at = 0usize;

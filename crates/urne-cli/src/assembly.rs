@@ -27,8 +27,7 @@ use zeroize::Zeroizing;
 use rayon::prelude::*;
 
 use crate::demo::trustees::{CeremonyBoard, Round, Trustees, decryption_shares};
-use crate::demo::voters::{BallotRole, Choice, encrypt_one};
-use crate::demo::{DemoDir, DemoError, ballot_record, random_key};
+use crate::demo::{DemoDir, DemoError, random_key};
 
 /// The board's origin in the demo.
 pub const DEMO_ORIGIN: &str = "demo.urne.example/assemblee";
@@ -75,7 +74,7 @@ pub struct AssemblyDemoOutcome {
     pub titles: Vec<String>,
     /// The election of the secret ballot (the last division).
     pub secret_election: ContextId,
-    /// Members who registered a credential and voted in it.
+    /// Members who registered a wallet key and voted in it.
     pub secret_voters: usize,
     /// How long the recount of the whole sitting took (batch verification and fold).
     pub recount: Duration,
@@ -496,13 +495,20 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
     let divisions = recount(id, &log).map_err(|v| format!("VERIFICATION FAILED: {v}"))?;
     let recount_time = t.elapsed();
     // The secret ballot's election, replayed through the election's own fold (its
-    // ceremony, every ballot's proofs, the decryption shares, the tally): the recount
-    // above tied its credential list, trustees and counts to the sitting.
-    let mut replay = urne_election::Replay::new(election, DEMO_ORIGIN);
+    // ceremony, snapshot, every ring signature and ballot proof — batched across cores —,
+    // the decryption shares, the tally): the recount above tied its eligibility,
+    // snapshot, trustees and counts to the sitting.
+    let mut replay = urne_election::Replay::new(election, DEMO_ORIGIN).deferring_casts();
     for (index, record) in log.iter().filter(|(_, r)| r.context() == election) {
         replay
             .feed(*index, record)
             .map_err(|f| format!("VERIFICATION FAILED: the secret ballot's election: {f}"))?;
+    }
+    let deferred = replay.take_deferred();
+    if let Some(f) = urne_election::verify_deferred_casts(&deferred, &|_| {}).first() {
+        return Err(format!(
+            "VERIFICATION FAILED: the secret ballot's election: {f}"
+        ));
     }
     let tallied = replay
         .state()
@@ -632,12 +638,14 @@ impl CeremonyBoard for ElectionPoster<'_> {
 }
 
 /// The secret ballot of spec/40 §40.12, as division `division`: the presiding officer
-/// opens an election whose one contest offers the candidates, then the division naming
-/// it; each member present registers a fresh credential on the sitting; three members
-/// run the key ceremony as trustees; the credential list is the registrations; each
-/// member casts an encrypted ballot; two of the trustees decrypt the tally; the division
-/// closes with the tally's counts as its result. Returns the election and the count the
-/// demo kept in the clear.
+/// opens an anonymous election whose one contest offers the candidates, with the
+/// division's registry and themself as its one registrar, then the division naming it;
+/// each member present registers a fresh wallet key on the sitting; after the close,
+/// three members run the key ceremony as trustees and the officer posts the snapshot of
+/// exactly the registered keys, in one bucket; each member casts an encrypted ballot
+/// ring-signed over that bucket (its credential field a tag no one can tie to the
+/// member); two of the trustees decrypt the tally; the division's result is the tally's
+/// counts. Returns the election and the count the demo kept in the clear.
 fn secret_ballot(
     sitting: &Sitting<'_>,
     officer: &SigningKey,
@@ -647,8 +655,11 @@ fn secret_ballot(
     group_of: &[usize],
     next: &mut impl FnMut(u32) -> u32,
 ) -> Result<(ContextId, Vec<u32>), String> {
-    use urne_ballot::{Contest, ContestKind, ContextInputs, Election, Manifest};
-    use urne_credential::{Credential, CredentialList, ListedCredential};
+    use urne_ballot::{Contest, ContestKind, ContextInputs, Election, Manifest, TrackingCode};
+    use urne_election::anonymous::Eligibility;
+    use urne_election::anonymous::{
+        AnonymousCast, AnonymousSignature, credential_of_tag, sign_ballot, tag_for,
+    };
     use urne_election::{ManifestRecord, Phase, kinds as ek};
 
     let contest = Contest {
@@ -658,9 +669,18 @@ fn secret_ballot(
         options: CANDIDATES.map(str::to_owned).to_vec(),
     };
     let manifest = Manifest::new(SECRET_TITLE, vec![contest]).map_err(|e| e.to_string())?;
+    // Fixed before anyone registers: the registry the division's snapshot must be of,
+    // and who vouches for it (§40.12). One bucket, so the floors are the least the
+    // protocol allows: a division where fewer than two registered cannot open its vote.
     let manifest_record = ManifestRecord {
         manifest: manifest.clone(),
-        eligibility: None,
+        eligibility: Some(Eligibility {
+            min_bucket_bits: 1,
+            min_real_keys: 2,
+            min_snapshot: 1,
+            registry: urne_assembly::secret::registry_id(sitting.id, division),
+            registrars: urne_assembly::secret::registrars(officer.verifying_key()),
+        }),
     };
     let mut nonce = [0u8; 16];
     rand::Rng::fill_bytes(&mut rand::rng(), &mut nonce);
@@ -704,20 +724,23 @@ fn secret_ballot(
         officer,
     )?;
 
-    // Each member's device makes a credential and registers its public part, signed by
-    // the member's key: the list the election uses is exactly these.
-    let credentials: Vec<Credential> = voters
+    // Each member's device draws a wallet secret r for this division and registers
+    // K = r·G, signed by the member's key: who registered is public, r never leaves
+    // the device.
+    let secrets: Vec<urne_crypto::SecretScalar> = voters
         .iter()
-        .map(|_| Credential::generate(&mut rand::rng()))
+        .map(|_| urne_crypto::SecretScalar::random(&mut rand::rng()))
         .collect();
+    let wallet_keys: Vec<urne_crypto::Point> =
+        secrets.par_iter().map(|r| r.times_basepoint()).collect();
     let registrations = voters
         .iter()
-        .zip(&credentials)
-        .map(|(&m, credential)| {
+        .zip(&wallet_keys)
+        .map(|(&m, key)| {
             let body = urne_assembly::CredentialRegistration {
                 sequence: next(m),
                 division,
-                credential: credential.public().to_bytes(),
+                credential: key.to_bytes(),
                 on_behalf: None,
             }
             .to_body();
@@ -726,18 +749,29 @@ fn secret_ballot(
         .collect();
     sitting.post_many(registrations)?;
 
-    // Registrations end at the close, and the election's credential list comes after
-    // it: the list is the registrations as they stand there, fixed (§40.12).
+    // Registrations end at the close, and the snapshot comes after it: it is the
+    // registrations as they stand there, fixed (§40.12).
     *time += 120;
     sitting.event(DIVISION_CLOSE, division, *time, "")?;
 
-    // Trustees drawn from the chamber: three members, two needed to decrypt.
+    // Trustees drawn from the chamber by the public draw over the registered keys
+    // (§40.12 step 3): the first three members of its order, two needed to decrypt. The
+    // officer chooses how many, not who.
     poster.move_to(Phase::Ceremony)?;
+    let registered: Vec<[u8; 32]> = wallet_keys.iter().map(|k| k.to_bytes()).collect();
+    let seed = urne_assembly::secret::trustee_seed(sitting.id, division, &registered);
+    let candidates: Vec<[u8; 32]> = sitting
+        .members
+        .iter()
+        .map(|k| k.verifying_key().to_bytes())
+        .collect();
+    let drawn = urne_assembly::secret::trustee_order(&seed, &candidates);
     let trustees = Trustees::with_identities(
-        voters
+        drawn
             .iter()
             .take(3)
-            .map(|&m| sitting.members[m as usize].clone())
+            .filter_map(|key| candidates.iter().position(|c| c == key))
+            .map(|m| sitting.members[m].clone())
             .collect(),
         2,
     );
@@ -748,25 +782,22 @@ fn secret_ballot(
         .map_err(|e| e.to_string())?;
 
     poster.move_to(Phase::Registration)?;
-    let list = CredentialList::new(
-        credentials
-            .iter()
-            .map(|c| ListedCredential {
-                credential: c.public(),
-                weight: 1,
-            })
-            .collect(),
-    )
-    .map_err(|e| format!("the credential list: {e}"))?;
-    for part in list.parts() {
-        poster.post(ek::ELECTION_CREDENTIALS, &part.to_bytes(), officer)?;
+    let snapshot = urne_assembly::secret::snapshot(sitting.id, division, officer, &wallet_keys)
+        .map_err(|e| format!("the division's snapshot: {e}"))?;
+    poster.post(
+        ek::ELECTION_SNAPSHOT,
+        &snapshot.signed().to_bytes(),
+        officer,
+    )?;
+    for part in snapshot.parts() {
+        poster.post(ek::ELECTION_SNAPSHOT_PART, &part.to_bytes(), officer)?;
     }
     poster.move_to(Phase::Voting)?;
-    let root = list.root().0;
+    let snapshot_id = snapshot.id();
     let ballot_election = Election::new(ContextInputs {
         manifest: &manifest,
         joint_key: &outcome.joint_key,
-        credential_root: &root,
+        credential_root: &snapshot_id,
         board_origin: DEMO_ORIGIN,
         context_id: &election.0,
     })
@@ -782,30 +813,36 @@ fn secret_ballot(
     for &c in &choices {
         counts[c] += 1;
     }
-    let ballots = credentials
+    let ballots = secrets
         .par_iter()
         .zip(&choices)
         .enumerate()
-        .map(|(voter, (credential, &choice))| {
-            let signed = encrypt_one(
-                &ballot_election,
-                credential,
-                voter,
-                BallotRole::First,
-                &[Choice::Options(vec![choice])],
-            )
-            .map_err(|e| e.to_string())?;
-            let (kind, body) = ballot_record(&signed);
-            // A device key per ballot signs the envelope, but that hides nothing: the
-            // ballot carries the credential its member registered under their roster
-            // key, so every encrypted ballot is publicly linked to a named member, and
-            // only the trustees' threshold keeps the choice secret (spec/40 §40.12).
-            Record::sign(election, kind, &body, &random_key())
-                .map(|r| (r.into_bytes(), signed.ballot))
+        .map(|(voter, (secret, &choice))| {
+            let mut rng = rand::rng();
+            let position = snapshot
+                .position(&wallet_keys[voter])
+                .ok_or("a registered key missing from the snapshot")?;
+            let tag = credential_of_tag(&tag_for(secret, &snapshot_id, &election.0));
+            let selection = urne_ballot::ContestSelection::approve(CANDIDATES.len(), &[choice])
+                .ok_or("a choice that is no candidate")?;
+            let (ballot, _) =
+                urne_ballot::Ballot::encrypt(&ballot_election, &tag, &[selection], &mut rng)
+                    .map_err(|e| e.to_string())?;
+            let code = TrackingCode::of(&ballot);
+            let signature = sign_ballot(&mut rng, secret, &snapshot, position, &election.0, &code)
+                .map_err(|e| e.to_string())?;
+            let body =
+                AnonymousCast::new(ballot, AnonymousSignature::new(position.bucket, &signature))
+                    .to_body();
+            // A fresh key per ballot signs the envelope, and the body names no member:
+            // its credential is a tag and its signature hides the key among all who
+            // registered (spec/40 §40.12).
+            Record::sign(election, ek::BALLOT_CAST, &body, &random_key())
+                .map(Record::into_bytes)
                 .map_err(|e| e.to_string())
         })
         .collect::<Result<Vec<_>, String>>()?;
-    ballots.par_iter().try_for_each(|(bytes, _)| {
+    ballots.par_iter().try_for_each(|bytes| {
         sitting
             .board
             .submit(bytes.clone())
@@ -813,24 +850,31 @@ fn secret_ballot(
             .map_err(|e| format!("the board refused a secret ballot: {e}"))
     })?;
 
-    // The tally: two of the three trustees decrypt.
+    // The tally: the sealed sums from the election's fold, two of the three trustees
+    // decrypt them.
     poster.move_to(Phase::Closed)?;
     poster.move_to(Phase::Tallying)?;
-    let cast: Vec<urne_ballot::Ballot> = ballots.into_iter().map(|(_, b)| b).collect();
-    let aggregation = urne_tally::aggregate(&ballot_election, &list, &cast)
-        .map_err(|e| format!("aggregation: {e}"))?;
-    let ciphertexts = aggregation.tally.ciphertexts();
-    let mut shares = Vec::new();
+    let replayed = crate::demo::anonymous::replay(sitting.board, election, DEMO_ORIGIN)
+        .map_err(|e| e.to_string())?;
+    let state = replayed.state().ok_or("the election is not on the board")?;
+    let sealed = state.sealed().ok_or("the election never opened voting")?;
+    let ciphertexts = sealed
+        .tally_ciphertexts()
+        .ok_or("the election has no sealed tally")?
+        .to_vec();
     for key in keys.iter().take(2) {
-        let share = decryption_shares(key, ballot_election.context(), &ciphertexts)
+        let share = decryption_shares(key, sealed.election().context(), &ciphertexts)
             .map_err(|e| e.to_string())?;
         let identity = trustees
             .identity(share.trustee)
             .ok_or("a trustee without an identity")?;
         poster.post(ek::TALLY_DECRYPTION_SHARES, &share.encode(), identity)?;
-        shares.push(share);
     }
-    let result = urne_tally::decrypt_tally(&ballot_election, &outcome, &aggregation, &shares)
+    let result = crate::demo::anonymous::replay(sitting.board, election, DEMO_ORIGIN)
+        .map_err(|e| e.to_string())?
+        .state()
+        .ok_or("the election is not on the board")?
+        .decrypt_result()
         .map_err(|e| e.to_string())?;
     poster.post(ek::TALLY_RESULT, &result.to_bytes(), officer)?;
     poster.move_to(Phase::Published)?;

@@ -117,6 +117,36 @@ pub enum AssemblyCommand {
         #[command(subcommand)]
         command: ProxyCommand,
     },
+    /// A member, in a secret division: draw a wallet key on this device for the
+    /// division, keep it in a passphrase-sealed wallet file, and register its public
+    /// key (spec/40 §40.12); then vote with `urne vote --election <the division's
+    /// election> --wallet FILE --passphrase-file P`.
+    RegisterKey {
+        #[command(flatten)]
+        signed: Signed,
+        /// The secret division.
+        #[arg(long)]
+        division: u32,
+        /// Where to write the wallet (refuses to overwrite; mode 0600).
+        #[arg(long)]
+        wallet: PathBuf,
+        /// A file whose first line is the wallet's passphrase.
+        #[arg(long)]
+        passphrase_file: PathBuf,
+    },
+    /// The presiding officer, after a secret division's close: write its election's
+    /// snapshot of exactly the registered wallet keys, cosigned (spec/40 §40.12, spec/31
+    /// §31.7); post it with `urne election snapshot --snapshot FILE`.
+    Snapshot {
+        #[command(flatten)]
+        signed: Signed,
+        /// The secret division.
+        #[arg(long)]
+        division: u32,
+        /// Where to write the snapshot file (refuses to overwrite).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Anyone: the quorum now, computed from the log.
     Quorum(SittingArg),
     /// Anyone: every division recounted from the log, with its roll call (proxy votes
@@ -609,6 +639,17 @@ pub fn run(board: &BoardArgs, command: AssemblyCommand) -> Result<(), Failure> {
                 Ok(())
             }
         },
+        AssemblyCommand::RegisterKey {
+            signed,
+            division,
+            wallet,
+            passphrase_file,
+        } => register_key(board, &signed, division, &wallet, &passphrase_file),
+        AssemblyCommand::Snapshot {
+            signed,
+            division,
+            out,
+        } => secret_snapshot(board, &signed, division, &out),
         AssemblyCommand::Quorum(sitting) => {
             let follower = Follower::new(board, &sitting)?;
             let (present, required) = follower.state()?.quorum_now(follower.chamber_state()?);
@@ -921,6 +962,143 @@ fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The secret division `division` of the sitting, or a refusal naming why not.
+fn secret_division(
+    state: &SittingState,
+    division: u32,
+) -> Result<&urne_assembly::Division, Failure> {
+    let d = state
+        .division(division)
+        .ok_or_else(|| fail(format!("no division {division} in this sitting")))?;
+    if !d.open.secret {
+        return Err(fail(format!(
+            "division {division} is a roll call, not a secret ballot: vote with `urne assembly vote`"
+        )));
+    }
+    Ok(d)
+}
+
+/// `assembly register-key`: the wallet is written before the registration is posted,
+/// so a key on the board always has its secret on the device; the wallet records the
+/// division's registry and its one registrar, the presiding officer, so `urne vote`
+/// takes part only in the division's election.
+fn register_key(
+    board: &BoardArgs,
+    signed: &Signed,
+    division: u32,
+    wallet_path: &Path,
+    passphrase_file: &Path,
+) -> Result<(), Failure> {
+    use urne_credential::wallet::{Enrolment, KdfParams, Wallet};
+    let follower = Follower::new(board, &signed.sitting)?;
+    let state = follower.state()?;
+    secret_division(state, division)?;
+    let key = key_of(&signed.key, Role::Member)?;
+    let sequence = follower.next_sequence(&key)?;
+    let passphrase = {
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(passphrase_file)
+                .map_err(|e| fail(format!("{}: {e}", passphrase_file.display())))?,
+        );
+        let line = text.lines().next().unwrap_or_default();
+        if line.is_empty() {
+            return Err(fail(format!(
+                "{}: the first line (the passphrase) is empty",
+                passphrase_file.display()
+            )));
+        }
+        zeroize::Zeroizing::new(line.to_owned())
+    };
+    let officer = ed25519_dalek::VerifyingKey::from_bytes(state.authority())
+        .map_err(|e| fail(format!("the presiding officer's key: {e}")))?;
+    let mut rng = rand::rng();
+    let mut wallet =
+        Wallet::generate(&[], &mut rng).map_err(|e| fail(format!("the wallet: {e}")))?;
+    wallet
+        .record_enrolment(Enrolment {
+            registry: urne_assembly::secret::registry_id(follower.id, division),
+            registrars: urne_assembly::secret::registrars(officer),
+        })
+        .map_err(|e| fail(format!("the wallet: {e}")))?;
+    let sealed = wallet
+        .seal(passphrase.as_bytes(), KdfParams::RECOMMENDED, &mut rng)
+        .map_err(|e| fail(format!("the wallet: {e}")))?;
+    urne_fsutil::write_new(wallet_path, &sealed, 0o600).map_err(|e| {
+        fail(format!(
+            "{}: {e} (one wallet per division: a key already registered keeps its file)",
+            wallet_path.display()
+        ))
+    })?;
+    let body = urne_assembly::CredentialRegistration {
+        sequence,
+        division,
+        credential: wallet.public_key().to_bytes(),
+        on_behalf: None,
+    }
+    .to_body();
+    follower.post(SECRET_CREDENTIAL, &body, &key)?;
+    say!(
+        "wallet key {} registered for division {division}; the wallet is in {}",
+        wallet.public_key().to_hex(),
+        wallet_path.display()
+    )?;
+    Ok(())
+}
+
+/// `assembly snapshot`: the division's snapshot as the recount demands it (spec/40
+/// §40.12), built from the registrations the log holds once the division has closed.
+fn secret_snapshot(
+    board: &BoardArgs,
+    signed: &Signed,
+    division: u32,
+    out: &Path,
+) -> Result<(), Failure> {
+    let follower = Follower::new(board, &signed.sitting)?;
+    let state = follower.state()?;
+    let d = secret_division(state, division)?;
+    let key = key_of(&signed.key, Role::Authority)?;
+    if key.verifying_key().as_bytes() != state.authority() {
+        return Err(fail(
+            "this key is not the sitting's presiding officer's: only it vouches for a secret division's snapshot",
+        ));
+    }
+    if d.window_ended_at.is_none() {
+        return Err(fail(format!(
+            "division {division} is still open: members may still register, so its snapshot comes after the close"
+        )));
+    }
+    let keys = d
+        .registrations
+        .values()
+        .map(|r| urne_crypto::Point::decode_non_identity(&r.credential))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| fail(format!("a registered key: {e}")))?;
+    let snapshot = urne_assembly::secret::snapshot(follower.id, division, &key, &keys)
+        .map_err(|e| fail(format!("division {division}'s snapshot: {e}")))?;
+    urne_fsutil::write_new(
+        out,
+        &crate::anonymous::snapshot_file(snapshot.signed(), &snapshot.parts()),
+        0o644,
+    )
+    .map_err(|e| fail(format!("{}: {e}", out.display())))?;
+    let header = snapshot.header();
+    say!(
+        "snapshot {} of division {division}: {} registered keys in one bucket of {}, cosigned by the presiding officer; written to {}",
+        hex::encode(snapshot.id()),
+        header.total,
+        header.bucket_size(),
+        out.display()
+    )?;
+    if let Some(election) = d.open.election {
+        say!(
+            "post it with `urne election snapshot --election {} --snapshot {}`",
+            ContextId(election).to_hex(),
+            out.display()
+        )?;
+    }
+    Ok(())
+}
+
 fn result(
     board: &BoardArgs,
     sitting: &SittingArg,
@@ -985,9 +1163,9 @@ fn result(
     Ok(())
 }
 
-/// What a secret division does not hide (spec/40 §40.12, spec/90): said wherever one is
-/// shown, so nobody takes it for an anonymous ballot.
-const SECRET_BALLOT_LIMITATION: &str = "LIMITATION: each encrypted ballot carries the credential its member registered under their roster key, so who cast which ballot is public; only the trustees' decryption threshold keeps the choices secret (spec/40 \u{a7}40.12)";
+/// What a secret division's secrecy rests on, and what it does not defend yet (spec/40
+/// §40.12, spec/90): said wherever one is shown.
+const SECRET_BALLOT_LIMITATION: &str = "anonymous: each ballot is ring-signed over the wallet keys the members registered (one bucket), under a tag no one can tie to a member; trustees drawn publicly over the registered keys; NOT DEFENDED YET: a threshold of trustees can decrypt one (unattributed) ballot, and the last member to register can steer the draw by trying keys (spec/40 \u{a7}40.12)";
 
 /// `urne demo assembly`.
 #[derive(Args)]
@@ -1039,7 +1217,7 @@ pub fn demo(args: AssemblyDemoArgs) -> Result<(), Failure> {
             .collect();
         if recounted.secret {
             say!(
-                "  secret ballot: {}; {} members registered a credential and voted in election {}, whose ceremony (3 members as trustees), ballots and tally were verified by its own replay; the result is its tally, equal to the demo's own count",
+                "  secret ballot: {}; {} members registered a wallet key and voted in anonymous election {}, whose ceremony (3 members drawn as trustees), snapshot, ring-signed ballots and tally were verified by its own replay; the result is its tally, equal to the demo's own count",
                 counts.join(", "),
                 outcome.secret_voters,
                 outcome.secret_election.to_hex()

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use urne_ballot::SelectionRule;
 use urne_budget::Selection;
+use urne_cli::demo::anonymous::{self, AnonymousOptions, Verification};
 use urne_cli::demo::budget::{self, BudgetOutcome};
 use urne_cli::demo::{self, DemoOptions, DemoOutcome, seconds};
 
@@ -39,6 +40,28 @@ pub enum DemoWhat {
     /// in the result and recomputed by the verification, and both selection rules
     /// (spec/26).
     Budget(BudgetDemoArgs),
+    /// An anonymous election: wallets enrolled in a registry, a snapshot cosigned by 2
+    /// of 3 registrars, ballots ring-signed over buckets of the snapshot (one tag per
+    /// wallet: a revote replaces, nobody can tell whose), tally and verification
+    /// (spec/23 §23.9, spec/25 §25.8).
+    Anonymous(AnonymousDemoArgs),
+}
+
+/// `urne demo anonymous`.
+#[derive(Args)]
+pub struct AnonymousDemoArgs {
+    /// How many citizens enrol and vote (about 5% vote twice, 2% audit a ballot first).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    voters: u32,
+    /// Rings of 2^this keys: each ballot hides among the keys of its bucket.
+    #[arg(long, default_value_t = anonymous::DEFAULT_BUCKET_BITS, value_parser = clap::value_parser!(u8).range(1..=16))]
+    bucket_bits: u8,
+    /// Where to put the board (a new or empty directory, kept at the end).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Keep the temporary directory.
+    #[arg(long)]
+    keep: bool,
 }
 
 /// `urne demo budget`.
@@ -68,6 +91,7 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
     match args.what {
         Some(DemoWhat::Assembly(assembly)) => return crate::assembly_cmd::demo(assembly),
         Some(DemoWhat::Budget(budget)) => return run_budget(budget),
+        Some(DemoWhat::Anonymous(args)) => return run_anonymous(args),
         None => {}
     }
     let options = DemoOptions {
@@ -232,4 +256,97 @@ fn print_fundings(outcome: &BudgetOutcome) -> Result<(), Failure> {
     say!("for comparison, from the same verified totals:")?;
     let (rule, other) = &outcome.other;
     print_selection(outcome, *rule, other)
+}
+
+fn run_anonymous(args: AnonymousDemoArgs) -> Result<(), Failure> {
+    let options = AnonymousOptions {
+        voters: args.voters as usize,
+        bucket_bits: args.bucket_bits,
+        dir: args.dir,
+        keep: args.keep,
+    };
+    say!(
+        "urne demo anonymous: {} wallets, a registry snapshot cosigned by 2 of 3 registrars in rings of {} keys, a 2-of-3 trustee ceremony, an embedded board",
+        options.voters,
+        1u32 << options.bucket_bits
+    )?;
+    let o = anonymous::run_anonymous(&options).map_err(|e| Failure::Message(e.to_string()))?;
+    say!("")?;
+    say!(
+        "{} wallets in {} buckets of {} keys: {} ballots cast ({} of them revotes under the same tag), {} audited (Benaloh) and spoiled",
+        o.voters,
+        o.buckets,
+        o.bucket_size,
+        o.cast,
+        o.revotes,
+        o.audits
+    )?;
+    say!("")?;
+    say!(
+        "results verified from the board's log: published count, then the count the demo kept in the clear"
+    )?;
+    for (index, (contest, counts)) in o
+        .manifest
+        .contests()
+        .iter()
+        .zip(&o.result.counts)
+        .enumerate()
+    {
+        say!("  {}", contest.title)?;
+        let plaintext = o.plaintext.get(index);
+        let labels = contest
+            .options
+            .iter()
+            .map(String::as_str)
+            .chain(contest.blank.then_some("(blank vote)"));
+        for (entry, (label, count)) in labels.zip(counts).enumerate() {
+            let kept = plaintext.and_then(|p| p.get(entry)).copied();
+            let agree = if kept == Some(*count) {
+                "ok"
+            } else {
+                "DIFFERS"
+            };
+            let kept = kept.map_or_else(|| "-".to_owned(), |k| k.to_string());
+            say!("    {label:<36} {count:>8} | {kept:>8}  {agree}")?;
+        }
+    }
+    say!("")?;
+    match &o.verification {
+        Verification::Independent(verified) => say!(
+            "verification: PASSED — urne-verify (spec/50) over {} records under the board's signed root {}: snapshot, every ring signature and ballot proof, audits and the tally result re-verified",
+            verified.entries,
+            verified.root
+        )?,
+        Verification::FoldOnly { independent } => {
+            say!(
+                "verification: NOT DONE BY THE INDEPENDENT VERIFIER — urne-verify refused this board: {independent}"
+            )?;
+            say!(
+                "checked instead, from the log read back through the store: the board's signed checkpoint over all {} records, every record's signature, and the election's fold (spec/23): snapshot cosignatures and floors, every ring signature and ballot proof, one tag per voter, audits, decryption shares and the result. This is the board's own rule code, not an independent verifier.",
+                o.entries
+            )?;
+        }
+    }
+    say!("")?;
+    say!("timings")?;
+    for stage in &o.stages {
+        match (stage.rate(), stage.items) {
+            (Some(rate), Some((_, unit))) => say!(
+                "  {:<34} {:>9}  ({rate:.0} {unit}/s)",
+                stage.name,
+                seconds(stage.elapsed)
+            )?,
+            _ => say!("  {:<34} {:>9}", stage.name, seconds(stage.elapsed))?,
+        }
+    }
+    say!("  {:<34} {:>9}", "total", seconds(o.total))?;
+    if o.removed {
+        say!(
+            "the board was in {} (removed; --keep keeps it)",
+            o.dir.display()
+        )?;
+    } else {
+        say!("the board is kept in {}", o.dir.display())?;
+    }
+    Ok(())
 }

@@ -26,7 +26,15 @@ use urne_ceremony::{
     TrusteeSetup, state_file,
 };
 use urne_client::BoardClient;
+use urne_credential::registry::{
+    Position, SignedSnapshot, Snapshot, SnapshotAssembler, SnapshotPart,
+};
+use urne_credential::wallet::{MAX_FILE_LEN, Wallet};
 use urne_credential::{BallotSignature, Credential, CredentialList, ListedCredential};
+use urne_election::anonymous::{
+    AnonymousAudit, AnonymousCast, AnonymousSignature, Eligibility, credential_of_tag, sign_ballot,
+    tag_for,
+};
 use urne_election::{
     AuditRecord, CastBallot, CloseRound, Decoded, ElectionState, ManifestRecord, Phase, Replay,
     Sealed, decode, kinds, round,
@@ -87,7 +95,16 @@ pub enum ElectionCommand {
         #[arg(long)]
         round: Option<u8>,
     },
-    /// Open voting (the credential list must be complete on the board).
+    /// Post the registry snapshot of an anonymous election (a file cosigned by its
+    /// registrars, spec/31 §31.7) as `election.snapshot` and its parts.
+    Snapshot {
+        #[command(flatten)]
+        authority: AuthorityArgs,
+        /// The cosigned snapshot file (`urne registry snapshot`, then `urne registry cosign`).
+        #[arg(long)]
+        snapshot: PathBuf,
+    },
+    /// Open voting (the credential list or the snapshot must be complete on the board).
     Open {
         #[command(flatten)]
         authority: AuthorityArgs,
@@ -156,23 +173,29 @@ pub struct VoteArgs {
     /// The election's context id.
     #[arg(long, required_unless_present_any = ["cast", "audit"])]
     election: Option<String>,
-    /// The voter's credential file (from the registrar).
-    #[arg(long, required_unless_present_any = ["cast", "audit"])]
+    /// The voter's credential file (from the registrar), in a pseudonymous election.
+    #[arg(long, required_unless_present_any = ["cast", "audit", "wallet"], conflicts_with = "wallet")]
     credential: Option<PathBuf>,
+    /// The voter's wallet file (`urne wallet new`), in an anonymous election.
+    #[arg(long, requires = "passphrase_file")]
+    wallet: Option<PathBuf>,
+    /// A file whose first line is the wallet's passphrase.
+    #[arg(long, requires = "wallet")]
+    passphrase_file: Option<PathBuf>,
     /// The choice in each contest, in order: option numbers as `urne election show`
     /// prints them (`2`, `1,3`), `blank`, or points for a cumulative contest (`1=2,3=1`).
     #[arg(long = "pick", required_unless_present_any = ["cast", "audit"])]
     picks: Vec<String>,
     /// Where the encrypted ballot waits, with its openings, until it is cast or
-    /// audited (default: the credential file's name ending in `.pending`).
+    /// audited (default: the credential or wallet file's name ending in `.pending`).
     #[arg(long)]
     pending: Option<PathBuf>,
     /// Cast the pending ballot in this file.
-    #[arg(long, conflicts_with_all = ["audit", "election", "credential", "picks", "pending"])]
+    #[arg(long, conflicts_with_all = ["audit", "election", "credential", "wallet", "picks", "pending"])]
     cast: Option<PathBuf>,
     /// Audit the pending ballot in this file instead (Benaloh): it is posted opened,
     /// never counted; check it with `urne audit`, then vote again.
-    #[arg(long, conflicts_with_all = ["election", "credential", "picks", "pending"])]
+    #[arg(long, conflicts_with_all = ["election", "credential", "wallet", "picks", "pending"])]
     audit: Option<PathBuf>,
 }
 
@@ -189,19 +212,38 @@ enum Decision {
 struct PendingBallot {
     election: ContextId,
     ballot: Ballot,
-    signature: BallotSignature,
+    signature: PendingSignature,
     opening: AuditedBallot,
 }
 
+/// What signs a pending ballot: a credential's Schnorr signature (pseudonymous), or a
+/// wallet's ring signature over a bucket of the snapshot (anonymous).
+enum PendingSignature {
+    Credential(BallotSignature),
+    Ring(AnonymousSignature),
+}
+
 const PENDING_HEADER: &str = "urne pending ballot v1";
+/// The pending file of an anonymous election's ballot: a `bucket` line, and the
+/// signature is the Triptych signature's bytes.
+const PENDING_ANONYMOUS_HEADER: &str = "urne pending anonymous ballot v1";
 
 impl PendingBallot {
     fn to_text(&self) -> Zeroizing<String> {
+        let (header, signature) = match &self.signature {
+            PendingSignature::Credential(s) => (
+                PENDING_HEADER,
+                format!("signature {}", hex::encode(s.to_bytes())),
+            ),
+            PendingSignature::Ring(s) => (
+                PENDING_ANONYMOUS_HEADER,
+                format!("bucket {}\nsignature {}", s.bucket, hex::encode(&s.bytes)),
+            ),
+        };
         Zeroizing::new(format!(
-            "{PENDING_HEADER}\nelection {}\nballot {}\nsignature {}\nopening {}\n",
+            "{header}\nelection {}\nballot {}\n{signature}\nopening {}\n",
             self.election.to_hex(),
             hex::encode(self.ballot.to_bytes()),
-            hex::encode(self.signature.to_bytes()),
             hex::encode(Zeroizing::new(self.opening.to_bytes()).as_slice()),
         ))
     }
@@ -209,28 +251,49 @@ impl PendingBallot {
     fn parse(text: &str, path: &Path) -> Result<Self, Failure> {
         let bad = |what: &str| fail(format!("{}: not a pending ballot: {what}", path.display()));
         let mut lines = text.lines();
-        if lines.next() != Some(PENDING_HEADER) {
-            return Err(bad(&format!("the first line must be `{PENDING_HEADER}`")));
-        }
-        let mut field = |name: &str| -> Result<Zeroizing<Vec<u8>>, Failure> {
-            let line = lines.next().unwrap_or_default();
-            let value = line
+        let anonymous = match lines.next() {
+            Some(PENDING_HEADER) => false,
+            Some(PENDING_ANONYMOUS_HEADER) => true,
+            _ => {
+                return Err(bad(&format!(
+                    "the first line must be `{PENDING_HEADER}` or `{PENDING_ANONYMOUS_HEADER}`"
+                )));
+            }
+        };
+        let mut line = |name: &str| -> Result<&str, Failure> {
+            lines
+                .next()
+                .unwrap_or_default()
                 .strip_prefix(name)
                 .and_then(|v| v.strip_prefix(' '))
-                .ok_or_else(|| bad(&format!("expected the `{name}` line")))?;
+                .ok_or_else(|| bad(&format!("expected the `{name}` line")))
+        };
+        let unhex = |name: &str, value: &str| -> Result<Zeroizing<Vec<u8>>, Failure> {
             hex::decode(value)
                 .map(Zeroizing::new)
                 .map_err(|e| bad(&format!("`{name}`: {e}")))
         };
-        let election: [u8; 32] = field("election")?
+        let election: [u8; 32] = unhex("election", line("election")?)?
             .as_slice()
             .try_into()
             .map_err(|_| bad("`election`: not 32 bytes"))?;
-        let ballot =
-            Ballot::decode(&field("ballot")?).map_err(|e| bad(&format!("`ballot`: {e}")))?;
-        let signature = BallotSignature::decode(&field("signature")?)
-            .map_err(|e| bad(&format!("`signature`: {e}")))?;
-        let opening = AuditedBallot::decode(&field("opening")?)
+        let ballot = Ballot::decode(&unhex("ballot", line("ballot")?)?)
+            .map_err(|e| bad(&format!("`ballot`: {e}")))?;
+        let signature = if anonymous {
+            let bucket = line("bucket")?
+                .parse::<u32>()
+                .map_err(|e| bad(&format!("`bucket`: {e}")))?;
+            PendingSignature::Ring(AnonymousSignature {
+                bucket,
+                bytes: unhex("signature", line("signature")?)?.to_vec(),
+            })
+        } else {
+            PendingSignature::Credential(
+                BallotSignature::decode(&unhex("signature", line("signature")?)?)
+                    .map_err(|e| bad(&format!("`signature`: {e}")))?,
+            )
+        };
+        let opening = AuditedBallot::decode(&unhex("opening", line("opening")?)?)
             .map_err(|e| bad(&format!("`opening`: {e}")))?;
         Ok(Self {
             election: ContextId(election),
@@ -366,6 +429,41 @@ impl Follower {
     fn post(&self, kind: Kind, body: &[u8], key: &SigningKey) -> Result<u64, Failure> {
         post(&self.client, self.id, kind, body, key)
     }
+
+    /// The election's eligibility: None for a pseudonymous election.
+    fn eligibility(&self) -> Result<Option<Eligibility>, Failure> {
+        Ok(self
+            .decoded(kinds::ELECTION_MANIFEST)?
+            .into_iter()
+            .find_map(|d| match d {
+                Decoded::Manifest(record) => Some(record.eligibility),
+                _ => None,
+            })
+            .flatten())
+    }
+
+    /// The snapshot of an anonymous election, assembled from its records on the log
+    /// (which the fold has already checked as the board did).
+    fn snapshot(&self) -> Result<Snapshot, Failure> {
+        let mut records = self.records.iter();
+        let (index, signed) = records
+            .by_ref()
+            .find(|(_, r)| r.kind() == kinds::ELECTION_SNAPSHOT)
+            .map(|(index, r)| (*index, SignedSnapshot::decode(r.body())))
+            .ok_or_else(|| fail("the election has no registry snapshot on the board yet"))?;
+        let signed = signed.map_err(|e| fail(format!("record {index}: {e}")))?;
+        let mut assembler = SnapshotAssembler::new(signed);
+        for (index, record) in records.filter(|(_, r)| r.kind() == kinds::ELECTION_SNAPSHOT_PART) {
+            let part = SnapshotPart::decode(record.body())
+                .map_err(|e| fail(format!("record {index}: {e}")))?;
+            assembler
+                .push(&part)
+                .map_err(|e| fail(format!("record {index}: {e}")))?;
+        }
+        assembler
+            .finish()
+            .map_err(|e| fail(format!("the election's snapshot: {e}")))
+    }
 }
 
 fn post(
@@ -405,6 +503,77 @@ struct ManifestFile {
     title: String,
     #[serde(rename = "contest")]
     contests: Vec<ContestFile>,
+    /// Absent: a pseudonymous election (a credential list); present: where its voters'
+    /// wallet keys come from (spec/25 §25.2).
+    eligibility: Option<EligibilityFile>,
+}
+
+/// The `[eligibility]` section of an anonymous election's manifest file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct EligibilityFile {
+    mode: String,
+    registry: String,
+    registrar_threshold: u8,
+    registrars: Vec<String>,
+    min_bucket_bits: u8,
+    min_registered_keys: u32,
+    #[serde(default = "first_snapshot")]
+    min_snapshot: u32,
+}
+
+fn first_snapshot() -> u32 {
+    1
+}
+
+impl EligibilityFile {
+    fn read(self, where_: &std::path::Display<'_>) -> Result<Eligibility, Failure> {
+        let bad =
+            |field: &str, why: String| fail(format!("{where_}: [eligibility] {field}: {why}"));
+        if self.mode != "anonymous" {
+            return Err(bad(
+                "mode",
+                format!(
+                    "{:?} is not \"anonymous\" (a pseudonymous election has no [eligibility])",
+                    self.mode
+                ),
+            ));
+        }
+        let registry = urne_crypto::encoding::from_hex(&self.registry)
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+            .ok_or_else(|| bad("registry", "not 64 hex digits".into()))?;
+        let keys = self
+            .registrars
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                urne_crypto::encoding::from_hex(k)
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+                    .and_then(|b| ed25519_dalek::VerifyingKey::from_bytes(&b).ok())
+                    .ok_or_else(|| {
+                        bad(
+                            &format!("registrars[{i}]"),
+                            "not an Ed25519 public key (64 hex digits)".into(),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let registrars = urne_credential::registry::Registrars::new(self.registrar_threshold, keys)
+            .map_err(|e| bad("registrars", e.to_string()))?;
+        let eligibility = Eligibility {
+            min_bucket_bits: self.min_bucket_bits,
+            min_real_keys: self.min_registered_keys,
+            min_snapshot: self.min_snapshot,
+            registry,
+            registrars,
+        };
+        eligibility
+            .check()
+            .map_err(|e| fail(format!("{where_}: [eligibility]: {e}")))?;
+        Ok(eligibility)
+    }
 }
 
 #[derive(Deserialize)]
@@ -429,10 +598,17 @@ struct ContestFile {
 }
 
 /// Reads a manifest file (spec/25 §25.2).
-pub fn read_manifest(path: &Path) -> Result<Manifest, Failure> {
+#[cfg(test)]
+fn read_manifest(path: &Path) -> Result<Manifest, Failure> {
+    read_manifest_record(path).map(|r| r.manifest)
+}
+
+/// Reads a manifest file and its eligibility section (spec/25 §25.2).
+pub fn read_manifest_record(path: &Path) -> Result<ManifestRecord, Failure> {
     let where_ = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| fail(format!("{where_}: {e}")))?;
     let file: ManifestFile = toml::from_str(&text).map_err(|e| fail(format!("{where_}: {e}")))?;
+    let eligibility = file.eligibility.map(|e| e.read(&where_)).transpose()?;
     let mut contests = Vec::with_capacity(file.contests.len());
     for (i, c) in file.contests.into_iter().enumerate() {
         let need = |v: Option<u32>, name: &str| {
@@ -491,7 +667,12 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, Failure> {
             options: c.options,
         });
     }
-    Manifest::new(file.title, contests).map_err(|e| fail(format!("{where_}: {e}")))
+    let manifest =
+        Manifest::new(file.title, contests).map_err(|e| fail(format!("{where_}: {e}")))?;
+    Ok(ManifestRecord {
+        manifest,
+        eligibility,
+    })
 }
 
 // ---- election ----
@@ -500,11 +681,7 @@ pub fn election(board: &BoardArgs, command: ElectionCommand) -> Result<(), Failu
     match command {
         ElectionCommand::Create { key, manifest } => {
             let key = authority_key(&key)?;
-            let manifest = read_manifest(&manifest)?;
-            let record = ManifestRecord {
-                manifest,
-                eligibility: None,
-            };
+            let record = read_manifest_record(&manifest)?;
             let mut nonce = [0u8; 16];
             rand::fill(&mut nonce);
             let name: String = record.manifest.title().chars().take(200).collect();
@@ -527,6 +704,17 @@ pub fn election(board: &BoardArgs, command: ElectionCommand) -> Result<(), Failu
                 &key,
             )?;
             say!("election: {}", id.to_hex())?;
+            if let Some(eligibility) = &record.eligibility {
+                say!(
+                    "eligibility: anonymous, the wallet keys of registry {}'s snapshot (number {} or later, cosigned by {} of {} registrars, buckets of 2^{} keys or more, {} registered keys or more in each)",
+                    hex::encode(eligibility.registry),
+                    eligibility.min_snapshot,
+                    eligibility.registrars.threshold,
+                    eligibility.registrars.keys.len(),
+                    eligibility.min_bucket_bits,
+                    eligibility.min_real_keys
+                )?;
+            }
             Ok(())
         }
         ElectionCommand::Show { election } => {
@@ -584,6 +772,10 @@ pub fn election(board: &BoardArgs, command: ElectionCommand) -> Result<(), Failu
             say!("ceremony round {current} closed (entry {index})")?;
             Ok(())
         }
+        ElectionCommand::Snapshot {
+            authority,
+            snapshot,
+        } => post_snapshot(board, authority, &snapshot),
         ElectionCommand::Open { authority } => {
             let key = authority_key(&authority.key)?;
             let follower = Follower::new(board, election_id(&authority.election)?)?;
@@ -597,6 +789,76 @@ pub fn election(board: &BoardArgs, command: ElectionCommand) -> Result<(), Failu
             move_to(&follower, &key, Phase::Tallying)
         }
     }
+}
+
+/// `election snapshot`: posts the cosigned snapshot file as `election.snapshot` and its
+/// parts (spec/25 §25.3). Checked here first, for a clear message: an anonymous election,
+/// the registry it names, and enough cosignatures of its registrars (the board checks all
+/// of spec/23 again). A run stopped part-way resumes: what is on the board must be the
+/// file's first records, and only the rest is posted.
+fn post_snapshot(board: &BoardArgs, authority: AuthorityArgs, path: &Path) -> Result<(), Failure> {
+    let key = authority_key(&authority.key)?;
+    let (signed, parts) = crate::anonymous::read_snapshot_file(path)?;
+    let mut follower = Follower::new(board, election_id(&authority.election)?)?;
+    let eligibility = follower.eligibility()?.ok_or_else(|| {
+        fail("this election is pseudonymous: its voters come from `urne registrar issue`, not from a registry snapshot")
+    })?;
+    let where_ = path.display();
+    if signed.header.registry != eligibility.registry {
+        return Err(fail(format!(
+            "{where_}: a snapshot of registry {}, the election takes registry {}",
+            hex::encode(signed.header.registry),
+            hex::encode(eligibility.registry)
+        )));
+    }
+    signed.verify(&eligibility.registrars).map_err(|e| {
+        fail(format!(
+            "{where_}: not vouched for by the election's registrars: {e}"
+        ))
+    })?;
+    if follower.state()?.phase() == Phase::Ceremony {
+        move_to(&follower, &key, Phase::Registration)?;
+        follower.sync()?;
+    }
+    let mut bodies = vec![(kinds::ELECTION_SNAPSHOT, signed.to_bytes())];
+    bodies.extend(
+        parts
+            .iter()
+            .map(|p| (kinds::ELECTION_SNAPSHOT_PART, p.to_bytes())),
+    );
+    let posted: Vec<&[u8]> = follower
+        .records
+        .iter()
+        .filter(|(_, r)| {
+            r.kind() == kinds::ELECTION_SNAPSHOT || r.kind() == kinds::ELECTION_SNAPSHOT_PART
+        })
+        .map(|(_, r)| r.body())
+        .collect();
+    if posted.len() > bodies.len()
+        || posted
+            .iter()
+            .zip(&bodies)
+            .any(|(on_board, (_, body))| *on_board != body.as_slice())
+    {
+        return Err(fail(format!(
+            "the board holds another snapshot for this election than {where_}"
+        )));
+    }
+    let already = posted.len();
+    for (kind, body) in bodies.iter().skip(already) {
+        follower.post(*kind, body, &key)?;
+    }
+    let header = &signed.header;
+    say!(
+        "snapshot {} posted ({} of {} records were already on the board): {} keys in {} buckets of {}",
+        hex::encode(header.id()),
+        already,
+        bodies.len(),
+        header.total,
+        header.bucket_count(),
+        header.bucket_size()
+    )?;
+    Ok(())
 }
 
 fn show(follower: &Follower) -> Result<(), Failure> {
@@ -633,6 +895,25 @@ fn show(follower: &Follower) -> Result<(), Failure> {
     }
     if let Some(list) = state.credential_list() {
         say!("credentials: {}", list.entries().len())?;
+    }
+    if let Some(eligibility) = follower.eligibility()? {
+        say!(
+            "eligibility: anonymous, registry {} ({} of {} registrars)",
+            hex::encode(eligibility.registry),
+            eligibility.registrars.threshold,
+            eligibility.registrars.keys.len()
+        )?;
+        if let Ok(snapshot) = follower.snapshot() {
+            let header = snapshot.header();
+            say!(
+                "snapshot: {} (number {}): {} keys in {} buckets of {}",
+                hex::encode(snapshot.id()),
+                header.number,
+                header.total,
+                header.bucket_count(),
+                header.bucket_size()
+            )?;
+        }
     }
     let (cast, audited) = state.ballot_counts();
     say!("ballots: {cast} cast, {audited} audited")?;
@@ -728,6 +1009,11 @@ pub fn registrar(board: &BoardArgs, command: RegistrarCommand) -> Result<(), Fai
     let key = authority_key(&authority.key)?;
     let voters = parse_voters(&voters)?;
     let mut follower = Follower::new(board, election_id(&authority.election)?)?;
+    if follower.eligibility()?.is_some() {
+        return Err(fail(
+            "this election is anonymous: its voters are the wallet keys of its registry snapshot (`urne election snapshot`), not credentials",
+        ));
+    }
     // The files are written before anything is posted; a run stopped or refused half-way
     // is resumed from them: an existing file is read, never drawn again or overwritten.
     let resuming = out.is_dir();
@@ -1060,6 +1346,17 @@ fn selection(contest: &Contest, number: usize, pick: &str) -> Result<ContestSele
     Ok(ContestSelection::values(values))
 }
 
+/// Who signs a ballot: a credential from the registrar (pseudonymous election), or a
+/// wallet whose key is in the election's snapshot (anonymous election).
+enum Voter {
+    Credential(Credential),
+    Wallet {
+        wallet: Box<Wallet>,
+        snapshot: Box<Snapshot>,
+        position: Position,
+    },
+}
+
 pub fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
     if let Some(path) = &args.cast {
         return decide(board, path, Decision::Cast);
@@ -1067,27 +1364,61 @@ pub fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
     if let Some(path) = &args.audit {
         return decide(board, path, Decision::Audit);
     }
-    let (Some(election_text), Some(credential_path)) = (&args.election, &args.credential) else {
+    let Some(election_text) = &args.election else {
         return Err(fail(
-            "give --election, --credential and --pick to make a ballot, or --cast/--audit with a pending ballot",
+            "give --election, --credential (or --wallet) and --pick to make a ballot, or --cast/--audit with a pending ballot",
         ));
     };
-    let text = Zeroizing::new(
-        std::fs::read_to_string(credential_path)
-            .map_err(|e| fail(format!("{}: {e}", credential_path.display())))?,
-    );
-    let credential = Credential::parse(text.trim())
-        .map_err(|e| fail(format!("{}: {e}", credential_path.display())))?;
     let follower = Follower::new(board, election_id(election_text)?)?;
     let state = follower.state()?;
     let sealed = voting(state)?;
     let election = sealed.election();
-    let public = credential.public();
-    if sealed.credentials().weight_of(&public).is_none() {
-        return Err(fail(
-            "this credential is not on the election's credential list (another election's?)",
-        ));
-    }
+    let eligibility = follower.eligibility()?;
+    let (voter, signer_path) = match (&args.credential, &args.wallet, &eligibility) {
+        (Some(path), None, None) => {
+            let text = Zeroizing::new(
+                std::fs::read_to_string(path)
+                    .map_err(|e| fail(format!("{}: {e}", path.display())))?,
+            );
+            let credential = Credential::parse(text.trim())
+                .map_err(|e| fail(format!("{}: {e}", path.display())))?;
+            if sealed
+                .credentials()
+                .weight_of(&credential.public())
+                .is_none()
+            {
+                return Err(fail(
+                    "this credential is not on the election's credential list (another election's?)",
+                ));
+            }
+            (Voter::Credential(credential), path)
+        }
+        (None, Some(path), Some(eligibility)) => {
+            let passphrase_file = args
+                .passphrase_file
+                .as_deref()
+                .ok_or_else(|| fail("--wallet needs --passphrase-file"))?;
+            (
+                wallet_voter(&follower, eligibility, path, passphrase_file)?,
+                path,
+            )
+        }
+        (Some(_), _, Some(_)) => {
+            return Err(fail(
+                "this election is anonymous: its voters are the wallet keys of a registry snapshot; vote with --wallet and --passphrase-file",
+            ));
+        }
+        (_, Some(_), None) => {
+            return Err(fail(
+                "this election is pseudonymous: vote with the --credential its registrar sent you",
+            ));
+        }
+        _ => {
+            return Err(fail(
+                "give --credential (pseudonymous election) or --wallet (anonymous election)",
+            ));
+        }
+    };
     let contests = election.manifest().contests();
     if args.picks.len() != contests.len() {
         return Err(fail(format!(
@@ -1103,18 +1434,41 @@ pub fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
         .map(|(i, (c, p))| selection(c, i + 1, p))
         .collect::<Result<Vec<_>, _>>()?;
     let mut rng = rand::rng();
-    let (ballot, secrets) = Ballot::encrypt(
-        election,
-        &CredentialKey(public.to_bytes()),
-        &selections,
-        &mut rng,
-    )
-    .map_err(|e| fail(format!("the ballot: {e}")))?;
+    // The ballot's credential field: the credential's public key, or the wallet's tag in
+    // this election (which every ballot proof binds, so it is needed before encrypting).
+    let credential_key = match &voter {
+        Voter::Credential(c) => CredentialKey(c.public().to_bytes()),
+        Voter::Wallet {
+            wallet, snapshot, ..
+        } => credential_of_tag(&tag_for(wallet.secret(), &snapshot.id(), &follower.id.0)),
+    };
+    let (ballot, secrets) = Ballot::encrypt(election, &credential_key, &selections, &mut rng)
+        .map_err(|e| fail(format!("the ballot: {e}")))?;
     let code = TrackingCode::of(&ballot);
     // The signature covers the tracking code, which commits to no choice: the same one
     // serves a cast and an audit, so making it now tells the device nothing.
-    let signature = BallotSignature::sign(&credential, election.context(), &code.0, &mut rng)
-        .map_err(|e| fail(format!("signing the ballot: {e}")))?;
+    let signature = match &voter {
+        Voter::Credential(credential) => PendingSignature::Credential(
+            BallotSignature::sign(credential, election.context(), &code.0, &mut rng)
+                .map_err(|e| fail(format!("signing the ballot: {e}")))?,
+        ),
+        Voter::Wallet {
+            wallet,
+            snapshot,
+            position,
+        } => {
+            let signature = sign_ballot(
+                &mut rng,
+                wallet.secret(),
+                snapshot,
+                *position,
+                &follower.id.0,
+                &code,
+            )
+            .map_err(|e| fail(format!("signing the ballot: {e}")))?;
+            PendingSignature::Ring(AnonymousSignature::new(position.bucket, &signature))
+        }
+    };
     let opening = secrets.audit(&ballot);
     let pending = PendingBallot {
         election: follower.id,
@@ -1125,7 +1479,7 @@ pub fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
     let path = args
         .pending
         .clone()
-        .unwrap_or_else(|| credential_path.with_extension("pending"));
+        .unwrap_or_else(|| signer_path.with_extension("pending"));
     urne_fsutil::write_new(&path, pending.to_text().as_bytes(), 0o600).map_err(|e| {
         fail(format!(
             "{}: {e} (a pending ballot already there? cast or audit it first, or remove it)",
@@ -1158,6 +1512,82 @@ pub fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Opens the wallet and finds its key in the election's snapshot: the wallet must be
+/// enrolled in the registry the election names, with the same registrars, and the
+/// snapshot must not be older than one it has seen (spec/30 §30.5).
+fn wallet_voter(
+    follower: &Follower,
+    eligibility: &Eligibility,
+    path: &Path,
+    passphrase_file: &Path,
+) -> Result<Voter, Failure> {
+    let passphrase = read_passphrase(passphrase_file)?;
+    let size = std::fs::metadata(path)
+        .map_err(|e| fail(format!("{}: {e}", path.display())))?
+        .len();
+    // Refused before it is read: a wallet file has a bounded length.
+    if size > MAX_FILE_LEN as u64 {
+        return Err(fail(format!(
+            "{}: not a urne wallet file ({size} bytes)",
+            path.display()
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
+    let mut wallet = Wallet::open(&bytes, passphrase.as_bytes())
+        .map_err(|e| fail(format!("{}: {e}", path.display())))?;
+    let enrolment = wallet.enrolment().ok_or_else(|| {
+        fail("this wallet records no registry: enrol it first (`urne wallet enrol`)")
+    })?;
+    if enrolment.registry != eligibility.registry {
+        return Err(fail(format!(
+            "the election takes registry {}, this wallet was enrolled in registry {}: refusing to vote",
+            hex::encode(eligibility.registry),
+            hex::encode(enrolment.registry)
+        )));
+    }
+    if enrolment.registrars != eligibility.registrars {
+        return Err(fail(
+            "the election names other registrars than this wallet's registry has: refusing to vote",
+        ));
+    }
+    let snapshot = follower.snapshot()?;
+    let position = snapshot.position(&wallet.public_key()).ok_or_else(|| {
+        fail(format!(
+            "this wallet's key is not in the election's registry snapshot (number {}, {} keys): it cannot vote in this election",
+            snapshot.header().number,
+            snapshot.header().total
+        ))
+    })?;
+    let newer = wallet
+        .see_snapshot(snapshot.header().number)
+        .map_err(|e| fail(format!("{e}: refusing to vote")))?;
+    if newer {
+        // Recorded before the ballot is made: a wallet never goes back to an older
+        // snapshot (one a registrar replaced a lost key in).
+        let sealed = wallet
+            .seal(
+                passphrase.as_bytes(),
+                urne_credential::wallet::KdfParams::RECOMMENDED,
+                &mut rand::rng(),
+            )
+            .map_err(|e| fail(format!("{}: {e}", path.display())))?;
+        urne_fsutil::replace(path, &sealed, 0o600)
+            .map_err(|e| fail(format!("{}: {e}", path.display())))?;
+    }
+    say!(
+        "ring: bucket {} of {}, {} keys of which {} registered",
+        position.bucket,
+        snapshot.header().bucket_count(),
+        snapshot.header().bucket_size(),
+        snapshot.real_keys(position.bucket).unwrap_or(0)
+    )?;
+    Ok(Voter::Wallet {
+        wallet: Box::new(wallet),
+        snapshot: Box::new(snapshot),
+        position,
+    })
+}
+
 /// The election's sealed parameters, while it accepts ballots.
 fn voting(state: &ElectionState) -> Result<&Arc<Sealed>, Failure> {
     let sealed = state.sealed().ok_or_else(|| {
@@ -1182,6 +1612,7 @@ fn decide(board: &BoardArgs, path: &Path, decision: Decision) -> Result<(), Fail
         std::fs::read_to_string(path).map_err(|e| fail(format!("{}: {e}", path.display())))?,
     );
     let pending = PendingBallot::parse(&text, path)?;
+    let anonymous_pending = matches!(pending.signature, PendingSignature::Ring(_));
     let follower = Follower::new(board, pending.election)?;
     let state = follower.state()?;
     let sealed = voting(state)?;
@@ -1195,8 +1626,15 @@ fn decide(board: &BoardArgs, path: &Path, decision: Decision) -> Result<(), Fail
         Decision::Audit => {
             check_audit(election, &pending.ballot, &pending.opening)
                 .map_err(|e| fail(format!("this device's own ballot fails its audit: {e}")))?;
-            let record = AuditRecord::new(pending.ballot, pending.signature, pending.opening);
-            let index = follower.post(kinds::BALLOT_AUDIT, &record.to_body(), &device)?;
+            let body = match pending.signature {
+                PendingSignature::Credential(s) => {
+                    AuditRecord::new(pending.ballot, s, pending.opening).to_body()
+                }
+                PendingSignature::Ring(s) => {
+                    AnonymousAudit::new(pending.ballot, s, pending.opening).to_body()
+                }
+            };
+            let index = follower.post(kinds::BALLOT_AUDIT, &body, &device)?;
             remove_pending(path)?;
             say!("tracking code: {}", code.short())?;
             say!(
@@ -1206,8 +1644,11 @@ fn decide(board: &BoardArgs, path: &Path, decision: Decision) -> Result<(), Fail
             )?;
         }
         Decision::Cast => {
-            let cast = CastBallot::new(pending.ballot, pending.signature);
-            let record = Record::sign(follower.id, kinds::BALLOT_CAST, &cast.to_body(), &device)
+            let body = match pending.signature {
+                PendingSignature::Credential(s) => CastBallot::new(pending.ballot, s).to_body(),
+                PendingSignature::Ring(s) => AnonymousCast::new(pending.ballot, s).to_body(),
+            };
+            let record = Record::sign(follower.id, kinds::BALLOT_CAST, &body, &device)
                 .map_err(|e| fail(format!("ballot.cast: {e}")))?;
             let index = follower
                 .client
@@ -1218,7 +1659,14 @@ fn decide(board: &BoardArgs, path: &Path, decision: Decision) -> Result<(), Fail
                 })?
                 .index;
             say!("tracking code: {}", code.short())?;
-            say!("cast (entry {index}); a later ballot with this credential replaces it")?;
+            say!(
+                "cast (entry {index}); a later ballot with this {} replaces it",
+                if anonymous_pending {
+                    "wallet"
+                } else {
+                    "credential"
+                }
+            )?;
             // The receipt is written before the pending file goes, so a voter never
             // holds neither; the file goes even if the receipt fails, since a cast
             // ballot's openings must not outlive the vote.
@@ -1247,6 +1695,7 @@ fn write_receipt(
     let signed =
         client.checkpoint_covering(&verifier, &[], 0, &hash, index, Duration::from_secs(30))?;
     let proof = client.inclusion_proof(&hash, signed.checkpoint.size())?;
+    let anonymous = record.body().first() == Some(&urne_election::anonymous::ANONYMOUS_VERSION);
     let receipt = urne_verify::VoterReceipt {
         election,
         tracking_code: code,
@@ -1255,9 +1704,26 @@ fn write_receipt(
         inclusion: proof.proof,
         checkpoint: signed.text,
     };
-    receipt
-        .check(&verifier, &[], 0)
-        .map_err(|e| fail(format!("the board's proof of the ballot fails: {e}")))?;
+    match receipt.check(&verifier, &[], 0) {
+        Ok(_) => {}
+        // urne-verify's receipt reader may not read a version-2 cast yet: the ballot's
+        // inclusion under the board's signed checkpoint is checked here instead, and
+        // the voter told what was not.
+        Err(e) if anonymous => {
+            urne_log::verify_inclusion(
+                &hash,
+                index,
+                signed.checkpoint.size(),
+                &receipt.inclusion,
+                signed.checkpoint.root(),
+            )
+            .map_err(|e| fail(format!("the board's proof of the ballot fails: {e}")))?;
+            say!(
+                "the ballot's inclusion in the board's signed log is checked; the receipt reader of this build could not read it ({e}), so `urne receipt check` may not either"
+            )?;
+        }
+        Err(e) => return Err(fail(format!("the board's proof of the ballot fails: {e}"))),
+    }
     let mut name = pending.as_os_str().to_owned();
     name.push(".receipt");
     let out = PathBuf::from(name);
@@ -1291,24 +1757,29 @@ pub fn audit(board: &BoardArgs, election: &str, tracking_code: &str) -> Result<(
         code.matches_short(tracking_code) || code.to_hex() == tracking_code.trim()
     };
     for decoded in follower.decoded(kinds::BALLOT_AUDIT)? {
-        let Decoded::Audit(record) = decoded else {
-            continue;
+        // A pseudonymous audit or an anonymous one (spec/23 §23.12): the same opening.
+        let (code, ballot, opening) = match &decoded {
+            Decoded::Audit(record) => (record.tracking_code(), &record.ballot, &record.opening),
+            Decoded::AnonymousAudit(record) => {
+                (record.tracking_code(), &record.ballot, &record.opening)
+            }
+            _ => continue,
         };
-        if !wanted(&record.tracking_code()) {
+        if !wanted(&code) {
             continue;
         }
-        check_audit(sealed.election(), &record.ballot, &record.opening)
+        check_audit(sealed.election(), ballot, opening)
             .map_err(|e| fail(format!("AUDIT FAILED: {e}")))?;
         say!(
             "audit passed: ballot {} encrypts exactly these choices",
-            record.tracking_code().short()
+            code.short()
         )?;
         for (contest, selection) in sealed
             .election()
             .manifest()
             .contests()
             .iter()
-            .zip(record.opening.selections())
+            .zip(opening.selections())
         {
             let shown = if selection.is_blank() {
                 "blank vote".to_owned()
@@ -1336,7 +1807,11 @@ pub fn audit(board: &BoardArgs, election: &str, tracking_code: &str) -> Result<(
     if follower
         .decoded(kinds::BALLOT_CAST)?
         .iter()
-        .any(|d| matches!(d, Decoded::Cast(c) if wanted(&c.tracking_code())))
+        .any(|d| match d {
+            Decoded::Cast(c) => wanted(&c.tracking_code()),
+            Decoded::AnonymousCast(c) => wanted(&c.tracking_code()),
+            _ => false,
+        })
     {
         return Err(fail(
             "that ballot was cast, not audited: a cast ballot's choices stay secret",
@@ -1628,6 +2103,90 @@ costs = [300000, 450000, 120000, 800000]
                 ..
             }
         ));
+    }
+
+    fn anonymous(section: &str) -> String {
+        format!("{MANIFEST}\n[eligibility]\n{section}")
+    }
+
+    const ELIGIBILITY: &str = r#"mode = "anonymous"
+registry = "a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7"
+registrar-threshold = 1
+registrars = ["d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"]
+min-bucket-bits = 4
+min-registered-keys = 8
+"#;
+
+    #[test]
+    fn an_eligibility_section_makes_the_election_anonymous() {
+        let record = read_manifest_record(&file("anon.toml", &anonymous(ELIGIBILITY))).unwrap();
+        let e = record.eligibility.unwrap();
+        assert_eq!(e.registry, [0xa7; 32]);
+        assert_eq!(
+            (e.min_bucket_bits, e.min_real_keys, e.min_snapshot),
+            (4, 8, 1)
+        );
+        assert_eq!(e.registrars.threshold, 1);
+        assert_eq!(e.registrars.keys.len(), 1);
+        assert!(
+            read_manifest_record(&file("pseudo.toml", MANIFEST))
+                .unwrap()
+                .eligibility
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn eligibility_errors_name_the_file_and_the_field() {
+        for (name, from, to, expected) in [
+            (
+                "mode.toml",
+                "\"anonymous\"",
+                "\"pseudonymous\"",
+                "[eligibility] mode",
+            ),
+            (
+                "registry.toml",
+                "registry = \"a7a7",
+                "registry = \"zza7",
+                "[eligibility] registry",
+            ),
+            (
+                "registrar.toml",
+                "[\"d75a",
+                "[\"zz5a",
+                "[eligibility] registrars[0]",
+            ),
+            (
+                "threshold.toml",
+                "registrar-threshold = 1",
+                "registrar-threshold = 2",
+                "[eligibility] registrars",
+            ),
+            (
+                "floor.toml",
+                "min-registered-keys = 8",
+                "min-registered-keys = 17",
+                "min_real_keys",
+            ),
+            (
+                "bits.toml",
+                "min-bucket-bits = 4",
+                "min-bucket-bits = 17",
+                "min_bucket_bits",
+            ),
+            (
+                "typo.toml",
+                "min-bucket-bits",
+                "min-buckets-bits",
+                "min-buckets-bits",
+            ),
+        ] {
+            let text = anonymous(&ELIGIBILITY.replace(from, to));
+            let err = message(read_manifest_record(&file(name, &text)));
+            assert!(err.contains(expected), "{name}: {err}");
+            assert!(err.contains(name), "{name}: {err}");
+        }
     }
 
     #[test]

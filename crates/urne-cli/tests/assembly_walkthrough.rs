@@ -244,6 +244,62 @@ fn a_sitting_with_the_assembly_commands_against_a_running_board() {
         "--secret",
         &"ee".repeat(32),
     ]);
+    // Members register wallet keys for it, each drawn on their own device; a key for a
+    // roll call is refused, and the snapshot waits for the close.
+    std::fs::write(dir.join("pass"), "a member's passphrase\n").unwrap();
+    let register = |m: u32, division: &str| {
+        walk.run(&[
+            "assembly",
+            "register-key",
+            s[0],
+            s[1],
+            "--key",
+            &format!("m{m}.key"),
+            "--division",
+            division,
+            "--wallet",
+            &format!("w{m}-{division}.bin"),
+            "--passphrase-file",
+            "pass",
+        ])
+    };
+    let roll_call = register(0, "1");
+    assert!(!roll_call.status.success());
+    assert!(
+        String::from_utf8_lossy(&roll_call.stderr).contains("is a roll call, not a secret ballot"),
+        "{}",
+        String::from_utf8_lossy(&roll_call.stderr)
+    );
+    let mut registered = Vec::new();
+    for m in 0..3 {
+        let out = register(m, "2");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        registered.push(
+            field(&String::from_utf8(out.stdout).unwrap(), "wallet key")
+                .split(' ')
+                .next()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let snapshot = [
+        "assembly",
+        "snapshot",
+        s[0],
+        s[1],
+        "--key",
+        officer,
+        "--division",
+        "2",
+        "--out",
+        "division2.snapshot",
+    ];
+    let early = walk.refused(&snapshot);
+    assert!(early.contains("still open"), "{early}");
     walk.ok(&[
         "assembly",
         "division",
@@ -255,6 +311,24 @@ fn a_sitting_with_the_assembly_commands_against_a_running_board() {
         "--division",
         "2",
     ]);
+    let written = walk.ok(&snapshot);
+    assert!(
+        written.contains("3 registered keys in one bucket of 4"),
+        "{written}"
+    );
+    // The file holds exactly the registered keys, each once.
+    let file = std::fs::read(dir.join("division2.snapshot")).unwrap();
+    for key in &registered {
+        let key = (0..key.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&key[i..i + 2], 16).unwrap())
+            .collect::<Vec<u8>>();
+        assert_eq!(
+            file.windows(32).filter(|w| *w == key.as_slice()).count(),
+            1,
+            "{written}"
+        );
+    }
     walk.ok(&["assembly", "result", s[0], s[1], "--post", "--key", officer]);
     let result = walk.ok(&["assembly", "result", s[0], s[1], "--roll-call"]);
     assert!(result.contains("  for                      2"), "{result}");
@@ -349,11 +423,13 @@ fn demo_assembly_recounts_every_division_of_a_577_member_chamber() {
             && stdout.contains("the result is its tally, equal to the demo's own count"),
         "{stdout}"
     );
-    // And what it does not hide is said beside it (spec/40 §40.12).
+    // It is anonymous now, and what it still does not defend is said beside it
+    // (spec/40 §40.12); the old limitation is gone.
     assert!(
-        stdout.contains(
-            "LIMITATION: each encrypted ballot carries the credential its member registered"
-        ),
+        stdout.contains("anonymous: each ballot is ring-signed over the wallet keys")
+            && stdout.contains("trustees drawn publicly over the registered keys")
+            && stdout.contains("NOT DEFENDED YET: a threshold of trustees can decrypt one"),
         "{stdout}"
     );
+    assert!(!stdout.contains("LIMITATION"), "{stdout}");
 }

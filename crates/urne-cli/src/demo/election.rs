@@ -24,13 +24,13 @@ use super::{DemoDir, DemoError, DemoOptions};
 /// The board's origin in the demo.
 pub const DEMO_ORIGIN: &str = "demo.urne.local/board";
 /// Trustees and threshold of the demo's ceremony.
-const TRUSTEES: u16 = 3;
-const THRESHOLD: u16 = 2;
+pub(crate) const TRUSTEES: u16 = 3;
+pub(crate) const THRESHOLD: u16 = 2;
 /// The trustee who does not turn up for the tally.
 pub const ABSENT_TRUSTEE: u16 = 2;
 /// Threads submitting ballots at once: enough that the board's group commit makes one
 /// disk sync serve many ballots, as concurrent voters would.
-const SUBMITTERS: usize = 32;
+pub(crate) const SUBMITTERS: usize = 32;
 
 /// What the demo did and found.
 pub struct DemoOutcome {
@@ -95,7 +95,7 @@ impl BoardLog for Board {
 }
 
 /// Signs and submits one record.
-fn post(
+pub(crate) fn post(
     board: &dyn BoardLog,
     context: ContextId,
     kind: Kind,
@@ -117,11 +117,11 @@ pub(crate) struct Authority<'a> {
 }
 
 impl Authority<'_> {
-    fn post(&self, kind: Kind, body: &[u8]) -> Result<u64, DemoError> {
+    pub(crate) fn post(&self, kind: Kind, body: &[u8]) -> Result<u64, DemoError> {
         post(self.board, self.context, kind, body, &self.key)
     }
 
-    fn move_to(&self, phase: Phase) -> Result<(), DemoError> {
+    pub(crate) fn move_to(&self, phase: Phase) -> Result<(), DemoError> {
         self.post(CONTEXT_PHASE, &[phase.code()]).map(|_| ())
     }
 }
@@ -162,6 +162,17 @@ fn open_election<'a>(
         manifest: manifest.clone(),
         eligibility: None,
     };
+    open_election_record(board, key, &manifest_record)
+}
+
+/// [`open_election`] with its manifest record given (an anonymous election's carries
+/// its eligibility).
+pub(crate) fn open_election_record<'a>(
+    board: &'a dyn BoardLog,
+    key: SigningKey,
+    manifest_record: &ManifestRecord,
+) -> Result<Authority<'a>, DemoError> {
+    let manifest = &manifest_record.manifest;
     let mut nonce = [0u8; 16];
     rand::Rng::fill_bytes(&mut rand::rng(), &mut nonce);
     let open = ContextOpen {
@@ -575,29 +586,8 @@ pub fn run_election_on(
     }
     let dir = DemoDir::new(options.dir.as_deref(), options.keep)?;
     let mut stages = Stages::new();
-    let board_seed = {
-        let mut seed = Zeroizing::new([0u8; 32]);
-        rand::Rng::fill_bytes(&mut rand::rng(), seed.as_mut());
-        seed
-    };
     let authority_key = random_key();
-    let board = stages.run("board opened", || {
-        let config = BoardConfig::new(
-            DEMO_ORIGIN,
-            board_seed.clone(),
-            vec![authority_key.verifying_key().to_bytes()],
-            Vec::new(),
-        );
-        let (board, _) = Board::open(
-            &dir.path().join(DATA_DIR),
-            config,
-            urne_board::Registry::standard(),
-        )
-        .map_err(|e| board_error("opening the board", e))?;
-        std::fs::write(dir.path().join(VKEY_FILE), format!("{}\n", board.vkey()))
-            .map_err(|e| DemoError::Setup(format!("writing the board key: {e}")))?;
-        Ok::<_, DemoError>(board)
-    })?;
+    let board = open_board(dir.path(), &authority_key, &mut stages)?;
     let plans = voters::plan(&manifest, options.voters, &mut rand::rng())?;
     let held = hold_planned_election_on(
         &board,
@@ -637,6 +627,37 @@ pub fn run_election_on(
         total: started.elapsed(),
         dir: dir.path().to_owned(),
         removed: dir.removed_at_end(),
+    })
+}
+
+/// Opens a fresh embedded board in `dir` whose one authority is `authority_key`, with
+/// its verifier key written beside it ([`VKEY_FILE`]).
+pub(crate) fn open_board(
+    dir: &std::path::Path,
+    authority_key: &SigningKey,
+    stages: &mut Stages,
+) -> Result<Board, DemoError> {
+    let board_seed = {
+        let mut seed = Zeroizing::new([0u8; 32]);
+        rand::Rng::fill_bytes(&mut rand::rng(), seed.as_mut());
+        seed
+    };
+    stages.run("board opened", || {
+        let config = BoardConfig::new(
+            DEMO_ORIGIN,
+            board_seed.clone(),
+            vec![authority_key.verifying_key().to_bytes()],
+            Vec::new(),
+        );
+        let (board, _) = Board::open(
+            &dir.join(DATA_DIR),
+            config,
+            urne_board::Registry::standard(),
+        )
+        .map_err(|e| board_error("opening the board", e))?;
+        std::fs::write(dir.join(VKEY_FILE), format!("{}\n", board.vkey()))
+            .map_err(|e| DemoError::Setup(format!("writing the board key: {e}")))?;
+        Ok::<_, DemoError>(board)
     })
 }
 

@@ -10,6 +10,7 @@
 //! the clear. Any disagreement is an error: the demo never prints a result it did not
 //! verify.
 
+pub mod anonymous;
 pub mod budget;
 mod election;
 pub mod progress;

@@ -294,6 +294,15 @@ pub fn ballot_digest(ballot: &Ballot) -> [u8; 32] {
     TrackingCode::of(ballot).0
 }
 
+/// Each contest's selection of `choices`, or None if a choice names no option.
+pub(crate) fn selections(election: &Election, choices: &[Choice]) -> Option<Vec<ContestSelection>> {
+    choices
+        .iter()
+        .zip(election.manifest().contests())
+        .map(|(choice, contest)| choice.selection(contest.options.len()))
+        .collect()
+}
+
 pub(crate) fn encrypt_one(
     election: &Election,
     credential: &Credential,
