@@ -161,6 +161,12 @@ pub struct Division {
     /// first of them: a secret division's registrations end there, and its election's
     /// credential list must come after it (§40.12).
     pub window_ended_at: Option<u64>,
+    /// A secret division's trustee candidates, fixed at its `division.close`: each
+    /// member in force there, with the key they held there, in member order (§40.12
+    /// step 3). The draw ranks these keys, so a rotation or revocation after the close
+    /// moves no one up. None before the close, for a roll call, and for a division
+    /// voided before it closed.
+    pub trustee_candidates: Option<Vec<(u32, [u8; 32])>>,
     /// The division that reruns it, once one does.
     pub rerun_by: Option<u32>,
     /// Why it was voided and the index of its `division.void`, once voided: the recount
@@ -1202,6 +1208,7 @@ impl SittingState {
                     published: None,
                     registrations: BTreeMap::new(),
                     window_ended_at: None,
+                    trustee_candidates: None,
                     rerun_by: None,
                     voided: None,
                 });
@@ -1212,6 +1219,17 @@ impl SittingState {
                 self.apply_event(e, DivisionStatus::Closed)?;
                 let d = self.division_mut(e.division).ok_or_else(broken)?;
                 d.window_ended_at.get_or_insert(index);
+                if d.open.secret {
+                    d.trustee_candidates = Some(
+                        chamber
+                            .members()
+                            .iter()
+                            .enumerate()
+                            .map(|(m, member)| (m as u32, member.key))
+                            .filter(|(m, _)| chamber.in_force(*m))
+                            .collect(),
+                    );
+                }
             }
             Decoded::DivisionVoid(e) => {
                 self.apply_event(e, DivisionStatus::Voided)?;

@@ -210,6 +210,23 @@ enum Tamper {
     OneMemberTwice,
     /// The election's manifest offers other options than the division's choices.
     ManifestOtherChoices,
+    /// The ceremony names four trustees; the chamber's rules fix three.
+    TrusteeCount,
+    /// The ceremony's threshold is 1: one trustee alone would decrypt.
+    ThresholdOne,
+    /// The ceremony's threshold is 3; the chamber's rules fix 2.
+    OtherThreshold,
+    /// The ceremony opens before the division closes.
+    CeremonyBeforeClose,
+    /// The first member drawn rotates their key after the close; the ceremony names
+    /// the drawn members with their keys then (honest).
+    RotatedAfterClose,
+    /// The same rotation; the ceremony takes the draw over the roster at the ceremony,
+    /// which the new key re-ranks.
+    RotatedDrawnAtCeremony,
+    /// The first member drawn is revoked after the close; the ceremony moves the next
+    /// three up.
+    RevokedDrawnSkipped,
 }
 
 /// A secret ballot among three candidates by four members, its election's records on
@@ -229,7 +246,11 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
     for (m, credential) in credentials.iter().take(4).enumerate() {
         register(&mut c, m as u32, 1, *credential, None).unwrap();
     }
-    if tamper != Tamper::SnapshotBeforeClose {
+    let close_early = !matches!(
+        tamper,
+        Tamper::SnapshotBeforeClose | Tamper::CeremonyBeforeClose
+    );
+    if close_early {
         c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
     }
     if tamper == Tamper::ElectionMissing {
@@ -284,54 +305,104 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
         &manifest.to_body(),
         &opener,
     );
+    // The public draw of §40.12 step 3, fixed at the close: the seed of the registered
+    // keys, the members in force there ranked by their keys there.
+    let at_close: Vec<[u8; 32]> = (0..4)
+        .map(|m| c.member(m).verifying_key().to_bytes())
+        .collect();
+    let seed = secret::trustee_seed(c.id, 1, &credentials[..4]);
+    let member_at =
+        |keys: &[[u8; 32]], key: &[u8; 32]| keys.iter().position(|k| k == key).unwrap() as u32;
+    let drawn: Vec<u32> = secret::trustee_order(&seed, &at_close)
+        .iter()
+        .map(|k| member_at(&at_close, k))
+        .collect();
     let old_key = c.member(2).verifying_key().to_bytes();
     let new_key = common::key(79, 2).verifying_key().to_bytes();
-    let change = |c: &mut Chamber, op| {
+    let change = |c: &mut Chamber, member, op| {
         let body = RosterChange {
             version: c.roster_version() + 1,
-            member: 2,
+            member,
             op,
         }
         .to_body();
         let clerk = c.clerk.clone();
         c.post(kinds::ROSTER_CHANGE, &body, &clerk).unwrap();
     };
+    // A new key for the first member drawn that re-ranks the draw: the trustees a draw
+    // over the roster at the ceremony would name are then not the close's.
+    let rotated = |c: &Chamber| {
+        (100..)
+            .map(|i| common::key(i, 4).verifying_key().to_bytes())
+            .find(|key| {
+                let mut now = at_close.clone();
+                now[drawn[0] as usize] = *key;
+                let order: Vec<u32> = secret::trustee_order(&seed, &now)
+                    .iter()
+                    .map(|k| member_at(&now, k))
+                    .collect();
+                order[..3] != drawn[..3] && !c.chamber().held_by_member(key)
+            })
+            .unwrap()
+    };
     match tamper {
-        Tamper::RevokedTrustee => change(&mut c, RosterOp::Revoke),
-        Tamper::OneMemberTwice => change(&mut c, RosterOp::Rotate(new_key)),
+        Tamper::RevokedTrustee => change(&mut c, 2, RosterOp::Revoke),
+        Tamper::OneMemberTwice => change(&mut c, 2, RosterOp::Rotate(new_key)),
+        Tamper::RevokedDrawnSkipped => change(&mut c, drawn[0], RosterOp::Revoke),
+        Tamper::RotatedAfterClose | Tamper::RotatedDrawnAtCeremony => {
+            let key = rotated(&c);
+            change(&mut c, drawn[0], RosterOp::Rotate(key));
+        }
         _ => {}
     }
-    // The honest trustees: the first three of the public draw over the registered keys
-    // and the members in force at the ceremony (§40.12 step 3).
-    let candidates: Vec<[u8; 32]> = c
-        .chamber()
-        .members()
-        .iter()
-        .enumerate()
-        .filter(|(m, _)| c.chamber().in_force(*m as u32))
-        .map(|(_, m)| m.key)
-        .collect();
-    let seed = secret::trustee_seed(c.id, 1, &credentials[..4]);
-    let drawn = secret::trustee_order(&seed, &candidates);
-    let mut trustees: Vec<[u8; 32]> = drawn[..3].to_vec();
+    // The honest trustees: the first three members of the draw, each with their key in
+    // force at the ceremony.
+    let key_now = |c: &Chamber, m: u32| c.chamber().members()[m as usize].key;
+    let mut trustees: Vec<[u8; 32]> = drawn[..3].iter().map(|&m| key_now(&c, m)).collect();
+    let mut threshold = 2;
     match tamper {
         Tamper::StrangerTrustee => trustees[2] = common::key(78, 3).verifying_key().to_bytes(),
-        Tamper::RevokedTrustee => trustees[2] = old_key,
+        Tamper::RevokedTrustee => {
+            trustees = drawn
+                .iter()
+                .filter(|&&m| m != 2)
+                .take(2)
+                .map(|&m| key_now(&c, m))
+                .collect();
+            trustees.push(old_key);
+        }
         Tamper::OneMemberTwice => {
             // Trustees 2 and 3: member 2's old key, then its new one.
-            let first = *drawn.iter().find(|k| **k != new_key).unwrap();
-            trustees = vec![first, old_key, new_key];
+            let first = drawn.iter().find(|&&m| m != 2).unwrap();
+            trustees = vec![key_now(&c, *first), old_key, new_key];
         }
         Tamper::NotDrawn => trustees.swap(0, 1),
+        Tamper::TrusteeCount => trustees = drawn.iter().map(|&m| key_now(&c, m)).collect(),
+        Tamper::ThresholdOne => threshold = 1,
+        Tamper::OtherThreshold => threshold = 3,
+        Tamper::RevokedDrawnSkipped => {
+            trustees = drawn[1..].iter().map(|&m| key_now(&c, m)).collect();
+        }
+        Tamper::RotatedDrawnAtCeremony => {
+            let now: Vec<[u8; 32]> = (0..4).map(|m| key_now(&c, m)).collect();
+            trustees = secret::trustee_order(&seed, &now)[..3].to_vec();
+        }
         _ => {}
     }
-    let ceremony = CeremonyOpen::new(2, trustees).unwrap().encode();
-    let ceremony_at = post(
-        &mut c,
-        urne_election::kinds::CEREMONY_OPEN,
-        &ceremony,
-        &opener,
-    );
+    let ceremony = CeremonyOpen::new(threshold, trustees).unwrap().encode();
+    // A log whose snapshot comes before the close has no ceremony yet: one there would
+    // be named first, for the same reason.
+    let ceremony_at = (tamper != Tamper::SnapshotBeforeClose).then(|| {
+        post(
+            &mut c,
+            urne_election::kinds::CEREMONY_OPEN,
+            &ceremony,
+            &opener,
+        )
+    });
+    if tamper == Tamper::CeremonyBeforeClose {
+        c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
+    }
     let mut listed: Vec<[u8; 32]> = credentials[..4].to_vec();
     match tamper {
         Tamper::StrangerInSnapshot => listed.push(credentials[4]),
@@ -417,14 +488,20 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
     };
     let result_at = c.post_result(&result).unwrap();
     let at = match tamper {
-        Tamper::None | Tamper::Result => result_at,
+        Tamper::None | Tamper::Result | Tamper::RotatedAfterClose => result_at,
         Tamper::StrangerInSnapshot | Tamper::MemberLeftOut => list_at,
         Tamper::Pseudonymous | Tamper::OtherRegistry | Tamper::OtherRegistrar => manifest_at,
         Tamper::TwoBuckets | Tamper::SnapshotBeforeClose => snapshot_at,
         Tamper::StrangerTrustee
         | Tamper::RevokedTrustee
         | Tamper::OneMemberTwice
-        | Tamper::NotDrawn => ceremony_at,
+        | Tamper::NotDrawn
+        | Tamper::TrusteeCount
+        | Tamper::ThresholdOne
+        | Tamper::OtherThreshold
+        | Tamper::CeremonyBeforeClose
+        | Tamper::RotatedDrawnAtCeremony
+        | Tamper::RevokedDrawnSkipped => ceremony_at.unwrap(),
         Tamper::ElectionOfAnother => opened,
         Tamper::ManifestOtherChoices => manifest_at,
         Tamper::ElectionMissing => unreachable!("returned before the election's records"),
@@ -678,4 +755,89 @@ fn a_second_division_naming_the_same_election_is_refused() {
         (at, "division.open", "body.election"),
         "{v}"
     );
+}
+
+/// The chamber's rules fix how many trustees and how many decrypt (§40.3): the officer,
+/// who opens the ceremony after the draw is public, cannot stop the draw where it suits
+/// them, nor let one trustee decrypt alone.
+#[test]
+fn a_ceremony_with_other_trustee_numbers_than_the_rules_is_named() {
+    for (tamper, field, says) in [
+        (
+            Tamper::TrusteeCount,
+            "body.identities",
+            "4 trustees; the chamber's rules fix 3",
+        ),
+        (
+            Tamper::ThresholdOne,
+            "body.threshold",
+            "threshold of 1; the chamber's rules fix 2",
+        ),
+        (
+            Tamper::OtherThreshold,
+            "body.threshold",
+            "threshold of 3; the chamber's rules fix 2",
+        ),
+    ] {
+        let (c, at) = secret_ballot(tamper);
+        for v in [
+            recount(c.id, &c.log).unwrap_err(),
+            recount_sittings(&c.log).unwrap_err(),
+        ] {
+            assert_eq!(
+                (v.index, v.kind, v.field.as_str()),
+                (at, "ceremony.open", field),
+                "{v}"
+            );
+            assert!(v.reason.contains(says), "{v}");
+        }
+    }
+}
+
+/// The draw's seed is the registrations, fixed at the close: a ceremony opened before
+/// it names trustees from a draw that could still change.
+#[test]
+fn a_ceremony_opened_before_the_division_s_close_is_named() {
+    let (c, at) = secret_ballot(Tamper::CeremonyBeforeClose);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (at, "ceremony.open", "body"),
+        "{v}"
+    );
+    assert!(v.reason.contains("before the division's close"), "{v}");
+}
+
+/// The draw ranks the members in force at the close by their keys there: a drawn
+/// member's rotation after the close changes nothing (they serve with their new key),
+/// and a draw re-run over the roster at the ceremony, which the new key re-ranks, is
+/// named.
+#[test]
+fn a_rotation_after_the_close_does_not_change_the_draw() {
+    let (c, at) = secret_ballot(Tamper::RotatedAfterClose);
+    let divisions = recount(c.id, &c.log).unwrap();
+    assert_eq!(divisions[0].published_at, Some(at));
+    let (c, at) = secret_ballot(Tamper::RotatedDrawnAtCeremony);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.kind), (at, "ceremony.open"), "{v}");
+    assert!(v.field.starts_with("body.identities["), "{v}");
+    assert!(
+        v.reason.contains("public draw at the division's close"),
+        "{v}"
+    );
+}
+
+/// The draw stands: the clerk cannot move others up by revoking a drawn member after
+/// the close. A ceremony that skips them is named; none can be formed without them, so
+/// the division is voided and rerun, in public.
+#[test]
+fn a_drawn_member_revoked_after_the_close_is_not_skipped() {
+    let (c, at) = secret_ballot(Tamper::RevokedDrawnSkipped);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (at, "ceremony.open", "body.identities[0]"),
+        "{v}"
+    );
+    assert!(v.reason.contains("public draw"), "{v}");
 }
