@@ -227,6 +227,10 @@ enum Tamper {
     /// The first member drawn is revoked after the close; the ceremony moves the next
     /// three up.
     RevokedDrawnSkipped,
+    /// The manifest takes the division's registry; the snapshot is of another.
+    SnapshotOtherRegistry,
+    /// The manifest is anonymous; a pseudonymous credential list is posted beside it.
+    CredentialsInAnonymous,
 }
 
 /// A secret ballot among three candidates by four members, its election's records on
@@ -416,8 +420,12 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
         .map(|k| Point::decode_non_identity(k).unwrap())
         .collect();
     let mut list_at = 0;
-    let snapshot_at;
-    if tamper == Tamper::Pseudonymous {
+    let mut snapshot_at = 0;
+    let mut list_at_credentials = None;
+    if matches!(
+        tamper,
+        Tamper::Pseudonymous | Tamper::CredentialsInAnonymous
+    ) {
         let list = CredentialList::new(
             listed
                 .iter()
@@ -437,9 +445,13 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
             );
         }
         snapshot_at = list_at;
-    } else {
+        list_at_credentials = Some(list_at);
+    }
+    if tamper != Tamper::Pseudonymous {
         let snapshot = if tamper == Tamper::TwoBuckets {
             two_bucket_snapshot(registry_of, &registrar, &keys)
+        } else if tamper == Tamper::SnapshotOtherRegistry {
+            secret::snapshot(ContextId([0x43; 32]), 1, &registrar, &keys).unwrap()
         } else {
             secret::snapshot(registry_of, 1, &registrar, &keys).unwrap()
         };
@@ -491,7 +503,10 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
         Tamper::None | Tamper::Result | Tamper::RotatedAfterClose => result_at,
         Tamper::StrangerInSnapshot | Tamper::MemberLeftOut => list_at,
         Tamper::Pseudonymous | Tamper::OtherRegistry | Tamper::OtherRegistrar => manifest_at,
-        Tamper::TwoBuckets | Tamper::SnapshotBeforeClose => snapshot_at,
+        Tamper::TwoBuckets | Tamper::SnapshotBeforeClose | Tamper::SnapshotOtherRegistry => {
+            snapshot_at
+        }
+        Tamper::CredentialsInAnonymous => list_at_credentials.unwrap(),
         Tamper::StrangerTrustee
         | Tamper::RevokedTrustee
         | Tamper::OneMemberTwice
@@ -840,4 +855,26 @@ fn a_drawn_member_revoked_after_the_close_is_not_skipped() {
         "{v}"
     );
     assert!(v.reason.contains("public draw"), "{v}");
+}
+
+/// Reached only when the manifest is the division's: the snapshot's own registry id is
+/// checked too, and a pseudonymous credential list beside an anonymous manifest is
+/// named (each masked by the manifest's check when the manifest is also wrong).
+#[test]
+fn a_snapshot_of_another_registry_or_a_credential_list_beside_an_anonymous_manifest_is_named() {
+    let (c, at) = secret_ballot(Tamper::SnapshotOtherRegistry);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (at, "election.snapshot", "body.registry"),
+        "{v}"
+    );
+    let (c, at) = secret_ballot(Tamper::CredentialsInAnonymous);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (at, "election.credentials", "kind"),
+        "{v}"
+    );
+    assert!(v.reason.contains("pseudonymous credential list"), "{v}");
 }
