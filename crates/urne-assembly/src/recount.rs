@@ -545,7 +545,12 @@ fn check_elections(
                         ),
                     });
                 }
-                check_election(id, state, rosters, d, ContextId(election), records)?;
+                // The rules are the chamber's from its opening: they never change.
+                let floor = fold
+                    .chamber(state.chamber())
+                    .and_then(ChamberState::rules)
+                    .map_or(0, |r| r.secret.min_registrants);
+                check_election(id, state, floor, rosters, d, ContextId(election), records)?;
             }
         }
     }
@@ -555,6 +560,7 @@ fn check_elections(
 fn check_election(
     sitting: ContextId,
     state: &SittingState,
+    floor: u32,
     rosters: &RostersAtCeremonies,
     d: &Division,
     election: ContextId,
@@ -638,7 +644,14 @@ fn check_election(
             }
             Some(Ok(ElectionDecoded::Manifest(record))) => {
                 check_manifest(d, *index, &record.manifest)?;
-                check_eligibility(sitting, state, d, *index, record.eligibility.as_ref())?;
+                check_eligibility(
+                    sitting,
+                    state,
+                    floor,
+                    d,
+                    *index,
+                    record.eligibility.as_ref(),
+                )?;
             }
             Some(Ok(ElectionDecoded::Result(result))) => tally = Some((*index, *result)),
             _ => {}
@@ -658,7 +671,7 @@ fn check_election(
             ),
         ));
     }
-    check_snapshot(sitting, d, snapshot.as_ref(), &parts)?;
+    check_snapshot(sitting, floor, d, snapshot.as_ref(), &parts)?;
     let (Some(published), Some(at)) = (&d.published, d.result_at) else {
         return Ok(());
     };
@@ -859,6 +872,7 @@ fn check_manifest(
 fn check_eligibility(
     sitting: ContextId,
     state: &SittingState,
+    floor: u32,
     d: &Division,
     index: u64,
     eligibility: Option<&urne_election::anonymous::Eligibility>,
@@ -891,6 +905,15 @@ fn check_eligibility(
             ),
         );
     }
+    if eligibility.min_real_keys < floor {
+        return wrong(
+            "body.eligibility.min_real_keys",
+            format!(
+                "division {division}'s election opens its vote with {} registered keys; the chamber's floor is {floor}",
+                eligibility.min_real_keys
+            ),
+        );
+    }
     let officer_only = eligibility.registrars.threshold == 1
         && matches!(eligibility.registrars.keys.as_slice(), [key] if key.as_bytes() == state.authority());
     if !officer_only {
@@ -915,6 +938,7 @@ fn check_eligibility(
 /// cosignature, registry and parts are the election fold's to check.
 fn check_snapshot(
     sitting: ContextId,
+    floor: u32,
     d: &Division,
     snapshot: Option<&(u64, SignedSnapshot)>,
     parts: &[(u64, SnapshotPart)],
@@ -948,6 +972,15 @@ fn check_snapshot(
         return on_snapshot(
             "body.registry",
             format!("not division {division}'s registry"),
+        );
+    }
+    if header.total < u64::from(floor) {
+        return on_snapshot(
+            "body.total",
+            format!(
+                "{} keys: fewer than the chamber's floor of {floor} registrants for a secret ballot (spec/40 §40.3), so division {division}'s vote does not open",
+                header.total
+            ),
         );
     }
     if header.bucket_count() != 1 {

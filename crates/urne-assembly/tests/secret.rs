@@ -231,6 +231,11 @@ enum Tamper {
     SnapshotOtherRegistry,
     /// The manifest is anonymous; a pseudonymous credential list is posted beside it.
     CredentialsInAnonymous,
+    /// Two members register, under the chamber's floor of three; the snapshot holds
+    /// them and no result is posted (the fold refuses one).
+    FewRegistrants,
+    /// The manifest lets the vote open with two registered keys; the floor is three.
+    ManifestBelowFloor,
 }
 
 /// A secret ballot among three candidates by four members, its election's records on
@@ -247,7 +252,12 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
     let (election, election_body) = election_open(&opener);
     let opened = open_secret(&mut c, 1, 100, election);
     let credentials: Vec<[u8; 32]> = (0..5).map(|_| credential()).collect();
-    for (m, credential) in credentials.iter().take(4).enumerate() {
+    let registering = if tamper == Tamper::FewRegistrants {
+        2
+    } else {
+        4
+    };
+    for (m, credential) in credentials.iter().take(registering).enumerate() {
         register(&mut c, m as u32, 1, *credential, None).unwrap();
     }
     let close_early = !matches!(
@@ -284,8 +294,13 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
     };
     let eligibility =
         (tamper != Tamper::Pseudonymous).then(|| urne_election::anonymous::Eligibility {
-            min_bucket_bits: 1,
-            min_real_keys: 2,
+            // The one bucket must be able to hold the floor's keys (2^2 ≥ 3).
+            min_bucket_bits: 2,
+            min_real_keys: if tamper == Tamper::ManifestBelowFloor {
+                2
+            } else {
+                common::SECRET_RULES.min_registrants
+            },
             min_snapshot: 1,
             registry: secret::registry_id(registry_of, 1),
             registrars: secret::registrars(registrar.verifying_key()),
@@ -314,7 +329,7 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
     let at_close: Vec<[u8; 32]> = (0..4)
         .map(|m| c.member(m).verifying_key().to_bytes())
         .collect();
-    let seed = secret::trustee_seed(c.id, 1, &credentials[..4]);
+    let seed = secret::trustee_seed(c.id, 1, &credentials[..registering]);
     let member_at =
         |keys: &[[u8; 32]], key: &[u8; 32]| keys.iter().position(|k| k == key).unwrap() as u32;
     let drawn: Vec<u32> = secret::trustee_order(&seed, &at_close)
@@ -407,7 +422,7 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
     if tamper == Tamper::CeremonyBeforeClose {
         c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
     }
-    let mut listed: Vec<[u8; 32]> = credentials[..4].to_vec();
+    let mut listed: Vec<[u8; 32]> = credentials[..registering].to_vec();
     match tamper {
         Tamper::StrangerInSnapshot => listed.push(credentials[4]),
         Tamper::MemberLeftOut => {
@@ -492,6 +507,9 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
         &tally.to_bytes(),
         &opener,
     );
+    if tamper == Tamper::FewRegistrants {
+        return (c, snapshot_at);
+    }
     let mut result = c.expected_result(1);
     result.counts = if tamper == Tamper::Result {
         vec![1, 2, 1]
@@ -502,7 +520,11 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
     let at = match tamper {
         Tamper::None | Tamper::Result | Tamper::RotatedAfterClose => result_at,
         Tamper::StrangerInSnapshot | Tamper::MemberLeftOut => list_at,
-        Tamper::Pseudonymous | Tamper::OtherRegistry | Tamper::OtherRegistrar => manifest_at,
+        Tamper::Pseudonymous
+        | Tamper::OtherRegistry
+        | Tamper::OtherRegistrar
+        | Tamper::ManifestBelowFloor => manifest_at,
+        Tamper::FewRegistrants => unreachable!("returned before the result"),
         Tamper::TwoBuckets | Tamper::SnapshotBeforeClose | Tamper::SnapshotOtherRegistry => {
             snapshot_at
         }
@@ -877,4 +899,56 @@ fn a_snapshot_of_another_registry_or_a_credential_list_beside_an_anonymous_manif
         "{v}"
     );
     assert!(v.reason.contains("pseudonymous credential list"), "{v}");
+}
+
+/// The chamber's floor of registrants (spec/40 §40.3): an election that would open its
+/// vote with fewer is named at its manifest; a snapshot of fewer is named; and the fold
+/// (so the board) refuses a result for a division that had fewer.
+#[test]
+fn a_secret_ballot_under_the_chamber_s_floor_of_registrants_is_named() {
+    let (c, at) = secret_ballot(Tamper::ManifestBelowFloor);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (at, "election.manifest", "body.eligibility.min_real_keys"),
+        "{v}"
+    );
+    let (mut c, at) = secret_ballot(Tamper::FewRegistrants);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (at, "election.snapshot", "body.total"),
+        "{v}"
+    );
+    assert!(v.reason.contains("floor of 3"), "{v}");
+    let mut result = c.expected_result(1);
+    result.counts = vec![1, 1, 0];
+    let e = c.post_result(&result).unwrap_err();
+    assert_eq!(e.field, "body.counts", "{e}");
+    assert!(e.reason.contains("2 registrants"), "{e}");
+    let forced = c.force(
+        kinds::DIVISION_RESULT,
+        &result.to_body().unwrap(),
+        &c.officer.clone(),
+    );
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (forced, "body.counts"), "{v}");
+}
+
+/// A chamber whose members in force are fewer than its secret ballots' trustees or
+/// floor cannot open one: it could never be tallied.
+#[test]
+fn a_secret_division_in_a_chamber_too_small_for_its_rules_is_refused() {
+    let mut c = Chamber::new(2, VoteChange::FinalOnFirstCast);
+    c.all_present();
+    let body = c.open_body(1, 100, true);
+    let officer = c.officer.clone();
+    let e = c.post(kinds::DIVISION_OPEN, &body, &officer).unwrap_err();
+    assert_eq!(e.field, "body.secret", "{e}");
+    let forced = c.force(kinds::DIVISION_OPEN, &body, &officer);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (forced, "body.secret"), "{v}");
+    // A roll call in the same chamber opens.
+    c.log.pop();
+    c.open_division(1, 100).unwrap();
 }

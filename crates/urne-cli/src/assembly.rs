@@ -690,7 +690,11 @@ fn secret_ballot(
     let manifest_record = ManifestRecord {
         manifest: manifest.clone(),
         eligibility: Some(Eligibility {
-            min_bucket_bits: 1,
+            // The one bucket must be able to hold the floor's keys.
+            min_bucket_bits: urne_assembly::secret::bucket_bits_for(
+                SECRET_MIN_REGISTRANTS as usize,
+            )
+            .ok_or("the floor of registrants does not fit one bucket")?,
             min_real_keys: SECRET_MIN_REGISTRANTS,
             min_snapshot: 1,
             registry: urne_assembly::secret::registry_id(sitting.id, division),
