@@ -1416,7 +1416,10 @@ fn an_anonymous_voter_opens_a_wallet_in_the_page_and_casts() {
     let browser = Browser::start(&dir.join("chromium-profile"), &downloads);
     browser.go(&format!("{site}/booth/#{election}"));
     let anonymity = browser.text("#anonymity");
-    assert!(anonymity.contains("one of the 4 keys"), "{anonymity}");
+    assert!(
+        anonymity.contains("3 people in all; buckets of 4 keys"),
+        "{anonymity}"
+    );
     let wallet = dir.join("wallet0.bin").canonicalize().unwrap();
     let wallet = wallet.to_str().unwrap();
     // A wrong passphrase is refused, in English and in French.
