@@ -5,19 +5,21 @@
 //! submit ──► precheck workers ──► sequencer ──► store writer ──► applier ──► reply
 //!            (parallel: parse,     (one thread:   (group commit,   (one thread: apply
 //!             signature, proofs    ordered checks, fdatasync)       in log order, then
-//!             batched per group)   reservations)                    answer the group)
+//!             and ring signatures  reservations)                    answer the group)
+//!             batched per group)
 //! ```
 //!
 //! One thread per stage, not per request: a group commit wakes the applier once and it
 //! answers every record of the group. Submitters wait on a channel (async or blocking),
 //! never on a parked thread of ours.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex, RwLock};
 
 use urne_crypto::batch::BatchVerifier;
+use urne_crypto::triptych::{self, Ring};
 use urne_log::Hash;
 use urne_record::kinds::CONTEXT_OPEN;
 use urne_record::{ContextId, Record};
@@ -26,7 +28,8 @@ use urne_store::{Pending, Store};
 use crate::board::Receipt;
 use crate::error::Rejection;
 use crate::handler::{
-    ContextView, KindHandler, Poster, Prechecked, Registry, Scope, Sequencing, UniqueKey,
+    ContextView, KindHandler, Poster, Prechecked, Registry, RingSignatureCheck, Scope, Sequencing,
+    UniqueKey,
 };
 use crate::state::BoardState;
 
@@ -334,25 +337,29 @@ pub(crate) fn precheck_worker(
             group
         };
         let mut passed: Vec<Option<Checked>> = Vec::with_capacity(group.len());
-        let mut batch = BatchVerifier::with_capacity(group.len());
         for submission in group {
             if submission.reply.is_closed() {
                 continue;
             }
             match precheck(&shared, submission.bytes) {
-                Ok((record, handler, mut prechecked)) => {
-                    if let Some(relations) = prechecked.relations.take() {
-                        batch.push(passed.len(), Ok(relations));
-                    }
-                    passed.push(Some(Checked {
-                        hash: Hash(record.hash()),
-                        record,
-                        handler,
-                        prechecked,
-                        reply: submission.reply,
-                    }));
-                }
+                Ok((record, handler, prechecked)) => passed.push(Some(Checked {
+                    hash: Hash(record.hash()),
+                    record,
+                    handler,
+                    prechecked,
+                    reply: submission.reply,
+                })),
                 Err(rejection) => submission.reply.send(Err(rejection)),
+            }
+        }
+        refuse_bad_ring_signatures(&mut passed);
+        let mut batch = BatchVerifier::with_capacity(passed.len());
+        for (at, item) in passed.iter_mut().enumerate() {
+            if let Some(relations) = item
+                .as_mut()
+                .and_then(|item| item.prechecked.relations.take())
+            {
+                batch.push(at, Ok(relations));
             }
         }
         if !batch.is_empty()
@@ -383,6 +390,94 @@ pub(crate) fn precheck_worker(
             return;
         }
     }
+}
+
+/// Verifies the ring signatures the group's prechecks left to the board, and answers
+/// each record whose signature fails with its kind's refusal: it goes no further.
+fn refuse_bad_ring_signatures(passed: &mut [Option<Checked>]) {
+    let checks: Vec<(usize, RingSignatureCheck)> = passed
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(at, item)| {
+            let check = item.as_mut()?.prechecked.ring_signature.take()?;
+            Some((at, check))
+        })
+        .collect();
+    if checks.is_empty() {
+        return;
+    }
+    for (at, error) in verify_ring_signatures(checks).refused {
+        if let Some(item) = passed.get_mut(at).and_then(Option::take) {
+            let rejection = guarded(item.handler.name(), || {
+                Ok(item
+                    .handler
+                    .ring_signature_refused(&item.record, &item.prechecked, &error))
+            })
+            .unwrap_or_else(|failed| failed);
+            item.reply.send(Err(rejection));
+        }
+    }
+}
+
+/// What the ring signatures of a precheck group came to.
+#[derive(Debug, Default)]
+pub(crate) struct RingVerdicts {
+    /// (position given, why) of each signature that does not verify.
+    pub(crate) refused: Vec<(usize, triptych::Error)>,
+    /// Triptych batches run (one per ring and linking base with two signatures or
+    /// more; a lone signature is verified on its own).
+    pub(crate) batches: usize,
+}
+
+/// The signatures over the same ring (the same `Arc`) and linking base verified in one
+/// Triptych batch (spec/08 §8.9): the multiscalar multiplication over the ring's keys,
+/// most of a verification's cost, is made once per batch instead of once per signature.
+/// A batch that fails checks each of its signatures on its own to name the bad ones
+/// (spec/12 §12.5), so a bad signature costs its batch what verifying each alone would.
+pub(crate) fn verify_ring_signatures(checks: Vec<(usize, RingSignatureCheck)>) -> RingVerdicts {
+    let mut by_ring: BTreeMap<(*const Ring, [u8; 32]), Vec<(usize, RingSignatureCheck)>> =
+        BTreeMap::new();
+    for (at, check) in checks {
+        let key = (
+            Arc::as_ptr(check.ring()),
+            check.linking_base().compress().to_bytes(),
+        );
+        by_ring.entry(key).or_default().push((at, check));
+    }
+    let mut verdicts = RingVerdicts::default();
+    for same_ring in by_ring.into_values() {
+        let first = match same_ring.as_slice() {
+            [] => continue,
+            [(at, only)] => {
+                if let Err(error) = only.verify() {
+                    verdicts.refused.push((*at, error));
+                }
+                continue;
+            }
+            [(_, first), ..] => first,
+        };
+        let mut batch = triptych::BatchVerifier::new(first.ring(), *first.linking_base());
+        for (_, check) in &same_ring {
+            batch.push(check.context(), check.signature());
+        }
+        verdicts.batches += 1;
+        match batch.verify(&mut rand::rng()) {
+            Ok(()) => {}
+            Err(triptych::Error::Batch { invalid }) => {
+                verdicts
+                    .refused
+                    .extend(invalid.into_iter().filter_map(|(pushed, error)| {
+                        same_ring.get(pushed).map(|(at, _)| (*at, error))
+                    }));
+            }
+            // Refused as a whole (a linking base that is the identity): no signature
+            // over it verifies.
+            Err(error) => verdicts
+                .refused
+                .extend(same_ring.iter().map(|(at, _)| (*at, error.clone()))),
+        }
+    }
+    verdicts
 }
 
 /// A message to the sequencer (opaque outside this module).
