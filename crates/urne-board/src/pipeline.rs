@@ -847,6 +847,131 @@ pub(crate) fn applier(
 mod tests {
     use super::*;
 
+    use urne_crypto::curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT as G;
+    use urne_crypto::curve25519_dalek::scalar::Scalar;
+    use zeroize::Zeroizing;
+
+    fn secret() -> Zeroizing<Scalar> {
+        let mut wide = [0u8; 64];
+        rand::fill(&mut wide);
+        Zeroizing::new(Scalar::from_bytes_mod_order_wide(&wide))
+    }
+
+    /// A ring of four keys whose secrets we hold.
+    fn ring() -> (Arc<Ring>, Vec<Zeroizing<Scalar>>) {
+        let secrets: Vec<_> = (0..4).map(|_| secret()).collect();
+        let keys = secrets.iter().map(|r| **r * G).collect();
+        let ring = Ring::new(keys).unwrap_or_else(|e| unreachable!("{e}"));
+        (Arc::new(ring), secrets)
+    }
+
+    fn signed(
+        ring: &Arc<Ring>,
+        secrets: &[Zeroizing<Scalar>],
+        signer: usize,
+        context: &[u8],
+    ) -> RingSignatureCheck {
+        let u = triptych::linking_base(&[1; 32], &[2; 32]);
+        let signature = triptych::sign(
+            ring,
+            signer,
+            &secrets[signer],
+            &u,
+            context,
+            &mut rand::rng(),
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        RingSignatureCheck::new(Arc::clone(ring), u, context.to_vec(), signature)
+    }
+
+    #[test]
+    fn ring_signatures_are_batched_per_ring_and_only_the_bad_ones_refused() {
+        let (a, a_secrets) = ring();
+        let (b, b_secrets) = ring();
+        let mut checks = vec![
+            (0, signed(&a, &a_secrets, 0, b"ballot 0")),
+            (1, signed(&b, &b_secrets, 1, b"ballot 1")),
+            (2, signed(&a, &a_secrets, 2, b"ballot 2")),
+            (4, signed(&b, &b_secrets, 3, b"ballot 4")),
+            (5, signed(&a, &a_secrets, 3, b"ballot 5")),
+        ];
+        // Position 3 presents ring A's signature over other context bytes, and position
+        // 6 ring B's signature as one by ring A's keys: each fails its own ring's batch.
+        let other = signed(&a, &a_secrets, 1, b"ballot 3");
+        checks.push((
+            3,
+            RingSignatureCheck::new(
+                Arc::clone(&a),
+                *other.linking_base(),
+                b"another ballot".to_vec(),
+                other.signature().clone(),
+            ),
+        ));
+        let by_b = signed(&b, &b_secrets, 0, b"ballot 6");
+        checks.push((
+            6,
+            RingSignatureCheck::new(
+                Arc::clone(&a),
+                *by_b.linking_base(),
+                by_b.context().to_vec(),
+                by_b.signature().clone(),
+            ),
+        ));
+        let verdicts = verify_ring_signatures(checks);
+        assert_eq!(verdicts.batches, 2, "one batch per ring");
+        let mut refused: Vec<usize> = verdicts.refused.iter().map(|(at, _)| *at).collect();
+        refused.sort_unstable();
+        assert_eq!(refused, vec![3, 6], "{:?}", verdicts.refused);
+        assert!(
+            verdicts
+                .refused
+                .iter()
+                .all(|(_, e)| matches!(e, triptych::Error::Equation { .. })),
+            "{:?}",
+            verdicts.refused
+        );
+    }
+
+    #[test]
+    fn a_lone_ring_signature_is_verified_on_its_own() {
+        let (a, secrets) = ring();
+        let good = signed(&a, &secrets, 2, b"alone");
+        let verdicts = verify_ring_signatures(vec![(7, good.clone())]);
+        assert_eq!((verdicts.batches, verdicts.refused.len()), (0, 0));
+        let bad = RingSignatureCheck::new(
+            Arc::clone(&a),
+            *good.linking_base(),
+            b"other".to_vec(),
+            good.signature().clone(),
+        );
+        let verdicts = verify_ring_signatures(vec![(7, bad)]);
+        assert_eq!(verdicts.batches, 0);
+        assert_eq!(
+            verdicts
+                .refused
+                .iter()
+                .map(|(at, _)| *at)
+                .collect::<Vec<_>>(),
+            vec![7]
+        );
+    }
+
+    #[test]
+    fn the_same_keys_in_two_rings_prepared_apart_are_two_batches() {
+        // Batches are keyed on the shared ring itself, not on what it holds: a handler
+        // cannot get a signature checked against keys it was not made for, at the cost
+        // of one more batch when two handlers prepare the same ring apart.
+        let (a, secrets) = ring();
+        let copy = Arc::new(Ring::clone(&a));
+        let verdicts = verify_ring_signatures(vec![
+            (0, signed(&a, &secrets, 0, b"one")),
+            (1, signed(&copy, &secrets, 1, b"two")),
+            (2, signed(&a, &secrets, 2, b"three")),
+            (3, signed(&copy, &secrets, 3, b"four")),
+        ]);
+        assert_eq!((verdicts.batches, verdicts.refused.len()), (2, 0));
+    }
+
     #[test]
     fn the_queue_bound_counts_records_and_bytes_and_gives_places_back() {
         let bound = QueueBound::new(2, 100);
