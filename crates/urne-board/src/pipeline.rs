@@ -442,8 +442,9 @@ pub(crate) struct RingVerdicts {
 /// A batch that fails checks each of its signatures on its own to name the bad ones
 /// (spec/12 §12.5), so a bad signature costs its batch what verifying each alone would.
 pub(crate) fn verify_ring_signatures(checks: Vec<(usize, RingSignatureCheck)>) -> RingVerdicts {
-    let mut by_ring: BTreeMap<(*const Ring, [u8; 32]), Vec<(usize, RingSignatureCheck)>> =
-        BTreeMap::new();
+    // Keyed on the shared ring itself (its address, alive as long as `checks`) and U.
+    type SameRing = (*const Ring, [u8; 32]);
+    let mut by_ring: BTreeMap<SameRing, Vec<(usize, RingSignatureCheck)>> = BTreeMap::new();
     for (at, check) in checks {
         let key = (
             Arc::as_ptr(check.ring()),
