@@ -38,7 +38,7 @@ const PRECHECK_GROUP: usize = 64;
 /// Most ring signatures in one Triptych batch. A failing batch checks each of its
 /// signatures alone to name the bad one, so one junk signature (anyone can make one, no
 /// credential needed) costs the board a batch's worth of verifications alone: 16 keeps
-/// that under half a second at 2^12 (spec/23 §23.13) while a batch still shares the
+/// that near half a second at 2^12 (spec/23 §23.13) while a batch still shares the
 /// ring's multiscalar multiplication 16 ways (2.4 ms a signature at 2^12, against 30 ms
 /// alone).
 const RING_BATCH: usize = 16;
