@@ -2944,3 +2944,66 @@ fn board_and_verifier_folds_agree_on_the_anonymous_election_and_its_tampers() {
     }
     assert!(refusing > entries.len(), "only {refusing} refusals");
 }
+
+/// `entries` with `copy` inserted just before the record at `at`: the copy comes first.
+fn posted_before(entries: &[Vec<u8>], at: usize, copy: Vec<u8>) -> Vec<Vec<u8>> {
+    let mut out = entries.to_vec();
+    out.insert(at, copy);
+    out
+}
+
+#[test]
+fn a_refused_anonymous_cast_leaves_its_ballot_free_for_a_valid_cast() {
+    // The board checks the ring signature before it records the tracking code: a
+    // badly signed copy of a ballot, posted first, must not shut out the ballot itself.
+    let (tampered, at) = anonymous_cast_changed(2, |c| {
+        let z = c.signature.bytes.len() - 32;
+        c.signature.bytes[z] ^= 1;
+    });
+    let entries = posted_before(&held_anonymous().entries, at, tampered[at].clone());
+    assert_eq!(
+        assert_folds_agree(entries.clone(), "bad-signature cast, then the same ballot"),
+        1
+    );
+    let report = verify(&archive(entries));
+    only_ballot_refused(&report, at);
+    assert_eq!(report.elections[0].counts, Some(vec![vec![4, 2]]));
+}
+
+#[test]
+fn a_refused_pseudonymous_cast_leaves_its_ballot_free_for_a_valid_cast() {
+    // The same ballot signed with another voter's credential: its signature fails.
+    let entries = &held().entries;
+    let at = cast_at(entries, 1);
+    let cast = CastBallot::decode(&body(&entries[at])).unwrap();
+    let other = held()
+        .election
+        .credentials
+        .iter()
+        .find(|c| CredentialKey(c.public().to_bytes()) != cast.ballot.credential)
+        .unwrap();
+    let signature = BallotSignature::sign(
+        other,
+        &cast.ballot.context,
+        &TrackingCode::of(&cast.ballot).0,
+        &mut rand::rng(),
+    )
+    .unwrap();
+    let forged = Record::sign(
+        record(&entries[at]).context(),
+        kinds::BALLOT_CAST,
+        &CastBallot::new(cast.ballot.clone(), signature).to_body(),
+        &anyone(),
+    )
+    .unwrap()
+    .into_bytes();
+    let entries = posted_before(entries, at, forged);
+    assert_eq!(
+        assert_folds_agree(entries.clone(), "bad-signature cast, then the same ballot"),
+        1
+    );
+    let report = verify(&archive(entries));
+    assert_field(&report, Step::Ballots, at, "body.signature");
+    let refused: Vec<Option<u64>> = report.failures().map(|(_, f)| f.record).collect();
+    assert_eq!(refused, vec![Some(at as u64)], "{}", report.summary());
+}
