@@ -3007,3 +3007,18 @@ fn a_refused_pseudonymous_cast_leaves_its_ballot_free_for_a_valid_cast() {
     let refused: Vec<Option<u64>> = report.failures().map(|(_, f)| f.record).collect();
     assert_eq!(refused, vec![Some(at as u64)], "{}", report.summary());
 }
+
+#[test]
+fn petition_opened_twice_is_caught_under_v2() {
+    let mut entries = held_petition().entries.clone();
+    let open = positions(&entries, CONTEXT_OPEN)
+        .into_iter()
+        .find(|&i| {
+            record(&entries[i]).context() == record(&entries[petition_signs(&entries)[0]]).context()
+        })
+        .unwrap();
+    let at = petition_signs(&entries)[1];
+    let again = entries[open].clone();
+    entries.insert(at, again);
+    assert_field(&verify(&archive(entries)), Step::Records, at, "context");
+}
