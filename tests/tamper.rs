@@ -3022,3 +3022,73 @@ fn petition_opened_twice_is_caught_under_v2() {
     entries.insert(at, again);
     assert_field(&verify(&archive(entries)), Step::Records, at, "context");
 }
+
+#[test]
+fn anonymous_snapshot_of_version_1_or_of_another_registry_is_caught() {
+    // Version 1 deals its buckets by its own id, which the registrar can grind (§23.12).
+    let (entries, at) = anonymous_snapshot_changed(|s| s.header.version = 1);
+    assert_folds_agree(entries.clone(), "a version-1 snapshot");
+    assert_field(
+        &anonymous_archive(entries),
+        Step::Credentials,
+        at,
+        "body.version",
+    );
+    let (entries, at) = anonymous_snapshot_changed(|s| s.header.registry = [6; 32]);
+    assert_folds_agree(entries.clone(), "a snapshot of another registry");
+    assert_field(
+        &anonymous_archive(entries),
+        Step::Credentials,
+        at,
+        "body.registry",
+    );
+}
+
+#[test]
+fn anonymous_cast_with_a_ring_signature_of_the_wrong_length_is_caught() {
+    for (what, change) in [
+        ("one byte short", -1isize),
+        ("one byte long", 1),
+        ("one scalar long", 32),
+    ] {
+        let (entries, at) = anonymous_cast_changed(0, |c| {
+            let len = c.signature.bytes.len() as isize + change;
+            c.signature.bytes.resize(len as usize, 0);
+        });
+        assert_folds_agree(entries.clone(), what);
+        let report = anonymous_archive(entries);
+        assert_field(&report, Step::Ballots, at, "body.signature");
+        // Named by the length check (spec/23 §23.13), before any decoding is tried.
+        let message = &report.step(Step::Ballots).failures[0].message;
+        assert!(
+            message.contains("where a signature over buckets of"),
+            "{what}: {message}"
+        );
+    }
+}
+
+#[test]
+fn anonymous_ninth_audit_of_a_tag_is_caught() {
+    // Voter 2 audits eight ballots, the limit (K = 8, §23.7): the ninth is refused.
+    let h = held_anonymous();
+    let mut entries = h.entries.clone();
+    let after = positions(&entries, kinds::BALLOT_AUDIT)[0] + 1;
+    for n in 0..9 {
+        let audit = anonymous_ballot(h, 2, n % 2, true);
+        let posted = Record::sign(h.context, kinds::BALLOT_AUDIT, &audit, &anyone())
+            .unwrap()
+            .into_bytes();
+        entries.insert(after + n, posted);
+    }
+    let ninth = after + 8;
+    assert_eq!(
+        assert_folds_agree(entries.clone(), "nine audits of a tag"),
+        1
+    );
+    assert_field(
+        &anonymous_archive(entries),
+        Step::Audits,
+        ninth,
+        "body.ballot.credential",
+    );
+}
