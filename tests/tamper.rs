@@ -2944,3 +2944,151 @@ fn board_and_verifier_folds_agree_on_the_anonymous_election_and_its_tampers() {
     }
     assert!(refusing > entries.len(), "only {refusing} refusals");
 }
+
+/// `entries` with `copy` inserted just before the record at `at`: the copy comes first.
+fn posted_before(entries: &[Vec<u8>], at: usize, copy: Vec<u8>) -> Vec<Vec<u8>> {
+    let mut out = entries.to_vec();
+    out.insert(at, copy);
+    out
+}
+
+#[test]
+fn a_refused_anonymous_cast_leaves_its_ballot_free_for_a_valid_cast() {
+    // The board checks the ring signature before it records the tracking code: a
+    // badly signed copy of a ballot, posted first, must not shut out the ballot itself.
+    let (tampered, at) = anonymous_cast_changed(2, |c| {
+        let z = c.signature.bytes.len() - 32;
+        c.signature.bytes[z] ^= 1;
+    });
+    let entries = posted_before(&held_anonymous().entries, at, tampered[at].clone());
+    assert_eq!(
+        assert_folds_agree(entries.clone(), "bad-signature cast, then the same ballot"),
+        1
+    );
+    let report = verify(&archive(entries));
+    only_ballot_refused(&report, at);
+    assert_eq!(report.elections[0].counts, Some(vec![vec![4, 2]]));
+}
+
+#[test]
+fn a_refused_pseudonymous_cast_leaves_its_ballot_free_for_a_valid_cast() {
+    // The same ballot signed with another voter's credential: its signature fails.
+    let entries = &held().entries;
+    let at = cast_at(entries, 1);
+    let cast = CastBallot::decode(&body(&entries[at])).unwrap();
+    let other = held()
+        .election
+        .credentials
+        .iter()
+        .find(|c| CredentialKey(c.public().to_bytes()) != cast.ballot.credential)
+        .unwrap();
+    let signature = BallotSignature::sign(
+        other,
+        &cast.ballot.context,
+        &TrackingCode::of(&cast.ballot).0,
+        &mut rand::rng(),
+    )
+    .unwrap();
+    let forged = Record::sign(
+        record(&entries[at]).context(),
+        kinds::BALLOT_CAST,
+        &CastBallot::new(cast.ballot.clone(), signature).to_body(),
+        &anyone(),
+    )
+    .unwrap()
+    .into_bytes();
+    let entries = posted_before(entries, at, forged);
+    assert_eq!(
+        assert_folds_agree(entries.clone(), "bad-signature cast, then the same ballot"),
+        1
+    );
+    let report = verify(&archive(entries));
+    assert_field(&report, Step::Ballots, at, "body.signature");
+    let refused: Vec<Option<u64>> = report.failures().map(|(_, f)| f.record).collect();
+    assert_eq!(refused, vec![Some(at as u64)], "{}", report.summary());
+}
+
+#[test]
+fn petition_opened_twice_is_caught_under_v2() {
+    let mut entries = held_petition().entries.clone();
+    let open = positions(&entries, CONTEXT_OPEN)
+        .into_iter()
+        .find(|&i| {
+            record(&entries[i]).context() == record(&entries[petition_signs(&entries)[0]]).context()
+        })
+        .unwrap();
+    let at = petition_signs(&entries)[1];
+    let again = entries[open].clone();
+    entries.insert(at, again);
+    assert_field(&verify(&archive(entries)), Step::Records, at, "context");
+}
+
+#[test]
+fn anonymous_snapshot_of_version_1_or_of_another_registry_is_caught() {
+    // Version 1 deals its buckets by its own id, which the registrar can grind (§23.12).
+    let (entries, at) = anonymous_snapshot_changed(|s| s.header.version = 1);
+    assert_folds_agree(entries.clone(), "a version-1 snapshot");
+    assert_field(
+        &anonymous_archive(entries),
+        Step::Credentials,
+        at,
+        "body.version",
+    );
+    let (entries, at) = anonymous_snapshot_changed(|s| s.header.registry = [6; 32]);
+    assert_folds_agree(entries.clone(), "a snapshot of another registry");
+    assert_field(
+        &anonymous_archive(entries),
+        Step::Credentials,
+        at,
+        "body.registry",
+    );
+}
+
+#[test]
+fn anonymous_cast_with_a_ring_signature_of_the_wrong_length_is_caught() {
+    for (what, change) in [
+        ("one byte short", -1isize),
+        ("one byte long", 1),
+        ("one scalar long", 32),
+    ] {
+        let (entries, at) = anonymous_cast_changed(0, |c| {
+            let len = c.signature.bytes.len() as isize + change;
+            c.signature.bytes.resize(len as usize, 0);
+        });
+        assert_folds_agree(entries.clone(), what);
+        let report = anonymous_archive(entries);
+        assert_field(&report, Step::Ballots, at, "body.signature");
+        // Named by the length check (spec/23 §23.13), before any decoding is tried.
+        let message = &report.step(Step::Ballots).failures[0].message;
+        assert!(
+            message.contains("where a signature over buckets of"),
+            "{what}: {message}"
+        );
+    }
+}
+
+#[test]
+fn anonymous_ninth_audit_of_a_tag_is_caught() {
+    // Voter 2 audits eight ballots, the limit (K = 8, §23.7): the ninth is refused.
+    let h = held_anonymous();
+    let mut entries = h.entries.clone();
+    let after = positions(&entries, kinds::BALLOT_AUDIT)[0] + 1;
+    for n in 0..9 {
+        let audit = anonymous_ballot(h, 2, n % 2, true);
+        let posted = Record::sign(h.context, kinds::BALLOT_AUDIT, &audit, &anyone())
+            .unwrap()
+            .into_bytes();
+        entries.insert(after + n, posted);
+    }
+    let ninth = after + 8;
+    assert_eq!(
+        assert_folds_agree(entries.clone(), "nine audits of a tag"),
+        1
+    );
+    assert_field(
+        &anonymous_archive(entries),
+        Step::Audits,
+        ninth,
+        "body.ballot.credential",
+    );
+}

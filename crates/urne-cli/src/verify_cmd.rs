@@ -445,10 +445,27 @@ fn receipt(board: &BoardArgs, command: ReceiptCommand) -> Result<(), Failure> {
                 .ok_or("--election: not a context id (64 hex digits)")?;
             let wallet = wallet.open()?;
             let archive = verified_for(&source, board, &keys, election)?;
-            let snapshot = election_snapshot_id(&archive.entries, election).ok_or(
-                "the election has no registry snapshot on the log: it is not an anonymous election",
-            )?;
-            let tag = urne_election::anonymous::tag_for(wallet.secret(), &snapshot, &election.0);
+            let snapshot = election_snapshot(&archive.entries, election)?;
+            // "No ballot was cast" proves something only for a wallet that could have cast
+            // one: enrolled in the snapshot's registry, its key in the snapshot.
+            let registry = snapshot.header().registry;
+            if let Some(enrolment) = wallet.enrolment()
+                && enrolment.registry != registry
+            {
+                return Err(format!(
+                    "this wallet was enrolled in registry {}, the election's snapshot is of registry {}: no ballot of this election can carry its tag",
+                    hex::encode(enrolment.registry),
+                    hex::encode(registry)
+                )
+                .into());
+            }
+            if snapshot.position(&wallet.public_key()).is_none() {
+                return Err(
+                    "this wallet's key is not in the election's registry snapshot: it was not eligible, so no ballot of this election can carry its tag".into(),
+                );
+            }
+            let tag =
+                urne_election::anonymous::tag_for(wallet.secret(), &snapshot.id(), &election.0);
             let tag = urne_election::anonymous::credential_of_tag(&tag).0;
             ballots_of(&archive, election, &tag, receipt.as_deref())
         }
@@ -463,6 +480,13 @@ fn verified_for(
     keys: &TrustArgs,
     election: urne_record::ContextId,
 ) -> Result<Archive, Failure> {
+    // What the log says of a voter's ballots is worth what the board's key is: a log
+    // proven only self-consistent could be any log.
+    if keys.trust_archive_keys {
+        return Err(
+            "--trust-archive-keys is refused here: a receipt is checked against the board's key (--board-key or --board-key-file), obtained out of band".into(),
+        );
+    }
     let archive = load(source, board, keys, None)?;
     let options = Options {
         elections: vec![election],
@@ -478,18 +502,38 @@ fn verified_for(
     Ok(archive)
 }
 
-/// The id of the registry snapshot an anonymous election's log carries (its first
-/// `election.snapshot`, spec/23 §23.12): the verified log has exactly one.
-fn election_snapshot_id(entries: &[Vec<u8>], election: urne_record::ContextId) -> Option<[u8; 32]> {
-    entries.iter().find_map(|bytes| {
-        let record = urne_record::Record::parse(bytes.clone()).ok()?;
-        if record.context() != election || record.kind() != urne_verify::kinds::ELECTION_SNAPSHOT {
-            return None;
+/// The registry snapshot an anonymous election's log carries (its `election.snapshot`
+/// and parts, spec/23 §23.12), assembled: the verified log has exactly one.
+fn election_snapshot(
+    entries: &[Vec<u8>],
+    election: urne_record::ContextId,
+) -> Result<urne_credential::registry::Snapshot, Failure> {
+    use urne_credential::registry::{SignedSnapshot, SnapshotAssembler, SnapshotPart};
+    let mut assembler: Option<SnapshotAssembler> = None;
+    for (index, bytes) in entries.iter().enumerate() {
+        let Ok(record) = urne_record::Record::parse(bytes.clone()) else {
+            continue;
+        };
+        if record.context() != election {
+            continue;
         }
-        urne_credential::registry::SignedSnapshot::decode(record.body())
-            .ok()
-            .map(|s| s.header.id())
-    })
+        let at = |e: &dyn std::fmt::Display| format!("record {index}: {e}");
+        match (record.kind(), assembler.as_mut()) {
+            (urne_verify::kinds::ELECTION_SNAPSHOT, None) => {
+                let signed = SignedSnapshot::decode(record.body()).map_err(|e| at(&e))?;
+                assembler = Some(SnapshotAssembler::new(signed));
+            }
+            (urne_verify::kinds::ELECTION_SNAPSHOT_PART, Some(assembler)) => {
+                let part = SnapshotPart::decode(record.body()).map_err(|e| at(&e))?;
+                assembler.push(&part).map_err(|e| at(&e))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(assembler
+        .ok_or("the election has no registry snapshot on the log: it is not an anonymous election")?
+        .finish()
+        .map_err(|e| format!("the election's snapshot: {e}"))?)
 }
 
 /// Lists the ballots of `credential` (a credential's public key, or an anonymous voter's
@@ -600,7 +644,15 @@ mod tag_tests {
     use urne_credential::registry::{SignedSnapshot, SnapshotHeader};
     use urne_record::{ContextId, Record};
 
-    use super::election_snapshot_id;
+    use super::election_snapshot;
+    use crate::output::Failure;
+
+    fn message(failure: &Failure) -> String {
+        match failure {
+            Failure::Message(m) => m.clone(),
+            Failure::StdoutClosed => String::new(),
+        }
+    }
 
     #[test]
     fn the_tag_is_taken_over_the_snapshot_of_this_election_only() {
@@ -628,7 +680,17 @@ mod tag_tests {
                 .unwrap_or_default()
         };
         let entries = vec![posted(theirs), posted(ours)];
-        assert_eq!(election_snapshot_id(&entries, ours), Some(header.id()));
-        assert_eq!(election_snapshot_id(&entries[..1], ours), None);
+        // Ours is found (an empty one may not assemble, but is not "none on the log").
+        match election_snapshot(&entries, ours) {
+            Ok(snapshot) => assert_eq!(snapshot.id(), header.id()),
+            Err(e) => assert!(!message(&e).contains("no registry snapshot")),
+        }
+        let theirs_only = election_snapshot(&entries[..1], ours)
+            .err()
+            .map(|e| message(&e));
+        assert!(
+            theirs_only.is_some_and(|e| e.contains("no registry snapshot")),
+            "another election's snapshot was taken"
+        );
     }
 }

@@ -430,5 +430,70 @@ min-registered-keys = 2
         results.contains("4 ballots counted, 1 replaced by a revote"),
         "{results}"
     );
+
+    // Each wallet finds its ballots by the tag it derives itself (spec/52): wallet 2 its
+    // two, the second the one counted; wallet 4, not in the snapshot, and the wallet of
+    // another registry are told no ballot can carry their tag, not "no ballot was cast".
+    let board = walk.board.clone();
+    let tag = |wallet: &str| {
+        walk.run(&[
+            "receipt",
+            "tag",
+            &board,
+            e[0],
+            e[1],
+            "--wallet",
+            wallet,
+            "--passphrase-file",
+            "pass",
+            "--board-key-file",
+            "data/board.vkey",
+        ])
+    };
+    let found = ok(tag("wallet2.bin"));
+    assert_eq!(
+        found.matches("cast with this credential").count(),
+        2,
+        "{found}"
+    );
+    assert!(found.contains("the one counted"), "{found}");
+    let never = ok(tag("wallet1.bin"));
+    assert_eq!(
+        never.matches("cast with this credential").count(),
+        1,
+        "{never}"
+    );
+    for (wallet, why) in [
+        ("wallet4.bin", "not in the election's registry snapshot"),
+        ("elsewhere.bin", "this wallet was enrolled in registry"),
+    ] {
+        let out = tag(wallet);
+        assert!(!out.status.success(), "{wallet}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(why), "{wallet}: {stderr}");
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains("no ballot was cast"),
+            "{wallet}"
+        );
+    }
+    // A log proven only self-consistent says nothing of a voter's ballots.
+    let out = walk.run(&[
+        "receipt",
+        "tag",
+        &board,
+        e[0],
+        e[1],
+        "--wallet",
+        "wallet2.bin",
+        "--passphrase-file",
+        "pass",
+        "--trust-archive-keys",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--trust-archive-keys is refused"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

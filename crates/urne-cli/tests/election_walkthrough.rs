@@ -469,6 +469,36 @@ fn an_election_with_the_role_commands_against_a_running_board() {
     ]);
     assert!(receipt.contains("receipt holds"), "{receipt}");
     assert!(receipt.contains("still on the log"), "{receipt}");
+    // A witness named and no quorum given: every witness named must have cosigned, so
+    // the receipt's checkpoint, which this witness never saw, is refused by default.
+    let witness = urne_log::note::Cosigner::from_seed("witness.example", &[7; 32])
+        .unwrap()
+        .verifier()
+        .to_vkey();
+    let short = walk.run(&[
+        "receipt",
+        "check",
+        "credentials/alice.pending.receipt",
+        "--witness",
+        &witness,
+        key[0],
+        key[1],
+    ]);
+    assert!(!short.status.success());
+    let refusal = String::from_utf8_lossy(&short.stderr);
+    assert!(refusal.contains("RECEIPT REFUSED"), "{refusal}");
+    let lowered = walk.ok(&[
+        "receipt",
+        "check",
+        "credentials/alice.pending.receipt",
+        "--witness",
+        &witness,
+        "--quorum",
+        "0",
+        key[0],
+        key[1],
+    ]);
+    assert!(lowered.contains("receipt holds"), "{lowered}");
     let carol = walk.ok(&[
         "receipt",
         "credential",

@@ -46,6 +46,11 @@ impl PetitionError {
     pub fn field(&self) -> &str {
         match self {
             Self::Invalid { field, .. } | Self::AlreadyUsed { field, .. } => field,
+            // A move its type does not allow is the body's fault (spec/12 §12.3).
+            Self::WrongPhase {
+                kind: "context.phase",
+                ..
+            } => "body",
             Self::WrongPhase { .. } => "kind",
             Self::NotAuthorized(_) => "signer",
         }

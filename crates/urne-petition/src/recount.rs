@@ -105,11 +105,20 @@ pub fn recount<R: CryptoRng + ?Sized>(
             {
                 for (at, reason) in failures {
                     let index = items.get(at).map_or(0, |i| i.0);
+                    // Evidence names its embedded body's fields under body.signed (§32.6 step 7).
+                    let evidence = records
+                        .binary_search_by_key(&index, |r| r.index)
+                        .is_ok_and(|i| records[i].kind == PETITION_DUPLICATE);
+                    let field = if evidence {
+                        "body.signed.signature"
+                    } else {
+                        "body.signature"
+                    };
                     earliest = Some(earlier(
                         earliest,
                         Violation {
                             index,
-                            field: "body.signature".into(),
+                            field: field.into(),
                             reason,
                         },
                     ));

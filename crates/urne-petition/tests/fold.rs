@@ -768,7 +768,7 @@ fn evidence_that_is_no_duplicate_is_refused() {
         evidence(one_time_key(), body),
     );
     let v = run(&swapped).unwrap_err();
-    assert_eq!((v.index, v.field.as_str()), (at, "body.signature"));
+    assert_eq!((v.index, v.field.as_str()), (at, "body.signed.signature"));
     // Before the petition opens there is nothing to duplicate.
     let mut draft = Log { records: vec![] };
     draft.push(PETITION_DEFINE, AUTHORITY, f.definition.to_bytes());

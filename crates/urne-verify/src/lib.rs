@@ -9,10 +9,13 @@
 //! (spec/23, [`election`]) and of each petition's (spec/32, [`petition`]), the domain
 //! crates for every proof.
 //!
-//! What it must never do: depend on urne-board, urne-store, urne-server or
-//! urne-election's or urne-petition's acceptance fold (a bug in the board's acceptance must not hide from
-//! it), trust anything the board says about its
-//! own log, or panic on bytes from outside.
+//! What it must never do: depend on urne-board, urne-store or urne-server, or use
+//! urne-election's or urne-petition's acceptance fold for V3–V11 or V13 (a bug in the
+//! board's acceptance must not hide from it), trust anything the board says about its
+//! own log, or panic on bytes from outside. One exception, by design: V12 recounts
+//! assembly divisions with urne-assembly's own recount, and urne-assembly depends on
+//! urne-election, so urne-election is in this crate's dependency tree through it; the
+//! election steps never call its fold.
 
 #![deny(unsafe_code)]
 

@@ -378,7 +378,8 @@ fn fold_record(
         }
     };
     let id = record.context();
-    if record.kind() == CONTEXT_OPEN && !contexts.contains_key(&id) {
+    let opens = record.kind() == CONTEXT_OPEN && !contexts.contains_key(&id);
+    if opens {
         let open = match ContextOpen::parse(record.body()) {
             Ok(open) => open,
             Err(e) => {
@@ -430,6 +431,21 @@ fn fold_record(
                 signer: *record.signer(),
                 body: record.body().to_vec(),
             })
+        }
+        // A second context.open of the same id: the board refuses it (spec/12 §12.5 step
+        // 6, `context-exists`); an election's fold refuses it itself.
+        Some(ContextCheck::Petition { .. } | ContextCheck::NotRecounted(_))
+            if record.kind() == CONTEXT_OPEN && !opens =>
+        {
+            report.fail(
+                Step::Records,
+                Failure {
+                    record: Some(index),
+                    field: "context".into(),
+                    context: Some(id.to_hex()),
+                    message: "a second context.open of a context already open (spec/12 §12.5: context-exists)".into(),
+                },
+            )
         }
         Some(ContextCheck::Petition { .. }) => {}
         Some(ContextCheck::NotRecounted(_)) => {}

@@ -328,9 +328,15 @@ fn judge(case: &str, log: &Log) -> PetitionOutcome {
             );
         }
         (Err(v), Some(fault)) => assert_eq!(
-            v.index, fault.index,
+            (v.index, v.field.to_string()),
+            (fault.index, fault.field.to_string()),
             "{case}: the board's fold refuses first record #{} ({}: {}), the verifier's #{} ({}: {})",
-            v.index, v.field, v.reason, fault.index, fault.field, fault.message
+            v.index,
+            v.field,
+            v.reason,
+            fault.index,
+            fault.field,
+            fault.message
         ),
         (Ok(_), Some(fault)) => panic!(
             "{case}: the board's fold accepts, the verifier's refuses record #{} ({}: {})",
@@ -727,4 +733,98 @@ fn both_folds_agree_on_every_random_byte_flip_in_every_body() {
     // Nearly every flip is refused (a flipped deadline byte or scope letter is a valid
     // definition, but then not the context.open's); the folds agreed on each.
     assert!(refusals > base.records.len() * 3, "{refusals}");
+}
+
+#[test]
+fn both_folds_name_the_same_field_when_a_record_has_two_faults() {
+    let f = fixture();
+    // A version-1 snapshot whose buckets are also below the floor: its version first
+    // (spec/32 §32.6 step 2, as spec/23 §23.12), since it undoes every floor.
+    let mut log = resnapshot(&f, |s| {
+        s.header.version = 1;
+        let id = s.header.id();
+        s.cosignatures = vec![
+            Cosignature::sign(0, &f.registrar_keys[0], &id),
+            Cosignature::sign(1, &f.registrar_keys[1], &id),
+        ];
+    });
+    let mut definition = f.definition.clone();
+    definition.policy = Some(Policy {
+        min_bucket_bits: 4,
+        ..definition.policy.unwrap()
+    });
+    log.records[0].2 = definition.to_bytes();
+    refused(
+        "a version-1 snapshot below the floors",
+        &log,
+        1,
+        "body.version",
+    );
+    // A disclosure of a district nobody is enrolled in, over a bucket out of range: the
+    // disclosure first (spec/32 §32.6 step 4).
+    let mut log = honest(&f);
+    let second = log.position(PETITION_SIGN, 1);
+    log.records[second].2[1..5].copy_from_slice(&7u32.to_be_bytes());
+    log.records[second].2[6..10].copy_from_slice(&9u32.to_be_bytes());
+    refused(
+        "a bad disclosure over a bucket out of range",
+        &log,
+        second,
+        "body.disclosure",
+    );
+}
+
+#[test]
+fn both_folds_refuse_records_repeated_or_out_of_place() {
+    let f = fixture();
+    let base = honest(&f);
+    let at = base.position(PETITION_RESULT, 0);
+    let close = base.phase_at(Phase::Closed);
+    let open = base.phase_at(Phase::Open);
+    let part = base.position(REGISTRY_SNAPSHOT_PART, 0);
+
+    let mut log = base.clone();
+    let r = log.records[at].clone();
+    log.records.insert(at + 1, r);
+    refused("the result posted twice", &log, at + 1, "kind");
+    let mut log = base.clone();
+    let snapshot = log.records[1].clone();
+    log.records.insert(open, snapshot);
+    refused("a second snapshot", &log, open, "kind");
+    let mut log = base.clone();
+    let (k, s, b) = withdrawal(&f, 6);
+    log.insert(close + 1, k, s, b);
+    refused("a withdrawal after close", &log, close + 1, "kind");
+    let mut log = base.clone();
+    log.records[part].1 = [8; 32];
+    refused("a snapshot part from another key", &log, part, "signer");
+    let mut log = base.clone();
+    let p = log.records.remove(part);
+    log.records.insert(open, p);
+    // The part moved after the open: the open comes before the snapshot is complete.
+    refused("a snapshot part after the open", &log, open - 1, "body");
+    let mut log = base.clone();
+    let p = log.records[part].clone();
+    log.records.insert(open + 1, p);
+    refused("a snapshot part in the open phase", &log, open + 1, "kind");
+}
+
+#[test]
+fn a_junk_signature_copying_a_tag_does_not_shut_out_its_signer() {
+    // Wallet 3's real signature, copied under another envelope key (so its proof fails,
+    // but it decodes to wallet 3's tag) and posted first: both folds refuse the copy and
+    // still count the real one (the second pass leaves refused records out).
+    let f = fixture();
+    let mut log = honest(&f);
+    let real = log.position(PETITION_SIGN, 3);
+    let (kind, _, body) = log.records[real].clone();
+    log.insert(real, kind, one_time_key(), body);
+    let outcome = judge("a junk signature copying a tag", &log);
+    let faults: Vec<(u64, &str)> = outcome
+        .faults
+        .iter()
+        .map(|f| (f.index, f.field.as_str()))
+        .collect();
+    assert_eq!(faults, vec![(FIRST + real as u64, "body.signature")]);
+    assert_eq!((outcome.counted, outcome.withdrawn), (6, 1));
 }

@@ -238,6 +238,15 @@ enum Authorisation {
     },
 }
 
+/// What holds a tracking code on the board.
+#[derive(Clone, Copy)]
+enum Holder {
+    /// An audited (spoiled) ballot, checked whole on arrival.
+    Audit,
+    /// The pending cast at this position, its signature and proofs `verified` yet or not.
+    Cast { position: usize, verified: bool },
+}
+
 /// A cast ballot accepted by the ordered checks, its proofs not verified yet.
 struct PendingCast {
     index: u64,
@@ -263,8 +272,11 @@ pub(crate) struct ElectionFold {
     assembler: Option<SnapshotAssembler>,
     snapshot_total: u64,
     sealed: Option<Sealed>,
-    /// Tracking codes on the board, and whether each is an audited (spoiled) ballot's.
-    tracking: HashMap<[u8; 32], bool>,
+    /// Tracking codes on the board, and what holds each.
+    tracking: HashMap<[u8; 32], Holder>,
+    /// Pending casts verified ahead of the batch because a later record reused their
+    /// tracking code, and refused: they hold no code and never count.
+    refused_early: Vec<(usize, Refused)>,
     audits_of: HashMap<[u8; 32], u8>,
     audits: u64,
     pending: Vec<PendingCast>,
@@ -295,6 +307,7 @@ impl ElectionFold {
             snapshot_total: 0,
             sealed: None,
             tracking: HashMap::new(),
+            refused_early: Vec::new(),
             audits_of: HashMap::new(),
             audits: 0,
             pending: Vec::new(),
@@ -1062,7 +1075,7 @@ impl ElectionFold {
         let (signature, context) = self.ring_checks(kind, &signed)?;
         self.in_phase(kind, Phase::Voting)?;
         self.unused(&signed.tracking.0, kind)?;
-        self.tracking.insert(signed.tracking.0, false);
+        self.hold(signed.tracking.0);
         self.pending.push(PendingCast {
             index,
             authorisation: Authorisation::Ring {
@@ -1113,7 +1126,7 @@ impl ElectionFold {
             ));
         }
         self.audits_of.insert(*credential, rank + 1);
-        self.tracking.insert(*tracking, true);
+        self.tracking.insert(*tracking, Holder::Audit);
         self.audits += 1;
         Ok(())
     }
@@ -1167,10 +1180,49 @@ impl ElectionFold {
         })
     }
 
-    fn unused(&self, tracking: &[u8; 32], kind: urne_record::Kind) -> Result<(), Refused> {
+    /// The next pending cast's tracking code, held.
+    fn hold(&mut self, tracking: [u8; 32]) {
+        let holder = Holder::Cast {
+            position: self.pending.len(),
+            verified: false,
+        };
+        self.tracking.insert(tracking, holder);
+    }
+
+    /// Refuses a record whose tracking code is on the board. A code held by a cast whose
+    /// signature and proofs are not verified yet is only held if they verify: the board
+    /// checks them before recording the code, so a refused cast must not shut out a
+    /// later valid record of the same ballot (spec/50 V6). That cast is verified here,
+    /// alone; collisions are rare and each cast is verified this way at most once.
+    fn unused(&mut self, tracking: &[u8; 32], kind: urne_record::Kind) -> Result<(), Refused> {
+        if let Some(Holder::Cast {
+            position,
+            verified: false,
+        }) = self.tracking.get(tracking).copied()
+        {
+            let verdict = match (&self.sealed, self.pending.get(position)) {
+                (Some(sealed), Some(cast)) => verify_one(sealed, cast),
+                _ => Ok(()),
+            };
+            match verdict {
+                Ok(()) => {
+                    self.tracking.insert(
+                        *tracking,
+                        Holder::Cast {
+                            position,
+                            verified: true,
+                        },
+                    );
+                }
+                Err(r) => {
+                    self.tracking.remove(tracking);
+                    self.refused_early.push((position, r));
+                }
+            }
+        }
         match self.tracking.get(tracking) {
             None => Ok(()),
-            Some(true) if kind == kinds::BALLOT_CAST => Err(refused(
+            Some(Holder::Audit) if kind == kinds::BALLOT_CAST => Err(refused(
                 Step::Audits,
                 "body.ballot",
                 "a spoiled (audited) ballot cast to be counted: an audited ballot never counts",
@@ -1190,7 +1242,7 @@ impl ElectionFold {
         self.in_phase(kind, Phase::Voting)?;
         let public = self.listed(kind, &signed.ballot)?;
         self.unused(&signed.tracking.0, kind)?;
-        self.tracking.insert(signed.tracking.0, false);
+        self.hold(signed.tracking.0);
         let SignedBallot {
             ballot,
             tracking,
@@ -1386,15 +1438,31 @@ impl ElectionFold {
         progress: &dyn Progress,
         report: &mut Report,
     ) -> ElectionSummary {
-        let pending = std::mem::take(&mut self.pending);
-        let failed = match &self.sealed {
-            Some(sealed) => verify_casts(sealed, &pending, trusted, progress),
-            None => Vec::new(),
-        };
+        let mut pending = std::mem::take(&mut self.pending);
         report.count(
             Step::Ballots,
             pending.iter().filter(|c| c.index >= trusted).count() as u64,
         );
+        let mut early = Vec::with_capacity(self.refused_early.len());
+        if !self.refused_early.is_empty() {
+            let positions: HashSet<usize> = self.refused_early.iter().map(|(p, _)| *p).collect();
+            for (position, r) in std::mem::take(&mut self.refused_early) {
+                if let Some(cast) = pending.get(position) {
+                    early.push((cast.index, r));
+                }
+            }
+            let mut position = 0;
+            pending.retain(|_| {
+                position += 1;
+                !positions.contains(&(position - 1))
+            });
+        }
+        let mut failed = match &self.sealed {
+            Some(sealed) => verify_casts(sealed, &pending, trusted, progress),
+            None => Vec::new(),
+        };
+        failed.extend(early);
+        failed.sort_by_key(|(index, _)| *index);
         let refused_at: HashSet<u64> = failed.iter().map(|(i, _)| *i).collect();
         for (index, r) in failed {
             self.fail(report, Some(index), r);
@@ -1650,6 +1718,40 @@ fn relations(sealed: &Sealed, cast: &PendingCast) -> Result<urne_crypto::Relatio
         );
     }
     Ok(relations)
+}
+
+/// One pending cast verified alone, as [`verify_casts`] would judge it: the ring
+/// signature first (§23.13), then the ballot's proofs, then its credential's signature.
+fn verify_one(sealed: &Sealed, cast: &PendingCast) -> Result<(), Refused> {
+    if let (
+        Voters::Snapshot(snapshot),
+        Authorisation::Ring {
+            bucket,
+            signature,
+            context,
+        },
+    ) = (&sealed.voters, &cast.authorisation)
+    {
+        let ring = bucket_ring(&snapshot.snapshot, *bucket)
+            .map_err(|e| refused(Step::Ballots, "body.signature", e))?;
+        triptych::verify(&ring, &snapshot.linking_base, context, signature).map_err(|e| {
+            refused(
+                Step::Ballots,
+                "body.signature",
+                format!("the ring signature does not verify: {e}"),
+            )
+        })?;
+    }
+    let ballot = &cast.ballot;
+    ballot
+        .verify(&sealed.election, &ballot.credential)
+        .map_err(|e| refused(Step::Ballots, ballot_field(&e), e.to_string()))?;
+    if let Authorisation::Credential(public, signature) = &cast.authorisation {
+        signature
+            .verify(public, sealed.election.context(), &cast.tracking.0)
+            .map_err(|e| refused(Step::Ballots, "body.signature", e.to_string()))?;
+    }
+    Ok(())
 }
 
 fn diagnose(sealed: &Sealed, cast: &PendingCast) -> Refused {

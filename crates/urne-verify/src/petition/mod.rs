@@ -416,17 +416,9 @@ impl Fold {
         signed
             .verify(&definition.registrars)
             .map_err(|e| refuse("body.cosignatures", e.to_string()))?;
-        // The floors the definition binds: the anonymity set is public from the
-        // definition on, and no snapshot below it opens the petition.
-        check_floors(
-            header,
-            definition.min_bucket_bits,
-            definition.min_real_keys,
-            definition.min_snapshot,
-        )
-        .map_err(|(field, message)| refuse(field, message))?;
         // A version-1 snapshot deals its buckets by its own id, which the registrar can
-        // re-roll (spec/31 §31.6).
+        // re-roll (spec/31 §31.6): checked first, as
+        // the board does, since it undoes every floor.
         if definition.version_2 && header.version != 2 {
             return Err(refuse(
                 "body.version",
@@ -436,6 +428,15 @@ impl Fold {
                 ),
             ));
         }
+        // The floors the definition binds: the anonymity set is public from the
+        // definition on, and no snapshot below it opens the petition.
+        check_floors(
+            header,
+            definition.min_bucket_bits,
+            definition.min_real_keys,
+            definition.min_snapshot,
+        )
+        .map_err(|(field, message)| refuse(field, message))?;
         self.assembler = Some(SnapshotAssembler::new(signed));
         Ok(())
     }
@@ -509,16 +510,6 @@ impl Fold {
             .as_ref()
             .ok_or_else(|| self.wrong_phase(record.kind))?;
         let header = sealed.snapshot.header();
-        if body.bucket >= header.bucket_count() {
-            return Err(refuse(
-                format!("{prefix}.bucket"),
-                format!(
-                    "bucket {} does not exist: the snapshot has {}",
-                    body.bucket,
-                    header.bucket_count()
-                ),
-            ));
-        }
         if let Some(district) = body.disclosed {
             let disclosure = format!("{prefix}.disclosure");
             if what == Signed::Withdraw {
@@ -546,6 +537,16 @@ impl Fold {
                     ),
                 ));
             }
+        }
+        if body.bucket >= header.bucket_count() {
+            return Err(refuse(
+                format!("{prefix}.bucket"),
+                format!(
+                    "bucket {} does not exist: the snapshot has {}",
+                    body.bucket,
+                    header.bucket_count()
+                ),
+            ));
         }
         let signature = match body.disclosed {
             None => triptych::Signature::from_bytes(body.signature, sealed.parameters),
