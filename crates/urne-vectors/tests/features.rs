@@ -81,10 +81,13 @@ fn crypto_features(manifest: &Path) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
+/// A crate's `[features]`: each feature with what it enables.
+type FeatureTable = Vec<(String, Vec<String>)>;
+
 /// Every (crate, feature) that turns on urne-crypto's `hazmat` or `test-weakened-verifier`,
 /// directly or through another crate's or its own feature (urne-ballot's `hazmat`, say).
 fn hazardous_features(manifests: &[PathBuf]) -> BTreeSet<(String, String)> {
-    let mut crates: Vec<(String, Vec<(String, Vec<String>)>)> = Vec::new();
+    let mut crates: Vec<(String, FeatureTable)> = Vec::new();
     for manifest in manifests {
         let value: toml::Value =
             toml::from_str(&std::fs::read_to_string(manifest).unwrap()).unwrap();

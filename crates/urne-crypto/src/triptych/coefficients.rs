@@ -289,7 +289,7 @@ mod tests {
                 .collect();
             let coefficients = accumulated(p, &terms);
             assert_eq!(coefficients, direct(&p, &terms), "size {size}");
-            let sign = if p.m() % 2 == 0 {
+            let sign = if p.m().is_multiple_of(2) {
                 Scalar::ONE
             } else {
                 minus_one
