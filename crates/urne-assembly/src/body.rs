@@ -58,7 +58,30 @@ pub struct Rules {
     pub max_proxies_held: u8,
     /// Whether proxies apply in secret ballots.
     pub proxies_in_secret_ballots: bool,
+    /// How every secret ballot of the chamber is run (§40.12).
+    pub secret: SecretRules,
 }
+
+/// The standing rules of a chamber's secret ballots (§40.3, §40.12), fixed by the
+/// chamber's opening, before any division: the presiding officer, who opens each
+/// ceremony after seeing the public draw, chooses neither how many trustees nor how many
+/// of them decrypt, so cannot stop the draw where it suits them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SecretRules {
+    /// n: how many trustees the draw names (at least the threshold).
+    pub trustees: u8,
+    /// t: how many of them it takes to decrypt (at least 2: one trustee alone would
+    /// hold every ballot).
+    pub threshold: u8,
+    /// The fewest members who must register a wallet key for the division's vote to
+    /// open (at least 3: with two, each learns the other's vote from the tally).
+    pub min_registrants: u32,
+}
+
+/// The least `SecretRules::threshold` a chamber may set (§40.3).
+pub const MIN_SECRET_THRESHOLD: u8 = 2;
+/// The least `SecretRules::min_registrants` a chamber may set (§40.3).
+pub const MIN_SECRET_REGISTRANTS: u32 = 3;
 
 /// A member of the roster (§40.4).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -511,6 +534,9 @@ impl Rules {
         });
         out.push(self.max_proxies_held);
         out.push(u8::from(self.proxies_in_secret_ballots));
+        out.push(self.secret.trustees);
+        out.push(self.secret.threshold);
+        out.extend_from_slice(&self.secret.min_registrants.to_be_bytes());
         out
     }
 }
@@ -765,6 +791,34 @@ fn decode_named(kind: Kind, name: &'static str, body: &[u8]) -> Result<Decoded, 
             };
             let max_proxies_held = r.u8("body.max_proxies_held")?;
             let proxies_in_secret_ballots = r.flag("body.proxies_in_secret_ballots")?;
+            let trustees = r.u8("body.secret_trustees")?;
+            let threshold = r.u8("body.secret_threshold")?;
+            let min_registrants = r.u32("body.secret_min_registrants")?;
+            if threshold < MIN_SECRET_THRESHOLD {
+                return Err(AssemblyError::invalid(
+                    name,
+                    "body.secret_threshold",
+                    format!(
+                        "a threshold of {threshold}: at least {MIN_SECRET_THRESHOLD}, or one trustee alone could decrypt every ballot"
+                    ),
+                ));
+            }
+            if trustees < threshold {
+                return Err(AssemblyError::invalid(
+                    name,
+                    "body.secret_trustees",
+                    format!("{trustees} trustees cannot meet a threshold of {threshold}"),
+                ));
+            }
+            if min_registrants < MIN_SECRET_REGISTRANTS {
+                return Err(AssemblyError::invalid(
+                    name,
+                    "body.secret_min_registrants",
+                    format!(
+                        "a floor of {min_registrants} registrants: at least {MIN_SECRET_REGISTRANTS}, or two members could each read the other's vote off the tally"
+                    ),
+                ));
+            }
             Decoded::Rules(Rules {
                 clerk,
                 quorum,
@@ -772,6 +826,11 @@ fn decode_named(kind: Kind, name: &'static str, body: &[u8]) -> Result<Decoded, 
                 vote_change,
                 max_proxies_held,
                 proxies_in_secret_ballots,
+                secret: SecretRules {
+                    trustees,
+                    threshold,
+                    min_registrants,
+                },
             })
         }
         kinds::ROSTER_MEMBERS => {

@@ -26,7 +26,7 @@ mod state;
 pub use body::{
     Correction, CredentialRegistration, DEFAULT_PROXY_SECONDS, Decoded, DivisionEvent,
     DivisionOpen, DivisionResult, Member, Presence, ProxyGrant, ProxyRevoke, Quorum, Roster,
-    RosterChange, RosterOp, Rules, Vote, VoteChange, decode, parameters_hash,
+    RosterChange, RosterOp, Rules, SecretRules, Vote, VoteChange, decode, parameters_hash,
 };
 pub use chamber::{ChamberPhase, ChamberState, chamber_phases};
 pub use error::AssemblyError;

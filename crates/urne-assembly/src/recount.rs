@@ -545,7 +545,12 @@ fn check_elections(
                         ),
                     });
                 }
-                check_election(id, state, rosters, d, ContextId(election), records)?;
+                // The rules are the chamber's from its opening: they never change.
+                let floor = fold
+                    .chamber(state.chamber())
+                    .and_then(ChamberState::rules)
+                    .map_or(0, |r| r.secret.min_registrants);
+                check_election(id, state, floor, rosters, d, ContextId(election), records)?;
             }
         }
     }
@@ -555,6 +560,7 @@ fn check_elections(
 fn check_election(
     sitting: ContextId,
     state: &SittingState,
+    floor: u32,
     rosters: &RostersAtCeremonies,
     d: &Division,
     election: ContextId,
@@ -626,60 +632,26 @@ fn check_election(
                 ));
             }
             Some(Ok(ElectionDecoded::CeremonyOpen(open))) => {
-                // Each trustee is a member's key in force where the ceremony opens: not
-                // a stranger, not a revoked member, not a key rotated out. A member has
-                // one key in force and the identities are distinct (the ceremony's
-                // decoder), so the trustees are distinct members.
                 let chamber = rosters.chamber(*index, state.chamber());
-                let stranger = open.identities.iter().position(|key| {
-                    !chamber.is_some_and(|c| c.member_of(key).is_some_and(|m| c.in_force(m)))
-                });
-                if let Some(t) = stranger {
-                    return Err(violation(
-                        *index,
-                        "ceremony.open",
-                        &format!("body.identities[{t}]"),
-                        format!(
-                            "trustee {} of division {division}'s election is not the key in force of a member of the chamber at this point of the log (a stranger, a revoked member or a key rotated out)",
-                            t + 1
-                        ),
-                    ));
-                }
-                // The trustees are the first of the public draw, in its order: the
-                // officer chooses how many, not who.
-                if let Some(chamber) = chamber {
-                    let candidates: Vec<[u8; 32]> = chamber
-                        .members()
-                        .iter()
-                        .enumerate()
-                        .filter(|(m, _)| chamber.in_force(*m as u32))
-                        .map(|(_, m)| m.key)
-                        .collect();
-                    let registered: Vec<[u8; 32]> =
-                        d.registrations.values().map(|r| r.credential).collect();
-                    let seed = crate::secret::trustee_seed(sitting, division, &registered);
-                    let order = crate::secret::trustee_order(&seed, &candidates);
-                    if let Some(t) = open
-                        .identities
-                        .iter()
-                        .zip(&order)
-                        .position(|(identity, drawn)| identity != drawn)
-                    {
-                        return Err(violation(
-                            *index,
-                            "ceremony.open",
-                            &format!("body.identities[{t}]"),
-                            format!(
-                                "trustee {} of division {division}'s election is not the member the public draw puts there (spec/40 §40.12 step 3: the draw over the registered keys and the members in force)",
-                                t + 1
-                            ),
-                        ));
-                    }
-                }
+                check_ceremony(
+                    sitting,
+                    d,
+                    *index,
+                    open.threshold,
+                    &open.identities,
+                    chamber,
+                )?;
             }
             Some(Ok(ElectionDecoded::Manifest(record))) => {
                 check_manifest(d, *index, &record.manifest)?;
-                check_eligibility(sitting, state, d, *index, record.eligibility.as_ref())?;
+                check_eligibility(
+                    sitting,
+                    state,
+                    floor,
+                    d,
+                    *index,
+                    record.eligibility.as_ref(),
+                )?;
             }
             Some(Ok(ElectionDecoded::Result(result))) => tally = Some((*index, *result)),
             _ => {}
@@ -699,7 +671,7 @@ fn check_election(
             ),
         ));
     }
-    check_snapshot(sitting, d, snapshot.as_ref(), &parts)?;
+    check_snapshot(sitting, floor, d, snapshot.as_ref(), &parts)?;
     let (Some(published), Some(at)) = (&d.published, d.result_at) else {
         return Ok(());
     };
@@ -738,6 +710,109 @@ fn check_election(
                     "the result says {claimed}; the election's tally.result (record {tally_at}) counts {counted}"
                 ),
             ));
+        }
+    }
+    Ok(())
+}
+
+/// The election's trustees are the public draw's (§40.12 step 3): its `ceremony.open`
+/// comes after the division's close, where the draw's seed and candidates are fixed;
+/// it names as many trustees and the threshold the chamber's rules fix; each is the key
+/// in force, at the ceremony, of a member of the chamber; and identity i is the key then
+/// of the i-th member of the draw over the candidates at the close. So the officer, who
+/// opens the ceremony after seeing the draw, chooses neither who nor how many, and a
+/// roster change after the close moves no one up.
+fn check_ceremony(
+    sitting: ContextId,
+    d: &Division,
+    index: u64,
+    threshold: u16,
+    identities: &[[u8; 32]],
+    chamber: Option<&ChamberState>,
+) -> Result<(), Violation> {
+    let division = d.open.division;
+    let wrong = |field: &str, reason: String| {
+        Err(Violation {
+            index,
+            kind: "ceremony.open",
+            field: field.to_owned(),
+            reason,
+        })
+    };
+    let closed = d
+        .trustee_candidates
+        .as_ref()
+        .zip(d.window_ended_at)
+        .filter(|(_, closed_at)| *closed_at < index);
+    let Some((candidates, _)) = closed else {
+        return wrong(
+            "body",
+            format!(
+                "division {division}'s election opens its ceremony before the division's close: the draw's seed (the registrations) and candidates (the roster) are fixed only there"
+            ),
+        );
+    };
+    let Some(chamber) = chamber else {
+        return wrong(
+            "body.identities",
+            format!("the chamber of division {division}'s sitting is not open on the log"),
+        );
+    };
+    let Some(rules) = chamber.rules() else {
+        return wrong(
+            "body.identities",
+            format!("the chamber of division {division}'s sitting has no rules on the log"),
+        );
+    };
+    if identities.len() != usize::from(rules.secret.trustees) {
+        return wrong(
+            "body.identities",
+            format!(
+                "{} trustees; the chamber's rules fix {} for a secret ballot",
+                identities.len(),
+                rules.secret.trustees
+            ),
+        );
+    }
+    if threshold != u16::from(rules.secret.threshold) {
+        return wrong(
+            "body.threshold",
+            format!(
+                "a threshold of {}; the chamber's rules fix {} for a secret ballot",
+                threshold, rules.secret.threshold
+            ),
+        );
+    }
+    // A member has one key in force and the identities are distinct (the ceremony's
+    // decoder), so trustees in force are distinct members: one member cannot hold two
+    // shares through an old and a new key.
+    let stranger = identities
+        .iter()
+        .position(|key| !chamber.member_of(key).is_some_and(|m| chamber.in_force(m)));
+    if let Some(t) = stranger {
+        return wrong(
+            &format!("body.identities[{t}]"),
+            format!(
+                "trustee {} of division {division}'s election is not the key in force of a member of the chamber at this point of the log (a stranger, a revoked member or a key rotated out)",
+                t + 1
+            ),
+        );
+    }
+    let keys: Vec<[u8; 32]> = candidates.iter().map(|(_, key)| *key).collect();
+    let registered: Vec<[u8; 32]> = d.registrations.values().map(|r| r.credential).collect();
+    let seed = crate::secret::trustee_seed(sitting, division, &registered);
+    let drawn = crate::secret::trustee_order(&seed, &keys)
+        .into_iter()
+        .filter_map(|key| candidates.iter().find(|(_, k)| *k == key).map(|(m, _)| *m));
+    for (t, (identity, member)) in identities.iter().zip(drawn).enumerate() {
+        if chamber.member_of(identity) != Some(member) {
+            return wrong(
+                &format!("body.identities[{t}]"),
+                format!(
+                    "trustee {} of division {division}'s election is not member {member}, whom the public draw at the division's close puts there (spec/40 §40.12 step 3)",
+                    t + 1
+                ),
+            );
         }
     }
     Ok(())
@@ -797,6 +872,7 @@ fn check_manifest(
 fn check_eligibility(
     sitting: ContextId,
     state: &SittingState,
+    floor: u32,
     d: &Division,
     index: u64,
     eligibility: Option<&urne_election::anonymous::Eligibility>,
@@ -829,6 +905,15 @@ fn check_eligibility(
             ),
         );
     }
+    if eligibility.min_real_keys < floor {
+        return wrong(
+            "body.eligibility.min_real_keys",
+            format!(
+                "division {division}'s election opens its vote with {} registered keys; the chamber's floor is {floor}",
+                eligibility.min_real_keys
+            ),
+        );
+    }
     let officer_only = eligibility.registrars.threshold == 1
         && matches!(eligibility.registrars.keys.as_slice(), [key] if key.as_bytes() == state.authority());
     if !officer_only {
@@ -853,6 +938,7 @@ fn check_eligibility(
 /// cosignature, registry and parts are the election fold's to check.
 fn check_snapshot(
     sitting: ContextId,
+    floor: u32,
     d: &Division,
     snapshot: Option<&(u64, SignedSnapshot)>,
     parts: &[(u64, SnapshotPart)],
@@ -886,6 +972,15 @@ fn check_snapshot(
         return on_snapshot(
             "body.registry",
             format!("not division {division}'s registry"),
+        );
+    }
+    if header.total < u64::from(floor) {
+        return on_snapshot(
+            "body.total",
+            format!(
+                "{} keys: fewer than the chamber's floor of {floor} registrants for a secret ballot (spec/40 §40.3), so division {division}'s vote does not open",
+                header.total
+            ),
         );
     }
     if header.bucket_count() != 1 {

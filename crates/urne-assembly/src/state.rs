@@ -161,6 +161,12 @@ pub struct Division {
     /// first of them: a secret division's registrations end there, and its election's
     /// credential list must come after it (§40.12).
     pub window_ended_at: Option<u64>,
+    /// A secret division's trustee candidates, fixed at its `division.close`: each
+    /// member in force there, with the key they held there, in member order (§40.12
+    /// step 3). The draw ranks these keys, so a rotation or revocation after the close
+    /// moves no one up. None before the close, for a roll call, and for a division
+    /// voided before it closed.
+    pub trustee_candidates: Option<Vec<(u32, [u8; 32])>>,
     /// The division that reruns it, once one does.
     pub rerun_by: Option<u32>,
     /// Why it was voided and the index of its `division.void`, once voided: the recount
@@ -634,7 +640,7 @@ impl SittingState {
             }
             Decoded::DivisionResult(result) => {
                 self.authority_only(kind, signer)?;
-                self.check_result(kind, result)?;
+                self.check_result(c, kind, result)?;
             }
             Decoded::Vote(vote) => return self.check_vote(c, kind, signer, vote),
             Decoded::Credential(registration) => {
@@ -775,6 +781,27 @@ impl SittingState {
         }
         self.check_time(kind, open.time)?;
         c.check_roster_version(kind, "body.roster_version", open.roster_version)?;
+        if open.secret
+            && let Some(rules) = c.rules()
+        {
+            // A chamber too small for its own secret-ballot rules can never draw its
+            // trustees or reach its floor: refused now rather than after the vote.
+            let in_force = (0..c.members().len() as u32)
+                .filter(|&m| c.in_force(m))
+                .count() as u64;
+            let needed =
+                u64::from(rules.secret.trustees).max(u64::from(rules.secret.min_registrants));
+            if in_force < needed {
+                return Err(AssemblyError::invalid(
+                    kind,
+                    "body.secret",
+                    format!(
+                        "{in_force} members in force; the chamber's secret ballots need {} trustees and {} registrants",
+                        rules.secret.trustees, rules.secret.min_registrants
+                    ),
+                ));
+            }
+        }
         if open.reruns != 0 {
             match self.division(open.reruns) {
                 Some(d) if d.status == DivisionStatus::Voided && d.rerun_by.is_none() => {
@@ -850,6 +877,7 @@ impl SittingState {
 
     fn check_result(
         &self,
+        c: &ChamberState,
         kind: &'static str,
         claimed: &DivisionResult,
     ) -> Result<(), AssemblyError> {
@@ -874,7 +902,20 @@ impl SittingState {
         let mut expected = d.count();
         if d.open.secret {
             // The counts are the election's: the recount compares them with its tally
-            // (§40.12). Here: one per choice, and no more ballots than credentials.
+            // (§40.12). Here: enough registrants for a ballot to hide among them, one
+            // count per choice, and no more ballots than credentials.
+            let floor = c.rules().map_or(0, |r| r.secret.min_registrants);
+            if (d.registrations.len() as u64) < u64::from(floor) {
+                return Err(AssemblyError::invalid(
+                    kind,
+                    "body.counts",
+                    format!(
+                        "division {} had {} registrants, fewer than the chamber's floor of {floor}: its vote does not open, so it has no result (void it and rerun)",
+                        claimed.division,
+                        d.registrations.len()
+                    ),
+                ));
+            }
             if claimed.counts.len() == expected.counts.len() {
                 let total: u64 = claimed.counts.iter().map(|&c| u64::from(c)).sum();
                 if total > d.registrations.len() as u64 {
@@ -1202,6 +1243,7 @@ impl SittingState {
                     published: None,
                     registrations: BTreeMap::new(),
                     window_ended_at: None,
+                    trustee_candidates: None,
                     rerun_by: None,
                     voided: None,
                 });
@@ -1212,6 +1254,17 @@ impl SittingState {
                 self.apply_event(e, DivisionStatus::Closed)?;
                 let d = self.division_mut(e.division).ok_or_else(broken)?;
                 d.window_ended_at.get_or_insert(index);
+                if d.open.secret {
+                    d.trustee_candidates = Some(
+                        chamber
+                            .members()
+                            .iter()
+                            .enumerate()
+                            .map(|(m, member)| (m as u32, member.key))
+                            .filter(|(m, _)| chamber.in_force(*m))
+                            .collect(),
+                    );
+                }
             }
             Decoded::DivisionVoid(e) => {
                 self.apply_event(e, DivisionStatus::Voided)?;

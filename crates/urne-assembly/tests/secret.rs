@@ -210,6 +210,32 @@ enum Tamper {
     OneMemberTwice,
     /// The election's manifest offers other options than the division's choices.
     ManifestOtherChoices,
+    /// The ceremony names four trustees; the chamber's rules fix three.
+    TrusteeCount,
+    /// The ceremony's threshold is 1: one trustee alone would decrypt.
+    ThresholdOne,
+    /// The ceremony's threshold is 3; the chamber's rules fix 2.
+    OtherThreshold,
+    /// The ceremony opens before the division closes.
+    CeremonyBeforeClose,
+    /// The first member drawn rotates their key after the close; the ceremony names
+    /// the drawn members with their keys then (honest).
+    RotatedAfterClose,
+    /// The same rotation; the ceremony takes the draw over the roster at the ceremony,
+    /// which the new key re-ranks.
+    RotatedDrawnAtCeremony,
+    /// The first member drawn is revoked after the close; the ceremony moves the next
+    /// three up.
+    RevokedDrawnSkipped,
+    /// The manifest takes the division's registry; the snapshot is of another.
+    SnapshotOtherRegistry,
+    /// The manifest is anonymous; a pseudonymous credential list is posted beside it.
+    CredentialsInAnonymous,
+    /// Two members register, under the chamber's floor of three; the snapshot holds
+    /// them and no result is posted (the fold refuses one).
+    FewRegistrants,
+    /// The manifest lets the vote open with two registered keys; the floor is three.
+    ManifestBelowFloor,
 }
 
 /// A secret ballot among three candidates by four members, its election's records on
@@ -226,10 +252,19 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
     let (election, election_body) = election_open(&opener);
     let opened = open_secret(&mut c, 1, 100, election);
     let credentials: Vec<[u8; 32]> = (0..5).map(|_| credential()).collect();
-    for (m, credential) in credentials.iter().take(4).enumerate() {
+    let registering = if tamper == Tamper::FewRegistrants {
+        2
+    } else {
+        4
+    };
+    for (m, credential) in credentials.iter().take(registering).enumerate() {
         register(&mut c, m as u32, 1, *credential, None).unwrap();
     }
-    if tamper != Tamper::SnapshotBeforeClose {
+    let close_early = !matches!(
+        tamper,
+        Tamper::SnapshotBeforeClose | Tamper::CeremonyBeforeClose
+    );
+    if close_early {
         c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
     }
     if tamper == Tamper::ElectionMissing {
@@ -259,8 +294,13 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
     };
     let eligibility =
         (tamper != Tamper::Pseudonymous).then(|| urne_election::anonymous::Eligibility {
-            min_bucket_bits: 1,
-            min_real_keys: 2,
+            // The one bucket must be able to hold the floor's keys (2^2 ≥ 3).
+            min_bucket_bits: 2,
+            min_real_keys: if tamper == Tamper::ManifestBelowFloor {
+                2
+            } else {
+                common::SECRET_RULES.min_registrants
+            },
             min_snapshot: 1,
             registry: secret::registry_id(registry_of, 1),
             registrars: secret::registrars(registrar.verifying_key()),
@@ -284,55 +324,105 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
         &manifest.to_body(),
         &opener,
     );
+    // The public draw of §40.12 step 3, fixed at the close: the seed of the registered
+    // keys, the members in force there ranked by their keys there.
+    let at_close: Vec<[u8; 32]> = (0..4)
+        .map(|m| c.member(m).verifying_key().to_bytes())
+        .collect();
+    let seed = secret::trustee_seed(c.id, 1, &credentials[..registering]);
+    let member_at =
+        |keys: &[[u8; 32]], key: &[u8; 32]| keys.iter().position(|k| k == key).unwrap() as u32;
+    let drawn: Vec<u32> = secret::trustee_order(&seed, &at_close)
+        .iter()
+        .map(|k| member_at(&at_close, k))
+        .collect();
     let old_key = c.member(2).verifying_key().to_bytes();
     let new_key = common::key(79, 2).verifying_key().to_bytes();
-    let change = |c: &mut Chamber, op| {
+    let change = |c: &mut Chamber, member, op| {
         let body = RosterChange {
             version: c.roster_version() + 1,
-            member: 2,
+            member,
             op,
         }
         .to_body();
         let clerk = c.clerk.clone();
         c.post(kinds::ROSTER_CHANGE, &body, &clerk).unwrap();
     };
+    // A new key for the first member drawn that re-ranks the draw: the trustees a draw
+    // over the roster at the ceremony would name are then not the close's.
+    let rotated = |c: &Chamber| {
+        (100..)
+            .map(|i| common::key(i, 4).verifying_key().to_bytes())
+            .find(|key| {
+                let mut now = at_close.clone();
+                now[drawn[0] as usize] = *key;
+                let order: Vec<u32> = secret::trustee_order(&seed, &now)
+                    .iter()
+                    .map(|k| member_at(&now, k))
+                    .collect();
+                order[..3] != drawn[..3] && !c.chamber().held_by_member(key)
+            })
+            .unwrap()
+    };
     match tamper {
-        Tamper::RevokedTrustee => change(&mut c, RosterOp::Revoke),
-        Tamper::OneMemberTwice => change(&mut c, RosterOp::Rotate(new_key)),
+        Tamper::RevokedTrustee => change(&mut c, 2, RosterOp::Revoke),
+        Tamper::OneMemberTwice => change(&mut c, 2, RosterOp::Rotate(new_key)),
+        Tamper::RevokedDrawnSkipped => change(&mut c, drawn[0], RosterOp::Revoke),
+        Tamper::RotatedAfterClose | Tamper::RotatedDrawnAtCeremony => {
+            let key = rotated(&c);
+            change(&mut c, drawn[0], RosterOp::Rotate(key));
+        }
         _ => {}
     }
-    // The honest trustees: the first three of the public draw over the registered keys
-    // and the members in force at the ceremony (§40.12 step 3).
-    let candidates: Vec<[u8; 32]> = c
-        .chamber()
-        .members()
-        .iter()
-        .enumerate()
-        .filter(|(m, _)| c.chamber().in_force(*m as u32))
-        .map(|(_, m)| m.key)
-        .collect();
-    let seed = secret::trustee_seed(c.id, 1, &credentials[..4]);
-    let drawn = secret::trustee_order(&seed, &candidates);
-    let mut trustees: Vec<[u8; 32]> = drawn[..3].to_vec();
+    // The honest trustees: the first three members of the draw, each with their key in
+    // force at the ceremony.
+    let key_now = |c: &Chamber, m: u32| c.chamber().members()[m as usize].key;
+    let mut trustees: Vec<[u8; 32]> = drawn[..3].iter().map(|&m| key_now(&c, m)).collect();
+    let mut threshold = 2;
     match tamper {
         Tamper::StrangerTrustee => trustees[2] = common::key(78, 3).verifying_key().to_bytes(),
-        Tamper::RevokedTrustee => trustees[2] = old_key,
+        Tamper::RevokedTrustee => {
+            trustees = drawn
+                .iter()
+                .filter(|&&m| m != 2)
+                .take(2)
+                .map(|&m| key_now(&c, m))
+                .collect();
+            trustees.push(old_key);
+        }
         Tamper::OneMemberTwice => {
             // Trustees 2 and 3: member 2's old key, then its new one.
-            let first = *drawn.iter().find(|k| **k != new_key).unwrap();
-            trustees = vec![first, old_key, new_key];
+            let first = drawn.iter().find(|&&m| m != 2).unwrap();
+            trustees = vec![key_now(&c, *first), old_key, new_key];
         }
         Tamper::NotDrawn => trustees.swap(0, 1),
+        Tamper::TrusteeCount => trustees = drawn.iter().map(|&m| key_now(&c, m)).collect(),
+        Tamper::ThresholdOne => threshold = 1,
+        Tamper::OtherThreshold => threshold = 3,
+        Tamper::RevokedDrawnSkipped => {
+            trustees = drawn[1..].iter().map(|&m| key_now(&c, m)).collect();
+        }
+        Tamper::RotatedDrawnAtCeremony => {
+            let now: Vec<[u8; 32]> = (0..4).map(|m| key_now(&c, m)).collect();
+            trustees = secret::trustee_order(&seed, &now)[..3].to_vec();
+        }
         _ => {}
     }
-    let ceremony = CeremonyOpen::new(2, trustees).unwrap().encode();
-    let ceremony_at = post(
-        &mut c,
-        urne_election::kinds::CEREMONY_OPEN,
-        &ceremony,
-        &opener,
-    );
-    let mut listed: Vec<[u8; 32]> = credentials[..4].to_vec();
+    let ceremony = CeremonyOpen::new(threshold, trustees).unwrap().encode();
+    // A log whose snapshot comes before the close has no ceremony yet: one there would
+    // be named first, for the same reason.
+    let ceremony_at = (tamper != Tamper::SnapshotBeforeClose).then(|| {
+        post(
+            &mut c,
+            urne_election::kinds::CEREMONY_OPEN,
+            &ceremony,
+            &opener,
+        )
+    });
+    if tamper == Tamper::CeremonyBeforeClose {
+        c.event(kinds::DIVISION_CLOSE, 1, 700).unwrap();
+    }
+    let mut listed: Vec<[u8; 32]> = credentials[..registering].to_vec();
     match tamper {
         Tamper::StrangerInSnapshot => listed.push(credentials[4]),
         Tamper::MemberLeftOut => {
@@ -345,8 +435,12 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
         .map(|k| Point::decode_non_identity(k).unwrap())
         .collect();
     let mut list_at = 0;
-    let snapshot_at;
-    if tamper == Tamper::Pseudonymous {
+    let mut snapshot_at = 0;
+    let mut list_at_credentials = None;
+    if matches!(
+        tamper,
+        Tamper::Pseudonymous | Tamper::CredentialsInAnonymous
+    ) {
         let list = CredentialList::new(
             listed
                 .iter()
@@ -366,9 +460,13 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
             );
         }
         snapshot_at = list_at;
-    } else {
+        list_at_credentials = Some(list_at);
+    }
+    if tamper != Tamper::Pseudonymous {
         let snapshot = if tamper == Tamper::TwoBuckets {
             two_bucket_snapshot(registry_of, &registrar, &keys)
+        } else if tamper == Tamper::SnapshotOtherRegistry {
+            secret::snapshot(ContextId([0x43; 32]), 1, &registrar, &keys).unwrap()
         } else {
             secret::snapshot(registry_of, 1, &registrar, &keys).unwrap()
         };
@@ -409,6 +507,9 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
         &tally.to_bytes(),
         &opener,
     );
+    if tamper == Tamper::FewRegistrants {
+        return (c, snapshot_at);
+    }
     let mut result = c.expected_result(1);
     result.counts = if tamper == Tamper::Result {
         vec![1, 2, 1]
@@ -417,14 +518,27 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
     };
     let result_at = c.post_result(&result).unwrap();
     let at = match tamper {
-        Tamper::None | Tamper::Result => result_at,
+        Tamper::None | Tamper::Result | Tamper::RotatedAfterClose => result_at,
         Tamper::StrangerInSnapshot | Tamper::MemberLeftOut => list_at,
-        Tamper::Pseudonymous | Tamper::OtherRegistry | Tamper::OtherRegistrar => manifest_at,
-        Tamper::TwoBuckets | Tamper::SnapshotBeforeClose => snapshot_at,
+        Tamper::Pseudonymous
+        | Tamper::OtherRegistry
+        | Tamper::OtherRegistrar
+        | Tamper::ManifestBelowFloor => manifest_at,
+        Tamper::FewRegistrants => unreachable!("returned before the result"),
+        Tamper::TwoBuckets | Tamper::SnapshotBeforeClose | Tamper::SnapshotOtherRegistry => {
+            snapshot_at
+        }
+        Tamper::CredentialsInAnonymous => list_at_credentials.unwrap(),
         Tamper::StrangerTrustee
         | Tamper::RevokedTrustee
         | Tamper::OneMemberTwice
-        | Tamper::NotDrawn => ceremony_at,
+        | Tamper::NotDrawn
+        | Tamper::TrusteeCount
+        | Tamper::ThresholdOne
+        | Tamper::OtherThreshold
+        | Tamper::CeremonyBeforeClose
+        | Tamper::RotatedDrawnAtCeremony
+        | Tamper::RevokedDrawnSkipped => ceremony_at.unwrap(),
         Tamper::ElectionOfAnother => opened,
         Tamper::ManifestOtherChoices => manifest_at,
         Tamper::ElectionMissing => unreachable!("returned before the election's records"),
@@ -678,4 +792,163 @@ fn a_second_division_naming_the_same_election_is_refused() {
         (at, "division.open", "body.election"),
         "{v}"
     );
+}
+
+/// The chamber's rules fix how many trustees and how many decrypt (§40.3): the officer,
+/// who opens the ceremony after the draw is public, cannot stop the draw where it suits
+/// them, nor let one trustee decrypt alone.
+#[test]
+fn a_ceremony_with_other_trustee_numbers_than_the_rules_is_named() {
+    for (tamper, field, says) in [
+        (
+            Tamper::TrusteeCount,
+            "body.identities",
+            "4 trustees; the chamber's rules fix 3",
+        ),
+        (
+            Tamper::ThresholdOne,
+            "body.threshold",
+            "threshold of 1; the chamber's rules fix 2",
+        ),
+        (
+            Tamper::OtherThreshold,
+            "body.threshold",
+            "threshold of 3; the chamber's rules fix 2",
+        ),
+    ] {
+        let (c, at) = secret_ballot(tamper);
+        for v in [
+            recount(c.id, &c.log).unwrap_err(),
+            recount_sittings(&c.log).unwrap_err(),
+        ] {
+            assert_eq!(
+                (v.index, v.kind, v.field.as_str()),
+                (at, "ceremony.open", field),
+                "{v}"
+            );
+            assert!(v.reason.contains(says), "{v}");
+        }
+    }
+}
+
+/// The draw's seed is the registrations, fixed at the close: a ceremony opened before
+/// it names trustees from a draw that could still change.
+#[test]
+fn a_ceremony_opened_before_the_division_s_close_is_named() {
+    let (c, at) = secret_ballot(Tamper::CeremonyBeforeClose);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (at, "ceremony.open", "body"),
+        "{v}"
+    );
+    assert!(v.reason.contains("before the division's close"), "{v}");
+}
+
+/// The draw ranks the members in force at the close by their keys there: a drawn
+/// member's rotation after the close changes nothing (they serve with their new key),
+/// and a draw re-run over the roster at the ceremony, which the new key re-ranks, is
+/// named.
+#[test]
+fn a_rotation_after_the_close_does_not_change_the_draw() {
+    let (c, at) = secret_ballot(Tamper::RotatedAfterClose);
+    let divisions = recount(c.id, &c.log).unwrap();
+    assert_eq!(divisions[0].published_at, Some(at));
+    let (c, at) = secret_ballot(Tamper::RotatedDrawnAtCeremony);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.kind), (at, "ceremony.open"), "{v}");
+    assert!(v.field.starts_with("body.identities["), "{v}");
+    assert!(
+        v.reason.contains("public draw at the division's close"),
+        "{v}"
+    );
+}
+
+/// The draw stands: the clerk cannot move others up by revoking a drawn member after
+/// the close. A ceremony that skips them is named; none can be formed without them, so
+/// the division is voided and rerun, in public.
+#[test]
+fn a_drawn_member_revoked_after_the_close_is_not_skipped() {
+    let (c, at) = secret_ballot(Tamper::RevokedDrawnSkipped);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (at, "ceremony.open", "body.identities[0]"),
+        "{v}"
+    );
+    assert!(v.reason.contains("public draw"), "{v}");
+}
+
+/// Reached only when the manifest is the division's: the snapshot's own registry id is
+/// checked too, and a pseudonymous credential list beside an anonymous manifest is
+/// named (each masked by the manifest's check when the manifest is also wrong).
+#[test]
+fn a_snapshot_of_another_registry_or_a_credential_list_beside_an_anonymous_manifest_is_named() {
+    let (c, at) = secret_ballot(Tamper::SnapshotOtherRegistry);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (at, "election.snapshot", "body.registry"),
+        "{v}"
+    );
+    let (c, at) = secret_ballot(Tamper::CredentialsInAnonymous);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (at, "election.credentials", "kind"),
+        "{v}"
+    );
+    assert!(v.reason.contains("pseudonymous credential list"), "{v}");
+}
+
+/// The chamber's floor of registrants (spec/40 §40.3): an election that would open its
+/// vote with fewer is named at its manifest; a snapshot of fewer is named; and the fold
+/// (so the board) refuses a result for a division that had fewer.
+#[test]
+fn a_secret_ballot_under_the_chamber_s_floor_of_registrants_is_named() {
+    let (c, at) = secret_ballot(Tamper::ManifestBelowFloor);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (at, "election.manifest", "body.eligibility.min_real_keys"),
+        "{v}"
+    );
+    let (mut c, at) = secret_ballot(Tamper::FewRegistrants);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!(
+        (v.index, v.kind, v.field.as_str()),
+        (at, "election.snapshot", "body.total"),
+        "{v}"
+    );
+    assert!(v.reason.contains("floor of 3"), "{v}");
+    let mut result = c.expected_result(1);
+    result.counts = vec![1, 1, 0];
+    let e = c.post_result(&result).unwrap_err();
+    assert_eq!(e.field, "body.counts", "{e}");
+    assert!(e.reason.contains("2 registrants"), "{e}");
+    let forced = c.force(
+        kinds::DIVISION_RESULT,
+        &result.to_body().unwrap(),
+        &c.officer.clone(),
+    );
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (forced, "body.counts"), "{v}");
+}
+
+/// A chamber whose members in force are fewer than its secret ballots' trustees or
+/// floor cannot open one: it could never be tallied.
+#[test]
+fn a_secret_division_in_a_chamber_too_small_for_its_rules_is_refused() {
+    let mut c = Chamber::new(2, VoteChange::FinalOnFirstCast);
+    c.all_present();
+    let body = c.open_body(1, 100, true);
+    let officer = c.officer.clone();
+    let e = c.post(kinds::DIVISION_OPEN, &body, &officer).unwrap_err();
+    assert_eq!(e.field, "body.secret", "{e}");
+    let forced = c.force(kinds::DIVISION_OPEN, &body, &officer);
+    let v = recount(c.id, &c.log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (forced, "body.secret"), "{v}");
+    // A roll call in the same chamber opens.
+    c.log.pop();
+    c.open_division(1, 100).unwrap();
 }

@@ -664,12 +664,17 @@ fn golden_rules_parameters_and_vote_bodies() {
         vote_change: VoteChange::FinalOnFirstCast,
         max_proxies_held: 1,
         proxies_in_secret_ballots: false,
+        secret: urne_assembly::SecretRules {
+            trustees: 5,
+            threshold: 3,
+            min_registrants: 20,
+        },
     };
     let body = rules.to_body();
     assert_eq!(
         hex(&body[33..]),
-        "01000000010000000200000100",
-        "quorum kind ‖ a ‖ b ‖ proxies count ‖ vote change ‖ max held ‖ in secret"
+        "01000000010000000200000100050300000014",
+        "quorum kind ‖ a ‖ b ‖ proxies count ‖ vote change ‖ max held ‖ in secret ‖ trustees ‖ threshold ‖ min registrants"
     );
     assert_eq!(hex(&urne_assembly::parameters_hash(&body)), PARAMETERS);
     let vote = urne_assembly::Vote {
@@ -697,7 +702,8 @@ fn golden_rules_parameters_and_vote_bodies() {
     assert_eq!(hex(&urne_assembly::roll_call_hash(3, &ballots)), ROLL_CALL);
 }
 
-const PARAMETERS: &str = "64aea162469e9dfec0c42ed1858d30430a462d2e03fb616015b97aa694b1598a";
+// Computed independently (Python: hashlib, and the Ed25519 key of `cryptography`).
+const PARAMETERS: &str = "2503bdc8e628511e7da9755ab068500f898fef37b37d88a1f8b2e82485cb5a73";
 const ROLL_CALL: &str = "18b766d52cf782b469a32c27607112da276455ca29bf6d9cb0e9002fb12f1916";
 
 fn hex(bytes: &[u8]) -> String {
@@ -1098,4 +1104,34 @@ fn two_rosters_under_one_version_cannot_be_posted() {
     let at = c.force(kinds::ROSTER_MEMBERS, &again, &clerk);
     let v = recount_sittings(&c.log).unwrap_err();
     assert_eq!((v.index, v.field.as_str()), (at, "kind"), "{v}");
+}
+
+/// A chamber's secret-ballot rules are refused by the decoder where they would defeat
+/// the ballot: one trustee decrypting alone, fewer trustees than the threshold, or a
+/// floor of registrants under which a member reads another's vote off the tally.
+#[test]
+fn secret_ballot_rules_that_weaken_the_ballot_are_refused() {
+    let clerk = common::key(0, 2);
+    let honest = common::rules(&clerk, VoteChange::FinalOnFirstCast);
+    assert!(
+        urne_assembly::decode(kinds::CHAMBER_RULES, &honest.to_body())
+            .unwrap()
+            .is_ok()
+    );
+    for (trustees, threshold, min_registrants, field) in [
+        (3, 1, 3, "body.secret_threshold"),
+        (2, 3, 3, "body.secret_trustees"),
+        (3, 2, 2, "body.secret_min_registrants"),
+    ] {
+        let mut rules = honest.clone();
+        rules.secret = urne_assembly::SecretRules {
+            trustees,
+            threshold,
+            min_registrants,
+        };
+        let e = urne_assembly::decode(kinds::CHAMBER_RULES, &rules.to_body())
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(e.field(), field, "{e}");
+    }
 }

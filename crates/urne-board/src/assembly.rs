@@ -599,6 +599,11 @@ mod tests {
             vote_change: urne_assembly::VoteChange::FinalOnFirstCast,
             max_proxies_held: 0,
             proxies_in_secret_ballots: false,
+            secret: urne_assembly::SecretRules {
+                trustees: 3,
+                threshold: 2,
+                min_registrants: 3,
+            },
         };
         let authority = officer.verifying_key().to_bytes();
         let mut state =

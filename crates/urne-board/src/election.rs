@@ -9,8 +9,8 @@ use urne_record::{ContextType, Kind, Record};
 
 use crate::error::{Code, Rejection};
 use crate::handler::{
-    ContextMachine, ContextMut, ContextView, KindHandler, NewContext, Poster, Prechecked, Scope,
-    SealedParams, Sequencing, UniqueKey,
+    ContextMachine, ContextMut, ContextView, KindHandler, NewContext, Poster, Prechecked,
+    RingSignatureCheck, Scope, SealedParams, Sequencing, UniqueKey,
 };
 
 pub use urne_election::kinds::ELECTION_CREDENTIALS;
@@ -168,8 +168,11 @@ impl KindHandler for ElectionKind {
             .ok_or_else(|| Rejection::unknown_kind(self.kind.0))?
             .map_err(rejection)?;
         let sealed = sealed.and_then(|s| s.clone().downcast::<Sealed>().ok());
-        let (checked, relations) =
-            ElectionState::precheck_record(sealed, record.signer(), decoded).map_err(rejection)?;
+        // An anonymous ballot's ring signature is left to the board's batch over its
+        // bucket (spec/23 §23.13); everything cheaper is checked here first.
+        let (checked, relations, statement) =
+            ElectionState::precheck_record_deferred(sealed, record.signer(), decoded)
+                .map_err(rejection)?;
         Ok(Prechecked {
             relations,
             proof_field: match self.kind {
@@ -177,14 +180,25 @@ impl KindHandler for ElectionKind {
                 _ => "body.ballot",
             },
             decoded: Some(Box::new(checked)),
+            ring_signature: statement
+                .map(|s| RingSignatureCheck::new(s.ring, s.linking_base, s.context, s.signature)),
         })
     }
     fn diagnose(&self, record: &Record, prechecked: &Prechecked) -> Option<Rejection> {
         let checked = decoded(prechecked)?;
         let sealed = checked.sealed()?;
+        // The board calls this only once the ring signature, if any, verified.
         Some(rejection(
-            sealed.diagnose(record.signer(), checked.decoded()),
+            sealed.diagnose_ring_verified(record.signer(), checked.decoded()),
         ))
+    }
+    fn ring_signature_refused(
+        &self,
+        _record: &Record,
+        _prechecked: &Prechecked,
+        error: &urne_crypto::triptych::Error,
+    ) -> Rejection {
+        rejection(urne_election::anonymous_signature_refusal(self.name, error))
     }
     fn check(
         &self,

@@ -5,7 +5,8 @@
 //! typed state its records build. A record kind is a [`KindHandler`] with three steps:
 //! - [`KindHandler::precheck`]: stateless (body decoding, proofs), run outside any lock,
 //!   in parallel, its proof equations folded into one batch verification with the
-//!   other records waiting at the same moment;
+//!   other records waiting at the same moment, and its ring signature, if it has one,
+//!   verified in one Triptych batch with the others over the same ring;
 //! - [`KindHandler::check`]: ordered, against a read view of the context's state, with
 //!   the unique keys the record would take;
 //! - [`KindHandler::apply`]: updates the state once the record is durable, with its real
@@ -17,6 +18,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use urne_crypto::batch::Relations;
+use urne_crypto::curve25519_dalek::ristretto::RistrettoPoint;
+use urne_crypto::triptych::{self, Ring};
 use urne_record::{ContextId, ContextOpen, ContextType, Kind, Record};
 
 use crate::error::Rejection;
@@ -139,6 +142,76 @@ pub struct Prechecked {
     pub proof_field: &'static str,
     /// The decoded body, for `check` (downcast by the handler that made it).
     pub decoded: Option<Box<dyn Any + Send + Sync>>,
+    /// The record's ring signature, left for the board to verify with the others of
+    /// the same group over the same ring (spec/12 §12.5). A record whose signature fails
+    /// is refused with [`KindHandler::ring_signature_refused`], before its relations are
+    /// batched.
+    pub ring_signature: Option<RingSignatureCheck>,
+}
+
+/// A linkable ring signature (spec/08) a precheck leaves to the board: verified with the
+/// other signatures of its precheck group over the same ring and linking base in one
+/// Triptych batch (spec/08 §8.9), where a Triptych verification alone costs tens to
+/// hundreds of milliseconds, mostly the multiscalar multiplication over the ring's keys,
+/// which a batch does once. An anonymous ballot uses it; a petition's `petition.sign`
+/// can too (a disclosing signature would add the ring of attribute commitments and
+/// the attribute's base, spec/08 §8.12).
+#[derive(Clone, Debug)]
+pub struct RingSignatureCheck {
+    ring: Arc<Ring>,
+    linking_base: RistrettoPoint,
+    context: Vec<u8>,
+    signature: triptych::Signature,
+}
+
+impl RingSignatureCheck {
+    /// `signature` over `context` by a key of `ring`, with tag base `linking_base`.
+    /// Signatures are batched only with those holding the same `Arc` (a ring two
+    /// handlers prepared separately is verified in two batches: never one ring's
+    /// signature against another's keys).
+    pub fn new(
+        ring: Arc<Ring>,
+        linking_base: RistrettoPoint,
+        context: Vec<u8>,
+        signature: triptych::Signature,
+    ) -> Self {
+        Self {
+            ring,
+            linking_base,
+            context,
+            signature,
+        }
+    }
+
+    /// The ring.
+    pub fn ring(&self) -> &Arc<Ring> {
+        &self.ring
+    }
+
+    /// The linking base U.
+    pub fn linking_base(&self) -> &RistrettoPoint {
+        &self.linking_base
+    }
+
+    /// The context bytes the signature binds.
+    pub fn context(&self) -> &[u8] {
+        &self.context
+    }
+
+    /// The signature.
+    pub fn signature(&self) -> &triptych::Signature {
+        &self.signature
+    }
+
+    /// Verifies it on its own.
+    pub fn verify(&self) -> Result<(), triptych::Error> {
+        triptych::verify(
+            &self.ring,
+            &self.linking_base,
+            &self.context,
+            &self.signature,
+        )
+    }
 }
 
 /// A read view of a context, for `check`.
@@ -245,10 +318,30 @@ pub trait KindHandler: Send + Sync + 'static {
         self.precheck(record)
     }
     /// Why a record whose relations failed in a batch is refused, checked on its own to
-    /// name the proof at fault; None to report `proof_field`.
+    /// name the proof at fault; None to report `proof_field`. Its ring signature, if it
+    /// left one to the board, has verified: a record whose signature fails is refused
+    /// before its relations are batched.
     fn diagnose(&self, record: &Record, prechecked: &Prechecked) -> Option<Rejection> {
         let _ = (record, prechecked);
         None
+    }
+    /// Why a record whose deferred ring signature ([`Prechecked::ring_signature`])
+    /// does not verify is refused. Defaults to `body.signature` with the failed
+    /// equation.
+    fn ring_signature_refused(
+        &self,
+        record: &Record,
+        prechecked: &Prechecked,
+        error: &triptych::Error,
+    ) -> Rejection {
+        let _ = (record, prechecked);
+        Rejection::invalid_body(
+            "body.signature",
+            format!(
+                "the ring signature does not verify ({}): {error}",
+                error.spec_check()
+            ),
+        )
     }
     /// Ordered checks against the context (None only for a kind that opens one). The
     /// board has already checked the poster, scope and phase. Returns the unique keys

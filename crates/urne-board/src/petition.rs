@@ -164,6 +164,7 @@ impl KindHandler for PetitionKind {
             relations: None,
             proof_field: "body.signature",
             decoded: Some(Box::new(decoded)),
+            ring_signature: None,
         })
     }
     fn check(

@@ -129,6 +129,11 @@ fn rules() -> Rules {
         vote_change: VoteChange::FinalOnFirstCast,
         max_proxies_held: 1,
         proxies_in_secret_ballots: false,
+        secret: urne_assembly::SecretRules {
+            trustees: 3,
+            threshold: 2,
+            min_registrants: 3,
+        },
     }
 }
 

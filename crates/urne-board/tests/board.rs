@@ -134,6 +134,7 @@ impl KindHandler for ProofKind {
             relations: Some(relations),
             proof_field: "body.proof",
             decoded: None,
+            ring_signature: None,
         })
     }
     fn check(

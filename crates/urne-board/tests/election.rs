@@ -1179,4 +1179,268 @@ mod anonymous {
         assert_eq!(counts, ((7, 1), Some(result.counts)));
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    // ---- Ring signatures batched per bucket in a precheck group (spec/12 §12.5) ----
+
+    /// A board with one precheck worker, so submissions sent together are prechecked
+    /// in as few groups as possible.
+    fn open_board_one_worker(dir: &Path) -> Board {
+        let mut config = BoardConfig::new(
+            ORIGIN,
+            Zeroizing::new([7; 32]),
+            vec![authority().verifying_key().to_bytes()],
+            vec![],
+        );
+        config.precheck_threads = 1;
+        Board::open(dir, config, Registry::standard()).unwrap().0
+    }
+
+    fn eligibility() -> Eligibility {
+        Eligibility {
+            min_bucket_bits: 2,
+            min_real_keys: 2,
+            min_snapshot: 1,
+            registry: REGISTRY,
+            registrars: Registrars::new(
+                2,
+                registrar_keys()
+                    .iter()
+                    .map(SigningKey::verifying_key)
+                    .collect(),
+            )
+            .unwrap(),
+        }
+    }
+
+    /// An anonymous election open for voting over `registry()`'s two buckets.
+    fn anonymous_voting(board: &Board) -> (ContextId, Snapshot, Vec<Wallet>) {
+        let a = authority();
+        let record = ManifestRecord {
+            manifest: single(),
+            eligibility: Some(eligibility()),
+        };
+        let (id, _) = open_and_ceremony(board, &record);
+        let (snapshot, wallets) = registry();
+        post(
+            board,
+            &a,
+            id,
+            ELECTION_SNAPSHOT,
+            &snapshot.signed().to_bytes(),
+        )
+        .unwrap();
+        for part in snapshot.parts() {
+            post(board, &a, id, ELECTION_SNAPSHOT_PART, &part.to_bytes()).unwrap();
+        }
+        post(board, &a, id, CONTEXT_PHASE, &[3]).unwrap();
+        (id, snapshot, wallets)
+    }
+
+    /// Submits every record at the same moment, one thread each; the answers in order.
+    fn submit_together(board: &Board, records: Vec<Vec<u8>>) -> Vec<Result<u64, Rejection>> {
+        let start = std::sync::Barrier::new(records.len());
+        std::thread::scope(|scope| {
+            let submitters: Vec<_> = records
+                .into_iter()
+                .map(|bytes| {
+                    let start = &start;
+                    scope.spawn(move || {
+                        start.wait();
+                        board.submit(bytes).map(|r| r.index)
+                    })
+                })
+                .collect();
+            submitters.into_iter().map(|s| s.join().unwrap()).collect()
+        })
+    }
+
+    fn enveloped(id: ContextId, kind: Kind, body: &[u8]) -> Vec<u8> {
+        Record::sign(id, kind, body, &fresh_key())
+            .unwrap()
+            .into_bytes()
+    }
+
+    /// Voter `w`'s ballot for `choice` carrying the signature of another ballot of
+    /// theirs: it decodes, its tag is the ballot's credential, its bucket exists, and
+    /// only the ring verification can refuse it.
+    fn signature_of_another_ballot(voter: &Voter<'_>, choice: usize) -> Vec<u8> {
+        let (ballot, _, _) = voter.ballot(choice);
+        let (_, _, other) = voter.ballot(choice);
+        AnonymousCast::new(ballot, other).to_body()
+    }
+
+    #[test]
+    fn anonymous_casts_sent_together_over_two_buckets_are_accepted() {
+        let dir = scratch("ring-batch-honest");
+        let board = open_board_one_worker(&dir);
+        let (id, snapshot, wallets) = anonymous_voting(&board);
+        let sealed = sealed(&board, &id);
+        let buckets: std::collections::BTreeSet<u32> = wallets
+            .iter()
+            .map(|w| position_of(&snapshot, w.secret()).unwrap().bucket)
+            .collect();
+        assert_eq!(buckets.len(), 2, "the voters span both buckets");
+        let records = wallets
+            .iter()
+            .enumerate()
+            .map(|(w, wallet)| {
+                let voter = Voter {
+                    wallet,
+                    snapshot: &snapshot,
+                    sealed: sealed.clone(),
+                    id,
+                };
+                enveloped(id, BALLOT_CAST, &voter.cast(w % 3))
+            })
+            .collect();
+        for (w, answer) in submit_together(&board, records).into_iter().enumerate() {
+            assert!(answer.is_ok(), "voter {w}: {answer:?}");
+        }
+        let counts = board
+            .with_context_state(&id, |s: &ElectionState| s.ballot_counts())
+            .unwrap();
+        assert_eq!(counts, (6, 0));
+        drop(board);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn one_bad_ring_signature_among_good_ones_of_its_bucket_is_refused_alone() {
+        let dir = scratch("ring-batch-bad");
+        let board = open_board_one_worker(&dir);
+        let (id, snapshot, wallets) = anonymous_voting(&board);
+        let sealed = sealed(&board, &id);
+        let voter = |w: usize| Voter {
+            wallet: &wallets[w],
+            snapshot: &snapshot,
+            sealed: sealed.clone(),
+            id,
+        };
+        let bucket = |w: usize| position_of(&snapshot, wallets[w].secret()).unwrap().bucket;
+        let same_bucket: Vec<usize> = (0..wallets.len())
+            .filter(|w| bucket(*w) == bucket(0))
+            .collect();
+        assert!(same_bucket.len() >= 2, "{same_bucket:?}");
+        // Every voter's good ballot, and voter 0's bad one in the middle: its bucket's
+        // batch fails and names it.
+        let mut records: Vec<Vec<u8>> = (0..wallets.len())
+            .map(|w| enveloped(id, BALLOT_CAST, &voter(w).cast(1)))
+            .collect();
+        let bad_at = 3;
+        records.insert(
+            bad_at,
+            enveloped(id, BALLOT_CAST, &signature_of_another_ballot(&voter(0), 2)),
+        );
+        let size = board.store().size();
+        let answers = submit_together(&board, records);
+        for (at, answer) in answers.iter().enumerate() {
+            if at == bad_at {
+                let rejection = answer.as_ref().expect_err("the bad signature was accepted");
+                assert_eq!(rejection.code, Code::InvalidBody, "{rejection:?}");
+                assert_eq!(
+                    rejection.field.as_deref(),
+                    Some("body.signature"),
+                    "{rejection:?}"
+                );
+                assert!(
+                    rejection.message.contains("does not verify"),
+                    "{rejection:?}"
+                );
+            } else {
+                assert!(answer.is_ok(), "record {at}: {answer:?}");
+            }
+        }
+        assert_eq!(board.store().size(), size + wallets.len() as u64);
+        drop(board);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_group_mixing_pseudonymous_and_anonymous_elections_judges_each_by_its_own_rules() {
+        let dir = scratch("ring-batch-mixed");
+        let board = open_board_one_worker(&dir);
+        let a = authority();
+        // A pseudonymous election open for voting beside the anonymous one.
+        let run = setup_and_ceremony(&board);
+        let list = CredentialList::new(
+            run.voters
+                .iter()
+                .map(|c| ListedCredential {
+                    credential: c.public(),
+                    weight: 1,
+                })
+                .collect(),
+        )
+        .unwrap();
+        for part in list.parts() {
+            post(&board, &a, run.id, ELECTION_CREDENTIALS, &part.to_bytes()).unwrap();
+        }
+        post(&board, &a, run.id, CONTEXT_PHASE, &[3]).unwrap();
+        let pseudonymous = sealed(&board, &run.id);
+        let (id, snapshot, wallets) = anonymous_voting(&board);
+        let anonymous = sealed(&board, &id);
+        let voter = |w: usize| Voter {
+            wallet: &wallets[w],
+            snapshot: &snapshot,
+            sealed: anonymous.clone(),
+            id,
+        };
+
+        let mut records = Vec::new();
+        let mut expected: Vec<Option<&str>> = Vec::new();
+        for w in 0..wallets.len() {
+            records.push(enveloped(id, BALLOT_CAST, &voter(w).cast(0)));
+            expected.push(None);
+            let credential = &run.voters[w];
+            let (body, _) = cast_body(&pseudonymous, credential, &vote(w % 3, &[0]));
+            records.push(enveloped(run.id, BALLOT_CAST, &body));
+            expected.push(None);
+        }
+        // A bad ring signature, a version-2 ballot in the pseudonymous election, and a
+        // pseudonymous ballot whose credential signature is another ballot's.
+        records.push(enveloped(
+            id,
+            BALLOT_CAST,
+            &signature_of_another_ballot(&voter(5), 1),
+        ));
+        expected.push(Some("body.signature"));
+        records.push(enveloped(run.id, BALLOT_CAST, &voter(4).cast(2)));
+        expected.push(Some("body.version"));
+        let (_, ballot) = cast_body(&pseudonymous, &run.voters[0], &vote(1, &[]));
+        let (other, _) = cast_body(&pseudonymous, &run.voters[0], &vote(1, &[]));
+        let signature = CastBallot::decode(&other).unwrap().signature;
+        records.push(enveloped(
+            run.id,
+            BALLOT_CAST,
+            &CastBallot::new(ballot, signature).to_body(),
+        ));
+        expected.push(Some("body.signature"));
+
+        for (at, (answer, field)) in submit_together(&board, records)
+            .into_iter()
+            .zip(&expected)
+            .enumerate()
+        {
+            match field {
+                None => assert!(answer.is_ok(), "record {at}: {answer:?}"),
+                Some(field) => {
+                    let rejection = answer.expect_err("a bad record was accepted");
+                    assert_eq!(
+                        rejection.field.as_deref(),
+                        Some(*field),
+                        "record {at}: {rejection:?}"
+                    );
+                }
+            }
+        }
+        let counts = |id: &ContextId| {
+            board
+                .with_context_state(id, |s: &ElectionState| s.ballot_counts())
+                .unwrap()
+        };
+        assert_eq!(counts(&id), (6, 0));
+        assert_eq!(counts(&run.id), (6, 0));
+        drop(board);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -170,6 +170,10 @@ pub struct ElectionView {
 pub struct AnonymityView {
     /// The registry, 64 hex digits.
     pub registry: String,
+    /// Its registrars' Ed25519 keys, hex, as the eligibility names them.
+    pub registrars: Vec<String>,
+    /// How many of them cosign a snapshot.
+    pub threshold: u8,
     /// The snapshot's number.
     pub snapshot: u32,
     /// People enrolled in it.
@@ -287,6 +291,8 @@ struct Loaded {
     election: Election,
     /// An anonymous election's snapshot, assembled and checked here.
     snapshot: Option<Snapshot>,
+    /// Its registrars, as the eligibility names them.
+    registrars: Option<Registrars>,
 }
 
 /// The wallet opened for the loaded election: its secret, where its key sits, its tag.
@@ -329,7 +335,7 @@ pub struct Booth {
 /// Decodes an anonymous election's eligibility (spec/23 §23.2) into what it demands of
 /// its snapshot: the check it shares with the board (urne-credential's SnapshotPolicy).
 /// urne-election owns this encoding; a test holds the two decoders equal.
-fn eligibility_policy(bytes: &[u8]) -> Result<SnapshotPolicy, BoothError> {
+pub fn eligibility_policy(bytes: &[u8]) -> Result<SnapshotPolicy, BoothError> {
     let wrong = |field: &str, why: &str| BoothError::new(format!("eligibility.{field}"), why);
     let fixed = 1 + 1 + 4 + 4 + 32 + 2;
     if bytes.len() < fixed {
@@ -373,7 +379,10 @@ fn eligibility_policy(bytes: &[u8]) -> Result<SnapshotPolicy, BoothError> {
 /// Assembles the snapshot the board serves and checks it against the eligibility the
 /// manifest record committed to: registry, cosignatures, floors, parts, entries root and
 /// district audit — what the board checked before it accepted them.
-fn checked_snapshot(eligibility: &str, served: &SnapshotParams) -> Result<Snapshot, BoothError> {
+fn checked_snapshot(
+    eligibility: &str,
+    served: &SnapshotParams,
+) -> Result<(Snapshot, Registrars), BoothError> {
     let policy = eligibility_policy(
         &strict_hex::decode(eligibility)
             .ok_or_else(|| BoothError::new("eligibility", "not lowercase hex"))?,
@@ -396,9 +405,10 @@ fn checked_snapshot(eligibility: &str, served: &SnapshotParams) -> Result<Snapsh
             .push(&part)
             .map_err(|e| BoothError::new(field, e.to_string()))?;
     }
-    assembler
+    let snapshot = assembler
         .finish()
-        .map_err(|e| BoothError::new("snapshot.parts", e.to_string()))
+        .map_err(|e| BoothError::new("snapshot.parts", e.to_string()))?;
+    Ok((snapshot, policy.registrars))
 }
 
 /// U for the election (spec/08 §8.5) and the context bytes of an anonymous ballot's
@@ -448,7 +458,7 @@ impl Booth {
         let snapshot = match (&params.eligibility, &params.snapshot) {
             (None, None) => None,
             (Some(eligibility), Some(served)) => {
-                let snapshot = checked_snapshot(eligibility, served)?;
+                let (snapshot, registrars) = checked_snapshot(eligibility, served)?;
                 // The context hash binds the snapshot's id in the list root's place
                 // (spec/21 §21.3): the one served must be the one assembled here.
                 if snapshot.id() != root {
@@ -457,7 +467,7 @@ impl Booth {
                         "not the id of the snapshot the board serves",
                     ));
                 }
-                Some(snapshot)
+                Some((snapshot, registrars))
             }
             (Some(_), None) => {
                 return Err(BoothError::new(
@@ -504,10 +514,16 @@ impl Booth {
                     }
                 })
                 .collect(),
-            anonymous: snapshot.as_ref().map(|snapshot| {
+            anonymous: snapshot.as_ref().map(|(snapshot, registrars)| {
                 let header = snapshot.header();
                 AnonymityView {
                     registry: hex::encode(header.registry),
+                    registrars: registrars
+                        .keys
+                        .iter()
+                        .map(|k| hex::encode(k.as_bytes()))
+                        .collect(),
+                    threshold: registrars.threshold,
                     snapshot: header.number,
                     people: header.total,
                     buckets: header.bucket_count(),
@@ -517,10 +533,12 @@ impl Booth {
         };
         self.pending = None;
         self.wallet = None;
+        let (snapshot, registrars) = snapshot.unzip();
         self.loaded = Some(Loaded {
             id,
             election,
             snapshot,
+            registrars,
         });
         Ok(view)
     }
@@ -544,10 +562,15 @@ impl Booth {
             }
         })?;
         let registry = snapshot.header().registry;
-        if wallet.enrolment().map(|e| e.registry) != Some(registry) {
+        // The registry and the registrars the holder was given in person (spec/30 §30.5)
+        // must be the election's, as the CLI checks: a board cannot swap either.
+        let enrolled = wallet.enrolment().is_some_and(|e| {
+            e.registry == registry && Some(&e.registrars) == loaded.registrars.as_ref()
+        });
+        if !enrolled {
             return Err(BoothError::new(
                 "wallet",
-                "this wallet is not enrolled in the election's registry",
+                "this wallet is not enrolled in the election's registry under its registrars",
             )
             .coded("wallet-registry", Vec::new()));
         }
@@ -713,6 +736,8 @@ impl Booth {
     /// The `ballot.cast` record of the pending ballot, signed by a one-time device key
     /// from `seed` (the envelope names no voter). The ballot's nonces are wiped.
     pub fn cast(&mut self, seed: Zeroizing<[u8; 32]>) -> Result<CastOutcome, BoothError> {
+        // The wallet's secret goes with the cast: a revote opens the wallet again.
+        self.wallet = None;
         let (loaded, pending) = self.take_pending()?;
         let code = TrackingCode::of(&pending.ballot);
         let body = match &pending.authorisation {

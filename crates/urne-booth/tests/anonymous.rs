@@ -201,6 +201,15 @@ fn an_anonymous_ballot_is_urne_elections_and_passes_the_boards_checks() {
         "the ballot's credential is the tag"
     );
     let cast = booth.cast(seed(2)).unwrap();
+    // The cast took the wallet's secret with it: another ballot needs the wallet again.
+    assert_eq!(
+        booth
+            .make_ballot(None, &grace(), seed(5))
+            .unwrap_err()
+            .field,
+        "wallet"
+    );
+    booth.open_wallet(file, PASS).unwrap();
     let record = Record::parse(hex::decode(&cast.record).unwrap()).unwrap();
     record.verify_signature().unwrap();
     assert_eq!(record.kind(), kinds::BALLOT_CAST);
@@ -280,6 +289,17 @@ fn the_wallet_is_refused_unless_it_can_vote_here_with_the_reason_coded() {
     let elsewhere = enrolled(&f.registrars, [0x77; 32])
         .seal(PASS.as_bytes(), KDF, &mut rng)
         .unwrap();
+    // The election's registry under other registrars (what a board swapping the
+    // eligibility's set would need the wallet to accept): refused alike.
+    let strangers =
+        Registrars::new(1, vec![SigningKey::from_bytes(&[9u8; 32]).verifying_key()]).unwrap();
+    let other_registrars = enrolled(&strangers, REGISTRY)
+        .seal(PASS.as_bytes(), KDF, &mut rng)
+        .unwrap();
+    assert_eq!(
+        code(booth.open_wallet(&other_registrars, PASS).unwrap_err()),
+        "wallet-registry"
+    );
     assert_eq!(
         code(booth.open_wallet(&elsewhere, PASS).unwrap_err()),
         "wallet-registry"
@@ -353,7 +373,8 @@ fn a_snapshot_or_eligibility_the_board_altered_is_refused_naming_the_field() {
 }
 
 /// The booth's decoder of the eligibility (urne-election, which owns it, does not build
-/// for the browser) accepts and refuses exactly what urne-election's does.
+/// for the browser) accepts what urne-election's accepts, with the same values, and
+/// refuses what it refuses.
 #[test]
 fn the_booths_eligibility_decoder_is_urne_elections() {
     let f = fixture();
@@ -369,45 +390,38 @@ fn the_booths_eligibility_decoder_is_urne_elections() {
     for (at, value) in [
         (0, 2u8),
         (1, 0),
+        (1, 16),
         (1, 17),
         (5, 1),
         (5, 5),
         (9, 0),
+        (9, 7),
+        (20, 1),
         (43, 0),
         (43, 200),
+        (44, 2),
     ] {
         let mut bytes = good.clone();
-        if at == 9 {
+        if at == 9 && value == 0 {
             bytes[6..10].copy_from_slice(&[0, 0, 0, 0]);
         } else {
             bytes[at] = value;
         }
         cases.push(bytes);
     }
-    cases.push(good[..good.len() - 1].to_vec());
-    cases.push([good.as_slice(), &[0]].concat());
+    let manifest = f.manifest.to_bytes();
     for bytes in cases {
-        let manifest = urne_election::ManifestRecord::decode(
-            &[&[2u8][..], &bytes, &f.manifest.to_bytes()].concat(),
-        );
-        let mut params = f.params.clone();
-        params.eligibility = Some(hex::encode(&bytes));
-        let ours = Booth::default().load(&params);
-        // The booth goes on to check the snapshot: an eligibility urne-election takes may
-        // still refuse it, but never on the eligibility's own fields.
-        match manifest {
-            Ok(_) => assert!(
-                ours.as_ref()
-                    .map_or_else(|e| !e.field.starts_with("eligibility"), |_| true),
-                "{bytes:02x?}: {:?}",
-                ours.err()
-            ),
-            Err(_) => assert!(
-                ours.as_ref()
-                    .is_err_and(|e| e.field.starts_with("eligibility")),
-                "{bytes:02x?}: urne-election refuses, the booth says {:?}",
-                ours.map(|v| v.title)
-            ),
+        let theirs =
+            urne_election::ManifestRecord::decode(&[&[2u8][..], &bytes, &manifest].concat())
+                .map(|record| record.eligibility.map(|e| e.snapshot_policy()));
+        let ours = urne_booth::eligibility_policy(&bytes);
+        match (theirs, ours) {
+            (Ok(Some(theirs)), Ok(ours)) => assert_eq!(theirs, ours, "{bytes:02x?}"),
+            (Err(_), Err(e)) => assert!(e.field.starts_with("eligibility"), "{e}"),
+            (theirs, ours) => panic!("{bytes:02x?}: urne-election {theirs:?}, the booth {ours:?}"),
         }
     }
+    // Served apart from the manifest, the eligibility must end where its registrars do.
+    assert!(urne_booth::eligibility_policy(&good[..good.len() - 1]).is_err());
+    assert!(urne_booth::eligibility_policy(&[good.as_slice(), &[0]].concat()).is_err());
 }

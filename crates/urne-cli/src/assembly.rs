@@ -267,6 +267,15 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
         vote_change: VoteChange::FinalOnFirstCast,
         max_proxies_held: 1,
         proxies_in_secret_ballots: false,
+        // Fixed before any division (spec/40 §40.3): three trustees, two to decrypt;
+        // a secret ballot's vote opens only with 50 registrants or more, so a ballot
+        // hides among at least 50 members, not among two who read each other's vote off
+        // the tally.
+        secret: urne_assembly::SecretRules {
+            trustees: SECRET_TRUSTEES,
+            threshold: SECRET_THRESHOLD,
+            min_registrants: SECRET_MIN_REGISTRANTS,
+        },
     };
     let mut nonce = [0u8; 16];
     rand::Rng::fill_bytes(&mut rand::rng(), &mut nonce);
@@ -577,6 +586,11 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
 }
 
 /// The secret ballot's question and candidates.
+/// The demo chamber's secret ballots (its rules, spec/40 §40.3): trustees drawn, how
+/// many decrypt, and the fewest registrants for the vote to open.
+const SECRET_TRUSTEES: u8 = 3;
+const SECRET_THRESHOLD: u8 = 2;
+const SECRET_MIN_REGISTRANTS: u32 = 50;
 const SECRET_TITLE: &str = "Élection du président de la commission des lois (scrutin secret)";
 const CANDIDATES: [&str; 3] = ["Mme Ada Lovelace", "M. Alan Turing", "Mme Grace Hopper"];
 
@@ -670,13 +684,18 @@ fn secret_ballot(
     };
     let manifest = Manifest::new(SECRET_TITLE, vec![contest]).map_err(|e| e.to_string())?;
     // Fixed before anyone registers: the registry the division's snapshot must be of,
-    // and who vouches for it (§40.12). One bucket, so the floors are the least the
-    // protocol allows: a division where fewer than two registered cannot open its vote.
+    // and who vouches for it (§40.12). One bucket; the floor of registered keys is the
+    // chamber's (§40.3), which the recount holds the election to: a division where
+    // fewer registered cannot open its vote.
     let manifest_record = ManifestRecord {
         manifest: manifest.clone(),
         eligibility: Some(Eligibility {
-            min_bucket_bits: 1,
-            min_real_keys: 2,
+            // The one bucket must be able to hold the floor's keys.
+            min_bucket_bits: urne_assembly::secret::bucket_bits_for(
+                SECRET_MIN_REGISTRANTS as usize,
+            )
+            .ok_or("the floor of registrants does not fit one bucket")?,
+            min_real_keys: SECRET_MIN_REGISTRANTS,
             min_snapshot: 1,
             registry: urne_assembly::secret::registry_id(sitting.id, division),
             registrars: urne_assembly::secret::registrars(officer.verifying_key()),
@@ -754,9 +773,10 @@ fn secret_ballot(
     *time += 120;
     sitting.event(DIVISION_CLOSE, division, *time, "")?;
 
-    // Trustees drawn from the chamber by the public draw over the registered keys
-    // (§40.12 step 3): the first three members of its order, two needed to decrypt. The
-    // officer chooses how many, not who.
+    // Trustees drawn from the chamber by the public draw over the registered keys and
+    // the members in force at the close (§40.12 step 3; the demo revokes no one): the
+    // first n members of its order, t needed to decrypt, n and t the chamber's rules.
+    // The officer chooses neither who nor how many.
     poster.move_to(Phase::Ceremony)?;
     let registered: Vec<[u8; 32]> = wallet_keys.iter().map(|k| k.to_bytes()).collect();
     let seed = urne_assembly::secret::trustee_seed(sitting.id, division, &registered);
@@ -769,11 +789,11 @@ fn secret_ballot(
     let trustees = Trustees::with_identities(
         drawn
             .iter()
-            .take(3)
+            .take(usize::from(SECRET_TRUSTEES))
             .filter_map(|key| candidates.iter().position(|c| c == key))
             .map(|m| sitting.members[m].clone())
             .collect(),
-        2,
+        u16::from(SECRET_THRESHOLD),
     );
     let ceremony = trustees.open().map_err(|e| e.to_string())?;
     poster.post(ek::CEREMONY_OPEN, &ceremony.encode(), officer)?;

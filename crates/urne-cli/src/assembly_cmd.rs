@@ -194,6 +194,17 @@ pub enum ChamberCommand {
         /// Proxies apply in secret ballots.
         #[arg(long)]
         proxies_in_secret_ballots: bool,
+        /// How many trustees the public draw names for each secret ballot (spec/40
+        /// §40.3), fixed now, before any division.
+        #[arg(long, default_value_t = 3)]
+        secret_trustees: u8,
+        /// How many of them it takes to decrypt (at least 2).
+        #[arg(long, default_value_t = 2)]
+        secret_threshold: u8,
+        /// The fewest members who must register a wallet key for a secret ballot's vote
+        /// to open (at least 3).
+        #[arg(long, default_value_t = 20)]
+        secret_min_registrants: u32,
     },
     /// Put the chamber's roster in force (rules and roster on the board): its sittings
     /// may start.
@@ -683,6 +694,9 @@ fn chamber(board: &BoardArgs, command: ChamberCommand) -> Result<(), Failure> {
             vote_change,
             max_proxies,
             proxies_in_secret_ballots,
+            secret_trustees,
+            secret_threshold,
+            secret_min_registrants,
         } => {
             let officer = key_of(&key, Role::Authority)?;
             let rules = Rules {
@@ -696,7 +710,16 @@ fn chamber(board: &BoardArgs, command: ChamberCommand) -> Result<(), Failure> {
                 },
                 max_proxies_held: max_proxies,
                 proxies_in_secret_ballots,
+                secret: urne_assembly::SecretRules {
+                    trustees: secret_trustees,
+                    threshold: secret_threshold,
+                    min_registrants: secret_min_registrants,
+                },
             };
+            // The board's decoder would refuse them; say so before the chamber opens.
+            if let Some(Err(e)) = urne_assembly::decode(CHAMBER_RULES, &rules.to_body()) {
+                return Err(fail(format!("the chamber's rules: {e}")));
+            }
             let mut nonce = [0u8; 16];
             rand::fill(&mut nonce);
             let open = ContextOpen {
@@ -1165,7 +1188,7 @@ fn result(
 
 /// What a secret division's secrecy rests on, and what it does not defend yet (spec/40
 /// §40.12, spec/90): said wherever one is shown.
-const SECRET_BALLOT_LIMITATION: &str = "anonymous: each ballot is ring-signed over the wallet keys the members registered (one bucket), under a tag no one can tie to a member; trustees drawn publicly over the registered keys; NOT DEFENDED YET: a threshold of trustees can decrypt one (unattributed) ballot, and the last member to register can steer the draw by trying keys (spec/40 \u{a7}40.12)";
+const SECRET_BALLOT_LIMITATION: &str = "anonymous: each ballot is ring-signed over the wallet keys the members registered (one bucket), under a tag no one can tie to a member; trustees drawn publicly over the registered keys; NOT DEFENDED YET: a threshold of trustees can decrypt one (unattributed) ballot, and the draw can be steered by the officer's choice of when to close or by the last member to register trying keys (spec/40 \u{a7}40.12)";
 
 /// `urne demo assembly`.
 #[derive(Args)]

@@ -79,6 +79,10 @@ fn a_sitting_with_the_assembly_commands_against_a_running_board() {
         &clerk_key,
         "--quorum",
         "1/2",
+        // Four members: a secret ballot among three registrants (the least a chamber
+        // may set) needs a floor of 3, not the default 20.
+        "--secret-min-registrants",
+        "3",
     ]);
     let chamber = field(&opened, "chamber:").to_owned();
     let ch = ["--chamber", chamber.as_str()];

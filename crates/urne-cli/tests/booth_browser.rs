@@ -1044,31 +1044,15 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// The public pages of a petition and of a sitting (spec/61 §61.4–§61.5), driven in the
-/// browser: a petition signed by two wallets out of three and closed at its threshold,
-/// and a sitting with a roll-call division; the list shows both with their counts, and
-/// each page shows what the board's log holds, in English and in French.
-#[test]
-fn the_public_pages_show_a_petition_and_a_sitting_as_their_records_say() {
-    if skip_without_browser() {
-        return;
-    }
-    let (dir, shots, site, walk, _server) = board("pages");
-    // Petition commands read the log under the board's key, given out of band.
-    let walk = Walk {
-        board_key_file: Some("data/board.vkey"),
-        ..walk
-    };
-    let authority = ["--key", "data/authority.key"];
-
-    // A petition: three wallets in one bucket of 4, one registrar, threshold 2.
-    std::fs::write(dir.join("pass"), "a citizen's passphrase\n").unwrap();
-    std::fs::write(dir.join("text.txt"), "Open the library on Sundays.\n").unwrap();
-    std::fs::create_dir_all(dir.join("requests")).unwrap();
+/// Three citizens make wallets (district 1, passphrase in `pass`) and enrol them with one
+/// registrar, who cosigns snapshot 1 of the registry in buckets of 4 (`snapshot.bin`):
+/// the registry id and the registrar's key.
+fn registry_of_three(walk: &Walk) -> (String, String) {
+    std::fs::write(walk.dir.join("pass"), "a citizen's passphrase").unwrap();
+    std::fs::create_dir_all(walk.dir.join("requests")).unwrap();
     let registry = "5e".repeat(32);
     let registrar = walk.ok(&["keygen", "--role", "authority", "--out", "registrar.key"]);
     let registrar = field(&registrar, "public key:").to_owned();
-    let registrars = ["--registrar-threshold", "1", "--registrar", &registrar];
     for i in 0..3 {
         let w = format!("wallet{i}.bin");
         let base = ["--wallet", w.as_str(), "--passphrase-file", "pass"];
@@ -1076,7 +1060,7 @@ fn the_public_pages_show_a_petition_and_a_sitting_as_their_records_say() {
         let out = format!("requests/person{i}");
         walk.ok(&[
             &["wallet", "enrol", "--registry", &registry, "--out", &out][..],
-            &registrars,
+            &["--registrar-threshold", "1", "--registrar", &registrar],
             &base,
         ]
         .concat());
@@ -1103,6 +1087,30 @@ fn the_public_pages_show_a_petition_and_a_sitting_as_their_records_say() {
         "--registrar",
         "0",
     ]);
+    (registry, registrar)
+}
+
+/// The public pages of a petition and of a sitting (spec/61 §61.4–§61.5), driven in the
+/// browser: a petition signed by two wallets out of three and closed at its threshold,
+/// and a sitting with a roll-call division; the list shows both with their counts, and
+/// each page shows what the board's log holds, in English and in French.
+#[test]
+fn the_public_pages_show_a_petition_and_a_sitting_as_their_records_say() {
+    if skip_without_browser() {
+        return;
+    }
+    let (dir, shots, site, walk, _server) = board("pages");
+    // Petition commands read the log under the board's key, given out of band.
+    let walk = Walk {
+        board_key_file: Some("data/board.vkey"),
+        ..walk
+    };
+    let authority = ["--key", "data/authority.key"];
+
+    // A petition: three wallets in one bucket of 4, one registrar, threshold 2.
+    std::fs::write(dir.join("text.txt"), "Open the library on Sundays.\n").unwrap();
+    let (registry, registrar) = registry_of_three(&walk);
+    let registrars = ["--registrar-threshold", "1", "--registrar", &registrar];
     let created = walk.ok(&[
         &[
             "petition",
@@ -1340,54 +1348,7 @@ fn an_anonymous_voter_opens_a_wallet_in_the_page_and_casts() {
         ..walk
     };
     // Three citizens' wallets, enrolled with one registrar; a snapshot in buckets of 4.
-    std::fs::write(dir.join("pass"), "a citizen's passphrase").unwrap();
-    std::fs::create_dir_all(dir.join("requests")).unwrap();
-    let registry = "5e".repeat(32);
-    let registrar = walk.ok(&["keygen", "--role", "authority", "--out", "registrar.key"]);
-    let registrar = field(&registrar, "public key:").to_owned();
-    for i in 0..3 {
-        let w = format!("wallet{i}.bin");
-        let base = ["--wallet", w.as_str(), "--passphrase-file", "pass"];
-        walk.ok(&[&["wallet", "new", "--district", "1"][..], &base].concat());
-        walk.ok(&[
-            &[
-                "wallet",
-                "enrol",
-                "--registry",
-                &registry,
-                "--registrar-threshold",
-                "1",
-                "--registrar",
-                &registrar,
-                "--out",
-                &format!("requests/person{i}"),
-            ][..],
-            &base,
-        ]
-        .concat());
-    }
-    walk.ok(&[
-        "registry",
-        "snapshot",
-        "--registry",
-        &registry,
-        "--requests",
-        "requests",
-        "--bucket-bits",
-        "2",
-        "--out",
-        "snapshot.bin",
-    ]);
-    walk.ok(&[
-        "registry",
-        "cosign",
-        "--snapshot",
-        "snapshot.bin",
-        "--key",
-        "registrar.key",
-        "--registrar",
-        "0",
-    ]);
+    let (registry, registrar) = registry_of_three(&walk);
     std::fs::write(
         dir.join("manifest.toml"),
         format!(
@@ -1416,7 +1377,10 @@ fn an_anonymous_voter_opens_a_wallet_in_the_page_and_casts() {
     let browser = Browser::start(&dir.join("chromium-profile"), &downloads);
     browser.go(&format!("{site}/booth/#{election}"));
     let anonymity = browser.text("#anonymity");
-    assert!(anonymity.contains("one of the 4 keys"), "{anonymity}");
+    assert!(
+        anonymity.contains("3 people in all; buckets of 4 keys"),
+        "{anonymity}"
+    );
     let wallet = dir.join("wallet0.bin").canonicalize().unwrap();
     let wallet = wallet.to_str().unwrap();
     // A wrong passphrase is refused, in English and in French.

@@ -2,10 +2,15 @@
 //! §23.13): each verified on its own, and the signatures over one bucket verified in one
 //! Triptych batch (spec/08 §8.9), as `verify_deferred_casts` does, at buckets of 2^8 and
 //! 2^12 keys. Reported per signature; the ratio single ÷ batched is what batching per
-//! bucket buys.
+//! bucket buys. A third case is a batch with one junk signature among the others (well
+//! formed, its tag the ballot's credential, over another ballot's context: what anyone
+//! can send without a credential): the batch fails and every signature in it is checked
+//! alone to name the bad one, as the board's precheck group does (spec/23 §23.13); its
+//! cost per group, against the same signatures checked alone, is what one junk ballot
+//! costs the board.
 //!
 //! `cargo bench -p urne-election --bench anonymous` (URNE_BENCH_SIGNATURES, default 32:
-//! signatures per batch).
+//! signatures per batch; URNE_BENCH_BITS, default `8,12`: bucket sizes).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -123,10 +128,18 @@ fn verification(c: &mut Criterion) {
     let mut group = c.benchmark_group("anonymous ballot signature");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(10));
-    for bits in [8u8, 12] {
+    let bucket_bits: Vec<u8> = std::env::var("URNE_BENCH_BITS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|b| b.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![8, 12]);
+    for bits in bucket_bits {
         let (ring, u, items) = signed(bits, n);
+        let mut junk = items.clone();
+        let last = junk.len() - 1;
+        junk[last].0 = junk[0].0.clone();
         let mut single = Total::default();
         let mut batched = Total::default();
+        let mut with_junk = Total::default();
         group.bench_function(format!("2^{bits} single, {n} signatures"), |b| {
             b.iter_custom(|iterations| {
                 let started = Instant::now();
@@ -151,10 +164,38 @@ fn verification(c: &mut Criterion) {
                 batched.add(started.elapsed(), iterations)
             })
         });
-        let (single, batched) = (single.per_signature_ms(n), batched.per_signature_ms(n));
+        group.bench_function(format!("2^{bits} batched, {n} signatures, one junk"), |b| {
+            b.iter_custom(|iterations| {
+                let started = Instant::now();
+                for _ in 0..iterations {
+                    let mut batch = BatchVerifier::new(&ring, u);
+                    for (context, signature) in &junk {
+                        batch.push(context, signature);
+                    }
+                    let refused = batch.verify(&mut rand::rng());
+                    assert!(
+                        matches!(&refused, Err(triptych::Error::Batch { invalid }) if invalid.len() == 1),
+                        "{refused:?}"
+                    );
+                }
+                with_junk.add(started.elapsed(), iterations)
+            })
+        });
+        let (single, batched, with_junk) = (
+            single.per_signature_ms(n),
+            batched.per_signature_ms(n),
+            with_junk.per_signature_ms(n),
+        );
         eprintln!(
             "2^{bits}: single {single:.3} ms, batched ({n} per batch) {batched:.3} ms per signature (means over every sample); single ÷ batched = {:.1}",
             single / batched
+        );
+        eprintln!(
+            "2^{bits}: a batch of {n} with one junk signature {:.1} ms ({:.2}× the {n} checked alone, {:.1}× the batch without it): the junk ballot costs the board {:.1} ms",
+            with_junk * n as f64,
+            with_junk / single,
+            with_junk / batched,
+            (with_junk - batched) * n as f64
         );
     }
     group.finish();

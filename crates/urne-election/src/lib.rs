@@ -31,7 +31,8 @@ mod state;
 pub use ceremony::{Ceremony, round};
 pub use state::{
     AUDIT_SLOT_KEY, AnonymousStatement, Decoded, ElectionState, Key, MAX_AUDITS_PER_CREDENTIAL,
-    PrecheckedRecord, Sealed, SealedSnapshot, TRACKING_CODE_KEY, TRUSTEE_SHARES_KEY, decode,
+    PrecheckedRecord, Sealed, SealedSnapshot, TRACKING_CODE_KEY, TRUSTEE_SHARES_KEY,
+    anonymous_signature_refusal, decode,
 };
 mod replay;
 

@@ -150,7 +150,7 @@ fn verify_anonymous_batch(chunk: &[(&DeferredCast, &AnonymousCast)]) -> Vec<Faul
     let mut bad: BTreeSet<usize> = BTreeSet::new();
     if let (Some(anonymous), Some((_, statement))) = (sealed.anonymous(), statements.first()) {
         let mut signatures =
-            triptych::BatchVerifier::new(statement.ring, *anonymous.linking_base());
+            triptych::BatchVerifier::new(&statement.ring, *anonymous.linking_base());
         for (_, statement) in &statements {
             signatures.push(&statement.context, &statement.signature);
         }

@@ -264,7 +264,9 @@ pub struct SealedSnapshot {
     id: [u8; 32],
     context_id: [u8; 32],
     linking_base: RistrettoPoint,
-    rings: Vec<OnceLock<Result<Ring, String>>>,
+    /// Shared, so that a statement can carry its ring to a batch of signatures over
+    /// the same bucket (the board's precheck group) without copying 2^16 keys.
+    rings: Vec<OnceLock<Result<Arc<Ring>, String>>>,
 }
 
 impl std::fmt::Debug for SealedSnapshot {
@@ -305,7 +307,7 @@ impl SealedSnapshot {
     }
 
     /// Bucket `bucket`'s ring, prepared on first use (`body.bucket` if there is none).
-    pub fn ring(&self, kind: &'static str, bucket: u32) -> Result<&Ring, ElectionError> {
+    pub fn ring(&self, kind: &'static str, bucket: u32) -> Result<&Arc<Ring>, ElectionError> {
         let missing = || {
             ElectionError::invalid(
                 kind,
@@ -319,7 +321,7 @@ impl SealedSnapshot {
         let cell = self.rings.get(bucket as usize).ok_or_else(missing)?;
         cell.get_or_init(
             || match crate::anonymous::bucket_ring(&self.snapshot, bucket) {
-                Some(Ok(ring)) => Ok(ring),
+                Some(Ok(ring)) => Ok(Arc::new(ring)),
                 Some(Err(e)) => Err(e.to_string()),
                 None => Err(format!("bucket {bucket} does not exist")),
             },
@@ -329,18 +331,45 @@ impl SealedSnapshot {
     }
 }
 
-/// What an anonymous ballot's signature is checked against: its bucket's ring, its
-/// context bytes and the signature decoded for that ring (spec/23 §23.13), once the
-/// checks before the verification passed. What a batch over one bucket collects.
-pub struct AnonymousStatement<'a> {
+/// What an anonymous ballot's signature is checked against: its bucket's ring, the
+/// election's linking base, its context bytes and the signature decoded for that ring
+/// (spec/23 §23.13), once the checks before the verification passed. What a batch over
+/// one bucket collects: the board's precheck group (spec/12 §12.5) and the replay's
+/// deferred casts (§23.10).
+#[derive(Clone, Debug)]
+pub struct AnonymousStatement {
+    /// The record's kind (`ballot.cast`, `ballot.audit`), for its refusal.
+    pub kind: &'static str,
     /// The bucket.
     pub bucket: u32,
-    /// Its ring.
-    pub ring: &'a Ring,
+    /// Its ring (the sealed snapshot's own: two statements over one bucket of one
+    /// election hold the same `Arc`).
+    pub ring: Arc<Ring>,
+    /// U of the election (§23.11).
+    pub linking_base: RistrettoPoint,
     /// The context bytes the signature binds.
     pub context: Vec<u8>,
     /// The signature.
     pub signature: triptych::Signature,
+}
+
+impl AnonymousStatement {
+    /// Verifies the signature on its own.
+    pub fn verify(&self) -> Result<(), ElectionError> {
+        triptych::verify(
+            &self.ring,
+            &self.linking_base,
+            &self.context,
+            &self.signature,
+        )
+        .map_err(|e| self.refusal(&e))
+    }
+
+    /// The refusal of a record whose signature does not verify (`body.signature`), the
+    /// same whether it failed alone or was named by a batch.
+    pub fn refusal(&self, error: &triptych::Error) -> ElectionError {
+        signature_err(self.kind, error)
+    }
 }
 
 #[derive(Debug)]
@@ -418,15 +447,17 @@ impl Sealed {
         ballot: &urne_ballot::Ballot,
         signature: &AnonymousSignature,
         tracking_code: &urne_ballot::TrackingCode,
-    ) -> Result<AnonymousStatement<'_>, ElectionError> {
+    ) -> Result<AnonymousStatement, ElectionError> {
         let sealed = self.anonymous_only(kind)?;
         self.same_election(kind, ballot)?;
         let ring = sealed.ring(kind, signature.bucket)?;
         let decoded = signature.decode(kind, sealed.snapshot.header().bucket_bits)?;
         check_tag(kind, &ballot.credential, &decoded)?;
         Ok(AnonymousStatement {
+            kind,
             bucket: signature.bucket,
-            ring,
+            ring: Arc::clone(ring),
+            linking_base: sealed.linking_base,
             context: signature_context(
                 &sealed.context_id,
                 &sealed.id,
@@ -437,34 +468,36 @@ impl Sealed {
         })
     }
 
-    fn verify_anonymous(
-        &self,
-        kind: &'static str,
-        statement: &AnonymousStatement<'_>,
-    ) -> Result<(), ElectionError> {
-        let sealed = self.anonymous_only(kind)?;
-        triptych::verify(
-            statement.ring,
-            &sealed.linking_base,
-            &statement.context,
-            &statement.signature,
-        )
-        .map_err(|e| signature_err(kind, &e))
-    }
-
     /// The stateless checks of an anonymous `ballot.cast` (spec/23 §23.13): those of
     /// [`Self::anonymous_statement`], the ring signature verified on its own, and the
     /// ballot's proofs as a batch item. A batch over one bucket uses
-    /// [`Self::anonymous_statement`] and [`Self::anonymous_ballot_relations`] instead.
+    /// [`Self::anonymous_cast_deferred`] instead.
     pub fn precheck_anonymous_cast(
         &self,
         cast: &AnonymousCast,
     ) -> Result<Relations, ElectionError> {
-        let kind = "ballot.cast";
-        let statement =
-            self.anonymous_statement(kind, &cast.ballot, &cast.signature, &cast.tracking_code())?;
-        self.verify_anonymous(kind, &statement)?;
-        self.anonymous_ballot_relations(cast)
+        let (statement, relations) = self.anonymous_cast_deferred(cast)?;
+        statement.verify()?;
+        Ok(relations)
+    }
+
+    /// The stateless checks of an anonymous `ballot.cast` but its ring signature: the
+    /// statement the caller must verify (alone or in a batch over its bucket) and the
+    /// ballot's proofs as a batch item. Everything cheap is checked here, before any
+    /// ring work: decoding, the election, the bucket, the signature's length for the
+    /// ring size, its tag, and the ballot's equations built.
+    pub fn anonymous_cast_deferred(
+        &self,
+        cast: &AnonymousCast,
+    ) -> Result<(AnonymousStatement, Relations), ElectionError> {
+        let statement = self.anonymous_statement(
+            "ballot.cast",
+            &cast.ballot,
+            &cast.signature,
+            &cast.tracking_code(),
+        )?;
+        let relations = self.anonymous_ballot_relations(cast)?;
+        Ok((statement, relations))
     }
 
     /// The equations of an anonymous cast ballot's proofs, for a batch.
@@ -489,17 +522,38 @@ impl Sealed {
             Ok(s) => s,
             Err(e) => return e,
         };
-        if let Err(e) = self.verify_anonymous(kind, &statement) {
+        if let Err(e) = statement.verify() {
             return e;
         }
+        self.diagnose_anonymous_ballot(cast)
+    }
+
+    /// An anonymous `ballot.cast` whose ring signature verified (in its bucket's batch)
+    /// and whose ballot proofs failed: the proof at fault, without verifying the ring
+    /// signature again (tens to hundreds of milliseconds).
+    fn diagnose_anonymous_ballot(&self, cast: &AnonymousCast) -> ElectionError {
         if let Err(e) = cast.ballot.verify(&self.election, &cast.ballot.credential) {
-            return ballot_err(kind, e);
+            return ballot_err("ballot.cast", e);
         }
-        ElectionError::invalid(kind, "body", "a proof of the ballot does not verify")
+        ElectionError::invalid(
+            "ballot.cast",
+            "body",
+            "a proof of the ballot does not verify",
+        )
     }
 
     /// The stateless checks of an anonymous `ballot.audit` (spec/23 §23.13).
     pub fn precheck_anonymous_audit(&self, audit: &AnonymousAudit) -> Result<(), ElectionError> {
+        self.anonymous_audit_deferred(audit)?.verify()
+    }
+
+    /// The stateless checks of an anonymous `ballot.audit` but its ring signature, which
+    /// the caller must verify (alone or in a batch over its bucket): the opening is
+    /// checked first, since it costs far less than the ring.
+    pub fn anonymous_audit_deferred(
+        &self,
+        audit: &AnonymousAudit,
+    ) -> Result<AnonymousStatement, ElectionError> {
         let kind = "ballot.audit";
         let statement = self.anonymous_statement(
             kind,
@@ -507,9 +561,9 @@ impl Sealed {
             &audit.signature,
             &audit.tracking_code(),
         )?;
-        self.verify_anonymous(kind, &statement)?;
         check_audit(&self.election, &audit.ballot, &audit.opening)
-            .map_err(|e| ElectionError::invalid(kind, "body.opening", e.to_string()))
+            .map_err(|e| ElectionError::invalid(kind, "body.opening", e.to_string()))?;
+        Ok(statement)
     }
     /// The ceremony outcome (joint key, verification keys).
     pub fn outcome(&self) -> &CeremonyOutcome {
@@ -645,6 +699,16 @@ impl Sealed {
         }
     }
 
+    /// [`Self::diagnose`] of a record whose ring signature, if it has one, was already
+    /// verified ([`ElectionState::precheck_record_deferred`]'s statement): an anonymous
+    /// cast is re-checked proof by proof without its ring.
+    pub fn diagnose_ring_verified(&self, signer: &[u8; 32], decoded: &Decoded) -> ElectionError {
+        match decoded {
+            Decoded::AnonymousCast(cast) => self.diagnose_anonymous_ballot(cast),
+            other => self.diagnose(signer, other),
+        }
+    }
+
     /// The stateless checks of `ballot.audit` (spec/23 §23.7).
     pub fn precheck_audit(&self, audit: &AuditRecord) -> Result<(), ElectionError> {
         let kind = "ballot.audit";
@@ -725,6 +789,12 @@ fn decryption_err(e: DecryptionError) -> ElectionError {
         ),
         other => ElectionError::invalid(kind, "body", other.to_string()),
     }
+}
+
+/// The refusal of an anonymous ballot whose ring signature does not verify
+/// (`body.signature`, spec/23 §23.13), alone or named by a batch over its bucket.
+pub fn anonymous_signature_refusal(kind: &'static str, error: &triptych::Error) -> ElectionError {
+    signature_err(kind, error)
 }
 
 /// A ring signature that does not verify, with the equation of spec/08 §8.8 that failed.
@@ -942,6 +1012,41 @@ impl ElectionState {
     ) -> Result<(PrecheckedRecord, Option<Relations>), ElectionError> {
         let relations = Self::precheck(sealed.as_deref(), signer, &decoded)?;
         Ok((PrecheckedRecord { decoded, sealed }, relations))
+    }
+
+    /// [`Self::precheck_record`] with an anonymous ballot's ring signature left out: its
+    /// statement is returned instead, for a batch over its bucket (spec/12 §12.5,
+    /// spec/23 §23.13). The caller must verify the equations and the statement before it
+    /// applies the record.
+    pub fn precheck_record_deferred(
+        sealed: Option<Arc<Sealed>>,
+        signer: &[u8; 32],
+        decoded: Decoded,
+    ) -> Result<
+        (
+            PrecheckedRecord,
+            Option<Relations>,
+            Option<AnonymousStatement>,
+        ),
+        ElectionError,
+    > {
+        let need = |kind: &'static str| {
+            sealed
+                .as_deref()
+                .ok_or_else(|| wrong_phase(kind, Phase::Registration, "before voting opens"))
+        };
+        let (relations, statement) = match &decoded {
+            Decoded::AnonymousCast(cast) => {
+                let (statement, relations) = need("ballot.cast")?.anonymous_cast_deferred(cast)?;
+                (Some(relations), Some(statement))
+            }
+            Decoded::AnonymousAudit(audit) => (
+                None,
+                Some(need("ballot.audit")?.anonymous_audit_deferred(audit)?),
+            ),
+            other => (Self::precheck(sealed.as_deref(), signer, other)?, None),
+        };
+        Ok((PrecheckedRecord { decoded, sealed }, relations, statement))
     }
 
     /// The stateless checks that need the sealed parameters (ballot proofs, audits,

@@ -26,7 +26,7 @@ use crate::errors::{JsonPath, JsonQuery, error, json, store_error};
 use crate::state::{AppState, off_runtime};
 
 /// The route templates of this module, for metrics and logs.
-pub(crate) const ROUTES: [&str; 11] = [
+pub(crate) const ROUTES: [&str; 12] = [
     "/booth",
     "/booth/",
     "/booth/{file}",
@@ -34,6 +34,7 @@ pub(crate) const ROUTES: [&str; 11] = [
     "/board/",
     "/v1/public/contexts",
     "/v1/public/elections/{id}",
+    "/v1/public/elections/{id}/snapshot",
     "/v1/public/elections/{id}/credentials/{key}",
     "/v1/public/petitions/{id}",
     "/v1/public/sittings/{id}",
@@ -41,7 +42,11 @@ pub(crate) const ROUTES: [&str; 11] = [
 ];
 
 /// Routes whose work grows with the board (a walk over contexts or new entries).
-pub(crate) const HEAVY: [&str; 2] = ["/v1/public/contexts", "/v1/public/lookup"];
+pub(crate) const HEAVY: [&str; 3] = [
+    "/v1/public/contexts",
+    "/v1/public/lookup",
+    "/v1/public/elections/{id}/snapshot",
+];
 
 /// The routes, to merge into the service's router.
 pub(crate) fn routes() -> Router<AppState> {
@@ -435,8 +440,14 @@ async fn election_snapshot(
     };
     let reading = state.clone();
     let found = off_runtime(move || {
-        reading.board.with_context_state(&id, |s: &ElectionState| {
-            s.sealed().map(|sealed| {
+        // Only the sealed parameters' Arc is taken under the board's state lock: the
+        // snapshot is immutable once sealed, and encoding it (megabytes at a city's size)
+        // must not hold up the applier.
+        let sealed = reading
+            .board
+            .with_context_state(&id, |s: &ElectionState| s.sealed().cloned());
+        sealed.map(|sealed| {
+            sealed.map(|sealed| {
                 sealed.anonymous().map(|a| SnapshotBody {
                     header: hex::encode(a.snapshot().signed().to_bytes()),
                     parts: a

@@ -372,11 +372,8 @@ function renderBallot() {
         // not the choices, not the last receipt's state.
         booth.credential = null;
         booth.choices = null;
-        if (booth.wallet) {
-          // Loading the election again drops the wallet's secret from the module.
-          booth.wallet = null;
-          booth.view = booth.call(OP.load, booth.info.params);
-        }
+        // The module dropped the wallet's secret with the cast (a revote opens it again).
+        booth.wallet = null;
         booth.receipt = null;
         booth.receiptError = null;
         booth.step = "cast";

@@ -6,8 +6,8 @@ use ed25519_dalek::SigningKey;
 use urne_assembly::body::DivisionEvent;
 use urne_assembly::{
     CHAMBER_CONTEXT, ChamberState, Decoded, DivisionOpen, DivisionResult, Member, Presence,
-    ProxyGrant, Quorum, Recount, Roster, Rules, SittingState, Violation, Vote, VoteChange, kinds,
-    parameters_hash,
+    ProxyGrant, Quorum, Recount, Roster, Rules, SecretRules, SittingState, Violation, Vote,
+    VoteChange, kinds, parameters_hash,
 };
 use urne_record::{ContextId, ContextOpen, ContextType, Kind, Record, kinds as base};
 
@@ -34,6 +34,14 @@ pub struct Chamber {
     pub text_hash: [u8; 32],
 }
 
+/// The tests' secret ballots: three trustees drawn, two to decrypt, three registrants
+/// at least (the least a chamber may set).
+pub const SECRET_RULES: SecretRules = SecretRules {
+    trustees: 3,
+    threshold: 2,
+    min_registrants: 3,
+};
+
 pub fn rules(clerk: &SigningKey, vote_change: VoteChange) -> Rules {
     Rules {
         clerk: clerk.verifying_key().to_bytes(),
@@ -42,6 +50,7 @@ pub fn rules(clerk: &SigningKey, vote_change: VoteChange) -> Rules {
         vote_change,
         max_proxies_held: 1,
         proxies_in_secret_ballots: false,
+        secret: SECRET_RULES,
     }
 }
 
