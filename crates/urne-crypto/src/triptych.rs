@@ -951,13 +951,26 @@ fn prove_with(
             ring_size: N,
         });
     }
+    if let Some((_, _, commitment_index)) = attribute
+        && commitment_index >= N
+    {
+        return Err(Error::IndexOutOfRange {
+            index: commitment_index,
+            ring_size: N,
+        });
+    }
     let (H_A, _) = blinding_base();
     if check_witness {
         let key = (RISTRETTO_BASEPOINT_TABLE * &**r).compress().to_bytes();
         if !holds_at(ring, index, &key) {
             return Err(Error::WitnessMismatch);
         }
-        if let Some((a, b, _)) = attribute {
+        if let Some((a, b, commitment_index)) = attribute {
+            // The W_j are folded at commitment_index: an honest signature needs it to be
+            // the key's own, whatever the caller passed (the forgeries alone may differ).
+            if commitment_index != index {
+                return Err(Error::WitnessMismatch);
+            }
             let commitment = (a.base + H_A * **b).compress().to_bytes();
             if !holds_at(a.commitments, index, &commitment) {
                 return Err(Error::WitnessMismatch);

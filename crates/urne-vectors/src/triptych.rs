@@ -324,6 +324,15 @@ fn negatives(made: &Made, other: &Made) -> Vec<TriptychNegative> {
         "decode z",
     );
     let mut bad = honest.clone();
+    plus_order(&mut bad[len - 32..]);
+    push(
+        "z-plus-order",
+        &context,
+        bad,
+        "z + ℓ: the honest z, not reduced (below 2^253, refused for canonicity alone)",
+        "decode z",
+    );
+    let mut bad = honest.clone();
     bad[1..33].fill(0);
     push(
         "tag-identity",
@@ -676,6 +685,15 @@ fn disclosing_negatives(made: &Made, d: &MadeDisclosing) -> Vec<TriptychNegative
         "decode z_b",
         None,
     );
+    let mut bad = honest.clone();
+    plus_order(&mut bad[z_b..]);
+    push(
+        "z_b-plus-order",
+        bad,
+        "z_b + ℓ: the honest z_b, not reduced (below 2^253, refused for canonicity alone)",
+        "decode z_b",
+        None,
+    );
     push(
         "plain-signature",
         honest[..p.signature_len()].to_vec(),
@@ -993,4 +1011,52 @@ pub(crate) fn check(dir: &Path, report: &mut Report) -> Result<(), String> {
         });
     }
     Ok(())
+}
+
+/// ℓ, little-endian.
+const ORDER: [u8; 32] = [
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+];
+
+/// scalar += ℓ in place: the same residue, encoded at or above ℓ. A canonical scalar is
+/// below ℓ < 2^253, so the sum is below 2^254 and every top bit stays clear: only a
+/// decoder that compares with ℓ refuses it, not one that checks the high bits.
+fn plus_order(scalar: &mut [u8]) {
+    let mut carry = 0u16;
+    for (byte, order) in scalar.iter_mut().zip(ORDER) {
+        let sum = u16::from(*byte) + u16::from(order) + carry;
+        *byte = sum as u8;
+        carry = sum >> 8;
+    }
+    debug_assert_eq!(carry, 0);
+    debug_assert!(scalar[31] < 0x40);
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use curve25519_dalek::Scalar;
+
+    use super::plus_order;
+
+    #[test]
+    fn plus_order_is_the_same_scalar_refused_only_for_being_at_least_the_order() {
+        for value in [
+            Scalar::ZERO,
+            Scalar::ONE,
+            -Scalar::ONE,
+            Scalar::from(7u64).invert(),
+        ] {
+            let mut bytes = value.to_bytes();
+            plus_order(&mut bytes);
+            assert_ne!(bytes, value.to_bytes());
+            // Below 2^253 but for ℓ − 1 (honest z and z_b are below 2^252 but for a
+            // negligible chance): no check of the top three bits alone refuses it.
+            let top = if value == -Scalar::ONE { 0x40 } else { 0x20 };
+            assert!(bytes[31] < top, "a top-bits check alone would refuse it");
+            assert!(bool::from(Scalar::from_canonical_bytes(bytes).is_none()));
+            assert_eq!(Scalar::from_bytes_mod_order(bytes), value);
+        }
+    }
 }

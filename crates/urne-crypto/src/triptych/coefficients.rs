@@ -188,12 +188,18 @@ fn multiply_add(sum: &mut Wide, a: &Limbs, b: &Limbs) {
         *limb = s;
         carry = c1 | c2;
     }
+    // 2^64 sums of products below 2^512 would be needed to wrap: no batch comes near.
+    debug_assert!(
+        !(carry && sum[8] == u64::MAX),
+        "the ninth limb of a coefficient sum overflowed"
+    );
     sum[8] = sum[8].wrapping_add(u64::from(carry));
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use super::super::MAX_RING_LOG2;
     use super::*;
 
     fn random() -> Scalar {
@@ -219,21 +225,88 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn coefficients_are_the_weighted_products_over_digits_at_every_shape() {
-        // Every ring size with few keys (m odd and even, n = 2 and 4), and more signatures
-        // than a chunk so that a flush happens mid-batch.
-        for size in [2usize, 4, 8, 16, 32, 64, 256] {
-            let p = Parameters::for_ring_size(size).unwrap();
-            let terms: Vec<(Vec<Scalar>, Scalar)> = (0..CHUNK + 3)
-                .map(|_| ((0..p.m() * p.n()).map(|_| random()).collect(), random()))
-                .collect();
-            let mut coefficients = RingCoefficients::new(p, size);
-            for (full, weight) in &terms {
-                coefficients.add(full, *weight);
-            }
-            assert_eq!(coefficients.finish(), direct(&p, &terms), "size {size}");
+    fn random_terms(p: &Parameters, count: usize) -> Vec<(Vec<Scalar>, Scalar)> {
+        (0..count)
+            .map(|_| ((0..p.m() * p.n()).map(|_| random()).collect(), random()))
+            .collect()
+    }
+
+    fn accumulated(p: Parameters, terms: &[(Vec<Scalar>, Scalar)]) -> Vec<Scalar> {
+        let mut coefficients = RingCoefficients::new(p, p.ring_size());
+        for (full, weight) in terms {
+            coefficients.add(full, *weight);
         }
+        coefficients.finish()
+    }
+
+    #[test]
+    fn coefficients_are_the_weighted_products_over_digits_at_every_ring_size() {
+        // Every ring size production allows, 2^1 to 2^16 (m odd and even, n = 2 and 4);
+        // from 2^13 on the keys span several blocks, which is where all the work at 2^16
+        // is. Signature counts around a chunk (one short, one full, one past, two past)
+        // wherever the direct product is cheap; at the largest rings one signature and one
+        // past a chunk, so a flush of a full chunk over several blocks is compared too.
+        for log2 in 1..=MAX_RING_LOG2 {
+            let size = 1usize << log2;
+            let p = Parameters::for_ring_size(size).unwrap();
+            let counts: &[usize] = if size <= 1 << 10 {
+                &[1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK + 1]
+            } else if size <= 1 << 13 {
+                &[1, CHUNK + 1]
+            } else {
+                &[1, 2]
+            };
+            for &count in counts {
+                let terms = random_terms(&p, count);
+                assert_eq!(
+                    accumulated(p, &terms),
+                    direct(&p, &terms),
+                    "ring size 2^{log2}, {count} signatures"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_full_chunk_over_every_block_of_the_largest_ring_is_the_direct_product() {
+        // The multi-block loop with many pending signatures at 2^16: each signature's f rows
+        // are random but shared halves would hide a block mix-up, so every term differs.
+        let p = Parameters::for_ring_size(1 << MAX_RING_LOG2).unwrap();
+        let terms = random_terms(&p, CHUNK + 1);
+        assert_eq!(accumulated(p, &terms), direct(&p, &terms));
+    }
+
+    #[test]
+    fn sums_past_2_to_the_512_are_exact_with_two_digits_and_more() {
+        // Every entry ℓ − 1 and weight 1 at m = 2: both halves are ℓ − 1, so each key adds
+        // (ℓ − 1)², just above 2^504, per signature; 300 signatures pass 2^512 in every key.
+        // At m = 3 and 4 the halves are ±1, and the sum is checked against the direct one.
+        for size in [16usize, 8, 256] {
+            let p = Parameters::for_ring_size(size).unwrap();
+            let minus_one = -Scalar::ONE;
+            let terms: Vec<(Vec<Scalar>, Scalar)> = (0..300)
+                .map(|_| (vec![minus_one; p.m() * p.n()], Scalar::ONE))
+                .collect();
+            let coefficients = accumulated(p, &terms);
+            assert_eq!(coefficients, direct(&p, &terms), "size {size}");
+            let sign = if p.m().is_multiple_of(2) {
+                Scalar::ONE
+            } else {
+                minus_one
+            };
+            assert_eq!(coefficients, vec![sign * Scalar::from(300u64); size]);
+        }
+        let p = Parameters::for_ring_size(16).unwrap();
+        assert_eq!(p.m(), 2);
+        let mut coefficients = RingCoefficients::new(p, 16);
+        for _ in 0..300 {
+            coefficients.add(&vec![-Scalar::ONE; p.m() * p.n()], Scalar::ONE);
+        }
+        coefficients.flush();
+        assert!(
+            coefficients.sums.iter().all(|sum| sum[8] != 0),
+            "every key's sum passed 2^512"
+        );
     }
 
     #[test]

@@ -747,6 +747,45 @@ fn a_disclosure_for_another_entrys_commitment_fails_e5_only() {
 }
 
 #[test]
+fn the_checking_prover_refuses_a_commitment_index_other_than_the_keys() {
+    // Key 4's own commitment opens (district 1, its blinding), so every witness check at
+    // index 4 passes: the prover itself, not its callers, refuses W folded at 5 for the
+    // key at 4, and an index past the ring, checking or not.
+    let d = disclosing(16);
+    let nonces: Vec<SecretScalar> = (0..d.f.ring.parameters().disclosing_nonce_count())
+        .map(|_| SecretScalar::random(&mut rand::rng()))
+        .collect();
+    let own = d.attribute(1);
+    let statement = AttributeStatement::new(&d.f.ring, &own).unwrap();
+    let U = d.f.U.compress().to_bytes();
+    let tag = tag_for(&d.f.secrets[4], &d.f.U);
+    let attempt = |commitment_index: usize, check_witness: bool| {
+        prove_with(
+            &d.f.ring,
+            4,
+            &d.f.secrets[4],
+            &tag,
+            &U,
+            b"c",
+            Some((&statement, &d.blindings[4], commitment_index)),
+            NonceSource::explicit(&nonces, nonces.len()).unwrap(),
+            check_witness,
+        )
+    };
+    assert!(attempt(4, true).is_ok());
+    assert_eq!(attempt(5, true), Err(Error::WitnessMismatch));
+    for check_witness in [true, false] {
+        assert_eq!(
+            attempt(16, check_witness),
+            Err(Error::IndexOutOfRange {
+                index: 16,
+                ring_size: 16
+            })
+        );
+    }
+}
+
+#[test]
 fn a_disclosed_value_that_is_not_the_signers_fails_e5_only() {
     let d = disclosing(16);
     // Key 4 is in district 1; claimed as district 2 with its true blinding.
