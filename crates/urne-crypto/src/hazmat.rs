@@ -181,16 +181,16 @@ pub fn triptych_forge_disclosing_with_nonces(
     context: &[u8],
     nonces: &[SecretScalar],
 ) -> Result<crate::triptych::Signature, crate::triptych::Error> {
-    crate::triptych::sign_with_nonces(
+    triptych_forge_disclosing_at(
         ring,
+        attribute,
+        index,
         index,
         secret,
-        secret,
-        Some((attribute, blinding, index)),
+        blinding,
         linking_base,
         context,
         nonces,
-        false,
     )
 }
 
