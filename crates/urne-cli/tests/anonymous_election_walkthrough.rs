@@ -7,11 +7,10 @@
 //! results are what the wallets chose.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Child;
 
 mod common;
-use common::{Server, Walk, field, free_port};
+use common::{BoardProcess, Walk, field};
 
 /// `results` lines: `<label> <count>`, in manifest order.
 fn counts(results: &str) -> Vec<(String, u64)> {
@@ -32,35 +31,12 @@ fn an_anonymous_election_from_wallets_to_its_verified_result_over_http() {
     std::fs::create_dir_all(dir.join("requests")).unwrap();
     std::fs::write(dir.join("serve.toml"), "checkpoint_interval_ms = 500\n").unwrap();
     std::fs::write(dir.join("pass"), "a citizen's passphrase\n").unwrap();
-    let listen = format!("127.0.0.1:{}", free_port());
+    let _server = BoardProcess::start(&dir, &[], &[]);
     let walk = Walk {
         dir: dir.clone(),
-        board: format!("http://{listen}"),
+        board: _server.url.clone(),
         board_key_file: None,
     };
-    let _server = Server(
-        walk.command(&[
-            "serve",
-            "--config",
-            "serve.toml",
-            "--data",
-            "data",
-            "--listen",
-            &listen,
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap(),
-    );
-    let started = Instant::now();
-    while std::net::TcpStream::connect(&listen).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 
     // The registry: three registrars, two of whom cosign a snapshot.
     let registry = "a7".repeat(32);

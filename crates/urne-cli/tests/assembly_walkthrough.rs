@@ -6,11 +6,10 @@
 //! result. And `urne demo assembly` end to end.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 mod common;
-use common::{Walk, field, free_port};
+use common::{BoardProcess, Walk, field};
 
 #[test]
 fn a_sitting_with_the_assembly_commands_against_a_running_board() {
@@ -23,35 +22,12 @@ fn a_sitting_with_the_assembly_commands_against_a_running_board() {
         "Article 1. The sitting recounts itself.\n",
     )
     .unwrap();
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
+    let server = BoardProcess::start(&dir, &[], &[]);
     let walk = Walk {
         dir: dir.clone(),
-        board: format!("http://{listen}"),
+        board: server.url.clone(),
         board_key_file: None,
     };
-    let mut server = walk
-        .command(&[
-            "serve",
-            "--config",
-            "serve.toml",
-            "--data",
-            "data",
-            "--listen",
-            &listen,
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(&listen).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 
     let clerk = walk.ok(&["keygen", "--role", "authority", "--out", "clerk.key"]);
     let clerk_key = field(&clerk, "public key:").to_owned();
@@ -387,8 +363,7 @@ fn a_sitting_with_the_assembly_commands_against_a_running_board() {
     ]);
     assert!(full.contains("every version number"), "{full}");
 
-    server.kill().unwrap();
-    server.wait().unwrap();
+    drop(server);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 mod common;
-use common::{Server, Walk, field, free_port};
+use common::{BoardProcess, Server, Walk, field, free_port};
 
 const MANIFEST: &str = r#"title = "Urneville budget"
 
@@ -388,44 +388,20 @@ fn skip_without_browser() -> bool {
 /// A fresh directory and `urne serve` on it, with the booth's bundle: the directory,
 /// where screenshots go, the site's address, the walk of `urne` commands against it, and
 /// the server (stopped when dropped).
-fn board(name: &str) -> (PathBuf, PathBuf, String, Walk, Server) {
+fn board(name: &str) -> (PathBuf, PathBuf, String, Walk, BoardProcess) {
     let dir = std::env::temp_dir().join(format!("urne-{name}-browser-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("booth-browser");
     std::fs::create_dir_all(&shots).unwrap();
     std::fs::write(dir.join("serve.toml"), "checkpoint_interval_ms = 300\n").unwrap();
-    let listen = format!("127.0.0.1:{}", free_port());
-    let site = format!("http://{listen}");
+    let server = BoardProcess::start(&dir, &[], &[("URNE_BOOTH_WASM", &wasm_bundle())]);
+    let site = server.url.clone();
     let walk = Walk {
         dir: dir.clone(),
         board: site.clone(),
         board_key_file: None,
     };
-    let server = Server(
-        walk.command(&[
-            "serve",
-            "--config",
-            "serve.toml",
-            "--data",
-            "data",
-            "--listen",
-            &listen,
-        ])
-        .env("URNE_BOOTH_WASM", wasm_bundle())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap(),
-    );
-    let started = Instant::now();
-    while std::net::TcpStream::connect(&listen).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
     (dir, shots, site, walk, server)
 }
 

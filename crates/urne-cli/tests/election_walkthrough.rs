@@ -6,11 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::process::Child;
 
 mod common;
-use common::{Walk, field, free_port};
+use common::{BoardProcess, Walk, field};
 
 const MANIFEST: &str = r#"title = "Board of the Urneville cycling club"
 
@@ -47,30 +46,12 @@ fn an_election_with_the_role_commands_against_a_running_board() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("serve.toml"), "checkpoint_interval_ms = 500\n").unwrap();
     std::fs::write(dir.join("manifest.toml"), MANIFEST).unwrap();
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
+    let server = BoardProcess::start(&dir, &[], &[]);
     let walk = Walk {
         dir: dir.clone(),
-        board: format!("http://{listen}"),
+        board: server.url.clone(),
         board_key_file: None,
     };
-    let mut server = walk.spawn(&[
-        "serve",
-        "--config",
-        "serve.toml",
-        "--data",
-        "data",
-        "--listen",
-        &listen,
-    ]);
-    let started = Instant::now();
-    while std::net::TcpStream::connect(&listen).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
     let authority = ["--key", "data/authority.key"];
 
     // The authority creates the election; the trustees make their keys.
@@ -522,10 +503,7 @@ fn an_election_with_the_role_commands_against_a_running_board() {
         "{carol}"
     );
 
-    Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(server.wait().unwrap().success());
+    let (status, _) = server.terminate();
+    assert!(status.success(), "serve exited with {status}");
     std::fs::remove_dir_all(Path::new(&dir)).unwrap();
 }

@@ -5,11 +5,9 @@
 //! live count follows, the petition closes and reaches its threshold.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 mod common;
-use common::{Server, Walk, field, free_port};
+use common::{BoardProcess, Walk, field};
 
 #[test]
 fn a_petition_from_wallets_to_its_outcome_over_http() {
@@ -19,35 +17,12 @@ fn a_petition_from_wallets_to_its_outcome_over_http() {
     std::fs::write(dir.join("serve.toml"), "checkpoint_interval_ms = 500\n").unwrap();
     std::fs::write(dir.join("text.txt"), "Open the library on Sundays.\n").unwrap();
     std::fs::write(dir.join("pass"), "a citizen's passphrase\n").unwrap();
-    let listen = format!("127.0.0.1:{}", free_port());
+    let _server = BoardProcess::start(&dir, &[], &[]);
     let walk = Walk {
         dir: dir.clone(),
-        board: format!("http://{listen}"),
+        board: _server.url.clone(),
         board_key_file: Some("data/board.vkey"),
     };
-    let _server = Server(
-        walk.command(&[
-            "serve",
-            "--config",
-            "serve.toml",
-            "--data",
-            "data",
-            "--listen",
-            &listen,
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap(),
-    );
-    let started = Instant::now();
-    while std::net::TcpStream::connect(&listen).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 
     let registry = "5e".repeat(32);
     // Three registrars, two of whom must cosign a snapshot.

@@ -4,7 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
+
+mod common;
+use common::{BoardProcess, field};
 use std::time::{Duration, Instant};
 
 fn urne(dir: &Path, args: &[&str]) -> Output {
@@ -65,21 +68,6 @@ fn wait_for_checkpoint(dir: &Path, board: &str, size: u64) {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn field<'a>(text: &'a str, prefix: &str) -> &'a str {
-    text.lines()
-        .find_map(|l| l.strip_prefix(prefix))
-        .unwrap_or_else(|| panic!("no {prefix} in {text}"))
-        .trim()
-}
-
 #[test]
 fn the_readme_walkthrough_works_end_to_end() {
     let dir = std::env::temp_dir().join(format!("urne-walkthrough-{}", std::process::id()));
@@ -100,34 +88,8 @@ fn the_readme_walkthrough_works_end_to_end() {
     let witness_vkey = field(&keygen, "witness vkey:").to_owned();
     // Checkpoints every 2 s: a record is verified before the next one is signed.
     std::fs::write(dir.join("serve.toml"), "checkpoint_interval_ms = 2000\n").unwrap();
-    let port = free_port();
-    let board = format!("http://127.0.0.1:{port}");
-    let listen = format!("127.0.0.1:{port}");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_urne"))
-        .current_dir(&dir)
-        .args([
-            "serve",
-            "--config",
-            "serve.toml",
-            "--data",
-            "data",
-            "--listen",
-            &listen,
-            "--witness",
-            &witness_vkey,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(&listen).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let server = BoardProcess::start(&dir, &["--witness", &witness_vkey], &[]);
+    let board = server.url.clone();
     let keys = [
         "--board",
         board.as_str(),
@@ -270,14 +232,8 @@ fn the_readme_walkthrough_works_end_to_end() {
     assert!(!wrong.status.success());
 
     // SIGTERM: graceful shutdown.
-    Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    let status = server.wait().unwrap();
+    let (status, stdout) = server.terminate();
     assert!(status.success(), "serve exited with {status}");
-    let mut stdout = String::new();
-    std::io::Read::read_to_string(server.stdout.as_mut().unwrap(), &mut stdout).unwrap();
     assert!(stdout.contains("signing a last checkpoint"), "{stdout}");
     // A data directory made by this very run had nothing to repair.
     assert!(!stdout.contains("repaired"), "{stdout}");

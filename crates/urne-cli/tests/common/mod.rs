@@ -2,8 +2,12 @@
 //! board started by the test. Each walkthrough uses part of it.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 pub struct Walk {
     pub dir: PathBuf,
@@ -78,4 +82,104 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// `urne serve` started by a test, on a port the kernel picks.
+///
+/// Ready means the server printed `listening on http://…`, which it does only after its
+/// key files, `board.vkey` and the board itself are in place: a TCP connect would succeed
+/// earlier (the socket listens from the moment it is bound, before the authority key the
+/// walkthroughs read is written). Both pipes are drained for the server's whole life, so a
+/// chatty log never blocks it; stdout is kept for [`BoardProcess::terminate`].
+pub struct BoardProcess {
+    child: Child,
+    /// `http://127.0.0.1:<port>`
+    pub url: String,
+    stdout: Arc<Mutex<String>>,
+    drains: Vec<JoinHandle<()>>,
+}
+
+impl BoardProcess {
+    /// Runs `urne serve --config serve.toml --data data <args> --listen 127.0.0.1:0` in
+    /// `dir`, with `URNE_BOARD` unset and `envs` set, and waits until it serves.
+    pub fn start(dir: &Path, args: &[&str], envs: &[(&str, &Path)]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_urne"))
+            .current_dir(dir)
+            .env_remove("URNE_BOARD")
+            .envs(envs.iter().copied())
+            .args(["serve", "--config", "serve.toml", "--data", "data"])
+            .args(args)
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        let kept = Arc::clone(&stdout);
+        let stdout_drain = std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if let Some(addr) = line.strip_prefix("listening on http://") {
+                    let _ = ready_tx.send(addr.to_owned());
+                }
+                let mut kept = kept.lock().unwrap();
+                kept.push_str(&line);
+                kept.push('\n');
+            }
+        });
+        let err = child.stderr.take().unwrap();
+        let stderr_drain = std::thread::spawn(move || {
+            let _ = std::io::copy(&mut std::io::BufReader::new(err), &mut std::io::sink());
+        });
+        let mut board = Self {
+            child,
+            url: String::new(),
+            stdout,
+            drains: vec![stdout_drain, stderr_drain],
+        };
+        match ready_rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(addr) => board.url = format!("http://{addr}"),
+            Err(_) => {
+                let status = board.child.try_wait().ok().flatten();
+                panic!(
+                    "urne serve did not become ready (exit: {status:?}); its stdout:\n{}",
+                    board.stdout.lock().unwrap()
+                );
+            }
+        }
+        board
+    }
+
+    /// `127.0.0.1:<port>`
+    pub fn addr(&self) -> &str {
+        self.url.trim_start_matches("http://")
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGTERM, then waits for the graceful shutdown: its exit status and all it printed.
+    pub fn terminate(mut self) -> (ExitStatus, String) {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -TERM failed");
+        let status = self.child.wait().unwrap();
+        for drain in self.drains.drain(..) {
+            drain.join().unwrap();
+        }
+        let stdout = std::mem::take(&mut *self.stdout.lock().unwrap());
+        (status, stdout)
+    }
+}
+
+impl Drop for BoardProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
