@@ -5,7 +5,6 @@
 //! live count follows, the petition closes and reaches its threshold.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-
 mod common;
 use common::{BoardProcess, Walk, field};
 
