@@ -179,8 +179,9 @@ pub struct VoteArgs {
     /// The voter's wallet file (`urne wallet new`), in an anonymous election.
     #[arg(long, requires = "passphrase_file")]
     wallet: Option<PathBuf>,
-    /// A file whose first line is the wallet's passphrase.
-    #[arg(long, requires = "wallet")]
+    /// A file whose first line is the wallet's passphrase (with `--wallet`, and with
+    /// `--cast`/`--audit` of a wallet's pending ballot, which it seals).
+    #[arg(long)]
     passphrase_file: Option<PathBuf>,
     /// The choice in each contest, in order: option numbers as `urne election show`
     /// prints them (`2`, `1,3`), `blank`, or points for a cumulative contest (`1=2,3=1`).
@@ -227,6 +228,13 @@ const PENDING_HEADER: &str = "urne pending ballot v1";
 /// The pending file of an anonymous election's ballot: a `bucket` line, and the
 /// signature is the Triptych signature's bytes.
 const PENDING_ANONYMOUS_HEADER: &str = "urne pending anonymous ballot v1";
+/// A wallet's pending ballot is sealed under the wallet's passphrase (spec/25 §25.5): its
+/// opening shows the vote, and the wallet beside it is sealed too.
+const PENDING_SEALED: urne_sealed::Format = urne_sealed::Format {
+    magic: b"urne-pending-sealed\n",
+    version: 1,
+    max_memory_kib: 1024 * 1024,
+};
 
 impl PendingBallot {
     fn to_text(&self) -> Zeroizing<String> {
@@ -302,6 +310,54 @@ impl PendingBallot {
             opening,
         })
     }
+}
+
+/// The pending file's bytes: its text, sealed under the wallet's passphrase when a wallet
+/// signed it.
+fn pending_file_bytes(
+    pending: &PendingBallot,
+    wallet_passphrase: Option<&str>,
+) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    let text = pending.to_text();
+    match wallet_passphrase {
+        None => Ok(Zeroizing::new(text.as_bytes().to_vec())),
+        Some(passphrase) => urne_sealed::seal(
+            &PENDING_SEALED,
+            text.as_bytes(),
+            passphrase.as_bytes(),
+            urne_sealed::KdfParams::RECOMMENDED,
+            &mut rand::rng(),
+        )
+        .map(Zeroizing::new)
+        .map_err(|e| fail(format!("sealing the pending ballot: {e}"))),
+    }
+}
+
+/// Reads a pending file: plain text, or sealed by a wallet's passphrase, which must then
+/// be given.
+fn read_pending(path: &Path, passphrase_file: Option<&Path>) -> Result<PendingBallot, Failure> {
+    let bytes =
+        Zeroizing::new(std::fs::read(path).map_err(|e| fail(format!("{}: {e}", path.display())))?);
+    let text = if bytes.starts_with(PENDING_SEALED.magic) {
+        let passphrase_file = passphrase_file.ok_or_else(|| {
+            fail(format!(
+                "{}: this pending ballot is sealed with the wallet's passphrase: give --passphrase-file",
+                path.display()
+            ))
+        })?;
+        let passphrase = read_passphrase(passphrase_file)?;
+        urne_sealed::open(&PENDING_SEALED, &bytes, passphrase.as_bytes())
+            .map_err(|e| fail(format!("{}: {e}", path.display())))?
+    } else {
+        bytes
+    };
+    let text = std::str::from_utf8(&text).map_err(|_| {
+        fail(format!(
+            "{}: not a pending ballot: not UTF-8",
+            path.display()
+        ))
+    })?;
+    PendingBallot::parse(text, path)
 }
 
 fn fail(message: impl Into<String>) -> Failure {
@@ -1358,11 +1414,12 @@ enum Voter {
 }
 
 pub fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
+    let passphrase_file = args.passphrase_file.as_deref();
     if let Some(path) = &args.cast {
-        return decide(board, path, Decision::Cast);
+        return decide(board, path, passphrase_file, Decision::Cast);
     }
     if let Some(path) = &args.audit {
-        return decide(board, path, Decision::Audit);
+        return decide(board, path, passphrase_file, Decision::Audit);
     }
     let Some(election_text) = &args.election else {
         return Err(fail(
@@ -1375,6 +1432,11 @@ pub fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
     let election = sealed.election();
     let eligibility = follower.eligibility()?;
     let (voter, signer_path) = match (&args.credential, &args.wallet, &eligibility) {
+        (Some(_), None, None) if args.passphrase_file.is_some() => {
+            return Err(fail(
+                "--passphrase-file goes with --wallet (or --cast/--audit of a wallet's pending ballot), not with --credential",
+            ));
+        }
         (Some(path), None, None) => {
             let text = Zeroizing::new(
                 std::fs::read_to_string(path)
@@ -1480,7 +1542,12 @@ pub fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
         .pending
         .clone()
         .unwrap_or_else(|| signer_path.with_extension("pending"));
-    urne_fsutil::write_new(&path, pending.to_text().as_bytes(), 0o600).map_err(|e| {
+    let wallet_passphrase = match (&voter, passphrase_file) {
+        (Voter::Wallet { .. }, Some(file)) => Some(read_passphrase(file)?),
+        _ => None,
+    };
+    let bytes = pending_file_bytes(&pending, wallet_passphrase.as_deref().map(String::as_str))?;
+    urne_fsutil::write_new(&path, &bytes, 0o600).map_err(|e| {
         fail(format!(
             "{}: {e} (a pending ballot already there? cast or audit it first, or remove it)",
             path.display()
@@ -1500,8 +1567,8 @@ pub fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
             .read_line(&mut answer)
             .map_err(|e| fail(format!("reading the answer: {e}")))?;
         match answer.trim() {
-            "cast" | "c" => return decide(board, &path, Decision::Cast),
-            "audit" | "a" => return decide(board, &path, Decision::Audit),
+            "cast" | "c" => return decide(board, &path, passphrase_file, Decision::Cast),
+            "audit" | "a" => return decide(board, &path, passphrase_file, Decision::Audit),
             _ => {}
         }
     }
@@ -1607,11 +1674,13 @@ fn voting(state: &ElectionState) -> Result<&Arc<Sealed>, Failure> {
 
 /// Posts the pending ballot in `path` as cast or audited, then removes the file (after a
 /// cast its openings must not outlive the vote; after an audit they are public).
-fn decide(board: &BoardArgs, path: &Path, decision: Decision) -> Result<(), Failure> {
-    let text = Zeroizing::new(
-        std::fs::read_to_string(path).map_err(|e| fail(format!("{}: {e}", path.display())))?,
-    );
-    let pending = PendingBallot::parse(&text, path)?;
+fn decide(
+    board: &BoardArgs,
+    path: &Path,
+    passphrase_file: Option<&Path>,
+    decision: Decision,
+) -> Result<(), Failure> {
+    let pending = read_pending(path, passphrase_file)?;
     let anonymous_pending = matches!(pending.signature, PendingSignature::Ring(_));
     let follower = Follower::new(board, pending.election)?;
     let state = follower.state()?;

@@ -360,13 +360,45 @@ min-registered-keys = 2
     let made = ok(make(0, "1"));
     assert!(made.contains("ring: bucket 0 of 1, 4 keys"), "{made}");
     let code = field(&made, "tracking code:").to_owned();
-    let audited = walk.ok(&["vote", "--audit", "wallet0.pending"]);
+    // The pending ballot shows the vote once opened: it is sealed like the wallet, and
+    // neither posted without the passphrase nor with a wrong one (and is kept for both).
+    let sealed = std::fs::read(dir.join("wallet0.pending")).unwrap();
+    assert!(sealed.starts_with(b"urne-pending-sealed\n"));
+    assert!(!String::from_utf8_lossy(&sealed).contains("opening"));
+    let refusal = walk.refused(&["vote", "--audit", "wallet0.pending"]);
+    assert!(
+        refusal.contains("sealed with the wallet's passphrase: give --passphrase-file"),
+        "{refusal}"
+    );
+    std::fs::write(dir.join("wrong-pass"), "not the passphrase\n").unwrap();
+    let refusal = walk.refused(&[
+        "vote",
+        "--audit",
+        "wallet0.pending",
+        "--passphrase-file",
+        "wrong-pass",
+    ]);
+    assert!(refusal.contains("wrong passphrase"), "{refusal}");
+    assert!(dir.join("wallet0.pending").exists());
+    let audited = walk.ok(&[
+        "vote",
+        "--audit",
+        "wallet0.pending",
+        "--passphrase-file",
+        "pass",
+    ]);
     assert_eq!(field(&audited, "tracking code:"), code);
     let audit = walk.ok(&["audit", e[0], e[1], "--tracking-code", &code]);
     assert!(audit.contains("Chair: Ada"), "{audit}");
     let vote = |i: usize, pick: &str| {
         let made = ok(make(i, pick));
-        let cast = walk.ok(&["vote", "--cast", &format!("wallet{i}.pending")]);
+        let cast = walk.ok(&[
+            "vote",
+            "--cast",
+            &format!("wallet{i}.pending"),
+            "--passphrase-file",
+            "pass",
+        ]);
         assert_eq!(
             field(&cast, "tracking code:"),
             field(&made, "tracking code:")
