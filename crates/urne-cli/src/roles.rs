@@ -1703,7 +1703,25 @@ fn decide(
                     AnonymousAudit::new(pending.ballot, s, pending.opening).to_body()
                 }
             };
-            let index = follower.post(kinds::BALLOT_AUDIT, &body, &device)?;
+            let record = Record::sign(follower.id, kinds::BALLOT_AUDIT, &body, &device)
+                .map_err(|e| fail(format!("ballot.audit: {e}")))?;
+            let index = match follower.client.post_record(record.bytes()) {
+                Ok(receipt) => receipt.index,
+                Err(e) if e.board_code() == Some("already-used") => {
+                    return Err(audit_taken(
+                        board,
+                        &follower,
+                        path,
+                        code,
+                        anonymous_pending,
+                        &e,
+                    ));
+                }
+                Err(e) if e.board_code().is_some() => {
+                    return Err(fail(format!("the board refused ballot.audit: {e}")));
+                }
+                Err(e) => return Err(fail(format!("submitting ballot.audit failed: {e}"))),
+            };
             remove_pending(path)?;
             say!("tracking code: {}", code.short())?;
             say!(
@@ -1745,6 +1763,64 @@ fn decide(
         }
     }
     Ok(())
+}
+
+/// An audit refused because its tracking code is on the board already. The audit carries
+/// the same signature as the cast (spec/23 §23.7), so whoever relayed it may have posted
+/// the ballot first as a cast: then it counts, and the voter must be told to vote again if
+/// that is not the ballot they meant to cast. Its openings go with the pending file, as
+/// after any cast.
+fn audit_taken(
+    board: &BoardArgs,
+    follower: &Follower,
+    path: &Path,
+    code: TrackingCode,
+    anonymous: bool,
+    refusal: &urne_client::ClientError,
+) -> Failure {
+    let found = Follower::new(board, follower.id).and_then(|f| {
+        let on = |kind| -> Result<bool, Failure> {
+            Ok(f.decoded(kind)?.iter().any(|d| match d {
+                Decoded::Cast(c) => c.tracking_code() == code,
+                Decoded::AnonymousCast(c) => c.tracking_code() == code,
+                Decoded::Audit(a) => a.tracking_code() == code,
+                Decoded::AnonymousAudit(a) => a.tracking_code() == code,
+                _ => false,
+            }))
+        };
+        Ok((on(kinds::BALLOT_CAST)?, on(kinds::BALLOT_AUDIT)?))
+    });
+    let (cast, audited) = match found {
+        Ok(found) => found,
+        Err(Failure::Message(m)) => {
+            return fail(format!(
+                "the board refused ballot.audit: {refusal}; reading the board to see whether the ballot was cast failed: {m}"
+            ));
+        }
+        Err(other) => return other,
+    };
+    if cast || audited {
+        // Either way its openings must not outlive it: cast, they would open a counted
+        // vote; audited, they are public already.
+        if let Err(e) = remove_pending(path) {
+            return e;
+        }
+    }
+    if cast {
+        fail(format!(
+            "the board refused ballot.audit: ballot {} was already posted as CAST, by whoever relayed it before your audit; it counts as your vote and its choices stay secret. If it is not the ballot you meant to cast, vote again: a later ballot with this {} replaces it",
+            code.short(),
+            if anonymous { "wallet" } else { "credential" }
+        ))
+    } else if audited {
+        fail(format!(
+            "ballot {0} is audited already (an earlier try landed): check it with `urne audit --election {1} --tracking-code {0}`, then vote again",
+            code.short(),
+            follower.id.to_hex(),
+        ))
+    } else {
+        fail(format!("the board refused ballot.audit: {refusal}"))
+    }
 }
 
 /// The voter's receipt (spec/52), written beside the pending file as `<pending>.receipt`

@@ -319,6 +319,30 @@ fn an_election_with_the_role_commands_against_a_running_board() {
     ]);
     assert!(refused.contains("cast, not audited"), "{refused}");
     vote("bob", ["blank", "2"]);
+    // A relay that carries Carol's audit may post the ballot first as a cast (an audit
+    // and a cast share one signature, spec/23 §23.7): her audit is then refused with
+    // what happened and what to do, the pending file goes, and her next vote replaces it.
+    walk.ok(&[
+        "vote",
+        e[0],
+        e[1],
+        "--credential",
+        "credentials/carol.credential",
+        "--pick",
+        "1",
+        "--pick",
+        "1",
+    ]);
+    std::fs::copy(
+        dir.join("credentials/carol.pending"),
+        dir.join("relayed.pending"),
+    )
+    .unwrap();
+    walk.ok(&["vote", "--cast", "relayed.pending"]);
+    let refused = walk.refused(&["vote", "--audit", "credentials/carol.pending"]);
+    assert!(refused.contains("already posted as CAST"), "{refused}");
+    assert!(refused.contains("vote again"), "{refused}");
+    assert!(!dir.join("credentials/carol.pending").exists());
     vote("carol", ["3", "1"]);
     // Carol changes her mind: her second ballot replaces the first.
     vote("carol", ["2", "2,3"]);
@@ -382,7 +406,7 @@ fn an_election_with_the_role_commands_against_a_running_board() {
     .collect();
     assert_eq!(counts(&results), expected, "{results}");
     assert!(
-        results.contains("3 ballots counted, 1 replaced by a revote"),
+        results.contains("3 ballots counted, 2 replaced by a revote"),
         "{results}"
     );
     // Under another board's key nothing is printed but the refusal.
@@ -414,7 +438,7 @@ fn an_election_with_the_role_commands_against_a_running_board() {
     // The observer's commands (spec/50-52): the board verified over HTTP, exported and
     // verified again offline; a damaged archive fails with exit status 1; the voters'
     // receipts checked offline and against the newest checkpoint; Carol's credential cast
-    // two ballots, the last of which is counted and is her receipt's.
+    // three ballots (one relayed), the last of which is counted and is her receipt's.
     let key = ["--board-key-file", "data/board.vkey"];
     let board = walk.board.clone();
     let verified = walk.ok(&["verify", &board, key[0], key[1]]);
@@ -495,7 +519,7 @@ fn an_election_with_the_role_commands_against_a_running_board() {
     ]);
     assert_eq!(
         carol.matches("cast with this credential").count(),
-        2,
+        3,
         "{carol}"
     );
     assert!(
