@@ -7,8 +7,6 @@
 //! results are what the wallets chose.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::Child;
-
 mod common;
 use common::{BoardProcess, Walk, field};
 
@@ -179,66 +177,7 @@ min-registered-keys = 2
     let election = field(&created, "election:").to_owned();
     let e = ["--election", election.as_str()];
 
-    let mut trustee_keys = Vec::new();
-    for t in 1..=3 {
-        let out = walk.ok(&["trustee", "keygen", "--out", &format!("trustee{t}.key")]);
-        trustee_keys.push(field(&out, "public key:").to_owned());
-        std::fs::write(
-            dir.join(format!("pass{t}")),
-            format!("passphrase of trustee {t}\n"),
-        )
-        .unwrap();
-    }
-    let mut ceremony = vec![
-        "election",
-        "ceremony",
-        authority[0],
-        authority[1],
-        e[0],
-        e[1],
-    ];
-    for key in &trustee_keys {
-        ceremony.extend(["--trustee", key.as_str()]);
-    }
-    ceremony.extend(["--threshold", "2"]);
-    walk.ok(&ceremony);
-    let trustees: Vec<Child> = (1..=3)
-        .map(|t| {
-            walk.spawn(&[
-                "trustee",
-                "ceremony",
-                e[0],
-                e[1],
-                "--key",
-                &format!("trustee{t}.key"),
-                "--state",
-                &format!("trustee{t}.state"),
-                "--passphrase-file",
-                &format!("pass{t}"),
-                "--timeout",
-                "120",
-            ])
-        })
-        .collect();
-    walk.ok(&[
-        "election",
-        "close-round",
-        authority[0],
-        authority[1],
-        e[0],
-        e[1],
-        "--round",
-        "5",
-    ]);
-    for trustee in trustees {
-        let out = trustee.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "trustee failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    walk.key_ceremony(&authority, &election);
 
     // The registrar issues no credentials here: the snapshot is the electorate.
     std::fs::write(dir.join("voters.csv"), "alice\n").unwrap();
@@ -412,20 +351,7 @@ min-registered-keys = 2
     vote(3, "1");
 
     walk.ok(&["election", "close", authority[0], authority[1], e[0], e[1]]);
-    for t in [1, 3] {
-        walk.ok(&[
-            "trustee",
-            "decrypt",
-            e[0],
-            e[1],
-            "--key",
-            &format!("trustee{t}.key"),
-            "--state",
-            &format!("trustee{t}.state"),
-            "--passphrase-file",
-            &format!("pass{t}"),
-        ]);
-    }
+    walk.decrypt(&election, &[1, 3]);
     walk.ok(&["tally", authority[0], authority[1], e[0], e[1]]);
     let results = walk.ok(&["results", e[0], e[1], "--board-key-file", "data/board.vkey"]);
     assert!(results.contains("board verified"), "{results}");

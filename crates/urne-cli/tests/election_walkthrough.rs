@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
-use std::process::Child;
 
 mod common;
 use common::{BoardProcess, Walk, field};
@@ -65,69 +64,10 @@ fn an_election_with_the_role_commands_against_a_running_board() {
     ]);
     let election = field(&created, "election:").to_owned();
     let e = ["--election", election.as_str()];
-    let mut trustee_keys = Vec::new();
-    for t in 1..=3 {
-        let out = walk.ok(&["trustee", "keygen", "--out", &format!("trustee{t}.key")]);
-        trustee_keys.push(field(&out, "public key:").to_owned());
-        std::fs::write(
-            dir.join(format!("pass{t}")),
-            format!("passphrase of trustee {t}\n"),
-        )
-        .unwrap();
-    }
-    let mut ceremony = vec![
-        "election",
-        "ceremony",
-        authority[0],
-        authority[1],
-        e[0],
-        e[1],
-    ];
-    for key in &trustee_keys {
-        ceremony.extend(["--trustee", key.as_str()]);
-    }
-    ceremony.extend(["--threshold", "2"]);
-    walk.ok(&ceremony);
-
     // Each trustee runs the ceremony in its own process; the authority ends the
     // complaint round once it is open.
-    let trustees: Vec<Child> = (1..=3)
-        .map(|t| {
-            walk.spawn(&[
-                "trustee",
-                "ceremony",
-                e[0],
-                e[1],
-                "--key",
-                &format!("trustee{t}.key"),
-                "--state",
-                &format!("trustee{t}.state"),
-                "--passphrase-file",
-                &format!("pass{t}"),
-                "--timeout",
-                "120",
-            ])
-        })
-        .collect();
-    walk.ok(&[
-        "election",
-        "close-round",
-        authority[0],
-        authority[1],
-        e[0],
-        e[1],
-        "--round",
-        "5",
-    ]);
     let mut joint_keys = Vec::new();
-    for trustee in trustees {
-        let out = trustee.wait_with_output().unwrap();
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        assert!(
-            out.status.success(),
-            "trustee failed: {stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+    for stdout in walk.key_ceremony(&authority, &election) {
         let done = stdout.lines().last().unwrap();
         joint_keys.push(
             done.split("joint key ")
@@ -362,20 +302,7 @@ fn an_election_with_the_role_commands_against_a_running_board() {
 
     // Close, trustees 1 and 3 decrypt (2 stays away), tally, verify and read.
     walk.ok(&["election", "close", authority[0], authority[1], e[0], e[1]]);
-    for t in [1, 3] {
-        walk.ok(&[
-            "trustee",
-            "decrypt",
-            e[0],
-            e[1],
-            "--key",
-            &format!("trustee{t}.key"),
-            "--state",
-            &format!("trustee{t}.state"),
-            "--passphrase-file",
-            &format!("pass{t}"),
-        ]);
-    }
+    walk.decrypt(&election, &[1, 3]);
     let refused = walk.refused(&[
         "trustee",
         "decrypt",

@@ -49,6 +49,96 @@ impl Walk {
         String::from_utf8(out.stderr).unwrap()
     }
 
+    /// The key ceremony of `election` by three trustees with threshold 2: each makes its key
+    /// (`trustee<t>.key`, passphrase in `pass<t>`), the authority names them, each runs
+    /// `trustee ceremony` in its own process, and the authority ends the complaint round.
+    /// Returns what each trustee printed (its last line names the joint key).
+    pub fn key_ceremony(&self, authority: &[&str; 2], election: &str) -> Vec<String> {
+        let mut trustee_keys = Vec::new();
+        for t in 1..=3 {
+            let out = self.ok(&["trustee", "keygen", "--out", &format!("trustee{t}.key")]);
+            trustee_keys.push(field(&out, "public key:").to_owned());
+            std::fs::write(
+                self.dir.join(format!("pass{t}")),
+                format!("passphrase of trustee {t}\n"),
+            )
+            .unwrap();
+        }
+        let e = ["--election", election];
+        let mut ceremony = vec![
+            "election",
+            "ceremony",
+            authority[0],
+            authority[1],
+            e[0],
+            e[1],
+        ];
+        for key in &trustee_keys {
+            ceremony.extend(["--trustee", key.as_str()]);
+        }
+        ceremony.extend(["--threshold", "2"]);
+        self.ok(&ceremony);
+        let trustees: Vec<Child> = (1..=3)
+            .map(|t| {
+                self.spawn(&[
+                    "trustee",
+                    "ceremony",
+                    e[0],
+                    e[1],
+                    "--key",
+                    &format!("trustee{t}.key"),
+                    "--state",
+                    &format!("trustee{t}.state"),
+                    "--passphrase-file",
+                    &format!("pass{t}"),
+                    "--timeout",
+                    "120",
+                ])
+            })
+            .collect();
+        self.ok(&[
+            "election",
+            "close-round",
+            authority[0],
+            authority[1],
+            e[0],
+            e[1],
+            "--round",
+            "5",
+        ]);
+        trustees
+            .into_iter()
+            .map(|trustee| {
+                let out = trustee.wait_with_output().unwrap();
+                let stdout = String::from_utf8(out.stdout).unwrap();
+                assert!(
+                    out.status.success(),
+                    "trustee failed: {stdout}{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                stdout
+            })
+            .collect()
+    }
+
+    /// Trustees `trustees` (of [`Walk::key_ceremony`]) post their decryption shares.
+    pub fn decrypt(&self, election: &str, trustees: &[u32]) {
+        for t in trustees {
+            self.ok(&[
+                "trustee",
+                "decrypt",
+                "--election",
+                election,
+                "--key",
+                &format!("trustee{t}.key"),
+                "--state",
+                &format!("trustee{t}.state"),
+                "--passphrase-file",
+                &format!("pass{t}"),
+            ]);
+        }
+    }
+
     pub fn spawn(&self, args: &[&str]) -> Child {
         self.command(args)
             .stdout(Stdio::piped())
