@@ -107,6 +107,37 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
     print_outcome(&outcome)
 }
 
+/// Each contest's verified counts beside the counts the demo kept in the clear.
+fn print_counts(
+    manifest: &urne_ballot::Manifest,
+    verified: &[Vec<u64>],
+    plaintext: &[Vec<u64>],
+) -> Result<(), Failure> {
+    say!(
+        "results verified from the board's log: published count, then the count the demo kept in the clear"
+    )?;
+    for (index, (contest, counts)) in manifest.contests().iter().zip(verified).enumerate() {
+        say!("  {}", contest.title)?;
+        let plaintext = plaintext.get(index);
+        let labels = contest
+            .options
+            .iter()
+            .map(String::as_str)
+            .chain(contest.blank.then_some("(blank vote)"));
+        for (entry, (label, count)) in labels.zip(counts).enumerate() {
+            let kept = plaintext.and_then(|p: &Vec<u64>| p.get(entry)).copied();
+            let agree = if kept == Some(*count) {
+                "ok"
+            } else {
+                "DIFFERS"
+            };
+            let kept = kept.map_or_else(|| "-".to_owned(), |k| k.to_string());
+            say!("    {label:<36} {count:>8} | {kept:>8}  {agree}")?;
+        }
+    }
+    Ok(())
+}
+
 fn print_outcome(outcome: &DemoOutcome) -> Result<(), Failure> {
     let verified = &outcome.verified;
     say!("")?;
@@ -118,34 +149,11 @@ fn print_outcome(outcome: &DemoOutcome) -> Result<(), Failure> {
         outcome.audits
     )?;
     say!("")?;
-    say!(
-        "results verified from the board's log: published count, then the count the demo kept in the clear"
+    print_counts(
+        &outcome.manifest,
+        &outcome.result.counts,
+        &outcome.plaintext,
     )?;
-    for (index, (contest, counts)) in outcome
-        .manifest
-        .contests()
-        .iter()
-        .zip(&outcome.result.counts)
-        .enumerate()
-    {
-        say!("  {}", contest.title)?;
-        let plaintext = outcome.plaintext.get(index);
-        let labels = contest
-            .options
-            .iter()
-            .map(String::as_str)
-            .chain(contest.blank.then_some("(blank vote)"));
-        for (entry, (label, count)) in labels.zip(counts).enumerate() {
-            let kept = plaintext.and_then(|p| p.get(entry)).copied();
-            let agree = if kept == Some(*count) {
-                "ok"
-            } else {
-                "DIFFERS"
-            };
-            let kept = kept.map_or_else(|| "-".to_owned(), |k| k.to_string());
-            say!("    {label:<36} {count:>8} | {kept:>8}  {agree}")?;
-        }
-    }
     say!("")?;
     for election in &verified.elections {
         say!(
@@ -282,34 +290,7 @@ fn run_anonymous(args: AnonymousDemoArgs) -> Result<(), Failure> {
         o.audits
     )?;
     say!("")?;
-    say!(
-        "results verified from the board's log: published count, then the count the demo kept in the clear"
-    )?;
-    for (index, (contest, counts)) in o
-        .manifest
-        .contests()
-        .iter()
-        .zip(&o.result.counts)
-        .enumerate()
-    {
-        say!("  {}", contest.title)?;
-        let plaintext = o.plaintext.get(index);
-        let labels = contest
-            .options
-            .iter()
-            .map(String::as_str)
-            .chain(contest.blank.then_some("(blank vote)"));
-        for (entry, (label, count)) in labels.zip(counts).enumerate() {
-            let kept = plaintext.and_then(|p| p.get(entry)).copied();
-            let agree = if kept == Some(*count) {
-                "ok"
-            } else {
-                "DIFFERS"
-            };
-            let kept = kept.map_or_else(|| "-".to_owned(), |k| k.to_string());
-            say!("    {label:<36} {count:>8} | {kept:>8}  {agree}")?;
-        }
-    }
+    print_counts(&o.manifest, &o.result.counts, &o.plaintext)?;
     say!("")?;
     match &o.verification {
         Verification::Independent(verified) => say!(
