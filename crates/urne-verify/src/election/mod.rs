@@ -15,7 +15,7 @@
 //! records from the move to `tallying` on, which read the counted ballots, wait for
 //! them (§23.8).
 
-mod body;
+pub(crate) mod body;
 mod ceremony;
 
 pub(crate) use body::cast_ballot;
