@@ -24,6 +24,7 @@ mod fetch;
 pub mod petition;
 pub mod receipt;
 mod report;
+mod snapshot;
 mod state;
 mod verify;
 
