@@ -86,6 +86,11 @@ pub struct AssemblyDemoOutcome {
     pub one_division_votes: usize,
     /// Time to post everything through the board.
     pub posting: Duration,
+    /// The independent verifier's run over the whole log (urne-verify, spec/50): how
+    /// long it took and how many divisions its V12 recounted.
+    pub independent: Duration,
+    /// Divisions (and sittings' items) V12 of the independent verifier checked.
+    pub independent_divisions: u64,
     /// Where the board is.
     pub dir: PathBuf,
     /// Whether the directory is removed at the end.
@@ -500,6 +505,29 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
     drop(board);
     check_checkpoint(&log, &checkpoint, &vkey)?;
 
+    // The independent verifier over the whole log, as an observer would run it: its
+    // refusal ends the demo, and it must have recounted the sitting, not skipped it.
+    let t = Instant::now();
+    let entries: Vec<Vec<u8>> = log.iter().map(|(_, r)| r.bytes().to_vec()).collect();
+    let independently = crate::demo::verify::verify_log(&entries, &checkpoint, &vkey)
+        .map_err(|e| format!("VERIFICATION FAILED (urne-verify): {e}"))?;
+    let independent = t.elapsed();
+    if !independently.report.not_recounted.is_empty() {
+        return Err(format!(
+            "VERIFICATION INCOMPLETE: urne-verify did not recount {:?}",
+            independently.report.not_recounted
+        ));
+    }
+    let independent_divisions = independently
+        .report
+        .steps
+        .iter()
+        .find(|s| s.step == urne_verify::Step::Divisions)
+        .map_or(0, |s| s.checked);
+    if independent_divisions == 0 {
+        return Err("VERIFICATION INCOMPLETE: urne-verify's V12 checked no division".into());
+    }
+
     let t = Instant::now();
     let divisions = recount(id, &log).map_err(|v| format!("VERIFICATION FAILED: {v}"))?;
     let recount_time = t.elapsed();
@@ -580,6 +608,8 @@ pub fn run(options: &AssemblyDemoOptions) -> Result<AssemblyDemoOutcome, String>
         one_division,
         one_division_votes: one.len(),
         posting,
+        independent,
+        independent_divisions,
         dir: dir.path().to_owned(),
         removed: dir.removed_at_end(),
     })

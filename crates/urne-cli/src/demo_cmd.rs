@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use urne_ballot::SelectionRule;
 use urne_budget::Selection;
-use urne_cli::demo::anonymous::{self, AnonymousOptions, Verification};
+use urne_cli::demo::anonymous::{self, AnonymousOptions};
 use urne_cli::demo::budget::{self, BudgetOutcome};
 use urne_cli::demo::{self, DemoOptions, DemoOutcome, seconds};
 
@@ -292,22 +292,11 @@ fn run_anonymous(args: AnonymousDemoArgs) -> Result<(), Failure> {
     say!("")?;
     print_counts(&o.manifest, &o.result.counts, &o.plaintext)?;
     say!("")?;
-    match &o.verification {
-        Verification::Independent(verified) => say!(
-            "verification: PASSED — urne-verify (spec/50) over {} records under the board's signed root {}: snapshot, every ring signature and ballot proof, audits and the tally result re-verified",
-            verified.entries,
-            verified.root
-        )?,
-        Verification::FoldOnly { independent } => {
-            say!(
-                "verification: NOT DONE BY THE INDEPENDENT VERIFIER — urne-verify refused this board: {independent}"
-            )?;
-            say!(
-                "checked instead, from the log read back through the store: the board's signed checkpoint over all {} records, every record's signature, and the election's fold (spec/23): snapshot cosignatures and floors, every ring signature and ballot proof, one tag per voter, audits, decryption shares and the result. This is the board's own rule code, not an independent verifier.",
-                o.entries
-            )?;
-        }
-    }
+    say!(
+        "verification: PASSED — urne-verify (spec/50) over {} records under the board's signed root {}: snapshot, every ring signature and ballot proof, audits and the tally result re-verified",
+        o.verification.entries,
+        o.verification.root
+    )?;
     say!("")?;
     say!("timings")?;
     for stage in &o.stages {

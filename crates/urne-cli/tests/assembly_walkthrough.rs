@@ -396,6 +396,11 @@ fn demo_assembly_recounts_every_division_of_a_577_member_chamber() {
         "{stdout}"
     );
     assert!(stdout.contains("vote signatures in one batch"), "{stdout}");
+    // And the observer's verifier recounted the whole log, the sitting included.
+    assert!(
+        stdout.contains("the independent verifier (urne-verify, spec/50) over the whole log: PASSED, V12 checked 5 items"),
+        "{stdout}"
+    );
     // The secret ballot: its election verified, its result its tally.
     assert!(
         stdout.contains("secret ballot: Mme Ada Lovelace")

@@ -52,20 +52,6 @@ pub struct AnonymousOptions {
     pub keep: bool,
 }
 
-/// How the board was verified.
-#[derive(Clone, Debug)]
-pub enum Verification {
-    /// The independent verifier (urne-verify, spec/50) passed every step.
-    Independent(Box<Verified>),
-    /// The independent verifier could not verify the anonymous election (its failure is
-    /// kept); what was checked instead is the election's fold over every record (spec/23),
-    /// every ring signature and ballot proof included, and the board's signed checkpoint.
-    FoldOnly {
-        /// urne-verify's refusal.
-        independent: String,
-    },
-}
-
 /// What the demo did and found.
 pub struct AnonymousOutcome {
     /// The manifest voted on.
@@ -87,7 +73,7 @@ pub struct AnonymousOutcome {
     /// The count kept in the clear.
     pub plaintext: Vec<Vec<u64>>,
     /// How the board was verified.
-    pub verification: Verification,
+    pub verification: Box<Verified>,
     /// Records on the board.
     pub entries: u64,
     /// Each stage's time.
@@ -513,89 +499,27 @@ fn submit(
     }
 }
 
-/// Verifies the stopped board from its directory: the independent verifier first; if it
-/// refuses, the election's own fold over the log as read back through the store and
-/// checked against the board's signed checkpoint — every record's signature and rules,
-/// every ring signature and ballot proof, the decryption shares and the result — and the
-/// verifier's refusal is reported, never hidden.
+/// Verifies the stopped board from its directory with the independent verifier
+/// (urne-verify, spec/50), whose refusal ends the demo, and checks that the result it
+/// verified is the one the trustees computed.
 fn verify_board(
     dir: &std::path::Path,
     context: ContextId,
     result: &TallyResult,
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<(Verification, u64), DemoError> {
-    match verify::verify_directory_with_progress(dir, progress) {
-        Ok(verified) => {
-            let published = verified
-                .elections
-                .iter()
-                .find(|e| e.context == context)
-                .and_then(|e| e.result.as_ref())
-                .ok_or_else(|| DemoError::Mismatch("the verified board has no result".into()))?;
-            if published != result {
-                return Err(DemoError::Mismatch(
-                    "the verified result is not the one the trustees computed".into(),
-                ));
-            }
-            let entries = verified.entries;
-            Ok((Verification::Independent(Box::new(verified)), entries))
-        }
-        Err(independent) => {
-            let entries = verify_by_fold(dir, context, result)?;
-            Ok((
-                Verification::FoldOnly {
-                    independent: independent.to_string(),
-                },
-                entries,
-            ))
-        }
-    }
-}
-
-/// The fold's verification of [`verify_board`]: the number of entries checked.
-fn verify_by_fold(
-    dir: &std::path::Path,
-    context: ContextId,
-    result: &TallyResult,
-) -> Result<u64, DemoError> {
-    let archive = verify::archive_of_directory(dir)?;
-    let fault = |what: String| DemoError::Mismatch(format!("the election's fold: {what}"));
-    let records = archive
-        .entries
+) -> Result<(Box<Verified>, u64), DemoError> {
+    let verified = verify::verify_directory_with_progress(dir, progress)?;
+    let published = verified
+        .elections
         .iter()
-        .enumerate()
-        .map(|(i, bytes)| {
-            Record::parse(bytes.clone())
-                .map(|r| (i as u64, r))
-                .map_err(|e| fault(format!("entry {i}: {e}")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let checkpoint = archive
-        .checkpoints
-        .last()
-        .ok_or_else(|| fault("no signed checkpoint".into()))?;
-    crate::assembly::check_checkpoint(&records, checkpoint, &archive.board_vkey)
-        .map_err(DemoError::Mismatch)?;
-    let mut replay = Replay::new(context, DEMO_ORIGIN).deferring_casts();
-    for (index, record) in &records {
-        record
-            .verify_signature()
-            .map_err(|e| fault(format!("record {index}: {e}")))?;
-        replay
-            .feed(*index, record)
-            .map_err(|e| fault(e.to_string()))?;
-    }
-    let deferred = replay.take_deferred();
-    if let Some(f) = urne_election::verify_deferred_casts(&deferred, &|_| {}).first() {
-        return Err(fault(f.to_string()));
-    }
-    let state = replay
-        .state()
-        .ok_or_else(|| fault("the election is not on the log".into()))?;
-    if state.result() != Some(result) {
-        return Err(fault(
-            "the result on the log is not the one the trustees computed".into(),
+        .find(|e| e.context == context)
+        .and_then(|e| e.result.as_ref())
+        .ok_or_else(|| DemoError::Mismatch("the verified board has no result".into()))?;
+    if published != result {
+        return Err(DemoError::Mismatch(
+            "the verified result is not the one the trustees computed".into(),
         ));
     }
-    Ok(records.len() as u64)
+    let entries = verified.entries;
+    Ok((Box::new(verified), entries))
 }
