@@ -259,6 +259,7 @@ fn tamper_ballot(entries: &mut [Vec<u8>], at: usize, change: impl FnOnce(&mut Ba
     let signature = BallotSignature::sign(
         credential,
         &ballot.context,
+        urne_credential::Decision::Cast,
         &TrackingCode::of(&ballot).0,
         &mut rand::rng(),
     )
@@ -824,6 +825,7 @@ fn m22_credential_signature_over_another_ballot_is_caught() {
     let signature = BallotSignature::sign(
         credential_of(&cast.ballot),
         &cast.ballot.context,
+        urne_credential::Decision::Cast,
         &[0; 32],
         &mut rand::rng(),
     )
@@ -852,6 +854,7 @@ fn m23_ballot_from_a_credential_not_on_the_list_is_caught() {
     let signature = BallotSignature::sign(
         &stranger,
         &ballot.context,
+        urne_credential::Decision::Cast,
         &TrackingCode::of(&ballot).0,
         &mut rand::rng(),
     )
@@ -929,6 +932,7 @@ fn m27_non_canonical_point_in_a_ballot_is_caught() {
     let signature = BallotSignature::sign(
         credential_of(&cast.ballot),
         &cast.ballot.context,
+        urne_credential::Decision::Cast,
         &TrackingCode::of_bytes(ballot_bytes).0,
         &mut rand::rng(),
     )
@@ -1004,7 +1008,17 @@ fn m33_spoiled_ballot_cast_to_be_counted_is_caught() {
     let audit = AuditRecord::decode(&body(&entries[audit_at])).unwrap();
     let close = phase_at(&entries, Phase::Closed);
     let context = record(&entries[close]).context();
-    let cast = CastBallot::new(audit.ballot, audit.signature).to_body();
+    // Cast with a cast's signature by its own credential (as the device that made it
+    // could): only the rule that an audited ballot never counts is left to refuse it.
+    let signature = BallotSignature::sign(
+        credential_of(&audit.ballot),
+        &audit.ballot.context,
+        urne_credential::Decision::Cast,
+        &audit.tracking_code().0,
+        &mut rand::rng(),
+    )
+    .unwrap();
+    let cast = CastBallot::new(audit.ballot, signature).to_body();
     entries.insert(
         close,
         Record::sign(context, kinds::BALLOT_CAST, &cast, &anyone())
@@ -1016,6 +1030,23 @@ fn m33_spoiled_ballot_cast_to_be_counted_is_caught() {
     let report = verify(&archive(entries));
     assert_field(&report, Step::Audits, close, "body.ballot");
     assert!(report.step(Step::Ballots).passed(), "{}", report.summary());
+}
+
+/// The relay of an audit (which learns its choices from the opening) posts its ballot as a
+/// cast with the audit's own signature, the audit dropped: the signature is an audit's,
+/// never a cast's (spec/22 §22.4), so V6 refuses it at that record.
+#[test]
+fn m33b_audit_relayed_as_a_cast_is_caught_by_its_signature() {
+    let mut entries = held().entries.clone();
+    let audit_at = positions(&entries, kinds::BALLOT_AUDIT)[0];
+    let audit = AuditRecord::decode(&body(&entries[audit_at])).unwrap();
+    let relayed = CastBallot::new(audit.ballot, audit.signature).to_body();
+    let context = record(&entries[audit_at]).context();
+    entries[audit_at] = Record::sign(context, kinds::BALLOT_CAST, &relayed, &anyone())
+        .unwrap()
+        .into_bytes();
+    let report = verify(&archive(entries));
+    assert_field(&report, Step::Ballots, audit_at, "body.signature");
 }
 
 // ---- V9-V11: tally ------------------------------------------------------------------------
@@ -2643,6 +2674,11 @@ fn anonymous_ballot_with(
         snapshot,
         position,
         &context.0,
+        if audit {
+            urne_credential::Decision::Audit
+        } else {
+            urne_credential::Decision::Cast
+        },
         &tracking,
     )
     .unwrap();
@@ -3194,6 +3230,7 @@ fn a_refused_pseudonymous_cast_leaves_its_ballot_free_for_a_valid_cast() {
     let signature = BallotSignature::sign(
         other,
         &cast.ballot.context,
+        urne_credential::Decision::Cast,
         &TrackingCode::of(&cast.ballot).0,
         &mut rand::rng(),
     )

@@ -127,6 +127,7 @@ fn cast_body(
     let signature = BallotSignature::sign(
         credential,
         sealed.election().context(),
+        urne_credential::Decision::Cast,
         &TrackingCode::of(&ballot).0,
         &mut rng,
     )
@@ -441,6 +442,7 @@ fn a_whole_election_through_the_board_and_its_replay() {
     let audit_signature = BallotSignature::sign(
         &voters[1],
         sealed.election().context(),
+        urne_credential::Decision::Audit,
         &TrackingCode::of(&audit_ballot).0,
         &mut rng,
     )
@@ -464,6 +466,7 @@ fn a_whole_election_through_the_board_and_its_replay() {
     let signature = BallotSignature::sign(
         &voters[1],
         sealed.election().context(),
+        urne_credential::Decision::Cast,
         &TrackingCode::of(&audit_ballot).0,
         &mut rng,
     )
@@ -502,6 +505,7 @@ fn a_whole_election_through_the_board_and_its_replay() {
     let copied_sig = BallotSignature::sign(
         &voters[5],
         sealed.election().context(),
+        urne_credential::Decision::Cast,
         &TrackingCode::of(ballot0).0,
         &mut rng,
     )
@@ -523,6 +527,7 @@ fn a_whole_election_through_the_board_and_its_replay() {
     let sig = BallotSignature::sign(
         &voters[5],
         sealed.election().context(),
+        urne_credential::Decision::Cast,
         &TrackingCode::of(&relabelled).0,
         &mut rng,
     )
@@ -546,6 +551,7 @@ fn a_whole_election_through_the_board_and_its_replay() {
     let sig = BallotSignature::sign(
         &voters[0],
         &foreign.context,
+        urne_credential::Decision::Cast,
         &TrackingCode::of(&foreign).0,
         &mut rng,
     )
@@ -569,6 +575,7 @@ fn a_whole_election_through_the_board_and_its_replay() {
     let sig = BallotSignature::sign(
         &voters[0],
         sealed.election().context(),
+        urne_credential::Decision::Cast,
         &TrackingCode::of(&overvote).0,
         &mut rng,
     )
@@ -930,6 +937,7 @@ mod anonymous {
         fn ballot(
             &self,
             choice: usize,
+            decision: urne_credential::Decision,
         ) -> (Ballot, urne_ballot::BallotSecrets, AnonymousSignature) {
             let mut rng = rand::rng();
             let tag = tag_for(self.wallet.secret(), &self.snapshot.id(), &self.id.0);
@@ -947,6 +955,7 @@ mod anonymous {
                 self.snapshot,
                 position,
                 &self.id.0,
+                decision,
                 &TrackingCode::of(&ballot),
             )
             .unwrap();
@@ -958,7 +967,7 @@ mod anonymous {
         }
 
         fn cast(&self, choice: usize) -> Vec<u8> {
-            let (ballot, _, signature) = self.ballot(choice);
+            let (ballot, _, signature) = self.ballot(choice, urne_credential::Decision::Cast);
             AnonymousCast::new(ballot, signature).to_body()
         }
     }
@@ -1044,12 +1053,12 @@ mod anonymous {
             .unwrap();
         }
         post(&board, &fresh_key(), id, BALLOT_CAST, &voter(2).cast(0)).unwrap();
-        let (ballot, secrets, signature) = voter(5).ballot(1);
+        let (ballot, secrets, signature) = voter(5).ballot(1, urne_credential::Decision::Audit);
         let audit = AnonymousAudit::new(ballot.clone(), signature, secrets.audit(&ballot));
         post(&board, &fresh_key(), id, BALLOT_AUDIT, &audit.to_body()).unwrap();
 
         // Through the board's acceptance path, each check with its code and field.
-        let (ballot, _, signature) = voter(0).ballot(1);
+        let (ballot, _, signature) = voter(0).ballot(1, urne_credential::Decision::Cast);
         let mut flipped = signature.clone();
         let at = flipped.bytes.len() - 2;
         flipped.bytes[at] ^= 1;
@@ -1079,7 +1088,7 @@ mod anonymous {
             Code::InvalidBody,
             "body.bucket",
         );
-        let (other, _, _) = voter(1).ballot(1);
+        let (other, _, _) = voter(1).ballot(1, urne_credential::Decision::Cast);
         refused(
             &board,
             post(
@@ -1096,6 +1105,7 @@ mod anonymous {
         let v1 = BallotSignature::sign(
             &credential,
             sealed.election().context(),
+            urne_credential::Decision::Cast,
             &TrackingCode::of(&ballot).0,
             &mut rand::rng(),
         )
@@ -1264,8 +1274,8 @@ mod anonymous {
     /// theirs: it decodes, its tag is the ballot's credential, its bucket exists, and
     /// only the ring verification can refuse it.
     fn signature_of_another_ballot(voter: &Voter<'_>, choice: usize) -> Vec<u8> {
-        let (ballot, _, _) = voter.ballot(choice);
-        let (_, _, other) = voter.ballot(choice);
+        let (ballot, _, _) = voter.ballot(choice, urne_credential::Decision::Cast);
+        let (_, _, other) = voter.ballot(choice, urne_credential::Decision::Cast);
         AnonymousCast::new(ballot, other).to_body()
     }
 

@@ -13,7 +13,7 @@ use urne_credential::registry::{
     Position, Registrars, SignedSnapshot, Snapshot, SnapshotAssembler, SnapshotPart, SnapshotPolicy,
 };
 use urne_credential::wallet::{Wallet, WalletError};
-use urne_credential::{BallotSignature, Credential};
+use urne_credential::{BallotSignature, Credential, Decision};
 use urne_crypto::PublicKey;
 use urne_crypto::curve25519_dalek::ristretto::RistrettoPoint;
 use urne_crypto::triptych::{self, Ring};
@@ -23,7 +23,8 @@ use zeroize::Zeroizing;
 
 use crate::receipt::{BALLOT_AUDIT, BALLOT_CAST};
 use crate::records::{
-    ANONYMOUS_BALLOT, anonymous_audit_body, anonymous_cast_body, audit_body, cast_body,
+    ANONYMOUS_AUDIT, ANONYMOUS_BALLOT, anonymous_audit_body, anonymous_cast_body, audit_body,
+    cast_body,
 };
 
 /// What went wrong, and in which input field (the page shows both).
@@ -308,11 +309,20 @@ enum Voter<'a> {
     Wallet(&'a Snapshot, &'a OpenedWallet),
 }
 
-/// What authorises a ballot: a credential's signature (spec/22 §22.4), or a ring
-/// signature over a bucket of the snapshot (spec/23 §23.13).
+/// What authorises a ballot, for each decision: a credential's signatures (spec/22
+/// §22.4), or ring signatures over a bucket of the snapshot (spec/23 §23.13). Both are made
+/// before the voter decides; only the one decided leaves the module, so whoever relays an
+/// audit cannot post its ballot as a cast.
 enum Authorisation {
-    Credential(Box<BallotSignature>),
-    Ring { bucket: u32, signature: Vec<u8> },
+    Credential {
+        cast: Box<BallotSignature>,
+        audit: Box<BallotSignature>,
+    },
+    Ring {
+        bucket: u32,
+        cast: Vec<u8>,
+        audit: Vec<u8>,
+    },
 }
 
 /// A ballot between encryption and the voter's decision. Its secrets are wiped when it
@@ -411,17 +421,18 @@ fn checked_snapshot(
     Ok((snapshot, policy.registrars))
 }
 
-/// U for the election (spec/08 §8.5) and the context bytes of an anonymous ballot's
-/// signature (spec/23 §23.13): ANONYMOUS_BALLOT ‖ context id ‖ snapshot id ‖ bucket ‖
-/// tracking code. A test holds them equal to urne-election's.
+/// The context bytes of an anonymous ballot's signature (spec/23 §23.13): the decision's
+/// label (ANONYMOUS_BALLOT for a cast, ANONYMOUS_AUDIT for an audit) ‖ context id ‖
+/// snapshot id ‖ bucket ‖ tracking code. A test holds them equal to urne-election's.
 fn ring_signature_context(
+    label: &[u8],
     election: &ContextId,
     snapshot_id: &[u8; 32],
     bucket: u32,
     code: &TrackingCode,
 ) -> Vec<u8> {
-    let mut out = Vec::with_capacity(ANONYMOUS_BALLOT.len() + 100);
-    out.extend_from_slice(ANONYMOUS_BALLOT);
+    let mut out = Vec::with_capacity(label.len() + 100);
+    out.extend_from_slice(label);
     out.extend_from_slice(&election.0);
     out.extend_from_slice(snapshot_id);
     out.extend_from_slice(&bucket.to_be_bytes());
@@ -680,13 +691,28 @@ impl Booth {
                 other => BoothError::new("ballot", other.to_string()),
             })?;
         let code = TrackingCode::of(&ballot);
-        // As the CLI: the signature covers the tracking code, which commits to no choice,
-        // so one signature serves a cast and an audit and tells the device nothing.
+        // As the CLI: both signatures, the cast's and the audit's, are made now, after
+        // the tracking code commits the ballot and before the voter decides, so making
+        // them tells the device nothing (spec/23 §23.7).
         let authorisation = match &voter {
-            Voter::Credential(credential) => Authorisation::Credential(Box::new(
-                BallotSignature::sign(credential, loaded.election.context(), &code.0, &mut rng)
-                    .map_err(|e| BoothError::new("credential", e.to_string()))?,
-            )),
+            Voter::Credential(credential) => {
+                let mut sign = |decision| {
+                    BallotSignature::sign(
+                        credential,
+                        loaded.election.context(),
+                        decision,
+                        &code.0,
+                        &mut rng,
+                    )
+                    .map(Box::new)
+                    .map_err(|e| BoothError::new("credential", e.to_string()))
+                };
+                let cast = sign(Decision::Cast)?;
+                Authorisation::Credential {
+                    cast,
+                    audit: sign(Decision::Audit)?,
+                }
+            }
             Voter::Wallet(snapshot, opened) => {
                 let bucket = opened.position.bucket;
                 let ring = snapshot
@@ -697,20 +723,27 @@ impl Booth {
                             .map_err(|e| BoothError::new("snapshot", e.to_string()))
                     })?;
                 let snapshot_id = snapshot.id();
-                let context = ring_signature_context(&loaded.id, &snapshot_id, bucket, &code);
                 let secret = Zeroizing::new(*opened.wallet.secret().expose_secret());
-                let signature = triptych::sign(
-                    &ring,
-                    opened.position.index,
-                    &secret,
-                    &triptych::linking_base(&snapshot_id, &loaded.id.0),
-                    &context,
-                    &mut rng,
-                )
-                .map_err(|e| BoothError::new("wallet", e.to_string()))?;
+                let linking_base = triptych::linking_base(&snapshot_id, &loaded.id.0);
+                let mut sign = |label| {
+                    let context =
+                        ring_signature_context(label, &loaded.id, &snapshot_id, bucket, &code);
+                    triptych::sign(
+                        &ring,
+                        opened.position.index,
+                        &secret,
+                        &linking_base,
+                        &context,
+                        &mut rng,
+                    )
+                    .map(|s| s.to_bytes())
+                    .map_err(|e| BoothError::new("wallet", e.to_string()))
+                };
+                let cast = sign(ANONYMOUS_BALLOT)?;
                 Authorisation::Ring {
                     bucket,
-                    signature: signature.to_bytes(),
+                    cast,
+                    audit: sign(ANONYMOUS_AUDIT)?,
                 }
             }
         };
@@ -741,9 +774,9 @@ impl Booth {
         let (loaded, pending) = self.take_pending()?;
         let code = TrackingCode::of(&pending.ballot);
         let body = match &pending.authorisation {
-            Authorisation::Credential(signature) => cast_body(&pending.ballot, signature),
-            Authorisation::Ring { bucket, signature } => {
-                anonymous_cast_body(&pending.ballot, *bucket, signature)
+            Authorisation::Credential { cast, .. } => cast_body(&pending.ballot, cast),
+            Authorisation::Ring { bucket, cast, .. } => {
+                anonymous_cast_body(&pending.ballot, *bucket, cast)
             }
         };
         let record = sign(loaded.id, BALLOT_CAST, &body, seed)?;
@@ -769,11 +802,9 @@ impl Booth {
             )
         })?;
         let body = match &pending.authorisation {
-            Authorisation::Credential(signature) => {
-                audit_body(&pending.ballot, signature, &opening)
-            }
-            Authorisation::Ring { bucket, signature } => {
-                anonymous_audit_body(&pending.ballot, *bucket, signature, &opening)
+            Authorisation::Credential { audit, .. } => audit_body(&pending.ballot, audit, &opening),
+            Authorisation::Ring { bucket, audit, .. } => {
+                anonymous_audit_body(&pending.ballot, *bucket, audit, &opening)
             }
         };
         let record = sign(loaded.id, BALLOT_AUDIT, &body, seed)?;

@@ -14,8 +14,10 @@ const BODY_VERSION: u8 = 1;
 /// The version byte of an anonymous election's bodies (spec/23 §23.13).
 const ANONYMOUS_VERSION: u8 = 2;
 
-/// The label of an anonymous ballot's ring signature (spec/23 §23.11, frozen).
+/// The label of an anonymous cast ballot's ring signature (spec/23 §23.11, frozen).
 pub(crate) const ANONYMOUS_BALLOT: &[u8] = b"urne/v1/election/anonymous-ballot\n";
+/// The label of an anonymous audited ballot's ring signature (spec/23 §23.11, frozen).
+pub(crate) const ANONYMOUS_AUDIT: &[u8] = b"urne/v1/election/anonymous-audit\n";
 
 fn ring_framed(ballot_bytes: &[u8], bucket: u32, signature: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(13 + ballot_bytes.len() + signature.len());

@@ -15,7 +15,7 @@ use urne_crypto::triptych::Ring;
 use urne_election::anonymous::{
     self, AnonymousAudit, AnonymousCast, Eligibility, signature_context, tag_for,
 };
-use urne_election::kinds;
+use urne_election::{Decision, kinds};
 use urne_record::Record;
 use zeroize::Zeroizing;
 
@@ -147,6 +147,7 @@ fn seed(byte: u8) -> Zeroizing<[u8; 32]> {
 /// urne-election's context bytes and the bucket's ring, the proofs verify.
 fn board_checks(
     f: &Fixture,
+    decision: Decision,
     ballot: &urne_ballot::Ballot,
     signature: &anonymous::AnonymousSignature,
     code: &urne_ballot::TrackingCode,
@@ -166,11 +167,27 @@ fn board_checks(
         "ballot.cast",
         &ring,
         &anonymous::linking_base(&id, &ELECTION),
-        &signature_context(&ELECTION, &id, signature.bucket, code),
+        &signature_context(decision, &ELECTION, &id, signature.bucket, code),
         &ballot.credential,
         &decoded,
     )
     .unwrap();
+    // Never the other decision's: an audit's signature is no cast's.
+    let other = match decision {
+        Decision::Cast => Decision::Audit,
+        Decision::Audit => Decision::Cast,
+    };
+    assert!(
+        anonymous::check_signature(
+            "ballot.cast",
+            &ring,
+            &anonymous::linking_base(&id, &ELECTION),
+            &signature_context(other, &ELECTION, &id, signature.bucket, code),
+            &ballot.credential,
+            &decoded,
+        )
+        .is_err()
+    );
     ballot.verify(&election(f), &ballot.credential).unwrap();
 }
 
@@ -223,6 +240,7 @@ fn an_anonymous_ballot_is_urne_elections_and_passes_the_boards_checks() {
     assert_eq!(decoded.signature.bucket, position.bucket);
     board_checks(
         &f,
+        Decision::Cast,
         &decoded.ballot,
         &decoded.signature,
         &decoded.tracking_code(),
@@ -240,6 +258,7 @@ fn an_anonymous_ballot_is_urne_elections_and_passes_the_boards_checks() {
     assert_eq!(decoded.to_body(), record.body());
     board_checks(
         &f,
+        Decision::Audit,
         &decoded.ballot,
         &decoded.signature,
         &decoded.tracking_code(),

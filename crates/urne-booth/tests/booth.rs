@@ -174,6 +174,7 @@ fn cast_record_is_the_clis_and_passes_the_boards_checks() {
         .verify(
             &s.credential.public(),
             election.context(),
+            urne_credential::Decision::Cast,
             &decoded.tracking_code().0,
         )
         .unwrap();
@@ -195,6 +196,22 @@ fn audit_record_is_the_clis_and_opens_to_the_choices() {
     let decoded = AuditRecord::decode(record.body()).unwrap();
     assert_eq!(decoded.to_body(), record.body());
     check_audit(&election(&s), &decoded.ballot, &decoded.opening).unwrap();
+    // Its signature is an audit's, never a cast's: whoever relays it cannot post the
+    // ballot, whose openings it now holds, as a cast.
+    let made_for = election(&s);
+    let code = decoded.tracking_code().0;
+    let public = s.credential.public();
+    use urne_credential::Decision;
+    decoded
+        .signature
+        .verify(&public, made_for.context(), Decision::Audit, &code)
+        .unwrap();
+    assert!(
+        decoded
+            .signature
+            .verify(&public, made_for.context(), Decision::Cast, &code)
+            .is_err()
+    );
     let shown: Vec<u64> = audit.contests[1].values.iter().map(|v| v.value).collect();
     assert_eq!(shown, vec![1, 0, 1, 0]);
     assert_eq!(

@@ -879,8 +879,16 @@ fn secret_ballot(
                 urne_ballot::Ballot::encrypt(&ballot_election, &tag, &[selection], &mut rng)
                     .map_err(|e| e.to_string())?;
             let code = TrackingCode::of(&ballot);
-            let signature = sign_ballot(&mut rng, secret, &snapshot, position, &election.0, &code)
-                .map_err(|e| e.to_string())?;
+            let signature = sign_ballot(
+                &mut rng,
+                secret,
+                &snapshot,
+                position,
+                &election.0,
+                urne_election::Decision::Cast,
+                &code,
+            )
+            .map_err(|e| e.to_string())?;
             let body =
                 AnonymousCast::new(ballot, AnonymousSignature::new(position.bucket, &signature))
                     .to_body();

@@ -275,7 +275,12 @@ fn verify_batch(election: &Election, bodies: &[&[u8]]) -> Result<(), String> {
             .map_err(|e| format!("ballot {i}: {e}"))?;
         let signature = cast
             .signature
-            .relations(&public, election.context(), &cast.tracking_code().0)
+            .relations(
+                &public,
+                election.context(),
+                urne_credential::Decision::Cast,
+                &cast.tracking_code().0,
+            )
             .map_err(|e| format!("ballot {i}'s signature: {e}"))?;
         relations.extend(signature);
         batch.push(i, Ok(relations));

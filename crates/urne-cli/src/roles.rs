@@ -30,7 +30,7 @@ use urne_credential::registry::{
     Position, SignedSnapshot, Snapshot, SnapshotAssembler, SnapshotPart,
 };
 use urne_credential::wallet::{MAX_FILE_LEN, Wallet};
-use urne_credential::{BallotSignature, Credential, CredentialList, ListedCredential};
+use urne_credential::{BallotSignature, Credential, CredentialList, Decision, ListedCredential};
 use urne_election::anonymous::{
     AnonymousAudit, AnonymousCast, AnonymousSignature, Eligibility, credential_of_tag, sign_ballot,
     tag_for,
@@ -200,34 +200,39 @@ pub struct VoteArgs {
     audit: Option<PathBuf>,
 }
 
-/// What the voter does with a ballot once the device has encrypted it.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Decision {
-    Cast,
-    Audit,
-}
-
 /// A ballot encrypted and signed, waiting for the voter's decision. The device commits to
 /// it (prints its tracking code) before it learns whether it will be audited, which is
-/// what makes the Benaloh challenge catch a device that cheats (spec/25 §25.5).
+/// what makes the Benaloh challenge catch a device that cheats (spec/25 §25.5). It holds
+/// both signatures, the cast's and the audit's, made before the decision; only the one
+/// decided is ever posted (spec/23 §23.7).
 struct PendingBallot {
     election: ContextId,
     ballot: Ballot,
-    signature: PendingSignature,
+    signatures: PendingSignatures,
     opening: AuditedBallot,
 }
 
-/// What signs a pending ballot: a credential's Schnorr signature (pseudonymous), or a
-/// wallet's ring signature over a bucket of the snapshot (anonymous).
-enum PendingSignature {
-    Credential(BallotSignature),
-    Ring(AnonymousSignature),
+/// What signs a pending ballot, once for each decision: a credential's Schnorr signatures
+/// (pseudonymous), or a wallet's ring signatures over a bucket of the snapshot
+/// (anonymous).
+enum PendingSignatures {
+    Credential {
+        cast: Box<BallotSignature>,
+        audit: Box<BallotSignature>,
+    },
+    Ring {
+        cast: AnonymousSignature,
+        audit: AnonymousSignature,
+    },
 }
 
-const PENDING_HEADER: &str = "urne pending ballot v1";
+const PENDING_HEADER: &str = "urne pending ballot v2";
 /// The pending file of an anonymous election's ballot: a `bucket` line, and the
-/// signature is the Triptych signature's bytes.
-const PENDING_ANONYMOUS_HEADER: &str = "urne pending anonymous ballot v1";
+/// signatures are the Triptych signatures' bytes.
+const PENDING_ANONYMOUS_HEADER: &str = "urne pending anonymous ballot v2";
+/// Version 1 files held one signature for both decisions (before spec/23 §23.7 bound it).
+const PENDING_HEADERS_V1: [&str; 2] =
+    ["urne pending ballot v1", "urne pending anonymous ballot v1"];
 /// A wallet's pending ballot is sealed under the wallet's passphrase (spec/25 §25.5): its
 /// opening shows the vote, and the wallet beside it is sealed too.
 const PENDING_SEALED: urne_sealed::Format = urne_sealed::Format {
@@ -238,14 +243,23 @@ const PENDING_SEALED: urne_sealed::Format = urne_sealed::Format {
 
 impl PendingBallot {
     fn to_text(&self) -> Zeroizing<String> {
-        let (header, signature) = match &self.signature {
-            PendingSignature::Credential(s) => (
+        let (header, signature) = match &self.signatures {
+            PendingSignatures::Credential { cast, audit } => (
                 PENDING_HEADER,
-                format!("signature {}", hex::encode(s.to_bytes())),
+                format!(
+                    "cast-signature {}\naudit-signature {}",
+                    hex::encode(cast.to_bytes()),
+                    hex::encode(audit.to_bytes())
+                ),
             ),
-            PendingSignature::Ring(s) => (
+            PendingSignatures::Ring { cast, audit } => (
                 PENDING_ANONYMOUS_HEADER,
-                format!("bucket {}\nsignature {}", s.bucket, hex::encode(&s.bytes)),
+                format!(
+                    "bucket {}\ncast-signature {}\naudit-signature {}",
+                    cast.bucket,
+                    hex::encode(&cast.bytes),
+                    hex::encode(&audit.bytes)
+                ),
             ),
         };
         Zeroizing::new(format!(
@@ -262,6 +276,12 @@ impl PendingBallot {
         let anonymous = match lines.next() {
             Some(PENDING_HEADER) => false,
             Some(PENDING_ANONYMOUS_HEADER) => true,
+            Some(old) if PENDING_HEADERS_V1.contains(&old) => {
+                return Err(fail(format!(
+                    "{}: a pending ballot of an earlier urne, whose cast and audit shared one signature (spec/23 §23.7 now binds the decision): make the ballot again",
+                    path.display()
+                )));
+            }
             _ => {
                 return Err(bad(&format!(
                     "the first line must be `{PENDING_HEADER}` or `{PENDING_ANONYMOUS_HEADER}`"
@@ -287,26 +307,39 @@ impl PendingBallot {
             .map_err(|_| bad("`election`: not 32 bytes"))?;
         let ballot = Ballot::decode(&unhex("ballot", line("ballot")?)?)
             .map_err(|e| bad(&format!("`ballot`: {e}")))?;
-        let signature = if anonymous {
+        let signatures = if anonymous {
             let bucket = line("bucket")?
                 .parse::<u32>()
                 .map_err(|e| bad(&format!("`bucket`: {e}")))?;
-            PendingSignature::Ring(AnonymousSignature {
-                bucket,
-                bytes: unhex("signature", line("signature")?)?.to_vec(),
-            })
+            let cast = unhex("cast-signature", line("cast-signature")?)?.to_vec();
+            let audit = unhex("audit-signature", line("audit-signature")?)?.to_vec();
+            PendingSignatures::Ring {
+                cast: AnonymousSignature {
+                    bucket,
+                    bytes: cast,
+                },
+                audit: AnonymousSignature {
+                    bucket,
+                    bytes: audit,
+                },
+            }
         } else {
-            PendingSignature::Credential(
-                BallotSignature::decode(&unhex("signature", line("signature")?)?)
-                    .map_err(|e| bad(&format!("`signature`: {e}")))?,
-            )
+            let mut signature = |name: &str| {
+                BallotSignature::decode(&unhex(name, line(name)?)?)
+                    .map_err(|e| bad(&format!("`{name}`: {e}")))
+            };
+            let cast = Box::new(signature("cast-signature")?);
+            PendingSignatures::Credential {
+                cast,
+                audit: Box::new(signature("audit-signature")?),
+            }
         };
         let opening = AuditedBallot::decode(&unhex("opening", line("opening")?)?)
             .map_err(|e| bad(&format!("`opening`: {e}")))?;
         Ok(Self {
             election: ContextId(election),
             ballot,
-            signature,
+            signatures,
             opening,
         })
     }
@@ -338,18 +371,26 @@ fn pending_file_bytes(
 fn read_pending(path: &Path, passphrase_file: Option<&Path>) -> Result<PendingBallot, Failure> {
     let bytes =
         Zeroizing::new(std::fs::read(path).map_err(|e| fail(format!("{}: {e}", path.display())))?);
-    let text = if bytes.starts_with(PENDING_SEALED.magic) {
-        let passphrase_file = passphrase_file.ok_or_else(|| {
-            fail(format!(
+    let sealed = bytes.starts_with(PENDING_SEALED.magic);
+    let text = match (sealed, passphrase_file) {
+        (true, Some(passphrase_file)) => {
+            let passphrase = read_passphrase(passphrase_file)?;
+            urne_sealed::open(&PENDING_SEALED, &bytes, passphrase.as_bytes())
+                .map_err(|e| fail(format!("{}: {e}", path.display())))?
+        }
+        (true, None) => {
+            return Err(fail(format!(
                 "{}: this pending ballot is sealed with the wallet's passphrase: give --passphrase-file",
                 path.display()
-            ))
-        })?;
-        let passphrase = read_passphrase(passphrase_file)?;
-        urne_sealed::open(&PENDING_SEALED, &bytes, passphrase.as_bytes())
-            .map_err(|e| fail(format!("{}: {e}", path.display())))?
-    } else {
-        bytes
+            )));
+        }
+        (false, Some(_)) => {
+            return Err(fail(format!(
+                "{}: this pending ballot is a credential's, not sealed: --passphrase-file is for a wallet's",
+                path.display()
+            )));
+        }
+        (false, None) => bytes,
     };
     let text = std::str::from_utf8(&text).map_err(|_| {
         fail(format!(
@@ -357,7 +398,16 @@ fn read_pending(path: &Path, passphrase_file: Option<&Path>) -> Result<PendingBa
             path.display()
         ))
     })?;
-    PendingBallot::parse(text, path)
+    let pending = PendingBallot::parse(text, path)?;
+    // A wallet's pending ballot is always sealed (spec/25 §25.5): one in the clear was
+    // written or altered by something else.
+    if !sealed && matches!(pending.signatures, PendingSignatures::Ring { .. }) {
+        return Err(fail(format!(
+            "{}: an anonymous pending ballot in the clear: a wallet's is always sealed under its passphrase",
+            path.display()
+        )));
+    }
+    Ok(pending)
 }
 
 fn fail(message: impl Into<String>) -> Failure {
@@ -1410,6 +1460,8 @@ enum Voter {
         wallet: Box<Wallet>,
         snapshot: Box<Snapshot>,
         position: Position,
+        /// What opened the wallet, read once: it seals the pending ballot too.
+        passphrase: Zeroizing<String>,
     },
 }
 
@@ -1507,46 +1559,64 @@ pub fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
     let (ballot, secrets) = Ballot::encrypt(election, &credential_key, &selections, &mut rng)
         .map_err(|e| fail(format!("the ballot: {e}")))?;
     let code = TrackingCode::of(&ballot);
-    // The signature covers the tracking code, which commits to no choice: the same one
-    // serves a cast and an audit, so making it now tells the device nothing.
-    let signature = match &voter {
-        Voter::Credential(credential) => PendingSignature::Credential(
-            BallotSignature::sign(credential, election.context(), &code.0, &mut rng)
-                .map_err(|e| fail(format!("signing the ballot: {e}")))?,
-        ),
+    // Both signatures, the cast's and the audit's, are made now: the tracking code they
+    // sign commits to no choice and the device has shown it, so making them tells the
+    // device nothing; only the one the voter decides is ever posted (spec/23 §23.7).
+    let signatures = match &voter {
+        Voter::Credential(credential) => {
+            let mut sign = |decision| {
+                BallotSignature::sign(credential, election.context(), decision, &code.0, &mut rng)
+                    .map(Box::new)
+                    .map_err(|e| fail(format!("signing the ballot: {e}")))
+            };
+            let cast = sign(Decision::Cast)?;
+            PendingSignatures::Credential {
+                cast,
+                audit: sign(Decision::Audit)?,
+            }
+        }
         Voter::Wallet {
             wallet,
             snapshot,
             position,
+            ..
         } => {
-            let signature = sign_ballot(
-                &mut rng,
-                wallet.secret(),
-                snapshot,
-                *position,
-                &follower.id.0,
-                &code,
-            )
-            .map_err(|e| fail(format!("signing the ballot: {e}")))?;
-            PendingSignature::Ring(AnonymousSignature::new(position.bucket, &signature))
+            let mut sign = |decision| {
+                sign_ballot(
+                    &mut rng,
+                    wallet.secret(),
+                    snapshot,
+                    *position,
+                    &follower.id.0,
+                    decision,
+                    &code,
+                )
+                .map(|s| AnonymousSignature::new(position.bucket, &s))
+                .map_err(|e| fail(format!("signing the ballot: {e}")))
+            };
+            let cast = sign(Decision::Cast)?;
+            PendingSignatures::Ring {
+                cast,
+                audit: sign(Decision::Audit)?,
+            }
         }
     };
     let opening = secrets.audit(&ballot);
     let pending = PendingBallot {
         election: follower.id,
         ballot,
-        signature,
+        signatures,
         opening,
     };
     let path = args
         .pending
         .clone()
         .unwrap_or_else(|| signer_path.with_extension("pending"));
-    let wallet_passphrase = match (&voter, passphrase_file) {
-        (Voter::Wallet { .. }, Some(file)) => Some(read_passphrase(file)?),
-        _ => None,
+    let wallet_passphrase = match &voter {
+        Voter::Wallet { passphrase, .. } => Some(passphrase.as_str()),
+        Voter::Credential(_) => None,
     };
-    let bytes = pending_file_bytes(&pending, wallet_passphrase.as_deref().map(String::as_str))?;
+    let bytes = pending_file_bytes(&pending, wallet_passphrase)?;
     urne_fsutil::write_new(&path, &bytes, 0o600).map_err(|e| {
         fail(format!(
             "{}: {e} (a pending ballot already there? cast or audit it first, or remove it)",
@@ -1572,8 +1642,12 @@ pub fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
             _ => {}
         }
     }
+    let unseal = match (wallet_passphrase.is_some(), passphrase_file) {
+        (true, Some(file)) => format!(" --passphrase-file {}", file.display()),
+        _ => String::new(),
+    };
     say!(
-        "then `urne vote --cast {0}` to cast it, or `urne vote --audit {0}` to audit it",
+        "then `urne vote --cast {0}{unseal}` to cast it, or `urne vote --audit {0}{unseal}` to audit it",
         path.display()
     )?;
     Ok(())
@@ -1652,6 +1726,7 @@ fn wallet_voter(
         wallet: Box::new(wallet),
         snapshot: Box::new(snapshot),
         position,
+        passphrase,
     })
 }
 
@@ -1681,12 +1756,17 @@ fn decide(
     decision: Decision,
 ) -> Result<(), Failure> {
     let pending = read_pending(path, passphrase_file)?;
-    let anonymous_pending = matches!(pending.signature, PendingSignature::Ring(_));
-    let follower = Follower::new(board, pending.election)?;
+    let anonymous_pending = matches!(pending.signatures, PendingSignatures::Ring { .. });
+    let mut follower = Follower::new(board, pending.election)?;
     let state = follower.state()?;
     let sealed = voting(state)?;
     let election = sealed.election();
     let code = TrackingCode::of(&pending.ballot);
+    let holder = if anonymous_pending {
+        "wallet"
+    } else {
+        "credential"
+    };
     // A device key per ballot: the envelope says nothing of the voter.
     let mut seed = Zeroizing::new([0u8; 32]);
     rand::fill(seed.as_mut_slice());
@@ -1695,12 +1775,14 @@ fn decide(
         Decision::Audit => {
             check_audit(election, &pending.ballot, &pending.opening)
                 .map_err(|e| fail(format!("this device's own ballot fails its audit: {e}")))?;
-            let body = match pending.signature {
-                PendingSignature::Credential(s) => {
-                    AuditRecord::new(pending.ballot, s, pending.opening).to_body()
+            // Only the audit's signature leaves the device: whoever relays this record
+            // (and learns the vote from its openings) cannot post the ballot as a cast.
+            let body = match pending.signatures {
+                PendingSignatures::Credential { audit, .. } => {
+                    AuditRecord::new(pending.ballot, *audit, pending.opening).to_body()
                 }
-                PendingSignature::Ring(s) => {
-                    AnonymousAudit::new(pending.ballot, s, pending.opening).to_body()
+                PendingSignatures::Ring { audit, .. } => {
+                    AnonymousAudit::new(pending.ballot, audit, pending.opening).to_body()
                 }
             };
             let record = Record::sign(follower.id, kinds::BALLOT_AUDIT, &body, &device)
@@ -1708,12 +1790,12 @@ fn decide(
             let index = match follower.client.post_record(record.bytes()) {
                 Ok(receipt) => receipt.index,
                 Err(e) if e.board_code() == Some("already-used") => {
-                    return Err(audit_taken(
-                        board,
-                        &follower,
+                    return Err(already_used(
+                        &mut follower,
                         path,
                         code,
-                        anonymous_pending,
+                        decision,
+                        holder,
                         &e,
                     ));
                 }
@@ -1731,27 +1813,47 @@ fn decide(
             )?;
         }
         Decision::Cast => {
-            let body = match pending.signature {
-                PendingSignature::Credential(s) => CastBallot::new(pending.ballot, s).to_body(),
-                PendingSignature::Ring(s) => AnonymousCast::new(pending.ballot, s).to_body(),
+            let body = match pending.signatures {
+                PendingSignatures::Credential { cast, .. } => {
+                    CastBallot::new(pending.ballot, *cast).to_body()
+                }
+                PendingSignatures::Ring { cast, .. } => {
+                    AnonymousCast::new(pending.ballot, cast).to_body()
+                }
             };
             let record = Record::sign(follower.id, kinds::BALLOT_CAST, &body, &device)
                 .map_err(|e| fail(format!("ballot.cast: {e}")))?;
-            let index = follower
-                .client
-                .post_record(record.bytes())
-                .map_err(|e| match e.board_code() {
-                    Some(_) => fail(format!("the board refused ballot.cast: {e}")),
-                    None => fail(format!("submitting ballot.cast failed: {e}")),
-                })?
-                .index;
+            let (index, record, earlier) = match follower.client.post_record(record.bytes()) {
+                Ok(receipt) => (receipt.index, record, false),
+                Err(e) if e.board_code() == Some("already-used") => {
+                    match find_on_board(&mut follower, code) {
+                        // An earlier try of this very cast landed (its answer was
+                        // lost): the receipt is that record's.
+                        Ok(OnBoard::Cast { index, record }) => (index, record, true),
+                        _ => {
+                            return Err(already_used(
+                                &mut follower,
+                                path,
+                                code,
+                                decision,
+                                holder,
+                                &e,
+                            ));
+                        }
+                    }
+                }
+                Err(e) if e.board_code().is_some() => {
+                    return Err(fail(format!("the board refused ballot.cast: {e}")));
+                }
+                Err(e) => return Err(fail(format!("submitting ballot.cast failed: {e}"))),
+            };
             say!("tracking code: {}", code.short())?;
             say!(
-                "cast (entry {index}); a later ballot with this {} replaces it",
-                if anonymous_pending {
-                    "wallet"
+                "cast (entry {index}{}); a later ballot with this {holder} replaces it",
+                if earlier {
+                    ", by an earlier try whose answer was lost"
                 } else {
-                    "credential"
+                    ""
                 }
             )?;
             // The receipt is written before the pending file goes, so a voter never
@@ -1765,62 +1867,86 @@ fn decide(
     Ok(())
 }
 
-/// An audit refused because its tracking code is on the board already. The audit carries
-/// the same signature as the cast (spec/23 §23.7), so whoever relayed it may have posted
-/// the ballot first as a cast: then it counts, and the voter must be told to vote again if
-/// that is not the ballot they meant to cast. Its openings go with the pending file, as
-/// after any cast.
-fn audit_taken(
-    board: &BoardArgs,
-    follower: &Follower,
+/// Where a ballot's tracking code stands on the board.
+enum OnBoard {
+    /// Cast, at this entry.
+    Cast { index: u64, record: Record },
+    /// Audited.
+    Audited,
+    /// Neither.
+    Nowhere,
+}
+
+/// Reads what the board appended since the follower's last sync and finds `code`.
+fn find_on_board(follower: &mut Follower, code: TrackingCode) -> Result<OnBoard, Failure> {
+    follower.sync()?;
+    for (index, record) in &follower.records {
+        let kind = record.kind();
+        if (kind == kinds::BALLOT_CAST || kind == kinds::BALLOT_AUDIT)
+            && urne_election::body::tracking_code_of_body(kind, record.body()).ok() == Some(code)
+        {
+            return Ok(if kind == kinds::BALLOT_CAST {
+                OnBoard::Cast {
+                    index: *index,
+                    record: record.clone(),
+                }
+            } else {
+                OnBoard::Audited
+            });
+        }
+    }
+    Ok(OnBoard::Nowhere)
+}
+
+/// A cast or an audit refused `already-used`, explained from the board (spec/25 §25.5). A
+/// relay cannot turn an audit into a cast (the signatures differ, spec/23 §23.7), so the
+/// tracking code on the board is this device's own doing: an earlier try that landed, or
+/// the same pending ballot posted from a copy. The pending file goes when its ballot is on
+/// the board (cast, its openings must not outlive the vote; audited, they are public), and
+/// stays otherwise (a full audit quota).
+fn already_used(
+    follower: &mut Follower,
     path: &Path,
     code: TrackingCode,
-    anonymous: bool,
+    decision: Decision,
+    holder: &str,
     refusal: &urne_client::ClientError,
 ) -> Failure {
-    let found = Follower::new(board, follower.id).and_then(|f| {
-        let on = |kind| -> Result<bool, Failure> {
-            Ok(f.decoded(kind)?.iter().any(|d| match d {
-                Decoded::Cast(c) => c.tracking_code() == code,
-                Decoded::AnonymousCast(c) => c.tracking_code() == code,
-                Decoded::Audit(a) => a.tracking_code() == code,
-                Decoded::AnonymousAudit(a) => a.tracking_code() == code,
-                _ => false,
-            }))
-        };
-        Ok((on(kinds::BALLOT_CAST)?, on(kinds::BALLOT_AUDIT)?))
-    });
-    let (cast, audited) = match found {
+    let tried = match decision {
+        Decision::Cast => "ballot.cast",
+        Decision::Audit => "ballot.audit",
+    };
+    let found = match find_on_board(follower, code) {
         Ok(found) => found,
         Err(Failure::Message(m)) => {
             return fail(format!(
-                "the board refused ballot.audit: {refusal}; reading the board to see whether the ballot was cast failed: {m}"
+                "the board refused {tried}: {refusal}; reading the board to see where the ballot is failed: {m}"
             ));
         }
         Err(other) => return other,
     };
-    if cast || audited {
-        // Either way its openings must not outlive it: cast, they would open a counted
-        // vote; audited, they are public already.
-        if let Err(e) = remove_pending(path) {
-            return e;
-        }
+    let (explained, on_board) = match found {
+        OnBoard::Cast { index, .. } => (
+            format!(
+                "ballot {} is already CAST (entry {index}), from this pending ballot or a copy of it: it counts, and a later ballot with this {holder} replaces it",
+                code.short()
+            ),
+            true,
+        ),
+        OnBoard::Audited => (
+            format!(
+                "ballot {0} is already audited (an earlier try landed, or a copy of this pending ballot): it never counts; check it with `urne audit --election {1} --tracking-code {0}`, then vote again",
+                code.short(),
+                follower.id.to_hex(),
+            ),
+            true,
+        ),
+        OnBoard::Nowhere => (format!("the board refused {tried}: {refusal}"), false),
+    };
+    if on_board && let Err(Failure::Message(m)) = remove_pending(path) {
+        return fail(format!("{explained}; and {m}"));
     }
-    if cast {
-        fail(format!(
-            "the board refused ballot.audit: ballot {} was already posted as CAST, by whoever relayed it before your audit; it counts as your vote and its choices stay secret. If it is not the ballot you meant to cast, vote again: a later ballot with this {} replaces it",
-            code.short(),
-            if anonymous { "wallet" } else { "credential" }
-        ))
-    } else if audited {
-        fail(format!(
-            "ballot {0} is audited already (an earlier try landed): check it with `urne audit --election {1} --tracking-code {0}`, then vote again",
-            code.short(),
-            follower.id.to_hex(),
-        ))
-    } else {
-        fail(format!("the board refused ballot.audit: {refusal}"))
-    }
+    fail(explained)
 }
 
 /// The voter's receipt (spec/52), written beside the pending file as `<pending>.receipt`

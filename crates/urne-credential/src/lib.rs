@@ -30,7 +30,7 @@ pub use list::{
     MAX_ENTRIES_PER_PART, parts_for,
 };
 pub use secret::{CREDENTIAL_CHARS, Credential, PublicCredential};
-pub use signature::BallotSignature;
+pub use signature::{BallotSignature, Decision};
 
 /// Frozen labels of this crate (spec/22 §22.1).
 pub mod labels {
@@ -38,8 +38,10 @@ pub mod labels {
     pub const CREDENTIAL_SECRET: &[u8] = b"urne/v1/credential/secret\n";
     /// The checksum of a credential string.
     pub const CREDENTIAL_CHECKSUM: &[u8] = b"urne/v1/credential/checksum\n";
-    /// The binding of a ballot signature (Schnorr proof of the credential's scalar).
+    /// The binding of a cast ballot's signature (Schnorr proof of the credential's scalar).
     pub const BALLOT_SIGNATURE: &[u8] = b"urne/v1/credential/ballot-signature\n";
+    /// The binding of an audited ballot's signature (spec/22 §22.4).
+    pub const BALLOT_AUDIT_SIGNATURE: &[u8] = b"urne/v1/credential/ballot-audit-signature\n";
     /// The magic opening a wallet file (spec/30 §30.3).
     pub const WALLET_FILE_MAGIC: &[u8] = b"urne-wallet\n";
     /// The binding of an enrolment request's proof of knowledge (spec/30 §30.4).

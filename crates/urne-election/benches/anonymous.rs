@@ -82,11 +82,18 @@ fn signed(
                 &snapshot,
                 position,
                 &CONTEXT,
+                urne_election::Decision::Cast,
                 &tracking,
             )
             .unwrap();
             (
-                signature_context(&CONTEXT, &snapshot.id(), 0, &tracking),
+                signature_context(
+                    urne_election::Decision::Cast,
+                    &CONTEXT,
+                    &snapshot.id(),
+                    0,
+                    &tracking,
+                ),
                 signature,
             )
         })

@@ -125,6 +125,7 @@ fn voting(n: usize) -> (ElectionState, Vec<Vec<u8>>) {
     let signature = BallotSignature::sign(
         &voters[0],
         sealed.election().context(),
+        urne_credential::Decision::Cast,
         &TrackingCode::of(&ballot).0,
         &mut rng,
     )

@@ -14,6 +14,7 @@
 use curve25519_dalek::ristretto::RistrettoPoint;
 use rand_core::CryptoRng;
 use urne_ballot::{AuditedBallot, Ballot, CredentialKey, TrackingCode};
+use urne_credential::Decision;
 use urne_credential::registry::{Position, Registrars, Snapshot, SnapshotPolicy};
 use urne_crypto::SecretScalar;
 use urne_crypto::triptych::{self, Parameters, Ring, Zeroizing};
@@ -25,6 +26,9 @@ use crate::kinds;
 /// Label of the bytes an anonymous ballot's signature binds (spec/03, frozen). Cast and
 /// audit share it: the device signs before it learns which the voter chooses (Benaloh).
 pub const ANONYMOUS_BALLOT: &[u8] = b"urne/v1/election/anonymous-ballot\n";
+/// The context-bytes label of an anonymous audited ballot's ring signature (spec/23
+/// §23.13): a cast's signature is no audit's, and an audit's no cast's.
+pub const ANONYMOUS_AUDIT: &[u8] = b"urne/v1/election/anonymous-audit\n";
 
 /// Version byte of an anonymous election's manifest record, cast and audit bodies.
 pub const ANONYMOUS_VERSION: u8 = 2;
@@ -165,17 +169,23 @@ pub(crate) fn decode_eligibility(r: &mut Reader<'_>) -> Result<Eligibility, Elec
 }
 
 /// The bytes an anonymous ballot's Triptych signature binds (spec/23 §23.13, spec/08
-/// §8.7's context bytes): ANONYMOUS_BALLOT ‖ election context id ‖ snapshot id ‖ bucket
-/// (u32) ‖ tracking code. The tracking code hashes the whole ballot, its credential
-/// field (the tag) included, so the signature covers every byte the voter chose.
+/// §8.7's context bytes): the decision's label (ANONYMOUS_BALLOT for a cast,
+/// ANONYMOUS_AUDIT for an audit) ‖ election context id ‖ snapshot id ‖ bucket (u32) ‖
+/// tracking code. The tracking code hashes the whole ballot, its credential field (the
+/// tag) included, so the signature covers every byte the voter chose.
 pub fn signature_context(
+    decision: Decision,
     context_id: &[u8; 32],
     snapshot_id: &[u8; 32],
     bucket: u32,
     tracking_code: &TrackingCode,
 ) -> Vec<u8> {
-    let mut out = Vec::with_capacity(ANONYMOUS_BALLOT.len() + 32 * 3 + 4);
-    out.extend_from_slice(ANONYMOUS_BALLOT);
+    let label = match decision {
+        Decision::Cast => ANONYMOUS_BALLOT,
+        Decision::Audit => ANONYMOUS_AUDIT,
+    };
+    let mut out = Vec::with_capacity(label.len() + 32 * 3 + 4);
+    out.extend_from_slice(label);
     out.extend_from_slice(context_id);
     out.extend_from_slice(snapshot_id);
     out.extend_from_slice(&bucket.to_be_bytes());
@@ -217,8 +227,8 @@ pub fn bucket_ring(snapshot: &Snapshot, bucket: u32) -> Option<Result<Ring, trip
 }
 
 /// Signs a ballot as the holder of the wallet key at `position` of `snapshot`, for the
-/// election `context_id`, over the ballot's `tracking_code` (spec/23 §23.13). The ballot
-/// must carry [`tag_for`] as its credential, or the board refuses it
+/// election `context_id`, over the ballot's `tracking_code`, for one decision (spec/23
+/// §23.13). The ballot must carry [`tag_for`] as its credential, or the board refuses it
 /// (`body.signature.tag`).
 pub fn sign_ballot<R: CryptoRng + ?Sized>(
     rng: &mut R,
@@ -226,6 +236,7 @@ pub fn sign_ballot<R: CryptoRng + ?Sized>(
     snapshot: &Snapshot,
     position: Position,
     context_id: &[u8; 32],
+    decision: Decision,
     tracking_code: &TrackingCode,
 ) -> Result<triptych::Signature, triptych::Error> {
     let ring =
@@ -234,7 +245,13 @@ pub fn sign_ballot<R: CryptoRng + ?Sized>(
             ring_size: snapshot.header().bucket_count() as usize,
         })??;
     let snapshot_id = snapshot.id();
-    let context = signature_context(context_id, &snapshot_id, position.bucket, tracking_code);
+    let context = signature_context(
+        decision,
+        context_id,
+        &snapshot_id,
+        position.bucket,
+        tracking_code,
+    );
     let secret = Zeroizing::new(*secret.expose_secret());
     triptych::sign(
         &ring,
@@ -672,6 +689,7 @@ mod tests {
             &snapshot,
             position,
             &context_id,
+            Decision::Cast,
             &tracking,
         )
         .unwrap();
@@ -690,18 +708,36 @@ mod tests {
         let signature = decoded.signature.decode("ballot.cast", 2).unwrap();
         let ring = bucket_ring(&snapshot, position.bucket).unwrap().unwrap();
         let u = linking_base(&snapshot.id(), &context_id);
-        let context = signature_context(&context_id, &snapshot.id(), position.bucket, &tracking);
+        let context = signature_context(
+            Decision::Cast,
+            &context_id,
+            &snapshot.id(),
+            position.bucket,
+            &tracking,
+        );
         check_signature("ballot.cast", &ring, &u, &context, &credential, &signature).unwrap();
-        // Bound to the bucket, the election, the snapshot and the tracking code.
+        // Bound to the decision, the bucket, the election, the snapshot and the tracking
+        // code: a cast's signature is no audit's.
         let other = |context: Vec<u8>| {
             check_signature("ballot.cast", &ring, &u, &context, &credential, &signature)
                 .unwrap_err()
                 .field()
                 .to_owned()
         };
+        assert_eq!(
+            other(signature_context(
+                Decision::Audit,
+                &context_id,
+                &snapshot.id(),
+                position.bucket,
+                &tracking
+            )),
+            "body.signature"
+        );
         let bucket = position.bucket ^ 1;
         assert_eq!(
             other(signature_context(
+                Decision::Cast,
                 &context_id,
                 &snapshot.id(),
                 bucket,
@@ -711,6 +747,7 @@ mod tests {
         );
         assert_eq!(
             other(signature_context(
+                Decision::Cast,
                 &[4; 32],
                 &snapshot.id(),
                 position.bucket,
@@ -720,6 +757,7 @@ mod tests {
         );
         assert_eq!(
             other(signature_context(
+                Decision::Cast,
                 &context_id,
                 &[5; 32],
                 position.bucket,
@@ -729,6 +767,7 @@ mod tests {
         );
         assert_eq!(
             other(signature_context(
+                Decision::Cast,
                 &context_id,
                 &snapshot.id(),
                 position.bucket,
@@ -759,7 +798,7 @@ mod tests {
                 .field(),
             "body.signature"
         );
-        // The audit body carries the same signature.
+        // The audit body's round trip.
         let (ballot, secrets) =
             Ballot::encrypt(&election, &credential, &selections, &mut rng).unwrap();
         let opening = secrets.audit(&ballot);
@@ -768,31 +807,51 @@ mod tests {
     }
 
     #[test]
-    fn the_label_is_frozen_as_spec_23_lists_it() {
+    fn the_labels_are_frozen_as_spec_23_lists_them() {
         let path = format!(
             "{}/../../spec/23-election-records.md",
             env!("CARGO_MANIFEST_DIR")
         );
         let spec = std::fs::read_to_string(&path).unwrap();
-        let row = spec
-            .lines()
-            .find(|l| l.starts_with("| ANONYMOUS_BALLOT |"))
-            .expect("spec/23 §23.11 lists ANONYMOUS_BALLOT");
-        let listed = row.split('`').nth(1).unwrap().replace("\\n", "\n");
-        assert_eq!(listed.as_bytes(), ANONYMOUS_BALLOT);
+        for (name, label) in [
+            ("ANONYMOUS_BALLOT", ANONYMOUS_BALLOT),
+            ("ANONYMOUS_AUDIT", ANONYMOUS_AUDIT),
+        ] {
+            let row = spec
+                .lines()
+                .find(|l| l.starts_with(&format!("| {name} |")))
+                .unwrap_or_else(|| panic!("spec/23 §23.11 lists {name}"));
+            let listed = row.split('`').nth(1).unwrap().replace("\\n", "\n");
+            assert_eq!(listed.as_bytes(), label, "{name}");
+        }
     }
 
     /// The context bytes as spec/23 §23.13 lays them out, hashed with Python's hashlib
     /// from the spec alone (context id 0x01…, snapshot id 0x02…, bucket 5, tracking code
-    /// 0x03…).
+    /// 0x03…), for a cast and for an audit.
     #[test]
     fn the_signature_context_is_laid_out_as_spec_23_says() {
         use sha2::{Digest, Sha256};
-        let bytes = signature_context(&[1; 32], &[2; 32], 5, &TrackingCode([3; 32]));
-        assert_eq!(bytes.len(), 134);
+        let hashed = |decision| {
+            let bytes = signature_context(decision, &[1; 32], &[2; 32], 5, &TrackingCode([3; 32]));
+            (
+                bytes.len(),
+                urne_crypto::encoding::to_hex(&Sha256::digest(&bytes)),
+            )
+        };
         assert_eq!(
-            urne_crypto::encoding::to_hex(&Sha256::digest(&bytes)),
-            "3bd98e03e8cd686b6fdd5ae8a681725f055aaa2a4d3bfc4b78dfac865d54a90e"
+            hashed(Decision::Cast),
+            (
+                134,
+                "3bd98e03e8cd686b6fdd5ae8a681725f055aaa2a4d3bfc4b78dfac865d54a90e".to_owned()
+            )
+        );
+        assert_eq!(
+            hashed(Decision::Audit),
+            (
+                133,
+                "0bad79ef4330125cca251428b77d2a4fcb69dab9c67f88cb36e3d6b5b0d133ed".to_owned()
+            )
         );
     }
 

@@ -24,6 +24,8 @@ mod phase;
 pub use body::{AuditRecord, CastBallot, CloseRound, ManifestRecord, parameters_hash};
 pub use error::ElectionError;
 pub use phase::{PHASE_NAMES, Phase};
+/// What a ballot signature authorises: a cast or an audit (spec/22 §22.4, spec/23 §23.13).
+pub use urne_credential::Decision;
 
 pub mod ceremony;
 mod state;

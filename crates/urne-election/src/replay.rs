@@ -130,7 +130,13 @@ fn verify_anonymous_batch(chunk: &[(&DeferredCast, &AnonymousCast)]) -> Vec<Faul
     let mut statements = Vec::with_capacity(chunk.len());
     for (position, (deferred, cast)) in chunk.iter().enumerate() {
         let checked = sealed
-            .anonymous_statement(kind, &cast.ballot, &cast.signature, &cast.tracking_code())
+            .anonymous_statement(
+                kind,
+                crate::Decision::Cast,
+                &cast.ballot,
+                &cast.signature,
+                &cast.tracking_code(),
+            )
             .and_then(|statement| {
                 sealed
                     .anonymous_ballot_relations(cast)

@@ -15,7 +15,9 @@ use urne_ceremony::{
 use urne_credential::registry::{
     RegistryError, SignedSnapshot, Snapshot, SnapshotAssembler, SnapshotPart,
 };
-use urne_credential::{CredentialList, CredentialListPart, ListAssembler, PublicCredential};
+use urne_credential::{
+    CredentialList, CredentialListPart, Decision, ListAssembler, PublicCredential,
+};
 use urne_crypto::triptych::{self, Ring};
 use urne_crypto::{Ciphertext, CiphertextSum, Relations, Scalar};
 use urne_record::Kind;
@@ -444,6 +446,7 @@ impl Sealed {
     pub fn anonymous_statement(
         &self,
         kind: &'static str,
+        decision: Decision,
         ballot: &urne_ballot::Ballot,
         signature: &AnonymousSignature,
         tracking_code: &urne_ballot::TrackingCode,
@@ -459,6 +462,7 @@ impl Sealed {
             ring: Arc::clone(ring),
             linking_base: sealed.linking_base,
             context: signature_context(
+                decision,
                 &sealed.context_id,
                 &sealed.id,
                 signature.bucket,
@@ -492,6 +496,7 @@ impl Sealed {
     ) -> Result<(AnonymousStatement, Relations), ElectionError> {
         let statement = self.anonymous_statement(
             "ballot.cast",
+            Decision::Cast,
             &cast.ballot,
             &cast.signature,
             &cast.tracking_code(),
@@ -515,6 +520,7 @@ impl Sealed {
         let kind = "ballot.cast";
         let statement = match self.anonymous_statement(
             kind,
+            Decision::Cast,
             &cast.ballot,
             &cast.signature,
             &cast.tracking_code(),
@@ -557,6 +563,7 @@ impl Sealed {
         let kind = "ballot.audit";
         let statement = self.anonymous_statement(
             kind,
+            Decision::Audit,
             &audit.ballot,
             &audit.signature,
             &audit.tracking_code(),
@@ -650,7 +657,12 @@ impl Sealed {
             .map_err(|e| ballot_err(kind, e))?;
         let signature = cast
             .signature
-            .relations(&public, self.election.context(), &cast.tracking_code().0)
+            .relations(
+                &public,
+                self.election.context(),
+                Decision::Cast,
+                &cast.tracking_code().0,
+            )
             .map_err(|e| ElectionError::invalid(kind, "body.signature", e.to_string()))?;
         relations.extend(signature);
         Ok(relations)
@@ -670,10 +682,12 @@ impl Sealed {
         if let Err(e) = cast.ballot.verify(&self.election, &cast.ballot.credential) {
             return ballot_err(kind, e);
         }
-        if let Err(e) =
-            cast.signature
-                .verify(&public, self.election.context(), &cast.tracking_code().0)
-        {
+        if let Err(e) = cast.signature.verify(
+            &public,
+            self.election.context(),
+            Decision::Cast,
+            &cast.tracking_code().0,
+        ) {
             return ElectionError::invalid(kind, "body.signature", e.to_string());
         }
         ElectionError::invalid(kind, "body", "a proof of the ballot does not verify")
@@ -725,7 +739,12 @@ impl Sealed {
         // their own, not batched.
         audit
             .signature
-            .verify(&public, self.election.context(), &audit.tracking_code().0)
+            .verify(
+                &public,
+                self.election.context(),
+                Decision::Audit,
+                &audit.tracking_code().0,
+            )
             .map_err(|e| ElectionError::invalid(kind, "body.signature", e.to_string()))?;
         check_audit(&self.election, &audit.ballot, &audit.opening)
             .map_err(|e| ElectionError::invalid(kind, "body.opening", e.to_string()))

@@ -14,7 +14,7 @@ use urne_credential::registry::{
     Cosignature, Position, Register, Registrars, SignedSnapshot, Snapshot, SnapshotHeader,
 };
 use urne_credential::wallet::{ATTRIBUTE_DISTRICT, EnrolmentRequest, Wallet};
-use urne_credential::{BallotSignature, Credential, CredentialList, ListedCredential};
+use urne_credential::{BallotSignature, Credential, CredentialList, Decision, ListedCredential};
 use urne_crypto::triptych::{self, Zeroizing};
 use urne_election::anonymous::{
     AnonymousAudit, AnonymousCast, AnonymousSignature, Eligibility, bucket_ring, credential_of_tag,
@@ -325,13 +325,14 @@ impl Voting {
         }
     }
 
-    fn sign(&self, wallet: &Wallet, made: &Made) -> AnonymousSignature {
+    fn sign(&self, wallet: &Wallet, made: &Made, decision: Decision) -> AnonymousSignature {
         let signature = sign_ballot(
             &mut rand::rng(),
             wallet.secret(),
             &self.snapshot,
             made.position,
             &self.context_id(),
+            decision,
             &made.tracking,
         )
         .unwrap();
@@ -358,13 +359,13 @@ impl Voting {
 
     fn cast(&self, wallet: &Wallet, choice: usize) -> Vec<u8> {
         let made = self.make(wallet, choice);
-        let signature = self.sign(wallet, &made);
+        let signature = self.sign(wallet, &made, Decision::Cast);
         AnonymousCast::new(made.ballot, signature).to_body()
     }
 
     fn audit(&self, wallet: &Wallet) -> Vec<u8> {
         let made = self.make(wallet, 0);
-        let signature = self.sign(wallet, &made);
+        let signature = self.sign(wallet, &made, Decision::Audit);
         let opening = made.secrets.audit(&made.ballot);
         AnonymousAudit::new(made.ballot, signature, opening).to_body()
     }
@@ -453,6 +454,7 @@ fn a_deferred_batch_names_each_ballot_whose_ring_signature_or_proofs_fail() {
     // Ballot 3's signature is made over another tracking code: only the batch can tell.
     let made = v.make(&v.wallets[3], 0);
     let other = signature_context(
+        Decision::Cast,
         &context_id,
         &v.snapshot.id(),
         made.position.bucket,
@@ -477,7 +479,7 @@ fn a_deferred_batch_names_each_ballot_whose_ring_signature_or_proofs_fail() {
         ballot,
         ..made
     };
-    let signature = v.sign(wallet, &crossed);
+    let signature = v.sign(wallet, &crossed, Decision::Cast);
     bodies[5] = AnonymousCast::new(crossed.ballot, signature).to_body();
     let mut replay = Replay::new(v.log.id, ORIGIN).deferring_casts();
     let mut index = 0u64;
@@ -513,7 +515,7 @@ fn each_check_of_an_anonymous_ballot_fails_alone_naming_its_field() {
     let snapshot_id = v.snapshot.id();
     let wallet = &v.wallets[0];
     let made = v.make(wallet, 1);
-    let good = v.sign(wallet, &made);
+    let good = v.sign(wallet, &made, Decision::Cast);
 
     // A version-1 body (a credential's signature) in an anonymous election.
     let credential = Credential::generate(&mut rand::rng());
@@ -521,6 +523,7 @@ fn each_check_of_an_anonymous_ballot_fails_alone_naming_its_field() {
     let signature = BallotSignature::sign(
         &credential,
         sealed.election().context(),
+        Decision::Cast,
         &made.tracking.0,
         &mut rand::rng(),
     )
@@ -549,7 +552,7 @@ fn each_check_of_an_anonymous_ballot_fails_alone_naming_its_field() {
         position: made.position,
         ..v.make(&v.wallets[1], 1)
     };
-    let signature = v.sign(wallet, &crossed);
+    let signature = v.sign(wallet, &crossed, Decision::Cast);
     let body = AnonymousCast::new(crossed.ballot.clone(), signature).to_body();
     let e = v.log.refused(&fresh_key(), BALLOT_CAST, &body);
     assert_eq!(e.field(), "body.signature.tag", "{e}");
@@ -557,10 +560,30 @@ fn each_check_of_an_anonymous_ballot_fails_alone_naming_its_field() {
     // Signatures over the context bytes of another bucket, election, snapshot or ballot.
     let b = made.position.bucket;
     for context in [
-        signature_context(&context_id, &snapshot_id, b ^ 1, &made.tracking),
-        signature_context(&[7; 32], &snapshot_id, b, &made.tracking),
-        signature_context(&context_id, &[8; 32], b, &made.tracking),
-        signature_context(&context_id, &snapshot_id, b, &TrackingCode([9; 32])),
+        signature_context(
+            Decision::Cast,
+            &context_id,
+            &snapshot_id,
+            b ^ 1,
+            &made.tracking,
+        ),
+        signature_context(Decision::Cast, &[7; 32], &snapshot_id, b, &made.tracking),
+        signature_context(Decision::Cast, &context_id, &[8; 32], b, &made.tracking),
+        signature_context(
+            Decision::Cast,
+            &context_id,
+            &snapshot_id,
+            b,
+            &TrackingCode([9; 32]),
+        ),
+        // The audit's context bytes: an audit's signature is no cast's.
+        signature_context(
+            Decision::Audit,
+            &context_id,
+            &snapshot_id,
+            b,
+            &made.tracking,
+        ),
     ] {
         let signature = v.sign_over(wallet, &made, &context);
         let body = AnonymousCast::new(made.ballot.clone(), signature).to_body();
@@ -594,6 +617,46 @@ fn each_check_of_an_anonymous_ballot_fails_alone_naming_its_field() {
     assert_eq!(v.log.state().ballot_counts(), (1, 0));
 }
 
+/// The relay of an audit holds its ballot, its signature and its openings: it must not be
+/// able to post that ballot as a cast (it would count a ballot whose choices it knows,
+/// and a device cheating with it would never be caught by an audit). Nor can a cast's
+/// signature serve an audit.
+#[test]
+fn an_audits_signature_is_no_casts_and_a_casts_no_audits() {
+    let mut v = voting();
+    let wallet = &v.wallets[1];
+    let made = v.make(wallet, 2);
+    let audit_signature = v.sign(wallet, &made, Decision::Audit);
+    let cast_signature = v.sign(wallet, &made, Decision::Cast);
+    let relayed = AnonymousCast::new(made.ballot.clone(), audit_signature.clone()).to_body();
+    let e = v.log.refused(&fresh_key(), BALLOT_CAST, &relayed);
+    assert_eq!(e.field(), "body.signature", "{e}");
+    let opening = made.secrets.audit(&made.ballot);
+    let swapped = AnonymousAudit::new(made.ballot.clone(), cast_signature.clone(), opening.clone());
+    let e = v
+        .log
+        .refused(&fresh_key(), BALLOT_AUDIT, &swapped.to_body());
+    assert_eq!(e.field(), "body.signature", "{e}");
+    // Each with its own signature is accepted: the audit, then (a new ballot) the cast.
+    v.log
+        .post(
+            &fresh_key(),
+            BALLOT_AUDIT,
+            &AnonymousAudit::new(made.ballot.clone(), audit_signature, opening).to_body(),
+        )
+        .unwrap();
+    let made = v.make(wallet, 2);
+    let signature = v.sign(wallet, &made, Decision::Cast);
+    v.log
+        .post(
+            &fresh_key(),
+            BALLOT_CAST,
+            &AnonymousCast::new(made.ballot, signature).to_body(),
+        )
+        .unwrap();
+    assert_eq!(v.log.state().ballot_counts(), (1, 1));
+}
+
 #[test]
 fn a_tag_posts_at_most_its_quota_of_audits() {
     let mut v = voting();
@@ -612,7 +675,7 @@ fn a_tag_posts_at_most_its_quota_of_audits() {
     v.log.post(&fresh_key(), BALLOT_AUDIT, &body).unwrap();
     // An audit whose opening is of another ballot.
     let made = v.make(&v.wallets[4], 0);
-    let signature = v.sign(&v.wallets[4], &made);
+    let signature = v.sign(&v.wallets[4], &made, Decision::Audit);
     let other = v.make(&v.wallets[4], 1);
     let body =
         AnonymousAudit::new(made.ballot, signature, other.secrets.audit(&other.ballot)).to_body();
@@ -789,6 +852,7 @@ fn a_pseudonymous_election_takes_neither_snapshots_nor_version_2_ballots() {
         &snapshot,
         position,
         &log.id.0,
+        Decision::Cast,
         &TrackingCode::of(&ballot),
     )
     .unwrap();

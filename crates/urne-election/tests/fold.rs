@@ -11,7 +11,7 @@ use urne_ceremony::{
     AwaitingShares, CeremonyContext, CeremonyOpen, Complaint, ComplaintReason, EncryptedShares,
     QualifiedTrustee, TrusteeSetup,
 };
-use urne_credential::{BallotSignature, Credential, CredentialList, ListedCredential};
+use urne_credential::{BallotSignature, Credential, CredentialList, Decision, ListedCredential};
 use urne_election::kinds::*;
 use urne_election::{
     CastBallot, CloseRound, ElectionError, ElectionState, Fault, MAX_AUDITS_PER_CREDENTIAL,
@@ -231,6 +231,7 @@ fn cast(log: &Log, voter: &Credential, selections: &[ContestSelection]) -> Vec<u
     let signature = BallotSignature::sign(
         voter,
         sealed.election().context(),
+        Decision::Cast,
         &TrackingCode::of(&ballot).0,
         &mut rng,
     )
@@ -623,6 +624,7 @@ fn audits_of_another_election_an_unlisted_or_unsigning_credential_past_its_quota
         let signature = BallotSignature::sign(
             credential,
             sealed.election().context(),
+            Decision::Audit,
             &TrackingCode::of(&ballot).0,
             rng,
         )
@@ -661,6 +663,23 @@ fn audits_of_another_election_an_unlisted_or_unsigning_credential_past_its_quota
     let mut copied = audit_of(&voters[0], &mut rng);
     copied.signature = audit_of(&voters[0], &mut rng).signature;
     let e = log.refused(&fresh_key(), BALLOT_AUDIT, &copied.to_body());
+    assert_eq!(e.field(), "body.signature", "{e}");
+    // The cast's signature of the same ballot is no audit's; and the audit's is no
+    // cast's: whoever relays an audit cannot post its ballot as a cast (spec/22 §22.4).
+    let mut cast_signed = audit_of(&voters[1], &mut rng);
+    cast_signed.signature = BallotSignature::sign(
+        &voters[1],
+        sealed.election().context(),
+        Decision::Cast,
+        &cast_signed.tracking_code().0,
+        &mut rng,
+    )
+    .unwrap();
+    let e = log.refused(&fresh_key(), BALLOT_AUDIT, &cast_signed.to_body());
+    assert_eq!(e.field(), "body.signature", "{e}");
+    let relayed = audit_of(&voters[1], &mut rng);
+    let as_cast = urne_election::CastBallot::new(relayed.ballot, relayed.signature).to_body();
+    let e = log.refused(&fresh_key(), BALLOT_CAST, &as_cast);
     assert_eq!(e.field(), "body.signature", "{e}");
     // At most MAX_AUDITS_PER_CREDENTIAL audits a credential.
     for _ in 0..MAX_AUDITS_PER_CREDENTIAL {
@@ -785,6 +804,7 @@ fn a_ballot_applied_unchecked_with_another_count_of_entries_is_refused() {
     let signature = BallotSignature::sign(
         &voter,
         election.context(),
+        Decision::Cast,
         &TrackingCode::of(&ballot).0,
         &mut rng,
     )

@@ -11,7 +11,7 @@ use std::path::Path;
 use curve25519_dalek::scalar::Scalar as DalekScalar;
 use sha2::{Digest, Sha256, Sha512};
 use urne_credential::{
-    BallotSignature, Credential, CredentialError, CredentialList, CredentialListPart,
+    BallotSignature, Credential, CredentialError, CredentialList, CredentialListPart, Decision,
     ListedCredential, PublicCredential,
 };
 use urne_crypto::encoding::{from_hex, to_hex};
@@ -175,7 +175,8 @@ pub(crate) fn generate() -> crate::VectorFile {
     let context = ContextHash(derive("credential/election").to_bytes());
     let digest = derive("credential/ballot").to_bytes();
     let signature =
-        BallotSignature::sign(&generated[0], &context, &digest, &mut rng).expect("own credential");
+        BallotSignature::sign(&generated[0], &context, Decision::Cast, &digest, &mut rng)
+            .expect("own credential");
     let case =
         |name: &str, credential: &Point, context: &ContextHash, digest: &[u8; 32]| SignatureCase {
             name: name.into(),
@@ -183,9 +184,30 @@ pub(crate) fn generate() -> crate::VectorFile {
             context: to_hex(&context.0),
             ballot_digest: to_hex(digest),
             signature: to_hex(&signature.to_bytes()),
+            decision: "cast".into(),
         };
     let public = generated[0].public().0;
-    let signatures = vec![case("signed by credential 0", &public, &context, &digest)];
+    // Made after the cast's, so the cast's bytes stay those of files written before
+    // decisions were bound.
+    let audit_signature =
+        BallotSignature::sign(&generated[0], &context, Decision::Audit, &digest, &mut rng)
+            .expect("own credential");
+    let for_decision = |name: &str, signature: &BallotSignature, decision: &str| SignatureCase {
+        name: name.into(),
+        credential: public,
+        context: to_hex(&context.0),
+        ballot_digest: to_hex(&digest),
+        signature: to_hex(&signature.to_bytes()),
+        decision: decision.into(),
+    };
+    let signatures = vec![
+        case("signed by credential 0", &public, &context, &digest),
+        for_decision(
+            "an audit's signature by credential 0",
+            &audit_signature,
+            "audit",
+        ),
+    ];
     let mut other_digest = digest;
     other_digest[0] ^= 1;
     let signature_negative = vec![
@@ -206,6 +228,16 @@ pub(crate) fn generate() -> crate::VectorFile {
             &public,
             &context,
             &other_digest,
+        ),
+        for_decision(
+            "the cast's signature checked as an audit's",
+            &signature,
+            "audit",
+        ),
+        for_decision(
+            "the audit's signature checked as a cast's",
+            &audit_signature,
+            "cast",
         ),
     ];
     for s in &signature_negative {
@@ -251,10 +283,16 @@ fn check_signature(s: &SignatureCase) -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .try_into()
         .map_err(|_| "ballot_digest: not 32 bytes".to_owned())?;
+    let decision = match s.decision.as_str() {
+        "cast" => Decision::Cast,
+        "audit" => Decision::Audit,
+        other => return Err(format!("decision: {other:?} is neither cast nor audit")),
+    };
     signature
         .verify(
             &PublicCredential(s.credential),
             &ContextHash(context),
+            decision,
             &digest,
         )
         .map_err(|e| e.to_string())

@@ -698,4 +698,12 @@ pub struct SignatureCase {
     pub ballot_digest: String,
     /// The signature (hex, 65 bytes).
     pub signature: String,
+    /// The decision it is checked for: `cast` or `audit` (spec/22 §22.4). Files written
+    /// before decisions were bound have no such field: their signatures are casts'.
+    #[serde(default = "cast")]
+    pub decision: String,
+}
+
+fn cast() -> String {
+    "cast".to_owned()
 }

@@ -156,8 +156,8 @@ struct Made {
 }
 
 /// Encrypts and ring-signs one ballot of `wallet` (spec/23 §23.11): its credential
-/// field is the wallet's tag in this election, which every ballot proof binds; the same
-/// signature would serve a cast or an audit.
+/// field is the wallet's tag in this election, which every ballot proof binds; its
+/// signature is bound to its role, a cast's or an audit's (spec/23 §23.13).
 fn make_ballot(
     election: &Election,
     snapshot: &Snapshot,
@@ -178,12 +178,17 @@ fn make_ballot(
     let (ballot, secrets) = Ballot::encrypt(election, &credential, &selections, &mut rng)
         .map_err(|e| setup(&format!("voter {voter}: encryption"), e))?;
     let code = TrackingCode::of(&ballot);
+    let decision = match role {
+        BallotRole::Audited => urne_election::Decision::Audit,
+        _ => urne_election::Decision::Cast,
+    };
     let signature = sign_ballot(
         &mut rng,
         wallet.secret(),
         snapshot,
         position,
         &context.0,
+        decision,
         &code,
     )
     .map_err(|e| setup(&format!("voter {voter}: signing"), e))?;

@@ -321,9 +321,14 @@ pub(crate) fn encrypt_one(
     let key = CredentialKey(credential.public().to_bytes());
     let (ballot, secrets) = Ballot::encrypt(election, &key, &selections, &mut rng)
         .map_err(|e| DemoError::Setup(format!("voter {voter}: encryption refused: {e}")))?;
+    let decision = match role {
+        BallotRole::Audited => urne_credential::Decision::Audit,
+        _ => urne_credential::Decision::Cast,
+    };
     let signature = BallotSignature::sign(
         credential,
         election.context(),
+        decision,
         &ballot_digest(&ballot),
         &mut rng,
     )

@@ -27,7 +27,8 @@ use rayon::prelude::*;
 use urne_ballot::{Ballot, BallotError, ContextInputs, Election, Manifest, check_audit};
 use urne_ceremony::{CeremonyOutcome, DecryptionError, DecryptionShares, verify_decryption_shares};
 use urne_credential::{
-    BallotSignature, CredentialList, CredentialListPart, ListedCredential, PublicCredential,
+    BallotSignature, CredentialList, CredentialListPart, Decision, ListedCredential,
+    PublicCredential,
 };
 use urne_crypto::BatchVerifier;
 use urne_log::{Hash, leaf_hash};
@@ -1056,8 +1057,14 @@ impl ElectionFold {
                 "the ring signature's tag is not the ballot's credential",
             ));
         }
-        let mut context = Vec::with_capacity(ANONYMOUS_BALLOT.len() + 100);
-        context.extend_from_slice(ANONYMOUS_BALLOT);
+        // The label names the decision (§23.13): an audit's signature is no cast's.
+        let label = if kind == kinds::BALLOT_AUDIT {
+            ANONYMOUS_AUDIT
+        } else {
+            ANONYMOUS_BALLOT
+        };
+        let mut context = Vec::with_capacity(label.len() + 100);
+        context.extend_from_slice(label);
         context.extend_from_slice(&self.id.0);
         context.extend_from_slice(&snapshot.id);
         context.extend_from_slice(&signed.bucket.to_be_bytes());
@@ -1262,7 +1269,12 @@ impl ElectionFold {
         let sealed = self.sealed(kind)?;
         signed
             .signature
-            .verify(&public, sealed.election.context(), &signed.tracking.0)
+            .verify(
+                &public,
+                sealed.election.context(),
+                Decision::Audit,
+                &signed.tracking.0,
+            )
             .map_err(|e| refused(Step::Audits, "body.signature", e.to_string()))?;
         check_audit(&sealed.election, &signed.ballot, &opening)
             .map_err(|e| refused(Step::Audits, "body.opening", format!("audited ballot: {e}")))?;
@@ -1699,8 +1711,10 @@ fn tag_list(ballots: &[Ballot]) -> Result<CredentialList, String> {
     CredentialList::new(entries).map_err(|e| e.to_string())
 }
 
-/// The label of an anonymous ballot's ring signature (spec/23 §23.11, frozen).
+/// The label of an anonymous cast ballot's ring signature (spec/23 §23.11, frozen).
 const ANONYMOUS_BALLOT: &[u8] = b"urne/v1/election/anonymous-ballot\n";
+/// The label of an anonymous audited ballot's ring signature (spec/23 §23.11, frozen).
+const ANONYMOUS_AUDIT: &[u8] = b"urne/v1/election/anonymous-audit\n";
 
 fn relations(sealed: &Sealed, cast: &PendingCast) -> Result<urne_crypto::Relations, Refused> {
     let ballot = &cast.ballot;
@@ -1710,7 +1724,12 @@ fn relations(sealed: &Sealed, cast: &PendingCast) -> Result<urne_crypto::Relatio
     if let Authorisation::Credential(public, signature) = &cast.authorisation {
         relations.extend(
             signature
-                .relations(public, sealed.election.context(), &cast.tracking.0)
+                .relations(
+                    public,
+                    sealed.election.context(),
+                    Decision::Cast,
+                    &cast.tracking.0,
+                )
                 .map_err(|e| refused(Step::Ballots, "body.signature", e.to_string()))?,
         );
     }
@@ -1745,7 +1764,12 @@ fn verify_one(sealed: &Sealed, cast: &PendingCast) -> Result<(), Refused> {
         .map_err(|e| refused(Step::Ballots, ballot_field(&e), e.to_string()))?;
     if let Authorisation::Credential(public, signature) = &cast.authorisation {
         signature
-            .verify(public, sealed.election.context(), &cast.tracking.0)
+            .verify(
+                public,
+                sealed.election.context(),
+                Decision::Cast,
+                &cast.tracking.0,
+            )
             .map_err(|e| refused(Step::Ballots, "body.signature", e.to_string()))?;
     }
     Ok(())
@@ -1757,7 +1781,12 @@ fn diagnose(sealed: &Sealed, cast: &PendingCast) -> Refused {
         return refused(Step::Ballots, ballot_field(&e), e.to_string());
     }
     if let Authorisation::Credential(public, signature) = &cast.authorisation
-        && let Err(e) = signature.verify(public, sealed.election.context(), &cast.tracking.0)
+        && let Err(e) = signature.verify(
+            public,
+            sealed.election.context(),
+            Decision::Cast,
+            &cast.tracking.0,
+        )
     {
         return refused(Step::Ballots, "body.signature", e.to_string());
     }
