@@ -22,8 +22,14 @@ fn an_anonymous_election_of_wallets_is_verified_and_counts_what_they_chose() {
     assert_eq!(outcome.result.tally.ballots, 40);
     assert_eq!(outcome.result.superseded as usize, outcome.revotes);
     assert_eq!(outcome.result.counts, outcome.plaintext);
-    assert_eq!(outcome.verification.entries, outcome.entries);
-    assert_eq!(outcome.verification.elections.len(), 1);
+    // The independent verifier checked every ballot posted, cast and audited.
+    let verified = &outcome.verification.elections;
+    assert_eq!(verified.len(), 1);
+    assert_eq!(
+        (verified[0].ballots, verified[0].audits),
+        (outcome.cast, outcome.audits)
+    );
+    assert_eq!(verified[0].result.as_ref(), Some(&outcome.result));
 }
 
 #[test]

@@ -238,3 +238,22 @@ fn the_readme_walkthrough_works_end_to_end() {
     // A data directory made by this very run had nothing to repair.
     assert!(!stdout.contains("repaired"), "{stdout}");
 }
+
+#[test]
+fn a_board_that_cannot_start_is_reported_with_what_it_printed() {
+    let dir = std::env::temp_dir().join(format!("urne-walk-nostart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("serve.toml"),
+        "checkpoint_interval_ms = \"soon\"\n",
+    )
+    .unwrap();
+    let failed = std::panic::catch_unwind(|| BoardProcess::start(&dir, &[], &[]))
+        .err()
+        .expect("a server that cannot read its configuration never serves");
+    let message = failed.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("exited before it served"), "{message}");
+    assert!(message.contains("serve.toml"), "{message}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

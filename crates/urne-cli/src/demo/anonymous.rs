@@ -430,6 +430,25 @@ pub fn run_anonymous(options: &AnonymousOptions) -> Result<AnonymousOutcome, Dem
         "ballots",
         |bar| verify_board(dir.path(), context, &result, &|n| bar.inc(n)),
     )?;
+    if result.counts.len() != plaintext.len() {
+        return Err(DemoError::Mismatch(format!(
+            "the verified result has {} contests, the plaintext count {}",
+            result.counts.len(),
+            plaintext.len()
+        )));
+    }
+    // The verifier checked every ballot the demo posted: none skipped.
+    let checked = verification
+        .elections
+        .iter()
+        .find(|e| e.context == context)
+        .map(|e| (e.ballots, e.audits));
+    if checked != Some((first + revotes, audits)) {
+        return Err(DemoError::Mismatch(format!(
+            "the verifier checked {checked:?} (cast, audited) ballots; the demo posted {} and {audits}",
+            first + revotes
+        )));
+    }
     for (c, (found, kept)) in result.counts.iter().zip(&plaintext).enumerate() {
         if found != kept {
             return Err(DemoError::Mismatch(format!(

@@ -78,7 +78,9 @@ impl Walk {
         }
         ceremony.extend(["--threshold", "2"]);
         self.ok(&ceremony);
-        let trustees: Vec<Child> = (1..=3)
+        // Killed if this panics before they are reaped, so none outlives the test.
+        let mut trustees = Children(Vec::new());
+        trustees.0 = (1..=3)
             .map(|t| {
                 self.spawn(&[
                     "trustee",
@@ -106,7 +108,7 @@ impl Walk {
             "--round",
             "5",
         ]);
-        trustees
+        std::mem::take(&mut trustees.0)
             .into_iter()
             .map(|trustee| {
                 let out = trustee.wait_with_output().unwrap();
@@ -148,6 +150,18 @@ impl Walk {
     }
 }
 
+/// Child processes killed and reaped when dropped (by a panic), unless taken first.
+struct Children(Vec<Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// A child process killed and reaped when the test ends, passing or not.
 pub struct Server(pub Child);
 
@@ -180,13 +194,52 @@ pub fn free_port() -> u16 {
 /// key files, `board.vkey` and the board itself are in place: a TCP connect would succeed
 /// earlier (the socket listens from the moment it is bound, before the authority key the
 /// walkthroughs read is written). Both pipes are drained for the server's whole life, so a
-/// chatty log never blocks it; stdout is kept for [`BoardProcess::terminate`].
+/// chatty log never blocks it, and both are kept: a server that fails to start, or to
+/// stop, is reported with what it printed.
 pub struct BoardProcess {
     child: Child,
     /// `http://127.0.0.1:<port>`
     pub url: String,
     stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
     drains: Vec<JoinHandle<()>>,
+}
+
+/// At most this much of a pipe is kept (the newest): a server's log can be long.
+const KEPT_BYTES: usize = 1 << 20;
+
+/// Reads `pipe` to its end, line by line (bytes that are not UTF-8 replaced, never a
+/// reason to stop), keeping the newest [`KEPT_BYTES`] in `kept` and sending each line to
+/// `lines`.
+fn drain(
+    pipe: impl std::io::Read + Send + 'static,
+    kept: Arc<Mutex<String>>,
+    lines: Option<mpsc::Sender<String>>,
+) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut reader = std::io::BufReader::new(pipe);
+        let mut buffer = Vec::new();
+        loop {
+            buffer.clear();
+            match reader.read_until(b'\n', &mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let line = String::from_utf8_lossy(&buffer).into_owned();
+            if let Some(lines) = &lines {
+                let _ = lines.send(line.trim_end().to_owned());
+            }
+            let mut kept = kept.lock().unwrap_or_else(|p| p.into_inner());
+            kept.push_str(&line);
+            if kept.len() > KEPT_BYTES {
+                let mut cut = kept.len() - KEPT_BYTES;
+                while !kept.is_char_boundary(cut) {
+                    cut += 1;
+                }
+                kept.drain(..cut);
+            }
+        }
+    })
 }
 
 impl BoardProcess {
@@ -205,41 +258,51 @@ impl BoardProcess {
             .spawn()
             .unwrap();
         let stdout = Arc::new(Mutex::new(String::new()));
-        let (ready_tx, ready_rx) = mpsc::channel();
-        let out = child.stdout.take().unwrap();
-        let kept = Arc::clone(&stdout);
-        let stdout_drain = std::thread::spawn(move || {
-            for line in std::io::BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
-                if let Some(addr) = line.strip_prefix("listening on http://") {
-                    let _ = ready_tx.send(addr.to_owned());
-                }
-                let mut kept = kept.lock().unwrap();
-                kept.push_str(&line);
-                kept.push('\n');
-            }
-        });
-        let err = child.stderr.take().unwrap();
-        let stderr_drain = std::thread::spawn(move || {
-            let _ = std::io::copy(&mut std::io::BufReader::new(err), &mut std::io::sink());
-        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (lines_tx, lines) = mpsc::channel();
+        let drains = vec![
+            drain(
+                child.stdout.take().unwrap(),
+                Arc::clone(&stdout),
+                Some(lines_tx),
+            ),
+            drain(child.stderr.take().unwrap(), Arc::clone(&stderr), None),
+        ];
         let mut board = Self {
             child,
             url: String::new(),
             stdout,
-            drains: vec![stdout_drain, stderr_drain],
+            stderr,
+            drains,
         };
-        match ready_rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(addr) => board.url = format!("http://{addr}"),
-            Err(_) => {
-                let status = board.child.try_wait().ok().flatten();
-                panic!(
-                    "urne serve did not become ready (exit: {status:?}); its stdout:\n{}",
-                    board.stdout.lock().unwrap()
-                );
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(addr) = line.strip_prefix("listening on http://") {
+                        board.url = format!("http://{addr}");
+                        return board;
+                    }
+                }
+                // Stdout closed: the server exited before it served.
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = board.child.wait().ok();
+                    board.fail(&format!("urne serve exited before it served ({status:?})"));
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    board.fail("urne serve did not become ready in 60 s");
+                }
             }
         }
-        board
+    }
+
+    fn fail(&self, what: &str) -> ! {
+        panic!(
+            "{what}; its stdout:\n{}\nits stderr:\n{}",
+            self.stdout.lock().unwrap_or_else(|p| p.into_inner()),
+            self.stderr.lock().unwrap_or_else(|p| p.into_inner())
+        )
     }
 
     /// `127.0.0.1:<port>`
@@ -251,14 +314,26 @@ impl BoardProcess {
         self.child.id()
     }
 
-    /// SIGTERM, then waits for the graceful shutdown: its exit status and all it printed.
+    /// SIGTERM, then waits (at most 60 s, then kills it and fails) for the graceful
+    /// shutdown: its exit status and all it printed on stdout.
     pub fn terminate(mut self) -> (ExitStatus, String) {
         let sent = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(sent.success(), "kill -TERM failed");
-        let status = self.child.wait().unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                self.fail("urne serve did not stop within 60 s of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
         for drain in self.drains.drain(..) {
             drain.join().unwrap();
         }
@@ -271,5 +346,13 @@ impl Drop for BoardProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() && !self.url.is_empty() {
+            let stderr = self.stderr.lock().unwrap_or_else(|p| p.into_inner());
+            let mut from = stderr.len().saturating_sub(16 * 1024);
+            while !stderr.is_char_boundary(from) {
+                from += 1;
+            }
+            eprintln!("the board's stderr, its end:\n{}", &stderr[from..]);
+        }
     }
 }
