@@ -23,7 +23,7 @@ use crate::receipt::Receipt;
 /// The version of this interface, exported as `booth_abi()`: raised whenever an export,
 /// an op, a request or an answer changes. The page refuses a module of another version
 /// (spec/60 §60.2), so a stale bundle fails loudly instead of half-working.
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
 
 /// `load`: [`ElectionParams`] → [`crate::ElectionView`].
 pub const OP_LOAD: u32 = 1;
@@ -45,6 +45,10 @@ pub const OP_RECEIPT_CHECK: u32 = 7;
 /// `wallet`: `{wallet, passphrase}` → [`crate::WalletView`]: opens the voter's wallet for
 /// the loaded anonymous election (spec/60 §60.2).
 pub const OP_WALLET: u32 = 8;
+/// `trap-drill`: `{op}` → `{armed}`: the next call of operation `op` on this instance
+/// traps (a WebAssembly `unreachable`) before it runs. For the page's tests of its
+/// recovery from a trap; the page sends it only under its test switch (spec/60 §60.2).
+pub const OP_TRAP_DRILL: u32 = 9;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,6 +73,12 @@ struct WalletRequest {
     wallet: String,
     #[serde(deserialize_with = "secret")]
     passphrase: Zeroizing<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrapDrillRequest {
+    op: u32,
 }
 
 /// The request of an operation whose only input is its seed.
@@ -210,6 +220,17 @@ fn run(booth: &mut Booth, op: u32, input: &[u8], seed: &mut [u8; 32]) -> Result<
         // Whatever is wrong with a receipt, the voter learns one thing first: it does not
         // hold (the detail names the field).
         OP_RECEIPT_CHECK => receipt_check(input).map_err(|e| e.or_code("receipt")),
+        OP_TRAP_DRILL => {
+            let r: TrapDrillRequest = request(input)?;
+            if !(OP_LOAD..OP_TRAP_DRILL).contains(&r.op) {
+                return Err(BoothError::new(
+                    "op",
+                    format!("no operation {} to arm the trap drill on", r.op),
+                ));
+            }
+            booth.arm_trap_drill(r.op);
+            Ok(json!({ "armed": r.op }))
+        }
         other => Err(BoothError::new("op", format!("no operation {other}"))),
     }
 }
@@ -308,7 +329,14 @@ mod exports {
     pub extern "C" fn booth_call(op: u32) -> u32 {
         let answer = INPUT.with_borrow_mut(|input| {
             let answer = SEED.with_borrow_mut(|seed| {
-                BOOTH.with_borrow_mut(|booth| dispatch(booth, op, input, seed))
+                BOOTH.with_borrow_mut(|booth| {
+                    if booth.trap_drill_due(op) {
+                        // Mid-call, every buffer borrowed and the booth's secrets in
+                        // memory: where a real fault would leave the instance.
+                        core::arch::wasm32::unreachable();
+                    }
+                    dispatch(booth, op, input, seed)
+                })
             });
             input.zeroize();
             answer

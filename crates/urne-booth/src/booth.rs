@@ -330,6 +330,8 @@ pub struct Booth {
     loaded: Option<Loaded>,
     wallet: Option<OpenedWallet>,
     pending: Option<Pending>,
+    /// The operation the trap drill armed (spec/60 §60.2): its next call traps.
+    trap_drill: Option<u32>,
 }
 
 /// Decodes an anonymous election's eligibility (spec/23 §23.2) into what it demands of
@@ -598,6 +600,23 @@ impl Booth {
             tag,
         });
         Ok(view)
+    }
+
+    /// Arms the trap drill (spec/60 §60.2): the next call of operation `op` on this
+    /// instance traps before it runs, with whatever secrets the instance holds still in its
+    /// memory, so that the page's recovery (wipe the memory, drop the instance, load a
+    /// fresh one) is tested on the very bundle voters run, at the step chosen.
+    pub fn arm_trap_drill(&mut self, op: u32) {
+        self.trap_drill = Some(op);
+    }
+
+    /// Whether a call of `op` must trap now (the drill armed it); the drill fires once.
+    pub fn trap_drill_due(&mut self, op: u32) -> bool {
+        let due = self.trap_drill == Some(op);
+        if due {
+            self.trap_drill = None;
+        }
+        due
     }
 
     fn loaded(&self) -> Result<&Loaded, BoothError> {

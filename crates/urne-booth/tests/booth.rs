@@ -6,7 +6,8 @@
 use serde_json::{Value, json};
 use urne_ballot::{Contest, ContestKind, ContextInputs, Manifest, check_audit};
 use urne_booth::abi::{
-    OP_AUDIT, OP_BALLOT, OP_CAST, OP_CREDENTIAL, OP_LOAD, OP_RECEIPT, OP_RECEIPT_CHECK, dispatch,
+    OP_AUDIT, OP_BALLOT, OP_CAST, OP_CREDENTIAL, OP_LOAD, OP_RECEIPT, OP_RECEIPT_CHECK,
+    OP_TRAP_DRILL, dispatch,
 };
 use urne_booth::{Booth, ElectionParams, Receipt, Selection};
 use urne_credential::Credential;
@@ -426,6 +427,53 @@ fn receipt_through_the_abi_is_urne_verifys_and_tampering_fails_it() {
         ))["field"],
         "checkpoint"
     );
+}
+
+/// The trap drill arms one operation, once, on this instance only; it refuses an
+/// operation that does not exist (or itself), and a request it does not know.
+#[test]
+fn the_trap_drill_arms_one_existing_operation_once() {
+    let mut booth = Booth::default();
+    assert_eq!(
+        ok(dispatch(
+            &mut booth,
+            OP_TRAP_DRILL,
+            b"{\"op\": 4}",
+            &mut [0; 32]
+        )),
+        json!({"armed": 4})
+    );
+    assert!(!booth.trap_drill_due(OP_AUDIT));
+    assert!(booth.trap_drill_due(OP_CAST));
+    assert!(!booth.trap_drill_due(OP_CAST), "the drill fires once");
+    for op in [0, OP_TRAP_DRILL, 99] {
+        let refused = err(dispatch(
+            &mut booth,
+            OP_TRAP_DRILL,
+            format!("{{\"op\": {op}}}").as_bytes(),
+            &mut [0; 32],
+        ));
+        assert_eq!(refused["field"], "op", "{op}");
+        assert!(
+            refused["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("no operation {op}")),
+            "{refused}"
+        );
+        assert!(!booth.trap_drill_due(op));
+    }
+    assert_eq!(
+        err(dispatch(
+            &mut booth,
+            OP_TRAP_DRILL,
+            b"{\"op\": 4, \"x\": 1}",
+            &mut [0; 32]
+        ))["field"],
+        "request"
+    );
+    assert!(!booth.trap_drill_due(OP_CAST));
+    assert!(!Booth::default().trap_drill_due(OP_CAST));
 }
 
 fn booth_for_checks() -> Booth {

@@ -54,6 +54,29 @@ fn tool(var: &str, default: &str) -> PathBuf {
     std::env::var_os(var).map_or_else(|| PathBuf::from(default), PathBuf::from)
 }
 
+/// After a trap: `instances` instances made so far, every retired one's memory all
+/// zeros (spec/60 §60.2), and none retired without a trap.
+fn assert_retired_memory_wiped(browser: &Browser, instances: u64) {
+    let seen = browser.script(
+        "return [URNE_TEST.instances, URNE_TEST.retired.length,
+                 URNE_TEST.retired.map(m => m.buffer.byteLength),
+                 URNE_TEST.retired.map(m => new Uint8Array(m.buffer).findIndex(b => b !== 0))]",
+        json!([]),
+    );
+    assert_eq!(seen[0], json!(instances), "{seen}");
+    assert_eq!(seen[1], json!(instances - 1), "{seen}");
+    for size in seen[2].as_array().unwrap() {
+        assert!(size.as_u64().unwrap() > 0, "{seen}");
+    }
+    for first_nonzero in seen[3].as_array().unwrap() {
+        assert_eq!(
+            first_nonzero,
+            &json!(-1),
+            "a retired instance's memory holds a non-zero byte: {seen}"
+        );
+    }
+}
+
 /// Where crates/urne-booth/build.sh puts the bundle (or `URNE_BOOTH_WASM`).
 fn wasm_bundle() -> PathBuf {
     if let Some(path) = std::env::var_os("URNE_BOOTH_WASM") {
@@ -531,8 +554,9 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     let browser = Browser::start(&dir.join("chromium-profile"), &downloads);
 
     // The booth lists the elections open for voting; the election's page loads it and
-    // hashes its context itself: the board's value.
-    browser.go(&format!("{site}/booth/"));
+    // hashes its context itself: the board's value. The test switch lets the test arm the
+    // module's trap drill and see the memories of the instances the page retired.
+    browser.go(&format!("{site}/booth/?test-hooks"));
     browser.click(&format!("a[href='#{election}']"));
     let shown_hash = browser.text("#context-hash");
     let agent = ureq::agent();
@@ -678,19 +702,24 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     assert!(refused.contains("(selections[1])"), "{refused}");
     browser.script("booth.choices[1].values = window.savedChoice;", json!([]));
 
-    // A trap in the module (a request larger than its memory can hold aborts it: a real
-    // WebAssembly `unreachable`) leaves that instance unusable. The page drops it, loads a
-    // fresh one, says so, and the voter makes the ballot again (spec/60 §60.2).
-    let trap = browser.script(
-        "try { MODULE_EXPORTS.booth_input(4294967295); return 'no trap'; }
-         catch (e) { return e instanceof WebAssembly.RuntimeError ? 'trapped' : String(e); }",
-        json!([]),
+    // A trap in the module leaves that instance unusable, and its memory may hold the
+    // credential's traces, a seed, the ballot's nonces. The page wipes that memory whole,
+    // drops the instance, loads a fresh one, says so, and the voter makes the ballot again
+    // (spec/60 §60.2). The trap drill makes the next ballot call trap inside the module.
+    assert_eq!(
+        browser.script(
+            "return [URNE_TEST.instances, URNE_TEST.retired.length, typeof MODULE_EXPORTS]",
+            json!([])
+        ),
+        json!([1, 0, "undefined"]),
+        "one instance, and no global holding its exports"
     );
-    assert_eq!(trap, json!("trapped"));
+    browser.script("booth.call(OP.trapDrill, { op: OP.ballot })", json!([]));
     browser.click("#encrypt");
     let restarted = browser.text("#module-restarted");
     assert!(restarted.contains("has been restarted"), "{restarted}");
     assert_eq!(browser.text("#step"), "4. Review");
+    assert_retired_memory_wiped(&browser, 2);
 
     // Audit: the opening is shown and posted; `urne audit` and the public lookup agree.
     browser.click("#encrypt");

@@ -303,14 +303,20 @@ function hex(bytes) {
 }
 
 // The module interface this page speaks (urne-booth's abi::ABI_VERSION, spec/60 §60.2).
-const BOOTH_ABI = 3;
+const BOOTH_ABI = 4;
 
 // The bytes of the module the page instantiated, for their digest (spec/60 §60.6).
 let MODULE_BYTES = null;
 // The module compiled once: a fresh instance replaces one that trapped (spec/60 §60.2).
 let COMPILED = null;
-// The exports of the instance in use, for an observer (or a test) to inspect.
-let MODULE_EXPORTS = null;
+
+// The test switch (spec/60 §60.2): only a page opened with `?test-hooks` in its address
+// lets a test arm the module's trap drill and see the memories of the instances it
+// retired. Without it, no global holds the module's exports or memory: they live in the
+// closure of `call` alone, and go with it.
+const TEST_HOOKS = new URLSearchParams(location.search).has("test-hooks")
+  ? (window.URNE_TEST = { instances: 0, retired: [] })
+  : null;
 
 // A trap (a WebAssembly RuntimeError: the module aborted) leaves the instance's memory
 // in an unknown state, so it is never called again; the page loads a fresh instance and
@@ -364,15 +370,16 @@ async function loadModule() {
     COMPILED = await WebAssembly.compile(bytes);
   }
   const instance = await WebAssembly.instantiate(COMPILED, {});
-  const x = instance.exports;
+  let x = instance.exports;
   const abi = typeof x.booth_abi === "function" ? x.booth_abi() : 0;
   if (abi !== BOOTH_ABI) throw new Error(t("stale_module", abi, BOOTH_ABI));
-  MODULE_EXPORTS = x;
+  if (TEST_HOOKS) TEST_HOOKS.instances += 1;
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   let trapped = null;
   return function call(op, request) {
     if (trapped) throw new ModuleTrapped(trapped);
+    if (op === OP.trapDrill && !TEST_HOOKS) throw new Error("the trap drill runs only under the test switch (?test-hooks)");
     let answer;
     try {
       const input = encoder.encode(JSON.stringify(request));
@@ -385,6 +392,12 @@ async function loadModule() {
     } catch (e) {
       if (e instanceof WebAssembly.RuntimeError) {
         trapped = e;
+        // The trapped instance still holds whatever it held (a wallet's secret, a seed,
+        // a pending ballot's nonces), and its memory stays reachable for as long as
+        // anything refers to it: wiped whole now, then let go.
+        new Uint8Array(x.memory.buffer).fill(0);
+        if (TEST_HOOKS) TEST_HOOKS.retired.push(x.memory);
+        x = null;
         throw new ModuleTrapped(e);
       }
       throw e;
@@ -406,7 +419,7 @@ async function loadModule() {
   };
 }
 
-const OP = { load: 1, credential: 2, ballot: 3, cast: 4, audit: 5, receipt: 6, receiptCheck: 7, wallet: 8 };
+const OP = { load: 1, credential: 2, ballot: 3, cast: 4, audit: 5, receipt: 6, receiptCheck: 7, wallet: 8, trapDrill: 9 };
 
 function download(name, text, type) {
   const url = URL.createObjectURL(new Blob([text], { type: type || "application/json" }));
