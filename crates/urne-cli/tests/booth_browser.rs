@@ -3,7 +3,9 @@
 //! test, with an election set up by the `urne` commands. A voter is refused an invalid
 //! selection with its message, audits a ballot (which `urne audit` then checks), casts
 //! one, downloads the receipt (which `urne receipt check` accepts) and checks it in the
-//! page; another votes with the keyboard alone; a trap in the module is recovered from;
+//! page; another votes with the keyboard alone; traps in the module (while making the
+//! ballot, auditing, casting, making the receipt) are recovered from, the trapped
+//! instance's memory wiped;
 //! after the tally the results page shows the totals. Screenshots of the main
 //! pages go to `target/tmp/booth-browser/`, with the time to encrypt and prove a
 //! 10-option approval ballot in the page (printed, never asserted).
@@ -21,6 +23,9 @@ use serde_json::{Value, json};
 
 mod common;
 use common::{BoardProcess, Server, Walk, field, free_port};
+
+/// The review of the choices the first voter makes in [`MANIFEST`]'s election.
+const REVIEWED: &str = "President\nGrace\nProjects\nParks, Bike lanes\nBudget\nPark, Lanes";
 
 const MANIFEST: &str = r#"title = "Urneville budget"
 
@@ -685,10 +690,7 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     browser.click("#contest-2-option-1");
     browser.click("#contest-2-option-2");
     browser.click("#review");
-    assert_eq!(
-        browser.text("#review-list"),
-        "President\nGrace\nProjects\nParks, Bike lanes\nBudget\nPark, Lanes"
-    );
+    assert_eq!(browser.text("#review-list"), REVIEWED);
     browser.screenshot(&shots, "booth-review");
 
     // The module checks the rules again: a selection the page's own check would have
@@ -720,6 +722,18 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     assert!(restarted.contains("has been restarted"), "{restarted}");
     assert_eq!(browser.text("#step"), "4. Review");
     assert_retired_memory_wiped(&browser, 2);
+    assert_eq!(browser.text("#review-list"), REVIEWED);
+
+    // A trap during the audit: nothing was posted, a fresh instance serves, and the
+    // voter's choices are still theirs to make the ballot again from.
+    browser.click("#encrypt");
+    browser.wait("#audit");
+    browser.script("booth.call(OP.trapDrill, { op: OP.audit })", json!([]));
+    browser.click("#audit");
+    browser.wait_text("#module-restarted", "has been restarted");
+    assert_eq!(browser.text("#step"), "4. Review");
+    assert_eq!(browser.text("#review-list"), REVIEWED);
+    assert_retired_memory_wiped(&browser, 3);
 
     // Audit: the opening is shown and posted; `urne audit` and the public lookup agree.
     browser.click("#encrypt");
@@ -788,11 +802,24 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     // A fresh ballot, cast; the receipt is made, downloaded, and checked in the page.
     browser.click("#again");
     browser.click("#review");
+    // A trap during the cast: nothing was posted; back at the review, choices kept.
+    browser.click("#encrypt");
+    browser.wait("#cast");
+    browser.script("booth.call(OP.trapDrill, { op: OP.cast })", json!([]));
+    browser.click("#cast");
+    browser.wait_text("#module-restarted", "has been restarted");
+    assert_eq!(browser.text("#step"), "4. Review");
+    assert_eq!(browser.text("#review-list"), REVIEWED);
+    assert_retired_memory_wiped(&browser, 4);
     browser.click("#encrypt");
     let cast_code = browser.text("#tracking-code");
     assert_ne!(cast_code, audited_code, "a fresh ballot after an audit");
+    // A trap while making the receipt: the ballot is on the board, and a fresh instance
+    // makes its receipt.
+    browser.script("booth.call(OP.trapDrill, { op: OP.receipt })", json!([]));
     browser.click("#cast");
     browser.wait("#receipt");
+    assert_retired_memory_wiped(&browser, 5);
     browser.click("#check-receipt");
     let checked = browser.text("#receipt-ok");
     assert!(checked.starts_with("Receipt checked"), "{checked}");
@@ -1380,7 +1407,7 @@ fn an_anonymous_voter_opens_a_wallet_in_the_page_and_casts() {
     let downloads = dir.join("downloads");
     std::fs::create_dir_all(&downloads).unwrap();
     let browser = Browser::start(&dir.join("chromium-profile"), &downloads);
-    browser.go(&format!("{site}/booth/#{election}"));
+    browser.go(&format!("{site}/booth/?test-hooks#{election}"));
     let anonymity = browser.text("#anonymity");
     assert!(
         anonymity.contains("3 people in all; buckets of 4 keys"),
@@ -1410,6 +1437,19 @@ fn an_anonymous_voter_opens_a_wallet_in_the_page_and_casts() {
     browser.click("#encrypt");
     let warning = browser.text("#audit-warning");
     assert!(warning.contains("your tag for this election"), "{warning}");
+    // A trap during the cast: the wallet's secret went with the wiped instance, so the
+    // voter opens the wallet again, in a fresh one, and finds their choices kept.
+    browser.script("booth.call(OP.trapDrill, { op: OP.cast })", json!([]));
+    browser.click("#cast");
+    browser.wait_text("#module-restarted", "has been restarted");
+    assert_eq!(browser.text("#step"), "1. The election");
+    assert_retired_memory_wiped(&browser, 2);
+    browser.type_in("#wallet-file", wallet);
+    browser.type_in("#wallet-passphrase", "a citizen's passphrase");
+    browser.click("#wallet-continue");
+    browser.wait_text("#step", "4. Review");
+    assert_eq!(browser.text("#review-list"), "Mayor\nGrace");
+    browser.click("#encrypt");
     browser.click("#cast");
     browser.wait("#receipt");
     browser.click("#check-receipt");
