@@ -555,7 +555,7 @@ impl Booth {
         let snapshot = loaded.snapshot.as_ref().ok_or_else(|| {
             BoothError::new("wallet", "this election takes credentials, not a wallet")
         })?;
-        let wallet = Wallet::open(file, passphrase.as_bytes()).map_err(|e| {
+        let mut wallet = Wallet::open(file, passphrase.as_bytes()).map_err(|e| {
             let plain = BoothError::new("wallet", e.to_string());
             match e {
                 WalletError::WrongPassphrase => plain.coded("wallet-passphrase", Vec::new()),
@@ -584,6 +584,24 @@ impl Booth {
             )
             .coded("wallet-not-listed", Vec::new())
         })?;
+        // The context hash binds this snapshot, but a board could have opened the election
+        // on an older snapshot of the registry than one this wallet has signed from, where
+        // a key its owner has since replaced may still stand (spec/32 §32.9): refused, as
+        // the CLI refuses it.
+        let number = snapshot.header().number;
+        if number < wallet.newest_snapshot() {
+            return Err(BoothError::new(
+                "snapshot",
+                format!(
+                    "the election takes snapshot {number} of the registry, older than snapshot {} this wallet has signed from already",
+                    wallet.newest_snapshot()
+                ),
+            )
+            .coded(
+                "wallet-snapshot-old",
+                vec![number.to_string(), wallet.newest_snapshot().to_string()],
+            ));
+        }
         let snapshot_id = snapshot.id();
         let inverse = Zeroizing::new(wallet.secret().expose_secret().invert());
         let tag = triptych::linking_base(&snapshot_id, &loaded.id.0) * *inverse;

@@ -304,6 +304,27 @@ fn the_wallet_is_refused_unless_it_can_vote_here_with_the_reason_coded() {
         code(booth.open_wallet(&elsewhere, PASS).unwrap_err()),
         "wallet-registry"
     );
+    // A wallet that has signed from a newer snapshot of the registry than the election's:
+    // refused with its code and both numbers; one that saw this very snapshot opens.
+    let mut newer = Wallet::open(file, PASS.as_bytes()).unwrap();
+    newer.see_snapshot(2).unwrap();
+    let refused = booth
+        .open_wallet(&newer.seal(PASS.as_bytes(), KDF, &mut rng).unwrap(), PASS)
+        .unwrap_err();
+    assert_eq!(
+        (refused.field.as_str(), refused.code, refused.args.clone()),
+        (
+            "snapshot",
+            Some("wallet-snapshot-old"),
+            vec!["1".to_owned(), "2".to_owned()]
+        ),
+        "{refused}"
+    );
+    let mut same = Wallet::open(file, PASS.as_bytes()).unwrap();
+    same.see_snapshot(1).unwrap();
+    booth
+        .open_wallet(&same.seal(PASS.as_bytes(), KDF, &mut rng).unwrap(), PASS)
+        .unwrap();
     // A pseudonymous election takes no wallet.
     let mut plain = f.params.clone();
     plain.eligibility = None;

@@ -1426,6 +1426,50 @@ fn an_anonymous_voter_opens_a_wallet_in_the_page_and_casts() {
     browser.click("#wallet-continue");
     browser.wait_text("#wallet-error", "Phrase secrète erronée");
     browser.click("button.lang");
+    // A wallet that has signed from snapshot 2 of the registry already is refused an
+    // election on snapshot 1 (a key replaced since may stand in it), in both languages.
+    let mut newer = urne_credential::wallet::Wallet::open(
+        &std::fs::read(dir.join("wallet1.bin")).unwrap(),
+        b"a citizen's passphrase",
+    )
+    .unwrap();
+    newer.see_snapshot(2).unwrap();
+    let light = urne_credential::wallet::KdfParams {
+        memory_kib: 8,
+        iterations: 1,
+        parallelism: 1,
+    };
+    std::fs::write(
+        dir.join("newer.bin"),
+        newer
+            .seal(b"a citizen's passphrase", light, &mut rand::rng())
+            .unwrap(),
+    )
+    .unwrap();
+    let newer = dir.join("newer.bin").canonicalize().unwrap();
+    for (language, needle) in [
+        (
+            "en",
+            "older than snapshot no. 2, which your wallet has signed from already",
+        ),
+        (
+            "fr",
+            "plus ancien que l'instantané n° 2, dont votre portefeuille a déjà signé",
+        ),
+    ] {
+        if language == "fr" {
+            browser.click("button.lang");
+        }
+        browser.type_in("#wallet-file", newer.to_str().unwrap());
+        browser.type_in("#wallet-passphrase", "a citizen's passphrase");
+        browser.click("#wallet-continue");
+        let refused = browser.wait_text("#wallet-error", needle);
+        assert!(
+            refused.contains("no. 1") || refused.contains("n° 1"),
+            "{refused}"
+        );
+    }
+    browser.click("button.lang");
     browser.screenshot(&shots, "booth-anonymous-wallet");
     // The right one opens it; the ballot is signed among the bucket's keys.
     browser.type_in("#wallet-file", wallet);
