@@ -1420,6 +1420,14 @@ fn an_anonymous_voter_opens_a_wallet_in_the_page_and_casts() {
     browser.type_in("#wallet-passphrase", "not the passphrase");
     browser.click("#wallet-continue");
     browser.wait_text("#wallet-error", "Wrong passphrase");
+    // The refused passphrase is cleared from its field, and the field has the focus.
+    assert_eq!(
+        browser.script(
+            "const p = document.getElementById('wallet-passphrase'); return [p.value, document.activeElement === p]",
+            json!([])
+        ),
+        json!(["", true])
+    );
     browser.click("button.lang");
     browser.type_in("#wallet-file", wallet);
     browser.type_in("#wallet-passphrase", "not the passphrase");

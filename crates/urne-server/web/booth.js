@@ -189,6 +189,8 @@ function walletForm() {
         announce(t("wallet_opened", booth.wallet.ring_size, booth.wallet.registered));
       } catch (e) {
         if (e.trapped) return recover(e);
+        // A passphrase refused stays no longer in the page than one accepted.
+        pass.value = "";
         problem.textContent = `${t("error")}: ${e.message}`;
         pass.setAttribute("aria-invalid", "true");
         pass.focus();
