@@ -17,7 +17,7 @@ use urne_log::{Hash, strict_hex};
 use urne_record::ContextId;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::booth::{Booth, BoothError, ElectionParams, Selection};
+use crate::booth::{Booth, BoothError, ElectionParams, Seed, Selection};
 use crate::receipt::Receipt;
 
 /// The version of this interface, exported as `booth_abi()`: raised whenever an export,
@@ -131,8 +131,10 @@ fn request<T: DeserializeOwned>(input: &[u8]) -> Result<T, BoothError> {
 /// The seed the page wrote for this call, taken out of the seed buffer (which is left
 /// zeroed, so no two operations ever draw on the same bytes). All zeros means the page
 /// wrote none: refused rather than run on no randomness at all.
-fn take_seed(buffer: &mut [u8; 32]) -> Result<Zeroizing<[u8; 32]>, BoothError> {
-    let seed = Zeroizing::new(*buffer);
+fn take_seed(buffer: &mut [u8; 32]) -> Result<Seed, BoothError> {
+    // Copied from the buffer straight to the heap: no `[u8; 32]` value is ever made.
+    let mut seed: Seed = Box::new(Zeroizing::new([0u8; 32]));
+    seed.copy_from_slice(&buffer[..]);
     buffer.zeroize();
     if seed.iter().all(|&b| b == 0) {
         return Err(BoothError::new(

@@ -138,8 +138,8 @@ fn grace() -> Vec<Selection> {
     }]
 }
 
-fn seed(byte: u8) -> Zeroizing<[u8; 32]> {
-    Zeroizing::new([byte; 32])
+fn seed(byte: u8) -> urne_booth::Seed {
+    Box::new(Zeroizing::new([byte; 32]))
 }
 
 /// The checks the board runs on an anonymous body (spec/23 §23.13), with urne-election's

@@ -85,8 +85,8 @@ fn election(s: &Setup) -> urne_ballot::Election {
     .unwrap()
 }
 
-fn seed(byte: u8) -> Zeroizing<[u8; 32]> {
-    Zeroizing::new([byte; 32])
+fn seed(byte: u8) -> urne_booth::Seed {
+    Box::new(Zeroizing::new([byte; 32]))
 }
 
 fn valid() -> Vec<Selection> {
