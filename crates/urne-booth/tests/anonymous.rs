@@ -230,6 +230,52 @@ fn an_anonymous_ballot_is_urne_elections_and_passes_the_boards_checks() {
     // The receipt's decoder reads the anonymous body too.
     let (_, code) = urne_booth::decode_cast_body(record.body()).unwrap();
     assert_eq!(code, decoded.tracking_code());
+    // Its framing is checked whole: a body cut anywhere, with a byte trailing, or of
+    // another version is refused naming where (version ‖ ballot length ‖ ballot ‖
+    // bucket ‖ signature length ‖ signature).
+    let body = record.body();
+    let ballot_len = u32::from_be_bytes(body[1..5].try_into().unwrap()) as usize;
+    let bucket_at = 5 + ballot_len;
+    let refused = |bytes: &[u8]| urne_booth::decode_cast_body(bytes).unwrap_err();
+    for (cut, field, detail) in [
+        (0, "body.version", "the body is empty"),
+        (3, "body.ballot", "inside the ballot's length"),
+        (5 + ballot_len / 2, "body.ballot", "inside the ballot"),
+        (bucket_at + 2, "body.bucket", "inside the bucket"),
+        (
+            bucket_at + 6,
+            "body.signature_length",
+            "inside the signature's length",
+        ),
+        (
+            body.len() - 1,
+            "body.signature",
+            "where the signature takes",
+        ),
+    ] {
+        let (at, why) = refused(&body[..cut]);
+        assert_eq!(at, field, "cut at {cut}: {why}");
+        assert!(why.contains(detail), "cut at {cut}: {why}");
+    }
+    let mut trailing = body.to_vec();
+    trailing.push(0);
+    let (at, why) = refused(&trailing);
+    assert_eq!(at, "body.end", "{why}");
+    assert!(
+        why.contains(&format!(
+            "{} bytes where the signature takes {}",
+            body.len() - bucket_at - 7,
+            body.len() - bucket_at - 8
+        )),
+        "{why}"
+    );
+    let mut other_version = body.to_vec();
+    other_version[0] = 3;
+    let (at, why) = refused(&other_version);
+    assert_eq!(
+        (at.as_str(), why.as_str()),
+        ("body.version", "version 3; this reads 1 and 2")
+    );
 
     // An audit: same checks, and the opening re-encrypts to the ballot.
     booth.make_ballot(None, &grace(), seed(3)).unwrap();
