@@ -385,15 +385,31 @@ fn a_snapshot_or_eligibility_the_board_altered_is_refused_naming_the_field() {
     let refused = |change: &dyn Fn(&mut ElectionParams)| {
         let mut params = f.params.clone();
         change(&mut params);
-        Booth::default().load(&params).unwrap_err().field
+        let e = Booth::default().load(&params).unwrap_err();
+        (e.field, e.message)
     };
     // Another snapshot id than the one served (the context hash would hide nothing).
     assert_eq!(
         refused(&|p| p.credential_root = hex::encode([1u8; 32])),
-        "credential_root"
+        (
+            "credential_root".into(),
+            "not the id of the snapshot the board serves".into()
+        )
     );
-    assert_eq!(refused(&|p| p.snapshot = None), "snapshot");
-    assert_eq!(refused(&|p| p.eligibility = None), "eligibility");
+    assert_eq!(
+        refused(&|p| p.snapshot = None),
+        (
+            "snapshot".into(),
+            "an anonymous election without its snapshot".into()
+        )
+    );
+    assert_eq!(
+        refused(&|p| p.eligibility = None),
+        (
+            "eligibility".into(),
+            "a snapshot without the eligibility it must meet".into()
+        )
+    );
     // A snapshot cosigned by someone the eligibility does not name.
     let forged = {
         let mut signed = f.snapshot.signed().clone();
@@ -403,7 +419,11 @@ fn a_snapshot_or_eligibility_the_board_altered_is_refused_naming_the_field() {
     };
     assert_eq!(
         refused(&|p| p.snapshot.as_mut().unwrap().header = forged.clone()),
-        "snapshot.header"
+        (
+            "snapshot.header".into(),
+            "cosignatures: cosignatures: cosignatures[0]: registrar 0's signature does not verify"
+                .into()
+        )
     );
     // An eligibility of another registry, or with a floor the snapshot does not meet.
     let with = |change: &dyn Fn(&mut Eligibility)| {
@@ -417,16 +437,28 @@ fn a_snapshot_or_eligibility_the_board_altered_is_refused_naming_the_field() {
         change(&mut e);
         hex::encode(e.to_bytes())
     };
-    for change in [
-        &(|e: &mut Eligibility| e.registry = [0x77; 32]) as &dyn Fn(&mut Eligibility),
-        &|e: &mut Eligibility| e.min_bucket_bits = 3,
-        &|e: &mut Eligibility| e.min_real_keys = 4,
-        &|e: &mut Eligibility| e.min_snapshot = 2,
+    for (change, message) in [
+        (
+            &(|e: &mut Eligibility| e.registry = [0x77; 32]) as &dyn Fn(&mut Eligibility),
+            "registry: the snapshot is of another registry",
+        ),
+        (
+            &|e: &mut Eligibility| e.min_bucket_bits = 3,
+            "bucket_bits: buckets of 4 keys, below the floor of 8",
+        ),
+        (
+            &|e: &mut Eligibility| e.min_real_keys = 4,
+            "total: 6 entries in 2 buckets leave 3 registered keys in the smallest, below the floor of 4",
+        ),
+        (
+            &|e: &mut Eligibility| e.min_snapshot = 2,
+            "number: snapshot 1 is older than the oldest taken, 2",
+        ),
     ] {
         let eligibility = with(change);
         assert_eq!(
             refused(&|p| p.eligibility = Some(eligibility.clone())),
-            "snapshot.header"
+            ("snapshot.header".into(), message.into())
         );
     }
     // A part whose entries were changed no longer hashes to the cosigned root.
@@ -434,8 +466,18 @@ fn a_snapshot_or_eligibility_the_board_altered_is_refused_naming_the_field() {
     let last = part.len() - 1;
     part[last] ^= 1;
     let part = hex::encode(part);
-    let field = refused(&|p| p.snapshot.as_mut().unwrap().parts[0] = part.clone());
-    assert!(field.starts_with("snapshot.parts"), "{field}");
+    // The flipped bit lands in the last entry's district commitment: either it no longer
+    // decodes, or (a canonical point still) the entries no longer hash to the root.
+    let (field, message) = refused(&|p| p.snapshot.as_mut().unwrap().parts[0] = part.clone());
+    assert!(
+        field == "snapshot.parts[0]"
+            && [
+                "entries[5].district: not a canonical ristretto255 encoding",
+                "the entries do not hash to the snapshot's entries root",
+            ]
+            .contains(&message.as_str()),
+        "{field}: {message}"
+    );
     let _ = &f.registrar;
 }
 
