@@ -347,13 +347,17 @@ impl Browser {
                 json!([css]),
             );
             if at == json!(true) {
+                // The site's own :focus-visible outline (urne.css: 3px solid #1a1a1a, 17:1
+                // on white), not the browser's default, which a stylesheet can lose.
                 let outline = self.script(
-                    "const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth]",
+                    "const e = document.activeElement, s = getComputedStyle(e);
+                     return [e.matches(':focus-visible'), s.outlineStyle, s.outlineWidth, s.outlineColor, s.outlineOffset]",
                     json!([]),
                 );
-                assert!(
-                    outline[0] != "none" && outline[1] != "0px",
-                    "the focus on {css} is not visible: {outline}"
+                assert_eq!(
+                    outline,
+                    json!([true, "solid", "3px", "rgb(26, 26, 26)", "2px"]),
+                    "the focus on {css} is not the site's visible outline"
                 );
                 return;
             }
