@@ -1511,6 +1511,215 @@ fn sitting_divisions_are_recounted_and_a_vote_by_a_non_member_is_caught() {
     assert_caught(&verify_sitting(forged), Step::Divisions, Some(at));
 }
 
+// ---- V12 on sittings built record by record: one rule broken per class ---------------
+//
+// The chamber builder of urne-assembly's tests (deterministic keys, so each tampered
+// record is signed again by whoever may sign it and exactly one rule of spec/40 breaks).
+// Each class goes through the whole verifier, which must name V12, the record and the
+// field.
+
+#[path = "../crates/urne-assembly/tests/common/mod.rs"]
+mod assembly_common;
+
+use assembly_common::Chamber;
+
+/// A sitting of 10 members: 9 present, member 9 away with a delegation to member 0, and
+/// division 1 open at time 1,000 with the votes of members 0..5 in.
+fn open_sitting() -> Chamber {
+    let mut c = Chamber::new(10, urne_assembly::VoteChange::FinalOnFirstCast);
+    for m in 0..9 {
+        c.presence(m, true).unwrap();
+    }
+    c.grant(9, 0, urne_assembly::DEFAULT_PROXY_SECONDS).unwrap();
+    c.open_division(1, 1_000).unwrap();
+    for m in 0..5 {
+        c.vote(m, 1, (m % 3) as u8).unwrap();
+    }
+    c
+}
+
+/// The same division closed, with every vote in (member 0 for 9 by proxy) and its result.
+fn closed_sitting() -> Chamber {
+    let mut c = open_sitting();
+    for m in 5..9 {
+        c.vote(m, 1, (m % 3) as u8).unwrap();
+    }
+    c.proxy_vote(0, 9, 1, 1).unwrap();
+    c.event(urne_assembly::kinds::DIVISION_CLOSE, 1, 1_600)
+        .unwrap();
+    let result = c.expected_result(1);
+    c.post_result(&result).unwrap();
+    c
+}
+
+fn verify_chamber(c: &Chamber) -> Report {
+    let entries: Vec<Vec<u8>> = c.log.iter().map(|(_, r)| r.bytes().to_vec()).collect();
+    let signer = NoteSigner::from_seed("tamper.example/assembly", &[6; 32]).unwrap();
+    let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
+    let checkpoint = Checkpoint::new(
+        "tamper.example/assembly",
+        entries.len() as u64,
+        urne_log::hash::root_of(&leaves),
+        Vec::new(),
+    )
+    .unwrap();
+    let mut note = Note::new(&checkpoint.to_text()).unwrap();
+    signer.sign(&mut note);
+    let archive = Archive {
+        board_vkey: signer.verifier().to_vkey(),
+        checkpoints: vec![note.to_text()],
+        entries,
+    };
+    let vkey = signer.verifier().to_vkey();
+    urne_verify::verify(&archive, &Options::pinned(&vkey), &Quiet)
+}
+
+#[test]
+fn honest_sittings_pass_v12() {
+    for c in [open_sitting(), closed_sitting()] {
+        let report = verify_chamber(&c);
+        assert!(report.passed, "{}", report.summary());
+        assert_eq!(report.step(Step::Divisions).checked, 1);
+    }
+}
+
+#[test]
+fn each_rule_of_a_sitting_broken_alone_is_named_by_v12() {
+    use urne_assembly::kinds as k;
+    type Class = (&'static str, &'static str, fn(&mut Chamber) -> u64);
+    let classes: Vec<Class> = vec![
+        ("a vote on another text", "body.text_hash", |c| {
+            let mut body = c.vote_body(5, 1, 0, None);
+            body[9] ^= 1;
+            let key = c.member(5);
+            c.force(k::VOTE, &body, &key)
+        }),
+        ("a vote for a choice not offered", "body.choice", |c| {
+            let body = c.vote_body(5, 1, 3, None);
+            let key = c.member(5);
+            c.force(k::VOTE, &body, &key)
+        }),
+        ("a second vote under first-cast-final", "vote.member", |c| {
+            let body = c.vote_body(2, 1, 0, None);
+            let key = c.member(2);
+            c.force(k::VOTE, &body, &key)
+        }),
+        ("a vote by a member not present", "presence", |c| {
+            let body = c.vote_body(9, 1, 0, None);
+            let key = c.member(9);
+            c.force(k::VOTE, &body, &key)
+        }),
+        ("a vote skipping a sequence number", "body.sequence", |c| {
+            let mut body = c.vote_body(5, 1, 0, None);
+            body[4] += 1;
+            let key = c.member(5);
+            c.force(k::VOTE, &body, &key)
+        }),
+        ("a proxy vote with no delegation", "body.on_behalf", |c| {
+            let body = c.vote_body(6, 1, 0, Some(9));
+            let key = c.member(6);
+            c.force(k::VOTE, &body, &key)
+        }),
+        ("a vote signed by a stranger", "signer", |c| {
+            let body = c.vote_body(5, 1, 0, None);
+            c.force(k::VOTE, &body, &assembly_common::key(99, 3))
+        }),
+        ("a vote replayed byte for byte", "record", |c| {
+            let last = c.log.last().unwrap().1.clone();
+            let index = c.log.len() as u64;
+            c.log.push((index, last));
+            index
+        }),
+        ("a close before the window's end", "body.time", |c| {
+            let body = urne_assembly::body::DivisionEvent {
+                division: 1,
+                time: 1_100,
+                reason: String::new(),
+            }
+            .to_body(k::DIVISION_CLOSE)
+            .unwrap();
+            let officer = c.officer.clone();
+            c.force(k::DIVISION_CLOSE, &body, &officer)
+        }),
+        ("a second division while one runs", "body.division", |c| {
+            let body = c.open_body(2, 1_200, false);
+            let officer = c.officer.clone();
+            c.force(k::DIVISION_OPEN, &body, &officer)
+        }),
+        ("a division event by a member", "signer", |c| {
+            let body = urne_assembly::body::DivisionEvent {
+                division: 1,
+                time: 1_100,
+                reason: String::new(),
+            }
+            .to_body(k::DIVISION_SUSPEND)
+            .unwrap();
+            let key = c.member(1);
+            c.force(k::DIVISION_SUSPEND, &body, &key)
+        }),
+        ("a roster change signed by the officer", "signer", |c| {
+            let body = urne_assembly::RosterChange {
+                version: c.roster_version() + 1,
+                member: 3,
+                op: urne_assembly::RosterOp::Revoke,
+            }
+            .to_body();
+            let officer = c.officer.clone();
+            c.force(k::ROSTER_CHANGE, &body, &officer)
+        }),
+        ("the sitting closed with a division open", "body", |c| {
+            let officer = c.officer.clone();
+            c.force(CONTEXT_PHASE, &[2], &officer)
+        }),
+    ];
+    // The case names document each class; assert_field prints the report on failure.
+    for (_case, field, tamper) in classes {
+        let mut c = open_sitting();
+        let at = tamper(&mut c);
+        assert_field(&verify_chamber(&c), Step::Divisions, at as usize, field);
+    }
+    type ResultClass = (
+        &'static str,
+        &'static str,
+        fn(&mut urne_assembly::DivisionResult),
+    );
+    let results: Vec<ResultClass> = vec![
+        ("a result with a vote moved", "body.counts[0]", |r| {
+            r.counts[0] += 1;
+            r.counts[1] -= 1;
+        }),
+        ("a result hiding the proxy vote", "body.proxy_votes", |r| {
+            r.proxy_votes = 0
+        }),
+        ("a result with more present", "body.present", |r| {
+            r.present += 1
+        }),
+        ("a result with a lower quorum", "body.quorum", |r| {
+            r.quorum -= 1
+        }),
+        (
+            "a result over another roll call",
+            "body.roll_call_hash",
+            |r| {
+                r.roll_call_hash[0] ^= 1;
+            },
+        ),
+    ];
+    for (case, field, change) in results {
+        let mut c = closed_sitting();
+        let (at, record) = c.log.pop().unwrap();
+        let mut result = match urne_assembly::decode(record.kind(), record.body()) {
+            Some(Ok(urne_assembly::Decoded::DivisionResult(r))) => r,
+            other => panic!("{case}: {other:?}"),
+        };
+        change(&mut result);
+        let officer = c.officer.clone();
+        let forced = c.force(k::DIVISION_RESULT, &result.to_body().unwrap(), &officer);
+        assert_eq!(forced, at);
+        assert_field(&verify_chamber(&c), Step::Divisions, at as usize, field);
+    }
+}
+
 // ---- the board's fold and the verifier's own agree (ARCHITECTURE §9) ------------------
 //
 // urne-verify folds an election with its own code, not urne-election's: the two must

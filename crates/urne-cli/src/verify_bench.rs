@@ -72,6 +72,86 @@ pub struct VerifyBenchReport {
     pub floor: Vec<Timing>,
     /// The report of the last verification (it must pass).
     pub report: Report,
+    /// The floor taken apart, on one thread.
+    pub breakdown: Breakdown,
+}
+
+/// The floor's parts on one thread, over the first `sample` ballots (their equations are
+/// all held in memory at once, so not over 100,000): strict decoding of the bodies,
+/// building each ballot's equations, and the multiscalar multiplications at several batch
+/// sizes (issue 8: Pippenger's cost per point falls with the batch).
+#[derive(Clone, Debug)]
+pub struct Breakdown {
+    /// Ballots measured.
+    pub sample: usize,
+    /// Points of each ballot's own in the MSM (shared bases and G not counted).
+    pub points_per_ballot: f64,
+    /// Decoding every body (every point decompressed and checked).
+    pub decode: Duration,
+    /// Building every ballot's equations from its decoded proofs.
+    pub relations: Duration,
+    /// The batches' verification alone, per batch size.
+    pub msm: Vec<(usize, Duration)>,
+}
+
+/// Batch sizes the breakdown measures.
+pub const BATCH_SIZES: [usize; 3] = [64, 256, 1024];
+/// Ballots the breakdown takes at most.
+const BREAKDOWN_SAMPLE: usize = 10_000;
+
+/// Decoding, equations and the MSM at each batch size, each on its own, on the current
+/// thread.
+fn breakdown(casts: &[(Vec<u8>, DeferredCast)]) -> Result<Breakdown, String> {
+    let sample = &casts[..casts.len().min(BREAKDOWN_SAMPLE)];
+    let started = Instant::now();
+    let decoded = sample
+        .iter()
+        .map(|(body, _)| CastBallot::decode(body).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let decode = started.elapsed();
+    let started = Instant::now();
+    let relations = sample
+        .iter()
+        .zip(&decoded)
+        .map(|((_, deferred), cast)| {
+            deferred
+                .sealed
+                .precheck_cast(cast)
+                .map_err(|e| e.to_string())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let built = started.elapsed();
+    let points: usize = relations
+        .iter()
+        .map(urne_crypto::Relations::local_points)
+        .sum();
+    let mut msm = Vec::new();
+    for size in BATCH_SIZES {
+        let batches: Vec<BatchVerifier<usize>> = relations
+            .chunks(size)
+            .map(|chunk| {
+                let mut batch = BatchVerifier::with_capacity(chunk.len());
+                for (i, r) in chunk.iter().enumerate() {
+                    batch.push(i, Ok(r.clone()));
+                }
+                batch
+            })
+            .collect();
+        let started = Instant::now();
+        for batch in batches {
+            batch
+                .verify(&mut rand::rng())
+                .map_err(|_| "a ballot of the breakdown does not verify".to_owned())?;
+        }
+        msm.push((size, started.elapsed()));
+    }
+    Ok(Breakdown {
+        sample: sample.len(),
+        points_per_ballot: points as f64 / sample.len().max(1) as f64,
+        decode,
+        relations: built,
+        msm,
+    })
 }
 
 fn manifest() -> Result<Manifest, DemoError> {
@@ -230,6 +310,9 @@ pub fn run(ballots: usize, threads: &[usize]) -> Result<VerifyBenchReport, DemoE
         });
     }
     let report = report.ok_or_else(|| DemoError::Setup("no thread count given".into()))?;
+    let breakdown = pool(1)?
+        .install(|| breakdown(&casts))
+        .map_err(DemoError::Setup)?;
     Ok(VerifyBenchReport {
         machine: machine(),
         load: (load_before, load_average()),
@@ -239,6 +322,7 @@ pub fn run(ballots: usize, threads: &[usize]) -> Result<VerifyBenchReport, DemoE
         verify: verify_times,
         floor: floor_times,
         report,
+        breakdown,
     })
 }
 
@@ -268,6 +352,26 @@ impl VerifyBenchReport {
                 v.elapsed.as_secs_f64() / f.elapsed.as_secs_f64()
             ));
         }
+        let b = &self.breakdown;
+        let per_ballot = |d: Duration| d.as_secs_f64() * 1000.0 / b.sample.max(1) as f64;
+        let per_point =
+            |d: Duration| d.as_secs_f64() * 1e6 / (b.sample as f64 * b.points_per_ballot).max(1.0);
+        out.push(format!(
+            "floor on 1 thread, first {} ballots, {:.0} points each: decode {:.3} ms per ballot ({:.2} µs per point), equations {:.3} ms per ballot ({:.2} µs per point)",
+            b.sample,
+            b.points_per_ballot,
+            per_ballot(b.decode),
+            per_point(b.decode),
+            per_ballot(b.relations),
+            per_point(b.relations),
+        ));
+        for (size, d) in &b.msm {
+            out.push(format!(
+                "  MSM in batches of {size}: {:.3} ms per ballot ({:.2} µs per point)",
+                per_ballot(*d),
+                per_point(*d)
+            ));
+        }
         out
     }
 }
@@ -285,5 +389,8 @@ mod tests {
         assert_eq!(report.report.elections[0].ballots, 20);
         assert_eq!(report.verify.len(), 2);
         assert!(report.lines().iter().any(|l| l.contains("verify/floor")));
+        assert_eq!(report.breakdown.sample, 20);
+        assert_eq!(report.breakdown.msm.len(), BATCH_SIZES.len());
+        assert!(report.breakdown.points_per_ballot > 0.0);
     }
 }

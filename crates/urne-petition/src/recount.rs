@@ -140,6 +140,41 @@ pub fn recount<R: CryptoRng + ?Sized>(
     })
 }
 
+/// spec/32 §32.6 steps 4, 5 and 7 check a signature before the tag it carries, and the
+/// replay defers its ring verification to the batch: when a record fails a check that
+/// comes after its signature, its signature is verified alone first, so a record whose
+/// ring equation fails is named for it (`body.signature`), as the board names it, rather
+/// than for a tag lookup a forged tag happens to fail. Only on the error path, so the
+/// batch keeps its speed.
+fn signature_first(
+    state: &PetitionState,
+    record: &PetitionRecord,
+    decoded: &Decoded,
+    refusal: PetitionError,
+) -> PetitionError {
+    let after_signature = ["body.signature.tag", "body.signed"]
+        .iter()
+        .any(|prefix| refusal.field().starts_with(prefix));
+    let Some(sealed) = state.sealed().filter(|_| after_signature) else {
+        return refusal;
+    };
+    let verified = match decoded {
+        Decoded::Sign(body, _) => sealed.verify(false, &record.signer, body),
+        Decoded::Withdraw(body, _) => sealed.verify(true, &record.signer, body),
+        Decoded::Duplicate(duplicate, _) => sealed
+            .verify(false, &duplicate.signer, &duplicate.body)
+            .map_err(|e| match e {
+                PetitionError::Invalid { field, reason } => PetitionError::Invalid {
+                    field: field.replacen("body", "body.signed", 1),
+                    reason,
+                },
+                other => other,
+            }),
+        _ => return refusal,
+    };
+    verified.err().unwrap_or(refusal)
+}
+
 fn earlier(a: Option<Violation>, b: Violation) -> Violation {
     match a {
         Some(a) if a.index <= b.index => a,
@@ -222,7 +257,9 @@ fn fold(
                 body.disclosed,
             ));
         }
-        state.check(&record.signer, &decoded).map_err(at)?;
+        if let Err(e) = state.check(&record.signer, &decoded) {
+            return Err(at(signature_first(state, record, &decoded, e)));
+        }
         state
             .apply(record.kind, &record.body, record.index)
             .map_err(at)?;

@@ -934,3 +934,33 @@ fn the_encoded_tag_of_a_signature_body_is_its_verified_tag() {
     let decoded = signature::RingSignature::decode_disclosing(&body.signature, &ring).unwrap();
     assert_eq!(body.encoded_tag(), Some(decoded.tag()));
 }
+
+/// spec/32 §32.6 steps 4 and 5 check the ring signature before the tag: a record that
+/// fails both is named for its signature, though the replay verifies rings in a batch
+/// after its tag lookups.
+#[test]
+fn a_record_failing_its_signature_and_its_tag_is_named_for_the_signature() {
+    let f = fixture(10);
+    let mut log = opened(&f);
+    // A withdrawal under the SIGNATURE label by someone who never signed: its ring
+    // equation fails and no signature holds its tag.
+    let signer = one_time_key();
+    let body = signature_body(&f, 3, false, &signer);
+    let at = log.push(PETITION_WITHDRAW, signer, body.to_bytes());
+    let v = run(&log).unwrap_err();
+    assert_eq!((v.index, v.field.as_str()), (at, "body.signature"), "{v}");
+
+    // A second signature of a signer, its proof altered: its tag is held already.
+    let mut log = opened(&f);
+    sign(&mut log, &f, 2);
+    let again = sign(&mut log, &f, 2);
+    let body = &mut log.records.last_mut().unwrap().body;
+    let z = body.len() - 32;
+    body[z] ^= 1;
+    let v = run(&log).unwrap_err();
+    assert_eq!(
+        (v.index, v.field.as_str()),
+        (again, "body.signature"),
+        "{v}"
+    );
+}

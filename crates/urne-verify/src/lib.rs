@@ -6,25 +6,25 @@
 //! the tamper suite. It takes the log as bytes ([`Archive`], spec/51), from a file or
 //! fetched over the board's HTTP API ([`fetch`]), and re-verifies it with the pure crates:
 //! urne-log for the tree and the checkpoints, its own fold of each election's rules
-//! (spec/23, [`election`]) and of each petition's (spec/32, [`petition`]), the domain
-//! crates for every proof.
+//! (spec/23, [`election`]), of each petition's (spec/32, [`petition`]) and of each
+//! chamber's and sitting's (spec/40, [`assembly`]), the domain crates for every proof.
 //!
 //! What it must never do: depend on urne-board, urne-store or urne-server, or use
-//! urne-election's or urne-petition's acceptance fold for V3–V11 or V13 (a bug in the
-//! board's acceptance must not hide from it), trust anything the board says about its
-//! own log, or panic on bytes from outside. One exception, by design: V12 recounts
-//! assembly divisions with urne-assembly's own recount, and urne-assembly depends on
-//! urne-election, so urne-election is in this crate's dependency tree through it; the
-//! election steps never call its fold.
+//! urne-election's, urne-petition's or urne-assembly's acceptance fold (a bug in the
+//! board's acceptance must not hide from it; the last two are dev-dependencies, for the
+//! differential tests only), trust anything the board says about its own log, or panic
+//! on bytes from outside.
 
 #![deny(unsafe_code)]
 
 pub mod archive;
+pub mod assembly;
 pub mod election;
 mod fetch;
 pub mod petition;
 pub mod receipt;
 mod report;
+mod snapshot;
 mod state;
 mod verify;
 

@@ -300,8 +300,9 @@ const DECODE_CHUNK: usize = 4096;
 /// assembly sittings.
 enum ContextCheck {
     Election(Box<ElectionFold>),
-    /// A sitting's records (signatures verified), recounted by urne-assembly at the end.
-    Sitting(Vec<(u64, Record)>),
+    /// A chamber or sitting: every one is recounted at the end, together, by the
+    /// verifier's own fold ([`crate::assembly`]).
+    Sitting,
     /// A petition's records after its `context.open`, recounted at the end by the
     /// verifier's own fold (spec/32 §32.7, [`crate::petition`]): its authority and
     /// parameters hash from that `context.open`.
@@ -320,7 +321,7 @@ fn check_for(open: &ContextOpen, authority: [u8; 32], id: ContextId, origin: &st
         ContextType::ELECTION => ContextCheck::Election(Box::new(ElectionFold::new(id, origin))),
         // A sitting reads its chamber's roster (spec/40 §40.4): both are recounted
         // together, in one fold of the whole log (V12).
-        ContextType::SITTING | urne_assembly::CHAMBER_CONTEXT => ContextCheck::Sitting(Vec::new()),
+        ContextType::SITTING | crate::assembly::CHAMBER_CONTEXT => ContextCheck::Sitting,
         ContextType::PETITION => ContextCheck::Petition {
             authority,
             parameters: open.parameters,
@@ -346,7 +347,7 @@ fn assembly_log(archive: &Archive) -> Vec<(u64, Record)> {
         .filter(|(_, r)| {
             ContextOpen::parse(r.body()).is_ok_and(|o| {
                 o.context_type == ContextType::SITTING
-                    || o.context_type == urne_assembly::CHAMBER_CONTEXT
+                    || o.context_type == crate::assembly::CHAMBER_CONTEXT
             })
         })
         .map(|(_, r)| r.context())
@@ -355,7 +356,8 @@ fn assembly_log(archive: &Archive) -> Vec<(u64, Record)> {
         .into_iter()
         .filter(|(_, r)| {
             assembly.contains(&r.context())
-                || urne_assembly::ELECTION_LINK_KINDS.contains(&r.kind())
+                || r.kind() == CONTEXT_OPEN
+                || crate::assembly::ELECTION_LINK_KINDS.contains(&r.kind())
         })
         .collect()
 }
@@ -422,7 +424,7 @@ fn fold_record(
     }
     match contexts.get_mut(&id) {
         Some(ContextCheck::Election(check)) => check.feed(index, record, decoded, report),
-        Some(ContextCheck::Sitting(records)) => records.push((index, record)),
+        Some(ContextCheck::Sitting) => {}
         // The recount takes the records after the petition's context.open.
         Some(ContextCheck::Petition { records, .. }) if record.kind() != CONTEXT_OPEN => {
             records.push(crate::petition::PetitionRecord {
@@ -532,7 +534,7 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
         .values()
         .map(|c| match c {
             ContextCheck::Election(e) => e.pending_ballots(),
-            ContextCheck::Sitting(_)
+            ContextCheck::Sitting
             | ContextCheck::Petition { .. }
             | ContextCheck::NotRecounted(_) => 0,
         })
@@ -546,14 +548,13 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
                 let summary = check.finish(trusted, progress, &mut report);
                 report.elections.push(summary);
             }
-            Some(ContextCheck::Sitting(_)) if !assembly_recounted => {
+            Some(ContextCheck::Sitting) if !assembly_recounted => {
                 // Every chamber and sitting in one fold, in log order (a sitting's records
                 // are judged against its chamber's roster at their point in the log), with
-                // the election records a secret division's links read (spec/40 §40.12).
-                // urne-assembly batch-verifies their signatures again (§40.11); the first
-                // violation is reported.
+                // the election records a secret division's links read (spec/40 §40.12);
+                // the first violation is reported.
                 assembly_recounted = true;
-                match urne_assembly::recount_sittings(&assembly_log(archive)) {
+                match crate::assembly::recount(&assembly_log(archive)) {
                     Ok(sittings) => report.count(
                         Step::Divisions,
                         sittings.iter().map(|(_, d)| d.len() as u64).sum(),
@@ -573,7 +574,7 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
                     ),
                 }
             }
-            Some(ContextCheck::Sitting(_)) => {}
+            Some(ContextCheck::Sitting) => {}
             Some(ContextCheck::Petition {
                 authority,
                 parameters,

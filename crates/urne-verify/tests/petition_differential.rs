@@ -266,22 +266,6 @@ const FIRST: u64 = 100;
 /// Both folds over `log`; panics, naming `case`, where they disagree. Returns the
 /// verifier's outcome.
 fn judge(case: &str, log: &Log) -> PetitionOutcome {
-    judge_as(case, log, Fields::Compared)
-}
-
-/// Whether the first refusal's field is compared, or only its record.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Fields {
-    Compared,
-    /// One random flip can break two checks of one record at once (a tag byte breaks the
-    /// ring equation and the tag's lookup alike); which of them is named then follows
-    /// the order a fold runs its checks in, and the board's replay defers ring
-    /// verification to its batch. The deterministic tampers, each breaking one check,
-    /// compare the field.
-    RecordOnly,
-}
-
-fn judge_as(case: &str, log: &Log, fields: Fields) -> PetitionOutcome {
     let parameters = log.parameters.unwrap_or_else(|| {
         log.records
             .iter()
@@ -344,14 +328,8 @@ fn judge_as(case: &str, log: &Log, fields: Fields) -> PetitionOutcome {
             );
         }
         (Err(v), Some(fault)) => assert_eq!(
-            (
-                v.index,
-                (fields == Fields::Compared).then(|| v.field.to_string())
-            ),
-            (
-                fault.index,
-                (fields == Fields::Compared).then(|| fault.field.to_string())
-            ),
+            (v.index, v.field.to_string()),
+            (fault.index, fault.field.to_string()),
             "{case}: the board's fold refuses first record #{} ({}: {}), the verifier's #{} ({}: {})",
             v.index,
             v.field,
@@ -747,7 +725,7 @@ fn both_folds_agree_on_every_random_byte_flip_in_every_body() {
             let byte = rng.random_range(0..body.len());
             body[byte] ^= 1 << rng.random_range(0..8);
             let case = format!("record {at} ({:?}) byte {byte} flipped", log.records[at].0);
-            if !judge_as(&case, &log, Fields::RecordOnly).faults.is_empty() {
+            if !judge(&case, &log).faults.is_empty() {
                 refusals += 1;
             }
         }

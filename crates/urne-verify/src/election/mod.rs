@@ -15,7 +15,7 @@
 //! records from the move to `tallying` on, which read the counted ballots, wait for
 //! them (§23.8).
 
-mod body;
+pub(crate) mod body;
 mod ceremony;
 
 pub(crate) use body::cast_ballot;
@@ -36,10 +36,11 @@ use urne_record::{ContextId, ContextOpen, ContextPhase, ContextType, Record};
 use urne_tally::{Aggregation, TallyError, TallyResult, aggregate, check_opening};
 
 use crate::report::{ElectionSummary, Failure, Report, Step};
+use crate::snapshot::{Assembler as SnapshotAssembler, Dealt as Snapshot, verify_cosignatures};
 use crate::verify::Progress;
 use body::{AuditBody, Body, BodyError, Eligibility, RingSignedBallot, SignedBallot, decode};
 use ceremony::CeremonyFold;
-use urne_credential::registry::{SignedSnapshot, Snapshot, SnapshotAssembler, SnapshotPart};
+use urne_credential::registry::{SignedSnapshot, SnapshotPart};
 use urne_crypto::triptych;
 
 /// The most bytes a ballot may have (spec/23 §23.2): a record's 65,535, less the
@@ -876,7 +877,7 @@ impl ElectionFold {
         let assembler = self.assembler.take().ok_or_else(|| refuse("no snapshot"))?;
         let snapshot = assembler
             .finish()
-            .map_err(|e| refused(Step::Parameters, "body", format!("the snapshot: {e}")))?;
+            .map_err(|(_, e)| refused(Step::Parameters, "body", format!("the snapshot: {e}")))?;
         let id = snapshot.id();
         let election = Election::new(ContextInputs {
             manifest,
@@ -932,9 +933,8 @@ impl ElectionFold {
                 "the snapshot is of another registry than the manifest's eligibility names".into(),
             ));
         }
-        signed
-            .verify(&eligibility.registrars)
-            .map_err(|e| at("body.cosignatures", e.to_string()))?;
+        verify_cosignatures(&signed, &eligibility.registrars)
+            .map_err(|e| at("body.cosignatures", e))?;
         if header.version != 2 {
             return Err(at(
                 "body.version",
@@ -988,12 +988,9 @@ impl ElectionFold {
                 "a snapshot part before its election.snapshot",
             )
         })?;
-        assembler.push(part).map_err(|e| match e {
-            urne_credential::registry::RegistryError::Decode { field, reason } => {
-                refused(Step::Credentials, format!("body.{field}"), reason)
-            }
-            other => refused(Step::Credentials, "body", other.to_string()),
-        })
+        assembler
+            .push(part)
+            .map_err(|(field, reason)| refused(Step::Credentials, field, reason))
     }
 
     /// The sealed snapshot of an anonymous election, or the refusal of a version-2

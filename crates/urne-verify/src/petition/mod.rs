@@ -5,7 +5,8 @@
 //!
 //! Why its own (ARCHITECTURE §9): a verifier that replays urne-petition's fold cannot
 //! catch a bug in it. Shared with the board are only formats and pure checks: the
-//! registry's snapshot, parts and bucket dealing (urne-credential, spec/31), the ring
+//! decoders of the registry's snapshot and parts (urne-credential, spec/31; their assembly
+//! and deal are the verifier's own, [`crate::snapshot`]), the ring
 //! signature's decoding and equations (urne-crypto's Triptych, spec/08). A differential
 //! test (tests/petition_differential.rs) holds both folds to the same verdicts.
 //!
@@ -24,9 +25,9 @@ use std::collections::{BTreeMap, HashMap};
 use curve25519_dalek::ristretto::RistrettoPoint;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
-use urne_credential::registry::{
-    RegistryError, SignedSnapshot, Snapshot, SnapshotAssembler, SnapshotPart,
-};
+use urne_credential::registry::{RegistryError, SignedSnapshot, SnapshotPart};
+
+use crate::snapshot::{Assembler as SnapshotAssembler, Dealt as Snapshot, verify_cosignatures};
 use urne_crypto::triptych::{self, BatchVerifier, Parameters, Ring};
 use urne_record::Kind;
 use urne_record::kinds::CONTEXT_PHASE;
@@ -337,7 +338,9 @@ impl Fold {
                     .assembler
                     .take()
                     .ok_or_else(|| refuse("body", "no snapshot"))?;
-                let snapshot = assembler.finish().map_err(registry_refusal)?;
+                let snapshot = assembler
+                    .finish()
+                    .map_err(|(field, reason)| refuse(field, reason))?;
                 let snapshot_id = snapshot.id();
                 let parameters = Parameters::for_ring_size(snapshot.header().bucket_size())
                     .map_err(|e| refuse("body", format!("the snapshot's buckets: {e}")))?;
@@ -413,9 +416,8 @@ impl Fold {
                 "the snapshot is of another registry than the definition names",
             ));
         }
-        signed
-            .verify(&definition.registrars)
-            .map_err(|e| refuse("body.cosignatures", e.to_string()))?;
+        verify_cosignatures(&signed, &definition.registrars)
+            .map_err(|e| refuse("body.cosignatures", e))?;
         // A version-1 snapshot deals its buckets by its own id, which the registrar can
         // re-roll (spec/31 §31.6): checked first, as
         // the board does, since it undoes every floor.
@@ -452,7 +454,7 @@ impl Fold {
             .as_mut()
             .ok_or_else(|| refuse("kind", "a part comes after its registry.snapshot"))?
             .push(&part)
-            .map_err(registry_refusal)
+            .map_err(|(field, reason)| refuse(field, reason))
     }
 
     /// spec/32 §32.6 step 6.
