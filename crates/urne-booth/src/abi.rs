@@ -17,13 +17,13 @@ use urne_log::{Hash, strict_hex};
 use urne_record::ContextId;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::booth::{Booth, BoothError, ElectionParams, Selection};
+use crate::booth::{Booth, BoothError, ElectionParams, Seed, Selection};
 use crate::receipt::Receipt;
 
 /// The version of this interface, exported as `booth_abi()`: raised whenever an export,
 /// an op, a request or an answer changes. The page refuses a module of another version
 /// (spec/60 §60.2), so a stale bundle fails loudly instead of half-working.
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
 
 /// `load`: [`ElectionParams`] → [`crate::ElectionView`].
 pub const OP_LOAD: u32 = 1;
@@ -45,6 +45,10 @@ pub const OP_RECEIPT_CHECK: u32 = 7;
 /// `wallet`: `{wallet, passphrase}` → [`crate::WalletView`]: opens the voter's wallet for
 /// the loaded anonymous election (spec/60 §60.2).
 pub const OP_WALLET: u32 = 8;
+/// `trap-drill`: `{op}` → `{armed}`: the next call of operation `op` on this instance
+/// traps (a WebAssembly `unreachable`) before it runs. For the page's tests of its
+/// recovery from a trap; the page sends it only under its test switch (spec/60 §60.2).
+pub const OP_TRAP_DRILL: u32 = 9;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,6 +73,12 @@ struct WalletRequest {
     wallet: String,
     #[serde(deserialize_with = "secret")]
     passphrase: Zeroizing<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrapDrillRequest {
+    op: u32,
 }
 
 /// The request of an operation whose only input is its seed.
@@ -121,8 +131,10 @@ fn request<T: DeserializeOwned>(input: &[u8]) -> Result<T, BoothError> {
 /// The seed the page wrote for this call, taken out of the seed buffer (which is left
 /// zeroed, so no two operations ever draw on the same bytes). All zeros means the page
 /// wrote none: refused rather than run on no randomness at all.
-fn take_seed(buffer: &mut [u8; 32]) -> Result<Zeroizing<[u8; 32]>, BoothError> {
-    let seed = Zeroizing::new(*buffer);
+fn take_seed(buffer: &mut [u8; 32]) -> Result<Seed, BoothError> {
+    // Copied from the buffer straight to the heap: no `[u8; 32]` value is ever made.
+    let mut seed: Seed = Box::new(Zeroizing::new([0u8; 32]));
+    seed.copy_from_slice(&buffer[..]);
     buffer.zeroize();
     if seed.iter().all(|&b| b == 0) {
         return Err(BoothError::new(
@@ -210,6 +222,17 @@ fn run(booth: &mut Booth, op: u32, input: &[u8], seed: &mut [u8; 32]) -> Result<
         // Whatever is wrong with a receipt, the voter learns one thing first: it does not
         // hold (the detail names the field).
         OP_RECEIPT_CHECK => receipt_check(input).map_err(|e| e.or_code("receipt")),
+        OP_TRAP_DRILL => {
+            let r: TrapDrillRequest = request(input)?;
+            if !(OP_LOAD..OP_TRAP_DRILL).contains(&r.op) {
+                return Err(BoothError::new(
+                    "op",
+                    format!("no operation {} to arm the trap drill on", r.op),
+                ));
+            }
+            booth.arm_trap_drill(r.op);
+            Ok(json!({ "armed": r.op }))
+        }
         other => Err(BoothError::new("op", format!("no operation {other}"))),
     }
 }
@@ -254,17 +277,96 @@ fn receipt_check(input: &[u8]) -> Result<Value, BoothError> {
     })
 }
 
-/// Runs operation `op` on a JSON request and answers `{"ok": …}` or `{"error": …}`:
-/// what the exports below do, callable natively for tests. `seed` is the seed buffer:
-/// an operation that needs randomness takes its bytes, and every call leaves it zeroed.
-pub fn dispatch(booth: &mut Booth, op: u32, input: &[u8], seed: &mut [u8; 32]) -> Vec<u8> {
+/// A buffer that may hold a secret — a request carrying a credential or a passphrase, an
+/// answer carrying an audit's nonces: the one place the module's exchange buffers are
+/// kept. Wiped before it is reused and when dropped; and when it must grow, the old
+/// allocation is wiped before it is freed (a `Vec` growing by itself frees its old bytes
+/// as they are, into memory the page can read).
+#[derive(Default)]
+pub struct SecretBuffer(Vec<u8>);
+
+impl SecretBuffer {
+    /// An empty buffer (no allocation yet).
+    pub const fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    /// Wipes the buffer's whole allocation and empties it.
+    pub fn wipe(&mut self) {
+        self.0.zeroize();
+    }
+
+    /// The old content wiped, then `len` zero bytes, which stay where they are until the
+    /// buffer is next changed (the page writes a request there).
+    pub fn zeroed(&mut self, len: usize) -> &mut [u8] {
+        self.wipe();
+        self.reserve_wiped(len);
+        self.0.resize(len, 0);
+        &mut self.0
+    }
+
+    /// What it holds.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Room for `total` bytes; an allocation outgrown is wiped before it is freed.
+    fn reserve_wiped(&mut self, total: usize) {
+        if total <= self.0.capacity() {
+            return;
+        }
+        let mut grown = Vec::with_capacity(total.max(2 * self.0.capacity()));
+        grown.extend_from_slice(&self.0);
+        self.0.zeroize();
+        self.0 = grown;
+    }
+}
+
+impl std::io::Write for SecretBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.reserve_wiped(self.0.len() + bytes.len());
+        self.0.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for SecretBuffer {
+    fn drop(&mut self) {
+        self.wipe();
+    }
+}
+
+/// Runs operation `op` on a JSON request and writes `{"ok": …}` or `{"error": …}` into
+/// `answer` (wiped first): what the exports below do. `seed` is the seed buffer: an
+/// operation that needs randomness takes its bytes, and every call leaves it zeroed.
+pub fn dispatch_into(
+    booth: &mut Booth,
+    op: u32,
+    input: &[u8],
+    seed: &mut [u8; 32],
+    answer: &mut SecretBuffer,
+) {
     let outcome = run(booth, op, input, seed);
     seed.zeroize();
     let value = match outcome {
         Ok(ok) => json!({ "ok": ok }),
         Err(e) => json!({ "error": e }),
     };
-    serde_json::to_vec(&value).unwrap_or_default()
+    answer.wipe();
+    if serde_json::to_writer(&mut *answer, &value).is_err() {
+        answer.wipe();
+    }
+}
+
+/// [`dispatch_into`] with the answer returned, for tests natively.
+pub fn dispatch(booth: &mut Booth, op: u32, input: &[u8], seed: &mut [u8; 32]) -> Vec<u8> {
+    let mut answer = SecretBuffer::new();
+    dispatch_into(booth, op, input, seed, &mut answer);
+    answer.as_slice().to_vec()
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -272,15 +374,13 @@ pub fn dispatch(booth: &mut Booth, op: u32, input: &[u8], seed: &mut [u8; 32]) -
 mod exports {
     use std::cell::RefCell;
 
-    use zeroize::Zeroize;
-
-    use super::dispatch;
+    use super::{SecretBuffer, dispatch_into};
     use crate::booth::Booth;
 
     thread_local! {
         static BOOTH: RefCell<Booth> = RefCell::new(Booth::default());
-        static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-        static OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+        static INPUT: RefCell<SecretBuffer> = const { RefCell::new(SecretBuffer::new()) };
+        static OUTPUT: RefCell<SecretBuffer> = const { RefCell::new(SecretBuffer::new()) };
         static SEED: RefCell<[u8; 32]> = const { RefCell::new([0; 32]) };
     }
 
@@ -291,39 +391,39 @@ mod exports {
         SEED.with_borrow_mut(|seed| seed.as_mut_ptr() as usize as u32)
     }
 
-    /// Where the page writes a request of `len` bytes (zero-filled first).
+    /// Where the page writes a request of `len` bytes (zero-filled first; the last
+    /// request, which may hold a credential, wiped).
     #[unsafe(no_mangle)]
     pub extern "C" fn booth_input(len: u32) -> u32 {
-        INPUT.with_borrow_mut(|input| {
-            // The last request may hold a credential: wipe it before the buffer is reused.
-            input.zeroize();
-            input.resize(len as usize, 0);
-            input.as_mut_ptr() as usize as u32
-        })
+        INPUT.with_borrow_mut(|input| input.zeroed(len as usize).as_mut_ptr() as usize as u32)
     }
 
     /// Runs operation `op` on the request written at `booth_input`; returns the answer's
-    /// length. The request is wiped afterwards.
+    /// length. The request is wiped afterwards, the last answer before this one is made.
     #[unsafe(no_mangle)]
     pub extern "C" fn booth_call(op: u32) -> u32 {
-        let answer = INPUT.with_borrow_mut(|input| {
-            let answer = SEED.with_borrow_mut(|seed| {
-                BOOTH.with_borrow_mut(|booth| dispatch(booth, op, input, seed))
-            });
-            input.zeroize();
-            answer
-        });
-        OUTPUT.with_borrow_mut(|output| {
-            output.zeroize();
-            *output = answer;
-            output.len() as u32
+        INPUT.with_borrow_mut(|input| {
+            OUTPUT.with_borrow_mut(|output| {
+                SEED.with_borrow_mut(|seed| {
+                    BOOTH.with_borrow_mut(|booth| {
+                        if booth.trap_drill_due(op) {
+                            // Mid-call, every buffer borrowed and the booth's secrets in
+                            // memory: where a real fault would leave the instance.
+                            core::arch::wasm32::unreachable();
+                        }
+                        dispatch_into(booth, op, input.as_slice(), seed, output);
+                    })
+                });
+                input.wipe();
+                output.as_slice().len() as u32
+            })
         })
     }
 
     /// Where the last answer is.
     #[unsafe(no_mangle)]
     pub extern "C" fn booth_output() -> u32 {
-        OUTPUT.with_borrow(|output| output.as_ptr() as usize as u32)
+        OUTPUT.with_borrow(|output| output.as_slice().as_ptr() as usize as u32)
     }
 
     /// The interface version ([`super::ABI_VERSION`]).

@@ -3,7 +3,6 @@
 
 use chacha20::ChaCha20Rng;
 use ed25519_dalek::SigningKey;
-use rand_core::SeedableRng;
 use serde::{Deserialize, Serialize};
 use urne_ballot::{
     Ballot, BallotSecrets, ContestKind, ContestSelection, ContextInputs, CredentialKey, Election,
@@ -340,6 +339,8 @@ pub struct Booth {
     loaded: Option<Loaded>,
     wallet: Option<OpenedWallet>,
     pending: Option<Pending>,
+    /// The operation the trap drill armed (spec/60 §60.2): its next call traps.
+    trap_drill: Option<u32>,
 }
 
 /// Decodes an anonymous election's eligibility (spec/23 §23.2) into what it demands of
@@ -593,6 +594,24 @@ impl Booth {
             )
             .coded("wallet-not-listed", Vec::new())
         })?;
+        // The context hash binds this snapshot, but a board could have opened the election
+        // on an older snapshot of the registry than one this wallet has signed from, where
+        // a key its owner has since replaced may still stand (spec/32 §32.9): refused, as
+        // the CLI refuses it.
+        let number = snapshot.header().number;
+        if number < wallet.newest_snapshot() {
+            return Err(BoothError::new(
+                "snapshot",
+                format!(
+                    "the election takes snapshot {number} of the registry, older than snapshot {} this wallet has signed from already",
+                    wallet.newest_snapshot()
+                ),
+            )
+            .coded(
+                "wallet-snapshot-old",
+                vec![number.to_string(), wallet.newest_snapshot().to_string()],
+            ));
+        }
         let snapshot_id = snapshot.id();
         let inverse = Zeroizing::new(wallet.secret().expose_secret().invert());
         let tag = triptych::linking_base(&snapshot_id, &loaded.id.0) * *inverse;
@@ -609,6 +628,23 @@ impl Booth {
             tag,
         });
         Ok(view)
+    }
+
+    /// Arms the trap drill (spec/60 §60.2): the next call of operation `op` on this
+    /// instance traps before it runs, with whatever secrets the instance holds still in its
+    /// memory, so that the page's recovery (wipe the memory, drop the instance, load a
+    /// fresh one) is tested on the very bundle voters run, at the step chosen.
+    pub fn arm_trap_drill(&mut self, op: u32) {
+        self.trap_drill = Some(op);
+    }
+
+    /// Whether a call of `op` must trap now (the drill armed it); the drill fires once.
+    pub fn trap_drill_due(&mut self, op: u32) -> bool {
+        let due = self.trap_drill == Some(op);
+        if due {
+            self.trap_drill = None;
+        }
+        due
     }
 
     fn loaded(&self) -> Result<&Loaded, BoothError> {
@@ -630,7 +666,7 @@ impl Booth {
         &mut self,
         credential: Option<&str>,
         selections: &[Selection],
-        seed: Zeroizing<[u8; 32]>,
+        seed: Seed,
     ) -> Result<MadeBallot, BoothError> {
         self.pending = None;
         let loaded = self.loaded()?;
@@ -677,7 +713,7 @@ impl Booth {
                 }
             })
             .collect();
-        let mut rng = ChaCha20Rng::from_seed(*seed);
+        let mut rng = generator(&seed);
         let key = match &voter {
             Voter::Credential(credential) => CredentialKey(credential.public().to_bytes()),
             Voter::Wallet(_, opened) => CredentialKey(opened.tag.compress().to_bytes()),
@@ -768,7 +804,7 @@ impl Booth {
 
     /// The `ballot.cast` record of the pending ballot, signed by a one-time device key
     /// from `seed` (the envelope names no voter). The ballot's nonces are wiped.
-    pub fn cast(&mut self, seed: Zeroizing<[u8; 32]>) -> Result<CastOutcome, BoothError> {
+    pub fn cast(&mut self, seed: Seed) -> Result<CastOutcome, BoothError> {
         // The wallet's secret goes with the cast: a revote opens the wallet again.
         self.wallet = None;
         let (loaded, pending) = self.take_pending()?;
@@ -791,7 +827,7 @@ impl Booth {
     /// The `ballot.audit` record of the pending ballot: the ballot, its signature and
     /// its opening (every value and nonce), checked here first as the CLI does. The
     /// ballot is spoiled: it can never be cast.
-    pub fn audit(&mut self, seed: Zeroizing<[u8; 32]>) -> Result<AuditOutcome, BoothError> {
+    pub fn audit(&mut self, seed: Seed) -> Result<AuditOutcome, BoothError> {
         let (loaded, pending) = self.take_pending()?;
         let code = TrackingCode::of(&pending.ballot);
         let opening = pending.secrets.audit(&pending.ballot);
@@ -843,13 +879,54 @@ impl Booth {
     }
 }
 
+/// 32 fresh bytes of the page's `crypto.getRandomValues` for one operation, on the heap
+/// and wiped when dropped: moving it between functions moves a pointer, where moving a
+/// `[u8; 32]` leaves copies on the stack (in WebAssembly, the linear memory) that
+/// nothing wipes.
+pub type Seed = Box<Zeroizing<[u8; 32]>>;
+
+/// The operation's generator: ChaCha20 keyed by the seed, stream 0, from position 0 —
+/// what `ChaCha20Rng::from_seed` makes, without `from_seed`'s by-value copy of the seed.
+fn generator(seed: &Seed) -> ChaCha20Rng {
+    // The state's layout (chacha20's `serialize_state`): seed ‖ stream (8) ‖ word
+    // position (9), all zeros but the seed. Wiped when this frame ends.
+    let mut state = Zeroizing::new([0u8; 49]);
+    state[..32].copy_from_slice(&seed[..]);
+    ChaCha20Rng::deserialize_state(&state)
+}
+
 fn sign(
     context: ContextId,
     kind: urne_record::Kind,
     body: &[u8],
-    seed: Zeroizing<[u8; 32]>,
+    seed: Seed,
 ) -> Result<Record, BoothError> {
     // A device key per ballot: the envelope says nothing of the voter (spec/23 §23.6).
     let device = SigningKey::from_bytes(&seed);
     Record::sign(context, kind, body, &device).map_err(|e| BoothError::new("record", e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use rand_core::{Rng as _, SeedableRng as _};
+
+    use super::*;
+
+    /// The generator made through a reference is `from_seed`'s, word for word: the
+    /// ballots a seed makes did not change with it.
+    #[test]
+    fn the_generator_is_from_seeds() {
+        for byte in [0u8, 1, 0xa5, 0xff] {
+            let mut seed: Seed = Box::new(Zeroizing::new([byte; 32]));
+            seed[7] ^= 0x3c;
+            let mut ours = generator(&seed);
+            let mut theirs = ChaCha20Rng::from_seed(**seed);
+            let (mut a, mut b) = ([0u8; 300], [0u8; 300]);
+            ours.fill_bytes(&mut a);
+            theirs.fill_bytes(&mut b);
+            assert_eq!(a, b, "seed byte {byte}");
+        }
+    }
 }

@@ -22,7 +22,7 @@ mod records;
 
 pub use booth::{
     AnonymityView, AuditOutcome, Booth, BoothError, CastOutcome, ContestView, ElectionParams,
-    ElectionView, MadeBallot, Selection, SnapshotParams, WalletView, eligibility_policy,
+    ElectionView, MadeBallot, Seed, Selection, SnapshotParams, WalletView, eligibility_policy,
 };
 pub use receipt::{Receipt, ReceiptCheck};
 pub use records::{

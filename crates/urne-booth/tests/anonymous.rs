@@ -138,8 +138,8 @@ fn grace() -> Vec<Selection> {
     }]
 }
 
-fn seed(byte: u8) -> Zeroizing<[u8; 32]> {
-    Zeroizing::new([byte; 32])
+fn seed(byte: u8) -> urne_booth::Seed {
+    Box::new(Zeroizing::new([byte; 32]))
 }
 
 /// The checks the board runs on an anonymous body (spec/23 §23.13), with urne-election's
@@ -248,6 +248,52 @@ fn an_anonymous_ballot_is_urne_elections_and_passes_the_boards_checks() {
     // The receipt's decoder reads the anonymous body too.
     let (_, code) = urne_booth::decode_cast_body(record.body()).unwrap();
     assert_eq!(code, decoded.tracking_code());
+    // Its framing is checked whole: a body cut anywhere, with a byte trailing, or of
+    // another version is refused naming where (version ‖ ballot length ‖ ballot ‖
+    // bucket ‖ signature length ‖ signature).
+    let body = record.body();
+    let ballot_len = u32::from_be_bytes(body[1..5].try_into().unwrap()) as usize;
+    let bucket_at = 5 + ballot_len;
+    let refused = |bytes: &[u8]| urne_booth::decode_cast_body(bytes).unwrap_err();
+    for (cut, field, detail) in [
+        (0, "body.version", "the body is empty"),
+        (3, "body.ballot", "inside the ballot's length"),
+        (5 + ballot_len / 2, "body.ballot", "inside the ballot"),
+        (bucket_at + 2, "body.bucket", "inside the bucket"),
+        (
+            bucket_at + 6,
+            "body.signature_length",
+            "inside the signature's length",
+        ),
+        (
+            body.len() - 1,
+            "body.signature",
+            "where the signature takes",
+        ),
+    ] {
+        let (at, why) = refused(&body[..cut]);
+        assert_eq!(at, field, "cut at {cut}: {why}");
+        assert!(why.contains(detail), "cut at {cut}: {why}");
+    }
+    let mut trailing = body.to_vec();
+    trailing.push(0);
+    let (at, why) = refused(&trailing);
+    assert_eq!(at, "body.end", "{why}");
+    assert!(
+        why.contains(&format!(
+            "{} bytes where the signature takes {}",
+            body.len() - bucket_at - 7,
+            body.len() - bucket_at - 8
+        )),
+        "{why}"
+    );
+    let mut other_version = body.to_vec();
+    other_version[0] = 3;
+    let (at, why) = refused(&other_version);
+    assert_eq!(
+        (at.as_str(), why.as_str()),
+        ("body.version", "version 3; this reads 1 and 2")
+    );
 
     // An audit: same checks, and the opening re-encrypts to the ballot.
     booth.make_ballot(None, &grace(), seed(3)).unwrap();
@@ -323,6 +369,27 @@ fn the_wallet_is_refused_unless_it_can_vote_here_with_the_reason_coded() {
         code(booth.open_wallet(&elsewhere, PASS).unwrap_err()),
         "wallet-registry"
     );
+    // A wallet that has signed from a newer snapshot of the registry than the election's:
+    // refused with its code and both numbers; one that saw this very snapshot opens.
+    let mut newer = Wallet::open(file, PASS.as_bytes()).unwrap();
+    newer.see_snapshot(2).unwrap();
+    let refused = booth
+        .open_wallet(&newer.seal(PASS.as_bytes(), KDF, &mut rng).unwrap(), PASS)
+        .unwrap_err();
+    assert_eq!(
+        (refused.field.as_str(), refused.code, refused.args.clone()),
+        (
+            "snapshot",
+            Some("wallet-snapshot-old"),
+            vec!["1".to_owned(), "2".to_owned()]
+        ),
+        "{refused}"
+    );
+    let mut same = Wallet::open(file, PASS.as_bytes()).unwrap();
+    same.see_snapshot(1).unwrap();
+    booth
+        .open_wallet(&same.seal(PASS.as_bytes(), KDF, &mut rng).unwrap(), PASS)
+        .unwrap();
     // A pseudonymous election takes no wallet.
     let mut plain = f.params.clone();
     plain.eligibility = None;
@@ -337,15 +404,31 @@ fn a_snapshot_or_eligibility_the_board_altered_is_refused_naming_the_field() {
     let refused = |change: &dyn Fn(&mut ElectionParams)| {
         let mut params = f.params.clone();
         change(&mut params);
-        Booth::default().load(&params).unwrap_err().field
+        let e = Booth::default().load(&params).unwrap_err();
+        (e.field, e.message)
     };
     // Another snapshot id than the one served (the context hash would hide nothing).
     assert_eq!(
         refused(&|p| p.credential_root = hex::encode([1u8; 32])),
-        "credential_root"
+        (
+            "credential_root".into(),
+            "not the id of the snapshot the board serves".into()
+        )
     );
-    assert_eq!(refused(&|p| p.snapshot = None), "snapshot");
-    assert_eq!(refused(&|p| p.eligibility = None), "eligibility");
+    assert_eq!(
+        refused(&|p| p.snapshot = None),
+        (
+            "snapshot".into(),
+            "an anonymous election without its snapshot".into()
+        )
+    );
+    assert_eq!(
+        refused(&|p| p.eligibility = None),
+        (
+            "eligibility".into(),
+            "a snapshot without the eligibility it must meet".into()
+        )
+    );
     // A snapshot cosigned by someone the eligibility does not name.
     let forged = {
         let mut signed = f.snapshot.signed().clone();
@@ -355,7 +438,11 @@ fn a_snapshot_or_eligibility_the_board_altered_is_refused_naming_the_field() {
     };
     assert_eq!(
         refused(&|p| p.snapshot.as_mut().unwrap().header = forged.clone()),
-        "snapshot.header"
+        (
+            "snapshot.header".into(),
+            "cosignatures: cosignatures: cosignatures[0]: registrar 0's signature does not verify"
+                .into()
+        )
     );
     // An eligibility of another registry, or with a floor the snapshot does not meet.
     let with = |change: &dyn Fn(&mut Eligibility)| {
@@ -369,16 +456,28 @@ fn a_snapshot_or_eligibility_the_board_altered_is_refused_naming_the_field() {
         change(&mut e);
         hex::encode(e.to_bytes())
     };
-    for change in [
-        &(|e: &mut Eligibility| e.registry = [0x77; 32]) as &dyn Fn(&mut Eligibility),
-        &|e: &mut Eligibility| e.min_bucket_bits = 3,
-        &|e: &mut Eligibility| e.min_real_keys = 4,
-        &|e: &mut Eligibility| e.min_snapshot = 2,
+    for (change, message) in [
+        (
+            &(|e: &mut Eligibility| e.registry = [0x77; 32]) as &dyn Fn(&mut Eligibility),
+            "registry: the snapshot is of another registry",
+        ),
+        (
+            &|e: &mut Eligibility| e.min_bucket_bits = 3,
+            "bucket_bits: buckets of 4 keys, below the floor of 8",
+        ),
+        (
+            &|e: &mut Eligibility| e.min_real_keys = 4,
+            "total: 6 entries in 2 buckets leave 3 registered keys in the smallest, below the floor of 4",
+        ),
+        (
+            &|e: &mut Eligibility| e.min_snapshot = 2,
+            "number: snapshot 1 is older than the oldest taken, 2",
+        ),
     ] {
         let eligibility = with(change);
         assert_eq!(
             refused(&|p| p.eligibility = Some(eligibility.clone())),
-            "snapshot.header"
+            ("snapshot.header".into(), message.into())
         );
     }
     // A part whose entries were changed no longer hashes to the cosigned root.
@@ -386,8 +485,18 @@ fn a_snapshot_or_eligibility_the_board_altered_is_refused_naming_the_field() {
     let last = part.len() - 1;
     part[last] ^= 1;
     let part = hex::encode(part);
-    let field = refused(&|p| p.snapshot.as_mut().unwrap().parts[0] = part.clone());
-    assert!(field.starts_with("snapshot.parts"), "{field}");
+    // The flipped bit lands in the last entry's district commitment: either it no longer
+    // decodes, or (a canonical point still) the entries no longer hash to the root.
+    let (field, message) = refused(&|p| p.snapshot.as_mut().unwrap().parts[0] = part.clone());
+    assert!(
+        field == "snapshot.parts[0]"
+            && [
+                "entries[5].district: not a canonical ristretto255 encoding",
+                "the entries do not hash to the snapshot's entries root",
+            ]
+            .contains(&message.as_str()),
+        "{field}: {message}"
+    );
     let _ = &f.registrar;
 }
 

@@ -6,7 +6,8 @@
 use serde_json::{Value, json};
 use urne_ballot::{Contest, ContestKind, ContextInputs, Manifest, check_audit};
 use urne_booth::abi::{
-    OP_AUDIT, OP_BALLOT, OP_CAST, OP_CREDENTIAL, OP_LOAD, OP_RECEIPT, OP_RECEIPT_CHECK, dispatch,
+    OP_AUDIT, OP_BALLOT, OP_CAST, OP_CREDENTIAL, OP_LOAD, OP_RECEIPT, OP_RECEIPT_CHECK,
+    OP_TRAP_DRILL, dispatch,
 };
 use urne_booth::{Booth, ElectionParams, Receipt, Selection};
 use urne_credential::Credential;
@@ -84,8 +85,8 @@ fn election(s: &Setup) -> urne_ballot::Election {
     .unwrap()
 }
 
-fn seed(byte: u8) -> Zeroizing<[u8; 32]> {
-    Zeroizing::new([byte; 32])
+fn seed(byte: u8) -> urne_booth::Seed {
+    Box::new(Zeroizing::new([byte; 32]))
 }
 
 fn valid() -> Vec<Selection> {
@@ -445,6 +446,53 @@ fn receipt_through_the_abi_is_urne_verifys_and_tampering_fails_it() {
     );
 }
 
+/// The trap drill arms one operation, once, on this instance only; it refuses an
+/// operation that does not exist (or itself), and a request it does not know.
+#[test]
+fn the_trap_drill_arms_one_existing_operation_once() {
+    let mut booth = Booth::default();
+    assert_eq!(
+        ok(dispatch(
+            &mut booth,
+            OP_TRAP_DRILL,
+            b"{\"op\": 4}",
+            &mut [0; 32]
+        )),
+        json!({"armed": 4})
+    );
+    assert!(!booth.trap_drill_due(OP_AUDIT));
+    assert!(booth.trap_drill_due(OP_CAST));
+    assert!(!booth.trap_drill_due(OP_CAST), "the drill fires once");
+    for op in [0, OP_TRAP_DRILL, 99] {
+        let refused = err(dispatch(
+            &mut booth,
+            OP_TRAP_DRILL,
+            format!("{{\"op\": {op}}}").as_bytes(),
+            &mut [0; 32],
+        ));
+        assert_eq!(refused["field"], "op", "{op}");
+        assert!(
+            refused["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("no operation {op}")),
+            "{refused}"
+        );
+        assert!(!booth.trap_drill_due(op));
+    }
+    assert_eq!(
+        err(dispatch(
+            &mut booth,
+            OP_TRAP_DRILL,
+            b"{\"op\": 4, \"x\": 1}",
+            &mut [0; 32]
+        ))["field"],
+        "request"
+    );
+    assert!(!booth.trap_drill_due(OP_CAST));
+    assert!(!Booth::default().trap_drill_due(OP_CAST));
+}
+
 fn booth_for_checks() -> Booth {
     Booth::default()
 }
@@ -643,4 +691,27 @@ fn a_voters_mistakes_carry_codes_the_page_translates() {
     // A fault of the page's own making has no code: it is not the voter's to mend.
     let (code, _, field) = coded(&mut booth, 99, json!({}));
     assert_eq!((code, field), (Value::Null, json!("op")));
+}
+
+/// The exchange buffer: a request's room is zeros whatever it held before, content
+/// survives growth (the old allocation wiped, not observable here), and a wipe empties
+/// it.
+#[test]
+fn the_secret_buffer_zeroes_its_room_and_keeps_what_it_grows_over() {
+    use std::io::Write as _;
+    use urne_booth::abi::SecretBuffer;
+
+    let mut buffer = SecretBuffer::new();
+    buffer.zeroed(4).copy_from_slice(b"pass");
+    assert_eq!(buffer.zeroed(6), &[0u8; 6]);
+    buffer.wipe();
+    let mut expected = Vec::new();
+    for i in 0..200u8 {
+        buffer.write_all(&[i; 7]).unwrap();
+        expected.extend_from_slice(&[i; 7]);
+    }
+    assert_eq!(buffer.as_slice(), expected.as_slice());
+    buffer.wipe();
+    assert!(buffer.as_slice().is_empty());
+    assert_eq!(buffer.zeroed(3), &[0u8; 3]);
 }

@@ -3,7 +3,9 @@
 //! test, with an election set up by the `urne` commands. A voter is refused an invalid
 //! selection with its message, audits a ballot (which `urne audit` then checks), casts
 //! one, downloads the receipt (which `urne receipt check` accepts) and checks it in the
-//! page; another votes with the keyboard alone; a trap in the module is recovered from;
+//! page; another votes with the keyboard alone; traps in the module (while making the
+//! ballot, auditing, casting, making the receipt) are recovered from, the trapped
+//! instance's memory wiped;
 //! after the tally the results page shows the totals. Screenshots of the main
 //! pages go to `target/tmp/booth-browser/`, with the time to encrypt and prove a
 //! 10-option approval ballot in the page (printed, never asserted).
@@ -21,6 +23,9 @@ use serde_json::{Value, json};
 
 mod common;
 use common::{BoardProcess, Server, Walk, field, free_port};
+
+/// The review of the choices the first voter makes in [`MANIFEST`]'s election.
+const REVIEWED: &str = "President\nGrace\nProjects\nParks, Bike lanes\nBudget\nPark, Lanes";
 
 const MANIFEST: &str = r#"title = "Urneville budget"
 
@@ -52,6 +57,29 @@ costs = [600, 500, 200]
 
 fn tool(var: &str, default: &str) -> PathBuf {
     std::env::var_os(var).map_or_else(|| PathBuf::from(default), PathBuf::from)
+}
+
+/// After a trap: `instances` instances made so far, every retired one's memory all
+/// zeros (spec/60 §60.2), and none retired without a trap.
+fn assert_retired_memory_wiped(browser: &Browser, instances: u64) {
+    let seen = browser.script(
+        "return [URNE_TEST.instances, URNE_TEST.retired.length,
+                 URNE_TEST.retired.map(m => m.buffer.byteLength),
+                 URNE_TEST.retired.map(m => new Uint8Array(m.buffer).findIndex(b => b !== 0))]",
+        json!([]),
+    );
+    assert_eq!(seen[0], json!(instances), "{seen}");
+    assert_eq!(seen[1], json!(instances - 1), "{seen}");
+    for size in seen[2].as_array().unwrap() {
+        assert!(size.as_u64().unwrap() > 0, "{seen}");
+    }
+    for first_nonzero in seen[3].as_array().unwrap() {
+        assert_eq!(
+            first_nonzero,
+            &json!(-1),
+            "a retired instance's memory holds a non-zero byte: {seen}"
+        );
+    }
 }
 
 /// Where crates/urne-booth/build.sh puts the bundle (or `URNE_BOOTH_WASM`).
@@ -319,13 +347,17 @@ impl Browser {
                 json!([css]),
             );
             if at == json!(true) {
+                // The site's own :focus-visible outline (urne.css: 3px solid #1a1a1a, 17:1
+                // on white), not the browser's default, which a stylesheet can lose.
                 let outline = self.script(
-                    "const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth]",
+                    "const e = document.activeElement, s = getComputedStyle(e);
+                     return [e.matches(':focus-visible'), s.outlineStyle, s.outlineWidth, s.outlineColor, s.outlineOffset]",
                     json!([]),
                 );
-                assert!(
-                    outline[0] != "none" && outline[1] != "0px",
-                    "the focus on {css} is not visible: {outline}"
+                assert_eq!(
+                    outline,
+                    json!([true, "solid", "3px", "rgb(26, 26, 26)", "2px"]),
+                    "the focus on {css} is not the site's visible outline"
                 );
                 return;
             }
@@ -531,8 +563,9 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     let browser = Browser::start(&dir.join("chromium-profile"), &downloads);
 
     // The booth lists the elections open for voting; the election's page loads it and
-    // hashes its context itself: the board's value.
-    browser.go(&format!("{site}/booth/"));
+    // hashes its context itself: the board's value. The test switch lets the test arm the
+    // module's trap drill and see the memories of the instances the page retired.
+    browser.go(&format!("{site}/booth/?test-hooks"));
     browser.click(&format!("a[href='#{election}']"));
     let shown_hash = browser.text("#context-hash");
     let agent = ureq::agent();
@@ -661,10 +694,7 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     browser.click("#contest-2-option-1");
     browser.click("#contest-2-option-2");
     browser.click("#review");
-    assert_eq!(
-        browser.text("#review-list"),
-        "President\nGrace\nProjects\nParks, Bike lanes\nBudget\nPark, Lanes"
-    );
+    assert_eq!(browser.text("#review-list"), REVIEWED);
     browser.screenshot(&shots, "booth-review");
 
     // The module checks the rules again: a selection the page's own check would have
@@ -678,19 +708,36 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     assert!(refused.contains("(selections[1])"), "{refused}");
     browser.script("booth.choices[1].values = window.savedChoice;", json!([]));
 
-    // A trap in the module (a request larger than its memory can hold aborts it: a real
-    // WebAssembly `unreachable`) leaves that instance unusable. The page drops it, loads a
-    // fresh one, says so, and the voter makes the ballot again (spec/60 §60.2).
-    let trap = browser.script(
-        "try { MODULE_EXPORTS.booth_input(4294967295); return 'no trap'; }
-         catch (e) { return e instanceof WebAssembly.RuntimeError ? 'trapped' : String(e); }",
-        json!([]),
+    // A trap in the module leaves that instance unusable, and its memory may hold the
+    // credential's traces, a seed, the ballot's nonces. The page wipes that memory whole,
+    // drops the instance, loads a fresh one, says so, and the voter makes the ballot again
+    // (spec/60 §60.2). The trap drill makes the next ballot call trap inside the module.
+    assert_eq!(
+        browser.script(
+            "return [URNE_TEST.instances, URNE_TEST.retired.length, typeof MODULE_EXPORTS]",
+            json!([])
+        ),
+        json!([1, 0, "undefined"]),
+        "one instance, and no global holding its exports"
     );
-    assert_eq!(trap, json!("trapped"));
+    browser.script("booth.call(OP.trapDrill, { op: OP.ballot })", json!([]));
     browser.click("#encrypt");
     let restarted = browser.text("#module-restarted");
     assert!(restarted.contains("has been restarted"), "{restarted}");
     assert_eq!(browser.text("#step"), "4. Review");
+    assert_retired_memory_wiped(&browser, 2);
+    assert_eq!(browser.text("#review-list"), REVIEWED);
+
+    // A trap during the audit: nothing was posted, a fresh instance serves, and the
+    // voter's choices are still theirs to make the ballot again from.
+    browser.click("#encrypt");
+    browser.wait("#audit");
+    browser.script("booth.call(OP.trapDrill, { op: OP.audit })", json!([]));
+    browser.click("#audit");
+    browser.wait_text("#module-restarted", "has been restarted");
+    assert_eq!(browser.text("#step"), "4. Review");
+    assert_eq!(browser.text("#review-list"), REVIEWED);
+    assert_retired_memory_wiped(&browser, 3);
 
     // Audit: the opening is shown and posted; `urne audit` and the public lookup agree.
     browser.click("#encrypt");
@@ -759,11 +806,24 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     // A fresh ballot, cast; the receipt is made, downloaded, and checked in the page.
     browser.click("#again");
     browser.click("#review");
+    // A trap during the cast: nothing was posted; back at the review, choices kept.
+    browser.click("#encrypt");
+    browser.wait("#cast");
+    browser.script("booth.call(OP.trapDrill, { op: OP.cast })", json!([]));
+    browser.click("#cast");
+    browser.wait_text("#module-restarted", "has been restarted");
+    assert_eq!(browser.text("#step"), "4. Review");
+    assert_eq!(browser.text("#review-list"), REVIEWED);
+    assert_retired_memory_wiped(&browser, 4);
     browser.click("#encrypt");
     let cast_code = browser.text("#tracking-code");
     assert_ne!(cast_code, audited_code, "a fresh ballot after an audit");
+    // A trap while making the receipt: the ballot is on the board, and a fresh instance
+    // makes its receipt.
+    browser.script("booth.call(OP.trapDrill, { op: OP.receipt })", json!([]));
     browser.click("#cast");
     browser.wait("#receipt");
+    assert_retired_memory_wiped(&browser, 5);
     browser.click("#check-receipt");
     let checked = browser.text("#receipt-ok");
     assert!(checked.starts_with("Receipt checked"), "{checked}");
@@ -1351,7 +1411,7 @@ fn an_anonymous_voter_opens_a_wallet_in_the_page_and_casts() {
     let downloads = dir.join("downloads");
     std::fs::create_dir_all(&downloads).unwrap();
     let browser = Browser::start(&dir.join("chromium-profile"), &downloads);
-    browser.go(&format!("{site}/booth/#{election}"));
+    browser.go(&format!("{site}/booth/?test-hooks#{election}"));
     let anonymity = browser.text("#anonymity");
     assert!(
         anonymity.contains("3 people in all; buckets of 4 keys"),
@@ -1364,11 +1424,63 @@ fn an_anonymous_voter_opens_a_wallet_in_the_page_and_casts() {
     browser.type_in("#wallet-passphrase", "not the passphrase");
     browser.click("#wallet-continue");
     browser.wait_text("#wallet-error", "Wrong passphrase");
+    // The refused passphrase is cleared from its field, and the field has the focus.
+    assert_eq!(
+        browser.script(
+            "const p = document.getElementById('wallet-passphrase'); return [p.value, document.activeElement === p]",
+            json!([])
+        ),
+        json!(["", true])
+    );
     browser.click("button.lang");
     browser.type_in("#wallet-file", wallet);
     browser.type_in("#wallet-passphrase", "not the passphrase");
     browser.click("#wallet-continue");
     browser.wait_text("#wallet-error", "Phrase secrète erronée");
+    browser.click("button.lang");
+    // A wallet that has signed from snapshot 2 of the registry already is refused an
+    // election on snapshot 1 (a key replaced since may stand in it), in both languages.
+    let mut newer = urne_credential::wallet::Wallet::open(
+        &std::fs::read(dir.join("wallet1.bin")).unwrap(),
+        b"a citizen's passphrase",
+    )
+    .unwrap();
+    newer.see_snapshot(2).unwrap();
+    let light = urne_credential::wallet::KdfParams {
+        memory_kib: 8,
+        iterations: 1,
+        parallelism: 1,
+    };
+    std::fs::write(
+        dir.join("newer.bin"),
+        newer
+            .seal(b"a citizen's passphrase", light, &mut rand::rng())
+            .unwrap(),
+    )
+    .unwrap();
+    let newer = dir.join("newer.bin").canonicalize().unwrap();
+    for (language, needle) in [
+        (
+            "en",
+            "older than snapshot no. 2, which your wallet has signed from already",
+        ),
+        (
+            "fr",
+            "plus ancien que l'instantané n° 2, dont votre portefeuille a déjà signé",
+        ),
+    ] {
+        if language == "fr" {
+            browser.click("button.lang");
+        }
+        browser.type_in("#wallet-file", newer.to_str().unwrap());
+        browser.type_in("#wallet-passphrase", "a citizen's passphrase");
+        browser.click("#wallet-continue");
+        let refused = browser.wait_text("#wallet-error", needle);
+        assert!(
+            refused.contains("no. 1") || refused.contains("n° 1"),
+            "{refused}"
+        );
+    }
     browser.click("button.lang");
     browser.screenshot(&shots, "booth-anonymous-wallet");
     // The right one opens it; the ballot is signed among the bucket's keys.
@@ -1381,6 +1493,19 @@ fn an_anonymous_voter_opens_a_wallet_in_the_page_and_casts() {
     browser.click("#encrypt");
     let warning = browser.text("#audit-warning");
     assert!(warning.contains("your tag for this election"), "{warning}");
+    // A trap during the cast: the wallet's secret went with the wiped instance, so the
+    // voter opens the wallet again, in a fresh one, and finds their choices kept.
+    browser.script("booth.call(OP.trapDrill, { op: OP.cast })", json!([]));
+    browser.click("#cast");
+    browser.wait_text("#module-restarted", "has been restarted");
+    assert_eq!(browser.text("#step"), "1. The election");
+    assert_retired_memory_wiped(&browser, 2);
+    browser.type_in("#wallet-file", wallet);
+    browser.type_in("#wallet-passphrase", "a citizen's passphrase");
+    browser.click("#wallet-continue");
+    browser.wait_text("#step", "4. Review");
+    assert_eq!(browser.text("#review-list"), "Mayor\nGrace");
+    browser.click("#encrypt");
     browser.click("#cast");
     browser.wait("#receipt");
     browser.click("#check-receipt");

@@ -46,6 +46,9 @@ pub struct ServerConfig {
     pub max_entries_per_request: u64,
     /// Most record bytes one `/v1/entries` page holds (the page ends early, with a cursor).
     pub max_entries_bytes: usize,
+    /// Most bytes of an anonymous election's snapshot answer (spec/61 §61.2): above it
+    /// the route answers `snapshot-too-large` rather than megabytes no booth could load.
+    pub max_snapshot_bytes: usize,
     /// Witnesses to push each new checkpoint to (tlog-witness `add-checkpoint`).
     pub push_witnesses: Vec<crate::push::PushWitness>,
 }
@@ -71,6 +74,8 @@ impl Default for ServerConfig {
             checkpoint_interval: Duration::from_secs(1),
             max_entries_per_request: 1000,
             max_entries_bytes: 1 << 20,
+            // 128 hex digits a person: about half a million people.
+            max_snapshot_bytes: 64 << 20,
             push_witnesses: Vec::new(),
         }
     }

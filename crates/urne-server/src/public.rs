@@ -9,11 +9,12 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,7 @@ use urne_election::{AuditRecord, ElectionState, kinds};
 use urne_record::{ContextId, Record};
 
 use crate::errors::{JsonPath, JsonQuery, error, json, store_error};
+use crate::reads::IMMUTABLE;
 use crate::state::{AppState, off_runtime};
 
 /// The route templates of this module, for metrics and logs.
@@ -428,11 +430,78 @@ async fn election(State(state): State<AppState>, JsonPath(id): JsonPath<String>)
     }
 }
 
+/// An anonymous election's snapshot answers, each encoded once (spec/61 §61.2): the
+/// snapshot is fixed once voting opens (an election takes one, never replaced), and at a
+/// city's size its JSON is megabytes that every voter's booth fetches.
+#[derive(Default)]
+pub(crate) struct SnapshotAnswers(Mutex<std::collections::HashMap<ContextId, Arc<SnapshotAnswer>>>);
+
+/// One election's snapshot answer: the snapshot id it was made from (the sealed state's
+/// `credential_root`), and the encoding, made by the first request that needs it.
+pub(crate) struct SnapshotAnswer {
+    id: [u8; 32],
+    encoded: OnceLock<Encoded>,
+}
+
+#[derive(Clone)]
+enum Encoded {
+    Body(Bytes),
+    /// Over the server's cap: its length, so the refusal says by how much.
+    TooLarge(usize),
+    /// serde_json refused (it does not, for strings): a bug, answered `internal`.
+    Unencodable(String),
+}
+
+impl SnapshotAnswers {
+    /// The answer for the snapshot `id` of election `election`: the one kept, unless it
+    /// was made from another snapshot (none can replace the sealed one; the check costs
+    /// nothing and keeps a stale answer out should that ever change).
+    fn answer(&self, election: ContextId, id: [u8; 32]) -> Arc<SnapshotAnswer> {
+        let mut answers = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let kept = answers.entry(election).or_insert_with(|| {
+            Arc::new(SnapshotAnswer {
+                id,
+                encoded: OnceLock::new(),
+            })
+        });
+        if kept.id != id {
+            *kept = Arc::new(SnapshotAnswer {
+                id,
+                encoded: OnceLock::new(),
+            });
+        }
+        Arc::clone(kept)
+    }
+}
+
+/// The snapshot answer's entity tag: its representation at this address is fixed by the
+/// snapshot's id (spec/61 §61.2), versioned should the encoding ever change.
+fn snapshot_etag(id: &[u8; 32]) -> String {
+    format!("\"snapshot-v1-{}\"", hex::encode(id))
+}
+
+/// Whether an `If-None-Match` header names `etag` (or is `*`), weak tags included.
+fn none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+}
+
 /// An anonymous election's snapshot once voting opened: its signed header and every
-/// part, hex, as the booth's `load` takes them (spec/60 §60.2, spec/61 §61.2).
+/// part, hex, as the booth's `load` takes them (spec/60 §60.2, spec/61 §61.2). Encoded
+/// once per election, served `immutable` with an entity tag (304 on a matching
+/// `If-None-Match`), refused over `max_snapshot_bytes`.
 async fn election_snapshot(
     State(state): State<AppState>,
     JsonPath(id): JsonPath<String>,
+    headers: HeaderMap,
 ) -> Response {
     let id = match context_id(&id) {
         Ok(id) => id,
@@ -448,21 +517,54 @@ async fn election_snapshot(
             .with_context_state(&id, |s: &ElectionState| s.sealed().cloned());
         sealed.map(|sealed| {
             sealed.map(|sealed| {
-                sealed.anonymous().map(|a| SnapshotBody {
-                    header: hex::encode(a.snapshot().signed().to_bytes()),
-                    parts: a
-                        .snapshot()
-                        .parts()
-                        .iter()
-                        .map(|p| hex::encode(p.to_bytes()))
-                        .collect(),
+                sealed.anonymous().map(|a| {
+                    let answer = reading.snapshots.answer(id, *a.id());
+                    let encoded = answer
+                        .encoded
+                        .get_or_init(|| {
+                            encode_snapshot(a.snapshot(), reading.config.max_snapshot_bytes)
+                        })
+                        .clone();
+                    (*a.id(), encoded)
                 })
             })
         })
     })
     .await;
     match found {
-        Ok(Some(Some(Some(body)))) => json(StatusCode::OK, &body),
+        Ok(Some(Some(Some((snapshot, encoded))))) => {
+            let etag = snapshot_etag(&snapshot);
+            match encoded {
+                Encoded::Body(_) if none_match(&headers, &etag) => (
+                    StatusCode::NOT_MODIFIED,
+                    [
+                        (header::ETAG, etag),
+                        (header::CACHE_CONTROL, IMMUTABLE.into()),
+                    ],
+                )
+                    .into_response(),
+                Encoded::Body(body) => (
+                    StatusCode::OK,
+                    [
+                        (header::CONTENT_TYPE, "application/json".to_owned()),
+                        (header::ETAG, etag),
+                        (header::CACHE_CONTROL, IMMUTABLE.into()),
+                    ],
+                    body,
+                )
+                    .into_response(),
+                Encoded::TooLarge(len) => error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "snapshot-too-large",
+                    &format!(
+                        "this election's snapshot encodes to {len} bytes, over this board's cap of {} bytes for one answer (max_snapshot_bytes): the booth cannot load it; voters vote with the urne command line, which reads the snapshot's records from the log",
+                        state.config.max_snapshot_bytes
+                    ),
+                    Some("id"),
+                ),
+                Encoded::Unencodable(e) => crate::errors::internal(&e),
+            }
+        }
         Ok(Some(Some(None))) => error(
             StatusCode::NOT_FOUND,
             "not-found",
@@ -477,6 +579,30 @@ async fn election_snapshot(
         ),
         Ok(None) => no_context("election"),
         Err(response) => response,
+    }
+}
+
+/// The snapshot answer's JSON, or its length when it passes `cap` (counted before the
+/// JSON is built, so an oversized snapshot costs no copy of itself).
+fn encode_snapshot(snapshot: &urne_credential::registry::Snapshot, cap: usize) -> Encoded {
+    let header = snapshot.signed().to_bytes();
+    let parts: Vec<Vec<u8>> = snapshot.parts().iter().map(|p| p.to_bytes()).collect();
+    // {"header":"…","parts":["…",…]}: two hex digits a byte, quotes and commas.
+    let len = 24
+        + 2 * header.len()
+        + parts.iter().map(|p| 2 * p.len() + 2).sum::<usize>()
+        + parts.len().saturating_sub(1);
+    if len > cap {
+        return Encoded::TooLarge(len);
+    }
+    let body = SnapshotBody {
+        header: hex::encode(header),
+        parts: parts.iter().map(hex::encode).collect(),
+    };
+    match serde_json::to_vec(&body) {
+        Ok(bytes) if bytes.len() > cap => Encoded::TooLarge(bytes.len()),
+        Ok(bytes) => Encoded::Body(Bytes::from(bytes)),
+        Err(e) => Encoded::Unencodable(e.to_string()),
     }
 }
 
@@ -1024,5 +1150,27 @@ mod tests {
             Vec::<u64>::new()
         );
         assert_eq!(index.next(), size);
+    }
+
+    /// The snapshot answer is made once per election and snapshot: the same slot (and so
+    /// the same encoding) for every request; another election, or another snapshot id,
+    /// gets a fresh one.
+    #[test]
+    fn a_snapshot_answer_is_kept_per_election_and_snapshot_id() {
+        let answers = SnapshotAnswers::default();
+        let election = ContextId([1; 32]);
+        let first = answers.answer(election, [5; 32]);
+        first
+            .encoded
+            .set(Encoded::Body(Bytes::from_static(b"{}")))
+            .ok()
+            .unwrap();
+        let again = answers.answer(election, [5; 32]);
+        assert!(Arc::ptr_eq(&first, &again));
+        assert!(matches!(again.encoded.get(), Some(Encoded::Body(b)) if b == "{}".as_bytes()));
+        let other = answers.answer(ContextId([2; 32]), [5; 32]);
+        assert!(!Arc::ptr_eq(&first, &other) && other.encoded.get().is_none());
+        let replaced = answers.answer(election, [6; 32]);
+        assert!(!Arc::ptr_eq(&first, &replaced) && replaced.encoded.get().is_none());
     }
 }

@@ -46,7 +46,7 @@ fn octets(body: impl Into<Body>, cache: &'static str) -> Response {
 /// Tiles and entry bundles, full or partial (`.p/W`), never change: a path names a
 /// fixed range of durable entries, so its bytes are the same for ever (tlog-tiles: "this
 /// endpoint is immutable"). A partial one may later be deleted, never altered.
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+pub(crate) const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// Marks an entry bundle's response, the one answer of `/tile/...` worth compressing:
 /// records compress, while a hash tile is SHA-256 output, which gzip only makes longer.

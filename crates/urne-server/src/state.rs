@@ -25,6 +25,7 @@ pub struct Shared {
     pub(crate) in_flight: Arc<InFlight>,
     pub(crate) checkpoints: Arc<CheckpointCache>,
     pub(crate) public: Arc<crate::public::BallotIndex>,
+    pub(crate) snapshots: Arc<crate::public::SnapshotAnswers>,
 }
 
 impl AppState {
@@ -40,6 +41,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             checkpoints: Arc::new(checkpoints),
             public: Arc::default(),
+            snapshots: Arc::default(),
             config: Arc::new(config),
             board,
         }))

@@ -33,19 +33,28 @@ function show(step, ...content) {
   heading.focus();
 }
 
-// After a trap (common.js ModuleTrapped): a fresh instance of the module, the election
-// loaded into it again, and the voter back at the review of their choices (or at the
-// credential, if the trap came before) to make the ballot again. Nothing was posted.
+// After a trap (common.js ModuleTrapped, which wiped the old instance's memory): a fresh
+// instance of the module with the election loaded into it again. The one way the page
+// replaces its module (spec/60 §60.2).
+async function restartModule() {
+  booth.call = null;
+  // A fresh instance holds no wallet: an anonymous voter opens it again.
+  booth.wallet = null;
+  booth.call = await loadModule();
+  if (booth.info && booth.info.params) booth.view = booth.call(OP.load, booth.info.params);
+}
+
+// A trap before anything was posted: the voter is back at the review of their choices
+// (kept), or, in an anonymous election, at the wallet, whose secret went with the old
+// instance, and then at the review; at the credential if the trap came before choices.
 async function recover(e) {
   booth.made = null;
   booth.outcome = null;
   booth.restarted = e;
   try {
-    booth.call = await loadModule();
-    if (booth.info && booth.info.params) booth.view = booth.call(OP.load, booth.info.params);
-    // A fresh instance holds no wallet: an anonymous voter opens it again.
-    booth.wallet = null;
-    booth.step = booth.credential && booth.choices ? "review" : "election";
+    await restartModule();
+    const anonymous = booth.view && booth.view.anonymous;
+    booth.step = booth.choices && !anonymous && booth.credential ? "review" : "election";
   } catch (again) {
     booth.error = again;
   }
@@ -75,6 +84,11 @@ function electionInHash() {
 
 async function start() {
   booth.id = electionInHash();
+  // Nothing of another election's ballot carries over (the wallet form keeps choices it
+  // finds: those of this election, after a trap).
+  booth.choices = null;
+  booth.credential = null;
+  booth.wallet = null;
   try {
     if (!booth.call) {
       booth.call = await loadModule();
@@ -164,12 +178,19 @@ function walletForm() {
         const bytes = new Uint8Array(await chosen.arrayBuffer());
         booth.wallet = booth.call(OP.wallet, { wallet: hex(bytes), passphrase: pass.value });
         pass.value = "";
-        booth.choices = booth.view.contests.map((c) => ({ blank: false, values: c.options.map(() => 0) }));
-        booth.step = "choose";
+        // Opened again after a trap, the wallet finds the voter's choices where they were.
+        if (booth.choices) {
+          booth.step = "review";
+        } else {
+          booth.choices = booth.view.contests.map((c) => ({ blank: false, values: c.options.map(() => 0) }));
+          booth.step = "choose";
+        }
         render();
         announce(t("wallet_opened", booth.wallet.ring_size, booth.wallet.registered));
       } catch (e) {
         if (e.trapped) return recover(e);
+        // A passphrase refused stays no longer in the page than one accepted.
+        pass.value = "";
         problem.textContent = `${t("error")}: ${e.message}`;
         pass.setAttribute("aria-invalid", "true");
         pass.focus();
@@ -382,7 +403,7 @@ function renderBallot() {
           // The ballot is on the board: after a trap, a fresh module makes its receipt.
           if (e.trapped) {
             try {
-              booth.call = await loadModule();
+              await restartModule();
               return await makeReceipt();
             } catch (again) {
               e = again;

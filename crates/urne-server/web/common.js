@@ -64,6 +64,7 @@ const TEXTS = {
     "code_wallet-file": "This is not a urne wallet file.",
     "code_wallet-registry": "This wallet is not enrolled in the registry this election takes its voters from.",
     "code_wallet-not-listed": "This wallet's key is not in the election's snapshot of the registry: it cannot vote here.",
+    "code_wallet-snapshot-old": "This election takes snapshot no. {0} of the registry, older than snapshot no. {1}, which your wallet has signed from already: a key its owner has since replaced may still stand in it. Do not vote here; tell the election authority.",
     module_trapped: "The booth's module stopped on an internal fault. It has been restarted: nothing was sent to the board. Make your ballot again.",
     "code_credential-length": "A credential has {0} characters (not counting dashes); this one has {1}.",
     "code_credential-character": "Character {0} of the credential, \u201c{1}\u201d, cannot be in a credential (there is no 0, O, I or l).",
@@ -84,6 +85,7 @@ const TEXTS = {
     board_timeout: "The board did not answer in time: your ballot may have been stored; look up its tracking code.",
     "board_index-building": "The board is still reading its log: try again in a moment.",
     "board_not-found": "The board has no such thing.",
+    "board_snapshot-too-large": "This election's register is too large for this board to send to the booth: vote with the urne command line instead.",
     stale_module: "This board serves a booth module of interface version {0}; this page needs version {1}. The board must rebuild it (crates/urne-booth/build.sh).",
     board_key_label: "The board's key (vkey), as the election authority published it (optional)",
     board_key_help: "Without it, the check uses the key this board gives about itself.",
@@ -182,6 +184,7 @@ const TEXTS = {
     "code_wallet-file": "Ce n'est pas un fichier portefeuille urne.",
     "code_wallet-registry": "Ce portefeuille n'est pas inscrit au registre dont ce scrutin tire ses votants.",
     "code_wallet-not-listed": "La clé de ce portefeuille n'est pas dans l'instantané du registre de ce scrutin : il ne peut pas voter ici.",
+    "code_wallet-snapshot-old": "Ce scrutin prend l'instantané n° {0} du registre, plus ancien que l'instantané n° {1}, dont votre portefeuille a déjà signé : une clé que son titulaire a remplacée depuis peut encore y figurer. Ne votez pas ici ; prévenez l'organisateur du scrutin.",
     module_trapped: "Le module de l'isoloir s'est arrêté sur une faute interne. Il a été relancé : rien n'a été envoyé au tableau. Refaites votre bulletin.",
     "code_credential-length": "Un code de vote a {0} caractères (sans compter les tirets) ; celui-ci en a {1}.",
     "code_credential-character": "Le caractère {0} du code, \u00ab {1} \u00bb, ne peut pas figurer dans un code de vote (il n'y a ni 0, ni O, ni I, ni l).",
@@ -202,6 +205,7 @@ const TEXTS = {
     board_timeout: "Le tableau n'a pas répondu à temps : votre bulletin a peut-être été enregistré ; cherchez son code de suivi.",
     "board_index-building": "Le tableau lit encore son journal : réessayez dans un instant.",
     "board_not-found": "Le tableau n'a rien de tel.",
+    "board_snapshot-too-large": "Le registre de ce scrutin est trop grand pour que ce tableau l'envoie à l'isoloir : votez avec la ligne de commande urne.",
     stale_module: "Ce tableau sert un module d'isoloir d'interface version {0} ; cette page demande la version {1}. Le tableau doit le recompiler (crates/urne-booth/build.sh).",
     board_key_label: "La clé du tableau (vkey), telle que l'autorité de l'élection l'a publiée (facultatif)",
     board_key_help: "Sans elle, la vérification utilise la clé que ce tableau donne de lui-même.",
@@ -303,14 +307,20 @@ function hex(bytes) {
 }
 
 // The module interface this page speaks (urne-booth's abi::ABI_VERSION, spec/60 §60.2).
-const BOOTH_ABI = 3;
+const BOOTH_ABI = 4;
 
 // The bytes of the module the page instantiated, for their digest (spec/60 §60.6).
 let MODULE_BYTES = null;
 // The module compiled once: a fresh instance replaces one that trapped (spec/60 §60.2).
 let COMPILED = null;
-// The exports of the instance in use, for an observer (or a test) to inspect.
-let MODULE_EXPORTS = null;
+
+// The test switch (spec/60 §60.2): only a page opened with `?test-hooks` in its address
+// lets a test arm the module's trap drill and see the memories of the instances it
+// retired. Without it, no global holds the module's exports or memory: they live in the
+// closure of `call` alone, and go with it.
+const TEST_HOOKS = new URLSearchParams(location.search).has("test-hooks")
+  ? (window.URNE_TEST = { instances: 0, retired: [] })
+  : null;
 
 // A trap (a WebAssembly RuntimeError: the module aborted) leaves the instance's memory
 // in an unknown state, so it is never called again; the page loads a fresh instance and
@@ -364,15 +374,16 @@ async function loadModule() {
     COMPILED = await WebAssembly.compile(bytes);
   }
   const instance = await WebAssembly.instantiate(COMPILED, {});
-  const x = instance.exports;
+  let x = instance.exports;
   const abi = typeof x.booth_abi === "function" ? x.booth_abi() : 0;
   if (abi !== BOOTH_ABI) throw new Error(t("stale_module", abi, BOOTH_ABI));
-  MODULE_EXPORTS = x;
+  if (TEST_HOOKS) TEST_HOOKS.instances += 1;
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   let trapped = null;
   return function call(op, request) {
     if (trapped) throw new ModuleTrapped(trapped);
+    if (op === OP.trapDrill && !TEST_HOOKS) throw new Error("the trap drill runs only under the test switch (?test-hooks)");
     let answer;
     try {
       const input = encoder.encode(JSON.stringify(request));
@@ -385,6 +396,12 @@ async function loadModule() {
     } catch (e) {
       if (e instanceof WebAssembly.RuntimeError) {
         trapped = e;
+        // The trapped instance still holds whatever it held (a wallet's secret, a seed,
+        // a pending ballot's nonces), and its memory stays reachable for as long as
+        // anything refers to it: wiped whole now, then let go.
+        new Uint8Array(x.memory.buffer).fill(0);
+        if (TEST_HOOKS) TEST_HOOKS.retired.push(x.memory);
+        x = null;
         throw new ModuleTrapped(e);
       }
       throw e;
@@ -406,7 +423,7 @@ async function loadModule() {
   };
 }
 
-const OP = { load: 1, credential: 2, ballot: 3, cast: 4, audit: 5, receipt: 6, receiptCheck: 7, wallet: 8 };
+const OP = { load: 1, credential: 2, ballot: 3, cast: 4, audit: 5, receipt: 6, receiptCheck: 7, wallet: 8, trapDrill: 9 };
 
 function download(name, text, type) {
   const url = URL.createObjectURL(new Blob([text], { type: type || "application/json" }));
