@@ -276,9 +276,11 @@ impl SnapshotHeader {
         self.version != SNAPSHOT_VERSION_1
     }
 
-    /// The number of buckets: ⌈total / 2^bits⌉, and 1 for an empty snapshot.
+    /// The number of buckets: ⌈total / 2^bits⌉, and 1 for an empty snapshot. It fits a
+    /// u32: a decoded total is at most [`MAX_TOTAL`] and 2^bits at least 2 (a header
+    /// built in memory with more saturates rather than wraps).
     pub fn bucket_count(&self) -> u32 {
-        (self.total.div_ceil(1u64 << self.bucket_bits).max(1)) as u32
+        u32::try_from(self.total.div_ceil(1u64 << self.bucket_bits).max(1)).unwrap_or(u32::MAX)
     }
 
     /// The bucket size 2^bits.
@@ -327,6 +329,14 @@ impl SnapshotHeader {
         }
         let entries_root = Hash(a32(69));
         let total = u64_at(101);
+        // Buckets are numbered by a u32 (spec/31 §31.6): a larger total would make the
+        // bucket count wrap, down to no bucket at all.
+        if total > MAX_TOTAL {
+            return Err(decode_err(
+                "total",
+                format!("{total} entries exceed the most a snapshot holds, 2^32"),
+            ));
+        }
         let bucket_bits = bytes[109];
         if bucket_bits == 0 || bucket_bits > MAX_BUCKET_BITS {
             return Err(decode_err(
@@ -617,6 +627,10 @@ pub struct SnapshotPart {
     /// This part's entries.
     pub entries: Vec<Entry>,
 }
+
+/// The most entries a snapshot holds (spec/31 §31.4): 2^32, so its buckets, numbered by a
+/// u32, never wrap.
+pub const MAX_TOTAL: u64 = 1 << 32;
 
 /// The number of parts of a snapshot of `total` entries: ⌈total / 1000⌉, and 1 for none.
 pub fn parts_for(total: u64) -> u64 {

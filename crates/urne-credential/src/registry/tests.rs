@@ -255,6 +255,12 @@ fn decoding_names_the_field_at_fault() {
     let mut prev = body.clone();
     prev[37] = 1;
     assert_eq!(field(SignedSnapshot::decode(&prev)), "previous");
+    // A total whose bucket count would wrap a u32 (2^33 entries in buckets of 2 made 0
+    // buckets, and a division by it).
+    let mut huge = body.clone();
+    huge[101..109].copy_from_slice(&(1u64 << 33).to_be_bytes());
+    huge[109] = 1;
+    assert_eq!(field(SignedSnapshot::decode(&huge)), "total");
     let mut bits = body.clone();
     bits[109] = 17;
     assert_eq!(field(SignedSnapshot::decode(&bits)), "bucket_bits");
