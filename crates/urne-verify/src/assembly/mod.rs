@@ -114,19 +114,30 @@ pub fn recount(records: &[(u64, Record)]) -> Result<Vec<(ContextId, Vec<Recounte
         .par_iter()
         .map(|(_, r)| r.verify_signature().is_err())
         .collect();
-    let ceremonies: Vec<u64> = records
+    let ceremonies: Vec<(u64, ContextId)> = records
         .iter()
         .filter(|(_, r)| r.kind() == crate::election::kinds::CEREMONY_OPEN)
-        .map(|(i, _)| *i)
+        .map(|(i, r)| (*i, r.context()))
         .collect();
     let mut fold = Fold::default();
+    // The chamber as it stands at each ceremony of an election a division has named by
+    // then: only those are read (a ceremony before its division's close is refused for
+    // its order first), and only that division's chamber is kept, so a log of many
+    // elections costs no copy of a chamber each.
     let mut at_ceremony: HashMap<u64, HashMap<ContextId, Chamber>> = HashMap::new();
     let mut ahead = ceremonies.iter().peekable();
+    let mut keep = |fold: &Fold, (c, election): (u64, ContextId)| {
+        if let Some(chamber) = fold.chamber_naming(&election)
+            && let Some(state) = fold.chambers.get(&chamber)
+        {
+            at_ceremony.insert(c, HashMap::from([(chamber, state.clone())]));
+        }
+    };
     for ((index, record), forged) in mine.iter().zip(forged) {
-        while let Some(&&c) = ahead.peek()
+        while let Some(&&(c, election)) = ahead.peek()
             && c < *index
         {
-            at_ceremony.insert(c, fold.chambers.clone());
+            keep(&fold, (c, election));
             ahead.next();
         }
         if forged {
@@ -134,8 +145,8 @@ pub fn recount(records: &[(u64, Record)]) -> Result<Vec<(ContextId, Vec<Recounte
         }
         fold.feed(*index, record)?;
     }
-    for &c in ahead {
-        at_ceremony.insert(c, fold.chambers.clone());
+    for &(c, election) in ahead {
+        keep(&fold, (c, election));
     }
     links(&fold, &at_ceremony, records)?;
     Ok(fold
@@ -172,6 +183,17 @@ struct Fold {
 }
 
 impl Fold {
+    /// The chamber of the sitting whose division names `election`, if one does.
+    fn chamber_naming(&self, election: &ContextId) -> Option<ContextId> {
+        self.sittings.values().find_map(|sitting| {
+            sitting
+                .divisions
+                .iter()
+                .any(|d| d.open.election == Some(election.0))
+                .then_some(sitting.chamber)
+        })
+    }
+
     fn feed(&mut self, index: u64, record: &Record) -> Result<(), Violation> {
         let kind = label(record.kind());
         let at = |(field, reason): Refusal| Violation {
