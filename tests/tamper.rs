@@ -3338,3 +3338,85 @@ fn anonymous_ninth_audit_of_a_tag_is_caught() {
         "body.ballot.credential",
     );
 }
+
+// ---- decision-bound signatures (spec/22 §22.4, spec/23 §23.7, §23.13) --------------------
+
+/// An audit carrying its credential's *cast* signature over its ballot (what a device that
+/// released the wrong one, or a relay holding a cast's signature, would post): V8 refuses
+/// the signature, the audit's every other check holding.
+#[test]
+fn m33c_audit_with_a_casts_signature_is_caught() {
+    let mut entries = held().entries.clone();
+    let at = positions(&entries, kinds::BALLOT_AUDIT)[0];
+    let audit = AuditRecord::decode(&body(&entries[at])).unwrap();
+    let signature = BallotSignature::sign(
+        credential_of(&audit.ballot),
+        &audit.ballot.context,
+        urne_credential::Decision::Cast,
+        &audit.tracking_code().0,
+        &mut rand::rng(),
+    )
+    .unwrap();
+    let changed = AuditRecord::new(audit.ballot, signature, audit.opening);
+    resign(&mut entries, at, &changed.to_body(), &anyone());
+    assert_field(
+        &verify(&archive(entries)),
+        Step::Audits,
+        at,
+        "body.signature",
+    );
+}
+
+/// The ring signature of wallet `voter` over `ballot` in the held anonymous election, for
+/// `decision`.
+fn ring_signature_for(
+    h: &HeldAnonymous,
+    voter: usize,
+    ballot: &Ballot,
+    decision: urne_credential::Decision,
+) -> urne_election::anonymous::AnonymousSignature {
+    use urne_election::anonymous::*;
+    let wallet = &h.wallets[voter];
+    let position = position_of(&h.snapshot, wallet.secret()).unwrap();
+    let signature = sign_ballot(
+        &mut rand::rng(),
+        wallet.secret(),
+        &h.snapshot,
+        position,
+        &h.context.0,
+        decision,
+        &TrackingCode::of(ballot),
+    )
+    .unwrap();
+    AnonymousSignature::new(position.bucket, &signature)
+}
+
+/// Anonymous: an audit ring-signed for a cast (V8 refuses its signature) and a cast
+/// ring-signed for an audit — a relay's conversion of an audit — (V6 names that cast
+/// alone). Each is otherwise valid: the right wallet, ring, tag and ballot.
+#[test]
+fn m33d_anonymous_ring_signatures_for_the_other_decision_are_caught() {
+    let h = held_anonymous();
+    // The held audit is wallet 0's.
+    let mut entries = h.entries.clone();
+    let at = positions(&entries, kinds::BALLOT_AUDIT)[0];
+    let audit = urne_election::anonymous::AnonymousAudit::decode(&body(&entries[at])).unwrap();
+    let signature = ring_signature_for(h, 0, &audit.ballot, urne_credential::Decision::Cast);
+    let changed =
+        urne_election::anonymous::AnonymousAudit::new(audit.ballot, signature, audit.opening);
+    resign(&mut entries, at, &changed.to_body(), &anyone());
+    assert_field(
+        &anonymous_archive(entries),
+        Step::Audits,
+        at,
+        "body.signature",
+    );
+
+    let (cast_at, voter) = h.casts[2];
+    let (entries, at) = anonymous_cast_changed(2, |cast| {
+        cast.signature =
+            ring_signature_for(h, voter, &cast.ballot, urne_credential::Decision::Audit);
+    });
+    assert_eq!(at, cast_at);
+    only_ballot_refused(&anonymous_archive(entries), at);
+}
