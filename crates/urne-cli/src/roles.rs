@@ -204,26 +204,27 @@ pub struct VoteArgs {
 /// it (prints its tracking code) before it learns whether it will be audited, which is
 /// what makes the Benaloh challenge catch a device that cheats (spec/25 §25.5). It holds
 /// both signatures, the cast's and the audit's, made before the decision; only the one
-/// decided is ever posted (spec/23 §23.7).
+/// decided is ever posted (spec/23 §23.7). Before it is posted the file is rewritten to
+/// hold that one alone ([`PendingBallot::spent_for`]): a try that fails after the record
+/// left the device (a relay or board may hold it) can be retried, never turned into the
+/// other decision.
 struct PendingBallot {
     election: ContextId,
     ballot: Ballot,
-    signatures: PendingSignatures,
-    opening: AuditedBallot,
+    /// Whether a wallet's ring signs it (anonymous election), or a credential.
+    anonymous: bool,
+    cast: Option<PendingSignature>,
+    audit: Option<PendingSignature>,
+    /// The nonces and values: an audit needs them; a ballot spent for a cast drops them.
+    opening: Option<AuditedBallot>,
 }
 
-/// What signs a pending ballot, once for each decision: a credential's Schnorr signatures
-/// (pseudonymous), or a wallet's ring signatures over a bucket of the snapshot
-/// (anonymous).
-enum PendingSignatures {
-    Credential {
-        cast: Box<BallotSignature>,
-        audit: Box<BallotSignature>,
-    },
-    Ring {
-        cast: AnonymousSignature,
-        audit: AnonymousSignature,
-    },
+/// A signature of a pending ballot: a credential's Schnorr signature (pseudonymous), or a
+/// wallet's ring signature over a bucket of the snapshot (anonymous).
+#[derive(Clone)]
+enum PendingSignature {
+    Credential(Box<BallotSignature>),
+    Ring(AnonymousSignature),
 }
 
 const PENDING_HEADER: &str = "urne pending ballot v2";
@@ -243,31 +244,52 @@ const PENDING_SEALED: urne_sealed::Format = urne_sealed::Format {
 
 impl PendingBallot {
     fn to_text(&self) -> Zeroizing<String> {
-        let (header, signature) = match &self.signatures {
-            PendingSignatures::Credential { cast, audit } => (
-                PENDING_HEADER,
-                format!(
-                    "cast-signature {}\naudit-signature {}",
-                    hex::encode(cast.to_bytes()),
-                    hex::encode(audit.to_bytes())
-                ),
-            ),
-            PendingSignatures::Ring { cast, audit } => (
-                PENDING_ANONYMOUS_HEADER,
-                format!(
-                    "bucket {}\ncast-signature {}\naudit-signature {}",
-                    cast.bucket,
-                    hex::encode(&cast.bytes),
-                    hex::encode(&audit.bytes)
-                ),
-            ),
+        let hex_of = |signature: &Option<PendingSignature>| match signature {
+            Some(PendingSignature::Credential(s)) => hex::encode(s.to_bytes()),
+            Some(PendingSignature::Ring(s)) => hex::encode(&s.bytes),
+            None => "none".to_owned(),
+        };
+        let bucket = [&self.cast, &self.audit].into_iter().find_map(|s| match s {
+            Some(PendingSignature::Ring(s)) => Some(s.bucket),
+            _ => None,
+        });
+        let (header, bucket) = match bucket {
+            Some(bucket) => (PENDING_ANONYMOUS_HEADER, format!("bucket {bucket}\n")),
+            None => (PENDING_HEADER, String::new()),
+        };
+        let opening = match &self.opening {
+            Some(opening) => {
+                Zeroizing::new(hex::encode(Zeroizing::new(opening.to_bytes()).as_slice()))
+            }
+            None => Zeroizing::new("none".to_owned()),
         };
         Zeroizing::new(format!(
-            "{header}\nelection {}\nballot {}\n{signature}\nopening {}\n",
+            "{header}\nelection {}\nballot {}\n{bucket}cast-signature {}\naudit-signature {}\nopening {}\n",
             self.election.to_hex(),
             hex::encode(self.ballot.to_bytes()),
-            hex::encode(Zeroizing::new(self.opening.to_bytes()).as_slice()),
+            hex_of(&self.cast),
+            hex_of(&self.audit),
+            opening.as_str(),
         ))
+    }
+
+    /// This ballot as the file must hold it once `decision` is taken: the other
+    /// signature dropped, and for a cast the openings too.
+    fn spent_for(&self, decision: Decision) -> Self {
+        Self {
+            election: self.election,
+            ballot: self.ballot.clone(),
+            anonymous: self.anonymous,
+            cast: (decision == Decision::Cast)
+                .then(|| self.cast.clone())
+                .flatten(),
+            audit: (decision == Decision::Audit)
+                .then(|| self.audit.clone())
+                .flatten(),
+            opening: (decision == Decision::Audit)
+                .then(|| self.opening.clone())
+                .flatten(),
+        }
     }
 
     fn parse(text: &str, path: &Path) -> Result<Self, Failure> {
@@ -307,39 +329,52 @@ impl PendingBallot {
             .map_err(|_| bad("`election`: not 32 bytes"))?;
         let ballot = Ballot::decode(&unhex("ballot", line("ballot")?)?)
             .map_err(|e| bad(&format!("`ballot`: {e}")))?;
-        let signatures = if anonymous {
-            let bucket = line("bucket")?
-                .parse::<u32>()
-                .map_err(|e| bad(&format!("`bucket`: {e}")))?;
-            let cast = unhex("cast-signature", line("cast-signature")?)?.to_vec();
-            let audit = unhex("audit-signature", line("audit-signature")?)?.to_vec();
-            PendingSignatures::Ring {
-                cast: AnonymousSignature {
-                    bucket,
-                    bytes: cast,
-                },
-                audit: AnonymousSignature {
-                    bucket,
-                    bytes: audit,
-                },
-            }
+        let bucket = if anonymous {
+            Some(
+                line("bucket")?
+                    .parse::<u32>()
+                    .map_err(|e| bad(&format!("`bucket`: {e}")))?,
+            )
         } else {
-            let mut signature = |name: &str| {
-                BallotSignature::decode(&unhex(name, line(name)?)?)
-                    .map_err(|e| bad(&format!("`{name}`: {e}")))
-            };
-            let cast = Box::new(signature("cast-signature")?);
-            PendingSignatures::Credential {
-                cast,
-                audit: Box::new(signature("audit-signature")?),
-            }
+            None
         };
-        let opening = AuditedBallot::decode(&unhex("opening", line("opening")?)?)
-            .map_err(|e| bad(&format!("`opening`: {e}")))?;
+        let mut signature = |name: &str| -> Result<Option<PendingSignature>, Failure> {
+            let value = line(name)?;
+            if value == "none" {
+                return Ok(None);
+            }
+            let bytes = unhex(name, value)?;
+            Ok(Some(match bucket {
+                Some(bucket) => PendingSignature::Ring(AnonymousSignature {
+                    bucket,
+                    bytes: bytes.to_vec(),
+                }),
+                None => PendingSignature::Credential(Box::new(
+                    BallotSignature::decode(&bytes).map_err(|e| bad(&format!("`{name}`: {e}")))?,
+                )),
+            }))
+        };
+        let cast = signature("cast-signature")?;
+        let audit = signature("audit-signature")?;
+        let opening = match line("opening")? {
+            "none" => None,
+            value => Some(
+                AuditedBallot::decode(&unhex("opening", value)?)
+                    .map_err(|e| bad(&format!("`opening`: {e}")))?,
+            ),
+        };
+        if cast.is_none() && audit.is_none() {
+            return Err(bad("neither a cast's nor an audit's signature"));
+        }
+        if audit.is_some() && opening.is_none() {
+            return Err(bad("an audit's signature without the opening"));
+        }
         Ok(Self {
             election: ContextId(election),
             ballot,
-            signatures,
+            anonymous,
+            cast,
+            audit,
             opening,
         })
     }
@@ -368,15 +403,21 @@ fn pending_file_bytes(
 
 /// Reads a pending file: plain text, or sealed by a wallet's passphrase, which must then
 /// be given.
-fn read_pending(path: &Path, passphrase_file: Option<&Path>) -> Result<PendingBallot, Failure> {
+fn read_pending(
+    path: &Path,
+    passphrase_file: Option<&Path>,
+) -> Result<(PendingBallot, Option<Zeroizing<String>>), Failure> {
     let bytes =
         Zeroizing::new(std::fs::read(path).map_err(|e| fail(format!("{}: {e}", path.display())))?);
     let sealed = bytes.starts_with(PENDING_SEALED.magic);
+    let mut unsealed_with = None;
     let text = match (sealed, passphrase_file) {
         (true, Some(passphrase_file)) => {
             let passphrase = read_passphrase(passphrase_file)?;
-            urne_sealed::open(&PENDING_SEALED, &bytes, passphrase.as_bytes())
-                .map_err(|e| fail(format!("{}: {e}", path.display())))?
+            let text = urne_sealed::open(&PENDING_SEALED, &bytes, passphrase.as_bytes())
+                .map_err(|e| fail(format!("{}: {e}", path.display())))?;
+            unsealed_with = Some(passphrase);
+            text
         }
         (true, None) => {
             return Err(fail(format!(
@@ -401,13 +442,13 @@ fn read_pending(path: &Path, passphrase_file: Option<&Path>) -> Result<PendingBa
     let pending = PendingBallot::parse(text, path)?;
     // A wallet's pending ballot is always sealed (spec/25 §25.5): one in the clear was
     // written or altered by something else.
-    if !sealed && matches!(pending.signatures, PendingSignatures::Ring { .. }) {
+    if !sealed && pending.anonymous {
         return Err(fail(format!(
             "{}: an anonymous pending ballot in the clear: a wallet's is always sealed under its passphrase",
             path.display()
         )));
     }
-    Ok(pending)
+    Ok((pending, unsealed_with))
 }
 
 fn fail(message: impl Into<String>) -> Failure {
@@ -1562,18 +1603,15 @@ pub fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
     // Both signatures, the cast's and the audit's, are made now: the tracking code they
     // sign commits to no choice and the device has shown it, so making them tells the
     // device nothing; only the one the voter decides is ever posted (spec/23 §23.7).
-    let signatures = match &voter {
+    let (cast, audit) = match &voter {
         Voter::Credential(credential) => {
             let mut sign = |decision| {
                 BallotSignature::sign(credential, election.context(), decision, &code.0, &mut rng)
-                    .map(Box::new)
+                    .map(|s| PendingSignature::Credential(Box::new(s)))
                     .map_err(|e| fail(format!("signing the ballot: {e}")))
             };
             let cast = sign(Decision::Cast)?;
-            PendingSignatures::Credential {
-                cast,
-                audit: sign(Decision::Audit)?,
-            }
+            (cast, sign(Decision::Audit)?)
         }
         Voter::Wallet {
             wallet,
@@ -1591,22 +1629,21 @@ pub fn vote(board: &BoardArgs, args: VoteArgs) -> Result<(), Failure> {
                     decision,
                     &code,
                 )
-                .map(|s| AnonymousSignature::new(position.bucket, &s))
+                .map(|s| PendingSignature::Ring(AnonymousSignature::new(position.bucket, &s)))
                 .map_err(|e| fail(format!("signing the ballot: {e}")))
             };
             let cast = sign(Decision::Cast)?;
-            PendingSignatures::Ring {
-                cast,
-                audit: sign(Decision::Audit)?,
-            }
+            (cast, sign(Decision::Audit)?)
         }
     };
     let opening = secrets.audit(&ballot);
     let pending = PendingBallot {
         election: follower.id,
         ballot,
-        signatures,
-        opening,
+        anonymous: matches!(voter, Voter::Wallet { .. }),
+        cast: Some(cast),
+        audit: Some(audit),
+        opening: Some(opening),
     };
     let path = args
         .pending
@@ -1755,34 +1792,73 @@ fn decide(
     passphrase_file: Option<&Path>,
     decision: Decision,
 ) -> Result<(), Failure> {
-    let pending = read_pending(path, passphrase_file)?;
-    let anonymous_pending = matches!(pending.signatures, PendingSignatures::Ring { .. });
-    let mut follower = Follower::new(board, pending.election)?;
-    let state = follower.state()?;
-    let sealed = voting(state)?;
-    let election = sealed.election();
-    let code = TrackingCode::of(&pending.ballot);
+    let (pending, passphrase) = read_pending(path, passphrase_file)?;
+    let anonymous_pending = pending.anonymous;
     let holder = if anonymous_pending {
         "wallet"
     } else {
         "credential"
     };
+    let signature = match decision {
+        Decision::Cast => pending.cast.clone().ok_or_else(|| {
+            fail(format!(
+                "{}: this ballot was sent for an audit already (its openings left the device), so it can never be cast: audit it again (`--audit`) to finish, then vote again",
+                path.display()
+            ))
+        })?,
+        Decision::Audit => pending.audit.clone().ok_or_else(|| {
+            fail(format!(
+                "{}: this ballot was sent as a cast already, so it can no longer be audited: cast it again (`--cast`) to finish, or vote again with this {holder} to replace it",
+                path.display()
+            ))
+        })?,
+    };
+    let follower_id = pending.election;
+    let mut follower = Follower::new(board, follower_id)?;
+    let state = follower.state()?;
+    let sealed = voting(state)?;
+    let election = sealed.election();
+    let code = TrackingCode::of(&pending.ballot);
+    if decision == Decision::Audit {
+        let opening = pending
+            .opening
+            .as_ref()
+            .ok_or_else(|| fail(format!("{}: no opening to audit", path.display())))?;
+        check_audit(election, &pending.ballot, opening)
+            .map_err(|e| fail(format!("this device's own ballot fails its audit: {e}")))?;
+    }
+    // Spent before it leaves the device: the file keeps only the decided signature (and,
+    // for a cast, no openings), so a try whose record reached a relay or the board but
+    // whose answer was lost can be retried, never turned into the other decision.
+    let spent = pending.spent_for(decision);
+    if pending.cast.is_some() != spent.cast.is_some()
+        || pending.audit.is_some() != spent.audit.is_some()
+        || pending.opening.is_some() != spent.opening.is_some()
+    {
+        let bytes = pending_file_bytes(&spent, passphrase.as_deref().map(String::as_str))?;
+        urne_fsutil::replace(path, &bytes, 0o600).map_err(|e| {
+            fail(format!(
+                "{}: spending it for the {decision:?}: {e}",
+                path.display()
+            ))
+        })?;
+    }
     // A device key per ballot: the envelope says nothing of the voter.
     let mut seed = Zeroizing::new([0u8; 32]);
     rand::fill(seed.as_mut_slice());
     let device = SigningKey::from_bytes(&seed);
+    let ballot = spent.ballot;
     match decision {
         Decision::Audit => {
-            check_audit(election, &pending.ballot, &pending.opening)
-                .map_err(|e| fail(format!("this device's own ballot fails its audit: {e}")))?;
-            // Only the audit's signature leaves the device: whoever relays this record
-            // (and learns the vote from its openings) cannot post the ballot as a cast.
-            let body = match pending.signatures {
-                PendingSignatures::Credential { audit, .. } => {
-                    AuditRecord::new(pending.ballot, *audit, pending.opening).to_body()
+            let opening = spent
+                .opening
+                .ok_or_else(|| fail(format!("{}: no opening to audit", path.display())))?;
+            let body = match signature {
+                PendingSignature::Credential(audit) => {
+                    AuditRecord::new(ballot, *audit, opening).to_body()
                 }
-                PendingSignatures::Ring { audit, .. } => {
-                    AnonymousAudit::new(pending.ballot, audit, pending.opening).to_body()
+                PendingSignature::Ring(audit) => {
+                    AnonymousAudit::new(ballot, audit, opening).to_body()
                 }
             };
             let record = Record::sign(follower.id, kinds::BALLOT_AUDIT, &body, &device)
@@ -1790,19 +1866,21 @@ fn decide(
             let index = match follower.client.post_record(record.bytes()) {
                 Ok(receipt) => receipt.index,
                 Err(e) if e.board_code() == Some("already-used") => {
+                    let found = find_on_board(&mut follower, code);
                     return Err(already_used(
-                        &mut follower,
-                        path,
-                        code,
-                        decision,
-                        holder,
-                        &e,
+                        &follower, path, code, decision, holder, &e, found,
                     ));
                 }
                 Err(e) if e.board_code().is_some() => {
-                    return Err(fail(format!("the board refused ballot.audit: {e}")));
+                    return Err(fail(format!(
+                        "the board refused ballot.audit: {e} (the ballot is spent for an audit: it can only be audited again; vote again to cast)"
+                    )));
                 }
-                Err(e) => return Err(fail(format!("submitting ballot.audit failed: {e}"))),
+                Err(e) => {
+                    return Err(fail(format!(
+                        "submitting ballot.audit failed: {e} (retry with --audit; the ballot can no longer be cast)"
+                    )));
+                }
             };
             remove_pending(path)?;
             say!("tracking code: {}", code.short())?;
@@ -1813,13 +1891,9 @@ fn decide(
             )?;
         }
         Decision::Cast => {
-            let body = match pending.signatures {
-                PendingSignatures::Credential { cast, .. } => {
-                    CastBallot::new(pending.ballot, *cast).to_body()
-                }
-                PendingSignatures::Ring { cast, .. } => {
-                    AnonymousCast::new(pending.ballot, cast).to_body()
-                }
+            let body = match signature {
+                PendingSignature::Credential(cast) => CastBallot::new(ballot, *cast).to_body(),
+                PendingSignature::Ring(cast) => AnonymousCast::new(ballot, cast).to_body(),
             };
             let record = Record::sign(follower.id, kinds::BALLOT_CAST, &body, &device)
                 .map_err(|e| fail(format!("ballot.cast: {e}")))?;
@@ -1830,14 +1904,9 @@ fn decide(
                         // An earlier try of this very cast landed (its answer was
                         // lost): the receipt is that record's.
                         Ok(OnBoard::Cast { index, record }) => (index, record, true),
-                        _ => {
+                        found => {
                             return Err(already_used(
-                                &mut follower,
-                                path,
-                                code,
-                                decision,
-                                holder,
-                                &e,
+                                &follower, path, code, decision, holder, &e, found,
                             ));
                         }
                     }
@@ -1845,7 +1914,11 @@ fn decide(
                 Err(e) if e.board_code().is_some() => {
                     return Err(fail(format!("the board refused ballot.cast: {e}")));
                 }
-                Err(e) => return Err(fail(format!("submitting ballot.cast failed: {e}"))),
+                Err(e) => {
+                    return Err(fail(format!(
+                        "submitting ballot.cast failed: {e} (retry with --cast; the ballot can no longer be audited)"
+                    )));
+                }
             };
             say!("tracking code: {}", code.short())?;
             say!(
@@ -1857,8 +1930,7 @@ fn decide(
                 }
             )?;
             // The receipt is written before the pending file goes, so a voter never
-            // holds neither; the file goes even if the receipt fails, since a cast
-            // ballot's openings must not outlive the vote.
+            // holds neither.
             let receipt = write_receipt(&follower.client, follower.id, code, index, record, path);
             remove_pending(path)?;
             receipt?;
@@ -1905,18 +1977,19 @@ fn find_on_board(follower: &mut Follower, code: TrackingCode) -> Result<OnBoard,
 /// the board (cast, its openings must not outlive the vote; audited, they are public), and
 /// stays otherwise (a full audit quota).
 fn already_used(
-    follower: &mut Follower,
+    follower: &Follower,
     path: &Path,
     code: TrackingCode,
     decision: Decision,
     holder: &str,
     refusal: &urne_client::ClientError,
+    found: Result<OnBoard, Failure>,
 ) -> Failure {
     let tried = match decision {
         Decision::Cast => "ballot.cast",
         Decision::Audit => "ballot.audit",
     };
-    let found = match find_on_board(follower, code) {
+    let found = match found {
         Ok(found) => found,
         Err(Failure::Message(m)) => {
             return fail(format!(
@@ -1926,13 +1999,22 @@ fn already_used(
         Err(other) => return other,
     };
     let (explained, on_board) = match found {
-        OnBoard::Cast { index, .. } => (
-            format!(
-                "ballot {} is already CAST (entry {index}), from this pending ballot or a copy of it: it counts, and a later ballot with this {holder} replaces it",
-                code.short()
-            ),
-            true,
-        ),
+        OnBoard::Cast { index, record } => {
+            // Counted: the voter gets its receipt, as after their own cast.
+            let receipt =
+                match write_receipt(&follower.client, follower.id, code, index, record, path) {
+                    Ok(()) => String::new(),
+                    Err(Failure::Message(m)) => format!(" (no receipt written: {m})"),
+                    Err(Failure::StdoutClosed) => String::new(),
+                };
+            (
+                format!(
+                    "ballot {} is already CAST (entry {index}), from this pending ballot or a copy of it: it counts, and a later ballot with this {holder} replaces it{receipt}",
+                    code.short()
+                ),
+                true,
+            )
+        }
         OnBoard::Audited => (
             format!(
                 "ballot {0} is already audited (an earlier try landed, or a copy of this pending ballot): it never counts; check it with `urne audit --election {1} --tracking-code {0}`, then vote again",
@@ -1941,7 +2023,19 @@ fn already_used(
             ),
             true,
         ),
-        OnBoard::Nowhere => (format!("the board refused {tried}: {refusal}"), false),
+        // An earlier try still queued on the board, or (an audit) the credential's audit
+        // quota: the file stays, spent for this decision.
+        OnBoard::Nowhere => (
+            format!(
+                "the board refused {tried}: {refusal} (an earlier try may still be queued: retry in a moment{})",
+                if decision == Decision::Audit {
+                    "; or this credential's audits are used up: vote again, this ballot can no longer be cast"
+                } else {
+                    ""
+                }
+            ),
+            false,
+        ),
     };
     if on_board && let Err(Failure::Message(m)) = remove_pending(path) {
         return fail(format!("{explained}; and {m}"));

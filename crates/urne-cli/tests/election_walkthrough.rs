@@ -276,6 +276,25 @@ fn an_election_with_the_role_commands_against_a_running_board() {
             picks[1],
         ])
     };
+    // A pending ballot spent for an audit (its openings left the device on a try whose
+    // answer was lost) can never be cast: the file holds no cast's signature any more.
+    make_carol(["1", "2"]);
+    let text = std::fs::read_to_string(dir.join("credentials/carol.pending")).unwrap();
+    let spent: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("cast-signature ") {
+                "cast-signature none\n".to_owned()
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(dir.join("spent.pending"), spent).unwrap();
+    std::fs::remove_file(dir.join("credentials/carol.pending")).unwrap();
+    let refused = walk.refused(&["vote", "--cast", "spent.pending"]);
+    assert!(refused.contains("can never be cast"), "{refused}");
+    assert!(dir.join("spent.pending").exists());
     make_carol(["1", "1"]);
     std::fs::copy(
         dir.join("credentials/carol.pending"),

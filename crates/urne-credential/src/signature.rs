@@ -113,8 +113,30 @@ impl BallotSignature {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
+
+    /// spec/22 §22.1's label table, parsed: the bytes of each label this crate uses for
+    /// ballot signatures are the page's.
+    #[test]
+    fn the_ballot_signature_labels_are_frozen_as_spec_22_lists_them() {
+        let path = format!(
+            "{}/../../spec/22-credentials.md",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let spec = std::fs::read_to_string(&path).unwrap();
+        for (name, label) in [
+            ("BALLOT_SIGNATURE", Decision::Cast.label()),
+            ("BALLOT_AUDIT_SIGNATURE", Decision::Audit.label()),
+        ] {
+            let row = spec
+                .lines()
+                .find(|l| l.starts_with(&format!("| {name} |")))
+                .unwrap_or_else(|| panic!("spec/22 §22.1 lists {name}"));
+            let listed = row.split('`').nth(1).unwrap().replace("\\n", "\n");
+            assert_eq!(listed.as_bytes(), label, "{name}");
+        }
+    }
 
     #[test]
     fn a_signature_binds_credential_context_decision_and_ballot() {

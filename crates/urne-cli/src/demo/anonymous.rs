@@ -178,6 +178,8 @@ fn make_ballot(
     let (ballot, secrets) = Ballot::encrypt(election, &credential, &selections, &mut rng)
         .map_err(|e| setup(&format!("voter {voter}: encryption"), e))?;
     let code = TrackingCode::of(&ballot);
+    // The demo knows each ballot's role in advance and signs only for it; a voter's
+    // device signs for both decisions before it learns which (spec/23 §23.7).
     let decision = match role {
         BallotRole::Audited => urne_election::Decision::Audit,
         _ => urne_election::Decision::Cast,

@@ -321,6 +321,8 @@ pub(crate) fn encrypt_one(
     let key = CredentialKey(credential.public().to_bytes());
     let (ballot, secrets) = Ballot::encrypt(election, &key, &selections, &mut rng)
         .map_err(|e| DemoError::Setup(format!("voter {voter}: encryption refused: {e}")))?;
+    // The demo knows each ballot's role in advance and signs only for it; a voter's
+    // device signs for both decisions before it learns which (spec/23 §23.7).
     let decision = match role {
         BallotRole::Audited => urne_credential::Decision::Audit,
         _ => urne_credential::Decision::Cast,
