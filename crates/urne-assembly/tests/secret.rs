@@ -241,6 +241,13 @@ enum Tamper {
 /// A secret ballot among three candidates by four members, its election's records on
 /// the log (their own correctness is the election verifier's), and its result. Returns
 /// the chamber and the index of the record the tamper touches.
+/// The recount's refusal of the secret ballot with `tamper`, and the index the tamper
+/// put at fault.
+fn refused(tamper: Tamper) -> (urne_assembly::Violation, u64) {
+    let (c, at) = secret_ballot(tamper);
+    (recount(c.id, &c.log).unwrap_err(), at)
+}
+
 fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
     let mut c = Chamber::new(4, VoteChange::FinalOnFirstCast);
     c.all_present();
@@ -574,8 +581,7 @@ fn a_snapshot_that_is_not_the_roster_s_registrations_is_named() {
     assert!(v.field.starts_with("body.entries["), "{v}");
     assert!(v.reason.contains("no member registered"), "{v}");
     assert_eq!(recount_sittings(&c.log).unwrap_err(), v);
-    let (c, at) = secret_ballot(Tamper::MemberLeftOut);
-    let v = recount(c.id, &c.log).unwrap_err();
+    let (v, at) = refused(Tamper::MemberLeftOut);
     assert_eq!(
         (v.index, v.kind, v.field.as_str()),
         (at, "election.snapshot-part", "body.entries"),
@@ -618,8 +624,7 @@ fn an_election_that_is_not_the_division_s_anonymous_election_is_named() {
 /// the deal chose.
 #[test]
 fn a_snapshot_of_more_than_one_bucket_is_named() {
-    let (c, at) = secret_ballot(Tamper::TwoBuckets);
-    let v = recount(c.id, &c.log).unwrap_err();
+    let (v, at) = refused(Tamper::TwoBuckets);
     assert_eq!(
         (v.index, v.kind, v.field.as_str()),
         (at, "election.snapshot", "body.bucket_bits"),
@@ -629,8 +634,7 @@ fn a_snapshot_of_more_than_one_bucket_is_named() {
 
 #[test]
 fn trustees_not_drawn_from_the_chamber_are_named() {
-    let (c, at) = secret_ballot(Tamper::StrangerTrustee);
-    let v = recount(c.id, &c.log).unwrap_err();
+    let (v, at) = refused(Tamper::StrangerTrustee);
     assert_eq!(
         (v.index, v.kind, v.field.as_str()),
         (at, "ceremony.open", "body.identities[2]"),
@@ -697,8 +701,7 @@ fn a_forged_tally_record_of_the_election_is_named_by_its_signature() {
 
 #[test]
 fn an_election_not_opened_by_the_presiding_officer_is_named() {
-    let (c, at) = secret_ballot(Tamper::ElectionOfAnother);
-    let v = recount(c.id, &c.log).unwrap_err();
+    let (v, at) = refused(Tamper::ElectionOfAnother);
     assert_eq!((v.index, v.field.as_str()), (at, "body.election"), "{v}");
 }
 
@@ -707,8 +710,7 @@ fn an_election_not_opened_by_the_presiding_officer_is_named() {
 /// snapshot must come after the close.
 #[test]
 fn a_snapshot_posted_before_the_division_closes_is_named() {
-    let (c, at) = secret_ballot(Tamper::SnapshotBeforeClose);
-    let v = recount(c.id, &c.log).unwrap_err();
+    let (v, at) = refused(Tamper::SnapshotBeforeClose);
     assert_eq!(
         (v.index, v.kind, v.field.as_str()),
         (at, "election.snapshot", "body"),
@@ -721,8 +723,7 @@ fn a_snapshot_posted_before_the_division_closes_is_named() {
 /// log: nothing of its vote was checked, so the recount says so rather than pass.
 #[test]
 fn a_closed_secret_division_whose_election_is_not_on_the_log_is_named() {
-    let (c, opened) = secret_ballot(Tamper::ElectionMissing);
-    let v = recount(c.id, &c.log).unwrap_err();
+    let (v, opened) = refused(Tamper::ElectionMissing);
     assert_eq!(
         (v.index, v.kind, v.field.as_str()),
         (opened, "division.open", "body.election"),
@@ -736,8 +737,7 @@ fn a_closed_secret_division_whose_election_is_not_on_the_log_is_named() {
 /// candidate's votes to another).
 #[test]
 fn an_election_whose_manifest_is_not_the_division_s_question_is_named() {
-    let (c, at) = secret_ballot(Tamper::ManifestOtherChoices);
-    let v = recount(c.id, &c.log).unwrap_err();
+    let (v, at) = refused(Tamper::ManifestOtherChoices);
     assert_eq!(
         (v.index, v.kind, v.field.as_str()),
         (at, "election.manifest", "body.contests[0].options"),
@@ -835,8 +835,7 @@ fn a_ceremony_with_other_trustee_numbers_than_the_rules_is_named() {
 /// it names trustees from a draw that could still change.
 #[test]
 fn a_ceremony_opened_before_the_division_s_close_is_named() {
-    let (c, at) = secret_ballot(Tamper::CeremonyBeforeClose);
-    let v = recount(c.id, &c.log).unwrap_err();
+    let (v, at) = refused(Tamper::CeremonyBeforeClose);
     assert_eq!(
         (v.index, v.kind, v.field.as_str()),
         (at, "ceremony.open", "body"),
@@ -854,8 +853,7 @@ fn a_rotation_after_the_close_does_not_change_the_draw() {
     let (c, at) = secret_ballot(Tamper::RotatedAfterClose);
     let divisions = recount(c.id, &c.log).unwrap();
     assert_eq!(divisions[0].published_at, Some(at));
-    let (c, at) = secret_ballot(Tamper::RotatedDrawnAtCeremony);
-    let v = recount(c.id, &c.log).unwrap_err();
+    let (v, at) = refused(Tamper::RotatedDrawnAtCeremony);
     assert_eq!((v.index, v.kind), (at, "ceremony.open"), "{v}");
     assert!(v.field.starts_with("body.identities["), "{v}");
     assert!(
@@ -869,8 +867,7 @@ fn a_rotation_after_the_close_does_not_change_the_draw() {
 /// the division is voided and rerun, in public.
 #[test]
 fn a_drawn_member_revoked_after_the_close_is_not_skipped() {
-    let (c, at) = secret_ballot(Tamper::RevokedDrawnSkipped);
-    let v = recount(c.id, &c.log).unwrap_err();
+    let (v, at) = refused(Tamper::RevokedDrawnSkipped);
     assert_eq!(
         (v.index, v.kind, v.field.as_str()),
         (at, "ceremony.open", "body.identities[0]"),
@@ -891,8 +888,7 @@ fn a_snapshot_of_another_registry_or_a_credential_list_beside_an_anonymous_manif
         (at, "election.snapshot", "body.registry"),
         "{v}"
     );
-    let (c, at) = secret_ballot(Tamper::CredentialsInAnonymous);
-    let v = recount(c.id, &c.log).unwrap_err();
+    let (v, at) = refused(Tamper::CredentialsInAnonymous);
     assert_eq!(
         (v.index, v.kind, v.field.as_str()),
         (at, "election.credentials", "kind"),
