@@ -146,6 +146,35 @@ fn judge(case: &str, log: &[(u64, Record)]) -> bool {
     b.is_err()
 }
 
+/// `times` random bit flips in the body of record `at`, each re-signed by its signer and
+/// judged by both folds alike: how many of them were refused.
+fn flips_judged(
+    rng: &mut impl rand::Rng,
+    base: &[Record],
+    at: usize,
+    keys: &HashMap<[u8; 32], SigningKey>,
+    times: usize,
+) -> usize {
+    let record = &base[at];
+    let key = &keys[record.signer()];
+    (0..times)
+        .map(|_| {
+            let mut body = record.body().to_vec();
+            let byte = rng.random_range(0..body.len());
+            body[byte] ^= 1 << rng.random_range(0..8);
+            let mut log = base.to_vec();
+            log[at] = Record::sign(record.context(), record.kind(), &body, key).unwrap();
+            usize::from(judge(
+                &format!(
+                    "record {at} (kind 0x{:04x}) byte {byte} flipped",
+                    record.kind().0
+                ),
+                &reindexed(log),
+            ))
+        })
+        .sum()
+}
+
 fn reindexed(records: Vec<Record>) -> Vec<(u64, Record)> {
     records
         .into_iter()
@@ -205,22 +234,7 @@ fn both_folds_agree_on_random_byte_flips_in_every_body_re_signed() {
         let base = records(&c);
         let mut refused = 0;
         for at in 0..base.len() {
-            let record = &base[at];
-            let key = &keys[record.signer()];
-            for _ in 0..6 {
-                let mut body = record.body().to_vec();
-                let byte = rng.random_range(0..body.len());
-                body[byte] ^= 1 << rng.random_range(0..8);
-                let mut log = base.clone();
-                log[at] = Record::sign(record.context(), record.kind(), &body, key).unwrap();
-                refused += usize::from(judge(
-                    &format!(
-                        "record {at} (kind 0x{:04x}) byte {byte} flipped",
-                        record.kind().0
-                    ),
-                    &reindexed(log),
-                ));
-            }
+            refused += flips_judged(&mut rng, &base, at, &keys, 6);
         }
         assert!(refused > base.len() * 3, "{refused} refusals");
     }
@@ -576,22 +590,7 @@ fn both_folds_agree_on_every_mutation_of_a_secret_division_and_its_election() {
                 &reindexed(swapped),
             ));
         }
-        let record = &base[at];
-        let key = &keys[record.signer()];
-        for _ in 0..8 {
-            let mut body = record.body().to_vec();
-            let byte = rng.random_range(0..body.len());
-            body[byte] ^= 1 << rng.random_range(0..8);
-            let mut log = base.clone();
-            log[at] = Record::sign(record.context(), record.kind(), &body, key).unwrap();
-            refused += usize::from(judge(
-                &format!(
-                    "record {at} (kind 0x{:04x}) byte {byte} flipped",
-                    record.kind().0
-                ),
-                &reindexed(log),
-            ));
-        }
+        refused += flips_judged(&mut rng, &base, at, &keys, 8);
     }
     assert!(refused > base.len() * 4, "{refused} refusals");
 }
