@@ -275,20 +275,21 @@ impl PendingBallot {
 
     /// This ballot as the file must hold it once `decision` is taken: the other
     /// signature dropped, and for a cast the openings too.
-    fn spent_for(&self, decision: Decision) -> Self {
+    fn spent_for(self, decision: Decision) -> Self {
+        let cast = decision == Decision::Cast;
         Self {
-            election: self.election,
-            ballot: self.ballot.clone(),
-            anonymous: self.anonymous,
-            cast: (decision == Decision::Cast)
-                .then(|| self.cast.clone())
-                .flatten(),
-            audit: (decision == Decision::Audit)
-                .then(|| self.audit.clone())
-                .flatten(),
-            opening: (decision == Decision::Audit)
-                .then(|| self.opening.clone())
-                .flatten(),
+            cast: self.cast.filter(|_| cast),
+            audit: self.audit.filter(|_| !cast),
+            opening: self.opening.filter(|_| !cast),
+            ..self
+        }
+    }
+
+    /// Whether the file still holds what [`Self::spent_for`] `decision` drops.
+    fn holds_more_than(&self, decision: Decision) -> bool {
+        match decision {
+            Decision::Cast => self.audit.is_some() || self.opening.is_some(),
+            Decision::Audit => self.cast.is_some(),
         }
     }
 
@@ -1830,11 +1831,9 @@ fn decide(
     // Spent before it leaves the device: the file keeps only the decided signature (and,
     // for a cast, no openings), so a try whose record reached a relay or the board but
     // whose answer was lost can be retried, never turned into the other decision.
+    let rewrite = pending.holds_more_than(decision);
     let spent = pending.spent_for(decision);
-    if pending.cast.is_some() != spent.cast.is_some()
-        || pending.audit.is_some() != spent.audit.is_some()
-        || pending.opening.is_some() != spent.opening.is_some()
-    {
+    if rewrite {
         let bytes = pending_file_bytes(&spent, passphrase.as_deref().map(String::as_str))?;
         urne_fsutil::replace(path, &bytes, 0o600).map_err(|e| {
             fail(format!(
