@@ -49,6 +49,10 @@ pub struct ServerConfig {
     /// Most bytes of an anonymous election's snapshot answer (spec/61 §61.2): above it
     /// the route answers `snapshot-too-large` rather than megabytes no booth could load.
     pub max_snapshot_bytes: usize,
+    /// Most bytes of snapshot answers kept encoded, all elections together (spec/61
+    /// §61.2): the least recently asked is dropped first, and one larger than this alone
+    /// is served but not kept (so encoded again for every request).
+    pub max_snapshot_cache_bytes: usize,
     /// Witnesses to push each new checkpoint to (tlog-witness `add-checkpoint`).
     pub push_witnesses: Vec<crate::push::PushWitness>,
 }
@@ -76,6 +80,8 @@ impl Default for ServerConfig {
             max_entries_bytes: 1 << 20,
             // 128 hex digits a person: about half a million people.
             max_snapshot_bytes: 64 << 20,
+            // Four answers at the cap: a city's election and a few smaller ones at once.
+            max_snapshot_cache_bytes: 256 << 20,
             push_witnesses: Vec::new(),
         }
     }

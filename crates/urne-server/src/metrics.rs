@@ -33,6 +33,10 @@ pub(crate) struct Metrics {
     publications: Counter,
     log_size: Gauge,
     checkpoint_size: Gauge,
+    /// Times an anonymous election's snapshot answer was encoded (spec/61 §61.2).
+    pub(crate) snapshot_encodings: Counter,
+    /// Bytes of snapshot answers kept encoded (bounded by `max_snapshot_cache_bytes`).
+    pub(crate) snapshot_cache_bytes: Gauge,
 }
 
 impl Default for Metrics {
@@ -46,6 +50,8 @@ impl Default for Metrics {
         let publications = Counter::default();
         let log_size = Gauge::default();
         let checkpoint_size = Gauge::default();
+        let snapshot_encodings = Counter::default();
+        let snapshot_cache_bytes = Gauge::default();
         registry.register(
             "urne_log_size",
             "Entries in the board's log",
@@ -86,6 +92,16 @@ impl Default for Metrics {
             "Times the served checkpoint and its per-quorum views were recomputed",
             publications.clone(),
         );
+        registry.register(
+            "urne_snapshot_encodings",
+            "Times an anonymous election's snapshot answer was encoded",
+            snapshot_encodings.clone(),
+        );
+        registry.register(
+            "urne_snapshot_cache_bytes",
+            "Bytes of snapshot answers kept encoded",
+            snapshot_cache_bytes.clone(),
+        );
         Self {
             registry,
             accepted,
@@ -96,6 +112,8 @@ impl Default for Metrics {
             publications,
             log_size,
             checkpoint_size,
+            snapshot_encodings,
+            snapshot_cache_bytes,
         }
     }
 }

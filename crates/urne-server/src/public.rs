@@ -7,7 +7,7 @@
 //! as logged), serve a file from anywhere but this crate's `web/` folder and the booth's
 //! WebAssembly bundle, or let a page load anything from another origin.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -17,10 +17,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
 use serde::{Deserialize, Serialize};
 use urne_ballot::{Manifest, TrackingCode, check_audit};
+use urne_credential::registry::{ENTRY_BYTES, Snapshot, SnapshotPart, parts_for};
 use urne_election::body::tracking_code_of_body;
-use urne_election::{AuditRecord, ElectionState, kinds};
+use urne_election::{AuditRecord, ElectionState, Phase, kinds};
 use urne_record::{ContextId, Record};
 
 use crate::errors::{JsonPath, JsonQuery, error, json, store_error};
@@ -314,13 +317,6 @@ struct AnonymityBody {
     bucket_size: usize,
 }
 
-/// The snapshot's records as posted (spec/23 §23.12): what the booth checks and deals.
-#[derive(Serialize)]
-struct SnapshotBody {
-    header: String,
-    parts: Vec<String>,
-}
-
 #[derive(Serialize)]
 struct ResultBody {
     ballots: u64,
@@ -430,16 +426,47 @@ async fn election(State(state): State<AppState>, JsonPath(id): JsonPath<String>)
     }
 }
 
-/// An anonymous election's snapshot answers, each encoded once (spec/61 §61.2): the
-/// snapshot is fixed once voting opens (an election takes one, never replaced), and at a
-/// city's size its JSON is megabytes that every voter's booth fetches.
-#[derive(Default)]
-pub(crate) struct SnapshotAnswers(Mutex<std::collections::HashMap<ContextId, Arc<SnapshotAnswer>>>);
+/// An anonymous election's snapshot answers (spec/61 §61.2), each encoded once and kept
+/// while its election votes: the snapshot is fixed once voting opens (an election takes
+/// one, never replaced), and at a city's size its JSON is megabytes that every voter's
+/// booth fetches. What is kept is bounded by `max_snapshot_cache_bytes`: the least
+/// recently asked answer goes first, and is encoded again (the same bytes, so the same
+/// tag) when next asked. Once its election no longer votes (no booth asks for it), an
+/// answer is dropped at its next request and encoded afresh for each later one.
+pub(crate) struct SnapshotAnswers {
+    cap: usize,
+    kept: Mutex<Kept>,
+    /// Encodings made (`urne_snapshot_encodings_total`).
+    encodings: Counter,
+    /// Bytes kept (`urne_snapshot_cache_bytes`).
+    kept_bytes: Gauge,
+}
 
-/// One election's snapshot answer: the snapshot id it was made from (the sealed state's
-/// `credential_root`), and the encoding, made by the first request that needs it.
+/// An answer's key: the election and its snapshot's id, which fix the answer's bytes.
+type SnapshotKey = (ContextId, [u8; 32]);
+
+#[derive(Default)]
+struct Kept {
+    slots: HashMap<SnapshotKey, Slot>,
+    /// What the encoded slots cost, together.
+    bytes: usize,
+    /// Ticks at each request: a slot's `used` orders it by its last request.
+    clock: u64,
+}
+
+struct Slot {
+    answer: Arc<SnapshotAnswer>,
+    /// What the answer costs once encoded; None while its first request encodes it. Such
+    /// a slot is never evicted: the requests waiting on it would each encode again.
+    bytes: Option<usize>,
+    used: u64,
+}
+
+/// One answer, encoded by the first request that needs it. Concurrent first requests
+/// share this slot, and `OnceLock::get_or_init` runs one encoding while the others wait
+/// for it: an answer is encoded once for as long as it is kept.
+#[derive(Default)]
 pub(crate) struct SnapshotAnswer {
-    id: [u8; 32],
     encoded: OnceLock<Encoded>,
 }
 
@@ -448,32 +475,109 @@ enum Encoded {
     Body(Bytes),
     /// Over the server's cap: its length, so the refusal says by how much.
     TooLarge(usize),
-    /// serde_json refused (it does not, for strings): a bug, answered `internal`.
-    Unencodable(String),
+}
+
+/// What a kept answer costs besides its body: the slot, its key, its share of the map.
+const SLOT_BYTES: usize = 256;
+
+impl Encoded {
+    fn cost(&self) -> usize {
+        match self {
+            Encoded::Body(body) => SLOT_BYTES.saturating_add(body.len()),
+            Encoded::TooLarge(_) => SLOT_BYTES,
+        }
+    }
 }
 
 impl SnapshotAnswers {
-    /// The answer for the snapshot `id` of election `election`: the one kept, unless it
-    /// was made from another snapshot (none can replace the sealed one; the check costs
-    /// nothing and keeps a stale answer out should that ever change).
-    fn answer(&self, election: ContextId, id: [u8; 32]) -> Arc<SnapshotAnswer> {
-        let mut answers = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let kept = answers.entry(election).or_insert_with(|| {
-            Arc::new(SnapshotAnswer {
-                id,
-                encoded: OnceLock::new(),
-            })
-        });
-        if kept.id != id {
-            *kept = Arc::new(SnapshotAnswer {
-                id,
-                encoded: OnceLock::new(),
-            });
+    /// Answers kept up to `cap` bytes; `encodings` counts the encodings made, `kept_bytes`
+    /// shows the bytes kept.
+    pub(crate) fn new(cap: usize, encodings: Counter, kept_bytes: Gauge) -> Self {
+        Self {
+            cap,
+            kept: Mutex::default(),
+            encodings,
+            kept_bytes,
         }
-        Arc::clone(kept)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The answer for `key`: while its election votes, the one kept (encoded by `encode`
+    /// if it is new); after, the one kept if any, then dropped, else `encode`'s, not kept.
+    fn serve(&self, key: SnapshotKey, voting: bool, encode: impl FnOnce() -> Encoded) -> Encoded {
+        let counted = || {
+            self.encodings.inc();
+            encode()
+        };
+        if !voting {
+            return self.forget(&key).unwrap_or_else(counted);
+        }
+        let answer = self.answer(key);
+        let encoded = answer.encoded.get_or_init(counted).clone();
+        self.settle(key, &answer, encoded.cost());
+        encoded
+    }
+
+    /// The kept answer for `key`, or a new one to encode, kept from now on.
+    fn answer(&self, key: SnapshotKey) -> Arc<SnapshotAnswer> {
+        let mut kept = self.lock();
+        kept.clock += 1;
+        let used = kept.clock;
+        let slot = kept.slots.entry(key).or_insert_with(|| Slot {
+            answer: Arc::default(),
+            bytes: None,
+            used,
+        });
+        slot.used = used;
+        Arc::clone(&slot.answer)
+    }
+
+    /// Books `cost` for `key`'s newly encoded answer (a no-op for one booked already, or
+    /// dropped meanwhile), then drops the least recently asked answers until the kept ones
+    /// fit the cap. An answer that alone passes the cap is served but not kept, and
+    /// drops nothing.
+    fn settle(&self, key: SnapshotKey, answer: &Arc<SnapshotAnswer>, cost: usize) {
+        let mut kept = self.lock();
+        let Kept { slots, bytes, .. } = &mut *kept;
+        match slots.get_mut(&key) {
+            Some(slot) if slot.bytes.is_none() && Arc::ptr_eq(&slot.answer, answer) => {
+                if cost > self.cap {
+                    slots.remove(&key);
+                    return;
+                }
+                slot.bytes = Some(cost);
+                *bytes = bytes.saturating_add(cost);
+            }
+            _ => return,
+        }
+        while *bytes > self.cap {
+            let oldest = slots
+                .iter()
+                .filter(|(_, slot)| slot.bytes.is_some())
+                .min_by_key(|(_, slot)| slot.used)
+                .map(|(key, _)| *key);
+            let Some(gone) = oldest.and_then(|key| slots.remove(&key)) else {
+                break;
+            };
+            *bytes = bytes.saturating_sub(gone.bytes.unwrap_or(0));
+        }
+        self.kept_bytes
+            .set(i64::try_from(*bytes).unwrap_or(i64::MAX));
+    }
+
+    /// Drops `key`'s answer, giving back its encoding if it was made.
+    fn forget(&self, key: &SnapshotKey) -> Option<Encoded> {
+        let mut kept = self.lock();
+        let gone = kept.slots.remove(key)?;
+        kept.bytes = kept.bytes.saturating_sub(gone.bytes.unwrap_or(0));
+        self.kept_bytes
+            .set(i64::try_from(kept.bytes).unwrap_or(i64::MAX));
+        gone.answer.encoded.get().cloned()
     }
 }
 
@@ -496,8 +600,8 @@ fn none_match(headers: &HeaderMap, etag: &str) -> bool {
 
 /// An anonymous election's snapshot once voting opened: its signed header and every
 /// part, hex, as the booth's `load` takes them (spec/60 §60.2, spec/61 §61.2). Encoded
-/// once per election, served `immutable` with an entity tag (304 on a matching
-/// `If-None-Match`), refused over `max_snapshot_bytes`.
+/// once and kept while the election votes, served `immutable` with an entity tag (304 on
+/// a matching `If-None-Match`), refused over `max_snapshot_bytes`.
 async fn election_snapshot(
     State(state): State<AppState>,
     JsonPath(id): JsonPath<String>,
@@ -512,19 +616,18 @@ async fn election_snapshot(
         // Only the sealed parameters' Arc is taken under the board's state lock: the
         // snapshot is immutable once sealed, and encoding it (megabytes at a city's size)
         // must not hold up the applier.
-        let sealed = reading
-            .board
-            .with_context_state(&id, |s: &ElectionState| s.sealed().cloned());
+        let sealed = reading.board.with_context_state(&id, |s: &ElectionState| {
+            s.sealed()
+                .cloned()
+                .map(|sealed| (sealed, s.phase() == Phase::Voting))
+        });
         sealed.map(|sealed| {
-            sealed.map(|sealed| {
+            sealed.map(|(sealed, voting)| {
                 sealed.anonymous().map(|a| {
-                    let answer = reading.snapshots.answer(id, *a.id());
-                    let encoded = answer
-                        .encoded
-                        .get_or_init(|| {
-                            encode_snapshot(a.snapshot(), reading.config.max_snapshot_bytes)
-                        })
-                        .clone();
+                    let cap = reading.config.max_snapshot_bytes;
+                    let encoded = reading
+                        .snapshots
+                        .serve((id, *a.id()), voting, || encode_snapshot(a.snapshot(), cap));
                     (*a.id(), encoded)
                 })
             })
@@ -553,8 +656,11 @@ async fn election_snapshot(
                     body,
                 )
                     .into_response(),
+                // Not a bug (500 is kept for those) nor the request's fault (4xx): the
+                // operator's cap keeps this answer off this board until it is raised, so
+                // 503 with no Retry-After, as `storage` (spec/13 §13.3).
                 Encoded::TooLarge(len) => error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
+                    StatusCode::SERVICE_UNAVAILABLE,
                     "snapshot-too-large",
                     &format!(
                         "this election's snapshot encodes to {len} bytes, over this board's cap of {} bytes for one answer (max_snapshot_bytes): the booth cannot load it; voters vote with the urne command line, which reads the snapshot's records from the log",
@@ -562,7 +668,6 @@ async fn election_snapshot(
                     ),
                     Some("id"),
                 ),
-                Encoded::Unencodable(e) => crate::errors::internal(&e),
             }
         }
         Ok(Some(Some(None))) => error(
@@ -582,28 +687,73 @@ async fn election_snapshot(
     }
 }
 
-/// The snapshot answer's JSON, or its length when it passes `cap` (counted before the
-/// JSON is built, so an oversized snapshot costs no copy of itself).
-fn encode_snapshot(snapshot: &urne_credential::registry::Snapshot, cap: usize) -> Encoded {
-    let header = snapshot.signed().to_bytes();
-    let parts: Vec<Vec<u8>> = snapshot.parts().iter().map(|p| p.to_bytes()).collect();
-    // {"header":"…","parts":["…",…]}: two hex digits a byte, quotes and commas.
-    let len = 24
-        + 2 * header.len()
-        + parts.iter().map(|p| 2 * p.len() + 2).sum::<usize>()
-        + parts.len().saturating_sub(1);
+/// The snapshot answer's JSON, or its length when it passes `cap`.
+fn encode_snapshot(snapshot: &Snapshot, cap: usize) -> Encoded {
+    encode_answer(
+        &snapshot.signed().to_bytes(),
+        snapshot.entries().len(),
+        || snapshot.parts(),
+        cap,
+    )
+}
+
+/// `{"header": hex, "parts": [hex, …]}` of the header record `header` and the parts
+/// `parts` makes of `entries` entries — or its length when it passes `cap`, counted from
+/// the records' lengths before `parts` runs, so an oversized snapshot costs no copy.
+fn encode_answer(
+    header: &[u8],
+    entries: usize,
+    parts: impl FnOnce() -> Vec<SnapshotPart>,
+    cap: usize,
+) -> Encoded {
+    let len = answer_len(header.len(), entries);
     if len > cap {
         return Encoded::TooLarge(len);
     }
-    let body = SnapshotBody {
-        header: hex::encode(header),
-        parts: parts.iter().map(hex::encode).collect(),
-    };
-    match serde_json::to_vec(&body) {
-        Ok(bytes) if bytes.len() > cap => Encoded::TooLarge(bytes.len()),
-        Ok(bytes) => Encoded::Body(Bytes::from(bytes)),
-        Err(e) => Encoded::Unencodable(e.to_string()),
+    let mut out = Vec::with_capacity(len);
+    out.extend_from_slice(b"{\"header\":\"");
+    out.extend_from_slice(hex::encode(header).as_bytes());
+    out.extend_from_slice(b"\",\"parts\":[");
+    for (i, part) in parts().iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(hex::encode(part.to_bytes()).as_bytes());
+        out.push(b'"');
     }
+    out.extend_from_slice(b"]}");
+    // The length counted is the length made (a test holds them equal); the cap is still
+    // checked on what was made, should they ever part.
+    if out.len() > cap {
+        return Encoded::TooLarge(out.len());
+    }
+    Encoded::Body(Bytes::from(out))
+}
+
+/// The answer's length: `{"header":"…","parts":["…",…]}`, two hex digits a byte. The
+/// parts are those the board took (spec/23 §23.12): `parts_for(entries)` of them, each a
+/// part header and its entries.
+fn answer_len(header: usize, entries: usize) -> usize {
+    let part_header = SnapshotPart {
+        snapshot: [0; 32],
+        part: 0,
+        parts: 1,
+        entries: Vec::new(),
+    }
+    .to_bytes()
+    .len();
+    let parts = usize::try_from(parts_for(entries as u64)).unwrap_or(usize::MAX);
+    let bytes = parts
+        .checked_mul(part_header)
+        .and_then(|h| entries.checked_mul(ENTRY_BYTES)?.checked_add(h))
+        .and_then(|b| b.checked_add(header))
+        .and_then(|b| b.checked_mul(2));
+    // 24 for the braces, names and quotes; two quotes a part and a comma between two.
+    bytes
+        .and_then(|b| b.checked_add(24))
+        .and_then(|b| b.checked_add(parts.checked_mul(3)?.saturating_sub(1)))
+        .unwrap_or(usize::MAX)
 }
 
 async fn credential(
@@ -1152,25 +1302,195 @@ mod tests {
         assert_eq!(index.next(), size);
     }
 
-    /// The snapshot answer is made once per election and snapshot: the same slot (and so
-    /// the same encoding) for every request; another election, or another snapshot id,
-    /// gets a fresh one.
+    fn answers(cap: usize) -> SnapshotAnswers {
+        SnapshotAnswers::new(cap, Counter::default(), Gauge::default())
+    }
+
+    fn body(len: usize, fill: u8) -> Encoded {
+        Encoded::Body(Bytes::from(vec![fill; len]))
+    }
+
+    fn bytes_of(encoded: &Encoded) -> &[u8] {
+        match encoded {
+            Encoded::Body(body) => body,
+            Encoded::TooLarge(_) => panic!("refused"),
+        }
+    }
+
+    /// Which keys are kept (as `key`'s arguments), sorted, and the bytes booked for them.
+    fn kept(answers: &SnapshotAnswers) -> (Vec<(u8, u8)>, usize) {
+        let kept = answers.lock();
+        let mut keys: Vec<_> = kept.slots.keys().map(|(e, s)| (e.0[0], s[0])).collect();
+        keys.sort();
+        (keys, kept.bytes)
+    }
+
+    fn key(election: u8, snapshot: u8) -> SnapshotKey {
+        (ContextId([election; 32]), [snapshot; 32])
+    }
+
+    /// While its election votes, an answer is encoded once per election and snapshot:
+    /// the second request gets the kept bytes (the encoder is not called); another
+    /// election, or another snapshot id, is encoded apart.
     #[test]
-    fn a_snapshot_answer_is_kept_per_election_and_snapshot_id() {
-        let answers = SnapshotAnswers::default();
-        let election = ContextId([1; 32]);
-        let first = answers.answer(election, [5; 32]);
-        first
-            .encoded
-            .set(Encoded::Body(Bytes::from_static(b"{}")))
-            .ok()
-            .unwrap();
-        let again = answers.answer(election, [5; 32]);
-        assert!(Arc::ptr_eq(&first, &again));
-        assert!(matches!(again.encoded.get(), Some(Encoded::Body(b)) if b == "{}".as_bytes()));
-        let other = answers.answer(ContextId([2; 32]), [5; 32]);
-        assert!(!Arc::ptr_eq(&first, &other) && other.encoded.get().is_none());
-        let replaced = answers.answer(election, [6; 32]);
-        assert!(!Arc::ptr_eq(&first, &replaced) && replaced.encoded.get().is_none());
+    fn a_snapshot_answer_is_encoded_once_per_election_and_snapshot_id() {
+        let answers = answers(usize::MAX);
+        let first = answers.serve(key(1, 5), true, || body(3, b'a'));
+        let again = answers.serve(key(1, 5), true, || body(3, b'z'));
+        assert_eq!(bytes_of(&again), bytes_of(&first));
+        assert_eq!(bytes_of(&again), b"aaa");
+        assert_eq!(answers.encodings.get(), 1);
+        assert_eq!(
+            bytes_of(&answers.serve(key(2, 5), true, || body(1, b'b'))),
+            b"b"
+        );
+        assert_eq!(
+            bytes_of(&answers.serve(key(1, 6), true, || body(1, b'c'))),
+            b"c"
+        );
+        assert_eq!(answers.encodings.get(), 3);
+        assert_eq!(
+            kept(&answers),
+            (vec![(1, 5), (1, 6), (2, 5)], 3 * SLOT_BYTES + 5)
+        );
+        assert_eq!(answers.kept_bytes.get(), (3 * SLOT_BYTES + 5) as i64);
+    }
+
+    /// The kept answers never pass the cap: the least recently asked goes first, and is
+    /// encoded again when asked; one that alone passes the cap is served, not kept, and
+    /// drops nothing.
+    #[test]
+    fn the_kept_answers_stay_within_the_cap_least_recently_asked_first_out() {
+        let one = SLOT_BYTES + 100;
+        let answers = answers(2 * one);
+        answers.serve(key(1, 1), true, || body(100, 1));
+        answers.serve(key(2, 2), true, || body(100, 2));
+        // 1 is asked again, so 2 is now the least recently asked.
+        answers.serve(key(1, 1), true, || body(100, 9));
+        answers.serve(key(3, 3), true, || body(100, 3));
+        assert_eq!(kept(&answers), (vec![(1, 1), (3, 3)], 2 * one));
+        assert_eq!(answers.kept_bytes.get(), (2 * one) as i64);
+        assert_eq!(answers.encodings.get(), 3);
+        // 2 was dropped: asked again, it is encoded again, and 1 (now the oldest) goes.
+        let again = answers.serve(key(2, 2), true, || body(100, 2));
+        assert_eq!(bytes_of(&again), [2; 100]);
+        assert_eq!(answers.encodings.get(), 4);
+        assert_eq!(kept(&answers), (vec![(2, 2), (3, 3)], 2 * one));
+        // Too large to keep: served, never kept, nothing dropped for it.
+        let large = answers.serve(key(4, 4), true, || body(2 * one, 4));
+        assert_eq!(bytes_of(&large).len(), 2 * one);
+        assert_eq!(kept(&answers), (vec![(2, 2), (3, 3)], 2 * one));
+        answers.serve(key(4, 4), true, || body(2 * one, 4));
+        assert_eq!(answers.encodings.get(), 6);
+    }
+
+    /// Concurrent first requests share one slot: one encodes, the others wait for it.
+    #[test]
+    fn concurrent_first_requests_encode_once() {
+        let answers = Arc::new(answers(usize::MAX));
+        let start = Arc::new(std::sync::Barrier::new(8));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (answers, start) = (Arc::clone(&answers), Arc::clone(&start));
+                std::thread::spawn(move || {
+                    start.wait();
+                    answers.serve(key(1, 1), true, || {
+                        // Long enough for the others to arrive while this one encodes.
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                        body(10, 7)
+                    })
+                })
+            })
+            .collect();
+        for thread in threads {
+            assert_eq!(bytes_of(&thread.join().unwrap()), [7; 10]);
+        }
+        assert_eq!(answers.encodings.get(), 1);
+    }
+
+    /// Once its election no longer votes, an answer is served from what was kept, then
+    /// dropped; later requests are encoded afresh and not kept.
+    #[test]
+    fn an_answer_is_dropped_once_its_election_no_longer_votes() {
+        let answers = answers(usize::MAX);
+        answers.serve(key(1, 1), true, || body(4, 1));
+        answers.serve(key(2, 2), true, || body(4, 2));
+        let closed = answers.serve(key(1, 1), false, || body(4, 9));
+        assert_eq!(bytes_of(&closed), [1; 4]);
+        assert_eq!(answers.encodings.get(), 2);
+        assert_eq!(kept(&answers), (vec![(2, 2)], SLOT_BYTES + 4));
+        assert_eq!(answers.kept_bytes.get(), (SLOT_BYTES + 4) as i64);
+        let later = answers.serve(key(1, 1), false, || body(4, 1));
+        assert_eq!(bytes_of(&later), [1; 4]);
+        assert_eq!(answers.encodings.get(), 3);
+        assert_eq!(kept(&answers), (vec![(2, 2)], SLOT_BYTES + 4));
+    }
+
+    /// A registry entry, for parts of any size.
+    fn an_entry() -> urne_credential::registry::Entry {
+        use urne_credential::registry::Register;
+        use urne_credential::wallet::{ATTRIBUTE_DISTRICT, EnrolmentRequest, Wallet};
+        let mut rng = rand::rng();
+        let registry = [0x42; 32];
+        let wallet = Wallet::generate(&[(ATTRIBUTE_DISTRICT, 1)], &mut rng).unwrap();
+        let bytes = wallet
+            .enrolment_request(&registry, &mut rng)
+            .unwrap()
+            .to_bytes();
+        let request = EnrolmentRequest::decode_and_verify(&bytes, &registry).unwrap();
+        let mut register = Register::new();
+        register.enrol([1; 32], &request, false).unwrap();
+        register.snapshot_header(registry, 1, [0; 32], 2).1[0]
+    }
+
+    /// The length counted before encoding is the length encoded, for one part, a full
+    /// one and several; one byte under it, the answer is refused with that length and no
+    /// part is made.
+    #[test]
+    fn the_answer_length_is_counted_exactly_before_any_part_is_made() {
+        let entry = an_entry();
+        let header = [0xab; 301];
+        for count in [0, 1, 6, 999, 1000, 1001, 2500] {
+            let entries = vec![entry; count];
+            let parts = || {
+                let chunks: Vec<&[_]> = if entries.is_empty() {
+                    vec![&[]]
+                } else {
+                    entries
+                        .chunks(urne_credential::registry::MAX_ENTRIES_PER_PART)
+                        .collect()
+                };
+                let total = chunks.len() as u32;
+                chunks
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, chunk)| SnapshotPart {
+                        snapshot: [3; 32],
+                        part: i as u32,
+                        parts: total,
+                        entries: chunk.to_vec(),
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let made = encode_answer(&header, count, parts, usize::MAX);
+            let made = bytes_of(&made);
+            assert_eq!(made.len(), answer_len(header.len(), count), "{count}");
+            let json: serde_json::Value = serde_json::from_slice(made).unwrap();
+            assert_eq!(
+                json,
+                serde_json::json!({
+                    "header": hex::encode(header),
+                    "parts": parts().iter().map(|p| hex::encode(p.to_bytes())).collect::<Vec<_>>(),
+                }),
+                "{count}"
+            );
+            let refused = encode_answer(
+                &header,
+                count,
+                || -> Vec<SnapshotPart> { panic!("no part is made for a refusal") },
+                made.len() - 1,
+            );
+            assert!(matches!(refused, Encoded::TooLarge(len) if len == made.len()));
+        }
     }
 }

@@ -384,6 +384,52 @@ mod tests {
         );
     }
 
+    /// A route template with its parameters' names blanked: `/tile/{*rest}` and the
+    /// OpenAPI document's `/tile/{path}` are one path.
+    fn shape(template: &str) -> String {
+        template
+            .split('/')
+            .map(|step| if step.starts_with('{') { "{}" } else { step })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// Every path the OpenAPI document describes is one the service routes, and the
+    /// snapshot route documents its conditional answer: `If-None-Match`, and a 304 with
+    /// the tag as a 200 has it.
+    #[test]
+    fn the_openapi_paths_are_routes_and_the_snapshot_documents_its_304() {
+        let api: serde_json::Value = serde_json::from_str(include_str!("openapi.json")).unwrap();
+        let routed: Vec<String> = ROUTES
+            .iter()
+            .chain(&crate::public::ROUTES)
+            .map(|r| shape(r))
+            .collect();
+        let paths = api["paths"].as_object().unwrap();
+        for path in paths.keys() {
+            assert!(routed.contains(&shape(path)), "{path} is not routed");
+        }
+        let snapshot = &api["paths"]["/v1/public/elections/{id}/snapshot"]["get"];
+        assert!(
+            snapshot["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == "If-None-Match" && p["in"] == "header"),
+            "{snapshot}"
+        );
+        for status in ["200", "304"] {
+            assert!(
+                snapshot["responses"][status]["headers"]["ETag"].is_object(),
+                "{status}: {snapshot}"
+            );
+        }
+        assert!(snapshot["responses"]["304"].get("content").is_none());
+        for status in ["400", "404", "409", "503"] {
+            assert!(snapshot["responses"][status].is_object(), "{status}");
+        }
+    }
+
     /// A body whose next frame never comes: a peer that stopped reading.
     struct Stalled;
 

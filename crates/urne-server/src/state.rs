@@ -34,14 +34,20 @@ impl AppState {
     pub fn new(board: Arc<Board>, config: ServerConfig) -> Self {
         let checkpoints = CheckpointCache::default();
         checkpoints.refresh(&board);
+        let metrics = Metrics::default();
+        let snapshots = crate::public::SnapshotAnswers::new(
+            config.max_snapshot_cache_bytes,
+            metrics.snapshot_encodings.clone(),
+            metrics.snapshot_cache_bytes.clone(),
+        );
         Self(Arc::new(Shared {
             rates: Arc::new(RateLimits::new(&config)),
             budgets: Arc::new(Budgets::new(&config)),
             in_flight: Arc::new(InFlight::new(config.max_in_flight_per_client)),
-            metrics: Arc::new(Metrics::default()),
+            metrics: Arc::new(metrics),
             checkpoints: Arc::new(checkpoints),
             public: Arc::default(),
-            snapshots: Arc::default(),
+            snapshots: Arc::new(snapshots),
             config: Arc::new(config),
             board,
         }))
