@@ -1384,6 +1384,23 @@ mod tests {
         assert_eq!(answers.encodings.get(), 6);
     }
 
+    /// A slot still being encoded is never dropped to make room (the requests waiting on
+    /// it would each encode again); once booked, it takes its turn like any other.
+    #[test]
+    fn an_answer_being_encoded_is_not_evicted() {
+        let answers = answers(SLOT_BYTES + 10);
+        let pending = answers.answer(key(1, 1));
+        answers.serve(key(2, 2), true, || body(10, 2));
+        answers.serve(key(3, 3), true, || body(10, 3));
+        assert_eq!(kept(&answers), (vec![(1, 1), (3, 3)], SLOT_BYTES + 10));
+        // Its encoding done, the pending one is booked and 3, now older, goes.
+        let done = answers.serve(key(1, 1), true, || body(10, 1));
+        assert_eq!(bytes_of(&done), [1; 10]);
+        assert_eq!(kept(&answers), (vec![(1, 1)], SLOT_BYTES + 10));
+        assert!(Arc::ptr_eq(&pending, &answers.answer(key(1, 1))));
+        assert_eq!(answers.encodings.get(), 3);
+    }
+
     /// Concurrent first requests share one slot: one encodes, the others wait for it.
     #[test]
     fn concurrent_first_requests_encode_once() {
