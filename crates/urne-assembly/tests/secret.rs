@@ -212,8 +212,6 @@ enum Tamper {
     ManifestOtherChoices,
     /// The ceremony names four trustees; the chamber's rules fix three.
     TrusteeCount,
-    /// The ceremony's threshold is 1: one trustee alone would decrypt.
-    ThresholdOne,
     /// The ceremony's threshold is 3; the chamber's rules fix 2.
     OtherThreshold,
     /// The ceremony opens before the division closes.
@@ -404,7 +402,6 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
         }
         Tamper::NotDrawn => trustees.swap(0, 1),
         Tamper::TrusteeCount => trustees = drawn.iter().map(|&m| key_now(&c, m)).collect(),
-        Tamper::ThresholdOne => threshold = 1,
         Tamper::OtherThreshold => threshold = 3,
         Tamper::RevokedDrawnSkipped => {
             trustees = drawn[1..].iter().map(|&m| key_now(&c, m)).collect();
@@ -541,7 +538,6 @@ fn secret_ballot(tamper: Tamper) -> (Chamber, u64) {
         | Tamper::OneMemberTwice
         | Tamper::NotDrawn
         | Tamper::TrusteeCount
-        | Tamper::ThresholdOne
         | Tamper::OtherThreshold
         | Tamper::CeremonyBeforeClose
         | Tamper::RotatedDrawnAtCeremony
@@ -796,7 +792,8 @@ fn a_second_division_naming_the_same_election_is_refused() {
 
 /// The chamber's rules fix how many trustees and how many decrypt (§40.3): the officer,
 /// who opens the ceremony after the draw is public, cannot stop the draw where it suits
-/// them, nor let one trustee decrypt alone.
+/// them, nor pick another threshold. (A threshold of 1 is no ceremony at all: it never
+/// decodes, spec/20 §20.1.)
 #[test]
 fn a_ceremony_with_other_trustee_numbers_than_the_rules_is_named() {
     for (tamper, field, says) in [
@@ -804,11 +801,6 @@ fn a_ceremony_with_other_trustee_numbers_than_the_rules_is_named() {
             Tamper::TrusteeCount,
             "body.identities",
             "4 trustees; the chamber's rules fix 3",
-        ),
-        (
-            Tamper::ThresholdOne,
-            "body.threshold",
-            "threshold of 1; the chamber's rules fix 2",
         ),
         (
             Tamper::OtherThreshold,

@@ -70,9 +70,10 @@
 //! ```compile_fail,E0382
 //! use urne_ceremony::*;
 //! let mut rng = rand::rng();
-//! let open = CeremonyOpen::new(1, vec![[1; 32]]).unwrap();
+//! let open = CeremonyOpen::new(2, vec![[1; 32], [2; 32]]).unwrap();
 //! let (setup, registration) = TrusteeSetup::new(1, &mut rng);
-//! let context = CeremonyContext::new([9; 32], open, &[registration]).unwrap();
+//! let (_, other) = TrusteeSetup::new(2, &mut rng);
+//! let context = CeremonyContext::new([9; 32], open, &[registration, other]).unwrap();
 //! let (awaiting, hash) = setup.begin(context, &mut rng).unwrap();
 //! let (_, first) = awaiting.reveal(vec![hash]);
 //! let (_, second) = awaiting.reveal(vec![hash]); // use of moved value
@@ -98,7 +99,8 @@ pub use decryption::{
 };
 pub use records::{
     CeremonyContext, CeremonyOpen, CommitmentHash, Commitments, Complaint, ComplaintAnswer,
-    ComplaintReason, EncryptedShare, EncryptedShares, MAX_TRUSTEES, TrusteeRegistration,
+    ComplaintReason, EncryptedShare, EncryptedShares, MAX_TRUSTEES, MIN_THRESHOLD,
+    TrusteeRegistration,
 };
 pub use trustee::{
     AwaitingAnswers, AwaitingCommitments, AwaitingComplaints, AwaitingReveals, AwaitingShares,

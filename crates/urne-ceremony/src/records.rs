@@ -21,6 +21,10 @@ pub const RECORD_VERSION: u8 = 1;
 /// still fits a 65,535-byte record.
 pub const MAX_TRUSTEES: u16 = 1000;
 
+/// The least threshold, hence the least trustee count (spec/20 §20.1): decryption takes
+/// several key-holders together (CNIL 2019-053, level 3).
+pub const MIN_THRESHOLD: u16 = 2;
+
 fn put_u16(out: &mut Vec<u8>, value: u16) {
     out.extend_from_slice(&value.to_be_bytes());
 }
@@ -38,7 +42,8 @@ pub struct CeremonyOpen {
 impl CeremonyOpen {
     const NAME: &'static str = "ceremony.open";
 
-    /// Checks 1 ≤ t ≤ n ≤ [`MAX_TRUSTEES`] and distinct identities.
+    /// Checks 2 ≤ t ≤ n ≤ [`MAX_TRUSTEES`] and distinct identities (spec/20 §20.1: one
+    /// key-holder alone never decrypts).
     pub fn new(threshold: u16, identities: Vec<[u8; 32]>) -> Result<Self, DecodeError> {
         let open = Self {
             threshold,
@@ -78,19 +83,19 @@ impl CeremonyOpen {
         r.version(RECORD_VERSION)?;
         let threshold = r.u16(&name("threshold"))?;
         let n = r.u16(&name("trustee_count"))?;
-        if n == 0 || n > MAX_TRUSTEES {
+        if !(MIN_THRESHOLD..=MAX_TRUSTEES).contains(&n) {
             return Err(r.error(
                 "trustee_count",
                 DecodeProblem::OutOfBounds {
-                    detail: "1 ≤ n ≤ 1000",
+                    detail: "2 ≤ n ≤ 1000",
                 },
             ));
         }
-        if threshold == 0 || threshold > n {
+        if !(MIN_THRESHOLD..=n).contains(&threshold) {
             return Err(r.error(
                 "threshold",
                 DecodeProblem::OutOfBounds {
-                    detail: "1 ≤ t ≤ n",
+                    detail: "2 ≤ t ≤ n: one key-holder alone never decrypts",
                 },
             ));
         }

@@ -819,7 +819,7 @@ fn a_joint_key_of_identity_is_a_fault() {
     use urne_crypto::SecretScalar;
     use urne_crypto::proofs::SchnorrProof;
     let mut rng = rand::rng();
-    let open = CeremonyOpen::new(1, vec![[1; 32], [2; 32]]).unwrap();
+    let open = CeremonyOpen::new(2, vec![[1; 32], [2; 32]]).unwrap();
     let (setups, registrations): (Vec<_>, Vec<_>) =
         (1..=2).map(|j| TrusteeSetup::new(j, &mut rng)).unzip();
     let context = CeremonyContext::new([9; 32], open.clone(), &registrations).unwrap();
@@ -839,16 +839,19 @@ fn a_joint_key_of_identity_is_a_fault() {
         &mut rng,
     )
     .unwrap();
+    // Dealer 2 keeps its own coefficient 1 (and its proof) and replaces only A_20.
+    let A_21 = Point::from_ristretto(
+        urne_crypto::group::basepoint().as_ristretto()
+            * states[1].common.polynomial.coefficients()[1].expose_secret(),
+    );
     hashes[1] = CommitmentHash {
         dealer: 2,
-        hash: CommitmentHash::of(context.hash(), 2, &[A]),
+        hash: CommitmentHash::of(context.hash(), 2, &[A, A_21]),
     };
     let (states, mut commitments): (Vec<_>, Vec<_>) =
         states.into_iter().map(|s| s.reveal(hashes.clone())).unzip();
-    commitments[1] = Commitments {
-        dealer: 2,
-        coefficients: vec![(A, proof)],
-    };
+    assert_eq!(commitments[1].coefficients[1].0, A_21);
+    commitments[1].coefficients[0] = (A, proof);
     let shares: Vec<EncryptedShares> = states
         .into_iter()
         .map(|s| s.deal(commitments.clone(), &mut rng).unwrap().1)
@@ -1174,9 +1177,14 @@ mod decoding {
             patch(&mut bad);
             decode(&bad).unwrap_err().field
         };
-        // ceremony.open: t = 0, t > n, n = 0, a repeated identity.
+        // ceremony.open: t = 0, t = 1 (one key-holder alone, spec/20 §20.1), t > n, n = 0,
+        // n = 1 (with t = 1), a repeated identity.
         assert_eq!(
             field_of(0, &|b| b[1..3].copy_from_slice(&[0, 0])),
+            "threshold"
+        );
+        assert_eq!(
+            field_of(0, &|b| b[1..3].copy_from_slice(&[0, 1])),
             "threshold"
         );
         assert_eq!(
@@ -1187,6 +1195,21 @@ mod decoding {
             field_of(0, &|b| b[3..5].copy_from_slice(&[0, 0])),
             "trustee_count"
         );
+        assert_eq!(
+            field_of(0, &|b| {
+                b[1..5].copy_from_slice(&[0, 1, 0, 1]);
+                b.truncate(5 + 32);
+            }),
+            "trustee_count"
+        );
+        // The constructor is the decoder: t = 1 is no ceremony, whatever n.
+        let refused = CeremonyOpen::new(1, vec![[1; 32], [2; 32]]).unwrap_err();
+        assert_eq!(refused.field, "threshold");
+        assert!(
+            refused.to_string().contains("one key-holder alone"),
+            "{refused}"
+        );
+        assert!(CeremonyOpen::new(2, vec![[1; 32], [2; 32]]).is_ok());
         assert_eq!(
             field_of(0, &|b| {
                 let first: Vec<u8> = b[5..37].to_vec();
@@ -1278,7 +1301,7 @@ fn coefficient_count_and_proofs_are_checked_per_dealer() {
 #[test]
 fn a_trustee_refuses_a_context_that_is_not_its_own() {
     let mut rng = rand::rng();
-    let open = CeremonyOpen::new(1, vec![[1; 32], [2; 32]]).unwrap();
+    let open = CeremonyOpen::new(2, vec![[1; 32], [2; 32]]).unwrap();
     let (_, reg1) = TrusteeSetup::new(1, &mut rng);
     let (_, reg2) = TrusteeSetup::new(2, &mut rng);
     let context = CeremonyContext::new([0; 32], open, &[reg1, reg2]).unwrap();
@@ -1297,7 +1320,6 @@ fn a_trustee_refuses_a_context_that_is_not_its_own() {
 
 #[test]
 fn a_state_file_whose_share_disagrees_with_its_verification_key_is_refused() {
-    // With t = 1 every share is the same, so take t = 2.
     let (_, mut keys) = keys(run(2, 2, Hooks::default()));
     let mut key = keys.remove(0);
     key.verification_key = *keys[0].verification_key();
@@ -1316,12 +1338,14 @@ fn a_state_file_whose_share_disagrees_with_its_verification_key_is_refused() {
 #[test]
 fn debug_output_of_every_state_shows_no_secret() {
     let mut rng = rand::rng();
-    let open = CeremonyOpen::new(1, vec![[1; 32]]).unwrap();
+    let open = CeremonyOpen::new(2, vec![[1; 32], [2; 32]]).unwrap();
     let (setup, registration) = TrusteeSetup::new(1, &mut rng);
+    let (other, other_registration) = TrusteeSetup::new(2, &mut rng);
     let share_key_secret =
         urne_crypto::encoding::to_hex(setup.share_key_secret.to_bytes().as_ref());
-    let context = CeremonyContext::new([0; 32], open, &[registration]).unwrap();
-    let (state, hash) = setup.begin(context, &mut rng).unwrap();
+    let context = CeremonyContext::new([0; 32], open, &[registration, other_registration]).unwrap();
+    let (state, hash) = setup.begin(context.clone(), &mut rng).unwrap();
+    let (other, other_hash) = other.begin(context, &mut rng).unwrap();
     let coefficient = urne_crypto::encoding::to_hex(
         state.common.polynomial.coefficients()[0]
             .to_bytes()
@@ -1333,15 +1357,26 @@ fn debug_output_of_every_state_shows_no_secret() {
             assert!(!shown.contains(secret.as_str()), "{shown}");
         }
     };
+    // Trustee 1's states are shown; trustee 2 only sends what trustee 1 receives.
     clean(format!("{state:?}"));
-    let (state, commitments) = state.reveal(vec![hash]);
+    let hashes = vec![hash, other_hash];
+    let (state, commitments) = state.reveal(hashes.clone());
+    let (other, other_commitments) = other.reveal(hashes);
     clean(format!("{state:?}"));
-    let (state, shares) = state.deal(vec![commitments], &mut rng).unwrap();
+    let commitments = vec![commitments, other_commitments];
+    let (state, shares) = state.deal(commitments.clone(), &mut rng).unwrap();
+    let (other, other_shares) = other.deal(commitments, &mut rng).unwrap();
     clean(format!("{state:?}"));
-    let (state, complaints) = state.receive(vec![shares]);
+    let shares = vec![shares, other_shares];
+    let (state, complaints) = state.receive(shares.clone());
+    let (other, other_complaints) = other.receive(shares);
     clean(format!("{state:?}"));
-    let (state, answers) = state.answer(complaints);
+    let complaints: Vec<_> = complaints.into_iter().chain(other_complaints).collect();
+    assert!(complaints.is_empty());
+    let (state, answers) = state.answer(complaints.clone());
+    let (_, other_answers) = other.answer(complaints);
     clean(format!("{state:?}"));
+    let answers: Vec<_> = answers.into_iter().chain(other_answers).collect();
     let done = state.finish(answers).unwrap();
     clean(format!("{done:?}"));
     assert!(format!("{done:?}").contains("<redacted>"));

@@ -82,7 +82,8 @@ pub enum ElectionCommand {
         /// A trustee's public key (hex, from `urne trustee keygen`); repeat, in order.
         #[arg(long = "trustee", required = true)]
         trustees: Vec<String>,
-        /// How many trustees it takes to decrypt.
+        /// How many trustees it takes to decrypt: at least 2, since one key-holder alone
+        /// never decrypts (spec/20 §20.1).
         #[arg(long)]
         threshold: u16,
     },

@@ -64,6 +64,24 @@ fn an_election_with_the_role_commands_against_a_running_board() {
     ]);
     let election = field(&created, "election:").to_owned();
     let e = ["--election", election.as_str()];
+    // One key-holder alone never decrypts (spec/20 §20.1): refused before anything is
+    // posted, so the ceremony below still opens.
+    let (one, two) = ("11".repeat(32), "22".repeat(32));
+    let alone = walk.refused(&[
+        "election",
+        "ceremony",
+        authority[0],
+        authority[1],
+        e[0],
+        e[1],
+        "--trustee",
+        &one,
+        "--trustee",
+        &two,
+        "--threshold",
+        "1",
+    ]);
+    assert!(alone.contains("one key-holder alone"), "{alone}");
     // Each trustee runs the ceremony in its own process; the authority ends the
     // complaint round once it is open.
     let mut joint_keys = Vec::new();
@@ -302,6 +320,10 @@ fn an_election_with_the_role_commands_against_a_running_board() {
     )
     .unwrap();
     walk.ok(&["vote", "--cast", "copy.pending"]);
+    assert!(
+        !dir.join("copy.pending").exists(),
+        "cast, the pending ballot and its openings are gone"
+    );
     let refused = walk.refused(&["vote", "--audit", "credentials/carol.pending"]);
     assert!(refused.contains("is already CAST"), "{refused}");
     assert!(refused.contains("it counts"), "{refused}");

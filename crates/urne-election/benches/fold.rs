@@ -69,32 +69,51 @@ fn voting(n: usize) -> (ElectionState, Vec<Vec<u8>>) {
     post(&mut replay, &a, CONTEXT_OPEN, &open);
     post(&mut replay, &a, ELECTION_MANIFEST, &record.to_body());
     post(&mut replay, &a, CONTEXT_PHASE, &[1]);
-    let ceremony = CeremonyOpen::new(1, vec![key(11).verifying_key().to_bytes()]).unwrap();
+    // 2-of-2 (spec/20 §20.1: one key-holder alone never decrypts).
+    let trustee_keys = [key(11), key(12)];
+    let ceremony = CeremonyOpen::new(
+        2,
+        trustee_keys
+            .iter()
+            .map(|k| k.verifying_key().to_bytes())
+            .collect(),
+    )
+    .unwrap();
     post(&mut replay, &a, CEREMONY_OPEN, &ceremony.encode());
-    let (setup, registration) = TrusteeSetup::new(1, &mut rng);
-    post(
-        &mut replay,
-        &key(11),
-        CEREMONY_REGISTER,
-        &registration.encode(),
-    );
-    let context = CeremonyContext::new(id.0, ceremony, &[registration]).unwrap();
-    let (state, hash) = setup.begin(context, &mut rng).unwrap();
-    post(
-        &mut replay,
-        &key(11),
-        CEREMONY_COMMITMENT_HASH,
-        &hash.encode(),
-    );
-    let (state, commitments) = state.reveal(vec![hash]);
-    post(
-        &mut replay,
-        &key(11),
-        CEREMONY_COMMITMENTS,
-        &commitments.encode(),
-    );
-    let (_, shares) = state.deal(vec![commitments], &mut rng).unwrap();
-    post(&mut replay, &key(11), CEREMONY_SHARES, &shares.encode());
+    let (setups, registrations): (Vec<_>, Vec<_>) =
+        (1..=2).map(|j| TrusteeSetup::new(j, &mut rng)).unzip();
+    for (signer, registration) in trustee_keys.iter().zip(&registrations) {
+        post(
+            &mut replay,
+            signer,
+            CEREMONY_REGISTER,
+            &registration.encode(),
+        );
+    }
+    let context = CeremonyContext::new(id.0, ceremony, &registrations).unwrap();
+    let (states, hashes): (Vec<_>, Vec<_>) = setups
+        .into_iter()
+        .map(|setup| setup.begin(context.clone(), &mut rng).unwrap())
+        .unzip();
+    for (signer, hash) in trustee_keys.iter().zip(&hashes) {
+        post(
+            &mut replay,
+            signer,
+            CEREMONY_COMMITMENT_HASH,
+            &hash.encode(),
+        );
+    }
+    let (states, commitments): (Vec<_>, Vec<_>) = states
+        .into_iter()
+        .map(|state| state.reveal(hashes.clone()))
+        .unzip();
+    for (signer, c) in trustee_keys.iter().zip(&commitments) {
+        post(&mut replay, signer, CEREMONY_COMMITMENTS, &c.encode());
+    }
+    for (signer, state) in trustee_keys.iter().zip(states) {
+        let (_, shares) = state.deal(commitments.clone(), &mut rng).unwrap();
+        post(&mut replay, signer, CEREMONY_SHARES, &shares.encode());
+    }
     post(
         &mut replay,
         &a,
