@@ -132,11 +132,8 @@ fn request<T: DeserializeOwned>(input: &[u8]) -> Result<T, BoothError> {
 /// zeroed, so no two operations ever draw on the same bytes). All zeros means the page
 /// wrote none: refused rather than run on no randomness at all.
 fn take_seed(buffer: &mut [u8; 32]) -> Result<Seed, BoothError> {
-    // Copied from the buffer straight to the heap: no `[u8; 32]` value is ever made.
-    let mut seed: Seed = Box::new(Zeroizing::new([0u8; 32]));
-    seed.copy_from_slice(&buffer[..]);
-    buffer.zeroize();
-    if seed.iter().all(|&b| b == 0) {
+    let seed = Seed::take(buffer);
+    if seed.is_all_zeros() {
         return Err(BoothError::new(
             "seed",
             "the page wrote no fresh bytes of crypto.getRandomValues at booth_seed()",

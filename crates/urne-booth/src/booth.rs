@@ -309,19 +309,33 @@ enum Voter<'a> {
 }
 
 /// What authorises a ballot, for each decision: a credential's signatures (spec/22
-/// §22.4), or ring signatures over a bucket of the snapshot (spec/23 §23.13). Both are made
-/// before the voter decides; only the one decided leaves the module, so whoever relays an
-/// audit cannot post its ballot as a cast.
-enum Authorisation {
-    Credential {
-        cast: Box<BallotSignature>,
-        audit: Box<BallotSignature>,
-    },
-    Ring {
-        bucket: u32,
-        cast: Vec<u8>,
-        audit: Vec<u8>,
-    },
+/// §22.4), or ring signatures over a bucket of the snapshot (spec/23 §23.13), each kept as
+/// its encoding. Both are made before the voter decides; only the one decided leaves the
+/// module, so whoever relays an audit cannot post its ballot as a cast. The other is
+/// wiped the moment one is released ([`Self::release`]), and both are wiped when dropped
+/// unreleased (a new ballot, another election): an unreleased signature is the other
+/// decision's authority, and nothing of it may stay in the module's memory, which the
+/// page can read (spec/60 §60.1).
+struct Authorisation {
+    /// `None`: the credential's signatures; `Some(bucket)`: ring signatures over it.
+    ring: Option<u32>,
+    cast: Zeroizing<Vec<u8>>,
+    audit: Zeroizing<Vec<u8>>,
+}
+
+impl Authorisation {
+    /// The signature of `decision`, released; the other decision's is overwritten with
+    /// zeros in place now, before any record is made of the released one.
+    fn release(&mut self, decision: Decision) -> Zeroizing<Vec<u8>> {
+        use zeroize::Zeroize as _;
+        let (released, other) = match decision {
+            Decision::Cast => (&mut self.cast, &mut self.audit),
+            Decision::Audit => (&mut self.audit, &mut self.cast),
+        };
+        // In place, its length kept: the bytes are zeros wherever they were.
+        other.as_mut_slice().zeroize();
+        Zeroizing::new(core::mem::take(&mut **released))
+    }
 }
 
 /// A ballot between encryption and the voter's decision. Its secrets are wiped when it
@@ -439,6 +453,11 @@ fn ring_signature_context(
     out.extend_from_slice(&bucket.to_be_bytes());
     out.extend_from_slice(&code.0);
     out
+}
+
+/// A credential's released signature, decoded from the encoding the booth kept.
+fn credential_signature(bytes: &[u8]) -> Result<BallotSignature, BoothError> {
+    BallotSignature::decode(bytes).map_err(|e| BoothError::new("signature", e.to_string()))
 }
 
 fn hex32(field: &str, text: &str) -> Result<[u8; 32], BoothError> {
@@ -565,7 +584,7 @@ impl Booth {
         let snapshot = loaded.snapshot.as_ref().ok_or_else(|| {
             BoothError::new("wallet", "this election takes credentials, not a wallet")
         })?;
-        let wallet = Wallet::open(file, passphrase.as_bytes()).map_err(|e| {
+        let mut wallet = Wallet::open(file, passphrase.as_bytes()).map_err(|e| {
             let plain = BoothError::new("wallet", e.to_string());
             match e {
                 WalletError::WrongPassphrase => plain.coded("wallet-passphrase", Vec::new()),
@@ -599,19 +618,13 @@ impl Booth {
         // a key its owner has since replaced may still stand (spec/32 §32.9): refused, as
         // the CLI refuses it.
         let number = snapshot.header().number;
-        if number < wallet.newest_snapshot() {
-            return Err(BoothError::new(
-                "snapshot",
-                format!(
-                    "the election takes snapshot {number} of the registry, older than snapshot {} this wallet has signed from already",
-                    wallet.newest_snapshot()
-                ),
-            )
-            .coded(
+        let newest = wallet.newest_snapshot();
+        wallet.see_snapshot(number).map_err(|e| {
+            BoothError::new("snapshot", e.to_string()).coded(
                 "wallet-snapshot-old",
-                vec![number.to_string(), wallet.newest_snapshot().to_string()],
-            ));
-        }
+                vec![number.to_string(), newest.to_string()],
+            )
+        })?;
         let snapshot_id = snapshot.id();
         let inverse = Zeroizing::new(wallet.secret().expose_secret().invert());
         let tag = triptych::linking_base(&snapshot_id, &loaded.id.0) * *inverse;
@@ -732,6 +745,7 @@ impl Booth {
         // them tells the device nothing (spec/23 §23.7).
         let authorisation = match &voter {
             Voter::Credential(credential) => {
+                // Kept as their encodings, in buffers wiped when released or dropped.
                 let mut sign = |decision| {
                     BallotSignature::sign(
                         credential,
@@ -740,11 +754,12 @@ impl Booth {
                         &code.0,
                         &mut rng,
                     )
-                    .map(Box::new)
+                    .map(|s| Zeroizing::new(s.to_bytes()))
                     .map_err(|e| BoothError::new("credential", e.to_string()))
                 };
                 let cast = sign(Decision::Cast)?;
-                Authorisation::Credential {
+                Authorisation {
+                    ring: None,
                     cast,
                     audit: sign(Decision::Audit)?,
                 }
@@ -772,12 +787,12 @@ impl Booth {
                         &context,
                         &mut rng,
                     )
-                    .map(|s| s.to_bytes())
+                    .map(|s| Zeroizing::new(s.to_bytes()))
                     .map_err(|e| BoothError::new("wallet", e.to_string()))
                 };
                 let cast = sign(ANONYMOUS_BALLOT)?;
-                Authorisation::Ring {
-                    bucket,
+                Authorisation {
+                    ring: Some(bucket),
                     cast,
                     audit: sign(ANONYMOUS_AUDIT)?,
                 }
@@ -807,13 +822,12 @@ impl Booth {
     pub fn cast(&mut self, seed: Seed) -> Result<CastOutcome, BoothError> {
         // The wallet's secret goes with the cast: a revote opens the wallet again.
         self.wallet = None;
-        let (loaded, pending) = self.take_pending()?;
+        let (loaded, mut pending) = self.take_pending()?;
         let code = TrackingCode::of(&pending.ballot);
-        let body = match &pending.authorisation {
-            Authorisation::Credential { cast, .. } => cast_body(&pending.ballot, cast),
-            Authorisation::Ring { bucket, cast, .. } => {
-                anonymous_cast_body(&pending.ballot, *bucket, cast)
-            }
+        let signature = pending.authorisation.release(Decision::Cast);
+        let body = match pending.authorisation.ring {
+            None => cast_body(&pending.ballot, &credential_signature(&signature)?),
+            Some(bucket) => anonymous_cast_body(&pending.ballot, bucket, &signature),
         };
         let record = sign(loaded.id, BALLOT_CAST, &body, seed)?;
         Ok(CastOutcome {
@@ -828,8 +842,11 @@ impl Booth {
     /// its opening (every value and nonce), checked here first as the CLI does. The
     /// ballot is spoiled: it can never be cast.
     pub fn audit(&mut self, seed: Seed) -> Result<AuditOutcome, BoothError> {
-        let (loaded, pending) = self.take_pending()?;
+        let (loaded, mut pending) = self.take_pending()?;
         let code = TrackingCode::of(&pending.ballot);
+        // The cast's signature is wiped before the opening is made: whatever happens next
+        // (a failed check, a trap), no authority to count this ballot is left.
+        let signature = pending.authorisation.release(Decision::Audit);
         let opening = pending.secrets.audit(&pending.ballot);
         check_audit(&loaded.election, &pending.ballot, &opening).map_err(|e| {
             BoothError::new(
@@ -837,11 +854,13 @@ impl Booth {
                 format!("this device's own ballot fails its audit: {e}"),
             )
         })?;
-        let body = match &pending.authorisation {
-            Authorisation::Credential { audit, .. } => audit_body(&pending.ballot, audit, &opening),
-            Authorisation::Ring { bucket, audit, .. } => {
-                anonymous_audit_body(&pending.ballot, *bucket, audit, &opening)
-            }
+        let body = match pending.authorisation.ring {
+            None => audit_body(
+                &pending.ballot,
+                &credential_signature(&signature)?,
+                &opening,
+            ),
+            Some(bucket) => anonymous_audit_body(&pending.ballot, bucket, &signature, &opening),
         };
         let record = sign(loaded.id, BALLOT_AUDIT, &body, seed)?;
         let contests = loaded
@@ -882,17 +901,49 @@ impl Booth {
 /// 32 fresh bytes of the page's `crypto.getRandomValues` for one operation, on the heap
 /// and wiped when dropped: moving it between functions moves a pointer, where moving a
 /// `[u8; 32]` leaves copies on the stack (in WebAssembly, the linear memory) that
-/// nothing wipes.
-pub type Seed = Box<Zeroizing<[u8; 32]>>;
+/// nothing wipes. Not `Clone` (each seed serves one operation), and its `Debug` prints no
+/// byte of it.
+///
+/// ```compile_fail
+/// let seed = urne_booth::Seed::take(&mut [7u8; 32]);
+/// let again = seed.clone(); // a seed is used once: there is no copy to make
+/// ```
+pub struct Seed(Box<Zeroizing<[u8; 32]>>);
 
-/// The operation's generator: ChaCha20 keyed by the seed, stream 0, from position 0 —
-/// what `ChaCha20Rng::from_seed` makes, without `from_seed`'s by-value copy of the seed.
+impl Seed {
+    /// The seed the page wrote into `buffer`, moved out of it: copied straight to the heap
+    /// (no `[u8; 32]` value is made), and `buffer` left zeroed.
+    pub fn take(buffer: &mut [u8; 32]) -> Self {
+        use zeroize::Zeroize as _;
+        let mut seed = Box::new(Zeroizing::new([0u8; 32]));
+        seed.copy_from_slice(&buffer[..]);
+        buffer.zeroize();
+        Self(seed)
+    }
+
+    /// Whether every byte is zero (the page wrote none).
+    pub fn is_all_zeros(&self) -> bool {
+        self.0.iter().all(|&b| b == 0)
+    }
+
+    fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl core::fmt::Debug for Seed {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Seed(<redacted>)")
+    }
+}
+
+/// The operation's generator: ChaCha20 keyed by the seed, through chacha20's public
+/// `SeedableRng::from_seed`. It takes the key by value: that copy is a temporary of this
+/// frame, and the generator's own state is wiped when it is dropped (chacha20's
+/// `zeroize` feature).
 fn generator(seed: &Seed) -> ChaCha20Rng {
-    // The state's layout (chacha20's `serialize_state`): seed ‖ stream (8) ‖ word
-    // position (9), all zeros but the seed. Wiped when this frame ends.
-    let mut state = Zeroizing::new([0u8; 49]);
-    state[..32].copy_from_slice(&seed[..]);
-    ChaCha20Rng::deserialize_state(&state)
+    use rand_core::SeedableRng as _;
+    ChaCha20Rng::from_seed(*seed.bytes())
 }
 
 fn sign(
@@ -902,7 +953,7 @@ fn sign(
     seed: Seed,
 ) -> Result<Record, BoothError> {
     // A device key per ballot: the envelope says nothing of the voter (spec/23 §23.6).
-    let device = SigningKey::from_bytes(&seed);
+    let device = SigningKey::from_bytes(seed.bytes());
     Record::sign(context, kind, body, &device).map_err(|e| BoothError::new("record", e.to_string()))
 }
 
@@ -914,19 +965,51 @@ mod tests {
 
     use super::*;
 
-    /// The generator made through a reference is `from_seed`'s, word for word: the
-    /// ballots a seed makes did not change with it.
+    /// The generator is ChaCha20 keyed by the seed from its start: the ballots a seed
+    /// makes did not change with the newtype.
     #[test]
-    fn the_generator_is_from_seeds() {
+    fn the_generator_is_chacha20_from_the_seed() {
         for byte in [0u8, 1, 0xa5, 0xff] {
-            let mut seed: Seed = Box::new(Zeroizing::new([byte; 32]));
-            seed[7] ^= 0x3c;
+            let mut bytes = [byte; 32];
+            bytes[7] ^= 0x3c;
+            let mut theirs = ChaCha20Rng::from_seed(bytes);
+            let seed = Seed::take(&mut bytes);
+            assert_eq!(bytes, [0; 32], "the buffer is left zeroed");
             let mut ours = generator(&seed);
-            let mut theirs = ChaCha20Rng::from_seed(**seed);
             let (mut a, mut b) = ([0u8; 300], [0u8; 300]);
             ours.fill_bytes(&mut a);
             theirs.fill_bytes(&mut b);
             assert_eq!(a, b, "seed byte {byte}");
+        }
+    }
+
+    /// A seed's `Debug` shows none of its bytes.
+    #[test]
+    fn a_seeds_debug_prints_no_byte() {
+        let seed = Seed::take(&mut [0xab; 32]);
+        let shown = format!("{seed:?} {seed:#?}");
+        assert_eq!(shown, "Seed(<redacted>) Seed(<redacted>)");
+        assert!(!shown.contains("171") && !shown.contains("ab"), "{shown}");
+    }
+
+    /// Releasing one decision's signature overwrites the other's bytes with zeros where
+    /// they are (spec/60 §60.1); the released one comes out whole.
+    #[test]
+    fn releasing_one_signature_wipes_the_others_bytes() {
+        for (decision, ring) in [(Decision::Cast, None), (Decision::Audit, Some(3))] {
+            let mut authorisation = Authorisation {
+                ring,
+                cast: Zeroizing::new(vec![0xca; 65]),
+                audit: Zeroizing::new(vec![0xa0; 70]),
+            };
+            let released = authorisation.release(decision);
+            let (expected, other, other_len) = match decision {
+                Decision::Cast => (vec![0xca; 65], &authorisation.audit, 70),
+                Decision::Audit => (vec![0xa0; 70], &authorisation.cast, 65),
+            };
+            assert_eq!(*released, expected, "{decision:?}");
+            assert_eq!(other.len(), other_len, "wiped in place, not just let go");
+            assert!(other.iter().all(|&b| b == 0), "{decision:?}: {other:?}");
         }
     }
 }

@@ -17,7 +17,6 @@ use urne_election::anonymous::{
 };
 use urne_election::{Decision, kinds};
 use urne_record::Record;
-use zeroize::Zeroizing;
 
 const ORIGIN: &str = "example.org/urne-booth-anonymous";
 const REGISTRY: [u8; 32] = [0x5e; 32];
@@ -139,7 +138,7 @@ fn grace() -> Vec<Selection> {
 }
 
 fn seed(byte: u8) -> urne_booth::Seed {
-    Box::new(Zeroizing::new([byte; 32]))
+    urne_booth::Seed::take(&mut [byte; 32])
 }
 
 /// The checks the board runs on an anonymous body (spec/23 §23.13), with urne-election's

@@ -16,7 +16,6 @@ use urne_election::{AuditRecord, CastBallot, kinds};
 use urne_log::note::{Cosigner, Note, NoteSigner};
 use urne_log::{Checkpoint, Hash, leaf_hash};
 use urne_record::{ContextId, Record};
-use zeroize::Zeroizing;
 
 const ORIGIN: &str = "example.org/urne-booth-test";
 
@@ -86,7 +85,7 @@ fn election(s: &Setup) -> urne_ballot::Election {
 }
 
 fn seed(byte: u8) -> urne_booth::Seed {
-    Box::new(Zeroizing::new([byte; 32]))
+    urne_booth::Seed::take(&mut [byte; 32])
 }
 
 fn valid() -> Vec<Selection> {
@@ -691,27 +690,4 @@ fn a_voters_mistakes_carry_codes_the_page_translates() {
     // A fault of the page's own making has no code: it is not the voter's to mend.
     let (code, _, field) = coded(&mut booth, 99, json!({}));
     assert_eq!((code, field), (Value::Null, json!("op")));
-}
-
-/// The exchange buffer: a request's room is zeros whatever it held before, content
-/// survives growth (the old allocation wiped, not observable here), and a wipe empties
-/// it.
-#[test]
-fn the_secret_buffer_zeroes_its_room_and_keeps_what_it_grows_over() {
-    use std::io::Write as _;
-    use urne_booth::abi::SecretBuffer;
-
-    let mut buffer = SecretBuffer::new();
-    buffer.zeroed(4).copy_from_slice(b"pass");
-    assert_eq!(buffer.zeroed(6), &[0u8; 6]);
-    buffer.wipe();
-    let mut expected = Vec::new();
-    for i in 0..200u8 {
-        buffer.write_all(&[i; 7]).unwrap();
-        expected.extend_from_slice(&[i; 7]);
-    }
-    assert_eq!(buffer.as_slice(), expected.as_slice());
-    buffer.wipe();
-    assert!(buffer.as_slice().is_empty());
-    assert_eq!(buffer.zeroed(3), &[0u8; 3]);
 }

@@ -62,14 +62,20 @@ fn tool(var: &str, default: &str) -> PathBuf {
 /// After a trap: `instances` instances made so far, every retired one's memory all
 /// zeros (spec/60 §60.2), and none retired without a trap.
 fn assert_retired_memory_wiped(browser: &Browser, instances: u64) {
+    assert_retired(browser, instances, instances - 1);
+}
+
+/// `instances` made, `retired` of them retired, each retired memory all zeros when the
+/// page let it go (the page keeps its size and first non-zero byte, not the memory).
+fn assert_retired(browser: &Browser, instances: u64, retired: u64) {
     let seen = browser.script(
         "return [URNE_TEST.instances, URNE_TEST.retired.length,
-                 URNE_TEST.retired.map(m => m.buffer.byteLength),
-                 URNE_TEST.retired.map(m => new Uint8Array(m.buffer).findIndex(b => b !== 0))]",
+                 URNE_TEST.retired.map(r => r.byteLength),
+                 URNE_TEST.retired.map(r => r.firstNonZero)]",
         json!([]),
     );
     assert_eq!(seen[0], json!(instances), "{seen}");
-    assert_eq!(seen[1], json!(instances - 1), "{seen}");
+    assert_eq!(seen[1], json!(retired), "{seen}");
     for size in seen[2].as_array().unwrap() {
         assert!(size.as_u64().unwrap() > 0, "{seen}");
     }
@@ -80,6 +86,111 @@ fn assert_retired_memory_wiped(browser: &Browser, instances: u64) {
             "a retired instance's memory holds a non-zero byte: {seen}"
         );
     }
+}
+
+/// Everything the page's scripts hold (its globals, the top-level bindings of
+/// common.js and booth.js, and what they refer to, data properties only) is walked: the
+/// places found holding a WebAssembly memory or instance, the module's exports, or a
+/// buffer the size of a memory (whole 64 KiB pages). spec/60 §60.2: no global of the page
+/// refers to the module's exports or memory. `plant` is a script run first.
+fn module_reachable_from_globals(browser: &Browser, plant: &str) -> Value {
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../urne-server/web");
+    let mut names = Vec::new();
+    for script in ["common.js", "booth.js"] {
+        let source = std::fs::read_to_string(web.join(script)).unwrap();
+        // Top-level declarations start their line.
+        for line in source
+            .lines()
+            .filter(|l| !l.starts_with(char::is_whitespace))
+        {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let name = match words.as_slice() {
+                ["const" | "let" | "var" | "class" | "function", name, ..]
+                | ["async", "function", name, ..] => *name,
+                _ => continue,
+            };
+            let name: String = name
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '$')
+                .collect();
+            names.push(name);
+        }
+    }
+    assert!(names.iter().any(|n| n == "booth") && names.iter().any(|n| n == "TEST_HOOKS"));
+    // Named in the script itself (the page's policy allows no eval): each is read where
+    // the page's scripts declared it, in the global scope.
+    let bindings: String = names
+        .iter()
+        .map(|n| format!("try {{ w_stack.push(['{n}', {n}, 0]); }} catch (e) {{}}\n"))
+        .collect();
+    browser.script(
+        &format!(
+            "{plant}
+             const w_frame = document.createElement('iframe');
+             document.body.appendChild(w_frame);
+             const w_builtin = new Set(Object.getOwnPropertyNames(w_frame.contentWindow));
+             w_frame.remove();
+             const w_stack = [];
+             for (const k of Object.getOwnPropertyNames(window)) {{
+               if (w_builtin.has(k)) continue;
+               const d = Object.getOwnPropertyDescriptor(window, k);
+               if (d && 'value' in d) w_stack.push(['window.' + k, d.value, 0]);
+             }}
+             {bindings}
+             const w_roots = w_stack.length;
+             const w_seen = new Set();
+             const w_found = [];
+             while (w_stack.length) {{
+               const [path, v, depth] = w_stack.pop();
+               if (v === null || (typeof v !== 'object' && typeof v !== 'function')) continue;
+               if (w_seen.has(v) || v === window || v === document || v instanceof Node) continue;
+               w_seen.add(v);
+               if (v instanceof WebAssembly.Memory || v instanceof WebAssembly.Instance
+                   || typeof v.booth_call === 'function'
+                   || ((v instanceof ArrayBuffer || ArrayBuffer.isView(v))
+                       && v.byteLength > 0 && v.byteLength % 65536 === 0)) {{
+                 w_found.push(path);
+                 continue;
+               }}
+               if (depth >= 10) continue;
+               let keys = [];
+               try {{ keys = Reflect.ownKeys(v); }} catch (e) {{}}
+               for (const k of keys) {{
+                 if (typeof k !== 'string') continue;
+                 let d;
+                 try {{ d = Object.getOwnPropertyDescriptor(v, k); }} catch (e) {{ continue; }}
+                 if (d && 'value' in d) w_stack.push([path + '.' + k, d.value, depth + 1]);
+               }}
+               if (v instanceof Map || v instanceof Set) {{
+                 for (const e of v) w_stack.push([path + '[…]', e, depth + 1]);
+               }}
+             }}
+             return [w_roots, w_seen.size, w_found];"
+        ),
+        json!([]),
+    )
+}
+
+/// Nothing of the module is reachable from the page's globals: a memory planted where
+/// a global refers to it is found (the walk can see one), none is otherwise.
+fn assert_module_unreachable(browser: &Browser) {
+    let planted = module_reachable_from_globals(
+        browser,
+        "booth.probe = { deep: [{ memory: new WebAssembly.Memory({ initial: 1 }) }] };",
+    );
+    assert_eq!(
+        planted[2],
+        json!(["booth.probe.deep.0.memory"]),
+        "{planted}"
+    );
+    let seen = module_reachable_from_globals(browser, "delete booth.probe;");
+    assert!(seen[0].as_u64().unwrap() > 20, "the page's globals: {seen}");
+    assert!(seen[1].as_u64().unwrap() > 50, "what they refer to: {seen}");
+    assert_eq!(
+        seen[2],
+        json!([]),
+        "the module's exports or memory are reachable from a global"
+    );
 }
 
 /// Where crates/urne-booth/build.sh puts the bundle (or `URNE_BOOTH_WASM`).
@@ -714,12 +825,13 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     // (spec/60 §60.2). The trap drill makes the next ballot call trap inside the module.
     assert_eq!(
         browser.script(
-            "return [URNE_TEST.instances, URNE_TEST.retired.length, typeof MODULE_EXPORTS]",
+            "return [URNE_TEST.instances, URNE_TEST.retired.length]",
             json!([])
         ),
-        json!([1, 0, "undefined"]),
-        "one instance, and no global holding its exports"
+        json!([1, 0]),
+        "one instance"
     );
+    assert_module_unreachable(&browser);
     browser.script("booth.call(OP.trapDrill, { op: OP.ballot })", json!([]));
     browser.click("#encrypt");
     let restarted = browser.text("#module-restarted");
@@ -732,12 +844,69 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     // voter's choices are still theirs to make the ballot again from.
     browser.click("#encrypt");
     browser.wait("#audit");
+    // An interrupted audit is itself suspicious (a cheating device could abort every
+    // audit and never be caught): the page says so plainly, in both languages, instead of
+    // only asking for a new ballot, and keeps saying it at the review and the next
+    // ballot (spec/60 §60.2).
+    let interrupted_code = browser.text("#tracking-code");
     browser.script("booth.call(OP.trapDrill, { op: OP.audit })", json!([]));
     browser.click("#audit");
-    browser.wait_text("#module-restarted", "has been restarted");
+    let warning = browser.text("#audit-interrupted");
+    for needle in [
+        "your audit was interrupted",
+        "An audit that does not finish is itself suspicious",
+        "Report it to the election authority",
+        interrupted_code.as_str(),
+        "Do not simply make a new ballot and cast it on this device",
+    ] {
+        assert!(warning.contains(needle), "{needle:?} in {warning}");
+    }
+    assert!(
+        browser.find("#module-restarted").is_none(),
+        "not the plain restart notice"
+    );
     assert_eq!(browser.text("#step"), "4. Review");
     assert_eq!(browser.text("#review-list"), REVIEWED);
     assert_retired_memory_wiped(&browser, 3);
+    browser.click("button.lang");
+    let avertissement = browser.text("#audit-interrupted");
+    assert!(
+        avertissement.contains("Un audit qui n'aboutit pas est suspect en soi")
+            && avertissement.contains("Signalez-le"),
+        "{avertissement}"
+    );
+    browser.click("button.lang");
+    // After traps, with the test switch on, still nothing of the module is reachable
+    // from a global: the page keeps the retired memories' sizes, not the memories.
+    assert_module_unreachable(&browser);
+
+    // Any exception out of a call is a trap, not only a WebAssembly RuntimeError (review
+    // of issue 11, finding 2): a TypeError or a RangeError (a stack overflow) thrown while
+    // the page writes the request, draws the seed or calls the module wipes that instance
+    // and restarts the module the same way. Here crypto.getRandomValues throws once.
+    for (error, instances) in [("TypeError", 4), ("RangeError", 5)] {
+        browser.script(
+            &format!(
+                "crypto.getRandomValues = function () {{
+                   delete crypto.getRandomValues;
+                   throw new {error}('drill: thrown during a call');
+                 }};"
+            ),
+            json!([]),
+        );
+        browser.click("#encrypt");
+        let restarted = browser.text("#module-restarted");
+        assert!(
+            restarted.contains("has been restarted"),
+            "{error}: {restarted}"
+        );
+        assert_eq!(browser.text("#step"), "4. Review", "{error}");
+        assert_retired_memory_wiped(&browser, instances);
+    }
+    assert!(
+        browser.find("#audit-interrupted").is_some(),
+        "the interrupted audit is still reported"
+    );
 
     // Audit: the opening is shown and posted; `urne audit` and the public lookup agree.
     browser.click("#encrypt");
@@ -814,7 +983,7 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     browser.wait_text("#module-restarted", "has been restarted");
     assert_eq!(browser.text("#step"), "4. Review");
     assert_eq!(browser.text("#review-list"), REVIEWED);
-    assert_retired_memory_wiped(&browser, 4);
+    assert_retired_memory_wiped(&browser, 6);
     browser.click("#encrypt");
     let cast_code = browser.text("#tracking-code");
     assert_ne!(cast_code, audited_code, "a fresh ballot after an audit");
@@ -823,7 +992,7 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     browser.script("booth.call(OP.trapDrill, { op: OP.receipt })", json!([]));
     browser.click("#cast");
     browser.wait("#receipt");
-    assert_retired_memory_wiped(&browser, 5);
+    assert_retired_memory_wiped(&browser, 7);
     browser.click("#check-receipt");
     let checked = browser.text("#receipt-ok");
     assert!(checked.starts_with("Receipt checked"), "{checked}");
@@ -964,6 +1133,22 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     // submit or press a button; the focus is visible wherever it lands (spec/60 §60.4).
     let carol = std::fs::read_to_string(dir.join("credentials/carol.credential")).unwrap();
     browser.go(&format!("{site}/booth/#{election}"));
+    // Without the test switch, the page refuses to send the trap drill (op 9), and no
+    // test global exists; the ballot made next shows nothing was armed.
+    browser.wait("#credential");
+    assert_eq!(
+        browser.script(
+            "try { booth.call(OP.trapDrill, { op: OP.ballot }); return 'sent'; }
+             catch (e) { return [e.message, Boolean(e.trapped), typeof URNE_TEST]; }",
+            json!([])
+        ),
+        json!([
+            "the trap drill runs only under the test switch (?test-hooks)",
+            false,
+            "undefined"
+        ])
+    );
+    assert_module_unreachable(&browser);
     browser.tab_to("#credential");
     browser.keys(carol.trim());
     browser.keys(ENTER);
@@ -987,6 +1172,35 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     browser.keys(ENTER);
     browser.wait("#cast-done");
     browser.screenshot(&shots, "booth-keyboard-cast");
+    // A fresh instance that traps too (here while loading the election, right after a
+    // first trap) leaves the page with no module: it fails closed, says so, and every
+    // later call refuses, even once the fault is gone, until the page is reloaded.
+    browser.go(&format!("{site}/booth/?test-hooks#{election}"));
+    browser.wait("#credential");
+    browser.script(
+        "crypto.getRandomValues = function () { throw new TypeError('drill: every call'); };",
+        json!([]),
+    );
+    browser.type_in("#credential", carol.trim());
+    browser.click("#credential-continue");
+    let failed = browser.wait_text("main", "could not be restarted");
+    assert!(failed.contains("Reload the page"), "{failed}");
+    assert_retired(&browser, 2, 2);
+    browser.script("delete crypto.getRandomValues;", json!([]));
+    browser.click("#retry");
+    browser.wait_text("main", "could not be restarted");
+    assert_eq!(
+        browser
+            .script(
+                "try { booth.call(OP.credential, { credential: 'x' }); return 'called'; }
+             catch (e) { return e.message; }",
+                json!([])
+            )
+            .as_str()
+            .map(|m| m.contains("could not be restarted")),
+        Some(true)
+    );
+    assert_retired(&browser, 2, 2);
     decrypt_and_tally(&walk, &election);
 
     browser.go(&format!("{site}/board/#election/{election}"));

@@ -13,6 +13,7 @@ const booth = {
   made: null,        // the module's `ballot` answer
   step: "election",
   outcome: null,     // after a cast or an audit
+  auditInterrupted: null, // {short}: an audit the module did not finish, on this page
   error: null,
 };
 
@@ -35,22 +36,39 @@ function show(step, ...content) {
 
 // After a trap (common.js ModuleTrapped, which wiped the old instance's memory): a fresh
 // instance of the module with the election loaded into it again. The one way the page
-// replaces its module (spec/60 §60.2).
+// replaces its module (spec/60 §60.2). It fails closed: should the fresh instance fail
+// too (it trapped while loading the election), the page keeps no instance at all, and
+// every later call refuses with the message that says so, until the page is reloaded.
 async function restartModule() {
   booth.call = null;
   // A fresh instance holds no wallet: an anonymous voter opens it again.
   booth.wallet = null;
-  booth.call = await loadModule();
-  if (booth.info && booth.info.params) booth.view = booth.call(OP.load, booth.info.params);
+  try {
+    const call = await loadModule();
+    if (booth.info && booth.info.params) booth.view = call(OP.load, booth.info.params);
+    booth.call = call;
+  } catch (e) {
+    const failed = new Error(t("module_restart_failed", e.detail || e.message));
+    failed.restartFailed = true;
+    booth.call = () => { throw failed; };
+    throw failed;
+  }
 }
 
 // A trap before anything was posted: the voter is back at the review of their choices
 // (kept), or, in an anonymous election, at the wallet, whose secret went with the old
 // instance, and then at the review; at the credential if the trap came before choices.
-async function recover(e) {
+// A trap during an audit is more than a fault: the ballot went unchecked, and a device
+// that cheats could abort every audit this way (spec/60 §60.2, an interrupted audit). The
+// page says so, and keeps saying it, until the page is left.
+async function recover(e, during) {
+  const audit = during === OP.audit && booth.made;
+  if (audit) booth.auditInterrupted = { short: booth.made.short };
   booth.made = null;
   booth.outcome = null;
-  booth.restarted = e;
+  // An interrupted audit's warning replaces the plain notice of a restart, which would
+  // only say to make the ballot again.
+  booth.restarted = audit ? null : e;
   try {
     await restartModule();
     const anonymous = booth.view && booth.view.anonymous;
@@ -69,6 +87,12 @@ function restartNotice() {
   return notice;
 }
 
+// The warning of an interrupted audit: on every step that leads to a new ballot.
+function auditInterruptedNotice() {
+  if (!booth.auditInterrupted) return null;
+  return el("p", { class: "error", role: "alert", id: "audit-interrupted" }, el("strong", {}, t("audit_interrupted", booth.auditInterrupted.short)));
+}
+
 function failure(e) {
   return el("p", { class: "error", role: "alert" }, `${t("error")}: ${e.message}`, e.field ? ` (${e.field})` : "");
 }
@@ -83,7 +107,10 @@ function electionInHash() {
 }
 
 async function start() {
-  booth.id = electionInHash();
+  const id = electionInHash();
+  // The warning of an interrupted audit stays as long as the page shows its election.
+  if (id !== booth.id) booth.auditInterrupted = null;
+  booth.id = id;
   // Nothing of another election's ballot carries over (the wallet form keeps choices it
   // finds: those of this election, after a trap).
   booth.choices = null;
@@ -149,6 +176,7 @@ function renderElection() {
       el("p", { class: "hash", id: "context-hash" }, booth.view.context_hash),
       el("p", { class: "muted" }, t("fingerprint_help"))),
     restartNotice(),
+    auditInterruptedNotice(),
     booth.view.anonymous ? anonymityNote(booth.view.anonymous) : null,
     booth.view.anonymous ? walletForm() : credentialForm());
   show("election", ...parts);
@@ -368,7 +396,7 @@ function renderReview() {
       }
     },
   }, t("encrypt"));
-  show("review", restartNotice(), list, problem,
+  show("review", restartNotice(), auditInterruptedNotice(), list, problem,
     el("button", { type: "button", class: "secondary", onclick: () => { booth.step = "choose"; render(); } }, t("back")),
     encrypt);
 }
@@ -417,7 +445,7 @@ function renderBallot() {
         render();
       }
     } catch (e) {
-      if (e.trapped) return recover(e);
+      if (e.trapped) return recover(e, op);
       // The module has spent this ballot (cast or audit wipes it) whatever the board
       // answered: a new ballot from the same choices is the way on.
       problem.replaceChildren(failure(e),
@@ -429,6 +457,7 @@ function renderBallot() {
     el("button", { type: "button", id: "cast", onclick: () => decide(OP.cast) }, t("cast")),
     el("button", { type: "button", id: "audit", class: "secondary", onclick: () => decide(OP.audit) }, t("audit")));
   show("ballot",
+    auditInterruptedNotice(),
     el("p", {}, t("tracking")),
     el("p", { class: "tracking", id: "tracking-code" }, booth.made.short),
     el("p", { class: "muted" }, t("tracking_help")),
@@ -515,7 +544,7 @@ function renderAudit() {
 
 function render() {
   document.documentElement.lang = LANG;
-  if (booth.error) return show("election", failure(booth.error), el("button", { type: "button", onclick: () => { booth.error = null; start(); } }, t("retry")));
+  if (booth.error) return show("election", failure(booth.error), auditInterruptedNotice(), el("button", { type: "button", id: "retry", onclick: () => { booth.error = null; start(); } }, t("retry")));
   switch (booth.step) {
     case "list": return renderList();
     case "choose": return renderChoose(null);

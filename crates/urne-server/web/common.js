@@ -66,6 +66,8 @@ const TEXTS = {
     "code_wallet-not-listed": "This wallet's key is not in the election's snapshot of the registry: it cannot vote here.",
     "code_wallet-snapshot-old": "This election takes snapshot no. {0} of the registry, older than snapshot no. {1}, which your wallet has signed from already: a key its owner has since replaced may still stand in it. Do not vote here; tell the election authority.",
     module_trapped: "The booth's module stopped on an internal fault. It has been restarted: nothing was sent to the board. Make your ballot again.",
+    audit_interrupted: "Warning: your audit was interrupted. The booth stopped while opening your ballot, so this ballot was not checked, and nothing was sent to the board. An audit that does not finish is itself suspicious: a dishonest device could stop every audit this way to avoid ever being caught encrypting something other than your choices. Report it to the election authority (with the tracking code {0}, the time, and this device). Do not simply make a new ballot and cast it on this device: vote from another device you trust, or audit again here first.",
+    module_restart_failed: "The booth's module could not be restarted after a fault ({0}). Nothing was sent to the board, and this page will not use the module again. Reload the page to start over; if this happens again, vote from another device and tell the election authority.",
     "code_credential-length": "A credential has {0} characters (not counting dashes); this one has {1}.",
     "code_credential-character": "Character {0} of the credential, \u201c{1}\u201d, cannot be in a credential (there is no 0, O, I or l).",
     "code_credential-checksum": "This credential has a typing mistake: check it against your letter.",
@@ -186,6 +188,8 @@ const TEXTS = {
     "code_wallet-not-listed": "La clé de ce portefeuille n'est pas dans l'instantané du registre de ce scrutin : il ne peut pas voter ici.",
     "code_wallet-snapshot-old": "Ce scrutin prend l'instantané n° {0} du registre, plus ancien que l'instantané n° {1}, dont votre portefeuille a déjà signé : une clé que son titulaire a remplacée depuis peut encore y figurer. Ne votez pas ici ; prévenez l'organisateur du scrutin.",
     module_trapped: "Le module de l'isoloir s'est arrêté sur une faute interne. Il a été relancé : rien n'a été envoyé au tableau. Refaites votre bulletin.",
+    audit_interrupted: "Attention : votre audit a été interrompu. L'isoloir s'est arrêté en ouvrant votre bulletin : ce bulletin n'a pas été vérifié, et rien n'a été envoyé au tableau. Un audit qui n'aboutit pas est suspect en soi : un appareil malhonnête pourrait interrompre ainsi chaque audit pour ne jamais être pris à chiffrer autre chose que vos choix. Signalez-le à l'organisateur du scrutin (avec le code de suivi {0}, l'heure et cet appareil). Ne vous contentez pas de refaire un bulletin et de le déposer sur cet appareil : votez depuis un autre appareil de confiance, ou auditez d'abord à nouveau ici.",
+    module_restart_failed: "Le module de l'isoloir n'a pas pu être relancé après une faute ({0}). Rien n'a été envoyé au tableau, et cette page n'utilisera plus ce module. Rechargez la page pour recommencer ; si cela se reproduit, votez depuis un autre appareil et prévenez l'organisateur du scrutin.",
     "code_credential-length": "Un code de vote a {0} caractères (sans compter les tirets) ; celui-ci en a {1}.",
     "code_credential-character": "Le caractère {0} du code, \u00ab {1} \u00bb, ne peut pas figurer dans un code de vote (il n'y a ni 0, ni O, ni I, ni l).",
     "code_credential-checksum": "Ce code de vote contient une faute de frappe : comparez-le à votre courrier.",
@@ -315,17 +319,21 @@ let MODULE_BYTES = null;
 let COMPILED = null;
 
 // The test switch (spec/60 §60.2): only a page opened with `?test-hooks` in its address
-// lets a test arm the module's trap drill and see the memories of the instances it
-// retired. Without it, no global holds the module's exports or memory: they live in the
-// closure of `call` alone, and go with it.
+// lets a test arm the module's trap drill, and it counts the instances made and keeps,
+// for each instance retired, its memory's size and the index of its first non-zero
+// byte after the wipe (-1: all zeros); never the memory itself. With or without it, no
+// global holds the module's exports or memory: they live in the closure of `call`
+// alone, and go with it.
 const TEST_HOOKS = new URLSearchParams(location.search).has("test-hooks")
   ? (window.URNE_TEST = { instances: 0, retired: [] })
   : null;
 
-// A trap (a WebAssembly RuntimeError: the module aborted) leaves the instance's memory
-// in an unknown state, so it is never called again; the page loads a fresh instance and
-// the voter starts the ballot over. Nothing was sent: records are posted by the page,
-// after the module answered.
+// A trap leaves the instance's memory in an unknown state, so it is never called again;
+// the page loads a fresh instance and the voter starts the ballot over. A trap is any
+// exception out of a call once the page has started writing into the instance: a
+// WebAssembly `RuntimeError` (the module aborted), a `RangeError` (its stack overflowed),
+// or anything else thrown on the way (a `TypeError`, an answer that does not parse).
+// Nothing was sent: records are posted by the page, after the module answered.
 class ModuleTrapped extends Error {
   constructor(cause) {
     super(t("module_trapped"));
@@ -381,30 +389,44 @@ async function loadModule() {
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   let trapped = null;
+  // Overwrites the instance's whole memory with zeros and lets it go: whatever it held
+  // (a wallet's secret, a seed, a pending ballot's nonces or signatures) stays
+  // reachable for as long as anything refers to the memory.
+  const retire = (cause) => {
+    trapped = cause;
+    let stats = null;
+    try {
+      const memory = new Uint8Array(x.memory.buffer);
+      memory.fill(0);
+      if (TEST_HOOKS) stats = { byteLength: memory.byteLength, firstNonZero: memory.findIndex((b) => b !== 0) };
+    } catch (e) {
+      // A memory the page cannot even read is counted as not wiped.
+      if (TEST_HOOKS) stats = { byteLength: 0, firstNonZero: 0, error: String(e) };
+    }
+    if (TEST_HOOKS) TEST_HOOKS.retired.push(stats);
+    x = null;
+  };
   return function call(op, request) {
     if (trapped) throw new ModuleTrapped(trapped);
     if (op === OP.trapDrill && !TEST_HOOKS) throw new Error("the trap drill runs only under the test switch (?test-hooks)");
+    // The request is the page's own: a fault in encoding it touches no instance.
+    const input = encoder.encode(JSON.stringify(request));
     let answer;
     try {
-      const input = encoder.encode(JSON.stringify(request));
       const at = x.booth_input(input.length);
       new Uint8Array(x.memory.buffer, at, input.length).set(input);
       input.fill(0);
       crypto.getRandomValues(new Uint8Array(x.memory.buffer, x.booth_seed(), 32));
       const len = x.booth_call(op);
       answer = JSON.parse(decoder.decode(new Uint8Array(x.memory.buffer, x.booth_output(), len)));
-    } catch (e) {
-      if (e instanceof WebAssembly.RuntimeError) {
-        trapped = e;
-        // The trapped instance still holds whatever it held (a wallet's secret, a seed,
-        // a pending ballot's nonces), and its memory stays reachable for as long as
-        // anything refers to it: wiped whole now, then let go.
-        new Uint8Array(x.memory.buffer).fill(0);
-        if (TEST_HOOKS) TEST_HOOKS.retired.push(x.memory);
-        x = null;
-        throw new ModuleTrapped(e);
+      if (!answer || typeof answer !== "object" || !("ok" in answer || "error" in answer)) {
+        throw new TypeError("the module's answer is neither ok nor error");
       }
-      throw e;
+    } catch (e) {
+      // Whatever was thrown, the instance may be half-way through a call: a trap.
+      input.fill(0);
+      retire(e);
+      throw new ModuleTrapped(e);
     }
     if (answer.error) {
       // A mistake the voter can mend comes with a code worded here; any other keeps the
