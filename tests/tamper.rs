@@ -3540,6 +3540,178 @@ fn anonymous_archive(entries: Vec<Vec<u8>>) -> Report {
     verify(&archive(entries))
 }
 
+// ---- the verifier's own snapshot assembly, through the whole verifier (spec/50 V5) ------
+//
+// src/snapshot.rs is tested against urne-credential's assembler; these hold the verifier
+// to refusing, at the right step, record and field, a snapshot of several parts that a
+// dishonest board or registry changed: the held anonymous election's log up to its
+// registration, its snapshot replaced by one of 2,500 keys (three parts) cosigned by two
+// of its registrars, then tampered with.
+
+/// 2,500 keys (multiples of H: distinct, canonical), each committed to district 1 with
+/// blinding 0, sorted by key.
+fn many_entries() -> Vec<urne_credential::registry::Entry> {
+    let district = urne_credential::wallet::district_generator(1);
+    let mut entries: Vec<urne_credential::registry::Entry> = (0..2_500u64)
+        .map(|i| urne_credential::registry::Entry {
+            key: urne_crypto::group::generator_h() * Scalar::from_u64(i + 2),
+            district,
+        })
+        .collect();
+    entries.sort_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
+    entries
+}
+
+/// The header of `entries` in the held election's registry: buckets of 2^8, district 1
+/// holding them all.
+fn many_header(
+    entries: &[urne_credential::registry::Entry],
+) -> urne_credential::registry::SnapshotHeader {
+    let leaves: Vec<Hash> = entries
+        .iter()
+        .map(|e| leaf_hash(&[*e.key.as_bytes(), *e.district.as_bytes()].concat()))
+        .collect();
+    urne_credential::registry::SnapshotHeader {
+        version: urne_credential::registry::SNAPSHOT_VERSION,
+        registry: [5; 32],
+        number: 1,
+        previous: [0; 32],
+        entries_root: urne_log::hash::root_of(&leaves),
+        total: entries.len() as u64,
+        bucket_bits: 8,
+        aggregate_blinding: Scalar::from_u64(0),
+        districts: vec![(1, entries.len() as u64)],
+    }
+}
+
+/// The held anonymous election's log up to (not with) its snapshot, then `header`
+/// cosigned by two registrars and `parts` (each part's body changed by `body`), all
+/// posted by the authority. Returns the log and the snapshot's position.
+fn with_snapshot(
+    header: urne_credential::registry::SnapshotHeader,
+    parts: Vec<urne_credential::registry::SnapshotPart>,
+    body: impl Fn(usize, Vec<u8>) -> Vec<u8>,
+) -> (Vec<Vec<u8>>, usize) {
+    use urne_credential::registry::{Cosignature, SignedSnapshot};
+    let h = held_anonymous();
+    let at = positions(&h.entries, urne_verify::kinds::ELECTION_SNAPSHOT)[0];
+    let mut entries = h.entries[..at].to_vec();
+    let id = header.id();
+    let signed = SignedSnapshot {
+        header,
+        cosignatures: vec![
+            Cosignature::sign(0, &h.registrar_keys[0], &id),
+            Cosignature::sign(1, &h.registrar_keys[1], &id),
+        ],
+    };
+    let mut log = AnonymousLog {
+        entries: &mut entries,
+        context: h.context,
+        authority: h.authority.clone(),
+    };
+    log.by_authority(urne_verify::kinds::ELECTION_SNAPSHOT, &signed.to_bytes());
+    for (i, part) in parts.iter().enumerate() {
+        log.by_authority(
+            urne_verify::kinds::ELECTION_SNAPSHOT_PART,
+            &body(i, part.to_bytes()),
+        );
+    }
+    (entries, at)
+}
+
+/// `entries` cut into parts of 1,000 under the snapshot `header` names.
+fn parts_of(
+    header: &urne_credential::registry::SnapshotHeader,
+    entries: &[urne_credential::registry::Entry],
+) -> Vec<urne_credential::registry::SnapshotPart> {
+    let chunks: Vec<&[urne_credential::registry::Entry]> = entries
+        .chunks(urne_credential::registry::MAX_ENTRIES_PER_PART)
+        .collect();
+    chunks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| urne_credential::registry::SnapshotPart {
+            snapshot: header.id(),
+            part: i as u32,
+            parts: chunks.len() as u32,
+            entries: c.to_vec(),
+        })
+        .collect()
+}
+
+#[test]
+fn a_snapshot_of_three_parts_tampered_with_is_refused_by_v5_at_its_part() {
+    let entries = many_entries();
+    let header = many_header(&entries);
+    let same = |_: usize, body: Vec<u8>| body;
+    // Untouched: the election verifies (up to its registration).
+    let (log, at) = with_snapshot(header.clone(), parts_of(&header, &entries), same);
+    let report = anonymous_archive(log);
+    assert!(report.passed, "{}", report.summary());
+    let (first, last) = (at + 1, at + 3);
+
+    // Parts 0 and 1 posted in each other's place: part 1 where part 0 comes next.
+    let mut parts = parts_of(&header, &entries);
+    parts.swap(0, 1);
+    let (log, _) = with_snapshot(header.clone(), parts, same);
+    assert_field(&anonymous_archive(log), Step::Credentials, first, "body");
+
+    // A person dropped, the total and the parts made to agree (the header cosigned
+    // again): the 2,499 entries left do not hash to the entries root.
+    let mut dropped = entries.clone();
+    dropped.remove(1_700);
+    let mut fewer = header.clone();
+    fewer.total -= 1;
+    fewer.districts = vec![(1, 2_499)];
+    let (log, _) = with_snapshot(fewer.clone(), parts_of(&fewer, &dropped), same);
+    assert_field(&anonymous_archive(log), Step::Credentials, last, "body");
+
+    // A person dropped from the parts only: the last part holds one entry fewer than
+    // the total says.
+    let (log, _) = with_snapshot(header.clone(), parts_of(&header, &dropped), same);
+    assert_field(&anonymous_archive(log), Step::Credentials, last, "body");
+
+    // A total that disagrees with the district counts (cosigned again): the header.
+    let mut more = header.clone();
+    more.total += 1;
+    let (log, _) = with_snapshot(more.clone(), parts_of(&more, &entries), same);
+    assert_field(
+        &anonymous_archive(log),
+        Step::Credentials,
+        at,
+        "body.districts",
+    );
+
+    // A total and counts of one more than the entries (cosigned again): the last part
+    // is short.
+    more.districts = vec![(1, 2_501)];
+    let (log, _) = with_snapshot(more.clone(), parts_of(&more, &entries), same);
+    assert_field(&anonymous_archive(log), Step::Credentials, last, "body");
+
+    // District counts that disagree with the commitments (a person moved to district
+    // 2 in the counts only, cosigned again).
+    let mut moved = header.clone();
+    moved.districts = vec![(1, 2_499), (2, 1)];
+    let (log, _) = with_snapshot(moved.clone(), parts_of(&moved, &entries), same);
+    assert_field(&anonymous_archive(log), Step::Credentials, last, "body");
+
+    // Trailing bytes after the second part's body: its entries are not whole (the part
+    // after it is then out of order, a consequence named too).
+    let trailing = |i: usize, mut body: Vec<u8>| {
+        if i == 1 {
+            body.push(0);
+        }
+        body
+    };
+    let (log, _) = with_snapshot(header.clone(), parts_of(&header, &entries), trailing);
+    assert_field(
+        &anonymous_archive(log),
+        Step::Credentials,
+        first + 1,
+        "body.entries",
+    );
+}
+
 /// Cast `n` of the anonymous election, its body decoded, changed by `change`, encoded
 /// and posted again under a fresh envelope key (which no signature binds).
 fn anonymous_cast_changed(
