@@ -2338,6 +2338,66 @@ fn every_other_rule_of_a_chamber_or_sitting_broken_alone_is_named_by_v12() {
                 c.force(k::SECRET_CREDENTIAL, &body, &m)
             },
         ),
+        // ---- bodies decoded strictly (steps 4 and 6)
+        ("a body of another version", "body.version", |c| {
+            let mut body = c.vote_body(5, 1, 0, None);
+            body[0] = 2;
+            let m = c.member(5);
+            c.force(k::VOTE, &body, &m)
+        }),
+        (
+            "a vote whose proxy flag is neither 0 nor 1",
+            "body.proxy",
+            |c| {
+                let mut body = c.vote_body(5, 1, 0, None);
+                *body.last_mut().unwrap() = 2;
+                let m = c.member(5);
+                c.force(k::VOTE, &body, &m)
+            },
+        ),
+        ("a presence flag that is not a flag", "body.present", |c| {
+            let mut body = urne_assembly::Presence {
+                sequence: c.seq(9),
+                roster_version: c.roster_version(),
+                present: true,
+            }
+            .to_body();
+            *body.last_mut().unwrap() = 2;
+            let m = c.member(9);
+            c.force(k::PRESENCE, &body, &m)
+        }),
+        (
+            "a roster change of an operation that is none",
+            "body.op",
+            |c| {
+                let mut body = RosterChange {
+                    version: c.roster_version() + 1,
+                    member: 3,
+                    op: RosterOp::Revoke,
+                }
+                .to_body();
+                *body.last_mut().unwrap() = 3;
+                let clerk = c.clerk.clone();
+                c.force(k::ROSTER_CHANGE, &body, &clerk)
+            },
+        ),
+        ("a division voided without a reason", "body.reason", |c| {
+            let body = urne_assembly::body::DivisionEvent {
+                division: 1,
+                time: 1_100,
+                reason: String::new(),
+            }
+            .to_body(k::DIVISION_VOID)
+            .unwrap();
+            let o = c.officer.clone();
+            c.force(k::DIVISION_VOID, &body, &o)
+        }),
+        ("a vote with a byte after its body", "body.end", |c| {
+            let mut body = c.vote_body(5, 1, 0, None);
+            body.push(0);
+            let m = c.member(5);
+            c.force(k::VOTE, &body, &m)
+        }),
         // ---- step 1: a forged record (V2 names it too)
         ("a vote whose signature does not verify", "signature", |c| {
             let (body, m) = (c.vote_body(5, 1, 0, None), c.member(5));
