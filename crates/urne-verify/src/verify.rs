@@ -343,8 +343,9 @@ struct Contexts {
     /// election kind a secret division's links read (spec/40 §40.12; copied, the election
     /// fold takes the record), and every record whose envelope signature failed V2 (moved:
     /// V12 names a forged record of a chamber, a sitting or a linked election itself).
-    /// The rest (ballots, shares, petitions' signatures) is neither kept nor copied: V12's
-    /// fold passes a record of any other context over without reading it.
+    /// The rest (ballots, shares, petitions' signatures, a record of a context not open
+    /// yet) is neither kept nor copied: V12's fold passes a validly signed record of any
+    /// other context, or of one it has not opened, over without reading it.
     assembly: Vec<(u64, Record)>,
 }
 
