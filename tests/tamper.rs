@@ -1542,6 +1542,53 @@ fn sitting_divisions_are_recounted_and_a_vote_by_a_non_member_is_caught() {
     assert_caught(&verify_sitting(forged), Step::Divisions, Some(at));
 }
 
+/// V12 step 7 through the whole verifier on the demo's sitting: its secret division's
+/// close moved after its election's `ceremony.open` (the board's order of two records
+/// of the officer's, nothing re-signed). The election itself still verifies; V12 names
+/// the ceremony, opened before the division's close (spec/40 §40.12 step 3).
+#[test]
+fn a_secret_divisions_ceremony_before_its_close_is_named_by_v12() {
+    let mut entries = sitting_log().clone();
+    let ceremony = positions(&entries, urne_verify::election::kinds::CEREMONY_OPEN)[0];
+    let close = positions(&entries, urne_assembly::kinds::DIVISION_CLOSE)
+        .into_iter()
+        .rfind(|&i| i < ceremony)
+        .unwrap();
+    let moved = entries.remove(close);
+    entries.insert(ceremony, moved);
+    let report = verify_sitting(entries);
+    assert_field(&report, Step::Divisions, ceremony - 1, "body");
+    let others: Vec<Step> = report
+        .failures()
+        .map(|(s, _)| s)
+        .filter(|s| *s != Step::Divisions)
+        .collect();
+    assert!(others.is_empty(), "{}", report.summary());
+}
+
+/// V12 step 7 through the whole verifier: the secret division's result moved before its
+/// election's `tally.result` (nothing re-signed). V12 names the result, whose counts no
+/// tally before it gives (spec/40 §40.12 step 4); every other step passes.
+#[test]
+fn a_secret_divisions_result_before_its_tally_is_named_by_v12() {
+    let mut entries = sitting_log().clone();
+    let tally = positions(&entries, urne_verify::election::kinds::TALLY_RESULT)[0];
+    let result = positions(&entries, urne_assembly::kinds::DIVISION_RESULT)
+        .into_iter()
+        .find(|&i| i > tally)
+        .unwrap();
+    let moved = entries.remove(result);
+    entries.insert(tally, moved);
+    let report = verify_sitting(entries);
+    assert_field(&report, Step::Divisions, tally, "body.counts");
+    let others: Vec<Step> = report
+        .failures()
+        .map(|(s, _)| s)
+        .filter(|s| *s != Step::Divisions)
+        .collect();
+    assert!(others.is_empty(), "{}", report.summary());
+}
+
 // ---- V12 on sittings built record by record: one rule broken per class ---------------
 //
 // The chamber builder of urne-assembly's tests (deterministic keys, so each tampered
