@@ -1542,6 +1542,53 @@ fn sitting_divisions_are_recounted_and_a_vote_by_a_non_member_is_caught() {
     assert_caught(&verify_sitting(forged), Step::Divisions, Some(at));
 }
 
+/// V12 step 7 through the whole verifier on the demo's sitting: its secret division's
+/// close moved after its election's `ceremony.open` (the board's order of two records
+/// of the officer's, nothing re-signed). The election itself still verifies; V12 names
+/// the ceremony, opened before the division's close (spec/40 §40.12 step 3).
+#[test]
+fn a_secret_divisions_ceremony_before_its_close_is_named_by_v12() {
+    let mut entries = sitting_log().clone();
+    let ceremony = positions(&entries, urne_verify::election::kinds::CEREMONY_OPEN)[0];
+    let close = positions(&entries, urne_assembly::kinds::DIVISION_CLOSE)
+        .into_iter()
+        .rfind(|&i| i < ceremony)
+        .unwrap();
+    let moved = entries.remove(close);
+    entries.insert(ceremony, moved);
+    let report = verify_sitting(entries);
+    assert_field(&report, Step::Divisions, ceremony - 1, "body");
+    let others: Vec<Step> = report
+        .failures()
+        .map(|(s, _)| s)
+        .filter(|s| *s != Step::Divisions)
+        .collect();
+    assert!(others.is_empty(), "{}", report.summary());
+}
+
+/// V12 step 7 through the whole verifier: the secret division's result moved before its
+/// election's `tally.result` (nothing re-signed). V12 names the result, whose counts no
+/// tally before it gives (spec/40 §40.12 step 4); every other step passes.
+#[test]
+fn a_secret_divisions_result_before_its_tally_is_named_by_v12() {
+    let mut entries = sitting_log().clone();
+    let tally = positions(&entries, urne_verify::election::kinds::TALLY_RESULT)[0];
+    let result = positions(&entries, urne_assembly::kinds::DIVISION_RESULT)
+        .into_iter()
+        .find(|&i| i > tally)
+        .unwrap();
+    let moved = entries.remove(result);
+    entries.insert(tally, moved);
+    let report = verify_sitting(entries);
+    assert_field(&report, Step::Divisions, tally, "body.counts");
+    let others: Vec<Step> = report
+        .failures()
+        .map(|(s, _)| s)
+        .filter(|s| *s != Step::Divisions)
+        .collect();
+    assert!(others.is_empty(), "{}", report.summary());
+}
+
 // ---- V12 on sittings built record by record: one rule broken per class ---------------
 //
 // The chamber builder of urne-assembly's tests (deterministic keys, so each tampered
@@ -1749,6 +1796,733 @@ fn each_rule_of_a_sitting_broken_alone_is_named_by_v12() {
         assert_eq!(forced, at);
         assert_field(&verify_chamber(&c), Step::Divisions, at as usize, field);
     }
+}
+
+/// `record` put at position `at` of the sitting's log (what a dishonest board could
+/// write), the records after it moved on by one; returns `at`.
+fn inserted(c: &mut Chamber, at: usize, record: Record) -> u64 {
+    c.log.insert(at, (0, record));
+    for (i, entry) in c.log.iter_mut().enumerate() {
+        entry.0 = i as u64;
+    }
+    at as u64
+}
+
+/// A record of context `id` appended without any check; returns its index.
+fn forced_in(
+    c: &mut Chamber,
+    id: ContextId,
+    kind: urne_record::Kind,
+    body: &[u8],
+    key: &SigningKey,
+) -> u64 {
+    let index = c.log.len() as u64;
+    c.log
+        .push((index, Record::sign(id, kind, body, key).unwrap()));
+    index
+}
+
+/// The chamber's rules as the builder posts them.
+fn chamber_rules(c: &Chamber) -> urne_assembly::Rules {
+    assembly_common::rules(&c.clerk, urne_assembly::VoteChange::FinalOnFirstCast)
+}
+
+/// The body of division `division`'s opening at `time`, changed by `change`.
+fn open_changed(
+    c: &Chamber,
+    division: u32,
+    time: u64,
+    change: impl FnOnce(&mut urne_assembly::DivisionOpen),
+) -> Vec<u8> {
+    let mut open = match urne_assembly::decode(
+        urne_assembly::kinds::DIVISION_OPEN,
+        &c.open_body(division, time, false),
+    ) {
+        Some(Ok(urne_assembly::Decoded::DivisionOpen(open))) => open,
+        other => panic!("{other:?}"),
+    };
+    change(&mut open);
+    open.to_body().unwrap()
+}
+
+/// A wallet key (a canonical point, not the identity) for a secret division.
+fn wallet_key(seed: u64) -> [u8; 32] {
+    *(urne_crypto::group::generator_h() * Scalar::from_u64(seed + 1)).as_bytes()
+}
+
+/// Member `m`'s registration of `key` for division `division` (on behalf of `on_behalf`).
+fn credential_body(
+    c: &Chamber,
+    m: u32,
+    division: u32,
+    key: [u8; 32],
+    on_behalf: Option<u32>,
+) -> Vec<u8> {
+    urne_assembly::CredentialRegistration {
+        sequence: c.seq(m),
+        division,
+        credential: key,
+        on_behalf,
+    }
+    .to_body()
+}
+
+/// [`closed_sitting`] with a secret division 2 open at 2,000 (naming the builder's
+/// election), every member but 9 present.
+fn secret_open() -> Chamber {
+    let mut c = closed_sitting();
+    let body = c.open_body(2, 2_000, true);
+    let officer = c.officer.clone();
+    c.post(urne_assembly::kinds::DIVISION_OPEN, &body, &officer)
+        .unwrap();
+    c
+}
+
+/// The rest of V12's checks of spec/50 (steps 1 to 6), each broken alone on an
+/// otherwise valid sitting: the chamber's phase, rules, roster and roster changes; the
+/// sitting's phase, chamber and context; presence, delegations, divisions (numbers,
+/// times, roster versions, quorum, reruns, secret flags, elections named), events,
+/// results, votes, corrections and a secret division's registrations; a forged record.
+/// Each must be named by V12 at its record with its field, and be the first failure.
+#[test]
+fn every_other_rule_of_a_chamber_or_sitting_broken_alone_is_named_by_v12() {
+    use urne_assembly::kinds as k;
+    use urne_assembly::{ProxyGrant, ProxyRevoke, RosterChange, RosterOp};
+    type Class = (&'static str, &'static str, fn(&mut Chamber) -> u64);
+    let classes: Vec<Class> = vec![
+        // ---- a chamber (step 3, step 4)
+        ("a chamber moved back to setup", "body", |c| {
+            let (id, o) = (c.chamber_id, c.officer.clone());
+            forced_in(c, id, CONTEXT_PHASE, &[0], &o)
+        }),
+        ("a chamber's phase moved by a member", "signer", |c| {
+            let (id, m) = (c.chamber_id, c.member(1));
+            forced_in(c, id, CONTEXT_PHASE, &[1], &m)
+        }),
+        ("a chamber moved to a phase it has not", "body", |c| {
+            let (id, o) = (c.chamber_id, c.officer.clone());
+            forced_in(c, id, CONTEXT_PHASE, &[2], &o)
+        }),
+        ("rules posted in a chamber in force", "kind", |c| {
+            let (body, m) = (chamber_rules(c).to_body(), c.member(1));
+            c.force(k::CHAMBER_RULES, &body, &m)
+        }),
+        ("a roster posted in a chamber in force", "kind", |c| {
+            let body = assembly_common::roster_of(&c.members, 2).to_body().unwrap();
+            let clerk = c.clerk.clone();
+            c.force(k::ROSTER_MEMBERS, &body, &clerk)
+        }),
+        (
+            "a roster change skipping a version",
+            "body.version_number",
+            |c| {
+                let body = RosterChange {
+                    version: c.roster_version() + 2,
+                    member: 3,
+                    op: RosterOp::Revoke,
+                }
+                .to_body();
+                let clerk = c.clerk.clone();
+                c.force(k::ROSTER_CHANGE, &body, &clerk)
+            },
+        ),
+        (
+            "a roster change of a member not on the roster",
+            "body.member",
+            |c| {
+                let body = RosterChange {
+                    version: c.roster_version() + 1,
+                    member: 42,
+                    op: RosterOp::Revoke,
+                }
+                .to_body();
+                let clerk = c.clerk.clone();
+                c.force(k::ROSTER_CHANGE, &body, &clerk)
+            },
+        ),
+        (
+            "a rotation to a key another member holds",
+            "body.key",
+            |c| {
+                let body = RosterChange {
+                    version: c.roster_version() + 1,
+                    member: 3,
+                    op: RosterOp::Rotate(c.member(4).verifying_key().to_bytes()),
+                }
+                .to_body();
+                let clerk = c.clerk.clone();
+                c.force(k::ROSTER_CHANGE, &body, &clerk)
+            },
+        ),
+        ("a sitting's record posted in the chamber", "kind", |c| {
+            let (id, body, m) = (c.chamber_id, c.vote_body(5, 1, 0, None), c.member(5));
+            forced_in(c, id, k::VOTE, &body, &m)
+        }),
+        // The chamber's setup, each record put among the builder's: 0 the chamber's
+        // context.open, 1 its rules, 2 its roster, 3 its phase, 4 and 5 the sitting's.
+        ("rules signed by the clerk", "signer", |c| {
+            let r = c.record(k::CHAMBER_RULES, &chamber_rules(c).to_body(), &c.clerk);
+            inserted(c, 1, r)
+        }),
+        (
+            "rules that do not hash to the chamber's parameters",
+            "body",
+            |c| {
+                let mut rules = chamber_rules(c);
+                rules.max_proxies_held = 2;
+                let r = c.record(k::CHAMBER_RULES, &rules.to_body(), &c.officer);
+                inserted(c, 1, r)
+            },
+        ),
+        ("rules posted twice", "body", |c| {
+            let mut rules = chamber_rules(c);
+            rules.max_proxies_held = 2;
+            let r = c.record(k::CHAMBER_RULES, &rules.to_body(), &c.officer);
+            inserted(c, 2, r)
+        }),
+        ("a roster before the rules", "body", |c| {
+            let body = assembly_common::roster_of(&c.members, 1).to_body().unwrap();
+            let r = c.record(k::ROSTER_MEMBERS, &body, &c.clerk);
+            inserted(c, 1, r)
+        }),
+        ("a roster signed by the officer", "signer", |c| {
+            let body = assembly_common::roster_of(&c.members, 1).to_body().unwrap();
+            let r = c.record(k::ROSTER_MEMBERS, &body, &c.officer);
+            inserted(c, 2, r)
+        }),
+        ("a roster of version 0", "body.version_number", |c| {
+            let body = assembly_common::roster_of(&c.members, 0).to_body().unwrap();
+            let r = c.record(k::ROSTER_MEMBERS, &body, &c.clerk);
+            inserted(c, 2, r)
+        }),
+        ("a roster posted twice", "body", |c| {
+            let body = assembly_common::roster_of(&c.members, 2).to_body().unwrap();
+            let r = c.record(k::ROSTER_MEMBERS, &body, &c.clerk);
+            inserted(c, 3, r)
+        }),
+        ("a chamber in force before its roster", "body", |c| {
+            let r = Record::sign(c.chamber_id, CONTEXT_PHASE, &[1], &c.officer).unwrap();
+            inserted(c, 2, r)
+        }),
+        ("a roster change in setup", "kind", |c| {
+            let body = RosterChange {
+                version: 2,
+                member: 3,
+                op: RosterOp::Revoke,
+            }
+            .to_body();
+            let r = c.record(k::ROSTER_CHANGE, &body, &c.clerk);
+            inserted(c, 3, r)
+        }),
+        // ---- a sitting's phase and context (steps 2, 5, 6)
+        ("a sitting's phase moved by a member", "signer", |c| {
+            let (id, m) = (c.id, c.member(1));
+            forced_in(c, id, CONTEXT_PHASE, &[2], &m)
+        }),
+        ("a sitting moved back to setup", "body", |c| {
+            let (id, o) = (c.id, c.officer.clone());
+            forced_in(c, id, CONTEXT_PHASE, &[0], &o)
+        }),
+        (
+            "a sitting closed with a closed division's result missing",
+            "body",
+            |c| {
+                c.event(k::DIVISION_CLOSE, 1, 1_600).unwrap();
+                let (id, o) = (c.id, c.officer.clone());
+                forced_in(c, id, CONTEXT_PHASE, &[2], &o)
+            },
+        ),
+        (
+            "a sitting put in session by another officer than its chamber's",
+            "body",
+            |c| {
+                let other = assembly_common::key(1, 1);
+                let body = assembly_common::sitting_open(c.chamber_id, 30);
+                let id = ContextId::derive(&other.verifying_key().to_bytes(), &body);
+                forced_in(c, id, CONTEXT_OPEN, &body, &other);
+                forced_in(c, id, CONTEXT_PHASE, &[1], &other)
+            },
+        ),
+        (
+            "a record of a sitting whose chamber is not on the board",
+            "context",
+            |c| {
+                let body = assembly_common::sitting_open(ContextId([0x33; 32]), 31);
+                let officer = c.officer.clone();
+                let id = ContextId::derive(&officer.verifying_key().to_bytes(), &body);
+                forced_in(c, id, CONTEXT_OPEN, &body, &officer);
+                let presence = urne_assembly::Presence {
+                    sequence: 1,
+                    roster_version: 1,
+                    present: true,
+                }
+                .to_body();
+                let m = c.member(1);
+                forced_in(c, id, k::PRESENCE, &presence, &m)
+            },
+        ),
+        (
+            "a second context.open of the sitting, another body under its id",
+            "context",
+            |c| {
+                let body = assembly_common::sitting_open(c.chamber_id, 99);
+                let (id, o) = (c.id, c.officer.clone());
+                forced_in(c, id, CONTEXT_OPEN, &body, &o)
+            },
+        ),
+        ("a chamber's record posted in the sitting", "kind", |c| {
+            let body = RosterChange {
+                version: c.roster_version() + 1,
+                member: 3,
+                op: RosterOp::Revoke,
+            }
+            .to_body();
+            let (id, clerk) = (c.id, c.clerk.clone());
+            forced_in(c, id, k::ROSTER_CHANGE, &body, &clerk)
+        }),
+        ("a presence in a sitting not in session", "kind", |c| {
+            let body = assembly_common::sitting_open(c.chamber_id, 32);
+            let officer = c.officer.clone();
+            let id = ContextId::derive(&officer.verifying_key().to_bytes(), &body);
+            forced_in(c, id, CONTEXT_OPEN, &body, &officer);
+            let presence = urne_assembly::Presence {
+                sequence: 1,
+                roster_version: 1,
+                present: true,
+            }
+            .to_body();
+            let m = c.member(1);
+            forced_in(c, id, k::PRESENCE, &presence, &m)
+        }),
+        // ---- presence and delegations (step 6)
+        ("a vote signed with a key rotated out", "signer", |c| {
+            let body = RosterChange {
+                version: c.roster_version() + 1,
+                member: 5,
+                op: RosterOp::Rotate(assembly_common::key(55, 3).verifying_key().to_bytes()),
+            }
+            .to_body();
+            let clerk = c.clerk.clone();
+            c.post(k::ROSTER_CHANGE, &body, &clerk).unwrap();
+            let (body, old) = (c.vote_body(5, 1, 0, None), c.member(5));
+            c.force(k::VOTE, &body, &old)
+        }),
+        (
+            "a presence under another roster version",
+            "body.roster_version",
+            |c| {
+                let body = urne_assembly::Presence {
+                    sequence: c.seq(9),
+                    roster_version: c.roster_version() + 1,
+                    present: true,
+                }
+                .to_body();
+                let m = c.member(9);
+                c.force(k::PRESENCE, &body, &m)
+            },
+        ),
+        ("a delegation to oneself", "body.delegate", |c| {
+            let body = ProxyGrant {
+                sequence: c.seq(1),
+                roster_version: c.roster_version(),
+                delegate: 1,
+                seconds: 600,
+                reason: "mission abroad".into(),
+            }
+            .to_body()
+            .unwrap();
+            let m = c.member(1);
+            c.force(k::PROXY_GRANT, &body, &m)
+        }),
+        ("a second delegation while one is in force", "body", |c| {
+            let body = ProxyGrant {
+                sequence: c.seq(9),
+                roster_version: c.roster_version(),
+                delegate: 1,
+                seconds: 600,
+                reason: "mission abroad".into(),
+            }
+            .to_body()
+            .unwrap();
+            let m = c.member(9);
+            c.force(k::PROXY_GRANT, &body, &m)
+        }),
+        (
+            "a delegate holding more delegations than the rules allow",
+            "body.delegate",
+            |c| {
+                let body = ProxyGrant {
+                    sequence: c.seq(1),
+                    roster_version: c.roster_version(),
+                    delegate: 0,
+                    seconds: 600,
+                    reason: "mission abroad".into(),
+                }
+                .to_body()
+                .unwrap();
+                let m = c.member(1);
+                c.force(k::PROXY_GRANT, &body, &m)
+            },
+        ),
+        ("a revocation with no delegation to revoke", "body", |c| {
+            let body = ProxyRevoke { sequence: c.seq(1) }.to_body();
+            let m = c.member(1);
+            c.force(k::PROXY_REVOKE, &body, &m)
+        }),
+        // ---- divisions (step 6)
+        ("a division numbered out of turn", "body.division", |c| {
+            *c = closed_sitting();
+            let (body, o) = (c.open_body(3, 2_000, false), c.officer.clone());
+            c.force(k::DIVISION_OPEN, &body, &o)
+        }),
+        (
+            "a division opened before the sitting clock",
+            "body.time",
+            |c| {
+                *c = closed_sitting();
+                let (body, o) = (c.open_body(2, 1_500, false), c.officer.clone());
+                c.force(k::DIVISION_OPEN, &body, &o)
+            },
+        ),
+        (
+            "a division under another roster version",
+            "body.roster_version",
+            |c| {
+                *c = closed_sitting();
+                let body = open_changed(c, 2, 2_000, |o| o.roster_version += 1);
+                let o = c.officer.clone();
+                c.force(k::DIVISION_OPEN, &body, &o)
+            },
+        ),
+        ("a division opened without a quorum", "quorum", |c| {
+            *c = closed_sitting();
+            for m in 1..9 {
+                c.presence(m, false).unwrap();
+            }
+            let (body, o) = (c.open_body(2, 2_000, false), c.officer.clone());
+            c.force(k::DIVISION_OPEN, &body, &o)
+        }),
+        ("a rerun of a division not voided", "body.reruns", |c| {
+            *c = closed_sitting();
+            let body = open_changed(c, 2, 2_000, |o| o.reruns = 1);
+            let o = c.officer.clone();
+            c.force(k::DIVISION_OPEN, &body, &o)
+        }),
+        ("a rerun on another text", "body.text_hash", |c| {
+            c.event(k::DIVISION_VOID, 1, 1_100).unwrap();
+            let body = open_changed(c, 2, 1_200, |o| {
+                o.reruns = 1;
+                o.text_hash[0] ^= 1;
+            });
+            let o = c.officer.clone();
+            c.force(k::DIVISION_OPEN, &body, &o)
+        }),
+        ("a rerun with other choices", "body.choices", |c| {
+            c.event(k::DIVISION_VOID, 1, 1_100).unwrap();
+            let body = open_changed(c, 2, 1_200, |o| {
+                o.reruns = 1;
+                o.choices.swap(0, 1);
+            });
+            let o = c.officer.clone();
+            c.force(k::DIVISION_OPEN, &body, &o)
+        }),
+        (
+            "a rerun of a roll call as a secret ballot",
+            "body.secret",
+            |c| {
+                c.event(k::DIVISION_VOID, 1, 1_100).unwrap();
+                let body = open_changed(c, 2, 1_200, |o| {
+                    o.reruns = 1;
+                    o.secret = true;
+                    o.election = Some(assembly_common::ELECTION);
+                });
+                let o = c.officer.clone();
+                c.force(k::DIVISION_OPEN, &body, &o)
+            },
+        ),
+        (
+            "a secret division in a chamber too small for one",
+            "body.secret",
+            |c| {
+                *c = Chamber::new(2, urne_assembly::VoteChange::FinalOnFirstCast);
+                c.all_present();
+                let (body, o) = (c.open_body(1, 1_000, true), c.officer.clone());
+                c.force(k::DIVISION_OPEN, &body, &o)
+            },
+        ),
+        ("an election named by two divisions", "body.election", |c| {
+            *c = secret_open();
+            c.event(k::DIVISION_CLOSE, 2, 2_600).unwrap();
+            let (body, o) = (c.open_body(3, 2_700, true), c.officer.clone());
+            c.force(k::DIVISION_OPEN, &body, &o)
+        }),
+        // ---- events (step 6)
+        (
+            "an event of a division that does not exist",
+            "body.division",
+            |c| event_forced(c, k::DIVISION_SUSPEND, 5, 1_100),
+        ),
+        (
+            "a resume of a division not suspended",
+            "body.division",
+            |c| event_forced(c, k::DIVISION_RESUME, 1, 1_100),
+        ),
+        ("an event before the sitting clock", "body.time", |c| {
+            event_forced(c, k::DIVISION_SUSPEND, 1, 900)
+        }),
+        ("a division voided after its result", "body.division", |c| {
+            *c = closed_sitting();
+            event_forced(c, k::DIVISION_VOID, 1, 1_700)
+        }),
+        // ---- results (step 6)
+        ("a result of a division still open", "body.division", |c| {
+            let body = c.expected_result(1).to_body().unwrap();
+            let o = c.officer.clone();
+            c.force(k::DIVISION_RESULT, &body, &o)
+        }),
+        ("a result posted twice", "body.division", |c| {
+            *c = closed_sitting();
+            let mut result = c.expected_result(1);
+            result.present += 1;
+            let o = c.officer.clone();
+            c.force(k::DIVISION_RESULT, &result.to_body().unwrap(), &o)
+        }),
+        // ---- votes and corrections (step 6)
+        ("a vote in a closed division", "body.division", |c| {
+            *c = closed_sitting();
+            let (body, m) = (c.vote_body(1, 1, 0, None), c.member(1));
+            c.force(k::VOTE, &body, &m)
+        }),
+        (
+            "a vote under another roster version",
+            "body.roster_version",
+            |c| {
+                let body = urne_assembly::Vote {
+                    sequence: c.seq(5),
+                    division: 1,
+                    text_hash: c.text_hash,
+                    roster_version: c.roster_version() + 1,
+                    choice: 0,
+                    on_behalf: None,
+                }
+                .to_body();
+                let m = c.member(5);
+                c.force(k::VOTE, &body, &m)
+            },
+        ),
+        (
+            "a roll-call vote in a secret division",
+            "body.division",
+            |c| {
+                *c = secret_open();
+                let (body, m) = (c.vote_body(1, 2, 0, None), c.member(1));
+                c.force(k::VOTE, &body, &m)
+            },
+        ),
+        ("a proxy vote in a secret division", "body.on_behalf", |c| {
+            *c = secret_open();
+            let (body, m) = (c.vote_body(0, 2, 0, Some(9)), c.member(0));
+            c.force(k::VOTE, &body, &m)
+        }),
+        ("a correction in a voided division", "body.division", |c| {
+            c.event(k::DIVISION_VOID, 1, 1_100).unwrap();
+            correction_forced(c, 1, 1, 2)
+        }),
+        ("a correction to a choice not offered", "body.choice", |c| {
+            correction_forced(c, 1, 1, 3)
+        }),
+        // ---- a secret division's registrations (step 6)
+        (
+            "a wallet key for a roll-call division",
+            "body.division",
+            |c| {
+                let (body, m) = (credential_body(c, 5, 1, wallet_key(1), None), c.member(5));
+                c.force(k::SECRET_CREDENTIAL, &body, &m)
+            },
+        ),
+        ("a wallet key from a member not present", "presence", |c| {
+            *c = secret_open();
+            let (body, m) = (credential_body(c, 9, 2, wallet_key(1), None), c.member(9));
+            c.force(k::SECRET_CREDENTIAL, &body, &m)
+        }),
+        (
+            "a wallet key registered by proxy against the rules",
+            "body.on_behalf",
+            |c| {
+                *c = secret_open();
+                let (body, m) = (
+                    credential_body(c, 0, 2, wallet_key(1), Some(9)),
+                    c.member(0),
+                );
+                c.force(k::SECRET_CREDENTIAL, &body, &m)
+            },
+        ),
+        ("a member registering twice", "credential.member", |c| {
+            *c = secret_open();
+            let (body, m) = (credential_body(c, 1, 2, wallet_key(1), None), c.member(1));
+            c.post(k::SECRET_CREDENTIAL, &body, &m).unwrap();
+            let body = credential_body(c, 1, 2, wallet_key(2), None);
+            c.force(k::SECRET_CREDENTIAL, &body, &m)
+        }),
+        (
+            "a wallet key registered by two members",
+            "body.credential",
+            |c| {
+                *c = secret_open();
+                let (body, m) = (credential_body(c, 1, 2, wallet_key(1), None), c.member(1));
+                c.post(k::SECRET_CREDENTIAL, &body, &m).unwrap();
+                let (body, m) = (credential_body(c, 2, 2, wallet_key(1), None), c.member(2));
+                c.force(k::SECRET_CREDENTIAL, &body, &m)
+            },
+        ),
+        (
+            "a wallet key after the division's close",
+            "body.division",
+            |c| {
+                *c = secret_open();
+                c.event(k::DIVISION_CLOSE, 2, 2_600).unwrap();
+                let (body, m) = (credential_body(c, 1, 2, wallet_key(1), None), c.member(1));
+                c.force(k::SECRET_CREDENTIAL, &body, &m)
+            },
+        ),
+        // ---- bodies decoded strictly (steps 4 and 6)
+        ("a body of another version", "body.version", |c| {
+            let mut body = c.vote_body(5, 1, 0, None);
+            body[0] = 2;
+            let m = c.member(5);
+            c.force(k::VOTE, &body, &m)
+        }),
+        (
+            "a vote whose proxy flag is neither 0 nor 1",
+            "body.proxy",
+            |c| {
+                let mut body = c.vote_body(5, 1, 0, None);
+                *body.last_mut().unwrap() = 2;
+                let m = c.member(5);
+                c.force(k::VOTE, &body, &m)
+            },
+        ),
+        ("a presence flag that is not a flag", "body.present", |c| {
+            let mut body = urne_assembly::Presence {
+                sequence: c.seq(9),
+                roster_version: c.roster_version(),
+                present: true,
+            }
+            .to_body();
+            *body.last_mut().unwrap() = 2;
+            let m = c.member(9);
+            c.force(k::PRESENCE, &body, &m)
+        }),
+        (
+            "a roster change of an operation that is none",
+            "body.op",
+            |c| {
+                let mut body = RosterChange {
+                    version: c.roster_version() + 1,
+                    member: 3,
+                    op: RosterOp::Revoke,
+                }
+                .to_body();
+                *body.last_mut().unwrap() = 3;
+                let clerk = c.clerk.clone();
+                c.force(k::ROSTER_CHANGE, &body, &clerk)
+            },
+        ),
+        ("a division voided without a reason", "body.reason", |c| {
+            let body = urne_assembly::body::DivisionEvent {
+                division: 1,
+                time: 1_100,
+                reason: String::new(),
+            }
+            .to_body(k::DIVISION_VOID)
+            .unwrap();
+            let o = c.officer.clone();
+            c.force(k::DIVISION_VOID, &body, &o)
+        }),
+        ("a vote with a byte after its body", "body.end", |c| {
+            let mut body = c.vote_body(5, 1, 0, None);
+            body.push(0);
+            let m = c.member(5);
+            c.force(k::VOTE, &body, &m)
+        }),
+        // ---- step 1: a forged record (V2 names it too)
+        ("a vote whose signature does not verify", "signature", |c| {
+            let (body, m) = (c.vote_body(5, 1, 0, None), c.member(5));
+            let mut bytes = c.record(k::VOTE, &body, &m).into_bytes();
+            let last = bytes.len() - 1;
+            bytes[last] ^= 1;
+            let index = c.log.len() as u64;
+            c.log.push((index, Record::parse(bytes).unwrap()));
+            index
+        }),
+    ];
+    let mut wrong = Vec::new();
+    for (case, field, tamper) in classes {
+        let mut c = open_sitting();
+        let at = tamper(&mut c);
+        let report = verify_chamber(&c);
+        if std::panic::catch_unwind(|| assert_field(&report, Step::Divisions, at as usize, field))
+            .is_err()
+        {
+            wrong.push(case);
+        }
+    }
+    assert!(wrong.is_empty(), "not named as expected: {wrong:?}");
+    // A result whose roster version or number of choices is not the division's.
+    type ResultClass = (&'static str, fn(&mut urne_assembly::DivisionResult));
+    let results: Vec<(&str, ResultClass)> = vec![
+        (
+            "body.roster_version",
+            ("another roster version", |r| r.roster_version += 1),
+        ),
+        (
+            "body.choice_count",
+            ("a choice fewer", |r| {
+                r.counts.pop();
+            }),
+        ),
+    ];
+    for (field, (case, change)) in results {
+        let mut c = closed_sitting();
+        let (at, record) = c.log.pop().unwrap();
+        let mut result = match urne_assembly::decode(record.kind(), record.body()) {
+            Some(Ok(urne_assembly::Decoded::DivisionResult(r))) => r,
+            other => panic!("{case}: {other:?}"),
+        };
+        change(&mut result);
+        let officer = c.officer.clone();
+        let forced = c.force(k::DIVISION_RESULT, &result.to_body().unwrap(), &officer);
+        assert_eq!(forced, at, "{case}");
+        assert_field(&verify_chamber(&c), Step::Divisions, at as usize, field);
+    }
+}
+
+/// The officer's `kind` event of `division` at `time`, appended without any check.
+fn event_forced(c: &mut Chamber, kind: urne_record::Kind, division: u32, time: u64) -> u64 {
+    let body = urne_assembly::body::DivisionEvent {
+        division,
+        time,
+        reason: "recount requested".into(),
+    }
+    .to_body(kind)
+    .unwrap();
+    let officer = c.officer.clone();
+    c.force(kind, &body, &officer)
+}
+
+/// Member `m`'s correction of its vote in `division` to `choice`, appended without any
+/// check.
+fn correction_forced(c: &mut Chamber, m: u32, division: u32, choice: u8) -> u64 {
+    let body = urne_assembly::Correction {
+        sequence: c.seq(m),
+        division,
+        choice,
+        note: String::new(),
+    }
+    .to_body()
+    .unwrap();
+    let key = c.member(m);
+    c.force(urne_assembly::kinds::VOTE_CORRECTION, &body, &key)
 }
 
 // ---- the board's fold and the verifier's own agree (ARCHITECTURE §9) ------------------
@@ -2871,6 +3645,178 @@ fn anonymous_election_is_verified_and_passes() {
 
 fn anonymous_archive(entries: Vec<Vec<u8>>) -> Report {
     verify(&archive(entries))
+}
+
+// ---- the verifier's own snapshot assembly, through the whole verifier (spec/50 V5) ------
+//
+// src/snapshot.rs is tested against urne-credential's assembler; these hold the verifier
+// to refusing, at the right step, record and field, a snapshot of several parts that a
+// dishonest board or registry changed: the held anonymous election's log up to its
+// registration, its snapshot replaced by one of 2,500 keys (three parts) cosigned by two
+// of its registrars, then tampered with.
+
+/// 2,500 keys (multiples of H: distinct, canonical), each committed to district 1 with
+/// blinding 0, sorted by key.
+fn many_entries() -> Vec<urne_credential::registry::Entry> {
+    let district = urne_credential::wallet::district_generator(1);
+    let mut entries: Vec<urne_credential::registry::Entry> = (0..2_500u64)
+        .map(|i| urne_credential::registry::Entry {
+            key: urne_crypto::group::generator_h() * Scalar::from_u64(i + 2),
+            district,
+        })
+        .collect();
+    entries.sort_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
+    entries
+}
+
+/// The header of `entries` in the held election's registry: buckets of 2^8, district 1
+/// holding them all.
+fn many_header(
+    entries: &[urne_credential::registry::Entry],
+) -> urne_credential::registry::SnapshotHeader {
+    let leaves: Vec<Hash> = entries
+        .iter()
+        .map(|e| leaf_hash(&[*e.key.as_bytes(), *e.district.as_bytes()].concat()))
+        .collect();
+    urne_credential::registry::SnapshotHeader {
+        version: urne_credential::registry::SNAPSHOT_VERSION,
+        registry: [5; 32],
+        number: 1,
+        previous: [0; 32],
+        entries_root: urne_log::hash::root_of(&leaves),
+        total: entries.len() as u64,
+        bucket_bits: 8,
+        aggregate_blinding: Scalar::from_u64(0),
+        districts: vec![(1, entries.len() as u64)],
+    }
+}
+
+/// The held anonymous election's log up to (not with) its snapshot, then `header`
+/// cosigned by two registrars and `parts` (each part's body changed by `body`), all
+/// posted by the authority. Returns the log and the snapshot's position.
+fn with_snapshot(
+    header: urne_credential::registry::SnapshotHeader,
+    parts: Vec<urne_credential::registry::SnapshotPart>,
+    body: impl Fn(usize, Vec<u8>) -> Vec<u8>,
+) -> (Vec<Vec<u8>>, usize) {
+    use urne_credential::registry::{Cosignature, SignedSnapshot};
+    let h = held_anonymous();
+    let at = positions(&h.entries, urne_verify::kinds::ELECTION_SNAPSHOT)[0];
+    let mut entries = h.entries[..at].to_vec();
+    let id = header.id();
+    let signed = SignedSnapshot {
+        header,
+        cosignatures: vec![
+            Cosignature::sign(0, &h.registrar_keys[0], &id),
+            Cosignature::sign(1, &h.registrar_keys[1], &id),
+        ],
+    };
+    let mut log = AnonymousLog {
+        entries: &mut entries,
+        context: h.context,
+        authority: h.authority.clone(),
+    };
+    log.by_authority(urne_verify::kinds::ELECTION_SNAPSHOT, &signed.to_bytes());
+    for (i, part) in parts.iter().enumerate() {
+        log.by_authority(
+            urne_verify::kinds::ELECTION_SNAPSHOT_PART,
+            &body(i, part.to_bytes()),
+        );
+    }
+    (entries, at)
+}
+
+/// `entries` cut into parts of 1,000 under the snapshot `header` names.
+fn parts_of(
+    header: &urne_credential::registry::SnapshotHeader,
+    entries: &[urne_credential::registry::Entry],
+) -> Vec<urne_credential::registry::SnapshotPart> {
+    let chunks: Vec<&[urne_credential::registry::Entry]> = entries
+        .chunks(urne_credential::registry::MAX_ENTRIES_PER_PART)
+        .collect();
+    chunks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| urne_credential::registry::SnapshotPart {
+            snapshot: header.id(),
+            part: i as u32,
+            parts: chunks.len() as u32,
+            entries: c.to_vec(),
+        })
+        .collect()
+}
+
+#[test]
+fn a_snapshot_of_three_parts_tampered_with_is_refused_by_v5_at_its_part() {
+    let entries = many_entries();
+    let header = many_header(&entries);
+    let same = |_: usize, body: Vec<u8>| body;
+    // Untouched: the election verifies (up to its registration).
+    let (log, at) = with_snapshot(header.clone(), parts_of(&header, &entries), same);
+    let report = anonymous_archive(log);
+    assert!(report.passed, "{}", report.summary());
+    let (first, last) = (at + 1, at + 3);
+
+    // Parts 0 and 1 posted in each other's place: part 1 where part 0 comes next.
+    let mut parts = parts_of(&header, &entries);
+    parts.swap(0, 1);
+    let (log, _) = with_snapshot(header.clone(), parts, same);
+    assert_field(&anonymous_archive(log), Step::Credentials, first, "body");
+
+    // A person dropped, the total and the parts made to agree (the header cosigned
+    // again): the 2,499 entries left do not hash to the entries root.
+    let mut dropped = entries.clone();
+    dropped.remove(1_700);
+    let mut fewer = header.clone();
+    fewer.total -= 1;
+    fewer.districts = vec![(1, 2_499)];
+    let (log, _) = with_snapshot(fewer.clone(), parts_of(&fewer, &dropped), same);
+    assert_field(&anonymous_archive(log), Step::Credentials, last, "body");
+
+    // A person dropped from the parts only: the last part holds one entry fewer than
+    // the total says.
+    let (log, _) = with_snapshot(header.clone(), parts_of(&header, &dropped), same);
+    assert_field(&anonymous_archive(log), Step::Credentials, last, "body");
+
+    // A total that disagrees with the district counts (cosigned again): the header.
+    let mut more = header.clone();
+    more.total += 1;
+    let (log, _) = with_snapshot(more.clone(), parts_of(&more, &entries), same);
+    assert_field(
+        &anonymous_archive(log),
+        Step::Credentials,
+        at,
+        "body.districts",
+    );
+
+    // A total and counts of one more than the entries (cosigned again): the last part
+    // is short.
+    more.districts = vec![(1, 2_501)];
+    let (log, _) = with_snapshot(more.clone(), parts_of(&more, &entries), same);
+    assert_field(&anonymous_archive(log), Step::Credentials, last, "body");
+
+    // District counts that disagree with the commitments (a person moved to district
+    // 2 in the counts only, cosigned again).
+    let mut moved = header.clone();
+    moved.districts = vec![(1, 2_499), (2, 1)];
+    let (log, _) = with_snapshot(moved.clone(), parts_of(&moved, &entries), same);
+    assert_field(&anonymous_archive(log), Step::Credentials, last, "body");
+
+    // Trailing bytes after the second part's body: its entries are not whole (the part
+    // after it is then out of order, a consequence named too).
+    let trailing = |i: usize, mut body: Vec<u8>| {
+        if i == 1 {
+            body.push(0);
+        }
+        body
+    };
+    let (log, _) = with_snapshot(header.clone(), parts_of(&header, &entries), trailing);
+    assert_field(
+        &anonymous_archive(log),
+        Step::Credentials,
+        first + 1,
+        "body.entries",
+    );
 }
 
 /// Cast `n` of the anonymous election, its body decoded, changed by `change`, encoded

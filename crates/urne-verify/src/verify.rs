@@ -331,55 +331,72 @@ fn check_for(open: &ContextOpen, authority: [u8; 32], id: ContextId, origin: &st
     }
 }
 
-/// The records V12 recounts: every record of a chamber or sitting, and the election
-/// records a secret division's links read (spec/40 §40.12); the rest of the log (ballots)
-/// is passed over without being kept.
-fn assembly_log(archive: &Archive) -> Vec<(u64, Record)> {
-    let records: Vec<(u64, Record)> = archive
-        .entries
-        .iter()
-        .enumerate()
-        .filter_map(|(i, bytes)| Some((i as u64, Record::parse(bytes.clone()).ok()?)))
-        .collect();
-    let assembly: std::collections::HashSet<ContextId> = records
-        .iter()
-        .filter(|(_, r)| r.kind() == CONTEXT_OPEN)
-        .filter(|(_, r)| {
-            ContextOpen::parse(r.body()).is_ok_and(|o| {
-                o.context_type == ContextType::SITTING
-                    || o.context_type == crate::assembly::CHAMBER_CONTEXT
-            })
-        })
-        .map(|(_, r)| r.context())
-        .collect();
-    records
-        .into_iter()
-        .filter(|(_, r)| {
-            assembly.contains(&r.context())
-                || r.kind() == CONTEXT_OPEN
-                || crate::assembly::ELECTION_LINK_KINDS.contains(&r.kind())
-        })
-        .collect()
+/// The contexts of the log as the main pass meets them, and what V12 reads of them.
+#[derive(Default)]
+struct Contexts {
+    checks: HashMap<ContextId, ContextCheck>,
+    /// The context ids in the order their `context.open` came.
+    order: Vec<ContextId>,
+    /// The records V12 recounts (spec/50 V12's input), in log order, gathered by the
+    /// main pass so the log is parsed once: every record of a chamber or sitting (moved
+    /// here, nothing else reads them), every `context.open` and every record of an
+    /// election kind a secret division's links read (spec/40 §40.12; copied, the election
+    /// fold takes the record), and every record whose envelope signature failed V2 (moved:
+    /// V12 names a forged record of a chamber, a sitting or a linked election itself).
+    /// The rest (ballots, shares, petitions' signatures, a record of a context not open
+    /// yet) is neither kept nor copied: V12's fold passes a validly signed record of any
+    /// other context, or of one it has not opened, over without reading it.
+    assembly: Vec<(u64, Record)>,
 }
+
+/// The context id of record `index` among the records V12 read (in log order).
+fn assembly_context(records: &[(u64, Record)], index: u64) -> Option<ContextId> {
+    records
+        .binary_search_by_key(&index, |(i, _)| *i)
+        .ok()
+        .and_then(|k| records.get(k))
+        .map(|(_, r)| r.context())
+}
+
+/// A record of the main pass: parsed, and its envelope signature verified; a failure
+/// keeps the record when it parsed (a signature that does not verify), for V12.
+type Parsed = Result<Record, Box<(Failure, Option<Record>)>>;
 
 /// One record through V2's context rule and its context's fold.
 fn fold_record(
     index: u64,
-    record: Result<Record, Failure>,
+    record: Parsed,
     decoded: Decoding,
     origin: &str,
     authorities: &[[u8; 32]],
-    (contexts, order): (&mut HashMap<ContextId, ContextCheck>, &mut Vec<ContextId>),
+    folds: &mut Contexts,
     report: &mut Report,
 ) {
     let record = match record {
         Ok(r) => r,
-        Err(f) => {
+        Err(refused) => {
+            let (f, forged) = *refused;
             report.fail(Step::Records, f);
+            if let Some(forged) = forged {
+                folds.assembly.push((index, forged));
+            }
             return;
         }
     };
     let id = record.context();
+    let kind = record.kind();
+    if kind == CONTEXT_OPEN || crate::assembly::ELECTION_LINK_KINDS.contains(&kind) {
+        folds.assembly.push((index, record.clone()));
+    } else if matches!(folds.checks.get(&id), Some(ContextCheck::Sitting)) {
+        // Nothing but V12 reads a chamber's or a sitting's record.
+        folds.assembly.push((index, record));
+        return;
+    }
+    let Contexts {
+        checks: contexts,
+        order,
+        ..
+    } = folds;
     let opens = record.kind() == CONTEXT_OPEN && !contexts.contains_key(&id);
     if opens {
         let open = match ContextOpen::parse(record.body()) {
@@ -487,29 +504,30 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
         (archive.entries.len() as u64).saturating_sub(trusted),
     );
     report.verified_before = trusted;
-    let parsed: Vec<Result<Record, Failure>> = archive
+    let parsed: Vec<Parsed> = archive
         .entries
         .par_iter()
         .enumerate()
         .map(|(index, bytes)| {
             let index = index as u64;
             let record = Record::parse(bytes.clone())
-                .map_err(|e| failure(Some(index), e.field(), e.to_string()))?;
-            if index >= trusted {
-                record
-                    .verify_signature()
-                    .map_err(|e| failure(Some(index), "signature", e.to_string()))?;
+                .map_err(|e| Box::new((failure(Some(index), e.field(), e.to_string()), None)))?;
+            if index >= trusted
+                && let Err(e) = record.verify_signature()
+            {
+                return Err(Box::new((
+                    failure(Some(index), "signature", e.to_string()),
+                    Some(record),
+                )));
             }
             Ok(record)
         })
         .collect();
 
-    let mut contexts: HashMap<ContextId, ContextCheck> = HashMap::new();
-    let mut order: Vec<ContextId> = Vec::new();
+    let mut folds = Contexts::default();
     let mut parsed = parsed.into_iter().enumerate().peekable();
     while parsed.peek().is_some() {
-        let chunk: Vec<(usize, Result<Record, Failure>)> =
-            parsed.by_ref().take(DECODE_CHUNK).collect();
+        let chunk: Vec<(usize, Parsed)> = parsed.by_ref().take(DECODE_CHUNK).collect();
         let decoded: Vec<Decoding> = chunk
             .par_iter()
             .map(|(_, record)| match record {
@@ -524,12 +542,17 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
                 decoded,
                 origin,
                 &options.authorities,
-                (&mut contexts, &mut order),
+                &mut folds,
                 &mut report,
             );
         }
     }
 
+    let Contexts {
+        checks: mut contexts,
+        order,
+        assembly,
+    } = folds;
     let total: u64 = contexts
         .values()
         .map(|c| match c {
@@ -554,7 +577,7 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
                 // the election records a secret division's links read (spec/40 §40.12);
                 // the first violation is reported.
                 assembly_recounted = true;
-                match crate::assembly::recount(&assembly_log(archive)) {
+                match crate::assembly::recount(&assembly) {
                     Ok(sittings) => report.count(
                         Step::Divisions,
                         sittings.iter().map(|(_, d)| d.len() as u64).sum(),
@@ -564,11 +587,7 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
                         Failure {
                             record: Some(v.index),
                             field: v.field.clone(),
-                            context: archive
-                                .entries
-                                .get(v.index as usize)
-                                .and_then(|bytes| Record::parse(bytes.clone()).ok())
-                                .map(|r| r.context().to_hex()),
+                            context: assembly_context(&assembly, v.index).map(|c| c.to_hex()),
                             message: format!("{}: {}", v.kind, v.reason),
                         },
                     ),

@@ -4,6 +4,10 @@
 //! moved, random byte flips in every body re-signed by the record's own signer, and
 //! records the board's fold refuses forced in. Both must agree on accept or refuse, on
 //! the first record refused and its field, and on every division's counts.
+//!
+//! The random flips and wallet keys come from one seeded generator per test
+//! ([`seeded`]): each test prints its seed, which cargo shows when it fails, and
+//! `URNE_TEST_SEED=<seed>` replays that run exactly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 #[path = "../../urne-assembly/tests/common/mod.rs"]
@@ -13,10 +17,28 @@ use std::collections::HashMap;
 
 use common::Chamber;
 use ed25519_dalek::SigningKey;
-use rand::RngExt;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
 use urne_assembly::body::DivisionEvent;
 use urne_assembly::{DEFAULT_PROXY_SECONDS, RosterChange, RosterOp, VoteChange, kinds};
 use urne_record::Record;
+
+/// The random source of one test: seeded from `URNE_TEST_SEED` when it is set, else
+/// from the system; the seed is printed (cargo shows a failing test's output) so that a
+/// failure can be replayed with `URNE_TEST_SEED=<seed>`.
+fn seeded(test: &str) -> StdRng {
+    let seed: u64 = match std::env::var("URNE_TEST_SEED") {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("URNE_TEST_SEED={text:?} is not a u64: {e}")),
+        Err(_) => rand::random(),
+    };
+    eprintln!(
+        "{test}: seed {seed} (replay: URNE_TEST_SEED={seed} cargo test -p urne-verify --test assembly_differential {test})"
+    );
+    StdRng::seed_from_u64(seed)
+}
 
 /// An honest sitting touching every kind: presence, a delegation used and revoked, a
 /// roll call with a proxy vote, its result, a correction, a voided division and its
@@ -227,7 +249,7 @@ fn both_folds_agree_on_every_record_dropped_repeated_or_moved() {
 
 #[test]
 fn both_folds_agree_on_random_byte_flips_in_every_body_re_signed() {
-    let mut rng = rand::rng();
+    let mut rng = seeded("both_folds_agree_on_random_byte_flips_in_every_body_re_signed");
     for vote_change in [VoteChange::FinalOnFirstCast, VoteChange::LastVoteCounts] {
         let c = honest(vote_change);
         let keys = signers(&c);
@@ -392,7 +414,7 @@ struct Tweak {
 /// officer closes it, then opens its anonymous election (manifest, the public draw's
 /// trustees, the snapshot of the registered keys in one bucket), posts its tally and the
 /// division's result. Honest under `Tweak::default()`.
-fn secret_ballot(t: &Tweak) -> Chamber {
+fn secret_ballot(t: &Tweak, rng: &mut StdRng) -> Chamber {
     use urne_assembly::secret;
     let mut c = Chamber::new(4, VoteChange::FinalOnFirstCast);
     c.all_present();
@@ -423,7 +445,7 @@ fn secret_ballot(t: &Tweak) -> Chamber {
         .unwrap();
     let wallets: Vec<[u8; 32]> = (0..5)
         .map(|_| {
-            urne_credential::Credential::generate(&mut rand::rng())
+            urne_credential::Credential::generate(rng)
                 .public()
                 .to_bytes()
         })
@@ -560,23 +582,26 @@ fn secret_ballot(t: &Tweak) -> Chamber {
     c
 }
 
-fn secret_ballot_honest() -> Chamber {
-    secret_ballot(&Tweak::default())
+fn secret_ballot_honest(rng: &mut StdRng) -> Chamber {
+    secret_ballot(&Tweak::default(), rng)
 }
 
 #[test]
 fn both_folds_tie_an_honest_secret_division_to_its_election_alike() {
-    let c = secret_ballot_honest();
+    let c = secret_ballot_honest(&mut seeded(
+        "both_folds_tie_an_honest_secret_division_to_its_election_alike",
+    ));
     assert_eq!(verifier(&c.log).unwrap(), vec![vec![vec![2, 1, 1]]]);
     assert!(!judge("an honest secret ballot", &c.log));
 }
 
 #[test]
 fn both_folds_agree_on_every_mutation_of_a_secret_division_and_its_election() {
-    let c = secret_ballot_honest();
+    let mut rng =
+        seeded("both_folds_agree_on_every_mutation_of_a_secret_division_and_its_election");
+    let c = secret_ballot_honest(&mut rng);
     let keys = signers(&c);
     let base = records(&c);
-    let mut rng = rand::rng();
     let mut refused = 0;
     for at in 0..base.len() {
         let mut dropped = base.clone();
@@ -598,6 +623,7 @@ fn both_folds_agree_on_every_mutation_of_a_secret_division_and_its_election() {
 #[test]
 fn both_folds_name_each_broken_link_of_a_secret_division_alike() {
     use urne_record::ContextId;
+    let mut rng = seeded("both_folds_name_each_broken_link_of_a_secret_division_alike");
     let cases: Vec<(&str, Tweak, &str, &str)> = vec![
         (
             "counts other than the tally's",
@@ -740,7 +766,7 @@ fn both_folds_name_each_broken_link_of_a_secret_division_alike() {
         ),
     ];
     for (case, tweak, kind, field) in cases {
-        let c = secret_ballot(&tweak);
+        let c = secret_ballot(&tweak, &mut rng);
         assert!(judge(case, &c.log), "{case}: accepted");
         let v = urne_verify::assembly::recount(&c.log).unwrap_err();
         // The snapshot sorts its keys, so a stranger's position varies: `[` ends a prefix.
@@ -748,7 +774,7 @@ fn both_folds_name_each_broken_link_of_a_secret_division_alike() {
         assert!(v.kind == kind && named, "{case}: {v:?}");
     }
     // The snapshot, or the ceremony, before the division's close: the close moved after.
-    let c = secret_ballot_honest();
+    let c = secret_ballot_honest(&mut rng);
     let base = records(&c);
     let close = base
         .iter()
