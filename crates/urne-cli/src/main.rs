@@ -235,6 +235,10 @@ struct ServeFile {
     max_queued_records: Option<usize>,
     /// Most bytes of submissions taken and not yet answered (at least 1).
     max_queued_bytes: Option<usize>,
+    /// Longest snapshot answer the public route serves (spec/61 §61.2).
+    max_snapshot_bytes: Option<usize>,
+    /// Most bytes of snapshot answers kept encoded (spec/61 §61.2).
+    max_snapshot_cache_bytes: Option<usize>,
 }
 
 #[derive(Args)]
@@ -501,6 +505,12 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
     }
     if let Some(v) = file.checkpoint_interval_ms {
         server.checkpoint_interval = Duration::from_millis(v);
+    }
+    if let Some(v) = file.max_snapshot_bytes {
+        server.max_snapshot_bytes = v;
+    }
+    if let Some(v) = file.max_snapshot_cache_bytes {
+        server.max_snapshot_cache_bytes = v;
     }
     let listen = server.listen;
     note!("board {} with {} entries", board.origin(), report.size);

@@ -27,7 +27,13 @@ fn an_anonymous_election_from_wallets_to_its_verified_result_over_http() {
     let dir = std::env::temp_dir().join(format!("urne-anon-walk-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("requests")).unwrap();
-    std::fs::write(dir.join("serve.toml"), "checkpoint_interval_ms = 500\n").unwrap();
+    // A snapshot answer cap too small for any snapshot: the booth's route refuses it, the
+    // command line (which reads the snapshot from the log) votes on.
+    std::fs::write(
+        dir.join("serve.toml"),
+        "checkpoint_interval_ms = 500\nmax_snapshot_bytes = 64\nmax_snapshot_cache_bytes = 4096\n",
+    )
+    .unwrap();
     std::fs::write(dir.join("pass"), "a citizen's passphrase\n").unwrap();
     let _server = BoardProcess::start(&dir, &[], &[]);
     let walk = Walk {
@@ -233,6 +239,14 @@ min-registered-keys = 2
     walk.ok(&["election", "open", authority[0], authority[1], e[0], e[1]]);
     let shown = walk.ok(&["election", "show", e[0], e[1]]);
     assert!(shown.contains("anonymous"), "{shown}");
+    let answer = http_get(
+        &walk.board,
+        &format!("/v1/public/elections/{election}/snapshot"),
+    );
+    assert!(
+        answer.starts_with("HTTP/1.1 503") && answer.contains("cap of 64 bytes"),
+        "serve.toml's max_snapshot_bytes is the route's cap: {answer}"
+    );
 
     let make = |i: usize, pick: &str| {
         let w = wallet(i);
@@ -430,4 +444,20 @@ min-registered-keys = 2
         String::from_utf8_lossy(&out.stderr)
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A plain `GET path` to the board at `url` (`http://host:port`): the whole answer, head and
+/// body.
+fn http_get(url: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
 }

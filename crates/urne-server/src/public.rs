@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use urne_ballot::{Manifest, TrackingCode, check_audit};
 use urne_credential::registry::{ENTRY_BYTES, Snapshot, SnapshotPart, parts_for};
 use urne_election::body::tracking_code_of_body;
-use urne_election::{AuditRecord, ElectionState, Phase, kinds};
+use urne_election::{AuditRecord, ElectionState, kinds};
 use urne_record::{ContextId, Record};
 
 use crate::errors::{JsonPath, JsonQuery, error, json, store_error};
@@ -426,13 +426,13 @@ async fn election(State(state): State<AppState>, JsonPath(id): JsonPath<String>)
     }
 }
 
-/// An anonymous election's snapshot answers (spec/61 §61.2), each encoded once and kept
-/// while its election votes: the snapshot is fixed once voting opens (an election takes
-/// one, never replaced), and at a city's size its JSON is megabytes that every voter's
-/// booth fetches. What is kept is bounded by `max_snapshot_cache_bytes`: the least
-/// recently asked answer goes first, and is encoded again (the same bytes, so the same
-/// tag) when next asked. Once its election no longer votes (no booth asks for it), an
-/// answer is dropped at its next request and encoded afresh for each later one.
+/// An anonymous election's snapshot answers (spec/61 §61.2), each encoded once and kept:
+/// the snapshot is fixed once voting opens (an election takes one, never replaced), and
+/// at a city's size its JSON is megabytes that every voter's booth fetches. What is kept
+/// is bounded by `max_snapshot_cache_bytes`: the least recently asked answer goes first,
+/// and is encoded again (the same bytes, so the same tag) when next asked. The phase does
+/// not matter: an election nobody asks about any more is the first dropped, and one still
+/// asked about after its close is not encoded again for each request.
 pub(crate) struct SnapshotAnswers {
     cap: usize,
     kept: Mutex<Kept>,
@@ -507,18 +507,17 @@ impl SnapshotAnswers {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The answer for `key`: while its election votes, the one kept (encoded by `encode`
-    /// if it is new); after, the one kept if any, then dropped, else `encode`'s, not kept.
-    fn serve(&self, key: SnapshotKey, voting: bool, encode: impl FnOnce() -> Encoded) -> Encoded {
-        let counted = || {
-            self.encodings.inc();
-            encode()
-        };
-        if !voting {
-            return self.forget(&key).unwrap_or_else(counted);
-        }
+    /// The answer for `key`: the one kept, else `encode`'s, kept from now on (within the
+    /// cap).
+    fn serve(&self, key: SnapshotKey, encode: impl FnOnce() -> Encoded) -> Encoded {
         let answer = self.answer(key);
-        let encoded = answer.encoded.get_or_init(counted).clone();
+        let encoded = answer
+            .encoded
+            .get_or_init(|| {
+                self.encodings.inc();
+                encode()
+            })
+            .clone();
         self.settle(key, &answer, encoded.cost());
         encoded
     }
@@ -569,16 +568,6 @@ impl SnapshotAnswers {
         self.kept_bytes
             .set(i64::try_from(*bytes).unwrap_or(i64::MAX));
     }
-
-    /// Drops `key`'s answer, giving back its encoding if it was made.
-    fn forget(&self, key: &SnapshotKey) -> Option<Encoded> {
-        let mut kept = self.lock();
-        let gone = kept.slots.remove(key)?;
-        kept.bytes = kept.bytes.saturating_sub(gone.bytes.unwrap_or(0));
-        self.kept_bytes
-            .set(i64::try_from(kept.bytes).unwrap_or(i64::MAX));
-        gone.answer.encoded.get().cloned()
-    }
 }
 
 /// The snapshot answer's entity tag: its representation at this address is fixed by the
@@ -616,29 +605,33 @@ async fn election_snapshot(
         // Only the sealed parameters' Arc is taken under the board's state lock: the
         // snapshot is immutable once sealed, and encoding it (megabytes at a city's size)
         // must not hold up the applier.
-        let sealed = reading.board.with_context_state(&id, |s: &ElectionState| {
-            s.sealed()
-                .cloned()
-                .map(|sealed| (sealed, s.phase() == Phase::Voting))
-        });
+        let sealed = reading
+            .board
+            .with_context_state(&id, |s: &ElectionState| s.sealed().cloned());
         sealed.map(|sealed| {
-            sealed.map(|(sealed, voting)| {
+            sealed.map(|sealed| {
                 sealed.anonymous().map(|a| {
+                    // The tag is the snapshot's id: a client that holds it holds the
+                    // answer, so it is told so before anything is encoded — unless the
+                    // answer is over the cap, which is refused to every request.
+                    let etag = snapshot_etag(a.id());
                     let cap = reading.config.max_snapshot_bytes;
+                    if none_match(&headers, &etag) && snapshot_len(a.snapshot()) <= cap {
+                        return (etag, None);
+                    }
                     let encoded = reading
                         .snapshots
-                        .serve((id, *a.id()), voting, || encode_snapshot(a.snapshot(), cap));
-                    (*a.id(), encoded)
+                        .serve((id, *a.id()), || encode_snapshot(a.snapshot(), cap));
+                    (etag, Some(encoded))
                 })
             })
         })
     })
     .await;
     match found {
-        Ok(Some(Some(Some((snapshot, encoded))))) => {
-            let etag = snapshot_etag(&snapshot);
+        Ok(Some(Some(Some((etag, encoded))))) => {
             match encoded {
-                Encoded::Body(_) if none_match(&headers, &etag) => (
+                None => (
                     StatusCode::NOT_MODIFIED,
                     [
                         (header::ETAG, etag),
@@ -646,7 +639,7 @@ async fn election_snapshot(
                     ],
                 )
                     .into_response(),
-                Encoded::Body(body) => (
+                Some(Encoded::Body(body)) => (
                     StatusCode::OK,
                     [
                         (header::CONTENT_TYPE, "application/json".to_owned()),
@@ -659,7 +652,7 @@ async fn election_snapshot(
                 // Not a bug (500 is kept for those) nor the request's fault (4xx): the
                 // operator's cap keeps this answer off this board until it is raised, so
                 // 503 with no Retry-After, as `storage` (spec/13 §13.3).
-                Encoded::TooLarge(len) => error(
+                Some(Encoded::TooLarge(len)) => error(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "snapshot-too-large",
                     &format!(
@@ -695,6 +688,11 @@ fn encode_snapshot(snapshot: &Snapshot, cap: usize) -> Encoded {
         || snapshot.parts(),
         cap,
     )
+}
+
+/// The length of the snapshot answer of `snapshot`, from its records' lengths alone.
+fn snapshot_len(snapshot: &Snapshot) -> usize {
+    answer_len(snapshot.signed().to_bytes().len(), snapshot.entries().len())
 }
 
 /// `{"header": hex, "parts": [hex, …]}` of the header record `header` and the parts
@@ -1335,19 +1333,13 @@ mod tests {
     #[test]
     fn a_snapshot_answer_is_encoded_once_per_election_and_snapshot_id() {
         let answers = answers(usize::MAX);
-        let first = answers.serve(key(1, 5), true, || body(3, b'a'));
-        let again = answers.serve(key(1, 5), true, || body(3, b'z'));
+        let first = answers.serve(key(1, 5), || body(3, b'a'));
+        let again = answers.serve(key(1, 5), || body(3, b'z'));
         assert_eq!(bytes_of(&again), bytes_of(&first));
         assert_eq!(bytes_of(&again), b"aaa");
         assert_eq!(answers.encodings.get(), 1);
-        assert_eq!(
-            bytes_of(&answers.serve(key(2, 5), true, || body(1, b'b'))),
-            b"b"
-        );
-        assert_eq!(
-            bytes_of(&answers.serve(key(1, 6), true, || body(1, b'c'))),
-            b"c"
-        );
+        assert_eq!(bytes_of(&answers.serve(key(2, 5), || body(1, b'b'))), b"b");
+        assert_eq!(bytes_of(&answers.serve(key(1, 6), || body(1, b'c'))), b"c");
         assert_eq!(answers.encodings.get(), 3);
         assert_eq!(
             kept(&answers),
@@ -1363,24 +1355,24 @@ mod tests {
     fn the_kept_answers_stay_within_the_cap_least_recently_asked_first_out() {
         let one = SLOT_BYTES + 100;
         let answers = answers(2 * one);
-        answers.serve(key(1, 1), true, || body(100, 1));
-        answers.serve(key(2, 2), true, || body(100, 2));
+        answers.serve(key(1, 1), || body(100, 1));
+        answers.serve(key(2, 2), || body(100, 2));
         // 1 is asked again, so 2 is now the least recently asked.
-        answers.serve(key(1, 1), true, || body(100, 9));
-        answers.serve(key(3, 3), true, || body(100, 3));
+        answers.serve(key(1, 1), || body(100, 9));
+        answers.serve(key(3, 3), || body(100, 3));
         assert_eq!(kept(&answers), (vec![(1, 1), (3, 3)], 2 * one));
         assert_eq!(answers.kept_bytes.get(), (2 * one) as i64);
         assert_eq!(answers.encodings.get(), 3);
         // 2 was dropped: asked again, it is encoded again, and 1 (now the oldest) goes.
-        let again = answers.serve(key(2, 2), true, || body(100, 2));
+        let again = answers.serve(key(2, 2), || body(100, 2));
         assert_eq!(bytes_of(&again), [2; 100]);
         assert_eq!(answers.encodings.get(), 4);
         assert_eq!(kept(&answers), (vec![(2, 2), (3, 3)], 2 * one));
         // Too large to keep: served, never kept, nothing dropped for it.
-        let large = answers.serve(key(4, 4), true, || body(2 * one, 4));
+        let large = answers.serve(key(4, 4), || body(2 * one, 4));
         assert_eq!(bytes_of(&large).len(), 2 * one);
         assert_eq!(kept(&answers), (vec![(2, 2), (3, 3)], 2 * one));
-        answers.serve(key(4, 4), true, || body(2 * one, 4));
+        answers.serve(key(4, 4), || body(2 * one, 4));
         assert_eq!(answers.encodings.get(), 6);
     }
 
@@ -1390,11 +1382,11 @@ mod tests {
     fn an_answer_being_encoded_is_not_evicted() {
         let answers = answers(SLOT_BYTES + 10);
         let pending = answers.answer(key(1, 1));
-        answers.serve(key(2, 2), true, || body(10, 2));
-        answers.serve(key(3, 3), true, || body(10, 3));
+        answers.serve(key(2, 2), || body(10, 2));
+        answers.serve(key(3, 3), || body(10, 3));
         assert_eq!(kept(&answers), (vec![(1, 1), (3, 3)], SLOT_BYTES + 10));
         // Its encoding done, the pending one is booked and 3, now older, goes.
-        let done = answers.serve(key(1, 1), true, || body(10, 1));
+        let done = answers.serve(key(1, 1), || body(10, 1));
         assert_eq!(bytes_of(&done), [1; 10]);
         assert_eq!(kept(&answers), (vec![(1, 1)], SLOT_BYTES + 10));
         assert!(Arc::ptr_eq(&pending, &answers.answer(key(1, 1))));
@@ -1411,7 +1403,7 @@ mod tests {
                 let (answers, start) = (Arc::clone(&answers), Arc::clone(&start));
                 std::thread::spawn(move || {
                     start.wait();
-                    answers.serve(key(1, 1), true, || {
+                    answers.serve(key(1, 1), || {
                         // Long enough for the others to arrive while this one encodes.
                         std::thread::sleep(std::time::Duration::from_millis(50));
                         body(10, 7)
@@ -1423,24 +1415,6 @@ mod tests {
             assert_eq!(bytes_of(&thread.join().unwrap()), [7; 10]);
         }
         assert_eq!(answers.encodings.get(), 1);
-    }
-
-    /// Once its election no longer votes, an answer is served from what was kept, then
-    /// dropped; later requests are encoded afresh and not kept.
-    #[test]
-    fn an_answer_is_dropped_once_its_election_no_longer_votes() {
-        let answers = answers(usize::MAX);
-        answers.serve(key(1, 1), true, || body(4, 1));
-        answers.serve(key(2, 2), true, || body(4, 2));
-        let closed = answers.serve(key(1, 1), false, || body(4, 9));
-        assert_eq!(bytes_of(&closed), [1; 4]);
-        assert_eq!(answers.encodings.get(), 2);
-        assert_eq!(kept(&answers), (vec![(2, 2)], SLOT_BYTES + 4));
-        assert_eq!(answers.kept_bytes.get(), (SLOT_BYTES + 4) as i64);
-        let later = answers.serve(key(1, 1), false, || body(4, 1));
-        assert_eq!(bytes_of(&later), [1; 4]);
-        assert_eq!(answers.encodings.get(), 3);
-        assert_eq!(kept(&answers), (vec![(2, 2)], SLOT_BYTES + 4));
     }
 
     /// A registry entry, for parts of any size.

@@ -333,7 +333,8 @@ async fn a_snapshot_over_the_cap_is_refused_naming_its_size_and_the_cap() {
 
 /// The kept answers stay within `max_snapshot_cache_bytes`: with room for one, a second
 /// election's answer drops the first, which is encoded again when asked — the same bytes
-/// and the same tag. Once its election closes, an answer is no longer kept.
+/// and the same tag. A conditional request naming the tag is answered without encoding;
+/// a closed election's answer is kept as any other.
 #[tokio::test]
 async fn the_kept_answers_are_bounded_and_an_evicted_one_comes_back_identical() {
     let board = board("bounded");
@@ -373,13 +374,36 @@ async fn the_kept_answers_are_bounded_and_an_evicted_one_comes_back_identical() 
     assert_eq!(metric(&app, ENCODINGS).await, 3);
     assert_eq!(metric(&app, KEPT).await, kept_a);
 
-    // Voting closes: the answer is still served, from what was kept, then no longer kept.
+    // A client holding b's tag is answered 304 from the tag alone: b, dropped for a, is
+    // not encoded again for it.
+    let tag_b = snapshot_tag(&app, &uri(b)).await;
+    let (status, headers, empty) = get(&app, &uri(b), Some(&tag_b)).await;
+    assert_eq!((status, empty.len()), (StatusCode::NOT_MODIFIED, 0));
+    assert_eq!(headers[header::ETAG], tag_b.as_str());
+    assert_eq!(metric(&app, ENCODINGS).await, 4);
+    let _ = get(&app, &uri(a), None).await;
+    assert_eq!(metric(&app, ENCODINGS).await, 5);
+    let (status, _, _) = get(&app, &uri(b), Some(&tag_b)).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert_eq!(metric(&app, ENCODINGS).await, 5);
+
+    // Voting closes: the answer is still kept and served as it was, not encoded again for
+    // each request.
     post(&board, &authority(), a, CONTEXT_PHASE, &[4]);
-    let (status, headers, closed) = get(&app, &uri(a), None).await;
-    assert_eq!((status, &closed), (StatusCode::OK, &body_a));
-    assert_eq!(headers[header::ETAG], headers_a[header::ETAG]);
-    assert_eq!(metric(&app, ENCODINGS).await, 3);
-    assert_eq!(metric(&app, KEPT).await, 0);
+    for _ in 0..2 {
+        let (status, headers, closed) = get(&app, &uri(a), None).await;
+        assert_eq!((status, &closed), (StatusCode::OK, &body_a));
+        assert_eq!(headers[header::ETAG], headers_a[header::ETAG]);
+    }
+    assert_eq!(metric(&app, ENCODINGS).await, 5);
+    assert_eq!(metric(&app, KEPT).await, kept_a);
+}
+
+/// The tag of the answer at `uri` (asked unconditionally: one encoding, unless kept).
+async fn snapshot_tag(app: &axum::Router, uri: &str) -> String {
+    let (status, headers, _) = get(app, uri, None).await;
+    assert_eq!(status, StatusCode::OK);
+    headers[header::ETAG].to_str().unwrap().to_owned()
 }
 
 #[tokio::test]
