@@ -1566,6 +1566,48 @@ fn a_secret_divisions_ceremony_before_its_close_is_named_by_v12() {
     assert!(others.is_empty(), "{}", report.summary());
 }
 
+/// A forged record of a secret division's election (its `tally.result`, one byte of the
+/// envelope signature flipped): V2 names it, and so does V12 itself, which reads the
+/// linked election's records (spec/40 §40.12) including those whose signature failed.
+/// Were V12 not handed the forged record it would name the division's result instead,
+/// whose counts no tally before it gives.
+#[test]
+fn a_forged_record_of_a_secret_divisions_election_is_named_by_v2_and_v12() {
+    let mut entries = sitting_log().clone();
+    let tally = positions(&entries, urne_verify::election::kinds::TALLY_RESULT)[0];
+    let last = entries[tally].len() - 1;
+    entries[tally][last] ^= 1;
+    let report = verify_sitting(entries);
+    assert_field(&report, Step::Records, tally, "signature");
+    assert_field(&report, Step::Divisions, tally, "signature");
+}
+
+/// A chamber's record moved before its chamber's `context.open` (validly signed, nothing
+/// re-signed): V2 names it (a record before its context opened); V12's fold does not read
+/// it, so it names nothing at that place.
+#[test]
+fn a_chamber_record_before_its_context_open_is_named_by_v2_alone() {
+    let mut entries = sitting_log().clone();
+    let open = positions(&entries, CONTEXT_OPEN)[0];
+    let id = record(&entries[open]).context();
+    let after = (open + 1..entries.len())
+        .find(|&i| record(&entries[i]).context() == id)
+        .unwrap();
+    let moved = entries.remove(after);
+    entries.insert(open, moved);
+    let report = verify_sitting(entries);
+    assert_caught(&report, Step::Records, Some(open));
+    assert!(
+        report
+            .step(Step::Divisions)
+            .failures
+            .iter()
+            .all(|f| f.record != Some(open as u64)),
+        "{}",
+        report.summary()
+    );
+}
+
 /// V12 step 7 through the whole verifier: the secret division's result moved before its
 /// election's `tally.result` (nothing re-signed). V12 names the result, whose counts no
 /// tally before it gives (spec/40 §40.12 step 4); every other step passes.

@@ -337,16 +337,45 @@ struct Contexts {
     checks: HashMap<ContextId, ContextCheck>,
     /// The context ids in the order their `context.open` came.
     order: Vec<ContextId>,
-    /// The records V12 recounts (spec/50 V12's input), in log order, gathered by the
-    /// main pass so the log is parsed once: every record of a chamber or sitting (moved
-    /// here, nothing else reads them), every `context.open` and every record of an
-    /// election kind a secret division's links read (spec/40 §40.12; copied, the election
-    /// fold takes the record), and every record whose envelope signature failed V2 (moved:
-    /// V12 names a forged record of a chamber, a sitting or a linked election itself).
-    /// The rest (ballots, shares, petitions' signatures, a record of a context not open
-    /// yet) is neither kept nor copied: V12's fold passes a validly signed record of any
-    /// other context, or of one it has not opened, over without reading it.
-    assembly: Vec<(u64, Record)>,
+    /// What V12 recounts (spec/50 V12's input) besides the records below: the records of
+    /// chambers and sittings, in log order, moved here by the main pass (nothing else
+    /// reads them), so the log is parsed once.
+    sittings: Vec<(u64, Record)>,
+    /// The indices of the other records V12 reads, in log order: every `context.open`,
+    /// every record of an election kind a secret division's links read (spec/40 §40.12),
+    /// and every record whose envelope signature failed V2 (V12 names a forged record of a
+    /// chamber, a sitting or a linked election itself). Only indices: they are parsed
+    /// again from the archive if the log holds a chamber or a sitting, so a board without
+    /// one keeps no copy of its credential lists, snapshots or forged records. The rest
+    /// (ballots, shares, petitions' signatures, a validly signed record of a context not
+    /// open yet) is not kept: V12's fold passes a validly signed record of any other
+    /// context, or of one it has not opened (V2's to name), over without reading it.
+    elsewhere: Vec<u64>,
+}
+
+/// V12's input in log order: the chambers' and sittings' records `moved` by the main
+/// pass, merged with the records at the indices `elsewhere`, parsed again from `entries`
+/// (each parsed once already by the main pass, so parsing cannot fail here; one that did
+/// would be left out, and V2 has named it).
+fn assembly_input(
+    moved: Vec<(u64, Record)>,
+    elsewhere: &[u64],
+    entries: &[Vec<u8>],
+) -> Vec<(u64, Record)> {
+    let parsed = elsewhere.iter().filter_map(|&index| {
+        let bytes = entries.get(usize::try_from(index).ok()?)?;
+        Some((index, Record::parse(bytes.clone()).ok()?))
+    });
+    let mut merged = Vec::with_capacity(moved.len() + elsewhere.len());
+    let mut moved = moved.into_iter().peekable();
+    for (index, record) in parsed {
+        while let Some(earlier) = moved.next_if(|(i, _)| *i < index) {
+            merged.push(earlier);
+        }
+        merged.push((index, record));
+    }
+    merged.extend(moved);
+    merged
 }
 
 /// The context id of record `index` among the records V12 read (in log order).
@@ -377,8 +406,8 @@ fn fold_record(
         Err(refused) => {
             let (f, forged) = *refused;
             report.fail(Step::Records, f);
-            if let Some(forged) = forged {
-                folds.assembly.push((index, forged));
+            if forged.is_some() {
+                folds.elsewhere.push(index);
             }
             return;
         }
@@ -386,10 +415,10 @@ fn fold_record(
     let id = record.context();
     let kind = record.kind();
     if kind == CONTEXT_OPEN || crate::assembly::ELECTION_LINK_KINDS.contains(&kind) {
-        folds.assembly.push((index, record.clone()));
+        folds.elsewhere.push(index);
     } else if matches!(folds.checks.get(&id), Some(ContextCheck::Sitting)) {
         // Nothing but V12 reads a chamber's or a sitting's record.
-        folds.assembly.push((index, record));
+        folds.sittings.push((index, record));
         return;
     }
     let Contexts {
@@ -551,8 +580,10 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
     let Contexts {
         checks: mut contexts,
         order,
-        assembly,
+        sittings,
+        elsewhere,
     } = folds;
+    let mut sittings = Some((sittings, elsewhere));
     let total: u64 = contexts
         .values()
         .map(|c| match c {
@@ -564,19 +595,19 @@ pub fn verify(archive: &Archive, options: &Options, progress: &dyn Progress) -> 
         .sum();
     let total = total.min((archive.entries.len() as u64).saturating_sub(trusted));
     progress.ballots(total);
-    let mut assembly_recounted = false;
     for id in order {
         match contexts.remove(&id) {
             Some(ContextCheck::Election(check)) => {
                 let summary = check.finish(trusted, progress, &mut report);
                 report.elections.push(summary);
             }
-            Some(ContextCheck::Sitting) if !assembly_recounted => {
+            Some(ContextCheck::Sitting) if sittings.is_some() => {
                 // Every chamber and sitting in one fold, in log order (a sitting's records
                 // are judged against its chamber's roster at their point in the log), with
                 // the election records a secret division's links read (spec/40 §40.12);
                 // the first violation is reported.
-                assembly_recounted = true;
+                let (moved, elsewhere) = sittings.take().unwrap_or_default();
+                let assembly = assembly_input(moved, &elsewhere, &archive.entries);
                 match crate::assembly::recount(&assembly) {
                     Ok(sittings) => report.count(
                         Step::Divisions,
