@@ -3788,6 +3788,24 @@ fn parts_of(
         .collect()
 }
 
+/// The snapshot's part at `at` is refused by V5, named by its body alone, for the reason
+/// `says` (several tampers are refused at one field, each for its own reason).
+#[track_caller]
+fn refused_saying(report: &Report, at: usize, says: &str) {
+    assert_field(report, Step::Credentials, at, "body");
+    let messages: Vec<&str> = report
+        .step(Step::Credentials)
+        .failures
+        .iter()
+        .filter(|f| f.record == Some(at as u64))
+        .map(|f| f.message.as_str())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains(says)),
+        "expected {says:?}, got {messages:?}"
+    );
+}
+
 #[test]
 fn a_snapshot_of_three_parts_tampered_with_is_refused_by_v5_at_its_part() {
     let entries = many_entries();
@@ -3813,12 +3831,20 @@ fn a_snapshot_of_three_parts_tampered_with_is_refused_by_v5_at_its_part() {
     fewer.total -= 1;
     fewer.districts = vec![(1, 2_499)];
     let (log, _) = with_snapshot(fewer.clone(), parts_of(&fewer, &dropped), same);
-    assert_field(&anonymous_archive(log), Step::Credentials, last, "body");
+    refused_saying(
+        &anonymous_archive(log),
+        last,
+        "the entries do not hash to the snapshot's entries root",
+    );
 
     // A person dropped from the parts only: the last part holds one entry fewer than
     // the total says.
     let (log, _) = with_snapshot(header.clone(), parts_of(&header, &dropped), same);
-    assert_field(&anonymous_archive(log), Step::Credentials, last, "body");
+    refused_saying(
+        &anonymous_archive(log),
+        last,
+        "part 2 holds 499 entries; the total says 500",
+    );
 
     // A total that disagrees with the district counts (cosigned again): the header.
     let mut more = header.clone();
@@ -3835,14 +3861,22 @@ fn a_snapshot_of_three_parts_tampered_with_is_refused_by_v5_at_its_part() {
     // is short.
     more.districts = vec![(1, 2_501)];
     let (log, _) = with_snapshot(more.clone(), parts_of(&more, &entries), same);
-    assert_field(&anonymous_archive(log), Step::Credentials, last, "body");
+    refused_saying(
+        &anonymous_archive(log),
+        last,
+        "part 2 holds 500 entries; the total says 501",
+    );
 
     // District counts that disagree with the commitments (a person moved to district
     // 2 in the counts only, cosigned again).
     let mut moved = header.clone();
     moved.districts = vec![(1, 2_499), (2, 1)];
     let (log, _) = with_snapshot(moved.clone(), parts_of(&moved, &entries), same);
-    assert_field(&anonymous_archive(log), Step::Credentials, last, "body");
+    refused_saying(
+        &anonymous_archive(log),
+        last,
+        "the district commitments do not open to the published district counts",
+    );
 
     // Trailing bytes after the second part's body: its entries are not whole (the part
     // after it is then out of order, a consequence named too).
