@@ -1842,6 +1842,18 @@ fn each_rule_of_a_sitting_broken_alone_is_named_by_v12() {
 
 /// `record` put at position `at` of the sitting's log (what a dishonest board could
 /// write), the records after it moved on by one; returns `at`.
+/// The clerk forces a roster change `ahead` versions past the chamber's, of `member`.
+fn clerk_changes(c: &mut Chamber, ahead: u32, member: u32, op: urne_assembly::RosterOp) -> u64 {
+    let body = urne_assembly::RosterChange {
+        version: c.roster_version() + ahead,
+        member,
+        op,
+    }
+    .to_body();
+    let clerk = c.clerk.clone();
+    c.force(urne_assembly::kinds::ROSTER_CHANGE, &body, &clerk)
+}
+
 fn inserted(c: &mut Chamber, at: usize, record: Record) -> u64 {
     c.log.insert(at, (0, record));
     for (i, entry) in c.log.iter_mut().enumerate() {
@@ -1957,43 +1969,23 @@ fn every_other_rule_of_a_chamber_or_sitting_broken_alone_is_named_by_v12() {
         (
             "a roster change skipping a version",
             "body.version_number",
-            |c| {
-                let body = RosterChange {
-                    version: c.roster_version() + 2,
-                    member: 3,
-                    op: RosterOp::Revoke,
-                }
-                .to_body();
-                let clerk = c.clerk.clone();
-                c.force(k::ROSTER_CHANGE, &body, &clerk)
-            },
+            |c| clerk_changes(c, 2, 3, RosterOp::Revoke),
         ),
         (
             "a roster change of a member not on the roster",
             "body.member",
-            |c| {
-                let body = RosterChange {
-                    version: c.roster_version() + 1,
-                    member: 42,
-                    op: RosterOp::Revoke,
-                }
-                .to_body();
-                let clerk = c.clerk.clone();
-                c.force(k::ROSTER_CHANGE, &body, &clerk)
-            },
+            |c| clerk_changes(c, 1, 42, RosterOp::Revoke),
         ),
         (
             "a rotation to a key another member holds",
             "body.key",
             |c| {
-                let body = RosterChange {
-                    version: c.roster_version() + 1,
-                    member: 3,
-                    op: RosterOp::Rotate(c.member(4).verifying_key().to_bytes()),
-                }
-                .to_body();
-                let clerk = c.clerk.clone();
-                c.force(k::ROSTER_CHANGE, &body, &clerk)
+                clerk_changes(
+                    c,
+                    1,
+                    3,
+                    RosterOp::Rotate(c.member(4).verifying_key().to_bytes()),
+                )
             },
         ),
         ("a sitting's record posted in the chamber", "kind", |c| {
