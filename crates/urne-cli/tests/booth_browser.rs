@@ -1172,6 +1172,23 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     browser.keys(ENTER);
     browser.wait("#cast-done");
     browser.screenshot(&shots, "booth-keyboard-cast");
+    // A trap while the page loads the election is recovered from as at any other step
+    // (spec/60 §60.2): the trapped instance is wiped and never called again, a fresh one
+    // loads the election (the same context hash), the page says it restarted, and the
+    // voter goes on with the fresh instance.
+    browser.go(&format!("{site}/booth/?test-hooks&load-trap#{election}"));
+    browser.wait("#credential");
+    browser.script(
+        "booth.call(OP.trapDrill, { op: OP.load }); start();",
+        json!([]),
+    );
+    browser.wait_text("#module-restarted", "has been restarted");
+    assert_eq!(browser.text("#context-hash"), shown_hash);
+    assert_retired_memory_wiped(&browser, 2);
+    browser.type_in("#credential", carol.trim());
+    browser.click("#credential-continue");
+    browser.wait_text("#step", "3. Your choices");
+    assert_retired_memory_wiped(&browser, 2);
     // A fresh instance that traps too (here while loading the election, right after a
     // first trap) leaves the page with no module: it fails closed, says so, and every
     // later call refuses, even once the fault is gone, until the page is reloaded.
@@ -1738,6 +1755,19 @@ fn an_anonymous_voter_opens_a_wallet_in_the_page_and_casts() {
     let anonymity = browser.text("#anonymity");
     assert!(anonymity.contains("3 people"), "{anonymity}");
     browser.screenshot(&shots, "board-anonymous-results");
+    // The booth of the tallied election takes no ballot, and fetches no snapshot for it
+    // (a snapshot is as large as the register, spec/60 §60.2).
+    browser.go(&format!("{site}/booth/#{election}"));
+    browser.wait_text("main", "ballots are accepted only while voting is open");
+    assert_eq!(browser.text("#election-title"), "Anonymous choice");
+    assert_eq!(
+        browser.script(
+            "return performance.getEntriesByType('resource').map(e => new URL(e.name).pathname).filter(p => p.endsWith('/snapshot'))",
+            json!([])
+        ),
+        json!([]),
+        "no snapshot fetched for an election that is not voting"
+    );
     drop(browser);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -45,14 +45,20 @@ async function restartModule() {
   booth.wallet = null;
   try {
     const call = await loadModule();
-    if (booth.info && booth.info.params) booth.view = call(OP.load, booth.info.params);
+    if (loadable(booth.info)) booth.view = call(OP.load, booth.info.params);
     booth.call = call;
   } catch (e) {
-    const failed = new Error(t("module_restart_failed", e.detail || e.message));
-    failed.restartFailed = true;
-    booth.call = () => { throw failed; };
-    throw failed;
+    throw failClosed(e);
   }
+}
+
+// The page keeps no instance: every later call refuses with the message that says the
+// module could not be restarted, until the page is reloaded.
+function failClosed(e) {
+  const failed = new Error(t("module_restart_failed", e.detail || e.message));
+  failed.restartFailed = true;
+  booth.call = () => { throw failed; };
+  return failed;
 }
 
 // A trap before anything was posted: the voter is back at the review of their choices
@@ -106,7 +112,7 @@ function electionInHash() {
   return found ? found[1].toLowerCase() : null;
 }
 
-async function start() {
+async function start(afterTrap) {
   const id = electionInHash();
   // The warning of an interrupted audit stays as long as the page shows its election.
   if (id !== booth.id) booth.auditInterrupted = null;
@@ -122,8 +128,9 @@ async function start() {
       showCodeDigests();
     }
     if (!booth.id) return listElections();
+    booth.view = null;
     booth.info = await api(`/v1/public/elections/${booth.id}`);
-    if (booth.info.params) {
+    if (loadable(booth.info)) {
       // An anonymous election's snapshot is served apart (it grows with the register):
       // the module checks it against the eligibility and the context hash binds its id.
       if (booth.info.params.eligibility) {
@@ -139,9 +146,36 @@ async function start() {
     }
     booth.step = "election";
   } catch (e) {
+    if (e.trapped) return startAfterTrap(e, afterTrap);
     booth.error = e;
   }
   render();
+}
+
+// A trap while loading the election is recovered from as at any other step (spec/60
+// §60.2): a fresh instance, the election loaded again (and checked to be the one the
+// address names), the notice of the restart. The trapped instance is never called
+// again. A second trap in a row fails closed.
+async function startAfterTrap(e, again) {
+  if (again) {
+    booth.error = failClosed(e);
+    return render();
+  }
+  try {
+    await restartModule();
+  } catch (failed) {
+    booth.error = failed;
+    return render();
+  }
+  booth.restarted = e;
+  return start(true);
+}
+
+// Whether the page loads the election into the module: whenever the board serves its
+// parameters, except an anonymous election that is not voting, whose snapshot (as large
+// as its register) would be fetched for a page that takes no ballot (spec/60 §60.4).
+function loadable(info) {
+  return Boolean(info && info.params && (!info.params.eligibility || info.phase === "voting"));
 }
 
 async function listElections() {
