@@ -840,6 +840,53 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     assert_retired_memory_wiped(&browser, 2);
     assert_eq!(browser.text("#review-list"), REVIEWED);
 
+    // An audit that ends in an error rather than a trap is interrupted too (spec/60
+    // §60.2): here the board refuses the opening's post, then does not answer it at all.
+    // The module has spent the ballot and its opening is lost: the page warns as for a
+    // trap, naming this ballot's code, beside the error and the way to a new ballot, and
+    // keeps warning at the review.
+    for drill in [
+        "Promise.resolve(new Response(JSON.stringify({ code: 'unavailable', message: 'drill: refused' }), { status: 503, headers: { 'content-type': 'application/json' } }))",
+        "Promise.reject(new TypeError('drill: the board does not answer'))",
+    ] {
+        browser.click("#encrypt");
+        browser.wait("#audit");
+        let code = browser.text("#tracking-code");
+        browser.script(
+            &format!(
+                "const real = window.fetch;
+                 window.fetch = function (path, options) {{
+                   if (path !== '/v1/records') return real(path, options);
+                   window.fetch = real;
+                   return {drill};
+                 }};"
+            ),
+            json!([]),
+        );
+        browser.click("#audit");
+        browser.wait("#new-ballot");
+        let warning = browser.text("#post-error #audit-interrupted");
+        assert!(
+            warning.contains("your audit was interrupted") && warning.contains(code.as_str()),
+            "{drill}: {warning}"
+        );
+        assert_eq!(
+            browser.script(
+                "return document.querySelectorAll('#audit-interrupted').length",
+                json!([])
+            ),
+            json!(1),
+            "{drill}: one warning, this ballot's"
+        );
+        browser.click("#new-ballot");
+        assert_eq!(browser.text("#step"), "4. Review");
+        assert!(
+            browser.text("#audit-interrupted").contains(code.as_str()),
+            "{drill}"
+        );
+    }
+    assert_retired_memory_wiped(&browser, 2);
+
     // A trap during the audit: nothing was posted, a fresh instance serves, and the
     // voter's choices are still theirs to make the ballot again from.
     browser.click("#encrypt");
@@ -973,11 +1020,25 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     assert!(command.contains(&audited_code), "{command}");
 
     // A fresh ballot, cast; the receipt is made, downloaded, and checked in the page.
+    // The choices, the first step towards it, still carry the interrupted audit's warning
+    // (spec/60 §60.2: every step that leads to a new ballot), and so does the ballot.
     browser.click("#again");
+    assert_eq!(browser.text("#step"), "3. Your choices");
+    assert!(
+        browser
+            .text("#audit-interrupted")
+            .contains("your audit was interrupted"),
+        "the choices warn of the interrupted audit"
+    );
     browser.click("#review");
     // A trap during the cast: nothing was posted; back at the review, choices kept.
     browser.click("#encrypt");
     browser.wait("#cast");
+    assert_eq!(browser.text("#step"), "5. Your encrypted ballot");
+    assert!(
+        browser.find("#audit-interrupted").is_some(),
+        "the ballot warns of the interrupted audit"
+    );
     browser.script("booth.call(OP.trapDrill, { op: OP.cast })", json!([]));
     browser.click("#cast");
     browser.wait_text("#module-restarted", "has been restarted");

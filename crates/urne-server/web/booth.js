@@ -381,7 +381,7 @@ function renderChoose(problems) {
   const summary = failing ? el("div", { class: "errors", role: "alert", id: "choice-errors", tabindex: "-1" },
     el("p", {}, t("err_summary", failing)),
     el("ul", {}, booth.view.contests.map((c, i) => problems[i] ? el("li", {}, el("a", { href: `#contest-${i}`, onclick: (e) => { e.preventDefault(); document.querySelector(`#contest-${i} input`).focus(); } }, `${c.title}: ${problems[i]}`)) : null))) : null;
-  show("choose", summary, el("form", {
+  show("choose", auditInterruptedNotice(), summary, el("form", {
     onsubmit: (event) => {
       event.preventDefault();
       const found = booth.view.contests.map((c, i) => problemWith(c, booth.choices[i]));
@@ -480,10 +480,22 @@ function renderBallot() {
       }
     } catch (e) {
       if (e.trapped) return recover(e, op);
+      // An audit that ends in an error is interrupted as much as one that trapped: the
+      // module refused to open this device's own ballot (it fails its audit: the
+      // strongest sign of a cheating device), or the board refused or never answered the
+      // opening, which is then lost with the ballot. The page warns as for a trap, on
+      // this step and every later one that leads to a new ballot (spec/60 §60.2).
+      const interrupted = op === OP.audit && booth.made;
+      if (interrupted) {
+        booth.auditInterrupted = { short: booth.made.short };
+        // The warning of an earlier interrupted audit, at the top, gives way to this one.
+        const earlier = document.getElementById("audit-interrupted");
+        if (earlier) earlier.remove();
+      }
       // The module has spent this ballot (cast or audit wipes it) whatever the board
       // answered: a new ballot from the same choices is the way on.
-      problem.replaceChildren(failure(e),
-        el("button", { type: "button", id: "new-ballot", onclick: () => { booth.made = null; booth.outcome = null; booth.step = "review"; render(); } }, t("new_ballot")));
+      problem.replaceChildren(...[interrupted ? auditInterruptedNotice() : null, failure(e),
+        el("button", { type: "button", id: "new-ballot", onclick: () => { booth.made = null; booth.outcome = null; booth.step = "review"; render(); } }, t("new_ballot"))].filter(Boolean));
       problem.querySelector("#new-ballot").focus();
     }
   };
