@@ -1051,7 +1051,23 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     // A trap while making the receipt: the ballot is on the board, and a fresh instance
     // makes its receipt.
     browser.script("booth.call(OP.trapDrill, { op: OP.receipt })", json!([]));
+    // The cast's post lands, but its answer is a timeout (spec/13 §13.2: it may be
+    // stored): the page keeps the signed record and offers to look it up and send it
+    // again; the board holds it, so its index is found and the receipt made.
+    browser.script(
+        "const real = window.fetch;
+         window.fetch = function (path, options) {
+           if (path !== '/v1/records') return real(path, options);
+           window.fetch = real;
+           return real(path, options).then(() => new Response(
+             JSON.stringify({ code: 'timeout', message: 'drill: no answer in time' }),
+             { status: 504, headers: { 'content-type': 'application/json' } }));
+         };",
+        json!([]),
+    );
     browser.click("#cast");
+    browser.wait_text("#cast-uncertain", "did not say whether it stored");
+    browser.click("#resend-cast");
     browser.wait("#receipt");
     assert_retired_memory_wiped(&browser, 7);
     browser.click("#check-receipt");
@@ -1798,7 +1814,21 @@ fn an_anonymous_voter_opens_a_wallet_in_the_page_and_casts() {
     browser.wait_text("#step", "4. Review");
     assert_eq!(browser.text("#review-list"), "Mayor\nGrace");
     browser.click("#encrypt");
+    // The cast's post never reaches the board (the network drops it): the page keeps the
+    // signed record, looks it up on the voter's word, does not find it, and sends the
+    // same record again (spec/60 §60.4).
+    browser.script(
+        "const real = window.fetch;
+         window.fetch = function (path, options) {
+           if (path !== '/v1/records') return real(path, options);
+           window.fetch = real;
+           return Promise.reject(new TypeError('drill: the network dropped the post'));
+         };",
+        json!([]),
+    );
     browser.click("#cast");
+    browser.wait_text("#cast-uncertain", "did not say whether it stored");
+    browser.click("#resend-cast");
     browser.wait("#receipt");
     browser.click("#check-receipt");
     let checked = browser.text("#receipt-ok");
