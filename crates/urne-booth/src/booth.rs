@@ -18,7 +18,7 @@ use urne_crypto::curve25519_dalek::ristretto::RistrettoPoint;
 use urne_crypto::triptych::{self, Ring};
 use urne_log::strict_hex;
 use urne_record::{ContextId, Record, leaf_hash};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize as _, Zeroizing};
 
 use crate::receipt::{BALLOT_AUDIT, BALLOT_CAST};
 use crate::records::{
@@ -221,7 +221,6 @@ impl core::fmt::Debug for Selection {
 // credential and the nonces are (spec/60 §60.1).
 impl Drop for Selection {
     fn drop(&mut self) {
-        use zeroize::Zeroize as _;
         self.values.zeroize();
         self.blank.zeroize();
     }
@@ -327,7 +326,6 @@ impl Authorisation {
     /// The signature of `decision`, released; the other decision's is overwritten with
     /// zeros in place now, before any record is made of the released one.
     fn release(&mut self, decision: Decision) -> Zeroizing<Vec<u8>> {
-        use zeroize::Zeroize as _;
         let (released, other) = match decision {
             Decision::Cast => (&mut self.cast, &mut self.audit),
             Decision::Audit => (&mut self.audit, &mut self.cast),
@@ -754,7 +752,12 @@ impl Booth {
                         &code.0,
                         &mut rng,
                     )
-                    .map(|s| Zeroizing::new(s.to_bytes()))
+                    .map(|mut s| {
+                        let bytes = Zeroizing::new(s.to_bytes());
+                        // The value goes too, not only its encoding (spec/60 §60.1).
+                        s.zeroize();
+                        bytes
+                    })
                     .map_err(|e| BoothError::new("credential", e.to_string()))
                 };
                 let cast = sign(Decision::Cast)?;
@@ -787,7 +790,13 @@ impl Booth {
                         &context,
                         &mut rng,
                     )
-                    .map(|s| Zeroizing::new(s.to_bytes()))
+                    .map(|mut s| {
+                        let bytes = Zeroizing::new(s.to_bytes());
+                        // X, Y and f are on the heap: wiped before they are freed, the
+                        // unreleased signature's with the released one's (spec/60 §60.1).
+                        s.zeroize();
+                        bytes
+                    })
                     .map_err(|e| BoothError::new("wallet", e.to_string()))
                 };
                 let cast = sign(ANONYMOUS_BALLOT)?;
@@ -914,7 +923,6 @@ impl Seed {
     /// The seed the page wrote into `buffer`, moved out of it: copied straight to the heap
     /// (no `[u8; 32]` value is made), and `buffer` left zeroed.
     pub fn take(buffer: &mut [u8; 32]) -> Self {
-        use zeroize::Zeroize as _;
         let mut seed = Box::new(Zeroizing::new([0u8; 32]));
         seed.copy_from_slice(&buffer[..]);
         buffer.zeroize();

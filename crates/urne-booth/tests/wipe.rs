@@ -295,3 +295,140 @@ fn an_unreleased_ballot_signature_is_wiped() {
         assert_eq!(found, 0, "a ballot dropped undecided left a signature");
     }
 }
+
+/// An anonymous election's parameters (spec/23 §23.11): six people in buckets of 4, one
+/// registrar, and the sealed wallet file of one of them.
+fn anonymous_params() -> (ElectionParams, Vec<u8>) {
+    use urne_credential::registry::{Cosignature, Register, Registrars, SignedSnapshot, Snapshot};
+    use urne_credential::wallet::{ATTRIBUTE_DISTRICT, Enrolment, KdfParams, Wallet};
+    use urne_election::anonymous::Eligibility;
+    const REGISTRY: [u8; 32] = [0x5e; 32];
+    const KDF: KdfParams = KdfParams {
+        memory_kib: 8,
+        iterations: 1,
+        parallelism: 1,
+    };
+    let mut rng = rand::rng();
+    let registrar = ed25519_dalek::SigningKey::from_bytes(&[3u8; 32]);
+    let registrars = Registrars::new(1, vec![registrar.verifying_key()]).unwrap();
+    let mut register = Register::new();
+    let mut file = Vec::new();
+    for person in 0..6u8 {
+        let mut wallet = Wallet::generate(&[(ATTRIBUTE_DISTRICT, 1)], &mut rng).unwrap();
+        wallet
+            .record_enrolment(Enrolment {
+                registry: REGISTRY,
+                registrars: registrars.clone(),
+            })
+            .unwrap();
+        let request = wallet.enrolment_request(&REGISTRY, &mut rng).unwrap();
+        register.enrol([person; 32], &request, false).unwrap();
+        file = wallet.seal(WALLET_PASS.as_bytes(), KDF, &mut rng).unwrap();
+    }
+    let (header, entries) = register.snapshot_header(REGISTRY, 1, [0; 32], 2);
+    let cosignature = Cosignature::sign(0, &registrar, &header.id());
+    let snapshot = Snapshot::new(
+        SignedSnapshot {
+            header,
+            cosignatures: vec![cosignature],
+        },
+        entries,
+    )
+    .unwrap();
+    let eligibility = Eligibility {
+        min_bucket_bits: 2,
+        min_real_keys: 2,
+        min_snapshot: 1,
+        registry: REGISTRY,
+        registrars,
+    };
+    let mut params = params(
+        &SecretKey::generate(&mut rng).public_key(),
+        &three_options(),
+    );
+    params.credential_root = hex::encode(snapshot.id());
+    params.eligibility = Some(hex::encode(eligibility.to_bytes()));
+    params.snapshot = Some(urne_booth::SnapshotParams {
+        header: hex::encode(snapshot.signed().to_bytes()),
+        parts: snapshot
+            .parts()
+            .iter()
+            .map(|p| hex::encode(p.to_bytes()))
+            .collect(),
+    });
+    (params, file)
+}
+
+const WALLET_PASS: &str = "a voter's passphrase";
+
+fn three_options() -> Manifest {
+    Manifest::new(
+        "Wipe",
+        vec![Contest {
+            title: "Mayor".into(),
+            kind: ContestKind::SingleChoice,
+            blank: false,
+            options: vec!["Ada".into(), "Grace".into(), "Edsger".into()],
+        }],
+    )
+    .unwrap()
+}
+
+/// In an anonymous election the booth makes both ring signatures (spec/23 §23.12) before
+/// the voter decides; a Triptych signature keeps X, Y and f on the heap. The one not
+/// released is wiped, value and encoding, before its memory is freed: the watch is for
+/// its X[0] (bytes 161..193 of its encoding, spec/08 §8.6: version, J, A, B, C, D, then
+/// X), learnt from a booth that released it.
+#[test]
+fn an_unreleased_ring_signature_is_wiped() {
+    let _serial = serial();
+    let (params, file) = anonymous_params();
+    let booth = || {
+        let mut booth = Booth::default();
+        booth.load(&params).unwrap();
+        booth.open_wallet(&file, WALLET_PASS).unwrap();
+        booth
+    };
+    let body = |hex_record: &str| {
+        Record::parse(hex::decode(hex_record).unwrap())
+            .unwrap()
+            .body()
+            .to_vec()
+    };
+    let x0 = |signature: &[u8]| signature[161..193].to_vec();
+    let mut one = booth();
+    one.make_ballot(None, &choices(), seed(1)).unwrap();
+    let cast = x0(&urne_election::anonymous::AnonymousCast::decode(&body(
+        &one.cast(seed(2)).unwrap().record,
+    ))
+    .unwrap()
+    .signature
+    .bytes);
+    let mut two = booth();
+    two.make_ballot(None, &choices(), seed(1)).unwrap();
+    let audit = x0(&urne_election::anonymous::AnonymousAudit::decode(&body(
+        &two.audit(seed(3)).unwrap().record,
+    ))
+    .unwrap()
+    .signature
+    .bytes);
+    assert_ne!(cast, audit);
+
+    // Audited: the cast's ring signature is gone.
+    let mut three = booth();
+    let found = freed_holding(&cast, || {
+        three.make_ballot(None, &choices(), seed(1)).unwrap();
+        three.audit(seed(4)).unwrap();
+    });
+    assert_eq!(
+        found, 0,
+        "an audit left the cast's ring signature in memory"
+    );
+    // Cast: the audit's ring signature is gone.
+    let mut four = booth();
+    let found = freed_holding(&audit, || {
+        four.make_ballot(None, &choices(), seed(1)).unwrap();
+        four.cast(seed(5)).unwrap();
+    });
+    assert_eq!(found, 0, "a cast left the audit's ring signature in memory");
+}

@@ -840,6 +840,53 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     assert_retired_memory_wiped(&browser, 2);
     assert_eq!(browser.text("#review-list"), REVIEWED);
 
+    // An audit that ends in an error rather than a trap is interrupted too (spec/60
+    // §60.2): here the board refuses the opening's post, then does not answer it at all.
+    // The module has spent the ballot and its opening is lost: the page warns as for a
+    // trap, naming this ballot's code, beside the error and the way to a new ballot, and
+    // keeps warning at the review.
+    for drill in [
+        "Promise.resolve(new Response(JSON.stringify({ code: 'unavailable', message: 'drill: refused' }), { status: 503, headers: { 'content-type': 'application/json' } }))",
+        "Promise.reject(new TypeError('drill: the board does not answer'))",
+    ] {
+        browser.click("#encrypt");
+        browser.wait("#audit");
+        let code = browser.text("#tracking-code");
+        browser.script(
+            &format!(
+                "const real = window.fetch;
+                 window.fetch = function (path, options) {{
+                   if (path !== '/v1/records') return real(path, options);
+                   window.fetch = real;
+                   return {drill};
+                 }};"
+            ),
+            json!([]),
+        );
+        browser.click("#audit");
+        browser.wait("#new-ballot");
+        let warning = browser.text("#post-error #audit-interrupted");
+        assert!(
+            warning.contains("your audit was interrupted") && warning.contains(code.as_str()),
+            "{drill}: {warning}"
+        );
+        assert_eq!(
+            browser.script(
+                "return document.querySelectorAll('#audit-interrupted').length",
+                json!([])
+            ),
+            json!(1),
+            "{drill}: one warning, this ballot's"
+        );
+        browser.click("#new-ballot");
+        assert_eq!(browser.text("#step"), "4. Review");
+        assert!(
+            browser.text("#audit-interrupted").contains(code.as_str()),
+            "{drill}"
+        );
+    }
+    assert_retired_memory_wiped(&browser, 2);
+
     // A trap during the audit: nothing was posted, a fresh instance serves, and the
     // voter's choices are still theirs to make the ballot again from.
     browser.click("#encrypt");
@@ -973,11 +1020,25 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     assert!(command.contains(&audited_code), "{command}");
 
     // A fresh ballot, cast; the receipt is made, downloaded, and checked in the page.
+    // The choices, the first step towards it, still carry the interrupted audit's warning
+    // (spec/60 §60.2: every step that leads to a new ballot), and so does the ballot.
     browser.click("#again");
+    assert_eq!(browser.text("#step"), "3. Your choices");
+    assert!(
+        browser
+            .text("#audit-interrupted")
+            .contains("your audit was interrupted"),
+        "the choices warn of the interrupted audit"
+    );
     browser.click("#review");
     // A trap during the cast: nothing was posted; back at the review, choices kept.
     browser.click("#encrypt");
     browser.wait("#cast");
+    assert_eq!(browser.text("#step"), "5. Your encrypted ballot");
+    assert!(
+        browser.find("#audit-interrupted").is_some(),
+        "the ballot warns of the interrupted audit"
+    );
     browser.script("booth.call(OP.trapDrill, { op: OP.cast })", json!([]));
     browser.click("#cast");
     browser.wait_text("#module-restarted", "has been restarted");
@@ -990,7 +1051,23 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     // A trap while making the receipt: the ballot is on the board, and a fresh instance
     // makes its receipt.
     browser.script("booth.call(OP.trapDrill, { op: OP.receipt })", json!([]));
+    // The cast's post lands, but its answer is a timeout (spec/13 §13.2: it may be
+    // stored): the page keeps the signed record and offers to look it up and send it
+    // again; the board holds it, so its index is found and the receipt made.
+    browser.script(
+        "const real = window.fetch;
+         window.fetch = function (path, options) {
+           if (path !== '/v1/records') return real(path, options);
+           window.fetch = real;
+           return real(path, options).then(() => new Response(
+             JSON.stringify({ code: 'timeout', message: 'drill: no answer in time' }),
+             { status: 504, headers: { 'content-type': 'application/json' } }));
+         };",
+        json!([]),
+    );
     browser.click("#cast");
+    browser.wait_text("#cast-uncertain", "did not say whether it stored");
+    browser.click("#resend-cast");
     browser.wait("#receipt");
     assert_retired_memory_wiped(&browser, 7);
     browser.click("#check-receipt");
@@ -1172,6 +1249,23 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     browser.keys(ENTER);
     browser.wait("#cast-done");
     browser.screenshot(&shots, "booth-keyboard-cast");
+    // A trap while the page loads the election is recovered from as at any other step
+    // (spec/60 §60.2): the trapped instance is wiped and never called again, a fresh one
+    // loads the election (the same context hash), the page says it restarted, and the
+    // voter goes on with the fresh instance.
+    browser.go(&format!("{site}/booth/?test-hooks&load-trap#{election}"));
+    browser.wait("#credential");
+    browser.script(
+        "booth.call(OP.trapDrill, { op: OP.load }); start();",
+        json!([]),
+    );
+    browser.wait_text("#module-restarted", "has been restarted");
+    assert_eq!(browser.text("#context-hash"), shown_hash);
+    assert_retired_memory_wiped(&browser, 2);
+    browser.type_in("#credential", carol.trim());
+    browser.click("#credential-continue");
+    browser.wait_text("#step", "3. Your choices");
+    assert_retired_memory_wiped(&browser, 2);
     // A fresh instance that traps too (here while loading the election, right after a
     // first trap) leaves the page with no module: it fails closed, says so, and every
     // later call refuses, even once the fault is gone, until the page is reloaded.
@@ -1720,7 +1814,21 @@ fn an_anonymous_voter_opens_a_wallet_in_the_page_and_casts() {
     browser.wait_text("#step", "4. Review");
     assert_eq!(browser.text("#review-list"), "Mayor\nGrace");
     browser.click("#encrypt");
+    // The cast's post never reaches the board (the network drops it): the page keeps the
+    // signed record, looks it up on the voter's word, does not find it, and sends the
+    // same record again (spec/60 §60.4).
+    browser.script(
+        "const real = window.fetch;
+         window.fetch = function (path, options) {
+           if (path !== '/v1/records') return real(path, options);
+           window.fetch = real;
+           return Promise.reject(new TypeError('drill: the network dropped the post'));
+         };",
+        json!([]),
+    );
     browser.click("#cast");
+    browser.wait_text("#cast-uncertain", "did not say whether it stored");
+    browser.click("#resend-cast");
     browser.wait("#receipt");
     browser.click("#check-receipt");
     let checked = browser.text("#receipt-ok");
@@ -1738,6 +1846,19 @@ fn an_anonymous_voter_opens_a_wallet_in_the_page_and_casts() {
     let anonymity = browser.text("#anonymity");
     assert!(anonymity.contains("3 people"), "{anonymity}");
     browser.screenshot(&shots, "board-anonymous-results");
+    // The booth of the tallied election takes no ballot, and fetches no snapshot for it
+    // (a snapshot is as large as the register, spec/60 §60.2).
+    browser.go(&format!("{site}/booth/#{election}"));
+    browser.wait_text("main", "ballots are accepted only while voting is open");
+    assert_eq!(browser.text("#election-title"), "Anonymous choice");
+    assert_eq!(
+        browser.script(
+            "return performance.getEntriesByType('resource').map(e => new URL(e.name).pathname).filter(p => p.endsWith('/snapshot'))",
+            json!([])
+        ),
+        json!([]),
+        "no snapshot fetched for an election that is not voting"
+    );
     drop(browser);
     std::fs::remove_dir_all(&dir).unwrap();
 }

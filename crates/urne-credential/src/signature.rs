@@ -37,6 +37,13 @@ impl Decision {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BallotSignature(SchnorrProof);
 
+/// Wiping a signature (spec/60 §60.1): the booth wipes the one the voter did not release.
+impl zeroize::Zeroize for BallotSignature {
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
 fn binding(decision: Decision, ballot_digest: &[u8; 32]) -> Vec<u8> {
     let label = decision.label();
     let mut b = Vec::with_capacity(label.len() + 32);

@@ -275,6 +275,16 @@ impl core::hash::Hash for Point {
     }
 }
 
+/// Wiped to the identity (its encoding all zeros) through writes the compiler keeps: a
+/// public value the holder wants gone before its memory is freed (spec/60 §60.1).
+impl zeroize::Zeroize for Point {
+    fn zeroize(&mut self) {
+        // dalek resets a point to the identity, whose encoding is all zeros.
+        self.point.zeroize();
+        self.encoding.zeroize();
+    }
+}
+
 impl fmt::Debug for Point {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Point({})", self.to_hex())
@@ -423,6 +433,13 @@ impl Scalar {
     /// The inverse, or None for zero (a Lagrange coefficient's denominator).
     pub fn invert(&self) -> Option<Scalar> {
         (self.0 != DalekScalar::ZERO).then(|| Scalar(self.0.invert()))
+    }
+}
+
+/// Wiped to zero through writes the compiler keeps (see `Point`'s).
+impl zeroize::Zeroize for Scalar {
+    fn zeroize(&mut self) {
+        self.0.zeroize();
     }
 }
 

@@ -422,6 +422,35 @@ pub struct Signature {
     disclosure: Option<Disclosure>,
 }
 
+/// Wiping a signature (spec/60 §60.1): a booth that made a signature it will not release
+/// (the decision the voter did not take) wipes every part of it, the heap-held X, Y, f
+/// and W included, before its memory is freed. The parameters (public sizes) stay. A
+/// wiped signature is no signature: it is only to be dropped.
+impl zeroize::Zeroize for Signature {
+    fn zeroize(&mut self) {
+        for point in [
+            &mut self.J,
+            &mut self.A,
+            &mut self.B,
+            &mut self.C,
+            &mut self.D,
+        ] {
+            point.zeroize();
+        }
+        self.X.zeroize();
+        self.Y.zeroize();
+        self.f.zeroize();
+        self.z_A.zeroize();
+        self.z_C.zeroize();
+        self.z.zeroize();
+        if let Some(d) = &mut self.disclosure {
+            d.W.zeroize();
+            d.z_b.zeroize();
+        }
+        self.disclosure = None;
+    }
+}
+
 /// What a disclosing signature adds (spec/08 §8.12): W_j = Σ_k p_{k,j}·C_k + ρ'_j·H and
 /// z_b = b·ξ^m − Σ_j ρ'_j·ξ^j.
 #[derive(Clone, Debug, PartialEq, Eq)]

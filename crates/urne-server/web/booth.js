@@ -45,14 +45,20 @@ async function restartModule() {
   booth.wallet = null;
   try {
     const call = await loadModule();
-    if (booth.info && booth.info.params) booth.view = call(OP.load, booth.info.params);
+    if (loadable(booth.info)) booth.view = call(OP.load, booth.info.params);
     booth.call = call;
   } catch (e) {
-    const failed = new Error(t("module_restart_failed", e.detail || e.message));
-    failed.restartFailed = true;
-    booth.call = () => { throw failed; };
-    throw failed;
+    throw failClosed(e);
   }
+}
+
+// The page keeps no instance: every later call refuses with the message that says the
+// module could not be restarted, until the page is reloaded.
+function failClosed(e) {
+  const failed = new Error(t("module_restart_failed", e.detail || e.message));
+  failed.restartFailed = true;
+  booth.call = () => { throw failed; };
+  return failed;
 }
 
 // A trap before anything was posted: the voter is back at the review of their choices
@@ -106,7 +112,7 @@ function electionInHash() {
   return found ? found[1].toLowerCase() : null;
 }
 
-async function start() {
+async function start(afterTrap) {
   const id = electionInHash();
   // The warning of an interrupted audit stays as long as the page shows its election.
   if (id !== booth.id) booth.auditInterrupted = null;
@@ -122,8 +128,9 @@ async function start() {
       showCodeDigests();
     }
     if (!booth.id) return listElections();
+    booth.view = null;
     booth.info = await api(`/v1/public/elections/${booth.id}`);
-    if (booth.info.params) {
+    if (loadable(booth.info)) {
       // An anonymous election's snapshot is served apart (it grows with the register):
       // the module checks it against the eligibility and the context hash binds its id.
       if (booth.info.params.eligibility) {
@@ -139,9 +146,36 @@ async function start() {
     }
     booth.step = "election";
   } catch (e) {
+    if (e.trapped) return startAfterTrap(e, afterTrap);
     booth.error = e;
   }
   render();
+}
+
+// A trap while loading the election is recovered from as at any other step (spec/60
+// §60.2): a fresh instance, the election loaded again (and checked to be the one the
+// address names), the notice of the restart. The trapped instance is never called
+// again. A second trap in a row fails closed.
+async function startAfterTrap(e, again) {
+  if (again) {
+    booth.error = failClosed(e);
+    return render();
+  }
+  try {
+    await restartModule();
+  } catch (failed) {
+    booth.error = failed;
+    return render();
+  }
+  booth.restarted = e;
+  return start(true);
+}
+
+// Whether the page loads the election into the module: whenever the board serves its
+// parameters, except an anonymous election that is not voting, whose snapshot (as large
+// as its register) would be fetched for a page that takes no ballot (spec/60 §60.4).
+function loadable(info) {
+  return Boolean(info && info.params && (!info.params.eligibility || info.phase === "voting"));
 }
 
 async function listElections() {
@@ -347,7 +381,7 @@ function renderChoose(problems) {
   const summary = failing ? el("div", { class: "errors", role: "alert", id: "choice-errors", tabindex: "-1" },
     el("p", {}, t("err_summary", failing)),
     el("ul", {}, booth.view.contests.map((c, i) => problems[i] ? el("li", {}, el("a", { href: `#contest-${i}`, onclick: (e) => { e.preventDefault(); document.querySelector(`#contest-${i} input`).focus(); } }, `${c.title}: ${problems[i]}`)) : null))) : null;
-  show("choose", summary, el("form", {
+  show("choose", auditInterruptedNotice(), summary, el("form", {
     onsubmit: (event) => {
       event.preventDefault();
       const found = booth.view.contests.map((c, i) => problemWith(c, booth.choices[i]));
@@ -409,47 +443,38 @@ function renderBallot() {
   const decide = async (op) => {
     buttons.forEach((b) => { b.disabled = true; });
     announce(t("posting"));
+    // The signed record, once the module made it: kept should its post go unanswered.
+    let sent = null;
     try {
       const outcome = booth.call(op, {});
+      sent = outcome;
       const posted = await api("/v1/records", {
         method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ record: outcome.record }),
       });
       outcome.index = posted.index;
       booth.outcome = outcome;
-      if (op === OP.cast) {
-        // Nothing of this ballot stays in the page once it is cast: not the credential,
-        // not the choices, not the last receipt's state.
-        booth.credential = null;
-        booth.choices = null;
-        // The module dropped the wallet's secret with the cast (a revote opens it again).
-        booth.wallet = null;
-        booth.receipt = null;
-        booth.receiptError = null;
-        booth.step = "cast";
-        render();
-        makeReceipt().catch(async (e) => {
-          // The ballot is on the board: after a trap, a fresh module makes its receipt.
-          if (e.trapped) {
-            try {
-              await restartModule();
-              return await makeReceipt();
-            } catch (again) {
-              e = again;
-            }
-          }
-          booth.receiptError = e;
-          render();
-        });
-      } else {
-        booth.step = "audit";
-        render();
-      }
+      if (op === OP.cast) return castDone(outcome);
+      booth.step = "audit";
+      render();
     } catch (e) {
       if (e.trapped) return recover(e, op);
+      if (op === OP.cast && sent && unanswered(e)) return castUncertain(problem, sent, e);
+      // An audit that ends in an error is interrupted as much as one that trapped: the
+      // module refused to open this device's own ballot (it fails its audit: the
+      // strongest sign of a cheating device), or the board refused or never answered the
+      // opening, which is then lost with the ballot. The page warns as for a trap, on
+      // this step and every later one that leads to a new ballot (spec/60 §60.2).
+      const interrupted = op === OP.audit && booth.made;
+      if (interrupted) {
+        booth.auditInterrupted = { short: booth.made.short };
+        // The warning of an earlier interrupted audit, at the top, gives way to this one.
+        const earlier = document.getElementById("audit-interrupted");
+        if (earlier) earlier.remove();
+      }
       // The module has spent this ballot (cast or audit wipes it) whatever the board
       // answered: a new ballot from the same choices is the way on.
-      problem.replaceChildren(failure(e),
-        el("button", { type: "button", id: "new-ballot", onclick: () => { booth.made = null; booth.outcome = null; booth.step = "review"; render(); } }, t("new_ballot")));
+      problem.replaceChildren(...[interrupted ? auditInterruptedNotice() : null, failure(e),
+        el("button", { type: "button", id: "new-ballot", onclick: () => { booth.made = null; booth.outcome = null; booth.step = "review"; render(); } }, t("new_ballot"))].filter(Boolean));
       problem.querySelector("#new-ballot").focus();
     }
   };
@@ -465,6 +490,92 @@ function renderBallot() {
     el("p", {}, t("cast_or_audit")),
     el("p", { class: "error", id: "audit-warning" }, t(booth.view.anonymous ? "audit_warning_anonymous" : "audit_warning")),
     problem, ...buttons);
+}
+
+// A cast on the board, at `outcome.index`: nothing of this ballot stays in the page (not
+// the credential, not the choices, not the last receipt's state), and its receipt is made.
+function castDone(outcome) {
+  booth.outcome = outcome;
+  booth.credential = null;
+  booth.choices = null;
+  // The module dropped the wallet's secret with the cast (a revote opens it again).
+  booth.wallet = null;
+  booth.receipt = null;
+  booth.receiptError = null;
+  booth.step = "cast";
+  render();
+  makeReceipt().catch(async (e) => {
+    // The ballot is on the board: after a trap, a fresh module makes its receipt.
+    if (e.trapped) {
+      try {
+        await restartModule();
+        return await makeReceipt();
+      } catch (again) {
+        e = again;
+      }
+    }
+    booth.receiptError = e;
+    render();
+  });
+}
+
+// A post the board may have stored (spec/13 §13.2): it answered `timeout` or
+// `maybe-stored`, or did not answer at all.
+function unanswered(e) {
+  return !(e instanceof BoardError) || e.code === "timeout" || e.code === "maybe-stored" || e.status === 504;
+}
+
+// After a cast post that went unanswered the page keeps the signed record (it holds no
+// secret: it is what the board publishes) and offers to look it up and, if the board
+// does not hold it, to send the same bytes again, so that a ballot that landed still
+// gets its receipt, and one that did not lands once (spec/60 §60.4).
+function castUncertain(problem, outcome, e) {
+  const resend = el("button", {
+    type: "button", id: "resend-cast",
+    onclick: async () => {
+      resend.disabled = true;
+      announce(t("posting"));
+      try {
+        outcome.index = await resendCast(outcome);
+        castDone(outcome);
+      } catch (again) {
+        castUncertain(problem, outcome, again);
+      }
+    },
+  }, t("resend_cast"));
+  problem.replaceChildren(failure(e), el("p", { id: "cast-uncertain" }, t("cast_uncertain")), resend,
+    el("button", { type: "button", id: "new-ballot", class: "secondary", onclick: () => { booth.made = null; booth.outcome = null; booth.step = "review"; render(); } }, t("new_ballot")));
+  resend.focus();
+}
+
+// The index of a record the board holds, looked up by its leaf hash; null if it holds
+// none (spec/13 §13.1, `GET /v1/records/<hash>`).
+async function boardIndexOf(hash) {
+  const response = await fetch(`/v1/records/${hash}`);
+  if (response.status === 404) return null;
+  if (!response.ok) throw new BoardError(response.status, await response.json().catch(() => null));
+  const index = Number(response.headers.get("x-urne-index"));
+  if (!Number.isSafeInteger(index) || index < 0) throw new Error(`x-urne-index: ${response.headers.get("x-urne-index")}`);
+  return index;
+}
+
+// Looks the cast record up; sends it again if the board does not hold it. The same bytes
+// taken meanwhile are refused as a `duplicate`: looked up again, they are the index.
+async function resendCast(outcome) {
+  const held = await boardIndexOf(outcome.hash);
+  if (held !== null) return held;
+  try {
+    const posted = await api("/v1/records", {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ record: outcome.record }),
+    });
+    return posted.index;
+  } catch (e) {
+    if (e instanceof BoardError && e.code === "duplicate") {
+      const taken = await boardIndexOf(outcome.hash);
+      if (taken !== null) return taken;
+    }
+    throw e;
+  }
 }
 
 // ---- after a cast: the receipt (spec/52), made once the board's checkpoint covers it ----

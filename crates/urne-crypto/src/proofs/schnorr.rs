@@ -25,6 +25,14 @@ pub struct SchnorrProof {
     pub z: Scalar,
 }
 
+/// Wiping a proof (spec/60 §60.1): a ballot signature the booth will not release.
+impl zeroize::Zeroize for SchnorrProof {
+    fn zeroize(&mut self) {
+        self.A.zeroize();
+        self.z.zeroize();
+    }
+}
+
 /// Nonces drawn: w.
 #[cfg(feature = "hazmat")]
 const NONCES: usize = 1;

@@ -1000,3 +1000,29 @@ fn a_weighted_e5_without_its_commitment_terms_or_base_is_an_error_not_a_dropped_
         Ok(())
     );
 }
+
+/// Wiped, a signature holds nothing of what it held: every point is the identity (its
+/// encoding zeros), every scalar zero, the heap-held X, Y, f (and a disclosure's W)
+/// emptied after their elements were overwritten (spec/60 §60.1).
+#[test]
+fn a_wiped_signature_holds_nothing() {
+    use zeroize::Zeroize as _;
+    let f = fixture(8);
+    let d = disclosing(8);
+    for mut s in [sign_at(&f, 3, b"c"), d.sign(2, b"c")] {
+        s.zeroize();
+        for point in [&s.J, &s.A, &s.B, &s.C, &s.D] {
+            assert_eq!(point.as_bytes(), &[0u8; 32]);
+            assert_eq!(point.as_ristretto(), &RistrettoPoint::default());
+        }
+        for scalar in [&s.z_A, &s.z_C, &s.z] {
+            assert_eq!(scalar.as_bytes(), &[0u8; 32]);
+        }
+        assert!(s.X.is_empty() && s.Y.is_empty() && s.f.is_empty());
+        assert!(s.disclosure.is_none());
+        // What is left to encode: J, A, B, C, D, z_A, z_C, z, all zeros.
+        let mut wiped = vec![PROOF_ENCODING_VERSION];
+        wiped.extend_from_slice(&[0u8; 8 * 32]);
+        assert_eq!(s.to_bytes(), wiped);
+    }
+}
