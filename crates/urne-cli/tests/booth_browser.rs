@@ -1067,6 +1067,17 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     );
     browser.click("#cast");
     browser.wait_text("#cast-uncertain", "did not say whether it stored");
+    // Redrawn in the other language and back, the page still offers the kept record and
+    // never the spent ballot's Cast or Audit (nor a false alarm of an interrupted audit).
+    for _ in 0..2 {
+        browser.click("button.lang");
+        browser.wait("#resend-cast");
+        let spent = browser.script(
+            "return [document.querySelector('#cast').disabled, document.querySelector('#audit').disabled, document.querySelectorAll('#cast-uncertain').length]",
+            json!([]),
+        );
+        assert_eq!(spent, json!([true, true, 1]), "after a redraw");
+    }
     browser.click("#resend-cast");
     browser.wait("#receipt");
     assert_retired_memory_wiped(&browser, 7);

@@ -13,6 +13,7 @@ const booth = {
   made: null,        // the module's `ballot` answer
   step: "election",
   outcome: null,     // after a cast or an audit
+  spent: null,       // {op, sent, error}: a decision the module made whose post failed
   auditInterrupted: null, // {short}: an audit the module did not finish, on this page
   error: null,
 };
@@ -71,6 +72,7 @@ async function recover(e, during) {
   const audit = during === OP.audit && booth.made;
   if (audit) booth.auditInterrupted = { short: booth.made.short };
   booth.made = null;
+  booth.spent = null;
   booth.outcome = null;
   // An interrupted audit's warning replaces the plain notice of a restart, which would
   // only say to make the ballot again.
@@ -122,6 +124,8 @@ async function start(afterTrap) {
   booth.choices = null;
   booth.credential = null;
   booth.wallet = null;
+  booth.made = null;
+  booth.spent = null;
   try {
     if (!booth.call) {
       booth.call = await loadModule();
@@ -420,6 +424,7 @@ function renderReview() {
         const started = performance.now();
         const request = booth.view.anonymous ? { selections: booth.choices } : { credential: booth.credential, selections: booth.choices };
         booth.made = booth.call(OP.ballot, request);
+        booth.spent = null;
         booth.made.ms = performance.now() - started;
         booth.step = "ballot";
         render();
@@ -458,29 +463,25 @@ function renderBallot() {
       render();
     } catch (e) {
       if (e.trapped) return recover(e, op);
-      if (op === OP.cast && sent && unanswered(e)) return castUncertain(problem, sent, e);
+      // The module has spent this ballot (a cast or an audit wipes it) whatever the board
+      // answered. What followed is kept with the booth, not only drawn, so that a redraw
+      // (the language switched) shows the same state: no Cast or Audit of a spent ballot,
+      // a cast's record still offered again.
+      booth.spent = { op, sent, error: e };
       // An audit that ends in an error is interrupted as much as one that trapped: the
       // module refused to open this device's own ballot (it fails its audit: the
       // strongest sign of a cheating device), or the board refused or never answered the
       // opening, which is then lost with the ballot. The page warns as for a trap, on
       // this step and every later one that leads to a new ballot (spec/60 §60.2).
-      const interrupted = op === OP.audit && booth.made;
-      if (interrupted) {
-        booth.auditInterrupted = { short: booth.made.short };
-        // The warning of an earlier interrupted audit, at the top, gives way to this one.
-        const earlier = document.getElementById("audit-interrupted");
-        if (earlier) earlier.remove();
-      }
-      // The module has spent this ballot (cast or audit wipes it) whatever the board
-      // answered: a new ballot from the same choices is the way on.
-      problem.replaceChildren(...[interrupted ? auditInterruptedNotice() : null, failure(e),
-        el("button", { type: "button", id: "new-ballot", onclick: () => { booth.made = null; booth.outcome = null; booth.step = "review"; render(); } }, t("new_ballot"))].filter(Boolean));
-      problem.querySelector("#new-ballot").focus();
+      if (op === OP.audit && booth.made) booth.auditInterrupted = { short: booth.made.short };
+      buttons.forEach((b) => { b.disabled = true; });
+      showSpent(problem);
     }
   };
   buttons.push(
     el("button", { type: "button", id: "cast", onclick: () => decide(OP.cast) }, t("cast")),
     el("button", { type: "button", id: "audit", class: "secondary", onclick: () => decide(OP.audit) }, t("audit")));
+  if (booth.spent) buttons.forEach((b) => { b.disabled = true; });
   show("ballot",
     auditInterruptedNotice(),
     el("p", {}, t("tracking")),
@@ -490,12 +491,46 @@ function renderBallot() {
     el("p", {}, t("cast_or_audit")),
     el("p", { class: "error", id: "audit-warning" }, t(booth.view.anonymous ? "audit_warning_anonymous" : "audit_warning")),
     problem, ...buttons);
+  if (booth.spent) showSpent(problem);
+}
+
+// What follows a spent ballot whose post failed (booth.spent): a cast the board may have
+// stored offers its record again; anything else is an error and a new ballot, with the
+// warning of an interrupted audit after an audit.
+function showSpent(problem) {
+  const { op, sent, error } = booth.spent;
+  if (op === OP.cast && sent && unanswered(error)) return castUncertain(problem, sent, error);
+  const interrupted = op === OP.audit && booth.auditInterrupted;
+  // The warning of an interrupted audit, at the top, gives way to this one beside the error.
+  const earlier = document.getElementById("audit-interrupted");
+  if (interrupted && earlier) earlier.remove();
+  problem.replaceChildren(...[interrupted ? auditInterruptedNotice() : null, failure(error),
+    el("button", { type: "button", id: "new-ballot", onclick: newBallot }, t("new_ballot"))].filter(Boolean));
+  problem.querySelector("#new-ballot").focus();
+}
+
+// A new ballot from the same choices, the last one spent. In an anonymous election a cast
+// also dropped the wallet's secret from the module: the voter opens the wallet again, and
+// is then back at the review of their choices.
+function newBallot() {
+  const castTried = booth.spent && booth.spent.op === OP.cast;
+  booth.made = null;
+  booth.outcome = null;
+  booth.spent = null;
+  if (castTried && booth.view && booth.view.anonymous) {
+    booth.wallet = null;
+    booth.step = "election";
+  } else {
+    booth.step = "review";
+  }
+  render();
 }
 
 // A cast on the board, at `outcome.index`: nothing of this ballot stays in the page (not
 // the credential, not the choices, not the last receipt's state), and its receipt is made.
 function castDone(outcome) {
   booth.outcome = outcome;
+  booth.spent = null;
   booth.credential = null;
   booth.choices = null;
   // The module dropped the wallet's secret with the cast (a revote opens it again).
@@ -539,12 +574,13 @@ function castUncertain(problem, outcome, e) {
         outcome.index = await resendCast(outcome);
         castDone(outcome);
       } catch (again) {
-        castUncertain(problem, outcome, again);
+        booth.spent = { op: OP.cast, sent: outcome, error: again };
+        showSpent(problem);
       }
     },
   }, t("resend_cast"));
   problem.replaceChildren(failure(e), el("p", { id: "cast-uncertain" }, t("cast_uncertain")), resend,
-    el("button", { type: "button", id: "new-ballot", class: "secondary", onclick: () => { booth.made = null; booth.outcome = null; booth.step = "review"; render(); } }, t("new_ballot")));
+    el("button", { type: "button", id: "new-ballot", class: "secondary", onclick: newBallot }, t("new_ballot")));
   resend.focus();
 }
 
