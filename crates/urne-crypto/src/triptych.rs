@@ -523,7 +523,14 @@ impl Signature {
 
     /// version ‖ J ‖ A ‖ B ‖ C ‖ D ‖ X_0…X_{m−1} ‖ Y_0…Y_{m−1} ‖ f ‖ z_A ‖ z_C ‖ z.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.parameters.signature_len());
+        // The whole length up front, a disclosure's W and z_b included: a buffer grown
+        // midway would free its first copy (X, f) unwiped, which a booth wiping an
+        // unreleased signature must not leave behind (spec/60 §60.1).
+        let mut out = Vec::with_capacity(if self.discloses() {
+            self.parameters.disclosing_signature_len()
+        } else {
+            self.parameters.signature_len()
+        });
         out.push(PROOF_ENCODING_VERSION);
         for point in [&self.J, &self.A, &self.B, &self.C, &self.D]
             .into_iter()

@@ -690,6 +690,8 @@ fn disclosing_signatures_verify_at_every_shape_and_encode_at_their_length() {
             let bytes = s.to_bytes();
             let p = d.f.ring.parameters();
             assert_eq!(bytes.len(), p.disclosing_signature_len());
+            // Made in one allocation: no first copy freed unwiped on the way.
+            assert_eq!(bytes.capacity(), bytes.len());
             assert_eq!(Signature::from_bytes_disclosing(&bytes, p).unwrap(), s);
             // The tag is the key's, disclosing or not: one signature per person.
             assert_eq!(s.tag(), sign_at(&d.f, index, b"x").tag());
