@@ -1051,17 +1051,18 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
     // A trap while making the receipt: the ballot is on the board, and a fresh instance
     // makes its receipt.
     browser.script("booth.call(OP.trapDrill, { op: OP.receipt })", json!([]));
-    // The cast's post lands, but its answer is a timeout (spec/13 §13.2: it may be
-    // stored): the page keeps the signed record and offers to look it up and send it
-    // again; the board holds it, so its index is found and the receipt made.
+    // The cast's post lands, but the answer a proxy gives is a 502 (it may be stored,
+    // spec/13 §13.2, as after a 504 `timeout` or a 503 `maybe-stored`): the page keeps the
+    // signed record and offers to look it up and send it again; the board holds it, so
+    // its index is found and the receipt made.
     browser.script(
         "const real = window.fetch;
          window.fetch = function (path, options) {
            if (path !== '/v1/records') return real(path, options);
            window.fetch = real;
            return real(path, options).then(() => new Response(
-             JSON.stringify({ code: 'timeout', message: 'drill: no answer in time' }),
-             { status: 504, headers: { 'content-type': 'application/json' } }));
+             '<html><body>502 Bad Gateway</body></html>',
+             { status: 502, headers: { 'content-type': 'text/html' } }));
          };",
         json!([]),
     );

@@ -555,9 +555,11 @@ function castDone(outcome) {
 }
 
 // A post the board may have stored (spec/13 §13.2): it answered `timeout` or
-// `maybe-stored`, or did not answer at all.
+// `maybe-stored`, did not answer at all, or something between answered a server error (a
+// proxy's 502 says nothing of whether the board stored the record). The record is looked
+// up before it is sent again, so taking any of these as "maybe stored" costs nothing.
 function unanswered(e) {
-  return !(e instanceof BoardError) || e.code === "timeout" || e.code === "maybe-stored" || e.status === 504;
+  return !(e instanceof BoardError) || e.status >= 500;
 }
 
 // After a cast post that went unanswered the page keeps the signed record (it holds no
@@ -607,8 +609,13 @@ async function resendCast(outcome) {
     return posted.index;
   } catch (e) {
     if (e instanceof BoardError && e.code === "duplicate") {
-      const taken = await boardIndexOf(outcome.hash);
-      if (taken !== null) return taken;
+      // The board holds the record; the index that finds it by hash may lag a moment
+      // behind the check that called it a duplicate.
+      for (let tries = 0; tries < 10; tries += 1) {
+        const taken = await boardIndexOf(outcome.hash);
+        if (taken !== null) return taken;
+        await new Promise((r) => setTimeout(r, 300));
+      }
     }
     throw e;
   }
