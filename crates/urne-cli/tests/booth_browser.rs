@@ -1271,7 +1271,11 @@ fn a_voter_audits_casts_and_checks_a_receipt_in_the_browser_and_the_results_page
         "booth.call(OP.trapDrill, { op: OP.load }); start();",
         json!([]),
     );
-    browser.wait_text("#module-restarted", "has been restarted");
+    let restarted = browser.wait_text("#module-restarted", "has been restarted");
+    assert!(
+        restarted.contains("while loading the election") && !restarted.contains("ballot"),
+        "no ballot was begun: {restarted}"
+    );
     assert_eq!(browser.text("#context-hash"), shown_hash);
     assert_retired_memory_wiped(&browser, 2);
     browser.type_in("#credential", carol.trim());

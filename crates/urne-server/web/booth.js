@@ -40,13 +40,15 @@ function show(step, ...content) {
 // replaces its module (spec/60 §60.2). It fails closed: should the fresh instance fail
 // too (it trapped while loading the election), the page keeps no instance at all, and
 // every later call refuses with the message that says so, until the page is reloaded.
-async function restartModule() {
+// `load` false: the caller loads the election itself (start, after a trap while loading
+// it), which fetches the election afresh and checks its id, so it is not loaded twice.
+async function restartModule(load = true) {
   booth.call = null;
   // A fresh instance holds no wallet: an anonymous voter opens it again.
   booth.wallet = null;
   try {
     const call = await loadModule();
-    if (loadable(booth.info)) booth.view = call(OP.load, booth.info.params);
+    if (load && loadable(booth.info)) booth.view = call(OP.load, booth.info.params);
     booth.call = call;
   } catch (e) {
     throw failClosed(e);
@@ -166,12 +168,14 @@ async function startAfterTrap(e, again) {
     return render();
   }
   try {
-    await restartModule();
+    await restartModule(false);
   } catch (failed) {
     booth.error = failed;
     return render();
   }
-  booth.restarted = e;
+  // No ballot was begun: the notice says the election was loaded again, not to make the
+  // ballot again.
+  booth.restarted = { message: t("module_trapped_loading") };
   return start(true);
 }
 
